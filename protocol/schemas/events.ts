@@ -1,0 +1,195 @@
+import { type Static, Type } from '@sinclair/typebox';
+import {
+  Code,
+  Count,
+  IsoTimestamp,
+  Serial,
+  Slot,
+  SlotState,
+  StrictObject,
+  StringEnum,
+  Text,
+  Token,
+  Uuid,
+  Version,
+} from './common.js';
+
+/** Data of each event type the kiosk reports through the `Event` action. */
+export const DispenseCompletedData = StrictObject({
+  commandId: Uuid,
+  orderId: Type.Optional(Token),
+  reservationId: Type.Optional(Token),
+  slot: Slot,
+  diskId: Token,
+  outcome: StringEnum(['taken', 'not_taken', 'jammed', 'failed'] as const),
+  reason: Type.Optional(Text),
+});
+
+export const PREPARE_STEPS = [
+  'fetching',
+  'formatting',
+  'copying',
+  'flushing',
+  'verifying',
+  'configuring',
+] as const;
+
+export const PrepareProgressData = StrictObject({
+  commandId: Uuid,
+  reservationId: Token,
+  slot: Slot,
+  step: StringEnum(PREPARE_STEPS),
+  bytesDone: Count,
+  bytesTotal: Count,
+  filesDone: Count,
+  filesTotal: Count,
+  /** Bytes per second, averaged by the sender. */
+  rateBps: Type.Number({ minimum: 0, maximum: 1e12 }),
+  /** Seconds left, estimated by the sender. */
+  etaSeconds: Type.Number({ minimum: 0, maximum: 1e9 }),
+});
+
+export const PrepareCompletedData = StrictObject({
+  commandId: Uuid,
+  reservationId: Token,
+  slot: Slot,
+  diskId: Token,
+  contentId: Token,
+  contentVersion: Version,
+  holdUntil: IsoTimestamp,
+});
+
+export const PrepareFailedData = StrictObject({
+  commandId: Uuid,
+  reservationId: Token,
+  slot: Type.Optional(Slot),
+  code: Code,
+  reason: Text,
+});
+
+export const DiskReturnedData = StrictObject({
+  slot: Slot,
+  diskId: Type.Optional(Token),
+  usbSerial: Type.Optional(Serial),
+  identityValid: Type.Boolean(),
+  writeProtected: Type.Boolean(),
+});
+
+export const DiskCheckedData = StrictObject({
+  slot: Slot,
+  diskId: Token,
+  result: StringEnum(['ready', 'loaded', 'fault'] as const),
+  reason: Type.Optional(Text),
+});
+
+export const WipeMode = StringEnum(['quick', 'full'] as const);
+
+export const WipeCompletedData = StrictObject({
+  commandId: Type.Optional(Uuid),
+  slot: Slot,
+  diskId: Token,
+  mode: WipeMode,
+});
+
+export const WipeFailedData = StrictObject({
+  commandId: Type.Optional(Uuid),
+  slot: Slot,
+  diskId: Type.Optional(Token),
+  code: Code,
+  reason: Text,
+});
+
+export const SlotStateChangedData = StrictObject({
+  slot: Slot,
+  from: SlotState,
+  to: SlotState,
+  reason: Type.Optional(Text),
+});
+
+export const FaultRaisedData = StrictObject({
+  slot: Type.Optional(Slot),
+  code: Code,
+  message: Text,
+});
+
+export const FaultClearedData = StrictObject({
+  slot: Type.Optional(Slot),
+  code: Code,
+});
+
+export const CommandRejectedData = StrictObject({
+  commandId: Type.Optional(Uuid),
+  action: Type.String({ minLength: 1, maxLength: 64 }),
+  code: Code,
+  reason: Text,
+});
+
+export const ReservationCancelledData = StrictObject({
+  commandId: Type.Optional(Uuid),
+  reservationId: Token,
+  slot: Type.Optional(Slot),
+  reason: Text,
+});
+
+export const ReservationExpiredData = StrictObject({
+  reservationId: Token,
+  slot: Slot,
+});
+
+export const TechnicianActionData = StrictObject({
+  /** Who acted (technician name or badge id). */
+  actor: Type.String({ minLength: 1, maxLength: 64 }),
+  /** What was done, e.g. 'slot.disable'. */
+  action: Type.String({ minLength: 1, maxLength: 64 }),
+  /** The action's arguments (free-form, at most 32 keys). */
+  args: Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 32 }),
+});
+
+export const DoorChangedData = StrictObject({ open: Type.Boolean() });
+
+export const TamperDetectedData = StrictObject({
+  input: Type.String({ minLength: 1, maxLength: 64 }),
+});
+
+/** Every event type and the schema of its `data`. */
+export const eventDataSchemas = {
+  DispenseCompleted: DispenseCompletedData,
+  PrepareProgress: PrepareProgressData,
+  PrepareCompleted: PrepareCompletedData,
+  PrepareFailed: PrepareFailedData,
+  DiskReturned: DiskReturnedData,
+  DiskChecked: DiskCheckedData,
+  WipeCompleted: WipeCompletedData,
+  WipeFailed: WipeFailedData,
+  SlotStateChanged: SlotStateChangedData,
+  FaultRaised: FaultRaisedData,
+  FaultCleared: FaultClearedData,
+  CommandRejected: CommandRejectedData,
+  ReservationCancelled: ReservationCancelledData,
+  ReservationExpired: ReservationExpiredData,
+  TechnicianAction: TechnicianActionData,
+  DoorChanged: DoorChangedData,
+  TamperDetected: TamperDetectedData,
+} as const;
+
+export type EventType = keyof typeof eventDataSchemas;
+export const EVENT_TYPES = Object.freeze(Object.keys(eventDataSchemas)) as readonly EventType[];
+export type EventDataOf<T extends EventType> = Static<(typeof eventDataSchemas)[T]>;
+
+export type DispenseCompletedData = Static<typeof DispenseCompletedData>;
+export type PrepareProgressData = Static<typeof PrepareProgressData>;
+export type PrepareCompletedData = Static<typeof PrepareCompletedData>;
+export type PrepareFailedData = Static<typeof PrepareFailedData>;
+export type DiskReturnedData = Static<typeof DiskReturnedData>;
+export type DiskCheckedData = Static<typeof DiskCheckedData>;
+export type WipeCompletedData = Static<typeof WipeCompletedData>;
+export type WipeFailedData = Static<typeof WipeFailedData>;
+export type SlotStateChangedData = Static<typeof SlotStateChangedData>;
+export type FaultRaisedData = Static<typeof FaultRaisedData>;
+export type FaultClearedData = Static<typeof FaultClearedData>;
+export type CommandRejectedData = Static<typeof CommandRejectedData>;
+export type ReservationCancelledData = Static<typeof ReservationCancelledData>;
+export type ReservationExpiredData = Static<typeof ReservationExpiredData>;
+export type TechnicianActionData = Static<typeof TechnicianActionData>;
+export type DoorChangedData = Static<typeof DoorChangedData>;
+export type TamperDetectedData = Static<typeof TamperDetectedData>;

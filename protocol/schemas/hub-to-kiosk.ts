@@ -1,0 +1,107 @@
+import { type Static, Type } from '@sinclair/typebox';
+import {
+  CommandSignatureSchema,
+  Count,
+  IsoTimestamp,
+  Slot,
+  StrictObject,
+  StringEnum,
+  Text,
+  Token,
+  Uuid,
+  Version,
+} from './common.js';
+import { WipeMode } from './events.js';
+
+/**
+ * The answer to every hub -> kiosk command: long work answers Accepted at once and reports its
+ * outcome as events; Rejected carries a reason.
+ */
+export const CommandResponse = StrictObject({
+  status: StringEnum(['Accepted', 'Rejected'] as const),
+  reason: Type.Optional(Text),
+});
+
+export const DispenseRequest = StrictObject({
+  commandId: Uuid,
+  slot: Slot,
+  diskId: Token,
+  orderId: Type.Optional(Token),
+  reservationId: Type.Optional(Token),
+  writeProtect: Type.Boolean(),
+  /** Seconds the renter has to take the disk before it is pulled back. */
+  pickupWindowSeconds: Type.Integer({ minimum: 1, maximum: 3600 }),
+  signature: CommandSignatureSchema,
+});
+
+export const PrepareDiskRequest = StrictObject({
+  commandId: Uuid,
+  reservationId: Token,
+  contentId: Token,
+  contentVersion: Version,
+  minCapacityBytes: Count,
+  writeProtect: Type.Boolean(),
+  holdUntil: IsoTimestamp,
+  manifestUrl: Type.Optional(
+    Type.String({ pattern: '^https?://[^\\s]+$', minLength: 8, maxLength: 2048 }),
+  ),
+  signature: CommandSignatureSchema,
+});
+
+export const CancelReservationRequest = StrictObject({ commandId: Uuid, reservationId: Token });
+
+export const SetWriteProtectRequest = StrictObject({
+  commandId: Uuid,
+  slot: Slot,
+  on: Type.Boolean(),
+});
+
+export const WipeDiskRequest = StrictObject({
+  commandId: Uuid,
+  slot: Slot,
+  mode: WipeMode,
+  signature: CommandSignatureSchema,
+});
+
+export const DisableSlotRequest = StrictObject({
+  commandId: Uuid,
+  slot: Slot,
+  reason: Type.Optional(Text),
+});
+
+export const EnableSlotRequest = StrictObject({
+  commandId: Uuid,
+  slot: Slot,
+  reason: Type.Optional(Text),
+});
+
+export const TriggerMessageRequest = StrictObject({
+  commandId: Uuid,
+  message: StringEnum(['Inventory', 'Heartbeat', 'Boot'] as const),
+});
+
+export const ResetRequest = StrictObject({
+  commandId: Uuid,
+  kind: StringEnum(['Soft', 'Hard'] as const),
+});
+
+export type CommandResponse = Static<typeof CommandResponse>;
+export type CommandStatus = CommandResponse['status'];
+export type DispenseRequest = Static<typeof DispenseRequest>;
+export type DispenseResponse = CommandResponse;
+export type PrepareDiskRequest = Static<typeof PrepareDiskRequest>;
+export type PrepareDiskResponse = CommandResponse;
+export type CancelReservationRequest = Static<typeof CancelReservationRequest>;
+export type CancelReservationResponse = CommandResponse;
+export type SetWriteProtectRequest = Static<typeof SetWriteProtectRequest>;
+export type SetWriteProtectResponse = CommandResponse;
+export type WipeDiskRequest = Static<typeof WipeDiskRequest>;
+export type WipeDiskResponse = CommandResponse;
+export type DisableSlotRequest = Static<typeof DisableSlotRequest>;
+export type DisableSlotResponse = CommandResponse;
+export type EnableSlotRequest = Static<typeof EnableSlotRequest>;
+export type EnableSlotResponse = CommandResponse;
+export type TriggerMessageRequest = Static<typeof TriggerMessageRequest>;
+export type TriggerMessageResponse = CommandResponse;
+export type ResetRequest = Static<typeof ResetRequest>;
+export type ResetResponse = CommandResponse;

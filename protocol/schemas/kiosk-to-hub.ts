@@ -1,0 +1,121 @@
+import { type Static, type TLiteral, type TObject, type TUnion, Type } from '@sinclair/typebox';
+import {
+  Count,
+  EmptyObject,
+  Fault,
+  IsoTimestamp,
+  KioskId,
+  Serial,
+  Slot,
+  SlotState,
+  StrictObject,
+  StringEnum,
+  Text,
+  Token,
+  Uuid,
+  Version,
+} from './common.js';
+import { EVENT_TYPES, type EventType, eventDataSchemas } from './events.js';
+
+export const BOOT_REASONS = [
+  'PowerOn',
+  'Watchdog',
+  'Reset',
+  'SoftwareUpdate',
+  'Crash',
+  'Unknown',
+] as const;
+
+export const BootRequest = StrictObject({
+  kioskId: KioskId,
+  softwareVersion: Version,
+  imageVersion: Type.Optional(Version),
+  slotCount: Slot,
+  bootReason: StringEnum(BOOT_REASONS),
+});
+
+export const BootResponse = StrictObject({
+  status: StringEnum(['Accepted', 'Rejected'] as const),
+  /** The hub's clock: a Pi has no real-time clock. */
+  currentTime: IsoTimestamp,
+  /** Seconds between Heartbeats. */
+  heartbeatInterval: Type.Integer({ minimum: 1, maximum: 86_400 }),
+  reason: Type.Optional(Text),
+});
+
+export const HeartbeatRequest = EmptyObject;
+export const HeartbeatResponse = StrictObject({ currentTime: IsoTimestamp });
+
+export const SlotSnapshot = StrictObject({
+  slot: Slot,
+  state: SlotState,
+  diskId: Type.Optional(Token),
+  diskSerial: Type.Optional(Serial),
+  capacityBytes: Type.Optional(Count),
+  contentId: Type.Optional(Token),
+  contentVersion: Type.Optional(Version),
+  writeProtect: Type.Boolean(),
+  reservationId: Type.Optional(Token),
+  holdUntil: Type.Optional(IsoTimestamp),
+  fault: Type.Optional(Fault),
+});
+
+export const InventoryRequest = StrictObject({
+  takenAt: IsoTimestamp,
+  slots: Type.Array(SlotSnapshot, { maxItems: 255 }),
+});
+export const InventoryResponse = EmptyObject;
+
+/** Per-kiosk, gap-free event sequence number. */
+export const EventSeq = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+
+type EventVariant<T extends EventType> = TObject<{
+  eventId: typeof Uuid;
+  seq: typeof EventSeq;
+  at: typeof IsoTimestamp;
+  type: TLiteral<T>;
+  data: (typeof eventDataSchemas)[T];
+}>;
+type AnyEventVariant = { [K in EventType]: EventVariant<K> }[EventType];
+
+function eventVariant<T extends EventType>(type: T): EventVariant<T> {
+  return StrictObject({
+    eventId: Uuid,
+    seq: EventSeq,
+    at: IsoTimestamp,
+    type: Type.Literal(type),
+    data: eventDataSchemas[type],
+  }) as EventVariant<T>;
+}
+
+/** One durable event from the kiosk's outbox: a union discriminated by `type`. */
+export const EventRequest = Type.Union(
+  EVENT_TYPES.map((t) => eventVariant(t)),
+) as unknown as TUnion<AnyEventVariant[]>;
+
+/**
+ * The Event envelope with `data` left open: validation checks this first, then `data` against
+ * `eventDataSchemas[type]`, which gives precise error paths instead of a 17-way union failure.
+ */
+export const EventEnvelope = StrictObject({
+  eventId: Uuid,
+  seq: EventSeq,
+  at: IsoTimestamp,
+  type: StringEnum(EVENT_TYPES as unknown as readonly [EventType, ...EventType[]]),
+  data: Type.Unknown(),
+});
+
+export const EventResponse = EmptyObject;
+
+export type BootReason = (typeof BOOT_REASONS)[number];
+export type BootRequest = Static<typeof BootRequest>;
+export type BootResponse = Static<typeof BootResponse>;
+export type HeartbeatRequest = Static<typeof HeartbeatRequest>;
+export type HeartbeatResponse = Static<typeof HeartbeatResponse>;
+export type SlotSnapshot = Static<typeof SlotSnapshot>;
+export type InventoryRequest = Static<typeof InventoryRequest>;
+export type InventoryResponse = Static<typeof InventoryResponse>;
+export type EventRequest = Static<typeof EventRequest>;
+export type EventResponse = Static<typeof EventResponse>;
+/** An Event request narrowed to one type, e.g. `KioskEvent<'DispenseCompleted'>`. */
+export type KioskEvent<T extends EventType = EventType> = Extract<EventRequest, { type: T }>;
