@@ -1,0 +1,11 @@
+import { sql as m001 } from './001-initial.js';
+
+/** One migration: `version` is the `user_version` the database has after it. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Every migration in order. Append only; never edit one that has shipped. */
+export const migrations: readonly Migration[] = [{ version: 1, name: '001-initial', sql: m001 }];

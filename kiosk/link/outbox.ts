@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { KioskDb } from '../db/open-db.js';
+import type { TimeSource } from './clock.js';
+
+/** One durable event as stored and as sent in an `Event` call. */
+export interface OutboxEvent {
+  seq: number;
+  eventId: string;
+  at: string;
+  type: string;
+  data: unknown;
+}
+
+export interface OutboxDeps {
+  db: KioskDb;
+  clock: TimeSource;
+  /**
+   * Checks an event before it is stored (the protocol's Event schema); throws to refuse.
+   * Refusing at append time keeps a malformed event from blocking the drain forever.
+   */
+  validate?: (type: string, data: unknown) => void;
+}
+
+interface Row {
+  seq: number;
+  event_id: string;
+  type: string;
+  data: string;
+  at: string;
+}
+
+/**
+ * The kiosk's durable event queue (the `outbox` table). `seq` is gap-free per kiosk:
+ * it comes from a counter bumped in the same transaction as the insert, so a rolled-back
+ * append leaves no hole, and deleting acked events never reuses a number.
+ * Emits `'appended'` (seq) after each append; the hub link drains on it.
+ */
+export class Outbox extends EventEmitter {
+  constructor(private readonly deps: OutboxDeps) {
+    super();
+  }
+
+  /**
+   * Appends one event. Runs in its own transaction, or joins the caller's (call it inside
+   * `db.transaction(...)` to commit the event with a state change). Synchronous.
+   */
+  append(type: string, data: unknown): OutboxEvent {
+    this.deps.validate?.(type, data);
+    const { db } = this.deps;
+    const ev = db.transaction((): OutboxEvent => {
+      const { value: seq } = db
+        .prepare("UPDATE counters SET value = value + 1 WHERE name = 'outbox_seq' RETURNING value")
+        .get() as { value: number };
+      const event: OutboxEvent = {
+        seq,
+        eventId: randomUUID(),
+        at: this.deps.clock.now().toISOString(),
+        type,
+        data,
+      };
+      db.prepare('INSERT INTO outbox (seq, event_id, type, data, at) VALUES (?, ?, ?, ?, ?)').run(
+        seq,
+        event.eventId,
+        type,
+        JSON.stringify(data),
+        event.at,
+      );
+      return event;
+    })();
+    // Listeners run the drain asynchronously, after any enclosing transaction commits.
+    this.emit('appended', ev.seq);
+    return ev;
+  }
+
+  /** Up to `n` events, lowest seq first (optionally only those after `afterSeq`). */
+  peek(n: number, afterSeq = 0): OutboxEvent[] {
+    const rows = this.deps.db
+      .prepare('SELECT * FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(afterSeq, n) as Row[];
+    return rows.map((r) => ({
+      seq: r.seq,
+      eventId: r.event_id,
+      at: r.at,
+      type: r.type,
+      data: JSON.parse(r.data) as unknown,
+    }));
+  }
+
+  /**
+   * The hub acknowledged event `seq`: delete exactly that one (never any lower unacked
+   * event). Returns false if it was already gone (a repeated ack).
+   */
+  ack(seq: number): boolean {
+    return this.deps.db.prepare('DELETE FROM outbox WHERE seq = ?').run(seq).changes === 1;
+  }
+
+  /** Events waiting for the hub. */
+  depth(): number {
+    return (this.deps.db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+  }
+
+  /** The highest seq ever issued (0 if none). */
+  lastSeq(): number {
+    return (
+      this.deps.db.prepare("SELECT value FROM counters WHERE name = 'outbox_seq'").get() as {
+        value: number;
+      }
+    ).value;
+  }
+}
