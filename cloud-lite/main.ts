@@ -1,16 +1,49 @@
 import { Command } from 'commander';
+import { loadConfig } from './config.js';
+import { HubError } from './errors.js';
+import { createLogger } from './log.js';
+import { HubServer } from './server.js';
 
-/** cloud-lite entry point. The server lands with the hub issue. */
+/** cloud-lite entry point: `cloud-lite [--config file]`; environment CLOUD_LITE_* overrides the file. */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('cloud-lite')
     .description('disk-kiosk hub: kiosk WebSocket hub, rental API and web pages')
-    .option('-c, --config <file>', 'configuration file')
+    .option(
+      '-c, --config <file>',
+      'configuration file (JSON); CLOUD_LITE_<KEY> environment variables override it',
+    )
     .exitOverride();
   try {
     program.parse(argv, { from: 'user' });
   } catch (err) {
     return (err as { exitCode?: number }).exitCode ?? 1;
   }
-  process.stderr.write('cloud-lite: the hub is not built yet (see the hub issue)\n');
-  return 1;
+  const opts = program.opts<{ config?: string }>();
+  let server: HubServer;
+  try {
+    const config = loadConfig({ file: opts.config, env: process.env });
+    const logger = createLogger(config.logLevel);
+    server = new HubServer({ config, logger });
+    await server.start();
+  } catch (err) {
+    const e = err as Error;
+    process.stderr.write(`cloud-lite: ${e instanceof HubError ? `${e.code}: ` : ''}${e.message}\n`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const onSignal = (signal: string) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      process.stderr.write(`cloud-lite: ${signal}, shutting down\n`);
+      server.stop().then(
+        () => resolve(0),
+        (err) => {
+          process.stderr.write(`cloud-lite: shutdown failed: ${(err as Error).message}\n`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
 }

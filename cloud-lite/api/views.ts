@@ -1,0 +1,59 @@
+import type { CommandRecord, EventRecord, KioskRecord, SlotRecord } from '../store/types.js';
+
+/** Kiosk as the operator API shows it (never the secret hash). */
+export function kioskView(k: KioskRecord, connected: boolean, slots?: SlotRecord[]) {
+  return {
+    id: k.id,
+    name: k.name,
+    createdAt: k.createdAt,
+    enrolled: k.secretHash !== null,
+    revokedAt: k.revokedAt,
+    status: connected ? 'online' : 'offline',
+    connected,
+    lastSeenAt: k.lastSeenAt,
+    connectedAt: k.connectedAt,
+    softwareVersion: k.softwareVersion,
+    imageVersion: k.imageVersion,
+    slotCount: k.slotCount,
+    lastBootAt: k.lastBootAt,
+    bootReason: k.bootReason,
+    lastSeq: k.lastSeq,
+    ...(slots
+      ? {
+          slots: slots.map((s) => ({
+            ...s.snapshot,
+            slot: s.slot,
+            state: s.state,
+            updatedAt: s.updatedAt,
+          })),
+        }
+      : {}),
+  };
+}
+
+export function commandView(c: CommandRecord) {
+  return {
+    id: c.id,
+    kioskId: c.kioskId,
+    action: c.action,
+    state: c.state,
+    payload: c.payload,
+    result: c.result,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+    deadline: c.deadline,
+    attempts: c.attempts,
+    lastSentAt: c.lastSentAt,
+  };
+}
+
+export function eventView(e: EventRecord) {
+  return {
+    eventId: e.eventId,
+    seq: e.seq,
+    type: e.type,
+    at: e.at,
+    data: e.data,
+    receivedAt: e.receivedAt,
+  };
+}

@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { ConfigError } from './errors.js';
+
+/** The hub's configuration: read once at start (file, then environment), validated, passed in. */
+export const HubConfigSchema = Type.Object(
+  {
+    host: Type.String({ default: '0.0.0.0' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    /** SQLite database file (created on first start). */
+    databasePath: Type.String({ minLength: 1, default: './cloud-lite.db' }),
+    /** Ed25519 private key (PEM); generated with 0600 permissions on first start if missing. */
+    signingKeyPath: Type.String({ minLength: 1, default: './hub-signing-key.pem' }),
+    /** Operator bearer token until accounts land. */
+    adminToken: Type.String({ minLength: 16 }),
+    /** Public URL of the hub handed to kiosks at enrolment (optional). */
+    publicUrl: Type.Optional(Type.String({ minLength: 1 })),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+    /** Told to kiosks in the Boot answer. */
+    heartbeatIntervalSeconds: Type.Integer({ minimum: 1, default: 60 }),
+    /** The hub pings every kiosk this often; a kiosk that has not ponged by the next ping is dropped. */
+    pingIntervalMs: Type.Integer({ minimum: 10, default: 30_000 }),
+    /** Largest WebSocket message accepted; larger ones close the socket with 1009. */
+    maxPayloadBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 }),
+    /** Largest HTTP request body accepted. */
+    bodyLimitBytes: Type.Integer({ minimum: 1024, default: 64 * 1024 }),
+    enrolmentTokenTtlSeconds: Type.Integer({ minimum: 1, default: 7 * 24 * 3600 }),
+    /** How long the hub waits for a kiosk to answer one command CALL before it re-sends later. */
+    commandCallTimeoutMs: Type.Integer({ minimum: 10, default: 30_000 }),
+    /** Deadline of an operator command when none is given. */
+    commandDefaultTtlSeconds: Type.Integer({ minimum: 1, default: 3600 }),
+    /** How often commands past their deadline are expired and timed-out sends retried. */
+    commandSweepIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+  },
+  { additionalProperties: false },
+);
+
+export type HubConfig = Static<typeof HubConfigSchema>;
+
+const ENV_PREFIX = 'CLOUD_LITE_';
+
+function envName(key: string): string {
+  return ENV_PREFIX + key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+}
+
+/**
+ * Builds the configuration from an optional JSON file and `CLOUD_LITE_*` environment
+ * variables (environment wins; `CLOUD_LITE_PORT`, `CLOUD_LITE_ADMIN_TOKEN`, ...).
+ * Throws ConfigError naming the offending key for an unknown key, a wrong type or a
+ * missing required value.
+ */
+export function loadConfig(opts: {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Partial<HubConfig>;
+}): HubConfig {
+  let raw: Record<string, unknown> = {};
+  if (opts.file) {
+    let text: string;
+    try {
+      text = readFileSync(opts.file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(
+        `cannot read configuration file ${opts.file}: ${(err as Error).message}`,
+      );
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new Error('the top level must be an object');
+      }
+      raw = parsed as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(
+        `configuration file ${opts.file} is not valid JSON: ${(err as Error).message}`,
+      );
+    }
+  }
+  const keys = Object.keys(HubConfigSchema.properties);
+  const byEnv = new Map(keys.map((k) => [envName(k), k]));
+  for (const [name, value] of Object.entries(opts.env ?? {})) {
+    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const key = byEnv.get(name);
+    if (!key)
+      throw new ConfigError(
+        `unknown environment variable ${name}; known: ${[...byEnv.keys()].join(', ')}`,
+      );
+    const schema = HubConfigSchema.properties[key as keyof HubConfig];
+    raw[key] = schema.type === 'integer' ? Value.Convert(schema, value) : value;
+  }
+  Object.assign(raw, opts.overrides ?? {});
+  return validateConfig(raw);
+}
+
+/** Applies defaults and validates; throws ConfigError naming the first bad key. */
+export function validateConfig(raw: Record<string, unknown>): HubConfig {
+  for (const key of Object.keys(raw)) {
+    if (!(key in HubConfigSchema.properties)) {
+      throw new ConfigError(`unknown configuration key "${key}"; check its spelling`);
+    }
+  }
+  const withDefaults = Value.Default(HubConfigSchema, structuredClone(raw)) as Record<
+    string,
+    unknown
+  >;
+  const first = Value.Errors(HubConfigSchema, withDefaults).First();
+  if (first) {
+    const key = first.path.replace(/^\//, '') || '(root)';
+    const got = withDefaults[key];
+    throw new ConfigError(
+      `configuration key "${key}" is invalid: ${first.message}` +
+        (got === undefined ? ' (missing)' : ` (got ${JSON.stringify(got)})`),
+    );
+  }
+  return withDefaults as HubConfig;
+}

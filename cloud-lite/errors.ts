@@ -1,0 +1,75 @@
+/**
+ * Error classes of the hub. Each has a `code` a caller can branch on and a message that
+ * says what failed and what to do. `status` is the HTTP status the operator API answers.
+ */
+export class HubError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, message: string, status = 500) {
+    super(message);
+    this.name = 'HubError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** Configuration file or environment is invalid; the message names the key. */
+export class ConfigError extends HubError {
+  constructor(message: string) {
+    super('ECONFIG', message, 500);
+    this.name = 'ConfigError';
+  }
+}
+
+export class NotFoundError extends HubError {
+  constructor(message: string) {
+    super('ENOTFOUND', message, 404);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends HubError {
+  constructor(code: string, message: string) {
+    super(code, message, 409);
+    this.name = 'ConflictError';
+  }
+}
+
+/** Enrolment token unknown, used or expired. Deliberately vague towards the caller. */
+export class EnrolmentError extends HubError {
+  constructor() {
+    super(
+      'EENROLMENT',
+      'enrolment refused: the token is unknown, used or expired; ask an operator for a new one',
+      401,
+    );
+    this.name = 'EnrolmentError';
+  }
+}
+
+/** The database was written by a newer cloud-lite; upgrade the program instead. */
+export class StoreVersionError extends HubError {
+  constructor(found: number, known: number) {
+    super(
+      'ESTOREVERSION',
+      `database schema version ${found} is newer than this program knows (${known}); run a newer cloud-lite or restore a matching backup`,
+    );
+    this.name = 'StoreVersionError';
+  }
+}
+
+/** A wait ran out of time. */
+export class TimeoutError extends HubError {
+  constructor(message: string) {
+    super('ETIMEOUT', message, 504);
+    this.name = 'TimeoutError';
+  }
+}
+
+/** The hub is stopping or stopped. */
+export class StoppedError extends HubError {
+  constructor(message = 'the hub is stopping; retry against the restarted hub') {
+    super('ESTOPPED', message, 503);
+    this.name = 'StoppedError';
+  }
+}

@@ -1,0 +1,284 @@
+import type { KeyObject } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { type HubToKioskAction, signCommand } from '../../protocol/index.js';
+import { NotFoundError, TimeoutError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { CommandRecord, CommandState, Repos, Store } from '../store/types.js';
+import {
+  type CommandChannel,
+  type CommandInput,
+  LONG_RUNNING_ACTIONS,
+  SIGNED_ACTIONS,
+} from './types.js';
+
+export interface CommandDispatcherDeps {
+  store: Store;
+  logger: Logger;
+  signingKey: KeyObject;
+  /** The live, ready connection of a kiosk, if any. */
+  channelFor: (kioskId: string) => CommandChannel | undefined;
+  callTimeoutMs: number;
+  sweepIntervalMs: number;
+  now?: () => Date;
+}
+
+/** States after which a command never changes again (except `accepted` -> completed/failed). */
+export const SETTLED_STATES: readonly CommandState[] = [
+  'accepted',
+  'rejected',
+  'completed',
+  'failed',
+  'expired',
+];
+export const FINAL_STATES: readonly CommandState[] = ['rejected', 'completed', 'failed', 'expired'];
+
+/**
+ * Durable hub -> kiosk commands. A command is recorded (pending) before it is sent, sent
+ * when its kiosk is connected and booted, re-sent with the same commandId after a
+ * reconnect or a call timeout until answered, and expired past its deadline.
+ * Emits `'commandState'` (CommandRecord) after every committed state change.
+ */
+export class CommandDispatcher extends EventEmitter<{ commandState: [CommandRecord] }> {
+  private sweeper: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: CommandDispatcherDeps) {
+    super();
+    this.setMaxListeners(0);
+  }
+
+  private now(): Date {
+    return this.deps.now ? this.deps.now() : new Date();
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.sweeper = setInterval(() => void this.expireDue(), this.deps.sweepIntervalMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
+  /**
+   * Records a command for `kioskId` and sends it if the kiosk is connected. Resolves with the
+   * recorded command (state `pending`) once it is durable; delivery continues in the
+   * background (watch it with `waitFor` or the `'commandState'` event). `deadline`: the
+   * command expires if not answered by then; signed commands' signatures expire then too.
+   * Rejects NotFoundError if the kiosk does not exist.
+   */
+  async sendCommand<A extends HubToKioskAction>(
+    kioskId: string,
+    action: A,
+    payload: CommandInput<A>,
+    deadline: Date,
+  ): Promise<CommandRecord> {
+    const now = this.now();
+    const commandId = randomUUID();
+    let full: Record<string, unknown> = { ...(payload as Record<string, unknown>), commandId };
+    if (SIGNED_ACTIONS.has(action)) {
+      full = signCommand(this.deps.signingKey, kioskId, action, full, {
+        ttlMs: Math.max(1000, deadline.getTime() - now.getTime()),
+        now,
+      }) as Record<string, unknown>;
+    }
+    const rec: CommandRecord = {
+      id: commandId,
+      kioskId,
+      action,
+      payload: full,
+      state: 'pending',
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      deadline: deadline.toISOString(),
+      attempts: 0,
+      lastSentAt: null,
+      result: null,
+    };
+    await this.deps.store.transaction(async (tx) => {
+      if (!(await tx.kiosks.get(kioskId)))
+        throw new NotFoundError(`kiosk ${kioskId} does not exist`);
+      await tx.commands.insert(rec);
+    });
+    this.emit('commandState', { ...rec });
+    const channel = this.deps.channelFor(kioskId);
+    if (channel) void this.deliver(channel, rec);
+    return rec;
+  }
+
+  /** Reads a command. */
+  get(commandId: string): Promise<CommandRecord | undefined> {
+    return this.deps.store.transaction((tx) => tx.commands.get(commandId));
+  }
+
+  /**
+   * Resolves with the command once its state is one of `until` (default: any settled state:
+   * accepted, rejected, completed, failed, expired). Rejects TimeoutError after `timeoutMs`
+   * (default: no timeout) and when `signal` aborts; the command itself is unaffected.
+   */
+  waitFor(
+    commandId: string,
+    opts: { until?: readonly CommandState[]; timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<CommandRecord> {
+    const until = opts.until ?? SETTLED_STATES;
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const cleanup = () => {
+        this.off('commandState', onState);
+        if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+      };
+      const onState = (c: CommandRecord) => {
+        if (c.id === commandId && until.includes(c.state)) {
+          cleanup();
+          resolve(c);
+        }
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(new TimeoutError(`waiting for command ${commandId} was cancelled`));
+      };
+      this.on('commandState', onState);
+      opts.signal?.addEventListener('abort', onAbort);
+      if (opts.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          cleanup();
+          reject(
+            new TimeoutError(
+              `command ${commandId} did not reach ${until.join('/')} within ${opts.timeoutMs} ms`,
+            ),
+          );
+        }, opts.timeoutMs);
+      }
+      this.get(commandId).then(
+        (c) => {
+          if (!c) {
+            cleanup();
+            reject(new NotFoundError(`command ${commandId} does not exist`));
+          } else onState(c);
+        },
+        (err) => {
+          cleanup();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /**
+   * Records the final outcome of a long-running command (Dispense, PrepareDisk, WipeDisk)
+   * from inside a domain transaction `tx` (typically an event handler's). No-op for an
+   * unknown or already rejected/completed/failed command. `'commandState'` is emitted
+   * through `afterCommit` (pass the event handler's `ctx.afterCommit`) so that listeners
+   * never see a state that is later rolled back.
+   */
+  async finish(
+    tx: Repos,
+    commandId: string,
+    state: 'completed' | 'failed',
+    opts: { result?: Record<string, unknown>; afterCommit: (fn: () => void) => void },
+  ): Promise<CommandRecord | undefined> {
+    const c = await tx.commands.get(commandId);
+    if (!c || (FINAL_STATES.includes(c.state) && c.state !== 'expired')) return c;
+    await tx.commands.setState(commandId, state, this.now().toISOString(), opts.result ?? null);
+    const updated = await tx.commands.get(commandId);
+    if (updated) opts.afterCommit(() => this.emit('commandState', updated));
+    return updated;
+  }
+
+  /** Sends every outstanding command of a kiosk on its (new) connection, oldest first. */
+  async deliverOutstanding(channel: CommandChannel): Promise<void> {
+    const list = await this.deps.store.transaction((tx) =>
+      tx.commands.listOutstanding(channel.kioskId),
+    );
+    for (const c of list) void this.deliver(channel, c);
+  }
+
+  private async deliver(channel: CommandChannel, cmd: CommandRecord): Promise<void> {
+    if (this.stopped || !channel.ready || !channel.open || channel.inFlight.has(cmd.id)) return;
+    channel.inFlight.add(cmd.id);
+    const log = this.deps.logger;
+    let retry = false;
+    try {
+      if (Date.parse(cmd.deadline) <= this.now().getTime()) {
+        await this.expireDue();
+        return;
+      }
+      const sent = await this.deps.store.transaction(async (tx) => {
+        const cur = await tx.commands.get(cmd.id);
+        if (!cur || (cur.state !== 'pending' && cur.state !== 'sent')) return undefined;
+        await tx.commands.markSent(cmd.id, this.now().toISOString());
+        return tx.commands.get(cmd.id);
+      });
+      if (!sent) return;
+      this.emit('commandState', sent);
+      let state: CommandState;
+      let result: Record<string, unknown>;
+      try {
+        const res = (await channel.call(
+          cmd.action as HubToKioskAction,
+          cmd.payload,
+          this.deps.callTimeoutMs,
+        )) as Record<string, unknown>;
+        result = res;
+        state =
+          res.status === 'Rejected'
+            ? 'rejected'
+            : LONG_RUNNING_ACTIONS.has(cmd.action)
+              ? 'accepted'
+              : 'completed';
+      } catch (err) {
+        const e = err as { code?: string; errorCode?: string; details?: unknown; message: string };
+        if (e.code === 'ECALLERROR' || e.code === 'EINVALID') {
+          state = 'failed';
+          result = {
+            code: e.errorCode ?? 'InvalidResponse',
+            description: e.message,
+            details: e.details ?? {},
+          };
+        } else {
+          log.info(
+            { kioskId: cmd.kioskId, commandId: cmd.id, code: e.code },
+            'command not answered; will re-send',
+          );
+          retry = e.code === 'ETIMEOUT';
+          return;
+        }
+      }
+      const updated = await this.deps.store.transaction(async (tx) => {
+        const cur = await tx.commands.get(cmd.id);
+        if (!cur || !['pending', 'sent', 'expired'].includes(cur.state)) return undefined;
+        await tx.commands.setState(cmd.id, state, this.now().toISOString(), result);
+        return tx.commands.get(cmd.id);
+      });
+      if (updated) this.emit('commandState', updated);
+    } catch (err) {
+      if (!this.stopped) log.error({ err, commandId: cmd.id }, 'command delivery failed');
+    } finally {
+      channel.inFlight.delete(cmd.id);
+      if (retry && channel.open && !this.stopped) void this.deliver(channel, cmd);
+    }
+  }
+
+  /** Expires every outstanding command past its deadline. */
+  async expireDue(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const expired = await this.deps.store.transaction((tx) =>
+        tx.commands.expireDue(this.now().toISOString()),
+      );
+      for (const c of expired) {
+        this.deps.logger.warn(
+          { kioskId: c.kioskId, commandId: c.id, action: c.action },
+          'command expired',
+        );
+        this.emit('commandState', c);
+      }
+    } catch (err) {
+      if (!this.stopped) this.deps.logger.error({ err }, 'expiring commands failed');
+    }
+  }
+}

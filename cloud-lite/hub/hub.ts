@@ -1,0 +1,350 @@
+import type { KeyObject } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import {
+  type BootRequest,
+  type EventType,
+  type HubToKioskAction,
+  type InventoryRequest,
+  SUBPROTOCOL,
+} from '../../protocol/index.js';
+import type { Logger } from '../log.js';
+import type { HubMetrics } from '../metrics.js';
+import type { KioskRegistry } from '../registry/kiosk-registry.js';
+import type { CommandRecord, CommandState, Store } from '../store/types.js';
+import { CommandDispatcher } from './command-dispatcher.js';
+import { type EventHandler, EventIntake } from './event-intake.js';
+import { KioskSession } from './kiosk-session.js';
+import { CLOSE_GOING_AWAY, CLOSE_REPLACED, CLOSE_REVOKED, type CommandInput } from './types.js';
+import { offersSubprotocol, parseBasicAuth, rejectUpgrade } from './upgrade-auth.js';
+
+export interface KioskHubDeps {
+  store: Store;
+  registry: KioskRegistry;
+  logger: Logger;
+  metrics: HubMetrics;
+  signingKey: KeyObject;
+  heartbeatIntervalSeconds: number;
+  pingIntervalMs: number;
+  maxPayloadBytes: number;
+  commandCallTimeoutMs: number;
+  commandSweepIntervalMs: number;
+  now?: () => Date;
+}
+
+/**
+ * The kiosks' WebSocket hub: authenticates upgrades on `/kiosk`, keeps one session per kiosk,
+ * answers Boot/Heartbeat/Inventory, takes in events and delivers durable commands.
+ * Emits 'commandState' (CommandRecord), 'online' (kioskId), 'offline' (kioskId).
+ */
+export class KioskHub extends EventEmitter<{
+  commandState: [CommandRecord];
+  online: [string];
+  offline: [string];
+}> {
+  readonly commands: CommandDispatcher;
+  readonly events: EventIntake;
+  private readonly sessions = new Map<string, KioskSession>();
+  private readonly wss: WebSocketServer;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private readonly onRevoked = (kioskId: string) =>
+    this.disconnect(kioskId, CLOSE_REVOKED, 'revoked');
+
+  constructor(private readonly deps: KioskHubDeps) {
+    super();
+    this.setMaxListeners(0);
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: deps.maxPayloadBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
+    this.commands = new CommandDispatcher({
+      store: deps.store,
+      logger: deps.logger,
+      signingKey: deps.signingKey,
+      channelFor: (id) => {
+        const s = this.sessions.get(id);
+        return s?.ready ? s : undefined;
+      },
+      callTimeoutMs: deps.commandCallTimeoutMs,
+      sweepIntervalMs: deps.commandSweepIntervalMs,
+      now: deps.now,
+    });
+    this.commands.on('commandState', (c) => this.emit('commandState', c));
+    this.events = new EventIntake({
+      store: deps.store,
+      logger: deps.logger,
+      now: deps.now,
+      onRecorded: () => deps.metrics.eventReceived(),
+      onGap: (kioskId) => {
+        deps.metrics.error('event_seq_gap');
+        this.sendCommand(
+          kioskId,
+          'TriggerMessage',
+          { message: 'Inventory' },
+          this.deadline(300),
+        ).catch((err) =>
+          deps.logger.error({ err, kioskId }, 'could not request Inventory after a gap'),
+        );
+      },
+    });
+  }
+
+  private now(): Date {
+    return this.deps.now ? this.deps.now() : new Date();
+  }
+
+  private deadline(seconds: number): Date {
+    return new Date(this.now().getTime() + seconds * 1000);
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    await this.deps.store.transaction((tx) => tx.kiosks.setAllOffline(this.now().toISOString()));
+    this.deps.registry.on('revoked', this.onRevoked);
+    this.commands.start();
+    this.pingTimer = setInterval(() => this.pingAll(), this.deps.pingIntervalMs);
+  }
+
+  /**
+   * Stops accepting kiosks, closes every session with 1001, waits (at most `graceMs`) for the
+   * sockets to close and for events being recorded to commit. Does not close the store.
+   */
+  async stop(graceMs = 3000): Promise<void> {
+    this.stopping = true;
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.deps.registry.off('revoked', this.onRevoked);
+    this.commands.stop();
+    const closing = [...this.sessions.values()].map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.ws.readyState === s.ws.CLOSED) return resolve();
+          const timer = setTimeout(() => {
+            s.ws.terminate();
+            resolve();
+          }, graceMs);
+          s.ws.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          s.close(CLOSE_GOING_AWAY, 'hub shutting down');
+        }),
+    );
+    await Promise.all(closing);
+    await this.events.idle();
+    this.wss.close();
+  }
+
+  /** Registers a domain event handler (see EventIntake.onEvent). */
+  onEvent<T extends EventType>(type: T | '*', handler: EventHandler<T>): void {
+    this.events.onEvent(type, handler);
+  }
+
+  /** See CommandDispatcher.sendCommand. */
+  sendCommand<A extends HubToKioskAction>(
+    kioskId: string,
+    action: A,
+    payload: CommandInput<A>,
+    deadline: Date,
+  ): Promise<CommandRecord> {
+    return this.commands.sendCommand(kioskId, action, payload, deadline);
+  }
+
+  /** See CommandDispatcher.waitFor. */
+  waitFor(
+    commandId: string,
+    opts?: { until?: readonly CommandState[]; timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<CommandRecord> {
+    return this.commands.waitFor(commandId, opts);
+  }
+
+  isConnected(kioskId: string): boolean {
+    return this.sessions.has(kioskId);
+  }
+
+  get connectedCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Closes a kiosk's session, if any. */
+  disconnect(kioskId: string, code: number, reason: string): void {
+    const s = this.sessions.get(kioskId);
+    if (s) s.close(code, reason);
+  }
+
+  /** HTTP upgrade handler for the server's 'upgrade' event. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => undefined);
+    void this.upgrade(req, socket, head).catch((err) => {
+      this.deps.logger.error({ err }, 'upgrade failed');
+      this.deps.metrics.error('upgrade');
+      rejectUpgrade(socket, 503);
+    });
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/kiosk') return rejectUpgrade(socket, 404);
+    if (this.stopping) return rejectUpgrade(socket, 503);
+    if (!offersSubprotocol(req, SUBPROTOCOL)) return rejectUpgrade(socket, 400);
+    const creds = parseBasicAuth(req);
+    if (!creds || !(await this.deps.registry.authenticate(creds.kioskId, creds.secret))) {
+      this.deps.metrics.error('auth');
+      this.deps.logger.info({ remote: req.socket.remoteAddress }, 'kiosk authentication failed');
+      return rejectUpgrade(socket, 401);
+    }
+    if (socket.destroyed) return;
+    if (this.stopping) return rejectUpgrade(socket, 503);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(creds.kioskId, ws));
+  }
+
+  private attach(kioskId: string, ws: WebSocket): void {
+    const logger = this.deps.logger.child({ kioskId });
+    const session = new KioskSession({
+      kioskId,
+      ws,
+      logger,
+      maxMessageBytes: this.deps.maxPayloadBytes,
+      callTimeoutMs: this.deps.commandCallTimeoutMs,
+    });
+    const old = this.sessions.get(kioskId);
+    this.sessions.set(kioskId, session);
+    if (old) {
+      logger.info('new connection replaces the old one');
+      old.close(CLOSE_REPLACED, 'replaced');
+    }
+    this.registerHandlers(session, logger);
+    session.peer.on('protocolError', () => this.deps.metrics.error('protocol'));
+    ws.on('message', (data, isBinary) => {
+      session.alive = true;
+      if (isBinary) {
+        this.deps.metrics.error('protocol');
+        return;
+      }
+      session.peer.receive(data as Buffer);
+    });
+    ws.on('pong', () => {
+      session.alive = true;
+    });
+    ws.on('error', (err) => {
+      this.deps.metrics.error('socket');
+      logger.warn({ err: err.message }, 'kiosk socket error');
+    });
+    ws.on('close', (code) => {
+      session.markClosed('socket closed');
+      if (this.sessions.get(kioskId) !== session) return;
+      this.sessions.delete(kioskId);
+      logger.info({ code }, 'kiosk disconnected');
+      this.emit('offline', kioskId);
+      void this.deps.store
+        .transaction((tx) => tx.kiosks.setOffline(kioskId, this.now().toISOString()))
+        .catch((err) => {
+          if (!this.stopping) logger.error({ err }, 'could not record offline');
+        });
+    });
+    logger.info('kiosk connected');
+    void this.deps.store
+      .transaction((tx) => tx.kiosks.setOnline(kioskId, this.now().toISOString()))
+      .then(() => this.emit('online', kioskId))
+      .catch((err) => logger.error({ err }, 'could not record online'));
+  }
+
+  private registerHandlers(session: KioskSession, logger: Logger): void {
+    const { kioskId, peer } = session;
+    const store = this.deps.store;
+    peer.handle('Boot', async (p: BootRequest) => {
+      const currentTime = this.now().toISOString();
+      if (p.kioskId !== kioskId) {
+        logger.warn({ claimed: p.kioskId }, 'Boot names another kiosk id: rejected');
+        return {
+          status: 'Rejected',
+          currentTime,
+          heartbeatInterval: this.deps.heartbeatIntervalSeconds,
+        };
+      }
+      await store.transaction((tx) =>
+        tx.kiosks.recordBoot(kioskId, {
+          at: currentTime,
+          softwareVersion: p.softwareVersion,
+          imageVersion: p.imageVersion ?? null,
+          slotCount: p.slotCount,
+          bootReason: p.bootReason,
+        }),
+      );
+      const first = !session.ready;
+      session.ready = true;
+      if (first) {
+        setImmediate(() => {
+          if (session.open)
+            void this.commands
+              .deliverOutstanding(session)
+              .catch((err) => logger.error({ err }, 're-send failed'));
+        });
+      }
+      return {
+        status: 'Accepted',
+        currentTime,
+        heartbeatInterval: this.deps.heartbeatIntervalSeconds,
+      };
+    });
+    peer.handle('Heartbeat', async () => {
+      const currentTime = this.now().toISOString();
+      await store.transaction((tx) => tx.kiosks.touch(kioskId, currentTime));
+      return { currentTime };
+    });
+    peer.handle('Inventory', async (p: InventoryRequest) => {
+      const at = this.now().toISOString();
+      await store.transaction((tx) =>
+        tx.slots.replaceAll(
+          kioskId,
+          p.slots.map((s) => ({
+            kioskId,
+            slot: s.slot,
+            state: s.state,
+            snapshot: s as Record<string, unknown>,
+            updatedAt: at,
+          })),
+        ),
+      );
+      return {};
+    });
+    peer.handle('Event', async (ev) => {
+      try {
+        await this.events.receive(kioskId, ev);
+      } catch (err) {
+        this.deps.metrics.error('event_handler');
+        logger.error(
+          { err, eventId: ev.eventId },
+          'recording an event failed; the kiosk will re-send it',
+        );
+        throw err;
+      }
+      return {};
+    });
+  }
+
+  private pingAll(): void {
+    for (const s of this.sessions.values()) {
+      if (!s.alive) {
+        this.deps.logger.warn(
+          { kioskId: s.kioskId },
+          'kiosk missed a pong: dropping the connection',
+        );
+        this.deps.metrics.error('liveness');
+        s.terminate('liveness timeout');
+        continue;
+      }
+      s.alive = false;
+      try {
+        s.ws.ping();
+      } catch {
+        s.terminate('ping failed');
+      }
+    }
+  }
+}

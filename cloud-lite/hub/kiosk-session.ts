@@ -1,0 +1,80 @@
+import type WebSocket from 'ws';
+import { type HubToKioskAction, RpcPeer } from '../../protocol/index.js';
+import type { Logger } from '../log.js';
+import type { CommandChannel } from './types.js';
+
+export interface KioskSessionDeps {
+  kioskId: string;
+  ws: WebSocket;
+  logger: Logger;
+  maxMessageBytes: number;
+  callTimeoutMs: number;
+}
+
+/**
+ * One live kiosk connection: the socket, its RpcPeer (role hub) and liveness flags. The hub
+ * registers the kiosk -> hub handlers on `peer`. Implements the dispatcher's CommandChannel.
+ */
+export class KioskSession implements CommandChannel {
+  readonly kioskId: string;
+  readonly peer: RpcPeer<'hub'>;
+  readonly inFlight = new Set<string>();
+  /** Set by Boot. */
+  ready = false;
+  /** Cleared at each ping, set by pong or any message. */
+  alive = true;
+  private closed = false;
+
+  constructor(private readonly deps: KioskSessionDeps) {
+    this.kioskId = deps.kioskId;
+    this.peer = new RpcPeer({
+      role: 'hub',
+      send: (text) => {
+        if (deps.ws.readyState === deps.ws.OPEN) deps.ws.send(text);
+      },
+      callTimeoutMs: deps.callTimeoutMs,
+      maxMessageBytes: deps.maxMessageBytes,
+      logger: deps.logger,
+    });
+  }
+
+  get open(): boolean {
+    return !this.closed && this.deps.ws.readyState === this.deps.ws.OPEN;
+  }
+
+  get ws(): WebSocket {
+    return this.deps.ws;
+  }
+
+  call(
+    action: HubToKioskAction,
+    payload: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<unknown> {
+    // biome-ignore lint/suspicious/noExplicitAny: payload was validated when the command was built
+    return this.peer.call(action, payload as any, { timeoutMs });
+  }
+
+  /** Closes the socket with `code` (idempotent); pending calls reject with ECLOSED. */
+  close(code: number, reason: string): void {
+    this.markClosed(reason);
+    try {
+      this.deps.ws.close(code, reason);
+    } catch {
+      this.deps.ws.terminate();
+    }
+  }
+
+  /** Drops the socket without a close handshake (dead link). */
+  terminate(reason: string): void {
+    this.markClosed(reason);
+    this.deps.ws.terminate();
+  }
+
+  markClosed(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ready = false;
+    this.peer.close(reason);
+  }
+}

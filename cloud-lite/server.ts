@@ -1,0 +1,128 @@
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { installErrorHandlers } from './api/errors.js';
+import { registerKioskRoutes } from './api/kiosk-routes.js';
+import {
+  adminTokenAuthenticator,
+  type OperatorAuthenticator,
+  requireOperator,
+} from './api/operator-auth.js';
+import { registerOperatorRoutes } from './api/operator-routes.js';
+import type { HubConfig } from './config.js';
+import { KioskHub } from './hub/hub.js';
+import type { Logger } from './log.js';
+import { HubMetrics } from './metrics.js';
+import { KioskRegistry } from './registry/kiosk-registry.js';
+import { type HubSigningKey, loadOrCreateSigningKey } from './signing-key.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Store } from './store/types.js';
+
+export interface HubServerDeps {
+  config: HubConfig;
+  logger: Logger;
+  /** Replaces the admin-token check (accounts issue). */
+  operatorAuth?: OperatorAuthenticator;
+  /** Called with the app before it listens, to add domain routes and event handlers. */
+  extend?: (ctx: {
+    app: FastifyInstance;
+    hub: KioskHub;
+    store: Store;
+    registry: KioskRegistry;
+  }) => void;
+}
+
+/**
+ * The cloud-lite process: one HTTP server (fastify) that also takes the kiosks' WebSocket
+ * upgrades on /kiosk. `start()` opens the store, loads the signing key and listens;
+ * `stop()` stops accepting, closes kiosk sockets with 1001, waits for running
+ * transactions and closes the database.
+ */
+export class HubServer {
+  store!: SqliteStore;
+  registry!: KioskRegistry;
+  hub!: KioskHub;
+  app!: FastifyInstance;
+  metrics = new HubMetrics();
+  signingKey!: HubSigningKey;
+  private stopped: Promise<void> | undefined;
+
+  constructor(private readonly deps: HubServerDeps) {}
+
+  /** Resolves with the bound port. Throws ConfigError / StoreVersionError on bad setup. */
+  async start(): Promise<{ port: number }> {
+    const { config, logger } = this.deps;
+    this.signingKey = loadOrCreateSigningKey(config.signingKeyPath);
+    this.store = SqliteStore.open(config.databasePath);
+    this.registry = new KioskRegistry({
+      store: this.store,
+      enrolmentTokenTtlSeconds: config.enrolmentTokenTtlSeconds,
+    });
+    this.hub = new KioskHub({
+      store: this.store,
+      registry: this.registry,
+      logger,
+      metrics: this.metrics,
+      signingKey: this.signingKey.privateKey,
+      heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
+      pingIntervalMs: config.pingIntervalMs,
+      maxPayloadBytes: config.maxPayloadBytes,
+      commandCallTimeoutMs: config.commandCallTimeoutMs,
+      commandSweepIntervalMs: config.commandSweepIntervalMs,
+    });
+    const app = Fastify({
+      loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: config.bodyLimitBytes,
+      ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+      return503OnClosing: true,
+      forceCloseConnections: true,
+    });
+    this.app = app;
+    installErrorHandlers(app, logger, () => this.metrics.error('http'));
+    app.get('/healthz', async () => ({ status: 'ok', connectedKiosks: this.hub.connectedCount }));
+    app.get('/metrics', async (_req, reply) => {
+      const commandsByState = await this.store.transaction((tx) => tx.commands.countByState());
+      reply
+        .type('text/plain; version=0.0.4')
+        .send(this.metrics.render({ connectedKiosks: this.hub.connectedCount, commandsByState }));
+    });
+    registerKioskRoutes(app, {
+      registry: this.registry,
+      publicKeyPem: this.signingKey.publicKeyPem,
+      publicUrl: config.publicUrl,
+    });
+    const operatorAuth = this.deps.operatorAuth ?? adminTokenAuthenticator(config.adminToken);
+    await app.register(async (scope) => {
+      requireOperator(scope, operatorAuth);
+      registerOperatorRoutes(scope, {
+        store: this.store,
+        registry: this.registry,
+        hub: this.hub,
+        commandDefaultTtlSeconds: config.commandDefaultTtlSeconds,
+      });
+    });
+    this.deps.extend?.({ app, hub: this.hub, store: this.store, registry: this.registry });
+    app.server.on('upgrade', (req, socket, head) => this.hub.handleUpgrade(req, socket, head));
+    await this.hub.start();
+    await app.listen({ host: config.host, port: config.port });
+    const port = (app.server.address() as AddressInfo).port;
+    logger.info({ port }, 'cloud-lite listening');
+    return { port };
+  }
+
+  /** Idempotent graceful shutdown. */
+  stop(): Promise<void> {
+    this.stopped ??= this.doStop();
+    return this.stopped;
+  }
+
+  private async doStop(): Promise<void> {
+    const { logger } = this.deps;
+    logger.info('cloud-lite stopping');
+    this.app?.server.close();
+    await this.hub?.stop();
+    await this.app?.close();
+    await this.store?.close();
+    logger.info('cloud-lite stopped');
+  }
+}

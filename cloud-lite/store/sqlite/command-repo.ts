@@ -1,0 +1,108 @@
+import type Database from 'better-sqlite3';
+import type { CommandRecord, CommandRepo, CommandState } from '../types.js';
+import { fromJson, toJson } from './json.js';
+
+interface Row {
+  id: string;
+  kiosk_id: string;
+  action: string;
+  payload: string;
+  state: CommandState;
+  created_at: string;
+  updated_at: string;
+  deadline: string;
+  attempts: number;
+  last_sent_at: string | null;
+  result: string | null;
+}
+
+function toRecord(r: Row): CommandRecord {
+  return {
+    id: r.id,
+    kioskId: r.kiosk_id,
+    action: r.action,
+    payload: fromJson<Record<string, unknown>>(r.payload) ?? {},
+    state: r.state,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    deadline: r.deadline,
+    attempts: r.attempts,
+    lastSentAt: r.last_sent_at,
+    result: fromJson<Record<string, unknown>>(r.result),
+  };
+}
+
+export function sqliteCommandRepo(db: Database.Database): CommandRepo {
+  const s = {
+    insert: db.prepare(
+      `INSERT INTO commands (id, kiosk_id, action, payload, state, created_at, updated_at, deadline, attempts, last_sent_at, result)
+       VALUES (@id, @kiosk_id, @action, @payload, @state, @created_at, @updated_at, @deadline, @attempts, @last_sent_at, @result)`,
+    ),
+    get: db.prepare('SELECT * FROM commands WHERE id = ?'),
+    outstanding: db.prepare(
+      "SELECT * FROM commands WHERE kiosk_id = ? AND state IN ('pending', 'sent') ORDER BY created_at, rowid",
+    ),
+    forKiosk: db.prepare(
+      'SELECT * FROM commands WHERE kiosk_id = ? AND created_at < ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
+    ),
+    sent: db.prepare(
+      "UPDATE commands SET state = 'sent', attempts = attempts + 1, last_sent_at = ?1, updated_at = ?1 WHERE id = ?2",
+    ),
+    setState: db.prepare(
+      'UPDATE commands SET state = ?, updated_at = ?, result = coalesce(?, result) WHERE id = ?',
+    ),
+    due: db.prepare(
+      "SELECT * FROM commands WHERE state IN ('pending', 'sent') AND deadline < ? ORDER BY created_at",
+    ),
+    expire: db.prepare("UPDATE commands SET state = 'expired', updated_at = ? WHERE id = ?"),
+    count: db.prepare('SELECT state, count(*) AS n FROM commands GROUP BY state'),
+  };
+  return {
+    async insert(c) {
+      s.insert.run({
+        id: c.id,
+        kiosk_id: c.kioskId,
+        action: c.action,
+        payload: toJson(c.payload),
+        state: c.state,
+        created_at: c.createdAt,
+        updated_at: c.updatedAt,
+        deadline: c.deadline,
+        attempts: c.attempts,
+        last_sent_at: c.lastSentAt,
+        result: c.result === null ? null : toJson(c.result),
+      });
+    },
+    async get(id) {
+      const r = s.get.get(id) as Row | undefined;
+      return r && toRecord(r);
+    },
+    async listOutstanding(kioskId) {
+      return (s.outstanding.all(kioskId) as Row[]).map(toRecord);
+    },
+    async listForKiosk(kioskId, opts) {
+      const before = opts.beforeCreatedAt ?? '9999';
+      return (s.forKiosk.all(kioskId, before, opts.limit) as Row[]).map(toRecord);
+    },
+    async markSent(id, at) {
+      s.sent.run(at, id);
+    },
+    async setState(id, state, at, result) {
+      s.setState.run(state, at, result == null ? null : toJson(result), id);
+    },
+    async expireDue(now) {
+      const rows = (s.due.all(now) as Row[]).map(toRecord);
+      for (const r of rows) {
+        s.expire.run(now, r.id);
+        r.state = 'expired';
+        r.updatedAt = now;
+      }
+      return rows;
+    },
+    async countByState() {
+      const out: Record<string, number> = {};
+      for (const r of s.count.all() as { state: string; n: number }[]) out[r.state] = r.n;
+      return out;
+    },
+  };
+}

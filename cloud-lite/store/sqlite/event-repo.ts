@@ -1,0 +1,49 @@
+import type Database from 'better-sqlite3';
+import type { EventRecord, EventRepo } from '../types.js';
+import { fromJson, toJson } from './json.js';
+
+interface Row {
+  event_id: string;
+  kiosk_id: string;
+  seq: number;
+  type: string;
+  at: string;
+  data: string;
+  received_at: string;
+}
+
+export function sqliteEventRepo(db: Database.Database): EventRepo {
+  const s = {
+    insert: db.prepare(
+      'INSERT OR IGNORE INTO events (event_id, kiosk_id, seq, type, at, data, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    list: db.prepare(
+      'SELECT * FROM events WHERE kiosk_id = ? AND seq > ? ORDER BY seq, rowid LIMIT ?',
+    ),
+  };
+  return {
+    async insertIfNew(e) {
+      const info = s.insert.run(
+        e.eventId,
+        e.kioskId,
+        e.seq,
+        e.type,
+        e.at,
+        toJson(e.data),
+        e.receivedAt,
+      );
+      return info.changes === 1;
+    },
+    async listForKiosk(kioskId, opts): Promise<EventRecord[]> {
+      return (s.list.all(kioskId, opts.afterSeq ?? 0, opts.limit) as Row[]).map((r) => ({
+        eventId: r.event_id,
+        kioskId: r.kiosk_id,
+        seq: r.seq,
+        type: r.type,
+        at: r.at,
+        data: fromJson<Record<string, unknown>>(r.data) ?? {},
+        receivedAt: r.received_at,
+      }));
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import type Database from 'better-sqlite3';
+import type { KioskRecord, KioskRepo } from '../types.js';
+
+interface Row {
+  id: string;
+  name: string;
+  created_at: string;
+  secret_hash: Buffer | null;
+  revoked_at: string | null;
+  status: 'online' | 'offline';
+  last_seen_at: string | null;
+  connected_at: string | null;
+  software_version: string | null;
+  image_version: string | null;
+  slot_count: number | null;
+  last_boot_at: string | null;
+  boot_reason: string | null;
+  last_seq: number;
+}
+
+function toRecord(r: Row): KioskRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    createdAt: r.created_at,
+    secretHash: r.secret_hash,
+    revokedAt: r.revoked_at,
+    status: r.status,
+    lastSeenAt: r.last_seen_at,
+    connectedAt: r.connected_at,
+    softwareVersion: r.software_version,
+    imageVersion: r.image_version,
+    slotCount: r.slot_count,
+    lastBootAt: r.last_boot_at,
+    bootReason: r.boot_reason,
+    lastSeq: r.last_seq,
+  };
+}
+
+export function sqliteKioskRepo(db: Database.Database): KioskRepo {
+  const s = {
+    insert: db.prepare('INSERT INTO kiosks (id, name, created_at) VALUES (?, ?, ?)'),
+    get: db.prepare('SELECT * FROM kiosks WHERE id = ?'),
+    list: db.prepare('SELECT * FROM kiosks ORDER BY id'),
+    setSecret: db.prepare('UPDATE kiosks SET secret_hash = ? WHERE id = ?'),
+    revoke: db.prepare(
+      "UPDATE kiosks SET revoked_at = ?, secret_hash = NULL, status = 'offline' WHERE id = ?",
+    ),
+    online: db.prepare(
+      "UPDATE kiosks SET status = 'online', connected_at = ?1, last_seen_at = ?1 WHERE id = ?2",
+    ),
+    offline: db.prepare("UPDATE kiosks SET status = 'offline', last_seen_at = ?1 WHERE id = ?2"),
+    allOffline: db.prepare("UPDATE kiosks SET status = 'offline' WHERE status = 'online'"),
+    touch: db.prepare('UPDATE kiosks SET last_seen_at = ? WHERE id = ?'),
+    boot: db.prepare(
+      'UPDATE kiosks SET last_boot_at = ?, software_version = ?, image_version = ?, slot_count = ?, boot_reason = ?, last_seen_at = ? WHERE id = ?',
+    ),
+    lastSeq: db.prepare('UPDATE kiosks SET last_seq = ? WHERE id = ?'),
+    countOnline: db.prepare("SELECT count(*) AS n FROM kiosks WHERE status = 'online'"),
+  };
+  return {
+    async insert(k) {
+      s.insert.run(k.id, k.name, k.createdAt);
+    },
+    async get(id) {
+      const row = s.get.get(id) as Row | undefined;
+      return row && toRecord(row);
+    },
+    async list() {
+      return (s.list.all() as Row[]).map(toRecord);
+    },
+    async setSecretHash(id, hash) {
+      s.setSecret.run(hash, id);
+    },
+    async revoke(id, at) {
+      s.revoke.run(at, id);
+    },
+    async setOnline(id, at) {
+      s.online.run(at, id);
+    },
+    async setOffline(id, at) {
+      s.offline.run(at, id);
+    },
+    async setAllOffline() {
+      s.allOffline.run();
+    },
+    async touch(id, at) {
+      s.touch.run(at, id);
+    },
+    async recordBoot(id, b) {
+      s.boot.run(b.at, b.softwareVersion, b.imageVersion, b.slotCount, b.bootReason, b.at, id);
+    },
+    async setLastSeq(id, seq) {
+      s.lastSeq.run(seq, id);
+    },
+    async countOnline() {
+      return (s.countOnline.get() as { n: number }).n;
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import { migration001Hub } from './001-hub.js';
+
+/**
+ * One migration per file, numbered from 1 without gaps; `version` becomes
+ * `PRAGMA user_version` once applied. To add one: create `NNN-name.ts` exporting a
+ * `Migration` with the next version, and append it below. Never edit a shipped one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [migration001Hub];
