@@ -10,7 +10,7 @@ import {
   validateRequest,
   validateResponse,
 } from '../../protocol/index.js';
-import { actionSamples, eventSamples } from './samples.js';
+import { actionSamples, eventSamples } from './fixtures/samples.js';
 
 const actions = Object.keys(actionSamples) as Action[];
 
