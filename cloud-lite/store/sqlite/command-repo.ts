@@ -46,7 +46,7 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
       'SELECT * FROM commands WHERE kiosk_id = ? AND created_at < ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
     ),
     sent: db.prepare(
-      "UPDATE commands SET state = 'sent', attempts = attempts + 1, last_sent_at = ?1, updated_at = ?1 WHERE id = ?2",
+      "UPDATE commands SET state = 'sent', attempts = attempts + 1, last_sent_at = @at, updated_at = @at WHERE id = @id",
     ),
     setState: db.prepare(
       'UPDATE commands SET state = ?, updated_at = ?, result = coalesce(?, result) WHERE id = ?',
@@ -85,7 +85,7 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
       return (s.forKiosk.all(kioskId, before, opts.limit) as Row[]).map(toRecord);
     },
     async markSent(id, at) {
-      s.sent.run(at, id);
+      s.sent.run({ at, id });
     },
     async setState(id, state, at, result) {
       s.setState.run(state, at, result == null ? null : toJson(result), id);

@@ -47,9 +47,9 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
       "UPDATE kiosks SET revoked_at = ?, secret_hash = NULL, status = 'offline' WHERE id = ?",
     ),
     online: db.prepare(
-      "UPDATE kiosks SET status = 'online', connected_at = ?1, last_seen_at = ?1 WHERE id = ?2",
+      "UPDATE kiosks SET status = 'online', connected_at = @at, last_seen_at = @at WHERE id = @id",
     ),
-    offline: db.prepare("UPDATE kiosks SET status = 'offline', last_seen_at = ?1 WHERE id = ?2"),
+    offline: db.prepare("UPDATE kiosks SET status = 'offline', last_seen_at = @at WHERE id = @id"),
     allOffline: db.prepare("UPDATE kiosks SET status = 'offline' WHERE status = 'online'"),
     touch: db.prepare('UPDATE kiosks SET last_seen_at = ? WHERE id = ?'),
     boot: db.prepare(
@@ -76,10 +76,10 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
       s.revoke.run(at, id);
     },
     async setOnline(id, at) {
-      s.online.run(at, id);
+      s.online.run({ at, id });
     },
     async setOffline(id, at) {
-      s.offline.run(at, id);
+      s.offline.run({ at, id });
     },
     async setAllOffline() {
       s.allOffline.run();

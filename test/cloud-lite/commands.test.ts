@@ -1,0 +1,136 @@
+import t from 'tap';
+import { verifyCommand } from '../../protocol/index.js';
+import { startTestHub, waitUntil } from './test-hub.js';
+
+const never = () => new Promise(() => undefined);
+
+t.test('a command is recorded, sent, and completes; signed commands verify', async (t) => {
+  const hub = await startTestHub(t);
+  const creds = await hub.enrolKiosk('k1');
+  const kiosk = await hub.connectKiosk(creds);
+  await kiosk.boot();
+  const h = hub.server.hub;
+  const states: string[] = [];
+  h.on('commandState', (c) => states.push(c.state));
+  const cmd = await h.sendCommand(
+    'k1',
+    'DisableSlot',
+    { slot: 2, reason: 'test' },
+    new Date(Date.now() + 10_000),
+  );
+  t.equal(cmd.state, 'pending');
+  const done = await h.waitFor(cmd.id, { timeoutMs: 5000 });
+  t.equal(done.state, 'completed');
+  t.same(states, ['pending', 'sent', 'completed']);
+  const got = kiosk.commands.find((c) => c.payload.commandId === cmd.id);
+  t.equal(got?.action, 'DisableSlot');
+
+  const wipe = await h.sendCommand(
+    'k1',
+    'WipeDisk',
+    { slot: 1, mode: 'quick' },
+    new Date(Date.now() + 60_000),
+  );
+  const accepted = await h.waitFor(wipe.id, { timeoutMs: 5000 });
+  t.equal(accepted.state, 'accepted', 'long-running command is accepted, not completed');
+  const sent = kiosk.commands.find((c) => c.payload.commandId === wipe.id)!;
+  const v = verifyCommand(hub.server.signingKey.publicKeyPem, 'k1', 'WipeDisk', sent.payload);
+  t.ok(v.ok, 'signature verifies with the published key');
+
+  kiosk.onCommand = () => ({ status: 'Rejected', reason: 'slot busy' });
+  const rej = await h.sendCommand('k1', 'EnableSlot', { slot: 2 }, new Date(Date.now() + 10_000));
+  t.equal((await h.waitFor(rej.id, { timeoutMs: 5000 })).state, 'rejected');
+});
+
+t.test(
+  'kiosk disconnects before answering: same commandId re-sent on reconnect, completes once',
+  async (t) => {
+    const hub = await startTestHub(t);
+    const creds = await hub.enrolKiosk('k1');
+    const first = await hub.connectKiosk(creds, { onCommand: never });
+    await first.boot();
+    const h = hub.server.hub;
+    const cmd = await h.sendCommand(
+      'k1',
+      'SetWriteProtect',
+      { slot: 1, on: true },
+      new Date(Date.now() + 30_000),
+    );
+    await first.waitForCommand((c) => c.payload.commandId === cmd.id);
+    await first.terminate();
+    await waitUntil('hub noticed the disconnect', () => !h.isConnected('k1'));
+    t.equal((await h.commands.get(cmd.id))?.state, 'sent');
+    const completions: string[] = [];
+    h.on('commandState', (c) => {
+      if (c.id === cmd.id && c.state === 'completed') completions.push(c.id);
+    });
+    const second = await hub.connectKiosk(creds);
+    await second.boot();
+    const done = await h.waitFor(cmd.id, { timeoutMs: 5000 });
+    t.equal(done.state, 'completed');
+    t.equal(done.attempts, 2);
+    const resent = second.commands.filter((c) => c.payload.commandId === cmd.id);
+    t.equal(resent.length, 1, 're-sent once with the same commandId');
+    t.same(resent[0]!.payload, first.commands[0]!.payload, 'identical payload');
+    t.same(completions, [cmd.id], 'completed exactly once');
+  },
+);
+
+t.test('commands sent while offline wait; past their deadline they expire', async (t) => {
+  const hub = await startTestHub(t);
+  await hub.enrolKiosk('k1');
+  const h = hub.server.hub;
+  const cmd = await h.sendCommand('k1', 'Reset', { kind: 'Soft' }, new Date(Date.now() + 200));
+  t.equal((await h.commands.get(cmd.id))?.state, 'pending');
+  const expired = await h.waitFor(cmd.id, { timeoutMs: 5000 });
+  t.equal(expired.state, 'expired');
+  const list = await hub.api('GET', '/api/operator/kiosks/k1/commands');
+  t.equal(list.body.commands[0].state, 'expired');
+});
+
+t.test(
+  'hub restart with pending commands: re-sent to the reconnecting kiosk, nothing lost',
+  async (t) => {
+    const first = await startTestHub(t, {}, {});
+    const dir = first.dir;
+    const creds = await first.enrolKiosk('k1');
+    const ids: string[] = [];
+    for (let slot = 1; slot <= 3; slot++) {
+      const c = await first.server.hub.sendCommand(
+        'k1',
+        'DisableSlot',
+        { slot },
+        new Date(Date.now() + 60_000),
+      );
+      ids.push(c.id);
+    }
+    const k = await first.connectKiosk(creds, { onCommand: never });
+    await k.boot();
+    await k.waitForCommand((c) => c.payload.commandId === ids[2]);
+    await first.stop();
+    const closed = await k.closed;
+    t.equal(closed.code, 1001, 'kiosk socket closed with 1001 on shutdown');
+
+    const second = await startTestHub(
+      t,
+      { databasePath: first.config.databasePath, signingKeyPath: first.config.signingKeyPath },
+      { dir },
+    );
+    t.equal(
+      second.server.signingKey.publicKeyPem,
+      first.server.signingKey.publicKeyPem,
+      'same key reloaded',
+    );
+    const k2 = await second.connectKiosk(creds);
+    await k2.boot();
+    for (const id of ids) {
+      const done = await second.server.hub.waitFor(id, { timeoutMs: 5000 });
+      t.equal(done.state, 'completed', `command ${id} completed after restart`);
+    }
+    t.same(
+      k2.commands.map((c) => c.payload.commandId),
+      ids,
+      're-sent in order',
+    );
+  },
+);

@@ -1,0 +1,120 @@
+import t from 'tap';
+import { startTestHub } from './test-hub.js';
+
+const ROUTES: Array<[string, string, unknown?]> = [
+  ['POST', '/api/operator/kiosks', { id: 'x1' }],
+  ['GET', '/api/operator/kiosks'],
+  ['GET', '/api/operator/kiosks/k1'],
+  ['POST', '/api/operator/kiosks/k1/rotate-secret'],
+  ['POST', '/api/operator/kiosks/k1/revoke'],
+  ['POST', '/api/operator/kiosks/k1/commands', { action: 'Reset', payload: { kind: 'Soft' } }],
+  ['GET', '/api/operator/kiosks/k1/commands'],
+  ['GET', '/api/operator/kiosks/k1/events'],
+  ['GET', '/api/operator/commands/00000000-0000-4000-8000-000000000000'],
+];
+
+function noStack(
+  t: { notMatch(a: string, b: RegExp, m: string): unknown },
+  body: unknown,
+  what: string,
+) {
+  const text = JSON.stringify(body);
+  t.notMatch(text, /\bat .*\.(ts|js):\d+/, `${what}: no stack trace`);
+  t.notMatch(text, /stack/i, `${what}: no stack field`);
+}
+
+t.test('every operator route needs the admin token', async (t) => {
+  const hub = await startTestHub(t);
+  await hub.enrolKiosk('k1');
+  for (const [method, url, body] of ROUTES) {
+    for (const token of [null, 'wrong-token-wrong-token']) {
+      const res = await hub.api(method, url, body, token);
+      t.equal(res.status, 401, `${method} ${url} with ${token ? 'wrong' : 'no'} token`);
+      t.equal(res.body.error.code, 'EUNAUTHORIZED');
+      noStack(t, res.body, `${method} ${url}`);
+    }
+  }
+  const k = await hub.api('GET', '/api/operator/kiosks/k1');
+  t.equal(k.status, 200, 'kiosk untouched by the refused calls');
+  t.equal(k.body.kiosk.revokedAt, null);
+});
+
+t.test('validation and error bodies', async (t) => {
+  const hub = await startTestHub(t, { bodyLimitBytes: 2048 });
+  await hub.enrolKiosk('k1');
+  const cases: Array<[string, string, unknown, number, string]> = [
+    ['POST', '/api/operator/kiosks', { name: 'no id' }, 400, 'EVALIDATION'],
+    ['POST', '/api/operator/kiosks', { id: 'k9', extra: 1 }, 400, 'EVALIDATION'],
+    ['POST', '/api/operator/kiosks', { id: 'bad id!' }, 409, 'EINVALIDID'],
+    ['POST', '/api/operator/kiosks', { id: 'k1' }, 409, 'EEXISTS'],
+    ['POST', '/api/operator/kiosks', '{not json', 400, 'EBADJSON'],
+    ['POST', '/api/operator/kiosks', { id: 'k3', name: 'x'.repeat(4000) }, 413, 'EBODYTOOLARGE'],
+    [
+      'POST',
+      '/api/operator/kiosks/k1/commands',
+      { action: 'Dispense', payload: {} },
+      400,
+      'EVALIDATION',
+    ],
+    [
+      'POST',
+      '/api/operator/kiosks/k1/commands',
+      { action: 'DisableSlot', payload: { slot: 0 } },
+      400,
+      'EVALIDATION',
+    ],
+    [
+      'POST',
+      '/api/operator/kiosks/k1/commands',
+      { action: 'Reset', payload: { kind: 'Soft', commandId: 'x' } },
+      400,
+      'EVALIDATION',
+    ],
+    [
+      'POST',
+      '/api/operator/kiosks/nope/commands',
+      { action: 'Reset', payload: { kind: 'Soft' } },
+      404,
+      'ENOTFOUND',
+    ],
+    ['GET', '/api/operator/kiosks/nope', undefined, 404, 'ENOTFOUND'],
+    ['GET', '/api/operator/kiosks/k1/events?limit=0', undefined, 400, 'EVALIDATION'],
+    ['POST', '/api/kiosks/enrol', { kioskId: 'k1' }, 400, 'EVALIDATION'],
+    ['GET', '/api/nothing-here', undefined, 404, 'ENOTFOUND'],
+  ];
+  for (const [method, url, body, status, code] of cases) {
+    const res = await hub.api(method, url, body);
+    t.equal(res.status, status, `${method} ${url} ${JSON.stringify(body)?.slice(0, 60)}: status`);
+    t.equal(res.body?.error?.code, code, 'code');
+    t.type(res.body?.error?.message, 'string', 'message');
+    noStack(t, res.body, url);
+  }
+});
+
+t.test(
+  'maintenance command through the API reaches the kiosk; detail, lists, health',
+  async (t) => {
+    const hub = await startTestHub(t);
+    const creds = await hub.enrolKiosk('k1');
+    const kiosk = await hub.connectKiosk(creds);
+    await kiosk.boot();
+    const res = await hub.api('POST', '/api/operator/kiosks/k1/commands', {
+      action: 'SetWriteProtect',
+      payload: { slot: 3, on: false },
+      ttlSeconds: 60,
+    });
+    t.equal(res.status, 202);
+    const got = await kiosk.waitForCommand((c) => c.payload.commandId === res.body.command.id);
+    t.same(got.payload, { slot: 3, on: false, commandId: res.body.command.id });
+    await hub.server.hub.waitFor(res.body.command.id, { timeoutMs: 5000 });
+    const one = await hub.api('GET', `/api/operator/commands/${res.body.command.id}`);
+    t.equal(one.body.command.state, 'completed');
+    const list = await hub.api('GET', '/api/operator/kiosks/k1/commands');
+    t.equal(list.body.commands.length, 1);
+    const health = await hub.api('GET', '/healthz', undefined, null);
+    t.equal(health.status, 200);
+    t.equal(health.body.status, 'ok');
+    const metrics = await hub.api('GET', '/metrics', undefined, null);
+    t.match(metrics.body, /disk_kiosk_hub_commands\{state="completed"\} 1/);
+  },
+);
