@@ -85,7 +85,7 @@ export const KioskConfigSchema = Type.Object(
     /** Holds kioskd.sqlite, the content cache and logs. */
     dataDir: Type.String({ minLength: 1 }),
     hub: HubConfig,
-    slots: Type.Object({ count: Type.Integer({ minimum: 1, maximum: 512 }) }, strict),
+    slots: Type.Object({ count: Type.Integer({ minimum: 1, maximum: 255 }) }, strict),
     hardware: HardwareConfig,
     dispense: Type.Object(
       {

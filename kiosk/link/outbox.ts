@@ -1,25 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import {
+  EVENT_TYPES,
+  type EventDataOf,
+  type EventRequest,
+  type EventType,
+  validateEventData,
+} from '../../protocol/index.js';
 import type { KioskDb } from '../db/open-db.js';
 import type { TimeSource } from './clock.js';
 
-/** One durable event as stored and as sent in an `Event` call. */
-export interface OutboxEvent {
-  seq: number;
-  eventId: string;
-  at: string;
-  type: string;
-  data: unknown;
+/** One durable event as stored and as sent in an `Event` call (protocol's Event request). */
+export type OutboxEvent = EventRequest;
+
+/** A typed (type, data) pair, e.g. for events committed with a slot transition. */
+export type PendingEvent = { [K in EventType]: { type: K; data: EventDataOf<K> } }[EventType];
+
+/** An event was refused at append time: its data does not match the protocol schema. */
+export class InvalidEventError extends Error {
+  readonly code = 'EINVALIDEVENT';
+  constructor(type: string, problem: string) {
+    super(`event ${type} not stored: ${problem}; this is a kioskd bug, fix the caller`);
+    this.name = 'InvalidEventError';
+  }
 }
 
 export interface OutboxDeps {
   db: KioskDb;
   clock: TimeSource;
-  /**
-   * Checks an event before it is stored (the protocol's Event schema); throws to refuse.
-   * Refusing at append time keeps a malformed event from blocking the drain forever.
-   */
-  validate?: (type: string, data: unknown) => void;
 }
 
 interface Row {
@@ -45,20 +53,25 @@ export class Outbox extends EventEmitter {
    * Appends one event. Runs in its own transaction, or joins the caller's (call it inside
    * `db.transaction(...)` to commit the event with a state change). Synchronous.
    */
-  append(type: string, data: unknown): OutboxEvent {
-    this.deps.validate?.(type, data);
+  append<T extends EventType>(type: T, data: EventDataOf<T>): OutboxEvent {
+    // Refusing a malformed event here keeps it from blocking the drain forever.
+    if (!(EVENT_TYPES as readonly string[]).includes(type)) {
+      throw new InvalidEventError(String(type), 'unknown event type');
+    }
+    const check = validateEventData(type, data);
+    if (!check.ok) throw new InvalidEventError(type, check.message);
     const { db } = this.deps;
     const ev = db.transaction((): OutboxEvent => {
       const { value: seq } = db
         .prepare("UPDATE counters SET value = value + 1 WHERE name = 'outbox_seq' RETURNING value")
         .get() as { value: number };
-      const event: OutboxEvent = {
+      const event = {
         seq,
         eventId: randomUUID(),
         at: this.deps.clock.now().toISOString(),
         type,
         data,
-      };
+      } as OutboxEvent;
       db.prepare('INSERT INTO outbox (seq, event_id, type, data, at) VALUES (?, ?, ?, ?, ?)').run(
         seq,
         event.eventId,
@@ -84,7 +97,7 @@ export class Outbox extends EventEmitter {
       at: r.at,
       type: r.type,
       data: JSON.parse(r.data) as unknown,
-    }));
+    })) as OutboxEvent[];
   }
 
   /**

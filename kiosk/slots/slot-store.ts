@@ -1,6 +1,6 @@
 import type { KioskDb } from '../db/open-db.js';
 import type { TimeSource } from '../link/clock.js';
-import type { Outbox, OutboxEvent } from '../link/outbox.js';
+import type { Outbox, OutboxEvent, PendingEvent } from '../link/outbox.js';
 import type { KioskLogger } from '../log.js';
 import {
   IllegalTransitionError,
@@ -33,11 +33,7 @@ export interface SlotFields {
   fault?: { code: string; message: string } | null;
 }
 
-/** A domain event committed together with the slot change (e.g. DispenseCompleted). */
-export interface PendingEvent {
-  type: string;
-  data: unknown;
-}
+export type { PendingEvent } from '../link/outbox.js';
 
 export interface TransitionRequest {
   slot: number;
@@ -147,7 +143,7 @@ export class SlotStore {
           to: req.to,
           ...(req.reason !== undefined ? { reason: req.reason } : {}),
         }),
-        ...(req.events ?? []).map((e) => outbox.append(e.type, e.data)),
+        ...(req.events ?? []).map((e) => outbox.append(e.type, e.data as never)),
       ];
       req.also?.(db);
       return { slot: this.get(req.slot), events };
@@ -165,7 +161,7 @@ export class SlotStore {
       const next = { ...pickCurrent(cur), ...req.set };
       checkFields(req.slot, cur.state, next);
       this.write(cur, cur.state, { ...next, disabledFrom: cur.disabledFrom });
-      const events = (req.events ?? []).map((e) => outbox.append(e.type, e.data));
+      const events = (req.events ?? []).map((e) => outbox.append(e.type, e.data as never));
       req.also?.(db);
       return { slot: this.get(req.slot), events };
     })();

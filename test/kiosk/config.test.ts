@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { ConfigError, loadConfig, parseConfig, resolveHubCredentials } from '../../kiosk/config.js';
-import { tempDir } from './fixtures.js';
+import { tempDir } from './fixtures/kit.js';
 
 const base = () => ({
   kioskId: 'kiosk-1',

@@ -4,7 +4,7 @@ import t from 'tap';
 import { MigrationError, migrate } from '../../kiosk/db/migrate.js';
 import { migrations } from '../../kiosk/db/migrations/index.js';
 import { ensureIdentity, IdentityMismatchError, openDb } from '../../kiosk/db/open-db.js';
-import { tempDir } from './fixtures.js';
+import { tempDir } from './fixtures/kit.js';
 
 const latest = migrations.at(-1)!.version;
 

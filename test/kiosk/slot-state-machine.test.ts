@@ -11,7 +11,7 @@ import {
   type SlotStateName,
   TRANSITIONS,
 } from '../../kiosk/slots/transitions.js';
-import { type Kit, kit } from './fixtures.js';
+import { type Kit, kit } from './fixtures/kit.js';
 
 /** Puts slot 1 into `state` directly (bypassing the machine) with fields fitting it. */
 function force(k: Kit, state: SlotStateName): void {
@@ -126,7 +126,12 @@ t.test('domain events commit with the transition, in order', async (t) => {
     events: [
       {
         type: 'DispenseCompleted',
-        data: { commandId: 'c', slot: 1, diskId: 'd1', outcome: 'taken' },
+        data: {
+          commandId: '6f1c2a3e-1b2c-4d5e-8f90-0a1b2c3d4e5f',
+          slot: 1,
+          diskId: 'd1',
+          outcome: 'taken',
+        },
       },
     ],
   });
