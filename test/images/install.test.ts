@@ -1,0 +1,108 @@
+// images/install.sh run into a fake Debian root: files, the kiosk user and its groups,
+// data directory permissions, enabled units, fstab, the image version.
+import { spawnSync } from 'node:child_process';
+import { lstatSync, readlinkSync, statSync } from 'node:fs';
+import t from 'tap';
+import { imagesDir, makeFakeRoot } from './fake-root.js';
+
+function entry(text: string, name: string): string[] {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}:`));
+  if (!line) throw new Error(`no ${name} entry`);
+  return line.split(':');
+}
+
+t.test('creates the kiosk user with exactly its device groups', async (t) => {
+  const root = makeFakeRoot(t);
+  const passwd = entry(root.read('etc/passwd'), 'kiosk');
+  const group = root.read('etc/group');
+  t.equal(passwd[5], '/var/lib/disk-kiosk', 'home');
+  t.equal(passwd[6], '/usr/sbin/nologin', 'no login shell');
+  t.ok(Number(passwd[2]) < 1000, 'a system uid');
+  t.equal(passwd[3], entry(group, 'kiosk')[2], 'primary group kiosk');
+  for (const g of ['dialout', 'gpio', 'kiosk-slots']) {
+    t.ok(entry(group, g)[3]?.split(',').includes('kiosk'), `kiosk is in ${g}`);
+  }
+  for (const g of ['disk', 'root', 'sys']) {
+    t.notOk(entry(group, g)[3]?.split(',').includes('kiosk'), `kiosk is not in ${g}`);
+  }
+});
+
+t.test('data dir, version, commands, enabled units', async (t) => {
+  const root = makeFakeRoot(t);
+  const data = statSync(root.path('var/lib/disk-kiosk'));
+  t.equal(data.mode & 0o777, 0o750, 'data dir mode 0750');
+  t.equal(String(data.uid), entry(root.read('etc/passwd'), 'kiosk')[2], 'data dir owned by kiosk');
+  t.equal(root.read('etc/disk-kiosk/image-version'), '9.8.7-test\n');
+  t.equal(readlinkSync(root.path('usr/local/bin/kioskd')), '/opt/disk-kiosk/bin/kioskd.js');
+  t.equal(readlinkSync(root.path('usr/local/bin/kioskctl')), '/opt/disk-kiosk/bin/kioskctl.js');
+  const wants: Array<[string, string]> = [
+    ['multi-user.target.wants', 'kioskd.service'],
+    ['multi-user.target.wants', 'disk-kiosk-config.service'],
+    ['multi-user.target.wants', 'disk-kiosk-enrol.service'],
+    ['multi-user.target.wants', 'disk-kiosk-growdata.service'],
+    ['sockets.target.wants', 'disk-kiosk-storage.socket'],
+  ];
+  for (const [dir, unit] of wants) {
+    const link = root.path(`etc/systemd/system/${dir}/${unit}`);
+    t.ok(lstatSync(link).isSymbolicLink(), `${dir}/${unit} enabled`);
+    t.equal(readlinkSync(link), `/etc/systemd/system/${unit}`);
+  }
+  for (const exe of [
+    'storage-helper',
+    'grow-data',
+    'port-power-perms',
+    'apply-config.mjs',
+    'enrol.mjs',
+  ]) {
+    t.ok(statSync(root.path(`usr/libexec/disk-kiosk/${exe}`)).mode & 0o111, `${exe} is executable`);
+  }
+  t.ok(statSync(root.path('usr/share/doc/disk-kiosk/README.md')).isFile(), 'README installed');
+});
+
+t.test('fstab: read-only boot, data partition, journal bind mount; overlayroot', async (t) => {
+  const root = makeFakeRoot(t);
+  const fstab = root.read('etc/fstab');
+  t.match(fstab, /^LABEL=RASPIFIRM\s+\/boot\/firmware\s+vfat\s+ro,/m);
+  t.match(fstab, /^LABEL=KIOSKDATA\s+\/var\/lib\/disk-kiosk\s+ext4\s/m);
+  t.match(fstab, /^\/var\/lib\/disk-kiosk\/journal\s+\/var\/log\/journal\s+none\s+bind,/m);
+  t.match(root.read('etc/overlayroot.conf'), /^overlayroot="tmpfs:recurse=0"$/m);
+  t.match(root.read('etc/systemd/journald.conf.d/disk-kiosk.conf'), /^SystemMaxUse=\d+M$/m);
+  t.match(root.read('etc/systemd/journald.conf.d/disk-kiosk.conf'), /^Storage=persistent$/m);
+});
+
+t.test('running install.sh twice changes nothing', async (t) => {
+  const root = makeFakeRoot(t);
+  const before = [
+    'etc/passwd',
+    'etc/group',
+    'etc/fstab',
+    'etc/udev/rules.d/70-disk-kiosk.rules',
+  ].map(root.read);
+  const res = spawnSync(
+    `${imagesDir}/install.sh`,
+    ['--root', root.dir, '--version', '9.8.7-test'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  t.equal(res.status, 0, res.stderr);
+  const after = [
+    'etc/passwd',
+    'etc/group',
+    'etc/fstab',
+    'etc/udev/rules.d/70-disk-kiosk.rules',
+  ].map(root.read);
+  t.same(after, before);
+});
+
+t.test('refuses bad options and a directory that is not a root', async (t) => {
+  const root = makeFakeRoot(t);
+  const run = (...args: string[]) =>
+    spawnSync(`${imagesDir}/install.sh`, args, { encoding: 'utf8' });
+  const bad = run('--root', root.dir, '--board', 'xyz');
+  t.not(bad.status, 0);
+  t.match(bad.stderr, /--board must be VID:PID/);
+  const notRoot = run('--root', root.path('var'));
+  t.not(notRoot.status, 0);
+  t.match(notRoot.stderr, /not a root file system/);
+});

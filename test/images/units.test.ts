@@ -1,0 +1,75 @@
+// systemd units of the image, checked by systemd-analyze verify against a root with the
+// units installed (a parse warning counts as a failure: verify only warns on them).
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import t from 'tap';
+import { makeFakeRoot, stubApp } from './fake-root.js';
+
+const UNITS = [
+  'kioskd.service',
+  'disk-kiosk-storage.socket',
+  'disk-kiosk-storage@.service',
+  'disk-kiosk-config.service',
+  'disk-kiosk-enrol.service',
+  'disk-kiosk-growdata.service',
+];
+
+function verify(root: string, units: string[]) {
+  const res = spawnSync('systemd-analyze', ['verify', '--man=no', `--root=${root}`, ...units], {
+    cwd: `${root}/etc/systemd/system`,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: res.status, output: `${res.stdout}${res.stderr}`.trim() };
+}
+
+t.test('every unit verifies cleanly', async (t) => {
+  const root = makeFakeRoot(t);
+  stubApp(root);
+  const res = verify(root.dir, UNITS);
+  t.equal(res.output, '', 'no warnings or errors');
+  t.equal(res.status, 0, 'systemd-analyze verify exit code');
+});
+
+t.test('a broken unit is caught', async (t) => {
+  const root = makeFakeRoot(t);
+  stubApp(root);
+  const file = root.path('etc/systemd/system/kioskd.service');
+  writeFileSync(
+    file,
+    root.read('etc/systemd/system/kioskd.service').replace('Type=notify', 'Type=notifyy'),
+  );
+  t.match(verify(root.dir, ['kioskd.service']).output, /Failed to parse service type/);
+  writeFileSync(
+    file,
+    root.read('etc/systemd/system/kioskd.service').replace(/^ExecStart=.*$/m, 'ExecStart=/nope'),
+  );
+  t.not(verify(root.dir, ['kioskd.service']).status, 0, 'a missing binary fails verify');
+});
+
+t.test('kioskd.service: notify, watchdog, restart, unprivileged and sandboxed', async (t) => {
+  const root = makeFakeRoot(t);
+  const unit = root.read('etc/systemd/system/kioskd.service');
+  for (const line of [
+    'Type=notify',
+    'WatchdogSec=30s',
+    'Restart=on-failure',
+    'User=kiosk',
+    'SupplementaryGroups=dialout gpio kiosk-slots',
+    'StateDirectory=disk-kiosk',
+    'RuntimeDirectory=disk-kiosk',
+    'ProtectSystem=strict',
+    'NoNewPrivileges=yes',
+    'CapabilityBoundingSet=',
+    'DevicePolicy=closed',
+    'DeviceAllow=char-ttyUSB rw',
+    'DeviceAllow=char-gpiochip rw',
+    'DeviceAllow=block-sd rw',
+  ]) {
+    t.match(unit, new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), line);
+  }
+  t.notMatch(unit, /^AmbientCapabilities=.+$/m, 'no ambient capabilities');
+  const sock = root.read('etc/systemd/system/disk-kiosk-storage.socket');
+  t.match(sock, /^SocketGroup=kiosk$/m);
+  t.match(sock, /^SocketMode=0660$/m);
+});
