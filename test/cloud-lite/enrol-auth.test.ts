@@ -1,6 +1,6 @@
 import t from 'tap';
 import { HubTestKiosk, UpgradeRejected } from '../helpers/hub-test-kiosk.js';
-import { startTestHub } from './test-hub.js';
+import { startTestHub } from './fixtures/test-hub.js';
 
 async function rejection(p: Promise<unknown>): Promise<UpgradeRejected> {
   try {

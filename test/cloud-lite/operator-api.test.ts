@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startTestHub } from './test-hub.js';
+import { startTestHub } from './fixtures/test-hub.js';
 
 const ROUTES: Array<[string, string, unknown?]> = [
   ['POST', '/api/operator/kiosks', { id: 'x1' }],
