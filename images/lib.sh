@@ -4,7 +4,8 @@
 mounted=()
 chroot_mount() {
   local m
-  for m in proc sys dev dev/pts; do
+  # boot/firmware: raspi-firmware's kernel hooks want it to be a mount point.
+  for m in proc sys dev dev/pts boot/firmware; do
     mkdir -p "$rootfs/$m"
     mountpoint -q "$rootfs/$m" && continue
     case $m in
@@ -12,6 +13,7 @@ chroot_mount() {
       sys) mount -t sysfs sysfs "$rootfs/sys" ;;
       dev) mount --bind /dev "$rootfs/dev" ;;
       dev/pts) mount -t devpts devpts "$rootfs/dev/pts" -o gid=5,mode=620,ptmxmode=666 ;;
+      boot/firmware) mount --bind "$rootfs/boot/firmware" "$rootfs/boot/firmware" ;;
     esac
     mounted+=("$rootfs/$m")
   done
