@@ -39,7 +39,8 @@ async function diskOfDevNumber(dev: number): Promise<string | undefined> {
   return wholeDiskOfSysDir(`/sys/dev/block/${major}:${minor}`);
 }
 
-async function diskOfSource(source: string): Promise<string | undefined> {
+/** The whole disk (`/dev/sdb`) of a device or partition (`/dev/sdb1`), or undefined when not a block device. */
+export async function wholeDiskOf(source: string): Promise<string | undefined> {
   if (!source.startsWith('/dev/')) return undefined;
   let real: string;
   try {
@@ -71,13 +72,13 @@ export async function findSystemDisks(): Promise<string[]> {
   for (const line of mounts.split('\n')) {
     const [source, target] = line.split(' ');
     if (source && target && isSystemMountpoint(unescapeMount(target))) {
-      add(await diskOfSource(unescapeMount(source)));
+      add(await wholeDiskOf(unescapeMount(source)));
     }
   }
   const swaps = await readFile('/proc/swaps', 'utf8').catch(() => '');
   for (const line of swaps.split('\n').slice(1)) {
     const source = line.split(/\s+/)[0];
-    if (source) add(await diskOfSource(source));
+    if (source) add(await wholeDiskOf(source));
   }
   return [...disks].sort();
 }

@@ -1,0 +1,309 @@
+/**
+ * The real storage driver: exfatprogs, exfat-fuse / the kernel exfat driver, util-linux
+ * (mount, umount, blockdev, wipefs, blkid) through execa, and direct writes for wiping.
+ */
+import { access, mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { requireSlotDisk } from './guard.js';
+import { validateExfatLabel } from './label.js';
+import { mountsOfDisk } from './mounts.js';
+import { runTool } from './run-tool.js';
+import {
+  type CheckResult,
+  DEFAULT_MOUNT_ROOT,
+  type DropCachesResult,
+  type FormatOptions,
+  type FullWipeOptions,
+  type MountInfo,
+  type MountOptions,
+  type ProbeResult,
+  type Storage,
+  StorageError,
+  type StorageOptions,
+  type UnmountOptions,
+} from './types.js';
+import { zeroFill } from './zero-fill.js';
+
+const MiB = 2 ** 20;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface RealStorageOptions extends StorageOptions {
+  /** Force a mount driver; default `auto` (kernel if /proc/filesystems lists exfat). */
+  mountDriver?: 'auto' | 'kernel' | 'fuse';
+}
+
+export class RealStorage implements Storage {
+  constructor(private readonly opts: RealStorageOptions) {}
+
+  async start(): Promise<void> {
+    for (const tool of [
+      'mkfs.exfat',
+      'fsck.exfat',
+      'blockdev',
+      'wipefs',
+      'blkid',
+      'mount',
+      'umount',
+    ]) {
+      await runTool('which', [tool]).catch(() => {
+        throw new StorageError('ETOOL', `${tool} is not installed: run scripts/setup-system.sh`, {
+          tool,
+          exitCode: 127,
+          stderr: '',
+        });
+      });
+    }
+    if ((await this.#driver()) === 'fuse') await runTool('which', ['mount.exfat-fuse']);
+  }
+
+  async stop(): Promise<void> {}
+
+  async format(device: string, opts: FormatOptions): Promise<void> {
+    validateExfatLabel(opts.label);
+    const g = await this.#writable(device, 'format');
+    await runTool('wipefs', ['-a', g.device], { doing: `formatting ${device}` });
+    await runTool('mkfs.exfat', ['-L', opts.label, g.device], {
+      doing: `formatting ${device}`,
+      timeoutMs: 5 * 60_000,
+    });
+  }
+
+  async mount(device: string, opts: MountOptions = {}): Promise<MountInfo> {
+    const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, 'mount');
+    const existing = await mountsOfDisk(g.device);
+    if (existing.length > 0) {
+      throw new StorageError(
+        'EBUSY',
+        `${device} is already mounted at ${existing[0]!.target}: unmount it first`,
+      );
+    }
+    const readOnly = opts.readOnly ?? false;
+    if (!readOnly && (await this.isReadOnlyUnchecked(g.device))) {
+      throw new StorageError(
+        'EREADONLY',
+        `${device} has its read-only flag set: mount it with readOnly, or clear the flag first`,
+      );
+    }
+    const mountpoint =
+      opts.mountpoint ??
+      path.join(this.opts.mountRoot ?? DEFAULT_MOUNT_ROOT, `slot-${g.disk.slot}`);
+    await mkdir(mountpoint, { recursive: true });
+    const uid = opts.uid ?? this.opts.uid ?? 0;
+    const gid = opts.gid ?? this.opts.gid ?? 0;
+    const options = ['noatime', `uid=${uid}`, `gid=${gid}`, readOnly ? 'ro' : 'rw'].join(',');
+    const driver = await this.#driver();
+    const doing = `mounting ${device} on ${mountpoint}`;
+    if (driver === 'kernel') {
+      await runTool('mount', ['-t', 'exfat', '-o', options, g.device, mountpoint], { doing });
+    } else {
+      await runTool('mount.exfat-fuse', ['-o', options, g.device, mountpoint], { doing });
+    }
+    const now = (await mountsOfDisk(g.device)).find((m) => m.target === path.resolve(mountpoint));
+    if (!now)
+      throw new StorageError('EVERIFY', `${device} does not show as mounted on ${mountpoint}`);
+    return {
+      device: g.device,
+      mountpoint: now.target,
+      driver,
+      readOnly: now.options.includes('ro'),
+    };
+  }
+
+  async unmount(device: string, opts: UnmountOptions = {}): Promise<void> {
+    const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, 'unmount');
+    const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+    for (const m of await mountsOfDisk(g.device)) {
+      for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+        try {
+          await runTool('umount', [m.target], { doing: `unmounting ${device}` });
+          break;
+        } catch (err) {
+          const busy = err instanceof StorageError && /busy/i.test(err.stderr ?? '');
+          if (!busy) throw err;
+          if (Date.now() + delay > deadline) {
+            if (opts.noLazy) {
+              throw new StorageError(
+                'EBUSY',
+                `${m.target} stays busy: close the files open on it`,
+                {
+                  cause: err,
+                  tool: 'umount',
+                  exitCode: err.exitCode ?? -1,
+                  stderr: err.stderr ?? '',
+                },
+              );
+            }
+            this.opts.log?.warn(
+              { device, mountpoint: m.target },
+              'mount still busy after retries; lazy unmount (the disk is detached from the tree but may still be written)',
+            );
+            await runTool('umount', ['-l', m.target], { doing: `lazy-unmounting ${device}` });
+            break;
+          }
+          await sleep(delay);
+        }
+      }
+    }
+  }
+
+  async setReadOnly(device: string, readOnly: boolean): Promise<void> {
+    const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, 'set the read-only flag of');
+    await runTool('blockdev', [readOnly ? '--setro' : '--setrw', g.device]);
+    if ((await this.isReadOnlyUnchecked(g.device)) !== readOnly) {
+      throw new StorageError(
+        'EVERIFY',
+        `The read-only flag of ${device} did not read back as ${readOnly}`,
+      );
+    }
+  }
+
+  async isReadOnly(device: string): Promise<boolean> {
+    const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, 'read the flag of');
+    return this.isReadOnlyUnchecked(g.device);
+  }
+
+  private async isReadOnlyUnchecked(device: string): Promise<boolean> {
+    return (await runTool('blockdev', ['--getro', device])).stdout.trim() === '1';
+  }
+
+  async quickWipe(device: string): Promise<void> {
+    const g = await this.#writable(device, 'wipe');
+    await runTool('wipefs', ['-a', g.device], { doing: `wiping ${device}` });
+    const size = await this.#size(g.device);
+    await this.#withDevice(g.device, device, async (fh) => {
+      await zeroFill(fh, 0, Math.min(MiB, size));
+      if (size > MiB) await zeroFill(fh, Math.max(MiB, size - MiB), Math.min(MiB, size - MiB));
+    });
+    await runTool('blockdev', ['--flushbufs', g.device]);
+  }
+
+  async fullWipe(device: string, opts: FullWipeOptions = {}): Promise<void> {
+    const g = await this.#writable(device, 'wipe');
+    const size = await this.#size(g.device);
+    await this.#withDevice(g.device, device, (fh) => zeroFill(fh, 0, size, opts));
+    await runTool('blockdev', ['--flushbufs', g.device]);
+  }
+
+  async check(device: string): Promise<CheckResult> {
+    const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, 'check');
+    const res = await runTool('fsck.exfat', ['-n', g.device], {
+      okExitCodes: [1, 2, 4, 8, 16, 32, 128],
+      timeoutMs: 10 * 60_000,
+    });
+    return {
+      clean: res.exitCode === 0,
+      exitCode: res.exitCode,
+      output: `${res.stdout}${res.stderr}`,
+    };
+  }
+
+  async probe(device: string): Promise<ProbeResult> {
+    const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, 'probe');
+    const res = await runTool('blkid', ['-p', '-o', 'export', g.device], { okExitCodes: [2] });
+    const kv = Object.fromEntries(
+      res.stdout
+        .split('\n')
+        .map((l) => l.split('='))
+        .filter((p) => p.length >= 2)
+        .map(([k, ...v]) => [k, v.join('=')]),
+    );
+    const out: ProbeResult = {};
+    if (kv.TYPE) out.fsType = kv.TYPE;
+    if (kv.LABEL) out.label = kv.LABEL;
+    if (kv.UUID) out.uuid = kv.UUID;
+    return out;
+  }
+
+  async flush(device: string): Promise<void> {
+    const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, 'flush');
+    for (const m of await mountsOfDisk(g.device)) {
+      await runTool('sync', ['-f', m.target], { doing: `flushing ${device}` });
+    }
+    const fh = await open(g.device, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await runTool('blockdev', ['--flushbufs', g.device]);
+  }
+
+  async dropCaches(device: string): Promise<DropCachesResult> {
+    const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, 'drop the caches of');
+    await runTool('blockdev', ['--flushbufs', g.device]);
+    const applied: DropCachesResult['applied'] = ['flushbufs'];
+    if (process.getuid?.() === 0) {
+      try {
+        await writeFile('/proc/sys/vm/drop_caches', '1');
+        applied.push('drop_caches');
+      } catch (err) {
+        this.opts.log?.warn({ device, err }, 'could not write /proc/sys/vm/drop_caches');
+      }
+    }
+    return { applied };
+  }
+
+  /** Slot disk, not mounted, read-only flag clear. */
+  async #writable(device: string, operation: string) {
+    const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, operation);
+    const mounted = await mountsOfDisk(g.device);
+    if (mounted.length > 0) {
+      throw new StorageError(
+        'EBUSY',
+        `Cannot ${operation} ${device}: mounted at ${mounted[0]!.target}; unmount it first`,
+      );
+    }
+    if (await this.isReadOnlyUnchecked(g.device)) {
+      throw new StorageError(
+        'EREADONLY',
+        `Cannot ${operation} ${device}: its read-only flag is set; clear it first`,
+      );
+    }
+    return g;
+  }
+
+  async #size(device: string): Promise<number> {
+    return Number((await runTool('blockdev', ['--getsize64', device])).stdout.trim());
+  }
+
+  /** Opens the device for writing, maps write errors, fsyncs and closes. */
+  async #withDevice(
+    real: string,
+    device: string,
+    fn: (fh: import('node:fs/promises').FileHandle) => Promise<void>,
+  ): Promise<void> {
+    const fh = await open(real, 'r+');
+    try {
+      await fn(fh);
+      await fh.sync();
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      const gone = (await this.opts.resolveSlotDisk(real)) === undefined || !(await exists(real));
+      throw new StorageError(
+        gone ? 'EDISCONNECTED' : 'EIO',
+        gone
+          ? `${device} went away while being written: the wipe is incomplete`
+          : `Writing ${device} failed (${(err as Error).message}); take the disk out of service`,
+        { cause: err },
+      );
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
+  }
+
+  async #driver(): Promise<'kernel' | 'fuse'> {
+    const forced = this.opts.mountDriver ?? 'auto';
+    if (forced !== 'auto') return forced;
+    const fs = await readFile('/proc/filesystems', 'utf8').catch(() => '');
+    return /^(nodev)?\s+exfat$/m.test(fs) ? 'kernel' : 'fuse';
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
