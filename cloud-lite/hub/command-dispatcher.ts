@@ -42,6 +42,7 @@ export const FINAL_STATES: readonly CommandState[] = ['rejected', 'completed', '
 export class CommandDispatcher extends EventEmitter<{ commandState: [CommandRecord] }> {
   private sweeper: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly waiters = new Map<string, Set<(c: CommandRecord) => void>>();
 
   constructor(private readonly deps: CommandDispatcherDeps) {
     super();
@@ -103,7 +104,7 @@ export class CommandDispatcher extends EventEmitter<{ commandState: [CommandReco
         throw new NotFoundError(`kiosk ${kioskId} does not exist`);
       await tx.commands.insert(rec);
     });
-    this.emit('commandState', { ...rec });
+    this.notify({ ...rec });
     const channel = this.deps.channelFor(kioskId);
     if (channel) void this.deliver(channel, rec);
     return rec;
@@ -126,13 +127,21 @@ export class CommandDispatcher extends EventEmitter<{ commandState: [CommandReco
     const until = opts.until ?? SETTLED_STATES;
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      let set = this.waiters.get(commandId);
+      if (!set) {
+        set = new Set();
+        this.waiters.set(commandId, set);
+      }
+      const waiters = set;
       const cleanup = () => {
-        this.off('commandState', onState);
+        waiters.delete(onState);
+        if (waiters.size === 0 && this.waiters.get(commandId) === waiters)
+          this.waiters.delete(commandId);
         if (timer) clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
       };
       const onState = (c: CommandRecord) => {
-        if (c.id === commandId && until.includes(c.state)) {
+        if (until.includes(c.state)) {
           cleanup();
           resolve(c);
         }
@@ -141,7 +150,7 @@ export class CommandDispatcher extends EventEmitter<{ commandState: [CommandReco
         cleanup();
         reject(new TimeoutError(`waiting for command ${commandId} was cancelled`));
       };
-      this.on('commandState', onState);
+      waiters.add(onState);
       opts.signal?.addEventListener('abort', onAbort);
       if (opts.timeoutMs !== undefined) {
         timer = setTimeout(() => {
@@ -168,6 +177,13 @@ export class CommandDispatcher extends EventEmitter<{ commandState: [CommandReco
     });
   }
 
+  /** Emits 'commandState' and wakes `waitFor` callers of that command. */
+  private notify(c: CommandRecord): void {
+    const set = this.waiters.get(c.id);
+    if (set) for (const w of [...set]) w(c);
+    this.emit('commandState', c);
+  }
+
   /**
    * Records the final outcome of a long-running command (Dispense, PrepareDisk, WipeDisk)
    * from inside a domain transaction `tx` (typically an event handler's). No-op for an
@@ -185,7 +201,7 @@ export class CommandDispatcher extends EventEmitter<{ commandState: [CommandReco
     if (!c || (FINAL_STATES.includes(c.state) && c.state !== 'expired')) return c;
     await tx.commands.setState(commandId, state, this.now().toISOString(), opts.result ?? null);
     const updated = await tx.commands.get(commandId);
-    if (updated) opts.afterCommit(() => this.emit('commandState', updated));
+    if (updated) opts.afterCommit(() => this.notify(updated));
     return updated;
   }
 
@@ -207,14 +223,18 @@ export class CommandDispatcher extends EventEmitter<{ commandState: [CommandReco
         await this.expireDue();
         return;
       }
-      const sent = await this.deps.store.transaction(async (tx) => {
-        const cur = await tx.commands.get(cmd.id);
-        if (!cur || (cur.state !== 'pending' && cur.state !== 'sent')) return undefined;
-        await tx.commands.markSent(cmd.id, this.now().toISOString());
-        return tx.commands.get(cmd.id);
-      });
-      if (!sent) return;
-      this.emit('commandState', sent);
+      const at = this.now().toISOString();
+      const ok = await this.deps.store.transaction((tx) => tx.commands.markSent(cmd.id, at));
+      if (!ok) return;
+      const sent: CommandRecord = {
+        ...cmd,
+        state: 'sent',
+        attempts: cmd.attempts + 1,
+        lastSentAt: at,
+        updatedAt: at,
+      };
+      cmd = sent;
+      this.notify(sent);
       let state: CommandState;
       let result: Record<string, unknown>;
       try {
@@ -248,13 +268,14 @@ export class CommandDispatcher extends EventEmitter<{ commandState: [CommandReco
           return;
         }
       }
-      const updated = await this.deps.store.transaction(async (tx) => {
-        const cur = await tx.commands.get(cmd.id);
-        if (!cur || !['pending', 'sent', 'expired'].includes(cur.state)) return undefined;
-        await tx.commands.setState(cmd.id, state, this.now().toISOString(), result);
-        return tx.commands.get(cmd.id);
-      });
-      if (updated) this.emit('commandState', updated);
+      const doneAt = this.now().toISOString();
+      const changed = await this.deps.store.transaction((tx) =>
+        tx.commands.setState(cmd.id, state, doneAt, result, ['pending', 'sent', 'expired']),
+      );
+      const updated: CommandRecord | undefined = changed
+        ? { ...cmd, state, result, updatedAt: doneAt }
+        : undefined;
+      if (updated) this.notify(updated);
     } catch (err) {
       if (!this.stopped) log.error({ err, commandId: cmd.id }, 'command delivery failed');
     } finally {
@@ -275,7 +296,7 @@ export class CommandDispatcher extends EventEmitter<{ commandState: [CommandReco
           { kioskId: c.kioskId, commandId: c.id, action: c.action },
           'command expired',
         );
-        this.emit('commandState', c);
+        this.notify(c);
       }
     } catch (err) {
       if (!this.stopped) this.deps.logger.error({ err }, 'expiring commands failed');

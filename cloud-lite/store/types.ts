@@ -122,13 +122,19 @@ export interface CommandRepo {
     kioskId: string,
     opts: { limit: number; beforeCreatedAt?: string },
   ): Promise<CommandRecord[]>;
-  markSent(id: string, at: string): Promise<void>;
+  /** Marks a pending or sent command sent (attempts + 1); false when it is in another state. */
+  markSent(id: string, at: string): Promise<boolean>;
+  /**
+   * Sets the state (and result, when given). With `onlyFrom`, only a command currently in one
+   * of those states changes; returns whether it changed.
+   */
   setState(
     id: string,
     state: CommandState,
     at: string,
     result?: Record<string, unknown> | null,
-  ): Promise<void>;
+    onlyFrom?: readonly CommandState[],
+  ): Promise<boolean>;
   /** Expires outstanding commands whose deadline is before `now`; returns them. */
   expireDue(now: string): Promise<CommandRecord[]>;
   countByState(): Promise<Record<string, number>>;

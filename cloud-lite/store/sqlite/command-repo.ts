@@ -39,6 +39,7 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
        VALUES (@id, @kiosk_id, @action, @payload, @state, @created_at, @updated_at, @deadline, @attempts, @last_sent_at, @result)`,
     ),
     get: db.prepare('SELECT * FROM commands WHERE id = ?'),
+    state: db.prepare('SELECT state FROM commands WHERE id = ?'),
     outstanding: db.prepare(
       "SELECT * FROM commands WHERE kiosk_id = ? AND state IN ('pending', 'sent') ORDER BY created_at, rowid",
     ),
@@ -46,7 +47,7 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
       'SELECT * FROM commands WHERE kiosk_id = ? AND created_at < ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
     ),
     sent: db.prepare(
-      "UPDATE commands SET state = 'sent', attempts = attempts + 1, last_sent_at = @at, updated_at = @at WHERE id = @id",
+      "UPDATE commands SET state = 'sent', attempts = attempts + 1, last_sent_at = @at, updated_at = @at WHERE id = @id AND state IN ('pending', 'sent')",
     ),
     setState: db.prepare(
       'UPDATE commands SET state = ?, updated_at = ?, result = coalesce(?, result) WHERE id = ?',
@@ -85,10 +86,14 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
       return (s.forKiosk.all(kioskId, before, opts.limit) as Row[]).map(toRecord);
     },
     async markSent(id, at) {
-      s.sent.run({ at, id });
+      return s.sent.run({ at, id }).changes === 1;
     },
-    async setState(id, state, at, result) {
-      s.setState.run(state, at, result == null ? null : toJson(result), id);
+    async setState(id, state, at, result, onlyFrom) {
+      const json = result == null ? null : toJson(result);
+      if (!onlyFrom) return s.setState.run(state, at, json, id).changes === 1;
+      const cur = s.state.get(id) as { state: CommandState } | undefined;
+      if (!cur || !onlyFrom.includes(cur.state)) return false;
+      return s.setState.run(state, at, json, id).changes === 1;
     },
     async expireDue(now) {
       const rows = (s.due.all(now) as Row[]).map(toRecord);

@@ -1,0 +1,95 @@
+// Benchmark child: one cloud-lite hub, driven over IPC by scripts/bench/hub.ts.
+// argv: <dir> <port>. Messages in: {type:'createKiosks', count} | {type:'stats'} |
+// {type:'rtt', count, concurrency, kiosks} | {type:'stop'}. Answers: {type:'<same>', ...}.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pino from 'pino';
+import { validateConfig } from '../../cloud-lite/config.js';
+import { HubServer } from '../../cloud-lite/server.js';
+
+const [dir = '.', portArg = '0'] = process.argv.slice(2);
+const config = validateConfig({
+  host: '127.0.0.1',
+  port: Number(portArg),
+  databasePath: path.join(dir, 'hub.db'),
+  signingKeyPath: path.join(dir, 'hub-key.pem'),
+  adminToken: 'bench-admin-token-0123456789',
+  logLevel: 'warn',
+});
+const server = new HubServer({ config, logger: pino({ level: 'warn' }) });
+const { port } = await server.start();
+const send = (m: unknown) => process.send?.(m);
+
+function rss(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().rss;
+}
+
+process.on(
+  'message',
+  async (m: { type: string; count?: number; concurrency?: number; kiosks?: string[] }) => {
+    try {
+      if (m.type === 'createKiosks') {
+        const creds: Array<{ kioskId: string; secret: string }> = [];
+        for (let i = 0; i < (m.count ?? 0); i++) {
+          const kioskId = `bench-${String(i).padStart(5, '0')}`;
+          const { enrolmentToken } = await server.registry.create({ id: kioskId });
+          creds.push(await server.registry.enrol(kioskId, enrolmentToken));
+        }
+        const file = path.join(dir, 'kiosks.json');
+        writeFileSync(file, JSON.stringify(creds));
+        send({ type: 'createKiosks', file });
+      } else if (m.type === 'stats') {
+        send({ type: 'stats', rss: rss(), connected: server.hub.connectedCount });
+      } else if (m.type === 'rtt') {
+        const ids = m.kiosks ?? [];
+        const total = m.count ?? 0;
+        const lat: number[] = [];
+        let next = 0;
+        let failed = 0;
+        const started = performance.now();
+        const worker = async () => {
+          while (next < total) {
+            const i = next++;
+            const kioskId = ids[i % ids.length]!;
+            const t0 = performance.now();
+            const c = await server.hub.sendCommand(
+              kioskId,
+              'EnableSlot',
+              { slot: 1 },
+              new Date(Date.now() + 60_000),
+            );
+            const done = await server.hub.waitFor(c.id, { timeoutMs: 30_000 });
+            if (done.state !== 'completed') failed++;
+            lat.push(performance.now() - t0);
+          }
+        };
+        await Promise.all(Array.from({ length: m.concurrency ?? 100 }, worker));
+        const seconds = (performance.now() - started) / 1000;
+        lat.sort((a, b) => a - b);
+        const q = (p: number) =>
+          lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? Number.NaN;
+        send({
+          type: 'rtt',
+          count: lat.length,
+          failed,
+          seconds,
+          p50: q(0.5),
+          p99: q(0.99),
+          max: lat.at(-1),
+        });
+      } else if (m.type === 'stop') {
+        await server.stop();
+        send({ type: 'stop' });
+        process.exit(0);
+      }
+    } catch (err) {
+      send({ type: 'error', message: (err as Error).message });
+    }
+  },
+);
+process.on('SIGTERM', () => {
+  void server.stop().then(() => process.exit(0));
+});
+send({ type: 'ready', port, rss: rss() });
