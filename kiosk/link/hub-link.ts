@@ -73,6 +73,8 @@ interface Session {
   closed: Promise<void>;
   wake: () => Promise<void>;
   bootedAt: number | null;
+  /** Aborted when the socket closes: cancels the session's timers. */
+  ended: AbortController;
 }
 
 const DEFAULT_BACKOFF = { baseMs: 1000, capMs: 60_000, stableMs: 60_000 };
@@ -249,9 +251,11 @@ export class HubLink extends EventEmitter {
       peer,
       open: true,
       bootedAt: null,
+      ended: new AbortController(),
       closed: new Promise((resolve) => {
         ws.once('close', (code, reason) => {
           s.open = false;
+          s.ended.abort();
           peer.close(`socket closed ${code}`);
           clearInterval(watchdog);
           this.wakeAll();
@@ -336,11 +340,12 @@ export class HubLink extends EventEmitter {
 
   private async heartbeats(s: Session): Promise<void> {
     while (s.open) {
-      const closed = await Promise.race([
-        sleep(this.heartbeatS * 1000).then(() => false),
-        s.closed.then(() => true),
-      ]);
-      if (closed || !s.open) return;
+      try {
+        await sleep(this.heartbeatS * 1000, undefined, { signal: s.ended.signal });
+      } catch {
+        return; // session ended
+      }
+      if (!s.open) return;
       try {
         await this.sendHeartbeat(s);
       } catch (err) {
@@ -380,7 +385,7 @@ export class HubLink extends EventEmitter {
         this.lastError = failed.refused.message;
         failed.refused = null;
         lastSent = 0;
-        await Promise.race([sleep(delay), s.closed]);
+        await sleep(delay, undefined, { signal: s.ended.signal }).catch(() => {});
         continue;
       }
       const batch = outbox.peek(window - inflight.size, lastSent);

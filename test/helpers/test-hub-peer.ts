@@ -48,6 +48,8 @@ export class TestHubPeer {
   connections = 0;
   rejectedUpgrades = 0;
   eventMode: EventMode = 'ack';
+  /** While true, incoming messages are ignored (a hung hub; ws still answers pings). */
+  mute = false;
   heartbeatInterval: number;
   private server: Server | null = null;
   private wss: WebSocketServer | null = null;
@@ -182,6 +184,7 @@ export class TestHubPeer {
     });
     ws.on('message', (data) => {
       this.received.push(data.toString());
+      if (this.mute) return;
       peer.receive(data as Buffer);
     });
     ws.on('close', () => {

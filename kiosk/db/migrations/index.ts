@@ -1,4 +1,5 @@
 import { sql as m001 } from './001-initial.js';
+import { sql as m002 } from './002-content.js';
 
 /** One migration: `version` is the `user_version` the database has after it. */
 export interface Migration {
@@ -8,4 +9,7 @@ export interface Migration {
 }
 
 /** Every migration in order. Append only; never edit one that has shipped. */
-export const migrations: readonly Migration[] = [{ version: 1, name: '001-initial', sql: m001 }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: '001-initial', sql: m001 },
+  { version: 2, name: '002-content', sql: m002 },
+];
