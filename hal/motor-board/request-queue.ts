@@ -76,7 +76,14 @@ export class RequestQueue {
     this.sink = null;
     const all = [...(this.current ? [this.current] : []), ...this.jobs.splice(0)];
     this.current = null;
-    for (const j of all) this.finish(j, undefined, err);
+    for (const j of all) {
+      const what = describeCmd(j.req.cmd, j.req.slot, j.seq);
+      this.finish(
+        j,
+        undefined,
+        new MotorBoardError(err.code, `${what}: ${err.message}`, { cause: err }),
+      );
+    }
   }
 
   send(req: Request): Promise<Frame> {

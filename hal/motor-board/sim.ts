@@ -55,6 +55,8 @@ type Outgoing = 'reply' | 'ack';
 
 export class MotorBoardSim {
   readonly record: SimRecordEntry[] = [];
+  /** Every well-formed command frame the board received (any address), in order. */
+  readonly received: Array<{ cmd: number; seq: number; at: number }> = [];
   private readonly slots: SlotState[] = [];
   private stream: Duplex | null = null;
   private parser: FrameParser | null = null;
@@ -181,6 +183,7 @@ export class MotorBoardSim {
 
   private onFrame(f: Frame): void {
     if (f.cmd >= 0x80 || this.booting) return;
+    this.received.push({ cmd: f.cmd, seq: f.seq, at: Date.now() });
     if (f.addr === BROADCAST) {
       if (f.cmd === Cmd.RESET) this.resetBoard(ResetCause.COMMAND);
       return;
