@@ -110,8 +110,11 @@ CFG
   # QEMU's virt board (virtio), which the image test uses.
   mkdir -p "$rootfs/etc/initramfs-tools/conf.d"
   echo 'MODULES=most' >"$rootfs/etc/initramfs-tools/conf.d/disk-kiosk.conf"
+  # Keep our /etc/default/raspi-firmware (a conffile of raspi-firmware) without asking.
+  keep_conf=(-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+  in_chroot dpkg --force-confdef --force-confold --configure -a
   in_chroot apt-get update -q
-  in_chroot apt-get install -y -q --no-install-recommends "${runtime_pkgs[@]}"
+  in_chroot apt-get install -y -q --no-install-recommends "${keep_conf[@]}" "${runtime_pkgs[@]}"
   mark packages
 fi
 
