@@ -29,32 +29,22 @@ export class FrameParser extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     this.scan(false);
-    this.arm();
+    clearTimeout(this.timer);
+    if (this.idleMs > 0 && this.buf.length > 0) {
+      this.timer = setTimeout(() => this.scan(true), this.idleMs).unref();
+    }
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    this.disarm();
+    clearTimeout(this.timer);
     this.scan(true);
     done();
   }
 
   override _destroy(err: Error | null, done: (error?: Error | null) => void): void {
-    this.disarm();
+    clearTimeout(this.timer);
     done(err);
-  }
-
-  private arm(): void {
-    this.disarm();
-    if (this.idleMs > 0 && this.buf.length > 0) {
-      this.timer = setTimeout(() => this.scan(true), this.idleMs);
-      this.timer.unref();
-    }
-  }
-
-  private disarm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
   }
 
   /** @param giveUp true: an incomplete frame at the head is dropped (idle line or end). */
