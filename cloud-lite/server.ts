@@ -16,12 +16,15 @@ import { KioskRegistry } from './registry/kiosk-registry.js';
 import { type HubSigningKey, loadOrCreateSigningKey } from './signing-key.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/types.js';
+import { registerWeb } from './web/serve.js';
 
 export interface HubServerDeps {
   config: HubConfig;
   logger: Logger;
   /** Replaces the admin-token check (accounts issue). */
   operatorAuth?: OperatorAuthenticator;
+  /** Built web assets (scripts/build-web.ts); default <repo>/dist/web. */
+  webAssetDir?: string;
   /** Called with the app before it listens, to add domain routes and event handlers. */
   extend?: (ctx: {
     app: FastifyInstance;
@@ -102,6 +105,7 @@ export class HubServer {
       });
     });
     this.deps.extend?.({ app, hub: this.hub, store: this.store, registry: this.registry });
+    await registerWeb(app, { assetDir: this.deps.webAssetDir });
     app.server.on('upgrade', (req, socket, head) => this.hub.handleUpgrade(req, socket, head));
     await this.hub.start();
     await app.listen({ host: config.host, port: config.port });

@@ -1,0 +1,138 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+
+export interface WebOptions {
+  /** Folder of the built assets (scripts/build-web.ts). Default: <repo>/dist/web. */
+  assetDir?: string;
+}
+
+/** Paths answered with the renter app's HTML; the app routes them in the browser. */
+export const RENTER_PAGES = [
+  '/',
+  '/k/*',
+  '/login',
+  '/kiosks',
+  '/reserve/*',
+  '/orders/*',
+  '/reservations/*',
+  '/me',
+  '/me/*',
+];
+/** Paths answered with the operator dashboard's HTML. */
+export const OPS_PAGES = ['/ops', '/ops/*'];
+
+/**
+ * No inline script or style, no third-party origin: everything comes from this server.
+ * (Preact sets styles through the CSSOM, which style-src does not restrict.)
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+const ASSET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/;
+
+/** The repository root (the folder holding package.json), from src/ or from dist/. */
+function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return process.cwd();
+}
+
+export function defaultAssetDir(): string {
+  return path.join(repoRoot(), 'dist/web');
+}
+
+function page(title: string, entry: 'renter' | 'ops'): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light">
+<title>${title}</title>
+<link rel="stylesheet" href="/assets/app.css">
+<script type="module" src="/assets/${entry}.js"></script>
+</head>
+<body>
+<div id="app"><noscript>This page needs JavaScript.</noscript></div>
+</body>
+</html>
+`;
+}
+
+function securityHeaders(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('content-security-policy', CONTENT_SECURITY_POLICY)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .header('x-frame-options', 'DENY')
+    .header('permissions-policy', 'geolocation=(self), camera=(), microphone=()');
+}
+
+/**
+ * Serves the renter web app (/, /k/<kioskId>, ...) and the operator dashboard (/ops) as
+ * single-page apps, and their built assets under /assets/. Answers 503 with a hint when
+ * the assets have not been built (`npm run build:web`).
+ */
+export async function registerWeb(app: FastifyInstance, opts: WebOptions = {}): Promise<void> {
+  const assetDir = opts.assetDir ?? defaultAssetDir();
+  const renterHtml = page('Disk rental', 'renter');
+  const opsHtml = page('Disk kiosks: operations', 'ops');
+  const built = () => existsSync(path.join(assetDir, 'renter.js'));
+  const sendPage = (reply: FastifyReply, html: string) => {
+    securityHeaders(reply).header('cache-control', 'no-cache');
+    if (!built()) {
+      return reply
+        .status(503)
+        .type('text/plain; charset=utf-8')
+        .send('The web pages are not built: run `npm run build:web` (or `npm run build`).\n');
+    }
+    return reply.type('text/html; charset=utf-8').send(html);
+  };
+  for (const p of RENTER_PAGES) app.get(p, (_req, reply) => sendPage(reply, renterHtml));
+  for (const p of OPS_PAGES) app.get(p, (_req, reply) => sendPage(reply, opsHtml));
+  app.get<{ Params: { name: string } }>('/assets/:name', async (req, reply) => {
+    const { name } = req.params;
+    const type = TYPES[path.extname(name)];
+    if (!ASSET_NAME.test(name) || name.includes('..') || !type) {
+      return reply.status(404).send({ error: { code: 'ENOTFOUND', message: `no asset ${name}` } });
+    }
+    let body: Buffer;
+    try {
+      body = await readFile(path.join(assetDir, name));
+    } catch {
+      return reply.status(404).send({ error: { code: 'ENOTFOUND', message: `no asset ${name}` } });
+    }
+    securityHeaders(reply)
+      .header(
+        'cache-control',
+        name.startsWith('chunk-') ? 'public, max-age=31536000, immutable' : 'no-cache',
+      )
+      .type(type);
+    return reply.send(body);
+  });
+}

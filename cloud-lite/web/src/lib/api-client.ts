@@ -1,0 +1,367 @@
+import { ApiError } from './errors.js';
+import { SseParser } from './sse-parser.js';
+import type {
+  Card,
+  ContentPackage,
+  KioskSession,
+  Me,
+  Money,
+  NearbyKiosk,
+  OpsCommand,
+  OpsEvent,
+  OpsKiosk,
+  Order,
+  Payment,
+  Rental,
+  Reservation,
+  User,
+} from './types.js';
+
+/** Where the session token lives (localStorage in the browser, a Map in tests). */
+export interface TokenStore {
+  get(): string | null;
+  set(token: string | null): void;
+}
+
+export interface ApiClientDeps {
+  /** '' for same-origin pages. */
+  baseUrl: string;
+  tokens: TokenStore;
+  fetch?: typeof fetch;
+  /** Called when the server answers 401 (the token is dropped first). */
+  onUnauthenticated?: () => void;
+}
+
+export interface RentRequest {
+  kioskId: string;
+  diskTypeId: string;
+  writeProtect: boolean;
+  days: number;
+  card: Payment;
+}
+
+/**
+ * Typed calls to the cloud-lite HTTP API. Every failure rejects with ApiError: the server's
+ * `{error:{code,message}}` (plus extra fields as `details`), or ENETWORK when the request
+ * did not get an answer. No call retries by itself; the payment calls take an idempotency
+ * key so that the caller may retry safely.
+ */
+export class ApiClient {
+  constructor(private readonly deps: ApiClientDeps) {}
+
+  get token(): string | null {
+    return this.deps.tokens.get();
+  }
+
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
+    const h: Record<string, string> = { accept: 'application/json', ...headers };
+    const token = this.deps.tokens.get();
+    if (token) h.authorization = `Bearer ${token}`;
+    if (body !== undefined) h['content-type'] = 'application/json';
+    const doFetch = this.deps.fetch ?? globalThis.fetch.bind(globalThis);
+    let res: Response;
+    try {
+      res = await doFetch(this.deps.baseUrl + path, {
+        method,
+        headers: h,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new ApiError(0, 'ENETWORK', `no answer from the service: ${(err as Error).message}`);
+    }
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const e = (json as { error?: Record<string, unknown> } | undefined)?.error;
+      const code = typeof e?.code === 'string' ? e.code : `HTTP_${res.status}`;
+      const message = typeof e?.message === 'string' ? e.message : `HTTP ${res.status}`;
+      const { code: _c, message: _m, ...rest } = e ?? {};
+      const top = { ...(json as Record<string, unknown>) };
+      delete top.error;
+      if (res.status === 401 && token) {
+        this.deps.tokens.set(null);
+        this.deps.onUnauthenticated?.();
+      }
+      throw new ApiError(res.status, code, message, { ...top, ...rest });
+    }
+    return json as T;
+  }
+
+  // Accounts
+
+  async register(b: {
+    email?: string;
+    phone?: string;
+    password: string;
+    name?: string;
+  }): Promise<User> {
+    const out = await this.request<{ token: string; user: User }>('POST', '/api/auth/register', b);
+    this.deps.tokens.set(out.token);
+    return out.user;
+  }
+
+  async login(login: string, password: string): Promise<User> {
+    const out = await this.request<{ token: string; user: User }>('POST', '/api/auth/login', {
+      login,
+      password,
+    });
+    this.deps.tokens.set(out.token);
+    return out.user;
+  }
+
+  async logout(): Promise<void> {
+    try {
+      await this.request('POST', '/api/auth/logout');
+    } finally {
+      this.deps.tokens.set(null);
+    }
+  }
+
+  me(): Promise<Me> {
+    return this.request('GET', '/api/me');
+  }
+
+  async topUpDeposit(amountMinor: number, card: Card): Promise<Money> {
+    return (
+      await this.request<{ deposit: Money }>('POST', '/api/me/deposit', { amountMinor, card })
+    ).deposit;
+  }
+
+  async refundDeposit(): Promise<Money> {
+    return (await this.request<{ deposit: Money }>('POST', '/api/me/deposit/refund', {})).deposit;
+  }
+
+  // Kiosks and catalog
+
+  content(): Promise<ContentPackage[]> {
+    return this.request('GET', '/api/content');
+  }
+
+  nearbyKiosks(near?: { lat: number; lng: number }, limit = 50): Promise<NearbyKiosk[]> {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (near) q.set('near', `${near.lat},${near.lng}`);
+    return this.request('GET', `/api/kiosks?${q}`);
+  }
+
+  /** The 1st instruction: who I am at which kiosk, and what I may rent there. */
+  kioskSession(kioskId: string): Promise<KioskSession> {
+    return this.request('POST', `/api/kiosks/${encodeURIComponent(kioskId)}/session`, {});
+  }
+
+  // Orders, reservations, rentals
+
+  async createOrder(req: RentRequest, idempotencyKey: string): Promise<Order> {
+    return (
+      await this.request<{ order: Order }>('POST', '/api/orders', req, {
+        'idempotency-key': idempotencyKey,
+      })
+    ).order;
+  }
+
+  async order(id: string): Promise<Order> {
+    return (await this.request<{ order: Order }>('GET', `/api/orders/${encodeURIComponent(id)}`))
+      .order;
+  }
+
+  myOrders(): Promise<Order[]> {
+    return this.request<unknown>('GET', '/api/me/orders').then((x) => listOf<Order>(x, 'orders'));
+  }
+
+  async createReservation(req: RentRequest, idempotencyKey: string): Promise<Reservation> {
+    return (
+      await this.request<{ reservation: Reservation }>('POST', '/api/reservations', req, {
+        'idempotency-key': idempotencyKey,
+      })
+    ).reservation;
+  }
+
+  async reservation(id: string): Promise<Reservation> {
+    return (
+      await this.request<{ reservation: Reservation }>(
+        'GET',
+        `/api/reservations/${encodeURIComponent(id)}`,
+      )
+    ).reservation;
+  }
+
+  async cancelReservation(id: string): Promise<Reservation> {
+    return (
+      await this.request<{ reservation: Reservation }>(
+        'POST',
+        `/api/reservations/${encodeURIComponent(id)}/cancel`,
+        {},
+      )
+    ).reservation;
+  }
+
+  pickup(id: string): Promise<{ reservation: Reservation; order: Order }> {
+    return this.request('POST', `/api/reservations/${encodeURIComponent(id)}/pickup`, {});
+  }
+
+  myReservations(): Promise<Reservation[]> {
+    return this.request<unknown>('GET', '/api/me/reservations').then((x) =>
+      listOf<Reservation>(x, 'reservations'),
+    );
+  }
+
+  myRentals(): Promise<Rental[]> {
+    return this.request<unknown>('GET', '/api/me/rentals').then((x) =>
+      listOf<Rental>(x, 'rentals'),
+    );
+  }
+
+  async extendRental(id: string, days: number): Promise<Rental> {
+    return (
+      await this.request<{ rental: Rental }>(
+        'POST',
+        `/api/rentals/${encodeURIComponent(id)}/extend`,
+        { days },
+      )
+    ).rental;
+  }
+
+  /**
+   * Follows a Server-Sent Events stream (with the Authorization header, which EventSource
+   * cannot send) and calls `onMessage` with each message's parsed JSON data. Resolves when
+   * the server ends the stream; rejects ApiError on a refused request or a broken stream.
+   * Aborting `signal` ends it quietly.
+   */
+  async stream(
+    path: string,
+    onMessage: (event: string, data: unknown) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    const token = this.deps.tokens.get();
+    if (token) headers.authorization = `Bearer ${token}`;
+    const doFetch = this.deps.fetch ?? globalThis.fetch.bind(globalThis);
+    let res: Response;
+    try {
+      res = await doFetch(this.deps.baseUrl + path, { headers, signal: signal ?? null });
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw new ApiError(0, 'ENETWORK', `no answer from the service: ${(err as Error).message}`);
+    }
+    if (!res.ok || !res.body) {
+      const text = await res.text().catch(() => '');
+      let e: { code?: string; message?: string } | undefined;
+      try {
+        e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+      } catch {}
+      throw new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? text);
+    }
+    const parser = new SseParser();
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        for (const m of parser.feed(decoder.decode(value, { stream: true }))) {
+          let data: unknown = m.data;
+          try {
+            data = JSON.parse(m.data);
+          } catch {}
+          onMessage(m.event, data);
+        }
+      }
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw new ApiError(0, 'ENETWORK', `the live updates stopped: ${(err as Error).message}`);
+    }
+  }
+
+  // Operator
+
+  async opsKiosks(): Promise<OpsKiosk[]> {
+    return (await this.request<{ kiosks: OpsKiosk[] }>('GET', '/api/operator/kiosks')).kiosks;
+  }
+
+  async opsKiosk(id: string): Promise<OpsKiosk> {
+    return (
+      await this.request<{ kiosk: OpsKiosk }>(
+        'GET',
+        `/api/operator/kiosks/${encodeURIComponent(id)}`,
+      )
+    ).kiosk;
+  }
+
+  opsCreateKiosk(
+    id: string,
+    name?: string,
+  ): Promise<{ kiosk: OpsKiosk; enrolmentToken: string; expiresAt: string }> {
+    return this.request('POST', '/api/operator/kiosks', name ? { id, name } : { id });
+  }
+
+  async opsCommand(
+    kioskId: string,
+    action: string,
+    payload: Record<string, unknown>,
+  ): Promise<OpsCommand> {
+    return (
+      await this.request<{ command: OpsCommand }>(
+        'POST',
+        `/api/operator/kiosks/${encodeURIComponent(kioskId)}/commands`,
+        { action, payload },
+      )
+    ).command;
+  }
+
+  async opsCommands(kioskId: string): Promise<OpsCommand[]> {
+    return (
+      await this.request<{ commands: OpsCommand[] }>(
+        'GET',
+        `/api/operator/kiosks/${encodeURIComponent(kioskId)}/commands?limit=50`,
+      )
+    ).commands;
+  }
+
+  async opsEvents(kioskId: string): Promise<OpsEvent[]> {
+    return (
+      await this.request<{ events: OpsEvent[] }>(
+        'GET',
+        `/api/operator/kiosks/${encodeURIComponent(kioskId)}/events?limit=200`,
+      )
+    ).events;
+  }
+
+  opsOrders(): Promise<Order[]> {
+    return this.request<unknown>('GET', '/api/operator/orders').then((x) =>
+      listOf<Order>(x, 'orders'),
+    );
+  }
+
+  opsReservations(): Promise<Reservation[]> {
+    return this.request<unknown>('GET', '/api/operator/reservations').then((x) =>
+      listOf<Reservation>(x, 'reservations'),
+    );
+  }
+
+  opsContent(): Promise<ContentPackage[]> {
+    return this.request<unknown>('GET', '/api/operator/content').then((x) =>
+      listOf<ContentPackage>(x, 'content'),
+    );
+  }
+
+  opsAddContent(c: ContentPackage): Promise<unknown> {
+    return this.request('POST', '/api/operator/content', c);
+  }
+}
+
+/** Lists come either bare (`[...]`) or wrapped (`{ orders: [...] }`); accept both. */
+export function listOf<T>(x: unknown, key: string): T[] {
+  if (Array.isArray(x)) return x as T[];
+  const inner = (x as Record<string, unknown> | undefined)?.[key];
+  return Array.isArray(inner) ? (inner as T[]) : [];
+}

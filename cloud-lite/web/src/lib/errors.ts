@@ -1,0 +1,115 @@
+/** A refused or failed API call: the HTTP status, the API's error code and its details. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+type Sentence = string | ((details: Record<string, unknown>) => string);
+
+/**
+ * Every refusal code the API gives, as a sentence a renter or operator can act on. Codes the
+ * table does not know fall back to the server's own message.
+ */
+const SENTENCES: Record<string, Sentence> = {
+  // accounts
+  EMAIL_TAKEN: 'An account with this e-mail or phone number already exists. Log in instead.',
+  WEAK_PASSWORD: 'Choose a longer password: at least 10 characters.',
+  VALIDATION: 'Some fields are missing or not valid. Check the form and try again.',
+  EVALIDATION: 'Some fields are missing or not valid. Check the form and try again.',
+  INVALID_CREDENTIALS: 'The login or the password is wrong.',
+  TOO_MANY_ATTEMPTS: (d) =>
+    typeof d.retryAfterSeconds === 'number'
+      ? `Too many failed logins. Try again in ${waitText(d.retryAfterSeconds)}.`
+      : 'Too many failed logins. Wait a few minutes and try again.',
+  UNAUTHENTICATED: 'Your session has ended. Log in again.',
+  UNAUTHORIZED: 'Your session has ended. Log in again.',
+  EUNAUTHORIZED: 'Log in first (or your session has ended).',
+  FORBIDDEN: 'Your account may not do this.',
+  EFORBIDDEN: 'Your account may not do this.',
+  // permission to rent (reasons)
+  NOT_ALLOWED: 'You may not rent right now.',
+  NO_DEPOSIT: 'Pay a deposit first: it covers a disk that is not returned.',
+  OVERDUE_RENTAL: 'Return your overdue disk first.',
+  LOST_DISK: 'A disk rented on your account is reported lost. Contact support.',
+  PAYMENT_ISSUE: 'A payment on your account failed. Update your card or top up your deposit.',
+  RENTAL_OPEN: 'You still have a disk out. Return it before the deposit can be refunded.',
+  // kiosks and stock
+  KIOSK_OFFLINE: 'This kiosk is offline right now. Try again later or pick another kiosk.',
+  NO_DISK_AVAILABLE: 'No disk of this kind is left at this kiosk. Choose another or reserve one.',
+  KIOSK_NOT_FOUND: 'This kiosk does not exist. Scan the QR code again.',
+  // payment
+  CARD_DECLINED: 'Your card was declined. Use another card.',
+  INSUFFICIENT_FUNDS: 'Your card was declined for insufficient funds. Use another card.',
+  PAYMENT_UNAVAILABLE: 'The payment service is not answering. Nothing was charged; try again.',
+  IDEMPOTENCY_MISMATCH: 'This payment was already sent with other details. Reload and try again.',
+  // generic hub codes
+  ENOTFOUND: 'Not found: it may have been removed.',
+  NOT_FOUND: 'Not found: it may have been removed.',
+  EEXISTS: 'That id is already taken. Choose another.',
+  EINVALIDID: 'Ids may use letters, digits and . _ : - only.',
+  EBADJSON: 'The page sent a malformed request. Reload the page.',
+  EBODYTOOLARGE: 'The request is too large.',
+  EINTERNAL: 'Something went wrong on our side. Try again in a minute.',
+  ENETWORK: 'No connection to the service. Check your network and try again.',
+};
+
+function waitText(seconds: number): string {
+  if (seconds < 90) return `${Math.max(1, Math.ceil(seconds))} seconds`;
+  return `${Math.ceil(seconds / 60)} minutes`;
+}
+
+/** The sentence for one code, or undefined when the table has none. */
+export function sentenceFor(
+  code: string,
+  details: Record<string, unknown> = {},
+): string | undefined {
+  const s = SENTENCES[code];
+  if (s === undefined) return undefined;
+  return typeof s === 'function' ? s(details) : s;
+}
+
+/**
+ * The message to show for any error: a known code's sentence (plus the reasons of a
+ * NOT_ALLOWED refusal), else the server's message, else a generic sentence.
+ */
+export function describeError(err: unknown): string {
+  if (err instanceof ApiError) {
+    const base = sentenceFor(err.code, err.details);
+    const reasons = Array.isArray(err.details.reasons)
+      ? (err.details.reasons as unknown[])
+          .map((r) => (typeof r === 'string' ? sentenceFor(r) : undefined))
+          .filter((s): s is string => !!s)
+      : [];
+    if (base) return [base, ...reasons].join(' ');
+    if (err.message) return err.message;
+    return `The request failed (${err.code}).`;
+  }
+  if (err instanceof Error && err.message) return err.message;
+  return 'Something went wrong. Try again.';
+}
+
+/** Sentences for the `reasons` codes of /api/me or a kiosk session. */
+export function describeReasons(reasons: readonly string[]): string[] {
+  return reasons.map((r) => sentenceFor(r) ?? r);
+}
+
+/** What a failed order or reservation's `failureReason` means for the renter. */
+export function describeFailure(reason: string | null | undefined): string {
+  if (!reason) return 'It did not work out. Nothing was charged.';
+  const known = sentenceFor(reason);
+  if (known) return known;
+  const upper = reason.toUpperCase();
+  if (upper.includes('JAM')) return 'The kiosk could not push the disk out. Nothing was charged.';
+  if (upper.includes('TIMEOUT') || upper.includes('EXPIRED'))
+    return 'The kiosk did not answer in time. Nothing was charged.';
+  if (upper.includes('VERIFY') || upper.includes('PREPARE'))
+    return 'The disk could not be prepared. Your payment is refunded.';
+  return `${reason}. Nothing was charged.`;
+}

@@ -1,0 +1,90 @@
+export interface LatLng {
+  lat: number;
+  lng: number;
+}
+
+const EARTH_RADIUS_M = 6_371_008.8;
+
+/** Great-circle distance in metres (haversine). */
+export function distanceMeters(a: LatLng, b: LatLng): number {
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad;
+  const dLng = (b.lng - a.lng) * rad;
+  const h =
+    Math.sin(dLat / 2) ** 2 +
+    Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLng / 2) ** 2;
+  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/**
+ * Parses "lat,lng" or two fields into a position; undefined when not a valid coordinate
+ * (latitude -90..90, longitude -180..180).
+ */
+export function parseLatLng(lat: string, lng?: string): LatLng | undefined {
+  let a = lat;
+  let b = lng;
+  if (b === undefined) {
+    const parts = lat.split(',');
+    if (parts.length !== 2) return undefined;
+    [a, b] = parts as [string, string];
+  }
+  if (a.trim() === '' || b.trim() === '') return undefined;
+  const la = Number(a.trim());
+  const ln = Number(b.trim());
+  if (!Number.isFinite(la) || !Number.isFinite(ln)) return undefined;
+  if (la < -90 || la > 90 || ln < -180 || ln > 180) return undefined;
+  return { lat: la, lng: ln };
+}
+
+export interface PlotPoint<T> {
+  item: T;
+  x: number;
+  y: number;
+}
+
+/**
+ * Places points in a `width` x `height` box around `center` (equirectangular projection,
+ * north up, same scale on both axes), leaving `pad` pixels at the edges. The centre is the
+ * middle of the box; the scale fits the farthest point. Returns the scale in metres per pixel.
+ */
+export function plotAround<T extends LatLng>(
+  center: LatLng,
+  points: readonly T[],
+  box: { width: number; height: number; pad: number },
+): { points: PlotPoint<T>[]; metersPerPixel: number } {
+  const rad = Math.PI / 180;
+  const mPerDegLat = (Math.PI * EARTH_RADIUS_M) / 180;
+  const mPerDegLng = mPerDegLat * Math.cos(center.lat * rad);
+  const offsets = points.map((p) => ({
+    item: p,
+    dx: (p.lng - center.lng) * mPerDegLng,
+    dy: (p.lat - center.lat) * mPerDegLat,
+  }));
+  const halfW = box.width / 2 - box.pad;
+  const halfH = box.height / 2 - box.pad;
+  let maxRatio = 0;
+  for (const o of offsets) {
+    maxRatio = Math.max(maxRatio, Math.abs(o.dx) / halfW, Math.abs(o.dy) / halfH);
+  }
+  const metersPerPixel = maxRatio > 0 ? maxRatio : 1;
+  return {
+    metersPerPixel,
+    points: offsets.map((o) => ({
+      item: o.item,
+      x: box.width / 2 + o.dx / metersPerPixel,
+      y: box.height / 2 - o.dy / metersPerPixel,
+    })),
+  };
+}
+
+/** Centroid of points (for an operator map with no "you are here"). */
+export function centroid(points: readonly LatLng[]): LatLng | undefined {
+  if (points.length === 0) return undefined;
+  let lat = 0;
+  let lng = 0;
+  for (const p of points) {
+    lat += p.lat;
+    lng += p.lng;
+  }
+  return { lat: lat / points.length, lng: lng / points.length };
+}

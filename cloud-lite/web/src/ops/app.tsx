@@ -1,0 +1,63 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { TokenStore } from '../lib/api-client.js';
+import { useApi } from '../ui/context.js';
+import { Link, match, navigate, useLocation } from '../ui/router.js';
+import { ContentPage } from './content.js';
+import { Enrol } from './enrol.js';
+import { Fleet } from './fleet.js';
+import { KioskDetail } from './kiosk-detail.js';
+import { OpsLogin } from './login.js';
+import { OrdersPage } from './orders.js';
+
+/** The operator dashboard under /ops. */
+export function OpsApp({ tokens }: { tokens: TokenStore }) {
+  const api = useApi();
+  const { path } = useLocation();
+  const [authed, setAuthed] = useState(!!api.token);
+  useEffect(() => {
+    const update = () => setAuthed(!!api.token);
+    addEventListener('dk:session', update);
+    return () => removeEventListener('dk:session', update);
+  }, [api]);
+
+  const detail = match('/ops/kiosks/:id', path);
+  let page: preact.JSX.Element;
+  if (!authed) page = <OpsLogin tokens={tokens} onDone={() => setAuthed(true)} />;
+  else if (detail) page = <KioskDetail key={detail.id} kioskId={detail.id!} />;
+  else if (path === '/ops/enrol') page = <Enrol />;
+  else if (path === '/ops/orders') page = <OrdersPage />;
+  else if (path === '/ops/content') page = <ContentPage />;
+  else page = <Fleet />;
+
+  return (
+    <div class="ops">
+      <a class="skip" href="#content">
+        Skip to content
+      </a>
+      <header class="top">
+        <Link href="/ops" class="brand">
+          Disk kiosks · operations
+        </Link>
+        {authed ? (
+          <nav aria-label="Operations">
+            <Link href="/ops">Fleet</Link>
+            <Link href="/ops/orders">Orders</Link>
+            <Link href="/ops/content">Content</Link>
+            <Link href="/ops/enrol">Enrol</Link>
+            <button
+              type="button"
+              class="link"
+              onClick={() => {
+                tokens.set(null);
+                navigate('/ops');
+              }}
+            >
+              Log out
+            </button>
+          </nav>
+        ) : null}
+      </header>
+      <div id="content">{page}</div>
+    </div>
+  );
+}

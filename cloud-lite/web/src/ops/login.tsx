@@ -1,0 +1,92 @@
+import { useState } from 'preact/hooks';
+import { ApiError } from '../lib/errors.js';
+import { Button, ErrorBox, Field } from '../ui/components.js';
+import { useApi } from '../ui/context.js';
+
+/** Operator login: an operator/admin account, or the hub's admin token. */
+export function OpsLogin({
+  tokens,
+  onDone,
+}: {
+  tokens: { set(t: string | null): void };
+  onDone: () => void;
+}) {
+  const api = useApi();
+  const [login, setLogin] = useState('');
+  const [password, setPassword] = useState('');
+  const [adminToken, setAdminToken] = useState('');
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  const withAccount = async (e: Event) => {
+    e.preventDefault();
+    setError(undefined);
+    setBusy(true);
+    try {
+      const user = await api.login(login.trim(), password);
+      if (user.role !== 'operator' && user.role !== 'admin') {
+        await api.logout().catch(() => undefined);
+        throw new ApiError(403, 'FORBIDDEN', 'This account is not an operator account.');
+      }
+      onDone();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const withToken = async (e: Event) => {
+    e.preventDefault();
+    setError(undefined);
+    setBusy(true);
+    tokens.set(adminToken.trim());
+    try {
+      await api.opsKiosks();
+      onDone();
+    } catch (err) {
+      tokens.set(null);
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main>
+      <h1>Operator login</h1>
+      <section class="card">
+        <h2>Operator account</h2>
+        <form onSubmit={withAccount} noValidate>
+          <Field label="E-mail or phone" autocomplete="username" value={login} onInput={setLogin} />
+          <Field
+            label="Password"
+            type="password"
+            autocomplete="current-password"
+            value={password}
+            onInput={setPassword}
+          />
+          <Button type="submit" class="primary" busy={busy}>
+            Log in
+          </Button>
+        </form>
+      </section>
+      <section class="card">
+        <h2>Admin token</h2>
+        <form onSubmit={withToken} noValidate>
+          <Field
+            label="Admin token"
+            type="password"
+            autocomplete="off"
+            value={adminToken}
+            onInput={setAdminToken}
+          />
+          <Button type="submit" busy={busy}>
+            Use admin token
+          </Button>
+        </form>
+      </section>
+      <ErrorBox error={error} />
+    </main>
+  );
+}

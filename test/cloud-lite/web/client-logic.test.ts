@@ -1,0 +1,291 @@
+import t from 'tap';
+import { ApiClient, listOf } from '../../../cloud-lite/web/src/lib/api-client.js';
+import { parseCard, SANDBOX_CARDS } from '../../../cloud-lite/web/src/lib/card.js';
+import {
+  ApiError,
+  describeError,
+  describeFailure,
+  describeReasons,
+  sentenceFor,
+} from '../../../cloud-lite/web/src/lib/errors.js';
+import {
+  formatBytes,
+  formatDistance,
+  formatDuration,
+  formatMoney,
+  formatRelative,
+} from '../../../cloud-lite/web/src/lib/format.js';
+import { distanceMeters, parseLatLng, plotAround } from '../../../cloud-lite/web/src/lib/geo.js';
+import { IdempotencyKeys, randomUuid } from '../../../cloud-lite/web/src/lib/idempotency.js';
+import { SseParser } from '../../../cloud-lite/web/src/lib/sse-parser.js';
+
+// Every refusal code of the rental API contract and of the hub's operator API.
+const API_CODES = [
+  'EMAIL_TAKEN',
+  'WEAK_PASSWORD',
+  'VALIDATION',
+  'INVALID_CREDENTIALS',
+  'TOO_MANY_ATTEMPTS',
+  'NO_DEPOSIT',
+  'OVERDUE_RENTAL',
+  'LOST_DISK',
+  'PAYMENT_ISSUE',
+  'CARD_DECLINED',
+  'INSUFFICIENT_FUNDS',
+  'PAYMENT_UNAVAILABLE',
+  'RENTAL_OPEN',
+  'IDEMPOTENCY_MISMATCH',
+  'NOT_ALLOWED',
+  'KIOSK_OFFLINE',
+  'NO_DISK_AVAILABLE',
+  'EUNAUTHORIZED',
+  'EVALIDATION',
+  'ENOTFOUND',
+  'EEXISTS',
+  'EINVALIDID',
+  'EBADJSON',
+  'EBODYTOOLARGE',
+  'EINTERNAL',
+  'ENETWORK',
+];
+
+t.test('every API refusal code has its own sentence', async (t) => {
+  for (const code of API_CODES) {
+    const s = sentenceFor(code);
+    t.type(s, 'string', code);
+    t.match(s, /^[A-Z].*\.$/, `${code}: a full sentence`);
+    t.notMatch(s, new RegExp(code), `${code}: not the bare code`);
+  }
+  t.equal(
+    describeError(new ApiError(402, 'CARD_DECLINED', 'card declined')),
+    'Your card was declined. Use another card.',
+  );
+  t.equal(
+    describeError(new ApiError(429, 'TOO_MANY_ATTEMPTS', 'x', { retryAfterSeconds: 300 })),
+    'Too many failed logins. Try again in 5 minutes.',
+  );
+  t.equal(
+    describeError(new ApiError(429, 'TOO_MANY_ATTEMPTS', 'x', { retryAfterSeconds: 30 })),
+    'Too many failed logins. Try again in 30 seconds.',
+  );
+  t.equal(
+    describeError(
+      new ApiError(403, 'NOT_ALLOWED', 'x', { reasons: ['NO_DEPOSIT', 'OVERDUE_RENTAL'] }),
+    ),
+    'You may not rent right now. Pay a deposit first: it covers a disk that is not returned. Return your overdue disk first.',
+  );
+  t.equal(
+    describeError(new ApiError(418, 'SOMETHING_NEW', 'The server says why.')),
+    'The server says why.',
+    'unknown code: the server message',
+  );
+  t.equal(describeError(new Error('Enter the card number.')), 'Enter the card number.');
+  t.same(describeReasons(['NO_DEPOSIT', 'ODD']), [sentenceFor('NO_DEPOSIT'), 'ODD']);
+  t.match(describeFailure('EJAM'), /could not push the disk out/);
+  t.match(describeFailure(null), /Nothing was charged/);
+});
+
+t.test('formatting', async (t) => {
+  t.equal(formatMoney(1250, 'EUR'), '€12.50');
+  t.equal(formatMoney(0, 'EUR'), '€0.00');
+  t.equal(formatMoney(199, 'EURO'), '1.99 EURO', 'malformed currency code falls back');
+  t.equal(formatBytes(2e12), '2 TB');
+  t.equal(formatBytes(500e9), '500 GB');
+  t.equal(formatBytes(1.5e9), '1.5 GB');
+  t.equal(formatBytes(512), '512 B');
+  t.equal(formatDistance(850.4), '850 m');
+  t.equal(formatDistance(1234), '1.2 km');
+  t.equal(formatDistance(25_300), '25 km');
+  t.equal(formatDistance(null), '');
+  t.equal(formatDuration(42), '42 s');
+  t.equal(formatDuration(180), '3 min');
+  t.equal(formatDuration(3900), '1 h 5 min');
+  const now = new Date('2025-03-01T12:00:00Z');
+  t.equal(formatRelative('2025-03-03T12:00:00Z', now), 'in 2 days');
+  t.equal(formatRelative('2025-03-01T09:00:00Z', now), '3 hours ago');
+  t.equal(formatRelative('2025-03-01T12:00:20Z', now), 'in less than a minute');
+});
+
+t.test('geo: distances, parsing, plotting', async (t) => {
+  const paris = { lat: 48.8566, lng: 2.3522 };
+  const london = { lat: 51.5074, lng: -0.1278 };
+  const d = distanceMeters(paris, london);
+  t.ok(d > 340_000 && d < 346_000, `Paris-London ${d} m`);
+  t.equal(distanceMeters(paris, paris), 0);
+  t.same(parseLatLng('48.85, 2.35'), { lat: 48.85, lng: 2.35 });
+  t.same(parseLatLng('48.85', '2.35'), { lat: 48.85, lng: 2.35 });
+  t.equal(parseLatLng('91', '0'), undefined);
+  t.equal(parseLatLng('abc', '0'), undefined);
+  t.equal(parseLatLng('', '0'), undefined);
+  const center = { lat: 50, lng: 8 };
+  const pts = [
+    { id: 'n', lat: 50.01, lng: 8 },
+    { id: 'e', lat: 50, lng: 8.02 },
+  ];
+  const { points } = plotAround(center, pts, { width: 300, height: 200, pad: 20 });
+  const n = points.find((p) => p.item.id === 'n')!;
+  const e = points.find((p) => p.item.id === 'e')!;
+  t.equal(n.x, 150, 'north point straight above the centre');
+  t.ok(n.y < 100, 'north is up');
+  t.ok(e.x > 150 && Math.abs(e.y - 100) < 1e-9, 'east is right');
+  for (const p of points) {
+    t.ok(
+      p.x >= 20 - 1e-9 && p.x <= 280 + 1e-9 && p.y >= 20 - 1e-9 && p.y <= 180 + 1e-9,
+      'inside the padding',
+    );
+  }
+});
+
+t.test('SSE parser: any split of the stream gives the same messages', async (t) => {
+  const stream =
+    ': keep-alive\r\n\r\nevent: order\ndata: {"order":{"id":"o1","state":"authorised"}}\n\n' +
+    'event: order\r\ndata: {"order":\r\ndata: {"id":"o1"}}\r\nid: 7\r\n\r\ndata: plain\n\n';
+  const expected = [
+    { event: 'order', data: '{"order":{"id":"o1","state":"authorised"}}' },
+    { event: 'order', data: '{"order":\n{"id":"o1"}}', id: '7' },
+    { event: 'message', data: 'plain', id: '7' },
+  ];
+  for (let i = 0; i <= stream.length; i++) {
+    const p = new SseParser();
+    const got = [...p.feed(stream.slice(0, i)), ...p.feed(stream.slice(i))];
+    t.same(got, expected, `split at ${i}`);
+    if (got.length !== expected.length) break;
+  }
+});
+
+t.test('idempotency keys: same body same key, changed body new key', async (t) => {
+  let n = 0;
+  const keys = new IdempotencyKeys(() => `k${++n}`);
+  const a = { kioskId: 'k1', card: { number: '4000000000000002' } };
+  t.equal(keys.keyFor(a), 'k1');
+  t.equal(keys.keyFor({ ...a }), 'k1', 'retry of the same body');
+  t.equal(keys.keyFor({ ...a, card: { number: '4242424242424242' } }), 'k2', 'another card');
+  keys.reset();
+  t.equal(keys.keyFor(a), 'k3');
+  t.match(randomUuid(), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+});
+
+t.test('card form parsing', async (t) => {
+  const now = new Date('2025-06-15T00:00:00Z');
+  t.same(parseCard({ number: '4242 4242 4242 4242', expiry: '12/27', cvc: '123' }, now), {
+    card: { number: '4242424242424242', expMonth: 12, expYear: 2027, cvc: '123' },
+  });
+  t.match(parseCard({ number: '4242', expiry: '12/27', cvc: '123' }, now), {
+    error: /card number/,
+  });
+  t.match(parseCard({ number: '4242424242424242', expiry: '13/27', cvc: '123' }, now), {
+    error: /month/,
+  });
+  t.match(parseCard({ number: '4242424242424242', expiry: '05/25', cvc: '123' }, now), {
+    error: /expired/,
+  });
+  t.match(parseCard({ number: '4242424242424242', expiry: '06/25', cvc: '1' }, now), {
+    error: /CVC/,
+  });
+  t.equal(SANDBOX_CARDS.length, 4, 'the four sandbox cards of the contract');
+});
+
+t.test('API client: error bodies, network failures, 401, idempotency header', async (t) => {
+  const calls: Array<{ url: string; init: RequestInit }> = [];
+  let answer: () => Response = () => new Response('{}');
+  const tokens = {
+    value: 'tok-1' as string | null,
+    get() {
+      return this.value;
+    },
+    set(v: string | null) {
+      this.value = v;
+    },
+  };
+  let loggedOut = 0;
+  const api = new ApiClient({
+    baseUrl: 'http://x',
+    tokens,
+    fetch: (async (url: string, init: RequestInit) => {
+      calls.push({ url, init });
+      return answer();
+    }) as typeof fetch,
+    onUnauthenticated: () => loggedOut++,
+  });
+
+  answer = () =>
+    new Response(
+      JSON.stringify({
+        error: { code: 'CARD_DECLINED', message: 'the card was declined', reasons: [] },
+        extra: 1,
+      }),
+      { status: 402 },
+    );
+  const req = {
+    kioskId: 'k1',
+    diskTypeId: 't1',
+    writeProtect: true,
+    days: 1,
+    card: { number: '4000000000000002', expMonth: 1, expYear: 2030, cvc: '123' },
+  };
+  const err = await api.createOrder(req, 'key-1').catch((e) => e);
+  t.type(err, ApiError);
+  t.equal(err.status, 402);
+  t.equal(err.code, 'CARD_DECLINED');
+  t.same(err.details, { extra: 1, reasons: [] });
+  const h = calls[0]!.init.headers as Record<string, string>;
+  t.equal(h['idempotency-key'], 'key-1');
+  t.equal(h.authorization, 'Bearer tok-1');
+  t.equal(calls[0]!.url, 'http://x/api/orders');
+  t.same(JSON.parse(String(calls[0]!.init.body)), req);
+
+  answer = () => new Response('<html>proxy error</html>', { status: 502 });
+  const e502 = await api.me().catch((e) => e);
+  t.equal(e502.code, 'HTTP_502');
+
+  answer = () => {
+    throw new TypeError('fetch failed');
+  };
+  const net = await api.me().catch((e) => e);
+  t.equal(net.code, 'ENETWORK');
+  t.equal(net.status, 0);
+
+  answer = () =>
+    new Response(JSON.stringify({ error: { code: 'UNAUTHENTICATED', message: 'no session' } }), {
+      status: 401,
+    });
+  await api.me().catch(() => undefined);
+  t.equal(tokens.value, null, 'a 401 drops the stored token');
+  t.equal(loggedOut, 1);
+
+  answer = () =>
+    new Response(JSON.stringify({ token: 'tok-2', user: { id: 'u1', role: 'renter' } }), {
+      status: 201,
+    });
+  const user = await api.register({ email: 'a@b.c', password: 'long-enough-pw' });
+  t.equal(user.id, 'u1');
+  t.equal(tokens.value, 'tok-2', 'register stores the session token');
+
+  t.same(listOf([1, 2], 'x'), [1, 2]);
+  t.same(listOf({ orders: [3] }, 'orders'), [3]);
+  t.same(listOf({ nope: 1 }, 'orders'), []);
+});
+
+t.test('API client: SSE stream over fetch delivers parsed messages', async (t) => {
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      const enc = new TextEncoder();
+      c.enqueue(enc.encode('event: order\ndata: {"order":{"id":"o1","st'));
+      c.enqueue(enc.encode('ate":"dispensing","slot":7}}\n\n'));
+      c.enqueue(enc.encode('event: order\ndata: {"order":{"id":"o1","state":"completed"}}\n\n'));
+      c.close();
+    },
+  });
+  const api = new ApiClient({
+    baseUrl: '',
+    tokens: { get: () => 't', set: () => undefined },
+    fetch: (async () =>
+      new Response(body, { headers: { 'content-type': 'text/event-stream' } })) as typeof fetch,
+  });
+  const got: unknown[] = [];
+  await api.stream('/api/orders/o1/events', (ev, data) => got.push([ev, data]));
+  t.same(got, [
+    ['order', { order: { id: 'o1', state: 'dispensing', slot: 7 } }],
+    ['order', { order: { id: 'o1', state: 'completed' } }],
+  ]);
+});
