@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from './errors.js';
+import { RentalConfigSchema } from './rental/config.js';
 
 /** The hub's configuration: read once at start (file, then environment), validated, passed in. */
 export const HubConfigSchema = Type.Object(
@@ -35,6 +36,8 @@ export const HubConfigSchema = Type.Object(
     commandDefaultTtlSeconds: Type.Integer({ minimum: 1, default: 3600 }),
     /** How often commands past their deadline are expired and timed-out sends retried. */
     commandSweepIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+    /** Rental domain: deposits, fees, hold window, throttling, payment provider (rental/config.ts). */
+    rental: RentalConfigSchema,
   },
   { additionalProperties: false },
 );

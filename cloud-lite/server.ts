@@ -4,6 +4,7 @@ import { installErrorHandlers } from './api/errors.js';
 import { registerKioskRoutes } from './api/kiosk-routes.js';
 import {
   adminTokenAuthenticator,
+  anyAuthenticator,
   type OperatorAuthenticator,
   requireOperator,
 } from './api/operator-auth.js';
@@ -12,6 +13,8 @@ import type { HubConfig } from './config.js';
 import { KioskHub } from './hub/hub.js';
 import type { Logger } from './log.js';
 import { HubMetrics } from './metrics.js';
+import type { PaymentProvider } from './rental/payments/provider.js';
+import { RentalDomain } from './rental/rental-domain.js';
 import { KioskRegistry } from './registry/kiosk-registry.js';
 import { type HubSigningKey, loadOrCreateSigningKey } from './signing-key.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
@@ -25,6 +28,8 @@ export interface HubServerDeps {
   operatorAuth?: OperatorAuthenticator;
   /** Built web assets (scripts/build-web.ts); default <repo>/dist/web. */
   webAssetDir?: string;
+  /** Rental domain options: its clock and payment provider (tests); defaults from config. */
+  rental?: { now?: () => Date; provider?: PaymentProvider };
   /** Called with the app before it listens, to add domain routes and event handlers. */
   extend?: (ctx: {
     app: FastifyInstance;
@@ -47,6 +52,7 @@ export class HubServer {
   app!: FastifyInstance;
   metrics = new HubMetrics();
   signingKey!: HubSigningKey;
+  rental!: RentalDomain;
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly deps: HubServerDeps) {}
@@ -94,7 +100,17 @@ export class HubServer {
       publicKeyPem: this.signingKey.publicKeyPem,
       publicUrl: config.publicUrl,
     });
-    const operatorAuth = this.deps.operatorAuth ?? adminTokenAuthenticator(config.adminToken);
+    const adminAuth = adminTokenAuthenticator(config.adminToken);
+    this.rental = new RentalDomain({
+      store: this.store,
+      hub: this.hub,
+      config: config.rental,
+      logger: logger.child({ component: 'rental' }),
+      adminAuth,
+      ...this.deps.rental,
+    });
+    const operatorAuth =
+      this.deps.operatorAuth ?? anyAuthenticator(adminAuth, this.rental.operatorAuthenticator());
     await app.register(async (scope) => {
       requireOperator(scope, operatorAuth);
       registerOperatorRoutes(scope, {
@@ -104,10 +120,13 @@ export class HubServer {
         commandDefaultTtlSeconds: config.commandDefaultTtlSeconds,
       });
     });
+    await this.rental.registerRoutes(app);
+    this.rental.attach();
     this.deps.extend?.({ app, hub: this.hub, store: this.store, registry: this.registry });
     await registerWeb(app, { assetDir: this.deps.webAssetDir });
     app.server.on('upgrade', (req, socket, head) => this.hub.handleUpgrade(req, socket, head));
     await this.hub.start();
+    await this.rental.start();
     await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as AddressInfo).port;
     logger.info({ port }, 'cloud-lite listening');
@@ -124,6 +143,7 @@ export class HubServer {
     const { logger } = this.deps;
     logger.info('cloud-lite stopping');
     this.app?.server.close();
+    await this.rental?.stop();
     await this.hub?.stop();
     await this.app?.close();
     await this.store?.close();

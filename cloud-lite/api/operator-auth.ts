@@ -25,6 +25,17 @@ export function adminTokenAuthenticator(adminToken: string): OperatorAuthenticat
   };
 }
 
+/** Accepts a request when any of `auths` does (first match wins): admin token, staff sessions. */
+export function anyAuthenticator(...auths: OperatorAuthenticator[]): OperatorAuthenticator {
+  return async (req) => {
+    for (const a of auths) {
+      const who = await a(req);
+      if (who) return who;
+    }
+    return undefined;
+  };
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     operator?: OperatorIdentity;

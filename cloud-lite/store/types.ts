@@ -12,6 +12,8 @@
  *     `sqlite/migrations/index.ts`. Never edit a shipped migration.
  */
 
+import type { RentalRepos } from '../rental/store/types.js';
+
 export type KioskStatus = 'online' | 'offline';
 
 export interface KioskRecord {
@@ -163,6 +165,8 @@ export interface Repos {
   slots: SlotRepo;
   commands: CommandRepo;
   events: EventRepo;
+  /** The rental domain's repositories (accounts, payments, orders, ...): rental/store/types.ts. */
+  rental: RentalRepos;
 }
 
 export interface Store {

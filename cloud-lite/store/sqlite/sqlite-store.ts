@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { StoppedError } from '../../errors.js';
+import { makeRentalRepos } from '../../rental/store/sqlite/index.js';
 import { AsyncMutex } from '../mutex.js';
 import type { Repos, Store } from '../types.js';
 import { sqliteCommandRepo } from './command-repo.js';
@@ -17,6 +18,7 @@ function makeRepos(db: Database.Database): Repos {
     slots: sqliteSlotRepo(db),
     commands: sqliteCommandRepo(db),
     events: sqliteEventRepo(db),
+    rental: makeRentalRepos(db),
   };
 }
 

@@ -1,4 +1,5 @@
 import { migration001Hub } from './001-hub.js';
+import { migration002Rental } from './002-rental.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes
@@ -11,4 +12,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [migration001Hub];
+export const migrations: readonly Migration[] = [migration001Hub, migration002Rental];

@@ -1,0 +1,230 @@
+import { randomUUID } from 'node:crypto';
+import type { Repos, Store } from '../../store/types.js';
+import { type Actor, audit } from '../audit/audit.js';
+import type { RentalConfig } from '../config.js';
+import { RentalError } from '../errors.js';
+import type { Payments } from '../payments/payments.js';
+import type { CardInput, PaymentProvider } from '../payments/provider.js';
+
+export interface DepositsDeps {
+  store: Store;
+  config: RentalConfig;
+  payments: Payments;
+  provider: PaymentProvider;
+  now: () => Date;
+}
+
+export type RefusalReason = 'NO_DEPOSIT' | 'OVERDUE_RENTAL' | 'LOST_DISK' | 'PAYMENT_ISSUE';
+
+/**
+ * Deposits (held as captured money, tracked as a ledger of entries) and a renter's standing:
+ * the 1st instruction's permission check.
+ */
+export class Deposits {
+  constructor(private readonly deps: DepositsDeps) {
+    deps.payments.onSettle('deposit', async (tx, p, state) => {
+      if (state !== 'captured') return;
+      await tx.rental.deposits.insert({
+        id: `dep-${randomUUID()}`,
+        userId: p.userId,
+        kind: 'topup',
+        amountMinor: p.capturedMinor,
+        currency: p.currency,
+        paymentId: p.id,
+        rentalId: null,
+        at: this.deps.now().toISOString(),
+        note: null,
+      });
+    });
+    deps.payments.onSettle('refund', async (tx, p, state) => {
+      if (state !== 'refund_failed' || p.refId !== `deposit:${p.userId}`) return;
+      // The money did not go back: put it back on the deposit and let an operator look.
+      await tx.rental.deposits.insert({
+        id: `dep-${randomUUID()}`,
+        userId: p.userId,
+        kind: 'credit',
+        amountMinor: p.amountMinor,
+        currency: p.currency,
+        paymentId: p.id,
+        rentalId: null,
+        at: this.deps.now().toISOString(),
+        note: 'refund failed; amount restored',
+      });
+    });
+  }
+
+  async view(tx: Repos, userId: string) {
+    return {
+      heldMinor: await tx.rental.deposits.balance(userId),
+      currency: this.deps.config.currency,
+    };
+  }
+
+  /** Why the user may not rent now (empty: may rent). */
+  async reasons(tx: Repos, userId: string): Promise<RefusalReason[]> {
+    const out: RefusalReason[] = [];
+    if ((await tx.rental.deposits.balance(userId)) < this.deps.config.minDepositMinor)
+      out.push('NO_DEPOSIT');
+    const now = this.deps.now().toISOString();
+    const rentals = await tx.rental.rentals.listByUser(userId);
+    if (rentals.some((r) => r.state === 'overdue' || (r.state === 'open' && r.dueAt < now)))
+      out.push('OVERDUE_RENTAL');
+    if (rentals.some((r) => r.state === 'lost')) out.push('LOST_DISK');
+    if ((await tx.rental.payments.listByUser(userId)).some((p) => p.state === 'capture_failed'))
+      out.push('PAYMENT_ISSUE');
+    return out;
+  }
+
+  /** Tokenises the card and saves it as the user's card for later charges. */
+  async saveCard(userId: string, card: CardInput): Promise<string> {
+    const { token, last4 } = await this.deps.provider.tokenizeCard(card);
+    await this.deps.store.transaction((tx) =>
+      tx.rental.users.update(userId, { cardToken: token, cardLast4: last4 }),
+    );
+    return token;
+  }
+
+  /** Tops up the deposit: charges the card (authorise + capture) and records the entry once captured. */
+  async topUp(userId: string, amountMinor: number, card: CardInput, who: Actor) {
+    const token = await this.saveCard(userId, card).catch(rethrowPayment);
+    const p = this.deps.payments.newAuth(
+      userId,
+      'deposit',
+      `deposit:${userId}`,
+      amountMinor,
+      this.deps.config.currency,
+      {
+        captureAfterAuth: true,
+      },
+    );
+    await this.deps.store.transaction(async (tx) => {
+      await tx.rental.payments.insert(p);
+      await audit(tx, who, this.deps.now().toISOString(), 'deposit.topup_requested', p.id, {
+        amountMinor,
+      });
+    });
+    const out = await this.deps.payments.authorise(p.id, token);
+    if (!out.ok) throw paymentRefusal(out.code, out.message);
+    return this.deps.store.transaction((tx) => this.view(tx, userId));
+  }
+
+  /**
+   * Refunds the whole deposit to the cards it came from. RENTAL_OPEN (409) while a rental is
+   * open, overdue or lost or an order is in flight.
+   */
+  async refund(userId: string, who: Actor) {
+    const refunds = await this.deps.store.transaction(async (tx) => {
+      const rentals = await tx.rental.rentals.listByUser(userId);
+      const inFlight = (await tx.rental.orders.listByUser(userId, 1000)).some((o) =>
+        ['created', 'authorised', 'dispensing'].includes(o.state),
+      );
+      if (inFlight || rentals.some((r) => r.state !== 'returned'))
+        throw new RentalError(
+          'RENTAL_OPEN',
+          'return every disk before the deposit can be refunded',
+          409,
+        );
+      let left = await tx.rental.deposits.balance(userId);
+      const at = this.deps.now().toISOString();
+      const rows = [];
+      const topups = (await tx.rental.payments.listByUser(userId)).filter(
+        (p) => p.purpose === 'deposit' && p.state === 'captured',
+      );
+      for (const p of topups) {
+        if (left <= 0) break;
+        const already = (await tx.rental.payments.listChildren(p.id))
+          .filter((c) => c.state !== 'refund_failed')
+          .reduce((n, c) => n + c.amountMinor, 0);
+        const amount = Math.min(left, p.capturedMinor - already);
+        if (amount <= 0) continue;
+        const r = this.deps.payments.newRefund(p, amount, `deposit:${userId}`);
+        await tx.rental.payments.insert(r);
+        await tx.rental.deposits.insert({
+          id: `dep-${randomUUID()}`,
+          userId,
+          kind: 'refund',
+          amountMinor: -amount,
+          currency: p.currency,
+          paymentId: r.id,
+          rentalId: null,
+          at,
+          note: null,
+        });
+        left -= amount;
+        rows.push(r.id);
+      }
+      await audit(tx, who, at, 'deposit.refund_requested', userId, { refunds: rows });
+      return rows;
+    });
+    for (const id of refunds) await this.deps.payments.refund(id);
+    return this.deps.store.transaction((tx) => this.view(tx, userId));
+  }
+
+  /**
+   * Takes up to `amountMinor` from the deposit (inside `tx`); returns what was taken. A
+   * shortfall is flagged for an operator.
+   */
+  async take(
+    tx: Repos,
+    userId: string,
+    amountMinor: number,
+    rentalId: string,
+    note: string,
+  ): Promise<number> {
+    const balance = await tx.rental.deposits.balance(userId);
+    const taken = Math.max(0, Math.min(balance, amountMinor));
+    const at = this.deps.now().toISOString();
+    if (taken > 0)
+      await tx.rental.deposits.insert({
+        id: `dep-${randomUUID()}`,
+        userId,
+        kind: 'charge',
+        amountMinor: -taken,
+        currency: this.deps.config.currency,
+        paymentId: null,
+        rentalId,
+        at,
+        note,
+      });
+    if (taken < amountMinor)
+      await tx.rental.flags.raise(
+        'DEPOSIT_SHORTFALL',
+        `${rentalId}:${note}`,
+        `deposit of ${userId} covered ${taken} of ${amountMinor} (${note})`,
+        at,
+      );
+    return taken;
+  }
+
+  /** Puts money back on the deposit (inside `tx`). */
+  async credit(
+    tx: Repos,
+    userId: string,
+    amountMinor: number,
+    rentalId: string,
+    note: string,
+  ): Promise<void> {
+    if (amountMinor <= 0) return;
+    await tx.rental.deposits.insert({
+      id: `dep-${randomUUID()}`,
+      userId,
+      kind: 'credit',
+      amountMinor,
+      currency: this.deps.config.currency,
+      paymentId: null,
+      rentalId,
+      at: this.deps.now().toISOString(),
+      note,
+    });
+  }
+}
+
+export function paymentRefusal(code: string, message: string): RentalError {
+  return new RentalError(code, message, code === 'PAYMENT_UNAVAILABLE' ? 503 : 402);
+}
+
+function rethrowPayment(err: unknown): never {
+  const e = err as { code?: string; message: string; name?: string };
+  if (e.name === 'PaymentError') throw paymentRefusal(e.code ?? 'PAYMENT_REFUSED', e.message);
+  throw err;
+}

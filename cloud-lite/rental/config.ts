@@ -1,0 +1,64 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+const Int = (min: number, def: number, description?: string) =>
+  Type.Integer({ minimum: min, default: def, ...(description ? { description } : {}) });
+
+/** The `rental` section of the hub configuration (every key has a default). */
+export const RentalConfigSchema = Type.Object(
+  {
+    currency: Type.String({ minLength: 3, maxLength: 3, default: 'EUR' }),
+    /** Smallest deposit that permits renting. */
+    minDepositMinor: Int(1, 5000),
+    /** Hold window of a prepared reservation. */
+    holdWindowSeconds: Int(1, 24 * 3600),
+    /** How long a kiosk has to finish PrepareDisk before the reservation is cancelled and voided. */
+    prepareDeadlineSeconds: Int(1, 2 * 3600),
+    /** Fee captured when a ready reservation is not picked up in its hold window (the rest is voided). */
+    noShowFeeMinor: Int(0, 300),
+    /** Deadline of a Dispense command: not accepted by then -> expired -> order voided. */
+    dispenseCommandTtlSeconds: Int(1, 120),
+    /** Seconds the kiosk keeps the disk out for the renter to take. */
+    pickupWindowSeconds: Int(1, 60),
+    /** An accepted Dispense without an outcome after this long is asked about and flagged. */
+    dispenseOutcomeDeadlineSeconds: Int(1, 600),
+    /** Overdue fee per started day past due, up to `overdueMaxDays` days. */
+    overdueFeePerDayMinor: Int(0, 300),
+    /** After this many overdue days the disk counts as lost. */
+    overdueMaxDays: Int(1, 10),
+    /** Lost-disk charge, taken from the deposit. */
+    lostDiskChargeMinor: Int(0, 5000),
+    /** Payment intents (authorising, capturing, voiding, refunding) older than this are finished by reconciliation. */
+    intentRetryAfterSeconds: Int(0, 30),
+    /** Reconciliation period. */
+    reconcileIntervalMs: Int(10, 30_000),
+    sessionTtlSeconds: Int(60, 30 * 24 * 3600),
+    /** log2 of the scrypt cost N (OWASP: 17). Lower only for tests; the hash records its parameters. */
+    scryptLog2N: Type.Integer({ minimum: 10, maximum: 20, default: 17 }),
+    loginWindowSeconds: Int(1, 15 * 60),
+    loginMaxFailuresPerAccount: Int(1, 5),
+    loginMaxFailuresPerIp: Int(1, 20),
+    payments: Type.Object(
+      {
+        provider: Type.Literal('sandbox', { default: 'sandbox' }),
+        /** HMAC secret of the provider's webhooks; a random one per start when absent (sandbox only). */
+        webhookSecret: Type.Optional(Type.String({ minLength: 16 })),
+        /** Sandbox: capture answers `pending` and the result arrives only by webhook. */
+        sandboxAsyncCapture: Type.Boolean({ default: false }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    /** Creates this admin at start when no user has the email yet. */
+    bootstrapAdmin: Type.Optional(
+      Type.Object(
+        {
+          email: Type.String({ minLength: 3, maxLength: 254 }),
+          password: Type.String({ minLength: 10, maxLength: 200 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { default: {}, additionalProperties: false },
+);
+
+export type RentalConfig = Static<typeof RentalConfigSchema>;

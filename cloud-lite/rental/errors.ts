@@ -1,0 +1,21 @@
+import { HubError } from '../errors.js';
+
+/**
+ * A refusal or failure of the rental domain: `code` is the API's error code (rental-api.md),
+ * `status` the HTTP status, `details` extra fields merged into the error body
+ * (`reasons`, `retryAfterSeconds`, ...).
+ */
+export class RentalError extends HubError {
+  constructor(
+    code: string,
+    message: string,
+    status: number,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(code, message, status);
+    this.name = 'RentalError';
+  }
+}
+
+export const notFound = (what: string) =>
+  new RentalError('NOT_FOUND', `${what} does not exist or is not yours`, 404);

@@ -1,0 +1,549 @@
+import { randomUUID } from 'node:crypto';
+import type { EventDataOf } from '../../../protocol/index.js';
+import type { EventContext, HubEvent } from '../../hub/event-intake.js';
+import type { KioskHub } from '../../hub/hub.js';
+import type { Logger } from '../../log.js';
+import type { CommandRecord, Repos, Store } from '../../store/types.js';
+import type { Identity } from '../accounts/accounts.js';
+import { type Actor, audit, SYSTEM } from '../audit/audit.js';
+import type { Deposits } from '../billing/deposits.js';
+import { paymentRefusal } from '../billing/deposits.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { RentalConfig } from '../config.js';
+import { notFound, RentalError } from '../errors.js';
+import type { RentalNotifier } from '../notifier.js';
+import type { Payments } from '../payments/payments.js';
+import type { CardInput } from '../payments/provider.js';
+import type { Rentals } from '../rentals/rentals.js';
+import type { OrderRecord, OrderState, PaymentRecord, PaymentState } from '../store/types.js';
+import { orderView } from './order-view.js';
+import { requestHash } from './request-hash.js';
+
+export interface OrdersDeps {
+  store: Store;
+  hub: KioskHub;
+  config: RentalConfig;
+  logger: Logger;
+  payments: Payments;
+  deposits: Deposits;
+  catalog: Catalog;
+  rentals: Rentals;
+  notifier: RentalNotifier;
+  now: () => Date;
+}
+
+export interface OrderInput {
+  kioskId: string;
+  diskTypeId: string;
+  writeProtect: boolean;
+  days: number;
+  card: CardInput | { useSaved: true };
+}
+
+const PAYMENT_CODES = new Set([
+  'CARD_DECLINED',
+  'INSUFFICIENT_FUNDS',
+  'PAYMENT_UNAVAILABLE',
+  'PAYMENT_REFUSED',
+]);
+
+/**
+ * Rent now (2nd and 3rd instructions): authorise, send a signed Dispense through the hub's
+ * durable commands, capture only on DispenseCompleted `taken`, void on any other end.
+ */
+export class Orders {
+  constructor(private readonly deps: OrdersDeps) {
+    const settle = async (
+      tx: Repos,
+      p: PaymentRecord,
+      state: PaymentState,
+      afterCommit: (fn: () => void) => void,
+    ) => {
+      const order = await this.orderOfPayment(tx, p);
+      if (!order) return;
+      if (state === 'captured' || state === 'capture_failed')
+        await this.complete(tx, order, p, afterCommit);
+      else afterCommit(() => deps.notifier.emit('order', order.id));
+    };
+    deps.payments.onSettle('order', settle);
+    this.reservationSettle = settle;
+  }
+
+  /** The reservation service forwards pickups' payment outcomes here. */
+  readonly reservationSettle: (
+    tx: Repos,
+    p: PaymentRecord,
+    state: PaymentState,
+    afterCommit: (fn: () => void) => void,
+  ) => Promise<void>;
+
+  private nowIso(): string {
+    return this.deps.now().toISOString();
+  }
+
+  private async orderOfPayment(tx: Repos, p: PaymentRecord): Promise<OrderRecord | undefined> {
+    if (p.purpose === 'order' && p.refId) return tx.rental.orders.get(p.refId);
+    if (p.purpose === 'reservation' && p.refId) {
+      const r = await tx.rental.reservations.get(p.refId);
+      return r?.orderId ? tx.rental.orders.get(r.orderId) : undefined;
+    }
+    return undefined;
+  }
+
+  /** Moves an order and appends a step (inside `tx`); notifies after commit. */
+  async step(
+    tx: Repos,
+    o: OrderRecord,
+    state: OrderState,
+    message: string,
+    patch: Partial<OrderRecord>,
+    afterCommit: (fn: () => void) => void,
+  ) {
+    const at = this.nowIso();
+    const steps = [...o.steps, { at, state, message }];
+    await tx.rental.orders.update(o.id, { ...patch, state, steps, updatedAt: at });
+    afterCommit(() => this.deps.notifier.emit('order', o.id));
+    return { ...o, ...patch, state, steps, updatedAt: at };
+  }
+
+  async get(who: Identity, id: string) {
+    const o = await this.deps.store.transaction((tx) => tx.rental.orders.get(id));
+    if (!o || (o.userId !== who.userId && who.role !== 'operator' && who.role !== 'admin'))
+      throw notFound(`order ${id}`);
+    return orderView(o);
+  }
+
+  /**
+   * Creates (or replays) an order. Same `idempotencyKey` + same body: the same order
+   * (`created: false`); different body: IDEMPOTENCY_MISMATCH (409). Refusals: NOT_ALLOWED (403,
+   * reasons), KIOSK_NOT_FOUND, KIOSK_OFFLINE, DISK_TYPE_NOT_OFFERED, NO_DISK_AVAILABLE,
+   * CARD_DECLINED / INSUFFICIENT_FUNDS (402), PAYMENT_UNAVAILABLE (503).
+   */
+  async create(who: Identity, input: OrderInput, idempotencyKey: string, actor: Actor) {
+    const hash = requestHash(input);
+    const replay = await this.deps.store.transaction((tx) =>
+      tx.rental.orders.findByIdempotencyKey(who.userId, idempotencyKey),
+    );
+    if (replay) return this.replay(replay, hash);
+    const cardToken = await this.cardToken(who.userId, input.card);
+    const now = this.deps.now();
+    const created = await this.deps.store.transaction(async (tx) => {
+      const again = await tx.rental.orders.findByIdempotencyKey(who.userId, idempotencyKey);
+      if (again) return { replay: again };
+      const reasons = await this.deps.deposits.reasons(tx, who.userId);
+      if (reasons.length)
+        throw new RentalError(
+          'NOT_ALLOWED',
+          `renting is not allowed now: ${reasons.join(', ')}`,
+          403,
+          { reasons },
+        );
+      const type = await this.checkKioskAndType(tx, input);
+      if (!this.deps.hub.isConnected(input.kioskId))
+        throw new RentalError(
+          'KIOSK_OFFLINE',
+          `kiosk ${input.kioskId} is offline; try another kiosk or reserve`,
+          409,
+        );
+      const slot = (await this.deps.catalog.readySlots(tx, input.kioskId, type))[0];
+      if (!slot)
+        throw new RentalError(
+          'NO_DISK_AVAILABLE',
+          'no disk of this type is ready at this kiosk now; reserve one instead',
+          409,
+        );
+      const id = `ord-${randomUUID()}`;
+      const amount = type.pricePerDayMinor * input.days;
+      const p = this.deps.payments.newAuth(who.userId, 'order', id, amount, type.currency);
+      await tx.rental.payments.insert(p);
+      const at = now.toISOString();
+      const order: OrderRecord = {
+        id,
+        userId: who.userId,
+        idempotencyKey,
+        requestHash: hash,
+        kioskId: input.kioskId,
+        diskTypeId: input.diskTypeId,
+        days: input.days,
+        writeProtect: input.writeProtect,
+        amountMinor: amount,
+        currency: type.currency,
+        state: 'created',
+        slot: slot.slot,
+        diskId: (slot.snapshot.diskId as string | undefined) ?? null,
+        failureReason: null,
+        paymentId: p.id,
+        commandId: null,
+        reservationId: null,
+        rentalId: null,
+        steps: [
+          {
+            at,
+            state: 'created',
+            message: `order for slot ${slot.slot} created; authorising payment`,
+          },
+        ],
+        createdAt: at,
+        updatedAt: at,
+      };
+      await tx.rental.orders.insert(order);
+      await audit(tx, { ...actor, kioskId: input.kioskId }, at, 'order.created', id, {
+        amountMinor: amount,
+        slot: slot.slot,
+      });
+      return { order };
+    });
+    if ('replay' in created && created.replay) return this.replay(created.replay, hash);
+    const order = (created as { order: OrderRecord }).order;
+    const auth = await this.deps.payments.authorise(order.paymentId!, cardToken);
+    if (!auth.ok) {
+      await this.tx(async (tx, after) => {
+        const o = (await tx.rental.orders.get(order.id))!;
+        await this.step(
+          tx,
+          o,
+          'failed',
+          `payment refused: ${auth.message}`,
+          { failureReason: auth.code },
+          after,
+        );
+      });
+      throw paymentRefusal(auth.code, auth.message);
+    }
+    const authorised = await this.tx(async (tx, after) => {
+      const o = (await tx.rental.orders.get(order.id))!;
+      if (o.state !== 'created') return o;
+      return this.step(
+        tx,
+        o,
+        'authorised',
+        'payment authorised; asking the kiosk to dispense',
+        {},
+        after,
+      );
+    });
+    await this.dispatch(authorised);
+    return {
+      order: orderView(
+        (await this.deps.store.transaction((tx) => tx.rental.orders.get(order.id)))!,
+      ),
+      created: true,
+    };
+  }
+
+  private async replay(o: OrderRecord, hash: string) {
+    if (o.requestHash !== hash)
+      throw new RentalError(
+        'IDEMPOTENCY_MISMATCH',
+        'this Idempotency-Key was used for a different order; use a new key',
+        409,
+      );
+    if (o.state === 'failed' && o.failureReason && PAYMENT_CODES.has(o.failureReason))
+      throw paymentRefusal(
+        o.failureReason,
+        `the payment for this order was refused (${o.failureReason})`,
+      );
+    return { order: orderView(o), created: false };
+  }
+
+  /** The card token for an order: the saved one, or the new card tokenised and saved. */
+  async cardToken(userId: string, card: OrderInput['card']): Promise<string> {
+    if ('useSaved' in card) {
+      const u = await this.deps.store.transaction((tx) => tx.rental.users.get(userId));
+      if (!u?.cardToken)
+        throw new RentalError('NO_SAVED_CARD', 'no saved card; enter the card details', 400);
+      return u.cardToken;
+    }
+    try {
+      return await this.deps.deposits.saveCard(userId, card);
+    } catch (err) {
+      const e = err as { name?: string; code?: string; message: string };
+      if (e.name === 'PaymentError') throw paymentRefusal(e.code ?? 'PAYMENT_REFUSED', e.message);
+      throw err;
+    }
+  }
+
+  /** Validates kiosk, disk type, days and write protection for an order or reservation. */
+  async checkKioskAndType(tx: Repos, input: Omit<OrderInput, 'card'>) {
+    const kiosk = await tx.kiosks.get(input.kioskId);
+    if (!kiosk || kiosk.revokedAt)
+      throw new RentalError('KIOSK_NOT_FOUND', `kiosk ${input.kioskId} does not exist`, 404);
+    const type = (await this.deps.catalog.offered(tx, input.kioskId)).find(
+      (d) => d.id === input.diskTypeId,
+    );
+    if (!type)
+      throw new RentalError(
+        'DISK_TYPE_NOT_OFFERED',
+        `kiosk ${input.kioskId} does not offer ${input.diskTypeId}`,
+        409,
+      );
+    if (input.days > type.maxDays)
+      throw new RentalError('VALIDATION', `at most ${type.maxDays} days for this disk type`, 400);
+    if (type.writeProtect === 'forced' && !input.writeProtect)
+      throw new RentalError(
+        'VALIDATION',
+        'this disk type is always write-protected; send writeProtect: true',
+        400,
+      );
+    if (type.writeProtect === 'off' && input.writeProtect)
+      throw new RentalError(
+        'VALIDATION',
+        'this disk type cannot be write-protected; send writeProtect: false',
+        400,
+      );
+    return type;
+  }
+
+  /** Sends the signed Dispense for an authorised order and records its command id. */
+  async dispatch(order: OrderRecord): Promise<void> {
+    const deadline = new Date(
+      this.deps.now().getTime() + this.deps.config.dispenseCommandTtlSeconds * 1000,
+    );
+    let cmd: CommandRecord;
+    try {
+      cmd = await this.deps.hub.sendCommand(
+        order.kioskId,
+        'Dispense',
+        {
+          slot: order.slot!,
+          diskId: order.diskId ?? 'unknown',
+          orderId: order.id,
+          ...(order.reservationId ? { reservationId: order.reservationId } : {}),
+          writeProtect: order.writeProtect,
+          pickupWindowSeconds: this.deps.config.pickupWindowSeconds,
+        },
+        deadline,
+      );
+    } catch (err) {
+      this.deps.logger.error(
+        { err, orderId: order.id },
+        'could not record the Dispense command; reconciliation will void',
+      );
+      return;
+    }
+    await this.tx(async (tx, after) => {
+      const o = (await tx.rental.orders.get(order.id))!;
+      if (o.state === 'authorised')
+        await this.step(
+          tx,
+          o,
+          'dispensing',
+          `Dispense sent to kiosk ${o.kioskId}, slot ${o.slot}`,
+          { commandId: cmd.id },
+          after,
+        );
+      else await tx.rental.orders.update(o.id, { commandId: cmd.id });
+    });
+  }
+
+  /** Runs `fn` in a transaction with an afterCommit queue. */
+  async tx<T>(fn: (tx: Repos, afterCommit: (f: () => void) => void) => Promise<T>): Promise<T> {
+    const after: Array<() => void> = [];
+    const out = await this.deps.store.transaction((tx) => fn(tx, (f) => after.push(f)));
+    for (const f of after) f();
+    return out;
+  }
+
+  /**
+   * Fails an order that has not dispensed (inside `tx`): the payment is voided after commit
+   * (for a reservation's pickup, the reservation keeps its payment unless `releaseReservation`).
+   */
+  async fail(
+    tx: Repos,
+    o: OrderRecord,
+    reason: string,
+    message: string,
+    afterCommit: (fn: () => void) => void,
+    releaseReservation = false,
+  ) {
+    if (!['created', 'authorised', 'dispensing'].includes(o.state)) return;
+    await this.step(tx, o, 'failed', message, { failureReason: reason }, afterCommit);
+    if (o.reservationId) {
+      const r = await tx.rental.reservations.get(o.reservationId);
+      if (r && r.orderId === o.id && r.state === 'ready') {
+        if (!releaseReservation) {
+          await tx.rental.reservations.update(r.id, { orderId: null, updatedAt: this.nowIso() });
+          afterCommit(() => this.deps.notifier.emit('reservation', r.id));
+          return;
+        }
+        await tx.rental.reservations.update(r.id, {
+          state: 'failed',
+          failureReason: reason,
+          updatedAt: this.nowIso(),
+        });
+        afterCommit(() => this.deps.notifier.emit('reservation', r.id));
+      }
+    }
+    await this.voidPayment(tx, o.paymentId, afterCommit);
+  }
+
+  /** Moves an authorised payment to `voiding` (inside `tx`) and voids it after commit. */
+  async voidPayment(tx: Repos, paymentId: string | null, afterCommit: (fn: () => void) => void) {
+    if (!paymentId) return;
+    const p = await tx.rental.payments.get(paymentId);
+    if (!p || p.state !== 'authorised') return;
+    await this.deps.payments.settleIn(tx, p, 'voiding', {}, afterCommit);
+    afterCommit(
+      () =>
+        void this.deps.payments
+          .void(p.id)
+          .catch((err) =>
+            this.deps.logger.warn({ err, paymentId }, 'void failed; reconciliation retries'),
+          ),
+    );
+  }
+
+  /** The payment of a dispensed order settled (captured or refused): open the rental, complete. */
+  private async complete(
+    tx: Repos,
+    o: OrderRecord,
+    p: PaymentRecord,
+    afterCommit: (fn: () => void) => void,
+  ) {
+    if (o.rentalId) return;
+    const rental = await this.deps.rentals.open(
+      tx,
+      o,
+      p.capturedMinor || (p.captureMinor ?? o.amountMinor),
+      p.id,
+    );
+    const message =
+      p.state === 'captured'
+        ? 'payment captured; rental open'
+        : 'capture refused; rental open, payment flagged';
+    if (o.state === 'completed') await tx.rental.orders.update(o.id, { rentalId: rental.id });
+    else await this.step(tx, o, 'completed', message, { rentalId: rental.id }, afterCommit);
+  }
+
+  /** DispenseCompleted (inside the hub's event transaction). */
+  async onDispenseCompleted(
+    ev: HubEvent<'DispenseCompleted'>,
+    tx: Repos,
+    ctx: EventContext,
+  ): Promise<void> {
+    const d: EventDataOf<'DispenseCompleted'> = ev.data;
+    const taken = d.outcome === 'taken';
+    await this.deps.hub.commands.finish(tx, d.commandId, taken ? 'completed' : 'failed', {
+      result: { outcome: d.outcome, diskId: d.diskId, ...(d.reason ? { reason: d.reason } : {}) },
+      afterCommit: ctx.afterCommit,
+    });
+    const o = d.orderId
+      ? await tx.rental.orders.get(d.orderId)
+      : await tx.rental.orders.findByCommand(d.commandId);
+    if (!o || o.kioskId !== ev.kioskId) return;
+    const who: Actor = { actor: `kiosk:${ev.kioskId}`, kioskId: ev.kioskId };
+    await audit(tx, who, this.nowIso(), `dispense.${d.outcome}`, o.id, {
+      slot: d.slot,
+      diskId: d.diskId,
+      reason: d.reason,
+    });
+    if (o.state === 'completed') return;
+    if (!taken) {
+      await this.fail(
+        tx,
+        o,
+        `DISPENSE_${d.outcome.toUpperCase()}`,
+        `kiosk reported ${d.outcome}${d.reason ? `: ${d.reason}` : ''}; payment released`,
+        ctx.afterCommit,
+        d.outcome !== 'not_taken',
+      );
+      return;
+    }
+    const patch = { diskId: d.diskId, slot: d.slot };
+    if (o.reservationId) {
+      const r = await tx.rental.reservations.get(o.reservationId);
+      if (r && r.state !== 'picked_up') {
+        await tx.rental.reservations.update(r.id, {
+          state: 'picked_up',
+          orderId: o.id,
+          updatedAt: this.nowIso(),
+        });
+        ctx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
+      }
+    }
+    const p = o.paymentId ? await tx.rental.payments.get(o.paymentId) : undefined;
+    if (p?.state === 'authorised') {
+      const cur = await this.step(
+        tx,
+        o,
+        o.state === 'failed' ? o.state : 'dispensing',
+        'disk taken; capturing payment',
+        patch,
+        ctx.afterCommit,
+      );
+      await this.deps.payments.settleIn(
+        tx,
+        p,
+        'capturing',
+        { captureMinor: o.amountMinor },
+        ctx.afterCommit,
+      );
+      void cur;
+      ctx.afterCommit(
+        () =>
+          void this.deps.payments
+            .capture(p.id)
+            .catch((err) =>
+              this.deps.logger.warn({ err }, 'capture failed; reconciliation retries'),
+            ),
+      );
+      return;
+    }
+    // The payment is no longer capturable (voided after an expired command): the disk is out all
+    // the same, so the rental opens and an operator settles the money.
+    await tx.rental.orders.update(o.id, patch);
+    const cur = (await tx.rental.orders.get(o.id))!;
+    const rental = await this.deps.rentals.open(tx, cur, 0, null);
+    await this.step(
+      tx,
+      cur,
+      cur.state,
+      'disk taken after the payment was released; rental open, flagged for an operator',
+      { rentalId: rental.id },
+      ctx.afterCommit,
+    );
+    await tx.rental.flags.raise(
+      'TAKEN_WITHOUT_PAYMENT',
+      o.id,
+      `order ${o.id}: disk ${d.diskId} taken but payment ${p?.state ?? 'missing'}`,
+      this.nowIso(),
+    );
+  }
+
+  /** A Dispense command ended without an outcome event (rejected, failed, expired): void. */
+  async onCommandEnded(c: CommandRecord): Promise<void> {
+    if (c.action !== 'Dispense' || !['rejected', 'failed', 'expired'].includes(c.state)) return;
+    const orderId = (c.payload as { orderId?: string }).orderId;
+    if (!orderId) return;
+    await this.tx(async (tx, after) => {
+      const o = await tx.rental.orders.get(orderId);
+      if (!o || !['authorised', 'dispensing'].includes(o.state)) return;
+      const reason = c.state === 'expired' ? 'KIOSK_UNREACHABLE' : 'DISPENSE_REJECTED';
+      const detail =
+        (c.result as { reason?: string; description?: string } | null)?.reason ??
+        (c.result as { description?: string } | null)?.description;
+      await audit(tx, SYSTEM('orders'), this.nowIso(), `dispense.command_${c.state}`, o.id, {
+        commandId: c.id,
+      });
+      await this.fail(
+        tx,
+        { ...o, commandId: o.commandId ?? c.id },
+        reason,
+        `Dispense ${c.state}${detail ? `: ${detail}` : ''}; payment released`,
+        after,
+      );
+    });
+  }
+
+  listForUser(userId: string) {
+    return this.deps.store.transaction(async (tx) =>
+      (await tx.rental.orders.listByUser(userId, 200)).map(orderView),
+    );
+  }
+
+  listAll(limit: number) {
+    return this.deps.store.transaction(async (tx) =>
+      (await tx.rental.orders.listRecent(limit)).map(orderView),
+    );
+  }
+}

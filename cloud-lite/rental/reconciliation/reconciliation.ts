@@ -1,0 +1,238 @@
+import type { KioskHub } from '../../hub/hub.js';
+import type { Logger } from '../../log.js';
+import type { Store } from '../../store/types.js';
+import { audit, SYSTEM } from '../audit/audit.js';
+import type { RentalConfig } from '../config.js';
+import type { Orders } from '../orders/orders.js';
+import type { Payments } from '../payments/payments.js';
+import type { Rentals } from '../rentals/rentals.js';
+import type { Reservations } from '../reservations/reservations.js';
+
+export interface ReconciliationDeps {
+  store: Store;
+  hub: KioskHub;
+  config: RentalConfig;
+  logger: Logger;
+  payments: Payments;
+  orders: Orders;
+  reservations: Reservations;
+  rentals: Rentals;
+  now: () => Date;
+}
+
+const IN_FLIGHT = ['created', 'authorised', 'dispensing'] as const;
+
+/**
+ * The periodic clean-up that keeps money and disks consistent after crashes, lost links and
+ * timeouts. Each rule either resolves a case or raises a flag for an operator
+ * (`GET /api/operator/reconciliation`):
+ *  - payment intents left half-way are finished with their idempotency keys;
+ *  - orders stuck between steps: no Dispense recorded -> void; Dispense rejected, failed or
+ *    expired -> void; accepted without an outcome past the deadline -> ask the kiosk for its
+ *    state (Inventory), flag; captured without a rental -> open it;
+ *  - authorised payments whose order or reservation ended -> void;
+ *  - kiosks offline with orders in flight -> flag;
+ *  - reservations past their prepare deadline or hold window; overdue and lost rentals.
+ * `runOnce()` is also called directly by tests.
+ */
+export class Reconciliation {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly deps: ReconciliationDeps) {}
+
+  start(): void {
+    this.timer = setInterval(
+      () => void this.runOnce().catch(() => undefined),
+      this.deps.config.reconcileIntervalMs,
+    );
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for a running pass. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One pass over every rule (passes never overlap; a call during a pass waits for it and runs again). */
+  async runOnce(): Promise<void> {
+    const prev = this.running ?? Promise.resolve();
+    const next = prev.then(() => this.pass());
+    this.running = next.catch((err) =>
+      this.deps.logger.error({ err }, 'reconciliation pass failed'),
+    );
+    return next;
+  }
+
+  private async pass(): Promise<void> {
+    const { payments, orders, reservations, rentals, config } = this.deps;
+    await payments.finishIntents(config.intentRetryAfterSeconds * 1000);
+    await this.orders();
+    await this.orphanPayments();
+    await reservations.expireDue();
+    await rentals.accrueAll();
+    void orders;
+  }
+
+  private nowMs(): number {
+    return this.deps.now().getTime();
+  }
+
+  private async orders(): Promise<void> {
+    const { hub, orders, config } = this.deps;
+    const now = this.nowMs();
+    const at = new Date(now).toISOString();
+    const inquiries: string[] = [];
+    await orders.tx(async (tx, after) => {
+      for (const o of await tx.rental.orders.listByStates(IN_FLIGHT, 10_000)) {
+        const age = now - Date.parse(o.updatedAt);
+        const p = o.paymentId ? await tx.rental.payments.get(o.paymentId) : undefined;
+        if (p?.state === 'captured' || p?.state === 'capture_failed') {
+          // Captured without a rental: the settle hook did not run to the end; finish it.
+          const rental = await tx.rental.rentals.findByOrder(o.id);
+          const fresh = (await tx.rental.orders.get(o.id))!;
+          if (!rental || fresh.state !== 'completed') {
+            const r = await this.deps.rentals.open(tx, fresh, p.capturedMinor, p.id);
+            await orders.step(
+              tx,
+              fresh,
+              'completed',
+              'payment captured; rental open (reconciled)',
+              { rentalId: r.id },
+              after,
+            );
+          }
+          continue;
+        }
+        if (o.state === 'created') {
+          if (p && ['voided', 'voiding', 'declined', 'failed'].includes(p.state))
+            await orders.step(
+              tx,
+              o,
+              'failed',
+              'payment did not complete; order closed',
+              { failureReason: p.failureCode ?? 'PAYMENT_FAILED' },
+              after,
+            );
+          continue;
+        }
+        let commandId = o.commandId;
+        if (!commandId) {
+          if (age < config.dispenseCommandTtlSeconds * 1000) continue;
+          const cmd = (await tx.commands.listForKiosk(o.kioskId, { limit: 1000 })).find(
+            (c) => c.action === 'Dispense' && (c.payload as { orderId?: string }).orderId === o.id,
+          );
+          if (!cmd) {
+            await audit(tx, SYSTEM('reconciliation'), at, 'order.reconciled', o.id, {
+              rule: 'no_dispense_recorded',
+            });
+            await orders.fail(
+              tx,
+              o,
+              'DISPENSE_NOT_SENT',
+              'the Dispense was never recorded; payment released',
+              after,
+            );
+            continue;
+          }
+          commandId = cmd.id;
+          await tx.rental.orders.update(o.id, { commandId });
+        }
+        const cmd = await tx.commands.get(commandId);
+        if (!cmd) continue;
+        if (['rejected', 'failed', 'expired'].includes(cmd.state)) {
+          await audit(tx, SYSTEM('reconciliation'), at, 'order.reconciled', o.id, {
+            rule: `command_${cmd.state}`,
+          });
+          await orders.fail(
+            tx,
+            o,
+            cmd.state === 'expired' ? 'KIOSK_UNREACHABLE' : 'DISPENSE_REJECTED',
+            `Dispense ${cmd.state}; payment released`,
+            after,
+          );
+          continue;
+        }
+        const online = hub.isConnected(o.kioskId);
+        if (!online) {
+          await tx.rental.flags.raise(
+            'KIOSK_OFFLINE_IN_FLIGHT',
+            o.id,
+            `kiosk ${o.kioskId} is offline with order ${o.id} in flight (command ${cmd.state})`,
+            at,
+          );
+        } else {
+          await tx.rental.flags.resolve('KIOSK_OFFLINE_IN_FLIGHT', o.id, at);
+        }
+        if (
+          cmd.state === 'accepted' &&
+          now - Date.parse(cmd.updatedAt) > config.dispenseOutcomeDeadlineSeconds * 1000
+        ) {
+          const open = (await tx.rental.flags.listOpen()).some(
+            (f) => f.kind === 'DISPENSE_OUTCOME_MISSING' && f.subject === o.id,
+          );
+          if (!open) {
+            await tx.rental.flags.raise(
+              'DISPENSE_OUTCOME_MISSING',
+              o.id,
+              `kiosk ${o.kioskId} accepted Dispense for ${o.id} but never reported the outcome`,
+              at,
+            );
+            if (online) inquiries.push(o.kioskId);
+          }
+        }
+      }
+      for (const f of await tx.rental.flags.listOpen()) {
+        if (!['KIOSK_OFFLINE_IN_FLIGHT', 'DISPENSE_OUTCOME_MISSING'].includes(f.kind)) continue;
+        const o = await tx.rental.orders.get(f.subject);
+        if (o && !IN_FLIGHT.includes(o.state as (typeof IN_FLIGHT)[number]))
+          await tx.rental.flags.resolve(f.kind, f.subject, at);
+      }
+    });
+    for (const kioskId of new Set(inquiries)) {
+      await hub
+        .sendCommand(
+          kioskId,
+          'TriggerMessage',
+          { message: 'Inventory' },
+          new Date(Date.now() + 300_000),
+        )
+        .catch((err) =>
+          this.deps.logger.warn({ err, kioskId }, 'could not ask the kiosk for its inventory'),
+        );
+    }
+  }
+
+  /** Authorised payments whose order or reservation has ended (or never existed): void. */
+  private async orphanPayments(): Promise<void> {
+    const before = new Date(
+      this.nowMs() - this.deps.config.intentRetryAfterSeconds * 1000,
+    ).toISOString();
+    const at = new Date(this.nowMs()).toISOString();
+    await this.deps.orders.tx(async (tx, after) => {
+      for (const p of await tx.rental.payments.listByState(['authorised'], before)) {
+        let orphan = false;
+        if (p.purpose === 'order') {
+          const o = p.refId ? await tx.rental.orders.get(p.refId) : undefined;
+          orphan = !o || o.state === 'failed' || o.state === 'cancelled';
+        } else if (p.purpose === 'reservation') {
+          const r = p.refId ? await tx.rental.reservations.get(p.refId) : undefined;
+          orphan = !r || ['failed', 'cancelled', 'expired'].includes(r.state);
+        } else orphan = true;
+        if (!orphan) continue;
+        await audit(tx, SYSTEM('reconciliation'), at, 'payment.orphan_voided', p.id, {
+          purpose: p.purpose,
+          refId: p.refId,
+        });
+        await this.deps.orders.voidPayment(tx, p.id, after);
+      }
+    });
+  }
+
+  /** Open flags for operators. */
+  flags() {
+    return this.deps.store.transaction((tx) => tx.rental.flags.listOpen());
+  }
+}

@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { OperatorAuthenticator } from '../api/operator-auth.js';
+import type { KioskHub } from '../hub/hub.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/types.js';
+import { Accounts } from './accounts/accounts.js';
+import { Deposits } from './billing/deposits.js';
+import { Catalog } from './catalog/catalog.js';
+import type { RentalConfig } from './config.js';
+import { RentalNotifier } from './notifier.js';
+import { Orders } from './orders/orders.js';
+import { Payments } from './payments/payments.js';
+import type { PaymentProvider } from './payments/provider.js';
+import { SandboxProvider } from './payments/sandbox/sandbox-provider.js';
+import { Reconciliation } from './reconciliation/reconciliation.js';
+import { Rentals } from './rentals/rentals.js';
+import { Reservations } from './reservations/reservations.js';
+import { registerRentalRoutes } from './routes/index.js';
+
+export interface RentalDomainDeps {
+  store: Store;
+  hub: KioskHub;
+  config: RentalConfig;
+  logger: Logger;
+  /** The hub's admin token authenticator (accepted on operator routes as well as staff sessions). */
+  adminAuth: OperatorAuthenticator;
+  /** Clock of the domain (tests drive it); default: the system clock. */
+  now?: () => Date;
+  /** Replaces the configured provider (tests, a real gateway). */
+  provider?: PaymentProvider;
+}
+
+/**
+ * The rental domain composed: accounts, deposits, catalog, payments, orders, reservations,
+ * rentals, reconciliation. `registerRoutes(app)` adds the HTTP API, `attach()` the hub event
+ * handlers (DispenseCompleted, PrepareProgress/Completed/Failed, DiskReturned, ...),
+ * `start()`/`stop()` the periodic reconciliation.
+ */
+export class RentalDomain {
+  readonly now: () => Date;
+  readonly provider: PaymentProvider;
+  readonly notifier = new RentalNotifier();
+  readonly accounts: Accounts;
+  readonly payments: Payments;
+  readonly deposits: Deposits;
+  readonly catalog: Catalog;
+  readonly rentals: Rentals;
+  readonly orders: Orders;
+  readonly reservations: Reservations;
+  readonly reconciliation: Reconciliation;
+  private readonly onCommandState: (c: Parameters<Orders['onCommandEnded']>[0]) => void;
+
+  constructor(readonly deps: RentalDomainDeps) {
+    const now = deps.now ?? (() => new Date());
+    this.now = now;
+    const { store, hub, config, logger } = deps;
+    this.provider =
+      deps.provider ??
+      new SandboxProvider({
+        store,
+        webhookSecret: config.payments.webhookSecret ?? randomBytes(24).toString('base64url'),
+        asyncCapture: config.payments.sandboxAsyncCapture,
+        now,
+      });
+    this.accounts = new Accounts({ store, config, now });
+    this.payments = new Payments({ store, provider: this.provider, logger, now });
+    this.deposits = new Deposits({
+      store,
+      config,
+      payments: this.payments,
+      provider: this.provider,
+      now,
+    });
+    this.catalog = new Catalog({ store, hub, now });
+    this.rentals = new Rentals({
+      store,
+      config,
+      payments: this.payments,
+      deposits: this.deposits,
+      now,
+    });
+    const common = {
+      store,
+      hub,
+      config,
+      logger,
+      payments: this.payments,
+      deposits: this.deposits,
+      notifier: this.notifier,
+      now,
+    };
+    this.orders = new Orders({ ...common, catalog: this.catalog, rentals: this.rentals });
+    this.reservations = new Reservations({ ...common, orders: this.orders });
+    this.reconciliation = new Reconciliation({
+      store,
+      hub,
+      config,
+      logger,
+      payments: this.payments,
+      orders: this.orders,
+      reservations: this.reservations,
+      rentals: this.rentals,
+      now,
+    });
+    this.onCommandState = (c) => {
+      const run =
+        c.action === 'Dispense'
+          ? this.orders.onCommandEnded(c)
+          : this.reservations.onCommandEnded(c);
+      run.catch((err) =>
+        logger.warn(
+          { err, commandId: c.id },
+          'handling a command end failed; reconciliation retries',
+        ),
+      );
+    };
+  }
+
+  /** Registers the domain's hub event handlers (they run inside the event's transaction). */
+  attach(): void {
+    const { hub } = this.deps;
+    hub.onEvent('DispenseCompleted', (ev, tx, ctx) => this.orders.onDispenseCompleted(ev, tx, ctx));
+    hub.onEvent('PrepareProgress', (ev, tx, ctx) =>
+      this.reservations.onPrepareProgress(ev, tx, ctx),
+    );
+    hub.onEvent('PrepareCompleted', (ev, tx, ctx) =>
+      this.reservations.onPrepareCompleted(ev, tx, ctx),
+    );
+    hub.onEvent('PrepareFailed', (ev, tx, ctx) => this.reservations.onPrepareFailed(ev, tx, ctx));
+    hub.onEvent('ReservationCancelled', (ev, tx, ctx) =>
+      this.reservations.onKioskEnded(ev, tx, ctx),
+    );
+    hub.onEvent('ReservationExpired', (ev, tx, ctx) => this.reservations.onKioskEnded(ev, tx, ctx));
+    hub.onEvent('DiskReturned', async (ev, tx) => {
+      if (ev.data.diskId) await this.rentals.returned(tx, ev.data.diskId, ev.kioskId);
+    });
+    hub.on('commandState', (c) => {
+      if (
+        (c.action === 'Dispense' || c.action === 'PrepareDisk') &&
+        ['rejected', 'failed', 'expired'].includes(c.state)
+      )
+        this.onCommandState(c);
+    });
+  }
+
+  /** Adds the rental HTTP API to `app`. */
+  async registerRoutes(app: FastifyInstance): Promise<void> {
+    await app.register(async (scope) => registerRentalRoutes(scope, this));
+  }
+
+  /** Accepts operator/admin session tokens on the hub's operator routes. */
+  operatorAuthenticator(): OperatorAuthenticator {
+    return async (req) => {
+      const m = /^Bearer (\S+)$/.exec((req.headers.authorization ?? '').trim());
+      if (!m) return undefined;
+      const id = await this.accounts.authenticate(m[1]!);
+      if (!id || (id.role !== 'operator' && id.role !== 'admin')) return undefined;
+      return { subject: `user:${id.userId}`, roles: [id.role] };
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.accounts.ensureBootstrapAdmin();
+    this.reconciliation.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.reconciliation.stop();
+  }
+}

@@ -1,0 +1,31 @@
+import type { ReservationRecord } from '../store/types.js';
+
+/** A reservation as the renter's page sees it (rental-api.md). */
+export function reservationView(r: ReservationRecord) {
+  return {
+    id: r.id,
+    kioskId: r.kioskId,
+    diskTypeId: r.diskTypeId,
+    days: r.days,
+    writeProtect: r.writeProtect,
+    amountMinor: r.amountMinor,
+    currency: r.currency,
+    state: r.state,
+    progress: r.progress ?? undefined,
+    slot: r.slot ?? undefined,
+    diskId: r.diskId ?? undefined,
+    holdUntil: r.holdUntil,
+    failureReason: r.failureReason ?? undefined,
+    fees: r.fees,
+    orderId: r.orderId ?? undefined,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}
+
+export const TERMINAL_RESERVATION_STATES: readonly string[] = [
+  'picked_up',
+  'cancelled',
+  'expired',
+  'failed',
+];

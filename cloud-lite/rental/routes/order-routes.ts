@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import { TERMINAL_ORDER_STATES } from '../orders/order-view.js';
+import type { OrderInput } from '../orders/orders.js';
+import type { RentalDomain } from '../rental-domain.js';
+import { actorOf } from './guard.js';
+import { EventsQuery, ExtendBody, IdempotencyHeaders, IdParams, OrderBody } from './schemas.js';
+import { streamChanges } from './sse.js';
+
+const LIMIT = 16 * 1024;
+
+/** Orders (2nd/3rd instructions), their live stream, and rental extension. */
+export function registerOrderRoutes(app: FastifyInstance, d: RentalDomain): void {
+  app.post<{ Body: OrderInput; Headers: { 'idempotency-key': string } }>(
+    '/api/orders',
+    {
+      config: { access: 'account' },
+      bodyLimit: LIMIT,
+      schema: { body: OrderBody, headers: IdempotencyHeaders },
+    },
+    async (req, reply) => {
+      const out = await d.orders.create(
+        req.who!,
+        req.body,
+        req.headers['idempotency-key'],
+        actorOf(req),
+      );
+      reply.status(out.created ? 201 : 200);
+      return { order: out.order };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/orders/:id',
+    { config: { access: 'account' }, schema: { params: IdParams } },
+    async (req) => ({
+      order: await d.orders.get(req.who!, req.params.id),
+    }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/orders/:id/events',
+    {
+      config: { access: 'account', tokenInQuery: true },
+      schema: { params: IdParams, querystring: EventsQuery },
+    },
+    async (req, reply) => {
+      await d.orders.get(req.who!, req.params.id);
+      await streamChanges(req, reply, {
+        notifier: d.notifier,
+        name: 'order',
+        id: req.params.id,
+        load: () => d.orders.get(req.who!, req.params.id).catch(() => undefined),
+        terminal: TERMINAL_ORDER_STATES,
+      });
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { days: number } }>(
+    '/api/rentals/:id/extend',
+    {
+      config: { access: 'account' },
+      bodyLimit: LIMIT,
+      schema: { params: IdParams, body: ExtendBody },
+    },
+    async (req) => ({
+      rental: await d.rentals.extend(req.who!.userId, req.params.id, req.body.days, actorOf(req)),
+    }),
+  );
+}

@@ -1,0 +1,127 @@
+import { Type } from '@sinclair/typebox';
+
+/** Request schemas of the rental API (TypeBox, validated by fastify). */
+export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._-]+$' });
+export const IdParams = Type.Object({ id: Id });
+
+export const Card = Type.Object(
+  {
+    number: Type.String({ pattern: '^[0-9]{12,19}$' }),
+    expMonth: Type.Integer({ minimum: 1, maximum: 12 }),
+    expYear: Type.Integer({ minimum: 2000, maximum: 2100 }),
+    cvc: Type.String({ pattern: '^[0-9]{3,4}$' }),
+  },
+  { additionalProperties: false },
+);
+export const CardOrSaved = Type.Union([
+  Card,
+  Type.Object({ useSaved: Type.Literal(true) }, { additionalProperties: false }),
+]);
+
+export const RegisterBody = Type.Object(
+  {
+    email: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })),
+    phone: Type.Optional(Type.String({ minLength: 6, maxLength: 20 })),
+    password: Type.String({ minLength: 1, maxLength: 200 }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export const LoginBody = Type.Object(
+  {
+    login: Type.String({ minLength: 1, maxLength: 254 }),
+    password: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+export const DepositBody = Type.Object(
+  { amountMinor: Type.Integer({ minimum: 1, maximum: 10_000_000 }), card: Card },
+  { additionalProperties: false },
+);
+export const OrderBody = Type.Object(
+  {
+    kioskId: Id,
+    diskTypeId: Id,
+    writeProtect: Type.Boolean(),
+    days: Type.Integer({ minimum: 1, maximum: 365 }),
+    card: CardOrSaved,
+  },
+  { additionalProperties: false },
+);
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' }),
+});
+export const ExtendBody = Type.Object(
+  { days: Type.Integer({ minimum: 1, maximum: 365 }) },
+  { additionalProperties: false },
+);
+export const NearQuery = Type.Object(
+  {
+    near: Type.Optional(
+      Type.String({ pattern: '^-?[0-9]{1,3}(\\.[0-9]+)?,-?[0-9]{1,3}(\\.[0-9]+)?$' }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  },
+  { additionalProperties: false },
+);
+export const LimitQuery = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },
+  { additionalProperties: false },
+);
+export const EventsQuery = Type.Object(
+  { token: Type.Optional(Type.String({ maxLength: 200 })) },
+  { additionalProperties: false },
+);
+export const ContentBody = Type.Object(
+  {
+    id: Id,
+    title: Type.String({ minLength: 1, maxLength: 200 }),
+    version: Type.String({ minLength: 1, maxLength: 64 }),
+    sizeBytes: Type.Integer({ minimum: 0 }),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+export const DiskTypeBody = Type.Object(
+  {
+    id: Id,
+    capacityBytes: Type.Integer({ minimum: 1 }),
+    contentId: Id,
+    writeProtect: Type.Union([
+      Type.Literal('allowed'),
+      Type.Literal('forced'),
+      Type.Literal('off'),
+    ]),
+    pricePerDayMinor: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
+    currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$' })),
+    defaultDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 })),
+    maxDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 })),
+    kioskIds: Type.Optional(Type.Array(Id, { maxItems: 10_000 })),
+  },
+  { additionalProperties: false },
+);
+export const SiteBody = Type.Object(
+  {
+    kioskId: Id,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    address: Type.String({ minLength: 1, maxLength: 500 }),
+    lat: Type.Number({ minimum: -90, maximum: 90 }),
+    lng: Type.Number({ minimum: -180, maximum: 180 }),
+  },
+  { additionalProperties: false },
+);
+export const UserBody = Type.Object(
+  {
+    email: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })),
+    phone: Type.Optional(Type.String({ minLength: 6, maxLength: 20 })),
+    password: Type.String({ minLength: 1, maxLength: 200 }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    role: Type.Union([
+      Type.Literal('renter'),
+      Type.Literal('technician'),
+      Type.Literal('operator'),
+      Type.Literal('admin'),
+    ]),
+  },
+  { additionalProperties: false },
+);
