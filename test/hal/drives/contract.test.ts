@@ -5,7 +5,7 @@ import t from 'tap';
 import { createDrives } from '../../../hal/drives/index.js';
 import { SIM_SYSTEM_DISK } from '../../../hal/drives/sim.js';
 import { createLoopDisk, requireRoot } from '../../helpers/loop-device.js';
-import { drivesContract } from './contract.js';
+import { drivesContract } from './fixtures/contract.js';
 
 t.test('simulator, directory disks', async (t) => {
   drivesContract(t, async (t) => {

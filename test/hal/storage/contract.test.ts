@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import { SimDrives } from '../../../hal/drives/sim.js';
 import { createStorage } from '../../../hal/storage/index.js';
 import { createLoopDisk, requireRoot } from '../../helpers/loop-device.js';
-import { type StorageFixture, storageContract } from './contract.js';
+import { type StorageFixture, storageContract } from './fixtures/contract.js';
 
 async function tmp(t: Test, prefix: string): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
