@@ -6,6 +6,14 @@ import { HubServer } from './server.js';
 
 /** cloud-lite entry point: `cloud-lite [--config file]`; environment CLOUD_LITE_* overrides the file. */
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'user') {
+    const { runUserCommand } = await import('./rental/cli/user-command.js');
+    return runUserCommand(argv.slice(1), {
+      env: process.env,
+      out: (s) => process.stdout.write(s),
+      err: (s) => process.stderr.write(s),
+    });
+  }
   const program = new Command('cloud-lite')
     .description('disk-kiosk hub: kiosk WebSocket hub, rental API and web pages')
     .option(
