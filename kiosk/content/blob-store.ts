@@ -35,7 +35,7 @@ export class BlobStore {
   /** Whether the blob is present with the expected size (its hash was checked on commit). */
   async has(sha256: string, size: number): Promise<boolean> {
     const st = await stat(this.blobPath(sha256)).catch(() => undefined);
-    return st?.isFile() && st.size === size;
+    return st?.isFile() === true && st.size === size;
   }
 
   /**

@@ -1,0 +1,69 @@
+/**
+ * The cloning pipeline's steps, progress, errors and the ports it drives.
+ */
+import type { Storage } from '../../hal/storage/types.js';
+
+export type CloneStep =
+  | 'formatting'
+  | 'copying'
+  | 'flushing'
+  | 'verifying'
+  | 'configuring'
+  | 'done';
+
+export interface CloneProgress {
+  step: CloneStep;
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  /** Bytes per second over the current step. */
+  rateBps: number;
+  /** Seconds left in the current step (0 when unknown or done). */
+  etaSeconds: number;
+}
+
+/** The storage operations the pipeline uses (hal/storage's Storage fits). */
+export type CloneStorage = Pick<
+  Storage,
+  | 'format'
+  | 'mount'
+  | 'unmount'
+  | 'setReadOnly'
+  | 'isReadOnly'
+  | 'flush'
+  | 'dropCaches'
+  | 'quickWipe'
+  | 'fullWipe'
+  | 'check'
+>;
+
+/** The write-protect relay of a slot (hal/gpio's Gpio fits). */
+export interface WriteProtectRelay {
+  setWriteProtect(slot: number, on: boolean): Promise<void>;
+}
+
+export type CloneErrorCode =
+  | 'EFORMAT' // mkfs failed
+  | 'EMOUNT' // mount/unmount failed
+  | 'ECOPY' // rsync failed (exit code in the message)
+  | 'EVERIFY' // a file on the disk does not match the manifest
+  | 'EIO' // the disk reported I/O errors
+  | 'ECONFIGURE' // identity file, read-only flag or relay failed
+  | 'ETOOSMALL' // the content does not fit the disk
+  | 'EABORTED'; // cancelled
+
+/** Codes that say the disk itself is bad: the slot goes to `fault`, not back to stock. */
+export const DISK_FAULT_CODES: readonly string[] = ['EVERIFY', 'EIO', 'EFORMAT', 'EDISCONNECTED'];
+
+export class CloneError extends Error {
+  override readonly name = 'CloneError';
+  constructor(
+    readonly code: CloneErrorCode,
+    readonly step: CloneStep,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
