@@ -1,0 +1,36 @@
+import type { CommandResponse, HubToKioskAction, RequestOf } from '../../protocol/index.js';
+import type { KioskDb } from '../db/open-db.js';
+import type { Hardware } from '../hardware.js';
+import type { HubClock } from '../link/clock.js';
+import type { CommandContext } from '../link/commands.js';
+import type { Inbox } from '../link/inbox.js';
+import type { NonceStore } from '../link/nonces.js';
+import type { Outbox } from '../link/outbox.js';
+import type { KioskLogger } from '../log.js';
+import type { SlotStore } from '../slots/slot-store.js';
+import type { TestHooks } from './test-hooks.js';
+
+/** What every command handler may use; built once by the daemon. */
+export interface CommandDeps {
+  kioskId: string;
+  db: KioskDb;
+  slots: SlotStore;
+  inbox: Inbox;
+  outbox: Outbox;
+  nonces: NonceStore;
+  clock: HubClock;
+  hardware: Hardware;
+  /** The hub's Ed25519 public key (PEM) that signed commands are checked against. */
+  hubPublicKeyPem: string;
+  log: KioskLogger;
+  hooks: TestHooks;
+}
+
+/** One hub command's handler: resolves with the answer, or throws protocol's CallError. */
+export type CommandHandler<A extends HubToKioskAction> = (
+  payload: RequestOf<A>,
+  ctx: CommandContext,
+) => CommandResponse | Promise<CommandResponse>;
+
+export const rejected = (reason: string): CommandResponse => ({ status: 'Rejected', reason });
+export const accepted = (): CommandResponse => ({ status: 'Accepted' });

@@ -1,0 +1,64 @@
+import type { CommandResponse, HubToKioskAction, RequestOf } from '../../protocol/index.js';
+import type { CommandContext, CommandDispatcher } from '../link/commands.js';
+import { cancelReservationHandler } from './cancel-reservation.js';
+import type { CommandDeps, CommandHandler } from './context.js';
+import { type DaemonControl, resetHandler, triggerMessageHandler } from './control.js';
+import type { DispenseService } from './dispense.js';
+import { setWriteProtectHandler } from './set-write-protect.js';
+import { disableSlotHandler, enableSlotHandler } from './slot-enable.js';
+import { verifySigned } from './verify-signed.js';
+
+/**
+ * Handlers other issues provide (content and cloning). They receive commands whose
+ * signature and nonce the dispatcher has ALREADY checked: they must not check the nonce
+ * again (it would be refused as a replay).
+ */
+export interface CommandExtensions {
+  prepareDisk?: CommandHandler<'PrepareDisk'>;
+  wipeDisk?: CommandHandler<'WipeDisk'>;
+}
+
+export interface DispatcherOptions {
+  dispense: DispenseService;
+  control: DaemonControl;
+  extensions?: CommandExtensions;
+}
+
+const NOT_SUPPORTED: CommandResponse = {
+  status: 'Rejected',
+  reason: 'not supported by this kiosk build',
+};
+
+/**
+ * Routes each hub command (after the inbox gate) to its handler. Unknown slots are
+ * answered `Rejected` with a reason (not a CALLERROR); bad signatures, replayed nonces and
+ * expired or far-future commands are CALLERROR SecurityError with a CommandRejected event.
+ */
+export function createDispatcher(deps: CommandDeps, opts: DispatcherOptions): CommandDispatcher {
+  const table: { [A in HubToKioskAction]: CommandHandler<A> } = {
+    Dispense: opts.dispense.handle,
+    PrepareDisk: (p, ctx) => {
+      verifySigned(deps, 'PrepareDisk', p, ctx);
+      return opts.extensions?.prepareDisk?.(p, ctx) ?? NOT_SUPPORTED;
+    },
+    WipeDisk: (p, ctx) => {
+      verifySigned(deps, 'WipeDisk', p, ctx);
+      return opts.extensions?.wipeDisk?.(p, ctx) ?? NOT_SUPPORTED;
+    },
+    CancelReservation: cancelReservationHandler(deps),
+    SetWriteProtect: setWriteProtectHandler(deps),
+    DisableSlot: disableSlotHandler(deps),
+    EnableSlot: enableSlotHandler(deps),
+    TriggerMessage: triggerMessageHandler(deps, opts.control),
+    Reset: resetHandler(deps, opts.control),
+  };
+  return async <A extends HubToKioskAction>(
+    action: A,
+    payload: RequestOf<A>,
+    ctx: CommandContext,
+  ): Promise<CommandResponse> => {
+    const handler = table[action] as CommandHandler<A> | undefined;
+    if (!handler) return NOT_SUPPORTED;
+    return handler(payload, ctx);
+  };
+}

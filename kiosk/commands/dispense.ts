@@ -1,0 +1,246 @@
+import { MotorBoardError, type SlotSensors } from '../../hal/motor-board/index.js';
+import type { DispenseRequest } from '../../protocol/index.js';
+import type { CommandContext } from '../link/commands.js';
+import type { KioskLogger } from '../log.js';
+import { NoSuchSlotError } from '../slots/errors.js';
+import { accepted, type CommandDeps, type CommandHandler, rejected } from './context.js';
+import { clip, type DispenseOutcome, settleDispense } from './dispense-outcome.js';
+import { waitForPickup } from './pickup.js';
+import { verifySigned } from './verify-signed.js';
+
+/** Inbox steps of a dispense. `pushing` is written BEFORE the motor command: from then on a push may have happened. */
+export const DISPENSE_STEPS = ['dispensing', 'pushing', 'waiting-pickup'] as const;
+
+/**
+ * The 3rd instruction: push a disk out. `handle` checks the command (signature, nonce,
+ * slot, disk, reservation), moves the slot to `dispensing` together with the inbox step,
+ * answers Accepted and runs the physical part in the background: USB port off,
+ * write-protect relay as ordered, eject, wait for the renter within the pickup window,
+ * retract if not taken, then ONE transaction with the slot's new state and
+ * DispenseCompleted. A motor command is sent at most once per command; when the outcome
+ * of a push is unknown (board silent, jam) the slot goes to `fault` and nothing moves again.
+ * stop() abandons running dispenses where they are (the next start reconciles them by
+ * the sensors) and resolves when their tasks have returned.
+ */
+export class DispenseService {
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly commandIds = new Set<string>();
+  private abort = new AbortController();
+
+  constructor(private readonly deps: CommandDeps) {}
+
+  handle: CommandHandler<'Dispense'> = (p, ctx) => {
+    const { deps } = this;
+    deps.hooks.at('received');
+    verifySigned(deps, 'Dispense', p, ctx);
+    let slot: ReturnType<typeof deps.slots.get>;
+    try {
+      slot = deps.slots.get(p.slot);
+    } catch (err) {
+      if (err instanceof NoSuchSlotError) {
+        return rejected(`slot ${p.slot} does not exist on this kiosk`);
+      }
+      throw err;
+    }
+    const refuse = (why: string) => {
+      ctx.log.info({ slot: p.slot, state: slot.state, why }, 'Dispense rejected');
+      return rejected(why);
+    };
+    if (slot.state === 'reserved') {
+      if (p.reservationId !== slot.reservationId) {
+        return refuse(`slot ${p.slot} is held for another reservation`);
+      }
+    } else if (slot.state !== 'ready') {
+      return refuse(`slot ${p.slot} is ${slot.state}, not ready`);
+    } else if (p.reservationId !== undefined) {
+      return refuse(`slot ${p.slot} is not held for reservation ${p.reservationId}`);
+    }
+    if (slot.diskId !== p.diskId) {
+      return refuse(`slot ${p.slot} holds disk ${slot.diskId}, not ${p.diskId}`);
+    }
+    deps.slots.transition({
+      slot: p.slot,
+      from: slot.state,
+      to: 'dispensing',
+      reason: `Dispense ${p.commandId}`,
+      also: () => deps.inbox.setStep(p.commandId, 'dispensing'),
+    });
+    deps.hooks.at('recorded');
+    const task = this.run(p, ctx.log.child({ slot: p.slot })).catch((err: unknown) => {
+      ctx.log.error({ err }, 'dispense task failed unexpectedly; reconciled at next start');
+    });
+    this.tasks.add(task);
+    this.commandIds.add(p.commandId);
+    void task.finally(() => {
+      this.tasks.delete(task);
+      this.commandIds.delete(p.commandId);
+    });
+    return accepted();
+  };
+
+  /** Abandons running dispenses (reconciled at the next start) and waits for their tasks. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.all([...this.tasks]);
+    this.abort = new AbortController();
+  }
+
+  /** Whether this process is running the dispense of `commandId` now. */
+  isRunning(commandId: string): boolean {
+    return this.commandIds.has(commandId);
+  }
+
+  /** Dispenses in progress. */
+  get running(): number {
+    return this.tasks.size;
+  }
+
+  private async run(p: DispenseRequest, log: KioskLogger): Promise<void> {
+    const { deps } = this;
+    const { board, gpio, usb } = deps.hardware;
+    const signal = this.abort.signal;
+    const back = p.reservationId ? 'reserved' : 'ready';
+    const port = deps.hardware.usbPortOf(p.slot);
+    if (port) {
+      await usb.setPortPower(port, false).catch((err: { code?: string; message: string }) => {
+        const level = err.code === 'ENOTSUPPORTED' ? 'info' : 'warn';
+        log[level](
+          { port, err: err.message },
+          'could not power the disk port down; pushing anyway',
+        );
+      });
+    }
+    try {
+      await gpio.setWriteProtect(p.slot, p.writeProtect);
+    } catch (err) {
+      const message = `write-protect relay could not be set: ${(err as Error).message}`;
+      return this.finish(p, log, {
+        outcome: 'failed',
+        to: 'fault',
+        reason: message,
+        fault: { code: (err as { code?: string }).code ?? 'EGPIO', message },
+      });
+    }
+    if (signal.aborted) return;
+    // Watch the sensor from before the push, so a quick pickup is never missed.
+    const pickup = waitForPickup(board, p.slot);
+    try {
+      deps.inbox.setStep(p.commandId, 'pushing');
+      let result: Awaited<ReturnType<typeof board.eject>>;
+      try {
+        result = await board.eject(p.slot, { signal });
+      } catch (err) {
+        if (signal.aborted) return;
+        return this.finish(p, log, await this.ejectFailed(p, err, back));
+      }
+      deps.inbox.setStep(p.commandId, 'waiting-pickup');
+      deps.hooks.at('ejected');
+      log.info({ durationMs: result.durationMs }, 'disk pushed out; waiting for the renter');
+      const taken =
+        !result.sensors.present ||
+        (await pickup.wait(p.pickupWindowSeconds * 1000, signal)) === 'taken';
+      if (signal.aborted) return;
+      if (taken) {
+        deps.hooks.at('taken');
+        return this.finish(p, log, { outcome: 'taken', to: 'empty' });
+      }
+      return this.finish(p, log, await this.notTaken(p, back));
+    } finally {
+      pickup.cancel();
+    }
+  }
+
+  /** The pickup window passed: make sure, then pull the disk back in. */
+  private async notTaken(p: DispenseRequest, back: 'ready' | 'reserved'): Promise<DispenseOutcome> {
+    const { board } = this.deps.hardware;
+    let st: SlotSensors | undefined;
+    try {
+      st = (await board.status(p.slot))[0];
+    } catch {
+      // Unknown; the retract below fails too if the board is gone.
+    }
+    if (st && !st.present) return { outcome: 'taken', to: 'empty' };
+    try {
+      const r = await board.retract(p.slot);
+      if (!r.sensors.present) return { outcome: 'taken', to: 'empty' };
+      return {
+        outcome: 'not_taken',
+        to: back,
+        reason: 'not taken within the pickup window; retracted',
+      };
+    } catch (err) {
+      const e = err as MotorBoardError;
+      const message = `retract after the pickup window failed: ${e.message}`;
+      return {
+        outcome: e.code === 'EJAM' || e.code === 'EMOTOR' ? 'jammed' : 'failed',
+        to: 'fault',
+        reason: message,
+        fault: { code: e.code ?? 'EMOTOR', message },
+      };
+    }
+  }
+
+  /** Maps an eject failure to an outcome. Never pushes again. */
+  private async ejectFailed(
+    p: DispenseRequest,
+    err: unknown,
+    back: 'ready' | 'reserved',
+  ): Promise<DispenseOutcome> {
+    if (!(err instanceof MotorBoardError)) {
+      const message = `eject failed: ${(err as Error).message}`;
+      return {
+        outcome: 'failed',
+        to: 'fault',
+        reason: message,
+        fault: { code: 'EINTERNAL', message },
+      };
+    }
+    const message = clip(`eject failed: ${err.message}`);
+    if (err.nak !== undefined && err.code !== 'EFAULT' && err.code !== 'ENODISK') {
+      // The board refused and did nothing: the disk is where it was.
+      return { outcome: 'failed', to: back, reason: message };
+    }
+    if (err.code === 'EJAM' || err.code === 'EMOTOR') {
+      await this.deps.hardware.board.retract(p.slot).catch(() => {});
+      return {
+        outcome: 'jammed',
+        to: 'fault',
+        reason: message,
+        fault: { code: err.code, message },
+      };
+    }
+    return { outcome: 'failed', to: 'fault', reason: message, fault: { code: err.code, message } };
+  }
+
+  private async finish(p: DispenseRequest, log: KioskLogger, o: DispenseOutcome): Promise<void> {
+    const { deps } = this;
+    settleDispense(deps, p, o);
+    deps.hooks.at('completed');
+    log[o.outcome === 'taken' || o.outcome === 'not_taken' ? 'info' : 'warn'](
+      { outcome: o.outcome, to: o.to, reason: o.reason },
+      'dispense finished',
+    );
+    await restoreSlotSafety(deps, p.slot, log);
+  }
+}
+
+/** Write protection back on (the safe state) and the disk port powered again. Best effort. */
+export async function restoreSlotSafety(
+  deps: Pick<CommandDeps, 'hardware'>,
+  slot: number,
+  log: KioskLogger,
+): Promise<void> {
+  const { gpio, usb } = deps.hardware;
+  await gpio.setWriteProtect(slot, true).catch((err: Error) => {
+    log.warn({ err: err.message }, 'could not switch write protection back on');
+  });
+  const port = deps.hardware.usbPortOf(slot);
+  if (port) {
+    await usb.setPortPower(port, true).catch((err: { code?: string; message: string }) => {
+      if (err.code !== 'ENOTSUPPORTED')
+        log.warn({ port, err: err.message }, 'could not power the port on');
+    });
+  }
+}
+
+export type { CommandContext };

@@ -1,0 +1,296 @@
+/**
+ * The composition root of kioskd: builds everything from the validated configuration
+ * (database, hal devices, slot store, inbox/outbox, command handlers, returns, hub link),
+ * starts it in order, reconciles, tells systemd it is ready, and stops it all cleanly.
+ */
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BootRequest } from '../protocol/index.js';
+import type { CommandDeps } from './commands/context.js';
+import type { DaemonControl } from './commands/control.js';
+import { type CommandExtensions, createDispatcher } from './commands/dispatcher.js';
+import { DispenseService } from './commands/dispense.js';
+import { hooksFromEnv, type TestHooks } from './commands/test-hooks.js';
+import { databasePath, type KioskConfig, resolveHubCredentials } from './config.js';
+import { ensureIdentity, type KioskDb, openDb } from './db/open-db.js';
+import { createHardware, type Devices, type Hardware } from './hardware.js';
+import { HubClock } from './link/clock.js';
+import type { CommandDispatcher } from './link/commands.js';
+import { HubLink, type HubLinkConfig } from './link/hub-link.js';
+import { Inbox } from './link/inbox.js';
+import { hubLinkConfig } from './link/link-config.js';
+import { NonceStore } from './link/nonces.js';
+import { Outbox } from './link/outbox.js';
+import { createLogger, type KioskLogger } from './log.js';
+import { type ReconcileReport, reconcile } from './reconcile/reconcile.js';
+import { type ReturnExtensions, ReturnWatcher } from './returns/return-watcher.js';
+import { inventorySnapshot } from './slots/inventory.js';
+import { SlotStore } from './slots/slot-store.js';
+import { SystemdNotifier } from './systemd.js';
+
+/** Exit code after a hub `Reset Hard`: non-zero, so systemd (Restart=on-failure) restarts kioskd. */
+export const EXIT_HARD_RESET = 75;
+
+export interface DaemonDeps {
+  config: KioskConfig;
+  /** Directory that relative credential files are resolved against (the config file's). */
+  configDir?: string;
+  log?: KioskLogger;
+  /** Devices to use instead of creating them from the config (tests, demo). */
+  devices?: Partial<Devices>;
+  /** Handlers and hooks from the content/cloning issue. */
+  extensions?: CommandExtensions & ReturnExtensions;
+  /** Environment (NOTIFY_SOCKET, WATCHDOG_USEC, KIOSKD_TEST_*); default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Overrides of the hub link's settings (tests: short timeouts). */
+  hubLink?: Partial<HubLinkConfig>;
+  /** Returns: how long a disk may take to enumerate on USB (ms). */
+  returnDriveWaitMs?: number;
+}
+
+function softwareVersion(): string {
+  try {
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    for (const rel of ['../package.json', '../../package.json']) {
+      try {
+        return (JSON.parse(readFileSync(path.join(here, rel), 'utf8')) as { version: string })
+          .version;
+      } catch {}
+    }
+  } catch {}
+  return '0.0.0';
+}
+
+/** Marker in `counters`: 1 while running, 2 after a hard reset, 0 after a clean stop. */
+const RUN_MARKER = 'kioskd_running';
+
+/**
+ * One kioskd. `start()` opens the database, creates and starts the hardware (write
+ * protection ON everywhere), reconciles slots and unfinished commands with the sensors,
+ * starts the returns watcher and the hub link, then notifies systemd. `stop()` stops in
+ * reverse order: link, running dispenses (abandoned, reconciled at the next start),
+ * returns, disks unmounted, relays to the safe state, board, database closed.
+ * `exitRequested` resolves with an exit code when the hub asked for a hard reset.
+ */
+export class Daemon {
+  db!: KioskDb;
+  clock!: HubClock;
+  outbox!: Outbox;
+  inbox!: Inbox;
+  slots!: SlotStore;
+  nonces!: NonceStore;
+  hardware!: Hardware;
+  link!: HubLink;
+  dispense!: DispenseService;
+  returns!: ReturnWatcher;
+  dispatch!: CommandDispatcher;
+  readonly log: KioskLogger;
+  readonly hooks: TestHooks;
+  private commandDeps!: CommandDeps;
+  private readonly notifier: SystemdNotifier;
+  private started = false;
+  private stopping: Promise<void> | null = null;
+  private resolveExit!: (code: number) => void;
+  /** Resolves with the exit code kioskd should end with after a hard reset. */
+  readonly exitRequested: Promise<number>;
+  private bootReason: BootRequest['bootReason'] = 'PowerOn';
+
+  constructor(private readonly deps: DaemonDeps) {
+    this.log =
+      deps.log ?? createLogger({ kioskId: deps.config.kioskId, level: deps.config.logLevel });
+    const env = deps.env ?? process.env;
+    this.hooks = hooksFromEnv(env);
+    this.notifier = new SystemdNotifier({ env, log: this.log });
+    this.exitRequested = new Promise((resolve) => {
+      this.resolveExit = resolve;
+    });
+  }
+
+  async start(): Promise<ReconcileReport> {
+    const { config } = this.deps;
+    const creds = resolveHubCredentials(config, this.deps.configDir);
+    const db = openDb({ file: databasePath(config) });
+    this.db = db;
+    try {
+      return await this.startWith(creds);
+    } catch (err) {
+      await this.teardown().catch(() => {});
+      throw err;
+    }
+  }
+
+  private async startWith(creds: { secret: string; publicKeyPem: string }) {
+    const { config } = this.deps;
+    const { db, log } = this;
+    ensureIdentity(db, config.kioskId);
+    this.bootReason = this.readRunMarker();
+    this.clock = new HubClock({ db });
+    const clock = this.clock;
+    this.outbox = new Outbox({ db, clock });
+    this.inbox = new Inbox({ db, clock });
+    this.nonces = new NonceStore({ db, clock });
+    this.slots = new SlotStore({ db, outbox: this.outbox, clock, log });
+    this.slots.ensureSlots(config.slots.count);
+
+    this.hardware = await createHardware(config, this.deps.devices);
+    const hw = this.hardware;
+    await hw.gpio.start(); // every relay to write-protect ON first
+    await hw.board.start();
+    await hw.usb.start();
+    await hw.drives.start();
+    await hw.storage.start();
+    hw.board.on('disconnected', (err) => log.error({ err: err.message }, 'slot board link lost'));
+    hw.board.on('connected', (id) => log.info({ board: id }, 'slot board connected'));
+    hw.board.on('reset', (cause) => log.warn({ cause }, 'slot board rebooted'));
+    await this.powerSlotPorts();
+
+    this.commandDeps = {
+      kioskId: config.kioskId,
+      db,
+      slots: this.slots,
+      inbox: this.inbox,
+      outbox: this.outbox,
+      nonces: this.nonces,
+      clock,
+      hardware: hw,
+      hubPublicKeyPem: creds.publicKeyPem,
+      log,
+      hooks: this.hooks,
+    };
+    this.dispense = new DispenseService(this.commandDeps);
+    this.returns = new ReturnWatcher({
+      db,
+      slots: this.slots,
+      clock,
+      hardware: hw,
+      log: log.child({ component: 'returns' }),
+      extensions: this.deps.extensions,
+      driveWaitMs: this.deps.returnDriveWaitMs,
+    });
+    const report = await reconcile(this.commandDeps, this.returns);
+    this.returns.start();
+
+    const control: DaemonControl = {
+      trigger: (m) => this.link.trigger(m),
+      softReset: async () => {
+        await reconcile(this.commandDeps, this.returns, {
+          isRunning: (id) => this.dispense.isRunning(id),
+        });
+        await this.link.trigger('Inventory');
+      },
+      hardReset: () => {
+        this.markRun(2);
+        this.resolveExit(EXIT_HARD_RESET);
+      },
+    };
+    this.dispatch = createDispatcher(this.commandDeps, {
+      dispense: this.dispense,
+      control,
+      extensions: this.deps.extensions,
+    });
+    this.link = new HubLink({
+      config: { ...hubLinkConfig(config, creds), ...this.deps.hubLink },
+      outbox: this.outbox,
+      inbox: this.inbox,
+      clock,
+      log,
+      dispatch: this.dispatch,
+      boot: () => ({
+        softwareVersion: softwareVersion(),
+        slotCount: config.slots.count,
+        bootReason: this.bootReason,
+      }),
+      inventory: () => inventorySnapshot(db, clock),
+    });
+    this.link.once('synced', () => {
+      this.bootReason = 'Unknown'; // later reconnects are not boots
+    });
+    this.link.start();
+    this.markRun(1);
+    this.started = true;
+    await this.notifier.ready(`kiosk ${config.kioskId}: ${config.slots.count} slots`);
+    log.info({ bootReason: this.bootReason, reconcile: report }, 'kioskd started');
+    return report;
+  }
+
+  /** Stops everything; idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.teardown();
+    return this.stopping;
+  }
+
+  private async teardown(): Promise<void> {
+    const log = this.log;
+    const step = async (what: string, fn: () => Promise<unknown> | unknown) => {
+      try {
+        await fn();
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, `stop: ${what} failed`);
+      }
+    };
+    if (this.started) await step('systemd', () => this.notifier.stopping());
+    await step('hub link', () => this.link?.stop());
+    await step('dispenses', () => this.dispense?.stop());
+    await step('returns', () => this.returns?.stop());
+    const hw = this.hardware;
+    if (hw) {
+      await step('unmount', () => this.unmountAll());
+      await step('gpio (relays to write-protect ON)', () => hw.gpio.stop());
+      await step('drives', () => hw.drives.stop());
+      await step('usb', () => hw.usb.stop());
+      await step('storage', () => hw.storage.stop());
+      await step('board', () => hw.board.stop());
+    }
+    if (this.db?.open) {
+      if (this.started) this.markRun(this.readMarker() === 2 ? 2 : 0);
+      this.db.close();
+    }
+    if (this.started) log.info('kioskd stopped');
+    this.started = false;
+  }
+
+  private async unmountAll(): Promise<void> {
+    const { drives, storage } = this.hardware;
+    for (const d of await drives.list()) {
+      if (d.mountpoints.length > 0) await storage.unmount(d.device, { timeoutMs: 5000 });
+    }
+  }
+
+  /** Every slot's disk port powered (a dispense interrupted by a crash may have left one off). */
+  private async powerSlotPorts(): Promise<void> {
+    for (let s = 1; s <= this.deps.config.slots.count; s++) {
+      const port = this.hardware.usbPortOf(s);
+      if (!port) continue;
+      await this.hardware.usb
+        .setPortPower(port, true)
+        .catch((err: { code?: string; message: string }) => {
+          if (err.code !== 'ENOTSUPPORTED')
+            this.log.warn({ slot: s, port, err: err.message }, 'port power on failed');
+        });
+    }
+  }
+
+  private readMarker(): number | undefined {
+    const row = this.db.prepare('SELECT value FROM counters WHERE name = ?').get(RUN_MARKER) as
+      | { value: number }
+      | undefined;
+    return row?.value;
+  }
+
+  private readRunMarker(): BootRequest['bootReason'] {
+    const v = this.readMarker();
+    if (v === 1) return 'Crash';
+    if (v === 2) return 'Reset';
+    return 'PowerOn';
+  }
+
+  private markRun(value: number): void {
+    this.db
+      .prepare(
+        'INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+      )
+      .run(RUN_MARKER, value);
+  }
+}
