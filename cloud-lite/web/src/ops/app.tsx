@@ -15,7 +15,10 @@ export function OpsApp({ tokens }: { tokens: TokenStore }) {
   const { path } = useLocation();
   const [authed, setAuthed] = useState(!!api.token);
   useEffect(() => {
-    const update = () => setAuthed(!!api.token);
+    // Only a lost session changes the page here; a login says so through onDone.
+    const update = () => {
+      if (!api.token) setAuthed(false);
+    };
     addEventListener('dk:session', update);
     return () => removeEventListener('dk:session', update);
   }, [api]);
