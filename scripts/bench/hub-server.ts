@@ -49,6 +49,7 @@ process.on(
         let next = 0;
         let failed = 0;
         const started = performance.now();
+        const cpu0 = process.cpuUsage();
         const worker = async () => {
           while (next < total) {
             const i = next++;
@@ -67,6 +68,8 @@ process.on(
         };
         await Promise.all(Array.from({ length: m.concurrency ?? 100 }, worker));
         const seconds = (performance.now() - started) / 1000;
+        const cpu = process.cpuUsage(cpu0);
+        const cpuSeconds = (cpu.user + cpu.system) / 1e6;
         lat.sort((a, b) => a - b);
         const q = (p: number) =>
           lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? Number.NaN;
@@ -75,6 +78,7 @@ process.on(
           count: lat.length,
           failed,
           seconds,
+          cpuSeconds,
           p50: q(0.5),
           p99: q(0.99),
           max: lat.at(-1),

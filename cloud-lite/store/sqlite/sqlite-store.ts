@@ -22,12 +22,27 @@ function makeRepos(db: Database.Database): Repos {
   };
 }
 
+interface QueuedTx {
+  fn: (tx: Repos) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Most transactions committed together. */
+const MAX_GROUP = 256;
+
 /**
  * The SQLite store (better-sqlite3, WAL): one connection; transactions are serialized
  * through an async mutex and run as BEGIN IMMEDIATE ... COMMIT / ROLLBACK.
+ *
+ * Group commit: transactions queued while one runs are run one after another inside one
+ * BEGIN IMMEDIATE ... COMMIT, each in its own SAVEPOINT (a failing one rolls back to its
+ * savepoint only). Every caller's promise settles after the shared COMMIT, so "resolved"
+ * still means "durable"; if the COMMIT fails, every transaction of the group rejects.
  */
 export class SqliteStore implements Store {
   private readonly mutex = new AsyncMutex();
+  private readonly queue: QueuedTx[] = [];
   private closed = false;
 
   private constructor(
@@ -53,18 +68,42 @@ export class SqliteStore implements Store {
 
   transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new StoppedError('the store is closed'));
-    return this.mutex.run(async () => {
-      if (!this.db.open) throw new StoppedError('the store is closed');
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        const out = await fn(this.repos);
-        this.db.exec('COMMIT');
-        return out;
-      } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw err;
-      }
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve, reject } as QueuedTx);
+      if (this.queue.length === 1) void this.mutex.run(() => this.runGroup());
     });
+  }
+
+  private async runGroup(): Promise<void> {
+    const group = this.queue.splice(0, MAX_GROUP);
+    if (group.length === 0) return;
+    if (this.queue.length > 0) void this.mutex.run(() => this.runGroup());
+    if (!this.db.open) {
+      for (const item of group) item.reject(new StoppedError('the store is closed'));
+      return;
+    }
+    const done: Array<[QueuedTx, unknown]> = [];
+    this.db.exec('BEGIN IMMEDIATE');
+    for (const item of group) {
+      this.db.exec('SAVEPOINT tx');
+      try {
+        const out = await item.fn(this.repos);
+        this.db.exec('RELEASE tx');
+        done.push([item, out]);
+      } catch (err) {
+        this.db.exec('ROLLBACK TO tx');
+        this.db.exec('RELEASE tx');
+        item.reject(err);
+      }
+    }
+    try {
+      this.db.exec('COMMIT');
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const [item] of done) item.reject(err);
+      return;
+    }
+    for (const [item, out] of done) item.resolve(out);
   }
 
   async close(): Promise<void> {
