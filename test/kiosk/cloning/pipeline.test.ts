@@ -59,7 +59,7 @@ t.test(
     const fh = await open(victim, 'r+');
     const one = Buffer.alloc(1);
     await fh.read(one, 0, 1, 1_000_000);
-    await fh.write(Buffer.from([one[0] ^ 0x01]), 0, 1, 1_000_000);
+    await fh.write(Buffer.from([(one[0] ?? 0) ^ 0x01]), 0, 1, 1_000_000);
     await fh.close();
     await writeFile(path.join(mnt.mountpoint, 'stray.txt'), 'x');
     await rig.storage.unmount(disk.device);
