@@ -2,7 +2,7 @@
 // simulated kiosks over loopback. Prints hub RSS per idle connection, command round trips per
 // second with p50/p99 latency at 1,000 kiosks, and the time for every kiosk to reconnect after
 // a hub restart, each with its ratio to the aim. Both children run under `ulimit -n 65536`.
-//   npm run bench:hub -- --kiosks 1000,5000,10000 --rtt-kiosks 1000 --commands 20000 --concurrency 100
+//   npm run bench:hub -- --kiosks 1000,5000,10000 --rtt-kiosks 1000 --commands 20000 --concurrency 32
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -17,7 +17,7 @@ const opts = new Command('bench:hub')
   .option('--kiosks <list>', 'idle kiosk counts to measure', '1000,5000,10000')
   .option('--rtt-kiosks <n>', 'kiosks connected during the round-trip test', '1000')
   .option('--commands <n>', 'command round trips to time', '20000')
-  .option('--concurrency <n>', 'commands in flight at once', '100')
+  .option('--concurrency <n>', 'commands in flight at once', '32')
   .option('--no-restart', 'skip the restart/reconnect measurement')
   .parse(process.argv)
   .opts<{
