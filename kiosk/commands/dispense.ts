@@ -1,12 +1,12 @@
 import { MotorBoardError, type SlotSensors } from '../../hal/motor-board/index.js';
-import type { DispenseRequest } from '../../protocol/index.js';
+import type { CommandResponse, DispenseRequest } from '../../protocol/index.js';
 import type { CommandContext } from '../link/commands.js';
 import type { KioskLogger } from '../log.js';
 import { NoSuchSlotError } from '../slots/errors.js';
 import { accepted, type CommandDeps, type CommandHandler, rejected } from './context.js';
 import { clip, type DispenseOutcome, settleDispense } from './dispense-outcome.js';
 import { waitForPickup } from './pickup.js';
-import { verifySigned } from './verify-signed.js';
+import { checkSignature, refuseSigned, replayReason } from './verify-signed.js';
 
 /** Inbox steps of a dispense. `pushing` is written BEFORE the motor command: from then on a push may have happened. */
 export const DISPENSE_STEPS = ['dispensing', 'pushing', 'waiting-pickup'] as const;
@@ -32,10 +32,44 @@ export class DispenseService {
   handle: CommandHandler<'Dispense'> = (p, ctx) => {
     const { deps } = this;
     deps.hooks.at('received');
-    verifySigned(deps, 'Dispense', p, ctx);
-    let slot: ReturnType<typeof deps.slots.get>;
+    const sig = checkSignature(deps, 'Dispense', p);
+    if ('reason' in sig) refuseSigned(deps, 'Dispense', p, ctx, sig.reason);
+    // Nonce, checks and the move to `dispensing` (with the inbox step) commit together:
+    // one fsync on the way to the motor.
+    const verdict = deps.db.transaction((): CommandResponse | 'replay' | null => {
+      if (!deps.nonces.remember(sig.nonce, sig.expiresAt)) return 'replay';
+      const refusal = this.check(p, ctx);
+      if (refusal) return refusal;
+      const slot = deps.slots.get(p.slot);
+      deps.slots.transition({
+        slot: p.slot,
+        from: slot.state,
+        to: 'dispensing',
+        reason: `Dispense ${p.commandId}`,
+        also: () => deps.inbox.setStep(p.commandId, 'dispensing'),
+      });
+      return null;
+    })();
+    if (verdict === 'replay') refuseSigned(deps, 'Dispense', p, ctx, replayReason(sig.nonce));
+    if (verdict) return verdict;
+    deps.hooks.at('recorded');
+    const task = this.run(p, ctx.log.child({ slot: p.slot })).catch((err: unknown) => {
+      ctx.log.error({ err }, 'dispense task failed unexpectedly; reconciled at next start');
+    });
+    this.tasks.add(task);
+    this.commandIds.add(p.commandId);
+    void task.finally(() => {
+      this.tasks.delete(task);
+      this.commandIds.delete(p.commandId);
+    });
+    return accepted();
+  };
+
+  /** Why this Dispense cannot run now (a Rejected answer), or null. */
+  private check(p: DispenseRequest, ctx: CommandContext): CommandResponse | null {
+    let slot: ReturnType<CommandDeps['slots']['get']>;
     try {
-      slot = deps.slots.get(p.slot);
+      slot = this.deps.slots.get(p.slot);
     } catch (err) {
       if (err instanceof NoSuchSlotError) {
         return rejected(`slot ${p.slot} does not exist on this kiosk`);
@@ -58,25 +92,8 @@ export class DispenseService {
     if (slot.diskId !== p.diskId) {
       return refuse(`slot ${p.slot} holds disk ${slot.diskId}, not ${p.diskId}`);
     }
-    deps.slots.transition({
-      slot: p.slot,
-      from: slot.state,
-      to: 'dispensing',
-      reason: `Dispense ${p.commandId}`,
-      also: () => deps.inbox.setStep(p.commandId, 'dispensing'),
-    });
-    deps.hooks.at('recorded');
-    const task = this.run(p, ctx.log.child({ slot: p.slot })).catch((err: unknown) => {
-      ctx.log.error({ err }, 'dispense task failed unexpectedly; reconciled at next start');
-    });
-    this.tasks.add(task);
-    this.commandIds.add(p.commandId);
-    void task.finally(() => {
-      this.tasks.delete(task);
-      this.commandIds.delete(p.commandId);
-    });
-    return accepted();
-  };
+    return null;
+  }
 
   /** Abandons running dispenses (reconciled at the next start) and waits for their tasks. */
   async stop(): Promise<void> {

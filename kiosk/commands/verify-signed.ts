@@ -8,27 +8,40 @@ export const MAX_EXPIRY_AHEAD_MS = 60 * 60 * 1000;
 export type SignedAction = 'Dispense' | 'PrepareDisk' | 'WipeDisk';
 
 /**
- * Checks a signed command (Dispense, PrepareDisk, WipeDisk): signature, kiosk id, expiry
- * (not past, not more than MAX_EXPIRY_AHEAD_MS ahead) and nonce (never seen before; kept
- * until expiry). On failure it appends a `CommandRejected` event, logs, and throws
- * CallError SecurityError (the gate stores and sends it). Synchronous apart from the throw.
+ * Checks a signed command's signature, kiosk id and expiry (not past, not more than
+ * MAX_EXPIRY_AHEAD_MS ahead). Returns the nonce to remember, or the reason to refuse.
+ * Pure apart from reading the clock.
  */
-export function verifySigned(
+export function checkSignature(
+  deps: CommandDeps,
+  action: SignedAction,
+  payload: { commandId: string },
+): { nonce: string; expiresAt: string } | { reason: string } {
+  const now = deps.clock.now();
+  const res = verifyCommand(deps.hubPublicKeyPem, deps.kioskId, action, payload, { now });
+  if (!res.ok) return { reason: res.reason };
+  if (Date.parse(res.expiresAt) - now.getTime() > MAX_EXPIRY_AHEAD_MS) {
+    return {
+      reason: `expiresAt ${res.expiresAt} is more than ${MAX_EXPIRY_AHEAD_MS / 60000} minutes ahead`,
+    };
+  }
+  return { nonce: res.nonce, expiresAt: res.expiresAt };
+}
+
+/** The reason given for a replayed nonce. */
+export const replayReason = (nonce: string) => `nonce ${nonce} was already used (replayed command)`;
+
+/**
+ * Refuses a signed command: appends a `CommandRejected` event, logs, and throws CallError
+ * SecurityError (the gate stores and sends it).
+ */
+export function refuseSigned(
   deps: CommandDeps,
   action: SignedAction,
   payload: { commandId: string },
   ctx: CommandContext,
-): void {
-  const now = deps.clock.now();
-  const res = verifyCommand(deps.hubPublicKeyPem, deps.kioskId, action, payload, { now });
-  let reason: string | null = null;
-  if (!res.ok) reason = res.reason;
-  else if (Date.parse(res.expiresAt) - now.getTime() > MAX_EXPIRY_AHEAD_MS) {
-    reason = `expiresAt ${res.expiresAt} is more than ${MAX_EXPIRY_AHEAD_MS / 60000} minutes ahead`;
-  } else if (!deps.nonces.remember(res.nonce, res.expiresAt)) {
-    reason = `nonce ${res.nonce} was already used (replayed command)`;
-  }
-  if (reason === null) return;
+  reason: string,
+): never {
   ctx.log.warn({ reason }, 'signed command refused');
   deps.outbox.append('CommandRejected', {
     commandId: payload.commandId,
@@ -39,4 +52,21 @@ export function verifySigned(
   throw new CallError('SecurityError', `${action} refused: ${reason}`, {
     commandId: payload.commandId,
   });
+}
+
+/**
+ * Checks a signed command (Dispense, PrepareDisk, WipeDisk): checkSignature, then the
+ * nonce (never seen before; kept until expiry). Refuses with refuseSigned on failure.
+ */
+export function verifySigned(
+  deps: CommandDeps,
+  action: SignedAction,
+  payload: { commandId: string },
+  ctx: CommandContext,
+): void {
+  const sig = checkSignature(deps, action, payload);
+  if ('reason' in sig) refuseSigned(deps, action, payload, ctx, sig.reason);
+  if (!deps.nonces.remember(sig.nonce, sig.expiresAt)) {
+    refuseSigned(deps, action, payload, ctx, replayReason(sig.nonce));
+  }
 }
