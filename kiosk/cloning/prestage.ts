@@ -1,0 +1,185 @@
+/**
+ * Pre-staging: keeps `count` disks per popular content ready in advance (state `ready`
+ * with that content, version and write protection), so walk-up rentals need no waiting.
+ * Every `intervalMs` (and on poke()) it counts ready disks per entry and prepares
+ * `loaded` disks for the shortfall: loaded -> preparing -> ready, or back to loaded /
+ * fault with the reason. Content is pinned in the cache while configured.
+ */
+import type { ContentCache } from '../content/content-cache.js';
+import type { KioskDb } from '../db/open-db.js';
+import type { TimeSource } from '../link/clock.js';
+import type { KioskLogger } from '../log.js';
+import type { SlotStore } from '../slots/slot-store.js';
+import { clip, diskIdFor, type SlotDiskLocator, slotDisks, upsertDisk } from './disk-records.js';
+import type { ClonePipeline } from './pipeline.js';
+import { CloneError, DISK_FAULT_CODES } from './types.js';
+
+export interface PrestageEntry {
+  contentId: string;
+  version: string;
+  count: number;
+  writeProtect: boolean;
+}
+
+export interface PrestageDeps {
+  db: KioskDb;
+  slots: SlotStore;
+  clock: TimeSource;
+  log: KioskLogger;
+  cache: Pick<ContentCache, 'ensure' | 'pin' | 'unpin'>;
+  pipeline: Pick<ClonePipeline, 'run'>;
+  locateDisk: SlotDiskLocator;
+  prestage: readonly PrestageEntry[];
+  /** Default 60 000 ms. */
+  intervalMs?: number;
+}
+
+const PIN = 'prestage';
+
+export class PrestageService {
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly deps: PrestageDeps) {}
+
+  async start(): Promise<void> {
+    for (const e of this.deps.prestage) this.deps.cache.pin(e.contentId, e.version, PIN);
+    this.timer = setInterval(() => void this.poke(), this.deps.intervalMs ?? 60_000);
+    void this.poke();
+  }
+
+  /** Stops the timer and cancels a pass in flight (its disks go back to loaded). */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.abort.abort();
+    await this.pass?.catch(() => undefined);
+  }
+
+  /** Runs a pass now (or joins the one running). Never rejects. */
+  poke(): Promise<void> {
+    this.pass ??= this.runPass().finally(() => {
+      this.pass = undefined;
+    });
+    return this.pass;
+  }
+
+  private async runPass(): Promise<void> {
+    const { db, log } = this.deps;
+    for (const e of this.deps.prestage) {
+      if (this.abort.signal.aborted) return;
+      const ready = slotDisks(db, ['ready', 'preparing']).filter(
+        (r) =>
+          r.contentId === e.contentId &&
+          r.contentVersion === e.version &&
+          r.writeProtected === e.writeProtect,
+      ).length;
+      const short = e.count - ready;
+      if (short <= 0) continue;
+      let manifest: Awaited<ReturnType<PrestageDeps['cache']['ensure']>>;
+      try {
+        manifest = await this.deps.cache.ensure(e.contentId, e.version, {
+          signal: this.abort.signal,
+        });
+      } catch (err) {
+        log.warn(
+          { contentId: e.contentId, err: (err as Error).message },
+          'pre-staging: content unavailable',
+        );
+        continue;
+      }
+      const jobs: Promise<void>[] = [];
+      for (const r of slotDisks(db, ['loaded']).filter((x) => x.health !== 'bad')) {
+        if (jobs.length >= short) break;
+        const loc = await this.deps.locateDisk(r.slot).catch(() => undefined);
+        if (!loc || loc.capacityBytes < manifest.totalBytes) continue;
+        jobs.push(
+          this.prepareOne(
+            e,
+            manifest,
+            r.slot,
+            r.diskId ?? diskIdFor(loc.serial),
+            loc.device,
+            loc.capacityBytes,
+          ),
+        );
+      }
+      await Promise.allSettled(jobs);
+    }
+  }
+
+  private async prepareOne(
+    e: PrestageEntry,
+    manifest: Parameters<PrestageDeps['pipeline']['run']>[0]['manifest'],
+    slot: number,
+    diskId: string,
+    device: string,
+    capacityBytes: number,
+  ): Promise<void> {
+    const { slots, clock } = this.deps;
+    const now = () => clock.now().toISOString();
+    try {
+      slots.transition({
+        slot,
+        from: 'loaded',
+        to: 'preparing',
+        reason: `pre-staging ${e.contentId}@${e.version}`,
+        set: { diskId },
+        also: (d) => upsertDisk(d, { diskId, slot, capacityBytes, content: null, now: now() }),
+      });
+    } catch {
+      return; // someone else took the slot first
+    }
+    try {
+      await this.deps.pipeline.run({
+        slot,
+        device,
+        diskId,
+        capacityBytes,
+        manifest,
+        writeProtect: e.writeProtect,
+        signal: this.abort.signal,
+      });
+      slots.transition({
+        slot,
+        from: 'preparing',
+        to: 'ready',
+        reason: `pre-staged ${e.contentId}@${e.version}`,
+        set: { diskId, writeProtect: e.writeProtect },
+        also: (d) =>
+          upsertDisk(d, {
+            diskId,
+            slot,
+            content: { contentId: e.contentId, version: e.version },
+            writeProtected: e.writeProtect,
+            health: 'good',
+            now: now(),
+          }),
+      });
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'EINTERNAL';
+      const fault = err instanceof CloneError && DISK_FAULT_CODES.includes(err.code);
+      const msg = clip((err as Error).message);
+      this.deps.log.warn({ slot, code, err: msg }, 'pre-staging failed');
+      slots.transition({
+        slot,
+        from: 'preparing',
+        to: fault ? 'fault' : 'loaded',
+        reason: clip(`pre-staging failed (${code}): ${msg}`),
+        ...(fault ? { set: { fault: { code, message: msg } } } : {}),
+        also: (d) =>
+          upsertDisk(d, {
+            diskId,
+            slot,
+            content: null,
+            ...(fault ? { health: 'bad' as const } : {}),
+            now: now(),
+          }),
+      });
+    }
+  }
+}
+
+export function createPrestageService(deps: PrestageDeps): PrestageService {
+  return new PrestageService(deps);
+}
