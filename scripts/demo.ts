@@ -1,16 +1,198 @@
-// `npm run demo`: will start cloud-lite, seed a catalog and a renter, start three
-// kioskd processes on simulated hardware and print the URLs. Until the programs it
-// needs exist, it says so instead of pretending.
-process.stdout.write(
-  [
-    'disk-kiosk demo',
+// `npm run demo`: a cloud-lite hub (embedded SQLite under .demo/), a content origin, a
+// seeded catalog and accounts, and three kioskd processes on simulated hardware at nearby
+// sites. Prints the URLs and credentials and runs until Ctrl-C; a disk pushed out is taken
+// by "the renter" after a few seconds. `npm run demo -- --scripted` runs a rent, a
+// reservation with pickup and a return end to end instead, and exits 0 when all passed.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { type Fleet, kioskIdOf, startFleet } from './lib/fleet.js';
+import { AutoTaker } from './lib/person.js';
+import { runScripted } from './lib/scripted.js';
+import { SANDBOX_CARDS } from './lib/seed.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface DemoIo {
+  out: (s: string) => void;
+  /** Resolves when the demo should stop (default: SIGINT or SIGTERM). */
+  stopSignal?: Promise<string>;
+}
+
+const int = (min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`an integer from ${min} to ${max}`);
+  return n;
+};
+
+function signalPromise(): { promise: Promise<string>; dispose(): void } {
+  let resolve!: (s: string) => void;
+  const promise = new Promise<string>((r) => {
+    resolve = r;
+  });
+  const on = (s: NodeJS.Signals) => resolve(s);
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return {
+    promise,
+    dispose: () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    },
+  };
+}
+
+function banner(f: Fleet, takeAfter: number): string {
+  const u = f.hub.baseUrl;
+  const lines = [
     '',
-    'Not available yet: the demo needs the hub (cloud-lite), the kiosk runtime (kioskd)',
-    'and the renter pages, which are still being built. When they land, this command',
-    'will start a hub with an embedded SQLite file, three simulated kiosks at nearby',
-    'locations, print the renter and operator URLs with their credentials, and with',
-    '`npm run demo -- --scripted` run a rental, a reservation with pickup and a return.',
+    'disk-kiosk demo is running',
     '',
-  ].join('\n'),
-);
-process.exitCode = 1;
+    'Renter pages (what a kiosk QR code opens):',
+    ...f.kiosks.map((k) => `  ${k.id.padEnd(8)} ${k.site.name.padEnd(17)} ${u}/k/${k.id}`),
+    `Kiosks on a map / nearby:  ${u}/kiosks`,
+    `Renter account:            ${u}/me`,
+    `Operator dashboard:        ${u}/ops`,
+    '',
+    'Credentials:',
+    `  renter    ${f.renter.email} / ${f.renter.password}  (deposit ${(f.renter.depositMinor / 100).toFixed(2)} paid)`,
+    `  operator  ${f.operator.email} / ${f.operator.password}`,
+    `  admin API token (Authorization: Bearer): ${f.hub.adminToken}`,
+    `  sandbox cards: ${SANDBOX_CARDS.approves} approves, ${SANDBOX_CARDS.declines} declines,`,
+    `                 ${SANDBOX_CARDS.insufficientFunds} insufficient funds, ${SANDBOX_CARDS.providerTimeout} provider timeout`,
+    '',
+    'Stock per kiosk: slots 1-2 films disks ready to rent (registered as ready; the demo does',
+    'not copy films onto them), slot 3 a blank disk that a reservation of the course has',
+    'prepared by the kiosk (download, format, copy, verify), slot 4 empty.',
+    f.backing === 'loop'
+      ? 'Disks: loop devices (real exFAT, mount and rsync as root).'
+      : 'Disks: DIRECTORY-BACKED simulated disks (not root, so no loop devices; storage simulated).',
+    `When a kiosk pushes a disk out, the renter takes it after ${takeAfter} s.`,
+    `Logs: ${path.relative(ROOT, f.dir)}/hub/hub.log, ${path.relative(ROOT, f.dir)}/<kiosk>/kioskd.log`,
+    '',
+    'ready: press Ctrl-C to stop',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Runs the demo; resolves with the process exit code. */
+export async function main(
+  argv: string[],
+  io: DemoIo = { out: (s) => process.stdout.write(s) },
+): Promise<number> {
+  const program = new Command('demo')
+    .description('disk-kiosk demo: a hub, simulated kiosks and a full rental')
+    .option('--scripted', 'run a rent, a reservation with pickup and a return, then exit')
+    .option('--kiosks <n>', 'number of kiosks', int(1, 20), 3)
+    .option('--port <port>', 'hub HTTP port (default: a free one)', int(0, 65535), 0)
+    .option('--dir <dir>', 'working directory (emptied first)', path.join(ROOT, '.demo'))
+    .option(
+      '--take-after <seconds>',
+      'interactive: seconds before the renter takes a disk',
+      int(0, 600),
+      3,
+    )
+    .exitOverride();
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    return (err as { exitCode?: number }).exitCode ?? 2;
+  }
+  const o = program.opts<{
+    scripted?: boolean;
+    kiosks: number;
+    port: number;
+    dir: string;
+    takeAfter: number;
+  }>();
+  if (o.scripted && o.kiosks < 3) {
+    io.out('demo: --scripted needs at least 3 kiosks (rent, reserve, return elsewhere)\n');
+    return 2;
+  }
+  const say = (l: string) => io.out(`${l}\n`);
+  const signals = io.stopSignal ? undefined : signalPromise();
+  const stopSignal = io.stopSignal ?? signals!.promise;
+  let stopRequested: string | undefined;
+  void stopSignal.then((s) => {
+    stopRequested = s;
+  });
+  let fleet: Fleet | undefined;
+  try {
+    say(
+      `disk-kiosk demo${o.scripted ? ' (scripted)' : ''}: working directory ${path.relative(process.cwd(), o.dir) || '.'}`,
+    );
+    try {
+      fleet = await startFleet({
+        dir: path.resolve(o.dir),
+        kiosks: o.kiosks,
+        progress: say,
+        hub: { port: o.port },
+      });
+    } catch (err) {
+      say(`demo: could not start: ${(err as Error).message}`);
+      return 1;
+    }
+    if (stopRequested) {
+      say(`${stopRequested}: stopping`);
+      return 0;
+    }
+    if (o.scripted) {
+      say('');
+      say(
+        `scripted run: rent at ${kioskIdOf(1)}, reserve at ${kioskIdOf(2)}, return at ${kioskIdOf(3)}`,
+      );
+      const r = await Promise.race([
+        runScripted(fleet, { log: say }),
+        stopSignal.then((s) => ({ interrupted: s })),
+      ]);
+      if ('interrupted' in r) {
+        say(`${r.interrupted}: scripted run interrupted`);
+        return 130;
+      }
+      say('');
+      if (r.ok) {
+        say(`scripted demo passed: ${r.steps.length} steps`);
+        return 0;
+      }
+      say(`scripted demo FAILED at step "${r.failed?.step}": ${r.failed?.error}`);
+      return 1;
+    }
+    say(banner(fleet, o.takeAfter));
+    const taker = new AutoTaker({
+      boards: () => fleet!.kiosks.map((k) => ({ kioskId: k.id, sim: k.kiosk.sim, slots: 4 })),
+      delayMs: o.takeAfter * 1000,
+      onTake: (id, slot) => say(`${id}: the renter takes the disk from slot ${slot}`),
+    });
+    taker.start();
+    const watchdog = setInterval(() => {
+      for (const k of fleet!.kiosks) {
+        if (!k.kiosk.running() && !stopRequested)
+          say(`${k.id}: kioskd exited; see ${k.kiosk.logFile}`);
+      }
+    }, 5000);
+    const sig = await stopSignal;
+    clearInterval(watchdog);
+    taker.stop();
+    say(`${sig}: stopping`);
+    return 0;
+  } finally {
+    if (fleet) {
+      await fleet.stop();
+      say('stopped: kiosks, simulators, disks and hub');
+    }
+    signals?.dispose();
+  }
+}
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`demo: ${(err as Error).stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}

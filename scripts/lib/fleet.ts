@@ -1,0 +1,286 @@
+/**
+ * The whole demo world in one call: a cloud-lite hub (in this process, SQLite under
+ * `dir`), a content origin, a seeded catalog and accounts, and N kioskd child processes
+ * on simulated hardware at nearby sites, each enrolled through the hub's API. stop()
+ * undoes everything (kioskd children, socat, mounts, loop devices, hub) and never rejects.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Cleanup } from './cleanup.js';
+import { type ContentOrigin, type ContentSpec, startContentOrigin } from './content-origin.js';
+import { type DemoHub, type DemoHubOptions, startDemoHub } from './hub.js';
+import { DemoKiosk, type SlotPlan } from './kiosk-process.js';
+import {
+  type Account,
+  createAccount,
+  type DiskTypeSpec,
+  enrolKiosk,
+  type KioskSite,
+  payDeposit,
+  seedCatalog,
+} from './seed.js';
+import {
+  createDemoDisk,
+  type DemoDisk,
+  type DiskBacking,
+  defaultBacking,
+  detachStaleLoops,
+} from './sim-disks.js';
+
+export interface FleetOptions {
+  /** Working directory, emptied first (default <repo>/.demo, git-ignored). */
+  dir: string;
+  /** Number of kiosks (default 3). */
+  kiosks?: number;
+  /** Sites; default: nearby places around Alexanderplatz, Berlin. */
+  sites?: KioskSite[];
+  /** Default: loop devices as root, directories otherwise. */
+  backing?: DiskBacking;
+  /** Bytes per disk (default 64 MiB: big enough for the demo content, cheap to format). */
+  diskSizeBytes?: number;
+  /** Progress lines ("starting hub... ok"). */
+  progress?: (line: string) => void;
+  hub?: Partial<Omit<DemoHubOptions, 'dir'>>;
+  /** Content packages (default demoContent()). */
+  content?: ContentSpec[];
+  /** kioskd log level (default 'info', into each kiosk's kioskd.log). */
+  kioskLogLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Extra kioskd config keys per kiosk (given the content origin URL). */
+  kioskConfig?: (ctx: { originUrl: string; kioskId: string }) => Record<string, unknown>;
+  pickupWindowSeconds?: number;
+  /** Waiting for all kiosks to connect (default 60 s). */
+  connectTimeoutMs?: number;
+}
+
+export interface FleetKiosk {
+  id: string;
+  site: KioskSite;
+  kiosk: DemoKiosk;
+  plan: SlotPlan[];
+}
+
+export interface Fleet {
+  dir: string;
+  hub: DemoHub;
+  origin: ContentOrigin;
+  kiosks: FleetKiosk[];
+  backing: DiskBacking;
+  diskTypes: DiskTypeSpec[];
+  operator: Account;
+  renter: Account & { depositMinor: number };
+  /** Kiosk by id; throws for an unknown id. */
+  kiosk(id: string): FleetKiosk;
+  stop(): Promise<void>;
+}
+
+export const DEMO_PASSWORDS = {
+  operator: 'operator-demo-pass',
+  renter: 'renter-demo-pass',
+} as const;
+
+/** `n` sites a few hundred metres apart (the first three are named). */
+export function nearbySites(n: number): KioskSite[] {
+  const named: KioskSite[] = [
+    { name: 'Alexanderplatz', address: 'Alexanderplatz 1, Berlin', lat: 52.5219, lng: 13.4132 },
+    { name: 'Hackescher Markt', address: 'Hackescher Markt 2, Berlin', lat: 52.5225, lng: 13.4022 },
+    { name: 'Jannowitzbrücke', address: 'Holzmarktstraße 1, Berlin', lat: 52.5152, lng: 13.4181 },
+  ];
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      named[i] ?? {
+        name: `Site ${i + 1}`,
+        address: `Demo street ${i + 1}, Berlin`,
+        lat: 52.52 + 0.003 * Math.sin(i),
+        lng: 13.41 + 0.004 * Math.cos(i),
+      },
+  );
+}
+
+/**
+ * The demo disk types: films (rent now; slots 1-2 of every kiosk hold them) and a course
+ * (reservations: a kiosk prepares it on its blank disk in slot 3). Capacities fit the
+ * small demo disks.
+ */
+export function demoDiskTypes(diskSizeBytes: number): DiskTypeSpec[] {
+  const capacityBytes = Math.floor(diskSizeBytes * 0.9);
+  return [
+    {
+      id: 'films-64m',
+      capacityBytes,
+      contentId: 'nature-films',
+      writeProtect: 'allowed',
+      pricePerDayMinor: 200,
+      maxDays: 14,
+    },
+    {
+      id: 'course-64m',
+      capacityBytes,
+      contentId: 'open-course',
+      writeProtect: 'forced',
+      pricePerDayMinor: 150,
+      maxDays: 14,
+    },
+  ];
+}
+
+export const kioskIdOf = (i: number) => `kiosk-${i}`;
+
+/**
+ * Starts everything; on any failure undoes what was started and rejects with the cause.
+ * Slot layout of kiosk i (4 slots): 1-2 ready films disks, 3 a blank disk (for
+ * reservations), 4 a return bay where the slot-3 disk of kiosk i-1 (ring) can come back.
+ */
+export async function startFleet(opts: FleetOptions): Promise<Fleet> {
+  const say = opts.progress ?? (() => {});
+  const n = opts.kiosks ?? 3;
+  const sites = opts.sites ?? nearbySites(n);
+  const backing = opts.backing ?? defaultBacking();
+  const size = opts.diskSizeBytes ?? 64 * 2 ** 20;
+  const cleanup = new Cleanup((what, err) => say(`cleanup: ${what} failed: ${err.message}`));
+  const step = async <T>(label: string, fn: () => Promise<T>, done?: (v: T) => string) => {
+    const v = await fn();
+    say(`${label}... ${done ? done(v) : 'ok'}`);
+    return v;
+  };
+  try {
+    await detachStaleLoops(opts.dir);
+    await rm(opts.dir, { recursive: true, force: true });
+    await mkdir(opts.dir, { recursive: true });
+
+    const hub = await step(
+      'starting hub',
+      () =>
+        startDemoHub({
+          dir: path.join(opts.dir, 'hub'),
+          onBuildWeb: () => say('building web assets (first run)...'),
+          ...opts.hub,
+        }),
+      (h) => `ok (${h.baseUrl}, SQLite ${path.relative(process.cwd(), h.config.databasePath)})`,
+    );
+    cleanup.add('hub', () => hub.stop());
+    const { api, adminToken } = hub;
+
+    const origin = await step(
+      'starting content origin',
+      () => startContentOrigin({ privateKeyPem: hub.privateKeyPem, content: opts.content }),
+      (o) => `ok (${o.url}, ${o.packages.length} packages, manifests signed by the hub key)`,
+    );
+    cleanup.add('content origin', () => origin.stop());
+
+    const diskTypes = demoDiskTypes(size);
+    await step('seeding catalog', () => seedCatalog(api, adminToken, origin.packages, diskTypes));
+    const operator = await step('creating operator', () =>
+      createAccount(api, adminToken, {
+        email: 'operator@demo.test',
+        password: DEMO_PASSWORDS.operator,
+        role: 'operator',
+        name: 'Demo operator',
+      }),
+    );
+    const renterAccount = await step('creating renter', () =>
+      createAccount(api, adminToken, {
+        email: 'renter@demo.test',
+        password: DEMO_PASSWORDS.renter,
+        role: 'renter',
+        name: 'Demo renter',
+      }),
+    );
+    const deposit = await step(
+      'paying the renter deposit',
+      () => payDeposit(api, renterAccount.token, 5000),
+      (d) => `ok (${(d.heldMinor / 100).toFixed(2)} ${d.currency} held, sandbox card)`,
+    );
+    const renter = { ...renterAccount, depositMinor: deposit.heldMinor };
+
+    const diskDir = path.join(opts.dir, 'disks');
+    await mkdir(diskDir, { recursive: true });
+    const disks = new Map<string, DemoDisk>();
+    for (let i = 1; i <= n; i++) {
+      for (const s of [1, 2, 3]) {
+        const d = await createDemoDisk({
+          dir: diskDir,
+          name: `K${i}-S${s}`,
+          sizeBytes: size,
+          backing,
+        });
+        cleanup.add(`disk ${d.name} (${d.device})`, () => d.release());
+        disks.set(d.name, d);
+      }
+    }
+    say(
+      backing === 'loop'
+        ? `disks: ${disks.size} loop devices of ${size / 2 ** 20} MiB (real exFAT, mount, rsync)`
+        : `disks: ${disks.size} DIRECTORY-BACKED simulated disks (not root: no loop devices; storage simulated)`,
+    );
+
+    const films = origin.packages.find((p) => p.spec.id === 'nature-films') ?? origin.packages[0]!;
+    const kiosks: FleetKiosk[] = [];
+    for (let i = 1; i <= n; i++) {
+      const id = kioskIdOf(i);
+      const site = sites[i - 1]!;
+      const creds = await enrolKiosk(api, adminToken, id, site);
+      const prev = ((i - 2 + n) % n) + 1;
+      const plan: SlotPlan[] = [
+        {
+          slot: 1,
+          kind: 'ready',
+          disk: disks.get(`K${i}-S1`)!,
+          contentId: films.spec.id,
+          contentVersion: films.spec.version,
+        },
+        {
+          slot: 2,
+          kind: 'ready',
+          disk: disks.get(`K${i}-S2`)!,
+          contentId: films.spec.id,
+          contentVersion: films.spec.version,
+        },
+        { slot: 3, kind: 'blank', disk: disks.get(`K${i}-S3`)! },
+        { slot: 4, kind: 'return-bay', disk: disks.get(`K${prev}-S3`)! },
+      ];
+      const kiosk = new DemoKiosk({
+        kioskId: id,
+        dir: path.join(opts.dir, id),
+        hubWsUrl: hub.wsUrl,
+        secret: creds.secret,
+        hubPublicKeyPem: creds.hubPublicKey,
+        slotCount: 4,
+        slots: plan,
+        storage: backing === 'loop' ? 'real' : 'sim',
+        logLevel: opts.kioskLogLevel ?? 'info',
+        pickupWindowSeconds: opts.pickupWindowSeconds,
+        extraConfig: opts.kioskConfig?.({ originUrl: origin.url, kioskId: id }),
+      });
+      cleanup.add(`kioskd ${id}`, () => kiosk.stop());
+      await kiosk.start();
+      kiosks.push({ id, site, kiosk, plan });
+    }
+    say(`started ${n} kioskd processes; waiting for them to connect`);
+    await Promise.all(
+      kiosks.map(async (k) => {
+        await k.kiosk.waitConnected(api, adminToken, opts.connectTimeoutMs ?? 60_000);
+        say(`${k.id} connected (${k.site.name})`);
+      }),
+    );
+    return {
+      dir: opts.dir,
+      hub,
+      origin,
+      kiosks,
+      backing,
+      diskTypes,
+      operator,
+      renter,
+      kiosk(id) {
+        const k = kiosks.find((x) => x.id === id);
+        if (!k) throw new Error(`no kiosk ${id} in this fleet`);
+        return k;
+      },
+      stop: () => cleanup.run(),
+    };
+  } catch (err) {
+    await cleanup.run();
+    throw err;
+  }
+}
