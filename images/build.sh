@@ -105,11 +105,16 @@ ROOTPART=LABEL=KIOSKROOT_A
 CONSOLES="ttyS1,115200 tty0"
 KERNEL_ARCH="arm64"
 CFG
-  echo 'fsck.repair=yes' >"$rootfs/etc/default/raspi-extra-cmdline"
-  # initramfs: include every storage driver, so the same image boots on a Pi and on
-  # QEMU's virt board (virtio), which the image test uses.
+  : >"$rootfs/etc/default/raspi-extra-cmdline" # raspi-firmware adds fsck.repair=yes itself
+  # initramfs: the storage drivers of the Pi 4 (SD: sdhci-iproc; USB boot: PCIe xHCI),
+  # the Pi 5 (sdhci-brcmstb) and QEMU's virt board (virtio, used by the image test).
+  # MODULES=list keeps mkinitramfs fast under qemu-user (MODULES=most copies ~1000
+  # modules, one process each: half an hour emulated); INITRAMFS_MODULES=most restores it.
   mkdir -p "$rootfs/etc/initramfs-tools/conf.d"
-  echo 'MODULES=most' >"$rootfs/etc/initramfs-tools/conf.d/disk-kiosk.conf"
+  echo "MODULES=${INITRAMFS_MODULES:-list}" >"$rootfs/etc/initramfs-tools/conf.d/disk-kiosk.conf"
+  printf '%s\n' sdhci-iproc sdhci-brcmstb sdhci-pltfm mmc_block pcie-brcmstb reset-raspberrypi \
+    xhci-pci usb-storage uas virtio_pci virtio_mmio virtio_blk ext4 overlay vfat nls_cp437 nls_ascii \
+    >"$rootfs/etc/initramfs-tools/modules"
   # Keep our /etc/default/raspi-firmware (a conffile of raspi-firmware) without asking.
   keep_conf=(-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
   in_chroot dpkg --force-confdef --force-confold --configure -a
@@ -144,7 +149,9 @@ echo "disk-kiosk" >"$rootfs/etc/hostname"
 # Root has no password: technicians use kioskctl on the local console after logging
 # in with the password set at provisioning (kiosk.conf: root_password_hash).
 in_chroot passwd -l root >/dev/null
-in_chroot update-initramfs -u -k all
+# No update-initramfs here: the kernel's install made the initrd with MODULES=most and
+# raspi-firmware copied it to /boot/firmware; overlayroot reads its configuration from
+# the root file system at boot.
 in_chroot apt-get clean
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/tmp/*
 chroot_umount
@@ -194,6 +201,6 @@ rm -rf "$parts"
 
 log "compressing (xz)"
 final=$out/disk-kiosk-$version-arm64.img.xz
-xz -T0 -6 -c "$img" >"$final.tmp" && mv "$final.tmp" "$final"
+xz -T0 "-${XZ_LEVEL:-3}" -c "$img" >"$final.tmp" && mv "$final.tmp" "$final"
 (cd "$out" && sha256sum "$(basename "$final")" >"$(basename "$final").sha256")
 log "done: $final ($(du -h "$final" | cut -f1)), raw image kept at $img"

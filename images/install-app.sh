@@ -50,10 +50,15 @@ npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
 rm -rf "$rootfs/opt/build-npm" && cp -a "$npm_dir" "$rootfs/opt/build-npm"
 in_chroot apt-get update -q
 in_chroot apt-get install -y -q --no-install-recommends "${build_pkgs[@]}"
+# A build machine behind a TLS-inspecting proxy trusts extra CAs (NODE_EXTRA_CA_CERTS or
+# the system bundle); the chroot's Node must trust them too, for this step only.
+ca=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
+[ -f "$ca" ] && cp "$ca" "$rootfs/tmp/build-ca.crt"
 echo "install-app: npm ci --omit=dev in the arm64 chroot (native modules build here)"
-in_chroot sh -c 'cd /opt/disk-kiosk && npm_config_nodedir=/opt/node npm_config_build_from_source=true \
-  npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false \
-  node /opt/build-npm/bin/npm-cli.js ci --omit=dev --foreground-scripts --loglevel=warn'
+in_chroot sh -c 'cd /opt/disk-kiosk && [ -f /tmp/build-ca.crt ] && export NODE_EXTRA_CA_CERTS=/tmp/build-ca.crt; \
+  npm_config_nodedir=/opt/node npm_config_build_from_source=true \
+  npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false JOBS=max \
+  node /opt/build-npm/bin/npm-cli.js ci --omit=dev --loglevel=warn'
 # The check that matters: every native module loads on arm64.
 in_chroot sh -c 'cd /opt/disk-kiosk && node -e "
   let bad = 0;
@@ -64,5 +69,5 @@ in_chroot sh -c 'cd /opt/disk-kiosk && node -e "
   new (require(\"better-sqlite3\"))(\":memory:\").prepare(\"select 1\").get();
   process.exit(bad ? 1 : 0);"'
 in_chroot apt-get purge -y -q --autoremove "${build_pkgs[@]}"
-rm -rf "$rootfs/opt/build-npm" "$rootfs/opt/node/include" "$rootfs/opt/node/share" "$rootfs/root/.npm" "$rootfs/root/.cache" "$rootfs/root/.node-gyp"
+rm -rf "$rootfs/tmp/build-ca.crt" "$rootfs/opt/build-npm" "$rootfs/opt/node/include" "$rootfs/opt/node/share" "$rootfs/root/.npm" "$rootfs/root/.cache" "$rootfs/root/.node-gyp"
 echo "install-app: done ($(du -sh "$app" | cut -f1) app, $(du -sh "$rootfs/opt/node" | cut -f1) node)"
