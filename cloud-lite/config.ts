@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from './errors.js';
@@ -36,6 +37,17 @@ export const HubConfigSchema = Type.Object(
     commandDefaultTtlSeconds: Type.Integer({ minimum: 1, default: 3600 }),
     /** How often commands past their deadline are expired and timed-out sends retried. */
     commandSweepIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+    /** Content origin: signed packages served to kiosks (cloud-lite/content). */
+    content: Type.Object(
+      {
+        /**
+         * Blobs and signed manifests (`cloud-lite content import` writes here). Default:
+         * `content/` beside the database file.
+         */
+        dir: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Rental domain: deposits, fees, hold window, throttling, payment provider (rental/config.ts). */
     rental: RentalConfigSchema,
   },
@@ -97,6 +109,11 @@ export function loadConfig(opts: {
   }
   Object.assign(raw, opts.overrides ?? {});
   return validateConfig(raw);
+}
+
+/** The content origin's directory: `content.dir`, or `content/` beside the database. */
+export function contentDir(config: HubConfig): string {
+  return config.content.dir ?? path.join(path.dirname(config.databasePath), 'content');
 }
 
 /** Applies defaults and validates; throws ConfigError naming the first bad key. */

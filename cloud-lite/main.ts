@@ -14,6 +14,14 @@ export async function main(argv: string[]): Promise<number> {
       err: (s) => process.stderr.write(s),
     });
   }
+  if (argv[0] === 'content') {
+    const { runContentCommand } = await import('./content/cli.js');
+    return runContentCommand(argv.slice(1), {
+      env: process.env,
+      out: (s) => process.stdout.write(s),
+      err: (s) => process.stderr.write(s),
+    });
+  }
   const program = new Command('cloud-lite')
     .description('disk-kiosk hub: kiosk WebSocket hub, rental API and web pages')
     .option(

@@ -9,7 +9,8 @@ import {
   requireOperator,
 } from './api/operator-auth.js';
 import { registerOperatorRoutes } from './api/operator-routes.js';
-import type { HubConfig } from './config.js';
+import { contentDir, type HubConfig } from './config.js';
+import { HubContentStore, registerContentRoutes } from './content/index.js';
 import { KioskHub } from './hub/hub.js';
 import type { Logger } from './log.js';
 import { HubMetrics } from './metrics.js';
@@ -53,6 +54,7 @@ export class HubServer {
   metrics = new HubMetrics();
   signingKey!: HubSigningKey;
   rental!: RentalDomain;
+  content!: HubContentStore;
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly deps: HubServerDeps) {}
@@ -121,6 +123,13 @@ export class HubServer {
       });
     });
     await this.rental.registerRoutes(app);
+    this.content = new HubContentStore({ dir: contentDir(config) });
+    await this.content.start();
+    await registerContentRoutes(app, {
+      store: this.content,
+      authenticateKiosk: (id, secret) => this.registry.authenticate(id, secret),
+      operatorAuth,
+    });
     this.rental.attach();
     this.deps.extend?.({ app, hub: this.hub, store: this.store, registry: this.registry });
     await registerWeb(app, { assetDir: this.deps.webAssetDir });

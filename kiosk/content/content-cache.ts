@@ -46,6 +46,11 @@ export interface ContentCacheOptions {
   /** Pause before the n-th retry: n * retryDelayMs. Default 500. */
   retryDelayMs?: number;
   idleTimeoutMs?: number;
+  /**
+   * Headers sent with every request to `origin` (e.g. the kiosk's Basic credentials); never
+   * sent to another host (a manifestUrl elsewhere gets none).
+   */
+  headers?: Record<string, string> | undefined;
 }
 
 export interface ContentCacheDeps {
@@ -174,7 +179,10 @@ export class ContentCache {
       );
     let doc: unknown;
     try {
-      const res = await (this.deps.fetch ?? fetch)(url, { signal: opts.signal ?? null });
+      const res = await (this.deps.fetch ?? fetch)(url, {
+        signal: opts.signal ?? null,
+        headers: this.headersFor(url),
+      });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       doc = await res.json();
     } catch (err) {
@@ -282,6 +290,7 @@ export class ContentCache {
           signal,
           onBytes,
           idleTimeoutMs: o.idleTimeoutMs,
+          headers: this.headersFor(url),
           fetch: this.deps.fetch,
         });
         await this.blobs.commit(part, sha256, size, got);
@@ -305,6 +314,14 @@ export class ContentCache {
         'no content origin configured; set content.origin or import the content from USB',
       );
     return `${origin.replace(/\/+$/, '')}/${rel}`;
+  }
+
+  /** The configured headers for URLs under the origin; none for other hosts. */
+  private headersFor(url: string): Record<string, string> {
+    const { origin, headers } = this.deps.options;
+    if (!origin || !headers) return {};
+    const base = `${origin.replace(/\/+$/, '')}/`;
+    return url.startsWith(base) ? { ...headers } : {};
   }
 
   private now(): string {

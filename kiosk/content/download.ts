@@ -18,6 +18,8 @@ export interface DownloadOptions {
   idleTimeoutMs?: number | undefined;
   /** Called with the number of new bytes written. */
   onBytes?: ((n: number) => void) | undefined;
+  /** Extra request headers (the origin's credentials). */
+  headers?: Record<string, string> | undefined;
   fetch?: typeof fetch | undefined;
 }
 
@@ -56,7 +58,10 @@ export async function downloadToPart(opts: DownloadOptions): Promise<string> {
     if (offset === opts.size) {
       // Already complete (e.g. cut off after the last byte): nothing to fetch.
     } else {
-      const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+      const headers: Record<string, string> = {
+        ...opts.headers,
+        ...(offset > 0 ? { range: `bytes=${offset}-` } : {}),
+      };
       const res = await (opts.fetch ?? fetch)(opts.url, { headers, signal }).catch((e) =>
         fail(idle.signal.aborted ? 'no response in time' : (e as Error).message, e),
       );

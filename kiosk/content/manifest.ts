@@ -1,12 +1,17 @@
 /**
  * Content manifests: what a content package holds (relative paths, sizes, SHA-256),
- * signed by the hub with Ed25519 over protocol's canonical JSON. Pure functions, no I/O.
+ * signed by the hub with Ed25519 over protocol's canonical JSON (protocol/manifest.ts holds
+ * the signing input shared with the hub). Pure functions, no I/O.
  *
  * The signature covers `MANIFEST_SIGNING_DOMAIN + canonicalJson(manifest)`, so a
  * manifest signature can never be replayed as a command signature or vice versa.
  */
-import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
-import { canonicalJson } from '../../protocol/index.js';
+import type { KeyObject } from 'node:crypto';
+import {
+  MANIFEST_SIGNING_DOMAIN,
+  signManifestBytes,
+  verifyManifestBytes,
+} from '../../protocol/manifest.js';
 import { ContentError, ManifestError } from './errors.js';
 import { checkPath, foldPath, IDENTITY_DIR } from './paths.js';
 
@@ -35,20 +40,12 @@ export interface SignedManifest {
   sig: string;
 }
 
-export const MANIFEST_SIGNING_DOMAIN = 'disk-kiosk.manifest.v1\n';
+export { MANIFEST_SIGNING_DOMAIN };
+
 const TOKEN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 /** Most files one package may list (keeps a hostile manifest from exhausting memory). */
 export const MAX_FILES = 1_000_000;
-
-function key(k: KeyObject | string, kind: 'public' | 'private'): KeyObject {
-  if (typeof k !== 'string') return k;
-  return kind === 'public' ? createPublicKey(k) : createPrivateKey(k);
-}
-
-function bytesOf(m: ContentManifest): Buffer {
-  return Buffer.from(MANIFEST_SIGNING_DOMAIN + canonicalJson(m), 'utf8');
-}
 
 /** Hub side (and tests): validates, then signs. Throws ManifestError on a bad manifest. */
 export function signManifest(
@@ -58,7 +55,7 @@ export function signManifest(
   const m = validateManifest(manifest);
   return {
     manifest: m,
-    sig: sign(null, bytesOf(m), key(privateKey, 'private')).toString('base64url'),
+    sig: signManifestBytes(m, privateKey),
   };
 }
 
@@ -74,13 +71,7 @@ export function verifySignedManifest(
     throw new ManifestError('(document)', 'expected { manifest, sig }');
   }
   const m = validateManifest(input.manifest);
-  let ok = false;
-  try {
-    ok = verify(null, bytesOf(m), key(publicKey, 'public'), Buffer.from(input.sig, 'base64url'));
-  } catch {
-    ok = false;
-  }
-  if (!ok) {
+  if (!verifyManifestBytes(m, input.sig, publicKey)) {
     throw new ContentError(
       'ESIGNATURE',
       `manifest of ${m.contentId}@${m.version} does not verify with the hub key; ` +

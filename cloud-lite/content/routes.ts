@@ -1,0 +1,115 @@
+/**
+ * The hub's content origin (what kiosk/content's ContentCache downloads from):
+ *
+ *   GET       /content/:id/:version/manifest.json   -> `{ manifest, sig }`
+ *   GET, HEAD /blobs/sha256/:hash                   -> the bytes; `Range: bytes=` -> 206;
+ *                                                      ETag = the hash; immutable
+ *
+ * Allowed for kiosks with their Basic credentials (as on the WebSocket upgrade) and for
+ * operators (bearer token or staff session); anyone else gets 401.
+ */
+import { createReadStream } from 'node:fs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody } from '../api/errors.js';
+import type { OperatorAuthenticator } from '../api/operator-auth.js';
+import { parseBasicAuth } from '../hub/upgrade-auth.js';
+import { CONTENT_TOKEN, type HubContentStore, SHA256_HEX, VERSION_TOKEN } from './content-store.js';
+import { parseRange } from './range.js';
+
+export interface ContentRouteDeps {
+  store: HubContentStore;
+  /** The kiosk secret check of the WebSocket upgrade (KioskRegistry.authenticate). */
+  authenticateKiosk: (kioskId: string, secret: string) => Promise<boolean>;
+  operatorAuth: OperatorAuthenticator;
+}
+
+function unauthorized(reply: FastifyReply) {
+  return reply
+    .status(401)
+    .header('www-authenticate', 'Basic realm="disk-kiosk content"')
+    .send(
+      errorBody(
+        'EUNAUTHORIZED',
+        'content needs a kiosk (Basic kioskId:secret) or an operator (Bearer) credential',
+      ),
+    );
+}
+
+const notFound = (reply: FastifyReply, what: string) =>
+  reply.status(404).send(errorBody('ENOTFOUND', `${what} is not on this hub; import it first`));
+
+/** Registers the origin routes in their own scope (their auth hook touches nothing else). */
+export async function registerContentRoutes(
+  app: FastifyInstance,
+  deps: ContentRouteDeps,
+): Promise<void> {
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+      const basic = parseBasicAuth(req.raw);
+      if (basic) {
+        if (await deps.authenticateKiosk(basic.kioskId, basic.secret)) return;
+        return unauthorized(reply);
+      }
+      if (await deps.operatorAuth(req)) return;
+      return unauthorized(reply);
+    });
+
+    scope.get<{ Params: { id: string; version: string } }>(
+      '/content/:id/:version/manifest.json',
+      async (req, reply) => {
+        const { id, version } = req.params;
+        if (!CONTENT_TOKEN.test(id) || !VERSION_TOKEN.test(version))
+          return notFound(reply, `content ${id}@${version}`);
+        const text = await deps.store.readManifestText(id, version);
+        if (text === undefined) return notFound(reply, `content ${id}@${version}`);
+        return reply
+          .header('cache-control', 'private, max-age=60')
+          .type('application/json')
+          .send(text);
+      },
+    );
+
+    scope.get<{ Params: { hash: string } }>(
+      '/blobs/sha256/:hash',
+      { exposeHeadRoute: false },
+      (req, reply) => sendBlob(deps.store, req, reply),
+    );
+    scope.head<{ Params: { hash: string } }>('/blobs/sha256/:hash', (req, reply) =>
+      sendBlob(deps.store, req, reply),
+    );
+  });
+}
+
+async function sendBlob(
+  store: HubContentStore,
+  req: FastifyRequest<{ Params: { hash: string } }>,
+  reply: FastifyReply,
+) {
+  const { hash } = req.params;
+  if (!SHA256_HEX.test(hash)) return notFound(reply, `blob ${hash.slice(0, 80)}`);
+  const size = await store.blobSize(hash);
+  if (size === undefined) return notFound(reply, `blob ${hash}`);
+  const etag = `"${hash}"`;
+  reply
+    .header('etag', etag)
+    .header('accept-ranges', 'bytes')
+    .header('cache-control', 'private, max-age=31536000, immutable')
+    .type('application/octet-stream');
+  if (req.headers['if-none-match'] === etag) return reply.status(304).send();
+  const ifRange = req.headers['if-range'];
+  const range =
+    ifRange && ifRange !== etag ? { kind: 'full' as const } : parseRange(req.headers.range, size);
+  if (range.kind === 'unsatisfiable')
+    return reply
+      .status(416)
+      .header('content-range', `bytes */${size}`)
+      .type('application/json')
+      .send(errorBody('ERANGE', `the range is outside the ${size}-byte blob`));
+  const start = range.kind === 'partial' ? range.start : 0;
+  const end = range.kind === 'partial' ? range.end : size - 1;
+  if (range.kind === 'partial')
+    reply.status(206).header('content-range', `bytes ${start}-${end}/${size}`);
+  reply.header('content-length', String(end - start + 1));
+  if (req.method === 'HEAD' || size === 0) return reply.send();
+  return reply.send(createReadStream(store.blobPath(hash), { start, end }));
+}
