@@ -24,6 +24,8 @@ import { hubLinkConfig } from './link/link-config.js';
 import { NonceStore } from './link/nonces.js';
 import { Outbox } from './link/outbox.js';
 import { createLogger, type KioskLogger } from './log.js';
+import type { MaintenanceDeps } from './maintenance/deps.js';
+import { MaintenanceServer } from './maintenance/server.js';
 import { type ReconcileReport, reconcile } from './reconcile/reconcile.js';
 import { type ReturnExtensions, ReturnWatcher } from './returns/return-watcher.js';
 import { inventorySnapshot } from './slots/inventory.js';
@@ -48,6 +50,10 @@ export interface DaemonDeps {
   hubLink?: Partial<HubLinkConfig>;
   /** Returns: how long a disk may take to enumerate on USB (ms). */
   returnDriveWaitMs?: number;
+  /** Maintenance socket (kioskctl): socket path override, cloning/content services. */
+  maintenance?: Partial<
+    Pick<MaintenanceDeps, 'socketPath' | 'socketGroup' | 'cloning' | 'content' | 'imageVersionFile'>
+  >;
 }
 
 function softwareVersion(): string {
@@ -86,6 +92,7 @@ export class Daemon {
   dispense!: DispenseService;
   returns!: ReturnWatcher;
   dispatch!: CommandDispatcher;
+  maintenance: MaintenanceServer | undefined;
   readonly log: KioskLogger;
   readonly hooks: TestHooks;
   private commandDeps!: CommandDeps;
@@ -208,11 +215,41 @@ export class Daemon {
       this.bootReason = 'Unknown'; // later reconnects are not boots
     });
     this.link.start();
+    await this.startMaintenance();
     this.markRun(1);
     this.started = true;
     await this.notifier.ready(`kiosk ${config.kioskId}: ${config.slots.count} slots`);
     log.info({ bootReason: this.bootReason, reconcile: report }, 'kioskd started');
     return report;
+  }
+
+  /**
+   * The kioskctl socket. Not fatal when it cannot be created (kioskd keeps renting; the
+   * technician still has kioskctl's offline commands): logged as an error instead.
+   */
+  private async startMaintenance(): Promise<void> {
+    const server = new MaintenanceServer({
+      config: this.deps.config,
+      db: this.db,
+      slots: this.slots,
+      outbox: this.outbox,
+      inbox: this.inbox,
+      clock: this.clock,
+      hardware: this.hardware,
+      link: this.link,
+      log: this.log.child({ component: 'maintenance' }),
+      softwareVersion: softwareVersion(),
+      ...this.deps.maintenance,
+    });
+    try {
+      await server.start();
+      this.maintenance = server;
+    } catch (err) {
+      this.log.error(
+        { err: (err as Error).message, socket: server.path },
+        'maintenance socket unavailable',
+      );
+    }
   }
 
   /** Stops everything; idempotent. */
@@ -231,6 +268,7 @@ export class Daemon {
       }
     };
     if (this.started) await step('systemd', () => this.notifier.stopping());
+    await step('maintenance socket', () => this.maintenance?.stop());
     await step('hub link', () => this.link?.stop());
     await step('dispenses', () => this.dispense?.stop());
     await step('returns', () => this.returns?.stop());
