@@ -70,13 +70,13 @@ chmod 0644 "$rules"
 
 # 3. the kiosk user and its groups ------------------------------------------------------
 has_group() { grep -q "^$1:" "$root/etc/group"; }
-for g in kiosk gpio kiosk-slots dialout; do
+for g in kiosk gpio kiosk-slots kiosk-tech dialout; do
   has_group "$g" || groupadd --root "$root" --system "$g"
 done
 if grep -q '^kiosk:' "$root/etc/passwd"; then
-  usermod --root "$root" --append --groups dialout,gpio,kiosk-slots kiosk
+  usermod --root "$root" --append --groups dialout,gpio,kiosk-slots,kiosk-tech kiosk
 else
-  useradd --root "$root" --system --gid kiosk --groups dialout,gpio,kiosk-slots \
+  useradd --root "$root" --system --gid kiosk --groups dialout,gpio,kiosk-slots,kiosk-tech \
     --home-dir /var/lib/disk-kiosk --no-create-home --shell /usr/sbin/nologin \
     --comment 'disk-kiosk runtime' kiosk
 fi

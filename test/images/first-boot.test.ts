@@ -100,9 +100,9 @@ t.test(
   },
 );
 
-function stubKioskd(root: FakeRoot, exitCode: number): string {
-  const stub = root.path('stub-kioskd');
-  const log = root.path('kioskd-calls.log');
+function stubKioskctl(root: FakeRoot, exitCode: number): string {
+  const stub = root.path('stub-kioskctl');
+  const log = root.path('kioskctl-calls.log');
   writeFileSync(
     stub,
     `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\ntf=$(echo "$*" | sed -n 's/.*--token-file \\([^ ]*\\).*/\\1/p')\ncat "$tf" >> '${log}'; echo >> '${log}'\nexit ${exitCode}\n`,
@@ -111,18 +111,18 @@ function stubKioskd(root: FakeRoot, exitCode: number): string {
   return stub;
 }
 
-t.test('enrol calls kioskd enrol with a token file, then removes the token', async (t) => {
+t.test('enrol calls kioskctl enrol with a token file, then removes the token', async (t) => {
   const root = makeFakeRoot(t);
   provision(
     root,
     'KIOSK_ID=k1\nHUB_URL=http://127.0.0.1:9\nENROL_TOKEN=tok-123\nTIMEZONE=Etc/UTC\n',
   );
-  const res = run(root, 'enrol.mjs', '--kioskd', stubKioskd(root, 0));
+  const res = run(root, 'enrol.mjs', '--kioskctl', stubKioskctl(root, 0));
   t.equal(res.status, 0, res.out);
-  const calls = root.read('kioskd-calls.log').split('\n');
+  const calls = root.read('kioskctl-calls.log').split('\n');
   t.match(
     calls[0],
-    /^enrol --config \/etc\/disk-kiosk\/kioskd\.json --hub http:\/\/127\.0\.0\.1:9 --token-file \S+\/token$/,
+    /^--config \/etc\/disk-kiosk\/kioskd\.json enrol --hub http:\/\/127\.0\.0\.1:9 --token-file \S+\/token$/,
   );
   t.equal(calls[1], 'tok-123', 'the token reached kioskd through the file');
   const conf = root.read('boot/firmware/kiosk.conf');
@@ -130,16 +130,16 @@ t.test('enrol calls kioskd enrol with a token file, then removes the token', asy
   t.notMatch(conf, /tok-123/);
   t.match(conf, /^KIOSK_ID=k1$/m, 'the rest of kiosk.conf is kept');
   t.match(conf, /^# enrolled .*token removed$/m);
-  const again = run(root, 'enrol.mjs', '--kioskd', stubKioskd(root, 0));
+  const again = run(root, 'enrol.mjs', '--kioskctl', stubKioskctl(root, 0));
   t.match(again.out, /nothing to do/);
 });
 
-t.test('enrol keeps the token and fails when kioskd enrol fails', async (t) => {
+t.test('enrol keeps the token and fails when kioskctl enrol fails', async (t) => {
   const root = makeFakeRoot(t);
   provision(root, 'KIOSK_ID=k1\nHUB_URL=http://127.0.0.1:9\nENROL_TOKEN=tok-123\n');
-  const res = run(root, 'enrol.mjs', '--kioskd', stubKioskd(root, 3));
+  const res = run(root, 'enrol.mjs', '--kioskctl', stubKioskctl(root, 3));
   t.equal(res.status, 1);
-  t.match(res.out, /kioskd enrol failed \(exit 3\)/);
+  t.match(res.out, /kioskctl enrol failed \(exit 3\)/);
   t.match(root.read('boot/firmware/kiosk.conf'), /^ENROL_TOKEN=tok-123$/m);
   t.same(
     spawnSync('sh', ['-c', `ls -d ${path.join(root.dir, 'run')}/disk-kiosk-enrol-* 2>/dev/null`], {

@@ -2,14 +2,14 @@
 // First boot (disk-kiosk-enrol.service): when kiosk.conf holds ENROL_TOKEN, enrols the
 // kiosk with its hub and then removes the token from kiosk.conf.
 //
-// Contract with kioskd (the enrolment itself lives in kioskd):
-//   kioskd enrol --config /etc/disk-kiosk/kioskd.json --hub <HUB_URL> --token-file <file>
-// run as the kiosk user. kioskd reads the kiosk id from the config, calls
+// The enrolment itself is kioskctl's (it works without a running kioskd):
+//   kioskctl --config /etc/disk-kiosk/kioskd.json enrol --hub <HUB_URL> --token-file <file>
+// run as the kiosk user. It reads the kiosk id from the config, calls
 // POST <HUB_URL>/api/kiosks/enrol {kioskId, token}, writes the secret to hub.secretFile
 // (0600) and the hub's public key to hub.publicKeyFile, and exits 0 on success; any
 // other exit code means "not enrolled" (this unit retries every 20 s).
 //
-//   enrol.mjs [--root DIR] [--kioskd CMD] [--no-systemctl]   (test options)
+//   enrol.mjs [--root DIR] [--kioskctl CMD] [--no-systemctl]   (test options)
 import { spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,7 +24,7 @@ const root = opt('--root') ?? '/';
 const live = root === '/';
 const p = (f) => path.join(root, f);
 const confFile = p('/boot/firmware/kiosk.conf');
-const kioskd = opt('--kioskd') ?? '/usr/local/bin/kioskd';
+const kioskctl = opt('--kioskctl') ?? '/usr/local/bin/kioskctl';
 const log = (msg) => process.stdout.write(`enrol: ${msg}\n`);
 
 const { values } = readKioskConf(confFile);
@@ -56,10 +56,10 @@ try {
     chownSync(tokenFile, uid, gid);
   }
   const cmd = [
-    kioskd,
-    'enrol',
+    kioskctl,
     '--config',
     '/etc/disk-kiosk/kioskd.json',
+    'enrol',
     '--hub',
     values.HUB_URL,
     '--token-file',
@@ -76,7 +76,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 if (status !== 0) {
-  log(`kioskd enrol failed (exit ${status}); retrying later`);
+  log(`kioskctl enrol failed (exit ${status}); retrying later`);
   process.exit(1);
 }
 
