@@ -12,6 +12,8 @@ import type { CommandDeps } from './commands/context.js';
 import type { DaemonControl } from './commands/control.js';
 import { type CommandExtensions, createDispatcher } from './commands/dispatcher.js';
 import { DispenseService } from './commands/dispense.js';
+import { HoldExpiry } from './commands/hold-expiry.js';
+import { PreparationServices } from './commands/preparation.js';
 import { hooksFromEnv, type TestHooks } from './commands/test-hooks.js';
 import { databasePath, type KioskConfig, resolveHubCredentials } from './config.js';
 import { ensureIdentity, type KioskDb, openDb } from './db/open-db.js';
@@ -42,7 +44,10 @@ export interface DaemonDeps {
   log?: KioskLogger;
   /** Devices to use instead of creating them from the config (tests, demo). */
   devices?: Partial<Devices>;
-  /** Handlers and hooks from the content/cloning issue. */
+  /**
+   * Replaces the built-in content/cloning handlers and hooks (tests; `{}` = a build without
+   * them: PrepareDisk/WipeDisk Rejected, returned disks straight to `loaded`).
+   */
   extensions?: CommandExtensions & ReturnExtensions;
   /** Environment (NOTIFY_SOCKET, WATCHDOG_USEC, KIOSKD_TEST_*); default process.env. */
   env?: Record<string, string | undefined>;
@@ -92,6 +97,9 @@ export class Daemon {
   dispense!: DispenseService;
   returns!: ReturnWatcher;
   dispatch!: CommandDispatcher;
+  /** Content cache, cloning, PrepareDisk, returned-disk checks, WipeDisk, pre-staging. */
+  preparation!: PreparationServices;
+  holds!: HoldExpiry;
   maintenance: MaintenanceServer | undefined;
   readonly log: KioskLogger;
   readonly hooks: TestHooks;
@@ -167,17 +175,37 @@ export class Daemon {
       hooks: this.hooks,
     };
     this.dispense = new DispenseService(this.commandDeps);
+    this.preparation = new PreparationServices({
+      config,
+      db,
+      slots: this.slots,
+      outbox: this.outbox,
+      clock,
+      hardware: hw,
+      log,
+      credentials: creds,
+    });
+    await this.preparation.start(); // recovers interrupted prepares before reconcile
+    const extensions = this.deps.extensions ?? this.preparation.extensions();
     this.returns = new ReturnWatcher({
       db,
       slots: this.slots,
       clock,
       hardware: hw,
       log: log.child({ component: 'returns' }),
-      extensions: this.deps.extensions,
+      extensions,
       driveWaitMs: this.deps.returnDriveWaitMs,
     });
     const report = await reconcile(this.commandDeps, this.returns);
     this.returns.start();
+    this.holds = new HoldExpiry({
+      db,
+      slots: this.slots,
+      clock,
+      log: log.child({ component: 'holds' }),
+      intervalMs: config.reservations.expiryCheckSeconds * 1000,
+    });
+    this.holds.start();
 
     const control: DaemonControl = {
       trigger: (m) => this.link.trigger(m),
@@ -195,7 +223,7 @@ export class Daemon {
     this.dispatch = createDispatcher(this.commandDeps, {
       dispense: this.dispense,
       control,
-      extensions: this.deps.extensions,
+      extensions,
     });
     this.link = new HubLink({
       config: { ...hubLinkConfig(config, creds), ...this.deps.hubLink },
@@ -215,6 +243,7 @@ export class Daemon {
       this.bootReason = 'Unknown'; // later reconnects are not boots
     });
     this.link.start();
+    await this.preparation.startBackground();
     await this.startMaintenance();
     this.markRun(1);
     this.started = true;
@@ -272,6 +301,8 @@ export class Daemon {
     await step('hub link', () => this.link?.stop());
     await step('dispenses', () => this.dispense?.stop());
     await step('returns', () => this.returns?.stop());
+    await step('hold expiry', () => this.holds?.stop());
+    await step('preparation', () => this.preparation?.stop());
     const hw = this.hardware;
     if (hw) {
       await step('unmount', () => this.unmountAll());

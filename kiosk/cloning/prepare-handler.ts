@@ -52,7 +52,12 @@ class PrepareError extends Error {
 type Payload = Omit<PrepareDiskRequest, 'signature'>;
 
 export class PrepareHandler {
-  private readonly running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private readonly running = new Map<
+    string,
+    { abort: AbortController; done: Promise<void>; reservationId: string }
+  >();
+  /** Reservations cancelled by the hub while being prepared. */
+  private readonly cancelled = new Set<string>();
   private stopped = false;
 
   constructor(private readonly deps: PrepareHandlerDeps) {}
@@ -163,6 +168,22 @@ export class PrepareHandler {
     }
   }
 
+  /**
+   * CancelReservation of a reservation still being prepared: aborts its download or clone
+   * (AbortSignal); it ends as PrepareFailed `ECANCELLED`, its slot back to `loaded`, and
+   * the reservation row keeps the `cancelled` state the caller recorded. Returns the
+   * running prepare's completion, or undefined when none runs for `reservationId`.
+   */
+  cancel(reservationId: string): Promise<void> | undefined {
+    for (const r of this.running.values()) {
+      if (r.reservationId !== reservationId) continue;
+      this.cancelled.add(reservationId);
+      r.abort.abort();
+      return r.done;
+    }
+    return undefined;
+  }
+
   /** Resolves when no prepare is running (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.running.size > 0)
@@ -182,8 +203,11 @@ export class PrepareHandler {
       .catch((err: unknown) =>
         this.deps.log.error({ err, commandId: p.commandId }, 'prepare crashed'),
       )
-      .finally(() => this.running.delete(p.commandId));
-    this.running.set(p.commandId, { abort, done });
+      .finally(() => {
+        this.running.delete(p.commandId);
+        this.cancelled.delete(p.reservationId);
+      });
+    this.running.set(p.commandId, { abort, done, reservationId: p.reservationId });
   }
 
   private async run(p: Payload, signal: AbortSignal): Promise<void> {
@@ -295,8 +319,11 @@ export class PrepareHandler {
         log.info({ commandId: p.commandId }, 'prepare stopped by shutdown; recover() restarts it');
         return;
       }
-      const code =
-        err instanceof PrepareError ? err.code : ((err as { code?: string }).code ?? 'EINTERNAL');
+      const code = this.cancelled.has(p.reservationId)
+        ? 'ECANCELLED'
+        : err instanceof PrepareError
+          ? err.code
+          : ((err as { code?: string }).code ?? 'EINTERNAL');
       log.warn(
         { commandId: p.commandId, slot, code, err: (err as Error).message },
         'prepare failed',
@@ -306,7 +333,7 @@ export class PrepareHandler {
         slot,
         code,
         (err as Error).message,
-        err instanceof CloneError && DISK_FAULT_CODES.includes(err.code),
+        code !== 'ECANCELLED' && err instanceof CloneError && DISK_FAULT_CODES.includes(err.code),
       );
     } finally {
       cache.unpin(p.reservationId, p.contentId, p.contentVersion);
@@ -412,7 +439,7 @@ export class PrepareHandler {
     };
     const rows = (d: KioskDb) => {
       d.prepare(
-        "UPDATE reservations SET state = 'failed', updated_at = ? WHERE reservation_id = ?",
+        "UPDATE reservations SET state = 'failed', updated_at = ? WHERE reservation_id = ? AND state <> 'cancelled'",
       ).run(now, p.reservationId);
       d.prepare(
         "UPDATE prepare_jobs SET state = 'failed', updated_at = ? WHERE command_id = ?",

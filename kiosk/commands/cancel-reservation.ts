@@ -3,11 +3,16 @@ import { accepted, type CommandDeps, type CommandHandler, rejected } from './con
 /**
  * CancelReservation: a held reservation's slot goes back to `ready` (reservation row
  * `cancelled`, ReservationCancelled event, one transaction). A reservation still being
- * prepared is marked cancelled (the cloning pipeline checks it) and reported the same way.
- * Rejected when unknown or while its disk is being dispensed; Accepted again if already
- * cancelled.
+ * prepared is marked cancelled and reported the same way, then its running prepare is
+ * aborted through `cancelPrepare` (the clone stops; its slot goes back to `loaded` with a
+ * PrepareFailed ECANCELLED for the PrepareDisk command). Answers without waiting for the
+ * abort. Rejected when unknown or while its disk is being dispensed; Accepted again if
+ * already cancelled.
  */
-export function cancelReservationHandler(deps: CommandDeps): CommandHandler<'CancelReservation'> {
+export function cancelReservationHandler(
+  deps: CommandDeps,
+  cancelPrepare?: (reservationId: string) => Promise<void> | undefined,
+): CommandHandler<'CancelReservation'> {
   return (p, ctx) => {
     const row = deps.db
       .prepare('SELECT state, slot FROM reservations WHERE reservation_id = ?')
@@ -52,6 +57,7 @@ export function cancelReservationHandler(deps: CommandDeps): CommandHandler<'Can
         deps.outbox.append(event.type, event.data);
       })();
     }
+    if (row?.state === 'preparing') void cancelPrepare?.(p.reservationId);
     ctx.log.info({ reservationId: p.reservationId, slot: held?.slot }, 'reservation cancelled');
     return accepted();
   };

@@ -16,6 +16,11 @@ import { verifySigned } from './verify-signed.js';
 export interface CommandExtensions {
   prepareDisk?: CommandHandler<'PrepareDisk'>;
   wipeDisk?: CommandHandler<'WipeDisk'>;
+  /**
+   * Aborts the prepare running for a reservation (CancelReservation); resolves when it has
+   * ended. Undefined when none runs.
+   */
+  cancelPrepare?: (reservationId: string) => Promise<void> | undefined;
 }
 
 export interface DispatcherOptions {
@@ -45,7 +50,7 @@ export function createDispatcher(deps: CommandDeps, opts: DispatcherOptions): Co
       verifySigned(deps, 'WipeDisk', p, ctx);
       return opts.extensions?.wipeDisk?.(p, ctx) ?? NOT_SUPPORTED;
     },
-    CancelReservation: cancelReservationHandler(deps),
+    CancelReservation: cancelReservationHandler(deps, opts.extensions?.cancelPrepare),
     SetWriteProtect: setWriteProtectHandler(deps),
     DisableSlot: disableSlotHandler(deps),
     EnableSlot: enableSlotHandler(deps),

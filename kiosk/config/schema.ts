@@ -79,6 +79,62 @@ const HubConfig = Type.Object(
   strict,
 );
 
+const ContentConfig = Type.Object(
+  {
+    /** Content-addressed cache; default `<dataDir>/cache`. */
+    cacheDir: Type.Optional(Type.String({ minLength: 1 })),
+    /** Upper bound of cached bytes (LRU eviction of unpinned content above it). */
+    maxBytes: Type.Integer({ minimum: 1, default: 64 * 2 ** 30 }),
+    /**
+     * Base URL of the hub's content origin (`<origin>/content/...`, `<origin>/blobs/...`).
+     * Default: the hub's HTTP base derived from `hub.url` (ws -> http, wss -> https, no path).
+     */
+    origin: Type.Optional(Type.String({ pattern: '^https?://' })),
+    /** Blobs downloaded at once. */
+    parallelDownloads: Type.Integer({ minimum: 1, maximum: 32, default: 4 }),
+  },
+  { ...strict, default: {} },
+);
+
+const PrestageEntryConfig = Type.Object(
+  {
+    contentId: Type.String({ minLength: 1 }),
+    version: Type.String({ minLength: 1 }),
+    /** Disks kept `ready` with this content. */
+    count: Type.Integer({ minimum: 1, maximum: 255 }),
+    writeProtect: Type.Boolean({ default: true }),
+  },
+  strict,
+);
+
+const CloningConfig = Type.Object(
+  {
+    /** Disks cloned at once. */
+    concurrency: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+    /** Parallel rsync processes per disk. */
+    rsyncProcesses: Type.Integer({ minimum: 1, maximum: 16, default: 4 }),
+    /** Parallel readers while verifying. */
+    verifyReaders: Type.Integer({ minimum: 1, maximum: 16, default: 4 }),
+    /** How a returned writable disk is wiped (`full` overwrites every byte). */
+    wipeMode: Type.Union([Type.Literal('quick'), Type.Literal('full')], { default: 'quick' }),
+    /** PrepareProgress events at most this often. */
+    progressIntervalMs: Type.Integer({ minimum: 0, default: 2000 }),
+    /** Disks kept ready in advance per content (empty: no pre-staging). */
+    prestage: Type.Array(PrestageEntryConfig, { default: [] }),
+    /** How often pre-staging looks for a shortfall. */
+    prestageIntervalSeconds: Type.Integer({ minimum: 1, default: 60 }),
+  },
+  { ...strict, default: {} },
+);
+
+const ReservationsConfig = Type.Object(
+  {
+    /** Held disks whose hold passed are released at least this often (and at start). */
+    expiryCheckSeconds: Type.Number({ minimum: 0.05, maximum: 3600, default: 15 }),
+  },
+  { ...strict, default: {} },
+);
+
 export const KioskConfigSchema = Type.Object(
   {
     kioskId: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._-]+$' }),
@@ -94,6 +150,11 @@ export const KioskConfigSchema = Type.Object(
       },
       { ...strict, default: {} },
     ),
+    /** Content cache and the hub's content origin. */
+    content: ContentConfig,
+    /** Cloning pipeline, returned-disk wipes, pre-staging. */
+    cloning: CloningConfig,
+    reservations: ReservationsConfig,
     logLevel: Type.Union(
       [
         Type.Literal('fatal'),
@@ -116,3 +177,5 @@ export type KioskConfig = Static<typeof KioskConfigSchema>;
 export type HubConfigT = KioskConfig['hub'];
 export type HardwareConfigT = KioskConfig['hardware'];
 export type BackoffConfigT = Static<typeof BackoffConfig>;
+export type ContentConfigT = Static<typeof ContentConfig>;
+export type CloningConfigT = Static<typeof CloningConfig>;

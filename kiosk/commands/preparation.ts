@@ -1,0 +1,209 @@
+/**
+ * The disk-preparation side of kioskd, composed from kiosk/content and kiosk/cloning: the
+ * content cache (downloading from the hub's content origin with the kiosk's Basic
+ * credentials), the clone pipeline (hal storage + the write-protect relays), the
+ * PrepareDisk handler, the returned-disk check and WipeDisk, and pre-staging when
+ * configured. The daemon calls start() before reconciliation (it runs the prepare
+ * handler's recover()), plugs extensions() into the dispatcher and the returns watcher,
+ * calls startBackground() once the hub link runs, and stop() on shutdown.
+ */
+import type { SlotDisk } from '../../hal/drives/index.js';
+import {
+  ClonePipeline,
+  createDiskCheckService,
+  createPrepareHandler,
+  createPrestageService,
+  type DiskCheckService,
+  type PrepareHandler,
+  type PrestageService,
+  readIdentity,
+  type SlotDiskLocator,
+  smartctlHealth,
+} from '../cloning/index.js';
+import type { KioskConfig } from '../config.js';
+import { ContentCache } from '../content/content-cache.js';
+import type { KioskDb } from '../db/open-db.js';
+import type { Hardware } from '../hardware.js';
+import type { HubClock } from '../link/clock.js';
+import type { Outbox } from '../link/outbox.js';
+import type { KioskLogger } from '../log.js';
+import type { DiskIdentity, ReturnExtensions } from '../returns/return-watcher.js';
+import type { SlotStore } from '../slots/slot-store.js';
+import type { CommandExtensions } from './dispatcher.js';
+
+export interface PreparationDeps {
+  config: KioskConfig;
+  db: KioskDb;
+  slots: SlotStore;
+  outbox: Outbox;
+  clock: HubClock;
+  hardware: Hardware;
+  log: KioskLogger;
+  /** The kiosk's hub secret (Basic credentials for the content origin) and the hub key. */
+  credentials: { secret: string; publicKeyPem: string };
+  /** HTTP client (tests); default global fetch. */
+  fetch?: typeof fetch;
+}
+
+/** `content.origin`, or the hub's HTTP base derived from `hub.url` (ws -> http, wss -> https). */
+export function contentOrigin(config: KioskConfig): string {
+  if (config.content.origin) return config.content.origin.replace(/\/+$/, '');
+  const u = new URL(config.hub.url);
+  return `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
+}
+
+export class PreparationServices {
+  cache!: ContentCache;
+  pipeline!: ClonePipeline;
+  prepare!: PrepareHandler;
+  checks!: DiskCheckService;
+  prestage: PrestageService | undefined;
+  private readonly checking = new Map<number, Promise<unknown>>();
+
+  constructor(private readonly deps: PreparationDeps) {}
+
+  /** Builds the services, prepares the cache directory and recovers interrupted prepares. */
+  async start(): Promise<void> {
+    const { config, db, slots, outbox, clock, hardware: hw, log, credentials } = this.deps;
+    const cacheDir = config.content.cacheDir ?? `${config.dataDir}/cache`;
+    const basic = Buffer.from(`${config.kioskId}:${credentials.secret}`).toString('base64');
+    this.cache = new ContentCache({
+      db,
+      clock,
+      log: log.child({ component: 'content' }),
+      ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+      options: {
+        cacheDir,
+        origin: contentOrigin(config),
+        hubPublicKey: credentials.publicKeyPem,
+        maxBytes: config.content.maxBytes,
+        parallelDownloads: config.content.parallelDownloads,
+        headers: { authorization: `Basic ${basic}` },
+      },
+    });
+    await this.cache.start();
+    const cl = config.cloning;
+    this.pipeline = new ClonePipeline({
+      storage: hw.storage,
+      relay: hw.gpio,
+      cache: { blobPath: (h) => this.cache.blobPath(h), stagingDir: this.cache.blobs.stagingDir },
+      kioskId: config.kioskId,
+      clock,
+      log: log.child({ component: 'cloning' }),
+      options: {
+        concurrency: cl.concurrency,
+        rsyncProcesses: cl.rsyncProcesses,
+        verifyReaders: cl.verifyReaders,
+      },
+    });
+    const locateDisk = this.locateDisk;
+    this.prepare = createPrepareHandler({
+      db,
+      slots,
+      outbox,
+      clock,
+      log: log.child({ component: 'prepare' }),
+      cache: this.cache,
+      pipeline: this.pipeline,
+      locateDisk,
+      options: { progressIntervalMs: cl.progressIntervalMs },
+    });
+    this.checks = createDiskCheckService({
+      db,
+      slots,
+      clock,
+      log: log.child({ component: 'disk-check' }),
+      storage: hw.storage,
+      relay: hw.gpio,
+      locateDisk,
+      manifestOf: (id, v) => this.cache.index.manifest(id, v),
+      health: smartctlHealth(log),
+      options: { wipeMode: cl.wipeMode, verifyReaders: cl.verifyReaders },
+    });
+    await this.checks.start();
+    if (cl.prestage.length > 0) {
+      this.prestage = createPrestageService({
+        db,
+        slots,
+        clock,
+        log: log.child({ component: 'prestage' }),
+        cache: this.cache,
+        pipeline: this.pipeline,
+        locateDisk,
+        prestage: cl.prestage,
+        intervalMs: cl.prestageIntervalSeconds * 1000,
+      });
+    }
+    await this.prepare.recover();
+  }
+
+  /** Pre-staging, and checks of disks left `returned` by an earlier run. */
+  async startBackground(): Promise<void> {
+    for (const s of this.deps.slots.list()) if (s.state === 'returned') this.check(s.slot);
+    await this.prestage?.start();
+  }
+
+  /** Cancels prepares (left to recover() at the next start), waits for checks and wipes. */
+  async stop(): Promise<void> {
+    await this.prestage?.stop();
+    await this.prepare?.stop();
+    await Promise.allSettled([...this.checking.values()]);
+    await this.checks?.stop();
+    await this.cache?.stop();
+  }
+
+  /** Handlers for the dispatcher and the returns watcher. */
+  extensions(): CommandExtensions & ReturnExtensions {
+    return {
+      prepareDisk: (p) => this.prepare.handle(p),
+      wipeDisk: (p) => this.checks.handleWipe(p),
+      cancelPrepare: (reservationId) => this.prepare.cancel(reservationId),
+      readIdentity: (disk) => this.identityOf(disk),
+      checkReturnedDisk: async (slot) => {
+        await this.check(slot);
+      },
+    };
+  }
+
+  /** Resolves when no prepare, check or wipe is running (tests). */
+  async idle(): Promise<void> {
+    await this.prepare.idle();
+    await Promise.allSettled([...this.checking.values()]);
+    await this.checks.idle();
+  }
+
+  private readonly locateDisk: SlotDiskLocator = async (slot) => {
+    const d = await this.deps.hardware.drives.diskForSlot(slot);
+    return d ? { device: d.device, capacityBytes: d.sizeBytes, serial: d.serial } : undefined;
+  };
+
+  /** Checks a `returned` slot's disk once at a time: verify -> ready, or wipe -> loaded, or fault. */
+  private check(slot: number): Promise<unknown> {
+    const running = this.checking.get(slot);
+    if (running) return running;
+    const log = this.deps.log.child({ component: 'disk-check', slot });
+    const p = this.checks
+      .checkReturned(slot)
+      .then((outcome) => log.info({ outcome }, 'returned disk checked'))
+      .catch((err: Error) => log.error({ err: err.message }, 'returned disk check failed'))
+      .finally(() => this.checking.delete(slot));
+    this.checking.set(slot, p);
+    return p;
+  }
+
+  /** Mounts a returned disk read-only and reads its identity file; null when it has none. */
+  private async identityOf(disk: SlotDisk): Promise<DiskIdentity | null> {
+    const { storage } = this.deps.hardware;
+    let mounted = false;
+    try {
+      const mnt = await storage.mount(disk.device, { readOnly: true });
+      mounted = true;
+      const id = await readIdentity(mnt.mountpoint);
+      return id ? { diskId: id.diskId, valid: true } : null;
+    } catch {
+      return null; // blank, foreign or unreadable: identified by its serial instead
+    } finally {
+      if (mounted) await storage.unmount(disk.device).catch(() => undefined);
+    }
+  }
+}
