@@ -19,7 +19,7 @@ export interface CtlRig extends Rig {
   configFile: string;
   env: NodeJS.ProcessEnv;
   /** Runs kioskctl in-process; `input` is what the technician types. */
-  ctl(args: string[], input?: string): Promise<CtlResult>;
+  ctl(args: string[], input?: CtlInput): Promise<CtlResult>;
   // biome-ignore lint/suspicious/noExplicitAny: parsed JSON output
   json(args: string[]): Promise<any>;
 }
@@ -37,10 +37,13 @@ export function writeConfigFile(
   return file;
 }
 
+/** Typed input: all at once, or a reply given when stderr (the prompts) first matches `when`. */
+export type CtlInput = string | { when: RegExp; then: () => Promise<void> | void; type: string };
+
 export async function runCtl(
   args: string[],
   env: NodeJS.ProcessEnv,
-  input = '',
+  input: CtlInput = '',
 ): Promise<CtlResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -50,10 +53,15 @@ export async function runCtl(
   stdout.on('data', (c) => {
     out += String(c);
   });
+  let answered = false;
   stderr.on('data', (c) => {
     err += String(c);
+    if (typeof input !== 'string' && !answered && input.when.test(err)) {
+      answered = true;
+      void Promise.resolve(input.then()).then(() => stdin.end(input.type));
+    }
   });
-  stdin.end(input);
+  if (typeof input === 'string') stdin.end(input);
   const code = await main(args, { stdout, stderr, stdin, env, isTTY: false });
   return { code, stdout: out, stderr: err };
 }
@@ -82,7 +90,7 @@ export async function startCtlRig(
     socket,
     configFile,
     env,
-    ctl: (args: string[], input?: string) => runCtl(args, env, input),
+    ctl: (args: string[], input?: CtlInput) => runCtl(args, env, input),
     json: async (args: string[]) => {
       const r = await runCtl(['--json', ...args], env);
       return { ...JSON.parse(r.stdout || 'null'), _code: r.code };
