@@ -1,4 +1,4 @@
-// `npm run demo`: a cloud-lite hub (embedded SQLite under .demo/), a content origin, a
+// `npm run demo`: a cloud-lite hub (embedded SQLite under .demo/), the demo content, a
 // seeded catalog and accounts, and three kioskd processes on simulated hardware at nearby
 // sites. Prints the URLs and credentials and runs until Ctrl-C; a disk pushed out is taken
 // by "the renter" after a few seconds. `npm run demo -- --scripted` runs a rent, a
@@ -43,6 +43,12 @@ function signalPromise(): { promise: Promise<string>; dispose(): void } {
   };
 }
 
+/** A path relative to the current directory when inside it, else absolute. */
+function show(p: string): string {
+  const r = path.relative(process.cwd(), p);
+  return r && !r.startsWith('..') ? r : p;
+}
+
 function banner(f: Fleet, takeAfter: number): string {
   const u = f.hub.baseUrl;
   const lines = [
@@ -62,14 +68,14 @@ function banner(f: Fleet, takeAfter: number): string {
     `  sandbox cards: ${SANDBOX_CARDS.approves} approves, ${SANDBOX_CARDS.declines} declines,`,
     `                 ${SANDBOX_CARDS.insufficientFunds} insufficient funds, ${SANDBOX_CARDS.providerTimeout} provider timeout`,
     '',
-    'Stock per kiosk: slots 1-2 films disks ready to rent (registered as ready; the demo does',
-    'not copy films onto them), slot 3 a blank disk that a reservation of the course has',
-    'prepared by the kiosk (download, format, copy, verify), slot 4 empty.',
+    'Stock per kiosk: slots 1-2 hold films disks ready to rent (registered as ready; the demo',
+    'does not copy the films onto them); slot 3 a blank disk, which the kiosk prepares (download,',
+    'format, copy, verify) when the course is reserved there; slot 4 is empty, for returns.',
     f.backing === 'loop'
       ? 'Disks: loop devices (real exFAT, mount and rsync as root).'
       : 'Disks: DIRECTORY-BACKED simulated disks (not root, so no loop devices; storage simulated).',
     `When a kiosk pushes a disk out, the renter takes it after ${takeAfter} s.`,
-    `Logs: ${path.relative(ROOT, f.dir)}/hub/hub.log, ${path.relative(ROOT, f.dir)}/<kiosk>/kioskd.log`,
+    `Logs: ${show(f.dir)}/hub/hub.log, ${show(f.dir)}/<kiosk>/kioskd.log`,
     '',
     'ready: press Ctrl-C to stop',
     '',
@@ -121,7 +127,7 @@ export async function main(
   let fleet: Fleet | undefined;
   try {
     say(
-      `disk-kiosk demo${o.scripted ? ' (scripted)' : ''}: working directory ${path.relative(process.cwd(), o.dir) || '.'}`,
+      `disk-kiosk demo${o.scripted ? ' (scripted)' : ''}: working directory ${show(path.resolve(o.dir))}`,
     );
     try {
       fleet = await startFleet({

@@ -1,13 +1,19 @@
 /**
  * The whole demo world in one call: a cloud-lite hub (in this process, SQLite under
- * `dir`), a content origin, a seeded catalog and accounts, and N kioskd child processes
- * on simulated hardware at nearby sites, each enrolled through the hub's API. stop()
- * undoes everything (kioskd children, socat, mounts, loop devices, hub) and never rejects.
+ * `dir`), the demo content imported into the hub's content origin, a seeded catalog and
+ * accounts, and N kioskd child processes on simulated hardware at nearby sites, each
+ * enrolled through the hub's API. stop() undoes everything (kioskd children, socat,
+ * mounts, loop devices, hub) and never rejects.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Cleanup } from './cleanup.js';
-import { type ContentOrigin, type ContentSpec, startContentOrigin } from './content-origin.js';
+import {
+  type ContentPackage,
+  type ContentSpec,
+  demoContent,
+  importDemoContent,
+} from './content.js';
 import { type DemoHub, type DemoHubOptions, startDemoHub } from './hub.js';
 import { DemoKiosk, type SlotPlan } from './kiosk-process.js';
 import {
@@ -45,9 +51,14 @@ export interface FleetOptions {
   content?: ContentSpec[];
   /** kioskd log level (default 'info', into each kiosk's kioskd.log). */
   kioskLogLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Extra kioskd config keys per kiosk (given the content origin URL). */
-  kioskConfig?: (ctx: { originUrl: string; kioskId: string }) => Record<string, unknown>;
+  /** Extra kioskd config keys per kiosk. */
+  kioskConfig?: (ctx: { hubUrl: string; kioskId: string }) => Record<string, unknown>;
   pickupWindowSeconds?: number;
+  /** kioskd program and extra environment (default bin/kioskd.js; see DemoKioskOptions). */
+  kioskd?: {
+    entry?: string;
+    env?: (ctx: { hubUrl: string; kioskId: string }) => Record<string, string>;
+  };
   /** Waiting for all kiosks to connect (default 60 s). */
   connectTimeoutMs?: number;
 }
@@ -62,7 +73,8 @@ export interface FleetKiosk {
 export interface Fleet {
   dir: string;
   hub: DemoHub;
-  origin: ContentOrigin;
+  /** The content packages imported into the hub's content origin. */
+  content: ContentPackage[];
   kiosks: FleetKiosk[];
   backing: DiskBacking;
   diskTypes: DiskTypeSpec[];
@@ -156,20 +168,20 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
           onBuildWeb: () => say('building web assets (first run)...'),
           ...opts.hub,
         }),
-      (h) => `ok (${h.baseUrl}, SQLite ${path.relative(process.cwd(), h.config.databasePath)})`,
+      (h) => `ok (${h.baseUrl}, SQLite ${h.config.databasePath})`,
     );
     cleanup.add('hub', () => hub.stop());
     const { api, adminToken } = hub;
 
-    const origin = await step(
-      'starting content origin',
-      () => startContentOrigin({ privateKeyPem: hub.privateKeyPem, content: opts.content }),
-      (o) => `ok (${o.url}, ${o.packages.length} packages, manifests signed by the hub key)`,
-    );
-    cleanup.add('content origin', () => origin.stop());
-
+    const specs = opts.content ?? demoContent();
     const diskTypes = demoDiskTypes(size);
-    await step('seeding catalog', () => seedCatalog(api, adminToken, origin.packages, diskTypes));
+    await step('seeding catalog', () => seedCatalog(api, adminToken, specs, diskTypes));
+    const content = await step(
+      'importing content into the hub',
+      () => importDemoContent(hub.server, path.join(opts.dir, 'content-src'), specs),
+      (c) =>
+        `ok (${c.map((p) => `${p.spec.id}@${p.spec.version} ${p.files} files, ${(p.sizeBytes / 2 ** 20).toFixed(1)} MiB`).join('; ')}; signed by the hub key)`,
+    );
     const operator = await step('creating operator', () =>
       createAccount(api, adminToken, {
         email: 'operator@demo.test',
@@ -214,8 +226,10 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         : `disks: ${disks.size} DIRECTORY-BACKED simulated disks (not root: no loop devices; storage simulated)`,
     );
 
-    const films = origin.packages.find((p) => p.spec.id === 'nature-films') ?? origin.packages[0]!;
+    const films = content.find((p) => p.spec.id === 'nature-films') ?? content[0]!;
     const kiosks: FleetKiosk[] = [];
+    // Stopped together (each SIGTERM -> clean stop takes about a second), before the disks.
+    cleanup.add('kioskd processes', () => Promise.all(kiosks.map((k) => k.kiosk.stop())));
     for (let i = 1; i <= n; i++) {
       const id = kioskIdOf(i);
       const site = sites[i - 1]!;
@@ -250,11 +264,12 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         storage: backing === 'loop' ? 'real' : 'sim',
         logLevel: opts.kioskLogLevel ?? 'info',
         pickupWindowSeconds: opts.pickupWindowSeconds,
-        extraConfig: opts.kioskConfig?.({ originUrl: origin.url, kioskId: id }),
+        extraConfig: opts.kioskConfig?.({ hubUrl: hub.baseUrl, kioskId: id }),
+        entry: opts.kioskd?.entry,
+        env: opts.kioskd?.env?.({ hubUrl: hub.baseUrl, kioskId: id }),
       });
-      cleanup.add(`kioskd ${id}`, () => kiosk.stop());
-      await kiosk.start();
       kiosks.push({ id, site, kiosk, plan });
+      await kiosk.start();
     }
     say(`started ${n} kioskd processes; waiting for them to connect`);
     await Promise.all(
@@ -266,7 +281,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     return {
       dir: opts.dir,
       hub,
-      origin,
+      content,
       kiosks,
       backing,
       diskTypes,

@@ -48,11 +48,15 @@ export interface DemoKioskOptions {
   slots: SlotPlan[];
   /** Real storage (mkfs.exfat, mount) for loop devices; the storage simulator for directories. */
   storage: 'real' | 'sim';
-  /** Extra top-level config keys kioskd understands (e.g. a content origin). */
+  /** Extra top-level config keys kioskd understands (e.g. `cloning` timings). */
   extraConfig?: Record<string, unknown>;
   /** kioskd log level (its JSON log goes to `<dir>/kioskd.log`). Default 'info'. */
   logLevel?: KioskConfig['logLevel'];
   pickupWindowSeconds?: number;
+  /** Program run as kioskd (default bin/kioskd.js; a `.ts` file runs through tsx). */
+  entry?: string;
+  /** Extra environment of the child. */
+  env?: Record<string, string>;
   /** Board simulator motor timings (ms). Default 300 each, as a real slot motor. */
   ejectMs?: number;
   retractMs?: number;
@@ -185,10 +189,11 @@ export class DemoKiosk {
   }
 
   private spawn(): void {
+    const entry = this.opts.entry ?? path.join(ROOT, 'bin/kioskd.js');
     const proc = spawn(
       process.execPath,
-      [path.join(ROOT, 'bin/kioskd.js'), '--config', this.configFile],
-      { cwd: ROOT, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      [...(/\.m?ts$/.test(entry) ? ['--import', 'tsx'] : []), entry, '--config', this.configFile],
+      { cwd: ROOT, env: { ...process.env, ...this.opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.proc = proc;
     writeFileSync(path.join(this.opts.dir, 'kioskd.pid'), String(proc.pid ?? ''));
@@ -217,6 +222,21 @@ export class DemoKiosk {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       if (cmd.includes(this.configFile)) process.kill(pid, 'SIGKILL');
     } catch {}
+  }
+
+  /**
+   * Kills the kioskd child only (default SIGKILL: a crash or power cut); the board
+   * simulator and the disks stay as they are. Resolves once it has exited.
+   */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.running()) this.proc?.kill(signal);
+    await this.exited;
+  }
+
+  /** Starts the kioskd child again on the same config and database (after kill() or a crash). */
+  respawn(): void {
+    if (this.running()) throw new DemoError('ESTART', `kioskd ${this.kioskId} is still running`);
+    this.spawn();
   }
 
   /** True while the child runs. */

@@ -4,7 +4,7 @@
  * kiosks (create -> one-time token -> enrol -> secret) and their sites.
  */
 import type { HubApi, Json } from './api-client.js';
-import type { ContentPackage } from './content-origin.js';
+import type { ContentSpec } from './content.js';
 
 /** Sandbox card numbers of the hub's payment provider (see the rental API notes). */
 export const SANDBOX_CARDS = {
@@ -30,23 +30,27 @@ export interface DiskTypeSpec {
   maxDays?: number;
 }
 
-/** Registers each package as hub content and the disk types. */
+/**
+ * Lists each package in the catalog (title, version, size, description) and creates the
+ * disk types. The files themselves go to the hub's content origin (content.ts), which
+ * keeps these entries' descriptions.
+ */
 export async function seedCatalog(
   api: HubApi,
   adminToken: string,
-  packages: ContentPackage[],
+  content: ContentSpec[],
   diskTypes: DiskTypeSpec[],
 ): Promise<void> {
-  for (const p of packages) {
+  for (const c of content) {
     await api.ok(
       'POST',
       '/api/operator/content',
       {
-        id: p.spec.id,
-        title: p.spec.title,
-        version: p.spec.version,
-        sizeBytes: p.sizeBytes,
-        ...(p.spec.description ? { description: p.spec.description } : {}),
+        id: c.id,
+        title: c.title,
+        version: c.version,
+        sizeBytes: Object.values(c.files).reduce((a, b) => a + b, 0),
+        ...(c.description ? { description: c.description } : {}),
       },
       { token: adminToken },
     );
