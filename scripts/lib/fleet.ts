@@ -5,7 +5,7 @@
  * enrolled through the hub's API. stop() undoes everything (kioskd children, socat,
  * mounts, loop devices, hub) and never rejects.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Cleanup } from './cleanup.js';
 import {
@@ -15,7 +15,7 @@ import {
   importDemoContent,
 } from './content.js';
 import { type DemoHub, type DemoHubOptions, startDemoHub } from './hub.js';
-import { DemoKiosk, type SlotPlan } from './kiosk-process.js';
+import { DemoKiosk, type SlotPlan, stopStaleKioskd } from './kiosk-process.js';
 import {
   type Account,
   createAccount,
@@ -156,6 +156,9 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     return v;
   };
   try {
+    // Leftovers of a demo that was killed: its kioskd processes, then its loop devices.
+    for (const e of await readdir(opts.dir).catch(() => [] as string[]))
+      if (stopStaleKioskd(path.join(opts.dir, e))) say(`stopped a stale kioskd of ${e}`);
     await detachStaleLoops(opts.dir);
     await rm(opts.dir, { recursive: true, force: true });
     await mkdir(opts.dir, { recursive: true });

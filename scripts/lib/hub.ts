@@ -46,7 +46,7 @@ export interface DemoHub {
   stop(): Promise<void>;
 }
 
-/** Builds the web assets into dist/web when `index`-less (fresh clone); no-op otherwise. */
+/** Builds the web assets into `dir` (default dist/web) when they are missing (fresh clone); no-op otherwise. */
 export async function ensureWebAssets(dir = DEFAULT_WEB_OUT, onBuild?: () => void): Promise<void> {
   if (existsSync(path.join(dir, 'renter.js')) && existsSync(path.join(dir, 'ops.js'))) return;
   onBuild?.();

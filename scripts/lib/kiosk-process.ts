@@ -25,6 +25,26 @@ import { DemoError, waitFor } from './wait.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/**
+ * Stops a kioskd left running by a demo that was killed (SIGKILL gives it no chance to
+ * clean up): the pid recorded in `<kioskDir>/kioskd.pid`, only if that process still runs
+ * with this directory's config file. Returns whether one was stopped.
+ */
+export function stopStaleKioskd(kioskDir: string): boolean {
+  const pidFile = path.join(kioskDir, 'kioskd.pid');
+  if (!existsSync(pidFile)) return false;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  if (!pid) return false;
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!cmd.includes(path.join(kioskDir, 'kioskd.json'))) return false;
+    process.kill(pid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** What one slot holds when the kiosk first starts. */
 export type SlotPlan =
   /** A disk registered as ready to rent with this content (the demo does not copy it). */
@@ -96,7 +116,7 @@ export class DemoKiosk {
   async start(): Promise<void> {
     const o = this.opts;
     await mkdir(path.join(o.dir, 'data'), { recursive: true });
-    this.killStale();
+    stopStaleKioskd(o.dir);
     const secretFile = path.join(o.dir, 'secret');
     const publicKeyFile = path.join(o.dir, 'hub-public-key.pem');
     writeFileSync(secretFile, o.secret, { mode: 0o600 });
@@ -210,33 +230,6 @@ export class DemoKiosk {
         resolve(signal ?? code ?? -1);
       });
     });
-  }
-
-  /** A kioskd left running by a killed demo (same config file) is stopped by its recorded pid. */
-  private killStale(): void {
-    const pidFile = path.join(this.opts.dir, 'kioskd.pid');
-    if (!existsSync(pidFile)) return;
-    const pid = Number(readFileSync(pidFile, 'utf8'));
-    if (!pid) return;
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes(this.configFile)) process.kill(pid, 'SIGKILL');
-    } catch {}
-  }
-
-  /**
-   * Kills the kioskd child only (default SIGKILL: a crash or power cut); the board
-   * simulator and the disks stay as they are. Resolves once it has exited.
-   */
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (this.running()) this.proc?.kill(signal);
-    await this.exited;
-  }
-
-  /** Starts the kioskd child again on the same config and database (after kill() or a crash). */
-  respawn(): void {
-    if (this.running()) throw new DemoError('ESTART', `kioskd ${this.kioskId} is still running`);
-    this.spawn();
   }
 
   /** True while the child runs. */
