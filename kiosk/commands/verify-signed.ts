@@ -8,8 +8,19 @@ export const MAX_EXPIRY_AHEAD_MS = 60 * 60 * 1000;
 export type SignedAction = 'Dispense' | 'PrepareDisk' | 'WipeDisk';
 
 /**
+ * Per action: PrepareDisk's deadline is the reservation's prepare deadline, which the hub
+ * sets hours ahead (cloud-lite `rental.prepareDeadlineSeconds`, up to 2 h, and it is re-sent
+ * unchanged after a reconnect), so it may reach 48 h ahead; its nonce is kept that long.
+ */
+export const MAX_EXPIRY_AHEAD_BY_ACTION: Record<SignedAction, number> = {
+  Dispense: MAX_EXPIRY_AHEAD_MS,
+  WipeDisk: MAX_EXPIRY_AHEAD_MS,
+  PrepareDisk: 48 * 60 * 60 * 1000,
+};
+
+/**
  * Checks a signed command's signature, kiosk id and expiry (not past, not more than
- * MAX_EXPIRY_AHEAD_MS ahead). Returns the nonce to remember, or the reason to refuse.
+ * MAX_EXPIRY_AHEAD_BY_ACTION ahead). Returns the nonce to remember, or the reason to refuse.
  * Pure apart from reading the clock.
  */
 export function checkSignature(
@@ -20,9 +31,10 @@ export function checkSignature(
   const now = deps.clock.now();
   const res = verifyCommand(deps.hubPublicKeyPem, deps.kioskId, action, payload, { now });
   if (!res.ok) return { reason: res.reason };
-  if (Date.parse(res.expiresAt) - now.getTime() > MAX_EXPIRY_AHEAD_MS) {
+  const maxAhead = MAX_EXPIRY_AHEAD_BY_ACTION[action];
+  if (Date.parse(res.expiresAt) - now.getTime() > maxAhead) {
     return {
-      reason: `expiresAt ${res.expiresAt} is more than ${MAX_EXPIRY_AHEAD_MS / 60000} minutes ahead`,
+      reason: `expiresAt ${res.expiresAt} is more than ${maxAhead / 60000} minutes ahead`,
     };
   }
   return { nonce: res.nonce, expiresAt: res.expiresAt };
