@@ -232,6 +232,21 @@ export class DemoKiosk {
     });
   }
 
+  /**
+   * Kills the kioskd child only (default SIGKILL: a crash or power cut); the board
+   * simulator and the disks stay as they are. Resolves once it has exited.
+   */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.running()) this.proc?.kill(signal);
+    await this.exited;
+  }
+
+  /** Starts the kioskd child again on the same config and database (after kill() or a crash). */
+  respawn(): void {
+    if (this.running()) throw new DemoError('ESTART', `kioskd ${this.kioskId} is still running`);
+    this.spawn();
+  }
+
   /** True while the child runs. */
   running(): boolean {
     return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
