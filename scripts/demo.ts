@@ -93,6 +93,14 @@ export async function main(
     .option('--scripted', 'run a rent, a reservation with pickup and a return, then exit')
     .option('--kiosks <n>', 'number of kiosks', int(1, 20), 3)
     .option('--port <port>', 'hub HTTP port (default: a free one)', int(0, 65535), 0)
+    .option(
+      '--disks <kind>',
+      'loop (loop devices, root only) or directory (simulated); default loop as root',
+      (v: string) => {
+        if (v !== 'loop' && v !== 'directory') throw new InvalidArgumentError('loop or directory');
+        return v;
+      },
+    )
     .option('--dir <dir>', 'working directory (emptied first)', path.join(ROOT, '.demo'))
     .option(
       '--take-after <seconds>',
@@ -112,6 +120,7 @@ export async function main(
     port: number;
     dir: string;
     takeAfter: number;
+    disks?: 'loop' | 'directory';
   }>();
   if (o.scripted && o.kiosks < 3) {
     io.out('demo: --scripted needs at least 3 kiosks (rent, reserve, return elsewhere)\n');
@@ -133,6 +142,7 @@ export async function main(
       fleet = await startFleet({
         dir: path.resolve(o.dir),
         kiosks: o.kiosks,
+        backing: o.disks,
         progress: say,
         hub: { port: o.port },
       });

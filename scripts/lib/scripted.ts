@@ -261,7 +261,7 @@ export async function runScripted(
             'EMISSING',
             `${reserveAt.id} answered PrepareDisk ${cmd.state}: "${reason}"` +
               (/not supported/.test(String(reason))
-                ? ' -- kioskd (kiosk/daemon.ts, kiosk/main.ts) does not yet compose the PrepareDisk handler of kiosk/cloning with a content cache; nothing was faked'
+                ? ' -- this kioskd build has no PrepareDisk handler (kiosk/daemon.ts composes it from kiosk/cloning)'
                 : ''),
           );
         }
@@ -367,7 +367,7 @@ export async function runScripted(
           if (returnedEvent && !returnedEvent.data.diskId)
             throw new DemoError(
               'EMISSING',
-              `${returnAt.id} reported DiskReturned without a disk id (${JSON.stringify(returnedEvent.data)}) -- kioskd does not yet read the returned disk's identity file (ReturnExtensions.readIdentity from kiosk/cloning is not composed in kiosk/daemon.ts); nothing was faked`,
+              `${returnAt.id} reported DiskReturned without a disk id (${JSON.stringify(returnedEvent.data)}) -- this kioskd build does not read a returned disk's identity file (ReturnExtensions.readIdentity, composed in kiosk/daemon.ts)`,
             );
           return undefined;
         },
