@@ -68,13 +68,6 @@ export async function startDemoHub(opts: DemoHubOptions): Promise<DemoHub> {
     logLevel: opts.logLevel ?? 'info',
     commandSweepIntervalMs: 250,
     ...opts.config,
-    rental: {
-      // kioskd refuses signed commands expiring more than 60 minutes ahead
-      // (kiosk/commands/verify-signed.ts); the hub's default prepare deadline is 2 hours,
-      // which would have every PrepareDisk refused as a SecurityError.
-      prepareDeadlineSeconds: 30 * 60,
-      ...opts.config?.rental,
-    },
   });
   const logger = pino(
     { level: config.logLevel, base: { app: 'cloud-lite' } },
