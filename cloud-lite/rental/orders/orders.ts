@@ -381,7 +381,7 @@ export class Orders {
   async voidPayment(tx: Repos, paymentId: string | null, afterCommit: (fn: () => void) => void) {
     if (!paymentId) return;
     const p = await tx.rental.payments.get(paymentId);
-    if (!p || p.state !== 'authorised') return;
+    if (p?.state !== 'authorised') return;
     await this.deps.payments.settleIn(tx, p, 'voiding', {}, afterCommit);
     afterCommit(
       () =>

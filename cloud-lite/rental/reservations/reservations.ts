@@ -459,7 +459,7 @@ export class Reservations {
     if (!id) return;
     await this.tx(async (tx, after) => {
       const r = await tx.rental.reservations.get(id);
-      if (!r || r.state !== 'preparing') return;
+      if (r?.state !== 'preparing') return;
       await this.end(
         tx,
         r,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { verifyCommand } from '../../../protocol/index.js';
-import { CARD, DAY_MS, readySlot, startRentalHub, waitFor } from './helpers/rental-hub.js';
+import { CARD, DAY_MS, startRentalHub, waitFor } from './helpers/rental-hub.js';
 
 const order = (kioskId: string, extra: Record<string, unknown> = {}) => ({
   kioskId,

@@ -69,7 +69,7 @@ t.test('kioskctl commands against a running kioskd', async (t) => {
     // The technician inserts the disk once told to, then presses Enter.
     const r = await rig.ctl(['calibrate', '--slots', '2', '--timeout', '10'], {
       when: /Insert a disk into slot 2/,
-      then: async () => {
+      act: async () => {
         await rig.drives.insert(2, { dir: path.join(rig.dir, 'cal-disk'), serial: 'CAL2' });
       },
       type: '\n',

@@ -38,7 +38,7 @@ export function writeConfigFile(
 }
 
 /** Typed input: all at once, or a reply given when stderr (the prompts) first matches `when`. */
-export type CtlInput = string | { when: RegExp; then: () => Promise<void> | void; type: string };
+export type CtlInput = string | { when: RegExp; act: () => Promise<void> | void; type: string };
 
 export async function runCtl(
   args: string[],
@@ -58,7 +58,7 @@ export async function runCtl(
     err += String(c);
     if (typeof input !== 'string' && !answered && input.when.test(err)) {
       answered = true;
-      void Promise.resolve(input.then()).then(() => stdin.end(input.type));
+      void Promise.resolve(input.act()).then(() => stdin.end(input.type));
     }
   });
   if (typeof input === 'string') stdin.end(input);
