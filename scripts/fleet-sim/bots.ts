@@ -1,0 +1,319 @@
+/**
+ * Renter bots: each plays one renter account against the hub's real HTTP API and, for the
+ * physical part, the kiosks' board simulators (take a disk that comes out, push one back
+ * in). They rent, reserve, pick up, cancel, let reservations expire, extend, return (at
+ * the disk's home slot or at another kiosk's bay) and sometimes pay with a declining card.
+ * Every random choice comes from the bot's own seeded stream. Requests are retried with
+ * the same Idempotency-Key across hub restarts and network errors.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Json } from '../lib/api-client.js';
+import type { Account } from '../lib/seed.js';
+import { demoCard, SANDBOX_CARDS } from '../lib/seed.js';
+import type { Prng } from './prng.js';
+import type { SimKiosk, World } from './world.js';
+
+/** Who holds which disk: the physical truth the orchestrator keeps (disk name -> holder). */
+export interface Hands {
+  held: Map<string, { bot: number; kioskId: string; slot: number; orderId: string; at: number }>;
+  /** Every take and insert, in order. */
+  log: Array<{
+    at: number;
+    bot: number;
+    what: 'take' | 'insert';
+    kioskId: string;
+    slot: number;
+    disk: string;
+    orderId?: string;
+  }>;
+}
+
+export type OpCounts = Record<string, { attempted: number; completed: number }>;
+
+export interface BotDeps {
+  world: World;
+  hands: Hands;
+  ops: OpCounts;
+  /** True once no new operation may start. */
+  stopping: () => boolean;
+  /** Renters pull out disks stuck half-way after a jam (default: they leave them, as the screen says the dispense failed). */
+  grabJammed?: boolean;
+  log: (line: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class RenterBot {
+  private rental: { id: string; disk: string; extended: boolean } | undefined;
+
+  constructor(
+    readonly index: number,
+    private readonly account: Account,
+    private readonly rng: Prng,
+    private readonly deps: BotDeps,
+  ) {}
+
+  private count(kind: string, done = false): void {
+    this.deps.ops[kind] ??= { attempted: 0, completed: 0 };
+    const c = this.deps.ops[kind];
+    if (done) c.completed++;
+    else c.attempted++;
+  }
+
+  /** Runs operations until stopping() turns true; returns disks still held to their homes. */
+  async run(): Promise<void> {
+    await sleep(this.rng.int(0, 2000));
+    while (!this.deps.stopping()) {
+      try {
+        if (this.rental) {
+          if (!this.rental.extended && this.rng.chance(0.25)) await this.extend();
+          else await this.returnDisk();
+        } else {
+          const op = this.rng.weighted({ rent: 5, reserve: 3, idle: 1 });
+          if (op === 'rent') await this.rent();
+          else if (op === 'reserve') await this.reserve();
+        }
+      } catch (err) {
+        this.count('errors');
+        this.deps.log(`bot ${this.index}: ${(err as Error).message}`);
+      }
+      await sleep(this.rng.int(300, 2500));
+    }
+  }
+
+  // ---- API helpers -------------------------------------------------------------------
+
+  /** Retries on network errors and 5xx for up to `ms` (same request, same idempotency key). */
+  private async call(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+    ms = 30_000,
+  ): Promise<{ status: number; body: Json }> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      try {
+        const r = await this.deps.world.hub.api.call(method, url, body, {
+          token: this.account.token,
+          headers,
+        });
+        if (r.status < 500 || Date.now() > deadline) return r;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+      await sleep(400);
+    }
+  }
+
+  private async poll<T>(
+    what: string,
+    url: string,
+    pick: (b: Json) => T | undefined,
+    ms: number,
+  ): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const r = await this.call('GET', url).catch(() => undefined);
+      if (r?.status === 200) {
+        const v = pick(r.body);
+        if (v !== undefined) return v;
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(250);
+    }
+  }
+
+  private card() {
+    return demoCard(this.rng.chance(0.1) ? SANDBOX_CARDS.declines : SANDBOX_CARDS.approves);
+  }
+
+  // ---- operations ----------------------------------------------------------------------
+
+  private async rent(): Promise<void> {
+    const k = this.rng.pick(this.deps.world.kiosks);
+    const films = this.deps.world.diskTypes.find((d) => d.contentId === 'nature-films')!;
+    const s = await this.call('POST', `/api/kiosks/${k.id}/session`);
+    const t = s.body?.diskTypes?.find((d: Json) => d.id === films.id);
+    if (s.status !== 200 || !s.body.canRent || !t || t.available < 1) return;
+    const card = this.card();
+    this.count(card.number === SANDBOX_CARDS.declines ? 'rent_declining_card' : 'rent');
+    const r = await this.call(
+      'POST',
+      '/api/orders',
+      { kioskId: k.id, diskTypeId: films.id, writeProtect: this.rng.chance(0.5), days: 1, card },
+      { 'idempotency-key': randomUUID() },
+    );
+    if (card.number === SANDBOX_CARDS.declines) {
+      if (r.status >= 400 && r.body?.error?.code === 'CARD_DECLINED')
+        this.count('rent_declining_card', true);
+      return;
+    }
+    if (r.status !== 201 && r.status !== 200) return; // NO_DISK_AVAILABLE, KIOSK_OFFLINE...
+    if (await this.dispenseAndTake(k, r.body.order.id)) this.count('rent', true);
+  }
+
+  /** Follows an order to a slot, takes the disk (or walks away), waits for the outcome. */
+  private async dispenseAndTake(k: SimKiosk, orderId: string): Promise<boolean> {
+    const o = await this.poll(
+      `order ${orderId} to name a slot`,
+      `/api/orders/${orderId}`,
+      (b) =>
+        b.order.slot !== undefined && b.order.slot !== null
+          ? b.order
+          : ['failed', 'cancelled'].includes(b.order.state)
+            ? b.order
+            : undefined,
+      60_000,
+    );
+    if (o.slot === undefined || o.slot === null) return false;
+    const slot = o.slot as number;
+    if (this.rng.chance(0.05)) {
+      this.count('walk_away');
+      return false;
+    }
+    const sim = k.kiosk.sim;
+    const deadline = Date.now() + 45_000;
+    for (;;) {
+      const s = sim.sensors(slot);
+      if (s.present && !s.seated && (!s.motorFault || this.deps.grabJammed)) break;
+      const cur = await this.call('GET', `/api/orders/${orderId}`).catch(() => undefined);
+      if (cur?.status === 200 && ['failed', 'cancelled'].includes(cur.body.order.state))
+        return false;
+      if (Date.now() > deadline) return false;
+      await sleep(100);
+    }
+    await sleep(this.rng.int(100, 1500));
+    const s = sim.sensors(slot);
+    if (!(s.present && !s.seated)) return false; // retracted meanwhile
+    if (s.motorFault && !this.deps.grabJammed) return false; // stuck half-way: a jam
+    sim.takeDisk(slot);
+    const disk = k.diskAt.get(slot)!;
+    this.deps.hands.held.set(disk, {
+      bot: this.index,
+      kioskId: k.id,
+      slot,
+      orderId,
+      at: Date.now(),
+    });
+    this.deps.hands.log.push({
+      at: Date.now(),
+      bot: this.index,
+      what: 'take',
+      kioskId: k.id,
+      slot,
+      disk,
+      orderId,
+    });
+    const done = await this.poll(
+      `order ${orderId} to end`,
+      `/api/orders/${orderId}`,
+      (b) => (['completed', 'failed', 'cancelled'].includes(b.order.state) ? b.order : undefined),
+      90_000,
+    ).catch(() => undefined);
+    // Whatever the hub says, the disk is in this renter's hands now.
+    this.rental = { id: done?.rentalId ?? '', disk, extended: false };
+    return done?.state === 'completed';
+  }
+
+  private async reserve(): Promise<void> {
+    const k = this.rng.pick(this.deps.world.kiosks);
+    const course = this.deps.world.diskTypes.find((d) => d.contentId === 'open-course')!;
+    const card = this.card();
+    const declining = card.number === SANDBOX_CARDS.declines;
+    this.count(declining ? 'reserve_declining_card' : 'reserve');
+    const r = await this.call(
+      'POST',
+      '/api/reservations',
+      { kioskId: k.id, diskTypeId: course.id, writeProtect: true, days: 1, card },
+      { 'idempotency-key': randomUUID() },
+    );
+    if (declining) {
+      if (r.status >= 400 && r.body?.error?.code === 'CARD_DECLINED')
+        this.count('reserve_declining_card', true);
+      return;
+    }
+    if (r.status !== 201 && r.status !== 200) return;
+    const id = r.body.reservation.id as string;
+    const end = await this.poll(
+      `reservation ${id} to be ready`,
+      `/api/reservations/${id}`,
+      (b) => (b.reservation.state !== 'preparing' ? b.reservation : undefined),
+      150_000,
+    ).catch(() => undefined);
+    if (!end) return;
+    if (end.state !== 'ready') {
+      this.count(`reservation_${end.state}`);
+      return;
+    }
+    this.count('reserve', true);
+    const choice = this.rng.weighted({ pickup: 7, cancel: 1, expire: 2 });
+    if (choice === 'cancel') {
+      this.count('cancel_reservation');
+      const c = await this.call('POST', `/api/reservations/${id}/cancel`);
+      if (c.status === 200) this.count('cancel_reservation', true);
+    } else if (choice === 'expire') {
+      this.count('let_reservation_expire');
+      const e = await this.poll(
+        `reservation ${id} to expire`,
+        `/api/reservations/${id}`,
+        (b) => (b.reservation.state !== 'ready' ? b.reservation : undefined),
+        120_000,
+      ).catch(() => undefined);
+      if (e?.state === 'expired') this.count('let_reservation_expire', true);
+    } else {
+      this.count('pickup');
+      const p = await this.call('POST', `/api/reservations/${id}/pickup`, undefined, {
+        'idempotency-key': randomUUID(),
+      });
+      if (p.status === 200 || p.status === 201) {
+        if (await this.dispenseAndTake(k, p.body.order.id)) this.count('pickup', true);
+      }
+    }
+  }
+
+  private async extend(): Promise<void> {
+    const r = this.rental!;
+    r.extended = true;
+    if (!r.id) return;
+    this.count('extend');
+    const x = await this.call('POST', `/api/rentals/${r.id}/extend`, { days: 1 });
+    if (x.status === 200) this.count('extend', true);
+  }
+
+  /** Pushes the held disk into a free slot wired to it (home or another kiosk's bay). */
+  async returnDisk(): Promise<boolean> {
+    const r = this.rental!;
+    const homes = this.deps.world
+      .homesOf(r.disk)
+      .filter((h) => !h.kiosk.kiosk.sim.sensors(h.slot).present);
+    if (homes.length === 0) return false;
+    const h = this.rng.pick(homes);
+    const held = this.deps.hands.held.get(r.disk);
+    const elsewhere = held?.kioskId !== h.kiosk.id;
+    this.count(elsewhere ? 'return_elsewhere' : 'return');
+    h.kiosk.kiosk.sim.insertDisk(h.slot);
+    this.deps.hands.held.delete(r.disk);
+    this.deps.hands.log.push({
+      at: Date.now(),
+      bot: this.index,
+      what: 'insert',
+      kioskId: h.kiosk.id,
+      slot: h.slot,
+      disk: r.disk,
+    });
+    this.rental = undefined;
+    if (!r.id) return true;
+    const back = await this.poll(
+      `rental ${r.id} to be returned`,
+      '/api/me/rentals',
+      (b) => {
+        const x = (b as Json[]).find((y) => y.id === r.id);
+        return x && x.state !== 'open' && x.state !== 'overdue' ? x : undefined;
+      },
+      60_000,
+    ).catch(() => undefined);
+    if (back?.state === 'returned') this.count(elsewhere ? 'return_elsewhere' : 'return', true);
+    return true;
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * Fault injection, every choice from the seed: SIGKILL + restart of a kioskd (sometimes
+ * restarted with its clock far in the past), kill (SIGKILL or SIGTERM) + restart of
+ * cloud-lite on the same database and port, cuts and stalls of a kiosk's link to the hub,
+ * slot-board faults (jam, lost reply or ACK, corrupted reply, board reset, unplugged
+ * serial adapter). `heal()` ends every open fault and brings every process back.
+ *
+ * Disk fault (directory disks only): while a kiosk prepares a disk, the disk's data
+ * directory is removed under the copy (`disk_lost_mid_prepare`: the writes and the
+ * read-back fail as on a disk whose file system vanished; the next format recreates it).
+ *
+ * Not injected (and why): SimDrives.setIoError lives inside the kioskd child with no
+ * outside control; loop devices cannot be failed from outside here (no device-mapper, no
+ * fail_make_request in this kernel); a slot's sensors (which the orchestrator owns) do not
+ * move the simulated USB disk, so pulling a disk by its sensor would only desynchronise
+ * the two simulators.
+ */
+import { rm } from 'node:fs/promises';
+import Database from 'better-sqlite3';
+import { dirDiskDataDir } from '../../hal/drives/dir-disk.js';
+import type { Prng } from './prng.js';
+import type { SimKiosk, World } from './world.js';
+
+export type FaultKind =
+  | 'kioskd_sigkill'
+  | 'kioskd_clock_past'
+  | 'hub_restart'
+  | 'net_cut'
+  | 'net_stall'
+  | 'board_jam'
+  | 'board_lost_reply'
+  | 'board_corrupt_reply'
+  | 'board_reset'
+  | 'board_unplug'
+  | 'disk_lost_mid_prepare';
+
+const WEIGHTS: Record<FaultKind, number> = {
+  kioskd_sigkill: 3,
+  kioskd_clock_past: 1,
+  hub_restart: 1.5,
+  net_cut: 3,
+  net_stall: 2,
+  board_jam: 1.5,
+  board_lost_reply: 2,
+  board_corrupt_reply: 1,
+  board_reset: 1,
+  board_unplug: 1,
+  disk_lost_mid_prepare: 2,
+};
+
+/** The clock of a kiosk restarted "far in the past" (as a Pi without RTC after a long power cut). */
+export const CLOCK_PAST_MS = -3 * 365 * 24 * 3600 * 1000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class FaultInjector {
+  readonly counts: Partial<Record<FaultKind, number>> = {};
+  readonly log: Array<{ at: number; kind: FaultKind; target: string; detail: string }> = [];
+  private readonly pending = new Set<Promise<unknown>>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private hubBusy = false;
+  private readonly kioskBusy = new Set<string>();
+
+  constructor(
+    private readonly world: World,
+    private readonly rng: Prng,
+    private readonly opts: { meanIntervalMs: number; say: (line: string) => void },
+  ) {}
+
+  start(): void {
+    const next = () => {
+      if (this.stopped) return;
+      const wait = this.rng.int(this.opts.meanIntervalMs / 2, (this.opts.meanIntervalMs * 3) / 2);
+      this.timer = setTimeout(() => {
+        this.track(
+          this.injectOne().catch((err) => this.opts.say(`fault failed: ${(err as Error).message}`)),
+        );
+        next();
+      }, wait);
+    };
+    next();
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    p.finally(() => this.pending.delete(p));
+  }
+
+  private note(kind: FaultKind, target: string, detail: string): void {
+    this.counts[kind] = (this.counts[kind] ?? 0) + 1;
+    this.log.push({ at: Date.now(), kind, target, detail });
+    this.opts.say(`fault: ${kind} ${target} ${detail}`);
+  }
+
+  private async injectOne(): Promise<void> {
+    const kind = this.rng.weighted(WEIGHTS);
+    const k = this.rng.pick(this.world.kiosks);
+    const ms = this.rng.int(1000, 6000);
+    const slot = this.rng.int(1, 4);
+    switch (kind) {
+      case 'kioskd_sigkill':
+      case 'kioskd_clock_past': {
+        if (this.kioskBusy.has(k.id) || !k.kiosk.running()) return;
+        this.kioskBusy.add(k.id);
+        try {
+          await k.kiosk.kill('SIGKILL');
+          this.note(kind, k.id, `down ${ms} ms`);
+          await sleep(ms);
+          if (kind === 'kioskd_clock_past') setClockOffset(k, CLOCK_PAST_MS);
+          k.kiosk.respawn();
+        } finally {
+          this.kioskBusy.delete(k.id);
+        }
+        return;
+      }
+      case 'hub_restart': {
+        if (this.hubBusy) return;
+        this.hubBusy = true;
+        try {
+          const signal = this.rng.chance(0.6) ? 'SIGKILL' : 'SIGTERM';
+          await this.world.hub.kill(signal);
+          this.note(kind, 'cloud-lite', `${signal}, down ${ms} ms`);
+          await sleep(ms);
+          await this.world.hub.start();
+        } finally {
+          this.hubBusy = false;
+        }
+        return;
+      }
+      case 'net_cut':
+        k.proxy.cut(ms);
+        this.note(kind, k.id, `${ms} ms`);
+        return;
+      case 'net_stall':
+        k.proxy.stall(ms);
+        this.note(kind, k.id, `${ms} ms`);
+        return;
+      case 'board_jam':
+        k.kiosk.sim.injectJam(slot, this.rng.chance(0.7) ? 'jam' : 'motor-fault');
+        this.note(kind, k.id, `slot ${slot} (next motion)`);
+        return;
+      case 'board_lost_reply': {
+        const what = this.rng.chance(0.5) ? 'reply' : 'ack';
+        k.kiosk.sim.dropNext(what);
+        this.note(kind, k.id, `next ${what}`);
+        return;
+      }
+      case 'board_corrupt_reply':
+        k.kiosk.sim.corruptNext(this.rng.chance(0.5) ? 'reply' : 'ack');
+        this.note(kind, k.id, 'next reply/ack CRC flipped');
+        return;
+      case 'board_reset':
+        k.kiosk.sim.resetBoard();
+        this.note(kind, k.id, 'watchdog reset');
+        return;
+      case 'disk_lost_mid_prepare': {
+        // Armed for up to 15 s: strikes the first kiosk seen preparing a directory disk.
+        const until = Date.now() + 15_000;
+        while (Date.now() < until && !this.stopped) {
+          for (const c of this.world.kiosks) {
+            const slot = preparingSlots(c)[0];
+            const disk = slot === undefined ? undefined : c.plan.find((p) => p.slot === slot)?.disk;
+            if (disk?.backing !== 'directory') continue;
+            await rm(dirDiskDataDir(disk.device), { recursive: true, force: true });
+            this.note(kind, c.id, `slot ${slot} (${disk.name}): data directory removed`);
+            return;
+          }
+          await sleep(30);
+        }
+        return;
+      }
+      case 'board_unplug': {
+        if (this.kioskBusy.has(k.id)) return;
+        this.kioskBusy.add(k.id);
+        try {
+          await k.kiosk.board.unplug();
+          this.note(kind, k.id, `${ms} ms`);
+          await sleep(ms);
+          await k.kiosk.board.replug();
+        } finally {
+          this.kioskBusy.delete(k.id);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Stops injecting, waits for running faults to end, heals links, restarts what is down. */
+  async heal(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await Promise.allSettled([...this.pending]);
+    for (const k of this.world.kiosks) k.proxy.heal();
+    if (!this.world.hub.running()) await this.world.hub.start();
+    for (const k of this.world.kiosks) if (!k.kiosk.running()) k.kiosk.respawn();
+  }
+}
+
+/** Slots kioskd records as `preparing` (read-only; empty when the database is busy). */
+function preparingSlots(k: SimKiosk): number[] {
+  try {
+    const db = new Database(k.dbPath, { readonly: true, fileMustExist: true });
+    try {
+      return (
+        db.prepare("SELECT slot FROM slots WHERE state = 'preparing'").all() as Array<{
+          slot: number;
+        }>
+      ).map((r) => r.slot);
+    } finally {
+      db.close();
+    }
+  } catch {
+    return [];
+  }
+}
+
+/** Writes the kiosk's persisted hub-clock offset (kioskd is down): its clock starts there. */
+function setClockOffset(k: SimKiosk, offsetMs: number): void {
+  const db = new Database(k.dbPath);
+  try {
+    db.prepare('UPDATE identity SET clock_offset_ms = ?, clock_synced_at = NULL WHERE id = 1').run(
+      offsetMs,
+    );
+  } finally {
+    db.close();
+  }
+}

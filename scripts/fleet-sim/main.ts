@@ -1,0 +1,201 @@
+// `npm run fleet-sim -- --kiosks N --renters M --minutes T --seed S [--real-disks]
+// [--no-faults] [--report FILE]`: the fleet under faults. Starts cloud-lite and N kioskd
+// processes on simulated hardware, M renter bots and the fault injector for T minutes;
+// then stops the faults, lets the fleet settle, stops the processes, checks both sides'
+// databases and the simulators' physical records, prints a report and exits 1 on any
+// invariant violation (2 when the fleet could not even start).
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { type Hands, type OpCounts, RenterBot } from './bots.js';
+import { check, type Violation } from './checker.js';
+import { FaultInjector } from './faults.js';
+import { Prng } from './prng.js';
+import { formatReport, type SimReport } from './report.js';
+import { settle } from './settle.js';
+import { startWorld, type World } from './world.js';
+
+export interface FleetSimOptions {
+  kiosks: number;
+  renters: number;
+  minutes: number;
+  seed: number;
+  realDisks: boolean;
+  faults: boolean;
+  report?: string;
+  dir?: string;
+  keep?: boolean;
+  /** Renters pull out disks stuck half-way after a jam (reproduces a known finding). */
+  grabJammed?: boolean;
+  settleTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+const TIMINGS = { holdWindowSeconds: 15, pickupWindowSeconds: 10, noShowFeeMinor: 300 };
+
+export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
+  const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const t0 = Date.now();
+  const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s]`;
+  const say = (l: string) => log(`${stamp()} ${l}`);
+  const dir = o.dir ?? (await mkdtemp(path.join(os.tmpdir(), `fleet-sim-${o.seed}-`)));
+  say(
+    `fleet-sim seed ${o.seed}: ${o.kiosks} kiosks, ${o.renters} renters, ${o.minutes} min, faults ${o.faults ? 'on' : 'off'}, ${o.realDisks ? 'loop-device' : 'directory'} disks, dir ${dir}`,
+  );
+  const rng = new Prng(o.seed);
+  const botRngs = Array.from({ length: o.renters }, (_, i) => rng.fork(`bot-${i + 1}`));
+  const faultRng = rng.fork('faults');
+  let world: World | undefined;
+  const hands: Hands = { held: new Map(), log: [] };
+  const ops: OpCounts = {};
+  const report: SimReport = {
+    seed: o.seed,
+    kiosks: o.kiosks,
+    renters: o.renters,
+    minutes: o.minutes,
+    ok: false,
+    ops,
+    faults: {},
+    faultLog: [],
+    unsettled: [],
+    violations: [],
+    stats: {},
+    dir,
+    durationSeconds: 0,
+  };
+  try {
+    world = await startWorld({
+      dir,
+      kiosks: o.kiosks,
+      renters: o.renters,
+      backing: o.realDisks ? 'loop' : 'directory',
+      timings: TIMINGS,
+      progress: say,
+    });
+    const w = world;
+    let stopping = false;
+    const bots = w.renters.map(
+      (a, i) =>
+        new RenterBot(i + 1, a, botRngs[i]!, {
+          world: w,
+          hands,
+          ops,
+          stopping: () => stopping,
+          grabJammed: o.grabJammed,
+          log: (l) => say(l),
+        }),
+    );
+    const faults = new FaultInjector(w, faultRng, {
+      meanIntervalMs: Math.max(1000, Math.round(3000 / Math.max(1, o.kiosks / 3))),
+      say,
+    });
+    if (o.faults) faults.start();
+    const running = bots.map((b) => b.run());
+    await new Promise((r) => setTimeout(r, o.minutes * 60_000));
+    say('time is up: no new operations; stopping faults');
+    stopping = true;
+    await faults.heal();
+    say('faults stopped; every process is back; waiting for the renters to finish');
+    await Promise.race([Promise.allSettled(running), new Promise((r) => setTimeout(r, 180_000))]);
+    say('waiting for the fleet to settle');
+    report.unsettled = await settle(w, o.settleTimeoutMs ?? 150_000);
+    if (report.unsettled.length) say(`NOT settled: ${report.unsettled.slice(0, 10).join('; ')}`);
+    else say('settled: all kiosks connected, outboxes drained, nothing pending');
+    // Quiesce the processes so the databases are read at rest (boards stay for the sensors).
+    await Promise.all(w.kiosks.map((k) => k.kiosk.kill('SIGTERM')));
+    await w.hub.stop();
+    const result = check({
+      hubDb: w.hub.databasePath,
+      kiosks: w.kiosks.map((k) => ({
+        id: k.id,
+        dbPath: k.dbPath,
+        sim: k.kiosk.sim,
+        slots: 5,
+        diskAt: k.diskAt,
+      })),
+      hands,
+      diskNames: w.diskNames,
+      noShowFeeMinor: TIMINGS.noShowFeeMinor,
+    });
+    const unsettledV: Violation[] = report.unsettled.map((u) => ({
+      invariant: 'settled',
+      message: u,
+      ids: {},
+    }));
+    report.violations = [...unsettledV, ...result.violations];
+    report.stats = result.stats;
+    report.faults = faults.counts;
+    report.faultLog = faults.log.map((f) => ({ ...f, at: f.at - t0 }));
+    report.ok = report.violations.length === 0;
+  } catch (err) {
+    report.violations.push({
+      invariant: 'run',
+      message: (err as Error).stack ?? String(err),
+      ids: {},
+    });
+    report.error = (err as Error).message;
+  } finally {
+    await world?.stop();
+    report.durationSeconds = Math.round((Date.now() - t0) / 1000);
+    if (!o.keep && report.ok) await rm(dir, { recursive: true, force: true });
+  }
+  return report;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const num = (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`not a number: ${v}`);
+    return n;
+  };
+  const p = new Command('fleet-sim')
+    .description(
+      'fleet simulation under faults: proves nothing is lost, dispensed twice or charged twice',
+    )
+    .option('--kiosks <n>', 'kioskd processes', num, 3)
+    .option('--renters <n>', 'renter bots', num, 6)
+    .option('--minutes <t>', 'minutes of operations under faults', num, 1)
+    .option('--seed <s>', 'seed of every random choice', num, Date.now() % 100000)
+    .option('--real-disks', 'loop devices with real exFAT (root) instead of directory disks', false)
+    .option('--no-faults', 'no fault injection')
+    .option('--report <file>', 'write the report as JSON')
+    .option('--dir <dir>', 'working directory (default a new temp dir; kept on failure)')
+    .option('--keep', 'keep the working directory', false)
+    .option('--grab-jammed', 'renters pull out disks stuck half-way after a jam', false)
+    .parse(argv, { from: 'user' });
+  const a = p.opts<{
+    kiosks: number;
+    renters: number;
+    minutes: number;
+    seed: number;
+    realDisks: boolean;
+    faults: boolean;
+    report?: string;
+    dir?: string;
+    keep: boolean;
+    grabJammed: boolean;
+  }>();
+  const r = await runFleetSim({
+    ...a,
+    kiosks: Math.max(1, Math.floor(a.kiosks)),
+    renters: Math.floor(a.renters),
+    seed: Math.floor(a.seed),
+  });
+  process.stdout.write(formatReport(r));
+  if (a.report) writeFileSync(a.report, `${JSON.stringify(r, null, 2)}\n`);
+  if (r.error) return 2;
+  return r.ok ? 0 : 1;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`fleet-sim: ${(err as Error).message}\n`);
+      process.exit(2);
+    },
+  );
+}

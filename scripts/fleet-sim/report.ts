@@ -1,0 +1,48 @@
+/** The fleet simulation's report: JSON shape and the printed summary. */
+
+import type { OpCounts } from './bots.js';
+import type { Violation } from './checker.js';
+
+export interface SimReport {
+  seed: number;
+  kiosks: number;
+  renters: number;
+  minutes: number;
+  ok: boolean;
+  ops: OpCounts;
+  faults: Record<string, number>;
+  faultLog: Array<{ at: number; kind: string; target: string; detail: string }>;
+  unsettled: string[];
+  violations: Violation[];
+  stats: Record<string, number>;
+  dir: string;
+  durationSeconds: number;
+  error?: string;
+}
+
+export function formatReport(r: SimReport): string {
+  const lines = [
+    '',
+    `==== fleet-sim report (seed ${r.seed}: ${r.kiosks} kiosks, ${r.renters} renters, ${r.minutes} min; ${r.durationSeconds} s) ====`,
+    'operations (attempted / completed):',
+    ...Object.entries(r.ops)
+      .sort()
+      .map(([k, c]) => `  ${k.padEnd(26)} ${String(c.attempted).padStart(5)} / ${c.completed}`),
+    `faults injected: ${Object.values(r.faults).reduce((s, n) => s + n, 0)}`,
+    ...Object.entries(r.faults)
+      .sort()
+      .map(([k, n]) => `  ${k.padEnd(26)} ${String(n).padStart(5)}`),
+    'outcome (from the databases):',
+    ...Object.entries(r.stats).map(([k, n]) => `  ${k.padEnd(26)} ${String(n).padStart(5)}`),
+    `invariant violations: ${r.violations.length}`,
+    ...r.violations
+      .slice(0, 50)
+      .map((v) => `  [${v.invariant}] ${v.message.split('\n')[0]} ${JSON.stringify(v.ids)}`),
+    ...(r.violations.length > 50
+      ? [`  ... ${r.violations.length - 50} more (see the JSON report)`]
+      : []),
+    r.ok ? 'RESULT: OK (no violation)' : `RESULT: FAILED; working directory kept: ${r.dir}`,
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,254 @@
+/**
+ * The simulated fleet: cloud-lite as a child process (restartable on the same database and
+ * port), a content origin, the catalog, M renter accounts with deposits, and N kioskd
+ * children on pty board simulators, each reaching the hub through its own TcpProxy (the
+ * simulation cuts and stalls that link). Built from scripts/lib (seeding, DemoKiosk, disks).
+ *
+ * Slot layout of kiosk i (5 slots): 1-2 films disks ready to rent, 3 a blank disk (the
+ * kiosk prepares it for reservations), 4 a return bay wired to the slot-3 disk of the
+ * previous kiosk (ring; none with one kiosk), 5 empty. A slot's USB port only ever shows
+ * the disk wired to it, so the disk physically in a slot is always known.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { KioskConfigSchema } from '../../kiosk/config/schema.js';
+import { Cleanup } from '../lib/cleanup.js';
+import { type ContentSpec, demoContent, writeContentTree } from '../lib/content.js';
+import { demoDiskTypes, kioskIdOf, nearbySites } from '../lib/fleet.js';
+import { DemoKiosk, type SlotPlan } from '../lib/kiosk-process.js';
+import {
+  type Account,
+  createAccount,
+  type DiskTypeSpec,
+  enrolKiosk,
+  payDeposit,
+  seedCatalog,
+} from '../lib/seed.js';
+import {
+  createDemoDisk,
+  type DemoDisk,
+  type DiskBacking,
+  detachStaleLoops,
+} from '../lib/sim-disks.js';
+import { HubProcess } from './hub-process.js';
+import { TcpProxy } from './tcp-proxy.js';
+
+export interface SimTimings {
+  holdWindowSeconds: number;
+  pickupWindowSeconds: number;
+  noShowFeeMinor: number;
+}
+
+export interface WorldOptions {
+  dir: string;
+  kiosks: number;
+  renters: number;
+  backing: DiskBacking;
+  timings: SimTimings;
+  progress?: (line: string) => void;
+}
+
+export interface SimKiosk {
+  id: string;
+  kiosk: DemoKiosk;
+  proxy: TcpProxy;
+  plan: SlotPlan[];
+  dbPath: string;
+  /** Disk name wired to each slot (undefined: nothing can ever be in that slot). */
+  diskAt: Map<number, string>;
+}
+
+export interface World {
+  dir: string;
+  hub: HubProcess;
+  adminToken: string;
+  content: ContentSpec[];
+  kiosks: SimKiosk[];
+  renters: Account[];
+  diskTypes: DiskTypeSpec[];
+  /** Every disk name in the fleet. */
+  diskNames: string[];
+  /** Where disk `name` can be pushed back in: every (kiosk, slot) wired to it. */
+  homesOf(name: string): Array<{ kiosk: SimKiosk; slot: number }>;
+  stop(): Promise<void>;
+}
+
+export const RENTER_PASSWORD = 'renter-sim-password';
+
+export async function startWorld(opts: WorldOptions): Promise<World> {
+  const say = opts.progress ?? (() => {});
+  const cleanup = new Cleanup((what, err) => say(`cleanup: ${what} failed: ${err.message}`));
+  try {
+    await detachStaleLoops(opts.dir);
+    await rm(opts.dir, { recursive: true, force: true });
+    await mkdir(opts.dir, { recursive: true });
+    const adminToken = `sim-admin-${randomUUID()}`;
+    const t = opts.timings;
+    const hub = new HubProcess({
+      dir: path.join(opts.dir, 'hub'),
+      adminToken,
+      config: {
+        commandSweepIntervalMs: 250,
+        heartbeatIntervalSeconds: 5,
+        pingIntervalMs: 2000,
+        commandCallTimeoutMs: 5000,
+        rental: {
+          prepareDeadlineSeconds: 120,
+          holdWindowSeconds: t.holdWindowSeconds,
+          pickupWindowSeconds: t.pickupWindowSeconds,
+          noShowFeeMinor: t.noShowFeeMinor,
+          dispenseCommandTtlSeconds: 60,
+          dispenseOutcomeDeadlineSeconds: 60,
+          intentRetryAfterSeconds: 2,
+          reconcileIntervalMs: 1000,
+          scryptLog2N: 10,
+          loginMaxFailuresPerIp: 1000,
+          payments: { webhookSecret: 'fleet-sim-webhook-secret' },
+        },
+      },
+    });
+    cleanup.add('hub', () => hub.stop());
+    await hub.start();
+    say(`hub: child process on ${hub.baseUrl} (SQLite ${hub.databasePath})`);
+    const api = hub.api;
+
+    const size = 64 * 2 ** 20;
+    const diskTypes = demoDiskTypes(size);
+    const content = demoContent();
+    await seedCatalog(api, adminToken, content, diskTypes);
+    for (const c of content) {
+      // The real interface: `cloud-lite content import` on the hub's config and database.
+      const src = await writeContentTree(path.join(opts.dir, 'content-src'), c);
+      await promisify(execFile)(
+        process.execPath,
+        [
+          hub.entry,
+          'content',
+          'import',
+          src,
+          '--id',
+          c.id,
+          '--version',
+          c.version,
+          '--title',
+          c.title,
+          '-c',
+          hub.configFile,
+        ],
+        { cwd: path.dirname(path.dirname(hub.entry)) },
+      );
+    }
+    const renters: Account[] = [];
+    for (let i = 1; i <= opts.renters; i++) {
+      const a = await createAccount(api, adminToken, {
+        email: `renter-${i}@sim.test`,
+        password: RENTER_PASSWORD,
+        role: 'renter',
+      });
+      await payDeposit(api, a.token, 5000);
+      renters.push(a);
+    }
+    say(
+      `seeded: ${content.length} packages, ${diskTypes.length} disk types, ${renters.length} renters with deposits`,
+    );
+
+    const n = opts.kiosks;
+    const diskDir = path.join(opts.dir, 'disks');
+    await mkdir(diskDir, { recursive: true });
+    const disks = new Map<string, DemoDisk>();
+    for (let i = 1; i <= n; i++) {
+      for (const s of [1, 2, 3]) {
+        const d = await createDemoDisk({
+          dir: diskDir,
+          name: `K${i}-S${s}`,
+          sizeBytes: size,
+          backing: opts.backing,
+        });
+        cleanup.add(`disk ${d.name}`, () => d.release());
+        disks.set(d.name, d);
+      }
+    }
+    const films = content.find((c) => c.id === 'nature-films') ?? content[0]!;
+    const kiosks: SimKiosk[] = [];
+    cleanup.add('kioskd processes', () => Promise.all(kiosks.map((k) => k.kiosk.stop())));
+    cleanup.add('proxies', () => Promise.all(kiosks.map((k) => k.proxy.stop())));
+    const sites = nearbySites(n);
+    const props = KioskConfigSchema.properties as Record<string, unknown>;
+    for (let i = 1; i <= n; i++) {
+      const id = kioskIdOf(i);
+      const creds = await enrolKiosk(api, adminToken, id, sites[i - 1]!);
+      const prev = ((i - 2 + n) % n) + 1;
+      const plan: SlotPlan[] = [
+        {
+          slot: 1,
+          kind: 'ready',
+          disk: disks.get(`K${i}-S1`)!,
+          contentId: films.id,
+          contentVersion: films.version,
+        },
+        {
+          slot: 2,
+          kind: 'ready',
+          disk: disks.get(`K${i}-S2`)!,
+          contentId: films.id,
+          contentVersion: films.version,
+        },
+        { slot: 3, kind: 'blank', disk: disks.get(`K${i}-S3`)! },
+      ];
+      if (n > 1) plan.push({ slot: 4, kind: 'return-bay', disk: disks.get(`K${prev}-S3`)! });
+      const proxy = new TcpProxy({ targetHost: '127.0.0.1', targetPort: hub.port });
+      await proxy.start();
+      const kdir = path.join(opts.dir, id);
+      const extraConfig: Record<string, unknown> = {};
+      if ('reservations' in props) extraConfig.reservations = { expiryCheckSeconds: 1 };
+      if ('cloning' in props) extraConfig.cloning = { progressIntervalMs: 500 };
+      const kiosk = new DemoKiosk({
+        kioskId: id,
+        dir: kdir,
+        hubWsUrl: `ws://127.0.0.1:${proxy.port}/kiosk`,
+        secret: creds.secret,
+        hubPublicKeyPem: creds.hubPublicKey,
+        slotCount: 5,
+        slots: plan,
+        storage: opts.backing === 'loop' ? 'real' : 'sim',
+        logLevel: 'info',
+        pickupWindowSeconds: t.pickupWindowSeconds,
+        extraConfig,
+        env: { KIOSKD_TEST_HOOKS: '0' },
+      });
+      const diskAt = new Map(plan.map((p) => [p.slot, p.disk.name]));
+      kiosks.push({
+        id,
+        kiosk,
+        proxy,
+        plan,
+        dbPath: path.join(kdir, 'data', 'kioskd.sqlite'),
+        diskAt,
+      });
+      await kiosk.start();
+    }
+    await Promise.all(kiosks.map((k) => k.kiosk.waitConnected(api, adminToken, 60_000)));
+    say(`${n} kioskd processes connected through their proxies (${opts.backing} disks)`);
+    return {
+      dir: opts.dir,
+      hub,
+      adminToken,
+      content,
+      kiosks,
+      renters,
+      diskTypes,
+      diskNames: [...disks.keys()],
+      homesOf: (name) =>
+        kiosks.flatMap((k) =>
+          [...k.diskAt].filter(([, d]) => d === name).map(([slot]) => ({ kiosk: k, slot })),
+        ),
+      stop: () => cleanup.run(),
+    };
+  } catch (err) {
+    await cleanup.run();
+    throw err;
+  }
+}

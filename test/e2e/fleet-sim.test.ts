@@ -1,0 +1,105 @@
+// The fleet simulation under faults, short and with fixed seeds (CI): `npm run fleet-sim`
+// as a child process (its own process group) with 3 kioskd processes, 6 renter bots and
+// the fault injector. The run must exit 0 with zero invariant violations in its JSON
+// report, AND real work must have happened: orders completed and reservations picked up,
+// faults of several kinds injected. Teardown kills whatever the run left (process group,
+// kioskd, socat) and removes its directory.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import type { SimReport } from '../../scripts/fleet-sim/report.js';
+import { processesMentioning, within } from './demo-child.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+t.setTimeout(420_000);
+
+async function runSim(
+  t: { teardown(fn: () => unknown): void },
+  args: string[],
+): Promise<{ code: number | string; out: string; report: SimReport }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'fleet-sim-e2e-'));
+  const work = path.join(dir, 'work');
+  const reportFile = path.join(dir, 'report.json');
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'scripts/fleet-sim/main.ts'),
+      ...args,
+      '--dir',
+      work,
+      '--report',
+      reportFile,
+    ],
+    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | string>((r) => proc.once('exit', (c, s) => r(s ?? c ?? -1)));
+  t.teardown(async () => {
+    if (proc.exitCode === null && proc.signalCode === null && proc.pid) {
+      try {
+        process.kill(-proc.pid, 'SIGKILL');
+      } catch {}
+      await exited;
+    }
+    for (const p of processesMentioning(work)) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {}
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+  const code = await within(exited, 300_000, 'still running after 300 s');
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as SimReport;
+  return { code, out, report };
+}
+
+for (const { seed, minutes } of [
+  { seed: 1, minutes: 0.75 },
+  { seed: 2, minutes: 0.5 },
+]) {
+  t.test(`fleet-sim seed ${seed}: 3 kiosks, 6 renters, ${minutes} min under faults`, async (t) => {
+    const { code, out, report } = await runSim(t, [
+      '--kiosks',
+      '3',
+      '--renters',
+      '6',
+      '--minutes',
+      String(minutes),
+      '--seed',
+      String(seed),
+    ]);
+    const tail = out.slice(-6000);
+    t.same(report.violations, [], `no invariant violation\n${tail}`);
+    t.same(report.unsettled, [], 'the fleet settled');
+    t.equal(code, 0, 'exit 0');
+    t.equal(report.seed, seed, 'the seed is reported');
+    t.ok(report.stats.ordersCompleted! > 0, `orders completed: ${report.stats.ordersCompleted}`);
+    t.ok(report.stats.captures! > 0, `payments captured: ${report.stats.captures}`);
+    t.ok(report.stats.hubEvents! > 0, `events reached the hub: ${report.stats.hubEvents}`);
+    const kinds = Object.keys(report.faults);
+    const total = Object.values(report.faults).reduce((s, n) => s + n, 0);
+    t.ok(total >= 5, `faults injected: ${total}`);
+    t.ok(kinds.length >= 4, `fault kinds: ${kinds.join(', ')}`);
+    t.ok(
+      (report.ops.rent?.completed ?? 0) + (report.ops.pickup?.completed ?? 0) > 0,
+      'renters got disks',
+    );
+    t.match(out, `fleet-sim seed ${seed}:`, 'the seed is logged');
+    t.same(
+      processesMentioning(path.dirname(report.dir)).filter(
+        (p) => !p.cmd.includes('fleet-sim/main.ts'),
+      ),
+      [],
+      'no kioskd, hub or socat left',
+    );
+  });
+}
