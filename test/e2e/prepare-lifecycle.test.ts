@@ -217,6 +217,13 @@ t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', 
     await until('slot empty', () => state(slot) === 'empty');
     return { id, rentalId: order.rentalId as string };
   };
+  /** DiskChecked events the hub recorded for `slot` with `result`. */
+  const checked = async (slot: number, result: string) =>
+    (await hubEvents('DiskChecked')).filter(
+      (e) =>
+        (e.data as { slot: number }).slot === slot &&
+        (e.data as { result: string }).result === result,
+    ).length;
   const rentalState = async (rentalId: string) =>
     (await hub.api('GET', '/api/me/rentals', undefined, me.token)).body.find(
       (r: { id: string }) => r.id === rentalId,
@@ -230,8 +237,11 @@ t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', 
   t.equal(d.slots.get(2).diskId, diskId, 'identified by its identity file');
   await waitFor('rental closed', async () => (await rentalState(first.rentalId)) === 'returned');
   const returned = (await hubEvents('DiskReturned')).map((e) => e.data as Record<string, unknown>);
-  t.match(returned.at(-1), { slot: 2, diskId, identityValid: true, writeProtected: true });
-  t.match((await hubEvents('DiskChecked')).map((e) => e.data).at(-1), { slot: 2, result: 'ready' });
+  t.match(
+    returned.find((r) => r.slot === 2),
+    { slot: 2, diskId, identityValid: true, writeProtected: true },
+  );
+  await waitFor('DiskChecked ready at the hub', async () => (await checked(2, 'ready')) === 1);
 
   // 2nd rental: writable, so the same disk (ready with write-protected content) is
   // prepared again. Returned into slot 1: wiped -> loaded.
@@ -239,10 +249,8 @@ t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', 
   await insert(1);
   await until('returned writable disk wiped', () => state(1) === 'loaded');
   await waitFor('rental closed', async () => (await rentalState(second.rentalId)) === 'returned');
-  t.match((await hubEvents('DiskChecked')).map((e) => e.data).at(-1), {
-    slot: 1,
-    result: 'loaded',
-  });
+  // Slot 1's first DiskChecked `loaded` was the blank disk's; this is the second.
+  await waitFor('DiskChecked loaded at the hub', async () => (await checked(1, 'loaded')) === 2);
   t.ok(
     (await hubEvents('WipeCompleted')).some((e) => (e.data as { slot: number }).slot === 1),
     'WipeCompleted reached the hub',
