@@ -4,6 +4,7 @@
  *   <dir>/disk.json   { label, fsType, readOnly, mountpoint, sizeBytes }
  *   <dir>/data/       the "filesystem" contents
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -28,8 +29,12 @@ export async function readDirDiskMeta(dir: string): Promise<DirDiskMeta | undefi
   }
 }
 
+/**
+ * Atomic replace through a temp file of its own: two processes (two kiosks' simulators
+ * sharing a disk, as the demo's return bays do) may write at the same moment.
+ */
 export async function writeDirDiskMeta(dir: string, meta: DirDiskMeta): Promise<void> {
-  const tmp = `${metaFile(dir)}.tmp`;
+  const tmp = `${metaFile(dir)}.${process.pid}.${randomUUID()}.tmp`;
   await writeFile(tmp, JSON.stringify(meta), 'utf8');
   await rename(tmp, metaFile(dir));
 }
