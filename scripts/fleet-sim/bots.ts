@@ -36,8 +36,11 @@ export interface BotDeps {
   ops: OpCounts;
   /** True once no new operation may start. */
   stopping: () => boolean;
-  /** Renters pull out disks stuck half-way after a jam (default: they leave them, as the screen says the dispense failed). */
-  grabJammed?: boolean;
+  /**
+   * Renters take any disk sticking out of the slot their order named, even half-way out
+   * after a jam or after their order failed (default: they follow the app and leave it).
+   */
+  grabLoose?: boolean;
   log: (line: string) => void;
 }
 
@@ -138,6 +141,7 @@ export class RenterBot {
     if (s.status !== 200 || !s.body.canRent || !t || t.available < 1) return;
     const card = this.card();
     this.count(card.number === SANDBOX_CARDS.declines ? 'rent_declining_card' : 'rent');
+    const since = Date.now();
     const r = await this.call(
       'POST',
       '/api/orders',
@@ -150,11 +154,11 @@ export class RenterBot {
       return;
     }
     if (r.status !== 201 && r.status !== 200) return; // NO_DISK_AVAILABLE, KIOSK_OFFLINE...
-    if (await this.dispenseAndTake(k, r.body.order.id)) this.count('rent', true);
+    if (await this.dispenseAndTake(k, r.body.order.id, since)) this.count('rent', true);
   }
 
   /** Follows an order to a slot, takes the disk (or walks away), waits for the outcome. */
-  private async dispenseAndTake(k: SimKiosk, orderId: string): Promise<boolean> {
+  private async dispenseAndTake(k: SimKiosk, orderId: string, since: number): Promise<boolean> {
     const o = await this.poll(
       `order ${orderId} to name a slot`,
       `/api/orders/${orderId}`,
@@ -176,7 +180,7 @@ export class RenterBot {
     const deadline = Date.now() + 45_000;
     for (;;) {
       const s = sim.sensors(slot);
-      if (s.present && !s.seated && (!s.motorFault || this.deps.grabJammed)) break;
+      if (s.present && !s.seated && (!s.motorFault || this.deps.grabLoose)) break;
       const cur = await this.call('GET', `/api/orders/${orderId}`).catch(() => undefined);
       if (cur?.status === 200 && ['failed', 'cancelled'].includes(cur.body.order.state))
         return false;
@@ -186,7 +190,15 @@ export class RenterBot {
     await sleep(this.rng.int(100, 1500));
     const s = sim.sensors(slot);
     if (!(s.present && !s.seated)) return false; // retracted meanwhile
-    if (s.motorFault && !this.deps.grabJammed) return false; // stuck half-way: a jam
+    if (!this.deps.grabLoose) {
+      if (s.motorFault) return false; // stuck half-way: a jam
+      // Only a disk the renter saw come out after asking for it (not one left out before).
+      if (!sim.record.some((e) => e.slot === slot && e.kind === 'eject' && e.startedAt >= since))
+        return false;
+      const now = await this.call('GET', `/api/orders/${orderId}`).catch(() => undefined);
+      if (now?.status !== 200 || ['failed', 'cancelled'].includes(now.body.order.state))
+        return false;
+    }
     sim.takeDisk(slot);
     const disk = k.diskAt.get(slot)!;
     this.deps.hands.held.set(disk, {
@@ -263,11 +275,12 @@ export class RenterBot {
       if (e?.state === 'expired') this.count('let_reservation_expire', true);
     } else {
       this.count('pickup');
+      const since = Date.now();
       const p = await this.call('POST', `/api/reservations/${id}/pickup`, undefined, {
         'idempotency-key': randomUUID(),
       });
       if (p.status === 200 || p.status === 201) {
-        if (await this.dispenseAndTake(k, p.body.order.id)) this.count('pickup', true);
+        if (await this.dispenseAndTake(k, p.body.order.id, since)) this.count('pickup', true);
       }
     }
   }

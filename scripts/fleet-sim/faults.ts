@@ -186,6 +186,11 @@ export class FaultInjector {
     }
   }
 
+  /** True while a fault has this kiosk ('cloud-lite' for the hub) down on purpose. */
+  owns(target: string): boolean {
+    return target === 'cloud-lite' ? this.hubBusy : this.kioskBusy.has(target);
+  }
+
   /** Stops injecting, waits for running faults to end, heals links, restarts what is down. */
   async heal(): Promise<void> {
     this.stopped = true;

@@ -28,8 +28,8 @@ export interface FleetSimOptions {
   report?: string;
   dir?: string;
   keep?: boolean;
-  /** Renters pull out disks stuck half-way after a jam (reproduces a known finding). */
-  grabJammed?: boolean;
+  /** Renters take disks sticking out even after a jam or a failed order (reproduces a finding). */
+  grabLoose?: boolean;
   settleTimeoutMs?: number;
   log?: (line: string) => void;
 }
@@ -84,7 +84,7 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
           hands,
           ops,
           stopping: () => stopping,
-          grabJammed: o.grabJammed,
+          grabLoose: o.grabLoose,
           log: (l) => say(l),
         }),
     );
@@ -93,6 +93,32 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
       say,
     });
     if (o.faults) faults.start();
+    // As systemd would (Restart=always): a process that died on its own is restarted, and
+    // reported, since nothing but an injected fault should stop one.
+    const exits: Violation[] = [];
+    let restarting = false;
+    const supervisor = setInterval(() => {
+      if (restarting) return;
+      for (const k of w.kiosks) {
+        if (k.kiosk.running() || faults.owns(k.id) || !k.kiosk.proc) continue;
+        const how = k.kiosk.proc.exitCode ?? k.kiosk.proc.signalCode;
+        exits.push({
+          invariant: 'no-crash',
+          message: `kioskd ${k.id} exited on its own (${how}); log tail: ${k.kiosk.output().slice(-600)}`,
+          ids: { kioskId: k.id },
+        });
+        say(`kioskd ${k.id} exited on its own (${how}); restarting it`);
+        k.kiosk.respawn();
+      }
+      if (!w.hub.running() && !faults.owns('cloud-lite')) {
+        exits.push({ invariant: 'no-crash', message: 'cloud-lite exited on its own', ids: {} });
+        say('cloud-lite exited on its own; restarting it');
+        restarting = true;
+        w.hub.start().finally(() => {
+          restarting = false;
+        });
+      }
+    }, 500);
     const running = bots.map((b) => b.run());
     await new Promise((r) => setTimeout(r, o.minutes * 60_000));
     say('time is up: no new operations; stopping faults');
@@ -102,6 +128,7 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
     await Promise.race([Promise.allSettled(running), new Promise((r) => setTimeout(r, 180_000))]);
     say('waiting for the fleet to settle');
     report.unsettled = await settle(w, o.settleTimeoutMs ?? 150_000);
+    clearInterval(supervisor);
     if (report.unsettled.length) say(`NOT settled: ${report.unsettled.slice(0, 10).join('; ')}`);
     else say('settled: all kiosks connected, outboxes drained, nothing pending');
     // Quiesce the processes so the databases are read at rest (boards stay for the sensors).
@@ -125,7 +152,7 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
       message: u,
       ids: {},
     }));
-    report.violations = [...unsettledV, ...result.violations];
+    report.violations = [...exits, ...unsettledV, ...result.violations];
     report.stats = result.stats;
     report.faults = faults.counts;
     report.faultLog = faults.log.map((f) => ({ ...f, at: f.at - t0 }));
@@ -164,7 +191,11 @@ async function main(argv: string[]): Promise<number> {
     .option('--report <file>', 'write the report as JSON')
     .option('--dir <dir>', 'working directory (default a new temp dir; kept on failure)')
     .option('--keep', 'keep the working directory', false)
-    .option('--grab-jammed', 'renters pull out disks stuck half-way after a jam', false)
+    .option(
+      '--grab-loose',
+      'renters take any disk sticking out of their slot, even after a jam or a failed order',
+      false,
+    )
     .parse(argv, { from: 'user' });
   const a = p.opts<{
     kiosks: number;
@@ -176,7 +207,7 @@ async function main(argv: string[]): Promise<number> {
     report?: string;
     dir?: string;
     keep: boolean;
-    grabJammed: boolean;
+    grabLoose: boolean;
   }>();
   const r = await runFleetSim({
     ...a,
