@@ -369,6 +369,10 @@ export function check(input: CheckInput): CheckResult {
       voids: ledger.filter((l) => l.op === 'void').length,
       refunds: ledger.filter((l) => l.op === 'refund').length,
       hubEvents: hubEvents.length,
+      // Stamped by a kiosk clock far in the past (before its Boot synced it with the hub).
+      eventsStampedInThePast: hubEvents.filter(
+        (e) => Date.parse(String(e.received_at)) - Date.parse(String(e.at)) > 24 * 3600 * 1000,
+      ).length,
       hubCommands: commands.length,
       ejects: input.kiosks.reduce(
         (s, k) => s + k.sim.record.filter((r) => r.kind === 'eject').length,
