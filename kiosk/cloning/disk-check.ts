@@ -15,10 +15,18 @@ import type { TimeSource } from '../link/clock.js';
 import type { KioskLogger } from '../log.js';
 import type { SlotStore } from '../slots/slot-store.js';
 import type { SlotStateName } from '../slots/transitions.js';
-import { clip, diskIdFor, type SlotDiskLocator, upsertDisk } from './disk-records.js';
+import { clip, diskIdFor, knownDiskId, type SlotDiskLocator, upsertDisk } from './disk-records.js';
 import { readIdentity } from './identity.js';
 import type { CloneStorage, WriteProtectRelay } from './types.js';
 import { describeVerify, verifyTree } from './verify.js';
+import {
+  clearWipeJob,
+  countWipeAttempt,
+  listWipeJobs,
+  prepareClaimedSlots,
+  recordWipeJob,
+  type WipeJob,
+} from './wipe-jobs.js';
 
 export type HealthCheck = (device: string) => Promise<{ ok: boolean; note: string }>;
 
@@ -85,102 +93,67 @@ export class DiskCheckService {
 
   async start(): Promise<void> {}
 
+  /** Waits for running checks and wipes (they are not cancelled: a wipe runs to its end). */
   async stop(): Promise<void> {
-    await Promise.allSettled([...this.running.values()]);
+    await this.idle();
+  }
+
+  /**
+   * Call once at start, before the prepare handler's recover() and before any check:
+   * a check or wipe interrupted by a crash (its `wipe_jobs` row, slot still `preparing`)
+   * is resumed with the same mode, and a slot left in `preparing` that no running
+   * PrepareDisk claims (pre-staging) gets a wipe, so no disk that may hold a renter's
+   * data reaches `loaded` or `ready` unwiped. Returns at once; the resumed work runs in
+   * the background (idle() and stop() wait for it); the slots stay `preparing` until it
+   * ends, so nothing offers or picks them meanwhile.
+   */
+  async recover(): Promise<void> {
+    const { db, slots, clock, log } = this.deps;
+    const jobs = new Map(listWipeJobs(db).map((j) => [j.slot, j]));
+    const claimed = prepareClaimedSlots(db);
+    for (const s of slots.list()) {
+      const job = jobs.get(s.slot);
+      jobs.delete(s.slot);
+      if (s.state !== 'preparing') {
+        if (job) clearWipeJob(db, s.slot);
+        continue;
+      }
+      if (!job && (claimed.has(s.slot) || !s.diskId)) continue;
+      const resumed: WipeJob = job ?? {
+        slot: s.slot,
+        diskId: s.diskId as string,
+        kind: 'wipe',
+        mode: this.deps.options?.wipeMode ?? 'quick',
+        writeProtected: false,
+        attempts: 1,
+      };
+      if (job) countWipeAttempt(db, s.slot);
+      else recordWipeJob(db, resumed, clock.now().toISOString());
+      log.warn(
+        { slot: s.slot, diskId: resumed.diskId, kind: resumed.kind, mode: resumed.mode },
+        job ? 'resuming an interrupted disk check or wipe' : 'wiping a disk left mid-preparation',
+      );
+      this.track(`recover-${s.slot}`, this.resume(resumed));
+    }
+    for (const j of jobs.values()) clearWipeJob(db, j.slot);
   }
 
   /**
    * Checks the disk in a `returned` slot and moves the slot to ready / loaded / fault.
+   * A disk the kiosk has never seen gets its disk row (id from its USB serial) here.
    * `destroyData` forces a full overwrite of a writable disk. Resolves with the outcome;
    * rejects only if the slot is not `returned` (StaleStateError from the slot store).
    */
   async checkReturned(slot: number, opts: { destroyData?: boolean } = {}): Promise<CheckOutcome> {
-    const { slots, storage, clock } = this.deps;
+    const { db, slots } = this.deps;
     const cur = slots.get(slot);
     const loc = await this.deps.locateDisk(slot).catch(() => undefined);
-    const diskId = cur.diskId ?? diskIdFor(loc?.serial);
+    const diskId = cur.diskId ?? knownDiskId(db, loc?.serial) ?? diskIdFor(loc?.serial);
     const wp = cur.writeProtect || this.diskRow(diskId)?.write_protected === 1;
-    slots.transition({
-      slot,
-      from: 'returned',
-      to: 'preparing',
-      reason: 'checking a returned disk',
-      set: { diskId },
-    });
-    try {
-      if (!loc)
-        throw new CheckFailure('ENODEVICE', `no block device found for the disk in slot ${slot}`);
-      await this.healthCheck(loc.device);
-      if (wp) {
-        const m = await this.verifyContent(loc.device);
-        slots.transition({
-          slot,
-          from: 'preparing',
-          to: 'ready',
-          reason: `returned disk verified: ${m.contentId}@${m.version}`,
-          set: { diskId, writeProtect: true },
-          events: [{ type: 'DiskChecked', data: { slot, diskId, result: 'ready' } }],
-          also: (d) =>
-            upsertDisk(d, {
-              diskId,
-              slot,
-              content: { contentId: m.contentId, version: m.version },
-              writeProtected: true,
-              health: 'good',
-              now: clock.now().toISOString(),
-            }),
-        });
-        await storage.setReadOnly(loc.device, true).catch(() => undefined);
-        return 'ready';
-      }
-      const mode = opts.destroyData ? 'full' : (this.deps.options?.wipeMode ?? 'quick');
-      await this.wipeDevice(slot, loc.device, mode);
-      slots.transition({
-        slot,
-        from: 'preparing',
-        to: 'loaded',
-        reason: `returned writable disk wiped (${mode})`,
-        set: { diskId, writeProtect: false },
-        events: [
-          { type: 'WipeCompleted', data: { slot, diskId, mode } },
-          { type: 'DiskChecked', data: { slot, diskId, result: 'loaded' } },
-        ],
-        also: (d) =>
-          upsertDisk(d, {
-            diskId,
-            slot,
-            content: null,
-            writeProtected: false,
-            health: 'good',
-            now: clock.now().toISOString(),
-          }),
-      });
-      return 'loaded';
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? 'EINTERNAL';
-      const reason = clip((err as Error).message);
-      this.deps.log.warn({ slot, diskId, code, err: reason }, 'returned disk failed its check');
-      slots.transition({
-        slot,
-        from: 'preparing',
-        to: 'fault',
-        reason: clip(`returned disk check failed: ${reason}`),
-        set: { diskId, fault: { code, message: reason } },
-        events: [
-          ...(wp ? [] : [{ type: 'WipeFailed' as const, data: { slot, diskId, code, reason } }]),
-          { type: 'DiskChecked', data: { slot, diskId, result: 'fault', reason } },
-        ],
-        also: (d) =>
-          upsertDisk(d, {
-            diskId,
-            slot,
-            content: null,
-            health: 'bad',
-            now: clock.now().toISOString(),
-          }),
-      });
-      return 'fault';
-    }
+    const mode = opts.destroyData ? 'full' : (this.deps.options?.wipeMode ?? 'quick');
+    const job = { slot, diskId, kind: 'check' as const, mode, writeProtected: wp, attempts: 1 };
+    this.enter(job, 'returned', 'checking a returned disk', loc);
+    return this.resume(job, loc ?? null);
   }
 
   /**
@@ -199,69 +172,165 @@ export class DiskCheckService {
       });
     }
     if (this.running.has(payload.commandId)) return Promise.resolve({ status: 'Accepted' });
-    const p = this.wipeJob(payload, cur.state).finally(() =>
-      this.running.delete(payload.commandId),
-    );
-    this.running.set(payload.commandId, p);
+    this.track(payload.commandId, this.wipeJob(payload, cur.state));
     return Promise.resolve({ status: 'Accepted' });
   }
 
-  /** Resolves when no wipe started by handleWipe is running. */
+  /** Resolves when no wipe started by handleWipe or recover() is running. */
   async idle(): Promise<void> {
-    await Promise.allSettled([...this.running.values()]);
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+  }
+
+  private track(key: string, p: Promise<unknown>): void {
+    const done = p
+      .catch((err: Error) => this.deps.log.error({ err: err.message, key }, 'disk job crashed'))
+      .finally(() => this.running.delete(key));
+    this.running.set(key, done);
   }
 
   private async wipeJob(payload: WipeDiskRequest, from: SlotStateName): Promise<void> {
-    const { slots, clock } = this.deps;
+    const { db, slots } = this.deps;
     const { slot, mode, commandId } = payload;
     const loc = await this.deps.locateDisk(slot).catch(() => undefined);
-    const diskId = slots.get(slot).diskId ?? diskIdFor(loc?.serial);
-    slots.transition({
-      slot,
+    const diskId = slots.get(slot).diskId ?? knownDiskId(db, loc?.serial) ?? diskIdFor(loc?.serial);
+    const job = { slot, diskId, kind: 'wipe' as const, mode, writeProtected: false, commandId };
+    this.enter({ ...job, attempts: 1 }, from, `wipe (${mode}) ordered by the hub`, loc);
+    await this.resume({ ...job, attempts: 1 }, loc ?? null);
+  }
+
+  /** `from` -> preparing with the disk row and the wipe_jobs row, in one transaction. */
+  private enter(
+    job: WipeJob,
+    from: SlotStateName,
+    reason: string,
+    loc: { capacityBytes: number; serial?: string | null } | undefined,
+  ): void {
+    const now = this.deps.clock.now().toISOString();
+    this.deps.slots.transition({
+      slot: job.slot,
       from,
       to: 'preparing',
-      reason: `wipe (${mode}) ordered by the hub`,
-      set: { diskId },
+      reason,
+      set: { diskId: job.diskId },
+      also: (d) => {
+        upsertDisk(d, {
+          diskId: job.diskId,
+          slot: job.slot,
+          capacityBytes: loc?.capacityBytes || undefined,
+          serial: loc?.serial,
+          now,
+        });
+        recordWipeJob(d, job, now);
+      },
     });
+  }
+
+  /**
+   * The work of a check or wipe whose slot is `preparing` (fresh or resumed after a
+   * crash): verify (write-protected returned disk) -> ready, or wipe -> loaded, or fault.
+   * Each outcome clears the wipe_jobs row in its transaction. `loc` undefined = locate now.
+   */
+  private async resume(job: WipeJob, located?: { device: string } | null): Promise<CheckOutcome> {
+    const { slots, storage, clock } = this.deps;
+    const { slot, diskId, mode, commandId } = job;
+    const check = job.kind === 'check';
+    const wp = check && job.writeProtected;
+    const now = () => clock.now().toISOString();
     try {
+      const loc =
+        located === undefined
+          ? await this.deps.locateDisk(slot).catch(() => undefined)
+          : (located ?? undefined);
       if (!loc)
         throw new CheckFailure('ENODEVICE', `no block device found for the disk in slot ${slot}`);
+      if (check) await this.healthCheck(loc.device);
+      if (wp) {
+        const m = await this.verifyContent(loc.device);
+        slots.transition({
+          slot,
+          from: 'preparing',
+          to: 'ready',
+          reason: `returned disk verified: ${m.contentId}@${m.version}`,
+          set: { diskId, writeProtect: true },
+          events: [{ type: 'DiskChecked', data: { slot, diskId, result: 'ready' } }],
+          also: (d) => {
+            clearWipeJob(d, slot);
+            upsertDisk(d, {
+              diskId,
+              slot,
+              content: { contentId: m.contentId, version: m.version },
+              writeProtected: true,
+              health: 'good',
+              now: now(),
+            });
+          },
+        });
+        await storage.setReadOnly(loc.device, true).catch(() => undefined);
+        return 'ready';
+      }
       await this.wipeDevice(slot, loc.device, mode);
       slots.transition({
         slot,
         from: 'preparing',
         to: 'loaded',
-        reason: `wiped (${mode})`,
+        reason: check ? `returned writable disk wiped (${mode})` : `wiped (${mode})`,
         set: { diskId, writeProtect: false },
-        events: [{ type: 'WipeCompleted', data: { commandId, slot, diskId, mode } }],
-        also: (d) =>
+        events: [
+          {
+            type: 'WipeCompleted',
+            data: { ...(commandId ? { commandId } : {}), slot, diskId, mode },
+          },
+          ...(check
+            ? [{ type: 'DiskChecked' as const, data: { slot, diskId, result: 'loaded' as const } }]
+            : []),
+        ],
+        also: (d) => {
+          clearWipeJob(d, slot);
           upsertDisk(d, {
             diskId,
             slot,
             content: null,
             writeProtected: false,
-            now: clock.now().toISOString(),
-          }),
+            ...(check ? { health: 'good' as const } : {}),
+            now: now(),
+          });
+        },
       });
+      return 'loaded';
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'EINTERNAL';
       const reason = clip((err as Error).message);
+      this.deps.log.warn({ slot, diskId, code, err: reason }, 'disk check or wipe failed');
       slots.transition({
         slot,
         from: 'preparing',
         to: 'fault',
-        reason: clip(`wipe failed: ${reason}`),
+        reason: clip(`${check ? 'returned disk check' : 'wipe'} failed: ${reason}`),
         set: { diskId, fault: { code, message: reason } },
-        events: [{ type: 'WipeFailed', data: { commandId, slot, diskId, code, reason } }],
-        also: (d) =>
-          upsertDisk(d, {
-            diskId,
-            slot,
-            content: null,
-            health: 'bad',
-            now: clock.now().toISOString(),
-          }),
+        events: [
+          ...(wp
+            ? []
+            : [
+                {
+                  type: 'WipeFailed' as const,
+                  data: { ...(commandId ? { commandId } : {}), slot, diskId, code, reason },
+                },
+              ]),
+          ...(check
+            ? [
+                {
+                  type: 'DiskChecked' as const,
+                  data: { slot, diskId, result: 'fault' as const, reason },
+                },
+              ]
+            : []),
+        ],
+        also: (d) => {
+          clearWipeJob(d, slot);
+          upsertDisk(d, { diskId, slot, content: null, health: 'bad', now: now() });
+        },
       });
+      return 'fault';
     }
   }
 

@@ -52,6 +52,15 @@ export function slotDisks(db: KioskDb, states: readonly SlotStateName[]): SlotDi
   }));
 }
 
+/** The disk id already recorded for a USB serial, if any. */
+export function knownDiskId(db: KioskDb, serial: string | null | undefined): string | undefined {
+  if (!serial) return undefined;
+  const row = db.prepare('SELECT disk_id FROM disks WHERE usb_serial = ?').get(serial) as
+    | { disk_id: string }
+    | undefined;
+  return row?.disk_id;
+}
+
 /** A disk id for a disk the spine has none for: from its serial, else random. */
 export function diskIdFor(serial: string | null | undefined): string {
   const s = (serial ?? '').replace(/[^A-Za-z0-9._:-]/g, '').slice(0, 100);
@@ -73,10 +82,11 @@ export interface DiskUpdate {
 export function upsertDisk(db: KioskDb, u: DiskUpdate): void {
   db.prepare(
     `INSERT INTO disks (disk_id, usb_serial, capacity_bytes, last_seen_slot, updated_at)
-     VALUES (?, NULL, ?, ?, ?)
+     VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (disk_id) DO UPDATE SET last_seen_slot = excluded.last_seen_slot,
+       usb_serial = coalesce(usb_serial, excluded.usb_serial),
        capacity_bytes = coalesce(excluded.capacity_bytes, capacity_bytes), updated_at = excluded.updated_at`,
-  ).run(u.diskId, u.capacityBytes ?? null, u.slot, u.now);
+  ).run(u.diskId, u.serial || null, u.capacityBytes ?? null, u.slot, u.now);
   if (u.content !== undefined) {
     db.prepare('UPDATE disks SET content_id = ?, content_version = ? WHERE disk_id = ?').run(
       u.content?.contentId ?? null,

@@ -5,7 +5,7 @@
  * change commits with its events and the reservation row in one transaction.
  *
  * Idempotent by commandId (a `prepare_jobs` row; a repeat answers `Accepted` and does
- * nothing more). recover() on start puts slots stuck in `preparing` back to `loaded`
+ * nothing more). recover() on start puts slots its jobs left in `preparing` back to `loaded`
  * (their disks are never offered as ready until a full prepare succeeds) and restarts
  * unfinished prepares before their hold deadline, or reports them failed.
  */
@@ -20,6 +20,7 @@ import { clip, diskIdFor, type SlotDiskLocator, slotDisks, upsertDisk } from './
 import type { ClonePipeline } from './pipeline.js';
 import { ProgressThrottle } from './progress-throttle.js';
 import { CloneError, DISK_FAULT_CODES } from './types.js';
+import { prepareClaimedSlots } from './wipe-jobs.js';
 
 export interface PrepareHandlerDeps {
   db: KioskDb;
@@ -110,12 +111,16 @@ export class PrepareHandler {
   }
 
   /**
-   * Call once at start, before handle(): slots left in `preparing` go back to `loaded`,
+   * Call once at start, after DiskCheckService.recover() and before handle(): slots an
+   * interrupted prepare left in `preparing` go back to `loaded` (the clone reformats them),
    * unfinished prepares restart (before their deadline, within maxRestarts) or fail.
    */
   async recover(): Promise<void> {
     const { db, slots, clock, log } = this.deps;
-    for (const s of slots.list().filter((x) => x.state === 'preparing')) {
+    // Only the slots a running PrepareDisk job claims: a slot left `preparing` by a check,
+    // a wipe or pre-staging is DiskCheckService.recover()'s (it resumes the wipe).
+    const claimed = prepareClaimedSlots(db);
+    for (const s of slots.list().filter((x) => x.state === 'preparing' && claimed.has(x.slot))) {
       slots.transition({
         slot: s.slot,
         from: 'preparing',

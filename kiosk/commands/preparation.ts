@@ -8,7 +8,6 @@
  * calls startBackground() once the hub link runs, and stop() on shutdown.
  */
 import type { SlotDisk } from '../../hal/drives/index.js';
-import { diskIdFor } from '../cloning/disk-records.js';
 import {
   ClonePipeline,
   createDiskCheckService,
@@ -29,7 +28,6 @@ import type { HubClock } from '../link/clock.js';
 import type { Outbox } from '../link/outbox.js';
 import type { KioskLogger } from '../log.js';
 import type { DiskIdentity, ReturnExtensions } from '../returns/return-watcher.js';
-import { upsertDisk as upsertStockDisk } from '../returns/stock.js';
 import type { SlotStore } from '../slots/slot-store.js';
 import type { CommandExtensions } from './dispatcher.js';
 
@@ -64,7 +62,7 @@ export class PreparationServices {
 
   constructor(private readonly deps: PreparationDeps) {}
 
-  /** Builds the services, prepares the cache directory and recovers interrupted prepares. */
+  /** Builds the services, prepares the cache directory, resumes interrupted wipes and prepares. */
   async start(): Promise<void> {
     const { config, db, slots, outbox, clock, hardware: hw, log, credentials } = this.deps;
     const cacheDir = config.content.cacheDir ?? `${config.dataDir}/cache`;
@@ -123,6 +121,8 @@ export class PreparationServices {
       options: { wipeMode: cl.wipeMode, verifyReaders: cl.verifyReaders },
     });
     await this.checks.start();
+    // Interrupted checks and wipes first (they own their `preparing` slots), then prepares.
+    await this.checks.recover();
     if (cl.prestage.length > 0) {
       this.prestage = createPrestageService({
         db,
@@ -184,33 +184,13 @@ export class PreparationServices {
     const running = this.checking.get(slot);
     if (running) return running;
     const log = this.deps.log.child({ component: 'disk-check', slot });
-    const p = this.recordUnknownDisk(slot)
-      .then(() => this.checks.checkReturned(slot))
+    const p = this.checks
+      .checkReturned(slot)
       .then((outcome) => log.info({ outcome }, 'returned disk checked'))
       .catch((err: Error) => log.error({ err: err.message }, 'returned disk check failed'))
       .finally(() => this.checking.delete(slot));
     this.checking.set(slot, p);
     return p;
-  }
-
-  /**
-   * A disk the kiosk has never seen (a technician loading a new one) gets its disk row and
-   * id (from its USB serial) before the check, which records its state under that id.
-   */
-  private async recordUnknownDisk(slot: number): Promise<void> {
-    const { db, slots, clock } = this.deps;
-    if (slots.get(slot).diskId) return;
-    const d = await this.deps.hardware.drives.diskForSlot(slot);
-    const diskId = diskIdFor(d?.serial);
-    db.transaction(() => {
-      upsertStockDisk(
-        db,
-        clock,
-        { diskId, usbSerial: d?.serial ?? null, capacityBytes: d?.sizeBytes ?? null },
-        slot,
-      );
-      slots.update({ slot, expected: 'returned', set: { diskId } });
-    })();
   }
 
   /** Mounts a returned disk read-only and reads its identity file; null when it has none. */

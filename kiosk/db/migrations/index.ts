@@ -1,5 +1,6 @@
 import { sql as m001 } from './001-initial.js';
 import { sql as m002 } from './002-content.js';
+import { sql as m003 } from './003-wipe-jobs.js';
 
 /** One migration: `version` is the `user_version` the database has after it. */
 export interface Migration {
@@ -12,4 +13,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: '001-initial', sql: m001 },
   { version: 2, name: '002-content', sql: m002 },
+  { version: 3, name: '003-wipe-jobs', sql: m003 },
 ];
