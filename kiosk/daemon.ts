@@ -27,6 +27,7 @@ import { NonceStore } from './link/nonces.js';
 import { Outbox } from './link/outbox.js';
 import { createLogger, type KioskLogger } from './log.js';
 import type { MaintenanceDeps } from './maintenance/deps.js';
+import { maintenanceCloning, maintenanceContent } from './maintenance/preparation-adapters.js';
 import { MaintenanceServer } from './maintenance/server.js';
 import { type ReconcileReport, reconcile } from './reconcile/reconcile.js';
 import { type ReturnExtensions, ReturnWatcher } from './returns/return-watcher.js';
@@ -268,6 +269,8 @@ export class Daemon {
       link: this.link,
       log: this.log.child({ component: 'maintenance' }),
       softwareVersion: softwareVersion(),
+      cloning: maintenanceCloning(this.preparation.checks),
+      content: maintenanceContent(this.preparation.cache),
       ...this.deps.maintenance,
     });
     try {

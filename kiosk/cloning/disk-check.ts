@@ -7,6 +7,7 @@
  * WipeCompleted/WipeFailed) in the slot's transaction. `WipeDisk` runs the same wipe.
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { CommandResponse, WipeDiskRequest } from '../../protocol/index.js';
 import type { ContentManifest } from '../content/manifest.js';
@@ -176,6 +177,34 @@ export class DiskCheckService {
     return Promise.resolve({ status: 'Accepted' });
   }
 
+  /**
+   * A technician's wipe (kioskctl): like WipeDisk but awaited. Resolves with the outcome
+   * (`loaded`, or `fault` when the wipe failed); rejects when the slot is not loaded,
+   * ready or returned (StaleStateError). Not cancellable: a started wipe runs to its end.
+   */
+  async wipe(slot: number, mode: 'quick' | 'full'): Promise<CheckOutcome> {
+    const from = this.deps.slots.get(slot).state;
+    if (!(['loaded', 'ready', 'returned'] as SlotStateName[]).includes(from))
+      throw new CheckFailure(
+        'ESTATE',
+        `slot ${slot} is ${from}; only a loaded, ready or returned disk can be wiped`,
+      );
+    return this.wipeJob({ commandId: randomUUID(), slot, mode }, from);
+  }
+
+  /**
+   * Re-reads the disk in `slot` (mounted read-only, caches dropped) and checks it against
+   * its manifest; the slot state is left as it is. Rejects ENODEVICE, ENOIDENTITY, EVERIFY
+   * or EIO. Not cancellable; as long as the disk takes to read.
+   */
+  async verifySlot(slot: number): Promise<{ contentId: string; version: string; files: number }> {
+    const loc = await this.deps.locateDisk(slot).catch(() => undefined);
+    if (!loc)
+      throw new CheckFailure('ENODEVICE', `no block device found for the disk in slot ${slot}`);
+    const m = await this.verifyContent(loc.device);
+    return { contentId: m.contentId, version: m.version, files: m.files.length };
+  }
+
   /** Resolves when no wipe started by handleWipe or recover() is running. */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
@@ -188,14 +217,17 @@ export class DiskCheckService {
     this.running.set(key, done);
   }
 
-  private async wipeJob(payload: WipeDiskRequest, from: SlotStateName): Promise<void> {
+  private async wipeJob(
+    payload: Pick<WipeDiskRequest, 'commandId' | 'slot' | 'mode'>,
+    from: SlotStateName,
+  ): Promise<CheckOutcome> {
     const { db, slots } = this.deps;
     const { slot, mode, commandId } = payload;
     const loc = await this.deps.locateDisk(slot).catch(() => undefined);
     const diskId = slots.get(slot).diskId ?? knownDiskId(db, loc?.serial) ?? diskIdFor(loc?.serial);
     const job = { slot, diskId, kind: 'wipe' as const, mode, writeProtected: false, commandId };
-    this.enter({ ...job, attempts: 1 }, from, `wipe (${mode}) ordered by the hub`, loc);
-    await this.resume({ ...job, attempts: 1 }, loc ?? null);
+    this.enter({ ...job, attempts: 1 }, from, `wipe (${mode})`, loc);
+    return this.resume({ ...job, attempts: 1 }, loc ?? null);
   }
 
   /** `from` -> preparing with the disk row and the wipe_jobs row, in one transaction. */

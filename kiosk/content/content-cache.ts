@@ -257,17 +257,39 @@ export class ContentCache {
     const max = this.deps.options.maxBytes;
     if (this.usedBytes() + incoming <= max) return;
     for (const c of this.index.evictionCandidates()) {
-      for (const sha of this.index.removeContent(c.contentId, c.version)) {
-        await this.blobs.remove(sha);
-        this.index.forgetBlob(sha);
-      }
-      this.deps.log.info({ contentId: c.contentId, version: c.version }, 'content evicted (LRU)');
+      await this.evict(c.contentId, c.version);
       if (this.usedBytes() + incoming <= max) return;
     }
     throw new ContentError(
       'ENOSPACE',
       `cache cannot fit ${forWhat} (${incoming} bytes): ${this.usedBytes()} of ${max} bytes are pinned; raise the cache size or cancel reservations`,
     );
+  }
+
+  /**
+   * Technician prune: evicts every unpinned package (nothing a reservation, a clone or a
+   * download holds). Resolves with what was removed and the bytes freed; not cancellable.
+   */
+  async prune(): Promise<{
+    removed: Array<{ contentId: string; version: string }>;
+    freedBytes: number;
+  }> {
+    const before = this.usedBytes();
+    const removed: Array<{ contentId: string; version: string }> = [];
+    for (const c of this.index.evictionCandidates()) {
+      await this.evict(c.contentId, c.version);
+      removed.push({ contentId: c.contentId, version: c.version });
+    }
+    return { removed, freedBytes: before - this.usedBytes() };
+  }
+
+  /** Removes one package and the blobs no other package uses. */
+  private async evict(contentId: string, version: string): Promise<void> {
+    for (const sha of this.index.removeContent(contentId, version)) {
+      await this.blobs.remove(sha);
+      this.index.forgetBlob(sha);
+    }
+    this.deps.log.info({ contentId, version }, 'content evicted');
   }
 
   private async downloadBlob(
