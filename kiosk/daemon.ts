@@ -269,7 +269,15 @@ export class Daemon {
       link: this.link,
       log: this.log.child({ component: 'maintenance' }),
       softwareVersion: softwareVersion(),
-      cloning: maintenanceCloning(this.preparation.checks),
+      cloning: maintenanceCloning({
+        checks: this.preparation.checks,
+        cache: this.preparation.cache,
+        pipeline: this.preparation.pipeline,
+        locateDisk: this.preparation.locateDisk,
+        slots: this.slots,
+        clock: this.clock,
+        log: this.log.child({ component: 'maintenance' }),
+      }),
       content: maintenanceContent(this.preparation.cache),
       ...this.deps.maintenance,
     });

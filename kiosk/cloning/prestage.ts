@@ -10,9 +10,9 @@ import type { KioskDb } from '../db/open-db.js';
 import type { TimeSource } from '../link/clock.js';
 import type { KioskLogger } from '../log.js';
 import type { SlotStore } from '../slots/slot-store.js';
-import { clip, diskIdFor, type SlotDiskLocator, slotDisks, upsertDisk } from './disk-records.js';
+import { diskIdFor, type SlotDiskLocator, slotDisks } from './disk-records.js';
 import type { ClonePipeline } from './pipeline.js';
-import { CloneError, DISK_FAULT_CODES } from './types.js';
+import { cloneIntoSlot } from './slot-clone.js';
 
 export interface PrestageEntry {
   contentId: string;
@@ -116,66 +116,20 @@ export class PrestageService {
     device: string,
     capacityBytes: number,
   ): Promise<void> {
-    const { slots, clock } = this.deps;
-    const now = () => clock.now().toISOString();
     try {
-      slots.transition({
+      await cloneIntoSlot(this.deps, {
         slot,
         from: 'loaded',
-        to: 'preparing',
-        reason: `pre-staging ${e.contentId}@${e.version}`,
-        set: { diskId },
-        also: (d) => upsertDisk(d, { diskId, slot, capacityBytes, content: null, now: now() }),
-      });
-    } catch {
-      return; // someone else took the slot first
-    }
-    try {
-      await this.deps.pipeline.run({
-        slot,
-        device,
         diskId,
+        device,
         capacityBytes,
         manifest,
         writeProtect: e.writeProtect,
+        why: 'pre-staging',
         signal: this.abort.signal,
       });
-      slots.transition({
-        slot,
-        from: 'preparing',
-        to: 'ready',
-        reason: `pre-staged ${e.contentId}@${e.version}`,
-        set: { diskId, writeProtect: e.writeProtect },
-        also: (d) =>
-          upsertDisk(d, {
-            diskId,
-            slot,
-            content: { contentId: e.contentId, version: e.version },
-            writeProtected: e.writeProtect,
-            health: 'good',
-            now: now(),
-          }),
-      });
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? 'EINTERNAL';
-      const fault = err instanceof CloneError && DISK_FAULT_CODES.includes(err.code);
-      const msg = clip((err as Error).message);
-      this.deps.log.warn({ slot, code, err: msg }, 'pre-staging failed');
-      slots.transition({
-        slot,
-        from: 'preparing',
-        to: fault ? 'fault' : 'loaded',
-        reason: clip(`pre-staging failed (${code}): ${msg}`),
-        ...(fault ? { set: { fault: { code, message: msg } } } : {}),
-        also: (d) =>
-          upsertDisk(d, {
-            diskId,
-            slot,
-            content: null,
-            ...(fault ? { health: 'bad' as const } : {}),
-            now: now(),
-          }),
-      });
+    } catch {
+      // someone else took the slot first, or the clone failed (recorded on the slot)
     }
   }
 }

@@ -174,7 +174,8 @@ export class PreparationServices {
     await this.checks.idle();
   }
 
-  private readonly locateDisk: SlotDiskLocator = async (slot) => {
+  /** Where a slot's disk is (hal drives' diskForSlot). */
+  readonly locateDisk: SlotDiskLocator = async (slot) => {
     const d = await this.deps.hardware.drives.diskForSlot(slot);
     return d ? { device: d.device, capacityBytes: d.sizeBytes, serial: d.serial } : undefined;
   };

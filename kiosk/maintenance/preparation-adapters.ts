@@ -1,9 +1,12 @@
 /**
  * kioskctl's disk and cache jobs on kioskd's real preparation services: `cache ls|import|
- * prune` on the ContentCache, `verify|wipe N` on the DiskCheckService. Progress goes to
+ * prune` on the ContentCache, `clone N` on the clone pipeline (cached content only; the
+ * disk is left writable and `ready`), `verify|wipe N` on the DiskCheckService. Progress goes to
  * the CLI's progress bar through JobOptions.onProgress.
  */
 import type { DiskCheckService } from '../cloning/disk-check.js';
+import { diskIdFor, type SlotDiskLocator } from '../cloning/disk-records.js';
+import { cloneIntoSlot, type SlotCloneDeps } from '../cloning/slot-clone.js';
 import type { ContentCache } from '../content/content-cache.js';
 import type { MaintenanceCloning, MaintenanceContent } from './deps.js';
 import { MaintenanceError } from './wire.js';
@@ -32,19 +35,66 @@ export function maintenanceContent(
   };
 }
 
-/**
- * `verify` and `wipe` run now; `clone` is not wired yet (it answers ENOTAVAILABLE) until a
- * per-slot clone is shared with pre-staging instead of copied here.
- */
-export function maintenanceCloning(
-  checks: Pick<DiskCheckService, 'verifySlot' | 'wipe'>,
-): MaintenanceCloning {
+export interface CloningAdapterDeps extends SlotCloneDeps {
+  checks: Pick<DiskCheckService, 'verifySlot' | 'wipe'>;
+  cache: Pick<ContentCache, 'complete' | 'pin' | 'unpin' | 'index'>;
+  locateDisk: SlotDiskLocator;
+}
+
+/** The newest complete cached version of `contentId` (numeric-aware order), if any. */
+function latestVersion(cache: CloningAdapterDeps['cache'], contentId: string): string | undefined {
+  return cache.index
+    .list()
+    .filter((c) => c.contentId === contentId && c.complete)
+    .map((c) => c.version)
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+    .at(-1);
+}
+
+/** `clone`, `verify` and `wipe N` on the clone pipeline and the disk-check service. */
+export function maintenanceCloning(deps: CloningAdapterDeps): MaintenanceCloning {
+  const { checks, cache, slots } = deps;
   return {
-    clone: async () => {
-      throw new MaintenanceError(
-        'ENOTAVAILABLE',
-        'clone from kioskctl is not available yet; prepare the disk through a reservation or pre-staging',
-      );
+    clone: async (slot, content, opts) => {
+      const version = content.version ?? latestVersion(cache, content.contentId);
+      const manifest = version ? cache.complete(content.contentId, version) : undefined;
+      if (!version || !manifest)
+        throw new MaintenanceError(
+          'ENOCONTENT',
+          `${content.contentId}@${content.version ?? 'latest'} is not in the cache; import it first (kioskctl cache import PATH)`,
+        );
+      const from = slots.get(slot).state;
+      if (from !== 'loaded' && from !== 'ready')
+        throw new MaintenanceError(
+          'ESTATE',
+          `slot ${slot} is ${from}; only a loaded or ready disk can be cloned`,
+        );
+      const loc = await deps.locateDisk(slot).catch(() => undefined);
+      if (!loc)
+        throw new MaintenanceError(
+          'ENODEVICE',
+          `no block device found for the disk in slot ${slot}`,
+        );
+      const diskId = slots.get(slot).diskId ?? diskIdFor(loc.serial);
+      const pin = `kioskctl-clone-${slot}`;
+      cache.pin(content.contentId, version, pin);
+      try {
+        await cloneIntoSlot(deps, {
+          slot,
+          from,
+          diskId,
+          device: loc.device,
+          capacityBytes: loc.capacityBytes,
+          manifest,
+          writeProtect: false,
+          why: 'kioskctl clone',
+          signal: opts.signal,
+          onProgress: (p) => opts.onProgress({ ...p }),
+        });
+      } finally {
+        cache.unpin(pin, content.contentId, version);
+      }
+      return { slot, diskId, contentId: content.contentId, version, state: 'ready' };
     },
     verify: async (slot, opts) => {
       opts.onProgress({ step: 'verifying' });

@@ -66,7 +66,7 @@ t.test('kioskctl commands against a running kioskd', async (t) => {
     t.match(s.stdout, /door\s+PASS\s+closed/);
   });
 
-  t.test('disks, calibrate (piped Enter), clone not from kioskctl yet', async (t) => {
+  t.test('disks, calibrate (piped Enter), clone of uncached content refused', async (t) => {
     t.match((await rig.ctl(['disks'])).stdout, /4 slot\(s\) calibrated/);
     // The technician inserts the disk once told to, then presses Enter.
     const r = await rig.ctl(['calibrate', '--slots', '2', '--timeout', '10'], {
@@ -81,7 +81,7 @@ t.test('kioskctl commands against a running kioskd', async (t) => {
     t.match(r.stderr, /slot 2: mapped to platform-sim/);
     const clone = await rig.ctl(['clone', '2', '--content', 'c1@1']);
     t.equal(clone.code, 1);
-    t.match(clone.stderr, /clone from kioskctl is not available yet/);
+    t.match(clone.stderr, /c1@1 is not in the cache; import it first/);
   });
 
   t.test('cache import, ls, prune on the real content cache', async (t) => {
@@ -120,6 +120,20 @@ t.test('kioskctl commands against a running kioskd', async (t) => {
       const v = await rig.ctl(['verify', '2']);
       t.equal(v.code, 1, 'a wiped disk has no identity to verify');
       t.match(v.stderr, /identity|mount|filesystem/i);
+      // Clone cached content onto the wiped disk, then verify it.
+      const stick = path.join(rig.dir, 'stick');
+      t.equal((await rig.ctl(['cache', 'import', stick])).code, 0);
+      const cl = await rig.ctl(['--json', 'clone', '2', '--content', 'ctlpkg']);
+      t.equal(cl.code, 0, cl.stderr);
+      t.equal(rig.daemon.slots.get(2).state, 'ready', 'cloned disk is ready');
+      t.match(
+        rig.daemon.db
+          .prepare('SELECT content_id, content_version FROM disks WHERE disk_id = ?')
+          .get('disk-2'),
+        { content_id: 'ctlpkg', content_version: '3' },
+      );
+      const ok = await rig.ctl(['verify', '2']);
+      t.equal(ok.code, 0, ok.stderr);
       const busy = await rig.ctl(['wipe', '9']);
       t.not(busy.code, 0, 'no slot 9');
     },
