@@ -256,6 +256,7 @@ export class RenterBot {
     if (!end) return;
     if (end.state !== 'ready') {
       this.count(`reservation_${end.state}`);
+      await sleep(this.rng.int(4000, 10_000)); // a renter whose reservation failed waits a while
       return;
     }
     this.count('reserve', true);

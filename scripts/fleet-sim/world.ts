@@ -4,9 +4,10 @@
  * children on pty board simulators, each reaching the hub through its own TcpProxy (the
  * simulation cuts and stalls that link). Built from scripts/lib (seeding, DemoKiosk, disks).
  *
- * Slot layout of kiosk i (5 slots): 1-2 films disks ready to rent, 3 a blank disk (the
- * kiosk prepares it for reservations), 4 a return bay wired to the slot-3 disk of the
- * previous kiosk (ring; none with one kiosk), 5 empty. A slot's USB port only ever shows
+ * Slot layout of kiosk i (5 slots): 1-3 blank disks, of which kioskd's pre-staging keeps
+ * two ready with the films (real clone, identity file), the rest prepared on reservation
+ * (with `prestage: false`: 1-2 registered as ready films without a copy, as the demo does); 4 a return bay wired to the slot-3 disk of the
+ * previous kiosk and (pre-staging) 5 one wired to its slot-1 disk (ring; none with one kiosk). A slot's USB port only ever shows
  * the disk wired to it, so the disk physically in a slot is always known.
  */
 import { execFile } from 'node:child_process';
@@ -14,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { KioskConfigSchema } from '../../kiosk/config/schema.js';
 import { Cleanup } from '../lib/cleanup.js';
 import { type ContentSpec, demoContent, writeContentTree } from '../lib/content.js';
@@ -33,6 +35,7 @@ import {
   type DiskBacking,
   detachStaleLoops,
 } from '../lib/sim-disks.js';
+import { waitFor } from '../lib/wait.js';
 import { HubProcess } from './hub-process.js';
 import { TcpProxy } from './tcp-proxy.js';
 
@@ -48,6 +51,8 @@ export interface WorldOptions {
   renters: number;
   backing: DiskBacking;
   timings: SimTimings;
+  /** Films disks prepared by kioskd's pre-staging (default true). */
+  prestage?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -77,6 +82,18 @@ export interface World {
 }
 
 export const RENTER_PASSWORD = 'renter-sim-password';
+
+/** Slots kioskd records as ready (read-only). */
+function readySlots(file: string): number {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return (
+      db.prepare("SELECT count(*) AS n FROM slots WHERE state = 'ready'").get() as { n: number }
+    ).n;
+  } finally {
+    db.close();
+  }
+}
 
 export async function startWorld(opts: WorldOptions): Promise<World> {
   const say = opts.progress ?? (() => {});
@@ -181,30 +198,43 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       const id = kioskIdOf(i);
       const creds = await enrolKiosk(api, adminToken, id, sites[i - 1]!);
       const prev = ((i - 2 + n) % n) + 1;
-      const plan: SlotPlan[] = [
-        {
-          slot: 1,
-          kind: 'ready',
-          disk: disks.get(`K${i}-S1`)!,
-          contentId: films.id,
-          contentVersion: films.version,
-        },
-        {
-          slot: 2,
-          kind: 'ready',
-          disk: disks.get(`K${i}-S2`)!,
-          contentId: films.id,
-          contentVersion: films.version,
-        },
-        { slot: 3, kind: 'blank', disk: disks.get(`K${i}-S3`)! },
-      ];
-      if (n > 1) plan.push({ slot: 4, kind: 'return-bay', disk: disks.get(`K${prev}-S3`)! });
+      const prestage = opts.prestage ?? true;
+      const readyFilms = (slot: number): SlotPlan => ({
+        slot,
+        kind: 'ready',
+        disk: disks.get(`K${i}-S${slot}`)!,
+        contentId: films.id,
+        contentVersion: films.version,
+      });
+      const blank = (slot: number): SlotPlan => ({
+        slot,
+        kind: 'blank',
+        disk: disks.get(`K${i}-S${slot}`)!,
+      });
+      const plan: SlotPlan[] = prestage
+        ? [blank(1), blank(2), blank(3)]
+        : [readyFilms(1), readyFilms(2), blank(3)];
+      if (n > 1) {
+        plan.push({ slot: 4, kind: 'return-bay', disk: disks.get(`K${prev}-S3`)! });
+        if (prestage) plan.push({ slot: 5, kind: 'return-bay', disk: disks.get(`K${prev}-S1`)! });
+      }
       const proxy = new TcpProxy({ targetHost: '127.0.0.1', targetPort: hub.port });
       await proxy.start();
       const kdir = path.join(opts.dir, id);
       const extraConfig: Record<string, unknown> = {};
       if ('reservations' in props) extraConfig.reservations = { expiryCheckSeconds: 1 };
-      if ('cloning' in props) extraConfig.cloning = { progressIntervalMs: 500 };
+      if ('cloning' in props)
+        extraConfig.cloning = {
+          progressIntervalMs: 500,
+          ...(prestage
+            ? {
+                prestage: [
+                  { contentId: films.id, version: films.version, count: 2, writeProtect: false },
+                ],
+                prestageIntervalSeconds: 2,
+              }
+            : {}),
+        };
       const kiosk = new DemoKiosk({
         kioskId: id,
         dir: kdir,
@@ -232,6 +262,14 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     }
     await Promise.all(kiosks.map((k) => k.kiosk.waitConnected(api, adminToken, 60_000)));
     say(`${n} kioskd processes connected through their proxies (${opts.backing} disks)`);
+    if (opts.prestage ?? true) {
+      await waitFor(
+        'every kiosk to pre-stage two films disks',
+        () => kiosks.every((k) => readySlots(k.dbPath) >= 2),
+        { timeoutMs: 120_000, intervalMs: 250 },
+      );
+      say('pre-staging done: two films disks ready per kiosk (cloned and verified by kioskd)');
+    }
     return {
       dir: opts.dir,
       hub,
