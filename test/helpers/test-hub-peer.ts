@@ -138,6 +138,9 @@ export class TestHubPeer {
   }
 
   private upgrade(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // A refused client may reset the connection before our answer is flushed (ECONNRESET);
+    // like the real hub, never let that surface as an uncaught error.
+    socket.on('error', () => undefined);
     const refuse = (status: number, text: string) => {
       this.rejectedUpgrades++;
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
