@@ -1,15 +1,7 @@
-/** Every state a slot can be in (same names as protocol's SlotState). */
-export const SLOT_STATES = [
-  'empty',
-  'loaded',
-  'preparing',
-  'ready',
-  'reserved',
-  'dispensing',
-  'returned',
-  'fault',
-  'disabled',
-] as const;
+import { SLOT_STATES } from '../../protocol/index.js';
+
+/** Every state a slot can be in: protocol's SlotState, one list for both sides. */
+export { SLOT_STATES };
 
 export type SlotStateName = (typeof SLOT_STATES)[number];
 

@@ -75,6 +75,18 @@ export class Deposits {
     return out;
   }
 
+  /** Refuses (403 NOT_ALLOWED, with the reasons) when the user may not rent now. */
+  async assertMayRent(tx: Repos, userId: string): Promise<void> {
+    const reasons = await this.reasons(tx, userId);
+    if (reasons.length)
+      throw new RentalError(
+        'NOT_ALLOWED',
+        `renting is not allowed now: ${reasons.join(', ')}`,
+        403,
+        { reasons },
+      );
+  }
+
   /** Tokenises the card and saves it as the user's card for later charges. */
   async saveCard(userId: string, card: CardInput): Promise<string> {
     const { token, last4 } = await this.deps.provider.tokenizeCard(card);

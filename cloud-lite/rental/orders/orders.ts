@@ -130,14 +130,7 @@ export class Orders {
     const created = await this.deps.store.transaction(async (tx) => {
       const again = await tx.rental.orders.findByIdempotencyKey(who.userId, idempotencyKey);
       if (again) return { replay: again };
-      const reasons = await this.deps.deposits.reasons(tx, who.userId);
-      if (reasons.length)
-        throw new RentalError(
-          'NOT_ALLOWED',
-          `renting is not allowed now: ${reasons.join(', ')}`,
-          403,
-          { reasons },
-        );
+      await this.deps.deposits.assertMayRent(tx, who.userId);
       const type = await this.checkKioskAndType(tx, input);
       if (!this.deps.hub.isConnected(input.kioskId))
         throw new RentalError(

@@ -86,14 +86,7 @@ export class Reservations {
     const created = await this.deps.store.transaction(async (tx) => {
       const again = await tx.rental.reservations.findByIdempotencyKey(who.userId, idempotencyKey);
       if (again) return { replay: again };
-      const reasons = await this.deps.deposits.reasons(tx, who.userId);
-      if (reasons.length)
-        throw new RentalError(
-          'NOT_ALLOWED',
-          `renting is not allowed now: ${reasons.join(', ')}`,
-          403,
-          { reasons },
-        );
+      await this.deps.deposits.assertMayRent(tx, who.userId);
       const type = await this.deps.orders.checkKioskAndType(tx, input);
       const id = `rsv-${randomUUID()}`;
       const amount = type.pricePerDayMinor * input.days;
