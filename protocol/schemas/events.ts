@@ -13,6 +13,7 @@ import {
   Uuid,
   Version,
 } from './common.js';
+import { SlotSnapshot } from './slot-snapshot.js';
 
 /** Data of each event type the kiosk reports through the `Event` action. */
 export const DispenseCompletedData = StrictObject({
@@ -104,6 +105,23 @@ export const SlotStateChangedData = StrictObject({
   from: SlotState,
   to: SlotState,
   reason: Type.Optional(Text),
+  /**
+   * The slot right after the change, taken in the same transaction. The hub applies it when
+   * its `version` is newer than what it holds. Without it a receiver may only take
+   * availability away (a `ready` slot may hold other content under the same disk id).
+   */
+  snapshot: Type.Optional(SlotSnapshot),
+});
+
+/**
+ * A disk left a slot outside a dispense (pulled from a jammed or faulted slot, or taken by
+ * hand): the kiosk no longer holds it. `state` is the slot's state when the sensor saw it go.
+ */
+export const DiskRemovedData = StrictObject({
+  slot: Slot,
+  diskId: Type.Optional(Token),
+  state: SlotState,
+  reason: Text,
 });
 
 export const FaultRaisedData = StrictObject({
@@ -162,6 +180,7 @@ export const eventDataSchemas = {
   WipeCompleted: WipeCompletedData,
   WipeFailed: WipeFailedData,
   SlotStateChanged: SlotStateChangedData,
+  DiskRemoved: DiskRemovedData,
   FaultRaised: FaultRaisedData,
   FaultCleared: FaultClearedData,
   CommandRejected: CommandRejectedData,
@@ -185,6 +204,7 @@ export type DiskCheckedData = Static<typeof DiskCheckedData>;
 export type WipeCompletedData = Static<typeof WipeCompletedData>;
 export type WipeFailedData = Static<typeof WipeFailedData>;
 export type SlotStateChangedData = Static<typeof SlotStateChangedData>;
+export type DiskRemovedData = Static<typeof DiskRemovedData>;
 export type FaultRaisedData = Static<typeof FaultRaisedData>;
 export type FaultClearedData = Static<typeof FaultClearedData>;
 export type CommandRejectedData = Static<typeof CommandRejectedData>;

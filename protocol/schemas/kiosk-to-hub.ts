@@ -1,21 +1,17 @@
 import { type Static, type TLiteral, type TObject, type TUnion, Type } from '@sinclair/typebox';
 import {
-  Count,
   EmptyObject,
-  Fault,
   IsoTimestamp,
   KioskId,
-  Serial,
   Slot,
-  SlotState,
   StrictObject,
   StringEnum,
   Text,
-  Token,
   Uuid,
   Version,
 } from './common.js';
 import { EVENT_TYPES, type EventType, eventDataSchemas } from './events.js';
+import { SlotSnapshot } from './slot-snapshot.js';
 
 export const BOOT_REASONS = [
   'PowerOn',
@@ -46,19 +42,7 @@ export const BootResponse = StrictObject({
 export const HeartbeatRequest = EmptyObject;
 export const HeartbeatResponse = StrictObject({ currentTime: IsoTimestamp });
 
-export const SlotSnapshot = StrictObject({
-  slot: Slot,
-  state: SlotState,
-  diskId: Type.Optional(Token),
-  diskSerial: Type.Optional(Serial),
-  capacityBytes: Type.Optional(Count),
-  contentId: Type.Optional(Token),
-  contentVersion: Type.Optional(Version),
-  writeProtect: Type.Boolean(),
-  reservationId: Type.Optional(Token),
-  holdUntil: Type.Optional(IsoTimestamp),
-  fault: Type.Optional(Fault),
-});
+export { SlotSnapshot };
 
 export const InventoryRequest = StrictObject({
   takenAt: IsoTimestamp,
@@ -112,7 +96,6 @@ export type BootRequest = Static<typeof BootRequest>;
 export type BootResponse = Static<typeof BootResponse>;
 export type HeartbeatRequest = Static<typeof HeartbeatRequest>;
 export type HeartbeatResponse = Static<typeof HeartbeatResponse>;
-export type SlotSnapshot = Static<typeof SlotSnapshot>;
 export type InventoryRequest = Static<typeof InventoryRequest>;
 export type InventoryResponse = Static<typeof InventoryResponse>;
 export type EventRequest = Static<typeof EventRequest>;
