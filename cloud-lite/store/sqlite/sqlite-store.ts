@@ -44,11 +44,25 @@ export class SqliteStore implements Store {
   private readonly mutex = new AsyncMutex();
   private readonly queue: QueuedTx[] = [];
   private closed = false;
+  /** Transaction control, prepared once (db.exec would parse the SQL on every call). */
+  private readonly ctl: Record<
+    'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo',
+    Database.Statement
+  >;
 
   private constructor(
     private readonly db: Database.Database,
     private readonly repos: Repos,
-  ) {}
+  ) {
+    this.ctl = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT tx'),
+      release: db.prepare('RELEASE tx'),
+      rollbackTo: db.prepare('ROLLBACK TO tx'),
+    };
+  }
 
   /** Opens (creating if needed) and migrates the database. Throws StoreVersionError for a newer one. */
   static open(path: string): SqliteStore {
@@ -83,23 +97,36 @@ export class SqliteStore implements Store {
       return;
     }
     const done: Array<[QueuedTx, unknown]> = [];
-    this.db.exec('BEGIN IMMEDIATE');
-    for (const item of group) {
-      this.db.exec('SAVEPOINT tx');
+    const { ctl } = this;
+    ctl.begin.run();
+    if (group.length === 1) {
+      // Alone in its group: no savepoint needed, a failure rolls the whole transaction back.
+      const item = group[0]!;
       try {
-        const out = await item.fn(this.repos);
-        this.db.exec('RELEASE tx');
-        done.push([item, out]);
+        done.push([item, await item.fn(this.repos)]);
       } catch (err) {
-        this.db.exec('ROLLBACK TO tx');
-        this.db.exec('RELEASE tx');
+        if (this.db.inTransaction) ctl.rollback.run();
         item.reject(err);
+        return;
+      }
+    } else {
+      for (const item of group) {
+        ctl.savepoint.run();
+        try {
+          const out = await item.fn(this.repos);
+          ctl.release.run();
+          done.push([item, out]);
+        } catch (err) {
+          ctl.rollbackTo.run();
+          ctl.release.run();
+          item.reject(err);
+        }
       }
     }
     try {
-      this.db.exec('COMMIT');
+      ctl.commit.run();
     } catch (err) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      if (this.db.inTransaction) ctl.rollback.run();
       for (const [item] of done) item.reject(err);
       return;
     }
