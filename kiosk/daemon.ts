@@ -25,7 +25,7 @@ import { Inbox } from './link/inbox.js';
 import { hubLinkConfig } from './link/link-config.js';
 import { NonceStore } from './link/nonces.js';
 import { Outbox } from './link/outbox.js';
-import { createLogger, type KioskLogger } from './log.js';
+import { createDaemonLogger, type KioskLogger } from './log.js';
 import type { MaintenanceDeps } from './maintenance/deps.js';
 import { maintenanceCloning, maintenanceContent } from './maintenance/preparation-adapters.js';
 import { MaintenanceServer } from './maintenance/server.js';
@@ -114,9 +114,15 @@ export class Daemon {
   private bootReason: BootRequest['bootReason'] = 'PowerOn';
 
   constructor(private readonly deps: DaemonDeps) {
-    this.log =
-      deps.log ?? createLogger({ kioskId: deps.config.kioskId, level: deps.config.logLevel });
     const env = deps.env ?? process.env;
+    this.log =
+      deps.log ??
+      createDaemonLogger({
+        kioskId: deps.config.kioskId,
+        level: deps.config.logLevel,
+        dataDir: deps.config.dataDir,
+        env,
+      });
     this.hooks = hooksFromEnv(env);
     this.notifier = new SystemdNotifier({ env, log: this.log });
     this.exitRequested = new Promise((resolve) => {

@@ -1,3 +1,5 @@
+import { renameSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino';
 
 /** The logger type every kioskd module takes in its deps (pino). */
@@ -22,6 +24,39 @@ export function createLogger(opts: CreateLoggerOptions): KioskLogger {
     },
     opts.destination,
   );
+}
+
+/** A log file is rotated (to `<file>.1`, replacing the older one) at start beyond this size. */
+export const LOG_FILE_ROTATE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * kioskd's logger. Under systemd with journald (`JOURNAL_STREAM` set) lines go to stdout only;
+ * otherwise they go to stdout and to `<dataDir>/kioskd.log` (what `kioskctl logs` reads), which
+ * is rotated once at start when it has grown past LOG_FILE_ROTATE_BYTES.
+ */
+export function createDaemonLogger(opts: {
+  kioskId: string;
+  level?: LevelWithSilent;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+}): KioskLogger {
+  const level = opts.level ?? 'info';
+  if (opts.env.JOURNAL_STREAM || level === 'silent') return createLogger(opts);
+  const file = path.join(opts.dataDir, 'kioskd.log');
+  try {
+    if (statSync(file).size > LOG_FILE_ROTATE_BYTES) renameSync(file, `${file}.1`);
+  } catch {
+    // no log file yet
+  }
+  // multistream filters by each stream's own level: give both the logger's level.
+  return createLogger({
+    ...opts,
+    level,
+    destination: pino.multistream([
+      { level, stream: pino.destination(1) },
+      { level, stream: pino.destination({ dest: file, mkdir: true, sync: false }) },
+    ]),
+  });
 }
 
 /** Child logger for one slot: every line carries `slot`. */
