@@ -31,6 +31,7 @@ import { maintenanceCloning, maintenanceContent } from './maintenance/preparatio
 import { MaintenanceServer } from './maintenance/server.js';
 import { type ReconcileReport, reconcile } from './reconcile/reconcile.js';
 import { type ReturnExtensions, ReturnWatcher } from './returns/return-watcher.js';
+import { DiskWatch } from './slots/disk-watch.js';
 import { inventorySnapshot } from './slots/inventory.js';
 import { SlotStore } from './slots/slot-store.js';
 import { SystemdNotifier } from './systemd.js';
@@ -101,6 +102,8 @@ export class Daemon {
   /** Content cache, cloning, PrepareDisk, returned-disk checks, WipeDisk, pre-staging. */
   preparation!: PreparationServices;
   holds!: HoldExpiry;
+  /** DiskRemoved for a disk leaving a slot outside a dispense. */
+  diskWatch!: DiskWatch;
   maintenance: MaintenanceServer | undefined;
   readonly log: KioskLogger;
   readonly hooks: TestHooks;
@@ -205,6 +208,8 @@ export class Daemon {
     });
     const report = await reconcile(this.commandDeps, this.returns);
     this.returns.start();
+    this.diskWatch = new DiskWatch({ db, slots: this.slots, clock, hardware: hw, log });
+    this.diskWatch.start();
     this.holds = new HoldExpiry({
       db,
       slots: this.slots,
@@ -318,6 +323,7 @@ export class Daemon {
     await step('hub link', () => this.link?.stop());
     await step('dispenses', () => this.dispense?.stop());
     await step('returns', () => this.returns?.stop());
+    await step('disk watch', () => this.diskWatch?.stop());
     await step('hold expiry', () => this.holds?.stop());
     await step('preparation', () => this.preparation?.stop());
     const hw = this.hardware;

@@ -61,7 +61,11 @@ export function settleDispense(deps: SettleDeps, p: DispenseRequest, o: Dispense
     from: 'dispensing',
     to: o.to,
     reason: `dispense ${o.outcome}${o.reason ? `: ${clip(o.reason)}` : ''}`.slice(0, 1000),
-    ...(o.fault ? { set: { fault: { code: o.fault.code, message: clip(o.fault.message) } } } : {}),
+    // A disk taken from a slot going to `fault` (pulled out after a jam) leaves it without one.
+    set: {
+      ...(o.fault ? { fault: { code: o.fault.code, message: clip(o.fault.message) } } : {}),
+      ...(o.outcome === 'taken' ? { diskId: null } : {}),
+    },
     events,
     also: (db) => {
       if (o.outcome === 'taken') {

@@ -5,7 +5,7 @@ import type { KioskLogger } from '../log.js';
 import { NoSuchSlotError } from '../slots/errors.js';
 import { accepted, type CommandDeps, type CommandHandler, rejected } from './context.js';
 import { clip, type DispenseOutcome, settleDispense } from './dispense-outcome.js';
-import { waitForPickup } from './pickup.js';
+import { type PickupWatch, waitForPickup } from './pickup.js';
 import { checkSignature, refuseSigned, replayReason } from './verify-signed.js';
 
 /** Inbox steps of a dispense. `pushing` is written BEFORE the motor command: from then on a push may have happened. */
@@ -148,7 +148,9 @@ export class DispenseService {
         result = await board.eject(p.slot, { signal });
       } catch (err) {
         if (signal.aborted) return;
-        return this.finish(p, log, await this.ejectFailed(p, err, back));
+        const failed = await this.ejectFailed(p, err, back);
+        if (signal.aborted) return;
+        return this.finish(p, log, await this.stuckOut(p, failed, pickup, signal));
       }
       deps.inbox.setStep(p.commandId, 'waiting-pickup');
       deps.hooks.at('ejected');
@@ -161,10 +163,51 @@ export class DispenseService {
         deps.hooks.at('taken');
         return this.finish(p, log, { outcome: 'taken', to: 'empty' });
       }
-      return this.finish(p, log, await this.notTaken(p, back));
+      const left = await this.notTaken(p, back);
+      if (signal.aborted) return;
+      return this.finish(p, log, left.to === 'fault' ? await this.takenMeanwhile(p, left) : left);
     } finally {
       pickup.cancel();
     }
+  }
+
+  /**
+   * A push that ended in `fault` (jam, motor fault, lost board) may leave the disk sticking
+   * out, where a renter can pull it. Then the renter gets the normal pickup window (counted
+   * from now; a pull since the push is seen too): pulled -> `taken` (the slot stays `fault`,
+   * without its disk: the jam still needs a technician); not pulled -> the failure as it was.
+   * A disk already gone is `taken` at once. Any other failure is returned unchanged.
+   */
+  private async stuckOut(
+    p: DispenseRequest,
+    o: DispenseOutcome,
+    pickup: PickupWatch,
+    signal: AbortSignal,
+  ): Promise<DispenseOutcome> {
+    if (o.to !== 'fault') return o;
+    const st = await this.sensorsOf(p.slot);
+    if (!st) return (await pickup.wait(0)) === 'taken' ? takenFromFault(o) : o;
+    if (!st.present) return takenFromFault(o);
+    if (st.seated) return o; // never left its seat
+    this.deps.log.warn(
+      { slot: p.slot, outcome: o.outcome },
+      'push failed with the disk sticking out; waiting for the renter before reporting',
+    );
+    const r = await pickup.wait(p.pickupWindowSeconds * 1000, signal);
+    return r === 'taken' ? takenFromFault(o) : o;
+  }
+
+  /** `taken` from a faulted slot when the disk is gone now (read again), else `o` unchanged. */
+  private async takenMeanwhile(p: DispenseRequest, o: DispenseOutcome): Promise<DispenseOutcome> {
+    const st = await this.sensorsOf(p.slot);
+    return st?.present === false ? takenFromFault(o) : o;
+  }
+
+  private async sensorsOf(slot: number): Promise<SlotSensors | undefined> {
+    return this.deps.hardware.board
+      .status(slot)
+      .then((s) => s[0])
+      .catch(() => undefined);
   }
 
   /** The pickup window passed: make sure, then pull the disk back in. */
@@ -239,6 +282,15 @@ export class DispenseService {
     );
     await restoreSlotSafety(deps, p.slot, log);
   }
+}
+
+/**
+ * A failed push whose disk the renter pulled out all the same: `taken` (money moves on that
+ * physical fact), the slot still goes to `fault` (the jam needs a technician), without its disk.
+ */
+function takenFromFault(o: DispenseOutcome): DispenseOutcome {
+  const from = o.outcome === 'jammed' ? 'a jammed slot' : 'a faulted slot';
+  return { ...o, outcome: 'taken', reason: clip(`taken from ${from}: ${o.reason ?? o.outcome}`) };
 }
 
 /** Write protection back on (the safe state) and the disk port powered again. Best effort. */

@@ -75,6 +75,9 @@ export async function reconcileDispense(
   } else if (st.motorFault) {
     const message = 'kioskd restarted during a dispense; the slot motor reports a fault';
     o = { outcome: 'jammed', to: 'fault', reason: message, fault: { code: 'EJAM', message } };
+    // Pulled out of the jammed slot before the restart settled it: the renter has it.
+    if (!st.present && entry.step !== 'dispensing')
+      o = { ...o, outcome: 'taken', reason: `taken from a jammed slot: ${message}` };
   } else if (!st.present) {
     o =
       entry.step === 'dispensing'

@@ -1,7 +1,7 @@
 import type { SlotStatus } from '../../hal/motor-board/index.js';
 import type { CommandDeps } from '../commands/context.js';
 import type { ReturnWatcher } from '../returns/return-watcher.js';
-import type { SlotStateName } from '../slots/transitions.js';
+import { holdsDisk, recordDiskRemoval } from '../slots/disk-watch.js';
 import { reconcileDispense } from './dispense.js';
 
 /** Commands whose interruption this module settles (others belong to their own issue). */
@@ -14,9 +14,6 @@ const OWN_SHORT_COMMANDS = new Set([
   'Reset',
 ]);
 
-/** States in which the slot must hold a disk. */
-const HOLDS_DISK: readonly SlotStateName[] = ['loaded', 'ready', 'reserved', 'returned'];
-
 export interface ReconcileReport {
   /** commandId -> what was decided. */
   commands: Record<string, string>;
@@ -27,8 +24,9 @@ export interface ReconcileReport {
 /**
  * Start-up reconciliation (also Reset Soft): settles every unfinished inbox command kioskd
  * owns, then compares each slot's record with the board's sensors: a disk missing from a
- * slot that should hold one -> `fault` (FaultRaised); a disk in an `empty` slot -> treated
- * as a return. Never moves a motor forward; the only motion is a retract of a disk left
+ * slot that should hold one (any state but dispensing/preparing, see recordDiskRemoval) ->
+ * DiskRemoved, the slot loses its disk (to `fault` EDISKMISSING unless a technician has the
+ * door open); a disk in an `empty` slot -> treated as a return. Never moves a motor forward; the only motion is a retract of a disk left
  * at the pickup position by an interrupted dispense.
  */
 export async function reconcile(
@@ -56,6 +54,7 @@ export async function reconcile(
     log.error({ err: (err as Error).message }, 'slot board unreadable: slots not reconciled');
     return report;
   }
+  let door: boolean | undefined;
   for (const st of sensors) {
     let rec: ReturnType<typeof deps.slots.get>;
     try {
@@ -64,18 +63,20 @@ export async function reconcile(
       continue; // the board has more slots than configured
     }
     if (rec.state === 'dispensing') continue; // a live dispense owns it
-    if (HOLDS_DISK.includes(rec.state) && !st.present) {
-      const message = `slot ${st.slot} should hold ${rec.diskId ?? 'a disk'} (${rec.state}) but its sensor sees none`;
-      deps.slots.transition({
+    if (holdsDisk(rec) && !st.present) {
+      door ??= await deps.hardware.gpio
+        .readInputs()
+        .then((i) => i.door === 'open')
+        .catch(() => false);
+      // The slot's disk id is cleared with it: reported once, not again at the next start.
+      const was = recordDiskRemoval(deps, {
         slot: st.slot,
-        from: rec.state,
-        to: 'fault',
-        reason: 'disk missing at start-up',
-        set: { fault: { code: 'EDISKMISSING', message } },
-        events: [{ type: 'FaultRaised', data: { slot: st.slot, code: 'EDISKMISSING', message } }],
+        how: 'its sensor saw no disk at start-up',
+        serviceDoorOpen: door,
+        faultCode: 'EDISKMISSING',
       });
-      report.slots[st.slot] = 'fault (disk missing)';
-      log.warn({ slot: st.slot }, message);
+      if (was)
+        report.slots[st.slot] = `disk missing (was ${was}): ${deps.slots.get(st.slot).state}`;
     } else if (rec.state === 'empty' && st.present) {
       await returns.identify(st.slot);
       report.slots[st.slot] = `found a disk: ${deps.slots.get(st.slot).state}`;

@@ -122,6 +122,8 @@ export const DiskRemovedData = StrictObject({
   diskId: Type.Optional(Token),
   state: SlotState,
   reason: Text,
+  /** The service door was open when the disk went (a technician's removal); absent = unknown. */
+  serviceDoorOpen: Type.Optional(Type.Boolean()),
 });
 
 export const FaultRaisedData = StrictObject({

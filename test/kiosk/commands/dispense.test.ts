@@ -1,5 +1,8 @@
 import t from 'tap';
-import { startRig } from '../daemon/harness.js';
+import { type Rig, startRig } from '../daemon/harness.js';
+
+const outboxSize = (rig: Rig) =>
+  (rig.daemon.db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
 
 t.test('Dispense: taken within the window -> slot empty, DispenseCompleted taken', async (t) => {
   const rig = await startRig(t);
@@ -83,19 +86,54 @@ t.test('Dispense: refused commands', async (t) => {
   t.equal(rig.daemon.slots.get(3).state, 'reserved');
 });
 
-t.test('Dispense: a jam -> retract attempted, slot fault, outcome jammed', async (t) => {
+t.test('Dispense: a jam, disk not pulled -> after the window: jammed, slot fault', async (t) => {
   const rig = await startRig(t);
   const diskId = rig.stock(4);
   rig.sim.injectJam(4);
-  t.same(await rig.hub.call('Dispense', rig.dispense({ slot: 4, diskId })), { status: 'Accepted' });
+  const cmd = rig.dispense({ slot: 4, diskId, pickupWindowSeconds: 1 });
+  t.same(await rig.hub.call('Dispense', cmd), { status: 'Accepted' });
+  await rig.until('disk stuck half-way out', () => {
+    const s = rig.sim.sensors(4);
+    return s.motorFault && s.present && !s.seated;
+  });
+  t.equal(rig.eventsOf('DispenseCompleted').length, 0, 'not reported while the renter may pull');
   await rig.until('DispenseCompleted', () => rig.eventsOf('DispenseCompleted').length === 1);
   t.match(rig.eventsOf('DispenseCompleted')[0], { outcome: 'jammed' });
   const slot = rig.daemon.slots.get(4);
   t.equal(slot.state, 'fault');
   t.equal(slot.fault?.code, 'EJAM');
+  t.equal(slot.diskId, diskId, 'the disk is still in the slot');
   await rig.until('FaultRaised', () => rig.eventsOf('FaultRaised').length === 1);
   t.equal(rig.sim.ejectCount(4), 1);
+  t.equal(rig.daemon.inbox.get(cmd.commandId)?.state, 'failed');
 });
+
+t.test(
+  'Dispense: a jam, disk pulled within the window -> taken, slot fault without disk',
+  async (t) => {
+    const rig = await startRig(t);
+    const diskId = rig.stock(3);
+    rig.sim.injectJam(3);
+    const cmd = rig.dispense({ slot: 3, diskId, orderId: 'order-j', pickupWindowSeconds: 5 });
+    t.same(await rig.hub.call('Dispense', cmd), { status: 'Accepted' });
+    await rig.until('disk stuck half-way out', () => rig.sim.sensors(3).motorFault);
+    rig.sim.takeDisk(3);
+    await rig.until('DispenseCompleted', () => rig.eventsOf('DispenseCompleted').length === 1);
+    const [done] = rig.eventsOf('DispenseCompleted');
+    t.match(done, { commandId: cmd.commandId, orderId: 'order-j', diskId, outcome: 'taken' });
+    t.match(done.reason, /taken from a jammed slot/);
+    const slot = rig.daemon.slots.get(3);
+    t.equal(slot.state, 'fault', 'the jam still needs a technician');
+    t.equal(slot.fault?.code, 'EJAM');
+    t.equal(slot.diskId, null, 'the slot no longer holds the disk');
+    t.equal(rig.daemon.inbox.get(cmd.commandId)?.state, 'done');
+    // The dispense reported the pull itself: the disk watch adds nothing.
+    await rig.until('FaultRaised', () => rig.eventsOf('FaultRaised').length === 1);
+    await rig.until('outbox drained', () => outboxSize(rig) === 0);
+    t.equal(rig.eventsOf('DiskRemoved').length, 0, 'no DiskRemoved for a dispense outcome');
+    t.equal(rig.eventsOf('DispenseCompleted').length, 1, 'exactly one DispenseCompleted');
+  },
+);
 
 t.test(
   'Dispense: a board that stops answering -> ETIMEOUT, fault, never a second push',
