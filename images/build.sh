@@ -84,14 +84,20 @@ chroot_mount
 # The kiosk's own needs (rsync, exfatprogs, exfat-fuse, udev, util-linux, ...), the Pi's
 # boot chain (raspi-firmware, linux-image-arm64, initramfs-tools), the read-only root
 # (overlayroot) and first-boot growth (cloud-guest-utils: growpart).
+# busybox: initramfs-tools only Recommends it, and without it the initramfs gets klibc's
+# tools, which have no grep: overlayroot's init-bottom script then cannot see `overlay`
+# in /proc/filesystems and leaves the root read-only with no overlay (EROFS at boot).
+# zstd: the initramfs compressor initramfs.conf names (also only a Recommends).
 runtime_pkgs=(
-  linux-image-arm64 raspi-firmware firmware-brcm80211 initramfs-tools overlayroot
+  linux-image-arm64 raspi-firmware firmware-brcm80211 initramfs-tools busybox zstd overlayroot
   systemd systemd-timesyncd systemd-resolved udev dbus kmod
   wpasupplicant iproute2 iputils-ping
   rsync exfatprogs exfat-fuse fuse3 util-linux e2fsprogs dosfstools parted cloud-guest-utils
   gpiod usbutils less ca-certificates tzdata
 )
-if ! phase_done packages; then
+# The stamp holds the package list: a list changed since the last run installs the
+# difference (and the initramfs is rebuilt below).
+if ! phase_done packages || [ "$(cat "$stamps/packages")" != "${runtime_pkgs[*]}" ]; then
   log "apt: ${runtime_pkgs[*]}"
   cat >"$rootfs/etc/apt/sources.list" <<SRC
 deb $mirror $suite main non-free-firmware
@@ -120,7 +126,38 @@ CFG
   in_chroot dpkg --force-confdef --force-confold --configure -a
   in_chroot apt-get update -q
   in_chroot apt-get install -y -q --no-install-recommends "${keep_conf[@]}" "${runtime_pkgs[@]}"
-  mark packages
+  echo "${runtime_pkgs[*]}" >"$stamps/packages"
+  rm -f "$stamps/initramfs"
+fi
+
+# ------------------------------------------ 2b. initramfs (read-only root's)
+# The initramfs must hold what the overlay root cannot boot without. apt's trigger
+# normally built it after every package was in (raspi-firmware's post-update hook copies
+# it to /boot/firmware); it is checked in the image's own initrd, and rebuilt when a
+# piece is missing (e.g. a work tree from before busybox was in the package list).
+initramfs_missing() {
+  local initrd listing need found=0
+  for initrd in "$rootfs"/boot/firmware/initrd.img-*; do
+    [ -e "$initrd" ] || continue
+    found=1
+    listing=$(in_chroot lsinitramfs "/boot/firmware/$(basename "$initrd")") || { echo "lsinitramfs $(basename "$initrd") failed"; return; }
+    for need in bin/busybox kernel/fs/overlayfs/overlay.ko scripts/init-bottom/overlayroot \
+      kernel/fs/ext4/ext4.ko kernel/drivers/block/virtio_blk.ko kernel/drivers/mmc/host/sdhci-iproc.ko; do
+      grep -q -- "$need\$" <<<"$listing" || echo "$(basename "$initrd") lacks $need"
+    done
+  done
+  [ "$found" = 1 ] || echo "no initrd in /boot/firmware"
+}
+if ! phase_done initramfs; then
+  missing=$(initramfs_missing)
+  if [ -n "$missing" ]; then
+    log "update-initramfs (MODULES=${INITRAMFS_MODULES:-list}): $missing"
+    in_chroot update-initramfs -u -k all
+    missing=$(initramfs_missing)
+    [ -z "$missing" ] || die "initramfs: $missing: the read-only root would not boot"
+  fi
+  log "initramfs: busybox, overlay, overlayroot and the boot drivers are in"
+  mark initramfs
 fi
 
 # ------------------------------------------------- 3. Node + the application
@@ -149,9 +186,8 @@ echo "disk-kiosk" >"$rootfs/etc/hostname"
 # Root has no password: technicians use kioskctl on the local console after logging
 # in with the password set at provisioning (kiosk.conf: root_password_hash).
 in_chroot passwd -l root >/dev/null
-# No update-initramfs here: the kernel's install made the initrd with MODULES=most and
-# raspi-firmware copied it to /boot/firmware; overlayroot reads its configuration from
-# the root file system at boot.
+# overlayroot reads /etc/overlayroot.conf from the root file system at boot, so the
+# initramfs built above needs no rebuild for install.sh's changes.
 in_chroot apt-get clean
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/tmp/*
 chroot_umount
@@ -199,8 +235,12 @@ dd if="$parts/root.ext4" of="$img" bs=512 seek=$start2 conv=notrunc,sparse statu
 dd if="$parts/data.ext4" of="$img" bs=512 seek=$start4 conv=notrunc,sparse status=none
 rm -rf "$parts"
 
-log "compressing (xz)"
 final=$out/disk-kiosk-$version-arm64.img.xz
+if [ "${XZ_LEVEL:-3}" = none ]; then
+  log "done: raw image $img (XZ_LEVEL=none: not compressed; $final not updated)"
+  exit 0
+fi
+log "compressing (xz)"
 xz -T0 "-${XZ_LEVEL:-3}" -c "$img" >"$final.tmp" && mv "$final.tmp" "$final"
 (cd "$out" && sha256sum "$(basename "$final")" >"$(basename "$final").sha256")
 log "done: $final ($(du -h "$final" | cut -f1)), raw image kept at $img"
