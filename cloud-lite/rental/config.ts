@@ -19,6 +19,12 @@ export const RentalConfigSchema = Type.Object(
     dispenseCommandTtlSeconds: Int(1, 120),
     /** Seconds the kiosk keeps the disk out for the renter to take. */
     pickupWindowSeconds: Int(1, 60),
+    /**
+     * After a `jammed` dispense the payment stays authorised this long: a disk pulled out of
+     * the jammed slot meanwhile (DiskRemoved) is captured and rented to the order's renter;
+     * at expiry, or when the slot recovers with the disk inside, it is voided. 0: void at once.
+     */
+    jamHoldSeconds: Int(0, 600),
     /** An accepted Dispense without an outcome after this long is asked about and flagged. */
     dispenseOutcomeDeadlineSeconds: Int(1, 600),
     /** Overdue fee per started day past due, up to `overdueMaxDays` days. */

@@ -9,6 +9,8 @@ import { Deposits } from './billing/deposits.js';
 import { Catalog } from './catalog/catalog.js';
 import type { RentalConfig } from './config.js';
 import { RentalNotifier } from './notifier.js';
+import { JamHolds } from './orders/jam-holds.js';
+import { MissingDisks } from './orders/missing-disks.js';
 import { Orders } from './orders/orders.js';
 import { Payments } from './payments/payments.js';
 import type { PaymentProvider } from './payments/provider.js';
@@ -33,9 +35,9 @@ export interface RentalDomainDeps {
 
 /**
  * The rental domain composed: accounts, deposits, catalog, payments, orders, reservations,
- * rentals, reconciliation. `registerRoutes(app)` adds the HTTP API, `attach()` the hub event
- * handlers (DispenseCompleted, PrepareProgress/Completed/Failed, DiskReturned, ...),
- * `start()`/`stop()` the periodic reconciliation.
+ * rentals, jam holds, missing disks, reconciliation. `registerRoutes(app)` adds the HTTP API, `attach()` the hub event
+ * handlers (DispenseCompleted, PrepareProgress/Completed/Failed, DiskReturned, DiskRemoved,
+ * SlotStateChanged, ...), `start()`/`stop()` the periodic reconciliation and jam-hold sweep.
  */
 export class RentalDomain {
   readonly now: () => Date;
@@ -48,6 +50,8 @@ export class RentalDomain {
   readonly rentals: Rentals;
   readonly orders: Orders;
   readonly reservations: Reservations;
+  readonly jamHolds: JamHolds;
+  readonly missingDisks: MissingDisks;
   readonly reconciliation: Reconciliation;
   private readonly onCommandState: (c: Parameters<Orders['onCommandEnded']>[0]) => void;
 
@@ -92,6 +96,8 @@ export class RentalDomain {
     };
     this.orders = new Orders({ ...common, catalog: this.catalog, rentals: this.rentals });
     this.reservations = new Reservations({ ...common, orders: this.orders });
+    this.jamHolds = new JamHolds({ store, config, logger, orders: this.orders, now });
+    this.missingDisks = new MissingDisks({ store, logger, jamHolds: this.jamHolds, now });
     this.reconciliation = new Reconciliation({
       store,
       hub,
@@ -133,8 +139,12 @@ export class RentalDomain {
     );
     hub.onEvent('ReservationExpired', (ev, tx, ctx) => this.reservations.onKioskEnded(ev, tx, ctx));
     hub.onEvent('DiskReturned', async (ev, tx) => {
-      if (ev.data.diskId) await this.rentals.returned(tx, ev.data.diskId, ev.kioskId);
+      if (!ev.data.diskId) return;
+      await this.rentals.returned(tx, ev.data.diskId, ev.kioskId);
+      await this.missingDisks.returned(tx, ev.data.diskId, ev.kioskId);
     });
+    hub.onEvent('DiskRemoved', (ev, tx, ctx) => this.missingDisks.onDiskRemoved(ev, tx, ctx));
+    hub.onEvent('SlotStateChanged', (ev, tx, ctx) => this.jamHolds.onSlotStateChanged(ev, tx, ctx));
     hub.on('commandState', (c) => {
       if (
         (c.action === 'Dispense' || c.action === 'PrepareDisk') &&
@@ -163,9 +173,11 @@ export class RentalDomain {
   async start(): Promise<void> {
     await this.accounts.ensureBootstrapAdmin();
     this.reconciliation.start();
+    this.jamHolds.start();
   }
 
   async stop(): Promise<void> {
+    await this.jamHolds.stop();
     await this.reconciliation.stop();
   }
 }

@@ -349,7 +349,7 @@ export class Orders {
     afterCommit: (fn: () => void) => void,
     releaseReservation = false,
   ) {
-    if (!['created', 'authorised', 'dispensing'].includes(o.state)) return;
+    if (!['created', 'authorised', 'dispensing', 'jam_hold'].includes(o.state)) return;
     await this.step(tx, o, 'failed', message, { failureReason: reason }, afterCommit);
     if (o.reservationId) {
       const r = await tx.rental.reservations.get(o.reservationId);
@@ -431,6 +431,27 @@ export class Orders {
       reason: d.reason,
     });
     if (o.state === 'completed') return;
+    const p = o.paymentId ? await tx.rental.payments.get(o.paymentId) : undefined;
+    if (
+      d.outcome === 'jammed' &&
+      this.deps.config.jamHoldSeconds > 0 &&
+      !o.reservationId &&
+      p?.state === 'authorised' &&
+      ['authorised', 'dispensing'].includes(o.state)
+    ) {
+      // The disk may stick out of the jammed slot: keep the authorisation for the jam-hold
+      // window (JamHolds captures on a DiskRemoved, voids at expiry or when the slot recovers).
+      const minutes = Math.ceil(this.deps.config.jamHoldSeconds / 60);
+      await this.step(
+        tx,
+        o,
+        'jam_hold',
+        `kiosk reported jammed${d.reason ? `: ${d.reason}` : ''}; if the disk is pulled out of slot ${d.slot} within ${minutes} min it is rented to you and charged, otherwise the payment is released`,
+        { diskId: d.diskId, slot: d.slot },
+        ctx.afterCommit,
+      );
+      return;
+    }
     if (!taken) {
       await this.fail(
         tx,
@@ -442,6 +463,31 @@ export class Orders {
       );
       return;
     }
+    await this.taken(
+      tx,
+      o,
+      p,
+      { diskId: d.diskId, slot: d.slot },
+      ctx,
+      'disk taken; capturing payment',
+    );
+  }
+
+  /**
+   * The disk of order `o` (payment `p`) left the kiosk into the renter's hands (inside `tx`):
+   * the reservation is picked up, the payment captured after commit (the settle hook then
+   * opens the rental and completes the order); a payment no longer capturable opens the
+   * rental all the same, flagged for an operator.
+   */
+  async taken(
+    tx: Repos,
+    o: OrderRecord,
+    p: PaymentRecord | undefined,
+    where: { diskId: string; slot: number },
+    ctx: EventContext,
+    message: string,
+  ): Promise<void> {
+    const d = where;
     const patch = { diskId: d.diskId, slot: d.slot };
     if (o.reservationId) {
       const r = await tx.rental.reservations.get(o.reservationId);
@@ -454,13 +500,12 @@ export class Orders {
         ctx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
       }
     }
-    const p = o.paymentId ? await tx.rental.payments.get(o.paymentId) : undefined;
     if (p?.state === 'authorised') {
       const cur = await this.step(
         tx,
         o,
         o.state === 'failed' ? o.state : 'dispensing',
-        'disk taken; capturing payment',
+        message,
         patch,
         ctx.afterCommit,
       );

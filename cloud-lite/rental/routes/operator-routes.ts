@@ -7,7 +7,7 @@ import { ContentBody, DiskTypeBody, LimitQuery, SiteBody, UserBody } from './sch
 
 const LIMIT = 64 * 1024;
 
-/** Operator extras: orders, reservations, catalog, kiosk sites, audit, reconciliation, staff accounts. */
+/** Operator extras: orders, reservations, catalog, kiosk sites, audit, missing disks, reconciliation, staff accounts. */
 export function registerOperatorRentalRoutes(app: FastifyInstance, d: RentalDomain): void {
   app.get<{ Querystring: { limit?: number } }>(
     '/api/operator/orders',
@@ -71,6 +71,11 @@ export function registerOperatorRentalRoutes(app: FastifyInstance, d: RentalDoma
     async (req) => ({
       audit: await d.deps.store.transaction((tx) => tx.rental.audit.list(req.query.limit ?? 200)),
     }),
+  );
+  app.get<{ Querystring: { limit?: number } }>(
+    '/api/operator/missing-disks',
+    { config: { access: 'operator' }, schema: { querystring: LimitQuery } },
+    async (req) => ({ missingDisks: await d.missingDisks.list(req.query.limit ?? 200) }),
   );
   app.get('/api/operator/reconciliation', { config: { access: 'staff' } }, async () => ({
     flags: await d.reconciliation.flags(),

@@ -123,7 +123,8 @@ t.test(
 );
 
 t.test('failures void: not_taken, jammed, Rejected, expired command', async (t) => {
-  const { hub, k, me } = await setup(t, { dispenseCommandTtlSeconds: 1 });
+  // jamHoldSeconds 0: a jam voids at once (the jam hold is tested in jam-hold.test.ts).
+  const { hub, k, me } = await setup(t, { dispenseCommandTtlSeconds: 1, jamHoldSeconds: 0 });
   const place = async () =>
     (
       await hub.api('POST', '/api/orders', body('k1'), me.token, {

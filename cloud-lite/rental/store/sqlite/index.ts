@@ -7,6 +7,7 @@ import type {
   DiskTypeRecord,
   FlagRecord,
   KioskSiteRecord,
+  MissingDiskRecord,
   OrderRecord,
   PaymentRecord,
   RentalRecord,
@@ -54,6 +55,7 @@ export function makeRentalRepos(db: Database.Database): RentalRepos {
   const charges = table<ChargeRecord>(db, { name: 'charges', key: 'id' });
   const audit = table<AuditRecord>(db, { name: 'audit_log', key: 'id', json: ['details'] });
   const flags = table<FlagRecord>(db, { name: 'reconciliation_flags', key: 'id' });
+  const missing = table<MissingDiskRecord>(db, { name: 'missing_disks', key: 'id' });
   const sbPayments = table<SandboxPaymentRecord>(db, { name: 'sandbox_payments', key: 'id' });
   const sbLedger = table<SandboxLedgerEntry>(db, { name: 'sandbox_ledger', key: 'id' });
 
@@ -208,6 +210,34 @@ export function makeRentalRepos(db: Database.Database): RentalRepos {
           'SELECT * FROM orders ORDER BY created_at DESC, rowid DESC LIMIT ?',
           limit,
         );
+      },
+      async findLastAtSlot(kioskId, slot) {
+        return orders.one(
+          'SELECT * FROM orders WHERE kiosk_id = ? AND slot = ? ORDER BY created_at DESC, rowid DESC LIMIT 1',
+          kioskId,
+          slot,
+        );
+      },
+    },
+    missingDisks: {
+      async insertIfNew(rec) {
+        if (await missing.one('SELECT id FROM missing_disks WHERE event_id = ?', rec.eventId))
+          return false;
+        await missing.insert(rec);
+        return true;
+      },
+      async listOpen(limit) {
+        return missing.all(
+          'SELECT * FROM missing_disks WHERE cleared_at IS NULL ORDER BY flagged_at, rowid LIMIT ?',
+          limit,
+        );
+      },
+      async clearDisk(diskId, at, by) {
+        return db
+          .prepare(
+            'UPDATE missing_disks SET cleared_at = ?, cleared_by = ? WHERE disk_id = ? AND cleared_at IS NULL',
+          )
+          .run(at, by, diskId).changes;
       },
     },
     reservations: {

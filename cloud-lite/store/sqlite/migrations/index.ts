@@ -1,3 +1,4 @@
+import { migration003MissingDisks } from '../../../rental/store/sqlite/migrations/003-missing-disks.js';
 import { migration001Hub } from './001-hub.js';
 import { migration002Rental } from './002-rental.js';
 
@@ -12,4 +13,8 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [migration001Hub, migration002Rental];
+export const migrations: readonly Migration[] = [
+  migration001Hub,
+  migration002Rental,
+  migration003MissingDisks,
+];
