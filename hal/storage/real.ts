@@ -1,12 +1,16 @@
 /**
  * The real storage driver: exfatprogs, exfat-fuse / the kernel exfat driver, util-linux
  * (mount, umount, blockdev, wipefs, blkid) through execa, and direct writes for wiping.
+ * The steps that need root go through `PrivilegedOps`: run here (`DirectOps`) or, with
+ * `helperSocket`, by the SD image's root storage helper (`HelperOps`), kioskd unprivileged.
  */
-import { access, mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { access, open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { requireSlotDisk } from './guard.js';
+import { HelperOps, StorageHelperClient } from './helper-client.js';
 import { validateExfatLabel } from './label.js';
 import { mountsOfDisk } from './mounts.js';
+import { DirectOps, type PrivilegedOps } from './privileged.js';
 import { runTool } from './run-tool.js';
 import {
   type CheckResult,
@@ -30,10 +34,34 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export interface RealStorageOptions extends StorageOptions {
   /** Force a mount driver; default `auto` (kernel if /proc/filesystems lists exfat). */
   mountDriver?: 'auto' | 'kernel' | 'fuse';
+  /**
+   * The root storage helper's socket (the SD image: `/run/disk-kiosk-storage.sock`):
+   * wipefs, mkfs, mount, umount, read-only flag and buffer flush go through it, so
+   * kioskd needs no root. Mount points must then be directly below `mountRoot`, which
+   * must be the helper's (`/run/disk-kiosk-mnt`). Unset: the tools run in this process.
+   */
+  helperSocket?: string;
+  /** Injected privileged steps (tests); overrides `helperSocket`. */
+  privileged?: PrivilegedOps;
 }
 
 export class RealStorage implements Storage {
+  #privileged: PrivilegedOps | undefined;
+
   constructor(private readonly opts: RealStorageOptions) {}
+
+  /** The privileged steps: injected, through the helper, or direct. */
+  get privileged(): PrivilegedOps {
+    this.#privileged ??=
+      this.opts.privileged ??
+      (this.opts.helperSocket
+        ? new HelperOps({
+            client: new StorageHelperClient({ socketPath: this.opts.helperSocket }),
+            mountRoot: this.opts.mountRoot ?? DEFAULT_MOUNT_ROOT,
+          })
+        : new DirectOps());
+    return this.#privileged;
+  }
 
   async start(): Promise<void> {
     for (const tool of [
@@ -53,6 +81,16 @@ export class RealStorage implements Storage {
         });
       });
     }
+    if (this.privileged.via === 'helper') {
+      if (!(await exists(this.opts.helperSocket ?? ''))) {
+        throw new StorageError(
+          'ETOOL',
+          `the storage helper socket ${this.opts.helperSocket} does not exist: systemctl start disk-kiosk-storage.socket (or unset hardware.storage.helperSocket when kioskd runs as root)`,
+          { tool: 'storage-helper', exitCode: -1, stderr: '' },
+        );
+      }
+      return; // the helper mounts with the kernel exFAT driver
+    }
     if ((await this.#driver()) === 'fuse') await runTool('which', ['mount.exfat-fuse']);
   }
 
@@ -61,11 +99,8 @@ export class RealStorage implements Storage {
   async format(device: string, opts: FormatOptions): Promise<void> {
     validateExfatLabel(opts.label);
     const g = await this.#writable(device, 'format');
-    await runTool('wipefs', ['-a', g.device], { doing: `formatting ${device}` });
-    await runTool('mkfs.exfat', ['-L', opts.label, g.device], {
-      doing: `formatting ${device}`,
-      timeoutMs: 5 * 60_000,
-    });
+    await this.privileged.wipeSignatures(g.device, `formatting ${device}`);
+    await this.privileged.mkfsExfat(g.device, opts.label, `formatting ${device}`);
   }
 
   async mount(device: string, opts: MountOptions = {}): Promise<MountInfo> {
@@ -87,17 +122,15 @@ export class RealStorage implements Storage {
     const mountpoint =
       opts.mountpoint ??
       path.join(this.opts.mountRoot ?? DEFAULT_MOUNT_ROOT, `slot-${g.disk.slot}`);
-    await mkdir(mountpoint, { recursive: true });
     const uid = opts.uid ?? this.opts.uid ?? 0;
     const gid = opts.gid ?? this.opts.gid ?? 0;
-    const options = ['noatime', `uid=${uid}`, `gid=${gid}`, readOnly ? 'ro' : 'rw'].join(',');
-    const driver = await this.#driver();
-    const doing = `mounting ${device} on ${mountpoint}`;
-    if (driver === 'kernel') {
-      await runTool('mount', ['-t', 'exfat', '-o', options, g.device, mountpoint], { doing });
-    } else {
-      await runTool('mount.exfat-fuse', ['-o', options, g.device, mountpoint], { doing });
-    }
+    const driver = this.privileged.via === 'helper' ? 'kernel' : await this.#driver();
+    await this.privileged.mount(
+      g.device,
+      mountpoint,
+      { readOnly, uid, gid, driver },
+      `mounting ${device} on ${mountpoint}`,
+    );
     const now = (await mountsOfDisk(g.device)).find((m) => m.target === path.resolve(mountpoint));
     if (!now)
       throw new StorageError('EVERIFY', `${device} does not show as mounted on ${mountpoint}`);
@@ -115,7 +148,7 @@ export class RealStorage implements Storage {
     for (const m of await mountsOfDisk(g.device)) {
       for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
         try {
-          await runTool('umount', [m.target], { doing: `unmounting ${device}` });
+          await this.privileged.umount(m.target, false, `unmounting ${device}`);
           break;
         } catch (err) {
           const busy = err instanceof StorageError && /busy/i.test(err.stderr ?? '');
@@ -137,7 +170,7 @@ export class RealStorage implements Storage {
               { device, mountpoint: m.target },
               'mount still busy after retries; lazy unmount (the disk is detached from the tree but may still be written)',
             );
-            await runTool('umount', ['-l', m.target], { doing: `lazy-unmounting ${device}` });
+            await this.privileged.umount(m.target, true, `lazy-unmounting ${device}`);
             break;
           }
           await sleep(delay);
@@ -148,7 +181,7 @@ export class RealStorage implements Storage {
 
   async setReadOnly(device: string, readOnly: boolean): Promise<void> {
     const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, 'set the read-only flag of');
-    await runTool('blockdev', [readOnly ? '--setro' : '--setrw', g.device]);
+    await this.privileged.setReadOnlyFlag(g.device, readOnly);
     if ((await this.isReadOnlyUnchecked(g.device)) !== readOnly) {
       throw new StorageError(
         'EVERIFY',
@@ -168,20 +201,20 @@ export class RealStorage implements Storage {
 
   async quickWipe(device: string): Promise<void> {
     const g = await this.#writable(device, 'wipe');
-    await runTool('wipefs', ['-a', g.device], { doing: `wiping ${device}` });
+    await this.privileged.wipeSignatures(g.device, `wiping ${device}`);
     const size = await this.#size(g.device);
     await this.#withDevice(g.device, device, async (fh) => {
       await zeroFill(fh, 0, Math.min(MiB, size));
       if (size > MiB) await zeroFill(fh, Math.max(MiB, size - MiB), Math.min(MiB, size - MiB));
     });
-    await runTool('blockdev', ['--flushbufs', g.device]);
+    await this.privileged.flushBuffers(g.device);
   }
 
   async fullWipe(device: string, opts: FullWipeOptions = {}): Promise<void> {
     const g = await this.#writable(device, 'wipe');
     const size = await this.#size(g.device);
     await this.#withDevice(g.device, device, (fh) => zeroFill(fh, 0, size, opts));
-    await runTool('blockdev', ['--flushbufs', g.device]);
+    await this.privileged.flushBuffers(g.device);
   }
 
   async check(device: string): Promise<CheckResult> {
@@ -225,12 +258,12 @@ export class RealStorage implements Storage {
     } finally {
       await fh.close();
     }
-    await runTool('blockdev', ['--flushbufs', g.device]);
+    await this.privileged.flushBuffers(g.device);
   }
 
   async dropCaches(device: string): Promise<DropCachesResult> {
     const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, 'drop the caches of');
-    await runTool('blockdev', ['--flushbufs', g.device]);
+    await this.privileged.flushBuffers(g.device);
     const applied: DropCachesResult['applied'] = ['flushbufs'];
     if (process.getuid?.() === 0) {
       try {
