@@ -124,9 +124,23 @@ export class MotorBoardSim {
     return flagsToSensors(slot, sensorsToFlags(s));
   }
 
-  /** A person takes the disk that sticks out of `slot`. */
+  /**
+   * The disk leaves `slot` whatever its position: a technician behind the service door, or a
+   * test setting the scene. A renter at the front can only grab what sticks out: `grabDisk`.
+   */
   takeDisk(slot: number): void {
     this.change(slot, { present: false, seated: false });
+  }
+
+  /**
+   * A renter grabs the disk sticking out of `slot` (pushed out, or stuck half-way after a jam).
+   * Returns false, and nothing changes, when no disk sticks out (none, or already pulled back).
+   */
+  grabDisk(slot: number): boolean {
+    const s = this.slot(slot);
+    if (!s.present || s.seated) return false;
+    this.change(slot, { present: false, seated: false });
+    return true;
   }
 
   /** A person pushes a disk into `slot` (a return); it ends up seated. */

@@ -199,7 +199,8 @@ export class RenterBot {
       if (now?.status !== 200 || ['failed', 'cancelled'].includes(now.body.order.state))
         return false;
     }
-    sim.takeDisk(slot);
+    // Only what still sticks out can be grabbed: the kiosk may have pulled it back meanwhile.
+    if (!sim.grabDisk(slot)) return false;
     const disk = k.diskAt.get(slot)!;
     this.deps.hands.held.set(disk, {
       bot: this.index,

@@ -101,8 +101,14 @@ export function motorBoardContract(
       await board.eject(2);
       const back = await board.retract(2);
       t.match(back.sensors, { present: true, seated: true });
+      t.notOk(sim.grabDisk(2), 'a renter cannot grab a disk that was pulled back in');
+      t.notOk(sim.grabDisk(1), 'nor one that is gone');
+      t.match(sim.sensors(2), { present: true, seated: true });
+      await board.eject(2);
+      t.ok(sim.grabDisk(2), 'a disk sticking out can be grabbed');
+      t.match(sim.sensors(2), { present: false });
       t.equal(sim.ejectCount(1), 1);
-      t.equal(sim.ejectCount(2), 1);
+      t.equal(sim.ejectCount(2), 2);
     },
   );
 
