@@ -8,6 +8,7 @@ import {
   NoSuchSlotError,
   StaleStateError,
 } from './errors.js';
+import { slotSnapshot } from './inventory.js';
 import { isLegalTransition, type SlotStateName } from './transitions.js';
 
 /** One slot as stored. */
@@ -54,6 +55,8 @@ export interface UpdateRequest {
   /** The state the slot must be in; the state itself does not change. */
   expected: SlotStateName;
   set: SlotFields;
+  /** Goes into the SlotStateChanged event (`from === to`) and the log. */
+  reason?: string;
   events?: PendingEvent[];
   also?: (db: KioskDb) => void;
 }
@@ -84,7 +87,9 @@ const NEEDS_DISK: readonly SlotStateName[] = ['ready', 'reserved', 'dispensing']
 /**
  * The slot state machine over SQLite. Every change is ONE transaction with its outbox
  * events (SlotStateChanged first, then the caller's), so state and events commit
- * together or not at all. All methods are synchronous (better-sqlite3); they may be
+ * together or not at all. Every SlotStateChanged carries the slot's snapshot (disk, content,
+ * hold, `version`) taken in that transaction after the caller's `also` writes, so the hub
+ * can keep an exact copy; update() emits one too, with `from === to`. All methods are synchronous (better-sqlite3); they may be
  * called inside an enclosing `db.transaction` and then commit with it.
  */
 export class SlotStore {
@@ -130,41 +135,60 @@ export class SlotStore {
       log.warn({ from: req.from, to: req.to, reason: req.reason }, err.message);
       throw err;
     }
-    const { db, outbox } = this.deps;
+    const { db } = this.deps;
     const result = db.transaction(() => {
       const cur = this.get(req.slot);
       if (cur.state !== req.from) throw new StaleStateError(req.slot, req.from, cur.state);
       const next = nextFields(cur, req.to, req.set ?? {});
       this.write(cur, req.to, next);
-      const events = [
-        outbox.append('SlotStateChanged', {
-          slot: req.slot,
-          from: req.from,
-          to: req.to,
-          ...(req.reason !== undefined ? { reason: req.reason } : {}),
-        }),
-        ...(req.events ?? []).map((e) => outbox.append(e.type, e.data as never)),
-      ];
       req.also?.(db);
+      const events = this.appendEvents(req.slot, req.from, req.to, req.reason, req.events);
       return { slot: this.get(req.slot), events };
     })();
     log.info({ from: req.from, to: req.to, reason: req.reason }, 'slot state changed');
     return result;
   }
 
-  /** Changes fields (not the state) of a slot that must be in `expected`, with events. */
+  /**
+   * Changes fields (not the state) of a slot that must be in `expected`, with events. A
+   * SlotStateChanged with `from === to` and the new snapshot goes first, so the hub learns of
+   * disk, content and hold changes that come without a state change.
+   */
   update(req: UpdateRequest): { slot: SlotRecord; events: OutboxEvent[] } {
-    const { db, outbox } = this.deps;
+    const { db } = this.deps;
     return db.transaction(() => {
       const cur = this.get(req.slot);
       if (cur.state !== req.expected) throw new StaleStateError(req.slot, req.expected, cur.state);
       const next = { ...pickCurrent(cur), ...req.set };
       checkFields(req.slot, cur.state, next);
       this.write(cur, cur.state, { ...next, disabledFrom: cur.disabledFrom });
-      const events = (req.events ?? []).map((e) => outbox.append(e.type, e.data as never));
       req.also?.(db);
+      const reason = req.reason ?? 'slot details changed';
+      const events = this.appendEvents(req.slot, cur.state, cur.state, reason, req.events);
       return { slot: this.get(req.slot), events };
     })();
+  }
+
+  /** SlotStateChanged (with the snapshot as written so far in this transaction), then `more`. */
+  private appendEvents(
+    slot: number,
+    from: SlotStateName,
+    to: SlotStateName,
+    reason: string | undefined,
+    more: PendingEvent[] | undefined,
+  ): OutboxEvent[] {
+    const { db, outbox } = this.deps;
+    const snapshot = slotSnapshot(db, slot);
+    return [
+      outbox.append('SlotStateChanged', {
+        slot,
+        from,
+        to,
+        ...(reason !== undefined ? { reason } : {}),
+        ...(snapshot ? { snapshot } : {}),
+      }),
+      ...(more ?? []).map((e) => outbox.append(e.type, e.data as never)),
+    ];
   }
 
   private write(cur: SlotRecord, state: SlotStateName, f: Required<SlotFields> & Extra): void {

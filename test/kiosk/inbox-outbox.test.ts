@@ -143,7 +143,8 @@ t.test('inventory snapshot joins disks and reservations', async (t) => {
       capacityBytes: 1000,
       contentId: 'movies',
       contentVersion: '3',
+      version: 1,
     },
-    { slot: 2, state: 'empty', writeProtect: false },
+    { slot: 2, state: 'empty', writeProtect: false, version: 0 },
   ]);
 });

@@ -66,7 +66,12 @@ for (const from of SLOT_STATES) {
         t.equal(k.outbox.depth(), depth + 1, 'one event');
         const ev = k.outbox.peek(1, k.outbox.lastSeq() - 1)[0];
         t.equal(ev?.type, 'SlotStateChanged');
-        t.same(ev?.data, { slot: 1, from, to, reason: 'test' });
+        t.match(ev?.data, { slot: 1, from, to, reason: 'test' });
+        t.match(
+          (ev?.data as { snapshot?: unknown } | undefined)?.snapshot,
+          { slot: 1, state: to, version: res.slot.version },
+          'carries the snapshot after the change',
+        );
         if (to === 'disabled') t.equal(res.slot.disabledFrom, from, 'remembers where from');
       } else {
         let caught: unknown;
