@@ -17,6 +17,7 @@ import type { CommandRecord, CommandState, Store } from '../store/types.js';
 import { CommandDispatcher } from './command-dispatcher.js';
 import { type EventHandler, EventIntake } from './event-intake.js';
 import { KioskSession } from './kiosk-session.js';
+import { SlotView } from './slot-view.js';
 import { CLOSE_GOING_AWAY, CLOSE_REPLACED, CLOSE_REVOKED, type CommandInput } from './types.js';
 import { offersSubprotocol, parseBasicAuth, rejectUpgrade } from './upgrade-auth.js';
 
@@ -83,16 +84,21 @@ export class KioskHub extends EventEmitter<{
       onRecorded: () => deps.metrics.eventReceived(),
       onGap: (kioskId) => {
         deps.metrics.error('event_seq_gap');
-        this.sendCommand(
-          kioskId,
-          'TriggerMessage',
-          { message: 'Inventory' },
-          this.deadline(300),
-        ).catch((err) =>
-          deps.logger.error({ err, kioskId }, 'could not request Inventory after a gap'),
-        );
+        this.requestInventory(kioskId, 'after a gap');
       },
     });
+    new SlotView({
+      logger: deps.logger,
+      now: deps.now,
+      requestInventory: (kioskId, why) => this.requestInventory(kioskId, why),
+    }).attach(this.events);
+  }
+
+  /** Sends TriggerMessage Inventory (a durable command, deadline 5 minutes); logs a failure. */
+  private requestInventory(kioskId: string, why: string): void {
+    this.sendCommand(kioskId, 'TriggerMessage', { message: 'Inventory' }, this.deadline(300)).catch(
+      (err) => this.deps.logger.error({ err, kioskId, why }, `could not request Inventory ${why}`),
+    );
   }
 
   private now(): Date {

@@ -89,6 +89,10 @@ export interface SlotRepo {
   /** Replaces every slot of a kiosk with a fresh inventory. */
   replaceAll(kioskId: string, slots: SlotRecord[]): Promise<void>;
   list(kioskId: string): Promise<SlotRecord[]>;
+  /** One slot of a kiosk, or undefined if the hub has never heard of it. */
+  get(kioskId: string, slot: number): Promise<SlotRecord | undefined>;
+  /** Inserts or replaces one slot (keyed by kioskId + slot). */
+  upsert(slot: SlotRecord): Promise<void>;
 }
 
 export type CommandState =

@@ -17,6 +17,12 @@ export function sqliteSlotRepo(db: Database.Database): SlotRepo {
       'INSERT INTO slots (kiosk_id, slot, state, snapshot, updated_at) VALUES (?, ?, ?, ?, ?)',
     ),
     list: db.prepare('SELECT * FROM slots WHERE kiosk_id = ? ORDER BY slot'),
+    get: db.prepare('SELECT * FROM slots WHERE kiosk_id = ? AND slot = ?'),
+    upsert: db.prepare(
+      `INSERT INTO slots (kiosk_id, slot, state, snapshot, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (kiosk_id, slot) DO UPDATE SET state = excluded.state,
+         snapshot = excluded.snapshot, updated_at = excluded.updated_at`,
+    ),
   };
   return {
     async replaceAll(kioskId, slots) {
@@ -25,13 +31,24 @@ export function sqliteSlotRepo(db: Database.Database): SlotRepo {
         s.insert.run(kioskId, sl.slot, sl.state, toJson(sl.snapshot), sl.updatedAt);
     },
     async list(kioskId): Promise<SlotRecord[]> {
-      return (s.list.all(kioskId) as Row[]).map((r) => ({
-        kioskId: r.kiosk_id,
-        slot: r.slot,
-        state: r.state,
-        snapshot: fromJson<Record<string, unknown>>(r.snapshot) ?? {},
-        updatedAt: r.updated_at,
-      }));
+      return (s.list.all(kioskId) as Row[]).map(toRecord);
     },
+    async get(kioskId, slot) {
+      const r = s.get.get(kioskId, slot) as Row | undefined;
+      return r ? toRecord(r) : undefined;
+    },
+    async upsert(sl) {
+      s.upsert.run(sl.kioskId, sl.slot, sl.state, toJson(sl.snapshot), sl.updatedAt);
+    },
+  };
+}
+
+function toRecord(r: Row): SlotRecord {
+  return {
+    kioskId: r.kiosk_id,
+    slot: r.slot,
+    state: r.state,
+    snapshot: fromJson<Record<string, unknown>>(r.snapshot) ?? {},
+    updatedAt: r.updated_at,
   };
 }
