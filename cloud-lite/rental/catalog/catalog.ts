@@ -4,14 +4,13 @@ import { type Actor, audit } from '../audit/audit.js';
 import { RentalError } from '../errors.js';
 import type { ContentRecord, DiskTypeRecord, KioskSiteRecord } from '../store/types.js';
 import { haversineMeters } from './geo.js';
+import { reservableCount, type SnapshotFields, slotsInOrders } from './preparable.js';
 
 export interface CatalogDeps {
   store: Store;
   hub: KioskHub;
   now: () => Date;
 }
-
-const ACTIVE_ORDER_STATES = ['created', 'authorised', 'dispensing'] as const;
 
 /** Content packages, disk types, kiosk sites, and what each kiosk can dispense now. */
 export class Catalog {
@@ -71,27 +70,18 @@ export class Catalog {
   }
 
   /**
-   * Slots of `kioskId` that can dispense `type` now: `ready` in the kiosk's last Inventory, with
-   * the type's content (and version), enough capacity, not reserved, not promised to an order
-   * in flight, and not holding a disk that is out on rent (a stale inventory).
+   * Slots of `kioskId` that can dispense `type` now: `ready` in the hub's slot view (last
+   * Inventory plus the SlotStateChanged events since), with the type's content (and version),
+   * enough capacity, not reserved, not promised to an order in flight, and not holding a disk
+   * that is out on rent (a stale view).
    */
   async readySlots(tx: Repos, kioskId: string, type: DiskTypeRecord): Promise<SlotRecord[]> {
     const content = await tx.rental.content.get(type.contentId);
     if (!content) return [];
-    const busy = new Set(
-      (await tx.rental.orders.listByStates(ACTIVE_ORDER_STATES, 10_000))
-        .filter((o) => o.kioskId === kioskId && o.slot !== null)
-        .map((o) => o.slot),
-    );
+    const busy = await slotsInOrders(tx, kioskId);
     const out: SlotRecord[] = [];
     for (const s of await tx.slots.list(kioskId)) {
-      const snap = s.snapshot as {
-        contentId?: string;
-        contentVersion?: string;
-        capacityBytes?: number;
-        reservationId?: string;
-        diskId?: string;
-      };
+      const snap = s.snapshot as SnapshotFields;
       if (s.state !== 'ready' || busy.has(s.slot) || snap.reservationId || !snap.diskId) continue;
       if (snap.contentId !== type.contentId) continue;
       if (snap.contentVersion !== undefined && snap.contentVersion !== content.version) continue;
@@ -102,11 +92,30 @@ export class Catalog {
     return out;
   }
 
-  /** `[{ diskTypeId, count }]` of what a kiosk can dispense now. */
-  async availability(tx: Repos, kioskId: string): Promise<{ diskTypeId: string; count: number }[]> {
+  /**
+   * How many reservations of `type` the kiosk can still take: slots with a disk it could
+   * prepare (loaded/ready, enough capacity, free), less reservations there still preparing
+   * that have not claimed a slot yet (see preparable.ts).
+   */
+  reservable(tx: Repos, kioskId: string, type: DiskTypeRecord): Promise<number> {
+    return reservableCount(tx, kioskId, type);
+  }
+
+  /**
+   * `[{ diskTypeId, count, reservable }]` per type a kiosk offers: `count` it can dispense now
+   * (walk-up), `reservable` reservations it can still prepare.
+   */
+  async availability(
+    tx: Repos,
+    kioskId: string,
+  ): Promise<{ diskTypeId: string; count: number; reservable: number }[]> {
     const out = [];
     for (const d of await this.offered(tx, kioskId))
-      out.push({ diskTypeId: d.id, count: (await this.readySlots(tx, kioskId, d)).length });
+      out.push({
+        diskTypeId: d.id,
+        count: (await this.readySlots(tx, kioskId, d)).length,
+        reservable: await this.reservable(tx, kioskId, d),
+      });
     return out;
   }
 

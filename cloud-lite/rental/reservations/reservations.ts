@@ -7,6 +7,7 @@ import type { Identity } from '../accounts/accounts.js';
 import { type Actor, audit, SYSTEM } from '../audit/audit.js';
 import type { Deposits } from '../billing/deposits.js';
 import { paymentRefusal } from '../billing/deposits.js';
+import { reservableCount } from '../catalog/preparable.js';
 import type { RentalConfig } from '../config.js';
 import { notFound, RentalError } from '../errors.js';
 import type { RentalNotifier } from '../notifier.js';
@@ -73,7 +74,12 @@ export class Reservations {
     return reservationView(await this.deps.store.transaction((tx) => this.mine(tx, who, id)));
   }
 
-  /** Creates (or replays, by Idempotency-Key) a reservation and sends PrepareDisk. Refusals as for orders. */
+  /**
+   * Creates (or replays, by Idempotency-Key) a reservation and sends PrepareDisk. Refusals as
+   * for orders; NO_DISK_AVAILABLE (409) when the kiosk has no free disk it could prepare
+   * (counted in the same transaction as the insert, so concurrent reservations cannot both
+   * take the last disk).
+   */
   async create(who: Identity, input: OrderInput, idempotencyKey: string, actor: Actor) {
     const hash = requestHash(input);
     const replay = await this.deps.store.transaction((tx) =>
@@ -88,6 +94,12 @@ export class Reservations {
       if (again) return { replay: again };
       await this.deps.deposits.assertMayRent(tx, who.userId);
       const type = await this.deps.orders.checkKioskAndType(tx, input);
+      if ((await reservableCount(tx, input.kioskId, type)) === 0)
+        throw new RentalError(
+          'NO_DISK_AVAILABLE',
+          `kiosk ${input.kioskId} has no free disk of at least ${type.capacityBytes} bytes to prepare now; try another kiosk`,
+          409,
+        );
       const id = `rsv-${randomUUID()}`;
       const amount = type.pricePerDayMinor * input.days;
       const p = this.deps.payments.newAuth(who.userId, 'reservation', id, amount, type.currency);

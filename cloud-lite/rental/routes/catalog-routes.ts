@@ -59,6 +59,7 @@ export function registerCatalogRoutes(app: FastifyInstance, d: RentalDomain): vo
             defaultDays: t.defaultDays,
             maxDays: t.maxDays,
             available: (await d.catalog.readySlots(tx, kioskId, t)).length,
+            reservable: await d.catalog.reservable(tx, kioskId, t),
           });
         }
         await audit(

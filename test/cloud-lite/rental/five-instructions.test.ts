@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { verifyCommand } from '../../../protocol/index.js';
+import { loadedSlot } from './helpers/loaded-slot.js';
 import { CARD, DAY_MS, startRentalHub, waitFor } from './helpers/rental-hub.js';
 
 const order = (kioskId: string, extra: Record<string, unknown> = {}) => ({
@@ -143,7 +144,11 @@ t.test(
     const hub = await startRentalHub(t);
     await hub.seedCatalog();
     const far = await hub.kiosk('far', { lat: 48.1, lng: 11.6, slots: [] });
-    const near = await hub.kiosk('near', { lat: 52.52, lng: 13.4, slots: [] });
+    const near = await hub.kiosk('near', {
+      lat: 52.52,
+      lng: 13.4,
+      slots: [loadedSlot(3, 'near-d9')],
+    });
     void far;
     const me = await hub.renter();
     await hub.deposit(me.token);
@@ -156,7 +161,8 @@ t.test(
       list.body[0].distanceMeters > 2000 && list.body[0].distanceMeters < 2400,
       `haversine ${list.body[0].distanceMeters}`,
     );
-    t.same(list.body[0].available, [{ diskTypeId: 't64', count: 0 }]);
+    t.same(list.body[0].available, [{ diskTypeId: 't64', count: 0, reservable: 1 }]);
+    t.same(list.body[1].available, [{ diskTypeId: 't64', count: 0, reservable: 0 }]);
 
     const res = await hub.api(
       'POST',
@@ -244,7 +250,7 @@ t.test(
       rental: { prepareDeadlineSeconds: 60, holdWindowSeconds: 3600, noShowFeeMinor: 150 },
     });
     await hub.seedCatalog();
-    const k = await hub.kiosk('k1', { slots: [] });
+    const k = await hub.kiosk('k1', { slots: [loadedSlot(2, 'dc')] });
     const me = await hub.renter();
     await hub.deposit(me.token);
     const reserve = () =>
