@@ -93,14 +93,18 @@ ln -sfn /opt/disk-kiosk/bin/kioskd.js "$root/usr/local/bin/kioskd"
 ln -sfn /opt/disk-kiosk/bin/kioskctl.js "$root/usr/local/bin/kioskctl"
 
 # 5. fstab: boot partition (read-only), data partition, journal on the data partition --
+# Device timeout 3 min, not 30 s: on a slow first boot (udev coldplug under emulation, a
+# slow card) 30 s ran out before the partitions showed up, and the mount failing failed
+# everything that RequiresMountsFor= the data (config, enrolment, kioskd). A present
+# partition costs nothing extra; nofail keeps the boot going without one.
 fstab=$root/etc/fstab
 touch "$fstab"
 sed -i '/# disk-kiosk begin/,/# disk-kiosk end/d' "$fstab"
 {
   echo '# disk-kiosk begin (images/install.sh)'
   grep -qE '^[^#]*[[:space:]]/boot/firmware[[:space:]]' "$fstab" \
-    || echo 'LABEL=RASPIFIRM  /boot/firmware  vfat  ro,umask=0077,nofail,x-systemd.device-timeout=30s  0 2'
-  echo 'LABEL=KIOSKDATA  /var/lib/disk-kiosk  ext4  defaults,noatime,commit=5,nofail,x-systemd.device-timeout=30s  0 2'
+    || echo 'LABEL=RASPIFIRM  /boot/firmware  vfat  ro,umask=0077,nofail,x-systemd.device-timeout=3min  0 2'
+  echo 'LABEL=KIOSKDATA  /var/lib/disk-kiosk  ext4  defaults,noatime,commit=5,nofail,x-systemd.device-timeout=3min  0 2'
   echo '/var/lib/disk-kiosk/journal  /var/log/journal  none  bind,nofail,x-systemd.requires-mounts-for=/var/lib/disk-kiosk  0 0'
   echo '# disk-kiosk end'
 } >>"$fstab"
