@@ -5,7 +5,7 @@
 // kiosk downloads the content from the hub's origin, clones and verifies the loop disk and
 // holds it; pickup dispenses it; the disk comes back (verified -> ready when write-protected,
 // wiped -> loaded when writable), the rental closes; a second reservation re-prepares the
-// same disk. A reservation no disk can satisfy fails: PrepareFailed, payment voided.
+// same disk. A reservation no disk in the kiosk can satisfy is refused up front (409), unpaid.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -171,11 +171,22 @@ t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', 
     return r.body.reservation.id as string;
   };
 
-  // Forced failure: no disk of 1 TB -> PrepareFailed -> reservation failed, payment voided.
-  const tooBig = await reserve('t1tb', true);
-  const failed = await hub.waitReservation(me.token, tooBig, (r) => r.state === 'failed');
-  t.equal(failed.failureReason, 'PREPARE_FAILED: ENODISK');
-  t.equal((await payment(tooBig))?.state, 'voided', 'the authorisation is voided');
+  // The hub learns of the loaded disk from the kiosk's SlotStateChanged (with its snapshot).
+  await waitFor('hub sees slot 1 loaded', async () => {
+    const slots = await hub.server.store.transaction((tx) => tx.slots.list(KIOSK));
+    return slots.find((s) => s.slot === 1)?.state === 'loaded';
+  });
+
+  // No disk of 1 TB in this kiosk: refused up front, before any payment is authorised.
+  const tooBig = await hub.api(
+    'POST',
+    '/api/reservations',
+    { kioskId: KIOSK, diskTypeId: 't1tb', writeProtect: true, days: 1, card: { useSaved: true } },
+    me.token,
+    { 'idempotency-key': randomUUID() },
+  );
+  t.equal(tooBig.status, 409, JSON.stringify(tooBig.body));
+  t.equal(tooBig.body.error?.code, 'NO_DISK_AVAILABLE');
   t.equal(state(1), 'loaded', 'the disk was not touched');
 
   /** Reserve, prepare on the kiosk, pick up, take: returns the reservation id. */
