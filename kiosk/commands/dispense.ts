@@ -18,7 +18,9 @@ export const DISPENSE_STEPS = ['dispensing', 'pushing', 'waiting-pickup'] as con
  * write-protect relay as ordered, eject, wait for the renter within the pickup window,
  * retract if not taken, then ONE transaction with the slot's new state and
  * DispenseCompleted. A motor command is sent at most once per command; when the outcome
- * of a push is unknown (board silent, jam) the slot goes to `fault` and nothing moves again.
+ * of a push is unknown (board silent, jam) the slot goes to `fault` and nothing moves again;
+ * if the disk sticks out after such a failure the renter still gets the pickup window, and a
+ * disk pulled out in it is `taken` (the slot stays `fault`, without its disk).
  * stop() abandons running dispenses where they are (the next start reconciles them by
  * the sensors) and resolves when their tasks have returned.
  */

@@ -7,6 +7,7 @@
  * the same Idempotency-Key across hub restarts and network errors.
  */
 import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
 import type { Json } from '../lib/api-client.js';
 import type { Account } from '../lib/seed.js';
 import { demoCard, SANDBOX_CARDS } from '../lib/seed.js';
@@ -45,6 +46,22 @@ export interface BotDeps {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What kioskd records for `slot` (read-only; undefined when unreadable). */
+function slotStateOf(dbPath: string, slot: number): string | undefined {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    const row = db.prepare('SELECT state FROM slots WHERE slot = ?').get(slot) as
+      | { state: string }
+      | undefined;
+    return row?.state;
+  } catch {
+    return undefined;
+  } finally {
+    db?.close();
+  }
+}
 
 export class RenterBot {
   private rental: { id: string; disk: string; extended: boolean } | undefined;
@@ -299,9 +316,15 @@ export class RenterBot {
   /** Pushes the held disk into a free slot wired to it (home or another kiosk's bay). */
   async returnDisk(): Promise<boolean> {
     const r = this.rental!;
+    // Only a slot the kiosk takes returns into (it shows them): not a jammed or disabled one,
+    // which may be physically empty after its disk was pulled out.
     const homes = this.deps.world
       .homesOf(r.disk)
-      .filter((h) => !h.kiosk.kiosk.sim.sensors(h.slot).present);
+      .filter(
+        (h) =>
+          !h.kiosk.kiosk.sim.sensors(h.slot).present &&
+          slotStateOf(h.kiosk.dbPath, h.slot) === 'empty',
+      );
     if (homes.length === 0) return false;
     const h = this.rng.pick(homes);
     const held = this.deps.hands.held.get(r.disk);

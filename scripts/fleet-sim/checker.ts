@@ -1,7 +1,8 @@
 /**
  * The end-of-run checker: reads the hub's and every kiosk's SQLite file READ-ONLY, the
  * board simulators' physical records and the renters' hands, and lists every invariant
- * violation with the ids to investigate. Pure reading: nothing is repaired.
+ * violation with the ids to investigate. Pure reading: nothing is repaired. A disk a renter
+ * took must be billed (a completed order for it) or flagged missing at the hub for that kiosk.
  */
 import Database from 'better-sqlite3';
 import type { MotorBoardSim } from '../../hal/motor-board/sim.js';
@@ -83,6 +84,12 @@ export function check(input: CheckInput): CheckResult {
       all(hub, 'SELECT * FROM sandbox_payments').map((r) => [String(r.id), r]),
     );
     const hubEvents = all(hub, 'SELECT * FROM events ORDER BY kiosk_id, seq');
+    // Disks that left a kiosk with no order to bill, flagged for the operator (DiskRemoved).
+    const missing = all(hub, 'SELECT * FROM missing_disks');
+    const flaggedAt = (disk: string, kioskId: string, openOnly: boolean) =>
+      missing.some(
+        (m) => m.disk_id === disk && m.kiosk_id === kioskId && (!openOnly || m.cleared_at === null),
+      );
     const paymentsByRef = new Map<string, Row[]>();
     for (const p of payments) {
       const key = String(p.ref_id);
@@ -207,7 +214,9 @@ export function check(input: CheckInput): CheckResult {
       for (const s of slots) {
         const sensors = k.sim.sensors(Number(s.slot));
         const occupied = s.state !== 'empty';
-        if (occupied !== sensors.present && s.state !== 'disabled')
+        // A fault slot without a disk id lost its disk (DiskRemoved) or never knew it.
+        const either = s.state === 'disabled' || (s.state === 'fault' && !s.disk_id);
+        if (occupied !== sensors.present && !either)
           add(
             'physical-agrees',
             `${k.id} slot ${s.slot} is ${s.state} in kioskd but the sensor says ${sensors.present ? 'present' : 'empty'}`,
@@ -245,8 +254,11 @@ export function check(input: CheckInput): CheckResult {
           diskId: disk,
           rentalIds: rs.map((r) => r.id).join(','),
         });
-      if (inHands && rs.length === 0)
-        add('disk-one-renter', 'a renter holds the disk but no rental is open', { diskId: disk });
+      const held = input.hands.held.get(disk.replace(/^disk-/, ''));
+      if (inHands && rs.length === 0 && !(held && flaggedAt(disk, held.kioskId, true)))
+        add('disk-one-renter', 'a renter holds the disk but no rental is open nor missing flag', {
+          diskId: disk,
+        });
       if (!inHands && rs.length > 0)
         add('disk-one-renter', `rental ${rs[0]!.id} is open but the disk is back in a kiosk`, {
           diskId: disk,
@@ -255,10 +267,12 @@ export function check(input: CheckInput): CheckResult {
     }
     for (const t of input.hands.log.filter((x) => x.what === 'take')) {
       const o = orders.find((x) => x.id === t.orderId);
-      if (o?.state !== 'completed' || o.disk_id !== diskIdOf(t.disk))
+      const billed = o?.state === 'completed' && o.disk_id === diskIdOf(t.disk);
+      // Not billed: the hub must at least know the disk left that kiosk (flagged missing).
+      if (!billed && !flaggedAt(diskIdOf(t.disk), t.kioskId, false))
         add(
           'take-billed',
-          `renter bot ${t.bot} took ${t.disk} from ${t.kioskId} slot ${t.slot} but the order is ${o?.state} (disk ${o?.disk_id})`,
+          `renter bot ${t.bot} took ${t.disk} from ${t.kioskId} slot ${t.slot} but the order is ${o?.state} (disk ${o?.disk_id}) and the hub did not flag it missing`,
           { orderId: String(t.orderId) },
         );
     }
@@ -365,6 +379,12 @@ export function check(input: CheckInput): CheckResult {
       ).length,
       rentalsReturned: rentals.filter((r) => r.state === 'returned').length,
       rentalsOpen: open.length,
+      disksFlaggedMissing: missing.length,
+      disksStillMissing: missing.filter((m) => m.cleared_at === null).length,
+      takenAfterJam: completedEvents.filter(
+        (e) =>
+          json(e.data).outcome === 'taken' && /jammed|faulted/.test(String(json(e.data).reason)),
+      ).length,
       captures: ledger.filter((l) => l.op === 'capture').length,
       voids: ledger.filter((l) => l.op === 'void').length,
       refunds: ledger.filter((l) => l.op === 'refund').length,

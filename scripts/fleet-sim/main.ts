@@ -34,7 +34,12 @@ export interface FleetSimOptions {
   log?: (line: string) => void;
 }
 
-const TIMINGS = { holdWindowSeconds: 15, pickupWindowSeconds: 10, noShowFeeMinor: 300 };
+const TIMINGS = {
+  holdWindowSeconds: 15,
+  pickupWindowSeconds: 10,
+  jamHoldSeconds: 30,
+  noShowFeeMinor: 300,
+};
 
 export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
   const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));

@@ -42,6 +42,8 @@ import { TcpProxy } from './tcp-proxy.js';
 export interface SimTimings {
   holdWindowSeconds: number;
   pickupWindowSeconds: number;
+  /** How long the hub keeps a jammed order's payment for a disk pulled out late. */
+  jamHoldSeconds: number;
   noShowFeeMinor: number;
 }
 
@@ -116,6 +118,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
           prepareDeadlineSeconds: 120,
           holdWindowSeconds: t.holdWindowSeconds,
           pickupWindowSeconds: t.pickupWindowSeconds,
+          jamHoldSeconds: t.jamHoldSeconds,
           noShowFeeMinor: t.noShowFeeMinor,
           dispenseCommandTtlSeconds: 60,
           dispenseOutcomeDeadlineSeconds: 60,

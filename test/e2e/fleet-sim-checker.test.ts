@@ -183,3 +183,40 @@ t.test('a command the kiosk executed that the hub never sent', async (t) => {
     JSON.stringify(v),
   );
 });
+
+t.test(
+  'a disk taken without a completed order: flagged missing at that kiosk, or a violation',
+  async (t) => {
+    const w = await world(t);
+    // The order failed (jammed, hold expired); the renter pulled the disk out of the fault slot.
+    w.hub.prepare(`UPDATE orders SET state = 'failed', rental_id = NULL WHERE id = 'o1'`).run();
+    w.hub.prepare(`UPDATE payments SET state = 'voided', captured_minor = 0 WHERE id = 'p1'`).run();
+    w.hub.prepare(`DELETE FROM sandbox_ledger WHERE op = 'capture'`).run();
+    w.hub.prepare(`DELETE FROM rentals`).run();
+    w.hub.prepare(`DELETE FROM events`).run();
+    w.hub.prepare(`UPDATE kiosks SET last_seq = 0`).run();
+    w.kdb.prepare(`UPDATE counters SET value = 0 WHERE name = 'outbox_seq'`).run();
+    w.kdb
+      .prepare(`UPDATE slots SET state = 'fault', fault_code = 'EJAM', fault_message = 'jam'`)
+      .run();
+    const before = w.run();
+    t.ok(
+      before.some((x) => x.invariant === 'take-billed' && x.ids.orderId === 'o1'),
+      JSON.stringify(before),
+    );
+    t.ok(
+      before.some((x) => x.invariant === 'disk-one-renter' && x.ids.diskId === 'disk-K1-S1'),
+      JSON.stringify(before),
+    );
+    w.hub
+      .prepare(`INSERT INTO missing_disks (id, event_id, disk_id, kiosk_id, slot, slot_state, reason, order_id, flagged_at)
+    VALUES ('m1', 'e9', 'disk-K1-S1', 'kiosk-1', 1, 'fault', 'pulled', 'o1', ?)`)
+      .run(NOW);
+    t.same(w.run(), [], 'flagged missing at the kiosk it left');
+    w.hub.prepare(`UPDATE missing_disks SET kiosk_id = 'kiosk-2'`).run();
+    t.ok(
+      w.run().some((x) => x.invariant === 'take-billed'),
+      'a flag at another kiosk does not count',
+    );
+  },
+);
