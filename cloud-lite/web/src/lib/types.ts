@@ -43,7 +43,10 @@ export interface DiskType {
   currency: string;
   defaultDays: number;
   maxDays: number;
+  /** Disks of this type ready to dispense now. */
   available: number;
+  /** Reservations this kiosk can still take for this type (disks it could prepare). */
+  reservable: number;
 }
 
 export interface KioskBrief {
@@ -73,7 +76,7 @@ export interface NearbyKiosk extends KioskBrief {
   lat: number;
   lng: number;
   distanceMeters: number | null;
-  available: Array<{ diskTypeId: string; count: number }>;
+  available: Array<{ diskTypeId: string; count: number; reservable: number }>;
 }
 
 export interface Step {

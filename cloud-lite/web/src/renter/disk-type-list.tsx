@@ -17,7 +17,7 @@ export function DiskTypeList({
   return (
     <ul class="disk-types">
       {types.map((t) => {
-        const soldOut = mode === 'rent' && t.available === 0;
+        const soldOut = mode === 'rent' ? t.available === 0 : t.reservable === 0;
         return (
           <li key={t.id} class="card disk-type" data-disk-type={t.id}>
             <h3>
@@ -34,6 +34,12 @@ export function DiskTypeList({
               <dd>{formatMoney(t.pricePerDayMinor, t.currency)} per day</dd>
               <dt>Ready now</dt>
               <dd>{t.available}</dd>
+              {mode === 'reserve' ? (
+                <>
+                  <dt>Can be reserved</dt>
+                  <dd>{t.reservable}</dd>
+                </>
+              ) : null}
             </dl>
             <button
               type="button"

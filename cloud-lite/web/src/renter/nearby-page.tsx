@@ -101,6 +101,7 @@ export function NearbyPage() {
         <ul class="kiosk-list">
           {kiosks.map((k) => {
             const ready = k.available.reduce((n, a) => n + a.count, 0);
+            const reservable = k.available.reduce((n, a) => n + a.reservable, 0);
             return (
               <li key={k.id} class="card" data-kiosk={k.id}>
                 <h2>{k.name}</h2>
@@ -110,7 +111,7 @@ export function NearbyPage() {
                 </p>
                 <p>
                   {k.online ? <Badge tone="ok">online</Badge> : <Badge tone="bad">offline</Badge>}{' '}
-                  {ready} disk{ready === 1 ? '' : 's'} ready now
+                  {ready} disk{ready === 1 ? '' : 's'} ready now · {reservable} can be reserved
                 </p>
                 <Link class="button" href={`/reserve/${encodeURIComponent(k.id)}`}>
                   Reserve at {k.name}
