@@ -9,7 +9,8 @@
 #   BOOT_TIMEOUT=3600 images/test-image.sh   (default 2400 s)
 #
 # The guest's network is QEMU user mode with restrict=on: it reaches nothing but the hub,
-# forwarded from 10.0.2.100:8080 in the guest to 127.0.0.1:<hub port> on the host.
+# forwarded from 10.0.2.100:8080 in the guest to 127.0.0.1:<hub port> on the host
+# (guestfwd cmd: a small Node pipe per connection).
 # kiosk.conf says HARDWARE=sim: apply-config.mjs then gives kioskd every device's
 # simulator (QEMU has no slot board, relays or slot hubs).
 # Two test-only units are written into the root partition of the test's copy of the
@@ -157,13 +158,23 @@ CONF
 mcopy -o -i "$boot" "$t/kiosk.conf" ::kiosk.conf
 
 # --- boot ----------------------------------------------------------------------------
+# guestfwd: QEMU runs this once per guest connection, stdin/stdout being the guest's TCP
+# stream (a `tcp:` chardev target is one connection opened at QEMU's start: the hub
+# never saw the kiosk's requests).
+cat >"$t/hub-pipe.cjs" <<'PIPE'
+const s = require('node:net').connect(Number(process.argv[2]), '127.0.0.1');
+process.stdin.pipe(s).on('error', () => process.exit(1));
+s.pipe(process.stdout);
+s.on('error', () => process.exit(1));
+s.on('close', () => process.exit(0));
+PIPE
 say "booting (console: $t/console.log)"
 nice -n 19 ionice -c3 qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 2048 -no-reboot \
   -display none -monitor none -serial "file:$t/console.log" \
   -kernel "$t/vmlinuz" -initrd "$t/initrd" \
   -append "root=LABEL=KIOSKROOT_A rootwait console=ttyAMA0 systemd.journald.forward_to_console=1 systemd.log_color=0" \
   -drive if=none,id=hd,file="$t/disk.img",format=raw -device virtio-blk-pci,drive=hd \
-  -netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-tcp:127.0.0.1:$port" \
+  -netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:node $t/hub-pipe.cjs $port" \
   -device virtio-net-pci,netdev=n0 &
 qemu_pid=$!
 

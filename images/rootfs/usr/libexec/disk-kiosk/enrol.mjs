@@ -95,5 +95,9 @@ try {
   remount('ro');
 }
 log('enrolled; token removed from kiosk.conf');
-if (live && !args.includes('--no-systemctl'))
-  spawnSync('systemctl', ['try-restart', 'kioskd.service'], { stdio: 'inherit' });
+// kioskd does not start without its secret (ConditionPathExists): start it now, or
+// restart it so that a re-enrolled kiosk uses the new secret.
+if (live && !args.includes('--no-systemctl')) {
+  spawnSync('systemctl', ['reset-failed', 'kioskd.service'], { stdio: 'inherit' });
+  spawnSync('systemctl', ['--no-block', 'restart', 'kioskd.service'], { stdio: 'inherit' });
+}
