@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import type { HubMetrics } from '../metrics.js';
 import type { KioskRegistry } from '../registry/kiosk-registry.js';
 import type { CommandRecord, CommandState, Store } from '../store/types.js';
-import { CommandDispatcher } from './command-dispatcher.js';
+import { CommandDispatcher, FINAL_STATES } from './command-dispatcher.js';
 import { type EventHandler, EventIntake } from './event-intake.js';
 import { KioskSession } from './kiosk-session.js';
 import { SlotView } from './slot-view.js';
@@ -48,6 +48,8 @@ export class KioskHub extends EventEmitter<{
   readonly commands: CommandDispatcher;
   readonly events: EventIntake;
   private readonly sessions = new Map<string, KioskSession>();
+  /** Kiosks asked for an Inventory that has not come yet: one request at a time each. */
+  private readonly inventoryAsked = new Set<string>();
   private readonly wss: WebSocketServer;
   private pingTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -94,11 +96,25 @@ export class KioskHub extends EventEmitter<{
     }).attach(this.events);
   }
 
-  /** Sends TriggerMessage Inventory (a durable command, deadline 5 minutes); logs a failure. */
+  /**
+   * Sends TriggerMessage Inventory (a durable command, deadline 5 minutes); logs a failure.
+   * At most one request per kiosk is outstanding: another is sent only after an Inventory
+   * arrived or the request ended without one (rejected, failed, expired).
+   */
   private requestInventory(kioskId: string, why: string): void {
-    this.sendCommand(kioskId, 'TriggerMessage', { message: 'Inventory' }, this.deadline(300)).catch(
-      (err) => this.deps.logger.error({ err, kioskId, why }, `could not request Inventory ${why}`),
-    );
+    if (this.inventoryAsked.has(kioskId)) return;
+    this.inventoryAsked.add(kioskId);
+    this.sendCommand(kioskId, 'TriggerMessage', { message: 'Inventory' }, this.deadline(300))
+      .then((c) =>
+        this.commands.waitFor(c.id, { until: FINAL_STATES }).then((done) => {
+          // completed: the Inventory is on its way (its arrival clears the flag).
+          if (done.state !== 'completed') this.inventoryAsked.delete(kioskId);
+        }),
+      )
+      .catch((err) => {
+        this.inventoryAsked.delete(kioskId);
+        this.deps.logger.error({ err, kioskId, why }, `could not request Inventory ${why}`);
+      });
   }
 
   private now(): Date {
@@ -317,6 +333,7 @@ export class KioskHub extends EventEmitter<{
           })),
         ),
       );
+      this.inventoryAsked.delete(kioskId);
       return {};
     });
     peer.handle('Event', async (ev) => {

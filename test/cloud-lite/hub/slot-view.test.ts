@@ -155,3 +155,31 @@ t.test(
     t.pass('the Inventory restores the slot');
   },
 );
+
+t.test('one Inventory request at a time per kiosk; another after the Inventory came', async (t) => {
+  const { hub, kiosk } = await setup(t);
+  const triggers = async () =>
+    (
+      await hub.server.store.transaction((tx) => tx.commands.listForKiosk('k1', { limit: 100 }))
+    ).filter((c) => c.action === 'TriggerMessage').length;
+  const preparing = (n: number): SlotSnapshot => ({
+    slot: n,
+    state: 'preparing',
+    diskId: `d${n}`,
+    writeProtect: false,
+  });
+  await kiosk.inventory([preparing(1), preparing(2), preparing(3)]);
+  await kiosk.sendEvent('SlotStateChanged', { slot: 1, from: 'preparing', to: 'ready' });
+  await kiosk.sendEvent('SlotStateChanged', { slot: 2, from: 'preparing', to: 'ready' });
+  await waitUntil('a TriggerMessage recorded', async () => (await triggers()) >= 1);
+  await kiosk.sendEvent('SlotStateChanged', { slot: 3, from: 'preparing', to: 'ready' });
+  t.equal(await triggers(), 1, 'three changes, one request');
+
+  await kiosk.inventory([ready(1), ready(2), preparing(3)]);
+  await kiosk.sendEvent('SlotStateChanged', { slot: 3, from: 'preparing', to: 'ready' });
+  await waitUntil(
+    'a second TriggerMessage after the Inventory',
+    async () => (await triggers()) === 2,
+  );
+  t.pass('asked again once the first Inventory arrived');
+});
