@@ -432,8 +432,13 @@ export class Orders {
     });
     if (o.state === 'completed') return;
     const p = o.paymentId ? await tx.rental.payments.get(o.paymentId) : undefined;
+    // A jam, or a failure that left the slot in fault (a retract or push that failed with the
+    // board lost): the disk may stick out where the renter can pull it.
+    const leftOut =
+      d.outcome === 'jammed' ||
+      (d.outcome === 'failed' && (await tx.slots.get(ev.kioskId, d.slot))?.state === 'fault');
     if (
-      d.outcome === 'jammed' &&
+      leftOut &&
       this.deps.config.jamHoldSeconds > 0 &&
       !o.reservationId &&
       p?.state === 'authorised' &&
@@ -446,7 +451,7 @@ export class Orders {
         tx,
         o,
         'jam_hold',
-        `kiosk reported jammed${d.reason ? `: ${d.reason}` : ''}; if the disk is pulled out of slot ${d.slot} within ${minutes} min it is rented to you and charged, otherwise the payment is released`,
+        `kiosk reported ${d.outcome}${d.reason ? `: ${d.reason}` : ''}; if the disk is pulled out of slot ${d.slot} within ${minutes} min it is rented to you and charged, otherwise the payment is released`,
         { diskId: d.diskId, slot: d.slot },
         ctx.afterCommit,
       );

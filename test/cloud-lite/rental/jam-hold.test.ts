@@ -200,3 +200,65 @@ t.test('hold expiry voids; the slot recovering with the disk inside voids', asyn
   t.equal((await orderPayment(hub)).filter((p) => p.captures > 0).length, 0, 'no capture');
   t.same(await missing(hub), []);
 });
+
+/** Places an order and answers its Dispense `failed`, after the slot went to `to`. */
+async function failedOrder(hub: RentalHub, k: HubTestKiosk, token: string, to: 'fault' | 'ready') {
+  const o = (
+    await hub.api(
+      'POST',
+      '/api/orders',
+      { kioskId: 'k1', diskTypeId: 't64', writeProtect: false, days: 1, card: { useSaved: true } },
+      token,
+      { 'idempotency-key': randomUUID() },
+    )
+  ).body.order;
+  const cmd = await k.waitForCommand((x) => x.action === 'Dispense' && x.payload.orderId === o.id);
+  const slot = cmd.payload.slot as number;
+  const diskId = cmd.payload.diskId as string;
+  await k.sendEvent('SlotStateChanged', {
+    slot,
+    from: 'dispensing',
+    to,
+    snapshot: {
+      slot,
+      state: to,
+      diskId,
+      writeProtect: false,
+      version: 1000,
+      ...(to === 'fault' ? { fault: { code: 'EDISCONNECTED', message: 'board lost' } } : {}),
+    },
+  });
+  await k.sendEvent('DispenseCompleted', {
+    commandId: cmd.payload.commandId as string,
+    orderId: o.id,
+    slot,
+    diskId,
+    outcome: 'failed',
+    reason: 'retract after the pickup window failed: board disconnected',
+  });
+  return { id: o.id as string, slot, diskId };
+}
+
+t.test(
+  'failed with the slot left in fault -> held like a jam; back to ready -> voided',
+  async (t) => {
+    const { hub, k, me } = await setup(t);
+    const a = await failedOrder(hub, k, me.token, 'fault');
+    const held = await hub.waitOrder(me.token, a.id, (x) => x.state === 'jam_hold');
+    t.match(held.steps.at(-1).message, /kiosk reported failed.*pulled out of slot/);
+    await k.sendEvent('DiskRemoved', {
+      slot: a.slot,
+      diskId: a.diskId,
+      state: 'fault',
+      reason: 'pulled from a faulted slot',
+    });
+    t.equal(
+      (await hub.waitOrder(me.token, a.id, (x) => x.state === 'completed')).state,
+      'completed',
+    );
+
+    const b = await failedOrder(hub, k, me.token, 'ready');
+    const failed = await hub.waitOrder(me.token, b.id, (x) => x.state === 'failed');
+    t.equal(failed.failureReason, 'DISPENSE_FAILED');
+  },
+);
