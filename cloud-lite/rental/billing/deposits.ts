@@ -128,7 +128,7 @@ export class Deposits {
     const refunds = await this.deps.store.transaction(async (tx) => {
       const rentals = await tx.rental.rentals.listByUser(userId);
       const inFlight = (await tx.rental.orders.listByUser(userId, 1000)).some((o) =>
-        ['created', 'authorised', 'dispensing'].includes(o.state),
+        ['created', 'authorised', 'dispensing', 'jam_hold'].includes(o.state),
       );
       if (inFlight || rentals.some((r) => r.state !== 'returned'))
         throw new RentalError(

@@ -7,7 +7,7 @@
 import type { Repos, SlotRecord } from '../../store/types.js';
 import type { DiskTypeRecord } from '../store/types.js';
 
-const ACTIVE_ORDER_STATES = ['created', 'authorised', 'dispensing'] as const;
+const ACTIVE_ORDER_STATES = ['created', 'authorised', 'dispensing', 'jam_hold'] as const;
 const PREPARABLE_STATES: readonly string[] = ['loaded', 'ready'];
 
 /** The fields of a slot snapshot the catalog reads. */

@@ -89,6 +89,7 @@ export type OrderState =
   | 'created'
   | 'authorised'
   | 'dispensing'
+  | 'jam_hold'
   | 'completed'
   | 'failed'
   | 'cancelled';

@@ -17,6 +17,10 @@ export function orderHeadline(o: Order): string {
       return 'Payment approved. Asking the kiosk for your disk…';
     case 'dispensing':
       return o.slot ? `Take your disk from slot ${o.slot}` : 'The kiosk is pushing your disk out…';
+    case 'jam_hold':
+      return o.slot
+        ? `Slot ${o.slot} jammed. If your disk sticks out, you may pull it out: it is then rented to you. If not, nothing is charged and the payment is released.`
+        : 'The kiosk jammed. If nothing comes out, nothing is charged.';
     case 'completed':
       return o.slot ? `Done: you took your disk from slot ${o.slot}. Enjoy!` : 'Done. Enjoy!';
     case 'cancelled':
