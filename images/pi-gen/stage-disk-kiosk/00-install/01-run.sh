@@ -25,3 +25,9 @@ CHROOT
 # Raspberry Pi OS grows the root partition over the whole card on first boot; the kiosk
 # wants the free space for its KIOSKDATA partition (disk-kiosk-growdata.service creates it).
 sed -i 's| init=/usr/lib/raspberrypi-sys-mods/firstboot||' "${ROOTFS_DIR}/boot/firmware/cmdline.txt"
+
+# The read-only root needs an initramfs with busybox and overlayroot's script: rebuild it
+# now that both are installed (Raspberry Pi OS boots it with auto_initramfs=1).
+on_chroot <<'CHROOT'
+update-initramfs -u -k all
+CHROOT
