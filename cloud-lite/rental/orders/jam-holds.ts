@@ -18,12 +18,15 @@ export interface JamHoldsDeps {
 const DISK_INSIDE = ['loaded', 'returned', 'ready'];
 
 /**
- * Orders in `jam_hold` (the kiosk reported `jammed`; Orders keeps the payment authorised):
+ * Orders in `jam_hold` (the kiosk reported `jammed`, or `failed` with the slot left in `fault`;
+ * Orders keeps the payment authorised), walk-up orders and reservation pickups alike:
  *  - claim(): a DiskRemoved from that kiosk's slot within `jamHoldSeconds` of the jam is the
- *    renter pulling the disk out: capture, rental for the order's renter, order completes;
+ *    renter pulling the disk out: capture, rental for the order's renter, order completes (a
+ *    pickup's reservation becomes `picked_up`);
  *  - the slot recovering with the disk inside (SlotStateChanged fault -> loaded/returned/ready)
  *    or the window passing (sweep(), every `reconcileIntervalMs` between start() and stop())
- *    fails the order DISPENSE_JAMMED and voids the payment.
+ *    fails the order DISPENSE_JAMMED and voids the payment (a pickup's reservation ends
+ *    `failed`, no no-show fee).
  */
 export class JamHolds {
   private timer: NodeJS.Timeout | undefined;
@@ -141,12 +144,15 @@ export class JamHolds {
         why,
       },
     );
+    // A reservation's pickup ends its reservation too (failed, payment voided), as a jammed
+    // pickup without a hold does: the disk is stuck in a faulted slot, not ready for it.
     await this.deps.orders.fail(
       tx,
       o,
       'DISPENSE_JAMMED',
-      `kiosk reported jammed; ${why}; payment released`,
+      `kiosk reported jammed; ${why}; ${o.reservationId ? 'reservation ended, ' : ''}payment released`,
       after,
+      true,
     );
   }
 }

@@ -440,18 +440,23 @@ export class Orders {
     if (
       leftOut &&
       this.deps.config.jamHoldSeconds > 0 &&
-      !o.reservationId &&
       p?.state === 'authorised' &&
-      ['authorised', 'dispensing'].includes(o.state)
+      ['authorised', 'dispensing'].includes(o.state) &&
+      (await this.pickupStillOpen(tx, o))
     ) {
       // The disk may stick out of the jammed slot: keep the authorisation for the jam-hold
       // window (JamHolds captures on a DiskRemoved, voids at expiry or when the slot recovers).
+      // A reservation's pickup keeps its reservation `ready` with this order meanwhile: no
+      // hold expiry, no-show fee or kiosk-side end touches it; the hold decides.
       const minutes = Math.ceil(this.deps.config.jamHoldSeconds / 60);
+      const otherwise = o.reservationId
+        ? 'otherwise the reservation ends and its payment is released'
+        : 'otherwise the payment is released';
       await this.step(
         tx,
         o,
         'jam_hold',
-        `kiosk reported ${d.outcome}${d.reason ? `: ${d.reason}` : ''}; if the disk is pulled out of slot ${d.slot} within ${minutes} min it is rented to you and charged, otherwise the payment is released`,
+        `kiosk reported ${d.outcome}${d.reason ? `: ${d.reason}` : ''}; if the disk is pulled out of slot ${d.slot} within ${minutes} min it is rented to you and charged, ${otherwise}`,
         { diskId: d.diskId, slot: d.slot },
         ctx.afterCommit,
       );
@@ -476,6 +481,13 @@ export class Orders {
       ctx,
       'disk taken; capturing payment',
     );
+  }
+
+  /** Whether `o` is a walk-up order, or the pickup its reservation (still `ready`) waits on. */
+  private async pickupStillOpen(tx: Repos, o: OrderRecord): Promise<boolean> {
+    if (!o.reservationId) return true;
+    const r = await tx.rental.reservations.get(o.reservationId);
+    return r?.state === 'ready' && r.orderId === o.id;
   }
 
   /**

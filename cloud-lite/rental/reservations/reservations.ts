@@ -300,7 +300,11 @@ export class Reservations {
         throw new RentalError('RESERVATION_NOT_READY', `reservation ${id} is ${r.state}`, 409);
       if (r.orderId) {
         const existing = await tx.rental.orders.get(r.orderId);
-        if (existing && ['authorised', 'dispensing', 'completed'].includes(existing.state))
+        // A pickup held for a jam is still this reservation's pickup: never a second Dispense.
+        if (
+          existing &&
+          ['authorised', 'dispensing', 'jam_hold', 'completed'].includes(existing.state)
+        )
           return { existing };
       }
       if (!this.deps.hub.isConnected(r.kioskId))
@@ -430,7 +434,11 @@ export class Reservations {
     await this.end(tx, r, 'failed', `PREPARE_FAILED: ${d.code}`, ctx.afterCommit, false);
   }
 
-  /** The kiosk cancelled or expired a reservation on its own (technician, its own hold timer). */
+  /**
+   * The kiosk cancelled or expired a reservation on its own (technician, its own hold timer).
+   * Ignored while a pickup order is set (dispensing, or in `jam_hold` after a jam): that
+   * order's outcome or its jam hold decides the reservation and its payment.
+   */
   async onKioskEnded(
     ev: HubEvent<'ReservationCancelled' | 'ReservationExpired'>,
     tx: Repos,
@@ -476,7 +484,10 @@ export class Reservations {
     });
   }
 
-  /** Reconciliation: preparing past the deadline -> failed and voided; ready past the hold -> expired with the no-show fee. */
+  /**
+   * Reconciliation: preparing past the deadline -> failed and voided; ready past the hold ->
+   * expired with the no-show fee, unless a pickup order is set (in flight or in `jam_hold`).
+   */
   async expireDue(): Promise<void> {
     const now = this.nowIso();
     await this.tx(async (tx, after) => {
