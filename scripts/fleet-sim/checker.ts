@@ -100,6 +100,7 @@ export function check(input: CheckInput): CheckResult {
     const completedEvents = hubEvents.filter((e) => e.type === 'DispenseCompleted');
 
     // ---- orders ------------------------------------------------------------------------
+    let heldThenPulled = 0;
     for (const o of orders) {
       const id = String(o.id);
       if (!TERMINAL_ORDER.includes(String(o.state)))
@@ -122,7 +123,27 @@ export function check(input: CheckInput): CheckResult {
       if (o.state === 'completed') {
         if (captures !== 1 && !pays.some((p) => p.state === 'captured'))
           add('capture-for-dispense', 'completed order without a capture', { orderId: id });
-        if (taken.length !== 1)
+        // Or held after a jam (or a failure leaving the slot in fault): one such outcome, then
+        // the kiosk's DiskRemoved for that slot and disk (the renter pulled the stuck disk).
+        const stuck = completedEvents.filter(
+          (e) =>
+            json(e.data).orderId === id &&
+            ['jammed', 'failed'].includes(String(json(e.data).outcome)),
+        );
+        const pulled =
+          taken.length === 0 &&
+          stuck.length === 1 &&
+          String(o.steps ?? '').includes('"jam_hold"') &&
+          hubEvents.some(
+            (e) =>
+              e.type === 'DiskRemoved' &&
+              e.kiosk_id === stuck[0]!.kiosk_id &&
+              Number(e.seq) > Number(stuck[0]!.seq) &&
+              json(e.data).slot === json(stuck[0]!.data).slot &&
+              json(e.data).diskId === json(stuck[0]!.data).diskId,
+          );
+        if (pulled) heldThenPulled++;
+        if (taken.length !== 1 && !pulled)
           add(
             'dispense-once',
             `completed order has ${taken.length} DispenseCompleted(taken) events`,
@@ -385,6 +406,7 @@ export function check(input: CheckInput): CheckResult {
         (e) =>
           json(e.data).outcome === 'taken' && /jammed|faulted/.test(String(json(e.data).reason)),
       ).length,
+      pulledDuringJamHold: heldThenPulled,
       captures: ledger.filter((l) => l.op === 'capture').length,
       voids: ledger.filter((l) => l.op === 'void').length,
       refunds: ledger.filter((l) => l.op === 'refund').length,

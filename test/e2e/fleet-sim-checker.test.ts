@@ -220,3 +220,32 @@ t.test(
     );
   },
 );
+
+t.test('a completed order whose stuck disk was pulled during its jam hold', async (t) => {
+  const w = await world(t);
+  // The push jammed with the disk half out; the renter pulled it: DispenseCompleted jammed,
+  // then the kiosk's DiskRemoved for that slot and disk; the hub held, then captured.
+  w.hub
+    .prepare(
+      `UPDATE events SET data = '{"orderId":"o1","outcome":"jammed","slot":1,"diskId":"disk-K1-S1"}' WHERE event_id = 'e1'`,
+    )
+    .run();
+  w.hub
+    .prepare(`UPDATE orders SET steps = '[{"at":"${NOW}","state":"jam_hold","message":"held"}]'`)
+    .run();
+  t.same(
+    kinds(w.run()),
+    ['dispense-once'],
+    'without the DiskRemoved it is still a completed order without a take',
+  );
+  w.hub
+    .prepare(
+      `INSERT INTO events (event_id, kiosk_id, seq, type, at, data, received_at) VALUES ('e2', 'kiosk-1', 2, 'DiskRemoved', ?, '{"slot":1,"diskId":"disk-K1-S1","state":"fault","reason":"pulled"}', ?)`,
+    )
+    .run(NOW, NOW);
+  w.hub.prepare(`UPDATE kiosks SET last_seq = 2`).run();
+  w.kdb.prepare(`UPDATE counters SET value = 2 WHERE name = 'outbox_seq'`).run();
+  const r = check(w.input);
+  t.same(r.violations, []);
+  t.equal(r.stats.pulledDuringJamHold, 1);
+});
