@@ -14,8 +14,8 @@ async function setup(t: Test) {
   return { hub, k, me };
 }
 
-/** Places an order and answers its Dispense with `jammed`; resolves in `jam_hold`. */
-async function jammedOrder(hub: RentalHub, k: HubTestKiosk, token: string) {
+/** Places a walk-up order at k1 and waits for its Dispense: the order, slot and disk. */
+async function placeOrder(hub: RentalHub, k: HubTestKiosk, token: string) {
   const o = (
     await hub.api(
       'POST',
@@ -26,8 +26,12 @@ async function jammedOrder(hub: RentalHub, k: HubTestKiosk, token: string) {
     )
   ).body.order;
   const cmd = await k.waitForCommand((x) => x.action === 'Dispense' && x.payload.orderId === o.id);
-  const slot = cmd.payload.slot as number;
-  const diskId = cmd.payload.diskId as string;
+  return { o, cmd, slot: cmd.payload.slot as number, diskId: cmd.payload.diskId as string };
+}
+
+/** Places an order and answers its Dispense with `jammed`; resolves in `jam_hold`. */
+async function jammedOrder(hub: RentalHub, k: HubTestKiosk, token: string) {
+  const { o, cmd, slot, diskId } = await placeOrder(hub, k, token);
   await k.sendEvent('DispenseCompleted', {
     commandId: cmd.payload.commandId as string,
     orderId: o.id,
@@ -203,18 +207,7 @@ t.test('hold expiry voids; the slot recovering with the disk inside voids', asyn
 
 /** Places an order and answers its Dispense `failed`, after the slot went to `to`. */
 async function failedOrder(hub: RentalHub, k: HubTestKiosk, token: string, to: 'fault' | 'ready') {
-  const o = (
-    await hub.api(
-      'POST',
-      '/api/orders',
-      { kioskId: 'k1', diskTypeId: 't64', writeProtect: false, days: 1, card: { useSaved: true } },
-      token,
-      { 'idempotency-key': randomUUID() },
-    )
-  ).body.order;
-  const cmd = await k.waitForCommand((x) => x.action === 'Dispense' && x.payload.orderId === o.id);
-  const slot = cmd.payload.slot as number;
-  const diskId = cmd.payload.diskId as string;
+  const { o, cmd, slot, diskId } = await placeOrder(hub, k, token);
   await k.sendEvent('SlotStateChanged', {
     slot,
     from: 'dispensing',
