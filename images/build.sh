@@ -83,7 +83,8 @@ chroot_mount
 # ---------------------------------------------------- 2. Debian packages
 # The kiosk's own needs (rsync, exfatprogs, exfat-fuse, udev, util-linux, ...), the Pi's
 # boot chain (raspi-firmware, linux-image-arm64, initramfs-tools), the read-only root
-# (overlayroot) and first-boot growth (cloud-guest-utils: growpart).
+# (overlayroot) and first-boot growth (cloud-guest-utils: growpart; fdisk: sfdisk, which
+# growpart and the storage helper use).
 # busybox: initramfs-tools only Recommends it, and without it the initramfs gets klibc's
 # tools, which have no grep: overlayroot's init-bottom script then cannot see `overlay`
 # in /proc/filesystems and leaves the root read-only with no overlay (EROFS at boot).
@@ -92,7 +93,7 @@ runtime_pkgs=(
   linux-image-arm64 raspi-firmware firmware-brcm80211 initramfs-tools busybox zstd overlayroot
   systemd systemd-timesyncd systemd-resolved udev dbus kmod
   wpasupplicant iproute2 iputils-ping
-  rsync exfatprogs exfat-fuse fuse3 util-linux e2fsprogs dosfstools parted cloud-guest-utils
+  rsync exfatprogs exfat-fuse fuse3 util-linux fdisk e2fsprogs dosfstools parted cloud-guest-utils
   gpiod usbutils less ca-certificates tzdata
 )
 # The stamp holds the package list: a list changed since the last run installs the
@@ -180,6 +181,12 @@ verify_out=$(cd "$rootfs/etc/systemd/system" && systemd-analyze verify --man=no 
   kioskd.service disk-kiosk-storage.socket disk-kiosk-storage@.service disk-kiosk-config.service \
   disk-kiosk-enrol.service disk-kiosk-growdata.service 2>&1) || die "systemd-analyze verify: $verify_out"
 [ -z "$verify_out" ] || die "systemd-analyze verify: $verify_out"
+# The commands the units and scripts run, present in the image (a later phase removing a
+# package, as a purge of python3 once took cloud-guest-utils/growpart, fails here).
+for cmd in growpart resize2fs sfdisk partx lsblk findmnt blkid mkfs.exfat fsck.exfat blockdev \
+  wipefs mount.exfat-fuse rsync udevadm setpriv busybox node kioskd kioskctl; do
+  in_chroot sh -c "command -v $cmd" >/dev/null || die "$cmd is missing from the image"
+done
 in_chroot systemctl enable systemd-networkd systemd-resolved systemd-timesyncd
 ln -sf /run/systemd/resolve/stub-resolv.conf "$rootfs/etc/resolv.conf.final"
 echo "disk-kiosk" >"$rootfs/etc/hostname"

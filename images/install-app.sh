@@ -11,7 +11,8 @@
 # include/node, the headers node-gyp needs offline). It goes to /opt/node.
 # The app: `npm run build` on the build machine, then package.json, package-lock.json,
 # bin/ and dist/ to /opt/disk-kiosk, and `npm ci --omit=dev` in the chroot. The compiler
-# (python3, make, g++) is installed for that step and purged afterwards.
+# (python3, make, g++) is installed for that step and autoremoved afterwards (python3
+# stays when a runtime package needs it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -83,6 +84,10 @@ in_chroot sh -c 'cd /opt/disk-kiosk && node -e "
   }
   new (require(\"better-sqlite3\"))(\":memory:\").prepare(\"select 1\").get();
   process.exit(bad ? 1 : 0);"'
-in_chroot apt-get purge -y -q --autoremove "${build_pkgs[@]}"
+# Not `apt-get purge python3 ...`: that also removed the image's packages that depend on
+# python3 (cloud-guest-utils, i.e. growpart: first-boot growth failed). Marked automatic,
+# autoremove takes only what nothing installed on purpose still needs (the compiler).
+in_chroot apt-mark auto "${build_pkgs[@]}" >/dev/null
+in_chroot apt-get autoremove --purge -y -q
 rm -rf "$rootfs/tmp/build-ca.crt" "$rootfs/opt/build-npm" "$rootfs/opt/node/include" "$rootfs/opt/node/share" "$rootfs/root/.npm" "$rootfs/root/.cache" "$rootfs/root/.node-gyp"
 echo "install-app: done ($(du -sh "$app" | cut -f1) app, $(du -sh "$rootfs/opt/node" | cut -f1) node)"
