@@ -36,6 +36,10 @@ import { inventorySnapshot } from './slots/inventory.js';
 import { SlotStore } from './slots/slot-store.js';
 import { SystemdNotifier } from './systemd.js';
 
+/** First retry of a slot board that did not answer at start; the delay doubles up to the max. */
+export const BOARD_RETRY_MS = 1000;
+export const BOARD_RETRY_MAX_MS = 30_000;
+
 /** Exit code after a hub `Reset Hard`: non-zero, so systemd (Restart=on-failure) restarts kioskd. */
 export const EXIT_HARD_RESET = 75;
 
@@ -111,6 +115,12 @@ export class Daemon {
   private readonly notifier: SystemdNotifier;
   private started = false;
   private stopping: Promise<void> | null = null;
+  private boardRetry: NodeJS.Timeout | undefined;
+  private markStarted!: () => void;
+  /** Resolves once start() has finished (never, when it failed). */
+  private readonly startedP = new Promise<void>((resolve) => {
+    this.markStarted = resolve;
+  });
   private resolveExit!: (code: number) => void;
   /** Resolves with the exit code kioskd should end with after a hard reset. */
   readonly exitRequested: Promise<number>;
@@ -162,7 +172,7 @@ export class Daemon {
     this.hardware = await createHardware(config, this.deps.devices);
     const hw = this.hardware;
     await hw.gpio.start(); // every relay to write-protect ON first
-    await hw.board.start();
+    await this.startBoard();
     await hw.usb.start();
     await hw.drives.start();
     await hw.storage.start();
@@ -221,12 +231,7 @@ export class Daemon {
 
     const control: DaemonControl = {
       trigger: (m) => this.link.trigger(m),
-      softReset: async () => {
-        await reconcile(this.commandDeps, this.returns, {
-          isRunning: (id) => this.dispense.isRunning(id),
-        });
-        await this.link.trigger('Inventory');
-      },
+      softReset: () => this.softReset(),
       hardReset: () => {
         this.markRun(2);
         this.resolveExit(EXIT_HARD_RESET);
@@ -259,9 +264,62 @@ export class Daemon {
     await this.startMaintenance();
     this.markRun(1);
     this.started = true;
+    this.markStarted();
     await this.notifier.ready(`kiosk ${config.kioskId}: ${config.slots.count} slots`);
     log.info({ bootReason: this.bootReason, reconcile: report }, 'kioskd started');
     return report;
+  }
+
+  /** Reconciles the slots again (live dispenses excepted) and sends a fresh Inventory. */
+  private async softReset(): Promise<void> {
+    await reconcile(this.commandDeps, this.returns, {
+      isRunning: (id) => this.dispense.isRunning(id),
+    });
+    await this.link.trigger('Inventory');
+  }
+
+  /**
+   * Starts the slot board driver. A board that does not answer (unplugged, powered off, a
+   * reply lost) does not stop kioskd: it keeps serving the hub and kioskctl (motor commands
+   * fail until the board answers) and retries in the background (BOARD_RETRY_MS doubling to
+   * BOARD_RETRY_MAX_MS); once the board answers the slots are reconciled again. Exiting
+   * instead would let systemd's start limit stop kioskd for good while the board is off.
+   */
+  private async startBoard(): Promise<void> {
+    try {
+      await this.hardware.board.start();
+    } catch (err) {
+      this.log.error(
+        { err: (err as Error).message },
+        'slot board not answering at start: kioskd runs without it and keeps trying',
+      );
+      this.retryBoard(BOARD_RETRY_MS);
+    }
+  }
+
+  private retryBoard(delay: number): void {
+    this.boardRetry = setTimeout(() => {
+      this.boardRetry = undefined;
+      if (this.stopping) return;
+      this.hardware.board.start().then(
+        () => {
+          if (this.stopping) return;
+          this.log.info('slot board answering: reconciling the slots');
+          void this.startedP.then(() => {
+            if (this.stopping) return;
+            this.softReset().catch((err) =>
+              this.log.error(
+                { err: (err as Error).message },
+                'reconciling after the board came back failed',
+              ),
+            );
+          });
+        },
+        () => {
+          if (!this.stopping) this.retryBoard(Math.min(delay * 2, BOARD_RETRY_MAX_MS));
+        },
+      );
+    }, delay);
   }
 
   /**
@@ -318,6 +376,7 @@ export class Daemon {
         log.warn({ err: (err as Error).message }, `stop: ${what} failed`);
       }
     };
+    clearTimeout(this.boardRetry);
     if (this.started) await step('systemd', () => this.notifier.stopping());
     await step('maintenance socket', () => this.maintenance?.stop());
     await step('hub link', () => this.link?.stop());

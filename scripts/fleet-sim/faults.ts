@@ -61,8 +61,6 @@ export class FaultInjector {
   private stopped = false;
   private hubBusy = false;
   private readonly kioskBusy = new Set<string>();
-  /** Last time each kiosk's board was unplugged (until replugged: Infinity). */
-  private readonly unplugged = new Map<string, number>();
 
   constructor(
     private readonly world: World,
@@ -176,23 +174,16 @@ export class FaultInjector {
         if (this.kioskBusy.has(k.id)) return;
         this.kioskBusy.add(k.id);
         try {
-          this.unplugged.set(k.id, Number.POSITIVE_INFINITY);
           await k.kiosk.board.unplug();
           this.note(kind, k.id, `${ms} ms`);
           await sleep(ms);
           await k.kiosk.board.replug();
-          this.unplugged.set(k.id, Date.now());
         } finally {
           this.kioskBusy.delete(k.id);
         }
         return;
       }
     }
-  }
-
-  /** True when this kiosk's board was unplugged at some moment of the last `ms`. */
-  boardMissedWithin(kioskId: string, ms: number): boolean {
-    return (this.unplugged.get(kioskId) ?? 0) > Date.now() - ms;
   }
 
   /** True while a fault has this kiosk ('cloud-lite' for the hub) down on purpose. */

@@ -13,8 +13,6 @@ export interface SimReport {
   faults: Record<string, number>;
   faultLog: Array<{ at: number; kind: string; target: string; detail: string }>;
   unsettled: string[];
-  /** kioskd restarts that were expected (e.g. it cannot start while its board is unplugged). */
-  expectedRestarts: Array<{ at: number; kioskId: string; why: string }>;
   violations: Violation[];
   stats: Record<string, number>;
   dir: string;
@@ -34,11 +32,6 @@ export function formatReport(r: SimReport): string {
     ...Object.entries(r.faults)
       .sort()
       .map(([k, n]) => `  ${k.padEnd(26)} ${String(n).padStart(5)}`),
-    ...(r.expectedRestarts.length
-      ? [
-          `expected kioskd restarts: ${r.expectedRestarts.length} (${[...new Set(r.expectedRestarts.map((x) => x.why))].join('; ')})`,
-        ]
-      : []),
     'outcome (from the databases):',
     ...Object.entries(r.stats).map(([k, n]) => `  ${k.padEnd(26)} ${String(n).padStart(5)}`),
     `invariant violations: ${r.violations.length}`,
