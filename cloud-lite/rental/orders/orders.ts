@@ -365,6 +365,23 @@ export class Orders {
           updatedAt: this.nowIso(),
         });
         afterCommit(() => this.deps.notifier.emit('reservation', r.id));
+        // The kiosk may still hold the reservation (its slot faulted under it): end it there.
+        afterCommit(
+          () =>
+            void this.deps.hub
+              .sendCommand(
+                r.kioskId,
+                'CancelReservation',
+                { reservationId: r.id },
+                new Date(Date.now() + 24 * 3600 * 1000),
+              )
+              .catch((err) =>
+                this.deps.logger.warn(
+                  { err, reservationId: r.id },
+                  'could not send CancelReservation',
+                ),
+              ),
+        );
       }
     }
     await this.voidPayment(tx, o.paymentId, afterCommit);

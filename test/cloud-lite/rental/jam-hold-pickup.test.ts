@@ -186,6 +186,10 @@ t.test(
     t.equal(p.state, 'voided', 'reconciliation takes no fee afterwards');
     t.equal(p.captures, 0);
     t.equal(p.capturedMinor, 0);
+    const cancel = await k.waitForCommand(
+      (c) => c.action === 'CancelReservation' && c.payload.reservationId === x.rid,
+    );
+    t.ok(cancel, 'the kiosk is told to end its copy of the reservation');
   },
 );
 
