@@ -4,9 +4,6 @@
  * starts it in order, reconciles, tells systemd it is ready, and stops it all cleanly.
  */
 
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { BootRequest } from '../protocol/index.js';
 import type { CommandDeps } from './commands/context.js';
 import type { DaemonControl } from './commands/control.js';
@@ -29,6 +26,7 @@ import { createDaemonLogger, type KioskLogger } from './log.js';
 import type { MaintenanceDeps } from './maintenance/deps.js';
 import { maintenanceCloning, maintenanceContent } from './maintenance/preparation-adapters.js';
 import { MaintenanceServer } from './maintenance/server.js';
+import { imageVersion, packageVersion } from './maintenance/version.js';
 import { type ReconcileReport, reconcile } from './reconcile/reconcile.js';
 import { type ReturnExtensions, ReturnWatcher } from './returns/return-watcher.js';
 import { DiskWatch } from './slots/disk-watch.js';
@@ -67,17 +65,10 @@ export interface DaemonDeps {
   >;
 }
 
-function softwareVersion(): string {
-  try {
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    for (const rel of ['../package.json', '../../package.json']) {
-      try {
-        return (JSON.parse(readFileSync(path.join(here, rel), 'utf8')) as { version: string })
-          .version;
-      } catch {}
-    }
-  } catch {}
-  return '0.0.0';
+/** The SD image's version for Boot (absent off the image, or when unusable as a Version). */
+function bootImageVersion(file?: string): { imageVersion?: string } {
+  const v = imageVersion(file);
+  return v && v.length <= 64 ? { imageVersion: v } : {};
 }
 
 /** Marker in `counters`: 1 while running, 2 after a hard reset, 0 after a clean stop. */
@@ -250,7 +241,8 @@ export class Daemon {
       log,
       dispatch: this.dispatch,
       boot: () => ({
-        softwareVersion: softwareVersion(),
+        softwareVersion: packageVersion(),
+        ...bootImageVersion(this.deps.maintenance?.imageVersionFile),
         slotCount: config.slots.count,
         bootReason: this.bootReason,
       }),
@@ -337,7 +329,7 @@ export class Daemon {
       hardware: this.hardware,
       link: this.link,
       log: this.log.child({ component: 'maintenance' }),
-      softwareVersion: softwareVersion(),
+      softwareVersion: packageVersion(),
       cloning: maintenanceCloning({
         checks: this.preparation.checks,
         cache: this.preparation.cache,

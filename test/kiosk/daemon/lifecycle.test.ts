@@ -23,6 +23,18 @@ t.test(
   },
 );
 
+t.test('Boot carries the package version and, on an SD image, the image version', async (t) => {
+  const dir = tempDir(t, 'kioskd-image-version-');
+  const file = path.join(dir, 'image-version');
+  writeFileSync(file, '0.1.0+20261123\n');
+  const rig = await startRig(t, {
+    loaded: [],
+    deps: { maintenance: { imageVersionFile: file, socketPath: path.join(dir, 'k.sock') } },
+  });
+  t.match(rig.hub.boots[0]?.softwareVersion, /^\d+\.\d+\.\d+/);
+  t.equal(rig.hub.boots[0]?.imageVersion, '0.1.0+20261123');
+});
+
 t.test('main: --help, a config typo names the key', async (t) => {
   t.equal(await main(['--help']), 0);
   const dir = tempDir(t);
