@@ -251,7 +251,7 @@ export class RenterBot {
     const course = this.deps.world.diskTypes.find((d) => d.contentId === 'open-course')!;
     const card = this.card();
     const declining = card.number === SANDBOX_CARDS.declines;
-    this.count(declining ? 'reserve_declining_card' : 'reserve');
+    if (declining) this.count('reserve_declining_card');
     const r = await this.call(
       'POST',
       '/api/reservations',
@@ -263,6 +263,13 @@ export class RenterBot {
         this.count('reserve_declining_card', true);
       return;
     }
+    if (r.status === 409 && r.body?.error?.code === 'NO_DISK_AVAILABLE') {
+      // Nothing to prepare there (the renter page shows it): a person tries later.
+      this.count('reserve_refused_no_disk');
+      await sleep(this.rng.int(3000, 8000));
+      return;
+    }
+    this.count('reserve');
     if (r.status !== 201 && r.status !== 200) return;
     const id = r.body.reservation.id as string;
     const end = await this.poll(
