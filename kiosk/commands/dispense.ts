@@ -119,6 +119,14 @@ export class DispenseService {
     const { board, gpio, usb } = deps.hardware;
     const signal = this.abort.signal;
     const back = p.reservationId ? 'reserved' : 'ready';
+    if (!board.connected) {
+      // Nothing can move while the board is away: the slot keeps its disk and its state.
+      return this.finish(p, log, {
+        outcome: 'failed',
+        to: back,
+        reason: 'the slot board is not connected; nothing was pushed',
+      });
+    }
     const port = deps.hardware.usbPortOf(p.slot);
     if (port) {
       await usb.setPortPower(port, false).catch((err: { code?: string; message: string }) => {

@@ -161,3 +161,23 @@ t.test(
     t.equal(ejects, 0, 'the detached simulator saw nothing');
   },
 );
+
+t.test(
+  'Dispense while the slot board is not connected: failed, slot back, nothing pushed',
+  async (t) => {
+    const rig = await startRig(t);
+    const diskId = rig.stock(3);
+    await rig.board.stop(); // as after an unplug: the driver has no link
+    t.notOk(rig.board.connected);
+    const cmd = rig.dispense({ slot: 3, diskId, orderId: 'order-nb' });
+    t.same(await rig.hub.call('Dispense', cmd), { status: 'Accepted' });
+    await rig.until('DispenseCompleted', () => rig.eventsOf('DispenseCompleted').length === 1);
+    t.match(rig.eventsOf('DispenseCompleted')[0], {
+      commandId: cmd.commandId,
+      outcome: 'failed',
+      reason: /not connected/,
+    });
+    t.equal(rig.daemon.slots.get(3).state, 'ready', 'not faulted: the disk never moved');
+    t.equal(rig.sim.ejectCount(3), 0);
+  },
+);
