@@ -15,6 +15,7 @@ import type { RentalNotifier } from '../notifier.js';
 import type { Payments } from '../payments/payments.js';
 import type { CardInput } from '../payments/provider.js';
 import type { Rentals } from '../rentals/rentals.js';
+import { cancelReservationOnKiosk } from '../reservations/cancel-on-kiosk.js';
 import type { OrderRecord, OrderState, PaymentRecord, PaymentState } from '../store/types.js';
 import { orderView } from './order-view.js';
 import { requestHash } from './request-hash.js';
@@ -366,22 +367,7 @@ export class Orders {
         });
         afterCommit(() => this.deps.notifier.emit('reservation', r.id));
         // The kiosk may still hold the reservation (its slot faulted under it): end it there.
-        afterCommit(
-          () =>
-            void this.deps.hub
-              .sendCommand(
-                r.kioskId,
-                'CancelReservation',
-                { reservationId: r.id },
-                new Date(Date.now() + 24 * 3600 * 1000),
-              )
-              .catch((err) =>
-                this.deps.logger.warn(
-                  { err, reservationId: r.id },
-                  'could not send CancelReservation',
-                ),
-              ),
-        );
+        afterCommit(() => void cancelReservationOnKiosk(this.deps, r));
       }
     }
     await this.voidPayment(tx, o.paymentId, afterCommit);

@@ -16,6 +16,7 @@ import type { OrderInput, Orders } from '../orders/orders.js';
 import { requestHash } from '../orders/request-hash.js';
 import type { Payments } from '../payments/payments.js';
 import type { OrderRecord, ReservationRecord, ReservationState } from '../store/types.js';
+import { cancelReservationOnKiosk } from './cancel-on-kiosk.js';
 import { reservationView } from './reservation-view.js';
 
 export interface ReservationsDeps {
@@ -253,20 +254,7 @@ export class Reservations {
             ),
       );
     } else await this.deps.orders.voidPayment(tx, r.paymentId, after);
-    if (tellKiosk) after(() => void this.cancelOnKiosk(r));
-  }
-
-  private async cancelOnKiosk(r: ReservationRecord): Promise<void> {
-    try {
-      await this.deps.hub.sendCommand(
-        r.kioskId,
-        'CancelReservation',
-        { reservationId: r.id },
-        new Date(Date.now() + 24 * 3600 * 1000),
-      );
-    } catch (err) {
-      this.deps.logger.warn({ err, reservationId: r.id }, 'could not send CancelReservation');
-    }
+    if (tellKiosk) after(() => void cancelReservationOnKiosk(this.deps, r));
   }
 
   /** The renter cancels (free of charge) a preparing or ready reservation. */
@@ -386,7 +374,7 @@ export class Reservations {
     const who: Actor = { actor: `kiosk:${ev.kioskId}`, kioskId: ev.kioskId };
     if (r.state !== 'preparing') {
       // Too late (cancelled, timed out): free the kiosk's disk again.
-      if (r.state !== 'ready') ctx.afterCommit(() => void this.cancelOnKiosk(r));
+      if (r.state !== 'ready') ctx.afterCommit(() => void cancelReservationOnKiosk(this.deps, r));
       return;
     }
     const at = this.nowIso();
