@@ -147,12 +147,9 @@ t.test(
     t.notOk(s1?.snapshot.capacityBytes, 'no capacity: the catalog cannot prepare on it');
 
     // The kiosk answers with an Inventory: the slot is sellable again.
+    // (the Inventory call returns after the hub committed it)
     await kiosk.inventory([ready(1), ready(2)]);
-    await waitUntil(
-      'inventory applied',
-      async () => (await slot(hub, 1))?.snapshot.contentId === 'c1',
-    );
-    t.pass('the Inventory restores the slot');
+    t.match((await slot(hub, 1))?.snapshot, { contentId: 'c1', capacityBytes: 64 * GB });
   },
 );
 
@@ -179,7 +176,7 @@ t.test('one Inventory request at a time per kiosk; another after the Inventory c
   await kiosk.sendEvent('SlotStateChanged', { slot: 3, from: 'preparing', to: 'ready' });
   await waitUntil(
     'a second TriggerMessage after the Inventory',
-    async () => (await triggers()) === 2,
+    async () => (await triggers()) >= 2,
   );
-  t.pass('asked again once the first Inventory arrived');
+  t.equal(await triggers(), 2, 'asked again once the first Inventory arrived, once');
 });
