@@ -204,18 +204,7 @@ async function main(argv: string[]): Promise<number> {
       false,
     )
     .parse(argv, { from: 'user' });
-  const a = p.opts<{
-    kiosks: number;
-    renters: number;
-    minutes: number;
-    seed: number;
-    realDisks: boolean;
-    faults: boolean;
-    report?: string;
-    dir?: string;
-    keep: boolean;
-    grabLoose: boolean;
-  }>();
+  const a = p.opts<FleetSimOptions>();
   const r = await runFleetSim({
     ...a,
     kiosks: Math.max(1, Math.floor(a.kiosks)),
