@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -16,6 +17,18 @@ export const HubConfigSchema = Type.Object(
     signingKeyPath: Type.String({ minLength: 1, default: './hub-signing-key.pem' }),
     /** Operator bearer token until accounts land. */
     adminToken: Type.String({ minLength: 16 }),
+    /**
+     * Reverse proxies trusted for `X-Forwarded-For`, `-Proto` and `-Host` (fastify's
+     * trustProxy): IP addresses, CIDR ranges, or `loopback` / `linklocal` / `uniquelocal`.
+     * A request from one of them takes its client address and scheme from those headers
+     * (throttles see the renter, the session cookie gets `Secure` behind TLS). Empty (the
+     * default): the headers are ignored and the socket's address and scheme count.
+     * Environment: `CLOUD_LITE_TRUST_PROXY=127.0.0.1,10.0.0.0/8`.
+     */
+    trustProxy: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+      default: [],
+      maxItems: 64,
+    }),
     /** Public URL of the hub handed to kiosks at enrolment (optional). */
     publicUrl: Type.Optional(Type.String({ minLength: 1 })),
     logLevel: Type.Union(
@@ -105,7 +118,15 @@ export function loadConfig(opts: {
         `unknown environment variable ${name}; known: ${[...byEnv.keys()].join(', ')}`,
       );
     const schema = HubConfigSchema.properties[key as keyof HubConfig];
-    raw[key] = schema.type === 'integer' ? Value.Convert(schema, value) : value;
+    raw[key] =
+      schema.type === 'integer'
+        ? Value.Convert(schema, value)
+        : schema.type === 'array'
+          ? value
+              .split(',')
+              .map((v) => v.trim())
+              .filter((v) => v !== '')
+          : value;
   }
   Object.assign(raw, opts.overrides ?? {});
   return validateConfig(raw);
@@ -136,5 +157,26 @@ export function validateConfig(raw: Record<string, unknown>): HubConfig {
         (got === undefined ? ' (missing)' : ` (got ${JSON.stringify(got)})`),
     );
   }
-  return withDefaults as HubConfig;
+  const config = withDefaults as HubConfig;
+  for (const entry of config.trustProxy) {
+    if (!isProxyAddress(entry))
+      throw new ConfigError(
+        `configuration key "trustProxy" is invalid: "${entry}" is not an IP address, a CIDR range ` +
+          '(10.0.0.0/8, fd00::/8) or one of loopback, linklocal, uniquelocal',
+      );
+  }
+  return config;
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An entry fastify's trustProxy (proxy-addr) accepts: a name, an address, or address/prefix. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [addr, prefix, ...rest] = entry.split('/');
+  const family = isIP(addr ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^[0-9]{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
 }

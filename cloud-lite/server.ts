@@ -84,6 +84,8 @@ export class HubServer {
       loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: config.bodyLimitBytes,
+      // Only listed proxies may set the client address and scheme (X-Forwarded-For/-Proto/-Host).
+      trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
       ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
       return503OnClosing: true,
       forceCloseConnections: true,
