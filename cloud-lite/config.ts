@@ -15,7 +15,7 @@ export const HubConfigSchema = Type.Object(
     databasePath: Type.String({ minLength: 1, default: './cloud-lite.db' }),
     /** Ed25519 private key (PEM); generated with 0600 permissions on first start if missing. */
     signingKeyPath: Type.String({ minLength: 1, default: './hub-signing-key.pem' }),
-    /** Operator bearer token until accounts land. */
+    /** The admin's bearer token for the operator API (staff accounts log in with sessions instead). */
     adminToken: Type.String({ minLength: 16 }),
     /**
      * Reverse proxies trusted for `X-Forwarded-For`, `-Proto` and `-Host` (fastify's

@@ -25,7 +25,7 @@ import { registerWeb } from './web/serve.js';
 export interface HubServerDeps {
   config: HubConfig;
   logger: Logger;
-  /** Replaces the admin-token check (accounts issue). */
+  /** Replaces the operator check (default: the admin token or a staff session). */
   operatorAuth?: OperatorAuthenticator;
   /** Built web assets (scripts/build-web.ts); default <repo>/dist/web. */
   webAssetDir?: string;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sameSecret } from '../registry/secrets.js';
 import { errorBody } from './errors.js';
 
-/** Who is calling the operator API. The accounts issue adds roles here. */
+/** Who is calling the operator API: a subject and its roles (admin token, or a staff account). */
 export interface OperatorIdentity {
   subject: string;
   roles: readonly string[];

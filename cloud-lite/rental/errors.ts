@@ -1,7 +1,7 @@
 import { HubError } from '../errors.js';
 
 /**
- * A refusal or failure of the rental domain: `code` is the API's error code (rental-api.md),
+ * A refusal or failure of the rental domain: `code` is the error code the HTTP API answers,
  * `status` the HTTP status, `details` extra fields merged into the error body
  * (`reasons`, `retryAfterSeconds`, ...).
  */

@@ -9,7 +9,7 @@ import { disableSlotHandler, enableSlotHandler } from './slot-enable.js';
 import { verifySigned } from './verify-signed.js';
 
 /**
- * Handlers other issues provide (content and cloning). They receive commands whose
+ * Handlers the content and cloning modules provide. They receive commands whose
  * signature and nonce the dispatcher has ALREADY checked: they must not check the nonce
  * again (it would be refused as a replay).
  */

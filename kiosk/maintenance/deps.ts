@@ -31,7 +31,7 @@ export interface JobOptions {
 }
 
 /**
- * Disk jobs from the cloning issue. Each resolves with a summary when done and rejects
+ * Disk jobs of kiosk/cloning. Each resolves with a summary when done and rejects
  * with an error carrying a `code`; aborting `signal` cancels the job cleanly.
  */
 export interface MaintenanceCloning {
@@ -57,7 +57,7 @@ export interface CachedContent {
   lastUsedAt: string | null;
 }
 
-/** The content cache from the content issue. */
+/** The content cache (kiosk/content). */
 export interface MaintenanceContent {
   list(): Promise<CachedContent[]> | CachedContent[];
   /** Imports a package directory (e.g. a mounted USB stick). */

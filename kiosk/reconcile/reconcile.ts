@@ -4,7 +4,7 @@ import type { ReturnWatcher } from '../returns/return-watcher.js';
 import { holdsDisk, recordDiskRemoval } from '../slots/disk-watch.js';
 import { reconcileDispense } from './dispense.js';
 
-/** Commands whose interruption this module settles (others belong to their own issue). */
+/** Commands whose interruption this module settles (Dispense has reconcile/dispense.ts; PrepareDisk and WipeDisk their handlers' recover()). */
 const OWN_SHORT_COMMANDS = new Set([
   'SetWriteProtect',
   'DisableSlot',

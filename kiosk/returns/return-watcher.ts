@@ -15,7 +15,7 @@ export interface DiskIdentity {
   valid: boolean;
 }
 
-/** Hooks the content issue provides; both optional. */
+/** Hooks kiosk/cloning provides (identity check, check or wipe); both optional. */
 export interface ReturnExtensions {
   /** Reads the identity file of a returned disk; null when there is none. */
   readIdentity?: (disk: SlotDisk) => Promise<DiskIdentity | null>;

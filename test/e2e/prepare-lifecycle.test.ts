@@ -1,4 +1,4 @@
-// Issue 5's "Done when", end to end on REAL loop devices: a real cloud-lite hub (rental
+// A reservation's whole life, end to end on REAL loop devices: a real cloud-lite hub (rental
 // domain, sandbox payments, content origin with an imported package) and a real kioskd
 // (in-process Daemon: board simulator, drives simulator serving a loop device, REAL storage:
 // exFAT, mount, rsync, verify). A renter's reservation makes the hub send PrepareDisk; the

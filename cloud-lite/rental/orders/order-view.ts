@@ -1,6 +1,6 @@
 import type { OrderRecord } from '../store/types.js';
 
-/** An order as the renter's page sees it (rental-api.md). */
+/** An order as the HTTP API returns it to its renter (`GET /api/orders/:id` and the like). */
 export function orderView(o: OrderRecord) {
   return {
     id: o.id,

@@ -1,6 +1,6 @@
 import type { ReservationRecord } from '../store/types.js';
 
-/** A reservation as the renter's page sees it (rental-api.md). */
+/** A reservation as the HTTP API returns it to its renter (`GET /api/reservations/:id` and the like). */
 export function reservationView(r: ReservationRecord) {
   return {
     id: r.id,

@@ -12,7 +12,7 @@ import { registerWebhookRoutes } from './webhook-routes.js';
 /** Largest request body of a rental route. */
 export const RENTAL_BODY_LIMIT = 16 * 1024;
 
-/** The rental HTTP API (rental-api.md), inside its own encapsulated scope. */
+/** The rental HTTP API (accounts, catalog, orders, reservations, webhooks), in its own encapsulated scope. */
 export async function registerRentalRoutes(
   scope: FastifyInstance,
   domain: RentalDomain,

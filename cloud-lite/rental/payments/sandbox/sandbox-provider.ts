@@ -11,7 +11,7 @@ import {
 } from '../provider.js';
 import { signWebhook, verifyWebhookSignature } from '../webhook-signature.js';
 
-/** Test card numbers (rental-api.md). */
+/** Test card numbers the sandbox provider recognises (the demo prints them). */
 export const SANDBOX_CARDS = {
   approve: '4242424242424242',
   decline: '4000000000000002',

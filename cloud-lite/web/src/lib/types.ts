@@ -1,4 +1,4 @@
-// Shapes of the cloud-lite JSON API as the web pages read them (see notes/rental-api.md).
+// Shapes of the cloud-lite JSON API as the web pages read them (the routes in cloud-lite/rental/routes/).
 
 export type Role = 'renter' | 'technician' | 'operator' | 'admin';
 
