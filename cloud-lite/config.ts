@@ -29,6 +29,11 @@ export const HubConfigSchema = Type.Object(
       default: [],
       maxItems: 64,
     }),
+    /**
+     * Bearer token a metrics scraper sends to read `/metrics` (so Prometheus need not hold the
+     * admin token). The admin token is accepted too; without either, `/metrics` answers 401.
+     */
+    metricsToken: Type.Optional(Type.String({ minLength: 16 })),
     /** Public URL of the hub handed to kiosks at enrolment (optional). */
     publicUrl: Type.Optional(Type.String({ minLength: 1 })),
     logLevel: Type.Union(

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { installErrorHandlers } from './api/errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './api/errors.js';
 import { registerKioskRoutes } from './api/kiosk-routes.js';
 import {
   adminTokenAuthenticator,
@@ -88,23 +88,35 @@ export class HubServer {
       trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
       ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
       return503OnClosing: true,
+      frameworkErrors,
+      clientErrorHandler,
       forceCloseConnections: true,
     });
     this.app = app;
     installErrorHandlers(app, logger, () => this.metrics.error('http'));
     app.get('/healthz', async () => ({ status: 'ok', connectedKiosks: this.hub.connectedCount }));
-    app.get('/metrics', async (_req, reply) => {
-      const commandsByState = await this.store.transaction((tx) => tx.commands.countByState());
-      reply
-        .type('text/plain; version=0.0.4')
-        .send(this.metrics.render({ connectedKiosks: this.hub.connectedCount, commandsByState }));
+    const adminAuth = adminTokenAuthenticator(config.adminToken);
+    const metricsAuth = config.metricsToken
+      ? anyAuthenticator(adminTokenAuthenticator(config.metricsToken), adminAuth)
+      : adminAuth;
+    await app.register(async (scope) => {
+      requireOperator(
+        scope,
+        metricsAuth,
+        'metrics need a token: send Authorization: Bearer <metricsToken or adminToken>',
+      );
+      scope.get('/metrics', async (_req, reply) => {
+        const commandsByState = await this.store.transaction((tx) => tx.commands.countByState());
+        reply
+          .type('text/plain; version=0.0.4')
+          .send(this.metrics.render({ connectedKiosks: this.hub.connectedCount, commandsByState }));
+      });
     });
     registerKioskRoutes(app, {
       registry: this.registry,
       publicKeyPem: this.signingKey.publicKeyPem,
       publicUrl: config.publicUrl,
     });
-    const adminAuth = adminTokenAuthenticator(config.adminToken);
     this.rental = new RentalDomain({
       store: this.store,
       hub: this.hub,

@@ -39,7 +39,8 @@ export async function buildWeb(
     jsx: 'automatic',
     jsxImportSource: 'preact',
     minify: opts.minify ?? true,
-    sourcemap: 'linked',
+    // No source maps: the hub serves none (they would publish the sources next to the bundle).
+    sourcemap: false,
     chunkNames: 'chunk-[hash]',
     metafile: true,
     logLevel: 'silent',

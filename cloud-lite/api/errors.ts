@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -61,4 +63,52 @@ export function installErrorHandlers(
       .status(404)
       .send(errorBody('ENOTFOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: failures its router meets before any route or error handler
+ * runs (a path parameter over `maxParamLength`, a URL that does not decode), in the same
+ * error body as every other answer instead of fastify's own.
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
+  switch (err.code) {
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return reply
+        .status(414)
+        .send(errorBody('EURITOOLONG', 'a part of the URL is too long (at most 100 characters)'));
+    case 'FST_ERR_BAD_URL':
+      return reply
+        .status(400)
+        .send(errorBody('EBADURL', 'the URL is malformed (bad percent-encoding)'));
+    default:
+      return reply
+        .status(500)
+        .send(errorBody('EINTERNAL', 'internal error; the hub log has the details'));
+  }
+}
+
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'EREQUESTTIMEOUT', 'the request took too long to arrive'],
+  HPE_HEADER_OVERFLOW: [431, 'EHEADERSTOOLARGE', 'the request headers are too large'],
+};
+
+/**
+ * Fastify's `clientErrorHandler`: a request node's HTTP parser refused (headers too large,
+ * malformed HTTP, a timeout) gets the API's error body on the raw socket, then the socket closes.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [
+    400,
+    'EBADREQUEST',
+    'the request is malformed',
+  ];
+  const body = JSON.stringify(errorBody(code, message));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

@@ -45,9 +45,13 @@ declare module 'fastify' {
 /**
  * Adds the operator authentication hook to `scope` (an encapsulated plugin instance): every
  * route registered in it answers 401 `{error:{code:'EUNAUTHORIZED'}}` unless `authenticate`
- * accepts the request; the identity lands on `request.operator`.
+ * accepts the request (`refusal` is the message); the identity lands on `request.operator`.
  */
-export function requireOperator(scope: FastifyInstance, authenticate: OperatorAuthenticator): void {
+export function requireOperator(
+  scope: FastifyInstance,
+  authenticate: OperatorAuthenticator,
+  refusal = 'operator authentication required: send Authorization: Bearer <token>',
+): void {
   scope.decorateRequest('operator', undefined);
   scope.addHook('onRequest', async (req, reply) => {
     const who = await authenticate(req);
@@ -55,12 +59,7 @@ export function requireOperator(scope: FastifyInstance, authenticate: OperatorAu
       return reply
         .status(401)
         .header('www-authenticate', 'Bearer')
-        .send(
-          errorBody(
-            'EUNAUTHORIZED',
-            'operator authentication required: send Authorization: Bearer <token>',
-          ),
-        );
+        .send(errorBody('EUNAUTHORIZED', refusal));
     }
     req.operator = who;
   });

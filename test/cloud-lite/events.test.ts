@@ -34,7 +34,7 @@ t.test(
       log.body.events.map((e: { seq: number }) => e.seq),
       [1, 5, 6],
     );
-    const metrics = await (await fetch(`${hub.baseUrl}/metrics`)).text();
+    const metrics = (await hub.api('GET', '/metrics')).body as string;
     t.match(metrics, /disk_kiosk_hub_events_received_total 3\n/);
     t.match(metrics, /disk_kiosk_hub_connected_kiosks 1\n/);
   },

@@ -114,7 +114,7 @@ t.test(
     const health = await hub.api('GET', '/healthz', undefined, null);
     t.equal(health.status, 200);
     t.equal(health.body.status, 'ok');
-    const metrics = await hub.api('GET', '/metrics', undefined, null);
+    const metrics = await hub.api('GET', '/metrics');
     t.match(metrics.body, /disk_kiosk_hub_commands\{state="completed"\} 1/);
   },
 );

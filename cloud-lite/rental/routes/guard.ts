@@ -38,13 +38,22 @@ const ALLOWED: Record<Exclude<Access, 'public'>, readonly Role[]> = {
 
 export const SESSION_COOKIE = 'dk_session';
 
+/**
+ * The value of cookie `name`, or undefined when absent or malformed (bad percent-encoding):
+ * a bad cookie counts as no cookie, so public routes work and the others answer 401.
+ */
 function cookie(req: FastifyRequest, name: string): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name)
-      return decodeURIComponent(part.slice(i + 1).trim());
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
   }
   return undefined;
 }

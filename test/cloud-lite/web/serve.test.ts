@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -52,8 +52,17 @@ t.test('the renter and operator pages: CSP, no inline script, assets, refusals',
   );
 
   // No secret reaches the bundle: not the admin token, not the server's config.
+  // No source maps: none built, none linked, none served (even one put there by hand).
+  t.notOk(
+    (await readdir(assetDir)).some((f) => f.endsWith('.map')),
+    'no .map file built',
+  );
+  await writeFile(path.join(assetDir, 'renter.js.map'), '{"version":3,"sources":["x.tsx"]}');
+  t.equal((await fetch(`${base}/assets/renter.js.map`)).status, 404, 'a .map file is not served');
   for (const f of await readdir(assetDir)) {
     const text = await readFile(path.join(assetDir, f), 'utf8');
+    if (f.endsWith('.map')) continue;
+    t.notMatch(text, /sourceMappingURL/, `${f}: links no source map`);
     t.notOk(text.includes(WEB_ADMIN_TOKEN), `${f}: no admin token`);
     t.notMatch(text, /BEGIN (PRIVATE|EC|OPENSSH) KEY/, `${f}: no key`);
     t.notMatch(text, /process\.env/, `${f}: no environment access`);

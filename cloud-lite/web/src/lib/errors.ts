@@ -80,6 +80,11 @@ const SENTENCES: Record<string, Sentence> = {
   EBADJSON: 'The page sent a malformed request. Reload the page.',
   EBODYTOOLARGE: 'The request is too large.',
   EINTERNAL: 'Something went wrong on our side. Try again in a minute.',
+  EBADREQUEST: 'The page sent a malformed request. Reload the page.',
+  EBADURL: 'The address is malformed. Check the link and try again.',
+  EURITOOLONG: 'The address is too long. Check the link and try again.',
+  EHEADERSTOOLARGE: "The request is too large. Clear this site's cookies and try again.",
+  EREQUESTTIMEOUT: 'The request took too long to arrive. Check your network and try again.',
   ENETWORK: 'No connection to the service. Check your network and try again.',
 };
 
