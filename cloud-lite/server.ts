@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './api/errors.js';
+import { exactBodyValidators } from './api/exact-body.js';
 import { registerKioskRoutes } from './api/kiosk-routes.js';
 import {
   adminTokenAuthenticator,
@@ -87,6 +88,8 @@ export class HubServer {
       // Only listed proxies may set the client address and scheme (X-Forwarded-For/-Proto/-Host).
       trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
       ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+      // JSON bodies without coercion: wrong types are 400 naming the field (exact-body.ts).
+      schemaController: { compilersFactory: { buildValidator: exactBodyValidators() as never } },
       return503OnClosing: true,
       frameworkErrors,
       clientErrorHandler,
