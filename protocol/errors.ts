@@ -33,8 +33,9 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 }
 
 /**
- * Why a received frame was refused. `messageId` is set whenever it could be read, so the
- * receiver can answer with a CALLERROR; `messageType` (2, 3 or 4) when the type could be read
+ * Why a received frame was refused. `messageId` is set whenever it could be read (any JSON
+ * string, even empty or longer than MAX_MESSAGE_ID_LENGTH, exactly as sent), so the receiver can
+ * answer a CALL with a CALLERROR echoing it; `messageType` (2, 3 or 4) when the type could be read
  * (a receiver must not answer a CALLRESULT or CALLERROR with a CALLERROR).
  */
 export interface FrameError {

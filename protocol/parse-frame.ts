@@ -22,7 +22,10 @@ export interface ParseFrameOptions {
 }
 
 const MAX_ACTION_LENGTH = 64;
-const ID_PREFIX = /^\s*\[\s*(\d+)\s*,\s*"([^"\\]{1,64})"/;
+/** `[<type>, "<id>"` at the start of a frame that is not parsed whole (no escapes in the id). */
+const ID_PREFIX = /^\s*\[\s*(\d+)\s*,\s*"([^"\\]*)"/;
+/** How much of an unparsed frame is searched for its type and id. */
+const SNIFF_CHARS = 4096;
 
 interface Known {
   messageId?: string;
@@ -40,12 +43,15 @@ function failure(code: ErrorCode, message: string, known: Known = {}): ParseResu
 
 /** Reads the message type and id from the start of a frame that will not be parsed whole. */
 function sniffPrefix(head: string): Known {
-  const m = ID_PREFIX.exec(head);
+  const m = ID_PREFIX.exec(head.slice(0, SNIFF_CHARS));
   if (m === null) return {};
   return { messageType: Number(m[1]), messageId: m[2] };
 }
 
-/** A frame too big or too deep: FormatViolation if its id can be read, else RpcFrameworkError. */
+/**
+ * A frame too big, too deep or not JSON: FormatViolation if its id can be read, else
+ * RpcFrameworkError.
+ */
 function refuseUnparsed(head: string, what: string): ParseResult {
   const known = sniffPrefix(head);
   if (known.messageId === undefined) return failure('RpcFrameworkError', what);
@@ -63,6 +69,14 @@ function isValidId(id: unknown): id is string {
   return typeof id === 'string' && id.length > 0 && id.length <= MAX_MESSAGE_ID_LENGTH;
 }
 
+/**
+ * An id that can be read (any JSON string, even empty or too long) is kept, so that a refused
+ * CALL is answered with the id exactly as its sender wrote it and the sender can match it.
+ */
+function isReadableId(id: unknown): id is string {
+  return typeof id === 'string';
+}
+
 /** Decodes input to text within the size limit, or refuses it. */
 function decode(input: FrameInput, maxBytes: number): string | ParseResult {
   const tooBig = (n: number, head: string) =>
@@ -71,10 +85,10 @@ function decode(input: FrameInput, maxBytes: number): string | ParseResult {
       `frame of ${n} bytes is over the ${maxBytes}-byte limit; send smaller messages`,
     );
   if (typeof input === 'string') {
-    if (input.length > maxBytes) return tooBig(input.length, input.slice(0, 128));
+    if (input.length > maxBytes) return tooBig(input.length, input.slice(0, SNIFF_CHARS));
     if (input.length * 3 > maxBytes) {
       const n = Buffer.byteLength(input, 'utf8');
-      if (n > maxBytes) return tooBig(n, input.slice(0, 128));
+      if (n > maxBytes) return tooBig(n, input.slice(0, SNIFF_CHARS));
     }
     return input;
   }
@@ -82,7 +96,9 @@ function decode(input: FrameInput, maxBytes: number): string | ParseResult {
     input instanceof Uint8Array || input instanceof ArrayBuffer || Array.isArray(input);
   if (!isBytes) return failure('RpcFrameworkError', 'frame is neither text nor bytes');
   const bytes = toBytes(input);
-  if (bytes.length > maxBytes) return tooBig(bytes.length, bytes.subarray(0, 128).toString('utf8'));
+  if (bytes.length > maxBytes) {
+    return tooBig(bytes.length, bytes.subarray(0, SNIFF_CHARS).toString('utf8'));
+  }
   if (!isUtf8(bytes)) {
     return failure('RpcFrameworkError', 'frame is not valid UTF-8; send JSON text');
   }
@@ -111,20 +127,20 @@ function parseUnsafe(input: FrameInput, opts: ParseFrameOptions): ParseResult {
 
   if (text.trim() === '') return failure('RpcFrameworkError', 'frame is empty');
   if (jsonDepthExceeds(text, maxDepth)) {
-    return refuseUnparsed(text.slice(0, 128), `frame nests deeper than ${maxDepth} levels`);
+    return refuseUnparsed(text, `frame nests deeper than ${maxDepth} levels`);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return failure('RpcFrameworkError', 'frame is not valid JSON');
+    return refuseUnparsed(text, 'frame is not valid JSON');
   }
   if (!Array.isArray(value)) {
     return failure('RpcFrameworkError', 'frame is not a JSON array [type, id, ...]');
   }
   const [type, id] = value as unknown[];
   const known: Known = {};
-  if (isValidId(id)) known.messageId = id;
+  if (isReadableId(id)) known.messageId = id;
   if (typeof type !== 'number' || !Number.isInteger(type)) {
     return failure('RpcFrameworkError', 'frame does not start with an integer message type', known);
   }
@@ -133,9 +149,10 @@ function parseUnsafe(input: FrameInput, opts: ParseFrameOptions): ParseResult {
     return failure('MessageTypeNotSupported', `message type ${type} is not 2, 3 or 4`, known);
   }
   if (!isValidId(id)) {
+    const got = typeof id === 'string' ? `${id.length} chars` : 'not a string';
     return failure(
       'RpcFrameworkError',
-      `message id must be a string of 1..${MAX_MESSAGE_ID_LENGTH} chars`,
+      `message id must be a string of 1..${MAX_MESSAGE_ID_LENGTH} chars (got ${got}); send a UUID`,
       known,
     );
   }

@@ -262,7 +262,9 @@ export class RpcPeer<R extends PeerRole = PeerRole> extends EventEmitter<{
   }
 
   private onBadFrame(error: FrameError): void {
-    this.log.warn({ ...error }, 'rpc: refused an incoming frame');
+    const logged = { ...error };
+    if (logged.messageId !== undefined) logged.messageId = clip(logged.messageId, 80);
+    this.log.warn(logged, 'rpc: refused an incoming frame');
     try {
       this.emit('protocolError', error);
     } catch (err) {

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
   type BootRequest,
+  CallError,
   type EventType,
   type HubToKioskAction,
   type InventoryRequest,
@@ -16,6 +17,7 @@ import type { KioskRegistry } from '../registry/kiosk-registry.js';
 import type { CommandRecord, CommandState, Store } from '../store/types.js';
 import { CommandDispatcher, FINAL_STATES } from './command-dispatcher.js';
 import { type EventHandler, EventIntake } from './event-intake.js';
+import { checkInventory } from './inventory-check.js';
 import { KioskSession } from './kiosk-session.js';
 import { SlotView } from './slot-view.js';
 import { CLOSE_GOING_AWAY, CLOSE_REPLACED, CLOSE_REVOKED, type CommandInput } from './types.js';
@@ -279,14 +281,29 @@ export class KioskHub extends EventEmitter<{
   private registerHandlers(session: KioskSession, logger: Logger): void {
     const { kioskId, peer } = session;
     const store = this.deps.store;
+    /** Heartbeat, Inventory and Event need an accepted Boot on this connection first. */
+    const booted = (action: string): number => {
+      if (session.ready && session.slotCount !== undefined) return session.slotCount;
+      this.deps.metrics.error('not_booted');
+      logger.warn({ action }, `${action} before an accepted Boot: refused`);
+      throw new CallError(
+        'SecurityError',
+        `${action} refused: send Boot first and wait for its Accepted answer`,
+        { problem: 'boot-required' },
+      );
+    };
     peer.handle('Boot', async (p: BootRequest) => {
       const currentTime = this.now().toISOString();
       if (p.kioskId !== kioskId) {
         logger.warn({ claimed: p.kioskId }, 'Boot names another kiosk id: rejected');
+        // A rejected Boot leaves the connection good for nothing but another Boot.
+        session.ready = false;
+        session.slotCount = undefined;
         return {
           status: 'Rejected',
           currentTime,
           heartbeatInterval: this.deps.heartbeatIntervalSeconds,
+          reason: 'Boot names another kiosk id than the one this connection authenticated as',
         };
       }
       await store.transaction((tx) =>
@@ -299,6 +316,7 @@ export class KioskHub extends EventEmitter<{
         }),
       );
       const first = !session.ready;
+      session.slotCount = p.slotCount;
       session.ready = true;
       if (first) {
         setImmediate(() => {
@@ -315,11 +333,18 @@ export class KioskHub extends EventEmitter<{
       };
     });
     peer.handle('Heartbeat', async () => {
+      booted('Heartbeat');
       const currentTime = this.now().toISOString();
       await store.transaction((tx) => tx.kiosks.touch(kioskId, currentTime));
       return { currentTime };
     });
     peer.handle('Inventory', async (p: InventoryRequest) => {
+      const refusal = checkInventory(p.slots, booted('Inventory'));
+      if (refusal) {
+        this.deps.metrics.error('inventory_refused');
+        logger.warn({ ...refusal.details }, `Inventory refused: ${refusal.message}`);
+        throw refusal;
+      }
       const at = this.now().toISOString();
       await store.transaction((tx) =>
         tx.slots.replaceAll(
@@ -337,9 +362,11 @@ export class KioskHub extends EventEmitter<{
       return {};
     });
     peer.handle('Event', async (ev) => {
+      booted('Event');
       try {
         await this.events.receive(kioskId, ev);
       } catch (err) {
+        if (err instanceof CallError) throw err; // refused by the intake: logged there
         this.deps.metrics.error('event_handler');
         logger.error(
           { err, eventId: ev.eventId },

@@ -19,8 +19,13 @@ export class KioskSession implements CommandChannel {
   readonly kioskId: string;
   readonly peer: RpcPeer<'hub'>;
   readonly inFlight = new Set<string>();
-  /** Set by Boot. */
+  /**
+   * Set by an accepted Boot, cleared by a rejected one: until then the kiosk may send only
+   * Boot, and gets no commands.
+   */
   ready = false;
+  /** The slot count of the accepted Boot (Inventory is checked against it). */
+  slotCount: number | undefined;
   /** Cleared at each ping, set by pong or any message. */
   alive = true;
   private closed = false;

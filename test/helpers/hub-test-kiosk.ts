@@ -49,6 +49,8 @@ export class UpgradeRejected extends Error {
 
 export class HubTestKiosk {
   readonly commands: ReceivedCommand[] = [];
+  /** Every text frame received from the hub, as parsed JSON (or the raw text if not JSON). */
+  readonly frames: unknown[] = [];
   readonly peer: RpcPeer<'kiosk'>;
   readonly closed: Promise<{ code: number; reason: string }>;
   onCommand: CommandAnswerer;
@@ -77,7 +79,16 @@ export class HubTestKiosk {
         return this.onCommand(cmd) as never;
       });
     }
-    ws.on('message', (data) => this.peer.receive(data as Buffer));
+    ws.on('message', (data) => {
+      const text = (data as Buffer).toString('utf8');
+      let frame: unknown = text;
+      try {
+        frame = JSON.parse(text);
+      } catch {}
+      this.frames.push(frame);
+      for (const w of this.waiters.splice(0)) w();
+      this.peer.receive(data as Buffer);
+    });
     this.closed = new Promise((resolve) => {
       ws.on('close', (code, reason) => {
         this.peer.close('socket closed');
@@ -147,19 +158,38 @@ export class HubTestKiosk {
   }
 
   /** Resolves with the first received command matching `pred` (past or future). */
-  async waitForCommand(
+  waitForCommand(
     pred: (c: ReceivedCommand) => boolean,
     timeoutMs = 5000,
   ): Promise<ReceivedCommand> {
+    return this.waitFor('command', () => this.commands.find(pred), timeoutMs);
+  }
+
+  /** Sends one text frame as-is (no validation), as a careless or hostile kiosk would. */
+  sendRaw(text: string): void {
+    this.ws.send(text);
+  }
+
+  /**
+   * Resolves with the first frame from the hub (past or future) that is an array whose
+   * message id (element 1) is `id`: the answer to a CALL sent with sendRaw.
+   */
+  waitForAnswer(id: string, timeoutMs = 5000): Promise<unknown[]> {
+    return this.waitFor(
+      `answer to ${id.slice(0, 40)}`,
+      () => this.frames.find((f): f is unknown[] => Array.isArray(f) && f[1] === id),
+      timeoutMs,
+    );
+  }
+
+  private async waitFor<T>(what: string, find: () => T | undefined, timeoutMs: number): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.commands.find(pred);
-      if (found) return found;
+      const found = find();
+      if (found !== undefined) return found;
       const left = deadline - Date.now();
       if (left <= 0 || this.ws.readyState === WebSocket.CLOSED) {
-        throw new Error(
-          `test kiosk ${this.opts.kioskId}: no matching command within ${timeoutMs} ms`,
-        );
+        throw new Error(`test kiosk ${this.opts.kioskId}: no ${what} within ${timeoutMs} ms`);
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);

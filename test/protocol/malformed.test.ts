@@ -34,7 +34,13 @@ interface Row {
 const rows: Row[] = [
   { name: 'empty string', input: '', code: 'RpcFrameworkError', id: null },
   { name: 'whitespace only', input: ' \n\t', code: 'RpcFrameworkError', id: null },
-  { name: 'bad JSON', input: '[2,"a","Heartbeat",{', code: 'RpcFrameworkError', id: null },
+  { name: 'bad JSON', input: '[2,"a","Heartbeat",{', code: 'FormatViolation', id: 'a' },
+  {
+    name: 'bad JSON, id unreadable',
+    input: '[2,a","Heartbeat",{',
+    code: 'RpcFrameworkError',
+    id: null,
+  },
   { name: 'not JSON at all', input: 'hello', code: 'RpcFrameworkError', id: null },
   { name: 'JSON object, not array', input: '{"type":2}', code: 'RpcFrameworkError', id: null },
   { name: 'JSON string', input: '"[2]"', code: 'RpcFrameworkError', id: null },
@@ -61,12 +67,18 @@ const rows: Row[] = [
   { name: 'unknown type 1', input: '[1,"a"]', code: 'MessageTypeNotSupported', id: 'a' },
   { name: 'missing id', input: '[2]', code: 'RpcFrameworkError', id: null },
   { name: 'id not a string', input: '[2,42,"Heartbeat",{}]', code: 'RpcFrameworkError', id: null },
-  { name: 'id empty', input: '[2,"","Heartbeat",{}]', code: 'RpcFrameworkError', id: null },
+  { name: 'id empty', input: '[2,"","Heartbeat",{}]', code: 'RpcFrameworkError', id: '' },
   {
-    name: 'id too long',
+    name: 'id too long (kept as sent, for the answer)',
     input: `[2,"${'x'.repeat(65)}","Heartbeat",{}]`,
     code: 'RpcFrameworkError',
-    id: null,
+    id: 'x'.repeat(65),
+  },
+  {
+    name: 'id too long in bad JSON',
+    input: `[2,"${'y'.repeat(300)}","Heartbeat",{`,
+    code: 'FormatViolation',
+    id: 'y'.repeat(300),
   },
   {
     name: 'CALL with 3 elements',
@@ -225,6 +237,12 @@ const rows: Row[] = [
     input: `[2,"big","Heartbeat",{"pad":"${'x'.repeat(300 * 1024)}"}]`,
     code: 'FormatViolation',
     id: 'big',
+  },
+  {
+    name: 'oversize input with a 100-char id',
+    input: `[2,"${'i'.repeat(100)}","Heartbeat",{"pad":"${'x'.repeat(300 * 1024)}"}]`,
+    code: 'FormatViolation',
+    id: 'i'.repeat(100),
   },
   { name: 'oversize garbage', input: 'x'.repeat(300 * 1024), code: 'RpcFrameworkError', id: null },
   {

@@ -221,7 +221,14 @@ export async function startRentalHub(
       });
       kiosks.set(id, { secret: enrolled.body.secret, k });
       await k.boot();
-      await k.inventory(o.slots ?? [readySlot(1, `${id}-d1`), readySlot(2, `${id}-d2`)]);
+      const slots = o.slots ?? [readySlot(1, `${id}-d1`), readySlot(2, `${id}-d2`)];
+      // A kiosk with no disks still lists its slots, empty (the hub refuses an empty list).
+      const empty = [1, 2, 3, 4].map((slot) => ({
+        slot,
+        state: 'empty' as const,
+        writeProtect: false,
+      }));
+      await k.inventory(slots.length > 0 ? slots : empty);
       return k;
     },
     async reconnect(id) {

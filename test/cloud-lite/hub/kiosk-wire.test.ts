@@ -1,0 +1,147 @@
+// Issue 15, "the kiosk wire": what an independent kiosk client found, each over a real
+// WebSocket against a real hub (items 16-20).
+import t from 'tap';
+import { RpcError, type SlotSnapshot } from '../../../protocol/index.js';
+import { startTestHub } from '../fixtures/test-hub.js';
+
+/** The rejection of `p` as an RpcError (fails the test if `p` resolves). */
+async function refusal(p: Promise<unknown>): Promise<RpcError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof RpcError) return err;
+    throw err;
+  }
+  throw new Error('expected a CALLERROR, got a CALLRESULT');
+}
+
+const ready = (slot: number, diskId: string): SlotSnapshot => ({
+  slot,
+  state: 'ready',
+  diskId,
+  capacityBytes: 64e9,
+  contentId: 'films',
+  contentVersion: '1',
+  writeProtect: true,
+  version: 1,
+});
+
+t.test('16: an Inventory that breaks the slot rules is refused and stores nothing', async (t) => {
+  const hub = await startTestHub(t);
+  const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k1'));
+  await kiosk.boot({ slotCount: 3 });
+  await kiosk.inventory([ready(1, 'd1'), ready(2, 'd2'), ready(3, 'd3')]);
+  const view = async () =>
+    (await hub.api('GET', '/api/operator/kiosks/k1')).body.kiosk.slots.map(
+      (s: { slot: number; diskId?: string }) => [s.slot, s.diskId],
+    );
+  const before = await view();
+  t.same(before, [
+    [1, 'd1'],
+    [2, 'd2'],
+    [3, 'd3'],
+  ]);
+
+  const cases: Array<[string, SlotSnapshot[], string, RegExp]> = [
+    ['duplicate slot', [ready(1, 'd1'), ready(1, 'd9')], 'duplicate-slot', /slot 1 twice/],
+    [
+      'slot above the Boot slot count',
+      [ready(1, 'd1'), ready(4, 'd4')],
+      'slot-out-of-range',
+      /slot 4 but Boot reported 3 slots/,
+    ],
+    [
+      'one disk in two slots',
+      [ready(1, 'd1'), ready(2, 'd1')],
+      'duplicate-disk',
+      /disk d1 in slots 1 and 2/,
+    ],
+    ['an empty slot list', [], 'no-slots', /no slots/],
+  ];
+  for (const [name, slots, problem, description] of cases) {
+    const err = await refusal(kiosk.inventory(slots));
+    t.equal(err.code, 'ECALLERROR', `${name}: answered with a CALLERROR`);
+    t.equal(err.errorCode, 'PropertyConstraintViolation', `${name}: code`);
+    t.equal(err.details.problem, problem, `${name}: details name the problem`);
+    t.match(err.message, description, `${name}: the description says what is wrong`);
+    t.same(await view(), before, `${name}: the slot view is unchanged`);
+  }
+  t.ok(await kiosk.heartbeat(), 'the connection stays usable');
+});
+
+t.test('17: a CALL whose message id can be read is always answered', async (t) => {
+  const hub = await startTestHub(t);
+  const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k1'));
+  await kiosk.boot();
+
+  const long = 'x'.repeat(65);
+  kiosk.sendRaw(JSON.stringify([2, long, 'Heartbeat', {}]));
+  const a = await kiosk.waitForAnswer(long);
+  t.equal(a[0], 4, 'a CALLERROR');
+  t.equal(a[1], long, 'echoing the id exactly as sent');
+  t.equal(a[2], 'RpcFrameworkError');
+  t.match(a[3], /message id must be a string of 1\.\.64 chars \(got 65 chars\)/);
+
+  const longer = 'y'.repeat(1000);
+  kiosk.sendRaw(JSON.stringify([2, longer, 'Heartbeat', {}]));
+  t.equal((await kiosk.waitForAnswer(longer))[2], 'RpcFrameworkError', 'a 1000-char id too');
+
+  kiosk.sendRaw('[2,"broken-1","Heartbeat",{');
+  const b = await kiosk.waitForAnswer('broken-1');
+  t.same(b.slice(0, 3), [4, 'broken-1', 'FormatViolation'], 'bad JSON with a readable id');
+
+  kiosk.sendRaw('[2,"","Heartbeat",{}]');
+  t.equal((await kiosk.waitForAnswer(''))[2], 'RpcFrameworkError', 'an empty id is echoed');
+
+  t.ok(await kiosk.heartbeat(), 'the connection stays usable');
+  t.ok(hub.server.hub.isConnected('k1'));
+});
+
+t.test('18: Heartbeat, Event and Inventory before an accepted Boot are refused', async (t) => {
+  const hub = await startTestHub(t);
+  const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k1'));
+  const seen: number[] = [];
+  hub.server.hub.onEvent('*', async (ev) => {
+    seen.push(ev.seq);
+  });
+  const expectBootFirst = async (what: string) => {
+    for (const [name, call] of [
+      ['Heartbeat', () => kiosk.heartbeat()],
+      ['Inventory', () => kiosk.inventory([ready(1, 'd1')])],
+      ['Event', () => kiosk.sendEvent('DoorChanged', { open: true }, { seq: 1 })],
+    ] as const) {
+      const err = await refusal(call());
+      t.equal(err.errorCode, 'SecurityError', `${what}: ${name} refused with SecurityError`);
+      t.match(err.message, /send Boot first/, `${what}: ${name} says why`);
+      t.equal(err.details.problem, 'boot-required');
+    }
+    t.same(seen, [], `${what}: no event recorded`);
+    const k = (await hub.api('GET', '/api/operator/kiosks/k1')).body.kiosk;
+    t.same(k.slots, [], `${what}: no slot stored`);
+  };
+  await expectBootFirst('before any Boot');
+
+  const rejected = await kiosk.boot({ kioskId: 'someone-else' });
+  t.equal(rejected.status, 'Rejected');
+  t.match(rejected.reason, /another kiosk id/);
+  await expectBootFirst('after a Rejected Boot');
+
+  // No command reaches a kiosk whose Boot was rejected.
+  const cmd = await hub.server.hub.sendCommand(
+    'k1',
+    'EnableSlot',
+    { slot: 1 },
+    new Date(Date.now() + 60_000),
+  );
+  t.equal((await hub.server.hub.commands.get(cmd.id))?.state, 'pending', 'command waits');
+
+  t.equal((await kiosk.boot()).status, 'Accepted', 'Boot is still allowed');
+  t.ok(await kiosk.heartbeat(), 'after an accepted Boot, Heartbeat works');
+  await kiosk.sendEvent('DoorChanged', { open: true }, { seq: 1 });
+  t.same(seen, [1], 'and events are recorded');
+  t.equal((await hub.server.hub.waitFor(cmd.id, { timeoutMs: 5000 })).state, 'completed');
+
+  // An accepted connection that sends a rejected Boot loses it again.
+  await kiosk.boot({ kioskId: 'someone-else' });
+  t.equal((await refusal(kiosk.heartbeat())).errorCode, 'SecurityError', 'rejected again');
+});
