@@ -36,17 +36,6 @@ function load(rel: string): Record<string, unknown> {
 const ajv = new Ajv2020({ strict: true, allErrors: true });
 const compile = (rel: string) => ajv.compile(load(rel));
 
-t.test('every action has a request and a response schema file; every event type one', async (t) => {
-  for (const a of ACTIONS) {
-    for (const kind of ['request', 'response'] as const) {
-      const rel = actionSchemaPath(a, kind);
-      t.ok(existsSync(path.join(ROOT, rel)), `${rel} exists`);
-    }
-  }
-  for (const type of EVENT_TYPES) t.ok(existsSync(path.join(ROOT, eventSchemaPath(type))), type);
-  t.ok(existsSync(path.join(ROOT, MANIFEST_SCHEMA_PATH)));
-});
-
 t.test('the committed files accept every valid sample and refuse broken ones', async (t) => {
   for (const a of ACTIONS) {
     const req = compile(actionSchemaPath(a, 'request'));

@@ -1,0 +1,218 @@
+// docs/protocol.md against the code: its worked signing example verifies with protocol/signing.ts,
+// every action and event has a section listing its fields (and a schema file), and the numbers
+// a kiosk vendor builds on (limits, close codes, error codes, expiry rules) are the code's.
+import { createHash, createPrivateKey, createPublicKey, sign } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TSchema } from '@sinclair/typebox';
+import t from 'tap';
+import { validateConfig } from '../../cloud-lite/config.js';
+import {
+  CLOSE_GOING_AWAY,
+  CLOSE_REPLACED,
+  CLOSE_REVOKED,
+  SIGNED_ACTIONS,
+} from '../../cloud-lite/hub/types.js';
+import { MAX_EXPIRY_AHEAD_BY_ACTION } from '../../kiosk/commands/verify-signed.js';
+import {
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_SKEW_MS,
+  ERROR_CODES,
+  EVENT_TYPES,
+  EventEnvelope,
+  eventDataSchemas,
+  HUB_TO_KIOSK_ACTIONS,
+  hubToKioskActions,
+  KIOSK_TO_HUB_ACTIONS,
+  kioskToHubActions,
+  MAX_MESSAGE_ID_LENGTH,
+  parseFrame,
+  SUBPROTOCOL,
+  signedBytes,
+  verifyCommand,
+} from '../../protocol/index.js';
+import { MANIFEST_SIGNING_DOMAIN } from '../../protocol/manifest.js';
+import { SlotSnapshot } from '../../protocol/schemas/slot-snapshot.js';
+import { actionSchemaPath, eventSchemaPath } from '../../scripts/docs/protocol-schemas.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DOC = readFileSync(path.join(ROOT, 'docs/protocol.md'), 'utf8');
+/** The doc with fenced code removed and whitespace runs folded (prose matches across wraps). */
+const PROSE = DOC.replace(/```[\s\S]*?```/g, '').replace(/\s+/g, ' ');
+
+/** The text of a fenced block tagged `<lang> signing-example:<name>`. */
+function example(name: string): string {
+  const m = new RegExp('```\\w+ signing-example:' + name + '\\n([\\s\\S]*?)\\n```').exec(DOC);
+  if (!m) throw new Error(`docs/protocol.md has no signing-example:${name} block`);
+  return m[1]!;
+}
+
+/** The lines under heading `title` (exact, any level) up to the next heading of that level or higher. */
+function section(title: string): string | undefined {
+  const lines = DOC.split('\n');
+  let inFence = false;
+  let start = -1;
+  let level = 0;
+  const out: string[] = [];
+  for (const line of lines) {
+    if (line.startsWith('```')) inFence = !inFence;
+    const h = inFence ? null : /^(#{1,6}) (.*)$/.exec(line);
+    if (start < 0) {
+      if (h && h[2] === title) {
+        start = 1;
+        level = h[1]!.length;
+      }
+      continue;
+    }
+    if (h && h[1]!.length <= level) break;
+    out.push(line);
+  }
+  return start < 0 ? undefined : out.join('\n');
+}
+
+type Json = Record<string, unknown>;
+const plain = (s: TSchema): Json => JSON.parse(JSON.stringify(s)) as Json;
+const fields = (s: TSchema): string[] => Object.keys((plain(s).properties as Json) ?? {});
+
+/** Every `const` value anywhere in a schema (enum members). */
+function enumValues(s: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(s)) for (const x of s) enumValues(x, out);
+  else if (s && typeof s === 'object') {
+    for (const [k, v] of Object.entries(s)) {
+      if (k === 'const' && typeof v === 'string') out.add(v);
+      else enumValues(v, out);
+    }
+  }
+  return out;
+}
+
+t.test('the worked signing example verifies with protocol/signing.ts', async (t) => {
+  const priv = createPrivateKey(example('private-key'));
+  const pub = createPublicKey(example('public-key'));
+  const derived = createPublicKey(priv).export({ type: 'spki', format: 'der' });
+  t.same(
+    pub.export({ type: 'spki', format: 'der' }),
+    derived,
+    'the public key is the private key’s',
+  );
+  const jwk = priv.export({ format: 'jwk' }) as { d: string; x: string };
+  t.match(
+    PROSE,
+    `seed is \`${Buffer.from(jwk.d, 'base64url').toString('hex')}\``,
+    'seed as stated',
+  );
+  t.match(PROSE, `raw key \`${Buffer.from(jwk.x, 'base64url').toString('hex')}\``, 'raw key');
+
+  const unsigned = JSON.parse(example('unsigned-payload')) as Json;
+  const call = JSON.parse(example('call')) as [number, string, string, Json];
+  const { signature, ...rest } = call[3] as { signature: Json } & Json;
+  t.same(rest, unsigned, 'the CALL carries the payload shown, plus its signature');
+  const { kioskId, expiresAt, nonce, sig } = signature as Record<string, string>;
+  t.equal(Buffer.from(nonce!, 'base64url').toString('hex'), '000102030405060708090a0b0c0d0e0f');
+
+  const bytes = signedBytes('Dispense', kioskId!, expiresAt!, nonce!, unsigned);
+  t.equal(bytes.toString('utf8'), example('signed-bytes'), 'signed bytes as printed');
+  t.match(PROSE, `(${bytes.length} bytes of UTF-8`, 'length as stated');
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  t.match(PROSE, `SHA-256 \`${sha}\``, 'hash as stated');
+  t.equal(sign(null, bytes, priv).toString('base64url'), example('sig'), 'signature as printed');
+  t.equal(sig, example('sig'), 'the CALL carries that signature');
+
+  const parsed = parseFrame(example('call'), { direction: 'hubToKiosk' });
+  t.ok(parsed.ok, 'the CALL passes the Dispense schema');
+  const at = (iso: string) => ({ now: Date.parse(iso) });
+  const pem = example('public-key');
+  t.ok(verifyCommand(pem, 'kiosk-berlin-01', 'Dispense', call[3], at('2025-06-01T11:02:00Z')).ok);
+  t.ok(verifyCommand(pem, 'kiosk-berlin-01', 'Dispense', call[3], at('2025-06-01T12:02:30Z')).ok);
+  t.notOk(
+    verifyCommand(pem, 'kiosk-berlin-01', 'Dispense', call[3], at('2025-06-01T12:02:30.001Z')).ok,
+    'refused after expiresAt + 30 s',
+  );
+  t.notOk(verifyCommand(pem, 'kiosk-other', 'Dispense', call[3], at('2025-06-01T12:00:00Z')).ok);
+  t.notOk(
+    verifyCommand(pem, 'kiosk-berlin-01', 'WipeDisk', call[3], at('2025-06-01T12:00:00Z')).ok,
+    'the action is signed',
+  );
+});
+
+t.test('the signing rules stated are the code’s', async (t) => {
+  t.equal(DEFAULT_MAX_SKEW_MS, 30_000);
+  t.match(PROSE, 'later than `expiresAt` plus 30 s');
+  t.equal(MAX_EXPIRY_AHEAD_BY_ACTION.Dispense, 3600_000);
+  t.equal(MAX_EXPIRY_AHEAD_BY_ACTION.WipeDisk, 3600_000);
+  t.equal(MAX_EXPIRY_AHEAD_BY_ACTION.PrepareDisk, 48 * 3600_000);
+  t.match(PROSE, 'more than 1 h for Dispense and WipeDisk, more than 48 h for PrepareDisk');
+  t.match(PROSE, `text \`${MANIFEST_SIGNING_DOMAIN.trimEnd()}\` followed by a newline`);
+  for (const a of [...KIOSK_TO_HUB_ACTIONS, ...HUB_TO_KIOSK_ACTIONS]) {
+    const signed = section(a)?.includes('**Signed.**') ?? false;
+    t.equal(signed, SIGNED_ACTIONS.has(a), `${a} is ${SIGNED_ACTIONS.has(a) ? '' : 'not '}signed`);
+  }
+});
+
+t.test('every action and event has its section, its fields and its schema file', async (t) => {
+  const answers = section('Hub to kiosk') ?? '';
+  const check = (where: string, text: string | undefined, names: string[]) => {
+    t.ok(text !== undefined, `docs/protocol.md has a section "${where}"`);
+    for (const f of names) t.match(text ?? '', `\`${f}\``, `${where} documents \`${f}\``);
+  };
+  for (const a of KIOSK_TO_HUB_ACTIONS) {
+    const { request, response } = kioskToHubActions[a];
+    const req = a === 'Event' ? fields(EventEnvelope) : fields(request);
+    check(a, section(a), [...req, ...fields(response)]);
+  }
+  for (const a of HUB_TO_KIOSK_ACTIONS) {
+    const { request, response } = hubToKioskActions[a];
+    check(a, section(a), fields(request));
+    check(`Hub to kiosk (answer to ${a})`, answers, fields(response));
+  }
+  for (const type of EVENT_TYPES) check(type, section(type), fields(eventDataSchemas[type]));
+  check('SlotSnapshot', section('SlotSnapshot'), fields(SlotSnapshot));
+  for (const a of [...KIOSK_TO_HUB_ACTIONS, ...HUB_TO_KIOSK_ACTIONS]) {
+    for (const kind of ['request', 'response'] as const)
+      t.ok(existsSync(path.join(ROOT, actionSchemaPath(a, kind))), `${a} ${kind} schema file`);
+  }
+  for (const type of EVENT_TYPES)
+    t.ok(existsSync(path.join(ROOT, eventSchemaPath(type))), `${type} schema file`);
+});
+
+t.test('every enum value, error code, close code and limit is in the doc', async (t) => {
+  const schemas = [
+    ...Object.values(kioskToHubActions).flatMap((a) => [a.request, a.response]),
+    ...Object.values(hubToKioskActions).flatMap((a) => [a.request, a.response]),
+    ...Object.values(eventDataSchemas),
+  ];
+  const values = new Set<string>();
+  for (const s of schemas) enumValues(plain(s), values);
+  for (const v of values) {
+    const named = DOC.includes(`\`${v}\``) || DOC.includes(`\n### ${v}\n`);
+    t.ok(named, `enum value \`${v}\` is in docs/protocol.md`);
+  }
+
+  const errors = section('Error codes') ?? '';
+  for (const code of ERROR_CODES) t.match(errors, `| \`${code}\` |`, `error code ${code}`);
+
+  const closes = section('Close codes') ?? '';
+  for (const code of [CLOSE_REPLACED, CLOSE_REVOKED, CLOSE_GOING_AWAY, 1007, 1009])
+    t.match(closes, `| ${code} |`, `close code ${code}`);
+
+  const limits = section('Limits') ?? '';
+  const row = (name: string) => limits.split('\n').find((l) => l.startsWith(`| ${name} |`)) ?? '';
+  t.match(row('message size'), `${DEFAULT_MAX_FRAME_BYTES} bytes`);
+  t.match(row('nesting depth'), `${DEFAULT_MAX_DEPTH} levels`);
+  t.match(row('message id'), `1..${MAX_MESSAGE_ID_LENGTH} characters`);
+  t.match(closes, `larger than ${DEFAULT_MAX_FRAME_BYTES} bytes`);
+  t.match(DOC, `Sec-WebSocket-Protocol: ${SUBPROTOCOL}`);
+  t.match(section('Boot') ?? '', '**seconds**', 'heartbeatInterval is in seconds');
+
+  const hub = validateConfig({ adminToken: 'x'.repeat(16) });
+  t.equal(hub.maxPayloadBytes, DEFAULT_MAX_FRAME_BYTES, 'the hub closes at the protocol limit');
+  t.match(
+    PROSE,
+    `hub setting \`heartbeatIntervalSeconds\`, default ${hub.heartbeatIntervalSeconds})`,
+  );
+  t.match(PROSE, `ping every ${hub.pingIntervalMs / 1000} s (hub setting \`pingIntervalMs\`)`);
+  t.equal(hub.commandCallTimeoutMs, 30_000);
+  t.match(PROSE, 'A call waits 30 s for its answer');
+});
