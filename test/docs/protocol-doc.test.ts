@@ -2,7 +2,7 @@
 // every action and event has a section listing its fields (and a schema file), and the numbers
 // a kiosk vendor builds on (limits, close codes, error codes, expiry rules) are the code's.
 import { createHash, createPrivateKey, createPublicKey, sign } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
@@ -205,6 +205,18 @@ t.test('every enum value, error code, close code and limit is in the doc', async
   t.match(closes, `larger than ${DEFAULT_MAX_FRAME_BYTES} bytes`);
   t.match(DOC, `Sec-WebSocket-Protocol: ${SUBPROTOCOL}`);
   t.match(section('Boot') ?? '', '**seconds**', 'heartbeatInterval is in seconds');
+
+  // Every `details.problem` the hub sends (literals in cloud-lite/hub/) is named in the doc.
+  const hubDir = path.join(ROOT, 'cloud-lite/hub');
+  const problems = new Set<string>();
+  for (const f of readdirSync(hubDir).filter((n) => n.endsWith('.ts'))) {
+    const src = readFileSync(path.join(hubDir, f), 'utf8');
+    for (const m of src.matchAll(/problem: '([a-z-]+)'/g)) problems.add(m[1]!);
+    const union = /export type \w*Problem =([^;]+);/.exec(src)?.[1] ?? '';
+    for (const m of union.matchAll(/'([a-z-]+)'/g)) problems.add(m[1]!);
+  }
+  t.ok(problems.size >= 5, `${problems.size} problem names found in cloud-lite/hub/`);
+  for (const p of problems) t.match(DOC, `\`${p}\``, `details.problem \`${p}\` is documented`);
 
   const hub = validateConfig({ adminToken: 'x'.repeat(16) });
   t.equal(hub.maxPayloadBytes, DEFAULT_MAX_FRAME_BYTES, 'the hub closes at the protocol limit');
