@@ -94,14 +94,22 @@ export async function createAccount(
   };
 }
 
-/** Pays a deposit with a sandbox card; returns the deposit held. */
+/**
+ * Pays a deposit with a sandbox card, which the renter asks to save (later extensions are
+ * charged to it); returns the deposit held.
+ */
 export async function payDeposit(
   api: HubApi,
   token: string,
   amountMinor: number,
   card = demoCard(),
 ): Promise<{ heldMinor: number; currency: string }> {
-  const r: Json = await api.ok('POST', '/api/me/deposit', { amountMinor, card }, { token });
+  const r: Json = await api.ok(
+    'POST',
+    '/api/me/deposit',
+    { amountMinor, card, saveCard: true },
+    { token },
+  );
   return r.deposit;
 }
 

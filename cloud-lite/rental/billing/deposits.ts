@@ -14,6 +14,12 @@ export interface DepositsDeps {
   now: () => Date;
 }
 
+/** A card as the provider tokenised it. */
+export interface TokenizedCard {
+  token: string;
+  last4: string;
+}
+
 export type RefusalReason = 'NO_DEPOSIT' | 'OVERDUE_RENTAL' | 'LOST_DISK' | 'PAYMENT_ISSUE';
 
 /**
@@ -87,18 +93,31 @@ export class Deposits {
       );
   }
 
-  /** Tokenises the card and saves it as the user's card for later charges. */
-  async saveCard(userId: string, card: CardInput): Promise<string> {
-    const { token, last4 } = await this.deps.provider.tokenizeCard(card);
-    await this.deps.store.transaction((tx) =>
-      tx.rental.users.update(userId, { cardToken: token, cardLast4: last4 }),
-    );
-    return token;
+  /**
+   * Tokenises card details for one payment (nothing is saved): CARD_DECLINED (402) when the
+   * provider refuses the card itself (invalid number, expired).
+   */
+  async tokenize(card: CardInput): Promise<TokenizedCard> {
+    return this.deps.provider.tokenizeCard(card).catch(rethrowPayment);
   }
 
-  /** Tops up the deposit: charges the card (authorise + capture) and records the entry once captured. */
-  async topUp(userId: string, amountMinor: number, card: CardInput, who: Actor) {
-    const token = await this.saveCard(userId, card).catch(rethrowPayment);
+  /**
+   * Saves a tokenised card as the user's card for later charges (`useSaved`, extensions).
+   * Called only after a payment with it was authorised and only when the renter asked
+   * (`saveCard: true`): a refused card never replaces the saved one.
+   */
+  async saveCard(userId: string, card: TokenizedCard): Promise<void> {
+    await this.deps.store.transaction((tx) =>
+      tx.rental.users.update(userId, { cardToken: card.token, cardLast4: card.last4 }),
+    );
+  }
+
+  /**
+   * Tops up the deposit: charges the card (authorise + capture) and records the entry once
+   * captured; with `saveCard`, the card is saved once the charge was authorised.
+   */
+  async topUp(userId: string, amountMinor: number, card: CardInput, who: Actor, saveCard = false) {
+    const tokenized = await this.tokenize(card);
     const p = this.deps.payments.newAuth(
       userId,
       'deposit',
@@ -115,8 +134,9 @@ export class Deposits {
         amountMinor,
       });
     });
-    const out = await this.deps.payments.authorise(p.id, token);
+    const out = await this.deps.payments.authorise(p.id, tokenized.token);
     if (!out.ok) throw paymentRefusal(out.code, out.message);
+    if (saveCard) await this.saveCard(userId, tokenized);
     return this.deps.store.transaction((tx) => this.view(tx, userId));
   }
 

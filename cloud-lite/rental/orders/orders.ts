@@ -39,6 +39,8 @@ export interface OrderInput {
   writeProtect: boolean;
   days: number;
   card: CardInput | { useSaved: true };
+  /** Save the card (new card details only) once this payment is authorised. */
+  saveCard?: boolean;
 }
 
 const PAYMENT_CODES = new Set([
@@ -126,7 +128,7 @@ export class Orders {
       tx.rental.orders.findByIdempotencyKey(who.userId, idempotencyKey),
     );
     if (replay) return this.replay(replay, hash);
-    const cardToken = await this.cardToken(who.userId, input.card);
+    const card = await this.cardToken(who.userId, input.card);
     const now = this.deps.now();
     const created = await this.deps.store.transaction(async (tx) => {
       const again = await tx.rental.orders.findByIdempotencyKey(who.userId, idempotencyKey);
@@ -189,7 +191,7 @@ export class Orders {
     });
     if ('replay' in created && created.replay) return this.replay(created.replay, hash);
     const order = (created as { order: OrderRecord }).order;
-    const auth = await this.deps.payments.authorise(order.paymentId!, cardToken);
+    const auth = await this.deps.payments.authorise(order.paymentId!, card.token);
     if (!auth.ok) {
       await this.tx(async (tx, after) => {
         const o = (await tx.rental.orders.get(order.id))!;
@@ -204,6 +206,7 @@ export class Orders {
       });
       throw paymentRefusal(auth.code, auth.message);
     }
+    await this.saveCardIfAsked(who.userId, input, card);
     const authorised = await this.tx(async (tx, after) => {
       const o = (await tx.rental.orders.get(order.id))!;
       if (o.state !== 'created') return o;
@@ -240,21 +243,31 @@ export class Orders {
     return { order: orderView(o), created: false };
   }
 
-  /** The card token for an order: the saved one, or the new card tokenised and saved. */
-  async cardToken(userId: string, card: OrderInput['card']): Promise<string> {
+  /**
+   * The card to pay with: the saved one, or the new card's details tokenised (not saved:
+   * see saveCardIfAsked).
+   */
+  async cardToken(
+    userId: string,
+    card: OrderInput['card'],
+  ): Promise<{ token: string; last4?: string }> {
     if ('useSaved' in card) {
       const u = await this.deps.store.transaction((tx) => tx.rental.users.get(userId));
       if (!u?.cardToken)
         throw new RentalError('NO_SAVED_CARD', 'no saved card; enter the card details', 400);
-      return u.cardToken;
+      return { token: u.cardToken };
     }
-    try {
-      return await this.deps.deposits.saveCard(userId, card);
-    } catch (err) {
-      const e = err as { name?: string; code?: string; message: string };
-      if (e.name === 'PaymentError') throw paymentRefusal(e.code ?? 'PAYMENT_REFUSED', e.message);
-      throw err;
-    }
+    return this.deps.deposits.tokenize(card);
+  }
+
+  /** After an authorised payment: saves new card details when the request asked to. */
+  async saveCardIfAsked(
+    userId: string,
+    input: Pick<OrderInput, 'saveCard'>,
+    card: { token: string; last4?: string },
+  ): Promise<void> {
+    if (input.saveCard && card.last4 !== undefined)
+      await this.deps.deposits.saveCard(userId, { token: card.token, last4: card.last4 });
   }
 
   /** Validates kiosk, disk type, days and write protection for an order or reservation. */

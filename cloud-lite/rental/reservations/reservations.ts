@@ -87,7 +87,7 @@ export class Reservations {
       tx.rental.reservations.findByIdempotencyKey(who.userId, idempotencyKey),
     );
     if (replay) return this.replay(replay, hash);
-    const cardToken = await this.cardToken(who.userId, input.card);
+    const card = await this.deps.orders.cardToken(who.userId, input.card);
     const now = this.deps.now();
     const cfg = this.deps.config;
     const created = await this.deps.store.transaction(async (tx) => {
@@ -144,11 +144,12 @@ export class Reservations {
       type: { capacityBytes: number };
       content: { id: string; version: string };
     };
-    const auth = await this.deps.payments.authorise(r.paymentId!, cardToken);
+    const auth = await this.deps.payments.authorise(r.paymentId!, card.token);
     if (!auth.ok) {
       await this.tx(async (tx, after) => this.end(tx, r, 'failed', auth.code, after, false));
       throw paymentRefusal(auth.code, auth.message);
     }
+    await this.deps.orders.saveCardIfAsked(who.userId, input, card);
     try {
       const cmd = await this.deps.hub.sendCommand(
         r.kioskId,
@@ -197,10 +198,6 @@ export class Reservations {
         `the payment for this reservation was refused (${r.failureReason})`,
       );
     return { reservation: reservationView(r), created: false };
-  }
-
-  private cardToken(userId: string, card: OrderInput['card']) {
-    return this.deps.orders.cardToken(userId, card);
   }
 
   private async tx<T>(fn: (tx: Repos, after: After) => Promise<T>): Promise<T> {

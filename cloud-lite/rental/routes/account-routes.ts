@@ -60,6 +60,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: RentalDomain): vo
     Body: {
       amountMinor: number;
       card: { number: string; expMonth: number; expYear: number; cvc: string };
+      saveCard?: boolean;
     };
   }>(
     '/api/me/deposit',
@@ -70,6 +71,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: RentalDomain): vo
         req.body.amountMinor,
         req.body.card,
         actorOf(req),
+        req.body.saveCard ?? false,
       ),
     }),
   );

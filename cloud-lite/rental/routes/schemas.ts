@@ -34,8 +34,14 @@ export const LoginBody = Type.Object(
   },
   { additionalProperties: false },
 );
+/** Save the card for later payments once this payment is authorised (default: not saved). */
+const SaveCard = Type.Optional(Type.Boolean());
 export const DepositBody = Type.Object(
-  { amountMinor: Type.Integer({ minimum: 1, maximum: 10_000_000 }), card: Card },
+  {
+    amountMinor: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+    card: Card,
+    saveCard: SaveCard,
+  },
   { additionalProperties: false },
 );
 export const OrderBody = Type.Object(
@@ -45,6 +51,7 @@ export const OrderBody = Type.Object(
     writeProtect: Type.Boolean(),
     days: Type.Integer({ minimum: 1, maximum: 365 }),
     card: CardOrSaved,
+    saveCard: SaveCard,
   },
   { additionalProperties: false },
 );

@@ -117,6 +117,11 @@ export class SandboxProvider implements PaymentProvider {
         'the card number is not valid; check it and try again',
       );
     }
+    // As a gateway does: a card past the end of its expiry month is refused.
+    const now = this.deps.now?.() ?? new Date();
+    if (Date.UTC(card.expYear, card.expMonth, 1) <= now.getTime()) {
+      throw new PaymentError('CARD_DECLINED', 'the card has expired; use another card');
+    }
     const token = `card_${randomBytes(12).toString('base64url')}`;
     const last4 = card.number.slice(-4);
     await this.deps.store.transaction((tx) =>

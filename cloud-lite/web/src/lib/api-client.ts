@@ -38,6 +38,8 @@ export interface RentRequest {
   writeProtect: boolean;
   days: number;
   card: Payment;
+  /** Save the card once this payment is authorised. */
+  saveCard?: boolean;
 }
 
 /**
@@ -132,9 +134,13 @@ export class ApiClient {
     return this.request('GET', '/api/me');
   }
 
-  async topUpDeposit(amountMinor: number, card: Card): Promise<Money> {
+  async topUpDeposit(amountMinor: number, card: Card, saveCard = false): Promise<Money> {
     return (
-      await this.request<{ deposit: Money }>('POST', '/api/me/deposit', { amountMinor, card })
+      await this.request<{ deposit: Money }>('POST', '/api/me/deposit', {
+        amountMinor,
+        card,
+        ...(saveCard ? { saveCard } : {}),
+      })
     ).deposit;
   }
 

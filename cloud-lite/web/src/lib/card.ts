@@ -5,6 +5,8 @@ export interface CardInput {
   /** "MM/YY" or "MM/YYYY". */
   expiry: string;
   cvc: string;
+  /** The renter asks to save the card once the payment is authorised (`saveCard: true`). */
+  save?: boolean;
 }
 
 /** The sandbox provider's test cards, shown as a hint next to the card form. */

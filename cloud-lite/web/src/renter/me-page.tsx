@@ -193,7 +193,7 @@ function Deposit({
     }
     setBusy(true);
     try {
-      const d = await api.topUpDeposit(Math.round(major * 100), parsed.card);
+      const d = await api.topUpDeposit(Math.round(major * 100), parsed.card, !!card.save);
       setStatus(`Deposit paid: ${formatMoney(d.heldMinor, d.currency)} held.`);
       onChange();
     } catch (err) {

@@ -53,6 +53,7 @@ export function RentForm({
       writeProtect,
       days,
       card: parsed.card,
+      ...(card.save ? { saveCard: true } : {}),
     };
     setBusy(true);
     try {

@@ -1,7 +1,7 @@
 import { type CardInput, SANDBOX_CARDS } from '../lib/card.js';
 import { Field } from './components.js';
 
-/** Card number, expiry and CVC, with the sandbox test cards as a hint. */
+/** Card number, expiry and CVC, "save this card", with the sandbox test cards as a hint. */
 export function CardFields({
   value,
   onChange,
@@ -41,6 +41,17 @@ export function CardFields({
           onInput={(cvc) => onChange({ ...value, cvc })}
         />
       </div>
+      <div class="field check">
+        <input
+          id="save-card"
+          type="checkbox"
+          checked={!!value.save}
+          onChange={(e) =>
+            onChange({ ...value, save: (e.currentTarget as HTMLInputElement).checked })
+          }
+        />
+        <label for="save-card">Save this card for later payments (only once it is accepted)</label>
+      </div>
       <details class="sandbox-hint">
         <summary>Test cards (sandbox payments)</summary>
         <ul>
@@ -56,4 +67,4 @@ export function CardFields({
   );
 }
 
-export const EMPTY_CARD: CardInput = { number: '', expiry: '', cvc: '' };
+export const EMPTY_CARD: CardInput = { number: '', expiry: '', cvc: '', save: false };

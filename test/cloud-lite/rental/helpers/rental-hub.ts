@@ -179,7 +179,8 @@ export async function startRentalHub(
       return { token: r.body.token, userId: r.body.user.id, email };
     },
     deposit(token, amountMinor = 5000) {
-      return api('POST', '/api/me/deposit', { amountMinor, card: CARD }, token);
+      // The renter asks to save the card, so later payments can use `{ useSaved: true }`.
+      return api('POST', '/api/me/deposit', { amountMinor, card: CARD, saveCard: true }, token);
     },
     async seedCatalog() {
       const c = await hub.admin('POST', '/api/operator/content', {
