@@ -23,7 +23,7 @@ export interface CommandDispatcherDeps {
   now?: () => Date;
 }
 
-/** States after which a command never changes again (except `accepted` -> completed/failed). */
+/** States a command settles in (`accepted` may still become completed or failed). */
 export const SETTLED_STATES: readonly CommandState[] = [
   'accepted',
   'rejected',
@@ -31,15 +31,29 @@ export const SETTLED_STATES: readonly CommandState[] = [
   'failed',
   'expired',
 ];
+/** States a command never leaves: a late answer or outcome event does not revive it. */
 export const FINAL_STATES: readonly CommandState[] = ['rejected', 'completed', 'failed', 'expired'];
 
 /**
  * Durable hub -> kiosk commands. A command is recorded (pending) before it is sent, sent
  * when its kiosk is connected and booted, re-sent with the same commandId after a
  * reconnect or a call timeout until answered, and expired past its deadline.
- * Emits `'commandState'` (CommandRecord) after every committed state change.
+ * Emits `'commandState'` (CommandRecord) after every committed state change, and
+ * `'lateAnswer'` (LateAnswer) for an answer or outcome ignored because the command had ended.
  */
-export class CommandDispatcher extends EventEmitter<{ commandState: [CommandRecord] }> {
+/** An answer or outcome that came after its command had ended (expired, or already settled). */
+export interface LateAnswer {
+  commandId: string;
+  kioskId: string;
+  action: string;
+  /** The state the answer would have set. */
+  answer: CommandState;
+}
+
+export class CommandDispatcher extends EventEmitter<{
+  commandState: [CommandRecord];
+  lateAnswer: [LateAnswer];
+}> {
   private sweeper: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly waiters = new Map<string, Set<(c: CommandRecord) => void>>();
@@ -187,7 +201,8 @@ export class CommandDispatcher extends EventEmitter<{ commandState: [CommandReco
   /**
    * Records the final outcome of a long-running command (Dispense, PrepareDisk, WipeDisk)
    * from inside a domain transaction `tx` (typically an event handler's). No-op for an
-   * unknown or already rejected/completed/failed command. `'commandState'` is emitted
+   * unknown command or one in a final state: an outcome that comes after the command expired
+   * leaves it expired (the caller's domain still acts on the event itself). `'commandState'` is emitted
    * through `afterCommit` (pass the event handler's `ctx.afterCommit`) so that listeners
    * never see a state that is later rolled back.
    */
@@ -198,7 +213,18 @@ export class CommandDispatcher extends EventEmitter<{ commandState: [CommandReco
     opts: { result?: Record<string, unknown>; afterCommit: (fn: () => void) => void },
   ): Promise<CommandRecord | undefined> {
     const c = await tx.commands.get(commandId);
-    if (!c || (FINAL_STATES.includes(c.state) && c.state !== 'expired')) return c;
+    if (!c) return c;
+    if (FINAL_STATES.includes(c.state)) {
+      if (c.state !== state) {
+        this.deps.logger.warn(
+          { kioskId: c.kioskId, commandId, action: c.action, state: c.state, outcome: state },
+          `late outcome ignored: command stays ${c.state}`,
+        );
+        const late = { commandId, kioskId: c.kioskId, action: c.action, answer: state };
+        opts.afterCommit(() => this.emit('lateAnswer', late));
+      }
+      return c;
+    }
     await tx.commands.setState(commandId, state, this.now().toISOString(), opts.result ?? null);
     const updated = await tx.commands.get(commandId);
     if (updated) opts.afterCommit(() => this.notify(updated));
@@ -270,8 +296,13 @@ export class CommandDispatcher extends EventEmitter<{ commandState: [CommandReco
       }
       const doneAt = this.now().toISOString();
       const changed = await this.deps.store.transaction((tx) =>
-        tx.commands.setState(cmd.id, state, doneAt, result, ['pending', 'sent', 'expired']),
+        tx.commands.setState(cmd.id, state, doneAt, result, ['pending', 'sent']),
       );
+      if (!changed) {
+        const late = { commandId: cmd.id, kioskId: cmd.kioskId, action: cmd.action, answer: state };
+        log.warn(late, 'late answer ignored: the command was no longer pending or sent');
+        this.emit('lateAnswer', late);
+      }
       const updated: CommandRecord | undefined = changed
         ? { ...cmd, state, result, updatedAt: doneAt }
         : undefined;

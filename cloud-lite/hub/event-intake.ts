@@ -1,4 +1,9 @@
-import type { EventDataOf, EventRequest, EventType } from '../../protocol/index.js';
+import {
+  CallError,
+  type EventDataOf,
+  type EventRequest,
+  type EventType,
+} from '../../protocol/index.js';
 import type { Logger } from '../log.js';
 import type { Repos, Store } from '../store/types.js';
 
@@ -34,11 +39,32 @@ export interface EventIntakeDeps {
   /** Called (after commit) when an event's seq skipped numbers. */
   onGap: (kioskId: string, expected: number, got: number) => void;
   onRecorded?: (event: HubEvent) => void;
+  /** Called (after commit) when an event is refused for a reused seq or eventId. */
+  onConflict?: (kioskId: string, conflict: EventConflict) => void;
   now?: () => Date;
 }
 
+/**
+ * An event that contradicts one already recorded: its seq is held by another eventId of the
+ * same kiosk, or its eventId by an event with another seq (or of another kiosk). Refused, not
+ * stored, and flagged for the operator (flag `EVENT_SEQ_REUSED`, audit `event.seq_reused`).
+ */
+export interface EventConflict {
+  problem: 'event-seq-reused' | 'event-id-reused';
+  eventId: string;
+  seq: number;
+  type: string;
+  /** The recorded event it contradicts. */
+  recorded: { eventId: string; seq: number; kioskId: string };
+}
+
+/** The flag kind raised for an EventConflict (one open flag per kiosk and seq). */
+export const EVENT_SEQ_REUSED = 'EVENT_SEQ_REUSED';
+
 export interface IntakeResult {
   duplicate: boolean;
+  /** Set when the event was refused (receive() then rejects with a CallError). */
+  conflict?: EventConflict;
   gap?: { expected: number; got: number };
 }
 
@@ -59,7 +85,11 @@ export class EventIntake {
     this.handlers.set(type, list);
   }
 
-  /** Records one event (resolves once committed; the caller then acknowledges it). */
+  /**
+   * Records one event (resolves once committed; the caller then acknowledges it). Rejects with
+   * a CallError (PropertyConstraintViolation) for an event that reuses a recorded seq or
+   * eventId: it is flagged, not stored.
+   */
   receive(kioskId: string, ev: EventRequest): Promise<IntakeResult> {
     const prev = this.chains.get(kioskId) ?? Promise.resolve();
     const next = prev.then(
@@ -91,6 +121,11 @@ export class EventIntake {
     const result = await this.deps.store.transaction(async (tx): Promise<IntakeResult> => {
       const kiosk = await tx.kiosks.get(kioskId);
       if (!kiosk) throw new Error(`kiosk ${kioskId} vanished`);
+      const conflict = await findConflict(tx, kioskId, ev);
+      if (conflict) {
+        await this.flag(tx, kioskId, conflict);
+        return { duplicate: false, conflict };
+      }
       const fresh = await tx.events.insertIfNew({
         ...event,
         data: ev.data as Record<string, unknown>,
@@ -113,6 +148,7 @@ export class EventIntake {
       }
       return out;
     });
+    if (result.conflict) throw this.refuse(kioskId, result.conflict);
     if (!result.duplicate) this.deps.onRecorded?.(event);
     for (const fn of after) {
       try {
@@ -128,8 +164,65 @@ export class EventIntake {
     return result;
   }
 
+  /** The CALLERROR that refuses a conflicting event (after its flag committed). */
+  private refuse(kioskId: string, c: EventConflict): CallError {
+    this.deps.onConflict?.(kioskId, c);
+    const description =
+      c.problem === 'event-seq-reused'
+        ? `event seq ${c.seq} is already recorded with eventId ${c.recorded.eventId}; ` +
+          `event ${c.eventId} was not stored (each event needs its own seq)`
+        : `eventId ${c.eventId} is already recorded with another seq or kiosk; ` +
+          'the event was not stored (each event needs its own eventId)';
+    return new CallError('PropertyConstraintViolation', description, {
+      problem: c.problem,
+      seq: c.seq,
+      eventId: c.eventId,
+    });
+  }
+
+  /** Logs the conflict, and flags and audits it the first time (the kiosk will keep re-sending). */
+  private async flag(tx: Repos, kioskId: string, c: EventConflict): Promise<void> {
+    const subject = `${kioskId} seq ${c.seq}`;
+    const message =
+      `kiosk ${kioskId} sent event ${c.eventId} (${c.type}, seq ${c.seq}) that contradicts ` +
+      `recorded event ${c.recorded.eventId} (seq ${c.recorded.seq}); refused, not stored`;
+    this.deps.logger.warn({ kioskId, ...c }, message);
+    const open = await tx.rental.flags.listOpen();
+    if (open.some((f) => f.kind === EVENT_SEQ_REUSED && f.subject === subject)) return;
+    const at = (this.deps.now?.() ?? new Date()).toISOString();
+    await tx.rental.flags.raise(EVENT_SEQ_REUSED, subject, message, at);
+    await tx.rental.audit.insert({
+      at,
+      actor: `kiosk:${kioskId}`,
+      action: 'event.seq_reused',
+      subject: c.eventId,
+      kioskId,
+      ip: null,
+      details: { ...c },
+    });
+  }
+
   /** Resolves when every event received so far is processed. */
   async idle(): Promise<void> {
     await Promise.allSettled([...this.chains.values()]);
   }
+}
+
+/** The recorded event `ev` contradicts (see EventConflict), if any; a true repeat is none. */
+async function findConflict(
+  tx: Repos,
+  kioskId: string,
+  ev: EventRequest,
+): Promise<EventConflict | undefined> {
+  const base = { eventId: ev.eventId, seq: ev.seq, type: ev.type };
+  const same = await tx.events.get(ev.eventId);
+  if (same) {
+    if (same.kioskId === kioskId && same.seq === ev.seq) return undefined; // a repeat: ack again
+    const recorded = { eventId: same.eventId, seq: same.seq, kioskId: same.kioskId };
+    return { problem: 'event-id-reused', ...base, recorded };
+  }
+  const bySeq = await tx.events.findBySeq(kioskId, ev.seq);
+  if (!bySeq) return undefined;
+  const recorded = { eventId: bySeq.eventId, seq: bySeq.seq, kioskId };
+  return { problem: 'event-seq-reused', ...base, recorded };
 }

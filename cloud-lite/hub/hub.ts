@@ -81,11 +81,13 @@ export class KioskHub extends EventEmitter<{
       now: deps.now,
     });
     this.commands.on('commandState', (c) => this.emit('commandState', c));
+    this.commands.on('lateAnswer', () => deps.metrics.error('late_answer'));
     this.events = new EventIntake({
       store: deps.store,
       logger: deps.logger,
       now: deps.now,
       onRecorded: () => deps.metrics.eventReceived(),
+      onConflict: () => deps.metrics.error('event_conflict'),
       onGap: (kioskId) => {
         deps.metrics.error('event_seq_gap');
         this.requestInventory(kioskId, 'after a gap');

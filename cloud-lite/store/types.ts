@@ -131,8 +131,9 @@ export interface CommandRepo {
   /** Marks a pending or sent command sent (attempts + 1); false when it is in another state. */
   markSent(id: string, at: string): Promise<boolean>;
   /**
-   * Sets the state (and result, when given). With `onlyFrom`, only a command currently in one
-   * of those states changes; returns whether it changed.
+   * Sets the state (and result, when given). A command in a final state (rejected, completed,
+   * failed, expired) never changes; with `onlyFrom`, only a command currently in one of those
+   * states changes. Returns whether it changed.
    */
   setState(
     id: string,
@@ -159,6 +160,10 @@ export interface EventRecord {
 export interface EventRepo {
   /** Inserts the event; returns false (and writes nothing) when `eventId` is already recorded. */
   insertIfNew(e: EventRecord): Promise<boolean>;
+  /** The recorded event with this id (of any kiosk), if any. */
+  get(eventId: string): Promise<EventRecord | undefined>;
+  /** The recorded event of a kiosk with this seq, if any. */
+  findBySeq(kioskId: string, seq: number): Promise<EventRecord | undefined>;
   listForKiosk(kioskId: string, opts: { afterSeq?: number; limit: number }): Promise<EventRecord[]>;
 }
 

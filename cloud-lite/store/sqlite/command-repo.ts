@@ -49,8 +49,10 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
     sent: db.prepare(
       "UPDATE commands SET state = 'sent', attempts = attempts + 1, last_sent_at = @at, updated_at = @at WHERE id = @id AND state IN ('pending', 'sent')",
     ),
+    // A final state is final: no late answer or event revives a command (e.g. expired -> completed).
     setState: db.prepare(
-      'UPDATE commands SET state = ?, updated_at = ?, result = coalesce(?, result) WHERE id = ?',
+      `UPDATE commands SET state = ?, updated_at = ?, result = coalesce(?, result)
+       WHERE id = ? AND state NOT IN ('rejected', 'completed', 'failed', 'expired')`,
     ),
     due: db.prepare(
       "SELECT * FROM commands WHERE state IN ('pending', 'sent') AND deadline < ? ORDER BY created_at",

@@ -17,6 +17,8 @@ export function sqliteEventRepo(db: Database.Database): EventRepo {
     insert: db.prepare(
       'INSERT OR IGNORE INTO events (event_id, kiosk_id, seq, type, at, data, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
+    get: db.prepare('SELECT * FROM events WHERE event_id = ?'),
+    bySeq: db.prepare('SELECT * FROM events WHERE kiosk_id = ? AND seq = ? ORDER BY rowid LIMIT 1'),
     list: db.prepare(
       'SELECT * FROM events WHERE kiosk_id = ? AND seq > ? ORDER BY seq, rowid LIMIT ?',
     ),
@@ -34,16 +36,28 @@ export function sqliteEventRepo(db: Database.Database): EventRepo {
       );
       return info.changes === 1;
     },
-    async listForKiosk(kioskId, opts): Promise<EventRecord[]> {
-      return (s.list.all(kioskId, opts.afterSeq ?? 0, opts.limit) as Row[]).map((r) => ({
-        eventId: r.event_id,
-        kioskId: r.kiosk_id,
-        seq: r.seq,
-        type: r.type,
-        at: r.at,
-        data: fromJson<Record<string, unknown>>(r.data) ?? {},
-        receivedAt: r.received_at,
-      }));
+    async get(eventId) {
+      const r = s.get.get(eventId) as Row | undefined;
+      return r && toRecord(r);
     },
+    async findBySeq(kioskId, seq) {
+      const r = s.bySeq.get(kioskId, seq) as Row | undefined;
+      return r && toRecord(r);
+    },
+    async listForKiosk(kioskId, opts): Promise<EventRecord[]> {
+      return (s.list.all(kioskId, opts.afterSeq ?? 0, opts.limit) as Row[]).map(toRecord);
+    },
+  };
+}
+
+function toRecord(r: Row): EventRecord {
+  return {
+    eventId: r.event_id,
+    kioskId: r.kiosk_id,
+    seq: r.seq,
+    type: r.type,
+    at: r.at,
+    data: fromJson<Record<string, unknown>>(r.data) ?? {},
+    receivedAt: r.received_at,
   };
 }

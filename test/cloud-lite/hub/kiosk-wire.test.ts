@@ -1,8 +1,9 @@
 // Issue 15, "the kiosk wire": what an independent kiosk client found, each over a real
 // WebSocket against a real hub (items 16-20).
+import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { RpcError, type SlotSnapshot } from '../../../protocol/index.js';
-import { startTestHub } from '../fixtures/test-hub.js';
+import { startTestHub, waitUntil } from '../fixtures/test-hub.js';
 
 /** The rejection of `p` as an RpcError (fails the test if `p` resolves). */
 async function refusal(p: Promise<unknown>): Promise<RpcError> {
@@ -145,3 +146,108 @@ t.test('18: Heartbeat, Event and Inventory before an accepted Boot are refused',
   await kiosk.boot({ kioskId: 'someone-else' });
   t.equal((await refusal(kiosk.heartbeat())).errorCode, 'SecurityError', 'rejected again');
 });
+
+t.test('19: a late answer or outcome never revives an expired command', async (t) => {
+  const hub = await startTestHub(t);
+  const h = hub.server.hub;
+  const answers: Array<(v: unknown) => void> = [];
+  const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k1'), {
+    onCommand: () => new Promise((resolve) => answers.push(resolve)),
+  });
+  await kiosk.boot();
+  h.onEvent('WipeCompleted', async (ev, tx, ctx) => {
+    await h.commands.finish(tx, ev.data.commandId!, 'completed', { afterCommit: ctx.afterCommit });
+  });
+  const states: string[] = [];
+  h.on('commandState', (c) => states.push(c.state));
+  const lateAnswers = () => hub.server.metrics.errorCount('late_answer');
+
+  const cmd = await h.sendCommand(
+    'k1',
+    'WipeDisk',
+    { slot: 1, mode: 'quick' },
+    new Date(Date.now() + 300),
+  );
+  await kiosk.waitForCommand((c) => c.payload.commandId === cmd.id);
+  t.equal((await h.waitFor(cmd.id, { timeoutMs: 5000 })).state, 'expired');
+
+  answers[0]!({ status: 'Accepted' }); // the kiosk's answer, after the deadline
+  const state = async () => (await h.commands.get(cmd.id))?.state;
+  await waitUntil(
+    'the late answer handled',
+    async () => lateAnswers() === 1 || (await state()) !== 'expired',
+  );
+  t.equal(await state(), 'expired', 'a late CALLRESULT leaves it expired');
+  t.equal(lateAnswers(), 1, 'and is counted as a late answer');
+
+  await kiosk.sendEvent('WipeCompleted', {
+    commandId: cmd.id,
+    slot: 1,
+    diskId: 'd1',
+    mode: 'quick',
+  });
+  t.equal(lateAnswers(), 2, 'the late outcome event is counted too');
+  t.equal(await state(), 'expired', 'a late outcome leaves it expired');
+  t.same(states, ['pending', 'sent', 'expired'], 'no state after expired was ever emitted');
+});
+
+t.test(
+  '19: an event seq reused with another eventId is refused, flagged, not stored',
+  async (t) => {
+    const hub = await startTestHub(t);
+    const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k1'));
+    await kiosk.boot();
+    const seen: string[] = [];
+    hub.server.hub.onEvent('*', async (ev) => {
+      seen.push(ev.eventId);
+    });
+    const first = await kiosk.sendEvent('DoorChanged', { open: true });
+    await kiosk.sendEvent('DoorChanged', { open: false });
+
+    const forged = randomUUID();
+    for (let i = 0; i < 2; i++) {
+      const err = await refusal(
+        kiosk.sendEvent('DoorChanged', { open: false }, { seq: 1, eventId: forged }),
+      );
+      t.equal(err.errorCode, 'PropertyConstraintViolation', 'refused');
+      t.equal(err.details.problem, 'event-seq-reused');
+      t.match(err.message, `event seq 1 is already recorded with eventId ${first.eventId}`);
+    }
+    // The same eventId again with its own seq is a repeat, acknowledged as before.
+    await kiosk.sendEvent('DoorChanged', { open: true }, { seq: 1, eventId: first.eventId });
+    // An eventId already recorded with another seq is refused too.
+    const moved = await refusal(
+      kiosk.sendEvent('DoorChanged', { open: true }, { seq: 7, eventId: first.eventId }),
+    );
+    t.equal(moved.details.problem, 'event-id-reused');
+
+    t.equal(seen.length, 2, 'the domain saw only the two real events');
+    t.notOk(seen.includes(forged));
+    const log = await hub.api('GET', '/api/operator/kiosks/k1/events');
+    t.same(
+      log.body.events.map((e: { seq: number; eventId: string }) => [e.seq, e.eventId]),
+      [
+        [1, first.eventId],
+        [2, seen[1]],
+      ],
+      'nothing stored for the refused events',
+    );
+    const flags = (await hub.api('GET', '/api/operator/reconciliation')).body.flags;
+    t.same(
+      flags.map((f: { kind: string; subject: string }) => [f.kind, f.subject]),
+      [
+        ['EVENT_SEQ_REUSED', 'k1 seq 1'],
+        ['EVENT_SEQ_REUSED', 'k1 seq 7'],
+      ],
+      'one open flag per reused seq, however often the kiosk re-sends',
+    );
+    t.match(flags[0].message, forged);
+    const audit = (await hub.api('GET', '/api/operator/audit')).body.audit.filter(
+      (a: { action: string }) => a.action === 'event.seq_reused',
+    );
+    t.equal(audit.length, 2, 'audited once per flag');
+    t.equal(audit.at(-1).subject, forged);
+    t.equal(audit.at(-1).kioskId, 'k1');
+    t.equal(hub.server.metrics.errorCount('event_conflict'), 3);
+  },
+);
