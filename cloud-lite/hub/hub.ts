@@ -14,7 +14,7 @@ import {
 import type { Logger } from '../log.js';
 import type { HubMetrics } from '../metrics.js';
 import type { KioskRegistry } from '../registry/kiosk-registry.js';
-import type { CommandRecord, CommandState, Store } from '../store/types.js';
+import type { CommandRecord, CommandState, KioskRecord, Store } from '../store/types.js';
 import { CommandDispatcher, FINAL_STATES } from './command-dispatcher.js';
 import { type EventHandler, EventIntake } from './event-intake.js';
 import { checkInventory } from './inventory-check.js';
@@ -55,6 +55,7 @@ export class KioskHub extends EventEmitter<{
   private readonly wss: WebSocketServer;
   private pingTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private startedAtMs = 0;
   private readonly onRevoked = (kioskId: string) =>
     this.disconnect(kioskId, CLOSE_REVOKED, 'revoked');
 
@@ -131,6 +132,7 @@ export class KioskHub extends EventEmitter<{
 
   async start(): Promise<void> {
     this.stopping = false;
+    this.startedAtMs = this.now().getTime();
     await this.deps.store.transaction((tx) => tx.kiosks.setAllOffline(this.now().toISOString()));
     this.deps.registry.on('revoked', this.onRevoked);
     this.commands.start();
@@ -191,6 +193,26 @@ export class KioskHub extends EventEmitter<{
 
   isConnected(kioskId: string): boolean {
     return this.sessions.has(kioskId);
+  }
+
+  /**
+   * Milliseconds since kiosk `k` was last heard from (`lastSeenAt`: connect, Boot, Heartbeat,
+   * disconnect), by the hub's clock; a kiosk not heard from since this hub started counts
+   * from the start.
+   */
+  silentForMs(k: Pick<KioskRecord, 'lastSeenAt'>): number {
+    const seen = k.lastSeenAt ? Date.parse(k.lastSeenAt) : 0;
+    return this.now().getTime() - Math.max(seen, this.startedAtMs);
+  }
+
+  /**
+   * Whether kiosk `k` can serve a renter now: connected to this hub and heard from within
+   * 3 heartbeat intervals (a link that stays open but carries no Heartbeat counts as down).
+   */
+  canServe(k: Pick<KioskRecord, 'id' | 'lastSeenAt'>): boolean {
+    return (
+      this.isConnected(k.id) && this.silentForMs(k) <= 3 * this.deps.heartbeatIntervalSeconds * 1000
+    );
   }
 
   get connectedCount(): number {

@@ -136,7 +136,7 @@ export class Catalog {
           distanceMeters: near
             ? Math.round(haversineMeters(near.lat, near.lng, s.lat, s.lng))
             : null,
-          online: this.deps.hub.isConnected(k.id),
+          online: this.deps.hub.canServe(k),
           available: await this.availability(tx, k.id),
         });
       }

@@ -135,12 +135,6 @@ export class Orders {
       if (again) return { replay: again };
       await this.deps.deposits.assertMayRent(tx, who.userId);
       const type = await this.checkKioskAndType(tx, input);
-      if (!this.deps.hub.isConnected(input.kioskId))
-        throw new RentalError(
-          'KIOSK_OFFLINE',
-          `kiosk ${input.kioskId} is offline; try another kiosk or reserve`,
-          409,
-        );
       const slot = (await this.deps.catalog.readySlots(tx, input.kioskId, type))[0];
       if (!slot)
         throw new RentalError(
@@ -270,11 +264,16 @@ export class Orders {
       await this.deps.deposits.saveCard(userId, { token: card.token, last4: card.last4 });
   }
 
-  /** Validates kiosk, disk type, days and write protection for an order or reservation. */
+  /**
+   * Validates kiosk, disk type, days and write protection for an order or reservation, before
+   * any money moves: KIOSK_NOT_FOUND (404); KIOSK_OFFLINE (409) when the kiosk cannot serve
+   * (not connected, or silent for more than 3 heartbeat intervals: KioskHub.canServe).
+   */
   async checkKioskAndType(tx: Repos, input: Omit<OrderInput, 'card'>) {
     const kiosk = await tx.kiosks.get(input.kioskId);
     if (!kiosk || kiosk.revokedAt)
       throw new RentalError('KIOSK_NOT_FOUND', `kiosk ${input.kioskId} does not exist`, 404);
+    if (!this.deps.hub.canServe(kiosk)) throw kioskOffline(input.kioskId);
     const type = (await this.deps.catalog.offered(tx, input.kioskId)).find(
       (d) => d.id === input.diskTypeId,
     );
@@ -617,4 +616,13 @@ export class Orders {
       (await tx.rental.orders.listRecent(limit)).map(orderView),
     );
   }
+}
+
+/** 409 KIOSK_OFFLINE: the kiosk cannot serve now (KioskHub.canServe), so no money moves there. */
+export function kioskOffline(kioskId: string): RentalError {
+  return new RentalError(
+    'KIOSK_OFFLINE',
+    `kiosk ${kioskId} is offline (not connected, or no heartbeat for 3 intervals); try another kiosk`,
+    409,
+  );
 }

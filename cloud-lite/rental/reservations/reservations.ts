@@ -12,7 +12,7 @@ import type { RentalConfig } from '../config.js';
 import { notFound, RentalError } from '../errors.js';
 import type { RentalNotifier } from '../notifier.js';
 import { orderView } from '../orders/order-view.js';
-import type { OrderInput, Orders } from '../orders/orders.js';
+import { kioskOffline, type OrderInput, type Orders } from '../orders/orders.js';
 import { requestHash } from '../orders/request-hash.js';
 import type { Payments } from '../payments/payments.js';
 import type { OrderRecord, ReservationRecord, ReservationState } from '../store/types.js';
@@ -292,8 +292,8 @@ export class Reservations {
         )
           return { existing };
       }
-      if (!this.deps.hub.isConnected(r.kioskId))
-        throw new RentalError('KIOSK_OFFLINE', `kiosk ${r.kioskId} is offline`, 409);
+      const kiosk = await tx.kiosks.get(r.kioskId);
+      if (!kiosk || !this.deps.hub.canServe(kiosk)) throw kioskOffline(r.kioskId);
       const at = this.nowIso();
       const o: OrderRecord = {
         id: `ord-${randomUUID()}`,

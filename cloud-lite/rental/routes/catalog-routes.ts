@@ -43,7 +43,12 @@ export function registerCatalogRoutes(app: FastifyInstance, d: RentalDomain): vo
         if (!k || k.revokedAt)
           throw new RentalError('KIOSK_NOT_FOUND', `kiosk ${kioskId} does not exist`, 404);
         const site = await tx.rental.sites.get(kioskId);
-        const reasons = await d.deposits.reasons(tx, userId);
+        const online = d.deps.hub.canServe(k);
+        // Why the renter cannot rent here now: their standing, and the kiosk (KIOSK_OFFLINE).
+        const reasons = [
+          ...(await d.deposits.reasons(tx, userId)),
+          ...(online ? [] : ['KIOSK_OFFLINE']),
+        ];
         const diskTypes = [];
         for (const t of await d.catalog.offered(tx, kioskId)) {
           const content = await tx.rental.content.get(t.contentId);
@@ -75,7 +80,7 @@ export function registerCatalogRoutes(app: FastifyInstance, d: RentalDomain): vo
             id: k.id,
             name: site?.name ?? k.name,
             address: site?.address ?? '',
-            online: d.deps.hub.isConnected(kioskId),
+            online,
           },
           canRent: reasons.length === 0,
           reasons,

@@ -77,14 +77,9 @@ function KioskSessionView({ kioskId, mode }: { kioskId: string; mode: 'rent' | '
         {s.kiosk.address}{' '}
         {s.kiosk.online ? <Badge tone="ok">online</Badge> : <Badge tone="bad">offline</Badge>}
       </p>
-      {!s.kiosk.online && mode === 'rent' ? (
-        <p class="error" role="alert">
-          This kiosk is offline right now. Try again later or pick another kiosk.
-        </p>
-      ) : null}
       {!s.canRent ? (
         <div class="notice" role="alert">
-          <p>You cannot rent yet:</p>
+          <p>You cannot {mode === 'rent' ? 'rent' : 'reserve'} here now:</p>
           <ul>
             {describeReasons(s.reasons).map((r) => (
               <li key={r}>{r}</li>
@@ -125,7 +120,7 @@ function KioskSessionView({ kioskId, mode }: { kioskId: string; mode: 'rent' | '
           <DiskTypeList
             types={s.diskTypes}
             mode={mode}
-            disabled={!s.canRent || (mode === 'rent' && !s.kiosk.online)}
+            disabled={!s.canRent}
             onChoose={setChosen}
           />
         </section>
