@@ -6,10 +6,13 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
+import { missingTools, missingToolsLine } from '../hal/missing-tool.js';
+import { Cleanup, guardProcess, signalExitCode } from './lib/cleanup.js';
 import { type Fleet, kioskIdOf, startFleet } from './lib/fleet.js';
 import { AutoTaker } from './lib/person.js';
 import { runScripted } from './lib/scripted.js';
 import { SANDBOX_CARDS } from './lib/seed.js';
+import { chooseBacking } from './lib/sim-disks.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,23 +28,6 @@ const int = (min: number, max: number) => (v: string) => {
     throw new InvalidArgumentError(`an integer from ${min} to ${max}`);
   return n;
 };
-
-function signalPromise(): { promise: Promise<string>; dispose(): void } {
-  let resolve!: (s: string) => void;
-  const promise = new Promise<string>((r) => {
-    resolve = r;
-  });
-  const on = (s: NodeJS.Signals) => resolve(s);
-  process.on('SIGINT', on);
-  process.on('SIGTERM', on);
-  return {
-    promise,
-    dispose: () => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-    },
-  };
-}
 
 /** A path relative to the current directory when inside it, else absolute. */
 function show(p: string): string {
@@ -73,7 +59,7 @@ function banner(f: Fleet, takeAfter: number): string {
     'format, copy, verify) when the course is reserved there; slot 4 is empty, for returns.',
     f.backing === 'loop'
       ? 'Disks: loop devices (real exFAT, mount and rsync as root).'
-      : 'Disks: DIRECTORY-BACKED simulated disks (not root, so no loop devices; storage simulated).',
+      : 'Disks: DIRECTORY-BACKED simulated disks (storage simulated; the start says why not loop devices).',
     `When a kiosk pushes a disk out, the renter takes it after ${takeAfter} s.`,
     `Logs: ${show(f.dir)}/hub/hub.log, ${show(f.dir)}/<kiosk>/kioskd.log`,
     '',
@@ -127,32 +113,65 @@ export async function main(
     return 2;
   }
   const say = (l: string) => io.out(`${l}\n`);
-  const signals = io.stopSignal ? undefined : signalPromise();
-  const stopSignal = io.stopSignal ?? signals!.promise;
-  let stopRequested: string | undefined;
-  void stopSignal.then((s) => {
-    stopRequested = s;
-  });
+  // Kiosks prepare reserved disks with rsync, whatever the disks: nothing to fall back to.
+  const missing = missingTools(['rsync']);
+  if (missing.length > 0) {
+    say(missingToolsLine(missing, 'demo'));
+    return 1;
+  }
+  let backing: ReturnType<typeof chooseBacking>;
+  try {
+    backing = chooseBacking(o.disks);
+  } catch (err) {
+    say(`demo: ${(err as Error).message}`);
+    return 1;
+  }
+
+  // Everything the demo starts is undone by `cleanup`: on the way out of main(), and on a
+  // signal or a crash at any moment (the guard is in place before the first thing starts).
+  const cleanup = new Cleanup((what, err) => say(`cleanup: ${what} failed: ${err.message}`));
+  const stop = new AbortController();
+  const stopped = new Promise<string>((resolve) =>
+    stop.signal.addEventListener('abort', () => resolve(String(stop.signal.reason)), {
+      once: true,
+    }),
+  );
+  const unguard = io.stopSignal
+    ? undefined
+    : guardProcess(cleanup, {
+        name: 'demo',
+        say,
+        // The first Ctrl-C or SIGTERM stops the demo in order; a second one cleans up at once.
+        onSignal: (sig) => {
+          if (stop.signal.aborted) return false;
+          stop.abort(sig);
+          return true;
+        },
+      });
+  void io.stopSignal?.then((s) => stop.abort(s));
   let fleet: Fleet | undefined;
   try {
     say(
       `disk-kiosk demo${o.scripted ? ' (scripted)' : ''}: working directory ${show(path.resolve(o.dir))}`,
     );
+    if (backing.note) say(backing.note);
     try {
       fleet = await startFleet({
         dir: path.resolve(o.dir),
         kiosks: o.kiosks,
-        backing: o.disks,
+        backing: backing.backing,
         progress: say,
         hub: { port: o.port },
+        cleanup,
+        signal: stop.signal,
       });
     } catch (err) {
+      if (stop.signal.aborted) {
+        say(`${stop.signal.reason}: stopping before the demo was ready`);
+        return signalExitCode(String(stop.signal.reason));
+      }
       say(`demo: could not start: ${(err as Error).message}`);
       return 1;
-    }
-    if (stopRequested) {
-      say(`${stopRequested}: stopping`);
-      return 0;
     }
     if (o.scripted) {
       say('');
@@ -161,11 +180,11 @@ export async function main(
       );
       const r = await Promise.race([
         runScripted(fleet, { log: say }),
-        stopSignal.then((s) => ({ interrupted: s })),
+        stopped.then((s) => ({ interrupted: s })),
       ]);
       if ('interrupted' in r) {
         say(`${r.interrupted}: scripted run interrupted`);
-        return 130;
+        return signalExitCode(r.interrupted);
       }
       say('');
       if (r.ok) {
@@ -184,31 +203,28 @@ export async function main(
     taker.start();
     const watchdog = setInterval(() => {
       for (const k of fleet!.kiosks) {
-        if (!k.kiosk.running() && !stopRequested)
+        if (!k.kiosk.running() && !stop.signal.aborted)
           say(`${k.id}: kioskd exited; see ${k.kiosk.logFile}`);
       }
     }, 5000);
-    const sig = await stopSignal;
+    const sig = await stopped;
     clearInterval(watchdog);
     taker.stop();
     say(`${sig}: stopping`);
     return 0;
   } finally {
-    if (fleet) {
-      await fleet.stop();
-      say('stopped: kiosks, simulators, disks and hub');
-    }
-    signals?.dispose();
+    await cleanup.run();
+    say(
+      fleet
+        ? 'stopped: kiosks, simulators, disks and hub'
+        : 'stopped: everything the demo had started',
+    );
+    unguard?.();
   }
 }
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`demo: ${(err as Error).stack ?? err}\n`);
-      process.exit(1);
-    },
-  );
+  // Errors inside main() are handled there (and by its process guard).
+  main(process.argv.slice(2)).then((code) => process.exit(code));
 }

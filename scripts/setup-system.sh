@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
-# Installs the Debian packages disk-kiosk's tests, demo and kiosk runtime use:
-# rsync (cloning), exfatprogs + exfat-fuse (disk format and mount), socat (the
-# board simulator's pseudo-terminal), udev + util-linux (loop devices, blockdev),
-# tmux (terminal tests of kioskctl), systemd (unit checks), chromium (browser tests of the
-# web pages, driven by playwright-core). Run as root.
+# Installs the Debian packages disk-kiosk's tests, demo and kiosk runtime use, those that
+# are missing only: rsync (cloning), exfatprogs + exfat-fuse (disk format and mount),
+# socat (the board simulator's pseudo-terminal), udev + util-linux (loop devices,
+# blockdev), tmux (terminal tests of kioskctl), systemd (unit checks), chromium (browser
+# tests of the web pages, driven by playwright-core), caddy (the TLS proxy of deploy/ and
+# its test), groff-base (the man page check).
+# With everything present it changes nothing and needs no root; otherwise run it as root.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-packages=(rsync exfatprogs exfat-fuse fuse3 socat udev util-linux e2fsprogs kmod tmux systemd chromium)
+packages=(rsync exfatprogs exfat-fuse fuse3 socat udev util-linux e2fsprogs kmod tmux systemd chromium caddy groff-base)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
 if [ "$(id -u)" != 0 ]; then
-  echo "setup-system.sh: run as root (sudo $0)" >&2
+  echo "setup-system.sh: missing Debian packages: ${missing[*]}; install them as root: sudo $0" >&2
   exit 1
 fi
+echo "system packages: installing ${missing[*]}"
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${packages[@]}" >/tmp/disk-kiosk-apt.log 2>&1 \
-  || { tail -20 /tmp/disk-kiosk-apt.log >&2; exit 1; }
-echo "system packages installed: ${packages[*]}"
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/disk-kiosk-apt.log 2>&1 \
+  || { tail -20 /tmp/disk-kiosk-apt.log >&2; echo "setup-system.sh: apt-get install ${missing[*]} failed (log above)" >&2; exit 1; }
+# Debian starts the caddy service on install; nothing here needs it (deploy/ configures it).
+if [[ " ${missing[*]} " == *" caddy "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  systemctl disable --now caddy >/dev/null 2>&1 || true
+fi
+echo "system packages installed: ${missing[*]}"

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { emptyTable } from './calibration-table.js';
 import { ensureDirDisk, readDirDiskMeta } from './dir-disk.js';
 import { DriveWatcher } from './drive-watcher.js';
+import { attachLoop, detachLoop, mountpointsIn } from './loop-device.js';
 import {
   type CalibrationTable,
   type DiskScanner,
@@ -108,7 +109,7 @@ class SimScanner implements DiskScanner {
         disk.readOnly = meta?.readOnly ?? false;
         if (meta?.mountpoint) disk.mountpoints = [meta.mountpoint];
       } else {
-        disk.mountpoints = mountpointsOf(mounts, ins.device);
+        disk.mountpoints = mountpointsIn(mounts, ins.device);
         disk.readOnly = (await readSys(ins.device, 'ro')) === '1';
       }
       if (ins.ioError) disk.error = ins.ioError;
@@ -130,14 +131,6 @@ async function readSys(device: string, file: string): Promise<string | undefined
 async function sizeOf(ins: Inserted): Promise<number> {
   if (ins.kind === 'directory') return (await readDirDiskMeta(ins.device))?.sizeBytes ?? 0;
   return Number((await readSys(ins.device, 'size')) ?? 0) * 512;
-}
-
-function mountpointsOf(mounts: string, device: string): string[] {
-  return mounts
-    .split('\n')
-    .map((l) => l.split(' '))
-    .filter(([src]) => src === device)
-    .map(([, target]) => target ?? '');
 }
 
 export class SimDrives extends DriveWatcher {
@@ -175,10 +168,7 @@ export class SimDrives extends DriveWatcher {
     } else if (spec.device) {
       ins = { spec, device: spec.device, kind: 'block', attachedByUs: false };
     } else if (spec.backingFile) {
-      const { execa } = await import('execa');
-      const { stdout } = await execa('losetup', ['--find', '--show', spec.backingFile]);
-      const device = stdout.trim();
-      await execa('blockdev', ['--setrw', device]);
+      const device = await attachLoop(spec.backingFile);
       ins = { spec, device, kind: 'block', attachedByUs: true };
     } else {
       throw new DrivesError('ENOSLOT', 'A simulated disk needs a device, backingFile or dir');
@@ -192,10 +182,7 @@ export class SimDrives extends DriveWatcher {
     const ins = this.sim.inserted.get(slot);
     if (!ins) throw new DrivesError('ENOSLOT', `Simulated slot ${slot} is empty`);
     this.sim.inserted.delete(slot);
-    if (ins.attachedByUs) {
-      const { execa } = await import('execa');
-      await execa('losetup', ['-d', ins.device], { reject: false });
-    }
+    if (ins.attachedByUs) await detachLoop(ins.device, { keepMounts: true });
   }
 
   /** Sets (message) or clears (null) the I/O-error fault of the disk in `slot`; it shows as `SlotDisk.error`. */

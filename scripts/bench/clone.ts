@@ -14,6 +14,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { attachLoop, detachLoop } from '../../hal/drives/loop-device.js';
+import { exfatDiskTools, missingTools, missingToolsLine } from '../../hal/missing-tool.js';
 import { rsyncCopy } from '../../kiosk/cloning/rsync-copy.js';
 import { buildStaging } from '../../kiosk/cloning/staging.js';
 import { verifyTree } from '../../kiosk/cloning/verify.js';
@@ -23,6 +25,7 @@ import {
   type ContentManifest,
   type ManifestFile,
 } from '../../kiosk/content/manifest.js';
+import { Cleanup, guardProcess } from '../lib/cleanup.js';
 import { dropCaches, mbps, median, sequentialRead, sh, timed, treeSize } from './clone-tools.js';
 
 const arg = (name: string, def: number) => {
@@ -38,16 +41,19 @@ if (process.getuid?.() !== 0) {
   console.error('bench:clone needs root (loop devices, mkfs, mount, drop_caches)');
   process.exit(2);
 }
+const missing = missingTools([...exfatDiskTools(), 'mount.exfat-fuse', 'rsync']);
+if (missing.length > 0) {
+  console.error(missingToolsLine(missing, 'bench:clone'));
+  process.exit(2);
+}
 
+// A signal or a crash at any moment still unmounts, detaches and removes the work dir.
+const cleanup = new Cleanup((what, err) => console.error(`cleanup: ${what}: ${err.message}`));
+guardProcess(cleanup, { name: 'bench:clone' });
 const work = await mkdtemp(path.join(os.tmpdir(), 'bench-clone-'));
+cleanup.add('work dir', () => rm(work, { recursive: true, force: true }));
 const mnt = path.join(work, 'mnt');
 let device = '';
-const cleanup = async () => {
-  await sh('umount', [mnt]).catch(() => undefined);
-  if (device) await sh('losetup', ['-d', device]).catch(() => undefined);
-  await rm(work, { recursive: true, force: true });
-};
-process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
 async function makeSet(
   store: BlobStore,
@@ -176,7 +182,13 @@ try {
   await store.init();
   const img = path.join(work, 'target.img');
   await sh('truncate', ['-s', '3G', img]);
-  device = (await sh('losetup', ['--find', '--show', img])).trim();
+  const attaching = attachLoop(img);
+  cleanup.add('loop device', async () => {
+    await sh('umount', [mnt]).catch(() => undefined);
+    const d = await attaching.catch(() => undefined);
+    if (d) await detachLoop(d);
+  });
+  device = await attaching;
   console.log(
     `target: exFAT (exfat-fuse) on ${device} (3 GiB sparse file); ${TRIALS} trial(s), median; ${PROCESSES} rsync processes, ${READERS} verify readers`,
   );
@@ -215,5 +227,5 @@ try {
     `aims: copy large >= 0.9x cp: ${aims[0] ? 'met' : 'NOT met'}; copy small >= 0.7x cp: ${aims[1] ? 'met' : 'NOT met'}; verify >= 0.8x read: ${aims[2] ? 'met' : 'NOT met'}`,
   );
 } finally {
-  await cleanup();
+  await cleanup.run();
 }

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { Cleanup, guardProcess } from '../lib/cleanup.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -105,9 +106,19 @@ async function waitConnected(
   }
 }
 
+// A signal or a crash stops both children and removes the work dir.
+const cleanup = new Cleanup((what, err) => log(`cleanup: ${what}: ${err.message}`));
+guardProcess(cleanup, { name: 'bench:hub' });
 const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-hub-'));
+cleanup.add('work dir', () => rm(dir, { recursive: true, force: true }));
 let hub: Child | undefined;
 let load: Child | undefined;
+cleanup.add('children', async () => {
+  load?.proc.kill('SIGKILL');
+  if (hub && hub.proc.exitCode === null) hub.proc.kill('SIGTERM');
+  await Promise.race([hub?.exited, new Promise((r) => setTimeout(r, 10_000))]);
+  if (hub && hub.proc.exitCode === null) hub.proc.kill('SIGKILL');
+});
 const results: string[] = [];
 let exitCode = 0;
 try {
@@ -190,10 +201,7 @@ try {
   exitCode = 1;
   log(`failed: ${(err as Error).message}`);
 } finally {
-  load?.proc.kill('SIGKILL');
-  if (hub && hub.proc.exitCode === null) hub.proc.kill('SIGTERM');
-  await Promise.race([hub?.exited, new Promise((r) => setTimeout(r, 10_000))]);
-  await rm(dir, { recursive: true, force: true });
+  await cleanup.run();
 }
 process.stdout.write(`\nbench:hub results (${os.cpus().length} cores, node ${process.version})\n`);
 for (const r of results) process.stdout.write(`  ${r}\n`);

@@ -19,6 +19,7 @@ import { silentLogger } from '../../kiosk/log.js';
 import { stockSlot } from '../../kiosk/returns/stock.js';
 import { SlotStore } from '../../kiosk/slots/slot-store.js';
 import { type DispenseRequest, generateSigningKeyPair, signCommand } from '../../protocol/index.js';
+import { Cleanup, guardProcess } from '../lib/cleanup.js';
 
 const N = Number(process.env.BENCH_N ?? 1000);
 const SLOTS = 16;
@@ -138,7 +139,10 @@ function transitionsPerSecond(dir: string, sync: 'FULL' | 'NORMAL', ms = 3000): 
   return rate;
 }
 
+const cleanup = new Cleanup();
+guardProcess(cleanup, { name: 'bench:kiosk' });
 const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-kiosk-'));
+cleanup.add('work dir', () => rmSync(dir, { recursive: true, force: true }));
 try {
   const lat = await dispenseLatency(dir);
   const p50 = pct(lat, 50);
@@ -156,5 +160,5 @@ try {
   console.log(`  synchronous=NORMAL ${normal.toFixed(0)} /s`);
   console.log(`  ratio NORMAL/FULL  ${(normal / full).toFixed(2)}x`);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  await cleanup.run();
 }

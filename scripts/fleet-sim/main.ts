@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { Cleanup, guardProcess } from '../lib/cleanup.js';
 import { type Hands, type OpCounts, RenterBot } from './bots.js';
 import { check, type Violation } from './checker.js';
 import { FaultInjector } from './faults.js';
@@ -32,6 +33,8 @@ export interface FleetSimOptions {
   grabLoose?: boolean;
   settleTimeoutMs?: number;
   log?: (line: string) => void;
+  /** Undo actions of the world (a process guard's); default a fresh one. */
+  cleanup?: Cleanup;
 }
 
 const TIMINGS = {
@@ -79,6 +82,7 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
       backing: o.realDisks ? 'loop' : 'directory',
       timings: TIMINGS,
       progress: say,
+      cleanup: o.cleanup,
     });
     const w = world;
     let stopping = false;
@@ -205,8 +209,14 @@ async function main(argv: string[]): Promise<number> {
     )
     .parse(argv, { from: 'user' });
   const a = p.opts<FleetSimOptions>();
+  // A signal or a crash stops every process, detaches every loop device and exits.
+  const cleanup = new Cleanup((what, err) =>
+    process.stderr.write(`fleet-sim: cleanup: ${what} failed: ${err.message}\n`),
+  );
+  guardProcess(cleanup, { name: 'fleet-sim' });
   const r = await runFleetSim({
     ...a,
+    cleanup,
     kiosks: Math.max(1, Math.floor(a.kiosks)),
     renters: Math.floor(a.renters),
     seed: Math.floor(a.seed),

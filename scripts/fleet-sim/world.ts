@@ -56,6 +56,8 @@ export interface WorldOptions {
   /** Films disks prepared by kioskd's pre-staging (default true). */
   prestage?: boolean;
   progress?: (line: string) => void;
+  /** Where the undo actions go (a process guard's, see scripts/lib/cleanup.ts); default a fresh one. */
+  cleanup?: Cleanup;
 }
 
 export interface SimKiosk {
@@ -99,7 +101,8 @@ function readySlots(file: string): number {
 
 export async function startWorld(opts: WorldOptions): Promise<World> {
   const say = opts.progress ?? (() => {});
-  const cleanup = new Cleanup((what, err) => say(`cleanup: ${what} failed: ${err.message}`));
+  const cleanup =
+    opts.cleanup ?? new Cleanup((what, err) => say(`cleanup: ${what} failed: ${err.message}`));
   try {
     await detachStaleLoops(opts.dir);
     await rm(opts.dir, { recursive: true, force: true });
@@ -186,8 +189,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
           name: `K${i}-S${s}`,
           sizeBytes: size,
           backing: opts.backing,
+          cleanup,
         });
-        cleanup.add(`disk ${d.name}`, () => d.release());
         disks.set(d.name, d);
       }
     }

@@ -7,6 +7,7 @@
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { findTool, missingToolsLine } from '../../hal/missing-tool.js';
 import { Cleanup } from './cleanup.js';
 import {
   type ContentPackage,
@@ -26,10 +27,10 @@ import {
   seedCatalog,
 } from './seed.js';
 import {
+  chooseBacking,
   createDemoDisk,
   type DemoDisk,
   type DiskBacking,
-  defaultBacking,
   detachStaleLoops,
 } from './sim-disks.js';
 
@@ -40,7 +41,10 @@ export interface FleetOptions {
   kiosks?: number;
   /** Sites; default: nearby places around Alexanderplatz, Berlin. */
   sites?: KioskSite[];
-  /** Default: loop devices as root, directories otherwise. */
+  /**
+   * Default: loop devices as root with the exFAT tools installed, directories otherwise
+   * (the progress says why). 'loop' without root or the tools rejects, naming what to do.
+   */
   backing?: DiskBacking;
   /** Bytes per disk (default 64 MiB: big enough for the demo content, cheap to format). */
   diskSizeBytes?: number;
@@ -61,6 +65,19 @@ export interface FleetOptions {
   };
   /** Waiting for all kiosks to connect (default 60 s). */
   connectTimeoutMs?: number;
+  /**
+   * How kioskd reaches each board simulator: 'pty' (socat) or 'socket' (a Unix socket).
+   * Default: 'pty' when socat is installed, else 'socket' (and the progress says so).
+   */
+  boardLink?: 'pty' | 'socket';
+  /**
+   * Where the undo actions go. Pass the one a process guard runs (scripts/lib/cleanup.ts)
+   * so a signal or a crash during the start undoes what was started; default a fresh one.
+   * startFleet runs it when it fails; stop() runs it.
+   */
+  cleanup?: Cleanup;
+  /** Aborting stops the start between steps (startFleet then undoes it and rejects). */
+  signal?: AbortSignal;
 }
 
 export interface FleetKiosk {
@@ -147,10 +164,19 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const say = opts.progress ?? (() => {});
   const n = opts.kiosks ?? 3;
   const sites = opts.sites ?? nearbySites(n);
-  const backing = opts.backing ?? defaultBacking();
+  const { backing, note: backingNote } = chooseBacking(opts.backing);
+  if (backingNote) say(backingNote);
+  const boardLink = opts.boardLink ?? (findTool('socat') ? 'pty' : 'socket');
+  if (!opts.boardLink && boardLink === 'socket')
+    say(
+      `${missingToolsLine(['socat'], 'board simulator on a pty')}; the kiosks reach their board simulators over a Unix socket instead`,
+    );
   const size = opts.diskSizeBytes ?? 64 * 2 ** 20;
-  const cleanup = new Cleanup((what, err) => say(`cleanup: ${what} failed: ${err.message}`));
+  const cleanup =
+    opts.cleanup ?? new Cleanup((what, err) => say(`cleanup: ${what} failed: ${err.message}`));
+  const signal = opts.signal;
   const step = async <T>(label: string, fn: () => Promise<T>, done?: (v: T) => string) => {
+    signal?.throwIfAborted();
     const v = await fn();
     say(`${label}... ${done ? done(v) : 'ok'}`);
     return v;
@@ -162,6 +188,8 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     await detachStaleLoops(opts.dir);
     await rm(opts.dir, { recursive: true, force: true });
     await mkdir(opts.dir, { recursive: true });
+    // Runs last: whatever is still attached under the directory (belt and braces).
+    cleanup.add('loop devices under the directory', () => detachStaleLoops(opts.dir));
 
     const hub = await step(
       'starting hub',
@@ -213,20 +241,21 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     const disks = new Map<string, DemoDisk>();
     for (let i = 1; i <= n; i++) {
       for (const s of [1, 2, 3]) {
+        signal?.throwIfAborted();
         const d = await createDemoDisk({
           dir: diskDir,
           name: `K${i}-S${s}`,
           sizeBytes: size,
           backing,
+          cleanup,
         });
-        cleanup.add(`disk ${d.name} (${d.device})`, () => d.release());
         disks.set(d.name, d);
       }
     }
     say(
       backing === 'loop'
         ? `disks: ${disks.size} loop devices of ${size / 2 ** 20} MiB (real exFAT, mount, rsync)`
-        : `disks: ${disks.size} DIRECTORY-BACKED simulated disks (not root: no loop devices; storage simulated)`,
+        : `disks: ${disks.size} DIRECTORY-BACKED simulated disks (storage simulated)`,
     );
 
     const films = content.find((p) => p.spec.id === 'nature-films') ?? content[0]!;
@@ -234,6 +263,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     // Stopped together (each SIGTERM -> clean stop takes about a second), before the disks.
     cleanup.add('kioskd processes', () => Promise.all(kiosks.map((k) => k.kiosk.stop())));
     for (let i = 1; i <= n; i++) {
+      signal?.throwIfAborted();
       const id = kioskIdOf(i);
       const site = sites[i - 1]!;
       const creds = await enrolKiosk(api, adminToken, id, site);
@@ -270,6 +300,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         extraConfig: opts.kioskConfig?.({ hubUrl: hub.baseUrl, kioskId: id }),
         entry: opts.kioskd?.entry,
         env: opts.kioskd?.env?.({ hubUrl: hub.baseUrl, kioskId: id }),
+        boardLink,
       });
       kiosks.push({ id, site, kiosk, plan });
       await kiosk.start();
@@ -277,7 +308,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     say(`started ${n} kioskd processes; waiting for them to connect`);
     await Promise.all(
       kiosks.map(async (k) => {
-        await k.kiosk.waitConnected(api, adminToken, opts.connectTimeoutMs ?? 60_000);
+        await k.kiosk.waitConnected(api, adminToken, opts.connectTimeoutMs ?? 60_000, signal);
         say(`${k.id} connected (${k.site.name})`);
       }),
     );

@@ -1,7 +1,7 @@
 /**
  * One simulated kiosk run the way a Pi runs it: `node bin/kioskd.js --config <file>` as a
- * CHILD process, its slot board the byte-level simulator behind a real pty (socat) that
- * lives in THIS process (so the orchestrator can play the person who takes or returns a
+ * CHILD process, its slot board the byte-level simulator behind a real pty (socat; a Unix
+ * socket where socat is missing) that lives in THIS process (so the orchestrator can play the person who takes or returns a
  * disk), its disks loop devices or directories given by the caller, its secret and the
  * hub's public key in files as enrolment leaves them.
  */
@@ -10,8 +10,9 @@ import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type PtySimulator, startPtySimulator } from '../../hal/motor-board/pty-sim.js';
+import { type BoardSimulator, startPtySimulator } from '../../hal/motor-board/pty-sim.js';
 import type { MotorBoardSim } from '../../hal/motor-board/sim.js';
+import { startSocketSimulator } from '../../hal/motor-board/socket-sim.js';
 import { databasePath, type KioskConfig, parseConfig } from '../../kiosk/config.js';
 import { ensureIdentity, openDb } from '../../kiosk/db/open-db.js';
 import { HubClock } from '../../kiosk/link/clock.js';
@@ -77,6 +78,11 @@ export interface DemoKioskOptions {
   entry?: string;
   /** Extra environment of the child. */
   env?: Record<string, string>;
+  /**
+   * How kioskd reaches the board simulator: a pty pair made by socat (as a serial adapter),
+   * or a Unix socket (where socat is not installed). Default 'pty'.
+   */
+  boardLink?: 'pty' | 'socket';
   /** Board simulator motor timings (ms). Default 300 each, as a real slot motor. */
   ejectMs?: number;
   retractMs?: number;
@@ -92,9 +98,10 @@ export class DemoKiosk {
   readonly kioskId: string;
   readonly configFile: string;
   readonly logFile: string;
-  board!: PtySimulator;
+  board!: BoardSimulator;
   proc: ChildProcess | undefined;
   private exited: Promise<number | string> | undefined;
+  private starting: Promise<void> | undefined;
   private tail = '';
 
   constructor(readonly opts: DemoKioskOptions) {
@@ -113,7 +120,12 @@ export class DemoKiosk {
     return this.tail;
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
     const o = this.opts;
     await mkdir(path.join(o.dir, 'data'), { recursive: true });
     stopStaleKioskd(o.dir);
@@ -121,7 +133,8 @@ export class DemoKiosk {
     const publicKeyFile = path.join(o.dir, 'hub-public-key.pem');
     writeFileSync(secretFile, o.secret, { mode: 0o600 });
     writeFileSync(publicKeyFile, o.hubPublicKeyPem);
-    this.board = await startPtySimulator({
+    const startBoard = o.boardLink === 'socket' ? startSocketSimulator : startPtySimulator;
+    this.board = await startBoard({
       dir: o.dir,
       slots: o.slotCount,
       loaded: o.slots.filter((s) => s.kind !== 'return-bay').map((s) => s.slot),
@@ -256,7 +269,12 @@ export class DemoKiosk {
    * Waits until the hub shows the kiosk connected with a full inventory (operator API).
    * Rejects with ESTART (and kioskd's last output) if the child exits, ETIMEOUT otherwise.
    */
-  async waitConnected(api: HubApi, adminToken: string, timeoutMs = 30_000): Promise<void> {
+  async waitConnected(
+    api: HubApi,
+    adminToken: string,
+    timeoutMs = 30_000,
+    signal?: AbortSignal,
+  ): Promise<void> {
     await waitFor(
       `${this.kioskId} to connect to the hub`,
       async () => {
@@ -272,12 +290,14 @@ export class DemoKiosk {
         const k: Json = r.body?.kiosk;
         return r.status === 200 && k?.connected && (k.slots?.length ?? 0) >= this.opts.slotCount;
       },
-      { timeoutMs, intervalMs: 200 },
+      { timeoutMs, intervalMs: 200, signal },
     );
   }
 
-  /** SIGTERM, SIGKILL after `graceMs`; then the board simulator (socat) is closed. Idempotent. */
+  /** SIGTERM, SIGKILL after `graceMs`; then the board simulator (socat) is closed. Idempotent; waits for a start() in progress first. */
   async stop(graceMs = 8000): Promise<number | string | undefined> {
+    // A stop during start() (a signal) waits for it, so what it started is stopped too.
+    await this.starting?.catch(() => undefined);
     let how: number | string | undefined;
     if (this.proc && this.exited) {
       if (this.running()) {

@@ -4,13 +4,17 @@
  * (the drives and storage simulators' directory-backed disks). Every disk has a stable
  * USB serial the drives simulator reports.
  */
-import { execFile } from 'node:child_process';
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { attachLoop, detachLoop, loopsUnder } from '../../hal/drives/loop-device.js';
+import {
+  exfatDiskTools,
+  MissingToolError,
+  missingTools,
+  missingToolsLine,
+} from '../../hal/missing-tool.js';
+import type { Cleanup } from './cleanup.js';
 import { DemoError } from './wait.js';
-
-const run = promisify(execFile);
 
 export type DiskBacking = 'loop' | 'directory';
 
@@ -26,58 +30,55 @@ export interface DemoDisk {
   spec(): { serial: string; sizeBytes: number; device?: string; dir?: string };
 }
 
-/** Loop devices when root and losetup works; directories otherwise. */
+/** Loop devices when root; directories otherwise. */
 export function defaultBacking(): DiskBacking {
   return process.getuid?.() === 0 ? 'loop' : 'directory';
 }
 
-async function mountpointsOf(device: string): Promise<string[]> {
-  const mounts = await readFile('/proc/self/mounts', 'utf8').catch(() => '');
-  return mounts
-    .split('\n')
-    .map((l) => l.split(' '))
-    .filter(([src]) => src === device)
-    .map(([, target]) => (target ?? '').replace(/\\040/g, ' '));
-}
-
-/** Unmounts everything mounted from `device` (lazily when busy). Never rejects. */
-export async function unmountAll(device: string): Promise<void> {
-  for (const mp of await mountpointsOf(device)) {
-    await run('umount', [mp]).catch(() => run('umount', ['-l', mp]).catch(() => {}));
+/**
+ * The disks to use: `requested`, or loop devices as root when the exFAT tools are
+ * installed, else directories, with a `note` saying why (and how to get loop disks).
+ * Asked for loop disks it cannot have, it throws: DemoError EMISSING without root,
+ * MissingToolError (one line with the install command) without the tools.
+ */
+export function chooseBacking(requested?: DiskBacking): { backing: DiskBacking; note?: string } {
+  if (requested === 'directory') return { backing: 'directory' };
+  if (defaultBacking() !== 'loop') {
+    if (requested === 'loop')
+      throw new DemoError('EMISSING', '--disks loop needs root (loop devices, mkfs, mount)');
+    return { backing: 'directory', note: 'not root: directory-backed disks' };
   }
+  const missing = missingTools(exfatDiskTools());
+  if (missing.length === 0) return { backing: 'loop' };
+  if (requested === 'loop') throw new MissingToolError(missing, 'loop-device disks');
+  return {
+    backing: 'directory',
+    note: `${missingToolsLine(missing, 'loop-device disks')}; using directory-backed disks instead`,
+  };
 }
 
 /** Detaches loop devices still attached to files under `dir` (left by a killed run). */
 export async function detachStaleLoops(dir: string): Promise<string[]> {
   if (defaultBacking() !== 'loop') return [];
-  const { stdout } = await run('losetup', ['-J', '-l']).catch(() => ({ stdout: '' }));
-  if (!stdout.trim()) return [];
-  const rows = (
-    JSON.parse(stdout) as { loopdevices?: Array<{ name: string; 'back-file'?: string }> }
-  ).loopdevices;
-  const prefix = path.resolve(dir) + path.sep;
-  const detached: string[] = [];
-  for (const r of rows ?? []) {
-    const file = (r['back-file'] ?? '').replace(/ \(deleted\)$/, '');
-    if (!file.startsWith(prefix)) continue;
-    await unmountAll(r.name);
-    await run('losetup', ['-d', r.name]).catch(() => {});
-    detached.push(r.name);
-  }
-  return detached;
+  const stale = await loopsUnder(dir);
+  for (const d of stale) await detachLoop(d);
+  return stale;
 }
 
 /**
- * Creates one disk of `sizeBytes` in `dir`: a loop device (attached here; `release()`
- * unmounts and detaches it) or a directory path (created by the drives simulator on
- * insert). Rejects with DemoError ESTART when losetup fails.
+ * Creates one disk of `sizeBytes` in `dir`: a loop device (attached writable by the shared
+ * helper) or a directory path (created by the drives simulator on insert). The disk's
+ * release (unmount, detach, remove the file) is registered in `cleanup` BEFORE the attach,
+ * so a stop or a crash while losetup runs still detaches it. Rejects with DemoError ESTART
+ * when the attach fails.
  */
 export async function createDemoDisk(opts: {
   dir: string;
   name: string;
   sizeBytes: number;
   backing: DiskBacking;
-}): Promise<DemoDisk & { release(): Promise<void> }> {
+  cleanup: Cleanup;
+}): Promise<DemoDisk> {
   const serial = opts.name;
   if (opts.backing === 'directory') {
     const dir = path.join(opts.dir, `${opts.name}.disk`);
@@ -88,24 +89,27 @@ export async function createDemoDisk(opts: {
       device: dir,
       sizeBytes: opts.sizeBytes,
       spec: () => ({ serial, sizeBytes: opts.sizeBytes, dir }),
-      release: async () => {},
     };
   }
   const file = path.join(opts.dir, `${opts.name}.img`);
   const fh = await open(file, 'w');
   await fh.truncate(opts.sizeBytes);
   await fh.close();
+  const attaching = attachLoop(file);
+  opts.cleanup.add(`disk ${opts.name}`, async () => {
+    const device = await attaching.catch(() => undefined);
+    if (device) await detachLoop(device);
+    await rm(file, { force: true });
+  });
   let device: string;
   try {
-    device = (await run('losetup', ['--find', '--show', file])).stdout.trim();
+    device = await attaching;
   } catch (err) {
-    await rm(file, { force: true });
     throw new DemoError(
       'ESTART',
-      `cannot attach a loop device for ${file}: ${(err as Error).message}; run as root with loop support, or as another user for directory-backed disks`,
+      `${(err as Error).message}; run as root with loop support, or use --disks directory`,
     );
   }
-  let released = false;
   return {
     name: opts.name,
     serial,
@@ -113,12 +117,5 @@ export async function createDemoDisk(opts: {
     device,
     sizeBytes: opts.sizeBytes,
     spec: () => ({ serial, sizeBytes: opts.sizeBytes, device }),
-    release: async () => {
-      if (released) return;
-      released = true;
-      await unmountAll(device);
-      await run('losetup', ['-d', device]).catch(() => {});
-      await rm(file, { force: true });
-    },
   };
 }

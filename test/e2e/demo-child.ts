@@ -1,13 +1,15 @@
-// Runs `npm run demo` (scripts/demo.ts through tsx) as a child process in its own process
-// group, collecting its output, and undoes everything it may leave behind when a test
-// ends: the group (the demo, its kioskd children and socat) is SIGKILLed if still alive,
-// and loop devices backed by files under the demo's directory are detached.
+// Runs `npm run demo` (scripts/demo.ts through tsx, or a command line such as the README's)
+// as a child process in its own process group, collecting its output, and undoes
+// everything it may leave behind when a test ends: the group (the demo, its kioskd
+// children and socat) is SIGKILLed if still alive, and loop devices backed by files under
+// the demo's directory are detached. leftovers() lists what the demo itself left behind.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loopsUnder } from '../../hal/drives/loop-device.js';
 import { detachStaleLoops } from '../../scripts/lib/sim-disks.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -50,16 +52,64 @@ export function processesMentioning(needle: string): Array<{ pid: number; cmd: s
   return out;
 }
 
+/**
+ * What a run left under `dir`: processes whose command line names it (kioskd, socat), loop
+ * devices backed by files in it, and mounts on or from it.
+ */
+export async function leftovers(
+  dir: string,
+): Promise<{ processes: string[]; loops: string[]; mounts: string[] }> {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .filter((l) =>
+      l
+        .split(' ')
+        .slice(0, 2)
+        .some((f) => f.startsWith(dir)),
+    );
+  return {
+    processes: processesMentioning(dir).map((p) => p.cmd),
+    loops: await loopsUnder(dir),
+    mounts,
+  };
+}
+
+export interface DemoChildOptions {
+  /** Extra environment (e.g. a PATH without socat). */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Run this shell command line (bash -c, in `cwd`) instead of `node scripts/demo.ts`; it
+   * gets the demo's arguments (`--dir <dir> ...args`) appended.
+   */
+  commandLine?: string;
+  cwd?: string;
+}
+
 export async function startDemoChild(
   t: { teardown(fn: () => unknown): void },
   args: string[],
+  opts: DemoChildOptions = {},
 ): Promise<DemoChild> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'demo-e2e-'));
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'scripts/demo.ts'), '--dir', dir, ...args],
-    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const demoArgs = ['--dir', dir, ...args];
+  const env = { ...process.env, ...opts.env };
+  const proc = opts.commandLine
+    ? spawn('bash', ['-c', `${opts.commandLine} ${demoArgs.join(' ')}`], {
+        cwd: opts.cwd ?? ROOT,
+        env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(
+        process.execPath,
+        ['--import', 'tsx', path.join(ROOT, 'scripts/demo.ts'), ...demoArgs],
+        {
+          cwd: opts.cwd ?? ROOT,
+          env,
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
   let out = '';
   const waiters = new Set<() => void>();
   const onData = (d: Buffer) => {

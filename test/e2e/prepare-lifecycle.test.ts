@@ -43,7 +43,7 @@ async function contentTree(dir: string): Promise<void> {
 }
 
 t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', async (t) => {
-  if (!requireRoot(t)) return;
+  if (!requireRoot(t, ['rsync'])) return;
   const hub = await startRentalHub(t);
   const work = await mkdtemp(path.join(os.tmpdir(), 'prepare-e2e-'));
   let daemon: Daemon | undefined;

@@ -5,16 +5,16 @@
  *   const disk = await createLoopDisk({ sizeMiB: 32, t });   // t: detach registered in t.teardown
  *   ... disk.device is /dev/loopN, writable ...
  *
- * detach() unmounts whatever is mounted from the device (lazily if busy), detaches it,
- * and removes the backing file when the helper made its directory. Idempotent.
+ * Attached writable by the shared helper (hal/drives/loop-device.ts). detach() unmounts
+ * whatever is mounted from the device (lazily if busy), detaches it, and removes the
+ * backing file (and the directory when the helper made it). Idempotent.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { attachLoop, detachLoop } from '../../hal/drives/loop-device.js';
+import { exfatDiskTools } from '../../hal/missing-tool.js';
+import { haveTools } from './tools.js';
 
 export interface LoopDisk {
   /** `/dev/loopN`, read-write. */
@@ -39,30 +39,28 @@ export const fullTests = () => process.env.DISK_KIOSK_FULL_TESTS === '1';
 export const isRoot = () => process.getuid?.() === 0;
 
 /**
- * True when running as root. Otherwise the test is skipped with a message, or FAILED
- * when DISK_KIOSK_FULL_TESTS=1; returns false and the caller should return at once.
+ * True when running as root and the exFAT disk tools (and `tools`) are installed. Not root: the test is skipped with
+ * a message, or FAILED when DISK_KIOSK_FULL_TESTS=1. A missing tool fails it with one line
+ * naming the install command (test/helpers/tools.ts). Returns false when the caller should
+ * return at once.
  */
-export function requireRoot(t: {
-  plan(n: number, comment?: string): void;
-  fail(message: string): unknown;
-}): boolean {
-  if (isRoot()) return true;
-  const msg = 'needs root for loop devices, mkfs and mount (run as root)';
-  if (fullTests()) {
-    t.fail(`${msg}; DISK_KIOSK_FULL_TESTS=1 forbids skipping`);
-  } else {
-    t.plan(0, `skip: ${msg}`);
+export function requireRoot(
+  t: {
+    plan(n: number, comment?: string): void;
+    fail(message: string, extra: object): unknown;
+  },
+  tools: string[] = [],
+): boolean {
+  if (!isRoot()) {
+    const msg = 'needs root for loop devices, mkfs and mount (run as root)';
+    if (fullTests()) {
+      t.fail(`${msg}; DISK_KIOSK_FULL_TESTS=1 forbids skipping`, { stack: '', at: null });
+    } else {
+      t.plan(0, `skip: ${msg}`);
+    }
+    return false;
   }
-  return false;
-}
-
-async function mountpointsOf(device: string): Promise<string[]> {
-  const mounts = await readFile('/proc/self/mounts', 'utf8').catch(() => '');
-  return mounts
-    .split('\n')
-    .map((l) => l.split(' '))
-    .filter(([src]) => src === device)
-    .map(([, target]) => (target ?? '').replace(/\\040/g, ' '));
+  return haveTools(t, [...exfatDiskTools(), ...tools], 'this root test');
 }
 
 export async function createLoopDisk(opts: LoopDiskOptions): Promise<LoopDisk> {
@@ -72,29 +70,28 @@ export async function createLoopDisk(opts: LoopDiskOptions): Promise<LoopDisk> {
     dir,
     `disk-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.img`,
   );
+  const removeFiles = () =>
+    ownDir ? rm(dir, { recursive: true, force: true }) : rm(backingFile, { force: true });
   const fh = await open(backingFile, 'w');
   await fh.truncate(opts.sizeMiB * 2 ** 20);
   await fh.close();
-  const { stdout } = await run('losetup', ['--find', '--show', backingFile]);
-  const device = stdout.trim();
+  // Registered before the attach, so a failing test still detaches what got attached.
+  const attaching = attachLoop(backingFile);
   let detached = false;
   const detach = async () => {
     if (detached) return;
     detached = true;
-    for (const mp of await mountpointsOf(device)) {
-      await run('umount', [mp]).catch(() => run('umount', ['-l', mp]).catch(() => undefined));
-    }
-    await run('losetup', ['-d', device]).catch(() => undefined);
-    if (ownDir) await rm(dir, { recursive: true, force: true });
-    else await rm(backingFile, { force: true });
+    const device = await attaching.catch(() => undefined);
+    if (device) await detachLoop(device);
+    await removeFiles();
   };
+  opts.t?.teardown(detach);
+  let device: string;
   try {
-    // A loop device can keep the read-only flag of its previous user.
-    await run('blockdev', ['--setrw', device]);
+    device = await attaching;
   } catch (err) {
     await detach();
     throw err;
   }
-  opts.t?.teardown(detach);
   return { device, backingFile, detach };
 }

@@ -2,7 +2,6 @@
  * The real serialport driver through a real tty (socat pty pair) against the simulator:
  * every injected fault, and unplug/replug of the "adapter".
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,14 +11,10 @@ import { type MotorBoard, MotorBoardError } from '../../../hal/motor-board/index
 import { startPtySimulator } from '../../../hal/motor-board/pty-sim.js';
 import { createRealMotorBoard } from '../../../hal/motor-board/real.js';
 import type { DriverTiming } from '../../../hal/motor-board/types.js';
+import { haveTools } from '../../helpers/tools.js';
 import { nextEvent, waitFor } from './helpers.js';
 
-const hasSocat = spawnSync('socat', ['-V']).status === 0;
-if (!hasSocat && process.env['DISK_KIOSK_FULL_TESTS'] === '1') {
-  t.fail(
-    'socat is missing (scripts/setup-system.sh installs it); DISK_KIOSK_FULL_TESTS=1 forbids skipping',
-  );
-}
+const hasSocat = haveTools(t, ['socat'], 'the real-driver tests on a pty');
 
 async function setup(t: Test, timing: DriverTiming = {}, ejectMs = 40) {
   const dir = await mkdtemp(join(tmpdir(), 'motor-board-'));
@@ -51,7 +46,7 @@ const countCmd = (sim: { received: Array<{ cmd: number }> }, cmd: number) =>
 
 t.test(
   'faults through a real tty',
-  { skip: hasSocat ? false : 'socat not installed' },
+  { skip: hasSocat ? false : 'socat not installed (failed above)' },
   async (t) => {
     t.test('jam -> EJAM', async (t) => {
       const { board, sim } = await setup(t);

@@ -68,7 +68,7 @@ function returned(k: Kit, slot: number, diskId?: string) {
 t.test(
   'an unknown returned writable disk is recorded under its serial and wiped to loaded',
   async (t) => {
-    if (!requireRoot(t)) return;
+    if (!requireRoot(t, ['rsync'])) return;
     const k = kit(t);
     const rig = await makeRig(t, k.db, k.clock);
     const d = await renterDisk(rig, 2, 64);
@@ -111,7 +111,7 @@ t.test(
 t.test(
   'a check killed mid-wipe is resumed at restart: the renter data is gone before the disk is loaded',
   async (t) => {
-    if (!requireRoot(t)) return;
+    if (!requireRoot(t, ['rsync'])) return;
     const dir = tempDir(t, 'wipe-crash-');
     const k0 = openKit(dir);
     const rig = await makeRig(t, k0.db, k0.clock);
@@ -186,7 +186,7 @@ t.test(
 t.test(
   'a slot pre-staging left in preparing (no prepare job claims it) is wiped at restart',
   async (t) => {
-    if (!requireRoot(t)) return;
+    if (!requireRoot(t, ['rsync'])) return;
     const k = kit(t);
     const rig = await makeRig(t, k.db, k.clock);
     const d = await renterDisk(rig, 3, 64);

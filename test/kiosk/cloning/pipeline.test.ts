@@ -12,7 +12,7 @@ import { keys, makeContent, makeRig } from './fixtures/rig.js';
 t.test(
   'clone a mixed content set onto an exFAT loop disk; verify catches a flipped byte; read-only flag stops writes',
   async (t) => {
-    if (!requireRoot(t)) return;
+    if (!requireRoot(t, ['rsync'])) return;
     const k = kit(t);
     const rig = await makeRig(t, k.db, k.clock);
     const c = makeContent('mixed', '1', mixedSpec(), keys.privateKeyPem);
@@ -106,7 +106,7 @@ t.test(
 );
 
 t.test('a disk too small fails cleanly before touching it', async (t) => {
-  if (!requireRoot(t)) return;
+  if (!requireRoot(t, ['rsync'])) return;
   const k = kit(t);
   const rig = await makeRig(t, k.db, k.clock);
   const c = makeContent('big', '1', { 'a.bin': 7 * 2 ** 20 }, keys.privateKeyPem);

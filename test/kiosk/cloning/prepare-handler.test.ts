@@ -56,7 +56,7 @@ const events = (k: Kit, type: string) => k.outbox.peek(10_000).filter((e) => e.t
 t.test(
   'PrepareDisk end to end: progress, completed, slot reserved; idempotent; returned write-protected disk verified back to ready',
   async (t) => {
-    if (!requireRoot(t)) return;
+    if (!requireRoot(t, ['rsync'])) return;
     const k = kit(t);
     const rig = await makeRig(t, k.db, k.clock);
     const c = makeContent('mixed', '1', mixedSpec(), keys.privateKeyPem);
@@ -168,7 +168,7 @@ t.test(
 t.test(
   'PrepareDisk forced failures: disk too small -> PrepareFailed, slot back to loaded; no disk -> PrepareFailed',
   async (t) => {
-    if (!requireRoot(t)) return;
+    if (!requireRoot(t, ['rsync'])) return;
     const k = kit(t);
     const rig = await makeRig(t, k.db, k.clock);
     const c = makeContent('fat', '1', { 'a.bin': 7 * 2 ** 20 }, keys.privateKeyPem);
@@ -213,7 +213,7 @@ t.test(
 t.test(
   'a prepare killed mid-copy restarts cleanly; the disk is not ready until a full prepare succeeds',
   async (t) => {
-    if (!requireRoot(t)) return;
+    if (!requireRoot(t, ['rsync'])) return;
     const dir = tempDir(t, 'crash-');
     const k0 = openKit(dir);
     const rig = await makeRig(t, k0.db, k0.clock);

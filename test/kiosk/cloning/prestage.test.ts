@@ -6,7 +6,7 @@ import { kit } from '../fixtures/kit.js';
 import { keys, makeContent, makeRig } from './fixtures/rig.js';
 
 t.test('pre-staging fills the configured number of ready disks, pinning the content', async (t) => {
-  if (!requireRoot(t)) return;
+  if (!requireRoot(t, ['rsync'])) return;
   const k = kit(t);
   const rig = await makeRig(t, k.db, k.clock);
   const c = makeContent(

@@ -5,6 +5,7 @@ import t from 'tap';
 import { silentLogger } from '../../../kiosk/log.js';
 import { main } from '../../../kiosk/main.js';
 import { SystemdNotifier } from '../../../kiosk/systemd.js';
+import { haveTools } from '../../helpers/tools.js';
 import { startRig, tempDir } from './harness.js';
 
 t.test(
@@ -67,6 +68,7 @@ t.test('main: --help, a config typo names the key', async (t) => {
 });
 
 t.test('systemd: READY=1 and WATCHDOG=1 reach NOTIFY_SOCKET through systemd-notify', async (t) => {
+  if (!haveTools(t, ['socat', 'systemd-notify'], 'the sd_notify test')) return;
   const dir = tempDir(t);
   const sock = path.join(dir, 'notify');
   const socat = spawn('socat', ['-u', `UNIX-RECV:${sock}`, 'STDOUT'], {

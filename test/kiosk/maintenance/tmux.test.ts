@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { haveTools } from '../../helpers/tools.js';
 import { startCtlRig } from './ctl-rig.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -21,6 +22,7 @@ async function screenMatches(session: string, re: RegExp, ms = 30_000): Promise<
 }
 
 t.test('eject with confirmation, typed in a terminal', async (t) => {
+  if (!haveTools(t, ['tmux'], 'the terminal test')) return;
   const rig = await startCtlRig(t);
   rig.stock(3);
   const session = `kioskctl-${process.pid}`;

@@ -1,0 +1,78 @@
+// The demo releases everything it started on every way out: SIGINT or SIGTERM in the
+// middle of its start (while disks are attached, while kioskd processes connect); and
+// what it needs and does not find is said in one line with the install command, exit 1,
+// no stack trace, nothing started. (A crash: test/scripts/cleanup-guard.test.ts; a
+// normal stop after "ready": demo-interactive.test.ts.)
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { requireRoot } from '../helpers/loop-device.js';
+import { pathWithout } from '../helpers/tools.js';
+import { leftovers, startDemoChild, within } from './demo-child.js';
+
+const NOTHING = { processes: [], loops: [], mounts: [] };
+const STACK = /\n\s+at .*:\d+:\d+\)?\n/;
+
+for (const [signal, at, code] of [
+  ['SIGINT', 'paying the renter deposit... ok', 130],
+  ['SIGTERM', 'started 3 kioskd processes', 143],
+] as const) {
+  t.test(`${signal} during the start (after "${at}") leaves nothing behind`, async (t) => {
+    const demo = await startDemoChild(t, []);
+    await demo.waitForOutput(at, 90_000);
+    process.kill(demo.proc.pid!, signal);
+    const how = await within(demo.exited, 60_000, 'still running 60 s after the signal');
+    const out = demo.output();
+    t.equal(how, code, `exit ${code}\n${out.slice(-2000)}`);
+    t.match(out, `${signal}: stopping before the demo was ready`);
+    t.match(out, 'stopped: ');
+    t.notMatch(out, 'ready: press Ctrl-C');
+    t.notMatch(out, STACK, 'no stack trace');
+    t.same(await leftovers(demo.dir), NOTHING, 'no kioskd, socat, loop device or mount left');
+    const images = readdirSync(path.join(demo.dir, 'disks')).filter((f) => f.endsWith('.img'));
+    t.same(images, [], 'the disk image files are removed');
+  });
+}
+
+t.test('rsync missing: one line with the install command, exit 1, nothing started', async (t) => {
+  const demo = await startDemoChild(t, ['--scripted'], {
+    env: { PATH: pathWithout(t, ['rsync']) },
+  });
+  const how = await within(demo.exited, 30_000, 'still running after 30 s');
+  const out = demo.output();
+  t.equal(how, 1, 'exit 1');
+  t.equal(
+    out,
+    'demo: rsync is not installed; install it with `apt-get install -y rsync` (as root; scripts/setup-system.sh installs all the project uses)\n',
+    'exactly one line',
+  );
+  t.notOk(existsSync(path.join(demo.dir, 'hub')), 'no hub started');
+  t.same(await leftovers(demo.dir), NOTHING);
+});
+
+t.test(
+  '--disks loop without the exFAT tools: one line, exit 1; by default: directory disks, said',
+  async (t) => {
+    if (!requireRoot(t)) return;
+    const PATH = pathWithout(t, ['mkfs.exfat']);
+    const loop = await startDemoChild(t, ['--disks', 'loop'], { env: { PATH } });
+    t.equal(await within(loop.exited, 30_000, 'still running'), 1, 'exit 1');
+    t.match(
+      loop.output(),
+      /^demo: loop-device disks: mkfs\.exfat is not installed; install it with `apt-get install -y exfatprogs` \(as root; [^\n]*\)\n$/,
+      'exactly one line naming the package',
+    );
+    t.same(await leftovers(loop.dir), NOTHING);
+
+    const demo = await startDemoChild(t, ['--take-after', '1'], { env: { PATH } });
+    await demo.waitForOutput('ready: press Ctrl-C to stop', 90_000);
+    t.match(
+      demo.output(),
+      /^loop-device disks: mkfs\.exfat is not installed; .*; using directory-backed disks instead$/m,
+    );
+    t.match(demo.output(), 'DIRECTORY-BACKED');
+    process.kill(demo.proc.pid!, 'SIGTERM');
+    t.equal(await within(demo.exited, 30_000, 'still running'), 0, 'exit 0 after SIGTERM');
+    t.same(await leftovers(demo.dir), NOTHING);
+  },
+);
