@@ -1,5 +1,5 @@
-// Issue 15, "the kiosk wire": what an independent kiosk client found, each over a real
-// WebSocket against a real hub (items 16-20).
+// The kiosk wire rules an independent kiosk client probed, each over a real WebSocket
+// against a real hub.
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { RpcError, type SlotSnapshot } from '../../../protocol/index.js';

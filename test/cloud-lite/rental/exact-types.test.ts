@@ -1,4 +1,4 @@
-// Issue 15 item 9: JSON bodies carry exact types. `amountMinor: true` once charged 1 cent and
+// JSON bodies carry exact types. `amountMinor: true` once charged 1 cent and
 // `"5000"`, `[5000]`, `days: "3"`, `writeProtect: "false"` were coerced and accepted; each is
 // now 400 naming the field, and nothing is charged. Querystrings keep their text -> number.
 import { randomUUID } from 'node:crypto';

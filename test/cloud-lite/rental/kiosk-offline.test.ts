@@ -1,4 +1,4 @@
-// Issue 15 item 4: no money for a kiosk that cannot serve. A reservation at a kiosk whose
+// No money for a kiosk that cannot serve. A reservation at a kiosk whose
 // kioskd was dead took 2 EUR and showed "preparing" with no end. Orders and reservations at
 // a kiosk that is offline, or whose last heartbeat is older than 3 intervals, are refused
 // with 409 KIOSK_OFFLINE before any authorisation, and the session answer says so.

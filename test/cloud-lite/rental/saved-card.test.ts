@@ -1,4 +1,4 @@
-// Issue 15 item 8: a declined card is never saved. Every refused order (unknown kiosk,
+// A declined card is never saved. Every refused order (unknown kiosk,
 // declined card, expiry 01/2001) used to replace the renter's saved card, and later
 // "use saved card" payments failed. A card is saved only after a payment with it was
 // authorised, and only when the request asks (`saveCard: true`).
