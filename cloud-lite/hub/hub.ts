@@ -20,7 +20,13 @@ import { type EventHandler, EventIntake } from './event-intake.js';
 import { checkInventory } from './inventory-check.js';
 import { KioskSession } from './kiosk-session.js';
 import { SlotView } from './slot-view.js';
-import { CLOSE_GOING_AWAY, CLOSE_REPLACED, CLOSE_REVOKED, type CommandInput } from './types.js';
+import {
+  CLOSE_GOING_AWAY,
+  CLOSE_REPLACED,
+  CLOSE_REVOKED,
+  CLOSE_SECRET_REPLACED,
+  type CommandInput,
+} from './types.js';
 import { offersSubprotocol, parseBasicAuth, rejectUpgrade } from './upgrade-auth.js';
 
 export interface KioskHubDeps {
@@ -56,8 +62,19 @@ export class KioskHub extends EventEmitter<{
   private pingTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private startedAtMs = 0;
+  /**
+   * Per kiosk, how many times its secret was replaced since start: an upgrade authenticated
+   * before a replacement but attached after it is closed too.
+   */
+  private readonly secretEpochs = new Map<string, number>();
   private readonly onRevoked = (kioskId: string) =>
     this.disconnect(kioskId, CLOSE_REVOKED, 'revoked');
+  private readonly onSecretReplaced = (kioskId: string) => {
+    this.secretEpochs.set(kioskId, this.secretEpoch(kioskId) + 1);
+    if (this.sessions.has(kioskId))
+      this.deps.logger.info({ kioskId }, 'kiosk secret replaced: closing its connection');
+    this.disconnect(kioskId, CLOSE_SECRET_REPLACED, 'secret replaced');
+  };
 
   constructor(private readonly deps: KioskHubDeps) {
     super();
@@ -126,6 +143,10 @@ export class KioskHub extends EventEmitter<{
     return this.deps.now ? this.deps.now() : new Date();
   }
 
+  private secretEpoch(kioskId: string): number {
+    return this.secretEpochs.get(kioskId) ?? 0;
+  }
+
   private deadline(seconds: number): Date {
     return new Date(this.now().getTime() + seconds * 1000);
   }
@@ -135,6 +156,7 @@ export class KioskHub extends EventEmitter<{
     this.startedAtMs = this.now().getTime();
     await this.deps.store.transaction((tx) => tx.kiosks.setAllOffline(this.now().toISOString()));
     this.deps.registry.on('revoked', this.onRevoked);
+    this.deps.registry.on('secretReplaced', this.onSecretReplaced);
     this.commands.start();
     this.pingTimer = setInterval(() => this.pingAll(), this.deps.pingIntervalMs);
   }
@@ -147,6 +169,7 @@ export class KioskHub extends EventEmitter<{
     this.stopping = true;
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.deps.registry.off('revoked', this.onRevoked);
+    this.deps.registry.off('secretReplaced', this.onSecretReplaced);
     this.commands.stop();
     const closing = [...this.sessions.values()].map(
       (s) =>
@@ -241,14 +264,24 @@ export class KioskHub extends EventEmitter<{
     if (this.stopping) return rejectUpgrade(socket, 503);
     if (!offersSubprotocol(req, SUBPROTOCOL)) return rejectUpgrade(socket, 400);
     const creds = parseBasicAuth(req);
-    if (!creds || !(await this.deps.registry.authenticate(creds.kioskId, creds.secret))) {
+    const epoch = creds && this.secretEpoch(creds.kioskId);
+    const fresh = () => creds !== undefined && this.secretEpoch(creds.kioskId) === epoch;
+    if (
+      !creds ||
+      !(await this.deps.registry.authenticate(creds.kioskId, creds.secret)) ||
+      !fresh()
+    ) {
       this.deps.metrics.error('auth');
       this.deps.logger.info({ remote: req.socket.remoteAddress }, 'kiosk authentication failed');
       return rejectUpgrade(socket, 401);
     }
     if (socket.destroyed) return;
     if (this.stopping) return rejectUpgrade(socket, 503);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(creds.kioskId, ws));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // The secret was replaced while the handshake completed: this connection used the old one.
+      if (!fresh()) return ws.close(CLOSE_SECRET_REPLACED, 'secret replaced');
+      this.attach(creds.kioskId, ws);
+    });
   }
 
   private attach(kioskId: string, ws: WebSocket): void {

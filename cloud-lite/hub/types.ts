@@ -34,5 +34,7 @@ export const SIGNED_ACTIONS: ReadonlySet<string> = new Set(['Dispense', 'Prepare
 
 /** Close codes the hub uses. */
 export const CLOSE_REPLACED = 4001;
+/** The secret the connection authenticated with was replaced by an enrolment. */
+export const CLOSE_SECRET_REPLACED = 4002;
 export const CLOSE_REVOKED = 4003;
 export const CLOSE_GOING_AWAY = 1001;

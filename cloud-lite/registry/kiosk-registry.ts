@@ -19,9 +19,11 @@ const KIOSK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /**
  * Kiosk identities: creation with a one-time enrolment token, enrolment (token -> secret),
  * secret rotation, revocation, and authentication of a kiosk's id + secret.
- * Emits `'revoked'` (kioskId) so the hub can disconnect the kiosk at once.
+ * Emits `'revoked'` (kioskId) so the hub can disconnect the kiosk at once, and
+ * `'secretReplaced'` (kioskId) after an enrolment replaced its secret, so the hub closes the
+ * connections opened with the old one.
  */
-export class KioskRegistry extends EventEmitter<{ revoked: [string] }> {
+export class KioskRegistry extends EventEmitter<{ revoked: [string]; secretReplaced: [string] }> {
   constructor(private readonly deps: KioskRegistryDeps) {
     super();
   }
@@ -75,11 +77,13 @@ export class KioskRegistry extends EventEmitter<{ revoked: [string] }> {
 
   /**
    * Exchanges a one-time enrolment token for a new secret (the token is consumed; the
-   * previous secret stops working). EnrolmentError for an unknown, used, expired or
-   * foreign token, or a revoked kiosk; the caller learns nothing more.
+   * previous secret stops working at once, and `'secretReplaced'` is emitted before this
+   * resolves, so connections opened with it are closed before the new secret is handed out).
+   * EnrolmentError for an unknown, used, expired or foreign token, or a revoked kiosk; the
+   * caller learns nothing more.
    */
   async enrol(kioskId: string, token: string): Promise<{ kioskId: string; secret: string }> {
-    return this.deps.store.transaction(async (tx) => {
+    const enrolled = await this.deps.store.transaction(async (tx) => {
       const hash = hashSecret(token);
       const rec = await tx.enrolmentTokens.get(hash);
       const now = this.now();
@@ -98,6 +102,8 @@ export class KioskRegistry extends EventEmitter<{ revoked: [string] }> {
       await tx.kiosks.setSecretHash(kioskId, hashSecret(secret));
       return { kioskId, secret };
     });
+    this.emit('secretReplaced', kioskId);
+    return enrolled;
   }
 
   /** Issues a new enrolment token; the current secret stays valid until the token is used. */

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { HubTestKiosk, UpgradeRejected } from '../helpers/hub-test-kiosk.js';
-import { startTestHub } from './fixtures/test-hub.js';
+import { startTestHub, waitUntil } from './fixtures/test-hub.js';
 
 async function rejection(p: Promise<unknown>): Promise<UpgradeRejected> {
   try {
@@ -78,7 +78,7 @@ t.test('upgrade failures are rejected before the upgrade with no detail', async 
 });
 
 t.test(
-  'rotation: old secret works until the new token is used; revocation disconnects at once',
+  'rotation: the old secret works until the new token is used, then its session is closed; revocation disconnects at once',
   async (t) => {
     const hub = await startTestHub(t);
     const creds = await hub.enrolKiosk('k1');
@@ -86,7 +86,7 @@ t.test(
     t.equal(rot.status, 200);
     const still = await hub.connectKiosk(creds);
     await still.boot();
-    await still.close();
+    t.ok(await still.heartbeat(), 'the old secret works until the new token is used');
     const re = await hub.api(
       'POST',
       '/api/kiosks/enrol',
@@ -95,6 +95,13 @@ t.test(
     );
     t.equal(re.status, 200);
     t.not(re.body.secret, creds.secret);
+    // The session opened with the old secret is closed at once.
+    const oldClosed = await Promise.race([
+      still.closed,
+      new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), 5000)),
+    ]);
+    t.same(oldClosed, { code: 4002, reason: 'secret replaced' }, 'old-secret session closed');
+    await waitUntil('the hub dropped the session', () => !hub.server.hub.isConnected('k1'));
     const err = await rejection(HubTestKiosk.connect({ url: hub.wsUrl, ...creds }));
     t.equal(err.status, 401, 'old secret refused after re-enrolment');
     const fresh = await hub.connectKiosk({ kioskId: 'k1', secret: re.body.secret });

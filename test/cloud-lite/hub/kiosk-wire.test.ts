@@ -1,5 +1,5 @@
 // The kiosk wire rules an independent kiosk client probed, each over a real WebSocket
-// against a real hub.
+// against a real hub (closing sessions of a replaced secret: ../enrol-auth.test.ts).
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { RpcError, type SlotSnapshot } from '../../../protocol/index.js';
@@ -27,7 +27,7 @@ const ready = (slot: number, diskId: string): SlotSnapshot => ({
   version: 1,
 });
 
-t.test('16: an Inventory that breaks the slot rules is refused and stores nothing', async (t) => {
+t.test('an Inventory that breaks the slot rules is refused and stores nothing', async (t) => {
   const hub = await startTestHub(t);
   const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k1'));
   await kiosk.boot({ slotCount: 3 });
@@ -70,7 +70,7 @@ t.test('16: an Inventory that breaks the slot rules is refused and stores nothin
   t.ok(await kiosk.heartbeat(), 'the connection stays usable');
 });
 
-t.test('17: a CALL whose message id can be read is always answered', async (t) => {
+t.test('a CALL whose message id can be read is always answered', async (t) => {
   const hub = await startTestHub(t);
   const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k1'));
   await kiosk.boot();
@@ -98,7 +98,7 @@ t.test('17: a CALL whose message id can be read is always answered', async (t) =
   t.ok(hub.server.hub.isConnected('k1'));
 });
 
-t.test('18: Heartbeat, Event and Inventory before an accepted Boot are refused', async (t) => {
+t.test('Heartbeat, Event and Inventory before an accepted Boot are refused', async (t) => {
   const hub = await startTestHub(t);
   const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k1'));
   const seen: number[] = [];
@@ -147,7 +147,7 @@ t.test('18: Heartbeat, Event and Inventory before an accepted Boot are refused',
   t.equal((await refusal(kiosk.heartbeat())).errorCode, 'SecurityError', 'rejected again');
 });
 
-t.test('19: a late answer or outcome never revives an expired command', async (t) => {
+t.test('a late answer or outcome never revives an expired command', async (t) => {
   const hub = await startTestHub(t);
   const h = hub.server.hub;
   const answers: Array<(v: unknown) => void> = [];
@@ -191,63 +191,60 @@ t.test('19: a late answer or outcome never revives an expired command', async (t
   t.same(states, ['pending', 'sent', 'expired'], 'no state after expired was ever emitted');
 });
 
-t.test(
-  '19: an event seq reused with another eventId is refused, flagged, not stored',
-  async (t) => {
-    const hub = await startTestHub(t);
-    const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k1'));
-    await kiosk.boot();
-    const seen: string[] = [];
-    hub.server.hub.onEvent('*', async (ev) => {
-      seen.push(ev.eventId);
-    });
-    const first = await kiosk.sendEvent('DoorChanged', { open: true });
-    await kiosk.sendEvent('DoorChanged', { open: false });
+t.test('an event seq reused with another eventId is refused, flagged, not stored', async (t) => {
+  const hub = await startTestHub(t);
+  const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k1'));
+  await kiosk.boot();
+  const seen: string[] = [];
+  hub.server.hub.onEvent('*', async (ev) => {
+    seen.push(ev.eventId);
+  });
+  const first = await kiosk.sendEvent('DoorChanged', { open: true });
+  await kiosk.sendEvent('DoorChanged', { open: false });
 
-    const forged = randomUUID();
-    for (let i = 0; i < 2; i++) {
-      const err = await refusal(
-        kiosk.sendEvent('DoorChanged', { open: false }, { seq: 1, eventId: forged }),
-      );
-      t.equal(err.errorCode, 'PropertyConstraintViolation', 'refused');
-      t.equal(err.details.problem, 'event-seq-reused');
-      t.match(err.message, `event seq 1 is already recorded with eventId ${first.eventId}`);
-    }
-    // The same eventId again with its own seq is a repeat, acknowledged as before.
-    await kiosk.sendEvent('DoorChanged', { open: true }, { seq: 1, eventId: first.eventId });
-    // An eventId already recorded with another seq is refused too.
-    const moved = await refusal(
-      kiosk.sendEvent('DoorChanged', { open: true }, { seq: 7, eventId: first.eventId }),
+  const forged = randomUUID();
+  for (let i = 0; i < 2; i++) {
+    const err = await refusal(
+      kiosk.sendEvent('DoorChanged', { open: false }, { seq: 1, eventId: forged }),
     );
-    t.equal(moved.details.problem, 'event-id-reused');
+    t.equal(err.errorCode, 'PropertyConstraintViolation', 'refused');
+    t.equal(err.details.problem, 'event-seq-reused');
+    t.match(err.message, `event seq 1 is already recorded with eventId ${first.eventId}`);
+  }
+  // The same eventId again with its own seq is a repeat, acknowledged as before.
+  await kiosk.sendEvent('DoorChanged', { open: true }, { seq: 1, eventId: first.eventId });
+  // An eventId already recorded with another seq is refused too.
+  const moved = await refusal(
+    kiosk.sendEvent('DoorChanged', { open: true }, { seq: 7, eventId: first.eventId }),
+  );
+  t.equal(moved.details.problem, 'event-id-reused');
 
-    t.equal(seen.length, 2, 'the domain saw only the two real events');
-    t.notOk(seen.includes(forged));
-    const log = await hub.api('GET', '/api/operator/kiosks/k1/events');
-    t.same(
-      log.body.events.map((e: { seq: number; eventId: string }) => [e.seq, e.eventId]),
-      [
-        [1, first.eventId],
-        [2, seen[1]],
-      ],
-      'nothing stored for the refused events',
-    );
-    const flags = (await hub.api('GET', '/api/operator/reconciliation')).body.flags;
-    t.same(
-      flags.map((f: { kind: string; subject: string }) => [f.kind, f.subject]),
-      [
-        ['EVENT_SEQ_REUSED', 'k1 seq 1'],
-        ['EVENT_SEQ_REUSED', 'k1 seq 7'],
-      ],
-      'one open flag per reused seq, however often the kiosk re-sends',
-    );
-    t.match(flags[0].message, forged);
-    const audit = (await hub.api('GET', '/api/operator/audit')).body.audit.filter(
-      (a: { action: string }) => a.action === 'event.seq_reused',
-    );
-    t.equal(audit.length, 2, 'audited once per flag');
-    t.equal(audit.at(-1).subject, forged);
-    t.equal(audit.at(-1).kioskId, 'k1');
-    t.equal(hub.server.metrics.errorCount('event_conflict'), 3);
-  },
-);
+  t.equal(seen.length, 2, 'the domain saw only the two real events');
+  t.notOk(seen.includes(forged));
+  const log = await hub.api('GET', '/api/operator/kiosks/k1/events');
+  t.same(
+    log.body.events.map((e: { seq: number; eventId: string }) => [e.seq, e.eventId]),
+    [
+      [1, first.eventId],
+      [2, seen[1]],
+    ],
+    'nothing stored for the refused events',
+  );
+  const flags = (await hub.api('GET', '/api/operator/reconciliation')).body.flags;
+  t.same(
+    flags.map((f: { kind: string; subject: string }) => [f.kind, f.subject]),
+    [
+      ['EVENT_SEQ_REUSED', 'k1 seq 1'],
+      ['EVENT_SEQ_REUSED', 'k1 seq 7'],
+    ],
+    'one open flag per reused seq, however often the kiosk re-sends',
+  );
+  t.match(flags[0].message, forged);
+  const audit = (await hub.api('GET', '/api/operator/audit')).body.audit.filter(
+    (a: { action: string }) => a.action === 'event.seq_reused',
+  );
+  t.equal(audit.length, 2, 'audited once per flag');
+  t.equal(audit.at(-1).subject, forged);
+  t.equal(audit.at(-1).kioskId, 'k1');
+  t.equal(hub.server.metrics.errorCount('event_conflict'), 3);
+});
