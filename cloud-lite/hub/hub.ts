@@ -229,12 +229,14 @@ export class KioskHub extends EventEmitter<{
   }
 
   /**
-   * Whether kiosk `k` can serve a renter now: connected to this hub and heard from within
-   * 3 heartbeat intervals (a link that stays open but carries no Heartbeat counts as down).
+   * Whether kiosk `k` can serve a renter now: connected to this hub with an accepted Boot (only
+   * then does it get commands) and heard from within 3 heartbeat intervals (a link that stays
+   * open but carries no Heartbeat counts as down).
    */
   canServe(k: Pick<KioskRecord, 'id' | 'lastSeenAt'>): boolean {
     return (
-      this.isConnected(k.id) && this.silentForMs(k) <= 3 * this.deps.heartbeatIntervalSeconds * 1000
+      this.sessions.get(k.id)?.ready === true &&
+      this.silentForMs(k) <= 3 * this.deps.heartbeatIntervalSeconds * 1000
     );
   }
 

@@ -95,3 +95,26 @@ t.test('a kiosk connected but silent for 3 heartbeat intervals cannot serve', as
   );
   t.equal(fresh.status, 201, 'a heartbeat makes it serve again');
 });
+
+t.test(
+  'a kiosk connected without an accepted Boot cannot serve (it gets no commands)',
+  async (t) => {
+    const hub = await startRentalHub(t);
+    await hub.seedCatalog();
+    const k = await hub.kiosk('k1');
+    const me = await hub.renter();
+    t.equal((await hub.deposit(me.token)).status, 200);
+    t.equal((await k.boot({ kioskId: 'someone-else' })).status, 'Rejected');
+    t.ok(hub.server.hub.isConnected('k1'), 'the socket is still open');
+    const s = (await hub.api('POST', '/api/kiosks/k1/session', undefined, me.token)).body;
+    t.equal(s.kiosk.online, false, 'the session says the kiosk is offline');
+    const { order, reservation } = await tryBoth(hub, me.token);
+    t.equal(order.body.error?.code, 'KIOSK_OFFLINE');
+    t.equal(reservation.body.error?.code, 'KIOSK_OFFLINE');
+    t.same(await authorisations(hub), [], 'nothing was authorised');
+
+    t.equal((await k.boot()).status, 'Accepted');
+    const again = await tryBoth(hub, me.token);
+    t.equal(again.order.status, 201, 'booted again: the order is taken');
+  },
+);
