@@ -13,6 +13,17 @@ export const RentalConfigSchema = Type.Object(
     holdWindowSeconds: Int(1, 24 * 3600),
     /** How long a kiosk has to finish PrepareDisk before the reservation is cancelled and voided. */
     prepareDeadlineSeconds: Int(1, 2 * 3600),
+    /**
+     * Whether a reservation may claim a kiosk's `ready` disk of OTHER content (the kiosk
+     * reformats it) when no ready disk of its content and no loaded disk is free. Off: such
+     * stock is never destroyed for a reservation (the renter gets NO_DISK_AVAILABLE).
+     */
+    reservationsMayReformatReady: Type.Boolean({ default: false }),
+    /**
+     * With `reservationsMayReformatReady`: a ready disk is reformatted only while every disk
+     * type it sells at that kiosk keeps at least this many other ready disks.
+     */
+    keepReadyPerType: Int(0, 1),
     /** Fee captured when a ready reservation is not picked up in its hold window (the rest is voided). */
     noShowFeeMinor: Int(0, 300),
     /** Deadline of a Dispense command: not accepted by then -> expired -> order voided. */

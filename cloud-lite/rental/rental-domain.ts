@@ -76,7 +76,7 @@ export class RentalDomain {
       provider: this.provider,
       now,
     });
-    this.catalog = new Catalog({ store, hub, now });
+    this.catalog = new Catalog({ store, hub, config, now });
     this.rentals = new Rentals({
       store,
       config,
@@ -95,7 +95,11 @@ export class RentalDomain {
       now,
     };
     this.orders = new Orders({ ...common, catalog: this.catalog, rentals: this.rentals });
-    this.reservations = new Reservations({ ...common, orders: this.orders });
+    this.reservations = new Reservations({
+      ...common,
+      orders: this.orders,
+      catalog: this.catalog,
+    });
     this.jamHolds = new JamHolds({ store, config, logger, orders: this.orders, now });
     this.missingDisks = new MissingDisks({ store, logger, jamHolds: this.jamHolds, now });
     this.reconciliation = new Reconciliation({

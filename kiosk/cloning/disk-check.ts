@@ -18,6 +18,7 @@ import type { SlotStore } from '../slots/slot-store.js';
 import type { SlotStateName } from '../slots/transitions.js';
 import { clip, diskIdFor, knownDiskId, type SlotDiskLocator, upsertDisk } from './disk-records.js';
 import { readIdentity } from './identity.js';
+import { recordReadyReformat } from './ready-reformats.js';
 import type { CloneStorage, WriteProtectRelay } from './types.js';
 import { describeVerify, verifyTree } from './verify.js';
 import {
@@ -245,6 +246,14 @@ export class DiskCheckService {
       reason,
       set: { diskId: job.diskId },
       also: (d) => {
+        if (from === 'ready')
+          recordReadyReformat(d, {
+            slot: job.slot,
+            cause: 'wipe',
+            to: null,
+            commandId: job.commandId,
+            now,
+          });
         upsertDisk(d, {
           diskId: job.diskId,
           slot: job.slot,

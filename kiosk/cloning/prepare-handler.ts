@@ -15,10 +15,19 @@ import type { KioskDb } from '../db/open-db.js';
 import type { TimeSource } from '../link/clock.js';
 import type { Outbox } from '../link/outbox.js';
 import type { KioskLogger } from '../log.js';
+import { StaleStateError } from '../slots/errors.js';
 import type { SlotStore } from '../slots/slot-store.js';
-import { clip, diskIdFor, type SlotDiskLocator, slotDisks, upsertDisk } from './disk-records.js';
+import { SLOT_STATES, type SlotStateName } from '../slots/transitions.js';
+import {
+  clip,
+  type SlotDiskLocator,
+  type SlotDiskRow,
+  slotDisks,
+  upsertDisk,
+} from './disk-records.js';
 import type { ClonePipeline } from './pipeline.js';
 import { ProgressThrottle } from './progress-throttle.js';
+import { readyWithContent, recordReadyReformat } from './ready-reformats.js';
 import { CloneError, DISK_FAULT_CODES } from './types.js';
 import { prepareClaimedSlots } from './wipe-jobs.js';
 
@@ -31,6 +40,12 @@ export interface PrepareHandlerDeps {
   cache: Pick<ContentCache, 'ensure' | 'complete' | 'pin' | 'unpin'>;
   pipeline: Pick<ClonePipeline, 'run'>;
   locateDisk: SlotDiskLocator;
+  /**
+   * Sets a disk's write protection as ordered (read-only flag and the slot's relay), for a
+   * ready disk held without a copy (the clone does it otherwise). Failures are logged: the
+   * Dispense sets the relay again.
+   */
+  protect?: (slot: number, device: string, on: boolean) => Promise<void>;
   options?: {
     /** PrepareProgress at most this often, unless 5% more was done. Default 2000 ms. */
     progressIntervalMs?: number;
@@ -52,6 +67,9 @@ class PrepareError extends Error {
 
 type Payload = Omit<PrepareDiskRequest, 'signature'>;
 
+/** The slot a prepare took: `hold` a disk that already has the content, or `prepare` one. */
+type Claim = { kind: 'hold' | 'prepare'; slot: number; diskId: string };
+
 export class PrepareHandler {
   private readonly running = new Map<
     string,
@@ -60,6 +78,8 @@ export class PrepareHandler {
   /** Reservations cancelled by the hub while being prepared. */
   private readonly cancelled = new Set<string>();
   private stopped = false;
+  /** Claims of prepares without a named slot, one at a time. */
+  private claiming: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: PrepareHandlerDeps) {}
 
@@ -216,7 +236,7 @@ export class PrepareHandler {
   }
 
   private async run(p: Payload, signal: AbortSignal): Promise<void> {
-    const { db, slots, clock, cache, log } = this.deps;
+    const { db, clock, cache, log } = this.deps;
     const throttle = new ProgressThrottle(
       this.deps.options?.progressIntervalMs,
       this.deps.options?.progressStepPercent,
@@ -249,53 +269,33 @@ export class PrepareHandler {
     };
     cache.pin(p.contentId, p.contentVersion, p.reservationId);
     try {
-      // A disk already holding exactly this content: hold it, no copy needed.
-      const same = slotDisks(db, ['ready']).find(
-        (r) =>
-          r.contentId === p.contentId &&
-          r.contentVersion === p.contentVersion &&
-          r.writeProtected === p.writeProtect &&
-          r.health !== 'bad' &&
-          (r.capacityBytes ?? 0) >= p.minCapacityBytes,
-      );
-      if (same?.diskId) {
-        slot = same.slot;
-        this.complete(p, same.slot, 'ready', same.diskId);
+      // A named slot is taken before the first await (inside handle()), so nothing else on
+      // this kiosk (pre-staging, another prepare) takes it meanwhile.
+      const claim = p.slot !== undefined ? this.claimNamed(p, p.slot) : await this.claimChosen(p);
+      slot = claim.slot;
+      if (claim.kind === 'hold') {
+        // The disk already holds exactly this content: hold it, nothing is copied.
+        this.complete(p, claim.slot, 'ready', claim.diskId);
+        await this.protectHeld(p, claim.slot);
         return;
       }
-      // The disk is taken first (so nothing else takes it while the content downloads).
-      const pick = await this.choose(p.minCapacityBytes);
-      if (!pick)
+      const loc = await this.deps.locateDisk(claim.slot).catch(() => undefined);
+      if (!loc)
         throw new PrepareError(
-          'ENODISK',
-          `no healthy free disk of at least ${p.minCapacityBytes} bytes in this kiosk`,
+          'ENODEVICE',
+          `no block device found for the disk in slot ${claim.slot}`,
         );
-      slot = pick.slot;
-      const now = clock.now().toISOString();
-      slots.transition({
+      if (loc.capacityBytes < p.minCapacityBytes)
+        throw new PrepareError(
+          'ETOOSMALL',
+          `the disk in slot ${claim.slot} has ${loc.capacityBytes} bytes, less than ${p.minCapacityBytes}`,
+        );
+      const pick = { ...claim, device: loc.device, capacityBytes: loc.capacityBytes };
+      upsertDisk(db, {
+        diskId: pick.diskId,
         slot: pick.slot,
-        from: pick.state,
-        to: 'preparing',
-        reason: `preparing ${p.contentId}@${p.contentVersion} for reservation ${p.reservationId}`,
-        set: { diskId: pick.diskId },
-        also: (d) => {
-          upsertDisk(d, {
-            diskId: pick.diskId,
-            slot: pick.slot,
-            capacityBytes: pick.capacityBytes,
-            content: null,
-            writeProtected: false,
-            now,
-          });
-          d.prepare(
-            'UPDATE reservations SET slot = ?, updated_at = ? WHERE reservation_id = ?',
-          ).run(pick.slot, now, p.reservationId);
-          d.prepare('UPDATE prepare_jobs SET slot = ?, updated_at = ? WHERE command_id = ?').run(
-            pick.slot,
-            now,
-            p.commandId,
-          );
-        },
+        capacityBytes: pick.capacityBytes,
+        now: clock.now().toISOString(),
       });
       const manifest =
         cache.complete(p.contentId, p.contentVersion) ??
@@ -345,6 +345,20 @@ export class PrepareHandler {
     }
   }
 
+  /** A held disk gets the reservation's write protection (see deps.protect). Never throws. */
+  private async protectHeld(p: Payload, slot: number): Promise<void> {
+    if (!this.deps.protect) return;
+    try {
+      const loc = await this.deps.locateDisk(slot);
+      if (loc) await this.deps.protect(slot, loc.device, p.writeProtect);
+    } catch (err) {
+      this.deps.log.warn(
+        { slot, reservationId: p.reservationId, err: (err as Error).message },
+        'write protection of a held disk not set; the Dispense sets the relay',
+      );
+    }
+  }
+
   private checkDeadline(p: Payload): void {
     if (Date.parse(p.holdUntil) <= this.deps.clock.now().getTime()) {
       throw new PrepareError(
@@ -354,31 +368,156 @@ export class PrepareHandler {
     }
   }
 
-  /** Healthy, big enough, not reserved: `loaded` first, then `ready` with other content; smallest that fits. */
-  private async choose(need: number) {
-    const rows = slotDisks(this.deps.db, ['loaded', 'ready']).filter((r) => r.health !== 'bad');
-    const found: {
-      slot: number;
-      state: 'loaded' | 'ready';
-      diskId: string;
-      device: string;
-      capacityBytes: number;
-    }[] = [];
+  /** Whether a disk row holds exactly the reserved content, healthy and big enough. */
+  private holds(r: SlotDiskRow, p: Payload): boolean {
+    return (
+      r.contentId === p.contentId &&
+      r.contentVersion === p.contentVersion &&
+      r.health !== 'bad' &&
+      r.diskId !== null &&
+      (r.capacityBytes ?? 0) >= p.minCapacityBytes
+    );
+  }
+
+  /**
+   * The slot the hub named (PrepareDisk `slot`), taken synchronously: `hold` when it is ready
+   * with exactly this content; `loaded` -> preparing; `ready` with other content -> preparing
+   * only with the hub's `reformatReady` and while `keepReady` other ready disks of that
+   * content stay ready. Anything else throws ESLOTBUSY / ESTOCK: never another slot, which
+   * the hub may have promised to someone else.
+   */
+  private claimNamed(p: Payload, slot: number): Claim {
+    const r = slotDisks(this.deps.db, SLOT_STATES).find((x) => x.slot === slot);
+    if (!r) throw new PrepareError('ESLOTBUSY', `slot ${slot} does not exist on this kiosk`);
+    if (r.state === 'ready' && this.holds(r, p))
+      return { kind: 'hold', slot, diskId: r.diskId as string };
+    if ((r.state !== 'loaded' && r.state !== 'ready') || !r.diskId || r.health === 'bad')
+      throw new PrepareError(
+        'ESLOTBUSY',
+        `slot ${slot} is ${r.state}${r.health === 'bad' ? ' with a disk that failed a check' : ''}${r.diskId ? '' : ' without a known disk'}; it cannot be prepared for reservation ${p.reservationId}`,
+      );
+    // A ready disk of unknown content sells nothing: no stock is lost by preparing it.
+    if (r.state === 'ready' && r.contentId) this.assertMayReformat(p, r);
+    return this.take(p, r);
+  }
+
+  /**
+   * Refuses (ESTOCK) to reformat the ready disk `r` unless the hub allowed it for this
+   * reservation and `keepReady` other ready disks with its content stay ready.
+   */
+  private assertMayReformat(p: Payload, r: SlotDiskRow): void {
+    const what = r.contentId ? `${r.contentId}@${r.contentVersion}` : 'unknown content';
+    if (r.contentId === p.contentId && r.contentVersion === p.contentVersion)
+      throw new PrepareError(
+        'ESLOTBUSY',
+        `slot ${r.slot} already holds ${what} but cannot serve reservation ${p.reservationId} (too small or unhealthy)`,
+      );
+    if (!p.reformatReady)
+      throw new PrepareError(
+        'ESTOCK',
+        `slot ${r.slot} holds ready stock (${what}); the hub did not allow reformatting ready stock for reservation ${p.reservationId}`,
+      );
+    if (!r.contentId || !r.contentVersion) return;
+    const left = readyWithContent(
+      this.deps.db,
+      { contentId: r.contentId, version: r.contentVersion },
+      r.slot,
+    );
+    if (left < p.reformatReady.keepReady)
+      throw new PrepareError(
+        'ESTOCK',
+        `slot ${r.slot} holds ready ${what}; only ${left} other ready disk(s) of it would stay, the hub asks to keep ${p.reformatReady.keepReady}`,
+      );
+  }
+
+  /** `r`'s slot (loaded, or ready when allowed) -> preparing for `p`, with its rows. */
+  private take(p: Payload, r: SlotDiskRow): Claim {
+    const now = this.deps.clock.now().toISOString();
+    const diskId = r.diskId as string;
+    this.deps.slots.transition({
+      slot: r.slot,
+      from: r.state,
+      to: 'preparing',
+      reason: `preparing ${p.contentId}@${p.contentVersion} for reservation ${p.reservationId}`,
+      set: { diskId },
+      also: (d) => {
+        if (r.state === 'ready')
+          recordReadyReformat(d, {
+            slot: r.slot,
+            cause: 'reservation',
+            to: { contentId: p.contentId, version: p.contentVersion },
+            commandId: p.commandId,
+            reservationId: p.reservationId,
+            keepReady: p.reformatReady?.keepReady,
+            now,
+          });
+        upsertDisk(d, { diskId, slot: r.slot, content: null, writeProtected: false, now });
+        d.prepare('UPDATE reservations SET slot = ?, updated_at = ? WHERE reservation_id = ?').run(
+          r.slot,
+          now,
+          p.reservationId,
+        );
+        d.prepare('UPDATE prepare_jobs SET slot = ?, updated_at = ? WHERE command_id = ?').run(
+          r.slot,
+          now,
+          p.commandId,
+        );
+      },
+    });
+    return { kind: 'prepare', slot: r.slot, diskId };
+  }
+
+  /**
+   * No slot named (an older hub): the kiosk chooses by the same rule, one claim at a time:
+   * a ready disk with this content (held), else the smallest healthy loaded disk that fits,
+   * else (only with `reformatReady`) a ready disk of other content whose stock allows it.
+   */
+  private claimChosen(p: Payload): Promise<Claim> {
+    const run = this.claiming.then(async () => {
+      for (let attempt = 1; ; attempt++) {
+        const same = slotDisks(this.deps.db, ['ready']).find((r) => this.holds(r, p));
+        if (same) return { kind: 'hold' as const, slot: same.slot, diskId: same.diskId as string };
+        const fits = await this.fitting(['loaded', 'ready'], p.minCapacityBytes);
+        // Loaded disks, and ready ones of unknown content (they sell nothing).
+        const free = fits.filter((r) => r.state === 'loaded' || !r.contentId);
+        const ready = p.reformatReady
+          ? fits.filter((r) => {
+              if (r.state !== 'ready' || !r.contentId) return false;
+              try {
+                this.assertMayReformat(p, r);
+                return true;
+              } catch {
+                return false;
+              }
+            })
+          : [];
+        const pick = free[0] ?? ready[0];
+        if (!pick)
+          throw new PrepareError(
+            'ENODISK',
+            `no healthy free disk of at least ${p.minCapacityBytes} bytes in this kiosk`,
+          );
+        try {
+          return this.take(p, pick);
+        } catch (err) {
+          // Taken meanwhile (pre-staging): choose again.
+          if (!(err instanceof StaleStateError) || attempt >= 3) throw err;
+        }
+      }
+    });
+    this.claiming = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Healthy disks with a known id in `states` whose located size fits, smallest first. */
+  private async fitting(states: SlotStateName[], need: number): Promise<SlotDiskRow[]> {
+    const rows = slotDisks(this.deps.db, states).filter((r) => r.health !== 'bad' && r.diskId);
+    const found: { row: SlotDiskRow; size: number }[] = [];
     for (const r of rows) {
       const loc = await this.deps.locateDisk(r.slot).catch(() => undefined);
-      if (!loc || loc.capacityBytes < need) continue;
-      found.push({
-        slot: r.slot,
-        state: r.state as 'loaded' | 'ready',
-        diskId: r.diskId ?? diskIdFor(loc.serial),
-        device: loc.device,
-        capacityBytes: loc.capacityBytes,
-      });
+      if (loc && loc.capacityBytes >= need) found.push({ row: r, size: loc.capacityBytes });
     }
-    found.sort((a, b) =>
-      a.state === b.state ? a.capacityBytes - b.capacityBytes : a.state === 'loaded' ? -1 : 1,
-    );
-    return found[0];
+    return found.sort((a, b) => a.size - b.size).map((f) => f.row);
   }
 
   private complete(p: Payload, slot: number, from: 'ready' | 'preparing', diskId: string): void {

@@ -10,6 +10,7 @@ import type { KioskLogger } from '../log.js';
 import type { SlotStore } from '../slots/slot-store.js';
 import { clip, upsertDisk } from './disk-records.js';
 import type { ClonePipeline } from './pipeline.js';
+import { recordReadyReformat } from './ready-reformats.js';
 import { CloneError, type CloneProgress, DISK_FAULT_CODES } from './types.js';
 
 export interface SlotCloneDeps {
@@ -49,8 +50,16 @@ export async function cloneIntoSlot(deps: SlotCloneDeps, job: SlotCloneJob): Pro
     to: 'preparing',
     reason: `${job.why}: ${m.contentId}@${m.version}`,
     set: { diskId },
-    also: (d) =>
-      upsertDisk(d, { diskId, slot, capacityBytes: job.capacityBytes, content: null, now: now() }),
+    also: (d) => {
+      if (job.from === 'ready')
+        recordReadyReformat(d, {
+          slot,
+          cause: 'clone',
+          to: { contentId: m.contentId, version: m.version },
+          now: now(),
+        });
+      upsertDisk(d, { diskId, slot, capacityBytes: job.capacityBytes, content: null, now: now() });
+    },
   });
   try {
     await deps.pipeline.run({

@@ -106,6 +106,10 @@ export class PreparationServices {
       cache: this.cache,
       pipeline: this.pipeline,
       locateDisk,
+      protect: async (slot, device, on) => {
+        await hw.storage.setReadOnly(device, on);
+        await hw.gpio.setWriteProtect(slot, on);
+      },
       options: { progressIntervalMs: cl.progressIntervalMs },
     });
     this.checks = createDiskCheckService({

@@ -45,6 +45,38 @@ export const PrepareDiskRequest = StrictObject({
   manifestUrl: Type.Optional(
     Type.String({ pattern: '^https?://[^\\s]+$', minLength: 8, maxLength: 2048 }),
   ),
+  slot: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 255,
+      description:
+        'The slot the hub claimed for this reservation when it created it (as Dispense names its slot). ' +
+        'The kiosk uses exactly this slot: a ready disk that already holds contentId@contentVersion is held ' +
+        'as it is (nothing copied); a loaded disk is prepared; a ready disk of other content only with ' +
+        '`reformatReady`. Any other state ends in PrepareFailed (ESLOTBUSY, or ESTOCK for ready stock it may ' +
+        'not reformat); the kiosk never falls back to another slot, which the hub may have sold. Absent ' +
+        '(older hubs): the kiosk chooses by the same rule: a ready disk with this content, else a loaded one.',
+    }),
+  ),
+  reformatReady: Type.Optional(
+    Type.Object(
+      {
+        keepReady: Type.Integer({
+          minimum: 0,
+          maximum: 255,
+          description:
+            'Ready disks holding the same content as the reformatted one that must stay ready besides it.',
+        }),
+      },
+      {
+        additionalProperties: false,
+        description:
+          'Present only when the operator allows a reservation to reformat a ready disk of OTHER content ' +
+          '(hub config rental.reservationsMayReformatReady). The kiosk still refuses (PrepareFailed ESTOCK) ' +
+          'when fewer than keepReady other ready disks with that content would stay ready.',
+      },
+    ),
+  ),
   signature: CommandSignatureSchema,
 });
 

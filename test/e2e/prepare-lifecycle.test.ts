@@ -4,8 +4,9 @@
 // exFAT, mount, rsync, verify). A renter's reservation makes the hub send PrepareDisk; the
 // kiosk downloads the content from the hub's origin, clones and verifies the loop disk and
 // holds it; pickup dispenses it; the disk comes back (verified -> ready when write-protected,
-// wiped -> loaded when writable), the rental closes; a second reservation re-prepares the
-// same disk. A reservation no disk in the kiosk can satisfy is refused up front (409), unpaid.
+// wiped -> loaded when writable), the rental closes; a second reservation holds the verified
+// ready disk as it is (nothing copied), a third re-prepares it after its wipe. A reservation
+// no disk in the kiosk can satisfy is refused up front (409), unpaid.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -189,8 +190,15 @@ t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', 
   t.equal(tooBig.body.error?.code, 'NO_DISK_AVAILABLE');
   t.equal(state(1), 'loaded', 'the disk was not touched');
 
-  /** Reserve, prepare on the kiosk, pick up, take: returns the reservation id. */
-  const rentPrepared = async (writeProtect: boolean, slot: number, download: boolean) => {
+  /**
+   * Reserve, prepare on the kiosk (`copy`: download or cache, format, copy, verify; `hold`: the
+   * ready disk already holds the films, nothing copied), pick up, take.
+   */
+  const rentPrepared = async (
+    writeProtect: boolean,
+    slot: number,
+    how: 'download' | 'cache' | 'hold',
+  ) => {
     const id = await reserve('t32', writeProtect);
     const ready = await hub.waitReservation(
       me.token,
@@ -208,14 +216,22 @@ t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', 
         .filter((e) => (e.data as { reservationId: string }).reservationId === id)
         .map((e) => (e.data as { step: string }).step),
     );
-    for (const s of ['formatting', 'copying', 'verifying'])
-      t.ok(steps.has(s), `PrepareProgress ${s} reached the hub`);
-    t.equal(steps.has('fetching'), download, download ? 'downloaded' : 'served from the cache');
+    if (how === 'hold') t.same([...steps], [], 'held as it is: nothing copied');
+    else {
+      for (const s of ['formatting', 'copying', 'verifying'])
+        t.ok(steps.has(s), `PrepareProgress ${s} reached the hub`);
+      t.equal(steps.has('fetching'), how === 'download', `${how}: fetching reported or not`);
+    }
+    t.equal(d.slots.get(slot).writeProtect, writeProtect, 'slot write protection as ordered');
+    // A held disk gets its read-only flag just after it is reserved.
+    await waitFor(
+      'read-only flag as ordered',
+      async () => (await drives.diskForSlot(slot))?.readOnly === writeProtect,
+    );
     const done = (await hubEvents('PrepareCompleted')).filter(
       (e) => (e.data as { reservationId: string }).reservationId === id,
     );
     t.equal(done.length, 1, 'one PrepareCompleted');
-    t.equal((await drives.diskForSlot(slot))?.readOnly, writeProtect, 'read-only flag as ordered');
 
     const pick = await hub.api('POST', `/api/reservations/${id}/pickup`, undefined, me.token);
     t.equal(pick.status, 200, JSON.stringify(pick.body));
@@ -241,7 +257,7 @@ t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', 
     )?.state;
 
   // 1st rental: write-protected. Returned into slot 2: verified -> ready; rental closed.
-  const first = await rentPrepared(true, 1, true);
+  const first = await rentPrepared(true, 1, 'download');
   t.equal(await rentalState(first.rentalId), 'open');
   await insert(2);
   await until('returned disk verified', () => state(2) === 'ready');
@@ -254,9 +270,9 @@ t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', 
   );
   await waitFor('DiskChecked ready at the hub', async () => (await checked(2, 'ready')) === 1);
 
-  // 2nd rental: writable, so the same disk (ready with write-protected content) is
-  // prepared again. Returned into slot 1: wiped -> loaded.
-  const second = await rentPrepared(false, 2, false);
+  // 2nd rental: writable. The verified ready disk already holds the films: held as it is
+  // (the relay is set as ordered at Dispense). Returned into slot 1: writable -> wiped -> loaded.
+  const second = await rentPrepared(false, 2, 'hold');
   await insert(1);
   await until('returned writable disk wiped', () => state(1) === 'loaded');
   await waitFor('rental closed', async () => (await rentalState(second.rentalId)) === 'returned');
@@ -266,5 +282,12 @@ t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', 
     (await hubEvents('WipeCompleted')).some((e) => (e.data as { slot: number }).slot === 1),
     'WipeCompleted reached the hub',
   );
+  await waitFor('hub sees slot 1 loaded again', async () => {
+    const slots = await hub.server.store.transaction((tx) => tx.slots.list(KIOSK));
+    return slots.find((s) => s.slot === 1)?.state === 'loaded';
+  });
+
+  // 3rd rental: the wiped disk is prepared again, from the kiosk's cache.
+  await rentPrepared(false, 1, 'cache');
   await until('outbox drained', () => d.outbox.depth() === 0);
 });

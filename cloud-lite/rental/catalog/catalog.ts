@@ -1,14 +1,22 @@
 import type { KioskHub } from '../../hub/hub.js';
 import type { Repos, SlotRecord, Store } from '../../store/types.js';
 import { type Actor, audit } from '../audit/audit.js';
+import type { RentalConfig } from '../config.js';
 import { RentalError } from '../errors.js';
 import type { ContentRecord, DiskTypeRecord, KioskSiteRecord } from '../store/types.js';
 import { haversineMeters } from './geo.js';
-import { reservableCount, type SnapshotFields, slotsInOrders } from './preparable.js';
+import {
+  type ReservationCandidate,
+  reservableCount,
+  reservationCandidates,
+  sellableSlots,
+  unplacedReservations,
+} from './preparable.js';
 
 export interface CatalogDeps {
   store: Store;
   hub: KioskHub;
+  config: RentalConfig;
   now: () => Date;
 }
 
@@ -70,53 +78,64 @@ export class Catalog {
   }
 
   /**
-   * Slots of `kioskId` that can dispense `type` now: `ready` in the hub's slot view (last
-   * Inventory plus the SlotStateChanged events since), with the type's content (and version),
-   * enough capacity, not reserved, not promised to an order in flight, and not holding a disk
-   * that is out on rent (a stale view).
+   * Slots of `kioskId` that can dispense `type` now (smallest first): `ready` in the hub's slot
+   * view with the type's content (and version) and capacity, not reserved, not claimed by an
+   * order in flight or a reservation, not holding a disk out on rent (see preparable.ts).
    */
-  async readySlots(tx: Repos, kioskId: string, type: DiskTypeRecord): Promise<SlotRecord[]> {
-    const content = await tx.rental.content.get(type.contentId);
-    if (!content) return [];
-    const busy = await slotsInOrders(tx, kioskId);
-    const out: SlotRecord[] = [];
-    for (const s of await tx.slots.list(kioskId)) {
-      const snap = s.snapshot as SnapshotFields;
-      if (s.state !== 'ready' || busy.has(s.slot) || snap.reservationId || !snap.diskId) continue;
-      if (snap.contentId !== type.contentId) continue;
-      if (snap.contentVersion !== undefined && snap.contentVersion !== content.version) continue;
-      if ((snap.capacityBytes ?? 0) < type.capacityBytes) continue;
-      if (await tx.rental.rentals.findUnreturnedByDisk(snap.diskId)) continue;
-      out.push(s);
-    }
-    return out;
+  readySlots(tx: Repos, kioskId: string, type: DiskTypeRecord): Promise<SlotRecord[]> {
+    return sellableSlots(tx, kioskId, type);
   }
 
   /**
-   * How many reservations of `type` the kiosk can still take: slots with a disk it could
-   * prepare (loaded/ready, enough capacity, free), less reservations there still preparing
-   * that have not claimed a slot yet (see preparable.ts).
+   * The slots a reservation of `type` may claim at `kioskId`, best first: a ready disk with
+   * its content, a loaded disk, or (only as the operator allows) a ready disk of other content
+   * while enough of that stock stays ready (see preparable.ts).
    */
-  reservable(tx: Repos, kioskId: string, type: DiskTypeRecord): Promise<number> {
-    return reservableCount(tx, kioskId, type);
+  async reservationSlots(
+    tx: Repos,
+    kioskId: string,
+    type: DiskTypeRecord,
+  ): Promise<ReservationCandidate[]> {
+    return reservationCandidates(
+      tx,
+      kioskId,
+      type,
+      await this.offered(tx, kioskId),
+      this.deps.config,
+    );
+  }
+
+  /** How many reservations of `type` the kiosk can still take (same rule, per disk type). */
+  async reservable(tx: Repos, kioskId: string, type: DiskTypeRecord): Promise<number> {
+    return reservableCount(tx, kioskId, type, await this.offered(tx, kioskId), this.deps.config);
   }
 
   /**
    * `[{ diskTypeId, count, reservable }]` per type a kiosk offers: `count` it can dispense now
-   * (walk-up), `reservable` reservations it can still prepare.
+   * (walk-up), `reservable` reservations of that type it can still take. One disk may count
+   * for several types; `disks` says how many distinct disks are behind these numbers.
    */
-  async availability(
-    tx: Repos,
-    kioskId: string,
-  ): Promise<{ diskTypeId: string; count: number; reservable: number }[]> {
-    const out = [];
-    for (const d of await this.offered(tx, kioskId))
-      out.push({
+  async availability(tx: Repos, kioskId: string) {
+    const types = [];
+    const ready = new Set<number>();
+    const reservable = new Set<number>();
+    const offered = await this.offered(tx, kioskId);
+    for (const d of offered) {
+      const sell = await this.readySlots(tx, kioskId, d);
+      for (const s of sell) ready.add(s.slot);
+      const claim = await reservationCandidates(tx, kioskId, d, offered, this.deps.config);
+      for (const c of claim) reservable.add(c.slot.slot);
+      types.push({
         diskTypeId: d.id,
-        count: (await this.readySlots(tx, kioskId, d)).length,
-        reservable: await this.reservable(tx, kioskId, d),
+        count: sell.length,
+        reservable: await reservableCount(tx, kioskId, d, offered, this.deps.config),
       });
-    return out;
+    }
+    const unplaced = await unplacedReservations(tx, kioskId);
+    return {
+      types,
+      disks: { ready: ready.size, reservable: Math.max(0, reservable.size - unplaced) },
+    };
   }
 
   /** Kiosks with a site, nearest first (all kiosks with a site, by id, when `near` is absent). */
@@ -137,7 +156,10 @@ export class Catalog {
             ? Math.round(haversineMeters(near.lat, near.lng, s.lat, s.lng))
             : null,
           online: this.deps.hub.canServe(k),
-          available: await this.availability(tx, k.id),
+          ...(await this.availability(tx, k.id).then((a) => ({
+            available: a.types,
+            disks: a.disks,
+          }))),
         });
       }
       if (near) rows.sort((a, b) => (a.distanceMeters ?? 0) - (b.distanceMeters ?? 0));

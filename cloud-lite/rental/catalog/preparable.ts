@@ -1,14 +1,25 @@
 /**
- * What a kiosk could prepare for a reservation, as the hub's slot view sees it. Mirrors the
- * kiosk's choice in PrepareDisk (a disk in `loaded` or `ready` of at least the type's
- * capacity) and leaves out slots that are reserved, promised to an order in flight, or hold a
- * disk that is out on rent.
+ * The stock rules of a kiosk, as the hub's slot view sees it: which slots sell now (walk-up)
+ * and which slot a reservation may claim, so that a reservation never destroys sellable stock.
+ *
+ * A reservation of type T claims, in this order:
+ *  1. `hold`: a `ready` disk that already holds T's content (and version): nothing is copied,
+ *     the kiosk only marks it reserved;
+ *  2. `prepare`: a `loaded` disk (blank or wipeable) of at least T's capacity (or a `ready`
+ *     one whose content the hub does not know: it sells nothing);
+ *  3. `reformat`: a `ready` disk of other content, only when the operator allows it
+ *     (`rental.reservationsMayReformatReady`, default off) and while every disk type that
+ *     disk sells keeps at least `rental.keepReadyPerType` other ready disks.
+ * Smallest capacity first within each kind. Slots promised to an order in flight or claimed
+ * by a reservation that is still preparing or ready are taken already (`claimedSlots`): the
+ * hub decides the slot in the same transaction that creates the order or reservation, so two
+ * concurrent requests never get the same disk.
  */
 import type { Repos, SlotRecord } from '../../store/types.js';
+import type { RentalConfig } from '../config.js';
 import type { DiskTypeRecord } from '../store/types.js';
 
 const ACTIVE_ORDER_STATES = ['created', 'authorised', 'dispensing', 'jam_hold'] as const;
-const PREPARABLE_STATES: readonly string[] = ['loaded', 'ready'];
 
 /** The fields of a slot snapshot the catalog reads. */
 export interface SnapshotFields {
@@ -19,50 +30,137 @@ export interface SnapshotFields {
   diskId?: string;
 }
 
-/** Slots of a kiosk promised to an order that is not finished yet. */
-export async function slotsInOrders(tx: Repos, kioskId: string): Promise<Set<number>> {
-  return new Set(
-    (await tx.rental.orders.listByStates(ACTIVE_ORDER_STATES, 10_000))
-      .filter((o) => o.kioskId === kioskId && o.slot !== null)
-      .map((o) => o.slot as number),
-  );
+/** The operator's stock policy (rental config keys). */
+export type StockPolicy = Pick<RentalConfig, 'reservationsMayReformatReady' | 'keepReadyPerType'>;
+
+export type ClaimKind = 'hold' | 'prepare' | 'reformat';
+
+export interface ReservationCandidate {
+  slot: SlotRecord;
+  kind: ClaimKind;
 }
 
-/** Slots with a disk the kiosk could copy `type`'s content onto now. */
-export async function preparableSlots(
+const snapOf = (s: SlotRecord) => s.snapshot as SnapshotFields;
+const capacityOf = (s: SlotRecord) => snapOf(s).capacityBytes ?? 0;
+
+/**
+ * Slots of a kiosk already taken: promised to an order that is not finished yet, or claimed
+ * by a reservation still preparing or ready (the hub names its slot when creating it).
+ */
+export async function claimedSlots(tx: Repos, kioskId: string): Promise<Set<number>> {
+  const out = new Set<number>();
+  for (const o of await tx.rental.orders.listByStates(ACTIVE_ORDER_STATES, 10_000))
+    if (o.kioskId === kioskId && o.slot !== null) out.add(o.slot);
+  for (const r of await tx.rental.reservations.listByStates(['preparing', 'ready'], 10_000))
+    if (r.kioskId === kioskId && r.slot !== null) out.add(r.slot);
+  return out;
+}
+
+/** Slots in `states` holding a known disk of at least `capacity`, free, not out on rent. */
+async function freeSlots(
   tx: Repos,
   kioskId: string,
-  type: DiskTypeRecord,
+  states: readonly string[],
+  capacity: number,
+  claimed: Set<number>,
 ): Promise<SlotRecord[]> {
-  const busy = await slotsInOrders(tx, kioskId);
   const out: SlotRecord[] = [];
   for (const s of await tx.slots.list(kioskId)) {
-    const snap = s.snapshot as SnapshotFields;
-    if (!PREPARABLE_STATES.includes(s.state) || busy.has(s.slot)) continue;
-    if (snap.reservationId || !snap.diskId) continue;
-    if ((snap.capacityBytes ?? 0) < type.capacityBytes) continue;
+    const snap = snapOf(s);
+    if (!states.includes(s.state) || claimed.has(s.slot)) continue;
+    if (snap.reservationId || !snap.diskId || capacityOf(s) < capacity) continue;
     if (await tx.rental.rentals.findUnreturnedByDisk(snap.diskId)) continue;
     out.push(s);
   }
   return out;
 }
 
+/** Whether a ready slot holds `type`'s content at the catalog's current version. */
+function holdsContentOf(s: SlotRecord, type: DiskTypeRecord, version: string): boolean {
+  const snap = snapOf(s);
+  if (snap.contentId !== type.contentId) return false;
+  return snap.contentVersion === undefined || snap.contentVersion === version;
+}
+
 /**
- * How many more reservations of `type` the kiosk can take: its preparable slots, less the
- * reservations there still preparing that have not yet claimed a slot. A reservation claims
- * one by moving it to `preparing`, so those slots are counted against preparing
- * reservations (of any type: each takes one disk) instead of twice.
+ * Slots of `kioskId` that can dispense `type` now: `ready` in the hub's slot view (last
+ * Inventory plus the SlotStateChanged events since), with the type's content (and version),
+ * enough capacity, not reserved, not claimed, and not holding a disk that is out on rent.
+ */
+export async function sellableSlots(
+  tx: Repos,
+  kioskId: string,
+  type: DiskTypeRecord,
+  claimed?: Set<number>,
+): Promise<SlotRecord[]> {
+  const content = await tx.rental.content.get(type.contentId);
+  if (!content) return [];
+  const taken = claimed ?? (await claimedSlots(tx, kioskId));
+  return (await freeSlots(tx, kioskId, ['ready'], type.capacityBytes, taken))
+    .filter((s) => holdsContentOf(s, type, content.version))
+    .sort((a, b) => capacityOf(a) - capacityOf(b));
+}
+
+/**
+ * The slots a reservation of `type` at `kioskId` may claim, best first (see the file
+ * comment). `offered` are the disk types the kiosk sells (for the stock rule of `reformat`).
+ * Reformat candidates are admitted one after another, each only while every type the disk
+ * sells keeps `keepReadyPerType` other ready disks after the ones admitted before it, so the
+ * list's length is how many reservations the kiosk can take at once.
+ */
+export async function reservationCandidates(
+  tx: Repos,
+  kioskId: string,
+  type: DiskTypeRecord,
+  offered: readonly DiskTypeRecord[],
+  policy: StockPolicy,
+): Promise<ReservationCandidate[]> {
+  const claimed = await claimedSlots(tx, kioskId);
+  const bySize = (a: SlotRecord, b: SlotRecord) => capacityOf(a) - capacityOf(b);
+  const hold = await sellableSlots(tx, kioskId, type, claimed);
+  const out: ReservationCandidate[] = hold.map((slot) => ({ slot, kind: 'hold' }));
+  const held = new Set(hold.map((s) => s.slot));
+  const free = await freeSlots(tx, kioskId, ['loaded', 'ready'], type.capacityBytes, claimed);
+  // Loaded disks, and ready ones of unknown content (they sell nothing).
+  for (const slot of free.filter((s) => s.state === 'loaded' || !snapOf(s).contentId).sort(bySize))
+    out.push({ slot, kind: 'prepare' });
+  if (!policy.reservationsMayReformatReady) return out;
+  const others = free
+    .filter((s) => s.state === 'ready' && snapOf(s).contentId && !held.has(s.slot))
+    .sort(bySize);
+  if (others.length === 0) return out;
+  // Ready stock per type the kiosk sells: which slots sell each type now.
+  const stock = new Map<string, Set<number>>();
+  for (const t of offered)
+    stock.set(t.id, new Set((await sellableSlots(tx, kioskId, t, claimed)).map((s) => s.slot)));
+  for (const slot of others) {
+    const sells = [...stock.values()].filter((set) => set.has(slot.slot));
+    if (sells.some((set) => set.size - 1 < policy.keepReadyPerType)) continue;
+    for (const set of sells) set.delete(slot.slot);
+    out.push({ slot, kind: 'reformat' });
+  }
+  return out;
+}
+
+/** Reservations at `kioskId` still preparing without a slot (made before the hub named slots). */
+export async function unplacedReservations(tx: Repos, kioskId: string): Promise<number> {
+  return (await tx.rental.reservations.listByStates(['preparing'], 10_000)).filter(
+    (r) => r.kioskId === kioskId && r.slot === null,
+  ).length;
+}
+
+/**
+ * How many more reservations of `type` the kiosk can take: its reservation candidates, less
+ * the unplaced reservations there (each will take one disk).
  */
 export async function reservableCount(
   tx: Repos,
   kioskId: string,
   type: DiskTypeRecord,
+  offered: readonly DiskTypeRecord[],
+  policy: StockPolicy,
 ): Promise<number> {
-  const free = (await preparableSlots(tx, kioskId, type)).length;
+  const free = (await reservationCandidates(tx, kioskId, type, offered, policy)).length;
   if (free === 0) return 0;
-  const preparing = (await tx.rental.reservations.listByStates(['preparing'], 10_000)).filter(
-    (r) => r.kioskId === kioskId,
-  ).length;
-  const claimed = (await tx.slots.list(kioskId)).filter((s) => s.state === 'preparing').length;
-  return Math.max(0, free - Math.max(0, preparing - claimed));
+  return Math.max(0, free - (await unplacedReservations(tx, kioskId)));
 }

@@ -7,7 +7,8 @@ import type { Identity } from '../accounts/accounts.js';
 import { type Actor, audit, SYSTEM } from '../audit/audit.js';
 import type { Deposits } from '../billing/deposits.js';
 import { paymentRefusal } from '../billing/deposits.js';
-import { reservableCount } from '../catalog/preparable.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { type ReservationCandidate, unplacedReservations } from '../catalog/preparable.js';
 import type { RentalConfig } from '../config.js';
 import { notFound, RentalError } from '../errors.js';
 import type { RentalNotifier } from '../notifier.js';
@@ -27,6 +28,7 @@ export interface ReservationsDeps {
   payments: Payments;
   deposits: Deposits;
   orders: Orders;
+  catalog: Catalog;
   notifier: RentalNotifier;
   now: () => Date;
 }
@@ -76,10 +78,11 @@ export class Reservations {
   }
 
   /**
-   * Creates (or replays, by Idempotency-Key) a reservation and sends PrepareDisk. Refusals as
-   * for orders; NO_DISK_AVAILABLE (409) when the kiosk has no free disk it could prepare
-   * (counted in the same transaction as the insert, so concurrent reservations cannot both
-   * take the last disk).
+   * Creates (or replays, by Idempotency-Key) a reservation and sends PrepareDisk naming the
+   * slot it claims. Refusals as for orders; NO_DISK_AVAILABLE (409) when the kiosk has no disk
+   * the stock rules let it claim (catalog/preparable.ts). The slot is chosen in the same
+   * transaction as the insert, before any money moves, so concurrent reservations and orders
+   * never get the same disk.
    */
   async create(who: Identity, input: OrderInput, idempotencyKey: string, actor: Actor) {
     const hash = requestHash(input);
@@ -95,7 +98,13 @@ export class Reservations {
       if (again) return { replay: again };
       await this.deps.deposits.assertMayRent(tx, who.userId);
       const type = await this.deps.orders.checkKioskAndType(tx, input);
-      if ((await reservableCount(tx, input.kioskId, type)) === 0)
+      const candidates = await this.deps.catalog.reservationSlots(tx, input.kioskId, type);
+      // Reservations made before the hub named slots still take a disk each.
+      const claim =
+        candidates.length > (await unplacedReservations(tx, input.kioskId))
+          ? candidates[0]
+          : undefined;
+      if (!claim)
         throw new RentalError(
           'NO_DISK_AVAILABLE',
           `kiosk ${input.kioskId} has no free disk of at least ${type.capacityBytes} bytes to prepare now; try another kiosk`,
@@ -120,8 +129,8 @@ export class Reservations {
         currency: type.currency,
         state: 'preparing',
         progress: null,
-        slot: null,
-        diskId: null,
+        slot: claim.slot.slot,
+        diskId: (claim.slot.snapshot.diskId as string | undefined) ?? null,
         holdUntil: new Date(prepareDeadline.getTime() + cfg.holdWindowSeconds * 1000).toISOString(),
         prepareDeadline: prepareDeadline.toISOString(),
         failureReason: null,
@@ -135,13 +144,16 @@ export class Reservations {
       await tx.rental.reservations.insert(r);
       await audit(tx, { ...actor, kioskId: input.kioskId }, at, 'reservation.created', id, {
         amountMinor: amount,
+        slot: claim.slot.slot,
+        claim: claim.kind,
       });
-      return { r, type, content: (await tx.rental.content.get(type.contentId))! };
+      return { r, type, claim, content: (await tx.rental.content.get(type.contentId))! };
     });
     if ('replay' in created && created.replay) return this.replay(created.replay, hash);
-    const { r, type, content } = created as {
+    const { r, type, claim, content } = created as {
       r: ReservationRecord;
       type: { capacityBytes: number };
+      claim: ReservationCandidate;
       content: { id: string; version: string };
     };
     const auth = await this.deps.payments.authorise(r.paymentId!, card.token);
@@ -161,6 +173,12 @@ export class Reservations {
           minCapacityBytes: type.capacityBytes,
           writeProtect: r.writeProtect,
           holdUntil: r.holdUntil,
+          slot: claim.slot.slot,
+          // Only for a ready disk of other content, as the operator allows: the kiosk checks
+          // the stock rule again against what it holds before it reformats.
+          ...(claim.kind === 'reformat'
+            ? { reformatReady: { keepReady: this.deps.config.keepReadyPerType } }
+            : {}),
         },
         new Date(r.prepareDeadline),
       );

@@ -10,26 +10,13 @@ import { silentLogger } from '../../../kiosk/log.js';
 import type { PrepareDiskRequest } from '../../../protocol/index.js';
 import { mixedSpec } from '../../helpers/content-fixtures.js';
 import { requireRoot } from '../../helpers/loop-device.js';
-import { type Kit, kit, openKit, tempDir } from '../fixtures/kit.js';
+import { type Kit, kit, kitDeps, loadDisk, openKit, tempDir } from '../fixtures/kit.js';
+import { prepareRequest, unsignedSig } from './fixtures/prepare-request.js';
 import { keys, makeContent, makeRig, type Rig } from './fixtures/rig.js';
 
-const sig = {
-  kioskId: 'kiosk-1',
-  expiresAt: '2099-01-01T00:00:00.000Z',
-  nonce: 'AAAAAAAAAAAAAAAAAAAAAA',
-  sig: 'AAAA',
-};
-const request = (o: Partial<PrepareDiskRequest> = {}): PrepareDiskRequest => ({
-  commandId: randomUUID(),
-  reservationId: `res-${randomUUID().slice(0, 8)}`,
-  contentId: 'mixed',
-  contentVersion: '1',
-  minCapacityBytes: 0,
-  writeProtect: true,
-  holdUntil: new Date(Date.now() + 3_600_000).toISOString(),
-  signature: sig,
-  ...o,
-});
+const sig = unsignedSig;
+const request = (o: Partial<PrepareDiskRequest> = {}) =>
+  prepareRequest({ contentId: 'mixed', contentVersion: '1', minCapacityBytes: 0 }, o);
 
 function locator(rig: Rig, sizes: Record<number, number>): SlotDiskLocator {
   return async (slot) => {
@@ -40,16 +27,7 @@ function locator(rig: Rig, sizes: Record<number, number>): SlotDiskLocator {
   };
 }
 
-function load(k: Kit, slot: number, diskId: string) {
-  k.slots.transition({
-    slot,
-    from: 'empty',
-    to: 'loaded',
-    reason: 'test',
-    set: { diskId },
-    also: (d) => d.prepare("INSERT INTO disks (disk_id, updated_at) VALUES (?, 'x')").run(diskId),
-  });
-}
+const load = (k: Kit, slot: number, diskId: string) => loadDisk(k, slot, diskId);
 
 const events = (k: Kit, type: string) => k.outbox.peek(10_000).filter((e) => e.type === type);
 
@@ -65,11 +43,7 @@ t.test(
     load(k, 1, 'disk-A');
     const locateDisk = locator(rig, { 1: 64 });
     const h = createPrepareHandler({
-      db: k.db,
-      slots: k.slots,
-      outbox: k.outbox,
-      clock: k.clock,
-      log: silentLogger(),
+      ...kitDeps(k),
       cache: rig.cache,
       pipeline: rig.pipeline,
       locateDisk,
@@ -176,11 +150,7 @@ t.test(
     await rig.addDisk(2, 8);
     load(k, 2, 'disk-small');
     const h = createPrepareHandler({
-      db: k.db,
-      slots: k.slots,
-      outbox: k.outbox,
-      clock: k.clock,
-      log: silentLogger(),
+      ...kitDeps(k),
       cache: rig.cache,
       pipeline: rig.pipeline,
       locateDisk: locator(rig, { 2: 8 }),
@@ -301,11 +271,7 @@ t.test(
       options: { reserveBytes: () => 2 * 2 ** 20 },
     });
     const h = createPrepareHandler({
-      db: k.db,
-      slots: k.slots,
-      outbox: k.outbox,
-      clock: k.clock,
-      log: silentLogger(),
+      ...kitDeps(k),
       cache: cache2,
       pipeline,
       locateDisk: locator(rig, { 1: 96 }),

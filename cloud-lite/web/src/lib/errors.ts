@@ -53,6 +53,11 @@ const SENTENCES: Record<string, Sentence> = {
   RENTAL_CLOSED: 'This rental is closed (returned or lost) and cannot be extended.',
   PREPARE_REJECTED: 'The kiosk could not prepare the disk. Your payment is refunded.',
   PREPARE_TIMEOUT: 'The kiosk took too long to prepare the disk. Your payment is refunded.',
+  // a reservation's failureReason when the kiosk refused the disk the hub set aside
+  'PREPARE_FAILED: ESLOTBUSY':
+    'The disk set aside for you was busy at the kiosk. Your payment is refunded; reserve again.',
+  'PREPARE_FAILED: ESTOCK':
+    'The kiosk keeps its last ready disks for walk-up renters. Your payment is refunded; try another kiosk.',
   DISPENSE_REJECTED: 'The kiosk could not hand out the disk. Nothing was charged.',
   CANCELLED_BY_RENTER: 'You cancelled this reservation. Your payment is refunded.',
   CANCELLED_BY_KIOSK: 'The kiosk cancelled this reservation. Your payment is refunded.',

@@ -76,7 +76,10 @@ export interface NearbyKiosk extends KioskBrief {
   lat: number;
   lng: number;
   distanceMeters: number | null;
+  /** Per disk type: ready to rent now, reservations it can still take (one disk may serve several types). */
   available: Array<{ diskTypeId: string; count: number; reservable: number }>;
+  /** Distinct disks: ready now, and how many reservations the kiosk can take in all. */
+  disks: { ready: number; reservable: number };
 }
 
 export interface Step {

@@ -100,8 +100,8 @@ export function NearbyPage() {
       {kiosks ? (
         <ul class="kiosk-list">
           {kiosks.map((k) => {
-            const ready = k.available.reduce((n, a) => n + a.count, 0);
-            const reservable = k.available.reduce((n, a) => n + a.reservable, 0);
+            // Distinct disks (a disk serving two types is one disk, not two).
+            const { ready, reservable } = k.disks;
             return (
               <li key={k.id} class="card" data-kiosk={k.id}>
                 <h2>{k.name}</h2>

@@ -45,6 +45,13 @@ export interface RentalHub {
   deposit(token: string, amountMinor?: number): Promise<Res>;
   /** content `c1` (v1), disk type `t64` (64 GB, 200/day, write protect allowed). */
   seedCatalog(): Promise<void>;
+  /** Content `contentId` (v1, 10 GB) and a disk type of it (64 GB, 200/day unless given). */
+  addCatalogEntry(e: {
+    contentId: string;
+    title: string;
+    typeId: string;
+    pricePerDayMinor?: number;
+  }): Promise<void>;
   /** Creates, enrols, places (lat/lng), connects and boots a kiosk; sends an Inventory. */
   kiosk(
     id: string,
@@ -182,20 +189,23 @@ export async function startRentalHub(
       // The renter asks to save the card, so later payments can use `{ useSaved: true }`.
       return api('POST', '/api/me/deposit', { amountMinor, card: CARD, saveCard: true }, token);
     },
-    async seedCatalog() {
+    seedCatalog() {
+      return hub.addCatalogEntry({ contentId: 'c1', title: 'Films', typeId: 't64' });
+    },
+    async addCatalogEntry(e) {
       const c = await hub.admin('POST', '/api/operator/content', {
-        id: 'c1',
-        title: 'Films',
+        id: e.contentId,
+        title: e.title,
         version: 'v1',
         sizeBytes: 10 * GB,
       });
       if (c.status !== 201) throw new Error(JSON.stringify(c.body));
       const d = await hub.admin('POST', '/api/operator/disk-types', {
-        id: 't64',
+        id: e.typeId,
         capacityBytes: 64 * GB,
-        contentId: 'c1',
+        contentId: e.contentId,
         writeProtect: 'allowed',
-        pricePerDayMinor: 200,
+        pricePerDayMinor: e.pricePerDayMinor ?? 200,
         maxDays: 14,
       });
       if (d.status !== 201) throw new Error(JSON.stringify(d.body));
