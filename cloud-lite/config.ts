@@ -34,7 +34,10 @@ export const HubConfigSchema = Type.Object(
      * admin token). The admin token is accepted too; without either, `/metrics` answers 401.
      */
     metricsToken: Type.Optional(Type.String({ minLength: 16 })),
-    /** Public URL of the hub handed to kiosks at enrolment (optional). */
+    /**
+     * Public URL of the hub (optional): handed to kiosks at enrolment, the base of the links in
+     * account messages, and an origin the same-origin check accepts.
+     */
     publicUrl: Type.Optional(Type.String({ minLength: 1 })),
     logLevel: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
@@ -137,6 +140,14 @@ export function loadConfig(opts: {
   return validateConfig(raw);
 }
 
+/** The web origin of `publicUrl` (`wss://hub.example/kiosk` -> `https://hub.example`), if set. */
+export function publicOrigin(config: HubConfig): string | undefined {
+  if (!config.publicUrl) return undefined;
+  const u = new URL(config.publicUrl);
+  u.protocol = u.protocol === 'wss:' ? 'https:' : u.protocol === 'ws:' ? 'http:' : u.protocol;
+  return u.origin;
+}
+
 /** The content origin's directory: `content.dir`, or `content/` beside the database. */
 export function contentDir(config: HubConfig): string {
   return config.content.dir ?? path.join(path.dirname(config.databasePath), 'content');
@@ -163,6 +174,10 @@ export function validateConfig(raw: Record<string, unknown>): HubConfig {
     );
   }
   const config = withDefaults as HubConfig;
+  if (config.publicUrl !== undefined && !/^(https?|wss?):\/\/[^/\s]+/.test(config.publicUrl))
+    throw new ConfigError(
+      `configuration key "publicUrl" is invalid: "${config.publicUrl}" is not an http(s) or ws(s) URL`,
+    );
   for (const entry of config.trustProxy) {
     if (!isProxyAddress(entry))
       throw new ConfigError(

@@ -10,12 +10,14 @@ import {
   requireOperator,
 } from './api/operator-auth.js';
 import { registerOperatorRoutes } from './api/operator-routes.js';
-import { contentDir, type HubConfig } from './config.js';
+import { installSameOriginCheck } from './api/same-origin.js';
+import { contentDir, type HubConfig, publicOrigin } from './config.js';
 import { HubContentStore, registerContentRoutes } from './content/index.js';
 import { KioskHub } from './hub/hub.js';
 import type { Logger } from './log.js';
 import { HubMetrics } from './metrics.js';
 import { KioskRegistry } from './registry/kiosk-registry.js';
+import type { AccountMailer } from './rental/accounts/account-mail.js';
 import type { PaymentProvider } from './rental/payments/provider.js';
 import { RentalDomain } from './rental/rental-domain.js';
 import { type HubSigningKey, loadOrCreateSigningKey } from './signing-key.js';
@@ -30,8 +32,8 @@ export interface HubServerDeps {
   operatorAuth?: OperatorAuthenticator;
   /** Built web assets (scripts/build-web.ts); default <repo>/dist/web. */
   webAssetDir?: string;
-  /** Rental domain options: its clock and payment provider (tests); defaults from config. */
-  rental?: { now?: () => Date; provider?: PaymentProvider };
+  /** Rental domain options: its clock, payment provider and account mailer (tests); defaults from config. */
+  rental?: { now?: () => Date; provider?: PaymentProvider; mailer?: AccountMailer };
   /** Called with the app before it listens, to add domain routes and event handlers. */
   extend?: (ctx: {
     app: FastifyInstance;
@@ -97,6 +99,7 @@ export class HubServer {
     });
     this.app = app;
     installErrorHandlers(app, logger, () => this.metrics.error('http'));
+    installSameOriginCheck(app, { publicOrigin: publicOrigin(config) });
     app.get('/healthz', async () => ({ status: 'ok', connectedKiosks: this.hub.connectedCount }));
     const adminAuth = adminTokenAuthenticator(config.adminToken);
     const metricsAuth = config.metricsToken
@@ -126,6 +129,7 @@ export class HubServer {
       config: config.rental,
       logger: logger.child({ component: 'rental' }),
       adminAuth,
+      publicUrl: publicOrigin(config),
       ...this.deps.rental,
     });
     const operatorAuth =

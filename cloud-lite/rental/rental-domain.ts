@@ -4,6 +4,7 @@ import type { OperatorAuthenticator } from '../api/operator-auth.js';
 import type { KioskHub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
+import { type AccountMailer, logMailer } from './accounts/account-mail.js';
 import { Accounts } from './accounts/accounts.js';
 import { Deposits } from './billing/deposits.js';
 import { Catalog } from './catalog/catalog.js';
@@ -18,6 +19,7 @@ import { SandboxProvider } from './payments/sandbox/sandbox-provider.js';
 import { Reconciliation } from './reconciliation/reconciliation.js';
 import { Rentals } from './rentals/rentals.js';
 import { Reservations } from './reservations/reservations.js';
+import { requestToken } from './routes/guard.js';
 import { registerRentalRoutes } from './routes/index.js';
 
 export interface RentalDomainDeps {
@@ -31,6 +33,10 @@ export interface RentalDomainDeps {
   now?: () => Date;
   /** Replaces the configured provider (tests, a real gateway). */
   provider?: PaymentProvider;
+  /** Sends account messages (registration links); default: written to the log (no mailer yet). */
+  mailer?: AccountMailer;
+  /** The hub's public URL: base of the links in account messages. */
+  publicUrl?: string;
 }
 
 /**
@@ -67,7 +73,13 @@ export class RentalDomain {
         asyncCapture: config.payments.sandboxAsyncCapture,
         now,
       });
-    this.accounts = new Accounts({ store, config, now });
+    this.accounts = new Accounts({
+      store,
+      config,
+      now,
+      mailer: deps.mailer ?? logMailer(logger),
+      publicUrl: deps.publicUrl,
+    });
     this.payments = new Payments({ store, provider: this.provider, logger, now });
     this.deposits = new Deposits({
       store,
@@ -163,12 +175,12 @@ export class RentalDomain {
     await app.register(async (scope) => registerRentalRoutes(scope, this));
   }
 
-  /** Accepts operator/admin session tokens on the hub's operator routes. */
+  /** Accepts operator/admin sessions (bearer token or session cookie) on the hub's operator routes. */
   operatorAuthenticator(): OperatorAuthenticator {
     return async (req) => {
-      const m = /^Bearer (\S+)$/.exec((req.headers.authorization ?? '').trim());
-      if (!m) return undefined;
-      const id = await this.accounts.authenticate(m[1]!);
+      const token = requestToken(req);
+      if (!token) return undefined;
+      const id = await this.accounts.authenticate(token);
       if (!id || (id.role !== 'operator' && id.role !== 'admin')) return undefined;
       return { subject: `user:${id.userId}`, roles: [id.role] };
     };

@@ -14,6 +14,7 @@ export const RENTER_PAGES = [
   '/',
   '/k/*',
   '/login',
+  '/register/confirm',
   '/kiosks',
   '/reserve/*',
   '/orders/*',

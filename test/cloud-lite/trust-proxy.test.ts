@@ -19,15 +19,12 @@ function sessionIps(hub: RentalHub): string[] {
   }
 }
 
-/** Registers a@example.test with the headers an https proxy adds for renter 203.0.113.7. */
+/** Registers a@example.test (and confirms) with the headers an https proxy adds for 203.0.113.7. */
 function registerViaProxy(hub: RentalHub) {
-  return hub.api(
-    'POST',
-    '/api/auth/register',
-    { email: 'a@example.test', password: PASSWORD },
-    null,
-    { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7' },
-  );
+  return hub.register('a@example.test', PASSWORD, {
+    'x-forwarded-proto': 'https',
+    'x-forwarded-for': '203.0.113.7',
+  });
 }
 
 /** 20 failed logins (unknown accounts) "from" `from`, then a good login "from" `other`. */

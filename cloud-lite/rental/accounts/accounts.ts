@@ -1,16 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import type { Store } from '../../store/types.js';
+import type { Repos, Store } from '../../store/types.js';
 import { type Actor, audit } from '../audit/audit.js';
+import { HashQueue } from '../auth/hash-queue.js';
+import { checkNewPassword } from '../auth/password-policy.js';
 import { dummyHash, hashPassword, verifyPassword } from '../auth/passwords.js';
+import { Throttle } from '../auth/throttle.js';
 import { hashToken, newSessionToken } from '../auth/tokens.js';
 import type { RentalConfig } from '../config.js';
 import { RentalError } from '../errors.js';
 import type { Role, UserRecord } from '../store/types.js';
+import type { AccountMailer, Recipient } from './account-mail.js';
 
 export interface AccountsDeps {
   store: Store;
   config: RentalConfig;
   now: () => Date;
+  /** Delivers registration links and "you already have an account" notes to the owner. */
+  mailer: AccountMailer;
+  /** The hub's public URL (`https://rent.example`): base of the links in account messages. */
+  publicUrl?: string;
 }
 
 /** What an authenticated request carries. */
@@ -26,76 +34,225 @@ export function userView(u: UserRecord) {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^\+?[0-9]{6,15}$/;
 
+/** The login as stored: e-mail lower-cased, phone without spaces and dashes. */
+function normaliseLogin(login: string): string {
+  return login.includes('@') ? login.trim().toLowerCase() : login.replace(/[\s-]/g, '');
+}
+
+/** The e-mail and phone of a new account, validated; VALIDATION (400) when neither or a bad one. */
+function newLogins(input: { email?: string; phone?: string }): Recipient {
+  const email = input.email?.trim().toLowerCase() || null;
+  const phone = input.phone?.replace(/[\s-]/g, '') || null;
+  if (!email && !phone)
+    throw new RentalError('VALIDATION', 'give an email address or a phone number', 400);
+  if (email && !EMAIL.test(email))
+    throw new RentalError('VALIDATION', 'the email address is not valid', 400);
+  if (phone && !PHONE.test(phone))
+    throw new RentalError('VALIDATION', 'the phone number is not valid', 400);
+  return { email, phone };
+}
+
+/** What a new password must not be: the logins and the e-mail's local part. */
+function ownWords({ email, phone }: Recipient): string[] {
+  return [email, email?.split('@')[0], phone].filter((w): w is string => !!w);
+}
+
+const tooMany = (retry: number, what: string) =>
+  new RentalError('TOO_MANY_ATTEMPTS', `too many ${what}; try again in ${retry} s`, 429, {
+    retryAfterSeconds: retry,
+  });
+
 /**
- * Accounts and sessions: registration, login with throttling per account and per address,
+ * Accounts and sessions: registration confirmed by a link to the owner, login with throttles
+ * per (account, address), per account and per address counted before the password check,
  * logout, bearer-token authentication, and staff account creation (CLI / bootstrap).
+ * Password hashing goes through a bounded queue (`hashes`).
  */
 export class Accounts {
   private dummy: Promise<string> | undefined;
+  readonly hashes: HashQueue;
+  private readonly throttle: Throttle;
 
-  constructor(private readonly deps: AccountsDeps) {}
+  constructor(private readonly deps: AccountsDeps) {
+    const c = deps.config;
+    this.hashes = new HashQueue({
+      maxConcurrent: c.maxConcurrentHashes,
+      maxQueued: c.maxQueuedHashes,
+    });
+    this.throttle = new Throttle(Math.max(c.loginWindowSeconds, c.registerWindowSeconds));
+  }
 
   private now(): Date {
     return this.deps.now();
   }
 
-  /** Creates an account; EMAIL_TAKEN (409), WEAK_PASSWORD (400), VALIDATION (400). */
+  private hash(password: string): Promise<string> {
+    return this.hashes.run(() => hashPassword(password, this.deps.config.scryptLog2N));
+  }
+
+  /** Creates a staff-made account at once; EMAIL_TAKEN (409), WEAK_PASSWORD (400), VALIDATION (400). */
   async createUser(
     input: { email?: string; phone?: string; password: string; name?: string; role: Role },
     who: Actor,
   ): Promise<UserRecord> {
-    const email = input.email?.trim().toLowerCase() || null;
-    const phone = input.phone?.replace(/[\s-]/g, '') || null;
-    if (!email && !phone)
-      throw new RentalError('VALIDATION', 'give an email address or a phone number', 400);
-    if (email && !EMAIL.test(email))
-      throw new RentalError('VALIDATION', 'the email address is not valid', 400);
-    if (phone && !PHONE.test(phone))
-      throw new RentalError('VALIDATION', 'the phone number is not valid', 400);
-    if (input.password.length < 10)
-      throw new RentalError('WEAK_PASSWORD', 'the password needs at least 10 characters', 400);
-    const passwordHash = await hashPassword(input.password, this.deps.config.scryptLog2N);
+    const logins = newLogins(input);
+    const password = checkNewPassword(input.password, ownWords(logins));
+    const passwordHash = await this.hash(password);
     const at = this.now().toISOString();
     return this.deps.store.transaction(async (tx) => {
-      for (const login of [email, phone]) {
-        if (login && (await tx.rental.users.findByLogin(login)))
-          throw new RentalError(
-            'EMAIL_TAKEN',
-            'an account with this email or phone already exists; log in instead',
-            409,
-          );
-      }
-      const user: UserRecord = {
-        id: `usr-${randomUUID()}`,
-        email,
-        phone,
-        name: input.name ?? null,
-        role: input.role,
-        passwordHash,
-        cardToken: null,
-        cardLast4: null,
-        createdAt: at,
-      };
-      await tx.rental.users.insert(user);
-      await audit(tx, who, at, 'user.created', user.id, { role: user.role });
-      return user;
+      if (await this.loginTaken(tx, logins))
+        throw new RentalError(
+          'EMAIL_TAKEN',
+          'an account with this email or phone already exists; log in instead',
+          409,
+        );
+      return this.insertUser(
+        tx,
+        { ...logins, name: input.name ?? null, passwordHash },
+        input.role,
+        who,
+        at,
+      );
     });
   }
 
-  /** Registers a renter and logs them in. */
-  async register(
-    input: { email?: string; phone?: string; password: string; name?: string },
-    ip: string,
-  ): Promise<{ token: string; user: UserRecord }> {
-    const user = await this.createUser({ ...input, role: 'renter' }, { actor: 'anonymous', ip });
-    const token = await this.openSession(user, ip);
-    return { token, user };
+  private async loginTaken(tx: Repos, { email, phone }: Recipient): Promise<boolean> {
+    for (const login of [email, phone])
+      if (login && (await tx.rental.users.findByLogin(login))) return true;
+    return false;
+  }
+
+  private async insertUser(
+    tx: Repos,
+    u: Recipient & { name: string | null; passwordHash: string },
+    role: Role,
+    who: Actor,
+    at: string,
+  ): Promise<UserRecord> {
+    const user: UserRecord = {
+      id: `usr-${randomUUID()}`,
+      email: u.email,
+      phone: u.phone,
+      name: u.name,
+      role,
+      passwordHash: u.passwordHash,
+      cardToken: null,
+      cardLast4: null,
+      createdAt: at,
+    };
+    await tx.rental.users.insert(user);
+    await audit(tx, who, at, 'user.created', user.id, { role: user.role });
+    return user;
+  }
+
+  private link(path: string): string {
+    return `${(this.deps.publicUrl ?? '').replace(/\/+$/, '')}${path}`;
   }
 
   /**
-   * Logs in by email or phone. INVALID_CREDENTIALS (401) for a wrong password or unknown login
-   * (same answer, same cost); TOO_MANY_ATTEMPTS (429, retryAfterSeconds) when the account or
-   * the address failed too often within the window.
+   * A renter registers: the same answer whether the e-mail or phone is new or taken (no
+   * enumeration) and the same cost (the password is hashed either way). A new login gets a
+   * link that creates the account (`confirmRegistration`); a taken one gets a note to its
+   * owner. Refusals that do not depend on existing accounts: VALIDATION, WEAK_PASSWORD (400),
+   * TOO_MANY_ATTEMPTS (429) after `registerMaxPerAddress` registrations from one address.
+   */
+  async register(
+    input: { email?: string; phone?: string; password: string; name?: string },
+    ip: string,
+  ): Promise<void> {
+    const cfg = this.deps.config;
+    const retry = await this.deps.store.transaction((tx) =>
+      this.throttle.take(
+        tx,
+        [
+          {
+            key: `register:${ip}`,
+            max: cfg.registerMaxPerAddress,
+            windowSeconds: cfg.registerWindowSeconds,
+          },
+        ],
+        this.now(),
+      ),
+    );
+    if (retry > 0) throw tooMany(retry, 'registrations from your address');
+    const logins = newLogins(input);
+    const password = checkNewPassword(input.password, ownWords(logins));
+    const passwordHash = await this.hash(password);
+    const token = newSessionToken();
+    const now = this.now();
+    const expiresAt = new Date(now.getTime() + cfg.registrationTtlSeconds * 1000).toISOString();
+    const taken = await this.deps.store.transaction(async (tx) => {
+      await tx.rental.pendingRegistrations.removeExpired(now.toISOString());
+      const taken = await this.loginTaken(tx, logins);
+      if (!taken)
+        await tx.rental.pendingRegistrations.insert({
+          tokenHash: hashToken(token),
+          ...logins,
+          name: input.name ?? null,
+          passwordHash,
+          createdAt: now.toISOString(),
+          expiresAt,
+          ip,
+        });
+      await audit(
+        tx,
+        { actor: 'anonymous', ip },
+        now.toISOString(),
+        'registration.requested',
+        null,
+        {
+          login: logins.email ?? logins.phone,
+          taken,
+        },
+      );
+      return taken;
+    });
+    await this.deps.mailer.send(
+      taken
+        ? { kind: 'already-registered', to: logins, loginLink: this.link('/login') }
+        : {
+            kind: 'confirm-registration',
+            to: logins,
+            link: this.link(`/register/confirm#${token}`),
+            expiresAt,
+          },
+    );
+  }
+
+  /**
+   * Finishes a registration with the token of its link: creates the renter and logs them in.
+   * REGISTRATION_INVALID (400) for an unknown, used or expired link, or a login taken since.
+   */
+  async confirmRegistration(
+    token: string,
+    ip: string,
+  ): Promise<{ token: string; user: UserRecord }> {
+    const now = this.now();
+    const at = now.toISOString();
+    const invalid = () =>
+      new RentalError(
+        'REGISTRATION_INVALID',
+        'this link is unknown, used or expired; register again or log in',
+        400,
+      );
+    return this.deps.store.transaction(async (tx) => {
+      const p = await tx.rental.pendingRegistrations.get(hashToken(token));
+      if (!p || p.expiresAt <= at) throw invalid();
+      await tx.rental.pendingRegistrations.remove(p.tokenHash);
+      if (await this.loginTaken(tx, p)) throw invalid();
+      const user = await this.insertUser(tx, p, 'renter', { actor: 'anonymous', ip }, at);
+      return { token: await this.insertSession(tx, user, ip, now), user };
+    });
+  }
+
+  /**
+   * Logs in by email or phone. The attempt is counted (in one transaction with the check of
+   * the limits) before the password is checked, so parallel guesses cannot outrun the count;
+   * a good password takes its count back. INVALID_CREDENTIALS (401) for a wrong password or an
+   * unknown login (same answer, same cost); TOO_MANY_ATTEMPTS (429, retryAfterSeconds) when
+   * this address tried this account `loginMaxFailuresPerAccountAddress` times, anyone tried it
+   * `loginMaxFailuresPerAccount` times, or this address tried `loginMaxFailuresPerIp` times
+   * within the window.
    */
   async login(
     loginRaw: string,
@@ -103,79 +260,67 @@ export class Accounts {
     ip: string,
   ): Promise<{ token: string; user: UserRecord }> {
     const cfg = this.deps.config;
-    const login = loginRaw.includes('@')
-      ? loginRaw.trim().toLowerCase()
-      : loginRaw.replace(/[\s-]/g, '');
-    const acctKey = `acct:${login}`;
-    const ipKey = `ip:${ip}`;
-    const now = this.now();
-    const since = new Date(now.getTime() - cfg.loginWindowSeconds * 1000).toISOString();
-    const { user, acct, byIp } = await this.deps.store.transaction(async (tx) => ({
+    const login = normaliseLogin(loginRaw);
+    const windowSeconds = cfg.loginWindowSeconds;
+    const mine = {
+      key: `acct-ip:${login}|${ip}`,
+      max: cfg.loginMaxFailuresPerAccountAddress,
+      windowSeconds,
+    };
+    const limits = [
+      mine,
+      { key: `acct:${login}`, max: cfg.loginMaxFailuresPerAccount, windowSeconds },
+      { key: `ip:${ip}`, max: cfg.loginMaxFailuresPerIp, windowSeconds },
+    ];
+    const at = this.now();
+    const { user, retry } = await this.deps.store.transaction(async (tx) => ({
+      retry: await this.throttle.take(tx, limits, at),
       user: await tx.rental.users.findByLogin(login),
-      acct: await tx.rental.loginFailures.since(acctKey, since),
-      byIp: await tx.rental.loginFailures.since(ipKey, since),
     }));
-    const blocked = (list: string[], max: number) =>
-      list.length >= max
-        ? Math.ceil(
-            (Date.parse(list[list.length - max]!) + cfg.loginWindowSeconds * 1000 - now.getTime()) /
-              1000,
-          )
-        : 0;
-    const retry = Math.max(
-      blocked(acct, cfg.loginMaxFailuresPerAccount),
-      blocked(byIp, cfg.loginMaxFailuresPerIp),
-    );
-    if (retry > 0) {
-      throw new RentalError(
-        'TOO_MANY_ATTEMPTS',
-        `too many failed logins; try again in ${retry} s`,
-        429,
-        {
-          retryAfterSeconds: retry,
-        },
-      );
-    }
+    if (retry > 0) throw tooMany(retry, 'failed logins');
     this.dummy ??= dummyHash(cfg.scryptLog2N);
-    const ok = await verifyPassword(password, user?.passwordHash ?? (await this.dummy));
+    let ok: boolean;
+    try {
+      const stored = user?.passwordHash ?? (await this.dummy);
+      ok = await this.hashes.run(() => verifyPassword(password, stored));
+    } catch (err) {
+      await this.deps.store.transaction((tx) => this.throttle.release(tx, limits, at));
+      throw err;
+    }
     if (!user || !ok) {
-      await this.deps.store.transaction(async (tx) => {
-        const at = this.now().toISOString();
-        await tx.rental.loginFailures.add(acctKey, at);
-        await tx.rental.loginFailures.add(ipKey, at);
-        await audit(tx, { actor: 'anonymous', ip }, at, 'login.failed', user?.id ?? null, {
-          login,
-        });
-      });
+      await this.deps.store.transaction((tx) =>
+        audit(
+          tx,
+          { actor: 'anonymous', ip },
+          this.now().toISOString(),
+          'login.failed',
+          user?.id ?? null,
+          {
+            login,
+          },
+        ),
+      );
       throw new RentalError('INVALID_CREDENTIALS', 'wrong login or password', 401);
     }
-    await this.deps.store.transaction((tx) => tx.rental.loginFailures.clear(acctKey));
-    const token = await this.openSession(user, ip);
+    const token = await this.deps.store.transaction(async (tx) => {
+      await this.throttle.release(tx, limits, at);
+      await tx.rental.loginFailures.clear(mine.key);
+      return this.insertSession(tx, user, ip, this.now());
+    });
     return { token, user };
   }
 
-  private async openSession(user: UserRecord, ip: string): Promise<string> {
+  private async insertSession(tx: Repos, user: UserRecord, ip: string, now: Date): Promise<string> {
     const token = newSessionToken();
-    const now = this.now();
-    await this.deps.store.transaction(async (tx) => {
-      await tx.rental.sessions.insert({
-        tokenHash: hashToken(token),
-        userId: user.id,
-        createdAt: now.toISOString(),
-        expiresAt: new Date(
-          now.getTime() + this.deps.config.sessionTtlSeconds * 1000,
-        ).toISOString(),
-        ip,
-        revokedAt: null,
-      });
-      await audit(
-        tx,
-        { actor: `user:${user.id}`, ip },
-        now.toISOString(),
-        'session.opened',
-        user.id,
-      );
+    await tx.rental.sessions.insert({
+      tokenHash: hashToken(token),
+      userId: user.id,
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + this.deps.config.sessionTtlSeconds * 1000).toISOString(),
+      ip,
+      revokedAt: null,
     });
+    await audit(tx, { actor: `user:${user.id}`, ip }, now.toISOString(), 'session.opened', user.id);
     return token;
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { normalisePassword } from './password-policy.js';
 
 const KEYLEN = 32;
 
@@ -18,18 +19,29 @@ function scryptAsync(
 }
 
 /**
- * Hashes a password with scrypt (OWASP: N = 2^17, r = 8, p = 1) and a random 16-byte salt.
+ * Hashes a password with scrypt (OWASP: N = 2^17, r = 8, p = 1) and a random 16-byte salt,
+ * after NFKC normalisation (the same password typed in two Unicode forms is one).
  * Format: `scrypt$<N>$<r>$<p>$<salt b64url>$<hash b64url>` (parameters travel with the hash).
  */
 export async function hashPassword(password: string, log2N = 17): Promise<string> {
   const N = 2 ** log2N;
   const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, N, 8, 1);
+  const key = await scryptAsync(normalisePassword(password), salt, N, 8, 1);
   return `scrypt$${N}$8$1$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
-/** Checks a password against a stored hash in constant time; false for a malformed hash. */
+/**
+ * Checks a password (NFKC-normalised) against a stored hash in constant time; false for a
+ * malformed hash. A password that NFKC changes is also tried as typed: hashes made before
+ * normalisation was introduced hold the raw form.
+ */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const normal = normalisePassword(password);
+  if (await verifyExact(normal, stored)) return true;
+  return normal !== password && verifyExact(password, stored);
+}
+
+async function verifyExact(password: string, stored: string): Promise<boolean> {
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [N, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];

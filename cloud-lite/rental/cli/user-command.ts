@@ -56,7 +56,13 @@ export async function runUserCommand(
         const config = loadConfig({ file: o.config, env });
         const store = SqliteStore.open(config.databasePath);
         try {
-          const accounts = new Accounts({ store, config: config.rental, now: () => new Date() });
+          const accounts = new Accounts({
+            store,
+            config: config.rental,
+            now: () => new Date(),
+            // Staff accounts are created at once: the CLI sends no account messages.
+            mailer: { send: async () => {} },
+          });
           const u = await accounts.createUser(
             { email: o.email, phone: o.phone, name: o.name, password, role: o.role as Role },
             { actor: 'system:cli' },

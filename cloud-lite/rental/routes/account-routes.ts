@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { userView } from '../accounts/accounts.js';
 import type { RentalDomain } from '../rental-domain.js';
 import { actorOf, SESSION_COOKIE } from './guard.js';
-import { DepositBody, LoginBody, RegisterBody } from './schemas.js';
+import { ConfirmRegistrationBody, DepositBody, LoginBody, RegisterBody } from './schemas.js';
 
 const LIMIT = 16 * 1024;
 
@@ -14,11 +14,25 @@ export function registerAccountRoutes(app: FastifyInstance, d: RentalDomain): vo
       `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${d.deps.config.sessionTtlSeconds}${secure ? '; Secure' : ''}`,
     );
 
+  // The same answer for a new and a taken login: the difference reaches only the owner.
   app.post<{ Body: { email?: string; phone?: string; password: string; name?: string } }>(
     '/api/auth/register',
     { config: { access: 'public' }, bodyLimit: LIMIT, schema: { body: RegisterBody } },
     async (req, reply) => {
-      const { token, user } = await d.accounts.register(req.body, req.ip);
+      await d.accounts.register(req.body, req.ip);
+      reply.status(202);
+      return {
+        status: 'confirmation-sent',
+        message: 'we sent a link to this e-mail address or phone; open it to finish',
+      };
+    },
+  );
+
+  app.post<{ Body: { token: string } }>(
+    '/api/auth/register/confirm',
+    { config: { access: 'public' }, bodyLimit: LIMIT, schema: { body: ConfirmRegistrationBody } },
+    async (req, reply) => {
+      const { token, user } = await d.accounts.confirmRegistration(req.body.token, req.ip);
       setCookie(reply, token, req.protocol === 'https');
       reply.status(201);
       return { token, user: userView(user) };

@@ -11,7 +11,7 @@ const body = (code: string, message: string, extra: Record<string, unknown> = {}
 export function installRentalErrors(scope: FastifyInstance, logger: Logger): void {
   scope.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof RentalError) {
-      if (err.status === 429 && typeof err.details.retryAfterSeconds === 'number')
+      if (typeof err.details.retryAfterSeconds === 'number')
         reply.header('retry-after', String(err.details.retryAfterSeconds));
       return reply.status(err.status).send(body(err.code, err.message, err.details));
     }

@@ -21,8 +21,6 @@ export interface Who {
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
-    /** Accept the session token as `?token=` (EventSource cannot send headers). */
-    tokenInQuery?: boolean;
   }
   interface FastifyRequest {
     who?: Who;
@@ -58,17 +56,15 @@ function cookie(req: FastifyRequest, name: string): string | undefined {
   return undefined;
 }
 
-/** The session token of a request: bearer header, then the cookie, then `?token=` where allowed. */
+/**
+ * The session token of a request: the bearer header (API clients), else the session cookie
+ * (the web pages, live streams included). Never the URL: a token there ends up in logs and
+ * browser history.
+ */
 export function requestToken(req: FastifyRequest): string | undefined {
   const m = /^Bearer (\S+)$/.exec((req.headers.authorization ?? '').trim());
   if (m) return m[1];
-  const c = cookie(req, SESSION_COOKIE);
-  if (c) return c;
-  if (req.routeOptions.config.tokenInQuery) {
-    const q = (req.query as { token?: unknown }).token;
-    if (typeof q === 'string') return q;
-  }
-  return undefined;
+  return cookie(req, SESSION_COOKIE);
 }
 
 export const actorOf = (req: FastifyRequest): Actor => ({

@@ -40,7 +40,7 @@ export function registerOrderRoutes(app: FastifyInstance, d: RentalDomain): void
   app.get<{ Params: { id: string } }>(
     '/api/orders/:id/events',
     {
-      config: { access: 'account', tokenInQuery: true },
+      config: { access: 'account' },
       schema: { params: IdParams, querystring: EventsQuery },
     },
     async (req, reply) => {

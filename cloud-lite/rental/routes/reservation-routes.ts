@@ -38,7 +38,7 @@ export function registerReservationRoutes(app: FastifyInstance, d: RentalDomain)
   app.get<{ Params: { id: string } }>(
     '/api/reservations/:id/events',
     {
-      config: { access: 'account', tokenInQuery: true },
+      config: { access: 'account' },
       schema: { params: IdParams, querystring: EventsQuery },
     },
     async (req, reply) => {

@@ -22,15 +22,20 @@ export const RegisterBody = Type.Object(
   {
     email: Type.Optional(Type.String({ minLength: 3, maxLength: 254 })),
     phone: Type.Optional(Type.String({ minLength: 6, maxLength: 20 })),
-    password: Type.String({ minLength: 1, maxLength: 200 }),
+    // Long enough for 256 code points of any script (the policy counts code points after NFKC).
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   },
+  { additionalProperties: false },
+);
+export const ConfirmRegistrationBody = Type.Object(
+  { token: Type.String({ minLength: 20, maxLength: 200 }) },
   { additionalProperties: false },
 );
 export const LoginBody = Type.Object(
   {
     login: Type.String({ minLength: 1, maxLength: 254 }),
-    password: Type.String({ minLength: 1, maxLength: 200 }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
   },
   { additionalProperties: false },
 );
@@ -75,10 +80,8 @@ export const LimitQuery = Type.Object(
   { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },
   { additionalProperties: false },
 );
-export const EventsQuery = Type.Object(
-  { token: Type.Optional(Type.String({ maxLength: 200 })) },
-  { additionalProperties: false },
-);
+/** Live streams take no query: the session comes from the cookie (or a bearer header), never the URL. */
+export const EventsQuery = Type.Object({}, { additionalProperties: false });
 export const ContentBody = Type.Object(
   {
     id: Id,

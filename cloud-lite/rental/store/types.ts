@@ -27,6 +27,18 @@ export interface SessionRecord {
   revokedAt: string | null;
 }
 
+/** A registration waiting for the link sent to its e-mail or phone (token stored hashed). */
+export interface PendingRegistrationRecord {
+  tokenHash: Buffer;
+  email: string | null;
+  phone: string | null;
+  name: string | null;
+  passwordHash: string;
+  createdAt: string;
+  expiresAt: string;
+  ip: string | null;
+}
+
 export type DepositEntryKind = 'topup' | 'refund' | 'charge' | 'credit';
 export interface DepositEntryRecord {
   id: string;
@@ -319,11 +331,23 @@ export interface RentalRepos {
     get(tokenHash: Buffer): Promise<SessionRecord | undefined>;
     revoke(tokenHash: Buffer, at: string): Promise<void>;
   };
+  /** Throttle hits (login attempts, registrations) by key: `acct-ip:`, `acct:`, `ip:`, `register:`. */
   loginFailures: {
     add(key: string, at: string): Promise<void>;
-    /** Failures of `key` at or after `since`, oldest first. */
+    /** Hits of `key` at or after `since`, oldest first. */
     since(key: string, since: string): Promise<string[]>;
     clear(key: string): Promise<void>;
+    /** Removes one hit of `key` at `at` (an attempt that turned out good). */
+    removeOne(key: string, at: string): Promise<void>;
+    /** Removes every hit older than `before` (of every key). */
+    prune(before: string): Promise<void>;
+  };
+  pendingRegistrations: {
+    insert(r: PendingRegistrationRecord): Promise<void>;
+    get(tokenHash: Buffer): Promise<PendingRegistrationRecord | undefined>;
+    remove(tokenHash: Buffer): Promise<void>;
+    /** Removes registrations that expired before `at`. */
+    removeExpired(at: string): Promise<void>;
   };
   deposits: {
     insert(e: DepositEntryRecord): Promise<void>;

@@ -424,7 +424,9 @@ t.test(
         'idempotency-key': randomUUID(),
       })
     ).body.order;
-    const res = await fetch(`${hub.baseUrl}/api/orders/${o.id}/events?token=${me.token}`);
+    const res = await fetch(`${hub.baseUrl}/api/orders/${o.id}/events`, {
+      headers: { authorization: `Bearer ${me.token}` },
+    });
     t.equal(res.status, 200);
     t.match(res.headers.get('content-type'), /text\/event-stream/);
     const cmd = await k.waitForCommand((c) => c.action === 'Dispense');

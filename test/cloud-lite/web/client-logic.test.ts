@@ -46,6 +46,9 @@ const API_CODES = [
   'EBADJSON',
   'EBODYTOOLARGE',
   'EBADREQUEST',
+  'ECROSSORIGIN',
+  'REGISTRATION_INVALID',
+  'BUSY',
   'EBADURL',
   'EURITOOLONG',
   'EHEADERSTOOLARGE',
@@ -193,8 +196,8 @@ t.test('card form parsing', async (t) => {
 t.test('API client: error bodies, network failures, 401, idempotency header', async (t) => {
   const calls: Array<{ url: string; init: RequestInit }> = [];
   let answer: () => Response = () => new Response('{}');
-  const tokens = {
-    value: 'tok-1' as string | null,
+  const bearer = {
+    value: null as string | null,
     get() {
       return this.value;
     },
@@ -202,15 +205,15 @@ t.test('API client: error bodies, network failures, 401, idempotency header', as
       this.value = v;
     },
   };
-  let loggedOut = 0;
+  const sessions: boolean[] = [];
   const api = new ApiClient({
     baseUrl: 'http://x',
-    tokens,
+    bearer,
     fetch: (async (url: string, init: RequestInit) => {
       calls.push({ url, init });
       return answer();
     }) as typeof fetch,
-    onUnauthenticated: () => loggedOut++,
+    onSessionChange: (on) => sessions.push(on),
   });
 
   answer = () =>
@@ -235,7 +238,8 @@ t.test('API client: error bodies, network failures, 401, idempotency header', as
   t.same(err.details, { extra: 1, reasons: [] });
   const h = calls[0]!.init.headers as Record<string, string>;
   t.equal(h['idempotency-key'], 'key-1');
-  t.equal(h.authorization, 'Bearer tok-1');
+  t.equal(h.authorization, undefined, 'no token: the session is the cookie');
+  t.equal(calls[0]!.init.credentials, 'same-origin', 'the cookie goes along');
   t.equal(calls[0]!.url, 'http://x/api/orders');
   t.same(JSON.parse(String(calls[0]!.init.body)), req);
 
@@ -251,20 +255,47 @@ t.test('API client: error bodies, network failures, 401, idempotency header', as
   t.equal(net.status, 0);
 
   answer = () =>
+    new Response(JSON.stringify({ token: 'tok-1', user: { id: 'u0', role: 'renter' } }), {
+      status: 200,
+    });
+  await api.login('a@b.c', 'long-enough-pw');
+  t.ok(api.signedIn, 'a login starts the session');
+  t.same(sessions, [true]);
+
+  answer = () =>
     new Response(JSON.stringify({ error: { code: 'UNAUTHENTICATED', message: 'no session' } }), {
       status: 401,
     });
   await api.me().catch(() => undefined);
-  t.equal(tokens.value, null, 'a 401 drops the stored token');
-  t.equal(loggedOut, 1);
+  t.notOk(api.signedIn, 'a 401 ends the session');
+  t.same(sessions, [true, false]);
 
+  answer = () =>
+    new Response(JSON.stringify({ status: 'confirmation-sent' }), {
+      status: 202,
+    });
+  t.equal(await api.register({ email: 'a@b.c', password: 'long-enough-pw' }), undefined);
+  t.notOk(api.signedIn, 'register alone does not log in');
   answer = () =>
     new Response(JSON.stringify({ token: 'tok-2', user: { id: 'u1', role: 'renter' } }), {
       status: 201,
     });
-  const user = await api.register({ email: 'a@b.c', password: 'long-enough-pw' });
+  const user = await api.confirmRegistration('link-token');
   t.equal(user.id, 'u1');
-  t.equal(tokens.value, 'tok-2', 'register stores the session token');
+  t.same(JSON.parse(String(calls.at(-1)!.init.body)), { token: 'link-token' });
+  t.ok(api.signedIn, 'the confirmed registration starts the session');
+
+  bearer.set('admin-token-1');
+  answer = () => new Response('{"kiosks":[]}');
+  await api.opsKiosks();
+  t.equal(
+    (calls.at(-1)!.init.headers as Record<string, string>).authorization,
+    'Bearer admin-token-1',
+    'the admin token goes as a bearer header',
+  );
+  answer = () => new Response('{"error":{"code":"EUNAUTHORIZED","message":"x"}}', { status: 401 });
+  await api.opsKiosks().catch(() => undefined);
+  t.equal(bearer.value, null, 'a refused admin token is forgotten');
 
   t.same(listOf([1, 2], 'x'), [1, 2]);
   t.same(listOf({ orders: [3] }, 'orders'), [3]);
@@ -283,7 +314,6 @@ t.test('API client: SSE stream over fetch delivers parsed messages', async (t) =
   });
   const api = new ApiClient({
     baseUrl: '',
-    tokens: { get: () => 't', set: () => undefined },
     fetch: (async () =>
       new Response(body, { headers: { 'content-type': 'text/event-stream' } })) as typeof fetch,
   });

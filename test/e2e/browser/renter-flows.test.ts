@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import t from 'tap';
+import type { AccountMessage } from '../../../cloud-lite/rental/accounts/account-mail.js';
 import { startWebHub } from '../../cloud-lite/web/web-hub.js';
 import { chromiumMissing, openBrowser, screenshot, watchConsole } from './fixtures/browser.js';
 import { CONTENT, readySlot, seedCatalog, seedKiosk } from './fixtures/fleet.js';
@@ -16,7 +17,11 @@ t.test(
   'renter: register at a kiosk, pay a deposit, a declined card, rent and take the disk, reserve and watch the preparation',
   async (t) => {
     if (chromiumMissing(t)) return;
-    const hub = await startWebHub(t, { overrides: { rental: { scryptLog2N: 10 } } as never });
+    const mail: AccountMessage[] = [];
+    const hub = await startWebHub(t, {
+      overrides: { rental: { scryptLog2N: 10 } } as never,
+      deps: { rental: { mailer: { send: async (m) => void mail.push(m) } } },
+    });
     await seedCatalog(hub);
     const kiosk = await seedKiosk(t, hub, 'kiosk-1', SITE, [
       readySlot(7, 'disk-7'),
@@ -32,9 +37,19 @@ t.test(
     await page.getByLabel('Password').fill('short');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('alert').filter({ hasText: 'at least 10 characters' }).waitFor();
+    await page.getByLabel('Password').fill('password12');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('alert').filter({ hasText: 'most common' }).waitFor();
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('We sent a link to rita@example.org').waitFor();
+    // The registration link from the message (the hub's mailer) finishes it and comes back here.
+    const sent = mail.at(-1);
+    t.equal(sent?.kind, 'confirm-registration');
+    await page.goto(hub.baseUrl + (sent?.kind === 'confirm-registration' ? sent.link : ''));
     await page.getByRole('heading', { name: 'Central Station' }).waitFor();
+    t.equal(new URL(page.url()).pathname, '/k/kiosk-1');
+    t.equal(new URL(page.url()).hash, '', 'the link token left the address bar');
     await page.getByText('Pay a deposit first').waitFor();
     await screenshot(page, 'renter-kiosk-no-deposit');
 
@@ -129,6 +144,14 @@ t.test(
       .getByText(/Your disk is ready in slot 2/)
       .waitFor();
     await screenshot(page, 'renter-reservation-ready');
+    // The session is an HttpOnly cookie: nothing the page's scripts can read holds it.
+    const seen = (await page.evaluate(
+      '({ cookie: document.cookie, storage: JSON.stringify({ ...localStorage, ...sessionStorage }) })',
+    )) as { cookie: string; storage: string };
+    const [session] = (await page.context().cookies()).filter((c) => c.name === 'dk_session');
+    t.ok(session?.httpOnly, 'the session cookie is HttpOnly');
+    t.notMatch(seen.cookie, /dk_session/);
+    t.notOk(seen.storage.includes(session?.value ?? '-'), 'no session token in web storage');
     t.same(problems, [], 'no page errors or CSP violations');
   },
 );

@@ -10,6 +10,7 @@ import type {
   MissingDiskRecord,
   OrderRecord,
   PaymentRecord,
+  PendingRegistrationRecord,
   RentalRecord,
   RentalRepos,
   ReservationRecord,
@@ -26,6 +27,10 @@ const marks = (n: number) => new Array(n).fill('?').join(', ');
 export function makeRentalRepos(db: Database.Database): RentalRepos {
   const users = table<UserRecord>(db, { name: 'users', key: 'id' });
   const sessions = table<SessionRecord>(db, { name: 'sessions', key: 'tokenHash' });
+  const pending = table<PendingRegistrationRecord>(db, {
+    name: 'pending_registrations',
+    key: 'tokenHash',
+  });
   const deposits = table<DepositEntryRecord>(db, { name: 'deposit_entries', key: 'id' });
   const payments = table<PaymentRecord>(db, {
     name: 'payments',
@@ -89,6 +94,24 @@ export function makeRentalRepos(db: Database.Database): RentalRepos {
       },
       async clear(key) {
         db.prepare('DELETE FROM login_failures WHERE key = ?').run(key);
+      },
+      async removeOne(key, at) {
+        db.prepare(
+          'DELETE FROM login_failures WHERE rowid = (SELECT rowid FROM login_failures WHERE key = ? AND at = ? LIMIT 1)',
+        ).run(key, at);
+      },
+      async prune(before) {
+        db.prepare('DELETE FROM login_failures WHERE at < ?').run(before);
+      },
+    },
+    pendingRegistrations: {
+      insert: pending.insert,
+      get: pending.get,
+      async remove(tokenHash) {
+        db.prepare('DELETE FROM pending_registrations WHERE token_hash = ?').run(tokenHash);
+      },
+      async removeExpired(at) {
+        db.prepare('DELETE FROM pending_registrations WHERE expires_at < ?').run(at);
       },
     },
     deposits: {

@@ -1,4 +1,5 @@
 import { migration003MissingDisks } from '../../../rental/store/sqlite/migrations/003-missing-disks.js';
+import { migration004PendingRegistrations } from '../../../rental/store/sqlite/migrations/004-pending-registrations.js';
 import { migration001Hub } from './001-hub.js';
 import { migration002Rental } from './002-rental.js';
 
@@ -17,4 +18,5 @@ export const migrations: readonly Migration[] = [
   migration001Hub,
   migration002Rental,
   migration003MissingDisks,
+  migration004PendingRegistrations,
 ];

@@ -17,7 +17,7 @@ import type {
   User,
 } from './types.js';
 
-/** Where the session token lives (localStorage in the browser, a Map in tests). */
+/** A bearer token kept in memory only (the operator page's admin token); never in storage. */
 export interface TokenStore {
   get(): string | null;
   set(token: string | null): void;
@@ -26,10 +26,14 @@ export interface TokenStore {
 export interface ApiClientDeps {
   /** '' for same-origin pages. */
   baseUrl: string;
-  tokens: TokenStore;
+  /**
+   * The admin token the operator page may use instead of an account (memory only). Account
+   * sessions live in the hub's HttpOnly `dk_session` cookie: the page never holds that token.
+   */
+  bearer?: TokenStore;
   fetch?: typeof fetch;
-  /** Called when the server answers 401 (the token is dropped first). */
-  onUnauthenticated?: () => void;
+  /** Called when the session starts or ends (login, confirmed registration, logout, a 401). */
+  onSessionChange?: (signedIn: boolean) => void;
 }
 
 export interface RentRequest {
@@ -49,10 +53,39 @@ export interface RentRequest {
  * key so that the caller may retry safely.
  */
 export class ApiClient {
+  private session = false;
+
   constructor(private readonly deps: ApiClientDeps) {}
 
-  get token(): string | null {
-    return this.deps.tokens.get();
+  /** Whether this page has a session (the cookie, as last seen) or an admin token. */
+  get signedIn(): boolean {
+    return this.session || !!this.deps.bearer?.get();
+  }
+
+  private setSession(on: boolean): void {
+    if (on === this.session) return;
+    this.session = on;
+    this.deps.onSessionChange?.(on);
+  }
+
+  /** At page load: asks the hub whether the session cookie is valid; the user, or null. */
+  async restoreSession(): Promise<User | null> {
+    try {
+      const me = await this.me();
+      this.setSession(true);
+      return me.user;
+    } catch {
+      this.setSession(false);
+      return null;
+    }
+  }
+
+  /** Request headers: JSON, and the admin token when the operator page uses one. */
+  private headers(extra: Record<string, string>): Record<string, string> {
+    const h: Record<string, string> = { ...extra };
+    const bearer = this.deps.bearer?.get();
+    if (bearer) h.authorization = `Bearer ${bearer}`;
+    return h;
   }
 
   async request<T>(
@@ -61,9 +94,7 @@ export class ApiClient {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<T> {
-    const h: Record<string, string> = { accept: 'application/json', ...headers };
-    const token = this.deps.tokens.get();
-    if (token) h.authorization = `Bearer ${token}`;
+    const h = this.headers({ accept: 'application/json', ...headers });
     if (body !== undefined) h['content-type'] = 'application/json';
     const doFetch = this.deps.fetch ?? globalThis.fetch.bind(globalThis);
     let res: Response;
@@ -71,6 +102,7 @@ export class ApiClient {
       res = await doFetch(this.deps.baseUrl + path, {
         method,
         headers: h,
+        credentials: 'same-origin',
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
@@ -91,9 +123,9 @@ export class ApiClient {
       const { code: _c, message: _m, ...rest } = e ?? {};
       const top = { ...(json as Record<string, unknown>) };
       delete top.error;
-      if (res.status === 401 && token) {
-        this.deps.tokens.set(null);
-        this.deps.onUnauthenticated?.();
+      if (res.status === 401) {
+        this.deps.bearer?.set(null);
+        this.setSession(false);
       }
       throw new ApiError(res.status, code, message, { ...top, ...rest });
     }
@@ -102,31 +134,39 @@ export class ApiClient {
 
   // Accounts
 
-  async register(b: {
-    email?: string;
-    phone?: string;
-    password: string;
-    name?: string;
-  }): Promise<User> {
-    const out = await this.request<{ token: string; user: User }>('POST', '/api/auth/register', b);
-    this.deps.tokens.set(out.token);
+  /**
+   * Asks for an account: the hub answers the same whether the login is new or taken and
+   * sends a link to the e-mail or phone (`confirmRegistration` finishes it).
+   */
+  async register(b: { email?: string; phone?: string; password: string; name?: string }) {
+    await this.request<{ status: string }>('POST', '/api/auth/register', b);
+  }
+
+  /** Opens the link's registration: creates the account and starts the session (cookie). */
+  async confirmRegistration(token: string): Promise<User> {
+    const out = await this.request<{ user: User }>('POST', '/api/auth/register/confirm', {
+      token,
+    });
+    this.setSession(true);
     return out.user;
   }
 
   async login(login: string, password: string): Promise<User> {
-    const out = await this.request<{ token: string; user: User }>('POST', '/api/auth/login', {
+    const out = await this.request<{ user: User }>('POST', '/api/auth/login', {
       login,
       password,
     });
-    this.deps.tokens.set(out.token);
+    this.setSession(true);
     return out.user;
   }
 
+  /** Ends the session on the hub (the cookie) and forgets an admin token. */
   async logout(): Promise<void> {
     try {
-      await this.request('POST', '/api/auth/logout');
+      if (this.session) await this.request('POST', '/api/auth/logout');
     } finally {
-      this.deps.tokens.set(null);
+      this.deps.bearer?.set(null);
+      this.setSession(false);
     }
   }
 
@@ -238,23 +278,25 @@ export class ApiClient {
   }
 
   /**
-   * Follows a Server-Sent Events stream (with the Authorization header, which EventSource
-   * cannot send) and calls `onMessage` with each message's parsed JSON data. Resolves when
-   * the server ends the stream; rejects ApiError on a refused request or a broken stream.
-   * Aborting `signal` ends it quietly.
+   * Follows a Server-Sent Events stream over fetch (authenticated by the session cookie, or
+   * the admin token's header; never a token in the URL) and calls `onMessage` with each
+   * message's parsed JSON data. Resolves when the server ends the stream; rejects ApiError on
+   * a refused request or a broken stream. Aborting `signal` ends it quietly.
    */
   async stream(
     path: string,
     onMessage: (event: string, data: unknown) => void,
     signal?: AbortSignal,
   ): Promise<void> {
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
-    const token = this.deps.tokens.get();
-    if (token) headers.authorization = `Bearer ${token}`;
+    const headers = this.headers({ accept: 'text/event-stream' });
     const doFetch = this.deps.fetch ?? globalThis.fetch.bind(globalThis);
     let res: Response;
     try {
-      res = await doFetch(this.deps.baseUrl + path, { headers, signal: signal ?? null });
+      res = await doFetch(this.deps.baseUrl + path, {
+        headers,
+        credentials: 'same-origin',
+        signal: signal ?? null,
+      });
     } catch (err) {
       if (signal?.aborted) return;
       throw new ApiError(0, 'ENETWORK', `no answer from the service: ${(err as Error).message}`);

@@ -20,7 +20,18 @@ type Sentence = string | ((details: Record<string, unknown>) => string);
 const SENTENCES: Record<string, Sentence> = {
   // accounts
   EMAIL_TAKEN: 'An account with this e-mail or phone number already exists. Log in instead.',
-  WEAK_PASSWORD: 'Choose a longer password: at least 10 characters.',
+  WEAK_PASSWORD: (d) =>
+    ({
+      too_short: 'Choose a longer password: at least 10 characters.',
+      too_long: 'Choose a shorter password: at most 256 characters.',
+      common: 'This password is one of the most common ones. Choose another.',
+      repetitive: 'This password only repeats a character or a group. Choose another.',
+      sequential: 'This password is a straight run of characters. Choose another.',
+      login: 'Do not use your e-mail address or phone number as the password.',
+    })[String(d.reason)] ?? 'Choose a stronger password: at least 10 characters, not a common one.',
+  REGISTRATION_INVALID:
+    'This link is unknown, used or expired. Register again, or log in if you already have an account.',
+  BUSY: 'Many people are logging in right now. Try again in a few seconds.',
   VALIDATION: 'Some fields are missing or not valid. Check the form and try again.',
   EVALIDATION: 'Some fields are missing or not valid. Check the form and try again.',
   INVALID_CREDENTIALS: 'The login or the password is wrong.',
@@ -86,6 +97,7 @@ const SENTENCES: Record<string, Sentence> = {
   EBODYTOOLARGE: 'The request is too large.',
   EINTERNAL: 'Something went wrong on our side. Try again in a minute.',
   EBADREQUEST: 'The page sent a malformed request. Reload the page.',
+  ECROSSORIGIN: 'This request came from another website and was refused. Use this site itself.',
   EBADURL: 'The address is malformed. Check the link and try again.',
   EURITOOLONG: 'The address is too long. Check the link and try again.',
   EHEADERSTOOLARGE: "The request is too large. Clear this site's cookies and try again.",

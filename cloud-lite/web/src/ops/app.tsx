@@ -10,14 +10,14 @@ import { OpsLogin } from './login.js';
 import { OrdersPage } from './orders.js';
 
 /** The operator dashboard under /ops. */
-export function OpsApp({ tokens }: { tokens: TokenStore }) {
+export function OpsApp({ bearer, staff }: { bearer: TokenStore; staff: boolean }) {
   const api = useApi();
   const { path } = useLocation();
-  const [authed, setAuthed] = useState(!!api.token);
+  const [authed, setAuthed] = useState(staff);
   useEffect(() => {
     // Only a lost session changes the page here; a login says so through onDone.
     const update = () => {
-      if (!api.token) setAuthed(false);
+      if (!api.signedIn) setAuthed(false);
     };
     addEventListener('dk:session', update);
     return () => removeEventListener('dk:session', update);
@@ -25,7 +25,7 @@ export function OpsApp({ tokens }: { tokens: TokenStore }) {
 
   const detail = match('/ops/kiosks/:id', path);
   let page: preact.JSX.Element;
-  if (!authed) page = <OpsLogin tokens={tokens} onDone={() => setAuthed(true)} />;
+  if (!authed) page = <OpsLogin bearer={bearer} onDone={() => setAuthed(true)} />;
   else if (detail) page = <KioskDetail key={detail.id} kioskId={detail.id!} />;
   else if (path === '/ops/enrol') page = <Enrol />;
   else if (path === '/ops/orders') page = <OrdersPage />;
@@ -50,8 +50,8 @@ export function OpsApp({ tokens }: { tokens: TokenStore }) {
             <button
               type="button"
               class="link"
-              onClick={() => {
-                tokens.set(null);
+              onClick={async () => {
+                await api.logout().catch(() => undefined);
                 navigate('/ops');
               }}
             >

@@ -3,12 +3,15 @@ import { ApiError } from '../lib/errors.js';
 import { Button, ErrorBox, Field } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
 
-/** Operator login: an operator/admin account, or the hub's admin token. */
+/**
+ * Operator login: an operator/admin account (a session cookie), or the hub's admin token (kept
+ * in this page's memory only: a reload asks for it again).
+ */
 export function OpsLogin({
-  tokens,
+  bearer,
   onDone,
 }: {
-  tokens: { set(t: string | null): void };
+  bearer: { set(t: string | null): void };
   onDone: () => void;
 }) {
   const api = useApi();
@@ -40,12 +43,12 @@ export function OpsLogin({
     e.preventDefault();
     setError(undefined);
     setBusy(true);
-    tokens.set(adminToken.trim());
+    bearer.set(adminToken.trim());
     try {
       await api.opsKiosks();
       onDone();
     } catch (err) {
-      tokens.set(null);
+      bearer.set(null);
       setError(err);
     } finally {
       setBusy(false);

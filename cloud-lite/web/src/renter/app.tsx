@@ -2,9 +2,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { useApi } from '../ui/context.js';
 import { Link, match, navigate, useLocation } from '../ui/router.js';
 import { AuthForm } from './auth-form.js';
+import { ConfirmRegistrationPage } from './confirm-page.js';
 import { KioskPage } from './kiosk-page.js';
 import { MePage } from './me-page.js';
 import { NearbyPage } from './nearby-page.js';
+import { safeNext } from './next-page.js';
 import { OrderPage } from './order-page.js';
 import { ReservationPage } from './reservation-page.js';
 
@@ -12,9 +14,9 @@ import { ReservationPage } from './reservation-page.js';
 export function RenterApp() {
   const api = useApi();
   const { path, query } = useLocation();
-  const [authed, setAuthed] = useState(!!api.token);
+  const [authed, setAuthed] = useState(api.signedIn);
   useEffect(() => {
-    const update = () => setAuthed(!!api.token);
+    const update = () => setAuthed(api.signedIn);
     addEventListener('dk:session', update);
     return () => removeEventListener('dk:session', update);
   }, [api]);
@@ -64,6 +66,7 @@ function renterPage(path: string, query: URLSearchParams): preact.JSX.Element {
   const res = match('/reservations/:id', path);
   if (res) return <ReservationPage key={res.id} reservationId={res.id!} />;
   if (path === '/me' || path.startsWith('/me/')) return <MePage />;
+  if (path === '/register/confirm') return <ConfirmRegistrationPage />;
   if (path === '/login') {
     return (
       <main>
@@ -83,7 +86,4 @@ function renterPage(path: string, query: URLSearchParams): preact.JSX.Element {
   );
 }
 
-/** Only same-site paths may follow a login (no open redirect). */
-export function safeNext(next: string | null): string {
-  return next?.startsWith('/') && !next.startsWith('//') ? next : '/me';
-}
+export { safeNext } from './next-page.js';

@@ -1,11 +1,16 @@
 import { useState } from 'preact/hooks';
 import { Button, ErrorBox, Field } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
+import { rememberNext } from './next-page.js';
 
-/** Log in or create an account; calls `onDone` once a session token is stored. */
+/**
+ * Log in (calls `onDone` once the session cookie is set) or ask for an account (the hub sends
+ * a link to the e-mail or phone; the form says so, and the link brings the renter back here).
+ */
 export function AuthForm({ onDone, intro }: { onDone: () => void; intro?: string }) {
   const api = useApi();
   const [mode, setMode] = useState<'login' | 'register'>('login');
+  const [sentTo, setSentTo] = useState<string>();
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
@@ -21,16 +26,19 @@ export function AuthForm({ onDone, intro }: { onDone: () => void; intro?: string
     }
     setBusy(true);
     try {
-      if (mode === 'login') await api.login(login.trim(), password);
-      else {
+      if (mode === 'login') {
+        await api.login(login.trim(), password);
+        onDone();
+      } else {
         const id = login.trim();
         await api.register({
           ...(id.includes('@') ? { email: id } : { phone: id }),
           password,
           ...(name.trim() ? { name: name.trim() } : {}),
         });
+        rememberNext(location.pathname + location.search);
+        setSentTo(id);
       }
-      onDone();
     } catch (err) {
       setError(err);
     } finally {
@@ -38,6 +46,17 @@ export function AuthForm({ onDone, intro }: { onDone: () => void; intro?: string
     }
   };
 
+  if (sentTo) {
+    return (
+      <section class="card" aria-labelledby="auth-title">
+        <h2 id="auth-title">Check your messages</h2>
+        <p role="status">
+          We sent a link to {sentTo}. Open it to finish creating your account; it brings you back
+          here. (If this address already has an account, the message says so: log in instead.)
+        </p>
+      </section>
+    );
+  }
   return (
     <section class="card" aria-labelledby="auth-title">
       <h2 id="auth-title">{mode === 'login' ? 'Log in' : 'Create an account'}</h2>
@@ -58,7 +77,11 @@ export function AuthForm({ onDone, intro }: { onDone: () => void; intro?: string
           type="password"
           autocomplete={mode === 'login' ? 'current-password' : 'new-password'}
           required
-          hint={mode === 'register' ? 'At least 10 characters.' : undefined}
+          hint={
+            mode === 'register'
+              ? 'At least 10 characters; not a common password, nor your e-mail or phone.'
+              : undefined
+          }
           value={password}
           onInput={setPassword}
         />

@@ -17,7 +17,7 @@ import { RentForm } from './rent-form.js';
  */
 export function KioskPage({ kioskId, mode }: { kioskId: string; mode: 'rent' | 'reserve' }) {
   const api = useApi();
-  const [authed, setAuthed] = useState(!!api.token);
+  const [authed, setAuthed] = useState(api.signedIn);
   if (!authed) {
     return (
       <main>

@@ -13,7 +13,7 @@ import { AuthForm } from './auth-form.js';
 /** My account: deposit (top-up, refund), rentals (due dates, extend, charges), reservations. */
 export function MePage() {
   const api = useApi();
-  const [authed, setAuthed] = useState(!!api.token);
+  const [authed, setAuthed] = useState(api.signedIn);
   if (!authed) {
     return (
       <main>

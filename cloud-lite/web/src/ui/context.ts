@@ -10,22 +10,20 @@ export function useApi(): ApiClient {
   return api;
 }
 
-/** The session token in localStorage under `key` (survives reloads; cleared on logout or 401). */
-export function localTokenStore(key: string): TokenStore {
+/**
+ * A token held in this page's memory only (the operator's admin token): gone on reload, never
+ * written to localStorage or sessionStorage, where any script on the origin could read it.
+ */
+export function memoryTokenStore(): TokenStore {
+  let token: string | null = null;
   return {
-    get: () => {
-      try {
-        return localStorage.getItem(key);
-      } catch {
-        return null;
-      }
-    },
-    set: (token) => {
-      try {
-        if (token === null) localStorage.removeItem(key);
-        else localStorage.setItem(key, token);
-      } catch {}
+    get: () => token,
+    set: (t) => {
+      token = t;
       dispatchEvent(new Event('dk:session'));
     },
   };
 }
+
+/** Tells the pages that the session started or ended (they listen for `dk:session`). */
+export const announceSession = () => dispatchEvent(new Event('dk:session'));

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { type HubConfig, validateConfig } from '../../../../cloud-lite/config.js';
+import type { AccountMessage } from '../../../../cloud-lite/rental/accounts/account-mail.js';
 import type { SandboxProvider } from '../../../../cloud-lite/rental/payments/sandbox/sandbox-provider.js';
 import { HubServer } from '../../../../cloud-lite/server.js';
 import type { SlotSnapshot } from '../../../../protocol/index.js';
@@ -41,6 +42,13 @@ export interface RentalHub {
   ): Promise<Res>;
   /** Admin-token call. */
   admin(method: string, url: string, body?: unknown): Promise<Res>;
+  /** Account messages the hub sent (registration links, notes to owners), oldest first. */
+  mail: AccountMessage[];
+  /**
+   * Registers through the API and opens the link the hub sent: the confirmation's answer
+   * (201 with the session token and cookie). `headers` go with both requests.
+   */
+  register(email: string, password?: string, headers?: Record<string, string>): Promise<Res>;
   renter(email?: string): Promise<{ token: string; userId: string; email: string }>;
   deposit(token: string, amountMinor?: number): Promise<Res>;
   /** content `c1` (v1), disk type `t64` (64 GB, 200/day, write protect allowed). */
@@ -126,6 +134,7 @@ export async function startRentalHub(
       offset += ms;
     },
   };
+  const mail: AccountMessage[] = [];
   const config = validateConfig({
     host: '127.0.0.1',
     port: 0,
@@ -138,6 +147,8 @@ export async function startRentalHub(
     ...opts.config,
     rental: {
       scryptLog2N: 12,
+      // Tests register many renters from 127.0.0.1; the limit has its own test.
+      registerMaxPerAddress: 10_000,
       reconcileIntervalMs: 3_600_000,
       intentRetryAfterSeconds: 0,
       payments: { webhookSecret: WEBHOOK_SECRET },
@@ -147,7 +158,7 @@ export async function startRentalHub(
   const server = new HubServer({
     config,
     logger: pino({ level: process.env.HUB_TEST_LOG ?? 'silent' }),
-    rental: { now: clock.now },
+    rental: { now: clock.now, mailer: { send: async (m) => void mail.push(m) } },
   });
   const { port } = await server.start();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -177,11 +188,18 @@ export async function startRentalHub(
     sandbox: server.rental.provider as SandboxProvider,
     api,
     admin: (method, url, body) => api(method, url, body, ADMIN_TOKEN),
+    mail,
+    async register(email, password = 'correct horse battery', headers = {}) {
+      const r = await api('POST', '/api/auth/register', { email, password }, null, headers);
+      if (r.status !== 202) return r;
+      const sent = mail.findLast((m) => m.to.email === email);
+      if (sent?.kind !== 'confirm-registration')
+        throw new Error(`register ${email}: no confirmation link sent (${sent?.kind})`);
+      const token = sent.link.slice(sent.link.indexOf('#') + 1);
+      return api('POST', '/api/auth/register/confirm', { token }, null, headers);
+    },
     async renter(email = `r-${randomUUID().slice(0, 8)}@example.test`) {
-      const r = await api('POST', '/api/auth/register', {
-        email,
-        password: 'correct horse battery',
-      });
+      const r = await hub.register(email);
       if (r.status !== 201) throw new Error(`register: ${JSON.stringify(r.body)}`);
       return { token: r.body.token, userId: r.body.user.id, email };
     },

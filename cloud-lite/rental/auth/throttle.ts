@@ -1,0 +1,45 @@
+import type { Repos } from '../../store/types.js';
+
+/** At most `max` hits of `key` within `windowSeconds`. */
+export interface Limit {
+  key: string;
+  max: number;
+  windowSeconds: number;
+}
+
+/**
+ * Throttles kept in the store, so that parallel requests (and several hub processes) see one
+ * count: a hit is counted inside the caller's transaction, before the work it guards (a
+ * password check, a registration), never after.
+ */
+export class Throttle {
+  /** `horizonSeconds`: the longest window in use; older hits are pruned. */
+  constructor(private readonly horizonSeconds: number) {}
+
+  /**
+   * Counts one hit against every limit, atomically in `tx`: when any limit is already full,
+   * records nothing and returns the seconds until it frees (at least 1); else records a hit
+   * at `now` for each limit and returns 0.
+   */
+  async take(tx: Repos, limits: readonly Limit[], now: Date): Promise<number> {
+    const t = now.getTime();
+    await tx.rental.loginFailures.prune(new Date(t - this.horizonSeconds * 1000).toISOString());
+    let retry = 0;
+    for (const l of limits) {
+      const windowMs = l.windowSeconds * 1000;
+      const hits = await tx.rental.loginFailures.since(l.key, new Date(t - windowMs).toISOString());
+      if (hits.length >= l.max) {
+        const oldest = Date.parse(hits[hits.length - l.max]!);
+        retry = Math.max(retry, Math.ceil((oldest + windowMs - t) / 1000), 1);
+      }
+    }
+    if (retry > 0) return retry;
+    for (const l of limits) await tx.rental.loginFailures.add(l.key, now.toISOString());
+    return 0;
+  }
+
+  /** Takes back the hits `take` recorded at `at` (the attempt turned out good). */
+  async release(tx: Repos, limits: readonly Limit[], at: Date): Promise<void> {
+    for (const l of limits) await tx.rental.loginFailures.removeOne(l.key, at.toISOString());
+  }
+}
