@@ -93,7 +93,7 @@ runtime_pkgs=(
   linux-image-arm64 raspi-firmware firmware-brcm80211 initramfs-tools busybox zstd overlayroot
   systemd systemd-timesyncd systemd-resolved udev dbus kmod
   wpasupplicant iproute2 iputils-ping
-  rsync exfatprogs exfat-fuse fuse3 util-linux fdisk e2fsprogs dosfstools parted cloud-guest-utils
+  rsync exfatprogs exfat-fuse fuse3 bmap-tools util-linux fdisk e2fsprogs dosfstools parted cloud-guest-utils
   gpiod usbutils less ca-certificates tzdata
 )
 # The stamp holds the package list: a list changed since the last run installs the
@@ -184,7 +184,7 @@ verify_out=$(cd "$rootfs/etc/systemd/system" && systemd-analyze verify --man=no 
 # The commands the units and scripts run, present in the image (a later phase removing a
 # package, as a purge of python3 once took cloud-guest-utils/growpart, fails here).
 for cmd in growpart resize2fs sfdisk partx lsblk findmnt blkid mkfs.exfat fsck.exfat blockdev \
-  wipefs mount.exfat-fuse rsync udevadm setpriv busybox node kioskd kioskctl; do
+  wipefs mount.exfat-fuse fusermount3 bmaptool rsync udevadm setpriv busybox node kioskd kioskctl; do
   in_chroot sh -c "command -v $cmd" >/dev/null || die "$cmd is missing from the image"
 done
 in_chroot systemctl enable systemd-networkd systemd-resolved systemd-timesyncd

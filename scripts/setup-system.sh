@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages disk-kiosk's tests, demo and kiosk runtime use, those that
 # are missing only: rsync (cloning), exfatprogs + exfat-fuse (disk format and mount),
+# bmap-tools (bmaptool: block maps of the cloning's disk images),
 # socat (the board simulator's pseudo-terminal), udev + util-linux (loop devices,
 # blockdev), tmux (terminal tests of kioskctl), systemd (unit checks), chromium (browser
 # tests of the web pages, driven by playwright-core), caddy (the TLS proxy of deploy/ and
@@ -8,7 +9,7 @@
 # With everything present it changes nothing and needs no root; otherwise run it as root.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-packages=(rsync exfatprogs exfat-fuse fuse3 socat udev util-linux e2fsprogs kmod tmux systemd chromium caddy groff-base)
+packages=(rsync exfatprogs exfat-fuse fuse3 bmap-tools socat udev util-linux e2fsprogs kmod tmux systemd chromium caddy groff-base)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

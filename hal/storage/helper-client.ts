@@ -152,6 +152,18 @@ export class HelperOps implements PrivilegedOps {
     await this.deps.client.run(args, doing, 60_000);
   }
 
+  /** `mount-image FILE NAME [ro]`: the helper accepts only the cache's image files. */
+  async mountImage(
+    file: string,
+    mountpoint: string,
+    opts: PrivilegedMount,
+    doing: string,
+  ): Promise<void> {
+    const args = ['mount-image', file, this.#name(mountpoint)];
+    if (opts.readOnly) args.push('ro');
+    await this.deps.client.run(args, doing, 60_000);
+  }
+
   async umount(mountpoint: string, lazy: boolean, doing: string): Promise<void> {
     const args = ['umount', this.#name(mountpoint)];
     if (lazy) args.push('lazy');

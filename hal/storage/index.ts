@@ -32,6 +32,29 @@ export function resolverFromDrives(drives: Pick<Drives, 'resolveSlotDisk'>): Slo
   return (device) => drives.resolveSlotDisk(device);
 }
 
+export {
+  type BlockPatch,
+  type BlockRange,
+  BlockWorkers,
+  coalesce,
+  type FileHash,
+  type VerifyMismatch,
+} from './block-io.js';
+export { type BlockMap, mappedBytes, parseBmap, refineRanges, serializeBmap } from './bmap.js';
+export {
+  type ExfatGeometry,
+  formatSerial,
+  parseBootSector,
+  patchRegions,
+  type ReadAt,
+  volumePatches,
+} from './exfat-volume.js';
+export {
+  createBlockMap,
+  exfatDriver,
+  formatImageFile,
+  type ImageFormat,
+} from './image-file.js';
 export { validateExfatLabel } from './label.js';
 export type { SimStorage, SimStorageFaults } from './sim.js';
 export * from './types.js';

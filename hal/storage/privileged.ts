@@ -26,6 +26,12 @@ export interface PrivilegedOps {
   mkfsExfat(device: string, label: string, doing: string): Promise<void>;
   /** Mounts the exFAT file system at `mountpoint` (created if missing). Timeout 60 s. */
   mount(device: string, mountpoint: string, opts: PrivilegedMount, doing: string): Promise<void>;
+  /**
+   * Mounts the exFAT block image `file` (a regular file in the content cache) at
+   * `mountpoint`: through a loop device set writable first, which detaches itself at the
+   * unmount (autoclear). Timeout 60 s.
+   */
+  mountImage(file: string, mountpoint: string, opts: PrivilegedMount, doing: string): Promise<void>;
   /** Unmounts `mountpoint`; `lazy` detaches it even while busy. Timeout 60 s. */
   umount(mountpoint: string, lazy: boolean, doing: string): Promise<void>;
   /** `blockdev --setro` / `--setrw`. Timeout 60 s. */
@@ -66,7 +72,46 @@ export class DirectOps implements PrivilegedOps {
     }
   }
 
+  /**
+   * As root: losetup + blockdev --setrw (a loop device keeps the read-only flag of its last
+   * user) + mount, then `losetup -d`, which on a device in use only marks it to detach
+   * at the unmount. Not root (a development machine): exfat-fuse straight on the file
+   * (FUSE mounts of files need no root; exfat-fuse wants a block device only as root).
+   */
+  async mountImage(
+    file: string,
+    mountpoint: string,
+    opts: PrivilegedMount,
+    doing: string,
+  ): Promise<void> {
+    if (process.getuid?.() !== 0) {
+      await mkdir(mountpoint, { recursive: true });
+      const o = ['noatime', opts.readOnly ? 'ro' : 'rw'].join(',');
+      await runTool('mount.exfat-fuse', ['-o', o, file, mountpoint], { doing });
+      return;
+    }
+    const device = (await runTool('losetup', ['--find', '--show', file], { doing })).stdout.trim();
+    try {
+      await runTool('blockdev', ['--setrw', device], { doing });
+      await this.mount(device, mountpoint, opts, doing);
+    } finally {
+      // Mounted: marked to detach at the unmount. Not mounted: detached now.
+      await runTool('losetup', ['-d', device]).catch(() => undefined);
+    }
+  }
+
   async umount(mountpoint: string, lazy: boolean, doing: string): Promise<void> {
+    if (process.getuid?.() !== 0) {
+      // A FUSE mount of this user (see mountImage).
+      const r = await runTool('umount', lazy ? ['-l', mountpoint] : [mountpoint], { doing }).catch(
+        (err: unknown) => err as Error,
+      );
+      if (!(r instanceof Error)) return;
+      await runTool('fusermount3', [lazy ? '-uz' : '-u', mountpoint], { doing }).catch(() => {
+        throw r;
+      });
+      return;
+    }
     await runTool('umount', lazy ? ['-l', mountpoint] : [mountpoint], { doing });
   }
 

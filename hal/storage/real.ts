@@ -4,12 +4,14 @@
  * The steps that need root go through `PrivilegedOps`: run here (`DirectOps`) or, with
  * `helperSocket`, by the SD image's root storage helper (`HelperOps`), kioskd unprivileged.
  */
-import { access, open, readFile, writeFile } from 'node:fs/promises';
+import { access, open, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { BlockWorkers, coalesce, DEFAULT_CHUNK_BYTES, type FileHash } from './block-io.js';
 import { requireSlotDisk } from './guard.js';
 import { HelperOps, StorageHelperClient } from './helper-client.js';
+import { exfatDriver } from './image-file.js';
 import { validateExfatLabel } from './label.js';
-import { mountsOfDisk } from './mounts.js';
+import { mountsOfDisk, readMounts } from './mounts.js';
 import { DirectOps, type PrivilegedOps } from './privileged.js';
 import { runTool } from './run-tool.js';
 import {
@@ -18,6 +20,9 @@ import {
   type DropCachesResult,
   type FormatOptions,
   type FullWipeOptions,
+  type HashFilesOptions,
+  type ImageVerifyResult,
+  type ImageWriteOptions,
   type MountInfo,
   type MountOptions,
   type ProbeResult,
@@ -47,6 +52,8 @@ export interface RealStorageOptions extends StorageOptions {
 
 export class RealStorage implements Storage {
   #privileged: PrivilegedOps | undefined;
+  /** Worker threads for bulk reads, writes and hashing (started on demand). */
+  readonly #workers = new BlockWorkers();
 
   constructor(private readonly opts: RealStorageOptions) {}
 
@@ -94,7 +101,9 @@ export class RealStorage implements Storage {
     if ((await this.#driver()) === 'fuse') await runTool('which', ['mount.exfat-fuse']);
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    await this.#workers.close();
+  }
 
   async format(device: string, opts: FormatOptions): Promise<void> {
     validateExfatLabel(opts.label);
@@ -276,6 +285,119 @@ export class RealStorage implements Storage {
     return { applied };
   }
 
+  async writeImage(device: string, o: ImageWriteOptions): Promise<{ bytesWritten: number }> {
+    const g = await this.#writable(device, 'write an image to');
+    const size = await this.#size(g.device);
+    if (size < o.imageBytes) {
+      throw new StorageError(
+        'EINVAL',
+        `${device} holds ${size} bytes, less than the ${o.imageBytes}-byte image: use a bigger disk or file mode`,
+      );
+    }
+    return this.#blockJob(g.device, device, () =>
+      this.#workers.run(
+        {
+          op: 'write',
+          device: g.device,
+          image: o.image,
+          extents: coalesce(o.ranges, o.gapBytes ?? 2 ** 20),
+          patches: [...(o.patches ?? [])],
+          chunkBytes: o.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+        },
+        o,
+      ),
+    );
+  }
+
+  async verifyImage(
+    device: string,
+    o: Omit<ImageWriteOptions, 'imageBytes'>,
+  ): Promise<ImageVerifyResult> {
+    const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, 'verify');
+    return this.#blockJob(g.device, device, () =>
+      this.#workers.run(
+        {
+          op: 'verify',
+          device: g.device,
+          image: o.image,
+          ranges: [...o.ranges],
+          extents: coalesce(o.ranges, o.gapBytes ?? 2 ** 20),
+          patches: [...(o.patches ?? [])],
+          chunkBytes: o.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+        },
+        o,
+      ),
+    );
+  }
+
+  async mountImage(
+    file: string,
+    name: string,
+    opts: { readOnly?: boolean } = {},
+  ): Promise<MountInfo> {
+    if (!/^image-[A-Za-z0-9_-]{1,58}$/.test(name))
+      throw new StorageError(
+        'EINVAL',
+        `image mount name ${JSON.stringify(name)} refused: image-[A-Za-z0-9_-]`,
+      );
+    const mountpoint = path.join(this.opts.mountRoot ?? DEFAULT_MOUNT_ROOT, name);
+    const readOnly = opts.readOnly ?? false;
+    const driver = this.privileged.via === 'helper' ? 'kernel' : await this.#driver();
+    await this.privileged.mountImage(
+      file,
+      mountpoint,
+      { readOnly, uid: this.opts.uid ?? 0, gid: this.opts.gid ?? 0, driver },
+      `mounting the image ${file}`,
+    );
+    return { device: file, mountpoint, driver, readOnly };
+  }
+
+  async unmountImage(mountpoint: string): Promise<void> {
+    await this.privileged.umount(mountpoint, false, `unmounting the image at ${mountpoint}`);
+    await rmdir(mountpoint).catch(() => undefined); // the helper removes its own
+  }
+
+  async releaseImageMounts(): Promise<string[]> {
+    const root = path.resolve(this.opts.mountRoot ?? DEFAULT_MOUNT_ROOT);
+    const out: string[] = [];
+    for (const m of await readMounts().catch(() => [])) {
+      if (path.dirname(m.target) !== root || !path.basename(m.target).startsWith('image-'))
+        continue;
+      await this.privileged
+        .umount(m.target, true, 'releasing an image mount left by a crash')
+        .then(() => out.push(m.target))
+        .catch((err: Error) =>
+          this.opts.log?.warn(
+            { mountpoint: m.target, err: err.message },
+            'cannot release an image mount',
+          ),
+        );
+    }
+    return out;
+  }
+
+  hashFiles(files: readonly string[], opts: HashFilesOptions = {}): Promise<FileHash[]> {
+    return this.#workers.hashFiles(files, opts);
+  }
+
+  /** A block job on a slot disk: an I/O error on a disk that has gone is EDISCONNECTED. */
+  async #blockJob<R>(real: string, device: string, fn: () => Promise<R>): Promise<R> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof StorageError) || err.code !== 'EIO') throw err;
+      const gone = (await this.opts.resolveSlotDisk(real)) === undefined || !(await exists(real));
+      if (!gone) throw err;
+      throw new StorageError(
+        'EDISCONNECTED',
+        `${device} went away during the transfer: prepare it again`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
   /** Slot disk, not mounted, read-only flag clear. */
   async #writable(device: string, operation: string) {
     const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, operation);
@@ -324,11 +446,8 @@ export class RealStorage implements Storage {
     }
   }
 
-  async #driver(): Promise<'kernel' | 'fuse'> {
-    const forced = this.opts.mountDriver ?? 'auto';
-    if (forced !== 'auto') return forced;
-    const fs = await readFile('/proc/filesystems', 'utf8').catch(() => '');
-    return /^(nodev)?\s+exfat$/m.test(fs) ? 'kernel' : 'fuse';
+  #driver(): Promise<'kernel' | 'fuse'> {
+    return exfatDriver(this.opts.mountDriver);
   }
 }
 

@@ -13,6 +13,7 @@ import {
   readDirDiskMeta,
   writeDirDiskMeta,
 } from '../drives/dir-disk.js';
+import { BlockWorkers, type FileHash } from './block-io.js';
 import { type Guarded, requireSlotDisk } from './guard.js';
 import { validateExfatLabel } from './label.js';
 import {
@@ -20,6 +21,8 @@ import {
   type DropCachesResult,
   type FormatOptions,
   type FullWipeOptions,
+  type HashFilesOptions,
+  type ImageVerifyResult,
   type MountInfo,
   type MountOptions,
   type ProbeResult,
@@ -44,13 +47,21 @@ export class SimStorage implements Storage {
   /** Mutable: tests set faults at any time. */
   readonly faults: SimStorageFaults;
   #ops = 0;
+  readonly #workers = new BlockWorkers();
 
   constructor(private readonly opts: StorageOptions & { faults?: SimStorageFaults }) {
     this.faults = { ...opts.faults };
   }
 
   async start(): Promise<void> {}
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    await this.#workers.close();
+  }
+
+  /** Hashes the files (a directory disk's, under its mount) in worker threads, like the real driver. */
+  hashFiles(files: readonly string[], opts: HashFilesOptions = {}): Promise<FileHash[]> {
+    return this.#workers.hashFiles(files, opts);
+  }
 
   async format(device: string, opts: FormatOptions): Promise<void> {
     validateExfatLabel(opts.label);
@@ -189,6 +200,36 @@ export class SimStorage implements Storage {
   async dropCaches(device: string): Promise<DropCachesResult> {
     await this.#op(device, 'drop the caches of');
     return { applied: [] };
+  }
+
+  /** Directory disks have no blocks: rejects ENOTSUPPORTED (the pipeline uses file mode). */
+  async writeImage(device: string): Promise<{ bytesWritten: number }> {
+    await this.#op(device, 'write an image to');
+    throw new StorageError(
+      'ENOTSUPPORTED',
+      `${device} is a directory disk: block images need a block device`,
+    );
+  }
+
+  async verifyImage(device: string): Promise<ImageVerifyResult> {
+    await this.#op(device, 'verify');
+    throw new StorageError(
+      'ENOTSUPPORTED',
+      `${device} is a directory disk: block images need a block device`,
+    );
+  }
+
+  async mountImage(file: string): Promise<MountInfo> {
+    throw new StorageError(
+      'ENOTSUPPORTED',
+      `cannot mount the image ${file}: the storage simulator has no block images`,
+    );
+  }
+
+  async unmountImage(): Promise<void> {}
+
+  async releaseImageMounts(): Promise<string[]> {
+    return [];
   }
 
   async #op(device: string, operation: string): Promise<{ g: Guarded; meta: DirDiskMeta }> {

@@ -7,6 +7,7 @@
  * system mount is refused too, whatever the resolver says.
  */
 import type { SlotDisk } from '../drives/types.js';
+import type { BlockPatch, BlockRange, FileHash, VerifyMismatch } from './block-io.js';
 
 /** Resolves a device to the slot disk it is, or undefined. `Drives.resolveSlotDisk` fits. */
 export type SlotDiskResolver = (device: string) => Promise<SlotDisk | undefined>;
@@ -78,6 +79,44 @@ export interface DropCachesResult {
   applied: Array<'flushbufs' | 'drop_caches'>;
 }
 
+export interface ImageWriteOptions {
+  /** The image file (an exFAT volume the size of the disk's capacity class). */
+  image: string;
+  /** Its length: the device must be at least this big. */
+  imageBytes: number;
+  /** The mapped ranges (a block map's), sorted. */
+  ranges: readonly BlockRange[];
+  /** Per-disk bytes written over the image's (volume serial, label). */
+  patches?: readonly BlockPatch[];
+  /** Gaps between ranges up to this long are written too (as the image holds them), so the disk sees long sequential writes. Default 1 MiB. */
+  gapBytes?: number;
+  /** I/O size. Default 8 MiB. */
+  chunkBytes?: number;
+  /** Aborting stops between chunks and rejects `EABORTED` (the disk is then half written). */
+  signal?: AbortSignal | undefined;
+  /** Bytes written or read so far. */
+  onProgress?: ((bytes: number) => void) | undefined;
+}
+
+export interface ImageVerifyResult {
+  /** Mapped bytes read back from the device. */
+  bytesRead: number;
+  /** Ranges whose bytes on the device differ from the map's (with the patches applied). */
+  mismatched: VerifyMismatch[];
+}
+
+export interface HashFilesOptions {
+  /** Worker threads used at most. Default 2. */
+  workers?: number;
+  /** Files each worker reads at once. Default 2. */
+  concurrency?: number;
+  /** The files' expected sizes, to balance the workers. */
+  sizes?: readonly number[];
+  signal?: AbortSignal | undefined;
+  /** Bytes hashed so far. */
+  onProgress?: ((bytes: number) => void) | undefined;
+}
+
 export interface Storage {
   /** Checks that the tools exist (mkfs.exfat, fsck.exfat, blockdev, wipefs, a mount driver). Rejects with `ETOOL` naming the missing one. */
   start(): Promise<void>;
@@ -111,6 +150,43 @@ export interface Storage {
    * after an unmount and mount, which the cloning pipeline should prefer.
    */
   dropCaches(device: string): Promise<DropCachesResult>;
+  /**
+   * Writes the mapped ranges of a block image to the device, sequentially with O_DIRECT,
+   * the patches applied on the way, then fdatasync. Refuses a mounted or read-only device
+   * (`EBUSY`, `EREADONLY`) and one smaller than the image (`EINVAL`). Rejects `EIO` or
+   * `EDISCONNECTED` when the disk fails or goes away, `EABORTED` on the signal,
+   * `ENOTSUPPORTED` where the driver has no block devices (the simulator). Runs in a worker
+   * thread; no timeout (as long as the disk takes).
+   */
+  writeImage(device: string, opts: ImageWriteOptions): Promise<{ bytesWritten: number }>;
+  /**
+   * Re-reads the mapped ranges from the device with O_DIRECT (not from any cache) and
+   * compares each with the map's SHA-256 (recomputed from the image for patched ranges).
+   * A mismatch is reported, not thrown; each names whether the image still matches its map.
+   * Rejects like writeImage. Runs in a worker thread; no timeout.
+   */
+  verifyImage(
+    device: string,
+    opts: Omit<ImageWriteOptions, 'imageBytes'>,
+  ): Promise<ImageVerifyResult>;
+  /**
+   * SHA-256 of whole files (those of a mounted disk, for file-mode verification), read and
+   * hashed in worker threads so the main thread stays free. Resolves per file, in order,
+   * with `{ sha256, size }` or `{ error, code }` (ENOENT for a missing file). Rejects only
+   * `EABORTED` (signal). No timeout.
+   */
+  hashFiles(files: readonly string[], opts?: HashFilesOptions): Promise<FileHash[]>;
+  /**
+   * Mounts an exFAT block image file of the content cache at `<mountRoot>/<name>` (name:
+   * 1-64 of A-Z a-z 0-9 _ -, starting `image-`), through a loop device (root, or the
+   * storage helper's `mount-image`) or exfat-fuse on the file (a development machine
+   * without root). Rejects `EINVAL` (name), `ETOOL`, `ENOTSUPPORTED` (simulator). 60 s.
+   */
+  mountImage(file: string, name: string, opts?: { readOnly?: boolean }): Promise<MountInfo>;
+  /** Unmounts an image mounted by mountImage (its loop device goes with it). 60 s. */
+  unmountImage(mountpoint: string): Promise<void>;
+  /** Lazily unmounts every image mount below the mount root (left by a crash); resolves with their mount points. Never rejects. */
+  releaseImageMounts(): Promise<string[]>;
 }
 
 export type StorageErrorCode =
@@ -123,7 +199,8 @@ export type StorageErrorCode =
   | 'EDISCONNECTED' // the disk went away during the operation
   | 'EIO' // the disk reports an I/O error
   | 'EVERIFY' // a setting did not read back
-  | 'ENOTMOUNTED'; // simulator: no such mount
+  | 'ENOTMOUNTED' // simulator: no such mount
+  | 'ENOTSUPPORTED'; // the driver cannot do this (block images on directory disks)
 
 export class StorageError extends Error {
   override readonly name = 'StorageError';

@@ -407,8 +407,10 @@ export class DiskCheckService {
           'ENOIDENTITY',
           'the disk has no readable identity file; it cannot be trusted as prepared',
         );
+      if (id.image) await this.checkVolumeSerial(device, id.image.volumeSerial);
       const m = this.deps.manifestOf?.(id.contentId, id.contentVersion) ?? id.manifest;
       const v = await verifyTree(mnt.mountpoint, m, {
+        hashFiles: (f, o) => storage.hashFiles(f, o),
         readers: this.deps.options?.verifyReaders ?? 4,
       });
       if (!v.ok)
@@ -420,6 +422,16 @@ export class DiskCheckService {
     } finally {
       await storage.unmount(device);
     }
+  }
+
+  /** An image-mode disk carries the volume serial it was given; another one means it was re-made. */
+  private async checkVolumeSerial(device: string, expected: string): Promise<void> {
+    const uuid = (await this.deps.storage.probe(device)).uuid?.toUpperCase();
+    if (uuid !== expected.toUpperCase())
+      throw new CheckFailure(
+        'EVERIFY',
+        `the volume serial is ${uuid ?? 'missing'}, not the ${expected} this disk was prepared with: it was re-formatted or copied`,
+      );
   }
 
   private diskRow(diskId: string): { write_protected: number } | undefined {

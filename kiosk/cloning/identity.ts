@@ -17,6 +17,14 @@ export interface DiskIdentity {
   kioskId: string;
   writeProtect: boolean;
   manifest: ContentManifest;
+  /** Set when the disk was written from a block image (image mode). */
+  image?: {
+    imageId: string;
+    /** The capacity class the image was built for (its volume spans it). */
+    classBytes: number;
+    /** The fresh exFAT volume serial this disk got, as `XXXX-XXXX` (blkid's UUID). */
+    volumeSerial: string;
+  };
 }
 
 export const IDENTITY_FILE = `${IDENTITY_DIR}/identity.json`;

@@ -10,12 +10,19 @@ export {
 export type { SlotDiskLocator } from './disk-records.js';
 export { type DiskIdentity, IDENTITY_FILE, readIdentity } from './identity.js';
 export {
+  chooseClusterBytes,
+  classFor,
+  ImageStore,
+  type ImageStoreOptions,
+  type ReadyImage,
+} from './image-store.js';
+export { labelFor } from './label.js';
+export {
   type CloneJob,
   ClonePipeline,
   type ClonePipelineDeps,
   type ClonePipelineOptions,
   type CloneResult,
-  labelFor,
 } from './pipeline.js';
 export {
   createPrepareHandler,

@@ -1,5 +1,15 @@
 /**
- * The cloning pipeline: format (exFAT, label) -> mount -> rsync from a staging view of
+ * The cloning pipeline, in one of two modes per disk:
+ *
+ * Image mode (docs/cloning.md), when the disk's capacity fits a configured class: the
+ * content's block image for that class (ImageStore: built once, then cached) is written
+ * to the disk, only its mapped blocks, sequentially with O_DIRECT, with a fresh volume
+ * serial and the label patched in on the way -> every mapped range re-read from the
+ * device with O_DIRECT and checked against the block map's SHA-256 -> identity file ->
+ * read-only flag and relay. If image mode cannot serve the disk (no class, the image
+ * cannot be built, the image itself went bad), file mode takes over.
+ *
+ * File mode: format (exFAT, label) -> mount -> rsync from a staging view of
  * the cache -> flush + unmount -> drop caches, mount read-only, re-read and SHA-256
  * every file -> write the identity file -> unmount -> read-only flag and write-protect
  * relay as ordered.
@@ -17,16 +27,21 @@
  * bounded number of times per step. Every failure rejects with CloneError naming the
  * step, after unmounting (best effort), so the caller can record the slot's state.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { coalesce } from '../../hal/storage/block-io.js';
+import { mappedBytes } from '../../hal/storage/bmap.js';
+import { formatSerial, volumePatches } from '../../hal/storage/exfat-volume.js';
 import { Semaphore } from '../content/limit.js';
 import type { ContentManifest } from '../content/manifest.js';
 import type { TimeSource } from '../link/clock.js';
 import type { KioskLogger } from '../log.js';
-import { writeIdentity } from './identity.js';
+import { type DiskIdentity, writeIdentity } from './identity.js';
+import type { ImageStore } from './image-store.js';
+import { labelFor } from './label.js';
 import { ProgressMeter } from './progress-meter.js';
-import { rsyncCopy } from './rsync-copy.js';
-import { buildStaging } from './staging.js';
+import { copyFromCache } from './rsync-copy.js';
 import {
   CloneError,
   type CloneErrorCode,
@@ -61,6 +76,20 @@ export interface ClonePipelineDeps {
   clock: TimeSource;
   log: KioskLogger;
   options?: ClonePipelineOptions;
+  /** Block images per capacity class; without it every disk is cloned in file mode. */
+  images?: Pick<ImageStore, 'classOf' | 'ensure' | 'discard' | 'pin' | 'unpin'>;
+}
+
+/** Gaps between mapped ranges up to this long are written too (long sequential I/O). */
+const GAP_BYTES = 2 ** 20;
+
+/** What one clone's steps share. */
+interface CloneContext {
+  log: KioskLogger;
+  emit(p: CloneProgress): void;
+  stepOnly(step: CloneStep): void;
+  aborted(): void;
+  mountOpts(readOnly: boolean): { readOnly: boolean; mountpoint?: string };
 }
 
 export interface CloneJob {
@@ -80,6 +109,7 @@ export interface CloneResult {
   diskId: string;
   preparedAt: string;
   verifiedBytes: number;
+  mode: 'image' | 'file';
 }
 
 export class ClonePipeline {
@@ -123,98 +153,29 @@ export class ClonePipeline {
       );
     }
     const mountpoint = o.mountRoot ? path.join(o.mountRoot, `slot-${job.slot}`) : undefined;
-    const mountOpts = (readOnly: boolean) => ({ readOnly, ...(mountpoint ? { mountpoint } : {}) });
-    const emit = (p: CloneProgress) => job.onProgress?.(p);
-    const stepOnly = (step: CloneStep) =>
-      emit(new ProgressMeter(step, m.totalBytes, m.files.length).sample(0, 0));
-    const aborted = () => {
-      if (job.signal?.aborted)
-        throw new CloneError('EABORTED', 'copying', `clone of slot ${job.slot} cancelled`);
+    const ctx: CloneContext = {
+      log,
+      emit: (p) => job.onProgress?.(p),
+      stepOnly: (step) =>
+        job.onProgress?.(new ProgressMeter(step, m.totalBytes, m.files.length).sample(0, 0)),
+      aborted: () => {
+        if (job.signal?.aborted)
+          throw new CloneError('EABORTED', 'copying', `clone of slot ${job.slot} cancelled`);
+      },
+      mountOpts: (readOnly) => ({ readOnly, ...(mountpoint ? { mountpoint } : {}) }),
     };
-    const staging = await buildStaging(this.deps.cache.stagingDir, m, (h) =>
-      this.deps.cache.blobPath(h),
-    );
-    const listDir = await mkdtemp(path.join(this.deps.cache.stagingDir, 'lists-'));
     try {
-      stepOnly('formatting');
-      await storage.setReadOnly(job.device, false).catch(() => undefined);
-      await this.deps.relay.setWriteProtect(job.slot, false);
-      await this.step('formatting', 'EFORMAT', () =>
-        storage
-          .unmount(job.device)
-          .then(() => storage.format(job.device, { label: job.label ?? labelFor(m.contentId) })),
-      );
-      aborted();
-      const mnt = await this.step('copying', 'EMOUNT', () =>
-        storage.mount(job.device, mountOpts(false)),
-      );
-      const copyMeter = new ProgressMeter('copying', m.totalBytes, m.files.length);
-      emit(copyMeter.sample(0, 0));
-      await rsyncCopy({
-        source: staging.root,
-        target: mnt.mountpoint,
-        files: m.files,
-        processes: o.rsyncProcesses ?? 4,
-        copyLinks: staging.symlinks,
-        listDir,
-        signal: job.signal,
-        attempts: o.attempts ?? 3,
-        onProgress: (b, f) => emit(copyMeter.sample(b, f)),
-      });
-      emit(copyMeter.sample(m.totalBytes, m.files.length));
-      aborted();
-      stepOnly('flushing');
-      await this.step('flushing', 'EIO', () => storage.flush(job.device));
-      await this.step('flushing', 'EMOUNT', () => storage.unmount(job.device, { noLazy: true }));
-      await this.step('verifying', 'EIO', () => storage.dropCaches(job.device));
-      const ro = await this.step('verifying', 'EMOUNT', () =>
-        storage.mount(job.device, mountOpts(true)),
-      );
-      const vMeter = new ProgressMeter('verifying', m.totalBytes, m.files.length);
-      emit(vMeter.sample(0, 0));
-      const v = await verifyTree(ro.mountpoint, m, {
-        readers: o.verifyReaders ?? 4,
-        signal: job.signal,
-        onProgress: (b, f) => emit(vMeter.sample(b, f)),
-      });
-      await storage.unmount(job.device);
-      if (!v.ok) {
-        const code: CloneErrorCode = v.unreadable.length > 0 ? 'EIO' : 'EVERIFY';
-        throw new CloneError(
-          code,
-          'verifying',
-          `disk ${job.diskId} in slot ${job.slot} does not hold what was copied: ${describeVerify(v)}`,
-        );
+      const cls = this.deps.images?.classOf(job.capacityBytes);
+      if (cls !== undefined) {
+        try {
+          return await this.cloneImage(job, cls, ctx);
+        } catch (err) {
+          if (!(err instanceof CloneError) || err.code !== 'EIMAGE' || job.signal?.aborted)
+            throw err;
+          log.warn({ err: err.message }, 'image mode cannot serve this disk: copying file by file');
+        }
       }
-      emit(vMeter.sample(m.totalBytes, m.files.length));
-      stepOnly('configuring');
-      const preparedAt = this.deps.clock.now().toISOString();
-      const rw = await this.step('configuring', 'EMOUNT', () =>
-        storage.mount(job.device, mountOpts(false)),
-      );
-      await this.step('configuring', 'ECONFIGURE', () =>
-        writeIdentity(rw.mountpoint, {
-          format: 1,
-          diskId: job.diskId,
-          contentId: m.contentId,
-          contentVersion: m.version,
-          preparedAt,
-          kioskId: this.deps.kioskId,
-          writeProtect: job.writeProtect,
-          manifest: m,
-        }),
-      );
-      await this.step('configuring', 'EIO', () => storage.flush(job.device));
-      await this.step('configuring', 'EMOUNT', () => storage.unmount(job.device, { noLazy: true }));
-      if (job.writeProtect) {
-        await this.step('configuring', 'ECONFIGURE', () => storage.setReadOnly(job.device, true));
-      }
-      await this.step('configuring', 'ECONFIGURE', () =>
-        this.deps.relay.setWriteProtect(job.slot, job.writeProtect),
-      );
-      emit({ ...vMeter.sample(m.totalBytes, m.files.length), step: 'done', etaSeconds: 0 });
-      log.info({ bytes: m.totalBytes, files: m.files.length }, 'disk prepared and verified');
-      return { diskId: job.diskId, preparedAt, verifiedBytes: v.bytesRead };
+      return await this.cloneFiles(job, ctx);
     } catch (err) {
       await storage
         .unmount(job.device)
@@ -230,9 +191,203 @@ export class ClonePipeline {
             );
       log.warn({ code: e.code, step: e.step, err: e.message }, 'clone failed');
       throw e;
+    }
+  }
+
+  /** Image mode: write the class's image (mapped blocks, patched), verify from the device. */
+  private async cloneImage(job: CloneJob, cls: number, ctx: CloneContext): Promise<CloneResult> {
+    const { storage } = this.deps;
+    const images = this.deps.images as NonNullable<ClonePipelineDeps['images']>;
+    const m = job.manifest;
+    ctx.stepOnly('formatting');
+    await storage.setReadOnly(job.device, false).catch(() => undefined);
+    await this.deps.relay.setWriteProtect(job.slot, false);
+    await this.step('formatting', 'EFORMAT', () => storage.unmount(job.device));
+    ctx.aborted();
+    const build = new ProgressMeter('copying', m.totalBytes, m.files.length);
+    const img = await images.ensure(m, cls, {
+      signal: job.signal,
+      onProgress: (b, f) => ctx.emit(build.sample(b, f)),
+    });
+    const pin = `clone-slot-${job.slot}`;
+    images.pin(img.row.imageId, pin);
+    try {
+      const serial = randomBytes(4).readUInt32LE(0);
+      const patches = await imagePatches(img.image, serial, job.label ?? labelFor(m.contentId));
+      const io = { image: img.image, ranges: img.map.ranges, patches, gapBytes: GAP_BYTES };
+      const total = coalesce(img.map.ranges, GAP_BYTES).reduce((s, e) => s + e.length, 0);
+      const write = new ProgressMeter('copying', total, m.files.length);
+      ctx.emit(write.sample(0, 0));
+      await this.blockStep('copying', img.row.imageId, () =>
+        storage.writeImage(job.device, {
+          ...io,
+          imageBytes: img.imageBytes,
+          signal: job.signal,
+          onProgress: (b) => ctx.emit(write.sample(b, 0)),
+        }),
+      );
+      ctx.emit(write.sample(total, m.files.length));
+      ctx.aborted();
+      const mapped = mappedBytes(img.map);
+      const check = new ProgressMeter('verifying', mapped, m.files.length);
+      ctx.emit(check.sample(0, 0));
+      const v = await this.blockStep('verifying', img.row.imageId, () =>
+        storage.verifyImage(job.device, {
+          ...io,
+          signal: job.signal,
+          onProgress: (b) => ctx.emit(check.sample(b, 0)),
+        }),
+      );
+      if (v.mismatched.some((x) => x.image === 'corrupt')) {
+        await images.discard(img.row.imageId);
+        throw new CloneError(
+          'EIMAGE',
+          'verifying',
+          `the block image of ${m.contentId}@${m.version} no longer matches its block map (cache disk?); it was discarded`,
+        );
+      }
+      if (v.mismatched.length > 0) {
+        const first = v.mismatched[0];
+        throw new CloneError(
+          'EVERIFY',
+          'verifying',
+          `disk ${job.diskId} in slot ${job.slot} does not hold what was written: ${v.mismatched.length} range(s) differ, the first at byte ${first?.offset}`,
+        );
+      }
+      ctx.emit(check.sample(mapped, m.files.length));
+      return await this.finish(job, ctx, v.bytesRead, 'image', {
+        imageId: img.row.imageId,
+        classBytes: cls,
+        volumeSerial: formatSerial(serial),
+      });
     } finally {
-      await staging.remove();
-      await rm(listDir, { recursive: true, force: true });
+      images.unpin(img.row.imageId, pin);
+    }
+  }
+
+  /** File mode: format, rsync, flush, verify every file through a fresh read-only mount. */
+  private async cloneFiles(job: CloneJob, ctx: CloneContext): Promise<CloneResult> {
+    const { storage } = this.deps;
+    const o = this.deps.options ?? {};
+    const m = job.manifest;
+    ctx.stepOnly('formatting');
+    await storage.setReadOnly(job.device, false).catch(() => undefined);
+    await this.deps.relay.setWriteProtect(job.slot, false);
+    await this.step('formatting', 'EFORMAT', () =>
+      storage
+        .unmount(job.device)
+        .then(() => storage.format(job.device, { label: job.label ?? labelFor(m.contentId) })),
+    );
+    ctx.aborted();
+    const mnt = await this.step('copying', 'EMOUNT', () =>
+      storage.mount(job.device, ctx.mountOpts(false)),
+    );
+    const copyMeter = new ProgressMeter('copying', m.totalBytes, m.files.length);
+    ctx.emit(copyMeter.sample(0, 0));
+    await copyFromCache(this.deps.cache, m, mnt.mountpoint, {
+      processes: o.rsyncProcesses ?? 4,
+      signal: job.signal,
+      attempts: o.attempts ?? 3,
+      onProgress: (b, f) => ctx.emit(copyMeter.sample(b, f)),
+    });
+    ctx.emit(copyMeter.sample(m.totalBytes, m.files.length));
+    ctx.aborted();
+    ctx.stepOnly('flushing');
+    await this.step('flushing', 'EIO', () => storage.flush(job.device));
+    await this.step('flushing', 'EMOUNT', () => storage.unmount(job.device, { noLazy: true }));
+    await this.step('verifying', 'EIO', () => storage.dropCaches(job.device));
+    const ro = await this.step('verifying', 'EMOUNT', () =>
+      storage.mount(job.device, ctx.mountOpts(true)),
+    );
+    const vMeter = new ProgressMeter('verifying', m.totalBytes, m.files.length);
+    ctx.emit(vMeter.sample(0, 0));
+    const v = await verifyTree(ro.mountpoint, m, {
+      hashFiles: (f, ho) => storage.hashFiles(f, ho),
+      readers: o.verifyReaders ?? 4,
+      signal: job.signal,
+      onProgress: (b, f) => ctx.emit(vMeter.sample(b, f)),
+    });
+    await storage.unmount(job.device);
+    if (!v.ok) {
+      const code: CloneErrorCode = v.unreadable.length > 0 ? 'EIO' : 'EVERIFY';
+      throw new CloneError(
+        code,
+        'verifying',
+        `disk ${job.diskId} in slot ${job.slot} does not hold what was copied: ${describeVerify(v)}`,
+      );
+    }
+    ctx.emit(vMeter.sample(m.totalBytes, m.files.length));
+    return await this.finish(job, ctx, v.bytesRead, 'file');
+  }
+
+  /** Identity file, flush, unmount, read-only flag and relay as ordered. */
+  private async finish(
+    job: CloneJob,
+    ctx: CloneContext,
+    verifiedBytes: number,
+    mode: 'image' | 'file',
+    image?: DiskIdentity['image'],
+  ): Promise<CloneResult> {
+    const { storage } = this.deps;
+    const m = job.manifest;
+    ctx.stepOnly('configuring');
+    const preparedAt = this.deps.clock.now().toISOString();
+    const rw = await this.step('configuring', 'EMOUNT', () =>
+      storage.mount(job.device, ctx.mountOpts(false)),
+    );
+    await this.step('configuring', 'ECONFIGURE', () =>
+      writeIdentity(rw.mountpoint, {
+        format: 1,
+        diskId: job.diskId,
+        contentId: m.contentId,
+        contentVersion: m.version,
+        preparedAt,
+        kioskId: this.deps.kioskId,
+        writeProtect: job.writeProtect,
+        manifest: m,
+        ...(image ? { image } : {}),
+      }),
+    );
+    await this.step('configuring', 'EIO', () => storage.flush(job.device));
+    await this.step('configuring', 'EMOUNT', () => storage.unmount(job.device, { noLazy: true }));
+    if (job.writeProtect) {
+      await this.step('configuring', 'ECONFIGURE', () => storage.setReadOnly(job.device, true));
+    }
+    await this.step('configuring', 'ECONFIGURE', () =>
+      this.deps.relay.setWriteProtect(job.slot, job.writeProtect),
+    );
+    ctx.emit({
+      step: 'done',
+      bytesDone: m.totalBytes,
+      bytesTotal: m.totalBytes,
+      filesDone: m.files.length,
+      filesTotal: m.files.length,
+      rateBps: 0,
+      etaSeconds: 0,
+    });
+    ctx.log.info(
+      { bytes: m.totalBytes, files: m.files.length, mode, ...(image ? { image } : {}) },
+      'disk prepared and verified',
+    );
+    return { diskId: job.diskId, preparedAt, verifiedBytes, mode };
+  }
+
+  /**
+   * A bulk transfer of image mode: the disk failing or going away is `EIO` (the slot
+   * faults), a missing or unreadable image is `EIMAGE` (file mode takes over).
+   */
+  private async blockStep<R>(step: CloneStep, imageId: string, fn: () => Promise<R>): Promise<R> {
+    try {
+      return await fn();
+    } catch (err) {
+      const c = (err as { code?: string }).code;
+      const msg = `${step} failed: ${(err as Error).message}`;
+      if (c === 'EABORTED') throw new CloneError('EABORTED', step, msg, { cause: err });
+      if (c === 'EINVAL' || c === 'ENOTSUPPORTED') {
+        await this.deps.images?.discard(imageId).catch(() => undefined);
+        throw new CloneError('EIMAGE', step, msg, { cause: err });
+      }
+      throw new CloneError('EIO', step, msg, { cause: err });
     }
   }
 
@@ -258,12 +413,28 @@ export class ClonePipeline {
   }
 }
 
-/** An exFAT label from a content id: up to 11 of its letters and digits, upper-case. */
-export function labelFor(contentId: string): string {
-  return (
-    contentId
-      .toUpperCase()
-      .replace(/[^A-Z0-9_-]/g, '')
-      .slice(0, 11) || 'DISKKIOSK'
-  );
+/** The per-disk patches (volume serial, label), from the image's boot region and root. */
+async function imagePatches(image: string, serial: number, label: string) {
+  const fh = await open(image, 'r').catch((err: Error) => {
+    throw new CloneError('EIMAGE', 'copying', `cannot open the image: ${err.message}`);
+  });
+  try {
+    return await volumePatches(
+      async (offset, length) => {
+        const b = Buffer.alloc(length);
+        await fh.read(b, 0, length, offset);
+        return b;
+      },
+      { serial, label },
+    );
+  } catch (err) {
+    if (err instanceof CloneError) throw err;
+    throw new CloneError(
+      'EIMAGE',
+      'copying',
+      `the image is not a usable exFAT volume: ${(err as Error).message}`,
+    );
+  } finally {
+    await fh.close();
+  }
 }

@@ -20,9 +20,10 @@
  * never race on mkdir.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ManifestFile } from '../content/manifest.js';
+import type { ContentManifest, ManifestFile } from '../content/manifest.js';
+import { buildStaging } from './staging.js';
 import { CloneError } from './types.js';
 
 export const RSYNC_FLAGS = [
@@ -181,4 +182,35 @@ function runOne(
     });
     child.on('close', (code, signal) => resolve({ code, signal, stderr }));
   });
+}
+
+/**
+ * Copies a manifest's files from the content cache onto a mounted volume: a staging view
+ * of hard links to the blobs, then rsyncCopy; the view and the file lists are removed
+ * whatever happens. Rejects like rsyncCopy.
+ */
+export async function copyFromCache(
+  cache: { blobPath(sha256: string): string; stagingDir: string },
+  m: ContentManifest,
+  target: string,
+  o: Pick<RsyncCopyOptions, 'processes' | 'attempts' | 'signal' | 'onProgress'>,
+): Promise<void> {
+  const staging = await buildStaging(cache.stagingDir, m, (h) => cache.blobPath(h));
+  const listDir = await mkdtemp(path.join(cache.stagingDir, 'lists-')).catch(async (err) => {
+    await staging.remove();
+    throw err;
+  });
+  try {
+    await rsyncCopy({
+      ...o,
+      source: staging.root,
+      target,
+      files: m.files,
+      copyLinks: staging.symlinks,
+      listDir,
+    });
+  } finally {
+    await staging.remove();
+    await rm(listDir, { recursive: true, force: true });
+  }
 }

@@ -36,6 +36,10 @@ export type CloneStorage = Pick<
   | 'quickWipe'
   | 'fullWipe'
   | 'check'
+  | 'probe'
+  | 'hashFiles'
+  | 'writeImage'
+  | 'verifyImage'
 >;
 
 /** The write-protect relay of a slot (hal/gpio's Gpio fits). */
@@ -51,6 +55,7 @@ export type CloneErrorCode =
   | 'EIO' // the disk reported I/O errors
   | 'ECONFIGURE' // identity file, read-only flag or relay failed
   | 'ETOOSMALL' // the content does not fit the disk
+  | 'EIMAGE' // image mode cannot serve this disk (no image, build failed, image corrupt): file mode takes over
   | 'EABORTED'; // cancelled
 
 /** Codes that say the disk itself is bad: the slot goes to `fault`, not back to stock. */

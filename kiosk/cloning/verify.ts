@@ -1,13 +1,14 @@
 /**
  * Re-reads every file of a mounted disk and checks it against the manifest: size and
- * SHA-256 of each file (several parallel readers), no file missing, no extra file
- * (the identity directory aside). Reads go through the mount; the caller makes sure
- * they come from the disk (unmount, drop caches, mount again: see pipeline.ts).
+ * SHA-256 of each file, no file missing, no extra file (the identity directory aside).
+ * The reading and hashing run in worker threads (`hashFiles`, hal/storage's), so a
+ * verification never holds up kioskd's main thread. Reads go through the mount; the
+ * caller makes sure they come from the disk (unmount, drop caches, mount again: see
+ * pipeline.ts).
  */
-import { createHash } from 'node:crypto';
-import { open, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { mapLimit } from '../content/limit.js';
+import type { Storage } from '../../hal/storage/index.js';
 import type { ContentManifest } from '../content/manifest.js';
 import { foldPath, IDENTITY_DIR } from '../content/paths.js';
 
@@ -22,17 +23,18 @@ export interface VerifyResult {
 }
 
 export interface VerifyOptions {
+  /** Reads and hashes files off the main thread (a Storage's hashFiles). */
+  hashFiles: Storage['hashFiles'];
+  /** Files read at once (spread over up to two worker threads). Default 4. */
   readers?: number;
   signal?: AbortSignal | undefined;
   onProgress?: ((bytesDone: number, filesDone: number) => void) | undefined;
-  /** Read size. Default 1 MiB. */
-  chunkBytes?: number;
 }
 
 export async function verifyTree(
   root: string,
   manifest: ContentManifest,
-  opts: VerifyOptions = {},
+  opts: VerifyOptions,
 ): Promise<VerifyResult> {
   const r: VerifyResult = {
     ok: false,
@@ -42,44 +44,32 @@ export async function verifyTree(
     unreadable: [],
     bytesRead: 0,
   };
-  let files = 0;
-  const chunk = opts.chunkBytes ?? 1 << 20;
-  // Small files first share one buffer per reader; order largest first for balance.
-  const order = [...manifest.files].sort((a, b) => b.size - a.size);
-  await mapLimit(order, opts.readers ?? 4, async (f) => {
-    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-    const file = path.join(root, ...f.path.split('/'));
-    let fh: Awaited<ReturnType<typeof open>>;
-    try {
-      fh = await open(file, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') r.missing.push(f.path);
-      else r.unreadable.push({ path: f.path, error: (err as Error).message });
+  const readers = Math.max(1, opts.readers ?? 4);
+  const workers = Math.min(2, readers);
+  const files = manifest.files;
+  const hashes = await opts.hashFiles(
+    files.map((f) => path.join(root, ...f.path.split('/'))),
+    {
+      workers,
+      concurrency: Math.ceil(readers / workers),
+      sizes: files.map((f) => f.size),
+      signal: opts.signal,
+      onProgress: (b) => opts.onProgress?.(b, 0),
+    },
+  );
+  files.forEach((f, i) => {
+    const h = hashes[i];
+    if (!h) return;
+    if ('error' in h) {
+      if (h.code === 'ENOENT') r.missing.push(f.path);
+      else r.unreadable.push({ path: f.path, error: h.error });
       return;
     }
-    try {
-      const h = createHash('sha256');
-      const buf = Buffer.allocUnsafe(Math.min(chunk, Math.max(f.size, 4096)));
-      let total = 0;
-      for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, buf.length, total);
-        if (bytesRead === 0) break;
-        h.update(buf.subarray(0, bytesRead));
-        total += bytesRead;
-        r.bytesRead += bytesRead;
-        opts.onProgress?.(r.bytesRead, files);
-        if (total > f.size) break;
-      }
-      if (total !== f.size || h.digest('hex') !== f.sha256) r.mismatched.push(f.path);
-    } catch (err) {
-      r.unreadable.push({ path: f.path, error: (err as Error).message });
-    } finally {
-      await fh.close();
-    }
-    files++;
-    opts.onProgress?.(r.bytesRead, files);
+    r.bytesRead += h.size;
+    if (h.size !== f.size || h.sha256 !== f.sha256) r.mismatched.push(f.path);
   });
-  const expected = new Set(manifest.files.map((f) => foldPath(f.path)));
+  opts.onProgress?.(r.bytesRead, files.length);
+  const expected = new Set(files.map((f) => foldPath(f.path)));
   for (const p of await listFiles(root)) {
     if (p === IDENTITY_DIR || p.startsWith(`${IDENTITY_DIR}/`)) continue;
     if (!expected.has(foldPath(p))) r.extra.push(p);

@@ -14,6 +14,7 @@ import {
   createPrepareHandler,
   createPrestageService,
   type DiskCheckService,
+  ImageStore,
   type PrepareHandler,
   type PrestageService,
   readIdentity,
@@ -55,6 +56,8 @@ export function contentOrigin(config: KioskConfig): string {
 export class PreparationServices {
   cache!: ContentCache;
   pipeline!: ClonePipeline;
+  /** Block images (image mode); undefined when disabled or on simulated storage. */
+  images: ImageStore | undefined;
   prepare!: PrepareHandler;
   checks!: DiskCheckService;
   prestage: PrestageService | undefined;
@@ -83,7 +86,27 @@ export class PreparationServices {
     });
     await this.cache.start();
     const cl = config.cloning;
+    const storageCfg = config.hardware.storage as {
+      driver: string;
+      mountDriver?: 'auto' | 'kernel' | 'fuse';
+    };
+    if (cl.image.enabled && storageCfg.driver === 'real') {
+      this.images = new ImageStore({
+        cache: this.cache,
+        storage: hw.storage,
+        clock,
+        log: log.child({ component: 'images' }),
+        options: {
+          classes: cl.image.classes,
+          slackPercent: cl.image.slackPercent,
+          rsyncProcesses: cl.rsyncProcesses,
+          verifyReaders: cl.verifyReaders,
+        },
+      });
+      await this.images.start();
+    }
     this.pipeline = new ClonePipeline({
+      ...(this.images ? { images: this.images } : {}),
       storage: hw.storage,
       relay: hw.gpio,
       cache: { blobPath: (h) => this.cache.blobPath(h), stagingDir: this.cache.blobs.stagingDir },
@@ -155,6 +178,7 @@ export class PreparationServices {
     await this.prepare?.stop();
     await Promise.allSettled([...this.checking.values()]);
     await this.checks?.stop();
+    await this.images?.stop();
     await this.cache?.stop();
   }
 

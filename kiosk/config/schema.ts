@@ -107,8 +107,34 @@ const PrestageEntryConfig = Type.Object(
   strict,
 );
 
+/** Nominal capacities of portable disks (decimal, as sold): 500e9 holds a "500 GB" disk. */
+export const DEFAULT_CAPACITY_CLASSES = [
+  16e9, 32e9, 64e9, 120e9, 128e9, 240e9, 250e9, 256e9, 320e9, 480e9, 500e9, 512e9, 640e9, 750e9,
+  960e9, 1e12, 1.5e12, 2e12, 3e12, 4e12, 5e12, 6e12, 8e12,
+];
+
+const ImageModeConfig = Type.Object(
+  {
+    /** Clone disks that fit a capacity class from a cached block image; false: file mode only. */
+    enabled: Type.Boolean({ default: true }),
+    /**
+     * Disk capacity classes in bytes. A disk belongs to the largest class not above its
+     * capacity; its image (one per content version and class) spans the whole class.
+     */
+    classes: Type.Array(Type.Integer({ minimum: 16 * 2 ** 20 }), {
+      maxItems: 64,
+      default: DEFAULT_CAPACITY_CLASSES,
+    }),
+    /** A disk more than this many percent above its class is cloned in file mode instead (so it keeps its whole capacity). */
+    slackPercent: Type.Number({ minimum: 0, maximum: 50, default: 1 }),
+  },
+  { ...strict, default: {} },
+);
+
 const CloningConfig = Type.Object(
   {
+    /** Block images per content version and capacity class (image mode). */
+    image: ImageModeConfig,
     /** Disks cloned at once. */
     concurrency: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
     /** Parallel rsync processes per disk. */

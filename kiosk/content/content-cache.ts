@@ -11,7 +11,7 @@
  */
 
 import type { KeyObject } from 'node:crypto';
-import { copyFile, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { KioskDb } from '../db/open-db.js';
 import type { TimeSource } from '../link/clock.js';
@@ -20,6 +20,7 @@ import { BlobStore, hashFile } from './blob-store.js';
 import { ContentIndex } from './content-index.js';
 import { downloadToPart } from './download.js';
 import { ContentError } from './errors.js';
+import { ImageIndex, type ImageRow } from './image-index.js';
 import { mapLimit } from './limit.js';
 import { type ContentManifest, verifySignedManifest } from './manifest.js';
 
@@ -72,17 +73,43 @@ export interface EnsureOptions {
 export class ContentCache {
   readonly blobs: BlobStore;
   readonly index: ContentIndex;
+  /** Block images of content per capacity class (built by kiosk/cloning's ImageStore). */
+  readonly images: ImageIndex;
 
   constructor(private readonly deps: ContentCacheDeps) {
     this.blobs = new BlobStore(deps.options.cacheDir);
     this.index = new ContentIndex(deps.db);
+    this.images = new ImageIndex(deps.db);
   }
 
-  /** Creates the directories and clears stale staging views (`.part` files stay). */
+  /** `<cacheDir>/images`: `<imageId>.img` and `<imageId>.bmap`. */
+  get imagesDir(): string {
+    return path.join(this.deps.options.cacheDir, 'images');
+  }
+
+  /** The files of an image. */
+  imageFiles(imageId: string): { image: string; bmap: string } {
+    return {
+      image: path.join(this.imagesDir, `${imageId}.img`),
+      bmap: path.join(this.imagesDir, `${imageId}.bmap`),
+    };
+  }
+
+  /**
+   * Creates the directories, clears stale staging views (`.part` files stay), and drops
+   * images whose build a restart interrupted and image files no row knows.
+   */
   async start(): Promise<void> {
     await this.blobs.init();
+    await mkdir(this.imagesDir, { recursive: true });
     for (const e of await readdir(this.blobs.stagingDir)) {
       await rm(path.join(this.blobs.stagingDir, e), { recursive: true, force: true });
+    }
+    for (const i of this.images.list()) if (i.state === 'building') await this.evictImage(i);
+    const known = new Set(this.images.list().map((i) => i.imageId));
+    for (const f of await readdir(this.imagesDir)) {
+      if (!known.has(f.replace(/\.(img|bmap)(\.tmp)?$/, '')))
+        await rm(path.join(this.imagesDir, f), { recursive: true, force: true });
     }
   }
 
@@ -112,8 +139,9 @@ export class ContentCache {
     this.index.touch(contentId, version, this.now());
   }
 
+  /** Bytes of every blob and every block image in the cache. */
   usedBytes(): number {
-    return this.index.usedBytes();
+    return this.index.usedBytes() + this.images.usedBytes();
   }
 
   /**
@@ -256,8 +284,8 @@ export class ContentCache {
   async makeRoom(incoming: number, forWhat = 'new content'): Promise<void> {
     const max = this.deps.options.maxBytes;
     if (this.usedBytes() + incoming <= max) return;
-    for (const c of this.index.evictionCandidates()) {
-      await this.evict(c.contentId, c.version);
+    for (const c of this.evictionCandidates()) {
+      await this.evictEntry(c);
       if (this.usedBytes() + incoming <= max) return;
     }
     throw new ContentError(
@@ -271,16 +299,50 @@ export class ContentCache {
    * download holds). Resolves with what was removed and the bytes freed; not cancellable.
    */
   async prune(): Promise<{
-    removed: Array<{ contentId: string; version: string }>;
+    removed: Array<{ contentId: string; version: string; classBytes?: number }>;
     freedBytes: number;
   }> {
     const before = this.usedBytes();
-    const removed: Array<{ contentId: string; version: string }> = [];
-    for (const c of this.index.evictionCandidates()) {
-      await this.evict(c.contentId, c.version);
-      removed.push({ contentId: c.contentId, version: c.version });
+    const removed: Array<{ contentId: string; version: string; classBytes?: number }> = [];
+    for (const c of this.evictionCandidates()) {
+      await this.evictEntry(c);
+      removed.push({
+        contentId: c.contentId,
+        version: c.version,
+        ...(c.kind === 'image' ? { classBytes: c.classBytes } : {}),
+      });
     }
     return { removed, freedBytes: before - this.usedBytes() };
+  }
+
+  /** Removes one block image and its map (pinned or not: the caller decides). */
+  async evictImage(image: Pick<ImageRow, 'imageId' | 'contentId' | 'version'>): Promise<void> {
+    const f = this.imageFiles(image.imageId);
+    await rm(f.image, { force: true });
+    await rm(f.bmap, { force: true });
+    this.images.remove(image.imageId);
+    this.deps.log.info(
+      { contentId: image.contentId, version: image.version, imageId: image.imageId },
+      'block image evicted',
+    );
+  }
+
+  /** Unpinned content and unpinned images, least recently used first. */
+  private evictionCandidates(): Array<
+    | ({ kind: 'content' } & { contentId: string; version: string; lastUsedAt: string })
+    | ({ kind: 'image' } & ImageRow)
+  > {
+    return [
+      ...this.index.evictionCandidates().map((c) => ({ kind: 'content' as const, ...c })),
+      ...this.images.evictionCandidates().map((i) => ({ kind: 'image' as const, ...i })),
+    ].sort((a, b) => (a.lastUsedAt < b.lastUsedAt ? -1 : a.lastUsedAt > b.lastUsedAt ? 1 : 0));
+  }
+
+  private async evictEntry(
+    c: { kind: 'content'; contentId: string; version: string } | ({ kind: 'image' } & ImageRow),
+  ): Promise<void> {
+    if (c.kind === 'image') await this.evictImage(c);
+    else await this.evict(c.contentId, c.version);
   }
 
   /** Removes one package and the blobs no other package uses. */

@@ -15,6 +15,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { attachLoop, detachLoop } from '../../hal/drives/loop-device.js';
+import { BlockWorkers } from '../../hal/storage/block-io.js';
 import { exfatDiskTools, missingTools, missingToolsLine } from '../../hal/missing-tool.js';
 import { rsyncCopy } from '../../kiosk/cloning/rsync-copy.js';
 import { buildStaging } from '../../kiosk/cloning/staging.js';
@@ -54,6 +55,8 @@ const work = await mkdtemp(path.join(os.tmpdir(), 'bench-clone-'));
 cleanup.add('work dir', () => rm(work, { recursive: true, force: true }));
 const mnt = path.join(work, 'mnt');
 let device = '';
+const workers = new BlockWorkers();
+cleanup.add('hash workers', () => workers.close());
 
 async function makeSet(
   store: BlobStore,
@@ -152,7 +155,10 @@ async function benchSet(store: BlobStore, m: ContentManifest): Promise<Row> {
       const root = path.join(mnt, 'x');
       const { secs, result } = await timed(async () => {
         if (mode === 'read') return sequentialRead(root);
-        const v = await verifyTree(root, m, { readers: READERS });
+        const v = await verifyTree(root, m, {
+          readers: READERS,
+          hashFiles: (f, o) => workers.hashFiles(f, o),
+        });
         if (!v.ok)
           throw new Error(`verify failed on an intact copy: ${JSON.stringify(v).slice(0, 300)}`);
         return v.bytesRead;

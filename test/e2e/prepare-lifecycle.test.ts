@@ -1,7 +1,7 @@
 // A reservation's whole life, end to end on REAL loop devices: a real cloud-lite hub (rental
 // domain, sandbox payments, content origin with an imported package) and a real kioskd
 // (in-process Daemon: board simulator, drives simulator serving a loop device, REAL storage:
-// exFAT, mount, rsync, verify). A renter's reservation makes the hub send PrepareDisk; the
+// exFAT, mount; image mode: a block image built once, written and verified with O_DIRECT). A renter's reservation makes the hub send PrepareDisk; the
 // kiosk downloads the content from the hub's origin, clones and verifies the loop disk and
 // holds it; pickup dispenses it; the disk comes back (verified -> ready when write-protected,
 // wiped -> loaded when writable), the rental closes; a second reservation holds the verified
@@ -44,7 +44,7 @@ async function contentTree(dir: string): Promise<void> {
 }
 
 t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', async (t) => {
-  if (!requireRoot(t, ['rsync'])) return;
+  if (!requireRoot(t, ['rsync', 'bmaptool'])) return;
   const hub = await startRentalHub(t);
   const work = await mkdtemp(path.join(os.tmpdir(), 'prepare-e2e-'));
   let daemon: Daemon | undefined;
@@ -118,7 +118,8 @@ t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', 
         drives: { driver: 'sim', pollIntervalMs: 50 },
         storage: { driver: 'real', mountRoot: path.join(work, 'mnt') },
       },
-      cloning: { progressIntervalMs: 0, rsyncProcesses: 2 },
+      // Image mode: the 64 MiB loop disk is its own capacity class.
+      cloning: { progressIntervalMs: 0, rsyncProcesses: 2, image: { classes: [64 * MiB] } },
       reservations: { expiryCheckSeconds: 1 },
       logLevel: 'silent',
     },
@@ -205,6 +206,7 @@ t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', 
       id,
       (r) => r.state === 'ready' || r.state === 'failed',
       'reservation ready',
+      60_000, // the first one downloads and builds the image: on a busy machine, many seconds
     );
     t.equal(ready.state, 'ready', JSON.stringify(ready));
     t.equal(ready.slot, slot);
@@ -258,6 +260,9 @@ t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', 
 
   // 1st rental: write-protected. Returned into slot 2: verified -> ready; rental closed.
   const first = await rentPrepared(true, 1, 'download');
+  const images = () => d.preparation.cache.images.list();
+  t.match(images(), [{ contentId: 'films', version: 'v1', classBytes: 64 * MiB, state: 'ready' }]);
+  t.equal(images().length, 1, 'prepared in image mode: one block image built');
   t.equal(await rentalState(first.rentalId), 'open');
   await insert(2);
   await until('returned disk verified', () => state(2) === 'ready');
@@ -289,5 +294,7 @@ t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', 
 
   // 3rd rental: the wiped disk is prepared again, from the kiosk's cache.
   await rentPrepared(false, 1, 'cache');
+  t.equal(images().length, 1, 'the re-preparation reused the image');
+  t.equal(images()[0]?.state, 'ready');
   await until('outbox drained', () => d.outbox.depth() === 0);
 });

@@ -2,6 +2,7 @@ import { sql as m001 } from './001-initial.js';
 import { sql as m002 } from './002-content.js';
 import { sql as m003 } from './003-wipe-jobs.js';
 import { sql as m004 } from './004-ready-reformats.js';
+import { sql as m005 } from './005-images.js';
 
 /** One migration: `version` is the `user_version` the database has after it. */
 export interface Migration {
@@ -16,4 +17,5 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: '002-content', sql: m002 },
   { version: 3, name: '003-wipe-jobs', sql: m003 },
   { version: 4, name: '004-ready-reformats', sql: m004 },
+  { version: 5, name: '005-images', sql: m005 },
 ];

@@ -128,6 +128,27 @@ t.test('the image storage-helper script speaks the same protocol', async (t) => 
     code: 'ENOTSLOTDISK',
     message: /not a block device/,
   });
+  // Block images: only the cache's image files, by their exact name.
+  await t.rejects(client.run(['mount-image', '/etc/shadow', 'image-x']), {
+    code: 'ENOTSLOTDISK',
+    message: /only \/var\/lib\/disk-kiosk\/cache\/images\/img-<32 hex digits>\.img/,
+  });
+  await t.rejects(
+    client.run([
+      'mount-image',
+      '/var/lib/disk-kiosk/cache/images/img-../../../../etc/x.img',
+      'image-x',
+    ]),
+    { code: 'ENOTSLOTDISK', message: /refused/ },
+  );
+  await t.rejects(
+    client.run([
+      'mount-image',
+      `/var/lib/disk-kiosk/cache/images/img-${'a'.repeat(32)}.img`,
+      'image-x',
+    ]),
+    { code: 'ENOTSLOTDISK', message: /is not a regular file/ },
+  );
 });
 
 t.test('HelperOps: mount names below the helper mount root only; lazy umount', async (t) => {
@@ -141,18 +162,20 @@ t.test('HelperOps: mount names below the helper mount root only; lazy umount', a
   await ops.umount('/run/disk-kiosk-mnt/slot-4', true, 'unmounting');
   await ops.mkfsExfat('/dev/sdb', 'MOVIES 2', 'formatting');
   await ops.setReadOnlyFlag('/dev/sdb', false);
+  await ops.mountImage('/var/cache/i.img', '/run/disk-kiosk-mnt/image-1', m, 'mounting');
   t.same(requests, [
     ['mount', '/dev/sdb', 'slot-4', 'ro'],
     ['umount', 'slot-4', 'lazy'],
     ['format', '/dev/sdb', 'MOVIES 2'],
     ['setrw', '/dev/sdb'],
+    ['mount-image', '/var/cache/i.img', 'image-1', 'ro'],
   ]);
   await t.rejects(ops.mount('/dev/sdb', '/mnt/elsewhere/slot-4', m, 'mounting'), {
     code: 'EINVAL',
     message: /must be \/run\/disk-kiosk-mnt\/NAME/,
   });
   await t.rejects(ops.umount('/run/disk-kiosk-mnt/a/b', false, 'x'), { code: 'EINVAL' });
-  t.equal(requests.length, 4, 'refused mount points never reach the helper');
+  t.equal(requests.length, 5, 'refused mount points never reach the helper');
 });
 
 t.test(

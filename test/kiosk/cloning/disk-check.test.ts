@@ -13,14 +13,7 @@ import { makeRig, type Rig } from './fixtures/rig.js';
 const MARKER = 'RENTER-PRIVATE-DATA-7f3a9c';
 const events = (k: Kit, type: string) => k.outbox.peek(10_000).filter((e) => e.type === type);
 
-function locator(rig: Rig, sizeMiB: number): SlotDiskLocator {
-  return async (slot) => {
-    const d = rig.disks.get(slot);
-    return d
-      ? { device: d.device, capacityBytes: sizeMiB * 2 ** 20, serial: `SER${slot}` }
-      : undefined;
-  };
-}
+const locator = (rig: Rig, sizeMiB: number): SlotDiskLocator => rig.locate(sizeMiB * 2 ** 20);
 
 /** A renter's writable disk: exFAT with a file holding MARKER. */
 async function renterDisk(rig: Rig, slot: number, sizeMiB: number) {

@@ -77,6 +77,7 @@ export interface RentalHub {
     id: string,
     pred: (r: { state: string }) => boolean,
     what?: string,
+    timeoutMs?: number,
   ): Promise<Res['body']>;
   stop(): Promise<void>;
 }
@@ -273,11 +274,15 @@ export async function startRentalHub(
         return pred(r.body.order) ? r.body.order : undefined;
       });
     },
-    async waitReservation(token, id, pred, what = 'reservation state') {
-      return waitFor(what, async () => {
-        const r = await api('GET', `/api/reservations/${id}`, undefined, token);
-        return pred(r.body.reservation) ? r.body.reservation : undefined;
-      });
+    async waitReservation(token, id, pred, what = 'reservation state', timeoutMs?: number) {
+      return waitFor(
+        what,
+        async () => {
+          const r = await api('GET', `/api/reservations/${id}`, undefined, token);
+          return pred(r.body.reservation) ? r.body.reservation : undefined;
+        },
+        timeoutMs,
+      );
     },
     async stop() {
       for (const { k } of kiosks.values()) k.ws.terminate();

@@ -1,0 +1,310 @@
+/**
+ * The worker side of block-io.ts: one job per worker, taken from `workerData`, answered
+ * with progress messages and one `done` or `error`. Imports only Node built-ins.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { parentPort } from 'node:worker_threads';
+import type {
+  BlockJob,
+  BlockPatch,
+  BlockRange,
+  FileHash,
+  HashFilesJob,
+  HashRangesJob,
+  VerifyJob,
+  VerifyMismatch,
+  WorkerMessage,
+  WriteJob,
+} from './block-io.js';
+
+const PAGE = 65_536;
+/** The current job's cancel flag (set by the pool from the main thread). */
+let aborted: Int32Array<ArrayBufferLike> = new Int32Array(1);
+
+class Aborted extends Error {
+  code = 'EABORTED';
+}
+
+const post = (m: WorkerMessage) => parentPort?.postMessage(m);
+let lastProgress = 0;
+function progress(bytes: number, force = false): void {
+  const now = Date.now();
+  if (!force && now - lastProgress < 100) return;
+  lastProgress = now;
+  post({ type: 'progress', bytes });
+}
+function checkAbort(): void {
+  if (Atomics.load(aborted, 0) !== 0) throw new Aborted('cancelled');
+}
+
+/** WebAssembly.Memory (not in this project's type libraries): its buffer is page-aligned. */
+const Wasm = (
+  globalThis as unknown as {
+    WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } };
+  }
+).WebAssembly;
+
+/** `count` page-aligned buffers of `bytes` each (O_DIRECT needs aligned memory). */
+function alignedBuffers(count: number, bytes: number): Buffer[] {
+  const size = Math.ceil(bytes / PAGE) * PAGE;
+  const mem = new Wasm.Memory({ initial: (size * count) / PAGE });
+  return Array.from({ length: count }, (_, i) => Buffer.from(mem.buffer, i * size, size));
+}
+
+/** Splits extents into chunks of at most `chunkBytes`. */
+function chunksOf(extents: readonly BlockRange[], chunkBytes: number): BlockRange[] {
+  const out: BlockRange[] = [];
+  for (const e of extents) {
+    for (let off = 0; off < e.length; off += chunkBytes)
+      out.push({ offset: e.offset + off, length: Math.min(chunkBytes, e.length - off) });
+  }
+  return out;
+}
+
+async function readFully(fh: FileHandle, buf: Buffer, length: number, position: number) {
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  if (done < length) buf.fill(0, done, length); // past the image's end: a hole
+  return length;
+}
+
+async function writeFully(fh: FileHandle, buf: Buffer, length: number, position: number) {
+  let done = 0;
+  while (done < length) {
+    const { bytesWritten } = await fh.write(buf, done, length - done, position + done);
+    if (bytesWritten <= 0) {
+      const e = new Error(`short write at byte ${position + done}`) as NodeJS.ErrnoException;
+      e.code = 'EIO';
+      throw e;
+    }
+    done += bytesWritten;
+  }
+}
+
+/** Overlays the patches that fall into [pos, pos + len) onto buf. */
+function applyPatches(buf: Buffer, pos: number, len: number, patches: readonly BlockPatch[]) {
+  for (const p of patches) {
+    const from = Math.max(pos, p.offset);
+    const to = Math.min(pos + len, p.offset + p.bytes.length);
+    if (from >= to) continue;
+    buf.set(p.bytes.subarray(from - p.offset, to - p.offset), from - pos);
+  }
+}
+
+const overlaps = (r: BlockRange, patches: readonly BlockPatch[]) =>
+  patches.some((p) => p.offset < r.offset + r.length && p.offset + p.bytes.length > r.offset);
+
+/** Reads `chunks` of `fh` into alternating buffers, the next read overlapping `use`. */
+async function pipeline(
+  fh: FileHandle,
+  chunks: readonly BlockRange[],
+  chunkBytes: number,
+  use: (buf: Buffer, chunk: BlockRange) => Promise<void> | void,
+): Promise<void> {
+  const bufs = alignedBuffers(2, chunkBytes);
+  const read = (i: number) => {
+    const c = chunks[i] as BlockRange;
+    return readFully(fh, bufs[i % 2] as Buffer, c.length, c.offset);
+  };
+  let pending: Promise<unknown> | undefined = chunks.length > 0 ? read(0) : undefined;
+  for (let i = 0; i < chunks.length; i++) {
+    checkAbort();
+    await pending;
+    pending = i + 1 < chunks.length ? read(i + 1) : undefined;
+    // Keep the read ahead from rejecting unobserved while `use` runs.
+    pending?.catch(() => undefined);
+    await use(bufs[i % 2] as Buffer, chunks[i] as BlockRange);
+  }
+  await pending;
+}
+
+async function write(j: WriteJob): Promise<{ bytesWritten: number }> {
+  const img = await open(j.image, 'r');
+  let dev: FileHandle | undefined;
+  try {
+    dev = await open(j.device, constants.O_WRONLY | constants.O_DIRECT | constants.O_EXCL);
+    const out = dev;
+    let written = 0;
+    await pipeline(img, chunksOf(j.extents, j.chunkBytes), j.chunkBytes, async (buf, c) => {
+      applyPatches(buf, c.offset, c.length, j.patches);
+      await writeFully(out, buf, c.length, c.offset);
+      written += c.length;
+      progress(written);
+    });
+    await out.datasync();
+    progress(written, true);
+    return { bytesWritten: written };
+  } finally {
+    await dev?.close().catch(() => undefined);
+    await img.close().catch(() => undefined);
+  }
+}
+
+/** SHA-256 of each range of `fh` (read through the coalesced extents). */
+async function hashRangesOf(
+  fh: FileHandle,
+  ranges: readonly BlockRange[],
+  extents: readonly BlockRange[],
+  chunkBytes: number,
+  patches: readonly BlockPatch[],
+  onRange: (i: number, sha256: string) => void,
+): Promise<number> {
+  const sorted = ranges.map((r, i) => ({ r, i })).sort((a, b) => a.r.offset - b.r.offset);
+  let next = 0; // the first range not finished yet (ranges are sorted and disjoint)
+  const hashes = new Map<number, Hash>();
+  let bytes = 0;
+  await pipeline(fh, chunksOf(extents, chunkBytes), chunkBytes, (buf, c) => {
+    if (patches.length > 0) applyPatches(buf, c.offset, c.length, patches);
+    const end = c.offset + c.length;
+    for (let k = next; k < sorted.length; k++) {
+      const { r, i } = sorted[k] as { r: BlockRange; i: number };
+      if (r.offset >= end) break;
+      const from = Math.max(r.offset, c.offset);
+      const to = Math.min(r.offset + r.length, end);
+      let h = hashes.get(i);
+      if (!h) {
+        h = createHash('sha256');
+        hashes.set(i, h);
+      }
+      if (from < to) {
+        h.update(buf.subarray(from - c.offset, to - c.offset));
+        bytes += to - from;
+      }
+      if (r.offset + r.length <= end) {
+        onRange(i, h.digest('hex'));
+        hashes.delete(i);
+        next = k + 1;
+      }
+    }
+    progress(bytes);
+  });
+  if (next < sorted.length) {
+    throw new Error(`${sorted.length - next} mapped range(s) lie outside the extents read`);
+  }
+  return bytes;
+}
+
+async function hashRanges(j: HashRangesJob): Promise<{ sha256: string[] }> {
+  const img = await open(j.image, 'r');
+  try {
+    const out = new Array<string>(j.ranges.length).fill('');
+    await hashRangesOf(img, j.ranges, j.extents, j.chunkBytes, [], (i, h) => {
+      out[i] = h;
+    });
+    return { sha256: out };
+  } finally {
+    await img.close();
+  }
+}
+
+async function verify(j: VerifyJob): Promise<{ bytesRead: number; mismatched: VerifyMismatch[] }> {
+  const img = await open(j.image, 'r');
+  let dev: FileHandle | undefined;
+  try {
+    // Expected hashes: the map's, except where a patch changes the bytes on this device.
+    const expected = j.ranges.map((r) => r.sha256 ?? '');
+    const patched = j.ranges.map((r, i) => ({ r, i })).filter((x) => overlaps(x.r, j.patches));
+    for (const { r, i } of patched) {
+      await hashRangesOf(img, [r], [r], j.chunkBytes, j.patches, (_, h) => {
+        expected[i] = h;
+      });
+    }
+    dev = await open(j.device, constants.O_RDONLY | constants.O_DIRECT);
+    const bad: number[] = [];
+    const bytesRead = await hashRangesOf(dev, j.ranges, j.extents, j.chunkBytes, [], (i, h) => {
+      if (h !== expected[i]) bad.push(i);
+    });
+    progress(bytesRead, true);
+    // A mismatch is the disk's fault unless the image no longer matches its own map.
+    const mismatched: VerifyMismatch[] = [];
+    for (const i of bad.sort((a, b) => a - b)) {
+      checkAbort();
+      const r = j.ranges[i] as BlockRange;
+      let image: 'ok' | 'corrupt' = 'ok';
+      await hashRangesOf(img, [r], [r], j.chunkBytes, [], (_, h) => {
+        if (r.sha256 && h !== r.sha256) image = 'corrupt';
+      });
+      mismatched.push({ offset: r.offset, length: r.length, image });
+    }
+    return { bytesRead, mismatched };
+  } finally {
+    await dev?.close().catch(() => undefined);
+    await img.close().catch(() => undefined);
+  }
+}
+
+async function hashFiles(j: HashFilesJob): Promise<{ files: FileHash[] }> {
+  const out = new Array<FileHash>(j.files.length);
+  let next = 0;
+  let bytes = 0;
+  const one = async (file: string, buf: Buffer): Promise<FileHash> => {
+    let fh: FileHandle;
+    try {
+      fh = await open(file, 'r');
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      return { error: e.message, code: e.code ?? 'EIO' };
+    }
+    try {
+      const h = createHash('sha256');
+      let size = 0;
+      for (;;) {
+        checkAbort();
+        const { bytesRead } = await fh.read(buf, 0, buf.length, size);
+        if (bytesRead === 0) break;
+        h.update(buf.subarray(0, bytesRead));
+        size += bytesRead;
+        bytes += bytesRead;
+        progress(bytes);
+      }
+      return { sha256: h.digest('hex'), size };
+    } catch (err) {
+      if (err instanceof Aborted) throw err;
+      const e = err as NodeJS.ErrnoException;
+      return { error: e.message, code: e.code ?? 'EIO' };
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(j.concurrency, j.files.length) }, async () => {
+      const buf = Buffer.allocUnsafe(j.chunkBytes);
+      while (next < j.files.length) {
+        const i = next++;
+        out[i] = await one(j.files[i] as string, buf);
+      }
+    }),
+  );
+  progress(bytes, true);
+  return { files: out };
+}
+
+function run(job: BlockJob): Promise<unknown> {
+  switch (job.op) {
+    case 'write':
+      return write(job);
+    case 'verify':
+      return verify(job);
+    case 'hash-ranges':
+      return hashRanges(job);
+    case 'hash-files':
+      return hashFiles(job);
+  }
+}
+
+// One job at a time: the pool sends the next only after this one's `done` or `error`.
+parentPort?.on('message', (m: { job: BlockJob; abort: SharedArrayBuffer }) => {
+  aborted = new Int32Array(m.abort);
+  lastProgress = 0;
+  run(m.job).then(
+    (result) => post({ type: 'done', result }),
+    (err: NodeJS.ErrnoException) =>
+      post({ type: 'error', code: err.code ?? 'EIO', message: err.message }),
+  );
+});
