@@ -14,6 +14,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   'mkfs.exfat': 'exfatprogs',
   'fsck.exfat': 'exfatprogs',
   'mount.exfat-fuse': 'exfat-fuse',
+  bmaptool: 'bmap-tools',
+  'tune.exfat': 'exfatprogs',
   losetup: 'util-linux',
   blockdev: 'util-linux',
   wipefs: 'util-linux',

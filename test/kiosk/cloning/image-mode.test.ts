@@ -25,6 +25,8 @@ import { keys, makeContent, makeRig, type Rig } from './fixtures/rig.js';
 const run = promisify(execFile);
 const MiB = 2 ** 20;
 const CLASS = 64 * MiB;
+/** Image mode needs bmaptool (and tune.exfat for the serial test). */
+const IMAGE_TOOLS = ['bmaptool', 'tune.exfat', 'rsync'];
 
 /** Fills the whole device with 0xFF, as a disk that held something else. */
 async function fillGarbage(device: string, bytes: number): Promise<void> {
@@ -67,7 +69,7 @@ const job = (
 t.test(
   'image mode: built once, written over old bytes, verified, a fresh serial per disk; bmaptool copy accepts the map',
   async (t) => {
-    if (!requireRoot(t)) return;
+    if (!requireRoot(t, IMAGE_TOOLS)) return;
     const k = kit(t);
     const rig = await makeRig(t, k.db, k.clock, {}, { imageClasses: [CLASS] });
     const c = makeContent('mixed', '1', mixedSpec(), keys.privateKeyPem);
@@ -134,7 +136,7 @@ t.test(
 t.test(
   'verify catches a flipped byte on the device; a bad image is discarded and rebuilt',
   async (t) => {
-    if (!requireRoot(t)) return;
+    if (!requireRoot(t, IMAGE_TOOLS)) return;
     const k = kit(t);
     const rig = await makeRig(t, k.db, k.clock, {}, { imageClasses: [CLASS] });
     const c = makeContent(
@@ -176,7 +178,7 @@ t.test(
 );
 
 t.test('images are evicted least-recently-used and rebuilt when needed', async (t) => {
-  if (!requireRoot(t)) return;
+  if (!requireRoot(t, IMAGE_TOOLS)) return;
   const k = kit(t);
   const a = makeContent('a', '1', { 'a.bin': 3 * MiB }, keys.privateKeyPem);
   const b = makeContent('b', '1', { 'b.bin': 3 * MiB }, keys.privateKeyPem);
@@ -212,7 +214,7 @@ t.test('images are evicted least-recently-used and rebuilt when needed', async (
 });
 
 t.test('two disks prepared at once: one failing leaves the other prepared', async (t) => {
-  if (!requireRoot(t)) return;
+  if (!requireRoot(t, IMAGE_TOOLS)) return;
   // The failing disk's backing file lies on a 2 MiB tmpfs: its writes fail past that (EIO).
   const small = await mkdtemp(path.join(os.tmpdir(), 'tiny-fs-'));
   await run('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small]);
@@ -251,7 +253,7 @@ t.test('two disks prepared at once: one failing leaves the other prepared', asyn
 t.test(
   'the returned-disk check recognises an image-mode disk by identity and volume serial',
   async (t) => {
-    if (!requireRoot(t)) return;
+    if (!requireRoot(t, IMAGE_TOOLS)) return;
     const k = kit(t);
     const rig = await makeRig(t, k.db, k.clock, {}, { imageClasses: [CLASS] });
     const c = makeContent('ret', '1', { 'f/one.bin': 2 * MiB, 'two.txt': 100 }, keys.privateKeyPem);
