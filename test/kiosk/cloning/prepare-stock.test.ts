@@ -44,7 +44,12 @@ function rig(t: Parameters<typeof kit>[0], slots = 4) {
       run: async (job) => {
         await new Promise((r) => setTimeout(r, 5));
         cloned.push({ slot: job.slot, contentId: job.manifest.contentId });
-        return { diskId: job.diskId, preparedAt: new Date().toISOString(), verifiedBytes: 0 };
+        return {
+          diskId: job.diskId,
+          preparedAt: new Date().toISOString(),
+          verifiedBytes: 0,
+          mode: 'file',
+        };
       },
     },
     locateDisk,
