@@ -52,6 +52,9 @@ export const HubConfigSchema = Type.Object(
     /** Largest HTTP request body accepted. */
     bodyLimitBytes: Type.Integer({ minimum: 1024, default: 64 * 1024 }),
     enrolmentTokenTtlSeconds: Type.Integer({ minimum: 1, default: 7 * 24 * 3600 }),
+    /** Failed kiosk enrolments one client address may make within `enrolWindowSeconds`. */
+    enrolMaxFailuresPerAddress: Type.Integer({ minimum: 1, default: 10 }),
+    enrolWindowSeconds: Type.Integer({ minimum: 1, maximum: 30 * 24 * 3600, default: 3600 }),
     /** How long the hub waits for a kiosk to answer one command CALL before it re-sends later. */
     commandCallTimeoutMs: Type.Integer({ minimum: 10, default: 30_000 }),
     /** Deadline of an operator command when none is given. */

@@ -120,8 +120,13 @@ export class HubServer {
     });
     registerKioskRoutes(app, {
       registry: this.registry,
+      store: this.store,
       publicKeyPem: this.signingKey.publicKeyPem,
       publicUrl: config.publicUrl,
+      enrolLimit: {
+        max: config.enrolMaxFailuresPerAddress,
+        windowSeconds: config.enrolWindowSeconds,
+      },
     });
     this.rental = new RentalDomain({
       store: this.store,

@@ -52,7 +52,7 @@ export const RentalConfigSchema = Type.Object(
     /** log2 of the scrypt cost N (OWASP: 17). Lower only for tests; the hash records its parameters. */
     scryptLog2N: Type.Integer({ minimum: 10, maximum: 20, default: 17 }),
     /** Window of the login throttles: attempts are counted before the password check. */
-    loginWindowSeconds: Int(1, 15 * 60),
+    loginWindowSeconds: Type.Integer({ minimum: 1, maximum: 30 * 24 * 3600, default: 15 * 60 }),
     /** Attempts at one account from one client address (what locks a guesser out). */
     loginMaxFailuresPerAccountAddress: Int(1, 5),
     /** Attempts at one account from all addresses: a high ceiling against distributed guessing. */
@@ -61,7 +61,7 @@ export const RentalConfigSchema = Type.Object(
     loginMaxFailuresPerIp: Int(1, 20),
     /** Registrations from one client address within `registerWindowSeconds`. */
     registerMaxPerAddress: Int(1, 10),
-    registerWindowSeconds: Int(1, 3600),
+    registerWindowSeconds: Type.Integer({ minimum: 1, maximum: 30 * 24 * 3600, default: 3600 }),
     /** How long the link that confirms a registration stays valid. */
     registrationTtlSeconds: Int(60, 24 * 3600),
     /** Password hashes (scrypt) running at once; the rest wait, so the thread pool stays free. */

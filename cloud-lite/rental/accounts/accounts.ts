@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Throttle } from '../../store/throttle.js';
 import type { Repos, Store } from '../../store/types.js';
 import { type Actor, audit } from '../audit/audit.js';
 import { HashQueue } from '../auth/hash-queue.js';
 import { checkNewPassword } from '../auth/password-policy.js';
 import { dummyHash, hashPassword, verifyPassword } from '../auth/passwords.js';
-import { Throttle } from '../auth/throttle.js';
 import { hashToken, newSessionToken } from '../auth/tokens.js';
 import type { RentalConfig } from '../config.js';
 import { RentalError } from '../errors.js';
@@ -79,7 +79,7 @@ export class Accounts {
       maxConcurrent: c.maxConcurrentHashes,
       maxQueued: c.maxQueuedHashes,
     });
-    this.throttle = new Throttle(Math.max(c.loginWindowSeconds, c.registerWindowSeconds));
+    this.throttle = new Throttle();
   }
 
   private now(): Date {

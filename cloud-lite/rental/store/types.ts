@@ -339,8 +339,8 @@ export interface RentalRepos {
     clear(key: string): Promise<void>;
     /** Removes one hit of `key` at `at` (an attempt that turned out good). */
     removeOne(key: string, at: string): Promise<void>;
-    /** Removes every hit older than `before` (of every key). */
-    prune(before: string): Promise<void>;
+    /** Removes the hits older than `before` of `key`, or of every key. */
+    prune(before: string, key?: string): Promise<void>;
   };
   pendingRegistrations: {
     insert(r: PendingRegistrationRecord): Promise<void>;

@@ -100,8 +100,9 @@ export function makeRentalRepos(db: Database.Database): RentalRepos {
           'DELETE FROM login_failures WHERE rowid = (SELECT rowid FROM login_failures WHERE key = ? AND at = ? LIMIT 1)',
         ).run(key, at);
       },
-      async prune(before) {
-        db.prepare('DELETE FROM login_failures WHERE at < ?').run(before);
+      async prune(before, key) {
+        if (key === undefined) db.prepare('DELETE FROM login_failures WHERE at < ?').run(before);
+        else db.prepare('DELETE FROM login_failures WHERE key = ? AND at < ?').run(key, before);
       },
     },
     pendingRegistrations: {

@@ -97,6 +97,10 @@ const SENTENCES: Record<string, Sentence> = {
   EBODYTOOLARGE: 'The request is too large.',
   EINTERNAL: 'Something went wrong on our side. Try again in a minute.',
   EBADREQUEST: 'The page sent a malformed request. Reload the page.',
+  ETOOMANYATTEMPTS: (d) =>
+    typeof d.retryAfterSeconds === 'number'
+      ? `Too many failed attempts from this address. Try again in ${waitText(d.retryAfterSeconds)}.`
+      : 'Too many failed attempts from this address. Wait and try again.',
   ECROSSORIGIN: 'This request came from another website and was refused. Use this site itself.',
   EBADURL: 'The address is malformed. Check the link and try again.',
   EURITOOLONG: 'The address is too long. Check the link and try again.',

@@ -1,4 +1,7 @@
-import type { Repos } from '../../store/types.js';
+import type { Repos } from './types.js';
+
+/** Hits older than this are deleted whatever their key (no throttle window may be longer). */
+const KEEP_MS = 30 * 24 * 3600 * 1000;
 
 /** At most `max` hits of `key` within `windowSeconds`. */
 export interface Limit {
@@ -10,12 +13,10 @@ export interface Limit {
 /**
  * Throttles kept in the store, so that parallel requests (and several hub processes) see one
  * count: a hit is counted inside the caller's transaction, before the work it guards (a
- * password check, a registration), never after.
+ * password check, a registration, an enrolment), never after. Keys name their purpose
+ * (`acct-ip:`, `register:`, `enrol:`, ...); windows are at most 30 days.
  */
 export class Throttle {
-  /** `horizonSeconds`: the longest window in use; older hits are pruned. */
-  constructor(private readonly horizonSeconds: number) {}
-
   /**
    * Counts one hit against every limit, atomically in `tx`: when any limit is already full,
    * records nothing and returns the seconds until it frees (at least 1); else records a hit
@@ -23,11 +24,13 @@ export class Throttle {
    */
   async take(tx: Repos, limits: readonly Limit[], now: Date): Promise<number> {
     const t = now.getTime();
-    await tx.rental.loginFailures.prune(new Date(t - this.horizonSeconds * 1000).toISOString());
+    await tx.rental.loginFailures.prune(new Date(t - KEEP_MS).toISOString());
     let retry = 0;
     for (const l of limits) {
       const windowMs = l.windowSeconds * 1000;
-      const hits = await tx.rental.loginFailures.since(l.key, new Date(t - windowMs).toISOString());
+      const start = new Date(t - windowMs).toISOString();
+      await tx.rental.loginFailures.prune(start, l.key);
+      const hits = await tx.rental.loginFailures.since(l.key, start);
       if (hits.length >= l.max) {
         const oldest = Date.parse(hits[hits.length - l.max]!);
         retry = Math.max(retry, Math.ceil((oldest + windowMs - t) / 1000), 1);
