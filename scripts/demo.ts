@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
+import type { HubConfig } from '../cloud-lite/config.js';
 import { missingTools, missingToolsLine } from '../hal/missing-tool.js';
 import { Cleanup, guardProcess, signalExitCode } from './lib/cleanup.js';
 import { type Fleet, kioskIdOf, startFleet } from './lib/fleet.js';
@@ -161,7 +162,13 @@ export async function main(
         kiosks: o.kiosks,
         backing: backing.backing,
         progress: say,
-        hub: { port: o.port },
+        hub: {
+          port: o.port,
+          // The scripted renter reserves while the disk it rented first is still out.
+          ...(o.scripted
+            ? { config: { rental: { maxOpenRentals: 2 } } as Partial<HubConfig> }
+            : {}),
+        },
         cleanup,
         signal: stop.signal,
       });

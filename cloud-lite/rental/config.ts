@@ -9,6 +9,14 @@ export const RentalConfigSchema = Type.Object(
     currency: Type.String({ minLength: 3, maxLength: 3, default: 'EUR' }),
     /** Smallest deposit that permits renting. */
     minDepositMinor: Int(1, 5000),
+    /**
+     * Disks a renter may hold or have coming at once: unreturned rentals, orders in flight and
+     * active reservations (each becomes a rental at pickup). More orders or reservations are
+     * refused (403 NOT_ALLOWED, reason OPEN_RENTAL_LIMIT).
+     */
+    maxOpenRentals: Int(1, 1),
+    /** Reservations (preparing or ready) a renter may have at once (reason RESERVATION_LIMIT). */
+    maxActiveReservations: Int(0, 1),
     /** Hold window of a prepared reservation. */
     holdWindowSeconds: Int(1, 24 * 3600),
     /** How long a kiosk has to finish PrepareDisk before the reservation is cancelled and voided. */

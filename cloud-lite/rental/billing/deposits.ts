@@ -3,6 +3,7 @@ import type { Repos, Store } from '../../store/types.js';
 import { type Actor, audit } from '../audit/audit.js';
 import type { RentalConfig } from '../config.js';
 import { RentalError } from '../errors.js';
+import { isActiveOrder } from '../orders/order-view.js';
 import type { Payments } from '../payments/payments.js';
 import type { CardInput, PaymentProvider } from '../payments/provider.js';
 
@@ -20,7 +21,16 @@ export interface TokenizedCard {
   last4: string;
 }
 
-export type RefusalReason = 'NO_DEPOSIT' | 'OVERDUE_RENTAL' | 'LOST_DISK' | 'PAYMENT_ISSUE';
+export type RefusalReason =
+  | 'NO_DEPOSIT'
+  | 'OVERDUE_RENTAL'
+  | 'LOST_DISK'
+  | 'PAYMENT_ISSUE'
+  | 'OPEN_RENTAL_LIMIT'
+  | 'RESERVATION_LIMIT';
+
+/** What the permission check is for: renting now, or reserving (which also counts reservations). */
+export type Purpose = 'rent' | 'reserve';
 
 /**
  * Deposits (held as captured money, tracked as a ledger of entries) and a renter's standing:
@@ -66,8 +76,36 @@ export class Deposits {
     };
   }
 
-  /** Why the user may not rent now (empty: may rent). */
-  async reasons(tx: Repos, userId: string): Promise<RefusalReason[]> {
+  /**
+   * What a renter holds or has coming (inside `tx`): `open` counts unreturned rentals (open,
+   * overdue, lost), orders in flight that have no rental yet, and reservations preparing or
+   * ready (each becomes a rental at pickup; its pickup order is counted once, through it);
+   * `reservations` the reservations preparing or ready.
+   */
+  async holdings(tx: Repos, userId: string): Promise<{ open: number; reservations: number }> {
+    const rentals = (await tx.rental.rentals.listByUser(userId)).filter(
+      (r) => r.state !== 'returned',
+    );
+    const active = (await tx.rental.reservations.listByUser(userId, 1000)).filter(
+      (r) => r.state === 'preparing' || r.state === 'ready',
+    );
+    const counted = new Set([
+      ...rentals.map((r) => r.orderId),
+      ...active.flatMap((r) => (r.orderId ? [r.orderId] : [])),
+    ]);
+    const inFlight = (await tx.rental.orders.listByUser(userId, 1000)).filter(
+      (o) => isActiveOrder(o) && !counted.has(o.id),
+    );
+    return { open: rentals.length + inFlight.length + active.length, reservations: active.length };
+  }
+
+  /**
+   * Why the user may not rent (or, with `purpose` 'reserve', reserve) now; empty: may.
+   * The per-renter limits (`maxOpenRentals`, `maxActiveReservations`) are counted here, inside
+   * the transaction that creates the order or reservation, so parallel requests cannot pass
+   * them together.
+   */
+  async reasons(tx: Repos, userId: string, purpose: Purpose = 'rent'): Promise<RefusalReason[]> {
     const out: RefusalReason[] = [];
     if ((await tx.rental.deposits.balance(userId)) < this.deps.config.minDepositMinor)
       out.push('NO_DEPOSIT');
@@ -78,18 +116,26 @@ export class Deposits {
     if (rentals.some((r) => r.state === 'lost')) out.push('LOST_DISK');
     if ((await tx.rental.payments.listByUser(userId)).some((p) => p.state === 'capture_failed'))
       out.push('PAYMENT_ISSUE');
+    const held = await this.holdings(tx, userId);
+    if (held.open >= this.deps.config.maxOpenRentals) out.push('OPEN_RENTAL_LIMIT');
+    if (purpose === 'reserve' && held.reservations >= this.deps.config.maxActiveReservations)
+      out.push('RESERVATION_LIMIT');
     return out;
   }
 
-  /** Refuses (403 NOT_ALLOWED, with the reasons) when the user may not rent now. */
-  async assertMayRent(tx: Repos, userId: string): Promise<void> {
-    const reasons = await this.reasons(tx, userId);
+  /** Refuses (403 NOT_ALLOWED, with the reasons and the limits) when the user may not rent now. */
+  async assertMayRent(tx: Repos, userId: string, purpose: Purpose = 'rent'): Promise<void> {
+    const reasons = await this.reasons(tx, userId, purpose);
     if (reasons.length)
       throw new RentalError(
         'NOT_ALLOWED',
-        `renting is not allowed now: ${reasons.join(', ')}`,
+        `${purpose === 'rent' ? 'renting' : 'reserving'} is not allowed now: ${reasons.join(', ')}`,
         403,
-        { reasons },
+        {
+          reasons,
+          maxOpenRentals: this.deps.config.maxOpenRentals,
+          maxActiveReservations: this.deps.config.maxActiveReservations,
+        },
       );
   }
 
@@ -147,9 +193,7 @@ export class Deposits {
   async refund(userId: string, who: Actor) {
     const refunds = await this.deps.store.transaction(async (tx) => {
       const rentals = await tx.rental.rentals.listByUser(userId);
-      const inFlight = (await tx.rental.orders.listByUser(userId, 1000)).some((o) =>
-        ['created', 'authorised', 'dispensing', 'jam_hold'].includes(o.state),
-      );
+      const inFlight = (await tx.rental.orders.listByUser(userId, 1000)).some(isActiveOrder);
       if (inFlight || rentals.some((r) => r.state !== 'returned'))
         throw new RentalError(
           'RENTAL_OPEN',

@@ -17,9 +17,8 @@
  */
 import type { Repos, SlotRecord } from '../../store/types.js';
 import type { RentalConfig } from '../config.js';
+import { ACTIVE_ORDER_STATES } from '../orders/order-view.js';
 import type { DiskTypeRecord } from '../store/types.js';
-
-const ACTIVE_ORDER_STATES = ['created', 'authorised', 'dispensing', 'jam_hold'] as const;
 
 /** The fields of a slot snapshot the catalog reads. */
 export interface SnapshotFields {

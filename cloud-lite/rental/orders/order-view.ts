@@ -1,4 +1,4 @@
-import type { OrderRecord } from '../store/types.js';
+import type { OrderRecord, OrderState } from '../store/types.js';
 
 /** An order as the HTTP API returns it to its renter (`GET /api/orders/:id` and the like). */
 export function orderView(o: OrderRecord) {
@@ -23,3 +23,18 @@ export function orderView(o: OrderRecord) {
 }
 
 export const TERMINAL_ORDER_STATES: readonly string[] = ['completed', 'failed', 'cancelled'];
+
+/**
+ * States of an order that is not finished: its slot is promised, its payment may still be
+ * captured, the renter may be holding (or about to hold) its disk. Every list of "orders in
+ * flight" (slots, deposit refund, per-renter limits, failing an order) uses this one.
+ */
+export const ACTIVE_ORDER_STATES: readonly OrderState[] = [
+  'created',
+  'authorised',
+  'dispensing',
+  'jam_hold',
+];
+
+export const isActiveOrder = (o: { state: string }): boolean =>
+  (ACTIVE_ORDER_STATES as readonly string[]).includes(o.state);

@@ -17,7 +17,7 @@ import type { CardInput } from '../payments/provider.js';
 import type { Rentals } from '../rentals/rentals.js';
 import { cancelReservationOnKiosk } from '../reservations/cancel-on-kiosk.js';
 import type { OrderRecord, OrderState, PaymentRecord, PaymentState } from '../store/types.js';
-import { orderView } from './order-view.js';
+import { isActiveOrder, orderView } from './order-view.js';
 import { requestHash } from './request-hash.js';
 
 export interface OrdersDeps {
@@ -362,7 +362,7 @@ export class Orders {
     afterCommit: (fn: () => void) => void,
     releaseReservation = false,
   ) {
-    if (!['created', 'authorised', 'dispensing', 'jam_hold'].includes(o.state)) return;
+    if (!isActiveOrder(o)) return;
     await this.step(tx, o, 'failed', message, { failureReason: reason }, afterCommit);
     if (o.reservationId) {
       const r = await tx.rental.reservations.get(o.reservationId);

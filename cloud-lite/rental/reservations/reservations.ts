@@ -12,7 +12,7 @@ import { type ReservationCandidate, unplacedReservations } from '../catalog/prep
 import type { RentalConfig } from '../config.js';
 import { notFound, RentalError } from '../errors.js';
 import type { RentalNotifier } from '../notifier.js';
-import { orderView } from '../orders/order-view.js';
+import { isActiveOrder, orderView } from '../orders/order-view.js';
 import { kioskOffline, type OrderInput, type Orders } from '../orders/orders.js';
 import { requestHash } from '../orders/request-hash.js';
 import type { Payments } from '../payments/payments.js';
@@ -96,7 +96,7 @@ export class Reservations {
     const created = await this.deps.store.transaction(async (tx) => {
       const again = await tx.rental.reservations.findByIdempotencyKey(who.userId, idempotencyKey);
       if (again) return { replay: again };
-      await this.deps.deposits.assertMayRent(tx, who.userId);
+      await this.deps.deposits.assertMayRent(tx, who.userId, 'reserve');
       const type = await this.deps.orders.checkKioskAndType(tx, input);
       const candidates = await this.deps.catalog.reservationSlots(tx, input.kioskId, type);
       // Reservations made before the hub named slots still take a disk each.
@@ -304,10 +304,7 @@ export class Reservations {
       if (r.orderId) {
         const existing = await tx.rental.orders.get(r.orderId);
         // A pickup held for a jam is still this reservation's pickup: never a second Dispense.
-        if (
-          existing &&
-          ['authorised', 'dispensing', 'jam_hold', 'completed'].includes(existing.state)
-        )
+        if (existing && (isActiveOrder(existing) || existing.state === 'completed'))
           return { existing };
       }
       const kiosk = await tx.kiosks.get(r.kioskId);

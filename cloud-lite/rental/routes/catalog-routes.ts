@@ -44,11 +44,11 @@ export function registerCatalogRoutes(app: FastifyInstance, d: RentalDomain): vo
           throw new RentalError('KIOSK_NOT_FOUND', `kiosk ${kioskId} does not exist`, 404);
         const site = await tx.rental.sites.get(kioskId);
         const online = d.deps.hub.canServe(k);
-        // Why the renter cannot rent here now: their standing, and the kiosk (KIOSK_OFFLINE).
-        const reasons = [
-          ...(await d.deposits.reasons(tx, userId)),
-          ...(online ? [] : ['KIOSK_OFFLINE']),
-        ];
+        // Why the renter cannot rent (reserve) here now: their standing and limits, and the
+        // kiosk (KIOSK_OFFLINE).
+        const kiosk = online ? [] : ['KIOSK_OFFLINE'];
+        const reasons = [...(await d.deposits.reasons(tx, userId)), ...kiosk];
+        const reserveReasons = [...(await d.deposits.reasons(tx, userId, 'reserve')), ...kiosk];
         const diskTypes = [];
         for (const t of await d.catalog.offered(tx, kioskId)) {
           const content = await tx.rental.content.get(t.contentId);
@@ -84,6 +84,8 @@ export function registerCatalogRoutes(app: FastifyInstance, d: RentalDomain): vo
           },
           canRent: reasons.length === 0,
           reasons,
+          canReserve: reserveReasons.length === 0,
+          reserveReasons,
           diskTypes,
           reservations: await d.reservations.forSession(tx, userId, kioskId),
         };

@@ -6,7 +6,8 @@ import { type RentalHub, startRentalHub, waitFor } from './helpers/rental-hub.js
 const HOLD_S = 600;
 
 async function setup(t: Test) {
-  const hub = await startRentalHub(t, { rental: { jamHoldSeconds: HOLD_S } });
+  // maxOpenRentals 2: a test may order again while the disk of its first order is out.
+  const hub = await startRentalHub(t, { rental: { jamHoldSeconds: HOLD_S, maxOpenRentals: 2 } });
   await hub.seedCatalog();
   const k = await hub.kiosk('k1');
   const me = await hub.renter();

@@ -96,7 +96,7 @@ t.test('only an authorised card the renter asked to save is saved', async (t) =>
 });
 
 t.test('an authorised order saves its card only with saveCard: true', async (t) => {
-  const hub = await startRentalHub(t);
+  const hub = await startRentalHub(t, { rental: { maxOpenRentals: 2 } }); // two orders
   await hub.seedCatalog();
   await hub.kiosk('k1');
   const me = await hub.renter();

@@ -38,6 +38,8 @@ const API_CODES = [
   'NOT_ALLOWED',
   'KIOSK_OFFLINE',
   'NO_DISK_AVAILABLE',
+  'OPEN_RENTAL_LIMIT',
+  'RESERVATION_LIMIT',
   'EUNAUTHORIZED',
   'EVALIDATION',
   'ENOTFOUND',
@@ -82,6 +84,13 @@ t.test('every API refusal code has its own sentence', async (t) => {
       new ApiError(403, 'NOT_ALLOWED', 'x', { reasons: ['NO_DEPOSIT', 'OVERDUE_RENTAL'] }),
     ),
     'You may not rent right now. Pay a deposit first: it covers a disk that is not returned. Return your overdue disk first.',
+  );
+  t.equal(
+    describeError(
+      new ApiError(403, 'NOT_ALLOWED', 'x', { reasons: ['OPEN_RENTAL_LIMIT'], maxOpenRentals: 2 }),
+    ),
+    'You may not rent right now. You already have 2 disks out or on the way (reservations count). Return one first.',
+    'a limit reason names the limit',
   );
   t.equal(
     describeError(new ApiError(418, 'SOMETHING_NEW', 'The server says why.')),

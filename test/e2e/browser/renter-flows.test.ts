@@ -18,8 +18,9 @@ t.test(
   async (t) => {
     if (chromiumMissing(t)) return;
     const mail: AccountMessage[] = [];
+    // maxOpenRentals 2: the renter reserves while the disk rented first is still out.
     const hub = await startWebHub(t, {
-      overrides: { rental: { scryptLog2N: 10 } } as never,
+      overrides: { rental: { scryptLog2N: 10, maxOpenRentals: 2 } } as never,
       deps: { rental: { mailer: { send: async (m) => void mail.push(m) } } },
     });
     await seedCatalog(hub);

@@ -51,6 +51,16 @@ const SENTENCES: Record<string, Sentence> = {
   LOST_DISK: 'A disk rented on your account is reported lost. Contact support.',
   PAYMENT_ISSUE: 'A payment on your account failed. Update your card or top up your deposit.',
   RENTAL_OPEN: 'You still have a disk out. Return it before the deposit can be refunded.',
+  OPEN_RENTAL_LIMIT: (d) =>
+    typeof d.maxOpenRentals === 'number' && d.maxOpenRentals > 1
+      ? `You already have ${d.maxOpenRentals} disks out or on the way (reservations count). Return one first.`
+      : 'You already have a disk out or on the way (a reservation counts). Return it first.',
+  RESERVATION_LIMIT: (d) =>
+    d.maxActiveReservations === 0
+      ? 'Reservations are not taken at the moment. Rent at a kiosk instead.'
+      : typeof d.maxActiveReservations === 'number' && d.maxActiveReservations > 1
+        ? `You already have ${d.maxActiveReservations} reservations. Pick one up or cancel it first.`
+        : 'You already have a reservation. Pick it up or cancel it first.',
   // kiosks and stock
   KIOSK_OFFLINE: 'This kiosk is offline right now. Try again later or pick another kiosk.',
   NO_DISK_AVAILABLE: 'No disk of this kind is left at this kiosk. Choose another or reserve one.',
@@ -133,7 +143,7 @@ export function describeError(err: unknown): string {
     const base = sentenceFor(err.code, err.details);
     const reasons = Array.isArray(err.details.reasons)
       ? (err.details.reasons as unknown[])
-          .map((r) => (typeof r === 'string' ? sentenceFor(r) : undefined))
+          .map((r) => (typeof r === 'string' ? sentenceFor(r, err.details) : undefined))
           .filter((s): s is string => !!s)
       : [];
     if (base) return [base, ...reasons].join(' ');

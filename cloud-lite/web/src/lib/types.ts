@@ -68,6 +68,9 @@ export interface KioskSession {
   kiosk: KioskBrief;
   canRent: boolean;
   reasons: string[];
+  /** Reserving here: the reasons above plus the reservation limit. */
+  canReserve: boolean;
+  reserveReasons: string[];
   diskTypes: DiskType[];
   reservations: ReservationBrief[];
 }

@@ -56,6 +56,8 @@ function KioskSessionView({ kioskId, mode }: { kioskId: string; mode: 'rent' | '
     );
   }
   const s = session.data;
+  const allowed = mode === 'rent' ? s.canRent : s.canReserve;
+  const reasons = mode === 'rent' ? s.reasons : s.reserveReasons;
   const ready = s.reservations.filter((r) => r.state === 'ready');
   const pickup = async (r: ReservationBrief) => {
     setPickupError(undefined);
@@ -77,11 +79,11 @@ function KioskSessionView({ kioskId, mode }: { kioskId: string; mode: 'rent' | '
         {s.kiosk.address}{' '}
         {s.kiosk.online ? <Badge tone="ok">online</Badge> : <Badge tone="bad">offline</Badge>}
       </p>
-      {!s.canRent ? (
+      {!allowed ? (
         <div class="notice" role="alert">
           <p>You cannot {mode === 'rent' ? 'rent' : 'reserve'} here now:</p>
           <ul>
-            {describeReasons(s.reasons).map((r) => (
+            {describeReasons(reasons).map((r) => (
               <li key={r}>{r}</li>
             ))}
           </ul>
@@ -117,12 +119,7 @@ function KioskSessionView({ kioskId, mode }: { kioskId: string; mode: 'rent' | '
           <h2 id="types-title">
             {mode === 'rent' ? 'Disks you can rent here' : 'Disks you can reserve'}
           </h2>
-          <DiskTypeList
-            types={s.diskTypes}
-            mode={mode}
-            disabled={!s.canRent}
-            onChoose={setChosen}
-          />
+          <DiskTypeList types={s.diskTypes} mode={mode} disabled={!allowed} onChoose={setChosen} />
         </section>
       )}
     </main>
