@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
 import type { HubTestKiosk } from '../../helpers/hub-test-kiosk.js';
 import { loadedSlot } from './helpers/loaded-slot.js';
-import { type RentalHub, startRentalHub, waitFor } from './helpers/rental-hub.js';
+import { prepareReady, type RentalHub, startRentalHub, waitFor } from './helpers/rental-hub.js';
 
 const JAM_HOLD_S = 600;
 const RESERVATION_HOLD_S = 300; // shorter than the jam hold: the reservation's own hold passes inside it
@@ -38,19 +38,11 @@ async function jammedPickup(hub: RentalHub, k: HubTestKiosk, token: string) {
   );
   if (res.status !== 201) throw new Error(`reserve: ${JSON.stringify(res.body)}`);
   const rid = res.body.reservation.id as string;
-  const prep = await k.waitForCommand(
-    (c) => c.action === 'PrepareDisk' && c.payload.reservationId === rid,
-  );
-  await k.sendEvent('PrepareCompleted', {
-    commandId: prep.payload.commandId as string,
-    reservationId: rid,
+  await prepareReady(hub, k, token, rid, {
     slot: SLOT,
     diskId: DISK,
-    contentId: 'c1',
-    contentVersion: 'v1',
-    holdUntil: new Date(Date.now() + RESERVATION_HOLD_S * 1000).toISOString(),
+    holdUntil: new Date(Date.now() + RESERVATION_HOLD_S * 1000),
   });
-  await hub.waitReservation(token, rid, (x) => x.state === 'ready');
   const pick = await hub.api('POST', `/api/reservations/${rid}/pickup`, undefined, token);
   if (pick.status !== 200) throw new Error(`pickup: ${JSON.stringify(pick.body)}`);
   const orderId = pick.body.order.id as string;

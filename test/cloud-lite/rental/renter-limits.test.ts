@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import type { HubTestKiosk } from '../../helpers/hub-test-kiosk.js';
 import { loadedSlot } from './helpers/loaded-slot.js';
-import { type RentalHub, readySlot, startRentalHub } from './helpers/rental-hub.js';
+import { prepareReady, type RentalHub, readySlot, startRentalHub } from './helpers/rental-hub.js';
 
 const body = {
   kioskId: 'k1',
@@ -126,19 +126,7 @@ t.test('maxActiveReservations; a ready reservation counts as a disk on the way',
 
   // Prepared and ready: with the order in flight, the renter is at 2 of 3.
   const rid = r1.body.reservation.id as string;
-  const prep = await k.waitForCommand(
-    (c) => c.action === 'PrepareDisk' && c.payload.reservationId === rid,
-  );
-  await k.sendEvent('PrepareCompleted', {
-    commandId: prep.payload.commandId as string,
-    reservationId: rid,
-    slot: 3,
-    diskId: 'd3',
-    contentId: 'c1',
-    contentVersion: 'v1',
-    holdUntil: new Date(Date.now() + 3600_000).toISOString(),
-  });
-  await hub.waitReservation(me.token, rid, (x) => x.state === 'ready');
+  await prepareReady(hub, k, me.token, rid, { slot: 3, diskId: 'd3' });
   t.equal((await post(hub, me.token, '/api/orders')).status, 201, 'a third disk: at the limit');
   const fourth = await post(hub, me.token, '/api/orders');
   t.same(fourth.body.error?.reasons, ['OPEN_RENTAL_LIMIT'], 'the ready reservation counts');

@@ -117,6 +117,32 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * Answers reservation `reservationId`'s PrepareDisk at `k` with PrepareCompleted (disk
+ * `diskId` in `slot`, content c1 v1) and waits until the reservation is ready.
+ */
+export async function prepareReady(
+  hub: RentalHub,
+  k: HubTestKiosk,
+  token: string,
+  reservationId: string,
+  where: { slot: number; diskId: string; holdUntil?: Date },
+): Promise<Res['body']> {
+  const prep = await k.waitForCommand(
+    (c) => c.action === 'PrepareDisk' && c.payload.reservationId === reservationId,
+  );
+  await k.sendEvent('PrepareCompleted', {
+    commandId: prep.payload.commandId as string,
+    reservationId,
+    slot: where.slot,
+    diskId: where.diskId,
+    contentId: 'c1',
+    contentVersion: 'v1',
+    holdUntil: (where.holdUntil ?? new Date(Date.now() + 3600_000)).toISOString(),
+  });
+  return hub.waitReservation(token, reservationId, (x) => x.state === 'ready');
+}
+
 export async function startRentalHub(
   t: Tap,
   opts: {
