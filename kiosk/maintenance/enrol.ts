@@ -72,11 +72,20 @@ export async function enrolKiosk(o: EnrolOptions): Promise<EnrolResult> {
     secret?: string;
     hubPublicKey?: string;
     message?: string;
+    /** The hub's error body: `{ error: { code, message } }`. */
+    error?: { code?: string; message?: string };
   };
   if (!res.ok || !body.secret || !body.hubPublicKey) {
+    const said = body.error?.message ?? body.message;
+    // 429: too many failed enrolments from this address; the token itself may be fine.
+    const retryAfter = res.headers.get('retry-after');
+    const next =
+      res.status === 429
+        ? `wait ${retryAfter ? `${retryAfter} s` : 'a few minutes'} and try again with the same token`
+        : 'ask the operator for a fresh token';
     throw new MaintenanceError(
       'EENROL',
-      `the hub refused the enrolment of ${kioskId} (HTTP ${res.status}${body.message ? `: ${body.message}` : ''}); ask the operator for a fresh token`,
+      `the hub refused the enrolment of ${kioskId} (HTTP ${res.status}${said ? `: ${said}` : ''}); ${next}`,
     );
   }
   const secretFile = path.resolve(o.configDir, hub.secretFile);

@@ -87,6 +87,17 @@ t.test('enrol writes the secret and the hub key with mode 0600 (kioskd not neede
     req.on('end', () => {
       body = JSON.parse(data);
       res.setHeader('content-type', 'application/json');
+      if ((body as { token: string }).token === 'busy') {
+        // The hub's own error body and Retry-After, as cloud-lite answers a throttled address.
+        res.statusCode = 429;
+        res.setHeader('retry-after', '120');
+        res.end(
+          JSON.stringify({
+            error: { code: 'ETOOMANYATTEMPTS', message: 'too many failed enrolments' },
+          }),
+        );
+        return;
+      }
       if (req.url !== '/api/kiosks/enrol' || (body as { token: string }).token !== 'tok-1') {
         res.statusCode = 403;
         res.end(JSON.stringify({ message: 'token not valid' }));
@@ -111,6 +122,13 @@ t.test('enrol writes the secret and the hub key with mode 0600 (kioskd not neede
   const bad = await rig.ctl(['enrol', 'wrong', '--hub', `http://127.0.0.1:${port}`]);
   t.equal(bad.code, 1);
   t.match(bad.stderr, /the hub refused the enrolment of kiosk-t1 \(HTTP 403: token not valid\)/);
+  const busy = await rig.ctl(['enrol', 'busy', '--hub', `http://127.0.0.1:${port}`]);
+  t.equal(busy.code, 1);
+  t.match(
+    busy.stderr,
+    /\(HTTP 429: too many failed enrolments\); wait 120 s and try again with the same token/,
+    "a throttled enrolment says to wait, with the hub's message",
+  );
   const ok = await rig.ctl(['enrol', 'tok-1', '--hub', `ws://127.0.0.1:${port}/kiosk`]);
   t.equal(ok.code, 0, ok.stderr);
   t.same(body, { kioskId: 'kiosk-t1', token: 'tok-1' });
