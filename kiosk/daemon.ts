@@ -335,6 +335,7 @@ export class Daemon {
         cache: this.preparation.cache,
         pipeline: this.preparation.pipeline,
         locateDisk: this.preparation.locateDisk,
+        readyCheck: this.preparation.readyCheck,
         slots: this.slots,
         clock: this.clock,
         log: this.log.child({ component: 'maintenance' }),

@@ -1,5 +1,6 @@
 import type { CommandResponse, HubToKioskAction, RequestOf } from '../../protocol/index.js';
 import type { CommandContext, CommandDispatcher } from '../link/commands.js';
+import type { ReadyCheck } from '../slots/ready-again.js';
 import { cancelReservationHandler } from './cancel-reservation.js';
 import type { CommandDeps, CommandHandler } from './context.js';
 import { type DaemonControl, resetHandler, triggerMessageHandler } from './control.js';
@@ -21,6 +22,8 @@ export interface CommandExtensions {
    * ended. Undefined when none runs.
    */
   cancelPrepare?: (reservationId: string) => Promise<void> | undefined;
+  /** Checks a prepared disk before a re-enabled slot offers it as ready again (EnableSlot). */
+  checkReadyDisk?: ReadyCheck;
 }
 
 export interface DispatcherOptions {
@@ -53,7 +56,7 @@ export function createDispatcher(deps: CommandDeps, opts: DispatcherOptions): Co
     CancelReservation: cancelReservationHandler(deps, opts.extensions?.cancelPrepare),
     SetWriteProtect: setWriteProtectHandler(deps),
     DisableSlot: disableSlotHandler(deps),
-    EnableSlot: enableSlotHandler(deps),
+    EnableSlot: enableSlotHandler(deps, opts.extensions?.checkReadyDisk),
     TriggerMessage: triggerMessageHandler(deps, opts.control),
     Reset: resetHandler(deps, opts.control),
   };

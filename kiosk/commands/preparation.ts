@@ -21,6 +21,7 @@ import {
   type SlotDiskLocator,
   smartctlHealth,
 } from '../cloning/index.js';
+import { quickCheckDisk } from '../cloning/quick-check.js';
 import type { KioskConfig } from '../config.js';
 import { ContentCache } from '../content/content-cache.js';
 import type { KioskDb } from '../db/open-db.js';
@@ -29,6 +30,7 @@ import type { HubClock } from '../link/clock.js';
 import type { Outbox } from '../link/outbox.js';
 import type { KioskLogger } from '../log.js';
 import type { DiskIdentity, ReturnExtensions } from '../returns/return-watcher.js';
+import type { ReadyCheck } from '../slots/ready-again.js';
 import type { SlotStore } from '../slots/slot-store.js';
 import type { CommandExtensions } from './dispatcher.js';
 
@@ -188,6 +190,7 @@ export class PreparationServices {
       prepareDisk: (p) => this.prepare.handle(p),
       wipeDisk: (p) => this.checks.handleWipe(p),
       cancelPrepare: (reservationId) => this.prepare.cancel(reservationId),
+      checkReadyDisk: this.readyCheck,
       readIdentity: (disk) => this.identityOf(disk),
       checkReturnedDisk: async (slot) => {
         await this.check(slot);
@@ -201,6 +204,18 @@ export class PreparationServices {
     await Promise.allSettled([...this.checking.values()]);
     await this.checks.idle();
   }
+
+  /** The quick check of a prepared disk (identity, manifest, file sizes) for a re-enabled slot. */
+  readonly readyCheck: ReadyCheck = (slot, expect) =>
+    quickCheckDisk(
+      {
+        storage: this.deps.hardware.storage,
+        locateDisk: this.locateDisk,
+        manifestOf: (id, v) => this.cache.index.manifest(id, v),
+      },
+      slot,
+      expect,
+    );
 
   /** Where a slot's disk is (hal drives' diskForSlot). */
   readonly locateDisk: SlotDiskLocator = async (slot) => {

@@ -1,5 +1,6 @@
 import type { SlotSensors } from '../../hal/motor-board/index.js';
-import { NoSuchSlotError } from '../slots/errors.js';
+import { NoSuchSlotError, StaleStateError } from '../slots/errors.js';
+import { enableWithDisk, type ReadyCheck } from '../slots/ready-again.js';
 import type { SlotRecord } from '../slots/slot-store.js';
 import { accepted, type CommandDeps, type CommandHandler, rejected } from './context.js';
 
@@ -31,11 +32,15 @@ export function disableSlotHandler(deps: CommandDeps): CommandHandler<'DisableSl
 }
 
 /**
- * EnableSlot: a disabled slot goes into what its sensors prove: `empty` (no disk),
- * `loaded` (a disk, to be checked again) or `fault` (motor fault latched). Rejected when
- * the slot is not disabled or the board cannot be read.
+ * EnableSlot: a disabled slot goes into what its sensors prove: `empty` (no disk), `ready`
+ * (its prepared disk passes `check`, identity and content), `loaded` (a disk to be checked or
+ * prepared again) or `fault` (motor fault latched). Rejected when the slot is not disabled
+ * or the board cannot be read.
  */
-export function enableSlotHandler(deps: CommandDeps): CommandHandler<'EnableSlot'> {
+export function enableSlotHandler(
+  deps: CommandDeps,
+  check?: ReadyCheck,
+): CommandHandler<'EnableSlot'> {
   return async (p, ctx) => {
     const rec = find(deps, p.slot);
     if (typeof rec === 'string') return rejected(rec);
@@ -62,7 +67,13 @@ export function enableSlotHandler(deps: CommandDeps): CommandHandler<'EnableSlot
         events: [{ type: 'FaultRaised', data: { slot: p.slot, ...fault } }],
       });
     } else if (s.present) {
-      deps.slots.transition({ slot: p.slot, from: 'disabled', to: 'loaded', reason });
+      try {
+        const now = () => deps.clock.now().toISOString();
+        await enableWithDisk({ db: deps.db, slots: deps.slots, now }, p.slot, reason, check);
+      } catch (err) {
+        if (err instanceof StaleStateError) return rejected(`slot ${p.slot} changed meanwhile`);
+        throw err;
+      }
     } else {
       deps.slots.transition({
         slot: p.slot,

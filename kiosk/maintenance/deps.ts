@@ -13,6 +13,7 @@ import type { HubLinkStatus } from '../link/hub-link.js';
 import type { Inbox } from '../link/inbox.js';
 import type { Outbox } from '../link/outbox.js';
 import type { KioskLogger } from '../log.js';
+import type { ReadyCheck } from '../slots/ready-again.js';
 import type { SlotStore } from '../slots/slot-store.js';
 
 /** Progress of a long job, streamed to kioskctl (free-form numbers and a step name). */
@@ -45,6 +46,8 @@ export interface MaintenanceCloning {
   verify(slot: number, opts: JobOptions): Promise<unknown>;
   /** Wipes the disk in `slot` (`quick` or `full`). */
   wipe(slot: number, mode: 'quick' | 'full', opts: JobOptions): Promise<unknown>;
+  /** The quick check of a prepared disk (identity, content) before a re-enabled slot is ready. */
+  checkReady?: ReadyCheck;
 }
 
 /** One cached content package as `cache ls` shows it. */

@@ -8,6 +8,7 @@ import type { DiskCheckService } from '../cloning/disk-check.js';
 import { diskIdFor, type SlotDiskLocator } from '../cloning/disk-records.js';
 import { cloneIntoSlot, type SlotCloneDeps } from '../cloning/slot-clone.js';
 import type { ContentCache } from '../content/content-cache.js';
+import type { ReadyCheck } from '../slots/ready-again.js';
 import type { MaintenanceCloning, MaintenanceContent } from './deps.js';
 import { MaintenanceError } from './wire.js';
 
@@ -37,6 +38,7 @@ export function maintenanceContent(
 
 export interface CloningAdapterDeps extends SlotCloneDeps {
   checks: Pick<DiskCheckService, 'verifySlot' | 'wipe'>;
+  readyCheck?: ReadyCheck;
   cache: Pick<ContentCache, 'complete' | 'pin' | 'unpin' | 'index'>;
   locateDisk: SlotDiskLocator;
 }
@@ -55,6 +57,7 @@ function latestVersion(cache: CloningAdapterDeps['cache'], contentId: string): s
 export function maintenanceCloning(deps: CloningAdapterDeps): MaintenanceCloning {
   const { checks, cache, slots } = deps;
   return {
+    ...(deps.readyCheck ? { checkReady: deps.readyCheck } : {}),
     clone: async (slot, content, opts) => {
       const version = content.version ?? latestVersion(cache, content.contentId);
       const manifest = version ? cache.complete(content.contentId, version) : undefined;

@@ -9,7 +9,8 @@ export type SlotStateName = (typeof SLOT_STATES)[number];
  * The legal transitions, from -> allowed targets, and why each exists.
  * `disabled` is reachable from every other state (a technician may take any slot out of
  * service); leaving `disabled` goes to whatever the sensors prove: empty, loaded (a disk
- * is there but must be checked again) or fault. No state transitions to itself.
+ * is there but must be checked again), ready (its prepared disk checked out) or fault. No
+ * state transitions to itself.
  */
 export const TRANSITIONS: Readonly<Record<SlotStateName, readonly SlotStateName[]>> = {
   // empty: technician loads a disk | a renter returns one | sensor says otherwise
@@ -28,8 +29,8 @@ export const TRANSITIONS: Readonly<Record<SlotStateName, readonly SlotStateName[
   returned: ['loaded', 'ready', 'preparing', 'empty', 'fault', 'disabled'],
   // fault: technician cleared it, slot holds a disk / nothing / a returned disk
   fault: ['loaded', 'empty', 'returned', 'disabled'],
-  // disabled: enabled again, into what the sensors prove
-  disabled: ['empty', 'loaded', 'fault'],
+  // disabled: enabled again, into what the sensors prove (ready: its disk checked out)
+  disabled: ['empty', 'loaded', 'ready', 'fault'],
 };
 
 /** Whether `from -> to` is in the table. */

@@ -114,7 +114,10 @@ export function addDaemonCommands(program: Command, ctx: CliContext): void {
     );
   for (const [name, desc] of [
     ['retract', 'pull a disk back in; self-tests a latched motor first and clears a motor fault'],
-    ['enable', 'put a disabled or faulted slot back into service (state from the sensors)'],
+    [
+      'enable',
+      "put a disabled or faulted slot back into service (state from the sensors; a disabled slot's prepared disk that checks out comes back ready)",
+    ],
   ] as const) {
     slot
       .command(name)

@@ -5,6 +5,7 @@
  */
 import type { SlotSensors } from '../../../hal/motor-board/types.js';
 import type { PendingEvent } from '../../link/outbox.js';
+import { enableWithDisk } from '../../slots/ready-again.js';
 import { isLegalTransition, type SlotStateName } from '../../slots/transitions.js';
 import type { MaintenanceDeps } from '../deps.js';
 import { MaintenanceError } from '../wire.js';
@@ -68,8 +69,9 @@ export function raiseFault(
 
 /**
  * Leaves `from` (fault or disabled) for what the sensors and the drive scan prove:
- * `fault` again (motor latched, disk error), `loaded` (a disk), or `empty`. Returns the
- * new state and, when it is still a fault, the reason.
+ * `fault` again (motor latched, disk error), `ready` (a disabled slot's prepared disk that
+ * checks out), `loaded` (a disk), or `empty`. Returns the new state and, when it is still a
+ * fault, the reason.
  */
 export async function settleFromSensors(
   ctx: MethodContext,
@@ -104,6 +106,17 @@ export async function settleFromSensors(
   const events: PendingEvent[] = [];
   if (rec.state === 'fault' && rec.fault)
     events.push({ type: 'FaultCleared', data: { slot, code: rec.fault.code } });
+  if (rec.state === 'disabled' && s.present) {
+    // A prepared disk that still checks out comes back ready, not loaded.
+    const result = await enableWithDisk(
+      { db: deps.db, slots: deps.slots, now: () => deps.clock.now().toISOString() },
+      slot,
+      `${action} by technician ${ctx.user}`,
+      deps.cloning?.checkReady,
+      [audit(ctx, action, { ...args, result: 'checked' })],
+    );
+    return { state: result };
+  }
   events.push(audit(ctx, action, { ...args, result: to }));
   deps.slots.transition({
     slot,
