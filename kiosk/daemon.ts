@@ -165,6 +165,10 @@ export class Daemon {
     await hw.gpio.start(); // every relay to write-protect ON first
     await this.startBoard();
     await hw.usb.start();
+    hw.drives.on('watching', (mode, reason) =>
+      (reason ? log.warn : log.info).call(log, { mode, reason }, 'watching the slot disks'),
+    );
+    hw.drives.on('scanError', (err) => log.warn({ err: err.message }, 'drive scan failed'));
     await hw.drives.start();
     await hw.storage.start();
     hw.board.on('disconnected', (err) => log.error({ err: err.message }, 'slot board link lost'));

@@ -1,7 +1,7 @@
 /**
- * The Drives service over any scanner: polling, attach/detach by diffing successive
- * scans, the calibration table and the calibration routine. The real driver and the
- * simulator differ only in their scanner.
+ * The Drives service over any scanner: attach/detach by diffing successive scans, scans
+ * driven by udev events (or polling), the calibration table and the calibration routine.
+ * The real driver and the simulator differ only in their scanner and how they watch.
  */
 import { EventEmitter } from 'node:events';
 import { realpath } from 'node:fs/promises';
@@ -26,13 +26,20 @@ import {
   type Drives,
   DrivesError,
   type DrivesOptions,
+  type DriveWatchMode,
   type PortMapping,
   type SlotDisk,
 } from './types.js';
+import { type UdevEvent, UdevMonitor, type UdevSource } from './udev-monitor.js';
 
 export interface DriveWatcherDeps extends DrivesOptions {
   scanner: DiskScanner;
+  /** The change events of `udev` mode (injectable for tests). Default: a UdevMonitor on the block subsystem. */
+  udev?: UdevSource;
 }
+
+/** Events closer than this are answered with one scan. */
+const SETTLE_MS = 100;
 
 const slotKey = (d: SlotDisk) => `${d.slot}|${d.device}|${d.serial ?? ''}|${d.sizeBytes}`;
 const diskKey = (d: DiskInfo) => `${d.device}|${d.serial ?? ''}|${d.portPaths.join(',')}`;
@@ -50,8 +57,20 @@ export class DriveWatcher extends EventEmitter implements Drives {
   #table: CalibrationTable;
   #known = new Map<string, SlotDisk>();
   #timer: NodeJS.Timeout | undefined;
+  #settle: NodeJS.Timeout | undefined;
   #inFlight: Promise<Selection> | undefined;
   #started = false;
+  #mode: DriveWatchMode = 'none';
+  #udev: UdevSource | undefined;
+  readonly #onUdev = (_e: UdevEvent) => this.#onEvent();
+  readonly #onUdevStarted = () => this.#onEvent();
+  readonly #onUdevUnavailable = (reason: string) => {
+    this.#stopUdev();
+    this.#watch(
+      'poll',
+      `${reason}; polling every ${this.deps.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS} ms instead`,
+    );
+  };
 
   constructor(protected readonly deps: DriveWatcherDeps) {
     super();
@@ -65,14 +84,31 @@ export class DriveWatcher extends EventEmitter implements Drives {
     }
     await this.#scan();
     this.#started = true;
-    this.#schedule();
+    this.#watch(this.deps.watch ?? 'none');
   }
 
   async stop(): Promise<void> {
     this.#started = false;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#settle);
+    this.#settle = undefined;
+    this.#stopUdev();
     await this.#inFlight?.catch(() => undefined);
+  }
+
+  /** How changes are noticed now. */
+  get watchMode(): DriveWatchMode {
+    return this.#mode;
+  }
+
+  /**
+   * Something changed (a simulator's insert/remove, a udev event): scan now (emitting
+   * the differences) unless polling will. Resolves when that scan is done; never rejects.
+   */
+  protected async changed(): Promise<void> {
+    if (!this.#started || this.#mode === 'poll') return;
+    await this.#scan().catch((err: unknown) => this.#scanFailed(err));
   }
 
   async list(): Promise<SlotDisk[]> {
@@ -158,17 +194,52 @@ export class DriveWatcher extends EventEmitter implements Drives {
     this.#table = table;
   }
 
+  #watch(mode: DriveWatchMode, reason?: string): void {
+    this.#mode = mode;
+    if (mode === 'udev') {
+      this.#udev = this.deps.udev ?? new UdevMonitor();
+      this.#udev.on('event', this.#onUdev);
+      this.#udev.on('started', this.#onUdevStarted);
+      this.#udev.on('unavailable', this.#onUdevUnavailable);
+      this.#udev.start();
+    } else if (mode === 'poll') {
+      this.#schedule();
+    }
+    this.emit('watching', mode, reason);
+  }
+
+  #stopUdev(): void {
+    const u = this.#udev;
+    this.#udev = undefined;
+    if (!u) return;
+    u.off('event', this.#onUdev);
+    u.off('started', this.#onUdevStarted);
+    u.off('unavailable', this.#onUdevUnavailable);
+    u.stop();
+  }
+
+  /** A udev event: one scan once the burst settles (a disk brings several events). */
+  #onEvent(): void {
+    if (!this.#started || this.#settle) return;
+    this.#settle = setTimeout(() => {
+      this.#settle = undefined;
+      void this.changed();
+    }, SETTLE_MS);
+  }
+
+  #scanFailed(err: unknown): void {
+    const e =
+      err instanceof DrivesError
+        ? err
+        : new DrivesError('ESCAN', `Drive scan failed: ${String(err)}`, { cause: err });
+    this.emit('scanError', e);
+  }
+
   #schedule(): void {
-    if (!this.#started) return;
+    if (!this.#started || this.#mode !== 'poll') return;
     this.#timer = setTimeout(() => {
       this.#scan()
-        .catch((err: unknown) => {
-          const e =
-            err instanceof DrivesError
-              ? err
-              : new DrivesError('ESCAN', `Drive scan failed: ${String(err)}`, { cause: err });
-          this.emit('scanError', e);
-        })
+        .catch((err: unknown) => this.#scanFailed(err))
         .finally(() => this.#schedule());
     }, this.deps.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
   }

@@ -122,8 +122,9 @@ export interface RealDrivesConfig extends DrivesOptions {
   sources?: Partial<RealScannerSources>;
 }
 
+/** The real driver; it watches udev events unless `watch` says otherwise. */
 export function createRealDrives(config: RealDrivesConfig = {}): DriveWatcher {
   const { sources, ...options } = config;
   const scanner = new RealDiskScanner({ ...defaultSources, ...sources });
-  return new DriveWatcher({ ...options, scanner });
+  return new DriveWatcher({ watch: 'udev', ...options, scanner });
 }

@@ -174,6 +174,7 @@ export class SimDrives extends DriveWatcher {
       throw new DrivesError('ENOSLOT', 'A simulated disk needs a device, backingFile or dir');
     }
     this.sim.inserted.set(slot, ins);
+    await this.changed(); // as udev would report it
     return ins.device;
   }
 
@@ -183,6 +184,7 @@ export class SimDrives extends DriveWatcher {
     if (!ins) throw new DrivesError('ENOSLOT', `Simulated slot ${slot} is empty`);
     this.sim.inserted.delete(slot);
     if (ins.attachedByUs) await detachLoop(ins.device, { keepMounts: true });
+    await this.changed(); // as udev would report it
   }
 
   /** Sets (message) or clears (null) the I/O-error fault of the disk in `slot`; it shows as `SlotDisk.error`. */

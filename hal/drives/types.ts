@@ -66,14 +66,23 @@ export interface DrivesEvents {
   attach: [disk: SlotDisk];
   /** A disk left a slot (or changed identity: a detach of the old one precedes the attach of the new one). */
   detach: [disk: SlotDisk];
-  /** A periodic scan failed; polling continues. Never emitted as 'error' (no crash without a listener). */
+  /** A scan after a change (or a periodic one) failed; watching continues. Never emitted as 'error' (no crash without a listener). */
   scanError: [err: DrivesError];
+  /** How changes are noticed from now on (`reason`: why udev events are not used). */
+  watching: [mode: DriveWatchMode, reason?: string];
 }
 
+/**
+ * How attach/detach are noticed: `udev` (a scan after each block-device event from
+ * `udevadm monitor`; no scans while nothing changes), `poll` (a scan every
+ * `pollIntervalMs`), `none` (only on list()/rescan(), and the simulator's insert/remove).
+ */
+export type DriveWatchMode = 'udev' | 'poll' | 'none';
+
 export interface Drives {
-  /** Loads the calibration table, scans once (emitting 'attach' for present disks), then polls. Rejects with `ETABLE` for a corrupt table or `ESCAN` if the first scan fails. */
+  /** Loads the calibration table, scans once (emitting 'attach' for present disks), then watches (see DriveWatchMode). Rejects with `ETABLE` for a corrupt table or `ESCAN` if the first scan fails. */
   start(): Promise<void>;
-  /** Stops polling and waits for a scan in flight. Idempotent. */
+  /** Stops watching and waits for a scan in flight. Idempotent. */
   stop(): Promise<void>;
   /** Scans now (a scan takes ~50-200 ms; no timeout of its own) and returns disks in calibrated slots; emits the differences. Concurrent calls share one scan. */
   list(): Promise<SlotDisk[]>;
@@ -128,7 +137,9 @@ export interface DrivesOptions {
   calibrationFile?: string;
   /** Table to use when `calibrationFile` is absent or does not exist yet. */
   initialTable?: CalibrationTable;
-  /** Polling interval for attach/detach events. Default 1000 ms. */
+  /** How changes are noticed. Default `udev` for the real driver, `none` for the simulator (its insert/remove are its events). */
+  watch?: DriveWatchMode;
+  /** Scan interval in `poll` mode (also the fallback when udev events are unavailable). Default 1000 ms. */
   pollIntervalMs?: number;
 }
 

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { SlotDisk } from '../../hal/drives/index.js';
 import type { SlotSensors } from '../../hal/motor-board/index.js';
 import type { KioskDb } from '../db/open-db.js';
@@ -35,7 +34,10 @@ export interface ReturnWatcherDeps {
   extensions?: ReturnExtensions;
   /** How long a disk seen by the sensor may take to enumerate on USB. Default 15000 ms. */
   driveWaitMs?: number;
-  /** Poll interval while waiting for the drive. Default 250 ms. */
+  /**
+   * While waiting for the drive: the drives' `attach` event for the slot ends the wait; this
+   * is only how often to look again in case none comes. Default 1000 ms.
+   */
   pollMs?: number;
 }
 
@@ -83,6 +85,25 @@ export class ReturnWatcher {
     return p;
   }
 
+  /** Resolves when the drives announce a disk in `slot`, after `ms`, or on abort. */
+  private attachOf(slot: number, ms: number, signal: AbortSignal): Promise<void> {
+    const drives = this.deps.hardware.drives;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        drives.off('attach', onAttach);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const onAttach = (d: SlotDisk) => {
+        if (d.slot === slot) done();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      drives.on('attach', onAttach);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
   private isEmpty(slot: number): boolean {
     try {
       return this.deps.slots.get(slot).state === 'empty';
@@ -102,7 +123,7 @@ export class ReturnWatcher {
       if (!sensors?.present) return; // nothing physically there (yet)
       disk = await hardware.drives.diskForSlot(slot);
       if (disk || Date.now() > deadline) break;
-      await sleep(this.deps.pollMs ?? 250, undefined, { signal }).catch(() => {});
+      await this.attachOf(slot, Math.min(this.deps.pollMs ?? 1000, deadline - Date.now()), signal);
     }
     if (signal.aborted || !this.isEmpty(slot)) return;
     const slog = log.child({ slot });
