@@ -2,28 +2,33 @@ import { Command } from 'commander';
 import { loadConfig } from './config.js';
 import { HubError } from './errors.js';
 import { createLogger } from './log.js';
-import { HubServer } from './server.js';
+import type { HubServer } from './server.js';
 
 /** cloud-lite entry point: `cloud-lite [--config file]`; environment CLOUD_LITE_* overrides the file. */
 export async function main(argv: string[]): Promise<number> {
+  const io = {
+    env: process.env,
+    out: (s: string) => process.stdout.write(s),
+    err: (s: string) => process.stderr.write(s),
+  };
   if (argv[0] === 'user') {
     const { runUserCommand } = await import('./rental/cli/user-command.js');
-    return runUserCommand(argv.slice(1), {
-      env: process.env,
-      out: (s) => process.stdout.write(s),
-      err: (s) => process.stderr.write(s),
-    });
+    return runUserCommand(argv.slice(1), io);
   }
   if (argv[0] === 'content') {
     const { runContentCommand } = await import('./content/cli.js');
-    return runContentCommand(argv.slice(1), {
-      env: process.env,
-      out: (s) => process.stdout.write(s),
-      err: (s) => process.stderr.write(s),
-    });
+    return runContentCommand(argv.slice(1), io);
+  }
+  if (argv[0] === 'backup' || argv[0] === 'restore') {
+    const { runBackupCommand, runRestoreCommand } = await import('./store/backup-command.js');
+    return (argv[0] === 'backup' ? runBackupCommand : runRestoreCommand)(argv.slice(1), io);
   }
   const program = new Command('cloud-lite')
     .description('disk-kiosk hub: kiosk WebSocket hub, rental API and web pages')
+    .addHelpText(
+      'after',
+      '\nOther commands (each answers --help):\n  cloud-lite user ...      accounts (create one: renter, technician, operator, admin)\n  cloud-lite content ...   import a content package\n  cloud-lite backup ...    online copy of the database and signing key, with retention\n  cloud-lite restore ...   put a backup back into a stopped hub',
+    )
     .option(
       '-c, --config <file>',
       'configuration file (JSON); CLOUD_LITE_<KEY> environment variables override it',
@@ -39,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const config = loadConfig({ file: opts.config, env: process.env });
     const logger = createLogger(config.logLevel);
+    // Loaded here: the other commands (backup, user, ...) start without the whole server.
+    const { HubServer } = await import('./server.js');
     server = new HubServer({ config, logger });
     await server.start();
   } catch (err) {

@@ -34,6 +34,8 @@ export interface HubServerDeps {
   webAssetDir?: string;
   /** Rental domain options: its clock, payment provider and account mailer (tests); defaults from config. */
   rental?: { now?: () => Date; provider?: PaymentProvider; mailer?: AccountMailer };
+  /** false: money commits are not synced (SqliteStore.open); only for benchmarks measuring the cost. */
+  storeMoneySync?: boolean;
   /** Called with the app before it listens, to add domain routes and event handlers. */
   extend?: (ctx: {
     app: FastifyInstance;
@@ -66,7 +68,7 @@ export class HubServer {
   async start(): Promise<{ port: number }> {
     const { config, logger } = this.deps;
     this.signingKey = loadOrCreateSigningKey(config.signingKeyPath);
-    this.store = SqliteStore.open(config.databasePath);
+    this.store = SqliteStore.open(config.databasePath, { moneySync: this.deps.storeMoneySync });
     this.registry = new KioskRegistry({
       store: this.store,
       enrolmentTokenTtlSeconds: config.enrolmentTokenTtlSeconds,

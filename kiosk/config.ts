@@ -38,6 +38,7 @@ export const ENV_OVERRIDES: Record<string, { path: string[]; type: 'string' | 'n
   KIOSKD_HUB_SECRET: { path: ['hub', 'secret'], type: 'string' },
   KIOSKD_HUB_SECRET_FILE: { path: ['hub', 'secretFile'], type: 'string' },
   KIOSKD_HUB_PUBLIC_KEY_FILE: { path: ['hub', 'publicKeyFile'], type: 'string' },
+  KIOSKD_HUB_CA_FILE: { path: ['hub', 'caFile'], type: 'string' },
   KIOSKD_SLOTS: { path: ['slots', 'count'], type: 'number' },
   KIOSKD_LOG_LEVEL: { path: ['logLevel'], type: 'string' },
   KIOSKD_MAINTENANCE_SOCKET: { path: ['maintenanceSocket'], type: 'string' },
@@ -112,13 +113,15 @@ export function parseConfig(
   return cfg;
 }
 
-/** Hub credentials with files read: the secret and the hub's public key (PEM). */
+/** Hub credentials with files read: the secret, the hub's public key (PEM), extra trusted CAs. */
 export interface HubCredentials {
   secret: string;
   publicKeyPem: string;
+  /** `hub.caFile`'s certificates (PEM), when set. */
+  caPem?: string;
 }
 
-/** Reads `hub.secretFile` / `hub.publicKeyFile` (relative to `baseDir`) when set. */
+/** Reads `hub.secretFile` / `hub.publicKeyFile` / `hub.caFile` (relative to `baseDir`) when set. */
 export function resolveHubCredentials(cfg: KioskConfig, baseDir = process.cwd()): HubCredentials {
   const read = (f: string, key: string) => {
     const p = path.resolve(baseDir, f);
@@ -132,9 +135,15 @@ export function resolveHubCredentials(cfg: KioskConfig, baseDir = process.cwd())
       );
     }
   };
+  const caPem = cfg.hub.caFile ? read(cfg.hub.caFile, 'caFile') : undefined;
+  if (caPem !== undefined && !caPem.includes('-----BEGIN CERTIFICATE-----')) {
+    const p = path.resolve(baseDir, cfg.hub.caFile!);
+    throw new ConfigError(`caFile ${p} holds no PEM certificate`, p, '/hub/caFile');
+  }
   return {
     secret: cfg.hub.secret ?? read(cfg.hub.secretFile!, 'secretFile'),
     publicKeyPem: cfg.hub.publicKeyPem ?? `${read(cfg.hub.publicKeyFile!, 'publicKeyFile')}\n`,
+    ...(caPem ? { caPem } : {}),
   };
 }
 

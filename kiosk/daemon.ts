@@ -12,7 +12,12 @@ import { DispenseService } from './commands/dispense.js';
 import { HoldExpiry } from './commands/hold-expiry.js';
 import { PreparationServices } from './commands/preparation.js';
 import { hooksFromEnv, type TestHooks } from './commands/test-hooks.js';
-import { databasePath, type KioskConfig, resolveHubCredentials } from './config.js';
+import {
+  databasePath,
+  type HubCredentials,
+  type KioskConfig,
+  resolveHubCredentials,
+} from './config.js';
 import { ensureIdentity, type KioskDb, openDb } from './db/open-db.js';
 import { createHardware, type Devices, type Hardware } from './hardware.js';
 import { HubClock } from './link/clock.js';
@@ -147,7 +152,7 @@ export class Daemon {
     }
   }
 
-  private async startWith(creds: { secret: string; publicKeyPem: string }) {
+  private async startWith(creds: HubCredentials) {
     const { config } = this.deps;
     const { db, log } = this;
     ensureIdentity(db, config.kioskId);

@@ -18,7 +18,7 @@ export async function main(argv: string[]): Promise<number> {
     .addHelpText(
       'after',
       '\nEnvironment overrides: KIOSKD_KIOSK_ID, KIOSKD_DATA_DIR, KIOSKD_HUB_URL, KIOSKD_HUB_SECRET(_FILE),\n' +
-        'KIOSKD_HUB_PUBLIC_KEY_FILE, KIOSKD_SLOTS, KIOSKD_LOG_LEVEL, KIOSKD_MAINTENANCE_SOCKET.\n' +
+        'KIOSKD_HUB_PUBLIC_KEY_FILE, KIOSKD_HUB_CA_FILE, KIOSKD_SLOTS, KIOSKD_LOG_LEVEL, KIOSKD_MAINTENANCE_SOCKET.\n' +
         'Simulated hardware: see kiosk/examples/sim.json.',
     )
     .exitOverride();

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { repoRoot } from '../package-info.js';
 
 export interface WebOptions {
   /** Folder of the built assets (scripts/build-web.ts). Default: <repo>/dist/web. */
@@ -52,16 +52,6 @@ const TYPES: Record<string, string> = {
 };
 
 const ASSET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/;
-
-/** The repository root (the folder holding package.json), from src/ or from dist/. */
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    dir = path.dirname(dir);
-  }
-  return process.cwd();
-}
 
 export function defaultAssetDir(): string {
   return path.join(repoRoot(), 'dist/web');

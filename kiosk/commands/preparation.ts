@@ -27,6 +27,7 @@ import { ContentCache } from '../content/content-cache.js';
 import type { KioskDb } from '../db/open-db.js';
 import type { Hardware } from '../hardware.js';
 import type { HubClock } from '../link/clock.js';
+import { fetchTrusting } from '../link/hub-tls.js';
 import type { Outbox } from '../link/outbox.js';
 import type { KioskLogger } from '../log.js';
 import type { DiskIdentity, ReturnExtensions } from '../returns/return-watcher.js';
@@ -42,8 +43,8 @@ export interface PreparationDeps {
   clock: HubClock;
   hardware: Hardware;
   log: KioskLogger;
-  /** The kiosk's hub secret (Basic credentials for the content origin) and the hub key. */
-  credentials: { secret: string; publicKeyPem: string };
+  /** The kiosk's hub secret (Basic credentials for the content origin), the hub key, extra CAs. */
+  credentials: { secret: string; publicKeyPem: string; caPem?: string };
   /** HTTP client (tests); default global fetch. */
   fetch?: typeof fetch;
 }
@@ -76,7 +77,11 @@ export class PreparationServices {
       db,
       clock,
       log: log.child({ component: 'content' }),
-      ...(this.deps.fetch ? { fetch: this.deps.fetch } : {}),
+      ...(this.deps.fetch
+        ? { fetch: this.deps.fetch }
+        : credentials.caPem
+          ? { fetch: fetchTrusting(credentials.caPem) }
+          : {}),
       options: {
         cacheDir,
         origin: contentOrigin(config),

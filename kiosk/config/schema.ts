@@ -68,6 +68,12 @@ const HubConfig = Type.Object(
     /** Hub's Ed25519 public key (PEM). Exactly one of this and `publicKeyFile`. */
     publicKeyPem: Type.Optional(Type.String({ minLength: 1 })),
     publicKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * PEM file of certificate authorities trusted for the hub's TLS (`wss://` and the content
+     * origin's `https://`) besides Node's built-in list: a hub behind a proxy with a private
+     * CA (e.g. Caddy's internal CA). Unset: Node's list only (Let's Encrypt and the like).
+     */
+    caFile: Type.Optional(Type.String({ minLength: 1 })),
     /** Heartbeat interval used until the hub's Boot answer gives one. */
     heartbeatFallbackSeconds: Type.Integer({ minimum: 1, default: 60 }),
     /** Timeout of one call to the hub. */

@@ -1,5 +1,6 @@
 import type { HubCredentials, KioskConfig } from '../config.js';
 import type { HubLinkConfig } from './hub-link.js';
+import { trustedCas } from './hub-tls.js';
 
 /** HubLinkConfig from the validated kioskd configuration and the resolved credentials. */
 export function hubLinkConfig(cfg: KioskConfig, creds: HubCredentials): HubLinkConfig {
@@ -10,6 +11,7 @@ export function hubLinkConfig(cfg: KioskConfig, creds: HubCredentials): HubLinkC
     heartbeatFallbackSeconds: cfg.hub.heartbeatFallbackSeconds,
     callTimeoutMs: Math.round(cfg.hub.callTimeoutSeconds * 1000),
     eventWindow: cfg.hub.eventWindow,
+    ...(creds.caPem ? { wsOptions: { ca: trustedCas(creds.caPem) } } : {}),
     backoff: {
       baseMs: cfg.hub.backoff.baseMs,
       capMs: cfg.hub.backoff.capMs,

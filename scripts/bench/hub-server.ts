@@ -1,6 +1,9 @@
 // Benchmark child: one cloud-lite hub, driven over IPC by scripts/bench/hub.ts.
 // argv: <dir> <port>. Messages in: {type:'createKiosks', count} | {type:'stats'} |
-// {type:'rtt', count, concurrency, kiosks} | {type:'stop'}. Answers: {type:'<same>', ...}.
+// {type:'rtt', count, concurrency, kiosks} | {type:'money', count, concurrency} |
+// {type:'stop'}. Answers: {type:'<same>', ...}. BENCH_HUB_MONEY_SYNC=off: commits that
+// write money tables are not synced (synchronous=NORMAL for them too), to print the cost.
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,8 +19,13 @@ const config = validateConfig({
   signingKeyPath: path.join(dir, 'hub-key.pem'),
   adminToken: 'bench-admin-token-0123456789',
   logLevel: 'warn',
+  rental: { scryptLog2N: 10 },
 });
-const server = new HubServer({ config, logger: pino({ level: 'warn' }) });
+const server = new HubServer({
+  config,
+  logger: pino({ level: 'warn' }),
+  storeMoneySync: process.env.BENCH_HUB_MONEY_SYNC !== 'off',
+});
 const { port } = await server.start();
 const send = (m: unknown) => process.send?.(m);
 
@@ -82,6 +90,45 @@ process.on(
           p50: q(0.5),
           p99: q(0.99),
           max: lat.at(-1),
+        });
+      } else if (m.type === 'money') {
+        // Deposit top-ups through the rental domain: each one is the hub's money path
+        // (payment row, authorisation, capture, deposit entry, audit: several commits).
+        const before = server.store.commitStats();
+        const renters = await Promise.all(
+          Array.from({ length: m.concurrency ?? 32 }, (_, i) =>
+            server.rental.accounts.createUser(
+              { email: `bench-${i}@bench.test`, password: randomUUID(), role: 'renter' },
+              { actor: 'system:bench' },
+            ),
+          ),
+        );
+        const card = { number: '4242424242424242', expMonth: 12, expYear: 2040, cvc: '123' };
+        const total = m.count ?? 0;
+        const lat: number[] = [];
+        let next = 0;
+        const started = performance.now();
+        await Promise.all(
+          renters.map(async (user) => {
+            while (next < total) {
+              next++;
+              const t0 = performance.now();
+              await server.rental.deposits.topUp(user.id, 100, card, { actor: 'bench' });
+              lat.push(performance.now() - t0);
+            }
+          }),
+        );
+        const seconds = (performance.now() - started) / 1000;
+        lat.sort((a, b) => a - b);
+        const after = server.store.commitStats();
+        send({
+          type: 'money',
+          commits: after.commits - before.commits,
+          synced: after.synced - before.synced,
+          count: lat.length,
+          seconds,
+          p50: lat[Math.floor(0.5 * lat.length)],
+          p99: lat[Math.min(lat.length - 1, Math.floor(0.99 * lat.length))],
         });
       } else if (m.type === 'stop') {
         await server.stop();

@@ -1,7 +1,9 @@
 // Hub benchmark (`npm run bench:hub`): a cloud-lite hub process and a SEPARATE load process of
 // simulated kiosks over loopback. Prints hub RSS per idle connection, command round trips per
 // second with p50/p99 latency at 1,000 kiosks, and the time for every kiosk to reconnect after
-// a hub restart, each with its ratio to the aim. Both children run under `ulimit -n 65536`.
+// a hub restart, each with its ratio to the aim; and the hub's money path (deposit top-ups)
+// with its database at synchronous=FULL (what the hub runs) beside NORMAL, in the same run,
+// each in a fresh hub. Both children run under `ulimit -n 65536`.
 //   npm run bench:hub -- --kiosks 1000,5000,10000 --rtt-kiosks 1000 --commands 20000 --concurrency 32
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,6 +22,7 @@ const opts = new Command('bench:hub')
   .option('--commands <n>', 'command round trips to time', '20000')
   .option('--concurrency <n>', 'commands in flight at once', '32')
   .option('--no-restart', 'skip the restart/reconnect measurement')
+  .option('--money <n>', 'deposit top-ups timed at FULL and at NORMAL (0: skip)', '2000')
   .parse(process.argv)
   .opts<{
     kiosks: string;
@@ -27,6 +30,7 @@ const opts = new Command('bench:hub')
     commands: string;
     concurrency: string;
     restart: boolean;
+    money: string;
   }>();
 
 const counts = opts.kiosks
@@ -72,10 +76,11 @@ class Child {
   }
 }
 
-function spawnChild(script: string, args: string[]): Child {
+function spawnChild(script: string, args: string[], env: Record<string, string> = {}): Child {
   const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec "${process.execPath}" --expose-gc ${process.env.BENCH_HUB_NODE_FLAGS ?? ''} --import tsx "${path.join(here, script)}" ${args.map((a) => `"${a}"`).join(' ')}`;
   const proc = spawn('sh', ['-c', cmd], {
     cwd: root,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Child(proc);
@@ -122,6 +127,40 @@ cleanup.add('children', async () => {
 const results: string[] = [];
 let exitCode = 0;
 try {
+  // The money path with its commits synced (synchronous=FULL for them, as the hub runs)
+  // and without (NORMAL), each in a fresh hub.
+  const money = Number(opts.money);
+  if (money > 0) {
+    const runs: Record<string, Msg> = {};
+    for (const sync of ['on', 'off']) {
+      const sub = path.join(dir, `money-${sync}`);
+      const h = spawnChild('hub-server.ts', [sub, '0'], { BENCH_HUB_MONEY_SYNC: sync });
+      try {
+        await h.next('ready', 60_000);
+        log(`money path, synced commits ${sync}: ${money} deposit top-ups, 32 renters at once`);
+        runs[sync] = await h.ask({ type: 'money', count: money, concurrency: 32 });
+        await h.ask({ type: 'stop' }, 60_000);
+      } finally {
+        if (h.proc.exitCode === null) h.proc.kill('SIGKILL');
+      }
+    }
+    const rate = (m: Msg) => (m.count as number) / (m.seconds as number);
+    const full = runs.on!;
+    const normal = runs.off!;
+    if ((full.synced as number) === 0 || (normal.synced as number) !== 0) {
+      exitCode = 1;
+      log(
+        `synced commits: ${full.synced} with sync on (expected > 0), ${normal.synced} off (expected 0)`,
+      );
+    }
+    const ms = (m: Msg, k: string) => (m[k] as number).toFixed(1);
+    results.push(
+      `money path (deposit top-ups, 32 at once): synchronous=FULL ${rate(full).toFixed(0)}/s (p50 ${ms(full, 'p50')} ms, p99 ${ms(full, 'p99')} ms, ${full.synced} of ${full.commits} commits synced); ` +
+        `NORMAL ${rate(normal).toFixed(0)}/s (p50 ${ms(normal, 'p50')} ms, p99 ${ms(normal, 'p99')} ms); ` +
+        `FULL/NORMAL ${(rate(full) / rate(normal)).toFixed(2)}`,
+    );
+  }
+
   hub = spawnChild('hub-server.ts', [dir, '0']);
   const ready = await hub.next('ready', 60_000);
   const port = ready.port as number;

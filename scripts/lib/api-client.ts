@@ -17,7 +17,11 @@ export interface ApiResponse {
 export class HubApi {
   constructor(
     readonly baseUrl: string,
-    private readonly opts: { timeoutMs?: number } = {},
+    private readonly opts: {
+      timeoutMs?: number;
+      /** HTTP client (default global fetch); e.g. one trusting a private CA. */
+      fetch?: typeof fetch;
+    } = {},
   ) {}
 
   async call(
@@ -29,7 +33,7 @@ export class HubApi {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(this.baseUrl + url, {
+    const res = await (this.opts.fetch ?? fetch)(this.baseUrl + url, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),

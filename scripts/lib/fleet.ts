@@ -78,6 +78,11 @@ export interface FleetOptions {
   cleanup?: Cleanup;
   /** Aborting stops the start between steps (startFleet then undoes it and rejects). */
   signal?: AbortSignal;
+  /**
+   * How the kiosks reach the hub, asked once the hub runs (default its own ws:// URL): e.g.
+   * a TLS proxy started in front of it, `wss://...` with the CA file kioskd should trust.
+   */
+  kioskLink?: (hub: DemoHub) => Promise<{ wsUrl: string; caFile?: string }>;
 }
 
 export interface FleetKiosk {
@@ -258,6 +263,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         : `disks: ${disks.size} DIRECTORY-BACKED simulated disks (storage simulated)`,
     );
 
+    const link = opts.kioskLink ? await opts.kioskLink(hub) : { wsUrl: hub.wsUrl };
     const films = content.find((p) => p.spec.id === 'nature-films') ?? content[0]!;
     const kiosks: FleetKiosk[] = [];
     // Stopped together (each SIGTERM -> clean stop takes about a second), before the disks.
@@ -289,7 +295,8 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       const kiosk = new DemoKiosk({
         kioskId: id,
         dir: path.join(opts.dir, id),
-        hubWsUrl: hub.wsUrl,
+        hubWsUrl: link.wsUrl,
+        hubCaFile: link.caFile,
         secret: creds.secret,
         hubPublicKeyPem: creds.hubPublicKey,
         slotCount: 4,

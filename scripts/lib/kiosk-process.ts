@@ -63,6 +63,8 @@ export interface DemoKioskOptions {
   /** The kiosk's own directory: config, secret, data, pty links, mountpoints, log. */
   dir: string;
   hubWsUrl: string;
+  /** PEM file of a private CA kioskd trusts for the hub's TLS (`hub.caFile`). */
+  hubCaFile?: string;
   secret: string;
   hubPublicKeyPem: string;
   slotCount: number;
@@ -150,6 +152,7 @@ export class DemoKiosk {
         url: o.hubWsUrl,
         secretFile,
         publicKeyFile,
+        ...(o.hubCaFile ? { caFile: o.hubCaFile } : {}),
         backoff: { baseMs: 250, capMs: 3000, stableSeconds: 10 },
       },
       slots: { count: o.slotCount },

@@ -5,7 +5,7 @@
  * failing step ends the run with what failed.
  */
 import { randomUUID } from 'node:crypto';
-import type { Json } from './api-client.js';
+import type { HubApi, Json } from './api-client.js';
 import type { Fleet, FleetKiosk } from './fleet.js';
 import { diskIsOut, takeWhenOut } from './person.js';
 import { demoCard } from './seed.js';
@@ -40,6 +40,8 @@ export interface ScriptedOptions {
   rentAt?: string;
   reserveAt?: string;
   returnAt?: string;
+  /** The hub API the renter and the operator use (default the fleet's, direct to the hub). */
+  api?: HubApi;
 }
 
 class StepFailed extends Error {}
@@ -51,7 +53,8 @@ export async function runScripted(
 ): Promise<ScriptedResult> {
   const log = opts.log ?? (() => {});
   const timeoutMs = opts.stepTimeoutMs ?? 45_000;
-  const { api, adminToken } = fleet.hub;
+  const { adminToken } = fleet.hub;
+  const api = opts.api ?? fleet.hub.api;
   const token = fleet.renter.token;
   const result: ScriptedResult = { ok: false, steps: [], ids: { rentalIds: [] } };
   const admin = { token: adminToken };

@@ -46,11 +46,11 @@ export interface FakeRoot {
   path(file: string): string;
 }
 
-/** A fresh fake root with install.sh applied; removed at teardown of `t`. */
-export function makeFakeRoot(
-  t: { teardown(fn: () => void): void },
-  installArgs: string[] = [],
-): FakeRoot {
+/**
+ * A minimal Debian-like root in a temp dir (base accounts, nologin, systemd's own units),
+ * removed at teardown of `t`; nothing of ours installed yet.
+ */
+export function makeBareRoot(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'disk-kiosk-rootfs-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(path.join(dir, 'etc'), { recursive: true });
@@ -69,33 +69,76 @@ export function makeFakeRoot(
     recursive: true,
     verbatimSymlinks: true,
   });
-  const res = spawnSync(
-    path.join(imagesDir, 'install.sh'),
-    ['--root', dir, '--version', '9.8.7-test', ...installArgs],
-    {
-      encoding: 'utf8',
-      timeout: 60_000,
-    },
-  );
-  const installLog = `${res.stdout}${res.stderr}`;
-  if (res.status !== 0) throw new Error(`install.sh failed (exit ${res.status}): ${installLog}`);
+  return dir;
+}
+
+/** Runs `script --root <dir> ...args`; returns its output, throws on failure. */
+export function runInstall(script: string, dir: string, args: string[]): string {
+  const res = spawnSync(script, ['--root', dir, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const log = `${res.stdout}${res.stderr}`;
+  if (res.status !== 0) throw new Error(`${script} failed (exit ${res.status}): ${log}`);
+  return log;
+}
+
+/** The files of a fake root. */
+export function rootFiles(dir: string): Pick<FakeRoot, 'read' | 'path'> {
   return {
-    dir,
-    installLog,
     read: (file) => readFileSync(path.join(dir, file), 'utf8'),
     path: (file) => path.join(dir, file),
   };
 }
 
-/** Stubs for the executables units name, which the real image gets from install-app.sh. */
-export function stubApp(root: FakeRoot): void {
-  for (const f of [
-    'opt/disk-kiosk/bin/kioskd.js',
-    'opt/disk-kiosk/bin/kioskctl.js',
-    'usr/local/bin/node',
-  ]) {
+/** A fresh fake root with images/install.sh applied; removed at teardown of `t`. */
+export function makeFakeRoot(
+  t: { teardown(fn: () => void): void },
+  installArgs: string[] = [],
+): FakeRoot {
+  const dir = makeBareRoot(t);
+  const installLog = runInstall(path.join(imagesDir, 'install.sh'), dir, [
+    '--version',
+    '9.8.7-test',
+    ...installArgs,
+  ]);
+  return { dir, installLog, ...rootFiles(dir) };
+}
+
+/** Writes executable stubs at `files` (paths inside the root) for what units name. */
+export function stubExecutables(root: Pick<FakeRoot, 'path'>, files: string[]): void {
+  for (const f of files) {
     mkdirSync(path.dirname(root.path(f)), { recursive: true });
     writeFileSync(root.path(f), '#!/bin/sh\n');
     chmodSync(root.path(f), 0o755);
   }
+}
+
+/** Stubs for the executables units name, which the real image gets from install-app.sh. */
+export function stubApp(root: FakeRoot): void {
+  stubExecutables(root, [
+    'opt/disk-kiosk/bin/kioskd.js',
+    'opt/disk-kiosk/bin/kioskctl.js',
+    'usr/local/bin/node',
+  ]);
+}
+
+/** `systemd-analyze <args> --root=<root>` run in the root's unit directory. */
+export function systemdAnalyze(
+  root: string,
+  args: string[],
+): { status: number | null; output: string } {
+  const res = spawnSync('systemd-analyze', [...args, `--root=${root}`], {
+    cwd: `${root}/etc/systemd/system`,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: res.status, output: `${res.stdout}${res.stderr}`.trim() };
+}
+
+/** Asserts that `text` (a unit file) has each of `lines` as a whole line. */
+export function hasLines(
+  t: { match(found: string, wanted: RegExp, message: string): unknown },
+  text: string,
+  lines: string[],
+): void {
+  for (const line of lines)
+    t.match(text, new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'), line);
 }

@@ -132,3 +132,29 @@ t.test('credentials are read from files', async (t) => {
   t.same(resolveHubCredentials(cfg, dir), { secret: 'abc', publicKeyPem: 'PEM' });
   t.throws(() => resolveHubCredentials(cfg, '/nonexistent'), { code: 'ECONFIG' });
 });
+
+t.test('hub.caFile: a private CA for the hub TLS, read with the credentials', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(path.join(dir, 'secret'), 'abc\n');
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+  writeFileSync(path.join(dir, 'hub-ca.pem'), `${pem}\n`);
+  const cfg = parseConfig({ ...base(), hub: { ...base().hub, caFile: 'hub-ca.pem' } }, { env: {} });
+  t.same(resolveHubCredentials(cfg, dir), { secret: 'abc', publicKeyPem: 'PEM', caPem: pem });
+  const fromEnv = parseConfig(base(), {
+    env: { KIOSKD_HUB_CA_FILE: '/etc/disk-kiosk/hub-ca.pem' },
+  });
+  t.equal(fromEnv.hub.caFile, '/etc/disk-kiosk/hub-ca.pem', 'KIOSKD_HUB_CA_FILE');
+  writeFileSync(path.join(dir, 'not-a-cert.pem'), 'hello\n');
+  const bad = parseConfig(
+    { ...base(), hub: { ...base().hub, caFile: 'not-a-cert.pem' } },
+    { env: {} },
+  );
+  const err = errorOf(() => resolveHubCredentials(bad, dir));
+  t.equal(err.keyPath, '/hub/caFile');
+  t.match(err.message, /holds no PEM certificate/);
+  const missing = parseConfig(
+    { ...base(), hub: { ...base().hub, caFile: 'nope.pem' } },
+    { env: {} },
+  );
+  t.equal(errorOf(() => resolveHubCredentials(missing, dir)).keyPath, '/hub/caFile');
+});

@@ -23,19 +23,28 @@ import { table } from './table.js';
 
 const marks = (n: number) => new Array(n).fill('?').join(', ');
 
-/** The rental repositories over one better-sqlite3 connection (the hub store's). */
-export function makeRentalRepos(db: Database.Database): RentalRepos {
+/**
+ * The rental repositories over one better-sqlite3 connection (the hub store's).
+ * `moneyWritten` is called on every write to a money table (payments, deposits, charges,
+ * orders, reservations, rentals, the sandbox provider's books): the store syncs such commits.
+ */
+export function makeRentalRepos(
+  db: Database.Database,
+  moneyWritten: () => void = () => {},
+): RentalRepos {
+  const onWrite = moneyWritten;
   const users = table<UserRecord>(db, { name: 'users', key: 'id' });
   const sessions = table<SessionRecord>(db, { name: 'sessions', key: 'tokenHash' });
   const pending = table<PendingRegistrationRecord>(db, {
     name: 'pending_registrations',
     key: 'tokenHash',
   });
-  const deposits = table<DepositEntryRecord>(db, { name: 'deposit_entries', key: 'id' });
+  const deposits = table<DepositEntryRecord>(db, { name: 'deposit_entries', key: 'id', onWrite });
   const payments = table<PaymentRecord>(db, {
     name: 'payments',
     key: 'id',
     bool: ['captureAfterAuth'],
+    onWrite,
   });
   const content = table<ContentRecord>(db, { name: 'content_packages', key: 'id' });
   const diskTypes = table<DiskTypeRecord>(db, {
@@ -49,20 +58,26 @@ export function makeRentalRepos(db: Database.Database): RentalRepos {
     key: 'id',
     json: ['steps'],
     bool: ['writeProtect'],
+    onWrite,
   });
   const reservations = table<ReservationRecord>(db, {
     name: 'reservations',
     key: 'id',
     json: ['progress', 'fees'],
     bool: ['writeProtect'],
+    onWrite,
   });
-  const rentals = table<RentalRecord>(db, { name: 'rentals', key: 'id' });
-  const charges = table<ChargeRecord>(db, { name: 'charges', key: 'id' });
+  const rentals = table<RentalRecord>(db, { name: 'rentals', key: 'id', onWrite });
+  const charges = table<ChargeRecord>(db, { name: 'charges', key: 'id', onWrite });
   const audit = table<AuditRecord>(db, { name: 'audit_log', key: 'id', json: ['details'] });
   const flags = table<FlagRecord>(db, { name: 'reconciliation_flags', key: 'id' });
   const missing = table<MissingDiskRecord>(db, { name: 'missing_disks', key: 'id' });
-  const sbPayments = table<SandboxPaymentRecord>(db, { name: 'sandbox_payments', key: 'id' });
-  const sbLedger = table<SandboxLedgerEntry>(db, { name: 'sandbox_ledger', key: 'id' });
+  const sbPayments = table<SandboxPaymentRecord>(db, {
+    name: 'sandbox_payments',
+    key: 'id',
+    onWrite,
+  });
+  const sbLedger = table<SandboxLedgerEntry>(db, { name: 'sandbox_ledger', key: 'id', onWrite });
 
   return {
     users: {

@@ -6,6 +6,8 @@ export interface TableSpec {
   key: string;
   json?: readonly string[];
   bool?: readonly string[];
+  /** Called before every insert or update (the store syncs commits that wrote money tables). */
+  onWrite?: () => void;
 }
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -59,6 +61,7 @@ export function table<T extends object>(db: Database.Database, spec: TableSpec) 
       return r && fromRow(r);
     },
     async insert(rec: T): Promise<void> {
+      spec.onWrite?.();
       const row = toRow(rec);
       const cols = Object.keys(row);
       const sig = cols.join(',');
@@ -76,6 +79,7 @@ export function table<T extends object>(db: Database.Database, spec: TableSpec) 
       return r && fromRow(r);
     },
     async update(id: unknown, patch: Partial<T>): Promise<void> {
+      spec.onWrite?.();
       const row = toRow(patch);
       delete row[keyCol];
       const cols = Object.keys(row);
