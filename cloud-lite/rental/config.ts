@@ -44,6 +44,19 @@ export const RentalConfigSchema = Type.Object(
      * at expiry, or when the slot recovers with the disk inside, it is voided. 0: void at once.
      */
     jamHoldSeconds: Int(0, 600),
+    /**
+     * An order in flight (authorised, dispensing) whose kiosk cannot serve (disconnected, or no
+     * heartbeat for 3 intervals) and has not been heard from for this long moves to
+     * `kiosk_unreachable`, which the order API and its live stream show.
+     */
+    kioskUnreachableAfterSeconds: Int(0, 5),
+    /**
+     * How long a `kiosk_unreachable` order keeps its payment authorised for the kiosk to come
+     * back and report (taken: captured once; not taken: voided); then it fails
+     * KIOSK_UNREACHABLE and the payment is voided. A Dispense the kiosk never accepted is
+     * voided at its own deadline (`dispenseCommandTtlSeconds`) when that comes first.
+     */
+    kioskUnreachableHoldSeconds: Int(1, 600),
     /** An accepted Dispense without an outcome after this long is asked about and flagged. */
     dispenseOutcomeDeadlineSeconds: Int(1, 600),
     /** Overdue fee per started day past due, up to `overdueMaxDays` days. */

@@ -11,6 +11,7 @@ import { Catalog } from './catalog/catalog.js';
 import type { RentalConfig } from './config.js';
 import { RentalNotifier } from './notifier.js';
 import { JamHolds } from './orders/jam-holds.js';
+import { KioskUnreachable } from './orders/kiosk-unreachable.js';
 import { MissingDisks } from './orders/missing-disks.js';
 import { Orders } from './orders/orders.js';
 import { Payments } from './payments/payments.js';
@@ -41,9 +42,11 @@ export interface RentalDomainDeps {
 
 /**
  * The rental domain composed: accounts, deposits, catalog, payments, orders, reservations,
- * rentals, jam holds, missing disks, reconciliation. `registerRoutes(app)` adds the HTTP API, `attach()` the hub event
- * handlers (DispenseCompleted, PrepareProgress/Completed/Failed, DiskReturned, DiskRemoved,
- * SlotStateChanged, ...), `start()`/`stop()` the periodic reconciliation and jam-hold sweep.
+ * rentals, jam holds, orders at kiosks that went away, missing disks, reconciliation.
+ * `registerRoutes(app)` adds the HTTP API, `attach()` the hub event handlers
+ * (DispenseCompleted, PrepareProgress/Completed/Failed, DiskReturned, DiskRemoved,
+ * SlotStateChanged, ...), `start()`/`stop()` the periodic reconciliation, jam-hold and
+ * kiosk-unreachable sweeps.
  */
 export class RentalDomain {
   readonly now: () => Date;
@@ -57,6 +60,7 @@ export class RentalDomain {
   readonly orders: Orders;
   readonly reservations: Reservations;
   readonly jamHolds: JamHolds;
+  readonly kioskUnreachable: KioskUnreachable;
   readonly missingDisks: MissingDisks;
   readonly reconciliation: Reconciliation;
   private readonly onCommandState: (c: Parameters<Orders['onCommandEnded']>[0]) => void;
@@ -113,6 +117,14 @@ export class RentalDomain {
       catalog: this.catalog,
     });
     this.jamHolds = new JamHolds({ store, config, logger, orders: this.orders, now });
+    this.kioskUnreachable = new KioskUnreachable({
+      store,
+      hub,
+      config,
+      logger,
+      orders: this.orders,
+      now,
+    });
     this.missingDisks = new MissingDisks({ store, logger, jamHolds: this.jamHolds, now });
     this.reconciliation = new Reconciliation({
       store,
@@ -190,9 +202,11 @@ export class RentalDomain {
     await this.accounts.ensureBootstrapAdmin();
     this.reconciliation.start();
     this.jamHolds.start();
+    this.kioskUnreachable.start();
   }
 
   async stop(): Promise<void> {
+    await this.kioskUnreachable.stop();
     await this.jamHolds.stop();
     await this.reconciliation.stop();
   }

@@ -17,6 +17,8 @@ export function orderView(o: OrderRecord) {
     reservationId: o.reservationId ?? undefined,
     rentalId: o.rentalId ?? undefined,
     steps: o.steps,
+    // kiosk_unreachable: when the payment is released unless the kiosk reports the disk taken.
+    releaseAt: o.state === 'kiosk_unreachable' ? (o.steps.at(-1)?.until ?? undefined) : undefined,
     createdAt: o.createdAt,
     updatedAt: o.updatedAt,
   };
@@ -34,6 +36,7 @@ export const ACTIVE_ORDER_STATES: readonly OrderState[] = [
   'authorised',
   'dispensing',
   'jam_hold',
+  'kiosk_unreachable',
 ];
 
 export const isActiveOrder = (o: { state: string }): boolean =>

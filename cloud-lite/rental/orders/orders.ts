@@ -43,6 +43,9 @@ export interface OrderInput {
   saveCard?: boolean;
 }
 
+/** An order whose Dispense the kiosk may be running: its outcome (or the command's end) decides. */
+const IN_FLIGHT_AT_KIOSK: readonly string[] = ['authorised', 'dispensing', 'kiosk_unreachable'];
+
 const PAYMENT_CODES = new Set([
   'CARD_DECLINED',
   'INSUFFICIENT_FUNDS',
@@ -101,9 +104,10 @@ export class Orders {
     message: string,
     patch: Partial<OrderRecord>,
     afterCommit: (fn: () => void) => void,
+    until?: string,
   ) {
     const at = this.nowIso();
-    const steps = [...o.steps, { at, state, message }];
+    const steps = [...o.steps, { at, state, message, ...(until ? { until } : {}) }];
     await tx.rental.orders.update(o.id, { ...patch, state, steps, updatedAt: at });
     afterCommit(() => this.deps.notifier.emit('order', o.id));
     return { ...o, ...patch, state, steps, updatedAt: at };
@@ -456,7 +460,7 @@ export class Orders {
       leftOut &&
       this.deps.config.jamHoldSeconds > 0 &&
       p?.state === 'authorised' &&
-      ['authorised', 'dispensing'].includes(o.state) &&
+      IN_FLIGHT_AT_KIOSK.includes(o.state) &&
       (await this.pickupStillOpen(tx, o))
     ) {
       // The disk may stick out of the jammed slot: keep the authorisation for the jam-hold
@@ -587,7 +591,7 @@ export class Orders {
     if (!orderId) return;
     await this.tx(async (tx, after) => {
       const o = await tx.rental.orders.get(orderId);
-      if (!o || !['authorised', 'dispensing'].includes(o.state)) return;
+      if (!o || !IN_FLIGHT_AT_KIOSK.includes(o.state)) return;
       const reason = c.state === 'expired' ? 'KIOSK_UNREACHABLE' : 'DISPENSE_REJECTED';
       const detail =
         (c.result as { reason?: string; description?: string } | null)?.reason ??

@@ -20,7 +20,7 @@ export interface ReconciliationDeps {
   now: () => Date;
 }
 
-const IN_FLIGHT = ['created', 'authorised', 'dispensing'] as const;
+const IN_FLIGHT = ['created', 'authorised', 'dispensing', 'kiosk_unreachable'] as const;
 
 /**
  * The periodic clean-up that keeps money and disks consistent after crashes, lost links and

@@ -128,6 +128,8 @@ export interface Step {
   at: string;
   state: string;
   message: string;
+  /** `kiosk_unreachable`: when the payment is released unless the kiosk reports the disk taken. */
+  until?: string;
 }
 
 export type OrderState =
@@ -139,6 +141,11 @@ export type OrderState =
    * disk is pulled out of the jammed slot (DiskRemoved -> capture, rental); then voided.
    */
   | 'jam_hold'
+  /**
+   * The kiosk holding the order in flight went offline: the payment stays authorised until
+   * the step's `until` for the kiosk to come back and report (taken -> capture; not -> void).
+   */
+  | 'kiosk_unreachable'
   | 'completed'
   | 'failed'
   | 'cancelled';

@@ -96,6 +96,7 @@ export type OrderState =
   | 'authorised'
   | 'dispensing'
   | 'jam_hold'
+  | 'kiosk_unreachable'
   | 'completed'
   | 'failed'
   | 'cancelled';
@@ -114,6 +115,8 @@ export interface Order {
   failureReason?: string | null;
   steps: Step[];
   rentalId?: string | null;
+  /** kiosk_unreachable: when the payment is released unless the kiosk reports the disk taken. */
+  releaseAt?: string;
 }
 
 export type ReservationState =

@@ -21,6 +21,8 @@ export function orderHeadline(o: Order): string {
       return o.slot
         ? `Slot ${o.slot} jammed. If your disk sticks out, you may pull it out: it is then rented to you. If not, nothing is charged and the payment is released.`
         : 'The kiosk jammed. If nothing comes out, nothing is charged.';
+    case 'kiosk_unreachable':
+      return `The kiosk lost its connection while handing out your disk. If you took the disk, it is rented to you once the kiosk is back; if not, nothing is charged and the payment is released${o.releaseAt ? ` by ${formatDateTime(o.releaseAt)}` : ''}.`;
     case 'completed':
       return o.slot ? `Done: you took your disk from slot ${o.slot}. Enjoy!` : 'Done. Enjoy!';
     case 'cancelled':
