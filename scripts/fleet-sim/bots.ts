@@ -68,12 +68,12 @@ export class RenterBot {
 
   constructor(
     readonly index: number,
-    private readonly account: Account,
-    private readonly rng: Prng,
-    private readonly deps: BotDeps,
+    protected readonly account: Account,
+    protected readonly rng: Prng,
+    protected readonly deps: BotDeps,
   ) {}
 
-  private count(kind: string, done = false): void {
+  protected count(kind: string, done = false): void {
     this.deps.ops[kind] ??= { attempted: 0, completed: 0 };
     const c = this.deps.ops[kind];
     if (done) c.completed++;
@@ -104,7 +104,7 @@ export class RenterBot {
   // ---- API helpers -------------------------------------------------------------------
 
   /** Retries on network errors and 5xx for up to `ms` (same request, same idempotency key). */
-  private async call(
+  protected async call(
     method: string,
     url: string,
     body?: unknown,
@@ -126,7 +126,7 @@ export class RenterBot {
     }
   }
 
-  private async poll<T>(
+  protected async poll<T>(
     what: string,
     url: string,
     pick: (b: Json) => T | undefined,
@@ -144,7 +144,7 @@ export class RenterBot {
     }
   }
 
-  private card() {
+  protected card() {
     return demoCard(this.rng.chance(0.1) ? SANDBOX_CARDS.declines : SANDBOX_CARDS.approves);
   }
 

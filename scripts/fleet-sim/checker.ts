@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import type { MotorBoardSim } from '../../hal/motor-board/sim.js';
 import type { Hands } from './bots.js';
+import { checkReadyStock, type StockPolicy } from './stock-check.js';
 
 export interface Violation {
   invariant: string;
@@ -26,6 +27,8 @@ export interface CheckInput {
   hands: Hands;
   diskNames: string[];
   noShowFeeMinor: number;
+  /** The hub's stock policy for the run (default: ready stock never reformatted, keep 1). */
+  stockPolicy?: StockPolicy;
   now?: number;
 }
 
@@ -388,6 +391,24 @@ export function check(input: CheckInput): CheckResult {
             kioskId: k.id,
           });
     }
+    // ---- ready stock: never reformatted for other content unless allowed (stock-check.ts) --
+    let readyReformats = 0;
+    let reservationReformats = 0;
+    for (const { k, db } of kdbs) {
+      const r = checkReadyStock(
+        {
+          kioskId: k.id,
+          db,
+          events: hubEvents.filter((e) => e.kiosk_id === k.id),
+          commands: commands.filter((c) => c.kiosk_id === k.id),
+          policy: input.stockPolicy ?? { reservationsMayReformatReady: false, keepReadyPerType: 1 },
+        },
+        add,
+      );
+      readyReformats += r.reformats;
+      reservationReformats += r.reservationReformats;
+    }
+
     const stats = {
       orders: orders.length,
       ordersCompleted: orders.filter((o) => o.state === 'completed').length,
@@ -416,6 +437,15 @@ export function check(input: CheckInput): CheckResult {
         (e) => Date.parse(String(e.received_at)) - Date.parse(String(e.at)) > 24 * 3600 * 1000,
       ).length,
       hubCommands: commands.length,
+      readyReformats,
+      readyReformatsForReservations: reservationReformats,
+      // The kiosk refused the slot the hub named (busy meanwhile) or to reformat its stock.
+      reservationsFailedSlotBusy: reservations.filter(
+        (r) => r.failure_reason === 'PREPARE_FAILED: ESLOTBUSY',
+      ).length,
+      reservationsFailedStock: reservations.filter(
+        (r) => r.failure_reason === 'PREPARE_FAILED: ESTOCK',
+      ).length,
       ejects: input.kiosks.reduce(
         (s, k) => s + k.sim.record.filter((r) => r.kind === 'eject').length,
         0,

@@ -1,4 +1,4 @@
-// `npm run fleet-sim -- --kiosks N --renters M --minutes T --seed S [--real-disks]
+// `npm run fleet-sim -- --kiosks N --renters M --minutes T --seed S [--greedy G] [--reformat-ready K] [--real-disks]
 // [--no-faults] [--report FILE]`: the fleet under faults. Starts cloud-lite and N kioskd
 // processes on simulated hardware, M renter bots and the fault injector for T minutes;
 // then stops the faults, lets the fleet settle, stops the processes, checks both sides'
@@ -14,6 +14,7 @@ import { Cleanup, guardProcess } from '../lib/cleanup.js';
 import { type Hands, type OpCounts, RenterBot } from './bots.js';
 import { check, type Violation } from './checker.js';
 import { FaultInjector } from './faults.js';
+import { GreedyBot } from './greedy-bot.js';
 import { Prng } from './prng.js';
 import { formatReport, type SimReport } from './report.js';
 import { settle } from './settle.js';
@@ -35,6 +36,13 @@ export interface FleetSimOptions {
   log?: (line: string) => void;
   /** Undo actions of the world (a process guard's); default a fresh one. */
   cleanup?: Cleanup;
+  /** Greedy renter bots (greedy-bot.ts) besides the renters; default 1. */
+  greedy?: number;
+  /**
+   * The hub lets reservations reformat ready stock of other content while this many ready
+   * disks per type stay (rental.reservationsMayReformatReady + keepReadyPerType); default off.
+   */
+  reformatReady?: number;
 }
 
 const TIMINGS = {
@@ -51,10 +59,16 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
   const say = (l: string) => log(`${stamp()} ${l}`);
   const dir = o.dir ?? (await mkdtemp(path.join(os.tmpdir(), `fleet-sim-${o.seed}-`)));
   say(
-    `fleet-sim seed ${o.seed}: ${o.kiosks} kiosks, ${o.renters} renters, ${o.minutes} min, faults ${o.faults ? 'on' : 'off'}, ${o.realDisks ? 'loop-device' : 'directory'} disks, dir ${dir}`,
+    `fleet-sim seed ${o.seed}: ${o.kiosks} kiosks, ${o.renters} renters + ${o.greedy ?? 1} greedy, ${o.minutes} min, ready stock ${o.reformatReady === undefined ? 'never reformatted' : `reformattable keeping ${o.reformatReady}`}, faults ${o.faults ? 'on' : 'off'}, ${o.realDisks ? 'loop-device' : 'directory'} disks, dir ${dir}`,
   );
   const rng = new Prng(o.seed);
+  const greedy = o.greedy ?? 1;
   const botRngs = Array.from({ length: o.renters }, (_, i) => rng.fork(`bot-${i + 1}`));
+  const greedyRngs = Array.from({ length: greedy }, (_, i) => rng.fork(`greedy-${i + 1}`));
+  const stockPolicy = {
+    reservationsMayReformatReady: o.reformatReady !== undefined,
+    keepReadyPerType: o.reformatReady ?? 1,
+  };
   const faultRng = rng.fork('faults');
   let world: World | undefined;
   const hands: Hands = { held: new Map(), log: [] };
@@ -63,6 +77,7 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
     seed: o.seed,
     kiosks: o.kiosks,
     renters: o.renters,
+    greedy,
     minutes: o.minutes,
     ok: false,
     ops,
@@ -78,7 +93,8 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
     world = await startWorld({
       dir,
       kiosks: o.kiosks,
-      renters: o.renters,
+      renters: o.renters + greedy,
+      rental: stockPolicy,
       backing: o.realDisks ? 'loop' : 'directory',
       timings: TIMINGS,
       progress: say,
@@ -86,16 +102,18 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
     });
     const w = world;
     let stopping = false;
-    const bots = w.renters.map(
-      (a, i) =>
-        new RenterBot(i + 1, a, botRngs[i]!, {
-          world: w,
-          hands,
-          ops,
-          stopping: () => stopping,
-          grabLoose: o.grabLoose,
-          log: (l) => say(l),
-        }),
+    const botDeps = {
+      world: w,
+      hands,
+      ops,
+      stopping: () => stopping,
+      grabLoose: o.grabLoose,
+      log: (l: string) => say(l),
+    };
+    const bots = w.renters.map((a, i) =>
+      i < o.renters
+        ? new RenterBot(i + 1, a, botRngs[i]!, botDeps)
+        : new GreedyBot(i + 1, a, greedyRngs[i - o.renters]!, botDeps),
     );
     const faults = new FaultInjector(w, faultRng, {
       meanIntervalMs: Math.max(1000, Math.round(3000 / Math.max(1, o.kiosks / 3))),
@@ -157,6 +175,7 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
       hands,
       diskNames: w.diskNames,
       noShowFeeMinor: TIMINGS.noShowFeeMinor,
+      stockPolicy,
     });
     const unsettledV: Violation[] = report.unsettled.map((u) => ({
       invariant: 'settled',
@@ -195,6 +214,12 @@ async function main(argv: string[]): Promise<number> {
     )
     .option('--kiosks <n>', 'kioskd processes', num, 3)
     .option('--renters <n>', 'renter bots', num, 6)
+    .option('--greedy <n>', 'greedy renter bots (reserve and cancel in a loop)', num, 1)
+    .option(
+      '--reformat-ready <keep>',
+      'let reservations reformat ready stock of other content while <keep> ready disks per type stay',
+      num,
+    )
     .option('--minutes <t>', 'minutes of operations under faults', num, 1)
     .option('--seed <s>', 'seed of every random choice', num, Date.now() % 100000)
     .option('--real-disks', 'loop devices with real exFAT (root) instead of directory disks', false)
@@ -219,6 +244,7 @@ async function main(argv: string[]): Promise<number> {
     cleanup,
     kiosks: Math.max(1, Math.floor(a.kiosks)),
     renters: Math.floor(a.renters),
+    greedy: Math.floor(a.greedy ?? 1),
     seed: Math.floor(a.seed),
   });
   process.stdout.write(formatReport(r));

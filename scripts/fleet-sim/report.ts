@@ -7,6 +7,8 @@ export interface SimReport {
   seed: number;
   kiosks: number;
   renters: number;
+  /** Greedy renter bots besides the renters. */
+  greedy?: number;
   minutes: number;
   ok: boolean;
   ops: OpCounts;
@@ -23,7 +25,7 @@ export interface SimReport {
 export function formatReport(r: SimReport): string {
   const lines = [
     '',
-    `==== fleet-sim report (seed ${r.seed}: ${r.kiosks} kiosks, ${r.renters} renters, ${r.minutes} min; ${r.durationSeconds} s) ====`,
+    `==== fleet-sim report (seed ${r.seed}: ${r.kiosks} kiosks, ${r.renters} renters + ${r.greedy ?? 0} greedy, ${r.minutes} min; ${r.durationSeconds} s) ====`,
     'operations (attempted / completed):',
     ...Object.entries(r.ops)
       .sort()

@@ -58,6 +58,8 @@ export interface WorldOptions {
   progress?: (line: string) => void;
   /** Where the undo actions go (a process guard's, see scripts/lib/cleanup.ts); default a fresh one. */
   cleanup?: Cleanup;
+  /** More `rental` settings of the hub (e.g. its stock policy). */
+  rental?: Record<string, unknown>;
 }
 
 export interface SimKiosk {
@@ -130,6 +132,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
           scryptLog2N: 10,
           loginMaxFailuresPerIp: 1000,
           payments: { webhookSecret: 'fleet-sim-webhook-secret' },
+          ...opts.rental,
         },
       },
     });
