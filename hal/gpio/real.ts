@@ -4,8 +4,8 @@
  * is injected (tests inject a fake one).
  */
 import { EventEmitter } from 'node:events';
+import { KeyedQueue } from '../../common/keyed-queue.js';
 import { Debouncer } from './debounce.js';
-import { KeyedQueue } from './keyed-queue.js';
 import { DEFAULT_GPIO_SYSFS_ROOT, listGpioChips, resolveAmong } from './line-resolver.js';
 import { protectFromLevel, relayLevel } from './polarity.js';
 import {

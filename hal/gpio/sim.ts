@@ -5,8 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KeyedQueue } from '../../common/keyed-queue.js';
 import { Debouncer } from './debounce.js';
-import { KeyedQueue } from './keyed-queue.js';
 import { protectFromLevel, relayLevel } from './polarity.js';
 import {
   DEFAULT_DEBOUNCE_MS,
