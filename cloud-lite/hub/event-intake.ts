@@ -1,3 +1,4 @@
+import { KeyedQueue } from '../../common/keyed-queue.js';
 import {
   CallError,
   type EventDataOf,
@@ -74,7 +75,7 @@ export interface IntakeResult {
  */
 export class EventIntake {
   private readonly handlers = new Map<string, EventHandler[]>();
-  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly perKiosk = new KeyedQueue<string>();
 
   constructor(private readonly deps: EventIntakeDeps) {}
 
@@ -91,21 +92,7 @@ export class EventIntake {
    * eventId: it is flagged, not stored.
    */
   receive(kioskId: string, ev: EventRequest): Promise<IntakeResult> {
-    const prev = this.chains.get(kioskId) ?? Promise.resolve();
-    const next = prev.then(
-      () => this.process(kioskId, ev),
-      () => this.process(kioskId, ev),
-    );
-    this.chains.set(kioskId, next);
-    void next.then(
-      () => this.cleanup(kioskId, next),
-      () => this.cleanup(kioskId, next),
-    );
-    return next;
-  }
-
-  private cleanup(kioskId: string, p: Promise<unknown>): void {
-    if (this.chains.get(kioskId) === p) this.chains.delete(kioskId);
+    return this.perKiosk.run(kioskId, () => this.process(kioskId, ev));
   }
 
   private async process(kioskId: string, ev: EventRequest): Promise<IntakeResult> {
@@ -204,7 +191,7 @@ export class EventIntake {
 
   /** Resolves when every event received so far is processed. */
   async idle(): Promise<void> {
-    await Promise.allSettled([...this.chains.values()]);
+    await this.perKiosk.idle();
   }
 }
 
