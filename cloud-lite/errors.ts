@@ -2,14 +2,15 @@
  * Error classes of the hub. Each has a `code` a caller can branch on and a message that
  * says what failed and what to do. `status` is the HTTP status the operator API answers.
  */
-export class HubError extends Error {
-  readonly code: string;
-  readonly status: number;
-  constructor(code: string, message: string, status = 500) {
-    super(message);
-    this.name = 'HubError';
-    this.code = code;
-    this.status = status;
+import { CodedError } from '../common/coded-error.js';
+
+export class HubError extends CodedError {
+  constructor(
+    code: string,
+    message: string,
+    readonly status = 500,
+  ) {
+    super(code, message);
   }
 }
 

@@ -4,8 +4,10 @@
  * MissingToolError is an expected condition, not a bug, so its `stack` is that line only
  * (a test runner or a top-level handler prints no stack trace for it).
  */
+
 import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CodedError } from '../common/coded-error.js';
 
 /** The Debian package that provides each tool (what scripts/setup-system.sh installs). */
 export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
@@ -27,16 +29,14 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   groff: 'groff-base',
 };
 
-export class MissingToolError extends Error {
-  readonly code = 'ENOTOOL';
-  override readonly name = 'MissingToolError';
+export class MissingToolError extends CodedError<'ENOTOOL'> {
   constructor(
     /** The missing programs. */
     readonly tools: string[],
     /** What needed them (`demo`, `the board simulator`, ...). */
     readonly neededBy: string,
   ) {
-    super(missingToolsLine(tools, neededBy));
+    super('ENOTOOL', missingToolsLine(tools, neededBy));
     this.stack = this.message;
   }
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
+import { CodedError } from '../common/coded-error.js';
 import {
   type DeviceName,
   deviceVariants,
@@ -13,8 +14,7 @@ export type { DeviceName, HardwareConfigT, HubConfigT, KioskConfig } from './con
 export { KioskConfigSchema } from './config/schema.js';
 
 /** The configuration file is missing, unreadable, not JSON, or does not match the schema. */
-export class ConfigError extends Error {
-  readonly code = 'ECONFIG';
+export class ConfigError extends CodedError<'ECONFIG'> {
   constructor(
     message: string,
     /** The file the configuration came from (or `<env>` / `<object>`). */
@@ -22,8 +22,7 @@ export class ConfigError extends Error {
     /** JSON-pointer-like key path of the offending value, e.g. `/hub/url`; '' for the file. */
     readonly keyPath: string,
   ) {
-    super(message);
-    this.name = 'ConfigError';
+    super('ECONFIG', message);
   }
 }
 

@@ -1,4 +1,6 @@
 /** OCPP-J CALLERROR codes. */
+import { CodedError } from '../common/coded-error.js';
+
 export type ErrorCode =
   | 'FormatViolation'
   | 'ProtocolError'
@@ -49,15 +51,13 @@ export interface FrameError {
 /**
  * Thrown by an RpcPeer handler to answer a CALLERROR with this code, description and details.
  */
-export class CallError extends Error {
-  readonly code: ErrorCode;
-  readonly details: Record<string, unknown>;
-
-  constructor(code: ErrorCode, description: string, details: Record<string, unknown> = {}) {
-    super(description);
-    this.name = 'CallError';
-    this.code = code;
-    this.details = details;
+export class CallError extends CodedError<ErrorCode> {
+  constructor(
+    code: ErrorCode,
+    description: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(code, description);
   }
 }
 
@@ -71,8 +71,7 @@ export class CallError extends Error {
  */
 export type RpcErrorCode = 'ETIMEOUT' | 'ECLOSED' | 'ECALLERROR' | 'EINVALID' | 'ESEND';
 
-export class RpcError extends Error {
-  readonly code: RpcErrorCode;
+export class RpcError extends CodedError<RpcErrorCode> {
   readonly action: string;
   readonly messageId: string | undefined;
   /** The remote's OCPP-J code, for ECALLERROR (and the validation code for EINVALID). */
@@ -90,9 +89,7 @@ export class RpcError extends Error {
       cause?: unknown;
     },
   ) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.name = 'RpcError';
-    this.code = code;
+    super(code, message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.action = opts.action;
     this.messageId = opts.messageId;
     this.errorCode = opts.errorCode;

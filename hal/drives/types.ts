@@ -7,6 +7,7 @@
  * system disk (the one holding `/`, `/boot`, or any mounted system partition) is
  * never listed, whatever the table says.
  */
+import { CodedError } from '../../common/coded-error.js';
 
 /** A disk that may be used by the kiosk (not a system disk), whether or not it sits in a slot. */
 export interface DiskInfo {
@@ -152,16 +153,7 @@ export type DrivesErrorCode =
   | 'ESCAN' // enumeration failed
   | 'ENOSLOT'; // the simulator has no such physical slot / nothing inserted there
 
-export class DrivesError extends Error {
-  override readonly name = 'DrivesError';
-  constructor(
-    readonly code: DrivesErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class DrivesError extends CodedError<DrivesErrorCode> {}
 
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
 export const DEFAULT_CALIBRATE_TIMEOUT_MS = 120_000;

@@ -2,6 +2,7 @@
  * GPIO: the write-protect relays (one per slot) and the door and tamper inputs.
  * The interface, its events, its errors and its configuration. No I/O here.
  */
+import { CodedError } from '../../common/coded-error.js';
 
 /** A GPIO line named by its chip's label (e.g. `pinctrl-bcm2711`) and the offset within the chip. */
 export interface GpioLineRef {
@@ -87,15 +88,6 @@ export type GpioErrorCode =
   | 'EGPIO' // the kernel refused a read or write
   | 'EVERIFY'; // a write did not read back
 
-export class GpioError extends Error {
-  override readonly name = 'GpioError';
-  constructor(
-    readonly code: GpioErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class GpioError extends CodedError<GpioErrorCode> {}
 
 export const DEFAULT_DEBOUNCE_MS = 50;

@@ -3,6 +3,7 @@
  * reports per-slot sensors. The interface, its events, its errors and its configuration.
  * Slots are numbered from 1. The byte protocol is in PROTOCOL.md.
  */
+import { CodedError } from '../../common/coded-error.js';
 
 /** What IDENTIFY (also the protocol's PING) answers. */
 export interface BoardIdentity {
@@ -185,19 +186,18 @@ export type MotorBoardErrorCode =
   | 'ESTOPPED' // stop() was called, or start() not yet
   | 'EPROTOCOL'; // the board sent something this driver does not understand
 
-export class MotorBoardError extends Error {
-  override readonly name = 'MotorBoardError';
+export class MotorBoardError extends CodedError<MotorBoardErrorCode> {
   /**
    * Set when the board answered NAK (`busy`, `no-disk`, `crc`, ...): it refused the command
    * and did nothing, so sending it again is safe once the reason is gone.
    */
   readonly nak: string | undefined;
   constructor(
-    readonly code: MotorBoardErrorCode,
+    code: MotorBoardErrorCode,
     message: string,
     options?: { cause?: unknown; nak?: string },
   ) {
-    super(message, options);
+    super(code, message, options);
     this.nak = options?.nak;
   }
 }

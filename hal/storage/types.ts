@@ -6,6 +6,7 @@
  * injected resolver and refuses anything else with `ENOTSLOTDISK`; a device holding a
  * system mount is refused too, whatever the resolver says.
  */
+import { CodedError } from '../../common/coded-error.js';
 import type { SlotDisk } from '../drives/types.js';
 import type { BlockPatch, BlockRange, FileHash, VerifyMismatch } from './block-io.js';
 
@@ -202,18 +203,17 @@ export type StorageErrorCode =
   | 'ENOTMOUNTED' // simulator: no such mount
   | 'ENOTSUPPORTED'; // the driver cannot do this (block images on directory disks)
 
-export class StorageError extends Error {
-  override readonly name = 'StorageError';
+export class StorageError extends CodedError<StorageErrorCode> {
   /** For ETOOL: the tool, its exit code and its stderr. */
   tool?: string;
   exitCode?: number;
   stderr?: string;
   constructor(
-    readonly code: StorageErrorCode,
+    code: StorageErrorCode,
     message: string,
     options?: { cause?: unknown; tool?: string; exitCode?: number; stderr?: string },
   ) {
-    super(message, options);
+    super(code, message, options);
     if (options?.tool !== undefined) this.tool = options.tool;
     if (options?.exitCode !== undefined) this.exitCode = options.exitCode;
     if (options?.stderr !== undefined) this.stderr = options.stderr;

@@ -2,6 +2,7 @@
  * USB: hotplug events keyed by port path, and per-port power switching on hubs.
  * The interface, its events, its errors. No I/O here.
  */
+import { CodedError } from '../../common/coded-error.js';
 
 /** A device as seen on the bus. */
 export interface UsbDeviceInfo {
@@ -69,16 +70,7 @@ export type UsbErrorCode =
   | 'ENOTSTARTED' // called before start() or after stop()
   | 'EUSB'; // any other USB or sysfs failure
 
-export class UsbError extends Error {
-  override readonly name = 'UsbError';
-  constructor(
-    readonly code: UsbErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class UsbError extends CodedError<UsbErrorCode> {}
 
 export const DEFAULT_POWER_CYCLE_OFF_MS = 2000;
 export const DEFAULT_DETACH_TIMEOUT_MS = 3000;

@@ -6,9 +6,11 @@
  * verification failures go to `fault`. Each outcome commits with DiskChecked (and
  * WipeCompleted/WipeFailed) in the slot's transaction. `WipeDisk` runs the same wipe.
  */
+
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { CodedError } from '../../common/coded-error.js';
 import type { CommandResponse, WipeDiskRequest } from '../../protocol/index.js';
 import type { ContentManifest } from '../content/manifest.js';
 import type { KioskDb } from '../db/open-db.js';
@@ -79,14 +81,7 @@ export interface DiskCheckDeps {
 
 export type CheckOutcome = 'ready' | 'loaded' | 'fault';
 
-class CheckFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+class CheckFailure extends CodedError {}
 
 export class DiskCheckService {
   private readonly running = new Map<string, Promise<unknown>>();

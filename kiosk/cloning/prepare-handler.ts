@@ -9,6 +9,7 @@
  * (their disks are never offered as ready until a full prepare succeeds) and restarts
  * unfinished prepares before their hold deadline, or reports them failed.
  */
+import { CodedError } from '../../common/coded-error.js';
 import type { CommandResponse, PrepareDiskRequest } from '../../protocol/index.js';
 import type { ContentCache } from '../content/content-cache.js';
 import type { KioskDb } from '../db/open-db.js';
@@ -56,14 +57,7 @@ export interface PrepareHandlerDeps {
 }
 
 /** A prepare that cannot go on; `code` goes into PrepareFailed. */
-class PrepareError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+class PrepareError extends CodedError {}
 
 type Payload = Omit<PrepareDiskRequest, 'signature'>;
 

@@ -5,8 +5,10 @@
  * of the manifest is on the disk with its size. No file is hashed: seconds, not the minutes
  * of a full verification (DiskCheckService.verifySlot).
  */
+
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { CodedError } from '../../common/coded-error.js';
 import { canonicalJson } from '../../protocol/index.js';
 import type { ContentManifest } from '../content/manifest.js';
 import type { ExpectedDisk } from '../slots/ready-again.js';
@@ -21,15 +23,7 @@ export interface QuickCheckDeps {
 }
 
 /** Why a disk did not pass; `code` is ENODEVICE, ENOIDENTITY, EIDENTITY, EMANIFEST or EVERIFY. */
-export class QuickCheckError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'QuickCheckError';
-  }
-}
+export class QuickCheckError extends CodedError {}
 
 /**
  * Mounts the disk in `slot` read-only and checks it against `expect` (see the file comment).

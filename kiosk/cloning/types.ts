@@ -1,6 +1,7 @@
 /**
  * The cloning pipeline's steps, progress, errors and the ports it drives.
  */
+import { CodedError } from '../../common/coded-error.js';
 import type { Storage } from '../../hal/storage/types.js';
 
 export type CloneStep =
@@ -61,14 +62,13 @@ export type CloneErrorCode =
 /** Codes that say the disk itself is bad: the slot goes to `fault`, not back to stock. */
 export const DISK_FAULT_CODES: readonly string[] = ['EVERIFY', 'EIO', 'EFORMAT', 'EDISCONNECTED'];
 
-export class CloneError extends Error {
-  override readonly name = 'CloneError';
+export class CloneError extends CodedError<CloneErrorCode> {
   constructor(
-    readonly code: CloneErrorCode,
+    code: CloneErrorCode,
     readonly step: CloneStep,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, options);
   }
 }

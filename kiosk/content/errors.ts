@@ -1,4 +1,6 @@
 /** Error codes of the content cache. */
+import { CodedError } from '../../common/coded-error.js';
+
 export type ContentErrorCode =
   | 'EMANIFEST' // the manifest is malformed, hostile or its sizes do not add up
   | 'ESIGNATURE' // the manifest's signature does not verify with the hub key
@@ -8,15 +10,9 @@ export type ContentErrorCode =
   | 'ENOSPACE' // the cache cannot fit the content, even after evicting everything unpinned
   | 'EABORTED'; // cancelled through the AbortSignal
 
-export class ContentError extends Error {
+export class ContentError extends CodedError<ContentErrorCode> {
+  /** ManifestError too is named ContentError (what logs and callers have always seen). */
   override readonly name = 'ContentError';
-  constructor(
-    readonly code: ContentErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** A manifest was refused; `entry` names the offending file path or field. */

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { CodedError } from '../../common/coded-error.js';
 import { migrate } from './migrate.js';
 import type { Migration } from './migrations/index.js';
 
@@ -38,11 +39,9 @@ export function openDb(opts: OpenDbOptions): KioskDb {
 }
 
 /** The kiosk id stored in this database does not match the configuration. */
-export class IdentityMismatchError extends Error {
-  readonly code = 'EIDENTITY';
+export class IdentityMismatchError extends CodedError<'EIDENTITY'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'IdentityMismatchError';
+    super('EIDENTITY', message);
   }
 }
 

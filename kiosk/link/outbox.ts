@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { CodedError } from '../../common/coded-error.js';
 import {
   EVENT_TYPES,
   type EventDataOf,
@@ -17,11 +18,12 @@ export type OutboxEvent = EventRequest;
 export type PendingEvent = { [K in EventType]: { type: K; data: EventDataOf<K> } }[EventType];
 
 /** An event was refused at append time: its data does not match the protocol schema. */
-export class InvalidEventError extends Error {
-  readonly code = 'EINVALIDEVENT';
+export class InvalidEventError extends CodedError<'EINVALIDEVENT'> {
   constructor(type: string, problem: string) {
-    super(`event ${type} not stored: ${problem}; this is a kioskd bug, fix the caller`);
-    this.name = 'InvalidEventError';
+    super(
+      'EINVALIDEVENT',
+      `event ${type} not stored: ${problem}; this is a kioskd bug, fix the caller`,
+    );
   }
 }
 

@@ -10,6 +10,7 @@
  *
  * One connection may carry several requests; closing it cancels the ones still running.
  */
+import { CodedError } from '../../common/coded-error.js';
 
 export interface WireRequest {
   id: number;
@@ -39,16 +40,7 @@ export type WireReply =
 export const MAX_LINE_BYTES = 64 * 1024;
 
 /** An error with a code that crosses the socket unchanged. */
-export class MaintenanceError extends Error {
-  override readonly name = 'MaintenanceError';
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class MaintenanceError extends CodedError {}
 
 /** Splits a byte stream into lines (UTF-8), calling `onLine` for each complete one. */
 export function lineSplitter(

@@ -1,48 +1,48 @@
+import { CodedError } from '../../common/coded-error.js';
 import type { SlotStateName } from './transitions.js';
 
 /** A transition not in the table (see transitions.ts). */
-export class IllegalTransitionError extends Error {
-  readonly code = 'EILLEGALTRANSITION';
+export class IllegalTransitionError extends CodedError<'EILLEGALTRANSITION'> {
   constructor(
     readonly slot: number,
     readonly from: SlotStateName,
     readonly to: SlotStateName,
   ) {
-    super(`slot ${slot}: ${from} -> ${to} is not a legal transition; nothing was changed`);
-    this.name = 'IllegalTransitionError';
+    super(
+      'EILLEGALTRANSITION',
+      `slot ${slot}: ${from} -> ${to} is not a legal transition; nothing was changed`,
+    );
   }
 }
 
 /** The slot was not in the state the caller expected (someone else moved it first). */
-export class StaleStateError extends Error {
-  readonly code = 'ESTALESTATE';
+export class StaleStateError extends CodedError<'ESTALESTATE'> {
   constructor(
     readonly slot: number,
     readonly expected: SlotStateName,
     readonly actual: SlotStateName,
   ) {
     super(
+      'ESTALESTATE',
       `slot ${slot}: expected state ${expected} but it is ${actual}; nothing was changed, ` +
         're-read the slot and decide again',
     );
-    this.name = 'StaleStateError';
   }
 }
 
 /** The slot number does not exist on this kiosk. */
-export class NoSuchSlotError extends Error {
-  readonly code = 'ENOSLOT';
+export class NoSuchSlotError extends CodedError<'ENOSLOT'> {
   constructor(readonly slot: number) {
-    super(`slot ${slot} does not exist on this kiosk; check slots.count in the configuration`);
-    this.name = 'NoSuchSlotError';
+    super(
+      'ENOSLOT',
+      `slot ${slot} does not exist on this kiosk; check slots.count in the configuration`,
+    );
   }
 }
 
 /** A transition's arguments do not fit its target state (e.g. `fault` without a code). */
-export class InvalidTransitionArgsError extends Error {
-  readonly code = 'EINVALID';
+export class InvalidTransitionArgsError extends CodedError<'EINVALID'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'InvalidTransitionArgsError';
+    super('EINVALID', message);
   }
 }
