@@ -1,4 +1,4 @@
-import { renameSync, statSync } from 'node:fs';
+import { fstatSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino';
 
@@ -30,9 +30,56 @@ export function createLogger(opts: CreateLoggerOptions): KioskLogger {
 export const LOG_FILE_ROTATE_BYTES = 16 * 1024 * 1024;
 
 /**
- * kioskd's logger. Under systemd with journald (`JOURNAL_STREAM` set) lines go to stdout only;
- * otherwise they go to stdout and to `<dataDir>/kioskd.log` (what `kioskctl logs` reads), which
- * is rotated once at start when it has grown past LOG_FILE_ROTATE_BYTES.
+ * The syslog priority journald gives each pino level: trace and debug 7 (debug), info 6,
+ * warn 4 (warning), error 3 (err), fatal 2 (crit). `journalctl -p err -u kioskd` then shows
+ * error and fatal lines only.
+ */
+export const JOURNAL_PRIORITY: Readonly<Record<number, number>> = {
+  10: 7,
+  20: 7,
+  30: 6,
+  40: 4,
+  50: 3,
+  60: 2,
+};
+
+/**
+ * True when file descriptor `fd` is the journal stream systemd connected (its device and inode
+ * are the `JOURNAL_STREAM` systemd set), as sd-daemon(3) says to check: stdout redirected
+ * elsewhere by hand gets no prefixes.
+ */
+export function isJournalStream(env: NodeJS.ProcessEnv, fd = 1): boolean {
+  const m = /^(\d+):(\d+)$/.exec(env.JOURNAL_STREAM ?? '');
+  if (!m) return false;
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    return st.dev === BigInt(m[1]!) && st.ino === BigInt(m[2]!);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A pino destination that writes each line to `out` with its syslog priority as an
+ * sd-daemon prefix (`<3>{"level":50,...}`): journald strips the prefix and files the line
+ * under that priority (systemd's SyslogLevelPrefix=, on by default).
+ */
+export function journalDestination(
+  out: DestinationStream = pino.destination(1),
+): DestinationStream {
+  return {
+    write(line: string) {
+      const level = Number(/^\{"level":(\d+)/.exec(line)?.[1]);
+      out.write(`<${JOURNAL_PRIORITY[level] ?? 6}>${line}`);
+    },
+  };
+}
+
+/**
+ * kioskd's logger. Under systemd with journald (`JOURNAL_STREAM` set) lines go to stdout only,
+ * each with its priority prefix when stdout is that journal stream; otherwise they go to stdout
+ * and to `<dataDir>/kioskd.log` (what `kioskctl logs` reads), which is rotated once at start
+ * when it has grown past LOG_FILE_ROTATE_BYTES.
  */
 export function createDaemonLogger(opts: {
   kioskId: string;
@@ -41,7 +88,11 @@ export function createDaemonLogger(opts: {
   env: NodeJS.ProcessEnv;
 }): KioskLogger {
   const level = opts.level ?? 'info';
-  if (opts.env.JOURNAL_STREAM || level === 'silent') return createLogger(opts);
+  if (opts.env.JOURNAL_STREAM || level === 'silent')
+    return createLogger({
+      ...opts,
+      ...(isJournalStream(opts.env) ? { destination: journalDestination() } : {}),
+    });
   const file = path.join(opts.dataDir, 'kioskd.log');
   try {
     if (statSync(file).size > LOG_FILE_ROTATE_BYTES) renameSync(file, `${file}.1`);
