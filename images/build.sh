@@ -84,7 +84,8 @@ chroot_mount
 # The kiosk's own needs (rsync, exfatprogs, exfat-fuse, udev, util-linux, ...), the Pi's
 # boot chain (raspi-firmware, linux-image-arm64, initramfs-tools), the read-only root
 # (overlayroot) and first-boot growth (cloud-guest-utils: growpart; fdisk: sfdisk, which
-# growpart and the storage helper use).
+# growpart and the storage helper use); man-db and bash-completion for the technicians'
+# shell (man kioskctl, Tab completion; install.sh puts kioskctl's page and completion there).
 # busybox: initramfs-tools only Recommends it, and without it the initramfs gets klibc's
 # tools, which have no grep: overlayroot's init-bottom script then cannot see `overlay`
 # in /proc/filesystems and leaves the root read-only with no overlay (EROFS at boot).
@@ -95,6 +96,7 @@ runtime_pkgs=(
   wpasupplicant iproute2 iputils-ping
   rsync exfatprogs exfat-fuse fuse3 bmap-tools util-linux fdisk e2fsprogs dosfstools parted cloud-guest-utils
   gpiod usbutils less ca-certificates tzdata
+  man-db bash-completion
 )
 # The stamp holds the package list: a list changed since the last run installs the
 # difference (and the initramfs is rebuilt below).
@@ -184,9 +186,10 @@ verify_out=$(cd "$rootfs/etc/systemd/system" && systemd-analyze verify --man=no 
 # The commands the units and scripts run, present in the image (a later phase removing a
 # package, as a purge of python3 once took cloud-guest-utils/growpart, fails here).
 for cmd in growpart resize2fs sfdisk partx lsblk findmnt blkid mkfs.exfat fsck.exfat blockdev \
-  wipefs mount.exfat-fuse fusermount3 bmaptool rsync udevadm setpriv busybox node kioskd kioskctl; do
+  wipefs mount.exfat-fuse fusermount3 bmaptool rsync udevadm setpriv busybox node kioskd kioskctl man; do
   in_chroot sh -c "command -v $cmd" >/dev/null || die "$cmd is missing from the image"
 done
+in_chroot man -w kioskctl >/dev/null || die "man kioskctl finds no page in the image"
 in_chroot systemctl enable systemd-networkd systemd-resolved systemd-timesyncd
 ln -sf /run/systemd/resolve/stub-resolv.conf "$rootfs/etc/resolv.conf.final"
 echo "disk-kiosk" >"$rootfs/etc/hostname"

@@ -1,5 +1,6 @@
 // Writes the generated reference: the wire protocol's JSON Schemas (docs/schemas/), kioskctl's
-// man page (docs/kioskctl.1.md) and its bash completion (images/completions/kioskctl.bash).
+// manual (docs/kioskctl.1.md, and images/man/kioskctl.1 in roff for the SD image) and its
+// bash completion (images/completions/kioskctl.bash).
 //
 //   npm run gen:docs              write them (and delete schema files no longer generated)
 //   npm run gen:docs -- --check   regenerate into a temp dir and compare with the committed
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
   const files = generatedFiles();
   await writeGenerated(root, files);
   process.stdout.write(
-    `wrote ${Object.keys(files).length} files (${SCHEMA_DIR}/, docs/kioskctl.1.md, images/completions/kioskctl.bash)\n`,
+    `wrote ${Object.keys(files).length} files (${SCHEMA_DIR}/, docs/kioskctl.1.md, images/man/kioskctl.1, images/completions/kioskctl.bash)\n`,
   );
 }
 

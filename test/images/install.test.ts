@@ -1,8 +1,11 @@
 // images/install.sh run into a fake Debian root: files, the kiosk user and its groups,
 // data directory permissions, enabled units, fstab, the image version.
 import { spawnSync } from 'node:child_process';
-import { lstatSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import t from 'tap';
+import { haveTools } from '../helpers/tools.js';
 import { imagesDir, makeFakeRoot } from './fake-root.js';
 
 function entry(text: string, name: string): string[] {
@@ -106,3 +109,44 @@ t.test('refuses bad options and a directory that is not a root', async (t) => {
   t.not(notRoot.status, 0);
   t.match(notRoot.stderr, /not a root file system/);
 });
+
+t.test(
+  "kioskctl's man page and bash completion are installed where man and bash look",
+  async (t) => {
+    const root = makeFakeRoot(t);
+    const page = root.path('usr/share/man/man1/kioskctl.1.gz');
+    t.equal(statSync(page).mode & 0o777, 0o644);
+    const roff = gunzipSync(readFileSync(page)).toString('utf8');
+    t.equal(
+      roff,
+      readFileSync(path.join(imagesDir, 'man/kioskctl.1'), 'utf8'),
+      'the generated page',
+    );
+    t.match(roff, /^\.TH KIOSKCTL 1 /m, 'a roff man page (man(7) macros)');
+    if (haveTools(t, ['groff'], 'the man page check')) {
+      // What `man kioskctl` shows, with every groff warning enabled: none may appear.
+      const r = spawnSync('groff', ['-man', '-Tutf8', '-ww'], { input: roff, encoding: 'utf8' });
+      t.equal(r.stderr, '', 'groff renders it without a warning');
+      const text = r.stdout.replace(/.\x08/g, '');
+      t.match(text, /KIOSKCTL\(1\)/);
+      t.match(text, /kioskctl slot eject \[options\] <N>/, 'every command with its usage');
+      t.match(text, /--yes/, 'and its options');
+      t.match(text, /EXIT STATUS/);
+    }
+    const completion = root.path('usr/share/bash-completion/completions/kioskctl');
+    t.equal(
+      readFileSync(completion, 'utf8'),
+      readFileSync(path.join(imagesDir, 'completions/kioskctl.bash'), 'utf8'),
+    );
+    // bash-completion loads completions/<command> on first Tab: it must register for kioskctl.
+    const r = spawnSync(
+      'bash',
+      ['--norc', '-c', `source '${completion}' && complete -p kioskctl`],
+      {
+        encoding: 'utf8',
+      },
+    );
+    t.equal(r.status, 0, r.stderr);
+    t.match(r.stdout, /^complete -F \S+ kioskctl$/m);
+  },
+);
