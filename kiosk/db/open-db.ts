@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CodedError } from '../../common/coded-error.js';
-import { migrate } from './migrate.js';
-import type { Migration } from './migrations/index.js';
+import { type Migration, migrate } from '../../common/sqlite-migrate.js';
+import { migrations } from './migrations/index.js';
 
 export type KioskDb = Database.Database;
 
@@ -30,7 +30,7 @@ export function openDb(opts: OpenDbOptions): KioskDb {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${Math.trunc(opts.busyTimeoutMs ?? 5000)}`);
-    migrate(db, opts.migrations);
+    migrate(db, opts.migrations ?? migrations, { program: 'kioskd' });
   } catch (err) {
     db.close();
     throw err;

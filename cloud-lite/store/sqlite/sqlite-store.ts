@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { StoppedError } from '../../errors.js';
+import { migrate } from '../../../common/sqlite-migrate.js';
+import { StoppedError, StoreVersionError } from '../../errors.js';
 import { makeRentalRepos } from '../../rental/store/sqlite/index.js';
 import { AsyncMutex } from '../mutex.js';
 import type { Repos, Store } from '../types.js';
@@ -8,7 +9,6 @@ import { sqliteCommandRepo } from './command-repo.js';
 import { sqliteEnrolmentTokenRepo } from './enrolment-token-repo.js';
 import { sqliteEventRepo } from './event-repo.js';
 import { sqliteKioskRepo } from './kiosk-repo.js';
-import { migrate } from './migrate.js';
 import { migrations } from './migrations/index.js';
 import { sqliteSlotRepo } from './slot-repo.js';
 
@@ -94,7 +94,10 @@ export class SqliteStore implements Store {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
-      migrate(db, migrations);
+      migrate(db, migrations, {
+        program: 'cloud-lite',
+        newer: (found, known) => new StoreVersionError(found, known),
+      });
       return new SqliteStore(db, opts.moneySync ?? true);
     } catch (err) {
       db.close();

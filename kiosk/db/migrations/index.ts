@@ -1,15 +1,9 @@
+import type { Migration } from '../../../common/sqlite-migrate.js';
 import { sql as m001 } from './001-initial.js';
 import { sql as m002 } from './002-content.js';
 import { sql as m003 } from './003-wipe-jobs.js';
 import { sql as m004 } from './004-ready-reformats.js';
 import { sql as m005 } from './005-images.js';
-
-/** One migration: `version` is the `user_version` the database has after it. */
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
 
 /** Every migration in order. Append only; never edit one that has shipped. */
 export const migrations: readonly Migration[] = [

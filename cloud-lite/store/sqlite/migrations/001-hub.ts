@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from '../../../../common/sqlite-migrate.js';
 
 /** Kiosk registry, enrolment tokens, slot inventory, durable commands, event log. */
 export const migration001Hub: Migration = {

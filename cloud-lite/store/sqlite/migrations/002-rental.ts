@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from '../../../../common/sqlite-migrate.js';
 
 /**
  * Rental domain: accounts, sessions, login throttling, deposits, payments (and the sandbox

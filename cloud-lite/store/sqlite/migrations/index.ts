@@ -1,3 +1,4 @@
+import type { Migration } from '../../../../common/sqlite-migrate.js';
 import { migration003MissingDisks } from '../../../rental/store/sqlite/migrations/003-missing-disks.js';
 import { migration004PendingRegistrations } from '../../../rental/store/sqlite/migrations/004-pending-registrations.js';
 import { migration001Hub } from './001-hub.js';
@@ -8,11 +9,7 @@ import { migration002Rental } from './002-rental.js';
  * `PRAGMA user_version` once applied. To add one: create `NNN-name.ts` exporting a
  * `Migration` with the next version, and append it below. Never edit a shipped one.
  */
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export type { Migration };
 
 export const migrations: readonly Migration[] = [
   migration001Hub,

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { MigrationError, migrate } from '../../kiosk/db/migrate.js';
-import { migrations } from '../../kiosk/db/migrations/index.js';
-import { ensureIdentity, IdentityMismatchError, openDb } from '../../kiosk/db/open-db.js';
-import { tempDir } from './fixtures/kit.js';
+import { migrate } from '../../../common/sqlite-migrate.js';
+import { migrations } from '../../../kiosk/db/migrations/index.js';
+import { ensureIdentity, IdentityMismatchError, openDb } from '../../../kiosk/db/open-db.js';
+import { tempDir } from '../fixtures/kit.js';
 
 const latest = migrations.at(-1)!.version;
 
@@ -29,7 +29,11 @@ t.test('a fresh database gets the latest version, WAL, FULL sync, foreign keys',
     /CHECK/,
     'states are checked',
   );
-  t.same(migrate(db), { from: latest, to: latest }, 'reopening is a no-op');
+  t.same(
+    migrate(db, migrations, { program: 'kioskd' }),
+    { from: latest, to: latest },
+    'reopening is a no-op',
+  );
 });
 
 t.test('a database from a newer kioskd is refused with a clear error', async (t) => {
@@ -44,32 +48,6 @@ t.test('a database from a newer kioskd is refused with a clear error', async (t)
   const again = new Database(file);
   t.equal(again.pragma('user_version', { simple: true }), latest + 5, 'left untouched');
   again.close();
-});
-
-t.test('pending migrations run in one transaction; a failure changes nothing', async (t) => {
-  const file = path.join(tempDir(t), 'kioskd.sqlite');
-  const list = [
-    { version: 1, name: '001-a', sql: 'CREATE TABLE a (x INTEGER) STRICT;' },
-    { version: 2, name: '002-b', sql: 'CREATE TABLE b (x INTEGER) STRICT;' },
-    { version: 3, name: '003-bad', sql: 'CREATE TABLE c (x INTEGER) STRICT; SELECT nope FROM d;' },
-  ];
-  const db = new Database(file);
-  t.teardown(() => db.close());
-  let caught: unknown;
-  try {
-    migrate(db, list);
-  } catch (err) {
-    caught = err;
-  }
-  t.ok(caught instanceof MigrationError);
-  t.match(caught, { code: 'EMIGRATION', message: /003-bad failed.*left at version 0/ });
-  t.equal(db.pragma('user_version', { simple: true }), 0, 'version unchanged');
-  const n = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as {
-    n: number;
-  };
-  t.equal(n.n, 0, 'no table from the earlier migrations survived');
-  t.same(migrate(db, list.slice(0, 2)), { from: 0, to: 2 }, 'the good ones apply together');
-  t.same(migrate(db, list.slice(0, 2)), { from: 2, to: 2 });
 });
 
 t.test('a database of another kiosk is refused', async (t) => {
