@@ -20,13 +20,9 @@ import {
 } from './config.js';
 import { ensureIdentity, type KioskDb, openDb } from './db/open-db.js';
 import { createHardware, type Devices, type Hardware } from './hardware.js';
-import { HubClock } from './link/clock.js';
 import type { CommandDispatcher } from './link/commands.js';
 import { HubLink, type HubLinkConfig } from './link/hub-link.js';
-import { Inbox } from './link/inbox.js';
 import { hubLinkConfig } from './link/link-config.js';
-import { NonceStore } from './link/nonces.js';
-import { Outbox } from './link/outbox.js';
 import { createDaemonLogger, type KioskLogger } from './log.js';
 import type { MaintenanceDeps } from './maintenance/deps.js';
 import { maintenanceCloning, maintenanceContent } from './maintenance/preparation-adapters.js';
@@ -37,6 +33,10 @@ import { type ReturnExtensions, ReturnWatcher } from './returns/return-watcher.j
 import { DiskWatch } from './slots/disk-watch.js';
 import { inventorySnapshot } from './slots/inventory.js';
 import { SlotStore } from './slots/slot-store.js';
+import { HubClock } from './state/clock.js';
+import { Inbox } from './state/inbox.js';
+import { NonceStore } from './state/nonces.js';
+import { Outbox } from './state/outbox.js';
 import { SystemdNotifier } from './systemd.js';
 
 /** First retry of a slot board that did not answer at start; the delay doubles up to the max. */

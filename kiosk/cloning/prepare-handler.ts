@@ -13,12 +13,12 @@ import { CodedError } from '../../common/coded-error.js';
 import type { CommandResponse, PrepareDiskRequest } from '../../protocol/index.js';
 import type { ContentCache } from '../content/content-cache.js';
 import type { KioskDb } from '../db/open-db.js';
-import type { TimeSource } from '../link/clock.js';
-import type { Outbox } from '../link/outbox.js';
 import type { KioskLogger } from '../log.js';
 import { StaleStateError } from '../slots/errors.js';
 import type { SlotStore } from '../slots/slot-store.js';
 import { SLOT_STATES, type SlotStateName } from '../slots/transitions.js';
+import type { TimeSource } from '../state/clock.js';
+import type { Outbox } from '../state/outbox.js';
 import {
   clip,
   type SlotDiskLocator,

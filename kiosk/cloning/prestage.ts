@@ -7,9 +7,9 @@
  */
 import type { ContentCache } from '../content/content-cache.js';
 import type { KioskDb } from '../db/open-db.js';
-import type { TimeSource } from '../link/clock.js';
 import type { KioskLogger } from '../log.js';
 import type { SlotStore } from '../slots/slot-store.js';
+import type { TimeSource } from '../state/clock.js';
 import { diskIdFor, type SlotDiskLocator, slotDisks } from './disk-records.js';
 import type { ClonePipeline } from './pipeline.js';
 import { cloneIntoSlot } from './slot-clone.js';

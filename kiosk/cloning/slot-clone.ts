@@ -5,9 +5,9 @@
  * with no PrepareDisk claiming it, so DiskCheckService.recover() wipes it at the next start.
  */
 import type { ContentManifest } from '../content/manifest.js';
-import type { TimeSource } from '../link/clock.js';
 import type { KioskLogger } from '../log.js';
 import type { SlotStore } from '../slots/slot-store.js';
+import type { TimeSource } from '../state/clock.js';
 import { clip, upsertDisk } from './disk-records.js';
 import type { ClonePipeline } from './pipeline.js';
 import { recordReadyReformat } from './ready-reformats.js';

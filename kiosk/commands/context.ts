@@ -1,13 +1,13 @@
 import type { CommandResponse, HubToKioskAction, RequestOf } from '../../protocol/index.js';
 import type { KioskDb } from '../db/open-db.js';
 import type { Hardware } from '../hardware.js';
-import type { HubClock } from '../link/clock.js';
 import type { CommandContext } from '../link/commands.js';
-import type { Inbox } from '../link/inbox.js';
-import type { NonceStore } from '../link/nonces.js';
-import type { Outbox } from '../link/outbox.js';
 import type { KioskLogger } from '../log.js';
 import type { SlotStore } from '../slots/slot-store.js';
+import type { HubClock } from '../state/clock.js';
+import type { Inbox } from '../state/inbox.js';
+import type { NonceStore } from '../state/nonces.js';
+import type { Outbox } from '../state/outbox.js';
 import type { TestHooks } from './test-hooks.js';
 
 /** What every command handler may use; built once by the daemon. */

@@ -1,8 +1,8 @@
 import type { DispenseRequest, EventDataOf } from '../../protocol/index.js';
 import type { KioskDb } from '../db/open-db.js';
-import type { Inbox } from '../link/inbox.js';
-import type { Outbox, PendingEvent } from '../link/outbox.js';
 import type { SlotStore } from '../slots/slot-store.js';
+import type { Inbox } from '../state/inbox.js';
+import type { Outbox, PendingEvent } from '../state/outbox.js';
 
 export type DispenseOutcomeName = EventDataOf<'DispenseCompleted'>['outcome'];
 

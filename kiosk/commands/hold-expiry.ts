@@ -6,9 +6,9 @@
  * CancelReservation does not arrive).
  */
 import type { KioskDb } from '../db/open-db.js';
-import type { TimeSource } from '../link/clock.js';
 import type { KioskLogger } from '../log.js';
 import type { SlotStore } from '../slots/slot-store.js';
+import type { TimeSource } from '../state/clock.js';
 
 export interface HoldExpiryDeps {
   db: KioskDb;

@@ -26,13 +26,13 @@ import type { KioskConfig } from '../config.js';
 import { ContentCache } from '../content/content-cache.js';
 import type { KioskDb } from '../db/open-db.js';
 import type { Hardware } from '../hardware.js';
-import type { HubClock } from '../link/clock.js';
 import { fetchTrusting } from '../link/hub-tls.js';
-import type { Outbox } from '../link/outbox.js';
 import type { KioskLogger } from '../log.js';
 import type { DiskIdentity, ReturnExtensions } from '../returns/return-watcher.js';
 import type { ReadyCheck } from '../slots/ready-again.js';
 import type { SlotStore } from '../slots/slot-store.js';
+import type { HubClock } from '../state/clock.js';
+import type { Outbox } from '../state/outbox.js';
 import type { CommandExtensions } from './dispatcher.js';
 
 export interface PreparationDeps {

@@ -7,7 +7,7 @@ import {
   validateResponse,
 } from '../../protocol/index.js';
 import type { KioskLogger } from '../log.js';
-import type { Inbox, StoredAnswer } from './inbox.js';
+import type { Inbox, StoredAnswer } from '../state/inbox.js';
 
 /** Context a command handler gets. */
 export interface CommandContext {

@@ -10,11 +10,11 @@ import {
   SUBPROTOCOL,
 } from '../../protocol/index.js';
 import type { KioskLogger } from '../log.js';
+import type { HubClock } from '../state/clock.js';
+import type { Inbox } from '../state/inbox.js';
+import type { Outbox } from '../state/outbox.js';
 import { fullJitterDelay } from './backoff.js';
-import type { HubClock } from './clock.js';
 import { type CommandDispatcher, CommandGate } from './commands.js';
-import type { Inbox } from './inbox.js';
-import type { Outbox } from './outbox.js';
 
 export interface HubLinkConfig {
   /** `ws(s)://host/kiosk`. */

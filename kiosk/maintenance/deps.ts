@@ -8,13 +8,13 @@ import type { Gpio } from '../../hal/gpio/types.js';
 import type { MotorBoard } from '../../hal/motor-board/types.js';
 import type { KioskConfig } from '../config.js';
 import type { KioskDb } from '../db/open-db.js';
-import type { HubClock } from '../link/clock.js';
 import type { HubLinkStatus } from '../link/hub-link.js';
-import type { Inbox } from '../link/inbox.js';
-import type { Outbox } from '../link/outbox.js';
 import type { KioskLogger } from '../log.js';
 import type { ReadyCheck } from '../slots/ready-again.js';
 import type { SlotStore } from '../slots/slot-store.js';
+import type { HubClock } from '../state/clock.js';
+import type { Inbox } from '../state/inbox.js';
+import type { Outbox } from '../state/outbox.js';
 
 /** Progress of a long job, streamed to kioskctl (free-form numbers and a step name). */
 export interface JobProgress {

@@ -9,8 +9,8 @@ import {
   reportUnstartedDispense,
   settleDispense,
 } from '../commands/dispense-outcome.js';
-import type { InboxEntry } from '../link/inbox.js';
 import type { KioskLogger } from '../log.js';
+import type { InboxEntry } from '../state/inbox.js';
 
 /** How long reconciliation waits for a motor that is still turning. */
 const BUSY_WAIT_MS = 6000;

@@ -2,9 +2,9 @@ import type { SlotDisk } from '../../hal/drives/index.js';
 import type { SlotSensors } from '../../hal/motor-board/index.js';
 import type { KioskDb } from '../db/open-db.js';
 import type { Hardware } from '../hardware.js';
-import type { TimeSource } from '../link/clock.js';
 import type { KioskLogger } from '../log.js';
 import type { SlotStore } from '../slots/slot-store.js';
+import type { TimeSource } from '../state/clock.js';
 import { diskIdForSerial, upsertDisk } from './stock.js';
 
 /** What the storage/cloning side reads from a disk's identity file (written at preparation). */

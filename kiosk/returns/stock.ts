@@ -1,6 +1,6 @@
 import type { KioskDb } from '../db/open-db.js';
-import type { TimeSource } from '../link/clock.js';
 import type { SlotStore } from '../slots/slot-store.js';
+import type { TimeSource } from '../state/clock.js';
 
 /** A disk as the `disks` table knows it. */
 export interface DiskRow {

@@ -1,9 +1,9 @@
 import type { Gpio } from '../../hal/gpio/index.js';
 import type { MotorBoard, SlotSensors } from '../../hal/motor-board/index.js';
 import type { KioskDb } from '../db/open-db.js';
-import type { TimeSource } from '../link/clock.js';
-import type { PendingEvent } from '../link/outbox.js';
 import type { KioskLogger } from '../log.js';
+import type { TimeSource } from '../state/clock.js';
+import type { PendingEvent } from '../state/outbox.js';
 import type { SlotRecord, SlotStore } from './slot-store.js';
 import { isLegalTransition, type SlotStateName } from './transitions.js';
 

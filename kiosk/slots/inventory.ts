@@ -1,6 +1,6 @@
 import type { InventoryRequest, SlotSnapshot } from '../../protocol/index.js';
 import type { KioskDb } from '../db/open-db.js';
-import type { TimeSource } from '../link/clock.js';
+import type { TimeSource } from '../state/clock.js';
 
 interface Row {
   slot: number;

@@ -5,7 +5,7 @@
  * Used by EnableSlot (the hub) and `kioskctl slot enable` (a technician).
  */
 import type { KioskDb } from '../db/open-db.js';
-import type { PendingEvent } from '../link/outbox.js';
+import type { PendingEvent } from '../state/outbox.js';
 import type { SlotStore } from './slot-store.js';
 
 /** What the kiosk's records say the disk holds (checked against the disk). */

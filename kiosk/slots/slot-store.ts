@@ -1,7 +1,7 @@
 import type { KioskDb } from '../db/open-db.js';
-import type { TimeSource } from '../link/clock.js';
-import type { Outbox, OutboxEvent, PendingEvent } from '../link/outbox.js';
 import type { KioskLogger } from '../log.js';
+import type { TimeSource } from '../state/clock.js';
+import type { Outbox, OutboxEvent, PendingEvent } from '../state/outbox.js';
 import {
   IllegalTransitionError,
   InvalidTransitionArgsError,
@@ -34,7 +34,7 @@ export interface SlotFields {
   fault?: { code: string; message: string } | null;
 }
 
-export type { PendingEvent } from '../link/outbox.js';
+export type { PendingEvent } from '../state/outbox.js';
 
 export interface TransitionRequest {
   slot: number;

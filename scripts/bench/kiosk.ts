@@ -12,12 +12,12 @@ import type { SimulatedMotorBoard } from '../../hal/motor-board/index.js';
 import { parseConfig } from '../../kiosk/config.js';
 import { Daemon } from '../../kiosk/daemon.js';
 import { ensureIdentity, openDb } from '../../kiosk/db/open-db.js';
-import { HubClock } from '../../kiosk/link/clock.js';
 import { CommandGate } from '../../kiosk/link/commands.js';
-import { Outbox } from '../../kiosk/link/outbox.js';
 import { silentLogger } from '../../kiosk/log.js';
 import { stockSlot } from '../../kiosk/returns/stock.js';
 import { SlotStore } from '../../kiosk/slots/slot-store.js';
+import { HubClock } from '../../kiosk/state/clock.js';
+import { Outbox } from '../../kiosk/state/outbox.js';
 import { type DispenseRequest, generateSigningKeyPair, signCommand } from '../../protocol/index.js';
 import { Cleanup, guardProcess } from '../lib/cleanup.js';
 

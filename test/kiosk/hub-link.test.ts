@@ -1,9 +1,9 @@
 import t from 'tap';
 import type { CommandDispatcher } from '../../kiosk/link/commands.js';
 import { HubLink, type HubLinkConfig } from '../../kiosk/link/hub-link.js';
-import { Inbox } from '../../kiosk/link/inbox.js';
 import { silentLogger } from '../../kiosk/log.js';
 import { inventorySnapshot } from '../../kiosk/slots/inventory.js';
+import { Inbox } from '../../kiosk/state/inbox.js';
 import { CallError, RpcError } from '../../protocol/index.js';
 import { TestHubPeer } from '../helpers/test-hub-peer.js';
 import { type Kit, kit, openKit, tempDir } from './fixtures/kit.js';

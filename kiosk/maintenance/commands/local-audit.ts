@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { databasePath } from '../../config.js';
-import { Outbox } from '../../link/outbox.js';
+import { Outbox } from '../../state/outbox.js';
 import type { CliContext } from '../cli-context.js';
 import { technicianName } from '../client.js';
 

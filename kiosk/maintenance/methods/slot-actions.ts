@@ -2,8 +2,9 @@
  * `kioskctl slot eject|retract|disable|enable N`: real motor motions and state changes
  * through kioskd's own board and slot store.
  */
-import type { PendingEvent } from '../../link/outbox.js';
+
 import { isLegalTransition } from '../../slots/transitions.js';
+import type { PendingEvent } from '../../state/outbox.js';
 import { MaintenanceError } from '../wire.js';
 import { describe, type Method, type MethodContext, recordAction, slotParam } from './context.js';
 import { assertNotBusy, raiseFault, sensorsOf, settleFromSensors } from './slot-fixes.js';

@@ -9,11 +9,11 @@ import path from 'node:path';
 import t from 'tap';
 import { startPtySimulator } from '../../../hal/motor-board/pty-sim.js';
 import { ensureIdentity, openDb } from '../../../kiosk/db/open-db.js';
-import { HubClock } from '../../../kiosk/link/clock.js';
-import { Outbox } from '../../../kiosk/link/outbox.js';
 import { silentLogger } from '../../../kiosk/log.js';
 import { stockSlot } from '../../../kiosk/returns/stock.js';
 import { SlotStore } from '../../../kiosk/slots/slot-store.js';
+import { HubClock } from '../../../kiosk/state/clock.js';
+import { Outbox } from '../../../kiosk/state/outbox.js';
 import {
   type DispenseRequest,
   generateSigningKeyPair,

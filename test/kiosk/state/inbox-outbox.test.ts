@@ -1,9 +1,9 @@
 import t from 'tap';
-import { Inbox } from '../../kiosk/link/inbox.js';
-import { NonceStore } from '../../kiosk/link/nonces.js';
-import { InvalidEventError } from '../../kiosk/link/outbox.js';
-import { inventorySnapshot } from '../../kiosk/slots/inventory.js';
-import { kit, openKit, tempDir } from './fixtures/kit.js';
+import { inventorySnapshot } from '../../../kiosk/slots/inventory.js';
+import { Inbox } from '../../../kiosk/state/inbox.js';
+import { NonceStore } from '../../../kiosk/state/nonces.js';
+import { InvalidEventError } from '../../../kiosk/state/outbox.js';
+import { kit, openKit, tempDir } from '../fixtures/kit.js';
 
 const fault = (n: number) => ({ slot: 1, code: `E${n}`, message: `fault ${n}` });
 
