@@ -2,7 +2,7 @@
  * The worker side of block-io.ts: one job per worker, taken from `workerData`, answered
  * with progress messages and one `done` or `error`. Imports only Node built-ins.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
@@ -146,47 +146,66 @@ async function write(j: WriteJob): Promise<{ bytesWritten: number }> {
   }
 }
 
-/** SHA-256 of each range of `fh` (read through the coalesced extents). */
+/** Ranges read together in one I/O: consecutive, gaps below `gap`, at most `max` bytes. */
+function unitsOf(ranges: readonly BlockRange[], gap: number, max: number) {
+  const sorted = ranges.map((r, i) => ({ r, i })).sort((a, b) => a.r.offset - b.r.offset);
+  const units: { offset: number; length: number; members: { r: BlockRange; i: number }[] }[] = [];
+  for (const x of sorted) {
+    const u = units.at(-1);
+    const end = x.r.offset + x.r.length;
+    if (u && x.r.offset - (u.offset + u.length) <= gap && end - u.offset <= max) {
+      u.length = end - u.offset;
+      u.members.push(x);
+    } else {
+      units.push({ offset: x.r.offset, length: x.r.length, members: [x] });
+    }
+  }
+  return units;
+}
+
+/** Ranges at least this long are hashed in the thread pool, several at once. */
+const POOL_HASH_BYTES = 2 ** 20;
+/** Digests in flight at once (each holds a copy of its range). */
+const POOL_HASHES = 4;
+
+/**
+ * SHA-256 of each range of `fh` (with `patches` applied), read in units of whole ranges
+ * (so each range is in memory at once), the next read overlapping the hashing. Small
+ * ranges are hashed here; long ones by WebCrypto in libuv's thread pool, which copies
+ * the bytes at the call (the buffer is free again at once) and runs up to POOL_HASHES
+ * of them at once on other cores. Resolves with the bytes hashed.
+ */
 async function hashRangesOf(
   fh: FileHandle,
   ranges: readonly BlockRange[],
-  extents: readonly BlockRange[],
+  gap: number,
   chunkBytes: number,
   patches: readonly BlockPatch[],
   onRange: (i: number, sha256: string) => void,
 ): Promise<number> {
-  const sorted = ranges.map((r, i) => ({ r, i })).sort((a, b) => a.r.offset - b.r.offset);
-  let next = 0; // the first range not finished yet (ranges are sorted and disjoint)
-  const hashes = new Map<number, Hash>();
+  const longest = ranges.reduce((m, r) => Math.max(m, r.length), 0);
+  const units = unitsOf(ranges, gap, Math.max(chunkBytes, longest));
+  const inFlight: Promise<void>[] = [];
   let bytes = 0;
-  await pipeline(fh, chunksOf(extents, chunkBytes), chunkBytes, (buf, c) => {
-    if (patches.length > 0) applyPatches(buf, c.offset, c.length, patches);
-    const end = c.offset + c.length;
-    for (let k = next; k < sorted.length; k++) {
-      const { r, i } = sorted[k] as { r: BlockRange; i: number };
-      if (r.offset >= end) break;
-      const from = Math.max(r.offset, c.offset);
-      const to = Math.min(r.offset + r.length, end);
-      let h = hashes.get(i);
-      if (!h) {
-        h = createHash('sha256');
-        hashes.set(i, h);
+  await pipeline(fh, units, Math.max(chunkBytes, longest), async (buf, u) => {
+    if (patches.length > 0) applyPatches(buf, u.offset, u.length, patches);
+    for (const { r, i } of (u as (typeof units)[number]).members) {
+      const slice = buf.subarray(r.offset - u.offset, r.offset - u.offset + r.length);
+      if (r.length < POOL_HASH_BYTES) {
+        onRange(i, createHash('sha256').update(slice).digest('hex'));
+      } else {
+        if (inFlight.length >= POOL_HASHES) await inFlight.shift();
+        inFlight.push(
+          webcrypto.subtle
+            .digest('SHA-256', slice)
+            .then((d) => onRange(i, Buffer.from(d).toString('hex'))),
+        );
       }
-      if (from < to) {
-        h.update(buf.subarray(from - c.offset, to - c.offset));
-        bytes += to - from;
-      }
-      if (r.offset + r.length <= end) {
-        onRange(i, h.digest('hex'));
-        hashes.delete(i);
-        next = k + 1;
-      }
+      bytes += r.length;
     }
     progress(bytes);
   });
-  if (next < sorted.length) {
-    throw new Error(`${sorted.length - next} mapped range(s) lie outside the extents read`);
-  }
+  await Promise.all(inFlight);
   return bytes;
 }
 
@@ -194,7 +213,7 @@ async function hashRanges(j: HashRangesJob): Promise<{ sha256: string[] }> {
   const img = await open(j.image, 'r');
   try {
     const out = new Array<string>(j.ranges.length).fill('');
-    await hashRangesOf(img, j.ranges, j.extents, j.chunkBytes, [], (i, h) => {
+    await hashRangesOf(img, j.ranges, j.gapBytes, j.chunkBytes, [], (i, h) => {
       out[i] = h;
     });
     return { sha256: out };
@@ -211,13 +230,13 @@ async function verify(j: VerifyJob): Promise<{ bytesRead: number; mismatched: Ve
     const expected = j.ranges.map((r) => r.sha256 ?? '');
     const patched = j.ranges.map((r, i) => ({ r, i })).filter((x) => overlaps(x.r, j.patches));
     for (const { r, i } of patched) {
-      await hashRangesOf(img, [r], [r], j.chunkBytes, j.patches, (_, h) => {
+      await hashRangesOf(img, [r], 0, j.chunkBytes, j.patches, (_, h) => {
         expected[i] = h;
       });
     }
     dev = await open(j.device, constants.O_RDONLY | constants.O_DIRECT);
     const bad: number[] = [];
-    const bytesRead = await hashRangesOf(dev, j.ranges, j.extents, j.chunkBytes, [], (i, h) => {
+    const bytesRead = await hashRangesOf(dev, j.ranges, j.gapBytes, j.chunkBytes, [], (i, h) => {
       if (h !== expected[i]) bad.push(i);
     });
     progress(bytesRead, true);
@@ -227,7 +246,7 @@ async function verify(j: VerifyJob): Promise<{ bytesRead: number; mismatched: Ve
       checkAbort();
       const r = j.ranges[i] as BlockRange;
       let image: 'ok' | 'corrupt' = 'ok';
-      await hashRangesOf(img, [r], [r], j.chunkBytes, [], (_, h) => {
+      await hashRangesOf(img, [r], 0, j.chunkBytes, [], (_, h) => {
         if (r.sha256 && h !== r.sha256) image = 'corrupt';
       });
       mismatched.push({ offset: r.offset, length: r.length, image });

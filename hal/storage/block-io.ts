@@ -5,10 +5,13 @@
  *  - `write`:  the mapped ranges of a block image, coalesced into long extents, read from
  *              the image file and written sequentially to the device with O_DIRECT, with
  *              per-disk patches (volume serial, label) applied on the way; then fdatasync.
- *  - `verify`: the same extents re-read from the device with O_DIRECT (the page cache is
- *              bypassed, so the bytes come from the medium) and each mapped range's SHA-256
- *              compared with the map's; a mismatching range is then checked against the
- *              image file, which tells a bad disk from a bad image.
+ *  - `verify`: the mapped ranges re-read from the device with O_DIRECT (the page cache is
+ *              bypassed, so the bytes come from the medium) in long sequential reads, and
+ *              each range's SHA-256 compared with the map's; a mismatching range is then
+ *              checked against the image file, which tells a bad disk from a bad image.
+ *              Ranges of 1 MiB and more are hashed in libuv's thread pool (WebCrypto
+ *              digest), several at once, so one sequential reader is not held back by one
+ *              core's SHA-256 rate (a Raspberry Pi 4 has no SHA instructions).
  *  - `hash-files`: SHA-256 of whole files (the file-mode verification through a mount).
  *
  * O_DIRECT needs page-aligned memory, which Node's Buffers do not promise; the worker
@@ -49,10 +52,12 @@ export interface VerifyJob {
   op: 'verify';
   device: string;
   image: string;
-  /** The map's ranges with their hashes, sorted, inside `extents`. */
+  /** The map's ranges with their hashes. */
   ranges: BlockRange[];
-  extents: BlockRange[];
   patches: BlockPatch[];
+  /** Ranges closer than this are read in one I/O (the gap read and skipped). */
+  gapBytes: number;
+  /** Longest read (a range longer than this is read whole). */
   chunkBytes: number;
 }
 
@@ -68,7 +73,7 @@ export interface HashRangesJob {
   op: 'hash-ranges';
   image: string;
   ranges: BlockRange[];
-  extents: BlockRange[];
+  gapBytes: number;
   chunkBytes: number;
 }
 

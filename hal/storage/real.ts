@@ -4,7 +4,7 @@
  * The steps that need root go through `PrivilegedOps`: run here (`DirectOps`) or, with
  * `helperSocket`, by the SD image's root storage helper (`HelperOps`), kioskd unprivileged.
  */
-import { access, open, rmdir, writeFile } from 'node:fs/promises';
+import { access, open, readFile, realpath, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BlockWorkers, coalesce, DEFAULT_CHUNK_BYTES, type FileHash } from './block-io.js';
 import { requireSlotDisk } from './guard.js';
@@ -205,6 +205,8 @@ export class RealStorage implements Storage {
   }
 
   private async isReadOnlyUnchecked(device: string): Promise<boolean> {
+    const ro = await sysBlock(device, 'ro');
+    if (ro !== undefined) return ro === '1';
     return (await runTool('blockdev', ['--getro', device])).stdout.trim() === '1';
   }
 
@@ -321,9 +323,9 @@ export class RealStorage implements Storage {
           device: g.device,
           image: o.image,
           ranges: [...o.ranges],
-          extents: coalesce(o.ranges, o.gapBytes ?? 2 ** 20),
           patches: [...(o.patches ?? [])],
-          chunkBytes: o.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+          gapBytes: o.gapBytes ?? 2 ** 20,
+          chunkBytes: Math.max(o.chunkBytes ?? DEFAULT_CHUNK_BYTES, 16 * 2 ** 20),
         },
         o,
       ),
@@ -418,6 +420,8 @@ export class RealStorage implements Storage {
   }
 
   async #size(device: string): Promise<number> {
+    const sectors = await sysBlock(device, 'size'); // always in 512-byte units
+    if (sectors !== undefined) return Number(sectors) * 512;
     return Number((await runTool('blockdev', ['--getsize64', device])).stdout.trim());
   }
 
@@ -448,6 +452,16 @@ export class RealStorage implements Storage {
 
   #driver(): Promise<'kernel' | 'fuse'> {
     return exfatDriver(this.opts.mountDriver);
+  }
+}
+
+/** `/sys/class/block/<name>/<attr>` of a device (no process spawned), or undefined. */
+async function sysBlock(device: string, attr: 'ro' | 'size'): Promise<string | undefined> {
+  try {
+    const name = path.basename(await realpath(device));
+    return (await readFile(`/sys/class/block/${name}/${attr}`, 'utf8')).trim();
+  } catch {
+    return undefined;
   }
 }
 

@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BlockWorkers, coalesce } from '../../hal/storage/block-io.js';
+import { BlockWorkers } from '../../hal/storage/block-io.js';
 import { type BlockMap, parseBmap, refineRanges, serializeBmap } from '../../hal/storage/bmap.js';
 import { patchRegions, type ReadAt } from '../../hal/storage/exfat-volume.js';
 import { createBlockMap, formatImageFile } from '../../hal/storage/image-file.js';
@@ -343,7 +343,7 @@ export class ImageStore {
     }
     const ranges = refineRanges(raw.ranges, regions, this.deps.options.maxRangeBytes ?? 16 * MiB);
     const h = await this.workers.run(
-      { op: 'hash-ranges', image, ranges, extents: coalesce(ranges, MiB), chunkBytes: 8 * MiB },
+      { op: 'hash-ranges', image, ranges, gapBytes: MiB, chunkBytes: 16 * MiB },
       { signal },
     );
     ranges.forEach((r, i) => {

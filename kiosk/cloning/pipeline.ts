@@ -414,7 +414,7 @@ export class ClonePipeline {
 }
 
 /** The per-disk patches (volume serial, label), from the image's boot region and root. */
-async function imagePatches(image: string, serial: number, label: string) {
+export async function imagePatches(image: string, serial: number, label: string) {
   const fh = await open(image, 'r').catch((err: Error) => {
     throw new CloneError('EIMAGE', 'copying', `cannot open the image: ${err.message}`);
   });
