@@ -5,13 +5,6 @@
  */
 
 import type { BootRequest } from '../protocol/index.js';
-import type { CommandDeps } from './commands/context.js';
-import type { DaemonControl } from './commands/control.js';
-import { type CommandExtensions, createDispatcher } from './commands/dispatcher.js';
-import { DispenseService } from './commands/dispense.js';
-import { HoldExpiry } from './commands/hold-expiry.js';
-import { PreparationServices } from './commands/preparation.js';
-import { hooksFromEnv, type TestHooks } from './commands/test-hooks.js';
 import {
   databasePath,
   type HubCredentials,
@@ -19,6 +12,13 @@ import {
   resolveHubCredentials,
 } from './config.js';
 import { ensureIdentity, type KioskDb, openDb } from './db/open-db.js';
+import type { CommandDeps } from './handlers/context.js';
+import type { DaemonControl } from './handlers/control.js';
+import { type CommandExtensions, createDispatcher } from './handlers/dispatcher.js';
+import { DispenseService } from './handlers/dispense.js';
+import { HoldExpiry } from './handlers/hold-expiry.js';
+import { PreparationServices } from './handlers/preparation.js';
+import { hooksFromEnv, type TestHooks } from './handlers/test-hooks.js';
 import { createHardware, type Devices, type Hardware } from './hardware.js';
 import type { CommandDispatcher } from './link/commands.js';
 import { HubLink, type HubLinkConfig } from './link/hub-link.js';

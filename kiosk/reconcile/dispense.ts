@@ -2,13 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SlotStatus } from '../../hal/motor-board/index.js';
 import type { DispenseRequest } from '../../protocol/index.js';
 import { verifyCommand } from '../../protocol/index.js';
-import type { CommandDeps } from '../commands/context.js';
-import { restoreSlotSafety } from '../commands/dispense.js';
+import type { CommandDeps } from '../handlers/context.js';
+import { restoreSlotSafety } from '../handlers/dispense.js';
 import {
   type DispenseOutcome,
   reportUnstartedDispense,
   settleDispense,
-} from '../commands/dispense-outcome.js';
+} from '../handlers/dispense-outcome.js';
 import type { KioskLogger } from '../log.js';
 import type { InboxEntry } from '../state/inbox.js';
 

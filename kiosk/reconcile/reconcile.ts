@@ -1,5 +1,5 @@
 import type { SlotStatus } from '../../hal/motor-board/index.js';
-import type { CommandDeps } from '../commands/context.js';
+import type { CommandDeps } from '../handlers/context.js';
 import type { ReturnWatcher } from '../returns/return-watcher.js';
 import { holdsDisk, recordDiskRemoval } from '../slots/disk-watch.js';
 import { reconcileDispense } from './dispense.js';

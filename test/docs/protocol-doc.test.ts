@@ -10,7 +10,7 @@ import t from 'tap';
 import { validateConfig } from '../../cloud-lite/config.js';
 import * as hubTypes from '../../cloud-lite/hub/types.js';
 import { SIGNED_ACTIONS } from '../../cloud-lite/hub/types.js';
-import { MAX_EXPIRY_AHEAD_BY_ACTION } from '../../kiosk/commands/verify-signed.js';
+import { MAX_EXPIRY_AHEAD_BY_ACTION } from '../../kiosk/handlers/verify-signed.js';
 import {
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_FRAME_BYTES,
