@@ -18,6 +18,7 @@ import { Payments } from './payments/payments.js';
 import type { PaymentProvider } from './payments/provider.js';
 import { SandboxProvider } from './payments/sandbox/sandbox-provider.js';
 import { Reconciliation } from './reconciliation/reconciliation.js';
+import { Extensions } from './rentals/extensions.js';
 import { Rentals } from './rentals/rentals.js';
 import { Reservations } from './reservations/reservations.js';
 import { requestToken } from './routes/guard.js';
@@ -42,7 +43,7 @@ export interface RentalDomainDeps {
 
 /**
  * The rental domain composed: accounts, deposits, catalog, payments, orders, reservations,
- * rentals, jam holds, orders at kiosks that went away, missing disks, reconciliation.
+ * rentals and their extensions, jam holds, orders at kiosks that went away, missing disks, reconciliation.
  * `registerRoutes(app)` adds the HTTP API, `attach()` the hub event handlers
  * (DispenseCompleted, PrepareProgress/Completed/Failed, DiskReturned, DiskRemoved,
  * SlotStateChanged, ...), `start()`/`stop()` the periodic reconciliation, jam-hold and
@@ -57,6 +58,7 @@ export class RentalDomain {
   readonly deposits: Deposits;
   readonly catalog: Catalog;
   readonly rentals: Rentals;
+  readonly extensions: Extensions;
   readonly orders: Orders;
   readonly reservations: Reservations;
   readonly jamHolds: JamHolds;
@@ -98,6 +100,13 @@ export class RentalDomain {
       config,
       payments: this.payments,
       deposits: this.deposits,
+      now,
+    });
+    this.extensions = new Extensions({
+      store,
+      payments: this.payments,
+      deposits: this.deposits,
+      rentals: this.rentals,
       now,
     });
     const common = {

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Repos, Store } from '../../store/types.js';
-import { type Actor, audit, SYSTEM } from '../audit/audit.js';
+import { audit, SYSTEM } from '../audit/audit.js';
 import type { Deposits } from '../billing/deposits.js';
-import { paymentRefusal } from '../billing/deposits.js';
 import type { RentalConfig } from '../config.js';
-import { notFound, RentalError } from '../errors.js';
 import type { Payments } from '../payments/payments.js';
 import type { ChargeKind, OrderRecord, RentalRecord } from '../store/types.js';
 
@@ -20,6 +18,9 @@ export interface RentalsDeps {
 
 export async function rentalView(tx: Repos, r: RentalRecord) {
   const charges = await tx.rental.charges.listByRental(r.id);
+  const pending = (await tx.rental.extensions.listByRental(r.id)).filter(
+    (e) => e.state === 'pending',
+  );
   return {
     id: r.id,
     orderId: r.orderId,
@@ -38,22 +39,14 @@ export async function rentalView(tx: Repos, r: RentalRecord) {
       at: c.at,
     })),
     totalMinor: charges.reduce((n, c) => n + c.amountMinor, 0),
+    /** Days of extensions still being paid (the due date moves once they are captured). */
+    pendingExtensionDays: pending.reduce((n, e) => n + e.days, 0),
   };
 }
 
-/** Rentals: opened on capture, extended, returned at any kiosk, overdue fees, lost disks. */
+/** Rentals: opened on capture, returned at any kiosk, overdue fees, lost disks (extensions.ts extends them). */
 export class Rentals {
-  constructor(private readonly deps: RentalsDeps) {
-    deps.payments.onSettle('extension', async (tx, p, state) => {
-      if (state !== 'captured' || !p.refId) return;
-      const r = await tx.rental.rentals.get(p.refId);
-      if (!r) return;
-      const type = await tx.rental.diskTypes.get(r.diskTypeId);
-      const days =
-        type && type.pricePerDayMinor > 0 ? Math.round(p.capturedMinor / type.pricePerDayMinor) : 0;
-      await this.applyExtension(tx, r, days, p.capturedMinor, p.id);
-    });
-  }
+  constructor(private readonly deps: RentalsDeps) {}
 
   private nowIso(): string {
     return this.deps.now().toISOString();
@@ -92,7 +85,8 @@ export class Rentals {
     return r;
   }
 
-  private async charge(
+  /** Records a charge of `r` (inside `tx`). */
+  async charge(
     tx: Repos,
     r: RentalRecord,
     kind: ChargeKind,
@@ -116,72 +110,6 @@ export class Rentals {
     return this.deps.store.transaction(async (tx) =>
       Promise.all((await tx.rental.rentals.listByUser(userId)).map((r) => rentalView(tx, r))),
     );
-  }
-
-  /**
-   * Extends an open rental by `days`, charged at the type's price: to the saved card when
-   * there is one (authorise + capture), otherwise from the deposit. NOT_FOUND for another
-   * user's rental; RENTAL_CLOSED (409) when returned or lost; NO_PAYMENT_METHOD (402).
-   */
-  async extend(userId: string, rentalId: string, days: number, who: Actor) {
-    const plan = await this.deps.store.transaction(async (tx) => {
-      const r = await tx.rental.rentals.get(rentalId);
-      if (!r || r.userId !== userId) throw notFound(`rental ${rentalId}`);
-      if (r.state !== 'open' && r.state !== 'overdue')
-        throw new RentalError('RENTAL_CLOSED', `rental ${rentalId} is ${r.state}`, 409);
-      const type = await tx.rental.diskTypes.get(r.diskTypeId);
-      if (!type)
-        throw new RentalError('VALIDATION', `disk type ${r.diskTypeId} no longer exists`, 409);
-      const amount = type.pricePerDayMinor * days;
-      const user = (await tx.rental.users.get(userId))!;
-      if (user.cardToken) {
-        const p = this.deps.payments.newAuth(userId, 'extension', r.id, amount, type.currency, {
-          captureAfterAuth: true,
-        });
-        await tx.rental.payments.insert(p);
-        await audit(tx, who, this.nowIso(), 'rental.extension_requested', r.id, {
-          days,
-          amountMinor: amount,
-        });
-        return { paymentId: p.id, cardToken: user.cardToken };
-      }
-      if ((await tx.rental.deposits.balance(userId)) - amount < 0)
-        throw new RentalError(
-          'NO_PAYMENT_METHOD',
-          'add a card (deposit top-up) to extend this rental',
-          402,
-        );
-      await this.deps.deposits.take(tx, userId, amount, r.id, 'extension');
-      await this.applyExtension(tx, r, days, amount, null);
-      await audit(tx, who, this.nowIso(), 'rental.extended', r.id, {
-        days,
-        amountMinor: amount,
-        from: 'deposit',
-      });
-      return undefined;
-    });
-    if (plan) {
-      const out = await this.deps.payments.authorise(plan.paymentId, plan.cardToken);
-      if (!out.ok) throw paymentRefusal(out.code, out.message);
-    }
-    return this.deps.store.transaction(async (tx) =>
-      rentalView(tx, (await tx.rental.rentals.get(rentalId))!),
-    );
-  }
-
-  private async applyExtension(
-    tx: Repos,
-    r: RentalRecord,
-    days: number,
-    amount: number,
-    paymentId: string | null,
-  ) {
-    const dueAt = new Date(Date.parse(r.dueAt) + days * DAY_MS).toISOString();
-    await tx.rental.rentals.update(r.id, {
-      dueAt,
-      ...(r.state === 'overdue' && dueAt > this.nowIso() ? { state: 'open' } : {}),
-    });
-    await this.charge(tx, r, 'extension', amount, paymentId);
   }
 
   /**

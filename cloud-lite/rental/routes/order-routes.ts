@@ -3,12 +3,20 @@ import { TERMINAL_ORDER_STATES } from '../orders/order-view.js';
 import type { OrderInput } from '../orders/orders.js';
 import type { RentalDomain } from '../rental-domain.js';
 import { actorOf } from './guard.js';
-import { EventsQuery, ExtendBody, IdempotencyHeaders, IdParams, OrderBody } from './schemas.js';
+import {
+  EventsQuery,
+  ExtendBody,
+  ExtendQuoteQuery,
+  IdempotencyHeaders,
+  IdParams,
+  OptionalIdempotencyHeaders,
+  OrderBody,
+} from './schemas.js';
 import { streamChanges } from './sse.js';
 
 const LIMIT = 16 * 1024;
 
-/** Orders (2nd/3rd instructions), their live stream, and rental extension. */
+/** Orders (2nd/3rd instructions), their live stream, and rental extension (quote, extend). */
 export function registerOrderRoutes(app: FastifyInstance, d: RentalDomain): void {
   app.post<{ Body: OrderInput; Headers: { 'idempotency-key': string } }>(
     '/api/orders',
@@ -55,15 +63,36 @@ export function registerOrderRoutes(app: FastifyInstance, d: RentalDomain): void
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { days: number } }>(
+  app.get<{ Params: { id: string }; Querystring: { days: number } }>(
+    '/api/rentals/:id/extension-quote',
+    { config: { access: 'account' }, schema: { params: IdParams, querystring: ExtendQuoteQuery } },
+    async (req) => ({
+      quote: await d.extensions.quote(req.who!.userId, req.params.id, req.query.days),
+    }),
+  );
+
+  app.post<{
+    Params: { id: string };
+    Body: { days: number; quotedAmountMinor?: number };
+    Headers: { 'idempotency-key'?: string };
+  }>(
     '/api/rentals/:id/extend',
     {
       config: { access: 'account' },
       bodyLimit: LIMIT,
-      schema: { params: IdParams, body: ExtendBody },
+      schema: { params: IdParams, body: ExtendBody, headers: OptionalIdempotencyHeaders },
     },
     async (req) => ({
-      rental: await d.rentals.extend(req.who!.userId, req.params.id, req.body.days, actorOf(req)),
+      rental: await d.extensions.extend(
+        req.who!.userId,
+        req.params.id,
+        req.body.days,
+        actorOf(req),
+        {
+          idempotencyKey: req.headers['idempotency-key'],
+          quotedAmountMinor: req.body.quotedAmountMinor,
+        },
+      ),
     }),
   );
 }

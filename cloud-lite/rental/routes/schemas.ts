@@ -63,10 +63,20 @@ export const OrderBody = Type.Object(
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' }),
 });
+const ExtendDays = Type.Integer({ minimum: 1, maximum: 365 });
 export const ExtendBody = Type.Object(
-  { days: Type.Integer({ minimum: 1, maximum: 365 }) },
+  {
+    days: ExtendDays,
+    /** The amount of the quote the renter accepted: refused (QUOTE_CHANGED) if the price moved. */
+    quotedAmountMinor: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
   { additionalProperties: false },
 );
+export const ExtendQuoteQuery = Type.Object({ days: ExtendDays }, { additionalProperties: false });
+/** An optional Idempotency-Key: a retried extension with the same key is the same extension. */
+export const OptionalIdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(IdempotencyHeaders.properties['idempotency-key']),
+});
 export const NearQuery = Type.Object(
   {
     near: Type.Optional(

@@ -236,6 +236,24 @@ export interface RentalRecord {
   overdueDaysCharged: number;
 }
 
+export type ExtensionState = 'pending' | 'applied' | 'failed';
+/** One extension request of a rental (see migration 005). */
+export interface ExtensionRecord {
+  id: string;
+  rentalId: string;
+  userId: string;
+  idempotencyKey: string | null;
+  days: number;
+  amountMinor: number;
+  currency: string;
+  /** Null when taken from the deposit. */
+  paymentId: string | null;
+  /** pending: being paid (its days already count against maxDays); applied; failed. */
+  state: ExtensionState;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export type ChargeKind =
   | 'rental'
   | 'extension'
@@ -407,6 +425,11 @@ export interface RentalRepos {
     findUnreturnedByDisk(diskId: string): Promise<RentalRecord | undefined>;
     listByUser(userId: string): Promise<RentalRecord[]>;
     listByStates(states: readonly RentalState[]): Promise<RentalRecord[]>;
+  };
+  extensions: Table<ExtensionRecord> & {
+    findByPayment(paymentId: string): Promise<ExtensionRecord | undefined>;
+    findByIdempotencyKey(userId: string, key: string): Promise<ExtensionRecord | undefined>;
+    listByRental(rentalId: string): Promise<ExtensionRecord[]>;
   };
   charges: {
     insert(c: ChargeRecord): Promise<void>;

@@ -58,6 +58,7 @@ t.test(
     await page.getByRole('link', { name: 'Go to my account' }).click();
     await page.getByRole('heading', { name: 'Deposit' }).waitFor();
     await fillCard(page, '4242 4242 4242 4242');
+    await page.getByLabel(/Save this card/).check(); // extensions are charged to it
     await page.getByRole('button', { name: 'Pay deposit' }).click();
     await page.getByText('Deposit paid: €50.00 held.').waitFor();
 
@@ -95,6 +96,26 @@ t.test(
       outcome: 'taken',
     });
     await page.locator('#order-status').getByText('Done: you took your disk from slot 7').waitFor();
+
+    // Extend it: the price first (a quote, nothing charged), then confirm that price.
+    await page.goto(`${hub.baseUrl}/me`);
+    const rentalItem = page.locator('li.rental').first();
+    await rentalItem.getByLabel('Extend by days').fill('3');
+    await rentalItem.getByRole('button', { name: 'Extend' }).click();
+    const quote = rentalItem.getByTestId('extension-quote');
+    await quote.waitFor();
+    t.match(
+      (await quote.textContent()) ?? '',
+      /3 more days: €9\.00, charged to your card ending 4242/,
+    );
+    await rentalItem.getByRole('button', { name: 'Confirm and pay' }).click();
+    await rentalItem.getByText(/Extended: now due/).waitFor();
+    await rentalItem.getByLabel('Extend by days').fill('365');
+    await rentalItem.getByRole('button', { name: 'Extend' }).click();
+    await rentalItem
+      .getByRole('alert')
+      .filter({ hasText: /at most \d+ days in all/ })
+      .waitFor();
 
     // Find the kiosk near me (typed position), reserve, watch the preparation.
     await page.getByRole('link', { name: 'Kiosks' }).click();

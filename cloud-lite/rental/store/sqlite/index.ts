@@ -5,6 +5,7 @@ import type {
   ContentRecord,
   DepositEntryRecord,
   DiskTypeRecord,
+  ExtensionRecord,
   FlagRecord,
   KioskSiteRecord,
   MissingDiskRecord,
@@ -69,6 +70,11 @@ export function makeRentalRepos(
   });
   const rentals = table<RentalRecord>(db, { name: 'rentals', key: 'id', onWrite });
   const charges = table<ChargeRecord>(db, { name: 'charges', key: 'id', onWrite });
+  const extensions = table<ExtensionRecord>(db, {
+    name: 'rental_extensions',
+    key: 'id',
+    onWrite,
+  });
   const audit = table<AuditRecord>(db, { name: 'audit_log', key: 'id', json: ['details'] });
   const flags = table<FlagRecord>(db, { name: 'reconciliation_flags', key: 'id' });
   const missing = table<MissingDiskRecord>(db, { name: 'missing_disks', key: 'id' });
@@ -330,6 +336,25 @@ export function makeRentalRepos(
         return rentals.all(
           `SELECT * FROM rentals WHERE state IN (${marks(states.length)}) ORDER BY due_at`,
           ...states,
+        );
+      },
+    },
+    extensions: {
+      ...extensions,
+      async findByPayment(paymentId) {
+        return extensions.one('SELECT * FROM rental_extensions WHERE payment_id = ?', paymentId);
+      },
+      async findByIdempotencyKey(userId, key) {
+        return extensions.one(
+          'SELECT * FROM rental_extensions WHERE user_id = ? AND idempotency_key = ?',
+          userId,
+          key,
+        );
+      },
+      async listByRental(rentalId) {
+        return extensions.all(
+          'SELECT * FROM rental_extensions WHERE rental_id = ? ORDER BY created_at, rowid',
+          rentalId,
         );
       },
     },

@@ -1,6 +1,7 @@
 import type { Migration } from '../../../../common/sqlite-migrate.js';
 import { migration003MissingDisks } from '../../../rental/store/sqlite/migrations/003-missing-disks.js';
 import { migration004PendingRegistrations } from '../../../rental/store/sqlite/migrations/004-pending-registrations.js';
+import { migration005RentalExtensions } from '../../../rental/store/sqlite/migrations/005-rental-extensions.js';
 import { migration001Hub } from './001-hub.js';
 import { migration002Rental } from './002-rental.js';
 
@@ -16,4 +17,5 @@ export const migrations: readonly Migration[] = [
   migration002Rental,
   migration003MissingDisks,
   migration004PendingRegistrations,
+  migration005RentalExtensions,
 ];

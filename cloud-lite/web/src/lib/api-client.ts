@@ -3,6 +3,7 @@ import { SseParser } from './sse-parser.js';
 import type {
   Card,
   ContentPackage,
+  ExtensionQuote,
   KioskSession,
   Me,
   Money,
@@ -267,12 +268,29 @@ export class ApiClient {
     );
   }
 
-  async extendRental(id: string, days: number): Promise<Rental> {
+  /** What `days` more would cost and give; nothing is charged. */
+  async extensionQuote(id: string, days: number): Promise<ExtensionQuote> {
+    return (
+      await this.request<{ quote: ExtensionQuote }>(
+        'GET',
+        `/api/rentals/${encodeURIComponent(id)}/extension-quote?days=${days}`,
+      )
+    ).quote;
+  }
+
+  /** Extends at the quoted amount (QUOTE_CHANGED if the price moved); the key makes a retry safe. */
+  async extendRental(
+    id: string,
+    days: number,
+    quotedAmountMinor: number,
+    idempotencyKey: string,
+  ): Promise<Rental> {
     return (
       await this.request<{ rental: Rental }>(
         'POST',
         `/api/rentals/${encodeURIComponent(id)}/extend`,
-        { days },
+        { days, quotedAmountMinor },
+        { 'idempotency-key': idempotencyKey },
       )
     ).rental;
   }

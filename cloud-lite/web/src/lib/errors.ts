@@ -72,6 +72,13 @@ const SENTENCES: Record<string, Sentence> = {
   PICKUP_IN_PROGRESS: 'The pickup is already under way. Watch the kiosk.',
   HOLD_EXPIRED: 'The hold time of this reservation has passed.',
   RENTAL_CLOSED: 'This rental is closed (returned or lost) and cannot be extended.',
+  RENTAL_TOO_LONG: (d) =>
+    typeof d.maxDays === 'number' && typeof d.maxExtraDays === 'number'
+      ? d.maxExtraDays > 0
+        ? `This disk can be rented for at most ${d.maxDays} days in all: extend by ${d.maxExtraDays} days at most.`
+        : `This disk can be rented for at most ${d.maxDays} days in all; it cannot be extended further.`
+      : 'This rental cannot be extended that far.',
+  QUOTE_CHANGED: 'The price of this extension has changed. Check the new price and confirm again.',
   PREPARE_REJECTED: 'The kiosk could not prepare the disk. Your payment is refunded.',
   PREPARE_TIMEOUT: 'The kiosk took too long to prepare the disk. Your payment is refunded.',
   // a reservation's failureReason when the kiosk refused the disk the hub set aside

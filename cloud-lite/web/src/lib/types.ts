@@ -180,6 +180,22 @@ export interface Rental {
   charges: Charge[];
 }
 
+/** GET /api/rentals/:id/extension-quote */
+export interface ExtensionQuote {
+  rentalId: string;
+  days: number;
+  amountMinor: number;
+  currency: string;
+  pricePerDayMinor: number;
+  dueAt: string;
+  newDueAt: string;
+  maxDays: number;
+  daysSoFar: number;
+  maxExtraDays: number;
+  payWith: 'card' | 'deposit';
+  cardLast4?: string;
+}
+
 export interface ContentPackage {
   id: string;
   title: string;

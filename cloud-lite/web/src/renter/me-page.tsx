@@ -1,8 +1,9 @@
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { type CardInput, parseCard } from '../lib/card.js';
-import { describeReasons } from '../lib/errors.js';
+import { ApiError, describeReasons } from '../lib/errors.js';
 import { formatDateTime, formatMoney, formatRelative } from '../lib/format.js';
-import type { Rental } from '../lib/types.js';
+import { IdempotencyKeys } from '../lib/idempotency.js';
+import type { ExtensionQuote, Rental } from '../lib/types.js';
 import { CardFields, EMPTY_CARD } from '../ui/card-fields.js';
 import { Badge, Button, ErrorBox, Field, LiveStatus, Loading } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
@@ -88,14 +89,18 @@ function MeView() {
 
 function RentalItem({ rental: r, onChange }: { rental: Rental; onChange: () => void }) {
   const api = useApi();
+  const keys = useMemo(() => new IdempotencyKeys(), []);
   const [days, setDays] = useState('1');
+  const [quote, setQuote] = useState<ExtensionQuote>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState('');
   const tone = r.state === 'open' ? 'info' : r.state === 'returned' ? 'ok' : 'bad';
-  const extend = async (e: Event) => {
+  // First the price (nothing charged), then the renter confirms that price.
+  const ask = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
+    setQuote(undefined);
     const n = Number(days);
     if (!Number.isInteger(n) || n < 1) {
       setError(new Error('Enter a whole number of days, 1 or more.'));
@@ -103,10 +108,30 @@ function RentalItem({ rental: r, onChange }: { rental: Rental; onChange: () => v
     }
     setBusy(true);
     try {
-      const out = await api.extendRental(r.id, n);
+      setQuote(await api.extensionQuote(r.id, n));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const confirm = async () => {
+    if (!quote) return;
+    setError(undefined);
+    setBusy(true);
+    try {
+      const key = keys.keyFor({ id: r.id, days: quote.days, amount: quote.amountMinor });
+      const out = await api.extendRental(r.id, quote.days, quote.amountMinor, key);
+      keys.reset();
+      setQuote(undefined);
       setStatus(`Extended: now due ${formatDateTime(out.dueAt)}.`);
       onChange();
     } catch (err) {
+      // A definite refusal: the next try is a new request (a lost answer keeps the key).
+      if (err instanceof ApiError && err.status > 0 && err.status < 500) {
+        keys.reset();
+        setQuote(undefined);
+      }
       setError(err);
     } finally {
       setBusy(false);
@@ -150,12 +175,30 @@ function RentalItem({ rental: r, onChange }: { rental: Rental; onChange: () => v
         </ul>
       ) : null}
       {r.state === 'open' || r.state === 'overdue' ? (
-        <form onSubmit={extend} class="inline">
+        <form onSubmit={ask} class="inline">
           <Field label="Extend by days" type="number" min={1} value={days} onInput={setDays} />
           <Button type="submit" busy={busy}>
             Extend
           </Button>
         </form>
+      ) : null}
+      {quote ? (
+        <div class="notice quote" data-testid="extension-quote">
+          <p>
+            {quote.days} more {quote.days === 1 ? 'day' : 'days'}:{' '}
+            <strong>{formatMoney(quote.amountMinor, quote.currency)}</strong>,{' '}
+            {quote.payWith === 'card'
+              ? `charged to your card${quote.cardLast4 ? ` ending ${quote.cardLast4}` : ''}`
+              : 'taken from your deposit'}
+            . New due date: {formatDateTime(quote.newDueAt)}.
+          </p>
+          <div class="actions">
+            <Button class="primary" busy={busy} onClick={confirm}>
+              Confirm and pay
+            </Button>
+            <Button onClick={() => setQuote(undefined)}>Cancel</Button>
+          </div>
+        </div>
       ) : null}
       <LiveStatus>{status}</LiveStatus>
       <ErrorBox error={error} />
