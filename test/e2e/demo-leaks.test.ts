@@ -6,6 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { chooseBacking } from '../../scripts/lib/sim-disks.js';
 import { requireRoot } from '../helpers/loop-device.js';
 import { pathWithout } from '../helpers/tools.js';
 import { leftovers, startDemoChild, within } from './demo-child.js';
@@ -51,7 +52,7 @@ t.test('rsync missing: one line with the install command, exit 1, nothing starte
 });
 
 t.test(
-  '--disks loop without the exFAT tools: one line, exit 1; by default: directory disks, said',
+  'loop disks without the exFAT tools: one line for --disks loop; else directories, said',
   async (t) => {
     if (!requireRoot(t)) return;
     const PATH = pathWithout(t, ['mkfs.exfat']);
@@ -63,16 +64,20 @@ t.test(
       'exactly one line naming the package',
     );
     t.same(await leftovers(loop.dir), NOTHING);
-
-    const demo = await startDemoChild(t, ['--take-after', '1'], { env: { PATH } });
-    await demo.waitForOutput('ready: press Ctrl-C to stop', 90_000);
+    // By default the demo falls back to directory disks and says why (the choice it starts with).
+    const saved = process.env.PATH;
+    process.env.PATH = PATH;
+    t.teardown(() => {
+      process.env.PATH = saved;
+    });
+    const chosen = chooseBacking();
+    t.equal(chosen.backing, 'directory');
     t.match(
-      demo.output(),
-      /^loop-device disks: mkfs\.exfat is not installed; .*; using directory-backed disks instead$/m,
+      chosen.note,
+      /^loop-device disks: mkfs\.exfat is not installed; .*; using directory-backed disks instead$/,
     );
-    t.match(demo.output(), 'DIRECTORY-BACKED');
-    process.kill(demo.proc.pid!, 'SIGTERM');
-    t.equal(await within(demo.exited, 30_000, 'still running'), 0, 'exit 0 after SIGTERM');
-    t.same(await leftovers(demo.dir), NOTHING);
+    t.throws(() => chooseBacking('loop'), { code: 'ENOTOOL' });
+    process.env.PATH = saved;
+    t.same(chooseBacking(), { backing: 'loop' }, 'with the tools: loop devices');
   },
 );
