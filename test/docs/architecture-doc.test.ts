@@ -1,6 +1,7 @@
 // docs/architecture.md against the code: the slot state machine's diagram and table list exactly
-// the transitions of kiosk/slots/transitions.ts, and the layers' import rules hold in every file.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// the transitions of kiosk/slots/transitions.ts. (The layers' import rules are checked by
+// dependency-cruiser in lint, .dependency-cruiser.cjs; test/lint/import-rules.test.ts.)
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -40,92 +41,6 @@ t.test('the transition table lists exactly the legal transitions, once each', as
   t.equal(new Set(listed).size, listed.length, 'no transition listed twice');
   t.same([...listed].sort(), [...CODE].sort(), 'table = transitions.ts');
   for (const r of rows) t.ok(r[3]!.trim().length > 0, `${edge(r[1]!, r[2]!)} says when`);
-});
-
-/** Repository path (posix) a relative import specifier of `file` resolves to, or undefined. */
-function resolve(file: string, spec: string): string | undefined {
-  const base = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
-  const stem = base.replace(/\.js$/, '');
-  for (const c of [`${stem}.ts`, `${stem}.tsx`, base, `${base}/index.ts`])
-    if (existsSync(path.join(ROOT, c)) && /\.tsx?$/.test(c)) return c;
-  return undefined;
-}
-
-function importsOf(file: string): string[] {
-  const text = readFileSync(path.join(ROOT, file), 'utf8');
-  const specs = [
-    ...text.matchAll(/\bfrom\s+'([^']+)'/g),
-    ...text.matchAll(/\bimport\s*\(\s*'([^']+)'\s*\)/g),
-    ...text.matchAll(/^import\s+'([^']+)'/gm),
-  ].map((m) => m[1]!);
-  return specs;
-}
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
-    const rel = `${dir}/${e.name}`;
-    if (e.isDirectory()) out.push(...sourceFiles(rel));
-    else if (/\.tsx?$/.test(e.name) && !e.name.endsWith('.d.ts')) out.push(rel);
-  }
-  return out;
-}
-
-const layerOf = (p: string): string =>
-  p.startsWith('cloud-lite/web/src/') ? 'web' : (p.split('/')[0] ?? '');
-
-/** Layers each layer may import (itself included). */
-const ALLOWED: Record<string, readonly string[]> = {
-  common: ['common'],
-  protocol: ['protocol', 'common'],
-  hal: ['hal', 'common'],
-  kiosk: ['kiosk', 'hal', 'protocol', 'common'],
-  'cloud-lite': ['cloud-lite', 'protocol', 'common'],
-  web: ['web'],
-};
-
-t.test('imports point downwards only, as the layer table says', async (t) => {
-  const bad: string[] = [];
-  let checked = 0;
-  for (const top of ['common', 'protocol', 'hal', 'kiosk', 'cloud-lite']) {
-    for (const file of sourceFiles(top)) {
-      const from = layerOf(file);
-      for (const spec of importsOf(file)) {
-        if (!spec.startsWith('.')) {
-          if (from === 'protocol' && !/^(node:|@sinclair\/typebox)/.test(spec))
-            bad.push(`${file} imports the package ${spec} (protocol/ uses node: and TypeBox only)`);
-          continue;
-        }
-        const target = resolve(file, spec);
-        if (!target) continue;
-        checked++;
-        if (!ALLOWED[from]!.includes(layerOf(target))) bad.push(`${file} imports ${target}`);
-      }
-    }
-  }
-  t.ok(checked > 500, `${checked} relative imports checked`);
-  t.same(bad, [], 'no import breaks the layer rules');
-});
-
-t.test('kioskctl imports no hal driver, only hal types', async (t) => {
-  const seen = new Set<string>();
-  const stack = ['kiosk/maintenance/cli.ts'];
-  while (stack.length > 0) {
-    const f = stack.pop()!;
-    if (seen.has(f)) continue;
-    seen.add(f);
-    for (const s of importsOf(f)) {
-      const r = s.startsWith('.') ? resolve(f, s) : undefined;
-      if (r) stack.push(r);
-    }
-  }
-  const hal = [...seen].filter((f) => f.startsWith('hal/'));
-  t.ok(seen.size > 20, `${seen.size} files reachable from kioskctl`);
-  t.same(
-    hal.filter((f) => !f.endsWith('/types.ts')),
-    [],
-    'only hal/*/types.ts',
-  );
 });
 
 t.test(
