@@ -20,7 +20,7 @@ import { HoldExpiry } from './handlers/hold-expiry.js';
 import { PreparationServices } from './handlers/preparation.js';
 import { hooksFromEnv, type TestHooks } from './handlers/test-hooks.js';
 import { createHardware, type Devices, type Hardware } from './hardware.js';
-import type { CommandDispatcher } from './link/commands.js';
+import type { CommandDispatcher } from './link/command-gate.js';
 import { HubLink, type HubLinkConfig } from './link/hub-link.js';
 import { hubLinkConfig } from './link/link-config.js';
 import { createDaemonLogger, type KioskLogger } from './log.js';

@@ -1,7 +1,7 @@
 import type { CommandResponse, HubToKioskAction, RequestOf } from '../../protocol/index.js';
 import type { KioskDb } from '../db/open-db.js';
 import type { Hardware } from '../hardware.js';
-import type { CommandContext } from '../link/commands.js';
+import type { CommandContext } from '../link/command-gate.js';
 import type { KioskLogger } from '../log.js';
 import type { SlotStore } from '../slots/slot-store.js';
 import type { HubClock } from '../state/clock.js';

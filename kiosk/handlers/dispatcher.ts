@@ -1,5 +1,5 @@
 import type { CommandResponse, HubToKioskAction, RequestOf } from '../../protocol/index.js';
-import type { CommandContext, CommandDispatcher } from '../link/commands.js';
+import type { CommandContext, CommandDispatcher } from '../link/command-gate.js';
 import type { ReadyCheck } from '../slots/ready-again.js';
 import { cancelReservationHandler } from './cancel-reservation.js';
 import type { CommandDeps, CommandHandler } from './context.js';

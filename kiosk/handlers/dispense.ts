@@ -1,6 +1,6 @@
 import { MotorBoardError, type SlotSensors } from '../../hal/motor-board/index.js';
 import type { CommandResponse, DispenseRequest } from '../../protocol/index.js';
-import type { CommandContext } from '../link/commands.js';
+import type { CommandContext } from '../link/command-gate.js';
 import type { KioskLogger } from '../log.js';
 import { NoSuchSlotError } from '../slots/errors.js';
 import { accepted, type CommandDeps, type CommandHandler, rejected } from './context.js';

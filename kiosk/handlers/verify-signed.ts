@@ -1,5 +1,5 @@
 import { CallError, verifyCommand } from '../../protocol/index.js';
-import type { CommandContext } from '../link/commands.js';
+import type { CommandContext } from '../link/command-gate.js';
 import type { CommandDeps } from './context.js';
 
 /** A signed command may not claim an expiry further ahead than this (1 h). */

@@ -14,7 +14,7 @@ import type { HubClock } from '../state/clock.js';
 import type { Inbox } from '../state/inbox.js';
 import type { Outbox } from '../state/outbox.js';
 import { fullJitterDelay } from './backoff.js';
-import { type CommandDispatcher, CommandGate } from './commands.js';
+import { type CommandDispatcher, CommandGate } from './command-gate.js';
 
 export interface HubLinkConfig {
   /** `ws(s)://host/kiosk`. */

@@ -14,7 +14,7 @@ import { upsertDisk } from '../../kiosk/cloning/disk-records.js';
 import { parseConfig } from '../../kiosk/config.js';
 import { buildManifest, type ManifestFile, signManifest } from '../../kiosk/content/manifest.js';
 import { Daemon } from '../../kiosk/daemon.js';
-import { CommandGate } from '../../kiosk/link/commands.js';
+import { CommandGate } from '../../kiosk/link/command-gate.js';
 import { silentLogger } from '../../kiosk/log.js';
 import { stockSlot } from '../../kiosk/returns/stock.js';
 import {

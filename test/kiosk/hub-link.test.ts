@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { CommandDispatcher } from '../../kiosk/link/commands.js';
+import type { CommandDispatcher } from '../../kiosk/link/command-gate.js';
 import { HubLink, type HubLinkConfig } from '../../kiosk/link/hub-link.js';
 import { silentLogger } from '../../kiosk/log.js';
 import { inventorySnapshot } from '../../kiosk/slots/inventory.js';
