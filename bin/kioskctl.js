@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 import { runEntry } from './run-entry.js';
 
-await runEntry('kiosk/maintenance/cli');
+await runEntry('kiosk/kioskctl/main');

@@ -27,7 +27,6 @@ import { createDaemonLogger, type KioskLogger } from './log.js';
 import type { MaintenanceDeps } from './maintenance/deps.js';
 import { maintenanceCloning, maintenanceContent } from './maintenance/preparation-adapters.js';
 import { MaintenanceServer } from './maintenance/server.js';
-import { imageVersion, packageVersion } from './maintenance/version.js';
 import { type ReconcileReport, reconcile } from './reconcile/reconcile.js';
 import { type ReturnExtensions, ReturnWatcher } from './returns/return-watcher.js';
 import { DiskWatch } from './slots/disk-watch.js';
@@ -38,6 +37,7 @@ import { Inbox } from './state/inbox.js';
 import { NonceStore } from './state/nonces.js';
 import { Outbox } from './state/outbox.js';
 import { SystemdNotifier } from './systemd.js';
+import { imageVersion, packageVersion } from './version.js';
 
 /** First retry of a slot board that did not answer at start; the delay doubles up to the max. */
 export const BOARD_RETRY_MS = 1000;

@@ -8,9 +8,9 @@ import type { DiskCheckService } from '../cloning/disk-check.js';
 import { diskIdFor, type SlotDiskLocator } from '../cloning/disk-records.js';
 import { cloneIntoSlot, type SlotCloneDeps } from '../cloning/slot-clone.js';
 import type { ContentCache } from '../content/content-cache.js';
+import { MaintenanceError } from '../maintenance-wire.js';
 import type { ReadyCheck } from '../slots/ready-again.js';
 import type { MaintenanceCloning, MaintenanceContent } from './deps.js';
-import { MaintenanceError } from './wire.js';
 
 export function maintenanceContent(
   cache: Pick<ContentCache, 'index' | 'importFromDirectory' | 'prune'>,

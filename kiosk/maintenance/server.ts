@@ -13,11 +13,16 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import {
+  lineSplitter,
+  MaintenanceError,
+  type WireReply,
+  type WireRequest,
+} from '../maintenance-wire.js';
 import type { MaintenanceDeps } from './deps.js';
 import type { Method, MethodContext } from './methods/context.js';
 import { describe } from './methods/context.js';
 import { maintenanceMethods } from './methods/index.js';
-import { lineSplitter, MaintenanceError, type WireReply, type WireRequest } from './wire.js';
 
 /** Looks a group up in /etc/group; undefined when absent. */
 export function groupId(name: string, groupFile = '/etc/group'): number | undefined {

@@ -1,11 +1,12 @@
 // kioskctl's manual (Markdown for the repository, roff for `man` on the SD image) and bash
 // completion, generated from its command tree so all match the help texts.
-import { buildProgram } from '../../kiosk/maintenance/cli.js';
-import { CliContext } from '../../kiosk/maintenance/cli-context.js';
-import { processIo } from '../../kiosk/maintenance/cli-io.js';
-import { bashCompletion } from '../../kiosk/maintenance/completion.js';
-import { manPage, roffManPage } from '../../kiosk/maintenance/help-doc.js';
-import { packageVersion } from '../../kiosk/maintenance/version.js';
+
+import { bashCompletion } from '../../kiosk/kioskctl/completion.js';
+import { CliContext } from '../../kiosk/kioskctl/context.js';
+import { manPage, roffManPage } from '../../kiosk/kioskctl/help-doc.js';
+import { processIo } from '../../kiosk/kioskctl/io.js';
+import { buildProgram } from '../../kiosk/kioskctl/main.js';
+import { packageVersion } from '../../kiosk/version.js';
 
 /** Repository path -> text. */
 export function kioskctlDocFiles(): Record<string, string> {

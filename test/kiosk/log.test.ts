@@ -26,7 +26,7 @@ import { generateSigningKeyPair } from '../../protocol/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-import { logSource, tailLines } from '../../kiosk/maintenance/commands/local-commands.js';
+import { logSource, tailLines } from '../../kiosk/kioskctl/subcommands/local.js';
 
 async function tmp(t: { teardown(fn: () => unknown): void }): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kiosk-log-'));

@@ -1,5 +1,5 @@
+import { MaintenanceError } from '../../maintenance-wire.js';
 import type { MaintenanceDeps } from '../deps.js';
-import { MaintenanceError } from '../wire.js';
 
 /** What one request's handler gets besides its params. */
 export interface MethodContext {

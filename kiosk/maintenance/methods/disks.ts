@@ -1,5 +1,5 @@
 /** `kioskctl disks` and `kioskctl calibrate`: the drive scan and the port-to-slot map. */
-import { MaintenanceError } from '../wire.js';
+import { MaintenanceError } from '../../maintenance-wire.js';
 import { type Method, recordAction, slotParam } from './context.js';
 
 export const disksMethod: Method = async (_p, { deps }) => {

@@ -1,5 +1,5 @@
-import { redactConfig } from '../redact.js';
-import { MaintenanceError } from '../wire.js';
+import { redactConfig } from '../../config/redact.js';
+import { MaintenanceError } from '../../maintenance-wire.js';
 import { type Method, recordAction } from './context.js';
 import { calibrateMethod, disksMethod } from './disks.js';
 import {

@@ -3,8 +3,8 @@
  * sync (drain the outbox). Progress is streamed; a missing service is a clear error.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MaintenanceError } from '../../maintenance-wire.js';
 import type { JobProgress } from '../deps.js';
-import { MaintenanceError } from '../wire.js';
 import { type Method, type MethodContext, recordAction, slotParam } from './context.js';
 import { assertNotBusy } from './slot-fixes.js';
 

@@ -3,9 +3,9 @@
  * through kioskd's own board and slot store.
  */
 
+import { MaintenanceError } from '../../maintenance-wire.js';
 import { isLegalTransition } from '../../slots/transitions.js';
 import type { PendingEvent } from '../../state/outbox.js';
-import { MaintenanceError } from '../wire.js';
 import { describe, type Method, type MethodContext, recordAction, slotParam } from './context.js';
 import { assertNotBusy, raiseFault, sensorsOf, settleFromSensors } from './slot-fixes.js';
 

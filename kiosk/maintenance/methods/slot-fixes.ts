@@ -4,11 +4,11 @@
  * FaultRaised / FaultCleared, TechnicianAction).
  */
 import type { SlotSensors } from '../../../hal/motor-board/types.js';
+import { MaintenanceError } from '../../maintenance-wire.js';
 import { enableWithDisk } from '../../slots/ready-again.js';
 import { isLegalTransition, type SlotStateName } from '../../slots/transitions.js';
 import type { PendingEvent } from '../../state/outbox.js';
 import type { MaintenanceDeps } from '../deps.js';
-import { MaintenanceError } from '../wire.js';
 import type { MethodContext } from './context.js';
 
 /** States in which the daemon itself is moving the slot: a technician must wait. */

@@ -1,6 +1,6 @@
 import type { SlotDisk } from '../../../hal/drives/types.js';
+import { imageVersion } from '../../version.js';
 import type { MaintenanceDeps } from '../deps.js';
-import { imageVersion } from '../version.js';
 import {
   diskSpace,
   identityView,

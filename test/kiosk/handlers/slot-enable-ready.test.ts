@@ -12,7 +12,7 @@ import type { SimDrives } from '../../../hal/drives/index.js';
 import { writeIdentity } from '../../../kiosk/cloning/identity.js';
 import type { ContentManifest } from '../../../kiosk/content/manifest.js';
 import { KIOSK_ID, type Rig, startRig } from '../daemon/harness.js';
-import { startCtlRig } from '../maintenance/ctl-rig.js';
+import { startCtlRig } from '../kioskctl/ctl-rig.js';
 
 const FILES: Record<string, Buffer> = {
   'films/one.bin': Buffer.alloc(3000, 1),

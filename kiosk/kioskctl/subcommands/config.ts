@@ -2,11 +2,11 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { redactConfig } from '../../config/redact.js';
 import { parseConfig } from '../../config.js';
-import type { CliContext } from '../cli-context.js';
-import { redactConfig } from '../redact.js';
-import { MaintenanceError } from '../wire.js';
-import { action } from './daemon-commands.js';
+import { MaintenanceError } from '../../maintenance-wire.js';
+import type { CliContext } from '../context.js';
+import { action } from './daemon.js';
 import { recordTechnicianAction } from './local-audit.js';
 
 /** Writes `text` to `file` atomically (temp file in the same directory, fsync'd by rename), keeping its mode. */

@@ -6,8 +6,8 @@
 import Database from 'better-sqlite3';
 import { databasePath } from '../../config.js';
 import { Outbox } from '../../state/outbox.js';
-import type { CliContext } from '../cli-context.js';
 import { technicianName } from '../client.js';
+import type { CliContext } from '../context.js';
 
 export async function recordTechnicianAction(
   ctx: CliContext,

@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import os from 'node:os';
-import { lineSplitter, MaintenanceError, type WireReply } from './wire.js';
+import { lineSplitter, MaintenanceError, type WireReply } from '../maintenance-wire.js';
 
 export interface CallOptions {
   onProgress?: (p: Record<string, unknown>) => void;

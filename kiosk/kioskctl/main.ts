@@ -4,14 +4,14 @@
  * with kioskd down. Exit codes: 0 ok, 1 failure, 3 `status` with kioskd not running.
  */
 import { Command, Option } from 'commander';
-import { CliContext } from './cli-context.js';
-import { type CliIo, closeInput, processIo } from './cli-io.js';
-import { addConfigCommands } from './commands/config-commands.js';
-import { addDaemonCommands } from './commands/daemon-commands.js';
-import { addDiagCommand } from './commands/diag.js';
-import { addLocalCommands } from './commands/local-commands.js';
-import { addStatusCommands } from './commands/status-commands.js';
 import { bashCompletion } from './completion.js';
+import { CliContext } from './context.js';
+import { type CliIo, closeInput, processIo } from './io.js';
+import { addConfigCommands } from './subcommands/config.js';
+import { addDaemonCommands } from './subcommands/daemon.js';
+import { addDiagCommand } from './subcommands/diag.js';
+import { addLocalCommands } from './subcommands/local.js';
+import { addStatusCommands } from './subcommands/status.js';
 
 /** The whole command tree (also used to generate the completion script and the man page). */
 export function buildProgram(ctx: CliContext): Command {

@@ -6,10 +6,10 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { databasePath, type KioskConfig } from '../config.js';
 import type { KioskDb } from '../db/open-db.js';
-import { recordedFaults } from './methods/status.js';
-import { imageVersion, packageVersion } from './version.js';
-import { diskSpace, identityView, queueDepths, slotViews } from './views.js';
-import { MaintenanceError } from './wire.js';
+import { recordedFaults } from '../maintenance/methods/status.js';
+import { diskSpace, identityView, queueDepths, slotViews } from '../maintenance/views.js';
+import { MaintenanceError } from '../maintenance-wire.js';
+import { imageVersion, packageVersion } from '../version.js';
 
 /** Opens the kiosk database read-only; rejects with ENODB when it does not exist. */
 export function openReadOnly(config: KioskConfig): KioskDb {

@@ -10,7 +10,7 @@
  *
  * One connection may carry several requests; closing it cancels the ones still running.
  */
-import { CodedError } from '../../common/coded-error.js';
+import { CodedError } from '../common/coded-error.js';
 
 export interface WireRequest {
   id: number;

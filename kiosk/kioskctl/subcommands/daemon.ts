@@ -1,11 +1,11 @@
 /** kioskctl commands answered by the running kioskd (through the maintenance socket). */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import type { CliContext } from '../cli-context.js';
-import { confirm } from '../cli-io.js';
-import type { TestRow } from '../methods/self-tests.js';
+import type { TestRow } from '../../maintenance/methods/self-tests.js';
+import { MaintenanceError } from '../../maintenance-wire.js';
+import type { CliContext } from '../context.js';
+import { confirm } from '../io.js';
 import { bytes, table } from '../render.js';
-import { MaintenanceError } from '../wire.js';
 
 type Obj = Record<string, unknown>;
 

@@ -7,7 +7,7 @@
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KioskConfig } from '../config.js';
-import { MaintenanceError } from './wire.js';
+import { MaintenanceError } from '../maintenance-wire.js';
 
 export interface EnrolOptions {
   config: KioskConfig;

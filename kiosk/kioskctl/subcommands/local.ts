@@ -3,10 +3,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, readFileSync, statSync, watch } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { CliContext } from '../cli-context.js';
+import { MaintenanceError } from '../../maintenance-wire.js';
+import type { CliContext } from '../context.js';
 import { enrolKiosk, hubHttpBase } from '../enrol.js';
-import { MaintenanceError } from '../wire.js';
-import { action } from './daemon-commands.js';
+import { action } from './daemon.js';
 import { recordTechnicianAction } from './local-audit.js';
 
 /** The renter URL printed on the kiosk: `<hub public url>/k/<kioskId>`. */

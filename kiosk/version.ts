@@ -17,7 +17,7 @@ export function imageVersion(file = IMAGE_VERSION_FILE): string | null {
 /** The version in this checkout's (or dist's) package.json. */
 export function packageVersion(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const rel of ['../../package.json', '../../../package.json']) {
+  for (const rel of ['../package.json', '../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(path.join(here, rel), 'utf8')) as {
         name?: string;

@@ -5,13 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { execa } from 'execa';
+import { redactConfig } from '../../config/redact.js';
 import type { KioskDb } from '../../db/open-db.js';
-import type { CliContext } from '../cli-context.js';
+import { imageVersion, packageVersion } from '../../version.js';
+import type { CliContext } from '../context.js';
 import { openReadOnly } from '../offline.js';
-import { redactConfig } from '../redact.js';
-import { imageVersion, packageVersion } from '../version.js';
-import { action } from './daemon-commands.js';
-import { logSource, tailLines } from './local-commands.js';
+import { action } from './daemon.js';
+import { logSource, tailLines } from './local.js';
 
 /** Row counts per table, user_version and integrity_check of the kiosk database. */
 export function dbSummary(db: KioskDb) {

@@ -5,7 +5,7 @@
  * Make sure to inspect the output below.  Do not ignore changes!
  */
 'use strict'
-exports[`test/kiosk/maintenance/json-shape.test.ts > TAP > --json shapes > slot disable 1`] = `
+exports[`test/kiosk/kioskctl/json-shape.test.ts > TAP > --json shapes > slot disable 1`] = `
 Object {
   "_code": "<number>",
   "changed": "<boolean>",
@@ -14,7 +14,7 @@ Object {
 }
 `
 
-exports[`test/kiosk/maintenance/json-shape.test.ts > TAP > --json shapes > slots 1`] = `
+exports[`test/kiosk/kioskctl/json-shape.test.ts > TAP > --json shapes > slots 1`] = `
 Object {
   "_code": "<number>",
   "slots": Array [
@@ -90,7 +90,7 @@ Object {
 }
 `
 
-exports[`test/kiosk/maintenance/json-shape.test.ts > TAP > --json shapes > status 1`] = `
+exports[`test/kiosk/kioskctl/json-shape.test.ts > TAP > --json shapes > status 1`] = `
 Object {
   "_code": "<number>",
   "board": Object {
@@ -127,7 +127,7 @@ Object {
 }
 `
 
-exports[`test/kiosk/maintenance/json-shape.test.ts > TAP > --json shapes > test relays 1`] = `
+exports[`test/kiosk/kioskctl/json-shape.test.ts > TAP > --json shapes > test relays 1`] = `
 Object {
   "_code": "<number>",
   "passed": "<boolean>",

@@ -1,7 +1,8 @@
 /** The interactive calibration walk: one slot after the other, the technician inserting a disk in each. */
-import type { CliContext } from '../cli-context.js';
-import { askLine } from '../cli-io.js';
-import { MaintenanceError } from '../wire.js';
+
+import { MaintenanceError } from '../../maintenance-wire.js';
+import type { CliContext } from '../context.js';
+import { askLine } from '../io.js';
 
 /** Parses "1-4", "2,5", "1-3,7" into slot numbers. */
 export function parseSlotList(spec: string, max: number): number[] {

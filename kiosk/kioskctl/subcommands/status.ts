@@ -1,11 +1,11 @@
 /** `kioskctl status` and `kioskctl slots`: from kioskd, or read-only from the database when it is down. */
 import type { Command } from 'commander';
-import type { CliContext } from '../cli-context.js';
-import type { FaultView } from '../methods/status.js';
+import type { FaultView } from '../../maintenance/methods/status.js';
+import type { SlotView } from '../../maintenance/views.js';
+import type { CliContext } from '../context.js';
 import { offlineSlots, offlineStatus } from '../offline.js';
 import { ago, bytes, table } from '../render.js';
-import type { SlotView } from '../views.js';
-import { action } from './daemon-commands.js';
+import { action } from './daemon.js';
 
 /** Exit code of `status` when kioskd is not running (as `systemctl status` does). */
 export const EXIT_DAEMON_DOWN = 3;

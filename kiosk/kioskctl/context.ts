@@ -1,8 +1,8 @@
 /** What every kioskctl command shares: options, configuration, the daemon connection, output. */
 import { type KioskConfig, loadConfig } from '../config.js';
-import type { CliIo } from './cli-io.js';
+import { MaintenanceError } from '../maintenance-wire.js';
 import { type CallOptions, MaintenanceClient } from './client.js';
-import { MaintenanceError } from './wire.js';
+import type { CliIo } from './io.js';
 
 export const DEFAULT_CONFIG = '/etc/disk-kiosk/kioskd.json';
 export const DEFAULT_SOCKET = '/run/disk-kiosk/kioskd.sock';

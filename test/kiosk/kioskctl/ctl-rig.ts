@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { DaemonDeps } from '../../../kiosk/daemon.js';
-import { main } from '../../../kiosk/maintenance/cli.js';
+import { main } from '../../../kiosk/kioskctl/main.js';
 import { type Rig, simConfig, startRig, type Tap } from '../daemon/harness.js';
 
 export interface CtlResult {
