@@ -81,6 +81,14 @@ module.exports = {
       from: { path: '^kiosk/kioskctl/' },
       to: { path: '^hal/', reachable: true },
     },
+    {
+      name: 'kioskctl-and-the-server-apart',
+      severity: 'error',
+      comment:
+        "kioskctl (kiosk/kioskctl/) and the daemon's maintenance server (kiosk/maintenance/) share only kiosk/maintenance-wire.ts: neither imports the other's folder.",
+      from: { path: '^kiosk/(kioskctl|maintenance)/' },
+      to: { path: '^kiosk/(kioskctl|maintenance)/', pathNot: '^kiosk/$1/' },
+    },
     layer(
       'cloud-lite-layers',
       'cloud-lite/ imports protocol/ and the bottom layer: never kiosk/ or hal/ (they meet on the wire).',

@@ -63,3 +63,41 @@ export function lineSplitter(
     }
   };
 }
+
+// What the methods answer, as kioskctl reads it (its own definitions: kioskctl imports no hal).
+
+export interface SlotView {
+  slot: number;
+  state: string;
+  diskId: string | null;
+  usbSerial: string | null;
+  capacityBytes: number | null;
+  /** `contentId@version` or null. */
+  content: string | null;
+  writeProtect: boolean;
+  reservationId: string | null;
+  fault: { code: string; message: string } | null;
+  disabledFrom: string | null;
+  updatedAt: string;
+  /** The newest event about this slot still in the outbox, else the last state change. */
+  lastEvent: { type: string; at: string } | null;
+  /** Live (daemon only): an error the disk in the slot reports now. */
+  diskError?: string;
+}
+
+/** One problem a technician should look at, with the kioskctl command that deals with it. */
+export interface FaultView {
+  slot?: number;
+  code: string;
+  message: string;
+  /** What to do about it. */
+  hint: string;
+}
+
+/** One row of `kioskctl test motors|relays|sensors`. */
+export interface TestRow {
+  slot: number | null;
+  test: string;
+  result: 'pass' | 'fail' | 'skip';
+  detail: string;
+}

@@ -6,9 +6,8 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { databasePath, type KioskConfig } from '../config.js';
 import type { KioskDb } from '../db/open-db.js';
-import { recordedFaults } from '../maintenance/methods/status.js';
-import { diskSpace, identityView, queueDepths, slotViews } from '../maintenance/views.js';
 import { MaintenanceError } from '../maintenance-wire.js';
+import { diskSpace, identityView, queueDepths, recordedFaults, slotViews } from '../state/views.js';
 import { imageVersion, packageVersion } from '../version.js';
 
 /** Opens the kiosk database read-only; rejects with ENODB when it does not exist. */

@@ -1,8 +1,7 @@
 /** kioskctl commands answered by the running kioskd (through the maintenance socket). */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import type { TestRow } from '../../maintenance/methods/self-tests.js';
-import { MaintenanceError } from '../../maintenance-wire.js';
+import { MaintenanceError, type TestRow } from '../../maintenance-wire.js';
 import type { CliContext } from '../context.js';
 import { confirm } from '../io.js';
 import { bytes, table } from '../render.js';

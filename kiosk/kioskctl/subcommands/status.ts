@@ -1,7 +1,6 @@
 /** `kioskctl status` and `kioskctl slots`: from kioskd, or read-only from the database when it is down. */
 import type { Command } from 'commander';
-import type { FaultView } from '../../maintenance/methods/status.js';
-import type { SlotView } from '../../maintenance/views.js';
+import type { FaultView, SlotView } from '../../maintenance-wire.js';
 import type { CliContext } from '../context.js';
 import { offlineSlots, offlineStatus } from '../offline.js';
 import { ago, bytes, table } from '../render.js';

@@ -3,16 +3,10 @@
  * table. A failing motor or relay puts its slot in fault; a passing test clears a fault
  * of that kind (EJAM/EMOTOR for motors, ERELAY for relays).
  */
+import type { TestRow } from '../../maintenance-wire.js';
 import type { MaintenanceDeps } from '../deps.js';
 import { describe, type Method, type MethodContext, recordAction, slotsParam } from './context.js';
 import { BUSY_STATES, raiseFault, settleFromSensors } from './slot-fixes.js';
-
-export interface TestRow {
-  slot: number | null;
-  test: string;
-  result: 'pass' | 'fail' | 'skip';
-  detail: string;
-}
 
 const MOTOR_CODES = ['EJAM', 'EMOTOR'];
 

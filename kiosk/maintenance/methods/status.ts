@@ -1,24 +1,9 @@
 import type { SlotDisk } from '../../../hal/drives/types.js';
+import type { FaultView, SlotView } from '../../maintenance-wire.js';
+import { diskSpace, hintFor, identityView, queueDepths, slotViews } from '../../state/views.js';
 import { imageVersion } from '../../version.js';
 import type { MaintenanceDeps } from '../deps.js';
-import {
-  diskSpace,
-  identityView,
-  queueDepths,
-  type SlotView,
-  slotFaults,
-  slotViews,
-} from '../views.js';
 import { describe, type Method } from './context.js';
-
-/** One problem a technician should look at, with the kioskctl command that deals with it. */
-export interface FaultView {
-  slot?: number;
-  code: string;
-  message: string;
-  /** What to do about it. */
-  hint: string;
-}
 
 /** Slots from the database plus what the drive scan says now (disk errors). */
 export async function liveSlotViews(
@@ -37,18 +22,6 @@ export async function liveSlotViews(
     if (v && d.error) v.diskError = d.error;
   }
   return { slots, disks, ...(scanError ? { scanError } : {}) };
-}
-
-const FAULT_HINTS: Record<string, string> = {
-  EJAM: 'kioskctl slot retract N (self-tests the motor first)',
-  EMOTOR: 'kioskctl test motors N, then kioskctl slot retract N',
-  ERELAY: 'repair the relay, then kioskctl test relays N',
-  EIO: 'kioskctl slot disable N, replace the disk, kioskctl slot enable N',
-};
-
-function hintFor(code: string, slot?: number): string {
-  const h = FAULT_HINTS[code] ?? 'kioskctl slot disable N, fix it, kioskctl slot enable N';
-  return slot === undefined ? h : h.replaceAll(' N', ` ${slot}`);
 }
 
 /** Every fault visible now: slots in fault, disk errors, latched motors, board link, door. */
@@ -163,12 +136,3 @@ export const slotsMethod: Method = async (_p, { deps }) => {
   const live = await liveSlotViews(deps);
   return { slots: live.slots };
 };
-
-/** Offline fallback shares these: faults recorded in the database only. */
-export function recordedFaults(slots: SlotView[]): FaultView[] {
-  return slots
-    .filter((s) => s.fault)
-    .map((s) => ({ slot: s.slot, ...s.fault!, hint: hintFor(s.fault!.code, s.slot) }));
-}
-
-export { slotFaults };

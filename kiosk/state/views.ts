@@ -4,25 +4,7 @@
  */
 import { statfsSync } from 'node:fs';
 import type { KioskDb } from '../db/open-db.js';
-
-export interface SlotView {
-  slot: number;
-  state: string;
-  diskId: string | null;
-  usbSerial: string | null;
-  capacityBytes: number | null;
-  /** `contentId@version` or null. */
-  content: string | null;
-  writeProtect: boolean;
-  reservationId: string | null;
-  fault: { code: string; message: string } | null;
-  disabledFrom: string | null;
-  updatedAt: string;
-  /** The newest event about this slot still in the outbox, else the last state change. */
-  lastEvent: { type: string; at: string } | null;
-  /** Live (daemon only): an error the disk in the slot reports now. */
-  diskError?: string;
-}
+import type { FaultView, SlotView } from '../maintenance-wire.js';
 
 interface SlotRow {
   slot: number;
@@ -132,9 +114,22 @@ export function diskSpace(dir: string): DiskSpace | null {
   }
 }
 
-/** Faults recorded in the database: slots in `fault`. */
-export function slotFaults(slots: SlotView[]): string[] {
+const FAULT_HINTS: Record<string, string> = {
+  EJAM: 'kioskctl slot retract N (self-tests the motor first)',
+  EMOTOR: 'kioskctl test motors N, then kioskctl slot retract N',
+  ERELAY: 'repair the relay, then kioskctl test relays N',
+  EIO: 'kioskctl slot disable N, replace the disk, kioskctl slot enable N',
+};
+
+/** What a technician does about a fault of `code` (in `slot`): the kioskctl commands. */
+export function hintFor(code: string, slot?: number): string {
+  const h = FAULT_HINTS[code] ?? 'kioskctl slot disable N, fix it, kioskctl slot enable N';
+  return slot === undefined ? h : h.replaceAll(' N', ` ${slot}`);
+}
+
+/** The faults recorded in the database (kioskctl offline; the daemon adds live ones). */
+export function recordedFaults(slots: SlotView[]): FaultView[] {
   return slots
     .filter((s) => s.fault)
-    .map((s) => `slot ${s.slot}: ${s.fault!.code} ${s.fault!.message}`);
+    .map((s) => ({ slot: s.slot, ...s.fault!, hint: hintFor(s.fault!.code, s.slot) }));
 }
