@@ -1,11 +1,12 @@
 /**
  * Creates the hal devices of one kiosk from its validated configuration: for each device
- * the real driver or the simulator, as `hardware.<device>.driver` says. Devices injected
- * by the caller (tests, the demo) are used as they are. Nothing is started here.
+ * the real driver or the simulator, as `hardware.<device>.driver` says (the same
+ * discriminant every hal factory takes). Devices injected by the caller (tests, the demo)
+ * are used as they are. Nothing is started here.
  */
 import path from 'node:path';
-import { createDrives, type Drives, type SimDiskSpec } from '../hal/drives/index.js';
-import { createGpio, type Gpio, type GpioOptions } from '../hal/gpio/index.js';
+import { createDrives, type Drives } from '../hal/drives/index.js';
+import { createGpio, type Gpio } from '../hal/gpio/index.js';
 import { createMotorBoard, type MotorBoard } from '../hal/motor-board/index.js';
 import { createStorage, resolverFromDrives, type Storage } from '../hal/storage/index.js';
 import { createUsb, type Usb } from '../hal/usb/index.js';
@@ -25,12 +26,14 @@ export interface Hardware extends Devices {
   usbPortOf(slot: number): string | undefined;
 }
 
-type Raw = Record<string, unknown>;
-
-function without(cfg: Raw, ...keys: string[]): Raw {
-  const out = { ...cfg };
-  for (const k of keys) delete out[k];
-  return out;
+/** The real GPIO driver's `key`, or a ConfigError naming it. */
+function required<T>(value: T | undefined, key: string): T {
+  if (value !== undefined) return value;
+  throw new ConfigError(
+    `invalid configuration: /hardware/gpio/${key}: missing required key for the real GPIO driver (see hal/gpio/types.ts GpioOptions)`,
+    '<config>',
+    `/hardware/gpio/${key}`,
+  );
 }
 
 /**
@@ -41,71 +44,51 @@ export async function createHardware(
   cfg: KioskConfig,
   injected: Partial<Devices> = {},
 ): Promise<Hardware> {
-  const hw = cfg.hardware as unknown as Record<keyof KioskConfig['hardware'], Raw>;
+  const hw = cfg.hardware;
   const n = cfg.slots.count;
   const slotList = Array.from({ length: n }, (_, i) => i + 1);
 
   const board =
     injected.board ??
     (hw.motorBoard.driver === 'real'
-      ? await createMotorBoard({
-          ...(hw.motorBoard as { driver: 'real'; path: string }),
-        })
-      : await createMotorBoard({ slots: n, ...without(hw.motorBoard, 'driver'), driver: 'sim' }));
+      ? await createMotorBoard(hw.motorBoard)
+      : await createMotorBoard({ slots: n, ...hw.motorBoard }));
 
   let gpio = injected.gpio;
   if (!gpio) {
-    if (hw.gpio.driver === 'real') {
-      for (const key of ['relays', 'door', 'tamper']) {
-        if (hw.gpio[key] === undefined) {
-          throw new ConfigError(
-            `invalid configuration: /hardware/gpio/${key}: missing required key for the real GPIO driver (see hal/gpio/types.ts GpioOptions)`,
-            '<config>',
-            `/hardware/gpio/${key}`,
-          );
-        }
-      }
-      gpio = await createGpio({ ...(hw.gpio as unknown as GpioOptions), driver: 'real' });
+    const g = hw.gpio;
+    if (g.driver === 'real') {
+      const relays = required(g.relays, 'relays');
+      const door = required(g.door, 'door');
+      const tamper = required(g.tamper, 'tamper');
+      gpio = await createGpio({ ...g, relays, door, tamper });
     } else {
-      gpio = await createGpio({ slots: slotList, ...without(hw.gpio, 'driver'), driver: 'sim' });
+      gpio = await createGpio({ slots: slotList, ...g });
     }
   }
 
-  const slotPorts = (hw.usb.slotPorts ?? {}) as Record<string, string>;
-  const simUsb = hw.usb.driver === 'sim';
+  const { slotPorts = {}, ...usbConfig } = hw.usb;
+  const simUsb = usbConfig.driver === 'sim';
   const usbPortOf = (slot: number): string | undefined =>
     slotPorts[String(slot)] ?? (simUsb ? `1-1.${slot}` : undefined);
   const usb =
     injected.usb ??
     (simUsb
-      ? await createUsb({
-          ports: slotList.map((s) => usbPortOf(s)!),
-          ...without(hw.usb, 'driver', 'slotPorts'),
-          driver: 'sim',
-        })
-      : await createUsb({ ...without(hw.usb, 'driver', 'slotPorts'), driver: 'real' }));
+      ? await createUsb({ ports: slotList.map((s) => usbPortOf(s)!), ...usbConfig, driver: 'sim' })
+      : await createUsb({ ...usbConfig, driver: 'real' }));
 
   const drives =
     injected.drives ??
     (hw.drives.driver === 'sim'
-      ? await createDrives({
-          slotCount: n,
-          ...(without(hw.drives, 'driver') as { disks?: Record<number, SimDiskSpec> }),
-          kind: 'sim',
-        })
+      ? await createDrives({ slotCount: n, ...hw.drives })
       : await createDrives({
           calibrationFile: path.join(cfg.dataDir, 'calibration.json'),
-          ...without(hw.drives, 'driver'),
-          kind: 'real',
+          ...hw.drives,
         }));
 
   const storage =
     injected.storage ??
-    (await createStorage({
-      ...without(hw.storage, 'driver'),
-      resolveSlotDisk: resolverFromDrives(drives),
-      kind: hw.storage.driver === 'sim' ? 'sim' : 'real',
-    } as Parameters<typeof createStorage>[0]));
+    (await createStorage({ ...hw.storage, resolveSlotDisk: resolverFromDrives(drives) }));
 
   return { board, gpio, usb, drives, storage, usbPortOf };
 }

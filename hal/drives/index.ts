@@ -8,18 +8,18 @@ import type { SimDrives, SimDrivesConfig } from './sim.js';
 import type { Drives } from './types.js';
 
 export type DrivesConfig =
-  | ({ kind: 'real' } & RealDrivesConfig)
-  | ({ kind: 'sim' } & SimDrivesConfig);
+  | ({ driver: 'real' } & RealDrivesConfig)
+  | ({ driver: 'sim' } & SimDrivesConfig);
 
-export async function createDrives(config: { kind: 'sim' } & SimDrivesConfig): Promise<SimDrives>;
+export async function createDrives(config: { driver: 'sim' } & SimDrivesConfig): Promise<SimDrives>;
 export async function createDrives(config: DrivesConfig): Promise<Drives>;
 export async function createDrives(config: DrivesConfig): Promise<Drives> {
-  if (config.kind === 'sim') {
-    const { kind: _k, ...rest } = config;
+  if (config.driver === 'sim') {
+    const { driver: _d, ...rest } = config;
     const { SimDrives } = await import('./sim.js');
     return new SimDrives(rest);
   }
-  const { kind: _k, ...rest } = config;
+  const { driver: _d, ...rest } = config;
   const { createRealDrives } = await import('./real.js');
   return createRealDrives(rest);
 }

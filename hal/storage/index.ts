@@ -9,20 +9,20 @@ import type { SimStorage, SimStorageFaults } from './sim.js';
 import type { SlotDiskResolver, Storage, StorageOptions } from './types.js';
 
 export type StorageConfig =
-  | ({ kind: 'real' } & RealStorageOptions)
-  | ({ kind: 'sim'; faults?: SimStorageFaults } & StorageOptions);
+  | ({ driver: 'real' } & RealStorageOptions)
+  | ({ driver: 'sim'; faults?: SimStorageFaults } & StorageOptions);
 
 export async function createStorage(
-  config: { kind: 'sim' } & StorageOptions & { faults?: SimStorageFaults },
+  config: { driver: 'sim' } & StorageOptions & { faults?: SimStorageFaults },
 ): Promise<SimStorage>;
 export async function createStorage(config: StorageConfig): Promise<Storage>;
 export async function createStorage(config: StorageConfig): Promise<Storage> {
-  if (config.kind === 'sim') {
-    const { kind: _k, ...rest } = config;
+  if (config.driver === 'sim') {
+    const { driver: _d, ...rest } = config;
     const { SimStorage } = await import('./sim.js');
     return new SimStorage(rest);
   }
-  const { kind: _k, ...rest } = config;
+  const { driver: _d, ...rest } = config;
   const { RealStorage } = await import('./real.js');
   return new RealStorage(rest);
 }

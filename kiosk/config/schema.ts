@@ -1,16 +1,17 @@
-import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
+import { type Static, type TObject, type TProperties, Type } from '@sinclair/typebox';
 
 /**
  * kioskd configuration schema. Every object refuses unknown keys (a typo is an error),
  * except the hardware device sub-configs, whose full shapes belong to hal/<device>:
- * those are checked here only for their `driver` discriminator and the fields common
- * to every kiosk, and passed through to `create<Device>(config)`.
+ * those are checked here for their `driver` discriminator and the fields kioskd reads or
+ * must hand over typed (kiosk/hardware.ts passes them to `create<Device>(config)` without a
+ * cast, so the compiler checks them against hal's types); other keys pass through.
  */
 
 const strict = { additionalProperties: false } as const;
 
 /** One hardware device: `{ driver: 'real' | 'sim', ...driver options }`. */
-function device(realFields: Record<string, TSchema> = {}, simFields: Record<string, TSchema> = {}) {
+function device<R extends TProperties, S extends TProperties>(realFields: R, simFields: S) {
   return {
     real: Type.Object(
       { driver: Type.Literal('real'), ...realFields },
@@ -20,16 +21,47 @@ function device(realFields: Record<string, TSchema> = {}, simFields: Record<stri
   };
 }
 
-/** Variants of each device config, keyed by `driver` (used for precise error messages). */
+/** A GPIO line: the chip's label and the line's offset in it (hal/gpio GpioLineRef). */
+const gpioLine = {
+  chip: Type.String({ minLength: 1 }),
+  offset: Type.Integer({ minimum: 0 }),
+};
+const level = Type.Union([Type.Literal(0), Type.Literal(1)]);
+const open = { additionalProperties: true } as const;
+
+/** `slot -> USB port path` of each slot's disk port (for power switching); both drivers. */
+const slotPorts = Type.Optional(Type.Record(Type.String(), Type.String()));
+
+/**
+ * Variants of each device config, keyed by `driver` (used for precise error messages). The
+ * fields named here are the ones kioskd itself reads or must hand over typed; the real GPIO
+ * driver's lines are optional here and required by kiosk/hardware.ts, which names the one
+ * missing.
+ */
 export const deviceVariants = {
-  motorBoard: device({
-    path: Type.String({ minLength: 1 }),
-    baudRate: Type.Integer({ minimum: 1200, default: 115200 }),
-  }),
-  gpio: device(),
-  usb: device(),
-  drives: device(),
-  storage: device(),
+  motorBoard: device(
+    {
+      path: Type.String({ minLength: 1 }),
+      baudRate: Type.Integer({ minimum: 1200, default: 115200 }),
+    },
+    {},
+  ),
+  gpio: device(
+    {
+      relays: Type.Optional(
+        Type.Array(Type.Object({ slot: Type.Integer({ minimum: 1 }), ...gpioLine }, open)),
+      ),
+      door: Type.Optional(Type.Object({ ...gpioLine, openLevel: level }, open)),
+      tamper: Type.Optional(Type.Object({ ...gpioLine, activeLevel: level }, open)),
+      relayActiveLow: Type.Optional(Type.Boolean()),
+      protectWhen: Type.Optional(Type.Union([Type.Literal('energized'), Type.Literal('released')])),
+      debounceMs: Type.Optional(Type.Number({ minimum: 0 })),
+    },
+    {},
+  ),
+  usb: device({ slotPorts }, { slotPorts }),
+  drives: device({}, {}),
+  storage: device({}, {}),
 } satisfies Record<string, { real: TObject; sim: TObject }>;
 
 export type DeviceName = keyof typeof deviceVariants;

@@ -64,7 +64,7 @@ t.test('kioskd builds its hardware from the defaults (real GPIO, USB ports, help
   const hw = await createHardware(cfg, {
     board: await createMotorBoard({ driver: 'sim', slots: n }),
     usb: await createUsb({ driver: 'sim', ports: ['1-1.1.1'] }),
-    drives: await createDrives({ kind: 'sim', slotCount: n }),
+    drives: await createDrives({ driver: 'sim', slotCount: n }),
   });
   t.equal(hw.usbPortOf(1), '1-1.1.1');
   t.equal(hw.usbPortOf(12), '1-1.3.4');

@@ -158,3 +158,48 @@ t.test('hub.caFile: a private CA for the hub TLS, read with the credentials', as
   );
   t.equal(errorOf(() => resolveHubCredentials(missing, dir)).keyPath, '/hub/caFile');
 });
+
+t.test(
+  'the real GPIO lines and the USB slot ports are checked where kioskd reads them',
+  async (t) => {
+    const lines = base();
+    lines.hardware.gpio = {
+      driver: 'real',
+      relays: [{ slot: 1, chip: 'pinctrl-bcm2711', offset: -5 }],
+      door: { chip: 'pinctrl-bcm2711', offset: 25, openLevel: 1 },
+      tamper: { chip: 'pinctrl-bcm2711', offset: 26, activeLevel: 1 },
+    } as never;
+    t.match(
+      errorOf(() => parseConfig(lines, { env: {} })),
+      {
+        keyPath: '/hardware/gpio/relays/0/offset',
+      },
+    );
+    const level = base();
+    level.hardware.gpio = {
+      driver: 'real',
+      door: { chip: 'pinctrl-bcm2711', offset: 25, openLevel: 2 },
+    } as never;
+    t.match(
+      errorOf(() => parseConfig(level, { env: {} })),
+      {
+        keyPath: '/hardware/gpio/door/openLevel',
+      },
+    );
+    const ports = base();
+    (ports.hardware.usb as Record<string, unknown>).slotPorts = { 1: 3 };
+    t.match(
+      errorOf(() => parseConfig(ports, { env: {} })),
+      {
+        keyPath: '/hardware/usb/slotPorts/1',
+      },
+    );
+    const ok = base();
+    ok.hardware.gpio = { driver: 'real' } as never;
+    t.equal(
+      parseConfig(ok, { env: {} }).hardware.gpio.driver,
+      'real',
+      'the lines stay optional in the file (kiosk/hardware.ts names a missing one)',
+    );
+  },
+);

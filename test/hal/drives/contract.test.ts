@@ -11,7 +11,7 @@ t.test('simulator, directory disks', async (t) => {
   drivesContract(t, async (t) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'drives-contract-'));
     t.teardown(() => rm(dir, { recursive: true, force: true }));
-    const drives = await createDrives({ kind: 'sim', pollIntervalMs: 60_000 });
+    const drives = await createDrives({ driver: 'sim', pollIntervalMs: 60_000 });
     await drives.insert(1, { dir: path.join(dir, 'present'), serial: 'PRESENT' });
     return {
       drives,
@@ -28,7 +28,7 @@ t.test('simulator, loop devices', async (t) => {
     const present = await createLoopDisk({ sizeMiB: 16, t });
     const dir = await mkdtemp(path.join(os.tmpdir(), 'drives-contract-'));
     t.teardown(() => rm(dir, { recursive: true, force: true }));
-    const drives = await createDrives({ kind: 'sim', pollIntervalMs: 60_000 });
+    const drives = await createDrives({ driver: 'sim', pollIntervalMs: 60_000 });
     await drives.insert(1, { device: present.device, serial: 'LOOP1' });
     t.teardown(() => drives.stop()); // detaches loop devices the sim attached, even on failure
     return {
@@ -53,7 +53,7 @@ t.test(
       const dir = await mkdtemp(path.join(os.tmpdir(), 'drives-real-'));
       t.teardown(() => rm(dir, { recursive: true, force: true }));
       const drives = await createDrives({
-        kind: 'real',
+        driver: 'real',
         calibrationFile: process.env.HAL_DRIVES_TABLE ?? path.join(dir, 'slots.json'),
         pollIntervalMs: 60_000,
       });

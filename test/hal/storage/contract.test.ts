@@ -20,7 +20,7 @@ t.test('simulator on directory disks', async (t) => {
     t.teardown(() => drives.stop());
     const disk = await drives.insert(1, { dir: path.join(dir, 'disk1'), sizeBytes: 16 * 2 ** 20 });
     const storage = await createStorage({
-      kind: 'sim',
+      driver: 'sim',
       resolveSlotDisk: (d) => drives.resolveSlotDisk(d),
     });
     return {
@@ -43,7 +43,7 @@ t.test('real driver on loop devices', async (t) => {
     t.teardown(() => drives.stop());
     await drives.insert(1, { device: slot.device, serial: 'LOOP' });
     const storage = await createStorage({
-      kind: 'real',
+      driver: 'real',
       resolveSlotDisk: (d) => drives.resolveSlotDisk(d),
       mountRoot: path.join(dir, 'mnt'),
     });
