@@ -9,6 +9,9 @@
  *   client -> kioskd   {"id": 7, "cancel": true}             (aborts request 7)
  *
  * One connection may carry several requests; closing it cancels the ones still running.
+ *
+ * The one file shared by the daemon's server (kiosk/maintenance/) and kioskctl
+ * (kiosk/kioskctl/), which import nothing of each other's (lint: .dependency-cruiser.cjs).
  */
 import { CodedError } from '../common/coded-error.js';
 
@@ -16,7 +19,7 @@ export interface WireRequest {
   id: number;
   method: string;
   params?: Record<string, unknown>;
-  /** The Unix user name of the technician (for the audit trail; see server.ts about trust). */
+  /** The Unix user name of the technician (for the audit trail; see maintenance/server.ts about trust). */
   user?: string;
 }
 

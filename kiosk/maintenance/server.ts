@@ -1,6 +1,6 @@
 /**
- * kioskd's maintenance socket (kioskctl's only way in). Line-delimited JSON (wire.ts) over
- * a Unix stream socket at `config.maintenanceSocket`.
+ * kioskd's maintenance socket (kioskctl's only way in). Line-delimited JSON
+ * (kiosk/maintenance-wire.ts) over a Unix stream socket at `config.maintenanceSocket`.
  *
  * Who may connect: Node cannot read SO_PEERCRED, so access control is the file system's.
  * The socket is mode 0660, owned by kioskd's user (root when kioskd runs as root) and, when

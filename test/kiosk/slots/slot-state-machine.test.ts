@@ -3,15 +3,15 @@ import {
   IllegalTransitionError,
   InvalidTransitionArgsError,
   StaleStateError,
-} from '../../kiosk/slots/errors.js';
-import type { SlotFields } from '../../kiosk/slots/slot-store.js';
+} from '../../../kiosk/slots/errors.js';
+import type { SlotFields } from '../../../kiosk/slots/slot-store.js';
 import {
   isLegalTransition,
   SLOT_STATES,
   type SlotStateName,
   TRANSITIONS,
-} from '../../kiosk/slots/transitions.js';
-import { type Kit, kit } from './fixtures/kit.js';
+} from '../../../kiosk/slots/transitions.js';
+import { type Kit, kit } from '../fixtures/kit.js';
 
 /** Puts slot 1 into `state` directly (bypassing the machine) with fields fitting it. */
 function force(k: Kit, state: SlotStateName): void {

@@ -1,12 +1,12 @@
 import t from 'tap';
-import type { CommandDispatcher } from '../../kiosk/link/command-gate.js';
-import { HubLink, type HubLinkConfig } from '../../kiosk/link/hub-link.js';
-import { silentLogger } from '../../kiosk/log.js';
-import { inventorySnapshot } from '../../kiosk/slots/inventory.js';
-import { Inbox } from '../../kiosk/state/inbox.js';
-import { CallError, RpcError } from '../../protocol/index.js';
-import { TestHubPeer } from '../helpers/test-hub-peer.js';
-import { type Kit, kit, openKit, tempDir } from './fixtures/kit.js';
+import type { CommandDispatcher } from '../../../kiosk/link/command-gate.js';
+import { HubLink, type HubLinkConfig } from '../../../kiosk/link/hub-link.js';
+import { silentLogger } from '../../../kiosk/log.js';
+import { inventorySnapshot } from '../../../kiosk/slots/inventory.js';
+import { Inbox } from '../../../kiosk/state/inbox.js';
+import { CallError, RpcError } from '../../../protocol/index.js';
+import { TestHubPeer } from '../../helpers/test-hub-peer.js';
+import { type Kit, kit, openKit, tempDir } from '../fixtures/kit.js';
 
 type T = { teardown(fn: () => unknown): void };
 const SECRET = 's3cret-s3cret';
