@@ -25,6 +25,15 @@ export async function createDrives(config: DrivesConfig): Promise<Drives> {
 }
 
 export { parseByPathName, portKeysOf } from './by-path.js';
-export { SYSTEM_MOUNTPOINTS, selectDisks } from './selection.js';
+// What hal/storage uses of the drives (a device reaches another only through its index.ts).
+export {
+  type DirDiskMeta,
+  dirDiskDataDir,
+  readDirDiskMeta,
+  writeDirDiskMeta,
+} from './dir-disk.js';
+export { devicePath } from './drive-watcher.js';
+export { isSystemMountpoint, SYSTEM_MOUNTPOINTS, selectDisks } from './selection.js';
 export type { SimDiskSpec, SimDrives, SimDrivesConfig } from './sim.js';
+export { wholeDiskOf } from './system-disks.js';
 export * from './types.js';

@@ -22,22 +22,17 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { StorageError, type StorageErrorCode } from './types.js';
+import {
+  type BlockPatch,
+  type BlockRange,
+  type FileHash,
+  StorageError,
+  type StorageErrorCode,
+  type VerifyMismatch,
+} from './types.js';
 import { startWorker } from './worker-host.js';
 
-/** A byte range of an image (and of the device it is written to). */
-export interface BlockRange {
-  offset: number;
-  length: number;
-  /** SHA-256 (hex) of the range's bytes in the image, as the block map records it. */
-  sha256?: string;
-}
-
-/** Bytes that replace the image's at `offset` on this one device (volume serial, label). */
-export interface BlockPatch {
-  offset: number;
-  bytes: Uint8Array;
-}
+export type { BlockPatch, BlockRange, FileHash, VerifyMismatch };
 
 export interface WriteJob {
   op: 'write';
@@ -79,13 +74,6 @@ export interface HashRangesJob {
 
 export type BlockJob = WriteJob | VerifyJob | HashFilesJob | HashRangesJob;
 
-export interface VerifyMismatch {
-  offset: number;
-  length: number;
-  /** `corrupt`: the image file itself no longer matches its map (the disk is not to blame). */
-  image: 'ok' | 'corrupt';
-}
-
 export interface WriteResult {
   bytesWritten: number;
 }
@@ -93,7 +81,6 @@ export interface VerifyResult {
   bytesRead: number;
   mismatched: VerifyMismatch[];
 }
-export type FileHash = { sha256: string; size: number } | { error: string; code: string };
 export interface HashFilesResult {
   files: FileHash[];
 }

@@ -3,9 +3,7 @@
  * real path as a disk the resolver knows), must not hold a system mount, and must not
  * report an I/O error.
  */
-import { devicePath } from '../drives/drive-watcher.js';
-import { isSystemMountpoint } from '../drives/selection.js';
-import type { SlotDisk } from '../drives/types.js';
+import { devicePath, isSystemMountpoint, type SlotDisk } from '../drives/index.js';
 import { mountsOfDisk } from './mounts.js';
 import { type SlotDiskResolver, StorageError } from './types.js';
 

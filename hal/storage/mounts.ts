@@ -1,6 +1,6 @@
 /** What is mounted from a disk (the device or any of its partitions), from /proc/self/mounts. */
 import { readFile } from 'node:fs/promises';
-import { wholeDiskOf } from '../drives/system-disks.js';
+import { wholeDiskOf } from '../drives/index.js';
 
 export interface MountEntry {
   source: string;

@@ -12,7 +12,7 @@ import {
   dirDiskDataDir,
   readDirDiskMeta,
   writeDirDiskMeta,
-} from '../drives/dir-disk.js';
+} from '../drives/index.js';
 import { BlockWorkers, type FileHash } from './block-io.js';
 import { type Guarded, requireSlotDisk } from './guard.js';
 import { validateExfatLabel } from './label.js';

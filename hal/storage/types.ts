@@ -8,7 +8,31 @@
  */
 import { CodedError } from '../../common/coded-error.js';
 import type { SlotDisk } from '../drives/types.js';
-import type { BlockPatch, BlockRange, FileHash, VerifyMismatch } from './block-io.js';
+
+// The block-level data the interface carries (hal/storage/block-io.ts does the I/O).
+
+/** A byte range of an image (and of the device it is written to). */
+export interface BlockRange {
+  offset: number;
+  length: number;
+  /** SHA-256 (hex) of the range's bytes in the image, as the block map records it. */
+  sha256?: string;
+}
+
+/** Bytes that replace the image's at `offset` on this one device (volume serial, label). */
+export interface BlockPatch {
+  offset: number;
+  bytes: Uint8Array;
+}
+
+export interface VerifyMismatch {
+  offset: number;
+  length: number;
+  /** `corrupt`: the image file itself no longer matches its map (the disk is not to blame). */
+  image: 'ok' | 'corrupt';
+}
+
+export type FileHash = { sha256: string; size: number } | { error: string; code: string };
 
 /** Resolves a device to the slot disk it is, or undefined. `Drives.resolveSlotDisk` fits. */
 export type SlotDiskResolver = (device: string) => Promise<SlotDisk | undefined>;
