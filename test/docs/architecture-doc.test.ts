@@ -1,7 +1,7 @@
 // docs/architecture.md against the code: the slot state machine's diagram and table list exactly
 // the transitions of kiosk/slots/transitions.ts. (The layers' import rules are checked by
 // dependency-cruiser in lint, .dependency-cruiser.cjs; test/lint/import-rules.test.ts.)
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -52,3 +52,25 @@ t.test(
     t.notMatch(readme, 'shared/DESIGN.md');
   },
 );
+
+t.test('the layout names every folder of the tree, and only folders that exist', async (t) => {
+  const block = /## Layout and layers\n\n```text\n([\s\S]*?)```/.exec(DOC)?.[1] ?? '';
+  t.ok(block, 'the doc has the layout block');
+  const named = (re: RegExp, text: string) => [...text.matchAll(re)].map((m) => m[1]!);
+  const top = named(/^([a-z-]+)\/ /gm, block);
+  const devices = named(/^ {2}([a-z-]+)\/ /gm, block);
+  const dirs = (rel: string) =>
+    readdirSync(path.join(ROOT, rel), { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
+      .map((e) => e.name);
+  const tracked = dirs('.').filter((d) => !['bin', 'dist', 'tap-snapshots'].includes(d));
+  t.same([...top].sort(), [...tracked].sort(), 'top-level folders = the tree (bin/ aside)');
+  t.same([...devices].sort(), dirs('hal').sort(), 'one line per hal device folder');
+  const inside = DOC.slice(DOC.indexOf('### Inside kioskd'), DOC.indexOf('### Inside cloud-lite'));
+  const kioskFolders = named(/^\| `([a-z-]+)\/` \|/gm, inside);
+  t.same(
+    [...kioskFolders].sort(),
+    dirs('kiosk').sort(),
+    'the kioskd table lists every kiosk/ folder',
+  );
+});
