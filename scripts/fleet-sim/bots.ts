@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import type { Json } from '../lib/api-client.js';
 import type { Account } from '../lib/seed.js';
 import { demoCard, SANDBOX_CARDS } from '../lib/seed.js';
+import type { Violation } from './checker.js';
 import type { Prng } from './prng.js';
 import type { SimKiosk, World } from './world.js';
 
@@ -43,6 +44,8 @@ export interface BotDeps {
    */
   grabLoose?: boolean;
   log: (line: string) => void;
+  /** What a bot saw break a rule at the moment it happened (e.g. a limit let through). */
+  violation?: (v: Violation) => void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -64,7 +67,8 @@ function slotStateOf(dbPath: string, slot: number): string | undefined {
 }
 
 export class RenterBot {
-  private rental: { id: string; disk: string; extended: boolean } | undefined;
+  /** The disk this renter holds (its rental id, '' when the hub opened none). */
+  protected rental: { id: string; disk: string; extended: boolean } | undefined;
 
   constructor(
     readonly index: number,
@@ -175,7 +179,7 @@ export class RenterBot {
   }
 
   /** Follows an order to a slot, takes the disk (or walks away), waits for the outcome. */
-  private async dispenseAndTake(k: SimKiosk, orderId: string, since: number): Promise<boolean> {
+  protected async dispenseAndTake(k: SimKiosk, orderId: string, since: number): Promise<boolean> {
     const o = await this.poll(
       `order ${orderId} to name a slot`,
       `/api/orders/${orderId}`,

@@ -7,6 +7,8 @@
 import Database from 'better-sqlite3';
 import type { MotorBoardSim } from '../../hal/motor-board/sim.js';
 import type { Hands } from './bots.js';
+import type { FaultLogEntry } from './faults.js';
+import { checkMoneyRules } from './money-check.js';
 import { checkReadyStock, type StockPolicy } from './stock-check.js';
 
 export interface Violation {
@@ -29,6 +31,8 @@ export interface CheckInput {
   noShowFeeMinor: number;
   /** The hub's stock policy for the run (default: ready stock never reformatted, keep 1). */
   stockPolicy?: StockPolicy;
+  /** The run's fault log, absolute times (money-check.ts reads the mid-dispense kills). */
+  faults?: readonly FaultLogEntry[];
   now?: number;
 }
 
@@ -409,7 +413,11 @@ export function check(input: CheckInput): CheckResult {
       reservationReformats += r.reservationReformats;
     }
 
+    // ---- money and limits: max days, extensions charged once, kiosk lost told (money-check.ts)
+    const money = checkMoneyRules({ hub, faults: input.faults ?? [] }, add);
+
     const stats = {
+      ...money,
       orders: orders.length,
       ordersCompleted: orders.filter((o) => o.state === 'completed').length,
       ordersFailed: orders.filter((o) => o.state === 'failed' || o.state === 'cancelled').length,

@@ -5,6 +5,10 @@
  * slot-board faults (jam, lost reply or ACK, corrupted reply, board reset, unplugged
  * serial adapter). `heal()` ends every open fault and brings every process back.
  *
+ * Mid-dispense fault: a kioskd is SIGKILLed right after the hub sent it a Dispense (the
+ * command sent or accepted in the last 2 s), kept down 2-15 s, restarted
+ * (`kioskd_dies_mid_dispense`; the log entry names the order and the time down).
+ *
  * Disk fault (directory disks only): while a kiosk prepares a disk, the disk's data
  * directory is removed under the copy (`disk_lost_mid_prepare`: the writes and the
  * read-back fail as on a disk whose file system vanished; the next format recreates it).
@@ -32,7 +36,8 @@ export type FaultKind =
   | 'board_corrupt_reply'
   | 'board_reset'
   | 'board_unplug'
-  | 'disk_lost_mid_prepare';
+  | 'disk_lost_mid_prepare'
+  | 'kioskd_dies_mid_dispense';
 
 const WEIGHTS: Record<FaultKind, number> = {
   kioskd_sigkill: 3,
@@ -46,7 +51,18 @@ const WEIGHTS: Record<FaultKind, number> = {
   board_reset: 1,
   board_unplug: 1,
   disk_lost_mid_prepare: 2,
+  kioskd_dies_mid_dispense: 2,
 };
+
+/** A fault log entry: what, where, and for the checker the order hit and the time down. */
+export interface FaultLogEntry {
+  at: number;
+  kind: FaultKind;
+  target: string;
+  detail: string;
+  orderId?: string;
+  downMs?: number;
+}
 
 /** The clock of a kiosk restarted "far in the past" (as a Pi without RTC after a long power cut). */
 export const CLOCK_PAST_MS = -3 * 365 * 24 * 3600 * 1000;
@@ -55,7 +71,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class FaultInjector {
   readonly counts: Partial<Record<FaultKind, number>> = {};
-  readonly log: Array<{ at: number; kind: FaultKind; target: string; detail: string }> = [];
+  readonly log: FaultLogEntry[] = [];
   private readonly pending = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -87,9 +103,14 @@ export class FaultInjector {
     p.finally(() => this.pending.delete(p));
   }
 
-  private note(kind: FaultKind, target: string, detail: string): void {
+  private note(
+    kind: FaultKind,
+    target: string,
+    detail: string,
+    extra: Partial<Pick<FaultLogEntry, 'orderId' | 'downMs' | 'at'>> = {},
+  ): void {
     this.counts[kind] = (this.counts[kind] ?? 0) + 1;
-    this.log.push({ at: Date.now(), kind, target, detail });
+    this.log.push({ at: Date.now(), kind, target, detail, ...extra });
     this.opts.say(`fault: ${kind} ${target} ${detail}`);
   }
 
@@ -170,6 +191,35 @@ export class FaultInjector {
         }
         return;
       }
+      case 'kioskd_dies_mid_dispense': {
+        // Armed for up to 15 s: SIGKILLs the first kioskd seen running a Dispense the hub just
+        // sent (sent or accepted within the last 2 s), down 2-15 s: long enough, often, for
+        // the hub to tell the renter `kiosk_unreachable` before kioskd settles it by sensor.
+        if (this.hubBusy) return;
+        const hit = await this.freshDispense(Date.now() + 15_000);
+        if (!hit || this.kioskBusy.has(hit.k.id) || !hit.k.kiosk.running()) return;
+        this.kioskBusy.add(hit.k.id);
+        try {
+          const at = Date.now();
+          await hit.k.kiosk.kill('SIGKILL');
+          const down = this.rng.int(2000, 15_000);
+          this.note(
+            kind,
+            hit.k.id,
+            `order ${hit.orderId} (Dispense ${hit.state}), down ${down} ms`,
+            {
+              at,
+              orderId: hit.orderId,
+              downMs: down,
+            },
+          );
+          await sleep(down);
+          hit.k.kiosk.respawn();
+        } finally {
+          this.kioskBusy.delete(hit.k.id);
+        }
+        return;
+      }
       case 'board_unplug': {
         if (this.kioskBusy.has(k.id)) return;
         this.kioskBusy.add(k.id);
@@ -184,6 +234,43 @@ export class FaultInjector {
         return;
       }
     }
+  }
+
+  /**
+   * Watches the hub's database (read-only) until `until` for a Dispense sent or accepted in
+   * the last 2 s to a kiosk that is up and not already faulted; undefined when none came.
+   */
+  private async freshDispense(
+    until: number,
+  ): Promise<{ k: SimKiosk; orderId: string; state: string } | undefined> {
+    while (Date.now() < until && !this.stopped) {
+      let rows: Array<{ kiosk_id: string; payload: string; state: string }> = [];
+      try {
+        const db = new Database(this.world.hub.databasePath, {
+          readonly: true,
+          fileMustExist: true,
+        });
+        try {
+          rows = db
+            .prepare(
+              "SELECT kiosk_id, payload, state FROM commands WHERE action = 'Dispense' AND state IN ('sent', 'accepted') AND updated_at >= ? ORDER BY updated_at DESC",
+            )
+            .all(new Date(Date.now() - 2000).toISOString()) as typeof rows;
+        } finally {
+          db.close();
+        }
+      } catch {
+        rows = []; // the hub is restarting or busy: look again
+      }
+      for (const r of rows) {
+        const k = this.world.kiosks.find((x) => x.id === r.kiosk_id);
+        const orderId = (JSON.parse(r.payload) as { orderId?: string }).orderId;
+        if (k && orderId && k.kiosk.running() && !this.kioskBusy.has(k.id))
+          return { k, orderId, state: r.state };
+      }
+      await sleep(30);
+    }
+    return undefined;
   }
 
   /** True while a fault has this kiosk ('cloud-lite' for the hub) down on purpose. */

@@ -94,7 +94,9 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
       dir,
       kiosks: o.kiosks,
       renters: o.renters + greedy,
-      rental: stockPolicy,
+      // A kiosk lost mid-dispense is told to the renter 2 s after it went silent (the hub's
+      // default is 5 s), so the short runs see kiosk_unreachable and its settling often.
+      rental: { ...stockPolicy, kioskUnreachableAfterSeconds: 2 },
       backing: o.realDisks ? 'loop' : 'directory',
       timings: TIMINGS,
       progress: say,
@@ -102,6 +104,8 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
     });
     const w = world;
     let stopping = false;
+    // Rules a bot saw broken as it happened (a per-renter limit let through, ...).
+    const seen: Violation[] = [];
     const botDeps = {
       world: w,
       hands,
@@ -109,6 +113,10 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
       stopping: () => stopping,
       grabLoose: o.grabLoose,
       log: (l: string) => say(l),
+      violation: (v: Violation) => {
+        seen.push(v);
+        say(`violation seen by a bot: ${v.invariant}: ${v.message}`);
+      },
     };
     const bots = w.renters.map((a, i) =>
       i < o.renters
@@ -176,13 +184,14 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
       diskNames: w.diskNames,
       noShowFeeMinor: TIMINGS.noShowFeeMinor,
       stockPolicy,
+      faults: faults.log,
     });
     const unsettledV: Violation[] = report.unsettled.map((u) => ({
       invariant: 'settled',
       message: u,
       ids: {},
     }));
-    report.violations = [...exits, ...unsettledV, ...result.violations];
+    report.violations = [...exits, ...seen, ...unsettledV, ...result.violations];
     report.stats = result.stats;
     report.faults = faults.counts;
     report.faultLog = faults.log.map((f) => ({ ...f, at: f.at - t0 }));
