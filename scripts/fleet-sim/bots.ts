@@ -11,7 +11,6 @@ import Database from 'better-sqlite3';
 import type { Json } from '../lib/api-client.js';
 import type { Account } from '../lib/seed.js';
 import { demoCard, SANDBOX_CARDS } from '../lib/seed.js';
-import type { Violation } from './checker.js';
 import type { Prng } from './prng.js';
 import type { SimKiosk, World } from './world.js';
 
@@ -45,7 +44,11 @@ export interface BotDeps {
   grabLoose?: boolean;
   log: (line: string) => void;
   /** What a bot saw break a rule at the moment it happened (e.g. a limit let through). */
-  violation?: (v: Violation) => void;
+  violation?: (v: {
+    invariant: string;
+    message: string;
+    ids: Record<string, string | number>;
+  }) => void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
