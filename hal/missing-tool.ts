@@ -27,6 +27,15 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   'systemd-analyze': 'systemd',
   'systemd-notify': 'systemd',
   groff: 'groff-base',
+  rauc: 'rauc',
+  mksquashfs: 'squashfs-tools',
+  'dbus-daemon': 'dbus',
+  sfdisk: 'fdisk',
+  partx: 'util-linux',
+  unshare: 'util-linux',
+  'mkfs.ext4': 'e2fsprogs',
+  debugfs: 'e2fsprogs',
+  openssl: 'openssl',
 };
 
 export class MissingToolError extends CodedError<'ENOTOOL'> {

@@ -6,7 +6,8 @@
 #   images/build.sh                 # or: npm run image:build
 #   IMAGE_VERSION=1.2.3 images/build.sh
 #
-# Output: images/out/disk-kiosk-<version>-arm64.img.xz and .img.xz.sha256.
+# Output: images/out/disk-kiosk-<version>-arm64.img.xz and .img.xz.sha256 (the raw image stays
+# in images/work; `npm run image:bundle` makes the signed update bundle from it).
 # Work tree: images/work/ (kept between runs; phases that finished are skipped:
 # delete images/work/stamps/<phase> or the whole images/work to redo them).
 # Needs root, ~6 GB free disk, and the Debian and npm registries.
@@ -25,10 +26,13 @@ out=${IMAGE_OUT:-$here/out}
 rootfs=$work/rootfs
 stamps=$work/stamps
 
-# Partition sizes in MiB. rootB is left empty for A/B updates (see README.md).
+# Partition sizes in MiB. Partition 3 (slot B) is left empty for A/B updates (README.md).
 boot_mib=${BOOT_MIB:-256}
 root_mib=${ROOT_MIB:-1800}
 data_mib=${DATA_MIB:-256}
+# The card's MBR disk identifier ("kios"): the root slots are /dev/disk/by-partuuid/6b696f73-02
+# and -03 in RAUC's system.conf and root=PARTUUID=... on the kernel command lines.
+disk_id=0x6b696f73
 
 log() { printf '\n[image %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
@@ -38,7 +42,7 @@ die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 # ---------------------------------------------------------------- host tools
 need_pkgs=()
 for pair in debootstrap:debootstrap mcopy:mtools mkfs.vfat:dosfstools sfdisk:fdisk \
-  mke2fs:e2fsprogs xz:xz-utils update-binfmts:binfmt-support; do
+  mke2fs:e2fsprogs xz:xz-utils update-binfmts:binfmt-support openssl:openssl; do
   command -v "${pair%%:*}" >/dev/null || need_pkgs+=("${pair#*:}")
 done
 if [ "$(uname -m)" != aarch64 ] && [ ! -e /usr/libexec/qemu-binfmt/aarch64-binfmt-P ] \
@@ -59,6 +63,15 @@ if [ "$(uname -m)" != aarch64 ]; then
 fi
 
 mkdir -p "$work" "$out" "$stamps"
+# RAUC's keyring (the CA certificate bundles must be signed under): RAUC_KEYRING, else the
+# development keyring of rauc-keys.sh (generated once).
+if [ -n "${RAUC_KEYRING:-}" ]; then
+  keyring=$RAUC_KEYRING
+else
+  keyring=$("$here/rauc-keys.sh")/ca.cert.pem
+  echo "build.sh: RAUC keyring: the development CA $keyring (set RAUC_KEYRING for production)"
+fi
+[ -f "$keyring" ] || die "RAUC keyring $keyring: no such file"
 
 # ------------------------------------------------------- chroot mounts + trap
 # shellcheck source=lib.sh
@@ -90,6 +103,7 @@ chroot_mount
 # tools, which have no grep: overlayroot's init-bottom script then cannot see `overlay`
 # in /proc/filesystems and leaves the root read-only with no overlay (EROFS at boot).
 # zstd: the initramfs compressor initramfs.conf names (also only a Recommends).
+# rauc + rauc-service: A/B updates (the D-Bus service kioskd's `rauc install` talks to).
 runtime_pkgs=(
   linux-image-arm64 raspi-firmware firmware-brcm80211 initramfs-tools busybox zstd overlayroot
   systemd systemd-timesyncd systemd-resolved udev dbus kmod
@@ -97,6 +111,7 @@ runtime_pkgs=(
   rsync exfatprogs exfat-fuse fuse3 bmap-tools util-linux fdisk e2fsprogs dosfstools parted cloud-guest-utils
   gpiod usbutils less ca-certificates tzdata
   man-db bash-completion
+  rauc rauc-service
 )
 # The stamp holds the package list: a list changed since the last run installs the
 # difference (and the initramfs is rebuilt below).
@@ -110,7 +125,7 @@ SRC
   mkdir -p "$rootfs/boot/firmware" "$rootfs/etc/default"
   # raspi-firmware writes cmdline.txt from these (see /etc/kernel/postinst.d/z50-raspi-firmware).
   cat >"$rootfs/etc/default/raspi-firmware" <<'CFG'
-ROOTPART=LABEL=KIOSKROOT_A
+ROOTPART=PARTUUID=6b696f73-02
 CONSOLES="ttyS1,115200 tty0"
 KERNEL_ARCH="arm64"
 CFG
@@ -174,19 +189,21 @@ fi
 
 # ------------------------------------------- 4. disk-kiosk system integration
 log "install.sh: units, udev rules, first boot, kiosk user"
-install_args=(--root "$rootfs" --version "$version")
+install_args=(--root "$rootfs" --version "$version" --rauc-keyring "$keyring")
 [ -n "${BOARD_USB:-}" ] && install_args+=(--board "$BOARD_USB")
 [ -n "${HUB_USB:-}" ] && install_args+=(--hub "$HUB_USB")
 "$here/install.sh" "${install_args[@]}"
 # The units against the real root file system (binaries present): any complaint fails.
 verify_out=$(cd "$rootfs/etc/systemd/system" && systemd-analyze verify --man=no --root="$rootfs" \
   kioskd.service disk-kiosk-storage.socket disk-kiosk-storage@.service disk-kiosk-config.service \
-  disk-kiosk-enrol.service disk-kiosk-growdata.service 2>&1) || die "systemd-analyze verify: $verify_out"
+  disk-kiosk-enrol.service disk-kiosk-growdata.service disk-kiosk-update-reboot.path \
+  disk-kiosk-update-reboot.service disk-kiosk-trial-guard.service 2>&1) || die "systemd-analyze verify: $verify_out"
 [ -z "$verify_out" ] || die "systemd-analyze verify: $verify_out"
 # The commands the units and scripts run, present in the image (a later phase removing a
 # package, as a purge of python3 once took cloud-guest-utils/growpart, fails here).
 for cmd in growpart resize2fs sfdisk partx lsblk findmnt blkid mkfs.exfat fsck.exfat blockdev \
-  wipefs mount.exfat-fuse fusermount3 bmaptool rsync udevadm setpriv busybox node kioskd kioskctl man; do
+  wipefs mount.exfat-fuse fusermount3 bmaptool rsync udevadm setpriv busybox node kioskd kioskctl man \
+  rauc findmnt mountpoint; do
   in_chroot sh -c "command -v $cmd" >/dev/null || die "$cmd is missing from the image"
 done
 in_chroot man -w kioskctl >/dev/null || die "man kioskctl finds no page in the image"
@@ -208,21 +225,32 @@ log "assembling the disk image"
 img=$work/disk-kiosk-$version-arm64.img
 parts=$work/parts
 rm -rf "$parts" && mkdir -p "$parts"
-# The boot partition is the FAT one the Pi firmware reads (raspi-firmware fills it).
+# The boot partition is the FAT one the Pi firmware reads (raspi-firmware fills it). Slot A
+# is provisioned on a copy of its files: vmlinuz-a, initrd-a.img, cmdline-a.txt (root=PARTUUID
+# of partition 2, rauc.slot=A) and config.txt naming them (rauc-tryboot, the same script RAUC
+# runs on the kiosk); the versioned kernel files and cmdline.txt it replaces are left out.
+bootfiles=$parts/bootfiles
+cp -a "$rootfs/boot/firmware" "$bootfiles"
+kernel=$(find "$bootfiles" -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' | sort -V | tail -1)
+[ -n "$kernel" ] && [ -f "$bootfiles/initrd.img-${kernel#vmlinuz-}" ] || die "no vmlinuz-* with its initrd.img-* in /boot/firmware"
+DISK_KIOSK_BOOT_DIR=$bootfiles DISK_KIOSK_RAUC_CONF=$here/rootfs/etc/rauc/system.conf \
+  "$here/rootfs/usr/libexec/disk-kiosk/rauc-tryboot" provision A \
+  --kernel "$bootfiles/$kernel" --initrd "$bootfiles/initrd.img-${kernel#vmlinuz-}"
+rm -f "$bootfiles"/vmlinuz-[0-9]* "$bootfiles"/initrd.img-[0-9]* "$bootfiles/cmdline.txt"
 mkfs.vfat -n RASPIFIRM -F 32 -C "$parts/boot.vfat" $((boot_mib * 1024)) >/dev/null
-mcopy -s -i "$parts/boot.vfat" "$rootfs/boot/firmware/"* ::/
+mcopy -s -i "$parts/boot.vfat" "$bootfiles/"* ::/
 mcopy -i "$parts/boot.vfat" "$here/boot/kiosk.conf" ::/kiosk.conf
 # The root partition holds everything but the boot files and the data.
 # /boot/firmware is a mount point on the running system: keep it empty on the root fs.
 mv "$rootfs/boot/firmware" "$parts/firmware" && mkdir "$rootfs/boot/firmware"
 trap 'rmdir "$rootfs/boot/firmware" 2>/dev/null && mv "$parts/firmware" "$rootfs/boot/firmware"' EXIT
-mke2fs -q -t ext4 -L KIOSKROOT_A -E root_owner=0:0 -d "$rootfs" "$parts/root.ext4" "${root_mib}M"
+mke2fs -q -t ext4 -L KIOSKROOT -E root_owner=0:0 -d "$rootfs" "$parts/root.ext4" "${root_mib}M"
 rmdir "$rootfs/boot/firmware" && mv "$parts/firmware" "$rootfs/boot/firmware"
 trap - EXIT
 # The data partition starts with the directories the units expect (owned by kiosk).
 skel=$parts/data-skel
 kiosk_ids=$(chroot "$rootfs" id -u kiosk):$(chroot "$rootfs" id -g kiosk)
-mkdir -p "$skel/journal" "$skel/config" "$skel/state"
+mkdir -p "$skel/journal" "$skel/config" "$skel/state" "$skel/rauc"
 chown "$kiosk_ids" "$skel/config" "$skel/state" && chmod 0750 "$skel/config" "$skel/state"
 chown "0:$(chroot "$rootfs" getent group systemd-journal | cut -d: -f3)" "$skel/journal" && chmod 2755 "$skel/journal"
 mke2fs -q -t ext4 -L KIOSKDATA -E root_owner=0:0 -d "$skel" "$parts/data.ext4" "${data_mib}M"
@@ -234,6 +262,7 @@ total=$((start4 + s_data))
 rm -f "$img" && truncate -s $((total * 512)) "$img"
 sfdisk -q "$img" <<TABLE
 label: dos
+label-id: $disk_id
 unit: sectors
 start=$start1, size=$s_boot, type=c, bootable
 start=$start2, size=$s_root, type=83

@@ -2,16 +2,18 @@
 # Installs disk-kiosk's system integration into a root file system: systemd units, udev
 # rules, first-boot scripts, kioskctl's man page and bash completion, the kiosk user and
 # its groups, fstab entries for the data partition, the read-only root (overlayroot),
-# journald limits, the image version.
+# journald limits, the image version, RAUC's configuration and keyring (A/B updates).
 # Shared by the debootstrap recipe (build.sh) and the pi-gen stage; works offline on any
 # directory that has etc/passwd and etc/group (useradd --root, systemctl --root).
 #
 #   install.sh --root DIR [--version V] [--board VID:PID[:SERIAL]] [--hub VID:PID[,VID:PID...]]
-#              [--no-overlay]
+#              [--rauc-keyring FILE] [--no-overlay]
 #
 # --board   the slot board's USB-serial adapter, linked as /dev/kiosk-board (default 10c4:ea60)
 # --hub     the slot hubs (USB 2 and USB 3 halves of one hub are two ids; default
 #           2109:2817,2109:0817); their disks become slot disks, their ports switchable
+# --rauc-keyring  the CA certificate update bundles must be signed under, installed as
+#           /etc/rauc/keyring.pem (without it RAUC refuses every bundle)
 # --no-overlay  leave the root file system writable (development images)
 # The application itself (Node in /opt/node, the app in /opt/disk-kiosk) is installed
 # by install-app.sh.
@@ -23,6 +25,7 @@ version=''
 board='10c4:ea60'
 hubs='2109:2817,2109:0817'
 overlay=1
+keyring=''
 die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
   case $1 in
@@ -30,8 +33,9 @@ while [ $# -gt 0 ]; do
     --version) version=${2:?}; shift 2 ;;
     --board) board=${2:?}; shift 2 ;;
     --hub) hubs=${2:?}; shift 2 ;;
+    --rauc-keyring) keyring=${2:?}; shift 2 ;;
     --no-overlay) overlay=0; shift ;;
-    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
@@ -40,6 +44,9 @@ root=$(cd "$root" && pwd)
 [ -f "$root/etc/passwd" ] && [ -f "$root/etc/group" ] || die "$root has no etc/passwd and etc/group: not a root file system"
 [ -n "$version" ] || version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$here/../package.json" | head -1)
 [ -n "$version" ] || die "no --version and none in package.json"
+if [ -n "$keyring" ]; then
+  grep -q -- '-----BEGIN CERTIFICATE-----' "$keyring" 2>/dev/null || die "--rauc-keyring $keyring is not a PEM certificate file"
+fi
 hex4='[0-9a-fA-F]{4}'
 [[ $board =~ ^$hex4:$hex4(:[A-Za-z0-9._-]+)?$ ]] || die "--board must be VID:PID[:SERIAL] (hex ids), got '$board'"
 [[ $hubs =~ ^$hex4:$hex4(,$hex4:$hex4)*$ ]] || die "--hub must be VID:PID[,VID:PID...] (hex ids), got '$hubs'"
@@ -53,6 +60,8 @@ install -d -m 0755 "$root/usr/share/man/man1"
 gzip -9n <"$here/man/kioskctl.1" >"$root/usr/share/man/man1/kioskctl.1.gz"
 chmod 0644 "$root/usr/share/man/man1/kioskctl.1.gz"
 install -D -m 0644 "$here/completions/kioskctl.bash" "$root/usr/share/bash-completion/completions/kioskctl"
+# RAUC: system.conf came with rootfs/; the keyring bundles are checked against.
+[ -z "$keyring" ] || install -D -m 0644 "$keyring" "$root/etc/rauc/keyring.pem"
 
 # 2. udev rules: the board and hub ids --------------------------------------------------
 rules=$root/etc/udev/rules.d/70-disk-kiosk.rules
@@ -124,5 +133,6 @@ fi
 
 # 7. units: enabled through the [Install] sections (symlinks in the rootfs's wants dirs)
 systemctl --root "$root" --quiet enable kioskd.service disk-kiosk-storage.socket \
-  disk-kiosk-config.service disk-kiosk-enrol.service disk-kiosk-growdata.service
+  disk-kiosk-config.service disk-kiosk-enrol.service disk-kiosk-growdata.service \
+  disk-kiosk-update-reboot.path disk-kiosk-trial-guard.service
 echo "install.sh: disk-kiosk $version installed into $root"

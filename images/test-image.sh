@@ -172,7 +172,7 @@ say "booting (console: $t/console.log)"
 nice -n 19 ionice -c3 qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 2048 -no-reboot \
   -display none -monitor none -serial "file:$t/console.log" \
   -kernel "$t/vmlinuz" -initrd "$t/initrd" \
-  -append "root=LABEL=KIOSKROOT_A rootwait console=ttyAMA0 systemd.journald.forward_to_console=1 systemd.log_color=0" \
+  -append "root=PARTUUID=6b696f73-02 rauc.slot=A rootwait console=ttyAMA0 systemd.journald.forward_to_console=1 systemd.log_color=0" \
   -drive if=none,id=hd,file="$t/disk.img",format=raw -device virtio-blk-pci,drive=hd \
   -netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:node $t/hub-pipe.cjs $port" \
   -device virtio-net-pci,netdev=n0 &

@@ -5,11 +5,13 @@
 # socat (the board simulator's pseudo-terminal), udev + util-linux (loop devices,
 # blockdev), tmux (terminal tests of kioskctl), systemd (unit checks), chromium (browser
 # tests of the web pages, driven by playwright-core), caddy (the TLS proxy of deploy/ and
-# its test), groff-base (the man page check).
+# its test), groff-base (the man page check), rauc + squashfs-tools + dbus + fdisk + openssl
+# (update bundles: images/bundle.sh and the RAUC tests, which run rauc's D-Bus service).
 # With everything present it changes nothing and needs no root; otherwise run it as root.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-packages=(rsync exfatprogs exfat-fuse fuse3 bmap-tools socat udev util-linux e2fsprogs kmod tmux systemd chromium caddy groff-base)
+packages=(rsync exfatprogs exfat-fuse fuse3 bmap-tools socat udev util-linux e2fsprogs kmod tmux systemd chromium caddy groff-base
+  rauc squashfs-tools dbus fdisk openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

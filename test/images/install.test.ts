@@ -1,7 +1,16 @@
 // images/install.sh run into a fake Debian root: files, the kiosk user and its groups,
 // data directory permissions, enabled units, fstab, the image version.
 import { spawnSync } from 'node:child_process';
-import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import t from 'tap';
@@ -150,3 +159,50 @@ t.test(
     t.match(r.stdout, /^complete -F \S+ kioskctl$/m);
   },
 );
+
+t.test('RAUC: system.conf, the keyring, the backend and the update units', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'keyring-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const pem = path.join(dir, 'ca.cert.pem');
+  writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+  const root = makeFakeRoot(t, ['--rauc-keyring', pem]);
+  t.equal(root.read('etc/rauc/keyring.pem'), readFileSync(pem, 'utf8'), 'keyring installed');
+  const conf = root.read('etc/rauc/system.conf');
+  t.match(conf, /^compatible=disk-kiosk-rpi-arm64$/m);
+  t.match(conf, /^bootloader=custom$/m);
+  t.match(conf, /^bundle-formats=-plain$/m, 'verity bundles only');
+  t.match(conf, /^path=\/etc\/rauc\/keyring\.pem$/m);
+  t.match(conf, /^bootloader-custom-backend=\/usr\/libexec\/disk-kiosk\/rauc-tryboot$/m);
+  t.match(
+    conf,
+    /^device=\/dev\/disk\/by-partuuid\/6b696f73-02\ntype=ext4\nbootname=A$/m,
+    'slot A: partition 2',
+  );
+  t.match(
+    conf,
+    /^device=\/dev\/disk\/by-partuuid\/6b696f73-03\ntype=ext4\nbootname=B$/m,
+    'slot B: partition 3',
+  );
+  for (const exe of ['rauc-tryboot', 'update-reboot', 'trial-guard']) {
+    t.ok(statSync(root.path(`usr/libexec/disk-kiosk/${exe}`)).mode & 0o111, `${exe} is executable`);
+  }
+  for (const [dir, unit] of [
+    ['multi-user.target.wants', 'disk-kiosk-update-reboot.path'],
+    ['multi-user.target.wants', 'disk-kiosk-trial-guard.service'],
+  ] as const) {
+    t.ok(
+      lstatSync(root.path(`etc/systemd/system/${dir}/${unit}`)).isSymbolicLink(),
+      `${unit} enabled`,
+    );
+  }
+  const policy = root.read('etc/dbus-1/system.d/disk-kiosk-rauc.conf');
+  t.match(policy, /<policy context="default">\s*<deny send_destination="de\.pengutronix\.rauc"\/>/);
+  t.match(policy, /<policy group="kiosk">\s*<allow send_destination="de\.pengutronix\.rauc"\/>/);
+  const notPem = spawnSync(
+    `${imagesDir}/install.sh`,
+    ['--root', root.dir, '--rauc-keyring', root.path('etc/passwd')],
+    { encoding: 'utf8' },
+  );
+  t.not(notPem.status, 0);
+  t.match(notPem.stderr, /is not a PEM certificate file/);
+});

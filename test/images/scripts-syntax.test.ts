@@ -17,6 +17,11 @@ const SCRIPTS = [
   'rootfs/usr/libexec/disk-kiosk/storage-helper',
   'rootfs/usr/libexec/disk-kiosk/grow-data',
   'rootfs/usr/libexec/disk-kiosk/port-power-perms',
+  'rootfs/usr/libexec/disk-kiosk/rauc-tryboot',
+  'rootfs/usr/libexec/disk-kiosk/update-reboot',
+  'rootfs/usr/libexec/disk-kiosk/trial-guard',
+  'bundle.sh',
+  'rauc-keys.sh',
 ];
 
 for (const rel of SCRIPTS) {

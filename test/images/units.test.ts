@@ -12,6 +12,9 @@ const UNITS = [
   'disk-kiosk-config.service',
   'disk-kiosk-enrol.service',
   'disk-kiosk-growdata.service',
+  'disk-kiosk-update-reboot.path',
+  'disk-kiosk-update-reboot.service',
+  'disk-kiosk-trial-guard.service',
 ];
 
 const verify = (root: string, units: string[]) =>

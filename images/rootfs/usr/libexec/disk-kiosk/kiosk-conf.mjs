@@ -19,6 +19,7 @@ export const KNOWN_KEYS = [
   'HARDWARE',
   'SLOTS',
   'LOG_LEVEL',
+  'UPDATE_TRIAL_SECONDS',
 ];
 
 /** Parses kiosk.conf text into { values, unknown, errors }. */
