@@ -62,7 +62,10 @@ export class DriveWatcher extends EventEmitter implements Drives {
   #started = false;
   #mode: DriveWatchMode = 'none';
   #udev: UdevSource | undefined;
-  readonly #onUdev = (_e: UdevEvent) => this.#onEvent();
+  /** Virtual block devices (loop, device-mapper, zram) never sit in a slot: their churn is ignored. */
+  readonly #onUdev = (e: UdevEvent) => {
+    if (!e.devpath.startsWith('/devices/virtual/')) this.#onEvent();
+  };
   readonly #onUdevStarted = () => this.#onEvent();
   readonly #onUdevUnavailable = (reason: string) => {
     this.#stopUdev();

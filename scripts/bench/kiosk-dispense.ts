@@ -52,7 +52,7 @@ async function until(cond: () => boolean, what: string, ms = 5000): Promise<void
 export async function startKiosk(
   dir: string,
   keys: Keys,
-  extra: { drives?: object; storage?: object; cloning?: object } = {},
+  extra: { drives?: object; storage?: object; cloning?: object; content?: object } = {},
 ): Promise<BenchKiosk> {
   const config = parseConfig(
     {
@@ -68,6 +68,7 @@ export async function startKiosk(
         storage: { driver: 'sim', mountRoot: path.join(dir, 'mnt'), ...extra.storage },
       },
       cloning: { progressIntervalMs: 2000, ...extra.cloning },
+      ...(extra.content ? { content: extra.content } : {}),
       logLevel: 'silent',
       maintenanceSocket: path.join(dir, 'kioskd.sock'),
     },
@@ -208,9 +209,18 @@ export interface BusyResult {
 export async function busyDispenses(
   dir: string,
   keys: Keys,
-  o: { diskBytes: number; contentBytes: number; max: number; onStop: OnStop },
+  o: {
+    diskBytes: number;
+    contentBytes: number;
+    max: number;
+    onStop: OnStop;
+    /** Where the slot disks' backing files go: a device of their own, as on a kiosk. */
+    disksDir: string;
+    /** The content cache (blobs, images); default `<dir>/data/cache`, beside the database. */
+    cacheDir?: string;
+  },
 ): Promise<BusyResult> {
-  const backing = [1, 2].map((s) => path.join(dir, `disk-${s}.img`));
+  const backing = [1, 2].map((s) => path.join(o.disksDir, `disk-${s}.img`));
   for (const f of backing) {
     const fh = await open(f, 'w');
     await fh.truncate(o.diskBytes);
@@ -225,6 +235,7 @@ export async function busyDispenses(
     },
     storage: { driver: 'real' },
     cloning: { image: { classes: [o.diskBytes] } },
+    ...(o.cacheDir ? { content: { cacheDir: o.cacheDir } } : {}),
   });
   o.onStop('kioskd (busy dispenses)', () => k.daemon.stop());
   try {

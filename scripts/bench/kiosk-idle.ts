@@ -1,14 +1,18 @@
 /**
- * bench:kiosk, idle CPU: a kioskd process (bin/kioskd.js) with the REAL drive and USB
- * watchers of this machine (udev events, libusb hotplug; the board and GPIO simulated,
+ * bench:kiosk, idle CPU: a kioskd process, as the SD image runs it (compiled to dist/ first,
+ * no tsx: the TypeScript loader's heap alone costs a few tenths of a percent of a core in
+ * garbage collection), with the REAL drive and USB
+ * watchers of this machine (udev events, libusb hotplug, the USB simulator only where the
+ * machine has no USB bus; the board and GPIO simulated,
  * no hub reachable) left alone for `seconds`, beside an idle `node -e
  * 'setInterval(()=>{},1e9)'` started at the same time: user + sys CPU of each (kioskd's
  * children, e.g. `udevadm monitor`, included), from /proc, as a percentage of one core.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UdevMonitor } from '../../hal/drives/udev-monitor.js';
 import type { Keys, OnStop } from './kiosk-dispense.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -78,6 +82,10 @@ export interface IdleResult {
   nodePercent: number;
   /** How kioskd said it watches the disks (`udev` expected). */
   watching: string;
+  /** `real hotplug`, or why the USB simulator stood in. */
+  usb: string;
+  /** Block-device events on this machine during the window (others' loop devices...). */
+  blockEvents: number;
 }
 
 export async function idleCpu(
@@ -85,8 +93,11 @@ export async function idleCpu(
   keys: Keys,
   seconds: number,
   onStop: OnStop,
+  settleSeconds = 20,
 ): Promise<IdleResult> {
   const config = path.join(dir, 'kioskd.json');
+  // The `usb` package cannot start where the kernel has no USB (a VM without a USB bus).
+  const usbBus = existsSync('/sys/bus/usb/devices');
   writeFileSync(
     config,
     JSON.stringify({
@@ -98,7 +109,7 @@ export async function idleCpu(
       hardware: {
         motorBoard: { driver: 'sim' },
         gpio: { driver: 'sim' },
-        usb: { driver: 'real' },
+        usb: { driver: usbBus ? 'real' : 'sim' },
         drives: { driver: 'real' },
         storage: { driver: 'real', mountRoot: path.join(dir, 'mnt') },
       },
@@ -106,11 +117,22 @@ export async function idleCpu(
       maintenanceSocket: path.join(dir, 'kioskd.sock'),
     }),
   );
-  const kioskd = spawn(process.execPath, [path.join(ROOT, 'bin/kioskd.js'), '--config', config], {
-    cwd: ROOT,
-    env: { ...process.env, JOURNAL_STREAM: '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  execFileSync(process.execPath, [
+    path.join(ROOT, 'node_modules/typescript/bin/tsc'),
+    '-p',
+    path.join(ROOT, 'tsconfig.build.json'),
+  ]);
+  const main = path.join(ROOT, 'dist/kiosk/main.js');
+  const run = `const m = await import(${JSON.stringify(main)}); process.exitCode = await m.main(process.argv.slice(1));`;
+  const kioskd = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', run, '--', '--config', config],
+    {
+      cwd: ROOT,
+      env: { ...process.env, JOURNAL_STREAM: '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const node = spawn(process.execPath, ['-e', 'setInterval(()=>{},1e9)'], { stdio: 'ignore' });
   const stop = async () => {
     node.kill('SIGKILL');
@@ -124,15 +146,29 @@ export async function idleCpu(
     const seen: string[] = [];
     await waitForLine(kioskd, /"msg":"kioskd started"/, 60_000, seen);
     kioskd.stdout?.resume();
-    await new Promise((r) => setTimeout(r, 5000)); // start-up done, JIT settled
+    // Start-up done: JIT compilation and the garbage collector's after-start work settle.
+    await new Promise((r) => setTimeout(r, settleSeconds * 1000));
+    const monitor = new UdevMonitor();
+    let blockEvents = 0;
+    monitor.on('event', () => blockEvents++);
+    monitor.start();
+    onStop('udev monitor', async () => monitor.stop());
     const k0 = treeTicks(kioskd.pid as number);
     const n0 = treeTicks(node.pid as number);
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const k1 = treeTicks(kioskd.pid as number);
     const n1 = treeTicks(node.pid as number);
+    monitor.stop();
     const pct = (t: number) => (t / TICK / seconds) * 100;
     const mode = /"mode":"(\w+)"/.exec(seen[0] ?? '')?.[1] ?? 'not reported';
-    return { seconds, kioskdPercent: pct(k1 - k0), nodePercent: pct(n1 - n0), watching: mode };
+    return {
+      seconds,
+      kioskdPercent: pct(k1 - k0),
+      nodePercent: pct(n1 - n0),
+      watching: mode,
+      blockEvents,
+      usb: usbBus ? 'real hotplug' : 'simulated (this machine has no USB bus: /sys/bus/usb absent)',
+    };
   } finally {
     await stop();
   }

@@ -6,8 +6,8 @@
 // transitions per second (each one transaction with its outbox event) with
 // synchronous=FULL vs NORMAL, and the ratio; (3) kioskd's idle CPU over 60 s with the
 // real drive and USB watchers beside an idle node (kiosk-idle.ts).
-//   npm run bench:kiosk [-- --busy-only]   (BENCH_N, BENCH_IDLE_SECONDS, BENCH_PREPARE_BYTES)
-import { mkdtempSync, rmSync } from 'node:fs';
+//   npm run bench:kiosk [-- --busy-only | --idle-cpu-only] [-- --shared-disk]   (BENCH_N, BENCH_IDLE_SECONDS, BENCH_PREPARE_BYTES)
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,6 +24,7 @@ import { idleCpu } from './kiosk-idle.js';
 const N = Number(process.env.BENCH_N ?? 1000);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 const busyOnly = process.argv.includes('--busy-only');
+const idleCpuOnly = process.argv.includes('--idle-cpu-only');
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -66,26 +67,39 @@ const dirFor = (what: string) => {
 const line = (what: string, lat: number[]) =>
   `  ${what}: p50 ${pct(lat, 50).toFixed(2)} ms   p99 ${pct(lat, 99).toFixed(2)} ms   max ${Math.max(...lat).toFixed(2)} ms   (${lat.length} dispenses; aim: p99 < 20 ms: ${pct(lat, 99) < 20 ? 'met' : 'NOT met'})`;
 try {
-  console.log('Dispense received -> EJECT frame at the board (synchronous=FULL):');
-  if (!busyOnly)
+  if (!idleCpuOnly)
+    console.log('Dispense received -> EJECT frame at the board (synchronous=FULL):');
+  if (!busyOnly && !idleCpuOnly)
     console.log(
       line('idle                        ', await idleDispenses(dirFor('idle'), keys, N, onStop)),
     );
-  if (process.getuid?.() === 0) {
+  if (idleCpuOnly) {
+    // only the idle CPU below
+  } else if (process.getuid?.() === 0) {
+    // The slot disks (loop devices) and the content cache on a device apart from the
+    // database (RAM here), as on a kiosk: slot disks are USB disks, and docs/cloning.md
+    // puts the cache on an SSD apart from the SD card. With --shared-disk everything is on
+    // one disk: the preparations' writes then slow the database's fsync (and the dispense).
+    const shared = process.argv.includes('--shared-disk');
+    const apart = existsSync('/dev/shm') && !shared ? '/dev/shm' : os.tmpdir();
+    const disksDir = mkdtempSync(path.join(apart, 'bench-kiosk-disks-'));
+    cleanup.add('slot disk files', () => rmSync(disksDir, { recursive: true, force: true }));
     const busy = await busyDispenses(dirFor('busy'), keys, {
       diskBytes: 2 * 2 ** 30,
       contentBytes: Number(process.env.BENCH_PREPARE_BYTES ?? 1.2e9),
       max: N,
       onStop,
+      disksDir,
+      cacheDir: path.join(disksDir, 'cache'),
     });
     console.log(line('two preparations running     ', busy.latencies));
     console.log(
-      `    (${busy.skipped} dispenses left out: not both preparations running throughout; afterwards slots 1-2 ${busy.slots.join(', ')}; images: ${busy.images.join(', ') || 'none'})`,
+      `    (slot disks and cache in ${apart}, database in ${os.tmpdir()}; ${busy.skipped} dispense(s) left out: not both preparations running throughout; afterwards slots 1-2 ${busy.slots.join(', ')}; images: ${busy.images.join(', ') || 'none'})`,
     );
   } else {
     console.log('  two preparations running: skipped (needs root for loop disks)');
   }
-  if (!busyOnly) {
+  if (!busyOnly && !idleCpuOnly) {
     const full = transitionsPerSecond(dirFor('tx'), 'FULL');
     const normal = transitionsPerSecond(dirFor('tx'), 'NORMAL');
     console.log('Committed slot transitions (each with its outbox event), WAL:');
@@ -94,10 +108,12 @@ try {
     );
     console.log(`  synchronous=NORMAL ${normal.toFixed(0)} /s`);
     console.log(`  ratio NORMAL/FULL  ${(normal / full).toFixed(2)}x`);
+  }
+  if (!busyOnly) {
     const idle = await idleCpu(dirFor('cpu'), keys, IDLE_SECONDS, onStop);
     const diff = idle.kioskdPercent - idle.nodePercent;
     console.log(
-      `Idle CPU over ${idle.seconds} s (kioskd with the real drive watcher: ${idle.watching}; real USB hotplug):`,
+      `Idle CPU over ${idle.seconds} s (kioskd as built, with the real drive watcher: ${idle.watching}, ${idle.blockEvents} block-device event(s) on this machine meanwhile; USB: ${idle.usb}):`,
     );
     console.log(
       `  kioskd ${idle.kioskdPercent.toFixed(3)}% of a core, idle node ${idle.nodePercent.toFixed(3)}%`,

@@ -144,6 +144,17 @@ t.test(
     await new Promise((r) => setTimeout(r, 300));
     t.equal(scanner.scans, 1, 'no scans while nothing happens');
 
+    // Loop devices and the like come and go (tests, images being built): never a slot disk.
+    for (const action of ['add', 'change', 'remove'])
+      fakeUdev.emit('event', {
+        source: 'KERNEL',
+        action,
+        devpath: '/devices/virtual/block/loop3',
+        subsystem: 'block',
+      });
+    await new Promise((r) => setTimeout(r, 300));
+    t.equal(scanner.scans, 1, 'virtual block devices cause no scan');
+
     present = true;
     const attached = next<{ slot: number }>(w, 'attach');
     for (const action of ['add', 'change', 'add', 'change', 'change'])
