@@ -1,18 +1,22 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './api/errors.js';
-import { exactBodyValidators } from './api/exact-body.js';
-import { registerKioskRoutes } from './api/kiosk-routes.js';
+import { contentDir, type HubConfig, publicOrigin } from './config.js';
+import { HubContentStore } from './content/index.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/errors.js';
+import { exactBodyValidators } from './http/exact-body.js';
+import { staffSessionAuthenticator } from './http/guard.js';
 import {
   adminTokenAuthenticator,
   anyAuthenticator,
   type OperatorAuthenticator,
   requireOperator,
-} from './api/operator-auth.js';
-import { registerOperatorRoutes } from './api/operator-routes.js';
-import { installSameOriginCheck } from './api/same-origin.js';
-import { contentDir, type HubConfig, publicOrigin } from './config.js';
-import { HubContentStore, registerContentRoutes } from './content/index.js';
+} from './http/operator-auth.js';
+import { registerContentRoutes } from './http/routes/content-routes.js';
+import { registerKioskRoutes } from './http/routes/kiosk-routes.js';
+import { registerOperatorRoutes } from './http/routes/operator-fleet-routes.js';
+import { registerRentalRoutes } from './http/routes/rental-routes.js';
+import { registerWeb } from './http/routes/web-routes.js';
+import { installSameOriginCheck } from './http/same-origin.js';
 import { KioskHub } from './hub/hub.js';
 import type { Logger } from './log.js';
 import { HubMetrics } from './metrics.js';
@@ -23,7 +27,6 @@ import { RentalDomain } from './rental/rental-domain.js';
 import { type HubSigningKey, loadOrCreateSigningKey } from './signing-key.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/types.js';
-import { registerWeb } from './web/serve.js';
 
 export interface HubServerDeps {
   config: HubConfig;
@@ -135,12 +138,12 @@ export class HubServer {
       hub: this.hub,
       config: config.rental,
       logger: logger.child({ component: 'rental' }),
-      adminAuth,
       publicUrl: publicOrigin(config),
       ...this.deps.rental,
     });
     const operatorAuth =
-      this.deps.operatorAuth ?? anyAuthenticator(adminAuth, this.rental.operatorAuthenticator());
+      this.deps.operatorAuth ??
+      anyAuthenticator(adminAuth, staffSessionAuthenticator(this.rental.accounts));
     await app.register(async (scope) => {
       requireOperator(scope, operatorAuth);
       registerOperatorRoutes(scope, {
@@ -150,7 +153,7 @@ export class HubServer {
         commandDefaultTtlSeconds: config.commandDefaultTtlSeconds,
       });
     });
-    await this.rental.registerRoutes(app);
+    await app.register(async (scope) => registerRentalRoutes(scope, this.rental, adminAuth));
     this.content = new HubContentStore({ dir: contentDir(config) });
     await this.content.start();
     await registerContentRoutes(app, {

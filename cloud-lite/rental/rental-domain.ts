@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import type { OperatorAuthenticator } from '../api/operator-auth.js';
 import type { KioskHub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
@@ -21,16 +19,12 @@ import { Reconciliation } from './reconciliation/reconciliation.js';
 import { Extensions } from './rentals/extensions.js';
 import { Rentals } from './rentals/rentals.js';
 import { Reservations } from './reservations/reservations.js';
-import { requestToken } from './routes/guard.js';
-import { registerRentalRoutes } from './routes/index.js';
 
 export interface RentalDomainDeps {
   store: Store;
   hub: KioskHub;
   config: RentalConfig;
   logger: Logger;
-  /** The hub's admin token authenticator (accepted on operator routes as well as staff sessions). */
-  adminAuth: OperatorAuthenticator;
   /** Clock of the domain (tests drive it); default: the system clock. */
   now?: () => Date;
   /** Replaces the configured provider (tests, a real gateway). */
@@ -44,7 +38,7 @@ export interface RentalDomainDeps {
 /**
  * The rental domain composed: accounts, deposits, catalog, payments, orders, reservations,
  * rentals and their extensions, jam holds, orders at kiosks that went away, missing disks, reconciliation.
- * `registerRoutes(app)` adds the HTTP API, `attach()` the hub event handlers
+ * Its HTTP API lives in cloud-lite/http/. `attach()` registers the hub event handlers
  * (DispenseCompleted, PrepareProgress/Completed/Failed, DiskReturned, DiskRemoved,
  * SlotStateChanged, ...), `start()`/`stop()` the periodic reconciliation, jam-hold and
  * kiosk-unreachable sweeps.
@@ -189,22 +183,6 @@ export class RentalDomain {
       )
         this.onCommandState(c);
     });
-  }
-
-  /** Adds the rental HTTP API to `app`. */
-  async registerRoutes(app: FastifyInstance): Promise<void> {
-    await app.register(async (scope) => registerRentalRoutes(scope, this));
-  }
-
-  /** Accepts operator/admin sessions (bearer token or session cookie) on the hub's operator routes. */
-  operatorAuthenticator(): OperatorAuthenticator {
-    return async (req) => {
-      const token = requestToken(req);
-      if (!token) return undefined;
-      const id = await this.accounts.authenticate(token);
-      if (!id || (id.role !== 'operator' && id.role !== 'admin')) return undefined;
-      return { subject: `user:${id.userId}`, roles: [id.role] };
-    };
   }
 
   async start(): Promise<void> {

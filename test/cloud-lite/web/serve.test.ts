@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { CONTENT_SECURITY_POLICY } from '../../../cloud-lite/web/serve.js';
+import { CONTENT_SECURITY_POLICY } from '../../../cloud-lite/http/routes/web-routes.js';
 import { buildAssets, startWebHub, WEB_ADMIN_TOKEN } from './web-hub.js';
 
 t.test('the renter and operator pages: CSP, no inline script, assets, refusals', async (t) => {

@@ -1,4 +1,4 @@
-// Shapes of the cloud-lite JSON API as the web pages read them (the routes in cloud-lite/rental/routes/).
+// Shapes of the cloud-lite JSON API as the web pages read them (the routes in cloud-lite/http/routes/).
 
 export type Role = 'renter' | 'technician' | 'operator' | 'admin';
 

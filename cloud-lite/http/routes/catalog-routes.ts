@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { audit } from '../audit/audit.js';
-import { RentalError } from '../errors.js';
-import type { RentalDomain } from '../rental-domain.js';
-import { actorOf } from './guard.js';
-import { IdParams, NearQuery } from './schemas.js';
+import { audit } from '../../rental/audit/audit.js';
+import { RentalError } from '../../rental/errors.js';
+import type { RentalDomain } from '../../rental/rental-domain.js';
+import { actorOf } from '../guard.js';
+import { IdParams, NearQuery } from '../schemas/rental.js';
 
 /** Content, kiosks near a place, and the kiosk session (1st instruction). */
 export function registerCatalogRoutes(app: FastifyInstance, d: RentalDomain): void {

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { HubError } from '../../errors.js';
-import type { Logger } from '../../log.js';
-import { RentalError } from '../errors.js';
+import { HubError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { RentalError } from '../rental/errors.js';
 
 const body = (code: string, message: string, extra: Record<string, unknown> = {}) => ({
   error: { code, message, ...extra },

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import type { OrderInput } from '../orders/orders.js';
-import type { RentalDomain } from '../rental-domain.js';
-import { TERMINAL_RESERVATION_STATES } from '../reservations/reservation-view.js';
-import { actorOf } from './guard.js';
-import { EventsQuery, IdempotencyHeaders, IdParams, OrderBody } from './schemas.js';
-import { streamChanges } from './sse.js';
+import type { OrderInput } from '../../rental/orders/orders.js';
+import type { RentalDomain } from '../../rental/rental-domain.js';
+import { TERMINAL_RESERVATION_STATES } from '../../rental/reservations/reservation-view.js';
+import { actorOf } from '../guard.js';
+import { EventsQuery, IdempotencyHeaders, IdParams, OrderBody } from '../schemas/rental.js';
+import { streamChanges } from '../sse.js';
 
 const LIMIT = 16 * 1024;
 

@@ -1,4 +1,4 @@
-import type { CommandRecord, EventRecord, KioskRecord, SlotRecord } from '../store/types.js';
+import type { CommandRecord, EventRecord, KioskRecord, SlotRecord } from '../../store/types.js';
 
 /** Kiosk as the operator API shows it (never the secret hash). */
 export function kioskView(k: KioskRecord, connected: boolean, slots?: SlotRecord[]) {

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RentalNotifier } from '../notifier.js';
+import type { RentalNotifier } from '../rental/notifier.js';
 
 /**
  * Streams `event: <name>` with the record's view whenever it changes, until it is terminal or

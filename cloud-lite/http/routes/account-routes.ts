@@ -1,8 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { userView } from '../accounts/accounts.js';
-import type { RentalDomain } from '../rental-domain.js';
-import { actorOf, SESSION_COOKIE } from './guard.js';
-import { ConfirmRegistrationBody, DepositBody, LoginBody, RegisterBody } from './schemas.js';
+import { userView } from '../../rental/accounts/accounts.js';
+import type { RentalDomain } from '../../rental/rental-domain.js';
+import { actorOf, SESSION_COOKIE } from '../guard.js';
+import {
+  ConfirmRegistrationBody,
+  DepositBody,
+  LoginBody,
+  RegisterBody,
+} from '../schemas/rental.js';
 
 const LIMIT = 16 * 1024;
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { repoRoot } from '../package-info.js';
+import { repoRoot } from '../../package-info.js';
 
 export interface WebOptions {
   /** Folder of the built assets (scripts/build-web.ts). Default: <repo>/dist/web. */

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { userView } from '../accounts/accounts.js';
-import type { RentalDomain } from '../rental-domain.js';
-import type { DiskTypeRecord, KioskSiteRecord, Role } from '../store/types.js';
-import { actorOf } from './guard.js';
-import { ContentBody, DiskTypeBody, LimitQuery, SiteBody, UserBody } from './schemas.js';
+import { userView } from '../../rental/accounts/accounts.js';
+import type { RentalDomain } from '../../rental/rental-domain.js';
+import type { DiskTypeRecord, KioskSiteRecord, Role } from '../../rental/store/types.js';
+import { actorOf } from '../guard.js';
+import { ContentBody, DiskTypeBody, LimitQuery, SiteBody, UserBody } from '../schemas/rental.js';
 
 const LIMIT = 64 * 1024;
 

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { TERMINAL_ORDER_STATES } from '../orders/order-view.js';
-import type { OrderInput } from '../orders/orders.js';
-import type { RentalDomain } from '../rental-domain.js';
-import { actorOf } from './guard.js';
+import { TERMINAL_ORDER_STATES } from '../../rental/orders/order-view.js';
+import type { OrderInput } from '../../rental/orders/orders.js';
+import type { RentalDomain } from '../../rental/rental-domain.js';
+import { actorOf } from '../guard.js';
 import {
   EventsQuery,
   ExtendBody,
@@ -11,8 +11,8 @@ import {
   IdParams,
   OptionalIdempotencyHeaders,
   OrderBody,
-} from './schemas.js';
-import { streamChanges } from './sse.js';
+} from '../schemas/rental.js';
+import { streamChanges } from '../sse.js';
 
 const LIMIT = 16 * 1024;
 

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { RentalDomain } from '../rental-domain.js';
+import type { RentalDomain } from '../../rental/rental-domain.js';
+import { installGuard } from '../guard.js';
+import type { OperatorAuthenticator } from '../operator-auth.js';
+import { installRentalErrors } from '../rental-errors.js';
 import { registerAccountRoutes } from './account-routes.js';
 import { registerCatalogRoutes } from './catalog-routes.js';
-import { installRentalErrors } from './errors.js';
-import { installGuard } from './guard.js';
-import { registerOperatorRentalRoutes } from './operator-routes.js';
+import { registerOperatorRentalRoutes } from './operator-rental-routes.js';
 import { registerOrderRoutes } from './order-routes.js';
 import { registerReservationRoutes } from './reservation-routes.js';
 import { registerWebhookRoutes } from './webhook-routes.js';
@@ -16,9 +17,10 @@ export const RENTAL_BODY_LIMIT = 16 * 1024;
 export async function registerRentalRoutes(
   scope: FastifyInstance,
   domain: RentalDomain,
+  adminAuth: OperatorAuthenticator,
 ): Promise<void> {
   installRentalErrors(scope, domain.deps.logger);
-  installGuard(scope, domain.accounts, domain.deps.adminAuth);
+  installGuard(scope, domain.accounts, adminAuth);
   registerAccountRoutes(scope, domain);
   registerCatalogRoutes(scope, domain);
   registerOrderRoutes(scope, domain);

@@ -10,11 +10,16 @@
  */
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errorBody } from '../api/errors.js';
-import type { OperatorAuthenticator } from '../api/operator-auth.js';
-import { parseBasicAuth } from '../hub/upgrade-auth.js';
-import { CONTENT_TOKEN, type HubContentStore, SHA256_HEX, VERSION_TOKEN } from './content-store.js';
-import { parseRange } from './range.js';
+import {
+  CONTENT_TOKEN,
+  type HubContentStore,
+  SHA256_HEX,
+  VERSION_TOKEN,
+} from '../../content/content-store.js';
+import { parseRange } from '../../content/range.js';
+import { parseBasicAuth } from '../../hub/upgrade-auth.js';
+import { errorBody } from '../errors.js';
+import type { OperatorAuthenticator } from '../operator-auth.js';
 
 export interface ContentRouteDeps {
   store: HubContentStore;

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { KioskRegistry } from '../registry/kiosk-registry.js';
-import { Throttle } from '../store/throttle.js';
-import type { Store } from '../store/types.js';
-import { errorBody } from './errors.js';
+import type { KioskRegistry } from '../../registry/kiosk-registry.js';
+import { Throttle } from '../../store/throttle.js';
+import type { Store } from '../../store/types.js';
+import { errorBody } from '../errors.js';
 
 export interface KioskRoutesDeps {
   registry: KioskRegistry;

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { RentalError } from '../errors.js';
-import { PaymentError } from '../payments/provider.js';
-import type { RentalDomain } from '../rental-domain.js';
+import { RentalError } from '../../rental/errors.js';
+import { PaymentError } from '../../rental/payments/provider.js';
+import type { RentalDomain } from '../../rental/rental-domain.js';
 
 /** `POST /api/payments/webhook/:provider`: raw body kept for the signature check; duplicates ignored. */
 export function registerWebhookRoutes(app: FastifyInstance, d: RentalDomain): void {

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
-import { type HubToKioskAction, hubToKioskActions } from '../../protocol/index.js';
-import { HubError, NotFoundError } from '../errors.js';
-import type { KioskHub } from '../hub/hub.js';
-import type { KioskRegistry } from '../registry/kiosk-registry.js';
-import type { Store } from '../store/types.js';
-import { commandView, eventView, kioskView } from './views.js';
+import { type HubToKioskAction, hubToKioskActions } from '../../../protocol/index.js';
+import { HubError, NotFoundError } from '../../errors.js';
+import type { KioskHub } from '../../hub/hub.js';
+import type { KioskRegistry } from '../../registry/kiosk-registry.js';
+import type { Store } from '../../store/types.js';
+import { commandView, eventView, kioskView } from './fleet-views.js';
 
 export interface OperatorRoutesDeps {
   store: Store;

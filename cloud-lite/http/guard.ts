@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { OperatorAuthenticator } from '../../api/operator-auth.js';
-import type { Accounts } from '../accounts/accounts.js';
-import type { Actor } from '../audit/audit.js';
-import type { Role } from '../store/types.js';
+import type { Accounts } from '../rental/accounts/accounts.js';
+import type { Actor } from '../rental/audit/audit.js';
+import type { Role } from '../rental/store/types.js';
+import type { OperatorAuthenticator } from './operator-auth.js';
 
 /**
  * Who may call a route: `public` (anyone), `account` (any logged-in user, acting for
@@ -114,4 +114,15 @@ export function installGuard(
     if (!ALLOWED[access].includes(req.who.role)) return deny(reply, 403);
     if (access === 'account' && req.who.via !== 'session') return deny(reply, 403);
   });
+}
+
+/** Accepts operator/admin sessions (bearer token or session cookie) on the hub's operator routes. */
+export function staffSessionAuthenticator(accounts: Accounts): OperatorAuthenticator {
+  return async (req) => {
+    const token = requestToken(req);
+    if (!token) return undefined;
+    const id = await accounts.authenticate(token);
+    if (!id || (id.role !== 'operator' && id.role !== 'admin')) return undefined;
+    return { subject: `user:${id.userId}`, roles: [id.role] };
+  };
 }
