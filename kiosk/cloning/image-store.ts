@@ -16,7 +16,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { open, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { BlockWorkers } from '../../hal/storage/block-io.js';
 import { type BlockMap, parseBmap, refineRanges, serializeBmap } from '../../hal/storage/bmap.js';
 import { patchRegions, type ReadAt } from '../../hal/storage/exfat-volume.js';
