@@ -1,14 +1,7 @@
+import { CodedError } from '../../common/coded-error.js';
+
 /** Errors of the demo orchestration: `code` says what failed, the message what to do. */
-export class DemoError extends Error {
-  override readonly name = 'DemoError';
-  constructor(
-    readonly code: 'ETIMEOUT' | 'ESTEP' | 'ESTART' | 'EMISSING' | 'EAPI',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class DemoError extends CodedError<'ETIMEOUT' | 'ESTEP' | 'ESTART' | 'EMISSING' | 'EAPI'> {}
 
 /**
  * Polls `fn` every `intervalMs` until it returns a truthy value (resolved with it) or
