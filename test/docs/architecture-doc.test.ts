@@ -1,7 +1,8 @@
 // docs/architecture.md against the code: the slot state machine's diagram and table list exactly
 // the transitions of kiosk/slots/transitions.ts. (The layers' import rules are checked by
 // dependency-cruiser in lint, .dependency-cruiser.cjs; test/lint/import-rules.test.ts.)
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -59,11 +60,18 @@ t.test('the layout names every folder of the tree, and only folders that exist',
   const named = (re: RegExp, text: string) => [...text.matchAll(re)].map((m) => m[1]!);
   const top = named(/^([a-z-]+)\/ /gm, block);
   const devices = named(/^ {2}([a-z-]+)\/ /gm, block);
-  const dirs = (rel: string) =>
-    readdirSync(path.join(ROOT, rel), { withFileTypes: true })
-      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
-      .map((e) => e.name);
-  const tracked = dirs('.').filter((d) => !['bin', 'dist', 'tap-snapshots'].includes(d));
+  // Folders of the repository's files (what git tracks: no build output, no test artefacts).
+  const files = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n');
+  const dirs = (rel: string) => {
+    const prefix = rel === '.' ? '' : `${rel}/`;
+    const names = files
+      .filter((f) => f.startsWith(prefix))
+      .map((f) => f.slice(prefix.length).split('/'))
+      .filter((parts) => parts.length > 1 && !parts[0]!.startsWith('.'))
+      .map((parts) => parts[0]!);
+    return [...new Set(names)];
+  };
+  const tracked = dirs('.').filter((d) => !['bin', 'tap-snapshots'].includes(d));
   t.same([...top].sort(), [...tracked].sort(), 'top-level folders = the tree (bin/ aside)');
   t.same([...devices].sort(), dirs('hal').sort(), 'one line per hal device folder');
   const inside = DOC.slice(DOC.indexOf('### Inside kioskd'), DOC.indexOf('### Inside cloud-lite'));
