@@ -4,8 +4,7 @@
  */
 import type { WireContentManifest } from '../../protocol/manifest.js';
 import { type Actor, audit } from '../rental/audit/audit.js';
-import type { ContentRecord } from '../rental/store/types.js';
-import type { Store } from '../store/types.js';
+import type { ContentRecord, Store } from '../store/types.js';
 
 export async function registerImportedContent(
   store: Store,
@@ -14,7 +13,7 @@ export async function registerImportedContent(
   now: Date,
 ): Promise<ContentRecord> {
   return store.transaction(async (tx) => {
-    const old = await tx.rental.content.get(m.contentId);
+    const old = await tx.content.get(m.contentId);
     const rec: ContentRecord = {
       id: m.contentId,
       title: m.title,
@@ -22,8 +21,8 @@ export async function registerImportedContent(
       sizeBytes: m.totalBytes,
       description: old?.description ?? '',
     };
-    if (old) await tx.rental.content.update(rec.id, rec);
-    else await tx.rental.content.insert(rec);
+    if (old) await tx.content.update(rec.id, rec);
+    else await tx.content.insert(rec);
     await audit(tx, who, now.toISOString(), 'content.imported', rec.id, {
       version: rec.version,
       sizeBytes: rec.sizeBytes,

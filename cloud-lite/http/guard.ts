@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Accounts } from '../rental/accounts/accounts.js';
 import type { Actor } from '../rental/audit/audit.js';
-import type { Role } from '../rental/store/types.js';
+import type { Role } from '../store/types.js';
 import type { OperatorAuthenticator } from './operator-auth.js';
 
 /**

@@ -174,11 +174,11 @@ export class EventIntake {
       `kiosk ${kioskId} sent event ${c.eventId} (${c.type}, seq ${c.seq}) that contradicts ` +
       `recorded event ${c.recorded.eventId} (seq ${c.recorded.seq}); refused, not stored`;
     this.deps.logger.warn({ kioskId, ...c }, message);
-    const open = await tx.rental.flags.listOpen();
+    const open = await tx.flags.listOpen();
     if (open.some((f) => f.kind === EVENT_SEQ_REUSED && f.subject === subject)) return;
     const at = (this.deps.now?.() ?? new Date()).toISOString();
-    await tx.rental.flags.raise(EVENT_SEQ_REUSED, subject, message, at);
-    await tx.rental.audit.insert({
+    await tx.flags.raise(EVENT_SEQ_REUSED, subject, message, at);
+    await tx.audit.insert({
       at,
       actor: `kiosk:${kioskId}`,
       action: 'event.seq_reused',

@@ -24,25 +24,25 @@ export class Throttle {
    */
   async take(tx: Repos, limits: readonly Limit[], now: Date): Promise<number> {
     const t = now.getTime();
-    await tx.rental.loginFailures.prune(new Date(t - KEEP_MS).toISOString());
+    await tx.loginFailures.prune(new Date(t - KEEP_MS).toISOString());
     let retry = 0;
     for (const l of limits) {
       const windowMs = l.windowSeconds * 1000;
       const start = new Date(t - windowMs).toISOString();
-      await tx.rental.loginFailures.prune(start, l.key);
-      const hits = await tx.rental.loginFailures.since(l.key, start);
+      await tx.loginFailures.prune(start, l.key);
+      const hits = await tx.loginFailures.since(l.key, start);
       if (hits.length >= l.max) {
         const oldest = Date.parse(hits[hits.length - l.max]!);
         retry = Math.max(retry, Math.ceil((oldest + windowMs - t) / 1000), 1);
       }
     }
     if (retry > 0) return retry;
-    for (const l of limits) await tx.rental.loginFailures.add(l.key, now.toISOString());
+    for (const l of limits) await tx.loginFailures.add(l.key, now.toISOString());
     return 0;
   }
 
   /** Takes back the hits `take` recorded at `at` (the attempt turned out good). */
   async release(tx: Repos, limits: readonly Limit[], at: Date): Promise<void> {
-    for (const l of limits) await tx.rental.loginFailures.removeOne(l.key, at.toISOString());
+    for (const l of limits) await tx.loginFailures.removeOne(l.key, at.toISOString());
   }
 }

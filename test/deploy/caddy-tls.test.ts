@@ -203,7 +203,7 @@ t.test('the hub behind Caddy: kioskd over wss, the renter API over https', async
     );
     const { token } = (await res.json()) as { token: string };
     t.ok(token);
-    const audit = await fleet.hub.server.store.transaction((tx) => tx.rental.audit.list(1000));
+    const audit = await fleet.hub.server.store.transaction((tx) => tx.audit.list(1000));
     // Newest first: the session this login opened.
     const opened = audit.find((a) => a.action === 'session.opened');
     t.equal(opened?.ip, '127.0.0.2', "the hub recorded the renter's address, not the proxy's");

@@ -149,8 +149,8 @@ t.test('prepare, verify, reserve, dispense, return, re-prepare on a loop disk', 
     ).filter((e) => e.type === type);
   const payment = (reservationId: string) =>
     hub.server.store.transaction(async (tx) => {
-      const r = await tx.rental.reservations.get(reservationId);
-      return r?.paymentId ? tx.rental.payments.get(r.paymentId) : undefined;
+      const r = await tx.reservations.get(reservationId);
+      return r?.paymentId ? tx.payments.get(r.paymentId) : undefined;
     });
 
   // A technician loads a blank disk: identified, checked (writable -> wiped) -> loaded.

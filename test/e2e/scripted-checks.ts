@@ -51,16 +51,16 @@ export async function checkScriptedRun(
   const store = SqliteStore.open(path.join(demo.dir, 'hub', 'hub.db'));
   t.teardown(() => store.close());
   const state = await store.transaction(async (tx) => {
-    const orders = await tx.rental.orders.listRecent(100);
-    const reservations = await tx.rental.reservations.listRecent(100);
-    const rentals = await tx.rental.rentals.listByStates(['open', 'returned', 'overdue', 'lost']);
+    const orders = await tx.orders.listRecent(100);
+    const reservations = await tx.reservations.listRecent(100);
+    const rentals = await tx.rentals.listByStates(['open', 'returned', 'overdue', 'lost']);
     const payments = await Promise.all(
       [...orders.map((o) => o.id), ...reservations.map((r) => r.id)].map((id) =>
-        tx.rental.payments.listByRef(id),
+        tx.payments.listByRef(id),
       ),
     );
-    const charges = await Promise.all(rentals.map((r) => tx.rental.charges.listByRental(r.id)));
-    const audit = await tx.rental.audit.list(1000);
+    const charges = await Promise.all(rentals.map((r) => tx.charges.listByRental(r.id)));
+    const audit = await tx.audit.list(1000);
     return { orders, reservations, rentals, payments: payments.flat(), charges, audit };
   });
   t.equal(state.orders.length, 2, 'two orders: the rent and the pickup');

@@ -63,7 +63,7 @@ export function registerAccountRoutes(app: FastifyInstance, d: RentalDomain): vo
   app.get('/api/me', { config: { access: 'account' } }, async (req) => {
     const userId = req.who!.userId;
     return d.deps.store.transaction(async (tx) => {
-      const user = (await tx.rental.users.get(userId))!;
+      const user = (await tx.users.get(userId))!;
       const reasons = await d.deposits.reasons(tx, userId);
       return {
         user: userView(user),

@@ -42,7 +42,7 @@ export function registerCatalogRoutes(app: FastifyInstance, d: RentalDomain): vo
         const k = await tx.kiosks.get(kioskId);
         if (!k || k.revokedAt)
           throw new RentalError('KIOSK_NOT_FOUND', `kiosk ${kioskId} does not exist`, 404);
-        const site = await tx.rental.sites.get(kioskId);
+        const site = await tx.sites.get(kioskId);
         const online = d.deps.hub.canServe(k);
         // Why the renter cannot rent (reserve) here now: their standing and limits, and the
         // kiosk (KIOSK_OFFLINE).
@@ -51,7 +51,7 @@ export function registerCatalogRoutes(app: FastifyInstance, d: RentalDomain): vo
         const reserveReasons = [...(await d.deposits.reasons(tx, userId, 'reserve')), ...kiosk];
         const diskTypes = [];
         for (const t of await d.catalog.offered(tx, kioskId)) {
-          const content = await tx.rental.content.get(t.contentId);
+          const content = await tx.content.get(t.contentId);
           diskTypes.push({
             id: t.id,
             capacityBytes: t.capacityBytes,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { userView } from '../../rental/accounts/accounts.js';
 import type { RentalDomain } from '../../rental/rental-domain.js';
-import type { DiskTypeRecord, KioskSiteRecord, Role } from '../../rental/store/types.js';
+import type { DiskTypeRecord, KioskSiteRecord, Role } from '../../store/types.js';
 import { actorOf } from '../guard.js';
 import { ContentBody, DiskTypeBody, LimitQuery, SiteBody, UserBody } from '../schemas/rental.js';
 
@@ -69,7 +69,7 @@ export function registerOperatorRentalRoutes(app: FastifyInstance, d: RentalDoma
     '/api/operator/audit',
     { config: { access: 'operator' }, schema: { querystring: LimitQuery } },
     async (req) => ({
-      audit: await d.deps.store.transaction((tx) => tx.rental.audit.list(req.query.limit ?? 200)),
+      audit: await d.deps.store.transaction((tx) => tx.audit.list(req.query.limit ?? 200)),
     }),
   );
   app.get<{ Querystring: { limit?: number } }>(

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Throttle } from '../../store/throttle.js';
-import type { Repos, Store } from '../../store/types.js';
+import type { Repos, Role, Store, UserRecord } from '../../store/types.js';
 import { type Actor, audit } from '../audit/audit.js';
 import { HashQueue } from '../auth/hash-queue.js';
 import { checkNewPassword } from '../auth/password-policy.js';
@@ -8,7 +8,6 @@ import { dummyHash, hashPassword, verifyPassword } from '../auth/passwords.js';
 import { hashToken, newSessionToken } from '../auth/tokens.js';
 import type { RentalConfig } from '../config.js';
 import { RentalError } from '../errors.js';
-import type { Role, UserRecord } from '../store/types.js';
 import type { AccountMailer, Recipient } from './account-mail.js';
 
 export interface AccountsDeps {
@@ -118,7 +117,7 @@ export class Accounts {
 
   private async loginTaken(tx: Repos, { email, phone }: Recipient): Promise<boolean> {
     for (const login of [email, phone])
-      if (login && (await tx.rental.users.findByLogin(login))) return true;
+      if (login && (await tx.users.findByLogin(login))) return true;
     return false;
   }
 
@@ -140,7 +139,7 @@ export class Accounts {
       cardLast4: null,
       createdAt: at,
     };
-    await tx.rental.users.insert(user);
+    await tx.users.insert(user);
     await audit(tx, who, at, 'user.created', user.id, { role: user.role });
     return user;
   }
@@ -182,10 +181,10 @@ export class Accounts {
     const now = this.now();
     const expiresAt = new Date(now.getTime() + cfg.registrationTtlSeconds * 1000).toISOString();
     const taken = await this.deps.store.transaction(async (tx) => {
-      await tx.rental.pendingRegistrations.removeExpired(now.toISOString());
+      await tx.pendingRegistrations.removeExpired(now.toISOString());
       const taken = await this.loginTaken(tx, logins);
       if (!taken)
-        await tx.rental.pendingRegistrations.insert({
+        await tx.pendingRegistrations.insert({
           tokenHash: hashToken(token),
           ...logins,
           name: input.name ?? null,
@@ -236,9 +235,9 @@ export class Accounts {
         400,
       );
     return this.deps.store.transaction(async (tx) => {
-      const p = await tx.rental.pendingRegistrations.get(hashToken(token));
+      const p = await tx.pendingRegistrations.get(hashToken(token));
       if (!p || p.expiresAt <= at) throw invalid();
-      await tx.rental.pendingRegistrations.remove(p.tokenHash);
+      await tx.pendingRegistrations.remove(p.tokenHash);
       if (await this.loginTaken(tx, p)) throw invalid();
       const user = await this.insertUser(tx, p, 'renter', { actor: 'anonymous', ip }, at);
       return { token: await this.insertSession(tx, user, ip, now), user };
@@ -275,7 +274,7 @@ export class Accounts {
     const at = this.now();
     const { user, retry } = await this.deps.store.transaction(async (tx) => ({
       retry: await this.throttle.take(tx, limits, at),
-      user: await tx.rental.users.findByLogin(login),
+      user: await tx.users.findByLogin(login),
     }));
     if (retry > 0) throw tooMany(retry, 'failed logins');
     this.dummy ??= dummyHash(cfg.scryptLog2N);
@@ -304,7 +303,7 @@ export class Accounts {
     }
     const token = await this.deps.store.transaction(async (tx) => {
       await this.throttle.release(tx, limits, at);
-      await tx.rental.loginFailures.clear(mine.key);
+      await tx.loginFailures.clear(mine.key);
       return this.insertSession(tx, user, ip, this.now());
     });
     return { token, user };
@@ -312,7 +311,7 @@ export class Accounts {
 
   private async insertSession(tx: Repos, user: UserRecord, ip: string, now: Date): Promise<string> {
     const token = newSessionToken();
-    await tx.rental.sessions.insert({
+    await tx.sessions.insert({
       tokenHash: hashToken(token),
       userId: user.id,
       createdAt: now.toISOString(),
@@ -328,9 +327,9 @@ export class Accounts {
   async authenticate(token: string): Promise<Identity | undefined> {
     if (token.length < 20 || token.length > 200) return undefined;
     return this.deps.store.transaction(async (tx) => {
-      const s = await tx.rental.sessions.get(hashToken(token));
+      const s = await tx.sessions.get(hashToken(token));
       if (!s || s.revokedAt || s.expiresAt <= this.now().toISOString()) return undefined;
-      const u = await tx.rental.users.get(s.userId);
+      const u = await tx.users.get(s.userId);
       return u && { userId: u.id, role: u.role };
     });
   }
@@ -339,13 +338,13 @@ export class Accounts {
   async logout(token: string, who: Actor): Promise<void> {
     await this.deps.store.transaction(async (tx) => {
       const at = this.now().toISOString();
-      await tx.rental.sessions.revoke(hashToken(token), at);
+      await tx.sessions.revoke(hashToken(token), at);
       await audit(tx, who, at, 'session.closed', null);
     });
   }
 
   getUser(id: string): Promise<UserRecord | undefined> {
-    return this.deps.store.transaction((tx) => tx.rental.users.get(id));
+    return this.deps.store.transaction((tx) => tx.users.get(id));
   }
 
   /** Creates the configured bootstrap admin when no account has its email yet. */
@@ -353,7 +352,7 @@ export class Accounts {
     const b = this.deps.config.bootstrapAdmin;
     if (!b) return;
     const exists = await this.deps.store.transaction((tx) =>
-      tx.rental.users.findByLogin(b.email.toLowerCase()),
+      tx.users.findByLogin(b.email.toLowerCase()),
     );
     if (!exists)
       await this.createUser(

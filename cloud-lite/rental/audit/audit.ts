@@ -18,7 +18,7 @@ export function audit(
   subject: string | null,
   details: Record<string, unknown> | null = null,
 ): Promise<void> {
-  return tx.rental.audit.insert({
+  return tx.audit.insert({
     at,
     actor: who.actor,
     action,

@@ -40,7 +40,7 @@ export class Deposits {
   constructor(private readonly deps: DepositsDeps) {
     deps.payments.onSettle('deposit', async (tx, p, state) => {
       if (state !== 'captured') return;
-      await tx.rental.deposits.insert({
+      await tx.deposits.insert({
         id: `dep-${randomUUID()}`,
         userId: p.userId,
         kind: 'topup',
@@ -55,7 +55,7 @@ export class Deposits {
     deps.payments.onSettle('refund', async (tx, p, state) => {
       if (state !== 'refund_failed' || p.refId !== `deposit:${p.userId}`) return;
       // The money did not go back: put it back on the deposit and let an operator look.
-      await tx.rental.deposits.insert({
+      await tx.deposits.insert({
         id: `dep-${randomUUID()}`,
         userId: p.userId,
         kind: 'credit',
@@ -71,7 +71,7 @@ export class Deposits {
 
   async view(tx: Repos, userId: string) {
     return {
-      heldMinor: await tx.rental.deposits.balance(userId),
+      heldMinor: await tx.deposits.balance(userId),
       currency: this.deps.config.currency,
     };
   }
@@ -83,17 +83,15 @@ export class Deposits {
    * `reservations` the reservations preparing or ready.
    */
   async holdings(tx: Repos, userId: string): Promise<{ open: number; reservations: number }> {
-    const rentals = (await tx.rental.rentals.listByUser(userId)).filter(
-      (r) => r.state !== 'returned',
-    );
-    const active = (await tx.rental.reservations.listByUser(userId, 1000)).filter(
+    const rentals = (await tx.rentals.listByUser(userId)).filter((r) => r.state !== 'returned');
+    const active = (await tx.reservations.listByUser(userId, 1000)).filter(
       (r) => r.state === 'preparing' || r.state === 'ready',
     );
     const counted = new Set([
       ...rentals.map((r) => r.orderId),
       ...active.flatMap((r) => (r.orderId ? [r.orderId] : [])),
     ]);
-    const inFlight = (await tx.rental.orders.listByUser(userId, 1000)).filter(
+    const inFlight = (await tx.orders.listByUser(userId, 1000)).filter(
       (o) => isActiveOrder(o) && !counted.has(o.id),
     );
     return { open: rentals.length + inFlight.length + active.length, reservations: active.length };
@@ -107,14 +105,14 @@ export class Deposits {
    */
   async reasons(tx: Repos, userId: string, purpose: Purpose = 'rent'): Promise<RefusalReason[]> {
     const out: RefusalReason[] = [];
-    if ((await tx.rental.deposits.balance(userId)) < this.deps.config.minDepositMinor)
+    if ((await tx.deposits.balance(userId)) < this.deps.config.minDepositMinor)
       out.push('NO_DEPOSIT');
     const now = this.deps.now().toISOString();
-    const rentals = await tx.rental.rentals.listByUser(userId);
+    const rentals = await tx.rentals.listByUser(userId);
     if (rentals.some((r) => r.state === 'overdue' || (r.state === 'open' && r.dueAt < now)))
       out.push('OVERDUE_RENTAL');
     if (rentals.some((r) => r.state === 'lost')) out.push('LOST_DISK');
-    if ((await tx.rental.payments.listByUser(userId)).some((p) => p.state === 'capture_failed'))
+    if ((await tx.payments.listByUser(userId)).some((p) => p.state === 'capture_failed'))
       out.push('PAYMENT_ISSUE');
     const held = await this.holdings(tx, userId);
     if (held.open >= this.deps.config.maxOpenRentals) out.push('OPEN_RENTAL_LIMIT');
@@ -154,7 +152,7 @@ export class Deposits {
    */
   async saveCard(userId: string, card: TokenizedCard): Promise<void> {
     await this.deps.store.transaction((tx) =>
-      tx.rental.users.update(userId, { cardToken: card.token, cardLast4: card.last4 }),
+      tx.users.update(userId, { cardToken: card.token, cardLast4: card.last4 }),
     );
   }
 
@@ -175,7 +173,7 @@ export class Deposits {
       },
     );
     await this.deps.store.transaction(async (tx) => {
-      await tx.rental.payments.insert(p);
+      await tx.payments.insert(p);
       await audit(tx, who, this.deps.now().toISOString(), 'deposit.topup_requested', p.id, {
         amountMinor,
       });
@@ -192,30 +190,30 @@ export class Deposits {
    */
   async refund(userId: string, who: Actor) {
     const refunds = await this.deps.store.transaction(async (tx) => {
-      const rentals = await tx.rental.rentals.listByUser(userId);
-      const inFlight = (await tx.rental.orders.listByUser(userId, 1000)).some(isActiveOrder);
+      const rentals = await tx.rentals.listByUser(userId);
+      const inFlight = (await tx.orders.listByUser(userId, 1000)).some(isActiveOrder);
       if (inFlight || rentals.some((r) => r.state !== 'returned'))
         throw new RentalError(
           'RENTAL_OPEN',
           'return every disk before the deposit can be refunded',
           409,
         );
-      let left = await tx.rental.deposits.balance(userId);
+      let left = await tx.deposits.balance(userId);
       const at = this.deps.now().toISOString();
       const rows = [];
-      const topups = (await tx.rental.payments.listByUser(userId)).filter(
+      const topups = (await tx.payments.listByUser(userId)).filter(
         (p) => p.purpose === 'deposit' && p.state === 'captured',
       );
       for (const p of topups) {
         if (left <= 0) break;
-        const already = (await tx.rental.payments.listChildren(p.id))
+        const already = (await tx.payments.listChildren(p.id))
           .filter((c) => c.state !== 'refund_failed')
           .reduce((n, c) => n + c.amountMinor, 0);
         const amount = Math.min(left, p.capturedMinor - already);
         if (amount <= 0) continue;
         const r = this.deps.payments.newRefund(p, amount, `deposit:${userId}`);
-        await tx.rental.payments.insert(r);
-        await tx.rental.deposits.insert({
+        await tx.payments.insert(r);
+        await tx.deposits.insert({
           id: `dep-${randomUUID()}`,
           userId,
           kind: 'refund',
@@ -247,11 +245,11 @@ export class Deposits {
     rentalId: string,
     note: string,
   ): Promise<number> {
-    const balance = await tx.rental.deposits.balance(userId);
+    const balance = await tx.deposits.balance(userId);
     const taken = Math.max(0, Math.min(balance, amountMinor));
     const at = this.deps.now().toISOString();
     if (taken > 0)
-      await tx.rental.deposits.insert({
+      await tx.deposits.insert({
         id: `dep-${randomUUID()}`,
         userId,
         kind: 'charge',
@@ -263,7 +261,7 @@ export class Deposits {
         note,
       });
     if (taken < amountMinor)
-      await tx.rental.flags.raise(
+      await tx.flags.raise(
         'DEPOSIT_SHORTFALL',
         `${rentalId}:${note}`,
         `deposit of ${userId} covered ${taken} of ${amountMinor} (${note})`,
@@ -281,7 +279,7 @@ export class Deposits {
     note: string,
   ): Promise<void> {
     if (amountMinor <= 0) return;
-    await tx.rental.deposits.insert({
+    await tx.deposits.insert({
       id: `dep-${randomUUID()}`,
       userId,
       kind: 'credit',

@@ -1,9 +1,15 @@
 import type { KioskHub } from '../../hub/hub.js';
-import type { Repos, SlotRecord, Store } from '../../store/types.js';
+import type {
+  ContentRecord,
+  DiskTypeRecord,
+  KioskSiteRecord,
+  Repos,
+  SlotRecord,
+  Store,
+} from '../../store/types.js';
 import { type Actor, audit } from '../audit/audit.js';
 import type { RentalConfig } from '../config.js';
 import { RentalError } from '../errors.js';
-import type { ContentRecord, DiskTypeRecord, KioskSiteRecord } from '../store/types.js';
 import { haversineMeters } from './geo.js';
 import {
   type ReservationCandidate,
@@ -25,13 +31,13 @@ export class Catalog {
   constructor(private readonly deps: CatalogDeps) {}
 
   listContent(): Promise<ContentRecord[]> {
-    return this.deps.store.transaction((tx) => tx.rental.content.list());
+    return this.deps.store.transaction((tx) => tx.content.list());
   }
 
   async putContent(c: ContentRecord, who: Actor): Promise<ContentRecord> {
     return this.deps.store.transaction(async (tx) => {
-      if (await tx.rental.content.get(c.id)) await tx.rental.content.update(c.id, c);
-      else await tx.rental.content.insert(c);
+      if (await tx.content.get(c.id)) await tx.content.update(c.id, c);
+      else await tx.content.insert(c);
       await audit(tx, who, this.deps.now().toISOString(), 'content.saved', c.id, {
         version: c.version,
       });
@@ -40,21 +46,21 @@ export class Catalog {
   }
 
   listDiskTypes(): Promise<DiskTypeRecord[]> {
-    return this.deps.store.transaction((tx) => tx.rental.diskTypes.list());
+    return this.deps.store.transaction((tx) => tx.diskTypes.list());
   }
 
   async putDiskType(d: DiskTypeRecord, who: Actor): Promise<DiskTypeRecord> {
     if (d.defaultDays > d.maxDays)
       throw new RentalError('VALIDATION', 'defaultDays exceeds maxDays', 400);
     return this.deps.store.transaction(async (tx) => {
-      if (!(await tx.rental.content.get(d.contentId)))
+      if (!(await tx.content.get(d.contentId)))
         throw new RentalError(
           'VALIDATION',
           `content ${d.contentId} does not exist; create it first`,
           400,
         );
-      if (await tx.rental.diskTypes.get(d.id)) await tx.rental.diskTypes.update(d.id, d);
-      else await tx.rental.diskTypes.insert(d);
+      if (await tx.diskTypes.get(d.id)) await tx.diskTypes.update(d.id, d);
+      else await tx.diskTypes.insert(d);
       await audit(tx, who, this.deps.now().toISOString(), 'disk_type.saved', d.id, { ...d });
       return d;
     });
@@ -64,7 +70,7 @@ export class Catalog {
     return this.deps.store.transaction(async (tx) => {
       if (!(await tx.kiosks.get(s.kioskId)))
         throw new RentalError('NOT_FOUND', `kiosk ${s.kioskId} does not exist`, 404);
-      await tx.rental.sites.upsert(s);
+      await tx.sites.upsert(s);
       await audit(tx, who, this.deps.now().toISOString(), 'kiosk_site.saved', s.kioskId, { ...s });
       return s;
     });
@@ -72,9 +78,7 @@ export class Catalog {
 
   /** Disk types a kiosk offers (its own list, or every type without a list). */
   async offered(tx: Repos, kioskId: string): Promise<DiskTypeRecord[]> {
-    return (await tx.rental.diskTypes.list()).filter(
-      (d) => !d.kioskIds || d.kioskIds.includes(kioskId),
-    );
+    return (await tx.diskTypes.list()).filter((d) => !d.kioskIds || d.kioskIds.includes(kioskId));
   }
 
   /**
@@ -141,7 +145,7 @@ export class Catalog {
   /** Kiosks with a site, nearest first (all kiosks with a site, by id, when `near` is absent). */
   async nearby(near: { lat: number; lng: number } | undefined, limit: number) {
     return this.deps.store.transaction(async (tx) => {
-      const sites = await tx.rental.sites.list();
+      const sites = await tx.sites.list();
       const rows = [];
       for (const s of sites) {
         const k = await tx.kiosks.get(s.kioskId);

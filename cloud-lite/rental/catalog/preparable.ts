@@ -15,10 +15,9 @@
  * hub decides the slot in the same transaction that creates the order or reservation, so two
  * concurrent requests never get the same disk.
  */
-import type { Repos, SlotRecord } from '../../store/types.js';
+import type { DiskTypeRecord, Repos, SlotRecord } from '../../store/types.js';
 import type { RentalConfig } from '../config.js';
 import { ACTIVE_ORDER_STATES } from '../orders/order-view.js';
-import type { DiskTypeRecord } from '../store/types.js';
 
 /** The fields of a slot snapshot the catalog reads. */
 export interface SnapshotFields {
@@ -48,9 +47,9 @@ const capacityOf = (s: SlotRecord) => snapOf(s).capacityBytes ?? 0;
  */
 export async function claimedSlots(tx: Repos, kioskId: string): Promise<Set<number>> {
   const out = new Set<number>();
-  for (const o of await tx.rental.orders.listByStates(ACTIVE_ORDER_STATES, 10_000))
+  for (const o of await tx.orders.listByStates(ACTIVE_ORDER_STATES, 10_000))
     if (o.kioskId === kioskId && o.slot !== null) out.add(o.slot);
-  for (const r of await tx.rental.reservations.listByStates(['preparing', 'ready'], 10_000))
+  for (const r of await tx.reservations.listByStates(['preparing', 'ready'], 10_000))
     if (r.kioskId === kioskId && r.slot !== null) out.add(r.slot);
   return out;
 }
@@ -68,7 +67,7 @@ async function freeSlots(
     const snap = snapOf(s);
     if (!states.includes(s.state) || claimed.has(s.slot)) continue;
     if (snap.reservationId || !snap.diskId || capacityOf(s) < capacity) continue;
-    if (await tx.rental.rentals.findUnreturnedByDisk(snap.diskId)) continue;
+    if (await tx.rentals.findUnreturnedByDisk(snap.diskId)) continue;
     out.push(s);
   }
   return out;
@@ -92,7 +91,7 @@ export async function sellableSlots(
   type: DiskTypeRecord,
   claimed?: Set<number>,
 ): Promise<SlotRecord[]> {
-  const content = await tx.rental.content.get(type.contentId);
+  const content = await tx.content.get(type.contentId);
   if (!content) return [];
   const taken = claimed ?? (await claimedSlots(tx, kioskId));
   return (await freeSlots(tx, kioskId, ['ready'], type.capacityBytes, taken))
@@ -143,7 +142,7 @@ export async function reservationCandidates(
 
 /** Reservations at `kioskId` still preparing without a slot (made before the hub named slots). */
 export async function unplacedReservations(tx: Repos, kioskId: string): Promise<number> {
-  return (await tx.rental.reservations.listByStates(['preparing'], 10_000)).filter(
+  return (await tx.reservations.listByStates(['preparing'], 10_000)).filter(
     (r) => r.kioskId === kioskId && r.slot === null,
   ).length;
 }

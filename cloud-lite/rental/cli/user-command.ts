@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { HubError } from '../../errors.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { ROLES, type Role } from '../../store/types.js';
 import { Accounts } from '../accounts/accounts.js';
-import { ROLES, type Role } from '../store/types.js';
 
 /**
  * `cloud-lite user create --role operator --email ops@example.com [--password-env VAR] [-c file]`:

@@ -1,9 +1,8 @@
 import type { EventContext, HubEvent } from '../../hub/event-intake.js';
 import type { Logger } from '../../log.js';
-import type { Repos, Store } from '../../store/types.js';
+import type { OrderRecord, Repos, Store } from '../../store/types.js';
 import { audit, SYSTEM } from '../audit/audit.js';
 import type { RentalConfig } from '../config.js';
-import type { OrderRecord } from '../store/types.js';
 import type { Orders } from './orders.js';
 
 export interface JamHoldsDeps {
@@ -67,7 +66,7 @@ export class JamHolds {
     ctx: EventContext,
   ): Promise<OrderRecord | undefined> {
     const d = ev.data;
-    const o = await tx.rental.orders.findLastAtSlot(ev.kioskId, d.slot);
+    const o = await tx.orders.findLastAtSlot(ev.kioskId, d.slot);
     if (o?.state !== 'jam_hold') return undefined;
     const diskId = d.diskId ?? o.diskId;
     if (!diskId || (o.diskId && diskId !== o.diskId)) return undefined;
@@ -75,7 +74,7 @@ export class JamHolds {
       await this.release(tx, o, 'the jam-hold window passed', ctx.afterCommit);
       return undefined;
     }
-    const p = o.paymentId ? await tx.rental.payments.get(o.paymentId) : undefined;
+    const p = o.paymentId ? await tx.payments.get(o.paymentId) : undefined;
     await audit(
       tx,
       { actor: `kiosk:${ev.kioskId}`, kioskId: ev.kioskId },
@@ -103,7 +102,7 @@ export class JamHolds {
   ): Promise<void> {
     const d = ev.data;
     if (d.from !== 'fault' || !DISK_INSIDE.includes(d.to)) return;
-    const o = await tx.rental.orders.findLastAtSlot(ev.kioskId, d.slot);
+    const o = await tx.orders.findLastAtSlot(ev.kioskId, d.slot);
     if (o?.state === 'jam_hold')
       await this.release(
         tx,
@@ -117,7 +116,7 @@ export class JamHolds {
   async sweep(): Promise<void> {
     const now = this.deps.now();
     await this.deps.orders.tx(async (tx, after) => {
-      for (const o of await tx.rental.orders.listByStates(['jam_hold'], 1000))
+      for (const o of await tx.orders.listByStates(['jam_hold'], 1000))
         if (now >= this.holdUntil(o))
           await this.release(
             tx,

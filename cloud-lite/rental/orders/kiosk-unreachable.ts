@@ -1,9 +1,8 @@
 import type { KioskHub } from '../../hub/hub.js';
 import type { Logger } from '../../log.js';
-import type { KioskRecord, Repos, Store } from '../../store/types.js';
+import type { KioskRecord, OrderRecord, Repos, Store } from '../../store/types.js';
 import { audit, SYSTEM } from '../audit/audit.js';
 import type { RentalConfig } from '../config.js';
-import type { OrderRecord } from '../store/types.js';
 import type { Orders } from './orders.js';
 
 export interface KioskUnreachableDeps {
@@ -68,7 +67,7 @@ export class KioskUnreachable {
         if (!kiosks.has(id)) kiosks.set(id, await tx.kiosks.get(id));
         return kiosks.get(id);
       };
-      const list = await tx.rental.orders.listByStates([...AT_KIOSK, 'kiosk_unreachable'], 10_000);
+      const list = await tx.orders.listByStates([...AT_KIOSK, 'kiosk_unreachable'], 10_000);
       for (const o of list) {
         const k = await kiosk(o.kioskId);
         if (!k) continue;

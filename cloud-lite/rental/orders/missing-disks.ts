@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EventContext, HubEvent } from '../../hub/event-intake.js';
 import type { Logger } from '../../log.js';
-import type { Repos, Store } from '../../store/types.js';
+import type { MissingDiskRecord, Repos, Store } from '../../store/types.js';
 import { audit } from '../audit/audit.js';
-import type { MissingDiskRecord } from '../store/types.js';
 import type { JamHolds } from './jam-holds.js';
 
 export interface MissingDisksDeps {
@@ -28,7 +27,7 @@ export class MissingDisks {
     if (await this.deps.jamHolds.claim(tx, ev, ctx)) return;
     const d = ev.data;
     const at = this.deps.now().toISOString();
-    const last = await tx.rental.orders.findLastAtSlot(ev.kioskId, d.slot);
+    const last = await tx.orders.findLastAtSlot(ev.kioskId, d.slot);
     const order =
       last && last.state !== 'completed' && d.diskId && last.diskId === d.diskId ? last : undefined;
     const rec: MissingDiskRecord = {
@@ -45,7 +44,7 @@ export class MissingDisks {
       clearedAt: null,
       clearedBy: null,
     };
-    if (!(await tx.rental.missingDisks.insertIfNew(rec))) return;
+    if (!(await tx.missingDisks.insertIfNew(rec))) return;
     const details = {
       slot: rec.slot,
       diskId: rec.diskId,
@@ -75,7 +74,7 @@ export class MissingDisks {
   /** DiskReturned of `diskId` at `kioskId` (inside the event's transaction): clears its flags. */
   async returned(tx: Repos, diskId: string, kioskId: string): Promise<void> {
     const at = this.deps.now().toISOString();
-    const n = await tx.rental.missingDisks.clearDisk(diskId, at, `returned at ${kioskId}`);
+    const n = await tx.missingDisks.clearDisk(diskId, at, `returned at ${kioskId}`);
     if (n === 0) return;
     await audit(tx, { actor: `kiosk:${kioskId}`, kioskId }, at, 'disk.missing_cleared', diskId, {
       records: n,
@@ -88,6 +87,6 @@ export class MissingDisks {
 
   /** Open records, oldest first. */
   list(limit: number): Promise<MissingDiskRecord[]> {
-    return this.deps.store.transaction((tx) => tx.rental.missingDisks.listOpen(limit));
+    return this.deps.store.transaction((tx) => tx.missingDisks.listOpen(limit));
   }
 }

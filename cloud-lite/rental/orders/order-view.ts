@@ -1,4 +1,4 @@
-import type { OrderRecord, OrderState } from '../store/types.js';
+import type { OrderRecord, OrderState } from '../../store/types.js';
 
 /** An order as the HTTP API returns it to its renter (`GET /api/orders/:id` and the like). */
 export function orderView(o: OrderRecord) {

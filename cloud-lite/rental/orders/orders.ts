@@ -3,7 +3,15 @@ import type { EventDataOf } from '../../../protocol/index.js';
 import type { EventContext, HubEvent } from '../../hub/event-intake.js';
 import type { KioskHub } from '../../hub/hub.js';
 import type { Logger } from '../../log.js';
-import type { CommandRecord, Repos, Store } from '../../store/types.js';
+import type {
+  CommandRecord,
+  OrderRecord,
+  OrderState,
+  PaymentRecord,
+  PaymentState,
+  Repos,
+  Store,
+} from '../../store/types.js';
 import type { Identity } from '../accounts/accounts.js';
 import { type Actor, audit, SYSTEM } from '../audit/audit.js';
 import type { Deposits } from '../billing/deposits.js';
@@ -16,7 +24,6 @@ import type { Payments } from '../payments/payments.js';
 import type { CardInput } from '../payments/provider.js';
 import type { Rentals } from '../rentals/rentals.js';
 import { cancelReservationOnKiosk } from '../reservations/cancel-on-kiosk.js';
-import type { OrderRecord, OrderState, PaymentRecord, PaymentState } from '../store/types.js';
 import { isActiveOrder, orderView } from './order-view.js';
 import { requestHash } from './request-hash.js';
 
@@ -88,10 +95,10 @@ export class Orders {
   }
 
   private async orderOfPayment(tx: Repos, p: PaymentRecord): Promise<OrderRecord | undefined> {
-    if (p.purpose === 'order' && p.refId) return tx.rental.orders.get(p.refId);
+    if (p.purpose === 'order' && p.refId) return tx.orders.get(p.refId);
     if (p.purpose === 'reservation' && p.refId) {
-      const r = await tx.rental.reservations.get(p.refId);
-      return r?.orderId ? tx.rental.orders.get(r.orderId) : undefined;
+      const r = await tx.reservations.get(p.refId);
+      return r?.orderId ? tx.orders.get(r.orderId) : undefined;
     }
     return undefined;
   }
@@ -108,13 +115,13 @@ export class Orders {
   ) {
     const at = this.nowIso();
     const steps = [...o.steps, { at, state, message, ...(until ? { until } : {}) }];
-    await tx.rental.orders.update(o.id, { ...patch, state, steps, updatedAt: at });
+    await tx.orders.update(o.id, { ...patch, state, steps, updatedAt: at });
     afterCommit(() => this.deps.notifier.emit('order', o.id));
     return { ...o, ...patch, state, steps, updatedAt: at };
   }
 
   async get(who: Identity, id: string) {
-    const o = await this.deps.store.transaction((tx) => tx.rental.orders.get(id));
+    const o = await this.deps.store.transaction((tx) => tx.orders.get(id));
     if (!o || (o.userId !== who.userId && who.role !== 'operator' && who.role !== 'admin'))
       throw notFound(`order ${id}`);
     return orderView(o);
@@ -129,13 +136,13 @@ export class Orders {
   async create(who: Identity, input: OrderInput, idempotencyKey: string, actor: Actor) {
     const hash = requestHash(input);
     const replay = await this.deps.store.transaction((tx) =>
-      tx.rental.orders.findByIdempotencyKey(who.userId, idempotencyKey),
+      tx.orders.findByIdempotencyKey(who.userId, idempotencyKey),
     );
     if (replay) return this.replay(replay, hash);
     const card = await this.cardToken(who.userId, input.card);
     const now = this.deps.now();
     const created = await this.deps.store.transaction(async (tx) => {
-      const again = await tx.rental.orders.findByIdempotencyKey(who.userId, idempotencyKey);
+      const again = await tx.orders.findByIdempotencyKey(who.userId, idempotencyKey);
       if (again) return { replay: again };
       await this.deps.deposits.assertMayRent(tx, who.userId);
       const type = await this.checkKioskAndType(tx, input);
@@ -149,7 +156,7 @@ export class Orders {
       const id = `ord-${randomUUID()}`;
       const amount = type.pricePerDayMinor * input.days;
       const p = this.deps.payments.newAuth(who.userId, 'order', id, amount, type.currency);
-      await tx.rental.payments.insert(p);
+      await tx.payments.insert(p);
       const at = now.toISOString();
       const order: OrderRecord = {
         id,
@@ -180,7 +187,7 @@ export class Orders {
         createdAt: at,
         updatedAt: at,
       };
-      await tx.rental.orders.insert(order);
+      await tx.orders.insert(order);
       await audit(tx, { ...actor, kioskId: input.kioskId }, at, 'order.created', id, {
         amountMinor: amount,
         slot: slot.slot,
@@ -192,7 +199,7 @@ export class Orders {
     const auth = await this.deps.payments.authorise(order.paymentId!, card.token);
     if (!auth.ok) {
       await this.tx(async (tx, after) => {
-        const o = (await tx.rental.orders.get(order.id))!;
+        const o = (await tx.orders.get(order.id))!;
         await this.step(
           tx,
           o,
@@ -206,7 +213,7 @@ export class Orders {
     }
     await this.saveCardIfAsked(who.userId, input, card);
     const authorised = await this.tx(async (tx, after) => {
-      const o = (await tx.rental.orders.get(order.id))!;
+      const o = (await tx.orders.get(order.id))!;
       if (o.state !== 'created') return o;
       return this.step(
         tx,
@@ -219,9 +226,7 @@ export class Orders {
     });
     await this.dispatch(authorised);
     return {
-      order: orderView(
-        (await this.deps.store.transaction((tx) => tx.rental.orders.get(order.id)))!,
-      ),
+      order: orderView((await this.deps.store.transaction((tx) => tx.orders.get(order.id)))!),
       created: true,
     };
   }
@@ -250,7 +255,7 @@ export class Orders {
     card: OrderInput['card'],
   ): Promise<{ token: string; last4?: string }> {
     if ('useSaved' in card) {
-      const u = await this.deps.store.transaction((tx) => tx.rental.users.get(userId));
+      const u = await this.deps.store.transaction((tx) => tx.users.get(userId));
       if (!u?.cardToken)
         throw new RentalError('NO_SAVED_CARD', 'no saved card; enter the card details', 400);
       return { token: u.cardToken };
@@ -332,7 +337,7 @@ export class Orders {
       return;
     }
     await this.tx(async (tx, after) => {
-      const o = (await tx.rental.orders.get(order.id))!;
+      const o = (await tx.orders.get(order.id))!;
       if (o.state === 'authorised')
         await this.step(
           tx,
@@ -342,7 +347,7 @@ export class Orders {
           { commandId: cmd.id },
           after,
         );
-      else await tx.rental.orders.update(o.id, { commandId: cmd.id });
+      else await tx.orders.update(o.id, { commandId: cmd.id });
     });
   }
 
@@ -369,14 +374,14 @@ export class Orders {
     if (!isActiveOrder(o)) return;
     await this.step(tx, o, 'failed', message, { failureReason: reason }, afterCommit);
     if (o.reservationId) {
-      const r = await tx.rental.reservations.get(o.reservationId);
+      const r = await tx.reservations.get(o.reservationId);
       if (r && r.orderId === o.id && r.state === 'ready') {
         if (!releaseReservation) {
-          await tx.rental.reservations.update(r.id, { orderId: null, updatedAt: this.nowIso() });
+          await tx.reservations.update(r.id, { orderId: null, updatedAt: this.nowIso() });
           afterCommit(() => this.deps.notifier.emit('reservation', r.id));
           return;
         }
-        await tx.rental.reservations.update(r.id, {
+        await tx.reservations.update(r.id, {
           state: 'failed',
           failureReason: reason,
           updatedAt: this.nowIso(),
@@ -392,7 +397,7 @@ export class Orders {
   /** Moves an authorised payment to `voiding` (inside `tx`) and voids it after commit. */
   async voidPayment(tx: Repos, paymentId: string | null, afterCommit: (fn: () => void) => void) {
     if (!paymentId) return;
-    const p = await tx.rental.payments.get(paymentId);
+    const p = await tx.payments.get(paymentId);
     if (p?.state !== 'authorised') return;
     await this.deps.payments.settleIn(tx, p, 'voiding', {}, afterCommit);
     afterCommit(
@@ -423,7 +428,7 @@ export class Orders {
       p.state === 'captured'
         ? 'payment captured; rental open'
         : 'capture refused; rental open, payment flagged';
-    if (o.state === 'completed') await tx.rental.orders.update(o.id, { rentalId: rental.id });
+    if (o.state === 'completed') await tx.orders.update(o.id, { rentalId: rental.id });
     else await this.step(tx, o, 'completed', message, { rentalId: rental.id }, afterCommit);
   }
 
@@ -440,8 +445,8 @@ export class Orders {
       afterCommit: ctx.afterCommit,
     });
     const o = d.orderId
-      ? await tx.rental.orders.get(d.orderId)
-      : await tx.rental.orders.findByCommand(d.commandId);
+      ? await tx.orders.get(d.orderId)
+      : await tx.orders.findByCommand(d.commandId);
     if (!o || o.kioskId !== ev.kioskId) return;
     const who: Actor = { actor: `kiosk:${ev.kioskId}`, kioskId: ev.kioskId };
     await audit(tx, who, this.nowIso(), `dispense.${d.outcome}`, o.id, {
@@ -450,7 +455,7 @@ export class Orders {
       reason: d.reason,
     });
     if (o.state === 'completed') return;
-    const p = o.paymentId ? await tx.rental.payments.get(o.paymentId) : undefined;
+    const p = o.paymentId ? await tx.payments.get(o.paymentId) : undefined;
     // A jam, or a failure that left the slot in fault (a retract or push that failed with the
     // board lost): the disk may stick out where the renter can pull it.
     const leftOut =
@@ -505,7 +510,7 @@ export class Orders {
   /** Whether `o` is a walk-up order, or the pickup its reservation (still `ready`) waits on. */
   private async pickupStillOpen(tx: Repos, o: OrderRecord): Promise<boolean> {
     if (!o.reservationId) return true;
-    const r = await tx.rental.reservations.get(o.reservationId);
+    const r = await tx.reservations.get(o.reservationId);
     return r?.state === 'ready' && r.orderId === o.id;
   }
 
@@ -526,9 +531,9 @@ export class Orders {
     const d = where;
     const patch = { diskId: d.diskId, slot: d.slot };
     if (o.reservationId) {
-      const r = await tx.rental.reservations.get(o.reservationId);
+      const r = await tx.reservations.get(o.reservationId);
       if (r && r.state !== 'picked_up') {
-        await tx.rental.reservations.update(r.id, {
+        await tx.reservations.update(r.id, {
           state: 'picked_up',
           orderId: o.id,
           updatedAt: this.nowIso(),
@@ -565,8 +570,8 @@ export class Orders {
     }
     // The payment is no longer capturable (voided after an expired command): the disk is out all
     // the same, so the rental opens and an operator settles the money.
-    await tx.rental.orders.update(o.id, patch);
-    const cur = (await tx.rental.orders.get(o.id))!;
+    await tx.orders.update(o.id, patch);
+    const cur = (await tx.orders.get(o.id))!;
     const rental = await this.deps.rentals.open(tx, cur, 0, null);
     await this.step(
       tx,
@@ -576,7 +581,7 @@ export class Orders {
       { rentalId: rental.id },
       ctx.afterCommit,
     );
-    await tx.rental.flags.raise(
+    await tx.flags.raise(
       'TAKEN_WITHOUT_PAYMENT',
       o.id,
       `order ${o.id}: disk ${d.diskId} taken but payment ${p?.state ?? 'missing'}`,
@@ -590,7 +595,7 @@ export class Orders {
     const orderId = (c.payload as { orderId?: string }).orderId;
     if (!orderId) return;
     await this.tx(async (tx, after) => {
-      const o = await tx.rental.orders.get(orderId);
+      const o = await tx.orders.get(orderId);
       if (!o || !IN_FLIGHT_AT_KIOSK.includes(o.state)) return;
       const reason = c.state === 'expired' ? 'KIOSK_UNREACHABLE' : 'DISPENSE_REJECTED';
       const detail =
@@ -611,13 +616,13 @@ export class Orders {
 
   listForUser(userId: string) {
     return this.deps.store.transaction(async (tx) =>
-      (await tx.rental.orders.listByUser(userId, 200)).map(orderView),
+      (await tx.orders.listByUser(userId, 200)).map(orderView),
     );
   }
 
   listAll(limit: number) {
     return this.deps.store.transaction(async (tx) =>
-      (await tx.rental.orders.listRecent(limit)).map(orderView),
+      (await tx.orders.listRecent(limit)).map(orderView),
     );
   }
 }

@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../log.js';
-import type { Repos, Store } from '../../store/types.js';
+import type {
+  PaymentPurpose,
+  PaymentRecord,
+  PaymentState,
+  Repos,
+  Store,
+} from '../../store/types.js';
 import { audit, SYSTEM } from '../audit/audit.js';
-import type { PaymentPurpose, PaymentRecord, PaymentState } from '../store/types.js';
 import { PaymentError, type PaymentProvider, type WebhookEvent } from './provider.js';
 
 /** Called inside the transaction that moves a payment to a final state. */
@@ -153,7 +158,7 @@ export class Payments {
         'capture_failed',
         { failureCode: err.code },
         async (tx) => {
-          await tx.rental.flags.raise(
+          await tx.flags.raise(
             'CAPTURE_FAILED',
             p.id,
             `capture refused: ${err.message}`,
@@ -191,12 +196,7 @@ export class Payments {
       if (!(err instanceof PaymentError)) throw err;
       if (err.retryable) return;
       await this.transition(p.id, ['voiding'], 'voided', { failureCode: err.code }, async (tx) => {
-        await tx.rental.flags.raise(
-          'VOID_FAILED',
-          p.id,
-          `void refused: ${err.message}`,
-          this.nowIso(),
-        );
+        await tx.flags.raise('VOID_FAILED', p.id, `void refused: ${err.message}`, this.nowIso());
       });
     }
   }
@@ -244,7 +244,7 @@ export class Payments {
         'refund_failed',
         { failureCode: err.code },
         async (tx) => {
-          await tx.rental.flags.raise(
+          await tx.flags.raise(
             'REFUND_FAILED',
             r.id,
             `refund refused: ${err.message}`,
@@ -259,7 +259,7 @@ export class Payments {
   async finishIntents(olderThanMs: number): Promise<number> {
     const before = new Date(this.deps.now().getTime() - olderThanMs).toISOString();
     const list = await this.deps.store.transaction((tx) =>
-      tx.rental.payments.listByState(INTERMEDIATE, before),
+      tx.payments.listByState(INTERMEDIATE, before),
     );
     for (const p of list) {
       try {
@@ -286,8 +286,8 @@ export class Payments {
     const after: Array<() => void> = [];
     const fresh = await this.deps.store.transaction(async (tx) => {
       const at = this.nowIso();
-      if (!(await tx.rental.webhookEvents.insertIfNew(provider, ev.eventId, at))) return false;
-      const p = await tx.rental.payments.findByProviderRef(provider, ev.providerRef);
+      if (!(await tx.webhookEvents.insertIfNew(provider, ev.eventId, at))) return false;
+      const p = await tx.payments.findByProviderRef(provider, ev.providerRef);
       await audit(
         tx,
         { actor: `provider:${provider}` },
@@ -307,7 +307,7 @@ export class Payments {
       } else if (ev.type === 'payment.voided' && p.state === 'voiding') {
         await this.settleIn(tx, p, 'voided', {}, (fn) => after.push(fn));
       } else if (ev.type === 'payment.refunded') {
-        const child = (await tx.rental.payments.listChildren(p.id)).find(
+        const child = (await tx.payments.listChildren(p.id)).find(
           (c) => c.state === 'refunding' && c.amountMinor === ev.amountMinor,
         );
         if (child) await this.settleIn(tx, child, 'refunded', {}, (fn) => after.push(fn));
@@ -319,7 +319,7 @@ export class Payments {
   }
 
   async get(id: string): Promise<PaymentRecord> {
-    const p = await this.deps.store.transaction((tx) => tx.rental.payments.get(id));
+    const p = await this.deps.store.transaction((tx) => tx.payments.get(id));
     if (!p) throw new Error(`payment ${id} does not exist`);
     return p;
   }
@@ -341,11 +341,11 @@ export class Payments {
   ): Promise<PaymentRecord | undefined> {
     const after: Array<() => void> = [];
     const out = await this.deps.store.transaction(async (tx) => {
-      const cur = await tx.rental.payments.get(id);
+      const cur = await tx.payments.get(id);
       if (!cur || !from.includes(cur.state)) return undefined;
       await this.settleIn(tx, cur, to, patch, (fn) => after.push(fn));
       await extra?.(tx);
-      return tx.rental.payments.get(id);
+      return tx.payments.get(id);
     });
     for (const fn of after) fn();
     return out;
@@ -360,13 +360,13 @@ export class Payments {
     afterCommit: (fn: () => void) => void,
   ): Promise<void> {
     const at = this.nowIso();
-    await tx.rental.payments.update(p.id, { ...patch, state: to, updatedAt: at });
+    await tx.payments.update(p.id, { ...patch, state: to, updatedAt: at });
     if (to !== p.state)
       await audit(tx, SYSTEM('payments'), at, `payment.${to}`, p.id, {
         purpose: p.purpose,
         refId: p.refId,
       });
-    const updated = (await tx.rental.payments.get(p.id))!;
+    const updated = (await tx.payments.get(p.id))!;
     const hook = this.hooks.get(p.purpose);
     if (hook && to !== p.state) await hook(tx, updated, to, afterCommit);
   }

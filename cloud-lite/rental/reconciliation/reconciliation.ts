@@ -86,13 +86,13 @@ export class Reconciliation {
     const at = new Date(now).toISOString();
     const inquiries: string[] = [];
     await orders.tx(async (tx, after) => {
-      for (const o of await tx.rental.orders.listByStates(IN_FLIGHT, 10_000)) {
+      for (const o of await tx.orders.listByStates(IN_FLIGHT, 10_000)) {
         const age = now - Date.parse(o.updatedAt);
-        const p = o.paymentId ? await tx.rental.payments.get(o.paymentId) : undefined;
+        const p = o.paymentId ? await tx.payments.get(o.paymentId) : undefined;
         if (p?.state === 'captured' || p?.state === 'capture_failed') {
           // Captured without a rental: the settle hook did not run to the end; finish it.
-          const rental = await tx.rental.rentals.findByOrder(o.id);
-          const fresh = (await tx.rental.orders.get(o.id))!;
+          const rental = await tx.rentals.findByOrder(o.id);
+          const fresh = (await tx.orders.get(o.id))!;
           if (!rental || fresh.state !== 'completed') {
             const r = await this.deps.rentals.open(tx, fresh, p.capturedMinor, p.id);
             await orders.step(
@@ -138,7 +138,7 @@ export class Reconciliation {
             continue;
           }
           commandId = cmd.id;
-          await tx.rental.orders.update(o.id, { commandId });
+          await tx.orders.update(o.id, { commandId });
         }
         const cmd = await tx.commands.get(commandId);
         if (!cmd) continue;
@@ -157,24 +157,24 @@ export class Reconciliation {
         }
         const online = hub.isConnected(o.kioskId);
         if (!online) {
-          await tx.rental.flags.raise(
+          await tx.flags.raise(
             'KIOSK_OFFLINE_IN_FLIGHT',
             o.id,
             `kiosk ${o.kioskId} is offline with order ${o.id} in flight (command ${cmd.state})`,
             at,
           );
         } else {
-          await tx.rental.flags.resolve('KIOSK_OFFLINE_IN_FLIGHT', o.id, at);
+          await tx.flags.resolve('KIOSK_OFFLINE_IN_FLIGHT', o.id, at);
         }
         if (
           cmd.state === 'accepted' &&
           now - Date.parse(cmd.updatedAt) > config.dispenseOutcomeDeadlineSeconds * 1000
         ) {
-          const open = (await tx.rental.flags.listOpen()).some(
+          const open = (await tx.flags.listOpen()).some(
             (f) => f.kind === 'DISPENSE_OUTCOME_MISSING' && f.subject === o.id,
           );
           if (!open) {
-            await tx.rental.flags.raise(
+            await tx.flags.raise(
               'DISPENSE_OUTCOME_MISSING',
               o.id,
               `kiosk ${o.kioskId} accepted Dispense for ${o.id} but never reported the outcome`,
@@ -184,11 +184,11 @@ export class Reconciliation {
           }
         }
       }
-      for (const f of await tx.rental.flags.listOpen()) {
+      for (const f of await tx.flags.listOpen()) {
         if (!['KIOSK_OFFLINE_IN_FLIGHT', 'DISPENSE_OUTCOME_MISSING'].includes(f.kind)) continue;
-        const o = await tx.rental.orders.get(f.subject);
+        const o = await tx.orders.get(f.subject);
         if (o && !IN_FLIGHT.includes(o.state as (typeof IN_FLIGHT)[number]))
-          await tx.rental.flags.resolve(f.kind, f.subject, at);
+          await tx.flags.resolve(f.kind, f.subject, at);
       }
     });
     for (const kioskId of new Set(inquiries)) {
@@ -212,13 +212,13 @@ export class Reconciliation {
     ).toISOString();
     const at = new Date(this.nowMs()).toISOString();
     await this.deps.orders.tx(async (tx, after) => {
-      for (const p of await tx.rental.payments.listByState(['authorised'], before)) {
+      for (const p of await tx.payments.listByState(['authorised'], before)) {
         let orphan = false;
         if (p.purpose === 'order') {
-          const o = p.refId ? await tx.rental.orders.get(p.refId) : undefined;
+          const o = p.refId ? await tx.orders.get(p.refId) : undefined;
           orphan = !o || o.state === 'failed' || o.state === 'cancelled';
         } else if (p.purpose === 'reservation') {
-          const r = p.refId ? await tx.rental.reservations.get(p.refId) : undefined;
+          const r = p.refId ? await tx.reservations.get(p.refId) : undefined;
           orphan = !r || ['failed', 'cancelled', 'expired'].includes(r.state);
         } else orphan = true;
         if (!orphan) continue;
@@ -233,6 +233,6 @@ export class Reconciliation {
 
   /** Open flags for operators. */
   flags() {
-    return this.deps.store.transaction((tx) => tx.rental.flags.listOpen());
+    return this.deps.store.transaction((tx) => tx.flags.listOpen());
   }
 }

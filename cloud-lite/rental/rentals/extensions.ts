@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { Repos, Store } from '../../store/types.js';
+import type {
+  ExtensionRecord,
+  PaymentRecord,
+  PaymentState,
+  RentalRecord,
+  Repos,
+  Store,
+} from '../../store/types.js';
 import { type Actor, audit } from '../audit/audit.js';
 import type { Deposits } from '../billing/deposits.js';
 import { paymentRefusal } from '../billing/deposits.js';
 import { notFound, RentalError } from '../errors.js';
 import type { Payments } from '../payments/payments.js';
-import type { ExtensionRecord, PaymentRecord, PaymentState, RentalRecord } from '../store/types.js';
 import { type Rentals, rentalView } from './rentals.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -62,14 +68,14 @@ export class Extensions {
 
   /** Prices `days` more of the user's rental (inside `tx`), refusing what the rules forbid. */
   private async price(tx: Repos, userId: string, rentalId: string, days: number) {
-    const r = await tx.rental.rentals.get(rentalId);
+    const r = await tx.rentals.get(rentalId);
     if (!r || r.userId !== userId) throw notFound(`rental ${rentalId}`);
     if (r.state !== 'open' && r.state !== 'overdue')
       throw new RentalError('RENTAL_CLOSED', `rental ${rentalId} is ${r.state}`, 409);
-    const type = await tx.rental.diskTypes.get(r.diskTypeId);
+    const type = await tx.diskTypes.get(r.diskTypeId);
     if (!type)
       throw new RentalError('VALIDATION', `disk type ${r.diskTypeId} no longer exists`, 409);
-    const pendingDays = (await tx.rental.extensions.listByRental(r.id))
+    const pendingDays = (await tx.extensions.listByRental(r.id))
       .filter((e) => e.state === 'pending')
       .reduce((n, e) => n + e.days, 0);
     const booked = Math.round((Date.parse(r.dueAt) - Date.parse(r.startedAt)) / DAY_MS);
@@ -83,8 +89,8 @@ export class Extensions {
         { maxDays: type.maxDays, daysSoFar, maxExtraDays },
       );
     const amountMinor = type.pricePerDayMinor * days;
-    const user = (await tx.rental.users.get(userId))!;
-    if (!user.cardToken && (await tx.rental.deposits.balance(userId)) < amountMinor)
+    const user = (await tx.users.get(userId))!;
+    if (!user.cardToken && (await tx.deposits.balance(userId)) < amountMinor)
       throw new RentalError(
         'NO_PAYMENT_METHOD',
         'add a card (deposit top-up) to extend this rental',
@@ -130,7 +136,7 @@ export class Extensions {
   ) {
     const plan = await this.deps.store.transaction(async (tx) => {
       if (opts.idempotencyKey) {
-        const prev = await tx.rental.extensions.findByIdempotencyKey(userId, opts.idempotencyKey);
+        const prev = await tx.extensions.findByIdempotencyKey(userId, opts.idempotencyKey);
         if (prev) {
           if (prev.rentalId !== rentalId || prev.days !== days)
             throw new RentalError(
@@ -173,13 +179,13 @@ export class Extensions {
           quote.currency,
           { captureAfterAuth: true },
         );
-        await tx.rental.payments.insert(p);
-        await tx.rental.extensions.insert({ ...ext, paymentId: p.id });
+        await tx.payments.insert(p);
+        await tx.extensions.insert({ ...ext, paymentId: p.id });
         await audit(tx, who, at, 'rental.extension_requested', r.id, details);
         return { paymentId: p.id, cardToken };
       }
       await this.deps.deposits.take(tx, userId, quote.amountMinor, r.id, 'extension');
-      await tx.rental.extensions.insert({ ...ext, state: 'applied' });
+      await tx.extensions.insert({ ...ext, state: 'applied' });
       await this.apply(tx, r, days, quote.amountMinor, null);
       await audit(tx, who, at, 'rental.extended', r.id, { ...details, from: 'deposit' });
       return undefined;
@@ -189,14 +195,14 @@ export class Extensions {
       if (!out.ok) throw paymentRefusal(out.code, out.message);
     } else if (plan?.replay?.state === 'failed' && plan.replay.paymentId) {
       const paymentId = plan.replay.paymentId;
-      const p = await this.deps.store.transaction((tx) => tx.rental.payments.get(paymentId));
+      const p = await this.deps.store.transaction((tx) => tx.payments.get(paymentId));
       throw paymentRefusal(
         p?.failureCode ?? 'PAYMENT_REFUSED',
         `the payment for this extension was refused (${p?.failureCode ?? p?.state})`,
       );
     }
     return this.deps.store.transaction(async (tx) =>
-      rentalView(tx, (await tx.rental.rentals.get(rentalId))!),
+      rentalView(tx, (await tx.rentals.get(rentalId))!),
     );
   }
 
@@ -209,7 +215,7 @@ export class Extensions {
     paymentId: string | null,
   ): Promise<void> {
     const dueAt = new Date(Date.parse(r.dueAt) + days * DAY_MS).toISOString();
-    await tx.rental.rentals.update(r.id, {
+    await tx.rentals.update(r.id, {
       dueAt,
       ...(r.state === 'overdue' && dueAt > this.nowIso() ? { state: 'open' } : {}),
     });
@@ -218,21 +224,21 @@ export class Extensions {
 
   /** An extension's payment settled (inside its transaction): apply its days once, or fail it. */
   private async settled(tx: Repos, p: PaymentRecord, state: PaymentState): Promise<void> {
-    const ext = await tx.rental.extensions.findByPayment(p.id);
+    const ext = await tx.extensions.findByPayment(p.id);
     if (!ext) return this.settledWithoutRecord(tx, p, state);
     if (ext.state !== 'pending') return;
     if (state === 'captured') {
-      const r = await tx.rental.rentals.get(ext.rentalId);
+      const r = await tx.rentals.get(ext.rentalId);
       if (r) await this.apply(tx, r, ext.days, p.capturedMinor, p.id);
-      await tx.rental.extensions.update(ext.id, { state: 'applied', updatedAt: this.nowIso() });
+      await tx.extensions.update(ext.id, { state: 'applied', updatedAt: this.nowIso() });
     } else if (NOT_PAID.includes(state))
-      await tx.rental.extensions.update(ext.id, { state: 'failed', updatedAt: this.nowIso() });
+      await tx.extensions.update(ext.id, { state: 'failed', updatedAt: this.nowIso() });
   }
 
   /** A payment requested before extensions had rows (migration 005): its days from its amount. */
   private async settledWithoutRecord(tx: Repos, p: PaymentRecord, state: PaymentState) {
-    const r = state === 'captured' && p.refId ? await tx.rental.rentals.get(p.refId) : undefined;
-    const type = r ? await tx.rental.diskTypes.get(r.diskTypeId) : undefined;
+    const r = state === 'captured' && p.refId ? await tx.rentals.get(p.refId) : undefined;
+    const type = r ? await tx.diskTypes.get(r.diskTypeId) : undefined;
     if (!r || !type || type.pricePerDayMinor <= 0) return;
     const days = Math.round(p.capturedMinor / type.pricePerDayMinor);
     await this.apply(tx, r, days, p.capturedMinor, p.id);

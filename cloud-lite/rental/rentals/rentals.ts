@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Repos, Store } from '../../store/types.js';
+import type { ChargeKind, OrderRecord, RentalRecord, Repos, Store } from '../../store/types.js';
 import { audit, SYSTEM } from '../audit/audit.js';
 import type { Deposits } from '../billing/deposits.js';
 import type { RentalConfig } from '../config.js';
 import type { Payments } from '../payments/payments.js';
-import type { ChargeKind, OrderRecord, RentalRecord } from '../store/types.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -17,10 +16,8 @@ export interface RentalsDeps {
 }
 
 export async function rentalView(tx: Repos, r: RentalRecord) {
-  const charges = await tx.rental.charges.listByRental(r.id);
-  const pending = (await tx.rental.extensions.listByRental(r.id)).filter(
-    (e) => e.state === 'pending',
-  );
+  const charges = await tx.charges.listByRental(r.id);
+  const pending = (await tx.extensions.listByRental(r.id)).filter((e) => e.state === 'pending');
   return {
     id: r.id,
     orderId: r.orderId,
@@ -59,7 +56,7 @@ export class Rentals {
     amountMinor: number,
     paymentId: string | null,
   ): Promise<RentalRecord> {
-    const existing = await tx.rental.rentals.findByOrder(order.id);
+    const existing = await tx.rentals.findByOrder(order.id);
     if (existing) return existing;
     const now = this.deps.now();
     const r: RentalRecord = {
@@ -76,7 +73,7 @@ export class Rentals {
       state: 'open',
       overdueDaysCharged: 0,
     };
-    await tx.rental.rentals.insert(r);
+    await tx.rentals.insert(r);
     await this.charge(tx, r, 'rental', amountMinor, paymentId);
     await audit(tx, SYSTEM('rentals'), r.startedAt, 'rental.opened', r.id, {
       orderId: order.id,
@@ -93,7 +90,7 @@ export class Rentals {
     amountMinor: number,
     paymentId: string | null,
   ) {
-    await tx.rental.charges.insert({
+    await tx.charges.insert({
       id: `chg-${randomUUID()}`,
       userId: r.userId,
       rentalId: r.id,
@@ -108,7 +105,7 @@ export class Rentals {
 
   async listForUser(userId: string) {
     return this.deps.store.transaction(async (tx) =>
-      Promise.all((await tx.rental.rentals.listByUser(userId)).map((r) => rentalView(tx, r))),
+      Promise.all((await tx.rentals.listByUser(userId)).map((r) => rentalView(tx, r))),
     );
   }
 
@@ -118,20 +115,20 @@ export class Rentals {
    * lost and then returned gets the lost-disk charge back on the deposit.
    */
   async returned(tx: Repos, diskId: string, kioskId: string): Promise<RentalRecord | undefined> {
-    const r = await tx.rental.rentals.findUnreturnedByDisk(diskId);
+    const r = await tx.rentals.findUnreturnedByDisk(diskId);
     if (!r) return undefined;
     const wasLost = r.state === 'lost';
     if (!wasLost) await this.accrue(tx, r);
-    const cur = (await tx.rental.rentals.get(r.id))!;
+    const cur = (await tx.rentals.get(r.id))!;
     if (wasLost) {
-      const lost = (await tx.rental.charges.listByRental(r.id))
+      const lost = (await tx.charges.listByRental(r.id))
         .filter((c) => c.kind === 'lost')
         .reduce((n, c) => n + c.amountMinor, 0);
       await this.deps.deposits.credit(tx, r.userId, lost, r.id, 'lost disk returned');
       if (lost > 0) await this.charge(tx, cur, 'lost_reversed', -lost, null);
     }
     const at = this.nowIso();
-    await tx.rental.rentals.update(r.id, {
+    await tx.rentals.update(r.id, {
       state: 'returned',
       returnedAt: at,
       returnKioskId: kioskId,
@@ -140,7 +137,7 @@ export class Rentals {
       diskId,
       wasLost,
     });
-    return tx.rental.rentals.get(r.id);
+    return tx.rentals.get(r.id);
   }
 
   /**
@@ -166,7 +163,7 @@ export class Rentals {
       );
     }
     const state = overdueDays > cfg.overdueMaxDays ? 'lost' : 'overdue';
-    await tx.rental.rentals.update(r.id, {
+    await tx.rentals.update(r.id, {
       overdueDaysCharged: Math.max(r.overdueDaysCharged, chargeable),
       state,
     });
@@ -182,8 +179,7 @@ export class Rentals {
   /** Accrues every open or overdue rental (reconciliation job). */
   async accrueAll(): Promise<void> {
     await this.deps.store.transaction(async (tx) => {
-      for (const r of await tx.rental.rentals.listByStates(['open', 'overdue']))
-        await this.accrue(tx, r);
+      for (const r of await tx.rentals.listByStates(['open', 'overdue'])) await this.accrue(tx, r);
     });
   }
 }

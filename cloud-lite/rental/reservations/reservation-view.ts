@@ -1,4 +1,4 @@
-import type { ReservationRecord } from '../store/types.js';
+import type { ReservationRecord } from '../../store/types.js';
 
 /** A reservation as the HTTP API returns it to its renter (`GET /api/reservations/:id` and the like). */
 export function reservationView(r: ReservationRecord) {

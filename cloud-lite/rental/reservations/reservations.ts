@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { EventContext, HubEvent } from '../../hub/event-intake.js';
 import type { KioskHub } from '../../hub/hub.js';
 import type { Logger } from '../../log.js';
-import type { CommandRecord, Repos, Store } from '../../store/types.js';
+import type {
+  CommandRecord,
+  OrderRecord,
+  Repos,
+  ReservationRecord,
+  ReservationState,
+  Store,
+} from '../../store/types.js';
 import type { Identity } from '../accounts/accounts.js';
 import { type Actor, audit, SYSTEM } from '../audit/audit.js';
 import type { Deposits } from '../billing/deposits.js';
@@ -16,7 +23,6 @@ import { isActiveOrder, orderView } from '../orders/order-view.js';
 import { kioskOffline, type OrderInput, type Orders } from '../orders/orders.js';
 import { requestHash } from '../orders/request-hash.js';
 import type { Payments } from '../payments/payments.js';
-import type { OrderRecord, ReservationRecord, ReservationState } from '../store/types.js';
 import { cancelReservationOnKiosk } from './cancel-on-kiosk.js';
 import { reservationView } from './reservation-view.js';
 
@@ -43,9 +49,9 @@ type After = (fn: () => void) => void;
 export class Reservations {
   constructor(private readonly deps: ReservationsDeps) {
     deps.payments.onSettle('reservation', async (tx, p, state, after) => {
-      const r = p.refId ? await tx.rental.reservations.get(p.refId) : undefined;
+      const r = p.refId ? await tx.reservations.get(p.refId) : undefined;
       if (r?.state === 'expired' && state === 'captured') {
-        await tx.rental.charges.insert({
+        await tx.charges.insert({
           id: `chg-${randomUUID()}`,
           userId: r.userId,
           rentalId: null,
@@ -67,7 +73,7 @@ export class Reservations {
   }
 
   private async mine(tx: Repos, who: Identity, id: string): Promise<ReservationRecord> {
-    const r = await tx.rental.reservations.get(id);
+    const r = await tx.reservations.get(id);
     if (!r || (r.userId !== who.userId && who.role !== 'operator' && who.role !== 'admin'))
       throw notFound(`reservation ${id}`);
     return r;
@@ -87,14 +93,14 @@ export class Reservations {
   async create(who: Identity, input: OrderInput, idempotencyKey: string, actor: Actor) {
     const hash = requestHash(input);
     const replay = await this.deps.store.transaction((tx) =>
-      tx.rental.reservations.findByIdempotencyKey(who.userId, idempotencyKey),
+      tx.reservations.findByIdempotencyKey(who.userId, idempotencyKey),
     );
     if (replay) return this.replay(replay, hash);
     const card = await this.deps.orders.cardToken(who.userId, input.card);
     const now = this.deps.now();
     const cfg = this.deps.config;
     const created = await this.deps.store.transaction(async (tx) => {
-      const again = await tx.rental.reservations.findByIdempotencyKey(who.userId, idempotencyKey);
+      const again = await tx.reservations.findByIdempotencyKey(who.userId, idempotencyKey);
       if (again) return { replay: again };
       await this.deps.deposits.assertMayRent(tx, who.userId, 'reserve');
       const type = await this.deps.orders.checkKioskAndType(tx, input);
@@ -113,7 +119,7 @@ export class Reservations {
       const id = `rsv-${randomUUID()}`;
       const amount = type.pricePerDayMinor * input.days;
       const p = this.deps.payments.newAuth(who.userId, 'reservation', id, amount, type.currency);
-      await tx.rental.payments.insert(p);
+      await tx.payments.insert(p);
       const at = now.toISOString();
       const prepareDeadline = new Date(now.getTime() + cfg.prepareDeadlineSeconds * 1000);
       const r: ReservationRecord = {
@@ -141,13 +147,13 @@ export class Reservations {
         createdAt: at,
         updatedAt: at,
       };
-      await tx.rental.reservations.insert(r);
+      await tx.reservations.insert(r);
       await audit(tx, { ...actor, kioskId: input.kioskId }, at, 'reservation.created', id, {
         amountMinor: amount,
         slot: claim.slot.slot,
         claim: claim.kind,
       });
-      return { r, type, claim, content: (await tx.rental.content.get(type.contentId))! };
+      return { r, type, claim, content: (await tx.content.get(type.contentId))! };
     });
     if ('replay' in created && created.replay) return this.replay(created.replay, hash);
     const { r, type, claim, content } = created as {
@@ -183,7 +189,7 @@ export class Reservations {
         new Date(r.prepareDeadline),
       );
       await this.deps.store.transaction((tx) =>
-        tx.rental.reservations.update(r.id, { commandId: cmd.id }),
+        tx.reservations.update(r.id, { commandId: cmd.id }),
       );
     } catch (err) {
       this.deps.logger.error(
@@ -193,7 +199,7 @@ export class Reservations {
     }
     return {
       reservation: reservationView(
-        (await this.deps.store.transaction((tx) => tx.rental.reservations.get(r.id)))!,
+        (await this.deps.store.transaction((tx) => tx.reservations.get(r.id)))!,
       ),
       created: true,
     };
@@ -237,7 +243,7 @@ export class Reservations {
   ) {
     const at = this.nowIso();
     const fees = [...r.fees];
-    const p = r.paymentId ? await tx.rental.payments.get(r.paymentId) : undefined;
+    const p = r.paymentId ? await tx.payments.get(r.paymentId) : undefined;
     const fee = p?.state === 'authorised' ? Math.min(feeMinor, p.amountMinor) : 0;
     if (fee > 0)
       fees.push({
@@ -247,7 +253,7 @@ export class Reservations {
         at,
         message: 'not picked up within the hold window',
       });
-    await tx.rental.reservations.update(r.id, {
+    await tx.reservations.update(r.id, {
       state,
       failureReason: reason,
       fees,
@@ -302,7 +308,7 @@ export class Reservations {
       if (r.state !== 'ready')
         throw new RentalError('RESERVATION_NOT_READY', `reservation ${id} is ${r.state}`, 409);
       if (r.orderId) {
-        const existing = await tx.rental.orders.get(r.orderId);
+        const existing = await tx.orders.get(r.orderId);
         // A pickup held for a jam is still this reservation's pickup: never a second Dispense.
         if (existing && (isActiveOrder(existing) || existing.state === 'completed'))
           return { existing };
@@ -339,8 +345,8 @@ export class Reservations {
         createdAt: at,
         updatedAt: at,
       };
-      await tx.rental.orders.insert(o);
-      await tx.rental.reservations.update(r.id, { orderId: o.id, updatedAt: at });
+      await tx.orders.insert(o);
+      await tx.reservations.update(r.id, { orderId: o.id, updatedAt: at });
       await audit(tx, { ...actor, kioskId: r.kioskId }, at, 'reservation.pickup', r.id, {
         orderId: o.id,
       });
@@ -350,18 +356,18 @@ export class Reservations {
     if ('created' in order && order.created) await this.deps.orders.dispatch(order.created);
     const orderId = 'created' in order && order.created ? order.created.id : order.existing!.id;
     return this.deps.store.transaction(async (tx) => ({
-      reservation: reservationView((await tx.rental.reservations.get(id))!),
-      order: orderView((await tx.rental.orders.get(orderId))!),
+      reservation: reservationView((await tx.reservations.get(id))!),
+      order: orderView((await tx.orders.get(orderId))!),
     }));
   }
 
   async onPrepareProgress(ev: HubEvent<'PrepareProgress'>, tx: Repos, ctx: EventContext) {
     const d = ev.data;
-    const r = await tx.rental.reservations.get(d.reservationId);
+    const r = await tx.reservations.get(d.reservationId);
     if (!r || r.kioskId !== ev.kioskId || r.state !== 'preparing') return;
     const percent =
       d.bytesTotal > 0 ? Math.min(100, Math.round((d.bytesDone / d.bytesTotal) * 1000) / 10) : 0;
-    await tx.rental.reservations.update(r.id, {
+    await tx.reservations.update(r.id, {
       progress: {
         step: d.step,
         bytesDone: d.bytesDone,
@@ -381,7 +387,7 @@ export class Reservations {
       result: { diskId: d.diskId, slot: d.slot },
       afterCommit: ctx.afterCommit,
     });
-    const r = await tx.rental.reservations.get(d.reservationId);
+    const r = await tx.reservations.get(d.reservationId);
     if (!r || r.kioskId !== ev.kioskId) return;
     const who: Actor = { actor: `kiosk:${ev.kioskId}`, kioskId: ev.kioskId };
     if (r.state !== 'preparing') {
@@ -393,7 +399,7 @@ export class Reservations {
     const holdUntil = new Date(
       this.deps.now().getTime() + this.deps.config.holdWindowSeconds * 1000,
     ).toISOString();
-    await tx.rental.reservations.update(r.id, {
+    await tx.reservations.update(r.id, {
       state: 'ready',
       slot: d.slot,
       diskId: d.diskId,
@@ -415,7 +421,7 @@ export class Reservations {
       result: { code: d.code, reason: d.reason },
       afterCommit: ctx.afterCommit,
     });
-    const r = await tx.rental.reservations.get(d.reservationId);
+    const r = await tx.reservations.get(d.reservationId);
     if (
       !r ||
       r.kioskId !== ev.kioskId ||
@@ -444,7 +450,7 @@ export class Reservations {
     tx: Repos,
     ctx: EventContext,
   ) {
-    const r = await tx.rental.reservations.get(ev.data.reservationId);
+    const r = await tx.reservations.get(ev.data.reservationId);
     if (
       !r ||
       r.kioskId !== ev.kioskId ||
@@ -471,7 +477,7 @@ export class Reservations {
     const id = (c.payload as { reservationId?: string }).reservationId;
     if (!id) return;
     await this.tx(async (tx, after) => {
-      const r = await tx.rental.reservations.get(id);
+      const r = await tx.reservations.get(id);
       if (r?.state !== 'preparing') return;
       await this.end(
         tx,
@@ -491,7 +497,7 @@ export class Reservations {
   async expireDue(): Promise<void> {
     const now = this.nowIso();
     await this.tx(async (tx, after) => {
-      for (const r of await tx.rental.reservations.listByStates(['preparing', 'ready'], 10_000)) {
+      for (const r of await tx.reservations.listByStates(['preparing', 'ready'], 10_000)) {
         if (r.state === 'preparing' && r.prepareDeadline <= now)
           await this.end(tx, r, 'failed', 'PREPARE_TIMEOUT', after, true);
         else if (r.state === 'ready' && r.holdUntil <= now && !r.orderId)
@@ -510,19 +516,19 @@ export class Reservations {
 
   listForUser(userId: string) {
     return this.deps.store.transaction(async (tx) =>
-      (await tx.rental.reservations.listByUser(userId, 200)).map(reservationView),
+      (await tx.reservations.listByUser(userId, 200)).map(reservationView),
     );
   }
 
   listAll(limit: number) {
     return this.deps.store.transaction(async (tx) =>
-      (await tx.rental.reservations.listRecent(limit)).map(reservationView),
+      (await tx.reservations.listRecent(limit)).map(reservationView),
     );
   }
 
   /** Ready reservations of a user at a kiosk (for the session answer). */
   async forSession(tx: Repos, userId: string, kioskId: string) {
-    return (await tx.rental.reservations.listByUser(userId, 50))
+    return (await tx.reservations.listByUser(userId, 50))
       .filter((r) => r.kioskId === kioskId && (r.state === 'ready' || r.state === 'preparing'))
       .map((r) => ({
         id: r.id,

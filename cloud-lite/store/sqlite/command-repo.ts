@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { CommandRecord, CommandRepo, CommandState } from '../types.js';
+import type { CommandRecord, CommandRepo, CommandState } from '../repos/command-repo.js';
 import { fromJson, toJson } from './json.js';
 
 interface Row {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { EnrolmentTokenRecord, EnrolmentTokenRepo } from '../types.js';
+import type { EnrolmentTokenRecord, EnrolmentTokenRepo } from '../repos/enrolment-token-repo.js';
 
 interface Row {
   token_hash: Buffer;

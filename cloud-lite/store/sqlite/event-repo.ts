@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { EventRecord, EventRepo } from '../types.js';
+import type { EventRecord, EventRepo } from '../repos/event-repo.js';
 import { fromJson, toJson } from './json.js';
 
 interface Row {

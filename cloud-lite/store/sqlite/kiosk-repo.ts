@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { KioskRecord, KioskRepo } from '../types.js';
+import type { KioskRecord, KioskRepo } from '../repos/kiosk-repo.js';
 
 interface Row {
   id: string;

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { SlotRecord, SlotRepo } from '../types.js';
+import type { SlotRecord, SlotRepo } from '../repos/slot-repo.js';
 import { fromJson, toJson } from './json.js';
 
 interface Row {

@@ -2,16 +2,39 @@ import { closeSync, fsyncSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { migrate } from '../../../common/sqlite-migrate.js';
 import { StoppedError, StoreVersionError } from '../../errors.js';
-import { makeRentalRepos } from '../../rental/store/sqlite/index.js';
 import { AsyncMutex } from '../mutex.js';
 import type { Repos, Store } from '../types.js';
+import { sqliteAuditRepo } from './audit-repo.js';
+import { sqliteChargeRepo } from './charge-repo.js';
 import { sqliteCommandRepo } from './command-repo.js';
+import { sqliteContentRepo } from './content-repo.js';
+import { sqliteDepositRepo } from './deposit-repo.js';
+import { sqliteDiskTypeRepo } from './disk-type-repo.js';
 import { sqliteEnrolmentTokenRepo } from './enrolment-token-repo.js';
 import { sqliteEventRepo } from './event-repo.js';
+import { sqliteExtensionRepo } from './extension-repo.js';
+import { sqliteFlagRepo } from './flag-repo.js';
 import { sqliteKioskRepo } from './kiosk-repo.js';
+import { sqliteKioskSiteRepo } from './kiosk-site-repo.js';
+import { sqliteLoginFailureRepo } from './login-failure-repo.js';
 import { migrations } from './migrations/index.js';
+import { sqliteMissingDiskRepo } from './missing-disk-repo.js';
+import { sqliteOrderRepo } from './order-repo.js';
+import { sqlitePaymentRepo } from './payment-repo.js';
+import { sqlitePendingRegistrationRepo } from './pending-registration-repo.js';
+import { sqliteRentalRepo } from './rental-repo.js';
+import { sqliteReservationRepo } from './reservation-repo.js';
+import { sqliteSandboxRepo } from './sandbox-repo.js';
+import { sqliteSessionRepo } from './session-repo.js';
 import { sqliteSlotRepo } from './slot-repo.js';
+import { sqliteUserRepo } from './user-repo.js';
+import { sqliteWebhookEventRepo } from './webhook-event-repo.js';
 
+/**
+ * Every repository over one connection. `moneyWritten` is called on every write to a money
+ * table (payments, deposits, charges, orders, reservations, rentals, extensions, the sandbox
+ * provider's books): the store syncs such commits.
+ */
 function makeRepos(db: Database.Database, moneyWritten: () => void): Repos {
   return {
     kiosks: sqliteKioskRepo(db),
@@ -19,7 +42,25 @@ function makeRepos(db: Database.Database, moneyWritten: () => void): Repos {
     slots: sqliteSlotRepo(db),
     commands: sqliteCommandRepo(db),
     events: sqliteEventRepo(db),
-    rental: makeRentalRepos(db, moneyWritten),
+    users: sqliteUserRepo(db),
+    sessions: sqliteSessionRepo(db),
+    loginFailures: sqliteLoginFailureRepo(db),
+    pendingRegistrations: sqlitePendingRegistrationRepo(db),
+    deposits: sqliteDepositRepo(db, moneyWritten),
+    payments: sqlitePaymentRepo(db, moneyWritten),
+    webhookEvents: sqliteWebhookEventRepo(db),
+    sandbox: sqliteSandboxRepo(db, moneyWritten),
+    content: sqliteContentRepo(db),
+    diskTypes: sqliteDiskTypeRepo(db),
+    sites: sqliteKioskSiteRepo(db),
+    orders: sqliteOrderRepo(db, moneyWritten),
+    reservations: sqliteReservationRepo(db, moneyWritten),
+    rentals: sqliteRentalRepo(db, moneyWritten),
+    extensions: sqliteExtensionRepo(db, moneyWritten),
+    charges: sqliteChargeRepo(db, moneyWritten),
+    missingDisks: sqliteMissingDiskRepo(db),
+    audit: sqliteAuditRepo(db),
+    flags: sqliteFlagRepo(db),
   };
 }
 

@@ -323,7 +323,7 @@ t.test(
 
     async function sandboxPayment(reservationId: string) {
       const ref = await hub.server.store.transaction(
-        async (tx) => (await tx.rental.reservations.get(reservationId))!.paymentId!,
+        async (tx) => (await tx.reservations.get(reservationId))!.paymentId!,
       );
       return (await hub.sandbox.payments()).find((x) => x.reference === ref);
     }

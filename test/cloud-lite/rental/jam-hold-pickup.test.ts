@@ -78,7 +78,7 @@ async function jammedPickup(hub: RentalHub, k: HubTestKiosk, token: string) {
 /** The sandbox payment of reservation `rid`. */
 async function payment(hub: RentalHub, rid: string) {
   const ref = await hub.server.store.transaction(
-    async (tx) => (await tx.rental.reservations.get(rid))!.paymentId!,
+    async (tx) => (await tx.reservations.get(rid))!.paymentId!,
   );
   const p = (await hub.sandbox.payments()).find((x) => x.reference === ref);
   if (!p) throw new Error(`no sandbox payment for ${rid}`);

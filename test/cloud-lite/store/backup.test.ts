@@ -82,8 +82,8 @@ type Pair = { order: string; payment: string | undefined };
 async function orderStates(store: Store): Promise<Map<string, Pair>> {
   return store.transaction(async (tx) => {
     const out = new Map<string, Pair>();
-    for (const o of await tx.rental.orders.listRecent(10_000)) {
-      const pay = (await tx.rental.payments.listByRef(o.id)).find((p) => p.purpose === 'order');
+    for (const o of await tx.orders.listRecent(10_000)) {
+      const pay = (await tx.payments.listByRef(o.id)).find((p) => p.purpose === 'order');
       out.set(o.id, { order: o.state, payment: pay?.state });
     }
     return out;

@@ -97,23 +97,23 @@ t.test('a commit that wrote a money table is synced to the disk; the rest is not
   const store = await openStore(t);
   const at = () => store.commitStats();
   await store.transaction((tx) => tx.kiosks.insert(kiosk('k1')));
-  await store.transaction((tx) => tx.rental.users.insert(user('u1')));
+  await store.transaction((tx) => tx.users.insert(user('u1')));
   t.same(at(), { commits: 2, synced: 0 }, 'kiosks and accounts: NORMAL, not synced');
-  await store.transaction((tx) => tx.rental.deposits.insert(topUp('d1', 'u1')));
+  await store.transaction((tx) => tx.deposits.insert(topUp('d1', 'u1')));
   t.same(at(), { commits: 3, synced: 1 }, 'a deposit entry: synced before it resolved');
   // A group with one money transaction among others: the one COMMIT is synced.
   await Promise.all([
     store.transaction((tx) => tx.kiosks.insert(kiosk('k2'))),
-    store.transaction((tx) => tx.rental.deposits.insert(topUp('d2', 'u1'))),
+    store.transaction((tx) => tx.deposits.insert(topUp('d2', 'u1'))),
     store.transaction((tx) => tx.kiosks.insert(kiosk('k3'))),
   ]);
   t.same(at(), { commits: 4, synced: 2 }, 'one group commit, synced');
-  t.equal(await store.transaction((tx) => tx.rental.deposits.balance('u1')), 10_000);
+  t.equal(await store.transaction((tx) => tx.deposits.balance('u1')), 10_000);
 });
 
 t.test('moneySync: false (benchmarks only) syncs nothing', async (t) => {
   const store = await openStore(t, { moneySync: false });
-  await store.transaction((tx) => tx.rental.users.insert(user('u1')));
-  await store.transaction((tx) => tx.rental.deposits.insert(topUp('d1', 'u1')));
+  await store.transaction((tx) => tx.users.insert(user('u1')));
+  await store.transaction((tx) => tx.deposits.insert(topUp('d1', 'u1')));
   t.same(store.commitStats(), { commits: 2, synced: 0 });
 });

@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Store } from '../../../store/types.js';
-import type { SandboxPaymentRecord } from '../../store/types.js';
+import type { SandboxPaymentRecord, Store } from '../../../store/types.js';
 import {
   type CardInput,
   PaymentError,
@@ -102,12 +101,12 @@ export class SandboxProvider implements PaymentProvider {
 
   /** Every sandbox payment (the persisted ledger's state). */
   payments(): Promise<SandboxPaymentRecord[]> {
-    return this.deps.store.transaction((tx) => tx.rental.sandbox.listPayments());
+    return this.deps.store.transaction((tx) => tx.sandbox.listPayments());
   }
 
   /** Every money movement, in order. */
   ledger() {
-    return this.deps.store.transaction((tx) => tx.rental.sandbox.ledger());
+    return this.deps.store.transaction((tx) => tx.sandbox.ledger());
   }
 
   async tokenizeCard(card: CardInput): Promise<{ token: string; last4: string }> {
@@ -124,9 +123,7 @@ export class SandboxProvider implements PaymentProvider {
     }
     const token = `card_${randomBytes(12).toString('base64url')}`;
     const last4 = card.number.slice(-4);
-    await this.deps.store.transaction((tx) =>
-      tx.rental.sandbox.insertCard(token, card.number, last4),
-    );
+    await this.deps.store.transaction((tx) => tx.sandbox.insertCard(token, card.number, last4));
     return { token, last4 };
   }
 
@@ -139,7 +136,7 @@ export class SandboxProvider implements PaymentProvider {
     const fault = this.takeFault(op);
     if (fault === 'timeout_before') throw unavailable(op);
     const out = await this.deps.store.transaction(async (tx) => {
-      const prev = await tx.rental.sandbox.getIdempotent(key);
+      const prev = await tx.sandbox.getIdempotent(key);
       if (prev) {
         if (prev.operation !== op) {
           return {
@@ -158,7 +155,7 @@ export class SandboxProvider implements PaymentProvider {
         if (!(err instanceof PaymentError)) throw err;
         result = { error: { code: err.code, message: err.message } };
       }
-      await tx.rental.sandbox.putIdempotent(key, op, result);
+      await tx.sandbox.putIdempotent(key, op, result);
       return result;
     });
     if (fault === 'timeout_after') throw unavailable(op);
@@ -169,7 +166,7 @@ export class SandboxProvider implements PaymentProvider {
 
   authorise(req: Parameters<PaymentProvider['authorise']>[0]): Promise<ProviderResult> {
     return this.idempotent(req.idempotencyKey, 'authorise', async (tx) => {
-      const card = await tx.rental.sandbox.getCard(req.cardToken);
+      const card = await tx.sandbox.getCard(req.cardToken);
       if (!card)
         throw new PaymentError('CARD_DECLINED', 'unknown card token; enter the card again');
       if (card.number === SANDBOX_CARDS.decline)
@@ -193,8 +190,8 @@ export class SandboxProvider implements PaymentProvider {
         createdAt: at,
         updatedAt: at,
       };
-      await tx.rental.sandbox.insertPayment(p);
-      await tx.rental.sandbox.addLedger({
+      await tx.sandbox.insertPayment(p);
+      await tx.sandbox.addLedger({
         paymentId: p.id,
         op: 'authorise',
         amountMinor: p.amountMinor,
@@ -227,13 +224,13 @@ export class SandboxProvider implements PaymentProvider {
           `capture of ${req.amountMinor} exceeds the authorised ${p.amountMinor}`,
         );
       const at = this.now().toISOString();
-      await tx.rental.sandbox.updatePayment(p.id, {
+      await tx.sandbox.updatePayment(p.id, {
         state: 'captured',
         capturedMinor: req.amountMinor,
         captures: p.captures + 1,
         updatedAt: at,
       });
-      await tx.rental.sandbox.addLedger({
+      await tx.sandbox.addLedger({
         paymentId: p.id,
         op: 'capture',
         amountMinor: req.amountMinor,
@@ -254,8 +251,8 @@ export class SandboxProvider implements PaymentProvider {
           `payment ${p.id} is ${p.state}; only an authorisation can be voided`,
         );
       const at = this.now().toISOString();
-      await tx.rental.sandbox.updatePayment(p.id, { state: 'voided', updatedAt: at });
-      await tx.rental.sandbox.addLedger({
+      await tx.sandbox.updatePayment(p.id, { state: 'voided', updatedAt: at });
+      await tx.sandbox.addLedger({
         paymentId: p.id,
         op: 'void',
         amountMinor: p.amountMinor,
@@ -282,12 +279,12 @@ export class SandboxProvider implements PaymentProvider {
         );
       const at = this.now().toISOString();
       const refunded = p.refundedMinor + req.amountMinor;
-      await tx.rental.sandbox.updatePayment(p.id, {
+      await tx.sandbox.updatePayment(p.id, {
         state: refunded === p.capturedMinor ? 'refunded' : 'partially_refunded',
         refundedMinor: refunded,
         updatedAt: at,
       });
-      await tx.rental.sandbox.addLedger({
+      await tx.sandbox.addLedger({
         paymentId: p.id,
         op: 'refund',
         amountMinor: req.amountMinor,
@@ -300,9 +297,7 @@ export class SandboxProvider implements PaymentProvider {
 
   async lookup(reference: string): Promise<ProviderPaymentStatus | undefined> {
     if (this.takeFault('lookup')) throw unavailable('lookup');
-    const p = await this.deps.store.transaction((tx) =>
-      tx.rental.sandbox.findByReference(reference),
-    );
+    const p = await this.deps.store.transaction((tx) => tx.sandbox.findByReference(reference));
     return (
       p && {
         providerRef: p.id,
@@ -345,7 +340,7 @@ export class SandboxProvider implements PaymentProvider {
     tx: Parameters<Parameters<Store['transaction']>[0]>[0],
     id: string,
   ): Promise<SandboxPaymentRecord> {
-    const p = await tx.rental.sandbox.getPayment(id);
+    const p = await tx.sandbox.getPayment(id);
     if (!p) throw new PaymentError('PAYMENT_REFUSED', `no sandbox payment ${id}`);
     return p;
   }

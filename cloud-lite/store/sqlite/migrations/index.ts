@@ -1,9 +1,9 @@
 import type { Migration } from '../../../../common/sqlite-migrate.js';
-import { migration003MissingDisks } from '../../../rental/store/sqlite/migrations/003-missing-disks.js';
-import { migration004PendingRegistrations } from '../../../rental/store/sqlite/migrations/004-pending-registrations.js';
-import { migration005RentalExtensions } from '../../../rental/store/sqlite/migrations/005-rental-extensions.js';
 import { migration001Hub } from './001-hub.js';
 import { migration002Rental } from './002-rental.js';
+import { migration003MissingDisks } from './003-missing-disks.js';
+import { migration004PendingRegistrations } from './004-pending-registrations.js';
+import { migration005RentalExtensions } from './005-rental-extensions.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes

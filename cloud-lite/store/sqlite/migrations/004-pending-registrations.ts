@@ -1,4 +1,4 @@
-import type { Migration } from '../../../../../common/sqlite-migrate.js';
+import type { Migration } from '../../../../common/sqlite-migrate.js';
 
 /**
  * Registrations waiting for their owner to confirm by the link sent to the e-mail address

@@ -1,4 +1,4 @@
-import type { Migration } from '../../../../../common/sqlite-migrate.js';
+import type { Migration } from '../../../../common/sqlite-migrate.js';
 
 /**
  * Extensions of a rental, one row per request: the days asked and what they cost, the payment

@@ -10,11 +10,14 @@ export interface TableSpec {
   onWrite?: () => void;
 }
 
+/** `?, ?, ?` for an IN list of `n` values. */
+export const marks = (n: number) => new Array(n).fill('?').join(', ');
+
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /** Record <-> row conversion and keyed insert/get/update for a table (columns = record fields). */
-export function table<T extends object>(db: Database.Database, spec: TableSpec) {
+export function table<T extends object, K = string>(db: Database.Database, spec: TableSpec) {
   const json = new Set(spec.json ?? []);
   const bool = new Set(spec.bool ?? []);
   const keyCol = snake(spec.key);
@@ -51,15 +54,8 @@ export function table<T extends object>(db: Database.Database, spec: TableSpec) 
   const getStmt = db.prepare(`SELECT * FROM ${spec.name} WHERE ${keyCol} = ?`);
   const inserts = new Map<string, Database.Statement>();
   const updates = new Map<string, Database.Statement>();
-  return {
-    fromRow,
-    all(sql: string, ...params: unknown[]): T[] {
-      return (db.prepare(sql).all(...params) as Record<string, unknown>[]).map(fromRow);
-    },
-    one(sql: string, ...params: unknown[]): T | undefined {
-      const r = db.prepare(sql).get(...params) as Record<string, unknown> | undefined;
-      return r && fromRow(r);
-    },
+  /** The keyed access of the `Table` interface (insert, get by key, update by key). */
+  const keyed = {
     async insert(rec: T): Promise<void> {
       spec.onWrite?.();
       const row = toRow(rec);
@@ -74,11 +70,11 @@ export function table<T extends object>(db: Database.Database, spec: TableSpec) 
       }
       st.run(row);
     },
-    async get(id: unknown): Promise<T | undefined> {
+    async get(id: K): Promise<T | undefined> {
       const r = getStmt.get(id) as Record<string, unknown> | undefined;
       return r && fromRow(r);
     },
-    async update(id: unknown, patch: Partial<T>): Promise<void> {
+    async update(id: K, patch: Partial<T>): Promise<void> {
       spec.onWrite?.();
       const row = toRow(patch);
       delete row[keyCol];
@@ -93,6 +89,19 @@ export function table<T extends object>(db: Database.Database, spec: TableSpec) 
         updates.set(sig, st);
       }
       st.run({ ...row, __key: id });
+    },
+  };
+  return {
+    fromRow,
+    keyed,
+    insert: keyed.insert,
+    get: keyed.get,
+    all(sql: string, ...params: unknown[]): T[] {
+      return (db.prepare(sql).all(...params) as Record<string, unknown>[]).map(fromRow);
+    },
+    one(sql: string, ...params: unknown[]): T | undefined {
+      const r = db.prepare(sql).get(...params) as Record<string, unknown> | undefined;
+      return r && fromRow(r);
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Migration } from '../../../../../common/sqlite-migrate.js';
+import type { Migration } from '../../../../common/sqlite-migrate.js';
 
 /**
  * Disks that left a kiosk slot outside a dispense with no order to bill (DiskRemoved), kept

@@ -1,0 +1,52 @@
+export type CommandState =
+  | 'pending'
+  | 'sent'
+  | 'accepted'
+  | 'rejected'
+  | 'completed'
+  | 'failed'
+  | 'expired';
+
+export interface CommandRecord {
+  id: string;
+  kioskId: string;
+  action: string;
+  payload: Record<string, unknown>;
+  state: CommandState;
+  createdAt: string;
+  updatedAt: string;
+  deadline: string;
+  attempts: number;
+  lastSentAt: string | null;
+  /** The kiosk's CALLRESULT payload, or `{ code, description, details }` of a CALLERROR. */
+  result: Record<string, unknown> | null;
+}
+
+/** Durable hub -> kiosk commands (hub/command-dispatcher.ts). */
+export interface CommandRepo {
+  insert(c: CommandRecord): Promise<void>;
+  get(id: string): Promise<CommandRecord | undefined>;
+  /** Commands still to deliver (pending or sent), oldest first. */
+  listOutstanding(kioskId: string): Promise<CommandRecord[]>;
+  listForKiosk(
+    kioskId: string,
+    opts: { limit: number; beforeCreatedAt?: string },
+  ): Promise<CommandRecord[]>;
+  /** Marks a pending or sent command sent (attempts + 1); false when it is in another state. */
+  markSent(id: string, at: string): Promise<boolean>;
+  /**
+   * Sets the state (and result, when given). A command in a final state (rejected, completed,
+   * failed, expired) never changes; with `onlyFrom`, only a command currently in one of those
+   * states changes. Returns whether it changed.
+   */
+  setState(
+    id: string,
+    state: CommandState,
+    at: string,
+    result?: Record<string, unknown> | null,
+    onlyFrom?: readonly CommandState[],
+  ): Promise<boolean>;
+  /** Expires outstanding commands whose deadline is before `now`; returns them. */
+  expireDue(now: string): Promise<CommandRecord[]>;
+  countByState(): Promise<Record<string, number>>;
+}

@@ -1,0 +1,20 @@
+export interface EventRecord {
+  eventId: string;
+  kioskId: string;
+  seq: number;
+  type: string;
+  at: string;
+  data: Record<string, unknown>;
+  receivedAt: string;
+}
+
+/** Every kiosk event the hub recorded (hub/event-intake.ts). */
+export interface EventRepo {
+  /** Inserts the event; returns false (and writes nothing) when `eventId` is already recorded. */
+  insertIfNew(e: EventRecord): Promise<boolean>;
+  /** The recorded event with this id (of any kiosk), if any. */
+  get(eventId: string): Promise<EventRecord | undefined>;
+  /** The recorded event of a kiosk with this seq, if any. */
+  findBySeq(kioskId: string, seq: number): Promise<EventRecord | undefined>;
+  listForKiosk(kioskId: string, opts: { afterSeq?: number; limit: number }): Promise<EventRecord[]>;
+}
