@@ -177,7 +177,11 @@ export class RenterBot {
         this.count('rent_declining_card', true);
       return;
     }
-    if (r.status !== 201 && r.status !== 200) return; // NO_DISK_AVAILABLE, KIOSK_OFFLINE...
+    if (r.status !== 201 && r.status !== 200) {
+      // NO_DISK_AVAILABLE, KIOSK_OFFLINE, NOT_ALLOWED (an order of ours still in flight)...
+      this.count(`rent_refused_${String(r.body?.error?.code ?? r.status).toLowerCase()}`);
+      return;
+    }
     if (await this.dispenseAndTake(k, r.body.order.id, since)) this.count('rent', true);
   }
 
