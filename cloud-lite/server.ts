@@ -71,7 +71,10 @@ export class HubServer {
   async start(): Promise<{ port: number }> {
     const { config, logger } = this.deps;
     this.signingKey = loadOrCreateSigningKey(config.signingKeyPath);
-    this.store = SqliteStore.open(config.databasePath, { moneySync: this.deps.storeMoneySync });
+    this.store = SqliteStore.open(config.databasePath, {
+      moneySync: this.deps.storeMoneySync,
+      logger: logger.child({ component: 'store' }),
+    });
     this.registry = new KioskRegistry({
       store: this.store,
       enrolmentTokenTtlSeconds: config.enrolmentTokenTtlSeconds,

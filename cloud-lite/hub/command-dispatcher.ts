@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { type HubToKioskAction, signCommand } from '../../protocol/index.js';
 import { NotFoundError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { CommandRecord, CommandState, Repos, Store } from '../store/types.js';
+import type { CommandRecord, CommandState, Store, Tx } from '../store/types.js';
 import {
   type CommandChannel,
   type CommandInput,
@@ -203,14 +203,13 @@ export class CommandDispatcher extends EventEmitter<{
    * from inside a domain transaction `tx` (typically an event handler's). No-op for an
    * unknown command or one in a final state: an outcome that comes after the command expired
    * leaves it expired (the caller's domain still acts on the event itself). `'commandState'` is emitted
-   * through `afterCommit` (pass the event handler's `ctx.afterCommit`) so that listeners
-   * never see a state that is later rolled back.
+   * after `tx` commits, so that listeners never see a state that is later rolled back.
    */
   async finish(
-    tx: Repos,
+    tx: Tx,
     commandId: string,
     state: 'completed' | 'failed',
-    opts: { result?: Record<string, unknown>; afterCommit: (fn: () => void) => void },
+    opts: { result?: Record<string, unknown> } = {},
   ): Promise<CommandRecord | undefined> {
     const c = await tx.commands.get(commandId);
     if (!c) return c;
@@ -221,13 +220,13 @@ export class CommandDispatcher extends EventEmitter<{
           `late outcome ignored: command stays ${c.state}`,
         );
         const late = { commandId, kioskId: c.kioskId, action: c.action, answer: state };
-        opts.afterCommit(() => this.emit('lateAnswer', late));
+        tx.afterCommit(() => this.emit('lateAnswer', late));
       }
       return c;
     }
     await tx.commands.setState(commandId, state, this.now().toISOString(), opts.result ?? null);
     const updated = await tx.commands.get(commandId);
-    if (updated) opts.afterCommit(() => this.notify(updated));
+    if (updated) tx.afterCommit(() => this.notify(updated));
     return updated;
   }
 

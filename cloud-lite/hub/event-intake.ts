@@ -6,7 +6,7 @@ import {
   type EventType,
 } from '../../protocol/index.js';
 import type { Logger } from '../log.js';
-import type { Repos, Store } from '../store/types.js';
+import type { Store, Tx } from '../store/types.js';
 
 /** One kiosk event as domain handlers see it. */
 export interface HubEvent<T extends EventType = EventType> {
@@ -18,20 +18,15 @@ export interface HubEvent<T extends EventType = EventType> {
   data: EventDataOf<T>;
 }
 
-export interface EventContext {
-  /** Runs `fn` after the transaction committed (never if it rolls back). */
-  afterCommit(fn: () => void): void;
-}
-
 /**
  * A domain handler. Runs inside the store transaction that records the event: its writes
- * through `tx` commit together with the event row, or not at all. Throwing rolls back; the
- * kiosk then gets a CALLERROR and re-sends the event later.
+ * through `tx` commit together with the event row, or not at all (work for after the commit
+ * goes to `tx.afterCommit`). Throwing rolls back; the kiosk then gets a CALLERROR and
+ * re-sends the event later.
  */
 export type EventHandler<T extends EventType = EventType> = (
   event: HubEvent<T>,
-  tx: Repos,
-  ctx: EventContext,
+  tx: Tx,
 ) => Promise<void>;
 
 export interface EventIntakeDeps {
@@ -96,7 +91,6 @@ export class EventIntake {
   }
 
   private async process(kioskId: string, ev: EventRequest): Promise<IntakeResult> {
-    const after: Array<() => void> = [];
     const event: HubEvent = {
       kioskId,
       eventId: ev.eventId,
@@ -129,21 +123,13 @@ export class EventIntake {
       } else {
         await tx.kiosks.setLastSeq(kioskId, ev.seq);
       }
-      const ctx: EventContext = { afterCommit: (fn) => after.push(fn) };
       for (const h of [...(this.handlers.get(ev.type) ?? []), ...(this.handlers.get('*') ?? [])]) {
-        await h(event, tx, ctx);
+        await h(event, tx);
       }
       return out;
     });
     if (result.conflict) throw this.refuse(kioskId, result.conflict);
     if (!result.duplicate) this.deps.onRecorded?.(event);
-    for (const fn of after) {
-      try {
-        fn();
-      } catch (err) {
-        this.deps.logger.error({ err, kioskId }, 'afterCommit callback failed');
-      }
-    }
     if (result.gap) {
       this.deps.logger.warn({ kioskId, ...result.gap }, 'event seq gap: requesting Inventory');
       this.deps.onGap(kioskId, result.gap.expected, result.gap.got);
@@ -168,7 +154,7 @@ export class EventIntake {
   }
 
   /** Logs the conflict, and flags and audits it the first time (the kiosk will keep re-sending). */
-  private async flag(tx: Repos, kioskId: string, c: EventConflict): Promise<void> {
+  private async flag(tx: Tx, kioskId: string, c: EventConflict): Promise<void> {
     const subject = `${kioskId} seq ${c.seq}`;
     const message =
       `kiosk ${kioskId} sent event ${c.eventId} (${c.type}, seq ${c.seq}) that contradicts ` +
@@ -197,7 +183,7 @@ export class EventIntake {
 
 /** The recorded event `ev` contradicts (see EventConflict), if any; a true repeat is none. */
 async function findConflict(
-  tx: Repos,
+  tx: Tx,
   kioskId: string,
   ev: EventRequest,
 ): Promise<EventConflict | undefined> {

@@ -11,8 +11,8 @@
  */
 import type { SlotState, SlotStateChangedData } from '../../protocol/index.js';
 import type { Logger } from '../log.js';
-import type { Repos, SlotRecord } from '../store/types.js';
-import type { EventContext, EventIntake, HubEvent } from './event-intake.js';
+import type { SlotRecord, Tx } from '../store/types.js';
+import type { EventIntake, HubEvent } from './event-intake.js';
 
 export interface SlotViewDeps {
   logger: Logger;
@@ -41,17 +41,13 @@ export class SlotView {
 
   /** Registers the SlotStateChanged handler; it runs inside the event's store transaction. */
   attach(intake: EventIntake): void {
-    intake.onEvent('SlotStateChanged', async (ev, tx, ctx) => {
-      await this.apply(ev, tx, ctx);
+    intake.onEvent('SlotStateChanged', async (ev, tx) => {
+      await this.apply(ev, tx);
     });
   }
 
   /** Applies one event through `tx`. Throws only if the store does (the event then rolls back). */
-  async apply(
-    ev: HubEvent<'SlotStateChanged'>,
-    tx: Repos,
-    ctx: EventContext,
-  ): Promise<SlotViewOutcome> {
+  async apply(ev: HubEvent<'SlotStateChanged'>, tx: Tx): Promise<SlotViewOutcome> {
     const d = ev.data;
     const cur = await tx.slots.get(ev.kioskId, d.slot);
     const at = (this.deps.now?.() ?? new Date()).toISOString();
@@ -77,7 +73,7 @@ export class SlotView {
       updatedAt: at,
     });
     if (!NEEDS_SNAPSHOT.includes(d.to)) return 'availability-removed';
-    ctx.afterCommit(() =>
+    tx.afterCommit(() =>
       this.deps.requestInventory(
         ev.kioskId,
         `slot ${d.slot} became ${d.to} without a snapshot (event seq ${ev.seq})`,

@@ -157,25 +157,19 @@ export class RentalDomain {
   /** Registers the domain's hub event handlers (they run inside the event's transaction). */
   attach(): void {
     const { hub } = this.deps;
-    hub.onEvent('DispenseCompleted', (ev, tx, ctx) => this.orders.onDispenseCompleted(ev, tx, ctx));
-    hub.onEvent('PrepareProgress', (ev, tx, ctx) =>
-      this.reservations.onPrepareProgress(ev, tx, ctx),
-    );
-    hub.onEvent('PrepareCompleted', (ev, tx, ctx) =>
-      this.reservations.onPrepareCompleted(ev, tx, ctx),
-    );
-    hub.onEvent('PrepareFailed', (ev, tx, ctx) => this.reservations.onPrepareFailed(ev, tx, ctx));
-    hub.onEvent('ReservationCancelled', (ev, tx, ctx) =>
-      this.reservations.onKioskEnded(ev, tx, ctx),
-    );
-    hub.onEvent('ReservationExpired', (ev, tx, ctx) => this.reservations.onKioskEnded(ev, tx, ctx));
+    hub.onEvent('DispenseCompleted', (ev, tx) => this.orders.onDispenseCompleted(ev, tx));
+    hub.onEvent('PrepareProgress', (ev, tx) => this.reservations.onPrepareProgress(ev, tx));
+    hub.onEvent('PrepareCompleted', (ev, tx) => this.reservations.onPrepareCompleted(ev, tx));
+    hub.onEvent('PrepareFailed', (ev, tx) => this.reservations.onPrepareFailed(ev, tx));
+    hub.onEvent('ReservationCancelled', (ev, tx) => this.reservations.onKioskEnded(ev, tx));
+    hub.onEvent('ReservationExpired', (ev, tx) => this.reservations.onKioskEnded(ev, tx));
     hub.onEvent('DiskReturned', async (ev, tx) => {
       if (!ev.data.diskId) return;
       await this.rentals.returned(tx, ev.data.diskId, ev.kioskId);
       await this.missingDisks.returned(tx, ev.data.diskId, ev.kioskId);
     });
-    hub.onEvent('DiskRemoved', (ev, tx, ctx) => this.missingDisks.onDiskRemoved(ev, tx, ctx));
-    hub.onEvent('SlotStateChanged', (ev, tx, ctx) => this.jamHolds.onSlotStateChanged(ev, tx, ctx));
+    hub.onEvent('DiskRemoved', (ev, tx) => this.missingDisks.onDiskRemoved(ev, tx));
+    hub.onEvent('SlotStateChanged', (ev, tx) => this.jamHolds.onSlotStateChanged(ev, tx));
     hub.on('commandState', (c) => {
       if (
         (c.action === 'Dispense' || c.action === 'PrepareDisk') &&

@@ -1,4 +1,4 @@
-import type { Repos } from './types.js';
+import type { Tx } from './types.js';
 
 /** Hits older than this are deleted whatever their key (no throttle window may be longer). */
 const KEEP_MS = 30 * 24 * 3600 * 1000;
@@ -22,7 +22,7 @@ export class Throttle {
    * records nothing and returns the seconds until it frees (at least 1); else records a hit
    * at `now` for each limit and returns 0.
    */
-  async take(tx: Repos, limits: readonly Limit[], now: Date): Promise<number> {
+  async take(tx: Tx, limits: readonly Limit[], now: Date): Promise<number> {
     const t = now.getTime();
     await tx.loginFailures.prune(new Date(t - KEEP_MS).toISOString());
     let retry = 0;
@@ -42,7 +42,7 @@ export class Throttle {
   }
 
   /** Takes back the hits `take` recorded at `at` (the attempt turned out good). */
-  async release(tx: Repos, limits: readonly Limit[], at: Date): Promise<void> {
+  async release(tx: Tx, limits: readonly Limit[], at: Date): Promise<void> {
     for (const l of limits) await tx.loginFailures.removeOne(l.key, at.toISOString());
   }
 }

@@ -100,13 +100,36 @@ export interface Repos {
   flags: FlagRepo;
 }
 
+/** What a transaction offers besides the repositories. */
+export interface TxContext {
+  /**
+   * Runs `fn` once this transaction has committed (and is durable as the store promises), in
+   * the order registered, before the `transaction` promise resolves; never when it rolls back.
+   * For work that must not happen unless the writes stand: notifying listeners, sending a
+   * command to a kiosk, calling a payment provider. A callback that throws (or whose promise
+   * rejects) is logged; it does not undo the commit nor reject the transaction.
+   */
+  afterCommit(fn: () => unknown): void;
+}
+
+/**
+ * One transaction: every repository, bound to it, and its after-commit queue. Domain code
+ * passes `tx` along; whatever it calls registers its own after-commit work on it.
+ */
+export interface Tx extends Repos, TxContext {}
+
 export interface Store {
   /**
    * Runs `fn` in one transaction: committed when its promise resolves, rolled back when it
-   * rejects (the rejection is passed on). Transactions are serialized; never call
-   * `transaction` from inside `fn` (it would wait for itself).
+   * rejects (the rejection is passed on). `fn` gets the transaction twice, as `tx` and as its
+   * context (`transaction((tx, { afterCommit }) => ...)`); `tx.afterCommit` is the same.
+   * Never call `transaction` from inside `fn` (it would wait for itself).
+   *
+   * SQLite runs one transaction at a time; a PostgreSQL store runs them concurrently at
+   * SERIALIZABLE (retrying serialisation failures) or with row locks where the domain's
+   * checks read before they write (each such place says so).
    */
-  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>): Promise<T>;
   /** Waits for running transactions, then closes. Later transactions reject with ESTOPPED. */
   close(): Promise<void>;
 }

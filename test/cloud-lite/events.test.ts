@@ -56,10 +56,9 @@ t.test(
       new Date(Date.now() + 60_000),
     );
     await h.waitFor(wipe.id, { timeoutMs: 5000 });
-    h.onEvent('WipeCompleted', async (ev, tx, ctx) => {
+    h.onEvent('WipeCompleted', async (ev, tx) => {
       await h.commands.finish(tx, ev.data.commandId!, 'completed', {
         result: { diskId: ev.data.diskId },
-        afterCommit: ctx.afterCommit,
       });
       if (fail) throw new Error('domain failure');
     });

@@ -38,7 +38,7 @@ export function registerCatalogRoutes(app: FastifyInstance, d: RentalDomain): vo
     async (req) => {
       const userId = req.who!.userId;
       const kioskId = req.params.id;
-      return d.orders.tx(async (tx) => {
+      return d.deps.store.transaction(async (tx) => {
         const k = await tx.kiosks.get(kioskId);
         if (!k || k.revokedAt)
           throw new RentalError('KIOSK_NOT_FOUND', `kiosk ${kioskId} does not exist`, 404);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Throttle } from '../../store/throttle.js';
-import type { Repos, Role, Store, UserRecord } from '../../store/types.js';
+import type { Role, Store, Tx, UserRecord } from '../../store/types.js';
 import { type Actor, audit } from '../audit/audit.js';
 import { HashQueue } from '../auth/hash-queue.js';
 import { checkNewPassword } from '../auth/password-policy.js';
@@ -115,14 +115,14 @@ export class Accounts {
     });
   }
 
-  private async loginTaken(tx: Repos, { email, phone }: Recipient): Promise<boolean> {
+  private async loginTaken(tx: Tx, { email, phone }: Recipient): Promise<boolean> {
     for (const login of [email, phone])
       if (login && (await tx.users.findByLogin(login))) return true;
     return false;
   }
 
   private async insertUser(
-    tx: Repos,
+    tx: Tx,
     u: Recipient & { name: string | null; passwordHash: string },
     role: Role,
     who: Actor,
@@ -309,7 +309,7 @@ export class Accounts {
     return { token, user };
   }
 
-  private async insertSession(tx: Repos, user: UserRecord, ip: string, now: Date): Promise<string> {
+  private async insertSession(tx: Tx, user: UserRecord, ip: string, now: Date): Promise<string> {
     const token = newSessionToken();
     await tx.sessions.insert({
       tokenHash: hashToken(token),

@@ -1,4 +1,4 @@
-import type { Repos } from '../../store/types.js';
+import type { Tx } from '../../store/types.js';
 
 /** Who caused a state change: `user:<id>`, `kiosk:<id>`, `system:<job>`, `admin-token`; and from where. */
 export interface Actor {
@@ -11,7 +11,7 @@ export const SYSTEM = (job: string): Actor => ({ actor: `system:${job}` });
 
 /** Appends one audit entry inside the transaction `tx` of the change it describes. */
 export function audit(
-  tx: Repos,
+  tx: Tx,
   who: Actor,
   at: string,
   action: string,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Repos, Store } from '../../store/types.js';
+import type { Store, Tx } from '../../store/types.js';
 import { type Actor, audit } from '../audit/audit.js';
 import type { RentalConfig } from '../config.js';
 import { RentalError } from '../errors.js';
@@ -69,7 +69,7 @@ export class Deposits {
     });
   }
 
-  async view(tx: Repos, userId: string) {
+  async view(tx: Tx, userId: string) {
     return {
       heldMinor: await tx.deposits.balance(userId),
       currency: this.deps.config.currency,
@@ -82,7 +82,7 @@ export class Deposits {
    * ready (each becomes a rental at pickup; its pickup order is counted once, through it);
    * `reservations` the reservations preparing or ready.
    */
-  async holdings(tx: Repos, userId: string): Promise<{ open: number; reservations: number }> {
+  async holdings(tx: Tx, userId: string): Promise<{ open: number; reservations: number }> {
     const rentals = (await tx.rentals.listByUser(userId)).filter((r) => r.state !== 'returned');
     const active = (await tx.reservations.listByUser(userId, 1000)).filter(
       (r) => r.state === 'preparing' || r.state === 'ready',
@@ -103,7 +103,7 @@ export class Deposits {
    * the transaction that creates the order or reservation, so parallel requests cannot pass
    * them together.
    */
-  async reasons(tx: Repos, userId: string, purpose: Purpose = 'rent'): Promise<RefusalReason[]> {
+  async reasons(tx: Tx, userId: string, purpose: Purpose = 'rent'): Promise<RefusalReason[]> {
     const out: RefusalReason[] = [];
     if ((await tx.deposits.balance(userId)) < this.deps.config.minDepositMinor)
       out.push('NO_DEPOSIT');
@@ -122,7 +122,7 @@ export class Deposits {
   }
 
   /** Refuses (403 NOT_ALLOWED, with the reasons and the limits) when the user may not rent now. */
-  async assertMayRent(tx: Repos, userId: string, purpose: Purpose = 'rent'): Promise<void> {
+  async assertMayRent(tx: Tx, userId: string, purpose: Purpose = 'rent'): Promise<void> {
     const reasons = await this.reasons(tx, userId, purpose);
     if (reasons.length)
       throw new RentalError(
@@ -239,7 +239,7 @@ export class Deposits {
    * shortfall is flagged for an operator.
    */
   async take(
-    tx: Repos,
+    tx: Tx,
     userId: string,
     amountMinor: number,
     rentalId: string,
@@ -272,7 +272,7 @@ export class Deposits {
 
   /** Puts money back on the deposit (inside `tx`). */
   async credit(
-    tx: Repos,
+    tx: Tx,
     userId: string,
     amountMinor: number,
     rentalId: string,

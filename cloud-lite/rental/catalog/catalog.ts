@@ -3,9 +3,9 @@ import type {
   ContentRecord,
   DiskTypeRecord,
   KioskSiteRecord,
-  Repos,
   SlotRecord,
   Store,
+  Tx,
 } from '../../store/types.js';
 import { type Actor, audit } from '../audit/audit.js';
 import type { RentalConfig } from '../config.js';
@@ -77,7 +77,7 @@ export class Catalog {
   }
 
   /** Disk types a kiosk offers (its own list, or every type without a list). */
-  async offered(tx: Repos, kioskId: string): Promise<DiskTypeRecord[]> {
+  async offered(tx: Tx, kioskId: string): Promise<DiskTypeRecord[]> {
     return (await tx.diskTypes.list()).filter((d) => !d.kioskIds || d.kioskIds.includes(kioskId));
   }
 
@@ -86,7 +86,7 @@ export class Catalog {
    * view with the type's content (and version) and capacity, not reserved, not claimed by an
    * order in flight or a reservation, not holding a disk out on rent (see preparable.ts).
    */
-  readySlots(tx: Repos, kioskId: string, type: DiskTypeRecord): Promise<SlotRecord[]> {
+  readySlots(tx: Tx, kioskId: string, type: DiskTypeRecord): Promise<SlotRecord[]> {
     return sellableSlots(tx, kioskId, type);
   }
 
@@ -96,7 +96,7 @@ export class Catalog {
    * while enough of that stock stays ready (see preparable.ts).
    */
   async reservationSlots(
-    tx: Repos,
+    tx: Tx,
     kioskId: string,
     type: DiskTypeRecord,
   ): Promise<ReservationCandidate[]> {
@@ -110,7 +110,7 @@ export class Catalog {
   }
 
   /** How many reservations of `type` the kiosk can still take (same rule, per disk type). */
-  async reservable(tx: Repos, kioskId: string, type: DiskTypeRecord): Promise<number> {
+  async reservable(tx: Tx, kioskId: string, type: DiskTypeRecord): Promise<number> {
     return reservableCount(tx, kioskId, type, await this.offered(tx, kioskId), this.deps.config);
   }
 
@@ -119,7 +119,7 @@ export class Catalog {
    * (walk-up), `reservable` reservations of that type it can still take. One disk may count
    * for several types; `disks` says how many distinct disks are behind these numbers.
    */
-  async availability(tx: Repos, kioskId: string) {
+  async availability(tx: Tx, kioskId: string) {
     const types = [];
     const ready = new Set<number>();
     const reservable = new Set<number>();

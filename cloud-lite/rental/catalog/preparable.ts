@@ -15,7 +15,7 @@
  * hub decides the slot in the same transaction that creates the order or reservation, so two
  * concurrent requests never get the same disk.
  */
-import type { DiskTypeRecord, Repos, SlotRecord } from '../../store/types.js';
+import type { DiskTypeRecord, SlotRecord, Tx } from '../../store/types.js';
 import type { RentalConfig } from '../config.js';
 import { ACTIVE_ORDER_STATES } from '../orders/order-view.js';
 
@@ -45,7 +45,7 @@ const capacityOf = (s: SlotRecord) => snapOf(s).capacityBytes ?? 0;
  * Slots of a kiosk already taken: promised to an order that is not finished yet, or claimed
  * by a reservation still preparing or ready (the hub names its slot when creating it).
  */
-export async function claimedSlots(tx: Repos, kioskId: string): Promise<Set<number>> {
+export async function claimedSlots(tx: Tx, kioskId: string): Promise<Set<number>> {
   const out = new Set<number>();
   for (const o of await tx.orders.listByStates(ACTIVE_ORDER_STATES, 10_000))
     if (o.kioskId === kioskId && o.slot !== null) out.add(o.slot);
@@ -56,7 +56,7 @@ export async function claimedSlots(tx: Repos, kioskId: string): Promise<Set<numb
 
 /** Slots in `states` holding a known disk of at least `capacity`, free, not out on rent. */
 async function freeSlots(
-  tx: Repos,
+  tx: Tx,
   kioskId: string,
   states: readonly string[],
   capacity: number,
@@ -86,7 +86,7 @@ function holdsContentOf(s: SlotRecord, type: DiskTypeRecord, version: string): b
  * enough capacity, not reserved, not claimed, and not holding a disk that is out on rent.
  */
 export async function sellableSlots(
-  tx: Repos,
+  tx: Tx,
   kioskId: string,
   type: DiskTypeRecord,
   claimed?: Set<number>,
@@ -107,7 +107,7 @@ export async function sellableSlots(
  * list's length is how many reservations the kiosk can take at once.
  */
 export async function reservationCandidates(
-  tx: Repos,
+  tx: Tx,
   kioskId: string,
   type: DiskTypeRecord,
   offered: readonly DiskTypeRecord[],
@@ -141,7 +141,7 @@ export async function reservationCandidates(
 }
 
 /** Reservations at `kioskId` still preparing without a slot (made before the hub named slots). */
-export async function unplacedReservations(tx: Repos, kioskId: string): Promise<number> {
+export async function unplacedReservations(tx: Tx, kioskId: string): Promise<number> {
   return (await tx.reservations.listByStates(['preparing'], 10_000)).filter(
     (r) => r.kioskId === kioskId && r.slot === null,
   ).length;
@@ -152,7 +152,7 @@ export async function unplacedReservations(tx: Repos, kioskId: string): Promise<
  * the unplaced reservations there (each will take one disk).
  */
 export async function reservableCount(
-  tx: Repos,
+  tx: Tx,
   kioskId: string,
   type: DiskTypeRecord,
   offered: readonly DiskTypeRecord[],

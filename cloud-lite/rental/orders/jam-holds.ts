@@ -1,6 +1,6 @@
-import type { EventContext, HubEvent } from '../../hub/event-intake.js';
+import type { HubEvent } from '../../hub/event-intake.js';
 import type { Logger } from '../../log.js';
-import type { OrderRecord, Repos, Store } from '../../store/types.js';
+import type { OrderRecord, Store, Tx } from '../../store/types.js';
 import { audit, SYSTEM } from '../audit/audit.js';
 import type { RentalConfig } from '../config.js';
 import type { Orders } from './orders.js';
@@ -60,18 +60,14 @@ export class JamHolds {
    * jam of this disk and the window is open, the renter has it: capture and rent. Returns the
    * order it was charged to, or undefined (no hold; a hold past its window is released here).
    */
-  async claim(
-    tx: Repos,
-    ev: HubEvent<'DiskRemoved'>,
-    ctx: EventContext,
-  ): Promise<OrderRecord | undefined> {
+  async claim(tx: Tx, ev: HubEvent<'DiskRemoved'>): Promise<OrderRecord | undefined> {
     const d = ev.data;
     const o = await tx.orders.findLastAtSlot(ev.kioskId, d.slot);
     if (o?.state !== 'jam_hold') return undefined;
     const diskId = d.diskId ?? o.diskId;
     if (!diskId || (o.diskId && diskId !== o.diskId)) return undefined;
     if (this.deps.now() >= this.holdUntil(o)) {
-      await this.release(tx, o, 'the jam-hold window passed', ctx.afterCommit);
+      await this.release(tx, o, 'the jam-hold window passed');
       return undefined;
     }
     const p = o.paymentId ? await tx.payments.get(o.paymentId) : undefined;
@@ -88,51 +84,31 @@ export class JamHolds {
       o,
       p,
       { diskId, slot: d.slot },
-      ctx,
       'disk pulled out of the jammed slot; capturing payment',
     );
     return o;
   }
 
   /** SlotStateChanged: a jammed slot cleared with its disk inside ends the hold (void). */
-  async onSlotStateChanged(
-    ev: HubEvent<'SlotStateChanged'>,
-    tx: Repos,
-    ctx: EventContext,
-  ): Promise<void> {
+  async onSlotStateChanged(ev: HubEvent<'SlotStateChanged'>, tx: Tx): Promise<void> {
     const d = ev.data;
     if (d.from !== 'fault' || !DISK_INSIDE.includes(d.to)) return;
     const o = await tx.orders.findLastAtSlot(ev.kioskId, d.slot);
     if (o?.state === 'jam_hold')
-      await this.release(
-        tx,
-        o,
-        `the slot recovered (${d.to}) with the disk inside`,
-        ctx.afterCommit,
-      );
+      await this.release(tx, o, `the slot recovered (${d.to}) with the disk inside`);
   }
 
   /** Ends every hold whose window has passed (void). */
   async sweep(): Promise<void> {
     const now = this.deps.now();
-    await this.deps.orders.tx(async (tx, after) => {
+    await this.deps.store.transaction(async (tx) => {
       for (const o of await tx.orders.listByStates(['jam_hold'], 1000))
         if (now >= this.holdUntil(o))
-          await this.release(
-            tx,
-            o,
-            'the disk was not pulled out within the jam-hold window',
-            after,
-          );
+          await this.release(tx, o, 'the disk was not pulled out within the jam-hold window');
     });
   }
 
-  private async release(
-    tx: Repos,
-    o: OrderRecord,
-    why: string,
-    after: (fn: () => void) => void,
-  ): Promise<void> {
+  private async release(tx: Tx, o: OrderRecord, why: string): Promise<void> {
     await audit(
       tx,
       SYSTEM('jam-holds'),
@@ -150,7 +126,6 @@ export class JamHolds {
       o,
       'DISPENSE_JAMMED',
       `kiosk reported jammed; ${why}; ${o.reservationId ? 'reservation ended, ' : ''}payment released`,
-      after,
       true,
     );
   }

@@ -1,6 +1,6 @@
 import type { KioskHub } from '../../hub/hub.js';
 import type { Logger } from '../../log.js';
-import type { KioskRecord, OrderRecord, Repos, Store } from '../../store/types.js';
+import type { KioskRecord, OrderRecord, Store, Tx } from '../../store/types.js';
 import { audit, SYSTEM } from '../audit/audit.js';
 import type { RentalConfig } from '../config.js';
 import type { Orders } from './orders.js';
@@ -61,7 +61,7 @@ export class KioskUnreachable {
   async sweep(): Promise<void> {
     const { hub, config, orders } = this.deps;
     const graceMs = config.kioskUnreachableAfterSeconds * 1000;
-    await orders.tx(async (tx, after) => {
+    await this.deps.store.transaction(async (tx) => {
       const kiosks = new Map<string, KioskRecord | undefined>();
       const kiosk = async (id: string) => {
         if (!kiosks.has(id)) kiosks.set(id, await tx.kiosks.get(id));
@@ -73,7 +73,7 @@ export class KioskUnreachable {
         if (!k) continue;
         const serving = hub.canServe(k);
         if (o.state !== 'kiosk_unreachable') {
-          if (!serving && hub.silentForMs(k) >= graceMs) await this.mark(tx, o, after);
+          if (!serving && hub.silentForMs(k) >= graceMs) await this.mark(tx, o);
         } else if (serving) {
           await orders.step(
             tx,
@@ -81,7 +81,6 @@ export class KioskUnreachable {
             'dispensing',
             `kiosk ${o.kioskId} is back online; waiting for its report on the dispense`,
             {},
-            after,
           );
         } else if (this.deps.now().getTime() >= Date.parse(this.until(o))) {
           await audit(
@@ -99,7 +98,6 @@ export class KioskUnreachable {
             o,
             'KIOSK_UNREACHABLE',
             `kiosk ${o.kioskId} did not come back in time; ${o.reservationId ? 'reservation ended, ' : ''}payment released`,
-            after,
             true,
           );
         }
@@ -122,7 +120,7 @@ export class KioskUnreachable {
    * Dispense's own deadline while the kiosk has not accepted it (the command then expires and
    * the order is voided).
    */
-  private async mark(tx: Repos, o: OrderRecord, after: (fn: () => void) => void) {
+  private async mark(tx: Tx, o: OrderRecord) {
     const first = o.steps.find((s) => s.state === 'kiosk_unreachable')?.at ?? this.nowIso();
     let until = Date.parse(first) + this.deps.config.kioskUnreachableHoldSeconds * 1000;
     const cmd = o.commandId ? await tx.commands.get(o.commandId) : undefined;
@@ -145,7 +143,6 @@ export class KioskUnreachable {
       'kiosk_unreachable',
       `kiosk ${o.kioskId} went offline during the dispense; if you took the disk it is rented to you once the kiosk reports it, otherwise the payment is released at ${releaseAt}`,
       {},
-      after,
       releaseAt,
     );
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { EventContext, HubEvent } from '../../hub/event-intake.js';
+import type { HubEvent } from '../../hub/event-intake.js';
 import type { Logger } from '../../log.js';
-import type { MissingDiskRecord, Repos, Store } from '../../store/types.js';
+import type { MissingDiskRecord, Store, Tx } from '../../store/types.js';
 import { audit } from '../audit/audit.js';
 import type { JamHolds } from './jam-holds.js';
 
@@ -23,8 +23,8 @@ export class MissingDisks {
   constructor(private readonly deps: MissingDisksDeps) {}
 
   /** DiskRemoved (inside the hub's event transaction). */
-  async onDiskRemoved(ev: HubEvent<'DiskRemoved'>, tx: Repos, ctx: EventContext): Promise<void> {
-    if (await this.deps.jamHolds.claim(tx, ev, ctx)) return;
+  async onDiskRemoved(ev: HubEvent<'DiskRemoved'>, tx: Tx): Promise<void> {
+    if (await this.deps.jamHolds.claim(tx, ev)) return;
     const d = ev.data;
     const at = this.deps.now().toISOString();
     const last = await tx.orders.findLastAtSlot(ev.kioskId, d.slot);
@@ -61,7 +61,7 @@ export class MissingDisks {
       rec.diskId ?? `${ev.kioskId}/${rec.slot}`,
       details,
     );
-    ctx.afterCommit(() =>
+    tx.afterCommit(() =>
       this.deps.logger.warn(
         { event: 'disk_missing', kioskId: ev.kioskId, missingId: rec.id, ...details },
         rec.door === 'open'
@@ -72,7 +72,7 @@ export class MissingDisks {
   }
 
   /** DiskReturned of `diskId` at `kioskId` (inside the event's transaction): clears its flags. */
-  async returned(tx: Repos, diskId: string, kioskId: string): Promise<void> {
+  async returned(tx: Tx, diskId: string, kioskId: string): Promise<void> {
     const at = this.deps.now().toISOString();
     const n = await tx.missingDisks.clearDisk(diskId, at, `returned at ${kioskId}`);
     if (n === 0) return;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventDataOf } from '../../../protocol/index.js';
-import type { EventContext, HubEvent } from '../../hub/event-intake.js';
+import type { HubEvent } from '../../hub/event-intake.js';
 import type { KioskHub } from '../../hub/hub.js';
 import type { Logger } from '../../log.js';
 import type {
@@ -9,8 +9,8 @@ import type {
   OrderState,
   PaymentRecord,
   PaymentState,
-  Repos,
   Store,
+  Tx,
 } from '../../store/types.js';
 import type { Identity } from '../accounts/accounts.js';
 import { type Actor, audit, SYSTEM } from '../audit/audit.js';
@@ -66,35 +66,24 @@ const PAYMENT_CODES = new Set([
  */
 export class Orders {
   constructor(private readonly deps: OrdersDeps) {
-    const settle = async (
-      tx: Repos,
-      p: PaymentRecord,
-      state: PaymentState,
-      afterCommit: (fn: () => void) => void,
-    ) => {
+    const settle = async (tx: Tx, p: PaymentRecord, state: PaymentState) => {
       const order = await this.orderOfPayment(tx, p);
       if (!order) return;
-      if (state === 'captured' || state === 'capture_failed')
-        await this.complete(tx, order, p, afterCommit);
-      else afterCommit(() => deps.notifier.emit('order', order.id));
+      if (state === 'captured' || state === 'capture_failed') await this.complete(tx, order, p);
+      else tx.afterCommit(() => deps.notifier.emit('order', order.id));
     };
     deps.payments.onSettle('order', settle);
     this.reservationSettle = settle;
   }
 
   /** The reservation service forwards pickups' payment outcomes here. */
-  readonly reservationSettle: (
-    tx: Repos,
-    p: PaymentRecord,
-    state: PaymentState,
-    afterCommit: (fn: () => void) => void,
-  ) => Promise<void>;
+  readonly reservationSettle: (tx: Tx, p: PaymentRecord, state: PaymentState) => Promise<void>;
 
   private nowIso(): string {
     return this.deps.now().toISOString();
   }
 
-  private async orderOfPayment(tx: Repos, p: PaymentRecord): Promise<OrderRecord | undefined> {
+  private async orderOfPayment(tx: Tx, p: PaymentRecord): Promise<OrderRecord | undefined> {
     if (p.purpose === 'order' && p.refId) return tx.orders.get(p.refId);
     if (p.purpose === 'reservation' && p.refId) {
       const r = await tx.reservations.get(p.refId);
@@ -105,18 +94,17 @@ export class Orders {
 
   /** Moves an order and appends a step (inside `tx`); notifies after commit. */
   async step(
-    tx: Repos,
+    tx: Tx,
     o: OrderRecord,
     state: OrderState,
     message: string,
     patch: Partial<OrderRecord>,
-    afterCommit: (fn: () => void) => void,
     until?: string,
   ) {
     const at = this.nowIso();
     const steps = [...o.steps, { at, state, message, ...(until ? { until } : {}) }];
     await tx.orders.update(o.id, { ...patch, state, steps, updatedAt: at });
-    afterCommit(() => this.deps.notifier.emit('order', o.id));
+    tx.afterCommit(() => this.deps.notifier.emit('order', o.id));
     return { ...o, ...patch, state, steps, updatedAt: at };
   }
 
@@ -198,31 +186,19 @@ export class Orders {
     const order = (created as { order: OrderRecord }).order;
     const auth = await this.deps.payments.authorise(order.paymentId!, card.token);
     if (!auth.ok) {
-      await this.tx(async (tx, after) => {
+      await this.deps.store.transaction(async (tx) => {
         const o = (await tx.orders.get(order.id))!;
-        await this.step(
-          tx,
-          o,
-          'failed',
-          `payment refused: ${auth.message}`,
-          { failureReason: auth.code },
-          after,
-        );
+        await this.step(tx, o, 'failed', `payment refused: ${auth.message}`, {
+          failureReason: auth.code,
+        });
       });
       throw paymentRefusal(auth.code, auth.message);
     }
     await this.saveCardIfAsked(who.userId, input, card);
-    const authorised = await this.tx(async (tx, after) => {
+    const authorised = await this.deps.store.transaction(async (tx) => {
       const o = (await tx.orders.get(order.id))!;
       if (o.state !== 'created') return o;
-      return this.step(
-        tx,
-        o,
-        'authorised',
-        'payment authorised; asking the kiosk to dispense',
-        {},
-        after,
-      );
+      return this.step(tx, o, 'authorised', 'payment authorised; asking the kiosk to dispense', {});
     });
     await this.dispatch(authorised);
     return {
@@ -278,7 +254,7 @@ export class Orders {
    * any money moves: KIOSK_NOT_FOUND (404); KIOSK_OFFLINE (409) when the kiosk cannot serve
    * (not connected, or silent for more than 3 heartbeat intervals: KioskHub.canServe).
    */
-  async checkKioskAndType(tx: Repos, input: Omit<OrderInput, 'card'>) {
+  async checkKioskAndType(tx: Tx, input: Omit<OrderInput, 'card'>) {
     const kiosk = await tx.kiosks.get(input.kioskId);
     if (!kiosk || kiosk.revokedAt)
       throw new RentalError('KIOSK_NOT_FOUND', `kiosk ${input.kioskId} does not exist`, 404);
@@ -336,7 +312,7 @@ export class Orders {
       );
       return;
     }
-    await this.tx(async (tx, after) => {
+    await this.deps.store.transaction(async (tx) => {
       const o = (await tx.orders.get(order.id))!;
       if (o.state === 'authorised')
         await this.step(
@@ -345,40 +321,24 @@ export class Orders {
           'dispensing',
           `Dispense sent to kiosk ${o.kioskId}, slot ${o.slot}`,
           { commandId: cmd.id },
-          after,
         );
       else await tx.orders.update(o.id, { commandId: cmd.id });
     });
-  }
-
-  /** Runs `fn` in a transaction with an afterCommit queue. */
-  async tx<T>(fn: (tx: Repos, afterCommit: (f: () => void) => void) => Promise<T>): Promise<T> {
-    const after: Array<() => void> = [];
-    const out = await this.deps.store.transaction((tx) => fn(tx, (f) => after.push(f)));
-    for (const f of after) f();
-    return out;
   }
 
   /**
    * Fails an order that has not dispensed (inside `tx`): the payment is voided after commit
    * (for a reservation's pickup, the reservation keeps its payment unless `releaseReservation`).
    */
-  async fail(
-    tx: Repos,
-    o: OrderRecord,
-    reason: string,
-    message: string,
-    afterCommit: (fn: () => void) => void,
-    releaseReservation = false,
-  ) {
+  async fail(tx: Tx, o: OrderRecord, reason: string, message: string, releaseReservation = false) {
     if (!isActiveOrder(o)) return;
-    await this.step(tx, o, 'failed', message, { failureReason: reason }, afterCommit);
+    await this.step(tx, o, 'failed', message, { failureReason: reason });
     if (o.reservationId) {
       const r = await tx.reservations.get(o.reservationId);
       if (r && r.orderId === o.id && r.state === 'ready') {
         if (!releaseReservation) {
           await tx.reservations.update(r.id, { orderId: null, updatedAt: this.nowIso() });
-          afterCommit(() => this.deps.notifier.emit('reservation', r.id));
+          tx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
           return;
         }
         await tx.reservations.update(r.id, {
@@ -386,21 +346,21 @@ export class Orders {
           failureReason: reason,
           updatedAt: this.nowIso(),
         });
-        afterCommit(() => this.deps.notifier.emit('reservation', r.id));
+        tx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
         // The kiosk may still hold the reservation (its slot faulted under it): end it there.
-        afterCommit(() => void cancelReservationOnKiosk(this.deps, r));
+        tx.afterCommit(() => void cancelReservationOnKiosk(this.deps, r));
       }
     }
-    await this.voidPayment(tx, o.paymentId, afterCommit);
+    await this.voidPayment(tx, o.paymentId);
   }
 
   /** Moves an authorised payment to `voiding` (inside `tx`) and voids it after commit. */
-  async voidPayment(tx: Repos, paymentId: string | null, afterCommit: (fn: () => void) => void) {
+  async voidPayment(tx: Tx, paymentId: string | null) {
     if (!paymentId) return;
     const p = await tx.payments.get(paymentId);
     if (p?.state !== 'authorised') return;
-    await this.deps.payments.settleIn(tx, p, 'voiding', {}, afterCommit);
-    afterCommit(
+    await this.deps.payments.settleIn(tx, p, 'voiding', {});
+    tx.afterCommit(
       () =>
         void this.deps.payments
           .void(p.id)
@@ -411,12 +371,7 @@ export class Orders {
   }
 
   /** The payment of a dispensed order settled (captured or refused): open the rental, complete. */
-  private async complete(
-    tx: Repos,
-    o: OrderRecord,
-    p: PaymentRecord,
-    afterCommit: (fn: () => void) => void,
-  ) {
+  private async complete(tx: Tx, o: OrderRecord, p: PaymentRecord) {
     if (o.rentalId) return;
     const rental = await this.deps.rentals.open(
       tx,
@@ -429,20 +384,15 @@ export class Orders {
         ? 'payment captured; rental open'
         : 'capture refused; rental open, payment flagged';
     if (o.state === 'completed') await tx.orders.update(o.id, { rentalId: rental.id });
-    else await this.step(tx, o, 'completed', message, { rentalId: rental.id }, afterCommit);
+    else await this.step(tx, o, 'completed', message, { rentalId: rental.id });
   }
 
   /** DispenseCompleted (inside the hub's event transaction). */
-  async onDispenseCompleted(
-    ev: HubEvent<'DispenseCompleted'>,
-    tx: Repos,
-    ctx: EventContext,
-  ): Promise<void> {
+  async onDispenseCompleted(ev: HubEvent<'DispenseCompleted'>, tx: Tx): Promise<void> {
     const d: EventDataOf<'DispenseCompleted'> = ev.data;
     const taken = d.outcome === 'taken';
     await this.deps.hub.commands.finish(tx, d.commandId, taken ? 'completed' : 'failed', {
       result: { outcome: d.outcome, diskId: d.diskId, ...(d.reason ? { reason: d.reason } : {}) },
-      afterCommit: ctx.afterCommit,
     });
     const o = d.orderId
       ? await tx.orders.get(d.orderId)
@@ -482,7 +432,6 @@ export class Orders {
         'jam_hold',
         `kiosk reported ${d.outcome}${d.reason ? `: ${d.reason}` : ''}; if the disk is pulled out of slot ${d.slot} within ${minutes} min it is rented to you and charged, ${otherwise}`,
         { diskId: d.diskId, slot: d.slot },
-        ctx.afterCommit,
       );
       return;
     }
@@ -492,23 +441,15 @@ export class Orders {
         o,
         `DISPENSE_${d.outcome.toUpperCase()}`,
         `kiosk reported ${d.outcome}${d.reason ? `: ${d.reason}` : ''}; payment released`,
-        ctx.afterCommit,
         d.outcome !== 'not_taken',
       );
       return;
     }
-    await this.taken(
-      tx,
-      o,
-      p,
-      { diskId: d.diskId, slot: d.slot },
-      ctx,
-      'disk taken; capturing payment',
-    );
+    await this.taken(tx, o, p, { diskId: d.diskId, slot: d.slot }, 'disk taken; capturing payment');
   }
 
   /** Whether `o` is a walk-up order, or the pickup its reservation (still `ready`) waits on. */
-  private async pickupStillOpen(tx: Repos, o: OrderRecord): Promise<boolean> {
+  private async pickupStillOpen(tx: Tx, o: OrderRecord): Promise<boolean> {
     if (!o.reservationId) return true;
     const r = await tx.reservations.get(o.reservationId);
     return r?.state === 'ready' && r.orderId === o.id;
@@ -521,11 +462,10 @@ export class Orders {
    * rental all the same, flagged for an operator.
    */
   async taken(
-    tx: Repos,
+    tx: Tx,
     o: OrderRecord,
     p: PaymentRecord | undefined,
     where: { diskId: string; slot: number },
-    ctx: EventContext,
     message: string,
   ): Promise<void> {
     const d = where;
@@ -538,7 +478,7 @@ export class Orders {
           orderId: o.id,
           updatedAt: this.nowIso(),
         });
-        ctx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
+        tx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
       }
     }
     if (p?.state === 'authorised') {
@@ -548,17 +488,10 @@ export class Orders {
         o.state === 'failed' ? o.state : 'dispensing',
         message,
         patch,
-        ctx.afterCommit,
       );
-      await this.deps.payments.settleIn(
-        tx,
-        p,
-        'capturing',
-        { captureMinor: o.amountMinor },
-        ctx.afterCommit,
-      );
+      await this.deps.payments.settleIn(tx, p, 'capturing', { captureMinor: o.amountMinor });
       void cur;
-      ctx.afterCommit(
+      tx.afterCommit(
         () =>
           void this.deps.payments
             .capture(p.id)
@@ -579,7 +512,6 @@ export class Orders {
       cur.state,
       'disk taken after the payment was released; rental open, flagged for an operator',
       { rentalId: rental.id },
-      ctx.afterCommit,
     );
     await tx.flags.raise(
       'TAKEN_WITHOUT_PAYMENT',
@@ -594,7 +526,7 @@ export class Orders {
     if (c.action !== 'Dispense' || !['rejected', 'failed', 'expired'].includes(c.state)) return;
     const orderId = (c.payload as { orderId?: string }).orderId;
     if (!orderId) return;
-    await this.tx(async (tx, after) => {
+    await this.deps.store.transaction(async (tx) => {
       const o = await tx.orders.get(orderId);
       if (!o || !IN_FLIGHT_AT_KIOSK.includes(o.state)) return;
       const reason = c.state === 'expired' ? 'KIOSK_UNREACHABLE' : 'DISPENSE_REJECTED';
@@ -609,7 +541,6 @@ export class Orders {
         { ...o, commandId: o.commandId ?? c.id },
         reason,
         `Dispense ${c.state}${detail ? `: ${detail}` : ''}; payment released`,
-        after,
       );
     });
   }

@@ -1,22 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../log.js';
-import type {
-  PaymentPurpose,
-  PaymentRecord,
-  PaymentState,
-  Repos,
-  Store,
-} from '../../store/types.js';
+import type { PaymentPurpose, PaymentRecord, PaymentState, Store, Tx } from '../../store/types.js';
 import { audit, SYSTEM } from '../audit/audit.js';
 import { PaymentError, type PaymentProvider, type WebhookEvent } from './provider.js';
 
 /** Called inside the transaction that moves a payment to a final state. */
-export type SettleHook = (
-  tx: Repos,
-  p: PaymentRecord,
-  state: PaymentState,
-  afterCommit: (fn: () => void) => void,
-) => Promise<void>;
+export type SettleHook = (tx: Tx, p: PaymentRecord, state: PaymentState) => Promise<void>;
 
 export interface PaymentsDeps {
   store: Store;
@@ -283,7 +272,6 @@ export class Payments {
   /** Applies a verified provider webhook once (duplicates are ignored). Returns false for a duplicate. */
   async applyWebhook(ev: WebhookEvent): Promise<boolean> {
     const provider = this.deps.provider.name;
-    const after: Array<() => void> = [];
     const fresh = await this.deps.store.transaction(async (tx) => {
       const at = this.nowIso();
       if (!(await tx.webhookEvents.insertIfNew(provider, ev.eventId, at))) return false;
@@ -301,20 +289,17 @@ export class Payments {
       );
       if (!p) return true;
       if (ev.type === 'payment.captured' && p.state === 'capturing') {
-        await this.settleIn(tx, p, 'captured', { capturedMinor: ev.amountMinor }, (fn) =>
-          after.push(fn),
-        );
+        await this.settleIn(tx, p, 'captured', { capturedMinor: ev.amountMinor });
       } else if (ev.type === 'payment.voided' && p.state === 'voiding') {
-        await this.settleIn(tx, p, 'voided', {}, (fn) => after.push(fn));
+        await this.settleIn(tx, p, 'voided', {});
       } else if (ev.type === 'payment.refunded') {
         const child = (await tx.payments.listChildren(p.id)).find(
           (c) => c.state === 'refunding' && c.amountMinor === ev.amountMinor,
         );
-        if (child) await this.settleIn(tx, child, 'refunded', {}, (fn) => after.push(fn));
+        if (child) await this.settleIn(tx, child, 'refunded', {});
       }
       return true;
     });
-    for (const fn of after) fn();
     return fresh;
   }
 
@@ -337,27 +322,23 @@ export class Payments {
     from: readonly PaymentState[],
     to: PaymentState,
     patch: Partial<PaymentRecord> = {},
-    extra?: (tx: Repos) => Promise<void>,
+    extra?: (tx: Tx) => Promise<void>,
   ): Promise<PaymentRecord | undefined> {
-    const after: Array<() => void> = [];
-    const out = await this.deps.store.transaction(async (tx) => {
+    return this.deps.store.transaction(async (tx) => {
       const cur = await tx.payments.get(id);
       if (!cur || !from.includes(cur.state)) return undefined;
-      await this.settleIn(tx, cur, to, patch, (fn) => after.push(fn));
+      await this.settleIn(tx, cur, to, patch);
       await extra?.(tx);
       return tx.payments.get(id);
     });
-    for (const fn of after) fn();
-    return out;
   }
 
   /** Records a state change of `p` inside `tx` and runs its settle hook. */
   async settleIn(
-    tx: Repos,
+    tx: Tx,
     p: PaymentRecord,
     to: PaymentState,
     patch: Partial<PaymentRecord>,
-    afterCommit: (fn: () => void) => void,
   ): Promise<void> {
     const at = this.nowIso();
     await tx.payments.update(p.id, { ...patch, state: to, updatedAt: at });
@@ -368,6 +349,6 @@ export class Payments {
       });
     const updated = (await tx.payments.get(p.id))!;
     const hook = this.hooks.get(p.purpose);
-    if (hook && to !== p.state) await hook(tx, updated, to, afterCommit);
+    if (hook && to !== p.state) await hook(tx, updated, to);
   }
 }

@@ -85,7 +85,7 @@ export class Reconciliation {
     const now = this.nowMs();
     const at = new Date(now).toISOString();
     const inquiries: string[] = [];
-    await orders.tx(async (tx, after) => {
+    await this.deps.store.transaction(async (tx) => {
       for (const o of await tx.orders.listByStates(IN_FLIGHT, 10_000)) {
         const age = now - Date.parse(o.updatedAt);
         const p = o.paymentId ? await tx.payments.get(o.paymentId) : undefined;
@@ -101,21 +101,15 @@ export class Reconciliation {
               'completed',
               'payment captured; rental open (reconciled)',
               { rentalId: r.id },
-              after,
             );
           }
           continue;
         }
         if (o.state === 'created') {
           if (p && ['voided', 'voiding', 'declined', 'failed'].includes(p.state))
-            await orders.step(
-              tx,
-              o,
-              'failed',
-              'payment did not complete; order closed',
-              { failureReason: p.failureCode ?? 'PAYMENT_FAILED' },
-              after,
-            );
+            await orders.step(tx, o, 'failed', 'payment did not complete; order closed', {
+              failureReason: p.failureCode ?? 'PAYMENT_FAILED',
+            });
           continue;
         }
         let commandId = o.commandId;
@@ -133,7 +127,6 @@ export class Reconciliation {
               o,
               'DISPENSE_NOT_SENT',
               'the Dispense was never recorded; payment released',
-              after,
             );
             continue;
           }
@@ -151,7 +144,6 @@ export class Reconciliation {
             o,
             cmd.state === 'expired' ? 'KIOSK_UNREACHABLE' : 'DISPENSE_REJECTED',
             `Dispense ${cmd.state}; payment released`,
-            after,
           );
           continue;
         }
@@ -211,7 +203,7 @@ export class Reconciliation {
       this.nowMs() - this.deps.config.intentRetryAfterSeconds * 1000,
     ).toISOString();
     const at = new Date(this.nowMs()).toISOString();
-    await this.deps.orders.tx(async (tx, after) => {
+    await this.deps.store.transaction(async (tx) => {
       for (const p of await tx.payments.listByState(['authorised'], before)) {
         let orphan = false;
         if (p.purpose === 'order') {
@@ -226,7 +218,7 @@ export class Reconciliation {
           purpose: p.purpose,
           refId: p.refId,
         });
-        await this.deps.orders.voidPayment(tx, p.id, after);
+        await this.deps.orders.voidPayment(tx, p.id);
       }
     });
   }

@@ -4,8 +4,8 @@ import type {
   PaymentRecord,
   PaymentState,
   RentalRecord,
-  Repos,
   Store,
+  Tx,
 } from '../../store/types.js';
 import { type Actor, audit } from '../audit/audit.js';
 import type { Deposits } from '../billing/deposits.js';
@@ -67,7 +67,7 @@ export class Extensions {
   }
 
   /** Prices `days` more of the user's rental (inside `tx`), refusing what the rules forbid. */
-  private async price(tx: Repos, userId: string, rentalId: string, days: number) {
+  private async price(tx: Tx, userId: string, rentalId: string, days: number) {
     const r = await tx.rentals.get(rentalId);
     if (!r || r.userId !== userId) throw notFound(`rental ${rentalId}`);
     if (r.state !== 'open' && r.state !== 'overdue')
@@ -208,7 +208,7 @@ export class Extensions {
 
   /** Moves the due date by `days` (an overdue rental due in the future is open again) and charges. */
   private async apply(
-    tx: Repos,
+    tx: Tx,
     r: RentalRecord,
     days: number,
     amountMinor: number,
@@ -223,7 +223,7 @@ export class Extensions {
   }
 
   /** An extension's payment settled (inside its transaction): apply its days once, or fail it. */
-  private async settled(tx: Repos, p: PaymentRecord, state: PaymentState): Promise<void> {
+  private async settled(tx: Tx, p: PaymentRecord, state: PaymentState): Promise<void> {
     const ext = await tx.extensions.findByPayment(p.id);
     if (!ext) return this.settledWithoutRecord(tx, p, state);
     if (ext.state !== 'pending') return;
@@ -236,7 +236,7 @@ export class Extensions {
   }
 
   /** A payment requested before extensions had rows (migration 005): its days from its amount. */
-  private async settledWithoutRecord(tx: Repos, p: PaymentRecord, state: PaymentState) {
+  private async settledWithoutRecord(tx: Tx, p: PaymentRecord, state: PaymentState) {
     const r = state === 'captured' && p.refId ? await tx.rentals.get(p.refId) : undefined;
     const type = r ? await tx.diskTypes.get(r.diskTypeId) : undefined;
     if (!r || !type || type.pricePerDayMinor <= 0) return;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ChargeKind, OrderRecord, RentalRecord, Repos, Store } from '../../store/types.js';
+import type { ChargeKind, OrderRecord, RentalRecord, Store, Tx } from '../../store/types.js';
 import { audit, SYSTEM } from '../audit/audit.js';
 import type { Deposits } from '../billing/deposits.js';
 import type { RentalConfig } from '../config.js';
@@ -15,7 +15,7 @@ export interface RentalsDeps {
   now: () => Date;
 }
 
-export async function rentalView(tx: Repos, r: RentalRecord) {
+export async function rentalView(tx: Tx, r: RentalRecord) {
   const charges = await tx.charges.listByRental(r.id);
   const pending = (await tx.extensions.listByRental(r.id)).filter((e) => e.state === 'pending');
   return {
@@ -51,7 +51,7 @@ export class Rentals {
 
   /** Opens the rental of a completed order (inside `tx`); returns the existing one if any. */
   async open(
-    tx: Repos,
+    tx: Tx,
     order: OrderRecord,
     amountMinor: number,
     paymentId: string | null,
@@ -84,7 +84,7 @@ export class Rentals {
 
   /** Records a charge of `r` (inside `tx`). */
   async charge(
-    tx: Repos,
+    tx: Tx,
     r: RentalRecord,
     kind: ChargeKind,
     amountMinor: number,
@@ -114,7 +114,7 @@ export class Rentals {
    * open, overdue or lost rental with the overdue days charged up to now. A disk reported
    * lost and then returned gets the lost-disk charge back on the deposit.
    */
-  async returned(tx: Repos, diskId: string, kioskId: string): Promise<RentalRecord | undefined> {
+  async returned(tx: Tx, diskId: string, kioskId: string): Promise<RentalRecord | undefined> {
     const r = await tx.rentals.findUnreturnedByDisk(diskId);
     if (!r) return undefined;
     const wasLost = r.state === 'lost';
@@ -144,7 +144,7 @@ export class Rentals {
    * Charges overdue days up to now (at most `overdueMaxDays`), taken from the deposit; past
    * that the disk is lost and the lost-disk charge is taken from the deposit.
    */
-  async accrue(tx: Repos, r: RentalRecord): Promise<void> {
+  async accrue(tx: Tx, r: RentalRecord): Promise<void> {
     const now = this.deps.now().getTime();
     const due = Date.parse(r.dueAt);
     if (now <= due || r.state === 'returned' || r.state === 'lost') return;

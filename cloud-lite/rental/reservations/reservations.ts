@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { EventContext, HubEvent } from '../../hub/event-intake.js';
+import type { HubEvent } from '../../hub/event-intake.js';
 import type { KioskHub } from '../../hub/hub.js';
 import type { Logger } from '../../log.js';
 import type {
   CommandRecord,
   OrderRecord,
-  Repos,
   ReservationRecord,
   ReservationState,
   Store,
+  Tx,
 } from '../../store/types.js';
 import type { Identity } from '../accounts/accounts.js';
 import { type Actor, audit, SYSTEM } from '../audit/audit.js';
@@ -39,8 +39,6 @@ export interface ReservationsDeps {
   now: () => Date;
 }
 
-type After = (fn: () => void) => void;
-
 /**
  * Reservations (4th and 5th instructions): authorise, PrepareDisk, progress, ready with a hold
  * window, pickup by Dispense; PrepareFailed, a kiosk that cannot prepare in time, a renter's
@@ -48,7 +46,7 @@ type After = (fn: () => void) => void;
  */
 export class Reservations {
   constructor(private readonly deps: ReservationsDeps) {
-    deps.payments.onSettle('reservation', async (tx, p, state, after) => {
+    deps.payments.onSettle('reservation', async (tx, p, state) => {
       const r = p.refId ? await tx.reservations.get(p.refId) : undefined;
       if (r?.state === 'expired' && state === 'captured') {
         await tx.charges.insert({
@@ -63,8 +61,8 @@ export class Reservations {
           at: this.nowIso(),
         });
       }
-      if (r) after(() => deps.notifier.emit('reservation', r.id));
-      await deps.orders.reservationSettle(tx, p, state, after);
+      if (r) tx.afterCommit(() => deps.notifier.emit('reservation', r.id));
+      await deps.orders.reservationSettle(tx, p, state);
     });
   }
 
@@ -72,7 +70,7 @@ export class Reservations {
     return this.deps.now().toISOString();
   }
 
-  private async mine(tx: Repos, who: Identity, id: string): Promise<ReservationRecord> {
+  private async mine(tx: Tx, who: Identity, id: string): Promise<ReservationRecord> {
     const r = await tx.reservations.get(id);
     if (!r || (r.userId !== who.userId && who.role !== 'operator' && who.role !== 'admin'))
       throw notFound(`reservation ${id}`);
@@ -164,7 +162,7 @@ export class Reservations {
     };
     const auth = await this.deps.payments.authorise(r.paymentId!, card.token);
     if (!auth.ok) {
-      await this.tx(async (tx, after) => this.end(tx, r, 'failed', auth.code, after, false));
+      await this.deps.store.transaction(async (tx) => this.end(tx, r, 'failed', auth.code, false));
       throw paymentRefusal(auth.code, auth.message);
     }
     await this.deps.orders.saveCardIfAsked(who.userId, input, card);
@@ -224,20 +222,15 @@ export class Reservations {
     return { reservation: reservationView(r), created: false };
   }
 
-  private async tx<T>(fn: (tx: Repos, after: After) => Promise<T>): Promise<T> {
-    return this.deps.orders.tx(fn);
-  }
-
   /**
    * Ends a reservation (inside `tx`): state, reason, optional no-show fee (captured; the
    * rest released) or a void of the whole authorisation, and CancelReservation to the kiosk.
    */
   private async end(
-    tx: Repos,
+    tx: Tx,
     r: ReservationRecord,
     state: ReservationState,
     reason: string | null,
-    after: After,
     tellKiosk: boolean,
     feeMinor = 0,
   ) {
@@ -263,10 +256,10 @@ export class Reservations {
       reason,
       feeMinor: fee,
     });
-    after(() => this.deps.notifier.emit('reservation', r.id));
+    tx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
     if (p && fee > 0) {
-      await this.deps.payments.settleIn(tx, p, 'capturing', { captureMinor: fee }, after);
-      after(
+      await this.deps.payments.settleIn(tx, p, 'capturing', { captureMinor: fee });
+      tx.afterCommit(
         () =>
           void this.deps.payments
             .capture(p.id)
@@ -274,13 +267,13 @@ export class Reservations {
               this.deps.logger.warn({ err }, 'fee capture failed; reconciliation retries'),
             ),
       );
-    } else await this.deps.orders.voidPayment(tx, r.paymentId, after);
-    if (tellKiosk) after(() => void cancelReservationOnKiosk(this.deps, r));
+    } else await this.deps.orders.voidPayment(tx, r.paymentId);
+    if (tellKiosk) tx.afterCommit(() => void cancelReservationOnKiosk(this.deps, r));
   }
 
   /** The renter cancels (free of charge) a preparing or ready reservation. */
   async cancel(who: Identity, id: string, actor: Actor) {
-    await this.tx(async (tx, after) => {
+    await this.deps.store.transaction(async (tx) => {
       const r = await this.mine(tx, who, id);
       if (r.state !== 'preparing' && r.state !== 'ready')
         throw new RentalError(
@@ -295,14 +288,14 @@ export class Reservations {
           409,
         );
       await audit(tx, actor, this.nowIso(), 'reservation.cancel_requested', id);
-      await this.end(tx, r, 'cancelled', 'CANCELLED_BY_RENTER', after, true);
+      await this.end(tx, r, 'cancelled', 'CANCELLED_BY_RENTER', true);
     });
     return this.get(who, id);
   }
 
   /** Pickup: dispenses a ready reservation's disk; returns the order the page follows. */
   async pickup(who: Identity, id: string, actor: Actor) {
-    const order = await this.tx(async (tx, after) => {
+    const order = await this.deps.store.transaction(async (tx) => {
       const r = await this.mine(tx, who, id);
       if (r.userId !== who.userId) throw notFound(`reservation ${id}`);
       if (r.state !== 'ready')
@@ -350,7 +343,7 @@ export class Reservations {
       await audit(tx, { ...actor, kioskId: r.kioskId }, at, 'reservation.pickup', r.id, {
         orderId: o.id,
       });
-      after(() => this.deps.notifier.emit('reservation', r.id));
+      tx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
       return { created: o };
     });
     if ('created' in order && order.created) await this.deps.orders.dispatch(order.created);
@@ -361,7 +354,7 @@ export class Reservations {
     }));
   }
 
-  async onPrepareProgress(ev: HubEvent<'PrepareProgress'>, tx: Repos, ctx: EventContext) {
+  async onPrepareProgress(ev: HubEvent<'PrepareProgress'>, tx: Tx) {
     const d = ev.data;
     const r = await tx.reservations.get(d.reservationId);
     if (!r || r.kioskId !== ev.kioskId || r.state !== 'preparing') return;
@@ -378,21 +371,20 @@ export class Reservations {
       slot: d.slot,
       updatedAt: this.nowIso(),
     });
-    ctx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
+    tx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
   }
 
-  async onPrepareCompleted(ev: HubEvent<'PrepareCompleted'>, tx: Repos, ctx: EventContext) {
+  async onPrepareCompleted(ev: HubEvent<'PrepareCompleted'>, tx: Tx) {
     const d = ev.data;
     await this.deps.hub.commands.finish(tx, d.commandId, 'completed', {
       result: { diskId: d.diskId, slot: d.slot },
-      afterCommit: ctx.afterCommit,
     });
     const r = await tx.reservations.get(d.reservationId);
     if (!r || r.kioskId !== ev.kioskId) return;
     const who: Actor = { actor: `kiosk:${ev.kioskId}`, kioskId: ev.kioskId };
     if (r.state !== 'preparing') {
       // Too late (cancelled, timed out): free the kiosk's disk again.
-      if (r.state !== 'ready') ctx.afterCommit(() => void cancelReservationOnKiosk(this.deps, r));
+      if (r.state !== 'ready') tx.afterCommit(() => void cancelReservationOnKiosk(this.deps, r));
       return;
     }
     const at = this.nowIso();
@@ -412,14 +404,13 @@ export class Reservations {
       diskId: d.diskId,
       holdUntil,
     });
-    ctx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
+    tx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
   }
 
-  async onPrepareFailed(ev: HubEvent<'PrepareFailed'>, tx: Repos, ctx: EventContext) {
+  async onPrepareFailed(ev: HubEvent<'PrepareFailed'>, tx: Tx) {
     const d = ev.data;
     await this.deps.hub.commands.finish(tx, d.commandId, 'failed', {
       result: { code: d.code, reason: d.reason },
-      afterCommit: ctx.afterCommit,
     });
     const r = await tx.reservations.get(d.reservationId);
     if (
@@ -437,7 +428,7 @@ export class Reservations {
       r.id,
       { code: d.code, reason: d.reason },
     );
-    await this.end(tx, r, 'failed', `PREPARE_FAILED: ${d.code}`, ctx.afterCommit, false);
+    await this.end(tx, r, 'failed', `PREPARE_FAILED: ${d.code}`, false);
   }
 
   /**
@@ -445,11 +436,7 @@ export class Reservations {
    * Ignored while a pickup order is set (dispensing, or in `jam_hold` after a jam): that
    * order's outcome or its jam hold decides the reservation and its payment.
    */
-  async onKioskEnded(
-    ev: HubEvent<'ReservationCancelled' | 'ReservationExpired'>,
-    tx: Repos,
-    ctx: EventContext,
-  ) {
+  async onKioskEnded(ev: HubEvent<'ReservationCancelled' | 'ReservationExpired'>, tx: Tx) {
     const r = await tx.reservations.get(ev.data.reservationId);
     if (
       !r ||
@@ -459,16 +446,8 @@ export class Reservations {
     )
       return;
     if (ev.type === 'ReservationExpired' && r.state === 'ready')
-      await this.end(
-        tx,
-        r,
-        'expired',
-        'HOLD_EXPIRED',
-        ctx.afterCommit,
-        false,
-        this.deps.config.noShowFeeMinor,
-      );
-    else await this.end(tx, r, 'cancelled', 'CANCELLED_BY_KIOSK', ctx.afterCommit, false);
+      await this.end(tx, r, 'expired', 'HOLD_EXPIRED', false, this.deps.config.noShowFeeMinor);
+    else await this.end(tx, r, 'cancelled', 'CANCELLED_BY_KIOSK', false);
   }
 
   /** A PrepareDisk command ended without an outcome event (rejected, failed, expired). */
@@ -476,7 +455,7 @@ export class Reservations {
     if (c.action !== 'PrepareDisk' || !['rejected', 'failed', 'expired'].includes(c.state)) return;
     const id = (c.payload as { reservationId?: string }).reservationId;
     if (!id) return;
-    await this.tx(async (tx, after) => {
+    await this.deps.store.transaction(async (tx) => {
       const r = await tx.reservations.get(id);
       if (r?.state !== 'preparing') return;
       await this.end(
@@ -484,7 +463,6 @@ export class Reservations {
         r,
         'failed',
         c.state === 'expired' ? 'KIOSK_UNREACHABLE' : 'PREPARE_REJECTED',
-        after,
         c.state !== 'expired',
       );
     });
@@ -496,20 +474,12 @@ export class Reservations {
    */
   async expireDue(): Promise<void> {
     const now = this.nowIso();
-    await this.tx(async (tx, after) => {
+    await this.deps.store.transaction(async (tx) => {
       for (const r of await tx.reservations.listByStates(['preparing', 'ready'], 10_000)) {
         if (r.state === 'preparing' && r.prepareDeadline <= now)
-          await this.end(tx, r, 'failed', 'PREPARE_TIMEOUT', after, true);
+          await this.end(tx, r, 'failed', 'PREPARE_TIMEOUT', true);
         else if (r.state === 'ready' && r.holdUntil <= now && !r.orderId)
-          await this.end(
-            tx,
-            r,
-            'expired',
-            'HOLD_EXPIRED',
-            after,
-            true,
-            this.deps.config.noShowFeeMinor,
-          );
+          await this.end(tx, r, 'expired', 'HOLD_EXPIRED', true, this.deps.config.noShowFeeMinor);
       }
     });
   }
@@ -527,7 +497,7 @@ export class Reservations {
   }
 
   /** Ready reservations of a user at a kiosk (for the session answer). */
-  async forSession(tx: Repos, userId: string, kioskId: string) {
+  async forSession(tx: Tx, userId: string, kioskId: string) {
     return (await tx.reservations.listByUser(userId, 50))
       .filter((r) => r.kioskId === kioskId && (r.state === 'ready' || r.state === 'preparing'))
       .map((r) => ({

@@ -2,8 +2,9 @@ import { closeSync, fsyncSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { migrate } from '../../../common/sqlite-migrate.js';
 import { StoppedError, StoreVersionError } from '../../errors.js';
+import type { Logger } from '../../log.js';
 import { AsyncMutex } from '../mutex.js';
-import type { Repos, Store } from '../types.js';
+import type { Repos, Store, Tx, TxContext } from '../types.js';
 import { sqliteAuditRepo } from './audit-repo.js';
 import { sqliteChargeRepo } from './charge-repo.js';
 import { sqliteCommandRepo } from './command-repo.js';
@@ -65,9 +66,11 @@ function makeRepos(db: Database.Database, moneyWritten: () => void): Repos {
 }
 
 interface QueuedTx {
-  fn: (tx: Repos) => Promise<unknown>;
+  fn: (tx: Tx, ctx: TxContext) => Promise<unknown>;
   resolve: (v: unknown) => void;
   reject: (err: unknown) => void;
+  /** Its after-commit callbacks, run once its group committed. */
+  after: Array<() => unknown>;
 }
 
 /** Most transactions committed together. */
@@ -81,6 +84,10 @@ const MAX_GROUP = 256;
  * BEGIN IMMEDIATE ... COMMIT, each in its own SAVEPOINT (a failing one rolls back to its
  * savepoint only). Every caller's promise settles after the shared COMMIT, so "resolved"
  * still means "committed"; if the COMMIT fails, every transaction of the group rejects.
+ *
+ * After commit: each transaction's `afterCommit` callbacks run once the group's COMMIT (and
+ * the money sync) succeeded, in order, before that transaction's promise resolves; a
+ * transaction rolled back to its savepoint, or a group whose COMMIT failed, runs none.
  *
  * Durability: the connection runs `synchronous=NORMAL` (a commit is in the WAL, not yet
  * forced to the disk: a power cut may lose the last ones), except that a commit that wrote
@@ -109,6 +116,7 @@ export class SqliteStore implements Store {
   private constructor(
     private readonly db: Database.Database,
     private readonly moneySync: boolean,
+    private readonly logger: Pick<Logger, 'error'> | undefined,
   ) {
     this.repos = makeRepos(db, () => {
       this.moneyInGroup = true;
@@ -126,9 +134,13 @@ export class SqliteStore implements Store {
   /**
    * Opens (creating if needed) and migrates the database. Throws StoreVersionError for a
    * newer one. `moneySync: false` turns the money commits' fsync off: for benchmarks
-   * measuring what it costs, never for a hub.
+   * measuring what it costs, never for a hub. `logger` gets after-commit callbacks that
+   * failed (default: written to stderr).
    */
-  static open(path: string, opts: { moneySync?: boolean } = {}): SqliteStore {
+  static open(
+    path: string,
+    opts: { moneySync?: boolean; logger?: Pick<Logger, 'error'> } = {},
+  ): SqliteStore {
     const db = new Database(path);
     try {
       db.pragma('journal_mode = WAL');
@@ -139,7 +151,7 @@ export class SqliteStore implements Store {
         program: 'cloud-lite',
         newer: (found, known) => new StoreVersionError(found, known),
       });
-      return new SqliteStore(db, opts.moneySync ?? true);
+      return new SqliteStore(db, opts.moneySync ?? true, opts.logger);
     } catch (err) {
       db.close();
       throw err;
@@ -161,10 +173,10 @@ export class SqliteStore implements Store {
     }
   }
 
-  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new StoppedError('the store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve, reject } as QueuedTx);
+      this.queue.push({ fn, resolve, reject, after: [] } as QueuedTx);
       if (this.queue.length === 1) void this.mutex.run(() => this.runGroup());
     });
   }
@@ -185,7 +197,7 @@ export class SqliteStore implements Store {
       // Alone in its group: no savepoint needed, a failure rolls the whole transaction back.
       const item = group[0]!;
       try {
-        done.push([item, await item.fn(this.repos)]);
+        done.push([item, await this.run(item)]);
       } catch (err) {
         if (this.db.inTransaction) ctl.rollback.run();
         item.reject(err);
@@ -195,7 +207,7 @@ export class SqliteStore implements Store {
       for (const item of group) {
         ctl.savepoint.run();
         try {
-          const out = await item.fn(this.repos);
+          const out = await this.run(item);
           ctl.release.run();
           done.push([item, out]);
         } catch (err) {
@@ -226,7 +238,31 @@ export class SqliteStore implements Store {
         return;
       }
     }
-    for (const [item, out] of done) item.resolve(out);
+    for (const [item, out] of done) {
+      for (const fn of item.after) this.runAfterCommit(fn);
+      item.resolve(out);
+    }
+  }
+
+  /** Runs one transaction's function with its own `tx` (the repositories and its queue). */
+  private run(item: QueuedTx): Promise<unknown> {
+    const ctx: TxContext = { afterCommit: (fn) => void item.after.push(fn) };
+    const tx: Tx = { ...this.repos, ...ctx };
+    return item.fn(tx, ctx);
+  }
+
+  /** Runs one after-commit callback; a failure is logged, never passed on. */
+  private runAfterCommit(fn: () => unknown): void {
+    const failed = (err: unknown) => {
+      if (this.logger) this.logger.error({ err }, 'after-commit callback failed');
+      else console.error('cloud-lite store: after-commit callback failed:', err);
+    };
+    try {
+      const out = fn();
+      if (out instanceof Promise) out.catch(failed);
+    } catch (err) {
+      failed(err);
+    }
   }
 
   async close(): Promise<void> {

@@ -155,8 +155,8 @@ t.test('a late answer or outcome never revives an expired command', async (t) =>
     onCommand: () => new Promise((resolve) => answers.push(resolve)),
   });
   await kiosk.boot();
-  h.onEvent('WipeCompleted', async (ev, tx, ctx) => {
-    await h.commands.finish(tx, ev.data.commandId!, 'completed', { afterCommit: ctx.afterCommit });
+  h.onEvent('WipeCompleted', async (ev, tx) => {
+    await h.commands.finish(tx, ev.data.commandId!, 'completed');
   });
   const states: string[] = [];
   h.on('commandState', (c) => states.push(c.state));

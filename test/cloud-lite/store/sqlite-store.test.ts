@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import t from 'tap';
 import { SqliteStore } from '../../../cloud-lite/store/sqlite/sqlite-store.js';
 
@@ -8,13 +9,21 @@ async function openStore(
   t: { teardown(fn: () => unknown): void },
   opts: Parameters<typeof SqliteStore.open>[1] = {},
 ): Promise<SqliteStore> {
+  return (await openStoreAt(t, opts)).store;
+}
+
+async function openStoreAt(
+  t: { teardown(fn: () => unknown): void },
+  opts: Parameters<typeof SqliteStore.open>[1] = {},
+): Promise<{ store: SqliteStore; file: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cloud-lite-store-'));
-  const store = SqliteStore.open(path.join(dir, 'hub.db'), opts);
+  const file = path.join(dir, 'hub.db');
+  const store = SqliteStore.open(file, opts);
   t.teardown(async () => {
     await store.close();
     await rm(dir, { recursive: true, force: true });
   });
-  return store;
+  return { store, file };
 }
 
 const kiosk = (id: string) => ({ id, name: id, createdAt: new Date(0).toISOString() });
@@ -116,4 +125,89 @@ t.test('moneySync: false (benchmarks only) syncs nothing', async (t) => {
   await store.transaction((tx) => tx.users.insert(user('u1')));
   await store.transaction((tx) => tx.deposits.insert(topUp('d1', 'u1')));
   t.same(store.commitStats(), { commits: 2, synced: 0 });
+});
+
+t.test('afterCommit: runs once committed, in order, before the transaction resolves', async (t) => {
+  const { store, file } = await openStoreAt(t);
+  const other = new Database(file, { readonly: true });
+  t.teardown(() => other.close());
+  const seen: string[] = [];
+  const out = await store.transaction(async (tx, { afterCommit }) => {
+    await tx.kiosks.insert(kiosk('k1'));
+    afterCommit(() => {
+      // Another connection sees the row: the commit happened before this runs.
+      const row = other.prepare('SELECT id FROM kiosks WHERE id = ?').get('k1');
+      seen.push(row ? 'first: committed' : 'first: not committed');
+    });
+    tx.afterCommit(() => seen.push('second'));
+    t.same(seen, [], 'nothing runs inside the transaction');
+    return 'result';
+  });
+  t.equal(out, 'result');
+  t.same(seen, ['first: committed', 'second'], 'both ran, in order, before it resolved');
+});
+
+t.test('afterCommit: nothing runs for a transaction that rolls back', async (t) => {
+  const store = await openStore(t);
+  const seen: string[] = [];
+  // Alone in its group.
+  await t.rejects(
+    store.transaction(async (tx) => {
+      tx.afterCommit(() => seen.push('alone'));
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
+  // In a group: only the transactions that reached the COMMIT run theirs.
+  const results = await Promise.allSettled([
+    store.transaction(async (tx) => {
+      await tx.kiosks.insert(kiosk('a'));
+      tx.afterCommit(() => seen.push('a'));
+    }),
+    store.transaction(async (tx) => {
+      await tx.kiosks.insert(kiosk('b'));
+      tx.afterCommit(() => seen.push('b'));
+      throw new Error('b fails');
+    }),
+    store.transaction(async (tx) => {
+      await tx.kiosks.insert(kiosk('c'));
+      tx.afterCommit(() => seen.push('c'));
+    }),
+  ]);
+  t.same(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected', 'fulfilled'],
+  );
+  t.same(seen, ['a', 'c']);
+});
+
+t.test('afterCommit: a failing callback is logged; the commit and the others stand', async (t) => {
+  const logged: Array<{ err: unknown; msg: string }> = [];
+  const logger = { error: (o: { err: unknown }, msg: string) => logged.push({ ...o, msg }) };
+  const store = await openStore(t, { logger: logger as never });
+  const seen: string[] = [];
+  const out = await store.transaction(async (tx) => {
+    await tx.kiosks.insert(kiosk('k1'));
+    tx.afterCommit(() => {
+      throw new Error('listener broke');
+    });
+    tx.afterCommit(() => Promise.reject(new Error('async listener broke')));
+    tx.afterCommit(() => seen.push('after the failures'));
+    return 'done';
+  });
+  t.equal(out, 'done', 'the transaction still resolves');
+  t.same(seen, ['after the failures']);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(
+    logged.map((l) => [(l.err as Error).message, l.msg]),
+    [
+      ['listener broke', 'after-commit callback failed'],
+      ['async listener broke', 'after-commit callback failed'],
+    ],
+  );
+  t.same(
+    (await store.transaction((tx) => tx.kiosks.list())).map((k) => k.id),
+    ['k1'],
+    'the commit stands',
+  );
 });
