@@ -15,7 +15,8 @@ import type { CommandResponse, WipeDiskRequest } from '../../protocol/index.js';
 import type { ContentManifest } from '../content/manifest.js';
 import type { KioskDb } from '../db/open-db.js';
 import type { KioskLogger } from '../log.js';
-import type { SlotStore } from '../slots/slot-store.js';
+import { NoSuchSlotError } from '../slots/errors.js';
+import type { SlotRecord, SlotStore } from '../slots/slot-store.js';
 import type { SlotStateName } from '../slots/transitions.js';
 import type { TimeSource } from '../state/clock.js';
 import { clip, diskIdFor, knownDiskId, type SlotDiskLocator, upsertDisk } from './disk-records.js';
@@ -162,7 +163,16 @@ export class DiskCheckService {
    */
   handleWipe(payload: WipeDiskRequest): Promise<CommandResponse> {
     const { slots } = this.deps;
-    const cur = slots.get(payload.slot);
+    let cur: SlotRecord;
+    try {
+      cur = slots.get(payload.slot);
+    } catch (err) {
+      if (!(err instanceof NoSuchSlotError)) throw err;
+      return Promise.resolve({
+        status: 'Rejected',
+        reason: `slot ${payload.slot} does not exist on this kiosk`,
+      });
+    }
     const allowed: SlotStateName[] = ['loaded', 'ready', 'returned'];
     if (!allowed.includes(cur.state)) {
       return Promise.resolve({
