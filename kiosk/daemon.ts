@@ -183,6 +183,8 @@ export class Daemon {
     this.nonces = new NonceStore({ db, clock });
     this.slots = new SlotStore({ db, outbox: this.outbox, clock, log });
     this.slots.ensureSlots(config.slots.count);
+    const retired = this.slots.retireAbove(config.slots.count); // ESLOTCOUNT: kioskd stops
+    if (retired.length > 0) log.info({ slots: retired }, 'empty slots above slots.count removed');
 
     this.hardware = await createHardware(config, this.deps.devices);
     const hw = this.hardware;

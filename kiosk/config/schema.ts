@@ -227,6 +227,10 @@ export const KioskConfigSchema = Type.Object(
     /** Holds kioskd.sqlite, the content cache and logs. */
     dataDir: Type.String({ minLength: 1 }),
     hub: HubConfig,
+    /**
+     * Slots 1..count. Lowered, the empty slots above it are removed at start; a slot above it
+     * that still holds a disk or work stops kioskd with ESLOTCOUNT naming it.
+     */
     slots: Type.Object({ count: Type.Integer({ minimum: 1, maximum: 255 }) }, strict),
     hardware: HardwareConfig,
     dispense: Type.Object(
