@@ -85,13 +85,13 @@ chmod 0644 "$rules"
 
 # 3. the kiosk user and its groups ------------------------------------------------------
 has_group() { grep -q "^$1:" "$root/etc/group"; }
-for g in kiosk gpio kiosk-slots kiosk-tech dialout; do
+for g in kiosk gpio kiosk-slots kiosk-keypad kiosk-tech dialout; do
   has_group "$g" || groupadd --root "$root" --system "$g"
 done
 if grep -q '^kiosk:' "$root/etc/passwd"; then
-  usermod --root "$root" --append --groups dialout,gpio,kiosk-slots,kiosk-tech kiosk
+  usermod --root "$root" --append --groups dialout,gpio,kiosk-slots,kiosk-keypad,kiosk-tech kiosk
 else
-  useradd --root "$root" --system --gid kiosk --groups dialout,gpio,kiosk-slots,kiosk-tech \
+  useradd --root "$root" --system --gid kiosk --groups dialout,gpio,kiosk-slots,kiosk-keypad,kiosk-tech \
     --home-dir /var/lib/disk-kiosk --no-create-home --shell /usr/sbin/nologin \
     --comment 'disk-kiosk runtime' kiosk
 fi

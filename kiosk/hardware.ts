@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { createDrives, type Drives } from '../hal/drives/index.js';
 import { createGpio, type Gpio } from '../hal/gpio/index.js';
+import { createKeypad, type Keypad } from '../hal/keypad/index.js';
 import { createMotorBoard, type MotorBoard } from '../hal/motor-board/index.js';
 import { createStorage, resolverFromDrives, type Storage } from '../hal/storage/index.js';
 import { createUsb, type Usb } from '../hal/usb/index.js';
@@ -19,6 +20,8 @@ export interface Devices {
   usb: Usb;
   drives: Drives;
   storage: Storage;
+  /** The pickup-code keypad; undefined when the kiosk has none (`hardware.keypad` absent). */
+  keypad?: Keypad | undefined;
 }
 
 export interface Hardware extends Devices {
@@ -90,5 +93,13 @@ export async function createHardware(
     injected.storage ??
     (await createStorage({ ...hw.storage, resolveSlotDisk: resolverFromDrives(drives) }));
 
-  return { board, gpio, usb, drives, storage, usbPortOf };
+  const keypad =
+    injected.keypad ??
+    (hw.keypad === undefined
+      ? undefined
+      : hw.keypad.driver === 'real'
+        ? await createKeypad(hw.keypad)
+        : await createKeypad(hw.keypad));
+
+  return { board, gpio, usb, drives, storage, keypad, usbPortOf };
 }

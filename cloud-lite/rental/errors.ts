@@ -1,4 +1,3 @@
-import type { ApiErrorCode } from '../error-codes.js';
 import { HubError } from '../errors.js';
 
 /**
@@ -8,7 +7,7 @@ import { HubError } from '../errors.js';
  */
 export class RentalError extends HubError {
   constructor(
-    code: ApiErrorCode,
+    code: string,
     message: string,
     status: number,
     readonly details: Record<string, unknown> = {},

@@ -13,7 +13,6 @@ import type { TimeSource } from '../state/clock.js';
 import { diskIdFor, type SlotDiskLocator, slotDisks } from './disk-records.js';
 import type { ClonePipeline } from './pipeline.js';
 import { cloneIntoSlot } from './slot-clone.js';
-import { type JobLock, withJobLock } from './types.js';
 
 export interface PrestageEntry {
   contentId: string;
@@ -33,8 +32,6 @@ export interface PrestageDeps {
   prestage: readonly PrestageEntry[];
   /** Default 60 000 ms. */
   intervalMs?: number;
-  /** The update lock, held while a disk is pre-staged (it waits while an update owns it). */
-  updateLock?: JobLock;
 }
 
 const PIN = 'prestage';
@@ -120,23 +117,17 @@ export class PrestageService {
     capacityBytes: number,
   ): Promise<void> {
     try {
-      await withJobLock(
-        this.deps.updateLock,
-        `pre-stage slot ${slot}`,
-        () =>
-          cloneIntoSlot(this.deps, {
-            slot,
-            from: 'loaded',
-            diskId,
-            device,
-            capacityBytes,
-            manifest,
-            writeProtect: e.writeProtect,
-            why: 'pre-staging',
-            signal: this.abort.signal,
-          }),
-        this.abort.signal,
-      );
+      await cloneIntoSlot(this.deps, {
+        slot,
+        from: 'loaded',
+        diskId,
+        device,
+        capacityBytes,
+        manifest,
+        writeProtect: e.writeProtect,
+        why: 'pre-staging',
+        signal: this.abort.signal,
+      });
     } catch {
       // someone else took the slot first, or the clone failed (recorded on the slot)
     }

@@ -22,7 +22,6 @@ import {
   smartctlHealth,
 } from '../cloning/index.js';
 import { quickCheckDisk } from '../cloning/quick-check.js';
-import type { JobLock } from '../cloning/types.js';
 import type { KioskConfig } from '../config.js';
 import { ContentCache } from '../content/content-cache.js';
 import type { KioskDb } from '../db/open-db.js';
@@ -48,8 +47,6 @@ export interface PreparationDeps {
   credentials: { secret: string; publicKeyPem: string; caPem?: string };
   /** HTTP client (tests); default global fetch. */
   fetch?: typeof fetch;
-  /** The update lock, held by prepares, checks, wipes and pre-staging. */
-  updateLock?: JobLock;
 }
 
 /** `content.origin`, or the hub's HTTP base derived from `hub.url` (ws -> http, wss -> https). */
@@ -57,24 +54,6 @@ export function contentOrigin(config: KioskConfig): string {
   if (config.content.origin) return config.content.origin.replace(/\/+$/, '');
   const u = new URL(config.hub.url);
   return `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
-}
-
-/**
- * How kioskd reaches its content origin: the base URL, the kiosk's Basic credentials (sent to
- * URLs under the origin only) and the HTTP client (trusting `hub.caFile` when set).
- */
-export function originAccess(
-  config: KioskConfig,
-  credentials: { secret: string; caPem?: string },
-  fetchImpl?: typeof fetch,
-): { origin: string; headers: Record<string, string>; fetch?: typeof fetch } {
-  const basic = Buffer.from(`${config.kioskId}:${credentials.secret}`).toString('base64');
-  const f = fetchImpl ?? (credentials.caPem ? fetchTrusting(credentials.caPem) : undefined);
-  return {
-    origin: contentOrigin(config),
-    headers: { authorization: `Basic ${basic}` },
-    ...(f ? { fetch: f } : {}),
-  };
 }
 
 export class PreparationServices {
@@ -93,19 +72,23 @@ export class PreparationServices {
   async start(): Promise<void> {
     const { config, db, slots, outbox, clock, hardware: hw, log, credentials } = this.deps;
     const cacheDir = config.content.cacheDir ?? `${config.dataDir}/cache`;
-    const access = originAccess(config, credentials, this.deps.fetch);
+    const basic = Buffer.from(`${config.kioskId}:${credentials.secret}`).toString('base64');
     this.cache = new ContentCache({
       db,
       clock,
       log: log.child({ component: 'content' }),
-      ...(access.fetch ? { fetch: access.fetch } : {}),
+      ...(this.deps.fetch
+        ? { fetch: this.deps.fetch }
+        : credentials.caPem
+          ? { fetch: fetchTrusting(credentials.caPem) }
+          : {}),
       options: {
         cacheDir,
-        origin: access.origin,
+        origin: contentOrigin(config),
         hubPublicKey: credentials.publicKeyPem,
         maxBytes: config.content.maxBytes,
         parallelDownloads: config.content.parallelDownloads,
-        headers: access.headers,
+        headers: { authorization: `Basic ${basic}` },
       },
     });
     await this.cache.start();
@@ -158,7 +141,6 @@ export class PreparationServices {
         await hw.gpio.setWriteProtect(slot, on);
       },
       options: { progressIntervalMs: cl.progressIntervalMs },
-      ...(this.deps.updateLock ? { updateLock: this.deps.updateLock } : {}),
     });
     this.checks = createDiskCheckService({
       db,
@@ -171,7 +153,6 @@ export class PreparationServices {
       manifestOf: (id, v) => this.cache.index.manifest(id, v),
       health: smartctlHealth(log),
       options: { wipeMode: cl.wipeMode, verifyReaders: cl.verifyReaders },
-      ...(this.deps.updateLock ? { updateLock: this.deps.updateLock } : {}),
     });
     await this.checks.start();
     // Interrupted checks and wipes first (they own their `preparing` slots), then prepares.
@@ -187,7 +168,6 @@ export class PreparationServices {
         locateDisk,
         prestage: cl.prestage,
         intervalMs: cl.prestageIntervalSeconds * 1000,
-        ...(this.deps.updateLock ? { updateLock: this.deps.updateLock } : {}),
       });
     }
     await this.prepare.recover();

@@ -5,6 +5,7 @@
  */
 import type { Drives } from '../../hal/drives/types.js';
 import type { Gpio } from '../../hal/gpio/types.js';
+import type { Keypad } from '../../hal/keypad/types.js';
 import type { MotorBoard } from '../../hal/motor-board/types.js';
 import type { KioskConfig } from '../config.js';
 import type { KioskDb } from '../db/open-db.js';
@@ -15,8 +16,6 @@ import type { SlotStore } from '../slots/slot-store.js';
 import type { HubClock } from '../state/clock.js';
 import type { Inbox } from '../state/inbox.js';
 import type { Outbox } from '../state/outbox.js';
-import type { UpdateLock } from '../update/update-lock.js';
-import type { UpdateService } from '../update/update-service.js';
 
 /** Progress of a long job, streamed to kioskctl (free-form numbers and a step name). */
 export interface JobProgress {
@@ -83,7 +82,7 @@ export interface MaintenanceDeps {
   outbox: Outbox;
   inbox: Pick<Inbox, 'unfinished'>;
   clock: Pick<HubClock, 'now' | 'offset' | 'lastSync'>;
-  hardware: { board: MotorBoard; gpio: Gpio; drives: Drives };
+  hardware: { board: MotorBoard; gpio: Gpio; drives: Drives; keypad?: Keypad | undefined };
   link: MaintenanceLink;
   log: KioskLogger;
   /** kioskd's software version (package.json). */
@@ -94,10 +93,6 @@ export interface MaintenanceDeps {
   content?: MaintenanceContent;
   /** Default /etc/disk-kiosk/image-version. */
   imageVersionFile?: string;
-  /** Software updates (kiosk/update); absent = "not available". */
-  updates?: Pick<UpdateService, 'view' | 'installFile'>;
-  /** Held by technician jobs (clone, wipe, eject, tests, ...); refuses them while an update runs. */
-  updateLock?: Pick<UpdateLock, 'hold'>;
   /** Group given access to the socket when it exists. Default `kiosk-tech`. */
   socketGroup?: string;
   /** Default `config.maintenanceSocket`. */

@@ -31,7 +31,7 @@ t.test('creates the kiosk user with exactly its device groups', async (t) => {
   t.equal(passwd[6], '/usr/sbin/nologin', 'no login shell');
   t.ok(Number(passwd[2]) < 1000, 'a system uid');
   t.equal(passwd[3], entry(group, 'kiosk')[2], 'primary group kiosk');
-  for (const g of ['dialout', 'gpio', 'kiosk-slots', 'kiosk-tech']) {
+  for (const g of ['dialout', 'gpio', 'kiosk-slots', 'kiosk-keypad', 'kiosk-tech']) {
     t.ok(entry(group, g)[3]?.split(',').includes('kiosk'), `kiosk is in ${g}`);
   }
   for (const g of ['disk', 'root', 'sys']) {

@@ -54,6 +54,10 @@ t.test('udev parses the rules without a complaint', { skip }, async (t) => {
   );
   t.match(rules, /ENV\{UDISKS_IGNORE\}="1", ENV\{UDISKS_AUTO\}="0"/);
   t.match(rules, /KERNEL=="gpiochip\*", GROUP="gpio", MODE="0660"/);
+  t.match(
+    rules,
+    /KERNEL=="event\*", ENV\{ID_BUS\}=="usb", ENV\{ID_INPUT_KEY\}=="1", GROUP="kiosk-keypad", MODE="0640"/,
+  );
 });
 
 t.test('a broken rule is reported', { skip }, async (t) => {

@@ -2,7 +2,7 @@ import t from 'tap';
 import { parseConfig } from '../../kiosk/config.js';
 import { createHardware } from '../../kiosk/hardware.js';
 
-const config = (gpio: Record<string, unknown>) =>
+const config = (gpio: Record<string, unknown>, keypad?: Record<string, unknown>) =>
   parseConfig(
     {
       kioskId: 'kiosk-1',
@@ -15,6 +15,7 @@ const config = (gpio: Record<string, unknown>) =>
         usb: { driver: 'sim', slotPorts: { 2: '1-4' } },
         drives: { driver: 'sim' },
         storage: { driver: 'sim' },
+        ...(keypad ? { keypad } : {}),
       },
     },
     { env: {} },
@@ -42,4 +43,22 @@ t.test('simulators get the slots from the configuration; slot ports map USB powe
   t.teardown(() => hw.gpio.stop());
   t.equal(typeof (await hw.gpio.getWriteProtect(2)), 'boolean', 'a relay for slot 2');
   await t.rejects(hw.gpio.getWriteProtect(3), 'no relay for slot 3 of 2');
+});
+
+t.test('the keypad is optional; configured, its driver comes from the discriminant', async (t) => {
+  const none = await createHardware(config({ driver: 'sim' }));
+  t.teardown(() => none.board.stop());
+  t.equal(none.keypad, undefined, 'no hardware.keypad: no keypad');
+  const sim = await createHardware(config({ driver: 'sim' }, { driver: 'sim' }));
+  t.teardown(() => sim.board.stop());
+  t.equal(sim.keypad?.status().device, 'sim');
+  const path = '/dev/input/by-id/usb-Acme_Keypad-event-kbd';
+  const real = await createHardware(config({ driver: 'sim' }, { driver: 'real', path }));
+  t.teardown(() => real.board.stop());
+  t.equal(real.keypad?.status().device, path, 'the real driver, by its by-id path');
+  t.equal(real.keypad?.status().connected, false, 'nothing opened before start()');
+  t.throws(() => config({ driver: 'sim' }, { driver: 'real', path: 'keypad' }), {
+    code: 'ECONFIG',
+    keyPath: '/hardware/keypad/path',
+  });
 });

@@ -25,7 +25,6 @@ export const MAINTENANCE_ACTIONS = [
   'SetWriteProtect',
 ] as const;
 
-const op = { access: 'operator' } as const;
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const CreateBody = Type.Object(
   {
@@ -51,7 +50,7 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** The operator's fleet API under /api/operator: kiosks, their commands and events (access operator). */
+/** Operator routes under /api/operator (register inside a scope guarded by requireOperator). */
 export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoutesDeps): void {
   const { store, registry, hub } = deps;
 
@@ -63,7 +62,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
 
   app.post<{ Body: { id: string; name?: string } }>(
     '/api/operator/kiosks',
-    { config: op, schema: { body: CreateBody } },
+    { schema: { body: CreateBody } },
     async (req, reply) => {
       const out = await registry.create(req.body);
       reply.status(201);
@@ -75,7 +74,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
     },
   );
 
-  app.get('/api/operator/kiosks', { config: op }, async () => {
+  app.get('/api/operator/kiosks', async () => {
     const list = await store.transaction(async (tx) => {
       const kiosks = await tx.kiosks.list();
       return Promise.all(kiosks.map(async (k) => ({ k, slots: await tx.slots.list(k.id) })));
@@ -85,7 +84,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
 
   app.get<{ Params: { id: string } }>(
     '/api/operator/kiosks/:id',
-    { config: op, schema: { params: IdParams } },
+    { schema: { params: IdParams } },
     async (req) => {
       const k = await mustGetKiosk(req.params.id);
       const slots = await store.transaction((tx) => tx.slots.list(k.id));
@@ -95,13 +94,13 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
 
   app.post<{ Params: { id: string } }>(
     '/api/operator/kiosks/:id/rotate-secret',
-    { config: op, schema: { params: IdParams } },
+    { schema: { params: IdParams } },
     async (req) => registry.rotateSecret(req.params.id),
   );
 
   app.post<{ Params: { id: string } }>(
     '/api/operator/kiosks/:id/revoke',
-    { config: op, schema: { params: IdParams } },
+    { schema: { params: IdParams } },
     async (req) => {
       const k = await registry.revoke(req.params.id);
       return { kiosk: kioskView(k, hub.isConnected(k.id)) };
@@ -113,7 +112,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
     Body: { action: HubToKioskAction; payload: Record<string, unknown>; ttlSeconds?: number };
   }>(
     '/api/operator/kiosks/:id/commands',
-    { config: op, schema: { params: IdParams, body: CommandBody } },
+    { schema: { params: IdParams, body: CommandBody } },
     async (req, reply) => {
       const { action, payload } = req.body;
       const probe = { ...payload, commandId: randomUUID() };
@@ -123,7 +122,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
         const where = first
           ? `${first.path || '/'}: ${first.message}`
           : '/commandId: set by the hub';
-        throw new HubError('VALIDATION', `invalid ${action} payload at ${where}`, 400);
+        throw new HubError('EVALIDATION', `invalid ${action} payload at ${where}`, 400);
       }
       await mustGetKiosk(req.params.id);
       const ttl = req.body.ttlSeconds ?? deps.commandDefaultTtlSeconds;
@@ -140,7 +139,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
 
   app.get<{ Params: { id: string }; Querystring: { limit?: number; before?: string } }>(
     '/api/operator/kiosks/:id/commands',
-    { config: op, schema: { params: IdParams, querystring: ListQuery } },
+    { schema: { params: IdParams, querystring: ListQuery } },
     async (req) => {
       await mustGetKiosk(req.params.id);
       const list = await store.transaction((tx) =>
@@ -155,7 +154,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
 
   app.get<{ Params: { id: string }; Querystring: { limit?: number; afterSeq?: number } }>(
     '/api/operator/kiosks/:id/events',
-    { config: op, schema: { params: IdParams, querystring: ListQuery } },
+    { schema: { params: IdParams, querystring: ListQuery } },
     async (req) => {
       await mustGetKiosk(req.params.id);
       const list = await store.transaction((tx) =>
@@ -170,7 +169,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
 
   app.get<{ Params: { id: string } }>(
     '/api/operator/commands/:id',
-    { config: op, schema: { params: IdParams } },
+    { schema: { params: IdParams } },
     async (req) => {
       const c = await hub.commands.get(req.params.id);
       if (!c) throw new NotFoundError(`command ${req.params.id} does not exist`);

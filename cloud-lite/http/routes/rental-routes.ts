@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { RentalDomain } from '../../rental/rental-domain.js';
+import { installGuard } from '../guard.js';
+import type { OperatorAuthenticator } from '../operator-auth.js';
+import { installRentalErrors } from '../rental-errors.js';
 import { registerAccountRoutes } from './account-routes.js';
 import { registerCatalogRoutes } from './catalog-routes.js';
 import { registerOperatorRentalRoutes } from './operator-rental-routes.js';
@@ -7,16 +10,21 @@ import { registerOrderRoutes } from './order-routes.js';
 import { registerReservationRoutes } from './reservation-routes.js';
 import { registerWebhookRoutes } from './webhook-routes.js';
 
-/** The rental HTTP API (accounts, catalog, orders, reservations, operator extras, webhooks). */
+/** Largest request body of a rental route. */
+export const RENTAL_BODY_LIMIT = 16 * 1024;
+
+/** The rental HTTP API (accounts, catalog, orders, reservations, webhooks), in its own encapsulated scope. */
 export async function registerRentalRoutes(
-  app: FastifyInstance,
+  scope: FastifyInstance,
   domain: RentalDomain,
+  adminAuth: OperatorAuthenticator,
 ): Promise<void> {
-  registerAccountRoutes(app, domain);
-  registerCatalogRoutes(app, domain);
-  registerOrderRoutes(app, domain);
-  registerReservationRoutes(app, domain);
-  registerOperatorRentalRoutes(app, domain);
-  // Its own scope: the webhook's JSON parser keeps the raw body for the signature check.
-  await app.register(async (hooks) => registerWebhookRoutes(hooks, domain));
+  installRentalErrors(scope, domain.deps.logger);
+  installGuard(scope, domain.accounts, adminAuth);
+  registerAccountRoutes(scope, domain);
+  registerCatalogRoutes(scope, domain);
+  registerOrderRoutes(scope, domain);
+  registerReservationRoutes(scope, domain);
+  registerOperatorRentalRoutes(scope, domain);
+  await scope.register(async (hooks) => registerWebhookRoutes(hooks, domain));
 }

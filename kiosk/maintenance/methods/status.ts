@@ -73,6 +73,13 @@ export async function collectFaults(
       });
     }
   }
+  const keypad = deps.hardware.keypad?.status();
+  if (keypad && !keypad.connected)
+    faults.push({
+      code: 'EKEYPAD',
+      message: `the pickup-code keypad is not connected: ${keypad.note ?? keypad.device}`,
+      hint: 'plug the keypad in; kioskd opens it again by itself',
+    });
   try {
     const inputs = await gpio.readInputs();
     if (inputs.tamper)
