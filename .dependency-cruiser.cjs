@@ -104,6 +104,14 @@ module.exports = {
       to: { path: '^cloud-lite/(hub|registry|rental|content|api|http|web)/' },
     },
     {
+      name: 'cloud-lite-domains-below-http',
+      severity: 'error',
+      comment:
+        "cloud-lite's domains (hub/, registry/, rental/, content/) and store/ expose functions: they never import the HTTP edge (cloud-lite/http/) nor fastify, so no domain registers routes.",
+      from: { path: '^cloud-lite/(hub|registry|rental|content|store)/' },
+      to: { path: ['^cloud-lite/http/', '^node_modules/(fastify|@fastify/)'] },
+    },
+    {
       name: 'cloud-lite-content-apart',
       severity: 'error',
       comment:

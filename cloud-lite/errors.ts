@@ -1,8 +1,11 @@
 /**
  * Error classes of the hub. Each has a `code` a caller can branch on and a message that
- * says what failed and what to do. `status` is the HTTP status the operator API answers.
+ * says what failed and what to do. `status` is the HTTP status the API answers. Errors a
+ * client of the HTTP API sees carry a code of its one vocabulary (error-codes.ts); the
+ * process-level ones (configuration, store version, a stopping hub) keep the house's E-codes.
  */
 import { CodedError } from '../common/coded-error.js';
+import type { ApiErrorCode } from './error-codes.js';
 
 export class HubError extends CodedError {
   constructor(
@@ -24,13 +27,13 @@ export class ConfigError extends HubError {
 
 export class NotFoundError extends HubError {
   constructor(message: string) {
-    super('ENOTFOUND', message, 404);
+    super('NOT_FOUND', message, 404);
     this.name = 'NotFoundError';
   }
 }
 
 export class ConflictError extends HubError {
-  constructor(code: string, message: string) {
+  constructor(code: ApiErrorCode, message: string) {
     super(code, message, 409);
     this.name = 'ConflictError';
   }
@@ -40,7 +43,7 @@ export class ConflictError extends HubError {
 export class EnrolmentError extends HubError {
   constructor() {
     super(
-      'EENROLMENT',
+      'ENROLMENT_INVALID',
       'enrolment refused: the token is unknown, used or expired; ask an operator for a new one',
       401,
     );

@@ -1,22 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { contentDir, type HubConfig, publicOrigin } from './config.js';
 import { HubContentStore } from './content/index.js';
-import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/errors.js';
-import { exactBodyValidators } from './http/exact-body.js';
-import { staffSessionAuthenticator } from './http/guard.js';
-import {
-  adminTokenAuthenticator,
-  anyAuthenticator,
-  type OperatorAuthenticator,
-  requireOperator,
-} from './http/operator-auth.js';
-import { registerContentRoutes } from './http/routes/content-routes.js';
-import { registerKioskRoutes } from './http/routes/kiosk-routes.js';
-import { registerOperatorRoutes } from './http/routes/operator-fleet-routes.js';
-import { registerRentalRoutes } from './http/routes/rental-routes.js';
-import { registerWeb } from './http/routes/web-routes.js';
-import { installSameOriginCheck } from './http/same-origin.js';
+import { buildHttpApp } from './http/app.js';
 import { KioskHub } from './hub/hub.js';
 import type { Logger } from './log.js';
 import { HubMetrics } from './metrics.js';
@@ -31,8 +17,6 @@ import type { Store } from './store/types.js';
 export interface HubServerDeps {
   config: HubConfig;
   logger: Logger;
-  /** Replaces the operator check (default: the admin token or a staff session). */
-  operatorAuth?: OperatorAuthenticator;
   /** Built web assets (scripts/build-web.ts); default <repo>/dist/web. */
   webAssetDir?: string;
   /** Rental domain options: its clock, payment provider and account mailer (tests); defaults from config. */
@@ -91,51 +75,6 @@ export class HubServer {
       commandCallTimeoutMs: config.commandCallTimeoutMs,
       commandSweepIntervalMs: config.commandSweepIntervalMs,
     });
-    const app = Fastify({
-      loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
-      logController: new LogController({ disableRequestLogging: true }),
-      bodyLimit: config.bodyLimitBytes,
-      // Only listed proxies may set the client address and scheme (X-Forwarded-For/-Proto/-Host).
-      trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
-      ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
-      // JSON bodies without coercion: wrong types are 400 naming the field (exact-body.ts).
-      schemaController: { compilersFactory: { buildValidator: exactBodyValidators() as never } },
-      return503OnClosing: true,
-      frameworkErrors,
-      clientErrorHandler,
-      forceCloseConnections: true,
-    });
-    this.app = app;
-    installErrorHandlers(app, logger, () => this.metrics.error('http'));
-    installSameOriginCheck(app, { publicOrigin: publicOrigin(config) });
-    app.get('/healthz', async () => ({ status: 'ok', connectedKiosks: this.hub.connectedCount }));
-    const adminAuth = adminTokenAuthenticator(config.adminToken);
-    const metricsAuth = config.metricsToken
-      ? anyAuthenticator(adminTokenAuthenticator(config.metricsToken), adminAuth)
-      : adminAuth;
-    await app.register(async (scope) => {
-      requireOperator(
-        scope,
-        metricsAuth,
-        'metrics need a token: send Authorization: Bearer <metricsToken or adminToken>',
-      );
-      scope.get('/metrics', async (_req, reply) => {
-        const commandsByState = await this.store.transaction((tx) => tx.commands.countByState());
-        reply
-          .type('text/plain; version=0.0.4')
-          .send(this.metrics.render({ connectedKiosks: this.hub.connectedCount, commandsByState }));
-      });
-    });
-    registerKioskRoutes(app, {
-      registry: this.registry,
-      store: this.store,
-      publicKeyPem: this.signingKey.publicKeyPem,
-      publicUrl: config.publicUrl,
-      enrolLimit: {
-        max: config.enrolMaxFailuresPerAddress,
-        windowSeconds: config.enrolWindowSeconds,
-      },
-    });
     this.rental = new RentalDomain({
       store: this.store,
       hub: this.hub,
@@ -144,29 +83,23 @@ export class HubServer {
       publicUrl: publicOrigin(config),
       ...this.deps.rental,
     });
-    const operatorAuth =
-      this.deps.operatorAuth ??
-      anyAuthenticator(adminAuth, staffSessionAuthenticator(this.rental.accounts));
-    await app.register(async (scope) => {
-      requireOperator(scope, operatorAuth);
-      registerOperatorRoutes(scope, {
-        store: this.store,
-        registry: this.registry,
-        hub: this.hub,
-        commandDefaultTtlSeconds: config.commandDefaultTtlSeconds,
-      });
-    });
-    await app.register(async (scope) => registerRentalRoutes(scope, this.rental, adminAuth));
     this.content = new HubContentStore({ dir: contentDir(config) });
     await this.content.start();
-    await registerContentRoutes(app, {
-      store: this.content,
-      authenticateKiosk: (id, secret) => this.registry.authenticate(id, secret),
-      operatorAuth,
+    const app = await buildHttpApp({
+      config,
+      logger,
+      store: this.store,
+      registry: this.registry,
+      hub: this.hub,
+      rental: this.rental,
+      content: this.content,
+      metrics: this.metrics,
+      publicKeyPem: this.signingKey.publicKeyPem,
+      webAssetDir: this.deps.webAssetDir,
     });
+    this.app = app;
     this.rental.attach();
     this.deps.extend?.({ app, hub: this.hub, store: this.store, registry: this.registry });
-    await registerWeb(app, { assetDir: this.deps.webAssetDir });
     app.server.on('upgrade', (req, socket, head) => this.hub.handleUpgrade(req, socket, head));
     await this.hub.start();
     await this.rental.start();

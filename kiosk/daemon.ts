@@ -4,6 +4,7 @@
  * starts it in order, reconciles, tells systemd it is ready, and stops it all cleanly.
  */
 
+import path from 'node:path';
 import type { BootRequest } from '../protocol/index.js';
 import {
   databasePath,
@@ -11,13 +12,14 @@ import {
   type KioskConfig,
   resolveHubCredentials,
 } from './config.js';
-import { ensureIdentity, type KioskDb, openDb } from './db/open-db.js';
+import { headersUnder } from './content/download.js';
+import { ensureIdentity, type KioskDb } from './db/open-db.js';
 import type { CommandDeps } from './handlers/context.js';
 import type { DaemonControl } from './handlers/control.js';
 import { type CommandExtensions, createDispatcher } from './handlers/dispatcher.js';
 import { DispenseService } from './handlers/dispense.js';
 import { HoldExpiry } from './handlers/hold-expiry.js';
-import { PreparationServices } from './handlers/preparation.js';
+import { originAccess, PreparationServices } from './handlers/preparation.js';
 import { hooksFromEnv, type TestHooks } from './handlers/test-hooks.js';
 import { createHardware, type Devices, type Hardware } from './hardware.js';
 import type { CommandDispatcher } from './link/command-gate.js';
@@ -37,6 +39,10 @@ import { Inbox } from './state/inbox.js';
 import { NonceStore } from './state/nonces.js';
 import { Outbox } from './state/outbox.js';
 import { SystemdNotifier } from './systemd.js';
+import { openDbAcrossRollback, SNAPSHOT_NAME } from './update/db-rollback.js';
+import { RaucClient } from './update/rauc-client.js';
+import { UpdateLock } from './update/update-lock.js';
+import { UpdateError, UpdateService } from './update/update-service.js';
 import { imageVersion, packageVersion } from './version.js';
 
 /** First retry of a slot board that did not answer at start; the delay doubles up to the max. */
@@ -104,6 +110,15 @@ export class Daemon {
   holds!: HoldExpiry;
   /** DiskRemoved for a disk leaving a slot outside a dispense. */
   diskWatch!: DiskWatch;
+  /** Held by dispenses, preparations, wipes and technician jobs; taken by an update. */
+  readonly updateLock = new UpdateLock();
+  /** Software updates with RAUC (InstallUpdate, kioskctl update). */
+  updates!: UpdateService;
+  private markSynced!: () => void;
+  /** Resolves once the hub has accepted a Boot on this run. */
+  private readonly synced = new Promise<void>((resolve) => {
+    this.markSynced = resolve;
+  });
   maintenance: MaintenanceServer | undefined;
   readonly log: KioskLogger;
   readonly hooks: TestHooks;
@@ -142,7 +157,11 @@ export class Daemon {
   async start(): Promise<ReconcileReport> {
     const { config } = this.deps;
     const creds = resolveHubCredentials(config, this.deps.configDir);
-    const db = openDb({ file: databasePath(config) });
+    const db = openDbAcrossRollback(
+      databasePath(config),
+      path.join(this.updatesDir, SNAPSHOT_NAME),
+      this.log,
+    );
     this.db = db;
     try {
       return await this.startWith(creds);
@@ -164,6 +183,8 @@ export class Daemon {
     this.nonces = new NonceStore({ db, clock });
     this.slots = new SlotStore({ db, outbox: this.outbox, clock, log });
     this.slots.ensureSlots(config.slots.count);
+    const retired = this.slots.retireAbove(config.slots.count); // ESLOTCOUNT: kioskd stops
+    if (retired.length > 0) log.info({ slots: retired }, 'empty slots above slots.count removed');
 
     this.hardware = await createHardware(config, this.deps.devices);
     const hw = this.hardware;
@@ -193,6 +214,7 @@ export class Daemon {
       hubPublicKeyPem: creds.publicKeyPem,
       log,
       hooks: this.hooks,
+      updateLock: this.updateLock,
     };
     this.dispense = new DispenseService(this.commandDeps);
     this.preparation = new PreparationServices({
@@ -204,6 +226,7 @@ export class Daemon {
       hardware: hw,
       log,
       credentials: creds,
+      updateLock: this.updateLock,
     });
     await this.preparation.start(); // recovers interrupted prepares before reconcile
     const extensions = this.deps.extensions ?? this.preparation.extensions();
@@ -228,6 +251,11 @@ export class Daemon {
       intervalMs: config.reservations.expiryCheckSeconds * 1000,
     });
     this.holds.start();
+    this.updates = this.createUpdates(config, creds);
+    // An update left before its reboot resumes; one the reboot decided is settled (a trial
+    // boot holds the update lock until it commits).
+    const updateBoot = await this.updates.start();
+    if (updateBoot) this.bootReason = 'SoftwareUpdate';
 
     const control: DaemonControl = {
       trigger: (m) => this.link.trigger(m),
@@ -241,6 +269,7 @@ export class Daemon {
       dispense: this.dispense,
       control,
       extensions,
+      installUpdate: (p) => this.updates.handle(p),
     });
     this.link = new HubLink({
       config: { ...hubLinkConfig(config, creds), ...this.deps.hubLink },
@@ -251,7 +280,7 @@ export class Daemon {
       dispatch: this.dispatch,
       boot: () => ({
         softwareVersion: packageVersion(),
-        ...bootImageVersion(this.deps.maintenance?.imageVersionFile),
+        ...bootImageVersion(this.imageVersionFile),
         slotCount: config.slots.count,
         bootReason: this.bootReason,
       }),
@@ -259,6 +288,7 @@ export class Daemon {
     });
     this.link.once('synced', () => {
       this.bootReason = 'Unknown'; // later reconnects are not boots
+      this.markSynced();
     });
     this.link.start();
     await this.preparation.startBackground();
@@ -269,6 +299,76 @@ export class Daemon {
     await this.notifier.ready(`kiosk ${config.kioskId}: ${config.slots.count} slots`);
     log.info({ bootReason: this.bootReason, reconcile: report }, 'kioskd started');
     return report;
+  }
+
+  /** The SD image's version stamp (tests may point elsewhere). */
+  private get imageVersionFile(): string {
+    return this.deps.maintenance?.imageVersionFile ?? this.deps.config.update.imageVersionFile;
+  }
+
+  private get updatesDir(): string {
+    return this.deps.config.update.dir ?? path.join(this.deps.config.dataDir, 'updates');
+  }
+
+  private createUpdates(config: KioskConfig, creds: HubCredentials): UpdateService {
+    const u = config.update;
+    const access = originAccess(config, creds);
+    const { board, drives } = this.hardware;
+    return new UpdateService({
+      db: this.db,
+      outbox: this.outbox,
+      clock: this.clock,
+      log: this.log.child({ component: 'update' }),
+      lock: this.updateLock,
+      rauc: new RaucClient({
+        command: u.raucCommand,
+        env: this.deps.env ?? process.env,
+        ...(u.raucConf ? { confFile: u.raucConf } : {}),
+      }),
+      options: {
+        dir: this.updatesDir,
+        rebootRequestFile: u.rebootRequestFile,
+        reserveBytes: u.reserveBytes,
+        rebootTimeoutMs: u.rebootTimeoutSeconds * 1000,
+        progressIntervalMs: u.progressIntervalMs,
+      },
+      imageVersion: () => imageVersion(this.imageVersionFile),
+      headersFor: (url) => headersUnder(access.origin, access.headers, url),
+      ...(access.fetch ? { fetch: access.fetch } : {}),
+      boardAnswers: async () => {
+        if (!board.connected) return false;
+        await board.status();
+        return true;
+      },
+      // Once kioskd has fully started (maintenance socket included).
+      selfTest: async ({ boardRequired }) => {
+        await this.startedP;
+        const fail = (what: string) => {
+          throw new UpdateError('ESELFTEST', `self-test: ${what}`);
+        };
+        const check = this.db.pragma('quick_check', { simple: true });
+        if (check !== 'ok') fail(`database quick_check says ${String(check)}`);
+        if (boardRequired)
+          await board
+            .status()
+            .catch((e: Error) => fail(`the slot board does not answer (${e.message})`));
+        await drives
+          .list()
+          .catch((e: Error) => fail(`the drive list cannot be read (${e.message})`));
+        if (!this.maintenance) fail('the maintenance socket is not listening');
+      },
+      hubConnected: () => this.synced,
+      drained: (ms) =>
+        new Promise<void>((resolve) => {
+          if (this.outbox.depth() === 0) return resolve();
+          const timer = setTimeout(done, ms);
+          function done() {
+            clearTimeout(timer);
+            resolve();
+          }
+          this.link.once('drained', done);
+        }),
+    });
   }
 
   /** Reconciles the slots again (live dispenses excepted) and sends a fresh Inventory. */
@@ -350,6 +450,9 @@ export class Daemon {
         log: this.log.child({ component: 'maintenance' }),
       }),
       content: maintenanceContent(this.preparation.cache),
+      imageVersionFile: this.imageVersionFile,
+      updates: this.updates,
+      updateLock: this.updateLock,
       ...this.deps.maintenance,
     });
     try {
@@ -381,6 +484,8 @@ export class Daemon {
     clearTimeout(this.boardRetry);
     if (this.started) await step('systemd', () => this.notifier.stopping());
     await step('maintenance socket', () => this.maintenance?.stop());
+    await step('update', () => this.updates?.stop());
+    this.updateLock.close(); // work waiting for an update gives up; recovered at the next start
     await step('hub link', () => this.link?.stop());
     await step('dispenses', () => this.dispense?.stop());
     await step('returns', () => this.returns?.stop());

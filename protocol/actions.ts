@@ -5,6 +5,7 @@ import {
   DisableSlotRequest,
   DispenseRequest,
   EnableSlotRequest,
+  InstallUpdateRequest,
   PrepareDiskRequest,
   ResetRequest,
   SetWriteProtectRequest,
@@ -41,6 +42,7 @@ export const hubToKioskActions = {
   EnableSlot: { request: EnableSlotRequest, response: CommandResponse },
   TriggerMessage: { request: TriggerMessageRequest, response: CommandResponse },
   Reset: { request: ResetRequest, response: CommandResponse },
+  InstallUpdate: { request: InstallUpdateRequest, response: CommandResponse },
 } as const;
 
 export type KioskToHubAction = keyof typeof kioskToHubActions;

@@ -1,18 +1,50 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type ApiErrorCode, isApiErrorCode } from '../error-codes.js';
 import { HubError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { RentalError } from '../rental/errors.js';
 
-/** The one error body shape: `{ error: { code, message } }`. Never a stack trace. */
-export function errorBody(
-  code: string,
-  message: string,
-): { error: { code: string; message: string } } {
-  return { error: { code, message } };
+/** The one error body: `{ error: { code, message, ...details } }`. Never a stack trace. */
+export interface ErrorBody {
+  error: { code: ApiErrorCode; message: string } & Record<string, unknown>;
 }
 
-/** Installs the error and not-found handlers that map every failure to `errorBody`. */
+export function errorBody(
+  code: ApiErrorCode,
+  message: string,
+  details: Record<string, unknown> = {},
+): ErrorBody {
+  return { error: { ...details, code, message } };
+}
+
+/** Sends `errorBody` with `status` (and Retry-After when the details carry retryAfterSeconds). */
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  code: ApiErrorCode,
+  message: string,
+  details: Record<string, unknown> = {},
+): FastifyReply {
+  if (typeof details.retryAfterSeconds === 'number')
+    reply.header('retry-after', String(details.retryAfterSeconds));
+  return reply.status(status).send(errorBody(code, message, details));
+}
+
+/**
+ * The API code of a hub error: its own when it is one of the vocabulary; else (a process-level
+ * error such as ESTOPPED that reached a route) one by its status, so internal codes never leak.
+ */
+function apiCodeOf(err: HubError): ApiErrorCode {
+  if (isApiErrorCode(err.code)) return err.code;
+  if (err.status === 503) return 'UNAVAILABLE';
+  if (err.status === 504) return 'TIMEOUT';
+  if (err.status === 404) return 'NOT_FOUND';
+  return 'INTERNAL';
+}
+
+/** Installs the one error handler and the not-found handler: every failure becomes `errorBody`. */
 export function installErrorHandlers(
   app: FastifyInstance,
   logger: Logger,
@@ -20,49 +52,42 @@ export function installErrorHandlers(
 ): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof HubError) {
+      const code = apiCodeOf(err);
+      // A refusal of the rental domain (BUSY, PAYMENT_UNAVAILABLE included) is an answer, not a fault.
+      if (err instanceof RentalError)
+        return sendError(reply, err.status, code, err.message, err.details);
       if (err.status >= 500) logger.error({ err, url: req.url }, 'request failed');
-      return reply.status(err.status).send(errorBody(err.code, err.message));
+      return sendError(reply, err.status, code, err.message);
     }
     if (err.validation) {
-      return reply
-        .status(400)
-        .send(
-          errorBody(
-            'EVALIDATION',
-            `invalid request: ${err.validationContext ?? ''} ${err.message}`.trim(),
-          ),
-        );
+      return sendError(
+        reply,
+        400,
+        'VALIDATION',
+        `invalid request: ${err.validationContext ?? ''} ${err.message}`.trim(),
+      );
     }
     switch (err.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return reply
-          .status(413)
-          .send(errorBody('EBODYTOOLARGE', 'request body too large; send less'));
+        return sendError(reply, 413, 'BODY_TOO_LARGE', 'request body too large; send less');
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return reply.status(415).send(errorBody('EMEDIATYPE', 'send the body as application/json'));
+        return sendError(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
-        return reply.status(400).send(errorBody('EBADJSON', 'the request body is not valid JSON'));
+        return sendError(reply, 400, 'BAD_JSON', 'the request body is not valid JSON');
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      if (err instanceof SyntaxError) {
-        return reply.status(400).send(errorBody('EBADJSON', 'the request body is not valid JSON'));
-      }
-      return reply
-        .status(err.statusCode)
-        .send(errorBody('EBADREQUEST', 'the request is malformed'));
+      if (err instanceof SyntaxError)
+        return sendError(reply, 400, 'BAD_JSON', 'the request body is not valid JSON');
+      return sendError(reply, err.statusCode, 'BAD_REQUEST', 'the request is malformed');
     }
     onError();
     logger.error({ err, url: req.url }, 'request failed');
-    return reply
-      .status(500)
-      .send(errorBody('EINTERNAL', 'internal error; the hub log has the details'));
+    return sendError(reply, 500, 'INTERNAL', 'internal error; the hub log has the details');
   });
-  app.setNotFoundHandler((req, reply) => {
-    reply
-      .status(404)
-      .send(errorBody('ENOTFOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
-  });
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`),
+  );
 }
 
 /**
@@ -73,23 +98,22 @@ export function installErrorHandlers(
 export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
   switch (err.code) {
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return reply
-        .status(414)
-        .send(errorBody('EURITOOLONG', 'a part of the URL is too long (at most 100 characters)'));
+      return sendError(
+        reply,
+        414,
+        'URI_TOO_LONG',
+        'a part of the URL is too long (at most 100 characters)',
+      );
     case 'FST_ERR_BAD_URL':
-      return reply
-        .status(400)
-        .send(errorBody('EBADURL', 'the URL is malformed (bad percent-encoding)'));
+      return sendError(reply, 400, 'BAD_URL', 'the URL is malformed (bad percent-encoding)');
     default:
-      return reply
-        .status(500)
-        .send(errorBody('EINTERNAL', 'internal error; the hub log has the details'));
+      return sendError(reply, 500, 'INTERNAL', 'internal error; the hub log has the details');
   }
 }
 
-const CLIENT_ERRORS: Record<string, [number, string, string]> = {
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'EREQUESTTIMEOUT', 'the request took too long to arrive'],
-  HPE_HEADER_OVERFLOW: [431, 'EHEADERSTOOLARGE', 'the request headers are too large'],
+const CLIENT_ERRORS: Record<string, [number, ApiErrorCode, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'the request took too long to arrive'],
+  HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE', 'the request headers are too large'],
 };
 
 /**
@@ -100,7 +124,7 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [
     400,
-    'EBADREQUEST',
+    'BAD_REQUEST',
     'the request is malformed',
   ];
   const body = JSON.stringify(errorBody(code, message));

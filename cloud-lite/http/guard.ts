@@ -1,15 +1,38 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Accounts } from '../rental/accounts/accounts.js';
+import { parseBasicAuth } from '../hub/upgrade-auth.js';
+import { sameSecret } from '../registry/secrets.js';
+import type { Identity } from '../rental/accounts/accounts.js';
 import type { Actor } from '../rental/audit/audit.js';
 import type { Role } from '../store/types.js';
-import type { OperatorAuthenticator } from './operator-auth.js';
+import { sendError } from './errors.js';
 
 /**
- * Who may call a route: `public` (anyone), `account` (any logged-in user, acting for
- * themselves), `staff` (technician, operator, admin), `operator` (operator, admin),
- * `admin`. The config admin token counts as an admin without an account.
+ * Who may call a route; every route declares one in `config.access` (the hub refuses to start
+ * otherwise). For people, a session (the `dk_session` cookie, or `Authorization: Bearer` with
+ * the session token): `account` (any logged-in user, acting for themselves), `staff`
+ * (technician, operator, admin), `operator` (operator, admin), `admin`; the configured admin
+ * token counts as an admin without an account (never for `account`). For machines:
+ * `metrics` (the metrics token or the admin token), `kiosk-or-operator` (a kiosk's Basic
+ * credentials `kioskId:secret`, as on the WebSocket upgrade, or an operator). `public`: anyone.
  */
-export type Access = 'public' | 'account' | 'staff' | 'operator' | 'admin';
+export type Access =
+  | 'public'
+  | 'account'
+  | 'staff'
+  | 'operator'
+  | 'admin'
+  | 'metrics'
+  | 'kiosk-or-operator';
+
+export const ACCESS_LEVELS: readonly Access[] = [
+  'public',
+  'account',
+  'staff',
+  'operator',
+  'admin',
+  'metrics',
+  'kiosk-or-operator',
+];
 
 export interface Who {
   userId: string;
@@ -24,10 +47,12 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     who?: Who;
+    /** The kiosk a `kiosk-or-operator` request authenticated as (Basic credentials). */
+    kioskId?: string;
   }
 }
 
-const ALLOWED: Record<Exclude<Access, 'public'>, readonly Role[]> = {
+const PEOPLE: Record<'account' | 'staff' | 'operator' | 'admin', readonly Role[]> = {
   account: ['renter', 'technician', 'operator', 'admin'],
   staff: ['technician', 'operator', 'admin'],
   operator: ['operator', 'admin'],
@@ -56,15 +81,18 @@ function cookie(req: FastifyRequest, name: string): string | undefined {
   return undefined;
 }
 
+/** The token of `Authorization: Bearer <token>`, or undefined. */
+function bearer(req: FastifyRequest): string | undefined {
+  return /^Bearer (\S+)$/.exec((req.headers.authorization ?? '').trim())?.[1];
+}
+
 /**
  * The session token of a request: the bearer header (API clients), else the session cookie
  * (the web pages, live streams included). Never the URL: a token there ends up in logs and
  * browser history.
  */
 export function requestToken(req: FastifyRequest): string | undefined {
-  const m = /^Bearer (\S+)$/.exec((req.headers.authorization ?? '').trim());
-  if (m) return m[1];
-  return cookie(req, SESSION_COOKIE);
+  return bearer(req) ?? cookie(req, SESSION_COOKIE);
 }
 
 export const actorOf = (req: FastifyRequest): Actor => ({
@@ -76,53 +104,98 @@ export const actorOf = (req: FastifyRequest): Actor => ({
   ip: req.ip,
 });
 
-function deny(reply: FastifyReply, status: 401 | 403) {
-  const body =
-    status === 401
-      ? {
-          error: {
-            code: 'UNAUTHENTICATED',
-            message: 'log in first (Authorization: Bearer <session token>)',
-          },
-        }
-      : { error: { code: 'FORBIDDEN', message: 'your role may not do this' } };
-  return reply.status(status).send(body);
+export interface GuardDeps {
+  /** A session token's user (Accounts.authenticate). */
+  authenticateSession: (token: string) => Promise<Identity | undefined>;
+  /** A kiosk's Basic credentials (KioskRegistry.authenticate, as on the WebSocket upgrade). */
+  authenticateKiosk: (kioskId: string, secret: string) => Promise<boolean>;
+  adminToken: string;
+  /** Accepted on `/metrics` besides the admin token. */
+  metricsToken?: string;
 }
 
-/** Installs the route guard on `scope`: every route must declare `config.access`. */
-export function installGuard(
-  scope: FastifyInstance,
-  accounts: Accounts,
-  adminAuth: OperatorAuthenticator,
-): void {
-  scope.decorateRequest('who', undefined);
-  scope.addHook('onRoute', (route) => {
-    if (!route.config?.access)
-      throw new Error(`route ${route.method} ${route.url} declares no access rule`);
-  });
-  scope.addHook('preValidation', async (req, reply) => {
-    const access = req.routeOptions.config.access ?? 'admin';
-    const token = requestToken(req);
-    if (token) {
-      const id = await accounts.authenticate(token);
-      if (id) req.who = { ...id, via: 'session', token };
-      else if (await adminAuth(req))
-        req.who = { userId: 'admin-token', role: 'admin', via: 'admin-token' };
+const DENIALS: Record<Exclude<Access, 'public'>, string> = {
+  account: 'log in first (Authorization: Bearer <session token>)',
+  staff: 'log in first (Authorization: Bearer <session token>)',
+  operator: 'operator authentication required: send Authorization: Bearer <token>',
+  admin: 'operator authentication required: send Authorization: Bearer <token>',
+  metrics: 'metrics need a token: send Authorization: Bearer <metricsToken or adminToken>',
+  'kiosk-or-operator':
+    'content needs a kiosk (Basic kioskId:secret) or an operator (Bearer) credential',
+};
+
+function deny(reply: FastifyReply, access: Exclude<Access, 'public'>, status: 401 | 403) {
+  if (status === 403) return sendError(reply, 403, 'FORBIDDEN', 'your role may not do this');
+  reply.header(
+    'www-authenticate',
+    access === 'kiosk-or-operator' ? 'Basic realm="disk-kiosk content"' : 'Bearer',
+  );
+  return sendError(reply, 401, 'UNAUTHENTICATED', DENIALS[access]);
+}
+
+/**
+ * The one route guard, on `app` (every route registered after it): checks at registration that
+ * each route declares `config.access` (routes hidden from the API document, the documentation
+ * page's own files, default to public), and on each request, before the body is read, that the
+ * caller may call it: 401 UNAUTHENTICATED without a valid credential, 403 FORBIDDEN for a role
+ * that may not. The caller lands on `req.who` (people) or `req.kioskId` (a kiosk).
+ */
+export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
+  app.decorateRequest('who', undefined);
+  app.decorateRequest('kioskId', undefined);
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access) return;
+    if ((route.schema as { hide?: boolean } | undefined)?.hide) {
+      route.config = { ...route.config, access: 'public' };
+      return;
     }
-    if (access === 'public') return;
-    if (!req.who) return deny(reply, 401);
-    if (!ALLOWED[access].includes(req.who.role)) return deny(reply, 403);
-    if (access === 'account' && req.who.via !== 'session') return deny(reply, 403);
+    throw new Error(`route ${route.method} ${route.url} declares no access rule`);
   });
-}
-
-/** Accepts operator/admin sessions (bearer token or session cookie) on the hub's operator routes. */
-export function staffSessionAuthenticator(accounts: Accounts): OperatorAuthenticator {
-  return async (req) => {
+  const isAdminToken = (token: string | undefined) =>
+    token !== undefined && sameSecret(token, deps.adminToken);
+  /** The person behind a request: a session, else the admin token; undefined for neither. */
+  const person = async (req: FastifyRequest): Promise<Who | undefined> => {
     const token = requestToken(req);
     if (!token) return undefined;
-    const id = await accounts.authenticate(token);
-    if (!id || (id.role !== 'operator' && id.role !== 'admin')) return undefined;
-    return { subject: `user:${id.userId}`, roles: [id.role] };
+    const id = await deps.authenticateSession(token);
+    if (id) return { ...id, via: 'session', token };
+    if (isAdminToken(bearer(req)))
+      return { userId: 'admin-token', role: 'admin', via: 'admin-token' };
+    return undefined;
   };
+  app.addHook('onRequest', async (req, reply) => {
+    // Every route declares its access (onRoute); only the not-found handler has none.
+    const access = req.routeOptions.config.access ?? 'public';
+    switch (access) {
+      case 'public':
+        return;
+      case 'metrics': {
+        const token = bearer(req);
+        const ok =
+          isAdminToken(token) ||
+          (!!deps.metricsToken && token !== undefined && sameSecret(token, deps.metricsToken));
+        if (!ok) return deny(reply, access, 401);
+        return;
+      }
+      case 'kiosk-or-operator': {
+        const basic = parseBasicAuth(req.raw);
+        if (basic) {
+          if (!(await deps.authenticateKiosk(basic.kioskId, basic.secret)))
+            return deny(reply, access, 401);
+          req.kioskId = basic.kioskId;
+          return;
+        }
+        req.who = await person(req);
+        if (!req.who) return deny(reply, access, 401);
+        if (!PEOPLE.operator.includes(req.who.role)) return deny(reply, access, 403);
+        return;
+      }
+      default: {
+        req.who = await person(req);
+        if (!req.who) return deny(reply, access, 401);
+        if (!PEOPLE[access].includes(req.who.role)) return deny(reply, access, 403);
+        if (access === 'account' && req.who.via !== 'session') return deny(reply, access, 403);
+      }
+    }
+  });
 }

@@ -11,7 +11,7 @@ function ownOrigin(req: FastifyRequest): string {
 
 /**
  * CSRF defence for cookie sessions: a state-changing request (any method but GET, HEAD,
- * OPTIONS) is refused with 403 ECROSSORIGIN when it carries an `Origin` other than the hub's
+ * OPTIONS) is refused with 403 CROSS_ORIGIN when it carries an `Origin` other than the hub's
  * own (the request's scheme and host, or `publicUrl`'s web origin), or when it is authenticated by the
  * session cookie alone and carries no `Origin` at all (browsers send it on every such request;
  * API clients authenticate with a bearer header, which no other site can make a browser send).
@@ -32,7 +32,7 @@ export function installSameOriginCheck(
       .status(403)
       .send(
         errorBody(
-          'ECROSSORIGIN',
+          'CROSS_ORIGIN',
           origin === undefined
             ? 'a request authenticated by the session cookie must carry an Origin header'
             : `requests from ${origin} are not accepted; use this site's own pages`,

@@ -30,7 +30,12 @@ export const LONG_RUNNING_ACTIONS: ReadonlySet<string> = new Set([
 ]);
 
 /** Actions signed with the hub's Ed25519 key. */
-export const SIGNED_ACTIONS: ReadonlySet<string> = new Set(['Dispense', 'PrepareDisk', 'WipeDisk']);
+export const SIGNED_ACTIONS: ReadonlySet<string> = new Set([
+  'Dispense',
+  'PrepareDisk',
+  'WipeDisk',
+  'InstallUpdate',
+]);
 
 /** Close codes the hub uses. */
 export const CLOSE_REPLACED = 4001;

@@ -36,17 +36,20 @@ export class KioskRegistry extends EventEmitter<{ revoked: [string]; secretRepla
     return KIOSK_ID.test(id);
   }
 
-  /** Creates a kiosk and its first enrolment token. ConflictError EEXISTS when the id is taken. */
+  /** Creates a kiosk and its first enrolment token. ConflictError KIOSK_EXISTS when the id is taken. */
   async create(opts: { id: string; name?: string }): Promise<{ kiosk: KioskRecord } & IssuedToken> {
     if (!KioskRegistry.isValidId(opts.id)) {
       throw new ConflictError(
-        'EINVALIDID',
+        'INVALID_ID',
         `kiosk id "${opts.id}" is invalid: use 1-64 of A-Z a-z 0-9 . _ -`,
       );
     }
     return this.deps.store.transaction(async (tx) => {
       if (await tx.kiosks.get(opts.id)) {
-        throw new ConflictError('EEXISTS', `kiosk ${opts.id} already exists; choose another id`);
+        throw new ConflictError(
+          'KIOSK_EXISTS',
+          `kiosk ${opts.id} already exists; choose another id`,
+        );
       }
       const at = this.now().toISOString();
       await tx.kiosks.insert({ id: opts.id, name: opts.name ?? opts.id, createdAt: at });
@@ -112,7 +115,7 @@ export class KioskRegistry extends EventEmitter<{ revoked: [string]; secretRepla
       const kiosk = await tx.kiosks.get(kioskId);
       if (!kiosk) throw new NotFoundError(`kiosk ${kioskId} does not exist`);
       if (kiosk.revokedAt)
-        throw new ConflictError('EREVOKED', `kiosk ${kioskId} is revoked; create a new kiosk`);
+        throw new ConflictError('KIOSK_REVOKED', `kiosk ${kioskId} is revoked; create a new kiosk`);
       return this.issueToken(tx, kioskId);
     });
   }

@@ -1,3 +1,4 @@
+import type { ApiErrorCode } from '../error-codes.js';
 import { HubError } from '../errors.js';
 
 /**
@@ -7,7 +8,7 @@ import { HubError } from '../errors.js';
  */
 export class RentalError extends HubError {
   constructor(
-    code: string,
+    code: ApiErrorCode,
     message: string,
     status: number,
     readonly details: Record<string, unknown> = {},

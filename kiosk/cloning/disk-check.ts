@@ -15,13 +15,14 @@ import type { CommandResponse, WipeDiskRequest } from '../../protocol/index.js';
 import type { ContentManifest } from '../content/manifest.js';
 import type { KioskDb } from '../db/open-db.js';
 import type { KioskLogger } from '../log.js';
-import type { SlotStore } from '../slots/slot-store.js';
+import { NoSuchSlotError } from '../slots/errors.js';
+import type { SlotRecord, SlotStore } from '../slots/slot-store.js';
 import type { SlotStateName } from '../slots/transitions.js';
 import type { TimeSource } from '../state/clock.js';
 import { clip, diskIdFor, knownDiskId, type SlotDiskLocator, upsertDisk } from './disk-records.js';
 import { readIdentity } from './identity.js';
 import { recordReadyReformat } from './ready-reformats.js';
-import type { CloneStorage, WriteProtectRelay } from './types.js';
+import { type CloneStorage, type JobLock, type WriteProtectRelay, withJobLock } from './types.js';
 import { describeVerify, verifyTree } from './verify.js';
 import {
   clearWipeJob,
@@ -77,6 +78,8 @@ export interface DiskCheckDeps {
   manifestOf?: (contentId: string, version: string) => ContentManifest | undefined;
   health?: HealthCheck;
   options?: { wipeMode?: 'quick' | 'full'; verifyReaders?: number; mountRoot?: string };
+  /** The update lock, held while a check or wipe runs (it waits while an update owns it). */
+  updateLock?: JobLock;
 }
 
 export type CheckOutcome = 'ready' | 'loaded' | 'fault';
@@ -160,7 +163,16 @@ export class DiskCheckService {
    */
   handleWipe(payload: WipeDiskRequest): Promise<CommandResponse> {
     const { slots } = this.deps;
-    const cur = slots.get(payload.slot);
+    let cur: SlotRecord;
+    try {
+      cur = slots.get(payload.slot);
+    } catch (err) {
+      if (!(err instanceof NoSuchSlotError)) throw err;
+      return Promise.resolve({
+        status: 'Rejected',
+        reason: `slot ${payload.slot} does not exist on this kiosk`,
+      });
+    }
     const allowed: SlotStateName[] = ['loaded', 'ready', 'returned'];
     if (!allowed.includes(cur.state)) {
       return Promise.resolve({
@@ -266,7 +278,17 @@ export class DiskCheckService {
    * crash): verify (write-protected returned disk) -> ready, or wipe -> loaded, or fault.
    * Each outcome clears the wipe_jobs row in its transaction. `loc` undefined = locate now.
    */
-  private async resume(job: WipeJob, located?: { device: string } | null): Promise<CheckOutcome> {
+  /** A check or wipe, holding the update lock (an interrupted one resumes after a reboot). */
+  private resume(job: WipeJob, located?: { device: string } | null): Promise<CheckOutcome> {
+    return withJobLock(this.deps.updateLock, `${job.kind} slot ${job.slot}`, () =>
+      this.resumeLocked(job, located),
+    );
+  }
+
+  private async resumeLocked(
+    job: WipeJob,
+    located?: { device: string } | null,
+  ): Promise<CheckOutcome> {
     const { slots, storage, clock } = this.deps;
     const { slot, diskId, mode, commandId } = job;
     const check = job.kind === 'check';

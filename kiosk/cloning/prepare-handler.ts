@@ -29,7 +29,7 @@ import {
 import type { ClonePipeline } from './pipeline.js';
 import { ProgressThrottle } from './progress-throttle.js';
 import { readyWithContent, recordReadyReformat } from './ready-reformats.js';
-import { CloneError, DISK_FAULT_CODES } from './types.js';
+import { CloneError, DISK_FAULT_CODES, type JobLock, withJobLock } from './types.js';
 import { prepareClaimedSlots } from './wipe-jobs.js';
 
 export interface PrepareHandlerDeps {
@@ -41,6 +41,8 @@ export interface PrepareHandlerDeps {
   cache: Pick<ContentCache, 'ensure' | 'complete' | 'pin' | 'unpin'>;
   pipeline: Pick<ClonePipeline, 'run'>;
   locateDisk: SlotDiskLocator;
+  /** The update lock, held while a prepare runs (it waits while an update owns it). */
+  updateLock?: JobLock;
   /**
    * Sets a disk's write protection as ordered (read-only flag and the slot's relay), for a
    * ready disk held without a copy (the clone does it otherwise). Failures are logged: the
@@ -218,7 +220,12 @@ export class PrepareHandler {
 
   private start(p: Payload): void {
     const abort = new AbortController();
-    const done = this.run(p, abort.signal)
+    const done = withJobLock(
+      this.deps.updateLock,
+      `prepare ${p.reservationId}`.slice(0, 64),
+      () => this.run(p, abort.signal),
+      abort.signal,
+    )
       .catch((err: unknown) =>
         this.deps.log.error({ err, commandId: p.commandId }, 'prepare crashed'),
       )

@@ -13,6 +13,7 @@ import type { TimeSource } from '../state/clock.js';
 import { diskIdFor, type SlotDiskLocator, slotDisks } from './disk-records.js';
 import type { ClonePipeline } from './pipeline.js';
 import { cloneIntoSlot } from './slot-clone.js';
+import { type JobLock, withJobLock } from './types.js';
 
 export interface PrestageEntry {
   contentId: string;
@@ -32,6 +33,8 @@ export interface PrestageDeps {
   prestage: readonly PrestageEntry[];
   /** Default 60 000 ms. */
   intervalMs?: number;
+  /** The update lock, held while a disk is pre-staged (it waits while an update owns it). */
+  updateLock?: JobLock;
 }
 
 const PIN = 'prestage';
@@ -117,17 +120,23 @@ export class PrestageService {
     capacityBytes: number,
   ): Promise<void> {
     try {
-      await cloneIntoSlot(this.deps, {
-        slot,
-        from: 'loaded',
-        diskId,
-        device,
-        capacityBytes,
-        manifest,
-        writeProtect: e.writeProtect,
-        why: 'pre-staging',
-        signal: this.abort.signal,
-      });
+      await withJobLock(
+        this.deps.updateLock,
+        `pre-stage slot ${slot}`,
+        () =>
+          cloneIntoSlot(this.deps, {
+            slot,
+            from: 'loaded',
+            diskId,
+            device,
+            capacityBytes,
+            manifest,
+            writeProtect: e.writeProtect,
+            why: 'pre-staging',
+            signal: this.abort.signal,
+          }),
+        this.abort.signal,
+      );
     } catch {
       // someone else took the slot first, or the clone failed (recorded on the slot)
     }

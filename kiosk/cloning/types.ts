@@ -4,6 +4,30 @@
 import { CodedError } from '../../common/coded-error.js';
 import type { Storage } from '../../hal/storage/types.js';
 
+/**
+ * The update lock as disk jobs see it (kiosk/update's UpdateLock fits): a preparation, a
+ * check or wipe and pre-staging hold it while they run, waiting while an update owns it.
+ * `acquire` resolves with the release (at once, releasing nothing, when `signal` aborted).
+ */
+export interface JobLock {
+  acquire(what: string, signal?: AbortSignal): Promise<() => void>;
+}
+
+/** Runs `fn` holding `lock` for `what` (without a lock: just runs it). */
+export async function withJobLock<T>(
+  lock: JobLock | undefined,
+  what: string,
+  fn: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  const release = lock ? await lock.acquire(what, signal) : () => {};
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+}
+
 export type CloneStep =
   | 'formatting'
   | 'copying'

@@ -213,12 +213,38 @@ const ReservationsConfig = Type.Object(
   { ...strict, default: {} },
 );
 
+const UpdateConfig = Type.Object(
+  {
+    /** Bundles being downloaded, the database copy and trial markers; default `<dataDir>/updates`. */
+    dir: Type.Optional(Type.String({ minLength: 1 })),
+    /** The rauc client; it talks to RAUC's D-Bus service (images/README.md "Updates"). */
+    raucCommand: Type.String({ minLength: 1, default: 'rauc' }),
+    /** RAUC's system.conf for the local `rauc info` of a technician's bundle; default RAUC's own. */
+    raucConf: Type.Optional(Type.String({ minLength: 1 })),
+    /** The SD image's version stamp: the version an update is compared with and reported. */
+    imageVersionFile: Type.String({ minLength: 1, default: '/etc/disk-kiosk/image-version' }),
+    /** kioskd asks root for the reboot into a new slot by writing this file (a systemd path unit watches it). */
+    rebootRequestFile: Type.String({ minLength: 1, default: '/run/disk-kiosk/update-reboot' }),
+    /** Bytes that must stay free on the data partition besides a bundle being downloaded. */
+    reserveBytes: Type.Integer({ minimum: 0, default: 64 * 2 ** 20 }),
+    /** The update fails if kioskd still runs this long after asking for the reboot. */
+    rebootTimeoutSeconds: Type.Integer({ minimum: 1, default: 300 }),
+    /** UpdateStatus progress events at most this often. */
+    progressIntervalMs: Type.Integer({ minimum: 0, default: 5000 }),
+  },
+  { ...strict, default: {} },
+);
+
 export const KioskConfigSchema = Type.Object(
   {
     kioskId: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._-]+$' }),
     /** Holds kioskd.sqlite, the content cache and logs. */
     dataDir: Type.String({ minLength: 1 }),
     hub: HubConfig,
+    /**
+     * Slots 1..count. Lowered, the empty slots above it are removed at start; a slot above it
+     * that still holds a disk or work stops kioskd with ESLOTCOUNT naming it.
+     */
     slots: Type.Object({ count: Type.Integer({ minimum: 1, maximum: 255 }) }, strict),
     hardware: HardwareConfig,
     dispense: Type.Object(
@@ -233,6 +259,8 @@ export const KioskConfigSchema = Type.Object(
     /** Cloning pipeline, returned-disk wipes, pre-staging. */
     cloning: CloningConfig,
     reservations: ReservationsConfig,
+    /** Software updates with RAUC (InstallUpdate, kioskctl update). */
+    update: UpdateConfig,
     logLevel: Type.Union(
       [
         Type.Literal('fatal'),
@@ -257,3 +285,4 @@ export type HardwareConfigT = KioskConfig['hardware'];
 export type BackoffConfigT = Static<typeof BackoffConfig>;
 export type ContentConfigT = Static<typeof ContentConfig>;
 export type CloningConfigT = Static<typeof CloningConfig>;
+export type UpdateConfigT = Static<typeof UpdateConfig>;

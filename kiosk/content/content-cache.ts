@@ -18,7 +18,7 @@ import type { KioskLogger } from '../log.js';
 import type { TimeSource } from '../state/clock.js';
 import { BlobStore, hashFile } from './blob-store.js';
 import { ContentIndex } from './content-index.js';
-import { downloadToPart } from './download.js';
+import { downloadToPart, headersUnder } from './download.js';
 import { ContentError } from './errors.js';
 import { ImageIndex, type ImageRow } from './image-index.js';
 import { mapLimit } from './limit.js';
@@ -402,10 +402,7 @@ export class ContentCache {
 
   /** The configured headers for URLs under the origin; none for other hosts. */
   private headersFor(url: string): Record<string, string> {
-    const { origin, headers } = this.deps.options;
-    if (!origin || !headers) return {};
-    const base = `${origin.replace(/\/+$/, '')}/`;
-    return url.startsWith(base) ? { ...headers } : {};
+    return headersUnder(this.deps.options.origin, this.deps.options.headers, url);
   }
 
   private now(): string {

@@ -8,6 +8,16 @@ import { createReadStream } from 'node:fs';
 import { open, stat, truncate } from 'node:fs/promises';
 import { ContentError } from './errors.js';
 
+/** `headers` (the origin's credentials) for `url` when it lies under `origin`; none for another host. */
+export function headersUnder(
+  origin: string | undefined,
+  headers: Record<string, string> | undefined,
+  url: string,
+): Record<string, string> {
+  if (!origin || !headers) return {};
+  return url.startsWith(`${origin.replace(/\/+$/, '')}/`) ? { ...headers } : {};
+}
+
 export interface DownloadOptions {
   url: string;
   partFile: string;

@@ -8,6 +8,7 @@ import type { HubClock } from '../state/clock.js';
 import type { Inbox } from '../state/inbox.js';
 import type { NonceStore } from '../state/nonces.js';
 import type { Outbox } from '../state/outbox.js';
+import type { UpdateLock } from '../update/update-lock.js';
 import type { TestHooks } from './test-hooks.js';
 
 /** What every command handler may use; built once by the daemon. */
@@ -24,6 +25,8 @@ export interface CommandDeps {
   hubPublicKeyPem: string;
   log: KioskLogger;
   hooks: TestHooks;
+  /** Held by every dispense; while an update owns it a Dispense is Rejected. */
+  updateLock?: UpdateLock;
 }
 
 /** One hub command's handler: resolves with the answer, or throws protocol's CallError. */

@@ -30,6 +30,8 @@ export interface DispatcherOptions {
   dispense: DispenseService;
   control: DaemonControl;
   extensions?: CommandExtensions;
+  /** InstallUpdate (kiosk/update); absent: Rejected as not supported. */
+  installUpdate?: CommandHandler<'InstallUpdate'>;
 }
 
 const NOT_SUPPORTED: CommandResponse = {
@@ -59,6 +61,10 @@ export function createDispatcher(deps: CommandDeps, opts: DispatcherOptions): Co
     EnableSlot: enableSlotHandler(deps, opts.extensions?.checkReadyDisk),
     TriggerMessage: triggerMessageHandler(deps, opts.control),
     Reset: resetHandler(deps, opts.control),
+    InstallUpdate: (p, ctx) => {
+      verifySigned(deps, 'InstallUpdate', p, ctx);
+      return opts.installUpdate?.(p, ctx) ?? NOT_SUPPORTED;
+    },
   };
   return async <A extends HubToKioskAction>(
     action: A,

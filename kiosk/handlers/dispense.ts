@@ -36,22 +36,37 @@ export class DispenseService {
     deps.hooks.at('received');
     const sig = checkSignature(deps, 'Dispense', p);
     if ('reason' in sig) refuseSigned(deps, 'Dispense', p, ctx, sig.reason);
+    // The update lock: no dispense starts while an update installs or is on trial.
+    let release: () => void;
+    try {
+      release = deps.updateLock?.hold(`dispense slot ${p.slot}`) ?? (() => {});
+    } catch (err) {
+      ctx.log.info({ slot: p.slot, err: (err as Error).message }, 'Dispense rejected');
+      return rejected((err as Error).message);
+    }
     // Nonce, checks and the move to `dispensing` (with the inbox step) commit together:
     // one fsync on the way to the motor.
-    const verdict = deps.db.transaction((): CommandResponse | 'replay' | null => {
-      if (!deps.nonces.remember(sig.nonce, sig.expiresAt)) return 'replay';
-      const refusal = this.check(p, ctx);
-      if (refusal) return refusal;
-      const slot = deps.slots.get(p.slot);
-      deps.slots.transition({
-        slot: p.slot,
-        from: slot.state,
-        to: 'dispensing',
-        reason: `Dispense ${p.commandId}`,
-        also: () => deps.inbox.setStep(p.commandId, 'dispensing'),
-      });
-      return null;
-    })();
+    let verdict: CommandResponse | 'replay' | null;
+    try {
+      verdict = deps.db.transaction((): CommandResponse | 'replay' | null => {
+        if (!deps.nonces.remember(sig.nonce, sig.expiresAt)) return 'replay';
+        const refusal = this.check(p, ctx);
+        if (refusal) return refusal;
+        const slot = deps.slots.get(p.slot);
+        deps.slots.transition({
+          slot: p.slot,
+          from: slot.state,
+          to: 'dispensing',
+          reason: `Dispense ${p.commandId}`,
+          also: () => deps.inbox.setStep(p.commandId, 'dispensing'),
+        });
+        return null;
+      })();
+    } catch (err) {
+      release();
+      throw err;
+    }
+    if (verdict) release();
     if (verdict === 'replay') refuseSigned(deps, 'Dispense', p, ctx, replayReason(sig.nonce));
     if (verdict) return verdict;
     deps.hooks.at('recorded');
@@ -61,6 +76,7 @@ export class DispenseService {
     this.tasks.add(task);
     this.commandIds.add(p.commandId);
     void task.finally(() => {
+      release();
       this.tasks.delete(task);
       this.commandIds.delete(p.commandId);
     });

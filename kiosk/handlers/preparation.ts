@@ -22,6 +22,7 @@ import {
   smartctlHealth,
 } from '../cloning/index.js';
 import { quickCheckDisk } from '../cloning/quick-check.js';
+import type { JobLock } from '../cloning/types.js';
 import type { KioskConfig } from '../config.js';
 import { ContentCache } from '../content/content-cache.js';
 import type { KioskDb } from '../db/open-db.js';
@@ -47,6 +48,8 @@ export interface PreparationDeps {
   credentials: { secret: string; publicKeyPem: string; caPem?: string };
   /** HTTP client (tests); default global fetch. */
   fetch?: typeof fetch;
+  /** The update lock, held by prepares, checks, wipes and pre-staging. */
+  updateLock?: JobLock;
 }
 
 /** `content.origin`, or the hub's HTTP base derived from `hub.url` (ws -> http, wss -> https). */
@@ -54,6 +57,24 @@ export function contentOrigin(config: KioskConfig): string {
   if (config.content.origin) return config.content.origin.replace(/\/+$/, '');
   const u = new URL(config.hub.url);
   return `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
+}
+
+/**
+ * How kioskd reaches its content origin: the base URL, the kiosk's Basic credentials (sent to
+ * URLs under the origin only) and the HTTP client (trusting `hub.caFile` when set).
+ */
+export function originAccess(
+  config: KioskConfig,
+  credentials: { secret: string; caPem?: string },
+  fetchImpl?: typeof fetch,
+): { origin: string; headers: Record<string, string>; fetch?: typeof fetch } {
+  const basic = Buffer.from(`${config.kioskId}:${credentials.secret}`).toString('base64');
+  const f = fetchImpl ?? (credentials.caPem ? fetchTrusting(credentials.caPem) : undefined);
+  return {
+    origin: contentOrigin(config),
+    headers: { authorization: `Basic ${basic}` },
+    ...(f ? { fetch: f } : {}),
+  };
 }
 
 export class PreparationServices {
@@ -72,23 +93,19 @@ export class PreparationServices {
   async start(): Promise<void> {
     const { config, db, slots, outbox, clock, hardware: hw, log, credentials } = this.deps;
     const cacheDir = config.content.cacheDir ?? `${config.dataDir}/cache`;
-    const basic = Buffer.from(`${config.kioskId}:${credentials.secret}`).toString('base64');
+    const access = originAccess(config, credentials, this.deps.fetch);
     this.cache = new ContentCache({
       db,
       clock,
       log: log.child({ component: 'content' }),
-      ...(this.deps.fetch
-        ? { fetch: this.deps.fetch }
-        : credentials.caPem
-          ? { fetch: fetchTrusting(credentials.caPem) }
-          : {}),
+      ...(access.fetch ? { fetch: access.fetch } : {}),
       options: {
         cacheDir,
-        origin: contentOrigin(config),
+        origin: access.origin,
         hubPublicKey: credentials.publicKeyPem,
         maxBytes: config.content.maxBytes,
         parallelDownloads: config.content.parallelDownloads,
-        headers: { authorization: `Basic ${basic}` },
+        headers: access.headers,
       },
     });
     await this.cache.start();
@@ -141,6 +158,7 @@ export class PreparationServices {
         await hw.gpio.setWriteProtect(slot, on);
       },
       options: { progressIntervalMs: cl.progressIntervalMs },
+      ...(this.deps.updateLock ? { updateLock: this.deps.updateLock } : {}),
     });
     this.checks = createDiskCheckService({
       db,
@@ -153,6 +171,7 @@ export class PreparationServices {
       manifestOf: (id, v) => this.cache.index.manifest(id, v),
       health: smartctlHealth(log),
       options: { wipeMode: cl.wipeMode, verifyReaders: cl.verifyReaders },
+      ...(this.deps.updateLock ? { updateLock: this.deps.updateLock } : {}),
     });
     await this.checks.start();
     // Interrupted checks and wipes first (they own their `preparing` slots), then prepares.
@@ -168,6 +187,7 @@ export class PreparationServices {
         locateDisk,
         prestage: cl.prestage,
         intervalMs: cl.prestageIntervalSeconds * 1000,
+        ...(this.deps.updateLock ? { updateLock: this.deps.updateLock } : {}),
       });
     }
     await this.prepare.recover();

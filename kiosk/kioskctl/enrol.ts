@@ -77,12 +77,13 @@ export async function enrolKiosk(o: EnrolOptions): Promise<EnrolResult> {
   };
   if (!res.ok || !body.secret || !body.hubPublicKey) {
     const said = body.error?.message ?? body.message;
-    // 429: too many failed enrolments from this address; the token itself may be fine.
+    // TOO_MANY_ATTEMPTS (429): too many failed enrolments from this address; the token itself
+    // may be fine. ENROLMENT_INVALID (401): the token is unknown, used or expired.
     const retryAfter = res.headers.get('retry-after');
-    const next =
-      res.status === 429
-        ? `wait ${retryAfter ? `${retryAfter} s` : 'a few minutes'} and try again with the same token`
-        : 'ask the operator for a fresh token';
+    const throttled = body.error?.code === 'TOO_MANY_ATTEMPTS' || res.status === 429;
+    const next = throttled
+      ? `wait ${retryAfter ? `${retryAfter} s` : 'a few minutes'} and try again with the same token`
+      : 'ask the operator for a fresh token';
     throw new MaintenanceError(
       'EENROL',
       `the hub refused the enrolment of ${kioskId} (HTTP ${res.status}${said ? `: ${said}` : ''}); ${next}`,

@@ -12,6 +12,7 @@ import { addDaemonCommands } from './subcommands/daemon.js';
 import { addDiagCommand } from './subcommands/diag.js';
 import { addLocalCommands } from './subcommands/local.js';
 import { addStatusCommands } from './subcommands/status.js';
+import { addUpdateCommands } from './subcommands/update.js';
 
 /** The whole command tree (also used to generate the completion script and the man page). */
 export function buildProgram(ctx: CliContext): Command {
@@ -49,6 +50,7 @@ export function buildProgram(ctx: CliContext): Command {
   addConfigCommands(program, ctx);
   addLocalCommands(program, ctx);
   addDiagCommand(program, ctx);
+  addUpdateCommands(program, ctx);
   program
     .command('completion')
     .description('print the bash completion script')

@@ -16,6 +16,8 @@ import type { SlotStore } from '../slots/slot-store.js';
 import type { HubClock } from '../state/clock.js';
 import type { Inbox } from '../state/inbox.js';
 import type { Outbox } from '../state/outbox.js';
+import type { UpdateLock } from '../update/update-lock.js';
+import type { UpdateService } from '../update/update-service.js';
 
 /** Progress of a long job, streamed to kioskctl (free-form numbers and a step name). */
 export interface JobProgress {
@@ -93,6 +95,10 @@ export interface MaintenanceDeps {
   content?: MaintenanceContent;
   /** Default /etc/disk-kiosk/image-version. */
   imageVersionFile?: string;
+  /** Software updates (kiosk/update); absent = "not available". */
+  updates?: Pick<UpdateService, 'view' | 'installFile'>;
+  /** Held by technician jobs (clone, wipe, eject, tests, ...); refuses them while an update runs. */
+  updateLock?: Pick<UpdateLock, 'hold'>;
   /** Group given access to the socket when it exists. Default `kiosk-tech`. */
   socketGroup?: string;
   /** Default `config.maintenanceSocket`. */

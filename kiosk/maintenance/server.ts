@@ -47,6 +47,23 @@ function alive(file: string): Promise<boolean> {
   });
 }
 
+/**
+ * Technician jobs that move disks or motors: each holds the update lock while it runs, and is
+ * refused (EUPDATING) while an update installs or is on trial.
+ */
+export const UPDATE_LOCKED_METHODS: ReadonlySet<string> = new Set([
+  'slot.eject',
+  'slot.retract',
+  'test.motors',
+  'test.relays',
+  'test.sensors',
+  'calibrate',
+  'clone',
+  'verify',
+  'wipe',
+  'cache.import',
+]);
+
 export class MaintenanceServer {
   private server: net.Server | null = null;
   private readonly conns = new Set<net.Socket>();
@@ -188,8 +205,13 @@ export class MaintenanceServer {
       user: ctx.user,
     });
     const params = req.params && typeof req.params === 'object' ? req.params : {};
+    let release = () => {};
     Promise.resolve()
-      .then(() => method(params, ctx))
+      .then(() => {
+        if (UPDATE_LOCKED_METHODS.has(req.method) && this.deps.updateLock)
+          release = this.deps.updateLock.hold(`${req.method} by ${ctx.user}`.slice(0, 64));
+        return method(params, ctx);
+      })
       .then(
         (result) => send({ id: req.id, result: result ?? null }),
         (err: unknown) => {
@@ -199,6 +221,7 @@ export class MaintenanceServer {
         },
       )
       .finally(() => {
+        release();
         mine.delete(req.id);
         this.running.delete(abort);
       });

@@ -46,3 +46,20 @@ export class InvalidTransitionArgsError extends CodedError<'EINVALID'> {
     super('EINVALID', message);
   }
 }
+
+/** `slots.count` was lowered below a slot that still holds a disk or work. */
+export class SlotCountError extends CodedError<'ESLOTCOUNT'> {
+  constructor(
+    readonly count: number,
+    readonly busy: { slot: number; state: string; diskId: string | null }[],
+  ) {
+    const list = busy
+      .map((b) => `slot ${b.slot} (${b.state}${b.diskId ? `, ${b.diskId}` : ''})`)
+      .join(', ');
+    super(
+      'ESLOTCOUNT',
+      `slots.count is ${count} but ${list} still ${busy.length === 1 ? 'holds' : 'hold'} a disk or work: ` +
+        'put the old slots.count back, empty those slots (kioskctl slot eject N, then take the disk), then lower it',
+    );
+  }
+}

@@ -6,6 +6,7 @@ import {
   IllegalTransitionError,
   InvalidTransitionArgsError,
   NoSuchSlotError,
+  SlotCountError,
   StaleStateError,
 } from './errors.js';
 import { slotSnapshot } from './inventory.js';
@@ -106,6 +107,33 @@ export class SlotStore {
       let created = 0;
       for (let s = 1; s <= count; s++) created += ins.run(s, now).changes;
       return created;
+    })();
+  }
+
+  /**
+   * Removes the rows of slots above `count` (the configured slots.count was lowered), when
+   * they are empty and nothing refers to them; throws SlotCountError naming every slot above
+   * `count` that still holds a disk, a state other than `empty`, a reservation or a wipe job,
+   * and then removes none. Returns the slots removed.
+   */
+  retireAbove(count: number): number[] {
+    const { db } = this.deps;
+    return db.transaction(() => {
+      const above = db
+        .prepare('SELECT slot, state, disk_id FROM slots WHERE slot > ? ORDER BY slot')
+        .all(count) as { slot: number; state: SlotStateName; disk_id: string | null }[];
+      const referenced = (slot: number) =>
+        db.prepare('SELECT 1 FROM reservations WHERE slot = ?').get(slot) !== undefined ||
+        db.prepare('SELECT 1 FROM wipe_jobs WHERE slot = ?').get(slot) !== undefined;
+      const busy = above.filter((r) => r.state !== 'empty' || r.disk_id || referenced(r.slot));
+      if (busy.length > 0) {
+        throw new SlotCountError(
+          count,
+          busy.map((r) => ({ slot: r.slot, state: r.state, diskId: r.disk_id })),
+        );
+      }
+      db.prepare('DELETE FROM slots WHERE slot > ?').run(count);
+      return above.map((r) => r.slot);
     })();
   }
 

@@ -27,7 +27,16 @@ export type RecordResult =
 export interface InboxDeps {
   db: KioskDb;
   clock: TimeSource;
+  /**
+   * Finished commands are kept this long for replays (default 30 days), then pruned. The hub
+   * resends a command only while it is pending, and every command expires long before this.
+   */
+  keepFinishedMs?: number;
 }
+
+const DAY_MS = 24 * 3600 * 1000;
+/** How often record() prunes at most. */
+const PRUNE_EVERY_MS = 3600 * 1000;
 
 interface Row {
   command_id: string;
@@ -50,11 +59,22 @@ interface Row {
  * All methods are synchronous and may join an enclosing transaction.
  */
 export class Inbox {
+  private lastPrune = Number.NEGATIVE_INFINITY;
+
   constructor(private readonly deps: InboxDeps) {}
 
-  /** Records a command; `{ fresh: false, ... }` if its id was seen before. */
+  /**
+   * Records a command; `{ fresh: false, ... }` if its id was seen before. At most once an
+   * hour it first prunes commands finished longer than `keepFinishedMs` ago, so the table
+   * stays bounded on a kiosk that runs for years.
+   */
   record(commandId: string, action: string, payload: unknown): RecordResult {
     const { db } = this.deps;
+    const nowMs = this.deps.clock.now().getTime();
+    if (nowMs - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.lastPrune = nowMs;
+      this.prune(new Date(nowMs - (this.deps.keepFinishedMs ?? 30 * DAY_MS)).toISOString());
+    }
     return db.transaction((): RecordResult => {
       const existing = this.get(commandId);
       if (existing) {

@@ -46,6 +46,13 @@ export const Token = Type.String({ pattern: TOKEN_PATTERN, minLength: 1, maxLeng
 /** Kiosk id: like Token but at most 64 chars. */
 export const KioskId = Type.String({ pattern: TOKEN_PATTERN, minLength: 1, maxLength: 64 });
 
+/** An absolute http(s) URL, up to 2048 characters. */
+export const HttpUrl = Type.String({
+  pattern: '^https?://[^\\s]+$',
+  minLength: 8,
+  maxLength: 2048,
+});
+
 /** 1-based slot number. */
 export const Slot = Type.Integer({ minimum: 1, maximum: 255 });
 

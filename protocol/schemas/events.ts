@@ -165,6 +165,42 @@ export const TechnicianActionData = StrictObject({
   args: Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { maxProperties: 32 }),
 });
 
+/** The steps of a software update, in order (`failed` and `rolled_back` end it early). */
+export const UPDATE_STATES = [
+  'downloading',
+  'waiting',
+  'installing',
+  'rebooting',
+  'trial',
+  'committed',
+  'rolled_back',
+  'failed',
+] as const;
+
+/**
+ * A software update's progress (InstallUpdate, or a technician's install from a USB stick).
+ * `version` is the version being installed; `fromVersion` the one the kiosk ran when the
+ * update began, which is the one it runs again after `rolled_back`.
+ */
+export const UpdateStatusData = StrictObject({
+  /** The InstallUpdate's; absent for a technician's install (kioskctl update install). */
+  commandId: Type.Optional(Uuid),
+  version: Version,
+  fromVersion: Version,
+  state: StringEnum(UPDATE_STATES),
+  /** Of the download (`downloading`) or of RAUC's install (`installing`). */
+  percent: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+  bytesDone: Type.Optional(Count),
+  bytesTotal: Type.Optional(Count),
+  /** `waiting`: what holds the update lock (e.g. `dispense slot 3`). */
+  waitingFor: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32 }),
+  ),
+  /** `failed` and `rolled_back`: a machine-readable reason, e.g. `EHASH`, `ENOSPC`, `ETRIALFAILED`. */
+  code: Type.Optional(Code),
+  reason: Type.Optional(Text),
+});
+
 export const DoorChangedData = StrictObject({ open: Type.Boolean() });
 
 export const TamperDetectedData = StrictObject({
@@ -189,6 +225,7 @@ export const eventDataSchemas = {
   ReservationCancelled: ReservationCancelledData,
   ReservationExpired: ReservationExpiredData,
   TechnicianAction: TechnicianActionData,
+  UpdateStatus: UpdateStatusData,
   DoorChanged: DoorChangedData,
   TamperDetected: TamperDetectedData,
 } as const;
@@ -213,5 +250,7 @@ export type CommandRejectedData = Static<typeof CommandRejectedData>;
 export type ReservationCancelledData = Static<typeof ReservationCancelledData>;
 export type ReservationExpiredData = Static<typeof ReservationExpiredData>;
 export type TechnicianActionData = Static<typeof TechnicianActionData>;
+export type UpdateStatusData = Static<typeof UpdateStatusData>;
+export type UpdateState = UpdateStatusData['state'];
 export type DoorChangedData = Static<typeof DoorChangedData>;
 export type TamperDetectedData = Static<typeof TamperDetectedData>;

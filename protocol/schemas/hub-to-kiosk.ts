@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import {
   CommandSignatureSchema,
   Count,
+  HttpUrl,
   IsoTimestamp,
   Slot,
   StrictObject,
@@ -42,9 +43,7 @@ export const PrepareDiskRequest = StrictObject({
   minCapacityBytes: Count,
   writeProtect: Type.Boolean(),
   holdUntil: IsoTimestamp,
-  manifestUrl: Type.Optional(
-    Type.String({ pattern: '^https?://[^\\s]+$', minLength: 8, maxLength: 2048 }),
-  ),
+  manifestUrl: Type.Optional(HttpUrl),
   slot: Type.Optional(
     Type.Integer({
       minimum: 1,
@@ -77,6 +76,28 @@ export const PrepareDiskRequest = StrictObject({
       },
     ),
   ),
+  signature: CommandSignatureSchema,
+});
+
+/**
+ * Install a software update (a signed RAUC bundle of the SD image's root file system) from the
+ * hub's content origin. Long work: Accepted at once, then UpdateStatus events.
+ */
+export const InstallUpdateRequest = StrictObject({
+  commandId: Uuid,
+  /** The image version the bundle holds (what the kiosk reports as Boot.imageVersion once updated). */
+  version: Version,
+  /** Where to download the bundle: the content origin's blob URL (`<origin>/blobs/sha256/<sha256>`). */
+  bundleUrl: HttpUrl,
+  /** Lower-case hex SHA-256 of the bundle. */
+  sha256: Type.String({ pattern: '^[0-9a-f]{64}$', minLength: 64, maxLength: 64 }),
+  /** The bundle's size in bytes. */
+  size: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  /**
+   * The kiosk must have started installing by then: while dispenses, preparations, wipes or
+   * technician jobs keep it busy past it, the update fails (UpdateStatus `failed` ETIMEDOUT).
+   */
+  deadline: IsoTimestamp,
   signature: CommandSignatureSchema,
 });
 
@@ -123,6 +144,8 @@ export type DispenseRequest = Static<typeof DispenseRequest>;
 export type DispenseResponse = CommandResponse;
 export type PrepareDiskRequest = Static<typeof PrepareDiskRequest>;
 export type PrepareDiskResponse = CommandResponse;
+export type InstallUpdateRequest = Static<typeof InstallUpdateRequest>;
+export type InstallUpdateResponse = CommandResponse;
 export type CancelReservationRequest = Static<typeof CancelReservationRequest>;
 export type CancelReservationResponse = CommandResponse;
 export type SetWriteProtectRequest = Static<typeof SetWriteProtectRequest>;

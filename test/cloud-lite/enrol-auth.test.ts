@@ -29,7 +29,7 @@ t.test('enrolment token is single-use and the secret opens the socket', async (t
   t.match(first.body.hubPublicKey, /BEGIN PUBLIC KEY/);
   const second = await enrol();
   t.equal(second.status, 401, 'token cannot be used twice');
-  t.equal(second.body.error.code, 'EENROLMENT');
+  t.equal(second.body.error.code, 'ENROLMENT_INVALID');
   const kiosk = await hub.connectKiosk({ kioskId: 'k1', secret: first.body.secret });
   const boot = await kiosk.boot();
   t.equal(boot.status, 'Accepted');
@@ -50,7 +50,7 @@ t.test('enrolment token expires', async (t) => {
     null,
   );
   t.equal(res.status, 401);
-  t.equal(res.body.error.code, 'EENROLMENT');
+  t.equal(res.body.error.code, 'ENROLMENT_INVALID');
 });
 
 t.test('upgrade failures are rejected before the upgrade with no detail', async (t) => {

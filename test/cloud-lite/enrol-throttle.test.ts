@@ -38,7 +38,7 @@ t.test('failed enrolments are limited per address; good ones are not counted', a
     'three tries checked, the rest refused before the check',
   );
   const refused = guesses.find((g) => g.status === 429)!;
-  t.equal(refused.body.error.code, 'ETOOMANYATTEMPTS');
+  t.equal(refused.body.error.code, 'TOO_MANY_ATTEMPTS');
   t.equal(refused.headers.get('retry-after'), String(refused.body.error.retryAfterSeconds));
   t.equal(
     (await enrol('k5', tokens[4]!, '203.0.113.2')).status,

@@ -65,11 +65,11 @@ t.test("fastify's router and parser errors come in the API's error shape", async
     const r = await hub.api(url.endsWith('cancel') ? 'POST' : 'GET', url, undefined, ADMIN_TOKEN);
     t.equal(r.status, 414, url);
     t.same(Object.keys(r.body), ['error'], `${url}: one error object`);
-    t.equal(r.body.error.code, 'EURITOOLONG');
+    t.equal(r.body.error.code, 'URI_TOO_LONG');
     t.notMatch(r.body.error.message, long, 'the URL is not echoed');
   }
   const badUrl = await hub.api('GET', '/api/orders/%E0%A4%A');
-  t.same([badUrl.status, badUrl.body.error.code], [400, 'EBADURL']);
+  t.same([badUrl.status, badUrl.body.error.code], [400, 'BAD_URL']);
 
   const port = new URL(hub.baseUrl).port;
   const big = await raw(
@@ -77,17 +77,17 @@ t.test("fastify's router and parser errors come in the API's error shape", async
     `GET /api/kiosks HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
   );
   t.match(big, /^HTTP\/1\.1 431 /);
-  t.same(jsonOf(big).error.code, 'EHEADERSTOOLARGE');
+  t.same(jsonOf(big).error.code, 'HEADERS_TOO_LARGE');
   const garbage = await raw(Number(port), 'NOT HTTP AT ALL\r\n\r\n');
   t.match(garbage, /^HTTP\/1\.1 400 /);
-  t.same(jsonOf(garbage).error.code, 'EBADREQUEST');
+  t.same(jsonOf(garbage).error.code, 'BAD_REQUEST');
 });
 
 t.test('/metrics needs the metrics token or the admin token', async (t) => {
   const metricsToken = 'metrics-scraper-token-0123';
   const hub = await startRentalHub(t, { config: { metricsToken } });
   const none = await hub.api('GET', '/metrics');
-  t.same([none.status, none.body.error.code], [401, 'EUNAUTHORIZED']);
+  t.same([none.status, none.body.error.code], [401, 'UNAUTHENTICATED']);
   t.equal(none.headers.get('www-authenticate'), 'Bearer');
   const wrong = await hub.api('GET', '/metrics', undefined, 'not-the-metrics-token-000');
   t.equal(wrong.status, 401);

@@ -30,7 +30,7 @@ t.test('every operator route needs the admin token', async (t) => {
     for (const token of [null, 'wrong-token-wrong-token']) {
       const res = await hub.api(method, url, body, token);
       t.equal(res.status, 401, `${method} ${url} with ${token ? 'wrong' : 'no'} token`);
-      t.equal(res.body.error.code, 'EUNAUTHORIZED');
+      t.equal(res.body.error.code, 'UNAUTHENTICATED');
       noStack(t, res.body, `${method} ${url}`);
     }
   }
@@ -43,44 +43,44 @@ t.test('validation and error bodies', async (t) => {
   const hub = await startTestHub(t, { bodyLimitBytes: 2048 });
   await hub.enrolKiosk('k1');
   const cases: Array<[string, string, unknown, number, string]> = [
-    ['POST', '/api/operator/kiosks', { name: 'no id' }, 400, 'EVALIDATION'],
-    ['POST', '/api/operator/kiosks', { id: 'k9', extra: 1 }, 400, 'EVALIDATION'],
-    ['POST', '/api/operator/kiosks', { id: 'bad id!' }, 409, 'EINVALIDID'],
-    ['POST', '/api/operator/kiosks', { id: 'k1' }, 409, 'EEXISTS'],
-    ['POST', '/api/operator/kiosks', '{not json', 400, 'EBADJSON'],
-    ['POST', '/api/operator/kiosks', { id: 'k3', name: 'x'.repeat(4000) }, 413, 'EBODYTOOLARGE'],
+    ['POST', '/api/operator/kiosks', { name: 'no id' }, 400, 'VALIDATION'],
+    ['POST', '/api/operator/kiosks', { id: 'k9', extra: 1 }, 400, 'VALIDATION'],
+    ['POST', '/api/operator/kiosks', { id: 'bad id!' }, 409, 'INVALID_ID'],
+    ['POST', '/api/operator/kiosks', { id: 'k1' }, 409, 'KIOSK_EXISTS'],
+    ['POST', '/api/operator/kiosks', '{not json', 400, 'BAD_JSON'],
+    ['POST', '/api/operator/kiosks', { id: 'k3', name: 'x'.repeat(4000) }, 413, 'BODY_TOO_LARGE'],
     [
       'POST',
       '/api/operator/kiosks/k1/commands',
       { action: 'Dispense', payload: {} },
       400,
-      'EVALIDATION',
+      'VALIDATION',
     ],
     [
       'POST',
       '/api/operator/kiosks/k1/commands',
       { action: 'DisableSlot', payload: { slot: 0 } },
       400,
-      'EVALIDATION',
+      'VALIDATION',
     ],
     [
       'POST',
       '/api/operator/kiosks/k1/commands',
       { action: 'Reset', payload: { kind: 'Soft', commandId: 'x' } },
       400,
-      'EVALIDATION',
+      'VALIDATION',
     ],
     [
       'POST',
       '/api/operator/kiosks/nope/commands',
       { action: 'Reset', payload: { kind: 'Soft' } },
       404,
-      'ENOTFOUND',
+      'NOT_FOUND',
     ],
-    ['GET', '/api/operator/kiosks/nope', undefined, 404, 'ENOTFOUND'],
-    ['GET', '/api/operator/kiosks/k1/events?limit=0', undefined, 400, 'EVALIDATION'],
-    ['POST', '/api/kiosks/enrol', { kioskId: 'k1' }, 400, 'EVALIDATION'],
-    ['GET', '/api/nothing-here', undefined, 404, 'ENOTFOUND'],
+    ['GET', '/api/operator/kiosks/nope', undefined, 404, 'NOT_FOUND'],
+    ['GET', '/api/operator/kiosks/k1/events?limit=0', undefined, 400, 'VALIDATION'],
+    ['POST', '/api/kiosks/enrol', { kioskId: 'k1' }, 400, 'VALIDATION'],
+    ['GET', '/api/nothing-here', undefined, 404, 'NOT_FOUND'],
   ];
   for (const [method, url, body, status, code] of cases) {
     const res = await hub.api(method, url, body);

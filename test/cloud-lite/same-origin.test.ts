@@ -42,7 +42,7 @@ t.test('a cookie-authenticated POST from another site is refused', async (t) => 
     ['no Origin', { cookie, 'content-type': 'application/json' }, deposit],
   ] as const) {
     const r = await post(hub, '/api/me/deposit', headers, body);
-    t.same([r.status, r.code], [403, 'ECROSSORIGIN'], what);
+    t.same([r.status, r.code], [403, 'CROSS_ORIGIN'], what);
   }
   t.equal((await hub.api('GET', '/api/me', undefined, token)).body.deposit.heldMinor, 0);
   const logout = await post(hub, '/api/auth/logout', { cookie, origin: EVIL });
@@ -70,7 +70,7 @@ t.test('a cookie-authenticated POST from another site is refused', async (t) => 
     { origin: EVIL, 'content-type': 'application/json' },
     JSON.stringify({ login: 'x@example.test', password: 'correct horse battery' }),
   );
-  t.same([loginCsrf.status, loginCsrf.code], [403, 'ECROSSORIGIN'], 'no login from another site');
+  t.same([loginCsrf.status, loginCsrf.code], [403, 'CROSS_ORIGIN'], 'no login from another site');
   const kioskEnrol = await post(
     hub,
     '/api/kiosks/enrol',
@@ -106,7 +106,7 @@ t.test('operator routes take a staff session cookie, under the same rule', async
     },
     body,
   );
-  t.same([evil.status, evil.code], [403, 'ECROSSORIGIN']);
+  t.same([evil.status, evil.code], [403, 'CROSS_ORIGIN']);
   const own = await post(
     hub,
     '/api/operator/kiosks',

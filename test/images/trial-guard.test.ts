@@ -38,6 +38,7 @@ function setup(t: { teardown(fn: () => void): void }, booted: 'A' | 'B', trialSt
     RAUC_TRYBOOT: BACKEND,
     KIOSK_CONF: path.join(dir, 'kiosk.conf'),
     TRIAL_GUARD_POLL: '0.1',
+    DISK_KIOSK_UPDATES_DIR: path.join(dir, 'updates'),
     DISK_KIOSK_BOOT_DIR: boot,
     DISK_KIOSK_PROC_CMDLINE: path.join(dir, 'cmdline'),
   };
@@ -54,6 +55,11 @@ t.test('a trial that is not committed in time reboots', async (t) => {
     readFileSync(s.record, 'utf8'),
     'reboot\n',
     'a plain reboot: the firmware starts config.txt',
+  );
+  t.match(
+    readFileSync(path.join(s.dir, 'updates/trial-booted-B'), 'utf8'),
+    /^\d{4}-\d\d-\d\dT/,
+    'left a trace for kioskd on the old slot',
   );
 });
 
@@ -86,5 +92,6 @@ t.test('not a trial boot: nothing to guard', async (t) => {
     t.equal(r.status, 0);
     t.match(r.stdout, /not a trial boot/, `${booted} booted, trial ${state}`);
     t.notOk(existsSync(s.record), 'no reboot');
+    t.notOk(existsSync(path.join(s.dir, 'updates')), 'no trace');
   }
 });

@@ -33,6 +33,8 @@ const TREE: Record<string, string[]> = {
   'cloud-lite/c.ts': ['../hal/usb/u.js', '../protocol/p.js'],
   'cloud-lite/rental/r.ts': [],
   'cloud-lite/hub/h.ts': [],
+  'cloud-lite/http/routes.ts': ['../rental/r.js', 'fastify'],
+  'cloud-lite/registry/reg.ts': ['../http/routes.js', 'fastify'],
   'cloud-lite/store/st.ts': ['../rental/r.js'],
   'cloud-lite/content/ct.ts': ['../hub/h.js'],
   'cloud-lite/web/src/w.ts': ['../../c.js'],
@@ -54,6 +56,8 @@ const EXPECTED = [
   'cloud-lite-layers: cloud-lite/c.ts -> hal/usb/u.ts',
   'cloud-lite-store-below-the-domains: cloud-lite/store/st.ts -> cloud-lite/rental/r.ts',
   'cloud-lite-content-apart: cloud-lite/content/ct.ts -> cloud-lite/hub/h.ts',
+  'cloud-lite-domains-below-http: cloud-lite/registry/reg.ts -> cloud-lite/http/routes.ts',
+  'cloud-lite-domains-below-http: cloud-lite/registry/reg.ts -> fastify',
   'web-is-browser-code: cloud-lite/web/src/w.ts -> cloud-lite/c.ts',
   'not-to-unresolvable: scripts/s.ts -> ./missing.js',
 ];
@@ -79,7 +83,10 @@ t.test('each rule reports its violation, and nothing the layers allow', async (t
   );
   writeFileSync(
     path.join(dir, 'package.json'),
-    JSON.stringify({ type: 'module', dependencies: { execa: '*', '@sinclair/typebox': '*' } }),
+    JSON.stringify({
+      type: 'module',
+      dependencies: { execa: '*', '@sinclair/typebox': '*', fastify: '*' },
+    }),
   );
   // The repository's rules; node_modules stays a link (resolved as packages, not as files).
   const config = path.join(dir, 'rules.cjs');

@@ -6,7 +6,7 @@
  *                                                      ETag = the hash; immutable
  *
  * Allowed for kiosks with their Basic credentials (as on the WebSocket upgrade) and for
- * operators (bearer token or staff session); anyone else gets 401.
+ * operators (bearer token or staff session): access `kiosk-or-operator` of the guard.
  */
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -17,72 +17,43 @@ import {
   VERSION_TOKEN,
 } from '../../content/content-store.js';
 import { parseRange } from '../../content/range.js';
-import { parseBasicAuth } from '../../hub/upgrade-auth.js';
-import { errorBody } from '../errors.js';
-import type { OperatorAuthenticator } from '../operator-auth.js';
+import { errorBody, sendError } from '../errors.js';
 
 export interface ContentRouteDeps {
   store: HubContentStore;
-  /** The kiosk secret check of the WebSocket upgrade (KioskRegistry.authenticate). */
-  authenticateKiosk: (kioskId: string, secret: string) => Promise<boolean>;
-  operatorAuth: OperatorAuthenticator;
-}
-
-function unauthorized(reply: FastifyReply) {
-  return reply
-    .status(401)
-    .header('www-authenticate', 'Basic realm="disk-kiosk content"')
-    .send(
-      errorBody(
-        'EUNAUTHORIZED',
-        'content needs a kiosk (Basic kioskId:secret) or an operator (Bearer) credential',
-      ),
-    );
 }
 
 const notFound = (reply: FastifyReply, what: string) =>
-  reply.status(404).send(errorBody('ENOTFOUND', `${what} is not on this hub; import it first`));
+  sendError(reply, 404, 'NOT_FOUND', `${what} is not on this hub; import it first`);
 
-/** Registers the origin routes in their own scope (their auth hook touches nothing else). */
-export async function registerContentRoutes(
-  app: FastifyInstance,
-  deps: ContentRouteDeps,
-): Promise<void> {
-  await app.register(async (scope) => {
-    scope.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-      const basic = parseBasicAuth(req.raw);
-      if (basic) {
-        if (await deps.authenticateKiosk(basic.kioskId, basic.secret)) return;
-        return unauthorized(reply);
-      }
-      if (await deps.operatorAuth(req)) return;
-      return unauthorized(reply);
-    });
+const access = { access: 'kiosk-or-operator' } as const;
 
-    scope.get<{ Params: { id: string; version: string } }>(
-      '/content/:id/:version/manifest.json',
-      async (req, reply) => {
-        const { id, version } = req.params;
-        if (!CONTENT_TOKEN.test(id) || !VERSION_TOKEN.test(version))
-          return notFound(reply, `content ${id}@${version}`);
-        const text = await deps.store.readManifestText(id, version);
-        if (text === undefined) return notFound(reply, `content ${id}@${version}`);
-        return reply
-          .header('cache-control', 'private, max-age=60')
-          .type('application/json')
-          .send(text);
-      },
-    );
+/** Registers the origin routes. */
+export function registerContentRoutes(app: FastifyInstance, deps: ContentRouteDeps): void {
+  app.get<{ Params: { id: string; version: string } }>(
+    '/content/:id/:version/manifest.json',
+    { config: access },
+    async (req, reply) => {
+      const { id, version } = req.params;
+      if (!CONTENT_TOKEN.test(id) || !VERSION_TOKEN.test(version))
+        return notFound(reply, `content ${id}@${version}`);
+      const text = await deps.store.readManifestText(id, version);
+      if (text === undefined) return notFound(reply, `content ${id}@${version}`);
+      return reply
+        .header('cache-control', 'private, max-age=60')
+        .type('application/json')
+        .send(text);
+    },
+  );
 
-    scope.get<{ Params: { hash: string } }>(
-      '/blobs/sha256/:hash',
-      { exposeHeadRoute: false },
-      (req, reply) => sendBlob(deps.store, req, reply),
-    );
-    scope.head<{ Params: { hash: string } }>('/blobs/sha256/:hash', (req, reply) =>
-      sendBlob(deps.store, req, reply),
-    );
-  });
+  app.get<{ Params: { hash: string } }>(
+    '/blobs/sha256/:hash',
+    { exposeHeadRoute: false, config: access },
+    (req, reply) => sendBlob(deps.store, req, reply),
+  );
+  app.head<{ Params: { hash: string } }>('/blobs/sha256/:hash', { config: access }, (req, reply) =>
+    sendBlob(deps.store, req, reply),
+  );
 }
 
 async function sendBlob(
@@ -109,7 +80,7 @@ async function sendBlob(
       .status(416)
       .header('content-range', `bytes */${size}`)
       .type('application/json')
-      .send(errorBody('ERANGE', `the range is outside the ${size}-byte blob`));
+      .send(errorBody('RANGE_NOT_SATISFIABLE', `the range is outside the ${size}-byte blob`));
   const start = range.kind === 'partial' ? range.start : 0;
   const end = range.kind === 'partial' ? range.end : size - 1;
   if (range.kind === 'partial')

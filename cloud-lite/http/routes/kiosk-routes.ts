@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { KioskRegistry } from '../../registry/kiosk-registry.js';
 import { Throttle } from '../../store/throttle.js';
 import type { Store } from '../../store/types.js';
-import { errorBody } from '../errors.js';
+import { sendError } from '../errors.js';
 
 export interface KioskRoutesDeps {
   registry: KioskRegistry;
@@ -24,13 +24,13 @@ const EnrolBody = Type.Object(
 
 /**
  * Routes a kiosk calls without operator auth: enrolment (failures limited per client address,
- * 429 ETOOMANYATTEMPTS) and the hub's public key.
+ * 429 TOO_MANY_ATTEMPTS) and the hub's public key.
  */
 export function registerKioskRoutes(app: FastifyInstance, deps: KioskRoutesDeps): void {
   const throttle = new Throttle();
   app.post<{ Body: { kioskId: string; token: string } }>(
     '/api/kiosks/enrol',
-    { schema: { body: EnrolBody } },
+    { config: { access: 'public' }, schema: { body: EnrolBody } },
     async (req, reply) => {
       // Counted before the token is checked (parallel tries cannot outrun the count); a
       // successful enrolment takes its count back.
@@ -38,18 +38,13 @@ export function registerKioskRoutes(app: FastifyInstance, deps: KioskRoutesDeps)
       const at = new Date();
       const retry = await deps.store.transaction((tx) => throttle.take(tx, limits, at));
       if (retry > 0)
-        return reply
-          .status(429)
-          .header('retry-after', String(retry))
-          .send({
-            error: {
-              ...errorBody(
-                'ETOOMANYATTEMPTS',
-                `too many failed enrolments from this address; try again in ${retry} s`,
-              ).error,
-              retryAfterSeconds: retry,
-            },
-          });
+        return sendError(
+          reply,
+          429,
+          'TOO_MANY_ATTEMPTS',
+          `too many failed enrolments from this address; try again in ${retry} s`,
+          { retryAfterSeconds: retry },
+        );
       const { kioskId, secret } = await deps.registry.enrol(req.body.kioskId, req.body.token);
       await deps.store.transaction((tx) => throttle.release(tx, limits, at));
       return {
@@ -60,7 +55,7 @@ export function registerKioskRoutes(app: FastifyInstance, deps: KioskRoutesDeps)
       };
     },
   );
-  app.get('/api/hub/public-key', async (_req, reply) => {
+  app.get('/api/hub/public-key', { config: { access: 'public' } }, async (_req, reply) => {
     reply.type('application/x-pem-file').send(deps.publicKeyPem);
   });
 }

@@ -25,6 +25,7 @@ export const MAINTENANCE_ACTIONS = [
   'SetWriteProtect',
 ] as const;
 
+const op = { access: 'operator' } as const;
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const CreateBody = Type.Object(
   {
@@ -50,7 +51,7 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** Operator routes under /api/operator (register inside a scope guarded by requireOperator). */
+/** The operator's fleet API under /api/operator: kiosks, their commands and events (access operator). */
 export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoutesDeps): void {
   const { store, registry, hub } = deps;
 
@@ -62,7 +63,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
 
   app.post<{ Body: { id: string; name?: string } }>(
     '/api/operator/kiosks',
-    { schema: { body: CreateBody } },
+    { config: op, schema: { body: CreateBody } },
     async (req, reply) => {
       const out = await registry.create(req.body);
       reply.status(201);
@@ -74,7 +75,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
     },
   );
 
-  app.get('/api/operator/kiosks', async () => {
+  app.get('/api/operator/kiosks', { config: op }, async () => {
     const list = await store.transaction(async (tx) => {
       const kiosks = await tx.kiosks.list();
       return Promise.all(kiosks.map(async (k) => ({ k, slots: await tx.slots.list(k.id) })));
@@ -84,7 +85,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
 
   app.get<{ Params: { id: string } }>(
     '/api/operator/kiosks/:id',
-    { schema: { params: IdParams } },
+    { config: op, schema: { params: IdParams } },
     async (req) => {
       const k = await mustGetKiosk(req.params.id);
       const slots = await store.transaction((tx) => tx.slots.list(k.id));
@@ -94,13 +95,13 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
 
   app.post<{ Params: { id: string } }>(
     '/api/operator/kiosks/:id/rotate-secret',
-    { schema: { params: IdParams } },
+    { config: op, schema: { params: IdParams } },
     async (req) => registry.rotateSecret(req.params.id),
   );
 
   app.post<{ Params: { id: string } }>(
     '/api/operator/kiosks/:id/revoke',
-    { schema: { params: IdParams } },
+    { config: op, schema: { params: IdParams } },
     async (req) => {
       const k = await registry.revoke(req.params.id);
       return { kiosk: kioskView(k, hub.isConnected(k.id)) };
@@ -112,7 +113,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
     Body: { action: HubToKioskAction; payload: Record<string, unknown>; ttlSeconds?: number };
   }>(
     '/api/operator/kiosks/:id/commands',
-    { schema: { params: IdParams, body: CommandBody } },
+    { config: op, schema: { params: IdParams, body: CommandBody } },
     async (req, reply) => {
       const { action, payload } = req.body;
       const probe = { ...payload, commandId: randomUUID() };
@@ -122,7 +123,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
         const where = first
           ? `${first.path || '/'}: ${first.message}`
           : '/commandId: set by the hub';
-        throw new HubError('EVALIDATION', `invalid ${action} payload at ${where}`, 400);
+        throw new HubError('VALIDATION', `invalid ${action} payload at ${where}`, 400);
       }
       await mustGetKiosk(req.params.id);
       const ttl = req.body.ttlSeconds ?? deps.commandDefaultTtlSeconds;
@@ -139,7 +140,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
 
   app.get<{ Params: { id: string }; Querystring: { limit?: number; before?: string } }>(
     '/api/operator/kiosks/:id/commands',
-    { schema: { params: IdParams, querystring: ListQuery } },
+    { config: op, schema: { params: IdParams, querystring: ListQuery } },
     async (req) => {
       await mustGetKiosk(req.params.id);
       const list = await store.transaction((tx) =>
@@ -154,7 +155,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
 
   app.get<{ Params: { id: string }; Querystring: { limit?: number; afterSeq?: number } }>(
     '/api/operator/kiosks/:id/events',
-    { schema: { params: IdParams, querystring: ListQuery } },
+    { config: op, schema: { params: IdParams, querystring: ListQuery } },
     async (req) => {
       await mustGetKiosk(req.params.id);
       const list = await store.transaction((tx) =>
@@ -169,7 +170,7 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
 
   app.get<{ Params: { id: string } }>(
     '/api/operator/commands/:id',
-    { schema: { params: IdParams } },
+    { config: op, schema: { params: IdParams } },
     async (req) => {
       const c = await hub.commands.get(req.params.id);
       if (!c) throw new NotFoundError(`command ${req.params.id} does not exist`);

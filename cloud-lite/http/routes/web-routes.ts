@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { repoRoot } from '../../package-info.js';
+import { sendError } from '../errors.js';
 
 export interface WebOptions {
   /** Folder of the built assets (scripts/build-web.ts). Default: <repo>/dist/web. */
@@ -104,19 +105,21 @@ export async function registerWeb(app: FastifyInstance, opts: WebOptions = {}): 
     }
     return reply.type('text/html; charset=utf-8').send(html);
   };
-  for (const p of RENTER_PAGES) app.get(p, (_req, reply) => sendPage(reply, renterHtml));
-  for (const p of OPS_PAGES) app.get(p, (_req, reply) => sendPage(reply, opsHtml));
-  app.get<{ Params: { name: string } }>('/assets/:name', async (req, reply) => {
+  // Pages and their assets, not API: open to anyone, left out of the API document.
+  const route = { config: { access: 'public' as const }, schema: { hide: true } };
+  for (const p of RENTER_PAGES) app.get(p, route, (_req, reply) => sendPage(reply, renterHtml));
+  for (const p of OPS_PAGES) app.get(p, route, (_req, reply) => sendPage(reply, opsHtml));
+  app.get<{ Params: { name: string } }>('/assets/:name', route, async (req, reply) => {
     const { name } = req.params;
     const type = TYPES[path.extname(name)];
     if (!ASSET_NAME.test(name) || name.includes('..') || !type) {
-      return reply.status(404).send({ error: { code: 'ENOTFOUND', message: `no asset ${name}` } });
+      return sendError(reply, 404, 'NOT_FOUND', `no asset ${name}`);
     }
     let body: Buffer;
     try {
       body = await readFile(path.join(assetDir, name));
     } catch {
-      return reply.status(404).send({ error: { code: 'ENOTFOUND', message: `no asset ${name}` } });
+      return sendError(reply, 404, 'NOT_FOUND', `no asset ${name}`);
     }
     securityHeaders(reply)
       .header(

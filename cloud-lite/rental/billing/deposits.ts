@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isApiErrorCode } from '../../error-codes.js';
 import type { Store, Tx } from '../../store/types.js';
 import { type Actor, audit } from '../audit/audit.js';
 import type { RentalConfig } from '../config.js';
@@ -293,8 +294,10 @@ export class Deposits {
   }
 }
 
+/** A refused payment as the API answers it (a stored code outside the vocabulary: PAYMENT_REFUSED). */
 export function paymentRefusal(code: string, message: string): RentalError {
-  return new RentalError(code, message, code === 'PAYMENT_UNAVAILABLE' ? 503 : 402);
+  const c = isApiErrorCode(code) ? code : 'PAYMENT_REFUSED';
+  return new RentalError(c, message, c === 'PAYMENT_UNAVAILABLE' ? 503 : 402);
 }
 
 function rethrowPayment(err: unknown): never {

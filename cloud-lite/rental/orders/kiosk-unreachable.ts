@@ -40,12 +40,17 @@ export class KioskUnreachable {
 
   start(): void {
     const every = Math.max(250, (this.deps.config.kioskUnreachableAfterSeconds * 1000) / 2);
+    let busy = false;
     this.timer = setInterval(() => {
-      this.running = this.running.then(() =>
-        this.sweep().catch((err) =>
+      if (busy) return; // a slow sweep is not queued behind itself
+      busy = true;
+      this.running = this.sweep()
+        .catch((err) =>
           this.deps.logger.warn({ err }, 'kiosk-unreachable sweep failed; retried at the next one'),
-        ),
-      );
+        )
+        .finally(() => {
+          busy = false;
+        });
     }, every);
     this.timer.unref();
   }

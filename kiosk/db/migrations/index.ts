@@ -4,6 +4,7 @@ import { sql as m002 } from './002-content.js';
 import { sql as m003 } from './003-wipe-jobs.js';
 import { sql as m004 } from './004-ready-reformats.js';
 import { sql as m005 } from './005-images.js';
+import { sql as m006 } from './006-updates.js';
 
 /** Every migration in order. Append only; never edit one that has shipped. */
 export const migrations: readonly Migration[] = [
@@ -12,4 +13,5 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: '003-wipe-jobs', sql: m003 },
   { version: 4, name: '004-ready-reformats', sql: m004 },
   { version: 5, name: '005-images', sql: m005 },
+  { version: 6, name: '006-updates', sql: m006 },
 ];

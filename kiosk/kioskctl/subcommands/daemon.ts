@@ -27,7 +27,7 @@ export function action<A extends unknown[]>(ctx: CliContext, fn: (...args: A) =>
 }
 
 /** A progress bar on stderr fed by the daemon's progress messages (bytes when known). */
-function progressBar(ctx: CliContext, title: string) {
+export function progressBar(ctx: CliContext, title: string) {
   let bar: cliProgress.SingleBar | null = null;
   let lastStep = '';
   const onProgress = (p: Obj) => {

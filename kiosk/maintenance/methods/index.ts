@@ -14,6 +14,7 @@ import {
 import { testMotorsMethod, testRelaysMethod, testSensorsMethod } from './self-tests.js';
 import { disableMethod, ejectMethod, enableMethod, retractMethod } from './slot-actions.js';
 import { slotsMethod, statusMethod } from './status.js';
+import { updateInstallMethod, updateStatusMethod } from './update.js';
 
 /** Actions kioskctl performs itself (config set, enrol) are recorded through this. */
 const auditMethod: Method = async (params, ctx) => {
@@ -52,5 +53,7 @@ export function maintenanceMethods(): Record<string, Method> {
     sync: syncMethod,
     'config.show': async (_p, { deps }) => ({ config: redactConfig(deps.config) }),
     audit: auditMethod,
+    'update.status': updateStatusMethod,
+    'update.install': updateInstallMethod,
   };
 }

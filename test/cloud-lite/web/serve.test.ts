@@ -47,7 +47,7 @@ t.test('the renter and operator pages: CSP, no inline script, assets, refusals',
   t.equal(api404.status, 404);
   t.equal(
     ((await api404.json()) as { error: { code: string } }).error.code,
-    'ENOTFOUND',
+    'NOT_FOUND',
     'API 404 stays JSON',
   );
 

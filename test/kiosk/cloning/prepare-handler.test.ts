@@ -136,6 +136,12 @@ t.test(
       undefined,
       'no filesystem left',
     );
+
+    // A WipeDisk for a slot this kiosk does not have is refused with a reason, not an error.
+    t.same(
+      await checks.handleWipe({ commandId: randomUUID(), slot: 99, mode: 'quick', signature: sig }),
+      { status: 'Rejected', reason: 'slot 99 does not exist on this kiosk' },
+    );
   },
 );
 

@@ -57,7 +57,14 @@ t.test(
     const bigReqs = origin.requests.filter((r) => r.url.endsWith(big?.sha256 ?? 'x'));
     t.equal(bigReqs.length, 2, 'two requests for the cut blob');
     t.notOk(bigReqs[0]?.range, 'first without Range');
-    t.equal(bigReqs[1]?.range, 'bytes=120000-', 'second resumes where the cut left it');
+    // The origin sends 120,000 bytes then drops the connection. fetch may discard bytes it
+    // had received but not yet handed over when the socket dies, so the .part holds at most
+    // that much: the resume starts at what the .part holds, never at 0 nor past the cut.
+    const resumedAt = Number(/^bytes=(\d+)-$/.exec(bigReqs[1]?.range ?? '')?.[1] ?? Number.NaN);
+    t.ok(
+      resumedAt > 0 && resumedAt <= 120_000,
+      `second resumes inside the cut part (${resumedAt})`,
+    );
     for (const f of m.files) {
       const b = await readFile(cache.blobPath(f.sha256));
       t.equal(sha256(b), f.sha256, `${f.path} stored intact`);

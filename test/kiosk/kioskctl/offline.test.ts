@@ -93,7 +93,7 @@ t.test('enrol writes the secret and the hub key with mode 0600 (kioskd not neede
         res.setHeader('retry-after', '120');
         res.end(
           JSON.stringify({
-            error: { code: 'ETOOMANYATTEMPTS', message: 'too many failed enrolments' },
+            error: { code: 'TOO_MANY_ATTEMPTS', message: 'too many failed enrolments' },
           }),
         );
         return;

@@ -148,3 +148,28 @@ t.test('inventory snapshot joins disks and reservations', async (t) => {
     { slot: 2, state: 'empty', writeProtect: false, version: 0 },
   ]);
 });
+
+t.test(
+  'inbox: finished commands are pruned after keepFinishedMs, unfinished ones never',
+  async (t) => {
+    const k = kit(t);
+    let now = new Date('2026-01-01T00:00:00Z');
+    const clock = { now: () => now };
+    const inbox = new Inbox({ db: k.db, clock, keepFinishedMs: 24 * 3600 * 1000 });
+    const done = '3b7f8c1e-2a3b-4c5d-9e0f-112233445566';
+    const open = '4b7f8c1e-2a3b-4c5d-9e0f-112233445566';
+    inbox.record(done, 'SetWriteProtect', { commandId: done });
+    inbox.answer(done, { kind: 'result', payload: { status: 'Accepted' } });
+    inbox.record(open, 'PrepareDisk', { commandId: open });
+    inbox.begin(open);
+
+    now = new Date('2026-01-01T12:00:00Z'); // younger than a day: kept
+    inbox.record('5b7f8c1e-2a3b-4c5d-9e0f-112233445566', 'Reset', {});
+    t.ok(inbox.get(done), 'a command finished 12 h ago is kept for replays');
+
+    now = new Date('2026-01-03T00:00:00Z');
+    inbox.record('6b7f8c1e-2a3b-4c5d-9e0f-112233445566', 'Reset', {});
+    t.notOk(inbox.get(done), 'a command finished two days ago is pruned');
+    t.equal(inbox.get(open)?.state, 'executing', 'an unfinished command stays whatever its age');
+  },
+);

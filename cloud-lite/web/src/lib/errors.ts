@@ -33,17 +33,13 @@ const SENTENCES: Record<string, Sentence> = {
     'This link is unknown, used or expired. Register again, or log in if you already have an account.',
   BUSY: 'Many people are logging in right now. Try again in a few seconds.',
   VALIDATION: 'Some fields are missing or not valid. Check the form and try again.',
-  EVALIDATION: 'Some fields are missing or not valid. Check the form and try again.',
   INVALID_CREDENTIALS: 'The login or the password is wrong.',
   TOO_MANY_ATTEMPTS: (d) =>
     typeof d.retryAfterSeconds === 'number'
       ? `Too many failed logins. Try again in ${waitText(d.retryAfterSeconds)}.`
       : 'Too many failed logins. Wait a few minutes and try again.',
-  UNAUTHENTICATED: 'Your session has ended. Log in again.',
-  UNAUTHORIZED: 'Your session has ended. Log in again.',
-  EUNAUTHORIZED: 'Log in first (or your session has ended).',
+  UNAUTHENTICATED: 'Log in first (or your session has ended).',
   FORBIDDEN: 'Your account may not do this.',
-  EFORBIDDEN: 'Your account may not do this.',
   // permission to rent (reasons)
   NOT_ALLOWED: 'You may not rent right now.',
   NO_DEPOSIT: 'Pay a deposit first: it covers a disk that is not returned.',
@@ -101,28 +97,28 @@ const SENTENCES: Record<string, Sentence> = {
     'No card is saved on your account and the deposit does not cover it. Top up first.',
   DEPOSIT_SHORTFALL: 'Your deposit does not cover this. Top it up first.',
   IDEMPOTENCY_MISMATCH: 'This payment was already sent with other details. Reload and try again.',
-  // generic hub codes
-  ENOTFOUND: 'Not found: it may have been removed.',
+  WEBHOOK_INVALID: 'The payment notice was refused: its signature does not check.',
+  // kiosks (operator pages)
+  KIOSK_EXISTS: 'That id is already taken. Choose another.',
+  INVALID_ID: 'Ids may use letters, digits and . _ - only (at most 64).',
+  KIOSK_REVOKED: 'This kiosk is revoked. Create a new kiosk instead.',
+  ENROLMENT_INVALID: 'This enrolment token is unknown, used or expired. Ask for a new one.',
+  // the HTTP edge
   NOT_FOUND: 'Not found: it may have been removed.',
-  EEXISTS: 'That id is already taken. Choose another.',
-  EINVALIDID: 'Ids may use letters, digits and . _ : - only.',
   BAD_JSON: 'The page sent a malformed request. Reload the page.',
   BAD_REQUEST: 'The page sent a malformed request. Reload the page.',
   BODY_TOO_LARGE: 'The request is too large.',
+  UNSUPPORTED_MEDIA_TYPE:
+    'The page sent a request in a form the service does not read. Reload the page.',
+  RANGE_NOT_SATISFIABLE: 'The requested part of the file is outside it.',
   INTERNAL: 'Something went wrong on our side. Try again in a minute.',
-  EBADJSON: 'The page sent a malformed request. Reload the page.',
-  EBODYTOOLARGE: 'The request is too large.',
-  EINTERNAL: 'Something went wrong on our side. Try again in a minute.',
-  EBADREQUEST: 'The page sent a malformed request. Reload the page.',
-  ETOOMANYATTEMPTS: (d) =>
-    typeof d.retryAfterSeconds === 'number'
-      ? `Too many failed attempts from this address. Try again in ${waitText(d.retryAfterSeconds)}.`
-      : 'Too many failed attempts from this address. Wait and try again.',
-  ECROSSORIGIN: 'This request came from another website and was refused. Use this site itself.',
-  EBADURL: 'The address is malformed. Check the link and try again.',
-  EURITOOLONG: 'The address is too long. Check the link and try again.',
-  EHEADERSTOOLARGE: "The request is too large. Clear this site's cookies and try again.",
-  EREQUESTTIMEOUT: 'The request took too long to arrive. Check your network and try again.',
+  UNAVAILABLE: 'The service is restarting. Try again in a minute.',
+  TIMEOUT: 'The service took too long to answer. Try again in a minute.',
+  CROSS_ORIGIN: 'This request came from another website and was refused. Use this site itself.',
+  BAD_URL: 'The address is malformed. Check the link and try again.',
+  URI_TOO_LONG: 'The address is too long. Check the link and try again.',
+  HEADERS_TOO_LARGE: "The request is too large. Clear this site's cookies and try again.",
+  REQUEST_TIMEOUT: 'The request took too long to arrive. Check your network and try again.',
   ENETWORK: 'No connection to the service. Check your network and try again.',
 };
 

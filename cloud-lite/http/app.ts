@@ -1,0 +1,89 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { type HubConfig, publicOrigin } from '../config.js';
+import type { HubContentStore } from '../content/content-store.js';
+import type { KioskHub } from '../hub/hub.js';
+import type { Logger } from '../log.js';
+import type { HubMetrics } from '../metrics.js';
+import type { KioskRegistry } from '../registry/kiosk-registry.js';
+import type { RentalDomain } from '../rental/rental-domain.js';
+import type { Store } from '../store/types.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
+import { exactBodyValidators } from './exact-body.js';
+import { installGuard } from './guard.js';
+import { registerApiDocsPages, registerOpenApi } from './openapi.js';
+import { registerContentRoutes } from './routes/content-routes.js';
+import { registerKioskRoutes } from './routes/kiosk-routes.js';
+import { registerOperatorRoutes } from './routes/operator-fleet-routes.js';
+import { registerRentalRoutes } from './routes/rental-routes.js';
+import { registerSystemRoutes } from './routes/system-routes.js';
+import { registerWeb } from './routes/web-routes.js';
+import { installSameOriginCheck } from './same-origin.js';
+
+/** What the HTTP edge calls: the domains' functions and the hub's state. */
+export interface HttpDeps {
+  config: HubConfig;
+  logger: Logger;
+  store: Store;
+  registry: KioskRegistry;
+  hub: KioskHub;
+  rental: RentalDomain;
+  content: HubContentStore;
+  metrics: HubMetrics;
+  publicKeyPem: string;
+  /** Built web assets (scripts/build-web.ts); default <repo>/dist/web. */
+  webAssetDir?: string;
+}
+
+/**
+ * The hub's HTTP edge: one fastify instance with the one error handler, the same-origin
+ * check, the one guard, and every route (system, kiosk enrolment, the operator's fleet API,
+ * the rental API, the content origin, the web pages). It does not listen (server.ts does).
+ */
+export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
+  const { config, logger } = deps;
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    // Only listed proxies may set the client address and scheme (X-Forwarded-For/-Proto/-Host).
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // JSON bodies without coercion: wrong types are 400 naming the field (exact-body.ts).
+    schemaController: { compilersFactory: { buildValidator: exactBodyValidators() as never } },
+    return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
+    forceCloseConnections: true,
+  });
+  await registerOpenApi(app);
+  installErrorHandlers(app, logger, () => deps.metrics.error('http'));
+  installSameOriginCheck(app, { publicOrigin: publicOrigin(config) });
+  installGuard(app, {
+    authenticateSession: (token) => deps.rental.accounts.authenticate(token),
+    authenticateKiosk: (id, secret) => deps.registry.authenticate(id, secret),
+    adminToken: config.adminToken,
+    metricsToken: config.metricsToken,
+  });
+  registerSystemRoutes(app, deps);
+  registerKioskRoutes(app, {
+    registry: deps.registry,
+    store: deps.store,
+    publicKeyPem: deps.publicKeyPem,
+    publicUrl: config.publicUrl,
+    enrolLimit: {
+      max: config.enrolMaxFailuresPerAddress,
+      windowSeconds: config.enrolWindowSeconds,
+    },
+  });
+  registerOperatorRoutes(app, {
+    store: deps.store,
+    registry: deps.registry,
+    hub: deps.hub,
+    commandDefaultTtlSeconds: config.commandDefaultTtlSeconds,
+  });
+  await registerRentalRoutes(app, deps.rental);
+  registerContentRoutes(app, { store: deps.content });
+  await registerWeb(app, { assetDir: deps.webAssetDir });
+  await registerApiDocsPages(app);
+  return app;
+}
