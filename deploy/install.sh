@@ -99,8 +99,17 @@ install -m 0644 "$here/caddy/cloud-lite-site.caddy" "$(r /etc/caddy/cloud-lite-s
 if [ "$live" = 1 ]; then
   systemctl daemon-reload
   systemctl enable --now cloud-lite.service cloud-lite-backup.timer
+  # Enabled too: scripts/setup-system.sh disables the caddy Debian starts on install.
+  systemctl enable caddy.service
   systemctl reload-or-restart caddy.service
   echo "cloud-lite: running; admin token in /etc/cloud-lite/env; https://${domain:-<your name>}/ once DNS points here"
 else
   systemctl --root="$root" --quiet enable cloud-lite.service cloud-lite-backup.timer
+  # Caddy as Debian's package installs it (absent from a bare root: nothing to enable).
+  for d in lib/systemd/system usr/lib/systemd/system; do
+    if [ -e "$root/$d/caddy.service" ]; then
+      systemctl --root="$root" --quiet enable caddy.service
+      break
+    fi
+  done
 fi

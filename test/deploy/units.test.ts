@@ -4,7 +4,7 @@
 // directory exist, the units and the timer are enabled, the configuration trusts the local
 // proxy, the admin token is secret, and the installed Caddyfile is valid for caddy.
 import { spawnSync } from 'node:child_process';
-import { lstatSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { validateConfig } from '../../cloud-lite/config.js';
@@ -23,6 +23,12 @@ const UNITS = ['cloud-lite.service', 'cloud-lite-backup.service', 'cloud-lite-ba
 
 function installed(t: Parameters<typeof makeBareRoot>[0]) {
   const dir = makeBareRoot(t);
+  // caddy.service as Debian's caddy package installs it.
+  mkdirSync(path.join(dir, 'lib/systemd/system'), { recursive: true });
+  writeFileSync(
+    path.join(dir, 'lib/systemd/system/caddy.service'),
+    '[Unit]\nDescription=Caddy\n\n[Service]\nExecStart=/usr/bin/caddy run\n\n[Install]\nWantedBy=multi-user.target\n',
+  );
   runInstall(path.join(repo, 'deploy/install.sh'), dir, [
     '--no-app',
     '--domain',
@@ -94,13 +100,20 @@ t.test('user, directories, enabled units, configuration, secrets', async (t) => 
   const backups = statSync(root.path('var/backups/cloud-lite'));
   t.equal(backups.mode & 0o777, 0o750);
   t.equal(String(backups.uid), uid, 'backups owned by cloud-lite');
-  for (const [dir, unit] of [
-    ['multi-user.target.wants', 'cloud-lite.service'],
-    ['timers.target.wants', 'cloud-lite-backup.timer'],
+  for (const [dir, unit, target] of [
+    ['multi-user.target.wants', 'cloud-lite.service', '/etc/systemd/system/cloud-lite.service'],
+    [
+      'timers.target.wants',
+      'cloud-lite-backup.timer',
+      '/etc/systemd/system/cloud-lite-backup.timer',
+    ],
+    // setup-system.sh disables the caddy Debian starts on install: the hub's TLS must come back
+    // after a reboot.
+    ['multi-user.target.wants', 'caddy.service', '/lib/systemd/system/caddy.service'],
   ]) {
     const link = root.path(`etc/systemd/system/${dir}/${unit}`);
     t.ok(lstatSync(link).isSymbolicLink(), `${unit} enabled`);
-    t.equal(readlinkSync(link), `/etc/systemd/system/${unit}`);
+    t.equal(readlinkSync(link), target);
   }
   const env = statSync(root.path('etc/cloud-lite/env'));
   t.equal(env.mode & 0o777, 0o600, 'the admin token is readable by root only');
