@@ -40,7 +40,7 @@ import { NonceStore } from './state/nonces.js';
 import { Outbox } from './state/outbox.js';
 import { SystemdNotifier } from './systemd.js';
 import { openDbAcrossRollback, SNAPSHOT_NAME } from './update/db-rollback.js';
-import { RaucClient } from './update/rauc-client.js';
+import { RaucClient, type RaucRunner } from './update/rauc-client.js';
 import { UpdateLock } from './update/update-lock.js';
 import { UpdateError, UpdateService } from './update/update-service.js';
 import { imageVersion, packageVersion } from './version.js';
@@ -74,6 +74,8 @@ export interface DaemonDeps {
   maintenance?: Partial<
     Pick<MaintenanceDeps, 'socketPath' | 'socketGroup' | 'cloning' | 'content' | 'imageVersionFile'>
   >;
+  /** Runs the rauc client (tests: a fake RAUC); default spawns `update.raucCommand`. */
+  rauc?: RaucRunner;
 }
 
 /** The SD image's version for Boot (absent off the image, or when unusable as a Version). */
@@ -324,12 +326,14 @@ export class Daemon {
         command: u.raucCommand,
         env: this.deps.env ?? process.env,
         ...(u.raucConf ? { confFile: u.raucConf } : {}),
+        ...(this.deps.rauc ? { runner: this.deps.rauc } : {}),
       }),
       options: {
         dir: this.updatesDir,
         rebootRequestFile: u.rebootRequestFile,
         reserveBytes: u.reserveBytes,
         rebootTimeoutMs: u.rebootTimeoutSeconds * 1000,
+        trialHubTimeoutMs: u.trialHubTimeoutSeconds * 1000,
         progressIntervalMs: u.progressIntervalMs,
       },
       imageVersion: () => imageVersion(this.imageVersionFile),

@@ -229,6 +229,12 @@ const UpdateConfig = Type.Object(
     reserveBytes: Type.Integer({ minimum: 0, default: 64 * 2 ** 20 }),
     /** The update fails if kioskd still runs this long after asking for the reboot. */
     rebootTimeoutSeconds: Type.Integer({ minimum: 1, default: 300 }),
+    /**
+     * On a trial boot, the hub must have accepted kioskd's Boot within this long, else kioskd
+     * reboots into the old slot itself (ENOHUB). Keep it under the image's
+     * UPDATE_TRIAL_SECONDS (900), the trial guard's limit for the same.
+     */
+    trialHubTimeoutSeconds: Type.Integer({ minimum: 1, default: 600 }),
     /** UpdateStatus progress events at most this often. */
     progressIntervalMs: Type.Integer({ minimum: 0, default: 5000 }),
   },

@@ -39,13 +39,26 @@ export interface RaucClientOptions {
   env?: Record<string, string | undefined>;
   /** Time limit of status and mark calls (not of install); default 60 s. */
   timeoutMs?: number;
+  /** Runs the rauc client (tests inject a fake RAUC); default spawns `command`. */
+  runner?: RaucRunner;
 }
 
-interface RunResult {
+export interface RunResult {
   code: number | null;
   stdout: string;
   stderr: string;
 }
+
+export interface RunOptions {
+  /** 0 = none. */
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Each line of stdout as it comes (install progress). */
+  onLine?: ((line: string) => void) | undefined;
+}
+
+/** One run of the rauc client with `args`: its exit code and output. */
+export type RaucRunner = (args: string[], o: RunOptions) => Promise<RunResult>;
 
 export class RaucClient {
   constructor(private readonly opts: RaucClientOptions = {}) {}
@@ -121,10 +134,20 @@ export class RaucClient {
     args: string[],
     o: { timeoutMs?: number; signal?: AbortSignal | undefined; onLine?: (l: string) => void } = {},
   ): Promise<RunResult> {
-    const command = this.opts.command ?? 'rauc';
-    return new Promise((resolve, reject) => {
+    const run = this.opts.runner ?? spawnRauc(this.opts.command ?? 'rauc', this.opts.env);
+    return run(args, { ...o, timeoutMs: o.timeoutMs ?? this.opts.timeoutMs ?? 60_000 });
+  }
+}
+
+/** The real client: spawns `command` (the environment passed through, `env` added). */
+export function spawnRauc(
+  command: string,
+  env: Record<string, string | undefined> = {},
+): RaucRunner {
+  return (args, o) =>
+    new Promise((resolve, reject) => {
       const child = spawn(command, args, {
-        env: { ...process.env, ...this.opts.env },
+        env: { ...process.env, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -142,7 +165,7 @@ export class RaucClient {
       child.stderr.on('data', (d: Buffer) => {
         stderr = (stderr + d.toString('utf8')).slice(-16_384);
       });
-      const limit = o.timeoutMs ?? this.opts.timeoutMs ?? 60_000;
+      const limit = o.timeoutMs;
       const timer = limit > 0 ? setTimeout(() => child.kill('SIGKILL'), limit) : undefined;
       const onAbort = () => child.kill('SIGTERM');
       o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -165,7 +188,6 @@ export class RaucClient {
         resolve({ code, stdout, stderr });
       });
     });
-  }
 }
 
 const lastLine = (s: string) =>

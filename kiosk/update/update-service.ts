@@ -44,6 +44,8 @@ export interface UpdateServiceOptions {
   reserveBytes: number;
   /** If kioskd is still running this long after asking for the reboot, the update failed. */
   rebootTimeoutMs: number;
+  /** On a trial boot: the hub must have accepted the Boot within this, else rollback (ENOHUB). */
+  trialHubTimeoutMs: number;
   /** UpdateStatus progress at most this often (besides every step). */
   progressIntervalMs: number;
 }
@@ -510,7 +512,7 @@ export class UpdateService extends EventEmitter {
         );
       }
       await this.deps.selfTest({ boardRequired: rec.boardOk });
-      await this.deps.hubConnected();
+      await this.hubWithin(rec, this.deps.options.trialHubTimeoutMs);
       if (this.stopped) return;
       await this.deps.rauc.markGood();
       const st = await this.deps.rauc.status();
@@ -537,6 +539,28 @@ export class UpdateService extends EventEmitter {
       });
       await this.deps.drained(10_000);
       await this.requestReboot('rollback');
+    }
+  }
+
+  /** Resolves once the hub accepted the Boot; rejects ENOHUB after `ms`. */
+  private async hubWithin(rec: UpdateRecord, ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new UpdateError(
+              'ENOHUB',
+              `version ${rec.version} did not reach the hub within ${ms / 1000} s of starting`,
+            ),
+          ),
+        ms,
+      );
+    });
+    try {
+      await Promise.race([this.deps.hubConnected(), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

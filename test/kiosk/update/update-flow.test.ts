@@ -9,8 +9,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import type { SimulatedMotorBoard } from '../../../hal/motor-board/index.js';
-import { stockSlot } from '../../../kiosk/returns/stock.js';
 import { requireRoot } from '../../helpers/loop-device.js';
 import { BACKEND, RAUC_RIG_TOOLS, slotOf } from '../../helpers/rauc-rig.js';
 import { imagesDir } from '../../images/fake-root.js';
@@ -25,18 +23,7 @@ t.test(
     t.equal(hub.boots.at(-1)?.imageVersion, '1.0.0', 'Boot carries the image version');
 
     // A renter's dispense in progress: the disk is out, waiting to be taken.
-    const board = rig.daemon.hardware.board as SimulatedMotorBoard;
-    board.sim.insertDisk(1);
-    stockSlot(rig.daemon, {
-      slot: 1,
-      disk: {
-        diskId: 'disk-1',
-        usbSerial: 'S1',
-        capacityBytes: 2e9,
-        contentId: 'c',
-        contentVersion: '1',
-      },
-    });
+    const board = rig.stockDisk(1, 'disk-1');
 
     const bundle = rig.serve(rig.rauc.bundle({ version: '2.0.0' }));
     rig.origin.faults.cutAfterBytes = 40_000; // the first download is cut: resumed with Range

@@ -1,14 +1,18 @@
-// kioskd updating itself for real (root): the RAUC rig (a partitioned loop device laid out
-// like the SD card, rauc service on a private bus, the image's backend on a stand-in boot
-// directory) plus a kioskd on simulated hardware that can be "rebooted": stopped, the rig's
+// kioskd updating itself: a kioskd on simulated hardware that can be "rebooted" (stopped, the
 // firmware boots the slot the boot files name, and kioskd starts again on the same data
-// directory with the image version of the booted slot. The hub is a TestHubPeer; bundles
-// are served by a local content origin (Range, faults).
+// directory with the image version of the booted slot), with either the real RAUC rig (root:
+// a partitioned loop device laid out like the SD card, rauc service on a private bus, the
+// image's backend on a stand-in boot directory) or the fake RAUC (test/helpers/fake-rauc.ts,
+// no root). The hub is a TestHubPeer; bundles are served by a local content origin (Range,
+// faults).
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { SimulatedMotorBoard } from '../../../hal/motor-board/index.js';
+import type { UpdateConfigT } from '../../../kiosk/config/schema.js';
 import { Daemon } from '../../../kiosk/daemon.js';
 import { silentLogger } from '../../../kiosk/log.js';
+import { stockSlot } from '../../../kiosk/returns/stock.js';
 import {
   type DispenseRequest,
   generateSigningKeyPair,
@@ -22,13 +26,14 @@ import {
   startOrigin,
   type TestOrigin,
 } from '../../helpers/content-fixtures.js';
+import { FakeRauc } from '../../helpers/fake-rauc.js';
 import { createRaucRig, type RaucRig } from '../../helpers/rauc-rig.js';
 import { TestHubPeer } from '../../helpers/test-hub-peer.js';
 import { KIOSK_ID, SECRET, simConfig, type Tap, tempDir } from '../daemon/harness.js';
 import { runCtl } from '../kioskctl/ctl-rig.js';
 
-export interface UpdateRig {
-  rauc: RaucRig;
+export interface UpdateRig<F extends RaucRig | FakeRauc = RaucRig> {
+  rauc: F;
   hub: TestHubPeer;
   origin: TestOrigin;
   daemon: Daemon;
@@ -50,12 +55,19 @@ export interface UpdateRig {
   reboot(o: { tryboot: boolean; startKioskd?: boolean }): Promise<string>;
   startKioskd(): Promise<Daemon>;
   ctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** A disk `diskId` loaded in `slot` and recorded there; resolves with the simulated board. */
+  stockDisk(slot: number, diskId: string): SimulatedMotorBoard;
   /** A signed Dispense of `diskId` in `slot` (30 s pickup window). */
   dispense(slot: number, diskId: string): DispenseRequest;
 }
 
-export async function startUpdateRig(t: Tap): Promise<UpdateRig> {
-  const rauc = await createRaucRig(t, { initialVersion: '1.0.0' });
+/** With the real RAUC rig (root), or with `fake`'s RaucRunner. */
+export async function startUpdateRig<F extends RaucRig | FakeRauc = RaucRig>(
+  t: Tap,
+  o: { fake?: F; update?: Partial<UpdateConfigT> } = {},
+): Promise<UpdateRig<F>> {
+  const rauc = (o.fake ?? (await createRaucRig(t, { initialVersion: '1.0.0' }))) as F;
+  const fake = rauc instanceof FakeRauc ? rauc : undefined;
   const dir = tempDir(t, 'kioskd-update-');
   const keys = generateSigningKeyPair();
   const hub = new TestHubPeer({ kiosks: { [KIOSK_ID]: SECRET }, heartbeatInterval: 30 });
@@ -76,25 +88,36 @@ export async function startUpdateRig(t: Tap): Promise<UpdateRig> {
     ...config.update,
     imageVersionFile: versionFile,
     rebootRequestFile: rebootFile,
-    raucConf: rauc.systemConf,
+    ...(fake ? {} : { raucConf: (rauc as RaucRig).systemConf }),
     progressIntervalMs: 0,
+    ...o.update,
   };
   config.maintenanceSocket = socket;
   const configFile = path.join(dir, 'kioskd.json');
   writeFileSync(configFile, JSON.stringify(config));
   const setVersion = () =>
-    writeFileSync(versionFile, rauc.slotFile(rauc.booted, '/etc/disk-kiosk/image-version'));
+    writeFileSync(
+      versionFile,
+      fake
+        ? `${fake.slotVersion()}\n`
+        : (rauc as RaucRig).slotFile(rauc.booted as 'A', '/etc/disk-kiosk/image-version'),
+    );
   let daemon: Daemon | undefined;
   const startKioskd = async () => {
     setVersion();
-    const d = new Daemon({ config, log: silentLogger(), env: { ...rauc.env } });
+    const d = new Daemon({
+      config,
+      log: silentLogger(),
+      env: { ...rauc.env },
+      ...(fake ? { rauc: fake.run } : {}),
+    });
     daemon = d;
     t.teardown(() => d.stop());
     await d.start();
     return d;
   };
   const seen = new Map<string, UpdateStatusData>();
-  const rig: UpdateRig = {
+  const rig: UpdateRig<F> = {
     rauc,
     hub,
     origin,
@@ -104,7 +127,7 @@ export async function startUpdateRig(t: Tap): Promise<UpdateRig> {
     get daemon() {
       return daemon as Daemon;
     },
-    serve(bundle) {
+    serve(bundle: string) {
       const buf = readFileSync(bundle);
       const h = sha256(buf);
       blobs.set(h, buf);
@@ -143,6 +166,21 @@ export async function startUpdateRig(t: Tap): Promise<UpdateRig> {
       return rauc.booted;
     },
     startKioskd,
+    stockDisk(slot, diskId) {
+      const board = (daemon as Daemon).hardware.board as SimulatedMotorBoard;
+      board.sim.insertDisk(slot);
+      stockSlot(daemon as Daemon, {
+        slot,
+        disk: {
+          diskId,
+          usbSerial: `S${slot}`,
+          capacityBytes: 2e9,
+          contentId: 'c',
+          contentVersion: '1',
+        },
+      });
+      return board;
+    },
     dispense: (slot, diskId) =>
       signCommand(
         keys.privateKeyPem,

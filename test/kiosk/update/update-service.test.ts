@@ -1,18 +1,19 @@
-// The update service's refusals and failures (no root): a stand-in for RAUC's client, a real
-// database and outbox, a local content origin. Every failure ends in UpdateStatus `failed`
+// The update service's refusals and failures (no root): RAUC's client on the fake RAUC
+// (test/helpers/fake-rauc.ts), a real database and outbox, a local content origin. Every failure ends in UpdateStatus `failed`
 // with its code, leaves the slots alone and lets go of the update lock.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { openDb } from '../../../kiosk/db/open-db.js';
 import { silentLogger } from '../../../kiosk/log.js';
 import { Outbox } from '../../../kiosk/state/outbox.js';
-import type { RaucStatus } from '../../../kiosk/update/rauc-client.js';
+import { RaucClient } from '../../../kiosk/update/rauc-client.js';
 import { UpdateLock } from '../../../kiosk/update/update-lock.js';
 import { UpdateService } from '../../../kiosk/update/update-service.js';
 import type { InstallUpdateRequest, UpdateStatusData } from '../../../protocol/index.js';
 import { type GeneratedContent, sha256, startOrigin } from '../../helpers/content-fixtures.js';
+import { FakeRauc } from '../../helpers/fake-rauc.js';
 import { type Tap, tempDir } from '../daemon/harness.js';
 
 interface Opts {
@@ -33,34 +34,22 @@ async function setup(t: Tap, o: Opts = {}) {
   const blobs = new Map<string, Buffer>();
   const origin = await startOrigin([{ blobs } as unknown as GeneratedContent]);
   t.teardown(() => origin.close());
-  const calls: string[] = [];
-  let slots: RaucStatus = { compatible: 'x', booted: 'A', primary: 'A', slots: [] };
+  const fake = new FakeRauc(dir);
+  if (o.installFails) fake.failInstall = { atPercent: 80, message: o.installFails };
+  const calls = fake.calls;
   const svc = new UpdateService({
     db,
     outbox,
     clock,
     log: silentLogger(),
     lock,
-    rauc: {
-      status: async () => slots,
-      install: async (file) => {
-        calls.push(`install ${path.basename(file)}`);
-        if (o.installFails) throw Object.assign(new Error(o.installFails), { code: 'ERAUC' });
-        slots = { ...slots, primary: 'B' };
-      },
-      markGood: async () => {
-        calls.push('mark-good');
-      },
-      markBadOther: async () => {
-        calls.push('mark-bad other');
-      },
-      info: async () => ({ compatible: 'x', version: '9' }),
-    },
+    rauc: new RaucClient({ runner: fake.run }),
     options: {
       dir: path.join(dir, 'updates'),
       rebootRequestFile: path.join(dir, 'run', 'update-reboot'),
       reserveBytes: o.reserveBytes ?? 1024,
       rebootTimeoutMs: o.rebootTimeoutMs ?? 60_000,
+      trialHubTimeoutMs: 60_000,
       progressIntervalMs: 0,
     },
     imageVersion: () => (o.imageVersion === undefined ? '1.0.0' : o.imageVersion),
@@ -99,7 +88,7 @@ async function setup(t: Tap, o: Opts = {}) {
         sig: 's'.repeat(86),
       },
     }) as InstallUpdateRequest;
-  return { dir, svc, lock, origin, statuses, serve, cmd, calls, db };
+  return { dir, svc, lock, origin, statuses, serve, cmd, calls, db, fake };
 }
 
 const until = async (what: string, cond: () => boolean, ms = 10_000) => {
@@ -170,22 +159,64 @@ t.test('busy until the deadline: ETIMEDOUT, the jobs keep running', async (t) =>
   hold();
 });
 
-t.test('RAUC refuses the bundle: failed ERAUC, the lock is free again', async (t) => {
-  const s = await setup(t, {
-    installFails: 'rauc install x failed: signature verification failed',
-  });
-  await s.svc.handle(s.cmd(s.serve(randomBytes(5000))));
+t.test('RAUC refuses a bundle signed by another key: failed ERAUC, the lock is free', async (t) => {
+  const s = await setup(t);
+  const b = s.serve(readFileSync(s.fake.bundle({ version: '2.0.0', signer: 'someone-else' })));
+  await s.svc.handle(s.cmd(b));
   await until('failed', () => s.statuses().some((x) => x.state === 'failed'));
   const f = s.statuses().find((x) => x.state === 'failed');
   t.equal(f?.code, 'ERAUC');
-  t.match(f?.reason, /signature verification failed/);
+  t.match(f?.reason, /rauc install .* failed: signature verification failed/);
   t.equal(s.lock.updating, null, 'dispenses may run again');
   t.notOk(existsSync(path.join(s.dir, 'run', 'update-reboot')), 'no reboot requested');
+  t.equal(s.fake.primary, 'A', 'the next boot is still slot A');
+  t.equal(s.fake.versions.B, undefined, 'slot B untouched');
+});
+
+t.test('RAUC fails writing the slot part-way: failed ERAUC with its error', async (t) => {
+  const s = await setup(t, {
+    installFails: 'Failed updating slot rootfs.1: failed to write image: No space left on device',
+  });
+  await s.svc.handle(s.cmd(s.serve(readFileSync(s.fake.bundle({ version: '2.0.0' })))));
+  await until('failed', () => s.statuses().some((x) => x.state === 'failed'));
+  const installing = s.statuses().filter((x) => x.state === 'installing');
+  t.ok(
+    installing.some((x) => (x.percent ?? 0) > 0),
+    "RAUC's progress reported before it failed",
+  );
+  const f = s.statuses().at(-1);
+  t.equal(f?.state, 'failed');
+  t.equal(f?.code, 'ERAUC');
+  t.match(f?.reason, /failed to write image: No space left on device/);
+  t.equal(s.fake.slotGood('B'), false, 'the half-written slot is bad');
+  t.equal(s.fake.primary, 'A', 'and the firmware keeps starting slot A');
+  t.equal(s.lock.updating, null);
+  t.notOk(existsSync(path.join(s.dir, 'run', 'update-reboot')), 'no reboot requested');
+});
+
+t.test('a download cut short is resumed with a Range request', async (t) => {
+  const s = await setup(t, { rebootTimeoutMs: 60_000 });
+  const b = s.serve(readFileSync(s.fake.bundle({ version: '2.0.0', size: 300_000 })));
+  s.origin.faults.cutAfterBytes = 120_000;
+  s.origin.faults.cutTimes = 1;
+  await s.svc.handle(s.cmd(b));
+  await until('rebooting', () => s.statuses().some((x) => x.state === 'rebooting'));
+  const ranges = s.origin.requests.map((r) => r.range);
+  t.equal(ranges.length, 2, 'two requests');
+  t.notOk(ranges[0], 'the first from the start');
+  t.match(ranges[1] ?? '', /^bytes=[1-9]\d*-$/, 'the second resumes');
+  t.ok(
+    Number(/^bytes=(\d+)-/.exec(ranges[1] ?? '')?.[1]) <= 120_000,
+    'from no further than what had arrived',
+  );
+  t.equal(s.fake.versions.B, '2.0.0', 'the resumed bundle installed');
+  t.equal(s.fake.primary, 'B', 'slot B is the next tryboot');
+  t.same(s.calls.filter((c) => c.startsWith('install')).length, 1, 'installed once');
 });
 
 t.test('no reboot after the request: failed EREBOOT, the lock is free again', async (t) => {
   const s = await setup(t, { rebootTimeoutMs: 200 });
-  await s.svc.handle(s.cmd(s.serve(randomBytes(5000))));
+  await s.svc.handle(s.cmd(s.serve(readFileSync(s.fake.bundle({ version: '2.0.0' })))));
   await until('failed', () => s.statuses().some((x) => x.state === 'failed'));
   t.same(
     s
