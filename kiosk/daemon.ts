@@ -176,7 +176,7 @@ export class Daemon {
   private async startWith(creds: HubCredentials) {
     const { config } = this.deps;
     const { db, log } = this;
-    ensureIdentity(db, config.kioskId);
+    const databaseId = ensureIdentity(db, config.kioskId);
     this.bootReason = this.readRunMarker();
     this.clock = new HubClock({ db });
     const clock = this.clock;
@@ -285,6 +285,7 @@ export class Daemon {
         ...bootImageVersion(this.imageVersionFile),
         slotCount: config.slots.count,
         bootReason: this.bootReason,
+        databaseId,
       }),
       inventory: () => inventorySnapshot(db, clock),
     });

@@ -6,7 +6,7 @@ import {
   type EventType,
 } from '../../protocol/index.js';
 import type { Logger } from '../log.js';
-import type { Store, Tx } from '../store/types.js';
+import type { KioskRecord, Store, Tx } from '../store/types.js';
 
 /** One kiosk event as domain handlers see it. */
 export interface HubEvent<T extends EventType = EventType> {
@@ -102,7 +102,7 @@ export class EventIntake {
     const result = await this.deps.store.transaction(async (tx): Promise<IntakeResult> => {
       const kiosk = await tx.kiosks.get(kioskId);
       if (!kiosk) throw new Error(`kiosk ${kioskId} vanished`);
-      const conflict = await findConflict(tx, kioskId, ev);
+      const conflict = await findConflict(tx, kiosk, ev);
       if (conflict) {
         await this.flag(tx, kioskId, conflict);
         return { duplicate: false, conflict };
@@ -184,9 +184,10 @@ export class EventIntake {
 /** The recorded event `ev` contradicts (see EventConflict), if any; a true repeat is none. */
 async function findConflict(
   tx: Tx,
-  kioskId: string,
+  kiosk: KioskRecord,
   ev: EventRequest,
 ): Promise<EventConflict | undefined> {
+  const kioskId = kiosk.id;
   const base = { eventId: ev.eventId, seq: ev.seq, type: ev.type };
   const same = await tx.events.get(ev.eventId);
   if (same) {
@@ -194,7 +195,8 @@ async function findConflict(
     const recorded = { eventId: same.eventId, seq: same.seq, kioskId: same.kioskId };
     return { problem: 'event-id-reused', ...base, recorded };
   }
-  const bySeq = await tx.events.findBySeq(kioskId, ev.seq);
+  // Seqs of a database the kiosk lost (Boot with a new databaseId) are not held against it.
+  const bySeq = await tx.events.findBySeq(kioskId, ev.seq, kiosk.seqSince);
   if (!bySeq) return undefined;
   const recorded = { eventId: bySeq.eventId, seq: bySeq.seq, kioskId };
   return { problem: 'event-seq-reused', ...base, recorded };

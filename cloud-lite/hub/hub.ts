@@ -14,7 +14,7 @@ import {
 import type { Logger } from '../log.js';
 import type { HubMetrics } from '../metrics.js';
 import type { KioskRegistry } from '../registry/kiosk-registry.js';
-import type { CommandRecord, CommandState, KioskRecord, Store } from '../store/types.js';
+import type { CommandRecord, CommandState, KioskRecord, Store, Tx } from '../store/types.js';
 import { CommandDispatcher, FINAL_STATES } from './command-dispatcher.js';
 import { type EventHandler, EventIntake } from './event-intake.js';
 import { checkInventory } from './inventory-check.js';
@@ -28,6 +28,9 @@ import {
   type CommandInput,
 } from './types.js';
 import { offersSubprotocol, parseBasicAuth, rejectUpgrade } from './upgrade-auth.js';
+
+/** The flag kind raised when a kiosk boots with a new database (one open flag per kiosk). */
+export const KIOSK_DATABASE_REPLACED = 'KIOSK_DATABASE_REPLACED';
 
 export interface KioskHubDeps {
   store: Store;
@@ -137,6 +140,35 @@ export class KioskHub extends EventEmitter<{
         this.inventoryAsked.delete(kioskId);
         this.deps.logger.error({ err, kioskId, why }, `could not request Inventory ${why}`);
       });
+  }
+
+  /**
+   * A Boot brought a databaseId other than the kiosk's recorded one: its database was replaced
+   * (SD card re-flashed, data partition lost), so its events number from 1 again. The store
+   * has reset lastSeq and records when; seqs of the lost database no longer count as reused.
+   * Whatever the lost database had not delivered is gone: the kiosk's Inventory (asked for
+   * after every Boot) is the truth about its slots. Flagged and audited for the operator.
+   */
+  private async databaseReplaced(
+    tx: Tx,
+    kioskId: string,
+    at: string,
+    b: { previous: string; lastSeq: number },
+  ): Promise<void> {
+    const message =
+      `kiosk ${kioskId} booted with a new database (was ${b.previous}, last event seq ${b.lastSeq}); ` +
+      'its event seq starts again at 1. Events it had not sent before are lost: check its slots and open orders';
+    this.deps.logger.warn({ kioskId, previous: b.previous, lastSeq: b.lastSeq }, message);
+    await tx.flags.raise(KIOSK_DATABASE_REPLACED, kioskId, message, at);
+    await tx.audit.insert({
+      at,
+      actor: `kiosk:${kioskId}`,
+      action: 'kiosk.database_replaced',
+      subject: kioskId,
+      kioskId,
+      ip: null,
+      details: { previous: b.previous, lastSeq: b.lastSeq },
+    });
   }
 
   private now(): Date {
@@ -365,15 +397,17 @@ export class KioskHub extends EventEmitter<{
           reason: 'Boot names another kiosk id than the one this connection authenticated as',
         };
       }
-      await store.transaction((tx) =>
-        tx.kiosks.recordBoot(kioskId, {
+      await store.transaction(async (tx) => {
+        const boot = await tx.kiosks.recordBoot(kioskId, {
           at: currentTime,
           softwareVersion: p.softwareVersion,
           imageVersion: p.imageVersion ?? null,
           slotCount: p.slotCount,
           bootReason: p.bootReason,
-        }),
-      );
+          ...(p.databaseId ? { databaseId: p.databaseId } : {}),
+        });
+        if (boot.databaseReplaced) await this.databaseReplaced(tx, kioskId, currentTime, boot);
+      });
       const first = !session.ready;
       session.slotCount = p.slotCount;
       session.ready = true;

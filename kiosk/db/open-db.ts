@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -48,14 +49,19 @@ export class IdentityMismatchError extends CodedError<'EIDENTITY'> {
 /**
  * Records the kiosk id on first start; afterwards refuses a database belonging to a
  * different kiosk (a data directory copied between kiosks would replay its events).
+ * Returns the database's own random id (made once; Boot's `databaseId`).
  */
-export function ensureIdentity(db: KioskDb, kioskId: string): void {
-  const row = db.prepare('SELECT kiosk_id FROM identity WHERE id = 1').get() as
-    | { kiosk_id: string }
+export function ensureIdentity(db: KioskDb, kioskId: string): string {
+  const row = db.prepare('SELECT kiosk_id, database_id FROM identity WHERE id = 1').get() as
+    | { kiosk_id: string; database_id: string | null }
     | undefined;
   if (!row) {
-    db.prepare('INSERT INTO identity (id, kiosk_id) VALUES (1, ?)').run(kioskId);
-    return;
+    const id = randomUUID();
+    db.prepare('INSERT INTO identity (id, kiosk_id, database_id) VALUES (1, ?, ?)').run(
+      kioskId,
+      id,
+    );
+    return id;
   }
   if (row.kiosk_id !== kioskId) {
     throw new IdentityMismatchError(
@@ -63,4 +69,8 @@ export function ensureIdentity(db: KioskDb, kioskId: string): void {
         "point dataDir at this kiosk's own directory",
     );
   }
+  if (row.database_id) return row.database_id;
+  const id = randomUUID(); // a database made before 007
+  db.prepare('UPDATE identity SET database_id = ? WHERE id = 1').run(id);
+  return id;
 }

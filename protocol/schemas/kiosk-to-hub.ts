@@ -28,6 +28,11 @@ export const BootRequest = StrictObject({
   imageVersion: Type.Optional(Version),
   slotCount: Slot,
   bootReason: StringEnum(BOOT_REASONS),
+  /**
+   * A random id the kiosk's database got when it was made. A new one tells the hub the
+   * kiosk's state was lost (SD card re-flashed): its event seq starts again at 1.
+   */
+  databaseId: Type.Optional(Uuid),
 });
 
 export const BootResponse = StrictObject({

@@ -126,12 +126,15 @@ export class HubTestKiosk {
     });
   }
 
-  boot(overrides: Partial<{ kioskId: string; slotCount: number }> = {}): Promise<BootResponse> {
+  boot(
+    overrides: Partial<{ kioskId: string; slotCount: number; databaseId: string }> = {},
+  ): Promise<BootResponse> {
     return this.peer.call('Boot', {
       kioskId: overrides.kioskId ?? this.opts.kioskId,
       softwareVersion: '0.1.0-test',
       slotCount: overrides.slotCount ?? 4,
       bootReason: 'PowerOn',
+      ...(overrides.databaseId ? { databaseId: overrides.databaseId } : {}),
     });
   }
 

@@ -14,7 +14,10 @@ export interface EventRepo {
   insertIfNew(e: EventRecord): Promise<boolean>;
   /** The recorded event with this id (of any kiosk), if any. */
   get(eventId: string): Promise<EventRecord | undefined>;
-  /** The recorded event of a kiosk with this seq, if any. */
-  findBySeq(kioskId: string, seq: number): Promise<EventRecord | undefined>;
+  /**
+   * The recorded event of a kiosk with this seq, if any; with `since`, only among events
+   * received at or after it (the kiosk's current database, KioskRecord.seqSince).
+   */
+  findBySeq(kioskId: string, seq: number, since?: string | null): Promise<EventRecord | undefined>;
   listForKiosk(kioskId: string, opts: { afterSeq?: number; limit: number }): Promise<EventRecord[]>;
 }

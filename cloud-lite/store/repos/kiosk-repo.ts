@@ -17,6 +17,13 @@ export interface KioskRecord {
   bootReason: string | null;
   /** Highest event seq recorded (0 before the first event). */
   lastSeq: number;
+  /** The kiosk database's id from its last Boot (null before a kioskd that sends one). */
+  databaseId: string | null;
+  /**
+   * When the kiosk's database was last replaced (a Boot with a new databaseId): seqs of events
+   * received before then belong to the lost database. Null if it never was.
+   */
+  seqSince: string | null;
 }
 
 /** The kiosk registry's rows: identity, secret hash, connection status, last Boot, last event seq. */
@@ -39,8 +46,11 @@ export interface KioskRepo {
       imageVersion: string | null;
       slotCount: number;
       bootReason: string;
+      databaseId?: string;
     },
-  ): Promise<void>;
+  ): Promise<
+    { databaseReplaced: false } | { databaseReplaced: true; previous: string; lastSeq: number }
+  >;
   setLastSeq(id: string, seq: number): Promise<void>;
   countOnline(): Promise<number>;
 }

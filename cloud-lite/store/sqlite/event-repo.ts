@@ -18,7 +18,9 @@ export function sqliteEventRepo(db: Database.Database): EventRepo {
       'INSERT OR IGNORE INTO events (event_id, kiosk_id, seq, type, at, data, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     get: db.prepare('SELECT * FROM events WHERE event_id = ?'),
-    bySeq: db.prepare('SELECT * FROM events WHERE kiosk_id = ? AND seq = ? ORDER BY rowid LIMIT 1'),
+    bySeq: db.prepare(
+      'SELECT * FROM events WHERE kiosk_id = ? AND seq = ? AND received_at >= ? ORDER BY rowid LIMIT 1',
+    ),
     list: db.prepare(
       'SELECT * FROM events WHERE kiosk_id = ? AND seq > ? ORDER BY seq, rowid LIMIT ?',
     ),
@@ -40,8 +42,8 @@ export function sqliteEventRepo(db: Database.Database): EventRepo {
       const r = s.get.get(eventId) as Row | undefined;
       return r && toRecord(r);
     },
-    async findBySeq(kioskId, seq) {
-      const r = s.bySeq.get(kioskId, seq) as Row | undefined;
+    async findBySeq(kioskId, seq, since) {
+      const r = s.bySeq.get(kioskId, seq, since ?? '') as Row | undefined;
       return r && toRecord(r);
     },
     async listForKiosk(kioskId, opts): Promise<EventRecord[]> {

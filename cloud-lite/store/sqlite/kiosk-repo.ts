@@ -16,6 +16,8 @@ interface Row {
   last_boot_at: string | null;
   boot_reason: string | null;
   last_seq: number;
+  database_id: string | null;
+  seq_since: string | null;
 }
 
 function toRecord(r: Row): KioskRecord {
@@ -34,6 +36,8 @@ function toRecord(r: Row): KioskRecord {
     lastBootAt: r.last_boot_at,
     bootReason: r.boot_reason,
     lastSeq: r.last_seq,
+    databaseId: r.database_id,
+    seqSince: r.seq_since,
   };
 }
 
@@ -56,6 +60,11 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
       'UPDATE kiosks SET last_boot_at = ?, software_version = ?, image_version = ?, slot_count = ?, boot_reason = ?, last_seen_at = ? WHERE id = ?',
     ),
     lastSeq: db.prepare('UPDATE kiosks SET last_seq = ? WHERE id = ?'),
+    databaseId: db.prepare('SELECT database_id, last_seq FROM kiosks WHERE id = ?'),
+    setDatabaseId: db.prepare('UPDATE kiosks SET database_id = ? WHERE id = ?'),
+    replaceDatabase: db.prepare(
+      'UPDATE kiosks SET database_id = ?, seq_since = ?, last_seq = 0 WHERE id = ?',
+    ),
     countOnline: db.prepare("SELECT count(*) AS n FROM kiosks WHERE status = 'online'"),
   };
   return {
@@ -89,6 +98,17 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
     },
     async recordBoot(id, b) {
       s.boot.run(b.at, b.softwareVersion, b.imageVersion, b.slotCount, b.bootReason, b.at, id);
+      const cur = s.databaseId.get(id) as
+        | { database_id: string | null; last_seq: number }
+        | undefined;
+      if (!b.databaseId || !cur || cur.database_id === b.databaseId)
+        return { databaseReplaced: false };
+      if (cur.database_id === null) {
+        s.setDatabaseId.run(b.databaseId, id); // the first kioskd that sends one: nothing lost
+        return { databaseReplaced: false };
+      }
+      s.replaceDatabase.run(b.databaseId, b.at, id);
+      return { databaseReplaced: true, previous: cur.database_id, lastSeq: cur.last_seq };
     },
     async setLastSeq(id, seq) {
       s.lastSeq.run(seq, id);

@@ -5,6 +5,7 @@ import { sql as m003 } from './003-wipe-jobs.js';
 import { sql as m004 } from './004-ready-reformats.js';
 import { sql as m005 } from './005-images.js';
 import { sql as m006 } from './006-updates.js';
+import { sql as m007 } from './007-database-id.js';
 
 /** Every migration in order. Append only; never edit one that has shipped. */
 export const migrations: readonly Migration[] = [
@@ -14,4 +15,5 @@ export const migrations: readonly Migration[] = [
   { version: 4, name: '004-ready-reformats', sql: m004 },
   { version: 5, name: '005-images', sql: m005 },
   { version: 6, name: '006-updates', sql: m006 },
+  { version: 7, name: '007-database-id', sql: m007 },
 ];

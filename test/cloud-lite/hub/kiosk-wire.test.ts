@@ -248,3 +248,53 @@ t.test('an event seq reused with another eventId is refused, flagged, not stored
   t.equal(audit.at(-1).kioskId, 'k1');
   t.equal(hub.server.metrics.errorCount('event_conflict'), 3);
 });
+
+t.test('a kiosk that boots with a new database numbers its events from 1 again', async (t) => {
+  const hub = await startTestHub(t);
+  const creds = await hub.enrolKiosk('k1');
+  const oldDb = randomUUID();
+  const before = await hub.connectKiosk(creds);
+  await before.boot({ databaseId: oldDb });
+  const first = await before.sendEvent('DoorChanged', { open: true });
+  await before.sendEvent('DoorChanged', { open: false });
+  await before.close();
+
+  // The same database after a restart: its seqs still count (a reuse is refused).
+  const again = await hub.connectKiosk(creds);
+  await again.boot({ databaseId: oldDb });
+  const reused = await refusal(
+    again.sendEvent('DoorChanged', { open: true }, { seq: 1, eventId: randomUUID() }),
+  );
+  t.equal(reused.details.problem, 'event-seq-reused', 'same database: seq 1 is taken');
+  await again.close();
+
+  // The SD card re-flashed: a new database, whose events start again at seq 1.
+  const reflashed = await hub.connectKiosk(creds);
+  await reflashed.boot({ databaseId: randomUUID() });
+  const fresh = await reflashed.sendEvent('DoorChanged', { open: true }, { seq: 1 });
+  const next = await reflashed.sendEvent('DoorChanged', { open: false }, { seq: 2 });
+  const log = await hub.api('GET', '/api/operator/kiosks/k1/events');
+  const seqOf = (id: string) =>
+    log.body.events.find((e: { eventId: string }) => e.eventId === id)?.seq;
+  t.same(
+    [seqOf(first.eventId), seqOf(fresh.eventId), seqOf(next.eventId)],
+    [1, 1, 2],
+    'the new database’s events are recorded; the old database’s stay in the log',
+  );
+  // Its own seqs are guarded again: seq 1 of the new database cannot be reused.
+  const reusedNew = await refusal(
+    reflashed.sendEvent('DoorChanged', { open: true }, { seq: 1, eventId: randomUUID() }),
+  );
+  t.equal(reusedNew.details.problem, 'event-seq-reused');
+
+  const flags = (await hub.api('GET', '/api/operator/reconciliation')).body.flags;
+  t.match(
+    flags.find((f: { kind: string }) => f.kind === 'KIOSK_DATABASE_REPLACED'),
+    { subject: 'k1', message: /booted with a new database .*last event seq 2/ },
+    'the operator is told',
+  );
+  const audit = (await hub.api('GET', '/api/operator/audit')).body.audit.filter(
+    (a: { action: string }) => a.action === 'kiosk.database_replaced',
+  );
+  t.equal(audit.length, 1);
+});

@@ -57,3 +57,25 @@ t.test('a database of another kiosk is refused', async (t) => {
   ensureIdentity(db, 'kiosk-a');
   t.throws(() => ensureIdentity(db, 'kiosk-b'), IdentityMismatchError);
 });
+
+t.test(
+  'a database has its own id (Boot databaseId): kept across opens, new for a new one',
+  async (t) => {
+    const dir = tempDir(t);
+    const file = path.join(dir, 'a', 'kioskd.sqlite');
+    const db = openDb({ file });
+    const id = ensureIdentity(db, 'kiosk-a');
+    t.match(id, /^[0-9a-f-]{36}$/);
+    db.close();
+    const reopened = openDb({ file });
+    t.equal(ensureIdentity(reopened, 'kiosk-a'), id, 'the same database keeps its id');
+    reopened.close();
+    const other = openDb({ file: path.join(dir, 'b', 'kioskd.sqlite') });
+    t.teardown(() => other.close());
+    t.not(
+      ensureIdentity(other, 'kiosk-a'),
+      id,
+      'a new database (an SD card re-flashed) gets a new id',
+    );
+  },
+);

@@ -4,6 +4,7 @@ import { migration002Rental } from './002-rental.js';
 import { migration003MissingDisks } from './003-missing-disks.js';
 import { migration004PendingRegistrations } from './004-pending-registrations.js';
 import { migration005RentalExtensions } from './005-rental-extensions.js';
+import { migration006KioskDatabaseId } from './006-kiosk-database-id.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes
@@ -18,4 +19,5 @@ export const migrations: readonly Migration[] = [
   migration003MissingDisks,
   migration004PendingRegistrations,
   migration005RentalExtensions,
+  migration006KioskDatabaseId,
 ];
