@@ -119,6 +119,15 @@ export class KioskHub extends EventEmitter<{
       now: deps.now,
       requestInventory: (kioskId, why) => this.requestInventory(kioskId, why),
     }).attach(this.events);
+    // A WipeDisk is answered Accepted at once; its outcome arrives as an event that names it.
+    this.events.onEvent('WipeCompleted', async (ev, tx) => {
+      const { commandId, ...result } = ev.data;
+      if (commandId) await this.commands.finish(tx, commandId, 'completed', { result });
+    });
+    this.events.onEvent('WipeFailed', async (ev, tx) => {
+      const { commandId, ...result } = ev.data;
+      if (commandId) await this.commands.finish(tx, commandId, 'failed', { result });
+    });
   }
 
   /**

@@ -37,6 +37,35 @@ t.test('a command is recorded, sent, and completes; signed commands verify', asy
   const v = verifyCommand(hub.server.signingKey.publicKeyPem, 'k1', 'WipeDisk', sent.payload);
   t.ok(v.ok, 'signature verifies with the published key');
 
+  // The wipe's outcome event finishes the command (a technician's wipe has no commandId).
+  await kiosk.sendEvent('WipeCompleted', { slot: 1, diskId: 'd1', mode: 'quick' });
+  await kiosk.sendEvent('WipeCompleted', {
+    commandId: wipe.id,
+    slot: 1,
+    diskId: 'd1',
+    mode: 'quick',
+  });
+  const wiped = await h.waitFor(wipe.id, { until: ['completed'], timeoutMs: 5000 });
+  t.equal(wiped.state, 'completed', 'WipeCompleted completes the WipeDisk');
+  t.same(wiped.result, { slot: 1, diskId: 'd1', mode: 'quick' });
+  const wipe2 = await h.sendCommand(
+    'k1',
+    'WipeDisk',
+    { slot: 1, mode: 'full' },
+    new Date(Date.now() + 60_000),
+  );
+  await h.waitFor(wipe2.id, { timeoutMs: 5000 });
+  await kiosk.sendEvent('WipeFailed', {
+    commandId: wipe2.id,
+    slot: 1,
+    diskId: 'd1',
+    code: 'EIO',
+    reason: 'write failed',
+  });
+  const failed = await h.waitFor(wipe2.id, { until: ['failed'], timeoutMs: 5000 });
+  t.equal(failed.state, 'failed', 'WipeFailed fails it');
+  t.match(failed.result, { code: 'EIO', reason: 'write failed' });
+
   kiosk.onCommand = () => ({ status: 'Rejected', reason: 'slot busy' });
   const rej = await h.sendCommand('k1', 'EnableSlot', { slot: 2 }, new Date(Date.now() + 10_000));
   t.equal((await h.waitFor(rej.id, { timeoutMs: 5000 })).state, 'rejected');
