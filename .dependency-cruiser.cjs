@@ -101,14 +101,14 @@ module.exports = {
       comment:
         "cloud-lite/store/ is below the hub's domains and its HTTP edge: it never imports them.",
       from: { path: '^cloud-lite/store/' },
-      to: { path: '^cloud-lite/(hub|registry|rental|content|api|http|web)/' },
+      to: { path: '^cloud-lite/(hub|registry|rental|content|updates|api|http|web)/' },
     },
     {
       name: 'cloud-lite-domains-below-http',
       severity: 'error',
       comment:
-        "cloud-lite's domains (hub/, registry/, rental/, content/) and store/ expose functions: they never import the HTTP edge (cloud-lite/http/) nor fastify, so no domain registers routes.",
-      from: { path: '^cloud-lite/(hub|registry|rental|content|store)/' },
+        "cloud-lite's domains (hub/, registry/, rental/, content/, updates/) and store/ expose functions: they never import the HTTP edge (cloud-lite/http/) nor fastify, so no domain registers routes.",
+      from: { path: '^cloud-lite/(hub|registry|rental|content|updates|store)/' },
       to: { path: ['^cloud-lite/http/', '^node_modules/(fastify|@fastify/)'] },
     },
     {

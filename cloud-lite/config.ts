@@ -61,6 +61,8 @@ export const HubConfigSchema = Type.Object(
     commandDefaultTtlSeconds: Type.Integer({ minimum: 1, default: 3600 }),
     /** How often commands past their deadline are expired and timed-out sends retried. */
     commandSweepIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
+    /** How often open rollouts are looked at besides kiosk events (picks up CLI-made ones). */
+    rolloutTickMs: Type.Integer({ minimum: 10, default: 10_000 }),
     /** Content origin: signed packages served to kiosks (cloud-lite/content). */
     content: Type.Object(
       {

@@ -93,6 +93,15 @@ export const API_ERRORS = {
     status: 409,
     description: 'the kiosk cannot serve now (not connected, or silent for 3 heartbeats)',
   },
+  // Software rollouts
+  ROLLOUT_ACTIVE: {
+    status: 409,
+    description: 'another rollout is running or halted: cancel it or let it complete first',
+  },
+  ROLLOUT_ENDED: {
+    status: 409,
+    description: 'the rollout is not in a state that allows this (e.g. resume a running one)',
+  },
   // Renting
   NOT_ALLOWED: {
     status: 403,

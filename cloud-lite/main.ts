@@ -19,6 +19,10 @@ export async function main(argv: string[]): Promise<number> {
     const { runContentCommand } = await import('./content/cli.js');
     return runContentCommand(argv.slice(1), io);
   }
+  if (argv[0] === 'rollout') {
+    const { runRolloutCommand } = await import('./updates/cli.js');
+    return runRolloutCommand(argv.slice(1), io);
+  }
   if (argv[0] === 'backup' || argv[0] === 'restore') {
     const { runBackupCommand, runRestoreCommand } = await import('./store/backup-command.js');
     return (argv[0] === 'backup' ? runBackupCommand : runRestoreCommand)(argv.slice(1), io);
@@ -27,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('disk-kiosk hub: kiosk WebSocket hub, rental API and web pages')
     .addHelpText(
       'after',
-      '\nOther commands (each answers --help):\n  cloud-lite user ...      accounts (create one: renter, technician, operator, admin)\n  cloud-lite content ...   import a content package\n  cloud-lite backup ...    online copy of the database and signing key, with retention\n  cloud-lite restore ...   put a backup back into a stopped hub',
+      '\nOther commands (each answers --help):\n  cloud-lite user ...      accounts (create one: renter, technician, operator, admin)\n  cloud-lite content ...   import a content package\n  cloud-lite rollout ...   staged software rollouts to the kiosks\n  cloud-lite backup ...    online copy of the database and signing key, with retention\n  cloud-lite restore ...   put a backup back into a stopped hub',
     )
     .option(
       '-c, --config <file>',

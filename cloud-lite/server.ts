@@ -13,6 +13,7 @@ import { RentalDomain } from './rental/rental-domain.js';
 import { type HubSigningKey, loadOrCreateSigningKey } from './signing-key.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/types.js';
+import { RolloutService } from './updates/rollouts.js';
 
 export interface HubServerDeps {
   config: HubConfig;
@@ -47,6 +48,7 @@ export class HubServer {
   signingKey!: HubSigningKey;
   rental!: RentalDomain;
   content!: HubContentStore;
+  rollouts!: RolloutService;
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly deps: HubServerDeps) {}
@@ -85,6 +87,18 @@ export class HubServer {
     });
     this.content = new HubContentStore({ dir: contentDir(config) });
     await this.content.start();
+    let port = 0;
+    this.rollouts = new RolloutService({
+      store: this.store,
+      hub: this.hub,
+      blobSize: (sha) => this.content.blobSize(sha),
+      // Kiosks fetch the blob path from their own content origin (kiosk/update).
+      bundleUrl: (sha) =>
+        `${publicOrigin(config) ?? `http://${config.host}:${port}`}/blobs/sha256/${sha}`,
+      logger: logger.child({ component: 'rollouts' }),
+      tickMs: config.rolloutTickMs,
+    });
+    this.rollouts.attach();
     const app = await buildHttpApp({
       config,
       logger,
@@ -93,6 +107,7 @@ export class HubServer {
       hub: this.hub,
       rental: this.rental,
       content: this.content,
+      rollouts: this.rollouts,
       metrics: this.metrics,
       publicKeyPem: this.signingKey.publicKeyPem,
       webAssetDir: this.deps.webAssetDir,
@@ -104,7 +119,8 @@ export class HubServer {
     await this.hub.start();
     await this.rental.start();
     await app.listen({ host: config.host, port: config.port });
-    const port = (app.server.address() as AddressInfo).port;
+    port = (app.server.address() as AddressInfo).port;
+    this.rollouts.start();
     logger.info({ port }, 'cloud-lite listening');
     return { port };
   }
@@ -120,6 +136,7 @@ export class HubServer {
     logger.info('cloud-lite stopping');
     this.app?.server.close();
     await this.rental?.stop();
+    await this.rollouts?.stop();
     await this.hub?.stop();
     await this.app?.close();
     await this.store?.close();

@@ -13,7 +13,7 @@ import {
   type KioskConfig,
   resolveHubCredentials,
 } from './config.js';
-import { headersUnder } from './content/download.js';
+import { headersUnder, originBlobUrl } from './content/download.js';
 import { ensureIdentity, type KioskDb } from './db/open-db.js';
 import type { CommandDeps } from './handlers/context.js';
 import type { DaemonControl } from './handlers/control.js';
@@ -340,6 +340,7 @@ export class Daemon {
         progressIntervalMs: u.progressIntervalMs,
       },
       imageVersion: () => imageVersion(this.imageVersionFile),
+      bundleUrlFor: (url, sha256) => originBlobUrl(access.origin, url, sha256),
       headersFor: (url) => headersUnder(access.origin, access.headers, url),
       ...(access.fetch ? { fetch: access.fetch } : {}),
       boardAnswers: async () => {

@@ -88,6 +88,15 @@ async function storeFile(
   }
 }
 
+/** Stores one file as a blob (a RAUC bundle, say); resolves with its hash and size. */
+export async function storeBlob(
+  store: HubContentStore,
+  file: string,
+): Promise<{ sha256: string; size: number; isNew: boolean }> {
+  const { entry, isNew } = await storeFile(store, path.dirname(file), path.basename(file));
+  return { sha256: entry.sha256, size: entry.size, isNew };
+}
+
 /** Imports `req.source`; rejects ContentStoreError (EBADID, EBADTREE, EEMPTY, EVERSIONEXISTS). */
 export async function importContentTree(
   store: HubContentStore,

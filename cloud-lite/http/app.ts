@@ -7,6 +7,8 @@ import type { HubMetrics } from '../metrics.js';
 import type { KioskRegistry } from '../registry/kiosk-registry.js';
 import type { RentalDomain } from '../rental/rental-domain.js';
 import type { Store } from '../store/types.js';
+/** What the HTTP edge calls: the domains' functions and the hub's state. */
+import type { RolloutService } from '../updates/rollouts.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { exactBodyValidators } from './exact-body.js';
 import { installGuard } from './guard.js';
@@ -15,11 +17,11 @@ import { registerContentRoutes } from './routes/content-routes.js';
 import { registerKioskRoutes } from './routes/kiosk-routes.js';
 import { registerOperatorRoutes } from './routes/operator-fleet-routes.js';
 import { registerRentalRoutes } from './routes/rental-routes.js';
+import { registerRolloutRoutes } from './routes/rollout-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
 import { registerWeb } from './routes/web-routes.js';
 import { installSameOriginCheck } from './same-origin.js';
 
-/** What the HTTP edge calls: the domains' functions and the hub's state. */
 export interface HttpDeps {
   config: HubConfig;
   logger: Logger;
@@ -28,6 +30,7 @@ export interface HttpDeps {
   hub: KioskHub;
   rental: RentalDomain;
   content: HubContentStore;
+  rollouts: RolloutService;
   metrics: HubMetrics;
   publicKeyPem: string;
   /** Built web assets (scripts/build-web.ts); default <repo>/dist/web. */
@@ -83,6 +86,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   });
   await registerRentalRoutes(app, deps.rental);
   registerContentRoutes(app, { store: deps.content });
+  registerRolloutRoutes(app, { rollouts: deps.rollouts });
   await registerWeb(app, { assetDir: deps.webAssetDir });
   await registerApiDocsPages(app);
   return app;

@@ -27,6 +27,7 @@ export const LONG_RUNNING_ACTIONS: ReadonlySet<string> = new Set([
   'Dispense',
   'PrepareDisk',
   'WipeDisk',
+  'InstallUpdate',
 ]);
 
 /** Actions signed with the hub's Ed25519 key. */

@@ -33,6 +33,7 @@ import type { PaymentRepo } from './repos/payment-repo.js';
 import type { PendingRegistrationRepo } from './repos/pending-registration-repo.js';
 import type { RentalRepo } from './repos/rental-repo.js';
 import type { ReservationRepo } from './repos/reservation-repo.js';
+import type { RolloutRepo } from './repos/rollout-repo.js';
 import type { SandboxRepo } from './repos/sandbox-repo.js';
 import type { SessionRepo } from './repos/session-repo.js';
 import type { SlotRepo } from './repos/slot-repo.js';
@@ -58,6 +59,7 @@ export type * from './repos/payment-repo.js';
 export type * from './repos/pending-registration-repo.js';
 export type * from './repos/rental-repo.js';
 export type * from './repos/reservation-repo.js';
+export type * from './repos/rollout-repo.js';
 export type * from './repos/sandbox-repo.js';
 export type * from './repos/session-repo.js';
 export type * from './repos/slot-repo.js';
@@ -98,6 +100,8 @@ export interface Repos {
   // For operators.
   audit: AuditRepo;
   flags: FlagRepo;
+  // Software updates (updates/).
+  rollouts: RolloutRepo;
 }
 
 /** What a transaction offers besides the repositories. */

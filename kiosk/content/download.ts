@@ -18,6 +18,20 @@ export function headersUnder(
   return url.startsWith(`${origin.replace(/\/+$/, '')}/`) ? { ...headers } : {};
 }
 
+/**
+ * A blob URL of the hub (`<any host>/blobs/sha256/<sha256>`) as the same blob on `origin`,
+ * the content origin this kiosk is configured with; any other URL as it is.
+ */
+export function originBlobUrl(origin: string, url: string, sha256: string): string {
+  let p: string;
+  try {
+    p = new URL(url).pathname;
+  } catch {
+    return url;
+  }
+  return p === `/blobs/sha256/${sha256}` ? `${origin.replace(/\/+$/, '')}${p}` : url;
+}
+
 export interface DownloadOptions {
   url: string;
   partFile: string;

@@ -60,6 +60,11 @@ export interface UpdateServiceDeps {
   options: UpdateServiceOptions;
   /** The running image version (/etc/disk-kiosk/image-version), or null off an SD image. */
   imageVersion: () => string | null;
+  /**
+   * Where to download a bundle from: the hub names its own blob URL; kioskd fetches that blob
+   * path from its own content origin (which may be reached by another name). Default: as given.
+   */
+  bundleUrlFor?: (url: string, sha256: string) => string;
   /** Request headers for a download URL (the kiosk's credentials for its content origin only). */
   headersFor: (url: string) => Record<string, string>;
   fetch?: typeof fetch;
@@ -372,12 +377,15 @@ export class UpdateService extends EventEmitter {
       let lastAt = 0;
       let lastPct = -1;
       try {
+        const url =
+          this.deps.bundleUrlFor?.(rec.bundleUrl as string, rec.sha256 as string) ??
+          (rec.bundleUrl as string);
         await downloadBundle({
-          url: rec.bundleUrl as string,
+          url,
           file: rec.bundleFile,
           sha256: rec.sha256 as string,
           size: rec.size as number,
-          headers: this.deps.headersFor(rec.bundleUrl as string),
+          headers: this.deps.headersFor(url),
           fetch: this.deps.fetch,
           signal,
           reserveBytes: options.reserveBytes,
@@ -478,7 +486,7 @@ export class UpdateService extends EventEmitter {
     clearTimeout(this.rebootTimer);
     this.rebootTimer = setTimeout(() => {
       const rec = this.store.active();
-      if (!rec || rec.state !== 'rebooting') return;
+      if (rec?.state !== 'rebooting') return;
       this.set(rec, 'failed', {
         code: 'EREBOOT',
         reason: `kioskd asked for the reboot into version ${rec.version} (${file}) but it did not happen within ${this.deps.options.rebootTimeoutMs / 1000} s; is disk-kiosk-update-reboot.path running?`,

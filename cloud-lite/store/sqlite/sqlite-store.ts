@@ -25,6 +25,7 @@ import { sqlitePaymentRepo } from './payment-repo.js';
 import { sqlitePendingRegistrationRepo } from './pending-registration-repo.js';
 import { sqliteRentalRepo } from './rental-repo.js';
 import { sqliteReservationRepo } from './reservation-repo.js';
+import { sqliteRolloutRepo } from './rollout-repo.js';
 import { sqliteSandboxRepo } from './sandbox-repo.js';
 import { sqliteSessionRepo } from './session-repo.js';
 import { sqliteSlotRepo } from './slot-repo.js';
@@ -62,6 +63,7 @@ function makeRepos(db: Database.Database, moneyWritten: () => void): Repos {
     missingDisks: sqliteMissingDiskRepo(db),
     audit: sqliteAuditRepo(db),
     flags: sqliteFlagRepo(db),
+    rollouts: sqliteRolloutRepo(db),
   };
 }
 

@@ -238,3 +238,22 @@ t.test('the version already running: committed at once', async (t) => {
   t.match(only?.reason, /already running version 1\.0\.0/);
   t.same(s.calls, []);
 });
+
+t.test("the hub's blob URL is fetched from the kiosk's own content origin", async (t) => {
+  const { originBlobUrl } = await import('../../../kiosk/content/download.js');
+  const h = 'ab'.repeat(32);
+  t.equal(
+    originBlobUrl('https://hub.example/', `http://0.0.0.0:8080/blobs/sha256/${h}`, h),
+    `https://hub.example/blobs/sha256/${h}`,
+  );
+  t.equal(
+    originBlobUrl('https://hub.example', `https://cdn.example/x/${h}.raucb`, h),
+    `https://cdn.example/x/${h}.raucb`,
+    'another URL as given',
+  );
+  t.equal(
+    originBlobUrl('https://hub.example', `https://h/blobs/sha256/${'cd'.repeat(32)}`, h),
+    `https://h/blobs/sha256/${'cd'.repeat(32)}`,
+    'another blob than the bundle: as given',
+  );
+});

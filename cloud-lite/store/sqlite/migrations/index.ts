@@ -5,6 +5,7 @@ import { migration003MissingDisks } from './003-missing-disks.js';
 import { migration004PendingRegistrations } from './004-pending-registrations.js';
 import { migration005RentalExtensions } from './005-rental-extensions.js';
 import { migration006KioskDatabaseId } from './006-kiosk-database-id.js';
+import { migration007Rollouts } from './007-rollouts.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   migration004PendingRegistrations,
   migration005RentalExtensions,
   migration006KioskDatabaseId,
+  migration007Rollouts,
 ];

@@ -59,6 +59,11 @@ const SENTENCES: Record<string, Sentence> = {
         : 'You already have a reservation. Pick it up or cancel it first.',
   // kiosks and stock
   KIOSK_OFFLINE: 'This kiosk is offline right now. Try again later or pick another kiosk.',
+  // software rollouts (operators)
+  ROLLOUT_ACTIVE:
+    'Another rollout is still running or halted. Cancel it, or let it complete, before starting a new one.',
+  ROLLOUT_ENDED:
+    'This rollout cannot do that in its current state (only a running rollout can be halted, only a halted one resumed).',
   NO_DISK_AVAILABLE: 'No disk of this kind is left at this kiosk. Choose another or reserve one.',
   KIOSK_UNREACHABLE: 'The kiosk did not answer in time. Your payment is released.',
   DISK_TYPE_NOT_OFFERED: 'This kiosk does not offer this disk. Choose another.',
