@@ -11,7 +11,7 @@ import { requireSlotDisk } from './guard.js';
 import { HelperOps, StorageHelperClient } from './helper-client.js';
 import { exfatDriver } from './image-file.js';
 import { validateExfatLabel } from './label.js';
-import { mountsOfDisk, readMounts } from './mounts.js';
+import { mountsOfDisk, readMounts, waitReleased } from './mounts.js';
 import { DirectOps, type PrivilegedOps } from './privileged.js';
 import { runTool } from './run-tool.js';
 import {
@@ -154,7 +154,9 @@ export class RealStorage implements Storage {
   async unmount(device: string, opts: UnmountOptions = {}): Promise<void> {
     const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, 'unmount');
     const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-    for (const m of await mountsOfDisk(g.device)) {
+    const mounts = await mountsOfDisk(g.device);
+    let lazy = false;
+    for (const m of mounts) {
       for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
         try {
           await this.privileged.umount(m.target, false, `unmounting ${device}`);
@@ -180,12 +182,23 @@ export class RealStorage implements Storage {
               'mount still busy after retries; lazy unmount (the disk is detached from the tree but may still be written)',
             );
             await this.privileged.umount(m.target, true, `lazy-unmounting ${device}`);
+            lazy = true;
             break;
           }
           await sleep(delay);
         }
       }
     }
+    // An exfat-fuse daemon may still hold the device after umount returned; what follows
+    // (a mount, mkfs, the identity's read-back, the renter pulling the disk) waits for it.
+    if (mounts.length === 0 || lazy) return;
+    if (await waitReleased(g.device, Math.max(1000, deadline - Date.now()))) return;
+    if (opts.noLazy)
+      throw new StorageError(
+        'EBUSY',
+        `${device} is still held after its unmount (the file system's daemon did not finish)`,
+      );
+    this.opts.log?.warn({ device }, 'the disk is still held after its unmount');
   }
 
   async setReadOnly(device: string, readOnly: boolean): Promise<void> {

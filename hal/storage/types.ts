@@ -151,7 +151,7 @@ export interface Storage {
   format(device: string, opts: FormatOptions): Promise<void>;
   /** Mounts the exFAT filesystem (kernel driver if `/proc/filesystems` lists exfat, else exfat-fuse) with noatime and uid/gid. Timeout 60 s. */
   mount(device: string, opts?: MountOptions): Promise<MountInfo>;
-  /** Unmounts every mount of the device. Retries on EBUSY until `timeoutMs`, then lazy-unmounts (warning logged) unless `noLazy`. Resolves when nothing is mounted. */
+  /** Unmounts every mount of the device. Retries on EBUSY until `timeoutMs`, then lazy-unmounts (warning logged) unless `noLazy`. After a plain unmount, waits (until `timeoutMs`, at least 1 s) for whatever still holds the device (an exfat-fuse daemon finishing) to let go: `noLazy` then rejects `EBUSY` if it does not, else a warning is logged. Resolves when nothing is mounted. */
   unmount(device: string, opts?: UnmountOptions): Promise<void>;
   /** `blockdev --setro/--setrw`, verified with `--getro`; rejects `EVERIFY` if it does not read back. */
   setReadOnly(device: string, readOnly: boolean): Promise<void>;

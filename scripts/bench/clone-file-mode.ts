@@ -9,6 +9,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Storage } from '../../hal/storage/index.js';
+import { waitReleased } from '../../hal/storage/mounts.js';
 import { rsyncCopy } from '../../kiosk/cloning/rsync-copy.js';
 import { buildStaging } from '../../kiosk/cloning/staging.js';
 import { verifyTree } from '../../kiosk/cloning/verify.js';
@@ -25,6 +26,16 @@ export interface FileModeTarget {
   processes: number;
   readers: number;
   hashFiles: Storage['hashFiles'];
+}
+
+/**
+ * Unmounts the exfat-fuse mount and waits until its daemon has let go of the device (umount
+ * can return before it has: the next mount then fails "Device or resource busy").
+ */
+async function unmount(device: string, mnt: string): Promise<void> {
+  await sh('umount', [mnt]);
+  if (!(await waitReleased(device, 30_000)))
+    throw new Error(`${device} is still held 30 s after unmounting ${mnt}`);
 }
 
 async function freshMount(device: string, mnt: string): Promise<void> {
@@ -88,11 +99,11 @@ export async function benchFileMode(
             },
           });
         }
-        await sh('umount', [mnt]); // flush included
+        await unmount(device, mnt); // flush included
       });
       await sh('mount.exfat-fuse', ['-o', 'ro', device, mnt]);
       await checkCopied(path.join(mnt, 'x'), m, `${m.contentId} ${mode}`);
-      await sh('umount', [mnt]);
+      await unmount(device, mnt);
       (mode === 'cp' ? cpTimes : pipeTimes).push(secs);
       process.stdout.write(
         `\r  ${m.contentId} trial ${i}: ${mode.padEnd(8)} ${secs.toFixed(2)} s  (${mbps(m.totalBytes, secs).toFixed(1)} MB/s)\n`,
@@ -117,7 +128,7 @@ export async function benchFileMode(
           throw new Error(`verify failed on an intact copy: ${JSON.stringify(v).slice(0, 300)}`);
         return v.bytesRead;
       });
-      await sh('umount', [mnt]);
+      await unmount(device, mnt);
       if (result !== m.totalBytes)
         throw new Error(`${mode} read ${result} bytes, expected ${m.totalBytes}`);
       (mode === 'read' ? readTimes : verifyTimes).push(secs);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 import { SimDrives } from '../../../hal/drives/sim.js';
+import { waitReleased } from '../../../hal/storage/mounts.js';
 import { RealStorage } from '../../../hal/storage/real.js';
 import { createLoopDisk, requireRoot } from '../../helpers/loop-device.js';
 
@@ -106,6 +107,43 @@ t.test('unmount of a busy mount: EBUSY with noLazy, else lazy with a warning', a
   const mounts = await readFile('/proc/self/mounts', 'utf8');
   t.notMatch(mounts, m.mountpoint, 'gone from the mount table');
 });
+
+t.test(
+  'waitReleased: false while another opener holds the device, true once it lets go',
+  async (t) => {
+    if (!requireRoot(t)) return;
+    const { loop, storage, dir } = await setup(t);
+    // A process holding the device exclusively, as an exfat-fuse daemon finishing its unmount.
+    const { spawn } = await import('node:child_process');
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('node:fs');
+       fs.openSync(process.argv[1], fs.constants.O_RDONLY | fs.constants.O_EXCL);
+       process.stdout.write('held\\n');
+       setInterval(() => {}, 1e9);`,
+        loop.device,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    t.teardown(() => holder.kill());
+    await new Promise((r) => holder.stdout.once('data', r));
+    t.equal(await waitReleased(loop.device, 200), false, 'held: still busy at the deadline');
+    const exited = new Promise((r) => holder.once('exit', r));
+    const released = waitReleased(loop.device, 30_000);
+    holder.kill();
+    await exited;
+    t.equal(await released, true, 'released once the holder exited');
+    // After a plain unmount the device is free at once for the next mount.
+    await storage.format(loop.device, { label: 'AGAIN' });
+    for (let i = 0; i < 3; i++) {
+      await storage.mount(loop.device, { mountpoint: path.join(dir, 'again') });
+      await storage.unmount(loop.device, { noLazy: true });
+      t.equal(await waitReleased(loop.device, 0), true, `free right after unmount ${i + 1}`);
+    }
+  },
+);
 
 t.test('start() finds the tools', async (t) => {
   if (!requireRoot(t)) return;
