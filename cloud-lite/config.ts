@@ -11,8 +11,23 @@ export const HubConfigSchema = Type.Object(
   {
     host: Type.String({ default: '0.0.0.0' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-    /** SQLite database file (created on first start). */
+    /** SQLite database file (created on first start); unused with `store.kind` postgres. */
     databasePath: Type.String({ minLength: 1, default: './cloud-lite.db' }),
+    /**
+     * Where the hub keeps its state. `sqlite` (the default): the file `databasePath`, one hub
+     * process. `postgres`: the database at `url` (`postgres://user:password@host:5432/db`),
+     * which several hub processes may share; `poolSize` connections per process at most
+     * (docs/postgres.md). Environment: `CLOUD_LITE_STORE_KIND`, `CLOUD_LITE_STORE_URL`,
+     * `CLOUD_LITE_STORE_POOL_SIZE`.
+     */
+    store: Type.Object(
+      {
+        kind: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], { default: 'sqlite' }),
+        url: Type.Optional(Type.String({ minLength: 1 })),
+        poolSize: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Ed25519 private key (PEM); generated with 0600 permissions on first start if missing. */
     signingKeyPath: Type.String({ minLength: 1, default: './hub-signing-key.pem' }),
     /** The admin's bearer token for the operator API (staff accounts log in with sessions instead). */
@@ -84,6 +99,13 @@ export type HubConfig = Static<typeof HubConfigSchema>;
 
 const ENV_PREFIX = 'CLOUD_LITE_';
 
+/** The store's keys are set one by one from the environment (`store` itself is an object). */
+const STORE_ENV: Record<string, 'kind' | 'url' | 'poolSize'> = {
+  CLOUD_LITE_STORE_KIND: 'kind',
+  CLOUD_LITE_STORE_URL: 'url',
+  CLOUD_LITE_STORE_POOL_SIZE: 'poolSize',
+};
+
 function envName(key: string): string {
   return ENV_PREFIX + key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 }
@@ -125,10 +147,17 @@ export function loadConfig(opts: {
   const byEnv = new Map(keys.map((k) => [envName(k), k]));
   for (const [name, value] of Object.entries(opts.env ?? {})) {
     if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const storeKey = STORE_ENV[name];
+    if (storeKey) {
+      const store = { ...((raw.store as Record<string, unknown> | undefined) ?? {}) };
+      store[storeKey] = storeKey === 'poolSize' && /^[0-9]+$/.test(value) ? Number(value) : value;
+      raw.store = store;
+      continue;
+    }
     const key = byEnv.get(name);
     if (!key)
       throw new ConfigError(
-        `unknown environment variable ${name}; known: ${[...byEnv.keys()].join(', ')}`,
+        `unknown environment variable ${name}; known: ${[...byEnv.keys(), ...Object.keys(STORE_ENV)].join(', ')}`,
       );
     const schema = HubConfigSchema.properties[key as keyof HubConfig];
     raw[key] =
@@ -182,6 +211,17 @@ export function validateConfig(raw: Record<string, unknown>): HubConfig {
   if (config.publicUrl !== undefined && !/^(https?|wss?):\/\/[^/\s]+/.test(config.publicUrl))
     throw new ConfigError(
       `configuration key "publicUrl" is invalid: "${config.publicUrl}" is not an http(s) or ws(s) URL`,
+    );
+  const { store } = config;
+  if (store.kind === 'postgres' && !/^postgres(ql)?:\/\/\S*$/.test(store.url ?? ''))
+    throw new ConfigError(
+      store.url === undefined
+        ? 'configuration key "store/url" is missing: store.kind postgres needs a URL like postgres://user:password@host:5432/database'
+        : 'configuration key "store/url" is invalid: it must be a postgres:// or postgresql:// URL',
+    );
+  if (store.kind === 'sqlite' && store.url !== undefined)
+    throw new ConfigError(
+      'configuration key "store/url" is for store.kind postgres; the SQLite store lives in databasePath',
     );
   for (const entry of config.trustProxy) {
     if (!isProxyAddress(entry))

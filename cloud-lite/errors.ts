@@ -62,6 +62,18 @@ export class StoreVersionError extends HubError {
   }
 }
 
+/**
+ * The store's server cannot be used: ESTOREUNREACHABLE (PostgreSQL does not answer or refuses
+ * the login), ESTORETOOOLD (a PostgreSQL older than the hub supports). The message names the
+ * server (never its password) and what to do.
+ */
+export class StoreServerError extends HubError {
+  constructor(code: 'ESTOREUNREACHABLE' | 'ESTORETOOOLD', message: string) {
+    super(code, message, 503);
+    this.name = 'StoreServerError';
+  }
+}
+
 /** A wait ran out of time. */
 export class TimeoutError extends HubError {
   constructor(message: string) {

@@ -23,6 +23,10 @@ export async function main(argv: string[]): Promise<number> {
     const { runRolloutCommand } = await import('./updates/cli.js');
     return runRolloutCommand(argv.slice(1), io);
   }
+  if (argv[0] === 'migrate') {
+    const { runMigrateCommand } = await import('./store/migrate-command.js');
+    return runMigrateCommand(argv.slice(1), io);
+  }
   if (argv[0] === 'backup' || argv[0] === 'restore') {
     const { runBackupCommand, runRestoreCommand } = await import('./store/backup-command.js');
     return (argv[0] === 'backup' ? runBackupCommand : runRestoreCommand)(argv.slice(1), io);
@@ -31,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('disk-kiosk hub: kiosk WebSocket hub, rental API and web pages')
     .addHelpText(
       'after',
-      '\nOther commands (each answers --help):\n  cloud-lite user ...      accounts (create one: renter, technician, operator, admin)\n  cloud-lite content ...   import a content package\n  cloud-lite rollout ...   staged software rollouts to the kiosks\n  cloud-lite backup ...    online copy of the database and signing key, with retention\n  cloud-lite restore ...   put a backup back into a stopped hub',
+      '\nOther commands (each answers --help):\n  cloud-lite user ...      accounts (create one: renter, technician, operator, admin)\n  cloud-lite content ...   import a content package\n  cloud-lite rollout ...   staged software rollouts to the kiosks\n  cloud-lite migrate       bring the store schema up to date (SQLite or PostgreSQL)\n  cloud-lite backup ...    online copy of the database and signing key, with retention\n  cloud-lite restore ...   put a backup back into a stopped hub',
     )
     .option(
       '-c, --config <file>',

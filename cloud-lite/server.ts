@@ -11,7 +11,7 @@ import type { AccountMailer } from './rental/accounts/account-mail.js';
 import type { PaymentProvider } from './rental/payments/provider.js';
 import { RentalDomain } from './rental/rental-domain.js';
 import { type HubSigningKey, loadOrCreateSigningKey } from './signing-key.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { type HubStore, openStore } from './store/open-store.js';
 import type { Store } from './store/types.js';
 import { RolloutService } from './updates/rollouts.js';
 
@@ -22,7 +22,7 @@ export interface HubServerDeps {
   webAssetDir?: string;
   /** Rental domain options: its clock, payment provider and account mailer (tests); defaults from config. */
   rental?: { now?: () => Date; provider?: PaymentProvider; mailer?: AccountMailer };
-  /** false: money commits are not synced (SqliteStore.open); only for benchmarks measuring the cost. */
+  /** false: SQLite's money commits are not synced (SqliteStore.open); only for benchmarks measuring the cost. */
   storeMoneySync?: boolean;
   /** Called with the app before it listens, to add domain routes and event handlers. */
   extend?: (ctx: {
@@ -40,7 +40,7 @@ export interface HubServerDeps {
  * transactions and closes the database.
  */
 export class HubServer {
-  store!: SqliteStore;
+  store!: HubStore;
   registry!: KioskRegistry;
   hub!: KioskHub;
   app!: FastifyInstance;
@@ -57,7 +57,7 @@ export class HubServer {
   async start(): Promise<{ port: number }> {
     const { config, logger } = this.deps;
     this.signingKey = loadOrCreateSigningKey(config.signingKeyPath);
-    this.store = SqliteStore.open(config.databasePath, {
+    this.store = await openStore(config, {
       moneySync: this.deps.storeMoneySync,
       logger: logger.child({ component: 'store' }),
     });

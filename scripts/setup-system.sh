@@ -6,12 +6,14 @@
 # blockdev), tmux (terminal tests of kioskctl), systemd (unit checks), chromium (browser
 # tests of the web pages, driven by playwright-core), caddy (the TLS proxy of deploy/ and
 # its test), groff-base (the man page check), rauc + squashfs-tools + dbus + fdisk + openssl
-# (update bundles: images/bundle.sh and the RAUC tests, which run rauc's D-Bus service).
+# (update bundles: images/bundle.sh and the RAUC tests, which run rauc's D-Bus service),
+# postgresql-15 (the hub's PostgreSQL store: its tests start a throw-away cluster of their
+# own, test/helpers/postgres.ts; Debian's own cluster is stopped and not started at boot).
 # With everything present it changes nothing and needs no root; otherwise run it as root.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(rsync exfatprogs exfat-fuse fuse3 bmap-tools socat udev util-linux e2fsprogs kmod tmux systemd chromium caddy groff-base
-  rauc squashfs-tools dbus fdisk openssl)
+  rauc squashfs-tools dbus fdisk openssl postgresql-15)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -31,5 +33,12 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/disk-kiosk-
 # Debian starts the caddy service on install; nothing here needs it (deploy/ configures it).
 if [[ " ${missing[*]} " == *" caddy "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
   systemctl disable --now caddy >/dev/null 2>&1 || true
+fi
+# Debian creates and starts a cluster (15/main, port 5432) on install; the tests use their own.
+if [[ " ${missing[*]} " == *" postgresql-15 "* ]]; then
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now postgresql >/dev/null 2>&1 || true
+  fi
+  command -v pg_ctlcluster >/dev/null && pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
 fi
 echo "system packages installed: ${missing[*]}"

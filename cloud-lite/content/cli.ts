@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { contentDir, loadConfig } from '../config.js';
 import { HubError } from '../errors.js';
 import { loadOrCreateSigningKey } from '../signing-key.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 import { registerImportedContent } from './catalog-entry.js';
 import { HubContentStore } from './content-store.js';
 import { importContentTree } from './import-tree.js';
@@ -31,7 +31,7 @@ export async function runContentCommand(
         const config = loadConfig({ file: o.config, env: io.env });
         const key = loadOrCreateSigningKey(config.signingKeyPath);
         const content = new HubContentStore({ dir: contentDir(config) });
-        const store = SqliteStore.open(config.databasePath);
+        const store = await openStore(config);
         try {
           const r = await importContentTree(
             content,

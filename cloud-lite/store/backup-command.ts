@@ -6,7 +6,7 @@
  * deploy/ runs the backup daily (cloud-lite-backup.timer). See store/sqlite/backup.ts.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../config.js';
+import { type HubConfig, loadConfig as load } from '../config.js';
 import { HubError } from '../errors.js';
 import { hubVersion } from '../package-info.js';
 import { backupHub, restoreHub } from './sqlite/backup.js';
@@ -15,6 +15,21 @@ interface Io {
   env: NodeJS.ProcessEnv;
   out: (s: string) => void;
   err: (s: string) => void;
+}
+
+/** The configuration, refused when the store is PostgreSQL (backed up with pg_dump instead). */
+function loadSqliteConfig(
+  name: string,
+  file: string | undefined,
+  env: NodeJS.ProcessEnv,
+): HubConfig {
+  const config = load({ file, env });
+  if (config.store.kind !== 'sqlite')
+    throw new HubError(
+      'ESTOREKIND',
+      `cloud-lite ${name} copies the SQLite database; this hub's store is PostgreSQL: back it up with pg_dump (docs/postgres.md)`,
+    );
+  return config;
 }
 
 const positive = (v: string) => {
@@ -45,7 +60,7 @@ export function runBackupCommand(argv: string[], io: Io): Promise<number> {
     .option('--keep <n>', 'backups kept, the newest (older ones are removed)', positive, 14)
     .option('-c, --config <file>', 'hub configuration file (as the hub runs with)')
     .action(async (o: { to: string; keep: number; config?: string }) => {
-      const config = loadConfig({ file: o.config, env: io.env });
+      const config = loadSqliteConfig('backup', o.config, io.env);
       const r = await backupHub({
         databasePath: config.databasePath,
         signingKeyPath: config.signingKeyPath,
@@ -68,7 +83,7 @@ export function runRestoreCommand(argv: string[], io: Io): Promise<number> {
     .argument('<backup>', 'a backup directory made by cloud-lite backup')
     .option('-c, --config <file>', 'hub configuration file (as the hub runs with)')
     .action(async (from: string, o: { config?: string }) => {
-      const config = loadConfig({ file: o.config, env: io.env });
+      const config = loadSqliteConfig('restore', o.config, io.env);
       const r = restoreHub({
         from,
         databasePath: config.databasePath,

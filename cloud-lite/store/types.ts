@@ -7,11 +7,14 @@
  *
  * Adding a repository:
  *  1. declare its records and interface in `repos/<name>.ts`, and add it to `Repos` below;
- *  2. implement it for SQLite in `sqlite/<name>-repo.ts` and add it in `sqlite/sqlite-store.ts`;
+ *  2. implement it for SQLite in `sqlite/<name>-repo.ts` and add it in `sqlite/sqlite-store.ts`,
+ *     and for PostgreSQL in `postgres/<name>-repo.ts` and `postgres/postgres-store.ts`;
  *  3. add a migration `sqlite/migrations/NNN-name.ts` (next number) and list it in
- *     `sqlite/migrations/index.ts`. Never edit a shipped migration.
- * Repository SQL stays portable (no SQLite-only syntax in what a PostgreSQL store would
- * have to mirror); SQLite specifics stay in `sqlite/`.
+ *     `sqlite/migrations/index.ts`, and its twin (same number and name) in
+ *     `postgres/migrations/`. Never edit a shipped migration.
+ *  4. add its behaviour to the contract suite (test/cloud-lite/store/contract/), which runs
+ *     against both stores.
+ * Each store's specifics stay in its folder.
  */
 
 import type { AuditRepo } from './repos/audit-repo.js';

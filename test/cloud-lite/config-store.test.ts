@@ -81,3 +81,98 @@ t.test('store: migrations set user_version, STRICT tables, refuse a newer databa
   db.close();
   t.throws(() => SqliteStore.open(file), { code: 'ESTOREVERSION' });
 });
+
+t.test(
+  'config: store kind and URL (file or CLOUD_LITE_STORE_*), refused without a URL',
+  async (t) => {
+    const base = { env: { CLOUD_LITE_ADMIN_TOKEN: 'a'.repeat(20) } };
+    t.same(loadConfig(base).store, { kind: 'sqlite', poolSize: 10 }, 'SQLite by default');
+    const pg = loadConfig({
+      env: {
+        ...base.env,
+        CLOUD_LITE_STORE_KIND: 'postgres',
+        CLOUD_LITE_STORE_URL: 'postgres://hub:secret@db.example:5432/hub',
+        CLOUD_LITE_STORE_POOL_SIZE: '4',
+      },
+    });
+    t.same(pg.store, {
+      kind: 'postgres',
+      url: 'postgres://hub:secret@db.example:5432/hub',
+      poolSize: 4,
+    });
+    t.throws(
+      () => loadConfig({ ...base, overrides: { store: { kind: 'postgres', poolSize: 10 } } }),
+      {
+        code: 'ECONFIG',
+        message: /"store\/url" is missing: store.kind postgres needs a URL like postgres:\/\//,
+      },
+    );
+    t.throws(
+      () =>
+        loadConfig({
+          ...base,
+          overrides: { store: { kind: 'postgres', url: 'mysql://x:pw@h/db', poolSize: 10 } },
+        }),
+      { code: 'ECONFIG', message: /"store\/url" is invalid: it must be a postgres:\/\// },
+    );
+    try {
+      loadConfig({
+        ...base,
+        overrides: { store: { kind: 'postgres', url: 'http://u:topsecret@h/db', poolSize: 1 } },
+      });
+    } catch (err) {
+      t.notMatch((err as Error).message, /topsecret/, 'the refusal never repeats the password');
+    }
+    t.throws(
+      () =>
+        loadConfig({
+          ...base,
+          overrides: { store: { kind: 'sqlite', url: 'postgres://h/db', poolSize: 1 } },
+        }),
+      { code: 'ECONFIG', message: /"store\/url" is for store.kind postgres/ },
+    );
+    t.throws(() => loadConfig({ env: { ...base.env, CLOUD_LITE_STORE_KIND: 'mysql' } }), {
+      code: 'ECONFIG',
+      message: /store/,
+    });
+  },
+);
+
+t.test(
+  'cloud-lite migrate brings the store up to date; backup and restore refuse a PostgreSQL store',
+  async (t) => {
+    const { runMigrateCommand } = await import('../../cloud-lite/store/migrate-command.js');
+    const { runBackupCommand, runRestoreCommand } = await import(
+      '../../cloud-lite/store/backup-command.js'
+    );
+    const dir = await tmp(t);
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = (env: Record<string, string>) => ({
+      env: { CLOUD_LITE_ADMIN_TOKEN: 'a'.repeat(20), ...env },
+      out: (s: string) => void out.push(s),
+      err: (s: string) => void err.push(s),
+    });
+    const dbFile = path.join(dir, 'hub.db');
+    t.equal(await runMigrateCommand([], io({ CLOUD_LITE_DATABASE_PATH: dbFile })), 0, err.join(''));
+    t.same(JSON.parse(out[0] ?? ''), {
+      store: 'sqlite',
+      at: dbFile,
+      fromVersion: 0,
+      toVersion: migrations.length,
+    });
+    const db = new Database(dbFile, { readonly: true });
+    t.equal(db.pragma('user_version', { simple: true }), migrations.length, 'the file is migrated');
+    db.close();
+    const pgEnv = {
+      CLOUD_LITE_STORE_KIND: 'postgres',
+      CLOUD_LITE_STORE_URL: 'postgres://hub:pw@127.0.0.1:1/hub',
+    };
+    t.equal(await runBackupCommand(['--to', dir], io(pgEnv)), 1);
+    t.equal(await runRestoreCommand([dir], io(pgEnv)), 1);
+    t.match(err, [
+      /^cloud-lite backup: ESTOREKIND: .*PostgreSQL: back it up with pg_dump/,
+      /^cloud-lite restore: ESTOREKIND: /,
+    ]);
+  },
+);

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { HubError } from '../../errors.js';
-import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { openStore } from '../../store/open-store.js';
 import { ROLES, type Role } from '../../store/types.js';
 import { Accounts } from '../accounts/accounts.js';
 
@@ -54,7 +54,7 @@ export async function runUserCommand(
         }
         const env = Object.fromEntries(Object.entries(io.env).filter(([k]) => k !== o.passwordEnv));
         const config = loadConfig({ file: o.config, env });
-        const store = SqliteStore.open(config.databasePath);
+        const store = await openStore(config);
         try {
           const accounts = new Accounts({
             store,

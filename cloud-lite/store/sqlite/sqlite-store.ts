@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { migrate } from '../../../common/sqlite-migrate.js';
 import { StoppedError, StoreVersionError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { runAfterCommit } from '../after-commit.js';
 import { AsyncMutex } from '../mutex.js';
 import type { Repos, Store, Tx, TxContext } from '../types.js';
 import { sqliteAuditRepo } from './audit-repo.js';
@@ -119,6 +120,8 @@ export class SqliteStore implements Store {
     private readonly db: Database.Database,
     private readonly moneySync: boolean,
     private readonly logger: Pick<Logger, 'error'> | undefined,
+    /** The schema versions before and after `open` migrated. */
+    readonly migrated: { from: number; to: number },
   ) {
     this.repos = makeRepos(db, () => {
       this.moneyInGroup = true;
@@ -149,11 +152,11 @@ export class SqliteStore implements Store {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
-      migrate(db, migrations, {
+      const migrated = migrate(db, migrations, {
         program: 'cloud-lite',
         newer: (found, known) => new StoreVersionError(found, known),
       });
-      return new SqliteStore(db, opts.moneySync ?? true, opts.logger);
+      return new SqliteStore(db, opts.moneySync ?? true, opts.logger, migrated);
     } catch (err) {
       db.close();
       throw err;
@@ -241,7 +244,7 @@ export class SqliteStore implements Store {
       }
     }
     for (const [item, out] of done) {
-      for (const fn of item.after) this.runAfterCommit(fn);
+      for (const fn of item.after) runAfterCommit(fn, this.logger);
       item.resolve(out);
     }
   }
@@ -251,20 +254,6 @@ export class SqliteStore implements Store {
     const ctx: TxContext = { afterCommit: (fn) => void item.after.push(fn) };
     const tx: Tx = { ...this.repos, ...ctx };
     return item.fn(tx, ctx);
-  }
-
-  /** Runs one after-commit callback; a failure is logged, never passed on. */
-  private runAfterCommit(fn: () => unknown): void {
-    const failed = (err: unknown) => {
-      if (this.logger) this.logger.error({ err }, 'after-commit callback failed');
-      else console.error('cloud-lite store: after-commit callback failed:', err);
-    };
-    try {
-      const out = fn();
-      if (out instanceof Promise) out.catch(failed);
-    } catch (err) {
-      failed(err);
-    }
   }
 
   async close(): Promise<void> {

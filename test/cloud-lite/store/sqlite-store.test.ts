@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
+// What every store does (rollback, concurrent transactions, after-commit hooks, close) is in
+// contract/; here what only the SQLite store does: the money commits' sync.
 import { SqliteStore } from '../../../cloud-lite/store/sqlite/sqlite-store.js';
 
 async function openStore(
@@ -27,56 +29,6 @@ async function openStoreAt(
 }
 
 const kiosk = (id: string) => ({ id, name: id, createdAt: new Date(0).toISOString() });
-
-t.test('group commit: a failing transaction in a group rolls back alone', async (t) => {
-  const store = await openStore(t);
-  // Queued together: they run in one BEGIN ... COMMIT, each in its own savepoint.
-  const results = await Promise.allSettled([
-    store.transaction((tx) => tx.kiosks.insert(kiosk('a'))),
-    store.transaction(async (tx) => {
-      await tx.kiosks.insert(kiosk('b'));
-      throw new Error('b fails');
-    }),
-    store.transaction((tx) => tx.kiosks.insert(kiosk('c'))),
-    store.transaction((tx) => tx.kiosks.insert(kiosk('a'))), // duplicate id: constraint error
-    store.transaction((tx) => tx.kiosks.insert(kiosk('d'))),
-  ]);
-  t.same(
-    results.map((r) => r.status),
-    ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled'],
-  );
-  t.same((await store.transaction((tx) => tx.kiosks.list())).map((k) => k.id).sort(), [
-    'a',
-    'c',
-    'd',
-  ]);
-});
-
-t.test('a transaction alone in its group rolls back entirely and the store goes on', async (t) => {
-  const store = await openStore(t);
-  await t.rejects(
-    store.transaction(async (tx) => {
-      await tx.kiosks.insert(kiosk('x'));
-      await tx.kiosks.insert(kiosk('y'));
-      throw new Error('boom');
-    }),
-    /boom/,
-  );
-  await store.transaction((tx) => tx.kiosks.insert(kiosk('z')));
-  t.same(
-    (await store.transaction((tx) => tx.kiosks.list())).map((k) => k.id),
-    ['z'],
-  );
-});
-
-t.test('a closed store refuses new transactions', async (t) => {
-  const store = await openStore(t);
-  await store.close();
-  await t.rejects(
-    store.transaction((tx) => tx.kiosks.list()),
-    { code: 'ESTOPPED' },
-  );
-});
 
 const AT = new Date(0).toISOString();
 const user = (id: string) => ({
@@ -145,69 +97,4 @@ t.test('afterCommit: runs once committed, in order, before the transaction resol
   });
   t.equal(out, 'result');
   t.same(seen, ['first: committed', 'second'], 'both ran, in order, before it resolved');
-});
-
-t.test('afterCommit: nothing runs for a transaction that rolls back', async (t) => {
-  const store = await openStore(t);
-  const seen: string[] = [];
-  // Alone in its group.
-  await t.rejects(
-    store.transaction(async (tx) => {
-      tx.afterCommit(() => seen.push('alone'));
-      throw new Error('boom');
-    }),
-    /boom/,
-  );
-  // In a group: only the transactions that reached the COMMIT run theirs.
-  const results = await Promise.allSettled([
-    store.transaction(async (tx) => {
-      await tx.kiosks.insert(kiosk('a'));
-      tx.afterCommit(() => seen.push('a'));
-    }),
-    store.transaction(async (tx) => {
-      await tx.kiosks.insert(kiosk('b'));
-      tx.afterCommit(() => seen.push('b'));
-      throw new Error('b fails');
-    }),
-    store.transaction(async (tx) => {
-      await tx.kiosks.insert(kiosk('c'));
-      tx.afterCommit(() => seen.push('c'));
-    }),
-  ]);
-  t.same(
-    results.map((r) => r.status),
-    ['fulfilled', 'rejected', 'fulfilled'],
-  );
-  t.same(seen, ['a', 'c']);
-});
-
-t.test('afterCommit: a failing callback is logged; the commit and the others stand', async (t) => {
-  const logged: Array<{ err: unknown; msg: string }> = [];
-  const logger = { error: (o: { err: unknown }, msg: string) => logged.push({ ...o, msg }) };
-  const store = await openStore(t, { logger: logger as never });
-  const seen: string[] = [];
-  const out = await store.transaction(async (tx) => {
-    await tx.kiosks.insert(kiosk('k1'));
-    tx.afterCommit(() => {
-      throw new Error('listener broke');
-    });
-    tx.afterCommit(() => Promise.reject(new Error('async listener broke')));
-    tx.afterCommit(() => seen.push('after the failures'));
-    return 'done';
-  });
-  t.equal(out, 'done', 'the transaction still resolves');
-  t.same(seen, ['after the failures']);
-  await new Promise((resolve) => setImmediate(resolve));
-  t.same(
-    logged.map((l) => [(l.err as Error).message, l.msg]),
-    [
-      ['listener broke', 'after-commit callback failed'],
-      ['async listener broke', 'after-commit callback failed'],
-    ],
-  );
-  t.same(
-    (await store.transaction((tx) => tx.kiosks.list())).map((k) => k.id),
-    ['k1'],
-    'the commit stands',
-  );
 });

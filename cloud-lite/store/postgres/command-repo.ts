@@ -1,0 +1,79 @@
+import type { CommandRecord, CommandRepo, CommandState } from '../repos/command-repo.js';
+import type { Sql } from './sql.js';
+import { pgTable } from './table.js';
+
+const FINAL = "('rejected', 'completed', 'failed', 'expired')";
+
+export function pgCommandRepo(sql: Sql): CommandRepo {
+  const commands = pgTable<CommandRecord>(sql, {
+    name: 'commands',
+    key: 'id',
+    json: ['payload', 'result'],
+  });
+  return {
+    insert: commands.insert,
+    get: commands.get,
+    listOutstanding: (kioskId) =>
+      commands.all(
+        "SELECT * FROM commands WHERE kiosk_id = $1 AND state IN ('pending', 'sent') ORDER BY created_at, row_no",
+        kioskId,
+      ),
+    listForKiosk: (kioskId, opts) =>
+      commands.all(
+        'SELECT * FROM commands WHERE kiosk_id = $1 AND created_at < $2 ORDER BY created_at DESC, row_no DESC LIMIT $3',
+        kioskId,
+        opts.beforeCreatedAt ?? '9999',
+        opts.limit,
+      ),
+    async markSent(id, at) {
+      return (
+        (await sql.run(
+          "UPDATE commands SET state = 'sent', attempts = attempts + 1, last_sent_at = $1, updated_at = $1 WHERE id = $2 AND state IN ('pending', 'sent')",
+          [at, id],
+        )) === 1
+      );
+    },
+    async setState(id, state, at, result, onlyFrom) {
+      // A final state is final: no late answer or event revives a command (e.g. expired -> completed).
+      const json = result == null ? null : JSON.stringify(result);
+      const from = onlyFrom ? ' AND state = ANY($5::text[])' : '';
+      const values: unknown[] = [state, at, json, id];
+      if (onlyFrom) values.push([...onlyFrom]);
+      return (
+        (await sql.run(
+          `UPDATE commands SET state = $1, updated_at = $2, result = coalesce($3::jsonb, result)
+           WHERE id = $4 AND state NOT IN ${FINAL}${from}`,
+          values,
+        )) === 1
+      );
+    },
+    async expireDue(now) {
+      // One statement: what it expires is what it returns, whatever another process does meanwhile.
+      const rows = await sql.rows(
+        `WITH due AS (
+           SELECT id FROM commands WHERE state IN ('pending', 'sent') AND deadline < $1 FOR UPDATE
+         )
+         UPDATE commands c SET state = 'expired', updated_at = $1 FROM due WHERE c.id = due.id
+         RETURNING c.*`,
+        [now],
+      );
+      const order = (r: Record<string, unknown>) =>
+        [r.created_at as string, r.row_no as number] as const;
+      return rows
+        .sort((a, b) => {
+          const [ca, na] = order(a);
+          const [cb, nb] = order(b);
+          return ca < cb ? -1 : ca > cb ? 1 : na - nb;
+        })
+        .map(commands.fromRow);
+    },
+    async countByState() {
+      const out: Record<string, number> = {};
+      const rows = await sql.rows<{ state: CommandState; n: number }>(
+        'SELECT state, count(*) AS n FROM commands GROUP BY state',
+      );
+      for (const r of rows) out[r.state] = r.n;
+      return out;
+    },
+  };
+}

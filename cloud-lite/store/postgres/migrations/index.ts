@@ -1,0 +1,23 @@
+import type { PgMigration } from '../migrate.js';
+import { pgMigration001Hub } from './001-hub.js';
+import { pgMigration002Rental } from './002-rental.js';
+import { pgMigration003MissingDisks } from './003-missing-disks.js';
+import { pgMigration004PendingRegistrations } from './004-pending-registrations.js';
+import { pgMigration005RentalExtensions } from './005-rental-extensions.js';
+import { pgMigration006KioskDatabaseId } from './006-kiosk-database-id.js';
+import { pgMigration007Rollouts } from './007-rollouts.js';
+
+/**
+ * The PostgreSQL migrations, one per SQLite migration with the same number and name
+ * (sqlite/migrations/): a schema change adds both, so the two stores stay at the same
+ * version. Never edit a shipped one. test/cloud-lite/store/contract/ checks the pairs.
+ */
+export const pgMigrations: readonly PgMigration[] = [
+  pgMigration001Hub,
+  pgMigration002Rental,
+  pgMigration003MissingDisks,
+  pgMigration004PendingRegistrations,
+  pgMigration005RentalExtensions,
+  pgMigration006KioskDatabaseId,
+  pgMigration007Rollouts,
+];

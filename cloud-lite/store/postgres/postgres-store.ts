@@ -1,0 +1,250 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { StoppedError, StoreServerError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { runAfterCommit } from '../after-commit.js';
+import type { Repos, Store, Tx, TxContext } from '../types.js';
+import { pgAuditRepo } from './audit-repo.js';
+import { pgChargeRepo } from './charge-repo.js';
+import { pgCommandRepo } from './command-repo.js';
+import { pgContentRepo } from './content-repo.js';
+import { pgDepositRepo } from './deposit-repo.js';
+import { pgDiskTypeRepo } from './disk-type-repo.js';
+import { pgEnrolmentTokenRepo } from './enrolment-token-repo.js';
+import { pgEventRepo } from './event-repo.js';
+import { pgExtensionRepo } from './extension-repo.js';
+import { pgFlagRepo } from './flag-repo.js';
+import { pgKioskRepo } from './kiosk-repo.js';
+import { pgKioskSiteRepo } from './kiosk-site-repo.js';
+import { pgLoginFailureRepo } from './login-failure-repo.js';
+import { pgMigrate } from './migrate.js';
+import { pgMigrations } from './migrations/index.js';
+import { pgMissingDiskRepo } from './missing-disk-repo.js';
+import { pgOrderRepo } from './order-repo.js';
+import { pgPaymentRepo } from './payment-repo.js';
+import { pgPendingRegistrationRepo } from './pending-registration-repo.js';
+import { pgRentalRepo } from './rental-repo.js';
+import { pgReservationRepo } from './reservation-repo.js';
+import { pgRolloutRepo } from './rollout-repo.js';
+import { pgSandboxRepo } from './sandbox-repo.js';
+import { pgSessionRepo } from './session-repo.js';
+import { pgSlotRepo } from './slot-repo.js';
+import { type Sql, sqlOn } from './sql.js';
+import { pgUserRepo } from './user-repo.js';
+import { pgWebhookEventRepo } from './webhook-event-repo.js';
+
+/** The oldest PostgreSQL the hub runs on (server_version_num): 15, the version CI tests. */
+export const MIN_SERVER_VERSION = 150000;
+
+/** How often a transaction is run again after a serialisation failure or a deadlock. */
+const MAX_ATTEMPTS = 12;
+
+/** SQLSTATEs after which the whole transaction is run again: serialization_failure, deadlock_detected. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
+/** Every repository over one transaction's client. */
+function makeRepos(sql: Sql): Repos {
+  return {
+    kiosks: pgKioskRepo(sql),
+    enrolmentTokens: pgEnrolmentTokenRepo(sql),
+    slots: pgSlotRepo(sql),
+    commands: pgCommandRepo(sql),
+    events: pgEventRepo(sql),
+    users: pgUserRepo(sql),
+    sessions: pgSessionRepo(sql),
+    loginFailures: pgLoginFailureRepo(sql),
+    pendingRegistrations: pgPendingRegistrationRepo(sql),
+    deposits: pgDepositRepo(sql),
+    payments: pgPaymentRepo(sql),
+    webhookEvents: pgWebhookEventRepo(sql),
+    sandbox: pgSandboxRepo(sql),
+    content: pgContentRepo(sql),
+    diskTypes: pgDiskTypeRepo(sql),
+    sites: pgKioskSiteRepo(sql),
+    orders: pgOrderRepo(sql),
+    reservations: pgReservationRepo(sql),
+    rentals: pgRentalRepo(sql),
+    extensions: pgExtensionRepo(sql),
+    charges: pgChargeRepo(sql),
+    missingDisks: pgMissingDiskRepo(sql),
+    audit: pgAuditRepo(sql),
+    flags: pgFlagRepo(sql),
+    rollouts: pgRolloutRepo(sql),
+  };
+}
+
+/** BIGINT columns and count(*) come back as numbers (refused beyond 2^53, never rounded). */
+function parseInt8(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`integer ${text} is too large for the hub`);
+  return n;
+}
+
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === pg.types.builtins.INT8 && format !== 'binary') return parseInt8;
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as pg.CustomTypesConfig;
+
+/** Refuses a server older than MIN_SERVER_VERSION (`server_version_num`, e.g. 150004). */
+export function checkServerVersion(versionNum: number, where: string): void {
+  if (versionNum >= MIN_SERVER_VERSION) return;
+  throw new StoreServerError(
+    'ESTORETOOOLD',
+    `PostgreSQL at ${where} is version ${Math.floor(versionNum / 10000)}; cloud-lite needs ${MIN_SERVER_VERSION / 10000} or newer`,
+  );
+}
+
+/** `host:port/database` of a connection URL, for messages (never the password). */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const host = u.searchParams.get('host') ?? (u.hostname || 'localhost');
+    return `${host}:${u.port || 5432}/${decodeURIComponent(u.pathname.slice(1)) || '(default)'}`;
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+export interface PostgresStoreOptions {
+  /** Connections this process keeps at most (default 10). */
+  poolSize?: number;
+  /** Gets after-commit callbacks that failed and idle connections that broke. */
+  logger?: Pick<Logger, 'error'>;
+}
+
+/**
+ * The PostgreSQL store (`pg`'s Pool): transactions run concurrently, each on its own pooled
+ * connection, at SERIALIZABLE isolation. PostgreSQL aborts any transaction whose outcome
+ * would differ from some one-at-a-time order (40001) and the store runs it again, whole,
+ * with a short random back-off (deadlocks, 40P01, too). So every read that decides a write
+ * (a slot claimed, an idempotency key replayed, a payment captured once, a limit counted)
+ * holds across hub processes and connections exactly as under SQLite's one writer, without
+ * the in-process mutex (store/mutex.ts serialises inside one process only).
+ *
+ * Consequence for callers: `fn` may run more than once; work outside the database goes to
+ * `afterCommit` (the store's contract already asks this), which runs once, after the commit
+ * that counted. Every commit is durable (synchronous_commit as the server has it, on by
+ * default): there is no money-only sync as in the SQLite store.
+ */
+export class PostgresStore implements Store {
+  private closed = false;
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly counts = { commits: 0, retries: 0 };
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly logger: Pick<Logger, 'error'> | undefined,
+    /** The schema versions before and after `open` migrated. */
+    readonly migrated: { from: number; to: number },
+  ) {}
+
+  /**
+   * Connects, checks the server (StoreServerError ESTOREUNREACHABLE / ESTORETOOOLD, one line
+   * naming host:port/database) and migrates (StoreVersionError for a newer schema).
+   */
+  static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+      types,
+    });
+    const log = opts.logger;
+    pool.on('error', (err) => {
+      // An idle connection broke (server restart, network): the pool drops it and opens another.
+      if (log) log.error({ err }, 'idle PostgreSQL connection failed');
+    });
+    const where = describeUrl(url);
+    let migrated: { from: number; to: number };
+    try {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw new StoreServerError(
+          'ESTOREUNREACHABLE',
+          `cannot reach PostgreSQL at ${where}: ${(err as Error).message}; check store.url and that the server is running`,
+        );
+      }
+      try {
+        const { rows } = await client.query<{ v: string }>(
+          "SELECT current_setting('server_version_num') AS v",
+        );
+        checkServerVersion(Number(rows[0]?.v), where);
+        migrated = await pgMigrate(client, pgMigrations);
+      } finally {
+        client.release();
+      }
+      return new PostgresStore(pool, log, migrated);
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Transactions committed (every one durable, so `synced` = `commits`), and how many runs
+   * were retried after a serialisation failure or a deadlock.
+   */
+  commitStats(): { commits: number; synced: number; retries: number } {
+    return { ...this.counts, synced: this.counts.commits };
+  }
+
+  transaction<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new StoppedError('the store is closed'));
+    const p = this.run(fn);
+    this.running.add(p);
+    const forget = () => this.running.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+
+  private async run<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      const after: Array<() => unknown> = [];
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        const ctx: TxContext = { afterCommit: (f) => void after.push(f) };
+        const tx: Tx = { ...makeRepos(sqlOn(client)), ...ctx };
+        const out = await fn(tx, ctx);
+        const res = await client.query('COMMIT');
+        // COMMIT of a transaction a failed statement aborted answers ROLLBACK, not an error.
+        if (res.command !== 'COMMIT')
+          throw Object.assign(
+            new Error('the transaction was rolled back: one of its statements failed'),
+            { code: '25P02' },
+          );
+        client.release();
+        this.counts.commits++;
+        for (const f of after) runAfterCommit(f, this.logger);
+        return out;
+      } catch (err) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (e) {
+          broken = e as Error;
+        }
+        client.release(broken);
+        const code = (err as { code?: string }).code;
+        if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS && !this.closed) {
+          this.counts.retries++;
+          await sleep(Math.random() * Math.min(2 ** attempt, 100));
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.running]);
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,33 @@
+import type { SlotRecord, SlotRepo } from '../repos/slot-repo.js';
+import type { Sql } from './sql.js';
+import { pgTable } from './table.js';
+
+const UPSERT = `INSERT INTO slots (kiosk_id, slot, state, snapshot, updated_at) VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (kiosk_id, slot) DO UPDATE SET state = excluded.state,
+    snapshot = excluded.snapshot, updated_at = excluded.updated_at`;
+
+export function pgSlotRepo(sql: Sql): SlotRepo {
+  const slots = pgTable<SlotRecord>(sql, { name: 'slots', key: 'kioskId', json: ['snapshot'] });
+  return {
+    async replaceAll(kioskId, list) {
+      await sql.run('DELETE FROM slots WHERE kiosk_id = $1', [kioskId]);
+      for (const sl of list)
+        await sql.run(
+          'INSERT INTO slots (kiosk_id, slot, state, snapshot, updated_at) VALUES ($1, $2, $3, $4, $5)',
+          [kioskId, sl.slot, sl.state, JSON.stringify(sl.snapshot), sl.updatedAt],
+        );
+    },
+    list: (kioskId) => slots.all('SELECT * FROM slots WHERE kiosk_id = $1 ORDER BY slot', kioskId),
+    get: (kioskId, slot) =>
+      slots.one('SELECT * FROM slots WHERE kiosk_id = $1 AND slot = $2', kioskId, slot),
+    async upsert(sl) {
+      await sql.run(UPSERT, [
+        sl.kioskId,
+        sl.slot,
+        sl.state,
+        JSON.stringify(sl.snapshot),
+        sl.updatedAt,
+      ]);
+    },
+  };
+}

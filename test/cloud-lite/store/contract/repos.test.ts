@@ -1,0 +1,1343 @@
+// The store contract, repository by repository: every behaviour a repository interface in
+// cloud-lite/store/repos/ promises, run against every store kind (store-kinds.ts); and
+// opening a store: the schema is migrated to the same version in both kinds (each SQLite
+// migration has its PostgreSQL twin), a database of a newer cloud-lite is refused
+// (ESTOREVERSION); PostgreSQL: an unreachable server or one too old is refused in one line
+// (ESTOREUNREACHABLE, ESTORETOOOLD) naming host:port/database, never the password.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import t from 'tap';
+import { pgMigrations } from '../../../../cloud-lite/store/postgres/migrations/index.js';
+import {
+  checkServerVersion,
+  PostgresStore,
+} from '../../../../cloud-lite/store/postgres/postgres-store.js';
+import { migrations } from '../../../../cloud-lite/store/sqlite/migrations/index.js';
+import type {
+  CommandRecord,
+  OrderRecord,
+  PaymentRecord,
+  ReservationRecord,
+  Store,
+  Tx,
+} from '../../../../cloud-lite/store/types.js';
+import { openStoreAt, storeKinds } from './store-kinds.js';
+
+const kinds = await storeKinds(t);
+const T0 = '2026-01-01T00:00:00.000Z';
+const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
+const run = <T>(store: Store, fn: (tx: Tx) => Promise<T>) => store.transaction(fn);
+
+async function seedUser(tx: Tx, id = 'u1') {
+  await tx.users.insert({
+    id,
+    email: `${id}@example.org`,
+    phone: null,
+    name: id,
+    role: 'renter',
+    passwordHash: 'h',
+    cardToken: null,
+    cardLast4: null,
+    createdAt: T0,
+  });
+}
+
+const command = (id: string, o: Partial<CommandRecord> = {}): CommandRecord => ({
+  id,
+  kioskId: 'k1',
+  action: 'Dispense',
+  payload: { slot: 1, nested: { a: [1, 2] } },
+  state: 'pending',
+  createdAt: T0,
+  updatedAt: T0,
+  deadline: at(60),
+  attempts: 0,
+  lastSentAt: null,
+  result: null,
+  ...o,
+});
+
+const order = (id: string, o: Partial<OrderRecord> = {}): OrderRecord => ({
+  id,
+  userId: 'u1',
+  idempotencyKey: null,
+  requestHash: null,
+  kioskId: 'k1',
+  diskTypeId: 'dt',
+  days: 3,
+  writeProtect: true,
+  amountMinor: 1500,
+  currency: 'EUR',
+  state: 'created',
+  slot: null,
+  diskId: null,
+  failureReason: null,
+  paymentId: null,
+  commandId: null,
+  reservationId: null,
+  rentalId: null,
+  steps: [{ at: T0, state: 'created', message: 'ordered' }],
+  createdAt: T0,
+  updatedAt: T0,
+  ...o,
+});
+
+const payment = (id: string, o: Partial<PaymentRecord> = {}): PaymentRecord => ({
+  id,
+  userId: 'u1',
+  provider: 'sandbox',
+  providerRef: null,
+  kind: 'auth',
+  parentId: null,
+  purpose: 'order',
+  refId: null,
+  amountMinor: 1500,
+  capturedMinor: 0,
+  captureMinor: null,
+  currency: 'EUR',
+  state: 'authorising',
+  captureAfterAuth: false,
+  failureCode: null,
+  createdAt: T0,
+  updatedAt: T0,
+  ...o,
+});
+
+const reservation = (id: string, o: Partial<ReservationRecord> = {}): ReservationRecord => ({
+  id,
+  userId: 'u1',
+  idempotencyKey: null,
+  requestHash: null,
+  kioskId: 'k1',
+  diskTypeId: 'dt',
+  days: 2,
+  writeProtect: false,
+  amountMinor: 1000,
+  currency: 'EUR',
+  state: 'preparing',
+  progress: null,
+  slot: null,
+  diskId: null,
+  holdUntil: at(3600),
+  prepareDeadline: at(600),
+  failureReason: null,
+  fees: [],
+  paymentId: null,
+  commandId: null,
+  orderId: null,
+  createdAt: T0,
+  updatedAt: T0,
+  ...o,
+});
+
+for (const { kind, open } of kinds) {
+  t.test(kind, async (t) => {
+    t.test('kiosks: insert, status, boot, seq, revoke', async (t) => {
+      const { store } = await open(t);
+      await run(store, async (tx) => {
+        await tx.kiosks.insert({ id: 'k2', name: 'Two', createdAt: T0 });
+        await tx.kiosks.insert({ id: 'k1', name: 'One', createdAt: T0 });
+      });
+      await t.rejects(run(store, (tx) => tx.kiosks.insert({ id: 'k1', name: 'x', createdAt: T0 })));
+      t.same(
+        (await run(store, (tx) => tx.kiosks.list())).map((k) => k.id),
+        ['k1', 'k2'],
+        'listed by id',
+      );
+      const fresh = await run(store, (tx) => tx.kiosks.get('k1'));
+      t.same(fresh, {
+        id: 'k1',
+        name: 'One',
+        createdAt: T0,
+        secretHash: null,
+        revokedAt: null,
+        status: 'offline',
+        lastSeenAt: null,
+        connectedAt: null,
+        softwareVersion: null,
+        imageVersion: null,
+        slotCount: null,
+        lastBootAt: null,
+        bootReason: null,
+        lastSeq: 0,
+        databaseId: null,
+        seqSince: null,
+      });
+      await run(store, async (tx) => {
+        await tx.kiosks.setSecretHash('k1', Buffer.from([0, 1, 255]));
+        await tx.kiosks.setOnline('k1', at(1));
+        await tx.kiosks.setOnline('k2', at(1));
+        await tx.kiosks.recordBoot('k1', {
+          at: at(2),
+          softwareVersion: '1.2.3',
+          imageVersion: null,
+          slotCount: 12,
+          bootReason: 'power_on',
+        });
+        await tx.kiosks.setLastSeq('k1', 2 ** 40);
+        await tx.kiosks.touch('k2', at(5));
+      });
+      const k1 = await run(store, (tx) => tx.kiosks.get('k1'));
+      t.same(k1?.secretHash, Buffer.from([0, 1, 255]), 'secret hash round-trips as bytes');
+      t.match(k1, {
+        status: 'online',
+        connectedAt: at(1),
+        lastSeenAt: at(2),
+        lastBootAt: at(2),
+        softwareVersion: '1.2.3',
+        slotCount: 12,
+        bootReason: 'power_on',
+        lastSeq: 2 ** 40,
+      });
+      t.equal(typeof k1?.lastSeq, 'number', 'integers come back as numbers');
+      t.equal(await run(store, (tx) => tx.kiosks.countOnline()), 2);
+      await run(store, (tx) => tx.kiosks.setOffline('k2', at(6)));
+      t.match(await run(store, (tx) => tx.kiosks.get('k2')), {
+        status: 'offline',
+        lastSeenAt: at(6),
+      });
+      await run(store, (tx) => tx.kiosks.revoke('k1', at(7)));
+      t.match(await run(store, (tx) => tx.kiosks.get('k1')), {
+        revokedAt: at(7),
+        secretHash: null,
+        status: 'offline',
+      });
+      await run(store, async (tx) => {
+        await tx.kiosks.setOnline('k2', at(8));
+        await tx.kiosks.setAllOffline(at(9));
+      });
+      t.equal(await run(store, (tx) => tx.kiosks.countOnline()), 0);
+      t.equal(await run(store, (tx) => tx.kiosks.get('nope')), undefined);
+    });
+
+    t.test(
+      'kiosks: a Boot with a new database id resets the seq and records since when',
+      async (t) => {
+        const { store } = await open(t);
+        const boot = (at: string, databaseId?: string) => ({
+          at,
+          softwareVersion: '1',
+          imageVersion: null,
+          slotCount: 4,
+          bootReason: 'power_on',
+          databaseId,
+        });
+        await run(store, (tx) => tx.kiosks.insert({ id: 'k1', name: 'k1', createdAt: T0 }));
+        t.same(await run(store, (tx) => tx.kiosks.recordBoot('k1', boot(at(1)))), {
+          databaseReplaced: false,
+        });
+        await run(store, (tx) => tx.kiosks.setLastSeq('k1', 40));
+        t.same(
+          await run(store, (tx) => tx.kiosks.recordBoot('k1', boot(at(2), 'db-a'))),
+          { databaseReplaced: false },
+          'the first id is recorded, nothing lost',
+        );
+        t.match(await run(store, (tx) => tx.kiosks.get('k1')), {
+          databaseId: 'db-a',
+          lastSeq: 40,
+          seqSince: null,
+        });
+        t.same(await run(store, (tx) => tx.kiosks.recordBoot('k1', boot(at(3), 'db-a'))), {
+          databaseReplaced: false,
+        });
+        t.same(await run(store, (tx) => tx.kiosks.recordBoot('k1', boot(at(4), 'db-b'))), {
+          databaseReplaced: true,
+          previous: 'db-a',
+          lastSeq: 40,
+        });
+        t.match(await run(store, (tx) => tx.kiosks.get('k1')), {
+          databaseId: 'db-b',
+          lastSeq: 0,
+          seqSince: at(4),
+          lastBootAt: at(4),
+        });
+        t.same(await run(store, (tx) => tx.kiosks.recordBoot('ghost', boot(at(5), 'db-c'))), {
+          databaseReplaced: false,
+        });
+      },
+    );
+
+    t.test('enrolment tokens: one use, invalidated per kiosk', async (t) => {
+      const { store } = await open(t);
+      const h1 = Buffer.from('a'.repeat(32));
+      const h2 = Buffer.from('b'.repeat(32));
+      await run(store, async (tx) => {
+        await tx.kiosks.insert({ id: 'k1', name: 'k1', createdAt: T0 });
+        await tx.enrolmentTokens.insert({
+          tokenHash: h1,
+          kioskId: 'k1',
+          createdAt: T0,
+          expiresAt: at(60),
+        });
+        await tx.enrolmentTokens.insert({
+          tokenHash: h2,
+          kioskId: 'k1',
+          createdAt: T0,
+          expiresAt: at(60),
+        });
+      });
+      t.same(await run(store, (tx) => tx.enrolmentTokens.get(h1)), {
+        tokenHash: h1,
+        kioskId: 'k1',
+        createdAt: T0,
+        expiresAt: at(60),
+        usedAt: null,
+      });
+      await run(store, (tx) => tx.enrolmentTokens.markUsed(h1, at(1)));
+      await run(store, (tx) => tx.enrolmentTokens.markUsed(h1, at(2)));
+      t.equal(
+        (await run(store, (tx) => tx.enrolmentTokens.get(h1)))?.usedAt,
+        at(1),
+        'first use stays',
+      );
+      await run(store, (tx) => tx.enrolmentTokens.invalidateForKiosk('k1', at(3)));
+      t.equal((await run(store, (tx) => tx.enrolmentTokens.get(h2)))?.usedAt, at(3));
+      t.equal(await run(store, (tx) => tx.enrolmentTokens.get(Buffer.from('zz'))), undefined);
+      await t.rejects(
+        run(store, (tx) =>
+          tx.enrolmentTokens.insert({
+            tokenHash: Buffer.from('c'),
+            kioskId: 'ghost',
+            createdAt: T0,
+            expiresAt: T0,
+          }),
+        ),
+        'a token of an unknown kiosk is refused (foreign key)',
+      );
+    });
+
+    t.test('slots: replaceAll, upsert, get, list', async (t) => {
+      const { store } = await open(t);
+      const snap = (slot: number, state: string) => ({
+        slot,
+        state,
+        disk: { id: `d${slot}`, bytes: 2 ** 40 },
+      });
+      await run(store, async (tx) => {
+        await tx.kiosks.insert({ id: 'k1', name: 'k1', createdAt: T0 });
+        await tx.slots.replaceAll('k1', [
+          { kioskId: 'k1', slot: 2, state: 'ready', snapshot: snap(2, 'ready'), updatedAt: T0 },
+          { kioskId: 'k1', slot: 1, state: 'empty', snapshot: snap(1, 'empty'), updatedAt: T0 },
+        ]);
+      });
+      t.same(
+        (await run(store, (tx) => tx.slots.list('k1'))).map((s) => [s.slot, s.state]),
+        [
+          [1, 'empty'],
+          [2, 'ready'],
+        ],
+      );
+      t.same(await run(store, (tx) => tx.slots.get('k1', 2)), {
+        kioskId: 'k1',
+        slot: 2,
+        state: 'ready',
+        snapshot: snap(2, 'ready'),
+        updatedAt: T0,
+      });
+      await run(store, (tx) =>
+        tx.slots.upsert({
+          kioskId: 'k1',
+          slot: 2,
+          state: 'claimed',
+          snapshot: snap(2, 'claimed'),
+          updatedAt: at(1),
+        }),
+      );
+      await run(store, (tx) =>
+        tx.slots.upsert({
+          kioskId: 'k1',
+          slot: 3,
+          state: 'ready',
+          snapshot: snap(3, 'ready'),
+          updatedAt: at(1),
+        }),
+      );
+      t.same(
+        (await run(store, (tx) => tx.slots.list('k1'))).map((s) => [s.slot, s.state, s.updatedAt]),
+        [
+          [1, 'empty', T0],
+          [2, 'claimed', at(1)],
+          [3, 'ready', at(1)],
+        ],
+      );
+      await run(store, (tx) => tx.slots.replaceAll('k1', []));
+      t.same(await run(store, (tx) => tx.slots.list('k1')), []);
+      t.equal(await run(store, (tx) => tx.slots.get('k1', 1)), undefined);
+    });
+
+    t.test('commands: outstanding, send, final states, expiry, counts', async (t) => {
+      const { store } = await open(t);
+      await run(store, async (tx) => {
+        await tx.kiosks.insert({ id: 'k1', name: 'k1', createdAt: T0 });
+        // Same created_at: insertion order breaks the tie.
+        await tx.commands.insert(command('c2'));
+        await tx.commands.insert(command('c1'));
+        await tx.commands.insert(command('c3', { createdAt: at(1), deadline: at(5) }));
+      });
+      t.same(await run(store, (tx) => tx.commands.get('c2')), command('c2'), 'round-trips');
+      t.same(
+        (await run(store, (tx) => tx.commands.listOutstanding('k1'))).map((c) => c.id),
+        ['c2', 'c1', 'c3'],
+      );
+      t.same(
+        (await run(store, (tx) => tx.commands.listForKiosk('k1', { limit: 2 }))).map((c) => c.id),
+        ['c3', 'c1'],
+        'newest first, ties newest-inserted first',
+      );
+      t.same(
+        (
+          await run(store, (tx) =>
+            tx.commands.listForKiosk('k1', { limit: 5, beforeCreatedAt: at(1) }),
+          )
+        ).map((c) => c.id),
+        ['c1', 'c2'],
+      );
+      t.equal(await run(store, (tx) => tx.commands.markSent('c1', at(2))), true);
+      t.equal(await run(store, (tx) => tx.commands.markSent('c1', at(3))), true);
+      t.match(await run(store, (tx) => tx.commands.get('c1')), {
+        state: 'sent',
+        attempts: 2,
+        lastSentAt: at(3),
+        updatedAt: at(3),
+      });
+      t.equal(await run(store, (tx) => tx.commands.setState('c1', 'accepted', at(4))), true);
+      t.equal(
+        await run(store, (tx) => tx.commands.markSent('c1', at(4))),
+        false,
+        'accepted is not re-sent',
+      );
+      t.equal(
+        await run(store, (tx) =>
+          tx.commands.setState('c1', 'completed', at(5), { ok: true }, ['pending']),
+        ),
+        false,
+        'onlyFrom refuses another state',
+      );
+      t.equal(
+        await run(store, (tx) =>
+          tx.commands.setState('c1', 'completed', at(5), { ok: true }, ['accepted']),
+        ),
+        true,
+      );
+      t.equal(
+        await run(store, (tx) => tx.commands.setState('c1', 'failed', at(6), { code: 'x' })),
+        false,
+        'final is final',
+      );
+      t.match(await run(store, (tx) => tx.commands.get('c1')), {
+        state: 'completed',
+        result: { ok: true },
+        updatedAt: at(5),
+      });
+      t.equal(await run(store, (tx) => tx.commands.setState('c2', 'accepted', at(6), null)), true);
+      t.equal(
+        (await run(store, (tx) => tx.commands.get('c2')))?.result,
+        null,
+        'null result keeps none',
+      );
+      const expired = await run(store, (tx) => tx.commands.expireDue(at(10)));
+      t.same(
+        expired.map((c) => [c.id, c.state, c.updatedAt]),
+        [['c3', 'expired', at(10)]],
+        'only outstanding past deadline',
+      );
+      t.same(await run(store, (tx) => tx.commands.expireDue(at(10))), [], 'expires once');
+      t.same(await run(store, (tx) => tx.commands.countByState()), {
+        completed: 1,
+        accepted: 1,
+        expired: 1,
+      });
+      t.equal(await run(store, (tx) => tx.commands.setState('nope', 'failed', at(1))), false);
+    });
+
+    t.test('events: insert once, by seq, listed after a seq', async (t) => {
+      const { store } = await open(t);
+      const ev = (id: string, seq: number) => ({
+        eventId: id,
+        kioskId: 'k1',
+        seq,
+        type: 'DiskInserted',
+        at: at(seq),
+        data: { slot: seq, list: [seq, 'x'], nil: null },
+        receivedAt: at(seq + 1),
+      });
+      await run(store, (tx) => tx.kiosks.insert({ id: 'k1', name: 'k1', createdAt: T0 }));
+      t.equal(await run(store, (tx) => tx.events.insertIfNew(ev('e1', 1))), true);
+      t.equal(
+        await run(store, (tx) => tx.events.insertIfNew(ev('e1', 9))),
+        false,
+        'a replayed id writes nothing',
+      );
+      await run(store, async (tx) => {
+        await tx.events.insertIfNew(ev('e3', 3));
+        await tx.events.insertIfNew(ev('e2', 2));
+      });
+      t.same(await run(store, (tx) => tx.events.get('e1')), ev('e1', 1));
+      t.same(await run(store, (tx) => tx.events.findBySeq('k1', 3)), ev('e3', 3));
+      t.equal(await run(store, (tx) => tx.events.findBySeq('k1', 9)), undefined);
+      t.same(
+        await run(store, (tx) => tx.events.findBySeq('k1', 3, at(4))),
+        ev('e3', 3),
+        'received at or after since',
+      );
+      t.equal(
+        await run(store, (tx) => tx.events.findBySeq('k1', 3, at(5))),
+        undefined,
+        'received before since',
+      );
+      t.same(await run(store, (tx) => tx.events.findBySeq('k1', 3, null)), ev('e3', 3));
+      t.same(
+        (await run(store, (tx) => tx.events.listForKiosk('k1', { limit: 10 }))).map((e) => e.seq),
+        [1, 2, 3],
+      );
+      t.same(
+        (await run(store, (tx) => tx.events.listForKiosk('k1', { afterSeq: 1, limit: 1 }))).map(
+          (e) => e.seq,
+        ),
+        [2],
+      );
+    });
+
+    t.test('users, sessions, pending registrations', async (t) => {
+      const { store } = await open(t);
+      await run(store, (tx) => seedUser(tx));
+      await run(store, (tx) =>
+        tx.users.insert({
+          id: 'u2',
+          email: null,
+          phone: '+33600000000',
+          name: null,
+          role: 'operator',
+          passwordHash: 'p',
+          cardToken: null,
+          cardLast4: null,
+          createdAt: T0,
+        }),
+      );
+      await t.rejects(
+        run(store, (tx) => seedUser(tx, 'u1')),
+        'a duplicate id is refused',
+      );
+      await t.rejects(
+        run(store, (tx) =>
+          tx.users.insert({
+            id: 'u3',
+            email: 'u1@example.org',
+            phone: null,
+            name: null,
+            role: 'renter',
+            passwordHash: 'p',
+            cardToken: null,
+            cardLast4: null,
+            createdAt: T0,
+          }),
+        ),
+        'a taken e-mail is refused',
+      );
+      t.equal((await run(store, (tx) => tx.users.findByLogin('+33600000000')))?.id, 'u2');
+      t.equal((await run(store, (tx) => tx.users.findByLogin('u1@example.org')))?.id, 'u1');
+      t.equal(await run(store, (tx) => tx.users.findByLogin('x')), undefined);
+      t.equal(await run(store, (tx) => tx.users.count()), 2);
+      await run(store, (tx) => tx.users.update('u1', { cardToken: 'tok', cardLast4: '4242' }));
+      t.match(await run(store, (tx) => tx.users.get('u1')), {
+        cardToken: 'tok',
+        cardLast4: '4242',
+        role: 'renter',
+      });
+      const h = Buffer.from('session');
+      await run(store, (tx) =>
+        tx.sessions.insert({
+          tokenHash: h,
+          userId: 'u1',
+          createdAt: T0,
+          expiresAt: at(60),
+          ip: '::1',
+          revokedAt: null,
+        }),
+      );
+      t.same(await run(store, (tx) => tx.sessions.get(h)), {
+        tokenHash: h,
+        userId: 'u1',
+        createdAt: T0,
+        expiresAt: at(60),
+        ip: '::1',
+        revokedAt: null,
+      });
+      await run(store, (tx) => tx.sessions.revoke(h, at(5)));
+      t.equal((await run(store, (tx) => tx.sessions.get(h)))?.revokedAt, at(5));
+      const reg = (n: string, expiresAt: string) => ({
+        tokenHash: Buffer.from(n),
+        email: `${n}@x.org`,
+        phone: null,
+        name: n,
+        passwordHash: 'p',
+        createdAt: T0,
+        expiresAt,
+        ip: null,
+      });
+      await run(store, async (tx) => {
+        await tx.pendingRegistrations.insert(reg('r1', at(10)));
+        await tx.pendingRegistrations.insert(reg('r2', at(100)));
+        await tx.pendingRegistrations.insert(reg('r3', at(100)));
+      });
+      t.same(
+        await run(store, (tx) => tx.pendingRegistrations.get(Buffer.from('r1'))),
+        reg('r1', at(10)),
+      );
+      await run(store, (tx) => tx.pendingRegistrations.removeExpired(at(50)));
+      await run(store, (tx) => tx.pendingRegistrations.remove(Buffer.from('r3')));
+      t.equal(await run(store, (tx) => tx.pendingRegistrations.get(Buffer.from('r1'))), undefined);
+      t.ok(await run(store, (tx) => tx.pendingRegistrations.get(Buffer.from('r2'))));
+      t.equal(await run(store, (tx) => tx.pendingRegistrations.get(Buffer.from('r3'))), undefined);
+    });
+
+    t.test('login failures: since, removeOne, prune, clear', async (t) => {
+      const { store } = await open(t);
+      await run(store, async (tx) => {
+        for (const s of [1, 2, 2, 3]) await tx.loginFailures.add('acct:a', at(s));
+        await tx.loginFailures.add('acct:b', at(1));
+      });
+      t.same(await run(store, (tx) => tx.loginFailures.since('acct:a', at(2))), [
+        at(2),
+        at(2),
+        at(3),
+      ]);
+      await run(store, (tx) => tx.loginFailures.removeOne('acct:a', at(2)));
+      t.same(
+        await run(store, (tx) => tx.loginFailures.since('acct:a', at(0))),
+        [at(1), at(2), at(3)],
+        'one of two removed',
+      );
+      await run(store, (tx) => tx.loginFailures.prune(at(2), 'acct:a'));
+      t.same(await run(store, (tx) => tx.loginFailures.since('acct:a', at(0))), [at(2), at(3)]);
+      t.same(
+        await run(store, (tx) => tx.loginFailures.since('acct:b', at(0))),
+        [at(1)],
+        'other keys kept',
+      );
+      await run(store, (tx) => tx.loginFailures.prune(at(3)));
+      t.same(await run(store, (tx) => tx.loginFailures.since('acct:b', at(0))), []);
+      await run(store, (tx) => tx.loginFailures.clear('acct:a'));
+      t.same(await run(store, (tx) => tx.loginFailures.since('acct:a', at(0))), []);
+    });
+
+    t.test('deposits, charges, webhook events', async (t) => {
+      const { store } = await open(t);
+      await run(store, (tx) => seedUser(tx));
+      const entry = (id: string, amountMinor: number, kind: 'topup' | 'charge') => ({
+        id,
+        userId: 'u1',
+        kind,
+        amountMinor,
+        currency: 'EUR',
+        paymentId: null,
+        rentalId: null,
+        at: T0,
+        note: null,
+      });
+      t.equal(await run(store, (tx) => tx.deposits.balance('u1')), 0, 'no entries: 0');
+      await run(store, async (tx) => {
+        await tx.deposits.insert(entry('d2', 5000, 'topup'));
+        await tx.deposits.insert(entry('d1', -1200, 'charge'));
+      });
+      t.equal(await run(store, (tx) => tx.deposits.balance('u1')), 3800);
+      t.same(
+        (await run(store, (tx) => tx.deposits.list('u1'))).map((e) => e.id),
+        ['d2', 'd1'],
+        'insertion order at equal times',
+      );
+      const charge = (id: string, kind: 'rental' | 'overdue') => ({
+        id,
+        userId: 'u1',
+        rentalId: 'r1',
+        reservationId: null,
+        kind,
+        amountMinor: 700,
+        currency: 'EUR',
+        paymentId: null,
+        at: T0,
+      });
+      await run(store, async (tx) => {
+        await tx.charges.insert(charge('c2', 'rental'));
+        await tx.charges.insert(charge('c1', 'overdue'));
+      });
+      t.same(await run(store, (tx) => tx.charges.listByRental('r1')), [
+        charge('c2', 'rental'),
+        charge('c1', 'overdue'),
+      ]);
+      t.equal(await run(store, (tx) => tx.webhookEvents.insertIfNew('sandbox', 'ev1', T0)), true);
+      t.equal(
+        await run(store, (tx) => tx.webhookEvents.insertIfNew('sandbox', 'ev1', at(1))),
+        false,
+      );
+      t.equal(await run(store, (tx) => tx.webhookEvents.insertIfNew('other', 'ev1', T0)), true);
+    });
+
+    t.test('payments: keyed access, provider refs, lists', async (t) => {
+      const { store } = await open(t);
+      await run(store, async (tx) => {
+        await seedUser(tx);
+        await tx.payments.insert(payment('p1', { refId: 'o1', captureAfterAuth: true }));
+        await tx.payments.insert(
+          payment('p2', { refId: 'o1', state: 'authorised', updatedAt: at(5) }),
+        );
+        await tx.payments.insert(
+          payment('p3', { kind: 'refund', parentId: 'p1', purpose: 'refund' }),
+        );
+      });
+      t.same(
+        await run(store, (tx) => tx.payments.get('p1')),
+        payment('p1', { refId: 'o1', captureAfterAuth: true }),
+      );
+      t.equal(
+        (await run(store, (tx) => tx.payments.get('p2')))?.captureAfterAuth,
+        false,
+        'booleans round-trip',
+      );
+      await run(store, (tx) =>
+        tx.payments.update('p1', {
+          providerRef: 'ref-1',
+          state: 'captured',
+          capturedMinor: 1500,
+          updatedAt: at(9),
+        }),
+      );
+      t.match(await run(store, (tx) => tx.payments.findByProviderRef('sandbox', 'ref-1')), {
+        id: 'p1',
+        state: 'captured',
+        capturedMinor: 1500,
+      });
+      t.equal(await run(store, (tx) => tx.payments.findByProviderRef('other', 'ref-1')), undefined);
+      await t.rejects(
+        run(store, (tx) => tx.payments.update('p2', { providerRef: 'ref-1' })),
+        'a provider ref belongs to one payment',
+      );
+      t.same(
+        (await run(store, (tx) => tx.payments.listByRef('o1'))).map((p) => p.id),
+        ['p1', 'p2'],
+      );
+      t.same(
+        (await run(store, (tx) => tx.payments.listChildren('p1'))).map((p) => p.id),
+        ['p3'],
+      );
+      t.same(
+        (await run(store, (tx) => tx.payments.listByUser('u1'))).map((p) => p.id),
+        ['p1', 'p2', 'p3'],
+      );
+      t.same(
+        (
+          await run(store, (tx) => tx.payments.listByState(['authorised', 'authorising'], at(4)))
+        ).map((p) => p.id),
+        ['p3'],
+      );
+      t.same(
+        (
+          await run(store, (tx) => tx.payments.listByState(['authorised', 'authorising'], at(5)))
+        ).map((p) => p.id),
+        ['p2', 'p3'],
+      );
+    });
+
+    t.test('sandbox provider books', async (t) => {
+      const { store } = await open(t);
+      const sp = {
+        id: 'sp1',
+        reference: 'o1',
+        cardToken: 'tok',
+        amountMinor: 900,
+        currency: 'EUR',
+        state: 'authorised' as const,
+        capturedMinor: 0,
+        refundedMinor: 0,
+        captures: 0,
+        createdAt: T0,
+        updatedAt: T0,
+      };
+      await run(store, async (tx) => {
+        await tx.sandbox.insertPayment(sp);
+        await tx.sandbox.insertPayment({ ...sp, id: 'sp2', createdAt: at(1) });
+        await tx.sandbox.updatePayment('sp1', {
+          state: 'captured',
+          capturedMinor: 900,
+          captures: 1,
+        });
+        await tx.sandbox.addLedger({ paymentId: 'sp1', op: 'authorise', amountMinor: 900, at: T0 });
+        await tx.sandbox.addLedger({
+          paymentId: 'sp1',
+          op: 'capture',
+          amountMinor: 900,
+          at: at(1),
+        });
+        await tx.sandbox.insertCard('tok', '4242424242424242', '4242');
+        await tx.sandbox.putIdempotent('idem-1', 'capture', { ok: true, amount: 900, list: [1] });
+      });
+      t.match(await run(store, (tx) => tx.sandbox.getPayment('sp1')), {
+        state: 'captured',
+        capturedMinor: 900,
+        captures: 1,
+      });
+      t.equal(
+        (await run(store, (tx) => tx.sandbox.findByReference('o1')))?.id,
+        'sp2',
+        'newest of a reference',
+      );
+      t.same(
+        (await run(store, (tx) => tx.sandbox.listPayments())).map((p) => p.id),
+        ['sp1', 'sp2'],
+      );
+      t.same(
+        (await run(store, (tx) => tx.sandbox.ledger())).map((e) => [
+          typeof e.id,
+          e.op,
+          e.amountMinor,
+        ]),
+        [
+          ['number', 'authorise', 900],
+          ['number', 'capture', 900],
+        ],
+      );
+      t.same(await run(store, (tx) => tx.sandbox.getCard('tok')), {
+        token: 'tok',
+        number: '4242424242424242',
+        last4: '4242',
+      });
+      t.same(await run(store, (tx) => tx.sandbox.getIdempotent('idem-1')), {
+        operation: 'capture',
+        result: { ok: true, amount: 900, list: [1] },
+      });
+      t.equal(await run(store, (tx) => tx.sandbox.getIdempotent('nope')), undefined);
+      await t.rejects(
+        run(store, (tx) => tx.sandbox.putIdempotent('idem-1', 'capture', {})),
+        'an idempotency key is written once',
+      );
+    });
+
+    t.test('catalog: content, disk types, sites', async (t) => {
+      const { store } = await open(t);
+      const big = 4 * 2 ** 40;
+      await run(store, async (tx) => {
+        await tx.kiosks.insert({ id: 'k1', name: 'k1', createdAt: T0 });
+        await tx.content.insert({
+          id: 'c2',
+          title: 'B',
+          version: '1',
+          sizeBytes: big,
+          description: '',
+        });
+        await tx.content.insert({
+          id: 'c1',
+          title: 'A',
+          version: '1',
+          sizeBytes: 10,
+          description: 'd',
+        });
+        await tx.diskTypes.insert({
+          id: 'dt',
+          capacityBytes: big,
+          contentId: 'c1',
+          writeProtect: 'allowed',
+          pricePerDayMinor: 500,
+          currency: 'EUR',
+          defaultDays: 3,
+          maxDays: 30,
+          kioskIds: ['k1', 'k2'],
+        });
+        await tx.diskTypes.insert({
+          id: 'ds',
+          capacityBytes: 64,
+          contentId: 'c2',
+          writeProtect: 'forced',
+          pricePerDayMinor: 100,
+          currency: 'EUR',
+          defaultDays: 1,
+          maxDays: 2,
+          kioskIds: null,
+        });
+        await tx.sites.upsert({
+          kioskId: 'k1',
+          name: 'Hall',
+          address: '1 Road',
+          lat: 48.8566,
+          lng: 2.3522,
+        });
+      });
+      t.same(
+        (await run(store, (tx) => tx.content.list())).map((c) => c.id),
+        ['c1', 'c2'],
+        'by title',
+      );
+      t.equal(
+        (await run(store, (tx) => tx.content.get('c2')))?.sizeBytes,
+        big,
+        'sizes beyond 32 bits',
+      );
+      await run(store, (tx) => tx.content.update('c1', { version: '2' }));
+      t.equal((await run(store, (tx) => tx.content.get('c1')))?.version, '2');
+      t.same(
+        (await run(store, (tx) => tx.diskTypes.list())).map((d) => d.id),
+        ['ds', 'dt'],
+        'by capacity',
+      );
+      t.same(
+        (await run(store, (tx) => tx.diskTypes.get('dt')))?.kioskIds,
+        ['k1', 'k2'],
+        'JSON arrays round-trip',
+      );
+      t.equal((await run(store, (tx) => tx.diskTypes.get('ds')))?.kioskIds, null);
+      await run(store, (tx) => tx.diskTypes.update('ds', { kioskIds: ['k1'], maxDays: 5 }));
+      t.match(await run(store, (tx) => tx.diskTypes.get('ds')), { kioskIds: ['k1'], maxDays: 5 });
+      await t.rejects(
+        run(store, (tx) =>
+          tx.diskTypes.insert({
+            id: 'bad',
+            capacityBytes: 1,
+            contentId: 'nope',
+            writeProtect: 'off',
+            pricePerDayMinor: 1,
+            currency: 'EUR',
+            defaultDays: 1,
+            maxDays: 1,
+            kioskIds: null,
+          }),
+        ),
+        'a disk type of unknown content is refused',
+      );
+      t.same(await run(store, (tx) => tx.sites.get('k1')), {
+        kioskId: 'k1',
+        name: 'Hall',
+        address: '1 Road',
+        lat: 48.8566,
+        lng: 2.3522,
+      });
+      await run(store, (tx) =>
+        tx.sites.upsert({ kioskId: 'k1', name: 'Hall B', address: '2 Road', lat: -1.5, lng: 0 }),
+      );
+      t.same(await run(store, (tx) => tx.sites.list()), [
+        { kioskId: 'k1', name: 'Hall B', address: '2 Road', lat: -1.5, lng: 0 },
+      ]);
+    });
+
+    t.test('orders: idempotency keys, by command, by state, last at a slot', async (t) => {
+      const { store } = await open(t);
+      await run(store, async (tx) => {
+        await seedUser(tx);
+        await tx.orders.insert(
+          order('o1', { idempotencyKey: 'key-1', commandId: 'cmd-1', slot: 4 }),
+        );
+        await tx.orders.insert(order('o2', { state: 'dispensing', slot: 4, createdAt: at(1) }));
+        await tx.orders.insert(order('o3', { state: 'dispensing', slot: 5, createdAt: at(1) }));
+      });
+      t.same(
+        await run(store, (tx) => tx.orders.get('o1')),
+        order('o1', { idempotencyKey: 'key-1', commandId: 'cmd-1', slot: 4 }),
+      );
+      t.equal((await run(store, (tx) => tx.orders.findByIdempotencyKey('u1', 'key-1')))?.id, 'o1');
+      t.equal(await run(store, (tx) => tx.orders.findByIdempotencyKey('u2', 'key-1')), undefined);
+      await t.rejects(
+        run(store, (tx) => tx.orders.insert(order('o4', { idempotencyKey: 'key-1' }))),
+        'one order per idempotency key and user',
+      );
+      t.equal((await run(store, (tx) => tx.orders.findByCommand('cmd-1')))?.id, 'o1');
+      t.same(
+        (await run(store, (tx) => tx.orders.listByUser('u1', 2))).map((o) => o.id),
+        ['o3', 'o2'],
+      );
+      t.same(
+        (await run(store, (tx) => tx.orders.listByStates(['dispensing', 'jam_hold'], 10))).map(
+          (o) => o.id,
+        ),
+        ['o2', 'o3'],
+      );
+      t.same(
+        (await run(store, (tx) => tx.orders.listRecent(10))).map((o) => o.id),
+        ['o3', 'o2', 'o1'],
+      );
+      t.equal((await run(store, (tx) => tx.orders.findLastAtSlot('k1', 4)))?.id, 'o2');
+      const steps = [
+        ...order('o1').steps,
+        { at: at(2), state: 'failed', message: 'jam', until: at(9) },
+      ];
+      await run(store, (tx) =>
+        tx.orders.update('o1', { state: 'failed', steps, writeProtect: false, updatedAt: at(2) }),
+      );
+      t.match(await run(store, (tx) => tx.orders.get('o1')), {
+        state: 'failed',
+        steps,
+        writeProtect: false,
+      });
+    });
+
+    t.test('reservations, rentals, extensions', async (t) => {
+      const { store } = await open(t);
+      await run(store, async (tx) => {
+        await seedUser(tx);
+        await tx.reservations.insert(reservation('r1', { idempotencyKey: 'k' }));
+        await tx.reservations.insert(reservation('r2', { state: 'ready', createdAt: at(1) }));
+      });
+      t.same(
+        await run(store, (tx) => tx.reservations.get('r1')),
+        reservation('r1', { idempotencyKey: 'k' }),
+      );
+      const progress = {
+        step: 'copy',
+        bytesDone: 2 ** 33,
+        bytesTotal: 2 ** 34,
+        percent: 50,
+        etaSeconds: 12,
+      };
+      const fees = [
+        { kind: 'no_show', amountMinor: 200, currency: 'EUR', at: at(3), message: 'late' },
+      ];
+      await run(store, (tx) =>
+        tx.reservations.update('r1', { progress, fees, writeProtect: true }),
+      );
+      t.match(await run(store, (tx) => tx.reservations.get('r1')), {
+        progress,
+        fees,
+        writeProtect: true,
+      });
+      t.equal(
+        (await run(store, (tx) => tx.reservations.findByIdempotencyKey('u1', 'k')))?.id,
+        'r1',
+      );
+      t.same(
+        (await run(store, (tx) => tx.reservations.listByUser('u1', 5))).map((r) => r.id),
+        ['r2', 'r1'],
+      );
+      t.same(
+        (await run(store, (tx) => tx.reservations.listByStates(['ready'], 5))).map((r) => r.id),
+        ['r2'],
+      );
+      t.same(
+        (await run(store, (tx) => tx.reservations.listRecent(1))).map((r) => r.id),
+        ['r2'],
+      );
+
+      const rental = (id: string, o: object = {}) => ({
+        id,
+        userId: 'u1',
+        orderId: `o-${id}`,
+        diskId: 'disk-1',
+        diskTypeId: 'dt',
+        kioskId: 'k1',
+        startedAt: T0,
+        dueAt: at(86400),
+        returnedAt: null,
+        returnKioskId: null,
+        state: 'open' as const,
+        overdueDaysCharged: 0,
+        ...o,
+      });
+      await run(store, async (tx) => {
+        await tx.rentals.insert(
+          rental('n1', { state: 'returned', returnedAt: at(5), dueAt: at(10) }),
+        );
+        await tx.rentals.insert(rental('n2', { startedAt: at(6) }));
+      });
+      t.same(await run(store, (tx) => tx.rentals.get('n2')), rental('n2', { startedAt: at(6) }));
+      t.equal((await run(store, (tx) => tx.rentals.findByOrder('o-n1')))?.id, 'n1');
+      t.equal((await run(store, (tx) => tx.rentals.findUnreturnedByDisk('disk-1')))?.id, 'n2');
+      t.same(
+        (await run(store, (tx) => tx.rentals.listByUser('u1'))).map((r) => r.id),
+        ['n2', 'n1'],
+      );
+      t.same(
+        (await run(store, (tx) => tx.rentals.listByStates(['open', 'returned']))).map((r) => r.id),
+        ['n1', 'n2'],
+        'by due date',
+      );
+      await t.rejects(
+        run(store, (tx) => tx.rentals.insert(rental('n3', { orderId: 'o-n1' }))),
+        'one rental per order',
+      );
+
+      const ext = (id: string, o: object = {}) => ({
+        id,
+        rentalId: 'n2',
+        userId: 'u1',
+        idempotencyKey: null,
+        days: 2,
+        amountMinor: 400,
+        currency: 'EUR',
+        paymentId: null,
+        state: 'pending' as const,
+        createdAt: T0,
+        updatedAt: T0,
+        ...o,
+      });
+      await run(store, async (tx) => {
+        await tx.payments.insert(payment('pe'));
+        await tx.extensions.insert(ext('e2', { idempotencyKey: 'x', paymentId: 'pe' }));
+        await tx.extensions.insert(ext('e1'));
+      });
+      t.same(await run(store, (tx) => tx.extensions.get('e1')), ext('e1'));
+      t.equal((await run(store, (tx) => tx.extensions.findByPayment('pe')))?.id, 'e2');
+      t.equal((await run(store, (tx) => tx.extensions.findByIdempotencyKey('u1', 'x')))?.id, 'e2');
+      t.same(
+        (await run(store, (tx) => tx.extensions.listByRental('n2'))).map((e) => e.id),
+        ['e2', 'e1'],
+      );
+      await run(store, (tx) => tx.extensions.update('e1', { state: 'applied' }));
+      t.equal((await run(store, (tx) => tx.extensions.get('e1')))?.state, 'applied');
+      await t.rejects(
+        run(store, (tx) => tx.extensions.insert(ext('e3', { days: 0 }))),
+        'days must be positive',
+      );
+    });
+
+    t.test('rollouts and their kiosks', async (t) => {
+      const { store } = await open(t);
+      const rollout = (id: string, o: object = {}) => ({
+        id,
+        version: '2.0.0',
+        bundleSha256: 'ab'.repeat(32),
+        bundleSize: 3 * 2 ** 32,
+        waves: [1, 3],
+        waveSpec: ['1', '100%'],
+        maxFailureRate: 0.25,
+        installWindowSeconds: 3600,
+        currentWave: 0,
+        state: 'running' as const,
+        reason: null,
+        createdBy: 'user:u1',
+        createdAt: T0,
+        updatedAt: T0,
+        ...o,
+      });
+      const rk = (kioskId: string, position: number) => ({
+        rolloutId: 'r1',
+        kioskId,
+        position,
+        wave: position === 0 ? 0 : 1,
+        state: 'pending' as const,
+        commandId: null,
+        attempts: 0,
+        fromVersion: null,
+        code: null,
+        reason: null,
+        updatedAt: T0,
+      });
+      await run(store, async (tx) => {
+        for (const k of ['k1', 'k2', 'k3'])
+          await tx.kiosks.insert({ id: k, name: k, createdAt: T0 });
+        await tx.rollouts.insert(rollout('r1'), [rk('k2', 1), rk('k1', 0), rk('k3', 2)]);
+        await tx.rollouts.insert(rollout('r0', { state: 'completed' }), []);
+        await tx.rollouts.insert(rollout('r2', { state: 'halted', createdAt: at(1) }), []);
+      });
+      t.same(
+        await run(store, (tx) => tx.rollouts.get('r1')),
+        rollout('r1'),
+        'round-trips, JSON and sizes included',
+      );
+      t.same(
+        (await run(store, (tx) => tx.rollouts.list(10))).map((r) => r.id),
+        ['r2', 'r0', 'r1'],
+        'newest first, ties newest-inserted first',
+      );
+      t.same(
+        (await run(store, (tx) => tx.rollouts.listOpen())).map((r) => r.id),
+        ['r1', 'r2'],
+      );
+      await run(store, (tx) =>
+        tx.rollouts.update('r1', { state: 'halted', reason: 'too many failures', currentWave: 1 }),
+      );
+      t.match(await run(store, (tx) => tx.rollouts.get('r1')), {
+        state: 'halted',
+        reason: 'too many failures',
+        currentWave: 1,
+      });
+      t.same(
+        (await run(store, (tx) => tx.rollouts.kiosks('r1'))).map((k) => k.kioskId),
+        ['k1', 'k2', 'k3'],
+        'by position',
+      );
+      await run(store, (tx) =>
+        tx.rollouts.updateKiosk('r1', 'k2', { state: 'sent', commandId: 'cmd-9', attempts: 1 }),
+      );
+      await run(store, (tx) => tx.rollouts.updateKiosk('r1', 'k2', {}));
+      t.same(await run(store, (tx) => tx.rollouts.kioskByCommand('cmd-9')), {
+        ...rk('k2', 1),
+        state: 'sent',
+        commandId: 'cmd-9',
+        attempts: 1,
+      });
+      await t.rejects(
+        run(store, (tx) => tx.rollouts.updateKiosk('r1', 'k3', { commandId: 'cmd-9' })),
+        'a command belongs to one kiosk of one rollout',
+      );
+      await t.rejects(
+        run(store, (tx) => tx.rollouts.insert(rollout('r3', { maxFailureRate: 2 }), [])),
+        'a failure rate above 1 is refused',
+      );
+    });
+
+    t.test('missing disks, audit, flags', async (t) => {
+      const { store } = await open(t);
+      const md = (id: string, eventId: string, o: object = {}) => ({
+        id,
+        eventId,
+        diskId: 'disk-9',
+        kioskId: 'k1',
+        slot: 3,
+        slotState: 'fault',
+        reason: 'pulled',
+        door: 'open' as const,
+        orderId: null,
+        flaggedAt: T0,
+        clearedAt: null,
+        clearedBy: null,
+        ...o,
+      });
+      t.equal(await run(store, (tx) => tx.missingDisks.insertIfNew(md('m1', 'ev1'))), true);
+      t.equal(
+        await run(store, (tx) => tx.missingDisks.insertIfNew(md('m2', 'ev1'))),
+        false,
+        'one per event',
+      );
+      await run(store, (tx) =>
+        tx.missingDisks.insertIfNew(md('m3', 'ev3', { diskId: null, door: null })),
+      );
+      t.same(
+        (await run(store, (tx) => tx.missingDisks.listOpen(10))).map((m) => m.id),
+        ['m1', 'm3'],
+      );
+      t.equal(
+        await run(store, (tx) => tx.missingDisks.clearDisk('disk-9', at(4), 'returned at k2')),
+        1,
+      );
+      t.same(await run(store, (tx) => tx.missingDisks.listOpen(10)), [
+        md('m3', 'ev3', { diskId: null, door: null }),
+      ]);
+
+      await run(store, async (tx) => {
+        await tx.audit.insert({
+          at: T0,
+          actor: 'user:u1',
+          action: 'kiosk.revoke',
+          subject: 'k1',
+          kioskId: 'k1',
+          ip: '::1',
+          details: { why: 'lost', n: [1] },
+        });
+        await tx.audit.insert({
+          at: at(1),
+          actor: 'admin-token',
+          action: 'x',
+          subject: null,
+          kioskId: null,
+          ip: null,
+          details: null,
+        });
+      });
+      const log = await run(store, (tx) => tx.audit.list(10));
+      t.same(
+        log.map((a) => [a.action, a.details]),
+        [
+          ['x', null],
+          ['kiosk.revoke', { why: 'lost', n: [1] }],
+        ],
+        'newest first',
+      );
+      t.equal(typeof log[0]?.id, 'number');
+
+      await run(store, async (tx) => {
+        await tx.flags.raise('capture_mismatch', 'p1', 'first', T0);
+        await tx.flags.raise('capture_mismatch', 'p1', 'again', at(1));
+        await tx.flags.raise('stuck', 'o1', 'stuck', at(2));
+      });
+      t.same(
+        (await run(store, (tx) => tx.flags.listOpen())).map((f) => [
+          f.kind,
+          f.message,
+          f.createdAt,
+        ]),
+        [
+          ['capture_mismatch', 'again', T0],
+          ['stuck', 'stuck', at(2)],
+        ],
+        'raising an open flag again updates its message only',
+      );
+      await run(store, (tx) => tx.flags.resolve('capture_mismatch', 'p1', at(3)));
+      await run(store, (tx) => tx.flags.raise('capture_mismatch', 'p1', 'back', at(4)));
+      t.same(
+        (await run(store, (tx) => tx.flags.listOpen())).map((f) => [
+          f.subject,
+          f.message,
+          f.createdAt,
+          f.resolvedAt,
+        ]),
+        [
+          ['p1', 'back', at(4), null],
+          ['o1', 'stuck', at(2), null],
+        ],
+        'a resolved flag raised again reopens with its new time',
+      );
+    });
+  });
+}
+
+t.test('every SQLite migration has its PostgreSQL twin (same version and name)', async (t) => {
+  t.same(
+    pgMigrations.map((m) => [m.version, m.name]),
+    migrations.map((m) => [m.version, m.name]),
+  );
+});
+
+for (const { kind, open } of kinds) {
+  t.test(`${kind}: migrated on open, idempotent; a newer schema is refused`, async (t) => {
+    const { store, location } = await open(t);
+    t.same((store as unknown as { migrated: object }).migrated, { from: 0, to: migrations.length });
+    await store.close();
+    const again = await openStoreAt(kind, location);
+    t.same((again as unknown as { migrated: object }).migrated, {
+      from: migrations.length,
+      to: migrations.length,
+    });
+    await again.close();
+    // A cloud-lite one version newer has been here.
+    if (kind === 'sqlite') {
+      const db = new Database(location);
+      db.pragma(`user_version = ${migrations.length + 1}`);
+      db.close();
+    } else {
+      const c = new pg.Client({ connectionString: location });
+      await c.connect();
+      await c.query(
+        "INSERT INTO cloud_lite_schema (version, name) VALUES ($1, 'from-the-future')",
+        [migrations.length + 1],
+      );
+      await c.end();
+    }
+    await t.rejects(openStoreAt(kind, location), {
+      code: 'ESTOREVERSION',
+      message: new RegExp(`version ${migrations.length + 1} is newer than this program knows`),
+    });
+  });
+}
+
+t.test('postgres: an unreachable server is refused in one line naming it', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'no-pg-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  // No server listens on a socket in an empty directory.
+  const url = `postgresql://hub:topsecret@localhost:5439/hubdb?host=${encodeURIComponent(dir)}`;
+  const err = await PostgresStore.open(url).then(
+    () => undefined,
+    (e: Error & { code?: string }) => e,
+  );
+  t.equal(err?.code, 'ESTOREUNREACHABLE');
+  t.match(err?.message, `cannot reach PostgreSQL at ${dir}:5439/hubdb`);
+  t.notMatch(err?.message, /topsecret/, 'never the password');
+  t.notMatch(err?.message, /\n/, 'one line');
+});
+
+t.test('postgres: a server older than 15 is refused', async (t) => {
+  t.throws(() => checkServerVersion(140011, 'db:5432/hub'), {
+    code: 'ESTORETOOOLD',
+    message: 'PostgreSQL at db:5432/hub is version 14; cloud-lite needs 15 or newer',
+  });
+  t.doesNotThrow(() => checkServerVersion(150004, 'db:5432/hub'));
+  t.doesNotThrow(() => checkServerVersion(170000, 'db:5432/hub'));
+});

@@ -1,0 +1,305 @@
+// The store contract for transactions, run against every store kind (store-kinds.ts):
+// commit and rollback, a failing transaction among concurrent ones rolls back alone (SQLite:
+// its savepoint in the group commit; PostgreSQL: its own transaction), after-commit hooks,
+// closing, and concurrent writers from two connections (two processes) that read before
+// they write: no update lost, no slot claimed twice.
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import type { Store, Tx } from '../../../../cloud-lite/store/types.js';
+import { type Kind, storeKinds } from './store-kinds.js';
+
+const kinds = await storeKinds(t);
+const T0 = new Date(0).toISOString();
+const kiosk = (id: string) => ({ id, name: id, createdAt: T0 });
+const ids = async (store: Store) =>
+  (await store.transaction((tx) => tx.kiosks.list())).map((k) => k.id).sort();
+
+async function seedCounter(tx: Tx) {
+  await tx.users.insert({
+    id: 'u1',
+    email: 'u1@example.org',
+    phone: null,
+    name: null,
+    role: 'renter',
+    passwordHash: 'x',
+    cardToken: null,
+    cardLast4: null,
+    createdAt: T0,
+  });
+  await tx.payments.insert({
+    id: 'counter',
+    userId: 'u1',
+    provider: 'sandbox',
+    providerRef: null,
+    kind: 'auth',
+    parentId: null,
+    purpose: 'order',
+    refId: null,
+    amountMinor: 0,
+    capturedMinor: 0,
+    captureMinor: null,
+    currency: 'EUR',
+    state: 'authorised',
+    captureAfterAuth: false,
+    failureCode: null,
+    createdAt: T0,
+    updatedAt: T0,
+  });
+}
+
+/** Runs fixtures/writer.ts in a child process against the store at `location`. */
+function writer(
+  t: { teardown(fn: () => unknown): void },
+  kind: Kind,
+  location: string,
+  name: string,
+  rounds: number,
+  slots: number,
+): Promise<{ claims: number[] }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./fixtures/writer.ts', import.meta.url)),
+      kind,
+      location,
+      name,
+      String(rounds),
+      String(slots),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out))
+        : reject(new Error(`writer ${name} exited ${code}: ${err}`)),
+    );
+  });
+}
+
+for (const { kind, open } of kinds) {
+  t.test(kind, async (t) => {
+    t.test('a rejected transaction writes nothing and passes its error on', async (t) => {
+      const { store } = await open(t);
+      await t.rejects(
+        store.transaction(async (tx) => {
+          await tx.kiosks.insert(kiosk('x'));
+          await tx.kiosks.insert(kiosk('y'));
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      await t.rejects(
+        store.transaction(async (tx) => {
+          await tx.kiosks.insert(kiosk('x'));
+          await tx.kiosks.insert(kiosk('x'));
+        }),
+        'a constraint error rolls back the statements before it',
+      );
+      await store.transaction((tx) => tx.kiosks.insert(kiosk('z')));
+      t.same(await ids(store), ['z'], 'the store goes on');
+    });
+
+    t.test('a transaction that swallows a failed statement does not commit half', async (t) => {
+      const { store } = await open(t);
+      await store.transaction((tx) => tx.kiosks.insert(kiosk('a')));
+      const outcome = await store
+        .transaction(async (tx) => {
+          await tx.kiosks.insert(kiosk('b'));
+          await tx.kiosks.insert(kiosk('a')).catch(() => undefined);
+          await tx.kiosks.insert(kiosk('c')).catch(() => undefined);
+          return 'resolved';
+        })
+        .catch(() => 'rejected');
+      const after = await ids(store);
+      // SQLite undoes the failed statement only; PostgreSQL aborts the whole transaction.
+      // Either way what the store reports is what it kept: never "resolved" with b or c lost.
+      if (outcome === 'resolved') t.same(after, ['a', 'b', 'c']);
+      else t.same(after, ['a'], 'rejected: nothing of it kept');
+    });
+
+    t.test('concurrent transactions: a failing one rolls back alone', async (t) => {
+      const { store } = await open(t);
+      const results = await Promise.allSettled([
+        store.transaction((tx) => tx.kiosks.insert(kiosk('a'))),
+        store.transaction(async (tx) => {
+          await tx.kiosks.insert(kiosk('b'));
+          throw new Error('b fails');
+        }),
+        store.transaction((tx) => tx.kiosks.insert(kiosk('c'))),
+        store.transaction(async (tx) => {
+          await tx.kiosks.insert(kiosk('e'));
+          await tx.kiosks.insert(kiosk('e')); // constraint error
+        }),
+        store.transaction((tx) => tx.kiosks.insert(kiosk('d'))),
+      ]);
+      t.same(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled'],
+      );
+      t.same(await ids(store), ['a', 'c', 'd']);
+    });
+
+    t.test(
+      'afterCommit: after the commit, in order, before the transaction resolves',
+      async (t) => {
+        const { store, another } = await open(t);
+        const other = await another();
+        const seen: string[] = [];
+        let read: Promise<unknown> | undefined;
+        const out = await store.transaction(async (tx, { afterCommit }) => {
+          await tx.kiosks.insert(kiosk('k1'));
+          afterCommit(() => {
+            seen.push('first');
+            read = other.transaction((o) => o.kiosks.get('k1'));
+          });
+          tx.afterCommit(() => seen.push('second'));
+          t.same(seen, [], 'nothing runs inside the transaction');
+          return 'result';
+        });
+        t.equal(out, 'result');
+        t.same(seen, ['first', 'second'], 'both ran, in order, before it resolved');
+        t.match(await read, { id: 'k1' }, 'another connection sees the commit from the callback');
+      },
+    );
+
+    t.test('afterCommit: nothing runs for a transaction that rolls back', async (t) => {
+      const { store } = await open(t);
+      const seen: string[] = [];
+      await t.rejects(
+        store.transaction(async (tx) => {
+          tx.afterCommit(() => seen.push('alone'));
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      const results = await Promise.allSettled(
+        ['a', 'b', 'c'].map((id) =>
+          store.transaction(async (tx) => {
+            await tx.kiosks.insert(kiosk(id));
+            tx.afterCommit(() => seen.push(id));
+            if (id === 'b') throw new Error('b fails');
+          }),
+        ),
+      );
+      t.same(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'fulfilled'],
+      );
+      t.same(seen.sort(), ['a', 'c']);
+    });
+
+    t.test(
+      'afterCommit: a failing callback is logged; the commit and the others stand',
+      async (t) => {
+        const logged: Array<{ err: unknown; msg: string }> = [];
+        const logger = { error: (o: { err: unknown }, msg: string) => logged.push({ ...o, msg }) };
+        const { store } = await open(t, { logger: logger as never });
+        const seen: string[] = [];
+        const out = await store.transaction(async (tx) => {
+          await tx.kiosks.insert(kiosk('k1'));
+          tx.afterCommit(() => {
+            throw new Error('listener broke');
+          });
+          tx.afterCommit(() => Promise.reject(new Error('async listener broke')));
+          tx.afterCommit(() => seen.push('after the failures'));
+          return 'done';
+        });
+        t.equal(out, 'done', 'the transaction still resolves');
+        t.same(seen, ['after the failures']);
+        await sleep(0);
+        t.same(
+          logged.map((l) => [(l.err as Error).message, l.msg]),
+          [
+            ['listener broke', 'after-commit callback failed'],
+            ['async listener broke', 'after-commit callback failed'],
+          ],
+        );
+        t.same(await ids(store), ['k1'], 'the commit stands');
+      },
+    );
+
+    t.test('close waits for running transactions, then refuses new ones', async (t) => {
+      const { store } = await open(t);
+      let finished = false;
+      const running = store.transaction(async (tx) => {
+        await sleep(20);
+        await tx.kiosks.insert(kiosk('late'));
+        finished = true;
+      });
+      await sleep(1);
+      await store.close();
+      t.equal(finished, true, 'the running transaction finished before close resolved');
+      await running;
+      await t.rejects(
+        store.transaction((tx) => tx.kiosks.list()),
+        { code: 'ESTOPPED' },
+      );
+    });
+
+    t.test('one connection, concurrent read-then-write transactions: no update lost', async (t) => {
+      const { store } = await open(t);
+      await store.transaction(seedCounter);
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          store.transaction(async (tx) => {
+            const p = await tx.payments.get('counter');
+            await sleep(1);
+            await tx.payments.update('counter', { capturedMinor: (p?.capturedMinor ?? 0) + 1 });
+          }),
+        ),
+      );
+      t.equal((await store.transaction((tx) => tx.payments.get('counter')))?.capturedMinor, 20);
+    });
+
+    t.test(
+      'two connections (two processes) writing at once: no update lost, no slot claimed twice',
+      async (t) => {
+        const { store, location } = await open(t);
+        const slots = 6;
+        await store.transaction(async (tx) => {
+          await seedCounter(tx);
+          await tx.kiosks.insert(kiosk('k1'));
+          for (let s = 1; s <= slots; s++)
+            await tx.slots.upsert({
+              kioskId: 'k1',
+              slot: s,
+              state: 'ready',
+              snapshot: {},
+              updatedAt: T0,
+            });
+        });
+        const rounds = 8;
+        const [a, b] = await Promise.all([
+          writer(t, kind, location, 'A', rounds, slots),
+          writer(t, kind, location, 'B', rounds, slots),
+        ]);
+        t.equal(
+          (await store.transaction((tx) => tx.payments.get('counter')))?.capturedMinor,
+          2 * rounds,
+          'every increment of both writers counted',
+        );
+        const all = [...a.claims, ...b.claims].sort((x, y) => x - y);
+        t.same(all, [1, 2, 3, 4, 5, 6], 'every slot claimed exactly once across both writers');
+        const list = await store.transaction((tx) => tx.slots.list('k1'));
+        t.same(
+          list.map((s) => [s.slot, s.snapshot.by]),
+          list.map((s) => [s.slot, a.claims.includes(s.slot) ? 'A' : 'B']),
+          'the stored claimant is the writer that was told it won',
+        );
+      },
+    );
+  });
+}
