@@ -6,6 +6,7 @@
 
 import path from 'node:path';
 import type { BootRequest } from '../protocol/index.js';
+import { forwardCabinetEvents } from './cabinet-events.js';
 import {
   databasePath,
   type HubCredentials,
@@ -191,6 +192,7 @@ export class Daemon {
     this.hardware = await createHardware(config, this.deps.devices);
     const hw = this.hardware;
     await hw.gpio.start(); // every relay to write-protect ON first
+    await forwardCabinetEvents({ gpio: hw.gpio, outbox: this.outbox, log });
     await this.startBoard();
     await hw.usb.start();
     hw.drives.on('watching', (mode, reason) =>

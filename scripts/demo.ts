@@ -1,7 +1,8 @@
 // `npm run demo`: a cloud-lite hub (embedded SQLite under .demo/), the demo content, a
 // seeded catalog and accounts, and three kioskd processes on simulated hardware at nearby
-// sites. Prints the URLs and credentials and runs until Ctrl-C; a disk pushed out is taken
-// by "the renter" after a few seconds. `npm run demo -- --scripted` runs a rent, a
+// sites, whose films stock kioskd pre-stages itself (download, format, copy, verify) before
+// the demo says "ready". Prints the URLs and credentials and runs until Ctrl-C; a disk pushed
+// out is taken by "the renter" after a few seconds. `npm run demo -- --scripted` runs a rent, a
 // reservation with pickup and a return end to end instead, and exits 0 when all passed.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,9 +56,10 @@ function banner(f: Fleet, takeAfter: number): string {
     `  sandbox cards: ${SANDBOX_CARDS.approves} approves, ${SANDBOX_CARDS.declines} declines,`,
     `                 ${SANDBOX_CARDS.insufficientFunds} insufficient funds, ${SANDBOX_CARDS.providerTimeout} provider timeout`,
     '',
-    'Stock per kiosk: slots 1-2 hold films disks ready to rent (registered as ready; the demo',
-    'does not copy the films onto them); slot 3 a blank disk, which the kiosk prepares (download,',
-    'format, copy, verify) when the course is reserved there; slot 4 is empty, for returns.',
+    'Stock per kiosk: slots 1-2 hold films disks ready to rent, which the kiosk prepared itself',
+    '(pre-staging, cloning.prestage: download from the hub, format, copy, verify); it keeps two',
+    'ready, so when one is rented (or its slot disabled) it prepares the blank disk in slot 3.',
+    'Slot 3 is otherwise prepared when the course is reserved there; slot 4 is empty, for returns.',
     f.backing === 'loop'
       ? 'Disks: loop devices (real exFAT, mount and rsync as root).'
       : 'Disks: DIRECTORY-BACKED simulated disks (storage simulated; the start says why not loop devices).',
@@ -160,6 +162,7 @@ export async function main(
       fleet = await startFleet({
         dir: path.resolve(o.dir),
         kiosks: o.kiosks,
+        readyStock: 'prestaged',
         backing: backing.backing,
         progress: say,
         hub: {

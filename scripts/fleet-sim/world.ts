@@ -6,7 +6,7 @@
  *
  * Slot layout of kiosk i (5 slots): 1-3 blank disks, of which kioskd's pre-staging keeps
  * two ready with the films (real clone, identity file), the rest prepared on reservation
- * (with `prestage: false`: 1-2 registered as ready films without a copy, as the demo does); 4 a return bay wired to the slot-3 disk of the
+ * (with `prestage: false`: 1-2 registered as ready films without a copy, scripts/lib/stock.ts); 4 a return bay wired to the slot-3 disk of the
  * previous kiosk and (pre-staging) 5 one wired to its slot-1 disk (ring; none with one kiosk). A slot's USB port only ever shows
  * the disk wired to it, so the disk physically in a slot is always known.
  */
@@ -35,6 +35,7 @@ import {
   type DiskBacking,
   detachStaleLoops,
 } from '../lib/sim-disks.js';
+import { filmsSlot, prestageCloning, type ReadyStock } from '../lib/stock.js';
 import { waitFor } from '../lib/wait.js';
 import { HubProcess } from './hub-process.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -207,22 +208,14 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       const id = kioskIdOf(i);
       const creds = await enrolKiosk(api, adminToken, id, sites[i - 1]!);
       const prev = ((i - 2 + n) % n) + 1;
-      const prestage = opts.prestage ?? true;
-      const readyFilms = (slot: number): SlotPlan => ({
-        slot,
-        kind: 'ready',
-        disk: disks.get(`K${i}-S${slot}`)!,
-        contentId: films.id,
-        contentVersion: films.version,
-      });
-      const blank = (slot: number): SlotPlan => ({
-        slot,
-        kind: 'blank',
-        disk: disks.get(`K${i}-S${slot}`)!,
-      });
-      const plan: SlotPlan[] = prestage
-        ? [blank(1), blank(2), blank(3)]
-        : [readyFilms(1), readyFilms(2), blank(3)];
+      const stock: ReadyStock = (opts.prestage ?? true) ? 'prestaged' : 'registered';
+      const prestage = stock === 'prestaged';
+      const disk = (slot: number) => disks.get(`K${i}-S${slot}`)!;
+      const plan: SlotPlan[] = [
+        filmsSlot(stock, 1, disk(1), films),
+        filmsSlot(stock, 2, disk(2), films),
+        { slot: 3, kind: 'blank', disk: disk(3) },
+      ];
       if (n > 1) {
         plan.push({ slot: 4, kind: 'return-bay', disk: disks.get(`K${prev}-S3`)! });
         if (prestage) plan.push({ slot: 5, kind: 'return-bay', disk: disks.get(`K${prev}-S1`)! });
@@ -235,14 +228,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       if ('cloning' in props)
         extraConfig.cloning = {
           progressIntervalMs: 500,
-          ...(prestage
-            ? {
-                prestage: [
-                  { contentId: films.id, version: films.version, count: 2, writeProtect: false },
-                ],
-                prestageIntervalSeconds: 2,
-              }
-            : {}),
+          ...(prestage ? prestageCloning(films, 2) : {}),
         };
       const kiosk = new DemoKiosk({
         kioskId: id,

@@ -33,12 +33,23 @@ import {
   type DiskBacking,
   detachStaleLoops,
 } from './sim-disks.js';
+import { filmsSlot, prestageCloning, type ReadyStock, waitForReadyStock } from './stock.js';
 
 export interface FleetOptions {
   /** Working directory, emptied first (default <repo>/.demo, git-ignored). */
   dir: string;
   /** Number of kiosks (default 3). */
   kiosks?: number;
+  /**
+   * How the films disks in slots 1-2 become ready stock (scripts/lib/stock.ts): `prestaged`
+   * (blank disks; each kioskd downloads, formats, copies and verifies them itself with its
+   * pre-staging, and startFleet waits until every kiosk has them, saying so per slot), or
+   * `registered` (recorded as ready in kioskd's database, the films NOT on the disks: fast,
+   * for tests that only need stock the hub can sell).
+   */
+  readyStock: ReadyStock;
+  /** Waiting for pre-staged stock (default 180 s); the timeout names the kiosks and slots short. */
+  stockTimeoutMs?: number;
   /** Sites; default: nearby places around Alexanderplatz, Berlin. */
   sites?: KioskSite[];
   /**
@@ -99,6 +110,7 @@ export interface Fleet {
   content: ContentPackage[];
   kiosks: FleetKiosk[];
   backing: DiskBacking;
+  readyStock: ReadyStock;
   diskTypes: DiskTypeSpec[];
   operator: Account;
   renter: Account & { depositMinor: number };
@@ -131,6 +143,9 @@ export function nearbySites(n: number): KioskSite[] {
   );
 }
 
+/** Films disks each kiosk keeps ready (pre-staging) or starts with (registration). */
+export const FILMS_READY_PER_KIOSK = 2;
+
 /**
  * The demo disk types: films (rent now; slots 1-2 of every kiosk hold them) and a course
  * (reservations: a kiosk prepares it on its blank disk in slot 3). Capacities fit the
@@ -162,8 +177,10 @@ export const kioskIdOf = (i: number) => `kiosk-${i}`;
 
 /**
  * Starts everything; on any failure undoes what was started and rejects with the cause.
- * Slot layout of kiosk i (4 slots): 1-2 ready films disks, 3 a blank disk (for
- * reservations), 4 a return bay where the slot-3 disk of kiosk i-1 (ring) can come back.
+ * Slot layout of kiosk i (4 slots): 1-2 films disks (pre-staged by kioskd, or registered as
+ * ready: `readyStock`), 3 a blank disk (for reservations; with pre-staging also the disk
+ * kioskd prepares when a films disk is rented or its slot disabled), 4 a return bay where the
+ * slot-3 disk of kiosk i-1 (ring) can come back.
  */
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const say = opts.progress ?? (() => {});
@@ -275,23 +292,22 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       const creds = await enrolKiosk(api, adminToken, id, site);
       const prev = ((i - 2 + n) % n) + 1;
       const plan: SlotPlan[] = [
-        {
-          slot: 1,
-          kind: 'ready',
-          disk: disks.get(`K${i}-S1`)!,
-          contentId: films.spec.id,
-          contentVersion: films.spec.version,
-        },
-        {
-          slot: 2,
-          kind: 'ready',
-          disk: disks.get(`K${i}-S2`)!,
-          contentId: films.spec.id,
-          contentVersion: films.spec.version,
-        },
+        filmsSlot(opts.readyStock, 1, disks.get(`K${i}-S1`)!, films.spec),
+        filmsSlot(opts.readyStock, 2, disks.get(`K${i}-S2`)!, films.spec),
         { slot: 3, kind: 'blank', disk: disks.get(`K${i}-S3`)! },
         { slot: 4, kind: 'return-bay', disk: disks.get(`K${prev}-S3`)! },
       ];
+      const extra = opts.kioskConfig?.({ hubUrl: hub.baseUrl, kioskId: id });
+      const extraConfig =
+        opts.readyStock === 'prestaged'
+          ? {
+              ...extra,
+              cloning: {
+                ...prestageCloning(films.spec, FILMS_READY_PER_KIOSK),
+                ...(extra?.cloning as Record<string, unknown> | undefined),
+              },
+            }
+          : extra;
       const kiosk = new DemoKiosk({
         kioskId: id,
         dir: path.join(opts.dir, id),
@@ -304,7 +320,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         storage: backing === 'loop' ? 'real' : 'sim',
         logLevel: opts.kioskLogLevel ?? 'info',
         pickupWindowSeconds: opts.pickupWindowSeconds,
-        extraConfig: opts.kioskConfig?.({ hubUrl: hub.baseUrl, kioskId: id }),
+        extraConfig,
         entry: opts.kioskd?.entry,
         env: opts.kioskd?.env?.({ hubUrl: hub.baseUrl, kioskId: id }),
         boardLink,
@@ -319,12 +335,36 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         say(`${k.id} connected (${k.site.name})`);
       }),
     );
+    if (opts.readyStock === 'prestaged') {
+      say(
+        `kiosks preparing their stock: ${FILMS_READY_PER_KIOSK} ${films.spec.id} disks each (kioskd's pre-staging downloads the films from the hub, formats, copies, verifies)`,
+      );
+      const t0 = Date.now();
+      await waitForReadyStock({
+        api,
+        token: adminToken,
+        kiosks: kiosks.map((k) => ({
+          id: k.id,
+          running: () => k.kiosk.running(),
+          logFile: k.kiosk.logFile,
+        })),
+        content: films.spec,
+        count: FILMS_READY_PER_KIOSK,
+        timeoutMs: opts.stockTimeoutMs ?? 180_000,
+        say,
+        signal,
+      });
+      say(
+        `stock ready: ${FILMS_READY_PER_KIOSK} ${films.spec.id} disks at each of ${n} kiosks (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+      );
+    }
     return {
       dir: opts.dir,
       hub,
       content,
       kiosks,
       backing,
+      readyStock: opts.readyStock,
       diskTypes,
       operator,
       renter,

@@ -48,7 +48,10 @@ export function stopStaleKioskd(kioskDir: string): boolean {
 
 /** What one slot holds when the kiosk first starts. */
 export type SlotPlan =
-  /** A disk registered as ready to rent with this content (the demo does not copy it). */
+  /**
+   * A disk registered as ready to rent with this content, the files NOT copied onto it (fast
+   * stock for tests; scripts/lib/stock.ts). Real stock: a `blank` disk and kioskd's pre-staging.
+   */
   | { slot: number; kind: 'ready'; disk: DemoDisk; contentId: string; contentVersion: string }
   /** A blank disk, `loaded`: PrepareDisk formats, copies and verifies it for a reservation. */
   | { slot: number; kind: 'blank'; disk: DemoDisk }

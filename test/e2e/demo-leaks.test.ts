@@ -1,5 +1,6 @@
 // The demo releases everything it started on every way out: SIGINT or SIGTERM in the
-// middle of its start (while disks are attached, while kioskd processes connect); and
+// middle of its start (while disks are attached, while kioskd processes connect, while they
+// pre-stage their films disks: mounted, copying); and
 // what it needs and does not find is said in one line with the install command, exit 1,
 // no stack trace, nothing started. (A crash: test/scripts/cleanup-guard.test.ts; a
 // normal stop after "ready": demo-interactive.test.ts.)
@@ -17,6 +18,7 @@ const STACK = /\n\s+at .*:\d+:\d+\)?\n/;
 for (const [signal, at, code] of [
   ['SIGINT', 'paying the renter deposit... ok', 130],
   ['SIGTERM', 'started 3 kioskd processes', 143],
+  ['SIGINT', 'kiosks preparing their stock', 130],
 ] as const) {
   t.test(`${signal} during the start (after "${at}") leaves nothing behind`, async (t) => {
     const demo = await startDemoChild(t, []);

@@ -11,6 +11,10 @@ import { pathWithout } from '../helpers/tools.js';
 import { startDemoChild, within } from './demo-child.js';
 import { checkScriptedRun } from './scripted-checks.js';
 
+// Two scripted demos, each bounded at 150 s, whose kiosks pre-stage their films disks before
+// the run (126 s for both seen on a loaded 2-core machine): more than the suite's 180 s per file.
+t.setTimeout(360_000);
+
 t.test('scripted demo without socat: Unix-socket boards, nothing left behind', async (t) => {
   const demo = await startDemoChild(t, ['--scripted'], {
     env: { PATH: pathWithout(t, ['socat']) },

@@ -14,6 +14,11 @@ import { isRoot } from '../helpers/loop-device.js';
 import { startDemoChild, within } from './demo-child.js';
 import { checkScriptedRun } from './scripted-checks.js';
 
+// A fresh clone, a copy of node_modules and the scripted demo, whose kiosks pre-stage their
+// films disks before it starts (about 10 s more): 170 s seen on a loaded 2-core machine, so more
+// than the suite's 180 s per file.
+t.setTimeout(360_000);
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The command lines of the README's "Quick start" code block, comments removed. */
