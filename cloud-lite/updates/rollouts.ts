@@ -405,6 +405,18 @@ export class RolloutService {
       if (r?.state !== 'running') return [];
       const ks = await tx.rollouts.kiosks(id);
       const at = this.now().toISOString();
+      // `sent` without a command: the hub stopped between marking and sending (passes run
+      // one at a time, so no send of this process is under way): in line again.
+      for (const k of ks) {
+        if (k.state !== 'sent' || k.commandId !== null) continue;
+        k.state = 'pending';
+        k.attempts = Math.max(0, k.attempts - 1);
+        await tx.rollouts.updateKiosk(id, k.kioskId, {
+          state: 'pending',
+          attempts: k.attempts,
+          updatedAt: at,
+        });
+      }
       let wave = r.currentWave;
       const end = async (state: 'halted' | 'completed', action: string, reason: string) => {
         await tx.rollouts.update(id, { state, reason, currentWave: wave, updatedAt: at });

@@ -211,6 +211,26 @@ t.test(
   },
 );
 
+t.test('a kiosk left `sent` without a command by a hub stop is sent it again', async (t) => {
+  const f = await fleet(t, ['k1'], []);
+  const created = await f.hub.api('POST', '/api/operator/rollouts', {
+    version: '2.0.0',
+    bundleSha256: f.blob.sha256,
+  });
+  const id = created.body.rollout.id as string;
+  // What a stop between marking and sending leaves behind.
+  await f.hub.server.store.transaction((tx) =>
+    tx.rollouts.updateKiosk(id, 'k1', { state: 'sent', attempts: 1 }),
+  );
+  await f.connect('k1');
+  await waitUntil('k1 gets it', () => f.installs('k1').length === 1);
+  await waitUntil('recorded', async () => (await f.view(id)).kiosks[0].commandId !== null);
+  const k1 = (await f.view(id)).kiosks[0];
+  t.equal(k1.state, 'sent');
+  t.equal(k1.attempts, 1, 'the lost send is not counted');
+  t.equal(k1.commandId, f.installs('k1')[0]?.payload.commandId);
+});
+
 t.test('refusals', async (t) => {
   const f = await fleet(t, ['k1']);
   const post = (body: unknown, token?: string | null) =>
