@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import { contentDir, type HubConfig, publicOrigin } from './config.js';
 import { HubContentStore } from './content/index.js';
 import { buildHttpApp } from './http/app.js';
@@ -24,6 +24,8 @@ export interface HubServerDeps {
   rental?: { now?: () => Date; provider?: PaymentProvider; mailer?: AccountMailer };
   /** false: SQLite's money commits are not synced (SqliteStore.open); only for benchmarks measuring the cost. */
   storeMoneySync?: boolean;
+  /** Called with every route as it is registered (tests: the API document's coverage). */
+  onRoute?: (route: RouteOptions) => void;
   /** Called with the app before it listens, to add domain routes and event handlers. */
   extend?: (ctx: {
     app: FastifyInstance;
@@ -50,11 +52,32 @@ export class HubServer {
   content!: HubContentStore;
   rollouts!: RolloutService;
   private stopped: Promise<void> | undefined;
+  /** The bound port, once listening. */
+  private port = 0;
 
   constructor(private readonly deps: HubServerDeps) {}
 
   /** Resolves with the bound port. Throws ConfigError / StoreVersionError on bad setup. */
   async start(): Promise<{ port: number }> {
+    const { config, logger } = this.deps;
+    const app = await this.build();
+    app.server.on('upgrade', (req, socket, head) => this.hub.handleUpgrade(req, socket, head));
+    await this.hub.start();
+    await this.rental.start();
+    await app.listen({ host: config.host, port: config.port });
+    const port = (app.server.address() as AddressInfo).port;
+    this.port = port;
+    this.rollouts.start();
+    logger.info({ port }, 'cloud-lite listening');
+    return { port };
+  }
+
+  /**
+   * Opens the store and builds the HTTP app with every route, without listening or starting
+   * the hub's and the domain's timers: start() calls it; alone, it serves the API document
+   * (scripts/docs/openapi-doc.ts). stop() undoes it.
+   */
+  async build(): Promise<FastifyInstance> {
     const { config, logger } = this.deps;
     this.signingKey = loadOrCreateSigningKey(config.signingKeyPath);
     this.store = await openStore(config, {
@@ -87,14 +110,13 @@ export class HubServer {
     });
     this.content = new HubContentStore({ dir: contentDir(config) });
     await this.content.start();
-    let port = 0;
     this.rollouts = new RolloutService({
       store: this.store,
       hub: this.hub,
       blobSize: (sha) => this.content.blobSize(sha),
       // Kiosks fetch the blob path from their own content origin (kiosk/update).
       bundleUrl: (sha) =>
-        `${publicOrigin(config) ?? `http://${config.host}:${port}`}/blobs/sha256/${sha}`,
+        `${publicOrigin(config) ?? `http://${config.host}:${this.port}`}/blobs/sha256/${sha}`,
       logger: logger.child({ component: 'rollouts' }),
       tickMs: config.rolloutTickMs,
     });
@@ -111,18 +133,12 @@ export class HubServer {
       metrics: this.metrics,
       publicKeyPem: this.signingKey.publicKeyPem,
       webAssetDir: this.deps.webAssetDir,
+      onRoute: this.deps.onRoute,
     });
     this.app = app;
     this.rental.attach();
     this.deps.extend?.({ app, hub: this.hub, store: this.store, registry: this.registry });
-    app.server.on('upgrade', (req, socket, head) => this.hub.handleUpgrade(req, socket, head));
-    await this.hub.start();
-    await this.rental.start();
-    await app.listen({ host: config.host, port: config.port });
-    port = (app.server.address() as AddressInfo).port;
-    this.rollouts.start();
-    logger.info({ port }, 'cloud-lite listening');
-    return { port };
+    return app;
   }
 
   /** Idempotent graceful shutdown. */

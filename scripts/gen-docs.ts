@@ -1,6 +1,8 @@
-// Writes the generated reference: the wire protocol's JSON Schemas (docs/schemas/), kioskctl's
-// manual (docs/kioskctl.1.md, and images/man/kioskctl.1 in roff for the SD image) and its
-// bash completion (images/completions/kioskctl.bash).
+// Writes the generated reference: the wire protocol's JSON Schemas (docs/schemas/), the hub's
+// HTTP API as OpenAPI 3.1 (docs/openapi.json) and the web client's types generated from it
+// (cloud-lite/web/src/lib/api-types.gen.ts), kioskctl's manual (docs/kioskctl.1.md, and
+// images/man/kioskctl.1 in roff for the SD image) and its bash completion
+// (images/completions/kioskctl.bash).
 //
 //   npm run gen:docs              write them (and delete schema files no longer generated)
 //   npm run gen:docs -- --check   regenerate into a temp dir and compare with the committed
@@ -11,14 +13,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kioskctlDocFiles } from './docs/kioskctl-docs.js';
+import { openApiFiles } from './docs/openapi-doc.js';
 import { protocolSchemaFiles, SCHEMA_DIR } from './docs/protocol-schemas.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FIX = 'npm run gen:docs';
 
 /** Every generated file: repository path -> text. */
-export function generatedFiles(): Record<string, string> {
-  return { ...protocolSchemaFiles(), ...kioskctlDocFiles() };
+export async function generatedFiles(): Promise<Record<string, string>> {
+  return { ...protocolSchemaFiles(), ...(await openApiFiles()), ...kioskctlDocFiles() };
 }
 
 /** Repository paths of the files under `dir` (relative to `root`); none if it is missing. */
@@ -64,7 +67,7 @@ function firstDifferentLine(a: string, b: string): number {
 export async function staleFiles(root: string): Promise<string[]> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'gen-docs-'));
   try {
-    const files = generatedFiles();
+    const files = await generatedFiles();
     await writeGenerated(tmp, files);
     const problems: string[] = [];
     for (const rel of Object.keys(files).sort()) {
@@ -99,10 +102,10 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const files = generatedFiles();
+  const files = await generatedFiles();
   await writeGenerated(root, files);
   process.stdout.write(
-    `wrote ${Object.keys(files).length} files (${SCHEMA_DIR}/, docs/kioskctl.1.md, images/man/kioskctl.1, images/completions/kioskctl.bash)\n`,
+    `wrote ${Object.keys(files).length} files (${SCHEMA_DIR}/, docs/openapi.json, cloud-lite/web/src/lib/api-types.gen.ts, docs/kioskctl.1.md, images/man/kioskctl.1, images/completions/kioskctl.bash)\n`,
   );
 }
 

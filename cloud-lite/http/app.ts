@@ -1,4 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  LogController,
+  type RouteOptions,
+} from 'fastify';
 import { type HubConfig, publicOrigin } from '../config.js';
 import type { HubContentStore } from '../content/content-store.js';
 import type { KioskHub } from '../hub/hub.js';
@@ -7,7 +12,6 @@ import type { HubMetrics } from '../metrics.js';
 import type { KioskRegistry } from '../registry/kiosk-registry.js';
 import type { RentalDomain } from '../rental/rental-domain.js';
 import type { Store } from '../store/types.js';
-/** What the HTTP edge calls: the domains' functions and the hub's state. */
 import type { RolloutService } from '../updates/rollouts.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { exactBodyValidators } from './exact-body.js';
@@ -21,7 +25,9 @@ import { registerRolloutRoutes } from './routes/rollout-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
 import { registerWeb } from './routes/web-routes.js';
 import { installSameOriginCheck } from './same-origin.js';
+import { addComponentSchemas } from './schemas/components.js';
 
+/** What the HTTP edge calls: the domains' functions and the hub's state. */
 export interface HttpDeps {
   config: HubConfig;
   logger: Logger;
@@ -35,6 +41,8 @@ export interface HttpDeps {
   publicKeyPem: string;
   /** Built web assets (scripts/build-web.ts); default <repo>/dist/web. */
   webAssetDir?: string;
+  /** Called with every route as it is registered (tests: the API document's coverage). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /**
@@ -58,7 +66,9 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     clientErrorHandler,
     forceCloseConnections: true,
   });
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   await registerOpenApi(app);
+  addComponentSchemas(app);
   installErrorHandlers(app, logger, () => deps.metrics.error('http'));
   installSameOriginCheck(app, { publicOrigin: publicOrigin(config) });
   installGuard(app, {

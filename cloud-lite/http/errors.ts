@@ -29,7 +29,11 @@ export function sendError(
 ): FastifyReply {
   if (typeof details.retryAfterSeconds === 'number')
     reply.header('retry-after', String(details.retryAfterSeconds));
-  return reply.status(status).send(errorBody(code, message, details));
+  // Sent as text: the route's response schema never trims an error's details.
+  return reply
+    .status(status)
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify(errorBody(code, message, details)));
 }
 
 /**

@@ -75,7 +75,7 @@ t.test('the committed files accept every valid sample and refuse broken ones', a
 t.test('the staleness check names a changed, a missing and a leftover file', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gen-docs-test-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  await writeGenerated(dir, generatedFiles());
+  await writeGenerated(dir, await generatedFiles());
   t.same(await staleFiles(dir), [], 'a fresh generation is current');
 
   const changed = actionSchemaPath('Dispense', 'request');
@@ -111,7 +111,7 @@ t.test('the staleness check names a changed, a missing and a leftover file', asy
   );
 
   // Regenerating fixes it, leftover included.
-  await writeGenerated(dir, generatedFiles());
+  await writeGenerated(dir, await generatedFiles());
   t.same(await staleFiles(dir), []);
   t.notOk(existsSync(path.join(dir, 'docs/schemas/events/Retired.json')));
 });

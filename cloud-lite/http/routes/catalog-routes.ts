@@ -1,25 +1,51 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import type { RefusalReason } from '../../error-codes.js';
 import { audit } from '../../rental/audit/audit.js';
 import { RentalError } from '../../rental/errors.js';
 import type { RentalDomain } from '../../rental/rental-domain.js';
 import { actorOf } from '../guard.js';
+import { route } from '../schemas/common.js';
+import { ContentPackage, KioskSession, NearbyKiosk } from '../schemas/components.js';
 import { IdParams, NearQuery } from '../schemas/rental.js';
 
 /** Content, kiosks near a place, and the kiosk session (1st instruction). */
-export function registerCatalogRoutes(app: FastifyInstance, d: RentalDomain): void {
-  app.get('/api/content', { config: { access: 'public' } }, async () =>
-    (await d.catalog.listContent()).map((c) => ({
-      id: c.id,
-      title: c.title,
-      version: c.version,
-      sizeBytes: c.sizeBytes,
-      description: c.description,
-    })),
+export function registerCatalogRoutes(fastify: FastifyInstance, d: RentalDomain): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['catalog'];
+  app.get(
+    '/api/content',
+    route({
+      method: 'GET',
+      summary: 'The content packages (titles and collections) disks can carry',
+      tags,
+      access: 'public',
+      response: { 200: Type.Array(Type.Ref(ContentPackage)) },
+    }),
+    async () =>
+      (await d.catalog.listContent()).map((c) => ({
+        id: c.id,
+        title: c.title,
+        version: c.version,
+        sizeBytes: c.sizeBytes,
+        description: c.description,
+      })),
   );
 
-  app.get<{ Querystring: { near?: string; limit?: number } }>(
+  app.get(
     '/api/kiosks',
-    { config: { access: 'public' }, schema: { querystring: NearQuery } },
+    route({
+      method: 'GET',
+      summary: 'Kiosks with a site, nearest first (4th instruction: choose a kiosk by location)',
+      description:
+        '`near=lat,lng` sorts by distance and fills distanceMeters; without it, every kiosk with a site by id. Each lists what it has ready per disk type and how many reservations it can still take.',
+      tags,
+      access: 'public',
+      querystring: NearQuery,
+      response: { 200: Type.Array(Type.Ref(NearbyKiosk)) },
+      errors: ['VALIDATION'],
+    }),
     async (req) => {
       let near: { lat: number; lng: number } | undefined;
       if (req.query.near) {
@@ -32,9 +58,19 @@ export function registerCatalogRoutes(app: FastifyInstance, d: RentalDomain): vo
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/kiosks/:id/session',
-    { config: { access: 'account' }, schema: { params: IdParams } },
+    route({
+      method: 'POST',
+      summary: 'A renter at a kiosk (1st instruction): may I rent here, and what',
+      description:
+        "The kiosk id comes from its QR code. Answers whether the renter may rent (canRent, reasons) or reserve (canReserve, reserveReasons) here now, the disk types the kiosk offers with what is ready and reservable, and the renter's reservations at this kiosk (a ready one is picked up with POST /api/reservations/{id}/pickup). Send `{}` or no body.",
+      tags,
+      access: 'account',
+      params: IdParams,
+      response: { 200: Type.Ref(KioskSession) },
+      errors: ['KIOSK_NOT_FOUND'],
+    }),
     async (req) => {
       const userId = req.who!.userId;
       const kioskId = req.params.id;
@@ -46,7 +82,7 @@ export function registerCatalogRoutes(app: FastifyInstance, d: RentalDomain): vo
         const online = d.deps.hub.canServe(k);
         // Why the renter cannot rent (reserve) here now: their standing and limits, and the
         // kiosk (KIOSK_OFFLINE).
-        const kiosk = online ? [] : ['KIOSK_OFFLINE'];
+        const kiosk: RefusalReason[] = online ? [] : ['KIOSK_OFFLINE'];
         const reasons = [...(await d.deposits.reasons(tx, userId)), ...kiosk];
         const reserveReasons = [...(await d.deposits.reasons(tx, userId, 'reserve')), ...kiosk];
         const diskTypes = [];

@@ -9,6 +9,7 @@
  * operators (bearer token or staff session): access `kiosk-or-operator` of the guard.
  */
 import { createReadStream } from 'node:fs';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   CONTENT_TOKEN,
@@ -18,6 +19,8 @@ import {
 } from '../../content/content-store.js';
 import { parseRange } from '../../content/range.js';
 import { errorBody, sendError } from '../errors.js';
+import { Media, route } from '../schemas/common.js';
+import { BlobParams, ManifestParams } from '../schemas/fleet.js';
 
 export interface ContentRouteDeps {
   store: HubContentStore;
@@ -26,13 +29,43 @@ export interface ContentRouteDeps {
 const notFound = (reply: FastifyReply, what: string) =>
   sendError(reply, 404, 'NOT_FOUND', `${what} is not on this hub; import it first`);
 
-const access = { access: 'kiosk-or-operator' } as const;
+const tags = ['content origin'];
+const blobDoc = (method: 'GET' | 'HEAD') =>
+  route({
+    method,
+    summary:
+      method === 'GET'
+        ? 'A content blob by its SHA-256 (Range requests answer 206)'
+        : "A content blob's size and ETag, without the bytes",
+    tags,
+    access: 'kiosk-or-operator',
+    params: BlobParams,
+    response: {
+      200: Media('application/octet-stream', 'the bytes; ETag is the hash; immutable'),
+      206: Media('application/octet-stream', 'the Range asked for (Content-Range)'),
+      304: Type.Null({ description: 'If-None-Match matched the ETag' }),
+    },
+    errors: ['NOT_FOUND', 'RANGE_NOT_SATISFIABLE'],
+  });
 
 /** Registers the origin routes. */
 export function registerContentRoutes(app: FastifyInstance, deps: ContentRouteDeps): void {
   app.get<{ Params: { id: string; version: string } }>(
     '/content/:id/:version/manifest.json',
-    { config: access },
+    route({
+      method: 'GET',
+      summary: "A content version's signed manifest `{manifest, sig}` (what kiosks download)",
+      tags,
+      access: 'kiosk-or-operator',
+      params: ManifestParams,
+      response: {
+        200: Media(
+          'application/json',
+          "`{manifest, sig}`: the file list with sizes and SHA-256, signed by the hub's key",
+        ),
+      },
+      errors: ['NOT_FOUND'],
+    }),
     async (req, reply) => {
       const { id, version } = req.params;
       if (!CONTENT_TOKEN.test(id) || !VERSION_TOKEN.test(version))
@@ -48,10 +81,10 @@ export function registerContentRoutes(app: FastifyInstance, deps: ContentRouteDe
 
   app.get<{ Params: { hash: string } }>(
     '/blobs/sha256/:hash',
-    { exposeHeadRoute: false, config: access },
+    { exposeHeadRoute: false, ...blobDoc('GET') },
     (req, reply) => sendBlob(deps.store, req, reply),
   );
-  app.head<{ Params: { hash: string } }>('/blobs/sha256/:hash', { config: access }, (req, reply) =>
+  app.head<{ Params: { hash: string } }>('/blobs/sha256/:hash', blobDoc('HEAD'), (req, reply) =>
     sendBlob(deps.store, req, reply),
   );
 }

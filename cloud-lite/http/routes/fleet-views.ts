@@ -1,3 +1,4 @@
+import type { SlotSnapshot } from '../../../protocol/index.js';
 import type { CommandRecord, EventRecord, KioskRecord, SlotRecord } from '../../store/types.js';
 
 /** Kiosk as the operator API shows it (never the secret hash). */
@@ -8,7 +9,7 @@ export function kioskView(k: KioskRecord, connected: boolean, slots?: SlotRecord
     createdAt: k.createdAt,
     enrolled: k.secretHash !== null,
     revokedAt: k.revokedAt,
-    status: connected ? 'online' : 'offline',
+    status: connected ? ('online' as const) : ('offline' as const),
     connected,
     lastSeenAt: k.lastSeenAt,
     connectedAt: k.connectedAt,
@@ -21,9 +22,10 @@ export function kioskView(k: KioskRecord, connected: boolean, slots?: SlotRecord
     ...(slots
       ? {
           slots: slots.map((s) => ({
-            ...s.snapshot,
+            // The kiosk's snapshot as it reported it (checked against SlotSnapshot on arrival).
+            ...(s.snapshot as SlotSnapshot),
             slot: s.slot,
-            state: s.state,
+            state: s.state as SlotSnapshot['state'],
             updatedAt: s.updatedAt,
           })),
         }

@@ -1,9 +1,12 @@
-import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { KioskRegistry } from '../../registry/kiosk-registry.js';
 import { Throttle } from '../../store/throttle.js';
 import type { Store } from '../../store/types.js';
 import { sendError } from '../errors.js';
+import { Media, route } from '../schemas/common.js';
+import { EnrolAnswer } from '../schemas/components.js';
+import { EnrolBody } from '../schemas/fleet.js';
 
 export interface KioskRoutesDeps {
   registry: KioskRegistry;
@@ -14,23 +17,27 @@ export interface KioskRoutesDeps {
   enrolLimit: { max: number; windowSeconds: number };
 }
 
-const EnrolBody = Type.Object(
-  {
-    kioskId: Type.String({ minLength: 1, maxLength: 64 }),
-    token: Type.String({ minLength: 1, maxLength: 128 }),
-  },
-  { additionalProperties: false },
-);
-
 /**
  * Routes a kiosk calls without operator auth: enrolment (failures limited per client address,
  * 429 TOO_MANY_ATTEMPTS) and the hub's public key.
  */
-export function registerKioskRoutes(app: FastifyInstance, deps: KioskRoutesDeps): void {
+export function registerKioskRoutes(fastify: FastifyInstance, deps: KioskRoutesDeps): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const throttle = new Throttle();
-  app.post<{ Body: { kioskId: string; token: string } }>(
+  const tags = ['kiosks'];
+  app.post(
     '/api/kiosks/enrol',
-    { config: { access: 'public' }, schema: { body: EnrolBody } },
+    route({
+      method: 'POST',
+      summary: "A kiosk enrols with its one-time token: answers the kiosk's secret",
+      description:
+        'What `kioskctl enrol` calls. Failed enrolments are limited per client address (TOO_MANY_ATTEMPTS with retryAfterSeconds). The kiosk then connects to /kiosk (WebSocket, docs/protocol.md) with Basic credentials id:secret.',
+      tags,
+      access: 'public',
+      body: EnrolBody,
+      response: { 200: EnrolAnswer },
+      errors: ['ENROLMENT_INVALID', 'KIOSK_REVOKED', 'TOO_MANY_ATTEMPTS'],
+    }),
     async (req, reply) => {
       // Counted before the token is checked (parallel tries cannot outrun the count); a
       // successful enrolment takes its count back.
@@ -55,7 +62,17 @@ export function registerKioskRoutes(app: FastifyInstance, deps: KioskRoutesDeps)
       };
     },
   );
-  app.get('/api/hub/public-key', { config: { access: 'public' } }, async (_req, reply) => {
-    reply.type('application/x-pem-file').send(deps.publicKeyPem);
-  });
+  app.get(
+    '/api/hub/public-key',
+    route({
+      method: 'GET',
+      summary: "The hub's public key (PEM), which verifies its signed commands and manifests",
+      tags,
+      access: 'public',
+      response: { 200: Media('application/x-pem-file', 'the public key, PEM (SPKI)') },
+    }),
+    async (_req, reply) => {
+      reply.type('application/x-pem-file').send(deps.publicKeyPem);
+    },
+  );
 }

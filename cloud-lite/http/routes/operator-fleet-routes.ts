@@ -1,13 +1,32 @@
 import { randomUUID } from 'node:crypto';
-import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
-import { type HubToKioskAction, hubToKioskActions } from '../../../protocol/index.js';
+import { hubToKioskActions } from '../../../protocol/index.js';
 import { HubError, NotFoundError } from '../../errors.js';
 import type { KioskHub } from '../../hub/hub.js';
 import type { KioskRegistry } from '../../registry/kiosk-registry.js';
 import type { Store } from '../../store/types.js';
+import { route } from '../schemas/common.js';
+import {
+  CommandAnswer,
+  CommandsList,
+  EventsList,
+  IssuedToken,
+  KioskAnswer,
+  KioskCreated,
+  KiosksList,
+} from '../schemas/components.js';
+import {
+  CommandBody,
+  CommandListQuery,
+  CreateKioskBody,
+  EventListQuery,
+  FleetIdParams,
+} from '../schemas/fleet.js';
 import { commandView, eventView, kioskView } from './fleet-views.js';
+
+export { MAINTENANCE_ACTIONS } from '../schemas/fleet.js';
 
 export interface OperatorRoutesDeps {
   store: Store;
@@ -16,44 +35,11 @@ export interface OperatorRoutesDeps {
   commandDefaultTtlSeconds: number;
 }
 
-/** Commands an operator may send by hand. */
-export const MAINTENANCE_ACTIONS = [
-  'DisableSlot',
-  'EnableSlot',
-  'TriggerMessage',
-  'Reset',
-  'SetWriteProtect',
-] as const;
-
-const op = { access: 'operator' } as const;
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const CreateBody = Type.Object(
-  {
-    id: Type.String({ minLength: 1, maxLength: 64 }),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  },
-  { additionalProperties: false },
-);
-const CommandBody = Type.Object(
-  {
-    action: Type.Union(MAINTENANCE_ACTIONS.map((a) => Type.Literal(a))),
-    payload: Type.Record(Type.String(), Type.Unknown()),
-    ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 * 24 * 3600 })),
-  },
-  { additionalProperties: false },
-);
-const ListQuery = Type.Object(
-  {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-    before: Type.Optional(Type.String({ maxLength: 64 })),
-    afterSeq: Type.Optional(Type.Integer({ minimum: 0 })),
-  },
-  { additionalProperties: false },
-);
-
 /** The operator's fleet API under /api/operator: kiosks, their commands and events (access operator). */
-export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoutesDeps): void {
+export function registerOperatorRoutes(fastify: FastifyInstance, deps: OperatorRoutesDeps): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { store, registry, hub } = deps;
+  const tags = ['fleet'];
 
   const mustGetKiosk = async (id: string) => {
     const k = await store.transaction((tx) => tx.kiosks.get(id));
@@ -61,9 +47,19 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
     return k;
   };
 
-  app.post<{ Body: { id: string; name?: string } }>(
+  app.post(
     '/api/operator/kiosks',
-    { config: op, schema: { body: CreateBody } },
+    route({
+      method: 'POST',
+      summary: 'Create a kiosk: answers its one-time enrolment token',
+      description:
+        'The kiosk enrols with the token (`kioskctl enrol`, POST /api/kiosks/enrol) and gets its secret.',
+      tags,
+      access: 'operator',
+      body: CreateKioskBody,
+      response: { 201: KioskCreated },
+      errors: ['KIOSK_EXISTS', 'INVALID_ID'],
+    }),
     async (req, reply) => {
       const out = await registry.create(req.body);
       reply.status(201);
@@ -75,17 +71,35 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
     },
   );
 
-  app.get('/api/operator/kiosks', { config: op }, async () => {
-    const list = await store.transaction(async (tx) => {
-      const kiosks = await tx.kiosks.list();
-      return Promise.all(kiosks.map(async (k) => ({ k, slots: await tx.slots.list(k.id) })));
-    });
-    return { kiosks: list.map(({ k, slots }) => kioskView(k, hub.isConnected(k.id), slots)) };
-  });
+  app.get(
+    '/api/operator/kiosks',
+    route({
+      method: 'GET',
+      summary: 'Every kiosk with its connection and slots',
+      tags,
+      access: 'operator',
+      response: { 200: KiosksList },
+    }),
+    async () => {
+      const list = await store.transaction(async (tx) => {
+        const kiosks = await tx.kiosks.list();
+        return Promise.all(kiosks.map(async (k) => ({ k, slots: await tx.slots.list(k.id) })));
+      });
+      return { kiosks: list.map(({ k, slots }) => kioskView(k, hub.isConnected(k.id), slots)) };
+    },
+  );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/operator/kiosks/:id',
-    { config: op, schema: { params: IdParams } },
+    route({
+      method: 'GET',
+      summary: 'One kiosk with its slots',
+      tags,
+      access: 'operator',
+      params: FleetIdParams,
+      response: { 200: KioskAnswer },
+      errors: ['NOT_FOUND'],
+    }),
     async (req) => {
       const k = await mustGetKiosk(req.params.id);
       const slots = await store.transaction((tx) => tx.slots.list(k.id));
@@ -93,27 +107,51 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
     },
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/operator/kiosks/:id/rotate-secret',
-    { config: op, schema: { params: IdParams } },
+    route({
+      method: 'POST',
+      summary: 'A new enrolment token for a kiosk (its secret is replaced when it enrols again)',
+      tags,
+      access: 'operator',
+      params: FleetIdParams,
+      response: { 200: IssuedToken },
+      errors: ['NOT_FOUND', 'KIOSK_REVOKED'],
+    }),
     async (req) => registry.rotateSecret(req.params.id),
   );
 
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/api/operator/kiosks/:id/revoke',
-    { config: op, schema: { params: IdParams } },
+    route({
+      method: 'POST',
+      summary: 'Revoke a kiosk: its connection closes and its credentials stop working',
+      tags,
+      access: 'operator',
+      params: FleetIdParams,
+      response: { 200: KioskAnswer },
+      errors: ['NOT_FOUND'],
+    }),
     async (req) => {
       const k = await registry.revoke(req.params.id);
       return { kiosk: kioskView(k, hub.isConnected(k.id)) };
     },
   );
 
-  app.post<{
-    Params: { id: string };
-    Body: { action: HubToKioskAction; payload: Record<string, unknown>; ttlSeconds?: number };
-  }>(
+  app.post(
     '/api/operator/kiosks/:id/commands',
-    { config: op, schema: { params: IdParams, body: CommandBody } },
+    route({
+      method: 'POST',
+      summary: 'Send a maintenance command to a kiosk (queued until it is delivered or expires)',
+      description:
+        "`payload` is checked against the action's schema (docs/schemas/hub-to-kiosk/); follow the command with GET /api/operator/commands/{id}.",
+      tags,
+      access: 'operator',
+      params: FleetIdParams,
+      body: CommandBody,
+      response: { 202: CommandAnswer },
+      errors: ['VALIDATION', 'NOT_FOUND'],
+    }),
     async (req, reply) => {
       const { action, payload } = req.body;
       const probe = { ...payload, commandId: randomUUID() };
@@ -138,9 +176,18 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { limit?: number; before?: string } }>(
+  app.get(
     '/api/operator/kiosks/:id/commands',
-    { config: op, schema: { params: IdParams, querystring: ListQuery } },
+    route({
+      method: 'GET',
+      summary: "A kiosk's commands, newest first",
+      tags,
+      access: 'operator',
+      params: FleetIdParams,
+      querystring: CommandListQuery,
+      response: { 200: CommandsList },
+      errors: ['NOT_FOUND'],
+    }),
     async (req) => {
       await mustGetKiosk(req.params.id);
       const list = await store.transaction((tx) =>
@@ -153,9 +200,18 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { limit?: number; afterSeq?: number } }>(
+  app.get(
     '/api/operator/kiosks/:id/events',
-    { config: op, schema: { params: IdParams, querystring: ListQuery } },
+    route({
+      method: 'GET',
+      summary: "A kiosk's events in seq order",
+      tags,
+      access: 'operator',
+      params: FleetIdParams,
+      querystring: EventListQuery,
+      response: { 200: EventsList },
+      errors: ['NOT_FOUND'],
+    }),
     async (req) => {
       await mustGetKiosk(req.params.id);
       const list = await store.transaction((tx) =>
@@ -168,9 +224,17 @@ export function registerOperatorRoutes(app: FastifyInstance, deps: OperatorRoute
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/operator/commands/:id',
-    { config: op, schema: { params: IdParams } },
+    route({
+      method: 'GET',
+      summary: 'One command and its state',
+      tags,
+      access: 'operator',
+      params: FleetIdParams,
+      response: { 200: CommandAnswer },
+      errors: ['NOT_FOUND'],
+    }),
     async (req) => {
       const c = await hub.commands.get(req.params.id);
       if (!c) throw new NotFoundError(`command ${req.params.id} does not exist`);

@@ -1,32 +1,80 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { userView } from '../../rental/accounts/accounts.js';
 import type { RentalDomain } from '../../rental/rental-domain.js';
-import type { DiskTypeRecord, KioskSiteRecord, Role } from '../../store/types.js';
 import { actorOf } from '../guard.js';
+import { route } from '../schemas/common.js';
+import {
+  AuditList,
+  ContentAnswer,
+  ContentList,
+  DiskTypeAnswer,
+  DiskTypesList,
+  FlagsList,
+  MissingDisksList,
+  OrdersList,
+  ReservationsList,
+  SiteAnswer,
+  UserAnswer,
+} from '../schemas/components.js';
 import { ContentBody, DiskTypeBody, LimitQuery, SiteBody, UserBody } from '../schemas/rental.js';
 
 const LIMIT = 64 * 1024;
 
 /** Operator extras: orders, reservations, catalog, kiosk sites, audit, missing disks, reconciliation, staff accounts. */
-export function registerOperatorRentalRoutes(app: FastifyInstance, d: RentalDomain): void {
-  app.get<{ Querystring: { limit?: number } }>(
+export function registerOperatorRentalRoutes(fastify: FastifyInstance, d: RentalDomain): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['operations'];
+  const catalog = ['catalog (operators)'];
+  app.get(
     '/api/operator/orders',
-    { config: { access: 'operator' }, schema: { querystring: LimitQuery } },
+    route({
+      method: 'GET',
+      summary: 'Recent orders of every renter, newest first',
+      tags,
+      access: 'operator',
+      querystring: LimitQuery,
+      response: { 200: OrdersList },
+    }),
     async (req) => ({ orders: await d.orders.listAll(req.query.limit ?? 200) }),
   );
-  app.get<{ Querystring: { limit?: number } }>(
+  app.get(
     '/api/operator/reservations',
-    { config: { access: 'operator' }, schema: { querystring: LimitQuery } },
+    route({
+      method: 'GET',
+      summary: 'Recent reservations of every renter, newest first',
+      tags,
+      access: 'operator',
+      querystring: LimitQuery,
+      response: { 200: ReservationsList },
+    }),
     async (req) => ({ reservations: await d.reservations.listAll(req.query.limit ?? 200) }),
   );
-  app.get('/api/operator/content', { config: { access: 'operator' } }, async () => ({
-    content: await d.catalog.listContent(),
-  }));
-  app.post<{
-    Body: { id: string; title: string; version: string; sizeBytes: number; description?: string };
-  }>(
+  app.get(
     '/api/operator/content',
-    { config: { access: 'operator' }, bodyLimit: LIMIT, schema: { body: ContentBody } },
+    route({
+      method: 'GET',
+      summary: 'The content packages',
+      tags: catalog,
+      access: 'operator',
+      response: { 200: ContentList },
+    }),
+    async () => ({ content: await d.catalog.listContent() }),
+  );
+  app.post(
+    '/api/operator/content',
+    {
+      bodyLimit: LIMIT,
+      ...route({
+        method: 'POST',
+        summary: 'Add or replace a content package (by id)',
+        tags: catalog,
+        access: 'operator',
+        body: ContentBody,
+        response: { 201: ContentAnswer },
+        errors: ['VALIDATION'],
+      }),
+    },
     async (req, reply) => {
       reply.status(201);
       return {
@@ -34,15 +82,33 @@ export function registerOperatorRentalRoutes(app: FastifyInstance, d: RentalDoma
       };
     },
   );
-  app.get('/api/operator/disk-types', { config: { access: 'operator' } }, async () => ({
-    diskTypes: await d.catalog.listDiskTypes(),
-  }));
-  app.post<{
-    Body: Omit<DiskTypeRecord, 'currency' | 'defaultDays' | 'maxDays' | 'kioskIds'> &
-      Partial<DiskTypeRecord>;
-  }>(
+  app.get(
     '/api/operator/disk-types',
-    { config: { access: 'operator' }, bodyLimit: LIMIT, schema: { body: DiskTypeBody } },
+    route({
+      method: 'GET',
+      summary: 'The disk types (capacity, content, price, days, kiosks)',
+      tags: catalog,
+      access: 'operator',
+      response: { 200: DiskTypesList },
+    }),
+    async () => ({ diskTypes: await d.catalog.listDiskTypes() }),
+  );
+  app.post(
+    '/api/operator/disk-types',
+    {
+      bodyLimit: LIMIT,
+      ...route({
+        method: 'POST',
+        summary: 'Add or replace a disk type (by id)',
+        description:
+          "Defaults: currency the hub's, defaultDays 1, maxDays 30, kioskIds null (every kiosk).",
+        tags: catalog,
+        access: 'operator',
+        body: DiskTypeBody,
+        response: { 201: DiskTypeAnswer },
+        errors: ['VALIDATION', 'NOT_FOUND'],
+      }),
+    },
     async (req, reply) => {
       const b = req.body;
       reply.status(201);
@@ -60,35 +126,87 @@ export function registerOperatorRentalRoutes(app: FastifyInstance, d: RentalDoma
       };
     },
   );
-  app.post<{ Body: KioskSiteRecord }>(
+  app.post(
     '/api/operator/kiosk-sites',
-    { config: { access: 'operator' }, bodyLimit: LIMIT, schema: { body: SiteBody } },
+    {
+      bodyLimit: LIMIT,
+      ...route({
+        method: 'POST',
+        summary: "Set a kiosk's site: name, address and position on the renters' map",
+        tags: catalog,
+        access: 'operator',
+        body: SiteBody,
+        response: { 200: SiteAnswer },
+        errors: ['VALIDATION', 'NOT_FOUND'],
+      }),
+    },
     async (req) => ({ site: await d.catalog.putSite(req.body, actorOf(req)) }),
   );
-  app.get<{ Querystring: { limit?: number } }>(
+  app.get(
     '/api/operator/audit',
-    { config: { access: 'operator' }, schema: { querystring: LimitQuery } },
+    route({
+      method: 'GET',
+      summary: 'The audit log, newest first',
+      tags,
+      access: 'operator',
+      querystring: LimitQuery,
+      response: { 200: AuditList },
+    }),
     async (req) => ({
       audit: await d.deps.store.transaction((tx) => tx.audit.list(req.query.limit ?? 200)),
     }),
   );
-  app.get<{ Querystring: { limit?: number } }>(
+  app.get(
     '/api/operator/missing-disks',
-    { config: { access: 'operator' }, schema: { querystring: LimitQuery } },
+    route({
+      method: 'GET',
+      summary: 'Disks the kiosks reported missing, newest first',
+      tags,
+      access: 'operator',
+      querystring: LimitQuery,
+      response: { 200: MissingDisksList },
+    }),
     async (req) => ({ missingDisks: await d.missingDisks.list(req.query.limit ?? 200) }),
   );
-  app.get('/api/operator/reconciliation', { config: { access: 'staff' } }, async () => ({
-    flags: await d.reconciliation.flags(),
-  }));
-  app.post('/api/operator/reconciliation/run', { config: { access: 'operator' } }, async () => {
-    await d.reconciliation.runOnce();
-    return { flags: await d.reconciliation.flags() };
-  });
-  app.post<{
-    Body: { email?: string; phone?: string; password: string; name?: string; role: Role };
-  }>(
+  app.get(
+    '/api/operator/reconciliation',
+    route({
+      method: 'GET',
+      summary: "The reconciliation's open flags (payments and slots that disagree)",
+      tags,
+      access: 'staff',
+      response: { 200: FlagsList },
+    }),
+    async () => ({ flags: await d.reconciliation.flags() }),
+  );
+  app.post(
+    '/api/operator/reconciliation/run',
+    route({
+      method: 'POST',
+      summary: 'Run the reconciliation now; answers the open flags',
+      tags,
+      access: 'operator',
+      response: { 200: FlagsList },
+    }),
+    async () => {
+      await d.reconciliation.runOnce();
+      return { flags: await d.reconciliation.flags() };
+    },
+  );
+  app.post(
     '/api/operator/users',
-    { config: { access: 'admin' }, bodyLimit: LIMIT, schema: { body: UserBody } },
+    {
+      bodyLimit: LIMIT,
+      ...route({
+        method: 'POST',
+        summary: 'Create an account with a role (staff accounts; admin only)',
+        tags,
+        access: 'admin',
+        body: UserBody,
+        response: { 201: UserAnswer },
+        errors: ['VALIDATION', 'EMAIL_TAKEN', 'WEAK_PASSWORD'],
+      }),
+    },
     async (req, reply) => {
       reply.status(201);
       return { user: userView(await d.accounts.createUser(req.body, actorOf(req))) };

@@ -1,8 +1,10 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { TERMINAL_ORDER_STATES } from '../../rental/orders/order-view.js';
-import type { OrderInput } from '../../rental/orders/orders.js';
 import type { RentalDomain } from '../../rental/rental-domain.js';
 import { actorOf } from '../guard.js';
+import { EventStream, route } from '../schemas/common.js';
+import { OrderAnswer, QuoteAnswer, RentalAnswer } from '../schemas/components.js';
 import {
   EventsQuery,
   ExtendBody,
@@ -11,19 +13,33 @@ import {
   IdParams,
   OptionalIdempotencyHeaders,
   OrderBody,
+  PAYMENT_ERRORS,
+  RENT_ERRORS,
 } from '../schemas/rental.js';
 import { streamChanges } from '../sse.js';
 
 const LIMIT = 16 * 1024;
 
 /** Orders (2nd/3rd instructions), their live stream, and rental extension (quote, extend). */
-export function registerOrderRoutes(app: FastifyInstance, d: RentalDomain): void {
-  app.post<{ Body: OrderInput; Headers: { 'idempotency-key': string } }>(
+export function registerOrderRoutes(fastify: FastifyInstance, d: RentalDomain): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['orders'];
+  app.post(
     '/api/orders',
     {
-      config: { access: 'account' },
       bodyLimit: LIMIT,
-      schema: { body: OrderBody, headers: IdempotencyHeaders },
+      ...route({
+        method: 'POST',
+        summary: 'Rent a disk at a kiosk now (2nd/3rd instructions): pay, and the kiosk dispenses',
+        description:
+          'Authorises the rental price (`card`, or `{"useSaved": true}`), then the kiosk dispenses a disk of the type; follow the order with GET /api/orders/{id}/events (or poll GET /api/orders/{id}) until completed (the disk is out and the rental runs: `rentalId`), failed or cancelled (the payment is voided). 201: a new order; 200: the same Idempotency-Key and body again, the same order.',
+        tags,
+        access: 'account',
+        headers: IdempotencyHeaders,
+        body: OrderBody,
+        response: { 201: OrderAnswer, 200: OrderAnswer },
+        errors: RENT_ERRORS,
+      }),
     },
     async (req, reply) => {
       const out = await d.orders.create(
@@ -37,20 +53,36 @@ export function registerOrderRoutes(app: FastifyInstance, d: RentalDomain): void
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/orders/:id',
-    { config: { access: 'account' }, schema: { params: IdParams } },
+    route({
+      method: 'GET',
+      summary: 'One of my orders and its steps',
+      tags,
+      access: 'account',
+      params: IdParams,
+      response: { 200: OrderAnswer },
+      errors: ['NOT_FOUND'],
+    }),
     async (req) => ({
       order: await d.orders.get(req.who!, req.params.id),
     }),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/orders/:id/events',
-    {
-      config: { access: 'account' },
-      schema: { params: IdParams, querystring: EventsQuery },
-    },
+    route({
+      method: 'GET',
+      summary: "An order's live state (Server-Sent Events)",
+      description:
+        'One `event: order` message with `data: {"order": <Order>}` at once and after every change; the stream ends after the first message in a terminal state (completed, failed, cancelled). `: keep-alive` comments every 15 s.',
+      tags,
+      access: 'account',
+      params: IdParams,
+      querystring: EventsQuery,
+      response: { 200: EventStream('order', 'Order') },
+      errors: ['NOT_FOUND'],
+    }),
     async (req, reply) => {
       await d.orders.get(req.who!, req.params.id);
       await streamChanges(req, reply, {
@@ -63,24 +95,51 @@ export function registerOrderRoutes(app: FastifyInstance, d: RentalDomain): void
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { days: number } }>(
+  app.get(
     '/api/rentals/:id/extension-quote',
-    { config: { access: 'account' }, schema: { params: IdParams, querystring: ExtendQuoteQuery } },
+    route({
+      method: 'GET',
+      summary: 'What `days` more would cost and give (nothing is charged)',
+      description:
+        'Pays with the saved card if there is one, else from the deposit (`payWith`). Send the quoted `amountMinor` back as `quotedAmountMinor` to extend at that price.',
+      tags: ['rentals'],
+      access: 'account',
+      params: IdParams,
+      querystring: ExtendQuoteQuery,
+      response: { 200: QuoteAnswer },
+      errors: ['NOT_FOUND', 'RENTAL_CLOSED', 'RENTAL_TOO_LONG', 'VALIDATION'],
+    }),
     async (req) => ({
       quote: await d.extensions.quote(req.who!.userId, req.params.id, req.query.days),
     }),
   );
 
-  app.post<{
-    Params: { id: string };
-    Body: { days: number; quotedAmountMinor?: number };
-    Headers: { 'idempotency-key'?: string };
-  }>(
+  app.post(
     '/api/rentals/:id/extend',
     {
-      config: { access: 'account' },
       bodyLimit: LIMIT,
-      schema: { params: IdParams, body: ExtendBody, headers: OptionalIdempotencyHeaders },
+      ...route({
+        method: 'POST',
+        summary: 'Extend an open rental by `days` (pays with the saved card or the deposit)',
+        description:
+          'The due date moves once the payment is captured (`pendingExtensionDays` until then). With `quotedAmountMinor`, refused (QUOTE_CHANGED with the new `amountMinor`) if the price moved. An optional Idempotency-Key makes a retry the same extension.',
+        tags: ['rentals'],
+        access: 'account',
+        params: IdParams,
+        headers: OptionalIdempotencyHeaders,
+        body: ExtendBody,
+        response: { 200: RentalAnswer },
+        errors: [
+          'VALIDATION',
+          'NOT_FOUND',
+          'RENTAL_CLOSED',
+          'RENTAL_TOO_LONG',
+          'QUOTE_CHANGED',
+          'IDEMPOTENCY_MISMATCH',
+          'NO_PAYMENT_METHOD',
+          ...PAYMENT_ERRORS,
+        ],
+      }),
     },
     async (req) => ({
       rental: await d.extensions.extend(

@@ -13,68 +13,87 @@
  * Access operator. Refusals: VALIDATION, NOT_FOUND (rollout, bundle, kiosk), KIOSK_REVOKED,
  * ROLLOUT_ACTIVE (another rollout is open), ROLLOUT_ENDED (not in a state allowing it).
  */
-import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import {
-  MAX_INSTALL_WINDOW_SECONDS,
-  type RolloutInput,
-  type RolloutService,
-} from '../../updates/rollouts.js';
+import type { RolloutInput, RolloutService } from '../../updates/rollouts.js';
 import { actorOf } from '../guard.js';
+import { route } from '../schemas/common.js';
+import {
+  RolloutBody,
+  RolloutIdParams,
+  RolloutListQuery,
+  RolloutsList,
+  RolloutViewAnswer,
+} from '../schemas/rollouts.js';
 
-const op = { access: 'operator' } as const;
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const CreateBody = Type.Object(
-  {
-    version: Type.String({ minLength: 1, maxLength: 64 }),
-    bundleSha256: Type.String({ minLength: 64, maxLength: 64 }),
-    waves: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 8 }), { minItems: 1, maxItems: 20 }),
-    ),
-    maxFailureRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-    installWindowSeconds: Type.Optional(
-      Type.Integer({ minimum: 60, maximum: MAX_INSTALL_WINDOW_SECONDS }),
-    ),
-    kiosks: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 10_000 }),
-    ),
-  },
-  { additionalProperties: false },
-);
-const ListQuery = Type.Object(
-  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) },
-  { additionalProperties: false },
-);
+const tags = ['rollouts'];
+const VERB_SUMMARY = {
+  halt: 'Halt a running rollout (running -> halted)',
+  resume: 'Resume a halted rollout (halted -> running)',
+  cancel: 'Cancel a rollout (running or halted -> cancelled)',
+} as const;
 
 export function registerRolloutRoutes(
-  app: FastifyInstance,
+  fastify: FastifyInstance,
   deps: { rollouts: RolloutService },
 ): void {
   const { rollouts } = deps;
-  app.post<{ Body: RolloutInput }>(
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.post(
     '/api/operator/rollouts',
-    { config: op, schema: { body: CreateBody } },
+    route({
+      method: 'POST',
+      summary: 'Start a rollout of kiosk software in waves',
+      tags,
+      access: 'operator',
+      body: RolloutBody,
+      response: { 201: RolloutViewAnswer },
+      errors: ['VALIDATION', 'NOT_FOUND', 'KIOSK_REVOKED', 'ROLLOUT_ACTIVE'],
+    }),
     async (req, reply) => {
-      const view = await rollouts.create(req.body, actorOf(req));
+      const view = await rollouts.create(req.body as RolloutInput, actorOf(req));
       reply.status(201);
-      return view;
+      return view as never;
     },
   );
-  app.get<{ Querystring: { limit?: number } }>(
+  app.get(
     '/api/operator/rollouts',
-    { config: op, schema: { querystring: ListQuery } },
-    async (req) => ({ rollouts: await rollouts.list(req.query.limit ?? 50) }),
+    route({
+      method: 'GET',
+      summary: 'Rollouts, newest first',
+      tags,
+      access: 'operator',
+      querystring: RolloutListQuery,
+      response: { 200: RolloutsList },
+    }),
+    async (req) => ({ rollouts: await rollouts.list(req.query.limit ?? 50) }) as never,
   );
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/api/operator/rollouts/:id',
-    { config: op, schema: { params: IdParams } },
-    async (req) => rollouts.view(req.params.id),
+    route({
+      method: 'GET',
+      summary: "A rollout, each kiosk's state, and counts per state",
+      tags,
+      access: 'operator',
+      params: RolloutIdParams,
+      response: { 200: RolloutViewAnswer },
+      errors: ['NOT_FOUND'],
+    }),
+    async (req) => (await rollouts.view(req.params.id)) as never,
   );
   for (const verb of ['halt', 'resume', 'cancel'] as const) {
-    app.post<{ Params: { id: string } }>(
+    app.post(
       `/api/operator/rollouts/:id/${verb}`,
-      { config: op, schema: { params: IdParams } },
-      async (req) => rollouts[verb](req.params.id, actorOf(req)),
+      route({
+        method: 'POST',
+        summary: VERB_SUMMARY[verb],
+        tags,
+        access: 'operator',
+        params: RolloutIdParams,
+        response: { 200: RolloutViewAnswer },
+        errors: ['NOT_FOUND', 'ROLLOUT_ENDED'],
+      }),
+      async (req) => (await rollouts[verb](req.params.id, actorOf(req))) as never,
     );
   }
 }

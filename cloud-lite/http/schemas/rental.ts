@@ -1,4 +1,26 @@
 import { Type } from '@sinclair/typebox';
+import type { ApiErrorCode } from '../../error-codes.js';
+
+/** The codes a payment may answer (a card, or a saved card). */
+export const PAYMENT_ERRORS = [
+  'NO_SAVED_CARD',
+  'CARD_DECLINED',
+  'INSUFFICIENT_FUNDS',
+  'PAYMENT_REFUSED',
+  'PAYMENT_UNAVAILABLE',
+] as const satisfies readonly ApiErrorCode[];
+
+/** The codes of renting or reserving at a kiosk (POST /api/orders, POST /api/reservations). */
+export const RENT_ERRORS = [
+  'VALIDATION',
+  'NOT_ALLOWED',
+  'KIOSK_NOT_FOUND',
+  'KIOSK_OFFLINE',
+  'DISK_TYPE_NOT_OFFERED',
+  'NO_DISK_AVAILABLE',
+  'IDEMPOTENCY_MISMATCH',
+  ...PAYMENT_ERRORS,
+] as const satisfies readonly ApiErrorCode[];
 
 /** Request schemas of the rental API (TypeBox, validated by fastify). */
 export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._-]+$' });
@@ -26,18 +48,34 @@ export const RegisterBody = Type.Object(
     password: Type.String({ minLength: 1, maxLength: 1024 }),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description: 'an e-mail or a phone (one of them), and a password',
+    examples: [{ email: 'ada@example.org', password: 'correct horse battery staple', name: 'Ada' }],
+  },
 );
 export const ConfirmRegistrationBody = Type.Object(
-  { token: Type.String({ minLength: 20, maxLength: 200 }) },
-  { additionalProperties: false },
+  {
+    token: Type.String({
+      minLength: 20,
+      maxLength: 200,
+      description: 'the part after # of the link the hub sent',
+    }),
+  },
+  {
+    additionalProperties: false,
+    examples: [{ token: 'b3JkZXItdG9rZW4tZXhhbXBsZS0wMTIzNDU2Nzg5' }],
+  },
 );
 export const LoginBody = Type.Object(
   {
     login: Type.String({ minLength: 1, maxLength: 254 }),
     password: Type.String({ minLength: 1, maxLength: 1024 }),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ login: 'ada@example.org', password: 'correct horse battery staple' }],
+  },
 );
 /** Save the card for later payments once this payment is authorised (default: not saved). */
 const SaveCard = Type.Optional(Type.Boolean());
@@ -47,7 +85,16 @@ export const DepositBody = Type.Object(
     card: Card,
     saveCard: SaveCard,
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        amountMinor: 5000,
+        card: { number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' },
+        saveCard: true,
+      },
+    ],
+  },
 );
 export const OrderBody = Type.Object(
   {
@@ -58,7 +105,18 @@ export const OrderBody = Type.Object(
     card: CardOrSaved,
     saveCard: SaveCard,
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        kioskId: 'k-central',
+        diskTypeId: 't64',
+        writeProtect: true,
+        days: 3,
+        card: { useSaved: true },
+      },
+    ],
+  },
 );
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' }),
@@ -70,7 +128,7 @@ export const ExtendBody = Type.Object(
     /** The amount of the quote the renter accepted: refused (QUOTE_CHANGED) if the price moved. */
     quotedAmountMinor: Type.Optional(Type.Integer({ minimum: 0 })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ days: 2, quotedAmountMinor: 400 }] },
 );
 export const ExtendQuoteQuery = Type.Object({ days: ExtendDays }, { additionalProperties: false });
 /** An optional Idempotency-Key: a retried extension with the same key is the same extension. */

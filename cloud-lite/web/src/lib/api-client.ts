@@ -2,6 +2,7 @@ import { ApiError } from './errors.js';
 import { SseParser } from './sse-parser.js';
 import type {
   Card,
+  ContentBody,
   ContentPackage,
   ExtensionQuote,
   KioskSession,
@@ -12,8 +13,8 @@ import type {
   OpsEvent,
   OpsKiosk,
   Order,
-  Payment,
   Rental,
+  RentBody,
   Reservation,
   User,
 } from './types.js';
@@ -37,15 +38,8 @@ export interface ApiClientDeps {
   onSessionChange?: (signedIn: boolean) => void;
 }
 
-export interface RentRequest {
-  kioskId: string;
-  diskTypeId: string;
-  writeProtect: boolean;
-  days: number;
-  card: Payment;
-  /** Save the card once this payment is authorised. */
-  saveCard?: boolean;
-}
+/** The body of POST /api/orders and /api/reservations (`saveCard`: save the card once this payment is authorised). */
+export type RentRequest = RentBody;
 
 /**
  * Typed calls to the cloud-lite HTTP API. Every failure rejects with ApiError: the server's
@@ -420,7 +414,7 @@ export class ApiClient {
     );
   }
 
-  opsAddContent(c: ContentPackage): Promise<unknown> {
+  opsAddContent(c: ContentBody): Promise<unknown> {
     return this.request('POST', '/api/operator/content', c);
   }
 }

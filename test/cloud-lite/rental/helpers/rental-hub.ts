@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { RouteOptions } from 'fastify';
 import pino from 'pino';
 import { type HubConfig, validateConfig } from '../../../../cloud-lite/config.js';
 import type { AccountMessage } from '../../../../cloud-lite/rental/accounts/account-mail.js';
@@ -11,12 +12,15 @@ import type { SandboxProvider } from '../../../../cloud-lite/rental/payments/san
 import { HubServer } from '../../../../cloud-lite/server.js';
 import type { SlotSnapshot } from '../../../../protocol/index.js';
 import { HubTestKiosk } from '../../../helpers/hub-test-kiosk.js';
+import { ApiConformance } from '../../../helpers/openapi-conformance.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 export const CARD = { number: '4242424242424242', expMonth: 12, expYear: 2040, cvc: '123' };
 export const GB = 1_000_000_000;
 export const DAY_MS = 24 * 3600 * 1000;
+
+let conformance: ApiConformance | undefined;
 
 export interface TestClock {
   now(): Date;
@@ -151,6 +155,8 @@ export async function startRentalHub(
     rental?: Record<string, unknown>;
     clock?: TestClock;
     keepDir?: boolean;
+    /** Called with every route the hub registers. */
+    onRoute?: (route: RouteOptions) => void;
   } = {},
 ): Promise<RentalHub> {
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'rental-test-')));
@@ -186,10 +192,13 @@ export async function startRentalHub(
     config,
     logger: pino({ level: process.env.HUB_TEST_LOG ?? 'silent' }),
     rental: { now: clock.now, mailer: { send: async (m) => void mail.push(m) } },
+    onRoute: opts.onRoute,
   });
   const { port } = await server.start();
   const baseUrl = `http://127.0.0.1:${port}`;
   const kiosks = new Map<string, { secret: string; k: HubTestKiosk }>();
+  conformance ??= new ApiConformance();
+  const checker = conformance;
   const api: RentalHub['api'] = async (method, url, body, token = null, headers = {}) => {
     const h: Record<string, string> = { ...headers };
     if (token) h.authorization = `Bearer ${token}`;
@@ -204,6 +213,9 @@ export async function startRentalHub(
     try {
       parsed = JSON.parse(text);
     } catch {}
+    // Every answer must be what the API document says (status, content type, body schema).
+    const problem = checker.check(method, url, res.status, res.headers.get('content-type'), parsed);
+    if (problem) throw new Error(`answer not as docs/openapi.json says: ${problem}`);
     return { status: res.status, body: parsed, headers: res.headers };
   };
   const hub: RentalHub = {

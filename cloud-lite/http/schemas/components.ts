@@ -1,0 +1,488 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { SlotSnapshot } from '../../../protocol/schemas/slot-snapshot.js';
+import { ErrorBody, Exact, IsoTime, literals, Nullable, Reason } from './common.js';
+
+/**
+ * The named shapes of the API's answers (OpenAPI `components.schemas`, by `$id`), exactly as
+ * the domains' views build them. Routes refer to them with `Type.Ref`; the web client's types
+ * are generated from them (cloud-lite/web/src/lib/api-types.gen.ts).
+ */
+
+const Role = literals(['renter', 'technician', 'operator', 'admin'] as const);
+const WriteProtectPolicy = literals(
+  ['allowed', 'forced', 'off'] as const,
+  'allowed: the renter chooses; forced: always on; off: never',
+);
+const Minor = (description?: string) =>
+  Type.Integer(description ? { description } : { description: 'money in minor units (cents)' });
+
+export const User = Exact(
+  {
+    id: Type.String(),
+    email: Nullable(Type.String()),
+    phone: Nullable(Type.String()),
+    name: Nullable(Type.String()),
+    role: Role,
+  },
+  { $id: 'User' },
+);
+
+export const Deposit = Exact(
+  { heldMinor: Minor('what the deposit holds now'), currency: Type.String() },
+  { $id: 'Deposit' },
+);
+
+export const Me = Exact(
+  {
+    user: Type.Ref(User),
+    deposit: Type.Ref(Deposit),
+    savedCard: Nullable(Exact({ last4: Type.String() })),
+    canRent: Type.Boolean(),
+    reasons: Type.Array(Reason),
+  },
+  { $id: 'Me' },
+);
+
+export const Session = Exact(
+  {
+    token: Type.String({
+      description: 'the session token (also set as the dk_session cookie); send as Bearer',
+    }),
+    user: Type.Ref(User),
+  },
+  { $id: 'Session' },
+);
+
+export const ContentPackage = Exact(
+  {
+    id: Type.String(),
+    title: Type.String(),
+    version: Type.String(),
+    sizeBytes: Type.Integer(),
+    description: Type.String(),
+  },
+  { $id: 'ContentPackage' },
+);
+
+export const DiskType = Exact(
+  {
+    id: Type.String(),
+    capacityBytes: Type.Integer(),
+    contentId: Type.String(),
+    writeProtect: WriteProtectPolicy,
+    pricePerDayMinor: Minor(),
+    currency: Type.String(),
+    defaultDays: Type.Integer(),
+    maxDays: Type.Integer(),
+    kioskIds: Nullable(Type.Array(Type.String(), { description: 'null: every kiosk' })),
+  },
+  { $id: 'DiskType' },
+);
+
+export const KioskSite = Exact(
+  {
+    kioskId: Type.String(),
+    name: Type.String(),
+    address: Type.String(),
+    lat: Type.Number(),
+    lng: Type.Number(),
+  },
+  { $id: 'KioskSite' },
+);
+
+export const NearbyKiosk = Exact(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    address: Type.String(),
+    lat: Type.Number(),
+    lng: Type.Number(),
+    distanceMeters: Nullable(Type.Number({ description: 'from `near`; null without it' })),
+    online: Type.Boolean({ description: 'the kiosk can serve now' }),
+    available: Type.Array(
+      Exact({
+        diskTypeId: Type.String(),
+        count: Type.Integer({ description: 'ready to rent now' }),
+        reservable: Type.Integer({ description: 'reservations it can still take' }),
+      }),
+    ),
+    disks: Exact({ ready: Type.Integer(), reservable: Type.Integer() }),
+  },
+  { $id: 'NearbyKiosk' },
+);
+
+const ReservationState = literals([
+  'preparing',
+  'ready',
+  'picked_up',
+  'cancelled',
+  'expired',
+  'failed',
+] as const);
+
+export const PrepareProgress = Exact(
+  {
+    step: Type.String(),
+    bytesDone: Type.Number(),
+    bytesTotal: Type.Number(),
+    percent: Type.Number(),
+    etaSeconds: Type.Number(),
+  },
+  { $id: 'PrepareProgress' },
+);
+
+export const KioskSession = Exact(
+  {
+    kiosk: Exact({
+      id: Type.String(),
+      name: Type.String(),
+      address: Type.String(),
+      online: Type.Boolean(),
+    }),
+    canRent: Type.Boolean(),
+    reasons: Type.Array(Reason),
+    canReserve: Type.Boolean(),
+    reserveReasons: Type.Array(Reason),
+    diskTypes: Type.Array(
+      Exact({
+        id: Type.String(),
+        capacityBytes: Type.Integer(),
+        contentId: Type.String(),
+        contentTitle: Type.String(),
+        contentVersion: Type.Optional(Type.String()),
+        writeProtect: WriteProtectPolicy,
+        pricePerDayMinor: Minor(),
+        currency: Type.String(),
+        defaultDays: Type.Integer(),
+        maxDays: Type.Integer(),
+        available: Type.Integer({ description: 'disks ready to dispense now' }),
+        reservable: Type.Integer({ description: 'reservations the kiosk can still take' }),
+      }),
+    ),
+    reservations: Type.Array(
+      Exact({
+        id: Type.String(),
+        state: ReservationState,
+        slot: Type.Optional(Type.Integer()),
+        holdUntil: IsoTime,
+        diskTypeId: Type.String(),
+        progress: Type.Optional(Type.Ref(PrepareProgress)),
+      }),
+      { description: "the renter's reservations at this kiosk, preparing or ready" },
+    ),
+  },
+  { $id: 'KioskSession' },
+);
+
+export const OrderState = literals(
+  [
+    'created',
+    'authorised',
+    'dispensing',
+    'jam_hold',
+    'kiosk_unreachable',
+    'completed',
+    'failed',
+    'cancelled',
+  ] as const,
+  'terminal: completed, failed, cancelled',
+);
+
+export const Order = Exact(
+  {
+    id: Type.String(),
+    kioskId: Type.String(),
+    diskTypeId: Type.String(),
+    days: Type.Integer(),
+    writeProtect: Type.Boolean(),
+    amountMinor: Minor(),
+    currency: Type.String(),
+    state: OrderState,
+    slot: Type.Optional(Type.Integer()),
+    diskId: Type.Optional(Type.String()),
+    failureReason: Type.Optional(Type.String()),
+    reservationId: Type.Optional(Type.String({ description: "a reservation's pickup" })),
+    rentalId: Type.Optional(Type.String()),
+    steps: Type.Array(
+      Exact({
+        at: IsoTime,
+        state: Type.String(),
+        message: Type.String(),
+        until: Type.Optional(IsoTime),
+      }),
+    ),
+    releaseAt: Type.Optional(
+      Type.String({
+        description:
+          'kiosk_unreachable: when the payment is released unless the kiosk reports the disk taken',
+      }),
+    ),
+    createdAt: IsoTime,
+    updatedAt: IsoTime,
+  },
+  { $id: 'Order' },
+);
+
+export const Reservation = Exact(
+  {
+    id: Type.String(),
+    kioskId: Type.String(),
+    diskTypeId: Type.String(),
+    days: Type.Integer(),
+    writeProtect: Type.Boolean(),
+    amountMinor: Minor(),
+    currency: Type.String(),
+    state: ReservationState,
+    progress: Type.Optional(Type.Ref(PrepareProgress)),
+    slot: Type.Optional(Type.Integer()),
+    diskId: Type.Optional(Type.String()),
+    holdUntil: IsoTime,
+    failureReason: Type.Optional(Type.String()),
+    fees: Type.Array(
+      Exact({
+        kind: Type.String(),
+        amountMinor: Minor(),
+        currency: Type.String(),
+        at: IsoTime,
+        message: Type.String(),
+      }),
+    ),
+    orderId: Type.Optional(Type.String({ description: 'the pickup order' })),
+    createdAt: IsoTime,
+    updatedAt: IsoTime,
+  },
+  { $id: 'Reservation' },
+);
+
+export const Rental = Exact(
+  {
+    id: Type.String(),
+    orderId: Type.String(),
+    diskId: Type.String(),
+    diskTypeId: Type.String(),
+    kioskId: Type.String(),
+    startedAt: IsoTime,
+    dueAt: IsoTime,
+    returnedAt: Type.Optional(IsoTime),
+    returnKioskId: Type.Optional(Type.String()),
+    state: literals(['open', 'returned', 'overdue', 'lost'] as const),
+    charges: Type.Array(
+      Exact({ kind: Type.String(), amountMinor: Minor(), currency: Type.String(), at: IsoTime }),
+    ),
+    totalMinor: Minor('the sum of the charges'),
+    pendingExtensionDays: Type.Integer({
+      description: 'days of extensions still being paid (the due date moves once captured)',
+    }),
+  },
+  { $id: 'Rental' },
+);
+
+export const ExtensionQuote = Exact(
+  {
+    rentalId: Type.String(),
+    days: Type.Integer(),
+    amountMinor: Minor(),
+    currency: Type.String(),
+    pricePerDayMinor: Minor(),
+    dueAt: IsoTime,
+    newDueAt: IsoTime,
+    maxDays: Type.Integer(),
+    daysSoFar: Type.Integer(),
+    maxExtraDays: Type.Integer(),
+    payWith: literals(['card', 'deposit'] as const),
+    cardLast4: Type.Optional(Type.String()),
+  },
+  { $id: 'ExtensionQuote' },
+);
+
+export const AuditEntry = Exact(
+  {
+    id: Type.Optional(Type.Integer()),
+    at: IsoTime,
+    actor: Type.String({ description: 'user:<id>, kiosk:<id>, system:<job>, admin-token' }),
+    action: Type.String(),
+    subject: Nullable(Type.String()),
+    kioskId: Nullable(Type.String()),
+    ip: Nullable(Type.String()),
+    details: Nullable(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { $id: 'AuditEntry' },
+);
+
+export const MissingDisk = Exact(
+  {
+    id: Type.String(),
+    eventId: Type.String(),
+    diskId: Nullable(Type.String()),
+    kioskId: Type.String(),
+    slot: Type.Integer(),
+    slotState: Type.String(),
+    reason: Type.String(),
+    door: Nullable(literals(['open', 'closed'] as const)),
+    orderId: Nullable(Type.String()),
+    flaggedAt: IsoTime,
+    clearedAt: Nullable(IsoTime),
+    clearedBy: Nullable(Type.String()),
+  },
+  { $id: 'MissingDisk' },
+);
+
+export const Flag = Exact(
+  {
+    id: Type.Integer(),
+    kind: Type.String(),
+    subject: Type.String(),
+    message: Type.String(),
+    createdAt: IsoTime,
+    resolvedAt: Nullable(IsoTime),
+  },
+  { $id: 'Flag' },
+);
+
+export const OpsSlot = Exact(
+  { ...SlotSnapshot.properties, updatedAt: IsoTime },
+  { $id: 'OpsSlot', description: "the hub's copy of a slot: the kiosk's last snapshot" },
+);
+
+export const OpsKiosk = Exact(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    createdAt: IsoTime,
+    enrolled: Type.Boolean(),
+    revokedAt: Nullable(IsoTime),
+    status: literals(['online', 'offline'] as const),
+    connected: Type.Boolean(),
+    lastSeenAt: Nullable(IsoTime),
+    connectedAt: Nullable(IsoTime),
+    softwareVersion: Nullable(Type.String()),
+    imageVersion: Nullable(Type.String()),
+    slotCount: Nullable(Type.Integer()),
+    lastBootAt: Nullable(IsoTime),
+    bootReason: Nullable(Type.String()),
+    lastSeq: Type.Integer(),
+    slots: Type.Optional(Type.Array(Type.Ref(OpsSlot))),
+  },
+  { $id: 'OpsKiosk' },
+);
+
+export const OpsCommand = Exact(
+  {
+    id: Type.String(),
+    kioskId: Type.String(),
+    action: Type.String(),
+    state: literals([
+      'pending',
+      'sent',
+      'accepted',
+      'rejected',
+      'completed',
+      'failed',
+      'expired',
+    ] as const),
+    payload: Type.Record(Type.String(), Type.Unknown()),
+    result: Nullable(Type.Record(Type.String(), Type.Unknown())),
+    createdAt: IsoTime,
+    updatedAt: IsoTime,
+    deadline: IsoTime,
+    attempts: Type.Integer(),
+    lastSentAt: Nullable(IsoTime),
+  },
+  { $id: 'OpsCommand' },
+);
+
+export const OpsEvent = Exact(
+  {
+    eventId: Type.String(),
+    seq: Type.Integer(),
+    type: Type.String(),
+    at: IsoTime,
+    data: Type.Record(Type.String(), Type.Unknown()),
+    receivedAt: IsoTime,
+  },
+  { $id: 'OpsEvent' },
+);
+
+// The answers' envelopes (inline in the document: each names the component it carries).
+
+export const OrderAnswer = Exact({ order: Type.Ref(Order) });
+export const ReservationAnswer = Exact({ reservation: Type.Ref(Reservation) });
+export const PickupAnswer = Exact({
+  reservation: Type.Ref(Reservation),
+  order: Type.Ref(Order, { description: 'the pickup order: follow it like any order' }),
+});
+export const RentalAnswer = Exact({ rental: Type.Ref(Rental) });
+export const QuoteAnswer = Exact({ quote: Type.Ref(ExtensionQuote) });
+export const DepositAnswer = Exact({ deposit: Type.Ref(Deposit) });
+export const RegisterAnswer = Exact({
+  status: Type.Literal('confirmation-sent'),
+  message: Type.String(),
+});
+export const UserAnswer = Exact({ user: Type.Ref(User) });
+export const OrdersList = Exact({ orders: Type.Array(Type.Ref(Order)) });
+export const ReservationsList = Exact({ reservations: Type.Array(Type.Ref(Reservation)) });
+export const ContentList = Exact({ content: Type.Array(Type.Ref(ContentPackage)) });
+export const ContentAnswer = Exact({ content: Type.Ref(ContentPackage) });
+export const DiskTypesList = Exact({ diskTypes: Type.Array(Type.Ref(DiskType)) });
+export const DiskTypeAnswer = Exact({ diskType: Type.Ref(DiskType) });
+export const SiteAnswer = Exact({ site: Type.Ref(KioskSite) });
+export const AuditList = Exact({ audit: Type.Array(Type.Ref(AuditEntry)) });
+export const MissingDisksList = Exact({ missingDisks: Type.Array(Type.Ref(MissingDisk)) });
+export const FlagsList = Exact({ flags: Type.Array(Type.Ref(Flag)) });
+const EnrolmentToken = {
+  enrolmentToken: Type.String({ description: 'one-time: `kioskctl enrol` takes it' }),
+  expiresAt: IsoTime,
+};
+export const IssuedToken = Exact(EnrolmentToken);
+export const KioskCreated = Exact({ kiosk: Type.Ref(OpsKiosk), ...EnrolmentToken });
+export const KiosksList = Exact({ kiosks: Type.Array(Type.Ref(OpsKiosk)) });
+export const KioskAnswer = Exact({ kiosk: Type.Ref(OpsKiosk) });
+export const CommandAnswer = Exact({ command: Type.Ref(OpsCommand) });
+export const CommandsList = Exact({ commands: Type.Array(Type.Ref(OpsCommand)) });
+export const EventsList = Exact({ events: Type.Array(Type.Ref(OpsEvent)) });
+export const EnrolAnswer = Exact({
+  kioskId: Type.String(),
+  secret: Type.String({ description: "the kiosk's secret (Basic credentials on /kiosk)" }),
+  hubPublicKey: Type.String({ description: "PEM: verifies the hub's signed commands" }),
+  hubUrl: Type.Optional(Type.String({ description: "the hub's public URL, when configured" })),
+});
+export const Health = Exact({
+  status: Type.Literal('ok'),
+  connectedKiosks: Type.Integer(),
+});
+export const WebhookAnswer = Exact({
+  received: Type.Literal(true),
+  duplicate: Type.Boolean({ description: 'the event was applied before' }),
+});
+
+/** Every named schema, in the order they are added (a schema after those it refers to). */
+export const COMPONENTS = [
+  ErrorBody,
+  User,
+  Deposit,
+  Me,
+  Session,
+  ContentPackage,
+  DiskType,
+  KioskSite,
+  NearbyKiosk,
+  PrepareProgress,
+  KioskSession,
+  Order,
+  Reservation,
+  Rental,
+  ExtensionQuote,
+  AuditEntry,
+  MissingDisk,
+  Flag,
+  OpsSlot,
+  OpsKiosk,
+  OpsCommand,
+  OpsEvent,
+];
+
+/** Adds the named schemas to `app` (validation, serialisation and the OpenAPI components). */
+export function addComponentSchemas(app: FastifyInstance): void {
+  for (const s of COMPONENTS) app.addSchema(s);
+}
