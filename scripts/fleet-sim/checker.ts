@@ -371,12 +371,33 @@ export function check(input: CheckInput): CheckResult {
           });
       }
       // The motor pushed each slot out at most once per Dispense the kiosk accepted for it.
-      const dispenses = inbox.filter((i) => i.action === 'Dispense');
+      // The Dispense commands of a slot are those in the kiosk's inbox plus those the kiosk
+      // reported a DispenseCompleted for (a hub Dispense for the same kiosk and slot): the
+      // inbox prunes commands it stamped finished over 30 days ago, and a kioskd restarted
+      // with its clock far in the past (kioskd_clock_past) settles an interrupted dispense
+      // before its Boot resyncs the clock, so that row is stamped years back and pruned at
+      // the next command (seed 31: Dispense 1331a664 pushed slot 1 out once, settled
+      // not_taken, and left the inbox; its eject was counted against the other four). Each
+      // command id counts once however many places name it, so a second push for one
+      // Dispense is still a violation.
+      const dispenseIds = new Map<number, Set<string>>();
+      const addDispense = (slot: number, id: string) =>
+        dispenseIds.set(slot, (dispenseIds.get(slot) ?? new Set()).add(id));
+      for (const i of inbox)
+        if (i.action === 'Dispense')
+          addDispense(Number(json(i.payload).slot), String(i.command_id));
+      for (const e of hubEvents)
+        if (e.kiosk_id === k.id && e.type === 'DispenseCompleted') {
+          const d = json(e.data);
+          const c = byId.get(String(d.commandId));
+          if (c?.action === 'Dispense' && Number(json(c.payload).slot) === Number(d.slot))
+            addDispense(Number(d.slot), String(d.commandId));
+        }
       for (let slot = 1; slot <= k.slots; slot++) {
         const ejects = k.sim.record.filter(
           (r) => r.slot === slot && r.kind === 'eject' && r.result === 'ok',
         ).length;
-        const cmds = dispenses.filter((i) => Number(json(i.payload).slot) === slot).length;
+        const cmds = dispenseIds.get(slot)?.size ?? 0;
         if (ejects > cmds)
           add('eject-once', `slot ${slot} ejected ${ejects} times for ${cmds} Dispense commands`, {
             kioskId: k.id,

@@ -170,6 +170,40 @@ t.test('the motor pushed a slot out twice for one Dispense', async (t) => {
   );
 });
 
+t.test(
+  'a Dispense pruned from the inbox (stamped by a clock years back) still counts by its DispenseCompleted',
+  async (t) => {
+    // Seed 31: kioskd restarted with its clock 3 years back settled an interrupted Dispense
+    // (one push, not_taken) before Boot resynced the clock; its inbox row, stamped finished
+    // years ago, was pruned at the next command. Its eject was legitimate.
+    const w = await world(t);
+    w.hub
+      .prepare(
+        `INSERT INTO commands (id, kiosk_id, action, payload, state, created_at, updated_at, deadline) VALUES ('c2', 'kiosk-1', 'Dispense', '{"slot":1,"orderId":"o2"}', 'failed', ?, ?, ?)`,
+      )
+      .run(NOW, NOW, NOW);
+    w.hub
+      .prepare(
+        `INSERT INTO events (event_id, kiosk_id, seq, type, at, data, received_at) VALUES ('e2', 'kiosk-1', 2, 'DispenseCompleted', '2023-01-02T00:00:00.000Z', '{"commandId":"c2","orderId":"o2","outcome":"not_taken","slot":1,"diskId":"disk-K1-S1"}', ?)`,
+      )
+      .run(NOW);
+    w.hub.prepare(`UPDATE kiosks SET last_seq = 2 WHERE id = 'kiosk-1'`).run();
+    w.kdb.prepare(`UPDATE counters SET value = 2 WHERE name = 'outbox_seq'`).run();
+    w.sim.record.push({ slot: 1, kind: 'eject', seq: 2, startedAt: 2, endedAt: 3, result: 'ok' });
+    const ejectOnce = () => w.run().filter((x) => x.invariant === 'eject-once');
+    t.same(ejectOnce(), [], 'two pushes for two Dispense commands, one known only by its event');
+    // A third push is one too many, wherever the commands are read from.
+    w.sim.record.push({ slot: 1, kind: 'eject', seq: 3, startedAt: 4, endedAt: 5, result: 'ok' });
+    t.match(ejectOnce(), [{ message: 'slot 1 ejected 3 times for 2 Dispense commands' }]);
+    // An event naming a command the hub never sent for that slot does not count.
+    w.hub
+      .prepare(`UPDATE commands SET payload = '{"slot":2,"orderId":"o2"}' WHERE id = 'c2'`)
+      .run();
+    w.sim.record.pop();
+    t.match(ejectOnce(), [{ message: 'slot 1 ejected 2 times for 1 Dispense commands' }]);
+  },
+);
+
 t.test('a command the kiosk executed that the hub never sent', async (t) => {
   const w = await world(t);
   w.kdb
