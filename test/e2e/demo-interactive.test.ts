@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { exfatDriver } from '../../hal/storage/image-file.js';
+import { waitReleased } from '../../hal/storage/mounts.js';
 import { DirectOps } from '../../hal/storage/privileged.js';
 import { HubApi, type Json } from '../../scripts/lib/api-client.js';
 import { waitFor } from '../../scripts/lib/wait.js';
@@ -37,7 +38,12 @@ async function filesOnDisk(
     const ops = new DirectOps();
     let mounted = false;
     release = async () => {
-      if (mounted) await ops.umount(root, false, 'unmounting the demo disk');
+      if (mounted) {
+        await ops.umount(root, false, 'unmounting the demo disk');
+        // exfat-fuse may still hold the device after umount returns; kioskd's quick check
+        // mounts it next (EnableSlot), so wait until it is let go.
+        await waitReleased(disk.device!, 10_000);
+      }
       mounted = false;
       await rm(root, { recursive: true, force: true });
     };
