@@ -76,12 +76,14 @@ export const ErrorBody = Exact(
   {
     $id: 'ErrorBody',
     examples: [
-      { error: { code: 'VALIDATION', message: 'body/days must be >= 1' } },
+      { error: { code: 'VALIDATION', message: 'invalid request: body/days must be >= 1' } },
       {
         error: {
           code: 'NOT_ALLOWED',
-          message: 'you may not rent now: no deposit paid',
+          message: 'renting is not allowed now: NO_DEPOSIT',
           reasons: ['NO_DEPOSIT'],
+          maxOpenRentals: 1,
+          maxActiveReservations: 1,
         },
       },
     ],

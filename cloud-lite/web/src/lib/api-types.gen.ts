@@ -8702,16 +8702,18 @@ export interface components {
          * @example {
          *       "error": {
          *         "code": "VALIDATION",
-         *         "message": "body/days must be >= 1"
+         *         "message": "invalid request: body/days must be >= 1"
          *       }
          *     }
          * @example {
          *       "error": {
          *         "code": "NOT_ALLOWED",
-         *         "message": "you may not rent now: no deposit paid",
+         *         "message": "renting is not allowed now: NO_DEPOSIT",
          *         "reasons": [
          *           "NO_DEPOSIT"
-         *         ]
+         *         ],
+         *         "maxOpenRentals": 1,
+         *         "maxActiveReservations": 1
          *       }
          *     }
          */
