@@ -119,6 +119,14 @@ module.exports = {
       from: { path: '^cloud-lite/content/' },
       to: { path: '^cloud-lite/(rental|hub)/' },
     },
+    {
+      name: 'rental-reaches-kiosks-through-the-port',
+      severity: 'error',
+      comment:
+        "The rental domain reaches kiosks only through the KioskCommands port (cloud-lite/hub/kiosk-commands.ts), never the hub's other files.",
+      from: { path: '^cloud-lite/rental/' },
+      to: { path: '^cloud-lite/hub/', pathNot: '^cloud-lite/hub/kiosk-commands\\.ts$' },
+    },
     layer(
       'web-is-browser-code',
       'The browser code (cloud-lite/web/src/) imports only itself, never server code.',

@@ -34,13 +34,6 @@ export const SETTLED_STATES: readonly CommandState[] = [
 /** States a command never leaves: a late answer or outcome event does not revive it. */
 export const FINAL_STATES: readonly CommandState[] = ['rejected', 'completed', 'failed', 'expired'];
 
-/**
- * Durable hub -> kiosk commands. A command is recorded (pending) before it is sent, sent
- * when its kiosk is connected and booted, re-sent with the same commandId after a
- * reconnect or a call timeout until answered, and expired past its deadline.
- * Emits `'commandState'` (CommandRecord) after every committed state change, and
- * `'lateAnswer'` (LateAnswer) for an answer or outcome ignored because the command had ended.
- */
 /** An answer or outcome that came after its command had ended (expired, or already settled). */
 export interface LateAnswer {
   commandId: string;
@@ -50,8 +43,18 @@ export interface LateAnswer {
   answer: CommandState;
 }
 
+/**
+ * Durable hub -> kiosk commands. A command is recorded (pending) before it is sent, sent
+ * when its kiosk is connected and booted, re-sent with the same commandId after a
+ * reconnect or a call timeout until answered, and expired past its deadline.
+ * Emits `'commandState'` (CommandRecord) after every committed state change, `'ended'`
+ * (CommandRecord) after a command ended with no outcome event to settle it (rejected or failed
+ * by the kiosk's answer, or expired), and `'lateAnswer'` (LateAnswer) for an answer or outcome
+ * ignored because the command had ended.
+ */
 export class CommandDispatcher extends EventEmitter<{
   commandState: [CommandRecord];
+  ended: [CommandRecord];
   lateAnswer: [LateAnswer];
 }> {
   private sweeper: NodeJS.Timeout | undefined;
@@ -79,13 +82,28 @@ export class CommandDispatcher extends EventEmitter<{
   }
 
   /**
-   * Records a command for `kioskId` and sends it if the kiosk is connected. Resolves with the
-   * recorded command (state `pending`) once it is durable; delivery continues in the
-   * background (watch it with `waitFor` or the `'commandState'` event). `deadline`: the
-   * command expires if not answered by then; signed commands' signatures expire then too.
-   * Rejects NotFoundError if the kiosk does not exist.
+   * Records a command for `kioskId` in its own transaction and sends it if the kiosk is
+   * connected (see `record`). Resolves with the recorded command (state `pending`) once it is
+   * durable; delivery continues in the background (watch it with `waitFor` or the
+   * `'commandState'` event). Rejects NotFoundError if the kiosk does not exist.
    */
-  async sendCommand<A extends HubToKioskAction>(
+  sendCommand<A extends HubToKioskAction>(
+    kioskId: string,
+    action: A,
+    payload: CommandInput<A>,
+    deadline: Date,
+  ): Promise<CommandRecord> {
+    return this.deps.store.transaction((tx) => this.record(tx, kioskId, action, payload, deadline));
+  }
+
+  /**
+   * Records a command for `kioskId` inside `tx` (state `pending`); once `tx` committed, the
+   * command is announced and sent if the kiosk is connected (else on its next Boot).
+   * `deadline`: the command expires if not answered by then; signed commands' signatures
+   * expire then too. Rejects NotFoundError if the kiosk does not exist.
+   */
+  async record<A extends HubToKioskAction>(
+    tx: Tx,
     kioskId: string,
     action: A,
     payload: CommandInput<A>,
@@ -113,14 +131,13 @@ export class CommandDispatcher extends EventEmitter<{
       lastSentAt: null,
       result: null,
     };
-    await this.deps.store.transaction(async (tx) => {
-      if (!(await tx.kiosks.get(kioskId)))
-        throw new NotFoundError(`kiosk ${kioskId} does not exist`);
-      await tx.commands.insert(rec);
+    if (!(await tx.kiosks.get(kioskId))) throw new NotFoundError(`kiosk ${kioskId} does not exist`);
+    await tx.commands.insert(rec);
+    tx.afterCommit(() => {
+      this.notify({ ...rec });
+      const channel = this.deps.channelFor(kioskId);
+      if (channel) void this.deliver(channel, rec);
     });
-    this.notify({ ...rec });
-    const channel = this.deps.channelFor(kioskId);
-    if (channel) void this.deliver(channel, rec);
     return rec;
   }
 
@@ -204,15 +221,16 @@ export class CommandDispatcher extends EventEmitter<{
    * unknown command or one in a final state: an outcome that comes after the command expired
    * leaves it expired (the caller's domain still acts on the event itself). `'commandState'` is emitted
    * after `tx` commits, so that listeners never see a state that is later rolled back.
+   * `opts.kioskId`: only a command of that kiosk (the one whose event reports the outcome).
    */
   async finish(
     tx: Tx,
     commandId: string,
     state: 'completed' | 'failed',
-    opts: { result?: Record<string, unknown> } = {},
+    opts: { result?: Record<string, unknown>; kioskId?: string } = {},
   ): Promise<CommandRecord | undefined> {
     const c = await tx.commands.get(commandId);
-    if (!c) return c;
+    if (!c || (opts.kioskId !== undefined && c.kioskId !== opts.kioskId)) return undefined;
     if (FINAL_STATES.includes(c.state)) {
       if (c.state !== state) {
         this.deps.logger.warn(
@@ -305,7 +323,10 @@ export class CommandDispatcher extends EventEmitter<{
       const updated: CommandRecord | undefined = changed
         ? { ...cmd, state, result, updatedAt: doneAt }
         : undefined;
-      if (updated) this.notify(updated);
+      if (updated) {
+        this.notify(updated);
+        if (state === 'rejected' || state === 'failed') this.emit('ended', updated);
+      }
     } catch (err) {
       if (!this.stopped) log.error({ err, commandId: cmd.id }, 'command delivery failed');
     } finally {
@@ -327,6 +348,7 @@ export class CommandDispatcher extends EventEmitter<{
           'command expired',
         );
         this.notify(c);
+        this.emit('ended', c);
       }
     } catch (err) {
       if (!this.stopped) this.deps.logger.error({ err }, 'expiring commands failed');

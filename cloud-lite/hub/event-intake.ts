@@ -1,33 +1,8 @@
 import { KeyedQueue } from '../../common/keyed-queue.js';
-import {
-  CallError,
-  type EventDataOf,
-  type EventRequest,
-  type EventType,
-} from '../../protocol/index.js';
+import { CallError, type EventRequest, type EventType } from '../../protocol/index.js';
 import type { Logger } from '../log.js';
 import type { KioskRecord, Store, Tx } from '../store/types.js';
-
-/** One kiosk event as domain handlers see it. */
-export interface HubEvent<T extends EventType = EventType> {
-  kioskId: string;
-  eventId: string;
-  seq: number;
-  at: string;
-  type: T;
-  data: EventDataOf<T>;
-}
-
-/**
- * A domain handler. Runs inside the store transaction that records the event: its writes
- * through `tx` commit together with the event row, or not at all (work for after the commit
- * goes to `tx.afterCommit`). Throwing rolls back; the kiosk then gets a CALLERROR and
- * re-sends the event later.
- */
-export type EventHandler<T extends EventType = EventType> = (
-  event: HubEvent<T>,
-  tx: Tx,
-) => Promise<void>;
+import type { EventHandler, HubEvent } from './kiosk-commands.js';
 
 export interface EventIntakeDeps {
   store: Store;
@@ -69,16 +44,20 @@ export interface IntakeResult {
  * and runs the domain handlers in one transaction, in arrival order per kiosk.
  */
 export class EventIntake {
-  private readonly handlers = new Map<string, EventHandler[]>();
+  /** Handlers by event type, then those of every type (`'*'`), each in registration order. */
+  private readonly byType = new Map<EventType, Runner[]>();
+  private readonly everyType: Runner[] = [];
   private readonly perKiosk = new KeyedQueue<string>();
 
   constructor(private readonly deps: EventIntakeDeps) {}
 
   /** Registers a handler for one event type, or `'*'` for every type. Handlers run in registration order. */
   onEvent<T extends EventType>(type: T | '*', handler: EventHandler<T>): void {
-    const list = this.handlers.get(type) ?? [];
-    list.push(handler as unknown as EventHandler);
-    this.handlers.set(type, list);
+    const run: Runner = async (event, tx) => {
+      if (isOfType(event, type)) await handler(event, tx);
+    };
+    if (type === '*') this.everyType.push(run);
+    else this.byType.set(type, [...(this.byType.get(type) ?? []), run]);
   }
 
   /**
@@ -91,14 +70,7 @@ export class EventIntake {
   }
 
   private async process(kioskId: string, ev: EventRequest): Promise<IntakeResult> {
-    const event: HubEvent = {
-      kioskId,
-      eventId: ev.eventId,
-      seq: ev.seq,
-      at: ev.at,
-      type: ev.type,
-      data: ev.data,
-    } as HubEvent;
+    const event: HubEvent = { ...ev, kioskId };
     const result = await this.deps.store.transaction(async (tx): Promise<IntakeResult> => {
       const kiosk = await tx.kiosks.get(kioskId);
       if (!kiosk) throw new Error(`kiosk ${kioskId} vanished`);
@@ -123,9 +95,8 @@ export class EventIntake {
       } else {
         await tx.kiosks.setLastSeq(kioskId, ev.seq);
       }
-      for (const h of [...(this.handlers.get(ev.type) ?? []), ...(this.handlers.get('*') ?? [])]) {
-        await h(event, tx);
-      }
+      for (const run of [...(this.byType.get(event.type) ?? []), ...this.everyType])
+        await run(event, tx);
       return out;
     });
     if (result.conflict) throw this.refuse(kioskId, result.conflict);
@@ -179,6 +150,14 @@ export class EventIntake {
   async idle(): Promise<void> {
     await this.perKiosk.idle();
   }
+}
+
+/** A registered handler, as the intake runs it: for any event, acting on those of its type. */
+type Runner = (event: HubEvent, tx: Tx) => Promise<void>;
+
+/** Whether `event` is of `type` (`'*'`: any type). */
+function isOfType<T extends EventType>(event: HubEvent, type: T | '*'): event is HubEvent<T> {
+  return type === '*' || event.type === type;
 }
 
 /** The recorded event `ev` contradicts (see EventConflict), if any; a true repeat is none. */

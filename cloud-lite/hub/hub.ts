@@ -3,21 +3,16 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import {
-  type BootRequest,
-  CallError,
-  type EventType,
-  type HubToKioskAction,
-  type InventoryRequest,
-  SUBPROTOCOL,
-} from '../../protocol/index.js';
+import { type EventType, type HubToKioskAction, SUBPROTOCOL } from '../../protocol/index.js';
 import type { Logger } from '../log.js';
 import type { HubMetrics } from '../metrics.js';
 import type { KioskRegistry } from '../registry/kiosk-registry.js';
 import type { CommandRecord, CommandState, KioskRecord, Store, Tx } from '../store/types.js';
 import { CommandDispatcher, FINAL_STATES } from './command-dispatcher.js';
-import { type EventHandler, EventIntake } from './event-intake.js';
-import { checkInventory } from './inventory-check.js';
+import { settleCommandsOnOutcomes } from './command-outcomes.js';
+import { EventIntake } from './event-intake.js';
+import type { EventHandler, KioskCommands } from './kiosk-commands.js';
+import { handleKioskMessages } from './kiosk-messages.js';
 import { KioskSession } from './kiosk-session.js';
 import { SlotView } from './slot-view.js';
 import {
@@ -28,9 +23,6 @@ import {
   type CommandInput,
 } from './types.js';
 import { offersSubprotocol, parseBasicAuth, rejectUpgrade } from './upgrade-auth.js';
-
-/** The flag kind raised when a kiosk boots with a new database (one open flag per kiosk). */
-export const KIOSK_DATABASE_REPLACED = 'KIOSK_DATABASE_REPLACED';
 
 export interface KioskHubDeps {
   store: Store;
@@ -48,14 +40,18 @@ export interface KioskHubDeps {
 
 /**
  * The kiosks' WebSocket hub: authenticates upgrades on `/kiosk`, keeps one session per kiosk,
- * answers Boot/Heartbeat/Inventory, takes in events and delivers durable commands.
+ * answers Boot/Heartbeat/Inventory, takes in events and delivers durable commands. The domains
+ * reach it through its KioskCommands port.
  * Emits 'commandState' (CommandRecord), 'online' (kioskId), 'offline' (kioskId).
  */
-export class KioskHub extends EventEmitter<{
-  commandState: [CommandRecord];
-  online: [string];
-  offline: [string];
-}> {
+export class KioskHub
+  extends EventEmitter<{
+    commandState: [CommandRecord];
+    online: [string];
+    offline: [string];
+  }>
+  implements KioskCommands
+{
   readonly commands: CommandDispatcher;
   readonly events: EventIntake;
   private readonly sessions = new Map<string, KioskSession>();
@@ -114,20 +110,12 @@ export class KioskHub extends EventEmitter<{
         this.requestInventory(kioskId, 'after a gap');
       },
     });
+    settleCommandsOnOutcomes(this.events, this.commands);
     new SlotView({
       logger: deps.logger,
       now: deps.now,
       requestInventory: (kioskId, why) => this.requestInventory(kioskId, why),
     }).attach(this.events);
-    // A WipeDisk is answered Accepted at once; its outcome arrives as an event that names it.
-    this.events.onEvent('WipeCompleted', async (ev, tx) => {
-      const { commandId, ...result } = ev.data;
-      if (commandId) await this.commands.finish(tx, commandId, 'completed', { result });
-    });
-    this.events.onEvent('WipeFailed', async (ev, tx) => {
-      const { commandId, ...result } = ev.data;
-      if (commandId) await this.commands.finish(tx, commandId, 'failed', { result });
-    });
   }
 
   /**
@@ -149,35 +137,6 @@ export class KioskHub extends EventEmitter<{
         this.inventoryAsked.delete(kioskId);
         this.deps.logger.error({ err, kioskId, why }, `could not request Inventory ${why}`);
       });
-  }
-
-  /**
-   * A Boot brought a databaseId other than the kiosk's recorded one: its database was replaced
-   * (SD card re-flashed, data partition lost), so its events number from 1 again. The store
-   * has reset lastSeq and records when; seqs of the lost database no longer count as reused.
-   * Whatever the lost database had not delivered is gone: the kiosk's Inventory (asked for
-   * after every Boot) is the truth about its slots. Flagged and audited for the operator.
-   */
-  private async databaseReplaced(
-    tx: Tx,
-    kioskId: string,
-    at: string,
-    b: { previous: string; lastSeq: number },
-  ): Promise<void> {
-    const message =
-      `kiosk ${kioskId} booted with a new database (was ${b.previous}, last event seq ${b.lastSeq}); ` +
-      'its event seq starts again at 1. Events it had not sent before are lost: check its slots and open orders';
-    this.deps.logger.warn({ kioskId, previous: b.previous, lastSeq: b.lastSeq }, message);
-    await tx.flags.raise(KIOSK_DATABASE_REPLACED, kioskId, message, at);
-    await tx.audit.insert({
-      at,
-      actor: `kiosk:${kioskId}`,
-      action: 'kiosk.database_replaced',
-      subject: kioskId,
-      kioskId,
-      ip: null,
-      details: { previous: b.previous, lastSeq: b.lastSeq },
-    });
   }
 
   private now(): Date {
@@ -237,7 +196,23 @@ export class KioskHub extends EventEmitter<{
     this.events.onEvent(type, handler);
   }
 
-  /** See CommandDispatcher.sendCommand. */
+  /** See KioskCommands.send (CommandDispatcher.record). */
+  send<A extends HubToKioskAction>(
+    tx: Tx,
+    kioskId: string,
+    action: A,
+    payload: CommandInput<A>,
+    deadline: Date,
+  ): Promise<CommandRecord> {
+    return this.commands.record(tx, kioskId, action, payload, deadline);
+  }
+
+  /** See KioskCommands.onCommandEnded. */
+  onCommandEnded(listener: (command: CommandRecord) => void): void {
+    this.commands.on('ended', listener);
+  }
+
+  /** Records a command in a transaction of its own: see CommandDispatcher.sendCommand. */
   sendCommand<A extends HubToKioskAction>(
     kioskId: string,
     action: A,
@@ -342,7 +317,15 @@ export class KioskHub extends EventEmitter<{
       logger.info('new connection replaces the old one');
       old.close(CLOSE_REPLACED, 'replaced');
     }
-    this.registerHandlers(session, logger);
+    handleKioskMessages(session, logger, {
+      store: this.deps.store,
+      metrics: this.deps.metrics,
+      heartbeatIntervalSeconds: this.deps.heartbeatIntervalSeconds,
+      now: () => this.now(),
+      commands: this.commands,
+      events: this.events,
+      inventoryArrived: (id) => this.inventoryAsked.delete(id),
+    });
     session.peer.on('protocolError', () => this.deps.metrics.error('protocol'));
     ws.on('message', (data, isBinary) => {
       session.alive = true;
@@ -376,108 +359,6 @@ export class KioskHub extends EventEmitter<{
       .transaction((tx) => tx.kiosks.setOnline(kioskId, this.now().toISOString()))
       .then(() => this.emit('online', kioskId))
       .catch((err) => logger.error({ err }, 'could not record online'));
-  }
-
-  private registerHandlers(session: KioskSession, logger: Logger): void {
-    const { kioskId, peer } = session;
-    const store = this.deps.store;
-    /** Heartbeat, Inventory and Event need an accepted Boot on this connection first. */
-    const booted = (action: string): number => {
-      if (session.ready && session.slotCount !== undefined) return session.slotCount;
-      this.deps.metrics.error('not_booted');
-      logger.warn({ action }, `${action} before an accepted Boot: refused`);
-      throw new CallError(
-        'SecurityError',
-        `${action} refused: send Boot first and wait for its Accepted answer`,
-        { problem: 'boot-required' },
-      );
-    };
-    peer.handle('Boot', async (p: BootRequest) => {
-      const currentTime = this.now().toISOString();
-      if (p.kioskId !== kioskId) {
-        logger.warn({ claimed: p.kioskId }, 'Boot names another kiosk id: rejected');
-        // A rejected Boot leaves the connection good for nothing but another Boot.
-        session.ready = false;
-        session.slotCount = undefined;
-        return {
-          status: 'Rejected',
-          currentTime,
-          heartbeatInterval: this.deps.heartbeatIntervalSeconds,
-          reason: 'Boot names another kiosk id than the one this connection authenticated as',
-        };
-      }
-      await store.transaction(async (tx) => {
-        const boot = await tx.kiosks.recordBoot(kioskId, {
-          at: currentTime,
-          softwareVersion: p.softwareVersion,
-          imageVersion: p.imageVersion ?? null,
-          slotCount: p.slotCount,
-          bootReason: p.bootReason,
-          ...(p.databaseId ? { databaseId: p.databaseId } : {}),
-        });
-        if (boot.databaseReplaced) await this.databaseReplaced(tx, kioskId, currentTime, boot);
-      });
-      const first = !session.ready;
-      session.slotCount = p.slotCount;
-      session.ready = true;
-      if (first) {
-        setImmediate(() => {
-          if (session.open)
-            void this.commands
-              .deliverOutstanding(session)
-              .catch((err) => logger.error({ err }, 're-send failed'));
-        });
-      }
-      return {
-        status: 'Accepted',
-        currentTime,
-        heartbeatInterval: this.deps.heartbeatIntervalSeconds,
-      };
-    });
-    peer.handle('Heartbeat', async () => {
-      booted('Heartbeat');
-      const currentTime = this.now().toISOString();
-      await store.transaction((tx) => tx.kiosks.touch(kioskId, currentTime));
-      return { currentTime };
-    });
-    peer.handle('Inventory', async (p: InventoryRequest) => {
-      const refusal = checkInventory(p.slots, booted('Inventory'));
-      if (refusal) {
-        this.deps.metrics.error('inventory_refused');
-        logger.warn({ ...refusal.details }, `Inventory refused: ${refusal.message}`);
-        throw refusal;
-      }
-      const at = this.now().toISOString();
-      await store.transaction((tx) =>
-        tx.slots.replaceAll(
-          kioskId,
-          p.slots.map((s) => ({
-            kioskId,
-            slot: s.slot,
-            state: s.state,
-            snapshot: s as Record<string, unknown>,
-            updatedAt: at,
-          })),
-        ),
-      );
-      this.inventoryAsked.delete(kioskId);
-      return {};
-    });
-    peer.handle('Event', async (ev) => {
-      booted('Event');
-      try {
-        await this.events.receive(kioskId, ev);
-      } catch (err) {
-        if (err instanceof CallError) throw err; // refused by the intake: logged there
-        this.deps.metrics.error('event_handler');
-        logger.error(
-          { err, eventId: ev.eventId },
-          'recording an event failed; the kiosk will re-send it',
-        );
-        throw err;
-      }
-      return {};
-    });
   }
 
   private pingAll(): void {

@@ -12,7 +12,8 @@
 import type { SlotState, SlotStateChangedData } from '../../protocol/index.js';
 import type { Logger } from '../log.js';
 import type { SlotRecord, Tx } from '../store/types.js';
-import type { EventIntake, HubEvent } from './event-intake.js';
+import type { EventIntake } from './event-intake.js';
+import type { HubEvent } from './kiosk-commands.js';
 
 export interface SlotViewDeps {
   logger: Logger;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { KioskHub } from '../hub/hub.js';
+import type { KioskCommands } from '../hub/kiosk-commands.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
 import { type AccountMailer, logMailer } from './accounts/account-mail.js';
@@ -22,7 +22,8 @@ import { Reservations } from './reservations/reservations.js';
 
 export interface RentalDomainDeps {
   store: Store;
-  hub: KioskHub;
+  /** The kiosks' hub, as the domain sees it: its KioskCommands port. */
+  hub: KioskCommands;
   config: RentalConfig;
   logger: Logger;
   /** Clock of the domain (tests drive it); default: the system clock. */
@@ -38,7 +39,8 @@ export interface RentalDomainDeps {
 /**
  * The rental domain composed: accounts, deposits, catalog, payments, orders, reservations,
  * rentals and their extensions, jam holds, orders at kiosks that went away, missing disks, reconciliation.
- * Its HTTP API lives in cloud-lite/http/. `attach()` registers the hub event handlers
+ * Its HTTP API lives in cloud-lite/http/; it reaches kiosks through the KioskCommands port.
+ * `attach()` registers the kiosk event handlers
  * (DispenseCompleted, PrepareProgress/Completed/Failed, DiskReturned, DiskRemoved,
  * SlotStateChanged, ...), `start()`/`stop()` the periodic reconciliation, jam-hold and
  * kiosk-unreachable sweeps.
@@ -59,12 +61,12 @@ export class RentalDomain {
   readonly kioskUnreachable: KioskUnreachable;
   readonly missingDisks: MissingDisks;
   readonly reconciliation: Reconciliation;
-  private readonly onCommandState: (c: Parameters<Orders['onCommandEnded']>[0]) => void;
 
   constructor(readonly deps: RentalDomainDeps) {
     const now = deps.now ?? (() => new Date());
     this.now = now;
-    const { store, hub, config, logger } = deps;
+    const { store, config, logger } = deps;
+    const kiosks = deps.hub;
     this.provider =
       deps.provider ??
       new SandboxProvider({
@@ -88,7 +90,7 @@ export class RentalDomain {
       provider: this.provider,
       now,
     });
-    this.catalog = new Catalog({ store, hub, config, now });
+    this.catalog = new Catalog({ store, kiosks, config, now });
     this.rentals = new Rentals({
       store,
       config,
@@ -105,7 +107,7 @@ export class RentalDomain {
     });
     const common = {
       store,
-      hub,
+      kiosks,
       config,
       logger,
       payments: this.payments,
@@ -122,7 +124,7 @@ export class RentalDomain {
     this.jamHolds = new JamHolds({ store, config, logger, orders: this.orders, now });
     this.kioskUnreachable = new KioskUnreachable({
       store,
-      hub,
+      kiosks,
       config,
       logger,
       orders: this.orders,
@@ -131,7 +133,7 @@ export class RentalDomain {
     this.missingDisks = new MissingDisks({ store, logger, jamHolds: this.jamHolds, now });
     this.reconciliation = new Reconciliation({
       store,
-      hub,
+      kiosks,
       config,
       logger,
       payments: this.payments,
@@ -140,42 +142,40 @@ export class RentalDomain {
       rentals: this.rentals,
       now,
     });
-    this.onCommandState = (c) => {
+  }
+
+  /**
+   * Registers the domain's kiosk event handlers (they run inside the event's transaction) and
+   * its listener for Dispense and PrepareDisk commands that ended with no outcome event.
+   */
+  attach(): void {
+    const { hub: kiosks, logger } = this.deps;
+    kiosks.onEvent('DispenseCompleted', (ev, tx) => this.orders.onDispenseCompleted(ev, tx));
+    kiosks.onEvent('PrepareProgress', (ev, tx) => this.reservations.onPrepareProgress(ev, tx));
+    kiosks.onEvent('PrepareCompleted', (ev, tx) => this.reservations.onPrepareCompleted(ev, tx));
+    kiosks.onEvent('PrepareFailed', (ev, tx) => this.reservations.onPrepareFailed(ev, tx));
+    kiosks.onEvent('ReservationCancelled', (ev, tx) => this.reservations.onKioskEnded(ev, tx));
+    kiosks.onEvent('ReservationExpired', (ev, tx) => this.reservations.onKioskEnded(ev, tx));
+    kiosks.onEvent('DiskReturned', async (ev, tx) => {
+      if (!ev.data.diskId) return;
+      await this.rentals.returned(tx, ev.data.diskId, ev.kioskId);
+      await this.missingDisks.returned(tx, ev.data.diskId, ev.kioskId);
+    });
+    kiosks.onEvent('DiskRemoved', (ev, tx) => this.missingDisks.onDiskRemoved(ev, tx));
+    kiosks.onEvent('SlotStateChanged', (ev, tx) => this.jamHolds.onSlotStateChanged(ev, tx));
+    kiosks.onCommandEnded((c) => {
       const run =
         c.action === 'Dispense'
           ? this.orders.onCommandEnded(c)
-          : this.reservations.onCommandEnded(c);
-      run.catch((err) =>
+          : c.action === 'PrepareDisk'
+            ? this.reservations.onCommandEnded(c)
+            : undefined;
+      run?.catch((err) =>
         logger.warn(
           { err, commandId: c.id },
           'handling a command end failed; reconciliation retries',
         ),
       );
-    };
-  }
-
-  /** Registers the domain's hub event handlers (they run inside the event's transaction). */
-  attach(): void {
-    const { hub } = this.deps;
-    hub.onEvent('DispenseCompleted', (ev, tx) => this.orders.onDispenseCompleted(ev, tx));
-    hub.onEvent('PrepareProgress', (ev, tx) => this.reservations.onPrepareProgress(ev, tx));
-    hub.onEvent('PrepareCompleted', (ev, tx) => this.reservations.onPrepareCompleted(ev, tx));
-    hub.onEvent('PrepareFailed', (ev, tx) => this.reservations.onPrepareFailed(ev, tx));
-    hub.onEvent('ReservationCancelled', (ev, tx) => this.reservations.onKioskEnded(ev, tx));
-    hub.onEvent('ReservationExpired', (ev, tx) => this.reservations.onKioskEnded(ev, tx));
-    hub.onEvent('DiskReturned', async (ev, tx) => {
-      if (!ev.data.diskId) return;
-      await this.rentals.returned(tx, ev.data.diskId, ev.kioskId);
-      await this.missingDisks.returned(tx, ev.data.diskId, ev.kioskId);
-    });
-    hub.onEvent('DiskRemoved', (ev, tx) => this.missingDisks.onDiskRemoved(ev, tx));
-    hub.onEvent('SlotStateChanged', (ev, tx) => this.jamHolds.onSlotStateChanged(ev, tx));
-    hub.on('commandState', (c) => {
-      if (
-        (c.action === 'Dispense' || c.action === 'PrepareDisk') &&
-        ['rejected', 'failed', 'expired'].includes(c.state)
-      )
-        this.onCommandState(c);
     });
   }
 

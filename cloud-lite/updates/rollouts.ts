@@ -21,8 +21,8 @@
 import { randomUUID } from 'node:crypto';
 import type { UpdateStatusData } from '../../protocol/index.js';
 import { ConflictError, HubError, NotFoundError } from '../errors.js';
-import type { HubEvent } from '../hub/event-intake.js';
 import type { KioskHub } from '../hub/hub.js';
+import type { HubEvent } from '../hub/kiosk-commands.js';
 import type { Logger } from '../log.js';
 import { type Actor, audit, SYSTEM } from '../rental/audit/audit.js';
 import type {

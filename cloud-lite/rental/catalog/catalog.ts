@@ -1,4 +1,4 @@
-import type { KioskHub } from '../../hub/hub.js';
+import type { KioskCommands } from '../../hub/kiosk-commands.js';
 import type {
   ContentRecord,
   DiskTypeRecord,
@@ -21,7 +21,7 @@ import {
 
 export interface CatalogDeps {
   store: Store;
-  hub: KioskHub;
+  kiosks: KioskCommands;
   config: RentalConfig;
   now: () => Date;
 }
@@ -159,7 +159,7 @@ export class Catalog {
           distanceMeters: near
             ? Math.round(haversineMeters(near.lat, near.lng, s.lat, s.lng))
             : null,
-          online: this.deps.hub.canServe(k),
+          online: this.deps.kiosks.canServe(k),
           ...(await this.availability(tx, k.id).then((a) => ({
             available: a.types,
             disks: a.disks,

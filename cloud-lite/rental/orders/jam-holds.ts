@@ -1,4 +1,4 @@
-import type { HubEvent } from '../../hub/event-intake.js';
+import type { HubEvent } from '../../hub/kiosk-commands.js';
 import type { Logger } from '../../log.js';
 import type { OrderRecord, Store, Tx } from '../../store/types.js';
 import { audit, SYSTEM } from '../audit/audit.js';

@@ -1,4 +1,4 @@
-import type { KioskHub } from '../../hub/hub.js';
+import type { KioskCommands } from '../../hub/kiosk-commands.js';
 import type { Logger } from '../../log.js';
 import type { KioskRecord, OrderRecord, Store, Tx } from '../../store/types.js';
 import { audit, SYSTEM } from '../audit/audit.js';
@@ -7,7 +7,7 @@ import type { Orders } from './orders.js';
 
 export interface KioskUnreachableDeps {
   store: Store;
-  hub: KioskHub;
+  kiosks: KioskCommands;
   config: RentalConfig;
   logger: Logger;
   orders: Orders;
@@ -21,7 +21,7 @@ const AT_KIOSK = ['authorised', 'dispensing'] as const;
  * Tells the renter when the kiosk holding their order in flight drops (kioskd killed, power
  * or link lost), instead of "Take your disk" for as long as it stays away. Every sweep
  * (between start() and stop(), about twice per `kioskUnreachableAfterSeconds`):
- *  - an `authorised`/`dispensing` order whose kiosk cannot serve (KioskHub.canServe) and has
+ *  - an `authorised`/`dispensing` order whose kiosk cannot serve (KioskCommands.canServe) and has
  *    not been heard from for `kioskUnreachableAfterSeconds` moves to `kiosk_unreachable`, with
  *    the time its payment will be released (the step's `until`; the order API's `releaseAt`).
  *    The payment stays authorised: the disk may be in the renter's hand;
@@ -64,21 +64,21 @@ export class KioskUnreachable {
 
   /** One pass over the orders in flight at kiosks (see the class comment). */
   async sweep(): Promise<void> {
-    const { hub, config, orders } = this.deps;
+    const { kiosks, config, orders } = this.deps;
     const graceMs = config.kioskUnreachableAfterSeconds * 1000;
     await this.deps.store.transaction(async (tx) => {
-      const kiosks = new Map<string, KioskRecord | undefined>();
+      const seen = new Map<string, KioskRecord | undefined>();
       const kiosk = async (id: string) => {
-        if (!kiosks.has(id)) kiosks.set(id, await tx.kiosks.get(id));
-        return kiosks.get(id);
+        if (!seen.has(id)) seen.set(id, await tx.kiosks.get(id));
+        return seen.get(id);
       };
       const list = await tx.orders.listByStates([...AT_KIOSK, 'kiosk_unreachable'], 10_000);
       for (const o of list) {
         const k = await kiosk(o.kioskId);
         if (!k) continue;
-        const serving = hub.canServe(k);
+        const serving = kiosks.canServe(k);
         if (o.state !== 'kiosk_unreachable') {
-          if (!serving && hub.silentForMs(k) >= graceMs) await this.mark(tx, o);
+          if (!serving && kiosks.silentForMs(k) >= graceMs) await this.mark(tx, o);
         } else if (serving) {
           await orders.step(
             tx,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { HubEvent } from '../../hub/event-intake.js';
+import type { HubEvent } from '../../hub/kiosk-commands.js';
 import type { Logger } from '../../log.js';
 import type { MissingDiskRecord, Store, Tx } from '../../store/types.js';
 import { audit } from '../audit/audit.js';

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventDataOf } from '../../../protocol/index.js';
-import type { HubEvent } from '../../hub/event-intake.js';
-import type { KioskHub } from '../../hub/hub.js';
+import type { HubEvent, KioskCommands } from '../../hub/kiosk-commands.js';
 import type { Logger } from '../../log.js';
 import type {
   CommandRecord,
@@ -29,7 +28,7 @@ import { requestHash } from './request-hash.js';
 
 export interface OrdersDeps {
   store: Store;
-  hub: KioskHub;
+  kiosks: KioskCommands;
   config: RentalConfig;
   logger: Logger;
   payments: Payments;
@@ -195,12 +194,39 @@ export class Orders {
       throw paymentRefusal(auth.code, auth.message);
     }
     await this.saveCardIfAsked(who.userId, input, card);
-    const authorised = await this.deps.store.transaction(async (tx) => {
-      const o = (await tx.orders.get(order.id))!;
-      if (o.state !== 'created') return o;
-      return this.step(tx, o, 'authorised', 'payment authorised; asking the kiosk to dispense', {});
-    });
-    await this.dispatch(authorised);
+    try {
+      // The order moves on and its Dispense is recorded in one transaction.
+      await this.deps.store.transaction(async (tx) => {
+        const o = (await tx.orders.get(order.id))!;
+        const authorised =
+          o.state === 'created'
+            ? await this.step(
+                tx,
+                o,
+                'authorised',
+                'payment authorised; asking the kiosk to dispense',
+                {},
+              )
+            : o;
+        await this.dispatch(tx, authorised);
+      });
+    } catch (err) {
+      this.deps.logger.error(
+        { err, orderId: order.id },
+        'could not record the Dispense command; reconciliation will void',
+      );
+      await this.deps.store.transaction(async (tx) => {
+        const o = (await tx.orders.get(order.id))!;
+        if (o.state === 'created')
+          await this.step(
+            tx,
+            o,
+            'authorised',
+            'payment authorised; asking the kiosk to dispense',
+            {},
+          );
+      });
+    }
     return {
       order: orderView((await this.deps.store.transaction((tx) => tx.orders.get(order.id)))!),
       created: true,
@@ -252,13 +278,13 @@ export class Orders {
   /**
    * Validates kiosk, disk type, days and write protection for an order or reservation, before
    * any money moves: KIOSK_NOT_FOUND (404); KIOSK_OFFLINE (409) when the kiosk cannot serve
-   * (not connected, or silent for more than 3 heartbeat intervals: KioskHub.canServe).
+   * (not connected, or silent for more than 3 heartbeat intervals: KioskCommands.canServe).
    */
   async checkKioskAndType(tx: Tx, input: Omit<OrderInput, 'card'>) {
     const kiosk = await tx.kiosks.get(input.kioskId);
     if (!kiosk || kiosk.revokedAt)
       throw new RentalError('KIOSK_NOT_FOUND', `kiosk ${input.kioskId} does not exist`, 404);
-    if (!this.deps.hub.canServe(kiosk)) throw kioskOffline(input.kioskId);
+    if (!this.deps.kiosks.canServe(kiosk)) throw kioskOffline(input.kioskId);
     const type = (await this.deps.catalog.offered(tx, input.kioskId)).find(
       (d) => d.id === input.diskTypeId,
     );
@@ -285,45 +311,37 @@ export class Orders {
     return type;
   }
 
-  /** Sends the signed Dispense for an authorised order and records its command id. */
-  async dispatch(order: OrderRecord): Promise<void> {
+  /**
+   * Records the signed Dispense for an authorised order inside `tx` (sent once `tx` committed)
+   * and the order's command id; the order moves to `dispensing`.
+   */
+  async dispatch(tx: Tx, order: OrderRecord): Promise<void> {
     const deadline = new Date(
       this.deps.now().getTime() + this.deps.config.dispenseCommandTtlSeconds * 1000,
     );
-    let cmd: CommandRecord;
-    try {
-      cmd = await this.deps.hub.sendCommand(
-        order.kioskId,
-        'Dispense',
-        {
-          slot: order.slot!,
-          diskId: order.diskId ?? 'unknown',
-          orderId: order.id,
-          ...(order.reservationId ? { reservationId: order.reservationId } : {}),
-          writeProtect: order.writeProtect,
-          pickupWindowSeconds: this.deps.config.pickupWindowSeconds,
-        },
-        deadline,
+    const cmd = await this.deps.kiosks.send(
+      tx,
+      order.kioskId,
+      'Dispense',
+      {
+        slot: order.slot!,
+        diskId: order.diskId ?? 'unknown',
+        orderId: order.id,
+        ...(order.reservationId ? { reservationId: order.reservationId } : {}),
+        writeProtect: order.writeProtect,
+        pickupWindowSeconds: this.deps.config.pickupWindowSeconds,
+      },
+      deadline,
+    );
+    if (order.state === 'authorised')
+      await this.step(
+        tx,
+        order,
+        'dispensing',
+        `Dispense sent to kiosk ${order.kioskId}, slot ${order.slot}`,
+        { commandId: cmd.id },
       );
-    } catch (err) {
-      this.deps.logger.error(
-        { err, orderId: order.id },
-        'could not record the Dispense command; reconciliation will void',
-      );
-      return;
-    }
-    await this.deps.store.transaction(async (tx) => {
-      const o = (await tx.orders.get(order.id))!;
-      if (o.state === 'authorised')
-        await this.step(
-          tx,
-          o,
-          'dispensing',
-          `Dispense sent to kiosk ${o.kioskId}, slot ${o.slot}`,
-          { commandId: cmd.id },
-        );
-      else await tx.orders.update(o.id, { commandId: cmd.id });
-    });
+    else await tx.orders.update(order.id, { commandId: cmd.id });
   }
 
   /**
@@ -348,7 +366,7 @@ export class Orders {
         });
         tx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
         // The kiosk may still hold the reservation (its slot faulted under it): end it there.
-        tx.afterCommit(() => void cancelReservationOnKiosk(this.deps, r));
+        await cancelReservationOnKiosk(tx, this.deps, r);
       }
     }
     await this.voidPayment(tx, o.paymentId);
@@ -387,13 +405,10 @@ export class Orders {
     else await this.step(tx, o, 'completed', message, { rentalId: rental.id });
   }
 
-  /** DispenseCompleted (inside the hub's event transaction). */
+  /** DispenseCompleted (inside the event's transaction; its command is already settled). */
   async onDispenseCompleted(ev: HubEvent<'DispenseCompleted'>, tx: Tx): Promise<void> {
     const d: EventDataOf<'DispenseCompleted'> = ev.data;
     const taken = d.outcome === 'taken';
-    await this.deps.hub.commands.finish(tx, d.commandId, taken ? 'completed' : 'failed', {
-      result: { outcome: d.outcome, diskId: d.diskId, ...(d.reason ? { reason: d.reason } : {}) },
-    });
     const o = d.orderId
       ? await tx.orders.get(d.orderId)
       : await tx.orders.findByCommand(d.commandId);
@@ -558,7 +573,7 @@ export class Orders {
   }
 }
 
-/** 409 KIOSK_OFFLINE: the kiosk cannot serve now (KioskHub.canServe), so no money moves there. */
+/** 409 KIOSK_OFFLINE: the kiosk cannot serve now (KioskCommands.canServe), so no money moves there. */
 export function kioskOffline(kioskId: string): RentalError {
   return new RentalError(
     'KIOSK_OFFLINE',

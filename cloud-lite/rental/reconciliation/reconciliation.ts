@@ -1,4 +1,4 @@
-import type { KioskHub } from '../../hub/hub.js';
+import type { KioskCommands } from '../../hub/kiosk-commands.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/types.js';
 import { audit, SYSTEM } from '../audit/audit.js';
@@ -10,7 +10,7 @@ import type { Reservations } from '../reservations/reservations.js';
 
 export interface ReconciliationDeps {
   store: Store;
-  hub: KioskHub;
+  kiosks: KioskCommands;
   config: RentalConfig;
   logger: Logger;
   payments: Payments;
@@ -81,7 +81,7 @@ export class Reconciliation {
   }
 
   private async orders(): Promise<void> {
-    const { hub, orders, config } = this.deps;
+    const { kiosks, orders, config } = this.deps;
     const now = this.nowMs();
     const at = new Date(now).toISOString();
     const inquiries: string[] = [];
@@ -147,7 +147,7 @@ export class Reconciliation {
           );
           continue;
         }
-        const online = hub.isConnected(o.kioskId);
+        const online = kiosks.isConnected(o.kioskId);
         if (!online) {
           await tx.flags.raise(
             'KIOSK_OFFLINE_IN_FLIGHT',
@@ -184,12 +184,15 @@ export class Reconciliation {
       }
     });
     for (const kioskId of new Set(inquiries)) {
-      await hub
-        .sendCommand(
-          kioskId,
-          'TriggerMessage',
-          { message: 'Inventory' },
-          new Date(Date.now() + 300_000),
+      await this.deps.store
+        .transaction((tx) =>
+          kiosks.send(
+            tx,
+            kioskId,
+            'TriggerMessage',
+            { message: 'Inventory' },
+            new Date(Date.now() + 300_000),
+          ),
         )
         .catch((err) =>
           this.deps.logger.warn({ err, kioskId }, 'could not ask the kiosk for its inventory'),

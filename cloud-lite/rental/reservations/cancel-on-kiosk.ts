@@ -1,16 +1,20 @@
-import type { KioskHub } from '../../hub/hub.js';
+import type { KioskCommands } from '../../hub/kiosk-commands.js';
 import type { Logger } from '../../log.js';
+import type { Tx } from '../../store/types.js';
 
 /**
- * Sends CancelReservation for `reservationId` to its kiosk (a durable command, 24 h deadline),
- * so the kiosk releases its hold. Never rejects: a failure to record it is logged.
+ * Records CancelReservation for reservation `r` to its kiosk inside `tx` (a durable command, 24 h
+ * deadline; sent once `tx` committed), so the kiosk releases its hold. Never rejects: a failure
+ * to record it is logged.
  */
 export async function cancelReservationOnKiosk(
-  deps: { hub: KioskHub; logger: Logger },
+  tx: Tx,
+  deps: { kiosks: KioskCommands; logger: Logger },
   r: { id: string; kioskId: string },
 ): Promise<void> {
   try {
-    await deps.hub.sendCommand(
+    await deps.kiosks.send(
+      tx,
       r.kioskId,
       'CancelReservation',
       { reservationId: r.id },

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { HubEvent } from '../../hub/event-intake.js';
-import type { KioskHub } from '../../hub/hub.js';
+import type { HubEvent, KioskCommands } from '../../hub/kiosk-commands.js';
 import type { Logger } from '../../log.js';
 import type {
   CommandRecord,
@@ -28,7 +27,7 @@ import { reservationView } from './reservation-view.js';
 
 export interface ReservationsDeps {
   store: Store;
-  hub: KioskHub;
+  kiosks: KioskCommands;
   config: RentalConfig;
   logger: Logger;
   payments: Payments;
@@ -167,28 +166,30 @@ export class Reservations {
     }
     await this.deps.orders.saveCardIfAsked(who.userId, input, card);
     try {
-      const cmd = await this.deps.hub.sendCommand(
-        r.kioskId,
-        'PrepareDisk',
-        {
-          reservationId: r.id,
-          contentId: content.id,
-          contentVersion: content.version,
-          minCapacityBytes: type.capacityBytes,
-          writeProtect: r.writeProtect,
-          holdUntil: r.holdUntil,
-          slot: claim.slot.slot,
-          // Only for a ready disk of other content, as the operator allows: the kiosk checks
-          // the stock rule again against what it holds before it reformats.
-          ...(claim.kind === 'reformat'
-            ? { reformatReady: { keepReady: this.deps.config.keepReadyPerType } }
-            : {}),
-        },
-        new Date(r.prepareDeadline),
-      );
-      await this.deps.store.transaction((tx) =>
-        tx.reservations.update(r.id, { commandId: cmd.id }),
-      );
+      // PrepareDisk and the reservation's command id commit together.
+      await this.deps.store.transaction(async (tx) => {
+        const cmd = await this.deps.kiosks.send(
+          tx,
+          r.kioskId,
+          'PrepareDisk',
+          {
+            reservationId: r.id,
+            contentId: content.id,
+            contentVersion: content.version,
+            minCapacityBytes: type.capacityBytes,
+            writeProtect: r.writeProtect,
+            holdUntil: r.holdUntil,
+            slot: claim.slot.slot,
+            // Only for a ready disk of other content, as the operator allows: the kiosk checks
+            // the stock rule again against what it holds before it reformats.
+            ...(claim.kind === 'reformat'
+              ? { reformatReady: { keepReady: this.deps.config.keepReadyPerType } }
+              : {}),
+          },
+          new Date(r.prepareDeadline),
+        );
+        await tx.reservations.update(r.id, { commandId: cmd.id });
+      });
     } catch (err) {
       this.deps.logger.error(
         { err, reservationId: r.id },
@@ -268,7 +269,7 @@ export class Reservations {
             ),
       );
     } else await this.deps.orders.voidPayment(tx, r.paymentId);
-    if (tellKiosk) tx.afterCommit(() => void cancelReservationOnKiosk(this.deps, r));
+    if (tellKiosk) await cancelReservationOnKiosk(tx, this.deps, r);
   }
 
   /** The renter cancels (free of charge) a preparing or ready reservation. */
@@ -307,7 +308,7 @@ export class Reservations {
           return { existing };
       }
       const kiosk = await tx.kiosks.get(r.kioskId);
-      if (!kiosk || !this.deps.hub.canServe(kiosk)) throw kioskOffline(r.kioskId);
+      if (!kiosk || !this.deps.kiosks.canServe(kiosk)) throw kioskOffline(r.kioskId);
       const at = this.nowIso();
       const o: OrderRecord = {
         id: `ord-${randomUUID()}`,
@@ -344,9 +345,10 @@ export class Reservations {
         orderId: o.id,
       });
       tx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
+      // The pickup order and its Dispense commit together.
+      await this.deps.orders.dispatch(tx, o);
       return { created: o };
     });
-    if ('created' in order && order.created) await this.deps.orders.dispatch(order.created);
     const orderId = 'created' in order && order.created ? order.created.id : order.existing!.id;
     return this.deps.store.transaction(async (tx) => ({
       reservation: reservationView((await tx.reservations.get(id))!),
@@ -376,15 +378,12 @@ export class Reservations {
 
   async onPrepareCompleted(ev: HubEvent<'PrepareCompleted'>, tx: Tx) {
     const d = ev.data;
-    await this.deps.hub.commands.finish(tx, d.commandId, 'completed', {
-      result: { diskId: d.diskId, slot: d.slot },
-    });
     const r = await tx.reservations.get(d.reservationId);
     if (!r || r.kioskId !== ev.kioskId) return;
     const who: Actor = { actor: `kiosk:${ev.kioskId}`, kioskId: ev.kioskId };
     if (r.state !== 'preparing') {
       // Too late (cancelled, timed out): free the kiosk's disk again.
-      if (r.state !== 'ready') tx.afterCommit(() => void cancelReservationOnKiosk(this.deps, r));
+      if (r.state !== 'ready') await cancelReservationOnKiosk(tx, this.deps, r);
       return;
     }
     const at = this.nowIso();
@@ -409,9 +408,6 @@ export class Reservations {
 
   async onPrepareFailed(ev: HubEvent<'PrepareFailed'>, tx: Tx) {
     const d = ev.data;
-    await this.deps.hub.commands.finish(tx, d.commandId, 'failed', {
-      result: { code: d.code, reason: d.reason },
-    });
     const r = await tx.reservations.get(d.reservationId);
     if (
       !r ||
