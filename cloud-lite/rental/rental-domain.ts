@@ -6,8 +6,10 @@ import { type AccountMailer, logMailer } from './accounts/account-mail.js';
 import { Accounts } from './accounts/accounts.js';
 import { Deposits } from './billing/deposits.js';
 import { Catalog } from './catalog/catalog.js';
+import { Checkout } from './checkout/checkout.js';
 import type { RentalConfig } from './config.js';
 import { RentalNotifier } from './notifier.js';
+import { DispenseOutcome } from './orders/dispense-outcome.js';
 import { JamHolds } from './orders/jam-holds.js';
 import { KioskUnreachable } from './orders/kiosk-unreachable.js';
 import { MissingDisks } from './orders/missing-disks.js';
@@ -18,6 +20,7 @@ import { SandboxProvider } from './payments/sandbox/sandbox-provider.js';
 import { Reconciliation } from './reconciliation/reconciliation.js';
 import { Extensions } from './rentals/extensions.js';
 import { Rentals } from './rentals/rentals.js';
+import { ReservationOutcomes } from './reservations/reservation-outcomes.js';
 import { Reservations } from './reservations/reservations.js';
 
 export interface RentalDomainDeps {
@@ -55,8 +58,11 @@ export class RentalDomain {
   readonly catalog: Catalog;
   readonly rentals: Rentals;
   readonly extensions: Extensions;
+  readonly checkout: Checkout;
   readonly orders: Orders;
+  readonly dispenseOutcome: DispenseOutcome;
   readonly reservations: Reservations;
+  readonly reservationOutcomes: ReservationOutcomes;
   readonly jamHolds: JamHolds;
   readonly kioskUnreachable: KioskUnreachable;
   readonly missingDisks: MissingDisks;
@@ -115,11 +121,21 @@ export class RentalDomain {
       notifier: this.notifier,
       now,
     };
-    this.orders = new Orders({ ...common, catalog: this.catalog, rentals: this.rentals });
-    this.reservations = new Reservations({
-      ...common,
-      orders: this.orders,
+    this.checkout = new Checkout({
+      store,
+      kiosks,
+      payments: this.payments,
+      deposits: this.deposits,
       catalog: this.catalog,
+      now,
+    });
+    const shop = { ...common, catalog: this.catalog, checkout: this.checkout };
+    this.orders = new Orders({ ...shop, rentals: this.rentals });
+    this.dispenseOutcome = new DispenseOutcome({ store, config, orders: this.orders, now });
+    this.reservations = new Reservations({ ...shop, orders: this.orders });
+    this.reservationOutcomes = new ReservationOutcomes({
+      ...common,
+      reservations: this.reservations,
     });
     this.jamHolds = new JamHolds({ store, config, logger, orders: this.orders, now });
     this.kioskUnreachable = new KioskUnreachable({
@@ -138,7 +154,7 @@ export class RentalDomain {
       logger,
       payments: this.payments,
       orders: this.orders,
-      reservations: this.reservations,
+      reservationOutcomes: this.reservationOutcomes,
       rentals: this.rentals,
       now,
     });
@@ -150,12 +166,20 @@ export class RentalDomain {
    */
   attach(): void {
     const { hub: kiosks, logger } = this.deps;
-    kiosks.onEvent('DispenseCompleted', (ev, tx) => this.orders.onDispenseCompleted(ev, tx));
-    kiosks.onEvent('PrepareProgress', (ev, tx) => this.reservations.onPrepareProgress(ev, tx));
-    kiosks.onEvent('PrepareCompleted', (ev, tx) => this.reservations.onPrepareCompleted(ev, tx));
-    kiosks.onEvent('PrepareFailed', (ev, tx) => this.reservations.onPrepareFailed(ev, tx));
-    kiosks.onEvent('ReservationCancelled', (ev, tx) => this.reservations.onKioskEnded(ev, tx));
-    kiosks.onEvent('ReservationExpired', (ev, tx) => this.reservations.onKioskEnded(ev, tx));
+    kiosks.onEvent('DispenseCompleted', (ev, tx) =>
+      this.dispenseOutcome.onDispenseCompleted(ev, tx),
+    );
+    kiosks.onEvent('PrepareProgress', (ev, tx) =>
+      this.reservationOutcomes.onPrepareProgress(ev, tx),
+    );
+    kiosks.onEvent('PrepareCompleted', (ev, tx) =>
+      this.reservationOutcomes.onPrepareCompleted(ev, tx),
+    );
+    kiosks.onEvent('PrepareFailed', (ev, tx) => this.reservationOutcomes.onPrepareFailed(ev, tx));
+    kiosks.onEvent('ReservationCancelled', (ev, tx) =>
+      this.reservationOutcomes.onKioskEnded(ev, tx),
+    );
+    kiosks.onEvent('ReservationExpired', (ev, tx) => this.reservationOutcomes.onKioskEnded(ev, tx));
     kiosks.onEvent('DiskReturned', async (ev, tx) => {
       if (!ev.data.diskId) return;
       await this.rentals.returned(tx, ev.data.diskId, ev.kioskId);
@@ -166,9 +190,9 @@ export class RentalDomain {
     kiosks.onCommandEnded((c) => {
       const run =
         c.action === 'Dispense'
-          ? this.orders.onCommandEnded(c)
+          ? this.dispenseOutcome.onCommandEnded(c)
           : c.action === 'PrepareDisk'
-            ? this.reservations.onCommandEnded(c)
+            ? this.reservationOutcomes.onCommandEnded(c)
             : undefined;
       run?.catch((err) =>
         logger.warn(

@@ -6,7 +6,7 @@ import type { RentalConfig } from '../config.js';
 import type { Orders } from '../orders/orders.js';
 import type { Payments } from '../payments/payments.js';
 import type { Rentals } from '../rentals/rentals.js';
-import type { Reservations } from '../reservations/reservations.js';
+import type { ReservationOutcomes } from '../reservations/reservation-outcomes.js';
 
 export interface ReconciliationDeps {
   store: Store;
@@ -15,7 +15,7 @@ export interface ReconciliationDeps {
   logger: Logger;
   payments: Payments;
   orders: Orders;
-  reservations: Reservations;
+  reservationOutcomes: ReservationOutcomes;
   rentals: Rentals;
   now: () => Date;
 }
@@ -67,11 +67,11 @@ export class Reconciliation {
   }
 
   private async pass(): Promise<void> {
-    const { payments, orders, reservations, rentals, config } = this.deps;
+    const { payments, orders, reservationOutcomes, rentals, config } = this.deps;
     await payments.finishIntents(config.intentRetryAfterSeconds * 1000);
     await this.orders();
     await this.orphanPayments();
-    await reservations.expireDue();
+    await reservationOutcomes.expireDue();
     await rentals.accrueAll();
     void orders;
   }

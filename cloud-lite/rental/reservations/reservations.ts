@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { HubEvent, KioskCommands } from '../../hub/kiosk-commands.js';
+import type { KioskCommands } from '../../hub/kiosk-commands.js';
 import type { Logger } from '../../log.js';
 import type {
-  CommandRecord,
   OrderRecord,
   ReservationRecord,
   ReservationState,
@@ -12,15 +11,19 @@ import type {
 import type { Identity } from '../accounts/accounts.js';
 import { type Actor, audit, SYSTEM } from '../audit/audit.js';
 import type { Deposits } from '../billing/deposits.js';
-import { paymentRefusal } from '../billing/deposits.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { type ReservationCandidate, unplacedReservations } from '../catalog/preparable.js';
+import {
+  type Checkout,
+  type CheckoutFlow,
+  kioskOffline,
+  type OrderInput,
+} from '../checkout/checkout.js';
 import type { RentalConfig } from '../config.js';
 import { notFound, RentalError } from '../errors.js';
 import type { RentalNotifier } from '../notifier.js';
 import { isActiveOrder, orderView } from '../orders/order-view.js';
-import { kioskOffline, type OrderInput, type Orders } from '../orders/orders.js';
-import { requestHash } from '../orders/request-hash.js';
+import type { Orders } from '../orders/orders.js';
 import type { Payments } from '../payments/payments.js';
 import { cancelReservationOnKiosk } from './cancel-on-kiosk.js';
 import { reservationView } from './reservation-view.js';
@@ -34,14 +37,30 @@ export interface ReservationsDeps {
   deposits: Deposits;
   orders: Orders;
   catalog: Catalog;
+  checkout: Checkout;
   notifier: RentalNotifier;
   now: () => Date;
+}
+
+/** Failure reasons of a refused payment that a replay answers with the refusal again. */
+const PAYMENT_CODES: ReadonlySet<string> = new Set([
+  'CARD_DECLINED',
+  'INSUFFICIENT_FUNDS',
+  'PAYMENT_UNAVAILABLE',
+]);
+
+/** What PrepareDisk names besides the reservation: the disk type, the slot claimed, the content. */
+interface PrepareOrder {
+  type: { capacityBytes: number };
+  claim: ReservationCandidate;
+  content: { id: string; version: string };
 }
 
 /**
  * Reservations (4th and 5th instructions): authorise, PrepareDisk, progress, ready with a hold
  * window, pickup by Dispense; PrepareFailed, a kiosk that cannot prepare in time, a renter's
  * cancel or an unclaimed hold end it and release the money (a no-show fee is captured).
+ * What the kiosk reports and the clock decides is in reservation-outcomes.ts.
  */
 export class Reservations {
   constructor(private readonly deps: ReservationsDeps) {
@@ -81,92 +100,100 @@ export class Reservations {
   }
 
   /**
-   * Creates (or replays, by Idempotency-Key) a reservation and sends PrepareDisk naming the
-   * slot it claims. Refusals as for orders; NO_DISK_AVAILABLE (409) when the kiosk has no disk
-   * the stock rules let it claim (catalog/preparable.ts). The slot is chosen in the same
-   * transaction as the insert, before any money moves, so concurrent reservations and orders
-   * never get the same disk.
+   * Creates (or replays, by Idempotency-Key: rental/checkout/) a reservation and sends
+   * PrepareDisk naming the slot it claims. Refusals as for orders; NO_DISK_AVAILABLE (409) when
+   * the kiosk has no disk the stock rules let it claim (catalog/preparable.ts). The slot is
+   * chosen in the same transaction as the insert, before any money moves, so concurrent
+   * reservations and orders never get the same disk.
    */
   async create(who: Identity, input: OrderInput, idempotencyKey: string, actor: Actor) {
-    const hash = requestHash(input);
-    const replay = await this.deps.store.transaction((tx) =>
-      tx.reservations.findByIdempotencyKey(who.userId, idempotencyKey),
+    const { record, created } = await this.deps.checkout.run(
+      who,
+      input,
+      idempotencyKey,
+      this.flow(who, input, idempotencyKey, actor),
     );
-    if (replay) return this.replay(replay, hash);
-    const card = await this.deps.orders.cardToken(who.userId, input.card);
-    const now = this.deps.now();
+    return { reservation: reservationView(record), created };
+  }
+
+  /** How a reservation checks out: a slot the stock rules let it claim, then PrepareDisk. */
+  private flow(
+    who: Identity,
+    input: OrderInput,
+    idempotencyKey: string,
+    actor: Actor,
+  ): CheckoutFlow<ReservationRecord> {
     const cfg = this.deps.config;
-    const created = await this.deps.store.transaction(async (tx) => {
-      const again = await tx.reservations.findByIdempotencyKey(who.userId, idempotencyKey);
-      if (again) return { replay: again };
-      await this.deps.deposits.assertMayRent(tx, who.userId, 'reserve');
-      const type = await this.deps.orders.checkKioskAndType(tx, input);
-      const candidates = await this.deps.catalog.reservationSlots(tx, input.kioskId, type);
-      // Reservations made before the hub named slots still take a disk each.
-      const claim =
-        candidates.length > (await unplacedReservations(tx, input.kioskId))
-          ? candidates[0]
-          : undefined;
-      if (!claim)
-        throw new RentalError(
-          'NO_DISK_AVAILABLE',
-          `kiosk ${input.kioskId} has no free disk of at least ${type.capacityBytes} bytes to prepare now; try another kiosk`,
-          409,
-        );
-      const id = `rsv-${randomUUID()}`;
-      const amount = type.pricePerDayMinor * input.days;
-      const p = this.deps.payments.newAuth(who.userId, 'reservation', id, amount, type.currency);
-      await tx.payments.insert(p);
-      const at = now.toISOString();
-      const prepareDeadline = new Date(now.getTime() + cfg.prepareDeadlineSeconds * 1000);
-      const r: ReservationRecord = {
-        id,
-        userId: who.userId,
-        idempotencyKey,
-        requestHash: hash,
-        kioskId: input.kioskId,
-        diskTypeId: input.diskTypeId,
-        days: input.days,
-        writeProtect: input.writeProtect,
-        amountMinor: amount,
-        currency: type.currency,
-        state: 'preparing',
-        progress: null,
-        slot: claim.slot.slot,
-        diskId: (claim.slot.snapshot.diskId as string | undefined) ?? null,
-        holdUntil: new Date(prepareDeadline.getTime() + cfg.holdWindowSeconds * 1000).toISOString(),
-        prepareDeadline: prepareDeadline.toISOString(),
-        failureReason: null,
-        fees: [],
-        paymentId: p.id,
-        commandId: null,
-        orderId: null,
-        createdAt: at,
-        updatedAt: at,
-      };
-      await tx.reservations.insert(r);
-      await audit(tx, { ...actor, kioskId: input.kioskId }, at, 'reservation.created', id, {
-        amountMinor: amount,
-        slot: claim.slot.slot,
-        claim: claim.kind,
-      });
-      return { r, type, claim, content: (await tx.content.get(type.contentId))! };
-    });
-    if ('replay' in created && created.replay) return this.replay(created.replay, hash);
-    const { r, type, claim, content } = created as {
-      r: ReservationRecord;
-      type: { capacityBytes: number };
-      claim: ReservationCandidate;
-      content: { id: string; version: string };
+    let prepare: PrepareOrder | undefined;
+    return {
+      noun: 'reservation',
+      purpose: 'reserve',
+      refusalCodes: PAYMENT_CODES,
+      find: (tx, userId, key) => tx.reservations.findByIdempotencyKey(userId, key),
+      get: (tx, id) => tx.reservations.get(id),
+      create: async (tx, { type, hash, now }) => {
+        const candidates = await this.deps.catalog.reservationSlots(tx, input.kioskId, type);
+        // Reservations made before the hub named slots still take a disk each.
+        const claim =
+          candidates.length > (await unplacedReservations(tx, input.kioskId))
+            ? candidates[0]
+            : undefined;
+        if (!claim)
+          throw new RentalError(
+            'NO_DISK_AVAILABLE',
+            `kiosk ${input.kioskId} has no free disk of at least ${type.capacityBytes} bytes to prepare now; try another kiosk`,
+            409,
+          );
+        const id = `rsv-${randomUUID()}`;
+        const amount = type.pricePerDayMinor * input.days;
+        const p = this.deps.payments.newAuth(who.userId, 'reservation', id, amount, type.currency);
+        await tx.payments.insert(p);
+        const at = now.toISOString();
+        const prepareDeadline = new Date(now.getTime() + cfg.prepareDeadlineSeconds * 1000);
+        const r: ReservationRecord = {
+          id,
+          userId: who.userId,
+          idempotencyKey,
+          requestHash: hash,
+          kioskId: input.kioskId,
+          diskTypeId: input.diskTypeId,
+          days: input.days,
+          writeProtect: input.writeProtect,
+          amountMinor: amount,
+          currency: type.currency,
+          state: 'preparing',
+          progress: null,
+          slot: claim.slot.slot,
+          diskId: (claim.slot.snapshot.diskId as string | undefined) ?? null,
+          holdUntil: new Date(
+            prepareDeadline.getTime() + cfg.holdWindowSeconds * 1000,
+          ).toISOString(),
+          prepareDeadline: prepareDeadline.toISOString(),
+          failureReason: null,
+          fees: [],
+          paymentId: p.id,
+          commandId: null,
+          orderId: null,
+          createdAt: at,
+          updatedAt: at,
+        };
+        await tx.reservations.insert(r);
+        await audit(tx, { ...actor, kioskId: input.kioskId }, at, 'reservation.created', id, {
+          amountMinor: amount,
+          slot: claim.slot.slot,
+          claim: claim.kind,
+        });
+        prepare = { type, claim, content: (await tx.content.get(type.contentId))! };
+        return r;
+      },
+      refused: (tx, r, auth) => this.end(tx, r, 'failed', auth.code, false),
+      authorised: (r) => this.sendPrepare(r, prepare!),
     };
-    const auth = await this.deps.payments.authorise(r.paymentId!, card.token);
-    if (!auth.ok) {
-      await this.deps.store.transaction(async (tx) => this.end(tx, r, 'failed', auth.code, false));
-      throw paymentRefusal(auth.code, auth.message);
-    }
-    await this.deps.orders.saveCardIfAsked(who.userId, input, card);
+  }
+
+  /** Records PrepareDisk for a reservation whose payment is authorised, with its command id. */
+  private async sendPrepare(r: ReservationRecord, { type, claim, content }: PrepareOrder) {
     try {
-      // PrepareDisk and the reservation's command id commit together.
       await this.deps.store.transaction(async (tx) => {
         const cmd = await this.deps.kiosks.send(
           tx,
@@ -196,38 +223,13 @@ export class Reservations {
         'could not record PrepareDisk; the prepare deadline will cancel',
       );
     }
-    return {
-      reservation: reservationView(
-        (await this.deps.store.transaction((tx) => tx.reservations.get(r.id)))!,
-      ),
-      created: true,
-    };
-  }
-
-  private replay(r: ReservationRecord, hash: string) {
-    if (r.requestHash !== hash)
-      throw new RentalError(
-        'IDEMPOTENCY_MISMATCH',
-        'this Idempotency-Key was used for a different reservation; use a new key',
-        409,
-      );
-    if (
-      r.state === 'failed' &&
-      r.failureReason &&
-      ['CARD_DECLINED', 'INSUFFICIENT_FUNDS', 'PAYMENT_UNAVAILABLE'].includes(r.failureReason)
-    )
-      throw paymentRefusal(
-        r.failureReason,
-        `the payment for this reservation was refused (${r.failureReason})`,
-      );
-    return { reservation: reservationView(r), created: false };
   }
 
   /**
    * Ends a reservation (inside `tx`): state, reason, optional no-show fee (captured; the
    * rest released) or a void of the whole authorisation, and CancelReservation to the kiosk.
    */
-  private async end(
+  async end(
     tx: Tx,
     r: ReservationRecord,
     state: ReservationState,
@@ -354,130 +356,6 @@ export class Reservations {
       reservation: reservationView((await tx.reservations.get(id))!),
       order: orderView((await tx.orders.get(orderId))!),
     }));
-  }
-
-  async onPrepareProgress(ev: HubEvent<'PrepareProgress'>, tx: Tx) {
-    const d = ev.data;
-    const r = await tx.reservations.get(d.reservationId);
-    if (!r || r.kioskId !== ev.kioskId || r.state !== 'preparing') return;
-    const percent =
-      d.bytesTotal > 0 ? Math.min(100, Math.round((d.bytesDone / d.bytesTotal) * 1000) / 10) : 0;
-    await tx.reservations.update(r.id, {
-      progress: {
-        step: d.step,
-        bytesDone: d.bytesDone,
-        bytesTotal: d.bytesTotal,
-        percent,
-        etaSeconds: d.etaSeconds,
-      },
-      slot: d.slot,
-      updatedAt: this.nowIso(),
-    });
-    tx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
-  }
-
-  async onPrepareCompleted(ev: HubEvent<'PrepareCompleted'>, tx: Tx) {
-    const d = ev.data;
-    const r = await tx.reservations.get(d.reservationId);
-    if (!r || r.kioskId !== ev.kioskId) return;
-    const who: Actor = { actor: `kiosk:${ev.kioskId}`, kioskId: ev.kioskId };
-    if (r.state !== 'preparing') {
-      // Too late (cancelled, timed out): free the kiosk's disk again.
-      if (r.state !== 'ready') await cancelReservationOnKiosk(tx, this.deps, r);
-      return;
-    }
-    const at = this.nowIso();
-    const holdUntil = new Date(
-      this.deps.now().getTime() + this.deps.config.holdWindowSeconds * 1000,
-    ).toISOString();
-    await tx.reservations.update(r.id, {
-      state: 'ready',
-      slot: d.slot,
-      diskId: d.diskId,
-      holdUntil,
-      progress: r.progress ? { ...r.progress, percent: 100, etaSeconds: 0 } : null,
-      updatedAt: at,
-    });
-    await audit(tx, who, at, 'reservation.ready', r.id, {
-      slot: d.slot,
-      diskId: d.diskId,
-      holdUntil,
-    });
-    tx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
-  }
-
-  async onPrepareFailed(ev: HubEvent<'PrepareFailed'>, tx: Tx) {
-    const d = ev.data;
-    const r = await tx.reservations.get(d.reservationId);
-    if (
-      !r ||
-      r.kioskId !== ev.kioskId ||
-      (r.state !== 'preparing' && r.state !== 'ready') ||
-      r.orderId
-    )
-      return;
-    await audit(
-      tx,
-      { actor: `kiosk:${ev.kioskId}`, kioskId: ev.kioskId },
-      this.nowIso(),
-      'prepare.failed',
-      r.id,
-      { code: d.code, reason: d.reason },
-    );
-    await this.end(tx, r, 'failed', `PREPARE_FAILED: ${d.code}`, false);
-  }
-
-  /**
-   * The kiosk cancelled or expired a reservation on its own (technician, its own hold timer).
-   * Ignored while a pickup order is set (dispensing, or in `jam_hold` after a jam): that
-   * order's outcome or its jam hold decides the reservation and its payment.
-   */
-  async onKioskEnded(ev: HubEvent<'ReservationCancelled' | 'ReservationExpired'>, tx: Tx) {
-    const r = await tx.reservations.get(ev.data.reservationId);
-    if (
-      !r ||
-      r.kioskId !== ev.kioskId ||
-      r.orderId ||
-      (r.state !== 'preparing' && r.state !== 'ready')
-    )
-      return;
-    if (ev.type === 'ReservationExpired' && r.state === 'ready')
-      await this.end(tx, r, 'expired', 'HOLD_EXPIRED', false, this.deps.config.noShowFeeMinor);
-    else await this.end(tx, r, 'cancelled', 'CANCELLED_BY_KIOSK', false);
-  }
-
-  /** A PrepareDisk command ended without an outcome event (rejected, failed, expired). */
-  async onCommandEnded(c: CommandRecord): Promise<void> {
-    if (c.action !== 'PrepareDisk' || !['rejected', 'failed', 'expired'].includes(c.state)) return;
-    const id = (c.payload as { reservationId?: string }).reservationId;
-    if (!id) return;
-    await this.deps.store.transaction(async (tx) => {
-      const r = await tx.reservations.get(id);
-      if (r?.state !== 'preparing') return;
-      await this.end(
-        tx,
-        r,
-        'failed',
-        c.state === 'expired' ? 'KIOSK_UNREACHABLE' : 'PREPARE_REJECTED',
-        c.state !== 'expired',
-      );
-    });
-  }
-
-  /**
-   * Reconciliation: preparing past the deadline -> failed and voided; ready past the hold ->
-   * expired with the no-show fee, unless a pickup order is set (in flight or in `jam_hold`).
-   */
-  async expireDue(): Promise<void> {
-    const now = this.nowIso();
-    await this.deps.store.transaction(async (tx) => {
-      for (const r of await tx.reservations.listByStates(['preparing', 'ready'], 10_000)) {
-        if (r.state === 'preparing' && r.prepareDeadline <= now)
-          await this.end(tx, r, 'failed', 'PREPARE_TIMEOUT', true);
-        else if (r.state === 'ready' && r.holdUntil <= now && !r.orderId)
-          await this.end(tx, r, 'expired', 'HOLD_EXPIRED', true, this.deps.config.noShowFeeMinor);
-      }
-    });
   }
 
   listForUser(userId: string) {
