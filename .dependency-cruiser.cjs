@@ -1,8 +1,6 @@
 // The import rules of the layers (docs/architecture.md, "Layout and layers"), checked by
-// dependency-cruiser in `npm run lint` (`npm run lint:deps`). A violation recorded in
-// .dependency-cruiser-known-violations.json is tolerated until it is fixed; any other one fails
-// lint. After fixing recorded ones, `npm run lint:deps:baseline` rewrites that file (it must
-// only ever shrink).
+// dependency-cruiser in `npm run lint` (`npm run lint:deps`). There is no baseline of tolerated
+// violations: any violation fails lint.
 //
 // The rules restrict imports of our own folders; npm packages and node: built-ins are free,
 // except in protocol/ (no I/O).

@@ -3,7 +3,7 @@
  * disk types and reservations can reference it. An existing entry keeps its description.
  */
 import type { WireContentManifest } from '../../protocol/manifest.js';
-import { type Actor, audit } from '../rental/audit/audit.js';
+import { type Actor, audit } from '../audit.js';
 import type { ContentRecord, Store } from '../store/types.js';
 
 export async function registerImportedContent(

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor } from '../audit.js';
 import { parseBasicAuth } from '../hub/upgrade-auth.js';
 import { sameSecret } from '../registry/secrets.js';
 import type { Identity } from '../rental/accounts/accounts.js';
-import type { Actor } from '../rental/audit/audit.js';
 import type { Role } from '../store/types.js';
 import { sendError } from './errors.js';
 

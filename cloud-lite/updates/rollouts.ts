@@ -24,7 +24,7 @@ import { ConflictError, HubError, NotFoundError } from '../errors.js';
 import type { KioskHub } from '../hub/hub.js';
 import type { HubEvent } from '../hub/kiosk-commands.js';
 import type { Logger } from '../log.js';
-import { type Actor, audit, SYSTEM } from '../rental/audit/audit.js';
+import { type Actor, audit, SYSTEM } from '../audit.js';
 import type {
   CommandRecord,
   RolloutKioskRecord,

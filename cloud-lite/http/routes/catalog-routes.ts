@@ -1,8 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { audit } from '../../audit.js';
 import type { RefusalReason } from '../../error-codes.js';
-import { audit } from '../../rental/audit/audit.js';
 import { RentalError } from '../../rental/errors.js';
 import type { RentalDomain } from '../../rental/rental-domain.js';
 import { actorOf } from '../guard.js';

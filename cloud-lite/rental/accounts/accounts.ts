@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { type Actor, audit } from '../../audit.js';
 import { Throttle } from '../../store/throttle.js';
 import type { Role, Store, Tx, UserRecord } from '../../store/types.js';
-import { type Actor, audit } from '../audit/audit.js';
 import { HashQueue } from '../auth/hash-queue.js';
 import { checkNewPassword } from '../auth/password-policy.js';
 import { dummyHash, hashPassword, verifyPassword } from '../auth/passwords.js';

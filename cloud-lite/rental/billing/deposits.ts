@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { type Actor, audit } from '../../audit.js';
 import { isApiErrorCode } from '../../error-codes.js';
 import type { Store, Tx } from '../../store/types.js';
-import { type Actor, audit } from '../audit/audit.js';
 import type { RentalConfig } from '../config.js';
 import { RentalError } from '../errors.js';
 import { isActiveOrder } from '../orders/order-view.js';

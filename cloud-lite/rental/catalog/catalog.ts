@@ -1,3 +1,4 @@
+import { type Actor, audit } from '../../audit.js';
 import type { KioskCommands } from '../../hub/kiosk-commands.js';
 import type {
   ContentRecord,
@@ -7,7 +8,6 @@ import type {
   Store,
   Tx,
 } from '../../store/types.js';
-import { type Actor, audit } from '../audit/audit.js';
 import type { RentalConfig } from '../config.js';
 import { RentalError } from '../errors.js';
 import { haversineMeters } from './geo.js';

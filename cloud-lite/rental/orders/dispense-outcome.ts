@@ -1,7 +1,7 @@
 import type { EventDataOf } from '../../../protocol/index.js';
+import { type Actor, audit, SYSTEM } from '../../audit.js';
 import type { HubEvent } from '../../hub/kiosk-commands.js';
 import type { CommandRecord, OrderRecord, Store, Tx } from '../../store/types.js';
-import { type Actor, audit, SYSTEM } from '../audit/audit.js';
 import type { RentalConfig } from '../config.js';
 import type { Orders } from './orders.js';
 

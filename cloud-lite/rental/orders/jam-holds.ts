@@ -1,7 +1,7 @@
+import { audit, SYSTEM } from '../../audit.js';
 import type { HubEvent } from '../../hub/kiosk-commands.js';
 import type { Logger } from '../../log.js';
 import type { OrderRecord, Store, Tx } from '../../store/types.js';
-import { audit, SYSTEM } from '../audit/audit.js';
 import type { RentalConfig } from '../config.js';
 import type { Orders } from './orders.js';
 

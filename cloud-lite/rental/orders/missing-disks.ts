@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { audit } from '../../audit.js';
 import type { HubEvent } from '../../hub/kiosk-commands.js';
 import type { Logger } from '../../log.js';
 import type { MissingDiskRecord, Store, Tx } from '../../store/types.js';
-import { audit } from '../audit/audit.js';
 import type { JamHolds } from './jam-holds.js';
 
 export interface MissingDisksDeps {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type Actor, audit } from '../../audit.js';
 import type { KioskCommands } from '../../hub/kiosk-commands.js';
 import type { Logger } from '../../log.js';
 import type {
@@ -10,7 +11,6 @@ import type {
   Tx,
 } from '../../store/types.js';
 import type { Identity } from '../accounts/accounts.js';
-import { type Actor, audit } from '../audit/audit.js';
 import type { Deposits } from '../billing/deposits.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Checkout, CheckoutFlow, OrderInput } from '../checkout/checkout.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { audit, SYSTEM } from '../../audit.js';
 import type { Logger } from '../../log.js';
 import type { PaymentPurpose, PaymentRecord, PaymentState, Store, Tx } from '../../store/types.js';
-import { audit, SYSTEM } from '../audit/audit.js';
 import { PaymentError, type PaymentProvider, type WebhookEvent } from './provider.js';
 
 /** Called inside the transaction that moves a payment to a final state. */

@@ -1,7 +1,7 @@
+import { audit, SYSTEM } from '../../audit.js';
 import type { KioskCommands } from '../../hub/kiosk-commands.js';
 import type { Logger } from '../../log.js';
 import type { Store } from '../../store/types.js';
-import { audit, SYSTEM } from '../audit/audit.js';
 import type { RentalConfig } from '../config.js';
 import type { Orders } from '../orders/orders.js';
 import type { Payments } from '../payments/payments.js';

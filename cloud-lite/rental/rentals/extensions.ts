@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type Actor, audit } from '../../audit.js';
 import type {
   ExtensionRecord,
   PaymentRecord,
@@ -7,7 +8,6 @@ import type {
   Store,
   Tx,
 } from '../../store/types.js';
-import { type Actor, audit } from '../audit/audit.js';
 import type { Deposits } from '../billing/deposits.js';
 import { paymentRefusal } from '../billing/deposits.js';
 import { notFound, RentalError } from '../errors.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { audit, SYSTEM } from '../../audit.js';
 import type { ChargeKind, OrderRecord, RentalRecord, Store, Tx } from '../../store/types.js';
-import { audit, SYSTEM } from '../audit/audit.js';
 import type { Deposits } from '../billing/deposits.js';
 import type { RentalConfig } from '../config.js';
 import type { Payments } from '../payments/payments.js';

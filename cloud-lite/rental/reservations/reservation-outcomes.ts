@@ -1,7 +1,7 @@
+import { type Actor, audit } from '../../audit.js';
 import type { HubEvent, KioskCommands } from '../../hub/kiosk-commands.js';
 import type { Logger } from '../../log.js';
 import type { CommandRecord, Store, Tx } from '../../store/types.js';
-import { type Actor, audit } from '../audit/audit.js';
 import type { RentalConfig } from '../config.js';
 import type { RentalNotifier } from '../notifier.js';
 import { cancelReservationOnKiosk } from './cancel-on-kiosk.js';

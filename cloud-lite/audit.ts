@@ -1,4 +1,4 @@
-import type { Tx } from '../../store/types.js';
+import type { Tx } from './store/types.js';
 
 /** Who caused a state change: `user:<id>`, `kiosk:<id>`, `system:<job>`, `admin-token`; and from where. */
 export interface Actor {
