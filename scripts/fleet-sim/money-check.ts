@@ -1,5 +1,5 @@
 /**
- * The checker's money-and-limits invariants (issue 15 items 5 and 7), read from the hub's
+ * The checker's money-and-limits invariants, read from the hub's
  * database after the run:
  *  - `rental-max-days`: no rental lasts longer than its disk type's maxDays (its due date
  *    minus its start), whatever the extend storms sent;
@@ -17,7 +17,7 @@ type Row = Record<string, unknown>;
 type Add = (invariant: string, message: string, ids?: Record<string, string | number>) => void;
 
 const DAY_MS = 24 * 3600 * 1000;
-/** "Within about 10 s" (issue 15 item 5). */
+/** How soon a renter is told their kiosk went away ("within about 10 s"). */
 export const TOLD_WITHIN_MS = 10_000;
 
 export interface MoneyCheckInput {

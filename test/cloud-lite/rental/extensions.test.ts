@@ -1,8 +1,7 @@
-// Issue 15 item 7: extensions stay within the rules. `extend {days:365}` twice plus five
-// parallel +1s gave a due date 733 days out and 1,476 EUR charged, though the type allows 14
-// days. Now the whole rental stays within the type's maxDays, a quote prices an extension
-// before it is charged, and parallel extensions are decided one after another: no overshoot,
-// each charged once for its own days.
+// Extensions stay within the rules: the whole rental stays within the disk type's maxDays
+// (`extend {days:365}` twice plus parallel +1s included), a quote prices an extension before it
+// is charged, and parallel extensions are decided one after another: no overshoot, each charged
+// once for its own days.
 import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { CARD, DAY_MS, type RentalHub, startRentalHub, waitFor } from './helpers/rental-hub.js';

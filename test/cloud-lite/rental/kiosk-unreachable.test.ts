@@ -1,8 +1,8 @@
-// Issue 15 item 5: a dispense in flight when the kiosk drops is told to the renter. With
-// kioskd killed after Dispense, the order page said "Take your disk from slot 1" for 11
-// minutes. Now the order moves to `kiosk_unreachable` (with the time its payment is
-// released) within seconds, the API and the live stream show it, and the kiosk's report on
-// reconnect settles it: taken -> captured once; not taken -> voided; never back -> voided.
+// A dispense in flight when the kiosk drops is told to the renter (kioskd killed after
+// Dispense): the order moves to `kiosk_unreachable` (with the time its payment is released)
+// within seconds instead of "Take your disk" for as long as the kiosk stays away, the API and
+// the live stream show it, and the kiosk's report on reconnect settles it: taken -> captured
+// once; not taken -> voided; never back -> voided.
 import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
 import type { HubTestKiosk, ReceivedCommand } from '../../helpers/hub-test-kiosk.js';

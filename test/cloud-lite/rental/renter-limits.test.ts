@@ -1,6 +1,5 @@
-// Issue 15 item 6: per-renter limits. DESIGN's permission check says "no unreturned disk",
-// yet a renter with a disk out could rent and reserve more. `rental.maxOpenRentals` (default
-// 1: rentals out, orders in flight and active reservations together) and
+// Per-renter limits (the permission check's "no unreturned disk"): `rental.maxOpenRentals`
+// (default 1: rentals out, orders in flight and active reservations together) and
 // `rental.maxActiveReservations` (default 1) refuse more, also when sent in parallel; the
 // session answer lists the reason.
 import { randomUUID } from 'node:crypto';

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { verifyCommand } from '../../protocol/index.js';
-import { startTestHub, waitUntil } from './fixtures/test-hub.js';
+import { verifyCommand } from '../../../protocol/index.js';
+import { startTestHub, waitUntil } from '../fixtures/test-hub.js';
 
 const never = () => new Promise(() => undefined);
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { startTestHub, waitUntil } from './fixtures/test-hub.js';
+import { startTestHub, waitUntil } from '../fixtures/test-hub.js';
 
 t.test(
   'duplicate events are acknowledged but dispatched once; a gap requests Inventory',
