@@ -32,6 +32,13 @@ export interface InboxDeps {
    * resends a command only while it is pending, and every command expires long before this.
    */
   keepFinishedMs?: number;
+  /**
+   * The newest this many finished commands are kept whatever their time stamps (default 1000):
+   * a command finished while the kiosk's clock was wrong (a Pi without a real-time clock
+   * starts in the past until the hub sets it) looks years old once the clock is right, and
+   * must not be pruned minutes after it finished.
+   */
+  keepNewest?: number;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -156,11 +163,18 @@ export class Inbox {
     return row ? toEntry(row) : undefined;
   }
 
-  /** Deletes finished commands older than `before` (ISO); returns how many. */
+  /**
+   * Deletes finished commands older than `before` (ISO), except the newest `keepNewest`
+   * finished ones (in the order they were recorded); returns how many.
+   */
   prune(before: string): number {
     return this.deps.db
-      .prepare("DELETE FROM inbox WHERE state IN ('done', 'failed') AND finished_at < ?")
-      .run(before).changes;
+      .prepare(
+        `DELETE FROM inbox WHERE state IN ('done', 'failed') AND finished_at < ?
+           AND rowid NOT IN (SELECT rowid FROM inbox WHERE state IN ('done', 'failed')
+                             ORDER BY rowid DESC LIMIT ?)`,
+      )
+      .run(before, this.deps.keepNewest ?? 1000).changes;
   }
 
   private now(): string {

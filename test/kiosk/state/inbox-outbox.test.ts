@@ -155,7 +155,7 @@ t.test(
     const k = kit(t);
     let now = new Date('2026-01-01T00:00:00Z');
     const clock = { now: () => now };
-    const inbox = new Inbox({ db: k.db, clock, keepFinishedMs: 24 * 3600 * 1000 });
+    const inbox = new Inbox({ db: k.db, clock, keepFinishedMs: 24 * 3600 * 1000, keepNewest: 0 });
     const done = '3b7f8c1e-2a3b-4c5d-9e0f-112233445566';
     const open = '4b7f8c1e-2a3b-4c5d-9e0f-112233445566';
     inbox.record(done, 'SetWriteProtect', { commandId: done });
@@ -171,5 +171,36 @@ t.test(
     inbox.record('6b7f8c1e-2a3b-4c5d-9e0f-112233445566', 'Reset', {});
     t.notOk(inbox.get(done), 'a command finished two days ago is pruned');
     t.equal(inbox.get(open)?.state, 'executing', 'an unfinished command stays whatever its age');
+  },
+);
+
+t.test(
+  'inbox: a command finished while the clock was wrong is not pruned once it is right',
+  async (t) => {
+    const k = kit(t);
+    // A Pi without a real-time clock, restarted: its clock is years behind until the hub sets it.
+    let now = new Date('2023-12-07T11:09:46Z');
+    const clock = { now: () => now };
+    const inbox = new Inbox({ db: k.db, clock, keepFinishedMs: 24 * 3600 * 1000, keepNewest: 2 });
+    const settled = '7b7f8c1e-2a3b-4c5d-9e0f-112233445566';
+    inbox.record(settled, 'Dispense', { commandId: settled });
+    inbox.complete(settled, { status: 'Accepted' });
+
+    now = new Date('2026-12-06T11:10:00Z'); // Boot set the clock; a minute later a command comes
+    inbox.record('8b7f8c1e-2a3b-4c5d-9e0f-112233445566', 'Reset', {});
+    t.ok(inbox.get(settled), 'still there: among the newest finished commands');
+    t.same(inbox.record(settled, 'Dispense', {}).fresh, false, 'a re-sent command gets its answer');
+
+    // Older than a day AND beyond the newest two finished: pruned.
+    for (const id of [
+      '9b7f8c1e-2a3b-4c5d-9e0f-112233445566',
+      'ab7f8c1e-2a3b-4c5d-9e0f-112233445566',
+    ]) {
+      inbox.record(id, 'Reset', {});
+      inbox.complete(id, { status: 'Accepted' });
+    }
+    now = new Date('2026-12-06T12:20:00Z');
+    inbox.record('bb7f8c1e-2a3b-4c5d-9e0f-112233445566', 'Reset', {});
+    t.notOk(inbox.get(settled), 'pruned once two newer commands finished');
   },
 );
