@@ -20,11 +20,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { UpdateStatusData } from '../../protocol/index.js';
+import { type Actor, audit, SYSTEM } from '../audit.js';
 import { ConflictError, HubError, NotFoundError } from '../errors.js';
 import type { KioskHub } from '../hub/hub.js';
 import type { HubEvent } from '../hub/kiosk-commands.js';
 import type { Logger } from '../log.js';
-import { type Actor, audit, SYSTEM } from '../audit.js';
 import type {
   CommandRecord,
   RolloutKioskRecord,
