@@ -117,6 +117,11 @@ export const API_ERRORS = {
   RESERVATION_NOT_READY: { status: 409, description: 'the reserved disk is not prepared yet' },
   RESERVATION_CLOSED: { status: 409, description: 'the reservation is already closed' },
   PICKUP_IN_PROGRESS: { status: 409, description: 'the pickup of this reservation is under way' },
+  PICKUP_CODE_OFFLINE: {
+    status: 409,
+    description:
+      'the kiosk is offline and holds the pickup code of this reservation: it may hand the disk out, so the reservation cannot be cancelled until it is back online',
+  },
   RENTAL_OPEN: {
     status: 409,
     description: 'the deposit cannot be refunded while a disk is out or an order in flight',

@@ -106,6 +106,7 @@ export class HubServer {
       config: config.rental,
       logger: logger.child({ component: 'rental' }),
       publicUrl: publicOrigin(config),
+      pickupCodeKey: this.signingKey.privateKey,
       ...this.deps.rental,
     });
     this.content = new HubContentStore({ dir: contentDir(config) });

@@ -30,6 +30,7 @@ import { createDaemonLogger, type KioskLogger } from './log.js';
 import type { MaintenanceDeps } from './maintenance/deps.js';
 import { maintenanceCloning, maintenanceContent } from './maintenance/preparation-adapters.js';
 import { MaintenanceServer } from './maintenance/server.js';
+import { createPickupServices, type PickupServices } from './pickup/index.js';
 import { type ReconcileReport, reconcile } from './reconcile/reconcile.js';
 import { type ReturnExtensions, ReturnWatcher } from './returns/return-watcher.js';
 import { DiskWatch } from './slots/disk-watch.js';
@@ -111,6 +112,8 @@ export class Daemon {
   /** Content cache, cloning, PrepareDisk, returned-disk checks, WipeDisk, pre-staging. */
   preparation!: PreparationServices;
   holds!: HoldExpiry;
+  /** Pickup codes typed on the keypad (undefined without `hardware.keypad`). */
+  pickup: PickupServices | undefined;
   /** DiskRemoved for a disk leaving a slot outside a dispense. */
   diskWatch!: DiskWatch;
   /** Held by dispenses, preparations, wipes and technician jobs; taken by an update. */
@@ -269,11 +272,20 @@ export class Daemon {
         this.resolveExit(EXIT_HARD_RESET);
       },
     };
+    this.pickup = hw.keypad
+      ? createPickupServices({
+          deps: this.commandDeps,
+          keypad: hw.keypad,
+          dispense: this.dispense,
+          log: log.child({ component: 'pickup' }),
+        })
+      : undefined;
     this.dispatch = createDispatcher(this.commandDeps, {
       dispense: this.dispense,
       control,
       extensions,
       installUpdate: (p) => this.updates.handle(p),
+      ...(this.pickup ? { armPickupCode: this.pickup.arm } : {}),
     });
     this.link = new HubLink({
       config: { ...hubLinkConfig(config, creds), ...this.deps.hubLink },
@@ -296,6 +308,7 @@ export class Daemon {
       this.markSynced();
     });
     this.link.start();
+    await this.pickup?.start(); // the keypad works with or without the hub
     await this.preparation.startBackground();
     await this.startMaintenance();
     this.markRun(1);
@@ -494,6 +507,7 @@ export class Daemon {
     await step('maintenance socket', () => this.maintenance?.stop());
     await step('update', () => this.updates?.stop());
     this.updateLock.close(); // work waiting for an update gives up; recovered at the next start
+    await step('keypad', () => this.pickup?.stop());
     await step('hub link', () => this.link?.stop());
     await step('dispenses', () => this.dispense?.stop());
     await step('returns', () => this.returns?.stop());

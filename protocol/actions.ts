@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import {
+  ArmPickupCodeRequest,
   CancelReservationRequest,
   CommandResponse,
   DisableSlotRequest,
@@ -43,6 +44,7 @@ export const hubToKioskActions = {
   TriggerMessage: { request: TriggerMessageRequest, response: CommandResponse },
   Reset: { request: ResetRequest, response: CommandResponse },
   InstallUpdate: { request: InstallUpdateRequest, response: CommandResponse },
+  ArmPickupCode: { request: ArmPickupCodeRequest, response: CommandResponse },
 } as const;
 
 export type KioskToHubAction = keyof typeof kioskToHubActions;

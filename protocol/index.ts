@@ -3,6 +3,7 @@ export * from './constants.js';
 export * from './errors.js';
 export * from './frames.js';
 export * from './parse-frame.js';
+export * from './pickup-code.js';
 export * from './rpc-peer.js';
 export * from './schemas/common.js';
 export * from './schemas/events.js';

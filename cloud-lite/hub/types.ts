@@ -36,6 +36,7 @@ export const SIGNED_ACTIONS: ReadonlySet<string> = new Set([
   'PrepareDisk',
   'WipeDisk',
   'InstallUpdate',
+  'ArmPickupCode',
 ]);
 
 /** Close codes the hub uses. */

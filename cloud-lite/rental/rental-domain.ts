@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import type { KioskCommands } from '../hub/kiosk-commands.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
@@ -20,6 +20,7 @@ import { SandboxProvider } from './payments/sandbox/sandbox-provider.js';
 import { Reconciliation } from './reconciliation/reconciliation.js';
 import { Extensions } from './rentals/extensions.js';
 import { Rentals } from './rentals/rentals.js';
+import { PickupCodes } from './reservations/pickup-codes.js';
 import { ReservationOutcomes } from './reservations/reservation-outcomes.js';
 import { Reservations } from './reservations/reservations.js';
 
@@ -37,6 +38,10 @@ export interface RentalDomainDeps {
   mailer?: AccountMailer;
   /** The hub's public URL: base of the links in account messages. */
   publicUrl?: string;
+  /** The hub's signing key, from which pickup codes are derived; absent: no pickup codes. */
+  pickupCodeKey?: KeyObject;
+  /** scrypt cost of pickup-code hashes (tests lower it). */
+  pickupCodeCost?: { N: number; r: number; p: number };
 }
 
 /**
@@ -63,6 +68,7 @@ export class RentalDomain {
   readonly dispenseOutcome: DispenseOutcome;
   readonly reservations: Reservations;
   readonly reservationOutcomes: ReservationOutcomes;
+  readonly pickupCodes: PickupCodes;
   readonly jamHolds: JamHolds;
   readonly kioskUnreachable: KioskUnreachable;
   readonly missingDisks: MissingDisks;
@@ -132,10 +138,25 @@ export class RentalDomain {
     const shop = { ...common, catalog: this.catalog, checkout: this.checkout };
     this.orders = new Orders({ ...shop, rentals: this.rentals });
     this.dispenseOutcome = new DispenseOutcome({ store, config, orders: this.orders, now });
-    this.reservations = new Reservations({ ...shop, orders: this.orders });
+    this.pickupCodes = new PickupCodes({
+      store,
+      kiosks,
+      config,
+      logger,
+      notifier: this.notifier,
+      now,
+      key: deps.pickupCodeKey,
+      ...(deps.pickupCodeCost ? { cost: deps.pickupCodeCost } : {}),
+    });
+    this.reservations = new Reservations({
+      ...shop,
+      orders: this.orders,
+      pickupCodes: this.pickupCodes,
+    });
     this.reservationOutcomes = new ReservationOutcomes({
       ...common,
       reservations: this.reservations,
+      pickupCodes: this.pickupCodes,
     });
     this.jamHolds = new JamHolds({ store, config, logger, orders: this.orders, now });
     this.kioskUnreachable = new KioskUnreachable({
@@ -162,7 +183,7 @@ export class RentalDomain {
 
   /**
    * Registers the domain's kiosk event handlers (they run inside the event's transaction) and
-   * its listener for Dispense and PrepareDisk commands that ended with no outcome event.
+   * its listener for Dispense, PrepareDisk and ArmPickupCode commands that ended with no outcome event.
    */
   attach(): void {
     const { hub: kiosks, logger } = this.deps;
@@ -180,6 +201,8 @@ export class RentalDomain {
       this.reservationOutcomes.onKioskEnded(ev, tx),
     );
     kiosks.onEvent('ReservationExpired', (ev, tx) => this.reservationOutcomes.onKioskEnded(ev, tx));
+    kiosks.onEvent('PickupCodeAccepted', (ev, tx) => this.pickupCodes.onAccepted(ev, tx));
+    kiosks.onEvent('PickupCodeRefused', (ev, tx) => this.pickupCodes.onRefused(ev, tx));
     kiosks.onEvent('DiskReturned', async (ev, tx) => {
       if (!ev.data.diskId) return;
       await this.rentals.returned(tx, ev.data.diskId, ev.kioskId);
@@ -193,7 +216,9 @@ export class RentalDomain {
           ? this.dispenseOutcome.onCommandEnded(c)
           : c.action === 'PrepareDisk'
             ? this.reservationOutcomes.onCommandEnded(c)
-            : undefined;
+            : c.action === 'ArmPickupCode'
+              ? this.pickupCodes.onCommandEnded(c)
+              : undefined;
       run?.catch((err) =>
         logger.warn(
           { err, commandId: c.id },

@@ -27,12 +27,19 @@ export function cancelReservationHandler(
       return rejected(`reservation ${p.reservationId} is ${row.state}`);
     }
     const now = deps.clock.now().toISOString();
-    const markRow = () =>
+    const markRow = () => {
       deps.db
         .prepare(
           "UPDATE reservations SET state = 'cancelled', updated_at = ? WHERE reservation_id = ?",
         )
         .run(now, p.reservationId);
+      // Its pickup code (kiosk/pickup) no longer dispenses.
+      deps.db
+        .prepare(
+          "UPDATE pickup_codes SET state = 'disarmed', updated_at = ? WHERE reservation_id = ? AND state = 'armed'",
+        )
+        .run(now, p.reservationId);
+    };
     const event = {
       type: 'ReservationCancelled' as const,
       data: {

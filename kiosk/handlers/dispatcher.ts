@@ -32,6 +32,8 @@ export interface DispatcherOptions {
   extensions?: CommandExtensions;
   /** InstallUpdate (kiosk/update); absent: Rejected as not supported. */
   installUpdate?: CommandHandler<'InstallUpdate'>;
+  /** ArmPickupCode (kiosk/pickup); absent: Rejected as not supported (no keypad). */
+  armPickupCode?: CommandHandler<'ArmPickupCode'>;
 }
 
 const NOT_SUPPORTED: CommandResponse = {
@@ -64,6 +66,14 @@ export function createDispatcher(deps: CommandDeps, opts: DispatcherOptions): Co
     InstallUpdate: (p, ctx) => {
       verifySigned(deps, 'InstallUpdate', p, ctx);
       return opts.installUpdate?.(p, ctx) ?? NOT_SUPPORTED;
+    },
+    ArmPickupCode: (p, ctx) => {
+      // The handler checks the signature itself (a kiosk without a keypad refuses unsigned).
+      if (!opts.armPickupCode) {
+        verifySigned(deps, 'ArmPickupCode', p, ctx);
+        return { status: 'Rejected', reason: 'this kiosk has no pickup-code keypad' };
+      }
+      return opts.armPickupCode(p, ctx);
     },
   };
   return async <A extends HubToKioskAction>(

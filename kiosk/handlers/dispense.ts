@@ -50,7 +50,7 @@ export class DispenseService {
     try {
       verdict = deps.db.transaction((): CommandResponse | 'replay' | null => {
         if (!deps.nonces.remember(sig.nonce, sig.expiresAt)) return 'replay';
-        const refusal = this.check(p, ctx);
+        const refusal = this.check(p, ctx.log);
         if (refusal) return refusal;
         const slot = deps.slots.get(p.slot);
         deps.slots.transition({
@@ -70,8 +70,64 @@ export class DispenseService {
     if (verdict === 'replay') refuseSigned(deps, 'Dispense', p, ctx, replayReason(sig.nonce));
     if (verdict) return verdict;
     deps.hooks.at('recorded');
-    const task = this.run(p, ctx.log.child({ slot: p.slot })).catch((err: unknown) => {
-      ctx.log.error({ err }, 'dispense task failed unexpectedly; reconciled at next start');
+    this.launch(p, ctx.log, release);
+    return accepted();
+  };
+
+  /**
+   * Starts a dispense the kiosk decided on itself (a pickup code typed on its keypad), down
+   * the same path as a hub's Dispense after its signature: the update lock, the slot checks,
+   * and ONE transaction that records `p` in the inbox (so a crash is reconciled by the
+   * sensors, like any Dispense), runs `claim` (it marks the code used and appends its events)
+   * and moves the slot to `dispensing`. Returns the reason when it cannot start; nothing is
+   * written then.
+   */
+  startLocal(
+    p: DispenseRequest,
+    log: KioskLogger,
+    claim: () => void,
+  ): { started: true } | { started: false; reason: string } {
+    const { deps } = this;
+    let release: () => void;
+    try {
+      release = deps.updateLock?.hold(`dispense slot ${p.slot}`) ?? (() => {});
+    } catch (err) {
+      return { started: false, reason: (err as Error).message };
+    }
+    let refusal: CommandResponse | null;
+    try {
+      refusal = deps.db.transaction((): CommandResponse | null => {
+        const no = this.check(p, log);
+        if (no) return no;
+        const slot = deps.slots.get(p.slot);
+        deps.inbox.record(p.commandId, 'Dispense', p);
+        claim();
+        deps.slots.transition({
+          slot: p.slot,
+          from: slot.state,
+          to: 'dispensing',
+          reason: `pickup code of reservation ${p.reservationId} (${p.commandId})`,
+          also: () => deps.inbox.setStep(p.commandId, 'dispensing'),
+        });
+        return null;
+      })();
+    } catch (err) {
+      release();
+      throw err;
+    }
+    if (refusal) {
+      release();
+      return { started: false, reason: refusal.reason ?? 'refused' };
+    }
+    deps.hooks.at('recorded');
+    this.launch(p, log, release);
+    return { started: true };
+  }
+
+  /** Runs the physical part of a recorded dispense in the background. */
+  private launch(p: DispenseRequest, log: KioskLogger, release: () => void): void {
+    const task = this.run(p, log.child({ slot: p.slot })).catch((err: unknown) => {
+      log.error({ err }, 'dispense task failed unexpectedly; reconciled at next start');
     });
     this.tasks.add(task);
     this.commandIds.add(p.commandId);
@@ -80,11 +136,10 @@ export class DispenseService {
       this.tasks.delete(task);
       this.commandIds.delete(p.commandId);
     });
-    return accepted();
-  };
+  }
 
   /** Why this Dispense cannot run now (a Rejected answer), or null. */
-  private check(p: DispenseRequest, ctx: CommandContext): CommandResponse | null {
+  private check(p: DispenseRequest, log: KioskLogger): CommandResponse | null {
     let slot: ReturnType<CommandDeps['slots']['get']>;
     try {
       slot = this.deps.slots.get(p.slot);
@@ -95,7 +150,7 @@ export class DispenseService {
       throw err;
     }
     const refuse = (why: string) => {
-      ctx.log.info({ slot: p.slot, state: slot.state, why }, 'Dispense rejected');
+      log.info({ slot: p.slot, state: slot.state, why }, 'Dispense rejected');
       return rejected(why);
     };
     if (slot.state === 'reserved') {

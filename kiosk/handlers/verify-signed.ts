@@ -5,19 +5,27 @@ import type { CommandDeps } from './context.js';
 /** A signed command may not claim an expiry further ahead than this (1 h). */
 export const MAX_EXPIRY_AHEAD_MS = 60 * 60 * 1000;
 
-export type SignedAction = 'Dispense' | 'PrepareDisk' | 'WipeDisk' | 'InstallUpdate';
+export type SignedAction =
+  | 'Dispense'
+  | 'PrepareDisk'
+  | 'WipeDisk'
+  | 'InstallUpdate'
+  | 'ArmPickupCode';
 
 /**
  * Per action: PrepareDisk's deadline is the reservation's prepare deadline, which the hub
  * sets hours ahead (cloud-lite `rental.prepareDeadlineSeconds`, up to 2 h, and it is re-sent
  * unchanged after a reconnect), so it may reach 48 h ahead; its nonce is kept that long.
  * InstallUpdate's expiry is the hub's command deadline for it (1 h by default, at most 24 h).
+ * ArmPickupCode's expiry is the end of the reservation's hold (the hub's
+ * `rental.holdWindowSeconds` after the disk is ready), up to 48 h ahead.
  */
 export const MAX_EXPIRY_AHEAD_BY_ACTION: Record<SignedAction, number> = {
   Dispense: MAX_EXPIRY_AHEAD_MS,
   WipeDisk: MAX_EXPIRY_AHEAD_MS,
   PrepareDisk: 48 * 60 * 60 * 1000,
   InstallUpdate: 24 * 60 * 60 * 1000,
+  ArmPickupCode: 48 * 60 * 60 * 1000,
 };
 
 /**

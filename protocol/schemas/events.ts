@@ -156,6 +156,47 @@ export const ReservationExpiredData = StrictObject({
   slot: Slot,
 });
 
+/**
+ * A pickup code typed on the keypad matched an armed code: the slot is `dispensing` (same
+ * transaction) and a DispenseCompleted with the same commandId follows. Sent at once when
+ * the hub is connected, else when the link returns.
+ */
+export const PickupCodeAcceptedData = StrictObject({
+  /** Made by the kiosk for this dispense; its DispenseCompleted carries it too. */
+  commandId: Uuid,
+  /** The ArmPickupCode that armed the code. */
+  armCommandId: Uuid,
+  reservationId: Token,
+  slot: Slot,
+  diskId: Token,
+});
+
+export const PICKUP_CODE_REFUSALS = [
+  'wrong',
+  'locked',
+  'expired',
+  'used',
+  'cancelled',
+  'slot_unavailable',
+] as const;
+
+/**
+ * A pickup code typed on the keypad was refused. `wrong`: no armed code matches (counts toward
+ * the lockout); `locked`: typed during a lockout (not checked); `expired`: the code of a hold
+ * that ended; `used`: a code that already dispensed; `cancelled`: the code of a cancelled
+ * reservation; `slot_unavailable`: the reserved slot is
+ * not `reserved` now (a technician holds it, a fault).
+ */
+export const PickupCodeRefusedData = StrictObject({
+  reason: StringEnum(PICKUP_CODE_REFUSALS),
+  /** Wrong codes since the last lockout or right code. */
+  failures: Type.Integer({ minimum: 0, maximum: 1000 }),
+  /** Set while the keypad is locked out. */
+  lockedUntil: Type.Optional(IsoTimestamp),
+  /** For expired, used, cancelled and slot_unavailable: the reservation whose code it was. */
+  reservationId: Type.Optional(Token),
+});
+
 export const TechnicianActionData = StrictObject({
   /** Who acted (technician name or badge id). */
   actor: Type.String({ minLength: 1, maxLength: 64 }),
@@ -224,6 +265,8 @@ export const eventDataSchemas = {
   CommandRejected: CommandRejectedData,
   ReservationCancelled: ReservationCancelledData,
   ReservationExpired: ReservationExpiredData,
+  PickupCodeAccepted: PickupCodeAcceptedData,
+  PickupCodeRefused: PickupCodeRefusedData,
   TechnicianAction: TechnicianActionData,
   UpdateStatus: UpdateStatusData,
   DoorChanged: DoorChangedData,
@@ -249,6 +292,8 @@ export type FaultClearedData = Static<typeof FaultClearedData>;
 export type CommandRejectedData = Static<typeof CommandRejectedData>;
 export type ReservationCancelledData = Static<typeof ReservationCancelledData>;
 export type ReservationExpiredData = Static<typeof ReservationExpiredData>;
+export type PickupCodeAcceptedData = Static<typeof PickupCodeAcceptedData>;
+export type PickupCodeRefusedData = Static<typeof PickupCodeRefusedData>;
 export type TechnicianActionData = Static<typeof TechnicianActionData>;
 export type UpdateStatusData = Static<typeof UpdateStatusData>;
 export type UpdateState = UpdateStatusData['state'];

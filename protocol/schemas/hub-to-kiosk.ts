@@ -101,6 +101,37 @@ export const InstallUpdateRequest = StrictObject({
   signature: CommandSignatureSchema,
 });
 
+/** The scrypt parameters and result of a pickup code's hash (docs/pickup-codes.md). */
+export const PickupCodeHash = StrictObject({
+  alg: Type.Literal('scrypt'),
+  /** CPU/memory cost, a power of two from 2^12 to 2^20. */
+  N: Type.Integer({ minimum: 4096, maximum: 1048576 }),
+  r: Type.Integer({ minimum: 1, maximum: 32 }),
+  p: Type.Integer({ minimum: 1, maximum: 16 }),
+  /** 16 random bytes, base64url. */
+  salt: Type.String({ pattern: '^[A-Za-z0-9_-]{22}$' }),
+  /** 32 bytes, base64url. */
+  hash: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+});
+
+/**
+ * Arms a reservation's pickup code on the kiosk (signed): the kiosk keeps the code's salted
+ * scrypt hash, bound to kiosk, slot, reservation and expiry, and dispenses the slot when the
+ * code is typed on its keypad, with or without a hub connection, until `codeExpiresAt`.
+ */
+export const ArmPickupCodeRequest = StrictObject({
+  commandId: Uuid,
+  reservationId: Token,
+  slot: Slot,
+  diskId: Token,
+  writeProtect: Type.Boolean(),
+  pickupWindowSeconds: Type.Integer({ minimum: 1, maximum: 3600 }),
+  /** The end of the reservation's hold: the code is refused from then on. */
+  codeExpiresAt: IsoTimestamp,
+  codeHash: PickupCodeHash,
+  signature: CommandSignatureSchema,
+});
+
 export const CancelReservationRequest = StrictObject({ commandId: Uuid, reservationId: Token });
 
 export const SetWriteProtectRequest = StrictObject({
@@ -146,6 +177,9 @@ export type PrepareDiskRequest = Static<typeof PrepareDiskRequest>;
 export type PrepareDiskResponse = CommandResponse;
 export type InstallUpdateRequest = Static<typeof InstallUpdateRequest>;
 export type InstallUpdateResponse = CommandResponse;
+export type PickupCodeHash = Static<typeof PickupCodeHash>;
+export type ArmPickupCodeRequest = Static<typeof ArmPickupCodeRequest>;
+export type ArmPickupCodeResponse = CommandResponse;
 export type CancelReservationRequest = Static<typeof CancelReservationRequest>;
 export type CancelReservationResponse = CommandResponse;
 export type SetWriteProtectRequest = Static<typeof SetWriteProtectRequest>;

@@ -98,7 +98,7 @@ export function registerReservationRoutes(fastify: FastifyInstance, d: RentalDom
       access: 'account',
       params: IdParams,
       response: { 200: ReservationAnswer },
-      errors: ['NOT_FOUND', 'RESERVATION_CLOSED', 'PICKUP_IN_PROGRESS'],
+      errors: ['NOT_FOUND', 'RESERVATION_CLOSED', 'PICKUP_IN_PROGRESS', 'PICKUP_CODE_OFFLINE'],
     }),
     async (req) => ({
       reservation: await d.reservations.cancel(req.who!, req.params.id, actorOf(req)),

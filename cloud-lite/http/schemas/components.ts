@@ -249,6 +249,13 @@ export const Reservation = Exact(
       }),
     ),
     orderId: Type.Optional(Type.String({ description: 'the pickup order' })),
+    pickupCode: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]{8}$',
+        description:
+          "the 8 digits to type on the kiosk's keypad; works once, offline too, until holdUntil (docs/pickup-codes.md). Only to the reservation's renter, while it is ready and its kiosk holds the code",
+      }),
+    ),
     createdAt: IsoTime,
     updatedAt: IsoTime,
   },

@@ -1,10 +1,11 @@
 import { type Actor, audit } from '../../audit.js';
 import type { HubEvent, KioskCommands } from '../../hub/kiosk-commands.js';
 import type { Logger } from '../../log.js';
-import type { CommandRecord, Store, Tx } from '../../store/types.js';
+import type { CommandRecord, ReservationRecord, Store, Tx } from '../../store/types.js';
 import type { RentalConfig } from '../config.js';
 import type { RentalNotifier } from '../notifier.js';
 import { cancelReservationOnKiosk } from './cancel-on-kiosk.js';
+import type { PickupCodes } from './pickup-codes.js';
 import type { Reservations } from './reservations.js';
 
 export interface ReservationOutcomesDeps {
@@ -15,13 +16,25 @@ export interface ReservationOutcomesDeps {
   notifier: RentalNotifier;
   reservations: Reservations;
   now: () => Date;
+  /** Pickup codes (docs/pickup-codes.md); absent: pickup needs the hub. */
+  pickupCodes?: PickupCodes;
 }
+
+/**
+ * How long past the end of a hold the hub still waits for a connected kiosk's own
+ * ReservationExpired (its hold check runs every 15 s by default) before expiring on its own
+ * clock a reservation whose pickup code the kiosk may honour.
+ */
+export const PICKUP_CODE_EXPIRY_GRACE_MS = 2 * 60 * 1000;
+/** A hold ended this long ago with its kiosk still away raises PICKUP_AWAITING_KIOSK. */
+export const PICKUP_AWAITING_KIOSK_FLAG_MS = 24 * 3600 * 1000;
 
 /**
  * What moves a reservation besides the renter: the kiosk's reports (PrepareProgress,
  * PrepareCompleted: ready with its hold window; PrepareFailed: ended, payment released; the
  * kiosk ending it on its own), the PrepareDisk command ending with no outcome, and the clock
- * (prepare deadline, hold window).
+ * (prepare deadline, hold window). A reservation that becomes ready gets its pickup code armed
+ * on the kiosk (pickup-codes.ts).
  */
 export class ReservationOutcomes {
   constructor(private readonly deps: ReservationOutcomesDeps) {}
@@ -74,6 +87,11 @@ export class ReservationOutcomes {
       holdUntil,
     });
     tx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
+    // The code's slow hash is computed outside the event's transaction; arm() re-checks the
+    // reservation and records ArmPickupCode with it in a transaction of its own.
+    const ready = { ...r, state: 'ready' as const, slot: d.slot, diskId: d.diskId, holdUntil };
+    const codes = this.deps.pickupCodes;
+    if (codes) tx.afterCommit(() => void codes.arm(ready));
   }
 
   async onPrepareFailed(ev: HubEvent<'PrepareFailed'>, tx: Tx) {
@@ -143,7 +161,8 @@ export class ReservationOutcomes {
 
   /**
    * Reconciliation: preparing past the deadline -> failed and voided; ready past the hold ->
-   * expired with the no-show fee, unless a pickup order is set (in flight or in `jam_hold`).
+   * expired with the no-show fee, unless a pickup order is set (in flight or in `jam_hold`) or
+   * its kiosk holds an armed pickup code and has not reported yet (awaitingKiosk).
    */
   async expireDue(): Promise<void> {
     const now = this.deps.now().toISOString();
@@ -151,7 +170,8 @@ export class ReservationOutcomes {
       for (const r of await tx.reservations.listByStates(['preparing', 'ready'], 10_000)) {
         if (r.state === 'preparing' && r.prepareDeadline <= now)
           await this.deps.reservations.end(tx, r, 'failed', 'PREPARE_TIMEOUT', true);
-        else if (r.state === 'ready' && r.holdUntil <= now && !r.orderId)
+        else if (r.state === 'ready' && r.holdUntil <= now && !r.orderId) {
+          if (await this.awaitingKiosk(tx, r)) continue;
           await this.deps.reservations.end(
             tx,
             r,
@@ -160,7 +180,32 @@ export class ReservationOutcomes {
             true,
             this.deps.config.noShowFeeMinor,
           );
+        }
       }
     });
+  }
+
+  /**
+   * Whether an ended hold must wait for its kiosk's events: the kiosk holds the pickup code
+   * and may have honoured it offline, so no no-show fee until it reports (its own
+   * ReservationExpired ends the reservation, a PickupCodeAccepted picks it up). A connected
+   * kiosk gets PICKUP_CODE_EXPIRY_GRACE_MS; a kiosk away a day past the hold raises the
+   * operator flag PICKUP_AWAITING_KIOSK (the authorisation may lapse meanwhile).
+   */
+  private async awaitingKiosk(tx: Tx, r: ReservationRecord): Promise<boolean> {
+    if (!r.pickupCodeCommandId) return false;
+    const nowMs = this.deps.now().getTime();
+    const since = nowMs - Date.parse(r.holdUntil);
+    const kiosk = await tx.kiosks.get(r.kioskId);
+    const online = kiosk !== undefined && this.deps.kiosks.canServe(kiosk);
+    if (online) return since < PICKUP_CODE_EXPIRY_GRACE_MS;
+    if (since >= PICKUP_AWAITING_KIOSK_FLAG_MS)
+      await tx.flags.raise(
+        'PICKUP_AWAITING_KIOSK',
+        r.id,
+        `reservation ${r.id}: hold ended ${r.holdUntil}, kiosk ${r.kioskId} still offline; it may have dispensed against the pickup code, so the payment stays authorised until it reports`,
+        this.deps.now().toISOString(),
+      );
+    return true;
   }
 }

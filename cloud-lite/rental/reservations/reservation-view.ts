@@ -1,7 +1,10 @@
 import type { ReservationRecord } from '../../store/types.js';
 
-/** A reservation as the HTTP API returns it to its renter (`GET /api/reservations/:id` and the like). */
-export function reservationView(r: ReservationRecord) {
+/**
+ * A reservation as the HTTP API returns it to its renter (`GET /api/reservations/:id` and the
+ * like). `pickupCode`: given only to its renter, while ready (docs/pickup-codes.md).
+ */
+export function reservationView(r: ReservationRecord, pickupCode?: string) {
   return {
     id: r.id,
     kioskId: r.kioskId,
@@ -18,6 +21,7 @@ export function reservationView(r: ReservationRecord) {
     failureReason: r.failureReason ?? undefined,
     fees: r.fees,
     orderId: r.orderId ?? undefined,
+    pickupCode,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };

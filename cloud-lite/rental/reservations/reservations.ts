@@ -26,6 +26,7 @@ import { isActiveOrder, orderView } from '../orders/order-view.js';
 import type { Orders } from '../orders/orders.js';
 import type { Payments } from '../payments/payments.js';
 import { cancelReservationOnKiosk } from './cancel-on-kiosk.js';
+import type { PickupCodes } from './pickup-codes.js';
 import { reservationView } from './reservation-view.js';
 
 export interface ReservationsDeps {
@@ -40,6 +41,8 @@ export interface ReservationsDeps {
   checkout: Checkout;
   notifier: RentalNotifier;
   now: () => Date;
+  /** Pickup codes (docs/pickup-codes.md); absent: pickup needs the hub. */
+  pickupCodes?: PickupCodes;
 }
 
 /** Failure reasons of a refused payment that a replay answers with the refusal again. */
@@ -96,7 +99,16 @@ export class Reservations {
   }
 
   async get(who: Identity, id: string) {
-    return reservationView(await this.deps.store.transaction((tx) => this.mine(tx, who, id)));
+    return this.viewFor(who, await this.deps.store.transaction((tx) => this.mine(tx, who, id)));
+  }
+
+  /** The API's view; its renter also sees the pickup code of a ready, armed reservation. */
+  private viewFor(who: Pick<Identity, 'userId'>, r: ReservationRecord) {
+    const code =
+      r.userId === who.userId && r.state === 'ready' && r.pickupCodeCommandId
+        ? this.deps.pickupCodes?.codeOf(r)
+        : undefined;
+    return reservationView(r, code);
   }
 
   /**
@@ -174,6 +186,7 @@ export class Reservations {
           paymentId: p.id,
           commandId: null,
           orderId: null,
+          pickupCodeCommandId: null,
           createdAt: at,
           updatedAt: at,
         };
@@ -290,6 +303,15 @@ export class Reservations {
           'the disk is being dispensed; it cannot be cancelled now',
           409,
         );
+      if (r.state === 'ready' && r.pickupCodeCommandId) {
+        const kiosk = await tx.kiosks.get(r.kioskId);
+        if (!kiosk || !this.deps.kiosks.canServe(kiosk))
+          throw new RentalError(
+            'PICKUP_CODE_OFFLINE',
+            `kiosk ${r.kioskId} is offline and may still hand out the disk against your pickup code; cancel once it is back online`,
+            409,
+          );
+      }
       await audit(tx, actor, this.nowIso(), 'reservation.cancel_requested', id);
       await this.end(tx, r, 'cancelled', 'CANCELLED_BY_RENTER', true);
     });
@@ -360,13 +382,13 @@ export class Reservations {
 
   listForUser(userId: string) {
     return this.deps.store.transaction(async (tx) =>
-      (await tx.reservations.listByUser(userId, 200)).map(reservationView),
+      (await tx.reservations.listByUser(userId, 200)).map((r) => this.viewFor({ userId }, r)),
     );
   }
 
   listAll(limit: number) {
     return this.deps.store.transaction(async (tx) =>
-      (await tx.reservations.listRecent(limit)).map(reservationView),
+      (await tx.reservations.listRecent(limit)).map((r) => reservationView(r)),
     );
   }
 

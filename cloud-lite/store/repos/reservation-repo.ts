@@ -43,6 +43,8 @@ export interface ReservationRecord {
   paymentId: string | null;
   commandId: string | null;
   orderId: string | null;
+  /** The ArmPickupCode that sent the code's hash to the kiosk (docs/pickup-codes.md), or null. */
+  pickupCodeCommandId: string | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -6,6 +6,7 @@ import { sql as m004 } from './004-ready-reformats.js';
 import { sql as m005 } from './005-images.js';
 import { sql as m006 } from './006-updates.js';
 import { sql as m007 } from './007-database-id.js';
+import { sql as m008 } from './008-pickup-codes.js';
 
 /** Every migration in order. Append only; never edit one that has shipped. */
 export const migrations: readonly Migration[] = [
@@ -16,4 +17,5 @@ export const migrations: readonly Migration[] = [
   { version: 5, name: '005-images', sql: m005 },
   { version: 6, name: '006-updates', sql: m006 },
   { version: 7, name: '007-database-id', sql: m007 },
+  { version: 8, name: '008-pickup-codes', sql: m008 },
 ];

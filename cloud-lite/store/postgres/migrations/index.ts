@@ -6,6 +6,7 @@ import { pgMigration004PendingRegistrations } from './004-pending-registrations.
 import { pgMigration005RentalExtensions } from './005-rental-extensions.js';
 import { pgMigration006KioskDatabaseId } from './006-kiosk-database-id.js';
 import { pgMigration007Rollouts } from './007-rollouts.js';
+import { pgMigration008PickupCodes } from './008-pickup-codes.js';
 
 /**
  * The PostgreSQL migrations, one per SQLite migration with the same number and name
@@ -20,4 +21,5 @@ export const pgMigrations: readonly PgMigration[] = [
   pgMigration005RentalExtensions,
   pgMigration006KioskDatabaseId,
   pgMigration007Rollouts,
+  pgMigration008PickupCodes,
 ];

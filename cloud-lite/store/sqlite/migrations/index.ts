@@ -6,6 +6,7 @@ import { migration004PendingRegistrations } from './004-pending-registrations.js
 import { migration005RentalExtensions } from './005-rental-extensions.js';
 import { migration006KioskDatabaseId } from './006-kiosk-database-id.js';
 import { migration007Rollouts } from './007-rollouts.js';
+import { migration008PickupCodes } from './008-pickup-codes.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   migration005RentalExtensions,
   migration006KioskDatabaseId,
   migration007Rollouts,
+  migration008PickupCodes,
 ];

@@ -71,6 +71,8 @@ const SENTENCES: Record<string, Sentence> = {
   RESERVATION_NOT_READY: 'Your reserved disk is not ready yet. Wait for the preparation to finish.',
   RESERVATION_CLOSED: 'This reservation is already closed.',
   PICKUP_IN_PROGRESS: 'The pickup is already under way. Watch the kiosk.',
+  PICKUP_CODE_OFFLINE:
+    'The kiosk is offline but still accepts your pickup code, so this reservation cannot be cancelled now. Try again once the kiosk is back online.',
   HOLD_EXPIRED: 'The hold time of this reservation has passed.',
   RENTAL_CLOSED: 'This rental is closed (returned or lost) and cannot be extended.',
   RENTAL_TOO_LONG: (d) =>

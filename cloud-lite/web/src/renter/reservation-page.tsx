@@ -96,9 +96,26 @@ export function ReservationPage({ reservationId }: { reservationId: string }) {
               </ul>
             </>
           ) : null}
+          {r.state === 'ready' && r.pickupCode ? (
+            <div class="pickup-code">
+              <h2>Your pickup code</h2>
+              <p class="code">
+                <output>
+                  {r.pickupCode.slice(0, 4)} {r.pickupCode.slice(4)}
+                </output>
+              </p>
+              <p>
+                Type these 8 digits on the kiosk's keypad: the disk comes out after the 8th digit
+                (no Enter needed; <kbd>Backspace</kbd> removes a digit, <kbd>.</kbd> or <kbd>*</kbd>{' '}
+                starts again). The code works even when the kiosk is offline, once, until{' '}
+                {formatDateTime(r.holdUntil)}. After 5 wrong codes the keypad waits a little before
+                it takes another.
+              </p>
+            </div>
+          ) : null}
           {r.state === 'ready' ? (
             <p>
-              At the kiosk, scan its QR code or open{' '}
+              {r.pickupCode ? 'Or, at the kiosk, scan' : 'At the kiosk, scan'} its QR code or open{' '}
               <Link href={`/k/${encodeURIComponent(r.kioskId)}`}>the kiosk page</Link> and choose
               “Pick up”.
             </p>

@@ -128,6 +128,7 @@ const reservation = (id: string, o: Partial<ReservationRecord> = {}): Reservatio
   paymentId: null,
   commandId: null,
   orderId: null,
+  pickupCodeCommandId: null,
   createdAt: T0,
   updatedAt: T0,
   ...o,
@@ -992,12 +993,18 @@ for (const { kind, open } of kinds) {
         { kind: 'no_show', amountMinor: 200, currency: 'EUR', at: at(3), message: 'late' },
       ];
       await run(store, (tx) =>
-        tx.reservations.update('r1', { progress, fees, writeProtect: true }),
+        tx.reservations.update('r1', {
+          progress,
+          fees,
+          writeProtect: true,
+          pickupCodeCommandId: 'cmd-arm-1',
+        }),
       );
       t.match(await run(store, (tx) => tx.reservations.get('r1')), {
         progress,
         fees,
         writeProtect: true,
+        pickupCodeCommandId: 'cmd-arm-1',
       });
       t.equal(
         (await run(store, (tx) => tx.reservations.findByIdempotencyKey('u1', 'k')))?.id,
