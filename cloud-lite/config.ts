@@ -4,6 +4,7 @@ import path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from './errors.js';
+import { SmtpConfigSchema } from './notifications/mailer.js';
 import { RentalConfigSchema } from './rental/config.js';
 
 /** The hub's configuration: read once at start (file, then environment), validated, passed in. */
@@ -91,6 +92,12 @@ export const HubConfigSchema = Type.Object(
     ),
     /** Rental domain: deposits, fees, hold window, throttling, payment provider (rental/config.ts). */
     rental: RentalConfigSchema,
+    /**
+     * Outgoing mail (notifications/mailer.ts): account messages, renter notifications, alerts.
+     * Absent (the default): nothing is mailed, messages are written to the log. Environment:
+     * `CLOUD_LITE_SMTP_HOST`, `_PORT`, `_SECURE`, `_USER`, `_PASSWORD`, `_PASSWORD_FILE`, `_FROM`.
+     */
+    smtp: Type.Optional(SmtpConfigSchema),
   },
   { additionalProperties: false },
 );
@@ -104,6 +111,17 @@ const STORE_ENV: Record<string, 'kind' | 'url' | 'poolSize'> = {
   CLOUD_LITE_STORE_KIND: 'kind',
   CLOUD_LITE_STORE_URL: 'url',
   CLOUD_LITE_STORE_POOL_SIZE: 'poolSize',
+};
+
+/** The SMTP settings from the environment, key by key (`smtp` is an object). */
+const SMTP_ENV: Record<string, keyof typeof SmtpConfigSchema.properties> = {
+  CLOUD_LITE_SMTP_HOST: 'host',
+  CLOUD_LITE_SMTP_PORT: 'port',
+  CLOUD_LITE_SMTP_SECURE: 'secure',
+  CLOUD_LITE_SMTP_USER: 'user',
+  CLOUD_LITE_SMTP_PASSWORD: 'password',
+  CLOUD_LITE_SMTP_PASSWORD_FILE: 'passwordFile',
+  CLOUD_LITE_SMTP_FROM: 'from',
 };
 
 function envName(key: string): string {
@@ -154,10 +172,17 @@ export function loadConfig(opts: {
       raw.store = store;
       continue;
     }
+    const smtpKey = SMTP_ENV[name];
+    if (smtpKey) {
+      const smtp = { ...((raw.smtp as Record<string, unknown> | undefined) ?? {}) };
+      smtp[smtpKey] = Value.Convert(SmtpConfigSchema.properties[smtpKey], value);
+      raw.smtp = smtp;
+      continue;
+    }
     const key = byEnv.get(name);
     if (!key)
       throw new ConfigError(
-        `unknown environment variable ${name}; known: ${[...byEnv.keys(), ...Object.keys(STORE_ENV)].join(', ')}`,
+        `unknown environment variable ${name}; known: ${[...byEnv.keys(), ...Object.keys(STORE_ENV), ...Object.keys(SMTP_ENV)].join(', ')}`,
       );
     const schema = HubConfigSchema.properties[key as keyof HubConfig];
     raw[key] =
@@ -211,6 +236,10 @@ export function validateConfig(raw: Record<string, unknown>): HubConfig {
   if (config.publicUrl !== undefined && !/^(https?|wss?):\/\/[^/\s]+/.test(config.publicUrl))
     throw new ConfigError(
       `configuration key "publicUrl" is invalid: "${config.publicUrl}" is not an http(s) or ws(s) URL`,
+    );
+  if (config.smtp?.password !== undefined && config.smtp.passwordFile !== undefined)
+    throw new ConfigError(
+      'configuration keys "smtp/password" and "smtp/passwordFile" are both set; keep one',
     );
   const { store } = config;
   if (store.kind === 'postgres' && !/^postgres(ql)?:\/\/\S*$/.test(store.url ?? ''))

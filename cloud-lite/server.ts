@@ -6,8 +6,9 @@ import { buildHttpApp } from './http/app.js';
 import { KioskHub } from './hub/hub.js';
 import type { Logger } from './log.js';
 import { HubMetrics } from './metrics.js';
+import { createMailer, type Mailer } from './notifications/mailer.js';
 import { KioskRegistry } from './registry/kiosk-registry.js';
-import type { AccountMailer } from './rental/accounts/account-mail.js';
+import { type AccountMailer, emailAccountMailer } from './rental/accounts/account-mail.js';
 import type { PaymentProvider } from './rental/payments/provider.js';
 import { RentalDomain } from './rental/rental-domain.js';
 import { type HubSigningKey, loadOrCreateSigningKey } from './signing-key.js';
@@ -51,6 +52,8 @@ export class HubServer {
   rental!: RentalDomain;
   content!: HubContentStore;
   rollouts!: RolloutService;
+  /** Outgoing mail: SMTP when `config.smtp` is set, else written to the log. */
+  mailer!: Mailer;
   private stopped: Promise<void> | undefined;
   /** The bound port, once listening. */
   private port = 0;
@@ -100,7 +103,9 @@ export class HubServer {
       commandCallTimeoutMs: config.commandCallTimeoutMs,
       commandSweepIntervalMs: config.commandSweepIntervalMs,
     });
+    this.mailer = createMailer(config.smtp, logger);
     this.rental = new RentalDomain({
+      mailer: emailAccountMailer(this.mailer, logger),
       store: this.store,
       hub: this.hub,
       config: config.rental,
@@ -157,6 +162,7 @@ export class HubServer {
     await this.hub?.stop();
     await this.app?.close();
     await this.store?.close();
+    this.mailer?.close();
     logger.info('cloud-lite stopped');
   }
 }

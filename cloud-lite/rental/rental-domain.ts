@@ -34,7 +34,7 @@ export interface RentalDomainDeps {
   now?: () => Date;
   /** Replaces the configured provider (tests, a real gateway). */
   provider?: PaymentProvider;
-  /** Sends account messages (registration links); default: written to the log (no mailer yet). */
+  /** Sends account messages (registration links); default: written to the log (the server passes its SMTP mailer). */
   mailer?: AccountMailer;
   /** The hub's public URL: base of the links in account messages. */
   publicUrl?: string;

@@ -1,4 +1,5 @@
 import type { Logger } from '../../log.js';
+import type { Mailer, MailMessage } from '../../notifications/mailer.js';
 
 /** Where an account message goes: the e-mail address, else the phone number (SMS). */
 export interface Recipient {
@@ -31,15 +32,60 @@ export interface AccountMailer {
 }
 
 /**
- * The stand-in until the hub has a mail/SMS gateway: writes each message to the hub log
- * (info, `component: account-mail`), link included, for an operator to pass on. A real
- * mailer replaces it through `RentalDomainDeps.mailer`.
+ * Writes each message to the hub log (info, `component: account-mail`), link included, for an
+ * operator to pass on: what the hub does without SMTP (and for phone-only recipients: there
+ * is no SMS gateway yet).
  */
 export function logMailer(logger: Logger): AccountMailer {
   const log = logger.child({ component: 'account-mail' });
   return {
     async send(message) {
       log.info({ message }, `account message ${message.kind} (no mailer configured: logged only)`);
+    },
+  };
+}
+
+/** The e-mail of an account message (plain text, English: the account has no language yet). */
+export function accountMail(message: AccountMessage, email: string): MailMessage {
+  switch (message.kind) {
+    case 'confirm-registration':
+      return {
+        to: email,
+        subject: 'Confirm your disk kiosk account',
+        text:
+          'Someone (you, we hope) asked for a disk kiosk account with this address.\n\n' +
+          `Open this link to finish the registration (valid until ${message.expiresAt}):\n` +
+          `${message.link}\n\nIf it was not you, ignore this mail: no account is made.\n`,
+      };
+    case 'already-registered':
+      return {
+        to: email,
+        subject: 'You already have a disk kiosk account',
+        text:
+          'Someone (you, we hope) tried to register with this address, which already has an ' +
+          `account. Log in here instead:\n${message.loginLink}\n\n` +
+          'If it was not you, ignore this mail: nothing changed.\n',
+      };
+  }
+}
+
+/**
+ * Account messages by e-mail through `mailer` when it has SMTP and the recipient an e-mail
+ * address; otherwise logged as logMailer does. A failed send is logged (warn) and not thrown:
+ * the request that caused the message answers the same either way.
+ */
+export function emailAccountMailer(mailer: Mailer, logger: Logger): AccountMailer {
+  const fallback = logMailer(logger);
+  const log = logger.child({ component: 'account-mail' });
+  return {
+    async send(message) {
+      const email = message.to.email;
+      if (!mailer.configured || !email) return fallback.send(message);
+      try {
+        await mailer.send(accountMail(message, email));
+      } catch (err) {
+        log.warn({ kind: message.kind, err: (err as Error).message }, 'account mail not sent');
+      }
     },
   };
 }
