@@ -96,7 +96,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   });
   await registerRentalRoutes(app, deps.rental);
   registerContentRoutes(app, { store: deps.content });
-  registerRolloutRoutes(app, { rollouts: deps.rollouts });
+  registerRolloutRoutes(app, { rollouts: deps.rollouts, store: deps.store });
   await registerWeb(app, { assetDir: deps.webAssetDir });
   await registerApiDocsPages(app);
   return app;

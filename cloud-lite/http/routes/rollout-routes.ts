@@ -9,21 +9,26 @@
  *   POST /api/operator/rollouts/:id/halt     running -> halted
  *   POST /api/operator/rollouts/:id/resume   halted -> running
  *   POST /api/operator/rollouts/:id/cancel   running/halted -> cancelled
+ *   GET  /api/operator/kiosks/:id/updates    the kiosk's version and update history
  *
  * Access operator. Refusals: VALIDATION, NOT_FOUND (rollout, bundle, kiosk), KIOSK_REVOKED,
  * ROLLOUT_ACTIVE (another rollout is open), ROLLOUT_ENDED (not in a state allowing it).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import type { Store } from '../../store/types.js';
 import type { RolloutInput, RolloutService } from '../../updates/rollouts.js';
+import { updateHistory } from '../../updates/update-history.js';
 import { actorOf } from '../guard.js';
 import { route } from '../schemas/common.js';
+import { FleetIdParams } from '../schemas/fleet.js';
 import {
   RolloutBody,
   RolloutIdParams,
   RolloutListQuery,
   RolloutsList,
   RolloutViewAnswer,
+  UpdateHistoryAnswer,
 } from '../schemas/rollouts.js';
 
 const tags = ['rollouts'];
@@ -35,9 +40,9 @@ const VERB_SUMMARY = {
 
 export function registerRolloutRoutes(
   fastify: FastifyInstance,
-  deps: { rollouts: RolloutService },
+  deps: { rollouts: RolloutService; store: Store },
 ): void {
-  const { rollouts } = deps;
+  const { rollouts, store } = deps;
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/api/operator/rollouts',
@@ -96,4 +101,17 @@ export function registerRolloutRoutes(
       async (req) => (await rollouts[verb](req.params.id, actorOf(req))) as never,
     );
   }
+  app.get(
+    '/api/operator/kiosks/:id/updates',
+    route({
+      method: 'GET',
+      summary: "A kiosk's software version and update history, newest first",
+      tags,
+      access: 'operator',
+      params: FleetIdParams,
+      response: { 200: UpdateHistoryAnswer },
+      errors: ['NOT_FOUND'],
+    }),
+    async (req) => (await updateHistory(store, req.params.id)) as never,
+  );
 }

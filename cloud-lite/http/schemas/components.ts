@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { SlotSnapshot } from '../../../protocol/schemas/slot-snapshot.js';
 import { ErrorBody, Exact, IsoTime, literals, Nullable, Reason } from './common.js';
+import { Rollout, RolloutKiosk, UpdateHistoryEntry } from './rollouts.js';
 
 /**
  * The named shapes of the API's answers (OpenAPI `components.schemas`, by `$id`), exactly as
@@ -487,6 +488,9 @@ export const COMPONENTS = [
   OpsKiosk,
   OpsCommand,
   OpsEvent,
+  Rollout,
+  RolloutKiosk,
+  UpdateHistoryEntry,
 ];
 
 /** Adds the named schemas to `app` (validation, serialisation and the OpenAPI components). */

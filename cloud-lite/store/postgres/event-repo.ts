@@ -29,5 +29,12 @@ export function pgEventRepo(sql: Sql): EventRepo {
         opts.afterSeq ?? 0,
         opts.limit,
       ),
+    latestOfType: (kioskId, type, limit) =>
+      events.all(
+        'SELECT * FROM events WHERE kiosk_id = $1 AND type = $2 ORDER BY row_no DESC LIMIT $3',
+        kioskId,
+        type,
+        limit,
+      ),
   };
 }

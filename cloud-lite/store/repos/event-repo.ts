@@ -20,4 +20,6 @@ export interface EventRepo {
    */
   findBySeq(kioskId: string, seq: number, since?: string | null): Promise<EventRecord | undefined>;
   listForKiosk(kioskId: string, opts: { afterSeq?: number; limit: number }): Promise<EventRecord[]>;
+  /** A kiosk's events of one type, the most recently received first. */
+  latestOfType(kioskId: string, type: string, limit: number): Promise<EventRecord[]>;
 }

@@ -24,6 +24,9 @@ export function sqliteEventRepo(db: Database.Database): EventRepo {
     list: db.prepare(
       'SELECT * FROM events WHERE kiosk_id = ? AND seq > ? ORDER BY seq, rowid LIMIT ?',
     ),
+    latestOfType: db.prepare(
+      'SELECT * FROM events WHERE kiosk_id = ? AND type = ? ORDER BY rowid DESC LIMIT ?',
+    ),
   };
   return {
     async insertIfNew(e) {
@@ -48,6 +51,9 @@ export function sqliteEventRepo(db: Database.Database): EventRepo {
     },
     async listForKiosk(kioskId, opts): Promise<EventRecord[]> {
       return (s.list.all(kioskId, opts.afterSeq ?? 0, opts.limit) as Row[]).map(toRecord);
+    },
+    async latestOfType(kioskId, type, limit): Promise<EventRecord[]> {
+      return (s.latestOfType.all(kioskId, type, limit) as Row[]).map(toRecord);
     },
   };
 }

@@ -254,6 +254,71 @@ t.test('refusals', async (t) => {
   t.equal(list.body.rollouts.length, 1);
 });
 
+t.test(
+  "a kiosk's update history: its UpdateStatus steps, newest first, progress collapsed",
+  async (t) => {
+    const f = await fleet(t, ['k1', 'k2']);
+    const created = await f.hub.api('POST', '/api/operator/rollouts', {
+      version: '2.0.0',
+      bundleSha256: f.blob.sha256,
+      waves: ['1', '100%'],
+    });
+    t.equal(created.status, 201);
+    await waitUntil('the canary gets the update', () => f.installs('k1').length === 1);
+    await f.report(
+      'k1',
+      { state: 'downloading', percent: 10 },
+      { state: 'downloading', percent: 90 },
+      { state: 'installing', percent: 50 },
+      { state: 'failed', code: 'EHASH', reason: 'bundle hash mismatch' },
+    );
+    const answer = await f.hub.api('GET', '/api/operator/kiosks/k1/updates');
+    t.equal(answer.status, 200, JSON.stringify(answer.body));
+    t.equal(answer.body.softwareVersion, '0.1.0-test', 'what the kiosk booted with');
+    t.same(
+      answer.body.history.map((h: { state: string; percent?: number }) => [h.state, h.percent]),
+      [
+        ['failed', undefined],
+        ['installing', 50],
+        ['downloading', 90],
+      ],
+    );
+    t.match(answer.body.history[0], {
+      version: '2.0.0',
+      fromVersion: '1.0.0',
+      code: 'EHASH',
+      reason: 'bundle hash mismatch',
+      commandId: f.installs('k1')[0]?.payload.commandId,
+    });
+    t.same((await f.hub.api('GET', '/api/operator/kiosks/k2/updates')).body.history, []);
+    t.equal(
+      (await f.hub.api('GET', '/api/operator/kiosks/k1/updates', undefined, null)).status,
+      401,
+    );
+    const missing = await f.hub.api('GET', '/api/operator/kiosks/nope/updates');
+    t.equal(missing.status, 404);
+    t.equal(missing.body.error.code, 'NOT_FOUND');
+    // The typed rollout answer: every field of the record, nothing else.
+    const view = await f.view(created.body.rollout.id);
+    t.same(Object.keys(view.rollout).sort(), [
+      'bundleSha256',
+      'bundleSize',
+      'createdAt',
+      'createdBy',
+      'currentWave',
+      'id',
+      'installWindowSeconds',
+      'maxFailureRate',
+      'reason',
+      'state',
+      'updatedAt',
+      'version',
+      'waveSpec',
+      'waves',
+    ]);
+  },
+);
+
 t.test('parseWaves', async (t) => {
   const { parseWaves } = await import('../../../cloud-lite/updates/rollouts.js');
   t.same(parseWaves(['1', '10%', '100%'], 50), [1, 5, 50]);

@@ -16,6 +16,9 @@ import type {
   Rental,
   RentBody,
   Reservation,
+  Rollout,
+  RolloutView,
+  UpdateHistoryEntry,
   User,
 } from './types.js';
 
@@ -394,6 +397,24 @@ export class ApiClient {
         `/api/operator/kiosks/${encodeURIComponent(kioskId)}/events?limit=200`,
       )
     ).events;
+  }
+
+  opsKioskUpdates(
+    kioskId: string,
+  ): Promise<{ softwareVersion: string | null; history: UpdateHistoryEntry[] }> {
+    return this.request('GET', `/api/operator/kiosks/${encodeURIComponent(kioskId)}/updates`);
+  }
+
+  async opsRollouts(): Promise<Rollout[]> {
+    return (await this.request<{ rollouts: Rollout[] }>('GET', '/api/operator/rollouts')).rollouts;
+  }
+
+  opsRollout(id: string): Promise<RolloutView> {
+    return this.request('GET', `/api/operator/rollouts/${encodeURIComponent(id)}`);
+  }
+
+  opsRolloutAction(id: string, verb: 'halt' | 'resume' | 'cancel'): Promise<RolloutView> {
+    return this.request('POST', `/api/operator/rollouts/${encodeURIComponent(id)}/${verb}`);
   }
 
   opsOrders(): Promise<Order[]> {

@@ -4431,6 +4431,172 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/operator/kiosks/{id}/updates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A kiosk's software version and update history, newest first
+         * @description Access: operator.
+         *
+         *     Error codes: NOT_FOUND, UNAUTHENTICATED, FORBIDDEN (and the edge's).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description newest first */
+                            history: {
+                                /** @description ISO 8601 UTC time: the kiosk's time of the step */
+                                at: string;
+                                code?: string;
+                                /** @description absent for a technician's install */
+                                commandId?: string;
+                                fromVersion: string;
+                                percent?: number;
+                                reason?: string;
+                                state: "downloading" | "waiting" | "installing" | "rebooting" | "trial" | "committed" | "rolled_back" | "failed";
+                                version: string;
+                            }[];
+                            softwareVersion: string | null;
+                        };
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description NOT_FOUND: no such route, or the record does not exist or is not yours */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/operator/missing-disks": {
         parameters: {
             query?: never;
@@ -5178,8 +5344,27 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description newest first */
                             rollouts: {
-                                [key: string]: unknown;
+                                bundleSha256: string;
+                                bundleSize: number;
+                                /** @description ISO 8601 UTC time */
+                                createdAt: string;
+                                createdBy: string;
+                                /** @description index into waves of the wave under way */
+                                currentWave: number;
+                                id: string;
+                                installWindowSeconds: number;
+                                maxFailureRate: number;
+                                reason: string | null;
+                                state: "running" | "halted" | "completed" | "cancelled";
+                                /** @description ISO 8601 UTC time */
+                                updatedAt: string;
+                                version: string;
+                                /** @description cumulative kiosk counts: wave i covers the first waves[i] kiosks */
+                                waves: number[];
+                                /** @description what the operator asked for */
+                                waveSpec: string[];
                             }[];
                         };
                     };
@@ -5326,11 +5511,39 @@ export interface paths {
                                 [key: string]: number;
                             };
                             kiosks: {
-                                [key: string]: unknown;
+                                attempts: number;
+                                code: string | null;
+                                commandId: string | null;
+                                fromVersion: string | null;
+                                kioskId: string;
+                                position: number;
+                                reason: string | null;
+                                rolloutId: string;
+                                state: "pending" | "sent" | "downloading" | "waiting" | "installing" | "rebooting" | "trial" | "committed" | "rolled_back" | "failed";
+                                /** @description ISO 8601 UTC time */
+                                updatedAt: string;
+                                wave: number;
                             }[];
-                            /** @description the rollout: id, version, bundle, waves, state, times */
                             rollout: {
-                                [key: string]: unknown;
+                                bundleSha256: string;
+                                bundleSize: number;
+                                /** @description ISO 8601 UTC time */
+                                createdAt: string;
+                                createdBy: string;
+                                /** @description index into waves of the wave under way */
+                                currentWave: number;
+                                id: string;
+                                installWindowSeconds: number;
+                                maxFailureRate: number;
+                                reason: string | null;
+                                state: "running" | "halted" | "completed" | "cancelled";
+                                /** @description ISO 8601 UTC time */
+                                updatedAt: string;
+                                version: string;
+                                /** @description cumulative kiosk counts: wave i covers the first waves[i] kiosks */
+                                waves: number[];
+                                /** @description what the operator asked for */
+                                waveSpec: string[];
                             };
                         };
                     };
@@ -5487,11 +5700,39 @@ export interface paths {
                                 [key: string]: number;
                             };
                             kiosks: {
-                                [key: string]: unknown;
+                                attempts: number;
+                                code: string | null;
+                                commandId: string | null;
+                                fromVersion: string | null;
+                                kioskId: string;
+                                position: number;
+                                reason: string | null;
+                                rolloutId: string;
+                                state: "pending" | "sent" | "downloading" | "waiting" | "installing" | "rebooting" | "trial" | "committed" | "rolled_back" | "failed";
+                                /** @description ISO 8601 UTC time */
+                                updatedAt: string;
+                                wave: number;
                             }[];
-                            /** @description the rollout: id, version, bundle, waves, state, times */
                             rollout: {
-                                [key: string]: unknown;
+                                bundleSha256: string;
+                                bundleSize: number;
+                                /** @description ISO 8601 UTC time */
+                                createdAt: string;
+                                createdBy: string;
+                                /** @description index into waves of the wave under way */
+                                currentWave: number;
+                                id: string;
+                                installWindowSeconds: number;
+                                maxFailureRate: number;
+                                reason: string | null;
+                                state: "running" | "halted" | "completed" | "cancelled";
+                                /** @description ISO 8601 UTC time */
+                                updatedAt: string;
+                                version: string;
+                                /** @description cumulative kiosk counts: wave i covers the first waves[i] kiosks */
+                                waves: number[];
+                                /** @description what the operator asked for */
+                                waveSpec: string[];
                             };
                         };
                     };
@@ -5652,11 +5893,39 @@ export interface paths {
                                 [key: string]: number;
                             };
                             kiosks: {
-                                [key: string]: unknown;
+                                attempts: number;
+                                code: string | null;
+                                commandId: string | null;
+                                fromVersion: string | null;
+                                kioskId: string;
+                                position: number;
+                                reason: string | null;
+                                rolloutId: string;
+                                state: "pending" | "sent" | "downloading" | "waiting" | "installing" | "rebooting" | "trial" | "committed" | "rolled_back" | "failed";
+                                /** @description ISO 8601 UTC time */
+                                updatedAt: string;
+                                wave: number;
                             }[];
-                            /** @description the rollout: id, version, bundle, waves, state, times */
                             rollout: {
-                                [key: string]: unknown;
+                                bundleSha256: string;
+                                bundleSize: number;
+                                /** @description ISO 8601 UTC time */
+                                createdAt: string;
+                                createdBy: string;
+                                /** @description index into waves of the wave under way */
+                                currentWave: number;
+                                id: string;
+                                installWindowSeconds: number;
+                                maxFailureRate: number;
+                                reason: string | null;
+                                state: "running" | "halted" | "completed" | "cancelled";
+                                /** @description ISO 8601 UTC time */
+                                updatedAt: string;
+                                version: string;
+                                /** @description cumulative kiosk counts: wave i covers the first waves[i] kiosks */
+                                waves: number[];
+                                /** @description what the operator asked for */
+                                waveSpec: string[];
                             };
                         };
                     };
@@ -5815,11 +6084,39 @@ export interface paths {
                                 [key: string]: number;
                             };
                             kiosks: {
-                                [key: string]: unknown;
+                                attempts: number;
+                                code: string | null;
+                                commandId: string | null;
+                                fromVersion: string | null;
+                                kioskId: string;
+                                position: number;
+                                reason: string | null;
+                                rolloutId: string;
+                                state: "pending" | "sent" | "downloading" | "waiting" | "installing" | "rebooting" | "trial" | "committed" | "rolled_back" | "failed";
+                                /** @description ISO 8601 UTC time */
+                                updatedAt: string;
+                                wave: number;
                             }[];
-                            /** @description the rollout: id, version, bundle, waves, state, times */
                             rollout: {
-                                [key: string]: unknown;
+                                bundleSha256: string;
+                                bundleSize: number;
+                                /** @description ISO 8601 UTC time */
+                                createdAt: string;
+                                createdBy: string;
+                                /** @description index into waves of the wave under way */
+                                currentWave: number;
+                                id: string;
+                                installWindowSeconds: number;
+                                maxFailureRate: number;
+                                reason: string | null;
+                                state: "running" | "halted" | "completed" | "cancelled";
+                                /** @description ISO 8601 UTC time */
+                                updatedAt: string;
+                                version: string;
+                                /** @description cumulative kiosk counts: wave i covers the first waves[i] kiosks */
+                                waves: number[];
+                                /** @description what the operator asked for */
+                                waveSpec: string[];
                             };
                         };
                     };
@@ -5978,11 +6275,39 @@ export interface paths {
                                 [key: string]: number;
                             };
                             kiosks: {
-                                [key: string]: unknown;
+                                attempts: number;
+                                code: string | null;
+                                commandId: string | null;
+                                fromVersion: string | null;
+                                kioskId: string;
+                                position: number;
+                                reason: string | null;
+                                rolloutId: string;
+                                state: "pending" | "sent" | "downloading" | "waiting" | "installing" | "rebooting" | "trial" | "committed" | "rolled_back" | "failed";
+                                /** @description ISO 8601 UTC time */
+                                updatedAt: string;
+                                wave: number;
                             }[];
-                            /** @description the rollout: id, version, bundle, waves, state, times */
                             rollout: {
-                                [key: string]: unknown;
+                                bundleSha256: string;
+                                bundleSize: number;
+                                /** @description ISO 8601 UTC time */
+                                createdAt: string;
+                                createdBy: string;
+                                /** @description index into waves of the wave under way */
+                                currentWave: number;
+                                id: string;
+                                installWindowSeconds: number;
+                                maxFailureRate: number;
+                                reason: string | null;
+                                state: "running" | "halted" | "completed" | "cancelled";
+                                /** @description ISO 8601 UTC time */
+                                updatedAt: string;
+                                version: string;
+                                /** @description cumulative kiosk counts: wave i covers the first waves[i] kiosks */
+                                waves: number[];
+                                /** @description what the operator asked for */
+                                waveSpec: string[];
                             };
                         };
                     };
@@ -9034,10 +9359,57 @@ export interface components {
             updatedAt: string;
             writeProtect: boolean;
         };
+        Rollout: {
+            bundleSha256: string;
+            bundleSize: number;
+            /** @description ISO 8601 UTC time */
+            createdAt: string;
+            createdBy: string;
+            /** @description index into waves of the wave under way */
+            currentWave: number;
+            id: string;
+            installWindowSeconds: number;
+            maxFailureRate: number;
+            reason: string | null;
+            state: "running" | "halted" | "completed" | "cancelled";
+            /** @description ISO 8601 UTC time */
+            updatedAt: string;
+            version: string;
+            /** @description cumulative kiosk counts: wave i covers the first waves[i] kiosks */
+            waves: number[];
+            /** @description what the operator asked for */
+            waveSpec: string[];
+        };
+        RolloutKiosk: {
+            attempts: number;
+            code: string | null;
+            commandId: string | null;
+            fromVersion: string | null;
+            kioskId: string;
+            position: number;
+            reason: string | null;
+            rolloutId: string;
+            state: "pending" | "sent" | "downloading" | "waiting" | "installing" | "rebooting" | "trial" | "committed" | "rolled_back" | "failed";
+            /** @description ISO 8601 UTC time */
+            updatedAt: string;
+            wave: number;
+        };
         Session: {
             /** @description the session token (also set as the dk_session cookie); send as Bearer */
             token: string;
             user: components["schemas"]["User"];
+        };
+        UpdateHistoryEntry: {
+            /** @description ISO 8601 UTC time: the kiosk's time of the step */
+            at: string;
+            code?: string;
+            /** @description absent for a technician's install */
+            commandId?: string;
+            fromVersion: string;
+            percent?: number;
+            reason?: string;
+            state: "downloading" | "waiting" | "installing" | "rebooting" | "trial" | "committed" | "rolled_back" | "failed";
+            version: string;
         };
         User: {
             email: string | null;

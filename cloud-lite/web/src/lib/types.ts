@@ -53,3 +53,11 @@ export type OpsSlot = Schemas['OpsSlot'];
 export type OpsKiosk = Schemas['OpsKiosk'];
 export type OpsCommand = Schemas['OpsCommand'];
 export type OpsEvent = Schemas['OpsEvent'];
+export type Rollout = Schemas['Rollout'];
+export type RolloutKiosk = Schemas['RolloutKiosk'];
+export type UpdateHistoryEntry = Schemas['UpdateHistoryEntry'];
+export interface RolloutView {
+  rollout: Rollout;
+  kiosks: RolloutKiosk[];
+  counts: Record<string, number>;
+}

@@ -8,6 +8,7 @@ import { Fleet } from './fleet.js';
 import { KioskDetail } from './kiosk-detail.js';
 import { OpsLogin } from './login.js';
 import { OrdersPage } from './orders.js';
+import { UpdatesPage } from './updates.js';
 
 /** The operator dashboard under /ops. */
 export function OpsApp({ bearer, staff }: { bearer: TokenStore; staff: boolean }) {
@@ -30,6 +31,7 @@ export function OpsApp({ bearer, staff }: { bearer: TokenStore; staff: boolean }
   else if (path === '/ops/enrol') page = <Enrol />;
   else if (path === '/ops/orders') page = <OrdersPage />;
   else if (path === '/ops/content') page = <ContentPage />;
+  else if (path === '/ops/updates') page = <UpdatesPage />;
   else page = <Fleet />;
 
   return (
@@ -46,6 +48,7 @@ export function OpsApp({ bearer, staff }: { bearer: TokenStore; staff: boolean }
             <Link href="/ops">Fleet</Link>
             <Link href="/ops/orders">Orders</Link>
             <Link href="/ops/content">Content</Link>
+            <Link href="/ops/updates">Updates</Link>
             <Link href="/ops/enrol">Enrol</Link>
             <button
               type="button"

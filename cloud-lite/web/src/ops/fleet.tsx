@@ -53,6 +53,7 @@ export function Fleet() {
               <th scope="col">Kiosk</th>
               <th scope="col">Status</th>
               <th scope="col">Last seen</th>
+              <th scope="col">Software</th>
               <th scope="col">Slots</th>
               <th scope="col">Faults</th>
             </tr>
@@ -80,6 +81,7 @@ export function Fleet() {
                   <td title={formatDateTime(k.lastSeenAt)}>
                     {k.lastSeenAt ? formatRelative(k.lastSeenAt) : 'never'}
                   </td>
+                  <td>{k.softwareVersion ?? '–'}</td>
                   <td>{summaryText(byState)}</td>
                   <td>{faults ? <Badge tone="bad">{faults}</Badge> : '0'}</td>
                 </tr>

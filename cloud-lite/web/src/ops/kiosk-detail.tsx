@@ -13,6 +13,7 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
   const kiosk = useAsync(() => api.opsKiosk(kioskId), [kioskId]);
   const commands = useAsync(() => api.opsCommands(kioskId), [kioskId]);
   const events = useAsync(() => api.opsEvents(kioskId), [kioskId]);
+  const updates = useAsync(() => api.opsKioskUpdates(kioskId), [kioskId]);
   const [status, setStatus] = useState('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState<string>();
@@ -74,6 +75,7 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
                 kiosk.reload();
                 commands.reload();
                 events.reload();
+                updates.reload();
               }}
             >
               Refresh
@@ -168,6 +170,23 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
             ))}
           </ul>
         </details>
+      </section>
+      <section aria-labelledby="upd-title">
+        <h2 id="upd-title">Update history</h2>
+        <ErrorBox error={updates.error} />
+        {updates.data?.history.length === 0 ? <p>No updates reported yet.</p> : null}
+        <ol class="updates" reversed>
+          {(updates.data?.history ?? []).map((u, i) => (
+            <li key={`${u.at}-${u.state}-${i}`} data-update-state={u.state}>
+              <time dateTime={u.at}>{formatDateTime(u.at)}</time> {u.fromVersion} → {u.version}:{' '}
+              <strong>{u.state.replace('_', ' ')}</strong>
+              {u.percent !== undefined ? ` ${u.percent}%` : ''}
+              {u.code || u.reason ? (
+                <span class="muted"> ({[u.code, u.reason].filter(Boolean).join(': ')})</span>
+              ) : null}
+            </li>
+          ))}
+        </ol>
       </section>
       <section aria-labelledby="ev-title">
         <h2 id="ev-title">Event log</h2>

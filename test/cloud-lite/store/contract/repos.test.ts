@@ -500,6 +500,25 @@ for (const { kind, open } of kinds) {
         ),
         [2],
       );
+      await run(store, async (tx) => {
+        await tx.events.insertIfNew({ ...ev('u1', 4), type: 'UpdateStatus' });
+        await tx.events.insertIfNew({ ...ev('u2', 5), type: 'UpdateStatus' });
+        await tx.events.insertIfNew({ ...ev('o1', 6), kioskId: 'k1', type: 'DiskRemoved' });
+      });
+      t.same(
+        (await run(store, (tx) => tx.events.latestOfType('k1', 'UpdateStatus', 10))).map(
+          (e) => e.eventId,
+        ),
+        ['u2', 'u1'],
+        'latestOfType: only that type, most recently received first',
+      );
+      t.same(
+        (await run(store, (tx) => tx.events.latestOfType('k1', 'UpdateStatus', 1))).map(
+          (e) => e.eventId,
+        ),
+        ['u2'],
+        'latestOfType: limited',
+      );
     });
 
     t.test('users, sessions, pending registrations', async (t) => {
