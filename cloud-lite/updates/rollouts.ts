@@ -37,6 +37,9 @@ import type {
 /** Kiosk states that end its part of a rollout. */
 export const KIOSK_FINAL: readonly RolloutKioskState[] = ['committed', 'failed', 'rolled_back'];
 const FAILED: readonly RolloutKioskState[] = ['failed', 'rolled_back'];
+/** A kiosk revoked during the rollout ends `failed` with this code; not held against its wave. */
+export const REVOKED_CODE = 'KIOSK_REVOKED';
+const failedUpdate = (k: RolloutKioskRecord) => FAILED.includes(k.state) && k.code !== REVOKED_CODE;
 /** Kiosk failure codes that only mean "not now": sent again later. */
 const RETRY_CODES = new Set(['ETIMEDOUT']);
 const MAX_SENDS = 3;
@@ -417,6 +420,20 @@ export class RolloutService {
           updatedAt: at,
         });
       }
+      // A kiosk revoked before it finished will never report: its part ends here.
+      const revoked = new Set(
+        (await tx.kiosks.list()).filter((k) => k.revokedAt !== null).map((k) => k.id),
+      );
+      for (const k of ks) {
+        if (KIOSK_FINAL.includes(k.state) || !revoked.has(k.kioskId)) continue;
+        Object.assign(k, { state: 'failed', code: REVOKED_CODE, reason: 'the kiosk was revoked' });
+        await tx.rollouts.updateKiosk(id, k.kioskId, {
+          state: 'failed',
+          code: REVOKED_CODE,
+          reason: 'the kiosk was revoked',
+          updatedAt: at,
+        });
+      }
       let wave = r.currentWave;
       const end = async (state: 'halted' | 'completed', action: string, reason: string) => {
         await tx.rollouts.update(id, { state, reason, currentWave: wave, updatedAt: at });
@@ -424,17 +441,21 @@ export class RolloutService {
       };
       for (;;) {
         const members = ks.filter((k) => k.wave === wave);
-        const failures = members.filter((k) => FAILED.includes(k.state)).length;
-        const ended = members.filter((k) => KIOSK_FINAL.includes(k.state)).length;
+        const failures = members.filter(failedUpdate).length;
+        const final = members.filter((k) => KIOSK_FINAL.includes(k.state));
+        // Revoked kiosks settle a wave but count neither as its kiosks nor as its failures.
+        const ended = final.filter((k) => k.code !== REVOKED_CODE).length;
+        const counted = members.filter((k) => k.code !== REVOKED_CODE).length;
         const underWay = members.filter(
           (k) => k.state !== 'pending' && !KIOSK_FINAL.includes(k.state),
         ).length;
-        const settled = underWay === 0 && ended > 0;
+        const settled = underWay === 0 && final.length > 0;
         const over = (n: number) => n > 0 && failures > r.maxFailureRate * n;
-        if (over(members.length) || (settled && over(ended))) {
+        if (over(counted) || (settled && over(ended))) {
+          const of = settled ? ended : counted;
           const reason =
-            `wave ${wave + 1} of ${r.waves.length}: ${failures} of ${settled ? ended : members.length} ` +
-            `kiosks failed (${Math.round((failures * 100) / (settled ? ended : members.length))}% > ` +
+            `wave ${wave + 1} of ${r.waves.length}: ${failures} of ${of} ` +
+            `kiosks failed (${Math.round((failures * 100) / of)}% > ` +
             `${Math.round(r.maxFailureRate * 100)}%); kiosks already installing carry on`;
           await end('halted', 'rollout.halt', reason);
           tx.afterCommit(() =>
@@ -447,7 +468,10 @@ export class RolloutService {
       }
       if (ks.every((k) => KIOSK_FINAL.includes(k.state))) {
         const failed = ks.filter((k) => FAILED.includes(k.state)).length;
-        const reason = `${ks.length - failed} of ${ks.length} kiosks run version ${r.version}`;
+        const gone = ks.filter((k) => k.code === REVOKED_CODE).length;
+        const reason =
+          `${ks.length - failed} of ${ks.length} kiosks run version ${r.version}` +
+          (gone ? ` (${gone} revoked)` : '');
         await end('completed', 'rollout.complete', reason);
         return [];
       }

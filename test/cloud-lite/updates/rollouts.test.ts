@@ -319,6 +319,44 @@ t.test(
   },
 );
 
+t.test(
+  'a kiosk revoked during a rollout ends its part; the rollout completes without it',
+  async (t) => {
+    // k1 canary online; k2 and k3 offline in the last wave. k2 is revoked: without this the
+    // rollout waited for it for ever (and refused every new rollout as ROLLOUT_ACTIVE).
+    const f = await fleet(t, ['k1', 'k2', 'k3'], ['k1']);
+    const created = await f.hub.api('POST', '/api/operator/rollouts', {
+      version: '2.0.0',
+      bundleSha256: f.blob.sha256,
+      waves: ['1', '100%'],
+      maxFailureRate: 0,
+    });
+    const id = created.body.rollout.id as string;
+    await waitUntil('the canary gets it', () => f.installs('k1').length === 1);
+    await f.report('k1', { state: 'committed' });
+    t.equal((await f.hub.api('POST', '/api/operator/kiosks/k2/revoke')).status, 200);
+    await f.hub.server.rollouts.settled();
+    f.hub.server.rollouts.kick();
+    await f.hub.server.rollouts.settled();
+    let v = await f.view(id);
+    t.match(
+      v.kiosks.find((k: { kioskId: string }) => k.kioskId === 'k2'),
+      {
+        state: 'failed',
+        code: 'KIOSK_REVOKED',
+        reason: 'the kiosk was revoked',
+      },
+    );
+    t.equal(v.rollout.state, 'running', 'not held against the wave: no halt at maxFailureRate 0');
+    await f.connect('k3');
+    await waitUntil('k3 gets it', () => f.installs('k3').length === 1);
+    await f.report('k3', { state: 'committed' });
+    await waitUntil('completed', async () => (await f.view(id)).rollout.state === 'completed');
+    v = await f.view(id);
+    t.match(v.rollout.reason, /2 of 3 kiosks run version 2\.0\.0 \(1 revoked\)/);
+  },
+);
+
 t.test('parseWaves', async (t) => {
   const { parseWaves } = await import('../../../cloud-lite/updates/rollouts.js');
   t.same(parseWaves(['1', '10%', '100%'], 50), [1, 5, 50]);
