@@ -5,7 +5,7 @@ import { HubContentStore } from './content/index.js';
 import { buildHttpApp } from './http/app.js';
 import { KioskHub } from './hub/hub.js';
 import type { Logger } from './log.js';
-import { HubMetrics } from './metrics.js';
+import { type FleetSnapshot, HubMetrics } from './metrics.js';
 import { createMailer, type Mailer } from './notifications/mailer.js';
 import { KioskRegistry } from './registry/kiosk-registry.js';
 import { type AccountMailer, emailAccountMailer } from './rental/accounts/account-mail.js';
@@ -143,8 +143,41 @@ export class HubServer {
     });
     this.app = app;
     this.rental.attach();
+    this.metrics.setFleetSource(() => this.fleetSnapshot());
     this.deps.extend?.({ app, hub: this.hub, store: this.store, registry: this.registry });
     return app;
+  }
+
+  /** The fleet gauges of a scrape: one read transaction. */
+  private fleetSnapshot(): Promise<FleetSnapshot> {
+    return this.store.transaction(async (tx) => {
+      const kiosks = (await tx.kiosks.list()).filter((k) => !k.revokedAt);
+      const slots: FleetSnapshot['slots'] = [];
+      const stock: FleetSnapshot['stock'] = [];
+      for (const k of kiosks) {
+        const byState = new Map<string, number>();
+        for (const s of await tx.slots.list(k.id))
+          byState.set(s.state, (byState.get(s.state) ?? 0) + 1);
+        for (const [state, count] of byState) slots.push({ kioskId: k.id, state, count });
+        for (const d of await this.rental.catalog.offered(tx, k.id))
+          stock.push({
+            kioskId: k.id,
+            diskTypeId: d.id,
+            count: (await this.rental.catalog.readySlots(tx, k.id, d)).length,
+          });
+      }
+      return {
+        connectedKiosks: this.hub.connectedCount,
+        commandsByState: await tx.commands.countByState(),
+        kiosks: kiosks.map((k) => ({
+          id: k.id,
+          online: this.hub.isConnected(k.id),
+          lastSeenAt: k.lastSeenAt,
+        })),
+        slots,
+        stock,
+      };
+    });
   }
 
   /** Idempotent graceful shutdown. */

@@ -36,6 +36,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   'mkfs.ext4': 'e2fsprogs',
   debugfs: 'e2fsprogs',
   openssl: 'openssl',
+  promtool: 'prometheus',
 };
 
 export class MissingToolError extends CodedError<'ENOTOOL'> {

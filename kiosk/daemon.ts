@@ -30,6 +30,7 @@ import { createDaemonLogger, type KioskLogger } from './log.js';
 import type { MaintenanceDeps } from './maintenance/deps.js';
 import { maintenanceCloning, maintenanceContent } from './maintenance/preparation-adapters.js';
 import { MaintenanceServer } from './maintenance/server.js';
+import { KioskMetrics } from './metrics/kiosk-metrics.js';
 import { createPickupServices, type PickupServices } from './pickup/index.js';
 import { type ReconcileReport, reconcile } from './reconcile/reconcile.js';
 import { type ReturnExtensions, ReturnWatcher } from './returns/return-watcher.js';
@@ -126,6 +127,8 @@ export class Daemon {
     this.markSynced = resolve;
   });
   maintenance: MaintenanceServer | undefined;
+  /** kioskd's Prometheus metrics (served when `metrics.port` is set). */
+  metrics: KioskMetrics | undefined;
   readonly log: KioskLogger;
   readonly hooks: TestHooks;
   private commandDeps!: CommandDeps;
@@ -224,7 +227,19 @@ export class Daemon {
       updateLock: this.updateLock,
     };
     this.dispense = new DispenseService(this.commandDeps);
+    this.metrics = new KioskMetrics({
+      slotStates: () => this.slots.list().map((s) => s.state),
+      cache: () =>
+        this.preparation?.cache
+          ? { usedBytes: this.preparation.cache.usedBytes(), maxBytes: config.content.maxBytes }
+          : undefined,
+      link: () => this.link?.status,
+      log: log.child({ component: 'metrics' }),
+      host: config.metrics.host,
+      port: config.metrics.port ?? 0,
+    });
     this.preparation = new PreparationServices({
+      onCloneFinished: (f) => this.metrics?.cloneFinished(f),
       config,
       db,
       slots: this.slots,
@@ -311,6 +326,12 @@ export class Daemon {
     await this.pickup?.start(); // the keypad works with or without the hub
     await this.preparation.startBackground();
     await this.startMaintenance();
+    if (config.metrics.port !== undefined) {
+      // Metrics are an aid: a port taken must not stop the kiosk from renting.
+      await this.metrics.start().catch((err: Error) => {
+        log.error({ err: err.message, port: config.metrics.port }, 'metrics server did not start');
+      });
+    }
     this.markRun(1);
     this.started = true;
     this.markStarted();
@@ -505,6 +526,7 @@ export class Daemon {
     clearTimeout(this.boardRetry);
     if (this.started) await step('systemd', () => this.notifier.stopping());
     await step('maintenance socket', () => this.maintenance?.stop());
+    await step('metrics', () => this.metrics?.stop());
     await step('update', () => this.updates?.stop());
     this.updateLock.close(); // work waiting for an update gives up; recovered at the next start
     await step('keypad', () => this.pickup?.stop());

@@ -8,12 +8,14 @@
 # its test), groff-base (the man page check), rauc + squashfs-tools + dbus + fdisk + openssl
 # (update bundles: images/bundle.sh and the RAUC tests, which run rauc's D-Bus service),
 # postgresql-15 (the hub's PostgreSQL store: its tests start a throw-away cluster of their
-# own, test/helpers/postgres.ts; Debian's own cluster is stopped and not started at boot).
+# own, test/helpers/postgres.ts; Debian's own cluster is stopped and not started at boot),
+# prometheus (promtool: the checks of deploy/prometheus/alerts.yml and of the /metrics
+# scrapes; Debian's prometheus server it brings is stopped and not started at boot).
 # With everything present it changes nothing and needs no root; otherwise run it as root.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(rsync exfatprogs exfat-fuse fuse3 bmap-tools socat udev util-linux e2fsprogs kmod tmux systemd chromium caddy groff-base
-  rauc squashfs-tools dbus fdisk openssl postgresql-15)
+  rauc squashfs-tools dbus fdisk openssl postgresql-15 prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -33,6 +35,9 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/tmp/disk-kiosk-
 # Debian starts the caddy service on install; nothing here needs it (deploy/ configures it).
 if [[ " ${missing[*]} " == *" caddy "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
   systemctl disable --now caddy >/dev/null 2>&1 || true
+fi
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi
 # Debian creates and starts a cluster (15/main, port 5432) on install; the tests use their own.
 if [[ " ${missing[*]} " == *" postgresql-15 "* ]]; then

@@ -70,6 +70,10 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
   addComponentSchemas(app);
   installErrorHandlers(app, logger, () => deps.metrics.error('http'));
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  });
   installSameOriginCheck(app, { publicOrigin: publicOrigin(config) });
   installGuard(app, {
     authenticateSession: (token) => deps.rental.accounts.authenticate(token),

@@ -43,6 +43,14 @@ export interface LateAnswer {
   answer: CommandState;
 }
 
+/** The time from sending a command to its answer (monotonic clock), and what the answer said. */
+export interface RoundTrip {
+  action: string;
+  /** completed | accepted | rejected | failed */
+  outcome: CommandState;
+  seconds: number;
+}
+
 /**
  * Durable hub -> kiosk commands. A command is recorded (pending) before it is sent, sent
  * when its kiosk is connected and booted, re-sent with the same commandId after a
@@ -50,12 +58,14 @@ export interface LateAnswer {
  * Emits `'commandState'` (CommandRecord) after every committed state change, `'ended'`
  * (CommandRecord) after a command ended with no outcome event to settle it (rejected or failed
  * by the kiosk's answer, or expired), and `'lateAnswer'` (LateAnswer) for an answer or outcome
- * ignored because the command had ended.
+ * ignored because the command had ended, and `'roundTrip'` (RoundTrip) for every answer (or
+ * CALLERROR) received to a command sent.
  */
 export class CommandDispatcher extends EventEmitter<{
   commandState: [CommandRecord];
   ended: [CommandRecord];
   lateAnswer: [LateAnswer];
+  roundTrip: [RoundTrip];
 }> {
   private sweeper: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -280,6 +290,7 @@ export class CommandDispatcher extends EventEmitter<{
       this.notify(sent);
       let state: CommandState;
       let result: Record<string, unknown>;
+      const sentAt = performance.now();
       try {
         const res = (await channel.call(
           cmd.action as HubToKioskAction,
@@ -311,6 +322,11 @@ export class CommandDispatcher extends EventEmitter<{
           return;
         }
       }
+      this.emit('roundTrip', {
+        action: cmd.action,
+        outcome: state,
+        seconds: (performance.now() - sentAt) / 1000,
+      });
       const doneAt = this.now().toISOString();
       const changed = await this.deps.store.transaction((tx) =>
         tx.commands.setState(cmd.id, state, doneAt, result, ['pending', 'sent']),

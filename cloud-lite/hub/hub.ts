@@ -99,11 +99,14 @@ export class KioskHub
     });
     this.commands.on('commandState', (c) => this.emit('commandState', c));
     this.commands.on('lateAnswer', () => deps.metrics.error('late_answer'));
+    this.commands.on('roundTrip', (r) =>
+      deps.metrics.commandRoundTrip(r.action, r.outcome, r.seconds),
+    );
     this.events = new EventIntake({
       store: deps.store,
       logger: deps.logger,
       now: deps.now,
-      onRecorded: () => deps.metrics.eventReceived(),
+      onRecorded: (event) => deps.metrics.eventReceived(event),
       onConflict: () => deps.metrics.error('event_conflict'),
       onGap: (kioskId) => {
         deps.metrics.error('event_seq_gap');

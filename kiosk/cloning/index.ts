@@ -18,6 +18,7 @@ export {
 } from './image-store.js';
 export { labelFor } from './label.js';
 export {
+  type CloneFinished,
   type CloneJob,
   ClonePipeline,
   type ClonePipelineDeps,

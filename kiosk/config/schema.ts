@@ -279,6 +279,16 @@ export const KioskConfigSchema = Type.Object(
       ],
       { default: 'info' },
     ),
+    /** kioskd's Prometheus metrics (GET /metrics); off unless `port` is set (the SD image: 9465). */
+    metrics: Type.Object(
+      {
+        /** Address to listen on; loopback by default (node-exporter style: scrape it locally or through a tunnel). */
+        host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+        /** TCP port; 0 = any free port (tests). Absent: no metrics server. */
+        port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+      },
+      { ...strict, default: {} },
+    ),
     /** Unix socket of the maintenance CLI (kioskctl). */
     maintenanceSocket: Type.String({ minLength: 1, default: '/run/disk-kiosk/kioskd.sock' }),
   },

@@ -9,6 +9,7 @@
  */
 import type { SlotDisk } from '../../hal/drives/index.js';
 import {
+  type CloneFinished,
   ClonePipeline,
   createDiskCheckService,
   createPrepareHandler,
@@ -50,6 +51,8 @@ export interface PreparationDeps {
   fetch?: typeof fetch;
   /** The update lock, held by prepares, checks, wipes and pre-staging. */
   updateLock?: JobLock;
+  /** Told after every clone (kioskd's metrics). */
+  onCloneFinished?: (f: CloneFinished) => void;
 }
 
 /** `content.origin`, or the hub's HTTP base derived from `hub.url` (ws -> http, wss -> https). */
@@ -137,6 +140,7 @@ export class PreparationServices {
       kioskId: config.kioskId,
       clock,
       log: log.child({ component: 'cloning' }),
+      ...(this.deps.onCloneFinished ? { onFinished: this.deps.onCloneFinished } : {}),
       options: {
         concurrency: cl.concurrency,
         rsyncProcesses: cl.rsyncProcesses,

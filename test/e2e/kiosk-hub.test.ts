@@ -2,51 +2,20 @@
 // (in-process, simulated hardware) with the enrolled secret and the hub's public key, send
 // a signed Dispense through the hub's sendCommand, the renter takes the disk in the
 // simulator, and the hub records DispenseCompleted taken exactly once.
-import path from 'node:path';
 import t from 'tap';
 import type { SimulatedMotorBoard } from '../../hal/motor-board/index.js';
-import { parseConfig } from '../../kiosk/config.js';
-import { Daemon } from '../../kiosk/daemon.js';
-import { silentLogger } from '../../kiosk/log.js';
 import { stockSlot } from '../../kiosk/returns/stock.js';
 import { startTestHub, waitUntil } from '../cloud-lite/fixtures/test-hub.js';
+import { startHubKioskd } from '../helpers/hub-kioskd.js';
 import { tempDir } from '../kiosk/daemon/harness.js';
 
 t.test('Dispense through cloud-lite: taken, recorded once', async (t) => {
   const hub = await startTestHub(t);
   const kioskId = 'kiosk-e2e-1';
-  const { secret } = await hub.enrolKiosk(kioskId);
   const pk = await hub.api('GET', '/api/hub/public-key', undefined, null);
   t.equal(pk.status, 200);
-  const publicKeyPem = String(pk.body);
-  t.match(publicKeyPem, /BEGIN PUBLIC KEY/);
-
-  const dir = tempDir(t, 'kioskd-e2e-');
-  const config = parseConfig(
-    {
-      kioskId,
-      dataDir: path.join(dir, 'data'),
-      hub: {
-        url: hub.wsUrl,
-        secret,
-        publicKeyPem,
-        backoff: { baseMs: 20, capMs: 200, stableSeconds: 1 },
-      },
-      slots: { count: 2 },
-      hardware: {
-        motorBoard: { driver: 'sim', ejectMs: 30, retractMs: 30 },
-        gpio: { driver: 'sim', debounceMs: 1 },
-        usb: { driver: 'sim', enumerateMs: 1 },
-        drives: { driver: 'sim', pollIntervalMs: 100 },
-        storage: { driver: 'sim', mountRoot: path.join(dir, 'mnt') },
-      },
-      logLevel: 'silent',
-    },
-    { env: {} },
-  );
-  const daemon = new Daemon({ config, log: silentLogger(), env: {} });
-  t.teardown(() => daemon.stop());
-  await daemon.start();
+  t.match(String(pk.body), /BEGIN PUBLIC KEY/);
+  const { daemon } = await startHubKioskd(t, hub, tempDir(t, 'kioskd-e2e-'), kioskId);
   const sim = (daemon.hardware.board as SimulatedMotorBoard).sim;
   sim.insertDisk(1); // a technician loads a prepared disk (sensor and record together)
   stockSlot(daemon, {

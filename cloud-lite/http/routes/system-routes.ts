@@ -37,10 +37,7 @@ export function registerSystemRoutes(fastify: FastifyInstance, deps: SystemRoute
       response: { 200: Media('text/plain', 'Prometheus text exposition format 0.0.4') },
     }),
     async (_req, reply) => {
-      const commandsByState = await deps.store.transaction((tx) => tx.commands.countByState());
-      reply
-        .type('text/plain; version=0.0.4')
-        .send(deps.metrics.render({ connectedKiosks: deps.hub.connectedCount, commandsByState }));
+      reply.type(deps.metrics.contentType).send(await deps.metrics.render());
     },
   );
 }

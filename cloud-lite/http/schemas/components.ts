@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { SlotSnapshot } from '../../../protocol/schemas/slot-snapshot.js';
+import { COMMAND_STATES } from '../../store/repos/command-repo.js';
 import { ErrorBody, Exact, IsoTime, literals, Nullable, Reason } from './common.js';
 import { Rollout, RolloutKiosk, UpdateHistoryEntry } from './rollouts.js';
 
@@ -380,15 +381,7 @@ export const OpsCommand = Exact(
     id: Type.String(),
     kioskId: Type.String(),
     action: Type.String(),
-    state: literals([
-      'pending',
-      'sent',
-      'accepted',
-      'rejected',
-      'completed',
-      'failed',
-      'expired',
-    ] as const),
+    state: literals(COMMAND_STATES),
     payload: Type.Record(Type.String(), Type.Unknown()),
     result: Nullable(Type.Record(Type.String(), Type.Unknown())),
     createdAt: IsoTime,

@@ -1,11 +1,15 @@
-export type CommandState =
-  | 'pending'
-  | 'sent'
-  | 'accepted'
-  | 'rejected'
-  | 'completed'
-  | 'failed'
-  | 'expired';
+/** Every state a command can be in, in lifecycle order. */
+export const COMMAND_STATES = [
+  'pending',
+  'sent',
+  'accepted',
+  'rejected',
+  'completed',
+  'failed',
+  'expired',
+] as const;
+
+export type CommandState = (typeof COMMAND_STATES)[number];
 
 export interface CommandRecord {
   id: string;
