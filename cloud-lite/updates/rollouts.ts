@@ -33,13 +33,8 @@ import type {
   Store,
   Tx,
 } from '../store/types.js';
+import { decide, KIOSK_FINAL, parseWaves, REVOKED_CODE, waveOf } from './waves.js';
 
-/** Kiosk states that end its part of a rollout. */
-export const KIOSK_FINAL: readonly RolloutKioskState[] = ['committed', 'failed', 'rolled_back'];
-const FAILED: readonly RolloutKioskState[] = ['failed', 'rolled_back'];
-/** A kiosk revoked during the rollout ends `failed` with this code; not held against its wave. */
-export const REVOKED_CODE = 'KIOSK_REVOKED';
-const failedUpdate = (k: RolloutKioskRecord) => FAILED.includes(k.state) && k.code !== REVOKED_CODE;
 /** Kiosk failure codes that only mean "not now": sent again later. */
 const RETRY_CODES = new Set(['ETIMEDOUT']);
 const MAX_SENDS = 3;
@@ -81,37 +76,6 @@ export interface RolloutServiceDeps {
   tickMs: number;
   now?: () => Date;
 }
-
-/**
- * Cumulative kiosk counts of `spec` for `n` kiosks: `"3"` is 3 kiosks, `"10%"` is 10 % of
- * them (rounded up, at least 1). Counts that do not grow are dropped; a last wave short of
- * `n` gets a final wave of all. Throws VALIDATION for a malformed entry.
- */
-export function parseWaves(spec: readonly string[], n: number): number[] {
-  if (spec.length === 0 || spec.length > 20)
-    throw new HubError('VALIDATION', 'waves: give 1 to 20 waves, e.g. 1,10%,100%', 400);
-  const out: number[] = [];
-  for (const w of spec) {
-    const m = /^(\d{1,6})(%?)$/.exec(w.trim());
-    const v = m ? Number(m[1]) : Number.NaN;
-    if (!m || v < 1 || (m[2] && v > 100))
-      throw new HubError(
-        'VALIDATION',
-        `waves: "${w.slice(0, 20)}" is neither a kiosk count (1, 5) nor a share of them (1% to 100%)`,
-        400,
-      );
-    const count = Math.min(n, m[2] ? Math.max(1, Math.ceil((v * n) / 100)) : v);
-    if (count > (out.at(-1) ?? 0)) out.push(count);
-  }
-  if ((out.at(-1) ?? 0) < n) out.push(n);
-  return out;
-}
-
-const waveOf = (position: number, waves: readonly number[]) =>
-  Math.max(
-    0,
-    waves.findIndex((count) => position < count),
-  );
 
 export class RolloutService {
   private timer: NodeJS.Timeout | undefined;
@@ -434,45 +398,24 @@ export class RolloutService {
           updatedAt: at,
         });
       }
-      let wave = r.currentWave;
-      const end = async (state: 'halted' | 'completed', action: string, reason: string) => {
-        await tx.rollouts.update(id, { state, reason, currentWave: wave, updatedAt: at });
-        await audit(tx, SYSTEM('rollout'), at, action, id, { reason });
-      };
-      for (;;) {
-        const members = ks.filter((k) => k.wave === wave);
-        const failures = members.filter(failedUpdate).length;
-        const final = members.filter((k) => KIOSK_FINAL.includes(k.state));
-        // Revoked kiosks settle a wave but count neither as its kiosks nor as its failures.
-        const ended = final.filter((k) => k.code !== REVOKED_CODE).length;
-        const counted = members.filter((k) => k.code !== REVOKED_CODE).length;
-        const underWay = members.filter(
-          (k) => k.state !== 'pending' && !KIOSK_FINAL.includes(k.state),
-        ).length;
-        const settled = underWay === 0 && final.length > 0;
-        const over = (n: number) => n > 0 && failures > r.maxFailureRate * n;
-        if (over(counted) || (settled && over(ended))) {
-          const of = settled ? ended : counted;
-          const reason =
-            `wave ${wave + 1} of ${r.waves.length}: ${failures} of ${of} ` +
-            `kiosks failed (${Math.round((failures * 100) / of)}% > ` +
-            `${Math.round(r.maxFailureRate * 100)}%); kiosks already installing carry on`;
-          await end('halted', 'rollout.halt', reason);
+      const next = decide(r, ks);
+      const wave = next.wave;
+      if (next.kind !== 'continue') {
+        const state = next.kind === 'halt' ? 'halted' : 'completed';
+        await tx.rollouts.update(id, {
+          state,
+          reason: next.reason,
+          currentWave: wave,
+          updatedAt: at,
+        });
+        await audit(tx, SYSTEM('rollout'), at, `rollout.${next.kind}`, id, { reason: next.reason });
+        if (next.kind === 'halt')
           tx.afterCommit(() =>
-            this.deps.logger.warn({ rollout: id, wave: wave + 1, failures }, 'rollout halted'),
+            this.deps.logger.warn(
+              { rollout: id, wave: wave + 1, failures: next.failures },
+              'rollout halted',
+            ),
           );
-          return [];
-        }
-        if (!settled || wave === r.waves.length - 1) break;
-        wave++;
-      }
-      if (ks.every((k) => KIOSK_FINAL.includes(k.state))) {
-        const failed = ks.filter((k) => FAILED.includes(k.state)).length;
-        const gone = ks.filter((k) => k.code === REVOKED_CODE).length;
-        const reason =
-          `${ks.length - failed} of ${ks.length} kiosks run version ${r.version}` +
-          (gone ? ` (${gone} revoked)` : '');
-        await end('completed', 'rollout.complete', reason);
         return [];
       }
       if (wave !== r.currentWave) {

@@ -356,12 +356,3 @@ t.test(
     t.match(v.rollout.reason, /2 of 3 kiosks run version 2\.0\.0 \(1 revoked\)/);
   },
 );
-
-t.test('parseWaves', async (t) => {
-  const { parseWaves } = await import('../../../cloud-lite/updates/rollouts.js');
-  t.same(parseWaves(['1', '10%', '100%'], 50), [1, 5, 50]);
-  t.same(parseWaves(['1', '10%', '100%'], 3), [1, 3], 'waves that do not grow are dropped');
-  t.same(parseWaves(['2'], 10), [2, 10], 'a final wave of all is added');
-  t.throws(() => parseWaves(['150%'], 10), { code: 'VALIDATION' });
-  t.throws(() => parseWaves(['0'], 10), { code: 'VALIDATION' });
-});
