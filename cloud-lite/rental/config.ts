@@ -91,9 +91,48 @@ export const RentalConfigSchema = Type.Object(
     maxQueuedHashes: Int(0, 64),
     payments: Type.Object(
       {
-        provider: Type.Literal('sandbox', { default: 'sandbox' }),
-        /** HMAC secret of the provider's webhooks; a random one per start when absent (sandbox only). */
+        /** `sandbox` (built in, for demos and tests) or `stripe` (docs/payments.md). */
+        provider: Type.Union([Type.Literal('sandbox'), Type.Literal('stripe')], {
+          default: 'sandbox',
+        }),
+        /**
+         * HMAC secret of the provider's webhooks (Stripe: the endpoint's whsec_…); a random one
+         * per start when absent (sandbox only). Prefer `webhookSecretFile` or the environment
+         * (STRIPE_WEBHOOK_SECRET) for a real provider.
+         */
         webhookSecret: Type.Optional(Type.String({ minLength: 16 })),
+        /** A file holding the webhook secret (read once at start; whitespace trimmed). */
+        webhookSecretFile: Type.Optional(Type.String({ minLength: 1 })),
+        stripe: Type.Object(
+          {
+            /** A file holding the secret API key; else the environment's STRIPE_SECRET_KEY. */
+            secretKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+            /** The publishable key (pk_…) the renter page gives Stripe.js; not a secret. */
+            publishableKey: Type.Optional(Type.String({ minLength: 1 })),
+            /** Another API endpoint than https://api.stripe.com (a local stand-in, a proxy). */
+            api: Type.Optional(
+              Type.Object(
+                {
+                  host: Type.String({ minLength: 1 }),
+                  port: Type.Integer({ minimum: 1, maximum: 65535 }),
+                  protocol: Type.Union([Type.Literal('http'), Type.Literal('https')]),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+            /** Retries of a request whose connection failed (same idempotency key). */
+            maxNetworkRetries: Int(0, 2),
+            /** Per-request timeout. */
+            timeoutMs: Int(100, 20_000),
+            /**
+             * How long before an authorisation lapses reconciliation flags it at risk
+             * (AUTHORISATION_AT_RISK). Holds longer than the provider's authorisation lifetime
+             * minus this margin are refused at start.
+             */
+            lapseMarginSeconds: Int(0, 12 * 3600),
+          },
+          { default: {}, additionalProperties: false },
+        ),
         /** Sandbox: capture answers `pending` and the result arrives only by webhook. */
         sandboxAsyncCapture: Type.Boolean({ default: false }),
       },

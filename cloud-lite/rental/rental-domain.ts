@@ -1,4 +1,4 @@
-import { type KeyObject, randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { KioskCommands } from '../hub/kiosk-commands.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
@@ -16,7 +16,7 @@ import { MissingDisks } from './orders/missing-disks.js';
 import { Orders } from './orders/orders.js';
 import { Payments } from './payments/payments.js';
 import type { PaymentProvider } from './payments/provider.js';
-import { SandboxProvider } from './payments/sandbox/sandbox-provider.js';
+import { createProvider } from './payments/provider-config.js';
 import { Reconciliation } from './reconciliation/reconciliation.js';
 import { Extensions } from './rentals/extensions.js';
 import { Rentals } from './rentals/rentals.js';
@@ -32,8 +32,10 @@ export interface RentalDomainDeps {
   logger: Logger;
   /** Clock of the domain (tests drive it); default: the system clock. */
   now?: () => Date;
-  /** Replaces the configured provider (tests, a real gateway). */
+  /** Replaces the configured provider (tests). */
   provider?: PaymentProvider;
+  /** Where STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
   /** Sends account messages (registration links); default: written to the log (the server passes its SMTP mailer). */
   mailer?: AccountMailer;
   /** The hub's public URL: base of the links in account messages. */
@@ -79,14 +81,7 @@ export class RentalDomain {
     this.now = now;
     const { store, config, logger } = deps;
     const kiosks = deps.hub;
-    this.provider =
-      deps.provider ??
-      new SandboxProvider({
-        store,
-        webhookSecret: config.payments.webhookSecret ?? randomBytes(24).toString('base64url'),
-        asyncCapture: config.payments.sandboxAsyncCapture,
-        now,
-      });
+    this.provider = deps.provider ?? createProvider(config, { store, logger, now, env: deps.env });
     this.accounts = new Accounts({
       store,
       config,

@@ -35,7 +35,21 @@ export const Card = Type.Object(
   },
   { additionalProperties: false },
 );
+/** A payment-method id made by the provider's card form in the browser (no card number). */
+export const PaymentMethod = Type.Object(
+  {
+    paymentMethod: Type.String({
+      minLength: 3,
+      maxLength: 255,
+      pattern: '^[A-Za-z0-9_]+$',
+      description: "the provider's payment-method id (Stripe: pm_…; sandbox card page: card_…)",
+    }),
+  },
+  { additionalProperties: false },
+);
+export const CardOrMethod = Type.Union([PaymentMethod, Card]);
 export const CardOrSaved = Type.Union([
+  PaymentMethod,
   Card,
   Type.Object({ useSaved: Type.Literal(true) }, { additionalProperties: false }),
 ]);
@@ -82,7 +96,7 @@ const SaveCard = Type.Optional(Type.Boolean());
 export const DepositBody = Type.Object(
   {
     amountMinor: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
-    card: Card,
+    card: CardOrMethod,
     saveCard: SaveCard,
   },
   {

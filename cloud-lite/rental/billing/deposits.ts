@@ -6,7 +6,7 @@ import type { RentalConfig } from '../config.js';
 import { RentalError } from '../errors.js';
 import { isActiveOrder } from '../orders/order-view.js';
 import type { Payments } from '../payments/payments.js';
-import type { CardInput, PaymentProvider } from '../payments/provider.js';
+import type { PaymentProvider, PayWith } from '../payments/provider.js';
 
 export interface DepositsDeps {
   store: Store;
@@ -139,10 +139,12 @@ export class Deposits {
   }
 
   /**
-   * Tokenises card details for one payment (nothing is saved): CARD_DECLINED (402) when the
-   * provider refuses the card itself (invalid number, expired).
+   * The token to pay with (nothing is saved): a payment-method id as it came from the
+   * provider's card form, or card details tokenised (the sandbox only; a real provider refuses
+   * them, PAYMENT_REFUSED): CARD_DECLINED (402) when the provider refuses the card itself.
    */
-  async tokenize(card: CardInput): Promise<TokenizedCard> {
+  async tokenize(card: PayWith): Promise<{ token: string; last4?: string }> {
+    if ('paymentMethod' in card) return { token: card.paymentMethod };
     return this.deps.provider.tokenizeCard(card).catch(rethrowPayment);
   }
 
@@ -161,7 +163,7 @@ export class Deposits {
    * Tops up the deposit: charges the card (authorise + capture) and records the entry once
    * captured; with `saveCard`, the card is saved once the charge was authorised.
    */
-  async topUp(userId: string, amountMinor: number, card: CardInput, who: Actor, saveCard = false) {
+  async topUp(userId: string, amountMinor: number, card: PayWith, who: Actor, saveCard = false) {
     const tokenized = await this.tokenize(card);
     const p = this.deps.payments.newAuth(
       userId,
@@ -179,9 +181,13 @@ export class Deposits {
         amountMinor,
       });
     });
-    const out = await this.deps.payments.authorise(p.id, tokenized.token);
+    const out = await this.deps.payments.authorise(
+      p.id,
+      tokenized.token,
+      saveCard ? { saveFor: { userId, last4: tokenized.last4 } } : {},
+    );
     if (!out.ok) throw paymentRefusal(out.code, out.message);
-    if (saveCard) await this.saveCard(userId, tokenized);
+    if (out.saved) await this.saveCard(userId, out.saved);
     return this.deps.store.transaction((tx) => this.view(tx, userId));
   }
 

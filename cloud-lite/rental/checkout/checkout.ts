@@ -6,7 +6,7 @@ import { paymentRefusal } from '../billing/deposits.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { RentalError } from '../errors.js';
 import type { AuthoriseOutcome, Payments } from '../payments/payments.js';
-import type { CardInput } from '../payments/provider.js';
+import type { PayWith } from '../payments/provider.js';
 import { requestHash } from './request-hash.js';
 
 /** What a renter sends to rent now (an order) or to reserve ahead (a reservation). */
@@ -15,7 +15,7 @@ export interface OrderInput {
   diskTypeId: string;
   writeProtect: boolean;
   days: number;
-  card: CardInput | { useSaved: true };
+  card: PayWith | { useSaved: true };
   /** Save the card (new card details only) once this payment is authorised. */
   saveCard?: boolean;
 }
@@ -92,12 +92,17 @@ export class Checkout {
     });
     if (made.again) return this.replay(flow, made.again, hash);
     const record = made.record!;
-    const auth = await this.deps.payments.authorise(record.paymentId!, card.token);
+    const save = input.saveCard && !('useSaved' in input.card);
+    const auth = await this.deps.payments.authorise(
+      record.paymentId!,
+      card.token,
+      save ? { saveFor: { userId: who.userId, last4: card.last4 } } : {},
+    );
     if (!auth.ok) {
       await store.transaction((tx) => flow.refused(tx, record, auth));
       throw paymentRefusal(auth.code, auth.message);
     }
-    await this.saveCardIfAsked(who.userId, input, card);
+    if (auth.saved) await this.deps.deposits.saveCard(who.userId, auth.saved);
     await flow.authorised(record);
     return { record: (await store.transaction((tx) => flow.get(tx, record.id)))!, created: true };
   }
@@ -118,8 +123,8 @@ export class Checkout {
   }
 
   /**
-   * The card to pay with: the saved one, or the new card's details tokenised (not saved:
-   * see saveCardIfAsked).
+   * The card to pay with: the saved one, a payment-method id from the provider's card form,
+   * or (sandbox only) new card details tokenised. Saved only once authorised, when asked.
    */
   private async cardToken(
     userId: string,
@@ -132,16 +137,6 @@ export class Checkout {
       return { token: u.cardToken };
     }
     return this.deps.deposits.tokenize(card);
-  }
-
-  /** After an authorised payment: saves new card details when the request asked to. */
-  private async saveCardIfAsked(
-    userId: string,
-    input: Pick<OrderInput, 'saveCard'>,
-    card: { token: string; last4?: string },
-  ): Promise<void> {
-    if (input.saveCard && card.last4 !== undefined)
-      await this.deps.deposits.saveCard(userId, { token: card.token, last4: card.last4 });
   }
 
   /**

@@ -7,12 +7,17 @@ export function requestHash(body: {
   diskTypeId: string;
   writeProtect: boolean;
   days: number;
-  card: { number: string; expMonth: number; expYear: number } | { useSaved: true };
+  card:
+    | { number: string; expMonth: number; expYear: number }
+    | { useSaved: true }
+    | { paymentMethod: string };
 }): string {
   const card =
     'useSaved' in body.card
       ? 'saved'
-      : `${body.card.number.slice(-4)}/${body.card.expMonth}/${body.card.expYear}`;
+      : 'paymentMethod' in body.card
+        ? `pm:${body.card.paymentMethod}`
+        : `${body.card.number.slice(-4)}/${body.card.expMonth}/${body.card.expYear}`;
   return createHash('sha256')
     .update(
       canonicalJson({

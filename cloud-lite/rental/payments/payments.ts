@@ -15,7 +15,12 @@ export interface PaymentsDeps {
 }
 
 export type AuthoriseOutcome =
-  | { ok: true; payment: PaymentRecord }
+  | {
+      ok: true;
+      payment: PaymentRecord;
+      /** With `saveFor`: the token to pay with later and the card's last four digits. */
+      saved?: { token: string; last4: string };
+    }
   | {
       ok: false;
       code: 'CARD_DECLINED' | 'INSUFFICIENT_FUNDS' | 'PAYMENT_UNAVAILABLE' | 'PAYMENT_REFUSED';
@@ -75,6 +80,7 @@ export class Payments {
       state: 'authorising',
       captureAfterAuth: opts.captureAfterAuth ?? false,
       failureCode: null,
+      authorisedUntil: null,
       createdAt: at,
       updatedAt: at,
     };
@@ -85,7 +91,11 @@ export class Payments {
    * `declined`; an unknown outcome (PAYMENT_UNAVAILABLE) moves it to `voiding` and voids
    * whatever the provider may have authorised. With captureAfterAuth, captures at once.
    */
-  async authorise(paymentId: string, cardToken: string): Promise<AuthoriseOutcome> {
+  async authorise(
+    paymentId: string,
+    cardToken: string,
+    opts: { saveFor?: { userId: string; last4?: string } } = {},
+  ): Promise<AuthoriseOutcome> {
     const p = await this.get(paymentId);
     try {
       const r = await this.deps.provider.authorise({
@@ -94,14 +104,21 @@ export class Payments {
         cardToken,
         reference: p.id,
         idempotencyKey: `${p.id}:authorise`,
+        ...(opts.saveFor ? { saveFor: { userId: opts.saveFor.userId } } : {}),
       });
       const next: PaymentState = p.captureAfterAuth ? 'capturing' : 'authorised';
       const updated = await this.transition(p.id, ['authorising'], next, {
         providerRef: r.providerRef,
+        authorisedUntil: r.authorisedUntil ?? null,
         ...(p.captureAfterAuth ? { captureMinor: p.amountMinor } : {}),
       });
       if (p.captureAfterAuth) await this.capture(p.id);
-      return { ok: true, payment: updated ?? (await this.get(p.id)) };
+      const last4 = r.last4 ?? opts.saveFor?.last4;
+      const saved =
+        opts.saveFor && last4 !== undefined
+          ? { token: r.savedToken ?? cardToken, last4 }
+          : undefined;
+      return { ok: true, payment: updated ?? (await this.get(p.id)), ...(saved ? { saved } : {}) };
     } catch (err) {
       if (!(err instanceof PaymentError)) throw err;
       if (err.retryable) {
@@ -207,6 +224,7 @@ export class Payments {
       state: 'refunding',
       captureAfterAuth: false,
       failureCode: null,
+      authorisedUntil: null,
       createdAt: at,
       updatedAt: at,
     };
@@ -269,13 +287,30 @@ export class Payments {
     return list.length;
   }
 
-  /** Applies a verified provider webhook once (duplicates are ignored). Returns false for a duplicate. */
+  /**
+   * Applies a verified provider webhook once (duplicates are ignored; returns false for one).
+   * Webhooks arrive at least once and in any order, so an event only finishes what our own row
+   * says is under way (a capture we asked for, a void, a refund); one that contradicts the row
+   * (a capture or cancel nobody here asked for, a lapsed authorisation) is flagged for an
+   * operator, and one for no row of ours is flagged WEBHOOK_UNMATCHED. An authorisation for a
+   * row we had given up on (its answer was lost) is released at once.
+   */
   async applyWebhook(ev: WebhookEvent): Promise<boolean> {
     const provider = this.deps.provider.name;
+    let release: string | undefined;
     const fresh = await this.deps.store.transaction(async (tx) => {
       const at = this.nowIso();
       if (!(await tx.webhookEvents.insertIfNew(provider, ev.eventId, at))) return false;
-      const p = await tx.payments.findByProviderRef(provider, ev.providerRef);
+      if (ev.type === 'ignored') return true;
+      let p = await tx.payments.findByProviderRef(provider, ev.providerRef);
+      if (!p && ev.reference) {
+        const byRef = await tx.payments.get(ev.reference);
+        if (
+          byRef?.provider === provider &&
+          (!byRef.providerRef || byRef.providerRef === ev.providerRef)
+        )
+          p = byRef;
+      }
       await audit(
         tx,
         { actor: `provider:${provider}` },
@@ -287,20 +322,80 @@ export class Payments {
           amountMinor: ev.amountMinor,
         },
       );
-      if (!p) return true;
-      if (ev.type === 'payment.captured' && p.state === 'capturing') {
-        await this.settleIn(tx, p, 'captured', { capturedMinor: ev.amountMinor });
-      } else if (ev.type === 'payment.voided' && p.state === 'voiding') {
-        await this.settleIn(tx, p, 'voided', {});
-      } else if (ev.type === 'payment.refunded') {
-        const child = (await tx.payments.listChildren(p.id)).find(
-          (c) => c.state === 'refunding' && c.amountMinor === ev.amountMinor,
+      const flag = async (kind: string, subject: string, message: string) => {
+        this.deps.logger.warn({ eventId: ev.eventId, type: ev.type, subject }, message);
+        await tx.flags.raise(kind, subject, message, at);
+      };
+      if (!p) {
+        await flag(
+          'WEBHOOK_UNMATCHED',
+          `${provider}:${ev.providerRef}`,
+          `${provider} event ${ev.eventId} (${ev.type}) names ${ev.providerRef}, which no payment here has; not applied`,
         );
-        if (child) await this.settleIn(tx, child, 'refunded', {});
+        return true;
+      }
+      const unexpected = () =>
+        flag(
+          'WEBHOOK_UNEXPECTED',
+          p.id,
+          `${provider} event ${ev.eventId} (${ev.type}, ${ev.amountMinor}) does not fit payment ${p.id} in state ${p.state}; not applied`,
+        );
+      switch (ev.type) {
+        case 'payment.authorised':
+          if (['voided', 'declined', 'failed'].includes(p.state) && !p.providerRef) {
+            // We gave up on this authorisation (its answer was lost): release what it holds.
+            await this.settleIn(tx, p, 'voiding', { providerRef: ev.providerRef });
+            release = p.id;
+          } else if (
+            !['authorising', 'authorised', 'capturing', 'captured', 'voiding', 'voided'].includes(
+              p.state,
+            )
+          )
+            await unexpected();
+          break;
+        case 'payment.captured':
+          if (p.state === 'capturing') {
+            await this.settleIn(tx, p, 'captured', { capturedMinor: ev.amountMinor });
+          } else if (p.state !== 'captured' || p.capturedMinor !== ev.amountMinor)
+            await unexpected();
+          break;
+        case 'payment.voided':
+          if (ev.expired && (p.state === 'authorised' || p.state === 'capturing'))
+            await flag(
+              'AUTHORISATION_LAPSED',
+              p.id,
+              `the authorisation of payment ${p.id} (${p.purpose} ${p.refId ?? ''}) lapsed at ${provider} before it was captured; nothing can be captured from it`,
+            );
+          else if (p.state === 'voiding') await this.settleIn(tx, p, 'voided', {});
+          else if (!['voided', 'declined', 'failed'].includes(p.state)) await unexpected();
+          break;
+        case 'payment.refunded': {
+          const children = await tx.payments.listChildren(p.id);
+          const child = children.find(
+            (c) => c.state === 'refunding' && c.amountMinor === ev.amountMinor,
+          );
+          if (child) await this.settleIn(tx, child, 'refunded', {});
+          else if (
+            !children.some((c) => c.state === 'refunded' && c.amountMinor === ev.amountMinor)
+          )
+            await unexpected();
+          break;
+        }
+        case 'payment.failed':
+          if (!['authorising', 'declined', 'voiding', 'voided'].includes(p.state))
+            await unexpected();
+          break;
       }
       return true;
     });
+    if (release) await this.void(release);
     return fresh;
+  }
+
+  /** Authorised payments whose authorisation lapses within `withinMs` (reconciliation). */
+  lapsing(withinMs: number): Promise<PaymentRecord[]> {
+    const before = new Date(this.deps.now().getTime() + withinMs).toISOString();
+    return this.deps.store.transaction((tx) => tx.payments.listLapsingBefore(before));
   }
 
   async get(id: string): Promise<PaymentRecord> {

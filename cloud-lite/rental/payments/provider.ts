@@ -12,15 +12,24 @@
  */
 export interface PaymentProvider {
   readonly name: string;
-  /** Turns card details into a reusable token (real gateways do this in the browser). */
+  /**
+   * Turns card details into a reusable token. Only the sandbox does this on the hub; a real
+   * gateway collects cards in its own hosted fields and rejects PAYMENT_REFUSED here.
+   */
   tokenizeCard(card: CardInput): Promise<{ token: string; last4: string }>;
-  /** Reserves `amountMinor` on the card. `reference` is our payment id (Alipay/WeChat out_trade_no). */
+  /**
+   * Reserves `amountMinor` on the card. `reference` is our payment id (Alipay/WeChat
+   * out_trade_no, Stripe metadata). `cardToken` is the provider's payment-method id (or a saved
+   * one). With `saveFor`, the payment method is kept for later payments of that user (the
+   * result's `savedToken`), as the renter asked.
+   */
   authorise(req: {
     amountMinor: number;
     currency: string;
     cardToken: string;
     reference: string;
     idempotencyKey: string;
+    saveFor?: { userId: string };
   }): Promise<ProviderResult>;
   /** Takes `amountMinor` (<= the authorised amount) of an authorisation; the rest is released. */
   capture(req: {
@@ -45,6 +54,13 @@ export interface PaymentProvider {
   ): WebhookEvent;
 }
 
+/**
+ * How a renter pays: a payment-method id made by the provider's own card form in the browser
+ * (Stripe's Payment Element: `pm_…`; the sandbox's card page: `card_…`), so no card number
+ * reaches the hub; or, with the sandbox only, card details (tokenised on the hub).
+ */
+export type PayWith = CardInput | { paymentMethod: string };
+
 export interface CardInput {
   number: string;
   expMonth: number;
@@ -56,6 +72,12 @@ export interface ProviderResult {
   providerRef: string;
   /** `pending`: the outcome comes by webhook. */
   status: 'succeeded' | 'pending';
+  /** authorise: when the provider lets the authorisation lapse if not captured (ISO time). */
+  authorisedUntil?: string;
+  /** authorise: the card's last four digits, when the provider tells. */
+  last4?: string;
+  /** authorise with `saveFor`: the token to pay with later. */
+  savedToken?: string;
 }
 
 export interface ProviderPaymentStatus {
@@ -73,9 +95,15 @@ export interface WebhookEvent {
     | 'payment.captured'
     | 'payment.voided'
     | 'payment.refunded'
-    | 'payment.failed';
+    | 'payment.failed'
+    /** Verified, but of no concern to us (acknowledged and recorded once). */
+    | 'ignored';
   providerRef: string;
   amountMinor: number;
+  /** Our payment id, when the provider echoes it (Stripe: metadata.reference). */
+  reference?: string;
+  /** payment.voided: the provider let the authorisation lapse (not a void we asked for). */
+  expired?: boolean;
 }
 
 export type PaymentErrorCode =
@@ -83,6 +111,7 @@ export type PaymentErrorCode =
   | 'INSUFFICIENT_FUNDS'
   | 'PAYMENT_UNAVAILABLE'
   | 'PAYMENT_REFUSED'
+  | 'AUTHORISATION_EXPIRED'
   | 'WEBHOOK_INVALID';
 
 export class PaymentError extends Error {

@@ -22,6 +22,11 @@ export function pgPaymentRepo(sql: Sql): PaymentRepo {
       payments.all('SELECT * FROM payments WHERE ref_id = $1 ORDER BY created_at, row_no', refId),
     listByUser: (userId) =>
       payments.all('SELECT * FROM payments WHERE user_id = $1 ORDER BY created_at, row_no', userId),
+    listLapsingBefore: (before) =>
+      payments.all(
+        "SELECT * FROM payments WHERE state = 'authorised' AND authorised_until IS NOT NULL AND authorised_until <= $1 ORDER BY authorised_until, row_no",
+        before,
+      ),
     listChildren: (parentId) =>
       payments.all(
         'SELECT * FROM payments WHERE parent_id = $1 ORDER BY created_at, row_no',

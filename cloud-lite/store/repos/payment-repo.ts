@@ -37,6 +37,8 @@ export interface PaymentRecord {
   /** Capture at once after authorisation (deposit top-up, extension). */
   captureAfterAuth: boolean;
   failureCode: string | null;
+  /** When the provider lets this authorisation lapse uncaptured (null: not told, or a refund). */
+  authorisedUntil: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -48,4 +50,6 @@ export interface PaymentRepo extends Table<PaymentRecord> {
   listByRef(refId: string): Promise<PaymentRecord[]>;
   listChildren(parentId: string): Promise<PaymentRecord[]>;
   listByUser(userId: string): Promise<PaymentRecord[]>;
+  /** Payments still `authorised` whose authorisation lapses at or before `before`, soonest first. */
+  listLapsingBefore(before: string): Promise<PaymentRecord[]>;
 }

@@ -37,6 +37,12 @@ export function sqlitePaymentRepo(db: Database.Database, onWrite?: () => void): 
         userId,
       );
     },
+    async listLapsingBefore(before) {
+      return payments.all(
+        "SELECT * FROM payments WHERE state = 'authorised' AND authorised_until IS NOT NULL AND authorised_until <= ? ORDER BY authorised_until, rowid",
+        before,
+      );
+    },
     async listChildren(parentId) {
       return payments.all(
         'SELECT * FROM payments WHERE parent_id = ? ORDER BY created_at, rowid',

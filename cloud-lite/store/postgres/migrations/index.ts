@@ -7,6 +7,7 @@ import { pgMigration005RentalExtensions } from './005-rental-extensions.js';
 import { pgMigration006KioskDatabaseId } from './006-kiosk-database-id.js';
 import { pgMigration007Rollouts } from './007-rollouts.js';
 import { pgMigration008PickupCodes } from './008-pickup-codes.js';
+import { pgMigration009AuthorisationExpiry } from './009-authorisation-expiry.js';
 
 /**
  * The PostgreSQL migrations, one per SQLite migration with the same number and name
@@ -22,4 +23,5 @@ export const pgMigrations: readonly PgMigration[] = [
   pgMigration006KioskDatabaseId,
   pgMigration007Rollouts,
   pgMigration008PickupCodes,
+  pgMigration009AuthorisationExpiry,
 ];

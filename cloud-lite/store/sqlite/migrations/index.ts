@@ -7,6 +7,7 @@ import { migration005RentalExtensions } from './005-rental-extensions.js';
 import { migration006KioskDatabaseId } from './006-kiosk-database-id.js';
 import { migration007Rollouts } from './007-rollouts.js';
 import { migration008PickupCodes } from './008-pickup-codes.js';
+import { migration009AuthorisationExpiry } from './009-authorisation-expiry.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   migration006KioskDatabaseId,
   migration007Rollouts,
   migration008PickupCodes,
+  migration009AuthorisationExpiry,
 ];

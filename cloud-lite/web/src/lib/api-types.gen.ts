@@ -1487,6 +1487,9 @@ export interface paths {
                     "application/json": {
                         amountMinor: number;
                         card: {
+                            /** @description the provider's payment-method id (Stripe: pm_…; sandbox card page: card_…) */
+                            paymentMethod: string;
+                        } | {
                             cvc: string;
                             expMonth: number;
                             expYear: number;
@@ -6621,6 +6624,9 @@ export interface paths {
                      */
                     "application/json": {
                         card: {
+                            /** @description the provider's payment-method id (Stripe: pm_…; sandbox card page: card_…) */
+                            paymentMethod: string;
+                        } | {
                             cvc: string;
                             expMonth: number;
                             expYear: number;
@@ -7617,6 +7623,9 @@ export interface paths {
                      */
                     "application/json": {
                         card: {
+                            /** @description the provider's payment-method id (Stripe: pm_…; sandbox card page: card_…) */
+                            paymentMethod: string;
+                        } | {
                             cvc: string;
                             expMonth: number;
                             expYear: number;

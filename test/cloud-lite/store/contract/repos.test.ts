@@ -101,6 +101,7 @@ const payment = (id: string, o: Partial<PaymentRecord> = {}): PaymentRecord => (
   state: 'authorising',
   captureAfterAuth: false,
   failureCode: null,
+  authorisedUntil: null,
   createdAt: T0,
   updatedAt: T0,
   ...o,
@@ -758,6 +759,30 @@ for (const { kind, open } of kinds) {
           await run(store, (tx) => tx.payments.listByState(['authorised', 'authorising'], at(5)))
         ).map((p) => p.id),
         ['p2', 'p3'],
+      );
+    });
+
+    t.test('payments: authorisations lapsing before a time, soonest first', async (t) => {
+      const { store } = await open(t);
+      await run(store, async (tx) => {
+        await seedUser(tx);
+        await tx.payments.insert(
+          payment('late', { state: 'authorised', authorisedUntil: at(900) }),
+        );
+        await tx.payments.insert(
+          payment('soon', { state: 'authorised', authorisedUntil: at(100) }),
+        );
+        await tx.payments.insert(payment('unknown', { state: 'authorised' }));
+        await tx.payments.insert(payment('taken', { state: 'captured', authorisedUntil: at(50) }));
+      });
+      t.equal((await run(store, (tx) => tx.payments.get('soon')))?.authorisedUntil, at(100));
+      t.same(
+        (await run(store, (tx) => tx.payments.listLapsingBefore(at(1000)))).map((p) => p.id),
+        ['soon', 'late'],
+      );
+      t.same(
+        (await run(store, (tx) => tx.payments.listLapsingBefore(at(100)))).map((p) => p.id),
+        ['soon'],
       );
     });
 

@@ -43,6 +43,7 @@ async function seedCounter(tx: Tx) {
     currency: 'EUR',
     state: 'authorised',
     captureAfterAuth: false,
+    authorisedUntil: null,
     failureCode: null,
     createdAt: T0,
     updatedAt: T0,
