@@ -63,9 +63,9 @@ export const deviceVariants = {
   keypad: device(
     {
       path: Type.String({
-        pattern: '^/dev/',
+        pattern: '^/',
         description:
-          'The keypad by its stable path: /dev/input/by-id/usb-<maker>_<model>-event-kbd',
+          'The keypad by its stable path: /dev/input/by-id/usb-<maker>_<model>-event-kbd (an absolute path; a FIFO fed with input_event records works too, as the e2e tests and bench rigs use, but cannot be grabbed)',
       }),
       layout: Type.Optional(Type.Union([Type.Literal(16), Type.Literal(24)])),
       reconnectMs: Type.Optional(Type.Integer({ minimum: 10 })),

@@ -80,13 +80,17 @@ export class DispenseService {
    * and ONE transaction that records `p` in the inbox (so a crash is reconciled by the
    * sensors, like any Dispense), runs `claim` (it marks the code used and appends its events)
    * and moves the slot to `dispensing`. Returns the reason when it cannot start; nothing is
-   * written then.
+   * written then. The caller may run it inside a transaction of its own (that transaction
+   * then decides): the motor moves only when the caller calls `launch()` AFTER its commit;
+   * `abandon()` instead, if that transaction rolled back (it releases the update lock).
    */
   startLocal(
     p: DispenseRequest,
     log: KioskLogger,
     claim: () => void,
-  ): { started: true } | { started: false; reason: string } {
+  ):
+    | { started: true; launch: () => void; abandon: () => void }
+    | { started: false; reason: string } {
     const { deps } = this;
     let release: () => void;
     try {
@@ -119,9 +123,21 @@ export class DispenseService {
       release();
       return { started: false, reason: refusal.reason ?? 'refused' };
     }
-    deps.hooks.at('recorded');
-    this.launch(p, log, release);
-    return { started: true };
+    let settled = false;
+    return {
+      started: true,
+      launch: () => {
+        if (settled) return;
+        settled = true;
+        deps.hooks.at('recorded');
+        this.launch(p, log, release);
+      },
+      abandon: () => {
+        if (settled) return;
+        settled = true;
+        release();
+      },
+    };
   }
 
   /** Runs the physical part of a recorded dispense in the background. */

@@ -76,6 +76,28 @@ export class PickupCodeCheck {
     }
     const match = PICKUP_CODE_PATTERN.test(code) ? await this.find(code) : undefined;
     const now = deps.clock.now();
+    // The dispense is recorded in this transaction and launched only after it committed: a
+    // crash in between leaves the code unused and nothing pushed; after it, the inbox entry
+    // is reconciled by the sensors like any Dispense.
+    const started: Array<{ launch: () => void; abandon: () => void }> = [];
+    let verdict: CodeVerdict;
+    try {
+      verdict = this.decide(match, now, (s) => started.push(s));
+    } catch (err) {
+      for (const s of started) s.abandon();
+      throw err;
+    }
+    for (const s of started) s.launch();
+    return verdict;
+  }
+
+  /** The verdict on `match`, recorded in one transaction (a started dispense goes to `onStart`). */
+  private decide(
+    match: PickupCodeRecord | undefined,
+    now: Date,
+    onStart: (s: { launch: () => void; abandon: () => void }) => void,
+  ): CodeVerdict {
+    const { deps } = this;
     return deps.db.transaction((): CodeVerdict => {
       if (!match) return this.wrong(now);
       const refuse = (
@@ -117,6 +139,7 @@ export class PickupCodeCheck {
         });
       });
       if (!started.started) return refuse('slot_unavailable', started.reason);
+      onStart(started);
       deps.log.info(
         { slot: cur.slot, reservationId: cur.reservationId, commandId },
         'pickup code accepted; dispensing',

@@ -20,7 +20,7 @@ import { KioskConfigSchema } from '../../kiosk/config/schema.js';
 import { Cleanup } from '../lib/cleanup.js';
 import { type ContentSpec, demoContent, writeContentTree } from '../lib/content.js';
 import { demoDiskTypes, kioskIdOf, nearbySites } from '../lib/fleet.js';
-import { DemoKiosk, type SlotPlan } from '../lib/kiosk-process.js';
+import { DemoKiosk, type DemoKioskOptions, type SlotPlan } from '../lib/kiosk-process.js';
 import {
   type Account,
   createAccount,
@@ -61,6 +61,13 @@ export interface WorldOptions {
   cleanup?: Cleanup;
   /** More `rental` settings of the hub (e.g. its stock policy). */
   rental?: Record<string, unknown>;
+  /**
+   * Each kiosk's pickup-code keypad, given its directory and id (default none): the simulator
+   * on a Unix socket, or the real driver on a FIFO (docs/pickup-codes.md).
+   */
+  keypad?: (kioskDir: string, kioskId: string) => DemoKioskOptions['keypad'];
+  /** More environment of every kioskd child (crash tests' KIOSKD_TEST_HOOKS and the like). */
+  kioskEnv?: Record<string, string>;
 }
 
 export interface SimKiosk {
@@ -138,7 +145,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       },
     });
     cleanup.add('hub', () => hub.stop());
-    await hub.start();
+    await hub.start(120_000); // tsx compiles the sources first: slow on a busy machine
     say(`hub: child process on ${hub.baseUrl} (SQLite ${hub.databasePath})`);
     const api = hub.api;
 
@@ -242,7 +249,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         logLevel: 'info',
         pickupWindowSeconds: t.pickupWindowSeconds,
         extraConfig,
-        env: { KIOSKD_TEST_HOOKS: '0' },
+        env: { KIOSKD_TEST_HOOKS: '0', ...opts.kioskEnv },
+        ...(opts.keypad ? { keypad: opts.keypad(kdir, id) } : {}),
       });
       const diskAt = new Map(plan.map((p) => [p.slot, p.disk.name]));
       kiosks.push({

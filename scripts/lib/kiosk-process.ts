@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BoardSimulator, startPtySimulator } from '../../hal/motor-board/pty-sim.js';
@@ -91,6 +92,14 @@ export interface DemoKioskOptions {
   /** Board simulator motor timings (ms). Default 300 each, as a real slot motor. */
   ejectMs?: number;
   retractMs?: number;
+  /**
+   * The pickup-code keypad (`hardware.keypad`; default none): the simulator listening on a
+   * Unix socket (`typeOnKeypad` writes digits to it), or the REAL driver on `path` (a FIFO the
+   * caller feeds with input_event records, since this machine has no uinput).
+   */
+  keypad?:
+    | { driver: 'sim'; socketPath: string }
+    | { driver: 'real'; path: string; reconnectMs?: number };
 }
 
 /**
@@ -165,6 +174,7 @@ export class DemoKiosk {
         usb: { driver: 'sim' },
         drives: { driver: 'sim', pollIntervalMs: 250, disks },
         storage: { driver: o.storage, mountRoot: path.join(o.dir, 'mnt') },
+        ...(o.keypad ? { keypad: o.keypad } : {}),
       },
       dispense: { pickupWindowSeconds: o.pickupWindowSeconds ?? 60 },
       logLevel: o.logLevel ?? 'info',
@@ -264,6 +274,22 @@ export class DemoKiosk {
   respawn(): void {
     if (this.running()) throw new DemoError('ESTART', `kioskd ${this.kioskId} is still running`);
     this.spawn();
+  }
+
+  /**
+   * Types `text` on the simulated keypad (`keypad.driver: 'sim'`): one key per character
+   * (hal/keypad keyOfChar), written to its Unix socket. Resolves once the bytes were sent;
+   * rejects when kioskd is not listening (stopped, or not started yet).
+   */
+  async typeOnKeypad(text: string): Promise<void> {
+    const k = this.opts.keypad;
+    if (k?.driver !== 'sim')
+      throw new DemoError('ESTART', `kioskd ${this.kioskId} has no simulated keypad`);
+    await new Promise<void>((resolve, reject) => {
+      const s = net.connect(k.socketPath, () => s.end(text, 'latin1'));
+      s.once('error', reject);
+      s.once('close', () => resolve());
+    });
   }
 
   /** True while the child runs. */

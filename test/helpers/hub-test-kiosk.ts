@@ -146,17 +146,20 @@ export class HubTestKiosk {
     return this.peer.call('Inventory', { takenAt: new Date().toISOString(), slots });
   }
 
-  /** Sends one Event with the next seq (or `seq` when given); resolves on the hub's CALLRESULT. */
+  /**
+   * Sends one Event with the next seq (or `seq` when given), stamped now (or `at`, the kiosk's
+   * clock when the event happened); resolves on the hub's CALLRESULT.
+   */
   sendEvent<T extends EventType>(
     type: T,
     data: EventDataOf<T>,
-    opts: { seq?: number; eventId?: string } = {},
+    opts: { seq?: number; eventId?: string; at?: string } = {},
   ): Promise<{ eventId: string; seq: number }> {
     const seq = opts.seq ?? this.seq + 1;
     this.seq = Math.max(this.seq, seq);
     const eventId = opts.eventId ?? randomUUID();
     return this.peer
-      .call('Event', { eventId, seq, at: new Date().toISOString(), type, data } as never)
+      .call('Event', { eventId, seq, at: opts.at ?? new Date().toISOString(), type, data } as never)
       .then(() => ({ eventId, seq }));
   }
 

@@ -61,4 +61,9 @@ t.test('the keypad is optional; configured, its driver comes from the discrimina
     code: 'ECONFIG',
     keyPath: '/hardware/keypad/path',
   });
+  // Any absolute path: a FIFO of input_event records stands in for the device in the e2e tests.
+  const fifo = '/tmp/kioskd-e2e/keypad-fifo';
+  const onFifo = await createHardware(config({ driver: 'sim' }, { driver: 'real', path: fifo }));
+  t.teardown(() => onFifo.board.stop());
+  t.equal(onFifo.keypad?.status().device, fifo, 'the real driver on an absolute non-/dev path');
 });

@@ -212,6 +212,11 @@ export const Order = Exact(
         state: Type.String(),
         message: Type.String(),
         until: Type.Optional(IsoTime),
+        takenAt: Type.Optional({
+          ...IsoTime,
+          description:
+            "the step of the disk taken: when the kiosk saw it taken, by the kiosk's clock (an offline pickup reports later); the rental starts then",
+        }),
       }),
     ),
     releaseAt: Type.Optional(

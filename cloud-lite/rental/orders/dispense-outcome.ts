@@ -84,6 +84,7 @@ export class DispenseOutcome {
       p,
       { diskId: d.diskId, slot: d.slot },
       'disk taken; capturing payment',
+      ev.at,
     );
   }
 

@@ -85,6 +85,7 @@ export class JamHolds {
       p,
       { diskId, slot: d.slot },
       'disk pulled out of the jammed slot; capturing payment',
+      ev.at,
     );
     return o;
   }

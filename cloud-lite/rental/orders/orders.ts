@@ -85,9 +85,13 @@ export class Orders {
     message: string,
     patch: Partial<OrderRecord>,
     until?: string,
+    takenAt?: string,
   ) {
     const at = this.nowIso();
-    const steps = [...o.steps, { at, state, message, ...(until ? { until } : {}) }];
+    const steps = [
+      ...o.steps,
+      { at, state, message, ...(until ? { until } : {}), ...(takenAt ? { takenAt } : {}) },
+    ];
     await tx.orders.update(o.id, { ...patch, state, steps, updatedAt: at });
     tx.afterCommit(() => this.deps.notifier.emit('order', o.id));
     return { ...o, ...patch, state, steps, updatedAt: at };
@@ -317,11 +321,13 @@ export class Orders {
     p: PaymentRecord | undefined,
     where: { diskId: string; slot: number },
     message: string,
+    kioskAt?: string,
   ): Promise<void> {
     const d = where;
     const patch = { diskId: d.diskId, slot: d.slot };
+    const r = o.reservationId ? await tx.reservations.get(o.reservationId) : undefined;
+    const takenAt = plausibleKioskTime(kioskAt, r?.createdAt ?? o.createdAt, this.deps.now());
     if (o.reservationId) {
-      const r = await tx.reservations.get(o.reservationId);
       if (r && r.state !== 'picked_up') {
         await tx.reservations.update(r.id, {
           state: 'picked_up',
@@ -338,6 +344,8 @@ export class Orders {
         o.state === 'failed' ? o.state : 'dispensing',
         message,
         patch,
+        undefined,
+        takenAt,
       );
       await this.deps.payments.settleIn(tx, p, 'capturing', { captureMinor: o.amountMinor });
       void cur;
@@ -355,7 +363,7 @@ export class Orders {
     // the same, so the rental opens and an operator settles the money.
     await tx.orders.update(o.id, patch);
     const cur = (await tx.orders.get(o.id))!;
-    const rental = await this.deps.rentals.open(tx, cur, 0, null);
+    const rental = await this.deps.rentals.open(tx, cur, 0, null, takenAt);
     await this.step(
       tx,
       cur,
@@ -382,4 +390,20 @@ export class Orders {
       (await tx.orders.listRecent(limit)).map(orderView),
     );
   }
+}
+
+/**
+ * A kiosk's time stamp (its event's `at`) when it is plausible: not before `earliest` (the
+ * order or its reservation was created) and not after the hub's `now`. A kiosk restarted
+ * with a wrong clock (a Pi has no real-time clock) gives undefined: the hub's time is used.
+ */
+export function plausibleKioskTime(
+  kioskAt: string | undefined,
+  earliest: string,
+  now: Date,
+): string | undefined {
+  if (!kioskAt) return undefined;
+  const t = Date.parse(kioskAt);
+  if (!Number.isFinite(t) || t < Date.parse(earliest) || t > now.getTime()) return undefined;
+  return new Date(t).toISOString();
 }

@@ -7,6 +7,11 @@ import type { Payments } from '../payments/payments.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
+/** When the kiosk saw the order's disk taken (the newest step carrying `takenAt`), if known. */
+export function takenAtOf(order: OrderRecord): string | undefined {
+  return order.steps.findLast((s) => s.takenAt !== undefined)?.takenAt;
+}
+
 export interface RentalsDeps {
   store: Store;
   config: RentalConfig;
@@ -49,16 +54,21 @@ export class Rentals {
     return this.deps.now().toISOString();
   }
 
-  /** Opens the rental of a completed order (inside `tx`); returns the existing one if any. */
+  /**
+   * Opens the rental of a completed order (inside `tx`); returns the existing one if any. It
+   * starts when the kiosk saw the disk taken (`startedAt`, default the order's step carrying
+   * `takenAt`), else now; it is due `days` after its start.
+   */
   async open(
     tx: Tx,
     order: OrderRecord,
     amountMinor: number,
     paymentId: string | null,
+    startedAt: string | undefined = takenAtOf(order),
   ): Promise<RentalRecord> {
     const existing = await tx.rentals.findByOrder(order.id);
     if (existing) return existing;
-    const now = this.deps.now();
+    const now = startedAt ? new Date(startedAt) : this.deps.now();
     const r: RentalRecord = {
       id: `rnt-${randomUUID()}`,
       userId: order.userId,

@@ -6,6 +6,13 @@ export interface Step {
   message: string;
   /** `kiosk_unreachable`: when the payment is released unless the kiosk reports the disk taken. */
   until?: string;
+  /**
+   * The step that records the disk taken: when the kiosk saw it taken, by the kiosk's clock
+   * (its event's `at`), kept only when it lies between the order's (or its reservation's)
+   * creation and the hub's now. The rental starts then, not when the event reached the hub
+   * (an offline pickup reports hours later; docs/pickup-codes.md).
+   */
+  takenAt?: string;
 }
 
 export type OrderState =

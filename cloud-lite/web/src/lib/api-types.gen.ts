@@ -9293,6 +9293,8 @@ export interface components {
                 at: string;
                 message: string;
                 state: string;
+                /** @description the step of the disk taken: when the kiosk saw it taken, by the kiosk's clock (an offline pickup reports later); the rental starts then */
+                takenAt?: string;
                 /** @description ISO 8601 UTC time */
                 until?: string;
             }[];

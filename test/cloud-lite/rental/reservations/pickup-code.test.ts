@@ -63,18 +63,21 @@ const offline = (hub: RentalHub) =>
     return !hub.server.hub.canServe(kiosk!);
   });
 
-/** The kiosk's outbox after an offline pickup, sent from `seq` on (its seq continues). */
-async function takenOffline(k: HubTestKiosk, id: string, seq: number) {
+/**
+ * The kiosk's outbox after an offline pickup, sent from `seq` on (its seq continues), stamped
+ * `at` by the kiosk's clock (default now).
+ */
+async function takenOffline(k: HubTestKiosk, id: string, seq: number, at?: string) {
   const commandId = randomUUID();
   const accepted = await k.sendEvent(
     'PickupCodeAccepted',
     { commandId, armCommandId: randomUUID(), reservationId: id, slot: 3, diskId: 'k1-d9' },
-    { seq },
+    { seq, ...(at ? { at } : {}) },
   );
   const completed = await k.sendEvent(
     'DispenseCompleted',
     { commandId, reservationId: id, slot: 3, diskId: 'k1-d9', outcome: 'taken' },
-    { seq: seq + 1 },
+    { seq: seq + 1, ...(at ? { at } : {}) },
   );
   return { commandId, accepted, completed };
 }
@@ -130,12 +133,27 @@ t.test(
     t.same(r.fees, [], 'no no-show fee');
     t.equal((await reservationPayment(hub, id))?.state, 'authorised');
 
-    const back = await hub.reconnect('k1'); // the link returns with the kiosk's events
-    const sent = await takenOffline(back, id, 2);
+    // The link returns with the kiosk's events: the disk was taken 10 min before the hold end.
+    const back = await hub.reconnect('k1');
+    const takenAt = new Date(Date.parse(r0.holdUntil) - 10 * 60_000).toISOString();
+    const sent = await takenOffline(back, id, 2, takenAt);
     r = await hub.waitReservation(me.token, id, (x) => x.state === 'picked_up');
     t.ok(r.orderId, 'the pickup order opened');
     const o = await hub.waitOrder(me.token, r.orderId, (x) => x.state === 'completed');
     t.ok(o.rentalId, 'rental open');
+    const rental = (await hub.api('GET', '/api/me/rentals', undefined, me.token)).body.find(
+      (x: { id: string }) => x.id === o.rentalId,
+    );
+    t.equal(rental.startedAt, takenAt, 'the rental starts when the kiosk saw the disk taken');
+    t.equal(
+      rental.dueAt,
+      new Date(Date.parse(takenAt) + 2 * 86_400_000).toISOString(),
+      'due 2 days after that, not after the link returned',
+    );
+    t.ok(
+      o.steps.some((s: { takenAt?: string }) => s.takenAt === takenAt),
+      "the order's step says when",
+    );
     const pay = await waitFor('capture', async () => {
       const p = await reservationPayment(hub, id);
       return p?.state === 'captured' ? p : undefined;
@@ -263,4 +281,18 @@ t.test('a kiosk without a keypad rejects ArmPickupCode: no code is shown', async
   });
   const r = (await hub.api('GET', `/api/reservations/${id}`, undefined, me.token)).body.reservation;
   t.equal(r.pickupCode, undefined);
+});
+
+t.test("the kiosk's time of a take is kept only when it is plausible", async (t) => {
+  const { plausibleKioskTime } = await import('../../../../cloud-lite/rental/orders/orders.js');
+  const now = new Date('2026-12-06T12:00:00.000Z');
+  const created = '2026-12-06T08:00:00.000Z';
+  t.equal(plausibleKioskTime('2026-12-06T09:30:00Z', created, now), '2026-12-06T09:30:00.000Z');
+  t.equal(plausibleKioskTime(undefined, created, now), undefined, 'none sent');
+  t.equal(
+    plausibleKioskTime('2023-12-06T09:30:00Z', created, now),
+    undefined,
+    'before the order existed: a kiosk clock gone wrong (a Pi without its hub time)',
+  );
+  t.equal(plausibleKioskTime('2026-12-06T12:00:01Z', created, now), undefined, 'in the future');
 });
