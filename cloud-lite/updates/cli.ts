@@ -15,7 +15,7 @@ import { HubContentStore } from '../content/content-store.js';
 import { storeBlob } from '../content/import-tree.js';
 import { HubError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { openStore } from '../store/open-store.js';
 import { RolloutService } from './rollouts.js';
 
 type Io = { env: NodeJS.ProcessEnv; out: (s: string) => void; err: (s: string) => void };
@@ -34,7 +34,7 @@ export async function runRolloutCommand(argv: string[], io: Io): Promise<number>
     const config = loadConfig({ file: configFile, env: io.env });
     const content = new HubContentStore({ dir: contentDir(config) });
     await content.start();
-    const store = SqliteStore.open(config.databasePath);
+    const store = await openStore(config);
     const svc = new RolloutService({
       store,
       blobSize: (sha) => content.blobSize(sha),
