@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import proxyaddr from '@fastify/proxy-addr';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { contentDir, type HubConfig, publicOrigin } from './config.js';
 import { HubContentStore } from './content/index.js';
@@ -102,6 +104,7 @@ export class HubServer {
       maxPayloadBytes: config.maxPayloadBytes,
       commandCallTimeoutMs: config.commandCallTimeoutMs,
       commandSweepIntervalMs: config.commandSweepIntervalMs,
+      clientAddress: clientAddressOf(config.trustProxy),
     });
     this.mailer = createMailer(config.smtp, logger);
     this.rental = new RentalDomain({
@@ -198,4 +201,10 @@ export class HubServer {
     this.mailer?.close();
     logger.info('cloud-lite stopped');
   }
+}
+
+/** The client's address as fastify's `request.ip` gives it: forwarded only by a trusted proxy. */
+function clientAddressOf(trustProxy: readonly string[]) {
+  const trust = trustProxy.length > 0 ? proxyaddr.compile([...trustProxy]) : () => false;
+  return (req: IncomingMessage) => proxyaddr(req, trust);
 }

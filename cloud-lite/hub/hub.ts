@@ -35,6 +35,8 @@ export interface KioskHubDeps {
   maxPayloadBytes: number;
   commandCallTimeoutMs: number;
   commandSweepIntervalMs: number;
+  /** The client's address as logs name it (behind a trusted proxy, the forwarded one). */
+  clientAddress?: (req: IncomingMessage) => string | undefined;
   now?: () => Date;
 }
 
@@ -293,7 +295,8 @@ export class KioskHub
       !fresh()
     ) {
       this.deps.metrics.error('auth');
-      this.deps.logger.info({ remote: req.socket.remoteAddress }, 'kiosk authentication failed');
+      const remote = this.deps.clientAddress?.(req) ?? req.socket.remoteAddress;
+      this.deps.logger.info({ remote }, 'kiosk authentication failed');
       return rejectUpgrade(socket, 401);
     }
     if (socket.destroyed) return;

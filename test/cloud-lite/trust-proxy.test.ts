@@ -2,8 +2,12 @@
 // X-Forwarded-For / X-Forwarded-Proto count; from anyone else those headers are ignored.
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import pino from 'pino';
 import t from 'tap';
+import WebSocket from 'ws';
 import { loadConfig, validateConfig } from '../../cloud-lite/config.js';
+import { SUBPROTOCOL as PROTOCOL } from '../../protocol/index.js';
+import { startTestHub } from './fixtures/test-hub.js';
 import { type RentalHub, startRentalHub } from './rental/helpers/rental-hub.js';
 
 const PASSWORD = 'correct horse battery';
@@ -128,5 +132,35 @@ t.test(
       { same: 429, other: 200 },
       'one renter hitting the per-address limit does not block another behind the same proxy',
     );
+  },
+);
+
+t.test(
+  "a kiosk's failed WebSocket login is logged with the client's address: forwarded only by a trusted proxy",
+  async (t) => {
+    const lines: { msg?: string; remote?: string }[] = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (s: string) => void lines.push(JSON.parse(s)) },
+    );
+    const failedFrom = async (trustProxy: string[]) => {
+      lines.length = 0;
+      const hub = await startTestHub(t, { trustProxy }, { logger });
+      const ws = new WebSocket(hub.wsUrl, PROTOCOL, {
+        headers: {
+          authorization: `Basic ${Buffer.from('k-none:wrong-secret').toString('base64')}`,
+          'x-forwarded-for': '203.0.113.9',
+        },
+      });
+      const status = await new Promise<number>((resolve) => {
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('error', () => resolve(-1));
+      });
+      t.equal(status, 401);
+      await hub.server.stop();
+      return lines.find((l) => l.msg === 'kiosk authentication failed')?.remote;
+    };
+    t.equal(await failedFrom(['loopback']), '203.0.113.9', 'behind a trusted proxy');
+    t.equal(await failedFrom([]), '127.0.0.1', 'X-Forwarded-For from anyone else is ignored');
   },
 );
