@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { AlertsConfigSchema } from './alerts/config.js';
 import { ConfigError } from './errors.js';
 import { SmtpConfigSchema } from './notifications/mailer.js';
 import { RentalConfigSchema } from './rental/config.js';
@@ -98,6 +99,8 @@ export const HubConfigSchema = Type.Object(
      * `CLOUD_LITE_SMTP_HOST`, `_PORT`, `_SECURE`, `_USER`, `_PASSWORD`, `_PASSWORD_FILE`, `_FROM`.
      */
     smtp: Type.Optional(SmtpConfigSchema),
+    /** Alerts for operators: thresholds, reminders, the signed webhook, e-mail (alerts/config.ts). */
+    alerts: AlertsConfigSchema,
   },
   { additionalProperties: false },
 );

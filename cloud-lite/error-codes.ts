@@ -102,6 +102,11 @@ export const API_ERRORS = {
     status: 409,
     description: 'the rollout is not in a state that allows this (e.g. resume a running one)',
   },
+  ALERT_STATE: {
+    status: 409,
+    description:
+      'the alert is not in a state that allows this (acknowledge an open one, resolve a live one)',
+  },
   // Renting
   NOT_ALLOWED: {
     status: 403,

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import proxyaddr from '@fastify/proxy-addr';
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { AlertService } from './alerts/alert-service.js';
 import { contentDir, type HubConfig, publicOrigin } from './config.js';
 import { HubContentStore } from './content/index.js';
 import { buildHttpApp } from './http/app.js';
@@ -25,6 +26,8 @@ export interface HubServerDeps {
   webAssetDir?: string;
   /** Rental domain options: its clock, payment provider and account mailer (tests); defaults from config. */
   rental?: { now?: () => Date; provider?: PaymentProvider; mailer?: AccountMailer };
+  /** The alerts' clock (tests); default the system clock. */
+  alertsNow?: () => Date;
   /** false: SQLite's money commits are not synced (SqliteStore.open); only for benchmarks measuring the cost. */
   storeMoneySync?: boolean;
   /** Called with every route as it is registered (tests: the API document's coverage). */
@@ -56,6 +59,7 @@ export class HubServer {
   rollouts!: RolloutService;
   /** Outgoing mail: SMTP when `config.smtp` is set, else written to the log. */
   mailer!: Mailer;
+  alerts!: AlertService;
   private stopped: Promise<void> | undefined;
   /** The bound port, once listening. */
   private port = 0;
@@ -73,6 +77,7 @@ export class HubServer {
     const port = (app.server.address() as AddressInfo).port;
     this.port = port;
     this.rollouts.start();
+    this.alerts.start();
     logger.info({ port }, 'cloud-lite listening');
     return { port };
   }
@@ -130,6 +135,18 @@ export class HubServer {
       tickMs: config.rolloutTickMs,
     });
     this.rollouts.attach();
+    this.alerts = new AlertService({
+      store: this.store,
+      config: config.alerts,
+      logger,
+      kiosks: this.hub,
+      catalog: this.rental.catalog,
+      mailer: this.mailer,
+      now: this.deps.alertsNow,
+    });
+    this.alerts.attach();
+    // A kiosk back or gone: look at the facts now rather than at the next tick.
+    this.hub.on('online', () => void this.alerts.tick());
     const app = await buildHttpApp({
       config,
       logger,
@@ -139,6 +156,7 @@ export class HubServer {
       rental: this.rental,
       content: this.content,
       rollouts: this.rollouts,
+      alerts: this.alerts,
       metrics: this.metrics,
       publicKeyPem: this.signingKey.publicKeyPem,
       webAssetDir: this.deps.webAssetDir,
@@ -193,6 +211,7 @@ export class HubServer {
     const { logger } = this.deps;
     logger.info('cloud-lite stopping');
     this.app?.server.close();
+    await this.alerts?.stop();
     await this.rental?.stop();
     await this.rollouts?.stop();
     await this.hub?.stop();

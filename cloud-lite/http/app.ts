@@ -4,6 +4,7 @@ import Fastify, {
   LogController,
   type RouteOptions,
 } from 'fastify';
+import type { AlertService } from '../alerts/alert-service.js';
 import { type HubConfig, publicOrigin } from '../config.js';
 import type { HubContentStore } from '../content/content-store.js';
 import type { KioskHub } from '../hub/hub.js';
@@ -17,6 +18,7 @@ import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './err
 import { exactBodyValidators } from './exact-body.js';
 import { installGuard } from './guard.js';
 import { registerApiDocsPages, registerOpenApi } from './openapi.js';
+import { registerAlertRoutes } from './routes/alert-routes.js';
 import { registerContentRoutes } from './routes/content-routes.js';
 import { registerKioskRoutes } from './routes/kiosk-routes.js';
 import { registerOperatorRoutes } from './routes/operator-fleet-routes.js';
@@ -37,6 +39,7 @@ export interface HttpDeps {
   rental: RentalDomain;
   content: HubContentStore;
   rollouts: RolloutService;
+  alerts: AlertService;
   metrics: HubMetrics;
   publicKeyPem: string;
   /** Built web assets (scripts/build-web.ts); default <repo>/dist/web. */
@@ -101,6 +104,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await registerRentalRoutes(app, deps.rental);
   registerContentRoutes(app, { store: deps.content });
   registerRolloutRoutes(app, { rollouts: deps.rollouts, store: deps.store });
+  registerAlertRoutes(app, { alerts: deps.alerts });
   await registerWeb(app, { assetDir: deps.webAssetDir });
   await registerApiDocsPages(app);
   return app;

@@ -17,6 +17,7 @@
  * Each store's specifics stay in its folder.
  */
 
+import type { AlertRepo } from './repos/alert-repo.js';
 import type { AuditRepo } from './repos/audit-repo.js';
 import type { ChargeRepo } from './repos/charge-repo.js';
 import type { CommandRepo } from './repos/command-repo.js';
@@ -31,6 +32,7 @@ import type { KioskRepo } from './repos/kiosk-repo.js';
 import type { KioskSiteRepo } from './repos/kiosk-site-repo.js';
 import type { LoginFailureRepo } from './repos/login-failure-repo.js';
 import type { MissingDiskRepo } from './repos/missing-disk-repo.js';
+import type { NotificationRepo } from './repos/notification-repo.js';
 import type { OrderRepo } from './repos/order-repo.js';
 import type { PaymentRepo } from './repos/payment-repo.js';
 import type { PendingRegistrationRepo } from './repos/pending-registration-repo.js';
@@ -43,6 +45,7 @@ import type { SlotRepo } from './repos/slot-repo.js';
 import type { UserRepo } from './repos/user-repo.js';
 import type { WebhookEventRepo } from './repos/webhook-event-repo.js';
 
+export type * from './repos/alert-repo.js';
 export type * from './repos/audit-repo.js';
 export type * from './repos/charge-repo.js';
 export type * from './repos/command-repo.js';
@@ -57,6 +60,7 @@ export type * from './repos/kiosk-repo.js';
 export type * from './repos/kiosk-site-repo.js';
 export type * from './repos/login-failure-repo.js';
 export type * from './repos/missing-disk-repo.js';
+export type * from './repos/notification-repo.js';
 export type * from './repos/order-repo.js';
 export type * from './repos/payment-repo.js';
 export type * from './repos/pending-registration-repo.js';
@@ -103,6 +107,9 @@ export interface Repos {
   // For operators.
   audit: AuditRepo;
   flags: FlagRepo;
+  alerts: AlertRepo;
+  // Renter e-mails (notifications/).
+  notifications: NotificationRepo;
   // Software updates (updates/).
   rollouts: RolloutRepo;
 }

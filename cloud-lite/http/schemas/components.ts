@@ -354,6 +354,31 @@ export const Flag = Exact(
   { $id: 'Flag' },
 );
 
+export const Alert = Exact(
+  {
+    id: Type.Integer(),
+    kind: Type.String({ description: 'docs/alerts-and-notifications.md lists every kind' }),
+    key: Type.String({ description: 'the cause: one live alert per key' }),
+    kioskId: Nullable(Type.String()),
+    severity: literals(['warning', 'critical'] as const),
+    message: Type.String(),
+    details: Nullable(Type.Record(Type.String(), Type.Unknown())),
+    state: literals(['open', 'acknowledged', 'resolved'] as const),
+    openedAt: IsoTime,
+    lastSeenAt: IsoTime,
+    acknowledgedAt: Nullable(IsoTime),
+    acknowledgedBy: Nullable(Type.String({ description: '`user:<id>` or `admin-token`' })),
+    resolvedAt: Nullable(IsoTime),
+    resolvedBy: Nullable(
+      Type.String({
+        description: '`user:<id>`, `admin-token`, or `system:alerts` (the fact cleared)',
+      }),
+    ),
+    notifyCount: Type.Integer({ description: 'how often operators were told (opened, reminders)' }),
+  },
+  { $id: 'Alert' },
+);
+
 export const OpsSlot = Exact(
   { ...SlotSnapshot.properties, updatedAt: IsoTime },
   { $id: 'OpsSlot', description: "the hub's copy of a slot: the kiosk's last snapshot" },
@@ -482,6 +507,7 @@ export const COMPONENTS = [
   AuditEntry,
   MissingDisk,
   Flag,
+  Alert,
   OpsSlot,
   OpsKiosk,
   OpsCommand,

@@ -4,6 +4,7 @@ import { StoppedError, StoreServerError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { runAfterCommit } from '../after-commit.js';
 import type { Repos, Store, Tx, TxContext } from '../types.js';
+import { pgAlertRepo } from './alert-repo.js';
 import { pgAuditRepo } from './audit-repo.js';
 import { pgChargeRepo } from './charge-repo.js';
 import { pgCommandRepo } from './command-repo.js';
@@ -20,6 +21,7 @@ import { pgLoginFailureRepo } from './login-failure-repo.js';
 import { pgMigrate } from './migrate.js';
 import { pgMigrations } from './migrations/index.js';
 import { pgMissingDiskRepo } from './missing-disk-repo.js';
+import { pgNotificationRepo } from './notification-repo.js';
 import { pgOrderRepo } from './order-repo.js';
 import { pgPaymentRepo } from './payment-repo.js';
 import { pgPendingRegistrationRepo } from './pending-registration-repo.js';
@@ -69,6 +71,8 @@ function makeRepos(sql: Sql): Repos {
     missingDisks: pgMissingDiskRepo(sql),
     audit: pgAuditRepo(sql),
     flags: pgFlagRepo(sql),
+    alerts: pgAlertRepo(sql),
+    notifications: pgNotificationRepo(sql),
     rollouts: pgRolloutRepo(sql),
   };
 }

@@ -13,6 +13,8 @@ export interface UserRecord {
   cardToken: string | null;
   cardLast4: string | null;
   createdAt: string;
+  /** Language of the account's e-mails (`en`, `zh-CN`); null or absent: English. */
+  language?: string | null;
 }
 
 /** Accounts: renters and staff. */

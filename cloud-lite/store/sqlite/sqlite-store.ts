@@ -6,6 +6,7 @@ import type { Logger } from '../../log.js';
 import { runAfterCommit } from '../after-commit.js';
 import { AsyncMutex } from '../mutex.js';
 import type { Repos, Store, Tx, TxContext } from '../types.js';
+import { sqliteAlertRepo } from './alert-repo.js';
 import { sqliteAuditRepo } from './audit-repo.js';
 import { sqliteChargeRepo } from './charge-repo.js';
 import { sqliteCommandRepo } from './command-repo.js';
@@ -21,6 +22,7 @@ import { sqliteKioskSiteRepo } from './kiosk-site-repo.js';
 import { sqliteLoginFailureRepo } from './login-failure-repo.js';
 import { migrations } from './migrations/index.js';
 import { sqliteMissingDiskRepo } from './missing-disk-repo.js';
+import { sqliteNotificationRepo } from './notification-repo.js';
 import { sqliteOrderRepo } from './order-repo.js';
 import { sqlitePaymentRepo } from './payment-repo.js';
 import { sqlitePendingRegistrationRepo } from './pending-registration-repo.js';
@@ -64,6 +66,8 @@ function makeRepos(db: Database.Database, moneyWritten: () => void): Repos {
     missingDisks: sqliteMissingDiskRepo(db),
     audit: sqliteAuditRepo(db),
     flags: sqliteFlagRepo(db),
+    alerts: sqliteAlertRepo(db),
+    notifications: sqliteNotificationRepo(db),
     rollouts: sqliteRolloutRepo(db),
   };
 }

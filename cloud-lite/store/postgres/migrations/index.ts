@@ -8,6 +8,7 @@ import { pgMigration006KioskDatabaseId } from './006-kiosk-database-id.js';
 import { pgMigration007Rollouts } from './007-rollouts.js';
 import { pgMigration008PickupCodes } from './008-pickup-codes.js';
 import { pgMigration009AuthorisationExpiry } from './009-authorisation-expiry.js';
+import { pgMigration010AlertsAndNotifications } from './010-alerts-and-notifications.js';
 
 /**
  * The PostgreSQL migrations, one per SQLite migration with the same number and name
@@ -24,4 +25,5 @@ export const pgMigrations: readonly PgMigration[] = [
   pgMigration007Rollouts,
   pgMigration008PickupCodes,
   pgMigration009AuthorisationExpiry,
+  pgMigration010AlertsAndNotifications,
 ];

@@ -8,6 +8,7 @@ import { migration006KioskDatabaseId } from './006-kiosk-database-id.js';
 import { migration007Rollouts } from './007-rollouts.js';
 import { migration008PickupCodes } from './008-pickup-codes.js';
 import { migration009AuthorisationExpiry } from './009-authorisation-expiry.js';
+import { migration010AlertsAndNotifications } from './010-alerts-and-notifications.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   migration007Rollouts,
   migration008PickupCodes,
   migration009AuthorisationExpiry,
+  migration010AlertsAndNotifications,
 ];

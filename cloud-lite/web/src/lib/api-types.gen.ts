@@ -2198,6 +2198,602 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/operator/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alerts, newest first (live ones by default)
+         * @description Access: operator.
+         *
+         *     Error codes: UNAUTHENTICATED, FORBIDDEN (and the edge's).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description comma-separated states; default `open,acknowledged` */
+                    state?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alerts: components["schemas"]["Alert"][];
+                        };
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/operator/alerts/{id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge an open alert (open -> acknowledged; no more reminders)
+         * @description Access: operator.
+         *
+         *     Error codes: NOT_FOUND, ALERT_STATE, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alert: components["schemas"]["Alert"];
+                        };
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this; CROSS_ORIGIN: a state-changing request from another site, or cookie-authenticated without an Origin header */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description NOT_FOUND: no such route, or the record does not exist or is not yours */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description ALERT_STATE: the alert is not in a state that allows this (acknowledge an open one, resolve a live one); VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/operator/alerts/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a live alert (open or acknowledged -> resolved)
+         * @description A cause that is still there opens a new alert at the next look at the facts.
+         *
+         *     Access: operator.
+         *
+         *     Error codes: NOT_FOUND, ALERT_STATE, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alert: components["schemas"]["Alert"];
+                        };
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this; CROSS_ORIGIN: a state-changing request from another site, or cookie-authenticated without an Origin header */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description NOT_FOUND: no such route, or the record does not exist or is not yours */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description ALERT_STATE: the alert is not in a state that allows this (acknowledge an open one, resolve a live one); VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/operator/alerts/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The live alerts as Server-Sent Events
+         * @description One `event: alerts` message with `data: {"alerts": [<Alert>, ...]}` (the open and acknowledged alerts, newest first) at once and after every change of any alert. `: keep-alive` comments every 15 s.
+         *
+         *     Access: operator.
+         *
+         *     Error codes: UNAUTHENTICATED, FORBIDDEN (and the edge's).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Server-Sent Events: `event: alerts` messages, `data: {"alerts": <Alert>}` (components.schemas.Alert), and `: keep-alive` comments */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/operator/audit": {
         parameters: {
             query?: never;
@@ -8993,6 +9589,30 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Alert: {
+            acknowledgedAt: string | null;
+            acknowledgedBy: string | null;
+            details: {
+                [key: string]: unknown;
+            } | null;
+            id: number;
+            /** @description the cause: one live alert per key */
+            key: string;
+            /** @description docs/alerts-and-notifications.md lists every kind */
+            kind: string;
+            kioskId: string | null;
+            /** @description ISO 8601 UTC time */
+            lastSeenAt: string;
+            message: string;
+            /** @description how often operators were told (opened, reminders) */
+            notifyCount: number;
+            /** @description ISO 8601 UTC time */
+            openedAt: string;
+            resolvedAt: string | null;
+            resolvedBy: string | null;
+            severity: "warning" | "critical";
+            state: "open" | "acknowledged" | "resolved";
+        };
         AuditEntry: {
             action: string;
             /** @description user:<id>, kiosk:<id>, system:<job>, admin-token */
@@ -9055,7 +9675,7 @@ export interface components {
             error: {
                 /** @description QUOTE_CHANGED: the price now */
                 amountMinor?: number;
-                code: "VALIDATION" | "BAD_JSON" | "BAD_REQUEST" | "BAD_URL" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CROSS_ORIGIN" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "RANGE_NOT_SATISFIABLE" | "INTERNAL" | "UNAVAILABLE" | "TIMEOUT" | "EMAIL_TAKEN" | "WEAK_PASSWORD" | "REGISTRATION_INVALID" | "INVALID_CREDENTIALS" | "TOO_MANY_ATTEMPTS" | "BUSY" | "KIOSK_NOT_FOUND" | "KIOSK_EXISTS" | "KIOSK_REVOKED" | "INVALID_ID" | "ENROLMENT_INVALID" | "KIOSK_OFFLINE" | "ROLLOUT_ACTIVE" | "ROLLOUT_ENDED" | "NOT_ALLOWED" | "DISK_TYPE_NOT_OFFERED" | "NO_DISK_AVAILABLE" | "IDEMPOTENCY_MISMATCH" | "RESERVATION_NOT_READY" | "RESERVATION_CLOSED" | "PICKUP_IN_PROGRESS" | "PICKUP_CODE_OFFLINE" | "RENTAL_OPEN" | "RENTAL_CLOSED" | "RENTAL_TOO_LONG" | "QUOTE_CHANGED" | "NO_SAVED_CARD" | "NO_PAYMENT_METHOD" | "CARD_DECLINED" | "INSUFFICIENT_FUNDS" | "PAYMENT_REFUSED" | "PAYMENT_UNAVAILABLE" | "WEBHOOK_INVALID";
+                code: "VALIDATION" | "BAD_JSON" | "BAD_REQUEST" | "BAD_URL" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CROSS_ORIGIN" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "RANGE_NOT_SATISFIABLE" | "INTERNAL" | "UNAVAILABLE" | "TIMEOUT" | "EMAIL_TAKEN" | "WEAK_PASSWORD" | "REGISTRATION_INVALID" | "INVALID_CREDENTIALS" | "TOO_MANY_ATTEMPTS" | "BUSY" | "KIOSK_NOT_FOUND" | "KIOSK_EXISTS" | "KIOSK_REVOKED" | "INVALID_ID" | "ENROLMENT_INVALID" | "KIOSK_OFFLINE" | "ROLLOUT_ACTIVE" | "ROLLOUT_ENDED" | "ALERT_STATE" | "NOT_ALLOWED" | "DISK_TYPE_NOT_OFFERED" | "NO_DISK_AVAILABLE" | "IDEMPOTENCY_MISMATCH" | "RESERVATION_NOT_READY" | "RESERVATION_CLOSED" | "PICKUP_IN_PROGRESS" | "PICKUP_CODE_OFFLINE" | "RENTAL_OPEN" | "RENTAL_CLOSED" | "RENTAL_TOO_LONG" | "QUOTE_CHANGED" | "NO_SAVED_CARD" | "NO_PAYMENT_METHOD" | "CARD_DECLINED" | "INSUFFICIENT_FUNDS" | "PAYMENT_REFUSED" | "PAYMENT_UNAVAILABLE" | "WEBHOOK_INVALID";
                 /** @description QUOTE_CHANGED: its currency */
                 currency?: string;
                 /** @description RENTAL_TOO_LONG: days booked so far */

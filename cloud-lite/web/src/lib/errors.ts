@@ -64,6 +64,8 @@ const SENTENCES: Record<string, Sentence> = {
     'Another rollout is still running or halted. Cancel it, or let it complete, before starting a new one.',
   ROLLOUT_ENDED:
     'This rollout cannot do that in its current state (only a running rollout can be halted, only a halted one resumed).',
+  ALERT_STATE:
+    'This alert has changed meanwhile (only an open alert can be acknowledged, only a live one resolved). The list shows it as it is now.',
   NO_DISK_AVAILABLE: 'No disk of this kind is left at this kiosk. Choose another or reserve one.',
   KIOSK_UNREACHABLE: 'The kiosk did not answer in time. Your payment is released.',
   DISK_TYPE_NOT_OFFERED: 'This kiosk does not offer this disk. Choose another.',

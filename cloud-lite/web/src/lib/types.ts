@@ -61,3 +61,4 @@ export interface RolloutView {
   kiosks: RolloutKiosk[];
   counts: Record<string, number>;
 }
+export type Alert = Schemas['Alert'];

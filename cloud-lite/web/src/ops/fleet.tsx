@@ -5,6 +5,7 @@ import { useApi } from '../ui/context.js';
 import { useAsync } from '../ui/hooks.js';
 import { KioskMap } from '../ui/kiosk-map.js';
 import { Link } from '../ui/router.js';
+import { AlertsPanel } from './alerts-panel.js';
 import { slotSummary, summaryText } from './slot-summary.js';
 
 /** The fleet: every kiosk with status, last seen, slots by state and faults; a map when sites are known. */
@@ -22,6 +23,7 @@ export function Fleet() {
   return (
     <main>
       <h1>Fleet</h1>
+      <AlertsPanel />
       <div class="actions">
         <Button onClick={kiosks.reload}>Refresh</Button>
         <Link class="button" href="/ops/enrol">

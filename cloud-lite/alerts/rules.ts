@@ -1,0 +1,128 @@
+import type { KioskCommands } from '../hub/kiosk-commands.js';
+import type { Catalog } from '../rental/catalog/catalog.js';
+import type { Tx } from '../store/types.js';
+import type { AlertsConfig } from './config.js';
+import type { AlertKind } from './kinds.js';
+
+/** One live cause: an alert of `kind` for `key` (its subject: a kiosk, a slot, an order...). */
+export interface Finding {
+  kind: AlertKind;
+  key: string;
+  kioskId: string | null;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** The kinds the periodic sweep decides alone: raised while found, resolved once not. */
+export const SWEPT_KINDS = [
+  'kiosk_offline',
+  'slot_fault',
+  'zero_stock',
+  'order_stuck',
+  'authorisation_expiring',
+  'prepare_failures',
+] as const satisfies readonly AlertKind[];
+
+export interface RuleContext {
+  config: AlertsConfig;
+  kiosks: KioskCommands;
+  catalog: Catalog;
+  now: Date;
+}
+
+const STUCK_ORDER_STATES = ['created', 'authorised', 'dispensing'] as const;
+const minutes = (ms: number) => `${Math.round(ms / 6000) / 10} min`;
+
+/** The facts of the fleet now, as findings of the swept kinds (read inside `tx`). */
+export async function sweepFindings(tx: Tx, ctx: RuleContext): Promise<Finding[]> {
+  const { config, kiosks, now } = ctx;
+  const out: Finding[] = [];
+  const nowMs = now.getTime();
+  // Kiosks that ran once (booted) and are not revoked; one never booted is still being set up.
+  const fleet = (await tx.kiosks.list()).filter((k) => k.revokedAt === null && k.lastBootAt);
+  for (const k of fleet) {
+    const silent = kiosks.silentForMs(k);
+    if (k.status !== 'online' && silent > config.offlineAfterSeconds * 1000)
+      out.push({
+        kind: 'kiosk_offline',
+        key: k.id,
+        kioskId: k.id,
+        message: `kiosk ${k.id} (${k.name}) has been offline for ${minutes(silent)}`,
+        details: { lastSeenAt: k.lastSeenAt },
+      });
+    for (const s of await tx.slots.list(k.id)) {
+      if (s.state !== 'fault') continue;
+      const fault = s.snapshot.fault as { code?: string; message?: string } | undefined;
+      out.push({
+        kind: 'slot_fault',
+        key: `${k.id}:${s.slot}`,
+        kioskId: k.id,
+        message: `kiosk ${k.id} slot ${s.slot} is in fault${fault ? `: ${fault.code} ${fault.message}` : ''}`,
+        details: { slot: s.slot, fault: fault ?? null, diskId: s.snapshot.diskId ?? null },
+      });
+    }
+    // Repeated preparation failures: the kiosk's recent events (the newest 500 at most).
+    const recent = await tx.events.listForKiosk(k.id, {
+      afterSeq: Math.max(0, k.lastSeq - 500),
+      limit: 500,
+    });
+    const windowStart = nowMs - config.prepareFailureWindowSeconds * 1000;
+    const failures = recent.filter(
+      (e) => e.type === 'PrepareFailed' && Date.parse(e.receivedAt) >= windowStart,
+    );
+    if (failures.length >= config.prepareFailureThreshold)
+      out.push({
+        kind: 'prepare_failures',
+        key: k.id,
+        kioskId: k.id,
+        message: `kiosk ${k.id} failed ${failures.length} disk preparations in the last ${minutes(config.prepareFailureWindowSeconds * 1000)}`,
+        details: {
+          failures: failures.map((e) => ({
+            at: e.at,
+            code: e.data.code,
+            reservationId: e.data.reservationId,
+          })),
+        },
+      });
+  }
+  // Zero rentable stock of a disk type across the kiosks that offer it and can serve now.
+  for (const type of await tx.diskTypes.list()) {
+    const serving = fleet.filter(
+      (k) => (!type.kioskIds || type.kioskIds.includes(k.id)) && kiosks.canServe(k),
+    );
+    if (serving.length === 0) continue;
+    let count = 0;
+    for (const k of serving) count += (await ctx.catalog.readySlots(tx, k.id, type)).length;
+    if (count === 0)
+      out.push({
+        kind: 'zero_stock',
+        key: type.id,
+        kioskId: null,
+        message: `no disk of type ${type.id} can be rented at any of the ${serving.length} online kiosks offering it`,
+        details: { diskTypeId: type.id, kiosks: serving.map((k) => k.id) },
+      });
+  }
+  for (const o of await tx.orders.listByStates(STUCK_ORDER_STATES, 1000)) {
+    const age = nowMs - Date.parse(o.updatedAt);
+    if (age > config.stuckOrderAfterSeconds * 1000)
+      out.push({
+        kind: 'order_stuck',
+        key: o.id,
+        kioskId: o.kioskId,
+        message: `order ${o.id} at kiosk ${o.kioskId} has been ${o.state} for ${minutes(age)}`,
+        details: { orderId: o.id, state: o.state, since: o.updatedAt },
+      });
+  }
+  const warnBefore = new Date(nowMs - config.authorisationWarnAfterHours * 3600_000).toISOString();
+  for (const p of await tx.payments.listByState(['authorised'], warnBefore)) {
+    if (p.kind !== 'auth' || p.createdAt > warnBefore) continue;
+    out.push({
+      kind: 'authorisation_expiring',
+      key: p.id,
+      kioskId: null,
+      message: `payment ${p.id} (${p.purpose} ${p.refId}) has been authorised since ${p.createdAt} and is neither captured nor voided`,
+      details: { paymentId: p.id, purpose: p.purpose, refId: p.refId, since: p.createdAt },
+    });
+  }
+  return out;
+}

@@ -1,0 +1,98 @@
+import { useState } from 'preact/hooks';
+import { formatDateTime } from '../lib/format.js';
+import type { Alert } from '../lib/types.js';
+import { Badge, Button, ErrorBox } from '../ui/components.js';
+import { useApi } from '../ui/context.js';
+import { useFollow } from '../ui/use-follow.js';
+
+/**
+ * The live alerts (open and acknowledged), followed over the alerts stream
+ * (GET /api/operator/alerts/events; polling when it breaks), each with Acknowledge and
+ * Resolve. docs/alerts-and-notifications.md says what raises and resolves each kind.
+ */
+export function AlertsPanel() {
+  const api = useApi();
+  const { value, error, live } = useFollow<Alert[]>({
+    api,
+    load: async () =>
+      (await api.request<{ alerts: Alert[] }>('GET', '/api/operator/alerts')).alerts,
+    streamPath: '/api/operator/alerts/events',
+    key: 'alerts',
+    isDone: () => false,
+    pollMs: 5000,
+  });
+  const [busy, setBusy] = useState<string>();
+  const [actionError, setActionError] = useState<unknown>();
+  const act = async (a: Alert, verb: 'acknowledge' | 'resolve') => {
+    setBusy(`${a.id}/${verb}`);
+    setActionError(undefined);
+    try {
+      await api.request('POST', `/api/operator/alerts/${a.id}/${verb}`);
+    } catch (err) {
+      setActionError(err);
+    } finally {
+      setBusy(undefined);
+    }
+  };
+  const alerts = value ?? [];
+  return (
+    <section class="alerts" aria-labelledby="alerts-title">
+      <h2 id="alerts-title">
+        Alerts{' '}
+        {alerts.length > 0 ? (
+          <Badge tone="bad">{alerts.length} live</Badge>
+        ) : (
+          <Badge tone="ok">none</Badge>
+        )}{' '}
+        {live ? <small>(live)</small> : null}
+      </h2>
+      <ErrorBox error={error} />
+      <ErrorBox error={actionError} />
+      {alerts.length > 0 ? (
+        <div class="table-wrap">
+          <table class="alerts">
+            <thead>
+              <tr>
+                <th scope="col">Severity</th>
+                <th scope="col">What</th>
+                <th scope="col">Since</th>
+                <th scope="col">State</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {alerts.map((a) => (
+                <tr key={a.id} data-alert-kind={a.kind}>
+                  <td>
+                    <Badge tone={a.severity === 'critical' ? 'bad' : 'warn'}>{a.severity}</Badge>
+                  </td>
+                  <td>
+                    <strong>{a.kind}</strong> {a.message}
+                  </td>
+                  <td>{formatDateTime(a.openedAt)}</td>
+                  <td>
+                    {a.state}
+                    {a.acknowledgedBy ? ` by ${a.acknowledgedBy}` : ''}
+                  </td>
+                  <td>
+                    {a.state === 'open' ? (
+                      <Button
+                        busy={busy === `${a.id}/acknowledge`}
+                        onClick={() => act(a, 'acknowledge')}
+                      >
+                        Acknowledge
+                      </Button>
+                    ) : null}{' '}
+                    <Button busy={busy === `${a.id}/resolve`} onClick={() => act(a, 'resolve')}>
+                      Resolve
+                    </Button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  );
+}
