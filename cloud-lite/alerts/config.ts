@@ -16,9 +16,12 @@ export const AlertsConfigSchema = Type.Object(
     stuckOrderAfterSeconds: Type.Number({ minimum: 1, default: 900 }),
     /**
      * A card authorisation still open (not captured or voided) this long raises
-     * `authorisation_expiring` (card networks drop authorisations after about 7 days).
+     * `authorisation_expiring` when the provider did not say when it lapses (card networks
+     * drop authorisations after about 7 days).
      */
     authorisationWarnAfterHours: Type.Number({ minimum: 0.001, default: 144 }),
+    /** An authorisation whose provider said when it lapses (`authorisedUntil`) is warned of this long before. */
+    authorisationWarnBeforeHours: Type.Number({ minimum: 0, default: 24 }),
     /** This many PrepareFailed from one kiosk within `prepareFailureWindowSeconds` raise `prepare_failures`. */
     prepareFailureThreshold: Type.Integer({ minimum: 1, default: 3 }),
     prepareFailureWindowSeconds: Type.Number({ minimum: 1, default: 3600 }),

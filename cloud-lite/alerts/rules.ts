@@ -113,15 +113,26 @@ export async function sweepFindings(tx: Tx, ctx: RuleContext): Promise<Finding[]
         details: { orderId: o.id, state: o.state, since: o.updatedAt },
       });
   }
-  const warnBefore = new Date(nowMs - config.authorisationWarnAfterHours * 3600_000).toISOString();
-  for (const p of await tx.payments.listByState(['authorised'], warnBefore)) {
-    if (p.kind !== 'auth' || p.createdAt > warnBefore) continue;
+  // Authorisations near expiry: by the provider's own lapse time when it told one
+  // (`authorisedUntil`), else by age.
+  const oldEnough = new Date(nowMs - config.authorisationWarnAfterHours * 3600_000).toISOString();
+  const lapsingBy = new Date(nowMs + config.authorisationWarnBeforeHours * 3600_000).toISOString();
+  for (const p of await tx.payments.listByState(['authorised'], now.toISOString())) {
+    if (p.kind !== 'auth') continue;
+    const near = p.authorisedUntil ? p.authorisedUntil <= lapsingBy : p.createdAt <= oldEnough;
+    if (!near) continue;
     out.push({
       kind: 'authorisation_expiring',
       key: p.id,
       kioskId: null,
-      message: `payment ${p.id} (${p.purpose} ${p.refId}) has been authorised since ${p.createdAt} and is neither captured nor voided`,
-      details: { paymentId: p.id, purpose: p.purpose, refId: p.refId, since: p.createdAt },
+      message: `payment ${p.id} (${p.purpose} ${p.refId}) has been authorised since ${p.createdAt} and is neither captured nor voided${p.authorisedUntil ? `; it lapses at ${p.authorisedUntil}` : ''}`,
+      details: {
+        paymentId: p.id,
+        purpose: p.purpose,
+        refId: p.refId,
+        since: p.createdAt,
+        authorisedUntil: p.authorisedUntil,
+      },
     });
   }
   return out;
