@@ -342,7 +342,7 @@ export class Payments {
         );
       switch (ev.type) {
         case 'payment.authorised':
-          if (['voided', 'declined', 'failed'].includes(p.state) && !p.providerRef) {
+          if (['voiding', 'voided', 'declined', 'failed'].includes(p.state) && !p.providerRef) {
             // We gave up on this authorisation (its answer was lost): release what it holds.
             await this.settleIn(tx, p, 'voiding', { providerRef: ev.providerRef });
             release = p.id;
@@ -360,7 +360,7 @@ export class Payments {
             await unexpected();
           break;
         case 'payment.voided':
-          if (ev.expired && (p.state === 'authorised' || p.state === 'capturing'))
+          if (ev.expired && ['authorised', 'capturing', 'capture_failed'].includes(p.state))
             await flag(
               'AUTHORISATION_LAPSED',
               p.id,

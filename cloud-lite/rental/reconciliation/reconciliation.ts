@@ -68,12 +68,42 @@ export class Reconciliation {
 
   private async pass(): Promise<void> {
     const { payments, orders, reservationOutcomes, rentals, config } = this.deps;
+    await this.lapsingAuthorisations();
     await payments.finishIntents(config.intentRetryAfterSeconds * 1000);
     await this.orders();
     await this.orphanPayments();
     await reservationOutcomes.expireDue();
     await rentals.accrueAll();
     void orders;
+  }
+
+  /**
+   * Authorisations that lapse within `payments.stripe.lapseMarginSeconds` while still held
+   * (the provider told us when: Stripe's capture_before) are flagged AUTHORISATION_AT_RISK with
+   * their deadline; the flag is resolved once the payment is captured or voided. The hold
+   * windows are checked against the authorisation lifetime at start (provider-config.ts), so
+   * a flag here means a hold outlived its configuration (a kiosk offline for days).
+   */
+  private async lapsingAuthorisations(): Promise<void> {
+    const { payments, store, config, logger } = this.deps;
+    const risky = await payments.lapsing(config.payments.stripe.lapseMarginSeconds * 1000);
+    const ids = new Set(risky.map((p) => p.id));
+    const at = this.deps.now().toISOString();
+    await store.transaction(async (tx) => {
+      for (const p of risky) {
+        await tx.flags.raise(
+          'AUTHORISATION_AT_RISK',
+          p.id,
+          `the authorisation of payment ${p.id} (${p.purpose} ${p.refId ?? ''}, ${p.amountMinor} ${p.currency}) lapses at ${p.authorisedUntil}; capture or void it before then`,
+          at,
+        );
+      }
+      for (const f of await tx.flags.listOpen())
+        if (f.kind === 'AUTHORISATION_AT_RISK' && !ids.has(f.subject))
+          await tx.flags.resolve(f.kind, f.subject, at);
+    });
+    if (risky.length)
+      logger.warn({ payments: [...ids] }, 'authorisations lapse soon (AUTHORISATION_AT_RISK)');
   }
 
   private nowMs(): number {

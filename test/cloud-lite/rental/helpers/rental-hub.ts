@@ -8,6 +8,7 @@ import type { RouteOptions } from 'fastify';
 import pino from 'pino';
 import { type HubConfig, validateConfig } from '../../../../cloud-lite/config.js';
 import type { AccountMessage } from '../../../../cloud-lite/rental/accounts/account-mail.js';
+import type { PaymentProvider } from '../../../../cloud-lite/rental/payments/provider.js';
 import type { SandboxProvider } from '../../../../cloud-lite/rental/payments/sandbox/sandbox-provider.js';
 import { HubServer } from '../../../../cloud-lite/server.js';
 import type { SlotSnapshot } from '../../../../protocol/index.js';
@@ -157,6 +158,10 @@ export async function startRentalHub(
     keepDir?: boolean;
     /** Called with every route the hub registers. */
     onRoute?: (route: RouteOptions) => void;
+    /** Another payment provider than the configured sandbox (helpers/gateways.ts). */
+    provider?: PaymentProvider;
+    /** What `deposit()` pays with (default: the sandbox's test card details). */
+    payWith?: unknown;
   } = {},
 ): Promise<RentalHub> {
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'rental-test-')));
@@ -191,7 +196,11 @@ export async function startRentalHub(
   const server = new HubServer({
     config,
     logger: pino({ level: process.env.HUB_TEST_LOG ?? 'silent' }),
-    rental: { now: clock.now, mailer: { send: async (m) => void mail.push(m) } },
+    rental: {
+      now: clock.now,
+      mailer: { send: async (m) => void mail.push(m) },
+      ...(opts.provider ? { provider: opts.provider } : {}),
+    },
     onRoute: opts.onRoute,
   });
   const { port } = await server.start();
@@ -244,7 +253,12 @@ export async function startRentalHub(
     },
     deposit(token, amountMinor = 5000) {
       // The renter asks to save the card, so later payments can use `{ useSaved: true }`.
-      return api('POST', '/api/me/deposit', { amountMinor, card: CARD, saveCard: true }, token);
+      return api(
+        'POST',
+        '/api/me/deposit',
+        { amountMinor, card: opts.payWith ?? CARD, saveCard: true },
+        token,
+      );
     },
     seedCatalog() {
       return hub.addCatalogEntry({ contentId: 'c1', title: 'Films', typeId: 't64' });

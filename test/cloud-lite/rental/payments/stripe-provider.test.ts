@@ -2,33 +2,17 @@ import pino from 'pino';
 import t, { type Test } from 'tap';
 import { PaymentError } from '../../../../cloud-lite/rental/payments/provider.js';
 import { StripeProvider } from '../../../../cloud-lite/rental/payments/stripe/stripe-provider.js';
-import {
-  AUTH_LIFETIME_MS,
-  DAY_MS,
-  STANDIN_SECRET_KEY,
-  StripeStandin,
-} from '../../../helpers/stripe-standin.js';
+import { AUTH_LIFETIME_MS, DAY_MS, StripeStandin } from '../../../helpers/stripe-standin.js';
+import { stripeGateway, WHSEC } from '../helpers/gateways.js';
 
-const WHSEC = 'whsec_test_0123456789abcdef';
-
-async function setup(t: Test, opts: { maxNetworkRetries?: number } = {}) {
+async function setup(t: Test) {
   let offset = 0;
   const now = () => Date.now() + offset;
-  const standin = new StripeStandin({ webhookSecret: WHSEC, now });
-  const api = await standin.start();
-  t.teardown(() => standin.stop());
-  const provider = new StripeProvider({
-    secretKey: STANDIN_SECRET_KEY,
-    webhookSecret: WHSEC,
-    logger: pino({ level: 'silent' }),
-    now: () => new Date(now()),
-    api,
-    maxNetworkRetries: opts.maxNetworkRetries ?? 0,
-  });
   const advance = (ms: number) => {
     offset += ms;
   };
-  return { standin, provider, advance, now };
+  const gw = await stripeGateway(t, { now: () => new Date(now()), advance });
+  return { standin: gw.standin, provider: gw.provider as StripeProvider, advance, now };
 }
 
 const auth = (key: string, cardToken = 'pm_card_visa', amountMinor = 1000) => ({
