@@ -3,17 +3,131 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { audit } from '../../audit.js';
 import type { RefusalReason } from '../../error-codes.js';
+import type { RentalConfig } from '../../rental/config.js';
 import { RentalError } from '../../rental/errors.js';
 import type { RentalDomain } from '../../rental/rental-domain.js';
+import { Throttle } from '../../store/throttle.js';
+import type { Tx } from '../../store/types.js';
+import { sendError } from '../errors.js';
 import { actorOf } from '../guard.js';
 import { route } from '../schemas/common.js';
-import { ContentPackage, KioskSession, NearbyKiosk } from '../schemas/components.js';
+import {
+  ContentPackage,
+  KioskOffer,
+  KioskSession,
+  NearbyKiosk,
+  Terms,
+} from '../schemas/components.js';
 import { IdParams, NearQuery } from '../schemas/rental.js';
 
-/** Content, kiosks near a place, and the kiosk session (1st instruction). */
+/** Public offer lookups one client address may make per minute (GET /api/kiosks/{id}/offer). */
+export const OFFER_LIMIT = { max: 120, windowSeconds: 60 };
+
+/** The rental terms a renter reads before paying, from the hub's rental config. */
+export function termsOf(c: RentalConfig) {
+  return {
+    currency: c.currency,
+    depositMinor: c.minDepositMinor,
+    overdueFeePerDayMinor: c.overdueFeePerDayMinor,
+    overdueMaxDays: c.overdueMaxDays,
+    lostDiskChargeMinor: c.lostDiskChargeMinor,
+    pickupWindowSeconds: c.pickupWindowSeconds,
+    holdWindowSeconds: c.holdWindowSeconds,
+    noShowFeeMinor: c.noShowFeeMinor,
+  };
+}
+
+/** The disk types a kiosk offers, with content titles and what is ready and reservable now. */
+async function offeredTypes(d: RentalDomain, tx: Tx, kioskId: string) {
+  const diskTypes = [];
+  for (const t of await d.catalog.offered(tx, kioskId)) {
+    const content = await tx.content.get(t.contentId);
+    diskTypes.push({
+      id: t.id,
+      capacityBytes: t.capacityBytes,
+      contentId: t.contentId,
+      contentTitle: content?.title ?? t.contentId,
+      contentVersion: content?.version,
+      writeProtect: t.writeProtect,
+      pricePerDayMinor: t.pricePerDayMinor,
+      currency: t.currency,
+      defaultDays: t.defaultDays,
+      maxDays: t.maxDays,
+      available: (await d.catalog.readySlots(tx, kioskId, t)).length,
+      reservable: await d.catalog.reservable(tx, kioskId, t),
+    });
+  }
+  return diskTypes;
+}
+
+/** Content, kiosks near a place, a kiosk's public offer, the terms, and the kiosk session (1st instruction). */
 export function registerCatalogRoutes(fastify: FastifyInstance, d: RentalDomain): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['catalog'];
+  const throttle = new Throttle();
+  app.get(
+    '/api/terms',
+    route({
+      method: 'GET',
+      summary: "The hub's rental terms: currency, deposit, late fee, lost-disk charge, windows",
+      description:
+        'What the renter pages state before anyone pays; the values come from the rental configuration.',
+      tags,
+      access: 'public',
+      response: { 200: Type.Ref(Terms) },
+    }),
+    async () => termsOf(d.deps.config),
+  );
+
+  app.get(
+    '/api/kiosks/:id/offer',
+    route({
+      method: 'GET',
+      summary:
+        'What a kiosk offers, before login: name, address, online, disk types, prices, stock, terms',
+      description:
+        "What the kiosk's QR code page shows before it asks anyone to log in. Public, so limited per client address (TOO_MANY_ATTEMPTS with retryAfterSeconds, 120 a minute).",
+      tags,
+      access: 'public',
+      params: IdParams,
+      response: { 200: Type.Ref(KioskOffer) },
+      errors: ['KIOSK_NOT_FOUND', 'TOO_MANY_ATTEMPTS'],
+    }),
+    async (req, reply) => {
+      const kioskId = req.params.id;
+      const limits = [{ key: `offer:${req.ip}`, ...OFFER_LIMIT }];
+      const retry = await d.deps.store.transaction((tx) => throttle.take(tx, limits, d.now()));
+      if (retry > 0)
+        return sendError(
+          reply,
+          429,
+          'TOO_MANY_ATTEMPTS',
+          `too many requests; try again in ${retry} s`,
+          {
+            retryAfterSeconds: retry,
+          },
+        );
+      return d.deps.store.transaction(async (tx) => {
+        const k = await tx.kiosks.get(kioskId);
+        if (!k || k.revokedAt)
+          throw new RentalError('KIOSK_NOT_FOUND', `kiosk ${kioskId} does not exist`, 404);
+        const site = await tx.sites.get(kioskId);
+        return {
+          kiosk: {
+            id: k.id,
+            name: site?.name ?? k.name,
+            address: site?.address ?? '',
+            online: d.deps.hub.canServe(k),
+            lat: site?.lat ?? null,
+            lng: site?.lng ?? null,
+          },
+          diskTypes: await offeredTypes(d, tx, kioskId),
+          terms: termsOf(d.deps.config),
+        };
+      });
+    },
+  );
+
   app.get(
     '/api/content',
     route({
@@ -85,24 +199,7 @@ export function registerCatalogRoutes(fastify: FastifyInstance, d: RentalDomain)
         const kiosk: RefusalReason[] = online ? [] : ['KIOSK_OFFLINE'];
         const reasons = [...(await d.deposits.reasons(tx, userId)), ...kiosk];
         const reserveReasons = [...(await d.deposits.reasons(tx, userId, 'reserve')), ...kiosk];
-        const diskTypes = [];
-        for (const t of await d.catalog.offered(tx, kioskId)) {
-          const content = await tx.content.get(t.contentId);
-          diskTypes.push({
-            id: t.id,
-            capacityBytes: t.capacityBytes,
-            contentId: t.contentId,
-            contentTitle: content?.title ?? t.contentId,
-            contentVersion: content?.version,
-            writeProtect: t.writeProtect,
-            pricePerDayMinor: t.pricePerDayMinor,
-            currency: t.currency,
-            defaultDays: t.defaultDays,
-            maxDays: t.maxDays,
-            available: (await d.catalog.readySlots(tx, kioskId, t)).length,
-            reservable: await d.catalog.reservable(tx, kioskId, t),
-          });
-        }
+        const diskTypes = await offeredTypes(d, tx, kioskId);
         await audit(
           tx,
           { ...actorOf(req), kioskId },

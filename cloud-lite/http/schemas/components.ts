@@ -134,6 +134,60 @@ export const PrepareProgress = Exact(
   { $id: 'PrepareProgress' },
 );
 
+/** A disk type as a kiosk offers it, with what is ready and reservable there now. */
+const OfferedDiskType = Exact({
+  id: Type.String(),
+  capacityBytes: Type.Integer(),
+  contentId: Type.String(),
+  contentTitle: Type.String(),
+  contentVersion: Type.Optional(Type.String()),
+  writeProtect: WriteProtectPolicy,
+  pricePerDayMinor: Minor(),
+  currency: Type.String(),
+  defaultDays: Type.Integer(),
+  maxDays: Type.Integer(),
+  available: Type.Integer({ description: 'disks ready to dispense now' }),
+  reservable: Type.Integer({ description: 'reservations the kiosk can still take' }),
+});
+
+/** The hub's rental terms, as a renter reads them before paying (from the rental config). */
+export const Terms = Exact(
+  {
+    currency: Type.String({ description: 'ISO 4217 code every price is in (rental.currency)' }),
+    depositMinor: Minor(
+      'the deposit a renter pays before the first rental (rental.minDepositMinor)',
+    ),
+    overdueFeePerDayMinor: Minor('fee per started day past the due time'),
+    overdueMaxDays: Type.Integer({
+      description: 'overdue days after which the disk counts as lost',
+    }),
+    lostDiskChargeMinor: Minor('charge for a lost disk, taken from the deposit'),
+    pickupWindowSeconds: Type.Integer({
+      description: 'how long a dispensed disk waits to be taken',
+    }),
+    holdWindowSeconds: Type.Integer({ description: 'how long a prepared reservation is held' }),
+    noShowFeeMinor: Minor('fee when a ready reservation is not picked up in its hold window'),
+  },
+  { $id: 'Terms' },
+);
+
+/** What a kiosk's QR code shows before anyone logs in (GET /api/kiosks/{id}/offer). */
+export const KioskOffer = Exact(
+  {
+    kiosk: Exact({
+      id: Type.String(),
+      name: Type.String(),
+      address: Type.String(),
+      online: Type.Boolean({ description: 'the kiosk can serve now' }),
+      lat: Nullable(Type.Number()),
+      lng: Nullable(Type.Number()),
+    }),
+    diskTypes: Type.Array(OfferedDiskType),
+    terms: Type.Ref(Terms),
+  },
+  { $id: 'KioskOffer' },
+);
+
 export const KioskSession = Exact(
   {
     kiosk: Exact({
@@ -146,22 +200,7 @@ export const KioskSession = Exact(
     reasons: Type.Array(Reason),
     canReserve: Type.Boolean(),
     reserveReasons: Type.Array(Reason),
-    diskTypes: Type.Array(
-      Exact({
-        id: Type.String(),
-        capacityBytes: Type.Integer(),
-        contentId: Type.String(),
-        contentTitle: Type.String(),
-        contentVersion: Type.Optional(Type.String()),
-        writeProtect: WriteProtectPolicy,
-        pricePerDayMinor: Minor(),
-        currency: Type.String(),
-        defaultDays: Type.Integer(),
-        maxDays: Type.Integer(),
-        available: Type.Integer({ description: 'disks ready to dispense now' }),
-        reservable: Type.Integer({ description: 'reservations the kiosk can still take' }),
-      }),
-    ),
+    diskTypes: Type.Array(OfferedDiskType),
     reservations: Type.Array(
       Exact({
         id: Type.String(),
@@ -276,6 +315,9 @@ export const Rental = Exact(
     diskId: Type.String(),
     diskTypeId: Type.String(),
     kioskId: Type.String(),
+    contentTitle: Type.String({ description: "the content's title, as the renter knows the disk" }),
+    capacityBytes: Nullable(Type.Integer()),
+    kioskName: Type.String({ description: 'where it was rented' }),
     startedAt: IsoTime,
     dueAt: IsoTime,
     returnedAt: Type.Optional(IsoTime),
@@ -499,6 +541,8 @@ export const COMPONENTS = [
   KioskSite,
   NearbyKiosk,
   PrepareProgress,
+  Terms,
+  KioskOffer,
   KioskSession,
   Order,
   Reservation,

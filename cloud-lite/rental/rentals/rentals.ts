@@ -23,12 +23,19 @@ export interface RentalsDeps {
 export async function rentalView(tx: Tx, r: RentalRecord) {
   const charges = await tx.charges.listByRental(r.id);
   const pending = (await tx.extensions.listByRental(r.id)).filter((e) => e.state === 'pending');
+  const type = await tx.diskTypes.get(r.diskTypeId);
+  const content = type ? await tx.content.get(type.contentId) : undefined;
+  const site = await tx.sites.get(r.kioskId);
   return {
     id: r.id,
     orderId: r.orderId,
     diskId: r.diskId,
     diskTypeId: r.diskTypeId,
     kioskId: r.kioskId,
+    /** What the renter calls it: the content's title (the disk type id when it is gone). */
+    contentTitle: content?.title ?? r.diskTypeId,
+    capacityBytes: type?.capacityBytes ?? null,
+    kioskName: site?.name ?? r.kioskId,
     startedAt: r.startedAt,
     dueAt: r.dueAt,
     returnedAt: r.returnedAt ?? undefined,

@@ -1,5 +1,8 @@
 import { render } from 'preact';
+import { initLanguage } from './i18n/i18n.js';
 import { ApiClient } from './lib/api-client.js';
+import { setHubCurrency } from './lib/format.js';
+import type { Terms } from './lib/types.js';
 import { OpsApp } from './ops/app.js';
 import { ApiContext, announceSession, memoryTokenStore } from './ui/context.js';
 
@@ -7,8 +10,13 @@ import { ApiContext, announceSession, memoryTokenStore } from './ui/context.js';
 const bearer = memoryTokenStore();
 const api = new ApiClient({ baseUrl: '', bearer, onSessionChange: announceSession });
 const root = document.getElementById('app');
+initLanguage();
 if (root) {
-  void api.restoreSession().then((user) => {
+  void Promise.all([
+    api.restoreSession(),
+    api.terms().catch((): Terms | undefined => undefined),
+  ]).then(([user, terms]) => {
+    setHubCurrency(terms?.currency);
     root.textContent = '';
     render(
       <ApiContext.Provider value={api}>

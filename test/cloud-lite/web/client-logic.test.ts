@@ -37,11 +37,11 @@ t.test('every API refusal code has its own sentence', async (t) => {
   );
   t.equal(
     describeError(new ApiError(429, 'TOO_MANY_ATTEMPTS', 'x', { retryAfterSeconds: 300 })),
-    'Too many failed logins. Try again in 5 minutes.',
+    'Too many attempts. Try again in 5 min.',
   );
   t.equal(
     describeError(new ApiError(429, 'TOO_MANY_ATTEMPTS', 'x', { retryAfterSeconds: 30 })),
-    'Too many failed logins. Try again in 30 seconds.',
+    'Too many attempts. Try again in 30 sec.',
   );
   t.equal(
     describeError(
@@ -79,9 +79,9 @@ t.test('formatting', async (t) => {
   t.equal(formatDistance(1234), '1.2 km');
   t.equal(formatDistance(25_300), '25 km');
   t.equal(formatDistance(null), '');
-  t.equal(formatDuration(42), '42 s');
+  t.equal(formatDuration(42), '42 sec');
   t.equal(formatDuration(180), '3 min');
-  t.equal(formatDuration(3900), '1 h 5 min');
+  t.equal(formatDuration(3900), '1 hr 5 min');
   const now = new Date('2025-03-01T12:00:00Z');
   t.equal(formatRelative('2025-03-03T12:00:00Z', now), 'in 2 days');
   t.equal(formatRelative('2025-03-01T09:00:00Z', now), '3 hours ago');

@@ -4,7 +4,13 @@ import t from 'tap';
 import { storeBlob } from '../../../cloud-lite/content/import-tree.js';
 import type { UpdateStatusData } from '../../../protocol/index.js';
 import { startWebHub, WEB_ADMIN_TOKEN } from '../../cloud-lite/web/web-hub.js';
-import { chromiumMissing, openBrowser, screenshot, watchConsole } from './fixtures/browser.js';
+import {
+  checkPage,
+  chromiumMissing,
+  openBrowser,
+  screenshot,
+  watchConsole,
+} from './fixtures/browser.js';
 import { admin, readySlot, seedCatalog, seedKiosk } from './fixtures/fleet.js';
 
 t.test(
@@ -28,6 +34,8 @@ t.test(
     const problems = watchConsole(page);
 
     await page.goto(`${hub.baseUrl}/ops`);
+    await page.getByRole('heading', { name: 'Operator login' }).waitFor();
+    await checkPage(t, page, 'ops-login');
     await page.getByLabel('Admin token').fill('not-the-token-not-the-token');
     await page.getByRole('button', { name: 'Use admin token' }).click();
     await page.getByRole('alert').filter({ hasText: 'Log in first' }).waitFor();
@@ -38,7 +46,7 @@ t.test(
     await row.waitFor();
     t.match((await row.textContent()) ?? '', /online/);
     t.match((await row.textContent()) ?? '', /1 empty, 2 ready/);
-    await screenshot(page, 'ops-fleet');
+    await checkPage(t, page, 'ops-fleet');
 
     await row.getByRole('link', { name: 'kiosk-ops' }).click();
     await page.getByRole('heading', { name: 'Kiosk kiosk-ops' }).waitFor();
@@ -57,12 +65,19 @@ t.test(
     ]);
     await page.getByRole('button', { name: 'Refresh' }).click();
     await page.getByRole('button', { name: 'Enable slot 2' }).waitFor();
-    await screenshot(page, 'ops-kiosk-detail');
+    await checkPage(t, page, 'ops-kiosk-detail');
+    await page.getByRole('link', { name: 'Orders' }).click();
+    await page.getByRole('heading', { name: 'Orders and reservations' }).waitFor();
+    await checkPage(t, page, 'ops-orders');
+    await page.getByRole('link', { name: 'Content', exact: true }).click();
+    await page.getByRole('heading', { name: 'Content packages' }).waitFor();
+    await checkPage(t, page, 'ops-content');
 
     await page.getByRole('link', { name: 'Enrol', exact: true }).click();
     await page.getByLabel('Kiosk id').fill('kiosk-new');
     await page.getByRole('button', { name: 'Create kiosk and show the token' }).click();
     const token = (await page.getByTestId('enrolment-token').textContent()) ?? '';
+    await checkPage(t, page, 'ops-enrol-token');
     t.ok(token.length >= 20, 'the enrolment token is shown once');
     const enrolled = await fetch(`${hub.baseUrl}/api/kiosks/enrol`, {
       method: 'POST',

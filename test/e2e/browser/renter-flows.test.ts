@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import t from 'tap';
 import type { AccountMessage } from '../../../cloud-lite/rental/accounts/account-mail.js';
 import { startWebHub } from '../../cloud-lite/web/web-hub.js';
-import { chromiumMissing, openBrowser, screenshot, watchConsole } from './fixtures/browser.js';
+import { checkPage, chromiumMissing, openBrowser, watchConsole } from './fixtures/browser.js';
 import { CONTENT, readySlot, seedCatalog, seedKiosk } from './fixtures/fleet.js';
 
 const SITE = { name: 'Central Station', address: 'Platform 1', lat: 52.5251, lng: 13.3694 };
@@ -31,13 +31,46 @@ t.test(
     const { page } = await openBrowser(t);
     const problems = watchConsole(page);
 
-    // The QR code opens /k/<kioskId>; log in or register there.
+    // The QR code opens /k/<kioskId>: it sells before it asks (no login yet).
     await page.goto(`${hub.baseUrl}/k/kiosk-1`);
+    await page.getByRole('heading', { name: 'Central Station', level: 1 }).waitFor();
+    const landing = (await page.locator('main').textContent()) ?? '';
+    t.match(landing, /Platform 1/, 'the address');
+    t.match(landing, /online · open now/, 'open, in words (not by colour alone)');
+    t.match(landing, /1 TB · Maps of Europe/, 'the content title');
+    t.match(landing, /€3\.00 per day/, 'the price per day');
+    t.match(landing, /Ready now1/, 'the stock');
+    t.match(landing, /Deposit: €50\.00/, 'the deposit amount');
+    t.match(landing, /Late return: €3\.00 per started day/, 'the late fee');
+    t.match(landing, /After 10 days late the disk counts as lost: €50\.00/, 'the lost-disk charge');
+    t.equal(await page.title(), 'Central Station · Disk rental');
+    await checkPage(t, page, 'renter-kiosk-landing');
+    // Checkout asks for the account, naming the deposit.
+    await page.getByRole('button', { name: /Rent 1 TB/ }).click();
+    await page.getByText('a deposit of €50.00 is paid once').waitFor();
     await page.getByRole('button', { name: 'Create an account' }).click();
-    await page.getByLabel('E-mail or phone number').fill('rita@example.org');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    // Every field's error at once, tied to its field; focus on the first.
+    const loginField = page.getByLabel('E-mail or phone number');
+    t.equal(await loginField.getAttribute('aria-invalid'), 'true');
+    t.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), 'true');
+    t.equal(
+      await page.evaluate('document.activeElement.getAttribute("aria-invalid")'),
+      'true',
+      'focus on the first invalid field',
+    );
+    await checkPage(t, page, 'renter-checkout-login-errors');
+    await loginField.fill('rita@example.org');
     await page.getByLabel('Password').fill('short');
     await page.getByRole('button', { name: 'Create account' }).click();
-    await page.getByRole('alert').filter({ hasText: 'at least 10 characters' }).waitFor();
+    const pwError = page.locator('.field-error', { hasText: 'at least 10 characters' });
+    await pwError.waitFor();
+    const pwDescribedBy =
+      (await page.getByLabel('Password').getAttribute('aria-describedby')) ?? '';
+    t.ok(
+      pwDescribedBy.split(' ').includes((await pwError.getAttribute('id')) ?? '-'),
+      "the password error is the field's description",
+    );
     await page.getByLabel('Password').fill('password12');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('alert').filter({ hasText: 'most common' }).waitFor();
@@ -52,15 +85,17 @@ t.test(
     t.equal(new URL(page.url()).pathname, '/k/kiosk-1');
     t.equal(new URL(page.url()).hash, '', 'the link token left the address bar');
     await page.getByText('Pay a deposit first').waitFor();
-    await screenshot(page, 'renter-kiosk-no-deposit');
+    await page.getByText('A deposit of €50.00 is needed before your first rental.').waitFor();
+    await checkPage(t, page, 'renter-kiosk-no-deposit');
 
     // Deposit on "My rentals".
-    await page.getByRole('link', { name: 'Go to my account' }).click();
+    await page.getByRole('link', { name: 'Pay the €50.00 deposit' }).click();
     await page.getByRole('heading', { name: 'Deposit' }).waitFor();
     await fillCard(page, '4242 4242 4242 4242');
     await page.getByLabel(/Save this card/).check(); // extensions are charged to it
     await page.getByRole('button', { name: 'Pay deposit' }).click();
     await page.getByText('Deposit paid: €50.00 held.').waitFor();
+    await checkPage(t, page, 'renter-me-deposit');
 
     // Back at the kiosk: the disk list, a declined card, then an approved one.
     await page.goto(`${hub.baseUrl}/k/kiosk-1`);
@@ -69,9 +104,20 @@ t.test(
     const text = (await type.textContent()) ?? '';
     t.match(text, /1 TB · Maps of Europe/);
     t.match(text, /€3\.00 per day/);
-    await screenshot(page, 'renter-kiosk-disks');
+    await checkPage(t, page, 'renter-kiosk-disks');
     await type.getByRole('button', { name: /Rent 1 TB/ }).click();
     t.match((await page.locator('.total').textContent()) ?? '', /€6\.00/, 'two default days');
+    // Beyond the type's limit the total is not shown as if it could be bought: the field says why.
+    await page.getByLabel(/Rental days/).fill('30');
+    await page.getByText('Choose 1 to 14 days.').waitFor();
+    t.notMatch(
+      (await page.locator('.total').textContent()) ?? '',
+      /Total for/,
+      'no total for 30 days',
+    );
+    t.equal(await page.getByLabel(/Rental days/).getAttribute('aria-invalid'), 'true');
+    await checkPage(t, page, 'renter-rent-form-limit');
+    await page.getByLabel(/Rental days/).fill('2');
     await fillCard(page, '4000 0000 0000 0002');
     await page.getByRole('button', { name: 'Pay and take the disk' }).click();
     const declined = page
@@ -79,39 +125,109 @@ t.test(
       .filter({ hasText: 'Your card was declined. Use another card.' });
     await declined.waitFor();
     t.equal(await declined.getAttribute('data-code'), 'CARD_DECLINED');
-    await screenshot(page, 'renter-card-declined');
+    await checkPage(t, page, 'renter-card-declined');
     await fillCard(page, '4242 4242 4242 4242');
     await page.getByRole('button', { name: 'Pay and take the disk' }).click();
 
-    // The kiosk gets Dispense (3rd instruction); the page follows live.
-    const dispense = await kiosk.waitForCommand((c) => c.action === 'Dispense', 10_000);
-    t.equal(dispense.payload.slot, 7);
-    await page.locator('#order-status').getByText('Take your disk from slot 7').waitFor();
-    await screenshot(page, 'renter-take-disk');
+    // The kiosk gets Dispense (3rd instruction); the page follows live, with the pickup time.
+    const first = await kiosk.waitForCommand((c) => c.action === 'Dispense', 10_000);
+    const firstSlot = first.payload.slot as number;
+    await page
+      .locator('#order-status')
+      .getByText(`Take your disk from slot ${firstSlot}`)
+      .waitFor();
+    await page
+      .getByTestId('pickup-countdown')
+      .getByText(/left to take it/)
+      .waitFor();
+    await checkPage(t, page, 'renter-take-disk');
+    // Not taken in time: a sentence (not the code) and a way to try again.
+    await kiosk.sendEvent('DispenseCompleted', {
+      commandId: first.payload.commandId,
+      orderId: first.payload.orderId as string,
+      slot: firstSlot,
+      diskId: 'disk-7',
+      outcome: 'not_taken',
+    });
+    await page
+      .locator('#order-status')
+      .getByText(/was not taken within the pickup time/)
+      .waitFor();
+    t.notMatch((await page.locator('main').textContent()) ?? '', /DISPENSE_NOT_TAKEN/);
+    t.equal(await page.getByTestId('order-amount').textContent(), 'Nothing charged');
+    await checkPage(t, page, 'renter-order-not-taken');
+    // The kiosk took the disk back in: its inventory says slot 7 is ready again.
+    await kiosk.inventory([
+      readySlot(7, 'disk-7'),
+      { slot: 2, state: 'loaded', diskId: 'disk-2', capacityBytes: 1e12, writeProtect: false },
+    ]);
+    await page.getByRole('link', { name: 'Try again at this kiosk' }).click();
+    await page
+      .locator('li[data-disk-type="tb1-maps"]')
+      .getByRole('button', { name: /Rent 1 TB/ })
+      .click();
+    await fillCard(page, '4242 4242 4242 4242');
+    await page.getByRole('button', { name: 'Pay and take the disk' }).click();
+    const dispense = await kiosk.waitForCommand(
+      (c) => c.action === 'Dispense' && c.payload.orderId !== first.payload.orderId,
+      10_000,
+    );
+    const slot = dispense.payload.slot as number;
+    await page.locator('#order-status').getByText(`Take your disk from slot ${slot}`).waitFor();
     await kiosk.sendEvent('DispenseCompleted', {
       commandId: dispense.payload.commandId,
       orderId: dispense.payload.orderId as string,
-      slot: 7,
+      slot,
       diskId: 'disk-7',
       outcome: 'taken',
     });
-    await page.locator('#order-status').getByText('Done: you took your disk from slot 7').waitFor();
+    await page
+      .locator('#order-status')
+      .getByText(`Done: you took your disk from slot ${slot}`)
+      .waitFor();
+    // Done: due date, return anywhere, late fee, lost-disk charge, a receipt.
+    await page.getByTestId('due-at').waitFor();
+    const done = (await page.locator('main').textContent()) ?? '';
+    t.match(done, /Return it to any kiosk/);
+    t.match(done, /€3\.00 per started day/);
+    t.match(done, /counts as lost: €50\.00 from your deposit/);
+    t.match(done, /Receipt/);
+    t.equal(await page.getByTestId('order-amount').textContent(), '€6.00');
+    await checkPage(t, page, 'renter-order-done');
 
     // Extend it: the price first (a quote, nothing charged), then confirm that price.
     await page.goto(`${hub.baseUrl}/me`);
+    await page.getByRole('heading', { name: 'Disk you have now' }).waitFor();
     const rentalItem = page.locator('li.rental').first();
+    t.match((await rentalItem.locator('h3').textContent()) ?? '', /1 TB · Maps of Europe/);
+    t.notMatch(
+      (await rentalItem.textContent()) ?? '',
+      /disk-[78]/,
+      'named by content, not disk id',
+    );
+    t.match((await rentalItem.getByTestId('due').textContent()) ?? '', /Due back in 2 days/);
+    // Orders, the failed one included, with "nothing charged".
+    const failedOrder = page.locator(`li[data-order="${first.payload.orderId}"]`);
+    t.match((await failedOrder.textContent()) ?? '', /failed.*nothing charged/);
+    await checkPage(t, page, 'renter-me');
     await rentalItem.getByLabel('Extend by days').fill('3');
-    await rentalItem.getByRole('button', { name: 'Extend' }).click();
+    await rentalItem.getByRole('button', { name: 'Get a price' }).click();
     const quote = rentalItem.getByTestId('extension-quote');
     await quote.waitFor();
     t.match(
       (await quote.textContent()) ?? '',
       /3 more days: €9\.00, charged to your card ending 4242/,
     );
+    t.equal(
+      await page.evaluate('document.activeElement.textContent'),
+      'Confirm and pay',
+      'focus moves to the confirmation',
+    );
+    await checkPage(t, page, 'renter-me-extend-quote');
     await rentalItem.getByRole('button', { name: 'Confirm and pay' }).click();
     await rentalItem.getByText(/Extended: now due/).waitFor();
     await rentalItem.getByLabel('Extend by days').fill('365');
-    await rentalItem.getByRole('button', { name: 'Extend' }).click();
+    await rentalItem.getByRole('button', { name: 'Get a price' }).click();
     await rentalItem
       .getByRole('alert')
       .filter({ hasText: /at most \d+ days in all/ })
@@ -126,7 +242,7 @@ t.test(
     await listed.getByText(/km/).waitFor();
     t.match((await listed.textContent()) ?? '', /2\.1 km/, 'distance from the typed position');
     await page.locator('svg[role="img"]').waitFor();
-    await screenshot(page, 'renter-nearby');
+    await checkPage(t, page, 'renter-nearby');
     await listed.getByRole('link', { name: 'Reserve at Central Station' }).click();
     await page.getByRole('button', { name: /Reserve 1 TB/ }).click();
     await fillCard(page, '4242 4242 4242 4242');
@@ -151,7 +267,7 @@ t.test(
     });
     await page.locator('#reservation-status').getByText('Preparing your disk: 50%').waitFor();
     t.equal(await page.locator('progress#prep').getAttribute('value'), '50');
-    await screenshot(page, 'renter-reservation-progress');
+    await checkPage(t, page, 'renter-reservation-progress');
     await kiosk.sendEvent('PrepareCompleted', {
       commandId: prepare.payload.commandId,
       reservationId,
@@ -165,7 +281,26 @@ t.test(
       .locator('#reservation-status')
       .getByText(/Your disk is ready in slot 2/)
       .waitFor();
-    await screenshot(page, 'renter-reservation-ready');
+    await checkPage(t, page, 'renter-reservation-ready');
+    // 中文: the switch changes every sentence, sets the page's language, and is kept.
+    await page.goto(`${hub.baseUrl}/k/kiosk-1`);
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByRole('heading', { name: '此处可租的硬盘' }).waitFor();
+    t.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+    await page.reload();
+    await page.getByRole('heading', { name: '租用前须知' }).waitFor();
+    const zh = (await page.locator('main').textContent()) ?? '';
+    t.match(zh, /押金：€50\.00/, 'the deposit, in Chinese');
+    t.match(zh, /每天 €3\.00/, 'the price per day, in Chinese');
+    t.equal(await page.getByRole('button', { name: '中文' }).getAttribute('aria-pressed'), 'true');
+    await checkPage(t, page, 'renter-kiosk-zh');
+    await page.getByRole('link', { name: '我的租用' }).click();
+    await page.getByRole('heading', { name: '您正在租用的硬盘' }).waitFor();
+    t.match((await page.getByTestId('due').textContent()) ?? '', /到期/);
+    await checkPage(t, page, 'renter-me-zh');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { name: 'Disk you have now' }).waitFor();
+
     // The session is an HttpOnly cookie: nothing the page's scripts can read holds it.
     const seen = (await page.evaluate(
       '({ cookie: document.cookie, storage: JSON.stringify({ ...localStorage, ...sessionStorage }) })',

@@ -5,6 +5,7 @@ import type {
   ContentBody,
   ContentPackage,
   ExtensionQuote,
+  KioskOffer,
   KioskSession,
   Me,
   Money,
@@ -18,6 +19,7 @@ import type {
   Reservation,
   Rollout,
   RolloutView,
+  Terms,
   UpdateHistoryEntry,
   User,
 } from './types.js';
@@ -196,6 +198,16 @@ export class ApiClient {
     const q = new URLSearchParams({ limit: String(limit) });
     if (near) q.set('near', `${near.lat},${near.lng}`);
     return this.request('GET', `/api/kiosks?${q}`);
+  }
+
+  /** The hub's rental terms (currency, deposit, late fee, lost-disk charge, windows); public. */
+  terms(): Promise<Terms> {
+    return this.request('GET', '/api/terms');
+  }
+
+  /** What a kiosk offers, before login (its QR page): name, address, online, types, terms. */
+  kioskOffer(kioskId: string): Promise<KioskOffer> {
+    return this.request('GET', `/api/kiosks/${encodeURIComponent(kioskId)}/offer`);
   }
 
   /** The 1st instruction: who I am at which kiosk, and what I may rent there. */

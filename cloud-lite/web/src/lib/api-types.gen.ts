@@ -987,6 +987,150 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/kiosks/{id}/offer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a kiosk offers, before login: name, address, online, disk types, prices, stock, terms
+         * @description What the kiosk's QR code page shows before it asks anyone to log in. Public, so limited per client address (TOO_MANY_ATTEMPTS with retryAfterSeconds, 120 a minute).
+         *
+         *     Access: public.
+         *
+         *     Error codes: KIOSK_NOT_FOUND, TOO_MANY_ATTEMPTS (and the edge's).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KioskOffer"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description KIOSK_NOT_FOUND: the kiosk does not exist (or is revoked) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description TOO_MANY_ATTEMPTS: a login, registration or kiosk-enrolment throttle is full (`retryAfterSeconds`, Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/kiosks/{id}/session": {
         parameters: {
             query?: never;
@@ -9001,6 +9145,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/terms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The hub's rental terms: currency, deposit, late fee, lost-disk charge, windows
+         * @description What the renter pages state before anyone pays; the values come from the rental configuration.
+         *
+         *     Access: public.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Terms"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/blobs/sha256/{hash}": {
         parameters: {
             query?: never;
@@ -9725,6 +9991,36 @@ export interface components {
             resolvedAt: string | null;
             subject: string;
         };
+        KioskOffer: {
+            diskTypes: {
+                /** @description disks ready to dispense now */
+                available: number;
+                capacityBytes: number;
+                contentId: string;
+                contentTitle: string;
+                contentVersion?: string;
+                currency: string;
+                defaultDays: number;
+                id: string;
+                maxDays: number;
+                /** @description money in minor units (cents) */
+                pricePerDayMinor: number;
+                /** @description reservations the kiosk can still take */
+                reservable: number;
+                /** @description allowed: the renter chooses; forced: always on; off: never */
+                writeProtect: "allowed" | "forced" | "off";
+            }[];
+            kiosk: {
+                address: string;
+                id: string;
+                lat: number | null;
+                lng: number | null;
+                name: string;
+                /** @description the kiosk can serve now */
+                online: boolean;
+            };
+            terms: components["schemas"]["Terms"];
+        };
         KioskSession: {
             canRent: boolean;
             canReserve: boolean;
@@ -9930,6 +10226,7 @@ export interface components {
             step: string;
         };
         Rental: {
+            capacityBytes: number | null;
             charges: {
                 /** @description money in minor units (cents) */
                 amountMinor: number;
@@ -9938,12 +10235,16 @@ export interface components {
                 currency: string;
                 kind: string;
             }[];
+            /** @description the content's title, as the renter knows the disk */
+            contentTitle: string;
             diskId: string;
             diskTypeId: string;
             /** @description ISO 8601 UTC time */
             dueAt: string;
             id: string;
             kioskId: string;
+            /** @description where it was rented */
+            kioskName: string;
             orderId: string;
             /** @description days of extensions still being paid (the due date moves once captured) */
             pendingExtensionDays: number;
@@ -10029,6 +10330,24 @@ export interface components {
             /** @description the session token (also set as the dk_session cookie); send as Bearer */
             token: string;
             user: components["schemas"]["User"];
+        };
+        Terms: {
+            /** @description ISO 4217 code every price is in (rental.currency) */
+            currency: string;
+            /** @description the deposit a renter pays before the first rental (rental.minDepositMinor) */
+            depositMinor: number;
+            /** @description how long a prepared reservation is held */
+            holdWindowSeconds: number;
+            /** @description charge for a lost disk, taken from the deposit */
+            lostDiskChargeMinor: number;
+            /** @description fee when a ready reservation is not picked up in its hold window */
+            noShowFeeMinor: number;
+            /** @description fee per started day past the due time */
+            overdueFeePerDayMinor: number;
+            /** @description overdue days after which the disk counts as lost */
+            overdueMaxDays: number;
+            /** @description how long a dispensed disk waits to be taken */
+            pickupWindowSeconds: number;
         };
         UpdateHistoryEntry: {
             /** @description ISO 8601 UTC time: the kiosk's time of the step */

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
+import { t } from '../i18n/i18n.js';
 import type { TokenStore } from '../lib/api-client.js';
 import { useApi } from '../ui/context.js';
+import { LanguageSwitch, useLanguage } from '../ui/language.js';
 import { Link, match, navigate, useLocation } from '../ui/router.js';
 import { ContentPage } from './content.js';
 import { Enrol } from './enrol.js';
@@ -15,6 +17,7 @@ export function OpsApp({ bearer, staff }: { bearer: TokenStore; staff: boolean }
   const api = useApi();
   const { path } = useLocation();
   const [authed, setAuthed] = useState(staff);
+  useLanguage(); // re-renders every page when the operator switches language
   useEffect(() => {
     // Only a lost session changes the page here; a login says so through onDone.
     const update = () => {
@@ -37,19 +40,19 @@ export function OpsApp({ bearer, staff }: { bearer: TokenStore; staff: boolean }
   return (
     <div class="ops">
       <a class="skip" href="#content">
-        Skip to content
+        {t('app.skip')}
       </a>
       <header class="top">
         <Link href="/ops" class="brand">
-          Disk kiosks · operations
+          {t('ops.brand')}
         </Link>
         {authed ? (
-          <nav aria-label="Operations">
-            <Link href="/ops">Fleet</Link>
-            <Link href="/ops/orders">Orders</Link>
-            <Link href="/ops/content">Content</Link>
-            <Link href="/ops/updates">Updates</Link>
-            <Link href="/ops/enrol">Enrol</Link>
+          <nav aria-label={t('ops.nav')}>
+            <Link href="/ops">{t('ops.fleet')}</Link>
+            <Link href="/ops/orders">{t('ops.orders')}</Link>
+            <Link href="/ops/content">{t('ops.content')}</Link>
+            <Link href="/ops/updates">{t('ops.updates')}</Link>
+            <Link href="/ops/enrol">{t('ops.enrol')}</Link>
             <button
               type="button"
               class="link"
@@ -58,10 +61,11 @@ export function OpsApp({ bearer, staff }: { bearer: TokenStore; staff: boolean }
                 navigate('/ops');
               }}
             >
-              Log out
+              {t('nav.logOut')}
             </button>
           </nav>
         ) : null}
+        <LanguageSwitch />
       </header>
       <div id="content">{page}</div>
     </div>

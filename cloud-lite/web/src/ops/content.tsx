@@ -1,8 +1,10 @@
 import { useState } from 'preact/hooks';
+import { t } from '../i18n/i18n.js';
 import { formatBytes } from '../lib/format.js';
 import { Button, ErrorBox, Field, LiveStatus } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
 import { useAsync } from '../ui/hooks.js';
+import { usePageTitle } from '../ui/language.js';
 
 /** Content packages: list and add. */
 export function ContentPage() {
@@ -12,6 +14,7 @@ export function ContentPage() {
   const [error, setError] = useState<unknown>();
   const [status, setStatus] = useState('');
   const [busy, setBusy] = useState(false);
+  usePageTitle(t('ops.contentTitle'), t('app.opsTitle'));
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
@@ -23,7 +26,7 @@ export function ContentPage() {
       !Number.isInteger(size) ||
       size < 0
     ) {
-      setError(new Error('Fill in id, title, version and a whole size in bytes.'));
+      setError(new Error(t('ops.contentInvalid')));
       return;
     }
     setBusy(true);
@@ -34,7 +37,7 @@ export function ContentPage() {
         version: form.version.trim(),
         sizeBytes: size,
       });
-      setStatus(`Content ${form.id.trim()} added.`);
+      setStatus(t('ops.contentAdded', { id: form.id.trim() }));
       list.reload();
     } catch (err) {
       setError(err);
@@ -44,16 +47,16 @@ export function ContentPage() {
   };
   return (
     <main>
-      <h1>Content packages</h1>
+      <h1>{t('ops.contentTitle')}</h1>
       <ErrorBox error={list.error} />
       <div class="table-wrap">
         <table>
           <thead>
             <tr>
-              <th scope="col">Id</th>
-              <th scope="col">Title</th>
-              <th scope="col">Version</th>
-              <th scope="col">Size</th>
+              <th scope="col">{t('ops.colId')}</th>
+              <th scope="col">{t('ops.colTitle')}</th>
+              <th scope="col">{t('ops.colVersion')}</th>
+              <th scope="col">{t('ops.colSize')}</th>
             </tr>
           </thead>
           <tbody>
@@ -69,23 +72,27 @@ export function ContentPage() {
         </table>
       </div>
       <form class="card" onSubmit={submit} noValidate>
-        <h2>Add content</h2>
-        <Field label="Id" value={form.id} onInput={(id) => setForm({ ...form, id })} />
-        <Field label="Title" value={form.title} onInput={(title) => setForm({ ...form, title })} />
+        <h2>{t('ops.addContent')}</h2>
+        <Field label={t('ops.id')} value={form.id} onInput={(id) => setForm({ ...form, id })} />
         <Field
-          label="Version"
+          label={t('ops.title')}
+          value={form.title}
+          onInput={(title) => setForm({ ...form, title })}
+        />
+        <Field
+          label={t('ops.version')}
           value={form.version}
           onInput={(version) => setForm({ ...form, version })}
         />
         <Field
-          label="Size (bytes)"
+          label={t('ops.size')}
           inputMode="numeric"
           value={form.sizeBytes}
           onInput={(sizeBytes) => setForm({ ...form, sizeBytes })}
         />
         <ErrorBox error={error} />
         <Button type="submit" busy={busy}>
-          Add
+          {t('ops.add')}
         </Button>
       </form>
       <LiveStatus>{status}</LiveStatus>

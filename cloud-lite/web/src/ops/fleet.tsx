@@ -1,9 +1,11 @@
+import { t } from '../i18n/i18n.js';
 import { formatDateTime, formatRelative } from '../lib/format.js';
 import type { NearbyKiosk } from '../lib/types.js';
 import { Badge, Button, ErrorBox, Loading } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
 import { useAsync } from '../ui/hooks.js';
 import { KioskMap } from '../ui/kiosk-map.js';
+import { usePageTitle } from '../ui/language.js';
 import { Link } from '../ui/router.js';
 import { AlertsPanel } from './alerts-panel.js';
 import { slotSummary, summaryText } from './slot-summary.js';
@@ -20,28 +22,29 @@ export function Fleet() {
   const byId = new Map((sites.data ?? []).map((s) => [s.id, s]));
   const list = kiosks.data ?? [];
   const mapped = list.filter((k) => byId.has(k.id));
+  usePageTitle(t('ops.fleet'), t('app.opsTitle'));
   return (
     <main>
-      <h1>Fleet</h1>
+      <h1>{t('ops.fleet')}</h1>
       <AlertsPanel />
       <div class="actions">
-        <Button onClick={kiosks.reload}>Refresh</Button>
+        <Button onClick={kiosks.reload}>{t('ops.refresh')}</Button>
         <Link class="button" href="/ops/enrol">
-          Enrol a kiosk
+          {t('ops.enrolKiosk')}
         </Link>
       </div>
       <ErrorBox error={kiosks.error} />
-      {kiosks.loading && !kiosks.data ? <Loading what="the fleet" /> : null}
+      {kiosks.loading && !kiosks.data ? <Loading what={t('ops.theFleet')} /> : null}
       {mapped.length > 0 ? (
         <KioskMap
-          title={`Map of ${mapped.length} kiosks`}
+          title={t('ops.map', { count: mapped.length })}
           points={mapped.map((k) => {
             const s = byId.get(k.id)!;
             return {
               id: k.id,
               lat: s.lat,
               lng: s.lng,
-              label: k.id,
+              label: byId.get(k.id)?.name ?? k.name ?? k.id,
               tone: k.connected ? 'ok' : 'bad',
             };
           })}
@@ -49,15 +52,15 @@ export function Fleet() {
       ) : null}
       <div class="table-wrap">
         <table class="fleet">
-          <caption>{list.length} kiosks</caption>
+          <caption>{t('ops.kioskCount', { count: list.length })}</caption>
           <thead>
             <tr>
-              <th scope="col">Kiosk</th>
-              <th scope="col">Status</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Software</th>
-              <th scope="col">Slots</th>
-              <th scope="col">Faults</th>
+              <th scope="col">{t('ops.colKiosk')}</th>
+              <th scope="col">{t('ops.colStatus')}</th>
+              <th scope="col">{t('ops.colLastSeen')}</th>
+              <th scope="col">{t('ops.software')}</th>
+              <th scope="col">{t('ops.colSlots')}</th>
+              <th scope="col">{t('ops.colFaults')}</th>
             </tr>
           </thead>
           <tbody>
@@ -71,17 +74,17 @@ export function Fleet() {
                   </th>
                   <td>
                     {k.revokedAt ? (
-                      <Badge tone="bad">revoked</Badge>
+                      <Badge tone="bad">{t('ops.revoked')}</Badge>
                     ) : !k.enrolled ? (
-                      <Badge tone="warn">not enrolled</Badge>
+                      <Badge tone="warn">{t('ops.notEnrolled')}</Badge>
                     ) : k.connected ? (
-                      <Badge tone="ok">online</Badge>
+                      <Badge tone="ok">{t('common.online')}</Badge>
                     ) : (
-                      <Badge tone="bad">offline</Badge>
+                      <Badge tone="bad">{t('common.offline')}</Badge>
                     )}
                   </td>
                   <td title={formatDateTime(k.lastSeenAt)}>
-                    {k.lastSeenAt ? formatRelative(k.lastSeenAt) : 'never'}
+                    {k.lastSeenAt ? formatRelative(k.lastSeenAt) : t('ops.never')}
                   </td>
                   <td>{k.softwareVersion ?? '–'}</td>
                   <td>{summaryText(byState)}</td>

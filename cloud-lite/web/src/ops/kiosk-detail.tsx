@@ -1,8 +1,10 @@
 import { useState } from 'preact/hooks';
+import { t } from '../i18n/i18n.js';
 import { formatBytes, formatDateTime, formatRelative } from '../lib/format.js';
 import { Badge, Button, ErrorBox, LiveStatus, Loading } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
 import { useAsync } from '../ui/hooks.js';
+import { usePageTitle } from '../ui/language.js';
 import { Link } from '../ui/router.js';
 
 const OUTSTANDING = new Set(['pending', 'sent', 'accepted']);
@@ -17,13 +19,14 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
   const [status, setStatus] = useState('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState<string>();
+  usePageTitle(t('ops.kioskTitle', { id: kioskId }), t('app.opsTitle'));
 
   const send = async (label: string, action: string, payload: Record<string, unknown>) => {
     setError(undefined);
     setBusy(label);
     try {
       const c = await api.opsCommand(kioskId, action, payload);
-      setStatus(`${action} sent (${c.state}).`);
+      setStatus(t('ops.sent', { action, state: c.state }));
       commands.reload();
     } catch (err) {
       setError(err);
@@ -36,31 +39,35 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
   return (
     <main>
       <p>
-        <Link href="/ops">← Fleet</Link>
+        <Link href="/ops">{t('ops.backToFleet')}</Link>
       </p>
-      <h1>Kiosk {kioskId}</h1>
+      <h1>{t('ops.kioskTitle', { id: kioskId })}</h1>
       <ErrorBox error={kiosk.error} />
-      {!k && kiosk.loading ? <Loading what="the kiosk" /> : null}
+      {!k && kiosk.loading ? <Loading what={t('ops.theKiosk')} /> : null}
       {k ? (
         <section class="card">
           <p>
             {k.name}{' '}
-            {k.connected ? <Badge tone="ok">online</Badge> : <Badge tone="bad">offline</Badge>}
+            {k.connected ? (
+              <Badge tone="ok">{t('common.online')}</Badge>
+            ) : (
+              <Badge tone="bad">{t('common.offline')}</Badge>
+            )}
           </p>
           <dl>
-            <dt>Last seen</dt>
+            <dt>{t('ops.colLastSeen')}</dt>
             <dd>
               {k.lastSeenAt
                 ? `${formatRelative(k.lastSeenAt)} (${formatDateTime(k.lastSeenAt)})`
-                : 'never'}
+                : t('ops.never')}
             </dd>
-            <dt>Software</dt>
+            <dt>{t('ops.software')}</dt>
             <dd>{k.softwareVersion ?? '–'}</dd>
-            <dt>Last boot</dt>
+            <dt>{t('ops.lastBoot')}</dt>
             <dd>
               {formatDateTime(k.lastBootAt) || '–'} {k.bootReason ? `(${k.bootReason})` : ''}
             </dd>
-            <dt>Events received</dt>
+            <dt>{t('ops.eventsReceived')}</dt>
             <dd>{k.lastSeq}</dd>
           </dl>
           <div class="actions">
@@ -68,7 +75,7 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
               busy={busy === 'inventory'}
               onClick={() => send('inventory', 'TriggerMessage', { message: 'Inventory' })}
             >
-              Trigger inventory
+              {t('ops.triggerInventory')}
             </Button>
             <Button
               onClick={() => {
@@ -78,7 +85,7 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
                 updates.reload();
               }}
             >
-              Refresh
+              {t('ops.refresh')}
             </Button>
           </div>
         </section>
@@ -87,15 +94,15 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
       <ErrorBox error={error} />
       {k ? (
         <section aria-labelledby="slots-title">
-          <h2 id="slots-title">Slots</h2>
+          <h2 id="slots-title">{t('ops.slots')}</h2>
           <div class="table-wrap">
             <table class="slots">
               <thead>
                 <tr>
-                  <th scope="col">Slot</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Disk</th>
-                  <th scope="col">Action</th>
+                  <th scope="col">{t('ops.colSlot')}</th>
+                  <th scope="col">{t('ops.colState')}</th>
+                  <th scope="col">{t('ops.colDisk')}</th>
+                  <th scope="col">{t('ops.colAction')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -103,7 +110,7 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
                   <tr key={s.slot} data-slot={s.slot}>
                     <th scope="row">{s.slot}</th>
                     <td>
-                      {s.state}
+                      {t(`ops.slotState.${s.state}`, { defaultValue: s.state })}
                       {s.fault ? (
                         <div class="error-text">
                           {s.fault.code}: {s.fault.message}
@@ -114,7 +121,7 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
                       {s.diskId ?? '–'}
                       {s.capacityBytes ? ` · ${formatBytes(s.capacityBytes)}` : ''}
                       {s.contentId ? ` · ${s.contentId}` : ''}
-                      {s.writeProtect ? ' · read-only' : ''}
+                      {s.writeProtect ? ` · ${t('ops.readOnly')}` : ''}
                     </td>
                     <td>
                       {s.state === 'disabled' ? (
@@ -122,7 +129,7 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
                           busy={busy === `enable-${s.slot}`}
                           onClick={() => send(`enable-${s.slot}`, 'EnableSlot', { slot: s.slot })}
                         >
-                          Enable slot {s.slot}
+                          {t('ops.enableSlot', { slot: s.slot })}
                         </Button>
                       ) : (
                         <Button
@@ -134,7 +141,7 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
                             })
                           }
                         >
-                          Disable slot {s.slot}
+                          {t('ops.disableSlot', { slot: s.slot })}
                         </Button>
                       )}
                     </td>
@@ -143,11 +150,11 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
               </tbody>
             </table>
           </div>
-          {(k.slots ?? []).length === 0 ? <p>No inventory received yet.</p> : null}
+          {(k.slots ?? []).length === 0 ? <p>{t('ops.noSlots')}</p> : null}
         </section>
       ) : null}
       <section aria-labelledby="cmd-title">
-        <h2 id="cmd-title">Pending commands</h2>
+        <h2 id="cmd-title">{t('ops.pending')}</h2>
         <ErrorBox error={commands.error} />
         <ul class="commands">
           {(commands.data ?? [])
@@ -156,12 +163,12 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
               <li key={c.id} data-command={c.action}>
                 <strong>{c.action}</strong> {JSON.stringify(c.payload)}{' '}
                 <Badge tone="warn">{c.state}</Badge>{' '}
-                <span class="muted">until {formatDateTime(c.deadline)}</span>
+                <span class="muted">{t('ops.until', { at: formatDateTime(c.deadline) })}</span>
               </li>
             ))}
         </ul>
         <details>
-          <summary>All recent commands</summary>
+          <summary>{t('ops.allCommands')}</summary>
           <ul>
             {(commands.data ?? []).map((c) => (
               <li key={c.id}>
@@ -189,7 +196,7 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
         </ol>
       </section>
       <section aria-labelledby="ev-title">
-        <h2 id="ev-title">Event log</h2>
+        <h2 id="ev-title">{t('ops.eventLog')}</h2>
         <ErrorBox error={events.error} />
         <ol class="events" reversed>
           {[...(events.data ?? [])].reverse().map((e) => (

@@ -1,7 +1,9 @@
 import { useState } from 'preact/hooks';
+import { t } from '../i18n/i18n.js';
 import { ApiError } from '../lib/errors.js';
 import { Button, ErrorBox, Field } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
+import { usePageTitle } from '../ui/language.js';
 
 /**
  * Operator login: an operator/admin account (a session cookie), or the hub's admin token (kept
@@ -20,6 +22,7 @@ export function OpsLogin({
   const [adminToken, setAdminToken] = useState('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  usePageTitle(t('ops.loginTitle'), t('app.opsTitle'));
 
   const withAccount = async (e: Event) => {
     e.preventDefault();
@@ -29,7 +32,7 @@ export function OpsLogin({
       const user = await api.login(login.trim(), password);
       if (user.role !== 'operator' && user.role !== 'admin') {
         await api.logout().catch(() => undefined);
-        throw new ApiError(403, 'FORBIDDEN', 'This account is not an operator account.');
+        throw new ApiError(403, 'FORBIDDEN', t('ops.notOperator'));
       }
       onDone();
     } catch (err) {
@@ -57,35 +60,35 @@ export function OpsLogin({
 
   return (
     <main>
-      <h1>Operator login</h1>
+      <h1>{t('ops.loginTitle')}</h1>
       <section class="card">
-        <h2>Operator account</h2>
+        <h2>{t('ops.account')}</h2>
         <form onSubmit={withAccount} noValidate>
-          <Field label="E-mail or phone" autocomplete="username" value={login} onInput={setLogin} />
+          <Field label={t('ops.login')} autocomplete="username" value={login} onInput={setLogin} />
           <Field
-            label="Password"
+            label={t('ops.password')}
             type="password"
             autocomplete="current-password"
             value={password}
             onInput={setPassword}
           />
           <Button type="submit" class="primary" busy={busy}>
-            Log in
+            {t('ops.logIn')}
           </Button>
         </form>
       </section>
       <section class="card">
-        <h2>Admin token</h2>
+        <h2>{t('ops.adminToken')}</h2>
         <form onSubmit={withToken} noValidate>
           <Field
-            label="Admin token"
+            label={t('ops.adminToken')}
             type="password"
             autocomplete="off"
             value={adminToken}
             onInput={setAdminToken}
           />
           <Button type="submit" busy={busy}>
-            Use admin token
+            {t('ops.useToken')}
           </Button>
         </form>
       </section>

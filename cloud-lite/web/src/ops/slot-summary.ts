@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n.js';
 import type { OpsKiosk } from '../lib/types.js';
 
 /** Counts of a kiosk's slots by state, and its faulted slots. */
@@ -14,6 +15,6 @@ export function slotSummary(k: OpsKiosk): { byState: Record<string, number>; fau
 export function summaryText(byState: Record<string, number>): string {
   const parts = Object.entries(byState)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([s, n]) => `${n} ${s}`);
-  return parts.length ? parts.join(', ') : 'no inventory yet';
+    .map(([s, n]) => `${n} ${t(`ops.slotState.${s}`, { defaultValue: s })}`);
+  return parts.length ? parts.join(', ') : t('ops.noInventory');
 }

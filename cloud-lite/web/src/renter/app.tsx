@@ -1,5 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
+import { t } from '../i18n/i18n.js';
 import { useApi } from '../ui/context.js';
+import { LanguageSwitch, useLanguage, usePageTitle } from '../ui/language.js';
 import { Link, match, navigate, useLocation } from '../ui/router.js';
 import { AuthForm } from './auth-form.js';
 import { ConfirmRegistrationPage } from './confirm-page.js';
@@ -15,6 +17,7 @@ export function RenterApp() {
   const api = useApi();
   const { path, query } = useLocation();
   const [authed, setAuthed] = useState(api.signedIn);
+  useLanguage(); // re-renders every page when the renter switches language
   useEffect(() => {
     const update = () => setAuthed(api.signedIn);
     addEventListener('dk:session', update);
@@ -26,15 +29,15 @@ export function RenterApp() {
   return (
     <>
       <a class="skip" href="#content">
-        Skip to content
+        {t('app.skip')}
       </a>
       <header class="top">
         <Link href="/" class="brand">
-          Disk rental
+          {t('app.renterTitle')}
         </Link>
-        <nav aria-label="Main">
-          <Link href="/kiosks">Kiosks</Link>
-          <Link href="/me">My rentals</Link>
+        <nav aria-label={t('nav.main')}>
+          <Link href="/kiosks">{t('nav.kiosks')}</Link>
+          <Link href="/me">{t('nav.me')}</Link>
           {authed ? (
             <button
               type="button"
@@ -44,12 +47,13 @@ export function RenterApp() {
                 navigate('/');
               }}
             >
-              Log out
+              {t('nav.logOut')}
             </button>
           ) : (
-            <Link href={`/login?next=${encodeURIComponent(path)}`}>Log in</Link>
+            <Link href={`/login?next=${encodeURIComponent(path)}`}>{t('nav.logIn')}</Link>
           )}
         </nav>
+        <LanguageSwitch />
       </header>
       <div id="content">{page}</div>
     </>
@@ -67,20 +71,28 @@ function renterPage(path: string, query: URLSearchParams): preact.JSX.Element {
   if (res) return <ReservationPage key={res.id} reservationId={res.id!} />;
   if (path === '/me' || path.startsWith('/me/')) return <MePage />;
   if (path === '/register/confirm') return <ConfirmRegistrationPage />;
-  if (path === '/login') {
-    return (
-      <main>
-        <h1>Welcome</h1>
-        <AuthForm onDone={() => navigate(safeNext(query.get('next')), { replace: true })} />
-      </main>
-    );
-  }
+  if (path === '/login') return <LoginPage next={query.get('next')} />;
   if (path === '/' || path === '/kiosks') return <NearbyPage />;
+  return <NotFoundPage />;
+}
+
+function LoginPage({ next }: { next: string | null }) {
+  usePageTitle(t('nav.logIn'));
   return (
     <main>
-      <h1>Page not found</h1>
+      <h1>{t('nav.welcome')}</h1>
+      <AuthForm onDone={() => navigate(safeNext(next), { replace: true })} />
+    </main>
+  );
+}
+
+function NotFoundPage() {
+  usePageTitle(t('common.notFoundTitle'));
+  return (
+    <main>
+      <h1>{t('common.notFoundTitle')}</h1>
       <p>
-        <Link href="/">Find a kiosk</Link>
+        <Link href="/">{t('common.findKiosk')}</Link>
       </p>
     </main>
   );

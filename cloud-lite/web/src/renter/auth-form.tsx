@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
-import { Button, ErrorBox, Field } from '../ui/components.js';
+import { t } from '../i18n/i18n.js';
+import { Button, ErrorBox, Field, focusFirstInvalid } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
 import { rememberNext } from './next-page.js';
 
@@ -17,11 +18,19 @@ export function AuthForm({ onDone, intro }: { onDone: () => void; intro?: string
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
 
+  const [fieldErrors, setFieldErrors] = useState<{ login?: string; password?: string }>({});
+
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
-    if (mode === 'register' && password.length < 10) {
-      setError(new Error('Choose a longer password: at least 10 characters.'));
+    // Every field's problem at once, tied to its field; focus goes to the first.
+    const errs: { login?: string; password?: string } = {};
+    if (!login.trim()) errs.login = t('auth.required');
+    if (!password) errs.password = t('auth.passwordRequired');
+    else if (mode === 'register' && password.length < 10) errs.password = t('auth.tooShort');
+    setFieldErrors(errs);
+    if (errs.login || errs.password) {
+      focusFirstInvalid(e.currentTarget);
       return;
     }
     setBusy(true);
@@ -49,58 +58,54 @@ export function AuthForm({ onDone, intro }: { onDone: () => void; intro?: string
   if (sentTo) {
     return (
       <section class="card" aria-labelledby="auth-title">
-        <h2 id="auth-title">Check your messages</h2>
-        <p role="status">
-          We sent a link to {sentTo}. Open it to finish creating your account; it brings you back
-          here. (If this address already has an account, the message says so: log in instead.)
-        </p>
+        <h2 id="auth-title">{t('auth.checkMessages')}</h2>
+        <p role="status">{t('auth.sentLink', { to: sentTo })}</p>
       </section>
     );
   }
   return (
     <section class="card" aria-labelledby="auth-title">
-      <h2 id="auth-title">{mode === 'login' ? 'Log in' : 'Create an account'}</h2>
+      <h2 id="auth-title">{mode === 'login' ? t('auth.logIn') : t('auth.createAccount')}</h2>
       {intro ? <p>{intro}</p> : null}
       <form onSubmit={submit} noValidate>
         {mode === 'register' ? (
-          <Field label="Your name (optional)" autocomplete="name" value={name} onInput={setName} />
+          <Field label={t('auth.name')} autocomplete="name" value={name} onInput={setName} />
         ) : null}
         <Field
-          label="E-mail or phone number"
+          label={t('auth.login')}
           autocomplete="username"
           required
+          error={fieldErrors.login}
           value={login}
           onInput={setLogin}
         />
         <Field
-          label="Password"
+          label={t('auth.password')}
           type="password"
           autocomplete={mode === 'login' ? 'current-password' : 'new-password'}
           required
-          hint={
-            mode === 'register'
-              ? 'At least 10 characters; not a common password, nor your e-mail or phone.'
-              : undefined
-          }
+          hint={mode === 'register' ? t('auth.passwordHint') : undefined}
+          error={fieldErrors.password}
           value={password}
           onInput={setPassword}
         />
         <ErrorBox error={error} />
         <Button type="submit" class="primary" busy={busy}>
-          {mode === 'login' ? 'Log in' : 'Create account'}
+          {mode === 'login' ? t('auth.logIn') : t('auth.createButton')}
         </Button>
       </form>
       <p>
-        {mode === 'login' ? 'New here? ' : 'Have an account? '}
+        {mode === 'login' ? t('auth.newHere') : t('auth.haveAccount')}{' '}
         <button
           type="button"
           class="link"
           onClick={() => {
             setMode(mode === 'login' ? 'register' : 'login');
             setError(undefined);
+            setFieldErrors({});
           }}
         >
-          {mode === 'login' ? 'Create an account' : 'Log in'}
+          {mode === 'login' ? t('auth.createAccount') : t('auth.logIn')}
         </button>
       </p>
     </section>

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
+import { t } from '../i18n/i18n.js';
 import { ErrorBox, Loading } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
+import { usePageTitle } from '../ui/language.js';
 import { Link, navigate } from '../ui/router.js';
 import { takeNext } from './next-page.js';
 
@@ -11,11 +13,12 @@ import { takeNext } from './next-page.js';
 export function ConfirmRegistrationPage() {
   const api = useApi();
   const [error, setError] = useState<unknown>();
+  usePageTitle(t('auth.finishing'));
   useEffect(() => {
     const token = location.hash.slice(1);
     history.replaceState(null, '', location.pathname);
     if (!token) {
-      setError(new Error('This link is incomplete. Open the link from the message again.'));
+      setError(new Error(t('auth.incomplete')));
       return;
     }
     api.confirmRegistration(token).then(
@@ -25,16 +28,16 @@ export function ConfirmRegistrationPage() {
   }, [api]);
   return (
     <main>
-      <h1>Finishing your registration</h1>
+      <h1>{t('auth.finishing')}</h1>
       {error ? (
         <>
           <ErrorBox error={error} />
           <p>
-            <Link href="/login">Log in or register again</Link>
+            <Link href="/login">{t('auth.again')}</Link>
           </p>
         </>
       ) : (
-        <Loading what="your account" />
+        <Loading what={t('auth.yourAccount')} />
       )}
     </main>
   );

@@ -1,5 +1,11 @@
+import { t } from '../i18n/i18n.js';
 import { formatBytes, formatMoney, formatWriteProtect } from '../lib/format.js';
 import type { DiskType } from '../lib/types.js';
+
+/** A disk type's name: capacity and content title ('1 TB · Maps of Europe'). */
+export function diskTypeName(d: Pick<DiskType, 'capacityBytes' | 'contentTitle'>): string {
+  return `${formatBytes(d.capacityBytes)} · ${d.contentTitle}`;
+}
 
 /** The disks a kiosk offers: capacity, content, write protection, days, price, stock. */
 export function DiskTypeList({
@@ -13,31 +19,28 @@ export function DiskTypeList({
   disabled: boolean;
   onChoose: (t: DiskType) => void;
 }) {
-  if (types.length === 0) return <p>This kiosk offers no disks right now.</p>;
+  if (types.length === 0) return <p>{t('kiosk.noTypes')}</p>;
   return (
     <ul class="disk-types">
-      {types.map((t) => {
-        const soldOut = mode === 'rent' ? t.available === 0 : t.reservable === 0;
+      {types.map((d) => {
+        const soldOut = mode === 'rent' ? d.available === 0 : d.reservable === 0;
+        const name = diskTypeName(d);
         return (
-          <li key={t.id} class="card disk-type" data-disk-type={t.id}>
-            <h3>
-              {formatBytes(t.capacityBytes)} · {t.contentTitle}
-            </h3>
+          <li key={d.id} class="card disk-type" data-disk-type={d.id}>
+            <h3>{name}</h3>
             <dl>
-              <dt>Write protection</dt>
-              <dd>{formatWriteProtect(t.writeProtect)}</dd>
-              <dt>Days</dt>
-              <dd>
-                {t.defaultDays} by default, up to {t.maxDays}
-              </dd>
-              <dt>Price</dt>
-              <dd>{formatMoney(t.pricePerDayMinor, t.currency)} per day</dd>
-              <dt>Ready now</dt>
-              <dd>{t.available}</dd>
+              <dt>{t('kiosk.writeProtection')}</dt>
+              <dd>{formatWriteProtect(d.writeProtect)}</dd>
+              <dt>{t('kiosk.days')}</dt>
+              <dd>{t('kiosk.daysValue', { def: d.defaultDays, max: d.maxDays })}</dd>
+              <dt>{t('kiosk.price')}</dt>
+              <dd>{t('kiosk.perDay', { price: formatMoney(d.pricePerDayMinor, d.currency) })}</dd>
+              <dt>{t('kiosk.readyNow')}</dt>
+              <dd>{d.available}</dd>
               {mode === 'reserve' ? (
                 <>
-                  <dt>Can be reserved</dt>
-                  <dd>{t.reservable}</dd>
+                  <dt>{t('kiosk.canReserve')}</dt>
+                  <dd>{d.reservable}</dd>
                 </>
               ) : null}
             </dl>
@@ -45,10 +48,16 @@ export function DiskTypeList({
               type="button"
               class="primary"
               disabled={disabled || soldOut}
-              aria-label={`${mode === 'rent' ? 'Rent' : 'Reserve'} ${formatBytes(t.capacityBytes)} ${t.contentTitle}`}
-              onClick={() => onChoose(t)}
+              aria-label={t(mode === 'rent' ? 'kiosk.rentLabel' : 'kiosk.reserveLabel', {
+                what: name,
+              })}
+              onClick={() => onChoose(d)}
             >
-              {soldOut ? 'None left' : mode === 'rent' ? 'Rent this disk' : 'Reserve this disk'}
+              {soldOut
+                ? t('kiosk.noneLeft')
+                : mode === 'rent'
+                  ? t('kiosk.rentThis')
+                  : t('kiosk.reserveThis')}
             </button>
           </li>
         );

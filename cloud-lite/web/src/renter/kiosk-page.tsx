@@ -1,64 +1,55 @@
 import { useState } from 'preact/hooks';
+import { t } from '../i18n/i18n.js';
 import { describeReasons } from '../lib/errors.js';
-import { formatDateTime } from '../lib/format.js';
-import type { DiskType, ReservationBrief } from '../lib/types.js';
+import { formatDateTime, formatDuration, formatMoney } from '../lib/format.js';
+import type { DiskType, KioskSession, ReservationBrief, Terms } from '../lib/types.js';
 import { Badge, Button, ErrorBox, Loading } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
 import { useAsync } from '../ui/hooks.js';
+import { usePageTitle } from '../ui/language.js';
 import { Link, navigate } from '../ui/router.js';
 import { AuthForm } from './auth-form.js';
-import { DiskTypeList } from './disk-type-list.js';
+import { DiskTypeList, diskTypeName } from './disk-type-list.js';
 import { RentForm } from './rent-form.js';
 
 /**
  * The page a kiosk's QR code opens (/k/<kioskId>, mode rent) and the reservation page of a
- * kiosk found on the map (/reserve/<kioskId>). Runs the 1st instruction (kiosk session) and
- * lists what the renter may rent, and any reservation ready for pickup here.
+ * kiosk found on the map (/reserve/<kioskId>). It sells before it asks: the kiosk's public
+ * offer (name, address, online, disk types with titles, prices, stock, deposit and late
+ * policy) is shown to anyone; login and the deposit come inside checkout. Signed in, the 1st
+ * instruction (kiosk session) says whether the renter may rent here and shows any
+ * reservation ready for pickup.
  */
 export function KioskPage({ kioskId, mode }: { kioskId: string; mode: 'rent' | 'reserve' }) {
   const api = useApi();
   const [authed, setAuthed] = useState(api.signedIn);
-  if (!authed) {
-    return (
-      <main>
-        <h1>{mode === 'rent' ? 'Rent a disk here' : 'Reserve a disk'}</h1>
-        <AuthForm
-          intro={`Log in or create an account to ${mode === 'rent' ? 'rent a disk at' : 'reserve at'} kiosk ${kioskId}.`}
-          onDone={() => setAuthed(true)}
-        />
-      </main>
-    );
-  }
-  return <KioskSessionView kioskId={kioskId} mode={mode} />;
-}
-
-function KioskSessionView({ kioskId, mode }: { kioskId: string; mode: 'rent' | 'reserve' }) {
-  const api = useApi();
-  const session = useAsync(() => api.kioskSession(kioskId), [kioskId]);
+  const offer = useAsync(() => api.kioskOffer(kioskId), [kioskId]);
+  const session = useAsync<KioskSession | null>(
+    () => (authed ? api.kioskSession(kioskId) : Promise.resolve(null)),
+    [kioskId, authed],
+  );
   const [chosen, setChosen] = useState<DiskType>();
   const [pickupError, setPickupError] = useState<unknown>();
   const [pickingUp, setPickingUp] = useState<string>();
+  usePageTitle(offer.data?.kiosk.name ?? t('kiosk.title', { id: kioskId }));
 
-  if (session.loading && !session.data)
+  if (!offer.data) {
     return (
       <main>
-        <h1>Kiosk {kioskId}</h1>
-        <Loading what="the kiosk" />
-      </main>
-    );
-  if (!session.data) {
-    return (
-      <main>
-        <h1>Kiosk {kioskId}</h1>
-        <ErrorBox error={session.error} />
-        <Button onClick={session.reload}>Try again</Button>
+        <h1>{t('kiosk.title', { id: kioskId })}</h1>
+        {offer.loading ? <Loading what={t('kiosk.theKiosk')} /> : null}
+        <ErrorBox error={offer.error} />
+        {offer.error ? <Button onClick={offer.reload}>{t('common.tryAgain')}</Button> : null}
       </main>
     );
   }
-  const s = session.data;
-  const allowed = mode === 'rent' ? s.canRent : s.canReserve;
-  const reasons = mode === 'rent' ? s.reasons : s.reserveReasons;
-  const ready = s.reservations.filter((r) => r.state === 'ready');
+  const o = offer.data;
+  const s = session.data ?? undefined;
+  const kiosk = s ? { ...o.kiosk, ...s.kiosk } : o.kiosk;
+  const types = s?.diskTypes ?? o.diskTypes;
+  const allowed = s ? (mode === 'rent' ? s.canRent : s.canReserve) : true;
+  const reasons = s ? (mode === 'rent' ? s.reasons : s.reserveReasons) : [];
+  const ready = s?.reservations.filter((r) => r.state === 'ready') ?? [];
   const pickup = async (r: ReservationBrief) => {
     setPickupError(undefined);
     setPickingUp(r.id);
@@ -71,36 +62,56 @@ function KioskSessionView({ kioskId, mode }: { kioskId: string; mode: 'rent' | '
       setPickingUp(undefined);
     }
   };
+  const depositText = formatMoney(o.terms.depositMinor, o.terms.currency);
 
   return (
     <main>
-      <h1>{s.kiosk.name}</h1>
-      <p class="muted">
-        {s.kiosk.address}{' '}
-        {s.kiosk.online ? <Badge tone="ok">online</Badge> : <Badge tone="bad">offline</Badge>}
+      <h1>{kiosk.name}</h1>
+      <p class="muted kiosk-where">
+        {kiosk.address ? <span>{kiosk.address} </span> : null}
+        {kiosk.online ? (
+          <Badge tone="ok">
+            {t('common.online')} · {t('kiosk.openNow')}
+          </Badge>
+        ) : (
+          <Badge tone="bad">
+            {t('common.offline')} · {t('kiosk.offlineNow')}
+          </Badge>
+        )}
       </p>
-      {!allowed ? (
+      {s && !allowed ? (
         <div class="notice" role="alert">
-          <p>You cannot {mode === 'rent' ? 'rent' : 'reserve'} here now:</p>
+          <p>{t(mode === 'rent' ? 'kiosk.cannot_rent' : 'kiosk.cannot_reserve')}</p>
           <ul>
             {describeReasons(reasons).map((r) => (
               <li key={r}>{r}</li>
             ))}
           </ul>
-          <Link href="/me">Go to my account</Link>
+          {reasons.includes('NO_DEPOSIT') ? (
+            <p>
+              <strong>{t('kiosk.depositNeeded', { amount: depositText })}</strong>{' '}
+              <Link href={`/me?next=${encodeURIComponent(location.pathname)}#deposit-title`}>
+                {t('kiosk.payDeposit', { amount: depositText })}
+              </Link>
+            </p>
+          ) : (
+            <Link href="/me">{t('kiosk.goToAccount')}</Link>
+          )}
         </div>
       ) : null}
+      <ErrorBox error={session.error} />
       {ready.length > 0 && mode === 'rent' ? (
         <section class="card" aria-labelledby="ready-title">
-          <h2 id="ready-title">Your reservation is ready</h2>
+          <h2 id="ready-title">{t('kiosk.readyTitle')}</h2>
           {ready.map((r) => (
             <div key={r.id} class="reservation-ready">
               <p>
-                Reserved disk waiting{r.slot ? ` in slot ${r.slot}` : ''}, held until{' '}
-                {formatDateTime(r.holdUntil)}.
+                {r.slot
+                  ? t('kiosk.readyIn', { slot: r.slot, until: formatDateTime(r.holdUntil) })
+                  : t('kiosk.ready', { until: formatDateTime(r.holdUntil) })}
               </p>
               <Button class="primary" busy={pickingUp === r.id} onClick={() => pickup(r)}>
-                Pick up my reserved disk
+                {t('kiosk.pickUp')}
               </Button>
             </div>
           ))}
@@ -108,20 +119,60 @@ function KioskSessionView({ kioskId, mode }: { kioskId: string; mode: 'rent' | '
         </section>
       ) : null}
       {chosen ? (
-        <RentForm
-          kioskId={s.kiosk.id}
-          type={chosen}
-          mode={mode}
-          onCancel={() => setChosen(undefined)}
-        />
+        authed ? (
+          !s ? (
+            <Loading what={t('kiosk.theKiosk')} />
+          ) : allowed ? (
+            <RentForm
+              kioskId={kiosk.id}
+              type={chosen}
+              mode={mode}
+              onCancel={() => setChosen(undefined)}
+            />
+          ) : (
+            <Button onClick={() => setChosen(undefined)}>{t('kiosk.chooseOther')}</Button>
+          )
+        ) : (
+          <section class="card" aria-labelledby="checkout-title">
+            <h2 id="checkout-title">
+              {t(`kiosk.checkoutTitle_${mode}`, { what: diskTypeName(chosen) })}
+            </h2>
+            <AuthForm
+              intro={t('kiosk.loginToRent', { amount: depositText })}
+              onDone={() => setAuthed(true)}
+            />
+            <Button onClick={() => setChosen(undefined)}>{t('kiosk.chooseOther')}</Button>
+          </section>
+        )
       ) : (
         <section aria-labelledby="types-title">
-          <h2 id="types-title">
-            {mode === 'rent' ? 'Disks you can rent here' : 'Disks you can reserve'}
-          </h2>
-          <DiskTypeList types={s.diskTypes} mode={mode} disabled={!allowed} onChoose={setChosen} />
+          <h2 id="types-title">{t(mode === 'rent' ? 'kiosk.typesRent' : 'kiosk.typesReserve')}</h2>
+          <DiskTypeList types={types} mode={mode} disabled={!!s && !allowed} onChoose={setChosen} />
         </section>
       )}
+      <TermsBox terms={o.terms} />
     </main>
+  );
+}
+
+/** The deposit, late and lost-disk policy, stated before anyone pays. */
+export function TermsBox({ terms }: { terms: Terms }) {
+  const money = (m: number) => formatMoney(m, terms.currency);
+  return (
+    <section class="card terms" aria-labelledby="terms-title">
+      <h2 id="terms-title">{t('kiosk.termsTitle')}</h2>
+      <ul>
+        <li>{t('kiosk.deposit', { amount: money(terms.depositMinor) })}</li>
+        <li>{t('kiosk.returnAnywhere')}</li>
+        <li>{t('kiosk.lateFee', { fee: money(terms.overdueFeePerDayMinor) })}</li>
+        <li>
+          {t('kiosk.lost', {
+            days: terms.overdueMaxDays,
+            charge: money(terms.lostDiskChargeMinor),
+          })}
+        </li>
+        <li>{t('kiosk.pickupWindow', { window: formatDuration(terms.pickupWindowSeconds) })}</li>
+      </ul>
+    </section>
   );
 }

@@ -1,24 +1,36 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { t } from '../i18n/i18n.js';
 import { type CardInput, parseCard } from '../lib/card.js';
 import { ApiError, describeReasons } from '../lib/errors.js';
-import { formatDateTime, formatMoney, formatRelative } from '../lib/format.js';
+import { formatBytes, formatDateTime, formatMoney, formatRelative } from '../lib/format.js';
 import { IdempotencyKeys } from '../lib/idempotency.js';
 import type { ExtensionQuote, Rental } from '../lib/types.js';
 import { CardFields, EMPTY_CARD } from '../ui/card-fields.js';
-import { Badge, Button, ErrorBox, Field, LiveStatus, Loading } from '../ui/components.js';
+import {
+  Badge,
+  Button,
+  ErrorBox,
+  Field,
+  focusFirstInvalid,
+  LiveStatus,
+  Loading,
+} from '../ui/components.js';
 import { useApi } from '../ui/context.js';
 import { useAsync } from '../ui/hooks.js';
+import { usePageTitle } from '../ui/language.js';
 import { Link } from '../ui/router.js';
+import { useTerms } from '../ui/terms.js';
 import { AuthForm } from './auth-form.js';
 
-/** My account: deposit (top-up, refund), rentals (due dates, extend, charges), reservations. */
+/** My account: rentals (the disk out now first), deposit, reservations, orders. */
 export function MePage() {
   const api = useApi();
   const [authed, setAuthed] = useState(api.signedIn);
+  usePageTitle(t('me.title'));
   if (!authed) {
     return (
       <main>
-        <h1>My rentals</h1>
+        <h1>{t('me.title')}</h1>
         <AuthForm onDone={() => setAuthed(true)} />
       </main>
     );
@@ -26,23 +38,49 @@ export function MePage() {
   return <MeView />;
 }
 
+const ACTIVE = new Set(['open', 'overdue']);
+
 function MeView() {
   const api = useApi();
   const me = useAsync(() => api.me(), []);
   const rentals = useAsync(() => api.myRentals(), []);
   const reservations = useAsync(() => api.myReservations(), []);
+  const orders = useAsync(() => api.myOrders(), []);
+  const active = rentals.data?.filter((r) => ACTIVE.has(r.state)) ?? [];
+  const past = rentals.data?.filter((r) => !ACTIVE.has(r.state)) ?? [];
+  const reload = () => {
+    rentals.reload();
+    orders.reload();
+    me.reload();
+  };
   return (
     <main>
-      <h1>My rentals</h1>
+      <h1>{t('me.title')}</h1>
       {me.data ? (
         <p class="muted">
-          Logged in as {me.data.user.name ?? me.data.user.email ?? me.data.user.phone}
+          {t('me.loggedInAs', {
+            who: me.data.user.name ?? me.data.user.email ?? me.data.user.phone,
+          })}
         </p>
       ) : null}
       <ErrorBox error={me.error} />
+      {rentals.loading && !rentals.data ? <Loading what={t('me.yourRentals')} /> : null}
+      <ErrorBox error={rentals.error} />
+      {active.length > 0 ? (
+        <section aria-labelledby="active-title">
+          <h2 id="active-title">
+            {t(active.length > 1 ? 'me.activeTitle_many' : 'me.activeTitle')}
+          </h2>
+          <ul class="rentals">
+            {active.map((r) => (
+              <RentalItem key={r.id} rental={r} onChange={reload} />
+            ))}
+          </ul>
+        </section>
+      ) : null}
       {me.data && !me.data.canRent ? (
         <div class="notice">
-          <p>You cannot rent yet:</p>
+          <p>{t('me.cannotRent')}</p>
           <ul>
             {describeReasons(me.data.reasons).map((r) => (
               <li key={r}>{r}</li>
@@ -58,27 +96,44 @@ function MeView() {
         />
       ) : null}
       <section aria-labelledby="rentals-title">
-        <h2 id="rentals-title">Disks</h2>
-        {rentals.loading && !rentals.data ? <Loading what="your rentals" /> : null}
-        <ErrorBox error={rentals.error} />
-        {rentals.data?.length === 0 ? <p>No rentals yet.</p> : null}
+        <h2 id="rentals-title">{t('me.pastTitle')}</h2>
+        {rentals.data?.length === 0 ? <p>{t('me.none')}</p> : null}
         <ul class="rentals">
-          {rentals.data?.map((r) => (
-            <RentalItem key={r.id} rental={r} onChange={rentals.reload} />
+          {past.map((r) => (
+            <RentalItem key={r.id} rental={r} onChange={reload} />
           ))}
         </ul>
       </section>
       <section aria-labelledby="res-title">
-        <h2 id="res-title">Reservations</h2>
+        <h2 id="res-title">{t('me.reservationsTitle')}</h2>
         <ErrorBox error={reservations.error} />
-        {reservations.data?.length === 0 ? <p>No reservations.</p> : null}
+        {reservations.data?.length === 0 ? <p>{t('me.noReservations')}</p> : null}
         <ul>
           {reservations.data?.map((r) => (
             <li key={r.id}>
               <Link href={`/reservations/${encodeURIComponent(r.id)}`}>
-                {r.kioskId}: {r.state.replace('_', ' ')}
+                {r.kioskId}: {t(`me.resState.${r.state}`)}
               </Link>{' '}
-              <span class="muted">held until {formatDateTime(r.holdUntil)}</span>
+              <span class="muted">{t('me.heldUntil', { at: formatDateTime(r.holdUntil) })}</span>
+            </li>
+          ))}
+        </ul>
+      </section>
+      <section aria-labelledby="orders-title">
+        <h2 id="orders-title">{t('me.ordersTitle')}</h2>
+        <ErrorBox error={orders.error} />
+        {orders.data?.length === 0 ? <p>{t('me.noOrders')}</p> : null}
+        <ul class="orders">
+          {orders.data?.map((o) => (
+            <li key={o.id} data-order={o.id} data-state={o.state}>
+              <Link href={`/orders/${encodeURIComponent(o.id)}`}>
+                {formatDateTime(o.createdAt)}: {t(`me.orderState.${o.state}`)}
+              </Link>{' '}
+              <span class="muted">
+                {o.state === 'failed' || o.state === 'cancelled'
+                  ? t('me.nothingCharged')
+                  : formatMoney(o.amountMinor, o.currency)}
+              </span>
             </li>
           ))}
         </ul>
@@ -87,14 +142,28 @@ function MeView() {
   );
 }
 
+/** Ticks `now` every `ms` while mounted. */
+function useNow(ms: number): Date {
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(new Date()), ms);
+    return () => clearInterval(timer);
+  }, [ms]);
+  return now;
+}
+
 function RentalItem({ rental: r, onChange }: { rental: Rental; onChange: () => void }) {
   const api = useApi();
+  const terms = useTerms();
   const keys = useMemo(() => new IdempotencyKeys(), []);
   const [days, setDays] = useState('1');
   const [quote, setQuote] = useState<ExtensionQuote>();
   const [error, setError] = useState<unknown>();
+  const [daysError, setDaysError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState('');
+  const now = useNow(30_000);
+  const active = ACTIVE.has(r.state);
   const tone = r.state === 'open' ? 'info' : r.state === 'returned' ? 'ok' : 'bad';
   // First the price (nothing charged), then the renter confirms that price.
   const ask = async (e: Event) => {
@@ -103,12 +172,15 @@ function RentalItem({ rental: r, onChange }: { rental: Rental; onChange: () => v
     setQuote(undefined);
     const n = Number(days);
     if (!Number.isInteger(n) || n < 1) {
-      setError(new Error('Enter a whole number of days, 1 or more.'));
+      setDaysError(t('me.wholeDays'));
+      focusFirstInvalid(e.currentTarget);
       return;
     }
+    setDaysError(undefined);
     setBusy(true);
     try {
       setQuote(await api.extensionQuote(r.id, n));
+      setTimeout(() => document.getElementById(`confirm-${r.id}`)?.focus(), 0);
     } catch (err) {
       setError(err);
     } finally {
@@ -124,7 +196,7 @@ function RentalItem({ rental: r, onChange }: { rental: Rental; onChange: () => v
       const out = await api.extendRental(r.id, quote.days, quote.amountMinor, key);
       keys.reset();
       setQuote(undefined);
-      setStatus(`Extended: now due ${formatDateTime(out.dueAt)}.`);
+      setStatus(t('me.extended', { at: formatDateTime(out.dueAt) }));
       onChange();
     } catch (err) {
       // A definite refusal: the next try is a new request (a lost answer keeps the key).
@@ -137,66 +209,100 @@ function RentalItem({ rental: r, onChange }: { rental: Rental; onChange: () => v
       setBusy(false);
     }
   };
+  const name = r.capacityBytes
+    ? `${formatBytes(r.capacityBytes)} · ${r.contentTitle}`
+    : r.contentTitle;
   return (
-    <li class="card rental" data-rental={r.id}>
+    <li class={`card rental${active ? ' active' : ''}`} data-rental={r.id}>
       <h3>
-        Disk {r.diskId} <Badge tone={tone}>{r.state}</Badge>
+        {name} <Badge tone={tone}>{t(`me.state.${r.state}`)}</Badge>
       </h3>
+      {active ? (
+        <p class="due" data-testid="due">
+          <strong>{t('me.dueIn', { rel: formatRelative(r.dueAt, now) })}</strong>{' '}
+          <span class="muted">({t('me.dueAt', { at: formatDateTime(r.dueAt) })})</span>
+          <br />
+          {r.state === 'overdue' && terms
+            ? t('me.overdueSince', {
+                at: formatDateTime(r.dueAt),
+                fee: formatMoney(terms.overdueFeePerDayMinor, terms.currency),
+              })
+            : t('me.returnAnywhere')}
+        </p>
+      ) : null}
       <dl>
-        <dt>Rented</dt>
-        <dd>
-          {formatDateTime(r.startedAt)} at {r.kioskId}
-        </dd>
+        <dt>{t('me.rented')}</dt>
+        <dd>{t('me.rentedAt', { at: formatDateTime(r.startedAt), kiosk: r.kioskName })}</dd>
         {r.returnedAt ? (
           <>
-            <dt>Returned</dt>
+            <dt>{t('me.returned')}</dt>
             <dd>
-              {formatDateTime(r.returnedAt)}
-              {r.returnKioskId ? ` at ${r.returnKioskId}` : ''}
+              {r.returnKioskId
+                ? t('me.returnedAt', { at: formatDateTime(r.returnedAt), kiosk: r.returnKioskId })
+                : formatDateTime(r.returnedAt)}
             </dd>
           </>
-        ) : (
-          <>
-            <dt>Due</dt>
-            <dd>
-              {formatDateTime(r.dueAt)} ({formatRelative(r.dueAt)})
-            </dd>
-          </>
-        )}
+        ) : null}
       </dl>
       {r.charges.length > 0 ? (
-        <ul class="charges">
-          {r.charges.map((c) => (
-            <li key={`${c.kind}-${c.at}`}>
-              {c.kind}: {formatMoney(c.amountMinor, c.currency)}{' '}
-              <span class="muted">{formatDateTime(c.at)}</span>
-            </li>
-          ))}
-        </ul>
+        <table class="charges">
+          <caption>{t('me.charges')}</caption>
+          <tbody>
+            {r.charges.map((c) => (
+              <tr key={`${c.kind}-${c.at}`}>
+                <th scope="row">{t(`me.charge.${c.kind}`, { defaultValue: c.kind })}</th>
+                <td>{formatDateTime(c.at)}</td>
+                <td class="amount">{formatMoney(c.amountMinor, c.currency)}</td>
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr>
+              <th scope="row">{t('me.total')}</th>
+              <td />
+              <td class="amount">{formatMoney(r.totalMinor, r.charges[0]?.currency)}</td>
+            </tr>
+          </tfoot>
+        </table>
       ) : null}
-      {r.state === 'open' || r.state === 'overdue' ? (
-        <form onSubmit={ask} class="inline">
-          <Field label="Extend by days" type="number" min={1} value={days} onInput={setDays} />
+      {active ? (
+        <form onSubmit={ask} class="inline" noValidate>
+          <Field
+            label={t('me.extendBy')}
+            type="number"
+            inputMode="numeric"
+            min={1}
+            error={daysError}
+            value={days}
+            onInput={setDays}
+          />
           <Button type="submit" busy={busy}>
-            Extend
+            {t('me.extend')}
           </Button>
         </form>
       ) : null}
       {quote ? (
         <div class="notice quote" data-testid="extension-quote">
           <p>
-            {quote.days} more {quote.days === 1 ? 'day' : 'days'}:{' '}
-            <strong>{formatMoney(quote.amountMinor, quote.currency)}</strong>,{' '}
+            <strong>
+              {t('me.quote', {
+                count: quote.days,
+                amount: formatMoney(quote.amountMinor, quote.currency),
+              })}
+            </strong>
+            ,{' '}
             {quote.payWith === 'card'
-              ? `charged to your card${quote.cardLast4 ? ` ending ${quote.cardLast4}` : ''}`
-              : 'taken from your deposit'}
-            . New due date: {formatDateTime(quote.newDueAt)}.
+              ? quote.cardLast4
+                ? t('me.payCardEnding', { last4: quote.cardLast4 })
+                : t('me.payCard')
+              : t('me.payDeposit')}
+            . {t('me.newDue', { at: formatDateTime(quote.newDueAt) })}
           </p>
           <div class="actions">
-            <Button class="primary" busy={busy} onClick={confirm}>
-              Confirm and pay
+            <Button class="primary" id={`confirm-${r.id}`} busy={busy} onClick={confirm}>
+              {t('me.confirm')}
             </Button>
-            <Button onClick={() => setQuote(undefined)}>Cancel</Button>
+            <Button onClick={() => setQuote(undefined)}>{t('common.cancel')}</Button>
           </div>
         </div>
       ) : null}
@@ -216,7 +322,8 @@ function Deposit({
   onChange: () => void;
 }) {
   const api = useApi();
-  const [amount, setAmount] = useState('50');
+  const terms = useTerms();
+  const [amount, setAmount] = useState(terms ? String(terms.depositMinor / 100) : '50');
   const [card, setCard] = useState<CardInput>(EMPTY_CARD);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -226,7 +333,7 @@ function Deposit({
     setError(undefined);
     const major = Number(amount.replace(',', '.'));
     if (!Number.isFinite(major) || major <= 0) {
-      setError(new Error('Enter an amount above zero.'));
+      setError(new Error(t('me.amountError')));
       return;
     }
     const parsed = parseCard(card);
@@ -237,7 +344,7 @@ function Deposit({
     setBusy(true);
     try {
       const d = await api.topUpDeposit(Math.round(major * 100), parsed.card, !!card.save);
-      setStatus(`Deposit paid: ${formatMoney(d.heldMinor, d.currency)} held.`);
+      setStatus(t('me.paid', { amount: formatMoney(d.heldMinor, d.currency) }));
       onChange();
     } catch (err) {
       setError(err);
@@ -250,7 +357,7 @@ function Deposit({
     setBusy(true);
     try {
       const d = await api.refundDeposit();
-      setStatus(`Deposit refunded: ${formatMoney(d.heldMinor, d.currency)} held now.`);
+      setStatus(t('me.refunded', { amount: formatMoney(d.heldMinor, d.currency) }));
       onChange();
     } catch (err) {
       setError(err);
@@ -260,13 +367,16 @@ function Deposit({
   };
   return (
     <section class="card" aria-labelledby="deposit-title">
-      <h2 id="deposit-title">Deposit</h2>
+      <h2 id="deposit-title">{t('me.depositTitle')}</h2>
       <p>
-        Held: <strong data-testid="deposit-held">{formatMoney(held, currency)}</strong>
+        {t('me.held')} <strong data-testid="deposit-held">{formatMoney(held, currency)}</strong>
       </p>
+      {held === 0 && terms ? (
+        <p>{t('me.depositNeeded', { amount: formatMoney(terms.depositMinor, terms.currency) })}</p>
+      ) : null}
       <form onSubmit={topUp} noValidate>
         <Field
-          label={`Top up (${currency})`}
+          label={t('me.topUp', { currency })}
           inputMode="decimal"
           value={amount}
           onInput={setAmount}
@@ -274,11 +384,11 @@ function Deposit({
         <CardFields value={card} onChange={setCard} />
         <div class="actions">
           <Button type="submit" class="primary" busy={busy}>
-            Pay deposit
+            {t('me.payDepositButton')}
           </Button>
           {held > 0 ? (
             <Button busy={busy} onClick={refund}>
-              Refund deposit
+              {t('me.refund')}
             </Button>
           ) : null}
         </div>

@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
+import { t } from '../i18n/i18n.js';
 import { formatDistance } from '../lib/format.js';
 import { type LatLng, parseLatLng } from '../lib/geo.js';
 import type { NearbyKiosk } from '../lib/types.js';
-import { Badge, Button, ErrorBox, Field, LiveStatus } from '../ui/components.js';
+import { Badge, Button, ErrorBox, Field, focusFirstInvalid, LiveStatus } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
 import { KioskMap } from '../ui/kiosk-map.js';
+import { usePageTitle } from '../ui/language.js';
 import { Link } from '../ui/router.js';
 
 /** Find kiosks near you (4th instruction's first half): geolocation or typed coordinates. */
@@ -16,15 +18,15 @@ export function NearbyPage() {
   const [status, setStatus] = useState('');
   const [error, setError] = useState<unknown>();
   const [kiosks, setKiosks] = useState<NearbyKiosk[]>();
+  const [posError, setPosError] = useState<string>();
+  usePageTitle(t('near.title'));
 
   const load = async (at: LatLng | undefined) => {
     setError(undefined);
     try {
       const list = await api.nearbyKiosks(at);
       setKiosks(list);
-      setStatus(
-        `${list.length} kiosk${list.length === 1 ? '' : 's'} found${at ? ' near you' : ''}.`,
-      );
+      setStatus(t(at ? 'near.foundNear' : 'near.found', { count: list.length }));
     } catch (err) {
       setError(err);
     }
@@ -36,10 +38,10 @@ export function NearbyPage() {
 
   const locate = () => {
     if (!('geolocation' in navigator)) {
-      setStatus('This browser cannot tell your position. Type it below.');
+      setStatus(t('near.noGeo'));
       return;
     }
-    setStatus('Finding your position…');
+    setStatus(t('near.finding'));
     navigator.geolocation.getCurrentPosition(
       (pos) => {
         const at = { lat: pos.coords.latitude, lng: pos.coords.longitude };
@@ -49,11 +51,7 @@ export function NearbyPage() {
         load(at);
       },
       (err) =>
-        setStatus(
-          err.code === err.PERMISSION_DENIED
-            ? 'Location access was refused. Type your position below.'
-            : 'Your position is not available. Type it below.',
-        ),
+        setStatus(err.code === err.PERMISSION_DENIED ? t('near.refused') : t('near.unavailable')),
       { timeout: 10_000, maximumAge: 60_000 },
     );
   };
@@ -61,8 +59,10 @@ export function NearbyPage() {
   const manual = (e: Event) => {
     e.preventDefault();
     const at = parseLatLng(lat, lng);
+    setPosError(undefined);
     if (!at) {
-      setError(new Error('Enter a latitude from -90 to 90 and a longitude from -180 to 180.'));
+      setPosError(t('near.badPosition'));
+      focusFirstInvalid(e.currentTarget);
       return;
     }
     setYou(at);
@@ -71,23 +71,35 @@ export function NearbyPage() {
 
   return (
     <main>
-      <h1>Kiosks near you</h1>
+      <h1>{t('near.title')}</h1>
       <Button class="primary" onClick={locate}>
-        Use my location
+        {t('near.useLocation')}
       </Button>
-      <form class="card" onSubmit={manual} noValidate aria-label="Your position">
+      <form class="card" onSubmit={manual} noValidate aria-label={t('near.yourPosition')}>
         <div class="row">
-          <Field label="Latitude" inputMode="decimal" value={lat} onInput={setLat} />
-          <Field label="Longitude" inputMode="decimal" value={lng} onInput={setLng} />
+          <Field
+            label={t('near.lat')}
+            inputMode="decimal"
+            error={posError}
+            value={lat}
+            onInput={setLat}
+          />
+          <Field
+            label={t('near.lng')}
+            inputMode="decimal"
+            error={posError}
+            value={lng}
+            onInput={setLng}
+          />
         </div>
-        <Button type="submit">Search here</Button>
+        <Button type="submit">{t('near.search')}</Button>
       </form>
       <LiveStatus>{status}</LiveStatus>
       <ErrorBox error={error} />
       {kiosks && kiosks.length > 0 ? (
         <KioskMap
           you={you}
-          title={`Map of ${kiosks.length} kiosks${you ? ' around you' : ''}`}
+          title={t(you ? 'near.mapAround' : 'near.map', { count: kiosks.length })}
           points={kiosks.map((k) => ({
             id: k.id,
             lat: k.lat,
@@ -110,12 +122,21 @@ export function NearbyPage() {
                   {k.distanceMeters !== null ? `· ${formatDistance(k.distanceMeters)}` : ''}
                 </p>
                 <p>
-                  {k.online ? <Badge tone="ok">online</Badge> : <Badge tone="bad">offline</Badge>}{' '}
-                  {ready} disk{ready === 1 ? '' : 's'} ready now · {reservable} can be reserved
+                  {k.online ? (
+                    <Badge tone="ok">{t('common.online')}</Badge>
+                  ) : (
+                    <Badge tone="bad">{t('common.offline')}</Badge>
+                  )}{' '}
+                  {t('near.stock', { ready, reservable })}
                 </p>
-                <Link class="button" href={`/reserve/${encodeURIComponent(k.id)}`}>
-                  Reserve at {k.name}
-                </Link>
+                <p class="actions">
+                  <Link class="button" href={`/k/${encodeURIComponent(k.id)}`}>
+                    {t('near.rentAt', { name: k.name })}
+                  </Link>
+                  <Link class="button" href={`/reserve/${encodeURIComponent(k.id)}`}>
+                    {t('near.reserveAt', { name: k.name })}
+                  </Link>
+                </p>
               </li>
             );
           })}

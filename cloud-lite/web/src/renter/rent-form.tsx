@@ -1,13 +1,15 @@
 import { useMemo, useState } from 'preact/hooks';
+import { t } from '../i18n/i18n.js';
 import type { RentRequest } from '../lib/api-client.js';
 import { type CardInput, parseCard } from '../lib/card.js';
-import { formatBytes, formatMoney, formatWriteProtect, totalPrice } from '../lib/format.js';
+import { formatMoney, formatWriteProtect, totalPrice } from '../lib/format.js';
 import { IdempotencyKeys } from '../lib/idempotency.js';
 import type { DiskType } from '../lib/types.js';
 import { CardFields, EMPTY_CARD } from '../ui/card-fields.js';
-import { Button, ErrorBox } from '../ui/components.js';
+import { Button, ErrorBox, FieldError, focusFirstInvalid } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
 import { navigate } from '../ui/router.js';
+import { diskTypeName } from './disk-type-list.js';
 
 /**
  * Days, write protection and card for one disk type, then the 2nd instruction (rent now:
@@ -32,19 +34,23 @@ export function RentForm({
   const [card, setCard] = useState<CardInput>(EMPTY_CARD);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const [touched, setTouched] = useState(false);
   const writeProtect =
     type.writeProtect === 'forced' ? true : type.writeProtect === 'off' ? false : wp;
 
+  // The total only for days within the type's limits: beyond them the field says why instead.
+  const daysOk = Number.isInteger(days) && days >= 1 && days <= type.maxDays;
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
+    setTouched(true);
     const parsed = parseCard(card);
     if ('error' in parsed) {
       setError(new Error(parsed.error));
       return;
     }
-    if (!Number.isInteger(days) || days < 1 || days > type.maxDays) {
-      setError(new Error(`Choose 1 to ${type.maxDays} days.`));
+    if (!daysOk) {
+      focusFirstInvalid(e.currentTarget);
       return;
     }
     const req: RentRequest = {
@@ -71,24 +77,29 @@ export function RentForm({
     }
   };
 
-  const title = `${formatBytes(type.capacityBytes)} · ${type.contentTitle}`;
+  const daysError =
+    (touched || days > type.maxDays) && !daysOk
+      ? t('rent.daysError', { max: type.maxDays })
+      : undefined;
   return (
     <section class="card" aria-labelledby="rent-title">
-      <h2 id="rent-title">
-        {mode === 'rent' ? 'Rent' : 'Reserve'}: {title}
-      </h2>
+      <h2 id="rent-title">{t(`kiosk.checkoutTitle_${mode}`, { what: diskTypeName(type) })}</h2>
       <form onSubmit={submit} noValidate>
         <div class="field">
-          <label for="days">Rental days (1 to {type.maxDays})</label>
+          <label for="days">{t('rent.days', { max: type.maxDays })}</label>
           <input
             id="days"
             type="number"
+            inputMode="numeric"
             min={1}
             max={type.maxDays}
             required
-            value={String(days)}
+            aria-invalid={daysError ? 'true' : undefined}
+            aria-describedby={daysError ? 'days-error' : undefined}
+            value={Number.isFinite(days) ? String(days) : ''}
             onInput={(e) => setDays(Number((e.currentTarget as HTMLInputElement).value))}
           />
+          <FieldError id="days" error={daysError} />
         </div>
         <div class="field check">
           <input
@@ -98,27 +109,34 @@ export function RentForm({
             disabled={type.writeProtect !== 'allowed'}
             onChange={(e) => setWp((e.currentTarget as HTMLInputElement).checked)}
           />
-          <label for="wp">Write-protected (read-only)</label>
+          <label for="wp">{t('rent.wp')}</label>
           {type.writeProtect !== 'allowed' ? (
-            <small class="hint">This disk is always {formatWriteProtect(type.writeProtect)}.</small>
+            <small class="hint">
+              {t('rent.always', { what: formatWriteProtect(type.writeProtect) })}
+            </small>
           ) : null}
         </div>
-        <p class="total">
-          Total:{' '}
-          <strong>
-            {Number.isFinite(days) && days > 0
-              ? formatMoney(totalPrice(type.pricePerDayMinor, days), type.currency)
-              : '–'}
-          </strong>{' '}
-          <span class="muted">({formatMoney(type.pricePerDayMinor, type.currency)} per day)</span>
+        <p class="total" aria-live="polite">
+          {daysOk ? (
+            <>
+              {t('rent.total', { count: days })}{' '}
+              <strong>{formatMoney(totalPrice(type.pricePerDayMinor, days), type.currency)}</strong>
+            </>
+          ) : (
+            t('rent.totalNone')
+          )}{' '}
+          <span class="muted">
+            {t('rent.perDay', { price: formatMoney(type.pricePerDayMinor, type.currency) })}
+          </span>
         </p>
+        <p class="hint">{t('rent.authorised')}</p>
         <CardFields value={card} onChange={setCard} />
         <ErrorBox error={error} />
         <div class="actions">
           <Button type="submit" class="primary" busy={busy}>
-            {mode === 'rent' ? 'Pay and take the disk' : 'Pay and reserve'}
+            {mode === 'rent' ? t('rent.payRent') : t('rent.payReserve')}
           </Button>
-          <Button onClick={onCancel}>Back</Button>
+          <Button onClick={onCancel}>{t('common.back')}</Button>
         </div>
       </form>
     </section>

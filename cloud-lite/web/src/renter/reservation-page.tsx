@@ -1,9 +1,11 @@
 import { useState } from 'preact/hooks';
+import { t } from '../i18n/i18n.js';
 import { describeFailure } from '../lib/errors.js';
 import { formatBytes, formatDateTime, formatDuration, formatMoney } from '../lib/format.js';
 import type { Reservation } from '../lib/types.js';
 import { Button, ErrorBox, LiveStatus, Loading } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
+import { usePageTitle } from '../ui/language.js';
 import { Link } from '../ui/router.js';
 import { useFollow } from '../ui/use-follow.js';
 
@@ -13,18 +15,20 @@ export function reservationHeadline(r: Reservation): string {
   switch (r.state) {
     case 'preparing':
       return r.progress
-        ? `Preparing your disk: ${Math.round(r.progress.percent)}%`
-        : 'The kiosk is preparing your disk…';
+        ? t('res.preparingPct', { pct: Math.round(r.progress.percent) })
+        : t('res.preparing');
     case 'ready':
-      return `Your disk is ready${r.slot ? ` in slot ${r.slot}` : ''}. Pick it up by ${formatDateTime(r.holdUntil)}.`;
+      return r.slot
+        ? t('res.readySlot', { slot: r.slot, until: formatDateTime(r.holdUntil) })
+        : t('res.ready', { until: formatDateTime(r.holdUntil) });
     case 'picked_up':
-      return 'Picked up. Enjoy!';
+      return t('res.pickedUp');
     case 'cancelled':
-      return 'Reservation cancelled. Your payment is refunded.';
+      return t('res.cancelled');
     case 'expired':
-      return 'The hold time passed and the reservation expired.';
+      return t('res.expired');
     case 'failed':
-      return `The disk could not be prepared. ${describeFailure(r.failureReason ?? 'PREPARE_FAILED')}`;
+      return t('res.failed', { why: describeFailure(r.failureReason ?? 'PREPARE_FAILED') });
   }
 }
 
@@ -43,10 +47,11 @@ export function ReservationPage({ reservationId }: { reservationId: string }) {
   });
   const r = override && TERMINAL.has(override.state) ? override : followed.value;
   const p = r?.progress;
+  usePageTitle(t('res.title'));
   return (
     <main>
-      <h1>Your reservation</h1>
-      {!r && !followed.error ? <Loading what="your reservation" /> : null}
+      <h1>{t('res.title')}</h1>
+      {!r && !followed.error ? <Loading what={t('res.yours')} /> : null}
       <ErrorBox error={followed.error} />
       <LiveStatus id="reservation-status">
         {r ? (
@@ -59,34 +64,38 @@ export function ReservationPage({ reservationId }: { reservationId: string }) {
         <div class="progress">
           <label for="prep">
             {p
-              ? `${p.step}: ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`
-              : 'Waiting for the kiosk'}
+              ? t('res.progressOf', {
+                  step: p.step,
+                  done: formatBytes(p.bytesDone),
+                  total: formatBytes(p.bytesTotal),
+                })
+              : t('res.waiting')}
           </label>
           <progress id="prep" max={100} value={p ? p.percent : undefined}>
             {p ? `${Math.round(p.percent)}%` : ''}
           </progress>
           {p && p.etaSeconds > 0 ? (
-            <p class="muted">About {formatDuration(p.etaSeconds)} left.</p>
+            <p class="muted">{t('res.eta', { left: formatDuration(p.etaSeconds) })}</p>
           ) : null}
         </div>
       ) : null}
       {r ? (
         <section class="card">
           <dl>
-            <dt>Kiosk</dt>
+            <dt>{t('res.kiosk')}</dt>
             <dd>{r.kioskId}</dd>
-            <dt>Held until</dt>
+            <dt>{t('res.heldUntil')}</dt>
             <dd>{formatDateTime(r.holdUntil)}</dd>
             {r.amountMinor !== undefined ? (
               <>
-                <dt>Amount</dt>
+                <dt>{t('res.amount')}</dt>
                 <dd>{formatMoney(r.amountMinor, r.currency)}</dd>
               </>
             ) : null}
           </dl>
           {r.fees.length > 0 ? (
             <>
-              <h2>Fees</h2>
+              <h2>{t('res.fees')}</h2>
               <ul>
                 {r.fees.map((f) => (
                   <li key={`${f.kind}-${f.at}`}>
@@ -98,26 +107,20 @@ export function ReservationPage({ reservationId }: { reservationId: string }) {
           ) : null}
           {r.state === 'ready' && r.pickupCode ? (
             <div class="pickup-code">
-              <h2>Your pickup code</h2>
+              <h2>{t('res.codeTitle')}</h2>
               <p class="code">
                 <output>
                   {r.pickupCode.slice(0, 4)} {r.pickupCode.slice(4)}
                 </output>
               </p>
-              <p>
-                Type these 8 digits on the kiosk's keypad: the disk comes out after the 8th digit
-                (no Enter needed; <kbd>Backspace</kbd> removes a digit, <kbd>.</kbd> or <kbd>*</kbd>{' '}
-                starts again). The code works even when the kiosk is offline, once, until{' '}
-                {formatDateTime(r.holdUntil)}. After 5 wrong codes the keypad waits a little before
-                it takes another.
-              </p>
+              <p>{t('res.codeHelp', { until: formatDateTime(r.holdUntil) })}</p>
             </div>
           ) : null}
           {r.state === 'ready' ? (
             <p>
-              {r.pickupCode ? 'Or, at the kiosk, scan' : 'At the kiosk, scan'} its QR code or open{' '}
-              <Link href={`/k/${encodeURIComponent(r.kioskId)}`}>the kiosk page</Link> and choose
-              “Pick up”.
+              {r.pickupCode ? t('res.orScan') : t('res.scan')}{' '}
+              <Link href={`/k/${encodeURIComponent(r.kioskId)}`}>{t('res.kioskPage')}</Link>{' '}
+              {t('res.choosePickUp')}
             </p>
           ) : null}
           {r.state === 'preparing' || r.state === 'ready' ? (
@@ -135,7 +138,7 @@ export function ReservationPage({ reservationId }: { reservationId: string }) {
                 }
               }}
             >
-              Cancel reservation
+              {t('res.cancel')}
             </Button>
           ) : null}
           <ErrorBox error={cancelError} />

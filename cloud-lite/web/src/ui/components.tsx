@@ -1,18 +1,27 @@
 import type { ComponentChildren, JSX } from 'preact';
 import { useId } from 'preact/hooks';
+import { t } from '../i18n/i18n.js';
 import { describeError } from '../lib/errors.js';
 
-/** A labelled input; `hint` is linked with aria-describedby. */
+/**
+ * A labelled input; `hint` and `error` are linked with aria-describedby, and an error marks
+ * the input aria-invalid (the form shows every field's error at once).
+ */
 export function Field(
   props: {
     label: string;
     hint?: ComponentChildren;
+    error?: string | undefined;
     value: string;
     onInput: (v: string) => void;
   } & Omit<JSX.InputHTMLAttributes<HTMLInputElement>, 'value' | 'onInput' | 'label'>,
 ) {
-  const { label, hint, value, onInput, ...rest } = props;
-  const id = useId();
+  const { label, hint, error, value, onInput, id: given, ...rest } = props;
+  const auto = useId();
+  const id = (given as string | undefined) ?? auto;
+  const described = [error ? `${id}-error` : '', hint ? `${id}-hint` : '']
+    .filter(Boolean)
+    .join(' ');
   return (
     <div class="field">
       <label for={id}>{label}</label>
@@ -20,9 +29,11 @@ export function Field(
         {...rest}
         id={id}
         value={value}
-        aria-describedby={hint ? `${id}-hint` : undefined}
+        aria-invalid={error ? 'true' : undefined}
+        aria-describedby={described || undefined}
         onInput={(e) => onInput((e.currentTarget as HTMLInputElement).value)}
       />
+      <FieldError id={id} error={error} />
       {hint ? (
         <small id={`${id}-hint`} class="hint">
           {hint}
@@ -30,6 +41,24 @@ export function Field(
       ) : null}
     </div>
   );
+}
+
+/** The error line under a field (`<id>-error`, which the field names in aria-describedby). */
+export function FieldError({ id, error }: { id: string; error: string | undefined }) {
+  if (!error) return null;
+  return (
+    <small id={`${id}-error`} class="field-error">
+      {error}
+    </small>
+  );
+}
+
+/** Moves focus to the first invalid field of a form after a refused submit. */
+export function focusFirstInvalid(form: EventTarget | null): void {
+  setTimeout(() => {
+    const el = (form as HTMLElement | null)?.querySelector<HTMLElement>('[aria-invalid="true"]');
+    el?.focus();
+  }, 0);
 }
 
 /** An error message read out at once (role=alert); renders nothing without an error. */
@@ -54,7 +83,7 @@ export function LiveStatus({ children, id }: { children: ComponentChildren; id?:
 export function Loading({ what }: { what: string }) {
   return (
     <p class="muted" role="status" aria-live="polite">
-      Loading {what}…
+      {t('common.loading', { what })}
     </p>
   );
 }

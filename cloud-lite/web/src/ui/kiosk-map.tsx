@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n.js';
 import { formatDistance } from '../lib/format.js';
 import { centroid, type LatLng, plotAround } from '../lib/geo.js';
 
@@ -46,7 +47,7 @@ export function KioskMap({
           <g class="map-you">
             <circle cx={W / 2} cy={H / 2} r="7" />
             <text x={W / 2 + 10} y={H / 2 - 8}>
-              you
+              {t('near.you')}
             </text>
           </g>
         ) : null}
