@@ -16,7 +16,21 @@ import type { SimKiosk, World } from './world.js';
 
 /** Who holds which disk: the physical truth the orchestrator keeps (disk name -> holder). */
 export interface Hands {
-  held: Map<string, { bot: number; kioskId: string; slot: number; orderId: string; at: number }>;
+  /**
+   * `orderId` is '' while unknown: a disk picked up with a code while the kiosk was offline
+   * has no order at the hub until the kiosk's events arrive (then `reservationId` finds it).
+   */
+  held: Map<
+    string,
+    {
+      bot: number;
+      kioskId: string;
+      slot: number;
+      orderId: string;
+      reservationId?: string;
+      at: number;
+    }
+  >;
   /** Every take and insert, in order. */
   log: Array<{
     at: number;
@@ -26,6 +40,7 @@ export interface Hands {
     slot: number;
     disk: string;
     orderId?: string;
+    reservationId?: string;
   }>;
 }
 
@@ -53,21 +68,53 @@ export interface BotDeps {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** What kioskd records for `slot` (read-only; undefined when unreadable). */
-function slotStateOf(dbPath: string, slot: number): string | undefined {
+/** `read` on kiosk database `dbPath` opened read-only; `otherwise` when it cannot be read. */
+function readKiosk<T>(dbPath: string, otherwise: T, read: (db: Database.Database) => T): T {
   let db: Database.Database | undefined;
   try {
     db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    const row = db.prepare('SELECT state FROM slots WHERE slot = ?').get(slot) as
-      | { state: string }
-      | undefined;
-    return row?.state;
+    return read(db);
   } catch {
-    return undefined;
+    return otherwise;
   } finally {
     db?.close();
   }
 }
+
+/** What kioskd records for `slot` (undefined when unreadable). */
+const slotStateOf = (dbPath: string, slot: number): string | undefined =>
+  readKiosk(dbPath, undefined, (db) => {
+    const row = db.prepare('SELECT state FROM slots WHERE slot = ?').get(slot);
+    return (row as { state: string } | undefined)?.state;
+  });
+
+/** Whether kiosk `dbPath` holds the armed pickup code of `reservationId`. */
+const codeArmedAt = (dbPath: string, reservationId: string): boolean =>
+  readKiosk(
+    dbPath,
+    false,
+    (db) =>
+      !!db
+        .prepare("SELECT 1 FROM pickup_codes WHERE reservation_id = ? AND state = 'armed'")
+        .get(reservationId),
+  );
+
+/**
+ * Whether kiosk `dbPath` is pushing out the disk of `reservationId`'s pickup code now (its
+ * Dispense waits for the renter): what the kiosk's screen would tell the renter.
+ */
+const pushedForCode = (dbPath: string, reservationId: string): boolean =>
+  readKiosk(
+    dbPath,
+    false,
+    (db) =>
+      !!db
+        .prepare(
+          `SELECT 1 FROM pickup_codes c JOIN inbox i ON i.command_id = c.dispense_command_id
+           WHERE c.reservation_id = ? AND i.state = 'executing' AND i.step = 'waiting-pickup'`,
+        )
+        .get(reservationId),
+  );
 
 export class RenterBot {
   /** The disk this renter holds (its rental id, '' when the hub opened none). */
@@ -296,8 +343,10 @@ export class RenterBot {
       return;
     }
     this.count('reserve', true);
-    const choice = this.rng.weighted({ pickup: 7, cancel: 1, expire: 2 });
-    if (choice === 'cancel') {
+    const choice = this.rng.weighted({ pickup: 4, offline_pickup: 6, cancel: 1, expire: 2 });
+    if (choice === 'offline_pickup') {
+      await this.offlinePickup(k, id);
+    } else if (choice === 'cancel') {
       this.count('cancel_reservation');
       const c = await this.call('POST', `/api/reservations/${id}/cancel`);
       if (c.status === 200) this.count('cancel_reservation', true);
@@ -318,6 +367,110 @@ export class RenterBot {
       });
       if (p.status === 200 || p.status === 201) {
         if (await this.dispenseAndTake(k, p.body.order.id, since)) this.count('pickup', true);
+      }
+    }
+  }
+
+  /**
+   * The kiosk's link drops as the renter arrives (the simulation cuts its proxy for 8-20 s):
+   * the renter types the reservation's pickup code on the kiosk's keypad, takes the disk the
+   * kiosk pushes out on its own, and later sees the hub settle the pickup (order, capture,
+   * rental) once the kiosk's events are in (docs/pickup-codes.md).
+   */
+  private async offlinePickup(k: SimKiosk, id: string): Promise<void> {
+    this.count('offline_pickup');
+    const r = await this.poll(
+      `reservation ${id} to show its pickup code`,
+      `/api/reservations/${id}`,
+      (b) =>
+        b.reservation.pickupCode || b.reservation.state !== 'ready' ? b.reservation : undefined,
+      10_000,
+    ).catch(() => undefined);
+    const code: string | undefined = r?.pickupCode;
+    if (!code) {
+      this.count('offline_pickup_no_code');
+      return;
+    }
+    // The renter walks up once the kiosk holds the code (it gets it moments after ready).
+    const deadline = Date.now() + 10_000;
+    while (!codeArmedAt(k.dbPath, id)) {
+      if (Date.now() > deadline) {
+        this.count('offline_pickup_not_armed');
+        return;
+      }
+      await sleep(200);
+    }
+    k.proxy.cut(this.rng.int(8000, 20_000));
+    const slot = r.slot as number;
+    const since = Date.now();
+    // kioskd may be down (a fault): the keypad's socket is back with it.
+    const typed = await this.typeCode(k, code);
+    if (!typed) {
+      this.count('offline_pickup_keypad_down');
+      return;
+    }
+    const sim = k.kiosk.sim;
+    const out = Date.now() + 20_000;
+    for (;;) {
+      const s = sim.sensors(slot);
+      // Only the disk the kiosk pushed out for this code (not one out for another renter's order
+      // after this reservation ended).
+      if (
+        s.present &&
+        !s.seated &&
+        !s.motorFault &&
+        sim.record.some((e) => e.slot === slot && e.kind === 'eject' && e.startedAt >= since) &&
+        pushedForCode(k.dbPath, id)
+      )
+        break;
+      if (Date.now() > out) {
+        // Refused (a hold that just ended, the slot taken out of service) or kioskd down.
+        this.count('offline_pickup_nothing_out');
+        return;
+      }
+      await sleep(100);
+    }
+    await sleep(this.rng.int(100, 1500));
+    if (!sim.grabDisk(slot)) return; // retracted meanwhile
+    const disk = k.diskAt.get(slot)!;
+    const take = { bot: this.index, kioskId: k.id, slot, orderId: '', reservationId: id };
+    this.deps.hands.held.set(disk, { ...take, at: Date.now() });
+    const entry = { ...take, at: Date.now(), what: 'take' as const, disk };
+    this.deps.hands.log.push(entry);
+    this.count('offline_pickup', true);
+    this.count('offline_pickup_settled');
+    // The renter holds the disk whatever the hub says; the rental shows up once the link is back.
+    this.rental = { id: '', disk, extended: false };
+    const done = await this.poll(
+      `reservation ${id} to be picked up at the hub`,
+      `/api/reservations/${id}`,
+      (b) => (b.reservation.orderId ? b.reservation : undefined),
+      120_000,
+    ).catch(() => undefined);
+    if (!done?.orderId) return;
+    entry.orderId = done.orderId;
+    const held = this.deps.hands.held.get(disk);
+    if (held?.reservationId === id) held.orderId = done.orderId;
+    const o = await this.poll(
+      `order ${done.orderId} to end`,
+      `/api/orders/${done.orderId}`,
+      (b) => (['completed', 'failed', 'cancelled'].includes(b.order.state) ? b.order : undefined),
+      120_000,
+    ).catch(() => undefined);
+    if (o?.rentalId && this.rental?.disk === disk) this.rental.id = o.rentalId;
+    if (o?.state === 'completed') this.count('offline_pickup_settled', true);
+  }
+
+  /** Types `code` on kiosk `k`'s keypad, retrying while kioskd is down (up to 15 s). */
+  private async typeCode(k: SimKiosk, code: string): Promise<boolean> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        await k.kiosk.typeOnKeypad(code);
+        return true;
+      } catch {
+        if (Date.now() > deadline) return false;
+        await sleep(500);
       }
     }
   }

@@ -105,6 +105,15 @@ export function check(input: CheckInput): CheckResult {
     const capturesOf = (p: Row) =>
       ledger.filter((l) => l.payment_id === p.provider_ref && l.op === 'capture').length;
     const completedEvents = hubEvents.filter((e) => e.type === 'DispenseCompleted');
+    // A pickup-code dispense's DispenseCompleted names no order (the kiosk made its commandId):
+    // it belongs to the order the hub opened with that commandId at that kiosk.
+    const ofOrder = (e: Row, o: Row) => {
+      const d = json(e.data);
+      return d.orderId !== undefined
+        ? d.orderId === o.id
+        : d.commandId === o.command_id && e.kiosk_id === o.kiosk_id;
+    };
+    const codeAccepted = hubEvents.filter((e) => e.type === 'PickupCodeAccepted');
 
     // ---- orders ------------------------------------------------------------------------
     let heldThenPulled = 0;
@@ -124,7 +133,7 @@ export function check(input: CheckInput): CheckResult {
             )
           : 0);
       const taken = completedEvents.filter(
-        (e) => json(e.data).orderId === id && json(e.data).outcome === 'taken',
+        (e) => ofOrder(e, o) && json(e.data).outcome === 'taken',
       );
       if (captures > 1) add('one-capture', `order captured ${captures} times`, { orderId: id });
       if (o.state === 'completed') {
@@ -133,9 +142,7 @@ export function check(input: CheckInput): CheckResult {
         // Or held after a jam (or a failure leaving the slot in fault): one such outcome, then
         // the kiosk's DiskRemoved for that slot and disk (the renter pulled the stuck disk).
         const stuck = completedEvents.filter(
-          (e) =>
-            json(e.data).orderId === id &&
-            ['jammed', 'failed'].includes(String(json(e.data).outcome)),
+          (e) => ofOrder(e, o) && ['jammed', 'failed'].includes(String(json(e.data).outcome)),
         );
         const pulled =
           taken.length === 0 &&
@@ -294,7 +301,15 @@ export function check(input: CheckInput): CheckResult {
         });
     }
     for (const t of input.hands.log.filter((x) => x.what === 'take')) {
-      const o = orders.find((x) => x.id === t.orderId);
+      // A disk picked up with a code offline: its order is the one the kiosk's events opened.
+      const ofReservation = orders.filter(
+        (x) =>
+          !!t.reservationId && x.reservation_id === t.reservationId && x.kiosk_id === t.kioskId,
+      );
+      const o =
+        orders.find((x) => x.id === t.orderId) ??
+        ofReservation.find((x) => x.state === 'completed') ??
+        ofReservation[0];
       const billed = o?.state === 'completed' && o.disk_id === diskIdOf(t.disk);
       // Not billed: the hub must at least know the disk left that kiosk (flagged missing).
       if (!billed && !flaggedAt(diskIdOf(t.disk), t.kioskId, false))
@@ -348,9 +363,22 @@ export function check(input: CheckInput): CheckResult {
             kioskId: k.id,
             commandId: String(c.id),
           });
+      // Dispenses the kiosk started itself against a pickup code: known through PickupCodeAccepted.
+      const byCode = new Map(
+        codeAccepted
+          .filter((e) => e.kiosk_id === k.id)
+          .map((e) => [String(json(e.data).commandId), json(e.data)]),
+      );
       for (const i of inbox) {
         const c = byId.get(String(i.command_id));
-        if (!c)
+        const local = byCode.get(String(i.command_id));
+        if (!c && local) {
+          if (i.action !== 'Dispense' || Number(json(i.payload).slot) !== Number(local.slot))
+            add('commands-known', `pickup-code ${i.action} does not match its PickupCodeAccepted`, {
+              kioskId: k.id,
+              commandId: String(i.command_id),
+            });
+        } else if (!c)
           add('commands-known', `kiosk executed ${i.action} the hub never sent`, {
             kioskId: k.id,
             commandId: String(i.command_id),
@@ -392,6 +420,9 @@ export function check(input: CheckInput): CheckResult {
           const c = byId.get(String(d.commandId));
           if (c?.action === 'Dispense' && Number(json(c.payload).slot) === Number(d.slot))
             addDispense(Number(d.slot), String(d.commandId));
+          const local = byCode.get(String(d.commandId));
+          if (local && Number(local.slot) === Number(d.slot))
+            addDispense(Number(d.slot), String(d.commandId));
         }
       for (let slot = 1; slot <= k.slots; slot++) {
         const ejects = k.sim.record.filter(
@@ -416,6 +447,39 @@ export function check(input: CheckInput): CheckResult {
             kioskId: k.id,
           });
     }
+    // ---- pickup codes: armed by the hub, one dispense per code, one order per dispense ------
+    const codeDispenses = new Map<string, Set<string>>();
+    for (const e of codeAccepted) {
+      const d = json(e.data);
+      const rid = String(d.reservationId);
+      codeDispenses.set(rid, (codeDispenses.get(rid) ?? new Set()).add(String(d.commandId)));
+      const opened = orders.filter(
+        (o) => o.command_id === d.commandId && o.kiosk_id === e.kiosk_id,
+      );
+      if (opened.length !== 1 || opened[0]!.reservation_id !== rid)
+        add('pickup-code-order', `PickupCodeAccepted opened ${opened.length} orders of it`, {
+          kioskId: String(e.kiosk_id),
+          reservationId: rid,
+          commandId: String(d.commandId),
+        });
+      const armed = commands.some(
+        (c) =>
+          c.kiosk_id === e.kiosk_id &&
+          c.action === 'ArmPickupCode' &&
+          json(c.payload).reservationId === rid,
+      );
+      if (!armed)
+        add('pickup-code-armed', 'the kiosk honoured a code the hub never armed for it', {
+          kioskId: String(e.kiosk_id),
+          reservationId: rid,
+        });
+    }
+    for (const [rid, ids] of codeDispenses)
+      if (ids.size > 1)
+        add('pickup-code-once', `one reservation's code dispensed ${ids.size} times`, {
+          reservationId: rid,
+        });
+
     // ---- ready stock: never reformatted for other content unless allowed (stock-check.ts) --
     let readyReformats = 0;
     let reservationReformats = 0;
@@ -466,6 +530,13 @@ export function check(input: CheckInput): CheckResult {
         (e) => Date.parse(String(e.received_at)) - Date.parse(String(e.at)) > 24 * 3600 * 1000,
       ).length,
       hubCommands: commands.length,
+      pickupCodesArmed: commands.filter((c) => c.action === 'ArmPickupCode').length,
+      pickupCodesAccepted: codeAccepted.length,
+      // Typed while the hub could not be told: the event reached it 2 s or more after the take.
+      pickupCodesAcceptedOffline: codeAccepted.filter(
+        (e) => Date.parse(String(e.received_at)) - Date.parse(String(e.at)) >= 2000,
+      ).length,
+      pickupCodesRefused: hubEvents.filter((e) => e.type === 'PickupCodeRefused').length,
       readyReformats,
       readyReformatsForReservations: reservationReformats,
       // The kiosk refused the slot the hub named (busy meanwhile) or to reformat its stock.

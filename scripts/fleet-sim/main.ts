@@ -101,6 +101,8 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
       timings: TIMINGS,
       progress: say,
       cleanup: o.cleanup,
+      // Every kiosk has a pickup-code keypad (the simulator, typed on through its socket).
+      keypad: (kioskDir) => ({ driver: 'sim', socketPath: path.join(kioskDir, 'keypad.sock') }),
     });
     const w = world;
     let stopping = false;

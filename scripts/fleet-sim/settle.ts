@@ -1,7 +1,7 @@
 /**
  * Waits until the fleet is quiet after the faults stopped: hub up, every kiosk connected,
  * every outbox drained, no command pending or sent, no order, reservation preparation or
- * payment in flight. Reads the databases read-only. Resolves with what was still
+ * payment in flight, no reservation past its hold still awaiting its kiosk (pickup codes). Reads the databases read-only. Resolves with what was still
  * unsettled when `timeoutMs` passed (empty when everything settled).
  */
 import Database from 'better-sqlite3';
@@ -27,6 +27,14 @@ export async function unsettled(world: World): Promise<string[]> {
       out.push(`order ${o.id} ${o.state}`);
     for (const r of q("SELECT id FROM reservations WHERE state = 'preparing'"))
       out.push(`reservation ${r.id} preparing`);
+    // Past its hold with a pickup code armed: the kiosk may have honoured the code, so the hub
+    // waits for the kiosk's ReservationExpired (or its 2 min grace) before it ends it.
+    for (const r of hub
+      .prepare(
+        "SELECT id FROM reservations WHERE state = 'ready' AND pickup_code_command_id IS NOT NULL AND hold_until <= ?",
+      )
+      .all(new Date().toISOString()) as Array<Record<string, unknown>>)
+      out.push(`reservation ${r.id} past its hold, awaiting its kiosk's word on the pickup code`);
     for (const p of q(
       "SELECT id, state FROM payments WHERE state IN ('authorising','capturing','voiding','refunding')",
     ))

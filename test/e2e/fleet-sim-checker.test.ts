@@ -283,3 +283,75 @@ t.test('a completed order whose stuck disk was pulled during its jam hold', asyn
   t.same(r.violations, []);
   t.equal(r.stats.pulledDuringJamHold, 1);
 });
+
+t.test(
+  'a pickup-code dispense the kiosk made itself: known through its PickupCodeAccepted, once',
+  async (t) => {
+    const w = await world(t);
+    // The kiosk was offline: the hub armed the code (ArmPickupCode c1); the renter typed it; the
+    // kiosk dispensed under its own commandId k1 and reported PickupCodeAccepted, then
+    // DispenseCompleted (no orderId); the hub opened o1 with k1. The renter's hand did not know
+    // the order at the take.
+    w.hub
+      .prepare(
+        `UPDATE commands SET action = 'ArmPickupCode', payload = '{"reservationId":"rsv1","slot":1}' WHERE id = 'c1'`,
+      )
+      .run();
+    w.hub.prepare(`UPDATE orders SET command_id = 'k1', reservation_id = 'rsv1'`).run();
+    w.hub
+      .prepare(
+        `UPDATE events SET seq = 2, data = '{"commandId":"k1","reservationId":"rsv1","outcome":"taken","slot":1,"diskId":"disk-K1-S1"}' WHERE event_id = 'e1'`,
+      )
+      .run();
+    w.hub
+      .prepare(
+        `INSERT INTO events (event_id, kiosk_id, seq, type, at, data, received_at) VALUES ('e0', 'kiosk-1', 1, 'PickupCodeAccepted', ?, '{"commandId":"k1","armCommandId":"c1","reservationId":"rsv1","slot":1,"diskId":"disk-K1-S1"}', ?)`,
+      )
+      .run(NOW, NOW);
+    w.hub.prepare(`UPDATE kiosks SET last_seq = 2`).run();
+    w.kdb.prepare(`UPDATE counters SET value = 2 WHERE name = 'outbox_seq'`).run();
+    w.kdb
+      .prepare(
+        `UPDATE inbox SET action = 'ArmPickupCode', payload = '{"slot":1}' WHERE command_id = 'c1'`,
+      )
+      .run();
+    w.kdb
+      .prepare(
+        `INSERT INTO inbox (command_id, action, payload, state, received_at) VALUES ('k1', 'Dispense', '{"slot":1,"reservationId":"rsv1"}', 'done', ?)`,
+      )
+      .run(NOW);
+    w.hands.log[0]!.orderId = '';
+    w.hands.log[0]!.reservationId = 'rsv1';
+    const r = check(w.input);
+    t.same(r.violations, [], 'its Dispense, push, take and order all accounted for');
+    t.equal(r.stats.pickupCodesAccepted, 1);
+
+    // The same code dispensing a second time is a violation, and so is a Dispense of the kiosk's
+    // own that no PickupCodeAccepted explains.
+    w.hub
+      .prepare(
+        `INSERT INTO events (event_id, kiosk_id, seq, type, at, data, received_at) VALUES ('e3', 'kiosk-1', 3, 'PickupCodeAccepted', ?, '{"commandId":"k2","armCommandId":"c1","reservationId":"rsv1","slot":1,"diskId":"disk-K1-S1"}', ?)`,
+      )
+      .run(NOW, NOW);
+    w.hub.prepare(`UPDATE kiosks SET last_seq = 3`).run();
+    w.kdb.prepare(`UPDATE counters SET value = 3 WHERE name = 'outbox_seq'`).run();
+    w.kdb
+      .prepare(
+        `INSERT INTO inbox (command_id, action, payload, state, received_at) VALUES ('k3', 'Dispense', '{"slot":1}', 'done', ?)`,
+      )
+      .run(NOW);
+    const v = w.run();
+    t.ok(
+      v.some((x) => x.invariant === 'pickup-code-once' && x.ids.reservationId === 'rsv1'),
+      JSON.stringify(v),
+    );
+    t.ok(
+      v.some((x) => x.invariant === 'pickup-code-order' && x.ids.commandId === 'k2'),
+      'an acceptance with no order of its own',
+    );
+    t.ok(
+      v.some((x) => x.invariant === 'commands-known' && x.ids.commandId === 'k3'),
+      JSON.stringify(v),
+    );
+  },
+);
