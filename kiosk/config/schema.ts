@@ -107,6 +107,14 @@ const HubConfig = Type.Object(
   {
     /** `ws(s)://host[:port]/kiosk`. */
     url: Type.String({ pattern: '^wss?://' }),
+    /**
+     * Further hub processes (several hub processes sharing one PostgreSQL, without a load
+     * balancer in front): after a connection attempt to one ends without an accepted Boot,
+     * kioskd tries the next of `[url, ...urls]` after the usual backoff delay, so it survives the
+     * loss of the process it was on. The content origin stays `hub.url`'s unless
+     * `content.origin` names another (a load-balanced name).
+     */
+    urls: Type.Optional(Type.Array(Type.String({ pattern: '^wss?://' }), { maxItems: 32 })),
     /** The kiosk secret itself (prefer `secretFile`). Exactly one of the two. */
     secret: Type.Optional(Type.String({ minLength: 1 })),
     /** File holding the kiosk secret (written at enrolment, mode 0600). */

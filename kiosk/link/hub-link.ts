@@ -19,6 +19,12 @@ import { type CommandDispatcher, CommandGate } from './command-gate.js';
 export interface HubLinkConfig {
   /** `ws(s)://host/kiosk`. */
   url: string;
+  /**
+   * Further hub processes' URLs (several hub processes without a load balancer): after a
+   * connection attempt that ends without an accepted Boot, the next URL in `[url, ...urls]` is
+   * tried, after the usual backoff delay; a link that was up is first re-tried on its URL.
+   */
+  urls?: readonly string[];
   kioskId: string;
   secret: string;
   /** Heartbeat interval until Boot's answer names one (s). Default 60. */
@@ -64,6 +70,8 @@ export interface HubLinkStatus {
   /** Successful connections since start(). */
   connects: number;
   lastError: string | null;
+  /** The hub URL connected to, or tried next. */
+  url: string;
 }
 
 interface Session {
@@ -101,6 +109,8 @@ export class HubLink extends EventEmitter {
   private heartbeatS: number;
   private connects = 0;
   private lastError: string | null = null;
+  /** Index in `[url, ...urls]` of the hub connected to or tried next. */
+  private urlIndex = 0;
   private readonly gate: CommandGate;
   private readonly log: KioskLogger;
   private readonly onAppend = () => this.wakeAll();
@@ -154,6 +164,7 @@ export class HubLink extends EventEmitter {
       heartbeatIntervalSeconds: this.heartbeatS,
       connects: this.connects,
       lastError: this.lastError,
+      url: this.currentUrl,
     };
   }
 
@@ -177,20 +188,38 @@ export class HubLink extends EventEmitter {
     else await s.peer.call('Inventory', await this.deps.inventory());
   }
 
+  /** `[url, ...urls]` without repeats. */
+  private get hubUrls(): string[] {
+    const { url, urls = [] } = this.deps.config;
+    return [...new Set([url, ...urls])];
+  }
+
+  private get currentUrl(): string {
+    const urls = this.hubUrls;
+    return urls[this.urlIndex % urls.length]!;
+  }
+
   private async run(signal: AbortSignal): Promise<void> {
     const backoff = this.deps.config.backoff ?? DEFAULT_BACKOFF;
     let attempt = 0;
     while (this.running) {
       this.state = 'connecting';
       let stable = false;
+      let booted = false;
       try {
-        const bootedAt = await this.connectOnce();
-        stable = bootedAt !== null && Date.now() - bootedAt >= backoff.stableMs;
+        const bootedAt = await this.connectOnce(this.currentUrl);
+        booted = bootedAt !== null;
+        stable = booted && Date.now() - bootedAt! >= backoff.stableMs;
       } catch (err) {
         this.lastError = (err as Error).message;
         this.log.warn({ err: (err as Error).message }, 'hub connection failed');
       }
       if (!this.running) break;
+      // A hub that failed us: the next one is tried (a link that was up: its own hub again first).
+      if (!booted && this.hubUrls.length > 1) {
+        this.urlIndex = (this.urlIndex + 1) % this.hubUrls.length;
+        this.log.info({ url: this.currentUrl }, 'trying the next hub URL');
+      }
       if (stable) attempt = 0;
       const delay = fullJitterDelay(attempt++, backoff, this.deps.random);
       this.state = 'backoff';
@@ -204,10 +233,10 @@ export class HubLink extends EventEmitter {
   }
 
   /** One connection from dial to close. Resolves with the Boot time (null if never booted). */
-  private connectOnce(): Promise<number | null> {
+  private connectOnce(url: string): Promise<number | null> {
     const { config } = this.deps;
     const auth = Buffer.from(`${config.kioskId}:${config.secret}`).toString('base64');
-    const ws = new WebSocket(config.url, SUBPROTOCOL, {
+    const ws = new WebSocket(url, SUBPROTOCOL, {
       handshakeTimeout: config.callTimeoutMs ?? 30_000,
       ...config.wsOptions,
       headers: { ...config.wsOptions?.headers, Authorization: `Basic ${auth}` },
@@ -217,7 +246,7 @@ export class HubLink extends EventEmitter {
       let opened = false;
       ws.once('close', () => {
         if (this.dialing === ws) this.dialing = null;
-        if (!opened) reject(new Error(`connection to ${config.url} closed before it opened`));
+        if (!opened) reject(new Error(`connection to ${url} closed before it opened`));
       });
       ws.on('unexpected-response', (_req, res) => {
         const hint = res.statusCode === 401 ? ' (check kiosk id and secret; re-enrol?)' : '';
@@ -225,7 +254,7 @@ export class HubLink extends EventEmitter {
         reject(new Error(`hub refused the connection: HTTP ${res.statusCode}${hint}`));
       });
       ws.on('error', (err) => {
-        if (!opened) reject(new Error(`cannot connect to ${config.url}: ${err.message}`));
+        if (!opened) reject(new Error(`cannot connect to ${url}: ${err.message}`));
         else this.log.warn({ err: err.message }, 'hub socket error');
       });
       ws.once('open', () => {
@@ -297,7 +326,7 @@ export class HubLink extends EventEmitter {
     this.session = s;
     this.state = 'connected';
     this.connects++;
-    this.log.info({ url: config.url }, 'hub link open');
+    this.log.info({ url: this.currentUrl }, 'hub link open');
     this.emit('connected');
     this.converse(s).catch((err: unknown) => {
       if (!s.open) return;

@@ -6,6 +6,7 @@ import { trustedCas } from './hub-tls.js';
 export function hubLinkConfig(cfg: KioskConfig, creds: HubCredentials): HubLinkConfig {
   return {
     url: cfg.hub.url,
+    ...(cfg.hub.urls ? { urls: cfg.hub.urls } : {}),
     kioskId: cfg.kioskId,
     secret: creds.secret,
     heartbeatFallbackSeconds: cfg.hub.heartbeatFallbackSeconds,

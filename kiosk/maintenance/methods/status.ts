@@ -120,7 +120,7 @@ export const statusMethod: Method = async (_p, { deps }) => {
     softwareVersion: deps.softwareVersion,
     imageVersion: imageVersion(deps.imageVersionFile),
     hub: {
-      url: deps.config.hub.url,
+      url: link.url,
       state: link.state,
       connected: link.connected,
       lastSync: link.lastSync ?? id.lastSync,

@@ -238,3 +238,30 @@ t.test('stop() closes the socket and stops reconnecting', async (t) => {
   await new Promise((r) => setTimeout(r, 300));
   t.equal(hub.connections, n, 'no reconnect after stop');
 });
+
+t.test('several hub URLs: a hub that is gone makes the link try the next one', async (t) => {
+  const k = kit(t);
+  const a = await startHub(t);
+  const b = await startHub(t);
+  // A URL nobody listens on first (a dead process), then A, then B.
+  const dead = await startHub(t);
+  const deadUrl = dead.url;
+  await dead.close();
+  const link = startLink(t, k, a, { config: { url: deadUrl, urls: [a.url, b.url] } });
+  await a.waitFor(() => a.boots.length === 1, 'boot on A after the dead URL failed', 10_000);
+  t.equal(link.status.url, a.url, 'connected to the second URL');
+  t.equal(b.connections, 0);
+  k.outbox.append('FaultRaised', fault(1));
+  await a.waitFor(() => a.events.length === 1, 'the event reaches A');
+  // A dies: its URL is tried again once, refused, then B takes the kiosk and the events.
+  await a.close();
+  k.outbox.append('FaultRaised', fault(2));
+  await b.waitFor(
+    () => b.boots.length === 1 && b.events.length === 1,
+    'boot and event on B',
+    10_000,
+  );
+  t.equal(link.status.url, b.url, 'moved to the third URL');
+  t.equal(b.events[0]?.seq, 2, 'the queued event went to B, once');
+  t.equal(k.outbox.depth(), 0);
+});
