@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import proxyaddr from '@fastify/proxy-addr';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { AlertService } from './alerts/alert-service.js';
+import { type Cluster, SoloCluster } from './cluster/cluster.js';
+import { PgCluster } from './cluster/pg-cluster.js';
 import { contentDir, type HubConfig, publicOrigin } from './config.js';
 import { HubContentStore } from './content/index.js';
 import { buildHttpApp } from './http/app.js';
@@ -30,6 +32,8 @@ export interface HubServerDeps {
   alertsNow?: () => Date;
   /** false: SQLite's money commits are not synced (SqliteStore.open); only for benchmarks measuring the cost. */
   storeMoneySync?: boolean;
+  /** PostgreSQL: how often a follower tries to take the lead (ms; default 2000). */
+  leaderRetryMs?: number;
   /** Called with every route as it is registered (tests: the API document's coverage). */
   onRoute?: (route: RouteOptions) => void;
   /** Called with the app before it listens, to add domain routes and event handlers. */
@@ -60,6 +64,8 @@ export class HubServer {
   /** Outgoing mail: SMTP when `config.smtp` is set, else written to the log. */
   mailer!: Mailer;
   alerts!: AlertService;
+  /** The hub processes sharing the store: this one alone (SQLite), or several (PostgreSQL). */
+  cluster!: Cluster;
   private stopped: Promise<void> | undefined;
   /** The bound port, once listening. */
   private port = 0;
@@ -73,12 +79,12 @@ export class HubServer {
     app.server.on('upgrade', (req, socket, head) => this.hub.handleUpgrade(req, socket, head));
     await this.hub.start();
     await this.rental.start();
+    // Before the first kiosk: the cluster connection is this process's presence.
+    await this.cluster.start();
     await app.listen({ host: config.host, port: config.port });
     const port = (app.server.address() as AddressInfo).port;
     this.port = port;
-    this.rollouts.start();
-    this.alerts.start();
-    logger.info({ port }, 'cloud-lite listening');
+    logger.info({ port, hubProcess: this.cluster.processId }, 'cloud-lite listening');
     return { port };
   }
 
@@ -94,6 +100,14 @@ export class HubServer {
       moneySync: this.deps.storeMoneySync,
       logger: logger.child({ component: 'store' }),
     });
+    this.cluster =
+      config.store.kind === 'postgres'
+        ? new PgCluster({
+            url: config.store.url ?? '',
+            logger: logger.child({ component: 'cluster' }),
+            leaderRetryMs: this.deps.leaderRetryMs,
+          })
+        : new SoloCluster();
     this.registry = new KioskRegistry({
       store: this.store,
       enrolmentTokenTtlSeconds: config.enrolmentTokenTtlSeconds,
@@ -110,6 +124,7 @@ export class HubServer {
       commandCallTimeoutMs: config.commandCallTimeoutMs,
       commandSweepIntervalMs: config.commandSweepIntervalMs,
       clientAddress: clientAddressOf(config.trustProxy),
+      cluster: this.cluster,
     });
     this.mailer = createMailer(config.smtp, logger);
     this.rental = new RentalDomain({
@@ -165,6 +180,24 @@ export class HubServer {
     this.app = app;
     this.rental.attach();
     this.metrics.setFleetSource(() => this.fleetSnapshot());
+    this.relayNotifier();
+    // Periodic work runs on the cluster's leader only (always this process on SQLite).
+    for (const w of this.hub.leaderWork()) this.cluster.whileLeader(w);
+    this.cluster.whileLeader({
+      name: 'rental sweeps',
+      start: () => this.rental.startSweeps(),
+      stop: () => this.rental.stop(),
+    });
+    this.cluster.whileLeader({
+      name: 'rollouts',
+      start: () => this.rollouts.start(),
+      stop: () => this.rollouts.standBy(),
+    });
+    this.cluster.whileLeader({
+      name: 'alerts',
+      start: () => this.alerts.start(),
+      stop: () => this.alerts.stop(),
+    });
     this.deps.extend?.({ app, hub: this.hub, store: this.store, registry: this.registry });
     return app;
   }
@@ -192,12 +225,34 @@ export class HubServer {
         commandsByState: await tx.commands.countByState(),
         kiosks: kiosks.map((k) => ({
           id: k.id,
-          online: this.hub.isConnected(k.id),
+          online: this.hub.connectedInCluster(k),
           lastSeenAt: k.lastSeenAt,
         })),
         slots,
         stock,
       };
+    });
+  }
+
+  /**
+   * Renters' live streams on every process: order and reservation changes committed here are
+   * told to the other processes, theirs are emitted here as if local (never told back).
+   */
+  private relayNotifier(): void {
+    const { notifier } = this.rental;
+    let relaying = false;
+    for (const t of ['order', 'reservation'] as const)
+      notifier.on(t, (id) => {
+        if (!relaying) this.cluster.publish({ t, id });
+      });
+    this.cluster.on('message', (m) => {
+      if (m.t !== 'order' && m.t !== 'reservation') return;
+      relaying = true;
+      try {
+        notifier.emit(m.t, m.id);
+      } finally {
+        relaying = false;
+      }
     });
   }
 
@@ -211,6 +266,7 @@ export class HubServer {
     const { logger } = this.deps;
     logger.info('cloud-lite stopping');
     this.app?.server.close();
+    await this.cluster?.stop();
     await this.alerts?.stop();
     await this.rental?.stop();
     await this.rollouts?.stop();

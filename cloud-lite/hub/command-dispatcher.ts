@@ -20,6 +20,11 @@ export interface CommandDispatcherDeps {
   channelFor: (kioskId: string) => CommandChannel | undefined;
   callTimeoutMs: number;
   sweepIntervalMs: number;
+  /**
+   * Tells the other hub processes that a command was recorded or changed state (after the
+   * commit): the one holding its kiosk's socket sends it, waiters there re-read it.
+   */
+  publish?: (c: CommandRecord) => void;
   now?: () => Date;
 }
 
@@ -80,15 +85,47 @@ export class CommandDispatcher extends EventEmitter<{
     return this.deps.now ? this.deps.now() : new Date();
   }
 
+  /** Delivers commands (from the hub's start to its stop). */
+  resume(): void {
+    this.stopped = false;
+  }
+
+  /** Starts expiring commands every `sweepIntervalMs`: leader work (cluster/cluster.ts). */
   start(): void {
     this.stopped = false;
+    if (this.sweeper) return;
     this.sweeper = setInterval(() => void this.expireDue(), this.deps.sweepIntervalMs);
+  }
+
+  /** Stops the expiry sweep (stop: and delivery). */
+  stopSweeping(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.sweeper) clearInterval(this.sweeper);
-    this.sweeper = undefined;
+    this.stopSweeping();
+  }
+
+  /**
+   * Another hub process recorded or changed command `commandId` of `kioskId`: if this process
+   * holds that kiosk's ready socket and the command is pending, send it; wake this process's
+   * waiters of the command with its state as committed.
+   */
+  remoteChange(commandId: string, kioskId: string): void {
+    const channel = this.deps.channelFor(kioskId);
+    if (this.stopped || (!channel && !this.waiters.has(commandId))) return;
+    void this.get(commandId)
+      .then((c) => {
+        if (!c) return;
+        const set = this.waiters.get(c.id);
+        if (set) for (const w of [...set]) w(c);
+        if (channel && c.state === 'pending') void this.deliver(channel, c);
+      })
+      .catch((err) => {
+        if (!this.stopped) this.deps.logger.error({ err, commandId }, 'reading a command failed');
+      });
   }
 
   /**
@@ -218,11 +255,12 @@ export class CommandDispatcher extends EventEmitter<{
     });
   }
 
-  /** Emits 'commandState' and wakes `waitFor` callers of that command. */
+  /** Emits 'commandState', wakes `waitFor` callers of that command and tells the other processes. */
   private notify(c: CommandRecord): void {
     const set = this.waiters.get(c.id);
     if (set) for (const w of [...set]) w(c);
     this.emit('commandState', c);
+    this.deps.publish?.(c);
   }
 
   /**

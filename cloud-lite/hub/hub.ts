@@ -4,6 +4,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type EventType, type HubToKioskAction, SUBPROTOCOL } from '../../protocol/index.js';
+import {
+  type Cluster,
+  type ClusterMessage,
+  type LeaderWork,
+  SoloCluster,
+} from '../cluster/cluster.js';
 import type { Logger } from '../log.js';
 import type { HubMetrics } from '../metrics.js';
 import type { KioskRegistry } from '../registry/kiosk-registry.js';
@@ -37,6 +43,8 @@ export interface KioskHubDeps {
   commandSweepIntervalMs: number;
   /** The client's address as logs name it (behind a trusted proxy, the forwarded one). */
   clientAddress?: (req: IncomingMessage) => string | undefined;
+  /** The hub processes sharing the store (default: this one alone). */
+  cluster?: Cluster;
   now?: () => Date;
 }
 
@@ -68,18 +76,25 @@ export class KioskHub
    * before a replacement but attached after it is closed too.
    */
   private readonly secretEpochs = new Map<string, number>();
-  private readonly onRevoked = (kioskId: string) =>
-    this.disconnect(kioskId, CLOSE_REVOKED, 'revoked');
+  readonly cluster: Cluster;
+  private readonly onRevoked = (kioskId: string) => {
+    this.revoked(kioskId);
+    this.cluster.publish({ t: 'revoked', kioskId });
+  };
   private readonly onSecretReplaced = (kioskId: string) => {
-    this.secretEpochs.set(kioskId, this.secretEpoch(kioskId) + 1);
-    if (this.sessions.has(kioskId))
-      this.deps.logger.info({ kioskId }, 'kiosk secret replaced: closing its connection');
-    this.disconnect(kioskId, CLOSE_SECRET_REPLACED, 'secret replaced');
+    this.secretReplaced(kioskId);
+    this.cluster.publish({ t: 'secretReplaced', kioskId });
+  };
+  private readonly onClusterMessage = (m: ClusterMessage) => this.clusterMessage(m);
+  private readonly onResync = () => {
+    for (const s of this.sessions.values())
+      if (s.ready) void this.commands.deliverOutstanding(s).catch(() => undefined);
   };
 
   constructor(private readonly deps: KioskHubDeps) {
     super();
     this.setMaxListeners(0);
+    this.cluster = deps.cluster ?? new SoloCluster();
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.maxPayloadBytes,
@@ -97,6 +112,7 @@ export class KioskHub
       },
       callTimeoutMs: deps.commandCallTimeoutMs,
       sweepIntervalMs: deps.commandSweepIntervalMs,
+      publish: (c) => this.cluster.publish({ t: 'command', id: c.id, kioskId: c.kioskId }),
       now: deps.now,
     });
     this.commands.on('commandState', (c) => this.emit('commandState', c));
@@ -148,6 +164,90 @@ export class KioskHub
     return this.deps.now ? this.deps.now() : new Date();
   }
 
+  private revoked(kioskId: string): void {
+    this.disconnect(kioskId, CLOSE_REVOKED, 'revoked');
+  }
+
+  private secretReplaced(kioskId: string): void {
+    this.secretEpochs.set(kioskId, this.secretEpoch(kioskId) + 1);
+    if (this.sessions.has(kioskId))
+      this.deps.logger.info({ kioskId }, 'kiosk secret replaced: closing its connection');
+    this.disconnect(kioskId, CLOSE_SECRET_REPLACED, 'secret replaced');
+  }
+
+  /** What another hub process told (cluster/cluster.ts). */
+  private clusterMessage(m: ClusterMessage): void {
+    if (this.stopping) return;
+    if (m.t === 'command') this.commands.remoteChange(m.id, m.kioskId);
+    else if (m.t === 'revoked') this.revoked(m.kioskId);
+    else if (m.t === 'secretReplaced') this.secretReplaced(m.kioskId);
+    else if (m.t === 'session') void this.closeIfReplaced(m.kioskId);
+  }
+
+  /**
+   * A kiosk connected to another process: if the registry names another holder than this
+   * process, the socket here is the older one and is closed with 4001 (the newest wins; the
+   * registry row, written by each connection's commit, decides a race).
+   */
+  private async closeIfReplaced(kioskId: string): Promise<void> {
+    const s = this.sessions.get(kioskId);
+    if (!s) return;
+    const k = await this.deps.store
+      .transaction((tx) => tx.kiosks.get(kioskId))
+      .catch((err) => {
+        this.deps.logger.error({ err, kioskId }, 'could not read the session registry');
+        return undefined;
+      });
+    if (!k || k.hubProcess === this.cluster.processId || this.sessions.get(kioskId) !== s) return;
+    this.deps.logger.info(
+      { kioskId, holder: k.hubProcess },
+      'the kiosk connected to another hub process: closing the old connection',
+    );
+    s.close(CLOSE_REPLACED, 'replaced');
+  }
+
+  /**
+   * Leader work of the hub (cluster/cluster.ts): expiring commands past their deadline and,
+   * with several processes, marking offline the kiosks of processes that are gone.
+   */
+  leaderWork(): LeaderWork[] {
+    let timer: NodeJS.Timeout | undefined;
+    let running: Promise<void> = Promise.resolve();
+    const release = () =>
+      this.deps.store
+        .transaction((tx) => tx.kiosks.releaseDeadHolders(this.now().toISOString()))
+        .then((ids) => {
+          if (ids.length > 0)
+            this.deps.logger.warn(
+              { kiosks: ids.length },
+              'kiosks of a hub process that is gone: marked offline',
+            );
+        })
+        .catch((err) => this.deps.logger.warn({ err }, 'releasing dead holders failed'));
+    return [
+      {
+        name: 'command expiry',
+        start: () => this.commands.start(),
+        stop: () => this.commands.stopSweeping(),
+      },
+      {
+        name: 'dead session holders',
+        start: () => {
+          if (!this.cluster.shared) return;
+          running = release();
+          timer = setInterval(() => {
+            running = running.then(release);
+          }, this.deps.commandSweepIntervalMs);
+          timer.unref();
+        },
+        stop: async () => {
+          clearInterval(timer);
+          await running;
+        },
+      },
+    ];
+  }
+
   private secretEpoch(kioskId: string): number {
     return this.secretEpochs.get(kioskId) ?? 0;
   }
@@ -159,10 +259,15 @@ export class KioskHub
   async start(): Promise<void> {
     this.stopping = false;
     this.startedAtMs = this.now().getTime();
-    await this.deps.store.transaction((tx) => tx.kiosks.setAllOffline(this.now().toISOString()));
+    // One process: every kiosk marked online was on this process before it stopped. Several:
+    // the others' kiosks are theirs; the leader releases those of processes that are gone.
+    if (!this.cluster.shared)
+      await this.deps.store.transaction((tx) => tx.kiosks.setAllOffline(this.now().toISOString()));
     this.deps.registry.on('revoked', this.onRevoked);
     this.deps.registry.on('secretReplaced', this.onSecretReplaced);
-    this.commands.start();
+    this.cluster.on('message', this.onClusterMessage);
+    this.cluster.on('resync', this.onResync);
+    this.commands.resume();
     this.pingTimer = setInterval(() => this.pingAll(), this.deps.pingIntervalMs);
   }
 
@@ -175,6 +280,8 @@ export class KioskHub
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.deps.registry.off('revoked', this.onRevoked);
     this.deps.registry.off('secretReplaced', this.onSecretReplaced);
+    this.cluster.off('message', this.onClusterMessage);
+    this.cluster.off('resync', this.onResync);
     this.commands.stop();
     const closing = [...this.sessions.values()].map(
       (s) =>
@@ -239,6 +346,12 @@ export class KioskHub
     return this.sessions.has(kioskId);
   }
 
+  /** See KioskCommands.connectedInCluster. */
+  connectedInCluster(k: Pick<KioskRecord, 'id' | 'status' | 'hubProcess'>): boolean {
+    if (this.sessions.has(k.id)) return true;
+    return this.cluster.shared && k.status === 'online' && k.hubProcess !== null;
+  }
+
   /**
    * Milliseconds since kiosk `k` was last heard from (`lastSeenAt`: connect, Boot, Heartbeat,
    * disconnect), by the hub's clock; a kiosk not heard from since this hub started counts
@@ -254,11 +367,12 @@ export class KioskHub
    * then does it get commands) and heard from within 3 heartbeat intervals (a link that stays
    * open but carries no Heartbeat counts as down).
    */
-  canServe(k: Pick<KioskRecord, 'id' | 'lastSeenAt'>): boolean {
-    return (
-      this.sessions.get(k.id)?.ready === true &&
-      this.silentForMs(k) <= 3 * this.deps.heartbeatIntervalSeconds * 1000
-    );
+  canServe(k: Pick<KioskRecord, 'id' | 'lastSeenAt' | 'status' | 'hubProcess'>): boolean {
+    const here = this.sessions.get(k.id);
+    const connected = here
+      ? here.ready
+      : this.cluster.shared && k.status === 'online' && k.hubProcess !== null;
+    return connected && this.silentForMs(k) <= 3 * this.deps.heartbeatIntervalSeconds * 1000;
   }
 
   get connectedCount(): number {
@@ -287,13 +401,17 @@ export class KioskHub
     if (this.stopping) return rejectUpgrade(socket, 503);
     if (!offersSubprotocol(req, SUBPROTOCOL)) return rejectUpgrade(socket, 400);
     const creds = parseBasicAuth(req);
-    const epoch = creds && this.secretEpoch(creds.kioskId);
+    let epoch = creds && this.secretEpoch(creds.kioskId);
     const fresh = () => creds !== undefined && this.secretEpoch(creds.kioskId) === epoch;
-    if (
-      !creds ||
-      !(await this.deps.registry.authenticate(creds.kioskId, creds.secret)) ||
-      !fresh()
-    ) {
+    let valid = creds !== undefined;
+    // A replacement announced while the check ran (by this process or, later than its commit,
+    // by another) makes the check run again against the committed secret: the old one fails.
+    for (let tries = 0; creds && valid && tries < 3; tries++) {
+      epoch = this.secretEpoch(creds.kioskId);
+      valid = await this.deps.registry.authenticate(creds.kioskId, creds.secret);
+      if (fresh()) break;
+    }
+    if (!creds || !valid || !fresh()) {
       this.deps.metrics.error('auth');
       const remote = this.deps.clientAddress?.(req) ?? req.socket.remoteAddress;
       this.deps.logger.info({ remote }, 'kiosk authentication failed');
@@ -355,15 +473,22 @@ export class KioskHub
       logger.info({ code }, 'kiosk disconnected');
       this.emit('offline', kioskId);
       void this.deps.store
-        .transaction((tx) => tx.kiosks.setOffline(kioskId, this.now().toISOString()))
+        .transaction((tx) =>
+          tx.kiosks.setOffline(kioskId, this.now().toISOString(), this.cluster.processId),
+        )
         .catch((err) => {
           if (!this.stopping) logger.error({ err }, 'could not record offline');
         });
     });
     logger.info('kiosk connected');
     void this.deps.store
-      .transaction((tx) => tx.kiosks.setOnline(kioskId, this.now().toISOString()))
-      .then(() => this.emit('online', kioskId))
+      .transaction((tx) =>
+        tx.kiosks.setOnline(kioskId, this.now().toISOString(), this.cluster.processId),
+      )
+      .then(() => {
+        this.cluster.publish({ t: 'session', kioskId });
+        this.emit('online', kioskId);
+      })
       .catch((err) => logger.error({ err }, 'could not record online'));
   }
 

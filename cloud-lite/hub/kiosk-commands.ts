@@ -24,14 +24,20 @@ export interface KioskCommands {
     deadline: Date,
   ): Promise<CommandRecord>;
 
-  /** Whether kiosk `kioskId` has a connection to this hub. */
+  /** Whether kiosk `kioskId` has a connection to this hub process. */
   isConnected(kioskId: string): boolean;
 
   /**
-   * Whether kiosk `k` can serve a renter now: connected with an accepted Boot and heard from
-   * within 3 heartbeat intervals.
+   * Whether kiosk `k` (its registry row, read recently) has a connection to this hub process
+   * or, with several processes, to another one.
    */
-  canServe(k: Pick<KioskRecord, 'id' | 'lastSeenAt'>): boolean;
+  connectedInCluster(k: Pick<KioskRecord, 'id' | 'status' | 'hubProcess'>): boolean;
+
+  /**
+   * Whether kiosk `k` can serve a renter now: connected (here with an accepted Boot, or to
+   * another hub process as its registry row says) and heard from within 3 heartbeat intervals.
+   */
+  canServe(k: Pick<KioskRecord, 'id' | 'lastSeenAt' | 'status' | 'hubProcess'>): boolean;
 
   /** Milliseconds since kiosk `k` was last heard from, by the hub's clock. */
   silentForMs(k: Pick<KioskRecord, 'lastSeenAt'>): number;

@@ -225,11 +225,20 @@ export class RentalDomain {
 
   async start(): Promise<void> {
     await this.accounts.ensureBootstrapAdmin();
+  }
+
+  /**
+   * Starts the periodic sweeps: reconciliation (overdue billing, holds, stuck orders), jam
+   * holds, orders at kiosks that went away. Leader work (cluster/cluster.ts): they run on one
+   * hub process of the cluster; stop() stops them.
+   */
+  startSweeps(): void {
     this.reconciliation.start();
     this.jamHolds.start();
     this.kioskUnreachable.start();
   }
 
+  /** Stops the sweeps and waits for running passes (idempotent). */
   async stop(): Promise<void> {
     await this.kioskUnreachable.stop();
     await this.jamHolds.stop();

@@ -66,7 +66,10 @@ export interface RolloutView {
 export interface RolloutServiceDeps {
   store: Store;
   /** Absent in the CLI: the running hub's next pass takes the changes up. */
-  hub?: Pick<KioskHub, 'sendCommand' | 'isConnected' | 'onEvent' | 'on' | 'off' | 'commands'>;
+  hub?: Pick<
+    KioskHub,
+    'sendCommand' | 'isConnected' | 'connectedInCluster' | 'onEvent' | 'on' | 'off' | 'commands'
+  >;
   /** Size of a blob of the content store, undefined when absent. */
   blobSize: (sha256: string) => Promise<number | undefined>;
   /** The bundle's URL as kiosks are told it (`<origin>/blobs/sha256/<sha256>`). */
@@ -108,11 +111,19 @@ export class RolloutService {
     return this.deps.hub;
   }
 
+  /** Passes every `tickMs` (leader work: cluster/cluster.ts); kicks (a kiosk online, a change) run anywhere. */
   start(): void {
     this.stopped = false;
+    clearInterval(this.timer);
     this.timer = setInterval(() => this.kick(), this.deps.tickMs);
     this.timer.unref();
     this.kick();
+  }
+
+  /** Stops the periodic passes (this process no longer leads); kicks still run. */
+  standBy(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   async stop(): Promise<void> {
@@ -424,9 +435,12 @@ export class RolloutService {
           this.deps.logger.info({ rollout: id, wave: wave + 1 }, 'rollout: next wave'),
         );
       }
-      const due = ks.filter(
-        (k) => k.wave <= wave && k.state === 'pending' && this.hub.isConnected(k.kioskId),
-      );
+      const due: typeof ks = [];
+      for (const k of ks) {
+        if (k.wave > wave || k.state !== 'pending') continue;
+        const kiosk = await tx.kiosks.get(k.kioskId);
+        if (kiosk && this.hub.connectedInCluster(kiosk)) due.push(k);
+      }
       for (const k of due)
         await tx.rollouts.updateKiosk(id, k.kioskId, {
           state: 'sent',

@@ -157,3 +157,37 @@ t.test('the installed Caddyfile is valid for caddy', async (t) => {
   t.equal(res.status, 0, `${res.stdout}${res.stderr}`.slice(-2000));
   t.match(res.stdout + res.stderr, 'Valid configuration');
 });
+
+t.test('the load-balanced site (several hub processes) is valid for caddy', async (t) => {
+  if (!haveTools(t, ['caddy'], 'the Caddyfile check')) return;
+  const dir = t.testdir({});
+  const caddyfile = path.join(dir, 'Caddyfile');
+  writeFileSync(
+    caddyfile,
+    `{\n\tadmin off\n}\n:0 {\n\timport ${path.join(repo, 'deploy/caddy/cloud-lite-cluster.caddy')}\n}\n`,
+  );
+  const res = spawnSync('caddy', ['validate', '--adapter', 'caddyfile', '--config', caddyfile], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: {
+      ...process.env,
+      HOME: dir,
+      XDG_DATA_HOME: path.join(dir, 'xdg'),
+      XDG_CONFIG_HOME: path.join(dir, 'xdg'),
+      CLOUD_LITE_UPSTREAMS: '127.0.0.1:9 127.0.0.1:10',
+    },
+  });
+  t.equal(res.status, 0, `${res.stdout}${res.stderr}`.slice(-2000));
+  t.match(res.stdout + res.stderr, 'Valid configuration');
+  const adapted = spawnSync('caddy', ['adapt', '--adapter', 'caddyfile', '--config', caddyfile], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, HOME: dir, CLOUD_LITE_UPSTREAMS: '127.0.0.1:9 127.0.0.1:10' },
+  });
+  t.equal(adapted.status, 0, adapted.stderr.slice(-2000));
+  const json = adapted.stdout;
+  t.match(json, '"dial":"127.0.0.1:9"', 'the first process is an upstream');
+  t.match(json, '"dial":"127.0.0.1:10"', 'and the second');
+  t.match(json, '"policy":"round_robin"', 'no stickiness');
+  t.match(json, '"uri":"/healthz"', 'health-checked');
+});

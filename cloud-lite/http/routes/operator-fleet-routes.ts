@@ -85,7 +85,7 @@ export function registerOperatorRoutes(fastify: FastifyInstance, deps: OperatorR
         const kiosks = await tx.kiosks.list();
         return Promise.all(kiosks.map(async (k) => ({ k, slots: await tx.slots.list(k.id) })));
       });
-      return { kiosks: list.map(({ k, slots }) => kioskView(k, hub.isConnected(k.id), slots)) };
+      return { kiosks: list.map(({ k, slots }) => kioskView(k, hub.connectedInCluster(k), slots)) };
     },
   );
 
@@ -103,7 +103,7 @@ export function registerOperatorRoutes(fastify: FastifyInstance, deps: OperatorR
     async (req) => {
       const k = await mustGetKiosk(req.params.id);
       const slots = await store.transaction((tx) => tx.slots.list(k.id));
-      return { kiosk: kioskView(k, hub.isConnected(k.id), slots) };
+      return { kiosk: kioskView(k, hub.connectedInCluster(k), slots) };
     },
   );
 
@@ -134,7 +134,7 @@ export function registerOperatorRoutes(fastify: FastifyInstance, deps: OperatorR
     }),
     async (req) => {
       const k = await registry.revoke(req.params.id);
-      return { kiosk: kioskView(k, hub.isConnected(k.id)) };
+      return { kiosk: kioskView(k, hub.connectedInCluster(k)) };
     },
   );
 

@@ -177,7 +177,8 @@ export class Reconciliation {
           );
           continue;
         }
-        const online = kiosks.isConnected(o.kioskId);
+        const kiosk = await tx.kiosks.get(o.kioskId);
+        const online = kiosk !== undefined && kiosks.connectedInCluster(kiosk);
         if (!online) {
           await tx.flags.raise(
             'KIOSK_OFFLINE_IN_FLIGHT',

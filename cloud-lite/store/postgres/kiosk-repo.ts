@@ -2,6 +2,9 @@ import type { KioskRecord, KioskRepo } from '../repos/kiosk-repo.js';
 import type { Sql } from './sql.js';
 import { pgTable } from './table.js';
 
+/** application_name of a hub process's cluster connection: this prefix and its process id. */
+export const HUB_APPLICATION_PREFIX = 'cloud-lite/';
+
 export function pgKioskRepo(sql: Sql): KioskRepo {
   const kiosks = pgTable<KioskRecord>(sql, { name: 'kiosks', key: 'id' });
   return {
@@ -23,20 +26,35 @@ export function pgKioskRepo(sql: Sql): KioskRepo {
         [at, id],
       );
     },
-    async setOnline(id, at) {
+    async setOnline(id, at, hubProcess = null) {
       await sql.run(
-        "UPDATE kiosks SET status = 'online', connected_at = $1, last_seen_at = $1 WHERE id = $2",
-        [at, id],
+        "UPDATE kiosks SET status = 'online', connected_at = $1, last_seen_at = $1, hub_process = $3 WHERE id = $2",
+        [at, id, hubProcess],
       );
     },
-    async setOffline(id, at) {
-      await sql.run("UPDATE kiosks SET status = 'offline', last_seen_at = $1 WHERE id = $2", [
-        at,
-        id,
-      ]);
+    async setOffline(id, at, hubProcess) {
+      const changed = await sql.run(
+        "UPDATE kiosks SET status = 'offline', last_seen_at = $1, hub_process = NULL WHERE id = $2 AND ($3::text IS NULL OR hub_process = $3)",
+        [at, id, hubProcess ?? null],
+      );
+      return changed > 0;
     },
     async setAllOffline() {
-      await sql.run("UPDATE kiosks SET status = 'offline' WHERE status = 'online'");
+      await sql.run(
+        "UPDATE kiosks SET status = 'offline', hub_process = NULL WHERE status = 'online'",
+      );
+    },
+    async releaseDeadHolders(at) {
+      // pg_stat_activity is read once, at the statement's start: a process that set a kiosk
+      // online before then had its cluster connection open already (it opens it first).
+      const rows = await sql.rows<{ id: string }>(
+        `UPDATE kiosks SET status = 'offline', last_seen_at = $1, hub_process = NULL
+         WHERE status = 'online' AND hub_process IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM pg_stat_activity WHERE application_name = $2 || kiosks.hub_process)
+         RETURNING id`,
+        [at, HUB_APPLICATION_PREFIX],
+      );
+      return rows.map((r) => r.id);
     },
     async touch(id, at) {
       await sql.run('UPDATE kiosks SET last_seen_at = $1 WHERE id = $2', [at, id]);

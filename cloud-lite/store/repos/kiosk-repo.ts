@@ -24,6 +24,11 @@ export interface KioskRecord {
    * received before then belong to the lost database. Null if it never was.
    */
   seqSince: string | null;
+  /**
+   * The hub process holding the kiosk's live socket (the session registry of several hub
+   * processes; null when offline). The newest connection takes it.
+   */
+  hubProcess: string | null;
 }
 
 /** The kiosk registry's rows: identity, secret hash, connection status, last Boot, last event seq. */
@@ -33,10 +38,24 @@ export interface KioskRepo {
   list(): Promise<KioskRecord[]>;
   setSecretHash(id: string, hash: Buffer): Promise<void>;
   revoke(id: string, at: string): Promise<void>;
-  setOnline(id: string, at: string): Promise<void>;
-  setOffline(id: string, at: string): Promise<void>;
+  /** Online since `at`, its socket held by hub process `hubProcess` (the newest connection wins). */
+  setOnline(id: string, at: string, hubProcess?: string | null): Promise<void>;
+  /**
+   * Offline since `at`. With `hubProcess`: only while that process still holds the kiosk (a
+   * socket another process's newer connection replaced does not mark it offline); returns
+   * whether the row changed.
+   */
+  setOffline(id: string, at: string, hubProcess?: string): Promise<boolean>;
   /** Marks every kiosk offline (a single hub process starting). */
   setAllOffline(at: string): Promise<void>;
+  /**
+   * Marks offline (since `at`) every online kiosk whose holder is a hub process that is gone,
+   * killed without closing its sockets' rows; returns their ids. PostgreSQL: a process is
+   * there while its cluster connection is (application_name `cloud-lite/<process id>`, see
+   * cluster/pg-cluster.ts). SQLite has one process, which marks every kiosk offline when it
+   * starts: nothing to release.
+   */
+  releaseDeadHolders(at: string): Promise<string[]>;
   touch(id: string, at: string): Promise<void>;
   recordBoot(
     id: string,

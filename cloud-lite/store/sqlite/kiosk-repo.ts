@@ -18,6 +18,7 @@ interface Row {
   last_seq: number;
   database_id: string | null;
   seq_since: string | null;
+  hub_process: string | null;
 }
 
 function toRecord(r: Row): KioskRecord {
@@ -38,6 +39,7 @@ function toRecord(r: Row): KioskRecord {
     lastSeq: r.last_seq,
     databaseId: r.database_id,
     seqSince: r.seq_since,
+    hubProcess: r.hub_process,
   };
 }
 
@@ -51,10 +53,14 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
       "UPDATE kiosks SET revoked_at = ?, secret_hash = NULL, status = 'offline' WHERE id = ?",
     ),
     online: db.prepare(
-      "UPDATE kiosks SET status = 'online', connected_at = @at, last_seen_at = @at WHERE id = @id",
+      "UPDATE kiosks SET status = 'online', connected_at = @at, last_seen_at = @at, hub_process = @hub WHERE id = @id",
     ),
-    offline: db.prepare("UPDATE kiosks SET status = 'offline', last_seen_at = @at WHERE id = @id"),
-    allOffline: db.prepare("UPDATE kiosks SET status = 'offline' WHERE status = 'online'"),
+    offline: db.prepare(
+      "UPDATE kiosks SET status = 'offline', last_seen_at = @at, hub_process = NULL WHERE id = @id AND (@hub IS NULL OR hub_process = @hub)",
+    ),
+    allOffline: db.prepare(
+      "UPDATE kiosks SET status = 'offline', hub_process = NULL WHERE status = 'online'",
+    ),
     touch: db.prepare('UPDATE kiosks SET last_seen_at = ? WHERE id = ?'),
     boot: db.prepare(
       'UPDATE kiosks SET last_boot_at = ?, software_version = ?, image_version = ?, slot_count = ?, boot_reason = ?, last_seen_at = ? WHERE id = ?',
@@ -84,11 +90,14 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
     async revoke(id, at) {
       s.revoke.run(at, id);
     },
-    async setOnline(id, at) {
-      s.online.run({ at, id });
+    async setOnline(id, at, hubProcess = null) {
+      s.online.run({ at, id, hub: hubProcess });
     },
-    async setOffline(id, at) {
-      s.offline.run({ at, id });
+    async setOffline(id, at, hubProcess) {
+      return s.offline.run({ at, id, hub: hubProcess ?? null }).changes > 0;
+    },
+    async releaseDeadHolders() {
+      return [];
     },
     async setAllOffline() {
       s.allOffline.run();

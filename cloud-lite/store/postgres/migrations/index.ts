@@ -9,6 +9,7 @@ import { pgMigration007Rollouts } from './007-rollouts.js';
 import { pgMigration008PickupCodes } from './008-pickup-codes.js';
 import { pgMigration009AuthorisationExpiry } from './009-authorisation-expiry.js';
 import { pgMigration010AlertsAndNotifications } from './010-alerts-and-notifications.js';
+import { pgMigration011HubSessions } from './011-hub-sessions.js';
 
 /**
  * The PostgreSQL migrations, one per SQLite migration with the same number and name
@@ -26,4 +27,5 @@ export const pgMigrations: readonly PgMigration[] = [
   pgMigration008PickupCodes,
   pgMigration009AuthorisationExpiry,
   pgMigration010AlertsAndNotifications,
+  pgMigration011HubSessions,
 ];

@@ -9,6 +9,7 @@ import { migration007Rollouts } from './007-rollouts.js';
 import { migration008PickupCodes } from './008-pickup-codes.js';
 import { migration009AuthorisationExpiry } from './009-authorisation-expiry.js';
 import { migration010AlertsAndNotifications } from './010-alerts-and-notifications.js';
+import { migration011HubSessions } from './011-hub-sessions.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes
@@ -28,4 +29,5 @@ export const migrations: readonly Migration[] = [
   migration008PickupCodes,
   migration009AuthorisationExpiry,
   migration010AlertsAndNotifications,
+  migration011HubSessions,
 ];

@@ -167,6 +167,7 @@ for (const { kind, open } of kinds) {
         lastSeq: 0,
         databaseId: null,
         seqSince: null,
+        hubProcess: null,
       });
       await run(store, async (tx) => {
         await tx.kiosks.setSecretHash('k1', Buffer.from([0, 1, 255]));
@@ -213,6 +214,45 @@ for (const { kind, open } of kinds) {
       });
       t.equal(await run(store, (tx) => tx.kiosks.countOnline()), 0);
       t.equal(await run(store, (tx) => tx.kiosks.get('nope')), undefined);
+    });
+
+    t.test('kiosks: the session registry (the hub process holding the socket)', async (t) => {
+      const { store } = await open(t);
+      await run(store, async (tx) => {
+        for (const id of ['k1', 'k2', 'k3'])
+          await tx.kiosks.insert({ id, name: id, createdAt: T0 });
+        await tx.kiosks.setOnline('k1', at(1), 'proc-a');
+        await tx.kiosks.setOnline('k1', at(2), 'proc-b');
+        await tx.kiosks.setOnline('k2', at(2), 'proc-a');
+        await tx.kiosks.setOnline('k3', at(2), 'proc-c');
+      });
+      t.match(await run(store, (tx) => tx.kiosks.get('k1')), {
+        status: 'online',
+        hubProcess: 'proc-b',
+        connectedAt: at(2),
+      });
+      t.equal(
+        await run(store, (tx) => tx.kiosks.setOffline('k1', at(3), 'proc-a')),
+        false,
+        'the replaced socket closing on proc-a leaves proc-b the holder',
+      );
+      t.match(await run(store, (tx) => tx.kiosks.get('k1')), {
+        status: 'online',
+        hubProcess: 'proc-b',
+      });
+      t.equal(await run(store, (tx) => tx.kiosks.setOffline('k1', at(5), 'proc-b')), true);
+      t.match(await run(store, (tx) => tx.kiosks.get('k1')), {
+        status: 'offline',
+        hubProcess: null,
+      });
+      t.equal(await run(store, (tx) => tx.kiosks.countOnline()), 2);
+      // No process proc-a or proc-c has a connection: PostgreSQL releases their kiosks; SQLite
+      // (one process, which marks all offline when it starts) has nothing to release.
+      t.same(
+        (await run(store, (tx) => tx.kiosks.releaseDeadHolders(at(6)))).sort(),
+        kind === 'postgres' ? ['k2', 'k3'] : [],
+      );
+      t.equal(await run(store, (tx) => tx.kiosks.countOnline()), kind === 'postgres' ? 0 : 2);
     });
 
     t.test(

@@ -1,0 +1,82 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * What one hub process tells the others (cluster/pg-cluster.ts sends it with PostgreSQL
+ * NOTIFY, after the commit it announces). Receivers re-read the database: a message carries
+ * ids, never state.
+ */
+export type ClusterMessage =
+  /** A command was recorded or changed state: its kiosk's holder sends it, waiters re-read it. */
+  | { t: 'command'; id: string; kioskId: string }
+  /** A kiosk connected to the sender: another process holding an older socket closes it (4001). */
+  | { t: 'session'; kioskId: string }
+  /** The kiosk was revoked, or its secret replaced: every process closes its socket. */
+  | { t: 'revoked'; kioskId: string }
+  | { t: 'secretReplaced'; kioskId: string }
+  /** An order or a reservation changed: renters' live streams on every process re-read it. */
+  | { t: 'order'; id: string }
+  | { t: 'reservation'; id: string };
+
+/** Work that runs on the leader only: started when this process becomes leader, stopped when it stops being one. */
+export interface LeaderWork {
+  name: string;
+  start(): void;
+  stop(): Promise<void> | void;
+}
+
+/**
+ * The hub processes sharing one store. Emits 'message' (ClusterMessage from another process)
+ * and 'resync' (messages may have been lost: the link to the database was re-made; re-read
+ * what matters, e.g. send each connected kiosk its outstanding commands).
+ */
+export interface Cluster extends EventEmitter<{ message: [ClusterMessage]; resync: [] }> {
+  /** This process's id in the session registry (kiosks.hub_process). */
+  readonly processId: string;
+  /** false: this process is the only one (SQLite), so nothing needs telling. */
+  readonly shared: boolean;
+  /** Whether this process runs the periodic work now. */
+  isLeader(): boolean;
+  /** Registers work for the leader: started at once if this process leads, else when it takes over. */
+  whileLeader(work: LeaderWork): void;
+  /** Tells the other processes (not this one); sent in order, failures are logged, not thrown. */
+  publish(msg: ClusterMessage): void;
+  start(): Promise<void>;
+  /** Stops the leader's work (awaited), gives up the lead and closes the cluster's connections. */
+  stop(): Promise<void>;
+}
+
+/**
+ * One hub process on SQLite: always the leader, nobody to tell. Leader work runs from
+ * start() to stop().
+ */
+export class SoloCluster
+  extends EventEmitter<{ message: [ClusterMessage]; resync: [] }>
+  implements Cluster
+{
+  readonly processId = 'solo';
+  readonly shared = false;
+  private readonly work: LeaderWork[] = [];
+  private running = false;
+
+  isLeader(): boolean {
+    return this.running;
+  }
+
+  whileLeader(work: LeaderWork): void {
+    this.work.push(work);
+    if (this.running) work.start();
+  }
+
+  publish(): void {}
+
+  async start(): Promise<void> {
+    this.running = true;
+    for (const w of this.work) w.start();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    for (const w of [...this.work].reverse()) await w.stop();
+  }
+}

@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import type { Logger } from '../log.js';
+import { HUB_APPLICATION_PREFIX } from '../store/postgres/kiosk-repo.js';
+import type { Cluster, ClusterMessage, LeaderWork } from './cluster.js';
+
+/** The NOTIFY channel every hub process listens on. */
+export const CLUSTER_CHANNEL = 'disk_kiosk_hub';
+/** The advisory lock the leader holds (one bigint key: "dk-lead"). */
+export const LEADER_LOCK_KEY = '28265340507349348';
+/** Messages kept while the cluster connection is being re-made (older ones are dropped). */
+const MAX_QUEUED = 10_000;
+
+export interface PgClusterDeps {
+  url: string;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** How often a follower tries to take the lead, and the leader checks its connection (ms). */
+  leaderRetryMs?: number;
+  /** Default: a random UUID. */
+  processId?: string;
+}
+
+/**
+ * Several hub processes on one PostgreSQL. Two connections of its own, besides the store's pool:
+ *  - the cluster connection (application_name `cloud-lite/<process id>`, the process's
+ *    presence: kiosks held by a process without it are released by the leader) LISTENs on
+ *    `disk_kiosk_hub` and sends this process's NOTIFYs, in order;
+ *  - the leader connection tries `pg_try_advisory_lock` every `leaderRetryMs`; the process
+ *    that holds it runs the periodic work (whileLeader). The lock lives as long as that
+ *    connection: a leader killed, or cut from the database, loses it at once and another
+ *    process takes over at its next try (within `leaderRetryMs`).
+ * A lost connection is re-made at the next try; after the cluster connection came back,
+ * 'resync' tells the hub that messages may have been missed.
+ */
+export class PgCluster
+  extends EventEmitter<{ message: [ClusterMessage]; resync: [] }>
+  implements Cluster
+{
+  readonly processId: string;
+  readonly shared = true;
+  private listener: pg.Client | undefined;
+  private leaderClient: pg.Client | undefined;
+  private leading = false;
+  private readonly work: LeaderWork[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private ticking: Promise<void> | undefined;
+  private sending: Promise<void> = Promise.resolve();
+  private readonly queued: string[] = [];
+  /** Leader work starting or stopping, in order. */
+  private transition: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: PgClusterDeps) {
+    super();
+    this.setMaxListeners(0);
+    this.processId = deps.processId ?? randomUUID();
+  }
+
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  whileLeader(work: LeaderWork): void {
+    this.work.push(work);
+    if (this.leading) this.transition = this.transition.then(() => work.start());
+  }
+
+  publish(msg: ClusterMessage): void {
+    const payload = JSON.stringify({ ...msg, from: this.processId });
+    if (this.queued.length >= MAX_QUEUED) this.queued.shift();
+    this.queued.push(payload);
+    this.flush();
+  }
+
+  /** Sends the queued messages on the cluster connection, one after another. */
+  private flush(): void {
+    this.sending = this.sending.then(async () => {
+      while (this.queued.length > 0 && this.listener) {
+        const c = this.listener;
+        try {
+          await c.query('SELECT pg_notify($1, $2)', [CLUSTER_CHANNEL, this.queued[0]]);
+          this.queued.shift();
+        } catch (err) {
+          // Kept: sent once the connection is back (tick()).
+          this.lost(c, err as Error);
+          return;
+        }
+      }
+    });
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.connectListener();
+    await this.tick();
+    this.timer = setInterval(() => void this.tick(), this.deps.leaderRetryMs ?? 2000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.ticking;
+    await this.sending;
+    if (this.leading) await this.loseLead('stopping');
+    await this.transition;
+    const clients = [this.listener, this.leaderClient];
+    this.listener = undefined;
+    this.leaderClient = undefined;
+    await Promise.all(clients.map((c) => c?.end().catch(() => undefined)));
+  }
+
+  private client(kind: string): pg.Client {
+    return new pg.Client({
+      connectionString: this.deps.url,
+      application_name: `${kind}${this.processId}`,
+      keepAlive: true,
+    });
+  }
+
+  private async connectListener(): Promise<void> {
+    const c = this.client(HUB_APPLICATION_PREFIX);
+    c.on('error', (err) => this.lost(c, err));
+    c.on('end', () => this.lost(c));
+    c.on('notification', (n) => this.receive(n.payload));
+    await c.connect();
+    await c.query(`LISTEN ${CLUSTER_CHANNEL}`);
+    this.listener = c;
+  }
+
+  private lost(c: pg.Client, err?: Error): void {
+    if (c === this.listener) {
+      this.listener = undefined;
+      if (!this.stopped)
+        this.deps.logger.warn({ err }, 'cluster connection lost; re-made at the next try');
+    } else if (c === this.leaderClient) {
+      this.leaderClient = undefined;
+      if (this.leading && !this.stopped) void this.loseLead('the leader connection was lost');
+    } else return;
+    void c.end().catch(() => undefined);
+  }
+
+  private receive(payload: string | undefined): void {
+    let msg: (ClusterMessage & { from?: string }) | undefined;
+    try {
+      msg = JSON.parse(payload ?? '');
+    } catch {
+      this.deps.logger.warn({ payload }, 'cluster message that does not parse: ignored');
+      return;
+    }
+    if (!msg || msg.from === this.processId) return;
+    const { from: _from, ...rest } = msg;
+    try {
+      this.emit('message', rest as ClusterMessage);
+    } catch (err) {
+      this.deps.logger.error({ err, msg: rest }, 'handling a cluster message failed');
+    }
+  }
+
+  /** One try: re-make lost connections, take the lead if free, check the leader's connection. */
+  private tick(): Promise<void> {
+    if (this.ticking || this.stopped) return this.ticking ?? Promise.resolve();
+    this.ticking = this.tryOnce().finally(() => {
+      this.ticking = undefined;
+    });
+    return this.ticking;
+  }
+
+  private async tryOnce(): Promise<void> {
+    if (!this.listener) {
+      try {
+        await this.connectListener();
+        this.deps.logger.info('cluster connection re-made');
+        this.flush();
+        this.emit('resync');
+      } catch (err) {
+        this.deps.logger.warn({ err }, 'cluster connection: cannot reach PostgreSQL');
+      }
+    }
+    try {
+      if (!this.leaderClient) {
+        const c = this.client('cloud-lite-leader/');
+        c.on('error', (err) => this.lost(c, err));
+        c.on('end', () => this.lost(c));
+        await c.connect();
+        this.leaderClient = c;
+      }
+      const c = this.leaderClient;
+      if (this.leading) {
+        await c.query('SELECT 1');
+        return;
+      }
+      const { rows } = await c.query<{ ok: boolean }>(
+        'SELECT pg_try_advisory_lock($1::bigint) AS ok',
+        [LEADER_LOCK_KEY],
+      );
+      if (rows[0]?.ok && !this.stopped && c === this.leaderClient) this.takeLead();
+    } catch (err) {
+      if (!this.stopped) this.deps.logger.warn({ err }, 'leader election: try failed');
+      if (this.leaderClient) this.lost(this.leaderClient, err as Error);
+    }
+  }
+
+  private takeLead(): void {
+    this.leading = true;
+    this.deps.logger.info({ processId: this.processId }, 'this hub process leads the cluster');
+    const work = [...this.work];
+    this.transition = this.transition.then(() => {
+      for (const w of work) w.start();
+    });
+  }
+
+  private loseLead(why: string): Promise<void> {
+    this.leading = false;
+    if (!this.stopped) this.deps.logger.warn({ why }, 'this hub process no longer leads');
+    const work = [...this.work].reverse();
+    this.transition = this.transition.then(async () => {
+      for (const w of work)
+        await Promise.resolve()
+          .then(() => w.stop())
+          .catch((err) => this.deps.logger.error({ err, work: w.name }, 'stopping leader work'));
+    });
+    return this.transition;
+  }
+}

@@ -1,0 +1,147 @@
+// Several hub processes on one PostgreSQL (cloud-lite/cluster/): two HubServers in this test
+// process, each with its own pool, cluster connection and leader connection, on one database.
+// A leader by advisory lock that another takes over; commands, sessions and revocations
+// across processes.
+import path from 'node:path';
+import pg from 'pg';
+import t from 'tap';
+import { CLOSE_REPLACED, CLOSE_REVOKED } from '../../../cloud-lite/hub/types.js';
+import { pgServer } from '../../helpers/postgres.js';
+import { startTestHub, type TestHub, waitUntil } from '../fixtures/test-hub.js';
+
+const server = await pgServer(t);
+
+/** Two hubs on one fresh database, sharing the signing key as real processes share its file. */
+async function twoHubs(t: {
+  teardown(fn: () => unknown): void;
+}): Promise<{ a: TestHub; b: TestHub; url: string }> {
+  const url = await server!.createDatabase();
+  const store = { kind: 'postgres' as const, url, poolSize: 4 };
+  const a = await startTestHub(t, { store });
+  const b = await startTestHub(t, {
+    store,
+    signingKeyPath: path.join(a.dir, 'hub-key.pem'),
+  });
+  return { a, b, url };
+}
+
+async function query(url: string, text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await c.query(text, values);
+  } finally {
+    await c.end();
+  }
+}
+
+const deadline = (ms: number) => new Date(Date.now() + ms);
+
+if (server) {
+  t.test('one leader; the other process takes over when its connection dies', async (t) => {
+    const { a, b, url } = await twoHubs(t);
+    const leaders = () => [a, b].filter((h) => h.server.cluster.isLeader());
+    await waitUntil('a leader', () => leaders().length === 1, 10_000);
+    const [leader] = leaders();
+    const other = leader === a ? b : a;
+    t.notOk(other.server.cluster.isLeader(), 'exactly one process leads');
+    // The leader's advisory lock lives with its connection: cut it, as a crash would.
+    const cut = await query(
+      url,
+      'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1',
+      [`cloud-lite-leader/${leader!.server.cluster.processId}`],
+    );
+    t.equal(cut.rowCount, 1, 'the leader connection was found and cut');
+    await waitUntil('the other process to lead', () => other.server.cluster.isLeader(), 15_000);
+    await waitUntil('the old leader to step down', () => !leader!.server.cluster.isLeader());
+    t.same(leaders(), [other], 'one leader after the take-over');
+
+    // Periodic work runs on the new leader: a command past its deadline is expired.
+    await other.enrolKiosk('k1');
+    const cmd = await leader!.server.hub.sendCommand(
+      'k1',
+      'DisableSlot',
+      { slot: 1 },
+      deadline(200),
+    );
+    const done = await leader!.server.hub.waitFor(cmd.id, {
+      until: ['expired'],
+      timeoutMs: 15_000,
+    });
+    t.equal(done.state, 'expired', 'expired by the sweep of the new leader, seen on the old one');
+  });
+
+  t.test('a command recorded on one process reaches the kiosk on the other', async (t) => {
+    const { a, b } = await twoHubs(t);
+    const creds = await a.enrolKiosk('k1');
+    // No holder yet: the command stays pending until the kiosk connects (anywhere).
+    const early = await b.server.hub.sendCommand(
+      'k1',
+      'DisableSlot',
+      { slot: 1 },
+      deadline(30_000),
+    );
+    const kiosk = await a.connectKiosk(creds);
+    await kiosk.boot();
+    t.equal((await b.server.hub.waitFor(early.id, { timeoutMs: 10_000 })).state, 'completed');
+    const cmd = await b.server.hub.sendCommand('k1', 'EnableSlot', { slot: 1 }, deadline(30_000));
+    t.notOk(b.server.hub.isConnected('k1'), 'the kiosk is not on B');
+    const done = await b.server.hub.waitFor(cmd.id, { timeoutMs: 10_000 });
+    t.equal(done.state, 'completed', 'B sees the answer A got');
+    t.same(
+      kiosk.commands.map((c) => c.payload.commandId),
+      [early.id, cmd.id],
+      'the kiosk got each command once',
+    );
+    const row = await b.server.store.transaction((tx) => tx.kiosks.get('k1'));
+    t.match(row, { status: 'online', hubProcess: a.server.cluster.processId });
+    t.ok(b.server.hub.canServe(row!), 'B sees the kiosk on A able to serve');
+  });
+
+  t.test(
+    'one live session across processes: the newest wins, the old socket gets 4001',
+    async (t) => {
+      const { a, b } = await twoHubs(t);
+      const creds = await a.enrolKiosk('k1');
+      const first = await a.connectKiosk(creds);
+      await first.boot();
+      const second = await b.connectKiosk(creds);
+      await second.boot();
+      t.equal((await first.closed).code, CLOSE_REPLACED, 'A closed the older socket with 4001');
+      await waitUntil('A to forget the session', () => !a.server.hub.isConnected('k1'));
+      const row = await a.server.store.transaction((tx) => tx.kiosks.get('k1'));
+      t.match(row, { status: 'online', hubProcess: b.server.cluster.processId }, 'B holds it');
+      // A command from A now goes to B's socket.
+      const cmd = await a.server.hub.sendCommand('k1', 'EnableSlot', { slot: 2 }, deadline(30_000));
+      t.equal((await a.server.hub.waitFor(cmd.id, { timeoutMs: 10_000 })).state, 'completed');
+      t.ok(second.commands.some((c) => c.payload.commandId === cmd.id));
+      // Revoked on A: B closes the kiosk's socket.
+      const revoked = await a.api('POST', '/api/operator/kiosks/k1/revoke');
+      t.equal(revoked.status, 200);
+      t.equal((await second.closed).code, CLOSE_REVOKED, 'B closed it: revoked');
+    },
+  );
+
+  t.test('kiosks of a process that is gone are released by the leader', async (t) => {
+    const { a, b, url } = await twoHubs(t);
+    const creds = await a.enrolKiosk('k1');
+    const kiosk = await b.connectKiosk(creds);
+    await kiosk.boot();
+    await waitUntil('a leader', () => a.server.cluster.isLeader() || b.server.cluster.isLeader());
+    // B vanishes from the database without closing anything (its kiosk row stays online).
+    const row = await a.server.store.transaction((tx) => tx.kiosks.get('k1'));
+    t.equal(row?.hubProcess, b.server.cluster.processId);
+    await b.server.cluster.stop();
+    await query(url, "UPDATE kiosks SET status = 'online', hub_process = $1 WHERE id = 'k1'", [
+      b.server.cluster.processId,
+    ]);
+    await waitUntil('A to lead', () => a.server.cluster.isLeader(), 15_000);
+    const read = () => a.server.store.transaction((tx) => tx.kiosks.get('k1'));
+    await waitUntil(
+      'the kiosk of the gone process to be offline',
+      async () => (await read())?.status === 'offline',
+      10_000,
+    );
+    t.match(await read(), { status: 'offline', hubProcess: null }, 'released');
+  });
+}
