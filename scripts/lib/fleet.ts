@@ -93,7 +93,12 @@ export interface FleetOptions {
    * How the kiosks reach the hub, asked once the hub runs (default its own ws:// URL): e.g.
    * a TLS proxy started in front of it, `wss://...` with the CA file kioskd should trust.
    */
-  kioskLink?: (hub: DemoHub) => Promise<{ wsUrl: string; caFile?: string }>;
+  kioskLink?: (hub: DemoHub) => Promise<{
+    wsUrl: string;
+    caFile?: string;
+    /** Further hub processes, tried in turn after `wsUrl` (kioskd's `hub.urls`). */
+    urls?: string[];
+  }>;
 }
 
 export interface FleetKiosk {
@@ -313,6 +318,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         dir: path.join(opts.dir, id),
         hubWsUrl: link.wsUrl,
         hubCaFile: link.caFile,
+        hubUrls: link.urls,
         secret: creds.secret,
         hubPublicKeyPem: creds.hubPublicKey,
         slotCount: 4,

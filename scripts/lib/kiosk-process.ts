@@ -69,6 +69,8 @@ export interface DemoKioskOptions {
   hubWsUrl: string;
   /** PEM file of a private CA kioskd trusts for the hub's TLS (`hub.caFile`). */
   hubCaFile?: string;
+  /** Further hub URLs, tried in turn after `hubWsUrl` fails (kioskd's `hub.urls`). */
+  hubUrls?: string[];
   secret: string;
   hubPublicKeyPem: string;
   slotCount: number;
@@ -165,6 +167,7 @@ export class DemoKiosk {
         secretFile,
         publicKeyFile,
         ...(o.hubCaFile ? { caFile: o.hubCaFile } : {}),
+        ...(o.hubUrls ? { urls: o.hubUrls } : {}),
         backoff: { baseMs: 250, capMs: 3000, stableSeconds: 10 },
       },
       slots: { count: o.slotCount },
