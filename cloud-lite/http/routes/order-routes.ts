@@ -95,6 +95,24 @@ export function registerOrderRoutes(fastify: FastifyInstance, d: RentalDomain): 
     },
   );
 
+  app.post(
+    '/api/orders/:id/not-received',
+    route({
+      method: 'POST',
+      summary: "I didn't get my disk: the renter reports that the order's disk never reached them",
+      description:
+        'Raises a NOT_RECEIVED flag for an operator (once per order; listed by GET /api/operator/reconciliation) and audits it. Moves no money: the payment follows what the kiosk reports (taken: captured; not taken, or unreachable past the hold: voided). Send `{}` or no body.',
+      tags,
+      access: 'account',
+      params: IdParams,
+      response: { 200: OrderAnswer },
+      errors: ['NOT_FOUND'],
+    }),
+    async (req) => ({
+      order: await d.orders.reportNotReceived(req.who!, req.params.id, actorOf(req)),
+    }),
+  );
+
   app.get(
     '/api/rentals/:id/extension-quote',
     route({

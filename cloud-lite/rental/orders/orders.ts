@@ -379,6 +379,30 @@ export class Orders {
     );
   }
 
+  /**
+   * The renter says the disk of this order never reached them ("I didn't get my disk"): raises
+   * a NOT_RECEIVED flag for an operator (once per order) and audits it. Money is not moved here:
+   * it moves only on what the kiosk reports (taken: captured; not taken or unreachable past
+   * the hold: voided); the flag makes an operator look at a disagreement.
+   */
+  async reportNotReceived(who: Identity, id: string, actor: Actor) {
+    return this.deps.store.transaction(async (tx) => {
+      const o = await tx.orders.get(id);
+      if (!o || o.userId !== who.userId) throw notFound(`order ${id}`);
+      const at = this.nowIso();
+      await tx.flags.raise(
+        'NOT_RECEIVED',
+        o.id,
+        `order ${o.id} at kiosk ${o.kioskId}${o.slot ? ` slot ${o.slot}` : ''}: the renter reports no disk received (order ${o.state})`,
+        at,
+      );
+      await audit(tx, { ...actor, kioskId: o.kioskId }, at, 'order.not_received', o.id, {
+        state: o.state,
+      });
+      return orderView(o);
+    });
+  }
+
   listForUser(userId: string) {
     return this.deps.store.transaction(async (tx) =>
       (await tx.orders.listByUser(userId, 200)).map(orderView),

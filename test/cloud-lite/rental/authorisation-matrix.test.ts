@@ -72,6 +72,8 @@ t.test('every role against every route', async (t) => {
     ['GET', '/api/me/rentals', undefined, [401, 200, 200, 200, 200, 200, 403]],
     ['POST', '/api/kiosks/k1/session', undefined, [401, 200, 200, 200, 200, 200, 403]],
     ['GET', `/api/orders/${o.id}`, undefined, [401, 200, 404, 404, 200, 200, 403]],
+    // "I didn't get my disk": only the renter of the order (staff read it, they do not report).
+    ['POST', `/api/orders/${o.id}/not-received`, {}, [401, 200, 404, 404, 404, 404, 403]],
     ['GET', '/api/reservations/rsv-none', undefined, [401, 404, 404, 404, 404, 404, 403]],
     [
       'POST',

@@ -163,6 +163,9 @@ export const en = {
     receiptLine: '{{days}} days · {{what}}',
     charged: 'Charged',
     nothingCharged: 'Nothing charged',
+    notReceived: "I didn't get my disk",
+    reported:
+      'Thank you: an operator will look into it. Nothing is charged unless the kiosk reports the disk taken.',
     print: 'Print receipt',
   },
   res: {

@@ -230,6 +230,17 @@ export class ApiClient {
       .order;
   }
 
+  /** "I didn't get my disk": flags the order for an operator; moves no money. */
+  async reportNotReceived(id: string): Promise<Order> {
+    return (
+      await this.request<{ order: Order }>(
+        'POST',
+        `/api/orders/${encodeURIComponent(id)}/not-received`,
+        {},
+      )
+    ).order;
+  }
+
   myOrders(): Promise<Order[]> {
     return this.request<unknown>('GET', '/api/me/orders').then((x) => listOf<Order>(x, 'orders'));
   }

@@ -7837,6 +7837,161 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orders/{id}/not-received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * I didn't get my disk: the renter reports that the order's disk never reached them
+         * @description Raises a NOT_RECEIVED flag for an operator (once per order; listed by GET /api/operator/reconciliation) and audits it. Moves no money: the payment follows what the kiosk reports (taken: captured; not taken, or unreachable past the hold: voided). Send `{}` or no body.
+         *
+         *     Access: account.
+         *
+         *     Error codes: NOT_FOUND, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            order: components["schemas"]["Order"];
+                        };
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this; CROSS_ORIGIN: a state-changing request from another site, or cookie-authenticated without an Origin header */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description NOT_FOUND: no such route, or the record does not exist or is not yours */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/payments/webhook/{provider}": {
         parameters: {
             query?: never;

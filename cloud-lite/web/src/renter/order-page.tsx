@@ -56,6 +56,55 @@ function useSecondsLeft(deadline: number | undefined): number | undefined {
   return deadline === undefined ? undefined : Math.max(0, (deadline - now) / 1000);
 }
 
+/**
+ * When the renter may say "I didn't get my disk": the kiosk lost its link or jammed while
+ * handing it out, or the pickup window is over and the kiosk has not reported yet.
+ */
+function mayReport(o: Order, left: number | undefined): boolean {
+  return (
+    o.state === 'kiosk_unreachable' ||
+    o.state === 'jam_hold' ||
+    (o.state === 'dispensing' && left === 0)
+  );
+}
+
+/** The "I didn't get my disk" report: one tap, then what happens next, in words. */
+function NotReceived({ orderId }: { orderId: string }) {
+  const api = useApi();
+  const [sent, setSent] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  if (sent) {
+    return (
+      <p class="notice" role="status" data-testid="not-received">
+        {t('order.reported')}
+      </p>
+    );
+  }
+  return (
+    <div class="actions">
+      <Button
+        busy={busy}
+        onClick={async () => {
+          setError(undefined);
+          setBusy(true);
+          try {
+            await api.reportNotReceived(orderId);
+            setSent(true);
+          } catch (err) {
+            setError(err);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {t('order.notReceived')}
+      </Button>
+      <ErrorBox error={error} />
+    </div>
+  );
+}
+
 /** Follows one order live (3rd instruction and the kiosk's result): /orders/<id>. */
 export function OrderPage({ orderId }: { orderId: string }) {
   const api = useApi();
@@ -103,6 +152,7 @@ export function OrderPage({ orderId }: { orderId: string }) {
           {left > 0 ? t('order.pickupLeft', { clock: formatClock(left) }) : t('order.pickupOver')}
         </p>
       ) : null}
+      {order && mayReport(order, left) ? <NotReceived orderId={order.id} /> : null}
       {order?.state === 'failed' ? (
         <p>
           <Link class="button primary" href={`/k/${encodeURIComponent(order.kioskId)}`}>
