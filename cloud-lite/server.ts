@@ -9,6 +9,7 @@ import { contentDir, type HubConfig, publicOrigin } from './config.js';
 import { HubContentStore } from './content/index.js';
 import { buildHttpApp } from './http/app.js';
 import { KioskHub } from './hub/hub.js';
+import { InvariantJob } from './invariants/invariant-job.js';
 import type { Logger } from './log.js';
 import { type FleetSnapshot, HubMetrics } from './metrics.js';
 import { createMailer, type Mailer } from './notifications/mailer.js';
@@ -66,6 +67,8 @@ export class HubServer {
   alerts!: AlertService;
   /** The hub processes sharing the store: this one alone (SQLite), or several (PostgreSQL). */
   cluster!: Cluster;
+  /** The live invariant checker (its violations become alerts). */
+  invariants!: InvariantJob;
   private stopped: Promise<void> | undefined;
   /** The bound port, once listening. */
   private port = 0;
@@ -160,6 +163,14 @@ export class HubServer {
       now: this.deps.alertsNow,
     });
     this.alerts.attach();
+    this.invariants = new InvariantJob({
+      store: this.store,
+      alerts: this.alerts,
+      logger: logger.child({ component: 'invariants' }),
+      intervalSeconds: config.alerts.invariantCheckIntervalSeconds,
+      authorisationMaxAgeHours: config.alerts.authorisationMaxAgeHours,
+      now: this.deps.alertsNow,
+    });
     // A kiosk back or gone: look at the facts now rather than at the next tick.
     this.hub.on('online', () => void this.alerts.tick());
     const app = await buildHttpApp({
@@ -197,6 +208,11 @@ export class HubServer {
       name: 'alerts',
       start: () => this.alerts.start(),
       stop: () => this.alerts.stop(),
+    });
+    this.cluster.whileLeader({
+      name: 'invariants',
+      start: () => this.invariants.start(),
+      stop: () => this.invariants.stop(),
     });
     this.deps.extend?.({ app, hub: this.hub, store: this.store, registry: this.registry });
     return app;
@@ -267,6 +283,7 @@ export class HubServer {
     logger.info('cloud-lite stopping');
     this.app?.server.close();
     await this.cluster?.stop();
+    await this.invariants?.stop();
     await this.alerts?.stop();
     await this.rental?.stop();
     await this.rollouts?.stop();

@@ -5,6 +5,7 @@
  * took must be billed (a completed order for it) or flagged missing at the hub for that kiosk.
  */
 import Database from 'better-sqlite3';
+import { checkInvariants } from '../../cloud-lite/invariants/invariants.js';
 import type { MotorBoardSim } from '../../hal/motor-board/sim.js';
 import type { Hands } from './bots.js';
 import type { FaultLogEntry } from './faults.js';
@@ -135,7 +136,6 @@ export function check(input: CheckInput): CheckResult {
       const taken = completedEvents.filter(
         (e) => ofOrder(e, o) && json(e.data).outcome === 'taken',
       );
-      if (captures > 1) add('one-capture', `order captured ${captures} times`, { orderId: id });
       if (o.state === 'completed') {
         if (captures !== 1 && !pays.some((p) => p.state === 'captured'))
           add('capture-for-dispense', 'completed order without a capture', { orderId: id });
@@ -201,12 +201,6 @@ export function check(input: CheckInput): CheckResult {
           { reservationId: id },
         );
       for (const p of (paymentsByRef.get(id) ?? []).filter((x) => x.kind === 'auth')) {
-        const caps = capturesOf(p);
-        if (caps > 1)
-          add('one-capture', `reservation payment captured ${caps} times`, {
-            reservationId: id,
-            paymentId: String(p.id),
-          });
         if ((st === 'cancelled' || st === 'failed') && !NOT_CHARGED.includes(String(p.state)))
           add('failure-voided', `reservation ${st} but its payment is ${p.state}`, {
             reservationId: id,
@@ -330,9 +324,6 @@ export function check(input: CheckInput): CheckResult {
         add('events-once', `${seqs.length - distinct.size} duplicated seqs at the hub`, {
           kioskId: k.id,
         });
-      for (let s = 1; s <= max; s++)
-        if (!distinct.has(s))
-          add('events-gap-free', `seq ${s} missing at the hub`, { kioskId: k.id, seq: s });
       const counter = (
         db.prepare("SELECT value FROM counters WHERE name = 'outbox_seq'").get() as Row | undefined
       )?.value;
@@ -497,6 +488,56 @@ export function check(input: CheckInput): CheckResult {
       readyReformats += r.reformats;
       reservationReformats += r.reservationReformats;
     }
+
+    // ---- the hub's live invariants, the same code the hub runs (cloud-lite/invariants/) ------
+    // Here: one capture per order and per provider payment, gap-free seqs. The others need
+    // the hub's view only and overlap the physical checks above (disk-one-place, dispense-once).
+    for (const x of checkInvariants(
+      {
+        orders: orders.map((o) => ({
+          id: String(o.id),
+          state: String(o.state),
+          kioskId: String(o.kiosk_id),
+          slot: o.slot === null ? null : Number(o.slot),
+          reservationId: o.reservation_id ? String(o.reservation_id) : null,
+          steps: JSON.parse(String(o.steps ?? '[]')) as Array<{ state: string }>,
+        })),
+        payments: payments.map((p) => ({
+          id: String(p.id),
+          kind: String(p.kind),
+          purpose: String(p.purpose),
+          refId: p.ref_id ? String(p.ref_id) : null,
+          state: String(p.state),
+          providerRef: p.provider_ref ? String(p.provider_ref) : null,
+          createdAt: String(p.created_at),
+        })),
+        providerCaptures: ledger.reduce(
+          (m, l) =>
+            l.op === 'capture'
+              ? m.set(String(l.payment_id), (m.get(String(l.payment_id)) ?? 0) + 1)
+              : m,
+          new Map<string, number>(),
+        ),
+        dispenses: completedEvents.map((e) => ({
+          kioskId: String(e.kiosk_id),
+          seq: Number(e.seq),
+          data: json(e.data),
+        })),
+        kiosks: input.kiosks.map((k) => ({
+          id: k.id,
+          lastSeq: 0,
+          seqs: hubEvents.filter((e) => e.kiosk_id === k.id).map((e) => Number(e.seq)),
+        })),
+        slots: [],
+        openRentals: [],
+      },
+      {
+        now: new Date(now),
+        authorisationMaxAgeMs: Infinity,
+        only: ['one-capture', 'events-gap-free'],
+      },
+    ))
+      add(x.invariant, x.message, x.ids);
 
     // ---- money and limits: max days, extensions charged once, kiosk lost told (money-check.ts)
     const money = checkMoneyRules({ hub, faults: input.faults ?? [] }, add);
