@@ -4,13 +4,7 @@ import t from 'tap';
 import { storeBlob } from '../../../cloud-lite/content/import-tree.js';
 import type { UpdateStatusData } from '../../../protocol/index.js';
 import { startWebHub, WEB_ADMIN_TOKEN } from '../../cloud-lite/web/web-hub.js';
-import {
-  checkPage,
-  chromiumMissing,
-  openBrowser,
-  screenshot,
-  watchConsole,
-} from './fixtures/browser.js';
+import { checkPage, chromiumMissing, openBrowser, watchConsole } from './fixtures/browser.js';
 import { admin, readySlot, seedCatalog, seedKiosk } from './fixtures/fleet.js';
 
 t.test(
@@ -47,8 +41,17 @@ t.test(
     t.match((await row.textContent()) ?? '', /online/);
     t.match((await row.textContent()) ?? '', /1 empty, 2 ready/);
     await checkPage(t, page, 'ops-fleet');
+    // The dashboard in Chinese too (the same switch and catalogue as the renter pages).
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByRole('heading', { name: '机群', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: /^告警/ }).waitFor();
+    t.match((await row.textContent()) ?? '', /在线/);
+    await checkPage(t, page, 'ops-fleet-zh');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { name: 'Fleet', level: 1 }).waitFor();
 
-    await row.getByRole('link', { name: 'kiosk-ops' }).click();
+    t.match((await row.locator('th').textContent()) ?? '', /^Harbour/, 'kiosks by name, id below');
+    await row.getByRole('link', { name: 'Harbour' }).click();
     await page.getByRole('heading', { name: 'Kiosk kiosk-ops' }).waitFor();
     await page.getByRole('button', { name: 'Disable slot 2' }).click();
     await page.locator('#ops-status').filter({ hasText: 'DisableSlot sent' }).waitFor();
@@ -164,7 +167,7 @@ t.test(
       'halted',
       'the confirmation halts it',
     );
-    await screenshot(page, 'ops-updates');
+    await checkPage(t, page, 'ops-updates');
 
     await item.getByRole('link', { name: 'kiosk-u1' }).click();
     await page.getByRole('heading', { name: 'Update history' }).waitFor();

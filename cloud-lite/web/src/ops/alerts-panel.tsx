@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { t } from '../i18n/i18n.js';
 import { formatDateTime } from '../lib/format.js';
 import type { Alert } from '../lib/types.js';
 import { Badge, Button, ErrorBox } from '../ui/components.js';
@@ -38,13 +39,13 @@ export function AlertsPanel() {
   return (
     <section class="alerts" aria-labelledby="alerts-title">
       <h2 id="alerts-title">
-        Alerts{' '}
+        {t('alerts.title')}{' '}
         {alerts.length > 0 ? (
-          <Badge tone="bad">{alerts.length} live</Badge>
+          <Badge tone="bad">{t('alerts.live', { count: alerts.length })}</Badge>
         ) : (
-          <Badge tone="ok">none</Badge>
+          <Badge tone="ok">{t('alerts.none')}</Badge>
         )}{' '}
-        {live ? <small>(live)</small> : null}
+        {live ? <small>{t('alerts.streaming')}</small> : null}
       </h2>
       <ErrorBox error={error} />
       <ErrorBox error={actionError} />
@@ -53,26 +54,28 @@ export function AlertsPanel() {
           <table class="alerts">
             <thead>
               <tr>
-                <th scope="col">Severity</th>
-                <th scope="col">What</th>
-                <th scope="col">Since</th>
-                <th scope="col">State</th>
-                <th scope="col">Actions</th>
+                <th scope="col">{t('alerts.colSeverity')}</th>
+                <th scope="col">{t('alerts.colWhat')}</th>
+                <th scope="col">{t('alerts.colSince')}</th>
+                <th scope="col">{t('alerts.colState')}</th>
+                <th scope="col">{t('alerts.colActions')}</th>
               </tr>
             </thead>
             <tbody>
               {alerts.map((a) => (
                 <tr key={a.id} data-alert-kind={a.kind}>
                   <td>
-                    <Badge tone={a.severity === 'critical' ? 'bad' : 'warn'}>{a.severity}</Badge>
+                    <Badge tone={a.severity === 'critical' ? 'bad' : 'warn'}>
+                      {t(`alerts.severity.${a.severity}`, { defaultValue: a.severity })}
+                    </Badge>
                   </td>
                   <td>
                     <strong>{a.kind}</strong> {a.message}
                   </td>
                   <td>{formatDateTime(a.openedAt)}</td>
                   <td>
-                    {a.state}
-                    {a.acknowledgedBy ? ` by ${a.acknowledgedBy}` : ''}
+                    {t(`alerts.state.${a.state}`, { defaultValue: a.state })}
+                    {a.acknowledgedBy ? ` ${t('alerts.by', { who: a.acknowledgedBy })}` : ''}
                   </td>
                   <td>
                     {a.state === 'open' ? (
@@ -80,11 +83,11 @@ export function AlertsPanel() {
                         busy={busy === `${a.id}/acknowledge`}
                         onClick={() => act(a, 'acknowledge')}
                       >
-                        Acknowledge
+                        {t('alerts.acknowledge')}
                       </Button>
                     ) : null}{' '}
                     <Button busy={busy === `${a.id}/resolve`} onClick={() => act(a, 'resolve')}>
-                      Resolve
+                      {t('alerts.resolve')}
                     </Button>
                   </td>
                 </tr>

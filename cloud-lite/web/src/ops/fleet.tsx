@@ -35,21 +35,6 @@ export function Fleet() {
       </div>
       <ErrorBox error={kiosks.error} />
       {kiosks.loading && !kiosks.data ? <Loading what={t('ops.theFleet')} /> : null}
-      {mapped.length > 0 ? (
-        <KioskMap
-          title={t('ops.map', { count: mapped.length })}
-          points={mapped.map((k) => {
-            const s = byId.get(k.id)!;
-            return {
-              id: k.id,
-              lat: s.lat,
-              lng: s.lng,
-              label: byId.get(k.id)?.name ?? k.name ?? k.id,
-              tone: k.connected ? 'ok' : 'bad',
-            };
-          })}
-        />
-      ) : null}
       <div class="table-wrap">
         <table class="fleet">
           <caption>{t('ops.kioskCount', { count: list.length })}</caption>
@@ -69,8 +54,10 @@ export function Fleet() {
               return (
                 <tr key={k.id} data-kiosk={k.id}>
                   <th scope="row">
-                    <Link href={`/ops/kiosks/${encodeURIComponent(k.id)}`}>{k.id}</Link>
-                    <div class="muted">{k.name}</div>
+                    <Link href={`/ops/kiosks/${encodeURIComponent(k.id)}`}>
+                      {byId.get(k.id)?.name ?? k.name ?? k.id}
+                    </Link>
+                    <div class="muted">{k.id}</div>
                   </th>
                   <td>
                     {k.revokedAt ? (
@@ -95,6 +82,21 @@ export function Fleet() {
           </tbody>
         </table>
       </div>
+      {mapped.length > 0 ? (
+        <KioskMap
+          title={t('ops.map', { count: mapped.length })}
+          points={mapped.map((k) => {
+            const s = byId.get(k.id)!;
+            return {
+              id: k.id,
+              lat: s.lat,
+              lng: s.lng,
+              label: byId.get(k.id)?.name ?? k.name ?? k.id,
+              tone: k.connected ? 'ok' : 'bad',
+            };
+          })}
+        />
+      ) : null}
     </main>
   );
 }

@@ -179,14 +179,14 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
         </details>
       </section>
       <section aria-labelledby="upd-title">
-        <h2 id="upd-title">Update history</h2>
+        <h2 id="upd-title">{t('upd.history')}</h2>
         <ErrorBox error={updates.error} />
-        {updates.data?.history.length === 0 ? <p>No updates reported yet.</p> : null}
+        {updates.data?.history.length === 0 ? <p>{t('upd.noHistory')}</p> : null}
         <ol class="updates" reversed>
           {(updates.data?.history ?? []).map((u, i) => (
             <li key={`${u.at}-${u.state}-${i}`} data-update-state={u.state}>
               <time dateTime={u.at}>{formatDateTime(u.at)}</time> {u.fromVersion} → {u.version}:{' '}
-              <strong>{u.state.replace('_', ' ')}</strong>
+              <strong>{t(`upd.kioskState.${u.state}`, { defaultValue: u.state })}</strong>
               {u.percent !== undefined ? ` ${u.percent}%` : ''}
               {u.code || u.reason ? (
                 <span class="muted"> ({[u.code, u.reason].filter(Boolean).join(': ')})</span>

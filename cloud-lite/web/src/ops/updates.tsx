@@ -1,9 +1,11 @@
 import { useState } from 'preact/hooks';
+import { t } from '../i18n/i18n.js';
 import { formatDateTime } from '../lib/format.js';
 import type { Rollout, RolloutView } from '../lib/types.js';
 import { Badge, Button, ErrorBox, LiveStatus, Loading } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
 import { useAsync } from '../ui/hooks.js';
+import { usePageTitle } from '../ui/language.js';
 import { Link } from '../ui/router.js';
 
 type Verb = 'halt' | 'resume' | 'cancel';
@@ -12,11 +14,6 @@ const VERBS: Record<Rollout['state'], Verb[]> = {
   halted: ['resume', 'cancel'],
   completed: [],
   cancelled: [],
-};
-const VERB_LABEL: Record<Verb, string> = {
-  halt: 'Halt',
-  resume: 'Resume',
-  cancel: 'Cancel rollout',
 };
 const STATE_TONE: Record<Rollout['state'], 'ok' | 'bad' | 'warn' | 'info'> = {
   running: 'info',
@@ -40,38 +37,37 @@ export function UpdatesPage() {
   const kiosks = useAsync(() => api.opsKiosks(), []);
   const rollouts = useAsync(() => api.opsRollouts(), []);
   const [open, setOpen] = useState<string>();
+  usePageTitle(t('upd.title'), t('app.opsTitle'));
   const versions = new Map<string, string[]>();
   for (const k of kiosks.data ?? []) {
     if (k.revokedAt) continue;
-    const v = k.softwareVersion ?? 'unknown';
+    const v = k.softwareVersion ?? t('upd.unknown');
     versions.set(v, [...(versions.get(v) ?? []), k.id]);
   }
   return (
     <main>
-      <h1>Software updates</h1>
+      <h1>{t('upd.title')}</h1>
       <section aria-labelledby="versions-title">
-        <h2 id="versions-title">Versions in the fleet</h2>
+        <h2 id="versions-title">{t('upd.versions')}</h2>
         <ErrorBox error={kiosks.error} />
-        {kiosks.loading && !kiosks.data ? <Loading what="the fleet's versions" /> : null}
+        {kiosks.loading && !kiosks.data ? <Loading what={t('upd.theVersions')} /> : null}
         <ul class="versions">
           {[...versions.entries()]
             .sort(([a], [b]) => a.localeCompare(b))
             .map(([v, ids]) => (
               <li key={v} data-version={v}>
-                <strong>{v}</strong>: {ids.length} {ids.length === 1 ? 'kiosk' : 'kiosks'}{' '}
+                <strong>{v}</strong>: {t('upd.kiosks', { count: ids.length })}{' '}
                 <span class="muted">({ids.join(', ')})</span>
               </li>
             ))}
         </ul>
       </section>
       <section aria-labelledby="rollouts-title">
-        <h2 id="rollouts-title">Rollouts</h2>
-        <p class="muted">
-          Start one with <code>cloud-lite rollout start</code> or POST /api/operator/rollouts.
-        </p>
+        <h2 id="rollouts-title">{t('upd.rollouts')}</h2>
+        <p class="muted">{t('upd.howToStart')}</p>
         <ErrorBox error={rollouts.error} />
-        {rollouts.loading && !rollouts.data ? <Loading what="the rollouts" /> : null}
-        {rollouts.data?.length === 0 ? <p>No rollouts yet.</p> : null}
+        {rollouts.loading && !rollouts.data ? <Loading what={t('upd.theRollouts')} /> : null}
+        {rollouts.data?.length === 0 ? <p>{t('upd.none')}</p> : null}
         <ul class="rollouts">
           {(rollouts.data ?? []).map((r) => (
             <li key={r.id} data-rollout={r.id}>
@@ -81,11 +77,11 @@ export function UpdatesPage() {
                 aria-expanded={open === r.id ? 'true' : 'false'}
                 onClick={() => setOpen(open === r.id ? undefined : r.id)}
               >
-                Version {r.version}
+                {t('upd.version', { version: r.version })}
               </button>{' '}
-              <Badge tone={STATE_TONE[r.state]}>{r.state}</Badge>{' '}
+              <Badge tone={STATE_TONE[r.state]}>{t(`upd.state.${r.state}`)}</Badge>{' '}
               <span class="muted">
-                started {formatDateTime(r.createdAt)} by {r.createdBy}
+                {t('upd.started', { at: formatDateTime(r.createdAt), who: r.createdBy })}
                 {r.reason ? ` · ${r.reason}` : ''}
               </span>
               {open === r.id ? <RolloutDetail id={r.id} onChanged={rollouts.reload} /> : null}
@@ -109,7 +105,9 @@ function RolloutDetail({ id, onChanged }: { id: string; onChanged: () => void })
     setError(undefined);
     try {
       const v: RolloutView = await api.opsRolloutAction(id, verb);
-      setStatus(`Rollout of ${v.rollout.version} is now ${v.rollout.state}.`);
+      setStatus(
+        t('upd.nowState', { version: v.rollout.version, state: t(`upd.state.${v.rollout.state}`) }),
+      );
       setAsking(undefined);
       view.reload();
       onChanged();
@@ -124,48 +122,51 @@ function RolloutDetail({ id, onChanged }: { id: string; onChanged: () => void })
     <div class="card">
       <ErrorBox error={view.error ?? error} />
       <LiveStatus>{status}</LiveStatus>
-      {!v ? <Loading what="the rollout" /> : null}
+      {!v ? <Loading what={t('upd.theRollout')} /> : null}
       {v ? (
         <>
           <p>
-            Wave {v.rollout.currentWave + 1} of {v.rollout.waves.length} (
-            {v.rollout.waveSpec.join(' → ')}); halts when more than{' '}
-            {Math.round(v.rollout.maxFailureRate * 100)}% of a wave fails.
+            {t('upd.wave', {
+              n: v.rollout.currentWave + 1,
+              of: v.rollout.waves.length,
+              spec: v.rollout.waveSpec.join(' → '),
+              pct: Math.round(v.rollout.maxFailureRate * 100),
+            })}
           </p>
           <p>
             {Object.entries(v.counts)
-              .map(([state, n]) => `${n} ${state.replace('_', ' ')}`)
+              .map(([state, n]) => `${n} ${t(`upd.kioskState.${state}`, { defaultValue: state })}`)
               .join(' · ')}
           </p>
           <div class="actions">
             {asking ? (
               <>
                 <span>
-                  {VERB_LABEL[asking]} the rollout of {v.rollout.version}?
+                  {t('upd.ask', { verb: t(`upd.verb.${asking}`), version: v.rollout.version })}
                 </span>
                 <Button busy={busy} onClick={() => act(asking)}>
-                  Yes, {VERB_LABEL[asking].toLowerCase()}
+                  {t('upd.yes', { verb: t(`upd.verbLower.${asking}`) })}
                 </Button>
-                <Button onClick={() => setAsking(undefined)}>No</Button>
+                <Button onClick={() => setAsking(undefined)}>{t('upd.no')}</Button>
               </>
             ) : (
               VERBS[v.rollout.state].map((verb) => (
                 <Button key={verb} onClick={() => setAsking(verb)}>
-                  {VERB_LABEL[verb]}
+                  {t(`upd.verb.${verb}`)}
                 </Button>
               ))
             )}
           </div>
           <div class="table-wrap">
             <table>
-              <caption>Kiosks in this rollout, in order (the first are the canaries)</caption>
+              <caption>{t('upd.caption')}</caption>
               <thead>
                 <tr>
-                  <th scope="col">Kiosk</th>
-                  <th scope="col">Wave</th>
-                  <th scope="col">State</th>
-                  <th scope="col">From</th>
-                  <th scope="col">Why</th>
+                  <th scope="col">{t('upd.colKiosk')}</th>
+                  <th scope="col">{t('upd.colWave')}</th>
+                  <th scope="col">{t('upd.colState')}</th>
+                  <th scope="col">{t('upd.colFrom')}</th>
+                  <th scope="col">{t('upd.colWhy')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -177,7 +178,7 @@ function RolloutDetail({ id, onChanged }: { id: string; onChanged: () => void })
                     <td>{k.wave + 1}</td>
                     <td>
                       <Badge tone={KIOSK_TONE[k.state] ?? 'warn'}>
-                        {k.state.replace('_', ' ')}
+                        {t(`upd.kioskState.${k.state}`, { defaultValue: k.state })}
                       </Badge>
                     </td>
                     <td>{k.fromVersion ?? '–'}</td>
