@@ -79,8 +79,8 @@ export class DispenseService {
    * the same path as a hub's Dispense after its signature: the update lock, the slot checks,
    * and ONE transaction that records `p` in the inbox (so a crash is reconciled by the
    * sensors, like any Dispense), runs `claim` (it marks the code used and appends its events)
-   * and moves the slot to `dispensing`. Returns the reason when it cannot start; nothing is
-   * written then. The caller may run it inside a transaction of its own (that transaction
+   * and moves the slot to `dispensing`. Returns the reason when it cannot start (also while
+   * the slot board is not connected); nothing is written then. The caller may run it inside a transaction of its own (that transaction
    * then decides): the motor moves only when the caller calls `launch()` AFTER its commit;
    * `abandon()` instead, if that transaction rolled back (it releases the update lock).
    */
@@ -92,6 +92,10 @@ export class DispenseService {
     | { started: true; launch: () => void; abandon: () => void }
     | { started: false; reason: string } {
     const { deps } = this;
+    // A hub's Dispense with the board away fails and the hub may send another; a code works
+    // once, so it is not spent on a push that cannot happen (the renter types it again later).
+    if (!deps.hardware.board.connected)
+      return { started: false, reason: 'the slot board is not connected; nothing can move now' };
     let release: () => void;
     try {
       release = deps.updateLock?.hold(`dispense slot ${p.slot}`) ?? (() => {});

@@ -184,8 +184,8 @@ export const PICKUP_CODE_REFUSALS = [
  * A pickup code typed on the keypad was refused. `wrong`: no armed code matches (counts toward
  * the lockout); `locked`: typed during a lockout (not checked); `expired`: the code of a hold
  * that ended; `used`: a code that already dispensed; `cancelled`: the code of a cancelled
- * reservation; `slot_unavailable`: the reserved slot is
- * not `reserved` now (a technician holds it, a fault).
+ * reservation; `slot_unavailable`: the reserved slot is not `reserved` now (a technician
+ * holds it, a fault), or the slot board is not connected (the code is not spent).
  */
 export const PickupCodeRefusedData = StrictObject({
   reason: StringEnum(PICKUP_CODE_REFUSALS),

@@ -226,6 +226,30 @@ t.test('a technician holding the slot, or a cancelled reservation, refuses the c
   t.equal(rig.daemon.pickup!.throttle.state().failures, 0, 'known codes do not count as guesses');
 });
 
+t.test(
+  'with the slot board away the code is refused, not spent; it works once the board is back',
+  async (t) => {
+    const { rig, keypad } = await keypadRig(t);
+    const reservationId = `rsv-${randomUUID()}`;
+    rig.stock(2, { reservationId });
+    await arm(rig, { slot: 2, reservationId, code: '86427531' });
+    const board = rig.daemon.hardware.board as { connected: boolean };
+    board.connected = false; // the USB-serial adapter is away (the driver reconnects on its own)
+    t.match(await typeCode(rig, keypad, '86427531'), {
+      accepted: false,
+      reason: 'slot_unavailable',
+      reservationId,
+      detail: /slot board is not connected/,
+    });
+    t.equal(rig.daemon.pickup!.codes.get(reservationId)?.state, 'armed', 'the code is not spent');
+    t.equal(rig.daemon.slots.get(2).state, 'reserved');
+    t.equal(rig.daemon.pickup!.throttle.state().failures, 0, 'not counted as a guess');
+    board.connected = true;
+    t.match(await typeCode(rig, keypad, '86427531'), { accepted: true, slot: 2, reservationId });
+    await rig.until('pushed out', () => rig.sim.ejectCount(2) === 1);
+  },
+);
+
 t.test('ArmPickupCode for a slot not held for that reservation is rejected', async (t) => {
   const { rig } = await keypadRig(t);
   rig.stock(1);
