@@ -1,0 +1,184 @@
+// The alert kinds one by one against a real hub: kiosk events over a WebSocket (door open with
+// and without a technician, tamper, a clock running ahead) and facts in the store (an order stuck
+// in flight, an authorisation near its lapse), each raised once and resolved when the fact
+// clears; an open alert re-told after renotifyIntervalSeconds, an acknowledged one not.
+import t from 'tap';
+import type { OrderRecord, PaymentRecord } from '../../../cloud-lite/store/types.js';
+import { startTestHub } from '../fixtures/test-hub.js';
+
+const HOUR = 3600_000;
+const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+
+async function hubWithKiosk(t: { teardown(fn: () => unknown): void }) {
+  const hub = await startTestHub(t, {
+    alerts: {
+      sweepIntervalMs: 3_600_000, // the test sweeps by hand
+      invariantCheckIntervalSeconds: 0,
+      stuckOrderAfterSeconds: 600,
+      authorisationWarnBeforeHours: 24,
+      authorisationWarnAfterHours: 100,
+      renotifyIntervalSeconds: 3600,
+      clockSkewSeconds: 120,
+      technicianWindowSeconds: 1800,
+    } as never,
+  });
+  const creds = await hub.enrolKiosk('k1');
+  const kiosk = await hub.connectKiosk(creds);
+  await kiosk.boot();
+  const live = async () =>
+    (await hub.api('GET', '/api/operator/alerts')).body.alerts as Array<{
+      id: number;
+      kind: string;
+      key: string;
+      state: string;
+      notifyCount: number;
+    }>;
+  return { hub, kiosk, live };
+}
+
+t.test('door, tamper and clock alerts from kiosk events', async (t) => {
+  const { kiosk, live } = await hubWithKiosk(t);
+  await kiosk.sendEvent('DoorChanged', { open: true });
+  t.same(
+    (await live()).map((a) => a.key),
+    ['door_open:k1'],
+  );
+  await kiosk.sendEvent('DoorChanged', { open: true });
+  t.equal((await live()).length, 1, 'the same cause: one alert');
+  await kiosk.sendEvent('DoorChanged', { open: false });
+  t.same(await live(), [], 'door closed: resolved');
+
+  await kiosk.sendEvent('TechnicianAction', { actor: 'tech-7', action: 'slot.disable', args: {} });
+  await kiosk.sendEvent('DoorChanged', { open: true });
+  t.same(await live(), [], 'a technician at work: no alert');
+  await kiosk.sendEvent('DoorChanged', { open: false });
+
+  await kiosk.sendEvent('TamperDetected', { input: 'tamper' });
+  await kiosk.sendEvent('DoorChanged', { open: false });
+  t.same(
+    (await live()).map((a) => a.kind),
+    ['tamper'],
+    'tamper stays until an operator resolves it',
+  );
+
+  await kiosk.sendEvent(
+    'DoorChanged',
+    { open: false },
+    {
+      at: new Date(Date.now() + 10 * 60_000).toISOString(),
+    },
+  );
+  t.ok(
+    (await live()).some((a) => a.key === 'clock_skew:k1'),
+    'an event stamped 10 min ahead raises clock_skew',
+  );
+  await kiosk.sendEvent('DoorChanged', { open: false });
+  t.notOk(
+    (await live()).some((a) => a.kind === 'clock_skew'),
+    'the next event within the tolerance resolves it',
+  );
+});
+
+t.test('stuck order and lapsing authorisation from the store; reminders', async (t) => {
+  const { hub, live } = await hubWithKiosk(t);
+  const { store, alerts } = hub.server;
+  const order: OrderRecord = {
+    id: 'o1',
+    userId: 'u1',
+    idempotencyKey: null,
+    requestHash: null,
+    kioskId: 'k1',
+    diskTypeId: 'dt',
+    days: 1,
+    writeProtect: true,
+    amountMinor: 1500,
+    currency: 'EUR',
+    state: 'dispensing',
+    slot: 1,
+    diskId: null,
+    failureReason: null,
+    paymentId: null,
+    commandId: null,
+    reservationId: null,
+    rentalId: null,
+    steps: [],
+    createdAt: ago(HOUR),
+    updatedAt: ago(HOUR),
+  };
+  const payment: PaymentRecord = {
+    id: 'p1',
+    userId: 'u1',
+    provider: 'external',
+    providerRef: 'ref-p1',
+    kind: 'auth',
+    parentId: null,
+    purpose: 'reservation',
+    refId: 'r1',
+    amountMinor: 1500,
+    capturedMinor: 0,
+    captureMinor: null,
+    currency: 'EUR',
+    state: 'authorised',
+    captureAfterAuth: false,
+    failureCode: null,
+    authorisedUntil: new Date(Date.now() + 2 * HOUR).toISOString(),
+    createdAt: ago(HOUR),
+    updatedAt: ago(HOUR),
+  };
+  await store.transaction(async (tx) => {
+    await tx.users.insert({
+      id: 'u1',
+      email: 'u1@example.org',
+      phone: null,
+      name: 'u1',
+      role: 'renter',
+      passwordHash: 'h',
+      cardToken: null,
+      cardLast4: null,
+      createdAt: ago(HOUR),
+    });
+    await tx.orders.insert(order);
+    await tx.payments.insert(payment);
+    await tx.payments.insert({
+      ...payment,
+      id: 'p2',
+      providerRef: 'ref-p2',
+      authorisedUntil: new Date(Date.now() + 72 * HOUR).toISOString(),
+    });
+  });
+  await alerts.sweep();
+  t.same(
+    (await live()).map((a) => a.key).sort(),
+    ['authorisation_expiring:p1', 'order_stuck:o1'],
+    'p2 lapses in 3 days: not yet',
+  );
+  await alerts.sweep();
+  t.same(
+    (await live()).map((a) => a.notifyCount),
+    [1, 1],
+    'a second look is no new notice',
+  );
+
+  // An hour and more since the last notice: the open one is told again, the acknowledged not.
+  const [a1, a2] = await live();
+  await hub.api('POST', `/api/operator/alerts/${a2!.id}/acknowledge`);
+  await store.transaction(async (tx) => {
+    await tx.alerts.markNotified(a1!.id, ago(2 * HOUR));
+    await tx.alerts.markNotified(a2!.id, ago(2 * HOUR));
+  });
+  await alerts.sweep();
+  const after = new Map((await live()).map((a) => [a.id, a.notifyCount]));
+  t.equal(
+    after.get(a1!.id),
+    3,
+    'open: reminded (the opening notice, the mark above, one reminder)',
+  );
+  t.equal(after.get(a2!.id), 2, 'acknowledged: no reminder');
+
+  await store.transaction(async (tx) => {
+    await tx.orders.update('o1', { state: 'completed', updatedAt: new Date().toISOString() });
+    await tx.payments.update('p1', { state: 'voided' });
+  });
+  await alerts.sweep();
+  t.same(await live(), [], 'both facts cleared: both resolved');
+});
