@@ -5,6 +5,7 @@ import type { Store } from '../store/types.js';
 import { type AccountMailer, logMailer } from './accounts/account-mail.js';
 import { Accounts } from './accounts/accounts.js';
 import { Deposits } from './billing/deposits.js';
+import { OperatorRefunds } from './billing/operator-refunds.js';
 import { Catalog } from './catalog/catalog.js';
 import { Checkout } from './checkout/checkout.js';
 import type { RentalConfig } from './config.js';
@@ -74,6 +75,7 @@ export class RentalDomain {
   readonly jamHolds: JamHolds;
   readonly kioskUnreachable: KioskUnreachable;
   readonly missingDisks: MissingDisks;
+  readonly operatorRefunds: OperatorRefunds;
   readonly reconciliation: Reconciliation;
 
   constructor(readonly deps: RentalDomainDeps) {
@@ -163,6 +165,7 @@ export class RentalDomain {
       now,
     });
     this.missingDisks = new MissingDisks({ store, logger, jamHolds: this.jamHolds, now });
+    this.operatorRefunds = new OperatorRefunds({ store, payments: this.payments, now });
     this.reconciliation = new Reconciliation({
       store,
       kiosks,

@@ -13,11 +13,21 @@ import {
   FlagsList,
   MissingDisksList,
   OrdersList,
+  RefundAnswer,
   ReservationsList,
   SiteAnswer,
   UserAnswer,
 } from '../schemas/components.js';
-import { ContentBody, DiskTypeBody, LimitQuery, SiteBody, UserBody } from '../schemas/rental.js';
+import {
+  ContentBody,
+  DiskTypeBody,
+  IdempotencyHeaders,
+  IdParams,
+  LimitQuery,
+  RefundBody,
+  SiteBody,
+  UserBody,
+} from '../schemas/rental.js';
 
 const LIMIT = 64 * 1024;
 
@@ -49,6 +59,36 @@ export function registerOperatorRentalRoutes(fastify: FastifyInstance, d: Rental
       response: { 200: ReservationsList },
     }),
     async (req) => ({ reservations: await d.reservations.listAll(req.query.limit ?? 200) }),
+  );
+  app.post(
+    '/api/operator/payments/:id/refund',
+    {
+      bodyLimit: LIMIT,
+      ...route({
+        method: 'POST',
+        summary:
+          'Refund captured money (an order, a fee, an extension), all or part, with a reason',
+        description:
+          "Audited (payment.refund_requested, with the reason); the renter's order shows it as a receipt line. The Idempotency-Key makes a repeat the same refund (200). VALIDATION (409) when the payment is not captured or the amount exceeds what is left to refund.",
+        tags,
+        access: 'operator',
+        params: IdParams,
+        headers: IdempotencyHeaders,
+        body: RefundBody,
+        response: { 200: RefundAnswer, 201: RefundAnswer },
+        errors: ['VALIDATION', 'NOT_FOUND'],
+      }),
+    },
+    async (req, reply) => {
+      const out = await d.operatorRefunds.refund(
+        req.params.id,
+        req.body,
+        req.headers['idempotency-key'],
+        actorOf(req),
+      );
+      reply.status(out.created ? 201 : 200);
+      return { refund: out.refund };
+    },
   );
   app.get(
     '/api/operator/content',

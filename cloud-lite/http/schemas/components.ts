@@ -230,6 +230,23 @@ export const OrderState = literals(
   'terminal: completed, failed, cancelled',
 );
 
+/** A refund of captured money (an operator's, or a deposit's), as a receipt line. */
+export const RefundLine = Exact(
+  {
+    id: Type.String(),
+    amountMinor: Minor(),
+    currency: Type.String(),
+    state: Type.Union([
+      Type.Literal('refunding'),
+      Type.Literal('refunded'),
+      Type.Literal('refund_failed'),
+    ]),
+    at: IsoTime,
+  },
+  { $id: 'RefundLine' },
+);
+export const RefundAnswer = Exact({ refund: Type.Ref(RefundLine) }, { $id: 'RefundAnswer' });
+
 export const Order = Exact(
   {
     id: Type.String(),
@@ -245,6 +262,11 @@ export const Order = Exact(
     failureReason: Type.Optional(Type.String()),
     reservationId: Type.Optional(Type.String({ description: "a reservation's pickup" })),
     rentalId: Type.Optional(Type.String()),
+    paymentId: Type.Optional(
+      Type.String({
+        description: 'the payment (operators refund it: /api/operator/payments/:id/refund)',
+      }),
+    ),
     steps: Type.Array(
       Exact({
         at: IsoTime,
@@ -262,6 +284,11 @@ export const Order = Exact(
       Type.String({
         description:
           'kiosk_unreachable: when the payment is released unless the kiosk reports the disk taken',
+      }),
+    ),
+    refunds: Type.Optional(
+      Type.Array(Type.Ref(RefundLine), {
+        description: "refunds of the order's payment (receipt lines), oldest first",
       }),
     ),
     createdAt: IsoTime,
@@ -543,6 +570,8 @@ export const COMPONENTS = [
   PrepareProgress,
   Terms,
   KioskOffer,
+  RefundLine,
+  RefundAnswer,
   KioskSession,
   Order,
   Reservation,

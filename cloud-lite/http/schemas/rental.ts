@@ -132,6 +132,17 @@ export const OrderBody = Type.Object(
     ],
   },
 );
+export const RefundBody = Type.Object(
+  {
+    /** Omitted: everything left to refund. */
+    amountMinor: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+    reason: Type.String({ minLength: 3, maxLength: 500 }),
+  },
+  {
+    additionalProperties: false,
+    examples: [{ amountMinor: 200, reason: 'disk arrived with the wrong content' }],
+  },
+);
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' }),
 });

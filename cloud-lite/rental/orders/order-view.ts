@@ -16,6 +16,7 @@ export function orderView(o: OrderRecord) {
     failureReason: o.failureReason ?? undefined,
     reservationId: o.reservationId ?? undefined,
     rentalId: o.rentalId ?? undefined,
+    paymentId: o.paymentId ?? undefined,
     steps: o.steps,
     // kiosk_unreachable: when the payment is released unless the kiosk reports the disk taken.
     releaseAt: o.state === 'kiosk_unreachable' ? (o.steps.at(-1)?.until ?? undefined) : undefined,

@@ -12,6 +12,7 @@ import type {
 } from '../../store/types.js';
 import type { Identity } from '../accounts/accounts.js';
 import type { Deposits } from '../billing/deposits.js';
+import { refundLine } from '../billing/operator-refunds.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Checkout, CheckoutFlow, OrderInput } from '../checkout/checkout.js';
 import type { RentalConfig } from '../config.js';
@@ -97,11 +98,19 @@ export class Orders {
     return { ...o, ...patch, state, steps, updatedAt: at };
   }
 
+  /** An order with the refunds of its payment (receipt lines). */
   async get(who: Identity, id: string) {
-    const o = await this.deps.store.transaction((tx) => tx.orders.get(id));
+    const { o, refunds } = await this.deps.store.transaction(async (tx) => {
+      const o = await tx.orders.get(id);
+      const children = o?.paymentId ? await tx.payments.listChildren(o.paymentId) : [];
+      return { o, refunds: children.filter((c) => c.kind === 'refund') };
+    });
     if (!o || (o.userId !== who.userId && who.role !== 'operator' && who.role !== 'admin'))
       throw notFound(`order ${id}`);
-    return orderView(o);
+    return {
+      ...orderView(o),
+      ...(refunds.length ? { refunds: refunds.map(refundLine) } : {}),
+    };
   }
 
   /**

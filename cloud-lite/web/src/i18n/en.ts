@@ -166,6 +166,8 @@ export const en = {
     notReceived: "I didn't get my disk",
     reported:
       'Thank you: an operator will look into it. Nothing is charged unless the kiosk reports the disk taken.',
+    refunded: 'Refunded',
+    refundPending: '{{amount}} (refund under way)',
     print: 'Print receipt',
   },
   res: {

@@ -163,6 +163,8 @@ export const zhCN: Catalogue = {
     nothingCharged: '未扣任何费用',
     notReceived: '我没有拿到硬盘',
     reported: '谢谢，运营人员会跟进处理。除非租赁机报告硬盘已被取走，否则不会扣任何费用。',
+    refunded: '已退款',
+    refundPending: '{{amount}}（退款处理中）',
     print: '打印收据',
   },
   res: {

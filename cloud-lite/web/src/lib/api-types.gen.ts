@@ -5628,6 +5628,187 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/operator/payments/{id}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund captured money (an order, a fee, an extension), all or part, with a reason
+         * @description Audited (payment.refund_requested, with the reason); the renter's order shows it as a receipt line. The Idempotency-Key makes a repeat the same refund (200). VALIDATION (409) when the payment is not captured or the amount exceeds what is left to refund.
+         *
+         *     Access: operator.
+         *
+         *     Error codes: VALIDATION, NOT_FOUND, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    "idempotency-key": string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "amountMinor": 200,
+                     *       "reason": "disk arrived with the wrong content"
+                     *     }
+                     */
+                    "application/json": {
+                        amountMinor?: number;
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            refund: components["schemas"]["RefundLine"];
+                        };
+                    };
+                };
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            refund: components["schemas"]["RefundLine"];
+                        };
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this; CROSS_ORIGIN: a state-changing request from another site, or cookie-authenticated without an Origin header */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description NOT_FOUND: no such route, or the record does not exist or is not yours */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/operator/reconciliation": {
         parameters: {
             query?: never;
@@ -10351,6 +10532,10 @@ export interface components {
             failureReason?: string;
             id: string;
             kioskId: string;
+            /** @description the payment (operators refund it: /api/operator/payments/:id/refund) */
+            paymentId?: string;
+            /** @description refunds of the order's payment (receipt lines), oldest first */
+            refunds?: components["schemas"]["RefundLine"][];
             /** @description kiosk_unreachable: when the payment is released unless the kiosk reports the disk taken */
             releaseAt?: string;
             rentalId?: string;
@@ -10379,6 +10564,18 @@ export interface components {
             etaSeconds: number;
             percent: number;
             step: string;
+        };
+        RefundAnswer: {
+            refund: components["schemas"]["RefundLine"];
+        };
+        RefundLine: {
+            /** @description money in minor units (cents) */
+            amountMinor: number;
+            /** @description ISO 8601 UTC time */
+            at: string;
+            currency: string;
+            id: string;
+            state: "refunding" | "refunded" | "refund_failed";
         };
         Rental: {
             capacityBytes: number | null;

@@ -225,6 +225,14 @@ export function OrderPage({ orderId }: { orderId: string }) {
                 ? t('order.nothingCharged')
                 : money(order.amountMinor)}
             </dd>
+            {(order.refunds ?? []).flatMap((r) => [
+              <dt key={`${r.id}-t`}>{t('order.refunded')}</dt>,
+              <dd key={r.id} data-testid="order-refund">
+                {r.state === 'refunded'
+                  ? money(r.amountMinor)
+                  : t('order.refundPending', { amount: money(r.amountMinor) })}
+              </dd>,
+            ])}
           </dl>
           {done ? <Button onClick={() => print()}>{t('order.print')}</Button> : null}
           <h2>{t('order.progress')}</h2>

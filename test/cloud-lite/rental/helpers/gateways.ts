@@ -113,10 +113,18 @@ export async function stripeGateway(
     bind() {},
     async payments() {
       standin.expireAuthorisations();
+      const refunded = (id: string) =>
+        standin.movements
+          .filter((m) => m.intent === id && m.op === 'refund')
+          .reduce((n, m) => n + m.amount, 0);
       return [...standin.intents.values()].map((pi) => ({
         id: pi.id,
         amountMinor: pi.amount,
-        state: STATE[pi.status],
+        // A refunded intent stays `succeeded` at Stripe; its charge carries the refunds.
+        state:
+          pi.status === 'succeeded' && refunded(pi.id) >= pi.amount_received
+            ? 'refunded'
+            : STATE[pi.status],
         captures: standin.movements.filter((m) => m.intent === pi.id && m.op === 'capture').length,
       }));
     },
