@@ -80,6 +80,20 @@ export const HubConfigSchema = Type.Object(
     commandSweepIntervalMs: Type.Integer({ minimum: 10, default: 1000 }),
     /** How often open rollouts are looked at besides kiosk events (picks up CLI-made ones). */
     rolloutTickMs: Type.Integer({ minimum: 10, default: 10_000 }),
+    /** Remote diagnostics (docs/remote-operations.md). */
+    diagnostics: Type.Object(
+      {
+        /** Largest diagnostics upload a kiosk may send (bytes). */
+        maxUploadBytes: Type.Integer({
+          minimum: 1024,
+          maximum: 1024 ** 3,
+          default: 32 * 1024 ** 2,
+        }),
+        /** How long a kiosk has to upload after the request (it must be online by then). */
+        deadlineSeconds: Type.Integer({ minimum: 10, maximum: 3600, default: 900 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Content origin: signed packages served to kiosks (cloud-lite/content). */
     content: Type.Object(
       {

@@ -107,6 +107,19 @@ export const API_ERRORS = {
     description:
       'the alert is not in a state that allows this (acknowledge an open one, resolve a live one)',
   },
+  // Remote diagnostics
+  DIAGNOSTICS_CLOSED: {
+    status: 409,
+    description: 'the diagnostics request was already uploaded or has failed: ask again',
+  },
+  DIAGNOSTICS_NOT_READY: {
+    status: 409,
+    description: 'the kiosk has not uploaded these diagnostics (yet, or it failed: see its state)',
+  },
+  DIGEST_MISMATCH: {
+    status: 400,
+    description: 'the uploaded bytes do not match their x-content-sha256 header',
+  },
   // Renting
   NOT_ALLOWED: {
     status: 403,

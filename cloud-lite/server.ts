@@ -13,6 +13,7 @@ import { InvariantJob } from './invariants/invariant-job.js';
 import type { Logger } from './log.js';
 import { type FleetSnapshot, HubMetrics } from './metrics.js';
 import { createMailer, type Mailer } from './notifications/mailer.js';
+import { KioskDiagnostics } from './registry/diagnostics.js';
 import { KioskRegistry } from './registry/kiosk-registry.js';
 import { type AccountMailer, emailAccountMailer } from './rental/accounts/account-mail.js';
 import type { PaymentProvider } from './rental/payments/provider.js';
@@ -62,6 +63,7 @@ export class HubServer {
   rental!: RentalDomain;
   content!: HubContentStore;
   rollouts!: RolloutService;
+  diagnostics!: KioskDiagnostics;
   /** Outgoing mail: SMTP when `config.smtp` is set, else written to the log. */
   mailer!: Mailer;
   alerts!: AlertService;
@@ -173,6 +175,14 @@ export class HubServer {
     });
     // A kiosk back or gone: look at the facts now rather than at the next tick.
     this.hub.on('online', () => void this.alerts.tick());
+    this.diagnostics = new KioskDiagnostics({
+      store: this.store,
+      kiosks: this.hub,
+      logger: logger.child({ component: 'diagnostics' }),
+      maxBytes: config.diagnostics.maxUploadBytes,
+      deadlineSeconds: config.diagnostics.deadlineSeconds,
+    });
+    this.diagnostics.attach();
     const app = await buildHttpApp({
       config,
       logger,
@@ -184,6 +194,7 @@ export class HubServer {
       rollouts: this.rollouts,
       alerts: this.alerts,
       metrics: this.metrics,
+      diagnostics: this.diagnostics,
       publicKeyPem: this.signingKey.publicKeyPem,
       webAssetDir: this.deps.webAssetDir,
       onRoute: this.deps.onRoute,

@@ -15,6 +15,7 @@ import {
 } from './config.js';
 import { headersUnder, originBlobUrl } from './content/download.js';
 import { ensureIdentity, type KioskDb } from './db/open-db.js';
+import { RemoteDiagnostics } from './diag/remote-diagnostics.js';
 import type { CommandDeps } from './handlers/context.js';
 import type { DaemonControl } from './handlers/control.js';
 import { type CommandExtensions, createDispatcher } from './handlers/dispatcher.js';
@@ -25,6 +26,7 @@ import { hooksFromEnv, type TestHooks } from './handlers/test-hooks.js';
 import { createHardware, type Devices, type Hardware } from './hardware.js';
 import type { CommandDispatcher } from './link/command-gate.js';
 import { HubLink, type HubLinkConfig } from './link/hub-link.js';
+import { fetchTrusting } from './link/hub-tls.js';
 import { hubLinkConfig } from './link/link-config.js';
 import { createDaemonLogger, type KioskLogger } from './log.js';
 import type { MaintenanceDeps } from './maintenance/deps.js';
@@ -127,6 +129,10 @@ export class Daemon {
     this.markSynced = resolve;
   });
   maintenance: MaintenanceServer | undefined;
+  /** The maintenance methods, callable in-process even when the socket did not start. */
+  private localMethods: MaintenanceServer | undefined;
+  /** UploadDiagnostics: bundles and log excerpts uploaded to the hub. */
+  diagnostics!: RemoteDiagnostics;
   /** kioskd's Prometheus metrics (served when `metrics.port` is set). */
   metrics: KioskMetrics | undefined;
   readonly log: KioskLogger;
@@ -295,7 +301,19 @@ export class Daemon {
           log: log.child({ component: 'pickup' }),
         })
       : undefined;
+    this.diagnostics = new RemoteDiagnostics({
+      commandDeps: this.commandDeps,
+      config,
+      secret: creds.secret,
+      db,
+      call: (m) =>
+        this.localMethods
+          ? this.localMethods.callLocal(m)
+          : Promise.reject(new Error('kioskd is still starting')),
+      ...(creds.caPem ? { fetch: fetchTrusting(creds.caPem) } : {}),
+    });
     this.dispatch = createDispatcher(this.commandDeps, {
+      uploadDiagnostics: this.diagnostics.handle,
       dispense: this.dispense,
       control,
       extensions,
@@ -497,6 +515,7 @@ export class Daemon {
       updateLock: this.updateLock,
       ...this.deps.maintenance,
     });
+    this.localMethods = server;
     try {
       await server.start();
       this.maintenance = server;
@@ -531,6 +550,7 @@ export class Daemon {
     this.updateLock.close(); // work waiting for an update gives up; recovered at the next start
     await step('keypad', () => this.pickup?.stop());
     await step('hub link', () => this.link?.stop());
+    await step('diagnostics uploads', () => this.diagnostics?.stop());
     await step('dispenses', () => this.dispense?.stop());
     await step('returns', () => this.returns?.stop());
     await step('disk watch', () => this.diskWatch?.stop());

@@ -11,6 +11,7 @@ import {
   ResetRequest,
   SetWriteProtectRequest,
   TriggerMessageRequest,
+  UploadDiagnosticsRequest,
   WipeDiskRequest,
 } from './schemas/hub-to-kiosk.js';
 import {
@@ -45,6 +46,7 @@ export const hubToKioskActions = {
   Reset: { request: ResetRequest, response: CommandResponse },
   InstallUpdate: { request: InstallUpdateRequest, response: CommandResponse },
   ArmPickupCode: { request: ArmPickupCodeRequest, response: CommandResponse },
+  UploadDiagnostics: { request: UploadDiagnosticsRequest, response: CommandResponse },
 } as const;
 
 export type KioskToHubAction = keyof typeof kioskToHubActions;

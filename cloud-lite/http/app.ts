@@ -10,6 +10,7 @@ import type { HubContentStore } from '../content/content-store.js';
 import type { KioskHub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import type { HubMetrics } from '../metrics.js';
+import type { KioskDiagnostics } from '../registry/diagnostics.js';
 import type { KioskRegistry } from '../registry/kiosk-registry.js';
 import type { RentalDomain } from '../rental/rental-domain.js';
 import type { Store } from '../store/types.js';
@@ -20,6 +21,7 @@ import { installGuard } from './guard.js';
 import { registerApiDocsPages, registerOpenApi } from './openapi.js';
 import { registerAlertRoutes } from './routes/alert-routes.js';
 import { registerContentRoutes } from './routes/content-routes.js';
+import { registerDiagnosticsRoutes } from './routes/diagnostics-routes.js';
 import { registerKioskRoutes } from './routes/kiosk-routes.js';
 import { registerOperatorRoutes } from './routes/operator-fleet-routes.js';
 import { registerRentalRoutes } from './routes/rental-routes.js';
@@ -41,6 +43,7 @@ export interface HttpDeps {
   rollouts: RolloutService;
   alerts: AlertService;
   metrics: HubMetrics;
+  diagnostics: KioskDiagnostics;
   publicKeyPem: string;
   /** Built web assets (scripts/build-web.ts); default <repo>/dist/web. */
   webAssetDir?: string;
@@ -105,6 +108,10 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   registerContentRoutes(app, { store: deps.content });
   registerRolloutRoutes(app, { rollouts: deps.rollouts, store: deps.store });
   registerAlertRoutes(app, { alerts: deps.alerts });
+  registerDiagnosticsRoutes(app, {
+    diagnostics: deps.diagnostics,
+    maxUploadBytes: config.diagnostics.maxUploadBytes,
+  });
   await registerWeb(app, { assetDir: deps.webAssetDir });
   await registerApiDocsPages(app);
   return app;

@@ -4,7 +4,7 @@ import type { EventIntake } from './event-intake.js';
 /**
  * The events that report a long-running command's outcome settle that command in the
  * transaction that records them, before any domain handler runs: DispenseCompleted (`taken`:
- * completed, else failed), PrepareCompleted, PrepareFailed, WipeCompleted, WipeFailed. Only a command of the kiosk that
+ * completed, else failed), PrepareCompleted, PrepareFailed, WipeCompleted, WipeFailed, DiagnosticsFailed. Only a command of the kiosk that
  * sent the event; an outcome for a command that had already ended leaves it as it was
  * (CommandDispatcher.finish). Commands settled this way are not announced as `'ended'`: the
  * domain acts on the event itself.
@@ -40,5 +40,10 @@ export function settleCommandsOnOutcomes(intake: EventIntake, commands: CommandD
   intake.onEvent('WipeFailed', async (ev, tx) => {
     const { commandId, ...result } = ev.data;
     if (commandId) await commands.finish(tx, commandId, 'failed', { kioskId: ev.kioskId, result });
+  });
+  // UploadDiagnostics succeeds by its HTTP upload (registry/diagnostics.ts); this is its failure.
+  intake.onEvent('DiagnosticsFailed', async (ev, tx) => {
+    const { commandId, ...result } = ev.data;
+    await commands.finish(tx, commandId, 'failed', { kioskId: ev.kioskId, result });
   });
 }

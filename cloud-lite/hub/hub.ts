@@ -319,6 +319,16 @@ export class KioskHub
     return this.commands.record(tx, kioskId, action, payload, deadline);
   }
 
+  /** See KioskCommands.settle (CommandDispatcher.finish). */
+  settle(
+    tx: Tx,
+    commandId: string,
+    state: 'completed' | 'failed',
+    opts: { kioskId: string; result?: Record<string, unknown> },
+  ): Promise<CommandRecord | undefined> {
+    return this.commands.finish(tx, commandId, state, opts);
+  }
+
   /** See KioskCommands.onCommandEnded. */
   onCommandEnded(listener: (command: CommandRecord) => void): void {
     this.commands.on('ended', listener);

@@ -24,6 +24,18 @@ export interface KioskCommands {
     deadline: Date,
   ): Promise<CommandRecord>;
 
+  /**
+   * Settles a long-running command inside `tx` from an outcome that reached the hub outside the
+   * event stream (a diagnostics upload over HTTP); only a command of `opts.kioskId`. No-op for
+   * a command already ended (see CommandDispatcher.finish).
+   */
+  settle(
+    tx: Tx,
+    commandId: string,
+    state: 'completed' | 'failed',
+    opts: { kioskId: string; result?: Record<string, unknown> },
+  ): Promise<CommandRecord | undefined>;
+
   /** Whether kiosk `kioskId` has a connection to this hub process. */
   isConnected(kioskId: string): boolean;
 

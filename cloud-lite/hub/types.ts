@@ -28,6 +28,7 @@ export const LONG_RUNNING_ACTIONS: ReadonlySet<string> = new Set([
   'PrepareDisk',
   'WipeDisk',
   'InstallUpdate',
+  'UploadDiagnostics',
 ]);
 
 /** Actions signed with the hub's Ed25519 key. */
@@ -37,6 +38,7 @@ export const SIGNED_ACTIONS: ReadonlySet<string> = new Set([
   'WipeDisk',
   'InstallUpdate',
   'ArmPickupCode',
+  'UploadDiagnostics',
 ]);
 
 /** Close codes the hub uses. */

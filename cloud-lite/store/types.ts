@@ -23,6 +23,7 @@ import type { ChargeRepo } from './repos/charge-repo.js';
 import type { CommandRepo } from './repos/command-repo.js';
 import type { ContentRepo } from './repos/content-repo.js';
 import type { DepositRepo } from './repos/deposit-repo.js';
+import type { DiagnosticsRepo } from './repos/diagnostics-repo.js';
 import type { DiskTypeRepo } from './repos/disk-type-repo.js';
 import type { EnrolmentTokenRepo } from './repos/enrolment-token-repo.js';
 import type { EventRepo } from './repos/event-repo.js';
@@ -51,6 +52,7 @@ export type * from './repos/charge-repo.js';
 export type * from './repos/command-repo.js';
 export type * from './repos/content-repo.js';
 export type * from './repos/deposit-repo.js';
+export type * from './repos/diagnostics-repo.js';
 export type * from './repos/disk-type-repo.js';
 export type * from './repos/enrolment-token-repo.js';
 export type * from './repos/event-repo.js';
@@ -112,6 +114,7 @@ export interface Repos {
   notifications: NotificationRepo;
   // Software updates (updates/).
   rollouts: RolloutRepo;
+  diagnostics: DiagnosticsRepo;
 }
 
 /** What a transaction offers besides the repositories. */

@@ -34,6 +34,8 @@ export interface DispatcherOptions {
   installUpdate?: CommandHandler<'InstallUpdate'>;
   /** ArmPickupCode (kiosk/pickup); absent: Rejected as not supported (no keypad). */
   armPickupCode?: CommandHandler<'ArmPickupCode'>;
+  /** UploadDiagnostics (kiosk/diag); absent: Rejected as not supported. */
+  uploadDiagnostics?: CommandHandler<'UploadDiagnostics'>;
 }
 
 const NOT_SUPPORTED: CommandResponse = {
@@ -74,6 +76,11 @@ export function createDispatcher(deps: CommandDeps, opts: DispatcherOptions): Co
         return { status: 'Rejected', reason: 'this kiosk has no pickup-code keypad' };
       }
       return opts.armPickupCode(p, ctx);
+    },
+    UploadDiagnostics: (p, ctx) => {
+      if (opts.uploadDiagnostics) return opts.uploadDiagnostics(p, ctx);
+      verifySigned(deps, 'UploadDiagnostics', p, ctx);
+      return NOT_SUPPORTED;
     },
   };
   return async <A extends HubToKioskAction>(

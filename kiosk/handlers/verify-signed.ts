@@ -10,7 +10,8 @@ export type SignedAction =
   | 'PrepareDisk'
   | 'WipeDisk'
   | 'InstallUpdate'
-  | 'ArmPickupCode';
+  | 'ArmPickupCode'
+  | 'UploadDiagnostics';
 
 /**
  * Per action: PrepareDisk's deadline is the reservation's prepare deadline, which the hub
@@ -26,6 +27,7 @@ export const MAX_EXPIRY_AHEAD_BY_ACTION: Record<SignedAction, number> = {
   PrepareDisk: 48 * 60 * 60 * 1000,
   InstallUpdate: 24 * 60 * 60 * 1000,
   ArmPickupCode: 48 * 60 * 60 * 1000,
+  UploadDiagnostics: MAX_EXPIRY_AHEAD_MS,
 };
 
 /**

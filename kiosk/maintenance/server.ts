@@ -74,6 +74,22 @@ export class MaintenanceServer {
     this.methods = maintenanceMethods();
   }
 
+  /**
+   * Runs a method in-process, as user `hub` (kioskd's own diagnostics: status, slots, disks),
+   * whether or not the socket listens.
+   */
+  callLocal(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+    const m = this.methods[method];
+    if (!m) return Promise.reject(new MaintenanceError('ENOMETHOD', `unknown method ${method}`));
+    return m(params, {
+      deps: this.deps,
+      user: 'hub',
+      signal: new AbortController().signal,
+      progress: () => {},
+      prompt: () => {},
+    });
+  }
+
   /** The socket's path. */
   get path(): string {
     return this.deps.socketPath ?? this.deps.config.maintenanceSocket;

@@ -242,6 +242,15 @@ export const UpdateStatusData = StrictObject({
   reason: Type.Optional(Text),
 });
 
+/** An UploadDiagnostics the kiosk could not complete (the upload failed after its retries, or the result was too big). */
+export const DiagnosticsFailedData = StrictObject({
+  commandId: Uuid,
+  requestId: Token,
+  /** ETOOBIG, EUPLOAD (the hub refused or could not be reached), EDIAG (building it failed). */
+  code: Code,
+  reason: Text,
+});
+
 export const DoorChangedData = StrictObject({ open: Type.Boolean() });
 
 export const TamperDetectedData = StrictObject({
@@ -271,6 +280,7 @@ export const eventDataSchemas = {
   UpdateStatus: UpdateStatusData,
   DoorChanged: DoorChangedData,
   TamperDetected: TamperDetectedData,
+  DiagnosticsFailed: DiagnosticsFailedData,
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;
@@ -296,6 +306,7 @@ export type PickupCodeAcceptedData = Static<typeof PickupCodeAcceptedData>;
 export type PickupCodeRefusedData = Static<typeof PickupCodeRefusedData>;
 export type TechnicianActionData = Static<typeof TechnicianActionData>;
 export type UpdateStatusData = Static<typeof UpdateStatusData>;
+export type DiagnosticsFailedData = Static<typeof DiagnosticsFailedData>;
 export type UpdateState = UpdateStatusData['state'];
 export type DoorChangedData = Static<typeof DoorChangedData>;
 export type TamperDetectedData = Static<typeof TamperDetectedData>;

@@ -101,6 +101,32 @@ export const InstallUpdateRequest = StrictObject({
   signature: CommandSignatureSchema,
 });
 
+/** kioskd's log levels, least to most severe (pino's). */
+export const LogLevel = StringEnum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const);
+
+/**
+ * Asks the kiosk for its diagnostics (signed): `bundle` is the tar.gz `kioskctl diag` makes
+ * (configuration without secrets, recent logs, database summary, status, slots, disks,
+ * versions); `logs` its last `lines` log lines at `level` or above (text, one JSON line
+ * each). The kiosk answers Accepted at once, builds it, scrubs every secret it holds from it,
+ * and uploads it with HTTP `POST <content origin>/api/kiosk/diagnostics/<requestId>` with its
+ * Basic credentials and `x-content-sha256`, retrying a failed upload; when it gives up it
+ * sends a DiagnosticsFailed event. The upload settles the command.
+ */
+export const UploadDiagnosticsRequest = StrictObject({
+  commandId: Uuid,
+  /** The hub's diagnostics request id: the upload's URL names it. */
+  requestId: Token,
+  kind: StringEnum(['bundle', 'logs'] as const),
+  /** `logs`: how many of the newest matching lines (default 200). */
+  lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  /** `logs`: the lowest level included (default `info`). */
+  level: Type.Optional(LogLevel),
+  /** The hub refuses uploads larger than this; the kiosk fails at once (ETOOBIG) instead of sending one. */
+  maxBytes: Type.Integer({ minimum: 1024, maximum: 1024 ** 3 }),
+  signature: CommandSignatureSchema,
+});
+
 /** The scrypt parameters and result of a pickup code's hash (docs/pickup-codes.md). */
 export const PickupCodeHash = StrictObject({
   alg: Type.Literal('scrypt'),
@@ -178,6 +204,8 @@ export type PrepareDiskResponse = CommandResponse;
 export type InstallUpdateRequest = Static<typeof InstallUpdateRequest>;
 export type InstallUpdateResponse = CommandResponse;
 export type PickupCodeHash = Static<typeof PickupCodeHash>;
+export type UploadDiagnosticsRequest = Static<typeof UploadDiagnosticsRequest>;
+export type UploadDiagnosticsResponse = CommandResponse;
 export type ArmPickupCodeRequest = Static<typeof ArmPickupCodeRequest>;
 export type ArmPickupCodeResponse = CommandResponse;
 export type CancelReservationRequest = Static<typeof CancelReservationRequest>;

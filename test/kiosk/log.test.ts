@@ -26,7 +26,7 @@ import { generateSigningKeyPair } from '../../protocol/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-import { logSource, tailLines } from '../../kiosk/kioskctl/subcommands/local.js';
+import { logSource, tailLines } from '../../kiosk/diag/bundle.js';
 
 async function tmp(t: { teardown(fn: () => unknown): void }): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kiosk-log-'));

@@ -537,6 +537,27 @@ const EnrolmentToken = {
 export const IssuedToken = Exact(EnrolmentToken);
 export const KioskCreated = Exact({ kiosk: Type.Ref(OpsKiosk), ...EnrolmentToken });
 export const KiosksList = Exact({ kiosks: Type.Array(Type.Ref(OpsKiosk)) });
+/** A kiosk diagnostics request (remote diagnostics, docs/remote-operations.md). */
+export const Diagnostics = Exact(
+  {
+    id: Type.String(),
+    kioskId: Type.String(),
+    kind: literals(['bundle', 'logs'] as const),
+    lines: Nullable(Type.Integer()),
+    level: Nullable(Type.String()),
+    state: literals(['requested', 'uploaded', 'failed'] as const),
+    commandId: Nullable(Type.String({ description: 'the UploadDiagnostics command' })),
+    requestedBy: Type.String({ description: 'audit actor: user:<id>, admin-token' }),
+    requestedAt: IsoTime,
+    finishedAt: Nullable(IsoTime),
+    sizeBytes: Nullable(Type.Integer()),
+    sha256: Nullable(Type.String()),
+    failure: Nullable(Type.String({ description: "why it failed (the kiosk's code and reason)" })),
+  },
+  { $id: 'Diagnostics' },
+);
+export const DiagnosticsAnswer = Exact({ diagnostics: Type.Ref(Diagnostics) });
+export const DiagnosticsList = Exact({ diagnostics: Type.Array(Type.Ref(Diagnostics)) });
 export const KioskAnswer = Exact({ kiosk: Type.Ref(OpsKiosk) });
 export const CommandAnswer = Exact({ command: Type.Ref(OpsCommand) });
 export const CommandsList = Exact({ commands: Type.Array(Type.Ref(OpsCommand)) });
@@ -588,6 +609,7 @@ export const COMPONENTS = [
   Rollout,
   RolloutKiosk,
   UpdateHistoryEntry,
+  Diagnostics,
 ];
 
 /** Adds the named schemas to `app` (validation, serialisation and the OpenAPI components). */

@@ -10,6 +10,7 @@ import { pgChargeRepo } from './charge-repo.js';
 import { pgCommandRepo } from './command-repo.js';
 import { pgContentRepo } from './content-repo.js';
 import { pgDepositRepo } from './deposit-repo.js';
+import { pgDiagnosticsRepo } from './diagnostics-repo.js';
 import { pgDiskTypeRepo } from './disk-type-repo.js';
 import { pgEnrolmentTokenRepo } from './enrolment-token-repo.js';
 import { pgEventRepo } from './event-repo.js';
@@ -74,6 +75,7 @@ function makeRepos(sql: Sql): Repos {
     alerts: pgAlertRepo(sql),
     notifications: pgNotificationRepo(sql),
     rollouts: pgRolloutRepo(sql),
+    diagnostics: pgDiagnosticsRepo(sql),
   };
 }
 

@@ -12,6 +12,7 @@ import { sqliteChargeRepo } from './charge-repo.js';
 import { sqliteCommandRepo } from './command-repo.js';
 import { sqliteContentRepo } from './content-repo.js';
 import { sqliteDepositRepo } from './deposit-repo.js';
+import { sqliteDiagnosticsRepo } from './diagnostics-repo.js';
 import { sqliteDiskTypeRepo } from './disk-type-repo.js';
 import { sqliteEnrolmentTokenRepo } from './enrolment-token-repo.js';
 import { sqliteEventRepo } from './event-repo.js';
@@ -69,6 +70,7 @@ function makeRepos(db: Database.Database, moneyWritten: () => void): Repos {
     alerts: sqliteAlertRepo(db),
     notifications: sqliteNotificationRepo(db),
     rollouts: sqliteRolloutRepo(db),
+    diagnostics: sqliteDiagnosticsRepo(db),
   };
 }
 

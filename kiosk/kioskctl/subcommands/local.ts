@@ -1,8 +1,9 @@
 /** kioskctl commands that work without kioskd: enrol, logs, qr. */
-import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, statSync, watch } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createReadStream, readFileSync, statSync, watch } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { logSource, tailLines } from '../../diag/bundle.js';
 import { MaintenanceError } from '../../maintenance-wire.js';
 import type { CliContext } from '../context.js';
 import { enrolKiosk, hubHttpBase } from '../enrol.js';
@@ -12,23 +13,6 @@ import { recordTechnicianAction } from './local-audit.js';
 /** The renter URL printed on the kiosk: `<hub public url>/k/<kioskId>`. */
 export function renterUrl(hubUrl: string, kioskId: string): string {
   return `${hubHttpBase(hubUrl)}/k/${encodeURIComponent(kioskId)}`;
-}
-
-/** journalctl when this system has it and kioskd runs under systemd; else `<dataDir>/kioskd.log`. */
-export function logSource(
-  dataDir: string,
-): { kind: 'journal' } | { kind: 'file'; file: string } | null {
-  const j = spawnSync('journalctl', ['--version'], { stdio: 'ignore' });
-  if (j.status === 0 && existsSync('/run/systemd/system')) return { kind: 'journal' };
-  const file = path.join(dataDir, 'kioskd.log');
-  return existsSync(file) ? { kind: 'file', file } : null;
-}
-
-/** The last `n` lines of a file. */
-export function tailLines(file: string, n: number): string[] {
-  const lines = readFileSync(file, 'utf8').split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines.slice(-n);
 }
 
 export function addLocalCommands(program: Command, ctx: CliContext): void {

@@ -10,6 +10,7 @@ import { pgMigration008PickupCodes } from './008-pickup-codes.js';
 import { pgMigration009AuthorisationExpiry } from './009-authorisation-expiry.js';
 import { pgMigration010AlertsAndNotifications } from './010-alerts-and-notifications.js';
 import { pgMigration011HubSessions } from './011-hub-sessions.js';
+import { pgMigration012KioskDiagnostics } from './012-kiosk-diagnostics.js';
 
 /**
  * The PostgreSQL migrations, one per SQLite migration with the same number and name
@@ -28,4 +29,5 @@ export const pgMigrations: readonly PgMigration[] = [
   pgMigration009AuthorisationExpiry,
   pgMigration010AlertsAndNotifications,
   pgMigration011HubSessions,
+  pgMigration012KioskDiagnostics,
 ];

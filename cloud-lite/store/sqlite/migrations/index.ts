@@ -10,6 +10,7 @@ import { migration008PickupCodes } from './008-pickup-codes.js';
 import { migration009AuthorisationExpiry } from './009-authorisation-expiry.js';
 import { migration010AlertsAndNotifications } from './010-alerts-and-notifications.js';
 import { migration011HubSessions } from './011-hub-sessions.js';
+import { migration012KioskDiagnostics } from './012-kiosk-diagnostics.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes
@@ -30,4 +31,5 @@ export const migrations: readonly Migration[] = [
   migration009AuthorisationExpiry,
   migration010AlertsAndNotifications,
   migration011HubSessions,
+  migration012KioskDiagnostics,
 ];

@@ -342,6 +342,22 @@ export const en = {
       disabled: 'disabled',
       wiping: 'wiping',
     },
+    diagTitle: 'Diagnostics',
+    diagIntro:
+      'The kiosk uploads its diagnostics bundle (what kioskctl diag makes, without secrets) or its newest log lines; each request and download is audited.',
+    diagAskBundle: 'Ask for the diagnostics bundle',
+    diagLevel: 'Log level',
+    diagAskLogs: 'Ask for the last {{count}} log lines',
+    diagAskedBundle:
+      'Asked the kiosk for its diagnostics bundle; it uploads it when it is online. Refresh to see it.',
+    diagAskedLogs:
+      'Asked the kiosk for its log lines; it uploads them when it is online. Refresh to see them.',
+    diagBundle: 'bundle',
+    diagLines: '{{count}} log lines ({{level}} and above)',
+    diagState_requested: 'requested',
+    diagState_uploaded: 'uploaded',
+    diagState_failed: 'failed',
+    diagDownload: 'Download ({{size}})',
     backToFleet: '← Fleet',
     kioskTitle: 'Kiosk {{id}}',
     theKiosk: 'the kiosk',
@@ -519,6 +535,12 @@ export const en = {
       'This rollout cannot do that in its current state (only a running rollout can be halted, only a halted one resumed).',
     ALERT_STATE:
       'This alert has changed meanwhile (only an open alert can be acknowledged, only a live one resolved). The list shows it as it is now.',
+    DIAGNOSTICS_CLOSED:
+      'These diagnostics are already uploaded or have failed. Ask the kiosk again.',
+    DIAGNOSTICS_NOT_READY:
+      'The kiosk has not uploaded these diagnostics yet (or it failed). Wait for "uploaded", or ask again.',
+    DIGEST_MISMATCH:
+      'The upload arrived damaged (its checksum does not match). The kiosk retries it.',
     NO_DISK_AVAILABLE: 'No disk of this kind is left at this kiosk. Choose another or reserve one.',
     KIOSK_UNREACHABLE: 'The kiosk did not answer in time. Your payment is released.',
     DISK_TYPE_NOT_OFFERED: 'This kiosk does not offer this disk. Choose another.',

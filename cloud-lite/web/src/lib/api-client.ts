@@ -4,6 +4,7 @@ import type {
   Card,
   ContentBody,
   ContentPackage,
+  Diagnostics,
   ExtensionQuote,
   KioskOffer,
   KioskSession,
@@ -420,6 +421,34 @@ export class ApiClient {
         `/api/operator/kiosks/${encodeURIComponent(kioskId)}/events?limit=200`,
       )
     ).events;
+  }
+
+  /** Asks a kiosk for its diagnostics bundle or log lines (it uploads them to the hub). */
+  async opsAskDiagnostics(
+    kioskId: string,
+    ask: { kind: 'bundle' } | { kind: 'logs'; lines: number; level: string },
+  ): Promise<Diagnostics> {
+    return (
+      await this.request<{ diagnostics: Diagnostics }>(
+        'POST',
+        `/api/operator/kiosks/${encodeURIComponent(kioskId)}/diagnostics`,
+        ask,
+      )
+    ).diagnostics;
+  }
+
+  async opsDiagnostics(kioskId: string): Promise<Diagnostics[]> {
+    return (
+      await this.request<{ diagnostics: Diagnostics[] }>(
+        'GET',
+        `/api/operator/kiosks/${encodeURIComponent(kioskId)}/diagnostics`,
+      )
+    ).diagnostics;
+  }
+
+  /** Where the browser downloads uploaded diagnostics (the session cookie authenticates). */
+  diagnosticsDownloadUrl(id: string): string {
+    return `/api/operator/diagnostics/${encodeURIComponent(id)}/download`;
   }
 
   opsKioskUpdates(

@@ -860,6 +860,163 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/kiosk/diagnostics/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A kiosk uploads the diagnostics it was asked for (its Basic credentials)
+         * @description Body: the bytes (application/gzip for a bundle, text/plain for log lines), at most `diagnostics.maxUploadBytes`; `x-content-sha256` their SHA-256. Once per request: a second upload is DIAGNOSTICS_CLOSED.
+         *
+         *     Access: kiosk-or-operator.
+         *
+         *     Error codes: NOT_FOUND, DIAGNOSTICS_CLOSED, DIGEST_MISMATCH, FORBIDDEN, UNAUTHENTICATED, CROSS_ORIGIN (and the edge's).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    "x-content-sha256": string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            diagnostics: components["schemas"]["Diagnostics"];
+                        };
+                    };
+                };
+                /** @description DIGEST_MISMATCH: the uploaded bytes do not match their x-content-sha256 header; VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this; CROSS_ORIGIN: a state-changing request from another site, or cookie-authenticated without an Origin header */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description NOT_FOUND: no such route, or the record does not exist or is not yours */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description DIAGNOSTICS_CLOSED: the diagnostics request was already uploaded or has failed: ask again; VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/kiosks": {
         parameters: {
             query?: never;
@@ -3513,6 +3670,310 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/operator/diagnostics/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One diagnostics request and its state
+         * @description Access: operator.
+         *
+         *     Error codes: NOT_FOUND, UNAUTHENTICATED, FORBIDDEN (and the edge's).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            diagnostics: components["schemas"]["Diagnostics"];
+                        };
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description NOT_FOUND: no such route, or the record does not exist or is not yours */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/operator/diagnostics/{id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The bytes a kiosk uploaded (tar.gz bundle or text log lines); audited
+         * @description Access: operator.
+         *
+         *     Error codes: NOT_FOUND, DIAGNOSTICS_NOT_READY, UNAUTHENTICATED, FORBIDDEN (and the edge's).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description application/gzip (bundle) or text/plain (logs); x-content-sha256 names its SHA-256 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description NOT_FOUND: no such route, or the record does not exist or is not yours */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description DIAGNOSTICS_NOT_READY: the kiosk has not uploaded these diagnostics (yet, or it failed: see its state); VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/operator/disk-types": {
         parameters: {
             query?: never;
@@ -4589,6 +5050,300 @@ export interface paths {
                     content: {
                         "application/json": {
                             command: components["schemas"]["OpsCommand"];
+                        };
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this; CROSS_ORIGIN: a state-changing request from another site, or cookie-authenticated without an Origin header */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description NOT_FOUND: no such route, or the record does not exist or is not yours */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/operator/kiosks/{id}/diagnostics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A kiosk's diagnostics requests, newest first (50)
+         * @description Access: operator.
+         *
+         *     Error codes: UNAUTHENTICATED, FORBIDDEN (and the edge's).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            diagnostics: components["schemas"]["Diagnostics"][];
+                        };
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Ask a kiosk for its diagnostics bundle or its last log lines (it uploads them)
+         * @description Records the request and sends the kiosk UploadDiagnostics (signed); the kiosk uploads when it is connected, before the deadline (`diagnostics.deadlineSeconds`). Follow it with GET /api/operator/diagnostics/{id}; audited.
+         *
+         *     Access: operator.
+         *
+         *     Error codes: VALIDATION, NOT_FOUND, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description bundle: the kioskctl diag tar.gz; logs: log lines */
+                        kind: "bundle" | "logs";
+                        /** @description logs: the lowest level included (default info) */
+                        level?: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+                        /** @description logs: default 200 */
+                        lines?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            diagnostics: components["schemas"]["Diagnostics"];
                         };
                     };
                 };
@@ -10241,6 +10996,23 @@ export interface components {
             /** @description what the deposit holds now */
             heldMinor: number;
         };
+        Diagnostics: {
+            commandId: string | null;
+            failure: string | null;
+            finishedAt: string | null;
+            id: string;
+            kind: "bundle" | "logs";
+            kioskId: string;
+            level: string | null;
+            lines: number | null;
+            /** @description ISO 8601 UTC time */
+            requestedAt: string;
+            /** @description audit actor: user:<id>, admin-token */
+            requestedBy: string;
+            sha256: string | null;
+            sizeBytes: number | null;
+            state: "requested" | "uploaded" | "failed";
+        };
         DiskType: {
             capacityBytes: number;
             contentId: string;
@@ -10277,7 +11049,7 @@ export interface components {
             error: {
                 /** @description QUOTE_CHANGED: the price now */
                 amountMinor?: number;
-                code: "VALIDATION" | "BAD_JSON" | "BAD_REQUEST" | "BAD_URL" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CROSS_ORIGIN" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "RANGE_NOT_SATISFIABLE" | "INTERNAL" | "UNAVAILABLE" | "TIMEOUT" | "EMAIL_TAKEN" | "WEAK_PASSWORD" | "REGISTRATION_INVALID" | "INVALID_CREDENTIALS" | "TOO_MANY_ATTEMPTS" | "BUSY" | "KIOSK_NOT_FOUND" | "KIOSK_EXISTS" | "KIOSK_REVOKED" | "INVALID_ID" | "ENROLMENT_INVALID" | "KIOSK_OFFLINE" | "ROLLOUT_ACTIVE" | "ROLLOUT_ENDED" | "ALERT_STATE" | "NOT_ALLOWED" | "DISK_TYPE_NOT_OFFERED" | "NO_DISK_AVAILABLE" | "IDEMPOTENCY_MISMATCH" | "RESERVATION_NOT_READY" | "RESERVATION_CLOSED" | "PICKUP_IN_PROGRESS" | "PICKUP_CODE_OFFLINE" | "RENTAL_OPEN" | "RENTAL_CLOSED" | "RENTAL_TOO_LONG" | "QUOTE_CHANGED" | "NO_SAVED_CARD" | "NO_PAYMENT_METHOD" | "CARD_DECLINED" | "INSUFFICIENT_FUNDS" | "PAYMENT_REFUSED" | "PAYMENT_UNAVAILABLE" | "WEBHOOK_INVALID";
+                code: "VALIDATION" | "BAD_JSON" | "BAD_REQUEST" | "BAD_URL" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CROSS_ORIGIN" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "RANGE_NOT_SATISFIABLE" | "INTERNAL" | "UNAVAILABLE" | "TIMEOUT" | "EMAIL_TAKEN" | "WEAK_PASSWORD" | "REGISTRATION_INVALID" | "INVALID_CREDENTIALS" | "TOO_MANY_ATTEMPTS" | "BUSY" | "KIOSK_NOT_FOUND" | "KIOSK_EXISTS" | "KIOSK_REVOKED" | "INVALID_ID" | "ENROLMENT_INVALID" | "KIOSK_OFFLINE" | "ROLLOUT_ACTIVE" | "ROLLOUT_ENDED" | "ALERT_STATE" | "DIAGNOSTICS_CLOSED" | "DIAGNOSTICS_NOT_READY" | "DIGEST_MISMATCH" | "NOT_ALLOWED" | "DISK_TYPE_NOT_OFFERED" | "NO_DISK_AVAILABLE" | "IDEMPOTENCY_MISMATCH" | "RESERVATION_NOT_READY" | "RESERVATION_CLOSED" | "PICKUP_IN_PROGRESS" | "PICKUP_CODE_OFFLINE" | "RENTAL_OPEN" | "RENTAL_CLOSED" | "RENTAL_TOO_LONG" | "QUOTE_CHANGED" | "NO_SAVED_CARD" | "NO_PAYMENT_METHOD" | "CARD_DECLINED" | "INSUFFICIENT_FUNDS" | "PAYMENT_REFUSED" | "PAYMENT_UNAVAILABLE" | "WEBHOOK_INVALID";
                 /** @description QUOTE_CHANGED: its currency */
                 currency?: string;
                 /** @description RENTAL_TOO_LONG: days booked so far */

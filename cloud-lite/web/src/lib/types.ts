@@ -54,6 +54,7 @@ export type ContentBody = RequestBody<'/api/operator/content', 'post'>;
 export type OpsSlot = Schemas['OpsSlot'];
 export type OpsKiosk = Schemas['OpsKiosk'];
 export type OpsCommand = Schemas['OpsCommand'];
+export type Diagnostics = Schemas['Diagnostics'];
 export type OpsEvent = Schemas['OpsEvent'];
 export type Rollout = Schemas['Rollout'];
 export type RolloutKiosk = Schemas['RolloutKiosk'];

@@ -16,6 +16,8 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
   const commands = useAsync(() => api.opsCommands(kioskId), [kioskId]);
   const events = useAsync(() => api.opsEvents(kioskId), [kioskId]);
   const updates = useAsync(() => api.opsKioskUpdates(kioskId), [kioskId]);
+  const diagnostics = useAsync(() => api.opsDiagnostics(kioskId), [kioskId]);
+  const [logLevel, setLogLevel] = useState('warn');
   const [status, setStatus] = useState('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState<string>();
@@ -27,6 +29,24 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
     try {
       const c = await api.opsCommand(kioskId, action, payload);
       setStatus(t('ops.sent', { action, state: c.state }));
+      commands.reload();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  const askDiagnostics = async (
+    label: string,
+    ask: { kind: 'bundle' } | { kind: 'logs'; lines: number; level: string },
+  ) => {
+    setError(undefined);
+    setBusy(label);
+    try {
+      await api.opsAskDiagnostics(kioskId, ask);
+      setStatus(t(ask.kind === 'bundle' ? 'ops.diagAskedBundle' : 'ops.diagAskedLogs'));
+      diagnostics.reload();
       commands.reload();
     } catch (err) {
       setError(err);
@@ -83,6 +103,7 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
                 commands.reload();
                 events.reload();
                 updates.reload();
+                diagnostics.reload();
               }}
             >
               {t('ops.refresh')}
@@ -177,6 +198,61 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
             ))}
           </ul>
         </details>
+      </section>
+      <section aria-labelledby="diag-title">
+        <h2 id="diag-title">{t('ops.diagTitle')}</h2>
+        <p class="muted">{t('ops.diagIntro')}</p>
+        <div class="actions">
+          <Button
+            busy={busy === 'diag-bundle'}
+            onClick={() => askDiagnostics('diag-bundle', { kind: 'bundle' })}
+          >
+            {t('ops.diagAskBundle')}
+          </Button>
+          <label>
+            {t('ops.diagLevel')}{' '}
+            <select
+              value={logLevel}
+              onChange={(e) => setLogLevel((e.target as HTMLSelectElement).value)}
+            >
+              {['trace', 'debug', 'info', 'warn', 'error', 'fatal'].map((l) => (
+                <option key={l} value={l}>
+                  {l}
+                </option>
+              ))}
+            </select>
+          </label>
+          <Button
+            busy={busy === 'diag-logs'}
+            onClick={() =>
+              askDiagnostics('diag-logs', { kind: 'logs', lines: 500, level: logLevel })
+            }
+          >
+            {t('ops.diagAskLogs', { count: 500 })}
+          </Button>
+        </div>
+        <ErrorBox error={diagnostics.error} />
+        <ul class="diagnostics">
+          {(diagnostics.data ?? []).map((d) => (
+            <li key={d.id} data-diagnostics-state={d.state}>
+              {formatDateTime(d.requestedAt)}{' '}
+              <strong>
+                {d.kind === 'bundle'
+                  ? t('ops.diagBundle')
+                  : t('ops.diagLines', { count: d.lines ?? 0, level: d.level ?? '' })}
+              </strong>{' '}
+              <Badge tone={d.state === 'uploaded' ? 'ok' : d.state === 'failed' ? 'bad' : 'warn'}>
+                {t(`ops.diagState_${d.state}`)}
+              </Badge>{' '}
+              {d.state === 'uploaded' ? (
+                <a href={api.diagnosticsDownloadUrl(d.id)} download>
+                  {t('ops.diagDownload', { size: formatBytes(d.sizeBytes ?? 0) })}
+                </a>
+              ) : null}
+              {d.failure ? <span class="error-text"> {d.failure}</span> : null}
+            </li>
+          ))}
+        </ul>
       </section>
       <section aria-labelledby="upd-title">
         <h2 id="upd-title">{t('upd.history')}</h2>

@@ -1179,6 +1179,78 @@ for (const { kind, open } of kinds) {
       );
     });
 
+    t.test('kiosk diagnostics: requested, uploaded once or failed, bytes apart', async (t) => {
+      const { store } = await open(t);
+      const rec = (id: string, requestedAt: string) => ({
+        id,
+        kioskId: 'k1',
+        kind: 'logs' as const,
+        lines: 200,
+        level: 'warn',
+        state: 'requested' as const,
+        commandId: null,
+        requestedBy: 'user:u1',
+        requestedAt,
+        finishedAt: null,
+        sizeBytes: null,
+        sha256: null,
+        failure: null,
+      });
+      await run(store, async (tx) => {
+        await tx.kiosks.insert({ id: 'k1', name: 'One', createdAt: T0 });
+        await tx.diagnostics.insert(rec('d1', at(1)));
+        await tx.diagnostics.insert(rec('d2', at(2)));
+        await tx.diagnostics.setCommand('d1', 'c1');
+      });
+      const bytes = Buffer.from([0, 1, 2, 255, 0x1f, 0x8b]);
+      t.equal(await run(store, (tx) => tx.diagnostics.data('d1')), undefined, 'no bytes yet');
+      t.equal(
+        await run(store, (tx) =>
+          tx.diagnostics.putUpload('d1', { at: at(3), data: bytes, sha256: 'ab'.repeat(32) }),
+        ),
+        true,
+      );
+      t.equal(
+        await run(store, (tx) =>
+          tx.diagnostics.putUpload('d1', {
+            at: at(4),
+            data: Buffer.from('x'),
+            sha256: 'cd'.repeat(32),
+          }),
+        ),
+        false,
+        'a second upload is refused',
+      );
+      t.same(
+        await run(store, (tx) => tx.diagnostics.data('d1')),
+        bytes,
+        'binary bytes kept exactly',
+      );
+      t.match(await run(store, (tx) => tx.diagnostics.get('d1')), {
+        state: 'uploaded',
+        commandId: 'c1',
+        sizeBytes: 6,
+        sha256: 'ab'.repeat(32),
+        finishedAt: at(3),
+        lines: 200,
+      });
+      t.equal(await run(store, (tx) => tx.diagnostics.fail('d1', at(5), 'late')), false);
+      t.equal(await run(store, (tx) => tx.diagnostics.fail('d2', at(5), 'EUPLOAD: no hub')), true);
+      t.match(await run(store, (tx) => tx.diagnostics.get('d2')), {
+        state: 'failed',
+        failure: 'EUPLOAD: no hub',
+      });
+      t.same(
+        (await run(store, (tx) => tx.diagnostics.listForKiosk('k1', 10))).map((d) => d.id),
+        ['d2', 'd1'],
+        'newest first',
+      );
+      t.notOk(
+        'data' in ((await run(store, (tx) => tx.diagnostics.get('d1'))) ?? {}),
+        'get leaves the bytes out',
+      );
+    });
+
     t.test('rollouts and their kiosks', async (t) => {
       const { store } = await open(t);
       const rollout = (id: string, o: object = {}) => ({
