@@ -165,6 +165,16 @@ export class HubServer {
       now: this.deps.alertsNow,
     });
     this.alerts.attach();
+    this.metrics.setAlertSource(async () => {
+      const counts = new Map<string, { kind: string; state: string; count: number }>();
+      for (const a of await this.alerts.list(['open', 'acknowledged'], 100_000)) {
+        const key = `${a.kind}/${a.state}`;
+        const c = counts.get(key) ?? { kind: a.kind, state: a.state, count: 0 };
+        c.count += 1;
+        counts.set(key, c);
+      }
+      return [...counts.values()];
+    });
     this.invariants = new InvariantJob({
       store: this.store,
       alerts: this.alerts,

@@ -70,6 +70,14 @@ t.test('a scrape of the hub and of kioskd passes promtool check metrics', async 
     return s.length === 3;
   });
 
+  await hub.server.store.transaction((tx) =>
+    hub.server.alerts.raise(tx, {
+      kind: 'slot_fault',
+      key: `${kioskId}/1`,
+      kioskId,
+      message: 'slot 1 jammed (seeded by the test)',
+    }),
+  );
   const hubRes = await hub.api('GET', '/metrics');
   t.equal(hubRes.status, 200);
   const hubText = String(hubRes.body);
@@ -92,6 +100,7 @@ t.test('a scrape of the hub and of kioskd passes promtool check metrics', async 
     /disk_kiosk_hub_http_request_duration_seconds_count\{method="POST",route="\/api\/operator\/kiosks",status_code="201"\} 1\n/,
   );
   t.match(hubText, /disk_kiosk_hub_process_cpu_seconds_total \d/);
+  t.match(hubText, 'disk_kiosk_hub_alerts{kind="slot_fault",state="open"} 1\n', 'alert counts');
 
   t.ok(daemon.metrics?.port, 'kioskd metrics bound a port');
   const kres = await fetch(`http://127.0.0.1:${daemon.metrics!.port}/metrics`);
