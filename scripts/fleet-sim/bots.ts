@@ -119,13 +119,17 @@ const pushedForCode = (dbPath: string, reservationId: string): boolean =>
 export class RenterBot {
   /** The disk this renter holds (its rental id, '' when the hub opened none). */
   protected rental: { id: string; disk: string; extended: boolean } | undefined;
+  /** The hub process this renter uses (index into world.hubs, mod their count): spread by bot. */
+  private hubAt: number;
 
   constructor(
     readonly index: number,
     protected readonly account: Account,
     protected readonly rng: Prng,
     protected readonly deps: BotDeps,
-  ) {}
+  ) {
+    this.hubAt = index - 1;
+  }
 
   protected count(kind: string, done = false): void {
     this.deps.ops[kind] ??= { attempted: 0, completed: 0 };
@@ -166,15 +170,18 @@ export class RenterBot {
     ms = 30_000,
   ): Promise<{ status: number; body: Json }> {
     const deadline = Date.now() + ms;
+    const hubs = this.deps.world.hubs;
     for (;;) {
       try {
-        const r = await this.deps.world.hub.api.call(method, url, body, {
+        const r = await hubs[this.hubAt % hubs.length]!.api.call(method, url, body, {
           token: this.account.token,
           headers,
         });
         if (r.status < 500 || Date.now() > deadline) return r;
       } catch (err) {
         if (Date.now() > deadline) throw err;
+        // Its hub process is down (or unreachable): the renter tries the next one.
+        this.hubAt++;
       }
       await sleep(400);
     }

@@ -5,6 +5,11 @@
  * slot-board faults (jam, lost reply or ACK, corrupted reply, board reset, unplugged
  * serial adapter). `heal()` ends every open fault and brings every process back.
  *
+ * Several hub processes (`--hubs N`, N > 1): `hub_kill` SIGKILLs one of them and restarts it
+ * 2-8 s later (its kiosks move to another process by their URL lists, its renters retry on
+ * another process, its leadership passes on); `hub_restart` then hits the first process.
+ * One hub fault at a time, so one process is always up.
+ *
  * Mid-dispense fault: a kioskd is SIGKILLed right after the hub sent it a Dispense (the
  * command sent or accepted in the last 2 s), kept down 2-15 s, restarted
  * (`kioskd_dies_mid_dispense`; the log entry names the order and the time down).
@@ -37,7 +42,8 @@ export type FaultKind =
   | 'board_reset'
   | 'board_unplug'
   | 'disk_lost_mid_prepare'
-  | 'kioskd_dies_mid_dispense';
+  | 'kioskd_dies_mid_dispense'
+  | 'hub_kill';
 
 const WEIGHTS: Record<FaultKind, number> = {
   kioskd_sigkill: 3,
@@ -52,6 +58,8 @@ const WEIGHTS: Record<FaultKind, number> = {
   board_unplug: 1,
   disk_lost_mid_prepare: 2,
   kioskd_dies_mid_dispense: 2,
+  // Several hub processes only (weight 0 with one): SIGKILL one, restart it 2-8 s later.
+  hub_kill: 2,
 };
 
 /** A fault log entry: what, where, and for the checker the order hit and the time down. */
@@ -82,7 +90,11 @@ export class FaultInjector {
     private readonly world: World,
     private readonly rng: Prng,
     private readonly opts: { meanIntervalMs: number; say: (line: string) => void },
-  ) {}
+  ) {
+    this.weights = { ...WEIGHTS, hub_kill: world.hubs.length > 1 ? WEIGHTS.hub_kill : 0 };
+  }
+
+  private readonly weights: Record<FaultKind, number>;
 
   start(): void {
     const next = () => {
@@ -115,7 +127,7 @@ export class FaultInjector {
   }
 
   private async injectOne(): Promise<void> {
-    const kind = this.rng.weighted(WEIGHTS);
+    const kind = this.rng.weighted(this.weights);
     const k = this.rng.pick(this.world.kiosks);
     const ms = this.rng.int(1000, 6000);
     const slot = this.rng.int(1, 4);
@@ -144,6 +156,22 @@ export class FaultInjector {
           this.note(kind, 'cloud-lite', `${signal}, down ${ms} ms`);
           await sleep(ms);
           await this.world.hub.start();
+        } finally {
+          this.hubBusy = false;
+        }
+        return;
+      }
+      case 'hub_kill': {
+        if (this.hubBusy || this.world.hubs.length < 2) return;
+        this.hubBusy = true;
+        try {
+          const i = this.rng.int(0, this.world.hubs.length - 1);
+          const h = this.world.hubs[i]!;
+          const down = this.rng.int(2000, 8000);
+          await h.kill('SIGKILL');
+          this.note(kind, `hub ${i + 1}`, `SIGKILL, down ${down} ms`, { downMs: down });
+          await sleep(down);
+          await h.start(120_000);
         } finally {
           this.hubBusy = false;
         }
@@ -244,27 +272,19 @@ export class FaultInjector {
     until: number,
   ): Promise<{ k: SimKiosk; orderId: string; state: string } | undefined> {
     while (Date.now() < until && !this.stopped) {
-      let rows: Array<{ kiosk_id: string; payload: string; state: string }> = [];
+      let rows: Array<{ kiosk_id: string; payload: unknown; state: string }> = [];
       try {
-        const db = new Database(this.world.hub.databasePath, {
-          readonly: true,
-          fileMustExist: true,
-        });
-        try {
-          rows = db
-            .prepare(
-              "SELECT kiosk_id, payload, state FROM commands WHERE action = 'Dispense' AND state IN ('sent', 'accepted') AND updated_at >= ? ORDER BY updated_at DESC",
-            )
-            .all(new Date(Date.now() - 2000).toISOString()) as typeof rows;
-        } finally {
-          db.close();
-        }
+        rows = (await this.world.db.all(
+          "SELECT kiosk_id, payload, state FROM commands WHERE action = 'Dispense' AND state IN ('sent', 'accepted') AND updated_at >= ? ORDER BY updated_at DESC",
+          new Date(Date.now() - 2000).toISOString(),
+        )) as typeof rows;
       } catch {
         rows = []; // the hub is restarting or busy: look again
       }
       for (const r of rows) {
         const k = this.world.kiosks.find((x) => x.id === r.kiosk_id);
-        const orderId = (JSON.parse(r.payload) as { orderId?: string }).orderId;
+        const payload = typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload;
+        const orderId = (payload as { orderId?: string }).orderId;
         if (k && orderId && k.kiosk.running() && !this.kioskBusy.has(k.id))
           return { k, orderId, state: r.state };
       }
@@ -284,7 +304,7 @@ export class FaultInjector {
     clearTimeout(this.timer);
     await Promise.allSettled([...this.pending]);
     for (const k of this.world.kiosks) k.proxy.heal();
-    if (!this.world.hub.running()) await this.world.hub.start();
+    for (const h of this.world.hubs) if (!h.running()) await h.start(120_000);
     for (const k of this.world.kiosks) if (!k.kiosk.running()) k.kiosk.respawn();
   }
 }

@@ -1,5 +1,6 @@
 // `npm run fleet-sim -- --kiosks N --renters M --minutes T --seed S [--greedy G] [--reformat-ready K] [--real-disks]
-// [--no-faults] [--report FILE]`: the fleet under faults. Starts cloud-lite and N kioskd
+// [--store sqlite|postgres] [--pg-url URL] [--hubs H] [--no-faults] [--report FILE]`: the fleet under faults.
+// Starts cloud-lite (H processes on one PostgreSQL with --hubs) and N kioskd
 // processes on simulated hardware, M renter bots and the fault injector for T minutes;
 // then stops the faults, lets the fleet settle, stops the processes, checks both sides'
 // databases and the simulators' physical records, prints a report and exits 1 on any
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { Cleanup, guardProcess } from '../lib/cleanup.js';
+import { adminQuery, pgBinDir, startCluster, withDatabase } from '../lib/pg-cluster.js';
 import { type Hands, type OpCounts, RenterBot } from './bots.js';
 import { check, type Violation } from './checker.js';
 import { FaultInjector } from './faults.js';
@@ -43,6 +45,36 @@ export interface FleetSimOptions {
    * disks per type stay (rental.reservationsMayReformatReady + keepReadyPerType); default off.
    */
   reformatReady?: number;
+  /** The hub's store (default sqlite). postgres: `pgUrl`'s server, else a throw-away cluster. */
+  store?: 'sqlite' | 'postgres';
+  /** A PostgreSQL server whose role may CREATE DATABASE (a fresh database is made and dropped). */
+  pgUrl?: string;
+  /** Hub processes on the one PostgreSQL database (default 1). */
+  hubs?: number;
+}
+
+/**
+ * A fresh PostgreSQL database for the run: on `pgUrl`'s server, or on a throw-away cluster
+ * started here; dropped (or the cluster removed) by `cleanup`.
+ */
+async function runDatabase(o: FleetSimOptions, cleanup: Cleanup): Promise<string> {
+  let server = o.pgUrl;
+  if (!server) {
+    const bin = pgBinDir();
+    if (!bin)
+      throw new Error(
+        'PostgreSQL is not installed (no initdb): scripts/setup.sh installs postgresql-15, or pass --pg-url',
+      );
+    const cluster = startCluster(bin);
+    cleanup.add('PostgreSQL cluster', () => cluster.stop());
+    server = cluster.adminUrl;
+  }
+  const db = `fleet_sim_${o.seed}_${process.pid}`;
+  await adminQuery(server, `CREATE DATABASE ${db}`);
+  const admin = server;
+  if (o.pgUrl)
+    cleanup.add('PostgreSQL database', () => adminQuery(admin, `DROP DATABASE IF EXISTS ${db}`));
+  return withDatabase(server, db);
 }
 
 const TIMINGS = {
@@ -58,8 +90,12 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
   const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s]`;
   const say = (l: string) => log(`${stamp()} ${l}`);
   const dir = o.dir ?? (await mkdtemp(path.join(os.tmpdir(), `fleet-sim-${o.seed}-`)));
+  const storeKind = o.store ?? 'sqlite';
+  const hubCount = Math.max(1, Math.floor(o.hubs ?? 1));
+  const cleanup =
+    o.cleanup ?? new Cleanup((what, err) => say(`cleanup: ${what} failed: ${err.message}`));
   say(
-    `fleet-sim seed ${o.seed}: ${o.kiosks} kiosks, ${o.renters} renters + ${o.greedy ?? 1} greedy, ${o.minutes} min, ready stock ${o.reformatReady === undefined ? 'never reformatted' : `reformattable keeping ${o.reformatReady}`}, faults ${o.faults ? 'on' : 'off'}, ${o.realDisks ? 'loop-device' : 'directory'} disks, dir ${dir}`,
+    `fleet-sim seed ${o.seed}: ${o.kiosks} kiosks, ${o.renters} renters + ${o.greedy ?? 1} greedy, ${o.minutes} min, ready stock ${o.reformatReady === undefined ? 'never reformatted' : `reformattable keeping ${o.reformatReady}`}, faults ${o.faults ? 'on' : 'off'}, ${storeKind === 'postgres' ? `PostgreSQL, ${hubCount} hub process${hubCount > 1 ? 'es' : ''}` : 'SQLite'}, ${o.realDisks ? 'loop-device' : 'directory'} disks, dir ${dir}`,
   );
   const rng = new Prng(o.seed);
   const greedy = o.greedy ?? 1;
@@ -90,8 +126,15 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
     durationSeconds: 0,
   };
   try {
+    if (storeKind !== 'sqlite' && storeKind !== 'postgres')
+      throw new Error(`--store must be sqlite or postgres, not ${storeKind}`);
+    if (hubCount > 1 && storeKind !== 'postgres')
+      throw new Error('--hubs more than 1 needs --store postgres');
+    const pgUrl = storeKind === 'postgres' ? await runDatabase(o, cleanup) : undefined;
     world = await startWorld({
       dir,
+      ...(pgUrl ? { store: { kind: 'postgres' as const, url: pgUrl } } : {}),
+      hubs: hubCount,
       kiosks: o.kiosks,
       renters: o.renters + greedy,
       // A kiosk lost mid-dispense is told to the renter 2 s after it went silent (the hub's
@@ -100,7 +143,7 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
       backing: o.realDisks ? 'loop' : 'directory',
       timings: TIMINGS,
       progress: say,
-      cleanup: o.cleanup,
+      cleanup,
       // Every kiosk has a pickup-code keypad (the simulator, typed on through its socket).
       keypad: (kioskDir) => ({ driver: 'sim', socketPath: path.join(kioskDir, 'keypad.sock') }),
     });
@@ -149,11 +192,13 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
         say(`kioskd ${k.id} exited on its own (${how}); restarting it`);
         k.kiosk.respawn();
       }
-      if (!w.hub.running() && !faults.owns('cloud-lite')) {
-        exits.push({ invariant: 'no-crash', message: 'cloud-lite exited on its own', ids: {} });
-        say('cloud-lite exited on its own; restarting it');
+      const dead = w.hubs.findIndex((h) => !h.running());
+      if (dead >= 0 && !faults.owns('cloud-lite')) {
+        const name = w.hubs.length > 1 ? `cloud-lite hub ${dead + 1}` : 'cloud-lite';
+        exits.push({ invariant: 'no-crash', message: `${name} exited on its own`, ids: {} });
+        say(`${name} exited on its own; restarting it`);
         restarting = true;
-        w.hub.start().finally(() => {
+        w.hubs[dead]!.start(120_000).finally(() => {
           restarting = false;
         });
       }
@@ -172,9 +217,10 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
     else say('settled: all kiosks connected, outboxes drained, nothing pending');
     // Quiesce the processes so the databases are read at rest (boards stay for the sensors).
     await Promise.all(w.kiosks.map((k) => k.kiosk.kill('SIGTERM')));
-    await w.hub.stop();
+    await Promise.all(w.hubs.map((h) => h.stop()));
     const result = check({
-      hubDb: w.hub.databasePath,
+      // PostgreSQL: its tables copied into a SQLite file the checkers read.
+      hubDb: await w.db.snapshot(path.join(dir, 'hub-snapshot.sqlite')),
       kiosks: w.kiosks.map((k) => ({
         id: k.id,
         dbPath: k.dbPath,
@@ -206,7 +252,8 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
     });
     report.error = (err as Error).message;
   } finally {
-    await world?.stop();
+    if (world) await world.stop();
+    else await cleanup.run();
     report.durationSeconds = Math.round((Date.now() - t0) / 1000);
     if (!o.keep && report.ok) await rm(dir, { recursive: true, force: true });
   }
@@ -234,6 +281,21 @@ async function main(argv: string[]): Promise<number> {
     .option('--minutes <t>', 'minutes of operations under faults', num, 1)
     .option('--seed <s>', 'seed of every random choice', num, Date.now() % 100000)
     .option('--real-disks', 'loop devices with real exFAT (root) instead of directory disks', false)
+    .option(
+      '--store <kind>',
+      "the hub's store: sqlite, or postgres (a throw-away cluster, or --pg-url)",
+      'sqlite',
+    )
+    .option(
+      '--pg-url <url>',
+      'PostgreSQL server for --store postgres (a role that may CREATE DATABASE; a fresh database is made and dropped)',
+    )
+    .option(
+      '--hubs <n>',
+      'hub processes on the one PostgreSQL database (fault hub_kill when > 1)',
+      num,
+      1,
+    )
     .option('--no-faults', 'no fault injection')
     .option('--report <file>', 'write the report as JSON')
     .option('--dir <dir>', 'working directory (default a new temp dir; kept on failure)')
@@ -256,6 +318,7 @@ async function main(argv: string[]): Promise<number> {
     kiosks: Math.max(1, Math.floor(a.kiosks)),
     renters: Math.floor(a.renters),
     greedy: Math.floor(a.greedy ?? 1),
+    hubs: Math.max(1, Math.floor(a.hubs ?? 1)),
     seed: Math.floor(a.seed),
   });
   process.stdout.write(formatReport(r));

@@ -1,6 +1,6 @@
 /**
  * Waits until the fleet is quiet after the faults stopped: hub up, every kiosk connected,
- * every outbox drained, no command pending or sent, no order, reservation preparation or
+ * every outbox drained (the hub's database read through world.db), no command pending or sent, no order, reservation preparation or
  * payment in flight, no reservation past its hold still awaiting its kiosk (pickup codes). Reads the databases read-only. Resolves with what was still
  * unsettled when `timeoutMs` passed (empty when everything settled).
  */
@@ -11,37 +11,34 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function unsettled(world: World): Promise<string[]> {
   const out: string[] = [];
-  if (!world.hub.running()) out.push('cloud-lite is down');
-  const hub = new Database(world.hub.databasePath, { readonly: true, fileMustExist: true });
-  try {
-    const q = (sql: string) => hub.prepare(sql).all() as Array<Record<string, unknown>>;
-    for (const k of q("SELECT id FROM kiosks WHERE status != 'online'"))
-      out.push(`${k.id} offline`);
-    for (const c of q(
-      "SELECT id, kiosk_id, action, state FROM commands WHERE state IN ('pending','sent')",
-    ))
-      out.push(`command ${c.id} (${c.action} to ${c.kiosk_id}) ${c.state}`);
-    for (const o of q(
-      "SELECT id, state FROM orders WHERE state NOT IN ('completed','failed','cancelled')",
-    ))
-      out.push(`order ${o.id} ${o.state}`);
-    for (const r of q("SELECT id FROM reservations WHERE state = 'preparing'"))
-      out.push(`reservation ${r.id} preparing`);
-    // Past its hold with a pickup code armed: the kiosk may have honoured the code, so the hub
-    // waits for the kiosk's ReservationExpired (or its 2 min grace) before it ends it.
-    for (const r of hub
-      .prepare(
-        "SELECT id FROM reservations WHERE state = 'ready' AND pickup_code_command_id IS NOT NULL AND hold_until <= ?",
-      )
-      .all(new Date().toISOString()) as Array<Record<string, unknown>>)
-      out.push(`reservation ${r.id} past its hold, awaiting its kiosk's word on the pickup code`);
-    for (const p of q(
-      "SELECT id, state FROM payments WHERE state IN ('authorising','capturing','voiding','refunding')",
-    ))
-      out.push(`payment ${p.id} ${p.state}`);
-  } finally {
-    hub.close();
-  }
+  world.hubs.forEach((h, i) => {
+    if (!h.running())
+      out.push(world.hubs.length > 1 ? `hub ${i + 1} is down` : 'cloud-lite is down');
+  });
+  const q = (sql: string, ...p: unknown[]) => world.db.all(sql, ...p);
+  for (const k of await q("SELECT id FROM kiosks WHERE status != 'online'"))
+    out.push(`${k.id} offline`);
+  for (const c of await q(
+    "SELECT id, kiosk_id, action, state FROM commands WHERE state IN ('pending','sent')",
+  ))
+    out.push(`command ${c.id} (${c.action} to ${c.kiosk_id}) ${c.state}`);
+  for (const o of await q(
+    "SELECT id, state FROM orders WHERE state NOT IN ('completed','failed','cancelled')",
+  ))
+    out.push(`order ${o.id} ${o.state}`);
+  for (const r of await q("SELECT id FROM reservations WHERE state = 'preparing'"))
+    out.push(`reservation ${r.id} preparing`);
+  // Past its hold with a pickup code armed: the kiosk may have honoured the code, so the hub
+  // waits for the kiosk's ReservationExpired (or its 2 min grace) before it ends it.
+  for (const r of await q(
+    "SELECT id FROM reservations WHERE state = 'ready' AND pickup_code_command_id IS NOT NULL AND hold_until <= ?",
+    new Date().toISOString(),
+  ))
+    out.push(`reservation ${r.id} past its hold, awaiting its kiosk's word on the pickup code`);
+  for (const p of await q(
+    "SELECT id, state FROM payments WHERE state IN ('authorising','capturing','voiding','refunding')",
+  ))
+    out.push(`payment ${p.id} ${p.state}`);
   for (const k of world.kiosks) {
     if (!k.kiosk.running()) out.push(`kioskd ${k.id} not running`);
     const db = new Database(k.dbPath, { readonly: true, fileMustExist: true });

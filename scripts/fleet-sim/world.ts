@@ -37,6 +37,7 @@ import {
 } from '../lib/sim-disks.js';
 import { filmsSlot, prestageCloning, type ReadyStock } from '../lib/stock.js';
 import { waitFor } from '../lib/wait.js';
+import { type HubDb, postgresHubDb, sqliteHubDb } from './hub-db.js';
 import { HubProcess } from './hub-process.js';
 import { TcpProxy } from './tcp-proxy.js';
 
@@ -68,6 +69,13 @@ export interface WorldOptions {
   keypad?: (kioskDir: string, kioskId: string) => DemoKioskOptions['keypad'];
   /** More environment of every kioskd child (crash tests' KIOSKD_TEST_HOOKS and the like). */
   kioskEnv?: Record<string, string>;
+  /** The hub's store: its own SQLite file (default), or a PostgreSQL database (an empty one). */
+  store?: { kind: 'sqlite' } | { kind: 'postgres'; url: string };
+  /**
+   * Hub processes on the one store (default 1; more than 1 needs PostgreSQL). Kiosk i dials
+   * process (i-1) mod N through its proxy and knows every other process's URL (`hub.urls`).
+   */
+  hubs?: number;
 }
 
 export interface SimKiosk {
@@ -82,7 +90,12 @@ export interface SimKiosk {
 
 export interface World {
   dir: string;
+  /** The first hub process (seeding, the operator's API). */
   hub: HubProcess;
+  /** Every hub process (one unless `hubs` said more); `hubs[0]` is `hub`. */
+  hubs: HubProcess[];
+  /** Read access to the hub's database (SQLite file or the shared PostgreSQL). */
+  db: HubDb;
   adminToken: string;
   content: ContentSpec[];
   kiosks: SimKiosk[];
@@ -119,34 +132,55 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     await mkdir(opts.dir, { recursive: true });
     const adminToken = `sim-admin-${randomUUID()}`;
     const t = opts.timings;
-    const hub = new HubProcess({
-      dir: path.join(opts.dir, 'hub'),
-      adminToken,
-      config: {
-        commandSweepIntervalMs: 250,
-        heartbeatIntervalSeconds: 5,
-        pingIntervalMs: 2000,
-        commandCallTimeoutMs: 5000,
-        rental: {
-          prepareDeadlineSeconds: 120,
-          holdWindowSeconds: t.holdWindowSeconds,
-          pickupWindowSeconds: t.pickupWindowSeconds,
-          jamHoldSeconds: t.jamHoldSeconds,
-          noShowFeeMinor: t.noShowFeeMinor,
-          dispenseCommandTtlSeconds: 60,
-          dispenseOutcomeDeadlineSeconds: 60,
-          intentRetryAfterSeconds: 2,
-          reconcileIntervalMs: 1000,
-          scryptLog2N: 10,
-          loginMaxFailuresPerIp: 1000,
-          payments: { webhookSecret: 'fleet-sim-webhook-secret' },
-          ...opts.rental,
-        },
+    const store = opts.store ?? { kind: 'sqlite' };
+    const hubCount = Math.max(1, opts.hubs ?? 1);
+    if (hubCount > 1 && store.kind !== 'postgres')
+      throw new Error('several hub processes need the PostgreSQL store (--store postgres)');
+    const hubConfig = (): Record<string, unknown> => ({
+      commandSweepIntervalMs: 250,
+      heartbeatIntervalSeconds: 5,
+      pingIntervalMs: 2000,
+      commandCallTimeoutMs: 5000,
+      ...(store.kind === 'postgres'
+        ? {
+            store: { kind: 'postgres', url: store.url, poolSize: 5 },
+            // One signing key and one content origin for every process.
+            signingKeyPath: path.join(opts.dir, 'hub', 'hub-signing-key.pem'),
+            content: { dir: path.join(opts.dir, 'hub', 'content') },
+          }
+        : {}),
+      rental: {
+        prepareDeadlineSeconds: 120,
+        holdWindowSeconds: t.holdWindowSeconds,
+        pickupWindowSeconds: t.pickupWindowSeconds,
+        jamHoldSeconds: t.jamHoldSeconds,
+        noShowFeeMinor: t.noShowFeeMinor,
+        dispenseCommandTtlSeconds: 60,
+        dispenseOutcomeDeadlineSeconds: 60,
+        intentRetryAfterSeconds: 2,
+        reconcileIntervalMs: 1000,
+        scryptLog2N: 10,
+        loginMaxFailuresPerIp: 1000,
+        payments: { webhookSecret: 'fleet-sim-webhook-secret' },
+        ...opts.rental,
       },
     });
-    cleanup.add('hub', () => hub.stop());
-    await hub.start(120_000); // tsx compiles the sources first: slow on a busy machine
-    say(`hub: child process on ${hub.baseUrl} (SQLite ${hub.databasePath})`);
+    const hubs: HubProcess[] = [];
+    cleanup.add('hubs', () => Promise.all(hubs.map((h) => h.stop())));
+    for (let i = 1; i <= hubCount; i++) {
+      const dir = path.join(opts.dir, i === 1 ? 'hub' : `hub-${i}`);
+      const h = new HubProcess({ dir, adminToken, config: hubConfig() });
+      hubs.push(h);
+      // The first one migrates the store; the others start on it (tsx compiles the sources
+      // first: slow on a busy machine).
+      await h.start(120_000);
+      say(
+        `hub ${i}: child process on ${h.baseUrl} (${store.kind === 'postgres' ? 'PostgreSQL' : `SQLite ${h.databasePath}`})`,
+      );
+    }
+    const hub = hubs[0]!;
+    const db = store.kind === 'postgres' ? postgresHubDb(store.url) : sqliteHubDb(hub.databasePath);
+    cleanup.add('hub database reader', () => db.close());
     const api = hub.api;
 
     const size = 64 * 2 ** 20;
@@ -227,7 +261,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         plan.push({ slot: 4, kind: 'return-bay', disk: disks.get(`K${prev}-S3`)! });
         if (prestage) plan.push({ slot: 5, kind: 'return-bay', disk: disks.get(`K${prev}-S1`)! });
       }
-      const proxy = new TcpProxy({ targetHost: '127.0.0.1', targetPort: hub.port });
+      const home = (i - 1) % hubs.length;
+      const proxy = new TcpProxy({ targetHost: '127.0.0.1', targetPort: hubs[home]!.port });
       await proxy.start();
       const kdir = path.join(opts.dir, id);
       const extraConfig: Record<string, unknown> = {};
@@ -241,6 +276,13 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         kioskId: id,
         dir: kdir,
         hubWsUrl: `ws://127.0.0.1:${proxy.port}/kiosk`,
+        ...(hubs.length > 1
+          ? {
+              hubUrls: hubs
+                .filter((_, j) => j !== home)
+                .map((h) => `ws://127.0.0.1:${h.port}/kiosk`),
+            }
+          : {}),
         secret: creds.secret,
         hubPublicKeyPem: creds.hubPublicKey,
         slotCount: 5,
@@ -276,6 +318,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     return {
       dir: opts.dir,
       hub,
+      hubs,
+      db,
       adminToken,
       content,
       kiosks,

@@ -9,11 +9,7 @@
  * No PostgreSQL installed: the PostgreSQL tests skip, or FAIL when DISK_KIOSK_FULL_TESTS=1
  * (CI installs postgresql-15 with scripts/setup.sh).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
+import { adminQuery, pgBinDir, startCluster, withDatabase } from '../../scripts/lib/pg-cluster.js';
 import { fullTests } from './loop-device.js';
 
 export interface PgServer {
@@ -29,52 +25,8 @@ interface Tap {
   comment(...args: unknown[]): void;
 }
 
-/** The directory of initdb/pg_ctl: Debian's newest /usr/lib/postgresql/N/bin, else PATH. */
-function pgBinDir(): string | undefined {
-  const root = '/usr/lib/postgresql';
-  if (existsSync(root)) {
-    const versions = readdirSync(root)
-      .filter((v) => existsSync(path.join(root, v, 'bin', 'initdb')))
-      .sort((a, b) => Number(b) - Number(a));
-    if (versions[0]) return path.join(root, versions[0], 'bin');
-  }
-  for (const d of (process.env.PATH ?? '').split(':'))
-    if (d && existsSync(path.join(d, 'initdb')) && existsSync(path.join(d, 'pg_ctl'))) return d;
-  return undefined;
-}
-
-/** uid/gid to run the cluster as: ours, or an unprivileged user's when we are root. */
-function clusterUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  for (const name of ['postgres', 'nobody']) {
-    try {
-      const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
-      const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
-      return { uid, gid };
-    } catch {}
-  }
-  throw new Error('running as root and neither user postgres nor nobody exists to run PostgreSQL');
-}
-
 let counter = 0;
 const dbName = () => `dk_test_${process.pid}_${++counter}`;
-
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Replaces the database of `url` with `db`. */
-function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
-}
 
 /**
  * The PostgreSQL server for this test file, or undefined when there is none and skipping is
@@ -109,7 +61,7 @@ export async function pgServer(t: Tap): Promise<PgServer | undefined> {
   }
   const cluster = startCluster(bin);
   t.teardown(cluster.stop);
-  const adminUrl = `postgresql://postgres@localhost/postgres?host=${encodeURIComponent(cluster.dir)}`;
+  const adminUrl = cluster.adminUrl;
   return {
     origin: `throw-away cluster in ${cluster.dir}`,
     async createDatabase() {
@@ -118,68 +70,6 @@ export async function pgServer(t: Tap): Promise<PgServer | undefined> {
       return withDatabase(adminUrl, db);
     },
   };
-}
-
-/** initdb + pg_ctl start in a fresh temp dir; `stop` stops the server and removes the dir. */
-function startCluster(bin: string): { dir: string; stop: () => void } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'dk-pg-'));
-  const data = path.join(dir, 'data');
-  const user = clusterUser();
-  if (user) chownSync(dir, user.uid, user.gid);
-  const run = (prog: string, args: string[]) => {
-    const r = spawnSync(path.join(bin, prog), args, {
-      ...user,
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, LC_ALL: 'C' },
-    });
-    if (r.status !== 0)
-      throw new Error(`${prog} ${args.join(' ')} failed: ${r.error?.message ?? ''}${r.stderr}`);
-  };
-  let started = false;
-  let stopped = false;
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
-    process.off('exit', stop);
-    if (started) {
-      try {
-        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-      } catch {}
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.on('exit', stop);
-  try {
-    run('initdb', [
-      '-D',
-      data,
-      '-U',
-      'postgres',
-      '--auth=trust',
-      '-E',
-      'UTF8',
-      '--locale=C',
-      '--no-sync',
-    ]);
-    started = true;
-    run('pg_ctl', [
-      '-D',
-      data,
-      '-l',
-      path.join(dir, 'server.log'),
-      '-w',
-      '-t',
-      '60',
-      '-o',
-      `-c listen_addresses='' -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
-      'start',
-    ]);
-  } catch (err) {
-    stop();
-    throw err;
-  }
-  return { dir, stop };
 }
 
 /**
