@@ -62,12 +62,16 @@ function firstDifferentLine(a: string, b: string): number {
 
 /**
  * Regenerates into a temp dir and compares it with the committed files under `root`.
- * Returns one line per stale file (empty when everything is current).
+ * Returns one line per stale file (empty when everything is current). `generated` is a
+ * generation already made (tests compare several trees against one; generating takes seconds).
  */
-export async function staleFiles(root: string): Promise<string[]> {
+export async function staleFiles(
+  root: string,
+  generated?: Record<string, string>,
+): Promise<string[]> {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'gen-docs-'));
   try {
-    const files = await generatedFiles();
+    const files = generated ?? (await generatedFiles());
     await writeGenerated(tmp, files);
     const problems: string[] = [];
     for (const rel of Object.keys(files).sort()) {
