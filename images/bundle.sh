@@ -108,4 +108,4 @@ rauc info --keyring="$keyring" "$out" >/dev/null 2>"$work/info.log" \
   || { cat "$work/info.log" >&2; die "rauc info does not verify the new bundle with $keyring"; }
 (cd "$(dirname "$out")" && sha256sum "$(basename "$out")" >"$(basename "$out").sha256")
 log "done: $out ($(du -h "$out" | cut -f1), sha256 $(cut -d' ' -f1 "$out.sha256"))"
-log "add it to the hub: cloud-lite release add $out --version $version"
+log "roll it out from the hub: cloud-lite rollout create --bundle $out --version $version"

@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# Boots the built SD image under qemu-system-aarch64 (-M virt, the image's own kernel and
-# initrd from its boot partition) against a cloud-lite hub on the host's loopback, and
-# checks that the kiosk applies kiosk.conf, enrols, starts kioskd on simulated hardware
-# and connects to the hub. Slow (emulated arm64): several minutes.
+# Boots the built SD image under qemu-system-aarch64 (-M virt) against a cloud-lite hub on the
+# host's loopback, and checks that the kiosk applies kiosk.conf, enrols, starts kioskd on
+# simulated hardware and connects to the hub. Slow (emulated arm64): several minutes.
 #
 #   images/test-image.sh              # or: npm run test:image   (builds the image if missing)
+#   images/test-image.sh --update     # or: npm run test:image -- --update (images/test-update.sh):
+#                                     # then an update to version B over the hub (committed) and
+#                                     # one to version C whose kioskd cannot start (rolled back)
 #   IMAGE=path/to.img images/test-image.sh
 #   BOOT_TIMEOUT=3600 images/test-image.sh   (default 2400 s)
 #
+# The harness plays the Raspberry Pi firmware: at every power-on it reads the image's FAT
+# partition, config.txt (or tryboot.txt when the guest rebooted with `reboot '0 tryboot'`: the
+# kernel's "Restarting system with command '0 tryboot'" on the console is the one-shot flag
+# the Pi's firmware would get), and boots the kernel, initrd and command line it names
+# (`kernel=`, `initramfs`, `cmdline=`; console= replaced by the virt board's ttyAMA0). QEMU
+# runs with -no-reboot: a guest reboot ends QEMU and the harness powers it on again
+# (--update only; in the plain test a reboot is a failure).
 # The guest's network is QEMU user mode with restrict=on: it reaches nothing but the hub,
 # forwarded from 10.0.2.100:8080 in the guest to 127.0.0.1:<hub port> on the host
 # (guestfwd cmd: a small Node pipe per connection).
@@ -17,11 +26,19 @@
 # image (debugfs; the built image is not changed): one runs `kioskctl status` as a user
 # whose only extra group is kiosk-tech (a technician), one asks the storage helper for
 # a refusal as the kiosk user (kioskd's account reaches the root helper's socket).
-# Logs stay in images/work/test-image/ (console.log, hub.log).
-# Runs QEMU under nice/ionice (the build machine is shared); BOOT_TIMEOUT is generous.
+# Logs stay in images/work/test-image/ (console-<boot>.log, console.log = the last boot,
+# hub.log). Runs QEMU under nice/ionice (the build machine is shared); BOOT_TIMEOUT is generous.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
+mode=boot
+while [ $# -gt 0 ]; do
+  case $1 in
+    --update) mode=update; shift ;;
+    -h | --help) sed -n '2,31p' "$0"; exit 0 ;;
+    *) echo "test-image.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
 version=${IMAGE_VERSION:-$(node -p "require('$repo/package.json').version")}
 img=${IMAGE:-$here/work/disk-kiosk-$version-arm64.img}
 t=$here/work/test-image
@@ -48,31 +65,40 @@ if [ ! -f "$img" ]; then
 fi
 
 rm -rf "$t" && mkdir -p "$t/hub"
-qemu_pid='' hub_pid=''
+qemu_pid='' hub_pid='' bg_pids=()
 cleanup() {
   [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
   [ -n "$hub_pid" ] && kill "$hub_pid" 2>/dev/null && wait "$hub_pid" 2>/dev/null
+  # Background jobs run in their own process group (set -m): the group goes with them.
+  for p in "${bg_pids[@]}"; do kill -- "-$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   rm -f "$t/disk.img"
   true
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-# A copy of the image, 1 GiB larger so that first boot has a data partition to grow.
+# A copy of the image, larger so that first boot has a data partition to grow (by 1 GiB; by
+# 2 GiB for --update: the data partition holds a downloaded bundle).
 say "copying $img"
 cp --sparse=always "$img" "$t/disk.img"
-truncate -s +1G "$t/disk.img"
-boot_start=$(sfdisk -d "$t/disk.img" | sed -n 's/.*1 : start= *\([0-9]*\),.*/\1/p')
+if [ "$mode" = update ]; then truncate -s +2G "$t/disk.img"; else truncate -s +1G "$t/disk.img"; fi
+if [ "$mode" = update ]; then
+  # shellcheck source=test-update.sh
+  . "$here/test-update.sh"
+  set -m
+  make_bundles >"$t/bundles.log" 2>&1 &
+  bundles_pid=$!
+  set +m
+  bg_pids+=("$bundles_pid")
+  say "making the bundles of $vb and $vc in the background (log: $t/bundles.log)"
+fi
+part_start() { sfdisk -d "$1" | sed -n "s/.*$2 : start= *\([0-9]*\),.*/\1/p"; }
+boot_start=$(part_start "$t/disk.img" 1)
 [ -n "$boot_start" ] || die "no partition 1 in $img"
 boot="$t/disk.img@@$((boot_start * 512))"
-kernel=$(mdir -b -i "$boot" ::/ | sed 's|^::/||' | grep -E '^vmlinuz' | sort -V | tail -1)
-initrd=$(mdir -b -i "$boot" ::/ | sed 's|^::/||' | grep -E '^initrd' | sort -V | tail -1)
-[ -n "$kernel" ] && [ -n "$initrd" ] || die "no vmlinuz/initrd on the boot partition"
-mcopy -n -i "$boot" "::$kernel" "$t/vmlinuz"
-mcopy -n -i "$boot" "::$initrd" "$t/initrd"
-say "kernel $kernel, initrd $initrd"
 
-# --- test-only units in the copy's root partition ------------------------------------
-root_start=$(sfdisk -d "$t/disk.img" | sed -n 's/.*2 : start= *\([0-9]*\),.*/\1/p')
+# --- test-only units in the copy's root partition (slot A) ---------------------------
+root_start=$(part_start "$t/disk.img" 2)
 mkdir -p "$t/units"
 cat >"$t/units/disk-kiosk-test-tech.service" <<'UNIT'
 [Unit]
@@ -120,12 +146,12 @@ grep -qiE 'error|not found|could not' "$t/units/debugfs.log" && die "debugfs: $(
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 admin=$(node -e 'console.log(require("crypto").randomBytes(24).toString("base64url"))')
 hub=http://127.0.0.1:$port
-(
-  cd "$t/hub"
-  CLOUD_LITE_HOST=127.0.0.1 CLOUD_LITE_PORT=$port CLOUD_LITE_ADMIN_TOKEN=$admin \
-    CLOUD_LITE_DATABASE_PATH=$t/hub/hub.db CLOUD_LITE_SIGNING_KEY_PATH=$t/hub/key.pem \
-    CLOUD_LITE_PUBLIC_URL=http://10.0.2.100:8080 exec node "$repo/bin/cloud-lite.js"
-) >"$t/hub.log" 2>&1 &
+# The hub's settings, also for `cloud-lite rollout ...` (test-update.sh). Rollout passes
+# every 2 s instead of 10 s.
+hub_env=(CLOUD_LITE_HOST=127.0.0.1 "CLOUD_LITE_PORT=$port" "CLOUD_LITE_ADMIN_TOKEN=$admin"
+  "CLOUD_LITE_DATABASE_PATH=$t/hub/hub.db" "CLOUD_LITE_SIGNING_KEY_PATH=$t/hub/key.pem"
+  CLOUD_LITE_PUBLIC_URL=http://10.0.2.100:8080 CLOUD_LITE_ROLLOUT_TICK_MS=2000)
+(cd "$t/hub" && exec env "${hub_env[@]}" node "$repo/bin/cloud-lite.js") >"$t/hub.log" 2>&1 &
 hub_pid=$!
 # http METHOD PATH [JSON]: prints the body, fails on a non-2xx answer.
 http() {
@@ -135,17 +161,23 @@ http() {
       .then(async (r) => { const t = await r.text(); process.stdout.write(t); process.exit(r.ok ? 0 : 1); })
       .catch((e) => { process.stderr.write(String(e.message)); process.exit(2); });' "$1" "$hub$2" "$admin" "${3:-}"
 }
+# jget PATH: a field of the JSON on stdin (PATH like rollout.state or kiosks.0.code).
+jget() {
+  node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{let v=JSON.parse(s);
+    for(const k of process.argv[1].split(".")) v=v==null?v:v[k];
+    console.log(v==null?"":typeof v==="object"?JSON.stringify(v):String(v))})' "$1"
+}
 for _ in $(seq 60); do
   http GET /healthz >/dev/null 2>&1 && break
   kill -0 "$hub_pid" 2>/dev/null || die "cloud-lite exited: $(tail -5 "$t/hub.log")"
   sleep 1
 done
 http GET /healthz >/dev/null || die "cloud-lite /healthz does not answer"
-token=$(http POST /api/operator/kiosks "{\"id\":\"$kiosk_id\",\"name\":\"QEMU test kiosk\"}" \
-  | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).enrolmentToken))') \
+token=$(http POST /api/operator/kiosks "{\"id\":\"$kiosk_id\",\"name\":\"QEMU test kiosk\"}" | jget enrolmentToken) \
   || die "could not create the kiosk on the hub"
 say "hub on $hub, kiosk $kiosk_id created"
 
+# UPDATE_TRIAL_SECONDS: how long a trial boot's kioskd has to commit (the trial guard).
 cat >"$t/kiosk.conf" <<CONF
 KIOSK_ID=$kiosk_id
 HUB_URL=http://10.0.2.100:8080
@@ -154,10 +186,11 @@ TIMEZONE=Europe/Berlin
 HARDWARE=sim
 SLOTS=4
 LOG_LEVEL=debug
+UPDATE_TRIAL_SECONDS=${TRIAL_SECONDS:-600}
 CONF
 mcopy -o -i "$boot" "$t/kiosk.conf" ::kiosk.conf
 
-# --- boot ----------------------------------------------------------------------------
+# --- the firmware stand-in and the power switch ------------------------------------------
 # guestfwd: QEMU runs this once per guest connection, stdin/stdout being the guest's TCP
 # stream (a `tcp:` chardev target is one connection opened at QEMU's start: the hub
 # never saw the kiosk's requests).
@@ -168,16 +201,65 @@ s.pipe(process.stdout);
 s.on('error', () => process.exit(1));
 s.on('close', () => process.exit(0));
 PIPE
-say "booting (console: $t/console.log)"
-nice -n 19 ionice -c3 qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 2048 -no-reboot \
-  -display none -monitor none -serial "file:$t/console.log" \
-  -kernel "$t/vmlinuz" -initrd "$t/initrd" \
-  -append "root=PARTUUID=6b696f73-02 rauc.slot=A rootwait console=ttyAMA0 systemd.journald.forward_to_console=1 systemd.log_color=0" \
-  -drive if=none,id=hd,file="$t/disk.img",format=raw -device virtio-blk-pci,drive=hd \
-  -netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:node $t/hub-pipe.cjs $port" \
-  -device virtio-net-pci,netdev=n0 &
-qemu_pid=$!
+boots=0 boot_slot='' boot_cfg='' boot_at=0 console=''
+boot_history=()
+# power_on TRYBOOT: what the Pi's firmware does at power-on or reset. TRYBOOT=1 when the last
+# reboot carried the one-shot tryboot flag: then tryboot.txt, if present, instead of config.txt.
+power_on() {
+  local cfg=config.txt fw=$t/firmware k i c cmdline
+  boots=$((boots + 1))
+  rm -rf "$fw" && mkdir -p "$fw"
+  if [ "$1" = 1 ]; then
+    if mdir -b -i "$boot" ::tryboot.txt >/dev/null 2>&1; then cfg=tryboot.txt
+    else say "tryboot flag set but there is no tryboot.txt: the firmware reads config.txt"; fi
+  fi
+  mcopy -n -i "$boot" "::$cfg" "$fw/$cfg" || die "no $cfg on the boot partition"
+  k=$(sed -n 's/^kernel=\([^[:space:]]*\).*/\1/p' "$fw/$cfg" | tail -1)
+  i=$(sed -n 's/^initramfs[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' "$fw/$cfg" | tail -1)
+  c=$(sed -n 's/^cmdline=\([^[:space:]]*\).*/\1/p' "$fw/$cfg" | tail -1)
+  c=${c:-cmdline.txt}
+  [ -n "$k" ] && [ -n "$i" ] || die "$cfg names no kernel= and initramfs"
+  for f in "$k" "$i" "$c"; do
+    mcopy -n -i "$boot" "::$f" "$fw/$f" 2>/dev/null || die "$cfg names $f, which is not on the boot partition"
+  done
+  cmdline=$(tr ' ' '\n' <"$fw/$c" | grep -v -e '^console=' -e '^$' | tr '\n' ' ')
+  cmdline="${cmdline}console=ttyAMA0 systemd.journald.forward_to_console=1 systemd.log_color=0"
+  boot_slot=$(tr ' ' '\n' <<<"$cmdline" | sed -n 's/^rauc\.slot=//p' | tail -1)
+  boot_cfg=$cfg boot_at=$SECONDS console=$t/console-$boots.log
+  ln -sfn "console-$boots.log" "$t/console.log"
+  say "power-on #$boots: the firmware reads $cfg: slot ${boot_slot:-?} ($k, $i, $c) (console: $console)"
+  boot_history+=("#$boots $(date +%H:%M:%S) $cfg -> slot ${boot_slot:-?}")
+  nice -n 19 ionice -c3 qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 2048 -no-reboot \
+    -display none -monitor none -serial "file:$console" \
+    -kernel "$fw/$k" -initrd "$fw/$i" -append "$cmdline" \
+    -drive if=none,id=hd,file="$t/disk.img",format=raw -device virtio-blk-pci,drive=hd \
+    -netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:node $t/hub-pipe.cjs $port" \
+    -device virtio-net-pci,netdev=n0 &
+  qemu_pid=$!
+}
+# How the last boot ended, from its console: tryboot (reboot '0 tryboot'), reboot, poweroff,
+# or reset (no shutdown message: a crash or a watchdog reset).
+exit_kind() {
+  if grep -qF "Restarting system with command '0 tryboot'" "$console"; then echo tryboot
+  elif grep -qF 'reboot: Restarting system' "$console"; then echo reboot
+  elif grep -qF 'reboot: Power down' "$console"; then echo poweroff
+  else echo reset; fi
+}
+# Any of these on the console fails the test at once.
+fatal=('Failure: overlayroot' 'EROFS' 'test-image: technician kioskctl status: FAILED'
+  'test-image: storage helper as kiosk: FAILED')
+check_console() {
+  local f
+  for f in "${fatal[@]}"; do
+    if grep -qF -- "$f" "$console" 2>/dev/null; then
+      grep -F -- "$f" "$console" | head -3 | sed 's/^/  | /'
+      die "console shows '$f' (console: $console)"
+    fi
+  done
+}
 
+# --- boot: slot A, first boot ---------------------------------------------------------
+power_on 0
 milestones=(
   'overlay root:Success: overlayroot'
   'kiosk.conf applied:apply-config: done'
@@ -187,27 +269,19 @@ milestones=(
   'technician reaches kioskctl:test-image: technician kioskctl status: ok'
   'kiosk user reaches the storage helper:test-image: storage helper as kiosk: ok'
 )
-# Any of these on the console fails the test at once.
-fatal=('Failure: overlayroot' 'EROFS' 'test-image: technician kioskctl status: FAILED'
-  'test-image: storage helper as kiosk: FAILED')
 declare -A seen=()
 start=$SECONDS
 connected=0
 while [ $((SECONDS - start)) -lt "$timeout_s" ]; do
-  kill -0 "$qemu_pid" 2>/dev/null || { say "QEMU exited"; break; }
+  kill -0 "$qemu_pid" 2>/dev/null || { say "QEMU exited ($(exit_kind))"; qemu_pid=''; break; }
   for m in "${milestones[@]}"; do
     name=${m%%:*} pat=${m#*:}
-    if [ -z "${seen[$name]:-}" ] && grep -qF -- "$pat" "$t/console.log" 2>/dev/null; then
+    if [ -z "${seen[$name]:-}" ] && grep -qF -- "$pat" "$console" 2>/dev/null; then
       seen[$name]=$((SECONDS - start))
       say "after ${seen[$name]} s: $name"
     fi
   done
-  for f in "${fatal[@]}"; do
-    if grep -qF -- "$f" "$t/console.log" 2>/dev/null; then
-      grep -F -- "$f" "$t/console.log" | head -3 | sed 's/^/  | /'
-      die "console shows '$f' (console: $t/console.log)"
-    fi
-  done
+  check_console
   if [ "$connected" = 0 ] && state=$(http GET "/api/operator/kiosks/$kiosk_id" 2>/dev/null) \
     && grep -q '"connected":true' <<<"$state"; then
     connected=$((SECONDS - start))
@@ -221,12 +295,13 @@ for m in "${milestones[@]}"; do
   name=${m%%:*}
   [ -n "${seen[$name]:-}" ] || say "not seen: $name"
 done
-if [ "$connected" != 0 ] && [ "${#seen[@]}" = "${#milestones[@]}" ]; then
-  grep -E 'test-image: |apply-config: kioskd.json|grow-data: |enrol: ' "$t/console.log" | sed 's/^/  | /'
-  say "PASS: kiosk $kiosk_id booted, enrolled and connected in $connected s from power-on ($(http GET "/api/operator/kiosks/$kiosk_id"))"
-  exit 0
+if [ "$connected" = 0 ] || [ "${#seen[@]}" != "${#milestones[@]}" ]; then
+  say "last console lines:"
+  tail -25 "$console" | sed 's/^/  | /'
+  [ "$connected" != 0 ] && die "connected after $connected s, but not every milestone was seen within ${timeout_s}s (console: $console)"
+  die "the kiosk did not connect within ${timeout_s}s (console: $console, hub: $t/hub.log)"
 fi
-say "last console lines:"
-tail -25 "$t/console.log" | sed 's/^/  | /'
-[ "$connected" != 0 ] && die "connected after $connected s, but not every milestone was seen within ${timeout_s}s (console: $t/console.log)"
-die "the kiosk did not connect within ${timeout_s}s (console: $t/console.log, hub: $t/hub.log)"
+grep -E 'test-image: |apply-config: kioskd.json|grow-data: |enrol: ' "$console" | sed 's/^/  | /'
+say "PASS: kiosk $kiosk_id booted, enrolled and connected in $connected s from power-on ($(http GET "/api/operator/kiosks/$kiosk_id"))"
+[ "$mode" = update ] || exit 0
+run_updates

@@ -12,6 +12,7 @@ const SCRIPTS = [
   'install-app.sh',
   'lib.sh',
   'test-image.sh',
+  'test-update.sh',
   'pi-gen/stage-disk-kiosk/prerun.sh',
   'pi-gen/stage-disk-kiosk/00-install/01-run.sh',
   'rootfs/usr/libexec/disk-kiosk/storage-helper',
