@@ -52,13 +52,16 @@ export interface KioskHubDeps {
  * The kiosks' WebSocket hub: authenticates upgrades on `/kiosk`, keeps one session per kiosk,
  * answers Boot/Heartbeat/Inventory, takes in events and delivers durable commands. The domains
  * reach it through its KioskCommands port.
- * Emits 'commandState' (CommandRecord), 'online' (kioskId), 'offline' (kioskId).
+ * Emits 'commandState' (CommandRecord), 'online' (kioskId), 'offline' (kioskId), and
+ * 'fleetChange' (kioskId) after anything the operator's fleet view shows changed (connection,
+ * an Inventory or event stored, a command's state): the live fleet table follows it.
  */
 export class KioskHub
   extends EventEmitter<{
     commandState: [CommandRecord];
     online: [string];
     offline: [string];
+    fleetChange: [string];
   }>
   implements KioskCommands
 {
@@ -115,7 +118,10 @@ export class KioskHub
       publish: (c) => this.cluster.publish({ t: 'command', id: c.id, kioskId: c.kioskId }),
       now: deps.now,
     });
-    this.commands.on('commandState', (c) => this.emit('commandState', c));
+    this.commands.on('commandState', (c) => {
+      this.emit('commandState', c);
+      this.emit('fleetChange', c.kioskId);
+    });
     this.commands.on('lateAnswer', () => deps.metrics.error('late_answer'));
     this.commands.on('roundTrip', (r) =>
       deps.metrics.commandRoundTrip(r.action, r.outcome, r.seconds),
@@ -124,7 +130,10 @@ export class KioskHub
       store: deps.store,
       logger: deps.logger,
       now: deps.now,
-      onRecorded: (event) => deps.metrics.eventReceived(event),
+      onRecorded: (event) => {
+        deps.metrics.eventReceived(event);
+        this.emit('fleetChange', event.kioskId);
+      },
       onConflict: () => deps.metrics.error('event_conflict'),
       onGap: (kioskId) => {
         deps.metrics.error('event_seq_gap');
@@ -458,7 +467,10 @@ export class KioskHub
       now: () => this.now(),
       commands: this.commands,
       events: this.events,
-      inventoryArrived: (id) => this.inventoryAsked.delete(id),
+      inventoryArrived: (id) => {
+        this.inventoryAsked.delete(id);
+        this.emit('fleetChange', id);
+      },
     });
     session.peer.on('protocolError', () => this.deps.metrics.error('protocol'));
     ws.on('message', (data, isBinary) => {
@@ -482,6 +494,7 @@ export class KioskHub
       this.sessions.delete(kioskId);
       logger.info({ code }, 'kiosk disconnected');
       this.emit('offline', kioskId);
+      this.emit('fleetChange', kioskId);
       void this.deps.store
         .transaction((tx) =>
           tx.kiosks.setOffline(kioskId, this.now().toISOString(), this.cluster.processId),
@@ -498,6 +511,7 @@ export class KioskHub
       .then(() => {
         this.cluster.publish({ t: 'session', kioskId });
         this.emit('online', kioskId);
+        this.emit('fleetChange', kioskId);
       })
       .catch((err) => logger.error({ err }, 'could not record online'));
   }

@@ -11,6 +11,7 @@ const ROUTES: Array<[string, string, unknown?]> = [
   ['GET', '/api/operator/kiosks/k1/commands'],
   ['GET', '/api/operator/kiosks/k1/events'],
   ['GET', '/api/operator/commands/00000000-0000-4000-8000-000000000000'],
+  ['GET', '/api/operator/fleet/events'],
 ];
 
 function noStack(
@@ -60,6 +61,13 @@ t.test('validation and error bodies', async (t) => {
       'POST',
       '/api/operator/kiosks/k1/commands',
       { action: 'DisableSlot', payload: { slot: 0 } },
+      400,
+      'VALIDATION',
+    ],
+    [
+      'POST',
+      '/api/operator/kiosks/k1/commands',
+      { action: 'DisableSlot', payload: { slot: 1, reason: '  ' } },
       400,
       'VALIDATION',
     ],

@@ -3,11 +3,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
 import { hubToKioskActions } from '../../../protocol/index.js';
+import { audit } from '../../audit.js';
 import { HubError, NotFoundError } from '../../errors.js';
 import type { KioskHub } from '../../hub/hub.js';
 import type { KioskRegistry } from '../../registry/kiosk-registry.js';
 import type { Store } from '../../store/types.js';
-import { route } from '../schemas/common.js';
+import { actorOf } from '../guard.js';
+import { EventStream, route } from '../schemas/common.js';
 import {
   CommandAnswer,
   CommandsList,
@@ -22,8 +24,10 @@ import {
   CommandListQuery,
   CreateKioskBody,
   EventListQuery,
+  FleetEventsQuery,
   FleetIdParams,
 } from '../schemas/fleet.js';
+import { streamSnapshots } from '../sse.js';
 import { commandView, eventView, kioskView } from './fleet-views.js';
 
 export { MAINTENANCE_ACTIONS } from '../schemas/fleet.js';
@@ -45,6 +49,16 @@ export function registerOperatorRoutes(fastify: FastifyInstance, deps: OperatorR
     const k = await store.transaction((tx) => tx.kiosks.get(id));
     if (!k) throw new NotFoundError(`kiosk ${id} does not exist`);
     return k;
+  };
+
+  /** Every kiosk (or only `only`) with its slots, as the fleet table shows them. */
+  const listKiosks = async (only?: string) => {
+    const list = await store.transaction(async (tx) => {
+      const all = only ? [await tx.kiosks.get(only)] : await tx.kiosks.list();
+      const kiosks = all.filter((k) => k !== undefined);
+      return Promise.all(kiosks.map(async (k) => ({ k, slots: await tx.slots.list(k.id) })));
+    });
+    return list.map(({ k, slots }) => kioskView(k, hub.connectedInCluster(k), slots));
   };
 
   app.post(
@@ -80,12 +94,31 @@ export function registerOperatorRoutes(fastify: FastifyInstance, deps: OperatorR
       access: 'operator',
       response: { 200: KiosksList },
     }),
-    async () => {
-      const list = await store.transaction(async (tx) => {
-        const kiosks = await tx.kiosks.list();
-        return Promise.all(kiosks.map(async (k) => ({ k, slots: await tx.slots.list(k.id) })));
+    async () => ({ kiosks: await listKiosks() }),
+  );
+
+  app.get(
+    '/api/operator/fleet/events',
+    route({
+      method: 'GET',
+      summary: 'The fleet (or one kiosk) as Server-Sent Events, again after every change',
+      description:
+        'One `event: kiosks` message with `data: {"kiosks": [<OpsKiosk>, ...]}` (as GET /api/operator/kiosks answers, or only kiosk `kiosk`) at once and after every change a kiosk reports: connection, Inventory, events, command states. `: keep-alive` comments every 15 s.',
+      tags,
+      access: 'operator',
+      querystring: FleetEventsQuery,
+      response: { 200: EventStream('kiosks', 'OpsKiosk') },
+      errors: ['NOT_FOUND'],
+    }),
+    async (req, reply) => {
+      const only = req.query.kiosk;
+      if (only) await mustGetKiosk(only);
+      await streamSnapshots(req, reply, {
+        emitter: hub,
+        change: 'fleetChange',
+        name: 'kiosks',
+        load: () => listKiosks(only),
       });
-      return { kiosks: list.map(({ k, slots }) => kioskView(k, hub.connectedInCluster(k), slots)) };
     },
   );
 
@@ -144,7 +177,7 @@ export function registerOperatorRoutes(fastify: FastifyInstance, deps: OperatorR
       method: 'POST',
       summary: 'Send a maintenance command to a kiosk (queued until it is delivered or expires)',
       description:
-        "`payload` is checked against the action's schema (docs/schemas/hub-to-kiosk/); follow the command with GET /api/operator/commands/{id}.",
+        "`payload` is checked against the action's schema (docs/schemas/hub-to-kiosk/); `DisableSlot` needs a `reason` (what the dashboard asks for). Audited (`command.sent`, with the action, payload and who sent it). Follow the command with GET /api/operator/commands/{id}.",
       tags,
       access: 'operator',
       params: FleetIdParams,
@@ -157,20 +190,34 @@ export function registerOperatorRoutes(fastify: FastifyInstance, deps: OperatorR
       const probe = { ...payload, commandId: randomUUID() };
       const schema = hubToKioskActions[action].request;
       const first = Value.Errors(schema, probe).First();
-      if (first || 'commandId' in payload) {
+      const noReason =
+        action === 'DisableSlot' && !String(payload.reason ?? '').trim()
+          ? '/reason: say why the slot is disabled'
+          : undefined;
+      if (first || 'commandId' in payload || noReason) {
         const where = first
           ? `${first.path || '/'}: ${first.message}`
-          : '/commandId: set by the hub';
+          : (noReason ?? '/commandId: set by the hub');
         throw new HubError('VALIDATION', `invalid ${action} payload at ${where}`, 400);
       }
       await mustGetKiosk(req.params.id);
       const ttl = req.body.ttlSeconds ?? deps.commandDefaultTtlSeconds;
-      const cmd = await hub.sendCommand(
-        req.params.id,
-        action,
-        payload as never,
-        new Date(Date.now() + ttl * 1000),
-      );
+      const now = new Date();
+      const cmd = await store.transaction(async (tx) => {
+        const c = await hub.commands.record(
+          tx,
+          req.params.id,
+          action,
+          payload as never,
+          new Date(now.getTime() + ttl * 1000),
+        );
+        await audit(tx, actorOf(req), now.toISOString(), 'command.sent', req.params.id, {
+          commandId: c.id,
+          action,
+          payload,
+        });
+        return c;
+      });
       reply.status(202);
       return { command: commandView(cmd) };
     },

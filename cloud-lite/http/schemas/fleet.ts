@@ -14,6 +14,15 @@ export const MAINTENANCE_ACTIONS = [
 const KioskId = Type.String({ minLength: 1, maxLength: 64 });
 export const FleetIdParams = Type.Object({ id: KioskId });
 
+export const FleetEventsQuery = Type.Object(
+  {
+    kiosk: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'only this kiosk' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const CreateKioskBody = Type.Object(
   { id: KioskId, name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
   { additionalProperties: false },

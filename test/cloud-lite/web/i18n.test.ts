@@ -25,6 +25,7 @@ import {
   getHubCurrency,
   setHubCurrency,
 } from '../../../cloud-lite/web/src/lib/format.js';
+import { commandSentence, commandStateText } from '../../../cloud-lite/web/src/ops/command-text.js';
 
 const CODES = [...Object.keys(API_ERRORS), ...Object.keys(REFUSAL_REASONS), 'ENETWORK'];
 const CATALOGUES: Record<Language, Record<string, unknown>> = { en, 'zh-CN': zhCN };
@@ -119,4 +120,21 @@ t.test("an amount without a currency takes the hub's configured one", async (t) 
   t.equal(formatMoney(500), '€5.00');
   setHubCurrency(undefined);
   t.equal(formatMoney(500), '5.00', 'no currency known: the number alone, never a guessed one');
+});
+
+t.test('commands read as sentences in both languages, never as their payload', async (t) => {
+  const disable = { action: 'DisableSlot', payload: { slot: 2, reason: 'door sticks' } };
+  const dispense = {
+    action: 'Dispense',
+    payload: { slot: 1, diskId: 'disk-a', signature: { sig: 'c2lnbmF0dXJl', keyId: 'k1' } },
+  };
+  t.teardown(() => setLanguage('en'));
+  setLanguage('en');
+  t.equal(commandSentence(disable), 'Disable slot 2 (reason: door sticks)');
+  t.equal(commandSentence(dispense), 'Push out disk disk-a from slot 1');
+  t.equal(commandStateText('pending'), 'waiting for the kiosk to connect');
+  setLanguage('zh-CN');
+  t.equal(commandSentence(disable), '停用 2 号仓位（原因：door sticks）');
+  t.equal(commandStateText('accepted'), '已接受，进行中');
+  t.notMatch(commandSentence(dispense), /c2lnbmF0dXJl|\{/, 'no signature, no JSON');
 });

@@ -11,7 +11,10 @@ t.test(
   'operator: log in with the admin token, see the fleet, disable a slot, enrol a kiosk',
   async (t) => {
     if (chromiumMissing(t)) return;
-    const hub = await startWebHub(t);
+    // Alerts looked at often and a kiosk offline at once: the attention panel reacts in the test.
+    const hub = await startWebHub(t, {
+      overrides: { alerts: { sweepIntervalMs: 100, offlineAfterSeconds: 0.05 } } as never,
+    });
     await seedCatalog(hub);
     const kiosk = await seedKiosk(
       t,
@@ -52,21 +55,50 @@ t.test(
 
     t.match((await row.locator('th').textContent()) ?? '', /^Harbour/, 'kiosks by name, id below');
     await row.getByRole('link', { name: 'Harbour' }).click();
-    await page.getByRole('heading', { name: 'Kiosk kiosk-ops' }).waitFor();
+    await page.getByRole('heading', { name: 'Harbour', level: 1 }).waitFor();
+    // Disabling asks why, refuses no reason, and sends the reason (stored and audited).
     await page.getByRole('button', { name: 'Disable slot 2' }).click();
-    await page.locator('#ops-status').filter({ hasText: 'DisableSlot sent' }).waitFor();
+    await page.getByRole('button', { name: 'Yes, disable slot 2' }).click();
+    await page.getByText('Say why the slot is disabled.').waitFor();
+    t.equal(
+      await page.getByLabel('Why disable slot 2?').getAttribute('aria-invalid'),
+      'true',
+      'no reason: the field says so and nothing is sent',
+    );
+    await page.getByLabel('Why disable slot 2?').fill('door sticks');
+    await page.getByRole('button', { name: 'Yes, disable slot 2' }).click();
+    await page
+      .locator('#ops-status')
+      .filter({ hasText: 'Sent: Disable slot 2 (reason: door sticks)' })
+      .waitFor();
     const cmd = await kiosk.waitForCommand((c) => c.action === 'DisableSlot');
-    t.equal(cmd.payload.slot, 2, 'the kiosk received DisableSlot for slot 2');
+    t.same([cmd.payload.slot, cmd.payload.reason], [2, 'door sticks'], 'the kiosk got the reason');
+    const audited = (await admin(hub, 'GET', '/api/operator/audit')).audit.find(
+      (a: { action: string }) => a.action === 'command.sent',
+    );
+    t.match(
+      audited,
+      {
+        actor: 'admin-token',
+        subject: 'kiosk-ops',
+        details: { action: 'DisableSlot', payload: { reason: 'door sticks' } },
+      },
+      'audited with who and why',
+    );
+    // Commands read as sentences (test/cloud-lite/web/i18n.test.ts: both languages), not JSON.
+    await page.getByText('All recent commands').click();
+    const recent = page.locator('section[aria-labelledby="cmd-title"] details li');
+    await recent.filter({ hasText: 'Disable slot 2 (reason: door sticks): done' }).waitFor();
+    t.notMatch((await recent.first().textContent()) ?? '', /[{"]/, 'no JSON');
     await page.getByRole('button', { name: 'Trigger inventory' }).click();
     const trig = await kiosk.waitForCommand((c) => c.action === 'TriggerMessage');
     t.equal(trig.payload.message, 'Inventory');
-    // The kiosk reports the slot disabled; the page shows it after a refresh.
+    // The kiosk reports the slot disabled: the page shows it live (no Refresh).
     await kiosk.inventory([
       readySlot(1, 'disk-a'),
       { slot: 2, state: 'disabled', writeProtect: false },
       readySlot(3, 'disk-c'),
     ]);
-    await page.getByRole('button', { name: 'Refresh' }).click();
     await page.getByRole('button', { name: 'Enable slot 2' }).waitFor();
     await checkPage(t, page, 'ops-kiosk-detail');
     await page.getByRole('link', { name: 'Orders' }).click();
@@ -88,6 +120,17 @@ t.test(
       body: JSON.stringify({ kioskId: 'kiosk-new', token }),
     });
     t.equal(enrolled.status, 200, 'the shown token enrols the kiosk');
+
+    // The fleet is live: the kiosk's link dies and the table and the attention panel say so.
+    await page.getByRole('link', { name: 'Fleet', exact: true }).click();
+    await row.filter({ hasText: '1 disabled, 2 ready' }).filter({ hasText: 'online' }).waitFor();
+    await kiosk.terminate();
+    await row.filter({ hasText: 'offline' }).waitFor();
+    await page.locator('tr[data-alert-kind="kiosk_offline"]', { hasText: 'Harbour' }).waitFor();
+    t.notOk(
+      await page.getByRole('button', { name: 'Refresh' }).count(),
+      'no Refresh button on the fleet',
+    );
     t.same(problems, [], 'no page errors or CSP violations');
   },
 );

@@ -1,26 +1,40 @@
 import { t } from '../i18n/i18n.js';
 import { formatDateTime, formatRelative } from '../lib/format.js';
-import type { NearbyKiosk } from '../lib/types.js';
-import { Badge, Button, ErrorBox, Loading } from '../ui/components.js';
+import type { OpsKiosk } from '../lib/types.js';
+import { Badge, ErrorBox, Loading } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
-import { useAsync } from '../ui/hooks.js';
 import { KioskMap } from '../ui/kiosk-map.js';
 import { usePageTitle } from '../ui/language.js';
 import { Link } from '../ui/router.js';
+import { useFollow } from '../ui/use-follow.js';
 import { AlertsPanel } from './alerts-panel.js';
+import { kioskName, useSites } from './kiosk-names.js';
 import { slotSummary, summaryText } from './slot-summary.js';
 
-/** The fleet: every kiosk with status, last seen, slots by state and faults; a map when sites are known. */
+/** The fleet's live view (GET /api/operator/fleet/events; polling when the stream breaks). */
+export function useFleet(kioskId?: string) {
+  const api = useApi();
+  const q = kioskId ? `?kiosk=${encodeURIComponent(kioskId)}` : '';
+  return useFollow<OpsKiosk[]>({
+    api,
+    load: async () => (kioskId ? [await api.opsKiosk(kioskId)] : api.opsKiosks()),
+    streamPath: `/api/operator/fleet/events${q}`,
+    key: 'kiosks',
+    isDone: () => false,
+    pollMs: 5000,
+  });
+}
+
+/**
+ * The fleet: the live alerts first, then every kiosk by name with status, last seen, slots by
+ * state and faults (live: no Refresh), then a map when sites are known.
+ */
 export function Fleet() {
   const api = useApi();
-  const kiosks = useAsync(() => api.opsKiosks(), []);
-  // Positions come from the public kiosk list (the rental domain's sites); optional.
-  const sites = useAsync(
-    () => api.nearbyKiosks(undefined, 500).catch(() => [] as NearbyKiosk[]),
-    [],
-  );
-  const byId = new Map((sites.data ?? []).map((s) => [s.id, s]));
-  const list = kiosks.data ?? [];
+  const kiosks = useFleet();
+  // Names and positions come from the public kiosk list (the rental domain's sites); optional.
+  const byId = useSites(api);
+  const list = kiosks.value ?? [];
   const mapped = list.filter((k) => byId.has(k.id));
   usePageTitle(t('ops.fleet'), t('app.opsTitle'));
   return (
@@ -28,16 +42,18 @@ export function Fleet() {
       <h1>{t('ops.fleet')}</h1>
       <AlertsPanel />
       <div class="actions">
-        <Button onClick={kiosks.reload}>{t('ops.refresh')}</Button>
         <Link class="button" href="/ops/enrol">
           {t('ops.enrolKiosk')}
         </Link>
       </div>
       <ErrorBox error={kiosks.error} />
-      {kiosks.loading && !kiosks.data ? <Loading what={t('ops.theFleet')} /> : null}
+      {!kiosks.value && !kiosks.error ? <Loading what={t('ops.theFleet')} /> : null}
       <div class="table-wrap">
         <table class="fleet">
-          <caption>{t('ops.kioskCount', { count: list.length })}</caption>
+          <caption>
+            {t('ops.kioskCount', { count: list.length })}{' '}
+            {kiosks.live ? <small>{t('alerts.streaming')}</small> : null}
+          </caption>
           <thead>
             <tr>
               <th scope="col">{t('ops.colKiosk')}</th>
@@ -51,13 +67,12 @@ export function Fleet() {
           <tbody>
             {list.map((k) => {
               const { byState, faults } = slotSummary(k);
+              const name = kioskName(k, byId.get(k.id));
               return (
                 <tr key={k.id} data-kiosk={k.id}>
                   <th scope="row">
-                    <Link href={`/ops/kiosks/${encodeURIComponent(k.id)}`}>
-                      {byId.get(k.id)?.name ?? k.name ?? k.id}
-                    </Link>
-                    <div class="muted">{k.id}</div>
+                    <Link href={`/ops/kiosks/${encodeURIComponent(k.id)}`}>{name}</Link>
+                    {name !== k.id ? <div class="muted">{k.id}</div> : null}
                   </th>
                   <td>
                     {k.revokedAt ? (
@@ -91,7 +106,7 @@ export function Fleet() {
               id: k.id,
               lat: s.lat,
               lng: s.lng,
-              label: byId.get(k.id)?.name ?? k.name ?? k.id,
+              label: kioskName(k, s),
               tone: k.connected ? 'ok' : 'bad',
             };
           })}

@@ -1,39 +1,85 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n/i18n.js';
 import { formatBytes, formatDateTime, formatRelative } from '../lib/format.js';
-import { Badge, Button, ErrorBox, LiveStatus, Loading } from '../ui/components.js';
+import {
+  Badge,
+  Button,
+  ErrorBox,
+  Field,
+  focusFirstInvalid,
+  LiveStatus,
+  Loading,
+} from '../ui/components.js';
 import { useApi } from '../ui/context.js';
 import { useAsync } from '../ui/hooks.js';
 import { usePageTitle } from '../ui/language.js';
 import { Link } from '../ui/router.js';
+import { commandSentence, commandStateText } from './command-text.js';
+import { useFleet } from './fleet.js';
+import { kioskName, useSites } from './kiosk-names.js';
 
 const OUTSTANDING = new Set(['pending', 'sent', 'accepted']);
 
-/** One kiosk: slots (with disable/enable), maintenance commands, pending commands, event log. */
+/**
+ * One kiosk, live (its slots and commands follow the fleet stream): slots with disable (asks
+ * for a reason, then confirms) and enable, maintenance commands, pending commands as sentences,
+ * diagnostics, update history, event log.
+ */
 export function KioskDetail({ kioskId }: { kioskId: string }) {
   const api = useApi();
-  const kiosk = useAsync(() => api.opsKiosk(kioskId), [kioskId]);
+  const live = useFleet(kioskId);
   const commands = useAsync(() => api.opsCommands(kioskId), [kioskId]);
   const events = useAsync(() => api.opsEvents(kioskId), [kioskId]);
   const updates = useAsync(() => api.opsKioskUpdates(kioskId), [kioskId]);
   const diagnostics = useAsync(() => api.opsDiagnostics(kioskId), [kioskId]);
+  const sites = useSites(api);
   const [logLevel, setLogLevel] = useState('warn');
   const [status, setStatus] = useState('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState<string>();
-  usePageTitle(t('ops.kioskTitle', { id: kioskId }), t('app.opsTitle'));
+  /** The slot whose disabling is being asked about, and the reason typed so far. */
+  const [asking, setAsking] = useState<number>();
+  const [reason, setReason] = useState('');
+  const [reasonError, setReasonError] = useState<string>();
+  const k = live.value?.[0];
+  const name = k ? kioskName(k, sites.get(kioskId)) : kioskId;
+  usePageTitle(name, t('app.opsTitle'));
+  // Whatever the kiosk reports (a command answered, an event) shows in the lists below too.
+  useEffect(() => {
+    if (!k) return;
+    commands.reload();
+    events.reload();
+  }, [k]);
 
   const send = async (label: string, action: string, payload: Record<string, unknown>) => {
     setError(undefined);
     setBusy(label);
     try {
       const c = await api.opsCommand(kioskId, action, payload);
-      setStatus(t('ops.sent', { action, state: c.state }));
+      setStatus(
+        t('ops.sentSentence', { what: commandSentence(c), state: commandStateText(c.state) }),
+      );
       commands.reload();
+      return true;
     } catch (err) {
       setError(err);
+      return false;
     } finally {
       setBusy(undefined);
+    }
+  };
+
+  const confirmDisable = async (e: Event, slot: number) => {
+    e.preventDefault();
+    if (!reason.trim()) {
+      setReasonError(t('ops.reasonRequired'));
+      focusFirstInvalid(e.currentTarget);
+      return;
+    }
+    setReasonError(undefined);
+    if (await send(`disable-${slot}`, 'DisableSlot', { slot, reason: reason.trim() })) {
+      setAsking(undefined);
+      setReason('');
     }
   };
 
@@ -55,19 +101,18 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
     }
   };
 
-  const k = kiosk.data;
   return (
     <main>
       <p>
         <Link href="/ops">{t('ops.backToFleet')}</Link>
       </p>
-      <h1>{t('ops.kioskTitle', { id: kioskId })}</h1>
-      <ErrorBox error={kiosk.error} />
-      {!k && kiosk.loading ? <Loading what={t('ops.theKiosk')} /> : null}
+      <h1>{name}</h1>
+      {name !== kioskId ? <p class="muted">{t('ops.kioskTitle', { id: kioskId })}</p> : null}
+      <ErrorBox error={live.error} />
+      {!k && !live.error ? <Loading what={t('ops.theKiosk')} /> : null}
       {k ? (
         <section class="card">
           <p>
-            {k.name}{' '}
             {k.connected ? (
               <Badge tone="ok">{t('common.online')}</Badge>
             ) : (
@@ -99,9 +144,6 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
             </Button>
             <Button
               onClick={() => {
-                kiosk.reload();
-                commands.reload();
-                events.reload();
                 updates.reload();
                 diagnostics.reload();
               }}
@@ -152,15 +194,36 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
                         >
                           {t('ops.enableSlot', { slot: s.slot })}
                         </Button>
+                      ) : asking === s.slot ? (
+                        <form class="ask" onSubmit={(e) => confirmDisable(e, s.slot)} noValidate>
+                          <Field
+                            label={t('ops.disableAsk', { slot: s.slot })}
+                            hint={t('ops.disableHint')}
+                            error={reasonError}
+                            value={reason}
+                            onInput={setReason}
+                            maxLength={200}
+                            autoFocus
+                          />
+                          <Button type="submit" busy={busy === `disable-${s.slot}`}>
+                            {t('ops.disableConfirm', { slot: s.slot })}
+                          </Button>{' '}
+                          <Button
+                            onClick={() => {
+                              setAsking(undefined);
+                              setReasonError(undefined);
+                            }}
+                          >
+                            {t('common.cancel')}
+                          </Button>
+                        </form>
                       ) : (
                         <Button
-                          busy={busy === `disable-${s.slot}`}
-                          onClick={() =>
-                            send(`disable-${s.slot}`, 'DisableSlot', {
-                              slot: s.slot,
-                              reason: 'disabled from the operator dashboard',
-                            })
-                          }
+                          onClick={() => {
+                            setAsking(s.slot);
+                            setReason('');
+                            setReasonError(undefined);
+                          }}
                         >
                           {t('ops.disableSlot', { slot: s.slot })}
                         </Button>
@@ -182,8 +245,8 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
             .filter((c) => OUTSTANDING.has(c.state))
             .map((c) => (
               <li key={c.id} data-command={c.action}>
-                <strong>{c.action}</strong> {JSON.stringify(c.payload)}{' '}
-                <Badge tone="warn">{c.state}</Badge>{' '}
+                <strong>{commandSentence(c)}</strong>{' '}
+                <Badge tone="warn">{commandStateText(c.state)}</Badge>{' '}
                 <span class="muted">{t('ops.until', { at: formatDateTime(c.deadline) })}</span>
               </li>
             ))}
@@ -193,7 +256,8 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
           <ul>
             {(commands.data ?? []).map((c) => (
               <li key={c.id}>
-                {formatDateTime(c.createdAt)} <strong>{c.action}</strong> {c.state}
+                {formatDateTime(c.createdAt)} <strong>{commandSentence(c)}</strong>:{' '}
+                {commandStateText(c.state)}
               </li>
             ))}
           </ul>
