@@ -25,9 +25,19 @@ export interface KioskMetricsDeps {
   port: number;
 }
 
+/**
+ * How often the Node.js metrics sample the event loop delay. prom-client's default (10 ms)
+ * wakes an idle kioskd 100 times a second, which cost it about 0.4 % of a core on the
+ * development machine (bench:kiosk's idle CPU: 0.53 % before, 0.18 % after). Sampled once a
+ * second, a stall of the main thread longer than a second is always seen, a shorter one in
+ * proportion to its length.
+ */
+export const EVENT_LOOP_RESOLUTION_MS = 1000;
+
 export class KioskMetrics {
   readonly registry = new Registry();
   private server: Server | undefined;
+  private processMetrics = false;
   private readonly prepareBytes: Counter;
   private readonly prepareSeconds: Histogram;
   /** The port actually bound, once started. */
@@ -35,7 +45,6 @@ export class KioskMetrics {
 
   constructor(private readonly deps: KioskMetricsDeps) {
     const registers = [this.registry];
-    collectProcessMetrics(this.registry, 'disk_kiosk_kioskd_');
     new Gauge({
       name: 'disk_kiosk_kioskd_slots',
       help: 'Slots by state (state="fault": faulted slots).',
@@ -129,8 +138,17 @@ export class KioskMetrics {
     return this.registry.metrics();
   }
 
-  /** Listens on `host:port`; GET /metrics answers, anything else 404. */
+  /**
+   * Listens on `host:port`; GET /metrics answers, anything else 404. The process and
+   * Node.js metrics (with their event loop monitor) start here: nobody reads them otherwise.
+   */
   async start(): Promise<void> {
+    if (!this.processMetrics) {
+      collectProcessMetrics(this.registry, 'disk_kiosk_kioskd_', {
+        eventLoopResolutionMs: EVENT_LOOP_RESOLUTION_MS,
+      });
+      this.processMetrics = true;
+    }
     const server = createServer((req, res) => {
       if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');

@@ -1,15 +1,16 @@
 /**
  * bench:kiosk, idle CPU: a kioskd process, as the SD image runs it (compiled to dist/ first,
  * no tsx: the TypeScript loader's heap alone costs a few tenths of a percent of a core in
- * garbage collection), with the REAL drive and USB
+ * garbage collection; the metrics served on a free port), with the REAL drive and USB
  * watchers of this machine (udev events, libusb hotplug, the USB simulator only where the
- * machine has no USB bus; the board and GPIO simulated,
- * no hub reachable) left alone for `seconds`, beside an idle `node -e
- * 'setInterval(()=>{},1e9)'` started at the same time: user + sys CPU of each (kioskd's
- * children, e.g. `udevadm monitor`, included), from /proc, as a percentage of one core.
+ * machine has no USB bus; the board and GPIO simulated, no hub reachable) left alone for
+ * `seconds`, beside an idle `node -e 'setInterval(()=>{},1e9)'` started at the same time:
+ * user + sys CPU of each (kioskd's children, e.g. `udevadm monitor`, included), from /proc,
+ * as a percentage of one core.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UdevMonitor } from '../../hal/drives/udev-monitor.js';
@@ -86,6 +87,8 @@ export interface IdleResult {
   usb: string;
   /** Block-device events on this machine during the window (others' loop devices...). */
   blockEvents: number;
+  /** The 1-minute load average at the window's start and end. */
+  load: string;
 }
 
 export async function idleCpu(
@@ -115,6 +118,8 @@ export async function idleCpu(
       },
       logLevel: 'info',
       maintenanceSocket: path.join(dir, 'kioskd.sock'),
+      // As the SD image (kioskd.defaults.json: port 9465): the metrics served, on a free port.
+      metrics: { host: '127.0.0.1', port: 0 },
     }),
   );
   execFileSync(process.execPath, [
@@ -153,6 +158,7 @@ export async function idleCpu(
     monitor.on('event', () => blockEvents++);
     monitor.start();
     onStop('udev monitor', async () => monitor.stop());
+    const load0 = os.loadavg()[0] ?? 0;
     const k0 = treeTicks(kioskd.pid as number);
     const n0 = treeTicks(node.pid as number);
     await new Promise((r) => setTimeout(r, seconds * 1000));
@@ -167,6 +173,7 @@ export async function idleCpu(
       nodePercent: pct(n1 - n0),
       watching: mode,
       blockEvents,
+      load: `${load0.toFixed(1)} -> ${(os.loadavg()[0] ?? 0).toFixed(1)}`,
       usb: usbBus ? 'real hotplug' : 'simulated (this machine has no USB bus: /sys/bus/usb absent)',
     };
   } finally {

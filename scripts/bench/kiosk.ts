@@ -113,7 +113,7 @@ try {
     const idle = await idleCpu(dirFor('cpu'), keys, IDLE_SECONDS, onStop);
     const diff = idle.kioskdPercent - idle.nodePercent;
     console.log(
-      `Idle CPU over ${idle.seconds} s (kioskd as built, with the real drive watcher: ${idle.watching}, ${idle.blockEvents} block-device event(s) on this machine meanwhile; USB: ${idle.usb}):`,
+      `Idle CPU over ${idle.seconds} s (kioskd as built, metrics served as on the SD image, with the real drive watcher: ${idle.watching}, ${idle.blockEvents} block-device event(s) on this machine meanwhile; USB: ${idle.usb}; load average ${idle.load}):`,
     );
     console.log(
       `  kioskd ${idle.kioskdPercent.toFixed(3)}% of a core, idle node ${idle.nodePercent.toFixed(3)}%`,
