@@ -118,11 +118,11 @@ module.exports = {
       to: { path: '^cloud-lite/(rental|hub)/' },
     },
     {
-      name: 'rental-reaches-kiosks-through-the-port',
+      name: 'domains-reach-kiosks-through-the-port',
       severity: 'error',
       comment:
-        "The rental domain reaches kiosks only through the KioskCommands port (cloud-lite/hub/kiosk-commands.ts), never the hub's other files.",
-      from: { path: '^cloud-lite/rental/' },
+        "The rental and updates domains reach kiosks only through the KioskCommands port (cloud-lite/hub/kiosk-commands.ts), never the hub's other files.",
+      from: { path: '^cloud-lite/(rental|updates)/' },
       to: { path: '^cloud-lite/hub/', pathNot: '^cloud-lite/hub/kiosk-commands\\.ts$' },
     },
     layer(

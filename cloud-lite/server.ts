@@ -146,7 +146,7 @@ export class HubServer {
     await this.content.start();
     this.rollouts = new RolloutService({
       store: this.store,
-      hub: this.hub,
+      kiosks: this.hub,
       blobSize: (sha) => this.content.blobSize(sha),
       // Kiosks fetch the blob path from their own content origin (kiosk/update).
       bundleUrl: (sha) =>

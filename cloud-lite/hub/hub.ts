@@ -343,6 +343,11 @@ export class KioskHub
     this.commands.on('ended', listener);
   }
 
+  /** See KioskCommands.onKioskOnline. */
+  onKioskOnline(listener: (kioskId: string) => void): void {
+    this.on('online', listener);
+  }
+
   /** Records a command in a transaction of its own: see CommandDispatcher.sendCommand. */
   sendCommand<A extends HubToKioskAction>(
     kioskId: string,

@@ -3,10 +3,11 @@ import type { CommandRecord, KioskRecord, Tx } from '../store/types.js';
 import type { CommandInput } from './types.js';
 
 /**
- * The port between the domains and the kiosks' hub: what the rental domain may ask of the
- * kiosks (send a durable command inside its own transaction, whether a kiosk is there) and
- * hear from them (their events, commands that ended without an outcome event). The rental
- * domain imports this file and never the hub (a lint rule); KioskHub implements it.
+ * The port between the domains and the kiosks' hub: what the rental and updates domains may
+ * ask of the kiosks (send a durable command inside their own transaction, whether a kiosk is
+ * there) and hear from them (their events, commands that ended without an outcome event, a
+ * kiosk connecting). Those domains import this file and never the hub (a lint rule); KioskHub
+ * implements it.
  */
 export interface KioskCommands {
   /**
@@ -68,6 +69,13 @@ export interface KioskCommands {
    * Called after the change committed, outside any transaction.
    */
   onCommandEnded(listener: (command: CommandRecord) => void): void;
+
+  /**
+   * Registers a listener for a kiosk connecting to this hub process (after its registry row
+   * says online; its Boot may still be on the way: commands recorded for it are sent once it
+   * is). Called outside any transaction.
+   */
+  onKioskOnline(listener: (kioskId: string) => void): void;
 }
 
 /** Each event type's data. */

@@ -22,8 +22,7 @@ import { randomUUID } from 'node:crypto';
 import type { UpdateStatusData } from '../../protocol/index.js';
 import { type Actor, audit, SYSTEM } from '../audit.js';
 import { ConflictError, HubError, NotFoundError } from '../errors.js';
-import type { KioskHub } from '../hub/hub.js';
-import type { HubEvent } from '../hub/kiosk-commands.js';
+import type { HubEvent, KioskCommands } from '../hub/kiosk-commands.js';
 import type { Logger } from '../log.js';
 import type {
   CommandRecord,
@@ -65,10 +64,13 @@ export interface RolloutView {
 
 export interface RolloutServiceDeps {
   store: Store;
-  /** Absent in the CLI: the running hub's next pass takes the changes up. */
-  hub?: Pick<
-    KioskHub,
-    'sendCommand' | 'isConnected' | 'connectedInCluster' | 'onEvent' | 'on' | 'off' | 'commands'
+  /**
+   * The kiosks, through the port (never the hub itself). Absent in the CLI: the running hub's
+   * next pass takes the changes up.
+   */
+  kiosks?: Pick<
+    KioskCommands,
+    'send' | 'settle' | 'connectedInCluster' | 'onEvent' | 'onCommandEnded' | 'onKioskOnline'
   >;
   /** Size of a blob of the content store, undefined when absent. */
   blobSize: (sha256: string) => Promise<number | undefined>;
@@ -86,11 +88,11 @@ export class RolloutService {
   private queued = false;
   private stopped = false;
   private readonly onOnline = () => this.kick();
-  private readonly onCommandState = (c: CommandRecord) => {
-    if (c.action === 'InstallUpdate' && ['rejected', 'failed', 'expired'].includes(c.state))
-      void this.commandEnded(c).catch((err) =>
-        this.deps.logger.error({ err, commandId: c.id }, 'rollout: recording a command failed'),
-      );
+  private readonly onCommandEnded = (c: CommandRecord) => {
+    if (this.stopped || c.action !== 'InstallUpdate') return;
+    void this.commandEnded(c).catch((err) =>
+      this.deps.logger.error({ err, commandId: c.id }, 'rollout: recording a command failed'),
+    );
   };
 
   constructor(private readonly deps: RolloutServiceDeps) {}
@@ -99,16 +101,16 @@ export class RolloutService {
     return this.deps.now ? this.deps.now() : new Date();
   }
 
-  /** Registers the UpdateStatus handler and the hub listeners (before the hub starts). */
+  /** Registers the UpdateStatus handler and the port's listeners (before the hub starts). */
   attach(): void {
-    this.hub.onEvent('UpdateStatus', (ev, tx) => this.onUpdateStatus(ev, tx));
-    this.hub.on('online', this.onOnline);
-    this.hub.on('commandState', this.onCommandState);
+    this.kiosks.onEvent('UpdateStatus', (ev, tx) => this.onUpdateStatus(ev, tx));
+    this.kiosks.onKioskOnline(this.onOnline);
+    this.kiosks.onCommandEnded(this.onCommandEnded);
   }
 
-  private get hub(): NonNullable<RolloutServiceDeps['hub']> {
-    if (!this.deps.hub) throw new Error('rollouts: no hub');
-    return this.deps.hub;
+  private get kiosks(): NonNullable<RolloutServiceDeps['kiosks']> {
+    if (!this.deps.kiosks) throw new Error('rollouts: no kiosks port');
+    return this.deps.kiosks;
   }
 
   /** Passes every `tickMs` (leader work: cluster/cluster.ts); kicks (a kiosk online, a change) run anywhere. */
@@ -129,8 +131,6 @@ export class RolloutService {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    this.deps.hub?.off('online', this.onOnline);
-    this.deps.hub?.off('commandState', this.onCommandState);
     await this.pass;
   }
 
@@ -142,7 +142,7 @@ export class RolloutService {
 
   /** Runs a pass over the open rollouts (one at a time; requests during one make one more). */
   kick(): void {
-    if (this.queued || this.stopped || !this.deps.hub) return;
+    if (this.queued || this.stopped || !this.deps.kiosks) return;
     this.queued = true;
     this.pass = this.pass.then(async () => {
       this.queued = false;
@@ -334,12 +334,10 @@ export class RolloutService {
       ...(retry ? { commandId: null } : {}),
     });
     if (KIOSK_FINAL.includes(d.state)) {
-      await this.hub.commands.finish(
-        tx,
-        d.commandId,
-        d.state === 'committed' ? 'completed' : 'failed',
-        { result: { state: d.state, ...(d.code ? { code: d.code } : {}) } },
-      );
+      await this.kiosks.settle(tx, d.commandId, d.state === 'committed' ? 'completed' : 'failed', {
+        kioskId: ev.kioskId,
+        result: { state: d.state, ...(d.code ? { code: d.code } : {}) },
+      });
       tx.afterCommit(() => this.kick());
     }
   }
@@ -378,13 +376,13 @@ export class RolloutService {
 
   /** One rollout: halt, next wave or completed; then the sends to connected pending kiosks. */
   private async advance(id: string): Promise<void> {
-    const sends = await this.deps.store.transaction(async (tx) => {
+    await this.deps.store.transaction(async (tx) => {
       const r = await tx.rollouts.get(id);
-      if (r?.state !== 'running') return [];
+      if (r?.state !== 'running') return;
       const ks = await tx.rollouts.kiosks(id);
       const at = this.now().toISOString();
-      // `sent` without a command: the hub stopped between marking and sending (passes run
-      // one at a time, so no send of this process is under way): in line again.
+      // `sent` without a command (left by hubs that recorded the command after marking the
+      // kiosk, in a transaction of its own, and stopped in between): in line again.
       for (const k of ks) {
         if (k.state !== 'sent' || k.commandId !== null) continue;
         k.state = 'pending';
@@ -427,7 +425,7 @@ export class RolloutService {
               'rollout halted',
             ),
           );
-        return [];
+        return;
       }
       if (wave !== r.currentWave) {
         await tx.rollouts.update(id, { currentWave: wave, updatedAt: at });
@@ -435,29 +433,22 @@ export class RolloutService {
           this.deps.logger.info({ rollout: id, wave: wave + 1 }, 'rollout: next wave'),
         );
       }
-      const due: typeof ks = [];
+      // The InstallUpdate commands are recorded in this transaction (the port sends them once
+      // it committed): a kiosk is `sent` exactly when its command exists.
       for (const k of ks) {
         if (k.wave > wave || k.state !== 'pending') continue;
         const kiosk = await tx.kiosks.get(k.kioskId);
-        if (kiosk && this.hub.connectedInCluster(kiosk)) due.push(k);
+        if (kiosk && this.kiosks.connectedInCluster(kiosk)) await this.send(tx, r, k, at);
       }
-      for (const k of due)
-        await tx.rollouts.updateKiosk(id, k.kioskId, {
-          state: 'sent',
-          attempts: k.attempts + 1,
-          code: null,
-          reason: null,
-          updatedAt: at,
-        });
-      return due.map((k) => ({ k, r }));
     });
-    for (const { k, r } of sends) await this.send(r, k);
   }
 
-  private async send(r: RolloutRecord, k: RolloutKioskRecord): Promise<void> {
+  private async send(tx: Tx, r: RolloutRecord, k: RolloutKioskRecord, at: string): Promise<void> {
     const deadline = new Date(this.now().getTime() + r.installWindowSeconds * 1000);
+    let cmd: CommandRecord;
     try {
-      const cmd = await this.hub.sendCommand(
+      cmd = await this.kiosks.send(
+        tx,
         k.kioskId,
         'InstallUpdate',
         {
@@ -469,17 +460,18 @@ export class RolloutService {
         },
         deadline,
       );
-      await this.deps.store.transaction((tx) =>
-        tx.rollouts.updateKiosk(r.id, k.kioskId, { commandId: cmd.id }),
-      );
     } catch (err) {
+      // Stays pending: the next pass tries again.
       this.deps.logger.error({ err, rollout: r.id, kioskId: k.kioskId }, 'rollout: send failed');
-      await this.deps.store.transaction((tx) =>
-        tx.rollouts.updateKiosk(r.id, k.kioskId, {
-          state: 'pending',
-          updatedAt: this.now().toISOString(),
-        }),
-      );
+      return;
     }
+    await tx.rollouts.updateKiosk(r.id, k.kioskId, {
+      state: 'sent',
+      commandId: cmd.id,
+      attempts: k.attempts + 1,
+      code: null,
+      reason: null,
+      updatedAt: at,
+    });
   }
 }
