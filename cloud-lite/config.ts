@@ -5,6 +5,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { AlertsConfigSchema } from './alerts/config.js';
 import { ConfigError } from './errors.js';
+import { checkMapConfig, MapConfigSchema } from './map-config.js';
 import { SmtpConfigSchema } from './notifications/mailer.js';
 import { RentalConfigSchema } from './rental/config.js';
 
@@ -115,6 +116,8 @@ export const HubConfigSchema = Type.Object(
     smtp: Type.Optional(SmtpConfigSchema),
     /** Alerts for operators: thresholds, reminders, the signed webhook, e-mail (alerts/config.ts). */
     alerts: AlertsConfigSchema,
+    /** The renter's map page: tile source, attribution, coordinate system, directions (map-config.ts). */
+    map: MapConfigSchema,
   },
   { additionalProperties: false },
 );
@@ -258,6 +261,7 @@ export function validateConfig(raw: Record<string, unknown>): HubConfig {
     throw new ConfigError(
       'configuration keys "smtp/password" and "smtp/passwordFile" are both set; keep one',
     );
+  checkMapConfig(config.map);
   const { store } = config;
   if (store.kind === 'postgres' && !/^postgres(ql)?:\/\/\S*$/.test(store.url ?? ''))
     throw new ConfigError(

@@ -9,6 +9,7 @@ import { type HubConfig, publicOrigin } from '../config.js';
 import type { HubContentStore } from '../content/content-store.js';
 import type { KioskHub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
+import { mapSettings, tileOrigins } from '../map-config.js';
 import type { HubMetrics } from '../metrics.js';
 import type { KioskDiagnostics } from '../registry/diagnostics.js';
 import type { KioskRegistry } from '../registry/kiosk-registry.js';
@@ -23,11 +24,12 @@ import { registerAlertRoutes } from './routes/alert-routes.js';
 import { registerContentRoutes } from './routes/content-routes.js';
 import { registerDiagnosticsRoutes } from './routes/diagnostics-routes.js';
 import { registerKioskRoutes } from './routes/kiosk-routes.js';
+import { registerMapRoutes } from './routes/map-routes.js';
 import { registerOperatorRoutes } from './routes/operator-fleet-routes.js';
 import { registerRentalRoutes } from './routes/rental-routes.js';
 import { registerRolloutRoutes } from './routes/rollout-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
-import { registerWeb } from './routes/web-routes.js';
+import { type NotFoundPage, registerWeb } from './routes/web-routes.js';
 import { installSameOriginCheck } from './same-origin.js';
 import { addComponentSchemas } from './schemas/components.js';
 
@@ -75,7 +77,14 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   await registerOpenApi(app);
   addComponentSchemas(app);
-  installErrorHandlers(app, logger, () => deps.metrics.error('http'));
+  // The web pages answer a browser's unknown path with their own "page not found" (registerWeb).
+  let notFoundPage: NotFoundPage | undefined;
+  installErrorHandlers(
+    app,
+    logger,
+    () => deps.metrics.error('http'),
+    (req, reply) => notFoundPage?.(req, reply),
+  );
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     deps.metrics.httpRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
@@ -112,7 +121,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     diagnostics: deps.diagnostics,
     maxUploadBytes: config.diagnostics.maxUploadBytes,
   });
-  await registerWeb(app, { assetDir: deps.webAssetDir });
+  registerMapRoutes(app, config.map);
+  notFoundPage = await registerWeb(app, {
+    assetDir: deps.webAssetDir,
+    imgOrigins: tileOrigins(mapSettings(config.map)),
+  });
   await registerApiDocsPages(app);
   return app;
 }

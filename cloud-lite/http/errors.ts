@@ -53,6 +53,11 @@ export function installErrorHandlers(
   app: FastifyInstance,
   logger: Logger,
   onError: () => void,
+  /**
+   * Answers an unknown path that a browser navigates to (GET, HTML accepted, not under /api/)
+   * with a page instead of JSON; returns undefined to leave it to the JSON answer.
+   */
+  notFoundPage?: (req: FastifyRequest, reply: FastifyReply) => FastifyReply | undefined,
 ): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof HubError) {
@@ -89,8 +94,10 @@ export function installErrorHandlers(
     logger.error({ err, url: req.url }, 'request failed');
     return sendError(reply, 500, 'INTERNAL', 'internal error; the hub log has the details');
   });
-  app.setNotFoundHandler((req, reply) =>
-    sendError(reply, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`),
+  app.setNotFoundHandler(
+    (req, reply) =>
+      notFoundPage?.(req, reply) ??
+      sendError(reply, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`),
   );
 }
 

@@ -7,6 +7,12 @@ const Int = (min: number, def: number, description?: string) =>
 export const RentalConfigSchema = Type.Object(
   {
     currency: Type.String({ minLength: 3, maxLength: 3, default: 'EUR' }),
+    /**
+     * The operator's terms and privacy pages (http(s) URLs): the renter pages link them
+     * wherever money is taken (rent, reserve, deposit). Absent: no link.
+     */
+    termsUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 500 })),
+    privacyUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 500 })),
     /** Smallest deposit that permits renting. */
     minDepositMinor: Int(1, 5000),
     /**

@@ -34,6 +34,8 @@ export function termsOf(c: RentalConfig) {
     pickupWindowSeconds: c.pickupWindowSeconds,
     holdWindowSeconds: c.holdWindowSeconds,
     noShowFeeMinor: c.noShowFeeMinor,
+    ...(c.termsUrl ? { termsUrl: c.termsUrl } : {}),
+    ...(c.privacyUrl ? { privacyUrl: c.privacyUrl } : {}),
   };
 }
 

@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { repoRoot } from '../../package-info.js';
 import { sendError } from '../errors.js';
 
 export interface WebOptions {
   /** Folder of the built assets (scripts/build-web.ts). Default: <repo>/dist/web. */
   assetDir?: string;
+  /** Origins the pages may load images from besides this hub: the map's tile server. */
+  imgOrigins?: string[];
 }
 
 /** Paths answered with the renter app's HTML; the app routes them in the browser. */
@@ -30,18 +32,22 @@ export const OPS_PAGES = ['/ops', '/ops/*'];
  * No inline script or style, no third-party origin: everything comes from this server.
  * (Preact sets styles through the CSSOM, which style-src does not restrict.)
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function contentSecurityPolicy(imgOrigins: readonly string[] = []): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    ["img-src 'self' data:", ...imgOrigins].join(' '),
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+/** The policy when the map's tiles come from this hub (`map.tileDir`). */
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 /** What /assets/ serves, by extension. No `.map`: the hub publishes no source maps. */
 const TYPES: Record<string, string> = {
@@ -76,9 +82,9 @@ function page(title: string, entry: 'renter' | 'ops'): string {
 `;
 }
 
-function securityHeaders(reply: FastifyReply): FastifyReply {
+function securityHeaders(reply: FastifyReply, csp = CONTENT_SECURITY_POLICY): FastifyReply {
   return reply
-    .header('content-security-policy', CONTENT_SECURITY_POLICY)
+    .header('content-security-policy', csp)
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'no-referrer')
     .header('x-frame-options', 'DENY')
@@ -90,13 +96,25 @@ function securityHeaders(reply: FastifyReply): FastifyReply {
  * single-page apps, and their built assets under /assets/. Answers 503 with a hint when
  * the assets have not been built (`npm run build:web`).
  */
-export async function registerWeb(app: FastifyInstance, opts: WebOptions = {}): Promise<void> {
+export type NotFoundPage = (req: FastifyRequest, reply: FastifyReply) => FastifyReply | undefined;
+
+/**
+ * Paths that are never pages: the API, assets, tiles, the kiosks' socket and the machines'
+ * endpoints keep their JSON 404.
+ */
+const NOT_PAGES = /^\/(api|assets|tiles|kiosk|content|metrics|healthz)(\/|$|\?)/;
+
+export async function registerWeb(
+  app: FastifyInstance,
+  opts: WebOptions = {},
+): Promise<NotFoundPage> {
   const assetDir = opts.assetDir ?? defaultAssetDir();
   const renterHtml = page('Disk rental', 'renter');
   const opsHtml = page('Disk kiosks: operations', 'ops');
   const built = () => existsSync(path.join(assetDir, 'renter.js'));
+  const csp = contentSecurityPolicy(opts.imgOrigins);
   const sendPage = (reply: FastifyReply, html: string) => {
-    securityHeaders(reply).header('cache-control', 'no-cache');
+    securityHeaders(reply, csp).header('cache-control', 'no-cache');
     if (!built()) {
       return reply
         .status(503)
@@ -129,4 +147,13 @@ export async function registerWeb(app: FastifyInstance, opts: WebOptions = {}): 
       .type(type);
     return reply.send(body);
   });
+  // An unknown path a browser opens gets the renter app with status 404: it shows "Page not
+  // found" with a way on, in the renter's language. API clients keep the JSON 404.
+  return (req, reply) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
+    if (NOT_PAGES.test(req.url) || !/text\/html/.test(req.headers.accept ?? '')) return undefined;
+    if (!built()) return undefined;
+    securityHeaders(reply, csp).header('cache-control', 'no-cache');
+    return reply.status(404).type('text/html; charset=utf-8').send(renterHtml);
+  };
 }

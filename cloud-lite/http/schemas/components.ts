@@ -125,10 +125,16 @@ const ReservationState = literals([
 
 export const PrepareProgress = Exact(
   {
-    step: Type.String(),
-    bytesDone: Type.Number(),
-    bytesTotal: Type.Number(),
-    percent: Type.Number(),
+    step: Type.String({
+      description:
+        'the step now: fetching, formatting, copying, flushing, verifying, configuring (in that order)',
+    }),
+    bytesDone: Type.Number({ description: 'of this step' }),
+    bytesTotal: Type.Number({ description: 'of this step' }),
+    percent: Type.Number({
+      description:
+        'of the whole preparation, 0-100, never going back: each step fills its band (fetching 0-30, formatting 30-35, copying 35-75, flushing 75-80, verifying 80-98, configuring 98-100)',
+    }),
     etaSeconds: Type.Number(),
   },
   { $id: 'PrepareProgress' },
@@ -167,8 +173,33 @@ export const Terms = Exact(
     }),
     holdWindowSeconds: Type.Integer({ description: 'how long a prepared reservation is held' }),
     noShowFeeMinor: Minor('fee when a ready reservation is not picked up in its hold window'),
+    termsUrl: Type.Optional(
+      Type.String({ description: "the operator's terms page (rental.termsUrl), when set" }),
+    ),
+    privacyUrl: Type.Optional(
+      Type.String({ description: "the operator's privacy page (rental.privacyUrl), when set" }),
+    ),
   },
   { $id: 'Terms' },
+);
+
+/** The renter's map page settings (GET /api/map), from the hub's `map` configuration. */
+export const MapSettings = Exact(
+  {
+    tileUrl: Type.String({ description: 'raster tile URL template: {z} {x} {y}, maybe {s}' }),
+    subdomains: Type.Array(Type.String(), { description: 'the values of {s}' }),
+    attribution: Type.String({ description: "the tile provider's credit, shown on the map" }),
+    minZoom: Type.Integer(),
+    maxZoom: Type.Integer(),
+    coordSystem: literals(
+      ['wgs84', 'gcj02'] as const,
+      "the tiles' coordinates: gcj02 (Chinese providers) means positions are converted before they are drawn",
+    ),
+    directionsUrl: Type.String({
+      description: 'a web directions link; {lat} and {lng} are the WGS-84 destination',
+    }),
+  },
+  { $id: 'MapSettings' },
 );
 
 /** What a kiosk's QR code shows before anyone logs in (GET /api/kiosks/{id}/offer). */
@@ -590,6 +621,7 @@ export const COMPONENTS = [
   NearbyKiosk,
   PrepareProgress,
   Terms,
+  MapSettings,
   KioskOffer,
   RefundLine,
   RefundAnswer,

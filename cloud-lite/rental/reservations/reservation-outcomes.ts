@@ -6,6 +6,7 @@ import type { RentalConfig } from '../config.js';
 import type { RentalNotifier } from '../notifier.js';
 import { cancelReservationOnKiosk } from './cancel-on-kiosk.js';
 import type { PickupCodes } from './pickup-codes.js';
+import { overallPrepareProgress } from './prepare-progress.js';
 import type { Reservations } from './reservations.js';
 
 export interface ReservationOutcomesDeps {
@@ -43,8 +44,13 @@ export class ReservationOutcomes {
     const d = ev.data;
     const r = await tx.reservations.get(d.reservationId);
     if (!r || r.kioskId !== ev.kioskId || r.state !== 'preparing') return;
-    const percent =
-      d.bytesTotal > 0 ? Math.min(100, Math.round((d.bytesDone / d.bytesTotal) * 1000) / 10) : 0;
+    // One bar for the whole preparation: each step fills its band (prepare-progress.ts).
+    const percent = overallPrepareProgress(
+      d.step,
+      d.bytesDone,
+      d.bytesTotal,
+      r.progress?.percent ?? 0,
+    );
     await tx.reservations.update(r.id, {
       progress: {
         step: d.step,

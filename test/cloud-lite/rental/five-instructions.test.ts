@@ -208,7 +208,7 @@ for (const store of stores) {
         step: 'copying',
         bytesDone: 5e9,
         bytesTotal: 10e9,
-        percent: 50,
+        percent: 55, // copying is 35-75% of the whole preparation (prepare-progress.ts)
         etaSeconds: 50,
       });
       await near.sendEvent('PrepareCompleted', {

@@ -50,6 +50,41 @@ t.test('the renter and operator pages: CSP, no inline script, assets, refusals',
     'NOT_FOUND',
     'API 404 stays JSON',
   );
+  // A browser opening an unknown page gets the renter app (its "page not found"), status 404.
+  const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+  const page404 = await fetch(`${base}/no/such/page?x=1`, { headers: html });
+  t.equal(page404.status, 404, 'unknown page: 404');
+  t.match(page404.headers.get('content-type'), /text\/html/, 'unknown page: an HTML page');
+  t.equal(page404.headers.get('content-security-policy'), CONTENT_SECURITY_POLICY);
+  t.match(await page404.text(), '/assets/renter.js');
+  for (const still of ['/api/nothing-here', '/assets/nope.js', '/tiles/99/1/1.png']) {
+    const res = await fetch(base + still, { headers: html });
+    t.equal(res.status, 404, still);
+    t.match(
+      res.headers.get('content-type'),
+      /application\/json/,
+      `${still}: JSON even for a browser`,
+    );
+  }
+  t.match(
+    (await fetch(`${base}/no/such/page`)).headers.get('content-type'),
+    /application\/json/,
+    'a client that does not ask for HTML gets JSON',
+  );
+  // The map's settings and its local tiles (map.tileDir, as the tests and the demo run).
+  const map = (await (await fetch(`${base}/api/map`)).json()) as Record<string, unknown>;
+  t.equal(map.tileUrl, '/tiles/{z}/{x}/{y}.png');
+  t.equal(map.coordSystem, 'wgs84');
+  const tile = await fetch(`${base}/tiles/14/8801/5373.png`);
+  t.equal(tile.status, 200, 'a local tile');
+  t.equal(tile.headers.get('content-type'), 'image/png');
+  t.same([...new Uint8Array(await tile.arrayBuffer()).slice(1, 4)], [0x50, 0x4e, 0x47], 'a PNG');
+  for (const bad of [
+    '/tiles/14/8802/5373.jpg',
+    '/tiles/14/..%2F..%2Fhub.db/1.png',
+    '/tiles/a/1/2.png',
+  ])
+    t.equal((await fetch(base + bad)).status, 404, `${bad} refused`);
 
   // No secret reaches the bundle: not the admin token, not the server's config.
   // No source maps: none built, none linked, none served (even one put there by hand).

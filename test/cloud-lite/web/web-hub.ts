@@ -7,6 +7,7 @@ import pino from 'pino';
 import { type HubConfig, validateConfig } from '../../../cloud-lite/config.js';
 import { HubServer, type HubServerDeps } from '../../../cloud-lite/server.js';
 import { buildWeb } from '../../../scripts/build-web.js';
+import { writeMapTiles } from '../../../scripts/make-map-tiles.js';
 
 export const WEB_ADMIN_TOKEN = 'web-test-admin-token-0123456789';
 
@@ -38,6 +39,9 @@ export async function startWebHub(
 ): Promise<WebHub> {
   const assetDir = opts.assetDir ?? (await buildAssets(t));
   const dir = await mkdtemp(path.join(os.tmpdir(), 'web-hub-'));
+  // The map's tiles come from the hub itself (never the network): a few around Berlin.
+  const tileDir = path.join(dir, 'tiles');
+  await writeMapTiles(tileDir, { at: { lat: 52.52, lng: 13.39 }, zooms: [12, 15], radius: 1 });
   const config = validateConfig({
     host: '127.0.0.1',
     port: 0,
@@ -46,6 +50,7 @@ export async function startWebHub(
     adminToken: WEB_ADMIN_TOKEN,
     logLevel: 'silent',
     commandSweepIntervalMs: 50,
+    map: { tileDir },
     ...opts.overrides,
   });
   const server = new HubServer({

@@ -20,7 +20,14 @@ t.test(
     const mail: AccountMessage[] = [];
     // maxOpenRentals 2: the renter reserves while the disk rented first is still out.
     const hub = await startWebHub(t, {
-      overrides: { rental: { scryptLog2N: 10, maxOpenRentals: 2 } } as never,
+      overrides: {
+        rental: {
+          scryptLog2N: 10,
+          maxOpenRentals: 2,
+          termsUrl: 'https://rent.example/terms',
+          privacyUrl: 'https://rent.example/privacy',
+        },
+      } as never,
       deps: { rental: { mailer: { send: async (m) => void mail.push(m) } } },
     });
     await seedCatalog(hub);
@@ -118,6 +125,15 @@ t.test(
     t.equal(await page.getByLabel(/Rental days/).getAttribute('aria-invalid'), 'true');
     await checkPage(t, page, 'renter-rent-form-limit');
     await page.getByLabel(/Rental days/).fill('2');
+    // Where money is taken, the operator's terms and privacy pages.
+    t.equal(
+      await page.getByRole('link', { name: 'terms of rental' }).getAttribute('href'),
+      'https://rent.example/terms',
+    );
+    t.equal(
+      await page.getByRole('link', { name: 'privacy notice' }).getAttribute('href'),
+      'https://rent.example/privacy',
+    );
     await fillCard(page, '4000 0000 0000 0002');
     await page.getByRole('button', { name: 'Pay and take the disk' }).click();
     const declined = page
@@ -244,7 +260,28 @@ t.test(
     await page.locator('svg[role="img"]').waitFor();
     await checkPage(t, page, 'renter-nearby');
     await listed.getByRole('link', { name: 'Reserve at Central Station' }).click();
+    // Before paying: where (with directions), what, the hold window and the no-show fee.
+    const directions = page.getByRole('link', { name: 'Directions to Central Station' });
+    t.match(
+      await directions.getAttribute('href'),
+      /^https:\/\/www\.openstreetmap\.org\/directions\?route=%3B52\.525100%2C13\.369400$/,
+      'a directions link from the coordinates',
+    );
+    t.match(
+      await page.getByRole('link', { name: 'Open in maps app' }).getAttribute('href'),
+      /^geo:52\.525100,13\.369400\?q=/,
+    );
     await page.getByRole('button', { name: /Reserve 1 TB/ }).click();
+    const before = (await page.getByTestId('reserve-terms').textContent()) ?? '';
+    t.match(before, /Reserved at Central Station/);
+    t.match(before, /Platform 1/);
+    t.match(before, /Content: 1 TB · Maps of Europe/);
+    t.match(
+      before,
+      /holds it for 24 hr\. Not picked up in that time: €3\.00 is charged/,
+      'hold window and no-show fee before paying',
+    );
+    await checkPage(t, page, 'renter-reserve-form');
     await fillCard(page, '4242 4242 4242 4242');
     await page.getByRole('button', { name: 'Pay and reserve' }).click();
     const prepare = await kiosk.waitForCommand((c) => c.action === 'PrepareDisk', 10_000);
@@ -265,9 +302,37 @@ t.test(
       rateBps: 100e6,
       etaSeconds: 200,
     });
-    await page.locator('#reservation-status').getByText('Preparing your disk: 50%').waitFor();
-    t.equal(await page.locator('progress#prep').getAttribute('value'), '50');
+    // One bar for the whole preparation: copying half done is 55% of it (not 50% of a step).
+    await page.locator('#reservation-status').getByText('Preparing your disk: 55%').waitFor();
+    t.equal(await page.locator('progress#prep').getAttribute('value'), '55');
+    t.equal(
+      await page.locator('label[for="prep"]').textContent(),
+      'Step 3 of 6: copying the content',
+    );
+    const resCard = (await page.getByTestId('res-kiosk').textContent()) ?? '';
+    t.match(resCard, /Central Station/, 'the kiosk by name');
+    t.match(resCard, /Platform 1/, 'its address');
+    t.match(await page.getByTestId('res-content').textContent(), /1 TB · Maps of Europe/);
+    await page.getByRole('link', { name: 'Directions to Central Station' }).waitFor();
     await checkPage(t, page, 'renter-reservation-progress');
+    // The next step starts at 0% of its own bytes: the bar goes on from 80%, not from 0.
+    await kiosk.sendEvent('PrepareProgress', {
+      commandId: prepare.payload.commandId,
+      reservationId,
+      slot: 2,
+      step: 'verifying',
+      bytesDone: 0,
+      bytesTotal: 40e9,
+      filesDone: 0,
+      filesTotal: 10,
+      rateBps: 100e6,
+      etaSeconds: 100,
+    });
+    await page.locator('#reservation-status').getByText('Preparing your disk: 80%').waitFor();
+    t.equal(
+      await page.locator('label[for="prep"]').textContent(),
+      'Step 5 of 6: checking every file',
+    );
     await kiosk.sendEvent('PrepareCompleted', {
       commandId: prepare.payload.commandId,
       reservationId,
@@ -282,6 +347,23 @@ t.test(
       .getByText(/Your disk is ready in slot 2/)
       .waitFor();
     await checkPage(t, page, 'renter-reservation-ready');
+    // Cancel asks first, naming the money, then says what happened to it.
+    await page.getByRole('button', { name: 'Cancel reservation' }).click();
+    const confirm = page.getByTestId('cancel-confirm');
+    t.match(
+      (await confirm.textContent()) ?? '',
+      /The €6\.00 authorised on your card is released in full: nothing is charged\./,
+    );
+    t.equal(await page.evaluate('document.activeElement.dataset.testid'), 'cancel-confirm');
+    await checkPage(t, page, 'renter-reservation-cancel-confirm');
+    await page.getByRole('button', { name: 'Keep my reservation' }).click();
+    await page.getByRole('button', { name: 'Cancel reservation' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+    await page
+      .locator('#reservation-status')
+      .getByText('Reservation cancelled. The €6.00 authorised on your card is released')
+      .waitFor();
+    await page.getByRole('link', { name: 'Reserve again at this kiosk' }).waitFor();
     // 中文: the switch changes every sentence, sets the page's language, and is kept.
     await page.goto(`${hub.baseUrl}/k/kiosk-1`);
     await page.getByRole('button', { name: '中文' }).click();

@@ -19,6 +19,8 @@ export const en = {
     offline: 'offline',
     notFoundTitle: 'Page not found',
     findKiosk: 'Find a kiosk',
+    notFoundText: 'There is no page at this address: the link may be cut short or out of date.',
+    myRentals: 'My rentals',
   },
   format: {
     inUnderAMinute: 'in less than a minute',
@@ -64,6 +66,7 @@ export const en = {
     incomplete: 'This link is incomplete. Open the link from the message again.',
     again: 'Log in or register again',
     yourAccount: 'your account',
+    loginToSee: 'Log in to see this page; you come back here afterwards.',
   },
   kiosk: {
     title: 'Kiosk {{id}}',
@@ -107,6 +110,8 @@ export const en = {
     noneLeft: 'None left',
     rentLabel: 'Rent {{what}}',
     reserveLabel: 'Reserve {{what}}',
+    hold: 'Once your disk is ready the kiosk holds it for {{window}}. Not picked up in that time: {{fee}} is charged and the rest of the payment is released.',
+    holdNoFee: 'Once your disk is ready the kiosk holds it for {{window}}.',
   },
   rent: {
     days: 'Rental days (1 to {{max}})',
@@ -121,6 +126,8 @@ export const en = {
     payReserve: 'Pay and reserve',
     authorised:
       'Your card is only authorised now; it is charged when you take the disk. If the kiosk cannot hand it out, nothing is charged.',
+    reserveAt: 'Reserved at {{name}}',
+    content: 'Content: {{what}}',
   },
   order: {
     title: 'Your disk',
@@ -196,6 +203,25 @@ export const en = {
     kioskPage: 'the kiosk page',
     choosePickUp: 'and choose “Pick up”.',
     cancel: 'Cancel reservation',
+    stepOf: 'Step {{n}} of {{total}}: {{step}}',
+    bytesOf: '{{done}} of {{total}}',
+    content: 'Content',
+    confirmCancel:
+      'Cancel this reservation? The {{amount}} authorised on your card is released in full: nothing is charged.',
+    confirmYes: 'Yes, cancel it',
+    keep: 'Keep my reservation',
+    cancelledAmount:
+      'Reservation cancelled. The {{amount}} authorised on your card is released: nothing is charged.',
+    reserveAgain: 'Reserve again at this kiosk',
+    findOther: 'Find another kiosk',
+    step: {
+      fetching: 'downloading the content',
+      formatting: 'formatting the disk',
+      copying: 'copying the content',
+      flushing: 'finishing the writes',
+      verifying: 'checking every file',
+      configuring: 'setting up the disk',
+    },
   },
   near: {
     title: 'Kiosks near you',
@@ -219,6 +245,11 @@ export const en = {
     stock: '{{ready}} ready now · {{reservable}} can be reserved',
     rentAt: 'Rent at {{name}}',
     reserveAt: 'Reserve at {{name}}',
+    position: 'Position (latitude, longitude)',
+    positionHint:
+      'For example 52.52, 13.40: latitude first (north of the equator is positive), then longitude (east of Greenwich is positive). A map app shows them when you press and hold a place.',
+    badPositionOne:
+      'Enter two numbers separated by a comma: a latitude from -90 to 90, then a longitude from -180 to 180 (for example 52.52, 13.40).',
   },
   me: {
     title: 'My rentals',
@@ -527,6 +558,21 @@ export const en = {
     by: 'by {{who}}',
     acknowledge: 'Acknowledge',
     resolve: 'Resolve',
+  },
+  map: {
+    directions: 'Directions to {{name}}',
+    openInApp: 'Open in maps app',
+    loading: 'Loading the map…',
+    failed: 'The map could not be loaded; the list below has every kiosk.',
+    readyCount: '{{count}} ready',
+    offline: 'offline',
+    pin: '{{name}}: {{state}}, {{count}} ready now. Show details',
+    you: 'You are here',
+  },
+  terms: {
+    accept: 'By paying you accept the',
+    terms: 'terms of rental',
+    privacy: 'privacy notice',
   },
   errors: {
     generic: 'Something went wrong. Try again.',

@@ -20,6 +20,8 @@ export const zhCN: Catalogue = {
     offline: '离线',
     notFoundTitle: '找不到此页面',
     findKiosk: '查找租赁机',
+    notFoundText: '此地址没有页面：链接可能不完整或已过期。',
+    myRentals: '我的租用',
   },
   format: {
     inUnderAMinute: '不到一分钟后',
@@ -65,6 +67,7 @@ export const zhCN: Catalogue = {
     incomplete: '此链接不完整。请重新打开消息中的链接。',
     again: '重新登录或注册',
     yourAccount: '您的账户',
+    loginToSee: '请登录后查看此页面；登录后会回到这里。',
   },
   kiosk: {
     title: '租赁机 {{id}}',
@@ -106,6 +109,8 @@ export const zhCN: Catalogue = {
     noneLeft: '已无库存',
     rentLabel: '租用 {{what}}',
     reserveLabel: '预约 {{what}}',
+    hold: '硬盘准备好后，租赁机为您保留 {{window}}。在此期间未领取：收取 {{fee}}，其余款项解除冻结。',
+    holdNoFee: '硬盘准备好后，租赁机为您保留 {{window}}。',
   },
   rent: {
     days: '租用天数（1 到 {{max}} 天）',
@@ -119,6 +124,8 @@ export const zhCN: Catalogue = {
     payRent: '付款并取盘',
     payReserve: '付款并预约',
     authorised: '现在只是预授权您的银行卡；取走硬盘时才扣款。如果租赁机无法出盘，不扣任何费用。',
+    reserveAt: '预约地点：{{name}}',
+    content: '内容：{{what}}',
   },
   order: {
     title: '您的硬盘',
@@ -193,6 +200,23 @@ export const zhCN: Catalogue = {
     kioskPage: '租赁机页面',
     choosePickUp: '并选择“领取”。',
     cancel: '取消预约',
+    stepOf: '第 {{n}} 步，共 {{total}} 步：{{step}}',
+    bytesOf: '{{done}} / {{total}}',
+    content: '内容',
+    confirmCancel: '要取消此预约吗？您银行卡上冻结的 {{amount}} 将全部解除：不收取任何费用。',
+    confirmYes: '是的，取消',
+    keep: '保留我的预约',
+    cancelledAmount: '预约已取消。您银行卡上冻结的 {{amount}} 已解除：未收取任何费用。',
+    reserveAgain: '在此租赁机重新预约',
+    findOther: '查找其他租赁机',
+    step: {
+      fetching: '下载内容',
+      formatting: '格式化硬盘',
+      copying: '复制内容',
+      flushing: '完成写入',
+      verifying: '逐一校验文件',
+      configuring: '设置硬盘',
+    },
   },
   near: {
     title: '附近的租赁机',
@@ -216,6 +240,11 @@ export const zhCN: Catalogue = {
     stock: '现有 {{ready}} 块 · 可预约 {{reservable}} 块',
     rentAt: '在 {{name}} 租用',
     reserveAt: '在 {{name}} 预约',
+    position: '位置（纬度, 经度）',
+    positionHint:
+      '例如 52.52, 13.40：先纬度（赤道以北为正），后经度（格林尼治以东为正）。在地图应用中长按某处即可看到。',
+    badPositionOne:
+      '请输入以逗号分隔的两个数字：先是 -90 到 90 之间的纬度，再是 -180 到 180 之间的经度（例如 52.52, 13.40）。',
   },
   me: {
     title: '我的租用',
@@ -521,6 +550,21 @@ export const zhCN: Catalogue = {
     by: '由 {{who}}',
     acknowledge: '确认',
     resolve: '解决',
+  },
+  map: {
+    directions: '到 {{name}} 的路线',
+    openInApp: '在地图应用中打开',
+    loading: '正在加载地图…',
+    failed: '地图无法加载；下方列表列出了所有租赁机。',
+    readyCount: '{{count}} 块可租',
+    offline: '离线',
+    pin: '{{name}}：{{state}}，现有 {{count}} 块。显示详情',
+    you: '您在这里',
+  },
+  terms: {
+    accept: '付款即表示您接受',
+    terms: '租用条款',
+    privacy: '隐私声明',
   },
   errors: {
     generic: '出了点问题，请重试。',

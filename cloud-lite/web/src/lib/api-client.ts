@@ -8,6 +8,7 @@ import type {
   ExtensionQuote,
   KioskOffer,
   KioskSession,
+  MapSettings,
   Me,
   Money,
   NearbyKiosk,
@@ -204,6 +205,11 @@ export class ApiClient {
   /** The hub's rental terms (currency, deposit, late fee, lost-disk charge, windows); public. */
   terms(): Promise<Terms> {
     return this.request('GET', '/api/terms');
+  }
+
+  /** The map page's tile source, attribution, coordinate system and directions link. */
+  mapSettings(): Promise<MapSettings> {
+    return this.request('GET', '/api/map');
   }
 
   /** What a kiosk offers, before login (its QR page): name, address, online, types, terms. */

@@ -1607,6 +1607,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The renter's map: tile source, attribution, coordinate system, directions link
+         * @description From the `map` configuration. With `coordSystem: gcj02` (Chinese tile providers) the page converts WGS-84 kiosk positions to GCJ-02 before drawing them.
+         *
+         *     Access: public.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MapSettings"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -11330,6 +11452,20 @@ export interface components {
             lng: number;
             name: string;
         };
+        MapSettings: {
+            /** @description the tile provider's credit, shown on the map */
+            attribution: string;
+            /** @description the tiles' coordinates: gcj02 (Chinese providers) means positions are converted before they are drawn */
+            coordSystem: "wgs84" | "gcj02";
+            /** @description a web directions link; {lat} and {lng} are the WGS-84 destination */
+            directionsUrl: string;
+            maxZoom: number;
+            minZoom: number;
+            /** @description the values of {s} */
+            subdomains: string[];
+            /** @description raster tile URL template: {z} {x} {y}, maybe {s} */
+            tileUrl: string;
+        };
         Me: {
             canRent: boolean;
             deposit: components["schemas"]["Deposit"];
@@ -11485,10 +11621,14 @@ export interface components {
             writeProtect: boolean;
         };
         PrepareProgress: {
+            /** @description of this step */
             bytesDone: number;
+            /** @description of this step */
             bytesTotal: number;
             etaSeconds: number;
+            /** @description of the whole preparation, 0-100, never going back: each step fills its band (fetching 0-30, formatting 30-35, copying 35-75, flushing 75-80, verifying 80-98, configuring 98-100) */
             percent: number;
+            /** @description the step now: fetching, formatting, copying, flushing, verifying, configuring (in that order) */
             step: string;
         };
         RefundAnswer: {
@@ -11626,6 +11766,10 @@ export interface components {
             overdueMaxDays: number;
             /** @description how long a dispensed disk waits to be taken */
             pickupWindowSeconds: number;
+            /** @description the operator's privacy page (rental.privacyUrl), when set */
+            privacyUrl?: string;
+            /** @description the operator's terms page (rental.termsUrl), when set */
+            termsUrl?: string;
         };
         UpdateHistoryEntry: {
             /** @description ISO 8601 UTC time: the kiosk's time of the step */

@@ -88,3 +88,18 @@ export function centroid(points: readonly LatLng[]): LatLng | undefined {
   }
   return { lat: lat / points.length, lng: lng / points.length };
 }
+
+/**
+ * Links that open directions to a position: `web` from the hub's template (map.directionsUrl,
+ * `{lat}`/`{lng}`), and `app`, a `geo:` URI (RFC 5870) that phones hand to their maps app.
+ */
+export function directionsLinks(
+  to: LatLng & { name: string },
+  webTemplate: string | undefined,
+): { web?: string; app: string } {
+  const lat = to.lat.toFixed(6);
+  const lng = to.lng.toFixed(6);
+  const app = `geo:${lat},${lng}?q=${lat},${lng}(${encodeURIComponent(to.name)})`;
+  if (!webTemplate) return { app };
+  return { app, web: webTemplate.replaceAll('{lat}', lat).replaceAll('{lng}', lng) };
+}

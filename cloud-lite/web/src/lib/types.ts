@@ -25,6 +25,7 @@ export type Card = RequestBody<'/api/me/deposit', 'post'>['card'];
 export type KioskSession = Schemas['KioskSession'];
 export type KioskOffer = Schemas['KioskOffer'];
 export type Terms = Schemas['Terms'];
+export type MapSettings = Schemas['MapSettings'];
 export type KioskBrief = KioskSession['kiosk'];
 /** A disk type as a kiosk session offers it (with what is ready and reservable there). */
 export type DiskType = KioskSession['diskTypes'][number];

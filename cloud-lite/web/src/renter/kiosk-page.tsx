@@ -5,9 +5,11 @@ import { formatDateTime, formatDuration, formatMoney } from '../lib/format.js';
 import type { DiskType, KioskSession, ReservationBrief, Terms } from '../lib/types.js';
 import { Badge, Button, ErrorBox, Loading } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
+import { Directions } from '../ui/directions.js';
 import { useAsync } from '../ui/hooks.js';
 import { usePageTitle } from '../ui/language.js';
 import { Link, navigate } from '../ui/router.js';
+import { holdSentence } from '../ui/terms.js';
 import { AuthForm } from './auth-form.js';
 import { DiskTypeList, diskTypeName } from './disk-type-list.js';
 import { RentForm } from './rent-form.js';
@@ -69,6 +71,7 @@ export function KioskPage({ kioskId, mode }: { kioskId: string; mode: 'rent' | '
       <h1>{kiosk.name}</h1>
       <p class="muted kiosk-where">
         {kiosk.address ? <span>{kiosk.address} </span> : null}
+        <Directions lat={o.kiosk.lat} lng={o.kiosk.lng} name={kiosk.name} />{' '}
         {kiosk.online ? (
           <Badge tone="ok">
             {t('common.online')} · {t('kiosk.openNow')}
@@ -124,7 +127,8 @@ export function KioskPage({ kioskId, mode }: { kioskId: string; mode: 'rent' | '
             <Loading what={t('kiosk.theKiosk')} />
           ) : allowed ? (
             <RentForm
-              kioskId={kiosk.id}
+              kiosk={kiosk}
+              terms={o.terms}
               type={chosen}
               mode={mode}
               onCancel={() => setChosen(undefined)}
@@ -150,13 +154,13 @@ export function KioskPage({ kioskId, mode }: { kioskId: string; mode: 'rent' | '
           <DiskTypeList types={types} mode={mode} disabled={!!s && !allowed} onChoose={setChosen} />
         </section>
       )}
-      <TermsBox terms={o.terms} />
+      <TermsBox terms={o.terms} mode={mode} />
     </main>
   );
 }
 
 /** The deposit, late and lost-disk policy, stated before anyone pays. */
-export function TermsBox({ terms }: { terms: Terms }) {
+export function TermsBox({ terms, mode }: { terms: Terms; mode: 'rent' | 'reserve' }) {
   const money = (m: number) => formatMoney(m, terms.currency);
   return (
     <section class="card terms" aria-labelledby="terms-title">
@@ -172,6 +176,7 @@ export function TermsBox({ terms }: { terms: Terms }) {
           })}
         </li>
         <li>{t('kiosk.pickupWindow', { window: formatDuration(terms.pickupWindowSeconds) })}</li>
+        {mode === 'reserve' ? <li>{holdSentence(terms)}</li> : null}
       </ul>
     </section>
   );

@@ -20,6 +20,7 @@ import { useAsync } from '../ui/hooks.js';
 import { usePageTitle } from '../ui/language.js';
 import { Link } from '../ui/router.js';
 import { useTerms } from '../ui/terms.js';
+import { TermsLinks } from '../ui/terms-links.js';
 import { AuthForm } from './auth-form.js';
 
 /** My account: rentals (the disk out now first), deposit, reservations, orders. */
@@ -382,6 +383,7 @@ function Deposit({
           onInput={setAmount}
         />
         <CardFields value={card} onChange={setCard} />
+        <TermsLinks />
         <div class="actions">
           <Button type="submit" class="primary" busy={busy}>
             {t('me.payDepositButton')}

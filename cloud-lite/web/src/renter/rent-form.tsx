@@ -4,11 +4,13 @@ import type { RentRequest } from '../lib/api-client.js';
 import { type CardInput, parseCard } from '../lib/card.js';
 import { formatMoney, formatWriteProtect, totalPrice } from '../lib/format.js';
 import { IdempotencyKeys } from '../lib/idempotency.js';
-import type { DiskType } from '../lib/types.js';
+import type { DiskType, KioskBrief, Terms } from '../lib/types.js';
 import { CardFields, EMPTY_CARD } from '../ui/card-fields.js';
 import { Button, ErrorBox, FieldError, focusFirstInvalid } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
 import { navigate } from '../ui/router.js';
+import { holdSentence } from '../ui/terms.js';
+import { TermsLinks } from '../ui/terms-links.js';
 import { diskTypeName } from './disk-type-list.js';
 
 /**
@@ -17,12 +19,14 @@ import { diskTypeName } from './disk-type-list.js';
  * request reuses its idempotency key.
  */
 export function RentForm({
-  kioskId,
+  kiosk,
+  terms,
   type,
   mode,
   onCancel,
 }: {
-  kioskId: string;
+  kiosk: KioskBrief;
+  terms: Terms;
   type: DiskType;
   mode: 'rent' | 'reserve';
   onCancel: () => void;
@@ -54,7 +58,7 @@ export function RentForm({
       return;
     }
     const req: RentRequest = {
-      kioskId,
+      kioskId: kiosk.id,
       diskTypeId: type.id,
       writeProtect,
       days,
@@ -129,9 +133,20 @@ export function RentForm({
             {t('rent.perDay', { price: formatMoney(type.pricePerDayMinor, type.currency) })}
           </span>
         </p>
+        {mode === 'reserve' ? (
+          <div class="notice reserve-terms" data-testid="reserve-terms">
+            <p>
+              <strong>{t('rent.reserveAt', { name: kiosk.name })}</strong>
+              {kiosk.address ? <span class="block">{kiosk.address}</span> : null}
+            </p>
+            <p>{t('rent.content', { what: diskTypeName(type) })}</p>
+            <p>{holdSentence(terms)}</p>
+          </div>
+        ) : null}
         <p class="hint">{t('rent.authorised')}</p>
         <CardFields value={card} onChange={setCard} />
         <ErrorBox error={error} />
+        <TermsLinks />
         <div class="actions">
           <Button type="submit" class="primary" busy={busy}>
             {mode === 'rent' ? t('rent.payRent') : t('rent.payReserve')}
