@@ -1,11 +1,13 @@
 /**
  * The worker side of block-io.ts: one job per worker, taken from `workerData`, answered
- * with progress messages and one `done` or `error`. Imports only Node built-ins.
+ * with progress messages and one `done` or `error`. Imports only Node built-ins (and the
+ * worker starter beside it).
  */
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { parentPort } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { parentPort, type Worker } from 'node:worker_threads';
 import type {
   BlockJob,
   BlockPatch,
@@ -18,6 +20,8 @@ import type {
   WorkerMessage,
   WriteJob,
 } from './block-io.js';
+import type { HashAnswer, HashRequest } from './hash-worker.js';
+import { startWorker } from './worker-host.js';
 
 const PAGE = 65_536;
 /** The current job's cancel flag (set by the pool from the main thread). */
@@ -52,6 +56,85 @@ function alignedBuffers(count: number, bytes: number): Buffer[] {
   const mem = new Wasm.Memory({ initial: (size * count) / PAGE });
   return Array.from({ length: count }, (_, i) => Buffer.from(mem.buffer, i * size, size));
 }
+
+/** The same in one SharedArrayBuffer (a shared WebAssembly.Memory), which hashers read in place. */
+function sharedAlignedBuffers(count: number, bytes: number) {
+  const size = Math.ceil(bytes / PAGE) * PAGE;
+  const pages = (size * count) / PAGE;
+  const mem = new (
+    Wasm.Memory as unknown as new (d: {
+      initial: number;
+      maximum: number;
+      shared: true;
+    }) => { buffer: SharedArrayBuffer }
+  )({ initial: pages, maximum: pages, shared: true });
+  return {
+    memory: mem.buffer,
+    size,
+    bufs: Array.from({ length: count }, (_, i) => Buffer.from(mem.buffer, i * size, size)),
+  };
+}
+
+/**
+ * This block worker's hashing threads (hash-worker.ts), started at its first hashing job and
+ * kept for the next (they end with the block worker). SHA-256 runs there on the bytes in
+ * shared memory, so neither a copy per range (WebCrypto's digest copies its input into
+ * freshly faulted memory) nor libuv's thread pool (which the reads and writes of every disk
+ * share, four threads by default) is spent on it, and one sequential reader is not held
+ * back by one core's SHA-256 rate (a Raspberry Pi 4 has no SHA instructions).
+ */
+class Hashers {
+  readonly #threads: { w: Worker; pending: Set<number> }[] = [];
+  readonly #waiting = new Map<
+    number,
+    { resolve: (hex: string) => void; reject: (e: Error) => void }
+  >();
+  #id = 0;
+
+  constructor(private readonly count: number) {}
+
+  /** SHA-256 (hex) of `length` bytes at `offset` of `memory`. */
+  hash(memory: SharedArrayBuffer, offset: number, length: number): Promise<string> {
+    this.#start();
+    const t = this.#threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const id = ++this.#id;
+    t.pending.add(id);
+    return new Promise<string>((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      const req: HashRequest = { id, memory, offset, length };
+      t.w.postMessage(req);
+    });
+  }
+
+  #start(): void {
+    while (this.#threads.length < this.count) {
+      const w = startWorker(new URL('./hash-worker.js', import.meta.url), {});
+      const t = { w, pending: new Set<number>() };
+      w.on('message', (a: HashAnswer) => {
+        t.pending.delete(a.id);
+        this.#waiting.get(a.id)?.resolve(a.sha256);
+        this.#waiting.delete(a.id);
+      });
+      const gone = (why: string) => {
+        const i = this.#threads.indexOf(t);
+        if (i >= 0) this.#threads.splice(i, 1);
+        for (const id of t.pending) {
+          const e = new Error(`a hashing thread ${why}`) as NodeJS.ErrnoException;
+          e.code = 'EWORKER';
+          this.#waiting.get(id)?.reject(e);
+          this.#waiting.delete(id);
+        }
+        t.pending.clear();
+      };
+      w.on('error', (err) => gone(`failed: ${err.message}`));
+      w.on('exit', (code) => gone(`exited (code ${code})`));
+      this.#threads.push(t);
+    }
+  }
+}
+
+/** Hashing threads per block worker: enough for a fast disk, not one per core on a big host. */
+const hashers = new Hashers(Math.max(2, Math.min(4, availableParallelism())));
 
 /** Splits extents into chunks of at most `chunkBytes`. */
 function chunksOf(extents: readonly BlockRange[], chunkBytes: number): BlockRange[] {
@@ -163,17 +246,16 @@ function unitsOf(ranges: readonly BlockRange[], gap: number, max: number) {
   return units;
 }
 
-/** Ranges at least this long are hashed in the thread pool, several at once. */
-const POOL_HASH_BYTES = 2 ** 20;
-/** Digests in flight at once (each holds a copy of its range). */
-const POOL_HASHES = 4;
+/** Buffers of one hashing pass: reads in flight plus ranges being hashed. */
+const HASH_BUFFERS = 4;
+/** Reads in flight at once (sequential, so a disk sees the next request queued). */
+const READS_IN_FLIGHT = 2;
 
 /**
  * SHA-256 of each range of `fh` (with `patches` applied), read in units of whole ranges
- * (so each range is in memory at once), the next read overlapping the hashing. Small
- * ranges are hashed here; long ones by WebCrypto in libuv's thread pool, which copies
- * the bytes at the call (the buffer is free again at once) and runs up to POOL_HASHES
- * of them at once on other cores. Resolves with the bytes hashed.
+ * (so each range is in memory at once) into shared page-aligned buffers (O_DIRECT),
+ * READS_IN_FLIGHT reads ahead, while the hashing threads hash earlier units in place.
+ * Resolves with the bytes hashed.
  */
 async function hashRangesOf(
   fh: FileHandle,
@@ -185,27 +267,60 @@ async function hashRangesOf(
 ): Promise<number> {
   const longest = ranges.reduce((m, r) => Math.max(m, r.length), 0);
   const units = unitsOf(ranges, gap, Math.max(chunkBytes, longest));
-  const inFlight: Promise<void>[] = [];
+  if (units.length === 0) return 0;
+  const unitBytes = units.reduce((m, u) => Math.max(m, u.length), 0);
+  const { memory, size, bufs } = sharedAlignedBuffers(
+    Math.min(HASH_BUFFERS, units.length),
+    unitBytes,
+  );
+  const free = bufs.map((_, i) => i);
+  const reads: { u: (typeof units)[number]; slot: number; done: Promise<number> }[] = [];
+  const hashing = new Set<Promise<void>>();
+  let wake: (() => void) | undefined;
+  let failed: Error | undefined;
+  let next = 0;
   let bytes = 0;
-  await pipeline(fh, units, Math.max(chunkBytes, longest), async (buf, u) => {
-    if (patches.length > 0) applyPatches(buf, u.offset, u.length, patches);
-    for (const { r, i } of (u as (typeof units)[number]).members) {
-      const slice = buf.subarray(r.offset - u.offset, r.offset - u.offset + r.length);
-      if (r.length < POOL_HASH_BYTES) {
-        onRange(i, createHash('sha256').update(slice).digest('hex'));
-      } else {
-        if (inFlight.length >= POOL_HASHES) await inFlight.shift();
-        inFlight.push(
-          webcrypto.subtle
-            .digest('SHA-256', slice)
-            .then((d) => onRange(i, Buffer.from(d).toString('hex'))),
-        );
-      }
-      bytes += r.length;
+  while (next < units.length || reads.length > 0) {
+    checkAbort();
+    if (failed) throw failed;
+    while (next < units.length && reads.length < READS_IN_FLIGHT && free.length > 0) {
+      const slot = free.shift() as number;
+      const u = units[next++] as (typeof units)[number];
+      const done = readFully(fh, bufs[slot] as Buffer, u.length, u.offset);
+      done.catch(() => undefined); // observed below, in order
+      reads.push({ u, slot, done });
     }
+    const r = reads.shift();
+    if (!r) {
+      // Every buffer is being hashed: wait for one.
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      continue;
+    }
+    await r.done;
+    if (patches.length > 0) applyPatches(bufs[r.slot] as Buffer, r.u.offset, r.u.length, patches);
+    const base = r.slot * size - r.u.offset;
+    const release = () => {
+      free.push(r.slot);
+      hashing.delete(h);
+      wake?.();
+      wake = undefined;
+    };
+    const h: Promise<void> = Promise.all(
+      r.u.members.map(({ r: range, i }) =>
+        hashers.hash(memory, base + range.offset, range.length).then((hex) => onRange(i, hex)),
+      ),
+    ).then(release, (err: Error) => {
+      failed ??= err;
+      release();
+    });
+    hashing.add(h);
+    for (const { r: range } of r.u.members) bytes += range.length;
     progress(bytes);
-  });
-  await Promise.all(inFlight);
+  }
+  await Promise.all(hashing);
+  if (failed) throw failed;
   return bytes;
 }
 

@@ -6,16 +6,18 @@
  *              the image file and written sequentially to the device with O_DIRECT, with
  *              per-disk patches (volume serial, label) applied on the way; then fdatasync.
  *  - `verify`: the mapped ranges re-read from the device with O_DIRECT (the page cache is
- *              bypassed, so the bytes come from the medium) in long sequential reads, and
- *              each range's SHA-256 compared with the map's; a mismatching range is then
- *              checked against the image file, which tells a bad disk from a bad image.
- *              Ranges of 1 MiB and more are hashed in libuv's thread pool (WebCrypto
- *              digest), several at once, so one sequential reader is not held back by one
- *              core's SHA-256 rate (a Raspberry Pi 4 has no SHA instructions).
+ *              bypassed, so the bytes come from the medium) in long sequential reads, two
+ *              in flight, into a ring of buffers in shared memory, and each range's SHA-256
+ *              (computed in place by the worker's hashing threads, hash-worker.ts, several
+ *              at once: one sequential reader is not held back by one core's SHA-256 rate,
+ *              and a Raspberry Pi 4 has no SHA instructions) compared with the map's; a
+ *              mismatching range is then checked against the image file, which tells a bad
+ *              disk from a bad image.
  *  - `hash-files`: SHA-256 of whole files (the file-mode verification through a mount).
  *
  * O_DIRECT needs page-aligned memory, which Node's Buffers do not promise; the worker
- * takes its buffers from a WebAssembly.Memory, whose backing store is page-aligned.
+ * takes its buffers from a WebAssembly.Memory, whose backing store is page-aligned (a
+ * shared one for hashing, so the hashing threads read the bytes where they were read to).
  * Reads of the next chunk overlap the write (or the hashing) of the current one.
  * Cancel with the AbortSignal: the worker stops between chunks and the job rejects with
  * `EABORTED` (a write is then incomplete: the disk must be prepared again).
