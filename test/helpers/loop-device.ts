@@ -95,3 +95,16 @@ export async function createLoopDisk(opts: LoopDiskOptions): Promise<LoopDisk> {
   }
   return { device, backingFile, detach };
 }
+
+/** Flips the low bit of the byte at `offset` of a device or file, synced (corruption to catch). */
+export async function flipByte(file: string, offset: number): Promise<void> {
+  const fh = await open(file, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, offset);
+    await fh.write(Buffer.from([(b[0] ?? 0) ^ 0x01]), 0, 1, offset);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -3,12 +3,12 @@
 // than buffers, several ranges per unit and a patched range exercise the ring; a byte
 // flipped on the device is found in exactly its range and blamed on the disk.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { type BlockRange, BlockWorkers } from '../../../hal/storage/block-io.js';
-import { createLoopDisk, requireRoot } from '../../helpers/loop-device.js';
+import { createLoopDisk, flipByte, requireRoot } from '../../helpers/loop-device.js';
 
 const MiB = 2 ** 20;
 
@@ -73,15 +73,7 @@ t.test('verify reads ahead into shared buffers and catches one flipped byte', as
 
   // One byte flipped on the device, in range 17 (the ninth unit).
   const at = 17 * 2 * MiB + 12345;
-  const fh = await open(disk.device, 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    await fh.read(b, 0, 1, at);
-    await fh.write(Buffer.from([(b[0] ?? 0) ^ 0x01]), 0, 1, at);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await flipByte(disk.device, at);
   const bad = await verify();
   t.same(
     bad.mismatched,

@@ -18,7 +18,7 @@ import { verifyTree } from '../../../kiosk/cloning/verify.js';
 import { imageIdOf } from '../../../kiosk/content/image-index.js';
 import { silentLogger } from '../../../kiosk/log.js';
 import { mixedSpec } from '../../helpers/content-fixtures.js';
-import { createLoopDisk, type LoopDisk, requireRoot } from '../../helpers/loop-device.js';
+import { createLoopDisk, flipByte, type LoopDisk, requireRoot } from '../../helpers/loop-device.js';
 import { kit } from '../fixtures/kit.js';
 import { keys, makeContent, makeRig, type Rig } from './fixtures/rig.js';
 
@@ -34,18 +34,6 @@ async function fillGarbage(device: string, bytes: number): Promise<void> {
   try {
     const buf = Buffer.alloc(4 * MiB, 0xff);
     for (let at = 0; at < bytes; at += buf.length) await fh.write(buf, 0, buf.length, at);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function flipByte(file: string, offset: number): Promise<void> {
-  const fh = await open(file, 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    await fh.read(b, 0, 1, offset);
-    await fh.write(Buffer.from([(b[0] ?? 0) ^ 0x01]), 0, 1, offset);
     await fh.sync();
   } finally {
     await fh.close();
