@@ -6,8 +6,9 @@
  *  - image mode (clone-image-mode.ts): the block image's write vs `dd oflag=direct` of the
  *    same bytes, its verify vs `dd iflag=direct`, CPU seconds per GB beside dd's;
  *  - with `--disks 1,2,4`: k image-mode preparations at once vs k dd chains at once;
- * then the time to prepare 500 GB on a 120 MB/s disk, computed from the ratios measured
- * here (each step's throughput as a fraction of dd's on the same device).
+ * then the time to prepare 500 GB on a 120 MB/s disk, from the rates measured with the disks
+ * capped and from the ratios measured here (each step's throughput as a fraction of dd's on
+ * the same device, at most 1, times 120 MB/s), and the load average at start and end.
  * Every tool's exit code is checked, and the copied files and bytes are counted. Needs
  * root; every loop device is set writable when attached, and everything is undone on any
  * exit (signals and crashes included).
@@ -61,6 +62,9 @@ const DISKS = arg('disks', '')
   .filter((k) => Number.isInteger(k) && k >= 1 && k <= 8);
 const DISK_BYTES = 3 * 2 ** 30;
 const DIRECT = !process.argv.includes('--buffered-loop');
+/** The 1-minute load average now (the machine may be shared: figures depend on it). */
+const load = () => `load average ${(os.loadavg()[0] ?? 0).toFixed(1)}`;
+const loadAtStart = load();
 /** The disk the 500 GB estimate is for. */
 const TARGET = { bytes: 500e9, rate: 120e6 };
 
@@ -223,28 +227,32 @@ try {
   const sets = [big, small];
   const fileRows: FileModeRow[] = [];
   for (const m of sets) {
-    console.log(`\n${m.contentId}: file mode`);
+    console.log(`\n${m.contentId}: file mode (${load()})`);
     fileRows.push(await benchFileMode(cache.blobs, m, target));
   }
   const raw: Run = { images: [], parallel: [] };
   const usb: Run = { images: [], parallel: [] };
   for (const m of sets) {
-    console.log(`\n${m.contentId}: image mode, the loop disk's own speed`);
+    console.log(`\n${m.contentId}: image mode, the loop disk's own speed (${load()})`);
     raw.images.push(await benchImageMode(rig, m));
   }
   for (const k of DISKS) {
-    console.log(`\n${k} disk(s) at once, the loop disks' own speed (${big.contentId} image)`);
+    console.log(
+      `\n${k} disk(s) at once, the loop disks' own speed (${big.contentId} image; ${load()})`,
+    );
     raw.parallel.push(await benchParallel(rig, big, k));
   }
   // The same again with every disk capped at a portable disk's rate.
   const unthrottle = await throttleDevices(devices, TARGET.rate);
   cleanup.add('disk throttle', unthrottle);
   for (const m of sets) {
-    console.log(`\n${m.contentId}: image mode, disk capped at ${TARGET.rate / 1e6} MB/s`);
+    console.log(
+      `\n${m.contentId}: image mode, disk capped at ${TARGET.rate / 1e6} MB/s (${load()})`,
+    );
     usb.images.push(await benchImageMode(rig, m));
   }
   for (const k of DISKS) {
-    console.log(`\n${k} disk(s) at once, each capped at ${TARGET.rate / 1e6} MB/s`);
+    console.log(`\n${k} disk(s) at once, each capped at ${TARGET.rate / 1e6} MB/s (${load()})`);
     usb.parallel.push(await benchParallel(rig, big, k));
   }
   await unthrottle();
@@ -301,6 +309,7 @@ function report(files: FileModeRow[], raw: Run, usb: Run): void {
     aims.push(`k parallel preparations >= 0.9x k parallel dd, ${name}: ${ok ? 'met' : 'NOT met'}`);
   }
   console.log(`\naims: ${aims.join('; ')}`);
+  console.log(`(${loadAtStart} at the start, ${load()} at the end; cores: ${os.cpus().length})`);
   // 500 GB on a 120 MB/s disk. Image mode: the rates measured with the disk capped at
   // 120 MB/s. File mode: its rate on the uncapped disk, where that is below the disk's.
   const GB = TARGET.bytes / 1e9;
@@ -321,4 +330,27 @@ function report(files: FileModeRow[], raw: Run, usb: Run): void {
   console.log(
     "  (file mode: its rate through exfat-fuse here, at most the disk's; image mode: measured with the disk capped)",
   );
+  // The same from the ratios: each step's rate as a fraction of dd's on the same loop disk
+  // (file mode against the image-mode dd figures of its set, the disk's limit), at most 1,
+  // applied to the 120 MB/s disk.
+  console.log(
+    `${GB} GB on a ${TARGET.rate / 1e6} MB/s disk from the ratios to dd on the same loop disk (rate = ratio x ${TARGET.rate / 1e6} MB/s, ratio at most 1):`,
+  );
+  const fromRatios = (c: number, v: number) => {
+    const [mc, mv] = [c, v].map((r) => min(TARGET.rate * Math.min(1, r)));
+    return `${c.toFixed(2)}x + ${v.toFixed(2)}x -> ${(mc ?? 0).toFixed(0)} + ${(mv ?? 0).toFixed(0)} = ${((mc ?? 0) + (mv ?? 0)).toFixed(0)} min`;
+  };
+  files.forEach((f, i) => {
+    const own = raw.images[i];
+    const capped = usb.images[i];
+    if (!own) return;
+    const disk = (secs: number) => own.mapped / secs;
+    console.log(
+      `  ${f.set.padEnd(6)} file mode : ${fromRatios(f.bytes / f.pipe / disk(own.ddWrite.secs), f.bytes / f.verify / disk(own.ddRead.secs))}`,
+    );
+    const ratios = (r: ImageModeRow) =>
+      fromRatios(r.ddWrite.secs / r.write.secs, r.ddRead.secs / r.verify.secs);
+    console.log(`  ${f.set.padEnd(6)} image mode: ${ratios(own)} (own speed)`);
+    if (capped) console.log(`  ${f.set.padEnd(6)} image mode: ${ratios(capped)} (capped)`);
+  });
 }

@@ -6,7 +6,7 @@
 // transitions per second (each one transaction with its outbox event) with
 // synchronous=FULL vs NORMAL, and the ratio; (3) kioskd's idle CPU over 60 s with the
 // real drive and USB watchers beside an idle node (kiosk-idle.ts).
-//   npm run bench:kiosk [-- --busy-only | --idle-cpu-only] [-- --shared-disk]   (BENCH_N, BENCH_IDLE_SECONDS, BENCH_PREPARE_BYTES)
+//   npm run bench:kiosk [-- --busy-only | --idle-cpu-only] [-- --shared-disk]   (BENCH_N, BENCH_IDLE_SECONDS, BENCH_IDLE_SETTLE_SECONDS, BENCH_PREPARE_BYTES)
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +23,8 @@ import { idleCpu } from './kiosk-idle.js';
 
 const N = Number(process.env.BENCH_N ?? 1000);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
+/** Seconds after kioskd's start before the idle window opens (start-up GC done). */
+const IDLE_SETTLE_SECONDS = Number(process.env.BENCH_IDLE_SETTLE_SECONDS ?? 90);
 const busyOnly = process.argv.includes('--busy-only');
 const idleCpuOnly = process.argv.includes('--idle-cpu-only');
 
@@ -110,10 +112,10 @@ try {
     console.log(`  ratio NORMAL/FULL  ${(normal / full).toFixed(2)}x`);
   }
   if (!busyOnly) {
-    const idle = await idleCpu(dirFor('cpu'), keys, IDLE_SECONDS, onStop);
+    const idle = await idleCpu(dirFor('cpu'), keys, IDLE_SECONDS, onStop, IDLE_SETTLE_SECONDS);
     const diff = idle.kioskdPercent - idle.nodePercent;
     console.log(
-      `Idle CPU over ${idle.seconds} s (kioskd as built, metrics served as on the SD image, with the real drive watcher: ${idle.watching}, ${idle.blockEvents} block-device event(s) on this machine meanwhile; USB: ${idle.usb}; load average ${idle.load}):`,
+      `Idle CPU over ${idle.seconds} s from ${idle.settleSeconds} s after start (kioskd as built, metrics served as on the SD image, with the real drive watcher: ${idle.watching}, ${idle.blockEvents} block-device event(s) on this machine meanwhile; USB: ${idle.usb}; load average ${idle.load}):`,
     );
     console.log(
       `  kioskd ${idle.kioskdPercent.toFixed(3)}% of a core, idle node ${idle.nodePercent.toFixed(3)}%`,
