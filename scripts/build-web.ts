@@ -1,5 +1,6 @@
 // Bundles the renter web app and the operator dashboard (cloud-lite/web/src) with esbuild
-// into dist/web/ (or --out <dir>): renter.js, ops.js, shared chunks and app.css.
+// into dist/web/ (or --out <dir>): renter.js, ops.js, shared chunks, app.css and map.css (the
+// map page's, with Leaflet's; the map's code is a chunk loaded by that page only).
 // `npm run build:web`; tests call buildWeb() themselves so a fresh clone needs no prior build.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -29,7 +30,11 @@ export async function buildWeb(
       renter: path.join(WEB_SRC, 'renter-main.tsx'),
       ops: path.join(WEB_SRC, 'ops-main.tsx'),
       app: path.join(WEB_SRC, 'styles.css'),
+      // Leaflet's styles and the pins: loaded by the map page only (ui/kiosk-map-leaflet.tsx).
+      map: path.join(WEB_SRC, 'map.css'),
     },
+    // Leaflet's CSS names marker and layer images the pages never use (pins are HTML).
+    loader: { '.png': 'empty', '.svg': 'empty' },
     outdir: outDir,
     bundle: true,
     splitting: true,

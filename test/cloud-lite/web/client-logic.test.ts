@@ -16,8 +16,14 @@ import {
   formatMoney,
   formatRelative,
 } from '../../../cloud-lite/web/src/lib/format.js';
-import { distanceMeters, parseLatLng, plotAround } from '../../../cloud-lite/web/src/lib/geo.js';
+import {
+  directionsLinks,
+  distanceMeters,
+  parseLatLng,
+  plotAround,
+} from '../../../cloud-lite/web/src/lib/geo.js';
 import { IdempotencyKeys, randomUuid } from '../../../cloud-lite/web/src/lib/idempotency.js';
+import { toMapCoords } from '../../../cloud-lite/web/src/lib/map-coords.js';
 import { SseParser } from '../../../cloud-lite/web/src/lib/sse-parser.js';
 
 // Every error code the HTTP API answers (its one vocabulary), every refusal reason, and the
@@ -298,4 +304,27 @@ t.test('API client: SSE stream over fetch delivers parsed messages', async (t) =
     ['order', { order: { id: 'o1', state: 'dispensing', slot: 7 } }],
     ['order', { order: { id: 'o1', state: 'completed' } }],
   ]);
+});
+
+t.test('map positions: GCJ-02 for Chinese tiles, directions links', async (t) => {
+  const tiananmen = { lat: 39.9087, lng: 116.3975 };
+  t.same(toMapCoords(tiananmen, 'wgs84'), tiananmen, 'WGS-84 tiles: unchanged');
+  const gcj = toMapCoords(tiananmen, 'gcj02');
+  const shift = distanceMeters(tiananmen, gcj);
+  // GCJ-02 moves Beijing about 0.0014 deg north and 0.0062 deg east (roughly 500 m).
+  t.ok(gcj.lat > tiananmen.lat && gcj.lng > tiananmen.lng, 'moved north-east');
+  t.ok(shift > 300 && shift < 800, `shifted by ${Math.round(shift)} m`);
+  const berlin = { lat: 52.52, lng: 13.4 };
+  t.same(toMapCoords(berlin, 'gcj02'), berlin, 'outside China GCJ-02 is WGS-84');
+  t.same(
+    directionsLinks(
+      { lat: 52.5251, lng: 13.3694, name: 'Hbf & S' },
+      'https://m.example/r?to={lat},{lng}',
+    ),
+    {
+      app: 'geo:52.525100,13.369400?q=52.525100,13.369400(Hbf%20%26%20S)',
+      web: 'https://m.example/r?to=52.525100,13.369400',
+    },
+  );
+  t.same(parseLatLng(' 52.52 ,13.40 '), { lat: 52.52, lng: 13.4 }, 'one field, spaces');
 });

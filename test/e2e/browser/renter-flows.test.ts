@@ -251,13 +251,12 @@ t.test(
 
     // Find the kiosk near me (typed position), reserve, watch the preparation.
     await page.getByRole('link', { name: 'Kiosks' }).click();
-    await page.getByLabel('Latitude').fill('52.52');
-    await page.getByLabel('Longitude').fill('13.40');
+    await page.getByLabel('Position (latitude, longitude)').fill('52.52, 13.40');
     await page.getByRole('button', { name: 'Search here' }).click();
     const listed = page.locator('li[data-kiosk="kiosk-1"]');
     await listed.getByText(/km/).waitFor();
     t.match((await listed.textContent()) ?? '', /2\.1 km/, 'distance from the typed position');
-    await page.locator('svg[role="img"]').waitFor();
+    await page.locator('.kiosk-pin[data-kiosk="kiosk-1"]').waitFor();
     await checkPage(t, page, 'renter-nearby');
     await listed.getByRole('link', { name: 'Reserve at Central Station' }).click();
     // Before paying: where (with directions), what, the hold window and the no-show fee.

@@ -24,7 +24,16 @@ export function RenterApp() {
     return () => removeEventListener('dk:session', update);
   }, [api]);
 
-  const page = renterPage(path, query);
+  // Pages of an account: logged out (a deep link, an expired session), they ask for the login
+  // in place and show the page once it is done (the address never changes, so reload works).
+  const needsAccount = /^\/(orders|reservations)\//.test(path);
+  const page =
+    needsAccount && !authed ? (
+      <LoginGate key="gate" onDone={() => setAuthed(true)} />
+    ) : (
+      renterPage(path, query, authed)
+    );
+  const here = path + (query.size > 0 ? `?${query}` : '');
 
   return (
     <>
@@ -50,7 +59,9 @@ export function RenterApp() {
               {t('nav.logOut')}
             </button>
           ) : (
-            <Link href={`/login?next=${encodeURIComponent(path)}`}>{t('nav.logIn')}</Link>
+            <Link href={path === '/login' ? here : `/login?next=${encodeURIComponent(here)}`}>
+              {t('nav.logIn')}
+            </Link>
           )}
         </nav>
         <LanguageSwitch />
@@ -60,7 +71,7 @@ export function RenterApp() {
   );
 }
 
-function renterPage(path: string, query: URLSearchParams): preact.JSX.Element {
+function renterPage(path: string, query: URLSearchParams, authed: boolean): preact.JSX.Element {
   const kiosk = match('/k/:id', path);
   if (kiosk) return <KioskPage key={`k-${kiosk.id}`} kioskId={kiosk.id!} mode="rent" />;
   const reserve = match('/reserve/:id', path);
@@ -71,17 +82,33 @@ function renterPage(path: string, query: URLSearchParams): preact.JSX.Element {
   if (res) return <ReservationPage key={res.id} reservationId={res.id!} />;
   if (path === '/me' || path.startsWith('/me/')) return <MePage />;
   if (path === '/register/confirm') return <ConfirmRegistrationPage />;
-  if (path === '/login') return <LoginPage next={query.get('next')} />;
+  if (path === '/login') return <LoginPage next={query.get('next')} authed={authed} />;
   if (path === '/' || path === '/kiosks') return <NearbyPage />;
   return <NotFoundPage />;
 }
 
-function LoginPage({ next }: { next: string | null }) {
+/** /login?next=<path>: after login (or the registration link) the renter lands on `next`. */
+function LoginPage({ next, authed }: { next: string | null; authed: boolean }) {
   usePageTitle(t('nav.logIn'));
+  useEffect(() => {
+    if (authed) navigate(safeNext(next), { replace: true });
+  }, [authed, next]);
   return (
     <main>
       <h1>{t('nav.welcome')}</h1>
       <AuthForm onDone={() => navigate(safeNext(next), { replace: true })} />
+    </main>
+  );
+}
+
+/** A page of an account opened logged out: the login, then the page itself. */
+function LoginGate({ onDone }: { onDone: () => void }) {
+  usePageTitle(t('nav.logIn'));
+  return (
+    <main>
+      <h1>{t('nav.logIn')}</h1>
+      <p>{t('auth.loginToSee')}</p>
+      <AuthForm onDone={onDone} />
     </main>
   );
 }
@@ -91,8 +118,14 @@ function NotFoundPage() {
   return (
     <main>
       <h1>{t('common.notFoundTitle')}</h1>
-      <p>
-        <Link href="/">{t('common.findKiosk')}</Link>
+      <p>{t('common.notFoundText')}</p>
+      <p class="actions">
+        <Link class="button primary" href="/kiosks">
+          {t('common.findKiosk')}
+        </Link>
+        <Link class="button" href="/me">
+          {t('common.myRentals')}
+        </Link>
       </p>
     </main>
   );

@@ -8,7 +8,7 @@ import { useApi } from '../ui/context.js';
 import { Directions } from '../ui/directions.js';
 import { useAsync } from '../ui/hooks.js';
 import { usePageTitle } from '../ui/language.js';
-import { Link, navigate } from '../ui/router.js';
+import { Link, navigate, useLocation } from '../ui/router.js';
 import { holdSentence } from '../ui/terms.js';
 import { AuthForm } from './auth-form.js';
 import { DiskTypeList, diskTypeName } from './disk-type-list.js';
@@ -30,7 +30,12 @@ export function KioskPage({ kioskId, mode }: { kioskId: string; mode: 'rent' | '
     () => (authed ? api.kioskSession(kioskId) : Promise.resolve(null)),
     [kioskId, authed],
   );
-  const [chosen, setChosen] = useState<DiskType>();
+  // The chosen disk type is in the address (?type=<id>): Back returns to the list, a reload
+  // (or the registration link) comes back to the form.
+  const { query } = useLocation();
+  const chosenId = query.get('type');
+  const setChosen = (d: DiskType | undefined) =>
+    navigate(d ? `${location.pathname}?type=${encodeURIComponent(d.id)}` : location.pathname);
   const [pickupError, setPickupError] = useState<unknown>();
   const [pickingUp, setPickingUp] = useState<string>();
   usePageTitle(offer.data?.kiosk.name ?? t('kiosk.title', { id: kioskId }));
@@ -41,7 +46,14 @@ export function KioskPage({ kioskId, mode }: { kioskId: string; mode: 'rent' | '
         <h1>{t('kiosk.title', { id: kioskId })}</h1>
         {offer.loading ? <Loading what={t('kiosk.theKiosk')} /> : null}
         <ErrorBox error={offer.error} />
-        {offer.error ? <Button onClick={offer.reload}>{t('common.tryAgain')}</Button> : null}
+        {offer.error ? (
+          <p class="actions">
+            <Button onClick={offer.reload}>{t('common.tryAgain')}</Button>
+            <Link class="button" href="/kiosks">
+              {t('common.findKiosk')}
+            </Link>
+          </p>
+        ) : null}
       </main>
     );
   }
@@ -49,6 +61,7 @@ export function KioskPage({ kioskId, mode }: { kioskId: string; mode: 'rent' | '
   const s = session.data ?? undefined;
   const kiosk = s ? { ...o.kiosk, ...s.kiosk } : o.kiosk;
   const types = s?.diskTypes ?? o.diskTypes;
+  const chosen = chosenId ? types.find((d) => d.id === chosenId) : undefined;
   const allowed = s ? (mode === 'rent' ? s.canRent : s.canReserve) : true;
   const reasons = s ? (mode === 'rent' ? s.reasons : s.reserveReasons) : [];
   const ready = s?.reservations.filter((r) => r.state === 'ready') ?? [];

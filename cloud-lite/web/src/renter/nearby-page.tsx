@@ -1,40 +1,63 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { t } from '../i18n/i18n.js';
 import { formatDistance } from '../lib/format.js';
 import { type LatLng, parseLatLng } from '../lib/geo.js';
 import type { NearbyKiosk } from '../lib/types.js';
 import { Badge, Button, ErrorBox, Field, focusFirstInvalid, LiveStatus } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
-import { KioskMap } from '../ui/kiosk-map.js';
+import { Directions, useMapSettings } from '../ui/directions.js';
 import { usePageTitle } from '../ui/language.js';
-import { Link } from '../ui/router.js';
+import { Link, navigate, useLocation } from '../ui/router.js';
 
-/** Find kiosks near you (4th instruction's first half): geolocation or typed coordinates. */
+type MapModule = typeof import('../ui/kiosk-map-leaflet.js');
+
+/**
+ * Find kiosks near you (4th instruction's first half): geolocation or a typed position
+ * ("52.52, 13.40"), kept in the address (`/kiosks?near=52.52,13.40`) so that Back and reload
+ * find the same kiosks. The map (Leaflet) is loaded only here and only with kiosks to show.
+ */
 export function NearbyPage() {
   const api = useApi();
-  const [you, setYou] = useState<LatLng>();
-  const [lat, setLat] = useState('');
-  const [lng, setLng] = useState('');
+  const { query } = useLocation();
+  const near = query.get('near') ?? '';
+  const you = useMemo(() => (near ? parseLatLng(near) : undefined), [near]);
+  const [typed, setTyped] = useState(near);
   const [status, setStatus] = useState('');
   const [error, setError] = useState<unknown>();
   const [kiosks, setKiosks] = useState<NearbyKiosk[]>();
   const [posError, setPosError] = useState<string>();
+  const [mapModule, setMapModule] = useState<MapModule>();
+  const [mapFailed, setMapFailed] = useState(false);
+  const settings = useMapSettings();
   usePageTitle(t('near.title'));
 
-  const load = async (at: LatLng | undefined) => {
+  // The address is the state: a search, Back or a reload all land here.
+  useEffect(() => {
+    setTyped(near);
+    let live = true;
     setError(undefined);
-    try {
-      const list = await api.nearbyKiosks(at);
-      setKiosks(list);
-      setStatus(t(at ? 'near.foundNear' : 'near.found', { count: list.length }));
-    } catch (err) {
-      setError(err);
-    }
-  };
+    api.nearbyKiosks(you).then(
+      (list) => {
+        if (!live) return;
+        setKiosks(list);
+        setStatus(t(you ? 'near.foundNear' : 'near.found', { count: list.length }));
+      },
+      (err: unknown) => live && setError(err),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, near]);
 
   useEffect(() => {
-    load(undefined);
-  }, []);
+    if (mapModule || !kiosks || kiosks.length === 0) return;
+    import('../ui/kiosk-map-leaflet.js').then(setMapModule, () => setMapFailed(true));
+  }, [kiosks, mapModule]);
+
+  const searchAt = (at: LatLng) => {
+    const value = `${round(at.lat)},${round(at.lng)}`;
+    navigate(`/kiosks?near=${encodeURIComponent(value)}`, { keepFocus: true });
+  };
 
   const locate = () => {
     if (!('geolocation' in navigator)) {
@@ -43,13 +66,7 @@ export function NearbyPage() {
     }
     setStatus(t('near.finding'));
     navigator.geolocation.getCurrentPosition(
-      (pos) => {
-        const at = { lat: pos.coords.latitude, lng: pos.coords.longitude };
-        setYou(at);
-        setLat(at.lat.toFixed(5));
-        setLng(at.lng.toFixed(5));
-        load(at);
-      },
+      (pos) => searchAt({ lat: pos.coords.latitude, lng: pos.coords.longitude }),
       (err) =>
         setStatus(err.code === err.PERMISSION_DENIED ? t('near.refused') : t('near.unavailable')),
       { timeout: 10_000, maximumAge: 60_000 },
@@ -58,17 +75,18 @@ export function NearbyPage() {
 
   const manual = (e: Event) => {
     e.preventDefault();
-    const at = parseLatLng(lat, lng);
+    const at = parseLatLng(typed);
     setPosError(undefined);
     if (!at) {
-      setPosError(t('near.badPosition'));
+      setPosError(t('near.badPositionOne'));
       focusFirstInvalid(e.currentTarget);
       return;
     }
-    setYou(at);
-    load(at);
+    searchAt(at);
   };
 
+  const title = kiosks ? t(you ? 'near.mapAround' : 'near.map', { count: kiosks.length }) : '';
+  const KioskMapView = mapModule?.LeafletKioskMap;
   return (
     <main>
       <h1>{t('near.title')}</h1>
@@ -76,38 +94,28 @@ export function NearbyPage() {
         {t('near.useLocation')}
       </Button>
       <form class="card" onSubmit={manual} noValidate aria-label={t('near.yourPosition')}>
-        <div class="row">
-          <Field
-            label={t('near.lat')}
-            inputMode="decimal"
-            error={posError}
-            value={lat}
-            onInput={setLat}
-          />
-          <Field
-            label={t('near.lng')}
-            inputMode="decimal"
-            error={posError}
-            value={lng}
-            onInput={setLng}
-          />
-        </div>
+        <Field
+          label={t('near.position')}
+          hint={t('near.positionHint')}
+          inputMode="text"
+          autoComplete="off"
+          placeholder="52.52, 13.40"
+          error={posError}
+          value={typed}
+          onInput={setTyped}
+        />
         <Button type="submit">{t('near.search')}</Button>
       </form>
       <LiveStatus>{status}</LiveStatus>
       <ErrorBox error={error} />
       {kiosks && kiosks.length > 0 ? (
-        <KioskMap
-          you={you}
-          title={t(you ? 'near.mapAround' : 'near.map', { count: kiosks.length })}
-          points={kiosks.map((k) => ({
-            id: k.id,
-            lat: k.lat,
-            lng: k.lng,
-            label: k.name,
-            tone: k.online ? 'ok' : 'bad',
-          }))}
-        />
+        KioskMapView && settings ? (
+          <KioskMapView settings={settings} kiosks={kiosks} you={you} title={title} />
+        ) : mapFailed ? (
+          <p class="notice">{t('map.failed')}</p>
+        ) : (
+          <p class="muted kiosk-map-placeholder">{t('map.loading')}</p>
+        )
       ) : null}
       {kiosks ? (
         <ul class="kiosk-list">
@@ -137,6 +145,9 @@ export function NearbyPage() {
                     {t('near.reserveAt', { name: k.name })}
                   </Link>
                 </p>
+                <p>
+                  <Directions lat={k.lat} lng={k.lng} name={k.name} />
+                </p>
               </li>
             );
           })}
@@ -144,4 +155,9 @@ export function NearbyPage() {
       ) : null}
     </main>
   );
+}
+
+/** Five decimals: about a metre, enough for a search and short in the address bar. */
+function round(v: number): string {
+  return String(Math.round(v * 1e5) / 1e5);
 }

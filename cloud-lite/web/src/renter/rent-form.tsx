@@ -33,8 +33,29 @@ export function RentForm({
 }) {
   const api = useApi();
   const keys = useMemo(() => new IdempotencyKeys(), []);
-  const [days, setDays] = useState(type.defaultDays);
-  const [wp, setWp] = useState(type.writeProtect !== 'off');
+  // Days and write protection live in the address too (?type=..&days=3&wp=0): a reload or
+  // Back-then-Forward keeps them. The card never goes there.
+  const [days, setDaysState] = useState(() => {
+    const d = Number(new URLSearchParams(location.search).get('days'));
+    return Number.isInteger(d) && d > 0 ? d : type.defaultDays;
+  });
+  const [wp, setWpState] = useState(() => {
+    const v = new URLSearchParams(location.search).get('wp');
+    return v === null ? type.writeProtect !== 'off' : v === '1';
+  });
+  const keepInAddress = (key: string, value: string) => {
+    const q = new URLSearchParams(location.search);
+    q.set(key, value);
+    history.replaceState(history.state, '', `${location.pathname}?${q}`);
+  };
+  const setDays = (d: number) => {
+    setDaysState(d);
+    if (Number.isFinite(d)) keepInAddress('days', String(d));
+  };
+  const setWp = (v: boolean) => {
+    setWpState(v);
+    keepInAddress('wp', v ? '1' : '0');
+  };
   const [card, setCard] = useState<CardInput>(EMPTY_CARD);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);

@@ -20,11 +20,15 @@ export function useLocation(): { path: string; query: URLSearchParams } {
   return loc;
 }
 
-/** Client-side navigation; moves focus to the new page's main heading for screen readers. */
-export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+/**
+ * Client-side navigation; moves focus to the new page's main heading for screen readers
+ * (`keepFocus`: the same page with new state in the address, e.g. a search: focus stays).
+ */
+export function navigate(to: string, opts: { replace?: boolean; keepFocus?: boolean } = {}): void {
   if (opts.replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
   dispatchEvent(new Event('dk:navigate'));
+  if (opts.keepFocus) return;
   scrollTo(0, 0);
   setTimeout(() => {
     const h = document.querySelector<HTMLElement>('main h1');

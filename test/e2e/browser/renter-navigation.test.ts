@@ -1,0 +1,193 @@
+// The renter's map, navigation and the pages around login (issue 18 items 5 and 6): one hub,
+// one browser for the whole file.
+import t from 'tap';
+import type { AccountMessage } from '../../../cloud-lite/rental/accounts/account-mail.js';
+import { startWebHub } from '../../cloud-lite/web/web-hub.js';
+import {
+  checkLargeText,
+  checkPage,
+  chromiumMissing,
+  openBrowser,
+  watchConsole,
+} from './fixtures/browser.js';
+import { admin, readySlot, seedCatalog, seedKiosk } from './fixtures/fleet.js';
+
+const SITE = { name: 'Central Station', address: 'Platform 1', lat: 52.5251, lng: 13.3694 };
+const FAR = {
+  name: 'Alexanderplatz shopping centre, lower ground floor, exit B next to the pharmacy',
+  address: 'Alexanderplatz 9',
+  lat: 52.5219,
+  lng: 13.4132,
+};
+
+t.test(
+  'renter: 404, map, Back and reload keep the state, login returns to the deep link',
+  async (t) => {
+    if (chromiumMissing(t)) return;
+    const mail: AccountMessage[] = [];
+    const hub = await startWebHub(t, {
+      overrides: { rental: { scryptLog2N: 10 } } as never,
+      deps: { rental: { mailer: { send: async (m) => void mail.push(m) } } },
+    });
+    await seedCatalog(hub);
+    await seedKiosk(t, hub, 'kiosk-1', SITE, [readySlot(7, 'disk-7'), readySlot(8, 'disk-8')]);
+    // A second kiosk that never connected: offline, with a name too long for one line.
+    await admin(hub, 'POST', '/api/operator/kiosks', { id: 'kiosk-2', name: FAR.name });
+    await admin(hub, 'POST', '/api/operator/kiosk-sites', { kioskId: 'kiosk-2', ...FAR });
+    const { page } = await openBrowser(t);
+    const problems = watchConsole(page);
+    const path = () => {
+      const u = new URL(page.url());
+      return decodeURIComponent(u.pathname + u.search);
+    };
+
+    // An unknown page: an HTML page saying so, with a way on (both languages).
+    const res = await page.goto(`${hub.baseUrl}/no/such/page`);
+    t.equal(res?.status(), 404, 'status 404');
+    await page.getByRole('heading', { name: 'Page not found', level: 1 }).waitFor();
+    t.match((await page.locator('main').textContent()) ?? '', /There is no page at this address/);
+    t.equal(await page.title(), 'Page not found · Disk rental');
+    await checkPage(t, page, 'renter-404');
+    await checkLargeText(t, page, 'renter-404');
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByRole('heading', { name: '找不到此页面' }).waitFor();
+    await page.getByRole('link', { name: '查找租赁机' }).waitFor();
+    await checkPage(t, page, 'renter-404-zh');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('link', { name: 'Find a kiosk' }).click();
+
+    // The map: one position field that takes "52.52, 13.40", kept in the address.
+    await page.getByRole('heading', { name: 'Kiosks near you' }).waitFor();
+    const position = page.getByLabel('Position (latitude, longitude)');
+    t.match(
+      (await page.locator(`#${await position.getAttribute('aria-describedby')}`).textContent()) ??
+        '',
+      /For example 52\.52, 13\.40: latitude first \(north of the equator is positive\), then longitude/,
+      'the help text, tied to the field',
+    );
+    await position.fill('north of here');
+    await page.getByRole('button', { name: 'Search here' }).click();
+    await page.getByText(/Enter two numbers separated by a comma/).waitFor();
+    t.equal(await position.getAttribute('aria-invalid'), 'true');
+    await position.fill('52.52, 13.40');
+    await page.getByRole('button', { name: 'Search here' }).click();
+    await page.locator('li[data-kiosk="kiosk-1"]').getByText('2.1 km').waitFor();
+    t.equal(path(), '/kiosks?near=52.52,13.4', 'the position is in the address');
+    // Tiles from the hub's own tile folder (map.tileDir), pins with the stock in words.
+    const map = page.getByTestId('kiosk-map');
+    await map.locator('img.leaflet-tile-loaded').first().waitFor();
+    const tileSrc =
+      (await map.locator('img.leaflet-tile-loaded').first().getAttribute('src')) ?? '';
+    t.match(tileSrc, /^\/tiles\/\d+\/\d+\/\d+\.png$/, 'local tiles (map.tileDir)');
+    const pin1 = map.locator('.kiosk-pin[data-kiosk="kiosk-1"]');
+    const pin2 = map.locator('.kiosk-pin[data-kiosk="kiosk-2"]');
+    t.match(await pin1.textContent(), /Central Station\s*2 ready/, 'stock on the pin, in words');
+    t.match(await pin2.textContent(), /offline/, 'offline on the pin, in words');
+    t.match(await pin2.getAttribute('aria-label'), /offline, 0 ready now/);
+    t.equal(await pin1.getAttribute('role'), 'button', 'a pin is a button');
+    // No label is cut off by the map's edge.
+    const box = await map.boundingBox();
+    for (const label of await map.locator('.pin-label').all()) {
+      const b = await label.boundingBox();
+      t.ok(
+        box &&
+          b &&
+          b.x >= box.x &&
+          b.y >= box.y &&
+          b.x + b.width <= box.x + box.width + 0.5 &&
+          b.y + b.height <= box.y + box.height + 0.5,
+        `label inside the map: ${(await label.textContent())?.slice(0, 30)}`,
+      );
+    }
+    await checkPage(t, page, 'renter-map');
+    await checkLargeText(t, page, 'renter-map');
+    // A pin opens (keyboard too) a card: stock, rent, reserve, directions.
+    await pin1.focus();
+    await page.keyboard.press('Enter');
+    const popup = page.locator('.kiosk-popup');
+    await popup.waitFor();
+    t.match(await popup.textContent(), /online.*2 ready now/);
+    t.match(
+      await popup.getByRole('link', { name: 'Directions to Central Station' }).getAttribute('href'),
+      /openstreetmap\.org\/directions\?route=%3B52\.525100%2C13\.369400/,
+    );
+    await checkPage(t, page, 'renter-map-pin');
+    await popup.getByRole('link', { name: 'Rent at Central Station' }).click();
+    await page.getByRole('heading', { name: 'Central Station', level: 1 }).waitFor();
+    // Back: the same search, typed position and all.
+    await page.goBack();
+    await page.locator('li[data-kiosk="kiosk-1"]').getByText('2.1 km').waitFor();
+    t.equal(await position.inputValue(), '52.52,13.4', 'Back keeps the position');
+    await page.reload();
+    await page.locator('li[data-kiosk="kiosk-1"]').getByText('2.1 km').waitFor();
+    t.equal(await position.inputValue(), '52.52,13.4', 'a reload keeps it too');
+
+    // /register/confirm without its token says so and offers a way on.
+    await page.goto(`${hub.baseUrl}/register/confirm`);
+    await page.getByText('This link is incomplete').waitFor();
+    await page.getByRole('link', { name: 'Log in or register again' }).waitFor();
+    await checkPage(t, page, 'renter-register-confirm-incomplete');
+
+    // Choosing a disk puts it in the address; registering there comes back to that form.
+    await page.goto(`${hub.baseUrl}/k/kiosk-1`);
+    await page.getByRole('button', { name: /Rent 1 TB/ }).click();
+    t.equal(path(), '/k/kiosk-1?type=tb1-maps');
+    await page.getByRole('button', { name: 'Create an account' }).click();
+    await page.getByLabel('E-mail or phone number').fill('nina@example.org');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('We sent a link to nina@example.org').waitFor();
+    const sent = mail.at(-1);
+    await page.goto(hub.baseUrl + (sent?.kind === 'confirm-registration' ? sent.link : ''));
+    await page.getByText('Pay a deposit first').waitFor();
+    t.equal(path(), '/k/kiosk-1?type=tb1-maps', 'the link returns to the chosen disk');
+    // Deposit (its form links the terms where configured; none here), back to the form.
+    await page.getByRole('link', { name: /Pay the .* deposit/ }).click();
+    await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+    await page.getByLabel('Expiry (MM/YY)').fill('12/39');
+    await page.getByLabel('CVC').fill('123');
+    await page.getByRole('button', { name: 'Pay deposit' }).click();
+    await page.getByText(/Deposit paid/).waitFor();
+    await page.goto(`${hub.baseUrl}/k/kiosk-1`);
+    await page.getByRole('button', { name: /Rent 1 TB/ }).click();
+    const days = page.getByLabel(/Rental days/);
+    await days.fill('5');
+    t.match(await page.locator('.total').textContent(), /€15\.00/);
+    t.equal(path(), '/k/kiosk-1?type=tb1-maps&days=5', 'days in the address');
+    await page.reload();
+    t.equal(await days.inputValue(), '5', 'a reload keeps the days');
+    await page.goBack();
+    await page.locator('li[data-disk-type="tb1-maps"]').waitFor();
+    t.equal(await days.count(), 0, 'Back: the list of disks, no form');
+    await page.goForward();
+    t.equal(await days.inputValue(), '5', 'Forward: the form as it was');
+
+    // Logged out, a deep link asks for the login and then shows that page, same address.
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.goto(`${hub.baseUrl}/reservations/res-unknown`);
+    await page.getByText('Log in to see this page; you come back here afterwards.').waitFor();
+    await checkPage(t, page, 'renter-login-gate');
+    await page.getByLabel('E-mail or phone number').fill('nina@example.org');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Your reservation', level: 1 }).waitFor();
+    t.equal(path(), '/reservations/res-unknown');
+
+    // /login?next=: after login, to `next`; in both languages.
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.goto(`${hub.baseUrl}/login?next=${encodeURIComponent('/kiosks?near=52.52,13.4')}`);
+    await page.getByRole('heading', { name: 'Welcome' }).waitFor();
+    await checkPage(t, page, 'renter-login');
+    await checkLargeText(t, page, 'renter-login');
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByRole('heading', { name: '欢迎' }).waitFor();
+    await checkPage(t, page, 'renter-login-zh');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByLabel('E-mail or phone number').fill('nina@example.org');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+    await page.locator('li[data-kiosk="kiosk-1"]').getByText('2.1 km').waitFor();
+    t.equal(path(), '/kiosks?near=52.52,13.4', 'back where the login was asked for');
+    t.same(problems, [], 'no page errors or CSP violations');
+  },
+);
