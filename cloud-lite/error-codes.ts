@@ -154,6 +154,11 @@ export const API_ERRORS = {
     description: 'the quoted amount is not the price any more (`amountMinor`)',
   },
   // Payments
+  CARD_DATA_REFUSED: {
+    status: 400,
+    description:
+      "the body carries card details (a card number, CVC or expiry): the hub takes only a payment-method id from the provider's card form",
+  },
   NO_SAVED_CARD: { status: 400, description: 'useSaved without a saved card' },
   NO_PAYMENT_METHOD: {
     status: 402,

@@ -13,7 +13,7 @@ import { Cleanup, guardProcess, signalExitCode } from './lib/cleanup.js';
 import { type Fleet, kioskIdOf, startFleet } from './lib/fleet.js';
 import { AutoTaker } from './lib/person.js';
 import { runScripted } from './lib/scripted.js';
-import { SANDBOX_CARDS } from './lib/seed.js';
+import { SANDBOX_CARDS, SANDBOX_PAYMENT_METHODS } from './lib/seed.js';
 import { chooseBacking } from './lib/sim-disks.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,6 +55,8 @@ function banner(f: Fleet, takeAfter: number): string {
     `  admin API token (Authorization: Bearer): ${f.hub.adminToken}`,
     `  sandbox cards: ${SANDBOX_CARDS.approves} approves, ${SANDBOX_CARDS.declines} declines,`,
     `                 ${SANDBOX_CARDS.insufficientFunds} insufficient funds, ${SANDBOX_CARDS.providerTimeout} provider timeout`,
+    `                 (typed into the sandbox's card form; API clients send a payment-method id,`,
+    `                 e.g. ${SANDBOX_PAYMENT_METHODS.approves} or ${SANDBOX_PAYMENT_METHODS.declines}: the hub refuses card numbers)`,
     '',
     'Stock per kiosk: slots 1-2 hold films disks ready to rent, which the kiosk prepared itself',
     '(pre-staging, cloning.prestage: download from the hub, format, copy, verify); it keeps two',

@@ -16,6 +16,7 @@ import type { KioskRegistry } from '../registry/kiosk-registry.js';
 import type { RentalDomain } from '../rental/rental-domain.js';
 import type { Store } from '../store/types.js';
 import type { RolloutService } from '../updates/rollouts.js';
+import { installCardDataRefusal } from './card-data.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { exactBodyValidators } from './exact-body.js';
 import { installGuard } from './guard.js';
@@ -96,6 +97,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     adminToken: config.adminToken,
     metricsToken: config.metricsToken,
   });
+  installCardDataRefusal(app);
   registerSystemRoutes(app, deps);
   registerKioskRoutes(app, {
     registry: deps.registry,
@@ -122,9 +124,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     maxUploadBytes: config.diagnostics.maxUploadBytes,
   });
   registerMapRoutes(app, config.map);
+  const payments = deps.rental.deps.config.payments;
   notFoundPage = await registerWeb(app, {
     assetDir: deps.webAssetDir,
     imgOrigins: tileOrigins(mapSettings(config.map)),
+    ...(payments.provider === 'stripe' ? { stripeJsUrl: payments.stripe.jsUrl } : {}),
   });
   await registerApiDocsPages(app);
   return app;

@@ -115,6 +115,15 @@ export const RentalConfigSchema = Type.Object(
             secretKeyFile: Type.Optional(Type.String({ minLength: 1 })),
             /** The publishable key (pk_…) the renter page gives Stripe.js; not a secret. */
             publishableKey: Type.Optional(Type.String({ minLength: 1 })),
+            /**
+             * Where the renter page loads Stripe.js from (its origin is added to the page's
+             * Content-Security-Policy). Stripe requires js.stripe.com in production; tests
+             * point it at a local stand-in.
+             */
+            jsUrl: Type.String({
+              default: 'https://js.stripe.com/v3/',
+              pattern: '^https?://[^/\\s]+/\\S*$',
+            }),
             /** Another API endpoint than https://api.stripe.com (a local stand-in, a proxy). */
             api: Type.Optional(
               Type.Object(

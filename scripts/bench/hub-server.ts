@@ -103,7 +103,7 @@ process.on(
             ),
           ),
         );
-        const card = { number: '4242424242424242', expMonth: 12, expYear: 2040, cvc: '123' };
+        const card = { paymentMethod: 'pm_card_visa' };
         const total = m.count ?? 0;
         const lat: number[] = [];
         let next = 0;

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Json } from '../lib/api-client.js';
 import type { Account } from '../lib/seed.js';
-import { demoCard, SANDBOX_CARDS } from '../lib/seed.js';
+import { demoCard, SANDBOX_PAYMENT_METHODS as PM } from '../lib/seed.js';
 import type { Prng } from './prng.js';
 import type { SimKiosk, World } from './world.js';
 
@@ -206,7 +206,7 @@ export class RenterBot {
   }
 
   protected card() {
-    return demoCard(this.rng.chance(0.1) ? SANDBOX_CARDS.declines : SANDBOX_CARDS.approves);
+    return demoCard(this.rng.chance(0.1) ? PM.declines : PM.approves);
   }
 
   // ---- operations ----------------------------------------------------------------------
@@ -218,7 +218,7 @@ export class RenterBot {
     const t = s.body?.diskTypes?.find((d: Json) => d.id === films.id);
     if (s.status !== 200 || !s.body.canRent || !t || t.available < 1) return;
     const card = this.card();
-    this.count(card.number === SANDBOX_CARDS.declines ? 'rent_declining_card' : 'rent');
+    this.count(card.paymentMethod === PM.declines ? 'rent_declining_card' : 'rent');
     const since = Date.now();
     const r = await this.call(
       'POST',
@@ -226,7 +226,7 @@ export class RenterBot {
       { kioskId: k.id, diskTypeId: films.id, writeProtect: this.rng.chance(0.5), days: 1, card },
       { 'idempotency-key': randomUUID() },
     );
-    if (card.number === SANDBOX_CARDS.declines) {
+    if (card.paymentMethod === PM.declines) {
       if (r.status >= 400 && r.body?.error?.code === 'CARD_DECLINED')
         this.count('rent_declining_card', true);
       return;
@@ -315,7 +315,7 @@ export class RenterBot {
     const k = this.rng.pick(this.deps.world.kiosks);
     const course = this.deps.world.diskTypes.find((d) => d.contentId === 'open-course')!;
     const card = this.card();
-    const declining = card.number === SANDBOX_CARDS.declines;
+    const declining = card.paymentMethod === PM.declines;
     if (declining) this.count('reserve_declining_card');
     const r = await this.call(
       'POST',

@@ -18,7 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Json } from '../lib/api-client.js';
-import { demoCard, SANDBOX_CARDS } from '../lib/seed.js';
+import { demoCard } from '../lib/seed.js';
 import { RenterBot } from './bots.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,7 +72,7 @@ export class GreedyBot extends RenterBot {
         diskTypeId: type.id,
         writeProtect,
         days: 1,
-        card: demoCard(SANDBOX_CARDS.approves),
+        card: demoCard(),
       },
       { 'idempotency-key': randomUUID() },
     );
@@ -113,7 +113,7 @@ export class GreedyBot extends RenterBot {
         diskTypeId,
         writeProtect: false,
         days: 1,
-        card: demoCard(SANDBOX_CARDS.approves),
+        card: demoCard(),
       },
       { 'idempotency-key': randomUUID() },
     );

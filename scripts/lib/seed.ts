@@ -6,7 +6,7 @@
 import type { HubApi, Json } from './api-client.js';
 import type { ContentSpec } from './content.js';
 
-/** Sandbox card numbers of the hub's payment provider (see the rental API notes). */
+/** Sandbox card numbers of the hub's payment provider, to type into the renter page's card form. */
 export const SANDBOX_CARDS = {
   approves: '4242424242424242',
   declines: '4000000000000002',
@@ -14,11 +14,19 @@ export const SANDBOX_CARDS = {
   providerTimeout: '4000000000000119',
 } as const;
 
-export const demoCard = (number: string = SANDBOX_CARDS.approves) => ({
-  number,
-  expMonth: 12,
-  expYear: new Date().getFullYear() + 5,
-  cvc: '123',
+/**
+ * The payment-method ids that stand for those cards (as in Stripe's test mode): what an API
+ * client sends instead of a card, which the hub refuses (CARD_DATA_REFUSED; docs/payments.md).
+ */
+export const SANDBOX_PAYMENT_METHODS = {
+  approves: 'pm_card_visa',
+  declines: 'pm_card_chargeDeclined',
+  insufficientFunds: 'pm_card_chargeDeclinedInsufficientFunds',
+  providerTimeout: 'pm_card_sandboxTimeout',
+} as const;
+
+export const demoCard = (paymentMethod: string = SANDBOX_PAYMENT_METHODS.approves) => ({
+  paymentMethod,
 });
 
 export interface DiskTypeSpec {

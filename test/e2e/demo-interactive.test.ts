@@ -167,7 +167,7 @@ t.test(
           diskTypeId: 'films-64m',
           writeProtect: false,
           days: 1,
-          card: { number: '4242424242424242', expMonth: 12, expYear: 2040, cvc: '123' },
+          card: { paymentMethod: 'pm_card_visa' },
         },
         { token: login.token, headers: { 'idempotency-key': crypto.randomUUID() } },
       )

@@ -11,6 +11,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PAYMENT_FRAME, STANDIN_PUBLISHABLE_KEY, STRIPE_JS } from './stripe-js-standin.js';
+
+export { STANDIN_PUBLISHABLE_KEY };
 
 export const STANDIN_SECRET_KEY = 'sk_test_standin_0123456789';
 export const DAY_MS = 24 * 3600 * 1000;
@@ -113,6 +116,14 @@ const TEST_METHODS: Record<string, { last4: string; outcome: PaymentMethod['outc
   pm_card_mastercard: { last4: '4444', outcome: 'approve' },
   pm_card_chargeDeclined: { last4: '0002', outcome: 'card_declined' },
   pm_card_chargeDeclinedInsufficientFunds: { last4: '9995', outcome: 'insufficient_funds' },
+};
+
+/** Stripe's test card numbers (docs.stripe.com/testing), as Stripe.js would send them. */
+const TEST_CARDS: Record<string, PaymentMethod['outcome']> = {
+  '4242424242424242': 'approve',
+  '5555555555554444': 'approve',
+  '4000000000000002': 'card_declined',
+  '4000000000009995': 'insufficient_funds',
 };
 
 class StripeHttpError extends Error {
@@ -260,8 +271,23 @@ export class StripeStandin {
       });
       res.end(body);
     };
+    // Stripe.js and its Payment Element frame (stripe-js-standin.ts), served without a key.
+    if (req.method === 'GET' && (url.pathname === '/v3/' || url.pathname === '/elements/payment')) {
+      const js = url.pathname === '/v3/';
+      this.requests.push({ method: 'GET', path: url.pathname, status: 200 });
+      res.writeHead(200, {
+        'content-type': js ? 'text/javascript; charset=utf-8' : 'text/html; charset=utf-8',
+      });
+      res.end(js ? STRIPE_JS : PAYMENT_FRAME);
+      return;
+    }
     const auth = req.headers.authorization;
-    if (auth !== `Bearer ${this.opts.secretKey ?? STANDIN_SECRET_KEY}`) {
+    // The publishable key may only make payment methods (as Stripe.js does), the secret key all.
+    const publishable =
+      auth === `Bearer ${STANDIN_PUBLISHABLE_KEY}` &&
+      req.method === 'POST' &&
+      url.pathname === '/v1/payment_methods';
+    if (!publishable && auth !== `Bearer ${this.opts.secretKey ?? STANDIN_SECRET_KEY}`) {
       send(
         401,
         JSON.stringify({
@@ -362,6 +388,7 @@ export class StripeStandin {
       this.customers.set(c.id, c);
       return c;
     }
+    if (res === 'payment_methods' && !id && method === 'POST') return strip(this.cardMethod(p));
     if (res === 'payment_methods' && id && method === 'GET' && !action) return this.method(id);
     if (res === 'payment_methods' && id && method === 'POST' && action === 'attach') {
       const customer = String(p.customer ?? '');
@@ -385,6 +412,35 @@ export class StripeStandin {
       type: 'invalid_request_error',
       message: `Unrecognized request URL (${method}: ${path})`,
     });
+  }
+
+  /** A card payment method from card details (what Stripe.js sends; test card numbers only). */
+  private cardMethod(p: Obj): PaymentMethod {
+    const c = (p.card ?? {}) as Obj;
+    const number = String(c.number ?? '');
+    const outcome = TEST_CARDS[number];
+    if (!outcome)
+      throw new StripeHttpError(402, {
+        type: 'card_error',
+        code: 'incorrect_number',
+        message: 'Your card number is incorrect.',
+        param: 'number',
+      });
+    const pm: PaymentMethod = {
+      id: this.id('pm'),
+      object: 'payment_method',
+      type: 'card',
+      customer: null,
+      card: {
+        brand: number.startsWith('5') ? 'mastercard' : 'visa',
+        last4: number.slice(-4),
+        exp_month: Number(c.exp_month),
+        exp_year: Number(c.exp_year),
+      },
+      outcome,
+    };
+    this.methods.set(pm.id, pm);
+    return pm;
   }
 
   private method(id: string): PaymentMethod {

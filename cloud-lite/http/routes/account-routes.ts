@@ -10,6 +10,7 @@ import {
   ConfirmRegistrationBody,
   DepositBody,
   LoginBody,
+  PAYMENT_ERRORS,
   RegisterBody,
 } from '../schemas/rental.js';
 
@@ -156,12 +157,12 @@ export function registerAccountRoutes(fastify: FastifyInstance, d: RentalDomain)
         method: 'POST',
         summary: 'Top up the deposit with a card (captured at once)',
         description:
-          '`saveCard: true` saves the card for later payments, only once this payment is authorised.',
+          "`card` is a payment-method id from the provider's card form (GET /api/payments/config says which); card details are refused (CARD_DATA_REFUSED). `saveCard: true` saves the card for later payments, only once this payment is authorised.",
         tags: ['payments'],
         access: 'account',
         body: DepositBody,
         response: { 200: DepositAnswer },
-        errors: ['CARD_DECLINED', 'INSUFFICIENT_FUNDS', 'PAYMENT_REFUSED', 'PAYMENT_UNAVAILABLE'],
+        errors: PAYMENT_ERRORS.filter((c) => c !== 'NO_SAVED_CARD'),
       }),
     },
     async (req) => ({

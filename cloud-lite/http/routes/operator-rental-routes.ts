@@ -76,7 +76,7 @@ export function registerOperatorRentalRoutes(fastify: FastifyInstance, d: Rental
         headers: IdempotencyHeaders,
         body: RefundBody,
         response: { 200: RefundAnswer, 201: RefundAnswer },
-        errors: ['VALIDATION', 'NOT_FOUND'],
+        errors: ['VALIDATION', 'NOT_FOUND', 'CARD_DATA_REFUSED'],
       }),
     },
     async (req, reply) => {

@@ -32,7 +32,7 @@ export function registerOrderRoutes(fastify: FastifyInstance, d: RentalDomain): 
         method: 'POST',
         summary: 'Rent a disk at a kiosk now (2nd/3rd instructions): pay, and the kiosk dispenses',
         description:
-          'Authorises the rental price (`card`, or `{"useSaved": true}`), then the kiosk dispenses a disk of the type; follow the order with GET /api/orders/{id}/events (or poll GET /api/orders/{id}) until completed (the disk is out and the rental runs: `rentalId`), failed or cancelled (the payment is voided). 201: a new order; 200: the same Idempotency-Key and body again, the same order.',
+          'Authorises the rental price (`card`: a payment-method id from the provider\'s card form, `{"paymentMethod": "pm_…"}` (GET /api/payments/config says how to get one; card details are refused, CARD_DATA_REFUSED), or `{"useSaved": true}`), then the kiosk dispenses a disk of the type; follow the order with GET /api/orders/{id}/events (or poll GET /api/orders/{id}) until completed (the disk is out and the rental runs: `rentalId`), failed or cancelled (the payment is voided). 201: a new order; 200: the same Idempotency-Key and body again, the same order.',
         tags,
         access: 'account',
         headers: IdempotencyHeaders,

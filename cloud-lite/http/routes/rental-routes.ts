@@ -4,6 +4,7 @@ import { registerAccountRoutes } from './account-routes.js';
 import { registerCatalogRoutes } from './catalog-routes.js';
 import { registerOperatorRentalRoutes } from './operator-rental-routes.js';
 import { registerOrderRoutes } from './order-routes.js';
+import { registerPaymentMethodRoutes } from './payment-method-routes.js';
 import { registerReservationRoutes } from './reservation-routes.js';
 import { registerWebhookRoutes } from './webhook-routes.js';
 
@@ -17,6 +18,7 @@ export async function registerRentalRoutes(
   registerOrderRoutes(app, domain);
   registerReservationRoutes(app, domain);
   registerOperatorRentalRoutes(app, domain);
+  registerPaymentMethodRoutes(app, domain);
   // Its own scope: the webhook's JSON parser keeps the raw body for the signature check.
   await app.register(async (hooks) => registerWebhookRoutes(hooks, domain));
 }

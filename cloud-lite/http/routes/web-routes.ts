@@ -10,6 +10,11 @@ export interface WebOptions {
   assetDir?: string;
   /** Origins the pages may load images from besides this hub: the map's tile server. */
   imgOrigins?: string[];
+  /**
+   * Stripe.js's URL when the payment provider is Stripe: the renter page may then load it and
+   * show its frames (added to the Content-Security-Policy, with Stripe's API and 3-D Secure hosts).
+   */
+  stripeJsUrl?: string;
 }
 
 /** Paths answered with the renter app's HTML; the app routes them in the browser. */
@@ -32,21 +37,33 @@ export const OPS_PAGES = ['/ops', '/ops/*'];
  * No inline script or style, no third-party origin: everything comes from this server.
  * (Preact sets styles through the CSSOM, which style-src does not restrict.)
  */
-export function contentSecurityPolicy(imgOrigins: readonly string[] = []): string {
+/**
+ * The pages' Content-Security-Policy. `imgOrigins`: the map's tile server. `stripeJsUrl` (the
+ * Stripe provider): its origin may serve scripts and frames (the Payment Element lives in
+ * Stripe's frames), with Stripe's API and 3-D Secure hosts, as Stripe documents
+ * (docs.stripe.com/security/guide#content-security-policy).
+ */
+export function contentSecurityPolicy(
+  opts: { imgOrigins?: readonly string[]; stripeJsUrl?: string } = {},
+): string {
+  const js = opts.stripeJsUrl ? new URL(opts.stripeJsUrl).origin : undefined;
+  const more = (...o: (string | undefined)[]) =>
+    js ? ` ${o.filter((x, i) => x && o.indexOf(x) === i).join(' ')}` : '';
   return [
     "default-src 'self'",
-    "script-src 'self'",
+    `script-src 'self'${more(js)}`,
     "style-src 'self'",
-    ["img-src 'self' data:", ...imgOrigins].join(' '),
-    "connect-src 'self'",
+    ["img-src 'self' data:", ...(opts.imgOrigins ?? [])].join(' '),
+    `connect-src 'self'${more('https://api.stripe.com', js)}`,
     "font-src 'self'",
+    ...(js ? [`frame-src${more(js, 'https://hooks.stripe.com')}`] : []),
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
     "frame-ancestors 'none'",
   ].join('; ');
 }
-/** The policy when the map's tiles come from this hub (`map.tileDir`). */
+/** The policy when the map's tiles come from this hub (`map.tileDir`) and no Stripe. */
 export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 /** What /assets/ serves, by extension. No `.map`: the hub publishes no source maps. */
@@ -112,7 +129,7 @@ export async function registerWeb(
   const renterHtml = page('Disk rental', 'renter');
   const opsHtml = page('Disk kiosks: operations', 'ops');
   const built = () => existsSync(path.join(assetDir, 'renter.js'));
-  const csp = contentSecurityPolicy(opts.imgOrigins);
+  const csp = contentSecurityPolicy({ imgOrigins: opts.imgOrigins, stripeJsUrl: opts.stripeJsUrl });
   const sendPage = (reply: FastifyReply, html: string) => {
     securityHeaders(reply, csp).header('cache-control', 'no-cache');
     if (!built()) {

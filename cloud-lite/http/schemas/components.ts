@@ -608,6 +608,29 @@ export const WebhookAnswer = Exact({
   duplicate: Type.Boolean({ description: 'the event was applied before' }),
 });
 
+/** GET /api/payments/config: how a page collects a card (docs/payments.md). */
+export const PaymentsConfig = Exact(
+  {
+    provider: literals(['sandbox', 'stripe'] as const),
+    stripe: Nullable(
+      Exact({
+        publishableKey: Nullable(
+          Type.String({ description: 'pk_…, for Stripe.js (null: not configured)' }),
+        ),
+        jsUrl: Type.String({ description: 'where to load Stripe.js from' }),
+      }),
+    ),
+    sandbox: Nullable(
+      Exact({
+        paymentMethodsUrl: Type.String({
+          description: "POST the card here (the sandbox's card form); it answers { id: 'pm_…' }",
+        }),
+      }),
+    ),
+  },
+  { $id: 'PaymentsConfig' },
+);
+
 /** Every named schema, in the order they are added (a schema after those it refers to). */
 export const COMPONENTS = [
   ErrorBody,
@@ -625,6 +648,7 @@ export const COMPONENTS = [
   KioskOffer,
   RefundLine,
   RefundAnswer,
+  PaymentsConfig,
   KioskSession,
   Order,
   Reservation,

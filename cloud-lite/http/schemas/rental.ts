@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { ApiErrorCode } from '../../error-codes.js';
 
-/** The codes a payment may answer (a card, or a saved card). */
+/** The codes a payment may answer (a payment-method id, or a saved card). */
 export const PAYMENT_ERRORS = [
+  'CARD_DATA_REFUSED',
   'NO_SAVED_CARD',
   'CARD_DECLINED',
   'INSUFFICIENT_FUNDS',
@@ -26,31 +27,24 @@ export const RENT_ERRORS = [
 export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._-]+$' });
 export const IdParams = Type.Object({ id: Id });
 
-export const Card = Type.Object(
-  {
-    number: Type.String({ pattern: '^[0-9]{12,19}$' }),
-    expMonth: Type.Integer({ minimum: 1, maximum: 12 }),
-    expYear: Type.Integer({ minimum: 2000, maximum: 2100 }),
-    cvc: Type.String({ pattern: '^[0-9]{3,4}$' }),
-  },
-  { additionalProperties: false },
-);
-/** A payment-method id made by the provider's card form in the browser (no card number). */
+/**
+ * A payment-method id made by the provider's card form in the browser: the hub never takes a
+ * card number (a body with card details is refused, CARD_DATA_REFUSED; docs/payments.md).
+ */
 export const PaymentMethod = Type.Object(
   {
     paymentMethod: Type.String({
       minLength: 3,
       maxLength: 255,
       pattern: '^[A-Za-z0-9_]+$',
-      description: "the provider's payment-method id (Stripe: pm_…; sandbox card page: card_…)",
+      description:
+        "the provider's payment-method id (`pm_…`), from its own card form: GET /api/payments/config says which (Stripe: Stripe.js Payment Element + createPaymentMethod; sandbox: POST /sandbox-provider/payment-methods). Test ids: pm_card_visa, pm_card_chargeDeclined, pm_card_chargeDeclinedInsufficientFunds",
     }),
   },
   { additionalProperties: false },
 );
-export const CardOrMethod = Type.Union([PaymentMethod, Card]);
-export const CardOrSaved = Type.Union([
+export const PaymentOrSaved = Type.Union([
   PaymentMethod,
-  Card,
   Type.Object({ useSaved: Type.Literal(true) }, { additionalProperties: false }),
 ]);
 
@@ -96,18 +90,12 @@ const SaveCard = Type.Optional(Type.Boolean());
 export const DepositBody = Type.Object(
   {
     amountMinor: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
-    card: CardOrMethod,
+    card: PaymentMethod,
     saveCard: SaveCard,
   },
   {
     additionalProperties: false,
-    examples: [
-      {
-        amountMinor: 5000,
-        card: { number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' },
-        saveCard: true,
-      },
-    ],
+    examples: [{ amountMinor: 5000, card: { paymentMethod: 'pm_card_visa' }, saveCard: true }],
   },
 );
 export const OrderBody = Type.Object(
@@ -116,7 +104,7 @@ export const OrderBody = Type.Object(
     diskTypeId: Id,
     writeProtect: Type.Boolean(),
     days: Type.Integer({ minimum: 1, maximum: 365 }),
-    card: CardOrSaved,
+    card: PaymentOrSaved,
     saveCard: SaveCard,
   },
   {

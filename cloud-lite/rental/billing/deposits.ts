@@ -16,7 +16,7 @@ export interface DepositsDeps {
   now: () => Date;
 }
 
-/** A card as the provider tokenised it. */
+/** A saved card: the provider's reusable token and the card's last four digits. */
 export interface TokenizedCard {
   token: string;
   last4: string;
@@ -139,16 +139,6 @@ export class Deposits {
   }
 
   /**
-   * The token to pay with (nothing is saved): a payment-method id as it came from the
-   * provider's card form, or card details tokenised (the sandbox only; a real provider refuses
-   * them, PAYMENT_REFUSED): CARD_DECLINED (402) when the provider refuses the card itself.
-   */
-  async tokenize(card: PayWith): Promise<{ token: string; last4?: string }> {
-    if ('paymentMethod' in card) return { token: card.paymentMethod };
-    return this.deps.provider.tokenizeCard(card).catch(rethrowPayment);
-  }
-
-  /**
    * Saves a tokenised card as the user's card for later charges (`useSaved`, extensions).
    * Called only after a payment with it was authorised and only when the renter asked
    * (`saveCard: true`): a refused card never replaces the saved one.
@@ -160,11 +150,10 @@ export class Deposits {
   }
 
   /**
-   * Tops up the deposit: charges the card (authorise + capture) and records the entry once
-   * captured; with `saveCard`, the card is saved once the charge was authorised.
+   * Tops up the deposit: charges the payment method (authorise + capture) and records the entry
+   * once captured; with `saveCard`, the card is saved once the charge was authorised.
    */
   async topUp(userId: string, amountMinor: number, card: PayWith, who: Actor, saveCard = false) {
-    const tokenized = await this.tokenize(card);
     const p = this.deps.payments.newAuth(
       userId,
       'deposit',
@@ -183,8 +172,8 @@ export class Deposits {
     });
     const out = await this.deps.payments.authorise(
       p.id,
-      tokenized.token,
-      saveCard ? { saveFor: { userId, last4: tokenized.last4 } } : {},
+      card.paymentMethod,
+      saveCard ? { saveFor: { userId } } : {},
     );
     if (!out.ok) throw paymentRefusal(out.code, out.message);
     if (out.saved) await this.saveCard(userId, out.saved);
@@ -304,10 +293,4 @@ export class Deposits {
 export function paymentRefusal(code: string, message: string): RentalError {
   const c = isApiErrorCode(code) ? code : 'PAYMENT_REFUSED';
   return new RentalError(c, message, c === 'PAYMENT_UNAVAILABLE' ? 503 : 402);
-}
-
-function rethrowPayment(err: unknown): never {
-  const e = err as { code?: string; message: string; name?: string };
-  if (e.name === 'PaymentError') throw paymentRefusal(e.code ?? 'PAYMENT_REFUSED', e.message);
-  throw err;
 }

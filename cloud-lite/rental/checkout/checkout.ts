@@ -123,8 +123,8 @@ export class Checkout {
   }
 
   /**
-   * The card to pay with: the saved one, a payment-method id from the provider's card form,
-   * or (sandbox only) new card details tokenised. Saved only once authorised, when asked.
+   * The card to pay with: the saved one, or a payment-method id from the provider's card form
+   * (the hub never sees card details). Saved only once authorised, when asked.
    */
   private async cardToken(
     userId: string,
@@ -136,7 +136,7 @@ export class Checkout {
         throw new RentalError('NO_SAVED_CARD', 'no saved card; enter the card details', 400);
       return { token: u.cardToken };
     }
-    return this.deps.deposits.tokenize(card);
+    return { token: card.paymentMethod };
   }
 
   /**

@@ -13,11 +13,6 @@
 export interface PaymentProvider {
   readonly name: string;
   /**
-   * Turns card details into a reusable token. Only the sandbox does this on the hub; a real
-   * gateway collects cards in its own hosted fields and rejects PAYMENT_REFUSED here.
-   */
-  tokenizeCard(card: CardInput): Promise<{ token: string; last4: string }>;
-  /**
    * Reserves `amountMinor` on the card. `reference` is our payment id (Alipay/WeChat
    * out_trade_no, Stripe metadata). `cardToken` is the provider's payment-method id (or a saved
    * one). With `saveFor`, the payment method is kept for later payments of that user (the
@@ -55,12 +50,15 @@ export interface PaymentProvider {
 }
 
 /**
- * How a renter pays: a payment-method id made by the provider's own card form in the browser
- * (Stripe's Payment Element: `pm_…`; the sandbox's card page: `card_…`), so no card number
- * reaches the hub; or, with the sandbox only, card details (tokenised on the hub).
+ * How a renter pays: a payment-method id (`pm_…`) made by the provider's own card form in the
+ * browser (Stripe's Payment Element; the sandbox's card endpoint under /sandbox-provider/), so
+ * no card number reaches the hub's rental routes (they refuse one: CARD_DATA_REFUSED).
  */
-export type PayWith = CardInput | { paymentMethod: string };
+export interface PayWith {
+  paymentMethod: string;
+}
 
+/** Card details as the sandbox's own card endpoint (the provider's side) takes them. */
 export interface CardInput {
   number: string;
   expMonth: number;

@@ -25,11 +25,11 @@ t.test('wrong JSON types are 400 naming the field; nothing is authorised', async
   const card = await hub.api(
     'POST',
     '/api/me/deposit',
-    { amountMinor: 5000, card: { ...CARD, expMonth: '12' } },
+    { amountMinor: 5000, card: { paymentMethod: 4242 } },
     me.token,
   );
-  t.equal(card.status, 400, 'a card field as a string');
-  t.match(card.body.error.message, /expMonth/);
+  t.equal(card.status, 400, 'a payment-method id as a number');
+  t.match(card.body.error.message, /paymentMethod/);
   t.same(await hub.sandbox.payments(), [], 'no payment was authorised');
 
   t.equal((await hub.deposit(me.token)).status, 200, 'the exact body works');

@@ -44,7 +44,7 @@ t.test(
     });
     const session = /dk_session=([^;]+)/.exec(confirmed.headers.get('set-cookie') ?? '')?.[1] ?? '';
     t.ok(session, 'a session cookie');
-    const card = { number: '4242424242424242', expMonth: 12, expYear: 2039, cvc: '123' };
+    const card = { paymentMethod: 'pm_card_visa' };
     await api('POST', '/api/me/deposit', { amountMinor: 5000, card }, `dk_session=${session}`);
 
     const { context, page } = await openBrowser(t);

@@ -37,6 +37,9 @@ t.test(
     ]);
     const { page } = await openBrowser(t);
     const problems = watchConsole(page);
+    // Card data goes only to the payment provider's form: every request the page sends is kept.
+    const requests: { url: string; body: string }[] = [];
+    page.on('request', (r) => requests.push({ url: r.url(), body: r.postData() ?? '' }));
 
     // The QR code opens /k/<kioskId>: it sells before it asks (no login yet).
     await page.goto(`${hub.baseUrl}/k/kiosk-1`);
@@ -391,5 +394,25 @@ t.test(
     t.notMatch(seen.cookie, /dk_session/);
     t.notOk(seen.storage.includes(session?.value ?? '-'), 'no session token in web storage');
     t.same(problems, [], 'no page errors or CSP violations');
+
+    // No card number in any request body to the hub's API; they went to the sandbox's card form.
+    const numbers = ['4242424242424242', '4000000000000002'];
+    const carries = (body: string) => numbers.some((n) => body.replace(/[\s-]/g, '').includes(n));
+    const api = requests.filter((r) => r.url.startsWith(`${hub.baseUrl}/api/`));
+    t.ok(
+      ['/api/me/deposit', '/api/orders', '/api/reservations'].every((p) =>
+        api.some((r) => r.url === hub.baseUrl + p && r.body.includes('"paymentMethod":"pm_')),
+      ),
+      'the deposit, the orders and the reservation were paid with payment-method ids',
+    );
+    t.same(
+      api.filter((r) => carries(r.body)).map((r) => r.url),
+      [],
+      'no request to the API carries a card number',
+    );
+    t.ok(
+      requests.some((r) => r.url.includes('/sandbox-provider/') && carries(r.body)),
+      "the card went to the provider's form",
+    );
   },
 );

@@ -18,6 +18,19 @@ export const SANDBOX_CARDS = {
   timeout: '4000000000000119',
 } as const;
 
+/**
+ * Payment-method ids that stand for a test card without entering it, as Stripe's test mode has
+ * (`pm_card_visa`, …): scripts and API clients pay with these; `pm_card_sandboxTimeout` is the
+ * sandbox's own (its answer is lost).
+ */
+export const SANDBOX_PAYMENT_METHODS: Record<string, string> = {
+  pm_card_visa: SANDBOX_CARDS.approve,
+  pm_card_mastercard: '5555555555554444',
+  pm_card_chargeDeclined: SANDBOX_CARDS.decline,
+  pm_card_chargeDeclinedInsufficientFunds: SANDBOX_CARDS.insufficientFunds,
+  pm_card_sandboxTimeout: SANDBOX_CARDS.timeout,
+};
+
 export type SandboxOp = 'authorise' | 'capture' | 'void' | 'refund' | 'lookup';
 
 /**
@@ -109,22 +122,36 @@ export class SandboxProvider implements PaymentProvider {
     return this.deps.store.transaction((tx) => tx.sandbox.ledger());
   }
 
-  async tokenizeCard(card: CardInput): Promise<{ token: string; last4: string }> {
-    if (!/^\d{12,19}$/.test(card.number)) {
+  /**
+   * The sandbox's stand-in for a provider's hosted card fields (served at
+   * /sandbox-provider/payment-methods, apart from the rental routes): keeps the card in the
+   * sandbox's own ledger and answers a payment-method id (`pm_…`), the only thing the renter's
+   * page sends to the hub. CARD_DECLINED for a number that is not one or an expired card.
+   */
+  async createPaymentMethod(card: CardInput): Promise<{ id: string; last4: string }> {
+    const number = card.number.replace(/[\s-]/g, '');
+    if (!/^\d{12,19}$/.test(number)) {
       throw new PaymentError(
         'CARD_DECLINED',
         'the card number is not valid; check it and try again',
       );
     }
     // As a gateway does: a card past the end of its expiry month is refused.
-    const now = this.deps.now?.() ?? new Date();
-    if (Date.UTC(card.expYear, card.expMonth, 1) <= now.getTime()) {
+    if (Date.UTC(card.expYear, card.expMonth, 1) <= this.now().getTime()) {
       throw new PaymentError('CARD_DECLINED', 'the card has expired; use another card');
     }
-    const token = `card_${randomBytes(12).toString('base64url')}`;
-    const last4 = card.number.slice(-4);
-    await this.deps.store.transaction((tx) => tx.sandbox.insertCard(token, card.number, last4));
-    return { token, last4 };
+    const id = `pm_${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}`;
+    const last4 = number.slice(-4);
+    await this.deps.store.transaction((tx) => tx.sandbox.insertCard(id, number, last4));
+    return { id, last4 };
+  }
+
+  /** The card number behind a payment-method id (a stored one, or a test id). */
+  private async cardNumber(
+    tx: Parameters<Parameters<Store['transaction']>[0]>[0],
+    token: string,
+  ): Promise<string | undefined> {
+    return SANDBOX_PAYMENT_METHODS[token] ?? (await tx.sandbox.getCard(token))?.number;
   }
 
   /** Runs `fn` once per idempotency key: a repeat returns the first result (or the first refusal). */
@@ -166,12 +193,12 @@ export class SandboxProvider implements PaymentProvider {
 
   authorise(req: Parameters<PaymentProvider['authorise']>[0]): Promise<ProviderResult> {
     return this.idempotent(req.idempotencyKey, 'authorise', async (tx) => {
-      const card = await tx.sandbox.getCard(req.cardToken);
-      if (!card)
-        throw new PaymentError('CARD_DECLINED', 'unknown card token; enter the card again');
-      if (card.number === SANDBOX_CARDS.decline)
+      const number = await this.cardNumber(tx, req.cardToken);
+      if (!number)
+        throw new PaymentError('CARD_DECLINED', 'unknown payment method; enter the card again');
+      if (number === SANDBOX_CARDS.decline)
         throw new PaymentError('CARD_DECLINED', 'the card was declined; use another card');
-      if (card.number === SANDBOX_CARDS.insufficientFunds)
+      if (number === SANDBOX_CARDS.insufficientFunds)
         throw new PaymentError(
           'INSUFFICIENT_FUNDS',
           'the card has insufficient funds; use another card',
@@ -198,11 +225,11 @@ export class SandboxProvider implements PaymentProvider {
         at,
       });
       this.queueWebhook('payment.authorised', p, p.amountMinor);
-      if (card.number === SANDBOX_CARDS.timeout) {
+      if (number === SANDBOX_CARDS.timeout) {
         // The authorisation happened, but its answer is "lost": the caller must look it up.
         throw new TimeoutAfterCommit(p.id);
       }
-      return { providerRef: p.id, status: 'succeeded' };
+      return { providerRef: p.id, status: 'succeeded', last4: number.slice(-4) };
     }).catch((err) => {
       if (err instanceof PaymentError && err.code === ('TIMEOUT_AFTER_COMMIT' as never))
         throw unavailable('authorise');

@@ -48,13 +48,6 @@ export class StripeProvider implements PaymentProvider {
     });
   }
 
-  async tokenizeCard(): Promise<{ token: string; last4: string }> {
-    throw new PaymentError(
-      'PAYMENT_REFUSED',
-      "card numbers are not accepted: enter the card in Stripe's payment form, which sends a payment-method id",
-    );
-  }
-
   async authorise(req: Parameters<PaymentProvider['authorise']>[0]): Promise<ProviderResult> {
     const saved = parseToken(req.cardToken);
     let customer = saved.customer;

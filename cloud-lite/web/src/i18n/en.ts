@@ -129,6 +129,13 @@ export const en = {
     reserveAt: 'Reserved at {{name}}',
     content: 'Content: {{what}}',
   },
+  pay: {
+    loading: 'Loading the payment form…',
+    loadFailed: 'The payment form did not load. Reload the page to try again.',
+    notConfigured: 'Card payments are not set up on this service yet. Ask the operator.',
+    notReady: 'The payment form is not ready yet. Wait a moment and try again.',
+    providerNote: 'Your card goes to the payment provider only; this service never sees it.',
+  },
   order: {
     title: 'Your disk',
     yourOrder: 'your order',
@@ -661,6 +668,8 @@ export const en = {
     PAYMENT_UNAVAILABLE: 'The payment service is not answering. Nothing was charged; try again.',
     PAYMENT_REFUSED: 'The payment was refused. Use another card.',
     PAYMENT_FAILED: 'The payment failed. Nothing was charged; try again or use another card.',
+    CARD_DATA_REFUSED:
+      "Card details cannot be sent to this service. Enter your card in the payment provider's form on this page.",
     NO_SAVED_CARD: 'No card is saved on your account. Enter your card.',
     NO_PAYMENT_METHOD:
       'No card is saved on your account and the deposit does not cover it. Top up first.',

@@ -127,6 +127,13 @@ export const zhCN: Catalogue = {
     reserveAt: '预约地点：{{name}}',
     content: '内容：{{what}}',
   },
+  pay: {
+    loading: '正在加载付款表单…',
+    loadFailed: '付款表单未能加载。请刷新页面重试。',
+    notConfigured: '本服务尚未开通银行卡付款。请联系运营方。',
+    notReady: '付款表单尚未就绪。请稍候再试。',
+    providerNote: '您的银行卡信息只发送给支付服务商，本服务不会看到。',
+  },
   order: {
     title: '您的硬盘',
     yourOrder: '您的订单',
@@ -634,6 +641,7 @@ export const zhCN: Catalogue = {
     PAYMENT_UNAVAILABLE: '支付服务没有响应。未扣任何费用，请重试。',
     PAYMENT_REFUSED: '付款被拒绝，请换一张卡。',
     PAYMENT_FAILED: '付款失败。未扣任何费用，请重试或换一张卡。',
+    CARD_DATA_REFUSED: '本服务不接收银行卡信息。请在本页面支付服务商的表单中输入银行卡。',
     NO_SAVED_CARD: '您的账户没有保存银行卡，请输入银行卡。',
     NO_PAYMENT_METHOD: '您的账户没有保存银行卡，押金也不够支付。请先充值。',
     DEPOSIT_SHORTFALL: '您的押金不够支付此项，请先充值。',

@@ -16,11 +16,13 @@ import type {
   OpsEvent,
   OpsKiosk,
   Order,
+  PaymentsConfig,
   Rental,
   RentBody,
   Reservation,
   Rollout,
   RolloutView,
+  SandboxCard,
   Terms,
   UpdateHistoryEntry,
   User,
@@ -56,6 +58,7 @@ export type RentRequest = RentBody;
  */
 export class ApiClient {
   private session = false;
+  private payments?: Promise<PaymentsConfig>;
 
   constructor(private readonly deps: ApiClientDeps) {}
 
@@ -184,6 +187,23 @@ export class ApiClient {
         ...(saveCard ? { saveCard } : {}),
       })
     ).deposit;
+  }
+
+  /** The payment provider and what its card form needs (read once per page). */
+  paymentsConfig(): Promise<PaymentsConfig> {
+    this.payments ??= this.request<PaymentsConfig>('GET', '/api/payments/config').catch((err) => {
+      this.payments = undefined;
+      throw err;
+    });
+    return this.payments;
+  }
+
+  /**
+   * The sandbox provider's card form: the card goes to its endpoint (the provider's side, not
+   * a rental route), which answers the payment-method id the page then pays with.
+   */
+  async sandboxPaymentMethod(url: string, card: SandboxCard): Promise<string> {
+    return (await this.request<{ id: string }>('POST', url, card)).id;
   }
 
   async refundDeposit(): Promise<Money> {

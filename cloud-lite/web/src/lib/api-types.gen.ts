@@ -1880,11 +1880,11 @@ export interface paths {
         put?: never;
         /**
          * Top up the deposit with a card (captured at once)
-         * @description `saveCard: true` saves the card for later payments, only once this payment is authorised.
+         * @description `card` is a payment-method id from the provider's card form (GET /api/payments/config says which); card details are refused (CARD_DATA_REFUSED). `saveCard: true` saves the card for later payments, only once this payment is authorised.
          *
          *     Access: account.
          *
-         *     Error codes: CARD_DECLINED, INSUFFICIENT_FUNDS, PAYMENT_REFUSED, PAYMENT_UNAVAILABLE, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
+         *     Error codes: CARD_DATA_REFUSED, CARD_DECLINED, INSUFFICIENT_FUNDS, PAYMENT_REFUSED, PAYMENT_UNAVAILABLE, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
          */
         post: {
             parameters: {
@@ -1899,10 +1899,7 @@ export interface paths {
                      * @example {
                      *       "amountMinor": 5000,
                      *       "card": {
-                     *         "number": "4242424242424242",
-                     *         "expMonth": 12,
-                     *         "expYear": 2030,
-                     *         "cvc": "123"
+                     *         "paymentMethod": "pm_card_visa"
                      *       },
                      *       "saveCard": true
                      *     }
@@ -1910,13 +1907,8 @@ export interface paths {
                     "application/json": {
                         amountMinor: number;
                         card: {
-                            /** @description the provider's payment-method id (Stripe: pm_…; sandbox card page: card_…) */
+                            /** @description the provider's payment-method id (`pm_…`), from its own card form: GET /api/payments/config says which (Stripe: Stripe.js Payment Element + createPaymentMethod; sandbox: POST /sandbox-provider/payment-methods). Test ids: pm_card_visa, pm_card_chargeDeclined, pm_card_chargeDeclinedInsufficientFunds */
                             paymentMethod: string;
-                        } | {
-                            cvc: string;
-                            expMonth: number;
-                            expYear: number;
-                            number: string;
                         };
                         saveCard?: boolean;
                     };
@@ -1934,7 +1926,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                /** @description CARD_DATA_REFUSED: the body carries card details (a card number, CVC or expiry): the hub takes only a payment-method id from the provider's card form; VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -6674,7 +6666,7 @@ export interface paths {
          *
          *     Access: operator.
          *
-         *     Error codes: VALIDATION, NOT_FOUND, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
+         *     Error codes: VALIDATION, NOT_FOUND, CARD_DATA_REFUSED, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
          */
         post: {
             parameters: {
@@ -6724,7 +6716,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; CARD_DATA_REFUSED: the body carries card details (a card number, CVC or expiry): the hub takes only a payment-method id from the provider's card form; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -8546,11 +8538,11 @@ export interface paths {
         put?: never;
         /**
          * Rent a disk at a kiosk now (2nd/3rd instructions): pay, and the kiosk dispenses
-         * @description Authorises the rental price (`card`, or `{"useSaved": true}`), then the kiosk dispenses a disk of the type; follow the order with GET /api/orders/{id}/events (or poll GET /api/orders/{id}) until completed (the disk is out and the rental runs: `rentalId`), failed or cancelled (the payment is voided). 201: a new order; 200: the same Idempotency-Key and body again, the same order.
+         * @description Authorises the rental price (`card`: a payment-method id from the provider's card form, `{"paymentMethod": "pm_…"}` (GET /api/payments/config says how to get one; card details are refused, CARD_DATA_REFUSED), or `{"useSaved": true}`), then the kiosk dispenses a disk of the type; follow the order with GET /api/orders/{id}/events (or poll GET /api/orders/{id}) until completed (the disk is out and the rental runs: `rentalId`), failed or cancelled (the payment is voided). 201: a new order; 200: the same Idempotency-Key and body again, the same order.
          *
          *     Access: account.
          *
-         *     Error codes: VALIDATION, NOT_ALLOWED, KIOSK_NOT_FOUND, KIOSK_OFFLINE, DISK_TYPE_NOT_OFFERED, NO_DISK_AVAILABLE, IDEMPOTENCY_MISMATCH, NO_SAVED_CARD, CARD_DECLINED, INSUFFICIENT_FUNDS, PAYMENT_REFUSED, PAYMENT_UNAVAILABLE, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
+         *     Error codes: VALIDATION, NOT_ALLOWED, KIOSK_NOT_FOUND, KIOSK_OFFLINE, DISK_TYPE_NOT_OFFERED, NO_DISK_AVAILABLE, IDEMPOTENCY_MISMATCH, CARD_DATA_REFUSED, NO_SAVED_CARD, CARD_DECLINED, INSUFFICIENT_FUNDS, PAYMENT_REFUSED, PAYMENT_UNAVAILABLE, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
          */
         post: {
             parameters: {
@@ -8576,13 +8568,8 @@ export interface paths {
                      */
                     "application/json": {
                         card: {
-                            /** @description the provider's payment-method id (Stripe: pm_…; sandbox card page: card_…) */
+                            /** @description the provider's payment-method id (`pm_…`), from its own card form: GET /api/payments/config says which (Stripe: Stripe.js Payment Element + createPaymentMethod; sandbox: POST /sandbox-provider/payment-methods). Test ids: pm_card_visa, pm_card_chargeDeclined, pm_card_chargeDeclinedInsufficientFunds */
                             paymentMethod: string;
-                        } | {
-                            cvc: string;
-                            expMonth: number;
-                            expYear: number;
-                            number: string;
                         } | {
                             /** @enum {boolean} */
                             useSaved: true;
@@ -8618,7 +8605,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; NO_SAVED_CARD: useSaved without a saved card; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; CARD_DATA_REFUSED: the body carries card details (a card number, CVC or expiry): the hub takes only a payment-method id from the provider's card form; NO_SAVED_CARD: useSaved without a saved card; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -9204,6 +9191,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/payments/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a page collects a card: the payment provider, and what its card form needs
+         * @description The hub never takes card details (CARD_DATA_REFUSED): the page collects the card in the provider's own form, which gives a payment-method id (`pm_…`) to send as `card: {"paymentMethod": …}`. `stripe`: load Stripe.js from `jsUrl` with `publishableKey`, mount the Payment Element (`elements({mode: 'payment', amount, currency, captureMethod: 'manual', paymentMethodCreation: 'manual'})`), then `elements.submit()` and `stripe.createPaymentMethod({elements})`. `sandbox`: POST the card to `paymentMethodsUrl` (the sandbox's stand-in for hosted fields).
+         *
+         *     Access: public.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PaymentsConfig"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/payments/webhook/{provider}": {
         parameters: {
             query?: never;
@@ -9368,7 +9477,7 @@ export interface paths {
          *
          *     Access: account.
          *
-         *     Error codes: VALIDATION, NOT_FOUND, RENTAL_CLOSED, RENTAL_TOO_LONG, QUOTE_CHANGED, IDEMPOTENCY_MISMATCH, NO_PAYMENT_METHOD, NO_SAVED_CARD, CARD_DECLINED, INSUFFICIENT_FUNDS, PAYMENT_REFUSED, PAYMENT_UNAVAILABLE, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
+         *     Error codes: VALIDATION, NOT_FOUND, RENTAL_CLOSED, RENTAL_TOO_LONG, QUOTE_CHANGED, IDEMPOTENCY_MISMATCH, NO_PAYMENT_METHOD, CARD_DATA_REFUSED, NO_SAVED_CARD, CARD_DECLINED, INSUFFICIENT_FUNDS, PAYMENT_REFUSED, PAYMENT_UNAVAILABLE, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
          */
         post: {
             parameters: {
@@ -9407,7 +9516,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; NO_SAVED_CARD: useSaved without a saved card; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; CARD_DATA_REFUSED: the body carries card details (a card number, CVC or expiry): the hub takes only a payment-method id from the provider's card form; NO_SAVED_CARD: useSaved without a saved card; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -9704,7 +9813,7 @@ export interface paths {
          *
          *     Access: account.
          *
-         *     Error codes: VALIDATION, NOT_ALLOWED, KIOSK_NOT_FOUND, KIOSK_OFFLINE, DISK_TYPE_NOT_OFFERED, NO_DISK_AVAILABLE, IDEMPOTENCY_MISMATCH, NO_SAVED_CARD, CARD_DECLINED, INSUFFICIENT_FUNDS, PAYMENT_REFUSED, PAYMENT_UNAVAILABLE, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
+         *     Error codes: VALIDATION, NOT_ALLOWED, KIOSK_NOT_FOUND, KIOSK_OFFLINE, DISK_TYPE_NOT_OFFERED, NO_DISK_AVAILABLE, IDEMPOTENCY_MISMATCH, CARD_DATA_REFUSED, NO_SAVED_CARD, CARD_DECLINED, INSUFFICIENT_FUNDS, PAYMENT_REFUSED, PAYMENT_UNAVAILABLE, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
          */
         post: {
             parameters: {
@@ -9730,13 +9839,8 @@ export interface paths {
                      */
                     "application/json": {
                         card: {
-                            /** @description the provider's payment-method id (Stripe: pm_…; sandbox card page: card_…) */
+                            /** @description the provider's payment-method id (`pm_…`), from its own card form: GET /api/payments/config says which (Stripe: Stripe.js Payment Element + createPaymentMethod; sandbox: POST /sandbox-provider/payment-methods). Test ids: pm_card_visa, pm_card_chargeDeclined, pm_card_chargeDeclinedInsufficientFunds */
                             paymentMethod: string;
-                        } | {
-                            cvc: string;
-                            expMonth: number;
-                            expYear: number;
-                            number: string;
                         } | {
                             /** @enum {boolean} */
                             useSaved: true;
@@ -9772,7 +9876,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; NO_SAVED_CARD: useSaved without a saved card; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; CARD_DATA_REFUSED: the body carries card details (a card number, CVC or expiry): the hub takes only a payment-method id from the provider's card form; NO_SAVED_CARD: useSaved without a saved card; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -11218,6 +11322,169 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sandbox-provider/payment-methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The sandbox provider's card form: a card in, a payment-method id out
+         * @description Only with the `sandbox` provider. Stands in for a real provider's hosted card fields: the card goes to the provider's side, never to a rental route, and the page sends the hub only the `id`. Test cards: 4242424242424242 approves, 4000000000000002 declines, 4000000000009995 has insufficient funds, 4000000000000119 authorises but its answer is lost.
+         *
+         *     Access: public.
+         *
+         *     Error codes: VALIDATION, CARD_DECLINED, CROSS_ORIGIN (and the edge's).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "number": "4242424242424242",
+                     *       "expMonth": 12,
+                     *       "expYear": 2030,
+                     *       "cvc": "123"
+                     *     }
+                     */
+                    "application/json": {
+                        cvc: string;
+                        expMonth: number;
+                        expYear: number;
+                        number: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description the payment-method id (pm_…) */
+                            id: string;
+                            last4: string;
+                        };
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description CARD_DECLINED: the card was declined (also an expired card) */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description CROSS_ORIGIN: a state-changing request from another site, or cookie-authenticated without an Origin header */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -11325,7 +11592,7 @@ export interface components {
             error: {
                 /** @description QUOTE_CHANGED: the price now */
                 amountMinor?: number;
-                code: "VALIDATION" | "BAD_JSON" | "BAD_REQUEST" | "BAD_URL" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CROSS_ORIGIN" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "RANGE_NOT_SATISFIABLE" | "INTERNAL" | "UNAVAILABLE" | "TIMEOUT" | "EMAIL_TAKEN" | "WEAK_PASSWORD" | "REGISTRATION_INVALID" | "INVALID_CREDENTIALS" | "TOO_MANY_ATTEMPTS" | "BUSY" | "KIOSK_NOT_FOUND" | "KIOSK_EXISTS" | "KIOSK_REVOKED" | "INVALID_ID" | "ENROLMENT_INVALID" | "KIOSK_OFFLINE" | "ROLLOUT_ACTIVE" | "ROLLOUT_ENDED" | "ALERT_STATE" | "DIAGNOSTICS_CLOSED" | "DIAGNOSTICS_NOT_READY" | "DIGEST_MISMATCH" | "NOT_ALLOWED" | "DISK_TYPE_NOT_OFFERED" | "NO_DISK_AVAILABLE" | "IDEMPOTENCY_MISMATCH" | "RESERVATION_NOT_READY" | "RESERVATION_CLOSED" | "PICKUP_IN_PROGRESS" | "PICKUP_CODE_OFFLINE" | "RENTAL_OPEN" | "RENTAL_CLOSED" | "RENTAL_TOO_LONG" | "QUOTE_CHANGED" | "NO_SAVED_CARD" | "NO_PAYMENT_METHOD" | "CARD_DECLINED" | "INSUFFICIENT_FUNDS" | "PAYMENT_REFUSED" | "PAYMENT_UNAVAILABLE" | "WEBHOOK_INVALID";
+                code: "VALIDATION" | "BAD_JSON" | "BAD_REQUEST" | "BAD_URL" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CROSS_ORIGIN" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "RANGE_NOT_SATISFIABLE" | "INTERNAL" | "UNAVAILABLE" | "TIMEOUT" | "EMAIL_TAKEN" | "WEAK_PASSWORD" | "REGISTRATION_INVALID" | "INVALID_CREDENTIALS" | "TOO_MANY_ATTEMPTS" | "BUSY" | "KIOSK_NOT_FOUND" | "KIOSK_EXISTS" | "KIOSK_REVOKED" | "INVALID_ID" | "ENROLMENT_INVALID" | "KIOSK_OFFLINE" | "ROLLOUT_ACTIVE" | "ROLLOUT_ENDED" | "ALERT_STATE" | "DIAGNOSTICS_CLOSED" | "DIAGNOSTICS_NOT_READY" | "DIGEST_MISMATCH" | "NOT_ALLOWED" | "DISK_TYPE_NOT_OFFERED" | "NO_DISK_AVAILABLE" | "IDEMPOTENCY_MISMATCH" | "RESERVATION_NOT_READY" | "RESERVATION_CLOSED" | "PICKUP_IN_PROGRESS" | "PICKUP_CODE_OFFLINE" | "RENTAL_OPEN" | "RENTAL_CLOSED" | "RENTAL_TOO_LONG" | "QUOTE_CHANGED" | "CARD_DATA_REFUSED" | "NO_SAVED_CARD" | "NO_PAYMENT_METHOD" | "CARD_DECLINED" | "INSUFFICIENT_FUNDS" | "PAYMENT_REFUSED" | "PAYMENT_UNAVAILABLE" | "WEBHOOK_INVALID";
                 /** @description QUOTE_CHANGED: its currency */
                 currency?: string;
                 /** @description RENTAL_TOO_LONG: days booked so far */
@@ -11619,6 +11886,18 @@ export interface components {
             /** @description ISO 8601 UTC time */
             updatedAt: string;
             writeProtect: boolean;
+        };
+        PaymentsConfig: {
+            provider: "sandbox" | "stripe";
+            sandbox: {
+                /** @description POST the card here (the sandbox's card form); it answers { id: 'pm_…' } */
+                paymentMethodsUrl: string;
+            } | null;
+            stripe: {
+                /** @description where to load Stripe.js from */
+                jsUrl: string;
+                publishableKey: string | null;
+            } | null;
         };
         PrepareProgress: {
             /** @description of this step */

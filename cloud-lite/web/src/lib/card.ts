@@ -1,4 +1,4 @@
-import type { Card } from './types.js';
+import type { SandboxCard } from './types.js';
 
 export interface CardInput {
   number: string;
@@ -9,7 +9,7 @@ export interface CardInput {
   save?: boolean;
 }
 
-/** The sandbox provider's test cards, shown as a hint next to the card form. */
+/** The sandbox provider's test cards, shown as a hint next to its card form. */
 export const SANDBOX_CARDS: ReadonlyArray<{ number: string; outcome: string }> = [
   { number: '4242 4242 4242 4242', outcome: 'approved' },
   { number: '4000 0000 0000 0002', outcome: 'declined' },
@@ -18,13 +18,13 @@ export const SANDBOX_CARDS: ReadonlyArray<{ number: string; outcome: string }> =
 ];
 
 /**
- * Checks the card fields the way a renter can fix them (the provider decides the rest) and
- * returns the API's card object, or a sentence naming the field to correct.
+ * Checks the sandbox card form's fields the way a renter can fix them (the provider decides the
+ * rest) and returns what the sandbox's card endpoint takes, or a sentence naming the field.
  */
 export function parseCard(
   input: CardInput,
   now: Date = new Date(),
-): { card: Card } | { error: string } {
+): { card: SandboxCard } | { error: string } {
   const number = input.number.replace(/[\s-]/g, '');
   if (!/^\d{12,19}$/.test(number)) {
     return { error: 'Enter the card number: 12 to 19 digits.' };

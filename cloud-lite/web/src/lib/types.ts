@@ -20,7 +20,12 @@ export type Me = Schemas['Me'];
 /** POST /api/orders (and /api/reservations) */
 export type RentBody = RequestBody<'/api/orders', 'post'>;
 export type Payment = RentBody['card'];
+/** A payment-method id from the provider's card form (the hub takes no card details). */
 export type Card = RequestBody<'/api/me/deposit', 'post'>['card'];
+/** GET /api/payments/config: the provider and what its card form needs. */
+export type PaymentsConfig = Schemas['PaymentsConfig'];
+/** The card details the sandbox's card endpoint (the provider's side) takes. */
+export type SandboxCard = RequestBody<'/sandbox-provider/payment-methods', 'post'>;
 
 export type KioskSession = Schemas['KioskSession'];
 export type KioskOffer = Schemas['KioskOffer'];

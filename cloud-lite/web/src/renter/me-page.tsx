@@ -1,11 +1,9 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { t } from '../i18n/i18n.js';
-import { type CardInput, parseCard } from '../lib/card.js';
 import { ApiError, describeReasons } from '../lib/errors.js';
 import { formatBytes, formatDateTime, formatMoney, formatRelative } from '../lib/format.js';
 import { IdempotencyKeys } from '../lib/idempotency.js';
 import type { ExtensionQuote, Rental } from '../lib/types.js';
-import { CardFields, EMPTY_CARD } from '../ui/card-fields.js';
 import {
   Badge,
   Button,
@@ -18,6 +16,7 @@ import {
 import { useApi } from '../ui/context.js';
 import { useAsync } from '../ui/hooks.js';
 import { usePageTitle } from '../ui/language.js';
+import { PaymentCollector, PaymentFields } from '../ui/payment-fields.js';
 import { Link } from '../ui/router.js';
 import { useTerms } from '../ui/terms.js';
 import { TermsLinks } from '../ui/terms-links.js';
@@ -325,7 +324,7 @@ function Deposit({
   const api = useApi();
   const terms = useTerms();
   const [amount, setAmount] = useState(terms ? String(terms.depositMinor / 100) : '50');
-  const [card, setCard] = useState<CardInput>(EMPTY_CARD);
+  const payment = useMemo(() => new PaymentCollector(), []);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState('');
@@ -337,14 +336,15 @@ function Deposit({
       setError(new Error(t('me.amountError')));
       return;
     }
-    const parsed = parseCard(card);
-    if ('error' in parsed) {
-      setError(new Error(parsed.error));
-      return;
-    }
     setBusy(true);
     try {
-      const d = await api.topUpDeposit(Math.round(major * 100), parsed.card, !!card.save);
+      // The card goes to the provider's form; the hub gets only its payment-method id.
+      const paid = await payment.collect();
+      const d = await api.topUpDeposit(
+        Math.round(major * 100),
+        { paymentMethod: paid.paymentMethod },
+        paid.save,
+      );
       setStatus(t('me.paid', { amount: formatMoney(d.heldMinor, d.currency) }));
       onChange();
     } catch (err) {
@@ -382,7 +382,11 @@ function Deposit({
           value={amount}
           onInput={setAmount}
         />
-        <CardFields value={card} onChange={setCard} />
+        <PaymentFields
+          collector={payment}
+          amountMinor={Math.max(1, Math.round(Number(amount.replace(',', '.')) * 100) || 0)}
+          currency={currency}
+        />
         <TermsLinks />
         <div class="actions">
           <Button type="submit" class="primary" busy={busy}>

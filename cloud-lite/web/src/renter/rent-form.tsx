@@ -1,13 +1,12 @@
 import { useMemo, useState } from 'preact/hooks';
 import { t } from '../i18n/i18n.js';
 import type { RentRequest } from '../lib/api-client.js';
-import { type CardInput, parseCard } from '../lib/card.js';
 import { formatMoney, formatWriteProtect, totalPrice } from '../lib/format.js';
 import { IdempotencyKeys } from '../lib/idempotency.js';
 import type { DiskType, KioskBrief, Terms } from '../lib/types.js';
-import { CardFields, EMPTY_CARD } from '../ui/card-fields.js';
 import { Button, ErrorBox, FieldError, focusFirstInvalid } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
+import { PaymentCollector, PaymentFields } from '../ui/payment-fields.js';
 import { navigate } from '../ui/router.js';
 import { holdSentence } from '../ui/terms.js';
 import { TermsLinks } from '../ui/terms-links.js';
@@ -56,7 +55,7 @@ export function RentForm({
     setWpState(v);
     keepInAddress('wp', v ? '1' : '0');
   };
-  const [card, setCard] = useState<CardInput>(EMPTY_CARD);
+  const payment = useMemo(() => new PaymentCollector(), []);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
   const [touched, setTouched] = useState(false);
@@ -69,25 +68,22 @@ export function RentForm({
     e.preventDefault();
     setError(undefined);
     setTouched(true);
-    const parsed = parseCard(card);
-    if ('error' in parsed) {
-      setError(new Error(parsed.error));
-      return;
-    }
     if (!daysOk) {
       focusFirstInvalid(e.currentTarget);
       return;
     }
-    const req: RentRequest = {
-      kioskId: kiosk.id,
-      diskTypeId: type.id,
-      writeProtect,
-      days,
-      card: parsed.card,
-      ...(card.save ? { saveCard: true } : {}),
-    };
     setBusy(true);
     try {
+      // The card goes to the provider's form; the hub gets only its payment-method id.
+      const paid = await payment.collect();
+      const req: RentRequest = {
+        kioskId: kiosk.id,
+        diskTypeId: type.id,
+        writeProtect,
+        days,
+        card: { paymentMethod: paid.paymentMethod },
+        ...(paid.save ? { saveCard: true } : {}),
+      };
       if (mode === 'rent') {
         const order = await api.createOrder(req, keys.keyFor(req));
         navigate(`/orders/${encodeURIComponent(order.id)}`);
@@ -165,7 +161,11 @@ export function RentForm({
           </div>
         ) : null}
         <p class="hint">{t('rent.authorised')}</p>
-        <CardFields value={card} onChange={setCard} />
+        <PaymentFields
+          collector={payment}
+          amountMinor={daysOk ? totalPrice(type.pricePerDayMinor, days) : type.pricePerDayMinor}
+          currency={type.currency}
+        />
         <ErrorBox error={error} />
         <TermsLinks />
         <div class="actions">

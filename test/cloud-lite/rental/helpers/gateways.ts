@@ -46,8 +46,8 @@ export function sandboxGateway(): Gateway {
     name: 'sandbox',
     pay: {
       approve: CARD,
-      decline: { ...CARD, number: '4000000000000002' },
-      poor: { ...CARD, number: '4000000000009995' },
+      decline: { paymentMethod: 'pm_card_chargeDeclined' },
+      poor: { paymentMethod: 'pm_card_chargeDeclinedInsufficientFunds' },
     },
     bind(p) {
       sb = p as SandboxProvider;

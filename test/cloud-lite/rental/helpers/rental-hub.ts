@@ -17,7 +17,8 @@ import { ApiConformance } from '../../../helpers/openapi-conformance.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
-export const CARD = { number: '4242424242424242', expMonth: 12, expYear: 2040, cvc: '123' };
+/** What a renter pays with: a payment-method id (the sandbox's test id for 4242 4242 4242 4242). */
+export const CARD = { paymentMethod: 'pm_card_visa' };
 export const GB = 1_000_000_000;
 export const DAY_MS = 24 * 3600 * 1000;
 

@@ -67,8 +67,8 @@ t.test('a saved card is a Stripe customer; its deposit is captured at once', asy
     },
     me.token,
   );
-  t.equal(card.status, 402, 'card numbers are refused with the Stripe provider');
-  t.equal(card.body.error.code, 'PAYMENT_REFUSED');
+  t.equal(card.status, 400, 'card numbers are refused');
+  t.equal(card.body.error.code, 'CARD_DATA_REFUSED');
   t.equal(gw.standin.intents.size, 1, 'nothing reached Stripe');
 });
 
