@@ -15,6 +15,10 @@ export async function main(argv: string[]): Promise<number> {
     const { runUserCommand } = await import('./rental/cli/user-command.js');
     return runUserCommand(argv.slice(1), io);
   }
+  if (argv[0] === 'refund') {
+    const { runRefundCommand } = await import('./rental/cli/refund-command.js');
+    return runRefundCommand(argv.slice(1), io);
+  }
   if (argv[0] === 'content') {
     const { runContentCommand } = await import('./content/cli.js');
     return runContentCommand(argv.slice(1), io);
@@ -43,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('disk-kiosk hub: kiosk WebSocket hub, rental API and web pages')
     .addHelpText(
       'after',
-      '\nOther commands (each answers --help):\n  cloud-lite user ...      accounts (create one: renter, technician, operator, admin)\n  cloud-lite content ...   import a content package\n  cloud-lite rollout ...   staged software rollouts to the kiosks\n  cloud-lite diag <kiosk>  a kiosk diagnostics bundle or log lines, through the running hub\n  cloud-lite check         check the records against the money-and-disk invariants (exit 2 on violations)\n  cloud-lite migrate       bring the store schema up to date (SQLite or PostgreSQL)\n  cloud-lite backup ...    online copy of the database and signing key, with retention\n  cloud-lite restore ...   put a backup back into a stopped hub',
+      '\nOther commands (each answers --help):\n  cloud-lite user ...      accounts (create one: renter, technician, operator, admin)\n  cloud-lite refund <id>   refund captured money of a payment (all or --amount), with --reason; audited\n  cloud-lite content ...   import a content package\n  cloud-lite rollout ...   staged software rollouts to the kiosks\n  cloud-lite diag <kiosk>  a kiosk diagnostics bundle or log lines, through the running hub\n  cloud-lite check         check the records against the money-and-disk invariants (exit 2 on violations)\n  cloud-lite migrate       bring the store schema up to date (SQLite or PostgreSQL)\n  cloud-lite backup ...    online copy of the database and signing key, with retention\n  cloud-lite restore ...   put a backup back into a stopped hub',
     )
     .option(
       '-c, --config <file>',

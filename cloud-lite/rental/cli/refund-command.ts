@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../../config.js';
+import { HubError } from '../../errors.js';
+import { createLogger } from '../../log.js';
+import { openStore } from '../../store/open-store.js';
+import { OperatorRefunds } from '../billing/operator-refunds.js';
+import { Payments } from '../payments/payments.js';
+import { createProvider } from '../payments/provider-config.js';
+
+const minor = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError('a whole number of minor units (cents), at least 1');
+  return n;
+};
+
+/**
+ * `cloud-lite refund <paymentId> [--amount <minor>] --reason <text> [--key <k>] [-c file]`:
+ * refunds captured money of a payment (an order's `paymentId`, a fee, an extension, a deposit
+ * top-up), all that is left or `--amount`, through the same service as
+ * POST /api/operator/payments/{id}/refund (OperatorRefunds: audited
+ * `payment.refund_requested` with the reason, actor `system:cli`, shown on the renter's
+ * order). Works on the configured store (SQLite or PostgreSQL) and payment provider. `--key`
+ * makes a repeat the same refund (default: a new key, printed). Exit 0: refunded or refunding;
+ * 1: refused (not captured, too much, unknown payment) or the refund failed.
+ */
+export async function runRefundCommand(
+  argv: string[],
+  io: { env: NodeJS.ProcessEnv; out: (s: string) => void; err: (s: string) => void },
+): Promise<number> {
+  const program = new Command('cloud-lite refund').exitOverride();
+  let code = 0;
+  program
+    .description("refund a payment's captured money (all, or --amount), with a reason; audited")
+    .argument('<paymentId>', "the payment (an order's paymentId, see GET /api/orders/{id})")
+    .requiredOption('--reason <text>', 'why (audited; at least 3 characters)')
+    .option('--amount <minor>', 'minor units (cents) to refund; default: all that is left', minor)
+    .option('--key <key>', 'idempotency key: the same key again is the same refund')
+    .option('-c, --config <file>', 'hub configuration file')
+    .action(
+      async (
+        paymentId: string,
+        o: { reason: string; amount?: number; key?: string; config?: string },
+      ) => {
+        if (o.reason.trim().length < 3) {
+          io.err('cloud-lite refund: --reason needs at least 3 characters\n');
+          code = 2;
+          return;
+        }
+        const config = loadConfig({ file: o.config, env: io.env });
+        // Warnings to stderr: stdout is the refund as JSON.
+        const logger = createLogger(
+          config.logLevel === 'silent' ? 'silent' : 'warn',
+          process.stderr,
+        );
+        const store = await openStore(config);
+        try {
+          const now = () => new Date();
+          const provider = createProvider(config.rental, { store, logger, now, env: io.env });
+          const payments = new Payments({ store, provider, logger, now });
+          const refunds = new OperatorRefunds({ store, payments, now });
+          const key = o.key ?? `cli-${randomUUID()}`;
+          const out = await refunds.refund(
+            paymentId,
+            { reason: o.reason.trim(), ...(o.amount ? { amountMinor: o.amount } : {}) },
+            key,
+            { actor: 'system:cli' },
+          );
+          io.out(`${JSON.stringify({ ...out.refund, key, created: out.created })}\n`);
+          if (out.refund.state === 'refund_failed') code = 1;
+        } catch (err) {
+          const e = err as Error;
+          io.err(`cloud-lite refund: ${e instanceof HubError ? `${e.code}: ` : ''}${e.message}\n`);
+          code = 1;
+        } finally {
+          await store.close();
+        }
+      },
+    );
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    const e = err as { exitCode?: number; message: string; code?: string };
+    if (e.code?.startsWith('commander.')) return e.exitCode ?? 1;
+    io.err(`cloud-lite refund: ${(err as Error).message}\n`);
+    return 1;
+  }
+  return code;
+}
