@@ -81,7 +81,10 @@ for (const name of Object.keys(GATEWAYS)) {
     if (name === 'sandbox') {
       // The rest by the CLI (the same service, on the hub's database while it runs).
       const conf = path.join(hub.dir, 'cli.json');
-      await writeFile(conf, JSON.stringify({ databasePath: path.join(hub.dir, 'hub.db') }));
+      await writeFile(
+        conf,
+        JSON.stringify({ databasePath: path.join(hub.dir, 'hub.db'), adminToken: ADMIN_TOKEN }),
+      );
       const out: string[] = [];
       const err: string[] = [];
       const cli = (args: string[]) =>
