@@ -10,6 +10,7 @@ import pino from 'pino';
 import { type HubConfig, validateConfig } from '../../cloud-lite/config.js';
 import { HubServer } from '../../cloud-lite/server.js';
 import { buildWeb, DEFAULT_WEB_OUT } from '../build-web.js';
+import { writeMapTiles } from '../make-map-tiles.js';
 import { HubApi } from './api-client.js';
 
 export interface DemoHubOptions {
@@ -59,6 +60,9 @@ export async function startDemoHub(opts: DemoHubOptions): Promise<DemoHub> {
   const webAssetDir = opts.webAssetDir ?? DEFAULT_WEB_OUT;
   await ensureWebAssets(webAssetDir, opts.onBuildWeb);
   const adminToken = opts.adminToken ?? `demo-admin-${crypto.randomUUID()}`;
+  // The renter's map shows tiles drawn here around the demo's sites (no tile server needed).
+  const tileDir = path.join(opts.dir, 'tiles');
+  if (!existsSync(tileDir)) await writeMapTiles(tileDir, { at: { lat: 52.52, lng: 13.41 } });
   const config = validateConfig({
     host: '127.0.0.1',
     port: opts.port ?? 0,
@@ -67,6 +71,7 @@ export async function startDemoHub(opts: DemoHubOptions): Promise<DemoHub> {
     adminToken,
     logLevel: opts.logLevel ?? 'info',
     commandSweepIntervalMs: 250,
+    map: { tileDir, attribution: 'Demo tiles, drawn locally' },
     ...opts.config,
   });
   const logger = pino(

@@ -2,7 +2,13 @@ import type { Page } from 'playwright-core';
 import t from 'tap';
 import type { AccountMessage } from '../../../cloud-lite/rental/accounts/account-mail.js';
 import { startWebHub } from '../../cloud-lite/web/web-hub.js';
-import { checkPage, chromiumMissing, openBrowser, watchConsole } from './fixtures/browser.js';
+import {
+  checkLargeText,
+  checkPage,
+  chromiumMissing,
+  openBrowser,
+  watchConsole,
+} from './fixtures/browser.js';
 import { CONTENT, readySlot, seedCatalog, seedKiosk } from './fixtures/fleet.js';
 
 const SITE = { name: 'Central Station', address: 'Platform 1', lat: 52.5251, lng: 13.3694 };
@@ -284,6 +290,7 @@ t.test(
       'hold window and no-show fee before paying',
     );
     await checkPage(t, page, 'renter-reserve-form');
+    await checkLargeText(t, page, 'renter-reserve-form');
     await fillCard(page, '4242 4242 4242 4242');
     await page.getByRole('button', { name: 'Pay and reserve' }).click();
     const prepare = await kiosk.waitForCommand((c) => c.action === 'PrepareDisk', 10_000);
@@ -317,6 +324,7 @@ t.test(
     t.match(await page.getByTestId('res-content').textContent(), /1 TB · Maps of Europe/);
     await page.getByRole('link', { name: 'Directions to Central Station' }).waitFor();
     await checkPage(t, page, 'renter-reservation-progress');
+    await checkLargeText(t, page, 'renter-reservation-progress');
     // The next step starts at 0% of its own bytes: the bar goes on from 80%, not from 0.
     await kiosk.sendEvent('PrepareProgress', {
       commandId: prepare.payload.commandId,

@@ -112,6 +112,18 @@ t.test(
       /openstreetmap\.org\/directions\?route=%3B52\.525100%2C13\.369400/,
     );
     await checkPage(t, page, 'renter-map-pin');
+    // In Chinese: the pins' words too.
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByRole('heading', { name: '附近的租赁机' }).waitFor();
+    await map.locator('.kiosk-pin[data-kiosk="kiosk-2"]', { hasText: '离线' }).waitFor();
+    t.match(await pin1.textContent(), /2 块可租/);
+    await checkPage(t, page, 'renter-map-zh');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { name: 'Kiosks near you' }).waitFor();
+    await pin1.focus();
+    await page.keyboard.press('Enter');
+    await popup.waitFor();
     await popup.getByRole('link', { name: 'Rent at Central Station' }).click();
     await page.getByRole('heading', { name: 'Central Station', level: 1 }).waitFor();
     // Back: the same search, typed position and all.

@@ -6,6 +6,7 @@ import { t } from '../i18n/i18n.js';
 import { directionsLinks, type LatLng } from '../lib/geo.js';
 import { toMapCoords } from '../lib/map-coords.js';
 import type { MapSettings, NearbyKiosk } from '../lib/types.js';
+import { useLanguage } from './language.js';
 import { navigate } from './router.js';
 
 function loadStyles(): Promise<void> {
@@ -115,6 +116,7 @@ export function LeafletKioskMap({
   title: string;
 }) {
   const ref = useRef<HTMLDivElement>(null);
+  const lang = useLanguage(); // the pins' words are redrawn in the new language
   useEffect(() => {
     const node = ref.current;
     if (!node) return;
@@ -183,7 +185,7 @@ export function LeafletKioskMap({
       live = false;
       map?.remove();
     };
-  }, [settings, kiosks, you]);
+  }, [settings, kiosks, you, lang]);
   return (
     <section class="map-section" aria-label={title}>
       <div ref={ref} class="kiosk-map" data-testid="kiosk-map" />
