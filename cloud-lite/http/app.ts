@@ -20,6 +20,7 @@ import { installCardDataRefusal } from './card-data.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './errors.js';
 import { exactBodyValidators } from './exact-body.js';
 import { installGuard } from './guard.js';
+import { lazySerializers } from './lazy-serializers.js';
 import { registerApiDocsPages, registerOpenApi } from './openapi.js';
 import { registerAlertRoutes } from './routes/alert-routes.js';
 import { registerContentRoutes } from './routes/content-routes.js';
@@ -68,8 +69,14 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     // Only listed proxies may set the client address and scheme (X-Forwarded-For/-Proto/-Host).
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
-    // JSON bodies without coercion: wrong types are 400 naming the field (exact-body.ts).
-    schemaController: { compilersFactory: { buildValidator: exactBodyValidators() as never } },
+    // JSON bodies without coercion: wrong types are 400 naming the field (exact-body.ts);
+    // response serializers compiled on first use (lazy-serializers.ts).
+    schemaController: {
+      compilersFactory: {
+        buildValidator: exactBodyValidators() as never,
+        buildSerializer: lazySerializers() as never,
+      },
+    },
     return503OnClosing: true,
     frameworkErrors,
     clientErrorHandler,

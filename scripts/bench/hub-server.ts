@@ -1,15 +1,20 @@
-// Benchmark child: one cloud-lite hub, driven over IPC by scripts/bench/hub.ts.
-// argv: <dir> <port>. Messages in: {type:'createKiosks', count} | {type:'stats'} |
-// {type:'rtt', count, concurrency, kiosks} | {type:'money', count, concurrency} |
+// Benchmark child: one cloud-lite hub process, driven over IPC by scripts/bench/hub.ts. It runs
+// as built (bench:hub transpiles this file into dist/scripts/bench/ beside the built hub and
+// starts it with plain node, no tsx).
+// argv: <dir> <port>. Messages in: {type:'importKiosks', file, count} | {type:'stats'} |
+// {type:'rtt', count, concurrency, kiosks, offset} | {type:'money', count, concurrency} |
 // {type:'stop'}. Answers: {type:'<same>', ...}. BENCH_HUB_MONEY_SYNC=off: commits that
 // write money tables are not synced (synchronous=NORMAL for them too), to print the cost.
+// BENCH_HUB_PG_URL: the hub runs on that PostgreSQL database (one of several processes).
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { validateConfig } from '../../cloud-lite/config.js';
+import { hashSecret } from '../../cloud-lite/registry/secrets.js';
 import { HubServer } from '../../cloud-lite/server.js';
+import { timeRoundTrips } from './round-trips.js';
 
 const [dir = '.', portArg = '0'] = process.argv.slice(2);
 const config = validateConfig({
@@ -20,6 +25,9 @@ const config = validateConfig({
   adminToken: 'bench-admin-token-0123456789',
   logLevel: 'warn',
   rental: { scryptLog2N: 10 },
+  ...(process.env.BENCH_HUB_PG_URL
+    ? { store: { kind: 'postgres', url: process.env.BENCH_HUB_PG_URL } }
+    : {}),
 });
 const server = new HubServer({
   config,
@@ -36,33 +44,36 @@ function rss(): number {
 
 process.on(
   'message',
-  async (m: { type: string; count?: number; concurrency?: number; kiosks?: string[] }) => {
+  async (m: {
+    type: string;
+    count?: number;
+    concurrency?: number;
+    kiosks?: string[];
+    offset?: number;
+    file?: string;
+  }) => {
     try {
-      if (m.type === 'createKiosks') {
-        const creds: Array<{ kioskId: string; secret: string }> = [];
-        for (let i = 0; i < (m.count ?? 0); i++) {
-          const kioskId = `bench-${String(i).padStart(5, '0')}`;
-          const { enrolmentToken } = await server.registry.create({ id: kioskId });
-          creds.push(await server.registry.enrol(kioskId, enrolmentToken));
+      if (m.type === 'importKiosks') {
+        // The kiosks of the load process's file, secrets hashed as enrolment stores them,
+        // 1000 per transaction (enrolling 20,000 one by one would time the registry instead).
+        const creds = (
+          JSON.parse(readFileSync(m.file!, 'utf8')) as Array<{ kioskId: string; secret: string }>
+        ).slice(0, m.count);
+        const at = new Date().toISOString();
+        for (let i = 0; i < creds.length; i += 1000) {
+          await server.store.transaction(async (tx) => {
+            for (const c of creds.slice(i, i + 1000)) {
+              await tx.kiosks.insert({ id: c.kioskId, name: c.kioskId, createdAt: at });
+              await tx.kiosks.setSecretHash(c.kioskId, hashSecret(c.secret));
+            }
+          });
         }
-        const file = path.join(dir, 'kiosks.json');
-        writeFileSync(file, JSON.stringify(creds));
-        send({ type: 'createKiosks', file });
+        send({ type: 'importKiosks', count: creds.length });
       } else if (m.type === 'stats') {
         send({ type: 'stats', rss: rss(), connected: server.hub.connectedCount });
       } else if (m.type === 'rtt') {
-        const ids = m.kiosks ?? [];
-        const total = m.count ?? 0;
-        const lat: number[] = [];
-        let next = 0;
-        let failed = 0;
-        const started = performance.now();
-        const cpu0 = process.cpuUsage();
-        const worker = async () => {
-          while (next < total) {
-            const i = next++;
-            const kioskId = ids[i % ids.length]!;
-            const t0 = performance.now();
+        send(
+          await timeRoundTrips(m, async (kioskId) => {
             const c = await server.hub.sendCommand(
               kioskId,
               'EnableSlot',
@@ -70,27 +81,9 @@ process.on(
               new Date(Date.now() + 60_000),
             );
             const done = await server.hub.waitFor(c.id, { timeoutMs: 30_000 });
-            if (done.state !== 'completed') failed++;
-            lat.push(performance.now() - t0);
-          }
-        };
-        await Promise.all(Array.from({ length: m.concurrency ?? 100 }, worker));
-        const seconds = (performance.now() - started) / 1000;
-        const cpu = process.cpuUsage(cpu0);
-        const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-        lat.sort((a, b) => a - b);
-        const q = (p: number) =>
-          lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? Number.NaN;
-        send({
-          type: 'rtt',
-          count: lat.length,
-          failed,
-          seconds,
-          cpuSeconds,
-          p50: q(0.5),
-          p99: q(0.99),
-          max: lat.at(-1),
-        });
+            return done.state === 'completed';
+          }),
+        );
       } else if (m.type === 'money') {
         // Deposit top-ups through the rental domain: each one is the hub's money path
         // (payment row, authorisation, capture, deposit entry, audit: several commits).

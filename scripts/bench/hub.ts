@@ -1,28 +1,61 @@
-// Hub benchmark (`npm run bench:hub`): a cloud-lite hub process and a SEPARATE load process of
-// simulated kiosks over loopback. Prints hub RSS per idle connection, command round trips per
-// second with p50/p99 latency at 1,000 kiosks, and the time for every kiosk to reconnect after
-// a hub restart, each with its ratio to the aim; and the hub's money path (deposit top-ups)
-// with its database at synchronous=FULL (what the hub runs) beside NORMAL, in the same run,
-// each in a fresh hub. Both children run under `ulimit -n 65536`.
+// Hub benchmark (`npm run bench:hub`): cloud-lite hub processes as built (dist/, plain node, no
+// tsx) and a SEPARATE load process of simulated kiosks over loopback, all children under
+// `ulimit -n 65536`. In one run:
+//  - the floor: a bare `ws` server (hub-floor.ts) answering the same load process; command
+//    round trips per second at the same concurrency;
+//  - the single SQLite process: round trips/s with p50/p99 and hub CPU per command (and the
+//    ratio to the floor), the idle hub's RSS and the RSS at each idle kiosk count, the time for
+//    every kiosk to reconnect after a restart; the money path (deposit top-ups) at
+//    synchronous=FULL beside NORMAL, each in a fresh hub;
+//  - with `--store postgres --hubs N`: N processes on one PostgreSQL (a throw-away cluster with
+//    PostgreSQL's durable defaults, or --pg-url): round trips/s (ratio to the SQLite process),
+//    p50/p99, CPU per command of each process and of PostgreSQL, RSS per idle kiosk with
+//    --pg-kiosks idle kiosks across the processes, and the time for all of them to be back
+//    after one process is SIGKILLed.
+// The load average is printed beside the figures: the machine may be shared.
+//   npm run bench:hub -- --store postgres --hubs 2
 //   npm run bench:hub -- --kiosks 1000,5000,10000 --rtt-kiosks 1000 --commands 20000 --concurrency 32
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { build } from 'esbuild';
 import { Cleanup, guardProcess } from '../lib/cleanup.js';
+import { adminQuery, pgBinDir, startCluster, withDatabase } from '../lib/pg-cluster.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
+/** Where the children are transpiled to: beside the built hub, so their imports reach dist/. */
+const childDir = path.join(root, 'dist/scripts/bench');
+const CHILDREN = ['hub-server.ts', 'hub-load.ts', 'hub-floor.ts', 'round-trips.ts'];
 
 const opts = new Command('bench:hub')
-  .option('--kiosks <list>', 'idle kiosk counts to measure', '1000,5000,10000')
+  .option(
+    '--kiosks <list>',
+    'idle kiosk counts to measure (single SQLite process)',
+    '1000,5000,10000',
+  )
   .option('--rtt-kiosks <n>', 'kiosks connected during the round-trip test', '1000')
   .option('--commands <n>', 'command round trips to time', '20000')
-  .option('--concurrency <n>', 'commands in flight at once', '32')
+  .option('--concurrency <n>', 'commands in flight at once (over all processes)', '32')
   .option('--no-restart', 'skip the restart/reconnect measurement')
   .option('--money <n>', 'deposit top-ups timed at FULL and at NORMAL (0: skip)', '2000')
+  .option(
+    '--store <kind>',
+    'sqlite: the single SQLite process; postgres: also --hubs processes on one PostgreSQL, in the same run',
+    'sqlite',
+  )
+  .option('--hubs <n>', 'hub processes on PostgreSQL', '2')
+  .option('--pg-kiosks <n>', 'idle kiosks across the PostgreSQL processes', '20000')
+  .option(
+    '--pg-url <url>',
+    'a PostgreSQL server whose role may CREATE DATABASE (default: a throw-away cluster with durable settings)',
+  )
+  .option('--no-build', 'use dist/ as it is (default: tsc -p tsconfig.build.json first)')
   .parse(process.argv)
   .opts<{
     kiosks: string;
@@ -31,7 +64,16 @@ const opts = new Command('bench:hub')
     concurrency: string;
     restart: boolean;
     money: string;
+    store: string;
+    hubs: string;
+    pgKiosks: string;
+    pgUrl?: string;
+    build: boolean;
   }>();
+if (opts.store !== 'sqlite' && opts.store !== 'postgres') {
+  process.stderr.write(`bench:hub: --store is sqlite or postgres, not "${opts.store}"\n`);
+  process.exit(2);
+}
 
 const counts = opts.kiosks
   .split(',')
@@ -47,9 +89,16 @@ class Child {
   private queue: Msg[] = [];
   private wake: (() => void) | undefined;
   readonly exited: Promise<number | null>;
-  constructor(readonly proc: ChildProcess) {
+  constructor(
+    readonly name: string,
+    readonly proc: ChildProcess,
+  ) {
     proc.on('message', (m: Msg) => {
-      if (m.type === 'error') log(`child error: ${String(m.message)}`);
+      if (m.type === 'error') log(`${name}: child error: ${String(m.message)}`);
+      if (m.type === 'progress') {
+        log(`${name}: ${m.done}/${m.of} round trips`);
+        return;
+      }
       this.queue.push(m);
       this.wake?.();
     });
@@ -61,8 +110,10 @@ class Child {
     for (;;) {
       const i = this.queue.findIndex((m) => m.type === type);
       if (i >= 0) return this.queue.splice(i, 1)[0]!;
-      if (Date.now() > deadline || this.proc.exitCode !== null) {
-        throw new Error(`child ${this.proc.pid} sent no "${type}" (exit ${this.proc.exitCode})`);
+      if (Date.now() > deadline || this.proc.exitCode !== null || this.proc.signalCode !== null) {
+        throw new Error(
+          `${this.name} (pid ${this.proc.pid}) sent no "${type}" (exit ${this.proc.exitCode})`,
+        );
       }
       await new Promise<void>((r) => {
         this.wake = r;
@@ -74,22 +125,65 @@ class Child {
     this.proc.send(msg);
     return this.next(msg.type, timeoutMs);
   }
+  get alive(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
 }
 
-function spawnChild(script: string, args: string[], env: Record<string, string> = {}): Child {
-  const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec "${process.execPath}" --expose-gc ${process.env.BENCH_HUB_NODE_FLAGS ?? ''} --import tsx "${path.join(here, script)}" ${args.map((a) => `"${a}"`).join(' ')}`;
+// A signal or a crash stops every child and removes the work dir.
+const cleanup = new Cleanup((what, err) => log(`cleanup: ${what}: ${err.message}`));
+guardProcess(cleanup, { name: 'bench:hub' });
+const children = new Set<Child>();
+cleanup.add('children', async () => {
+  const alive = [...children].filter((c) => c.alive);
+  for (const c of alive) c.proc.kill('SIGTERM');
+  await Promise.race([
+    Promise.all(alive.map((c) => c.exited)),
+    new Promise((r) => setTimeout(r, 10_000)),
+  ]);
+  for (const c of alive) if (c.alive) c.proc.kill('SIGKILL');
+});
+
+/** A child script from `childDir`, run by plain node (no tsx), with a raised file limit. */
+function spawnChild(
+  name: string,
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Child {
+  const file = path.join(childDir, script.replace(/\.ts$/, '.js'));
+  const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec "${process.execPath}" --expose-gc ${process.env.BENCH_HUB_NODE_FLAGS ?? ''} "${file}" ${args.map((a) => `"${a}"`).join(' ')}`;
   const proc = spawn('sh', ['-c', cmd], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  return new Child(proc);
+  const child = new Child(name, proc);
+  children.add(child);
+  void child.exited.then(() => children.delete(child));
+  return child;
+}
+
+async function stopChild(c: Child | undefined): Promise<void> {
+  if (!c?.alive) return;
+  c.proc.send({ type: c.name === 'load' ? 'exit' : 'stop' });
+  await Promise.race([c.exited, new Promise((r) => setTimeout(r, 60_000))]);
+  if (c.alive) c.proc.kill('SIGKILL');
+  await c.exited;
 }
 
 const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
+const ms = (m: Msg, k: string) => (m[k] as number).toFixed(2);
+const load1 = () =>
+  `load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`;
+const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));
 
+/** Waits until the load process has `n` kiosks booted and the servers `n` sessions between them. */
 async function waitConnected(
-  hub: Child,
+  servers: Child[],
   load: Child,
   n: number,
   what: string,
@@ -99,34 +193,144 @@ async function waitConnected(
   let lastPrint = 0;
   for (;;) {
     const s = await load.ask({ type: 'status' });
-    const h = await hub.ask({ type: 'stats' });
-    if ((s.booted as number) >= n && (h.connected as number) >= n) return Date.now() - t0;
+    let connected = 0;
+    for (const h of servers) connected += (await h.ask({ type: 'stats' })).connected as number;
+    if ((s.booted as number) >= n && connected >= n) return Date.now() - t0;
     if (Date.now() - lastPrint > 1000) {
-      log(`${what}: ${s.booted}/${n} kiosks booted, hub sessions ${h.connected}`);
+      log(`${what}: ${s.booted}/${n} kiosks booted, sessions ${connected}`);
       lastPrint = Date.now();
     }
     if (Date.now() - t0 > timeoutMs)
       throw new Error(`${what}: only ${s.booted}/${n} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 
-// A signal or a crash stops both children and removes the work dir.
-const cleanup = new Cleanup((what, err) => log(`cleanup: ${what}: ${err.message}`));
-guardProcess(cleanup, { name: 'bench:hub' });
-const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-hub-'));
-cleanup.add('work dir', () => rm(dir, { recursive: true, force: true }));
-let hub: Child | undefined;
-let load: Child | undefined;
-cleanup.add('children', async () => {
-  load?.proc.kill('SIGKILL');
-  if (hub && hub.proc.exitCode === null) hub.proc.kill('SIGTERM');
-  await Promise.race([hub?.exited, new Promise((r) => setTimeout(r, 10_000))]);
-  if (hub && hub.proc.exitCode === null) hub.proc.kill('SIGKILL');
-});
+async function startLoad(): Promise<Child> {
+  const load = spawnChild('load', 'hub-load.ts', []);
+  await load.next('ready', 60_000);
+  return load;
+}
+
+/**
+ * Round trips timed on each server at once (count and concurrency split between them, every
+ * server over all `ids`), merged: rate over the slowest one's time, quantiles of all.
+ */
+async function roundTrips(
+  servers: Child[],
+  ids: string[],
+  count: number,
+  concurrency: number,
+): Promise<{
+  perSec: number;
+  count: number;
+  failed: number;
+  p50: number;
+  p99: number;
+  max: number;
+  seconds: number;
+  cpu: number[];
+}> {
+  const parts = await Promise.all(
+    servers.map((h, i) =>
+      h.ask({
+        type: 'rtt',
+        count: Math.round(count / servers.length),
+        concurrency: Math.max(1, Math.round(concurrency / servers.length)),
+        kiosks: ids,
+        offset: Math.floor((i * ids.length) / servers.length),
+      }),
+    ),
+  );
+  const lat = parts.flatMap((p) => p.latencies as number[]).sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? Number.NaN;
+  const seconds = Math.max(...parts.map((p) => p.seconds as number));
+  const failed = parts.reduce((n, p) => n + (p.failed as number), 0);
+  return {
+    perSec: lat.length / seconds,
+    count: lat.length,
+    failed,
+    p50: q(0.5),
+    p99: q(0.99),
+    max: lat.at(-1) ?? Number.NaN,
+    seconds,
+    cpu: parts.map((p) => p.cpuSeconds as number),
+  };
+}
+
+/** CPU seconds used so far by a PostgreSQL cluster (postmaster, its children, and reaped ones). */
+function pgCpuSeconds(dataDir: string): number | undefined {
+  try {
+    const pm = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const tick = 100; // USER_HZ on Linux
+    let total = 0;
+    for (const d of readdirSync('/proc')) {
+      if (!/^[0-9]+$/.test(d)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const pid = Number(d);
+      const ppid = Number(f[1]);
+      if (pid !== pm && ppid !== pm) continue;
+      // fields after the name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
+      total += Number(f[11]) + Number(f[12]);
+      if (pid === pm) total += Number(f[13]) + Number(f[14]);
+    }
+    return total / tick;
+  } catch {
+    return undefined;
+  }
+}
+
 const results: string[] = [];
 let exitCode = 0;
+const fail = (why: string) => {
+  exitCode = 1;
+  log(why);
+};
+const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-hub-'));
+cleanup.add('work dir', () => rm(dir, { recursive: true, force: true }));
 try {
+  if (opts.build) {
+    log('building dist/ (tsc -p tsconfig.build.json)');
+    const r = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+    if (r.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${r.status})`);
+  }
+  await build({
+    entryPoints: CHILDREN.map((f) => path.join(here, f)),
+    outdir: childDir,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  const pg = opts.store === 'postgres';
+  const hubCount = pg ? Math.max(1, Number(opts.hubs)) : 0;
+  const pgKiosks = pg ? Number(opts.pgKiosks) : 0;
+  // The kiosks' credentials, shared by every hub of the run and the load process.
+  const file = path.join(dir, 'kiosks.json');
+  const allKiosks = Math.max(maxKiosks, rttKiosks, pgKiosks);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      Array.from({ length: allKiosks }, (_, i) => ({
+        kioskId: `bench-${String(i).padStart(5, '0')}`,
+        secret: randomBytes(32).toString('base64url'),
+      })),
+    ),
+  );
+  const ids = Array.from({ length: rttKiosks }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
+  const commands = Number(opts.commands);
+  const concurrency = Number(opts.concurrency);
+  results.push(`${load1()} at the start (${os.cpus().length} cores shared with other users)`);
+
   // The money path with its commits synced (synchronous=FULL for them, as the hub runs)
   // and without (NORMAL), each in a fresh hub.
   const money = Number(opts.money);
@@ -134,114 +338,239 @@ try {
     const runs: Record<string, Msg> = {};
     for (const sync of ['on', 'off']) {
       const sub = path.join(dir, `money-${sync}`);
-      const h = spawnChild('hub-server.ts', [sub, '0'], { BENCH_HUB_MONEY_SYNC: sync });
-      try {
-        await h.next('ready', 60_000);
-        log(`money path, synced commits ${sync}: ${money} deposit top-ups, 32 renters at once`);
-        runs[sync] = await h.ask({ type: 'money', count: money, concurrency: 32 });
-        await h.ask({ type: 'stop' }, 60_000);
-      } finally {
-        if (h.proc.exitCode === null) h.proc.kill('SIGKILL');
-      }
+      const h = spawnChild(`money hub (sync ${sync})`, 'hub-server.ts', [sub, '0'], {
+        BENCH_HUB_MONEY_SYNC: sync,
+      });
+      await h.next('ready', 60_000);
+      log(`money path, synced commits ${sync}: ${money} deposit top-ups, 32 renters at once`);
+      runs[sync] = await h.ask({ type: 'money', count: money, concurrency: 32 });
+      await stopChild(h);
     }
     const rate = (m: Msg) => (m.count as number) / (m.seconds as number);
     const full = runs.on!;
     const normal = runs.off!;
-    if ((full.synced as number) === 0 || (normal.synced as number) !== 0) {
-      exitCode = 1;
-      log(
+    if ((full.synced as number) === 0 || (normal.synced as number) !== 0)
+      fail(
         `synced commits: ${full.synced} with sync on (expected > 0), ${normal.synced} off (expected 0)`,
       );
-    }
-    const ms = (m: Msg, k: string) => (m[k] as number).toFixed(1);
     results.push(
       `money path (deposit top-ups, 32 at once): synchronous=FULL ${rate(full).toFixed(0)}/s (p50 ${ms(full, 'p50')} ms, p99 ${ms(full, 'p99')} ms, ${full.synced} of ${full.commits} commits synced); ` +
         `NORMAL ${rate(normal).toFixed(0)}/s (p50 ${ms(normal, 'p50')} ms, p99 ${ms(normal, 'p99')} ms); ` +
-        `FULL/NORMAL ${(rate(full) / rate(normal)).toFixed(2)}`,
+        `FULL/NORMAL ${(rate(full) / rate(normal)).toFixed(2)}; ${load1()}`,
     );
   }
 
-  hub = spawnChild('hub-server.ts', [dir, '0']);
-  const ready = await hub.next('ready', 60_000);
-  const port = ready.port as number;
-  log(`hub pid ${hub.proc.pid} on port ${port}; creating ${maxKiosks} kiosks`);
-  await hub.ask({ type: 'createKiosks', count: maxKiosks });
-  const file = path.join(dir, 'kiosks.json');
-  const base = (await hub.ask({ type: 'stats' })).rss as number;
-  log(`idle hub RSS ${mb(base)} MB`);
-  load = spawnChild('hub-load.ts', []);
-  await load.next('ready', 60_000);
-  const url = `ws://127.0.0.1:${port}/kiosk`;
-
-  // Command round trips at rttKiosks connected kiosks.
-  await load.ask({ type: 'connect', url, file, count: rttKiosks });
-  await waitConnected(hub, load, rttKiosks, 'connecting');
-  const ids = Array.from({ length: rttKiosks }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
-  log('warming up: 1000 commands');
-  await hub.ask({ type: 'rtt', count: 1000, concurrency: Number(opts.concurrency), kiosks: ids });
-  log(
-    `timing ${opts.commands} command round trips, ${opts.concurrency} in flight, over ${rttKiosks} kiosks`,
-  );
-  const rtt = await hub.ask({
-    type: 'rtt',
-    count: Number(opts.commands),
-    concurrency: Number(opts.concurrency),
-    kiosks: ids,
-  });
-  const perSec = (rtt.count as number) / (rtt.seconds as number);
-  if ((rtt.failed as number) > 0) {
-    exitCode = 1;
-    log(`${rtt.failed} commands did not complete`);
-  }
-  results.push(
-    `command round trips at ${rttKiosks} kiosks: ${perSec.toFixed(0)}/s (aim >= 2000: ratio ${(perSec / 2000).toFixed(2)}), ` +
-      `p50 ${(rtt.p50 as number).toFixed(2)} ms, p99 ${(rtt.p99 as number).toFixed(2)} ms (aim < 50: ratio ${((rtt.p99 as number) / 50).toFixed(2)}), max ${(rtt.max as number).toFixed(1)} ms, failed ${rtt.failed}; hub CPU ${(((rtt.cpuSeconds as number) / (rtt.count as number)) * 1e6).toFixed(0)} µs per command (${(((rtt.cpuSeconds as number) / (rtt.seconds as number)) * 100).toFixed(0)}% of one core)`,
-  );
-
-  // Idle memory.
-  for (const n of counts) {
-    await load.ask({ type: 'connect', url, file, count: n });
-    await waitConnected(hub, load, n, `connecting ${n}`);
-    await new Promise((r) => setTimeout(r, 2000));
-    const st = await hub.ask({ type: 'stats' });
-    const rss = st.rss as number;
-    const per = (rss - base) / n;
-    const line = `${n} idle kiosks: hub RSS ${mb(rss)} MB (${(per / 1024).toFixed(1)} KiB per connection over the idle hub's ${mb(base)} MB)`;
+  // The floor: a bare ws server answering the same load process at the same concurrency.
+  let floorRate = Number.NaN;
+  {
+    const floor = spawnChild('floor', 'hub-floor.ts', ['0']);
+    const { port } = await floor.next('ready', 60_000);
+    const load = await startLoad();
+    await load.ask({
+      type: 'connect',
+      urls: [`ws://127.0.0.1:${port}/kiosk`],
+      file,
+      count: rttKiosks,
+    });
+    await waitConnected([floor], load, rttKiosks, 'floor: connecting');
+    log('floor: warming up, 1000 round trips');
+    await roundTrips([floor], ids, 1000, concurrency);
+    log(`floor: timing ${commands} round trips, ${concurrency} in flight`);
+    const r = await roundTrips([floor], ids, commands, concurrency);
+    floorRate = r.perSec;
+    if (r.failed > 0) fail(`floor: ${r.failed} round trips failed`);
     results.push(
-      n === 10_000
-        ? `${line}; aim < 300 MB: ratio ${(rss / (300 * 1024 * 1024)).toFixed(2)}`
-        : line,
+      `floor (bare ws server, same load process) at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)} round trips/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms; server CPU ${((r.cpu[0]! / r.count) * 1e6).toFixed(0)} µs per round trip; ${load1()}`,
     );
-    log(line);
+    await stopChild(load);
+    await stopChild(floor);
   }
 
-  if (opts.restart) {
-    log(`restarting the hub with ${maxKiosks} kiosks connected`);
-    const stopAt = Date.now();
-    await hub.ask({ type: 'stop' }, 120_000);
-    await hub.exited;
-    const stopMs = Date.now() - stopAt;
-    hub = spawnChild('hub-server.ts', [dir, String(port)]);
-    await hub.next('ready', 60_000);
-    const upMs = Date.now() - stopAt;
-    const took = await waitConnected(hub, load, maxKiosks, 'reconnecting', 180_000);
-    await new Promise((r) => setTimeout(r, 1000));
-    const s = await load.ask({ type: 'status' });
-    const h = await hub.ask({ type: 'stats' });
-    const dup =
-      (s.replacedCloses as number) > 0 || h.connected !== maxKiosks || s.open !== maxKiosks;
-    if (dup) exitCode = 1;
-    results.push(
-      `restart: graceful stop ${stopMs} ms, new hub up after ${upMs} ms, all ${maxKiosks} kiosks reconnected and booted ${took} ms later (aim <= 60 s: ratio ${(took / 60_000).toFixed(3)}); ` +
-        `hub sessions ${h.connected}, kiosk sockets open ${s.open}, replaced (duplicate) sessions ${s.replacedCloses}`,
+  // The single SQLite process.
+  let sqliteRate = Number.NaN;
+  {
+    const sub = path.join(dir, 'sqlite');
+    let hub = spawnChild('sqlite hub', 'hub-server.ts', [sub, '0']);
+    const { port } = await hub.next('ready', 60_000);
+    const base = (await hub.ask({ type: 'stats' })).rss as number;
+    log(
+      `SQLite hub pid ${hub.proc.pid} on port ${port}: idle RSS ${mb(base)} MB; adding ${maxKiosks} kiosks`,
     );
+    results.push(
+      `SQLite, 1 process: idle hub RSS ${mb(base)} MB (aim < 80 MB: ratio ${(base / (80 * 1024 * 1024)).toFixed(2)})`,
+    );
+    await hub.ask({ type: 'importKiosks', file, count: Math.max(maxKiosks, rttKiosks) }, 300_000);
+    const load = await startLoad();
+    const urls = [`ws://127.0.0.1:${port}/kiosk`];
+    await load.ask({ type: 'connect', urls, file, count: rttKiosks });
+    await waitConnected([hub], load, rttKiosks, 'SQLite: connecting');
+    log('SQLite: warming up, 1000 commands');
+    await roundTrips([hub], ids, 1000, concurrency);
+    log(
+      `SQLite: timing ${commands} command round trips, ${concurrency} in flight, over ${rttKiosks} kiosks`,
+    );
+    const r = await roundTrips([hub], ids, commands, concurrency);
+    sqliteRate = r.perSec;
+    if (r.failed > 0) fail(`SQLite: ${r.failed} commands did not complete`);
+    results.push(
+      `SQLite, 1 process: command round trips at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)}/s (floor ratio ${(r.perSec / floorRate).toFixed(2)}, aim >= 0.5), ` +
+        `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (aim < 50: ratio ${(r.p99 / 50).toFixed(2)}), max ${r.max.toFixed(1)} ms, failed ${r.failed}; ` +
+        `hub CPU ${((r.cpu[0]! / r.count) * 1e6).toFixed(0)} µs per command (${((r.cpu[0]! / r.seconds) * 100).toFixed(0)}% of one core); ${load1()}`,
+    );
+    for (const n of counts) {
+      await load.ask({ type: 'connect', urls, file, count: n });
+      await waitConnected([hub], load, n, `SQLite: connecting ${n}`);
+      await sleep(2000);
+      const rss = (await hub.ask({ type: 'stats' })).rss as number;
+      const line = `SQLite, 1 process: ${n} idle kiosks: hub RSS ${mb(rss)} MB (${((rss - base) / n / 1024).toFixed(1)} KiB per kiosk over the idle hub's ${mb(base)} MB)`;
+      results.push(
+        n === 10_000
+          ? `${line}; aim < 150 MB: ratio ${(rss / (150 * 1024 * 1024)).toFixed(2)}`
+          : line,
+      );
+      log(line);
+    }
+    if (opts.restart) {
+      log(`SQLite: restarting the hub with ${maxKiosks} kiosks connected`);
+      const stopAt = Date.now();
+      await stopChild(hub);
+      const stopMs = Date.now() - stopAt;
+      hub = spawnChild('sqlite hub', 'hub-server.ts', [sub, String(port)]);
+      await hub.next('ready', 60_000);
+      const upMs = Date.now() - stopAt;
+      const took = await waitConnected([hub], load, maxKiosks, 'SQLite: reconnecting', 180_000);
+      await sleep(1000);
+      const st = await load.ask({ type: 'status' });
+      const h = await hub.ask({ type: 'stats' });
+      if ((st.replacedCloses as number) > 0 || h.connected !== maxKiosks || st.open !== maxKiosks)
+        exitCode = 1;
+      results.push(
+        `SQLite, 1 process: restart: graceful stop ${stopMs} ms, new hub up after ${upMs} ms, all ${maxKiosks} kiosks reconnected and booted ${took} ms later (aim <= 60 s: ratio ${(took / 60_000).toFixed(3)}); ` +
+          `hub sessions ${h.connected}, kiosk sockets open ${st.open}, replaced (duplicate) sessions ${st.replacedCloses}; ${load1()}`,
+      );
+    }
+    await stopChild(load);
+    await stopChild(hub);
+  }
+
+  // N hub processes on one PostgreSQL.
+  if (pg) {
+    let server = opts.pgUrl;
+    let dataDir: string | undefined;
+    if (!server) {
+      const bin = pgBinDir();
+      if (!bin)
+        throw new Error(
+          'PostgreSQL is not installed (no initdb): scripts/setup.sh installs postgresql-15, or pass --pg-url',
+        );
+      log(
+        'starting a throw-away PostgreSQL cluster (durable settings: fsync, synchronous commits)',
+      );
+      const cluster = startCluster(bin, { durable: true });
+      cleanup.add('PostgreSQL cluster', () => cluster.stop());
+      server = cluster.adminUrl;
+      dataDir = path.join(cluster.dir, 'data');
+    }
+    const db = `bench_hub_${process.pid}`;
+    await adminQuery(server, `CREATE DATABASE ${db}`);
+    const admin = server;
+    if (opts.pgUrl)
+      cleanup.add('PostgreSQL database', () => adminQuery(admin, `DROP DATABASE IF EXISTS ${db}`));
+    const url = withDatabase(server, db);
+    const sub = path.join(dir, 'postgres');
+    const hubs: Child[] = [];
+    const ports: number[] = [];
+    for (let i = 0; i < hubCount; i++) {
+      // One after another: the first migrates the database and writes the shared signing key.
+      const h = spawnChild(`pg hub ${i + 1}`, 'hub-server.ts', [sub, '0'], {
+        BENCH_HUB_PG_URL: url,
+      });
+      ports.push((await h.next('ready', 120_000)).port as number);
+      hubs.push(h);
+    }
+    const bases: number[] = [];
+    for (const h of hubs) bases.push((await h.ask({ type: 'stats' })).rss as number);
+    log(
+      `PostgreSQL: ${hubCount} hub processes up (idle RSS ${bases.map(mb).join(', ')} MB); adding ${pgKiosks} kiosks`,
+    );
+    await hubs[0]!.ask(
+      { type: 'importKiosks', file, count: Math.max(pgKiosks, rttKiosks) },
+      600_000,
+    );
+    const load = await startLoad();
+    const urls = ports.map((p) => `ws://127.0.0.1:${p}/kiosk`);
+    await load.ask({ type: 'connect', urls, file, count: rttKiosks });
+    await waitConnected(hubs, load, rttKiosks, 'PostgreSQL: connecting');
+    log(`PostgreSQL: warming up, 1000 commands`);
+    await roundTrips(hubs, ids, 1000, concurrency);
+    log(
+      `PostgreSQL: timing ${commands} command round trips, ${concurrency} in flight over ${hubCount} processes (each sends to every kiosk: most cross processes)`,
+    );
+    const pg0 = dataDir ? pgCpuSeconds(dataDir) : undefined;
+    const r = await roundTrips(hubs, ids, commands, concurrency);
+    const pg1 = dataDir ? pgCpuSeconds(dataDir) : undefined;
+    if (r.failed > 0) fail(`PostgreSQL: ${r.failed} commands did not complete`);
+    const perCmd = (cpu: number) => `${((cpu / r.count) * 1e6).toFixed(0)} µs`;
+    const hubCpu = r.cpu.reduce((a, b) => a + b, 0);
+    results.push(
+      `PostgreSQL, ${hubCount} processes: command round trips at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)}/s (ratio to the SQLite process ${(r.perSec / sqliteRate).toFixed(2)}, aim >= 0.8; floor ratio ${(r.perSec / floorRate).toFixed(2)}), ` +
+        `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (aim < 50: ratio ${(r.p99 / 50).toFixed(2)}), max ${r.max.toFixed(1)} ms, failed ${r.failed}; ` +
+        `CPU per command: ${r.cpu.map((c, i) => `process ${i + 1} ${perCmd(c)} (${((c / r.seconds) * 100).toFixed(0)}% of a core)`).join(', ')}, hubs together ${perCmd(hubCpu)}` +
+        `${pg0 !== undefined && pg1 !== undefined ? `, PostgreSQL ${perCmd(pg1 - pg0)} (${(((pg1 - pg0) / r.seconds) * 100).toFixed(0)}% of a core)` : ''}; ${load1()}`,
+    );
+    await load.ask({ type: 'connect', urls, file, count: pgKiosks });
+    await waitConnected(hubs, load, pgKiosks, `PostgreSQL: connecting ${pgKiosks}`, 300_000);
+    await sleep(2000);
+    const held: number[] = [];
+    const parts: string[] = [];
+    for (const [i, h] of hubs.entries()) {
+      const st = await h.ask({ type: 'stats' });
+      const rss = st.rss as number;
+      const n = st.connected as number;
+      held.push(n);
+      parts.push(
+        `process ${i + 1} ${n} kiosks, RSS ${mb(rss)} MB (${((rss - bases[i]!) / Math.max(1, n) / 1024).toFixed(1)} KiB per kiosk over its idle ${mb(bases[i]!)} MB)`,
+      );
+    }
+    results.push(
+      `PostgreSQL, ${hubCount} processes: ${pgKiosks} idle kiosks: ${parts.join('; ')}; ${load1()}`,
+    );
+    log(results.at(-1)!);
+    if (hubCount > 1) {
+      const victim = hubs.length - 1;
+      const survivors = hubs.slice(0, victim);
+      log(
+        `PostgreSQL: SIGKILL process ${victim + 1} (${held[victim]} kiosks); the others take them`,
+      );
+      const killedAt = Date.now();
+      hubs[victim]!.proc.kill('SIGKILL');
+      await hubs[victim]!.exited;
+      await sleep(200);
+      await waitConnected(survivors, load, pgKiosks, 'PostgreSQL: coming back', 300_000);
+      const backMs = Date.now() - killedAt;
+      await sleep(1000);
+      const st = await load.ask({ type: 'status' });
+      let sessions = 0;
+      for (const h of survivors) sessions += (await h.ask({ type: 'stats' })).connected as number;
+      if ((st.replacedCloses as number) > 0 || sessions !== pgKiosks || st.open !== pgKiosks)
+        fail(
+          `after the kill: ${sessions} sessions, ${st.open} sockets open, ${st.replacedCloses} replaced`,
+        );
+      results.push(
+        `PostgreSQL, ${hubCount} processes: SIGKILL of process ${victim + 1} holding ${held[victim]} kiosks: all ${pgKiosks} kiosks connected and booted again ${backMs} ms after the kill (aim <= 60 s: ratio ${(backMs / 60_000).toFixed(3)}); ` +
+          `sessions ${sessions}, kiosk sockets open ${st.open}, replaced (duplicate) sessions ${st.replacedCloses}; ${load1()}`,
+      );
+    }
+    await stopChild(load);
+    for (const h of hubs) await stopChild(h);
   }
 } catch (err) {
-  exitCode = 1;
-  log(`failed: ${(err as Error).message}`);
+  fail(`failed: ${(err as Error).message}`);
 } finally {
   await cleanup.run();
 }
-process.stdout.write(`\nbench:hub results (${os.cpus().length} cores, node ${process.version})\n`);
+process.stdout.write(
+  `\nbench:hub results (${os.cpus().length} cores, node ${process.version}, hubs built: dist/)\n`,
+);
 for (const r of results) process.stdout.write(`  ${r}\n`);
 process.exitCode = exitCode;

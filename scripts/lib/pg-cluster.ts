@@ -63,8 +63,12 @@ export function withDatabase(url: string, db: string): string {
   return u.toString();
 }
 
-/** initdb + pg_ctl start in a fresh temp dir (`bin`: pgBinDir()'s answer). */
-export function startCluster(bin: string): PgCluster {
+/**
+ * initdb + pg_ctl start in a fresh temp dir (`bin`: pgBinDir()'s answer). By default without
+ * fsync, synchronous commits or full-page writes (tests and simulations lose nothing they
+ * keep); `durable`: PostgreSQL's defaults, as a production server runs (benchmarks).
+ */
+export function startCluster(bin: string, opts: { durable?: boolean } = {}): PgCluster {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dk-pg-'));
   const data = path.join(dir, 'data');
   const user = clusterUser();
@@ -103,7 +107,7 @@ export function startCluster(bin: string): PgCluster {
       '-E',
       'UTF8',
       '--locale=C',
-      '--no-sync',
+      ...(opts.durable ? [] : ['--no-sync']),
     ]);
     started = true;
     run('pg_ctl', [
@@ -115,7 +119,7 @@ export function startCluster(bin: string): PgCluster {
       '-t',
       '60',
       '-o',
-      `-c listen_addresses='' -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+      `-c listen_addresses='' -k ${dir}${opts.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'}`,
       'start',
     ]);
   } catch (err) {

@@ -1,0 +1,25 @@
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
+
+type Factory = ReturnType<typeof SerializerSelector>;
+
+/**
+ * Fastify's response serializer factory (fast-json-stringify, the same schemas and options)
+ * with one change: a route's serializer for a status is compiled when that response is first
+ * sent, not when the server starts. Compiling every route's response schemas at start was
+ * most of the hub's start-up CPU (about 60 % of it) and a third of an idle hub's memory, for
+ * responses most processes never send (bench:hub, docs/postgres.md). Responses are the same:
+ * the fields a schema does not name are still left out.
+ */
+export function lazySerializers(): Factory {
+  const factory = SerializerSelector();
+  return (external, opts) => {
+    const compile = factory(external, opts);
+    return (route) => {
+      let serialize: ((doc: unknown) => string) | undefined;
+      return (doc) => {
+        serialize ??= compile(route);
+        return serialize(doc);
+      };
+    };
+  };
+}
