@@ -188,9 +188,9 @@ export class CommandDispatcher extends EventEmitter<{
     return rec;
   }
 
-  /** Reads a command. */
+  /** Reads a command (one statement, outside a transaction: store.read). */
   get(commandId: string): Promise<CommandRecord | undefined> {
-    return this.deps.store.transaction((tx) => tx.commands.get(commandId));
+    return this.deps.store.read((r) => r.commands.get(commandId));
   }
 
   /**
@@ -255,12 +255,18 @@ export class CommandDispatcher extends EventEmitter<{
     });
   }
 
-  /** Emits 'commandState', wakes `waitFor` callers of that command and tells the other processes. */
+  /**
+   * Emits 'commandState', wakes `waitFor` callers of that command and tells the other
+   * processes (pending: the kiosk's holder sends it; settled: their waiters re-read it).
+   * `sent` is not told: no process acts on it (remoteChange sends only pending commands, and
+   * no waiter waits for sent), and each message costs a NOTIFY and a read on every receiver
+   * with waiters.
+   */
   private notify(c: CommandRecord): void {
     const set = this.waiters.get(c.id);
     if (set) for (const w of [...set]) w(c);
     this.emit('commandState', c);
-    this.deps.publish?.(c);
+    if (c.state !== 'sent') this.deps.publish?.(c);
   }
 
   /**

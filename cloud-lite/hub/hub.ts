@@ -75,8 +75,9 @@ export class KioskHub
   private stopping = false;
   private startedAtMs = 0;
   /**
-   * Per kiosk, how many times its secret was replaced since start: an upgrade authenticated
-   * before a replacement but attached after it is closed too.
+   * Per kiosk, how many times its secret was replaced or the kiosk revoked since start (told
+   * by this process or another): an upgrade authenticated before such a change is checked
+   * again, and one attached after it is closed too.
    */
   private readonly secretEpochs = new Map<string, number>();
   readonly cluster: Cluster;
@@ -174,6 +175,7 @@ export class KioskHub
   }
 
   private revoked(kioskId: string): void {
+    this.secretEpochs.set(kioskId, this.secretEpoch(kioskId) + 1);
     this.disconnect(kioskId, CLOSE_REVOKED, 'revoked');
   }
 
@@ -202,7 +204,7 @@ export class KioskHub
     const s = this.sessions.get(kioskId);
     if (!s) return;
     const k = await this.deps.store
-      .transaction((tx) => tx.kiosks.get(kioskId))
+      .read((r) => r.kiosks.get(kioskId))
       .catch((err) => {
         this.deps.logger.error({ err, kioskId }, 'could not read the session registry');
         return undefined;
@@ -428,8 +430,9 @@ export class KioskHub
     let epoch = creds && this.secretEpoch(creds.kioskId);
     const fresh = () => creds !== undefined && this.secretEpoch(creds.kioskId) === epoch;
     let valid = creds !== undefined;
-    // A replacement announced while the check ran (by this process or, later than its commit,
-    // by another) makes the check run again against the committed secret: the old one fails.
+    // A replacement or a revocation announced while the check ran (by this process or, later
+    // than its commit, by another) makes the check run again against the committed secret:
+    // the old one fails.
     for (let tries = 0; creds && valid && tries < 3; tries++) {
       epoch = this.secretEpoch(creds.kioskId);
       valid = await this.deps.registry.authenticate(creds.kioskId, creds.secret);
@@ -444,7 +447,8 @@ export class KioskHub
     if (socket.destroyed) return;
     if (this.stopping) return rejectUpgrade(socket, 503);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      // The secret was replaced while the handshake completed: this connection used the old one.
+      // The secret was replaced (or the kiosk revoked) while the handshake completed: this
+      // connection used the old credentials (a revoked kiosk learns it at its next try: 401).
       if (!fresh()) return ws.close(CLOSE_SECRET_REPLACED, 'secret replaced');
       this.attach(creds.kioskId, ws);
     });

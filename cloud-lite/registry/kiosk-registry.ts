@@ -138,7 +138,7 @@ export class KioskRegistry extends EventEmitter<{ revoked: [string]; secretRepla
 
   /** True when the kiosk exists, is not revoked and `secret` matches (constant time). */
   async authenticate(kioskId: string, secret: string): Promise<boolean> {
-    const kiosk = await this.deps.store.transaction((tx) => tx.kiosks.get(kioskId));
+    const kiosk = await this.deps.store.read((r) => r.kiosks.get(kioskId));
     const given = hashSecret(secret);
     if (!kiosk || kiosk.revokedAt || !kiosk.secretHash) {
       sameHash(given, given); // same work either way

@@ -147,6 +147,15 @@ export interface Store {
    * checks read before they write (each such place says so).
    */
   transaction<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn`'s READS without a transaction of their own: on PostgreSQL each statement runs
+   * alone (one round trip instead of BEGIN, the statement and COMMIT), seeing what was
+   * committed when it started; SQLite runs it as a transaction. For one-statement reads on
+   * hot paths (a command's state, a kiosk's secret hash); `fn` must not write, and several
+   * statements in it do not share one snapshot: decisions that read then write use
+   * `transaction`.
+   */
+  read<T>(fn: (repos: Repos) => Promise<T>): Promise<T>;
   /** Waits for running transactions, then closes. Later transactions reject with ESTOPPED. */
   close(): Promise<void>;
 }

@@ -208,6 +208,22 @@ export class PostgresStore implements Store {
     return p;
   }
 
+  read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new StoppedError('the store is closed'));
+    const p = (async () => {
+      const client = await this.pool.connect();
+      try {
+        return await fn(makeRepos(sqlOn(client)));
+      } finally {
+        client.release();
+      }
+    })();
+    this.running.add(p);
+    const forget = () => this.running.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+
   private async run<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();

@@ -192,6 +192,11 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** A transaction like any other: SQLite's reads are in-process and cost no round trip. */
+  read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
+    return this.transaction((tx) => fn(tx));
+  }
+
   private async runGroup(): Promise<void> {
     const group = this.queue.splice(0, MAX_GROUP);
     if (group.length === 0) return;

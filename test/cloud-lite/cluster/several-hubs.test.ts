@@ -1,11 +1,15 @@
 // Several hub processes on one PostgreSQL (cloud-lite/cluster/): two HubServers in this test
 // process, each with its own pool, cluster connection and leader connection, on one database.
-// A leader by advisory lock that another takes over; commands, sessions and revocations
-// across processes.
+// A leader by advisory lock that another takes over; commands, sessions, revocations,
+// secret replacements and throttles across processes.
 import path from 'node:path';
 import pg from 'pg';
 import t from 'tap';
-import { CLOSE_REPLACED, CLOSE_REVOKED } from '../../../cloud-lite/hub/types.js';
+import {
+  CLOSE_REPLACED,
+  CLOSE_REVOKED,
+  CLOSE_SECRET_REPLACED,
+} from '../../../cloud-lite/hub/types.js';
 import { pgServer } from '../../helpers/postgres.js';
 import { startTestHub, type TestHub, waitUntil } from '../fixtures/test-hub.js';
 
@@ -33,6 +37,14 @@ async function query(url: string, text: string, values: unknown[] = []): Promise
   } finally {
     await c.end();
   }
+}
+
+/** The upgrade's refusal (UpgradeRejected); fails the test if it connected. */
+async function refused(p: Promise<unknown>): Promise<{ status?: number }> {
+  return p.then(
+    () => ({}),
+    (err: { status?: number }) => err,
+  );
 }
 
 const deadline = (ms: number) => new Date(Date.now() + ms);
@@ -119,6 +131,72 @@ if (server) {
       const revoked = await a.api('POST', '/api/operator/kiosks/k1/revoke');
       t.equal(revoked.status, 200);
       t.equal((await second.closed).code, CLOSE_REVOKED, 'B closed it: revoked');
+    },
+  );
+
+  t.test(
+    'secret replaced on one process: the other closes the socket; a revocation during an upgrade there refuses it; throttles count across processes',
+    async (t) => {
+      const { a, b } = await twoHubs(t);
+      const creds = await a.enrolKiosk('k1');
+      const kiosk = await b.connectKiosk(creds);
+      await kiosk.boot();
+      // A new secret through A (rotate, enrol): B closes the socket opened with the old one.
+      const rotated = await a.api('POST', '/api/operator/kiosks/k1/rotate-secret');
+      t.equal(rotated.status, 200);
+      const enrolled = await a.api(
+        'POST',
+        '/api/kiosks/enrol',
+        { kioskId: 'k1', token: rotated.body.enrolmentToken },
+        null,
+      );
+      t.equal(enrolled.status, 200);
+      t.equal((await kiosk.closed).code, CLOSE_SECRET_REPLACED, 'B closed it: secret replaced');
+      t.equal((await refused(b.connectKiosk(creds))).status, 401, 'old secret refused');
+
+      // An upgrade on B whose secret check passed just before A revoked the kiosk (and B was
+      // told) is checked again and refused, not attached.
+      const registry = b.server.registry;
+      const authenticate = registry.authenticate.bind(registry);
+      let checked!: () => void;
+      const checkedOnce = new Promise<void>((r) => {
+        checked = r;
+      });
+      let go!: () => void;
+      const gate = new Promise<void>((r) => {
+        go = r;
+      });
+      let first = true;
+      registry.authenticate = async (id, secret) => {
+        const ok = await authenticate(id, secret);
+        if (first) {
+          first = false;
+          checked();
+          await gate;
+        }
+        return ok;
+      };
+      const told = new Promise<void>((resolve) =>
+        b.server.cluster.on('message', (m) => {
+          if (m.t === 'revoked' && m.kioskId === 'k1') resolve();
+        }),
+      );
+      const upgrading = b.connectKiosk({ kioskId: 'k1', secret: enrolled.body.secret });
+      await checkedOnce;
+      t.equal((await a.api('POST', '/api/operator/kiosks/k1/revoke')).status, 200);
+      await told;
+      go();
+      t.equal((await refused(upgrading)).status, 401, 'revoked during the upgrade: 401');
+      t.notOk(b.server.hub.isConnected('k1'), 'no session on B');
+
+      // Failed logins on A count on B: the throttle's hits are rows in the database.
+      const max = a.config.rental.loginMaxFailuresPerAccountAddress;
+      const login = (hub: TestHub) =>
+        hub.api('POST', '/api/auth/login', { login: 'nobody@example.org', password: 'x' }, null);
+      for (let i = 0; i < max; i++) t.equal((await login(a)).status, 401, `failure ${i + 1} on A`);
+      const onB = await login(b);
+      t.equal(onB.status, 429, 'B refuses the next attempt');
+      t.match(onB.body, { error: { code: 'TOO_MANY_ATTEMPTS' } });
     },
   );
 

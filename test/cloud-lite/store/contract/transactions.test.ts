@@ -1,8 +1,9 @@
 // The store contract for transactions, run against every store kind (store-kinds.ts):
 // commit and rollback, a failing transaction among concurrent ones rolls back alone (SQLite:
 // its savepoint in the group commit; PostgreSQL: its own transaction), after-commit hooks,
-// closing, and concurrent writers from two connections (two processes) that read before
-// they write: no update lost, no slot claimed twice.
+// closing, reads outside a transaction (store.read), and concurrent writers from two
+// connections (two processes) that read before they write: no update lost, no slot claimed
+// twice.
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -175,6 +176,34 @@ for (const { kind, open } of kinds) {
         t.match(await read, { id: 'k1' }, 'another connection sees the commit from the callback');
       },
     );
+
+    t.test('read: sees what another connection committed, not what it has not yet', async (t) => {
+      const { store, another } = await open(t);
+      const other = await another();
+      await other.transaction((tx) => tx.kiosks.insert(kiosk('k1')));
+      t.match(await store.read((r) => r.kiosks.get('k1')), { id: 'k1' }, 'the commit is seen');
+      let release!: () => void;
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      let inserted!: () => void;
+      const insertedYet = new Promise<void>((r) => {
+        inserted = r;
+      });
+      const writing = other.transaction(async (tx) => {
+        await tx.kiosks.insert(kiosk('k2'));
+        inserted();
+        await held;
+      });
+      if (kind === 'postgres') {
+        // SQLite runs one transaction at a time: its read would wait for the writer.
+        await insertedYet;
+        t.equal(await store.read((r) => r.kiosks.get('k2')), undefined, 'not before its commit');
+      }
+      release();
+      await writing;
+      t.match(await store.read((r) => r.kiosks.get('k2')), { id: 'k2' }, 'after its commit');
+    });
 
     t.test('afterCommit: nothing runs for a transaction that rolls back', async (t) => {
       const { store } = await open(t);
