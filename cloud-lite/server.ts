@@ -183,8 +183,8 @@ export class HubServer {
       authorisationMaxAgeHours: config.alerts.authorisationMaxAgeHours,
       now: this.deps.alertsNow,
     });
-    // A kiosk back or gone: look at the facts now rather than at the next tick.
-    this.hub.on('online', () => void this.alerts.tick());
+    // A kiosk back: look at the facts soon rather than at the next tick (one sweep for many).
+    this.hub.on('online', () => this.alerts.soon());
     this.diagnostics = new KioskDiagnostics({
       store: this.store,
       kiosks: this.hub,

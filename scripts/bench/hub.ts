@@ -419,7 +419,7 @@ try {
     );
     for (const n of counts) {
       await load.ask({ type: 'connect', urls, file, count: n });
-      await waitConnected([hub], load, n, `SQLite: connecting ${n}`);
+      await waitConnected([hub], load, n, `SQLite: connecting ${n}`, 900_000);
       await sleep(2000);
       const rss = (await hub.ask({ type: 'stats' })).rss as number;
       const line = `SQLite, 1 process: ${n} idle kiosks: hub RSS ${mb(rss)} MB (${((rss - base) / n / 1024).toFixed(1)} KiB per kiosk over the idle hub's ${mb(base)} MB)`;
@@ -519,7 +519,7 @@ try {
         `${pg0 !== undefined && pg1 !== undefined ? `, PostgreSQL ${perCmd(pg1 - pg0)} (${(((pg1 - pg0) / r.seconds) * 100).toFixed(0)}% of a core)` : ''}; ${load1()}`,
     );
     await load.ask({ type: 'connect', urls, file, count: pgKiosks });
-    await waitConnected(hubs, load, pgKiosks, `PostgreSQL: connecting ${pgKiosks}`, 300_000);
+    await waitConnected(hubs, load, pgKiosks, `PostgreSQL: connecting ${pgKiosks}`, 1_800_000);
     await sleep(2000);
     const held: number[] = [];
     const parts: string[] = [];
@@ -546,7 +546,7 @@ try {
       hubs[victim]!.proc.kill('SIGKILL');
       await hubs[victim]!.exited;
       await sleep(200);
-      await waitConnected(survivors, load, pgKiosks, 'PostgreSQL: coming back', 300_000);
+      await waitConnected(survivors, load, pgKiosks, 'PostgreSQL: coming back', 900_000);
       const backMs = Date.now() - killedAt;
       await sleep(1000);
       const st = await load.ask({ type: 'status' });
