@@ -55,7 +55,8 @@ function open(sim: Sim): void {
           sim.heartbeat = setTimeout(beat, every);
         }, Math.random() * every);
       })
-      .catch(() => undefined);
+      // No answer to Boot: drop the connection and try again (next URL), as kioskd does.
+      .catch(() => ws.terminate());
   });
   ws.on('error', () => undefined);
   ws.on('close', (code) => {

@@ -6,6 +6,7 @@
 // {type:'stop'}. Answers: {type:'<same>', ...}. BENCH_HUB_MONEY_SYNC=off: commits that
 // write money tables are not synced (synchronous=NORMAL for them too), to print the cost.
 // BENCH_HUB_PG_URL: the hub runs on that PostgreSQL database (one of several processes).
+// BENCH_HUB_ALERTS_SWEEP_MS: the alerts sweep's interval (default the hub's, 15 s).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +26,9 @@ const config = validateConfig({
   adminToken: 'bench-admin-token-0123456789',
   logLevel: 'warn',
   rental: { scryptLog2N: 10 },
+  ...(process.env.BENCH_HUB_ALERTS_SWEEP_MS
+    ? { alerts: { sweepIntervalMs: Number(process.env.BENCH_HUB_ALERTS_SWEEP_MS) } }
+    : {}),
   ...(process.env.BENCH_HUB_PG_URL
     ? { store: { kind: 'postgres', url: process.env.BENCH_HUB_PG_URL } }
     : {}),

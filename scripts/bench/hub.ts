@@ -56,6 +56,10 @@ const opts = new Command('bench:hub')
     'a PostgreSQL server whose role may CREATE DATABASE (default: a throw-away cluster with durable settings)',
   )
   .option('--no-build', 'use dist/ as it is (default: tsc -p tsconfig.build.json first)')
+  .option(
+    '--alerts-sweep-seconds <s>',
+    "the hubs' alerts sweep interval (default the hub's 15 s; each sweep reads every booted kiosk's slots and events)",
+  )
   .parse(process.argv)
   .opts<{
     kiosks: string;
@@ -69,7 +73,10 @@ const opts = new Command('bench:hub')
     pgKiosks: string;
     pgUrl?: string;
     build: boolean;
+    alertsSweepSeconds?: string;
   }>();
+if (opts.alertsSweepSeconds)
+  process.env.BENCH_HUB_ALERTS_SWEEP_MS = String(Number(opts.alertsSweepSeconds) * 1000);
 if (opts.store !== 'sqlite' && opts.store !== 'postgres') {
   process.stderr.write(`bench:hub: --store is sqlite or postgres, not "${opts.store}"\n`);
   process.exit(2);
@@ -329,7 +336,9 @@ try {
   const ids = Array.from({ length: rttKiosks }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
   const commands = Number(opts.commands);
   const concurrency = Number(opts.concurrency);
-  results.push(`${load1()} at the start (${os.cpus().length} cores shared with other users)`);
+  results.push(
+    `${load1()} at the start (${os.cpus().length} cores shared with other users); alerts sweep every ${opts.alertsSweepSeconds ?? 15} s`,
+  );
 
   // The money path with its commits synced (synchronous=FULL for them, as the hub runs)
   // and without (NORMAL), each in a fresh hub.
