@@ -50,6 +50,8 @@ export class PgCluster
   private readonly queued: string[] = [];
   /** Leader work starting or stopping, in order. */
   private transition: Promise<void> = Promise.resolve();
+  /** Until then (ms) this process does not try for the lead: it just lost it with its connection. */
+  private holdOffUntil = 0;
 
   constructor(private readonly deps: PgClusterDeps) {
     super();
@@ -137,7 +139,12 @@ export class PgCluster
         this.deps.logger.warn({ err }, 'cluster connection lost; re-made at the next try');
     } else if (c === this.leaderClient) {
       this.leaderClient = undefined;
-      if (this.leading && !this.stopped) void this.loseLead('the leader connection was lost');
+      if (this.leading && !this.stopped) {
+        // Sit out two tries: a process cut off from the database is the likeliest to be cut
+        // off again, and without this it re-takes the lock as often as the others do.
+        this.holdOffUntil = Date.now() + 2 * (this.deps.leaderRetryMs ?? 2000);
+        void this.loseLead('the leader connection was lost');
+      }
     } else return;
     void c.end().catch(() => undefined);
   }
@@ -192,6 +199,7 @@ export class PgCluster
         await c.query('SELECT 1');
         return;
       }
+      if (Date.now() < this.holdOffUntil) return;
       const { rows } = await c.query<{ ok: boolean }>(
         'SELECT pg_try_advisory_lock($1::bigint) AS ok',
         [LEADER_LOCK_KEY],

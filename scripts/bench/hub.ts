@@ -294,6 +294,11 @@ function pgCpuSeconds(dataDir: string): number | undefined {
 }
 
 const results: string[] = [];
+/** A result line: kept for the summary and shown at once (a run stopped early keeps what it measured). */
+const report = (line: string) => {
+  results.push(line);
+  log(`result: ${line}`);
+};
 let exitCode = 0;
 const fail = (why: string) => {
   exitCode = 1;
@@ -336,7 +341,7 @@ try {
   const ids = Array.from({ length: rttKiosks }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
   const commands = Number(opts.commands);
   const concurrency = Number(opts.concurrency);
-  results.push(
+  report(
     `${load1()} at the start (${os.cpus().length} cores shared with other users); alerts sweep every ${opts.alertsSweepSeconds ?? 15} s`,
   );
 
@@ -362,7 +367,7 @@ try {
       fail(
         `synced commits: ${full.synced} with sync on (expected > 0), ${normal.synced} off (expected 0)`,
       );
-    results.push(
+    report(
       `money path (deposit top-ups, 32 at once): synchronous=FULL ${rate(full).toFixed(0)}/s (p50 ${ms(full, 'p50')} ms, p99 ${ms(full, 'p99')} ms, ${full.synced} of ${full.commits} commits synced); ` +
         `NORMAL ${rate(normal).toFixed(0)}/s (p50 ${ms(normal, 'p50')} ms, p99 ${ms(normal, 'p99')} ms); ` +
         `FULL/NORMAL ${(rate(full) / rate(normal)).toFixed(2)}; ${load1()}`,
@@ -388,7 +393,7 @@ try {
     const r = await roundTrips([floor], ids, commands, concurrency);
     floorRate = r.perSec;
     if (r.failed > 0) fail(`floor: ${r.failed} round trips failed`);
-    results.push(
+    report(
       `floor (bare ws server, same load process) at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)} round trips/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms; server CPU ${((r.cpu[0]! / r.count) * 1e6).toFixed(0)} µs per round trip; ${load1()}`,
     );
     await stopChild(load);
@@ -405,7 +410,7 @@ try {
     log(
       `SQLite hub pid ${hub.proc.pid} on port ${port}: idle RSS ${mb(base)} MB; adding ${maxKiosks} kiosks`,
     );
-    results.push(
+    report(
       `SQLite, 1 process: idle hub RSS ${mb(base)} MB (aim < 80 MB: ratio ${(base / (80 * 1024 * 1024)).toFixed(2)})`,
     );
     await hub.ask({ type: 'importKiosks', file, count: Math.max(maxKiosks, rttKiosks) }, 300_000);
@@ -421,7 +426,7 @@ try {
     const r = await roundTrips([hub], ids, commands, concurrency);
     sqliteRate = r.perSec;
     if (r.failed > 0) fail(`SQLite: ${r.failed} commands did not complete`);
-    results.push(
+    report(
       `SQLite, 1 process: command round trips at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)}/s (floor ratio ${(r.perSec / floorRate).toFixed(2)}, aim >= 0.5), ` +
         `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (aim < 50: ratio ${(r.p99 / 50).toFixed(2)}), max ${r.max.toFixed(1)} ms, failed ${r.failed}; ` +
         `hub CPU ${((r.cpu[0]! / r.count) * 1e6).toFixed(0)} µs per command (${((r.cpu[0]! / r.seconds) * 100).toFixed(0)}% of one core); ${load1()}`,
@@ -432,12 +437,11 @@ try {
       await sleep(2000);
       const rss = (await hub.ask({ type: 'stats' })).rss as number;
       const line = `SQLite, 1 process: ${n} idle kiosks: hub RSS ${mb(rss)} MB (${((rss - base) / n / 1024).toFixed(1)} KiB per kiosk over the idle hub's ${mb(base)} MB)`;
-      results.push(
+      report(
         n === 10_000
           ? `${line}; aim < 150 MB: ratio ${(rss / (150 * 1024 * 1024)).toFixed(2)}`
           : line,
       );
-      log(line);
     }
     if (opts.restart) {
       log(`SQLite: restarting the hub with ${maxKiosks} kiosks connected`);
@@ -453,7 +457,7 @@ try {
       const h = await hub.ask({ type: 'stats' });
       if ((st.replacedCloses as number) > 0 || h.connected !== maxKiosks || st.open !== maxKiosks)
         exitCode = 1;
-      results.push(
+      report(
         `SQLite, 1 process: restart: graceful stop ${stopMs} ms, new hub up after ${upMs} ms, all ${maxKiosks} kiosks reconnected and booted ${took} ms later (aim <= 60 s: ratio ${(took / 60_000).toFixed(3)}); ` +
           `hub sessions ${h.connected}, kiosk sockets open ${st.open}, replaced (duplicate) sessions ${st.replacedCloses}; ${load1()}`,
       );
@@ -521,7 +525,7 @@ try {
     if (r.failed > 0) fail(`PostgreSQL: ${r.failed} commands did not complete`);
     const perCmd = (cpu: number) => `${((cpu / r.count) * 1e6).toFixed(0)} µs`;
     const hubCpu = r.cpu.reduce((a, b) => a + b, 0);
-    results.push(
+    report(
       `PostgreSQL, ${hubCount} processes: command round trips at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)}/s (ratio to the SQLite process ${(r.perSec / sqliteRate).toFixed(2)}, aim >= 0.8; floor ratio ${(r.perSec / floorRate).toFixed(2)}), ` +
         `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (aim < 50: ratio ${(r.p99 / 50).toFixed(2)}), max ${r.max.toFixed(1)} ms, failed ${r.failed}; ` +
         `CPU per command: ${r.cpu.map((c, i) => `process ${i + 1} ${perCmd(c)} (${((c / r.seconds) * 100).toFixed(0)}% of a core)`).join(', ')}, hubs together ${perCmd(hubCpu)}` +
@@ -541,10 +545,9 @@ try {
         `process ${i + 1} ${n} kiosks, RSS ${mb(rss)} MB (${((rss - bases[i]!) / Math.max(1, n) / 1024).toFixed(1)} KiB per kiosk over its idle ${mb(bases[i]!)} MB)`,
       );
     }
-    results.push(
+    report(
       `PostgreSQL, ${hubCount} processes: ${pgKiosks} idle kiosks: ${parts.join('; ')}; ${load1()}`,
     );
-    log(results.at(-1)!);
     if (hubCount > 1) {
       const victim = hubs.length - 1;
       const survivors = hubs.slice(0, victim);
@@ -565,7 +568,7 @@ try {
         fail(
           `after the kill: ${sessions} sessions, ${st.open} sockets open, ${st.replacedCloses} replaced`,
         );
-      results.push(
+      report(
         `PostgreSQL, ${hubCount} processes: SIGKILL of process ${victim + 1} holding ${held[victim]} kiosks: all ${pgKiosks} kiosks connected and booted again ${backMs} ms after the kill (aim <= 60 s: ratio ${(backMs / 60_000).toFixed(3)}); ` +
           `sessions ${sessions}, kiosk sockets open ${st.open}, replaced (duplicate) sessions ${st.replacedCloses}; ${load1()}`,
       );
