@@ -138,7 +138,8 @@ wait_until() {
 fat_slot() { mtype -i "$boot" ::config.txt | sed -n 's/^# disk-kiosk-slot=\([AB]\).*/\1/p' | tail -1; }
 no_tryboot() { ! mdir -b -i "$boot" ::tryboot.txt >/dev/null 2>&1; }
 rollout_state_is() { [ "$(http GET "/api/operator/rollouts/$rollout_id" | jget rollout.state)" = "$1" ]; }
-hub_version() { http GET "/api/operator/kiosks/$kiosk_id/updates" | jget softwareVersion; }
+# The image version the kiosk reported in its last Boot.
+hub_version() { http GET "/api/operator/kiosks/$kiosk_id" | jget kiosk.imageVersion; }
 # step_times NAME: the steps of rollout NAME, in seconds from its command.
 step_times() {
   local k
