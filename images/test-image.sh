@@ -201,6 +201,11 @@ s.pipe(process.stdout);
 s.on('error', () => process.exit(1));
 s.on('close', () => process.exit(0));
 PIPE
+# QEMU_WATCHDOG=1: an emulated hardware watchdog (i6300esb; the image's systemd arms it with
+# RuntimeWatchdogSec=30s, and its reset ends QEMU like a reboot). Off by default: on a loaded
+# host an emulated guest can miss 30 s of pings and be reset for no fault of its own.
+watchdog=()
+[ "${QEMU_WATCHDOG:-0}" = 1 ] && watchdog=(-device i6300esb -action watchdog=reset)
 boots=0 boot_slot='' boot_cfg='' boot_at=0 console=''
 boot_history=()
 # power_on TRYBOOT: what the Pi's firmware does at power-on or reset. TRYBOOT=1 when the last
@@ -230,7 +235,7 @@ power_on() {
   say "power-on #$boots: the firmware reads $cfg: slot ${boot_slot:-?} ($k, $i, $c) (console: $console)"
   boot_history+=("#$boots $(date +%H:%M:%S) $cfg -> slot ${boot_slot:-?}")
   nice -n 19 ionice -c3 qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 2048 -no-reboot \
-    -display none -monitor none -serial "file:$console" \
+    -display none -monitor none -serial "file:$console" "${watchdog[@]}" \
     -kernel "$fw/$k" -initrd "$fw/$i" -append "$cmdline" \
     -drive if=none,id=hd,file="$t/disk.img",format=raw -device virtio-blk-pci,drive=hd \
     -netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-cmd:node $t/hub-pipe.cjs $port" \
