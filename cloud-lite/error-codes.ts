@@ -120,6 +120,17 @@ export const API_ERRORS = {
     status: 400,
     description: 'the uploaded bytes do not match their x-content-sha256 header',
   },
+  // Remote configuration
+  INVALID_SETTINGS: {
+    status: 400,
+    description:
+      'a remote setting is not on the allow-list or its value is not one kioskd takes; `errors` names each setting',
+  },
+  CONFIG_CHANGED: {
+    status: 409,
+    description:
+      'the settings changed since they were read (expectedVersion): reload and edit again',
+  },
   // Renting
   NOT_ALLOWED: {
     status: 403,

@@ -12,6 +12,8 @@ export class HubError extends CodedError {
     code: string,
     message: string,
     readonly status = 500,
+    /** Extra fields of the error body (e.g. `errors` per field); never internal detail. */
+    readonly details?: Record<string, unknown>,
   ) {
     super(code, message);
   }

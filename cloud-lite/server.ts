@@ -15,6 +15,7 @@ import { type FleetSnapshot, HubMetrics } from './metrics.js';
 import { createMailer, type Mailer } from './notifications/mailer.js';
 import { KioskDiagnostics } from './registry/diagnostics.js';
 import { KioskRegistry } from './registry/kiosk-registry.js';
+import { RemoteConfigService } from './registry/remote-config.js';
 import { type AccountMailer, emailAccountMailer } from './rental/accounts/account-mail.js';
 import type { PaymentProvider } from './rental/payments/provider.js';
 import { RentalDomain } from './rental/rental-domain.js';
@@ -64,6 +65,7 @@ export class HubServer {
   content!: HubContentStore;
   rollouts!: RolloutService;
   diagnostics!: KioskDiagnostics;
+  remoteConfig!: RemoteConfigService;
   /** Outgoing mail: SMTP when `config.smtp` is set, else written to the log. */
   mailer!: Mailer;
   alerts!: AlertService;
@@ -193,6 +195,13 @@ export class HubServer {
       deadlineSeconds: config.diagnostics.deadlineSeconds,
     });
     this.diagnostics.attach();
+    this.remoteConfig = new RemoteConfigService({
+      store: this.store,
+      kiosks: this.hub,
+      logger: logger.child({ component: 'remote-config' }),
+      deadlineSeconds: 24 * 60 * 60, // the longest a kiosk accepts an ApplyConfig signature for
+    });
+    this.remoteConfig.attach();
     const app = await buildHttpApp({
       config,
       logger,
@@ -205,6 +214,7 @@ export class HubServer {
       alerts: this.alerts,
       metrics: this.metrics,
       diagnostics: this.diagnostics,
+      remoteConfig: this.remoteConfig,
       publicKeyPem: this.signingKey.publicKeyPem,
       webAssetDir: this.deps.webAssetDir,
       onRoute: this.deps.onRoute,

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import type { BootRequest } from '../protocol/index.js';
 import { forwardCabinetEvents } from './cabinet-events.js';
+import { type LoadedRemoteConfig, loadRemoteConfig, RemoteConfig } from './config/remote-config.js';
 import {
   databasePath,
   type HubCredentials,
@@ -28,7 +29,7 @@ import type { CommandDispatcher } from './link/command-gate.js';
 import { HubLink, type HubLinkConfig } from './link/hub-link.js';
 import { fetchTrusting } from './link/hub-tls.js';
 import { hubLinkConfig } from './link/link-config.js';
-import { createDaemonLogger, type KioskLogger } from './log.js';
+import { createDaemonLogger, type KioskLogger, setLogLevel } from './log.js';
 import type { MaintenanceDeps } from './maintenance/deps.js';
 import { maintenanceCloning, maintenanceContent } from './maintenance/preparation-adapters.js';
 import { MaintenanceServer } from './maintenance/server.js';
@@ -152,13 +153,25 @@ export class Daemon {
   readonly exitRequested: Promise<number>;
   private bootReason: BootRequest['bootReason'] = 'PowerOn';
 
-  constructor(private readonly deps: DaemonDeps) {
+  private readonly deps: DaemonDeps;
+  /** The hub's remote configuration as loaded at start (merged into `deps.config`). */
+  private readonly remoteLoaded: LoadedRemoteConfig;
+  /** The configuration as given (file and environment), before the hub's settings. */
+  private readonly baseConfig: KioskConfig;
+  /** ApplyConfig and the configuration state reported in Boot and Heartbeat. */
+  remoteConfig!: RemoteConfig;
+
+  constructor(deps: DaemonDeps) {
+    // The hub's settings (<dataDir>/remote-config.json) over the configuration file's.
+    this.baseConfig = deps.config;
+    this.remoteLoaded = loadRemoteConfig(deps.config);
+    this.deps = { ...deps, config: this.remoteLoaded.config };
     const env = deps.env ?? process.env;
     this.log =
       deps.log ??
       createDaemonLogger({
         kioskId: deps.config.kioskId,
-        level: deps.config.logLevel,
+        level: this.deps.config.logLevel,
         dataDir: deps.config.dataDir,
         env,
       });
@@ -312,8 +325,17 @@ export class Daemon {
           : Promise.reject(new Error('kioskd is still starting')),
       ...(creds.caPem ? { fetch: fetchTrusting(creds.caPem) } : {}),
     });
+    if (this.remoteLoaded.problem) log.warn(this.remoteLoaded.problem);
+    this.remoteConfig = new RemoteConfig({
+      base: this.baseConfig,
+      loaded: this.remoteLoaded,
+      commandDeps: this.commandDeps,
+      setLogLevel: (level) => setLogLevel(log, level),
+      log: log.child({ component: 'remote-config' }),
+    });
     this.dispatch = createDispatcher(this.commandDeps, {
       uploadDiagnostics: this.diagnostics.handle,
+      applyConfig: this.remoteConfig.handle,
       dispense: this.dispense,
       control,
       extensions,
@@ -333,6 +355,18 @@ export class Daemon {
         slotCount: config.slots.count,
         bootReason: this.bootReason,
         databaseId,
+        config: this.remoteConfig.state(),
+      }),
+      heartbeat: () => ({
+        config: this.remoteConfig.state(),
+        ...(this.preparation?.cache
+          ? {
+              cache: {
+                usedBytes: this.preparation.cache.usedBytes(),
+                maxBytes: config.content.maxBytes,
+              },
+            }
+          : {}),
       }),
       inventory: () => inventorySnapshot(db, clock),
     });

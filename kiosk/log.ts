@@ -14,16 +14,46 @@ export interface CreateLoggerOptions {
   destination?: DestinationStream;
 }
 
+/** Each root logger's children (weakly held), so a new level reaches them too. */
+const childrenOf = new WeakMap<Logger, Set<WeakRef<Logger>>>();
+
 /** Root structured logger of one kiosk: JSON lines with `kioskId` on each. */
 export function createLogger(opts: CreateLoggerOptions): KioskLogger {
-  return pino(
+  const children = new Set<WeakRef<Logger>>();
+  let pruneAt = 1024;
+  const root = pino(
     {
       level: opts.level ?? 'info',
       base: { kioskId: opts.kioskId },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // Inherited by children's children: every logger made from this root is tracked.
+      onChild: (child) => {
+        children.add(new WeakRef(child));
+        if (children.size < pruneAt) return;
+        // Per-command children come and go: drop the collected ones now and then.
+        for (const ref of children) if (!ref.deref()) children.delete(ref);
+        pruneAt = Math.max(1024, children.size * 2);
+      },
     },
     opts.destination,
   );
+  childrenOf.set(root, children);
+  return root;
+}
+
+/**
+ * Sets the level of a root logger from createLogger and of every child made from it (pino
+ * children keep the level they were made with): the remote configuration's log level.
+ */
+export function setLogLevel(root: KioskLogger, level: LevelWithSilent): void {
+  root.level = level;
+  const children = childrenOf.get(root);
+  if (!children) return;
+  for (const ref of children) {
+    const child = ref.deref();
+    if (child) child.level = level;
+    else children.delete(ref);
+  }
 }
 
 /** A log file is rotated (to `<file>.1`, replacing the older one) at start beyond this size. */
@@ -99,13 +129,14 @@ export function createDaemonLogger(opts: {
   } catch {
     // no log file yet
   }
-  // multistream filters by each stream's own level: give both the logger's level.
+  // multistream filters by each stream's own level too: let both pass everything the logger
+  // lets through, so that setLogLevel can lower the logger's level at run time.
   return createLogger({
     ...opts,
     level,
     destination: pino.multistream([
-      { level, stream: pino.destination(1) },
-      { level, stream: pino.destination({ dest: file, mkdir: true, sync: false }) },
+      { level: 'trace', stream: pino.destination(1) },
+      { level: 'trace', stream: pino.destination({ dest: file, mkdir: true, sync: false }) },
     ]),
   });
 }

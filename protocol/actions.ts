@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import {
+  ApplyConfigRequest,
   ArmPickupCodeRequest,
   CancelReservationRequest,
   CommandResponse,
@@ -47,6 +48,7 @@ export const hubToKioskActions = {
   InstallUpdate: { request: InstallUpdateRequest, response: CommandResponse },
   ArmPickupCode: { request: ArmPickupCodeRequest, response: CommandResponse },
   UploadDiagnostics: { request: UploadDiagnosticsRequest, response: CommandResponse },
+  ApplyConfig: { request: ApplyConfigRequest, response: CommandResponse },
 } as const;
 
 export type KioskToHubAction = keyof typeof kioskToHubActions;

@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './frames.js';
 export * from './parse-frame.js';
 export * from './pickup-code.js';
+export * from './remote-config.js';
 export * from './rpc-peer.js';
 export * from './schemas/common.js';
 export * from './schemas/events.js';

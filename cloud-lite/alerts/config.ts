@@ -12,6 +12,8 @@ export const AlertsConfigSchema = Type.Object(
     offlineAfterSeconds: Type.Number({ minimum: 0.01, default: 300 }),
     /** An open (unacknowledged) alert is told again this often. */
     renotifyIntervalSeconds: Type.Number({ minimum: 1, default: 3600 }),
+    /** A kiosk whose Heartbeat reports its content cache fuller than this (percent) raises `cache_full`. */
+    cacheFullPercent: Type.Number({ minimum: 1, maximum: 100, default: 90 }),
     /** An order in `created`, `authorised` or `dispensing` this long raises `order_stuck`. */
     stuckOrderAfterSeconds: Type.Number({ minimum: 1, default: 900 }),
     /**

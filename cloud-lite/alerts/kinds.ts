@@ -26,6 +26,12 @@ export const ALERT_KINDS = {
     cause: "the kiosk's tamper input fired",
     resolves: 'by an operator only (no fact says the cabinet is sound again)',
   },
+  cache_full: {
+    severity: 'warning',
+    cause:
+      "a kiosk's last Heartbeat reported its content cache fuller than `alerts.cacheFullPercent`",
+    resolves: 'when a later Heartbeat reports it below',
+  },
   zero_stock: {
     severity: 'warning',
     cause:

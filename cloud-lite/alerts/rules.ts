@@ -21,6 +21,7 @@ export const SWEPT_KINDS = [
   'order_stuck',
   'authorisation_expiring',
   'prepare_failures',
+  'cache_full',
 ] as const satisfies readonly AlertKind[];
 
 export interface RuleContext {
@@ -40,7 +41,25 @@ export async function sweepFindings(tx: Tx, ctx: RuleContext): Promise<Finding[]
   const nowMs = now.getTime();
   // Kiosks that ran once (booted) and are not revoked; one never booted is still being set up.
   const fleet = (await tx.kiosks.list()).filter((k) => k.revokedAt === null && k.lastBootAt);
+  const reported = new Map((await tx.remoteConfig.listReported()).map((r) => [r.kioskId, r]));
   for (const k of fleet) {
+    // The content cache use of its last Heartbeat.
+    const r = reported.get(k.id);
+    if (r?.cacheUsedBytes != null && r.cacheMaxBytes) {
+      const percent = (r.cacheUsedBytes / r.cacheMaxBytes) * 100;
+      if (percent > config.cacheFullPercent)
+        out.push({
+          kind: 'cache_full',
+          key: k.id,
+          kioskId: k.id,
+          message: `kiosk ${k.id} content cache is ${percent.toFixed(1)}% full (${r.cacheUsedBytes} of ${r.cacheMaxBytes} bytes)`,
+          details: {
+            usedBytes: r.cacheUsedBytes,
+            maxBytes: r.cacheMaxBytes,
+            reportedAt: r.reportedAt,
+          },
+        });
+    }
     const silent = kiosks.silentForMs(k);
     if (k.status !== 'online' && silent > config.offlineAfterSeconds * 1000)
       out.push({

@@ -13,6 +13,7 @@ import { mapSettings, tileOrigins } from '../map-config.js';
 import type { HubMetrics } from '../metrics.js';
 import type { KioskDiagnostics } from '../registry/diagnostics.js';
 import type { KioskRegistry } from '../registry/kiosk-registry.js';
+import type { RemoteConfigService } from '../registry/remote-config.js';
 import type { RentalDomain } from '../rental/rental-domain.js';
 import type { Store } from '../store/types.js';
 import type { RolloutService } from '../updates/rollouts.js';
@@ -28,6 +29,7 @@ import { registerDiagnosticsRoutes } from './routes/diagnostics-routes.js';
 import { registerKioskRoutes } from './routes/kiosk-routes.js';
 import { registerMapRoutes } from './routes/map-routes.js';
 import { registerOperatorRoutes } from './routes/operator-fleet-routes.js';
+import { registerRemoteConfigRoutes } from './routes/remote-config-routes.js';
 import { registerRentalRoutes } from './routes/rental-routes.js';
 import { registerRolloutRoutes } from './routes/rollout-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
@@ -48,6 +50,7 @@ export interface HttpDeps {
   alerts: AlertService;
   metrics: HubMetrics;
   diagnostics: KioskDiagnostics;
+  remoteConfig: RemoteConfigService;
   publicKeyPem: string;
   /** Built web assets (scripts/build-web.ts); default <repo>/dist/web. */
   webAssetDir?: string;
@@ -130,6 +133,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     diagnostics: deps.diagnostics,
     maxUploadBytes: config.diagnostics.maxUploadBytes,
   });
+  registerRemoteConfigRoutes(app, { remoteConfig: deps.remoteConfig });
   registerMapRoutes(app, config.map);
   const payments = deps.rental.deps.config.payments;
   notFoundPage = await registerWeb(app, {

@@ -66,7 +66,7 @@ export function installErrorHandlers(
       if (err instanceof RentalError)
         return sendError(reply, err.status, code, err.message, err.details);
       if (err.status >= 500) logger.error({ err, url: req.url }, 'request failed');
-      return sendError(reply, err.status, code, err.message);
+      return sendError(reply, err.status, code, err.message, err.details);
     }
     if (err.validation) {
       return sendError(

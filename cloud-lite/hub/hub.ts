@@ -3,7 +3,12 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { type EventType, type HubToKioskAction, SUBPROTOCOL } from '../../protocol/index.js';
+import {
+  type BootRequest,
+  type EventType,
+  type HubToKioskAction,
+  SUBPROTOCOL,
+} from '../../protocol/index.js';
 import {
   type Cluster,
   type ClusterMessage,
@@ -52,7 +57,8 @@ export interface KioskHubDeps {
  * The kiosks' WebSocket hub: authenticates upgrades on `/kiosk`, keeps one session per kiosk,
  * answers Boot/Heartbeat/Inventory, takes in events and delivers durable commands. The domains
  * reach it through its KioskCommands port.
- * Emits 'commandState' (CommandRecord), 'online' (kioskId), 'offline' (kioskId), and
+ * Emits 'commandState' (CommandRecord), 'online' (kioskId), 'offline' (kioskId), 'booted'
+ * (kioskId, BootRequest: an accepted Boot, recorded), and
  * 'fleetChange' (kioskId) after anything the operator's fleet view shows changed (connection,
  * an Inventory or event stored, a command's state): the live fleet table follows it.
  */
@@ -62,6 +68,7 @@ export class KioskHub
     online: [string];
     offline: [string];
     fleetChange: [string];
+    booted: [string, BootRequest];
   }>
   implements KioskCommands
 {
@@ -350,6 +357,11 @@ export class KioskHub
     this.on('online', listener);
   }
 
+  /** See KioskCommands.onKioskBooted. */
+  onKioskBooted(listener: (kioskId: string, boot: BootRequest) => void): void {
+    this.on('booted', listener);
+  }
+
   /** Records a command in a transaction of its own: see CommandDispatcher.sendCommand. */
   sendCommand<A extends HubToKioskAction>(
     kioskId: string,
@@ -480,6 +492,7 @@ export class KioskHub
         this.inventoryAsked.delete(id);
         this.emit('fleetChange', id);
       },
+      booted: (id, boot) => this.emit('booted', id, boot),
     });
     session.peer.on('protocolError', () => this.deps.metrics.error('protocol'));
     ws.on('message', (data, isBinary) => {

@@ -1,4 +1,9 @@
-import type { EventDataOf, EventType, HubToKioskAction } from '../../protocol/index.js';
+import type {
+  BootRequest,
+  EventDataOf,
+  EventType,
+  HubToKioskAction,
+} from '../../protocol/index.js';
 import type { CommandRecord, KioskRecord, Tx } from '../store/types.js';
 import type { CommandInput } from './types.js';
 
@@ -76,6 +81,13 @@ export interface KioskCommands {
    * is). Called outside any transaction.
    */
   onKioskOnline(listener: (kioskId: string) => void): void;
+
+  /**
+   * Registers a listener for an accepted Boot of a kiosk on this hub process, after it was
+   * recorded (what the kiosk reports about itself in it: its versions, the remote configuration
+   * it runs). Called outside any transaction.
+   */
+  onKioskBooted(listener: (kioskId: string, boot: BootRequest) => void): void;
 }
 
 /** Each event type's data. */

@@ -1,4 +1,9 @@
-import { type BootRequest, CallError, type InventoryRequest } from '../../protocol/index.js';
+import {
+  type BootRequest,
+  CallError,
+  type HeartbeatRequest,
+  type InventoryRequest,
+} from '../../protocol/index.js';
 import type { Logger } from '../log.js';
 import type { HubMetrics } from '../metrics.js';
 import type { Store, Tx } from '../store/types.js';
@@ -20,6 +25,8 @@ export interface KioskMessagesContext {
   events: EventIntake;
   /** An Inventory of `kioskId` was stored: another may be requested. */
   inventoryArrived: (kioskId: string) => void;
+  /** An accepted Boot of `kioskId` was recorded (after its commit). */
+  booted: (kioskId: string, boot: BootRequest) => void;
 }
 
 /**
@@ -69,7 +76,9 @@ export function handleKioskMessages(
         ...(p.databaseId ? { databaseId: p.databaseId } : {}),
       });
       if (boot.databaseReplaced) await databaseReplaced(tx, kioskId, logger, currentTime, boot);
+      if (p.config) await tx.remoteConfig.reportApplied(kioskId, { ...p.config, at: currentTime });
     });
+    ctx.booted(kioskId, p);
     const first = !session.ready;
     session.slotCount = p.slotCount;
     session.ready = true;
@@ -87,10 +96,15 @@ export function handleKioskMessages(
       heartbeatInterval: ctx.heartbeatIntervalSeconds,
     };
   });
-  peer.handle('Heartbeat', async () => {
+  peer.handle('Heartbeat', async (p: HeartbeatRequest) => {
     booted('Heartbeat');
     const currentTime = ctx.now().toISOString();
-    await store.transaction((tx) => tx.kiosks.touch(kioskId, currentTime));
+    await store.transaction(async (tx) => {
+      await tx.kiosks.touch(kioskId, currentTime);
+      // What the kiosk reports about itself: the remote configuration it runs, its cache use.
+      if (p.config) await tx.remoteConfig.reportApplied(kioskId, { ...p.config, at: currentTime });
+      if (p.cache) await tx.remoteConfig.reportCache(kioskId, { ...p.cache, at: currentTime });
+    });
     return { currentTime };
   });
   peer.handle('Inventory', async (p: InventoryRequest) => {

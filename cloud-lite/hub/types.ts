@@ -39,6 +39,7 @@ export const SIGNED_ACTIONS: ReadonlySet<string> = new Set([
   'InstallUpdate',
   'ArmPickupCode',
   'UploadDiagnostics',
+  'ApplyConfig',
 ]);
 
 /** Close codes the hub uses. */

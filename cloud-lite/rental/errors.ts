@@ -11,7 +11,7 @@ export class RentalError extends HubError {
     code: ApiErrorCode,
     message: string,
     status: number,
-    readonly details: Record<string, unknown> = {},
+    override readonly details: Record<string, unknown> = {},
   ) {
     super(code, message, status);
     this.name = 'RentalError';

@@ -37,6 +37,7 @@ import type { NotificationRepo } from './repos/notification-repo.js';
 import type { OrderRepo } from './repos/order-repo.js';
 import type { PaymentRepo } from './repos/payment-repo.js';
 import type { PendingRegistrationRepo } from './repos/pending-registration-repo.js';
+import type { RemoteConfigRepo } from './repos/remote-config-repo.js';
 import type { RentalRepo } from './repos/rental-repo.js';
 import type { ReservationRepo } from './repos/reservation-repo.js';
 import type { RolloutRepo } from './repos/rollout-repo.js';
@@ -66,6 +67,7 @@ export type * from './repos/notification-repo.js';
 export type * from './repos/order-repo.js';
 export type * from './repos/payment-repo.js';
 export type * from './repos/pending-registration-repo.js';
+export * from './repos/remote-config-repo.js';
 export type * from './repos/rental-repo.js';
 export type * from './repos/reservation-repo.js';
 export type * from './repos/rollout-repo.js';
@@ -115,6 +117,8 @@ export interface Repos {
   // Software updates (updates/).
   rollouts: RolloutRepo;
   diagnostics: DiagnosticsRepo;
+  // Remote configuration (registry/remote-config.ts).
+  remoteConfig: RemoteConfigRepo;
 }
 
 /** What a transaction offers besides the repositories. */

@@ -1,4 +1,12 @@
-import { type Static, type TObject, type TProperties, Type } from '@sinclair/typebox';
+import {
+  CloneType,
+  type Static,
+  type TObject,
+  type TProperties,
+  type TSchema,
+  Type,
+} from '@sinclair/typebox';
+import { REMOTE_SETTINGS } from '../../protocol/remote-config.js';
 
 /**
  * kioskd configuration schema. Every object refuses unknown keys (a typo is an error),
@@ -9,6 +17,18 @@ import { type Static, type TObject, type TProperties, Type } from '@sinclair/typ
  */
 
 const strict = { additionalProperties: false } as const;
+
+/**
+ * A setting the hub may change (protocol/remote-config.ts): its schema is the shared one, so
+ * what the hub checks before sending is what kioskd checks here; kioskd adds only the default.
+ */
+function remote<K extends keyof typeof REMOTE_SETTINGS>(
+  key: K,
+  defaultValue: Static<(typeof REMOTE_SETTINGS)[K]['schema']>,
+): (typeof REMOTE_SETTINGS)[K]['schema'] {
+  const s: TSchema = REMOTE_SETTINGS[key].schema;
+  return CloneType(s, { default: defaultValue }) as (typeof REMOTE_SETTINGS)[K]['schema'];
+}
 
 /** One hardware device: `{ driver: 'real' | 'sim', ...driver options }`. */
 function device<R extends TProperties, S extends TProperties>(realFields: R, simFields: S) {
@@ -144,27 +164,16 @@ const ContentConfig = Type.Object(
     /** Content-addressed cache; default `<dataDir>/cache`. */
     cacheDir: Type.Optional(Type.String({ minLength: 1 })),
     /** Upper bound of cached bytes (LRU eviction of unpinned content above it). */
-    maxBytes: Type.Integer({ minimum: 1, default: 64 * 2 ** 30 }),
+    maxBytes: remote('content.maxBytes', 64 * 2 ** 30),
     /**
      * Base URL of the hub's content origin (`<origin>/content/...`, `<origin>/blobs/...`).
      * Default: the hub's HTTP base derived from `hub.url` (ws -> http, wss -> https, no path).
      */
     origin: Type.Optional(Type.String({ pattern: '^https?://' })),
     /** Blobs downloaded at once. */
-    parallelDownloads: Type.Integer({ minimum: 1, maximum: 32, default: 4 }),
+    parallelDownloads: remote('content.parallelDownloads', 4),
   },
   { ...strict, default: {} },
-);
-
-const PrestageEntryConfig = Type.Object(
-  {
-    contentId: Type.String({ minLength: 1 }),
-    version: Type.String({ minLength: 1 }),
-    /** Disks kept `ready` with this content. */
-    count: Type.Integer({ minimum: 1, maximum: 255 }),
-    writeProtect: Type.Boolean({ default: true }),
-  },
-  strict,
 );
 
 /** Nominal capacities of portable disks (decimal, as sold): 500e9 holds a "500 GB" disk. */
@@ -196,19 +205,19 @@ const CloningConfig = Type.Object(
     /** Block images per content version and capacity class (image mode). */
     image: ImageModeConfig,
     /** Disks cloned at once. */
-    concurrency: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+    concurrency: remote('cloning.concurrency', 2),
     /** Parallel rsync processes per disk. */
     rsyncProcesses: Type.Integer({ minimum: 1, maximum: 16, default: 4 }),
     /** Parallel readers while verifying. */
     verifyReaders: Type.Integer({ minimum: 1, maximum: 16, default: 4 }),
     /** How a returned writable disk is wiped (`full` overwrites every byte). */
-    wipeMode: Type.Union([Type.Literal('quick'), Type.Literal('full')], { default: 'quick' }),
+    wipeMode: remote('cloning.wipeMode', 'quick'),
     /** PrepareProgress events at most this often. */
     progressIntervalMs: Type.Integer({ minimum: 0, default: 2000 }),
     /** Disks kept ready in advance per content (empty: no pre-staging). */
-    prestage: Type.Array(PrestageEntryConfig, { default: [] }),
+    prestage: remote('cloning.prestage', []),
     /** How often pre-staging looks for a shortfall. */
-    prestageIntervalSeconds: Type.Integer({ minimum: 1, default: 60 }),
+    prestageIntervalSeconds: remote('cloning.prestageIntervalSeconds', 60),
   },
   { ...strict, default: {} },
 );
@@ -216,7 +225,7 @@ const CloningConfig = Type.Object(
 const ReservationsConfig = Type.Object(
   {
     /** Held disks whose hold passed are released at least this often (and at start). */
-    expiryCheckSeconds: Type.Number({ minimum: 0.05, maximum: 3600, default: 15 }),
+    expiryCheckSeconds: remote('reservations.expiryCheckSeconds', 15),
   },
   { ...strict, default: {} },
 );
@@ -275,18 +284,7 @@ export const KioskConfigSchema = Type.Object(
     reservations: ReservationsConfig,
     /** Software updates with RAUC (InstallUpdate, kioskctl update). */
     update: UpdateConfig,
-    logLevel: Type.Union(
-      [
-        Type.Literal('fatal'),
-        Type.Literal('error'),
-        Type.Literal('warn'),
-        Type.Literal('info'),
-        Type.Literal('debug'),
-        Type.Literal('trace'),
-        Type.Literal('silent'),
-      ],
-      { default: 'info' },
-    ),
+    logLevel: remote('logLevel', 'info'),
     /** kioskd's Prometheus metrics (GET /metrics); off unless `port` is set (the SD image: 9465). */
     metrics: Type.Object(
       {

@@ -36,6 +36,8 @@ export interface DispatcherOptions {
   armPickupCode?: CommandHandler<'ArmPickupCode'>;
   /** UploadDiagnostics (kiosk/diag); absent: Rejected as not supported. */
   uploadDiagnostics?: CommandHandler<'UploadDiagnostics'>;
+  /** ApplyConfig (kiosk/config/remote-config.ts); absent: Rejected as not supported. */
+  applyConfig?: CommandHandler<'ApplyConfig'>;
 }
 
 const NOT_SUPPORTED: CommandResponse = {
@@ -76,6 +78,11 @@ export function createDispatcher(deps: CommandDeps, opts: DispatcherOptions): Co
         return { status: 'Rejected', reason: 'this kiosk has no pickup-code keypad' };
       }
       return opts.armPickupCode(p, ctx);
+    },
+    ApplyConfig: (p, ctx) => {
+      if (opts.applyConfig) return opts.applyConfig(p, ctx);
+      verifySigned(deps, 'ApplyConfig', p, ctx);
+      return NOT_SUPPORTED;
     },
     UploadDiagnostics: (p, ctx) => {
       if (opts.uploadDiagnostics) return opts.uploadDiagnostics(p, ctx);

@@ -11,7 +11,8 @@ export type SignedAction =
   | 'WipeDisk'
   | 'InstallUpdate'
   | 'ArmPickupCode'
-  | 'UploadDiagnostics';
+  | 'UploadDiagnostics'
+  | 'ApplyConfig';
 
 /**
  * Per action: PrepareDisk's deadline is the reservation's prepare deadline, which the hub
@@ -28,6 +29,8 @@ export const MAX_EXPIRY_AHEAD_BY_ACTION: Record<SignedAction, number> = {
   InstallUpdate: 24 * 60 * 60 * 1000,
   ArmPickupCode: 48 * 60 * 60 * 1000,
   UploadDiagnostics: MAX_EXPIRY_AHEAD_MS,
+  // Delivered when an offline kiosk comes back: the hub signs it for up to a day.
+  ApplyConfig: 24 * 60 * 60 * 1000,
 };
 
 /**

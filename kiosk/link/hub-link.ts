@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket, { type ClientOptions } from 'ws';
 import {
   type BootRequest,
+  type HeartbeatRequest,
   HUB_TO_KIOSK_ACTIONS,
   type InventoryRequest,
   RpcError,
@@ -51,6 +52,8 @@ export interface HubLinkDeps {
   dispatch: CommandDispatcher;
   /** Fields of the Boot sent on each connect (kioskId is added). */
   boot: () => Omit<BootRequest, 'kioskId'>;
+  /** What each Heartbeat carries (configuration state, cache use); default `{}`. */
+  heartbeat?: () => HeartbeatRequest;
   /** The full slot snapshot sent after Boot and on TriggerMessage Inventory. */
   inventory: () => InventoryRequest | Promise<InventoryRequest>;
   /** Random source for jitter (tests). */
@@ -363,7 +366,7 @@ export class HubLink extends EventEmitter {
 
   private async sendHeartbeat(s: Session): Promise<void> {
     const sent = Date.now();
-    const res = await s.peer.call('Heartbeat', {});
+    const res = await s.peer.call('Heartbeat', this.deps.heartbeat?.() ?? {});
     this.deps.clock.sync(res.currentTime, sent, Date.now());
   }
 

@@ -251,6 +251,31 @@ export const DiagnosticsFailedData = StrictObject({
   reason: Text,
 });
 
+/** One problem with one remote setting (`key` '' for the whole set). */
+export const SettingErrorData = StrictObject({
+  key: Type.String({ maxLength: 128 }),
+  message: Text,
+});
+
+/** An ApplyConfig the kiosk put into effect (written to its overrides file). */
+export const ConfigAppliedData = StrictObject({
+  commandId: Uuid,
+  version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  /** Settings that changed and take effect only when kioskd next starts (empty: all in effect). */
+  restartRequired: Type.Array(Type.String({ maxLength: 128 }), { maxItems: 64 }),
+});
+
+/** An ApplyConfig the kiosk refused: it keeps running on the version it had. */
+export const ConfigRejectedData = StrictObject({
+  commandId: Uuid,
+  version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  /** EINVALID (a setting is unknown or invalid), ESTALE (older than the version it runs), EWRITE (the overrides file could not be written). */
+  code: Code,
+  reason: Text,
+  /** EINVALID: each offending setting. */
+  errors: Type.Optional(Type.Array(SettingErrorData, { maxItems: 64 })),
+});
+
 export const DoorChangedData = StrictObject({ open: Type.Boolean() });
 
 export const TamperDetectedData = StrictObject({
@@ -281,6 +306,8 @@ export const eventDataSchemas = {
   DoorChanged: DoorChangedData,
   TamperDetected: TamperDetectedData,
   DiagnosticsFailed: DiagnosticsFailedData,
+  ConfigApplied: ConfigAppliedData,
+  ConfigRejected: ConfigRejectedData,
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;
@@ -307,6 +334,8 @@ export type PickupCodeRefusedData = Static<typeof PickupCodeRefusedData>;
 export type TechnicianActionData = Static<typeof TechnicianActionData>;
 export type UpdateStatusData = Static<typeof UpdateStatusData>;
 export type DiagnosticsFailedData = Static<typeof DiagnosticsFailedData>;
+export type ConfigAppliedData = Static<typeof ConfigAppliedData>;
+export type ConfigRejectedData = Static<typeof ConfigRejectedData>;
 export type UpdateState = UpdateStatusData['state'];
 export type DoorChangedData = Static<typeof DoorChangedData>;
 export type TamperDetectedData = Static<typeof TamperDetectedData>;

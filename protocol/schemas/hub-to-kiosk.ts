@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { WireRemoteSettings } from '../remote-config.js';
 import {
   CommandSignatureSchema,
   Count,
@@ -127,6 +128,24 @@ export const UploadDiagnosticsRequest = StrictObject({
   signature: CommandSignatureSchema,
 });
 
+/**
+ * Remote configuration (signed): `settings` is the complete set of remote overrides the kiosk
+ * shall run with, version `version` (keys absent fall back to the kiosk's own configuration
+ * file). Keys and values: protocol/remote-config.ts REMOTE_SETTINGS (docs/protocol.md). The
+ * kiosk checks them, merges them into its configuration and checks that whole; if anything is
+ * wrong it answers Rejected, sends ConfigRejected and keeps running on what it had. Else it
+ * writes them to its overrides file atomically, puts into effect what it can at once, answers
+ * Accepted and sends ConfigApplied (naming the settings that wait for a restart). A version not
+ * above the one it runs is answered Accepted without change when the settings are the same, else
+ * Rejected (ESTALE).
+ */
+export const ApplyConfigRequest = StrictObject({
+  commandId: Uuid,
+  version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  settings: WireRemoteSettings,
+  signature: CommandSignatureSchema,
+});
+
 /** The scrypt parameters and result of a pickup code's hash (docs/pickup-codes.md). */
 export const PickupCodeHash = StrictObject({
   alg: Type.Literal('scrypt'),
@@ -206,6 +225,8 @@ export type InstallUpdateResponse = CommandResponse;
 export type PickupCodeHash = Static<typeof PickupCodeHash>;
 export type UploadDiagnosticsRequest = Static<typeof UploadDiagnosticsRequest>;
 export type UploadDiagnosticsResponse = CommandResponse;
+export type ApplyConfigRequest = Static<typeof ApplyConfigRequest>;
+export type ApplyConfigResponse = CommandResponse;
 export type ArmPickupCodeRequest = Static<typeof ArmPickupCodeRequest>;
 export type ArmPickupCodeResponse = CommandResponse;
 export type CancelReservationRequest = Static<typeof CancelReservationRequest>;

@@ -1,5 +1,6 @@
 import { type Static, type TLiteral, type TObject, type TUnion, Type } from '@sinclair/typebox';
 import {
+  Count,
   EmptyObject,
   IsoTimestamp,
   KioskId,
@@ -22,6 +23,17 @@ export const BOOT_REASONS = [
   'Unknown',
 ] as const;
 
+/** The remote configuration a kiosk runs (ApplyConfig): reported in Boot and Heartbeat. */
+export const ConfigState = StrictObject({
+  /** Version of the remote settings in its overrides file; 0: none ever applied. */
+  version: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  /** Some of those settings wait for kioskd's next start. */
+  restartPending: Type.Boolean(),
+});
+
+/** The kiosk's content cache use (bytes), for the hub's cache-full alert. */
+export const CacheUsage = StrictObject({ usedBytes: Count, maxBytes: Count });
+
 export const BootRequest = StrictObject({
   kioskId: KioskId,
   softwareVersion: Version,
@@ -33,6 +45,8 @@ export const BootRequest = StrictObject({
    * kiosk's state was lost (SD card re-flashed): its event seq starts again at 1.
    */
   databaseId: Type.Optional(Uuid),
+  /** The remote configuration it runs (absent: a kiosk that predates remote configuration). */
+  config: Type.Optional(ConfigState),
 });
 
 export const BootResponse = StrictObject({
@@ -44,7 +58,11 @@ export const BootResponse = StrictObject({
   reason: Type.Optional(Text),
 });
 
-export const HeartbeatRequest = EmptyObject;
+/** Both fields optional: `{}` stays a valid Heartbeat. */
+export const HeartbeatRequest = StrictObject({
+  config: Type.Optional(ConfigState),
+  cache: Type.Optional(CacheUsage),
+});
 export const HeartbeatResponse = StrictObject({ currentTime: IsoTimestamp });
 
 export { SlotSnapshot };
@@ -100,6 +118,8 @@ export type BootReason = (typeof BOOT_REASONS)[number];
 export type BootRequest = Static<typeof BootRequest>;
 export type BootResponse = Static<typeof BootResponse>;
 export type HeartbeatRequest = Static<typeof HeartbeatRequest>;
+export type ConfigState = Static<typeof ConfigState>;
+export type CacheUsage = Static<typeof CacheUsage>;
 export type HeartbeatResponse = Static<typeof HeartbeatResponse>;
 export type InventoryRequest = Static<typeof InventoryRequest>;
 export type InventoryResponse = Static<typeof InventoryResponse>;

@@ -26,6 +26,7 @@ import { pgNotificationRepo } from './notification-repo.js';
 import { pgOrderRepo } from './order-repo.js';
 import { pgPaymentRepo } from './payment-repo.js';
 import { pgPendingRegistrationRepo } from './pending-registration-repo.js';
+import { pgRemoteConfigRepo } from './remote-config-repo.js';
 import { pgRentalRepo } from './rental-repo.js';
 import { pgReservationRepo } from './reservation-repo.js';
 import { pgRolloutRepo } from './rollout-repo.js';
@@ -76,6 +77,7 @@ function makeRepos(sql: Sql): Repos {
     notifications: pgNotificationRepo(sql),
     rollouts: pgRolloutRepo(sql),
     diagnostics: pgDiagnosticsRepo(sql),
+    remoteConfig: pgRemoteConfigRepo(sql),
   };
 }
 

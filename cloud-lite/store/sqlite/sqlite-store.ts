@@ -27,6 +27,7 @@ import { sqliteNotificationRepo } from './notification-repo.js';
 import { sqliteOrderRepo } from './order-repo.js';
 import { sqlitePaymentRepo } from './payment-repo.js';
 import { sqlitePendingRegistrationRepo } from './pending-registration-repo.js';
+import { sqliteRemoteConfigRepo } from './remote-config-repo.js';
 import { sqliteRentalRepo } from './rental-repo.js';
 import { sqliteReservationRepo } from './reservation-repo.js';
 import { sqliteRolloutRepo } from './rollout-repo.js';
@@ -71,6 +72,7 @@ function makeRepos(db: Database.Database, moneyWritten: () => void): Repos {
     notifications: sqliteNotificationRepo(db),
     rollouts: sqliteRolloutRepo(db),
     diagnostics: sqliteDiagnosticsRepo(db),
+    remoteConfig: sqliteRemoteConfigRepo(db),
   };
 }
 

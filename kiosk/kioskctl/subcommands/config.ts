@@ -1,30 +1,15 @@
 /** `kioskctl config show|set`: the kioskd configuration file (secrets redacted on show). */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { setSetting as setPath } from '../../../protocol/remote-config.js';
 import { redactConfig } from '../../config/redact.js';
+import { writeAtomic } from '../../config/write-atomic.js';
 import { parseConfig } from '../../config.js';
 import { MaintenanceError } from '../../maintenance-wire.js';
 import type { CliContext } from '../context.js';
 import { action } from './daemon.js';
 import { recordTechnicianAction } from './local-audit.js';
-
-/** Writes `text` to `file` atomically (temp file in the same directory, fsync'd by rename), keeping its mode. */
-export function writeAtomic(file: string, text: string, mode = 0o640): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  writeFileSync(tmp, text, { mode, flush: true });
-  renameSync(tmp, file);
-}
-
-function setPath(obj: Record<string, unknown>, key: string, value: unknown): void {
-  const parts = key.split('.');
-  let o = obj;
-  for (const p of parts.slice(0, -1)) {
-    if (typeof o[p] !== 'object' || o[p] === null) o[p] = {};
-    o = o[p] as Record<string, unknown>;
-  }
-  o[parts.at(-1)!] = value;
-}
 
 /** A value as typed: JSON when it parses (numbers, true/false, objects), else the string. */
 function parseValue(v: string): unknown {

@@ -1,7 +1,8 @@
 // The alert kinds one by one against a real hub: kiosk events over a WebSocket (door open with
 // and without a technician, tamper, a clock running ahead) and facts in the store (an order stuck
 // in flight, an authorisation near its lapse), each raised once and resolved when the fact
-// clears; an open alert re-told after renotifyIntervalSeconds, an acknowledged one not.
+// clears; an open alert re-told after renotifyIntervalSeconds, an acknowledged one not; a cache
+// reported over 90% full in a Heartbeat.
 import t from 'tap';
 import type { OrderRecord, PaymentRecord } from '../../../cloud-lite/store/types.js';
 import { startTestHub } from '../fixtures/test-hub.js';
@@ -77,6 +78,24 @@ t.test('door, tamper and clock alerts from kiosk events', async (t) => {
     (await live()).some((a) => a.kind === 'clock_skew'),
     'the next event within the tolerance resolves it',
   );
+});
+
+t.test('cache over 90% from the Heartbeat', async (t) => {
+  const { hub, kiosk, live } = await hubWithKiosk(t);
+  const beat = (usedBytes: number) =>
+    kiosk.peer.call('Heartbeat', { cache: { usedBytes, maxBytes: 1000 } });
+  await beat(900);
+  await hub.server.alerts.sweep();
+  t.same(await live(), [], '90% is not over 90%');
+  await beat(950);
+  await hub.server.alerts.sweep();
+  t.same(
+    (await live()).map((a) => a.key),
+    ['cache_full:k1'],
+  );
+  await beat(400);
+  await hub.server.alerts.sweep();
+  t.same(await live(), [], 'emptier: resolved');
 });
 
 t.test('stuck order and lapsing authorisation from the store; reminders', async (t) => {

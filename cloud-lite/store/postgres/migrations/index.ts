@@ -11,6 +11,7 @@ import { pgMigration009AuthorisationExpiry } from './009-authorisation-expiry.js
 import { pgMigration010AlertsAndNotifications } from './010-alerts-and-notifications.js';
 import { pgMigration011HubSessions } from './011-hub-sessions.js';
 import { pgMigration012KioskDiagnostics } from './012-kiosk-diagnostics.js';
+import { pgMigration013RemoteConfig } from './013-remote-config.js';
 
 /**
  * The PostgreSQL migrations, one per SQLite migration with the same number and name
@@ -30,4 +31,5 @@ export const pgMigrations: readonly PgMigration[] = [
   pgMigration010AlertsAndNotifications,
   pgMigration011HubSessions,
   pgMigration012KioskDiagnostics,
+  pgMigration013RemoteConfig,
 ];

@@ -11,6 +11,7 @@ import { migration009AuthorisationExpiry } from './009-authorisation-expiry.js';
 import { migration010AlertsAndNotifications } from './010-alerts-and-notifications.js';
 import { migration011HubSessions } from './011-hub-sessions.js';
 import { migration012KioskDiagnostics } from './012-kiosk-diagnostics.js';
+import { migration013RemoteConfig } from './013-remote-config.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes
@@ -32,4 +33,5 @@ export const migrations: readonly Migration[] = [
   migration010AlertsAndNotifications,
   migration011HubSessions,
   migration012KioskDiagnostics,
+  migration013RemoteConfig,
 ];

@@ -7,6 +7,7 @@ import type {
   Diagnostics,
   ExtensionQuote,
   KioskOffer,
+  KioskRemoteConfig,
   KioskSession,
   MapSettings,
   Me,
@@ -17,12 +18,14 @@ import type {
   OpsKiosk,
   Order,
   PaymentsConfig,
+  RemoteConfigScope,
   Rental,
   RentBody,
   Reservation,
   Rollout,
   RolloutView,
   SandboxCard,
+  SettingKey,
   Terms,
   UpdateHistoryEntry,
   User,
@@ -475,6 +478,33 @@ export class ApiClient {
   /** Where the browser downloads uploaded diagnostics (the session cookie authenticates). */
   diagnosticsDownloadUrl(id: string): string {
     return `/api/operator/diagnostics/${encodeURIComponent(id)}/download`;
+  }
+
+  /** Remote configuration: the fleet default, the settings allowed, each kiosk's state. */
+  opsRemoteConfig(): Promise<{
+    fleet: RemoteConfigScope | null;
+    settingKeys: SettingKey[];
+    kiosks: KioskRemoteConfig[];
+  }> {
+    return this.request('GET', '/api/operator/config');
+  }
+
+  opsKioskRemoteConfig(
+    kioskId: string,
+  ): Promise<{ config: KioskRemoteConfig; settingKeys: SettingKey[] }> {
+    return this.request('GET', `/api/operator/kiosks/${encodeURIComponent(kioskId)}/config`);
+  }
+
+  /** Replaces the fleet-default settings; INVALID_SETTINGS names each bad field in `errors`. */
+  opsSetFleetConfig(settings: Record<string, unknown>, expectedVersion: number) {
+    return this.request('POST', '/api/operator/config', { settings, expectedVersion });
+  }
+
+  opsSetKioskConfig(kioskId: string, settings: Record<string, unknown>, expectedVersion: number) {
+    return this.request('POST', `/api/operator/kiosks/${encodeURIComponent(kioskId)}/config`, {
+      settings,
+      expectedVersion,
+    });
   }
 
   opsKioskUpdates(

@@ -3506,6 +3506,357 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/operator/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Remote configuration: the fleet default, the settings allowed, desired vs applied per kiosk
+         * @description Access: operator.
+         *
+         *     Error codes: UNAUTHENTICATED, FORBIDDEN (and the edge's).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            fleet: {
+                                /** @description `*` for the fleet default, else the kiosk id */
+                                scope: string;
+                                /** @description setting key -> value; the keys and values kioskd takes are listed in `settingKeys` (docs/protocol.md ApplyConfig) */
+                                settings: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description ISO 8601 UTC time */
+                                updatedAt: string;
+                                /** @description audit actor: user:<id>, admin-token */
+                                updatedBy: string;
+                                version: number;
+                            } | null;
+                            kiosks: {
+                                applied: {
+                                    /** @description ISO 8601 UTC time */
+                                    reportedAt: string;
+                                    restartPending: boolean;
+                                    version: number;
+                                } | null;
+                                desired: {
+                                    /** @description setting key -> value; the keys and values kioskd takes are listed in `settingKeys` (docs/protocol.md ApplyConfig) */
+                                    settings: {
+                                        [key: string]: unknown;
+                                    };
+                                    version: number;
+                                };
+                                kioskId: string;
+                                own: {
+                                    /** @description `*` for the fleet default, else the kiosk id */
+                                    scope: string;
+                                    /** @description setting key -> value; the keys and values kioskd takes are listed in `settingKeys` (docs/protocol.md ApplyConfig) */
+                                    settings: {
+                                        [key: string]: unknown;
+                                    };
+                                    /** @description ISO 8601 UTC time */
+                                    updatedAt: string;
+                                    /** @description audit actor: user:<id>, admin-token */
+                                    updatedBy: string;
+                                    version: number;
+                                } | null;
+                                rejected: {
+                                    code: string;
+                                    errors: {
+                                        key: string;
+                                        message: string;
+                                    }[];
+                                    reason: string;
+                                    version: number;
+                                } | null;
+                                /** @description in_sync: the kiosk runs its desired version; restart_pending: it does, some settings wait for a restart; pending: not there yet; rejected: it refused the desired version; unknown: it never reported */
+                                state: "in_sync" | "restart_pending" | "pending" | "rejected" | "unknown";
+                            }[];
+                            settingKeys: {
+                                /** @description when kioskd puts a change into effect */
+                                applies: "now" | "restart";
+                                description: string;
+                                key: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Replace the fleet-default remote settings (sent to every kiosk)
+         * @description The settings replace the fleet default as a whole (a key left out goes back to each kiosk’s own file). Checked against the allow-list and kioskd’s schemas; every kiosk gets ApplyConfig with its desired settings (fleet default, its own on top) at once or when it reconnects. Audited (`config.set`).
+         *
+         *     Access: operator.
+         *
+         *     Error codes: INVALID_SETTINGS, CONFIG_CHANGED, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the version the edit started from (0: none yet); another one answers CONFIG_CHANGED */
+                        expectedVersion?: number;
+                        /** @description setting key -> value; the keys and values kioskd takes are listed in `settingKeys` (docs/protocol.md ApplyConfig) */
+                        settings: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            config: {
+                                /** @description `*` for the fleet default, else the kiosk id */
+                                scope: string;
+                                /** @description setting key -> value; the keys and values kioskd takes are listed in `settingKeys` (docs/protocol.md ApplyConfig) */
+                                settings: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description ISO 8601 UTC time */
+                                updatedAt: string;
+                                /** @description audit actor: user:<id>, admin-token */
+                                updatedBy: string;
+                                version: number;
+                            };
+                        };
+                    };
+                };
+                /** @description INVALID_SETTINGS: a remote setting is not on the allow-list or its value is not one kioskd takes; `errors` names each setting; VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this; CROSS_ORIGIN: a state-changing request from another site, or cookie-authenticated without an Origin header */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description CONFIG_CHANGED: the settings changed since they were read (expectedVersion): reload and edit again; VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/operator/content": {
         parameters: {
             query?: never;
@@ -5367,6 +5718,366 @@ export interface paths {
                     };
                 };
                 /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/operator/kiosks/{id}/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A kiosk's remote configuration: its own settings, the desired ones, what it runs or refused
+         * @description Access: operator.
+         *
+         *     Error codes: NOT_FOUND, UNAUTHENTICATED, FORBIDDEN (and the edge's).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            config: {
+                                applied: {
+                                    /** @description ISO 8601 UTC time */
+                                    reportedAt: string;
+                                    restartPending: boolean;
+                                    version: number;
+                                } | null;
+                                desired: {
+                                    /** @description setting key -> value; the keys and values kioskd takes are listed in `settingKeys` (docs/protocol.md ApplyConfig) */
+                                    settings: {
+                                        [key: string]: unknown;
+                                    };
+                                    version: number;
+                                };
+                                kioskId: string;
+                                own: {
+                                    /** @description `*` for the fleet default, else the kiosk id */
+                                    scope: string;
+                                    /** @description setting key -> value; the keys and values kioskd takes are listed in `settingKeys` (docs/protocol.md ApplyConfig) */
+                                    settings: {
+                                        [key: string]: unknown;
+                                    };
+                                    /** @description ISO 8601 UTC time */
+                                    updatedAt: string;
+                                    /** @description audit actor: user:<id>, admin-token */
+                                    updatedBy: string;
+                                    version: number;
+                                } | null;
+                                rejected: {
+                                    code: string;
+                                    errors: {
+                                        key: string;
+                                        message: string;
+                                    }[];
+                                    reason: string;
+                                    version: number;
+                                } | null;
+                                /** @description in_sync: the kiosk runs its desired version; restart_pending: it does, some settings wait for a restart; pending: not there yet; rejected: it refused the desired version; unknown: it never reported */
+                                state: "in_sync" | "restart_pending" | "pending" | "rejected" | "unknown";
+                            };
+                            settingKeys: {
+                                /** @description when kioskd puts a change into effect */
+                                applies: "now" | "restart";
+                                description: string;
+                                key: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description NOT_FOUND: no such route, or the record does not exist or is not yours */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Replace a kiosk's own remote settings (on top of the fleet default)
+         * @description The settings replace the kiosk’s own as a whole (`{}` leaves the fleet default alone in force). Checked against the allow-list and kioskd’s schemas; the kiosk gets ApplyConfig at once or when it reconnects. Audited (`config.set`).
+         *
+         *     Access: operator.
+         *
+         *     Error codes: INVALID_SETTINGS, CONFIG_CHANGED, NOT_FOUND, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the version the edit started from (0: none yet); another one answers CONFIG_CHANGED */
+                        expectedVersion?: number;
+                        /** @description setting key -> value; the keys and values kioskd takes are listed in `settingKeys` (docs/protocol.md ApplyConfig) */
+                        settings: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            config: {
+                                /** @description `*` for the fleet default, else the kiosk id */
+                                scope: string;
+                                /** @description setting key -> value; the keys and values kioskd takes are listed in `settingKeys` (docs/protocol.md ApplyConfig) */
+                                settings: {
+                                    [key: string]: unknown;
+                                };
+                                /** @description ISO 8601 UTC time */
+                                updatedAt: string;
+                                /** @description audit actor: user:<id>, admin-token */
+                                updatedBy: string;
+                                version: number;
+                            };
+                        };
+                    };
+                };
+                /** @description INVALID_SETTINGS: a remote setting is not on the allow-list or its value is not one kioskd takes; `errors` names each setting; VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this; CROSS_ORIGIN: a state-changing request from another site, or cookie-authenticated without an Origin header */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description NOT_FOUND: no such route, or the record does not exist or is not yours */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description CONFIG_CHANGED: the settings changed since they were read (expectedVersion): reload and edit again; VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -11592,7 +12303,7 @@ export interface components {
             error: {
                 /** @description QUOTE_CHANGED: the price now */
                 amountMinor?: number;
-                code: "VALIDATION" | "BAD_JSON" | "BAD_REQUEST" | "BAD_URL" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CROSS_ORIGIN" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "RANGE_NOT_SATISFIABLE" | "INTERNAL" | "UNAVAILABLE" | "TIMEOUT" | "EMAIL_TAKEN" | "WEAK_PASSWORD" | "REGISTRATION_INVALID" | "INVALID_CREDENTIALS" | "TOO_MANY_ATTEMPTS" | "BUSY" | "KIOSK_NOT_FOUND" | "KIOSK_EXISTS" | "KIOSK_REVOKED" | "INVALID_ID" | "ENROLMENT_INVALID" | "KIOSK_OFFLINE" | "ROLLOUT_ACTIVE" | "ROLLOUT_ENDED" | "ALERT_STATE" | "DIAGNOSTICS_CLOSED" | "DIAGNOSTICS_NOT_READY" | "DIGEST_MISMATCH" | "NOT_ALLOWED" | "DISK_TYPE_NOT_OFFERED" | "NO_DISK_AVAILABLE" | "IDEMPOTENCY_MISMATCH" | "RESERVATION_NOT_READY" | "RESERVATION_CLOSED" | "PICKUP_IN_PROGRESS" | "PICKUP_CODE_OFFLINE" | "RENTAL_OPEN" | "RENTAL_CLOSED" | "RENTAL_TOO_LONG" | "QUOTE_CHANGED" | "CARD_DATA_REFUSED" | "NO_SAVED_CARD" | "NO_PAYMENT_METHOD" | "CARD_DECLINED" | "INSUFFICIENT_FUNDS" | "PAYMENT_REFUSED" | "PAYMENT_UNAVAILABLE" | "WEBHOOK_INVALID";
+                code: "VALIDATION" | "BAD_JSON" | "BAD_REQUEST" | "BAD_URL" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CROSS_ORIGIN" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "RANGE_NOT_SATISFIABLE" | "INTERNAL" | "UNAVAILABLE" | "TIMEOUT" | "EMAIL_TAKEN" | "WEAK_PASSWORD" | "REGISTRATION_INVALID" | "INVALID_CREDENTIALS" | "TOO_MANY_ATTEMPTS" | "BUSY" | "KIOSK_NOT_FOUND" | "KIOSK_EXISTS" | "KIOSK_REVOKED" | "INVALID_ID" | "ENROLMENT_INVALID" | "KIOSK_OFFLINE" | "ROLLOUT_ACTIVE" | "ROLLOUT_ENDED" | "ALERT_STATE" | "DIAGNOSTICS_CLOSED" | "DIAGNOSTICS_NOT_READY" | "DIGEST_MISMATCH" | "INVALID_SETTINGS" | "CONFIG_CHANGED" | "NOT_ALLOWED" | "DISK_TYPE_NOT_OFFERED" | "NO_DISK_AVAILABLE" | "IDEMPOTENCY_MISMATCH" | "RESERVATION_NOT_READY" | "RESERVATION_CLOSED" | "PICKUP_IN_PROGRESS" | "PICKUP_CODE_OFFLINE" | "RENTAL_OPEN" | "RENTAL_CLOSED" | "RENTAL_TOO_LONG" | "QUOTE_CHANGED" | "CARD_DATA_REFUSED" | "NO_SAVED_CARD" | "NO_PAYMENT_METHOD" | "CARD_DECLINED" | "INSUFFICIENT_FUNDS" | "PAYMENT_REFUSED" | "PAYMENT_UNAVAILABLE" | "WEBHOOK_INVALID";
                 /** @description QUOTE_CHANGED: its currency */
                 currency?: string;
                 /** @description RENTAL_TOO_LONG: days booked so far */

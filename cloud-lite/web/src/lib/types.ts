@@ -61,6 +61,11 @@ export type OpsSlot = Schemas['OpsSlot'];
 export type OpsKiosk = Schemas['OpsKiosk'];
 export type OpsCommand = Schemas['OpsCommand'];
 export type Diagnostics = Schemas['Diagnostics'];
+type RemoteConfigAnswer =
+  paths['/api/operator/config']['get']['responses'][200]['content']['application/json'];
+export type KioskRemoteConfig = RemoteConfigAnswer['kiosks'][number];
+export type RemoteConfigScope = NonNullable<RemoteConfigAnswer['fleet']>;
+export type SettingKey = RemoteConfigAnswer['settingKeys'][number];
 export type OpsEvent = Schemas['OpsEvent'];
 export type Rollout = Schemas['Rollout'];
 export type RolloutKiosk = Schemas['RolloutKiosk'];

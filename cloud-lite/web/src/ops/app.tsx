@@ -10,6 +10,7 @@ import { Fleet } from './fleet.js';
 import { KioskDetail } from './kiosk-detail.js';
 import { OpsLogin } from './login.js';
 import { OrdersPage } from './orders.js';
+import { ConfigPage } from './remote-config.js';
 import { UpdatesPage } from './updates.js';
 
 /** The operator dashboard under /ops. */
@@ -35,6 +36,7 @@ export function OpsApp({ bearer, staff }: { bearer: TokenStore; staff: boolean }
   else if (path === '/ops/orders') page = <OrdersPage />;
   else if (path === '/ops/content') page = <ContentPage />;
   else if (path === '/ops/updates') page = <UpdatesPage />;
+  else if (path === '/ops/config') page = <ConfigPage />;
   else page = <Fleet />;
 
   return (
@@ -52,6 +54,7 @@ export function OpsApp({ bearer, staff }: { bearer: TokenStore; staff: boolean }
             <Link href="/ops/orders">{t('ops.orders')}</Link>
             <Link href="/ops/content">{t('ops.content')}</Link>
             <Link href="/ops/updates">{t('ops.updates')}</Link>
+            <Link href="/ops/config">{t('rc.nav')}</Link>
             <Link href="/ops/enrol">{t('ops.enrol')}</Link>
             <button
               type="button"

@@ -17,6 +17,7 @@ import { Link } from '../ui/router.js';
 import { commandSentence, commandStateText } from './command-text.js';
 import { useFleet } from './fleet.js';
 import { kioskName, useSites } from './kiosk-names.js';
+import { KioskConfigSection } from './remote-config.js';
 
 const OUTSTANDING = new Set(['pending', 'sent', 'accepted']);
 
@@ -318,6 +319,7 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
           ))}
         </ul>
       </section>
+      <KioskConfigSection kioskId={kioskId} />
       <section aria-labelledby="upd-title">
         <h2 id="upd-title">{t('upd.history')}</h2>
         <ErrorBox error={updates.error} />

@@ -1251,6 +1251,89 @@ for (const { kind, open } of kinds) {
       );
     });
 
+    t.test('remote configuration: scopes, versions, what kiosks report', async (t) => {
+      const { store } = await open(t);
+      await run(store, (tx) => tx.kiosks.insert({ id: 'k1', name: 'One', createdAt: T0 }));
+      t.equal(await run(store, (tx) => tx.remoteConfig.nextVersion()), 1, 'empty: version 1');
+      const put = (scope: string, version: number, settings: Record<string, unknown>) =>
+        run(store, (tx) =>
+          tx.remoteConfig.put({
+            scope,
+            settings,
+            version,
+            updatedBy: 'user:u1',
+            updatedAt: at(version),
+          }),
+        );
+      await put('*', 1, { logLevel: 'warn', 'cloning.prestage': [{ contentId: 'c', count: 2 }] });
+      await put('k1', 2, { logLevel: 'debug' });
+      await put('*', 3, { 'content.maxBytes': 2 ** 40 });
+      t.same(await run(store, (tx) => tx.remoteConfig.get('*')), {
+        scope: '*',
+        settings: { 'content.maxBytes': 2 ** 40 },
+        version: 3,
+        updatedBy: 'user:u1',
+        updatedAt: at(3),
+      });
+      t.same(
+        (await run(store, (tx) => tx.remoteConfig.list())).map((r) => [r.scope, r.version]),
+        [
+          ['*', 3],
+          ['k1', 2],
+        ],
+      );
+      await t.rejects(put('k2', 3, {}), 'a version is used once');
+      t.equal(await run(store, (tx) => tx.remoteConfig.nextVersion()), 4);
+      await run(store, (tx) =>
+        tx.remoteConfig.reportRejected('k1', {
+          version: 3,
+          code: 'EINVALID',
+          reason: 'content.maxBytes: no',
+          errors: [{ key: 'content.maxBytes', message: 'no' }],
+          at: at(4),
+        }),
+      );
+      await run(store, (tx) =>
+        tx.remoteConfig.reportApplied('k1', { version: 2, restartPending: true, at: at(5) }),
+      );
+      t.match(await run(store, (tx) => tx.remoteConfig.reported('k1')), {
+        appliedVersion: 2,
+        restartPending: true,
+        rejectedVersion: 3,
+        rejectedErrors: [{ key: 'content.maxBytes', message: 'no' }],
+        cacheUsedBytes: null,
+      });
+      await run(store, (tx) =>
+        tx.remoteConfig.reportCache('k1', { usedBytes: 9e9, maxBytes: 1e10, at: at(6) }),
+      );
+      await run(store, (tx) =>
+        tx.remoteConfig.reportApplied('k1', { version: 7, restartPending: false, at: at(7) }),
+      );
+      t.same(
+        await run(store, (tx) => tx.remoteConfig.listReported()),
+        [
+          {
+            kioskId: 'k1',
+            appliedVersion: 7,
+            restartPending: false,
+            rejectedVersion: null,
+            rejectedCode: null,
+            rejectedReason: null,
+            rejectedErrors: null,
+            cacheUsedBytes: 9e9,
+            cacheMaxBytes: 1e10,
+            reportedAt: at(7),
+          },
+        ],
+        'a refusal of an older version is cleared; the cache use stays',
+      );
+      t.equal(
+        await run(store, (tx) => tx.remoteConfig.nextVersion()),
+        8,
+        'above a version a kiosk reported',
+      );
+    });
+
     t.test('rollouts and their kiosks', async (t) => {
       const { store } = await open(t);
       const rollout = (id: string, o: object = {}) => ({

@@ -1,0 +1,317 @@
+/**
+ * Remote configuration (docs/remote-operations.md): operators keep fleet-default and per-kiosk
+ * settings from the allow-list (protocol/remote-config.ts, the schemas kioskd's own
+ * configuration is built from), each change versioned from one sequence and audited with who.
+ * A kiosk's desired settings are the fleet default with its own on top; its desired version the
+ * larger of the two versions. A change sends ApplyConfig (signed) to every kiosk it concerns, in
+ * the transaction that records it (delivered at once, or when the kiosk reconnects); a kiosk
+ * that boots reporting another version than its desired one gets it again, unless it refused
+ * that version. What kiosks run or refused comes from Boot, Heartbeat, ConfigApplied and
+ * ConfigRejected (kept in kiosk_reported_state).
+ */
+
+import {
+  type ConfigState,
+  checkRemoteSettings,
+  REMOTE_SETTING_KEYS,
+  REMOTE_SETTINGS,
+} from '../../protocol/index.js';
+import { type Actor, audit } from '../audit.js';
+import { HubError, NotFoundError } from '../errors.js';
+import type { KioskCommands } from '../hub/kiosk-commands.js';
+import type { Logger } from '../log.js';
+import type { KioskReportedStateRecord, RemoteConfigRecord, Store, Tx } from '../store/types.js';
+import { FLEET_SCOPE } from '../store/types.js';
+
+export interface RemoteConfigDeps {
+  store: Store;
+  kiosks: KioskCommands;
+  logger: Logger;
+  /** How long an ApplyConfig waits for an offline kiosk before it expires (seconds, at most 24 h). */
+  deadlineSeconds: number;
+  now?: () => Date;
+}
+
+export interface DesiredConfig {
+  version: number;
+  settings: Record<string, unknown>;
+}
+
+/** Where a kiosk stands: in sync, waiting for the kiosk, refused, or running it after a restart. */
+export type ConfigSyncState = 'in_sync' | 'restart_pending' | 'pending' | 'rejected' | 'unknown';
+
+export interface KioskConfigView {
+  kioskId: string;
+  desired: DesiredConfig;
+  /** The kiosk's own settings (null: none, the fleet default only). */
+  own: RemoteConfigRecord | null;
+  applied: {
+    version: number;
+    restartPending: boolean;
+    reportedAt: string;
+  } | null;
+  rejected: {
+    version: number;
+    code: string;
+    reason: string;
+    errors: Array<{ key: string; message: string }>;
+  } | null;
+  state: ConfigSyncState;
+}
+
+/** A kiosk's desired settings: the fleet default with its own on top. */
+export function desiredFor(
+  fleet: RemoteConfigRecord | undefined,
+  own: RemoteConfigRecord | undefined,
+): DesiredConfig {
+  return {
+    version: Math.max(fleet?.version ?? 0, own?.version ?? 0),
+    settings: { ...(fleet?.settings ?? {}), ...(own?.settings ?? {}) },
+  };
+}
+
+function syncState(
+  desired: DesiredConfig,
+  r: KioskReportedStateRecord | undefined,
+): ConfigSyncState {
+  if (!r) return desired.version === 0 ? 'in_sync' : 'unknown';
+  if (r.rejectedVersion === desired.version) return 'rejected';
+  if (r.appliedVersion !== desired.version) return 'pending';
+  return r.restartPending ? 'restart_pending' : 'in_sync';
+}
+
+export class RemoteConfigService {
+  constructor(private readonly deps: RemoteConfigDeps) {}
+
+  private now(): Date {
+    return this.deps.now ? this.deps.now() : new Date();
+  }
+
+  /** Listens for Boots (the version a kiosk runs) and the kiosks' reports: ConfigApplied, ConfigRejected (audited). */
+  attach(): void {
+    const { kiosks } = this.deps;
+    kiosks.onKioskBooted((kioskId, boot) => {
+      this.kioskBooted(kioskId, boot.config).catch((err: Error) =>
+        this.deps.logger.error(
+          { err: err.message, kioskId },
+          'sending a booted kiosk its desired configuration failed',
+        ),
+      );
+    });
+    kiosks.onEvent('ConfigApplied', async (ev, tx) => {
+      const restartPending = ev.data.restartRequired.length > 0;
+      await tx.remoteConfig.reportApplied(ev.kioskId, {
+        version: ev.data.version,
+        restartPending,
+        at: ev.at,
+      });
+      await audit(
+        tx,
+        { actor: `kiosk:${ev.kioskId}`, kioskId: ev.kioskId },
+        this.now().toISOString(),
+        'config.applied',
+        ev.kioskId,
+        {
+          version: ev.data.version,
+          restartRequired: ev.data.restartRequired,
+        },
+      );
+    });
+    kiosks.onEvent('ConfigRejected', async (ev, tx) => {
+      await tx.remoteConfig.reportRejected(ev.kioskId, {
+        version: ev.data.version,
+        code: ev.data.code,
+        reason: ev.data.reason,
+        errors: ev.data.errors ?? null,
+        at: ev.at,
+      });
+      this.deps.logger.warn(
+        {
+          kioskId: ev.kioskId,
+          version: ev.data.version,
+          code: ev.data.code,
+          reason: ev.data.reason,
+        },
+        'a kiosk refused its remote configuration',
+      );
+      await audit(
+        tx,
+        { actor: `kiosk:${ev.kioskId}`, kioskId: ev.kioskId },
+        this.now().toISOString(),
+        'config.rejected',
+        ev.kioskId,
+        {
+          version: ev.data.version,
+          code: ev.data.code,
+          reason: ev.data.reason,
+        },
+      );
+    });
+  }
+
+  /**
+   * A kiosk booted reporting `reported` (undefined: a kiosk that predates remote configuration,
+   * left alone): sends its desired settings when it runs another version and has not refused it
+   * and no ApplyConfig for it is on its way.
+   */
+  async kioskBooted(kioskId: string, reported: ConfigState | undefined): Promise<void> {
+    if (!reported) return;
+    await this.deps.store.transaction(async (tx) => {
+      const desired = await this.desired(tx, kioskId);
+      if (desired.version === 0 || desired.version === reported.version) return;
+      const r = await tx.remoteConfig.reported(kioskId);
+      if (r?.rejectedVersion === desired.version) return;
+      const outstanding = await tx.commands.listOutstanding(kioskId);
+      if (
+        outstanding.some(
+          (c) =>
+            c.action === 'ApplyConfig' &&
+            (c.payload as { version?: unknown }).version === desired.version,
+        )
+      )
+        return;
+      await this.send(tx, kioskId, desired);
+    });
+  }
+
+  private async desired(tx: Tx, kioskId: string): Promise<DesiredConfig> {
+    return desiredFor(await tx.remoteConfig.get(FLEET_SCOPE), await tx.remoteConfig.get(kioskId));
+  }
+
+  private send(tx: Tx, kioskId: string, desired: DesiredConfig) {
+    return this.deps.kiosks.send(
+      tx,
+      kioskId,
+      'ApplyConfig',
+      { version: desired.version, settings: desired.settings },
+      new Date(this.now().getTime() + this.deps.deadlineSeconds * 1000),
+    );
+  }
+
+  /**
+   * Replaces the settings of `scope` (FLEET_SCOPE or a kiosk id) and sends every kiosk concerned
+   * its new desired settings. INVALID_SETTINGS (400, `errors` per setting) when a setting is
+   * not on the allow-list or its value is not one kioskd takes; CONFIG_CHANGED (409) when
+   * `expectedVersion` is given and the scope is at another version; NOT_FOUND for an unknown
+   * or revoked kiosk.
+   */
+  async set(
+    scope: string,
+    input: unknown,
+    who: Actor,
+    expectedVersion?: number,
+  ): Promise<RemoteConfigRecord> {
+    const checked = checkRemoteSettings(input);
+    if (!checked.ok)
+      throw new HubError(
+        'INVALID_SETTINGS',
+        `invalid settings: ${checked.errors.map((e) => `${e.key || '(settings)'}: ${e.message}`).join('; ')}`,
+        400,
+        { errors: checked.errors },
+      );
+    const settings = checked.settings as Record<string, unknown>;
+    return this.deps.store.transaction(async (tx) => {
+      if (scope !== FLEET_SCOPE) {
+        const k = await tx.kiosks.get(scope);
+        if (!k || k.revokedAt) throw new NotFoundError(`kiosk ${scope} does not exist`);
+      }
+      const before = await tx.remoteConfig.get(scope);
+      if (expectedVersion !== undefined && (before?.version ?? 0) !== expectedVersion)
+        throw new HubError(
+          'CONFIG_CHANGED',
+          `the settings are at version ${before?.version ?? 0}, not ${expectedVersion}: someone changed them; reload and edit again`,
+          409,
+        );
+      const at = this.now().toISOString();
+      const rec: RemoteConfigRecord = {
+        scope,
+        settings,
+        version: await tx.remoteConfig.nextVersion(),
+        updatedBy: who.actor,
+        updatedAt: at,
+      };
+      await tx.remoteConfig.put(rec);
+      await audit(tx, who, at, 'config.set', scope === FLEET_SCOPE ? 'fleet' : scope, {
+        scope,
+        version: rec.version,
+        settings,
+        previous: before ? { version: before.version, settings: before.settings } : null,
+      });
+      const targets =
+        scope === FLEET_SCOPE
+          ? (await tx.kiosks.list()).filter((k) => !k.revokedAt).map((k) => k.id)
+          : [scope];
+      for (const kioskId of targets) {
+        const desired = await this.desired(tx, kioskId);
+        await this.send(tx, kioskId, desired);
+      }
+      this.deps.logger.info(
+        { scope, version: rec.version, kiosks: targets.length, by: who.actor },
+        'remote configuration changed',
+      );
+      return rec;
+    });
+  }
+
+  /** One kiosk: its own settings, the desired ones, what it runs or refused. */
+  async kiosk(kioskId: string): Promise<KioskConfigView> {
+    return this.deps.store.transaction(async (tx) => {
+      const k = await tx.kiosks.get(kioskId);
+      if (!k) throw new NotFoundError(`kiosk ${kioskId} does not exist`);
+      const fleet = await tx.remoteConfig.get(FLEET_SCOPE);
+      const own = await tx.remoteConfig.get(kioskId);
+      return view(kioskId, desiredFor(fleet, own), own, await tx.remoteConfig.reported(kioskId));
+    });
+  }
+
+  /** The fleet default and every kiosk's desired vs applied version. */
+  async fleet(): Promise<{ fleet: RemoteConfigRecord | null; kiosks: KioskConfigView[] }> {
+    return this.deps.store.transaction(async (tx) => {
+      const all = await tx.remoteConfig.list();
+      const byScope = new Map(all.map((r) => [r.scope, r]));
+      const reported = new Map((await tx.remoteConfig.listReported()).map((r) => [r.kioskId, r]));
+      const fleet = byScope.get(FLEET_SCOPE);
+      const kiosks = (await tx.kiosks.list())
+        .filter((k) => !k.revokedAt)
+        .map((k) => {
+          const own = byScope.get(k.id);
+          return view(k.id, desiredFor(fleet, own), own, reported.get(k.id));
+        });
+      return { fleet: fleet ?? null, kiosks };
+    });
+  }
+}
+
+function view(
+  kioskId: string,
+  desired: DesiredConfig,
+  own: RemoteConfigRecord | undefined,
+  r: KioskReportedStateRecord | undefined,
+): KioskConfigView {
+  const state = syncState(desired, r);
+  return {
+    kioskId,
+    desired,
+    own: own ?? null,
+    applied: r
+      ? { version: r.appliedVersion, restartPending: r.restartPending, reportedAt: r.reportedAt }
+      : null,
+    rejected:
+      r?.rejectedVersion != null && r.rejectedVersion > r.appliedVersion
+        ? {
+            version: r.rejectedVersion,
+            code: r.rejectedCode ?? '',
+            reason: r.rejectedReason ?? '',
+            errors: r.rejectedErrors ?? [],
+          }
+        : null,
+    state,
+  };
+}
+
+/** The allow-list as operators see it (GET /api/operator/config). */
+export const SETTING_DESCRIPTIONS = REMOTE_SETTING_KEYS.map((key) => ({
+  key,
+  applies: REMOTE_SETTINGS[key].applies,
+  description: REMOTE_SETTINGS[key].description,
+}));

@@ -1,0 +1,67 @@
+/** The fleet-wide scope of remote settings; any other scope is a kiosk id. */
+export const FLEET_SCOPE = '*';
+
+/** The remote settings of one scope (the fleet default or one kiosk), as last changed. */
+export interface RemoteConfigRecord {
+  /** FLEET_SCOPE or a kiosk id. */
+  scope: string;
+  /** Setting key -> value (protocol/remote-config.ts REMOTE_SETTINGS). */
+  settings: Record<string, unknown>;
+  /** From one sequence for every scope: a kiosk's desired version is the larger of its two. */
+  version: number;
+  /** Audit actor of who changed it. */
+  updatedBy: string;
+  updatedAt: string;
+}
+
+/** What a kiosk last reported about itself: the remote configuration it runs, its cache use. */
+export interface KioskReportedStateRecord {
+  kioskId: string;
+  /** The version in its overrides file (0: none). */
+  appliedVersion: number;
+  restartPending: boolean;
+  /** The last version it refused, with why (ConfigRejected). */
+  rejectedVersion: number | null;
+  rejectedCode: string | null;
+  rejectedReason: string | null;
+  rejectedErrors: Array<{ key: string; message: string }> | null;
+  cacheUsedBytes: number | null;
+  cacheMaxBytes: number | null;
+  reportedAt: string;
+}
+
+/** Remote configuration: settings per scope, and what each kiosk reported. */
+export interface RemoteConfigRepo {
+  get(scope: string): Promise<RemoteConfigRecord | undefined>;
+  list(): Promise<RemoteConfigRecord[]>;
+  /** Inserts or replaces the scope's settings. */
+  put(rec: RemoteConfigRecord): Promise<void>;
+  /**
+   * The next version: above every version of every scope and every version a kiosk reported
+   * (a hub restored from an older backup never sends a version a kiosk holds as stale).
+   */
+  nextVersion(): Promise<number>;
+  reported(kioskId: string): Promise<KioskReportedStateRecord | undefined>;
+  listReported(): Promise<KioskReportedStateRecord[]>;
+  /** Records the version a kiosk runs (Boot, Heartbeat, ConfigApplied); clears a refusal of a version not above it. */
+  reportApplied(
+    kioskId: string,
+    r: { version: number; restartPending: boolean; at: string },
+  ): Promise<void>;
+  /** Records a refused version (ConfigRejected). */
+  reportRejected(
+    kioskId: string,
+    r: {
+      version: number;
+      code: string;
+      reason: string;
+      errors: Array<{ key: string; message: string }> | null;
+      at: string;
+    },
+  ): Promise<void>;
+  /** Records the kiosk's cache use (Heartbeat). */
+  reportCache(
+    kioskId: string,
+    r: { usedBytes: number; maxBytes: number; at: string },
+  ): Promise<void>;
+}
