@@ -244,6 +244,11 @@ t.test(
       /3 more days: €9\.00, charged to your card ending 4242/,
     );
     t.equal(
+      await quote.getByRole('link', { name: 'terms of rental' }).getAttribute('href'),
+      'https://rent.example/terms',
+      'the terms where the extension is charged',
+    );
+    t.equal(
       await page.evaluate('document.activeElement.textContent'),
       'Confirm and pay',
       'focus moves to the confirmation',

@@ -298,6 +298,7 @@ function RentalItem({ rental: r, onChange }: { rental: Rental; onChange: () => v
               : t('me.payDeposit')}
             . {t('me.newDue', { at: formatDateTime(quote.newDueAt) })}
           </p>
+          <TermsLinks />
           <div class="actions">
             <Button class="primary" id={`confirm-${r.id}`} busy={busy} onClick={confirm}>
               {t('me.confirm')}
