@@ -5,6 +5,7 @@ import type { Store } from '../../store/types.js';
 import type { RentalConfig } from '../config.js';
 import type { Orders } from '../orders/orders.js';
 import type { Payments } from '../payments/payments.js';
+import { Reauthorisation } from '../payments/reauthorisation.js';
 import type { Rentals } from '../rentals/rentals.js';
 import type { ReservationOutcomes } from '../reservations/reservation-outcomes.js';
 
@@ -38,8 +39,11 @@ const IN_FLIGHT = ['created', 'authorised', 'dispensing', 'kiosk_unreachable'] a
 export class Reconciliation {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private readonly reauthorisation: Reauthorisation;
 
-  constructor(private readonly deps: ReconciliationDeps) {}
+  constructor(private readonly deps: ReconciliationDeps) {
+    this.reauthorisation = new Reauthorisation(deps);
+  }
 
   start(): void {
     this.timer = setInterval(
@@ -79,22 +83,47 @@ export class Reconciliation {
 
   /**
    * Authorisations that lapse within `payments.stripe.lapseMarginSeconds` while still held
-   * (the provider told us when: Stripe's capture_before) are flagged AUTHORISATION_AT_RISK with
-   * their deadline; the flag is resolved once the payment is captured or voided. The hold
-   * windows are checked against the authorisation lifetime at start (provider-config.ts), so
-   * a flag here means a hold outlived its configuration (a kiosk offline for days).
+   * (the provider told us when: Stripe's capture_before): an order's or a reservation's is
+   * re-authorised on the renter's saved card once, when first found (Reauthorisation: the
+   * record moves to the new payment, the old one is voided; audited). What is still at risk
+   * after that is flagged AUTHORISATION_AT_RISK with its deadline and why it was not renewed
+   * (the alerts service warns too); the flag is resolved once the payment is captured or voided.
+   * The hold windows are checked against the authorisation lifetime at start
+   * (provider-config.ts), so this is for holds that outlived their configuration (a kiosk
+   * offline for days, a jam hold or an order in flight that long).
    */
   private async lapsingAuthorisations(): Promise<void> {
     const { payments, store, config, logger } = this.deps;
-    const risky = await payments.lapsing(config.payments.stripe.lapseMarginSeconds * 1000);
+    const lapsing = await payments.lapsing(config.payments.stripe.lapseMarginSeconds * 1000);
+    const flagged = new Set(
+      (await store.transaction((tx) => tx.flags.listOpen()))
+        .filter((f) => f.kind === 'AUTHORISATION_AT_RISK')
+        .map((f) => f.subject),
+    );
+    const risky: (typeof lapsing)[number][] = [];
+    const why = new Map<string, string>();
+    for (const p of lapsing) {
+      if (flagged.has(p.id)) {
+        risky.push(p);
+        continue;
+      }
+      const out = await this.reauthorisation.run(p).catch((err: Error) => ({
+        ok: false as const,
+        reason: err.message,
+      }));
+      if (out.ok) continue;
+      why.set(p.id, out.reason);
+      risky.push(p);
+    }
     const ids = new Set(risky.map((p) => p.id));
     const at = this.deps.now().toISOString();
     await store.transaction(async (tx) => {
       for (const p of risky) {
+        if (flagged.has(p.id)) continue;
         await tx.flags.raise(
           'AUTHORISATION_AT_RISK',
           p.id,
-          `the authorisation of payment ${p.id} (${p.purpose} ${p.refId ?? ''}, ${p.amountMinor} ${p.currency}) lapses at ${p.authorisedUntil}; capture or void it before then`,
+          `the authorisation of payment ${p.id} (${p.purpose} ${p.refId ?? ''}, ${p.amountMinor} ${p.currency}) lapses at ${p.authorisedUntil} and was not renewed (${why.get(p.id) ?? 'unknown'}); capture or void it before then`,
           at,
         );
       }

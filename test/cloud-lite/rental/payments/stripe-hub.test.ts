@@ -151,11 +151,20 @@ t.test(
       (await flags()).some((f) => f.kind === 'AUTHORISATION_AT_RISK'),
       'not yet at risk',
     );
+    // No saved card to renew it with (the renter removed it): it can only be flagged.
+    await hub.server.store.transaction((tx) =>
+      tx.users.update(me.userId, { cardToken: null, cardLast4: null }),
+    );
     clock.advance(AUTH_LIFETIME_MS - 6 * 3600_000); // 6 h left, inside the 12 h margin
     await hub.server.rental.reconciliation.runOnce();
     t.match(
       (await flags()).find((f) => f.kind === 'AUTHORISATION_AT_RISK'),
-      { subject: row.id, message: new RegExp(`lapses at ${row.authorisedUntil}`) },
+      {
+        subject: row.id,
+        message: new RegExp(
+          `lapses at ${row.authorisedUntil} and was not renewed \\(NO_SAVED_CARD`,
+        ),
+      },
     );
     clock.advance(7 * 3600_000); // lapsed at Stripe
     await k.sendEvent('DispenseCompleted', {
@@ -183,5 +192,57 @@ t.test(
       0,
       'nothing captured from a lapsed authorisation',
     );
+  },
+);
+
+t.test(
+  'an order in flight past its margin is re-authorised on the saved card, then captured',
+  async (t) => {
+    const { hub, gw, k, me, clock, flags } = await setup(t);
+    const o = await place(hub, me.token);
+    const cmd = await k.waitForCommand((x) => x.action === 'Dispense');
+    const old = (await hub.server.store.transaction((tx) => tx.payments.listByRef(o.id)))[0]!;
+    clock.advance(AUTH_LIFETIME_MS - 6 * 3600_000); // the kiosk has not reported for 6.75 days
+    await hub.server.rental.reconciliation.runOnce();
+    const rows = await hub.server.store.transaction((tx) => tx.payments.listByRef(o.id));
+    const renewed = rows.find((p) => p.id !== old.id)!;
+    t.match(renewed, { state: 'authorised', amountMinor: old.amountMinor, purpose: 'order' });
+    t.ok(Date.parse(renewed.authorisedUntil!) > Date.parse(old.authorisedUntil!), 'lasts longer');
+    await waitFor('the old one voided', async () => {
+      const p = await hub.server.store.transaction((tx) => tx.payments.get(old.id));
+      return p?.state === 'voided';
+    });
+    const stored = await hub.server.store.transaction((tx) => tx.orders.get(o.id));
+    t.equal(stored?.paymentId, renewed.id, 'the order pays with the new authorisation');
+    t.notOk(
+      (await flags()).some((f) => f.kind === 'AUTHORISATION_AT_RISK'),
+      'nothing at risk',
+    );
+    const audit = (await hub.admin('GET', '/api/operator/audit')).body.audit as {
+      action: string;
+      subject: string;
+      details: { to?: string };
+    }[];
+    t.match(
+      audit.find((a) => a.action === 'payment.reauthorised'),
+      { subject: old.id, details: { to: renewed.id } },
+      'audited',
+    );
+    await k.sendEvent('DispenseCompleted', {
+      commandId: cmd.payload.commandId,
+      orderId: o.id,
+      slot: 1,
+      diskId: 'k1-d1',
+      outcome: 'taken',
+    });
+    await hub.waitOrder(me.token, o.id, (x) => x.state === 'completed');
+    t.same(
+      gw.standin.movements
+        .filter((m) => m.op === 'capture' && m.amount !== 5000) // not the deposit
+        .map((m) => [m.intent, m.amount]),
+      [[renewed.providerRef, 200]],
+      'captured once, from the new authorisation',
+    );
+    t.equal(gw.standin.intents.get(old.providerRef!)?.status, 'canceled');
   },
 );

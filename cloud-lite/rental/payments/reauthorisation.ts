@@ -1,0 +1,96 @@
+import { audit, SYSTEM } from '../../audit.js';
+import type { Logger } from '../../log.js';
+import type { PaymentRecord, Store } from '../../store/types.js';
+import type { Orders } from '../orders/orders.js';
+import type { Payments } from './payments.js';
+
+export interface ReauthorisationDeps {
+  store: Store;
+  payments: Payments;
+  orders: Orders;
+  logger: Logger;
+  now: () => Date;
+}
+
+/** What one attempt did: the new payment, or why the old one stays at risk. */
+export type ReauthoriseOutcome = { ok: true; paymentId: string } | { ok: false; reason: string };
+
+const who = SYSTEM('reauthorisation');
+
+/**
+ * Re-authorises an order's or a reservation's authorisation before it lapses (called by the
+ * leader's reconciliation pass for the payments lapsing within the margin): a new payment of
+ * the same amount on the renter's saved card (the card the renter asked to keep for later
+ * payments; a one-time payment method cannot be used again), then, in one transaction that
+ * re-reads both, the order or reservation (and a reservation's pickup order) moves to it and
+ * the old authorisation is voided. If the old one was captured or released meanwhile, the new
+ * one is voided instead. Audited `payment.reauthorised` / `payment.reauthorise_failed`; a
+ * failure leaves the old authorisation and its AUTHORISATION_AT_RISK flag for an operator.
+ */
+export class Reauthorisation {
+  constructor(private readonly deps: ReauthorisationDeps) {}
+
+  async run(old: PaymentRecord): Promise<ReauthoriseOutcome> {
+    const { store, payments, orders, logger } = this.deps;
+    const at = () => this.deps.now().toISOString();
+    if (old.purpose !== 'order' && old.purpose !== 'reservation')
+      return { ok: false, reason: `a ${old.purpose} payment is not re-authorised` };
+    const fresh = await store.transaction(async (tx) => {
+      const user = await tx.users.get(old.userId);
+      if (!user?.cardToken) return undefined;
+      const p = payments.newAuth(old.userId, old.purpose, old.refId, old.amountMinor, old.currency);
+      await tx.payments.insert(p);
+      return { p, token: user.cardToken };
+    });
+    if (!fresh) return this.failed(old, 'NO_SAVED_CARD', 'no saved card to re-authorise with');
+    const auth = await payments.authorise(fresh.p.id, fresh.token);
+    if (!auth.ok) return this.failed(old, auth.code, auth.message, fresh.p.id);
+    const moved = await store.transaction(async (tx) => {
+      const now = await tx.payments.get(old.id);
+      const records =
+        old.purpose === 'order'
+          ? [await tx.orders.get(old.refId ?? '')]
+          : [await tx.reservations.get(old.refId ?? '')];
+      const r = records[0];
+      const pickup = r && 'orderId' in r && r.orderId ? await tx.orders.get(r.orderId) : undefined;
+      if (now?.state !== 'authorised' || r?.paymentId !== old.id) {
+        // Captured, voided or moved meanwhile: the new authorisation is not needed.
+        await orders.voidPayment(tx, fresh.p.id);
+        return false;
+      }
+      if (old.purpose === 'order') await tx.orders.update(r.id, { paymentId: fresh.p.id });
+      else await tx.reservations.update(r.id, { paymentId: fresh.p.id });
+      if (pickup?.paymentId === old.id)
+        await tx.orders.update(pickup.id, { paymentId: fresh.p.id });
+      await orders.voidPayment(tx, old.id);
+      await audit(tx, who, at(), 'payment.reauthorised', old.id, {
+        to: fresh.p.id,
+        purpose: old.purpose,
+        refId: old.refId,
+        lapsedAt: old.authorisedUntil,
+        authorisedUntil: auth.payment.authorisedUntil,
+      });
+      return true;
+    });
+    if (!moved) return { ok: false, reason: 'the payment was settled meanwhile' };
+    logger.info({ from: old.id, to: fresh.p.id }, 'authorisation renewed before it lapsed');
+    return { ok: true, paymentId: fresh.p.id };
+  }
+
+  private async failed(
+    old: PaymentRecord,
+    code: string,
+    message: string,
+    attempt?: string,
+  ): Promise<ReauthoriseOutcome> {
+    await this.deps.store.transaction((tx) =>
+      audit(tx, who, this.deps.now().toISOString(), 'payment.reauthorise_failed', old.id, {
+        code,
+        message,
+        ...(attempt ? { attempt } : {}),
+      }),
+    );
+    this.deps.logger.warn({ paymentId: old.id, code }, 'could not renew an authorisation');
+    return { ok: false, reason: `${code}: ${message}` };
+  }
+}
