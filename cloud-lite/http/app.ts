@@ -124,6 +124,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     registry: deps.registry,
     hub: deps.hub,
     commandDefaultTtlSeconds: config.commandDefaultTtlSeconds,
+    publicOrigin: publicOrigin(config),
   });
   await registerRentalRoutes(app, deps.rental);
   registerContentRoutes(app, { store: deps.content });

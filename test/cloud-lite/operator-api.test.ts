@@ -1,3 +1,4 @@
+import QRCode from 'qrcode';
 import t from 'tap';
 import { startTestHub } from './fixtures/test-hub.js';
 
@@ -12,6 +13,7 @@ const ROUTES: Array<[string, string, unknown?]> = [
   ['GET', '/api/operator/kiosks/k1/events'],
   ['GET', '/api/operator/commands/00000000-0000-4000-8000-000000000000'],
   ['GET', '/api/operator/fleet/events'],
+  ['GET', '/api/operator/kiosks/k1/sticker'],
 ];
 
 function noStack(
@@ -124,5 +126,20 @@ t.test(
     t.equal(health.body.status, 'ok');
     const metrics = await hub.api('GET', '/metrics');
     t.match(metrics.body, /disk_kiosk_hub_commands\{state="completed"\} 1/);
+    // The QR sticker holds the kiosk's landing URL (the origin asked, no publicUrl set).
+    const sticker = await hub.api('GET', '/api/operator/kiosks/k1/sticker');
+    const url = `${hub.baseUrl}/k/k1`;
+    t.equal(sticker.body.url, url);
+    const modules = (
+      await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 })
+    ).match(/<path stroke[^>]*>/)?.[0];
+    t.ok(modules && sticker.body.svg.includes(modules), 'the SVG sticker encodes the landing URL');
+    t.match(sticker.body.svg, /<text[^>]*>k1<\/text>/, 'and names the kiosk under it');
+    t.same(
+      [...Buffer.from(sticker.body.png, 'base64').subarray(0, 4)],
+      [0x89, 0x50, 0x4e, 0x47],
+      'the PNG is a PNG',
+    );
+    t.equal((await hub.api('GET', '/api/operator/kiosks/nope/sticker')).status, 404);
   },
 );

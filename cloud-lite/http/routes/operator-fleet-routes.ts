@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
 import { hubToKioskActions } from '../../../protocol/index.js';
@@ -7,6 +8,7 @@ import { audit } from '../../audit.js';
 import { HubError, NotFoundError } from '../../errors.js';
 import type { KioskHub } from '../../hub/hub.js';
 import type { KioskRegistry } from '../../registry/kiosk-registry.js';
+import { makeSticker } from '../../registry/sticker.js';
 import type { Store } from '../../store/types.js';
 import { actorOf } from '../guard.js';
 import { EventStream, route } from '../schemas/common.js';
@@ -37,7 +39,20 @@ export interface OperatorRoutesDeps {
   registry: KioskRegistry;
   hub: KioskHub;
   commandDefaultTtlSeconds: number;
+  /** The renters' web origin (config publicUrl); else the origin the operator's request came to. */
+  publicOrigin?: string;
 }
+
+const StickerAnswer = Type.Object(
+  {
+    url: Type.String({ description: "the kiosk's landing page, what the QR code holds" }),
+    svg: Type.String({
+      description: 'the printable sticker (60 x 80 mm): QR code, name and URL, as SVG',
+    }),
+    png: Type.String({ description: 'the QR code alone, 1024 px PNG, base64' }),
+  },
+  { additionalProperties: false },
+);
 
 /** The operator's fleet API under /api/operator: kiosks, their commands and events (access operator). */
 export function registerOperatorRoutes(fastify: FastifyInstance, deps: OperatorRoutesDeps): void {
@@ -137,6 +152,27 @@ export function registerOperatorRoutes(fastify: FastifyInstance, deps: OperatorR
       const k = await mustGetKiosk(req.params.id);
       const slots = await store.transaction((tx) => tx.slots.list(k.id));
       return { kiosk: kioskView(k, hub.connectedInCluster(k), slots) };
+    },
+  );
+
+  app.get(
+    '/api/operator/kiosks/:id/sticker',
+    route({
+      method: 'GET',
+      summary: "The kiosk's QR sticker: its landing URL (/k/<id>) as SVG and PNG",
+      description:
+        'The QR code (error correction M, quiet zone 4 modules) holds `<publicUrl origin>/k/<id>`, or the origin this request came to when `publicUrl` is not set.',
+      tags,
+      access: 'operator',
+      params: FleetIdParams,
+      response: { 200: StickerAnswer },
+      errors: ['NOT_FOUND'],
+    }),
+    async (req) => {
+      const k = await mustGetKiosk(req.params.id);
+      const origin = deps.publicOrigin ?? `${req.protocol}://${req.host}`;
+      const s = await makeSticker(origin, { id: k.id, name: k.name || k.id });
+      return { url: s.url, svg: s.svg, png: s.png.toString('base64') };
     },
   );
 

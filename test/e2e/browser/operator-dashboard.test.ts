@@ -27,7 +27,7 @@ t.test(
         readySlot(3, 'disk-c'),
       ],
     );
-    const { page } = await openBrowser(t, { width: 1280, height: 900 });
+    const { context, page } = await openBrowser(t, { width: 1280, height: 900 });
     const problems = watchConsole(page);
 
     await page.goto(`${hub.baseUrl}/ops`);
@@ -112,8 +112,34 @@ t.test(
     await page.getByLabel('Kiosk id').fill('kiosk-new');
     await page.getByRole('button', { name: 'Create kiosk and show the token' }).click();
     const token = (await page.getByTestId('enrolment-token').textContent()) ?? '';
-    await checkPage(t, page, 'ops-enrol-token');
     t.ok(token.length >= 20, 'the enrolment token is shown once');
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.getByRole('button', { name: 'Copy the token' }).click();
+    await page.getByText('Token copied.').waitFor();
+    t.equal(await page.evaluate('navigator.clipboard.readText()'), token, 'copied');
+    // Its location: every missing field said at once, then saved (on the renters' map).
+    await page.getByLabel('Name renters see').fill('');
+    await page.getByRole('button', { name: 'Save the location' }).click();
+    await page.getByText('Enter latitude and longitude separated by a comma').waitFor();
+    t.equal(await page.getByLabel('Name renters see').getAttribute('aria-invalid'), 'true');
+    await page.getByLabel('Name renters see').fill('Station East');
+    await page.getByLabel('Address').fill('Platz 2, Berlin');
+    await page.getByLabel('Position (latitude, longitude)').fill('52.52, 13.40');
+    await page.getByRole('button', { name: 'Save the location' }).click();
+    await page.getByText('Location of Station East saved').waitFor();
+    const offer = await admin(hub, 'GET', '/api/kiosks/kiosk-new/offer');
+    t.match(offer, { kiosk: { name: 'Station East', address: 'Platz 2, Berlin' } });
+    // The QR sticker of its landing page, as PNG and SVG downloads.
+    t.equal(await page.getByTestId('landing-url').textContent(), `${hub.baseUrl}/k/kiosk-new`);
+    t.match(
+      await page.getByRole('link', { name: 'Download PNG' }).getAttribute('href'),
+      /^data:image\/png;base64,iVBORw0KGgo/,
+    );
+    t.match(
+      await page.getByRole('link', { name: 'Download SVG' }).getAttribute('download'),
+      'kiosk-new-sticker.svg',
+    );
+    await checkPage(t, page, 'ops-enrol-token');
     const enrolled = await fetch(`${hub.baseUrl}/api/kiosks/enrol`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

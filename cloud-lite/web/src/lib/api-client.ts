@@ -420,6 +420,22 @@ export class ApiClient {
     return this.request('POST', '/api/operator/kiosks', name ? { id, name } : { id });
   }
 
+  /** The kiosk's QR sticker (its landing URL as SVG and as base64 PNG). */
+  opsSticker(kioskId: string): Promise<{ url: string; svg: string; png: string }> {
+    return this.request('GET', `/api/operator/kiosks/${encodeURIComponent(kioskId)}/sticker`);
+  }
+
+  /** Sets a kiosk's site: name, address and position (the renters' map and QR landing). */
+  opsPutSite(site: {
+    kioskId: string;
+    name: string;
+    address: string;
+    lat: number;
+    lng: number;
+  }): Promise<unknown> {
+    return this.request('POST', '/api/operator/kiosk-sites', site);
+  }
+
   async opsCommand(
     kioskId: string,
     action: string,
