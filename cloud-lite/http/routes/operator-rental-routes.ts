@@ -12,7 +12,7 @@ import {
   DiskTypesList,
   FlagsList,
   MissingDisksList,
-  OrdersList,
+  OpsOrdersList,
   RefundAnswer,
   ReservationsList,
   SiteAnswer,
@@ -24,6 +24,7 @@ import {
   IdempotencyHeaders,
   IdParams,
   LimitQuery,
+  OpsOrdersQuery,
   RefundBody,
   SiteBody,
   UserBody,
@@ -40,13 +41,15 @@ export function registerOperatorRentalRoutes(fastify: FastifyInstance, d: Rental
     '/api/operator/orders',
     route({
       method: 'GET',
-      summary: 'Recent orders of every renter, newest first',
+      summary: 'Recent orders of every renter, newest first (only one state with `state`)',
+      description:
+        'Each with its renter and `chargedMinor`, the amount actually charged (captured minus refunded; 0 for a failed order).',
       tags,
       access: 'operator',
-      querystring: LimitQuery,
-      response: { 200: OrdersList },
+      querystring: OpsOrdersQuery,
+      response: { 200: OpsOrdersList },
     }),
-    async (req) => ({ orders: await d.orders.listAll(req.query.limit ?? 200) }),
+    async (req) => ({ orders: await d.orders.listAll(req.query.limit ?? 200, req.query.state) }),
   );
   app.get(
     '/api/operator/reservations',

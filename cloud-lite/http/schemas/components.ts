@@ -552,6 +552,21 @@ export const RegisterAnswer = Exact({
 });
 export const UserAnswer = Exact({ user: Type.Ref(User) });
 export const OrdersList = Exact({ orders: Type.Array(Type.Ref(Order)) });
+/** An order as operators list it: with its renter and what was actually charged. */
+export const OpsOrder = Exact(
+  {
+    ...Order.properties,
+    renter: Exact({
+      id: Type.String(),
+      label: Type.String({ description: "the renter's name, else e-mail, else phone, else id" }),
+    }),
+    chargedMinor: Minor(
+      'captured minus refunded, in minor units of `currency`; 0 when nothing was captured (a failed or cancelled order)',
+    ),
+  },
+  { $id: 'OpsOrder' },
+);
+export const OpsOrdersList = Exact({ orders: Type.Array(Type.Ref(OpsOrder)) });
 export const ReservationsList = Exact({ reservations: Type.Array(Type.Ref(Reservation)) });
 export const ContentList = Exact({ content: Type.Array(Type.Ref(ContentPackage)) });
 export const ContentAnswer = Exact({ content: Type.Ref(ContentPackage) });
@@ -651,6 +666,7 @@ export const COMPONENTS = [
   PaymentsConfig,
   KioskSession,
   Order,
+  OpsOrder,
   Reservation,
   Rental,
   ExtensionQuote,

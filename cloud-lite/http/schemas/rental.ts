@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { ApiErrorCode } from '../../error-codes.js';
+import { OrderState as OrderStateSchema } from './components.js';
 
 /** The codes a payment may answer (a payment-method id, or a saved card). */
 export const PAYMENT_ERRORS = [
@@ -159,6 +160,13 @@ export const NearQuery = Type.Object(
 );
 export const LimitQuery = Type.Object(
   { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },
+  { additionalProperties: false },
+);
+export const OpsOrdersQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    state: Type.Optional(OrderStateSchema),
+  },
   { additionalProperties: false },
 );
 /** Live streams take no query: the session comes from the cookie (or a bearer header), never the URL. */

@@ -418,10 +418,33 @@ export class Orders {
     );
   }
 
-  listAll(limit: number) {
-    return this.deps.store.transaction(async (tx) =>
-      (await tx.orders.listRecent(limit)).map(orderView),
-    );
+  /**
+   * The newest orders (only those in `state` when given) as operators see them: with the renter
+   * and the amount actually charged (captured minus refunded; 0 for an order whose payment was
+   * never captured, e.g. a failed one).
+   */
+  listAll(limit: number, state?: OrderState) {
+    return this.deps.store.transaction(async (tx) => {
+      const out = [];
+      for (const o of await tx.orders.listRecent(limit, state)) {
+        const user = await tx.users.get(o.userId);
+        const payment = o.paymentId ? await tx.payments.get(o.paymentId) : undefined;
+        const refunded = payment
+          ? (await tx.payments.listChildren(payment.id))
+              .filter((c) => c.kind === 'refund' && c.state === 'refunded')
+              .reduce((sum, c) => sum + c.amountMinor, 0)
+          : 0;
+        out.push({
+          ...orderView(o),
+          renter: {
+            id: o.userId,
+            label: user?.name || user?.email || user?.phone || o.userId,
+          },
+          chargedMinor: Math.max(0, (payment?.capturedMinor ?? 0) - refunded),
+        });
+      }
+      return out;
+    });
   }
 }
 

@@ -22,8 +22,14 @@ export function pgOrderRepo(sql: Sql): OrderRepo {
         [...states],
         limit,
       ),
-    listRecent: (limit) =>
-      orders.all('SELECT * FROM orders ORDER BY created_at DESC, row_no DESC LIMIT $1', limit),
+    listRecent: (limit, state) =>
+      state
+        ? orders.all(
+            'SELECT * FROM orders WHERE state = $1 ORDER BY created_at DESC, row_no DESC LIMIT $2',
+            state,
+            limit,
+          )
+        : orders.all('SELECT * FROM orders ORDER BY created_at DESC, row_no DESC LIMIT $1', limit),
     findLastAtSlot: (kioskId, slot) =>
       orders.one(
         'SELECT * FROM orders WHERE kiosk_id = $1 AND slot = $2 ORDER BY created_at DESC, row_no DESC LIMIT 1',

@@ -62,7 +62,8 @@ export interface OrderRepo extends Table<OrderRecord> {
   findByCommand(commandId: string): Promise<OrderRecord | undefined>;
   listByUser(userId: string, limit: number): Promise<OrderRecord[]>;
   listByStates(states: readonly OrderState[], limit: number): Promise<OrderRecord[]>;
-  listRecent(limit: number): Promise<OrderRecord[]>;
+  /** The newest orders first; only those in `state` when given. */
+  listRecent(limit: number, state?: OrderState): Promise<OrderRecord[]>;
   /** The newest order that named `slot` at `kioskId`. */
   findLastAtSlot(kioskId: string, slot: number): Promise<OrderRecord | undefined>;
 }

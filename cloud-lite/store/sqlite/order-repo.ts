@@ -36,8 +36,14 @@ export function sqliteOrderRepo(db: Database.Database, onWrite?: () => void): Or
         limit,
       );
     },
-    async listRecent(limit) {
-      return orders.all('SELECT * FROM orders ORDER BY created_at DESC, rowid DESC LIMIT ?', limit);
+    async listRecent(limit, state) {
+      return state
+        ? orders.all(
+            'SELECT * FROM orders WHERE state = ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
+            state,
+            limit,
+          )
+        : orders.all('SELECT * FROM orders ORDER BY created_at DESC, rowid DESC LIMIT ?', limit);
     },
     async findLastAtSlot(kioskId, slot) {
       return orders.one(

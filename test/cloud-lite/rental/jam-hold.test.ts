@@ -86,6 +86,12 @@ t.test('jammed -> held; disk pulled within the window -> captured once, rental o
   t.equal(pays.length, 1);
   t.equal(pays[0]!.state, 'captured');
   t.equal(pays[0]!.captures, 1, 'captured once');
+  const [listed] = (await hub.admin('GET', '/api/operator/orders?state=completed')).body.orders;
+  t.match(
+    listed,
+    { id: o.id, chargedMinor: 200, renter: { id: String, label: String } },
+    "operators see what was charged and the renter's name or login",
+  );
   t.same(await missing(hub), [], 'nothing flagged missing');
   // Returned as usual: rental closed.
   await k.sendEvent('DiskReturned', {
@@ -116,6 +122,15 @@ t.test(
     t.equal(f.failureReason, 'DISPENSE_JAMMED');
     await waitFor('voided', async () => (await orderPayment(hub))[0]?.state === 'voided');
     t.equal((await orderPayment(hub))[0]!.captures, 0);
+    const failed = (await hub.admin('GET', '/api/operator/orders?state=failed')).body.orders;
+    t.match(failed, [{ id: o.id, state: 'failed', chargedMinor: 0 }], 'a failed order: 0 charged');
+    t.ok(f.amountMinor > 0, 'though its price was not 0');
+    t.same(
+      (await hub.admin('GET', '/api/operator/orders?state=completed')).body.orders,
+      [],
+      'the state filter',
+    );
+    t.equal((await hub.admin('GET', '/api/operator/orders?state=lost')).status, 400);
     const [m] = await missing(hub);
     t.match(m, {
       diskId: o.diskId,

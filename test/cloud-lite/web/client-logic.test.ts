@@ -15,6 +15,10 @@ import {
   formatDuration,
   formatMoney,
   formatRelative,
+  moneyForInput,
+  parseMoney,
+  parseSize,
+  sizeForInput,
 } from '../../../cloud-lite/web/src/lib/format.js';
 import {
   directionsLinks,
@@ -327,4 +331,21 @@ t.test('map positions: GCJ-02 for Chinese tiles, directions links', async (t) =>
     },
   );
   t.same(parseLatLng(' 52.52 ,13.40 '), { lat: 52.52, lng: 13.4 }, 'one field, spaces');
+});
+
+t.test('sizes and amounts typed by operators', async (t) => {
+  t.equal(parseSize('40 GB'), 40e9);
+  t.equal(parseSize('37.25GiB'), 37.25 * 2 ** 30, 'binary units are powers of 1024');
+  t.equal(parseSize('1,5 tb'), 1.5e12, 'a decimal comma, any case');
+  t.equal(parseSize('4096'), 4096, 'bare bytes');
+  for (const bad of ['', 'GB', '-1 GB', '1e9', '40 GBs', '2 XB'])
+    t.equal(parseSize(bad), undefined, bad);
+  t.equal(sizeForInput(40e9), '40 GB');
+  t.equal(sizeForInput(1.5e12), '1.5 TB');
+  t.equal(parseSize(sizeForInput(123_456_789_000)), 123_456_789_000, 'shown as it parses back');
+  t.equal(parseMoney('3.5'), 350);
+  t.equal(parseMoney('3,05'), 305);
+  t.equal(parseMoney('0'), 0);
+  for (const bad of ['', '3.555', '-1', 'abc', '1.2.3']) t.equal(parseMoney(bad), undefined, bad);
+  t.equal(moneyForInput(350), '3.50');
 });

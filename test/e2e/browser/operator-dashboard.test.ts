@@ -104,8 +104,30 @@ t.test(
     await page.getByRole('link', { name: 'Orders' }).click();
     await page.getByRole('heading', { name: 'Orders and reservations' }).waitFor();
     await checkPage(t, page, 'ops-orders');
-    await page.getByRole('link', { name: 'Content', exact: true }).click();
-    await page.getByRole('heading', { name: 'Content packages' }).waitFor();
+    await page.getByLabel('Show orders').selectOption('failed');
+    await page.getByText('No orders.').waitFor();
+    t.match(page.url(), /\/ops\/orders\?state=failed$/, 'the filter is in the URL');
+    // The catalogue: a disk type's price and size edited in human units (audited by the hub).
+    await page.getByRole('link', { name: 'Catalogue', exact: true }).click();
+    await page.getByRole('heading', { name: 'Catalogue and prices', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Edit tb1-maps' }).click();
+    t.equal(await page.getByLabel('Capacity').inputValue(), '1 TB');
+    await page.getByLabel('Capacity').fill('1 TX');
+    await page.getByLabel('Price per day').fill('3.555');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Enter a size like 40 GB or 37.25 GiB.').waitFor();
+    await page.getByText('Enter an amount like 3.50 (at most two decimals).').waitFor();
+    await page.getByLabel('Capacity').fill('931.5 GiB');
+    await page.getByLabel('Price per day').fill('3.50');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Disk type tb1-maps saved.').waitFor();
+    const saved = (await admin(hub, 'GET', '/api/operator/disk-types')).diskTypes[0];
+    t.match(saved, {
+      id: 'tb1-maps',
+      pricePerDayMinor: 350,
+      capacityBytes: Math.round(931.5 * 2 ** 30),
+    });
+    await page.locator('tr[data-disk-type="tb1-maps"]', { hasText: '€3.50' }).waitFor();
     await checkPage(t, page, 'ops-content');
 
     await page.getByRole('link', { name: 'Enrol', exact: true }).click();

@@ -5,6 +5,7 @@ import type {
   ContentBody,
   ContentPackage,
   Diagnostics,
+  DiskTypeBody,
   ExtensionQuote,
   KioskOffer,
   KioskRemoteConfig,
@@ -14,8 +15,10 @@ import type {
   Money,
   NearbyKiosk,
   OpsCommand,
+  OpsDiskType,
   OpsEvent,
   OpsKiosk,
+  OpsOrder,
   Order,
   PaymentsConfig,
   RemoteConfigScope,
@@ -541,10 +544,10 @@ export class ApiClient {
     return this.request('POST', `/api/operator/rollouts/${encodeURIComponent(id)}/${verb}`);
   }
 
-  opsOrders(): Promise<Order[]> {
-    return this.request<unknown>('GET', '/api/operator/orders').then((x) =>
-      listOf<Order>(x, 'orders'),
-    );
+  /** Recent orders with renter and amount charged; only `state` when given. */
+  async opsOrders(state?: string): Promise<OpsOrder[]> {
+    const q = state ? `?state=${encodeURIComponent(state)}` : '';
+    return (await this.request<{ orders: OpsOrder[] }>('GET', `/api/operator/orders${q}`)).orders;
   }
 
   opsReservations(): Promise<Reservation[]> {
@@ -561,6 +564,16 @@ export class ApiClient {
 
   opsAddContent(c: ContentBody): Promise<unknown> {
     return this.request('POST', '/api/operator/content', c);
+  }
+
+  async opsDiskTypes(): Promise<OpsDiskType[]> {
+    return (await this.request<{ diskTypes: OpsDiskType[] }>('GET', '/api/operator/disk-types'))
+      .diskTypes;
+  }
+
+  /** Adds or replaces a disk type (by id); audited by the hub. */
+  opsPutDiskType(d: DiskTypeBody): Promise<unknown> {
+    return this.request('POST', '/api/operator/disk-types', d);
   }
 }
 

@@ -7386,8 +7386,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Recent orders of every renter, newest first
-         * @description Access: operator.
+         * Recent orders of every renter, newest first (only one state with `state`)
+         * @description Each with its renter and `chargedMinor`, the amount actually charged (captured minus refunded; 0 for a failed order).
+         *
+         *     Access: operator.
          *
          *     Error codes: UNAUTHENTICATED, FORBIDDEN (and the edge's).
          */
@@ -7395,6 +7397,8 @@ export interface paths {
             parameters: {
                 query?: {
                     limit?: number;
+                    /** @description terminal: completed, failed, cancelled */
+                    state?: "created" | "authorised" | "dispensing" | "jam_hold" | "kiosk_unreachable" | "completed" | "failed" | "cancelled";
                 };
                 header?: never;
                 path?: never;
@@ -7409,7 +7413,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            orders: components["schemas"]["Order"][];
+                            orders: components["schemas"]["OpsOrder"][];
                         };
                     };
                 };
@@ -12699,6 +12703,51 @@ export interface components {
             slots?: components["schemas"]["OpsSlot"][];
             softwareVersion: string | null;
             status: "online" | "offline";
+        };
+        OpsOrder: {
+            /** @description money in minor units (cents) */
+            amountMinor: number;
+            /** @description captured minus refunded, in minor units of `currency`; 0 when nothing was captured (a failed or cancelled order) */
+            chargedMinor: number;
+            /** @description ISO 8601 UTC time */
+            createdAt: string;
+            currency: string;
+            days: number;
+            diskId?: string;
+            diskTypeId: string;
+            failureReason?: string;
+            id: string;
+            kioskId: string;
+            /** @description the payment (operators refund it: /api/operator/payments/:id/refund) */
+            paymentId?: string;
+            /** @description refunds of the order's payment (receipt lines), oldest first */
+            refunds?: components["schemas"]["RefundLine"][];
+            /** @description kiosk_unreachable: when the payment is released unless the kiosk reports the disk taken */
+            releaseAt?: string;
+            rentalId?: string;
+            renter: {
+                id: string;
+                /** @description the renter's name, else e-mail, else phone, else id */
+                label: string;
+            };
+            /** @description a reservation's pickup */
+            reservationId?: string;
+            slot?: number;
+            /** @description terminal: completed, failed, cancelled */
+            state: "created" | "authorised" | "dispensing" | "jam_hold" | "kiosk_unreachable" | "completed" | "failed" | "cancelled";
+            steps: {
+                /** @description ISO 8601 UTC time */
+                at: string;
+                message: string;
+                state: string;
+                /** @description the step of the disk taken: when the kiosk saw it taken, by the kiosk's clock (an offline pickup reports later); the rental starts then */
+                takenAt?: string;
+                /** @description ISO 8601 UTC time */
+                until?: string;
+            }[];
+            /** @description ISO 8601 UTC time */
+            updatedAt: string;
+            writeProtect: boolean;
         };
         /** @description the hub's copy of a slot: the kiosk's last snapshot */
         OpsSlot: {

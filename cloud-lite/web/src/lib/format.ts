@@ -126,3 +126,56 @@ export function formatWriteProtect(policy: 'allowed' | 'forced' | 'off'): string
 export function totalPrice(perDayMinor: number, days: number): number {
   return perDayMinor * days;
 }
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/**
+ * A size typed by a person, in bytes: "40 GB", "37.25GiB", "1,5 TB", "500 MB", or a bare
+ * number of bytes. Decimal units are powers of 1000 (as disks are sold), binary ones (KiB,
+ * MiB, GiB, TiB) powers of 1024. Undefined when it is not a size.
+ */
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:[.,]\d+)?)\s*([kmgt]i?b|b)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const value = Number(m[1]!.replace(',', '.'));
+  const bytes = Math.round(value * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]!);
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+/** A size for an edit field: the largest decimal unit that shows it exactly (3 decimals at most). */
+export function sizeForInput(bytes: number): string {
+  for (const [unit, f] of [
+    ['TB', 1e12],
+    ['GB', 1e9],
+    ['MB', 1e6],
+  ] as const) {
+    if (bytes >= f && bytes % (f / 1000) === 0) return `${bytes / f} ${unit}`;
+  }
+  return String(bytes);
+}
+
+/**
+ * An amount typed by a person ("3", "3.50", "3,5") in minor units (hundredths, as every amount
+ * of the API); undefined when it is not an amount or has more than two decimals.
+ */
+export function parseMoney(text: string): number | undefined {
+  const m = /^\s*(\d+)(?:[.,](\d{1,2}))?\s*$/.exec(text);
+  if (!m) return undefined;
+  const minor = Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+  return Number.isSafeInteger(minor) ? minor : undefined;
+}
+
+/** Minor units as a plain amount for an edit field ("3.50"). */
+export function moneyForInput(minor: number): string {
+  return (minor / 100).toFixed(2);
+}

@@ -55,6 +55,10 @@ export type ExtensionQuote = Schemas['ExtensionQuote'];
 export type ContentPackage = Schemas['ContentPackage'];
 /** POST /api/operator/content */
 export type ContentBody = RequestBody<'/api/operator/content', 'post'>;
+/** A disk type as operators edit it (GET/POST /api/operator/disk-types). */
+export type OpsDiskType = Schemas['DiskType'];
+export type DiskTypeBody = RequestBody<'/api/operator/disk-types', 'post'>;
+export type OpsOrder = Schemas['OpsOrder'];
 
 // Operator side (cloud-lite/http/routes/fleet-views.ts).
 export type OpsSlot = Schemas['OpsSlot'];

@@ -4,45 +4,95 @@ import { ErrorBox, Loading } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
 import { useAsync } from '../ui/hooks.js';
 import { usePageTitle } from '../ui/language.js';
+import { navigate, useLocation } from '../ui/router.js';
+import { useKioskNames } from './kiosk-names.js';
 
-/** Recent orders and reservations (rental domain's operator routes). */
+const ORDER_STATES = [
+  'created',
+  'authorised',
+  'dispensing',
+  'jam_hold',
+  'kiosk_unreachable',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+
+/**
+ * Recent orders (time, renter, kiosk by name, state with a filter kept in the URL, and the
+ * amount actually charged: a failed order shows nothing charged) and reservations.
+ */
 export function OrdersPage() {
   const api = useApi();
-  const orders = useAsync(() => api.opsOrders(), []);
+  const { query } = useLocation();
+  const state = query.get('state') ?? '';
+  const orders = useAsync(() => api.opsOrders(state || undefined), [state]);
   const reservations = useAsync(() => api.opsReservations(), []);
+  const kioskName = useKioskNames(api);
   usePageTitle(t('ops.ordersTitle'), t('app.opsTitle'));
   return (
     <main>
       <h1>{t('ops.ordersTitle')}</h1>
       <section aria-labelledby="o-title">
         <h2 id="o-title">{t('ops.ordersH')}</h2>
+        <div class="field">
+          <label for="order-state">{t('ops.stateFilter')}</label>
+          <select
+            id="order-state"
+            value={state}
+            onChange={(e) => {
+              const v = (e.target as HTMLSelectElement).value;
+              navigate(v ? `/ops/orders?state=${encodeURIComponent(v)}` : '/ops/orders');
+            }}
+          >
+            <option value="">{t('ops.allStates')}</option>
+            {ORDER_STATES.map((s) => (
+              <option key={s} value={s}>
+                {t(`me.orderState.${s}`)}
+              </option>
+            ))}
+          </select>
+        </div>
         <ErrorBox error={orders.error} />
         {orders.loading && !orders.data ? <Loading what={t('ops.ordersH')} /> : null}
+        {orders.data?.length === 0 ? <p>{t('ops.noOrders')}</p> : null}
         <div class="table-wrap">
           <table>
             <thead>
               <tr>
-                <th scope="col">{t('ops.colOrder')}</th>
+                <th scope="col">{t('ops.colTime')}</th>
+                <th scope="col">{t('ops.colRenter')}</th>
                 <th scope="col">{t('ops.colKiosk')}</th>
                 <th scope="col">{t('ops.colState')}</th>
                 <th scope="col">{t('ops.colSlot')}</th>
-                <th scope="col">{t('ops.colAmount')}</th>
+                <th scope="col">{t('ops.colCharged')}</th>
               </tr>
             </thead>
             <tbody>
               {(orders.data ?? []).map((o) => (
-                <tr key={o.id}>
-                  <th scope="row">{o.id}</th>
-                  <td>{o.kioskId}</td>
+                <tr key={o.id} data-order={o.id} data-state={o.state}>
+                  <th scope="row">
+                    <time dateTime={o.createdAt}>{formatDateTime(o.createdAt)}</time>
+                    <div class="muted">{o.id}</div>
+                  </th>
+                  <td>{o.renter.label}</td>
+                  <td>{kioskName(o.kioskId)}</td>
                   <td>
                     {t(`me.orderState.${o.state}`)}
                     {o.failureReason ? ` (${o.failureReason})` : ''}
                   </td>
                   <td>{o.slot ?? '–'}</td>
                   <td>
-                    {o.state === 'failed' || o.state === 'cancelled'
-                      ? t('ops.nothingCharged')
-                      : formatMoney(o.amountMinor, o.currency)}
+                    {o.chargedMinor > 0
+                      ? formatMoney(o.chargedMinor, o.currency)
+                      : t('ops.nothingCharged')}
+                    {o.chargedMinor === 0 && !['failed', 'cancelled'].includes(o.state) ? (
+                      <div class="muted">
+                        {t('ops.heldNotCharged', {
+                          amount: formatMoney(o.amountMinor, o.currency),
+                        })}
+                      </div>
+                    ) : null}
                   </td>
                 </tr>
               ))}
@@ -68,7 +118,7 @@ export function OrdersPage() {
               {(reservations.data ?? []).map((r) => (
                 <tr key={r.id}>
                   <th scope="row">{r.id}</th>
-                  <td>{r.kioskId}</td>
+                  <td>{kioskName(r.kioskId)}</td>
                   <td>
                     {t(`me.resState.${r.state}`)}
                     {r.failureReason ? ` (${r.failureReason})` : ''}
