@@ -1,11 +1,19 @@
 // Bundles the renter web app and the operator dashboard (cloud-lite/web/src) with esbuild
-// into dist/web/ (or --out <dir>): renter.js, ops.js, shared chunks, app.css and map.css (the
-// map page's, with Leaflet's; the map's code is a chunk loaded by that page only).
+// into dist/web/ (or --out <dir>): renter-<hash>.js, ops-<hash>.js, shared chunk-<hash>.js,
+// app-<hash>.css and favicon-<hash>.svg, each also precompressed (.br, .gz), and
+// manifest.json naming them (the hub writes the pages' <script>, <link> and preloads from it).
+// map.css (the map page's, with Leaflet's; the map's code is a chunk loaded by that page only)
+// keeps its plain name too: the map chunk links it by URL.
 // `npm run build:web`; tests call buildWeb() themselves so a fresh clone needs no prior build.
-import { mkdir, rm } from 'node:fs/promises';
+
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+
+import { MANIFEST, type WebManifest } from '../cloud-lite/http/routes/web-routes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const WEB_SRC = path.join(ROOT, 'cloud-lite/web/src');
@@ -16,12 +24,14 @@ export interface BuildWebOptions {
   outDir?: string;
   /** Default true (the production build); tests may skip it. */
   minify?: boolean;
+  /** Write the .br and .gz twins; default: as `minify` (tests skip the seconds brotli takes). */
+  compress?: boolean;
 }
 
 /** Builds the assets; rejects with esbuild's error (file, line, message) on a build error. */
 export async function buildWeb(
   opts: BuildWebOptions = {},
-): Promise<{ outDir: string; files: string[] }> {
+): Promise<{ outDir: string; files: string[]; manifest: WebManifest }> {
   const outDir = opts.outDir ?? DEFAULT_WEB_OUT;
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
@@ -46,13 +56,52 @@ export async function buildWeb(
     minify: opts.minify ?? true,
     // No source maps: the hub serves none (they would publish the sources next to the bundle).
     sourcemap: false,
+    entryNames: '[name]-[hash]',
     chunkNames: 'chunk-[hash]',
     metafile: true,
     logLevel: 'silent',
     // Nothing from the server's environment may reach the bundle.
     define: { 'process.env.NODE_ENV': '"production"' },
   });
-  return { outDir, files: Object.keys(result.metafile.outputs).map((f) => path.basename(f)) };
+  const outputs = result.metafile.outputs;
+  const entryOf = (name: string) => {
+    const [file, out] =
+      Object.entries(outputs).find(([f]) => path.basename(f).startsWith(`${name}-`)) ?? [];
+    if (!file || !out) throw new Error(`build-web: no output for entry ${name}`);
+    const preload = out.imports
+      .filter((i) => i.kind === 'import-statement')
+      .map((i) => path.basename(i.path));
+    return { js: path.basename(file), preload };
+  };
+  const cssFile = Object.keys(outputs).find((f) => /\/app-[^/]+\.css$/.test(f));
+  if (!cssFile) throw new Error('build-web: no stylesheet');
+  const icon = await readFile(path.join(WEB_SRC, 'favicon.svg'));
+  const favicon = `favicon-${createHash('sha256').update(icon).digest('hex').slice(0, 8)}.svg`;
+  await copyFile(path.join(WEB_SRC, 'favicon.svg'), path.join(outDir, favicon));
+  const manifest: WebManifest = {
+    css: path.basename(cssFile),
+    favicon,
+    renter: entryOf('renter'),
+    ops: entryOf('ops'),
+  };
+  await writeFile(path.join(outDir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  const mapCss = Object.keys(outputs).find((f) => /\/map-[^/]+\.css$/.test(f));
+  if (mapCss) await copyFile(mapCss, path.join(outDir, 'map.css'));
+  const files = [
+    ...Object.keys(outputs).map((f) => path.basename(f)),
+    favicon,
+    ...(mapCss ? ['map.css'] : []),
+  ];
+  // Precompressed twins: the hub sends .br or .gz as the browser accepts (no work per request).
+  for (const f of (opts.compress ?? opts.minify ?? true) ? files : []) {
+    const body = await readFile(path.join(outDir, f));
+    await writeFile(
+      path.join(outDir, `${f}.br`),
+      brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+    );
+    await writeFile(path.join(outDir, `${f}.gz`), gzipSync(body, { level: 9 }));
+  }
+  return { outDir, files: [...files, MANIFEST], manifest };
 }
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);

@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
 import { type HubConfig, validateConfig } from '../../cloud-lite/config.js';
+import { MANIFEST } from '../../cloud-lite/http/routes/web-routes.js';
 import { HubServer } from '../../cloud-lite/server.js';
 import { buildWeb, DEFAULT_WEB_OUT } from '../build-web.js';
 import { writeMapTiles } from '../make-map-tiles.js';
@@ -49,7 +50,7 @@ export interface DemoHub {
 
 /** Builds the web assets into `dir` (default dist/web) when they are missing (fresh clone); no-op otherwise. */
 export async function ensureWebAssets(dir = DEFAULT_WEB_OUT, onBuild?: () => void): Promise<void> {
-  if (existsSync(path.join(dir, 'renter.js')) && existsSync(path.join(dir, 'ops.js'))) return;
+  if (existsSync(path.join(dir, MANIFEST))) return;
   onBuild?.();
   await buildWeb({ outDir: dir });
 }

@@ -1,9 +1,19 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { repoRoot } from '../../package-info.js';
 import { sendError } from '../errors.js';
+
+/** What the build's manifest.json holds (scripts/build-web.ts): the hashed names the pages load. */
+export interface WebManifest {
+  css: string;
+  favicon: string;
+  /** Per app: its entry script and the shared chunks it imports (preloaded). */
+  renter: { js: string; preload: string[] };
+  ops: { js: string; preload: string[] };
+}
+export const MANIFEST = 'manifest.json';
 
 export interface WebOptions {
   /** Folder of the built assets (scripts/build-web.ts). Default: <repo>/dist/web. */
@@ -81,7 +91,8 @@ export function defaultAssetDir(): string {
   return path.join(repoRoot(), 'dist/web');
 }
 
-function page(title: string, entry: 'renter' | 'ops'): string {
+function page(title: string, entry: 'renter' | 'ops', m: WebManifest): string {
+  const a = (name: string) => `/assets/${name}`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -89,8 +100,9 @@ function page(title: string, entry: 'renter' | 'ops'): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light">
 <title>${title}</title>
-<link rel="stylesheet" href="/assets/app.css">
-<script type="module" src="/assets/${entry}.js"></script>
+<link rel="icon" href="${a(m.favicon)}" type="image/svg+xml">
+<link rel="stylesheet" href="${a(m.css)}">
+${m[entry].preload.map((c) => `<link rel="modulepreload" href="${a(c)}">\n`).join('')}<script type="module" src="${a(m[entry].js)}"></script>
 </head>
 <body>
 <div id="app"><noscript>This page needs JavaScript.</noscript></div>
@@ -126,40 +138,75 @@ export async function registerWeb(
   opts: WebOptions = {},
 ): Promise<NotFoundPage> {
   const assetDir = opts.assetDir ?? defaultAssetDir();
-  const renterHtml = page('Disk rental', 'renter');
-  const opsHtml = page('Disk kiosks: operations', 'ops');
-  const built = () => existsSync(path.join(assetDir, 'renter.js'));
+  // The pages name the hashed assets of the build's manifest, read once it is there.
+  let pages: { renter: string; ops: string; hashed: Set<string>; favicon: string } | undefined;
+  const built = () => {
+    if (pages) return pages;
+    const file = path.join(assetDir, MANIFEST);
+    if (!existsSync(file)) return undefined;
+    const m = JSON.parse(readFileSync(file, 'utf8')) as WebManifest;
+    pages = {
+      renter: page('Disk rental', 'renter', m),
+      ops: page('Disk kiosks: operations', 'ops', m),
+      hashed: new Set([
+        m.css,
+        m.favicon,
+        ...(['renter', 'ops'] as const).flatMap((e) => [m[e].js, ...m[e].preload]),
+      ]),
+      favicon: m.favicon,
+    };
+    return pages;
+  };
   const csp = contentSecurityPolicy({ imgOrigins: opts.imgOrigins, stripeJsUrl: opts.stripeJsUrl });
-  const sendPage = (reply: FastifyReply, html: string) => {
+  const sendPage = (reply: FastifyReply, which: 'renter' | 'ops') => {
     securityHeaders(reply, csp).header('cache-control', 'no-cache');
-    if (!built()) {
+    const p = built();
+    if (!p) {
       return reply
         .status(503)
         .type('text/plain; charset=utf-8')
         .send('The web pages are not built: run `npm run build:web` (or `npm run build`).\n');
     }
-    return reply.type('text/html; charset=utf-8').send(html);
+    return reply.type('text/html; charset=utf-8').send(p[which]);
   };
   // Pages and their assets, not API: open to anyone, left out of the API document.
   const route = { config: { access: 'public' as const }, schema: { hide: true } };
-  for (const p of RENTER_PAGES) app.get(p, route, (_req, reply) => sendPage(reply, renterHtml));
-  for (const p of OPS_PAGES) app.get(p, route, (_req, reply) => sendPage(reply, opsHtml));
+  for (const p of RENTER_PAGES) app.get(p, route, (_req, reply) => sendPage(reply, 'renter'));
+  for (const p of OPS_PAGES) app.get(p, route, (_req, reply) => sendPage(reply, 'ops'));
+  // Browsers that ask for /favicon.ico anyway get the build's icon.
+  app.get('/favicon.ico', route, (_req, reply) => {
+    const p = built();
+    if (!p) return sendError(reply, 404, 'NOT_FOUND', 'no favicon');
+    return reply.redirect(`/assets/${p.favicon}`, 301);
+  });
   app.get<{ Params: { name: string } }>('/assets/:name', route, async (req, reply) => {
     const { name } = req.params;
     const type = TYPES[path.extname(name)];
     if (!ASSET_NAME.test(name) || name.includes('..') || !type) {
       return sendError(reply, 404, 'NOT_FOUND', `no asset ${name}`);
     }
-    let body: Buffer;
+    // The precompressed twin the browser accepts (brotli first), else the file itself.
+    const accepts = String(req.headers['accept-encoding'] ?? '');
+    let body: Buffer | undefined;
+    for (const [enc, ext] of [
+      ['br', '.br'],
+      ['gzip', '.gz'],
+    ] as const) {
+      if (body || !new RegExp(`\\b${enc}\\b`).test(accepts)) continue;
+      body = await readFile(path.join(assetDir, name + ext)).catch(() => undefined);
+      if (body) reply.header('content-encoding', enc);
+    }
     try {
-      body = await readFile(path.join(assetDir, name));
+      body ??= await readFile(path.join(assetDir, name));
     } catch {
       return sendError(reply, 404, 'NOT_FOUND', `no asset ${name}`);
     }
+    // Hashed names never change content: cached for a year without asking again.
     securityHeaders(reply)
+      .header('vary', 'accept-encoding')
       .header(
         'cache-control',
-        name.startsWith('chunk-') ? 'public, max-age=31536000, immutable' : 'no-cache',
+        built()?.hashed.has(name) ? 'public, max-age=31536000, immutable' : 'no-cache',
       )
       .type(type);
     return reply.send(body);
@@ -169,8 +216,9 @@ export async function registerWeb(
   return (req, reply) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
     if (NOT_PAGES.test(req.url) || !/text\/html/.test(req.headers.accept ?? '')) return undefined;
-    if (!built()) return undefined;
+    const p = built();
+    if (!p) return undefined;
     securityHeaders(reply, csp).header('cache-control', 'no-cache');
-    return reply.status(404).type('text/html; charset=utf-8').send(renterHtml);
+    return reply.status(404).type('text/html; charset=utf-8').send(p.renter);
   };
 }

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 // Registration tells nobody but the owner whether a login exists; it is limited per address;
 // password hashing is queued so that other requests keep flowing.
 import t from 'tap';
+import { MANIFEST } from '../../../cloud-lite/http/routes/web-routes.js';
 import { startWebHub } from '../web/web-hub.js';
 import { startRentalHub, waitFor } from './helpers/rental-hub.js';
 
@@ -121,7 +124,8 @@ t.test(
       }),
     );
     await waitFor('the registrations to reach the hash queue', async () => hashes.pending >= 14);
-    const asset = await fetch(`${hub.baseUrl}/assets/renter.js`);
+    const { renter } = JSON.parse(readFileSync(path.join(hub.assetDir, MANIFEST), 'utf8'));
+    const asset = await fetch(`${hub.baseUrl}/assets/${renter.js}`);
     await asset.arrayBuffer();
     const doneBeforeAsset = order.length;
     order.push('asset');

@@ -1,14 +1,25 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import t from 'tap';
-import { CONTENT_SECURITY_POLICY } from '../../../cloud-lite/http/routes/web-routes.js';
+import {
+  CONTENT_SECURITY_POLICY,
+  MANIFEST,
+  type WebManifest,
+} from '../../../cloud-lite/http/routes/web-routes.js';
 import { buildAssets, startWebHub, WEB_ADMIN_TOKEN } from './web-hub.js';
 
 t.test('the renter and operator pages: CSP, no inline script, assets, refusals', async (t) => {
-  const assetDir = await buildAssets(t);
-  const files = await readdir(assetDir);
-  t.ok(files.includes('renter.js') && files.includes('ops.js') && files.includes('app.css'));
+  const assetDir = await buildAssets(t, { compress: true });
+  const m = JSON.parse(await readFile(path.join(assetDir, MANIFEST), 'utf8')) as WebManifest;
+  t.match(m, {
+    css: /^app-[A-Z0-9]{8}\.css$/,
+    favicon: /^favicon-[0-9a-f]{8}\.svg$/,
+    renter: { js: /^renter-[A-Z0-9]{8}\.js$/, preload: [/^chunk-[A-Z0-9]{8}\.js$/] },
+    ops: { js: /^ops-[A-Z0-9]{8}\.js$/ },
+  });
+  t.same(m.ops.preload, m.renter.preload, 'both apps share one chunk');
   const hub = await startWebHub(t, { assetDir });
   const base = hub.baseUrl;
 
@@ -26,18 +37,56 @@ t.test('the renter and operator pages: CSP, no inline script, assets, refusals',
     t.equal(res.headers.get('content-security-policy'), CONTENT_SECURITY_POLICY, `${url}: CSP`);
     t.equal(res.headers.get('x-content-type-options'), 'nosniff');
     const html = await res.text();
-    t.match(html, `<script type="module" src="/assets/${entry}.js"></script>`);
+    t.match(html, `<script type="module" src="/assets/${m[entry].js}"></script>`);
+    t.match(html, `<link rel="modulepreload" href="/assets/${m[entry].preload[0]}">`);
+    t.match(html, `<link rel="icon" href="/assets/${m.favicon}" type="image/svg+xml">`);
+    t.match(html, `<link rel="stylesheet" href="/assets/${m.css}">`);
     t.notMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, `${url}: no inline script`);
     t.notMatch(html, /\sstyle=|<style/, `${url}: no inline style`);
   }
   t.match(CONTENT_SECURITY_POLICY, /script-src 'self'(;|$)/);
   t.notMatch(CONTENT_SECURITY_POLICY, /unsafe-inline|unsafe-eval/);
 
-  const js = await fetch(`${base}/assets/renter.js`);
-  t.equal(js.status, 200);
-  t.match(js.headers.get('content-type'), /javascript/);
-  const css = await fetch(`${base}/assets/app.css`);
-  t.match(css.headers.get('content-type'), /text\/css/);
+  // Hashed names cached for good; the precompressed twin the browser accepts, else plain.
+  const plainJs = await readFile(path.join(assetDir, m.renter.js));
+  const asset = (name: string, enc: string) =>
+    fetch(`${base}/assets/${name}`, { headers: { 'accept-encoding': enc } });
+  const plain = await asset(m.renter.js, 'identity');
+  t.equal(plain.status, 200);
+  t.match(plain.headers.get('content-type'), /javascript/);
+  t.equal(plain.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  t.equal(plain.headers.get('vary'), 'accept-encoding');
+  t.equal(plain.headers.get('content-encoding'), null);
+  t.ok(plainJs.equals(Buffer.from(await plain.arrayBuffer())));
+  // fetch() would decode the body itself: node:http shows the bytes as sent.
+  const raw = async (name: string, enc: string) => {
+    const http = await import('node:http');
+    return new Promise<{ enc: string | undefined; body: Buffer }>((resolve, reject) => {
+      http
+        .get(`${base}/assets/${name}`, { headers: { 'accept-encoding': enc } }, (r) => {
+          const parts: Buffer[] = [];
+          r.on('data', (c: Buffer) => parts.push(c));
+          r.on('end', () =>
+            resolve({ enc: r.headers['content-encoding'], body: Buffer.concat(parts) }),
+          );
+        })
+        .on('error', reject);
+    });
+  };
+  const br = await raw(m.renter.js, 'gzip, deflate, br');
+  t.equal(br.enc, 'br');
+  t.ok(brotliDecompressSync(br.body).equals(plainJs), 'brotli when accepted');
+  t.ok(br.body.length < plainJs.length / 2, 'and much smaller');
+  const gz = await raw(m.css, 'gzip');
+  t.equal(gz.enc, 'gzip');
+  t.ok(gunzipSync(gz.body).equals(await readFile(path.join(assetDir, m.css))), 'else gzip');
+  const icon = await fetch(`${base}/favicon.ico`, { redirect: 'manual' });
+  t.equal(icon.status, 301);
+  t.equal(icon.headers.get('location'), `/assets/${m.favicon}`, 'the favicon');
+  t.equal(
+    (await fetch(`${base}/assets/${m.favicon}`)).headers.get('content-type'),
+    'image/svg+xml',
+  );
 
   for (const bad of ['/assets/..%2Fhub.db', '/assets/hub.db', '/assets/nope.js', '/assets/.env']) {
     const res = await fetch(base + bad);
@@ -56,7 +105,7 @@ t.test('the renter and operator pages: CSP, no inline script, assets, refusals',
   t.equal(page404.status, 404, 'unknown page: 404');
   t.match(page404.headers.get('content-type'), /text\/html/, 'unknown page: an HTML page');
   t.equal(page404.headers.get('content-security-policy'), CONTENT_SECURITY_POLICY);
-  t.match(await page404.text(), '/assets/renter.js');
+  t.match(await page404.text(), `/assets/${m.renter.js}`);
   for (const still of ['/api/nothing-here', '/assets/nope.js', '/tiles/99/1/1.png']) {
     const res = await fetch(base + still, { headers: html });
     t.equal(res.status, 404, still);
@@ -92,11 +141,15 @@ t.test('the renter and operator pages: CSP, no inline script, assets, refusals',
     (await readdir(assetDir)).some((f) => f.endsWith('.map')),
     'no .map file built',
   );
-  await writeFile(path.join(assetDir, 'renter.js.map'), '{"version":3,"sources":["x.tsx"]}');
-  t.equal((await fetch(`${base}/assets/renter.js.map`)).status, 404, 'a .map file is not served');
+  await writeFile(path.join(assetDir, `${m.renter.js}.map`), '{"version":3,"sources":["x.tsx"]}');
+  t.equal(
+    (await fetch(`${base}/assets/${m.renter.js}.map`)).status,
+    404,
+    'a .map file is not served',
+  );
   for (const f of await readdir(assetDir)) {
+    if (/\.(map|br|gz)$/.test(f)) continue;
     const text = await readFile(path.join(assetDir, f), 'utf8');
-    if (f.endsWith('.map')) continue;
     t.notMatch(text, /sourceMappingURL/, `${f}: links no source map`);
     t.notOk(text.includes(WEB_ADMIN_TOKEN), `${f}: no admin token`);
     t.notMatch(text, /BEGIN (PRIVATE|EC|OPENSSH) KEY/, `${f}: no key`);

@@ -25,10 +25,10 @@ interface Tap {
 }
 
 /** Builds the web assets into a fresh temp folder (esbuild: well under a second). */
-export async function buildAssets(t: Tap): Promise<string> {
+export async function buildAssets(t: Tap, opts: { compress?: boolean } = {}): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'web-assets-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  await buildWeb({ outDir: dir, minify: false });
+  await buildWeb({ outDir: dir, minify: false, compress: opts.compress ?? false });
   return dir;
 }
 

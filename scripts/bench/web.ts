@@ -1,0 +1,198 @@
+/**
+ * bench:web: how fast a renter's phone shows the kiosk's QR page (/k/<id>). Chromium (Debian's,
+ * through playwright-core and the DevTools protocol) under the classic mobile throttling:
+ * "Fast 3G" as DevTools applies it (562.5 ms round trip, 1.47 Mbit/s down, 675 kbit/s up) and
+ * the CPU 4x slower. Every load is cold (fresh browser context, cache off). Measured:
+ *   FCP     first contentful paint (the paint timing entry)
+ *   usable  when the kiosk's offer is on screen: its disk types and terms rendered (the page
+ *           has its data and its buttons), from the navigation's start
+ * of /k/<id> on a hub serving the production build (hashed, precompressed assets), and of the
+ * floor: an empty HTML page from a plain HTTP server on the same loopback with the pages'
+ * headers, loaded the same way (same throttling, cold; usable = its DOMContentLoaded). Prints medians, both, the
+ * ratio, the aim (usable within 1.5 s) and the machine's load average.
+ *
+ *   npm run bench:web [-- --runs 5 --chromium /usr/bin/chromium]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { type Browser, chromium } from 'playwright-core';
+import { CONTENT_SECURITY_POLICY } from '../../cloud-lite/http/routes/web-routes.js';
+import { buildWeb } from '../build-web.js';
+import { Cleanup, guardProcess } from '../lib/cleanup.js';
+import { startDemoHub } from '../lib/hub.js';
+
+const FAST_3G = {
+  offline: false,
+  latency: 562.5,
+  downloadThroughput: (1474.56 * 1024) / 8,
+  uploadThroughput: (675 * 0.9 * 1024) / 8,
+};
+const CPU_SLOWDOWN = 4;
+const AIM_MS = 1500;
+
+interface Sample {
+  fcp: number;
+  usable: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function measure(browser: Browser, url: string, usable: string | 'dcl'): Promise<Sample> {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 3,
+    isMobile: true,
+    hasTouch: true,
+  });
+  try {
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    await cdp.send('Network.emulateNetworkConditions', FAST_3G);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
+    page.setDefaultTimeout(60_000);
+    await page.goto(url, { waitUntil: 'commit' });
+    let usableAt: number;
+    if (usable === 'dcl') {
+      await page.waitForLoadState('domcontentloaded');
+      usableAt = (await page.evaluate(
+        'performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd',
+      )) as number;
+    } else {
+      await page.waitForSelector(usable);
+      usableAt = (await page.evaluate('performance.now()')) as number;
+    }
+    const fcp = (await page.evaluate(`new Promise((resolve) => {
+      const get = () => performance.getEntriesByName('first-contentful-paint')[0];
+      const e = get();
+      if (e) return resolve(e.startTime);
+      new PerformanceObserver(() => get() && resolve(get().startTime)).observe({ type: 'paint', buffered: true });
+    })`)) as number;
+    return { fcp, usable: usableAt };
+  } finally {
+    await context.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const o = new Command('bench:web')
+    .option('--runs <n>', 'cold loads of each page (medians are printed)', '5')
+    .option('--chromium <path>', 'the browser', process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')
+    .parse()
+    .opts<{ runs: string; chromium: string }>();
+  const runs = Math.max(1, Number(o.runs) || 5);
+  const cleanup = new Cleanup((what, err) =>
+    process.stderr.write(`bench:web: ${what}: ${err.message}\n`),
+  );
+  const release = guardProcess(cleanup, { name: 'bench:web' });
+  try {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-web-'));
+    cleanup.add('remove the temp dir', () => rm(dir, { recursive: true, force: true }));
+    const assets = path.join(dir, 'web');
+    await buildWeb({ outDir: assets }); // the production build: minified, hashed, precompressed
+    const hub = await startDemoHub({ dir, logLevel: 'silent', webAssetDir: assets });
+    cleanup.add('stop the hub', () => hub.stop());
+    // The floor: an empty page from a plain Node HTTP server on loopback, with the pages'
+    // headers, through the same throttled browser (the hub's routes are fixed once it listens).
+    const floorServer = createServer((_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-cache',
+        'content-security-policy': CONTENT_SECURITY_POLICY,
+        'x-content-type-options': 'nosniff',
+      });
+      res.end(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>floor</title></head><body><p>floor</p></body></html>\n',
+      );
+    });
+    await new Promise<void>((resolve) => floorServer.listen(0, '127.0.0.1', resolve));
+    cleanup.add('stop the floor server', () => new Promise((r) => floorServer.close(r)));
+    const floorPort = (floorServer.address() as AddressInfo).port;
+    const admin = async (url: string, body: unknown) => {
+      const r = await fetch(hub.baseUrl + url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${hub.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (!r.ok) throw new Error(`${url}: HTTP ${r.status} ${await r.text()}`);
+    };
+    await admin('/api/operator/kiosks', { id: 'bench-1', name: 'Central Station' });
+    await admin('/api/operator/kiosk-sites', {
+      kioskId: 'bench-1',
+      name: 'Central Station',
+      address: 'Europaplatz 1, Berlin',
+      lat: 52.525,
+      lng: 13.369,
+    });
+    await admin('/api/operator/content', {
+      id: 'maps',
+      title: 'Maps of Europe',
+      version: '1',
+      sizeBytes: 40e9,
+    });
+    await admin('/api/operator/disk-types', {
+      id: 'tb1',
+      capacityBytes: 1e12,
+      contentId: 'maps',
+      writeProtect: 'allowed',
+      pricePerDayMinor: 300,
+    });
+
+    const browser = await chromium.launch({
+      executablePath: o.chromium,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    cleanup.add('close the browser', () => browser.close());
+    const page = `${hub.baseUrl}/k/bench-1`;
+    const floor = `http://127.0.0.1:${floorPort}/`;
+    const ready = '#types-title >> xpath=.. >> text=Maps of Europe';
+    await measure(browser, page, ready); // warm the hub (first reads of the manifest, SQLite)
+    const pageRuns: Sample[] = [];
+    const floorRuns: Sample[] = [];
+    for (let i = 0; i < runs; i++) {
+      floorRuns.push(await measure(browser, floor, 'dcl'));
+      pageRuns.push(await measure(browser, page, ready));
+    }
+    const f = {
+      fcp: median(floorRuns.map((s) => s.fcp)),
+      usable: median(floorRuns.map((s) => s.usable)),
+    };
+    const p = {
+      fcp: median(pageRuns.map((s) => s.fcp)),
+      usable: median(pageRuns.map((s) => s.usable)),
+    };
+    const ms = (x: number) => `${Math.round(x)} ms`.padStart(8);
+    const [l1, l5, l15] = os.loadavg().map((x) => x.toFixed(2));
+    process.stdout.write(
+      [
+        `bench:web: /k/<id> in Chromium, Fast 3G (562.5 ms RTT, 1.47 Mbit/s down) and CPU ${CPU_SLOWDOWN}x slower, cold, median of ${runs}`,
+        `                      FCP    usable`,
+        `empty page (floor) ${ms(f.fcp)}  ${ms(f.usable)}`,
+        `/k/<id>            ${ms(p.fcp)}  ${ms(p.usable)}`,
+        `ratio to the floor ${`${(p.fcp / f.fcp).toFixed(2)}x`.padStart(8)}  ${`${(p.usable / f.usable).toFixed(2)}x`.padStart(8)}`,
+        `aim: usable within ${AIM_MS} ms: ${p.usable <= AIM_MS ? 'met' : 'NOT met'}`,
+        `load average: ${l1} ${l5} ${l15} (${os.cpus().length} cores)`,
+        `runs (usable, ms): page ${pageRuns.map((s) => Math.round(s.usable)).join(' ')}; floor ${floorRuns.map((s) => Math.round(s.usable)).join(' ')}`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await cleanup.run();
+    release();
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench:web: ${err.message}\n`);
+  process.exit(1);
+});
