@@ -6,6 +6,7 @@ import { Value } from '@sinclair/typebox/value';
 import { AlertsConfigSchema } from './alerts/config.js';
 import { ConfigError } from './errors.js';
 import { checkMapConfig, MapConfigSchema } from './map-config.js';
+import { NotificationsConfigSchema } from './notifications/config.js';
 import { SmtpConfigSchema } from './notifications/mailer.js';
 import { RentalConfigSchema } from './rental/config.js';
 
@@ -118,6 +119,8 @@ export const HubConfigSchema = Type.Object(
     alerts: AlertsConfigSchema,
     /** The renter's map page: tile source, attribution, coordinate system, directions (map-config.ts). */
     map: MapConfigSchema,
+    /** Renter e-mail: reminder times, the time zone of its dates, retries (notifications/config.ts). */
+    notifications: NotificationsConfigSchema,
   },
   { additionalProperties: false },
 );
@@ -262,6 +265,13 @@ export function validateConfig(raw: Record<string, unknown>): HubConfig {
       'configuration keys "smtp/password" and "smtp/passwordFile" are both set; keep one',
     );
   checkMapConfig(config.map);
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: config.notifications.timeZone });
+  } catch {
+    throw new ConfigError(
+      `configuration key "notifications/timeZone" is invalid: "${config.notifications.timeZone}" is not an IANA time zone (e.g. Europe/Berlin, Asia/Shanghai)`,
+    );
+  }
   const { store } = config;
   if (store.kind === 'postgres' && !/^postgres(ql)?:\/\/\S*$/.test(store.url ?? ''))
     throw new ConfigError(

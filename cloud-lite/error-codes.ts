@@ -70,6 +70,10 @@ export const API_ERRORS = {
     status: 400,
     description: 'a registration link that is unknown, used or expired',
   },
+  RESET_INVALID: {
+    status: 400,
+    description: 'a password-reset link that is unknown, used or expired',
+  },
   INVALID_CREDENTIALS: { status: 401, description: 'wrong login or password' },
   TOO_MANY_ATTEMPTS: {
     status: 429,

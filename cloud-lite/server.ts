@@ -13,6 +13,8 @@ import { InvariantJob } from './invariants/invariant-job.js';
 import type { Logger } from './log.js';
 import { type FleetSnapshot, HubMetrics } from './metrics.js';
 import { createMailer, type Mailer } from './notifications/mailer.js';
+import { RenterNotifications } from './notifications/renter-notifications.js';
+import { UnsubscribeLinks } from './notifications/unsubscribe.js';
 import { KioskDiagnostics } from './registry/diagnostics.js';
 import { KioskRegistry } from './registry/kiosk-registry.js';
 import { RemoteConfigService } from './registry/remote-config.js';
@@ -69,6 +71,8 @@ export class HubServer {
   /** Outgoing mail: SMTP when `config.smtp` is set, else written to the log. */
   mailer!: Mailer;
   alerts!: AlertService;
+  /** Renter e-mail: receipts, reminders, reservation notices (notifications/). */
+  renterMail!: RenterNotifications;
   /** The hub processes sharing the store: this one alone (SQLite), or several (PostgreSQL). */
   cluster!: Cluster;
   /** The live invariant checker (its violations become alerts). */
@@ -140,7 +144,8 @@ export class HubServer {
       hub: this.hub,
       config: config.rental,
       logger: logger.child({ component: 'rental' }),
-      publicUrl: publicOrigin(config),
+      // Links in account mail: the public origin, else where this hub listens.
+      publicUrl: () => publicOrigin(config) ?? `http://${config.host}:${this.port}`,
       pickupCodeKey: this.signingKey.privateKey,
       ...this.deps.rental,
     });
@@ -202,6 +207,20 @@ export class HubServer {
       deadlineSeconds: 24 * 60 * 60, // the longest a kiosk accepts an ApplyConfig signature for
     });
     this.remoteConfig.attach();
+    const webOrigin = () => publicOrigin(config) ?? `http://${config.host}:${this.port}`;
+    const unsubscribeLinks = new UnsubscribeLinks(this.signingKey.privateKey, webOrigin);
+    this.renterMail = new RenterNotifications({
+      store: this.store,
+      mailer: this.mailer,
+      logger,
+      config: config.notifications,
+      rental: { config: config.rental, events: this.rental.events },
+      links: unsubscribeLinks,
+      origin: webOrigin,
+      isLeader: () => this.cluster.isLeader(),
+      now: this.deps.rental?.now,
+    });
+    this.renterMail.attach();
     const app = await buildHttpApp({
       config,
       logger,
@@ -215,6 +234,7 @@ export class HubServer {
       metrics: this.metrics,
       diagnostics: this.diagnostics,
       remoteConfig: this.remoteConfig,
+      unsubscribeLinks,
       publicKeyPem: this.signingKey.publicKeyPem,
       webAssetDir: this.deps.webAssetDir,
       onRoute: this.deps.onRoute,
@@ -239,6 +259,11 @@ export class HubServer {
       name: 'alerts',
       start: () => this.alerts.start(),
       stop: () => this.alerts.stop(),
+    });
+    this.cluster.whileLeader({
+      name: 'renter mail',
+      start: () => this.renterMail.start(),
+      stop: () => this.renterMail.stop(),
     });
     this.cluster.whileLeader({
       name: 'invariants',
@@ -316,6 +341,7 @@ export class HubServer {
     await this.cluster?.stop();
     await this.invariants?.stop();
     await this.alerts?.stop();
+    await this.renterMail?.stop();
     await this.rental?.stop();
     await this.rollouts?.stop();
     await this.hub?.stop();

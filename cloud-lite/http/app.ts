@@ -11,6 +11,7 @@ import type { KioskHub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import { mapSettings, tileOrigins } from '../map-config.js';
 import type { HubMetrics } from '../metrics.js';
+import type { UnsubscribeLinks } from '../notifications/unsubscribe.js';
 import type { KioskDiagnostics } from '../registry/diagnostics.js';
 import type { KioskRegistry } from '../registry/kiosk-registry.js';
 import type { RemoteConfigService } from '../registry/remote-config.js';
@@ -28,6 +29,7 @@ import { registerContentRoutes } from './routes/content-routes.js';
 import { registerDiagnosticsRoutes } from './routes/diagnostics-routes.js';
 import { registerKioskRoutes } from './routes/kiosk-routes.js';
 import { registerMapRoutes } from './routes/map-routes.js';
+import { registerNotificationRoutes } from './routes/notification-routes.js';
 import { registerOperatorRoutes } from './routes/operator-fleet-routes.js';
 import { registerRemoteConfigRoutes } from './routes/remote-config-routes.js';
 import { registerRentalRoutes } from './routes/rental-routes.js';
@@ -51,6 +53,8 @@ export interface HttpDeps {
   metrics: HubMetrics;
   diagnostics: KioskDiagnostics;
   remoteConfig: RemoteConfigService;
+  /** The renter e-mail's signed unsubscribe links. */
+  unsubscribeLinks: UnsubscribeLinks;
   publicKeyPem: string;
   /** Built web assets (scripts/build-web.ts); default <repo>/dist/web. */
   webAssetDir?: string;
@@ -137,6 +141,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   registerRemoteConfigRoutes(app, { remoteConfig: deps.remoteConfig });
   registerMapRoutes(app, config.map);
   const payments = deps.rental.deps.config.payments;
+  registerNotificationRoutes(app, {
+    store: deps.store,
+    links: deps.unsubscribeLinks,
+    now: deps.rental.now,
+  });
   notFoundPage = await registerWeb(app, {
     assetDir: deps.webAssetDir,
     imgOrigins: tileOrigins(mapSettings(config.map)),

@@ -91,6 +91,12 @@ export const RentalConfigSchema = Type.Object(
     registerWindowSeconds: Type.Integer({ minimum: 1, maximum: 30 * 24 * 3600, default: 3600 }),
     /** How long the link that confirms a registration stays valid. */
     registrationTtlSeconds: Int(60, 24 * 3600),
+    /** How long a "forgot password" link stays valid (it works once). */
+    passwordResetTtlSeconds: Int(60, 3600),
+    /** "Forgot password" requests for one login within an hour (counted whether it exists or not). */
+    passwordResetMaxPerLogin: Int(1, 3),
+    /** "Forgot password" requests from one client address within an hour. */
+    passwordResetMaxPerAddress: Int(1, 20),
     /** Password hashes (scrypt) running at once; the rest wait, so the thread pool stays free. */
     maxConcurrentHashes: Int(1, 2),
     /** Password hashes waiting at most; beyond that, login and register answer 503 BUSY. */

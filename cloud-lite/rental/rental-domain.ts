@@ -21,6 +21,7 @@ import { createProvider } from './payments/provider-config.js';
 import { Reconciliation } from './reconciliation/reconciliation.js';
 import { Extensions } from './rentals/extensions.js';
 import { Rentals } from './rentals/rentals.js';
+import { RenterEvents } from './renter-events.js';
 import { PickupCodes } from './reservations/pickup-codes.js';
 import { ReservationOutcomes } from './reservations/reservation-outcomes.js';
 import { Reservations } from './reservations/reservations.js';
@@ -40,7 +41,7 @@ export interface RentalDomainDeps {
   /** Sends account messages (registration links); default: written to the log (the server passes its SMTP mailer). */
   mailer?: AccountMailer;
   /** The hub's public URL: base of the links in account messages. */
-  publicUrl?: string;
+  publicUrl?: string | (() => string | undefined);
   /** The hub's signing key, from which pickup codes are derived; absent: no pickup codes. */
   pickupCodeKey?: KeyObject;
   /** scrypt cost of pickup-code hashes (tests lower it). */
@@ -60,6 +61,8 @@ export class RentalDomain {
   readonly now: () => Date;
   readonly provider: PaymentProvider;
   readonly notifier = new RentalNotifier();
+  /** The renter's facts (charges, refunds, a reservation ready), told in their transactions. */
+  readonly events = new RenterEvents();
   readonly accounts: Accounts;
   readonly payments: Payments;
   readonly deposits: Deposits;
@@ -98,6 +101,7 @@ export class RentalDomain {
       payments: this.payments,
       provider: this.provider,
       now,
+      events: this.events,
     });
     this.catalog = new Catalog({ store, kiosks, config, now });
     this.rentals = new Rentals({
@@ -106,6 +110,7 @@ export class RentalDomain {
       payments: this.payments,
       deposits: this.deposits,
       now,
+      events: this.events,
     });
     this.extensions = new Extensions({
       store,
@@ -123,6 +128,7 @@ export class RentalDomain {
       deposits: this.deposits,
       notifier: this.notifier,
       now,
+      events: this.events,
     };
     this.checkout = new Checkout({
       store,

@@ -33,7 +33,7 @@ import type { KioskRepo } from './repos/kiosk-repo.js';
 import type { KioskSiteRepo } from './repos/kiosk-site-repo.js';
 import type { LoginFailureRepo } from './repos/login-failure-repo.js';
 import type { MissingDiskRepo } from './repos/missing-disk-repo.js';
-import type { NotificationRepo } from './repos/notification-repo.js';
+import type { NotificationRepo, PasswordResetRepo } from './repos/notification-repo.js';
 import type { OrderRepo } from './repos/order-repo.js';
 import type { PaymentRepo } from './repos/payment-repo.js';
 import type { PendingRegistrationRepo } from './repos/pending-registration-repo.js';
@@ -114,6 +114,7 @@ export interface Repos {
   alerts: AlertRepo;
   // Renter e-mails (notifications/).
   notifications: NotificationRepo;
+  passwordResets: PasswordResetRepo;
   // Software updates (updates/).
   rollouts: RolloutRepo;
   diagnostics: DiagnosticsRepo;

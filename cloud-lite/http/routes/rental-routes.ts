@@ -4,6 +4,7 @@ import { registerAccountRoutes } from './account-routes.js';
 import { registerCatalogRoutes } from './catalog-routes.js';
 import { registerOperatorRentalRoutes } from './operator-rental-routes.js';
 import { registerOrderRoutes } from './order-routes.js';
+import { registerPasswordResetRoutes } from './password-reset-routes.js';
 import { registerPaymentMethodRoutes } from './payment-method-routes.js';
 import { registerReservationRoutes } from './reservation-routes.js';
 import { registerWebhookRoutes } from './webhook-routes.js';
@@ -14,6 +15,7 @@ export async function registerRentalRoutes(
   domain: RentalDomain,
 ): Promise<void> {
   registerAccountRoutes(app, domain);
+  registerPasswordResetRoutes(app, domain);
   registerCatalogRoutes(app, domain);
   registerOrderRoutes(app, domain);
   registerReservationRoutes(app, domain);

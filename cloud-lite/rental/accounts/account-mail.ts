@@ -24,6 +24,15 @@ export type AccountMessage =
       kind: 'already-registered';
       to: Recipient;
       loginLink: string;
+    }
+  | {
+      /** "Forgot password": a single-use link to set a new one, in the account's language. */
+      kind: 'password-reset';
+      to: Recipient;
+      link: string;
+      expiresAt: string;
+      /** The account's language (`users.language`): `en` or `zh-CN`. */
+      language: string | null;
     };
 
 /** Sends account messages (e-mail or SMS). Delivery failures are the sender's to log. */
@@ -45,7 +54,10 @@ export function logMailer(logger: Logger): AccountMailer {
   };
 }
 
-/** The e-mail of an account message (plain text, English: the account has no language yet). */
+/**
+ * The e-mail of an account message (plain text). Registration messages are in English (no
+ * account, so no language yet); a password reset is in the account's language.
+ */
 export function accountMail(message: AccountMessage, email: string): MailMessage {
   switch (message.kind) {
     case 'confirm-registration':
@@ -66,6 +78,24 @@ export function accountMail(message: AccountMessage, email: string): MailMessage
           `account. Log in here instead:\n${message.loginLink}\n\n` +
           'If it was not you, ignore this mail: nothing changed.\n',
       };
+    case 'password-reset':
+      return message.language === 'zh-CN'
+        ? {
+            to: email,
+            subject: '重设您的磁盘租借账户密码',
+            text:
+              '有人（希望是您本人）请求重设此邮箱对应账户的密码。\n\n' +
+              `请打开此链接设置新密码（仅可使用一次，有效期至 ${message.expiresAt}）：\n` +
+              `${message.link}\n\n如果不是您本人操作，请忽略此邮件：密码不会改变。\n`,
+          }
+        : {
+            to: email,
+            subject: 'Reset your disk kiosk password',
+            text:
+              'Someone (you, we hope) asked to reset the password of the account with this address.\n\n' +
+              `Open this link to set a new one (it works once, until ${message.expiresAt}):\n` +
+              `${message.link}\n\nIf it was not you, ignore this mail: your password stays as it is.\n`,
+          };
   }
 }
 

@@ -17,7 +17,7 @@ export interface AccountsDeps {
   /** Delivers registration links and "you already have an account" notes to the owner. */
   mailer: AccountMailer;
   /** The hub's public URL (`https://rent.example`): base of the links in account messages. */
-  publicUrl?: string;
+  publicUrl?: string | (() => string | undefined);
 }
 
 /** What an authenticated request carries. */
@@ -145,7 +145,8 @@ export class Accounts {
   }
 
   private link(path: string): string {
-    return `${(this.deps.publicUrl ?? '').replace(/\/+$/, '')}${path}`;
+    const base = this.deps.publicUrl;
+    return `${((typeof base === 'function' ? base() : base) ?? '').replace(/\/+$/, '')}${path}`;
   }
 
   /**
@@ -340,6 +341,98 @@ export class Accounts {
       const at = this.now().toISOString();
       await tx.sessions.revoke(hashToken(token), at);
       await audit(tx, who, at, 'session.closed', null);
+    });
+  }
+
+  /**
+   * "Forgot password": the same answer whatever the login (no enumeration), and the same time
+   * (the mail goes after the answer). A login with an account and an e-mail address gets a
+   * single-use link (`<publicUrl>/reset-password?t=<token>`, valid `passwordResetTtlSeconds`;
+   * the store keeps the token's SHA-256 only). TOO_MANY_ATTEMPTS (429) after
+   * `passwordResetMaxPerAddress` requests from one address or `passwordResetMaxPerLogin` for
+   * one login within an hour, counted whether the login exists or not.
+   */
+  async requestPasswordReset(loginRaw: string, ip: string): Promise<void> {
+    const cfg = this.deps.config;
+    const login = normaliseLogin(loginRaw);
+    if (login.length === 0 || login.length > 254)
+      throw new RentalError('VALIDATION', 'give the e-mail address or phone of the account', 400);
+    const now = this.now();
+    const token = newSessionToken();
+    const expiresAt = new Date(now.getTime() + cfg.passwordResetTtlSeconds * 1000).toISOString();
+    const sent = await this.deps.store.transaction(async (tx) => {
+      const retry = await this.throttle.take(
+        tx,
+        [
+          { key: `reset-ip:${ip}`, max: cfg.passwordResetMaxPerAddress, windowSeconds: 3600 },
+          { key: `reset:${login}`, max: cfg.passwordResetMaxPerLogin, windowSeconds: 3600 },
+        ],
+        now,
+      );
+      if (retry > 0) return { retry, user: undefined };
+      const user = await tx.users.findByLogin(login);
+      await audit(
+        tx,
+        { actor: 'anonymous', ip },
+        now.toISOString(),
+        'password.reset_requested',
+        user?.id ?? null,
+        { login },
+      );
+      if (!user) return undefined;
+      await tx.passwordResets.insert({
+        tokenHash: hashToken(token).toString('hex'),
+        userId: user.id,
+        createdAt: now.toISOString(),
+        expiresAt,
+        usedAt: null,
+      });
+      return { retry: 0, user };
+    });
+    if (sent && sent.retry > 0) throw tooMany(sent.retry, 'password-reset requests');
+    if (!sent?.user) return;
+    const { user } = sent;
+    void this.deps.mailer
+      .send({
+        kind: 'password-reset',
+        to: { email: user.email, phone: user.phone },
+        link: this.link(`/reset-password?t=${token}`),
+        expiresAt,
+        language: user.language ?? null,
+      })
+      .catch(() => undefined);
+  }
+
+  /**
+   * Sets a new password with a reset link's token: once, before it expires. Every session of
+   * the account ends and every other reset link stops working. RESET_INVALID (400) for an
+   * unknown, used or expired token; WEAK_PASSWORD (400); BUSY (503).
+   */
+  async resetPassword(token: string, newPassword: string, ip: string): Promise<void> {
+    const invalid = () =>
+      new RentalError(
+        'RESET_INVALID',
+        'this password-reset link is unknown, used or expired; ask for a new one',
+        400,
+      );
+    const tokenHash = hashToken(token).toString('hex');
+    const at = () => this.now().toISOString();
+    const found = await this.deps.store.transaction(async (tx) => {
+      const r = await tx.passwordResets.get(tokenHash);
+      if (!r || r.usedAt || r.expiresAt <= at()) return undefined;
+      return tx.users.get(r.userId);
+    });
+    if (!found) throw invalid();
+    const password = checkNewPassword(newPassword, ownWords(found));
+    const passwordHash = await this.hash(password);
+    await this.deps.store.transaction(async (tx) => {
+      const r = await tx.passwordResets.get(tokenHash);
+      if (!r || r.expiresAt <= at() || !(await tx.passwordResets.use(tokenHash, at())))
+        throw invalid();
+      await tx.users.update(r.userId, { passwordHash });
+      await tx.passwordResets.useAllOf(r.userId, at());
+      await tx.sessions.revokeAllOf(r.userId, at());
+      await audit(tx, { actor: 'anonymous', ip }, at(), 'password.reset', r.userId);
     });
   }
 

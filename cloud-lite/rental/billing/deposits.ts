@@ -7,6 +7,7 @@ import { RentalError } from '../errors.js';
 import { isActiveOrder } from '../orders/order-view.js';
 import type { Payments } from '../payments/payments.js';
 import type { PaymentProvider, PayWith } from '../payments/provider.js';
+import type { RenterEvents } from '../renter-events.js';
 
 export interface DepositsDeps {
   store: Store;
@@ -14,6 +15,8 @@ export interface DepositsDeps {
   payments: Payments;
   provider: PaymentProvider;
   now: () => Date;
+  /** Told about money moved for the renter (receipts); absent: nobody listens. */
+  events?: RenterEvents;
 }
 
 /** A saved card: the provider's reusable token and the card's last four digits. */
@@ -41,6 +44,7 @@ export class Deposits {
   constructor(private readonly deps: DepositsDeps) {
     deps.payments.onSettle('deposit', async (tx, p, state) => {
       if (state !== 'captured') return;
+      await deps.events?.emit(tx, { type: 'payment', payment: p });
       await tx.deposits.insert({
         id: `dep-${randomUUID()}`,
         userId: p.userId,
@@ -54,6 +58,7 @@ export class Deposits {
       });
     });
     deps.payments.onSettle('refund', async (tx, p, state) => {
+      if (state === 'refunded') await deps.events?.emit(tx, { type: 'payment', payment: p });
       if (state !== 'refund_failed' || p.refId !== `deposit:${p.userId}`) return;
       // The money did not go back: put it back on the deposit and let an operator look.
       await tx.deposits.insert({

@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { audit, SYSTEM } from '../../audit.js';
-import type { ChargeKind, OrderRecord, RentalRecord, Store, Tx } from '../../store/types.js';
+import type {
+  ChargeKind,
+  ChargeRecord,
+  OrderRecord,
+  RentalRecord,
+  Store,
+  Tx,
+} from '../../store/types.js';
 import type { Deposits } from '../billing/deposits.js';
 import type { RentalConfig } from '../config.js';
 import type { Payments } from '../payments/payments.js';
+import type { RenterEvents } from '../renter-events.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -18,6 +26,8 @@ export interface RentalsDeps {
   payments: Payments;
   deposits: Deposits;
   now: () => Date;
+  /** Told about every charge recorded (receipts); absent: nobody listens. */
+  events?: RenterEvents;
 }
 
 export async function rentalView(tx: Tx, r: RentalRecord) {
@@ -107,7 +117,7 @@ export class Rentals {
     amountMinor: number,
     paymentId: string | null,
   ) {
-    await tx.charges.insert({
+    const charge: ChargeRecord = {
       id: `chg-${randomUUID()}`,
       userId: r.userId,
       rentalId: r.id,
@@ -117,7 +127,9 @@ export class Rentals {
       currency: this.deps.config.currency,
       paymentId,
       at: this.nowIso(),
-    });
+    };
+    await tx.charges.insert(charge);
+    await this.deps.events?.emit(tx, { type: 'charge', charge });
   }
 
   async listForUser(userId: string) {

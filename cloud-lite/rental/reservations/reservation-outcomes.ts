@@ -4,6 +4,7 @@ import type { Logger } from '../../log.js';
 import type { CommandRecord, ReservationRecord, Store, Tx } from '../../store/types.js';
 import type { RentalConfig } from '../config.js';
 import type { RentalNotifier } from '../notifier.js';
+import type { RenterEvents } from '../renter-events.js';
 import { cancelReservationOnKiosk } from './cancel-on-kiosk.js';
 import type { PickupCodes } from './pickup-codes.js';
 import { overallPrepareProgress } from './prepare-progress.js';
@@ -19,6 +20,8 @@ export interface ReservationOutcomesDeps {
   now: () => Date;
   /** Pickup codes (docs/pickup-codes.md); absent: pickup needs the hub. */
   pickupCodes?: PickupCodes;
+  /** Told when a reservation becomes ready (the renter's e-mail); absent: nobody listens. */
+  events?: RenterEvents;
 }
 
 /**
@@ -93,6 +96,8 @@ export class ReservationOutcomes {
       holdUntil,
     });
     tx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
+    const after = await tx.reservations.get(r.id);
+    if (after) await this.deps.events?.emit(tx, { type: 'reservation_ready', reservation: after });
     // The code's slow hash is computed outside the event's transaction; arm() re-checks the
     // reservation and records ArmPickupCode with it in a transaction of its own.
     const ready = { ...r, state: 'ready' as const, slot: d.slot, diskId: d.diskId, holdUntil };

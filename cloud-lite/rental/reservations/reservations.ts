@@ -3,6 +3,7 @@ import { type Actor, audit, SYSTEM } from '../../audit.js';
 import type { KioskCommands } from '../../hub/kiosk-commands.js';
 import type { Logger } from '../../log.js';
 import type {
+  ChargeRecord,
   OrderRecord,
   ReservationRecord,
   ReservationState,
@@ -25,6 +26,7 @@ import type { RentalNotifier } from '../notifier.js';
 import { isActiveOrder, orderView } from '../orders/order-view.js';
 import type { Orders } from '../orders/orders.js';
 import type { Payments } from '../payments/payments.js';
+import type { RenterEvents } from '../renter-events.js';
 import { cancelReservationOnKiosk } from './cancel-on-kiosk.js';
 import type { PickupCodes } from './pickup-codes.js';
 import { reservationView } from './reservation-view.js';
@@ -43,6 +45,8 @@ export interface ReservationsDeps {
   now: () => Date;
   /** Pickup codes (docs/pickup-codes.md); absent: pickup needs the hub. */
   pickupCodes?: PickupCodes;
+  /** Told about the no-show fee charged (a receipt); absent: nobody listens. */
+  events?: RenterEvents;
 }
 
 /** Failure reasons of a refused payment that a replay answers with the refusal again. */
@@ -70,7 +74,7 @@ export class Reservations {
     deps.payments.onSettle('reservation', async (tx, p, state) => {
       const r = p.refId ? await tx.reservations.get(p.refId) : undefined;
       if (r?.state === 'expired' && state === 'captured') {
-        await tx.charges.insert({
+        const charge: ChargeRecord = {
           id: `chg-${randomUUID()}`,
           userId: r.userId,
           rentalId: null,
@@ -80,7 +84,9 @@ export class Reservations {
           currency: p.currency,
           paymentId: p.id,
           at: this.nowIso(),
-        });
+        };
+        await tx.charges.insert(charge);
+        await deps.events?.emit(tx, { type: 'charge', charge });
       }
       if (r) tx.afterCommit(() => deps.notifier.emit('reservation', r.id));
       await deps.orders.reservationSettle(tx, p, state);

@@ -22,7 +22,7 @@ import { pgLoginFailureRepo } from './login-failure-repo.js';
 import { pgMigrate } from './migrate.js';
 import { pgMigrations } from './migrations/index.js';
 import { pgMissingDiskRepo } from './missing-disk-repo.js';
-import { pgNotificationRepo } from './notification-repo.js';
+import { pgNotificationRepo, pgPasswordResetRepo } from './notification-repo.js';
 import { pgOrderRepo } from './order-repo.js';
 import { pgPaymentRepo } from './payment-repo.js';
 import { pgPendingRegistrationRepo } from './pending-registration-repo.js';
@@ -75,6 +75,7 @@ function makeRepos(sql: Sql): Repos {
     flags: pgFlagRepo(sql),
     alerts: pgAlertRepo(sql),
     notifications: pgNotificationRepo(sql),
+    passwordResets: pgPasswordResetRepo(sql),
     rollouts: pgRolloutRepo(sql),
     diagnostics: pgDiagnosticsRepo(sql),
     remoteConfig: pgRemoteConfigRepo(sql),

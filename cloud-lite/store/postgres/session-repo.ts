@@ -10,5 +10,11 @@ export function pgSessionRepo(sql: Sql): SessionRepo {
     async revoke(tokenHash, at) {
       await sql.run('UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2', [at, tokenHash]);
     },
+    async revokeAllOf(userId, at) {
+      await sql.run(
+        'UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL',
+        [at, userId],
+      );
+    },
   };
 }

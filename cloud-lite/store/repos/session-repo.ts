@@ -12,4 +12,6 @@ export interface SessionRepo {
   insert(s: SessionRecord): Promise<void>;
   get(tokenHash: Buffer): Promise<SessionRecord | undefined>;
   revoke(tokenHash: Buffer, at: string): Promise<void>;
+  /** Revokes every live session of `userId` (its password was reset). */
+  revokeAllOf(userId: string, at: string): Promise<void>;
 }

@@ -10,5 +10,11 @@ export function sqliteSessionRepo(db: Database.Database): SessionRepo {
     async revoke(tokenHash, at) {
       db.prepare('UPDATE sessions SET revoked_at = ? WHERE token_hash = ?').run(at, tokenHash);
     },
+    async revokeAllOf(userId, at) {
+      db.prepare('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(
+        at,
+        userId,
+      );
+    },
   };
 }

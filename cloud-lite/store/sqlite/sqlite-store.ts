@@ -23,7 +23,7 @@ import { sqliteKioskSiteRepo } from './kiosk-site-repo.js';
 import { sqliteLoginFailureRepo } from './login-failure-repo.js';
 import { migrations } from './migrations/index.js';
 import { sqliteMissingDiskRepo } from './missing-disk-repo.js';
-import { sqliteNotificationRepo } from './notification-repo.js';
+import { sqliteNotificationRepo, sqlitePasswordResetRepo } from './notification-repo.js';
 import { sqliteOrderRepo } from './order-repo.js';
 import { sqlitePaymentRepo } from './payment-repo.js';
 import { sqlitePendingRegistrationRepo } from './pending-registration-repo.js';
@@ -70,6 +70,7 @@ function makeRepos(db: Database.Database, moneyWritten: () => void): Repos {
     flags: sqliteFlagRepo(db),
     alerts: sqliteAlertRepo(db),
     notifications: sqliteNotificationRepo(db),
+    passwordResets: sqlitePasswordResetRepo(db),
     rollouts: sqliteRolloutRepo(db),
     diagnostics: sqliteDiagnosticsRepo(db),
     remoteConfig: sqliteRemoteConfigRepo(db),

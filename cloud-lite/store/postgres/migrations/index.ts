@@ -12,6 +12,7 @@ import { pgMigration010AlertsAndNotifications } from './010-alerts-and-notificat
 import { pgMigration011HubSessions } from './011-hub-sessions.js';
 import { pgMigration012KioskDiagnostics } from './012-kiosk-diagnostics.js';
 import { pgMigration013RemoteConfig } from './013-remote-config.js';
+import { pgMigration014RenterMail } from './014-renter-mail.js';
 
 /**
  * The PostgreSQL migrations, one per SQLite migration with the same number and name
@@ -32,4 +33,5 @@ export const pgMigrations: readonly PgMigration[] = [
   pgMigration011HubSessions,
   pgMigration012KioskDiagnostics,
   pgMigration013RemoteConfig,
+  pgMigration014RenterMail,
 ];

@@ -12,6 +12,7 @@ import { migration010AlertsAndNotifications } from './010-alerts-and-notificatio
 import { migration011HubSessions } from './011-hub-sessions.js';
 import { migration012KioskDiagnostics } from './012-kiosk-diagnostics.js';
 import { migration013RemoteConfig } from './013-remote-config.js';
+import { migration014RenterMail } from './014-renter-mail.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes
@@ -34,4 +35,5 @@ export const migrations: readonly Migration[] = [
   migration011HubSessions,
   migration012KioskDiagnostics,
   migration013RemoteConfig,
+  migration014RenterMail,
 ];

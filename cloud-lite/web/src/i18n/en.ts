@@ -681,6 +681,8 @@ export const en = {
     WEAK_PASSWORD_login: 'Do not use your e-mail address or phone number as the password.',
     REGISTRATION_INVALID:
       'This link is unknown, used or expired. Register again, or log in if you already have an account.',
+    RESET_INVALID:
+      'This password-reset link is unknown, used or expired. Ask for a new one on the login page.',
     BUSY: 'Many people are logging in right now. Try again in a few seconds.',
     VALIDATION: 'Some fields are missing or not valid. Check the form and try again.',
     INVALID_CREDENTIALS: 'The login or the password is wrong.',

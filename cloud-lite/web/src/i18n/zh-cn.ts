@@ -671,6 +671,7 @@ export const zhCN: Catalogue = {
     WEAK_PASSWORD_sequential: '此密码是一串连续字符，请换一个。',
     WEAK_PASSWORD_login: '请勿使用您的邮箱或手机号作为密码。',
     REGISTRATION_INVALID: '此链接无效、已使用或已过期。请重新注册；如已有账户，请直接登录。',
+    RESET_INVALID: '此重设密码链接无效、已使用或已过期。请在登录页面重新申请。',
     BUSY: '当前登录人数较多，请几秒后重试。',
     VALIDATION: '有些字段缺失或无效，请检查表单后重试。',
     INVALID_CREDENTIALS: '账号或密码错误。',

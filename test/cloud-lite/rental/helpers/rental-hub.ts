@@ -7,7 +7,10 @@ import path from 'node:path';
 import type { RouteOptions } from 'fastify';
 import pino from 'pino';
 import { type HubConfig, validateConfig } from '../../../../cloud-lite/config.js';
-import type { AccountMessage } from '../../../../cloud-lite/rental/accounts/account-mail.js';
+import {
+  type AccountMessage,
+  emailAccountMailer,
+} from '../../../../cloud-lite/rental/accounts/account-mail.js';
 import type { PaymentProvider } from '../../../../cloud-lite/rental/payments/provider.js';
 import type { SandboxProvider } from '../../../../cloud-lite/rental/payments/sandbox/sandbox-provider.js';
 import { HubServer } from '../../../../cloud-lite/server.js';
@@ -163,6 +166,8 @@ export async function startRentalHub(
     provider?: PaymentProvider;
     /** What `deposit()` pays with (default: the sandbox's test card details). */
     payWith?: unknown;
+    /** Account messages also go out through the hub's SMTP mailer (`config.smtp`), as in production. */
+    accountMailBySmtp?: boolean;
   } = {},
 ): Promise<RentalHub> {
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'rental-test-')));
@@ -194,12 +199,18 @@ export async function startRentalHub(
       ...opts.rental,
     },
   });
-  const server = new HubServer({
+  const logger = pino({ level: process.env.HUB_TEST_LOG ?? 'silent' });
+  const server: HubServer = new HubServer({
     config,
-    logger: pino({ level: process.env.HUB_TEST_LOG ?? 'silent' }),
+    logger,
     rental: {
       now: clock.now,
-      mailer: { send: async (m) => void mail.push(m) },
+      mailer: {
+        send: async (m) => {
+          mail.push(m);
+          if (opts.accountMailBySmtp) await emailAccountMailer(server.mailer, logger).send(m);
+        },
+      },
       ...(opts.provider ? { provider: opts.provider } : {}),
     },
     onRoute: opts.onRoute,

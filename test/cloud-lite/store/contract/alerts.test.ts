@@ -174,5 +174,73 @@ for (const { kind, open } of kinds) {
     await run(store, (tx) => tx.notifications.optOut('u1', 'overdue', at(1)));
     t.equal(await run(store, (tx) => tx.notifications.optedOut('u1', 'overdue')), true);
     t.equal(await run(store, (tx) => tx.notifications.optedOut('u1', 'due_tomorrow')), false);
+    await run(store, (tx) => tx.notifications.optOut('u1', 'due_tomorrow', T0));
+    t.same(await run(store, (tx) => tx.notifications.listOptOuts('u1')), [
+      'due_tomorrow',
+      'overdue',
+    ]);
+    await run(store, (tx) => tx.notifications.optIn('u1', 'overdue'));
+    t.same(await run(store, (tx) => tx.notifications.listOptOuts('u1')), ['due_tomorrow']);
+
+    // The outbox: queued once per kind and subject, due until delivered or given up.
+    const q = { kind: 'receipt', subject: 'chg-1', userId: 'u1', at: at(5), payload: { a: 1 } };
+    t.equal(await run(store, (tx) => tx.notifications.enqueue(q)), true);
+    t.equal(await run(store, (tx) => tx.notifications.enqueue({ ...q, at: at(6) })), false);
+    t.equal(
+      await run(store, (tx) => tx.notifications.enqueue({ ...q, subject: 'chg-2', at: at(7) })),
+      true,
+    );
+    t.same(await run(store, (tx) => tx.notifications.due(at(4), 10)), [], 'not due yet');
+    const due = await run(store, (tx) => tx.notifications.due(at(7), 10));
+    t.same(
+      due.map((n) => n.subject),
+      ['chg-1', 'chg-2'],
+      'oldest first; the claim without payload is no mail',
+    );
+    t.match(due[0], { userId: 'u1', payload: { a: 1 }, attempts: 0, deliveredAt: null });
+    await run(store, (tx) =>
+      tx.notifications.attemptFailed('receipt', 'chg-1', {
+        attempts: 1,
+        error: '451 try later',
+        nextAttemptAt: at(20),
+        failedAt: null,
+      }),
+    );
+    t.same(
+      (await run(store, (tx) => tx.notifications.due(at(10), 10))).map((n) => n.subject),
+      ['chg-2'],
+    );
+    await run(store, (tx) => tx.notifications.delivered('receipt', 'chg-1', at(21)));
+    await run(store, (tx) =>
+      tx.notifications.attemptFailed('receipt', 'chg-2', {
+        attempts: 12,
+        error: 'gone',
+        nextAttemptAt: at(30),
+        failedAt: at(22),
+      }),
+    );
+    t.same(await run(store, (tx) => tx.notifications.due(at(10_000), 10)), []);
+    t.match(await run(store, (tx) => tx.notifications.get('receipt', 'chg-1')), {
+      attempts: 2,
+      deliveredAt: at(21),
+      lastError: '451 try later',
+    });
+
+    // Password reset tokens: single use.
+    const reset = {
+      tokenHash: 'h1',
+      userId: 'u1',
+      createdAt: T0,
+      expiresAt: at(3600),
+      usedAt: null,
+    };
+    await run(store, (tx) => tx.passwordResets.insert(reset));
+    await run(store, (tx) => tx.passwordResets.insert({ ...reset, tokenHash: 'h2' }));
+    t.same(await run(store, (tx) => tx.passwordResets.get('h1')), reset);
+    t.equal(await run(store, (tx) => tx.passwordResets.use('h1', at(1))), true);
+    t.equal(await run(store, (tx) => tx.passwordResets.use('h1', at(2))), false, 'used once');
+    await run(store, (tx) => tx.passwordResets.useAllOf('u1', at(3)));
+    t.equal((await run(store, (tx) => tx.passwordResets.get('h2')))?.usedAt, at(3));
+    t.equal((await run(store, (tx) => tx.passwordResets.get('h1')))?.usedAt, at(1));
   });
 }
