@@ -150,7 +150,10 @@ t.test(
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByText('We sent a link to nina@example.org').waitFor();
     const sent = mail.at(-1);
-    await page.goto(hub.baseUrl + (sent?.kind === 'confirm-registration' ? sent.link : ''));
+    // The mailed link is absolute (the hub's publicUrl, else its own address).
+    const link = sent?.kind === 'confirm-registration' ? sent.link : '';
+    t.match(link, new RegExp(`^${hub.baseUrl}/register/confirm#`), 'an absolute link to this hub');
+    await page.goto(link);
     await page.getByText('Pay a deposit first').waitFor();
     t.equal(path(), '/k/kiosk-1?type=tb1-maps', 'the link returns to the chosen disk');
     // Deposit (its form links the terms where configured; none here), back to the form.
@@ -191,6 +194,12 @@ t.test(
     await page.getByRole('heading', { name: 'Welcome' }).waitFor();
     await checkPage(t, page, 'renter-login');
     await checkLargeText(t, page, 'renter-login');
+    // A forgotten password is not a dead end: the hub's own page mails a link.
+    const forgot = page.getByRole('link', { name: 'Forgot your password?' });
+    t.equal(await forgot.getAttribute('href'), '/forgot-password', 'login links the reset page');
+    const resetPage = await page.request.get(`${hub.baseUrl}/forgot-password`);
+    t.equal(resetPage.status(), 200);
+    t.match(await resetPage.text(), 'Forgot your password?', 'the reset page answers');
     await page.getByRole('button', { name: '中文' }).click();
     await page.getByRole('heading', { name: '欢迎' }).waitFor();
     await checkPage(t, page, 'renter-login-zh');

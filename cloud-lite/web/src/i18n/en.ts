@@ -58,6 +58,7 @@ export const en = {
     login: 'E-mail or phone number',
     password: 'Password',
     passwordHint: 'At least 10 characters; not a common password, nor your e-mail or phone.',
+    forgotPassword: 'Forgot your password?',
     newHere: 'New here?',
     haveAccount: 'Have an account?',
     required: 'Enter your e-mail or phone number.',

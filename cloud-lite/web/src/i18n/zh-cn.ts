@@ -59,6 +59,7 @@ export const zhCN: Catalogue = {
     login: '邮箱或手机号',
     password: '密码',
     passwordHint: '至少 10 个字符；不能是常见密码，也不能是您的邮箱或手机号。',
+    forgotPassword: '忘记密码？',
     newHere: '第一次来？',
     haveAccount: '已有账户？',
     required: '请输入邮箱或手机号。',

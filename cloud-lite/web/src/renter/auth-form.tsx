@@ -94,6 +94,12 @@ export function AuthForm({ onDone, intro }: { onDone: () => void; intro?: string
           {mode === 'login' ? t('auth.logIn') : t('auth.createButton')}
         </Button>
       </form>
+      {mode === 'login' ? (
+        <p>
+          {/* The hub's own page (docs/http-edge.md): a link by e-mail, in the page's language. */}
+          <a href="/forgot-password">{t('auth.forgotPassword')}</a>
+        </p>
+      ) : null}
       <p>
         {mode === 'login' ? t('auth.newHere') : t('auth.haveAccount')}{' '}
         <button
