@@ -62,7 +62,7 @@ const WEIGHTS: Record<FaultKind, number> = {
   hub_kill: 2,
 };
 
-/** A fault log entry: what, where, and for the checker the order hit and the time down. */
+/** A fault log entry: what, where, and for the checkers the order hit and the time down (or cut). */
 export interface FaultLogEntry {
   at: number;
   kind: FaultKind;
@@ -138,7 +138,7 @@ export class FaultInjector {
         this.kioskBusy.add(k.id);
         try {
           await k.kiosk.kill('SIGKILL');
-          this.note(kind, k.id, `down ${ms} ms`);
+          this.note(kind, k.id, `down ${ms} ms`, { downMs: ms });
           await sleep(ms);
           if (kind === 'kioskd_clock_past') setClockOffset(k, CLOCK_PAST_MS);
           k.kiosk.respawn();
@@ -153,7 +153,7 @@ export class FaultInjector {
         try {
           const signal = this.rng.chance(0.6) ? 'SIGKILL' : 'SIGTERM';
           await this.world.hub.kill(signal);
-          this.note(kind, 'cloud-lite', `${signal}, down ${ms} ms`);
+          this.note(kind, 'cloud-lite', `${signal}, down ${ms} ms`, { downMs: ms });
           await sleep(ms);
           await this.world.hub.start();
         } finally {
@@ -179,11 +179,11 @@ export class FaultInjector {
       }
       case 'net_cut':
         k.proxy.cut(ms);
-        this.note(kind, k.id, `${ms} ms`);
+        this.note(kind, k.id, `${ms} ms`, { downMs: ms });
         return;
       case 'net_stall':
         k.proxy.stall(ms);
-        this.note(kind, k.id, `${ms} ms`);
+        this.note(kind, k.id, `${ms} ms`, { downMs: ms });
         return;
       case 'board_jam':
         k.kiosk.sim.injectJam(slot, this.rng.chance(0.7) ? 'jam' : 'motor-fault');

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { Cleanup, guardProcess } from '../lib/cleanup.js';
 import { adminQuery, pgBinDir, startCluster, withDatabase } from '../lib/pg-cluster.js';
+import { checkAlerts, SIM_ALERTS } from './alert-check.js';
 import { type Hands, type OpCounts, RenterBot } from './bots.js';
 import { check, type Violation } from './checker.js';
 import { FaultInjector } from './faults.js';
@@ -140,6 +141,8 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
       // A kiosk lost mid-dispense is told to the renter 2 s after it went silent (the hub's
       // default is 5 s), so the short runs see kiosk_unreachable and its settling often.
       rental: { ...stockPolicy, kioskUnreachableAfterSeconds: 2 },
+      // A kiosk down a few seconds raises kiosk_offline (alert-check.ts matches it to its fault).
+      alerts: SIM_ALERTS,
       backing: o.realDisks ? 'loop' : 'directory',
       timings: TIMINGS,
       progress: say,
@@ -218,9 +221,11 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
     // Quiesce the processes so the databases are read at rest (boards stay for the sensors).
     await Promise.all(w.kiosks.map((k) => k.kiosk.kill('SIGTERM')));
     await Promise.all(w.hubs.map((h) => h.stop()));
+    // PostgreSQL: its tables copied into a SQLite file the checkers read.
+    const hubDb = await w.db.snapshot(path.join(dir, 'hub-snapshot.sqlite'));
+    const alerted = checkAlerts(hubDb, faults.log, Date.now());
     const result = check({
-      // PostgreSQL: its tables copied into a SQLite file the checkers read.
-      hubDb: await w.db.snapshot(path.join(dir, 'hub-snapshot.sqlite')),
+      hubDb,
       kiosks: w.kiosks.map((k) => ({
         id: k.id,
         dbPath: k.dbPath,
@@ -239,7 +244,18 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
       message: u,
       ids: {},
     }));
-    report.violations = [...exits, ...seen, ...unsettledV, ...result.violations];
+    report.violations = [
+      ...exits,
+      ...seen,
+      ...unsettledV,
+      ...result.violations,
+      ...alerted.violations,
+    ];
+    report.alerts = {
+      ...alerted.report,
+      faults: alerted.report.faults.map((l) => ({ ...l, at: l.at - t0 })),
+      missing: alerted.report.missing.map((l) => ({ ...l, at: l.at - t0 })),
+    };
     report.stats = result.stats;
     report.faults = faults.counts;
     report.faultLog = faults.log.map((f) => ({ ...f, at: f.at - t0 }));

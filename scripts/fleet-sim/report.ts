@@ -1,5 +1,6 @@
 /** The fleet simulation's report: JSON shape and the printed summary. */
 
+import type { AlertReport } from './alert-check.js';
 import type { OpCounts } from './bots.js';
 import type { Violation } from './checker.js';
 
@@ -17,6 +18,8 @@ export interface SimReport {
   unsettled: string[];
   violations: Violation[];
   stats: Record<string, number>;
+  /** The alerts the hub raised, matched to the faults (times of faults: ms since the start). */
+  alerts?: AlertReport;
   dir: string;
   durationSeconds: number;
   error?: string;
@@ -36,6 +39,7 @@ export function formatReport(r: SimReport): string {
       .map(([k, n]) => `  ${k.padEnd(26)} ${String(n).padStart(5)}`),
     'outcome (from the databases):',
     ...Object.entries(r.stats).map(([k, n]) => `  ${k.padEnd(26)} ${String(n).padStart(5)}`),
+    ...alertLines(r.alerts),
     `invariant violations: ${r.violations.length}`,
     ...r.violations
       .slice(0, 50)
@@ -47,4 +51,29 @@ export function formatReport(r: SimReport): string {
     '',
   ];
   return lines.join('\n');
+}
+
+function alertLines(a: AlertReport | undefined): string[] {
+  if (!a) return [];
+  const at = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const expected = a.faults.filter((f) => f.expected).length;
+  return [
+    `alerts raised by the hub: ${Object.values(a.byKind).reduce((s, n) => s + n, 0)}`,
+    ...Object.entries(a.byKind)
+      .sort()
+      .map(([k, n]) => `  ${k.padEnd(26)} ${String(n).padStart(5)}`),
+    `faults that should raise an alert: ${expected}, raised: ${a.matched}; no alert expected: ${a.faults.length - expected}`,
+    ...a.missing.map(
+      (f) =>
+        `  WITHOUT ALERT: ${f.kind} ${f.target} at ${at(f.at)}: expected ${f.expected} (${f.note})`,
+    ),
+    `alerts matched to the fault that caused them: ${a.caused}`,
+    `alerts no injected fault explains: ${a.uncaused.length}`,
+    ...a.uncaused
+      .slice(0, 20)
+      .map(
+        (u) =>
+          `  #${u.id} ${u.kind} ${u.kioskId ?? ''} opened ${new Date(u.openedAt).toISOString()}: ${u.message}`,
+      ),
+  ];
 }

@@ -62,6 +62,8 @@ export interface WorldOptions {
   cleanup?: Cleanup;
   /** More `rental` settings of the hub (e.g. its stock policy). */
   rental?: Record<string, unknown>;
+  /** The hub's `alerts` settings (default the hub's). */
+  alerts?: Record<string, unknown>;
   /**
    * Each kiosk's pickup-code keypad, given its directory and id (default none): the simulator
    * on a Unix socket, or the real driver on a FIFO (docs/pickup-codes.md).
@@ -141,6 +143,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       heartbeatIntervalSeconds: 5,
       pingIntervalMs: 2000,
       commandCallTimeoutMs: 5000,
+      ...(opts.alerts ? { alerts: opts.alerts } : {}),
       ...(store.kind === 'postgres'
         ? {
             store: { kind: 'postgres', url: store.url, poolSize: 5 },

@@ -1,7 +1,7 @@
 // The fleet simulation under faults, short and with fixed seeds (CI): `npm run fleet-sim`
 // as a child process (its own process group) with 3 kioskd processes, 6 renter bots and
 // the fault injector; once on SQLite, once on PostgreSQL with two hub processes. The run must exit 0 with zero invariant violations in its JSON
-// report, AND real work must have happened: orders completed and reservations picked up,
+// report (a fault that should raise an alert and did not is one), AND real work must have happened: orders completed and reservations picked up,
 // faults of several kinds injected. Teardown kills whatever the run left (process group,
 // kioskd, socat) and removes its directory.
 import { spawn } from 'node:child_process';
@@ -117,6 +117,12 @@ for (const { seed, minutes, hubs } of [
       t.ok(report.stats.ordersCompleted! > 0, `orders completed: ${report.stats.ordersCompleted}`);
       t.ok(report.stats.captures! > 0, `payments captured: ${report.stats.captures}`);
       t.ok(report.stats.hubEvents! > 0, `events reached the hub: ${report.stats.hubEvents}`);
+      // Each fault's expected alert was raised (else a fault-alerted violation above), and the
+      // report shows at least one alert matched to the fault that caused it.
+      t.ok(
+        (report.alerts?.caused ?? 0) >= 1,
+        `alerts matched to a fault: ${report.alerts?.caused} (${JSON.stringify(report.alerts?.byKind)})`,
+      );
       const kinds = Object.keys(report.faults);
       const total = Object.values(report.faults).reduce((s, n) => s + n, 0);
       t.ok(total >= 5, `faults injected: ${total}`);
