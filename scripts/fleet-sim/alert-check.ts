@@ -78,6 +78,7 @@ export interface FaultAlertLine {
   at: number;
   kind: FaultKind;
   target: string;
+  detail: string;
   /** The alert kind this fault should have raised, or null when none is expected. */
   expected: string | null;
   /** Ids of the alerts matched to it (raised by it, or live across its window). */
@@ -107,9 +108,21 @@ const slotOf = (detail: string) => {
 
 export function checkAlerts(
   hubDbPath: string,
-  faults: FaultLogEntry[],
+  injected: FaultLogEntry[],
   endMs: number,
+  /** Links the renter bots cut for an offline pickup (8-20 s): kiosk_offline expected too. */
+  linkCuts: Array<{ at: number; kioskId: string; ms: number }> = [],
 ): { report: AlertReport; violations: Violation[] } {
+  const faults: FaultLogEntry[] = [
+    ...injected,
+    ...linkCuts.map((c) => ({
+      at: c.at,
+      kind: 'net_cut' as const,
+      target: c.kioskId,
+      detail: 'offline pickup (renter bot)',
+      downMs: c.ms,
+    })),
+  ].sort((a, b) => a.at - b.at);
   const db = new Database(hubDbPath, { readonly: true, fileMustExist: true });
   let alerts: SimAlert[];
   let slotEvents: Array<{ kioskId: string; type: string; slot?: number; at: number }>;
@@ -166,6 +179,7 @@ export function checkAlerts(
       at: f.at,
       kind: f.kind,
       target: f.target,
+      detail: f.detail,
       expected: null,
       alertIds: [],
       note: NO_ALERT_REASON[f.kind] ?? 'no alert rule covers it',
@@ -270,7 +284,7 @@ export function checkAlerts(
   };
   const violations: Violation[] = missing.map((l) => ({
     invariant: 'fault-alerted',
-    message: `${l.kind} on ${l.target} should have raised ${l.expected} and did not (${l.note})`,
+    message: `${l.kind} (${l.detail}) on ${l.target} should have raised ${l.expected} and did not (${l.note})`,
     ids: { target: l.target, faultAt: new Date(l.at).toISOString() },
   }));
   return { report, violations };

@@ -31,6 +31,8 @@ export interface Hands {
       at: number;
     }
   >;
+  /** Links the renters cut themselves (an offline pickup), for the alert check. */
+  linkCuts?: Array<{ at: number; kioskId: string; ms: number }>;
   /** Every take and insert, in order. */
   log: Array<{
     at: number;
@@ -407,7 +409,9 @@ export class RenterBot {
       }
       await sleep(200);
     }
-    k.proxy.cut(this.rng.int(8000, 20_000));
+    const cutMs = this.rng.int(8000, 20_000);
+    k.proxy.cut(cutMs);
+    this.deps.hands.linkCuts?.push({ at: Date.now(), kioskId: k.id, ms: cutMs });
     const slot = r.slot as number;
     const since = Date.now();
     // kioskd may be down (a fault): the keypad's socket is back with it.

@@ -5,7 +5,7 @@
 // then stops the faults, lets the fleet settle, stops the processes, checks both sides'
 // databases and the simulators' physical records, prints a report and exits 1 on any
 // invariant violation (2 when the fleet could not even start).
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -108,7 +108,7 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
   };
   const faultRng = rng.fork('faults');
   let world: World | undefined;
-  const hands: Hands = { held: new Map(), log: [] };
+  const hands: Hands = { held: new Map(), log: [], linkCuts: [] };
   const ops: OpCounts = {};
   const report: SimReport = {
     seed: o.seed,
@@ -223,7 +223,7 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
     await Promise.all(w.hubs.map((h) => h.stop()));
     // PostgreSQL: its tables copied into a SQLite file the checkers read.
     const hubDb = await w.db.snapshot(path.join(dir, 'hub-snapshot.sqlite'));
-    const alerted = checkAlerts(hubDb, faults.log, Date.now());
+    const alerted = checkAlerts(hubDb, faults.log, Date.now(), hands.linkCuts);
     const result = check({
       hubDb,
       kiosks: w.kiosks.map((k) => ({
@@ -338,7 +338,11 @@ async function main(argv: string[]): Promise<number> {
     seed: Math.floor(a.seed),
   });
   process.stdout.write(formatReport(r));
-  if (a.report) writeFileSync(a.report, `${JSON.stringify(r, null, 2)}\n`);
+  if (a.report) {
+    // The report may lie in --dir, which a clean run removes.
+    mkdirSync(path.dirname(a.report), { recursive: true });
+    writeFileSync(a.report, `${JSON.stringify(r, null, 2)}\n`);
+  }
   if (r.error) return 2;
   return r.ok ? 0 : 1;
 }

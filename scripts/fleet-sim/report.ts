@@ -65,7 +65,7 @@ function alertLines(a: AlertReport | undefined): string[] {
     `faults that should raise an alert: ${expected}, raised: ${a.matched}; no alert expected: ${a.faults.length - expected}`,
     ...a.missing.map(
       (f) =>
-        `  WITHOUT ALERT: ${f.kind} ${f.target} at ${at(f.at)}: expected ${f.expected} (${f.note})`,
+        `  WITHOUT ALERT: ${f.kind} (${f.detail}) ${f.target} at ${at(f.at)}: expected ${f.expected} (${f.note})`,
     ),
     `alerts matched to the fault that caused them: ${a.caused}`,
     `alerts no injected fault explains: ${a.uncaused.length}`,

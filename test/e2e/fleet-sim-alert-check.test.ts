@@ -109,7 +109,13 @@ t.test('a fault whose alert was not raised is a fault-alerted violation', async 
     ],
     'the long kill and the jam that faulted its slot',
   );
-  t.match(violations[0]!.message, /kioskd_sigkill on kiosk-1 should have raised kiosk_offline/);
-  t.match(violations[1]!.message, /board_jam on kiosk-2 should have raised slot_fault/);
+  t.match(
+    violations[0]!.message,
+    /kioskd_sigkill \(down 5000 ms\) on kiosk-1 should have raised kiosk_offline/,
+  );
+  t.match(
+    violations[1]!.message,
+    /board_jam \(slot 3 \(next motion\)\) on kiosk-2 should have raised slot_fault/,
+  );
   t.equal(report.missing.length, 2, 'listed as faults without their alert');
 });
