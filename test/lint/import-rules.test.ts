@@ -33,6 +33,7 @@ const TREE: Record<string, string[]> = {
   'cloud-lite/c.ts': ['../hal/usb/u.js', '../protocol/p.js'],
   'cloud-lite/rental/r.ts': [],
   'cloud-lite/rental/uses-hub.ts': ['../hub/kiosk-commands.js', '../hub/h.js'],
+  'cloud-lite/updates/rollout.ts': ['../hub/kiosk-commands.js', '../hub/h.js'],
   'cloud-lite/hub/h.ts': [],
   'cloud-lite/http/routes.ts': ['../rental/r.js', 'fastify'],
   'cloud-lite/registry/reg.ts': ['../http/routes.js', 'fastify'],
@@ -60,7 +61,8 @@ const EXPECTED = [
   'cloud-lite-content-apart: cloud-lite/content/ct.ts -> cloud-lite/hub/h.ts',
   'cloud-lite-domains-below-http: cloud-lite/registry/reg.ts -> cloud-lite/http/routes.ts',
   'cloud-lite-domains-below-http: cloud-lite/registry/reg.ts -> fastify',
-  'rental-reaches-kiosks-through-the-port: cloud-lite/rental/uses-hub.ts -> cloud-lite/hub/h.ts',
+  'domains-reach-kiosks-through-the-port: cloud-lite/rental/uses-hub.ts -> cloud-lite/hub/h.ts',
+  'domains-reach-kiosks-through-the-port: cloud-lite/updates/rollout.ts -> cloud-lite/hub/h.ts',
   'web-is-browser-code: cloud-lite/web/src/w.ts -> cloud-lite/c.ts',
   'not-to-unresolvable: scripts/s.ts -> ./missing.js',
 ];
