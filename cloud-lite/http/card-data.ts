@@ -32,15 +32,25 @@ export function looksLikePan(value: string): boolean {
 }
 
 /**
- * Where `body` carries card details: the path of a field named like one (`number`, `cvc`,
- * `expMonth`, `cardNumber`, …) or of a string that looks like a card number; undefined when
- * it carries none. Walks objects and arrays to any depth.
+ * Deeper than this, a body is not walked further: no payment schema nests that deep, so
+ * validation refuses it anyway (and a recursion as deep as a 1 MB body allows would exhaust
+ * the stack).
  */
-export function findCardData(body: unknown, path = 'body'): string | undefined {
+const MAX_DEPTH = 32;
+
+/**
+ * Where `body` carries card details: the path of a field named like one (`number`, `cvc`,
+ * `expMonth`, `cardNumber`, …) or of a string or integer that looks like a card number;
+ * undefined when it carries none. Walks objects and arrays down to MAX_DEPTH levels.
+ */
+export function findCardData(body: unknown, path = 'body', depth = 0): string | undefined {
   if (typeof body === 'string') return looksLikePan(body) ? path : undefined;
+  if (typeof body === 'number')
+    return Number.isInteger(body) && looksLikePan(String(body)) ? path : undefined;
+  if (depth >= MAX_DEPTH) return undefined;
   if (Array.isArray(body)) {
     for (let i = 0; i < body.length; i++) {
-      const hit = findCardData(body[i], `${path}/${i}`);
+      const hit = findCardData(body[i], `${path}/${i}`, depth + 1);
       if (hit) return hit;
     }
     return undefined;
@@ -48,7 +58,7 @@ export function findCardData(body: unknown, path = 'body'): string | undefined {
   if (body && typeof body === 'object') {
     for (const [k, v] of Object.entries(body)) {
       if (CARD_FIELD.test(k.toLowerCase().replace(/[_-]/g, ''))) return `${path}/${k}`;
-      const hit = findCardData(v, `${path}/${k}`);
+      const hit = findCardData(v, `${path}/${k}`, depth + 1);
       if (hit) return hit;
     }
   }

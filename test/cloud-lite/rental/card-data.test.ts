@@ -21,6 +21,16 @@ t.test('what counts as card data', async (t) => {
   t.equal(findCardData({ card: { cvc: '123' } }), 'body/card/cvc', 'a field named like one');
   t.equal(findCardData({ card: { card_number: 'x' } }), 'body/card/card_number');
   t.equal(findCardData({ a: [{ b: '4242 4242 4242 4242' }] }), 'body/a/0/b', 'any depth');
+  t.equal(
+    findCardData({ note: 4242424242424242 }),
+    'body/note',
+    'a card number sent as a JSON number',
+  );
+  t.equal(findCardData({ days: 14, amountMinor: 5000 }), undefined, 'small numbers are not cards');
+  // Deeper than any payment schema: not walked (validation refuses it), and no stack overflow.
+  let deep: unknown = '4242 4242 4242 4242';
+  for (let i = 0; i < 200_000; i++) deep = [deep];
+  t.equal(findCardData(deep), undefined, 'a 200,000-level body ends the walk at 32 levels');
 });
 
 t.test('every payment route refuses card details; the provider endpoint makes a pm_', async (t) => {
