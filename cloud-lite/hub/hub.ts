@@ -526,11 +526,17 @@ export class KioskHub
         });
     });
     logger.info('kiosk connected');
+    // The connection's time, taken once: a retried transaction must not make it newer.
+    const connectedAt = this.now().toISOString();
     void this.deps.store
-      .transaction((tx) =>
-        tx.kiosks.setOnline(kioskId, this.now().toISOString(), this.cluster.processId),
-      )
-      .then(() => {
+      .transaction((tx) => tx.kiosks.setOnline(kioskId, connectedAt, this.cluster.processId))
+      .then((applied) => {
+        if (!applied) {
+          // Another process recorded a later connection of this kiosk while this write was
+          // delayed: this socket is the older one (the newest wins, as in closeIfReplaced).
+          if (this.sessions.get(kioskId) === session) session.close(CLOSE_REPLACED, 'replaced');
+          return;
+        }
         this.cluster.publish({ t: 'session', kioskId });
         this.emit('online', kioskId);
         this.emit('fleetChange', kioskId);

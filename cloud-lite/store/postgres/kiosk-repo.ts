@@ -27,10 +27,13 @@ export function pgKioskRepo(sql: Sql): KioskRepo {
       );
     },
     async setOnline(id, at, hubProcess = null) {
-      await sql.run(
-        "UPDATE kiosks SET status = 'online', connected_at = $1, last_seen_at = $1, hub_process = $3 WHERE id = $2",
+      const changed = await sql.run(
+        `UPDATE kiosks SET status = 'online', connected_at = $1, last_seen_at = $1, hub_process = $3
+         WHERE id = $2 AND NOT (hub_process IS NOT NULL AND $3::text IS NOT NULL
+           AND hub_process <> $3 AND connected_at IS NOT NULL AND connected_at > $1)`,
         [at, id, hubProcess],
       );
+      return changed > 0;
     },
     async setOffline(id, at, hubProcess) {
       const changed = await sql.run(

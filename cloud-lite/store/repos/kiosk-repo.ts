@@ -38,8 +38,12 @@ export interface KioskRepo {
   list(): Promise<KioskRecord[]>;
   setSecretHash(id: string, hash: Buffer): Promise<void>;
   revoke(id: string, at: string): Promise<void>;
-  /** Online since `at`, its socket held by hub process `hubProcess` (the newest connection wins). */
-  setOnline(id: string, at: string, hubProcess?: string | null): Promise<void>;
+  /**
+   * Online since `at`, its socket held by hub process `hubProcess` (the newest connection wins).
+   * Not applied (false) when another process holds it with a later connection: a write that
+   * was delayed (a retried transaction) never undoes the newer connection's claim.
+   */
+  setOnline(id: string, at: string, hubProcess?: string | null): Promise<boolean>;
   /**
    * Offline since `at`. With `hubProcess`: only while that process still holds the kiosk (a
    * socket another process's newer connection replaced does not mark it offline); returns

@@ -53,7 +53,7 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
       "UPDATE kiosks SET revoked_at = ?, secret_hash = NULL, status = 'offline' WHERE id = ?",
     ),
     online: db.prepare(
-      "UPDATE kiosks SET status = 'online', connected_at = @at, last_seen_at = @at, hub_process = @hub WHERE id = @id",
+      "UPDATE kiosks SET status = 'online', connected_at = @at, last_seen_at = @at, hub_process = @hub WHERE id = @id AND NOT (hub_process IS NOT NULL AND @hub IS NOT NULL AND hub_process <> @hub AND connected_at IS NOT NULL AND connected_at > @at)",
     ),
     offline: db.prepare(
       "UPDATE kiosks SET status = 'offline', last_seen_at = @at, hub_process = NULL WHERE id = @id AND (@hub IS NULL OR hub_process = @hub)",
@@ -91,7 +91,7 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
       s.revoke.run(at, id);
     },
     async setOnline(id, at, hubProcess = null) {
-      s.online.run({ at, id, hub: hubProcess });
+      return s.online.run({ at, id, hub: hubProcess }).changes > 0;
     },
     async setOffline(id, at, hubProcess) {
       return s.offline.run({ at, id, hub: hubProcess ?? null }).changes > 0;

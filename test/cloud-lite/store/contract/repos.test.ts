@@ -231,6 +231,13 @@ for (const { kind, open } of kinds) {
         hubProcess: 'proc-b',
         connectedAt: at(2),
       });
+      // proc-a's write for its older connection, delayed (a retried transaction), comes last.
+      t.equal(
+        await run(store, (tx) => tx.kiosks.setOnline('k1', at(1), 'proc-a')),
+        false,
+        'a delayed write for an older connection is not applied',
+      );
+      t.match(await run(store, (tx) => tx.kiosks.get('k1')), { hubProcess: 'proc-b' });
       t.equal(
         await run(store, (tx) => tx.kiosks.setOffline('k1', at(3), 'proc-a')),
         false,
