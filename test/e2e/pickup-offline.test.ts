@@ -162,8 +162,15 @@ for (const step of ['recorded', 'ejected'] as const) {
       t.match(outboxOf(f, k, 'DispenseCompleted'), [
         { commandId: accepted.commandId, reservationId: id, outcome: want },
       ]);
-      // The renter tries the code again: it worked once already.
-      await f.type(k, code);
+      // The renter tries the code again: it worked once already. (The restarted kioskd may
+      // settle the dispense before its keypad listens: typing waits for the keypad.)
+      await f.until('the keypad takes the code after the restart', () =>
+        f.type(k, code).then(
+          () => true,
+          (err: NodeJS.ErrnoException) =>
+            err.code === 'ECONNREFUSED' || err.code === 'ENOENT' ? undefined : Promise.reject(err),
+        ),
+      );
       await f.until('the retry refused', () =>
         outboxOf(f, k, 'PickupCodeRefused').some((e) => e.reason === 'used'),
       );
