@@ -5,6 +5,11 @@
  * label directory entry in the root directory. `tune.exfat -I/-L` (exfatprogs) changes the
  * same bytes on a finished disk; computing them as patches instead lets the image writer
  * put them on the disk in the same sequential pass, and the verification cover them.
+ *
+ * fileExtent() finds where a file's data lies on the volume (directory entry sets, spec
+ * 6.3 and 7.4-7.7), so that a file the image holds at a fixed size (the disk's identity) can
+ * be given per-disk bytes as one more patch; it refuses a file whose clusters are not
+ * contiguous.
  */
 import type { BlockPatch } from './block-io.js';
 import { StorageError } from './types.js';
@@ -29,6 +34,14 @@ const ENTRY = 32;
 const LABEL_ENTRY = 0x83;
 const LABEL_UNUSED = 0x03;
 const END_OF_DIRECTORY = 0x00;
+const FILE_ENTRY = 0x85;
+const STREAM_ENTRY = 0xc0;
+const NAME_ENTRY = 0xc1;
+const DIRECTORY_ATTRIBUTE = 0x10;
+const NO_FAT_CHAIN = 0x02;
+const END_OF_CHAIN = 0xffffffff;
+/** Longest directory read while looking a path up (a directory of 20,000 files is ~2 MiB). */
+const MAX_DIRECTORY_BYTES = 64 * 2 ** 20;
 
 /** The geometry of an exFAT volume from its main boot sector; EINVAL when it is none. */
 export function parseBootSector(b: Buffer): ExfatGeometry {
@@ -127,16 +140,177 @@ export async function volumePatches(readAt: ReadAt, o: VolumePatchOptions): Prom
   return patches;
 }
 
-/** Where volumePatches() writes, as 4 KiB-aligned regions (for a block map to isolate them). */
+/**
+ * Where volumePatches() writes, and the data of `files` that are on the volume (per-disk
+ * files patched whole, see fileExtent), as `block`-aligned regions, for a block map to
+ * isolate them.
+ */
 export async function patchRegions(
   readAt: ReadAt,
   block = 4096,
+  files: readonly string[] = [],
 ): Promise<{ offset: number; length: number }[]> {
   const patches = await volumePatches(readAt, { serial: 0, label: 'X' });
-  const blocks = new Set<number>();
-  for (const p of patches) {
-    for (let b = Math.floor(p.offset / block); b * block < p.offset + p.bytes.length; b++)
-      blocks.add(b);
+  const spans: { offset: number; length: number }[] = patches.map((p) => ({
+    offset: p.offset,
+    length: p.bytes.length,
+  }));
+  for (const f of files) {
+    const e = await fileExtent(readAt, f).catch(() => undefined);
+    if (e) spans.push(e);
   }
-  return [...blocks].sort((a, b) => a - b).map((b) => ({ offset: b * block, length: block }));
+  const regions: { offset: number; length: number }[] = [];
+  for (const sp of spans.sort((a, b) => a.offset - b.offset)) {
+    const from = Math.floor(sp.offset / block) * block;
+    const to = Math.ceil((sp.offset + sp.length) / block) * block;
+    const last = regions.at(-1);
+    if (last && from <= last.offset + last.length)
+      last.length = Math.max(last.length, to - last.offset);
+    else regions.push({ offset: from, length: to - from });
+  }
+  return regions;
+}
+
+/** A file's data on the volume: `length` bytes (its data length) from byte `offset`. */
+export interface FileExtent {
+  offset: number;
+  length: number;
+}
+
+interface EntryStream {
+  directory: boolean;
+  noFatChain: boolean;
+  firstCluster: number;
+  validLength: number;
+  length: number;
+}
+
+const clusterAt = (g: ExfatGeometry, c: number) => g.heapOffset + (c - 2) * g.clusterBytes;
+
+/**
+ * The clusters of a chain of `count` clusters from `first` (count undefined: up to the FAT's
+ * end-of-chain mark, as for the root directory), as runs of consecutive clusters.
+ */
+async function chainOf(
+  g: ExfatGeometry,
+  readAt: ReadAt,
+  first: number,
+  count: number | undefined,
+  noFatChain: boolean,
+): Promise<{ first: number; count: number }[]> {
+  const bad = (why: string) =>
+    new StorageError('EINVAL', `exFAT cluster chain from ${first}: ${why}`);
+  const valid = (c: number) => c >= 2 && c < g.clusterCount + 2;
+  if (!valid(first)) throw bad('not a cluster of the heap');
+  if (noFatChain) {
+    if (count === undefined || !valid(first + count - 1)) throw bad('runs past the heap');
+    return [{ first, count }];
+  }
+  const runs: { first: number; count: number }[] = [];
+  let c = first;
+  for (let n = 0; count === undefined || n < count; n++) {
+    if (!valid(c) || n > g.clusterCount) throw bad(`cluster ${c} is not in the heap (or a loop)`);
+    const last = runs.at(-1);
+    if (last && last.first + last.count === c) last.count++;
+    else runs.push({ first: c, count: 1 });
+    const next = (await readAt(g.fatOffset + c * 4, 4)).readUInt32LE(0);
+    if (next === END_OF_CHAIN) {
+      if (count !== undefined && n + 1 < count) throw bad('ends before the data does');
+      break;
+    }
+    c = next;
+  }
+  return runs;
+}
+
+/** The bytes of a directory (its clusters in chain order). */
+async function readDirectory(
+  g: ExfatGeometry,
+  readAt: ReadAt,
+  first: number,
+  bytes: number | undefined,
+  noFatChain: boolean,
+): Promise<Buffer> {
+  const count = bytes === undefined ? undefined : Math.ceil(bytes / g.clusterBytes);
+  const runs = await chainOf(g, readAt, first, count, noFatChain);
+  const total = runs.reduce((s, r) => s + r.count, 0) * g.clusterBytes;
+  if (total > MAX_DIRECTORY_BYTES)
+    throw new StorageError('EINVAL', `exFAT directory at cluster ${first} is ${total} bytes long`);
+  return Buffer.concat(
+    await Promise.all(runs.map((r) => readAt(clusterAt(g, r.first), r.count * g.clusterBytes))),
+  );
+}
+
+/** The stream of the entry set named `name` (ASCII, compared case-insensitively) in `dir`. */
+function findEntry(dir: Buffer, name: string): EntryStream | undefined {
+  const want = name.toUpperCase();
+  for (let at = 0; at + ENTRY <= dir.length; at += ENTRY) {
+    const type = dir[at];
+    if (type === END_OF_DIRECTORY) return undefined;
+    if (type !== FILE_ENTRY) continue;
+    const secondary = dir[at + 1] ?? 0;
+    const set = dir.subarray(at, at + (secondary + 1) * ENTRY);
+    if (secondary < 2 || set.length < (secondary + 1) * ENTRY || set[ENTRY] !== STREAM_ENTRY)
+      continue;
+    const nameLength = set[ENTRY + 3] ?? 0;
+    let found = '';
+    for (let e = 2; e <= secondary && set[e * ENTRY] === NAME_ENTRY; e++)
+      found += set.toString('utf16le', e * ENTRY + 2, e * ENTRY + 32);
+    if (found.slice(0, nameLength).toUpperCase() !== want) continue;
+    const s = set.subarray(ENTRY, 2 * ENTRY);
+    return {
+      directory: (set.readUInt16LE(4) & DIRECTORY_ATTRIBUTE) !== 0,
+      noFatChain: ((s[1] ?? 0) & NO_FAT_CHAIN) !== 0,
+      firstCluster: s.readUInt32LE(20),
+      validLength: Number(s.readBigUInt64LE(8)),
+      length: Number(s.readBigUInt64LE(24)),
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Where the data of the file at `filePath` (`/`-separated, from the root; ASCII names) lies
+ * on the volume read through `readAt`. Rejects EINVAL when the volume is not exFAT, the file
+ * is missing or empty, its valid data length is short of its length, or its clusters are not
+ * one contiguous run (a fragmented file cannot be patched as one extent).
+ */
+export async function fileExtent(readAt: ReadAt, filePath: string): Promise<FileExtent> {
+  const g = parseBootSector(await readAt(0, 512));
+  const parts = filePath.split('/').filter((p) => p !== '');
+  if (parts.length === 0) throw new StorageError('EINVAL', 'no file path given');
+  let dir = await readDirectory(g, readAt, g.rootCluster, undefined, false);
+  for (const [i, part] of parts.entries()) {
+    const e = findEntry(dir, part);
+    const where = parts.slice(0, i + 1).join('/');
+    if (!e) throw new StorageError('EINVAL', `${where} is not on the exFAT volume`);
+    const last = i === parts.length - 1;
+    if (e.directory !== !last)
+      throw new StorageError('EINVAL', `${where} is ${e.directory ? '' : 'not '}a directory`);
+    if (!last) {
+      dir = await readDirectory(g, readAt, e.firstCluster, e.length, e.noFatChain);
+      continue;
+    }
+    if (e.length === 0 || e.firstCluster === 0)
+      throw new StorageError('EINVAL', `${where} is empty`);
+    if (e.validLength !== e.length)
+      throw new StorageError(
+        'EINVAL',
+        `${where} has ${e.validLength} valid bytes of ${e.length}: the rest reads as zeros`,
+      );
+    const runs = await chainOf(
+      g,
+      readAt,
+      e.firstCluster,
+      Math.ceil(e.length / g.clusterBytes),
+      e.noFatChain,
+    );
+    if (runs.length !== 1)
+      throw new StorageError(
+        'EINVAL',
+        `${where} is fragmented (${runs.length} runs of clusters): it cannot be patched as one extent`,
+      );
+    return { offset: clusterAt(g, e.firstCluster), length: e.length };
+  }
+  throw new StorageError('EINVAL', `${filePath} is not on the exFAT volume`);
 }

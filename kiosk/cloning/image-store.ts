@@ -5,7 +5,8 @@
  *
  *   sparse file the size of the class (rounded down to 1 MiB) -> mkfs.exfat (cluster size
  *   chosen for this content, see chooseClusterBytes) -> mount -> the file pipeline's rsync
- *   from a staging view of the cache -> unmount -> mount again, SHA-256 of every file
+ *   from a staging view of the cache, then the identity file at a fixed size (a placeholder
+ *   each disk's identity replaces as a block patch) -> unmount -> mount again, SHA-256 of every file
  *   against the manifest (the image is proven before any disk is written from it) ->
  *   unmount -> `bmaptool create` -> ranges refined (per-disk patch blocks apart, at most
  *   `maxRangeBytes` each) and hashed in a worker -> the bmap written beside the image.
@@ -15,7 +16,8 @@
  * again when evicted. The content is pinned while an image is built from it.
  */
 import { randomUUID } from 'node:crypto';
-import { open, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { BlockWorkers } from '../../hal/storage/block-io.js';
 import { type BlockMap, parseBmap, refineRanges, serializeBmap } from '../../hal/storage/bmap.js';
 import { patchRegions, type ReadAt } from '../../hal/storage/exfat-volume.js';
@@ -24,8 +26,15 @@ import type { Storage } from '../../hal/storage/index.js';
 import type { ContentCache } from '../content/content-cache.js';
 import { type ImageRow, imageIdOf } from '../content/image-index.js';
 import type { ContentManifest } from '../content/manifest.js';
+import { IDENTITY_DIR } from '../content/paths.js';
 import type { KioskLogger } from '../log.js';
 import type { TimeSource } from '../state/clock.js';
+import {
+  IDENTITY_FILE,
+  identityPlaceholder,
+  identitySlotBytes,
+  PER_DISK_IDENTITY_BYTES,
+} from './identity.js';
 import { labelFor } from './label.js';
 import { copyFromCache } from './rsync-copy.js';
 import { CloneError } from './types.js';
@@ -120,7 +129,8 @@ export function chooseClusterBytes(
 
 /**
  * What an image of these files takes on the cache disk (an upper estimate the cache makes
- * room for before the build): data in whole clusters, FAT and bitmap, 4 MiB of the rest.
+ * room for before the build): data in whole clusters, the identity file (its manifest: well
+ * under 256 bytes a file, plus the per-disk room), FAT and bitmap, 4 MiB of the rest.
  */
 export function estimatedImageBytes(
   files: readonly { size: number }[],
@@ -129,7 +139,8 @@ export function estimatedImageBytes(
 ): number {
   let data = 0;
   for (const f of files) data += Math.ceil(f.size / c) * c;
-  return data + (4 * volumeBytes) / c + volumeBytes / c / 8 + 4 * MiB;
+  const identity = Math.ceil((256 * files.length + 3 * PER_DISK_IDENTITY_BYTES) / c) * c;
+  return data + identity + (4 * volumeBytes) / c + volumeBytes / c / 8 + 4 * MiB;
 }
 
 export class ImageStore {
@@ -259,7 +270,7 @@ export class ImageStore {
         label: labelFor(m.contentId),
         clusterBytes,
       });
-      await this.fill(files.image, mnt, m, opts);
+      await this.fill(files.image, mnt, m, opts, identitySlotBytes(m, { imageId, classBytes }));
       const map = await this.mapImage(files.image, files.bmap, opts.signal);
       const diskBytes = (await allocated(files.image)) + (await allocated(files.bmap));
       const mapped = map.ranges.reduce((s, r) => s + r.length, 0);
@@ -292,12 +303,16 @@ export class ImageStore {
     }
   }
 
-  /** Copies the content into the image with the file pipeline, then proves every file. */
+  /**
+   * Copies the content into the image with the file pipeline, adds the identity file at its
+   * fixed size (a placeholder: every disk gets its own as a patch), then proves every file.
+   */
   private async fill(
     image: string,
     name: string,
     m: ContentManifest,
     opts: EnsureImageOptions,
+    identityBytes: number,
   ): Promise<void> {
     const o = this.deps.options;
     const { cache, storage } = this.deps;
@@ -309,6 +324,11 @@ export class ImageStore {
         rw.mountpoint,
         { processes: o.rsyncProcesses ?? 4, signal: opts.signal, onProgress: opts.onProgress },
       );
+      // Written last and in one piece, so that its clusters are one run (fileExtent).
+      await mkdir(path.join(rw.mountpoint, IDENTITY_DIR), { recursive: true });
+      await writeFile(path.join(rw.mountpoint, IDENTITY_FILE), identityPlaceholder(identityBytes), {
+        flush: true,
+      });
     } finally {
       await storage.unmountImage(rw.mountpoint);
     }
@@ -336,7 +356,7 @@ export class ImageStore {
         await fh.read(b, 0, length, offset);
         return b;
       };
-      regions = await patchRegions(readAt, raw.blockSize);
+      regions = await patchRegions(readAt, raw.blockSize, [IDENTITY_FILE]);
     } finally {
       await fh.close();
     }

@@ -4,9 +4,11 @@
  * Image mode (docs/cloning.md), when the disk's capacity fits a configured class: the
  * content's block image for that class (ImageStore: built once, then cached) is written
  * to the disk, only its mapped blocks, sequentially with O_DIRECT, with a fresh volume
- * serial and the label patched in on the way -> every mapped range re-read from the
- * device with O_DIRECT and checked against the block map's SHA-256 -> identity file ->
- * read-only flag and relay. If image mode cannot serve the disk (no class, the image
+ * serial, the label and the disk's identity file patched in on the way -> every mapped
+ * range re-read from the device with O_DIRECT and checked against the block map's SHA-256
+ * -> read-only flag and relay. No mount: only when the identity cannot be patched (an
+ * image without the file at a fixed size, a fragmented one, an identity too long for it)
+ * is it written through a mount afterwards, as in file mode. If image mode cannot serve the disk (no class, the image
  * cannot be built, the image itself went bad), file mode takes over.
  *
  * File mode: format (exFAT, label) -> mount -> rsync from a staging view of
@@ -30,14 +32,15 @@
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
+import type { BlockPatch } from '../../hal/storage/block-io.js';
 import { coalesce } from '../../hal/storage/block-io.js';
 import { mappedBytes } from '../../hal/storage/bmap.js';
-import { formatSerial, volumePatches } from '../../hal/storage/exfat-volume.js';
+import { fileExtent, formatSerial, volumePatches } from '../../hal/storage/exfat-volume.js';
 import { Semaphore } from '../content/limit.js';
 import type { ContentManifest } from '../content/manifest.js';
 import type { KioskLogger } from '../log.js';
 import type { TimeSource } from '../state/clock.js';
-import { type DiskIdentity, writeIdentity } from './identity.js';
+import { type DiskIdentity, IDENTITY_FILE, paddedIdentity, writeIdentity } from './identity.js';
 import type { ImageStore } from './image-store.js';
 import { labelFor } from './label.js';
 import { ProgressMeter } from './progress-meter.js';
@@ -241,7 +244,24 @@ export class ClonePipeline {
     images.pin(img.row.imageId, pin);
     try {
       const serial = randomBytes(4).readUInt32LE(0);
-      const patches = await imagePatches(img.image, serial, job.label ?? labelFor(m.contentId));
+      const image = {
+        imageId: img.row.imageId,
+        classBytes: cls,
+        volumeSerial: formatSerial(serial),
+      };
+      const preparedAt = this.deps.clock.now().toISOString();
+      const identity = this.identityOf(job, preparedAt, image);
+      const { patches, identityPatched, why } = await imagePatches(
+        img.image,
+        serial,
+        job.label ?? labelFor(m.contentId),
+        identity,
+      );
+      if (!identityPatched)
+        ctx.log.info(
+          { why },
+          'the identity file is written through a mount after the verification',
+        );
       const io = { image: img.image, ranges: img.map.ranges, patches, gapBytes: GAP_BYTES };
       const total = coalesce(img.map.ranges, GAP_BYTES).reduce((s, e) => s + e.length, 0);
       const write = new ProgressMeter('copying', total, m.files.length);
@@ -284,9 +304,8 @@ export class ClonePipeline {
       }
       ctx.emit(check.sample(mapped, m.files.length));
       return await this.finish(job, ctx, v.bytesRead, 'image', {
-        imageId: img.row.imageId,
-        classBytes: cls,
-        volumeSerial: formatSerial(serial),
+        identity,
+        written: identityPatched,
       });
     } finally {
       images.unpin(img.row.imageId, pin);
@@ -345,39 +364,54 @@ export class ClonePipeline {
       );
     }
     ctx.emit(vMeter.sample(m.totalBytes, m.files.length));
-    return await this.finish(job, ctx, v.bytesRead, 'file');
+    const identity = this.identityOf(job, this.deps.clock.now().toISOString());
+    return await this.finish(job, ctx, v.bytesRead, 'file', { identity, written: false });
   }
 
-  /** Identity file, flush, unmount, read-only flag and relay as ordered. */
+  /** The identity a disk of this job gets. */
+  private identityOf(
+    job: CloneJob,
+    preparedAt: string,
+    image?: DiskIdentity['image'],
+  ): DiskIdentity {
+    const m = job.manifest;
+    return {
+      format: 1,
+      diskId: job.diskId,
+      contentId: m.contentId,
+      contentVersion: m.version,
+      preparedAt,
+      kioskId: this.deps.kioskId,
+      writeProtect: job.writeProtect,
+      manifest: m,
+      ...(image ? { image } : {}),
+    };
+  }
+
+  /**
+   * The identity file unless it was written with the image (then the disk is not mounted
+   * at all; else mount, write, flush, unmount), read-only flag and relay as ordered.
+   */
   private async finish(
     job: CloneJob,
     ctx: CloneContext,
     verifiedBytes: number,
     mode: 'image' | 'file',
-    image?: DiskIdentity['image'],
+    id: { identity: DiskIdentity; written: boolean },
   ): Promise<CloneResult> {
     const { storage } = this.deps;
     const m = job.manifest;
+    const { identity } = id;
+    const image = identity.image;
     ctx.stepOnly('configuring');
-    const preparedAt = this.deps.clock.now().toISOString();
-    const rw = await this.step('configuring', 'EMOUNT', () =>
-      storage.mount(job.device, ctx.mountOpts(false)),
-    );
-    await this.step('configuring', 'ECONFIGURE', () =>
-      writeIdentity(rw.mountpoint, {
-        format: 1,
-        diskId: job.diskId,
-        contentId: m.contentId,
-        contentVersion: m.version,
-        preparedAt,
-        kioskId: this.deps.kioskId,
-        writeProtect: job.writeProtect,
-        manifest: m,
-        ...(image ? { image } : {}),
-      }),
-    );
-    await this.step('configuring', 'EIO', () => storage.flush(job.device));
-    await this.step('configuring', 'EMOUNT', () => storage.unmount(job.device, { noLazy: true }));
+    if (!id.written) {
+      const rw = await this.step('configuring', 'EMOUNT', () =>
+        storage.mount(job.device, ctx.mountOpts(false)),
+      );
+      await this.step('configuring', 'ECONFIGURE', () => writeIdentity(rw.mountpoint, identity));
+      await this.step('configuring', 'EIO', () => storage.flush(job.device));
+      await this.step('configuring', 'EMOUNT', () => storage.unmount(job.device, { noLazy: true }));
+    }
     if (job.writeProtect) {
       await this.step('configuring', 'ECONFIGURE', () => storage.setReadOnly(job.device, true));
     }
@@ -397,7 +431,7 @@ export class ClonePipeline {
       { bytes: m.totalBytes, files: m.files.length, mode, ...(image ? { image } : {}) },
       'disk prepared and verified',
     );
-    return { diskId: job.diskId, preparedAt, verifiedBytes, mode };
+    return { diskId: job.diskId, preparedAt: identity.preparedAt, verifiedBytes, mode };
   }
 
   /**
@@ -441,20 +475,46 @@ export class ClonePipeline {
   }
 }
 
-/** The per-disk patches (volume serial, label), from the image's boot region and root. */
-export async function imagePatches(image: string, serial: number, label: string) {
+/** The per-disk patches of an image, and whether the identity file is among them (else why not). */
+export interface ImagePatches {
+  patches: BlockPatch[];
+  identityPatched: boolean;
+  why?: string;
+}
+
+/**
+ * The per-disk patches (volume serial, label, and the identity file when given and the
+ * image holds it at a fixed size in one run of clusters), from the image's boot region,
+ * root and identity directory. The identity not fitting is no error: `identityPatched` is
+ * false and `why` says why (the caller writes it through a mount).
+ */
+export async function imagePatches(
+  image: string,
+  serial: number,
+  label: string,
+  identity?: DiskIdentity,
+): Promise<ImagePatches> {
   const fh = await open(image, 'r').catch((err: Error) => {
     throw new CloneError('EIMAGE', 'copying', `cannot open the image: ${err.message}`);
   });
+  const readAt = async (offset: number, length: number) => {
+    const b = Buffer.alloc(length);
+    await fh.read(b, 0, length, offset);
+    return b;
+  };
   try {
-    return await volumePatches(
-      async (offset, length) => {
-        const b = Buffer.alloc(length);
-        await fh.read(b, 0, length, offset);
-        return b;
-      },
-      { serial, label },
-    );
+    const patches = await volumePatches(readAt, { serial, label });
+    if (!identity) return { patches, identityPatched: false, why: 'no identity asked for' };
+    const at = await fileExtent(readAt, IDENTITY_FILE).catch((err: Error) => err);
+    if (at instanceof Error) return { patches, identityPatched: false, why: at.message };
+    const bytes = paddedIdentity(identity, at.length);
+    if (!bytes)
+      return {
+        patches,
+        identityPatched: false,
+        why: `the identity is longer than the image's ${at.length}-byte identity file`,
+      };
+    return { patches: [...patches, { offset: at.offset, bytes }], identityPatched: true };
   } catch (err) {
     if (err instanceof CloneError) throw err;
     throw new CloneError(

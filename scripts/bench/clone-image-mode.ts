@@ -71,7 +71,7 @@ const med = (xs: Measured[]): Measured => ({
 });
 
 async function ioOf(img: ReadyImage) {
-  const patches = await imagePatches(img.image, randomBytes(4).readUInt32LE(0), 'BENCH');
+  const { patches } = await imagePatches(img.image, randomBytes(4).readUInt32LE(0), 'BENCH');
   return { image: img.image, ranges: img.map.ranges, patches };
 }
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { createDiskCheckService } from '../../../kiosk/cloning/disk-check.js';
-import { readIdentity } from '../../../kiosk/cloning/identity.js';
+import { PER_DISK_IDENTITY_BYTES, readIdentity } from '../../../kiosk/cloning/identity.js';
 import { estimatedImageBytes, imageBytesOf } from '../../../kiosk/cloning/image-store.js';
 import type { CloneError, CloneProgress } from '../../../kiosk/cloning/types.js';
 import { verifyTree } from '../../../kiosk/cloning/verify.js';
@@ -67,6 +67,13 @@ t.test(
     await fillGarbage(d1.device, CLASS);
     await fillGarbage(d2.device, CLASS);
     const progress: CloneProgress[] = [];
+    // The identity is a block patch: image mode mounts no disk (the image build mounts files).
+    const mounted: string[] = [];
+    const mount = rig.storage.mount.bind(rig.storage);
+    rig.storage.mount = (device, o) => {
+      mounted.push(device);
+      return mount(device, o);
+    };
     const r1 = await rig.pipeline.run({
       ...job(rig, 1, c.manifest),
       onProgress: (p) => progress.push(p),
@@ -74,6 +81,7 @@ t.test(
     const r2 = await rig.pipeline.run(job(rig, 2, c.manifest, true));
     t.equal(r1.mode, 'image', 'disk 1 written from the image');
     t.equal(r2.mode, 'image', 'disk 2 written from the image');
+    t.same(mounted, [], 'neither disk was mounted to write its identity');
     t.same(
       [...new Set(progress.map((p) => p.step))],
       ['formatting', 'copying', 'verifying', 'configuring', 'done'],
@@ -98,6 +106,9 @@ t.test(
       const id = await readIdentity(mnt.mountpoint);
       t.equal(id?.image?.volumeSerial, probe.uuid, 'the identity records the volume serial');
       t.equal(id?.image?.classBytes, CLASS);
+      t.equal(id?.diskId, d === d1 ? 'disk-1' : 'disk-2', 'each disk has its own identity');
+      t.equal(id?.writeProtect, d === d2, 'with its own write-protect order');
+      t.equal(id?.preparedAt, (d === d1 ? r1 : r2).preparedAt, 'and its preparation time');
       const v = await verifyTree(mnt.mountpoint, c.manifest, {
         hashFiles: rig.storage.hashFiles.bind(rig.storage),
       });
@@ -107,6 +118,19 @@ t.test(
     }
     t.not(serials[0], serials[1], 'each disk got its own volume serial');
     t.ok(await rig.storage.isReadOnly(d2.device), 'the write-protected disk is read-only');
+
+    // An identity too long for the image's identity file: written through a mount instead.
+    mounted.length = 0;
+    const longId = `disk-${'x'.repeat(2 * PER_DISK_IDENTITY_BYTES)}`; // beyond the slack
+    const r3 = await rig.pipeline.run({ ...job(rig, 1, c.manifest), diskId: longId });
+    t.equal(r3.mode, 'image', 'still written from the image');
+    t.same(mounted, [d1.device], 'the identity was written through one mount');
+    const mnt = await rig.storage.mount(d1.device, { readOnly: true });
+    const long = await readIdentity(mnt.mountpoint);
+    await rig.storage.unmount(d1.device);
+    t.equal(long?.diskId, longId, 'the long identity is on the disk');
+    t.equal(long?.image?.volumeSerial, (await rig.storage.probe(d1.device)).uuid);
+    t.ok((await rig.storage.check(d1.device)).clean, 'and the volume is clean');
 
     // The map is a valid bmap: bmaptool copy checks every range's checksum as it writes.
     const id = imageIdOf('mixed', '1', CLASS);
