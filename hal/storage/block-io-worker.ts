@@ -76,8 +76,8 @@ function sharedAlignedBuffers(count: number, bytes: number) {
 }
 
 /**
- * This block worker's hashing threads (hash-worker.ts), started at its first hashing job and
- * kept for the next (they end with the block worker). SHA-256 runs there on the bytes in
+ * This block worker's hashing threads (hash-worker.ts), started at its first write or hashing
+ * job and kept for the next (they end with the block worker). SHA-256 runs there on the bytes in
  * shared memory, so neither a copy per range (WebCrypto's digest copies its input into
  * freshly faulted memory) nor libuv's thread pool (which the reads and writes of every disk
  * share, four threads by default) is spent on it, and one sequential reader is not held
@@ -104,6 +104,11 @@ class Hashers {
       const req: HashRequest = { id, memory, offset, length };
       t.w.postMessage(req);
     });
+  }
+
+  /** Starts the threads now: a write does, so that the verification after it does not wait for them. */
+  warm(): void {
+    this.#start();
   }
 
   #start(): void {
@@ -208,6 +213,7 @@ async function pipeline(
 }
 
 async function write(j: WriteJob): Promise<{ bytesWritten: number }> {
+  hashers.warm(); // a verification follows; starting threads costs tens of ms (more under tsx)
   const img = await open(j.image, 'r');
   let dev: FileHandle | undefined;
   try {
