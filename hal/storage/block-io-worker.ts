@@ -270,6 +270,7 @@ async function hashRangesOf(
   chunkBytes: number,
   patches: readonly BlockPatch[],
   onRange: (i: number, sha256: string) => void,
+  report = true,
 ): Promise<number> {
   const longest = ranges.reduce((m, r) => Math.max(m, r.length), 0);
   const units = unitsOf(ranges, gap, Math.max(chunkBytes, longest));
@@ -323,7 +324,7 @@ async function hashRangesOf(
     });
     hashing.add(h);
     for (const { r: range } of r.u.members) bytes += range.length;
-    progress(bytes);
+    if (report) progress(bytes);
   }
   await Promise.all(hashing);
   if (failed) throw failed;
@@ -347,20 +348,36 @@ async function verify(j: VerifyJob): Promise<{ bytesRead: number; mismatched: Ve
   const img = await open(j.image, 'r');
   let dev: FileHandle | undefined;
   try {
-    // Expected hashes: the map's, except where a patch changes the bytes on this device.
+    // Expected hashes: the map's, except where a patch changes the bytes on this device;
+    // those are hashed from the image with the patches applied while the device is read
+    // (the identity file alone is a few MiB for content of many files).
     const expected = j.ranges.map((r) => r.sha256 ?? '');
     const patched = j.ranges.map((r, i) => ({ r, i })).filter((x) => overlaps(x.r, j.patches));
-    for (const { r, i } of patched) {
-      await hashRangesOf(img, [r], 0, j.chunkBytes, j.patches, (_, h) => {
-        expected[i] = h;
+    const expecting = hashRangesOf(
+      img,
+      patched.map((x) => x.r),
+      0,
+      j.chunkBytes,
+      j.patches,
+      (k, h) => {
+        expected[(patched[k] as { i: number }).i] = h;
+      },
+      false,
+    );
+    expecting.catch(() => undefined); // awaited below
+    const got = new Array<string>(j.ranges.length).fill('');
+    let bytesRead: number;
+    try {
+      dev = await open(j.device, constants.O_RDONLY | constants.O_DIRECT);
+      bytesRead = await hashRangesOf(dev, j.ranges, j.gapBytes, j.chunkBytes, [], (i, h) => {
+        got[i] = h;
       });
+    } finally {
+      await expecting.catch(() => undefined);
     }
-    dev = await open(j.device, constants.O_RDONLY | constants.O_DIRECT);
-    const bad: number[] = [];
-    const bytesRead = await hashRangesOf(dev, j.ranges, j.gapBytes, j.chunkBytes, [], (i, h) => {
-      if (h !== expected[i]) bad.push(i);
-    });
+    await expecting;
     progress(bytesRead, true);
+    const bad = got.flatMap((h, i) => (h !== expected[i] ? [i] : []));
     // A mismatch is the disk's fault unless the image no longer matches its own map.
     const mismatched: VerifyMismatch[] = [];
     for (const i of bad.sort((a, b) => a - b)) {

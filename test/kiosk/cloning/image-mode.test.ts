@@ -13,6 +13,7 @@ import t from 'tap';
 import { createDiskCheckService } from '../../../kiosk/cloning/disk-check.js';
 import { PER_DISK_IDENTITY_BYTES, readIdentity } from '../../../kiosk/cloning/identity.js';
 import { estimatedImageBytes, imageBytesOf } from '../../../kiosk/cloning/image-store.js';
+import { imagePatches } from '../../../kiosk/cloning/pipeline.js';
 import type { CloneError, CloneProgress } from '../../../kiosk/cloning/types.js';
 import { verifyTree } from '../../../kiosk/cloning/verify.js';
 import { imageIdOf } from '../../../kiosk/content/image-index.js';
@@ -175,6 +176,34 @@ t.test(
       v.mismatched[0],
       { offset: big.offset, length: big.length, image: 'ok' },
       'blamed on the disk',
+    );
+
+    // The identity patched in is covered too: its expected hash comes from the image and
+    // the patch, so a byte flipped in the disk's identity is caught like any other.
+    await rig.storage.writeImage(d.device, { ...io, imageBytes: img.imageBytes });
+    const p = await imagePatches(img.image, 0x1234abcd, 'FILMS', {
+      format: 1,
+      diskId: 'disk-1',
+      contentId: 'films',
+      contentVersion: '2',
+      preparedAt: '2026-12-06T19:00:00.000Z',
+      kioskId: 'k1',
+      writeProtect: true,
+      manifest: c.manifest,
+    });
+    t.ok(p.identityPatched, 'the image holds an identity file to patch');
+    const withId = { ...io, patches: p.patches };
+    await rig.storage.writeImage(d.device, { ...withId, imageBytes: img.imageBytes });
+    t.same((await rig.storage.verifyImage(d.device, withId)).mismatched, [], 'identity verifies');
+    const idPatch = p.patches.at(-1) as { offset: number; bytes: Uint8Array };
+    await flipByte(d.device, idPatch.offset + 10);
+    const bad = await rig.storage.verifyImage(d.device, withId);
+    t.equal(bad.mismatched.length, 1, 'a flipped byte in the identity is caught');
+    t.equal(bad.mismatched[0]?.image, 'ok', 'and blamed on the disk');
+    t.ok(
+      (bad.mismatched[0]?.offset ?? -1) <= idPatch.offset &&
+        idPatch.offset < (bad.mismatched[0]?.offset ?? 0) + (bad.mismatched[0]?.length ?? 0),
+      'in the range holding the identity',
     );
 
     // The image file itself rots: the pipeline discards it, copies file by file, and the
