@@ -36,10 +36,19 @@ export interface DriveWatcherDeps extends DrivesOptions {
   scanner: DiskScanner;
   /** The change events of `udev` mode (injectable for tests). Default: a UdevMonitor on the block subsystem. */
   udev?: UdevSource;
+  /** How long a scan answers resolveSlotDisk() in `udev` mode. Default RESOLVE_REUSE_MS. */
+  resolveReuseMs?: number;
 }
 
 /** Events closer than this are answered with one scan. */
 const SETTLE_MS = 100;
+/**
+ * How long, in `udev` mode, a finished scan answers resolveSlotDisk() while no udev event
+ * came since it started: the storage driver resolves its device before every operation (an
+ * image-mode preparation makes about five in a second or two), and a scan (drivelist +
+ * lsblk) takes ~20 ms here, several times that on a Pi.
+ */
+export const RESOLVE_REUSE_MS = 2000;
 
 const slotKey = (d: SlotDisk) => `${d.slot}|${d.device}|${d.serial ?? ''}|${d.sizeBytes}`;
 const diskKey = (d: DiskInfo) => `${d.device}|${d.serial ?? ''}|${d.portPaths.join(',')}`;
@@ -62,11 +71,20 @@ export class DriveWatcher extends EventEmitter implements Drives {
   #started = false;
   #mode: DriveWatchMode = 'none';
   #udev: UdevSource | undefined;
+  /** Counts udev events; a scan started at the current count has seen every change. */
+  #events = 0;
+  /** The last finished scan: when it started (performance.now()) and the event count then. */
+  #last: { at: number; events: number; selection: Selection } | undefined;
   /** Virtual block devices (loop, device-mapper, zram) never sit in a slot: their churn is ignored. */
   readonly #onUdev = (e: UdevEvent) => {
-    if (!e.devpath.startsWith('/devices/virtual/')) this.#onEvent();
+    if (e.devpath.startsWith('/devices/virtual/')) return;
+    this.#events++;
+    this.#onEvent();
   };
-  readonly #onUdevStarted = () => this.#onEvent();
+  readonly #onUdevStarted = () => {
+    this.#events++;
+    this.#onEvent();
+  };
   readonly #onUdevUnavailable = (reason: string) => {
     this.#stopUdev();
     this.#watch(
@@ -130,9 +148,22 @@ export class DriveWatcher extends EventEmitter implements Drives {
     return (await this.#scan()).candidates;
   }
 
+  /**
+   * The slot disk `device` is. In `udev` mode a scan that finished less than
+   * RESOLVE_REUSE_MS after it started, with no udev event since it started, answers without
+   * a new scan; otherwise (or in any other mode) this scans.
+   */
   async resolveSlotDisk(device: string): Promise<SlotDisk | undefined> {
     const wanted = await devicePath(device);
-    for (const disk of await this.list()) {
+    const last = this.#last;
+    const fresh =
+      this.#mode === 'udev' &&
+      this.#started &&
+      !this.#inFlight &&
+      last !== undefined &&
+      last.events === this.#events &&
+      performance.now() - last.at < (this.deps.resolveReuseMs ?? RESOLVE_REUSE_MS);
+    for (const disk of fresh ? last.selection.slotDisks : await this.list()) {
       if ((await devicePath(disk.device)) === wanted) return disk;
     }
     return undefined;
@@ -195,6 +226,7 @@ export class DriveWatcher extends EventEmitter implements Drives {
   async #setTable(table: CalibrationTable): Promise<void> {
     if (this.deps.calibrationFile) await saveCalibrationTable(this.deps.calibrationFile, table);
     this.#table = table;
+    this.#last = undefined; // selected with the old table
   }
 
   #watch(mode: DriveWatchMode, reason?: string): void {
@@ -258,14 +290,18 @@ export class DriveWatcher extends EventEmitter implements Drives {
   }
 
   async #scanOnce(): Promise<Selection> {
+    const at = performance.now();
+    const events = this.#events;
     let result: Awaited<ReturnType<DiskScanner['scan']>>;
     try {
       result = await this.deps.scanner.scan();
     } catch (err) {
+      this.#last = undefined;
       if (err instanceof DrivesError) throw err;
       throw new DrivesError('ESCAN', `Drive scan failed: ${String(err)}`, { cause: err });
     }
     const selection = selectDisks(result, this.#table);
+    this.#last = { at, events, selection };
     this.#diff(selection.slotDisks);
     return selection;
   }

@@ -188,6 +188,56 @@ t.test(
   },
 );
 
+t.test(
+  'udev mode: a fresh scan resolves slot disks until an event, a table change or its age',
+  async (t) => {
+    const fakeUdev = Object.assign(new EventEmitter(), { start() {}, stop() {} });
+    const scanner = countingScanner(() => [usbDisk('/dev/sdq', 2)]);
+    const watcher = async (o: { watch: 'udev' | 'none'; resolveReuseMs?: number }) => {
+      const w = new DriveWatcher({
+        ...o,
+        scanner,
+        udev: fakeUdev,
+        initialTable: { version: 1, slots: { '2': ['platform-x-usb-0:1.2'] } },
+      });
+      t.teardown(() => w.stop());
+      await w.start();
+      return w;
+    };
+    const w = await watcher({ watch: 'udev', resolveReuseMs: 60_000 });
+    t.equal(scanner.scans, 1, 'one scan at start');
+    for (let i = 0; i < 3; i++) t.equal((await w.resolveSlotDisk('/dev/sdq'))?.slot, 2);
+    t.equal(scanner.scans, 1, 'three resolutions, no new scan');
+
+    fakeUdev.emit('event', {
+      source: 'UDEV',
+      action: 'change',
+      devpath: '/devices/x/block/sdq',
+      subsystem: 'block',
+    });
+    t.equal((await w.resolveSlotDisk('/dev/sdq'))?.slot, 2);
+    t.equal(scanner.scans, 2, 'an event since the scan: resolving scans');
+
+    await w.forgetSlot(2);
+    t.equal(await w.resolveSlotDisk('/dev/sdq'), undefined, 'a forgotten slot resolves to nothing');
+    t.ok(scanner.scans > 2, 'the table changed: resolving scanned');
+    await w.stop();
+
+    const quick = await watcher({ watch: 'udev', resolveReuseMs: 1 });
+    await new Promise((r) => setTimeout(r, 5));
+    const before = scanner.scans;
+    t.equal((await quick.resolveSlotDisk('/dev/sdq'))?.slot, 2);
+    t.equal(scanner.scans, before + 1, 'a scan older than resolveReuseMs is not reused');
+    await quick.stop();
+
+    const none = await watcher({ watch: 'none' });
+    const n0 = scanner.scans;
+    await none.resolveSlotDisk('/dev/sdq');
+    await none.resolveSlotDisk('/dev/sdq');
+    t.equal(scanner.scans, n0 + 2, 'without udev events every resolution scans');
+  },
+);
+
 t.test('the real udevadm monitor reports a loop device being attached', async (t) => {
   if (!requireRoot(t, ['udevadm'])) return;
   const m = new UdevMonitor();
