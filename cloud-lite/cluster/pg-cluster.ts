@@ -11,6 +11,8 @@ export const CLUSTER_CHANNEL = 'disk_kiosk_hub';
 export const LEADER_LOCK_KEY = '28265340507349348';
 /** Messages kept while the cluster connection is being re-made (older ones are dropped). */
 const MAX_QUEUED = 10_000;
+/** Most messages sent in one round trip (one implicit transaction, one commit). */
+const MAX_BATCH = 200;
 
 export interface PgClusterDeps {
   url: string;
@@ -75,14 +77,23 @@ export class PgCluster
     this.flush();
   }
 
-  /** Sends the queued messages on the cluster connection, one after another. */
+  /**
+   * Sends the queued messages on the cluster connection, in order: those queued while the
+   * previous batch was on its way go together, as one multi-statement query (one round trip,
+   * one implicit transaction: PostgreSQL delivers its NOTIFYs in the order sent).
+   */
   private flush(): void {
     this.sending = this.sending.then(async () => {
       while (this.queued.length > 0 && this.listener) {
         const c = this.listener;
+        const batch = this.queued.slice(0, MAX_BATCH);
         try {
-          await c.query('SELECT pg_notify($1, $2)', [CLUSTER_CHANNEL, this.queued[0]]);
-          this.queued.shift();
+          await c.query(
+            batch
+              .map((m) => `SELECT pg_notify('${CLUSTER_CHANNEL}', ${c.escapeLiteral(m)});`)
+              .join(''),
+          );
+          this.queued.splice(0, batch.length);
         } catch (err) {
           // Kept: sent once the connection is back (tick()).
           this.lost(c, err as Error);
@@ -128,7 +139,9 @@ export class PgCluster
     c.on('end', () => this.lost(c));
     c.on('notification', (n) => this.receive(n.payload));
     await c.connect();
-    await c.query(`LISTEN ${CLUSTER_CHANNEL}`);
+    // A NOTIFY commits a transaction of its own; nothing it says outlives a server restart
+    // (listeners re-read after 'resync'), so its commit need not wait for the WAL's flush.
+    await c.query(`SET synchronous_commit = off; LISTEN ${CLUSTER_CHANNEL}`);
     this.listener = c;
   }
 

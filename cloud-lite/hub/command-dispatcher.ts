@@ -140,7 +140,11 @@ export class CommandDispatcher extends EventEmitter<{
     payload: CommandInput<A>,
     deadline: Date,
   ): Promise<CommandRecord> {
-    return this.deps.store.transaction((tx) => this.record(tx, kioskId, action, payload, deadline));
+    // Bookkeeping: a read (the kiosk exists) and one INSERT, each committed on its own.
+    return this.deps.store.transaction(
+      (tx) => this.record(tx, kioskId, action, payload, deadline),
+      { isolation: 'autocommit' },
+    );
   }
 
   /**
@@ -304,9 +308,7 @@ export class CommandDispatcher extends EventEmitter<{
 
   /** Sends every outstanding command of a kiosk on its (new) connection, oldest first. */
   async deliverOutstanding(channel: CommandChannel): Promise<void> {
-    const list = await this.deps.store.transaction((tx) =>
-      tx.commands.listOutstanding(channel.kioskId),
-    );
+    const list = await this.deps.store.read((r) => r.commands.listOutstanding(channel.kioskId));
     for (const c of list) void this.deliver(channel, c);
   }
 
@@ -321,7 +323,10 @@ export class CommandDispatcher extends EventEmitter<{
         return;
       }
       const at = this.now().toISOString();
-      const ok = await this.deps.store.transaction((tx) => tx.commands.markSent(cmd.id, at));
+      // One UPDATE whose WHERE decides (pending or sent): autocommit, one round trip.
+      const ok = await this.deps.store.transaction((tx) => tx.commands.markSent(cmd.id, at), {
+        isolation: 'autocommit',
+      });
       if (!ok) return;
       const sent: CommandRecord = {
         ...cmd,
@@ -372,8 +377,9 @@ export class CommandDispatcher extends EventEmitter<{
         seconds: (performance.now() - sentAt) / 1000,
       });
       const doneAt = this.now().toISOString();
-      const changed = await this.deps.store.transaction((tx) =>
-        tx.commands.setState(cmd.id, state, doneAt, result, ['pending', 'sent']),
+      const changed = await this.deps.store.transaction(
+        (tx) => tx.commands.setState(cmd.id, state, doneAt, result, ['pending', 'sent']),
+        { isolation: 'autocommit' },
       );
       if (!changed) {
         const late = { commandId: cmd.id, kioskId: cmd.kioskId, action: cmd.action, answer: state };
@@ -399,8 +405,9 @@ export class CommandDispatcher extends EventEmitter<{
   async expireDue(): Promise<void> {
     if (this.stopped) return;
     try {
-      const expired = await this.deps.store.transaction((tx) =>
-        tx.commands.expireDue(this.now().toISOString()),
+      const expired = await this.deps.store.transaction(
+        (tx) => tx.commands.expireDue(this.now().toISOString()),
+        { isolation: 'autocommit' },
       );
       for (const c of expired) {
         this.deps.logger.warn(

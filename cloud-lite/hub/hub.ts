@@ -233,7 +233,9 @@ export class KioskHub
     let running: Promise<void> = Promise.resolve();
     const release = () =>
       this.deps.store
-        .transaction((tx) => tx.kiosks.releaseDeadHolders(this.now().toISOString()))
+        .transaction((tx) => tx.kiosks.releaseDeadHolders(this.now().toISOString()), {
+          isolation: 'autocommit',
+        })
         .then((ids) => {
           if (ids.length > 0)
             this.deps.logger.warn(
@@ -280,7 +282,9 @@ export class KioskHub
     // One process: every kiosk marked online was on this process before it stopped. Several:
     // the others' kiosks are theirs; the leader releases those of processes that are gone.
     if (!this.cluster.shared)
-      await this.deps.store.transaction((tx) => tx.kiosks.setAllOffline(this.now().toISOString()));
+      await this.deps.store.transaction((tx) => tx.kiosks.setAllOffline(this.now().toISOString()), {
+        isolation: 'autocommit',
+      });
     this.deps.registry.on('revoked', this.onRevoked);
     this.deps.registry.on('secretReplaced', this.onSecretReplaced);
     this.cluster.on('message', this.onClusterMessage);
@@ -518,8 +522,9 @@ export class KioskHub
       this.emit('offline', kioskId);
       this.emit('fleetChange', kioskId);
       void this.deps.store
-        .transaction((tx) =>
-          tx.kiosks.setOffline(kioskId, this.now().toISOString(), this.cluster.processId),
+        .transaction(
+          (tx) => tx.kiosks.setOffline(kioskId, this.now().toISOString(), this.cluster.processId),
+          { isolation: 'autocommit' },
         )
         .catch((err) => {
           if (!this.stopping) logger.error({ err }, 'could not record offline');
@@ -527,9 +532,13 @@ export class KioskHub
     });
     logger.info('kiosk connected');
     // The connection's time, taken once: a retried transaction must not make it newer.
+    // setOnline and setOffline are one UPDATE each, whose WHERE decides under the row's lock
+    // (re-checked on the newest row at READ COMMITTED): autocommit, one round trip.
     const connectedAt = this.now().toISOString();
     void this.deps.store
-      .transaction((tx) => tx.kiosks.setOnline(kioskId, connectedAt, this.cluster.processId))
+      .transaction((tx) => tx.kiosks.setOnline(kioskId, connectedAt, this.cluster.processId), {
+        isolation: 'autocommit',
+      })
       .then((applied) => {
         if (!applied) {
           // Another process recorded a later connection of this kiosk while this write was

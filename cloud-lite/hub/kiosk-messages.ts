@@ -66,18 +66,24 @@ export function handleKioskMessages(
         reason: 'Boot names another kiosk id than the one this connection authenticated as',
       };
     }
-    await store.transaction(async (tx) => {
-      const boot = await tx.kiosks.recordBoot(kioskId, {
-        at: currentTime,
-        softwareVersion: p.softwareVersion,
-        imageVersion: p.imageVersion ?? null,
-        slotCount: p.slotCount,
-        bootReason: p.bootReason,
-        ...(p.databaseId ? { databaseId: p.databaseId } : {}),
-      });
-      if (boot.databaseReplaced) await databaseReplaced(tx, kioskId, logger, currentTime, boot);
-      if (p.config) await tx.remoteConfig.reportApplied(kioskId, { ...p.config, at: currentTime });
-    });
+    // Bookkeeping at READ COMMITTED (no predicate locks: 20,000 kiosks boot at once after a
+    // restart): recordBoot's UPDATE locks the kiosk's row first, so two Boots take turns.
+    await store.transaction(
+      async (tx) => {
+        const boot = await tx.kiosks.recordBoot(kioskId, {
+          at: currentTime,
+          softwareVersion: p.softwareVersion,
+          imageVersion: p.imageVersion ?? null,
+          slotCount: p.slotCount,
+          bootReason: p.bootReason,
+          ...(p.databaseId ? { databaseId: p.databaseId } : {}),
+        });
+        if (boot.databaseReplaced) await databaseReplaced(tx, kioskId, logger, currentTime, boot);
+        if (p.config)
+          await tx.remoteConfig.reportApplied(kioskId, { ...p.config, at: currentTime });
+      },
+      { isolation: 'read committed' },
+    );
     ctx.booted(kioskId, p);
     const first = !session.ready;
     session.slotCount = p.slotCount;
@@ -99,12 +105,17 @@ export function handleKioskMessages(
   peer.handle('Heartbeat', async (p: HeartbeatRequest) => {
     booted('Heartbeat');
     const currentTime = ctx.now().toISOString();
-    await store.transaction(async (tx) => {
-      await tx.kiosks.touch(kioskId, currentTime);
-      // What the kiosk reports about itself: the remote configuration it runs, its cache use.
-      if (p.config) await tx.remoteConfig.reportApplied(kioskId, { ...p.config, at: currentTime });
-      if (p.cache) await tx.remoteConfig.reportCache(kioskId, { ...p.cache, at: currentTime });
-    });
+    // Statements that each stand alone (a touch, two upserts): autocommit, no BEGIN/COMMIT.
+    await store.transaction(
+      async (tx) => {
+        await tx.kiosks.touch(kioskId, currentTime);
+        // What the kiosk reports about itself: the remote configuration it runs, its cache use.
+        if (p.config)
+          await tx.remoteConfig.reportApplied(kioskId, { ...p.config, at: currentTime });
+        if (p.cache) await tx.remoteConfig.reportCache(kioskId, { ...p.cache, at: currentTime });
+      },
+      { isolation: 'autocommit' },
+    );
     return { currentTime };
   });
   peer.handle('Inventory', async (p: InventoryRequest) => {

@@ -140,6 +140,38 @@ export interface TxContext {
  */
 export interface Tx extends Repos, TxContext {}
 
+/**
+ * How a transaction is isolated from the others running at once. SQLite runs one transaction
+ * at a time whatever is asked (its behaviour does not depend on this); PostgreSQL runs them
+ * concurrently, each on its own connection:
+ *
+ *  - `'serializable'` (the default): PostgreSQL aborts a transaction whose outcome would differ
+ *    from some one-at-a-time order (40001) and the store runs it again, whole. For every
+ *    read that decides a write about money or stock: slot claims, captures, refunds,
+ *    idempotent replays, reservations, limits and throttles. Its reads take predicate locks
+ *    (a shared table sized `max_pred_locks_per_transaction x max_connections`), kept until
+ *    every transaction that overlapped it has ended: thousands of these at once exhaust it.
+ *  - `'read committed'`: each statement sees what was committed when it started; an UPDATE
+ *    waits for the row's lock and re-checks its WHERE on the newest row. For the kiosks'
+ *    own bookkeeping whose decisions are each made by one statement under its row lock
+ *    (Boot: the kiosk's row is updated first, so two Boots of one kiosk take turns). No
+ *    predicate locks, no serialisation failures (deadlocks, 40P01, are still retried).
+ *  - `'autocommit'`: no transaction at all: each statement commits on its own, at READ
+ *    COMMITTED, in one round trip (no BEGIN and COMMIT). For bookkeeping whose statements
+ *    each stand alone (a heartbeat's touch, a session's online/offline, a command marked
+ *    sent or answered). A statement that fails leaves the earlier ones committed (SQLite
+ *    rolls them back); `fn` is never run again; `afterCommit` runs once `fn` resolved.
+ *
+ * Serialisable guarantees hold among serialisable transactions only: bookkeeping at a lower
+ * level must not write what a money or stock decision reads to decide.
+ */
+export type TxIsolation = 'serializable' | 'read committed' | 'autocommit';
+
+export interface TxOptions {
+  /** Default `'serializable'`. See TxIsolation. */
+  isolation?: TxIsolation;
+}
+
 export interface Store {
   /**
    * Runs `fn` in one transaction: committed when its promise resolves, rolled back when it
@@ -147,11 +179,11 @@ export interface Store {
    * context (`transaction((tx, { afterCommit }) => ...)`); `tx.afterCommit` is the same.
    * Never call `transaction` from inside `fn` (it would wait for itself).
    *
-   * SQLite runs one transaction at a time; a PostgreSQL store runs them concurrently at
-   * SERIALIZABLE (retrying serialisation failures) or with row locks where the domain's
-   * checks read before they write (each such place says so).
+   * SQLite runs one transaction at a time; a PostgreSQL store runs them concurrently at the
+   * isolation `opts.isolation` asks (default SERIALIZABLE, retrying serialisation failures:
+   * `fn` may run more than once). Kiosk bookkeeping asks for less (see TxIsolation).
    */
-  transaction<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>, opts?: TxOptions): Promise<T>;
   /**
    * Runs `fn`'s READS without a transaction of their own: on PostgreSQL each statement runs
    * alone (one round trip instead of BEGIN, the statement and COMMIT), seeing what was

@@ -24,6 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { build } from 'esbuild';
+import pg from 'pg';
 import { Cleanup, guardProcess } from '../lib/cleanup.js';
 import { adminQuery, pgBinDir, startCluster, withDatabase } from '../lib/pg-cluster.js';
 
@@ -52,6 +53,12 @@ const opts = new Command('bench:hub')
   .option('--hubs <n>', 'hub processes on PostgreSQL', '2')
   .option('--pg-kiosks <n>', 'idle kiosks across the PostgreSQL processes', '20000')
   .option(
+    '--pg-setting <name=value>',
+    'a server setting of the throw-away cluster (repeatable), e.g. max_connections=200; printed with the figures',
+    (v: string, acc: string[]) => [...acc, v],
+    [] as string[],
+  )
+  .option(
     '--pg-url <url>',
     'a PostgreSQL server whose role may CREATE DATABASE (default: a throw-away cluster with durable settings)',
   )
@@ -72,6 +79,7 @@ const opts = new Command('bench:hub')
     hubs: string;
     pgKiosks: string;
     pgUrl?: string;
+    pgSetting: string[];
     build: boolean;
     alertsSweepSeconds?: string;
   }>();
@@ -293,6 +301,32 @@ function pgCpuSeconds(dataDir: string): number | undefined {
   }
 }
 
+/**
+ * The server's version, its durability settings, and every setting the bench or its
+ * configuration changed from PostgreSQL's built-in default (what the figures depend on).
+ */
+async function serverSettings(url: string): Promise<string> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ name: string; setting: string; unit: string | null }>(
+      `SELECT name, setting, unit FROM pg_settings
+       WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')
+          OR (source NOT IN ('default', 'override', 'client', 'session')
+              AND name NOT IN ('listen_addresses', 'unix_socket_directories', 'config_file',
+                'data_directory', 'hba_file', 'ident_file', 'lc_messages', 'lc_monetary',
+                'lc_numeric', 'lc_time', 'log_timezone', 'TimeZone', 'default_text_search_config',
+                'dynamic_shared_memory_type', 'DateStyle'))
+       ORDER BY name`,
+    );
+    const v = (await c.query<{ v: string }>('SHOW server_version')).rows[0]?.v;
+    const list = rows.map((r) => `${r.name}=${r.setting}${r.unit ? ` (${r.unit})` : ''}`);
+    return `version ${v}; ${list.join(', ')}`;
+  } finally {
+    await c.end();
+  }
+}
+
 const results: string[] = [];
 /** A result line: kept for the summary and shown at once (a run stopped early keeps what it measured). */
 const report = (line: string) => {
@@ -479,11 +513,18 @@ try {
       log(
         'starting a throw-away PostgreSQL cluster (durable settings: fsync, synchronous commits)',
       );
-      const cluster = startCluster(bin, { durable: true });
+      const settings: Record<string, string> = {};
+      for (const kv of opts.pgSetting) {
+        const m = /^([a-z_]+)=(.+)$/.exec(kv);
+        if (!m) throw new Error(`--pg-setting ${kv}: expected name=value`);
+        settings[m[1]!] = m[2]!;
+      }
+      const cluster = startCluster(bin, { durable: true, settings });
       cleanup.add('PostgreSQL cluster', () => cluster.stop());
       server = cluster.adminUrl;
       dataDir = path.join(cluster.dir, 'data');
     }
+    report(`PostgreSQL server: ${await serverSettings(server)}`);
     const db = `bench_hub_${process.pid}`;
     await adminQuery(server, `CREATE DATABASE ${db}`);
     const admin = server;

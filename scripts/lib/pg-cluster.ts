@@ -67,8 +67,12 @@ export function withDatabase(url: string, db: string): string {
  * initdb + pg_ctl start in a fresh temp dir (`bin`: pgBinDir()'s answer). By default without
  * fsync, synchronous commits or full-page writes (tests and simulations lose nothing they
  * keep); `durable`: PostgreSQL's defaults, as a production server runs (benchmarks).
+ * `settings`: more server settings (`-c name=value`), e.g. max_connections.
  */
-export function startCluster(bin: string, opts: { durable?: boolean } = {}): PgCluster {
+export function startCluster(
+  bin: string,
+  opts: { durable?: boolean; settings?: Record<string, string> } = {},
+): PgCluster {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dk-pg-'));
   const data = path.join(dir, 'data');
   const user = clusterUser();
@@ -119,7 +123,11 @@ export function startCluster(bin: string, opts: { durable?: boolean } = {}): PgC
       '-t',
       '60',
       '-o',
-      `-c listen_addresses='' -k ${dir}${opts.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'}`,
+      `-c listen_addresses='' -k ${dir}${opts.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'}${Object.entries(
+        opts.settings ?? {},
+      )
+        .map(([k, v]) => ` -c ${k}=${v}`)
+        .join('')}`,
       'start',
     ]);
   } catch (err) {

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { StoppedError, StoreServerError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { runAfterCommit } from '../after-commit.js';
-import type { Repos, Store, Tx, TxContext } from '../types.js';
+import type { Repos, Store, Tx, TxContext, TxIsolation, TxOptions } from '../types.js';
 import { pgAlertRepo } from './alert-repo.js';
 import { pgAuditRepo } from './audit-repo.js';
 import { pgChargeRepo } from './charge-repo.js';
@@ -45,6 +45,12 @@ const MAX_ATTEMPTS = 12;
 
 /** SQLSTATEs after which the whole transaction is run again: serialization_failure, deadlock_detected. */
 const RETRYABLE = new Set(['40001', '40P01']);
+
+/** The BEGIN of each isolation that has a transaction. */
+const BEGIN: Record<Exclude<TxIsolation, 'autocommit'>, string> = {
+  serializable: 'BEGIN ISOLATION LEVEL SERIALIZABLE',
+  'read committed': 'BEGIN ISOLATION LEVEL READ COMMITTED',
+};
 
 /** Every repository over one transaction's client. */
 function makeRepos(sql: Sql): Repos {
@@ -125,12 +131,15 @@ export interface PostgresStoreOptions {
 
 /**
  * The PostgreSQL store (`pg`'s Pool): transactions run concurrently, each on its own pooled
- * connection, at SERIALIZABLE isolation. PostgreSQL aborts any transaction whose outcome
- * would differ from some one-at-a-time order (40001) and the store runs it again, whole,
- * with a short random back-off (deadlocks, 40P01, too). So every read that decides a write
- * (a slot claimed, an idempotency key replayed, a payment captured once, a limit counted)
- * holds across hub processes and connections exactly as under SQLite's one writer, without
- * the in-process mutex (store/mutex.ts serialises inside one process only).
+ * connection, by default at SERIALIZABLE isolation. PostgreSQL aborts any transaction whose
+ * outcome would differ from some one-at-a-time order (40001) and the store runs it again,
+ * whole, with a short random back-off (deadlocks, 40P01, too). So every read that decides a
+ * write (a slot claimed, an idempotency key replayed, a payment captured once, a limit
+ * counted) holds across hub processes and connections exactly as under SQLite's one writer,
+ * without the in-process mutex (store/mutex.ts serialises inside one process only). The
+ * kiosks' high-volume bookkeeping (Boot, online/offline, heartbeats, commands sent and
+ * answered) asks for READ COMMITTED or autocommit instead (TxIsolation in ../types.ts):
+ * no predicate locks, fewer round trips.
  *
  * Consequence for callers: `fn` may run more than once; work outside the database goes to
  * `afterCommit` (the store's contract already asks this), which runs once, after the commit
@@ -202,9 +211,10 @@ export class PostgresStore implements Store {
     return { ...this.counts, synced: this.counts.commits };
   }
 
-  transaction<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>, opts: TxOptions = {}): Promise<T> {
     if (this.closed) return Promise.reject(new StoppedError('the store is closed'));
-    const p = this.run(fn);
+    const isolation = opts.isolation ?? 'serializable';
+    const p = isolation === 'autocommit' ? this.autocommit(fn) : this.run(fn, BEGIN[isolation]);
     this.running.add(p);
     const forget = () => this.running.delete(p);
     p.then(forget, forget);
@@ -227,13 +237,32 @@ export class PostgresStore implements Store {
     return p;
   }
 
-  private async run<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>): Promise<T> {
+  /** `fn`'s statements, each committed on its own (TxIsolation 'autocommit'); never re-run. */
+  private async autocommit<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const after: Array<() => unknown> = [];
+    let out: T;
+    try {
+      const ctx: TxContext = { afterCommit: (f) => void after.push(f) };
+      out = await fn({ ...makeRepos(sqlOn(client)), ...ctx }, ctx);
+    } catch (err) {
+      // An error without a SQLSTATE may be a broken connection: the pool drops it.
+      client.release((err as { code?: unknown }).code ? undefined : (err as Error));
+      throw err;
+    }
+    client.release();
+    this.counts.commits++;
+    for (const f of after) runAfterCommit(f, this.logger);
+    return out;
+  }
+
+  private async run<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>, begin: string): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       const after: Array<() => unknown> = [];
       let broken: Error | undefined;
       try {
-        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+        await client.query(begin);
         const ctx: TxContext = { afterCommit: (f) => void after.push(f) };
         const tx: Tx = { ...makeRepos(sqlOn(client)), ...ctx };
         const out = await fn(tx, ctx);

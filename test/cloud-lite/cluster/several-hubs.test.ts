@@ -105,6 +105,22 @@ if (server) {
       [early.id, cmd.id],
       'the kiosk got each command once',
     );
+    // A burst from B: its announcements go out in batches (one round trip each), none lost.
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        b.server.hub.sendCommand('k1', 'EnableSlot', { slot: 1 + (i % 4) }, deadline(30_000)),
+      ),
+    );
+    const settled = await Promise.all(
+      burst.map((c) => b.server.hub.waitFor(c.id, { timeoutMs: 10_000 })),
+    );
+    t.same(
+      settled.map((c) => c.state),
+      burst.map(() => 'completed'),
+      'every command of the burst completed, seen on B',
+    );
+    const got = kiosk.commands.map((c) => c.payload.commandId).slice(2);
+    t.same([...got].sort(), burst.map((c) => c.id).sort(), 'the kiosk got each command once');
     const row = await b.server.store.transaction((tx) => tx.kiosks.get('k1'));
     t.match(row, { status: 'online', hubProcess: a.server.cluster.processId });
     t.ok(b.server.hub.canServe(row!), 'B sees the kiosk on A able to serve');

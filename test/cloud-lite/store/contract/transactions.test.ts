@@ -3,16 +3,18 @@
 // its savepoint in the group commit; PostgreSQL: its own transaction), after-commit hooks,
 // closing, reads outside a transaction (store.read), and concurrent writers from two
 // connections (two processes) that read before they write: no update lost, no slot claimed
-// twice.
+// twice, with the kiosks' bookkeeping (read committed, autocommit) running beside them.
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import type { Store, Tx } from '../../../../cloud-lite/store/types.js';
+import type { PostgresStore } from '../../../../cloud-lite/store/postgres/postgres-store.js';
+import type { Store, Tx, TxIsolation } from '../../../../cloud-lite/store/types.js';
 import { type Kind, storeKinds } from './store-kinds.js';
 
 const kinds = await storeKinds(t);
 const T0 = new Date(0).toISOString();
+const T1 = new Date(1000).toISOString();
 const kiosk = (id: string) => ({ id, name: id, createdAt: T0 });
 const ids = async (store: Store) =>
   (await store.transaction((tx) => tx.kiosks.list())).map((k) => k.id).sort();
@@ -279,6 +281,93 @@ for (const { kind, open } of kinds) {
       );
     });
 
+    t.test(
+      'bookkeeping isolations: read committed and autocommit commit, then afterCommit',
+      async (t) => {
+        const { store } = await open(t);
+        const seen: string[] = [];
+        await store.transaction(
+          async (tx) => {
+            await tx.kiosks.insert(kiosk('rc'));
+            tx.afterCommit(() => seen.push('read committed'));
+          },
+          { isolation: 'read committed' },
+        );
+        await store.transaction(
+          async (tx) => {
+            await tx.kiosks.insert(kiosk('ac'));
+            await tx.kiosks.touch('ac', T1);
+            tx.afterCommit(() => seen.push('autocommit'));
+          },
+          { isolation: 'autocommit' },
+        );
+        t.same(seen, ['read committed', 'autocommit'], 'each ran its afterCommit once, in order');
+        t.match(await store.read((r) => r.kiosks.get('ac')), { lastSeenAt: T1 });
+        await t.rejects(
+          store.transaction(
+            async (tx, { afterCommit }) => {
+              await tx.kiosks.insert(kiosk('gone'));
+              afterCommit(() => seen.push('rolled back'));
+              throw new Error('boom');
+            },
+            { isolation: 'read committed' },
+          ),
+          /boom/,
+        );
+        t.same(await ids(store), ['ac', 'rc'], 'read committed rolls back whole');
+        t.same(seen, ['read committed', 'autocommit'], 'no afterCommit for a rejected one');
+      },
+    );
+
+    if (kind === 'postgres') {
+      t.test(
+        'read committed: concurrent Boots of one kiosk wait for its row; serializable ones are retried',
+        async (t) => {
+          const { store } = await open(t);
+          const pgStore = store as PostgresStore;
+          await store.transaction((tx) => tx.kiosks.insert(kiosk('k1')));
+          // N transactions read the kiosk's row (a serializable one takes its snapshot there),
+          // all wait until every one has read, then each updates the row.
+          const race = async (isolation: TxIsolation) => {
+            const before = pgStore.commitStats().retries;
+            const n = 3;
+            let arrived = 0;
+            let go!: () => void;
+            const allRead = new Promise<void>((r) => {
+              go = r;
+            });
+            await Promise.all(
+              Array.from({ length: n }, (_, i) =>
+                store.transaction(
+                  async (tx) => {
+                    await tx.kiosks.get('k1');
+                    if (++arrived === n) go();
+                    await allRead;
+                    await tx.kiosks.recordBoot('k1', {
+                      at: new Date(1000 * (i + 1)).toISOString(),
+                      softwareVersion: `v${i}`,
+                      imageVersion: null,
+                      slotCount: 8,
+                      bootReason: 'PowerOn',
+                    });
+                  },
+                  { isolation },
+                ),
+              ),
+            );
+            return pgStore.commitStats().retries - before;
+          };
+          t.ok((await race('serializable')) > 0, 'serializable: concurrent updates retried');
+          t.equal(await race('read committed'), 0, 'read committed: they take turns, no retry');
+          t.match(
+            await store.read((r) => r.kiosks.get('k1')),
+            { slotCount: 8, softwareVersion: /^v[012]$/ },
+            'every Boot applied, the last one stays',
+          );
+        },
+      );
+    }
+
     t.test('one connection, concurrent read-then-write transactions: no update lost', async (t) => {
       const { store } = await open(t);
       await store.transaction(seedCounter);
@@ -323,6 +412,11 @@ for (const { kind, open } of kinds) {
         );
         const all = [...a.claims, ...b.claims].sort((x, y) => x - y);
         t.same(all, [1, 2, 3, 4, 5, 6], 'every slot claimed exactly once across both writers');
+        t.match(
+          await store.read((r) => r.kiosks.get('k1')),
+          { softwareVersion: /^[AB]$/, slotCount: slots },
+          "the writers' bookkeeping beside them committed",
+        );
         const list = await store.transaction((tx) => tx.slots.list('k1'));
         t.same(
           list.map((s) => [s.slot, s.snapshot.by]),
