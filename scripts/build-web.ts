@@ -4,6 +4,8 @@
 // manifest.json naming them (the hub writes the pages' <script>, <link> and preloads from it).
 // map.css (the map page's, with Leaflet's; the map's code is a chunk loaded by that page only)
 // keeps its plain name too: the map chunk links it by URL.
+// The renter app is also bundled for Node (ssr/renter-ssr-<hash>.mjs, with its chunks; never
+// served): the hub renders /k/<id> with it, the kiosk's offer as markup in the page.
 // `npm run build:web`; tests call buildWeb() themselves so a fresh clone needs no prior build.
 
 import { createHash } from 'node:crypto';
@@ -13,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
-import { MANIFEST, type WebManifest } from '../cloud-lite/http/routes/web-routes.js';
+import { MANIFEST, SSR_DIR, type WebManifest } from '../cloud-lite/http/routes/web-routes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const WEB_SRC = path.join(ROOT, 'cloud-lite/web/src');
@@ -63,6 +65,30 @@ export async function buildWeb(
     // Nothing from the server's environment may reach the bundle.
     define: { 'process.env.NODE_ENV': '"production"' },
   });
+  // The renter app for the hub to render pages with (cloud-lite/web/src/renter-ssr.tsx).
+  const ssr = await build({
+    entryPoints: { 'renter-ssr': path.join(WEB_SRC, 'renter-ssr.tsx') },
+    loader: { '.png': 'empty', '.svg': 'empty' },
+    outdir: path.join(outDir, SSR_DIR),
+    bundle: true,
+    // The map's code stays a chunk of its own there too: never loaded on the hub.
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: ['node20'],
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    minify: opts.minify ?? true,
+    sourcemap: false,
+    entryNames: '[name]-[hash]',
+    chunkNames: 'chunk-[hash]',
+    outExtension: { '.js': '.mjs' },
+    metafile: true,
+    logLevel: 'silent',
+    define: { 'process.env.NODE_ENV': '"production"' },
+  });
+  const ssrFile = Object.keys(ssr.metafile.outputs).find((f) => /\/renter-ssr-[^/]+\.mjs$/.test(f));
+  if (!ssrFile) throw new Error('build-web: no server renderer');
   const outputs = result.metafile.outputs;
   const entryOf = (name: string) => {
     const [file, out] =
@@ -83,6 +109,7 @@ export async function buildWeb(
     favicon,
     renter: entryOf('renter'),
     ops: entryOf('ops'),
+    ssr: `${SSR_DIR}/${path.basename(ssrFile)}`,
   };
   await writeFile(path.join(outDir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   const mapCss = Object.keys(outputs).find((f) => /\/map-[^/]+\.css$/.test(f));

@@ -25,6 +25,7 @@ import { installGuard } from './guard.js';
 import { lazySerializers } from './lazy-serializers.js';
 import { registerApiDocsPages, registerOpenApi } from './openapi.js';
 import { registerAlertRoutes } from './routes/alert-routes.js';
+import { offerLookup } from './routes/catalog-routes.js';
 import { registerContentRoutes } from './routes/content-routes.js';
 import { registerDiagnosticsRoutes } from './routes/diagnostics-routes.js';
 import { registerKioskRoutes } from './routes/kiosk-routes.js';
@@ -148,6 +149,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   });
   notFoundPage = await registerWeb(app, {
     assetDir: deps.webAssetDir,
+    kioskOffer: offerLookup(deps.rental),
     imgOrigins: tileOrigins(mapSettings(config.map)),
     ...(payments.provider === 'stripe' ? { stripeJsUrl: payments.stripe.jsUrl } : {}),
   });

@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { audit } from '../../audit.js';
 import type { RefusalReason } from '../../error-codes.js';
@@ -62,11 +62,70 @@ async function offeredTypes(d: RentalDomain, tx: Tx, kioskId: string) {
   return diskTypes;
 }
 
+/**
+ * A kiosk's public offer (name, address, online, disk types with stock, terms), as GET
+ * /api/kiosks/{id}/offer answers it and as the kiosk's QR page (/k/<id>) shows it, or the
+ * refusal: KIOSK_NOT_FOUND, or TOO_MANY_ATTEMPTS (OFFER_LIMIT per client address; the count
+ * is kept in the store, so the API and the page share it).
+ */
+export function offerLookup(d: RentalDomain) {
+  const throttle = new Throttle();
+  return async (
+    kioskId: string,
+    clientIp: string,
+  ): Promise<
+    | { offer: Static<typeof KioskOffer> }
+    | {
+        error: {
+          status: number;
+          code: 'KIOSK_NOT_FOUND' | 'TOO_MANY_ATTEMPTS';
+          message: string;
+          details?: Record<string, unknown>;
+        };
+      }
+  > => {
+    const limits = [{ key: `offer:${clientIp}`, ...OFFER_LIMIT }];
+    const retry = await d.deps.store.transaction((tx) => throttle.take(tx, limits, d.now()));
+    if (retry > 0) {
+      return {
+        error: {
+          status: 429,
+          code: 'TOO_MANY_ATTEMPTS',
+          message: `too many requests; try again in ${retry} s`,
+          details: { retryAfterSeconds: retry },
+        },
+      };
+    }
+    return d.deps.store.transaction(async (tx) => {
+      const k = await tx.kiosks.get(kioskId);
+      if (!k || k.revokedAt) {
+        const message = `kiosk ${kioskId} does not exist`;
+        return { error: { status: 404, code: 'KIOSK_NOT_FOUND' as const, message } };
+      }
+      const site = await tx.sites.get(kioskId);
+      return {
+        offer: {
+          kiosk: {
+            id: k.id,
+            name: site?.name ?? k.name,
+            address: site?.address ?? '',
+            online: d.deps.hub.canServe(k),
+            lat: site?.lat ?? null,
+            lng: site?.lng ?? null,
+          },
+          diskTypes: await offeredTypes(d, tx, kioskId),
+          terms: termsOf(d.deps.config),
+        },
+      };
+    });
+  };
+}
+
 /** Content, kiosks near a place, a kiosk's public offer, the terms, and the kiosk session (1st instruction). */
 export function registerCatalogRoutes(fastify: FastifyInstance, d: RentalDomain): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['catalog'];
-  const throttle = new Throttle();
+  const lookup = offerLookup(d);
   app.get(
     '/api/terms',
     route({
@@ -96,37 +155,9 @@ export function registerCatalogRoutes(fastify: FastifyInstance, d: RentalDomain)
       errors: ['KIOSK_NOT_FOUND', 'TOO_MANY_ATTEMPTS'],
     }),
     async (req, reply) => {
-      const kioskId = req.params.id;
-      const limits = [{ key: `offer:${req.ip}`, ...OFFER_LIMIT }];
-      const retry = await d.deps.store.transaction((tx) => throttle.take(tx, limits, d.now()));
-      if (retry > 0)
-        return sendError(
-          reply,
-          429,
-          'TOO_MANY_ATTEMPTS',
-          `too many requests; try again in ${retry} s`,
-          {
-            retryAfterSeconds: retry,
-          },
-        );
-      return d.deps.store.transaction(async (tx) => {
-        const k = await tx.kiosks.get(kioskId);
-        if (!k || k.revokedAt)
-          throw new RentalError('KIOSK_NOT_FOUND', `kiosk ${kioskId} does not exist`, 404);
-        const site = await tx.sites.get(kioskId);
-        return {
-          kiosk: {
-            id: k.id,
-            name: site?.name ?? k.name,
-            address: site?.address ?? '',
-            online: d.deps.hub.canServe(k),
-            lat: site?.lat ?? null,
-            lng: site?.lng ?? null,
-          },
-          diskTypes: await offeredTypes(d, tx, kioskId),
-          terms: termsOf(d.deps.config),
-        };
-      });
+      const r = await lookup(req.params.id, req.ip);
+      if ('offer' in r) return r.offer;
+      return sendError(reply, r.error.status, r.error.code, r.error.message, r.error.details);
     },
   );
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { repoRoot } from '../../package-info.js';
 import { sendError } from '../errors.js';
@@ -12,8 +13,31 @@ export interface WebManifest {
   /** Per app: its entry script and the shared chunks it imports (preloaded). */
   renter: { js: string; preload: string[] };
   ops: { js: string; preload: string[] };
+  /** The renter app bundled for Node (SSR_DIR/renter-ssr-<hash>.mjs): the hub renders /k/<id> with it. */
+  ssr?: string;
 }
 export const MANIFEST = 'manifest.json';
+/** The asset folder's subfolder of the server renderer (never served: /assets/ has no subfolders). */
+export const SSR_DIR = 'ssr';
+
+/** A kiosk's public offer (GET /api/kiosks/{id}/offer's answer), or why there is none. */
+export type OfferLookup = (
+  kioskId: string,
+  clientIp: string,
+) => Promise<
+  | { offer: Record<string, unknown> & { kiosk: { name: string } } }
+  | { error: { status: number; code: string; message: string } }
+>;
+
+/** What the server renderer (cloud-lite/web/src/renter-ssr.tsx) exports. */
+interface RenterRenderer {
+  requestLanguage(cookie: string | undefined, acceptLanguage: string | undefined): string;
+  renderRenterPage(opts: {
+    url: URL;
+    lang: string;
+    preload: { kioskId: string; offer?: unknown; error?: unknown };
+  }): { html: string; title: string };
+}
 
 export interface WebOptions {
   /** Folder of the built assets (scripts/build-web.ts). Default: <repo>/dist/web. */
@@ -25,6 +49,11 @@ export interface WebOptions {
    * show its frames (added to the Content-Security-Policy, with Stripe's API and 3-D Secure hosts).
    */
   stripeJsUrl?: string;
+  /**
+   * The kiosks' public offers: /k/<id> then comes with the offer rendered into the page and as
+   * JSON for the app (no API round trip before the renter sees it and can press Rent).
+   */
+  kioskOffer?: OfferLookup;
 }
 
 /** Paths answered with the renter app's HTML; the app routes them in the browser. */
@@ -91,21 +120,50 @@ export function defaultAssetDir(): string {
   return path.join(repoRoot(), 'dist/web');
 }
 
-function page(title: string, entry: 'renter' | 'ops', m: WebManifest): string {
+const escapeHtml = (s: string) =>
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+
+/** JSON inside <script type="application/json">: nothing in it can close the element. */
+const scriptJson = (v: unknown) =>
+  JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+
+/**
+ * A page: its title, the assets of its app (`entry`), and what the hub rendered into it
+ * (`body`: the app's markup, which the app takes over; `data`: its preloaded JSON).
+ */
+function page(
+  m: WebManifest,
+  entry: 'renter' | 'ops',
+  o: { title: string; lang?: string; body?: string; data?: unknown },
+): string {
   const a = (name: string) => `/assets/${name}`;
+  const data =
+    o.data === undefined
+      ? ''
+      : `<script type="application/json" id="dk-preload">${scriptJson(o.data)}</script>\n`;
+  const app =
+    o.body === undefined
+      ? '<div id="app"><noscript>This page needs JavaScript.</noscript></div>'
+      : `<div id="app" data-ssr>${o.body}</div>`;
   return `<!doctype html>
-<html lang="en">
+<html lang="${escapeHtml(o.lang ?? 'en')}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light">
-<title>${title}</title>
+<title>${escapeHtml(o.title)}</title>
 <link rel="icon" href="${a(m.favicon)}" type="image/svg+xml">
 <link rel="stylesheet" href="${a(m.css)}">
 ${m[entry].preload.map((c) => `<link rel="modulepreload" href="${a(c)}">\n`).join('')}<script type="module" src="${a(m[entry].js)}"></script>
 </head>
 <body>
-<div id="app"><noscript>This page needs JavaScript.</noscript></div>
+${data}${app}
 </body>
 </html>
 `;
@@ -139,15 +197,24 @@ export async function registerWeb(
 ): Promise<NotFoundPage> {
   const assetDir = opts.assetDir ?? defaultAssetDir();
   // The pages name the hashed assets of the build's manifest, read once it is there.
-  let pages: { renter: string; ops: string; hashed: Set<string>; favicon: string } | undefined;
+  let pages:
+    | {
+        renter: string;
+        ops: string;
+        hashed: Set<string>;
+        favicon: string;
+        manifest: WebManifest;
+      }
+    | undefined;
   const built = () => {
     if (pages) return pages;
     const file = path.join(assetDir, MANIFEST);
     if (!existsSync(file)) return undefined;
     const m = JSON.parse(readFileSync(file, 'utf8')) as WebManifest;
     pages = {
-      renter: page('Disk rental', 'renter', m),
-      ops: page('Disk kiosks: operations', 'ops', m),
+      renter: page(m, 'renter', { title: 'Disk rental' }),
+      ops: page(m, 'ops', { title: 'Disk kiosks: operations' }),
+      manifest: m,
       hashed: new Set([
         m.css,
         m.favicon,
@@ -172,6 +239,58 @@ export async function registerWeb(
   // Pages and their assets, not API: open to anyone, left out of the API document.
   const route = { config: { access: 'public' as const }, schema: { hide: true } };
   for (const p of RENTER_PAGES) app.get(p, route, (_req, reply) => sendPage(reply, 'renter'));
+  // The renter app for Node, loaded once on first use; a build without it serves the bare page.
+  let renderer: Promise<RenterRenderer | undefined> | undefined;
+  const loadRenderer = (m: WebManifest) => {
+    renderer ??= m.ssr
+      ? (import(pathToFileURL(path.join(assetDir, m.ssr)).href) as Promise<RenterRenderer>).catch(
+          (err: Error) => {
+            app.log.warn(
+              { err },
+              'web: the server renderer did not load; pages render in the browser',
+            );
+            return undefined;
+          },
+        )
+      : Promise.resolve(undefined);
+    return renderer;
+  };
+  // A kiosk's QR page: its offer rendered into the page, fresh per request (stock, online), with
+  // the same data as JSON for the app. An unknown kiosk: its page says so, status 404.
+  app.get<{ Params: { id: string } }>('/k/:id', route, async (req, reply) => {
+    const p = built();
+    if (!p || !opts.kioskOffer) return sendPage(reply, 'renter');
+    const kioskId = req.params.id;
+    const [found, ssr] = await Promise.all([
+      opts.kioskOffer(kioskId, req.ip).catch((err: Error) => {
+        req.log.warn({ err, kioskId }, 'web: no offer for the page; the app asks the API');
+        return undefined;
+      }),
+      loadRenderer(p.manifest),
+    ]);
+    // Throttled (or the store failed): the bare page; the app's own request says why.
+    if (!found || ('error' in found && found.error.status !== 404)) {
+      return sendPage(reply, 'renter');
+    }
+    const preload = { kioskId, ...found };
+    const url = new URL(req.url, 'http://hub.invalid');
+    let html = page(p.manifest, 'renter', { title: 'Disk rental', data: preload });
+    // With ?type= (the checkout) only the data: that form's controls need the app.
+    if (ssr && !url.searchParams.has('type')) {
+      try {
+        const lang = ssr.requestLanguage(req.headers.cookie, req.headers['accept-language']);
+        const r = ssr.renderRenterPage({ url, lang, preload });
+        html = page(p.manifest, 'renter', { title: r.title, lang, data: preload, body: r.html });
+      } catch (err) {
+        req.log.warn({ err, kioskId }, 'web: rendering the page failed; the app renders it');
+      }
+    }
+    securityHeaders(reply, csp).header('cache-control', 'no-cache');
+    return reply
+      .status('error' in found ? 404 : 200)
+      .type('text/html; charset=utf-8')
+      .send(html);
+  });
   for (const p of OPS_PAGES) app.get(p, route, (_req, reply) => sendPage(reply, 'ops'));
   // Browsers that ask for /favicon.ico anyway get the build's icon.
   app.get('/favicon.ico', route, (_req, reply) => {

@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { initLanguage } from './i18n/i18n.js';
 import { ApiClient } from './lib/api-client.js';
 import { setHubCurrency } from './lib/format.js';
+import { readPreloaded, setPreloaded } from './lib/preload.js';
 import type { Terms } from './lib/types.js';
 import { RenterApp } from './renter/app.js';
 import { ApiContext, announceSession } from './ui/context.js';
@@ -11,20 +12,30 @@ import { TermsContext } from './ui/terms.js';
 const api = new ApiClient({ baseUrl: '', onSessionChange: announceSession });
 const root = document.getElementById('app');
 initLanguage();
-if (root) {
+// /k/<id> comes with the kiosk's offer (its terms included) and its markup, rendered by the
+// hub (lib/preload.ts): the app takes that markup over at once, before the session is known
+// (the page follows it when it is), so nothing on screen waits for the API.
+const preloaded = readPreloaded(document);
+setPreloaded(preloaded);
+const start = (terms: Terms | undefined) => {
+  if (!root) return;
+  setHubCurrency(terms?.currency);
+  if (!root.hasAttribute('data-ssr')) root.textContent = '';
+  render(
+    <ApiContext.Provider value={api}>
+      <TermsContext.Provider value={terms}>
+        <RenterApp />
+      </TermsContext.Provider>
+    </ApiContext.Provider>,
+    root,
+  );
+};
+if (root?.hasAttribute('data-ssr') && preloaded?.offer) {
+  start(preloaded.offer.terms);
+  void api.restoreSession();
+} else {
   void Promise.all([
     api.restoreSession(),
-    api.terms().catch((): Terms | undefined => undefined),
-  ]).then(([, terms]) => {
-    setHubCurrency(terms?.currency);
-    root.textContent = '';
-    render(
-      <ApiContext.Provider value={api}>
-        <TermsContext.Provider value={terms}>
-          <RenterApp />
-        </TermsContext.Provider>
-      </ApiContext.Provider>,
-      root,
-    );
-  });
+    preloaded?.offer?.terms ?? api.terms().catch((): Terms | undefined => undefined),
+  ]).then(([, terms]) => start(terms));
 }

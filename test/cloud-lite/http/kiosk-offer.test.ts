@@ -1,5 +1,6 @@
 // The public routes the QR landing page reads before anyone logs in: GET /api/terms and
-// GET /api/kiosks/{id}/offer (limited per client address).
+// GET /api/kiosks/{id}/offer (limited per client address), and the landing page itself
+// (/k/<id>), which comes with that offer already in its HTML.
 import t from 'tap';
 import { OFFER_LIMIT } from '../../../cloud-lite/http/routes/catalog-routes.js';
 import { readySlot, seedCatalog, seedKiosk } from '../../e2e/browser/fixtures/fleet.js';
@@ -62,6 +63,67 @@ t.test('terms and a kiosk offer, without a session', async (t) => {
   const missing = await fetch(`${hub.baseUrl}/api/kiosks/nope/offer`);
   t.equal(missing.status, 404);
   t.equal(((await missing.json()) as ErrorBody).error.code, 'KIOSK_NOT_FOUND');
+
+  // The QR page itself: the offer is in its HTML (markup and the app's JSON), no API call needed.
+  const landing = async (url: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(hub.baseUrl + url, { headers: { accept: 'text/html', ...headers } });
+    const html = await res.text();
+    const json = /<script type="application\/json" id="dk-preload">(.*?)<\/script>/s.exec(html);
+    return { res, html, preload: json ? JSON.parse(json[1]!) : undefined };
+  };
+  const en = await landing('/k/kiosk-1', { 'accept-language': 'en-GB,en;q=0.9' });
+  t.equal(en.res.status, 200);
+  t.equal(en.res.headers.get('cache-control'), 'no-cache', 'rendered per request: stock is fresh');
+  t.match(en.html, '<html lang="en">');
+  t.match(en.html, '<title>Central Station · Disk rental</title>');
+  t.match(en.html, '<h1>Central Station</h1>', 'the kiosk name');
+  t.match(en.html, 'Platform 1', 'its address');
+  t.match(en.html, /online · open now/, 'and that it is open');
+  const type = /<li[^>]*data-disk-type="tb1-maps"[^>]*>(.*?)<\/li>/s.exec(en.html)?.[1] ?? '';
+  t.match(type, '1 TB · Maps of Europe', 'the disk type with its content title');
+  t.match(type, /3\.00 per day/, 'its price');
+  t.match(type, '<dt>Ready now</dt><dd>2</dd>', 'its stock');
+  t.match(
+    type,
+    /<button type="submit" name="type" value="tb1-maps" class="primary" aria-label="Rent 1 TB · Maps of Europe">Rent this disk<\/button>/,
+    'a Rent button that works before the script runs (a GET of the checkout)',
+  );
+  t.match(en.html, /Deposit: CN¥200\.00/, 'the deposit');
+  t.same(en.preload, { kioskId: 'kiosk-1', offer }, "the app's data: the API's offer");
+  t.notMatch(
+    en.html,
+    /<script(?![^>]*\b(src=|type="application\/json"))[^>]*>/,
+    'no inline script (the data is JSON)',
+  );
+  t.notMatch(en.html, /\sstyle=|<style/, 'no inline style');
+
+  const zh = await landing('/k/kiosk-1', { 'accept-language': 'zh-CN,zh;q=0.9,en;q=0.8' });
+  t.match(zh.html, '<html lang="zh-CN">', "in the browser's language");
+  t.match(zh.html, '此处可租的硬盘');
+  t.match(zh.html, /每天 ¥3\.00/);
+  const chosen = await landing('/k/kiosk-1', {
+    'accept-language': 'zh-CN',
+    cookie: 'dk-lang=en',
+  });
+  t.match(chosen.html, 'Disks you can rent here', "the renter's own choice (cookie) first");
+
+  // The checkout (?type=): the data, not the markup (its form needs the app).
+  const checkout = await landing('/k/kiosk-1?type=tb1-maps');
+  t.equal(checkout.res.status, 200);
+  t.same(checkout.preload, { kioskId: 'kiosk-1', offer });
+  t.match(checkout.html, '<div id="app"><noscript>');
+
+  // An unknown kiosk: an HTML page that says so, with a way on, status 404.
+  const none = await landing('/k/nope', { 'accept-language': 'en' });
+  t.equal(none.res.status, 404);
+  t.match(none.res.headers.get('content-type'), /text\/html/);
+  t.match(none.html, '<h1>Kiosk nope</h1>');
+  t.match(none.html, 'This kiosk does not exist. Scan the QR code again.');
+  t.match(none.html, /<a class="button" href="\/kiosks">Find a kiosk<\/a>/);
+  t.match(none.preload, { kioskId: 'nope', error: { code: 'KIOSK_NOT_FOUND' } });
+  const hostile = await landing(`/k/${encodeURIComponent('</script><script>alert(1)</script>')}`);
+  t.equal(hostile.res.status, 404);
+  t.notMatch(hostile.html, '<script>alert(1)', 'the id is escaped in the markup and the data');
 });
 
 t.test('the offer is limited per client address', async (t) => {

@@ -11,12 +11,14 @@ import { zhCN } from './zh-cn.js';
 export const LANGUAGES = { en: 'English', 'zh-CN': '中文' } as const;
 export type Language = keyof typeof LANGUAGES;
 export const STORAGE_KEY = 'dk-lang';
+/** The same choice as a cookie, so that the hub renders a page in it (renter-ssr.tsx). */
+export const LANGUAGE_COOKIE = 'dk-lang';
 
 /** The browser globals used here, optional so that the module also loads under node (tests). */
 const g = globalThis as unknown as {
   localStorage?: { getItem(k: string): string | null; setItem(k: string, v: string): void };
   navigator?: { languages?: readonly string[] };
-  document?: { documentElement: { lang: string } };
+  document?: { documentElement: { lang: string }; cookie: string };
   dispatchEvent?: (e: Event) => boolean;
 };
 
@@ -30,6 +32,28 @@ void instance.init({
   interpolation: { escapeValue: false },
   returnNull: false,
 });
+
+/** The languages of an Accept-Language header, most wanted first ('zh-CN,zh;q=0.9,en;q=0.8'). */
+export function acceptedLanguages(header: string | undefined): string[] {
+  return (header ?? '')
+    .split(',')
+    .map((part, i) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find(Boolean);
+      return { tag: tag.trim(), q: q === undefined ? 1 : Number(q), i };
+    })
+    .filter((l) => l.tag && l.tag !== '*' && l.q > 0)
+    .sort((a, b) => b.q - a.q || a.i - b.i)
+    .map((l) => l.tag);
+}
+
+/** The language the hub renders a page in: the renter's saved choice, else the browser's. */
+export function requestLanguage(cookieHeader: string | undefined, acceptLanguage?: string) {
+  const saved = new RegExp(`(?:^|;\\s*)${LANGUAGE_COOKIE}=([^;]*)`).exec(cookieHeader ?? '')?.[1];
+  return saved && saved in LANGUAGES
+    ? (saved as Language)
+    : pickLanguage(acceptedLanguages(acceptLanguage));
+}
 
 /** The best of our languages for a list of browser languages (navigator.languages). */
 export function pickLanguage(preferred: readonly string[]): Language {
@@ -55,12 +79,23 @@ export function initLanguage(): Language {
   const lang =
     saved && saved in LANGUAGES ? (saved as Language) : pickLanguage(g.navigator?.languages ?? []);
   applyLanguage(lang);
+  if (saved) keepCookie(lang); // a choice saved before the cookie existed
   return lang;
 }
 
-function applyLanguage(lang: Language): void {
+/** Sets the language without touching the page or the saved choice (the hub rendering a page). */
+export function applyLanguage(lang: Language): void {
   void instance.changeLanguage(lang);
   if (g.document) g.document.documentElement.lang = lang;
+}
+
+function keepCookie(lang: Language): void {
+  try {
+    if (g.document)
+      g.document.cookie = `${LANGUAGE_COOKIE}=${lang}; path=/; max-age=31536000; samesite=lax`;
+  } catch {
+    // cookies off: the hub renders in the browser's language, the app switches at start
+  }
 }
 
 /** The renter's choice: applied at once and kept for the next visit. */
@@ -70,6 +105,7 @@ export function setLanguage(lang: Language): void {
   } catch {
     // private mode: the choice lasts for this page only
   }
+  keepCookie(lang);
   applyLanguage(lang);
   g.dispatchEvent?.(new Event('dk:language'));
 }

@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect } from 'preact/hooks';
 import { t } from '../i18n/i18n.js';
-import { useApi } from '../ui/context.js';
+import { useApi, useSignedIn } from '../ui/context.js';
 import { LanguageSwitch, useLanguage, usePageTitle } from '../ui/language.js';
 import { Link, match, navigate, useLocation } from '../ui/router.js';
 import { AuthForm } from './auth-form.js';
@@ -16,13 +16,8 @@ import { ReservationPage } from './reservation-page.js';
 export function RenterApp() {
   const api = useApi();
   const { path, query } = useLocation();
-  const [authed, setAuthed] = useState(api.signedIn);
+  const [authed, setAuthed] = useSignedIn(api);
   useLanguage(); // re-renders every page when the renter switches language
-  useEffect(() => {
-    const update = () => setAuthed(api.signedIn);
-    addEventListener('dk:session', update);
-    return () => removeEventListener('dk:session', update);
-  }, [api]);
 
   // Pages of an account: logged out (a deep link, an expired session), they ask for the login
   // in place and show the page once it is done (the address never changes, so reload works).

@@ -2,9 +2,10 @@ import { useState } from 'preact/hooks';
 import { t } from '../i18n/i18n.js';
 import { describeReasons } from '../lib/errors.js';
 import { formatDateTime, formatDuration, formatMoney } from '../lib/format.js';
+import { takePreloadedOffer } from '../lib/preload.js';
 import type { DiskType, KioskSession, ReservationBrief, Terms } from '../lib/types.js';
 import { Badge, Button, ErrorBox, Loading } from '../ui/components.js';
-import { useApi } from '../ui/context.js';
+import { useApi, useSignedIn } from '../ui/context.js';
 import { Directions } from '../ui/directions.js';
 import { useAsync } from '../ui/hooks.js';
 import { usePageTitle } from '../ui/language.js';
@@ -24,8 +25,10 @@ import { RentForm } from './rent-form.js';
  */
 export function KioskPage({ kioskId, mode }: { kioskId: string; mode: 'rent' | 'reserve' }) {
   const api = useApi();
-  const [authed, setAuthed] = useState(api.signedIn);
-  const offer = useAsync(() => api.kioskOffer(kioskId), [kioskId]);
+  // The page may be on screen before the session is known (the hub rendered it): it follows.
+  const [authed, setAuthed] = useSignedIn(api);
+  // The hub put the offer into the page (/k/<id>): shown without waiting for the API.
+  const offer = useAsync(() => api.kioskOffer(kioskId), [kioskId], takePreloadedOffer(kioskId));
   const session = useAsync<KioskSession | null>(
     () => (authed ? api.kioskSession(kioskId) : Promise.resolve(null)),
     [kioskId, authed],

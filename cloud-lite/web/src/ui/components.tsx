@@ -2,6 +2,7 @@ import type { ComponentChildren, JSX } from 'preact';
 import { useId } from 'preact/hooks';
 import { t } from '../i18n/i18n.js';
 import { describeError } from '../lib/errors.js';
+import { onServer } from '../lib/preload.js';
 
 /**
  * A labelled input; `hint` and `error` are linked with aria-describedby, and an error marks
@@ -98,6 +99,7 @@ export function Badge({
   return <span class={`badge badge-${tone}`}>{children}</span>;
 }
 
+/** A button of the app; rendered by the hub into a page, it is disabled until the app runs it. */
 export function Button(
   props: {
     busy?: boolean;
@@ -109,7 +111,7 @@ export function Button(
     <button
       type="button"
       {...rest}
-      disabled={disabled || busy}
+      disabled={disabled || busy || onServer()}
       aria-busy={busy ? 'true' : undefined}
     >
       {children}

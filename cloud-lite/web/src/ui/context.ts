@@ -1,5 +1,5 @@
 import { createContext } from 'preact';
-import { useContext } from 'preact/hooks';
+import { useContext, useEffect, useState } from 'preact/hooks';
 import type { ApiClient, TokenStore } from '../lib/api-client.js';
 
 export const ApiContext = createContext<ApiClient | undefined>(undefined);
@@ -27,3 +27,18 @@ export function memoryTokenStore(): TokenStore {
 
 /** Tells the pages that the session started or ended (they listen for `dk:session`). */
 export const announceSession = () => dispatchEvent(new Event('dk:session'));
+
+/**
+ * Whether the page has a session, following its changes (`dk:session`); the setter is for a
+ * page that knows before the event (its login form just succeeded).
+ */
+export function useSignedIn(api: ApiClient): [boolean, (on: boolean) => void] {
+  const [signedIn, setSignedIn] = useState(api.signedIn);
+  useEffect(() => {
+    const update = () => setSignedIn(api.signedIn);
+    update(); // a change between the first render and this effect
+    addEventListener('dk:session', update);
+    return () => removeEventListener('dk:session', update);
+  }, [api]);
+  return [signedIn, setSignedIn];
+}

@@ -7,14 +7,21 @@ export interface AsyncState<T> {
   reload: () => void;
 }
 
-/** Runs `fn` on mount and when `deps` change; stale answers are dropped. */
-export function useAsync<T>(fn: () => Promise<T>, deps: unknown[]): AsyncState<T> {
-  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
-    data: undefined,
-    error: undefined,
-    loading: true,
-  });
+/**
+ * Runs `fn` on mount and when `deps` change; stale answers are dropped. `initial`: an answer
+ * the page already has (preloaded into its HTML): shown at once, and `fn` first runs on a
+ * change of `deps` or a reload.
+ */
+export function useAsync<T>(
+  fn: () => Promise<T>,
+  deps: unknown[],
+  initial?: { data?: T; error?: unknown },
+): AsyncState<T> {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>(
+    () => ({ data: initial?.data, error: initial?.error, loading: !initial }),
+  );
   const run = useRef(0);
+  const skip = useRef(!!initial);
   const load = useCallback(() => {
     const id = ++run.current;
     setState((s) => ({ ...s, loading: true, error: undefined }));
@@ -28,7 +35,8 @@ export function useAsync<T>(fn: () => Promise<T>, deps: unknown[]): AsyncState<T
     );
   }, deps);
   useEffect(() => {
-    load();
+    if (skip.current) skip.current = false;
+    else load();
     return () => {
       run.current++;
     };

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { LANGUAGES, type Language, language, setLanguage, t } from '../i18n/i18n.js';
+import { onServer } from '../lib/preload.js';
 
 /** The current language; re-renders the caller when the renter switches. */
 export function useLanguage(): Language {
@@ -19,9 +20,13 @@ export function usePageTitle(what: string | undefined, site = t('app.renterTitle
   }, [what, site]);
 }
 
-/** The language switch in the header: each language named in itself, the current one pressed. */
+/**
+ * The language switch in the header: each language named in itself, the current one pressed.
+ * Rendered by the hub into a page, its buttons are disabled until the app runs them.
+ */
 export function LanguageSwitch() {
   const current = useLanguage();
+  const inert = onServer();
   return (
     <fieldset class="lang-switch">
       <legend class="sr-only">{t('app.language')}</legend>
@@ -32,6 +37,7 @@ export function LanguageSwitch() {
           class="link"
           lang={l}
           aria-pressed={l === current ? 'true' : 'false'}
+          disabled={inert}
           onClick={() => setLanguage(l)}
         >
           {LANGUAGES[l]}

@@ -1,12 +1,18 @@
 import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
+/** The address of the page the hub renders (renter-ssr.tsx): there is no `location` there. */
+let serverUrl: URL | undefined;
+export function setServerLocation(url: URL | undefined): void {
+  serverUrl = url;
+}
+
 /** Current location path + query; re-renders on pushState navigation and back/forward. */
 export function useLocation(): { path: string; query: URLSearchParams } {
-  const [loc, setLoc] = useState(() => ({
-    path: location.pathname,
-    query: new URLSearchParams(location.search),
-  }));
+  const [loc, setLoc] = useState(() => {
+    const here = typeof location === 'undefined' ? serverUrl : location;
+    return { path: here?.pathname ?? '/', query: new URLSearchParams(here?.search) };
+  });
   useEffect(() => {
     const update = () =>
       setLoc({ path: location.pathname, query: new URLSearchParams(location.search) });
