@@ -139,7 +139,7 @@ export class HubServer {
     });
     this.mailer = createMailer(config.smtp, logger);
     this.rental = new RentalDomain({
-      mailer: emailAccountMailer(this.mailer, logger),
+      mailer: emailAccountMailer(this.mailer, logger, config.notifications.timeZone),
       store: this.store,
       hub: this.hub,
       config: config.rental,

@@ -8,6 +8,27 @@
 export const MAIL_LANGUAGES = ['en', 'zh-CN'] as const;
 export type MailLanguage = (typeof MAIL_LANGUAGES)[number];
 
+/**
+ * The best of our languages for an HTTP Accept-Language header (`zh-CN,zh;q=0.9,en;q=0.8`):
+ * the first of its tags, by weight, that is English or Chinese; English when none is.
+ */
+export function acceptLanguage(header: string | undefined): MailLanguage {
+  const tags = (header ?? '')
+    .split(',')
+    .map((part, i) => {
+      const [tag = '', ...params] = part.trim().toLowerCase().split(';');
+      const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find(Boolean);
+      return { tag: tag.trim(), q: q === undefined ? 1 : Number(q), i };
+    })
+    .filter((t) => t.tag && t.q > 0)
+    .sort((a, b) => b.q - a.q || a.i - b.i);
+  for (const { tag } of tags) {
+    if (tag === 'en' || tag.startsWith('en-')) return 'en';
+    if (tag === 'zh' || tag.startsWith('zh-')) return 'zh-CN';
+  }
+  return 'en';
+}
+
 /** The renter's e-mail language: `users.language` when it is one of ours, else English. */
 export function mailLanguage(language: string | null | undefined): MailLanguage {
   return language === 'zh-CN' ? 'zh-CN' : 'en';

@@ -218,7 +218,10 @@ export class RenterNotifications {
             title: await this.titleOf(tx, r.diskTypeId),
             dueAt: r.dueAt,
             feeSoFarMinor: fees.reduce((n, c) => n + c.amountMinor, 0),
-            feePerDayMinor: rentalConfig.overdueFeePerDayMinor,
+            // The late fee this rental was sold with (rows from before migration 015: the fee
+            // charged, else the config's seed).
+            feePerDayMinor:
+              r.overdueFeePerDayMinor ?? fees[0]?.amountMinor ?? rentalConfig.overdueFeePerDayMinor,
             currency: fees[0]?.currency ?? rentalConfig.currency,
           });
         }

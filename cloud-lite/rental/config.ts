@@ -13,7 +13,10 @@ export const RentalConfigSchema = Type.Object(
      */
     termsUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 500 })),
     privacyUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 500 })),
-    /** Smallest deposit that permits renting. */
+    /**
+     * Smallest deposit that permits renting: only the seed of the stored rental settings at the
+     * first start (docs/money-and-limits.md, "Rental settings"); later changes here are ignored.
+     */
     minDepositMinor: Int(1, 5000),
     /**
      * Disks a renter may hold or have coming at once: unreturned rentals, orders in flight and
@@ -65,11 +68,14 @@ export const RentalConfigSchema = Type.Object(
     kioskUnreachableHoldSeconds: Int(1, 600),
     /** An accepted Dispense without an outcome after this long is asked about and flagged. */
     dispenseOutcomeDeadlineSeconds: Int(1, 600),
-    /** Overdue fee per started day past due, up to `overdueMaxDays` days. */
+    /**
+     * Overdue fee per started day past due, up to `overdueMaxDays` days: the seed of the stored
+     * rental settings at the first start; afterwards edited on /ops, not here.
+     */
     overdueFeePerDayMinor: Int(0, 300),
     /** After this many overdue days the disk counts as lost. */
     overdueMaxDays: Int(1, 10),
-    /** Lost-disk charge, taken from the deposit. */
+    /** Lost-disk charge, taken from the deposit: the seed of the stored rental settings (as above). */
     lostDiskChargeMinor: Int(0, 5000),
     /** Payment intents (authorising, capturing, voiding, refunding) older than this are finished by reconciliation. */
     intentRetryAfterSeconds: Int(0, 30),

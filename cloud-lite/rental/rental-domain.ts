@@ -6,6 +6,7 @@ import { type AccountMailer, logMailer } from './accounts/account-mail.js';
 import { Accounts } from './accounts/accounts.js';
 import { Deposits } from './billing/deposits.js';
 import { OperatorRefunds } from './billing/operator-refunds.js';
+import { RentalSettings } from './billing/rental-settings.js';
 import { Catalog } from './catalog/catalog.js';
 import { Checkout } from './checkout/checkout.js';
 import type { RentalConfig } from './config.js';
@@ -63,6 +64,8 @@ export class RentalDomain {
   readonly notifier = new RentalNotifier();
   /** The renter's facts (charges, refunds, a reservation ready), told in their transactions. */
   readonly events = new RenterEvents();
+  /** The deposit, late fee and lost-disk charge, stored and edited on /ops. */
+  readonly settings: RentalSettings;
   readonly accounts: Accounts;
   readonly payments: Payments;
   readonly deposits: Deposits;
@@ -87,6 +90,8 @@ export class RentalDomain {
     const { store, config, logger } = deps;
     const kiosks = deps.hub;
     this.provider = deps.provider ?? createProvider(config, { store, logger, now, env: deps.env });
+    const settings = new RentalSettings({ store, config, now });
+    this.settings = settings;
     this.accounts = new Accounts({
       store,
       config,
@@ -98,6 +103,7 @@ export class RentalDomain {
     this.deposits = new Deposits({
       store,
       config,
+      settings,
       payments: this.payments,
       provider: this.provider,
       now,
@@ -107,6 +113,7 @@ export class RentalDomain {
     this.rentals = new Rentals({
       store,
       config,
+      settings,
       payments: this.payments,
       deposits: this.deposits,
       now,
@@ -123,6 +130,7 @@ export class RentalDomain {
       store,
       kiosks,
       config,
+      settings,
       logger,
       payments: this.payments,
       deposits: this.deposits,
@@ -233,6 +241,7 @@ export class RentalDomain {
   }
 
   async start(): Promise<void> {
+    await this.settings.seed();
     await this.accounts.ensureBootstrapAdmin();
   }
 

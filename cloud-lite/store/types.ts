@@ -39,6 +39,7 @@ import type { PaymentRepo } from './repos/payment-repo.js';
 import type { PendingRegistrationRepo } from './repos/pending-registration-repo.js';
 import type { RemoteConfigRepo } from './repos/remote-config-repo.js';
 import type { RentalRepo } from './repos/rental-repo.js';
+import type { RentalSettingsRepo } from './repos/rental-settings-repo.js';
 import type { ReservationRepo } from './repos/reservation-repo.js';
 import type { RolloutRepo } from './repos/rollout-repo.js';
 import type { SandboxRepo } from './repos/sandbox-repo.js';
@@ -69,6 +70,7 @@ export type * from './repos/payment-repo.js';
 export type * from './repos/pending-registration-repo.js';
 export * from './repos/remote-config-repo.js';
 export type * from './repos/rental-repo.js';
+export type * from './repos/rental-settings-repo.js';
 export type * from './repos/reservation-repo.js';
 export type * from './repos/rollout-repo.js';
 export type * from './repos/sandbox-repo.js';
@@ -108,6 +110,8 @@ export interface Repos {
   extensions: ExtensionRepo;
   charges: ChargeRepo;
   missingDisks: MissingDiskRepo;
+  /** The operator's rental terms (rental/settings/). */
+  rentalSettings: RentalSettingsRepo;
   // For operators.
   audit: AuditRepo;
   flags: FlagRepo;

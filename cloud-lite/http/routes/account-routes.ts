@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { acceptLanguage } from '../../notifications/renter-mail-text.js';
 import { userView } from '../../rental/accounts/accounts.js';
 import type { RentalDomain } from '../../rental/rental-domain.js';
 import { actorOf, SESSION_COOKIE } from '../guard.js';
@@ -36,7 +37,7 @@ export function registerAccountRoutes(fastify: FastifyInstance, d: RentalDomain)
         method: 'POST',
         summary: 'Ask for an account: a confirmation link goes to the e-mail or phone',
         description:
-          'The same answer whether the login is new or taken (the difference reaches only the owner of the address). The link is `<publicUrl>/register/confirm#<token>`; post its token to /api/auth/register/confirm.',
+          "The same answer whether the login is new or taken (the difference reaches only the owner of the address). The link is `<publicUrl>/register/confirm#<token>`; post its token to /api/auth/register/confirm. The mail is in `language` (else the Accept-Language header's en or zh-CN), which the account keeps for all its e-mails (GET/POST /api/me/notifications).",
         tags,
         access: 'public',
         body: RegisterBody,
@@ -50,7 +51,8 @@ export function registerAccountRoutes(fastify: FastifyInstance, d: RentalDomain)
       }),
     },
     async (req, reply) => {
-      await d.accounts.register(req.body, req.ip);
+      const language = req.body.language ?? acceptLanguage(req.headers['accept-language']);
+      await d.accounts.register({ ...req.body, language }, req.ip);
       reply.status(202);
       return {
         status: 'confirmation-sent' as const,

@@ -3,6 +3,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { audit } from '../../audit.js';
 import type { RefusalReason } from '../../error-codes.js';
+import type { RentalAmounts } from '../../rental/billing/rental-settings.js';
 import type { RentalConfig } from '../../rental/config.js';
 import { RentalError } from '../../rental/errors.js';
 import type { RentalDomain } from '../../rental/rental-domain.js';
@@ -23,14 +24,17 @@ import { IdParams, NearQuery } from '../schemas/rental.js';
 /** Public offer lookups one client address may make per minute (GET /api/kiosks/{id}/offer). */
 export const OFFER_LIMIT = { max: 120, windowSeconds: 60 };
 
-/** The rental terms a renter reads before paying, from the hub's rental config. */
-export function termsOf(c: RentalConfig) {
+/**
+ * The rental terms a renter reads before paying: the stored rental settings (deposit, late
+ * fee, lost-disk charge; edited on /ops) and the rest of the hub's rental config.
+ */
+export function termsOf(c: RentalConfig, s: RentalAmounts) {
   return {
     currency: c.currency,
-    depositMinor: c.minDepositMinor,
-    overdueFeePerDayMinor: c.overdueFeePerDayMinor,
+    depositMinor: s.depositMinor,
+    overdueFeePerDayMinor: s.overdueFeePerDayMinor,
     overdueMaxDays: c.overdueMaxDays,
-    lostDiskChargeMinor: c.lostDiskChargeMinor,
+    lostDiskChargeMinor: s.lostDiskChargeMinor,
     pickupWindowSeconds: c.pickupWindowSeconds,
     holdWindowSeconds: c.holdWindowSeconds,
     noShowFeeMinor: c.noShowFeeMinor,
@@ -114,7 +118,7 @@ export function offerLookup(d: RentalDomain) {
             lng: site?.lng ?? null,
           },
           diskTypes: await offeredTypes(d, tx, kioskId),
-          terms: termsOf(d.deps.config),
+          terms: termsOf(d.deps.config, await d.settings.get(tx)),
         },
       };
     });
@@ -132,12 +136,12 @@ export function registerCatalogRoutes(fastify: FastifyInstance, d: RentalDomain)
       method: 'GET',
       summary: "The hub's rental terms: currency, deposit, late fee, lost-disk charge, windows",
       description:
-        'What the renter pages state before anyone pays; the values come from the rental configuration.',
+        'What the renter pages state before anyone pays: the deposit, late fee and lost-disk charge from the stored rental settings (GET/POST /api/operator/rental-settings), the rest from the rental configuration. A rental keeps the late fee and lost-disk charge it was paid under.',
       tags,
       access: 'public',
       response: { 200: Type.Ref(Terms) },
     }),
-    async () => termsOf(d.deps.config),
+    async () => termsOf(d.deps.config, await d.settings.current()),
   );
 
   app.get(

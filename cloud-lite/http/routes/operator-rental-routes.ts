@@ -14,6 +14,7 @@ import {
   MissingDisksList,
   OpsOrdersList,
   RefundAnswer,
+  RentalSettingsAnswer,
   ReservationsList,
   SiteAnswer,
   UserAnswer,
@@ -26,6 +27,7 @@ import {
   LimitQuery,
   OpsOrdersQuery,
   RefundBody,
+  RentalSettingsBody,
   SiteBody,
   UserBody,
 } from '../schemas/rental.js';
@@ -168,6 +170,45 @@ export function registerOperatorRentalRoutes(fastify: FastifyInstance, d: Rental
         ),
       };
     },
+  );
+  const settingsView = (s: Awaited<ReturnType<typeof d.settings.current>>) => ({
+    depositMinor: s.depositMinor,
+    overdueFeePerDayMinor: s.overdueFeePerDayMinor,
+    lostDiskChargeMinor: s.lostDiskChargeMinor,
+    currency: d.deps.config.currency,
+    updatedAt: s.updatedAt,
+    updatedBy: s.updatedBy,
+  });
+  app.get(
+    '/api/operator/rental-settings',
+    route({
+      method: 'GET',
+      summary: 'The rental settings: deposit, late fee per day, lost-disk charge',
+      description:
+        "Stored in the hub's store and read by every hub process; seeded from the config's rental.minDepositMinor, overdueFeePerDayMinor and lostDiskChargeMinor at the first start (docs/money-and-limits.md).",
+      tags: catalog,
+      access: 'operator',
+      response: { 200: RentalSettingsAnswer },
+    }),
+    async () => ({ settings: settingsView(await d.settings.current()) }),
+  );
+  app.post(
+    '/api/operator/rental-settings',
+    {
+      bodyLimit: LIMIT,
+      ...route({
+        method: 'POST',
+        summary: 'Change the deposit, the late fee per day and the lost-disk charge',
+        description:
+          'Applies to rentals paid from now on (and the deposit a renter needs from now on); orders, reservations and rentals already paid keep the late fee and lost-disk charge they were shown. Audited (rental_settings.saved, with the values before and after).',
+        tags: catalog,
+        access: 'operator',
+        body: RentalSettingsBody,
+        response: { 200: RentalSettingsAnswer },
+        errors: ['VALIDATION'],
+      }),
+    },
+    async (req) => ({ settings: settingsView(await d.settings.put(req.body, actorOf(req))) }),
   );
   app.post(
     '/api/operator/kiosk-sites',

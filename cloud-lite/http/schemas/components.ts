@@ -156,12 +156,31 @@ const OfferedDiskType = Exact({
   reservable: Type.Integer({ description: 'reservations the kiosk can still take' }),
 });
 
-/** The hub's rental terms, as a renter reads them before paying (from the rental config). */
+/**
+ * The rental settings an operator edits (GET/POST /api/operator/rental-settings): stored in
+ * the hub's store, seeded from the config's `rental` section at the first start.
+ */
+export const RentalSettings = Exact(
+  {
+    depositMinor: Minor('the deposit a renter must hold before renting'),
+    overdueFeePerDayMinor: Minor('late fee per started day past the due time'),
+    lostDiskChargeMinor: Minor('charge for a lost disk, taken from the deposit'),
+    currency: Type.String({ description: 'the currency of these amounts (rental.currency)' }),
+    updatedAt: IsoTime,
+    updatedBy: Type.String({
+      description:
+        '`config` while the values are the seed from the config file, else who saved them',
+    }),
+  },
+  { $id: 'RentalSettings' },
+);
+
+/** The hub's rental terms, as a renter reads them before paying (stored settings + rental config). */
 export const Terms = Exact(
   {
     currency: Type.String({ description: 'ISO 4217 code every price is in (rental.currency)' }),
     depositMinor: Minor(
-      'the deposit a renter pays before the first rental (rental.minDepositMinor)',
+      'the deposit a renter pays before the first rental (the stored rental settings)',
     ),
     overdueFeePerDayMinor: Minor('fee per started day past the due time'),
     overdueMaxDays: Type.Integer({
@@ -385,6 +404,12 @@ export const Rental = Exact(
       Exact({ kind: Type.String(), amountMinor: Minor(), currency: Type.String(), at: IsoTime }),
     ),
     totalMinor: Minor('the sum of the charges'),
+    overdueFeePerDayMinor: Type.Optional(
+      Minor('the late fee per day this rental was paid under (absent: the current terms)'),
+    ),
+    lostDiskChargeMinor: Type.Optional(
+      Minor('the lost-disk charge this rental was paid under (absent: the current terms)'),
+    ),
     pendingExtensionDays: Type.Integer({
       description: 'days of extensions still being paid (the due date moves once captured)',
     }),
@@ -573,6 +598,7 @@ export const ContentAnswer = Exact({ content: Type.Ref(ContentPackage) });
 export const DiskTypesList = Exact({ diskTypes: Type.Array(Type.Ref(DiskType)) });
 export const DiskTypeAnswer = Exact({ diskType: Type.Ref(DiskType) });
 export const SiteAnswer = Exact({ site: Type.Ref(KioskSite) });
+export const RentalSettingsAnswer = Exact({ settings: Type.Ref(RentalSettings) });
 export const AuditList = Exact({ audit: Type.Array(Type.Ref(AuditEntry)) });
 export const MissingDisksList = Exact({ missingDisks: Type.Array(Type.Ref(MissingDisk)) });
 export const FlagsList = Exact({ flags: Type.Array(Type.Ref(Flag)) });
@@ -658,6 +684,7 @@ export const COMPONENTS = [
   KioskSite,
   NearbyKiosk,
   PrepareProgress,
+  RentalSettings,
   Terms,
   MapSettings,
   KioskOffer,

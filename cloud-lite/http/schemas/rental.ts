@@ -56,6 +56,12 @@ export const RegisterBody = Type.Object(
     // Long enough for 256 code points of any script (the policy counts code points after NFKC).
     password: Type.String({ minLength: 1, maxLength: 1024 }),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    language: Type.Optional(
+      Type.Union([Type.Literal('en'), Type.Literal('zh-CN')], {
+        description:
+          "the language of the account's e-mails, this registration's first (absent: from the Accept-Language header, else en)",
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -199,6 +205,18 @@ export const DiskTypeBody = Type.Object(
   },
   { additionalProperties: false },
 );
+const Amount = (minimum: number, description: string) =>
+  Type.Integer({ minimum, maximum: 100_000_000, description });
+/** New rental settings (all three amounts, in minor units of the hub's currency). */
+export const RentalSettingsBody = Type.Object(
+  {
+    depositMinor: Amount(1, 'the deposit a renter must hold before renting (at least 1)'),
+    overdueFeePerDayMinor: Amount(0, 'late fee per started day past the due time'),
+    lostDiskChargeMinor: Amount(0, 'charge for a lost disk, taken from the deposit'),
+  },
+  { additionalProperties: false },
+);
+
 export const SiteBody = Type.Object(
   {
     kioskId: Id,

@@ -115,15 +115,22 @@ export class Accounts {
     });
   }
 
-  private async loginTaken(tx: Tx, { email, phone }: Recipient): Promise<boolean> {
-    for (const login of [email, phone])
-      if (login && (await tx.users.findByLogin(login))) return true;
-    return false;
+  private async loginTaken(tx: Tx, logins: Recipient): Promise<boolean> {
+    return (await this.loginOwner(tx, logins)) !== undefined;
+  }
+
+  /** The account that already has this e-mail or phone, if any. */
+  private async loginOwner(tx: Tx, { email, phone }: Recipient): Promise<UserRecord | undefined> {
+    for (const login of [email, phone]) {
+      const u = login ? await tx.users.findByLogin(login) : undefined;
+      if (u) return u;
+    }
+    return undefined;
   }
 
   private async insertUser(
     tx: Tx,
-    u: Recipient & { name: string | null; passwordHash: string },
+    u: Recipient & { name: string | null; passwordHash: string; language?: string | null },
     role: Role,
     who: Actor,
     at: string,
@@ -138,6 +145,7 @@ export class Accounts {
       cardToken: null,
       cardLast4: null,
       createdAt: at,
+      ...(u.language ? { language: u.language } : {}),
     };
     await tx.users.insert(user);
     await audit(tx, who, at, 'user.created', user.id, { role: user.role });
@@ -157,9 +165,10 @@ export class Accounts {
    * TOO_MANY_ATTEMPTS (429) after `registerMaxPerAddress` registrations from one address.
    */
   async register(
-    input: { email?: string; phone?: string; password: string; name?: string },
+    input: { email?: string; phone?: string; password: string; name?: string; language?: string },
     ip: string,
   ): Promise<void> {
+    const language = input.language === 'zh-CN' ? 'zh-CN' : 'en';
     const cfg = this.deps.config;
     const retry = await this.deps.store.transaction((tx) =>
       this.throttle.take(
@@ -183,7 +192,8 @@ export class Accounts {
     const expiresAt = new Date(now.getTime() + cfg.registrationTtlSeconds * 1000).toISOString();
     const taken = await this.deps.store.transaction(async (tx) => {
       await tx.pendingRegistrations.removeExpired(now.toISOString());
-      const taken = await this.loginTaken(tx, logins);
+      const owner = await this.loginOwner(tx, logins);
+      const taken = owner !== undefined;
       if (!taken)
         await tx.pendingRegistrations.insert({
           tokenHash: hashToken(token),
@@ -193,6 +203,7 @@ export class Accounts {
           createdAt: now.toISOString(),
           expiresAt,
           ip,
+          language,
         });
       await audit(
         tx,
@@ -205,16 +216,22 @@ export class Accounts {
           taken,
         },
       );
-      return taken;
+      return owner && { language: owner.language ?? language };
     });
     await this.deps.mailer.send(
       taken
-        ? { kind: 'already-registered', to: logins, loginLink: this.link('/login') }
+        ? {
+            kind: 'already-registered',
+            to: logins,
+            loginLink: this.link('/login'),
+            language: taken.language,
+          }
         : {
             kind: 'confirm-registration',
             to: logins,
             link: this.link(`/register/confirm#${token}`),
             expiresAt,
+            language,
           },
     );
   }

@@ -8,10 +8,13 @@ import { isActiveOrder } from '../orders/order-view.js';
 import type { Payments } from '../payments/payments.js';
 import type { PaymentProvider, PayWith } from '../payments/provider.js';
 import type { RenterEvents } from '../renter-events.js';
+import type { RentalSettings } from './rental-settings.js';
 
 export interface DepositsDeps {
   store: Store;
   config: RentalConfig;
+  /** The deposit a renter must hold (stored rental settings). */
+  settings: RentalSettings;
   payments: Payments;
   provider: PaymentProvider;
   now: () => Date;
@@ -111,7 +114,7 @@ export class Deposits {
    */
   async reasons(tx: Tx, userId: string, purpose: Purpose = 'rent'): Promise<RefusalReason[]> {
     const out: RefusalReason[] = [];
-    if ((await tx.deposits.balance(userId)) < this.deps.config.minDepositMinor)
+    if ((await tx.deposits.balance(userId)) < (await this.deps.settings.get(tx)).depositMinor)
       out.push('NO_DEPOSIT');
     const now = this.deps.now().toISOString();
     const rentals = await tx.rentals.listByUser(userId);

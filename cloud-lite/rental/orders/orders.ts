@@ -13,6 +13,7 @@ import type {
 import type { Identity } from '../accounts/accounts.js';
 import type { Deposits } from '../billing/deposits.js';
 import { refundLine } from '../billing/operator-refunds.js';
+import type { RentalSettings } from '../billing/rental-settings.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Checkout, CheckoutFlow, OrderInput } from '../checkout/checkout.js';
 import type { RentalConfig } from '../config.js';
@@ -27,6 +28,8 @@ export interface OrdersDeps {
   store: Store;
   kiosks: KioskCommands;
   config: RentalConfig;
+  /** The late fee and lost-disk charge each sale keeps (stored rental settings). */
+  settings: RentalSettings;
   logger: Logger;
   payments: Payments;
   deposits: Deposits;
@@ -174,6 +177,7 @@ export class Orders {
           commandId: null,
           reservationId: null,
           rentalId: null,
+          ...(await this.deps.settings.soldTerms(tx)),
           steps: [
             {
               at,

@@ -9,6 +9,7 @@ import type {
   Tx,
 } from '../../store/types.js';
 import type { Deposits } from '../billing/deposits.js';
+import type { RentalSettings } from '../billing/rental-settings.js';
 import type { RentalConfig } from '../config.js';
 import type { Payments } from '../payments/payments.js';
 import type { RenterEvents } from '../renter-events.js';
@@ -23,6 +24,8 @@ export function takenAtOf(order: OrderRecord): string | undefined {
 export interface RentalsDeps {
   store: Store;
   config: RentalConfig;
+  /** The late fee and lost-disk charge of rentals sold before their terms were kept. */
+  settings: RentalSettings;
   payments: Payments;
   deposits: Deposits;
   now: () => Date;
@@ -58,6 +61,9 @@ export async function rentalView(tx: Tx, r: RentalRecord) {
       at: c.at,
     })),
     totalMinor: charges.reduce((n, c) => n + c.amountMinor, 0),
+    /** The late fee and lost-disk charge this rental was sold with. */
+    ...(r.overdueFeePerDayMinor != null ? { overdueFeePerDayMinor: r.overdueFeePerDayMinor } : {}),
+    ...(r.lostDiskChargeMinor != null ? { lostDiskChargeMinor: r.lostDiskChargeMinor } : {}),
     /** Days of extensions still being paid (the due date moves once they are captured). */
     pendingExtensionDays: pending.reduce((n, e) => n + e.days, 0),
   };
@@ -99,6 +105,8 @@ export class Rentals {
       returnKioskId: null,
       state: 'open',
       overdueDaysCharged: 0,
+      // The terms the renter was shown when paying (kept on the order), never today's.
+      ...(await this.deps.settings.termsOf(tx, order)),
     };
     await tx.rentals.insert(r);
     await this.charge(tx, r, 'rental', amountMinor, paymentId);
@@ -178,15 +186,16 @@ export class Rentals {
     const due = Date.parse(r.dueAt);
     if (now <= due || r.state === 'returned' || r.state === 'lost') return;
     const cfg = this.deps.config;
+    const terms = await this.deps.settings.termsOf(tx, r);
     const overdueDays = Math.ceil((now - due) / DAY_MS);
     const chargeable = Math.min(overdueDays, cfg.overdueMaxDays);
     const at = this.nowIso();
     for (let d = r.overdueDaysCharged + 1; d <= chargeable; d++) {
-      await this.charge(tx, r, 'overdue', cfg.overdueFeePerDayMinor, null);
+      await this.charge(tx, r, 'overdue', terms.overdueFeePerDayMinor, null);
       await this.deps.deposits.take(
         tx,
         r.userId,
-        cfg.overdueFeePerDayMinor,
+        terms.overdueFeePerDayMinor,
         r.id,
         `overdue day ${d}`,
       );
@@ -197,8 +206,8 @@ export class Rentals {
       state,
     });
     if (state === 'lost') {
-      await this.charge(tx, r, 'lost', cfg.lostDiskChargeMinor, null);
-      await this.deps.deposits.take(tx, r.userId, cfg.lostDiskChargeMinor, r.id, 'lost disk');
+      await this.charge(tx, r, 'lost', terms.lostDiskChargeMinor, null);
+      await this.deps.deposits.take(tx, r.userId, terms.lostDiskChargeMinor, r.id, 'lost disk');
       await audit(tx, SYSTEM('overdue'), at, 'rental.lost', r.id, { overdueDays });
     } else if (chargeable > r.overdueDaysCharged) {
       await audit(tx, SYSTEM('overdue'), at, 'rental.overdue_charged', r.id, { days: chargeable });

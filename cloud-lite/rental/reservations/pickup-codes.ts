@@ -150,6 +150,9 @@ export class PickupCodes {
       commandId: d.commandId,
       reservationId: r.id,
       rentalId: null,
+      // The terms shown when the reservation was paid.
+      overdueFeePerDayMinor: r.overdueFeePerDayMinor ?? null,
+      lostDiskChargeMinor: r.lostDiskChargeMinor ?? null,
       steps: [
         {
           at,

@@ -12,6 +12,7 @@ import type {
 } from '../../store/types.js';
 import type { Identity } from '../accounts/accounts.js';
 import type { Deposits } from '../billing/deposits.js';
+import type { RentalSettings } from '../billing/rental-settings.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { type ReservationCandidate, unplacedReservations } from '../catalog/preparable.js';
 import {
@@ -35,6 +36,8 @@ export interface ReservationsDeps {
   store: Store;
   kiosks: KioskCommands;
   config: RentalConfig;
+  /** The late fee and lost-disk charge each sale keeps (stored rental settings). */
+  settings: RentalSettings;
   logger: Logger;
   payments: Payments;
   deposits: Deposits;
@@ -193,6 +196,7 @@ export class Reservations {
           commandId: null,
           orderId: null,
           pickupCodeCommandId: null,
+          ...(await this.deps.settings.soldTerms(tx)),
           createdAt: at,
           updatedAt: at,
         };
@@ -359,6 +363,9 @@ export class Reservations {
         commandId: null,
         reservationId: r.id,
         rentalId: null,
+        // The terms shown when the reservation was paid.
+        overdueFeePerDayMinor: r.overdueFeePerDayMinor ?? null,
+        lostDiskChargeMinor: r.lostDiskChargeMinor ?? null,
         steps: [
           {
             at,

@@ -28,6 +28,7 @@ import { pgPaymentRepo } from './payment-repo.js';
 import { pgPendingRegistrationRepo } from './pending-registration-repo.js';
 import { pgRemoteConfigRepo } from './remote-config-repo.js';
 import { pgRentalRepo } from './rental-repo.js';
+import { pgRentalSettingsRepo } from './rental-settings-repo.js';
 import { pgReservationRepo } from './reservation-repo.js';
 import { pgRolloutRepo } from './rollout-repo.js';
 import { pgSandboxRepo } from './sandbox-repo.js';
@@ -77,6 +78,7 @@ function makeRepos(sql: Sql): Repos {
     extensions: pgExtensionRepo(sql),
     charges: pgChargeRepo(sql),
     missingDisks: pgMissingDiskRepo(sql),
+    rentalSettings: pgRentalSettingsRepo(sql),
     audit: pgAuditRepo(sql),
     flags: pgFlagRepo(sql),
     alerts: pgAlertRepo(sql),

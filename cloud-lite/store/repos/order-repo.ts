@@ -1,3 +1,4 @@
+import type { SoldTerms } from './rental-settings-repo.js';
 import type { Table } from './table.js';
 
 export interface Step {
@@ -32,7 +33,7 @@ export type OrderState =
   | 'completed'
   | 'failed'
   | 'cancelled';
-export interface OrderRecord {
+export interface OrderRecord extends SoldTerms {
   id: string;
   userId: string;
   idempotencyKey: string | null;

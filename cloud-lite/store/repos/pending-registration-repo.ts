@@ -8,6 +8,8 @@ export interface PendingRegistrationRecord {
   createdAt: string;
   expiresAt: string;
   ip: string | null;
+  /** The language chosen at registration (`en`, `zh-CN`); the account keeps it. */
+  language?: string | null;
 }
 
 export interface PendingRegistrationRepo {

@@ -1,7 +1,8 @@
+import type { SoldTerms } from './rental-settings-repo.js';
 import type { Table } from './table.js';
 
 export type RentalState = 'open' | 'returned' | 'overdue' | 'lost';
-export interface RentalRecord {
+export interface RentalRecord extends SoldTerms {
   id: string;
   userId: string;
   orderId: string;

@@ -1,3 +1,4 @@
+import type { SoldTerms } from './rental-settings-repo.js';
 import type { Table } from './table.js';
 
 export type ReservationState =
@@ -21,7 +22,7 @@ export interface Fee {
   at: string;
   message: string;
 }
-export interface ReservationRecord {
+export interface ReservationRecord extends SoldTerms {
   id: string;
   userId: string;
   idempotencyKey: string | null;

@@ -29,6 +29,7 @@ import { sqlitePaymentRepo } from './payment-repo.js';
 import { sqlitePendingRegistrationRepo } from './pending-registration-repo.js';
 import { sqliteRemoteConfigRepo } from './remote-config-repo.js';
 import { sqliteRentalRepo } from './rental-repo.js';
+import { sqliteRentalSettingsRepo } from './rental-settings-repo.js';
 import { sqliteReservationRepo } from './reservation-repo.js';
 import { sqliteRolloutRepo } from './rollout-repo.js';
 import { sqliteSandboxRepo } from './sandbox-repo.js';
@@ -66,6 +67,7 @@ function makeRepos(db: Database.Database, moneyWritten: () => void): Repos {
     extensions: sqliteExtensionRepo(db, moneyWritten),
     charges: sqliteChargeRepo(db, moneyWritten),
     missingDisks: sqliteMissingDiskRepo(db),
+    rentalSettings: sqliteRentalSettingsRepo(db, moneyWritten),
     audit: sqliteAuditRepo(db),
     flags: sqliteFlagRepo(db),
     alerts: sqliteAlertRepo(db),

@@ -104,11 +104,13 @@ t.test(
       to: { email: 'new@example.test', phone: null },
       link: 'https://hub.test/register/confirm#tok123',
       expiresAt: '2026-12-07T00:00:00.000Z',
+      language: null,
     });
     await account.send({
       kind: 'already-registered',
       to: { email: null, phone: '+8613800000000' },
       loginLink: 'https://hub.test/login',
+      language: null,
     });
     t.equal(sink.received.length, 1, 'the phone-only message is logged, not mailed');
     t.same(sink.received[0]!.to, ['new@example.test']);
@@ -119,6 +121,7 @@ t.test(
         kind: 'already-registered',
         to: { email: 'old@example.test', phone: null },
         loginLink: 'https://hub.test/login',
+        language: 'zh-CN',
       }),
       'a refused account mail does not fail the request that caused it',
     );

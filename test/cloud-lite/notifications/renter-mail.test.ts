@@ -336,3 +336,54 @@ t.test('a fresh process and a replayed fact send nothing twice', async (t) => {
   );
   t.same(left, [], 'nothing left in the outbox');
 });
+
+t.test('registration mails in the renter language, which the account keeps', async (t) => {
+  // The browser says Chinese (Accept-Language); no language in the body.
+  const wang = `wang-${randomUUID().slice(0, 8)}@example.test`;
+  const zhHeaders = { 'accept-language': 'zh-CN,zh;q=0.9,en;q=0.8' };
+  const asked = await hub.api(
+    'POST',
+    '/api/auth/register',
+    { email: wang, password: 'correct horse battery' },
+    null,
+    zhHeaders,
+  );
+  t.equal(asked.status, 202);
+  const mail = await sink.waitFor((m) => m.to.includes(wang));
+  t.equal(mail.subject, '确认您的磁盘租借账户', 'the confirmation in Chinese');
+  t.match(mail.text, '请打开此链接完成注册');
+  const link = /https?:\/\/\S+\/register\/confirm#\S+/.exec(mail.text)?.[0];
+  t.ok(link, 'with the link');
+  const done = await hub.api('POST', '/api/auth/register/confirm', {
+    token: link!.split('#')[1],
+  });
+  t.equal(done.status, 201);
+  const settings = await hub.api('GET', '/api/me/notifications', undefined, done.body.token);
+  t.equal(settings.body.language, 'zh-CN', 'the account keeps the language of its registration');
+
+  // Registering again with that address: the owner's note is in the owner's language, even
+  // from an English browser.
+  await hub.api(
+    'POST',
+    '/api/auth/register',
+    { email: wang, password: 'another good passphrase' },
+    null,
+    { 'accept-language': 'en-GB' },
+  );
+  const note = await sink.waitFor((m) => m.to.includes(wang) && m !== mail);
+  t.equal(note.subject, '您已有磁盘租借账户');
+
+  // The page's language in the body wins over the header; English by default.
+  const ann2 = `ann-${randomUUID().slice(0, 8)}@example.test`;
+  await hub.api(
+    'POST',
+    '/api/auth/register',
+    { email: ann2, password: 'correct horse battery', language: 'en' },
+    null,
+    zhHeaders,
+  );
+  t.equal(
+    (await sink.waitFor((m) => m.to.includes(ann2))).subject,
+    'Confirm your disk kiosk account',
+  );
+});

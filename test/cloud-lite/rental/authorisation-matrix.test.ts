@@ -97,6 +97,14 @@ t.test('every role against every route', async (t) => {
       () => ({ email: `u${n++}@example.test`, password: 'staff password 123', role: 'operator' }),
       [401, 403, 403, 403, 403, 201, 201],
     ],
+    // The rental terms (deposit, late fee, lost-disk charge): operators and admins.
+    ['GET', '/api/operator/rental-settings', undefined, [401, 403, 403, 403, 200, 200, 200]],
+    [
+      'POST',
+      '/api/operator/rental-settings',
+      { depositMinor: 5000, overdueFeePerDayMinor: 300, lostDiskChargeMinor: 5000 },
+      [401, 403, 403, 403, 200, 200, 200],
+    ],
     // The fleet API answers like every operator route (one guard): a wrong role is 403.
     ['GET', '/api/operator/kiosks', undefined, [401, 403, 403, 403, 200, 200, 200]],
   ];

@@ -13,6 +13,7 @@ import { pgMigration011HubSessions } from './011-hub-sessions.js';
 import { pgMigration012KioskDiagnostics } from './012-kiosk-diagnostics.js';
 import { pgMigration013RemoteConfig } from './013-remote-config.js';
 import { pgMigration014RenterMail } from './014-renter-mail.js';
+import { pgMigration015RentalSettings } from './015-rental-settings.js';
 
 /**
  * The PostgreSQL migrations, one per SQLite migration with the same number and name
@@ -34,4 +35,5 @@ export const pgMigrations: readonly PgMigration[] = [
   pgMigration012KioskDiagnostics,
   pgMigration013RemoteConfig,
   pgMigration014RenterMail,
+  pgMigration015RentalSettings,
 ];

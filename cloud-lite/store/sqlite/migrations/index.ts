@@ -13,6 +13,7 @@ import { migration011HubSessions } from './011-hub-sessions.js';
 import { migration012KioskDiagnostics } from './012-kiosk-diagnostics.js';
 import { migration013RemoteConfig } from './013-remote-config.js';
 import { migration014RenterMail } from './014-renter-mail.js';
+import { migration015RentalSettings } from './015-rental-settings.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes
@@ -36,4 +37,5 @@ export const migrations: readonly Migration[] = [
   migration012KioskDiagnostics,
   migration013RemoteConfig,
   migration014RenterMail,
+  migration015RentalSettings,
 ];

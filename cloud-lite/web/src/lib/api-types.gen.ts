@@ -617,7 +617,7 @@ export interface paths {
         put?: never;
         /**
          * Ask for an account: a confirmation link goes to the e-mail or phone
-         * @description The same answer whether the login is new or taken (the difference reaches only the owner of the address). The link is `<publicUrl>/register/confirm#<token>`; post its token to /api/auth/register/confirm.
+         * @description The same answer whether the login is new or taken (the difference reaches only the owner of the address). The link is `<publicUrl>/register/confirm#<token>`; post its token to /api/auth/register/confirm. The mail is in `language` (else the Accept-Language header's en or zh-CN), which the account keeps for all its e-mails (GET/POST /api/me/notifications).
          *
          *     Access: public.
          *
@@ -642,6 +642,8 @@ export interface paths {
                      */
                     "application/json": {
                         email?: string;
+                        /** @description the language of the account's e-mails, this registration's first (absent: from the Accept-Language header, else en) */
+                        language?: "en" | "zh-CN";
                         name?: string;
                         password: string;
                         phone?: string;
@@ -8595,6 +8597,289 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/operator/rental-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rental settings: deposit, late fee per day, lost-disk charge
+         * @description Stored in the hub's store and read by every hub process; seeded from the config's rental.minDepositMinor, overdueFeePerDayMinor and lostDiskChargeMinor at the first start (docs/money-and-limits.md).
+         *
+         *     Access: operator.
+         *
+         *     Error codes: UNAUTHENTICATED, FORBIDDEN (and the edge's).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            settings: components["schemas"]["RentalSettings"];
+                        };
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Change the deposit, the late fee per day and the lost-disk charge
+         * @description Applies to rentals paid from now on (and the deposit a renter needs from now on); orders, reservations and rentals already paid keep the late fee and lost-disk charge they were shown. Audited (rental_settings.saved, with the values before and after).
+         *
+         *     Access: operator.
+         *
+         *     Error codes: VALIDATION, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the deposit a renter must hold before renting (at least 1) */
+                        depositMinor: number;
+                        /** @description charge for a lost disk, taken from the deposit */
+                        lostDiskChargeMinor: number;
+                        /** @description late fee per started day past the due time */
+                        overdueFeePerDayMinor: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            settings: components["schemas"]["RentalSettings"];
+                        };
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; BAD_JSON: the body is not valid JSON; BAD_REQUEST: the HTTP request itself is malformed; BAD_URL: the URL does not decode (bad percent-encoding) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAUTHENTICATED: no valid credential: a session (cookie or bearer) for people, the admin or metrics token or kiosk Basic credentials for machines */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description FORBIDDEN: the caller is authenticated but its role may not do this; CROSS_ORIGIN: a state-changing request from another site, or cookie-authenticated without an Origin header */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description REQUEST_TIMEOUT: the request did not arrive in time */
+                408: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description BODY_TOO_LARGE: the body is larger than the route's limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description URI_TOO_LONG: a path part is longer than 100 characters */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNSUPPORTED_MEDIA_TYPE: the body is not application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description HEADERS_TOO_LARGE: the request headers exceed node's limit */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description INTERNAL: an unexpected failure; the hub log has the details */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description UNAVAILABLE: the hub is stopping; retry against the restarted hub */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/operator/reservations": {
         parameters: {
             query?: never;
@@ -12104,7 +12389,7 @@ export interface paths {
         };
         /**
          * The hub's rental terms: currency, deposit, late fee, lost-disk charge, windows
-         * @description What the renter pages state before anyone pays; the values come from the rental configuration.
+         * @description What the renter pages state before anyone pays: the deposit, late fee and lost-disk charge from the stored rental settings (GET/POST /api/operator/rental-settings), the rest from the rental configuration. A rental keeps the late fee and lost-disk charge it was paid under.
          *
          *     Access: public.
          */
@@ -13466,7 +13751,11 @@ export interface components {
             kioskId: string;
             /** @description where it was rented */
             kioskName: string;
+            /** @description the lost-disk charge this rental was paid under (absent: the current terms) */
+            lostDiskChargeMinor?: number;
             orderId: string;
+            /** @description the late fee per day this rental was paid under (absent: the current terms) */
+            overdueFeePerDayMinor?: number;
             /** @description days of extensions still being paid (the due date moves once captured) */
             pendingExtensionDays: number;
             /** @description ISO 8601 UTC time */
@@ -13477,6 +13766,20 @@ export interface components {
             state: "open" | "returned" | "overdue" | "lost";
             /** @description the sum of the charges */
             totalMinor: number;
+        };
+        RentalSettings: {
+            /** @description the currency of these amounts (rental.currency) */
+            currency: string;
+            /** @description the deposit a renter must hold before renting */
+            depositMinor: number;
+            /** @description charge for a lost disk, taken from the deposit */
+            lostDiskChargeMinor: number;
+            /** @description late fee per started day past the due time */
+            overdueFeePerDayMinor: number;
+            /** @description ISO 8601 UTC time */
+            updatedAt: string;
+            /** @description `config` while the values are the seed from the config file, else who saved them */
+            updatedBy: string;
         };
         Reservation: {
             /** @description money in minor units (cents) */
@@ -13555,7 +13858,7 @@ export interface components {
         Terms: {
             /** @description ISO 4217 code every price is in (rental.currency) */
             currency: string;
-            /** @description the deposit a renter pays before the first rental (rental.minDepositMinor) */
+            /** @description the deposit a renter pays before the first rental (the stored rental settings) */
             depositMinor: number;
             /** @description how long a prepared reservation is held */
             holdWindowSeconds: number;

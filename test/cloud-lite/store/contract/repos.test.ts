@@ -79,6 +79,9 @@ const order = (id: string, o: Partial<OrderRecord> = {}): OrderRecord => ({
   commandId: null,
   reservationId: null,
   rentalId: null,
+  // The terms kept with the sale (migration 015).
+  overdueFeePerDayMinor: 300,
+  lostDiskChargeMinor: 5000,
   steps: [{ at: T0, state: 'created', message: 'ordered' }],
   createdAt: T0,
   updatedAt: T0,
@@ -130,6 +133,8 @@ const reservation = (id: string, o: Partial<ReservationRecord> = {}): Reservatio
   commandId: null,
   orderId: null,
   pickupCodeCommandId: null,
+  overdueFeePerDayMinor: 0,
+  lostDiskChargeMinor: 2_000_000_000_000,
   createdAt: T0,
   updatedAt: T0,
   ...o,
@@ -645,6 +650,8 @@ for (const { kind, open } of kinds) {
         createdAt: T0,
         expiresAt,
         ip: null,
+        // The registration's language (migration 015), which the account keeps.
+        language: n === 'r1' ? 'zh-CN' : null,
       });
       await run(store, async (tx) => {
         await tx.pendingRegistrations.insert(reg('r1', at(10)));
@@ -1127,6 +1134,8 @@ for (const { kind, open } of kinds) {
         returnKioskId: null,
         state: 'open' as const,
         overdueDaysCharged: 0,
+        overdueFeePerDayMinor: 250,
+        lostDiskChargeMinor: null,
         ...o,
       });
       await run(store, async (tx) => {
@@ -1425,6 +1434,39 @@ for (const { kind, open } of kinds) {
         run(store, (tx) => tx.rollouts.insert(rollout('r3', { maxFailureRate: 2 }), [])),
         'a failure rate above 1 is refused',
       );
+    });
+
+    t.test('rental settings: one row, seeded once, replaced by put', async (t) => {
+      const { store } = await open(t);
+      const s = (o: object = {}) => ({
+        depositMinor: 5000,
+        overdueFeePerDayMinor: 300,
+        lostDiskChargeMinor: 5000,
+        updatedAt: T0,
+        updatedBy: 'config',
+        ...o,
+      });
+      t.equal(await run(store, (tx) => tx.rentalSettings.get()), undefined, 'none before a seed');
+      await run(store, (tx) => tx.rentalSettings.seed(s()));
+      await run(store, (tx) => tx.rentalSettings.seed(s({ depositMinor: 1, updatedAt: at(1) })));
+      t.same(
+        await run(store, (tx) => tx.rentalSettings.get()),
+        s(),
+        'a second seed changes nothing',
+      );
+      const changed = s({
+        depositMinor: 8000,
+        lostDiskChargeMinor: 0,
+        updatedAt: at(2),
+        updatedBy: 'user:u1',
+      });
+      await run(store, (tx) => tx.rentalSettings.put(changed));
+      t.same(await store.read((r) => r.rentalSettings.get()), changed);
+      await t.rejects(
+        run(store, (tx) => tx.rentalSettings.put(s({ depositMinor: 0 }))),
+        'a deposit below 1 is refused by the table',
+      );
+      t.same(await run(store, (tx) => tx.rentalSettings.get()), changed, 'unchanged');
     });
 
     t.test('missing disks, audit, flags', async (t) => {
