@@ -129,6 +129,48 @@ t.test(
     });
     await page.locator('tr[data-disk-type="tb1-maps"]', { hasText: '€3.50' }).waitFor();
     await checkPage(t, page, 'ops-content');
+    // The rental terms: wrong amounts said at their fields, then what changes is shown with
+    // "new rentals only" and confirmed; stored by the hub (the renters' terms change at once).
+    const terms = page.locator('section[aria-labelledby="rs-title"]');
+    t.equal(await terms.getByLabel('Deposit').inputValue(), '50.00', 'the seed from the config');
+    await terms.getByLabel('Deposit').fill('0');
+    await terms.getByLabel('Late fee per day').fill('2.555');
+    await terms.getByRole('button', { name: 'Review the change' }).click();
+    await terms.getByText('Enter an amount above zero like 50.00').waitFor();
+    t.equal(await terms.getByLabel('Late fee per day').getAttribute('aria-invalid'), 'true');
+    t.equal(
+      await page.evaluate('document.activeElement.id'),
+      'rs-depositMinor',
+      'focus on the first wrong field',
+    );
+    await terms.getByLabel('Deposit').fill('80');
+    await terms.getByLabel('Late fee per day').fill('4.50');
+    await terms.getByRole('button', { name: 'Review the change' }).click();
+    const confirm = terms.getByRole('region', { name: 'Change the rental terms?' });
+    await confirm.waitFor();
+    const asked = (await confirm.textContent()) ?? '';
+    t.match(asked, /Deposit: €50\.00 → €80\.00/);
+    t.match(asked, /Late fee per day: €[\d.]+ → €4\.50/);
+    t.notMatch(asked, /Lost-disk charge:/, 'only what changes is listed');
+    t.match(asked, /already paid keep the late fee and lost-disk charge they were shown/);
+    t.equal(
+      await page.evaluate('document.activeElement.textContent'),
+      'Yes, save the new terms',
+      'focus on the confirmation',
+    );
+    await checkPage(t, page, 'ops-rental-terms-confirm');
+    await confirm.getByRole('button', { name: 'Yes, save the new terms' }).click();
+    await terms.getByText('Rental terms saved.').waitFor();
+    t.match((await admin(hub, 'GET', '/api/operator/rental-settings')).settings, {
+      depositMinor: 8000,
+      overdueFeePerDayMinor: 450,
+      updatedBy: 'admin-token',
+    });
+    t.match(await admin(hub, 'GET', '/api/terms'), { depositMinor: 8000 }, 'what renters read');
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByRole('heading', { name: '租用条款', level: 2 }).waitFor();
+    t.match((await terms.getByTestId('rs-source').textContent()) ?? '', /最后由 admin-token/);
+    await page.getByRole('button', { name: 'English' }).click();
 
     await page.getByRole('link', { name: 'Enrol', exact: true }).click();
     await page.getByLabel('Kiosk id').fill('kiosk-new');

@@ -235,6 +235,24 @@ t.test(
     const failedOrder = page.locator(`li[data-order="${first.payload.orderId}"]`);
     t.match((await failedOrder.textContent()) ?? '', /failed.*nothing charged/);
     await checkPage(t, page, 'renter-me');
+    // E-mail settings: which e-mails besides receipts, and their language; kept by the hub.
+    const mailBox = page.locator('section[aria-labelledby="mail-title"]');
+    await mailBox.getByText('You get all of them.').waitFor();
+    await mailBox.getByLabel('A reminder the day before a rental is due').uncheck();
+    await mailBox.getByLabel('Language of the e-mails').selectOption('zh-CN');
+    await mailBox.getByRole('button', { name: 'Save e-mail settings' }).click();
+    await mailBox.getByText('E-mail settings saved.').waitFor();
+    t.match(
+      (await mailBox.getByTestId('mail-state').textContent()) ?? '',
+      /Unsubscribed from: A reminder the day before a rental is due/,
+    );
+    t.same(
+      await page.evaluate(
+        "fetch('/api/me/notifications').then((r) => r.json()).then((s) => [s.language, s.kinds.due_tomorrow, s.kinds.overdue])",
+      ),
+      ['zh-CN', false, true],
+      'saved for the account',
+    );
     await rentalItem.getByLabel('Extend by days').fill('3');
     await rentalItem.getByRole('button', { name: 'Get a price' }).click();
     const quote = rentalItem.getByTestId('extension-quote');
@@ -394,6 +412,12 @@ t.test(
     await page.getByRole('link', { name: '我的租用' }).click();
     await page.getByRole('heading', { name: '您正在租用的硬盘' }).waitFor();
     t.match((await page.getByTestId('due').textContent()) ?? '', /到期/);
+    const mailZh = page.locator('section[aria-labelledby="mail-title"]');
+    t.match(
+      (await mailZh.getByTestId('mail-state').textContent()) ?? '',
+      /已退订：租用到期前一天的提醒/,
+    );
+    t.equal(await mailZh.getByLabel('邮件语言').inputValue(), 'zh-CN', 'kept after a reload');
     await checkPage(t, page, 'renter-me-zh');
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('heading', { name: 'Disk you have now' }).waitFor();

@@ -663,6 +663,48 @@ export const en = {
     pin: '{{name}}: {{state}}, {{count}} ready now. Show details',
     you: 'You are here',
   },
+  rs: {
+    title: 'Rental terms',
+    intro:
+      'What every renter is shown before paying. A change applies to new rentals only: rentals already running keep the terms they were shown.',
+    deposit: 'Deposit',
+    depositHint: 'What a renter must hold before renting, in {{currency}}, for example 50.00.',
+    lateFee: 'Late fee per day',
+    lateFeeHint:
+      'Per started day past the due time, taken from the deposit, in {{currency}} (0: none).',
+    lostCharge: 'Lost-disk charge',
+    lostChargeHint: 'Taken from the deposit when a disk counts as lost, in {{currency}} (0: none).',
+    depositInvalid: 'Enter an amount above zero like 50.00 (at most two decimals).',
+    amountInvalid: 'Enter an amount like 3.50 (at most two decimals), or 0.',
+    review: 'Review the change',
+    noChange: 'Nothing changed: edit an amount first.',
+    confirmTitle: 'Change the rental terms?',
+    change: '{{what}}: {{from}} → {{to}}',
+    confirmNote:
+      'New rentals and reservations get the new amounts at once, on every hub process. Rentals, orders and reservations already paid keep the late fee and lost-disk charge they were shown.',
+    confirmYes: 'Yes, save the new terms',
+    saved: 'Rental terms saved. They apply to new rentals from now on.',
+    fromConfig:
+      "These are the values of the hub's config file, read at its first start; the config file no longer changes them.",
+    lastChanged: 'Last changed {{at}} by {{who}}.',
+  },
+  mail: {
+    title: 'E-mails',
+    intro: 'Receipts are always sent. Choose which other e-mails you get, and their language.',
+    loading: 'your e-mail settings',
+    kindsLegend: 'E-mails you get',
+    kind: {
+      due_tomorrow: 'A reminder the day before a rental is due',
+      overdue: 'Notices while a rental is overdue',
+      reservation_ready: 'When a reservation is ready to pick up',
+      reservation_expiring: "When a reservation's hold is about to end",
+    },
+    language: 'Language of the e-mails',
+    unsubscribed: 'Unsubscribed from: {{kinds}}.',
+    allOn: 'You get all of them.',
+    save: 'Save e-mail settings',
+    saved: 'E-mail settings saved.',
+  },
   terms: {
     accept: 'By paying you accept the',
     terms: 'terms of rental',

@@ -14,6 +14,8 @@ import type {
   Me,
   Money,
   NearbyKiosk,
+  NotificationSettings,
+  NotificationSettingsBody,
   OpsCommand,
   OpsDiskType,
   OpsEvent,
@@ -23,6 +25,8 @@ import type {
   PaymentsConfig,
   RemoteConfigScope,
   Rental,
+  RentalSettings,
+  RentalSettingsBody,
   RentBody,
   Reservation,
   Rollout,
@@ -149,7 +153,14 @@ export class ApiClient {
    * Asks for an account: the hub answers the same whether the login is new or taken and
    * sends a link to the e-mail or phone (`confirmRegistration` finishes it).
    */
-  async register(b: { email?: string; phone?: string; password: string; name?: string }) {
+  /** Asks for an account; the link (and every later e-mail) comes in `language`. */
+  async register(b: {
+    email?: string;
+    phone?: string;
+    password: string;
+    name?: string;
+    language?: 'en' | 'zh-CN';
+  }) {
     await this.request<{ status: string }>('POST', '/api/auth/register', b);
   }
 
@@ -313,6 +324,16 @@ export class ApiClient {
     return this.request<unknown>('GET', '/api/me/reservations').then((x) =>
       listOf<Reservation>(x, 'reservations'),
     );
+  }
+
+  /** My e-mail settings: their language and which kinds I get (receipts always go). */
+  myNotifications(): Promise<NotificationSettings> {
+    return this.request('GET', '/api/me/notifications');
+  }
+
+  /** Changes my e-mail settings (only the keys sent); answers them all. */
+  setMyNotifications(b: NotificationSettingsBody): Promise<NotificationSettings> {
+    return this.request('POST', '/api/me/notifications', b);
   }
 
   myRentals(): Promise<Rental[]> {
@@ -574,6 +595,20 @@ export class ApiClient {
   /** Adds or replaces a disk type (by id); audited by the hub. */
   opsPutDiskType(d: DiskTypeBody): Promise<unknown> {
     return this.request('POST', '/api/operator/disk-types', d);
+  }
+
+  /** The stored rental settings: deposit, late fee per day, lost-disk charge. */
+  async opsRentalSettings(): Promise<RentalSettings> {
+    return (
+      await this.request<{ settings: RentalSettings }>('GET', '/api/operator/rental-settings')
+    ).settings;
+  }
+
+  /** Changes them (for new rentals only); audited by the hub. */
+  async opsPutRentalSettings(b: RentalSettingsBody): Promise<RentalSettings> {
+    return (
+      await this.request<{ settings: RentalSettings }>('POST', '/api/operator/rental-settings', b)
+    ).settings;
   }
 }
 

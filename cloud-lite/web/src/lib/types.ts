@@ -80,3 +80,12 @@ export interface RolloutView {
   counts: Record<string, number>;
 }
 export type Alert = Schemas['Alert'];
+
+/** GET/POST /api/operator/rental-settings: the deposit, late fee and lost-disk charge. */
+export type RentalSettings = Schemas['RentalSettings'];
+export type RentalSettingsBody = RequestBody<'/api/operator/rental-settings', 'post'>;
+
+/** GET/POST /api/me/notifications: the renter's e-mail language and the kinds they get. */
+export type NotificationSettings =
+  paths['/api/me/notifications']['get']['responses'][200]['content']['application/json'];
+export type NotificationSettingsBody = RequestBody<'/api/me/notifications', 'post'>;

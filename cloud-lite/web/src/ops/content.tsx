@@ -14,12 +14,13 @@ import { Button, ErrorBox, Field, focusFirstInvalid, LiveStatus } from '../ui/co
 import { useApi } from '../ui/context.js';
 import { useAsync } from '../ui/hooks.js';
 import { usePageTitle } from '../ui/language.js';
+import { RentalSettingsForm } from './rental-settings.js';
 
 type Errors<K extends string> = Partial<Record<K, string>>;
 
 /**
- * The catalogue: disk types (capacity, content, price per day, days) and content packages
- * (titles, sizes), each listed and editable (the hub validates and audits every change).
+ * The catalogue: the rental terms (deposit, late fee, lost-disk charge), disk types (capacity,
+ * content, price per day, days) and content packages (titles, sizes), each listed and editable (the hub validates and audits every change).
  * Sizes are shown and typed in human units ("40 GB", "37.25 GiB").
  */
 export function ContentPage() {
@@ -30,6 +31,7 @@ export function ContentPage() {
   return (
     <main>
       <h1>{t('ops.contentTitle')}</h1>
+      <RentalSettingsForm />
       <DiskTypes
         list={types.data ?? []}
         content={content.data ?? []}

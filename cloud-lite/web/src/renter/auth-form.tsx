@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { t } from '../i18n/i18n.js';
+import { language, t } from '../i18n/i18n.js';
 import { Button, ErrorBox, Field, focusFirstInvalid } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
 import { rememberNext } from './next-page.js';
@@ -44,6 +44,8 @@ export function AuthForm({ onDone, intro }: { onDone: () => void; intro?: string
           ...(id.includes('@') ? { email: id } : { phone: id }),
           password,
           ...(name.trim() ? { name: name.trim() } : {}),
+          // The e-mails (this link's first) in the language the renter reads the page in.
+          language: language(),
         });
         rememberNext(location.pathname + location.search);
         setSentTo(id);

@@ -21,6 +21,7 @@ import { Link } from '../ui/router.js';
 import { useTerms } from '../ui/terms.js';
 import { TermsLinks } from '../ui/terms-links.js';
 import { AuthForm } from './auth-form.js';
+import { MailSettings } from './mail-settings.js';
 
 /** My account: rentals (the disk out now first), deposit, reservations, orders. */
 export function MePage() {
@@ -95,6 +96,7 @@ function MeView() {
           onChange={me.reload}
         />
       ) : null}
+      <MailSettings />
       <section aria-labelledby="rentals-title">
         <h2 id="rentals-title">{t('me.pastTitle')}</h2>
         {rentals.data?.length === 0 ? <p>{t('me.none')}</p> : null}
@@ -225,7 +227,11 @@ function RentalItem({ rental: r, onChange }: { rental: Rental; onChange: () => v
           {r.state === 'overdue' && terms
             ? t('me.overdueSince', {
                 at: formatDateTime(r.dueAt),
-                fee: formatMoney(terms.overdueFeePerDayMinor, terms.currency),
+                // The fee this rental was paid under (the terms of the day for older rentals).
+                fee: formatMoney(
+                  r.overdueFeePerDayMinor ?? terms.overdueFeePerDayMinor,
+                  terms.currency,
+                ),
               })
             : t('me.returnAnywhere')}
         </p>

@@ -178,12 +178,17 @@ export function OrderPage({ orderId }: { orderId: string }) {
             {terms ? (
               <>
                 <dt>{t('order.lateFee')}</dt>
-                <dd>{t('order.lateFeeValue', { fee: money(terms.overdueFeePerDayMinor) })}</dd>
+                {/* The rental's own terms (what was shown when paying), else today's. */}
+                <dd>
+                  {t('order.lateFeeValue', {
+                    fee: money(rental?.overdueFeePerDayMinor ?? terms.overdueFeePerDayMinor),
+                  })}
+                </dd>
                 <dt>{t('order.lostCharge')}</dt>
                 <dd>
                   {t('order.lostChargeValue', {
                     days: terms.overdueMaxDays,
-                    charge: money(terms.lostDiskChargeMinor),
+                    charge: money(rental?.lostDiskChargeMinor ?? terms.lostDiskChargeMinor),
                   })}
                 </dd>
               </>
