@@ -29,6 +29,13 @@ export const HubConfigSchema = Type.Object(
         kind: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], { default: 'sqlite' }),
         url: Type.Optional(Type.String({ minLength: 1 })),
         poolSize: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+        /**
+         * PostgreSQL: false lets the kiosks' bookkeeping (Boots, heartbeats, online marks,
+         * commands recorded, sent and answered) commit without waiting for the WAL's flush,
+         * as SQLite's non-money commits do; serialisable transactions (money, stock, events)
+         * always wait. Default (unset): true (docs/postgres.md, "Transactions and money").
+         */
+        syncBookkeeping: Type.Optional(Type.Boolean()),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -19,6 +19,7 @@ export async function openStore(
   if (config.store.kind === 'postgres')
     return PostgresStore.open(config.store.url ?? '', {
       poolSize: config.store.poolSize,
+      syncBookkeeping: config.store.syncBookkeeping,
       logger: opts.logger,
     });
   return SqliteStore.open(config.databasePath, opts);

@@ -51,6 +51,11 @@ const opts = new Command('bench:hub')
     'sqlite',
   )
   .option('--hubs <n>', 'hub processes on PostgreSQL', '2')
+  .option('--pg-pool <n>', "each PostgreSQL hub process's store.poolSize", '10')
+  .option(
+    '--no-pg-unsynced',
+    'skip the extra PostgreSQL round-trip row with store.syncBookkeeping false (bookkeeping commits not waiting for the WAL flush)',
+  )
   .option('--pg-kiosks <n>', 'idle kiosks across the PostgreSQL processes', '20000')
   .option(
     '--pg-setting <name=value>',
@@ -80,6 +85,8 @@ const opts = new Command('bench:hub')
     pgKiosks: string;
     pgUrl?: string;
     pgSetting: string[];
+    pgPool: string;
+    pgUnsynced: boolean;
     build: boolean;
     alertsSweepSeconds?: string;
   }>();
@@ -319,7 +326,8 @@ async function serverSettings(url: string): Promise<string> {
                 'dynamic_shared_memory_type', 'DateStyle'))
        ORDER BY name`,
     );
-    const v = (await c.query<{ v: string }>('SHOW server_version')).rows[0]?.v;
+    const v = (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v"))
+      .rows[0]?.v;
     const list = rows.map((r) => `${r.name}=${r.setting}${r.unit ? ` (${r.unit})` : ''}`);
     return `version ${v}; ${list.join(', ')}`;
   } finally {
@@ -524,7 +532,9 @@ try {
       server = cluster.adminUrl;
       dataDir = path.join(cluster.dir, 'data');
     }
-    report(`PostgreSQL server: ${await serverSettings(server)}`);
+    report(
+      `PostgreSQL server: ${await serverSettings(server)}; each hub process: store.poolSize ${opts.pgPool} (+2 cluster connections)`,
+    );
     const db = `bench_hub_${process.pid}`;
     await adminQuery(server, `CREATE DATABASE ${db}`);
     const admin = server;
@@ -534,14 +544,20 @@ try {
     const sub = path.join(dir, 'postgres');
     const hubs: Child[] = [];
     const ports: number[] = [];
-    for (let i = 0; i < hubCount; i++) {
-      // One after another: the first migrates the database and writes the shared signing key.
-      const h = spawnChild(`pg hub ${i + 1}`, 'hub-server.ts', [sub, '0'], {
-        BENCH_HUB_PG_URL: url,
-      });
-      ports.push((await h.next('ready', 120_000)).port as number);
-      hubs.push(h);
-    }
+    /** Starts the N processes (again on `ports` once they are known), one after another. */
+    const startHubs = async (env: Record<string, string> = {}) => {
+      for (let i = 0; i < hubCount; i++) {
+        // One after another: the first migrates the database and writes the shared signing key.
+        const h = spawnChild(`pg hub ${i + 1}`, 'hub-server.ts', [sub, String(ports[i] ?? 0)], {
+          BENCH_HUB_PG_URL: url,
+          BENCH_HUB_PG_POOL_SIZE: opts.pgPool,
+          ...env,
+        });
+        ports[i] = (await h.next('ready', 120_000)).port as number;
+        hubs[i] = h;
+      }
+    };
+    await startHubs();
     const bases: number[] = [];
     for (const h of hubs) bases.push((await h.ask({ type: 'stats' })).rss as number);
     log(
@@ -572,6 +588,27 @@ try {
         `CPU per command: ${r.cpu.map((c, i) => `process ${i + 1} ${perCmd(c)} (${((c / r.seconds) * 100).toFixed(0)}% of a core)`).join(', ')}, hubs together ${perCmd(hubCpu)}` +
         `${pg0 !== undefined && pg1 !== undefined ? `, PostgreSQL ${perCmd(pg1 - pg0)} (${(((pg1 - pg0) / r.seconds) * 100).toFixed(0)}% of a core)` : ''}; ${load1()}`,
     );
+    if (opts.pgUnsynced) {
+      // The same with the kiosks' bookkeeping statements not waiting for the WAL's flush
+      // (store.syncBookkeeping false; transactions still wait), as SQLite's non-money commits:
+      // a separate row, then the processes are restarted with the defaults.
+      const restart = async (env: Record<string, string>, what: string) => {
+        for (const h of hubs) await stopChild(h);
+        await startHubs(env);
+        await waitConnected(hubs, load, rttKiosks, what, 300_000);
+      };
+      await restart({ BENCH_HUB_PG_SYNC_BOOKKEEPING: 'off' }, 'PostgreSQL (unsynced): connecting');
+      await roundTrips(hubs, ids, 1000, concurrency);
+      log(`PostgreSQL, bookkeeping not synced: timing ${commands} command round trips`);
+      const u = await roundTrips(hubs, ids, commands, concurrency);
+      if (u.failed > 0) fail(`PostgreSQL (unsynced): ${u.failed} commands did not complete`);
+      report(
+        `PostgreSQL, ${hubCount} processes, NOT THE DEFAULT: store.syncBookkeeping false (Boots, heartbeats, online marks, commands recorded/sent/answered commit with synchronous_commit=off; serialisable transactions wait for the flush): ` +
+          `command round trips at ${rttKiosks} kiosks: ${u.perSec.toFixed(0)}/s (ratio to the SQLite process ${(u.perSec / sqliteRate).toFixed(2)}), p50 ${u.p50.toFixed(2)} ms, p99 ${u.p99.toFixed(2)} ms (ratio to 50: ${(u.p99 / 50).toFixed(2)}), max ${u.max.toFixed(1)} ms, failed ${u.failed}; ` +
+          `CPU per command: hubs together ${((u.cpu.reduce((a, b) => a + b, 0) / u.count) * 1e6).toFixed(0)} µs; ${load1()}`,
+      );
+      await restart({}, 'PostgreSQL (defaults again): connecting');
+    }
     await load.ask({ type: 'connect', urls, file, count: pgKiosks });
     await waitConnected(hubs, load, pgKiosks, `PostgreSQL: connecting ${pgKiosks}`, 1_800_000);
     await sleep(2000);

@@ -129,6 +129,18 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Gets after-commit callbacks that failed and idle connections that broke. */
   logger?: Pick<Logger, 'error'>;
+  /**
+   * false: the kiosks' bookkeeping (TxIsolation 'autocommit' and 'read committed') commits
+   * without waiting for the WAL's flush to the disk (`synchronous_commit = off` for it), as
+   * SQLite's non-money commits do at synchronous=NORMAL; every serialisable transaction
+   * (money, stock, events) still waits, and its flush makes every earlier commit durable
+   * too. A crash of the PostgreSQL server (not of a hub) may lose the last fraction of a
+   * second of bookkeeping: a command's sent/answered mark (the command is sent again and the
+   * kiosk's inbox answers it from its record), a heartbeat's time, an online mark or a Boot
+   * (the kiosk's next connection writes them again), a command recorded by sendCommand.
+   * Default true: every commit waits.
+   */
+  syncBookkeeping?: boolean;
 }
 
 /**
@@ -146,18 +158,23 @@ export interface PostgresStoreOptions {
  * Consequence for callers: `fn` may run more than once; work outside the database goes to
  * `afterCommit` (the store's contract already asks this), which runs once, after the commit
  * that counted. Every commit is durable (synchronous_commit as the server has it, on by
- * default): there is no money-only sync as in the SQLite store.
+ * default), unless `syncBookkeeping: false` lets the bookkeeping commit without waiting for
+ * the flush (serialisable transactions always wait), as the SQLite store syncs money commits
+ * only.
  */
 export class PostgresStore implements Store {
   private closed = false;
   private readonly running = new Set<Promise<unknown>>();
-  private readonly counts = { commits: 0, retries: 0 };
+  private readonly counts = { commits: 0, synced: 0, retries: 0 };
+  /** Pooled connections whose session has synchronous_commit off (syncBookkeeping false). */
+  private readonly unsynced = new WeakSet<pg.PoolClient>();
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly logger: Pick<Logger, 'error'> | undefined,
     /** The schema versions before and after `open` migrated. */
     readonly migrated: { from: number; to: number },
+    private readonly syncBookkeeping: boolean,
   ) {}
 
   /**
@@ -198,7 +215,7 @@ export class PostgresStore implements Store {
       } finally {
         client.release();
       }
-      return new PostgresStore(pool, log, migrated);
+      return new PostgresStore(pool, log, migrated, opts.syncBookkeeping ?? true);
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw err;
@@ -206,17 +223,21 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Transactions committed (every one durable, so `synced` = `commits`), and how many runs
+   * Transactions (and autocommit calls) committed, how many of them waited for the WAL's
+   * flush (all, unless syncBookkeeping is false), and how many runs
    * were retried after a serialisation failure or a deadlock.
    */
   commitStats(): { commits: number; synced: number; retries: number } {
-    return { ...this.counts, synced: this.counts.commits };
+    return { ...this.counts };
   }
 
   transaction<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>, opts: TxOptions = {}): Promise<T> {
     if (this.closed) return Promise.reject(new StoppedError('the store is closed'));
     const isolation = opts.isolation ?? 'serializable';
-    const p = isolation === 'autocommit' ? this.autocommit(fn) : this.run(fn, BEGIN[isolation]);
+    const p =
+      isolation === 'autocommit'
+        ? this.autocommit(fn)
+        : this.run(fn, BEGIN[isolation], isolation === 'serializable' || this.syncBookkeeping);
     this.running.add(p);
     const forget = () => this.running.delete(p);
     p.then(forget, forget);
@@ -245,6 +266,11 @@ export class PostgresStore implements Store {
     const after: Array<() => unknown> = [];
     let out: T;
     try {
+      if (!this.syncBookkeeping && !this.unsynced.has(client)) {
+        // Once per connection; its transactions turn it back on (run()).
+        await client.query('SET synchronous_commit = off');
+        this.unsynced.add(client);
+      }
       const ctx: TxContext = { afterCommit: (f) => void after.push(f) };
       out = await fn({ ...makeRepos(sqlOn(client)), ...ctx }, ctx);
     } catch (err) {
@@ -254,17 +280,31 @@ export class PostgresStore implements Store {
     }
     client.release();
     this.counts.commits++;
+    if (this.syncBookkeeping) this.counts.synced++;
     for (const f of after) runAfterCommit(f, this.logger);
     return out;
   }
 
-  private async run<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>, begin: string): Promise<T> {
+  /** `sync`: its COMMIT waits for the WAL's flush (else only when the session's default says so). */
+  private async run<T>(
+    fn: (tx: Tx, ctx: TxContext) => Promise<T>,
+    begin: string,
+    sync: boolean,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       const after: Array<() => unknown> = [];
       let broken: Error | undefined;
       try {
-        await client.query(begin);
+        // The session's default (on, or off after autocommit() with syncBookkeeping false)
+        // overridden for this transaction where it differs: one round trip, the simple
+        // query protocol runs both statements.
+        const unsynced = this.unsynced.has(client);
+        await client.query(
+          sync === !unsynced
+            ? begin
+            : `${begin}; SET LOCAL synchronous_commit = ${sync ? 'on' : 'off'}`,
+        );
         const ctx: TxContext = { afterCommit: (f) => void after.push(f) };
         const tx: Tx = { ...makeRepos(sqlOn(client)), ...ctx };
         const out = await fn(tx, ctx);
@@ -277,6 +317,7 @@ export class PostgresStore implements Store {
           );
         client.release();
         this.counts.commits++;
+        if (sync) this.counts.synced++;
         for (const f of after) runAfterCommit(f, this.logger);
         return out;
       } catch (err) {

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import type { PostgresStore } from '../../../../cloud-lite/store/postgres/postgres-store.js';
+import { PostgresStore } from '../../../../cloud-lite/store/postgres/postgres-store.js';
 import type { Store, Tx, TxIsolation } from '../../../../cloud-lite/store/types.js';
 import { type Kind, storeKinds } from './store-kinds.js';
 
@@ -363,6 +363,44 @@ for (const { kind, open } of kinds) {
             await store.read((r) => r.kiosks.get('k1')),
             { slotCount: 8, softwareVersion: /^v[012]$/ },
             'every Boot applied, the last one stays',
+          );
+        },
+      );
+    }
+
+    if (kind === 'postgres') {
+      t.test(
+        'syncBookkeeping false: bookkeeping commits without waiting for the flush, serialisable transactions wait',
+        async (t) => {
+          const { store, location } = await open(t);
+          const fast = await PostgresStore.open(location, { poolSize: 1, syncBookkeeping: false });
+          t.teardown(() => fast.close());
+          // One connection: the transaction after the autocommit runs on the unsynced session.
+          await fast.transaction((tx) => tx.kiosks.insert(kiosk('k1')), {
+            isolation: 'autocommit',
+          });
+          await fast.transaction((tx) => tx.kiosks.touch('k1', T1), { isolation: 'autocommit' });
+          await fast.transaction((tx) =>
+            tx.kiosks.recordBoot('k1', {
+              at: T1,
+              softwareVersion: 'v1',
+              imageVersion: null,
+              slotCount: 4,
+              bootReason: 'PowerOn',
+            }),
+          );
+          await fast.transaction((tx) => tx.kiosks.setLastSeq('k1', 7), {
+            isolation: 'read committed',
+          });
+          t.match(
+            fast.commitStats(),
+            { commits: 4, synced: 1 },
+            'only the serialisable transaction waited (its session switched back for it)',
+          );
+          t.match(
+            await store.read((r) => r.kiosks.get('k1')),
+            { lastSeenAt: T1, softwareVersion: 'v1', lastSeq: 7 },
+            'all of it committed, seen from another pool',
           );
         },
       );
