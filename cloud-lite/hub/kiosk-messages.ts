@@ -6,6 +6,7 @@ import {
 } from '../../protocol/index.js';
 import type { Logger } from '../log.js';
 import type { HubMetrics } from '../metrics.js';
+import { recordReportedConfig } from '../registry/reported-config.js';
 import type { Store, Tx } from '../store/types.js';
 import type { CommandDispatcher } from './command-dispatcher.js';
 import type { EventIntake } from './event-intake.js';
@@ -80,7 +81,7 @@ export function handleKioskMessages(
         });
         if (boot.databaseReplaced) await databaseReplaced(tx, kioskId, logger, currentTime, boot);
         if (p.config)
-          await tx.remoteConfig.reportApplied(kioskId, { ...p.config, at: currentTime });
+          await recordReportedConfig(tx, logger, kioskId, 'Boot', { ...p.config, at: currentTime });
       },
       { isolation: 'read committed' },
     );
@@ -111,7 +112,10 @@ export function handleKioskMessages(
         await tx.kiosks.touch(kioskId, currentTime);
         // What the kiosk reports about itself: the remote configuration it runs, its cache use.
         if (p.config)
-          await tx.remoteConfig.reportApplied(kioskId, { ...p.config, at: currentTime });
+          await recordReportedConfig(tx, logger, kioskId, 'Heartbeat', {
+            ...p.config,
+            at: currentTime,
+          });
         if (p.cache) await tx.remoteConfig.reportCache(kioskId, { ...p.cache, at: currentTime });
       },
       { isolation: 'autocommit' },

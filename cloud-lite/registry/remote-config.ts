@@ -1,7 +1,8 @@
 /**
  * Remote configuration (docs/remote-operations.md): operators keep fleet-default and per-kiosk
  * settings from the allow-list (protocol/remote-config.ts, the schemas kioskd's own
- * configuration is built from), each change versioned from one sequence and audited with who.
+ * configuration is built from), each change versioned from one sequence (the hub's own: a version a kiosk reports never moves it,
+ * reported-config.ts) and audited with who.
  * A kiosk's desired settings are the fleet default with its own on top; its desired version the
  * larger of the two versions. A change sends ApplyConfig (signed) to every kiosk it concerns, in
  * the transaction that records it (delivered at once, or when the kiosk reconnects); a kiosk
@@ -22,6 +23,7 @@ import type { KioskCommands } from '../hub/kiosk-commands.js';
 import type { Logger } from '../log.js';
 import type { KioskReportedStateRecord, RemoteConfigRecord, Store, Tx } from '../store/types.js';
 import { FLEET_SCOPE } from '../store/types.js';
+import { recordReportedConfig } from './reported-config.js';
 
 export interface RemoteConfigDeps {
   store: Store;
@@ -100,11 +102,12 @@ export class RemoteConfigService {
     });
     kiosks.onEvent('ConfigApplied', async (ev, tx) => {
       const restartPending = ev.data.restartRequired.length > 0;
-      await tx.remoteConfig.reportApplied(ev.kioskId, {
+      const known = await recordReportedConfig(tx, this.deps.logger, ev.kioskId, 'ConfigApplied', {
         version: ev.data.version,
         restartPending,
         at: ev.at,
       });
+      if (!known) return;
       await audit(
         tx,
         { actor: `kiosk:${ev.kioskId}`, kioskId: ev.kioskId },

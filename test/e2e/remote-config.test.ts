@@ -3,7 +3,8 @@
 // optimistic versions, audited), fleet default + kiosk settings merged and delivered signed,
 // applied by kioskd (log level at once, the rest after a restart), desired vs applied on the
 // hub; an offline kiosk gets its settings when it comes back; a refusal is shown with its reason
-// and not sent again; a kioskd that lost its overrides file gets them again at its next Boot.
+// and not sent again; a version the hub never issued is ignored and flagged; a kioskd that lost
+// its overrides file gets them again at its next Boot.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -124,6 +125,39 @@ t.test('remote configuration: operator -> hub -> kiosks and back', async (t) => 
     listed.settingKeys.some(
       (s: { key: string; applies: string }) => s.key === 'logLevel' && s.applies === 'now',
     ),
+  );
+
+  // A kiosk reporting a version the hub never issued (forged, buggy: 2^53 - 1) in a Heartbeat
+  // or a ConfigApplied: not recorded, flagged, and the hub's next version is still its own.
+  const huge = Number.MAX_SAFE_INTEGER;
+  await k2s.peer.call('Heartbeat', { config: { version: huge, restartPending: false } });
+  await k2s.sendEvent('ConfigApplied', {
+    commandId: cmd.payload.commandId as string,
+    version: huge,
+    restartRequired: [],
+  });
+  t.match(
+    await cfg('rc-2'),
+    { state: 'rejected', applied: { version: 0 } },
+    'the unissued version is not recorded',
+  );
+  const flags = (await hub.api('GET', '/api/operator/reconciliation')).body.flags;
+  t.match(
+    flags.find((f: { kind: string }) => f.kind === 'KIOSK_CONFIG_VERSION_UNKNOWN'),
+    {
+      subject: 'rc-2',
+      message: /version 9007199254740991 .*above the highest this hub issued \(2\)/,
+    },
+    'the operator is told',
+  );
+  const next = await hub.api('POST', '/api/operator/kiosks/rc-2/config', {
+    settings: { logLevel: 'warn' },
+  });
+  t.equal(next.body.config.version, 3, 'the next version follows what the hub issued');
+  t.match(
+    (await k2s.waitForCommand((c) => c.action === 'ApplyConfig' && c.payload.version === 3))
+      .payload,
+    { settings: { logLevel: 'warn' } },
   );
 
   // kioskd restarts having lost its overrides file: its Boot says version 0, the hub sends

@@ -21,6 +21,8 @@ export function pgRemoteConfigRepo(sql: Sql): RemoteConfigRepo {
     key: 'kioskId',
     json: ['rejectedErrors'],
   });
+  const highest = async () =>
+    Number((await sql.one('SELECT COALESCE(MAX(version), 0) AS v FROM remote_config'))?.v ?? 0);
   return {
     get: t.get,
     list: () => t.all('SELECT * FROM remote_config ORDER BY scope'),
@@ -34,23 +36,23 @@ export function pgRemoteConfigRepo(sql: Sql): RemoteConfigRepo {
       );
     },
     async nextVersion() {
-      const row = await sql.one(
-        `SELECT GREATEST((SELECT MAX(version) FROM remote_config),
-           (SELECT MAX(applied_version) FROM kiosk_reported_state)) AS v`,
-      );
-      return Number(row?.v ?? 0) + 1;
+      return (await highest()) + 1;
     },
+    highestIssued: highest,
     reported: r.get,
     listReported: () => r.all('SELECT * FROM kiosk_reported_state ORDER BY kiosk_id'),
     async reportApplied(kioskId, a) {
-      await sql.run(
+      // Only a version this hub issued (or 0: none) is recorded.
+      const n = await sql.run(
         `INSERT INTO kiosk_reported_state (kiosk_id, applied_version, restart_pending, reported_at)
-         VALUES ($1, $2, $3, $4)
+         SELECT $1::text, $2::bigint, $3::boolean, $4::text
+         WHERE $2::bigint <= (SELECT COALESCE(MAX(version), 0) FROM remote_config)
          ON CONFLICT (kiosk_id) DO UPDATE SET applied_version = EXCLUDED.applied_version,
            restart_pending = EXCLUDED.restart_pending, reported_at = EXCLUDED.reported_at,
            ${['rejected_version', 'rejected_code', 'rejected_reason', 'rejected_errors'].map(CLEAR).join(', ')}`,
         [kioskId, a.version, a.restartPending, a.at],
       );
+      return n > 0;
     },
     async reportRejected(kioskId, j) {
       await sql.run(

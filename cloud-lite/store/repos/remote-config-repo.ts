@@ -37,17 +37,23 @@ export interface RemoteConfigRepo {
   /** Inserts or replaces the scope's settings. */
   put(rec: RemoteConfigRecord): Promise<void>;
   /**
-   * The next version: above every version of every scope and every version a kiosk reported
-   * (a hub restored from an older backup never sends a version a kiosk holds as stale).
+   * The next version: one above the highest this hub issued (every scope's version). What
+   * kiosks report never counts: a kiosk (or a forged or buggy report) cannot move the sequence.
    */
   nextVersion(): Promise<number>;
+  /** The highest version this hub issued (0: none yet). */
+  highestIssued(): Promise<number>;
   reported(kioskId: string): Promise<KioskReportedStateRecord | undefined>;
   listReported(): Promise<KioskReportedStateRecord[]>;
-  /** Records the version a kiosk runs (Boot, Heartbeat, ConfigApplied); clears a refusal of a version not above it. */
+  /**
+   * Records the version a kiosk runs (Boot, Heartbeat, ConfigApplied); clears a refusal of a
+   * version not above it. A version above the highest this hub issued is not recorded: false
+   * (the caller says so; registry/reported-config.ts).
+   */
   reportApplied(
     kioskId: string,
     r: { version: number; restartPending: boolean; at: string },
-  ): Promise<void>;
+  ): Promise<boolean>;
   /** Records a refused version (ConfigRejected). */
   reportRejected(
     kioskId: string,

@@ -18,6 +18,9 @@ export function sqliteRemoteConfigRepo(db: Database.Database): RemoteConfigRepo 
     json: ['rejectedErrors'],
     bool: ['restartPending'],
   });
+  const highest = () =>
+    (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM remote_config').get() as { v: number })
+      .v;
   return {
     get: t.get,
     async list() {
@@ -32,29 +35,30 @@ export function sqliteRemoteConfigRepo(db: Database.Database): RemoteConfigRepo 
       ).run(rec.scope, JSON.stringify(rec.settings), rec.version, rec.updatedBy, rec.updatedAt);
     },
     async nextVersion() {
-      const row = db
-        .prepare(
-          `SELECT MAX(v) AS v FROM (SELECT MAX(version) AS v FROM remote_config
-             UNION ALL SELECT MAX(applied_version) FROM kiosk_reported_state)`,
-        )
-        .get() as { v: number | null };
-      return (row.v ?? 0) + 1;
+      return highest() + 1;
+    },
+    async highestIssued() {
+      return highest();
     },
     reported: r.get,
     async listReported() {
       return r.all('SELECT * FROM kiosk_reported_state ORDER BY kiosk_id');
     },
     async reportApplied(kioskId, a) {
-      db.prepare(
-        `INSERT INTO kiosk_reported_state (kiosk_id, applied_version, restart_pending, reported_at)
-         VALUES (?, ?, ?, ?)
+      // Only a version this hub issued (or 0: none) is recorded.
+      const { changes } = db
+        .prepare(
+          `INSERT INTO kiosk_reported_state (kiosk_id, applied_version, restart_pending, reported_at)
+         SELECT ?, ?, ?, ? WHERE ? <= (SELECT COALESCE(MAX(version), 0) FROM remote_config)
          ON CONFLICT (kiosk_id) DO UPDATE SET applied_version = excluded.applied_version,
            restart_pending = excluded.restart_pending, reported_at = excluded.reported_at,
            rejected_version = CASE WHEN rejected_version <= excluded.applied_version THEN NULL ELSE rejected_version END,
            rejected_code = CASE WHEN rejected_version <= excluded.applied_version THEN NULL ELSE rejected_code END,
            rejected_reason = CASE WHEN rejected_version <= excluded.applied_version THEN NULL ELSE rejected_reason END,
            rejected_errors = CASE WHEN rejected_version <= excluded.applied_version THEN NULL ELSE rejected_errors END`,
-      ).run(kioskId, a.version, a.restartPending ? 1 : 0, a.at);
+        )
+        .run(kioskId, a.version, a.restartPending ? 1 : 0, a.at, a.version);
+      return changes > 0;
     },
     async reportRejected(kioskId, j) {
       db.prepare(

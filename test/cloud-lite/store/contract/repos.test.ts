@@ -1322,15 +1322,37 @@ for (const { kind, open } of kinds) {
       await run(store, (tx) =>
         tx.remoteConfig.reportCache('k1', { usedBytes: 9e9, maxBytes: 1e10, at: at(6) }),
       );
-      await run(store, (tx) =>
-        tx.remoteConfig.reportApplied('k1', { version: 7, restartPending: false, at: at(7) }),
+      t.equal(
+        await run(store, (tx) =>
+          tx.remoteConfig.reportApplied('k1', { version: 7, restartPending: false, at: at(7) }),
+        ),
+        false,
+        'a version above the highest issued (3) is not recorded',
+      );
+      t.equal(
+        await run(store, (tx) =>
+          tx.remoteConfig.reportApplied('k2', {
+            version: 2 ** 53,
+            restartPending: false,
+            at: at(7),
+          }),
+        ),
+        false,
+        'nor a first report of one',
+      );
+      t.equal(await run(store, (tx) => tx.remoteConfig.reported('k2')), undefined);
+      t.equal(
+        await run(store, (tx) =>
+          tx.remoteConfig.reportApplied('k1', { version: 3, restartPending: false, at: at(7) }),
+        ),
+        true,
       );
       t.same(
         await run(store, (tx) => tx.remoteConfig.listReported()),
         [
           {
             kioskId: 'k1',
-            appliedVersion: 7,
+            appliedVersion: 3,
             restartPending: false,
             rejectedVersion: null,
             rejectedCode: null,
@@ -1341,12 +1363,13 @@ for (const { kind, open } of kinds) {
             reportedAt: at(7),
           },
         ],
-        'a refusal of an older version is cleared; the cache use stays',
+        'a refusal of a version not above it is cleared; the cache use stays',
       );
+      t.equal(await run(store, (tx) => tx.remoteConfig.highestIssued()), 3);
       t.equal(
         await run(store, (tx) => tx.remoteConfig.nextVersion()),
-        8,
-        'above a version a kiosk reported',
+        4,
+        'from what the hub issued, never from what a kiosk reported',
       );
     });
 
