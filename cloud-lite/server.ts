@@ -4,7 +4,6 @@ import proxyaddr from '@fastify/proxy-addr';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { AlertService } from './alerts/alert-service.js';
 import { type Cluster, SoloCluster } from './cluster/cluster.js';
-import { PgCluster } from './cluster/pg-cluster.js';
 import { contentDir, type HubConfig, publicOrigin } from './config.js';
 import { HubContentStore } from './content/index.js';
 import { buildHttpApp } from './http/app.js';
@@ -111,9 +110,10 @@ export class HubServer {
       moneySync: this.deps.storeMoneySync,
       logger: logger.child({ component: 'store' }),
     });
+    // The PostgreSQL cluster (and `pg`) is loaded only for a PostgreSQL store.
     this.cluster =
       config.store.kind === 'postgres'
-        ? new PgCluster({
+        ? new (await import('./cluster/pg-cluster.js')).PgCluster({
             url: config.store.url ?? '',
             logger: logger.child({ component: 'cluster' }),
             leaderRetryMs: this.deps.leaderRetryMs,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { ConfigError, HubError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -60,8 +60,9 @@ export class MailError extends HubError {
 }
 
 /**
- * The mailer for `config` (nodemailer over SMTP, one pooled connection), or, without `config`,
- * one that writes each message to the log (info, `component: mail`) and sends nothing.
+ * The mailer for `config` (nodemailer over SMTP, one pooled connection; nodemailer is loaded
+ * at the first send), or, without `config`, one that writes each message to the log (info,
+ * `component: mail`) and sends nothing.
  */
 export function createMailer(config: SmtpConfig | undefined, logger: Logger): Mailer {
   const log = logger.child({ component: 'mail' });
@@ -76,23 +77,29 @@ export function createMailer(config: SmtpConfig | undefined, logger: Logger): Ma
     };
   }
   const password = smtpPassword(config);
-  const transport = nodemailer.createTransport({
-    host: config.host,
-    port: config.port,
-    secure: config.secure,
-    requireTLS: config.requireTls ?? !config.secure,
-    auth: config.user ? { user: config.user, pass: password ?? '' } : undefined,
-    connectionTimeout: config.timeoutMs,
-    greetingTimeout: config.timeoutMs,
-    socketTimeout: config.timeoutMs,
-    pool: true,
-    maxConnections: 1,
-  });
+  // nodemailer (and its TLS/DNS helpers) is loaded when the first mail is sent, not at start:
+  // a hub that sends no mail never pays for it.
+  let transport: Promise<Transporter> | undefined;
+  const open = () =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({
+        host: config.host,
+        port: config.port,
+        secure: config.secure,
+        requireTLS: config.requireTls ?? !config.secure,
+        auth: config.user ? { user: config.user, pass: password ?? '' } : undefined,
+        connectionTimeout: config.timeoutMs,
+        greetingTimeout: config.timeoutMs,
+        socketTimeout: config.timeoutMs,
+        pool: true,
+        maxConnections: 1,
+      }),
+    ));
   return {
     configured: true,
     async send(message) {
       try {
-        const info = await transport.sendMail({ from: config.from, ...message });
+        const info = await (await open()).sendMail({ from: config.from, ...message });
         log.info(
           { to: message.to, subject: message.subject, messageId: info.messageId },
           'mail sent',
@@ -108,7 +115,7 @@ export function createMailer(config: SmtpConfig | undefined, logger: Logger): Ma
       }
     },
     close() {
-      transport.close();
+      void transport?.then((t) => t.close()).catch(() => undefined);
     },
   };
 }

@@ -1,10 +1,9 @@
-import QRCode from 'qrcode';
-
 /**
  * The printable sticker of a kiosk: a QR code of its landing page (`<origin>/k/<id>`, the renter's
  * QR landing) as SVG (with the kiosk's name and the URL under it, for printing at any size) and
  * as PNG (the code alone, 1024 px, for other layouts). Error correction M (15%: survives
- * scratches on a sticker); a quiet zone of 4 modules as the QR standard asks.
+ * scratches on a sticker); a quiet zone of 4 modules as the QR standard asks. `qrcode` (and its
+ * PNG encoder) is loaded at the first sticker made, not when the hub starts.
  */
 export interface Sticker {
   url: string;
@@ -26,6 +25,7 @@ export async function makeSticker(
   origin: string,
   kiosk: { id: string; name: string },
 ): Promise<Sticker> {
+  const { default: QRCode } = await import('qrcode');
   const url = landingUrl(origin, kiosk.id);
   const opts = { errorCorrectionLevel: 'M' as const, margin: 4 };
   const qr = await QRCode.toString(url, { ...opts, type: 'svg' });

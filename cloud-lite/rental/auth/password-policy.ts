@@ -1,4 +1,4 @@
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
 import { RentalError } from '../errors.js';
 
 /** Shortest password accepted, in Unicode code points after NFKC (NIST SP 800-63B: 8 or more). */
@@ -19,10 +19,17 @@ let common: Set<string> | undefined;
 
 /**
  * The ~49,000 most common passwords of public breach lists, as kept by zxcvbn-ts
- * (`@zxcvbn-ts/language-common`); loaded on first use.
+ * (`@zxcvbn-ts/language-common`); the package itself is loaded at the first password checked
+ * (a registration or a password change), not when the hub starts: its dictionaries cost
+ * several MB of heap that an idle hub does not need.
  */
 function commonPasswords(): Set<string> {
-  common ??= new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
+  if (!common) {
+    const { dictionary } = createRequire(import.meta.url)(
+      '@zxcvbn-ts/language-common',
+    ) as typeof import('@zxcvbn-ts/language-common');
+    common = new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
+  }
   return common;
 }
 

@@ -1,4 +1,5 @@
-import Stripe from 'stripe';
+import { createRequire } from 'node:module';
+import type Stripe from 'stripe';
 import type { Logger } from '../../../log.js';
 import {
   PaymentError,
@@ -40,7 +41,10 @@ export class StripeProvider implements PaymentProvider {
   private readonly stripe: Stripe;
 
   constructor(private readonly deps: StripeProviderDeps) {
-    this.stripe = new Stripe(deps.secretKey, {
+    // stripe-node (and its HTTP stack) is loaded here, when Stripe is the configured
+    // provider, not by every hub at start.
+    const StripeClient = createRequire(import.meta.url)('stripe') as typeof Stripe;
+    this.stripe = new StripeClient(deps.secretKey, {
       maxNetworkRetries: deps.maxNetworkRetries ?? 2,
       timeout: deps.timeoutMs ?? 20_000,
       telemetry: false,
