@@ -1,5 +1,6 @@
 import type { KioskCommands } from '../hub/kiosk-commands.js';
 import type { Catalog } from '../rental/catalog/catalog.js';
+import type { FleetStock } from '../rental/catalog/preparable.js';
 import type { Tx } from '../store/types.js';
 import type { AlertsConfig } from './config.js';
 import type { AlertKind } from './kinds.js';
@@ -34,7 +35,24 @@ export interface RuleContext {
 const STUCK_ORDER_STATES = ['created', 'authorised', 'dispensing'] as const;
 const minutes = (ms: number) => `${Math.round(ms / 6000) / 10} min`;
 
-/** The facts of the fleet now, as findings of the swept kinds (read inside `tx`). */
+/** Groups records by their kiosk id (keeping their order). */
+function byKiosk<T extends { kioskId: string }>(list: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of list) {
+    const group = out.get(x.kioskId);
+    if (group) group.push(x);
+    else out.set(x.kioskId, [x]);
+  }
+  return out;
+}
+
+/**
+ * The facts of the fleet now, as findings of the swept kinds (read inside `tx`). Every read is
+ * one statement for the whole fleet (kiosks, reported configuration, faulted slots, recent
+ * preparation failures, disk types and stock, orders, payments), so a sweep costs the same
+ * number of statements with 10 kiosks as with 10,000; only a disk type's stock check reads
+ * more (one rental look-up per candidate slot until one sells).
+ */
 export async function sweepFindings(tx: Tx, ctx: RuleContext): Promise<Finding[]> {
   const { config, kiosks, now } = ctx;
   const out: Finding[] = [];
@@ -42,6 +60,15 @@ export async function sweepFindings(tx: Tx, ctx: RuleContext): Promise<Finding[]
   // Kiosks that ran once (booted) and are not revoked; one never booted is still being set up.
   const fleet = (await tx.kiosks.list()).filter((k) => k.revokedAt === null && k.lastBootAt);
   const reported = new Map((await tx.remoteConfig.listReported()).map((r) => [r.kioskId, r]));
+  const faults = byKiosk(await tx.slots.listInStates(['fault']));
+  // Repeated preparation failures: each kiosk's recent events (its newest 500 seqs).
+  const windowStart = nowMs - config.prepareFailureWindowSeconds * 1000;
+  const prepareFailed = byKiosk(
+    await tx.events.recentOfType('PrepareFailed', {
+      receivedSince: new Date(windowStart).toISOString(),
+      window: 500,
+    }),
+  );
   for (const k of fleet) {
     // The content cache use of its last Heartbeat.
     const r = reported.get(k.id);
@@ -69,8 +96,7 @@ export async function sweepFindings(tx: Tx, ctx: RuleContext): Promise<Finding[]
         message: `kiosk ${k.id} (${k.name}) has been offline for ${minutes(silent)}`,
         details: { lastSeenAt: k.lastSeenAt },
       });
-    for (const s of await tx.slots.list(k.id)) {
-      if (s.state !== 'fault') continue;
+    for (const s of faults.get(k.id) ?? []) {
       const fault = s.snapshot.fault as { code?: string; message?: string } | undefined;
       out.push({
         kind: 'slot_fault',
@@ -80,15 +106,7 @@ export async function sweepFindings(tx: Tx, ctx: RuleContext): Promise<Finding[]
         details: { slot: s.slot, fault: fault ?? null, diskId: s.snapshot.diskId ?? null },
       });
     }
-    // Repeated preparation failures: the kiosk's recent events (the newest 500 at most).
-    const recent = await tx.events.listForKiosk(k.id, {
-      afterSeq: Math.max(0, k.lastSeq - 500),
-      limit: 500,
-    });
-    const windowStart = nowMs - config.prepareFailureWindowSeconds * 1000;
-    const failures = recent.filter(
-      (e) => e.type === 'PrepareFailed' && Date.parse(e.receivedAt) >= windowStart,
-    );
+    const failures = prepareFailed.get(k.id) ?? [];
     if (failures.length >= config.prepareFailureThreshold)
       out.push({
         kind: 'prepare_failures',
@@ -104,15 +122,17 @@ export async function sweepFindings(tx: Tx, ctx: RuleContext): Promise<Finding[]
         },
       });
   }
-  // Zero rentable stock of a disk type across the kiosks that offer it and can serve now.
+  // Zero rentable stock of a disk type across the kiosks that offer it and can serve now
+  // (the fleet's ready slots and claims read once, for every type).
+  let stock: FleetStock | undefined;
   for (const type of await tx.diskTypes.list()) {
     const serving = fleet.filter(
       (k) => (!type.kioskIds || type.kioskIds.includes(k.id)) && kiosks.canServe(k),
     );
     if (serving.length === 0) continue;
-    let count = 0;
-    for (const k of serving) count += (await ctx.catalog.readySlots(tx, k.id, type)).length;
-    if (count === 0)
+    stock ??= await ctx.catalog.fleetStock(tx);
+    const ids = new Set(serving.map((k) => k.id));
+    if (!(await ctx.catalog.sellsAnywhere(tx, type, ids, stock)))
       out.push({
         kind: 'zero_stock',
         key: type.id,

@@ -12,10 +12,13 @@ import type { RentalConfig } from '../config.js';
 import { RentalError } from '../errors.js';
 import { haversineMeters } from './geo.js';
 import {
+  type FleetStock,
+  fleetStock,
   type ReservationCandidate,
   reservableCount,
   reservationCandidates,
   sellableSlots,
+  sellsAnywhere,
   unplacedReservations,
 } from './preparable.js';
 
@@ -88,6 +91,24 @@ export class Catalog {
    */
   readySlots(tx: Tx, kioskId: string, type: DiskTypeRecord): Promise<SlotRecord[]> {
     return sellableSlots(tx, kioskId, type);
+  }
+
+  /** The whole fleet's ready and claimed slots, read once (for sellsAnywhere). */
+  fleetStock(tx: Tx): Promise<FleetStock> {
+    return fleetStock(tx);
+  }
+
+  /**
+   * Whether any kiosk of `kioskIds` can dispense `type` now (readySlots' rule), over `stock`
+   * read once for the fleet (the alerts sweep's zero-stock check).
+   */
+  sellsAnywhere(
+    tx: Tx,
+    type: DiskTypeRecord,
+    kioskIds: ReadonlySet<string>,
+    stock: FleetStock,
+  ): Promise<boolean> {
+    return sellsAnywhere(tx, type, kioskIds, stock);
   }
 
   /**

@@ -46,11 +46,20 @@ const capacityOf = (s: SlotRecord) => snapOf(s).capacityBytes ?? 0;
  * by a reservation still preparing or ready (the hub names its slot when creating it).
  */
 export async function claimedSlots(tx: Tx, kioskId: string): Promise<Set<number>> {
-  const out = new Set<number>();
-  for (const o of await tx.orders.listByStates(ACTIVE_ORDER_STATES, 10_000))
-    if (o.kioskId === kioskId && o.slot !== null) out.add(o.slot);
+  return (await claimedSlotsByKiosk(tx)).get(kioskId) ?? new Set();
+}
+
+/** The slots taken (see claimedSlots) at every kiosk, by kiosk id: one read for the fleet. */
+export async function claimedSlotsByKiosk(tx: Tx): Promise<Map<string, Set<number>>> {
+  const out = new Map<string, Set<number>>();
+  const add = (kioskId: string, slot: number | null) => {
+    if (slot === null) return;
+    const set = out.get(kioskId) ?? new Set<number>();
+    out.set(kioskId, set.add(slot));
+  };
+  for (const o of await tx.orders.listByStates(ACTIVE_ORDER_STATES, 10_000)) add(o.kioskId, o.slot);
   for (const r of await tx.reservations.listByStates(['preparing', 'ready'], 10_000))
-    if (r.kioskId === kioskId && r.slot !== null) out.add(r.slot);
+    add(r.kioskId, r.slot);
   return out;
 }
 
@@ -63,14 +72,55 @@ async function freeSlots(
   claimed: Set<number>,
 ): Promise<SlotRecord[]> {
   const out: SlotRecord[] = [];
-  for (const s of await tx.slots.list(kioskId)) {
-    const snap = snapOf(s);
-    if (!states.includes(s.state) || claimed.has(s.slot)) continue;
-    if (snap.reservationId || !snap.diskId || capacityOf(s) < capacity) continue;
-    if (await tx.rentals.findUnreturnedByDisk(snap.diskId)) continue;
-    out.push(s);
-  }
+  for (const s of await tx.slots.list(kioskId))
+    if (await isFree(tx, s, states, capacity, claimed)) out.push(s);
   return out;
+}
+
+/** Whether slot `s` is in `states` with a known disk of at least `capacity`, free, not out on rent. */
+async function isFree(
+  tx: Tx,
+  s: SlotRecord,
+  states: readonly string[],
+  capacity: number,
+  claimed: ReadonlySet<number>,
+): Promise<boolean> {
+  const snap = snapOf(s);
+  if (!states.includes(s.state) || claimed.has(s.slot)) return false;
+  if (snap.reservationId || !snap.diskId || capacityOf(s) < capacity) return false;
+  return !(await tx.rentals.findUnreturnedByDisk(snap.diskId));
+}
+
+/** The ready slots and the claimed slots of the whole fleet, read once (see sellsAnywhere). */
+export interface FleetStock {
+  ready: SlotRecord[];
+  claimed: Map<string, Set<number>>;
+}
+
+/** Reads the fleet's stock: three statements whatever the fleet's size. */
+export async function fleetStock(tx: Tx): Promise<FleetStock> {
+  return { ready: await tx.slots.listInStates(['ready']), claimed: await claimedSlotsByKiosk(tx) };
+}
+
+/**
+ * Whether any kiosk of `kioskIds` can dispense `type` now, by sellableSlots' rule, over the
+ * fleet's stock read once: stops at the first sellable slot, so a disk type in stock costs its
+ * content row and one rental look-up, not a read per kiosk.
+ */
+export async function sellsAnywhere(
+  tx: Tx,
+  type: DiskTypeRecord,
+  kioskIds: ReadonlySet<string>,
+  stock: FleetStock,
+): Promise<boolean> {
+  const content = await tx.content.get(type.contentId);
+  if (!content) return false;
+  for (const s of stock.ready) {
+    if (!kioskIds.has(s.kioskId) || !holdsContentOf(s, type, content.version)) continue;
+    const claimed = stock.claimed.get(s.kioskId) ?? new Set<number>();
+    if (await isFree(tx, s, ['ready'], type.capacityBytes, claimed)) return true;
+  }
+  return false;
 }
 
 /** Whether a ready slot holds `type`'s content at the catalog's current version. */

@@ -29,6 +29,16 @@ export function pgEventRepo(sql: Sql): EventRepo {
         opts.afterSeq ?? 0,
         opts.limit,
       ),
+    recentOfType: (type, opts) =>
+      events.all(
+        `SELECT e.* FROM kiosks k JOIN events e
+           ON e.kiosk_id = k.id AND e.seq > GREATEST(0, k.last_seq - $3)
+         WHERE e.type = $1 AND e.received_at >= $2
+         ORDER BY e.kiosk_id, e.seq, e.row_no`,
+        type,
+        opts.receivedSince,
+        opts.window,
+      ),
     latestOfType: (kioskId, type, limit) =>
       events.all(
         'SELECT * FROM events WHERE kiosk_id = $1 AND type = $2 ORDER BY row_no DESC LIMIT $3',

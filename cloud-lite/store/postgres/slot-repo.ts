@@ -18,6 +18,12 @@ export function pgSlotRepo(sql: Sql): SlotRepo {
         );
     },
     list: (kioskId) => slots.all('SELECT * FROM slots WHERE kiosk_id = $1 ORDER BY slot', kioskId),
+    listInStates: async (states) =>
+      states.length === 0
+        ? []
+        : slots.all('SELECT * FROM slots WHERE state = ANY($1::text[]) ORDER BY kiosk_id, slot', [
+            ...states,
+          ]),
     get: (kioskId, slot) =>
       slots.one('SELECT * FROM slots WHERE kiosk_id = $1 AND slot = $2', kioskId, slot),
     async upsert(sl) {

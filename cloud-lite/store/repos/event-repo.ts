@@ -20,6 +20,16 @@ export interface EventRepo {
    */
   findBySeq(kioskId: string, seq: number, since?: string | null): Promise<EventRecord | undefined>;
   listForKiosk(kioskId: string, opts: { afterSeq?: number; limit: number }): Promise<EventRecord[]>;
+  /**
+   * Every kiosk's events of `type` received at or after `receivedSince`, among each kiosk's
+   * newest `window` seqs (seq above its lastSeq less `window`, as `listForKiosk` with
+   * `afterSeq: lastSeq - window` reads them), by kiosk and seq: one statement for the whole
+   * fleet (the alerts sweep's repeated preparation failures).
+   */
+  recentOfType(
+    type: string,
+    opts: { receivedSince: string; window: number },
+  ): Promise<EventRecord[]>;
   /** A kiosk's events of one type, the most recently received first. */
   latestOfType(kioskId: string, type: string, limit: number): Promise<EventRecord[]>;
 }

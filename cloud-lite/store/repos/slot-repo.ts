@@ -12,6 +12,11 @@ export interface SlotRepo {
   /** Replaces every slot of a kiosk with a fresh inventory. */
   replaceAll(kioskId: string, slots: SlotRecord[]): Promise<void>;
   list(kioskId: string): Promise<SlotRecord[]>;
+  /**
+   * The slots of every kiosk whose state is one of `states`, by kiosk and slot: one statement
+   * for the whole fleet (the alerts sweep's slot faults and stock).
+   */
+  listInStates(states: readonly string[]): Promise<SlotRecord[]>;
   /** One slot of a kiosk, or undefined if the hub has never heard of it. */
   get(kioskId: string, slot: number): Promise<SlotRecord | undefined>;
   /** Inserts or replaces one slot (keyed by kioskId + slot). */

@@ -24,6 +24,14 @@ export function sqliteEventRepo(db: Database.Database): EventRepo {
     list: db.prepare(
       'SELECT * FROM events WHERE kiosk_id = ? AND seq > ? ORDER BY seq, rowid LIMIT ?',
     ),
+    // CROSS JOIN keeps kiosks as the outer loop: each kiosk's newest seqs through
+    // events_kiosk_seq, never a scan of the whole events table.
+    recentOfType: db.prepare(
+      `SELECT e.* FROM kiosks k CROSS JOIN events e
+       WHERE e.kiosk_id = k.id AND e.seq > max(0, k.last_seq - @window)
+         AND e.type = @type AND e.received_at >= @since
+       ORDER BY e.kiosk_id, e.seq, e.rowid`,
+    ),
     latestOfType: db.prepare(
       'SELECT * FROM events WHERE kiosk_id = ? AND type = ? ORDER BY rowid DESC LIMIT ?',
     ),
@@ -51,6 +59,11 @@ export function sqliteEventRepo(db: Database.Database): EventRepo {
     },
     async listForKiosk(kioskId, opts): Promise<EventRecord[]> {
       return (s.list.all(kioskId, opts.afterSeq ?? 0, opts.limit) as Row[]).map(toRecord);
+    },
+    async recentOfType(type, opts): Promise<EventRecord[]> {
+      return (
+        s.recentOfType.all({ type, since: opts.receivedSince, window: opts.window }) as Row[]
+      ).map(toRecord);
     },
     async latestOfType(kioskId, type, limit): Promise<EventRecord[]> {
       return (s.latestOfType.all(kioskId, type, limit) as Row[]).map(toRecord);

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { SlotRecord, SlotRepo } from '../repos/slot-repo.js';
 import { fromJson, toJson } from './json.js';
+import { marks } from './table.js';
 
 interface Row {
   kiosk_id: string;
@@ -24,6 +25,8 @@ export function sqliteSlotRepo(db: Database.Database): SlotRepo {
          snapshot = excluded.snapshot, updated_at = excluded.updated_at`,
     ),
   };
+  /** listInStates' statement per number of states, prepared once. */
+  const inStates = new Map<number, Database.Statement>();
   return {
     async replaceAll(kioskId, slots) {
       s.del.run(kioskId);
@@ -32,6 +35,17 @@ export function sqliteSlotRepo(db: Database.Database): SlotRepo {
     },
     async list(kioskId): Promise<SlotRecord[]> {
       return (s.list.all(kioskId) as Row[]).map(toRecord);
+    },
+    async listInStates(states) {
+      if (states.length === 0) return [];
+      let st = inStates.get(states.length);
+      if (!st) {
+        st = db.prepare(
+          `SELECT * FROM slots WHERE state IN (${marks(states.length)}) ORDER BY kiosk_id, slot`,
+        );
+        inStates.set(states.length, st);
+      }
+      return (st.all(...states) as Row[]).map(toRecord);
     },
     async get(kioskId, slot) {
       const r = s.get.get(kioskId, slot) as Row | undefined;

@@ -417,6 +417,27 @@ for (const { kind, open } of kinds) {
           [3, 'ready', at(1)],
         ],
       );
+      await run(store, async (tx) => {
+        await tx.kiosks.insert({ id: 'k0', name: 'k0', createdAt: T0 });
+        await tx.slots.replaceAll('k0', [
+          { kioskId: 'k0', slot: 2, state: 'fault', snapshot: snap(2, 'fault'), updatedAt: T0 },
+          { kioskId: 'k0', slot: 1, state: 'ready', snapshot: snap(1, 'ready'), updatedAt: T0 },
+        ]);
+      });
+      t.same(
+        (await run(store, (tx) => tx.slots.listInStates(['ready', 'fault']))).map((s) => [
+          s.kioskId,
+          s.slot,
+          s.state,
+        ]),
+        [
+          ['k0', 1, 'ready'],
+          ['k0', 2, 'fault'],
+          ['k1', 3, 'ready'],
+        ],
+        'listInStates: the slots of every kiosk in those states, by kiosk and slot',
+      );
+      t.same(await run(store, (tx) => tx.slots.listInStates([])), []);
       await run(store, (tx) => tx.slots.replaceAll('k1', []));
       t.same(await run(store, (tx) => tx.slots.list('k1')), []);
       t.equal(await run(store, (tx) => tx.slots.get('k1', 1)), undefined);
@@ -572,6 +593,31 @@ for (const { kind, open } of kinds) {
         ['u2'],
         'latestOfType: limited',
       );
+      await run(store, async (tx) => {
+        await tx.kiosks.insert({ id: 'k2', name: 'k2', createdAt: T0 });
+        for (const [id, kioskId, seq] of [
+          ['p1', 'k1', 7],
+          ['p2', 'k1', 8],
+          ['p3', 'k2', 1],
+          ['p4', 'k2', 2],
+          ['p5', 'k2', 3],
+        ] as const)
+          await tx.events.insertIfNew({ ...ev(id, seq), kioskId, type: 'PrepareFailed' });
+        await tx.kiosks.setLastSeq('k1', 8);
+        await tx.kiosks.setLastSeq('k2', 3);
+      });
+      const recent = async (since: string) =>
+        (
+          await run(store, (tx) =>
+            tx.events.recentOfType('PrepareFailed', { receivedSince: since, window: 2 }),
+          )
+        ).map((e) => e.eventId);
+      t.same(
+        await recent(at(3)),
+        ['p1', 'p2', 'p4', 'p5'],
+        "recentOfType: every kiosk's events of the type among its newest 2 seqs, by kiosk and seq",
+      );
+      t.same(await recent(at(4)), ['p1', 'p2', 'p5'], 'recentOfType: received at or after since');
     });
 
     t.test('users, sessions, pending registrations', async (t) => {
