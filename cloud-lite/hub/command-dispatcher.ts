@@ -152,6 +152,12 @@ export class CommandDispatcher extends EventEmitter<{
    * command is announced and sent if the kiosk is connected (else on its next Boot).
    * `deadline`: the command expires if not answered by then; signed commands' signatures
    * expire then too. Rejects NotFoundError if the kiosk does not exist.
+   * When the kiosk is connected and booted here as the command is recorded, the row is
+   * written as `sent` (attempt 1) in `tx` itself, and the command is sent once `tx` commits:
+   * one commit per command fewer than recording it and then marking it sent, with the same
+   * order (durable before any byte is sent). Listeners still see `pending` then `sent`; if the
+   * connection is gone by the commit, the kiosk gets it on its next Boot (a `sent` command is
+   * outstanding) and `attempts` counts that send too.
    */
   async record<A extends HubToKioskAction>(
     tx: Tx,
@@ -183,11 +189,19 @@ export class CommandDispatcher extends EventEmitter<{
       result: null,
     };
     if (!(await tx.kiosks.get(kioskId))) throw new NotFoundError(`kiosk ${kioskId} does not exist`);
-    await tx.commands.insert(rec);
+    const sendNow =
+      !this.stopped &&
+      this.deps.channelFor(kioskId) !== undefined &&
+      deadline.getTime() > now.getTime();
+    const sent: CommandRecord | undefined = sendNow
+      ? { ...rec, state: 'sent', attempts: 1, lastSentAt: rec.createdAt }
+      : undefined;
+    await tx.commands.insert(sent ?? rec);
     tx.afterCommit(() => {
       this.notify({ ...rec });
+      if (sent) this.notify({ ...sent });
       const channel = this.deps.channelFor(kioskId);
-      if (channel) void this.deliver(channel, rec);
+      if (channel) void this.deliver(channel, sent ?? rec, { marked: sent !== undefined });
     });
     return rec;
   }
@@ -312,31 +326,41 @@ export class CommandDispatcher extends EventEmitter<{
     for (const c of list) void this.deliver(channel, c);
   }
 
-  private async deliver(channel: CommandChannel, cmd: CommandRecord): Promise<void> {
+  /**
+   * Sends `cmd` on `channel` and records the answer. `marked`: `cmd` was recorded as sent in
+   * the transaction that created it (record), else it is marked sent (one commit) first.
+   */
+  private async deliver(
+    channel: CommandChannel,
+    cmd: CommandRecord,
+    opts: { marked?: boolean } = {},
+  ): Promise<void> {
     if (this.stopped || !channel.ready || !channel.open || channel.inFlight.has(cmd.id)) return;
     channel.inFlight.add(cmd.id);
     const log = this.deps.logger;
     let retry = false;
     try {
-      if (Date.parse(cmd.deadline) <= this.now().getTime()) {
-        await this.expireDue();
-        return;
+      if (!opts.marked) {
+        if (Date.parse(cmd.deadline) <= this.now().getTime()) {
+          await this.expireDue();
+          return;
+        }
+        const at = this.now().toISOString();
+        // One UPDATE whose WHERE decides (pending or sent): autocommit, one round trip.
+        const ok = await this.deps.store.transaction((tx) => tx.commands.markSent(cmd.id, at), {
+          isolation: 'autocommit',
+        });
+        if (!ok) return;
+        const sent: CommandRecord = {
+          ...cmd,
+          state: 'sent',
+          attempts: cmd.attempts + 1,
+          lastSentAt: at,
+          updatedAt: at,
+        };
+        cmd = sent;
+        this.notify(sent);
       }
-      const at = this.now().toISOString();
-      // One UPDATE whose WHERE decides (pending or sent): autocommit, one round trip.
-      const ok = await this.deps.store.transaction((tx) => tx.commands.markSent(cmd.id, at), {
-        isolation: 'autocommit',
-      });
-      if (!ok) return;
-      const sent: CommandRecord = {
-        ...cmd,
-        state: 'sent',
-        attempts: cmd.attempts + 1,
-        lastSentAt: at,
-        updatedAt: at,
-      };
-      cmd = sent;
-      this.notify(sent);
       let state: CommandState;
       let result: Record<string, unknown>;
       const sentAt = performance.now();

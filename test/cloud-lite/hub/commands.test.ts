@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Repos } from '../../../cloud-lite/store/types.js';
 import { verifyCommand } from '../../../protocol/index.js';
 import { startTestHub, waitUntil } from '../fixtures/test-hub.js';
 
@@ -65,6 +66,23 @@ t.test('a command is recorded, sent, and completes; signed commands verify', asy
   const failed = await h.waitFor(wipe2.id, { until: ['failed'], timeoutMs: 5000 });
   t.equal(failed.state, 'failed', 'WipeFailed fails it');
   t.match(failed.result, { code: 'EIO', reason: 'write failed' });
+
+  // A command to a connected, booted kiosk is written as sent by the transaction that records
+  // it: no commit of its own to mark it sent before it goes out.
+  const repos = (hub.server.store as unknown as { repos: Repos }).repos;
+  const markSent = repos.commands.markSent;
+  let marks = 0;
+  repos.commands.markSent = (...args) => {
+    marks++;
+    return markSent(...args);
+  };
+  const quick = await h.sendCommand('k1', 'EnableSlot', { slot: 3 }, new Date(Date.now() + 10_000));
+  const quickDone = await h.waitFor(quick.id, { timeoutMs: 5000 });
+  repos.commands.markSent = markSent;
+  t.equal(quickDone.state, 'completed');
+  t.equal(quickDone.attempts, 1, 'sent once');
+  t.equal((await h.commands.get(quick.id))?.attempts, 1, 'the row says one send');
+  t.equal(marks, 0, 'no separate mark-sent commit');
 
   kiosk.onCommand = () => ({ status: 'Rejected', reason: 'slot busy' });
   const rej = await h.sendCommand('k1', 'EnableSlot', { slot: 2 }, new Date(Date.now() + 10_000));
