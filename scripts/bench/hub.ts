@@ -421,6 +421,7 @@ try {
   {
     const floor = spawnChild('floor', 'hub-floor.ts', ['0']);
     const { port } = await floor.next('ready', 60_000);
+    const floorIdle = (await floor.ask({ type: 'stats' })).rss as number;
     const load = await startLoad();
     await load.ask({
       type: 'connect',
@@ -429,6 +430,13 @@ try {
       count: rttKiosks,
     });
     await waitConnected([floor], load, rttKiosks, 'floor: connecting');
+    // What a bare ws connection costs the server: the part of the hub's per-kiosk figure no
+    // hub code can remove.
+    await sleep(2000);
+    const floorRss = (await floor.ask({ type: 'stats' })).rss as number;
+    report(
+      `floor (bare ws server): idle RSS ${mb(floorIdle)} MB, ${rttKiosks} idle connections ${mb(floorRss)} MB (${((floorRss - floorIdle) / rttKiosks / 1024).toFixed(1)} KiB per connection)`,
+    );
     log('floor: warming up, 1000 round trips');
     await roundTrips([floor], ids, 1000, concurrency);
     log(`floor: timing ${commands} round trips, ${concurrency} in flight`);
