@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { repoRoot } from '../../package-info.js';
 import { sendError } from '../errors.js';
@@ -80,10 +82,15 @@ export const OPS_PAGES = ['/ops', '/ops/*'];
  * The pages' Content-Security-Policy. `imgOrigins`: the map's tile server. `stripeJsUrl` (the
  * Stripe provider): its origin may serve scripts and frames (the Payment Element lives in
  * Stripe's frames), with Stripe's API and 3-D Secure hosts, as Stripe documents
- * (docs.stripe.com/security/guide#content-security-policy).
+ * (docs.stripe.com/security/guide#content-security-policy). `styleHashes` ('sha256-...'): the
+ * one inline stylesheet a page may have (the app's, inlined into /k/<id>), by its hash.
  */
 export function contentSecurityPolicy(
-  opts: { imgOrigins?: readonly string[]; stripeJsUrl?: string } = {},
+  opts: {
+    imgOrigins?: readonly string[];
+    stripeJsUrl?: string;
+    styleHashes?: readonly string[];
+  } = {},
 ): string {
   const js = opts.stripeJsUrl ? new URL(opts.stripeJsUrl).origin : undefined;
   const more = (...o: (string | undefined)[]) =>
@@ -91,7 +98,7 @@ export function contentSecurityPolicy(
   return [
     "default-src 'self'",
     `script-src 'self'${more(js)}`,
-    "style-src 'self'",
+    ["style-src 'self'", ...(opts.styleHashes ?? []).map((h) => `'${h}'`)].join(' '),
     ["img-src 'self' data:", ...(opts.imgOrigins ?? [])].join(' '),
     `connect-src 'self'${more('https://api.stripe.com', js)}`,
     "font-src 'self'",
@@ -120,6 +127,27 @@ export function defaultAssetDir(): string {
   return path.join(repoRoot(), 'dist/web');
 }
 
+/**
+ * The stylesheet as a page may carry it inline, with its hash for the CSP; undefined when it
+ * could close its <style> element (never for our own CSS) or is missing.
+ */
+function inlineStyle(file: string): { text: string; hash: string } | undefined {
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8');
+  if (/<\/style/i.test(text)) return undefined;
+  return { text, hash: `sha256-${createHash('sha256').update(text).digest('base64')}` };
+}
+
+/** The body in the best encoding the client accepts (brotli, gzip, else as it is). */
+function encoded(accepts: string, body: string): { encoding?: string; body: Buffer | string } {
+  if (/\bbr\b/.test(accepts)) {
+    const q = { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } };
+    return { encoding: 'br', body: brotliCompressSync(body, q) };
+  }
+  if (/\bgzip\b/.test(accepts)) return { encoding: 'gzip', body: gzipSync(body, { level: 6 }) };
+  return { body };
+}
+
 const escapeHtml = (s: string) =>
   s.replace(
     /[&<>"']/g,
@@ -140,7 +168,7 @@ const scriptJson = (v: unknown) =>
 function page(
   m: WebManifest,
   entry: 'renter' | 'ops',
-  o: { title: string; lang?: string; body?: string; data?: unknown },
+  o: { title: string; lang?: string; body?: string; data?: unknown; inlineCss?: string },
 ): string {
   const a = (name: string) => `/assets/${name}`;
   const data =
@@ -159,7 +187,7 @@ function page(
 <meta name="color-scheme" content="light">
 <title>${escapeHtml(o.title)}</title>
 <link rel="icon" href="${a(m.favicon)}" type="image/svg+xml">
-<link rel="stylesheet" href="${a(m.css)}">
+${o.inlineCss === undefined ? `<link rel="stylesheet" href="${a(m.css)}">` : `<style>${o.inlineCss}</style>`}
 ${m[entry].preload.map((c) => `<link rel="modulepreload" href="${a(c)}">\n`).join('')}<script type="module" src="${a(m[entry].js)}"></script>
 </head>
 <body>
@@ -204,6 +232,8 @@ export async function registerWeb(
         hashed: Set<string>;
         favicon: string;
         manifest: WebManifest;
+        /** The app's stylesheet and its CSP hash, for the pages that carry it inline. */
+        css?: { text: string; hash: string } | undefined;
       }
     | undefined;
   const built = () => {
@@ -215,6 +245,7 @@ export async function registerWeb(
       renter: page(m, 'renter', { title: 'Disk rental' }),
       ops: page(m, 'ops', { title: 'Disk kiosks: operations' }),
       manifest: m,
+      css: inlineStyle(path.join(assetDir, m.css)),
       hashed: new Set([
         m.css,
         m.favicon,
@@ -224,7 +255,8 @@ export async function registerWeb(
     };
     return pages;
   };
-  const csp = contentSecurityPolicy({ imgOrigins: opts.imgOrigins, stripeJsUrl: opts.stripeJsUrl });
+  const cspOpts = { imgOrigins: opts.imgOrigins, stripeJsUrl: opts.stripeJsUrl };
+  const csp = contentSecurityPolicy(cspOpts);
   const sendPage = (reply: FastifyReply, which: 'renter' | 'ops') => {
     securityHeaders(reply, csp).header('cache-control', 'no-cache');
     const p = built();
@@ -275,21 +307,34 @@ export async function registerWeb(
     const preload = { kioskId, ...found };
     const url = new URL(req.url, 'http://hub.invalid');
     let html = page(p.manifest, 'renter', { title: 'Disk rental', data: preload });
+    let pageCsp = csp;
     // With ?type= (the checkout) only the data: that form's controls need the app.
     if (ssr && !url.searchParams.has('type')) {
       try {
         const lang = ssr.requestLanguage(req.headers.cookie, req.headers['accept-language']);
         const r = ssr.renderRenterPage({ url, lang, preload });
-        html = page(p.manifest, 'renter', { title: r.title, lang, data: preload, body: r.html });
+        // The stylesheet inline (its hash in the CSP): the page draws without another request.
+        html = page(p.manifest, 'renter', {
+          title: r.title,
+          lang,
+          data: preload,
+          body: r.html,
+          ...(p.css ? { inlineCss: p.css.text } : {}),
+        });
+        if (p.css) pageCsp = contentSecurityPolicy({ ...cspOpts, styleHashes: [p.css.hash] });
       } catch (err) {
         req.log.warn({ err, kioskId }, 'web: rendering the page failed; the app renders it');
       }
     }
-    securityHeaders(reply, csp).header('cache-control', 'no-cache');
+    // Compressed here (a few kB, well under a millisecond): the assets are precompressed.
+    const out = encoded(String(req.headers['accept-encoding'] ?? ''), html);
+    securityHeaders(reply, pageCsp).header('cache-control', 'no-cache');
+    if (out.encoding) reply.header('content-encoding', out.encoding);
     return reply
+      .header('vary', 'accept-encoding, accept-language, cookie')
       .status('error' in found ? 404 : 200)
       .type('text/html; charset=utf-8')
-      .send(html);
+      .send(out.body);
   });
   for (const p of OPS_PAGES) app.get(p, route, (_req, reply) => sendPage(reply, 'ops'));
   // Browsers that ask for /favicon.ico anyway get the build's icon.

@@ -1,6 +1,7 @@
 // The public routes the QR landing page reads before anyone logs in: GET /api/terms and
 // GET /api/kiosks/{id}/offer (limited per client address), and the landing page itself
 // (/k/<id>), which comes with that offer already in its HTML.
+import { createHash } from 'node:crypto';
 import t from 'tap';
 import { OFFER_LIMIT } from '../../../cloud-lite/http/routes/catalog-routes.js';
 import { readySlot, seedCatalog, seedKiosk } from '../../e2e/browser/fixtures/fleet.js';
@@ -66,7 +67,9 @@ t.test('terms and a kiosk offer, without a session', async (t) => {
 
   // The QR page itself: the offer is in its HTML (markup and the app's JSON), no API call needed.
   const landing = async (url: string, headers: Record<string, string> = {}) => {
-    const res = await fetch(hub.baseUrl + url, { headers: { accept: 'text/html', ...headers } });
+    const res = await fetch(hub.baseUrl + url, {
+      headers: { accept: 'text/html', 'accept-encoding': 'gzip, deflate, br', ...headers },
+    });
     const html = await res.text();
     const json = /<script type="application\/json" id="dk-preload">(.*?)<\/script>/s.exec(html);
     return { res, html, preload: json ? JSON.parse(json[1]!) : undefined };
@@ -95,7 +98,14 @@ t.test('terms and a kiosk offer, without a session', async (t) => {
     /<script(?![^>]*\b(src=|type="application\/json"))[^>]*>/,
     'no inline script (the data is JSON)',
   );
-  t.notMatch(en.html, /\sstyle=|<style/, 'no inline style');
+  // The stylesheet is inline (no second request before the first paint), allowed by its hash.
+  const styles = [...en.html.matchAll(/<style>(.*?)<\/style>/gs)].map((m) => m[1]!);
+  t.equal(styles.length, 1, 'one inline stylesheet');
+  const hash = createHash('sha256').update(styles[0]!).digest('base64');
+  t.match(en.res.headers.get('content-security-policy'), `style-src 'self' 'sha256-${hash}';`);
+  t.notMatch(en.res.headers.get('content-security-policy'), /unsafe-inline/);
+  t.notMatch(en.html, /\sstyle=|<link rel="stylesheet"/, 'no style attribute, no stylesheet link');
+  t.equal(en.res.headers.get('content-encoding'), 'br', 'compressed');
 
   const zh = await landing('/k/kiosk-1', { 'accept-language': 'zh-CN,zh;q=0.9,en;q=0.8' });
   t.match(zh.html, '<html lang="zh-CN">', "in the browser's language");
