@@ -1,11 +1,13 @@
 // Stored rental settings (docs/money-and-limits.md, "Rental settings"): seeded from the config
 // at the first start and then the store's values win; the operator route is authorised,
 // validated and audited; every page and decision reads the store (a change written by another
-// process shows at once); a rental keeps the late fee and lost-disk charge it was sold with.
+// process shows at once); a rental keeps the late fee and lost-disk charge it was sold with,
+// a reservation's through its pickup.
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { RentalSettings } from '../../../cloud-lite/rental/billing/rental-settings.js';
-import { DAY_MS, startRentalHub } from './helpers/rental-hub.js';
+import { loadedSlot } from './helpers/loaded-slot.js';
+import { DAY_MS, prepareReady, startRentalHub } from './helpers/rental-hub.js';
 
 const hub = await startRentalHub(t, {
   rental: {
@@ -190,4 +192,41 @@ t.test('rentals keep the terms they were sold with; new ones get the new terms',
   ]);
   const held = (await hub.api('GET', '/api/me', undefined, me.token)).body.deposit.heldMinor;
   t.equal(held, 5000 - 200 - 1500 - 500 - 2000, 'each taken from the deposit at its own terms');
+});
+
+t.test('a reservation keeps the terms it was paid under through its pickup', async (t) => {
+  const k2 = await hub.kiosk('k2', { slots: [loadedSlot(3, 'k2-d3')] });
+  const ann = await hub.renter();
+  t.equal((await hub.deposit(ann.token, 5000)).status, 200);
+  const made = await hub.api(
+    'POST',
+    '/api/reservations',
+    { kioskId: 'k2', diskTypeId: 't64', writeProtect: false, days: 1, card: { useSaved: true } },
+    ann.token,
+    { 'idempotency-key': randomUUID() },
+  );
+  t.equal(made.status, 201, JSON.stringify(made.body));
+  const r = made.body.reservation;
+  // The operator raises the fees while the disk is being prepared.
+  const raised = { depositMinor: 4000, overdueFeePerDayMinor: 999, lostDiskChargeMinor: 9999 };
+  t.equal((await hub.admin('POST', settingsUrl, raised)).status, 200);
+  await prepareReady(hub, k2, ann.token, r.id, { slot: 3, diskId: 'k2-d3' });
+  const pick = await hub.api('POST', `/api/reservations/${r.id}/pickup`, undefined, ann.token);
+  t.equal(pick.status, 200, JSON.stringify(pick.body));
+  const disp = await k2.waitForCommand((c) => c.action === 'Dispense');
+  await k2.sendEvent('DispenseCompleted', {
+    commandId: disp.payload.commandId,
+    orderId: pick.body.order.id,
+    reservationId: r.id,
+    slot: 3,
+    diskId: 'k2-d3',
+    outcome: 'taken',
+  });
+  await hub.waitOrder(ann.token, pick.body.order.id, (x) => x.state === 'completed');
+  const [rental] = (await hub.api('GET', '/api/me/rentals', undefined, ann.token)).body;
+  t.match(
+    rental,
+    { overdueFeePerDayMinor: 250, lostDiskChargeMinor: 2000 },
+    'the terms of when the reservation was paid, not the raised ones',
+  );
 });
