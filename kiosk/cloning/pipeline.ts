@@ -8,8 +8,9 @@
  * range re-read from the device with O_DIRECT and checked against the block map's SHA-256
  * -> read-only flag and relay. No mount: only when the identity cannot be patched (an
  * image without the file at a fixed size, a fragmented one, an identity too long for it)
- * is it written through a mount afterwards, as in file mode. If image mode cannot serve the disk (no class, the image
- * cannot be built, the image itself went bad), file mode takes over.
+ * is it written through a mount afterwards, as in file mode. If image mode cannot serve
+ * the disk (no class, the image cannot be built, the image itself went bad), file mode
+ * takes over.
  *
  * File mode: format (exFAT, label) -> mount -> rsync from a staging view of
  * the cache -> flush + unmount -> drop caches, mount read-only, re-read and SHA-256
@@ -32,8 +33,7 @@
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import type { BlockPatch } from '../../hal/storage/block-io.js';
-import { coalesce } from '../../hal/storage/block-io.js';
+import { type BlockPatch, coalesce } from '../../hal/storage/block-io.js';
 import { mappedBytes } from '../../hal/storage/bmap.js';
 import { fileExtent, formatSerial, volumePatches } from '../../hal/storage/exfat-volume.js';
 import { Semaphore } from '../content/limit.js';
