@@ -24,7 +24,6 @@ import {
   directionsLinks,
   distanceMeters,
   parseLatLng,
-  plotAround,
 } from '../../../cloud-lite/web/src/lib/geo.js';
 import { IdempotencyKeys, randomUuid } from '../../../cloud-lite/web/src/lib/idempotency.js';
 import { toMapCoords } from '../../../cloud-lite/web/src/lib/map-coords.js';
@@ -98,7 +97,7 @@ t.test('formatting', async (t) => {
   t.equal(formatRelative('2025-03-01T12:00:20Z', now), 'in less than a minute');
 });
 
-t.test('geo: distances, parsing, plotting', async (t) => {
+t.test('geo: distances, parsing', async (t) => {
   const paris = { lat: 48.8566, lng: 2.3522 };
   const london = { lat: 51.5074, lng: -0.1278 };
   const d = distanceMeters(paris, london);
@@ -109,23 +108,6 @@ t.test('geo: distances, parsing, plotting', async (t) => {
   t.equal(parseLatLng('91', '0'), undefined);
   t.equal(parseLatLng('abc', '0'), undefined);
   t.equal(parseLatLng('', '0'), undefined);
-  const center = { lat: 50, lng: 8 };
-  const pts = [
-    { id: 'n', lat: 50.01, lng: 8 },
-    { id: 'e', lat: 50, lng: 8.02 },
-  ];
-  const { points } = plotAround(center, pts, { width: 300, height: 200, pad: 20 });
-  const n = points.find((p) => p.item.id === 'n')!;
-  const e = points.find((p) => p.item.id === 'e')!;
-  t.equal(n.x, 150, 'north point straight above the centre');
-  t.ok(n.y < 100, 'north is up');
-  t.ok(e.x > 150 && Math.abs(e.y - 100) < 1e-9, 'east is right');
-  for (const p of points) {
-    t.ok(
-      p.x >= 20 - 1e-9 && p.x <= 280 + 1e-9 && p.y >= 20 - 1e-9 && p.y <= 180 + 1e-9,
-      'inside the padding',
-    );
-  }
 });
 
 t.test('SSE parser: any split of the stream gives the same messages', async (t) => {

@@ -2,6 +2,7 @@
 // sentence in every language, the languages have the same keys, and numbers, money, dates,
 // durations and relative times follow the chosen language through Intl.
 import t from 'tap';
+import { ALERT_KIND_NAMES } from '../../../cloud-lite/alerts/kinds.js';
 import { API_ERRORS, REFUSAL_REASONS } from '../../../cloud-lite/error-codes.js';
 import { en } from '../../../cloud-lite/web/src/i18n/en.js';
 import {
@@ -138,3 +139,22 @@ t.test('commands read as sentences in both languages, never as their payload', a
   t.equal(commandStateText('accepted'), '已接受，进行中');
   t.notMatch(commandSentence(dispense), /c2lnbmF0dXJl|\{/, 'no signature, no JSON');
 });
+
+t.test(
+  'every alert kind has a name in both languages (the attention panel, the map)',
+  async (t) => {
+    for (const lang of Object.keys(LANGUAGES) as Language[]) {
+      setLanguage(lang);
+      for (const kind of ALERT_KIND_NAMES) {
+        const name = tr(`alerts.kind.${kind}`);
+        t.notMatch(name, /_|^alerts\./, `${lang} ${kind}: words, not the code (${name})`);
+        if (lang === 'zh-CN') t.match(name, /[\u4e00-\u9fff]/u, `${kind}: in Chinese`);
+      }
+    }
+    t.same(
+      Object.keys((en.alerts as { kind: object }).kind).sort(),
+      [...ALERT_KIND_NAMES].sort(),
+      'no name for a kind the hub does not have',
+    );
+  },
+);

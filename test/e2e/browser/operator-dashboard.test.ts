@@ -43,12 +43,28 @@ t.test(
     await row.waitFor();
     t.match((await row.textContent()) ?? '', /online/);
     t.match((await row.textContent()) ?? '', /1 empty, 2 ready/);
+    // The map under the table (the renters' Leaflet map, tiles from the hub): a pin per placed
+    // kiosk, its state by shape and in words, not by colour alone.
+    const pin = page.locator('.kiosk-pin[data-kiosk="kiosk-ops"]');
+    await pin.waitFor();
+    t.match(await pin.textContent(), /Harbour\s*2 ready/, 'stock on the pin, in words');
+    t.match(await pin.getAttribute('class'), /pin-ok/);
+    t.equal(await pin.getAttribute('aria-label'), 'Harbour: online, 2 ready. Show details');
+    t.equal(await pin.getAttribute('role'), 'button', 'a pin is a button');
+    t.ok(
+      await page.evaluate(
+        `!!(document.querySelector('table.fleet').compareDocumentPosition(document.querySelector('[data-testid="kiosk-map"]')) & Node.DOCUMENT_POSITION_FOLLOWING)`,
+      ),
+      'the fleet table first, the map second',
+    );
     await checkPage(t, page, 'ops-fleet');
     // The dashboard in Chinese too (the same switch and catalogue as the renter pages).
     await page.getByRole('button', { name: '中文' }).click();
     await page.getByRole('heading', { name: '机群', level: 1 }).waitFor();
     await page.getByRole('heading', { name: /^告警/ }).waitFor();
     t.match((await row.textContent()) ?? '', /在线/);
+    await pin.filter({ hasText: '2 块可租' }).waitFor();
+    t.match(await pin.getAttribute('aria-label'), /^Harbour：在线/, "the pin's words in Chinese");
     await checkPage(t, page, 'ops-fleet-zh');
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('heading', { name: 'Fleet', level: 1 }).waitFor();
@@ -214,9 +230,40 @@ t.test(
     // The fleet is live: the kiosk's link dies and the table and the attention panel say so.
     await page.getByRole('link', { name: 'Fleet', exact: true }).click();
     await row.filter({ hasText: '1 disabled, 2 ready' }).filter({ hasText: 'online' }).waitFor();
+    // A jam: the pin turns to "needs attention" (an amber diamond with "!"); its card says what.
+    await kiosk.inventory([
+      readySlot(1, 'disk-a'),
+      {
+        slot: 2,
+        state: 'fault',
+        writeProtect: false,
+        fault: { code: 'EJAM', message: 'the disk is stuck' },
+      },
+      readySlot(3, 'disk-c'),
+    ]);
+    await pin.filter({ hasText: /needs? attention/ }).waitFor();
+    t.match(await pin.getAttribute('class'), /pin-fault/);
+    await pin.focus();
+    await page.keyboard.press('Enter');
+    const card = page.locator('.kiosk-popup');
+    await card.getByText('Slot 2: the disk is stuck').waitFor();
+    await card.getByRole('link', { name: 'Open Harbour' }).waitFor();
+    await page.locator('tr[data-alert-kind="slot_fault"]', { hasText: 'Slot fault' }).waitFor();
+    await checkPage(t, page, 'ops-fleet-map-card');
+    // The kiosk's link dies: the table, the attention panel, the pin and its open card say so.
     await kiosk.terminate();
     await row.filter({ hasText: 'offline' }).waitFor();
-    await page.locator('tr[data-alert-kind="kiosk_offline"]', { hasText: 'Harbour' }).waitFor();
+    const offline = page.locator('tr[data-alert-kind="kiosk_offline"]', { hasText: 'Harbour' });
+    await offline.waitFor();
+    t.match(await offline.textContent(), /critical\s*Kiosk offline/, 'the kind in words');
+    t.notMatch(
+      await page.locator('table.alerts').textContent(),
+      /kiosk_offline|slot_fault/,
+      'no alert code shown',
+    );
+    await pin.filter({ hasText: 'offline' }).waitFor();
+    t.match(await pin.getAttribute('class'), /pin-offline/);
+    await card.getByText('Kiosk offline').waitFor();
     t.notOk(
       await page.getByRole('button', { name: 'Refresh' }).count(),
       'no Refresh button on the fleet',

@@ -36,59 +36,6 @@ export function parseLatLng(lat: string, lng?: string): LatLng | undefined {
   return { lat: la, lng: ln };
 }
 
-export interface PlotPoint<T> {
-  item: T;
-  x: number;
-  y: number;
-}
-
-/**
- * Places points in a `width` x `height` box around `center` (equirectangular projection,
- * north up, same scale on both axes), leaving `pad` pixels at the edges. The centre is the
- * middle of the box; the scale fits the farthest point. Returns the scale in metres per pixel.
- */
-export function plotAround<T extends LatLng>(
-  center: LatLng,
-  points: readonly T[],
-  box: { width: number; height: number; pad: number },
-): { points: PlotPoint<T>[]; metersPerPixel: number } {
-  const rad = Math.PI / 180;
-  const mPerDegLat = (Math.PI * EARTH_RADIUS_M) / 180;
-  const mPerDegLng = mPerDegLat * Math.cos(center.lat * rad);
-  const offsets = points.map((p) => ({
-    item: p,
-    dx: (p.lng - center.lng) * mPerDegLng,
-    dy: (p.lat - center.lat) * mPerDegLat,
-  }));
-  const halfW = box.width / 2 - box.pad;
-  const halfH = box.height / 2 - box.pad;
-  let maxRatio = 0;
-  for (const o of offsets) {
-    maxRatio = Math.max(maxRatio, Math.abs(o.dx) / halfW, Math.abs(o.dy) / halfH);
-  }
-  const metersPerPixel = maxRatio > 0 ? maxRatio : 1;
-  return {
-    metersPerPixel,
-    points: offsets.map((o) => ({
-      item: o.item,
-      x: box.width / 2 + o.dx / metersPerPixel,
-      y: box.height / 2 - o.dy / metersPerPixel,
-    })),
-  };
-}
-
-/** Centroid of points (for an operator map with no "you are here"). */
-export function centroid(points: readonly LatLng[]): LatLng | undefined {
-  if (points.length === 0) return undefined;
-  let lat = 0;
-  let lng = 0;
-  for (const p of points) {
-    lat += p.lat;
-    lng += p.lng;
-  }
-  return { lat: lat / points.length, lng: lng / points.length };
-}
-
 /**
  * Links that open directions to a position: `web` from the hub's template (map.directionsUrl,
  * `{lat}`/`{lng}`), and `app`, a `geo:` URI (RFC 5870) that phones hand to their maps app.

@@ -8,12 +8,12 @@ import { useFollow } from '../ui/use-follow.js';
 
 /**
  * The live alerts (open and acknowledged), followed over the alerts stream
- * (GET /api/operator/alerts/events; polling when it breaks), each with Acknowledge and
- * Resolve. docs/alerts-and-notifications.md says what raises and resolves each kind.
+ * (GET /api/operator/alerts/events, which every hub process serves with the whole cluster's
+ * changes; polling when it breaks).
  */
-export function AlertsPanel() {
+export function useAlerts() {
   const api = useApi();
-  const { value, error, live } = useFollow<Alert[]>({
+  return useFollow<Alert[]>({
     api,
     load: async () =>
       (await api.request<{ alerts: Alert[] }>('GET', '/api/operator/alerts')).alerts,
@@ -22,6 +22,16 @@ export function AlertsPanel() {
     isDone: () => false,
     pollMs: 5000,
   });
+}
+
+/**
+ * The attention panel: the live alerts (useAlerts), each by its kind in words with the hub's
+ * message, with Acknowledge and Resolve. docs/alerts-and-notifications.md says what raises and
+ * resolves each kind.
+ */
+export function AlertsPanel({ follow }: { follow: ReturnType<typeof useAlerts> }) {
+  const api = useApi();
+  const { value, error, live } = follow;
   const [busy, setBusy] = useState<string>();
   const [actionError, setActionError] = useState<unknown>();
   const act = async (a: Alert, verb: 'acknowledge' | 'resolve') => {
@@ -70,7 +80,8 @@ export function AlertsPanel() {
                     </Badge>
                   </td>
                   <td>
-                    <strong>{a.kind}</strong> {a.message}
+                    <strong>{t(`alerts.kind.${a.kind}`, { defaultValue: a.kind })}</strong>{' '}
+                    {a.message}
                   </td>
                   <td>{formatDateTime(a.openedAt)}</td>
                   <td>

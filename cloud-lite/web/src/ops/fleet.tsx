@@ -1,13 +1,14 @@
+import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n/i18n.js';
 import { formatDateTime, formatRelative } from '../lib/format.js';
 import type { OpsKiosk } from '../lib/types.js';
 import { Badge, ErrorBox, Loading } from '../ui/components.js';
 import { useApi } from '../ui/context.js';
-import { KioskMap } from '../ui/kiosk-map.js';
+import { useMapSettings } from '../ui/directions.js';
 import { usePageTitle } from '../ui/language.js';
 import { Link } from '../ui/router.js';
 import { useFollow } from '../ui/use-follow.js';
-import { AlertsPanel } from './alerts-panel.js';
+import { AlertsPanel, useAlerts } from './alerts-panel.js';
 import { kioskName, useSites } from './kiosk-names.js';
 import { slotSummary, summaryText } from './slot-summary.js';
 
@@ -25,22 +26,35 @@ export function useFleet(kioskId?: string) {
   });
 }
 
+type MapModule = typeof import('./fleet-map.js');
+
 /**
- * The fleet: the live alerts first, then every kiosk by name with status, last seen, slots by
- * state and faults (live: no Refresh), then a map when sites are known.
+ * The fleet: the live alerts first (the attention panel), then every kiosk by name with status,
+ * last seen, slots by state and faults (live: no Refresh), then the map (Leaflet, loaded on
+ * demand, as the renters' map) when sites are known, its pins live with the table.
  */
 export function Fleet() {
   const api = useApi();
   const kiosks = useFleet();
+  const alerts = useAlerts();
   // Names and positions come from the public kiosk list (the rental domain's sites); optional.
   const byId = useSites(api);
+  const settings = useMapSettings();
+  const [mapModule, setMapModule] = useState<MapModule>();
+  const [mapFailed, setMapFailed] = useState(false);
   const list = kiosks.value ?? [];
   const mapped = list.filter((k) => byId.has(k.id));
+  const wantMap = mapped.length > 0;
+  useEffect(() => {
+    if (mapModule || !wantMap) return;
+    import('./fleet-map.js').then(setMapModule, () => setMapFailed(true));
+  }, [wantMap, mapModule]);
   usePageTitle(t('ops.fleet'), t('app.opsTitle'));
+  const FleetMap = mapModule?.FleetMap;
   return (
     <main>
       <h1>{t('ops.fleet')}</h1>
-      <AlertsPanel />
+      <AlertsPanel follow={alerts} />
       <div class="actions">
         <Link class="button" href="/ops/enrol">
           {t('ops.enrolKiosk')}
@@ -97,20 +111,20 @@ export function Fleet() {
           </tbody>
         </table>
       </div>
-      {mapped.length > 0 ? (
-        <KioskMap
-          title={t('ops.map', { count: mapped.length })}
-          points={mapped.map((k) => {
-            const s = byId.get(k.id)!;
-            return {
-              id: k.id,
-              lat: s.lat,
-              lng: s.lng,
-              label: kioskName(k, s),
-              tone: k.connected ? 'ok' : 'bad',
-            };
-          })}
-        />
+      {wantMap ? (
+        FleetMap && settings ? (
+          <FleetMap
+            settings={settings}
+            kiosks={list}
+            sites={byId}
+            alerts={alerts.value ?? []}
+            title={t('ops.map', { count: mapped.length })}
+          />
+        ) : mapFailed ? (
+          <p class="notice">{t('ops.mapFailed')}</p>
+        ) : (
+          <p class="muted kiosk-map-placeholder">{t('map.loading')}</p>
+        )
       ) : null}
     </main>
   );

@@ -1,3 +1,4 @@
+import { useMemo } from 'preact/hooks';
 import type { ApiClient } from '../lib/api-client.js';
 import type { NearbyKiosk, OpsKiosk } from '../lib/types.js';
 import { useAsync } from '../ui/hooks.js';
@@ -13,7 +14,8 @@ export function kioskName(
 /** The kiosks' sites (the public kiosk list: names, addresses, positions), by id. */
 export function useSites(api: ApiClient): Map<string, NearbyKiosk> {
   const sites = useAsync(() => api.nearbyKiosks(undefined, 500).catch(() => []), []);
-  return new Map((sites.data ?? []).map((s) => [s.id, s]));
+  // The same Map until the list changes: the fleet map's pins are rebuilt only then.
+  return useMemo(() => new Map((sites.data ?? []).map((s) => [s.id, s])), [sites.data]);
 }
 
 /**

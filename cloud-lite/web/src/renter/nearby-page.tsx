@@ -9,7 +9,7 @@ import { Directions, useMapSettings } from '../ui/directions.js';
 import { usePageTitle } from '../ui/language.js';
 import { Link, navigate, useLocation } from '../ui/router.js';
 
-type MapModule = typeof import('../ui/kiosk-map-leaflet.js');
+type MapModule = typeof import('./nearby-map.js');
 
 /**
  * Find kiosks near you (4th instruction's first half): geolocation or a typed position
@@ -51,7 +51,7 @@ export function NearbyPage() {
 
   useEffect(() => {
     if (mapModule || !kiosks || kiosks.length === 0) return;
-    import('../ui/kiosk-map-leaflet.js').then(setMapModule, () => setMapFailed(true));
+    import('./nearby-map.js').then(setMapModule, () => setMapFailed(true));
   }, [kiosks, mapModule]);
 
   const searchAt = (at: LatLng) => {
@@ -86,7 +86,7 @@ export function NearbyPage() {
   };
 
   const title = kiosks ? t(you ? 'near.mapAround' : 'near.map', { count: kiosks.length }) : '';
-  const KioskMapView = mapModule?.LeafletKioskMap;
+  const KioskMapView = mapModule?.NearbyMap;
   return (
     <main>
       <h1>{t('near.title')}</h1>

@@ -1,13 +1,33 @@
-// The renter's map (Leaflet), a chunk of its own: the nearby page imports it on demand, so the
-// QR landing page never downloads it. Its styles are /assets/map.css, added here on first use.
+// Kiosks on a tiled map (Leaflet), shared by the renter's /kiosks and the operator's /ops: a
+// chunk of its own that those pages import on demand, so the QR landing page never downloads it.
+// Its styles are /assets/map.css, added here on first use. What a pin says and the card it
+// opens are the page's (renter/nearby-map.tsx, ops/fleet-map.tsx); drawing them is here.
 import L from 'leaflet';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n/i18n.js';
-import { directionsLinks, type LatLng } from '../lib/geo.js';
+import type { LatLng } from '../lib/geo.js';
 import { toMapCoords } from '../lib/map-coords.js';
-import type { MapSettings, NearbyKiosk } from '../lib/types.js';
+import type { MapSettings } from '../lib/types.js';
 import { useLanguage } from './language.js';
 import { navigate } from './router.js';
+
+/** A kiosk's state on its pin, as a shape as well as a colour (never colour alone). */
+export type PinStatus = 'ok' | 'fault' | 'offline';
+
+export interface MapPin extends LatLng {
+  /** The kiosk's id (the pin's `data-kiosk`). */
+  id: string;
+  name: string;
+  status: PinStatus;
+  /** Inside the pin's shape: a few characters (the stock, "!", "×"). */
+  mark: string;
+  /** Under the name beside the shape, in words: "3 ready", "offline", "2 need attention". */
+  line: string;
+  /** What a screen reader says for the pin (it is a button). */
+  label: string;
+  /** The card a tap (or Enter) opens; built when it opens, so it shows the newest pin. */
+  card: () => HTMLElement;
+}
 
 function loadStyles(): Promise<void> {
   const id = 'dk-map-css';
@@ -23,7 +43,8 @@ function loadStyles(): Promise<void> {
   });
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(
+/** A DOM element for a pin's card (Leaflet's DOM, not Preact's). */
+export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   props: Partial<HTMLElementTagNameMap[K]> = {},
   ...children: (Node | string | null)[]
@@ -34,7 +55,7 @@ function el<K extends keyof HTMLElementTagNameMap>(
 }
 
 /** An in-app link inside the map (Leaflet's DOM, not Preact's): routes without a reload. */
-function appLink(href: string, text: string, cls: string): HTMLAnchorElement {
+export function appLink(href: string, text: string, cls: string): HTMLAnchorElement {
   const a = el('a', { href, className: cls }, text);
   a.addEventListener('click', (e) => {
     if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
@@ -44,91 +65,66 @@ function appLink(href: string, text: string, cls: string): HTMLAnchorElement {
   return a;
 }
 
-function popupFor(k: NearbyKiosk, directionsUrl: string): HTMLElement {
-  const state = k.online ? t('common.online') : t('common.offline');
-  const links = directionsLinks({ lat: k.lat, lng: k.lng, name: k.name }, directionsUrl);
-  return el(
-    'div',
-    { className: 'kiosk-popup' },
-    el('h2', {}, k.name),
-    k.address ? el('p', { className: 'muted' }, k.address) : null,
-    el(
-      'p',
-      {},
-      el('span', { className: `badge badge-${k.online ? 'ok' : 'bad'}` }, state),
-      ' ',
-      t('near.stock', { ready: k.disks.ready, reservable: k.disks.reservable }),
-    ),
-    el(
-      'p',
-      { className: 'actions' },
-      appLink(`/k/${encodeURIComponent(k.id)}`, t('near.rentAt', { name: k.name }), ''),
-      appLink(`/reserve/${encodeURIComponent(k.id)}`, t('near.reserveAt', { name: k.name }), ''),
-    ),
-    el(
-      'p',
-      { className: 'directions' },
-      links.web
-        ? el(
-            'a',
-            { href: links.web, target: '_blank', rel: 'noopener noreferrer' },
-            t('map.directions', { name: k.name }),
-          )
-        : null,
-      el('a', { href: links.app }, t('map.openInApp')),
-    ),
-  );
-}
-
-function pinIcon(k: NearbyKiosk): L.DivIcon {
-  const shape = el('span', { className: 'pin-shape' }, k.online ? String(k.disks.ready) : '×');
-  shape.setAttribute('aria-hidden', 'true');
-  const label = el(
+function pinIcon(p: MapPin): L.DivIcon {
+  const shape = el(
     'span',
-    { className: 'pin-label' },
-    k.name,
-    el('br'),
-    k.online ? t('map.readyCount', { count: k.disks.ready }) : t('map.offline'),
+    { className: 'pin-shape' },
+    el('span', { className: 'pin-mark' }, p.mark),
   );
+  shape.setAttribute('aria-hidden', 'true');
+  const label = el('span', { className: 'pin-label' }, p.name, el('br'), p.line);
   const html = el('span', {}, shape, label);
   return L.divIcon({
-    className: `kiosk-pin pin-${k.online ? 'ok' : 'bad'}`,
+    className: `kiosk-pin pin-${p.status}`,
     html: html.innerHTML,
     iconSize: undefined,
   });
 }
 
+/** What makes a pin look different: its icon is replaced only when this changes. */
+const looks = (p: MapPin) => JSON.stringify([p.name, p.status, p.mark, p.line, p.label]);
+
 /**
- * Kiosks on a tiled map: a pin per kiosk with its stock (a number, and the name with "3 ready"
- * or "offline" in words: never colour alone), tappable and keyboard-focusable, opening a card
- * with rent, reserve and directions. Positions are converted to the tiles' coordinate system
- * (GCJ-02 for Chinese providers). The list under the map says the same for screen readers.
+ * Kiosks on a tiled map: a pin per kiosk with a mark in a shape whose form says the state (a
+ * filled circle: ok; an amber diamond: needs attention; a dashed square: offline) and the name
+ * with its state in words beside it, tappable and keyboard-focusable, opening the page's card.
+ * Positions are converted to the tiles' coordinate system (GCJ-02 for Chinese providers). The
+ * map is made once per settings and language; new pins (a live fleet) update the markers in
+ * place, so an open card stays open and shows the newest state. The page's list or table
+ * says the same for screen readers.
  */
 export function LeafletKioskMap({
   settings,
-  kiosks,
+  pins,
   you,
   title,
 }: {
   settings: MapSettings;
-  kiosks: NearbyKiosk[];
+  pins: MapPin[];
   you?: LatLng;
   title: string;
 }) {
   const ref = useRef<HTMLDivElement>(null);
   const lang = useLanguage(); // the pins' words are redrawn in the new language
+  const [map, setMap] = useState<L.Map>();
+  /** The map in the page now (an effect may still hold one that was just removed). */
+  const alive = useRef<L.Map>();
+  /** The markers on `alive`'s map, by kiosk id; the "you are here" marker; the fitted pins. */
+  const drawn = useRef<{
+    map?: L.Map;
+    markers: Map<string, { marker: L.Marker; pin: MapPin; looks: string }>;
+    you?: L.Marker;
+    fitted: string;
+  }>({ markers: new Map(), fitted: '' });
+
   useEffect(() => {
     const node = ref.current;
     if (!node) return;
-    let map: L.Map | undefined;
+    let made: L.Map | undefined;
     let live = true;
     void loadStyles().then(() => {
       if (!live) return;
-      const at = (p: LatLng) => {
-        const c = toMapCoords(p, settings.coordSystem);
-        return L.latLng(c.lat, c.lng);
-      };
-      map = L.map(node, {
+      made = L.map(node, {
         minZoom: settings.minZoom,
         maxZoom: settings.maxZoom,
         zoomSnap: 1,
@@ -139,10 +135,33 @@ export function LeafletKioskMap({
         attribution: settings.attribution,
         minZoom: settings.minZoom,
         maxZoom: settings.maxZoom,
-      }).addTo(map);
-      // The view first: Leaflet draws layers (and makes the pins' elements) once it has one.
+      }).addTo(made);
+      alive.current = made;
+      setMap(made);
+    });
+    return () => {
+      live = false;
+      alive.current = undefined;
+      setMap(undefined);
+      made?.remove();
+    };
+  }, [settings, lang]);
+
+  useEffect(() => {
+    if (!map || map !== alive.current) return;
+    if (drawn.current.map !== map) drawn.current = { map, markers: new Map(), fitted: '' };
+    const d = drawn.current;
+    const at = (p: LatLng) => {
+      const c = toMapCoords(p, settings.coordSystem);
+      return L.latLng(c.lat, c.lng);
+    };
+    // The view first (again when the set of kiosks changes, not on every live update): Leaflet
+    // draws layers, and makes the pins' elements, once it has one.
+    const ids = [...pins.map((p) => p.id), you ? `@${you.lat},${you.lng}` : ''].join('|');
+    if (ids !== d.fitted) {
+      d.fitted = ids;
       const bounds = L.latLngBounds([]);
-      for (const k of kiosks) bounds.extend(at(k));
+      for (const p of pins) bounds.extend(at(p));
       if (you) bounds.extend(at(you));
       // Room on the right for the pins' labels, so that none is cut off at the edge.
       if (bounds.isValid())
@@ -152,40 +171,54 @@ export function LeafletKioskMap({
           maxZoom: Math.min(16, settings.maxZoom),
         });
       else map.setView([0, 0], settings.minZoom);
-      for (const k of kiosks) {
-        const marker = L.marker(at(k), {
-          icon: pinIcon(k),
+    }
+    const have = d.markers;
+    const seen = new Set<string>();
+    for (const pin of pins) {
+      seen.add(pin.id);
+      const look = looks(pin);
+      let entry = have.get(pin.id);
+      if (!entry) {
+        const marker = L.marker(at(pin), {
+          icon: pinIcon(pin),
           keyboard: true,
-          title: k.name,
+          title: pin.name,
           riseOnHover: true,
-        })
-          .bindPopup(() => popupFor(k, settings.directionsUrl), { maxWidth: 260 })
-          .addTo(map);
-        const pin = marker.getElement();
-        pin?.setAttribute(
-          'aria-label',
-          t('map.pin', {
-            name: k.name,
-            state: k.online ? t('common.online') : t('common.offline'),
-            count: k.disks.ready,
-          }),
-        );
-        pin?.setAttribute('data-kiosk', k.id);
+        });
+        entry = { marker, pin, looks: look };
+        const current = entry;
+        marker.bindPopup(() => current.pin.card(), { maxWidth: 260 }).addTo(map);
+        have.set(pin.id, entry);
+      } else {
+        entry.pin = pin;
+        entry.marker.setLatLng(at(pin));
+        if (entry.looks !== look) {
+          entry.looks = look;
+          entry.marker.setIcon(pinIcon(pin));
+        }
+        // An open card is rebuilt with the news (the popup's content is a function).
+        if (entry.marker.isPopupOpen()) entry.marker.getPopup()?.update();
       }
-      if (you) {
-        L.marker(at(you), {
+      const node = entry.marker.getElement();
+      node?.setAttribute('aria-label', pin.label);
+      node?.setAttribute('data-kiosk', pin.id);
+    }
+    for (const [id, entry] of have)
+      if (!seen.has(id)) {
+        entry.marker.remove();
+        have.delete(id);
+      }
+    d.you?.remove();
+    d.you = you
+      ? L.marker(at(you), {
           icon: L.divIcon({ className: 'you-pin', iconSize: undefined }),
           keyboard: false,
           interactive: false,
           title: t('map.you'),
-        }).addTo(map);
-      }
-    });
-    return () => {
-      live = false;
-      map?.remove();
-    };
-  }, [settings, kiosks, you, lang]);
+        }).addTo(map)
+      : undefined;
+  }, [map, pins, you, settings]);
+
   return (
     <section class="map-section" aria-label={title}>
       <div ref={ref} class="kiosk-map" data-testid="kiosk-map" />
