@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import proxyaddr from '@fastify/proxy-addr';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { AlertService } from './alerts/alert-service.js';
-import { type Cluster, SoloCluster } from './cluster/cluster.js';
+import { type Cluster, ClusterBatch, SoloCluster } from './cluster/cluster.js';
 import { contentDir, type HubConfig, publicOrigin } from './config.js';
 import { HubContentStore } from './content/index.js';
 import { buildHttpApp } from './http/app.js';
@@ -243,6 +243,7 @@ export class HubServer {
     this.rental.attach();
     this.metrics.setFleetSource(() => this.fleetSnapshot());
     this.relayNotifier();
+    this.relayAlerts();
     // Periodic work runs on the cluster's leader only (always this process on SQLite).
     for (const w of this.hub.leaderWork()) this.cluster.whileLeader(w);
     this.cluster.whileLeader({
@@ -325,6 +326,19 @@ export class HubServer {
       } finally {
         relaying = false;
       }
+    });
+  }
+
+  /**
+   * Operators' live alert panels on every process: alert changes committed here are told to the
+   * other processes (batched: a sweep that opens many alerts costs one NOTIFY); theirs make the
+   * panels here re-read ('live').
+   */
+  private relayAlerts(): void {
+    const batch = new ClusterBatch(this.cluster, () => ({ t: 'alerts' }));
+    this.alerts.on('change', () => batch.add('alerts'));
+    this.cluster.on('message', (m) => {
+      if (m.t === 'alerts') this.alerts.emit('live');
     });
   }
 

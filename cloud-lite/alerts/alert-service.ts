@@ -36,9 +36,11 @@ const SOON_MS = 5000;
  * kiosk events raise door, tamper and clock alerts (attach()); the invariant checker reports its
  * violations through reconcile(). Every change goes to the signed webhook (an outbox retried
  * with backoff) and by e-mail to `config.emailTo`; an open alert is told again every
- * `renotifyIntervalSeconds` until acknowledged. Emits 'change' with the alert after each commit.
+ * `renotifyIntervalSeconds` until acknowledged. Emits 'change' with the alert after each commit,
+ * and 'live' then too and when another hub process says its alerts changed (the server relays
+ * them): the operators' live panels follow 'live'.
  */
-export class AlertService extends EventEmitter<{ change: [AlertRecord] }> {
+export class AlertService extends EventEmitter<{ change: [AlertRecord]; live: [] }> {
   private timer: NodeJS.Timeout | undefined;
   private soonTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
@@ -281,6 +283,7 @@ export class AlertService extends EventEmitter<{ change: [AlertRecord] }> {
       });
     tx.afterCommit(() => {
       this.emit('change', alert);
+      this.emit('live');
       if (this.deps.config.webhook) this.kickDelivery();
       if (this.deps.config.emailTo.length > 0 && event !== 'acknowledged')
         this.deps.mailer

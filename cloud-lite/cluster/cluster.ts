@@ -15,7 +15,52 @@ export type ClusterMessage =
   | { t: 'secretReplaced'; kioskId: string }
   /** An order or a reservation changed: renters' live streams on every process re-read it. */
   | { t: 'order'; id: string }
-  | { t: 'reservation'; id: string };
+  | { t: 'reservation'; id: string }
+  /**
+   * Kiosks went offline, or sent an Inventory or events (after the commit): operators' live
+   * fleet views on every process re-read them (GET /api/operator/fleet/events). At most
+   * BATCH_MAX ids a message (a NOTIFY's payload is at most 8000 bytes).
+   */
+  | { t: 'fleet'; kioskIds: string[] }
+  /** Alerts were raised, acknowledged or resolved: operators' live alert panels re-read them. */
+  | { t: 'alerts' };
+
+/** Ids per batched message: 100 kiosk ids of at most 64 characters fit a NOTIFY's 8000 bytes. */
+export const BATCH_MAX = 100;
+
+/**
+ * Tells the other processes about many changes at once: ids added within `delayMs` go out as
+ * one message per BATCH_MAX ids (a kiosk fleet reconnecting after a restart costs a few
+ * NOTIFYs, not one per kiosk and event). On a cluster that is not shared, nothing is kept.
+ */
+export class ClusterBatch {
+  private readonly ids = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly cluster: Pick<Cluster, 'shared' | 'publish'>,
+    private readonly message: (ids: string[]) => ClusterMessage,
+    private readonly delayMs = 100,
+  ) {}
+
+  add(id: string): void {
+    if (!this.cluster.shared) return;
+    this.ids.add(id);
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), this.delayMs);
+    this.timer.unref();
+  }
+
+  /** Sends what is kept now (also at stop). */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const all = [...this.ids];
+    this.ids.clear();
+    for (let i = 0; i < all.length; i += BATCH_MAX)
+      this.cluster.publish(this.message(all.slice(i, i + BATCH_MAX)));
+  }
+}
 
 /** Work that runs on the leader only: started when this process becomes leader, stopped when it stops being one. */
 export interface LeaderWork {

@@ -11,6 +11,7 @@ import {
 } from '../../protocol/index.js';
 import {
   type Cluster,
+  ClusterBatch,
   type ClusterMessage,
   type LeaderWork,
   SoloCluster,
@@ -60,7 +61,9 @@ export interface KioskHubDeps {
  * Emits 'commandState' (CommandRecord), 'online' (kioskId), 'offline' (kioskId), 'booted'
  * (kioskId, BootRequest: an accepted Boot, recorded), and
  * 'fleetChange' (kioskId) after anything the operator's fleet view shows changed (connection,
- * an Inventory or event stored, a command's state): the live fleet table follows it.
+ * an Inventory or event stored, a command's state), here or, on a shared cluster, on another
+ * hub process (told by the cluster's 'fleet', 'session' and 'command' messages, sent after the
+ * commit): the live fleet table follows it.
  */
 export class KioskHub
   extends EventEmitter<{
@@ -88,6 +91,8 @@ export class KioskHub
    */
   private readonly secretEpochs = new Map<string, number>();
   readonly cluster: Cluster;
+  /** Fleet changes the other processes are told about (after their commits), batched. */
+  private readonly fleetBatch: ClusterBatch;
   private readonly onRevoked = (kioskId: string) => {
     this.revoked(kioskId);
     this.cluster.publish({ t: 'revoked', kioskId });
@@ -106,6 +111,7 @@ export class KioskHub
     super();
     this.setMaxListeners(0);
     this.cluster = deps.cluster ?? new SoloCluster();
+    this.fleetBatch = new ClusterBatch(this.cluster, (kioskIds) => ({ t: 'fleet', kioskIds }));
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.maxPayloadBytes,
@@ -140,7 +146,7 @@ export class KioskHub
       now: deps.now,
       onRecorded: (event) => {
         deps.metrics.eventReceived(event);
-        this.emit('fleetChange', event.kioskId);
+        this.fleetChanged(event.kioskId);
       },
       onConflict: () => deps.metrics.error('event_conflict'),
       onGap: (kioskId) => {
@@ -196,10 +202,24 @@ export class KioskHub
   /** What another hub process told (cluster/cluster.ts). */
   private clusterMessage(m: ClusterMessage): void {
     if (this.stopping) return;
-    if (m.t === 'command') this.commands.remoteChange(m.id, m.kioskId);
-    else if (m.t === 'revoked') this.revoked(m.kioskId);
+    if (m.t === 'command') {
+      this.commands.remoteChange(m.id, m.kioskId);
+      this.emit('fleetChange', m.kioskId);
+    } else if (m.t === 'revoked') this.revoked(m.kioskId);
     else if (m.t === 'secretReplaced') this.secretReplaced(m.kioskId);
-    else if (m.t === 'session') void this.closeIfReplaced(m.kioskId);
+    else if (m.t === 'session') {
+      void this.closeIfReplaced(m.kioskId);
+      this.emit('fleetChange', m.kioskId);
+    } else if (m.t === 'fleet') for (const id of m.kioskIds) this.emit('fleetChange', id);
+  }
+
+  /**
+   * What kiosk `kioskId` shows the operator changed, committed: the fleet view here follows at
+   * once, the other processes' after the batch goes out.
+   */
+  private fleetChanged(kioskId: string): void {
+    this.emit('fleetChange', kioskId);
+    this.fleetBatch.add(kioskId);
   }
 
   /**
@@ -237,11 +257,12 @@ export class KioskHub
           isolation: 'autocommit',
         })
         .then((ids) => {
-          if (ids.length > 0)
-            this.deps.logger.warn(
-              { kiosks: ids.length },
-              'kiosks of a hub process that is gone: marked offline',
-            );
+          if (ids.length === 0) return;
+          this.deps.logger.warn(
+            { kiosks: ids.length },
+            'kiosks of a hub process that is gone: marked offline',
+          );
+          for (const id of ids) this.fleetChanged(id);
         })
         .catch((err) => this.deps.logger.warn({ err }, 'releasing dead holders failed'));
     return [
@@ -322,6 +343,7 @@ export class KioskHub
     );
     await Promise.all(closing);
     await this.events.idle();
+    this.fleetBatch.flush();
     this.wss.close();
   }
 
@@ -494,7 +516,7 @@ export class KioskHub
       events: this.events,
       inventoryArrived: (id) => {
         this.inventoryAsked.delete(id);
-        this.emit('fleetChange', id);
+        this.fleetChanged(id);
       },
       booted: (id, boot) => this.emit('booted', id, boot),
     });
@@ -526,6 +548,8 @@ export class KioskHub
           (tx) => tx.kiosks.setOffline(kioskId, this.now().toISOString(), this.cluster.processId),
           { isolation: 'autocommit' },
         )
+        // The other processes read the row: told once it says offline.
+        .then((applied) => applied && this.fleetBatch.add(kioskId))
         .catch((err) => {
           if (!this.stopping) logger.error({ err }, 'could not record offline');
         });

@@ -71,7 +71,7 @@ export function registerAlertRoutes(
       method: 'GET',
       summary: 'The live alerts as Server-Sent Events',
       description:
-        'One `event: alerts` message with `data: {"alerts": [<Alert>, ...]}` (the open and acknowledged alerts, newest first) at once and after every change of any alert. `: keep-alive` comments every 15 s.',
+        'One `event: alerts` message with `data: {"alerts": [<Alert>, ...]}` (the open and acknowledged alerts, newest first) at once and after every change of any alert, made by any hub process of a cluster. `: keep-alive` comments every 15 s.',
       tags,
       access: 'operator',
       response: { 200: EventStream('alerts', 'Alert') },
@@ -79,7 +79,7 @@ export function registerAlertRoutes(
     async (req, reply) => {
       await streamSnapshots(req, reply, {
         emitter: alerts,
-        change: 'change',
+        change: 'live',
         name: 'alerts',
         load: async () => (await alerts.list(LIVE, 200)).map(alertView),
       });

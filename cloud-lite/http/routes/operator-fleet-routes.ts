@@ -118,7 +118,7 @@ export function registerOperatorRoutes(fastify: FastifyInstance, deps: OperatorR
       method: 'GET',
       summary: 'The fleet (or one kiosk) as Server-Sent Events, again after every change',
       description:
-        'One `event: kiosks` message with `data: {"kiosks": [<OpsKiosk>, ...]}` (as GET /api/operator/kiosks answers, or only kiosk `kiosk`) at once and after every change a kiosk reports: connection, Inventory, events, command states. `: keep-alive` comments every 15 s.',
+        'One `event: kiosks` message with `data: {"kiosks": [<OpsKiosk>, ...]}` (as GET /api/operator/kiosks answers, or only kiosk `kiosk`) at once and after every change a kiosk reports: connection, Inventory, events, command states, to whichever hub process of a cluster it is connected. `: keep-alive` comments every 15 s.',
       tags,
       access: 'operator',
       querystring: FleetEventsQuery,

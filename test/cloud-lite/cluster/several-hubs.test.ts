@@ -1,32 +1,75 @@
 // Several hub processes on one PostgreSQL (cloud-lite/cluster/): two HubServers in this test
 // process, each with its own pool, cluster connection and leader connection, on one database.
 // A leader by advisory lock that another takes over; commands, sessions, revocations,
-// secret replacements and throttles across processes.
+// secret replacements, throttles and the operator's live fleet and alerts across processes.
 import path from 'node:path';
 import pg from 'pg';
 import t from 'tap';
+import type { HubConfig } from '../../../cloud-lite/config.js';
 import {
   CLOSE_REPLACED,
   CLOSE_REVOKED,
   CLOSE_SECRET_REPLACED,
 } from '../../../cloud-lite/hub/types.js';
+import { SseParser } from '../../../cloud-lite/web/src/lib/sse-parser.js';
 import { pgServer } from '../../helpers/postgres.js';
-import { startTestHub, type TestHub, waitUntil } from '../fixtures/test-hub.js';
+import { ADMIN_TOKEN, startTestHub, type TestHub, waitUntil } from '../fixtures/test-hub.js';
 
 const server = await pgServer(t);
 
 /** Two hubs on one fresh database, sharing the signing key as real processes share its file. */
-async function twoHubs(t: {
-  teardown(fn: () => unknown): void;
-}): Promise<{ a: TestHub; b: TestHub; url: string }> {
+async function twoHubs(
+  t: { teardown(fn: () => unknown): void },
+  overrides: Partial<HubConfig> = {},
+): Promise<{ a: TestHub; b: TestHub; url: string }> {
   const url = await server!.createDatabase();
   const store = { kind: 'postgres' as const, url, poolSize: 4 };
-  const a = await startTestHub(t, { store });
+  const a = await startTestHub(t, { store, ...overrides });
   const b = await startTestHub(t, {
     store,
     signingKeyPath: path.join(a.dir, 'hub-key.pem'),
+    ...overrides,
   });
   return { a, b, url };
+}
+
+/**
+ * An operator's Server-Sent Events stream on `hub` (admin token): `until` reads messages until
+ * one's data passes `ok` (or `timeoutMs` passes: then it throws naming `what`).
+ */
+async function follow(hub: TestHub, path: string) {
+  const ac = new AbortController();
+  const res = await fetch(hub.baseUrl + path, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    signal: ac.signal,
+  });
+  if (res.status !== 200 || !res.body) throw new Error(`${path}: HTTP ${res.status}`);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  const parser = new SseParser();
+  const queued: unknown[] = [];
+  return {
+    close: () => ac.abort(),
+    // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies
+    async until(what: string, ok: (data: any) => boolean, timeoutMs = 15_000): Promise<any> {
+      const timer = setTimeout(() => ac.abort(), timeoutMs);
+      try {
+        for (;;) {
+          while (queued.length > 0) {
+            const data = queued.shift();
+            if (ok(data)) return data;
+          }
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`${path} ended`);
+          for (const m of parser.feed(value)) queued.push(JSON.parse(m.data));
+        }
+      } catch (err) {
+        if (ac.signal.aborted) throw new Error(`timed out waiting for ${what}`);
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
 }
 
 async function query(url: string, text: string, values: unknown[] = []): Promise<pg.QueryResult> {
@@ -213,6 +256,59 @@ if (server) {
       const onB = await login(b);
       t.equal(onB.status, 429, 'B refuses the next attempt');
       t.match(onB.body, { error: { code: 'TOO_MANY_ATTEMPTS' } });
+    },
+  );
+
+  t.test(
+    "the operator's live fleet and alerts on one process follow a kiosk on the other",
+    async (t) => {
+      // Alerts looked at often and a kiosk offline at once, as the dashboard's browser test has.
+      const { a, b } = await twoHubs(t, {
+        alerts: { sweepIntervalMs: 100, offlineAfterSeconds: 0.05 },
+      } as never);
+      const creds = await a.enrolKiosk('k1');
+      const fleet = await follow(b, '/api/operator/fleet/events');
+      const alerts = await follow(b, '/api/operator/alerts/events');
+      t.teardown(() => {
+        fleet.close();
+        alerts.close();
+      });
+      type KioskRow = {
+        id: string;
+        connected: boolean;
+        status: string;
+        slots?: { slot: number; state: string }[];
+      };
+      const k1 = (d: { kiosks: KioskRow[] }) => d.kiosks.find((k) => k.id === 'k1');
+      await fleet.until('k1 offline at first', (d) => k1(d)?.connected === false);
+      const kiosk = await a.connectKiosk(creds);
+      await kiosk.boot();
+      await fleet.until('B to see k1 online on A', (d) => k1(d)?.connected === true);
+      await kiosk.inventory([{ slot: 3, state: 'empty', writeProtect: false }]);
+      const seen = await fleet.until('B to see the Inventory A stored', (d) =>
+        Boolean(k1(d)?.slots?.some((s) => s.slot === 3)),
+      );
+      t.match(k1(seen), { status: 'online', slots: [{ slot: 3, state: 'empty' }] });
+      type AlertRow = { id: number; kind: string; kioskId: string; state: string };
+      const offlineAlert = (d: { alerts: AlertRow[] }) =>
+        d.alerts.find((x) => x.kind === 'kiosk_offline' && x.kioskId === 'k1');
+      await alerts.until('no offline alert while k1 is connected', (d) => !offlineAlert(d));
+
+      // The kiosk's link dies on A: B's live fleet and attention panel say so.
+      await kiosk.terminate();
+      const gone = await fleet.until('B to see k1 go offline', (d) => k1(d)?.connected === false);
+      t.equal(k1(gone)?.status, 'offline', "B's fleet stream: offline");
+      const raised = await alerts.until('the offline alert on B', (d) => Boolean(offlineAlert(d)));
+      const alert = offlineAlert(raised)!;
+      t.equal(alert.state, 'open');
+      // Acknowledged through A (wherever the leader that raised it runs): B's panel follows.
+      t.equal((await a.api('POST', `/api/operator/alerts/${alert.id}/acknowledge`)).status, 200);
+      await alerts.until(
+        "B to see A's acknowledgement",
+        (d) => offlineAlert(d)?.state === 'acknowledged',
+      );
+      fleet.close();
+      alerts.close();
     },
   );
 

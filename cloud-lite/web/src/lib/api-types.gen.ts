@@ -3682,7 +3682,7 @@ export interface paths {
         };
         /**
          * The live alerts as Server-Sent Events
-         * @description One `event: alerts` message with `data: {"alerts": [<Alert>, ...]}` (the open and acknowledged alerts, newest first) at once and after every change of any alert. `: keep-alive` comments every 15 s.
+         * @description One `event: alerts` message with `data: {"alerts": [<Alert>, ...]}` (the open and acknowledged alerts, newest first) at once and after every change of any alert, made by any hub process of a cluster. `: keep-alive` comments every 15 s.
          *
          *     Access: operator.
          *
@@ -5347,7 +5347,7 @@ export interface paths {
         };
         /**
          * The fleet (or one kiosk) as Server-Sent Events, again after every change
-         * @description One `event: kiosks` message with `data: {"kiosks": [<OpsKiosk>, ...]}` (as GET /api/operator/kiosks answers, or only kiosk `kiosk`) at once and after every change a kiosk reports: connection, Inventory, events, command states. `: keep-alive` comments every 15 s.
+         * @description One `event: kiosks` message with `data: {"kiosks": [<OpsKiosk>, ...]}` (as GET /api/operator/kiosks answers, or only kiosk `kiosk`) at once and after every change a kiosk reports: connection, Inventory, events, command states, to whichever hub process of a cluster it is connected. `: keep-alive` comments every 15 s.
          *
          *     Access: operator.
          *
