@@ -97,6 +97,11 @@ export const API_ERRORS = {
     status: 409,
     description: 'the kiosk cannot serve now (not connected, or silent for 3 heartbeats)',
   },
+  KIOSK_LACKS_FEATURE: {
+    status: 409,
+    description:
+      'the kiosk software does not understand this command or field (its Boot did not list the protocol feature, `features`); update the kiosk first',
+  },
   // Software rollouts
   ROLLOUT_ACTIVE: {
     status: 409,

@@ -91,3 +91,23 @@ export class StoppedError extends HubError {
     this.name = 'StoppedError';
   }
 }
+
+/**
+ * A command (or one of its fields) needs protocol features the kiosk's software did not list in
+ * its Boot (protocol/features.ts): refused when the command is created, nothing recorded.
+ */
+export class KioskLacksFeatureError extends HubError {
+  constructor(
+    readonly kioskId: string,
+    readonly action: string,
+    readonly features: readonly string[],
+  ) {
+    super(
+      'KIOSK_LACKS_FEATURE',
+      `kiosk ${kioskId} cannot take ${action}: its software does not list the protocol feature${features.length > 1 ? 's' : ''} ${features.join(', ')}; update the kiosk first`,
+      409,
+      { features: [...features] },
+    );
+    this.name = 'KioskLacksFeatureError';
+  }
+}

@@ -5,7 +5,7 @@
  */
 
 import path from 'node:path';
-import type { BootRequest } from '../protocol/index.js';
+import { type BootRequest, FEATURE_NAMES } from '../protocol/index.js';
 import { forwardCabinetEvents } from './cabinet-events.js';
 import { type LoadedRemoteConfig, loadRemoteConfig, RemoteConfig } from './config/remote-config.js';
 import {
@@ -356,6 +356,9 @@ export class Daemon {
         bootReason: this.bootReason,
         databaseId,
         config: this.remoteConfig.state(),
+        // kioskd takes every hub -> kiosk command and field this protocol names (a command it
+        // cannot carry out here, e.g. ArmPickupCode without a keypad, it answers Rejected).
+        features: [...FEATURE_NAMES],
       }),
       heartbeat: () => ({
         config: this.remoteConfig.state(),

@@ -1,6 +1,7 @@
 export * from './actions.js';
 export * from './constants.js';
 export * from './errors.js';
+export * from './features.js';
 export * from './frames.js';
 export * from './parse-frame.js';
 export * from './pickup-code.js';

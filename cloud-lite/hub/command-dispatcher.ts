@@ -1,8 +1,15 @@
 import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { type HubToKioskAction, signCommand } from '../../protocol/index.js';
-import { NotFoundError, TimeoutError } from '../errors.js';
+import {
+  commandFeature,
+  type HubToKioskAction,
+  kioskFeatures,
+  missingFeatures,
+  signCommand,
+  withoutUnsupportedFields,
+} from '../../protocol/index.js';
+import { KioskLacksFeatureError, NotFoundError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CommandRecord, CommandState, Store, Tx } from '../store/types.js';
 import {
@@ -158,6 +165,11 @@ export class CommandDispatcher extends EventEmitter<{
    * order (durable before any byte is sent). Listeners still see `pending` then `sent`; if the
    * connection is gone by the commit, the kiosk gets it on its next Boot (a `sent` command is
    * outstanding) and `attempts` counts that send too.
+   *
+   * Protocol features (protocol/features.ts), as the kiosk's last Boot listed them (the store's
+   * row, so any hub process decides alike): a command whose feature the kiosk lacks is refused
+   * with KioskLacksFeatureError (KIOSK_LACKS_FEATURE) and nothing is recorded; an optional field
+   * whose feature it lacks is left out before signing.
    */
   async record<A extends HubToKioskAction>(
     tx: Tx,
@@ -166,9 +178,24 @@ export class CommandDispatcher extends EventEmitter<{
     payload: CommandInput<A>,
     deadline: Date,
   ): Promise<CommandRecord> {
+    const kiosk = await tx.kiosks.get(kioskId);
+    if (!kiosk) throw new NotFoundError(`kiosk ${kioskId} does not exist`);
+    const features = kioskFeatures(kiosk.features);
+    const own = commandFeature(action);
+    if (own && !features.has(own)) throw new KioskLacksFeatureError(kioskId, action, [own]);
+    const { payload: input, leftOut } = withoutUnsupportedFields(
+      action,
+      payload as Record<string, unknown>,
+      features,
+    );
+    if (leftOut.length > 0)
+      this.deps.logger.info(
+        { kioskId, action, leftOut },
+        `${action} without ${leftOut.join(', ')}: the kiosk does not list the feature`,
+      );
     const now = this.now();
     const commandId = randomUUID();
-    let full: Record<string, unknown> = { ...(payload as Record<string, unknown>), commandId };
+    let full: Record<string, unknown> = { ...input, commandId };
     if (SIGNED_ACTIONS.has(action)) {
       full = signCommand(this.deps.signingKey, kioskId, action, full, {
         ttlMs: Math.max(1000, deadline.getTime() - now.getTime()),
@@ -188,10 +215,11 @@ export class CommandDispatcher extends EventEmitter<{
       lastSentAt: null,
       result: null,
     };
-    if (!(await tx.kiosks.get(kioskId))) throw new NotFoundError(`kiosk ${kioskId} does not exist`);
+    const here = this.deps.channelFor(kioskId);
     const sendNow =
       !this.stopped &&
-      this.deps.channelFor(kioskId) !== undefined &&
+      here !== undefined &&
+      missingFeatures(action, full, here.features).length === 0 &&
       deadline.getTime() > now.getTime();
     const sent: CommandRecord | undefined = sendNow
       ? { ...rec, state: 'sent', attempts: 1, lastSentAt: rec.createdAt }
@@ -340,6 +368,14 @@ export class CommandDispatcher extends EventEmitter<{
     const log = this.deps.logger;
     let retry = false;
     try {
+      // Recorded for features the kiosk no longer lists (it went back to older software since):
+      // never sent, since it would refuse it; its signature covers every field, so none can be
+      // left out now.
+      const lacking = missingFeatures(cmd.action, cmd.payload, channel.features);
+      if (lacking.length > 0) {
+        await this.failUnsupported(cmd, lacking);
+        return;
+      }
       if (!opts.marked) {
         if (Date.parse(cmd.deadline) <= this.now().getTime()) {
           await this.expireDue();
@@ -423,6 +459,28 @@ export class CommandDispatcher extends EventEmitter<{
       channel.inFlight.delete(cmd.id);
       if (retry && channel.open && !this.stopped) void this.deliver(channel, cmd);
     }
+  }
+
+  /** Ends an outstanding command `failed` (KIOSK_LACKS_FEATURE) without sending it. */
+  private async failUnsupported(cmd: CommandRecord, lacking: string[]): Promise<void> {
+    const at = this.now().toISOString();
+    const result = {
+      code: 'KIOSK_LACKS_FEATURE',
+      description: `not sent: the kiosk's Boot no longer lists ${lacking.join(', ')}`,
+      details: { features: lacking },
+    };
+    const changed = await this.deps.store.transaction(
+      (tx) => tx.commands.setState(cmd.id, 'failed', at, result, ['pending', 'sent']),
+      { isolation: 'autocommit' },
+    );
+    if (!changed) return;
+    this.deps.logger.warn(
+      { kioskId: cmd.kioskId, commandId: cmd.id, action: cmd.action, features: lacking },
+      `${cmd.action} not sent: the kiosk no longer lists the feature`,
+    );
+    const failed: CommandRecord = { ...cmd, state: 'failed', result, updatedAt: at };
+    this.notify(failed);
+    this.emit('ended', failed);
   }
 
   /** Expires every outstanding command past its deadline. */

@@ -3,6 +3,7 @@ import {
   CallError,
   type HeartbeatRequest,
   type InventoryRequest,
+  kioskFeatures,
 } from '../../protocol/index.js';
 import type { Logger } from '../log.js';
 import type { HubMetrics } from '../metrics.js';
@@ -78,6 +79,7 @@ export function handleKioskMessages(
           slotCount: p.slotCount,
           bootReason: p.bootReason,
           ...(p.databaseId ? { databaseId: p.databaseId } : {}),
+          features: p.features ?? null,
         });
         if (boot.databaseReplaced) await databaseReplaced(tx, kioskId, logger, currentTime, boot);
         if (p.config)
@@ -85,6 +87,8 @@ export function handleKioskMessages(
       },
       { isolation: 'read committed' },
     );
+    // Before the 'booted' listeners run: commands they create are sent by these features.
+    session.features = kioskFeatures(p.features);
     ctx.booted(kioskId, p);
     const first = !session.ready;
     session.slotCount = p.slotCount;

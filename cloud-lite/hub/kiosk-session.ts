@@ -1,5 +1,5 @@
 import type WebSocket from 'ws';
-import { type HubToKioskAction, RpcPeer } from '../../protocol/index.js';
+import { type HubToKioskAction, kioskFeatures, RpcPeer } from '../../protocol/index.js';
 import type { Logger } from '../log.js';
 import type { CommandChannel } from './types.js';
 
@@ -26,6 +26,8 @@ export class KioskSession implements CommandChannel {
   ready = false;
   /** The slot count of the accepted Boot (Inventory is checked against it). */
   slotCount: number | undefined;
+  /** The protocol features of the accepted Boot (the baseline until one listed others). */
+  features: ReadonlySet<string> = kioskFeatures(undefined);
   /** Cleared at each ping, set by pong or any message. */
   alive = true;
   private closed = false;

@@ -8,6 +8,11 @@ export interface CommandChannel {
   readonly open: boolean;
   /** Command ids sent on this connection and not yet answered. */
   readonly inFlight: Set<string>;
+  /**
+   * The protocol features the kiosk's accepted Boot on this connection listed (the baseline when
+   * it listed none; protocol/features.ts): a command needing another one is not sent.
+   */
+  readonly features: ReadonlySet<string>;
   /** Sends one CALL; rejects like RpcPeer.call (ETIMEOUT, ECLOSED, ECALLERROR, EINVALID). */
   call(
     action: HubToKioskAction,

@@ -14,6 +14,7 @@
 import {
   type ConfigState,
   checkRemoteSettings,
+  kioskFeatures,
   REMOTE_SETTING_KEYS,
   REMOTE_SETTINGS,
 } from '../../protocol/index.js';
@@ -21,7 +22,13 @@ import { type Actor, audit } from '../audit.js';
 import { HubError, NotFoundError } from '../errors.js';
 import type { KioskCommands } from '../hub/kiosk-commands.js';
 import type { Logger } from '../log.js';
-import type { KioskReportedStateRecord, RemoteConfigRecord, Store, Tx } from '../store/types.js';
+import type {
+  KioskRecord,
+  KioskReportedStateRecord,
+  RemoteConfigRecord,
+  Store,
+  Tx,
+} from '../store/types.js';
 import { FLEET_SCOPE } from '../store/types.js';
 import { recordReportedConfig } from './reported-config.js';
 
@@ -160,6 +167,7 @@ export class RemoteConfigService {
   async kioskBooted(kioskId: string, reported: ConfigState | undefined): Promise<void> {
     if (!reported) return;
     await this.deps.store.transaction(async (tx) => {
+      if (!takesConfig(await tx.kiosks.get(kioskId))) return;
       const desired = await this.desired(tx, kioskId);
       if (desired.version === 0 || desired.version === reported.version) return;
       const r = await tx.remoteConfig.reported(kioskId);
@@ -240,10 +248,15 @@ export class RemoteConfigService {
         settings,
         previous: before ? { version: before.version, settings: before.settings } : null,
       });
-      const targets =
+      // A kiosk whose software does not list `apply-config` gets its settings once it boots
+      // with software that does (kioskBooted).
+      const targets = (
         scope === FLEET_SCOPE
-          ? (await tx.kiosks.list()).filter((k) => !k.revokedAt).map((k) => k.id)
-          : [scope];
+          ? (await tx.kiosks.list()).filter((k) => !k.revokedAt)
+          : [await tx.kiosks.get(scope)]
+      )
+        .filter(takesConfig)
+        .map((k) => k.id);
       for (const kioskId of targets) {
         const desired = await this.desired(tx, kioskId);
         await this.send(tx, kioskId, desired);
@@ -283,6 +296,11 @@ export class RemoteConfigService {
       return { fleet: fleet ?? null, kiosks };
     });
   }
+}
+
+/** Whether a kiosk's software takes ApplyConfig (its Boot listed `apply-config`). */
+function takesConfig(k: KioskRecord | undefined): k is KioskRecord {
+  return k !== undefined && kioskFeatures(k.features).has('apply-config');
 }
 
 function view(

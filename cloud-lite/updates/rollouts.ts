@@ -21,7 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import type { UpdateStatusData } from '../../protocol/index.js';
 import { type Actor, audit, SYSTEM } from '../audit.js';
-import { ConflictError, HubError, NotFoundError } from '../errors.js';
+import { ConflictError, HubError, KioskLacksFeatureError, NotFoundError } from '../errors.js';
 import type { HubEvent, KioskCommands } from '../hub/kiosk-commands.js';
 import type { Logger } from '../log.js';
 import type {
@@ -461,6 +461,18 @@ export class RolloutService {
         deadline,
       );
     } catch (err) {
+      if (err instanceof KioskLacksFeatureError) {
+        // Its software cannot take InstallUpdate (a kiosk that lists protocol features without
+        // `install-update`): a failure of the rollout there, re-flashed by a technician.
+        await tx.rollouts.updateKiosk(r.id, k.kioskId, {
+          state: 'failed',
+          code: err.code,
+          reason: err.message,
+          updatedAt: at,
+        });
+        this.deps.logger.warn({ rollout: r.id, kioskId: k.kioskId }, err.message);
+        return;
+      }
       // Stays pending: the next pass tries again.
       this.deps.logger.error({ err, rollout: r.id, kioskId: k.kioskId }, 'rollout: send failed');
       return;

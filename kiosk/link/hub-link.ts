@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket, { type ClientOptions } from 'ws';
 import {
   type BootRequest,
+  type BootResponse,
   type HeartbeatRequest,
   HUB_TO_KIOSK_ACTIONS,
   type InventoryRequest,
@@ -84,8 +85,23 @@ interface Session {
   closed: Promise<void>;
   wake: () => Promise<void>;
   bootedAt: number | null;
+  /**
+   * The hub refused Boot's `features` (a hub older than feature negotiation): Boots on this
+   * connection leave them out, and that hub sends what it always sent.
+   */
+  bootWithoutFeatures?: boolean;
   /** Aborted when the socket closes: cancels the session's timers. */
   ended: AbortController;
+}
+
+/** A CALLERROR to Boot naming its `features` field: the hub's Boot schema does not have it. */
+function refusesFeatures(err: unknown): boolean {
+  return (
+    err instanceof RpcError &&
+    err.code === 'ECALLERROR' &&
+    err.errorCode === 'FormatViolation' &&
+    /\/features\b/.test(err.message)
+  );
 }
 
 const DEFAULT_BACKOFF = { baseMs: 1000, capMs: 60_000, stableMs: 60_000 };
@@ -352,10 +368,22 @@ export class HubLink extends EventEmitter {
 
   private async sendBoot(s: Session): Promise<void> {
     const sent = Date.now();
-    const res = await s.peer.call('Boot', {
-      ...this.deps.boot(),
-      kioskId: this.deps.config.kioskId,
-    });
+    const { features, ...rest } = { ...this.deps.boot(), kioskId: this.deps.config.kioskId };
+    let res: BootResponse;
+    try {
+      res = await s.peer.call(
+        'Boot',
+        features && !s.bootWithoutFeatures ? { ...rest, features } : rest,
+      );
+    } catch (err) {
+      if (!features || s.bootWithoutFeatures || !refusesFeatures(err)) throw err;
+      this.log.warn(
+        { err: (err as Error).message },
+        'the hub refused Boot.features (it predates protocol feature negotiation): Boot again without them; upgrade the hub',
+      );
+      s.bootWithoutFeatures = true;
+      return this.sendBoot(s);
+    }
     this.deps.clock.sync(res.currentTime, sent, Date.now());
     if (res.status !== 'Accepted') {
       throw new Error(`hub rejected Boot${res.reason ? `: ${res.reason}` : ''}`);

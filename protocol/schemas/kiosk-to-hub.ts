@@ -1,4 +1,5 @@
 import { type Static, type TLiteral, type TObject, type TUnion, Type } from '@sinclair/typebox';
+import { FEATURE_NAME_PATTERN, MAX_FEATURES } from '../features.js';
 import {
   Count,
   EmptyObject,
@@ -34,6 +35,13 @@ export const ConfigState = StrictObject({
 /** The kiosk's content cache use (bytes), for the hub's cache-full alert. */
 export const CacheUsage = StrictObject({ usedBytes: Count, maxBytes: Count });
 
+/** A protocol feature's name (protocol/features.ts); names unknown to the receiver are allowed. */
+export const FeatureName = Type.String({
+  pattern: FEATURE_NAME_PATTERN,
+  minLength: 1,
+  maxLength: 64,
+});
+
 export const BootRequest = StrictObject({
   kioskId: KioskId,
   softwareVersion: Version,
@@ -47,6 +55,12 @@ export const BootRequest = StrictObject({
   databaseId: Type.Optional(Uuid),
   /** The remote configuration it runs (absent: a kiosk that predates remote configuration). */
   config: Type.Optional(ConfigState),
+  /**
+   * The protocol features it understands (protocol/features.ts). The hub sends no command or
+   * optional field of a feature not listed, and ignores names it does not know. Absent (a kiosk
+   * older than feature negotiation): the baseline features.
+   */
+  features: Type.Optional(Type.Array(FeatureName, { maxItems: MAX_FEATURES })),
 });
 
 export const BootResponse = StrictObject({

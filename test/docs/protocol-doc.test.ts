@@ -1,17 +1,24 @@
 // docs/protocol.md against the code: its worked signing example verifies with protocol/signing.ts,
-// every action and event has a section listing its fields (and a schema file), and the numbers
-// a kiosk vendor builds on (limits, close codes, error codes, expiry rules) are the code's.
+// every action and event has a section listing its fields (and a schema file), every JSON
+// example parses and validates against its schema, the protocol features and their baseline are
+// the code's, and the numbers a kiosk vendor builds on (limits, close codes, error codes, expiry
+// rules) are the code's.
 import { createHash, createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import t from 'tap';
 import { validateConfig } from '../../cloud-lite/config.js';
+import { API_ERRORS } from '../../cloud-lite/error-codes.js';
+import { EnrolAnswer } from '../../cloud-lite/http/schemas/components.js';
 import * as hubTypes from '../../cloud-lite/hub/types.js';
 import { SIGNED_ACTIONS } from '../../cloud-lite/hub/types.js';
 import { MAX_EXPIRY_AHEAD_BY_ACTION } from '../../kiosk/handlers/verify-signed.js';
 import {
+  actionDirection,
+  BASELINE_FEATURES,
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_SKEW_MS,
@@ -19,6 +26,8 @@ import {
   EVENT_TYPES,
   EventEnvelope,
   eventDataSchemas,
+  FEATURE_NAMES,
+  FEATURES,
   HUB_TO_KIOSK_ACTIONS,
   hubToKioskActions,
   KIOSK_TO_HUB_ACTIONS,
@@ -27,6 +36,7 @@ import {
   parseFrame,
   SUBPROTOCOL,
   signedBytes,
+  validateResponse,
   verifyCommand,
 } from '../../protocol/index.js';
 import { MANIFEST_SIGNING_DOMAIN } from '../../protocol/manifest.js';
@@ -229,4 +239,130 @@ t.test('every enum value, error code, close code and limit is in the doc', async
   t.match(PROSE, `ping every ${hub.pingIntervalMs / 1000} s (hub setting \`pingIntervalMs\`)`);
   t.equal(hub.commandCallTimeoutMs, 30_000);
   t.match(PROSE, 'A call waits 30 s for its answer');
+});
+
+/** Every ```json block of the doc (indented ones too): its info string, text and line. */
+function jsonBlocks(): Array<{ info: string; text: string; line: number }> {
+  const out: Array<{ info: string; text: string; line: number }> = [];
+  const lines = DOC.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^( *)```json(.*)$/.exec(lines[i]!);
+    if (!m) continue;
+    const body: string[] = [];
+    let j = i + 1;
+    for (; j < lines.length && !/^ *```\s*$/.test(lines[j]!); j++)
+      body.push(lines[j]!.slice(m[1]!.length));
+    out.push({ info: m[2]!.trim(), text: body.join('\n'), line: i + 1 });
+    i = j;
+  }
+  return out;
+}
+
+/** The JSON values of `text`, one after another (an exchange is written one frame a line). */
+function jsonValues(text: string): unknown[] {
+  const out: unknown[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  let escaped = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === '\\') escaped = true;
+      else if (c === '"') inString = false;
+    } else if (c === '"' && depth > 0) inString = true;
+    else if (c === '[' || c === '{') {
+      if (depth++ === 0) start = i;
+    } else if (c === ']' || c === '}') {
+      if (--depth === 0) out.push(JSON.parse(text.slice(start, i + 1)));
+    } else if (depth === 0 && !/\s/.test(c)) throw new Error(`text outside a JSON value: ${c}`);
+  }
+  if (depth !== 0) throw new Error('a JSON value is not closed');
+  return out;
+}
+
+t.test('every JSON example parses and validates against its schema', async (t) => {
+  const blocks = jsonBlocks();
+  const seen = new Set<string>();
+  /** message id -> action of every CALL shown so far (an answer may follow in its own block). */
+  const calls = new Map<string, string>();
+  for (const b of blocks) {
+    const where = `docs/protocol.md:${b.line}`;
+    let values: unknown[];
+    try {
+      values = jsonValues(b.text);
+    } catch (err) {
+      t.fail(`${where}: not JSON: ${(err as Error).message}`);
+      continue;
+    }
+    t.ok(values.length > 0, `${where}: holds JSON`);
+    for (const v of values) {
+      if (Array.isArray(v)) {
+        const text = JSON.stringify(v);
+        if (v[0] === 2) {
+          const parsed = parseFrame(text, { direction: actionDirection(v[2]) });
+          t.ok(parsed.ok, `${where}: ${v[2]} ${parsed.ok ? 'valid' : parsed.error.message}`);
+          calls.set(v[1], v[2]);
+          seen.add(v[2] === 'Event' ? `Event ${v[3]?.type}` : v[2]);
+          for (const f of Object.keys(v[3] ?? {})) seen.add(`${v[2]}.${f}`);
+        } else if (v[0] === 3) {
+          const action = calls.get(v[1]);
+          t.ok(action, `${where}: the CALLRESULT answers a CALL of its example`);
+          const r = validateResponse(action as never, v[2]);
+          t.ok(r.ok, `${where}: ${action} answer ${r.ok ? 'valid' : r.message}`);
+        } else if (v[0] === 4) {
+          t.ok(parseFrame(text).ok, `${where}: a well-formed CALLERROR`);
+          t.ok(calls.has(v[1]), `${where}: it answers a CALL shown`);
+        } else t.fail(`${where}: message type ${v[0]} is not 2, 3 or 4`);
+      } else if (b.info.includes('signing-example:unsigned-payload')) {
+        // The worked example: checked with its CALL above.
+      } else if (v && typeof v === 'object' && 'hubPublicKey' in v) {
+        t.ok(
+          Value.Check(EnrolAnswer, v),
+          `${where}: the enrolment answer matches its route schema`,
+        );
+        const e = v as { secret: string; hubPublicKey: string };
+        t.match(e.secret, /^[A-Za-z0-9_-]{43}$/, 'secret: 43 characters of base64url');
+        t.equal(createPublicKey(e.hubPublicKey).asymmetricKeyType, 'ed25519');
+      } else t.fail(`${where}: a JSON example this test cannot check: name its schema here`);
+    }
+  }
+  // The messages a vendor is most likely to get wrong have an example each.
+  for (const m of [
+    'Boot.features',
+    'Boot.config',
+    'Heartbeat.config',
+    'Heartbeat.cache',
+    'Dispense',
+    'InstallUpdate',
+    'ArmPickupCode',
+    'UploadDiagnostics',
+    'ApplyConfig',
+    'Event ConfigApplied',
+    'Event DiagnosticsFailed',
+  ])
+    t.ok(seen.has(m), `an example of ${m}`);
+});
+
+t.test('the protocol features, their baseline and the refusal code are documented', async (t) => {
+  const text = section('Versions and features') ?? '';
+  const rows = new Map(
+    text
+      .split('\n')
+      .map((l) => /^\| `([a-z0-9.-]+)` \|.*\| (yes|no) \|$/.exec(l))
+      .filter((m) => m !== null)
+      .map((m) => [m[1]!, m[2] === 'yes']),
+  );
+  t.same([...rows.keys()], [...FEATURE_NAMES], 'one row per feature, in order');
+  for (const f of FEATURE_NAMES) {
+    t.equal(rows.get(f), BASELINE_FEATURES.includes(f), `${f}: baseline as the code says`);
+    const spec: { action: string; field?: string } = FEATURES[f];
+    const row = text.split('\n').find((l) => l.startsWith(`| \`${f}\` |`)) ?? '';
+    t.match(row, spec.action, `${f} names ${spec.action}`);
+    if (spec.field) t.match(row, `\`${spec.field}\``, `${f} names the field`);
+  }
+  t.match(section('Boot') ?? '', '| `features` |', 'Boot documents features');
+  t.ok(API_ERRORS.KIOSK_LACKS_FEATURE, 'the hub has the code');
+  t.match(text, '409 KIOSK_LACKS_FEATURE');
 });

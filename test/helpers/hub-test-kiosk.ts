@@ -6,6 +6,7 @@ import {
   type BootResponse,
   type EventDataOf,
   type EventType,
+  FEATURE_NAMES,
   HUB_TO_KIOSK_ACTIONS,
   type HubToKioskAction,
   RpcPeer,
@@ -126,15 +127,26 @@ export class HubTestKiosk {
     });
   }
 
+  /**
+   * Sends Boot. `features` defaults to every feature this protocol names (a current kioskd);
+   * `null` leaves the field out, as a kioskd older than feature negotiation does.
+   */
   boot(
-    overrides: Partial<{ kioskId: string; slotCount: number; databaseId: string }> = {},
+    overrides: Partial<{
+      kioskId: string;
+      slotCount: number;
+      databaseId: string;
+      features: readonly string[] | null;
+    }> = {},
   ): Promise<BootResponse> {
+    const features = overrides.features === undefined ? FEATURE_NAMES : overrides.features;
     return this.peer.call('Boot', {
       kioskId: overrides.kioskId ?? this.opts.kioskId,
       softwareVersion: '0.1.0-test',
       slotCount: overrides.slotCount ?? 4,
       bootReason: 'PowerOn',
       ...(overrides.databaseId ? { databaseId: overrides.databaseId } : {}),
+      ...(features ? { features: [...features] } : {}),
     });
   }
 

@@ -26,6 +26,8 @@ export interface TestHubPeerOptions {
   now?: () => number;
   /** Called for every Event received (before answering); may drop() the link etc. */
   onEvent?: (ev: EventRequest, hub: TestHubPeer) => void;
+  /** Called for every Boot before it is recorded; throw (a CallError) to refuse it. */
+  bootCheck?: (boot: BootRequest) => void;
 }
 
 /**
@@ -165,6 +167,7 @@ export class TestHubPeer {
     const peer = new RpcPeer({ role: 'hub', send: (t) => ws.send(t), callTimeoutMs: 5000 });
     const now = () => new Date((this.opts.now ?? Date.now)()).toISOString();
     peer.handle('Boot', (p) => {
+      this.opts.bootCheck?.(p);
       this.boots.push(p);
       return { status: 'Accepted', currentTime: now(), heartbeatInterval: this.heartbeatInterval };
     });

@@ -44,13 +44,13 @@ export function registerDiagnosticsRoutes(
       method: 'POST',
       summary: 'Ask a kiosk for its diagnostics bundle or its last log lines (it uploads them)',
       description:
-        'Records the request and sends the kiosk UploadDiagnostics (signed); the kiosk uploads when it is connected, before the deadline (`diagnostics.deadlineSeconds`). Follow it with GET /api/operator/diagnostics/{id}; audited.',
+        'Records the request and sends the kiosk UploadDiagnostics (signed); the kiosk uploads when it is connected, before the deadline (`diagnostics.deadlineSeconds`). Follow it with GET /api/operator/diagnostics/{id}; audited. A kiosk whose software does not list the protocol feature `upload-diagnostics` is refused (KIOSK_LACKS_FEATURE).',
       tags,
       access: 'operator',
       params: FleetIdParams,
       body: RequestBody,
       response: { 202: DiagnosticsAnswer },
-      errors: ['VALIDATION', 'NOT_FOUND'],
+      errors: ['VALIDATION', 'NOT_FOUND', 'KIOSK_LACKS_FEATURE'],
     }),
     async (req, reply) => {
       if (req.body.kind === 'bundle' && (req.body.lines || req.body.level))

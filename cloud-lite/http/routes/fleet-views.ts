@@ -18,6 +18,7 @@ export function kioskView(k: KioskRecord, connected: boolean, slots?: SlotRecord
     slotCount: k.slotCount,
     lastBootAt: k.lastBootAt,
     bootReason: k.bootReason,
+    features: k.features,
     lastSeq: k.lastSeq,
     ...(slots
       ? {

@@ -71,6 +71,12 @@ export const ErrorBody = Exact(
       ),
       amountMinor: Type.Optional(Type.Integer({ description: 'QUOTE_CHANGED: the price now' })),
       currency: Type.Optional(Type.String({ description: 'QUOTE_CHANGED: its currency' })),
+      features: Type.Optional(
+        Type.Array(Type.String(), {
+          description:
+            'KIOSK_LACKS_FEATURE: the protocol features the command needs that the kiosk did not list',
+        }),
+      ),
     }),
   },
   {

@@ -525,6 +525,12 @@ export const OpsKiosk = Exact(
     slotCount: Nullable(Type.Integer()),
     lastBootAt: Nullable(IsoTime),
     bootReason: Nullable(Type.String()),
+    features: Nullable(
+      Type.Array(Type.String(), {
+        description:
+          'the protocol features its last Boot listed, as sent; null: it listed none (older kioskd: the baseline, docs/protocol.md "Versions and features")',
+      }),
+    ),
     lastSeq: Type.Integer(),
     slots: Type.Optional(Type.Array(Type.Ref(OpsSlot))),
   },

@@ -11,6 +11,7 @@ import {
   DEFAULT_PICKUP_SCRYPT,
   type EventDataOf,
   hashPickupCode,
+  kioskFeatures,
   type PickupCodeBinding,
 } from '../../../protocol/index.js';
 import { audit } from '../../audit.js';
@@ -65,7 +66,8 @@ export class PickupCodes {
   /**
    * Sends the kiosk the code's hash (ArmPickupCode, deadline the end of the hold): the command
    * and its id on the reservation commit together, and only while the reservation is still
-   * ready with the same hold. Never rejects: a failure leaves pickup to the hub.
+   * ready with the same hold. Never rejects: a failure leaves pickup to the hub. A kiosk whose
+   * software does not list `arm-pickup-code` gets none (its renter picks up by QR code).
    */
   async arm(r: ReservationRecord): Promise<void> {
     const code = this.codeOf(r);
@@ -73,6 +75,8 @@ export class PickupCodes {
     const diskId = r.diskId;
     if (!code || !b || !diskId) return;
     try {
+      const kiosk = await this.deps.store.read((q) => q.kiosks.get(r.kioskId));
+      if (!kioskFeatures(kiosk?.features).has('arm-pickup-code')) return;
       const codeHash = await hashPickupCode(code, b, this.deps.cost ?? DEFAULT_PICKUP_SCRYPT);
       await this.deps.store.transaction(async (tx) => {
         const cur = await tx.reservations.get(r.id);

@@ -6,7 +6,11 @@ import { pgTable } from './table.js';
 export const HUB_APPLICATION_PREFIX = 'cloud-lite/';
 
 export function pgKioskRepo(sql: Sql): KioskRepo {
-  const kiosks = pgTable<KioskRecord>(sql, { name: 'kiosks', key: 'id' });
+  const kiosks = pgTable<KioskRecord>(sql, {
+    name: 'kiosks',
+    key: 'id',
+    json: ['features'],
+  });
   return {
     async insert(k) {
       await sql.run('INSERT INTO kiosks (id, name, created_at) VALUES ($1, $2, $3)', [
@@ -65,9 +69,17 @@ export function pgKioskRepo(sql: Sql): KioskRepo {
     async recordBoot(id, b) {
       // The kiosk's row is locked from here to the commit: two Boots of one kiosk take turns.
       const cur = await sql.one<{ database_id: string | null; last_seq: number }>(
-        `UPDATE kiosks SET last_boot_at = $1, software_version = $2, image_version = $3, slot_count = $4, boot_reason = $5, last_seen_at = $1
+        `UPDATE kiosks SET last_boot_at = $1, software_version = $2, image_version = $3, slot_count = $4, boot_reason = $5, last_seen_at = $1, features = $7::jsonb
          WHERE id = $6 RETURNING database_id, last_seq`,
-        [b.at, b.softwareVersion, b.imageVersion, b.slotCount, b.bootReason, id],
+        [
+          b.at,
+          b.softwareVersion,
+          b.imageVersion,
+          b.slotCount,
+          b.bootReason,
+          id,
+          b.features ? JSON.stringify([...new Set(b.features)]) : null,
+        ],
       );
       if (!b.databaseId || !cur || cur.database_id === b.databaseId)
         return { databaseReplaced: false };

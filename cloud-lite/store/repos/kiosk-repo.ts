@@ -29,6 +29,12 @@ export interface KioskRecord {
    * processes; null when offline). The newest connection takes it.
    */
   hubProcess: string | null;
+  /**
+   * The protocol features its last Boot listed, as sent (unknown names included), or null when
+   * that Boot listed none (a kioskd older than feature negotiation: the baseline features,
+   * protocol/features.ts). The hub sends it no command or optional field of a feature not listed.
+   */
+  features: string[] | null;
 }
 
 /** The kiosk registry's rows: identity, secret hash, connection status, last Boot, last event seq. */
@@ -70,6 +76,8 @@ export interface KioskRepo {
       slotCount: number;
       bootReason: string;
       databaseId?: string;
+      /** Boot's `features`; absent or null: none listed (stored as null). */
+      features?: readonly string[] | null;
     },
   ): Promise<
     { databaseReplaced: false } | { databaseReplaced: true; previous: string; lastSeq: number }

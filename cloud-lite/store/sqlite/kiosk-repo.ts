@@ -19,6 +19,7 @@ interface Row {
   database_id: string | null;
   seq_since: string | null;
   hub_process: string | null;
+  features: string | null;
 }
 
 function toRecord(r: Row): KioskRecord {
@@ -40,6 +41,7 @@ function toRecord(r: Row): KioskRecord {
     databaseId: r.database_id,
     seqSince: r.seq_since,
     hubProcess: r.hub_process,
+    features: r.features === null ? null : (JSON.parse(r.features) as string[]),
   };
 }
 
@@ -63,7 +65,7 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
     ),
     touch: db.prepare('UPDATE kiosks SET last_seen_at = ? WHERE id = ?'),
     boot: db.prepare(
-      'UPDATE kiosks SET last_boot_at = ?, software_version = ?, image_version = ?, slot_count = ?, boot_reason = ?, last_seen_at = ? WHERE id = ?',
+      'UPDATE kiosks SET last_boot_at = ?, software_version = ?, image_version = ?, slot_count = ?, boot_reason = ?, last_seen_at = ?, features = ? WHERE id = ?',
     ),
     lastSeq: db.prepare('UPDATE kiosks SET last_seq = ? WHERE id = ?'),
     databaseId: db.prepare('SELECT database_id, last_seq FROM kiosks WHERE id = ?'),
@@ -106,7 +108,17 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
       s.touch.run(at, id);
     },
     async recordBoot(id, b) {
-      s.boot.run(b.at, b.softwareVersion, b.imageVersion, b.slotCount, b.bootReason, b.at, id);
+      const features = b.features ? JSON.stringify([...new Set(b.features)]) : null;
+      s.boot.run(
+        b.at,
+        b.softwareVersion,
+        b.imageVersion,
+        b.slotCount,
+        b.bootReason,
+        b.at,
+        features,
+        id,
+      );
       const cur = s.databaseId.get(id) as
         | { database_id: string | null; last_seq: number }
         | undefined;

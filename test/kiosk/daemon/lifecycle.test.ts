@@ -5,6 +5,7 @@ import t from 'tap';
 import { silentLogger } from '../../../kiosk/log.js';
 import { main } from '../../../kiosk/main.js';
 import { SystemdNotifier } from '../../../kiosk/systemd.js';
+import { FEATURE_NAMES } from '../../../protocol/index.js';
 import { haveTools } from '../../helpers/tools.js';
 import { startRig, tempDir } from './harness.js';
 
@@ -14,6 +15,7 @@ t.test(
     const rig = await startRig(t, { loaded: [] });
     t.equal(rig.hub.boots[0]?.slotCount, 4);
     t.equal(rig.hub.boots[0]?.bootReason, 'PowerOn');
+    t.same(rig.hub.boots[0]?.features, FEATURE_NAMES, 'it lists every protocol feature');
     t.equal(rig.hub.inventories[0]?.slots.length, 4);
     for (let s = 1; s <= 4; s++)
       t.equal(await rig.gpio.getWriteProtect(s), true, `relay ${s} safe`);

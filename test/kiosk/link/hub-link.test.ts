@@ -1,10 +1,17 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import t from 'tap';
 import type { CommandDispatcher } from '../../../kiosk/link/command-gate.js';
 import { HubLink, type HubLinkConfig } from '../../../kiosk/link/hub-link.js';
 import { silentLogger } from '../../../kiosk/log.js';
 import { inventorySnapshot } from '../../../kiosk/slots/inventory.js';
 import { Inbox } from '../../../kiosk/state/inbox.js';
-import { CallError, RpcError } from '../../../protocol/index.js';
+import {
+  BootRequest,
+  CallError,
+  errorCodeFor,
+  RpcError,
+  StrictObject,
+} from '../../../protocol/index.js';
 import { TestHubPeer } from '../../helpers/test-hub-peer.js';
 import { type Kit, kit, openKit, tempDir } from '../fixtures/kit.js';
 
@@ -22,7 +29,11 @@ function startLink(
   t: T,
   k: Kit,
   hub: TestHubPeer,
-  opts: { config?: Partial<HubLinkConfig>; dispatch?: CommandDispatcher } = {},
+  opts: {
+    config?: Partial<HubLinkConfig>;
+    dispatch?: CommandDispatcher;
+    boot?: () => Omit<BootRequest, 'kioskId'>;
+  } = {},
 ) {
   const link = new HubLink({
     config: {
@@ -38,7 +49,7 @@ function startLink(
     clock: k.clock,
     log: silentLogger(),
     dispatch: opts.dispatch ?? (async () => ({ status: 'Accepted' })),
-    boot: () => ({ softwareVersion: '0.1.0', slotCount: 4, bootReason: 'PowerOn' }),
+    boot: opts.boot ?? (() => ({ softwareVersion: '0.1.0', slotCount: 4, bootReason: 'PowerOn' })),
     inventory: () => inventorySnapshot(k.db, k.clock),
   });
   link.start();
@@ -47,6 +58,43 @@ function startLink(
 }
 
 const fault = (n: number) => ({ slot: 1, code: `E${n}`, message: `fault ${n}` });
+
+t.test(
+  'Boot lists its features; a hub older than negotiation gets Boot again without',
+  async (t) => {
+    const features = ['apply-config', 'install-update'];
+    const boot = () => ({
+      softwareVersion: '0.1.0',
+      slotCount: 4,
+      bootReason: 'PowerOn' as const,
+      features,
+    });
+    const hub = await startHub(t);
+    startLink(t, kit(t), hub, { boot });
+    await hub.waitFor(() => hub.inventories.length === 1, 'synced with a current hub');
+    t.same(hub.boots[0]?.features, features, 'the features as listed');
+
+    // A hub from before feature negotiation validates Boot against its schema then: no features.
+    const { features: _new, ...before } = BootRequest.properties;
+    const oldBoot = TypeCompiler.Compile(StrictObject(before));
+    let refused = 0;
+    const old = await startHub(t, {
+      bootCheck: (p) => {
+        const e = oldBoot.Errors(p).First();
+        if (!e) return;
+        refused++;
+        throw new CallError(errorCodeFor(e), `Boot request: ${e.path}: ${e.message}`);
+      },
+    });
+    const link = startLink(t, kit(t), old, { boot });
+    await old.waitFor(() => old.inventories.length === 1, 'synced with the old hub');
+    t.equal(refused, 1, 'the old hub refused the first Boot');
+    t.equal(old.boots.length, 1);
+    t.notOk('features' in old.boots[0]!, 'the second Boot left them out');
+    t.equal(old.connections, 1, 'on the same connection');
+    t.equal(link.status.connected, true);
+  },
+);
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
 t.test('boot, clock, inventory, heartbeats and drain over a real WebSocket', async (t) => {

@@ -14,6 +14,7 @@ import { pgMigration012KioskDiagnostics } from './012-kiosk-diagnostics.js';
 import { pgMigration013RemoteConfig } from './013-remote-config.js';
 import { pgMigration014RenterMail } from './014-renter-mail.js';
 import { pgMigration015RentalSettings } from './015-rental-settings.js';
+import { pgMigration016KioskFeatures } from './016-kiosk-features.js';
 
 /**
  * The PostgreSQL migrations, one per SQLite migration with the same number and name
@@ -36,4 +37,5 @@ export const pgMigrations: readonly PgMigration[] = [
   pgMigration013RemoteConfig,
   pgMigration014RenterMail,
   pgMigration015RentalSettings,
+  pgMigration016KioskFeatures,
 ];

@@ -14,6 +14,7 @@ import { migration012KioskDiagnostics } from './012-kiosk-diagnostics.js';
 import { migration013RemoteConfig } from './013-remote-config.js';
 import { migration014RenterMail } from './014-renter-mail.js';
 import { migration015RentalSettings } from './015-rental-settings.js';
+import { migration016KioskFeatures } from './016-kiosk-features.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes
@@ -38,4 +39,5 @@ export const migrations: readonly Migration[] = [
   migration013RemoteConfig,
   migration014RenterMail,
   migration015RentalSettings,
+  migration016KioskFeatures,
 ];

@@ -772,6 +772,8 @@ export const en = {
       'You already have {{count}} reservations. Pick one up or cancel it first.',
     // kiosks and stock
     KIOSK_OFFLINE: 'This kiosk is offline right now. Try again later or pick another kiosk.',
+    KIOSK_LACKS_FEATURE:
+      "This kiosk's software is too old for that. Update the kiosk (Updates), then try again.",
     ROLLOUT_ACTIVE:
       'Another rollout is still running or halted. Cancel it, or let it complete, before starting a new one.',
     ROLLOUT_ENDED:

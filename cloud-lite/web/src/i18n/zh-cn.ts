@@ -753,6 +753,8 @@ export const zhCN: Catalogue = {
     RESERVATION_LIMIT_none: '目前不接受预约，请直接在租赁机上租用。',
     RESERVATION_LIMIT_many: '您已有 {{count}} 个预约。请先领取或取消其中一个。',
     KIOSK_OFFLINE: '此租赁机当前离线。请稍后重试或选择其他租赁机。',
+    KIOSK_LACKS_FEATURE:
+      '此租赁机的软件版本过旧，不支持此操作。请先更新租赁机（软件更新），然后重试。',
     ROLLOUT_ACTIVE: '另一次发布仍在进行或已暂停。请先取消它或等它完成，再开始新的发布。',
     ROLLOUT_ENDED: '此发布当前状态不允许这样做（只有进行中的可暂停，只有暂停的可继续）。',
     ALERT_STATE:

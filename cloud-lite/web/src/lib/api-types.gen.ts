@@ -6893,11 +6893,11 @@ export interface paths {
         put?: never;
         /**
          * Ask a kiosk for its diagnostics bundle or its last log lines (it uploads them)
-         * @description Records the request and sends the kiosk UploadDiagnostics (signed); the kiosk uploads when it is connected, before the deadline (`diagnostics.deadlineSeconds`). Follow it with GET /api/operator/diagnostics/{id}; audited.
+         * @description Records the request and sends the kiosk UploadDiagnostics (signed); the kiosk uploads when it is connected, before the deadline (`diagnostics.deadlineSeconds`). Follow it with GET /api/operator/diagnostics/{id}; audited. A kiosk whose software does not list the protocol feature `upload-diagnostics` is refused (KIOSK_LACKS_FEATURE).
          *
          *     Access: operator.
          *
-         *     Error codes: VALIDATION, NOT_FOUND, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
+         *     Error codes: VALIDATION, NOT_FOUND, KIOSK_LACKS_FEATURE, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
          */
         post: {
             parameters: {
@@ -6977,7 +6977,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                /** @description VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists; KIOSK_LACKS_FEATURE: the kiosk software does not understand this command or field (its Boot did not list the protocol feature, `features`); update the kiosk first */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -13356,11 +13356,13 @@ export interface components {
             error: {
                 /** @description QUOTE_CHANGED: the price now */
                 amountMinor?: number;
-                code: "VALIDATION" | "BAD_JSON" | "BAD_REQUEST" | "BAD_URL" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CROSS_ORIGIN" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "RANGE_NOT_SATISFIABLE" | "INTERNAL" | "UNAVAILABLE" | "TIMEOUT" | "EMAIL_TAKEN" | "WEAK_PASSWORD" | "REGISTRATION_INVALID" | "RESET_INVALID" | "INVALID_CREDENTIALS" | "TOO_MANY_ATTEMPTS" | "BUSY" | "KIOSK_NOT_FOUND" | "KIOSK_EXISTS" | "KIOSK_REVOKED" | "INVALID_ID" | "ENROLMENT_INVALID" | "KIOSK_OFFLINE" | "ROLLOUT_ACTIVE" | "ROLLOUT_ENDED" | "ALERT_STATE" | "DIAGNOSTICS_CLOSED" | "DIAGNOSTICS_NOT_READY" | "DIGEST_MISMATCH" | "INVALID_SETTINGS" | "CONFIG_CHANGED" | "NOT_ALLOWED" | "DISK_TYPE_NOT_OFFERED" | "NO_DISK_AVAILABLE" | "IDEMPOTENCY_MISMATCH" | "RESERVATION_NOT_READY" | "RESERVATION_CLOSED" | "PICKUP_IN_PROGRESS" | "PICKUP_CODE_OFFLINE" | "RENTAL_OPEN" | "RENTAL_CLOSED" | "RENTAL_TOO_LONG" | "QUOTE_CHANGED" | "CARD_DATA_REFUSED" | "NO_SAVED_CARD" | "NO_PAYMENT_METHOD" | "CARD_DECLINED" | "INSUFFICIENT_FUNDS" | "PAYMENT_REFUSED" | "PAYMENT_UNAVAILABLE" | "WEBHOOK_INVALID";
+                code: "VALIDATION" | "BAD_JSON" | "BAD_REQUEST" | "BAD_URL" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "REQUEST_TIMEOUT" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CROSS_ORIGIN" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "RANGE_NOT_SATISFIABLE" | "INTERNAL" | "UNAVAILABLE" | "TIMEOUT" | "EMAIL_TAKEN" | "WEAK_PASSWORD" | "REGISTRATION_INVALID" | "RESET_INVALID" | "INVALID_CREDENTIALS" | "TOO_MANY_ATTEMPTS" | "BUSY" | "KIOSK_NOT_FOUND" | "KIOSK_EXISTS" | "KIOSK_REVOKED" | "INVALID_ID" | "ENROLMENT_INVALID" | "KIOSK_OFFLINE" | "KIOSK_LACKS_FEATURE" | "ROLLOUT_ACTIVE" | "ROLLOUT_ENDED" | "ALERT_STATE" | "DIAGNOSTICS_CLOSED" | "DIAGNOSTICS_NOT_READY" | "DIGEST_MISMATCH" | "INVALID_SETTINGS" | "CONFIG_CHANGED" | "NOT_ALLOWED" | "DISK_TYPE_NOT_OFFERED" | "NO_DISK_AVAILABLE" | "IDEMPOTENCY_MISMATCH" | "RESERVATION_NOT_READY" | "RESERVATION_CLOSED" | "PICKUP_IN_PROGRESS" | "PICKUP_CODE_OFFLINE" | "RENTAL_OPEN" | "RENTAL_CLOSED" | "RENTAL_TOO_LONG" | "QUOTE_CHANGED" | "CARD_DATA_REFUSED" | "NO_SAVED_CARD" | "NO_PAYMENT_METHOD" | "CARD_DECLINED" | "INSUFFICIENT_FUNDS" | "PAYMENT_REFUSED" | "PAYMENT_UNAVAILABLE" | "WEBHOOK_INVALID";
                 /** @description QUOTE_CHANGED: its currency */
                 currency?: string;
                 /** @description RENTAL_TOO_LONG: days booked so far */
                 daysSoFar?: number;
+                /** @description KIOSK_LACKS_FEATURE: the protocol features the command needs that the kiosk did not list */
+                features?: string[];
                 /** @description NOT_ALLOWED: the limit */
                 maxActiveReservations?: number;
                 /** @description RENTAL_TOO_LONG: the type's maxDays */
@@ -13581,6 +13583,7 @@ export interface components {
             /** @description ISO 8601 UTC time */
             createdAt: string;
             enrolled: boolean;
+            features: string[] | null;
             id: string;
             imageVersion: string | null;
             lastBootAt: string | null;

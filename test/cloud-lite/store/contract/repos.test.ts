@@ -173,6 +173,7 @@ for (const { kind, open } of kinds) {
         databaseId: null,
         seqSince: null,
         hubProcess: null,
+        features: null,
       });
       await run(store, async (tx) => {
         await tx.kiosks.setSecretHash('k1', Buffer.from([0, 1, 255]));
@@ -311,6 +312,42 @@ for (const { kind, open } of kinds) {
         t.same(await run(store, (tx) => tx.kiosks.recordBoot('ghost', boot(at(5), 'db-c'))), {
           databaseReplaced: false,
         });
+      },
+    );
+
+    t.test(
+      "kiosks: a Boot's protocol features are kept as sent, none listed is null",
+      async (t) => {
+        const { store } = await open(t);
+        const boot = (features?: string[] | null) => ({
+          at: at(1),
+          softwareVersion: '1',
+          imageVersion: null,
+          slotCount: 4,
+          bootReason: 'PowerOn',
+          features,
+        });
+        await run(store, (tx) => tx.kiosks.insert({ id: 'k1', name: 'k1', createdAt: T0 }));
+        await run(store, (tx) =>
+          tx.kiosks.recordBoot('k1', boot(['apply-config', 'x-new', 'apply-config'])),
+        );
+        t.same(
+          (await run(store, (tx) => tx.kiosks.get('k1')))?.features,
+          ['apply-config', 'x-new'],
+          'unknown names kept, repeats once',
+        );
+        t.same((await run(store, (tx) => tx.kiosks.list()))[0]?.features, [
+          'apply-config',
+          'x-new',
+        ]);
+        await run(store, (tx) => tx.kiosks.recordBoot('k1', boot([])));
+        t.same((await run(store, (tx) => tx.kiosks.get('k1')))?.features, [], 'an empty list');
+        await run(store, (tx) => tx.kiosks.recordBoot('k1', boot()));
+        t.equal(
+          (await run(store, (tx) => tx.kiosks.get('k1')))?.features,
+          null,
+          'a later Boot without features (older software) clears them',
+        );
       },
     );
 

@@ -1,0 +1,165 @@
+// Protocol feature negotiation (docs/protocol.md "Versions and features") against a real hub over
+// real WebSockets: a Boot without `features` gets the baseline only, a kiosk that lists features
+// gets their commands and fields, unknown names are ignored, a field the kiosk did not list is
+// left out before signing, and a command recorded for a feature the kiosk no longer lists is
+// failed, not sent. One hub for the whole file.
+import t from 'tap';
+import {
+  BASELINE_FEATURES,
+  FEATURE_NAMES,
+  kioskFeatures,
+  verifyCommand,
+} from '../../../protocol/index.js';
+import { startTestHub, waitUntil } from '../fixtures/test-hub.js';
+
+const hub = await startTestHub(t);
+const h = hub.server.hub;
+const soon = () => new Date(Date.now() + 60_000);
+const applyConfig = { version: 1, settings: { logLevel: 'debug' } } as const;
+const prepare = {
+  reservationId: 'res-1',
+  contentId: 'films',
+  contentVersion: '1',
+  minCapacityBytes: 1,
+  writeProtect: true,
+  holdUntil: new Date(Date.now() + 3600_000).toISOString(),
+  slot: 2,
+  reformatReady: { keepReady: 1 },
+};
+const sha = 'a'.repeat(64);
+const installUpdate = {
+  version: '2',
+  bundleUrl: `${hub.baseUrl}/blobs/sha256/${sha}`,
+  sha256: sha,
+  size: 10,
+  deadline: new Date(Date.now() + 3600_000).toISOString(),
+};
+const commandsOf = async (kioskId: string): Promise<Array<{ action: string }>> =>
+  (await hub.api('GET', `/api/operator/kiosks/${kioskId}/commands`)).body.commands;
+
+t.test('the baseline: the first self-updating kioskd', async (t) => {
+  t.same(
+    [...kioskFeatures(undefined)],
+    ['prepare-slot', 'prepare-reformat-ready', 'install-update'],
+  );
+  t.same([...kioskFeatures(null)], [...BASELINE_FEATURES]);
+  t.same([...kioskFeatures([])], [], 'an empty list: the core commands only');
+  t.same(
+    [...kioskFeatures(['apply-config', 'teleport-disk'])],
+    ['apply-config'],
+    'unknown ignored',
+  );
+});
+
+t.test('an old-style Boot (no features) gets nothing beyond the baseline', async (t) => {
+  const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k-old'));
+  t.equal((await kiosk.boot({ features: null })).status, 'Accepted');
+  const view = await hub.api('GET', '/api/operator/kiosks/k-old');
+  t.equal(view.body.kiosk.features, null, 'stored: none listed');
+
+  for (const [action, payload, feature] of [
+    ['ApplyConfig', applyConfig, 'apply-config'],
+    ['ArmPickupCode', {}, 'arm-pickup-code'],
+    ['UploadDiagnostics', {}, 'upload-diagnostics'],
+  ] as const) {
+    await t.rejects(
+      h.sendCommand('k-old', action, payload as never, soon()),
+      { code: 'KIOSK_LACKS_FEATURE', features: [feature], message: /cannot take/ },
+      `${action} refused when it is created`,
+    );
+  }
+  const diag = await hub.api('POST', '/api/operator/kiosks/k-old/diagnostics', { kind: 'bundle' });
+  t.equal(diag.status, 409);
+  t.equal(diag.body.error.code, 'KIOSK_LACKS_FEATURE', 'the operator is told');
+  t.same(diag.body.error.features, ['upload-diagnostics']);
+  t.match(diag.body.error.message, 'kiosk k-old cannot take UploadDiagnostics');
+  t.same(
+    (await hub.api('GET', '/api/operator/kiosks/k-old/diagnostics')).body.diagnostics,
+    [],
+    'no request recorded',
+  );
+
+  // The fleet's remote configuration is stored but not sent to it (it gets it once it boots
+  // with software that lists apply-config).
+  const set = await hub.api('POST', '/api/operator/config', { settings: { logLevel: 'warn' } });
+  t.equal(set.status, 200);
+  t.notOk(
+    (await commandsOf('k-old')).some((c) => c.action === 'ApplyConfig'),
+    'no ApplyConfig recorded for it',
+  );
+
+  // The baseline's command and fields go out as before.
+  await h.sendCommand('k-old', 'PrepareDisk', prepare, soon());
+  const got = await kiosk.waitForCommand((c) => c.action === 'PrepareDisk');
+  t.equal(got.payload.slot, 2, 'PrepareDisk keeps slot');
+  t.same(got.payload.reformatReady, { keepReady: 1 }, 'and reformatReady');
+  await h.sendCommand('k-old', 'InstallUpdate', installUpdate, soon());
+  await kiosk.waitForCommand((c) => c.action === 'InstallUpdate');
+  t.notOk(
+    kiosk.commands.some((c) => c.action === 'ApplyConfig' || c.action === 'UploadDiagnostics'),
+    'it never received a command it did not list',
+  );
+  await kiosk.close();
+});
+
+t.test('a kiosk that lists features gets them; an unknown name is ignored', async (t) => {
+  const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k-new'));
+  const listed = [...FEATURE_NAMES, 'teleport-disk'];
+  t.equal((await kiosk.boot({ features: listed })).status, 'Accepted', 'not refused');
+  t.same((await hub.api('GET', '/api/operator/kiosks/k-new')).body.kiosk.features, listed);
+
+  const set = await hub.api('POST', '/api/operator/config', { settings: { logLevel: 'info' } });
+  t.equal(set.status, 200);
+  const cfg = await kiosk.waitForCommand((c) => c.action === 'ApplyConfig');
+  t.same(cfg.payload.settings, { logLevel: 'info' }, 'the fleet configuration reaches it');
+  const diag = await hub.api('POST', '/api/operator/kiosks/k-new/diagnostics', { kind: 'bundle' });
+  t.equal(diag.status, 202);
+  await kiosk.waitForCommand((c) => c.action === 'UploadDiagnostics');
+
+  // The features are the store's, not the connection's: offline, commands are still recorded
+  // by them (by this process here; another process reads the same row).
+  await kiosk.close();
+  await waitUntil('k-new offline', () => !h.isConnected('k-new'));
+  const later = await h.sendCommand('k-new', 'ApplyConfig', { ...applyConfig, version: 9 }, soon());
+  t.equal(later.state, 'pending', 'recorded for the offline kiosk');
+  await t.rejects(h.sendCommand('k-old', 'ApplyConfig', applyConfig, soon()), {
+    code: 'KIOSK_LACKS_FEATURE',
+  });
+});
+
+t.test('a kiosk without prepare-slot: the fields are left out before signing', async (t) => {
+  const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k-vendor'));
+  await kiosk.boot({ features: ['install-update'] });
+  const cmd = await h.sendCommand('k-vendor', 'PrepareDisk', prepare, soon());
+  t.notOk('slot' in cmd.payload, 'recorded without slot');
+  const got = await kiosk.waitForCommand((c) => c.payload.commandId === cmd.id);
+  t.notOk('slot' in got.payload || 'reformatReady' in got.payload, 'sent without both fields');
+  t.equal(got.payload.reservationId, 'res-1');
+  const key = hub.server.signingKey.publicKeyPem;
+  t.ok(verifyCommand(key, 'k-vendor', 'PrepareDisk', got.payload).ok, 'the signature covers it');
+  const plain = await h.sendCommand('k-vendor', 'InstallUpdate', installUpdate, soon());
+  const sent = await kiosk.waitForCommand((c) => c.payload.commandId === plain.id);
+  t.equal(sent.payload.sha256, sha, 'a command it lists is sent as is');
+});
+
+t.test('a command recorded for a feature the kiosk no longer lists fails unsent', async (t) => {
+  const creds = await hub.enrolKiosk('k-back');
+  const first = await hub.connectKiosk(creds);
+  await first.boot();
+  await first.close();
+  await waitUntil('k-back offline', () => !h.isConnected('k-back'));
+  // Recorded while its last Boot listed apply-config (e.g. before it rolled back an update).
+  const cmd = await h.sendCommand('k-back', 'ApplyConfig', applyConfig, soon());
+  const again = await hub.connectKiosk(creds);
+  await again.boot({ features: null });
+  const done = await h.waitFor(cmd.id, { until: ['failed'], timeoutMs: 5000 });
+  t.equal(done.result?.code, 'KIOSK_LACKS_FEATURE');
+  t.same(done.result?.details, { features: ['apply-config'] });
+  const stored = (await hub.api('GET', `/api/operator/commands/${cmd.id}`)).body.command;
+  t.equal(stored.state, 'failed');
+  t.equal(stored.attempts, 0, 'never sent');
+  t.notOk(
+    again.commands.some((c) => c.action === 'ApplyConfig'),
+    'the kiosk did not get it',
+  );
+});
