@@ -111,6 +111,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     authenticateKiosk: (id, secret) => deps.registry.authenticate(id, secret),
     adminToken: config.adminToken,
     metricsToken: config.metricsToken,
+    onSessionsEnded: (listener) => deps.rental.accounts.onSessionsEnded(listener),
   });
   installCardDataRefusal(app);
   registerSystemRoutes(app, deps);

@@ -41,6 +41,14 @@ export interface Who {
   token?: string;
 }
 
+/** What a long answer (a live stream, http/sse.ts) checks again about its caller while it runs. */
+export interface StillAllowed {
+  /** Whether the caller's session still allows the route: not logged out or expired, the role kept. */
+  check(): Promise<boolean>;
+  /** Calls `fn` when sessions of the caller end in this process (logout); returns the unsubscribe. */
+  onEnded(fn: () => void): () => void;
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
@@ -49,6 +57,8 @@ declare module 'fastify' {
     who?: Who;
     /** The kiosk a `kiosk-or-operator` request authenticated as (Basic credentials). */
     kioskId?: string;
+    /** For a person's request: checks the session again (set by the guard). */
+    stillAllowed?: StillAllowed;
   }
 }
 
@@ -112,6 +122,8 @@ export interface GuardDeps {
   adminToken: string;
   /** Accepted on `/metrics` besides the admin token. */
   metricsToken?: string;
+  /** Tells of ended sessions (Accounts.onSessionsEnded): a live stream then checks its own. */
+  onSessionsEnded?: (listener: (userId: string) => void) => () => void;
 }
 
 const DENIALS: Record<Exclude<Access, 'public'>, string> = {
@@ -163,6 +175,21 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
       return { userId: 'admin-token', role: 'admin', via: 'admin-token' };
     return undefined;
   };
+  /** The re-check of `who` for `roles` (the admin token stays valid: it is configuration). */
+  const stillAllowed = (who: Who, roles: readonly Role[]): StillAllowed => ({
+    async check() {
+      if (who.via !== 'session' || !who.token) return true;
+      const id = await deps.authenticateSession(who.token).catch(() => undefined);
+      return id?.userId === who.userId && roles.includes(id.role);
+    },
+    onEnded(fn) {
+      if (who.via !== 'session' || !deps.onSessionsEnded) return () => {};
+      return deps.onSessionsEnded((userId) => {
+        if (userId === who.userId) fn();
+      });
+    },
+  });
+  app.decorateRequest('stillAllowed', undefined);
   app.addHook('onRequest', async (req, reply) => {
     // Every route declares its access (onRoute); only the not-found handler has none.
     const access = req.routeOptions.config.access ?? 'public';
@@ -188,6 +215,7 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
         req.who = await person(req);
         if (!req.who) return deny(reply, access, 401);
         if (!PEOPLE.operator.includes(req.who.role)) return deny(reply, access, 403);
+        req.stillAllowed = stillAllowed(req.who, PEOPLE.operator);
         return;
       }
       default: {
@@ -195,6 +223,7 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
         if (!req.who) return deny(reply, access, 401);
         if (!PEOPLE[access].includes(req.who.role)) return deny(reply, access, 403);
         if (access === 'account' && req.who.via !== 'session') return deny(reply, access, 403);
+        req.stillAllowed = stillAllowed(req.who, PEOPLE[access]);
       }
     }
   });

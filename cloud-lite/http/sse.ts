@@ -2,9 +2,12 @@ import type { EventEmitter } from 'node:events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RentalNotifier } from '../rental/notifier.js';
 
+/** How often an open stream sends a `: keep-alive` comment (and checks its caller again). */
+const KEEP_ALIVE_MS = 15_000;
+
 /**
- * Streams `event: <name>` with the record's view whenever it changes, until it is terminal or
- * the client goes away. `load` re-reads the record (undefined: gone).
+ * Streams `event: <name>` with the record's view whenever it changes, until it is terminal, the
+ * client goes away or the caller's session ends. `load` re-reads the record (undefined: gone).
  */
 export async function streamChanges<T extends { state: string }>(
   req: FastifyRequest,
@@ -19,37 +22,26 @@ export async function streamChanges<T extends { state: string }>(
 ): Promise<void> {
   const first = await opts.load();
   if (!first) return;
-  const raw = openEventStream(reply);
-  let closed = false;
   let chain = Promise.resolve();
-  const send = (view: T) => {
-    if (closed) return;
-    raw.write(`event: ${opts.name}\ndata: ${JSON.stringify({ [opts.name]: view })}\n\n`);
-    if (opts.terminal.includes(view.state)) finish();
-  };
   const onChange = (changed: string) => {
-    if (changed !== opts.id || closed) return;
+    if (changed !== opts.id || stream.closed) return;
     chain = chain.then(async () => {
       const v = await opts.load().catch(() => undefined);
-      if (v) send(v);
+      if (v) await send(v);
     });
   };
-  const keepAlive = setInterval(() => !closed && raw.write(': keep-alive\n\n'), 15_000);
-  const finish = () => {
-    if (closed) return;
-    closed = true;
-    clearInterval(keepAlive);
-    opts.notifier.off(opts.name, onChange);
-    raw.end();
+  const stream = liveStream(req, reply, () => opts.notifier.off(opts.name, onChange));
+  const send = async (view: T, o?: { checked: boolean }) => {
+    if ((await stream.send(opts.name, view, o)) && opts.terminal.includes(view.state)) stream.end();
   };
   opts.notifier.on(opts.name, onChange);
-  req.raw.on('close', finish);
-  send(first);
+  await send(first, { checked: true });
 }
 
 /**
  * Streams `event: <name>` with `data: {"<name>": <load()>}` at once and again after every
- * `change` the emitter emits (coalesced: one re-read at a time), until the client goes away.
+ * `change` the emitter emits (coalesced: one re-read at a time), until the client goes away or
+ * the caller's session ends.
  */
 export async function streamSnapshots<T>(
   req: FastifyRequest,
@@ -62,30 +54,72 @@ export async function streamSnapshots<T>(
   },
 ): Promise<void> {
   const first = await opts.load();
-  const raw = openEventStream(reply);
-  let closed = false;
   let pending = false;
   let chain = Promise.resolve();
-  const send = (v: T) => {
-    if (!closed) raw.write(`event: ${opts.name}\ndata: ${JSON.stringify({ [opts.name]: v })}\n\n`);
-  };
   const onChange = () => {
-    if (closed || pending) return;
+    if (stream.closed || pending) return;
     pending = true;
     chain = chain.then(async () => {
       pending = false;
       const v = await opts.load().catch(() => undefined);
-      if (v !== undefined) send(v);
+      if (v !== undefined) await stream.send(opts.name, v);
     });
   };
-  const keepAlive = setInterval(() => !closed && raw.write(': keep-alive\n\n'), 15_000);
-  req.raw.on('close', () => {
+  const stream = liveStream(req, reply, () => opts.emitter.off(opts.change, onChange));
+  opts.emitter.on(opts.change, onChange);
+  await stream.send(opts.name, first, { checked: true });
+}
+
+interface LiveStream {
+  readonly closed: boolean;
+  /**
+   * Writes `event: <name>` with `data: {"<name>": data}` once the caller is checked again
+   * (`checked`: the guard just did); false when the stream has ended (then or before).
+   */
+  send(name: string, data: unknown, o?: { checked?: boolean }): Promise<boolean>;
+  end(): void;
+}
+
+/**
+ * Takes the reply over as an event stream with keep-alive comments. The caller's session
+ * (req.stillAllowed, from the guard) is checked again before every message and keep-alive, and
+ * at once when a session of the caller ends in this process: a logged-out, expired or demoted
+ * session ends the stream (the browser's reconnect then gets 401). `onEnd` runs once, when the
+ * stream ends for any reason (the client went away included).
+ */
+function liveStream(req: FastifyRequest, reply: FastifyReply, onEnd: () => void): LiveStream {
+  const raw = openEventStream(reply);
+  const caller = req.stillAllowed;
+  let closed = false;
+  const allowed = async (): Promise<boolean> => {
+    if (!closed && caller && !(await caller.check())) end();
+    return !closed;
+  };
+  const keepAlive = setInterval(
+    () => void allowed().then((ok) => ok && raw.write(': keep-alive\n\n')),
+    KEEP_ALIVE_MS,
+  );
+  const unwatch = caller?.onEnded(() => void allowed()) ?? (() => {});
+  const end = () => {
+    if (closed) return;
     closed = true;
     clearInterval(keepAlive);
-    opts.emitter.off(opts.change, onChange);
-  });
-  opts.emitter.on(opts.change, onChange);
-  send(first);
+    unwatch();
+    onEnd();
+    raw.end();
+  };
+  req.raw.on('close', end);
+  return {
+    get closed() {
+      return closed;
+    },
+    async send(name, data, o = {}) {
+      if (!(o.checked ? !closed : await allowed())) return false;
+      raw.write(`event: ${name}\ndata: ${JSON.stringify({ [name]: data })}\n\n`);
+      return true;
+    },
+    end,
+  };
 }
 
 /** Takes the reply over and writes the event-stream head (no buffering by proxies). */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { type Actor, audit } from '../../audit.js';
 import { Throttle } from '../../store/throttle.js';
 import type { Role, Store, Tx, UserRecord } from '../../store/types.js';
@@ -71,6 +72,8 @@ export class Accounts {
   private dummy: Promise<string> | undefined;
   readonly hashes: HashQueue;
   private readonly throttle: Throttle;
+  /** `ended` with a user id: a session of that user was revoked (after the commit). */
+  private readonly ended = new EventEmitter<{ ended: [string] }>().setMaxListeners(0);
 
   constructor(private readonly deps: AccountsDeps) {
     const c = deps.config;
@@ -354,11 +357,26 @@ export class Accounts {
 
   /** Revokes a session token (no-op for an unknown one). */
   async logout(token: string, who: Actor): Promise<void> {
-    await this.deps.store.transaction(async (tx) => {
+    const userId = await this.deps.store.transaction(async (tx) => {
       const at = this.now().toISOString();
-      await tx.sessions.revoke(hashToken(token), at);
+      const tokenHash = hashToken(token);
+      const s = await tx.sessions.get(tokenHash);
+      await tx.sessions.revoke(tokenHash, at);
       await audit(tx, who, at, 'session.closed', null);
+      return s?.userId;
     });
+    if (userId) this.ended.emit('ended', userId);
+  }
+
+  /**
+   * Calls `listener` with the user id whenever sessions of a user end in this process (logout,
+   * password reset), after the commit; returns the unsubscribe. Live streams check their
+   * session again then (http/sse.ts); expiry, and revocations by other hub processes, they
+   * find at their next message or keep-alive.
+   */
+  onSessionsEnded(listener: (userId: string) => void): () => void {
+    this.ended.on('ended', listener);
+    return () => this.ended.off('ended', listener);
   }
 
   /**
@@ -442,7 +460,7 @@ export class Accounts {
     if (!found) throw invalid();
     const password = checkNewPassword(newPassword, ownWords(found));
     const passwordHash = await this.hash(password);
-    await this.deps.store.transaction(async (tx) => {
+    const userId = await this.deps.store.transaction(async (tx) => {
       const r = await tx.passwordResets.get(tokenHash);
       if (!r || r.expiresAt <= at() || !(await tx.passwordResets.use(tokenHash, at())))
         throw invalid();
@@ -450,7 +468,9 @@ export class Accounts {
       await tx.passwordResets.useAllOf(r.userId, at());
       await tx.sessions.revokeAllOf(r.userId, at());
       await audit(tx, { actor: 'anonymous', ip }, at(), 'password.reset', r.userId);
+      return r.userId;
     });
+    this.ended.emit('ended', userId);
   }
 
   getUser(id: string): Promise<UserRecord | undefined> {
