@@ -48,6 +48,17 @@ function apiCodeOf(err: HubError): ApiErrorCode {
   return 'INTERNAL';
 }
 
+/**
+ * A request's URL as the hub logs it: the path and the names of the query parameters, never
+ * their values (a value may be a secret: an old password-reset link's token, a signature).
+ */
+export function urlForLog(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const names = [...new URLSearchParams(url.slice(q + 1)).keys()];
+  return `${url.slice(0, q)}?${names.map((n) => `${n}=…`).join('&')}`;
+}
+
 /** Installs the one error handler and the not-found handler: every failure becomes `errorBody`. */
 export function installErrorHandlers(
   app: FastifyInstance,
@@ -65,7 +76,7 @@ export function installErrorHandlers(
       // A refusal of the rental domain (BUSY, PAYMENT_UNAVAILABLE included) is an answer, not a fault.
       if (err instanceof RentalError)
         return sendError(reply, err.status, code, err.message, err.details);
-      if (err.status >= 500) logger.error({ err, url: req.url }, 'request failed');
+      if (err.status >= 500) logger.error({ err, url: urlForLog(req.url) }, 'request failed');
       return sendError(reply, err.status, code, err.message, err.details);
     }
     if (err.validation) {
@@ -91,7 +102,7 @@ export function installErrorHandlers(
       return sendError(reply, err.statusCode, 'BAD_REQUEST', 'the request is malformed');
     }
     onError();
-    logger.error({ err, url: req.url }, 'request failed');
+    logger.error({ err, url: urlForLog(req.url) }, 'request failed');
     return sendError(reply, 500, 'INTERNAL', 'internal error; the hub log has the details');
   });
   app.setNotFoundHandler(

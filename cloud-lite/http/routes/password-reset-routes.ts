@@ -1,7 +1,10 @@
 /**
  * "Forgot password" (docs/http-edge.md): the API (request a link; set a new password with its
  * token) and its two small pages in both languages (/forgot-password, /reset-password: the
- * link's target), plain HTML forms with no script.
+ * link's target), plain HTML forms. The link carries its token in the fragment
+ * (`/reset-password#t=<token>`), which never reaches a server, a proxy or a Referer header: the
+ * page's one small script (/reset-password.js) puts it into the form and takes it off the
+ * address bar and the history.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -21,7 +24,7 @@ const ResetBody = Exact(
     token: Type.String({
       minLength: 20,
       maxLength: 200,
-      description: 'the `t` parameter of the link the hub mailed',
+      description: 'the `t` of the link the hub mailed (`/reset-password#t=<token>`)',
     }),
     password: Type.String({ minLength: 1, maxLength: 1024 }),
   },
@@ -33,6 +36,21 @@ const ResetBody = Exact(
 );
 const SENT =
   'if an account has this login and an e-mail address, we sent it a link to set a new password';
+
+/**
+ * The reset page's script: the link's token from the fragment (`#t=<token>`) into every form's
+ * `t`, then the address without fragment or query (history.replaceState), so the token is
+ * neither shown, nor kept in the history, nor sent anywhere but in the form's POST body.
+ */
+const RESET_SCRIPT = `(function () {
+  var m = /(?:^#|&)t=([^&]+)/.exec(location.hash);
+  if (m) {
+    var t = decodeURIComponent(m[1]);
+    document.querySelectorAll('input[name="t"]').forEach(function (i) { i.value = t; });
+  }
+  if (location.hash || location.search) history.replaceState(null, '', location.pathname);
+})();
+`;
 
 const FORM_EN = (action: string, fields: string, button: string) =>
   `<form method="post" action="${action}">${fields}<button type="submit">${button}</button></form>`;
@@ -81,7 +99,7 @@ export function registerPasswordResetRoutes(fastify: FastifyInstance, d: RentalD
         method: 'POST',
         summary: 'Forgot password: mail a single-use link to set a new one',
         description:
-          'The same answer whether the login has an account or not (the link reaches only the owner of the address). The link is `<publicUrl>/reset-password?t=<token>`, valid `rental.passwordResetTtlSeconds` (1 h); post its token to /api/auth/password-reset. Limited per login and per client address (TOO_MANY_ATTEMPTS), counted whether the login exists or not.',
+          'The same answer whether the login has an account or not (the link reaches only the owner of the address). The link is `<publicUrl>/reset-password#t=<token>` (the token in the fragment: browsers never send it, so it stays out of logs and Referer headers), valid `rental.passwordResetTtlSeconds` (1 h); post its token to /api/auth/password-reset. Limited per login and per client address (TOO_MANY_ATTEMPTS), counted whether the login exists or not.',
         tags,
         access: 'public',
         body: LoginOnly,
@@ -133,10 +151,12 @@ export function registerPasswordResetRoutes(fastify: FastifyInstance, d: RentalD
       zh: `<h1>忘记密码？</h1><p>请输入您账户的邮箱，我们会发送一个设置新密码的链接。</p>${forgotForm('发送链接')}`,
     }),
   );
+  // The link's target. Its token is in the fragment, which the browser keeps to itself: the
+  // script copies it into the form and clears the address. A link mailed before the fragment
+  // (`?t=`) still works, without the script too; the script clears that address as well.
   app.get('/reset-password', page, async (req, reply) => {
-    const t = (req.query as Record<string, unknown>).t;
-    if (typeof t !== 'string' || t.length < 20 || t.length > 200)
-      return htmlPage(reply, 400, refusal(new RentalError('RESET_INVALID', '', 400))!);
+    const q = (req.query as Record<string, unknown>).t;
+    const t = typeof q === 'string' && q.length >= 20 && q.length <= 200 ? q : '';
     const form = (label: string, button: string) =>
       FORM_EN(
         '/reset-password',
@@ -144,10 +164,17 @@ export function registerPasswordResetRoutes(fastify: FastifyInstance, d: RentalD
         button,
       );
     return htmlPage(reply, 200, {
-      en: `<h1>Set a new password</h1>${form('New password', 'Save')}`,
-      zh: `<h1>设置新密码</h1>${form('新密码', '保存')}`,
+      en: `<h1>Set a new password</h1>${form('New password', 'Save')}<noscript><p>Open the link with JavaScript on: this page reads the link's code with a small script.</p></noscript>`,
+      zh: `<h1>设置新密码</h1>${form('新密码', '保存')}<noscript><p>请在启用 JavaScript 的浏览器中打开链接：此页面用一个小脚本读取链接中的代码。</p></noscript><script src="/reset-password.js"></script>`,
     });
   });
+  app.get('/reset-password.js', page, async (_req, reply) =>
+    reply
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'public, max-age=3600')
+      .type('text/javascript; charset=utf-8')
+      .send(RESET_SCRIPT),
+  );
 
   app.register(async (scope) => {
     acceptForms(scope);
@@ -171,7 +198,12 @@ export function registerPasswordResetRoutes(fastify: FastifyInstance, d: RentalD
     scope.post('/reset-password', page, async (req, reply) => {
       const b = (req.body as Record<string, unknown> | undefined) ?? {};
       try {
-        if (typeof b.t !== 'string' || typeof b.password !== 'string' || b.t.length > 200)
+        if (
+          typeof b.t !== 'string' ||
+          typeof b.password !== 'string' ||
+          b.t.length < 20 ||
+          b.t.length > 200
+        )
           throw new RentalError('RESET_INVALID', 'no token', 400);
         await d.accounts.resetPassword(b.t, b.password, req.ip);
       } catch (err) {

@@ -382,8 +382,9 @@ export class Accounts {
   /**
    * "Forgot password": the same answer whatever the login (no enumeration), and the same time
    * (the mail goes after the answer). A login with an account and an e-mail address gets a
-   * single-use link (`<publicUrl>/reset-password?t=<token>`, valid `passwordResetTtlSeconds`;
-   * the store keeps the token's SHA-256 only). TOO_MANY_ATTEMPTS (429) after
+   * single-use link (`<publicUrl>/reset-password#t=<token>`, valid `passwordResetTtlSeconds`;
+   * the store keeps the token's SHA-256 only). The token is in the fragment, which browsers
+   * never send: it stays out of access logs, proxies and Referer headers. TOO_MANY_ATTEMPTS (429) after
    * `passwordResetMaxPerAddress` requests from one address or `passwordResetMaxPerLogin` for
    * one login within an hour, counted whether the login exists or not.
    */
@@ -431,7 +432,7 @@ export class Accounts {
       .send({
         kind: 'password-reset',
         to: { email: user.email, phone: user.phone },
-        link: this.link(`/reset-password?t=${token}`),
+        link: this.link(`/reset-password#t=${token}`),
         expiresAt,
         language: user.language ?? null,
       })

@@ -51,7 +51,7 @@ t.test('every route is in the document, and the hub serves it with its UI', asyn
   const seen = new Set<string>();
   // Pages, their assets and the document itself are no API: left out on purpose.
   const hiddenOk =
-    /^\/($|k\/|login|register\/confirm|kiosks$|reserve\/|orders\/|reservations\/|me($|\/)|ops($|\/)|unsubscribe$|reset-password$|forgot-password$|favicon\.ico$|assets\/|api\/docs|api\/openapi\.json)/;
+    /^\/($|k\/|login|register\/confirm|kiosks$|reserve\/|orders\/|reservations\/|me($|\/)|ops($|\/)|unsubscribe$|reset-password(\.js)?$|forgot-password$|favicon\.ico$|assets\/|api\/docs|api\/openapi\.json)/;
   for (const r of routes) {
     const p = r.url.replace(/:([A-Za-z]+)/g, '{$1}');
     for (const m of [r.method].flat()) {

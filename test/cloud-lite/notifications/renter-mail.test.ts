@@ -30,9 +30,12 @@ const clock: TestClock = {
     offset += ms;
   },
 };
+// Everything the hub logs, at every level: the password-reset token must never be in it.
+const logLines: string[] = [];
 const hubOpts = {
   clock,
   accountMailBySmtp: true,
+  logger: pino({ level: 'trace' }, { write: (line: string) => void logLines.push(line) }),
   config: {
     smtp: {
       host: '127.0.0.1',
@@ -266,17 +269,28 @@ t.test('forgot password: same answer, a mailed single-use link, sessions ended',
   t.same(nobody.body, mine.body, 'the same answer for an unknown login');
   const mail = await sink.waitFor((m) => m.to.includes(li.email) && /密码/.test(m.subject));
   t.equal(mail.subject, '重设您的磁盘租借账户密码', "in the account's language");
-  const link = /http:\/\/\S+\/reset-password\?t=\S+/.exec(mail.text)?.[0];
-  t.ok(link, 'the mail carries the link');
+  const link = /http:\/\/\S+\/reset-password#t=\S+/.exec(mail.text)?.[0];
+  t.ok(link, 'the mail carries the link, its token in the fragment (never sent to a server)');
   t.equal(
     sink.received.filter((m) => m.to.includes('nobody@example.test')).length,
     0,
     'nothing to an unknown login',
   );
-  const page = await fetch(link!);
+  const token = new URL(link!).hash.slice('#t='.length);
+  t.equal(token.length, 43, 'a 256-bit token');
+  const page = await fetch(link!); // the fragment stays in the client
   t.equal(page.status, 200);
-  t.match(await page.text(), /Set a new password[\s\S]*设置新密码/);
-  const token = new URL(link!).searchParams.get('t')!;
+  t.equal(page.headers.get('referrer-policy'), 'no-referrer');
+  const html = await page.text();
+  t.match(html, /Set a new password[\s\S]*设置新密码/);
+  t.notOk(html.includes(token), 'the server never saw the token');
+  t.match(html, '<script src="/reset-password.js"></script>', 'the script fills the form');
+  const script = await fetch(`${hub.baseUrl}/reset-password.js`);
+  t.match(script.headers.get('content-type'), /^text\/javascript/);
+  t.match(await script.text(), /location\.hash[\s\S]*history\.replaceState/);
+  // A link mailed before the fragment (`?t=`) still fills the form, without the script too.
+  const old = await (await fetch(`${hub.baseUrl}/reset-password?t=${token}`)).text();
+  t.match(old, `name="t" value="${token}"`);
   const post = (password: string) =>
     fetch(`${hub.baseUrl}/reset-password`, {
       method: 'POST',
@@ -305,6 +319,11 @@ t.test('forgot password: same answer, a mailed single-use link, sessions ended',
   const more: number[] = [];
   for (let i = 0; i < 3; i++) more.push((await ask('nobody@example.test')).status);
   t.same(more, [202, 202, 429]);
+  t.ok(logLines.length > 0, 'the hub logged');
+  t.notOk(
+    logLines.some((l) => l.includes(token)),
+    'the hub log never records the token',
+  );
 });
 
 t.test('a fresh process and a replayed fact send nothing twice', async (t) => {

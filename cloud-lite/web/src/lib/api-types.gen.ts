@@ -337,7 +337,7 @@ export interface paths {
                      */
                     "application/json": {
                         password: string;
-                        /** @description the `t` parameter of the link the hub mailed */
+                        /** @description the `t` of the link the hub mailed (`/reset-password#t=<token>`) */
                         token: string;
                     };
                 };
@@ -459,7 +459,7 @@ export interface paths {
         put?: never;
         /**
          * Forgot password: mail a single-use link to set a new one
-         * @description The same answer whether the login has an account or not (the link reaches only the owner of the address). The link is `<publicUrl>/reset-password?t=<token>`, valid `rental.passwordResetTtlSeconds` (1 h); post its token to /api/auth/password-reset. Limited per login and per client address (TOO_MANY_ATTEMPTS), counted whether the login exists or not.
+         * @description The same answer whether the login has an account or not (the link reaches only the owner of the address). The link is `<publicUrl>/reset-password#t=<token>` (the token in the fragment: browsers never send it, so it stays out of logs and Referer headers), valid `rental.passwordResetTtlSeconds` (1 h); post its token to /api/auth/password-reset. Limited per login and per client address (TOO_MANY_ATTEMPTS), counted whether the login exists or not.
          *
          *     Access: public.
          *

@@ -168,6 +168,8 @@ export async function startRentalHub(
     payWith?: unknown;
     /** Account messages also go out through the hub's SMTP mailer (`config.smtp`), as in production. */
     accountMailBySmtp?: boolean;
+    /** The hub's logger (default: silent, or HUB_TEST_LOG's level). */
+    logger?: pino.Logger;
   } = {},
 ): Promise<RentalHub> {
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'rental-test-')));
@@ -199,7 +201,7 @@ export async function startRentalHub(
       ...opts.rental,
     },
   });
-  const logger = pino({ level: process.env.HUB_TEST_LOG ?? 'silent' });
+  const logger = opts.logger ?? pino({ level: process.env.HUB_TEST_LOG ?? 'silent' });
   const server: HubServer = new HubServer({
     config,
     logger,
