@@ -28,7 +28,11 @@ export interface RenterNotificationsDeps {
   config: NotificationsConfig;
   /** The rental domain's settings (currency, late fee per day) and its renter facts. */
   rental: { config: RentalConfig; events: RenterEvents };
-  links: UnsubscribeLinks;
+  /**
+   * Signs the unsubscribe links of optional kinds. Absent only in a process that queues and never
+   * sends (the refund CLI: the running hub's leader sends what it queued).
+   */
+  links?: UnsubscribeLinks;
   /** The hub's web origin, for the links in the mail. */
   origin: () => string;
   /** Whether this process delivers now (the cluster's leader); default always. */
@@ -305,7 +309,8 @@ export class RenterNotifications {
   mail(n: QueuedNotification, email: string, language: string | null | undefined) {
     const kind = n.kind as RenterMailKind;
     const origin = this.deps.origin();
-    const unsubscribeUrl = isOptionalKind(kind) ? this.deps.links.url(n.userId, kind) : undefined;
+    const unsubscribeUrl =
+      isOptionalKind(kind) && this.deps.links ? this.deps.links.url(n.userId, kind) : undefined;
     const m = renderRenterMail(kind, n.payload as never, mailLanguage(language), {
       timeZone: this.deps.config.timeZone,
       accountUrl: `${origin}/me`,

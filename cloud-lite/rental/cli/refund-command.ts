@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../../config.js';
+import { loadConfig, publicOrigin } from '../../config.js';
 import { HubError } from '../../errors.js';
 import { createLogger } from '../../log.js';
+import { createMailer } from '../../notifications/mailer.js';
+import { RenterNotifications } from '../../notifications/renter-notifications.js';
 import { openStore } from '../../store/open-store.js';
+import { Deposits } from '../billing/deposits.js';
 import { OperatorRefunds } from '../billing/operator-refunds.js';
 import { Payments } from '../payments/payments.js';
 import { createProvider } from '../payments/provider-config.js';
+import { RenterEvents } from '../renter-events.js';
 
 const minor = (v: string): number => {
   const n = Number(v);
@@ -21,7 +25,10 @@ const minor = (v: string): number => {
  * top-up), all that is left or `--amount`, through the same service as
  * POST /api/operator/payments/{id}/refund (OperatorRefunds: audited
  * `payment.refund_requested` with the reason, actor `system:cli`, shown on the renter's
- * order). Works on the configured store (SQLite or PostgreSQL) and payment provider. `--key`
+ * order). The refund settles as in the hub (the same settle hooks): the renter's receipt e-mail
+ * is queued in the refund's transaction and sent by the running hub (its leader, within
+ * `notifications.sweepIntervalMs`); a failed refund of deposit money goes back on the deposit.
+ * Works on the configured store (SQLite or PostgreSQL) and payment provider. `--key`
  * makes a repeat the same refund (default: a new key, printed). Exit 0: refunded or refunding;
  * 1: refused (not captured, too much, unknown payment) or the refund failed.
  */
@@ -55,10 +62,24 @@ export async function runRefundCommand(
           process.stderr,
         );
         const store = await openStore(config);
+        const mailer = createMailer(config.smtp, logger);
         try {
           const now = () => new Date();
           const provider = createProvider(config.rental, { store, logger, now, env: io.env });
           const payments = new Payments({ store, provider, logger, now });
+          // The settle path of the hub's refunds: Deposits' refund hook tells the renter's
+          // facts, RenterNotifications queues the receipt with them (this process never sends).
+          const events = new RenterEvents();
+          new Deposits({ store, config: config.rental, payments, provider, now, events });
+          new RenterNotifications({
+            store,
+            mailer,
+            logger,
+            config: config.notifications,
+            rental: { config: config.rental, events },
+            origin: () => publicOrigin(config) ?? `http://${config.host}:${config.port}`,
+            now,
+          }).attach();
           const refunds = new OperatorRefunds({ store, payments, now });
           const key = o.key ?? `cli-${randomUUID()}`;
           const out = await refunds.refund(
@@ -74,6 +95,7 @@ export async function runRefundCommand(
           io.err(`cloud-lite refund: ${e instanceof HubError ? `${e.code}: ` : ''}${e.message}\n`);
           code = 1;
         } finally {
+          mailer.close();
           await store.close();
         }
       },

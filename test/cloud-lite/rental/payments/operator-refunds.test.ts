@@ -97,11 +97,20 @@ for (const name of Object.keys(GATEWAYS)) {
       t.equal(await cli([o.paymentId, '--amount', '151', '--reason', 'too much']), 1);
       t.match(err.join(''), /VALIDATION: .*exceeds the 150 EUR left/, 'refused, saying why');
       t.equal(await cli([o.paymentId, '--reason', 'goodwill']), 0, 'the rest, from the CLI');
-      t.match(JSON.parse(out.at(-1) ?? '{}'), {
-        amountMinor: 150,
-        state: 'refunded',
-        created: true,
+      const byCli = JSON.parse(out.at(-1) ?? '{}');
+      t.match(byCli, { amountMinor: 150, state: 'refunded', created: true });
+      // The renter's receipt e-mail, queued as for the /ops refund (the hub sends it).
+      const receipt = (id: string) =>
+        hub.server.store.transaction((tx) => tx.notifications.get('receipt', id));
+      t.match(await receipt(first.body.refund.id), {
+        userId: me.userId,
+        payload: { for: 'refund', amountMinor: 50 },
       });
+      t.match(
+        await receipt(byCli.id),
+        { userId: me.userId, payload: { for: 'refund', amountMinor: 150 } },
+        'the CLI refund queued the renter’s receipt too',
+      );
     } else {
       const rest = await refund({ reason: 'goodwill' }, randomUUID());
       t.match(rest.body.refund, { amountMinor: 150, state: 'refunded' });
