@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Command, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { type CliIo, runCli } from '../../cli-run.js';
 import { loadConfig, publicOrigin } from '../../config.js';
-import { HubError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import { createMailer } from '../../notifications/mailer.js';
 import { RenterNotifications } from '../../notifications/renter-notifications.js';
@@ -32,81 +32,63 @@ const minor = (v: string): number => {
  * makes a repeat the same refund (default: a new key, printed). Exit 0: refunded or refunding;
  * 1: refused (not captured, too much, unknown payment) or the refund failed.
  */
-export async function runRefundCommand(
-  argv: string[],
-  io: { env: NodeJS.ProcessEnv; out: (s: string) => void; err: (s: string) => void },
-): Promise<number> {
-  const program = new Command('cloud-lite refund').exitOverride();
-  let code = 0;
-  program
-    .description("refund a payment's captured money (all, or --amount), with a reason; audited")
-    .argument('<paymentId>', "the payment (an order's paymentId, see GET /api/orders/{id})")
-    .requiredOption('--reason <text>', 'why (audited; at least 3 characters)')
-    .option('--amount <minor>', 'minor units (cents) to refund; default: all that is left', minor)
-    .option('--key <key>', 'idempotency key: the same key again is the same refund')
-    .option('-c, --config <file>', 'hub configuration file')
-    .action(
-      async (
-        paymentId: string,
-        o: { reason: string; amount?: number; key?: string; config?: string },
-      ) => {
-        if (o.reason.trim().length < 3) {
-          io.err('cloud-lite refund: --reason needs at least 3 characters\n');
-          code = 2;
-          return;
-        }
-        const config = loadConfig({ file: o.config, env: io.env });
-        // Warnings to stderr: stdout is the refund as JSON.
-        const logger = createLogger(
-          config.logLevel === 'silent' ? 'silent' : 'warn',
-          process.stderr,
-        );
-        const store = await openStore(config);
-        const mailer = createMailer(config.smtp, logger);
-        try {
-          const now = () => new Date();
-          const provider = createProvider(config.rental, { store, logger, now, env: io.env });
-          const payments = new Payments({ store, provider, logger, now });
-          // The settle path of the hub's refunds: Deposits' refund hook tells the renter's
-          // facts, RenterNotifications queues the receipt with them (this process never sends).
-          const events = new RenterEvents();
-          new Deposits({ store, config: config.rental, payments, provider, now, events });
-          new RenterNotifications({
-            store,
-            mailer,
-            logger,
-            config: config.notifications,
-            rental: { config: config.rental, events },
-            origin: () => publicOrigin(config) ?? `http://${config.host}:${config.port}`,
-            now,
-          }).attach();
-          const refunds = new OperatorRefunds({ store, payments, now });
-          const key = o.key ?? `cli-${randomUUID()}`;
-          const out = await refunds.refund(
-            paymentId,
-            { reason: o.reason.trim(), ...(o.amount ? { amountMinor: o.amount } : {}) },
-            key,
-            { actor: 'system:cli' },
+export function runRefundCommand(argv: string[], io: CliIo): Promise<number> {
+  return runCli('cloud-lite refund', argv, io, (program, run) =>
+    program
+      .description("refund a payment's captured money (all, or --amount), with a reason; audited")
+      .argument('<paymentId>', "the payment (an order's paymentId, see GET /api/orders/{id})")
+      .requiredOption('--reason <text>', 'why (audited; at least 3 characters)')
+      .option('--amount <minor>', 'minor units (cents) to refund; default: all that is left', minor)
+      .option('--key <key>', 'idempotency key: the same key again is the same refund')
+      .option('-c, --config <file>', 'hub configuration file')
+      .action(
+        async (
+          paymentId: string,
+          o: { reason: string; amount?: number; key?: string; config?: string },
+        ) => {
+          if (o.reason.trim().length < 3) return run.usage('--reason needs at least 3 characters');
+          const config = loadConfig({ file: o.config, env: io.env });
+          // Warnings to stderr: stdout is the refund as JSON.
+          const logger = createLogger(
+            config.logLevel === 'silent' ? 'silent' : 'warn',
+            process.stderr,
           );
-          io.out(`${JSON.stringify({ ...out.refund, key, created: out.created })}\n`);
-          if (out.refund.state === 'refund_failed') code = 1;
-        } catch (err) {
-          const e = err as Error;
-          io.err(`cloud-lite refund: ${e instanceof HubError ? `${e.code}: ` : ''}${e.message}\n`);
-          code = 1;
-        } finally {
-          mailer.close();
-          await store.close();
-        }
-      },
-    );
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (err) {
-    const e = err as { exitCode?: number; message: string; code?: string };
-    if (e.code?.startsWith('commander.')) return e.exitCode ?? 1;
-    io.err(`cloud-lite refund: ${(err as Error).message}\n`);
-    return 1;
-  }
-  return code;
+          const store = await openStore(config);
+          const mailer = createMailer(config.smtp, logger);
+          try {
+            const now = () => new Date();
+            const provider = createProvider(config.rental, { store, logger, now, env: io.env });
+            const payments = new Payments({ store, provider, logger, now });
+            // The settle path of the hub's refunds: Deposits' refund hook tells the renter's
+            // facts, RenterNotifications queues the receipt with them (this process never sends).
+            const events = new RenterEvents();
+            new Deposits({ store, config: config.rental, payments, provider, now, events });
+            new RenterNotifications({
+              store,
+              mailer,
+              logger,
+              config: config.notifications,
+              rental: { config: config.rental, events },
+              origin: () => publicOrigin(config) ?? `http://${config.host}:${config.port}`,
+              now,
+            }).attach();
+            const refunds = new OperatorRefunds({ store, payments, now });
+            const key = o.key ?? `cli-${randomUUID()}`;
+            const out = await refunds.refund(
+              paymentId,
+              { reason: o.reason.trim(), ...(o.amount ? { amountMinor: o.amount } : {}) },
+              key,
+              { actor: 'system:cli' },
+            );
+            io.out(`${JSON.stringify({ ...out.refund, key, created: out.created })}\n`);
+            if (out.refund.state === 'refund_failed') run.code = 1;
+          } catch (err) {
+            run.fail(err);
+          } finally {
+            mailer.close();
+            await store.close();
+          }
+        },
+      ),
+  );
 }
