@@ -61,6 +61,8 @@ export interface HttpDeps {
   webAssetDir?: string;
   /** Called with every route as it is registered (tests: the API document's coverage). */
   onRoute?: (route: RouteOptions) => void;
+  /** Compile every response serializer when the app is made ready, not on first use (tests). */
+  eagerSerializers?: boolean;
 }
 
 /**
@@ -82,7 +84,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     schemaController: {
       compilersFactory: {
         buildValidator: exactBodyValidators() as never,
-        buildSerializer: lazySerializers() as never,
+        buildSerializer: lazySerializers({ eager: deps.eagerSerializers }) as never,
       },
     },
     return503OnClosing: true,

@@ -1,9 +1,16 @@
 // Response serializers compiled on first use (cloud-lite/http/lazy-serializers.ts): the same
 // output as fastify's (fields the schema does not name left out), compiled only when a
-// response is first serialised, once.
+// response is first serialised, once. And every route's of the hub compiled at once here, so a
+// broken response schema fails CI rather than the first such answer in production.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import Fastify from 'fastify';
+import pino from 'pino';
 import t from 'tap';
+import { validateConfig } from '../../../cloud-lite/config.js';
 import { lazySerializers } from '../../../cloud-lite/http/lazy-serializers.js';
+import { HubServer } from '../../../cloud-lite/server.js';
 
 const route = (schema: unknown) => ({ method: 'GET', url: '/x', httpStatus: '200', schema });
 
@@ -36,4 +43,42 @@ t.test('in a fastify app: a route answers through it, extra fields dropped', asy
   const res = await app.inject({ method: 'GET', url: '/k' });
   t.equal(res.statusCode, 200);
   t.same(res.json(), { id: 'k1' });
+});
+
+t.test('eager: a broken response schema fails when the app is made ready', async (t) => {
+  const app = Fastify({
+    schemaController: {
+      compilersFactory: { buildSerializer: lazySerializers({ eager: true }) as never },
+    },
+  });
+  t.teardown(() => app.close());
+  app.get('/k', { schema: { response: { 200: { $ref: 'missing#/nowhere' } } } }, async () => ({}));
+  await t.rejects(async () => {
+    await app.ready();
+  }, 'compiled at once, and refused');
+});
+
+t.test('every response serializer of the hub compiles', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'serializers-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  let responses = 0;
+  const server = new HubServer({
+    config: validateConfig({
+      host: '127.0.0.1',
+      port: 0,
+      databasePath: path.join(dir, 'hub.db'),
+      signingKeyPath: path.join(dir, 'hub-key.pem'),
+      logLevel: 'silent',
+      adminToken: 'serializer-test-admin-token-0123456789',
+    }),
+    logger: pino({ level: 'silent' }),
+    eagerSerializers: true,
+    onRoute: (r) => {
+      responses += Object.keys((r.schema?.response as object | undefined) ?? {}).length;
+    },
+  });
+  t.teardown(() => server.stop());
+  const app = await server.build();
+  await app.ready(); // compiles every route's response serializers: throws on a broken one
+  t.ok(responses > 100, `${responses} response schemas compiled`);
 });
