@@ -30,7 +30,12 @@ export interface StandinIntent {
   amount_capturable: number;
   amount_received: number;
   currency: string;
-  status: 'requires_payment_method' | 'requires_capture' | 'succeeded' | 'canceled';
+  status:
+    | 'requires_payment_method'
+    | 'requires_action'
+    | 'requires_capture'
+    | 'succeeded'
+    | 'canceled';
   capture_method: 'manual' | 'automatic';
   customer: string | null;
   payment_method: string | null;
@@ -152,6 +157,10 @@ export class StripeStandin {
   private readonly faults: StandinFault[] = [];
   private readonly pending: SignedEvent[] = [];
   readonly movements: StandinMovement[] = [];
+  /** The parameters of every PaymentIntent created, by intent id (`off_session`, `confirm`...). */
+  readonly created = new Map<string, Obj>();
+  /** How many of the next confirmations the card's issuer wants authenticated (3-D Secure). */
+  private authenticate = 0;
   /** Every request the stand-in answered (method, path, idempotency key). */
   readonly requests: { method: string; path: string; key?: string; status: number }[] = [];
 
@@ -178,6 +187,16 @@ export class StripeStandin {
     if (!s) return;
     s.closeAllConnections();
     await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  /**
+   * The card's issuer wants the next `times` confirmations authenticated (as Stripe's test card
+   * 4000 0027 6000 3184 does): on session the intent goes to `requires_action`; off session
+   * (`off_session=true`) the creation answers 402 card_error `authentication_required`, the
+   * intent left in `requires_payment_method` (docs.stripe.com/payments/save-and-reuse).
+   */
+  requireAuthentication(times = 1): void {
+    this.authenticate += times;
   }
 
   injectFault(f: StandinFault): void {
@@ -500,6 +519,9 @@ export class StripeStandin {
       livemode: false,
     };
     this.intents.set(pi.id, pi);
+    this.created.set(pi.id, p);
+    if (p.off_session === 'true' && p.confirm !== 'true')
+      throw invalid('off_session can only be used with confirm=true', { param: 'off_session' });
     if (!p.payment_method || p.confirm !== 'true') return pi;
     const pm = this.method(String(p.payment_method));
     if (pm.customer && pm.customer !== customer)
@@ -518,6 +540,21 @@ export class StripeStandin {
       const kept = { ...pm, id: TEST_METHODS[pm.id] ? this.id('pm') : pm.id, customer };
       this.methods.set(kept.id, kept);
       pi.payment_method = kept.id;
+    }
+    if (pm.outcome === 'approve' && this.authenticate > 0) {
+      this.authenticate -= 1;
+      if (p.off_session !== 'true') {
+        pi.status = 'requires_action';
+        return this.expand(pi, p);
+      }
+      this.emit('payment_intent.payment_failed', pi);
+      throw new StripeHttpError(402, {
+        type: 'card_error',
+        code: 'authentication_required',
+        decline_code: 'authentication_required',
+        message: 'Your card was declined. This transaction requires authentication.',
+        payment_intent: pi,
+      });
     }
     if (pm.outcome !== 'approve') {
       this.emit('payment_intent.payment_failed', pi);

@@ -23,7 +23,13 @@ export type AuthoriseOutcome =
     }
   | {
       ok: false;
-      code: 'CARD_DECLINED' | 'INSUFFICIENT_FUNDS' | 'PAYMENT_UNAVAILABLE' | 'PAYMENT_REFUSED';
+      code:
+        | 'CARD_DECLINED'
+        | 'INSUFFICIENT_FUNDS'
+        | 'PAYMENT_UNAVAILABLE'
+        | 'PAYMENT_REFUSED'
+        /** Only with `offSession`: the issuer wants the absent renter to confirm. */
+        | 'AUTHENTICATION_REQUIRED';
       message: string;
     };
 
@@ -94,7 +100,7 @@ export class Payments {
   async authorise(
     paymentId: string,
     cardToken: string,
-    opts: { saveFor?: { userId: string; last4?: string } } = {},
+    opts: { saveFor?: { userId: string; last4?: string }; offSession?: boolean } = {},
   ): Promise<AuthoriseOutcome> {
     const p = await this.get(paymentId);
     try {
@@ -105,6 +111,7 @@ export class Payments {
         reference: p.id,
         idempotencyKey: `${p.id}:authorise`,
         ...(opts.saveFor ? { saveFor: { userId: opts.saveFor.userId } } : {}),
+        ...(opts.offSession ? { offSession: true } : {}),
       });
       const next: PaymentState = p.captureAfterAuth ? 'capturing' : 'authorised';
       const updated = await this.transition(p.id, ['authorising'], next, {

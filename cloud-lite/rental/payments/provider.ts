@@ -16,7 +16,9 @@ export interface PaymentProvider {
    * Reserves `amountMinor` on the card. `reference` is our payment id (Alipay/WeChat
    * out_trade_no, Stripe metadata). `cardToken` is the provider's payment-method id (or a saved
    * one). With `saveFor`, the payment method is kept for later payments of that user (the
-   * result's `savedToken`), as the renter asked.
+   * result's `savedToken`), as the renter asked. `offSession`: the renter is not there (a
+   * renewal on the saved card), so no authentication step can be taken; AUTHENTICATION_REQUIRED
+   * when the card's issuer insists on one all the same.
    */
   authorise(req: {
     amountMinor: number;
@@ -25,6 +27,7 @@ export interface PaymentProvider {
     reference: string;
     idempotencyKey: string;
     saveFor?: { userId: string };
+    offSession?: boolean;
   }): Promise<ProviderResult>;
   /** Takes `amountMinor` (<= the authorised amount) of an authorisation; the rest is released. */
   capture(req: {
@@ -110,6 +113,8 @@ export type PaymentErrorCode =
   | 'PAYMENT_UNAVAILABLE'
   | 'PAYMENT_REFUSED'
   | 'AUTHORISATION_EXPIRED'
+  /** An off-session authorisation the card's issuer wants the renter to confirm (3-D Secure). */
+  | 'AUTHENTICATION_REQUIRED'
   | 'WEBHOOK_INVALID';
 
 export class PaymentError extends Error {

@@ -24,8 +24,10 @@ const who = SYSTEM('reauthorisation');
  * payments; a one-time payment method cannot be used again), then, in one transaction that
  * re-reads both, the order or reservation (and a reservation's pickup order) moves to it and
  * the old authorisation is voided. If the old one was captured or released meanwhile, the new
- * one is voided instead. Audited `payment.reauthorised` / `payment.reauthorise_failed`; a
- * failure leaves the old authorisation and its AUTHORISATION_AT_RISK flag for an operator.
+ * one is voided instead. The new payment is off-session (the renter is not there); when the
+ * card's issuer still wants the renter to authenticate, the order says so to the renter.
+ * Audited `payment.reauthorised` / `payment.reauthorise_failed`; a failure leaves the old
+ * authorisation and its AUTHORISATION_AT_RISK flag for an operator.
  */
 export class Reauthorisation {
   constructor(private readonly deps: ReauthorisationDeps) {}
@@ -43,8 +45,12 @@ export class Reauthorisation {
       return { p, token: user.cardToken };
     });
     if (!fresh) return this.failed(old, 'NO_SAVED_CARD', 'no saved card to re-authorise with');
-    const auth = await payments.authorise(fresh.p.id, fresh.token);
-    if (!auth.ok) return this.failed(old, auth.code, auth.message, fresh.p.id);
+    // The renter is not there: an off-session payment on the card they saved for later ones.
+    const auth = await payments.authorise(fresh.p.id, fresh.token, { offSession: true });
+    if (!auth.ok) {
+      if (auth.code === 'AUTHENTICATION_REQUIRED') await this.askRenter(old);
+      return this.failed(old, auth.code, auth.message, fresh.p.id);
+    }
     const moved = await store.transaction(async (tx) => {
       const now = await tx.payments.get(old.id);
       const records =
@@ -75,6 +81,30 @@ export class Reauthorisation {
     if (!moved) return { ok: false, reason: 'the payment was settled meanwhile' };
     logger.info({ from: old.id, to: fresh.p.id }, 'authorisation renewed before it lapsed');
     return { ok: true, paymentId: fresh.p.id };
+  }
+
+  /**
+   * The card's issuer wants the renter to confirm the renewal, which cannot be done without
+   * them: the order (a reservation's pickup order) says so in a step the renter's page and
+   * live stream show; the operator gets AUTHORISATION_AT_RISK with this reason (reconciliation).
+   */
+  private async askRenter(old: PaymentRecord): Promise<void> {
+    const { store, orders } = this.deps;
+    await store.transaction(async (tx) => {
+      const pickup =
+        old.purpose === 'reservation'
+          ? (await tx.reservations.get(old.refId ?? ''))?.orderId
+          : old.refId;
+      const o = pickup ? await tx.orders.get(pickup) : undefined;
+      if (o?.paymentId !== old.id) return;
+      await orders.step(
+        tx,
+        o,
+        o.state,
+        `your card's bank wants you to confirm the renewal of this payment's hold, which lapses at ${old.authorisedUntil ?? 'soon'}; ask us for help, or pay with another card`,
+        {},
+      );
+    });
   }
 
   private async failed(

@@ -29,7 +29,7 @@ type Intent = Stripe.PaymentIntent;
 /**
  * Stripe PaymentIntents with manual capture (`capture_method=manual`): authorise = create and
  * confirm with the renter's payment-method id (collected by Stripe's Payment Element, never
- * seen by the hub); capture = capture `amount_to_capture` (the rest is released); void =
+ * seen by the hub; `off_session` for a renewal on the saved card without the renter); capture = capture `amount_to_capture` (the rest is released); void =
  * cancel; refund = a Refund on the intent. Every call carries our idempotency key (derived from
  * the payment row by Payments). An answer that is lost (connection failure, 5xx) is resolved by
  * reading the intent back before answering PAYMENT_UNAVAILABLE, since Stripe replays a stored
@@ -75,6 +75,9 @@ export class StripeProvider implements PaymentProvider {
           expand: ['latest_charge'],
           ...(customer ? { customer } : {}),
           ...(req.saveFor ? { setup_future_usage: 'off_session' as const } : {}),
+          // The renter is not there (a renewal): Stripe then asks no authentication step of
+          // the renter, and answers authentication_required if the issuer insists on one.
+          ...(req.offSession ? { off_session: true } : {}),
         },
         { idempotencyKey: req.idempotencyKey },
       );
@@ -206,6 +209,11 @@ export class StripeProvider implements PaymentProvider {
     if (err instanceof PaymentError) return err;
     const e = err as { type?: string; code?: string; decline_code?: string; message?: string };
     if (e.type === 'StripeCardError') {
+      if (e.code === 'authentication_required')
+        return new PaymentError(
+          'AUTHENTICATION_REQUIRED',
+          "the card's bank wants the renter to confirm this payment (3-D Secure), which cannot be done without them",
+        );
       if (e.decline_code === 'insufficient_funds')
         return new PaymentError(
           'INSUFFICIENT_FUNDS',

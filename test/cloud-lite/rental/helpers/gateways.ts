@@ -100,6 +100,8 @@ export async function stripeGateway(
     succeeded: 'captured',
     canceled: 'voided',
     requires_payment_method: 'declined',
+    // Left waiting for an authentication step nobody takes: nothing is held.
+    requires_action: 'declined',
   } as const;
   return {
     name: 'stripe',

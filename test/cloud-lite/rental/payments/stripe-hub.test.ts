@@ -207,6 +207,11 @@ t.test(
     const rows = await hub.server.store.transaction((tx) => tx.payments.listByRef(o.id));
     const renewed = rows.find((p) => p.id !== old.id)!;
     t.match(renewed, { state: 'authorised', amountMinor: old.amountMinor, purpose: 'order' });
+    t.match(
+      gw.standin.created.get(renewed.providerRef!),
+      { off_session: 'true', confirm: 'true', capture_method: 'manual' },
+      'renewed off session: the renter is not there',
+    );
     t.ok(Date.parse(renewed.authorisedUntil!) > Date.parse(old.authorisedUntil!), 'lasts longer');
     await waitFor('the old one voided', async () => {
       const p = await hub.server.store.transaction((tx) => tx.payments.get(old.id));
@@ -244,5 +249,36 @@ t.test(
       'captured once, from the new authorisation',
     );
     t.equal(gw.standin.intents.get(old.providerRef!)?.status, 'canceled');
+  },
+);
+
+t.test(
+  'a renewal the card’s issuer wants authenticated: the order tells the renter, the operator is flagged',
+  async (t) => {
+    const { hub, gw, k, me, clock, flags } = await setup(t);
+    const o = await place(hub, me.token);
+    await k.waitForCommand((x) => x.action === 'Dispense');
+    const old = (await hub.server.store.transaction((tx) => tx.payments.listByRef(o.id)))[0]!;
+    gw.standin.requireAuthentication();
+    clock.advance(AUTH_LIFETIME_MS - 6 * 3600_000);
+    await hub.server.rental.reconciliation.runOnce();
+    const order = (await hub.api('GET', `/api/orders/${o.id}`, undefined, me.token)).body.order;
+    const stored = await hub.server.store.transaction((tx) => tx.orders.get(o.id));
+    t.equal(stored?.paymentId, old.id, 'still on the old authorisation');
+    t.match(
+      order.steps.at(-1),
+      { state: 'dispensing', message: /bank wants you to confirm the renewal/ },
+      'the renter’s order says so',
+    );
+    t.match(
+      (await flags()).find((f) => f.kind === 'AUTHORISATION_AT_RISK'),
+      { subject: old.id, message: /not renewed \(AUTHENTICATION_REQUIRED/ },
+      'the operator is told why',
+    );
+    const attempt = (await hub.server.store.transaction((tx) => tx.payments.listByRef(o.id))).find(
+      (p) => p.id !== old.id,
+    );
+    t.match(attempt, { state: 'declined', failureCode: 'AUTHENTICATION_REQUIRED' });
+    t.match([...gw.standin.created.values()].at(-1), { off_session: 'true', confirm: 'true' });
   },
 );
