@@ -8,6 +8,7 @@ import { RenterNotifications } from '../../notifications/renter-notifications.js
 import { openStore } from '../../store/open-store.js';
 import { Deposits } from '../billing/deposits.js';
 import { OperatorRefunds } from '../billing/operator-refunds.js';
+import { RentalSettings } from '../billing/rental-settings.js';
 import { Payments } from '../payments/payments.js';
 import { createProvider } from '../payments/provider-config.js';
 import { RenterEvents } from '../renter-events.js';
@@ -62,7 +63,16 @@ export function runRefundCommand(argv: string[], io: CliIo): Promise<number> {
             // The settle path of the hub's refunds: Deposits' refund hook tells the renter's
             // facts, RenterNotifications queues the receipt with them (this process never sends).
             const events = new RenterEvents();
-            new Deposits({ store, config: config.rental, payments, provider, now, events });
+            const settings = new RentalSettings({ store, config: config.rental, now });
+            new Deposits({
+              store,
+              config: config.rental,
+              settings,
+              payments,
+              provider,
+              now,
+              events,
+            });
             new RenterNotifications({
               store,
               mailer,
