@@ -166,6 +166,18 @@ cleanup.add('children', async () => {
   for (const c of alive) if (c.alive) c.proc.kill('SIGKILL');
 });
 
+/**
+ * The node flags production runs the hub with (deploy/systemd/cloud-lite.service's ExecStart):
+ * the hub processes here run with them too.
+ */
+const HUB_NODE_FLAGS = (() => {
+  const unit = readFileSync(path.join(root, 'deploy/systemd/cloud-lite.service'), 'utf8');
+  const m = /^ExecStart=\S*node((?: --\S+)*) \S*cloud-lite\.js /m.exec(unit);
+  if (!m)
+    throw new Error('deploy/systemd/cloud-lite.service has no ExecStart=node ... cloud-lite.js');
+  return m[1]!.trim();
+})();
+
 /** A child script from `childDir`, run by plain node (no tsx), with a raised file limit. */
 function spawnChild(
   name: string,
@@ -174,7 +186,8 @@ function spawnChild(
   env: Record<string, string> = {},
 ): Child {
   const file = path.join(childDir, script.replace(/\.ts$/, '.js'));
-  const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec "${process.execPath}" --expose-gc ${process.env.BENCH_HUB_NODE_FLAGS ?? ''} "${file}" ${args.map((a) => `"${a}"`).join(' ')}`;
+  const hubFlags = script === 'hub-server.ts' ? HUB_NODE_FLAGS : '';
+  const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec "${process.execPath}" --expose-gc ${hubFlags} ${process.env.BENCH_HUB_NODE_FLAGS ?? ''} "${file}" ${args.map((a) => `"${a}"`).join(' ')}`;
   const proc = spawn('sh', ['-c', cmd], {
     cwd: root,
     env: { ...process.env, ...env },
@@ -384,7 +397,7 @@ try {
   const commands = Number(opts.commands);
   const concurrency = Number(opts.concurrency);
   report(
-    `${load1()} at the start (${os.cpus().length} cores shared with other users); alerts sweep every ${opts.alertsSweepSeconds ?? 15} s`,
+    `${load1()} at the start (${os.cpus().length} cores shared with other users); alerts sweep every ${opts.alertsSweepSeconds ?? 15} s; hubs run with node ${HUB_NODE_FLAGS || '(no flags)'} as deploy/systemd/cloud-lite.service runs them`,
   );
 
   // The money path with its commits synced (synchronous=FULL for them, as the hub runs)
