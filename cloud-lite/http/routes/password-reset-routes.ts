@@ -14,6 +14,10 @@ import type { RentalDomain } from '../../rental/rental-domain.js';
 import { Exact, route } from '../schemas/common.js';
 import { acceptForms, esc, htmlPage } from './plain-page.js';
 
+/** The reset pages, titled as such (both languages). */
+const resetPage = (reply: FastifyReply, status: number, body: { en: string; zh: string }) =>
+  htmlPage(reply, status, body, 'Password · 密码');
+
 const tags = ['accounts'];
 const LoginOnly = Exact(
   { login: Type.String({ minLength: 1, maxLength: 254, description: 'e-mail or phone' }) },
@@ -146,7 +150,7 @@ export function registerPasswordResetRoutes(fastify: FastifyInstance, d: RentalD
       button,
     );
   app.get('/forgot-password', page, async (_req, reply) =>
-    htmlPage(reply, 200, {
+    resetPage(reply, 200, {
       en: `<h1>Forgot your password?</h1><p>Give the e-mail address of your account: we mail it a link to set a new password.</p>${forgotForm('Send the link')}`,
       zh: `<h1>忘记密码？</h1><p>请输入您账户的邮箱，我们会发送一个设置新密码的链接。</p>${forgotForm('发送链接')}`,
     }),
@@ -163,7 +167,7 @@ export function registerPasswordResetRoutes(fastify: FastifyInstance, d: RentalD
         `<input type="hidden" name="t" value="${esc(t)}"><label>${label} <input name="password" type="password" autocomplete="new-password" required maxlength="1024"></label>`,
         button,
       );
-    return htmlPage(reply, 200, {
+    return resetPage(reply, 200, {
       en: `<h1>Set a new password</h1>${form('New password', 'Save')}<noscript><p>Open the link with JavaScript on: this page reads the link's code with a small script.</p></noscript>`,
       zh: `<h1>设置新密码</h1>${form('新密码', '保存')}<noscript><p>请在启用 JavaScript 的浏览器中打开链接：此页面用一个小脚本读取链接中的代码。</p></noscript><script src="/reset-password.js"></script>`,
     });
@@ -181,7 +185,7 @@ export function registerPasswordResetRoutes(fastify: FastifyInstance, d: RentalD
     const onError = (reply: FastifyReply, err: unknown) => {
       const words = refusal(err);
       if (!words) throw err;
-      return htmlPage(reply, (err as RentalError).status ?? 400, words);
+      return resetPage(reply, (err as RentalError).status ?? 400, words);
     };
     scope.post('/forgot-password', page, async (req, reply) => {
       const login = (req.body as Record<string, unknown> | undefined)?.login;
@@ -190,7 +194,7 @@ export function registerPasswordResetRoutes(fastify: FastifyInstance, d: RentalD
       } catch (err) {
         return onError(reply, err);
       }
-      return htmlPage(reply, 200, {
+      return resetPage(reply, 200, {
         en: `<h1>Check your e-mail</h1><p>If an account has this address, we sent it a link to set a new password. It works once, for an hour.</p><p><a href="/login">Log in</a></p>`,
         zh: '<h1>请查收邮件</h1><p>如果此邮箱有账户，我们已发送设置新密码的链接。链接仅可使用一次，有效期一小时。</p><p><a href="/login">登录</a></p>',
       });
@@ -209,7 +213,7 @@ export function registerPasswordResetRoutes(fastify: FastifyInstance, d: RentalD
       } catch (err) {
         return onError(reply, err);
       }
-      return htmlPage(reply, 200, {
+      return resetPage(reply, 200, {
         en: '<h1>Your password is changed</h1><p>You were logged out everywhere. <a href="/login">Log in</a> with the new password.</p>',
         zh: '<h1>密码已更改</h1><p>您已在所有设备上退出登录。请用新密码<a href="/login">登录</a>。</p>',
       });

@@ -4,15 +4,20 @@
  * back to the hub, the web pages' security headers, never cached.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { escapeHtml } from '../../notifications/renter-mail-text.js';
 import { CONTENT_SECURITY_POLICY } from './web-routes.js';
 
-export { escapeHtml as esc } from '../../notifications/renter-mail-text.js';
+export { escapeHtml as esc };
 
-/** Answers with a page holding `body.en` and `body.zh` (HTML, already escaped). */
+/**
+ * Answers with a page holding `body.en` and `body.zh` (HTML, already escaped), titled `title`
+ * (both languages, plain text).
+ */
 export function htmlPage(
   reply: FastifyReply,
   status: number,
   { en, zh }: { en: string; zh: string },
+  title = 'E-mail settings · 邮件设置',
 ) {
   return reply
     .status(status)
@@ -28,7 +33,7 @@ export function htmlPage(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>E-mail settings · 邮件设置</title>
+<title>${escapeHtml(title)}</title>
 </head>
 <body>
 <main>

@@ -2,7 +2,8 @@
 // and without a technician, tamper, a clock running ahead) and facts in the store (an order stuck
 // in flight, an authorisation near its lapse), each raised once and resolved when the fact
 // clears; an open alert re-told after renotifyIntervalSeconds, an acknowledged one not; a cache
-// reported over 90% full in a Heartbeat.
+// reported over 90% full in a Heartbeat; zero rentable stock of a type; repeated PrepareFailed.
+import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import type { OrderRecord, PaymentRecord } from '../../../cloud-lite/store/types.js';
 import { startTestHub } from '../fixtures/test-hub.js';
@@ -200,4 +201,65 @@ t.test('stuck order and lapsing authorisation from the store; reminders', async 
   });
   await alerts.sweep();
   t.same(await live(), [], 'both facts cleared: both resolved');
+});
+
+t.test('zero rentable stock of a type; repeated preparation failures', async (t) => {
+  const { hub, kiosk, live } = await hubWithKiosk(t);
+  const content = { id: 'maps-eu', title: 'Maps of Europe', version: '1', sizeBytes: 40e9 };
+  for (const [url, body] of [
+    ['/api/operator/content', content],
+    [
+      '/api/operator/disk-types',
+      {
+        id: 'tb1-maps',
+        capacityBytes: 1e12,
+        contentId: content.id,
+        writeProtect: 'allowed',
+        pricePerDayMinor: 300,
+        defaultDays: 2,
+        maxDays: 14,
+      },
+    ],
+  ] as const)
+    t.ok((await hub.api('POST', url, body)).status < 300, `POST ${url}`);
+  await kiosk.inventory([{ slot: 1, state: 'empty', writeProtect: false }]);
+  await hub.server.alerts.sweep();
+  t.same(
+    (await live()).map((a) => a.key),
+    ['zero_stock:tb1-maps'],
+    'the only online kiosk offering the type has none ready',
+  );
+  await kiosk.inventory([
+    {
+      slot: 1,
+      state: 'ready',
+      diskId: 'disk-a',
+      capacityBytes: 1e12,
+      contentId: content.id,
+      contentVersion: content.version,
+      writeProtect: false,
+    },
+  ]);
+  await hub.server.alerts.sweep();
+  t.same(await live(), [], 'a disk ready again: resolved');
+
+  // Three PrepareFailed within the window (the default threshold) raise prepare_failures.
+  const fail = () =>
+    kiosk.sendEvent('PrepareFailed', {
+      commandId: randomUUID(),
+      reservationId: 'res-gone',
+      slot: 1,
+      code: 'EVERIFY',
+      reason: 'a file did not match its hash',
+    });
+  await fail();
+  await fail();
+  await hub.server.alerts.sweep();
+  t.same(await live(), [], 'two failures: below the threshold');
+  await fail();
+  await hub.server.alerts.sweep();
+  t.same(
+    (await live()).map((a) => a.key),
+    ['prepare_failures:k1'],
+  );
 });

@@ -84,6 +84,16 @@ t.test(
       'the operators see the report as a flag on the order',
     );
     await checkPage(t, page, 'renter-order-not-received');
+    // In Chinese too: what happened, what happens to the money, and the report taken.
+    await page.getByRole('button', { name: '中文' }).click();
+    const status = page.locator('#order-status');
+    await status.getByText(/租赁机在出盘时断开了连接/).waitFor();
+    t.match(await status.textContent(), /如果没有，不扣任何费用，付款最迟于 .+ 释放/);
+    await page
+      .getByTestId('not-received')
+      .getByText(/运营人员会跟进处理/)
+      .waitFor();
+    await checkPage(t, page, 'renter-order-kiosk-unreachable-zh');
     t.same(problems, [], 'no page errors');
   },
 );

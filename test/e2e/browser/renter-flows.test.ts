@@ -43,6 +43,22 @@ t.test(
     ]);
     const { page } = await openBrowser(t);
     const problems = watchConsole(page);
+    /** The kiosk reports the reservation of PrepareDisk `cmd` ready in slot 2; the page says so. */
+    const preparedInSlot2 = async (cmd: Awaited<ReturnType<typeof kiosk.waitForCommand>>) => {
+      await kiosk.sendEvent('PrepareCompleted', {
+        commandId: cmd.payload.commandId as string,
+        reservationId: cmd.payload.reservationId as string,
+        slot: 2,
+        diskId: 'disk-2',
+        contentId: CONTENT.id,
+        contentVersion: CONTENT.version,
+        holdUntil: new Date(Date.now() + 3600_000).toISOString(),
+      });
+      await page
+        .locator('#reservation-status')
+        .getByText(/Your disk is ready in slot 2/)
+        .waitFor();
+    };
     // Card data goes only to the payment provider's form: every request the page sends is kept.
     const requests: { url: string; body: string }[] = [];
     page.on('request', (r) => requests.push({ url: r.url(), body: r.postData() ?? '' }));
@@ -366,19 +382,7 @@ t.test(
       await page.locator('label[for="prep"]').textContent(),
       'Step 5 of 6: checking every file',
     );
-    await kiosk.sendEvent('PrepareCompleted', {
-      commandId: prepare.payload.commandId,
-      reservationId,
-      slot: 2,
-      diskId: 'disk-2',
-      contentId: CONTENT.id,
-      contentVersion: CONTENT.version,
-      holdUntil: new Date(Date.now() + 3600_000).toISOString(),
-    });
-    await page
-      .locator('#reservation-status')
-      .getByText(/Your disk is ready in slot 2/)
-      .waitFor();
+    await preparedInSlot2(prepare);
     await checkPage(t, page, 'renter-reservation-ready');
     // Cancel asks first, naming the money, then says what happened to it.
     await page.getByRole('button', { name: 'Cancel reservation' }).click();
@@ -421,6 +425,41 @@ t.test(
     await checkPage(t, page, 'renter-me-zh');
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('heading', { name: 'Disk you have now' }).waitFor();
+
+    // Pickup: the cancelled reservation's disk is ready stock again (the kiosk says so); reserved
+    // once more and prepared, the kiosk's page offers it first and the kiosk hands it out.
+    await kiosk.inventory([
+      { slot: 7, state: 'empty', writeProtect: false },
+      readySlot(2, 'disk-2'),
+    ]);
+    await page.goto(`${hub.baseUrl}/reserve/kiosk-1`);
+    await page.getByRole('button', { name: /Reserve 1 TB/ }).click();
+    await fillCard(page, '4242 4242 4242 4242');
+    await page.getByRole('button', { name: 'Pay and reserve' }).click();
+    const prepare2 = await kiosk.waitForCommand(
+      (c) => c.action === 'PrepareDisk' && c.payload.reservationId !== reservationId,
+      10_000,
+    );
+    await preparedInSlot2(prepare2);
+    await page.goto(`${hub.baseUrl}/k/kiosk-1`);
+    const pickUp = page.getByRole('button', { name: 'Pick up my reserved disk' });
+    await pickUp.waitFor();
+    await checkPage(t, page, 'renter-kiosk-pickup');
+    await pickUp.click();
+    const handOut = await kiosk.waitForCommand(
+      (c) => c.action === 'Dispense' && c.payload.slot === 2,
+      10_000,
+    );
+    await page.locator('#order-status').getByText('Take your disk from slot 2').waitFor();
+    await kiosk.sendEvent('DispenseCompleted', {
+      commandId: handOut.payload.commandId,
+      orderId: handOut.payload.orderId as string,
+      slot: 2,
+      diskId: 'disk-2',
+      outcome: 'taken',
+    });
+    await page.locator('#order-status').getByText('Done: you took your disk from slot 2').waitFor();
+    await page.getByTestId('due-at').waitFor();
 
     // The session is an HttpOnly cookie: nothing the page's scripts can read holds it.
     const seen = (await page.evaluate(

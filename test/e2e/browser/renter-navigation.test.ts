@@ -7,6 +7,7 @@ import {
   checkLargeText,
   checkPage,
   chromiumMissing,
+  focusRing,
   openBrowser,
   watchConsole,
 } from './fixtures/browser.js';
@@ -49,6 +50,17 @@ t.test(
     t.equal(await page.title(), 'Page not found · Disk rental');
     await checkPage(t, page, 'renter-404');
     await checkLargeText(t, page, 'renter-404');
+    // Focus rings: 3 px, at least 3:1 against what they are drawn on (the page, the dark header).
+    for (const target of [
+      page.getByRole('link', { name: 'Find a kiosk' }),
+      page.locator('header a').first(),
+    ]) {
+      const ring = await focusRing(page, target);
+      t.ok(
+        ring.style !== 'none' && ring.width >= 3 && ring.ratio >= 3,
+        `focus ring of ${ring.what}: ${ring.width}px ${ring.style}, ${ring.ratio}:1`,
+      );
+    }
     await page.getByRole('button', { name: '中文' }).click();
     await page.getByRole('heading', { name: '找不到此页面' }).waitFor();
     await page.getByRole('link', { name: '查找租赁机' }).waitFor();
@@ -197,9 +209,13 @@ t.test(
     // A forgotten password is not a dead end: the hub's own page mails a link.
     const forgot = page.getByRole('link', { name: 'Forgot your password?' });
     t.equal(await forgot.getAttribute('href'), '/forgot-password', 'login links the reset page');
-    const resetPage = await page.request.get(`${hub.baseUrl}/forgot-password`);
-    t.equal(resetPage.status(), 200);
-    t.match(await resetPage.text(), 'Forgot your password?', 'the reset page answers');
+    await forgot.click();
+    await page.getByRole('heading', { name: 'Forgot your password?' }).waitFor();
+    await page.getByRole('heading', { name: '忘记密码？' }).waitFor();
+    t.equal(await page.title(), 'Password · 密码', 'the reset page has its own title');
+    await checkPage(t, page, 'renter-forgot-password');
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Welcome' }).waitFor();
     await page.getByRole('button', { name: '中文' }).click();
     await page.getByRole('heading', { name: '欢迎' }).waitFor();
     await checkPage(t, page, 'renter-login-zh');
@@ -209,6 +225,14 @@ t.test(
     await page.getByRole('button', { name: 'Log in', exact: true }).click();
     await page.locator('li[data-kiosk="kiosk-1"]').getByText('2.1 km').waitFor();
     t.equal(path(), '/kiosks?near=52.52,13.4', 'back where the login was asked for');
+
+    // The deposit back (no disk out): "Refund deposit" on My rentals, the amount said after.
+    await page.goto(`${hub.baseUrl}/me`);
+    await page.getByTestId('deposit-held').filter({ hasText: '€50.00' }).waitFor();
+    await page.getByRole('button', { name: 'Refund deposit' }).click();
+    await page.getByText('Deposit refunded: €0.00 held now.').waitFor();
+    t.equal(await page.getByTestId('deposit-held').textContent(), '€0.00');
+    await checkPage(t, page, 'renter-me-deposit-refunded');
     t.same(problems, [], 'no page errors or CSP violations');
   },
 );
