@@ -12,6 +12,7 @@ import t from 'tap';
 import { remoteConfigPath } from '../../kiosk/config/remote-config.js';
 import { Daemon } from '../../kiosk/daemon.js';
 import { silentLogger } from '../../kiosk/log.js';
+import { FEATURE_NAMES } from '../../protocol/index.js';
 import { startTestHub, waitUntil } from '../cloud-lite/fixtures/test-hub.js';
 import { startHubKioskd } from '../helpers/hub-kioskd.js';
 
@@ -93,7 +94,16 @@ t.test('remote configuration: operator -> hub -> kiosks and back', async (t) => 
         ? { status: 'Rejected', reason: 'EINVALID: no' }
         : { status: 'Accepted' },
   });
-  await k2s.boot();
+  // As kioskd does: its Boot lists its features (apply-config among them) and the version it
+  // runs (none yet); the hub sends the settings that waited for it.
+  await k2s.peer.call('Boot', {
+    kioskId: 'rc-2',
+    softwareVersion: '0.1.0-test',
+    slotCount: 4,
+    bootReason: 'PowerOn',
+    features: [...FEATURE_NAMES],
+    config: { version: 0, restartPending: false },
+  });
   const cmd = await k2s.waitForCommand((c) => c.action === 'ApplyConfig');
   t.match(cmd.payload, {
     version: 1,
