@@ -77,6 +77,8 @@ export interface RenterMailPayloads {
     title?: string;
     kioskName?: string;
     days?: number;
+    /** A refund's reason, as the operator gave it. */
+    reason?: string;
   };
   due_tomorrow: { title: string; kioskName: string; dueAt: string };
   overdue: {
@@ -170,6 +172,7 @@ function words<K extends RenterMailKind>(
             ...(r.title ? [`内容：${r.title}`] : []),
             ...(r.kioskName ? [`租借机：${r.kioskName}`] : []),
             ...(r.days ? [`天数：${r.days}`] : []),
+            ...(r.reason ? [`原因：${r.reason}`] : []),
             `时间：${time(r.at)}`,
             `凭证号：${r.reference}`,
           ]
@@ -178,6 +181,7 @@ function words<K extends RenterMailKind>(
             ...(r.title ? [`Content: ${r.title}`] : []),
             ...(r.kioskName ? [`Kiosk: ${r.kioskName}`] : []),
             ...(r.days ? [`Days: ${r.days}`] : []),
+            ...(r.reason ? [`Reason: ${r.reason}`] : []),
             `When: ${time(r.at)}`,
             `Reference: ${r.reference}`,
           ];

@@ -134,6 +134,7 @@ export class RenterNotifications {
         currency: p.currency,
         at: this.now().toISOString(),
         reference: p.id,
+        ...(isRefund && p.reason ? { reason: p.reason } : {}),
       });
       return;
     }

@@ -292,6 +292,9 @@ export const RefundLine = Exact(
       Type.Literal('refund_failed'),
     ]),
     at: IsoTime,
+    reason: Type.Union([Type.String(), Type.Null()], {
+      description: "the operator's reason for the refund (null: none given)",
+    }),
   },
   { $id: 'RefundLine' },
 );

@@ -16,6 +16,8 @@ export interface RefundLine {
   currency: string;
   state: 'refunding' | 'refunded' | 'refund_failed';
   at: string;
+  /** The operator's reason (null: none given, as for a deposit withdrawal). */
+  reason: string | null;
 }
 
 /**
@@ -57,7 +59,7 @@ export class OperatorRefunds {
           `a refund of ${amount} exceeds the ${left} ${p.currency} left to refund on ${p.id}`,
           409,
         );
-      const row = this.deps.payments.newRefund(p, amount, refId);
+      const row = this.deps.payments.newRefund(p, amount, refId, req.reason);
       await tx.payments.insert(row);
       await audit(tx, who, this.deps.now().toISOString(), 'payment.refund_requested', p.id, {
         refundId: row.id,
@@ -82,5 +84,6 @@ export function refundLine(r: PaymentRecord): RefundLine {
     currency: r.currency,
     state: r.state as RefundLine['state'],
     at: r.createdAt,
+    reason: r.reason,
   };
 }

@@ -87,6 +87,7 @@ export class Payments {
       captureAfterAuth: opts.captureAfterAuth ?? false,
       failureCode: null,
       authorisedUntil: null,
+      reason: null,
       createdAt: at,
       updatedAt: at,
     };
@@ -214,8 +215,16 @@ export class Payments {
     }
   }
 
-  /** A refund intent row (insert inside the caller's transaction), then call `refund(row.id)`. */
-  newRefund(parent: PaymentRecord, amountMinor: number, refId: string | null): PaymentRecord {
+  /**
+   * A refund intent row (insert inside the caller's transaction), then call `refund(row.id)`.
+   * `reason`: the operator's, shown on the renter's receipt.
+   */
+  newRefund(
+    parent: PaymentRecord,
+    amountMinor: number,
+    refId: string | null,
+    reason: string | null = null,
+  ): PaymentRecord {
     const at = this.nowIso();
     return {
       ...parent,
@@ -232,6 +241,7 @@ export class Payments {
       captureAfterAuth: false,
       failureCode: null,
       authorisedUntil: null,
+      reason,
       createdAt: at,
       updatedAt: at,
     };

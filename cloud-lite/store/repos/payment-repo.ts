@@ -39,6 +39,8 @@ export interface PaymentRecord {
   failureCode: string | null;
   /** When the provider lets this authorisation lapse uncaptured (null: not told, or a refund). */
   authorisedUntil: string | null;
+  /** A refund's reason as the operator gave it (the renter's receipt shows it); else null. */
+  reason: string | null;
   createdAt: string;
   updatedAt: string;
 }

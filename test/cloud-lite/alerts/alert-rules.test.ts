@@ -142,6 +142,7 @@ t.test('stuck order and lapsing authorisation from the store; reminders', async 
     captureAfterAuth: false,
     failureCode: null,
     authorisedUntil: new Date(Date.now() + 2 * HOUR).toISOString(),
+    reason: null,
     createdAt: ago(HOUR),
     updatedAt: ago(HOUR),
   };

@@ -50,6 +50,7 @@ const payment = (id: string, o: Partial<PaymentRecord> = {}): PaymentRecord => (
   captureAfterAuth: false,
   failureCode: null,
   authorisedUntil: null,
+  reason: null,
   createdAt: T0,
   updatedAt: T0,
   ...o,

@@ -15,6 +15,7 @@ import { pgMigration013RemoteConfig } from './013-remote-config.js';
 import { pgMigration014RenterMail } from './014-renter-mail.js';
 import { pgMigration015RentalSettings } from './015-rental-settings.js';
 import { pgMigration016KioskFeatures } from './016-kiosk-features.js';
+import { pgMigration017RefundReason } from './017-refund-reason.js';
 
 /**
  * The PostgreSQL migrations, one per SQLite migration with the same number and name
@@ -38,4 +39,5 @@ export const pgMigrations: readonly PgMigration[] = [
   pgMigration014RenterMail,
   pgMigration015RentalSettings,
   pgMigration016KioskFeatures,
+  pgMigration017RefundReason,
 ];

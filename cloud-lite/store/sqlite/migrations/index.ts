@@ -15,6 +15,7 @@ import { migration013RemoteConfig } from './013-remote-config.js';
 import { migration014RenterMail } from './014-renter-mail.js';
 import { migration015RentalSettings } from './015-rental-settings.js';
 import { migration016KioskFeatures } from './016-kiosk-features.js';
+import { migration017RefundReason } from './017-refund-reason.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes
@@ -40,4 +41,5 @@ export const migrations: readonly Migration[] = [
   migration014RenterMail,
   migration015RentalSettings,
   migration016KioskFeatures,
+  migration017RefundReason,
 ];

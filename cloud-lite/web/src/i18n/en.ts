@@ -183,6 +183,7 @@ export const en = {
       'Thank you: an operator will look into it. Nothing is charged unless the kiosk reports the disk taken.',
     refunded: 'Refunded',
     refundPending: '{{amount}} (refund under way)',
+    refundReason: '(reason: {{reason}})',
     print: 'Print receipt',
   },
   res: {

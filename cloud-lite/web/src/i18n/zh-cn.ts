@@ -180,6 +180,7 @@ export const zhCN: Catalogue = {
     reported: '谢谢，运营人员会跟进处理。除非租赁机报告硬盘已被取走，否则不会扣任何费用。',
     refunded: '已退款',
     refundPending: '{{amount}}（退款处理中）',
+    refundReason: '（原因：{{reason}}）',
     print: '打印收据',
   },
   res: {

@@ -13732,6 +13732,8 @@ export interface components {
             at: string;
             currency: string;
             id: string;
+            /** @description the operator's reason for the refund (null: none given) */
+            reason: string | null;
             state: "refunding" | "refunded" | "refund_failed";
         };
         Rental: {

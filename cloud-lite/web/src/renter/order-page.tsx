@@ -236,6 +236,14 @@ export function OrderPage({ orderId }: { orderId: string }) {
                 {r.state === 'refunded'
                   ? money(r.amountMinor)
                   : t('order.refundPending', { amount: money(r.amountMinor) })}
+                {r.reason ? (
+                  <>
+                    {' '}
+                    <span data-testid="order-refund-reason">
+                      {t('order.refundReason', { reason: r.reason })}
+                    </span>
+                  </>
+                ) : null}
               </dd>,
             ])}
           </dl>

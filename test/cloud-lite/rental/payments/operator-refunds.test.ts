@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import t, { type Test } from 'tap';
+import { renderRenterMail } from '../../../../cloud-lite/notifications/renter-mail-text.js';
 import { runRefundCommand } from '../../../../cloud-lite/rental/cli/refund-command.js';
 import { type Gateway, sandboxGateway, stripeGateway } from '../helpers/gateways.js';
 import { ADMIN_TOKEN, startRentalHub, type TestClock } from '../helpers/rental-hub.js';
@@ -108,9 +109,15 @@ for (const name of Object.keys(GATEWAYS)) {
       });
       t.match(
         await receipt(byCli.id),
-        { userId: me.userId, payload: { for: 'refund', amountMinor: 150 } },
+        { userId: me.userId, payload: { for: 'refund', amountMinor: 150, reason: 'goodwill' } },
         'the CLI refund queued the renter’s receipt too',
       );
+      // The receipt e-mail says why, in both languages.
+      const payload = (await receipt(first.body.refund.id))!.payload as never;
+      const mail = (lang: 'en' | 'zh-CN') =>
+        renderRenterMail('receipt', payload, lang, { timeZone: 'UTC', accountUrl: 'x' }).text;
+      t.match(mail('en'), 'Reason: wrong content on the disk');
+      t.match(mail('zh-CN'), '原因：wrong content on the disk');
     } else {
       const rest = await refund({ reason: 'goodwill' }, randomUUID());
       t.match(rest.body.refund, { amountMinor: 150, state: 'refunded' });
@@ -126,6 +133,11 @@ for (const name of Object.keys(GATEWAYS)) {
         [150, 'refunded'],
       ],
       'the renter sees both as receipt lines',
+    );
+    t.same(
+      seen.refunds.map((r: { reason: string | null }) => r.reason),
+      ['wrong content on the disk', 'goodwill'],
+      'each with its reason',
     );
     const audit = (await hub.admin('GET', '/api/operator/audit')).body.audit;
     const asked = (audit as { action: string; details: { reason?: string } }[]).filter(

@@ -105,6 +105,7 @@ const payment = (id: string, o: Partial<PaymentRecord> = {}): PaymentRecord => (
   captureAfterAuth: false,
   failureCode: null,
   authorisedUntil: null,
+  reason: null,
   createdAt: T0,
   updatedAt: T0,
   ...o,
@@ -843,12 +844,17 @@ for (const { kind, open } of kinds) {
           payment('p2', { refId: 'o1', state: 'authorised', updatedAt: at(5) }),
         );
         await tx.payments.insert(
-          payment('p3', { kind: 'refund', parentId: 'p1', purpose: 'refund' }),
+          payment('p3', { kind: 'refund', parentId: 'p1', purpose: 'refund', reason: 'goodwill' }),
         );
       });
       t.same(
         await run(store, (tx) => tx.payments.get('p1')),
         payment('p1', { refId: 'o1', captureAfterAuth: true }),
+      );
+      t.equal(
+        (await run(store, (tx) => tx.payments.get('p3')))?.reason,
+        'goodwill',
+        "a refund's reason round-trips",
       );
       t.equal(
         (await run(store, (tx) => tx.payments.get('p2')))?.captureAfterAuth,

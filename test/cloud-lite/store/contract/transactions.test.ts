@@ -47,6 +47,7 @@ async function seedCounter(tx: Tx) {
     state: 'authorised',
     captureAfterAuth: false,
     authorisedUntil: null,
+    reason: null,
     failureCode: null,
     createdAt: T0,
     updatedAt: T0,
