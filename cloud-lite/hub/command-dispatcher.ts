@@ -169,7 +169,8 @@ export class CommandDispatcher extends EventEmitter<{
    * Protocol features (protocol/features.ts), as the kiosk's last Boot listed them (the store's
    * row, so any hub process decides alike): a command whose feature the kiosk lacks is refused
    * with KioskLacksFeatureError (KIOSK_LACKS_FEATURE) and nothing is recorded; an optional field
-   * whose feature it lacks is left out before signing.
+   * whose feature it lacks is left out before signing. A kiosk that never booted is not judged
+   * yet: its first Boot decides at delivery.
    */
   async record<A extends HubToKioskAction>(
     tx: Tx,
@@ -180,14 +181,15 @@ export class CommandDispatcher extends EventEmitter<{
   ): Promise<CommandRecord> {
     const kiosk = await tx.kiosks.get(kioskId);
     if (!kiosk) throw new NotFoundError(`kiosk ${kioskId} does not exist`);
-    const features = kioskFeatures(kiosk.features);
+    // A kiosk that never booted: its features are not known yet; the command is recorded as
+    // given and its first Boot decides (deliver fails it unsent if that Boot lacks them).
+    const features = kiosk.lastBootAt === null ? undefined : kioskFeatures(kiosk.features);
     const own = commandFeature(action);
-    if (own && !features.has(own)) throw new KioskLacksFeatureError(kioskId, action, [own]);
-    const { payload: input, leftOut } = withoutUnsupportedFields(
-      action,
-      payload as Record<string, unknown>,
-      features,
-    );
+    if (features && own && !features.has(own))
+      throw new KioskLacksFeatureError(kioskId, action, [own]);
+    const { payload: input, leftOut } = features
+      ? withoutUnsupportedFields(action, payload as Record<string, unknown>, features)
+      : { payload: payload as Record<string, unknown>, leftOut: [] };
     if (leftOut.length > 0)
       this.deps.logger.info(
         { kioskId, action, leftOut },

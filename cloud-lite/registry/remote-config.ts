@@ -298,9 +298,14 @@ export class RemoteConfigService {
   }
 }
 
-/** Whether a kiosk's software takes ApplyConfig (its Boot listed `apply-config`). */
+/**
+ * Whether a kiosk's software takes ApplyConfig: its last Boot listed `apply-config`, or it never
+ * booted (not known yet: the command waits, and its first Boot decides).
+ */
 function takesConfig(k: KioskRecord | undefined): k is KioskRecord {
-  return k !== undefined && kioskFeatures(k.features).has('apply-config');
+  return (
+    k !== undefined && (k.lastBootAt === null || kioskFeatures(k.features).has('apply-config'))
+  );
 }
 
 function view(

@@ -142,6 +142,17 @@ t.test('a kiosk without prepare-slot: the fields are left out before signing', a
   t.equal(sent.payload.sha256, sha, 'a command it lists is sent as is');
 });
 
+t.test('a kiosk that never booted is judged by its first Boot', async (t) => {
+  const creds = await hub.enrolKiosk('k-first');
+  const cmd = await h.sendCommand('k-first', 'ApplyConfig', applyConfig, soon());
+  t.equal(cmd.state, 'pending', 'recorded: its features are not known yet');
+  const kiosk = await hub.connectKiosk(creds);
+  await kiosk.boot({ features: null });
+  const done = await h.waitFor(cmd.id, { until: ['failed'], timeoutMs: 5000 });
+  t.equal(done.result?.code, 'KIOSK_LACKS_FEATURE', 'its Boot lacks it: failed unsent');
+  t.equal(kiosk.commands.length, 0);
+});
+
 t.test('a command recorded for a feature the kiosk no longer lists fails unsent', async (t) => {
   const creds = await hub.enrolKiosk('k-back');
   const first = await hub.connectKiosk(creds);
