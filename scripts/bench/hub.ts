@@ -359,6 +359,25 @@ const fail = (why: string) => {
   exitCode = 1;
   log(why);
 };
+// One load process holds every kiosk's socket, and after the SIGKILL one hub process holds all
+// of them: each needs a descriptor per kiosk under the children's `ulimit -n`, which cannot
+// exceed the hard limit without CAP_SYS_RESOURCE (20,000 on the machine of 2026-12-06).
+{
+  const hard = Number(spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim());
+  const most = Math.max(
+    maxKiosks,
+    rttKiosks,
+    opts.store === 'postgres' ? Number(opts.pgKiosks) : 0,
+  );
+  if (Number.isFinite(hard) && most + 500 > hard) {
+    process.stderr.write(
+      `bench:hub: ${most} kiosks need more open files than the hard limit allows (ulimit -Hn ${hard}; ` +
+        'the load process and a surviving hub each hold one socket per kiosk): raise the hard limit ' +
+        `(as root with CAP_SYS_RESOURCE, or LimitNOFILE=) or ask for at most ${hard - 500} kiosks\n`,
+    );
+    process.exit(2);
+  }
+}
 const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-hub-'));
 cleanup.add('work dir', () => rm(dir, { recursive: true, force: true }));
 try {
