@@ -4,7 +4,8 @@
 # bmap-tools (bmaptool: block maps of the cloning's disk images),
 # socat (the board simulator's pseudo-terminal), udev + util-linux (loop devices,
 # blockdev), tmux (terminal tests of kioskctl), systemd (unit checks), chromium (browser
-# tests of the web pages, driven by playwright-core), caddy (the TLS proxy of deploy/ and
+# tests of the web pages, driven by playwright-core; fonts-wqy-microhei so that its screenshots
+# of the Chinese pages show Chinese, not empty boxes), caddy (the TLS proxy of deploy/ and
 # its test), groff-base (the man page check), rauc + squashfs-tools + dbus + fdisk + openssl
 # (update bundles: images/bundle.sh and the RAUC tests, which run rauc's D-Bus service),
 # postgresql-15 (the hub's PostgreSQL store: its tests start a throw-away cluster of their
@@ -14,7 +15,7 @@
 # With everything present it changes nothing and needs no root; otherwise run it as root.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-packages=(rsync exfatprogs exfat-fuse fuse3 bmap-tools socat udev util-linux e2fsprogs kmod tmux systemd chromium caddy groff-base
+packages=(rsync exfatprogs exfat-fuse fuse3 bmap-tools socat udev util-linux e2fsprogs kmod tmux systemd chromium fonts-wqy-microhei caddy groff-base
   rauc squashfs-tools dbus fdisk openssl postgresql-15 prometheus)
 missing=()
 for p in "${packages[@]}"; do

@@ -33,6 +33,11 @@ t.test(
     await page.goto(`${hub.baseUrl}/ops`);
     await page.getByRole('heading', { name: 'Operator login' }).waitFor();
     await checkPage(t, page, 'ops-login');
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByRole('heading', { name: '运营人员登录' }).waitFor();
+    await checkPage(t, page, 'ops-login-zh');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { name: 'Operator login' }).waitFor();
     await page.getByLabel('Admin token').fill('not-the-token-not-the-token');
     await page.getByRole('button', { name: 'Use admin token' }).click();
     await page.getByRole('alert').filter({ hasText: 'Log in first' }).waitFor();
@@ -359,6 +364,10 @@ t.test(
       'newest first, one line per step (the download reported twice)',
     );
     t.match((await steps.last().textContent()) ?? '', /0\.1\.0-test → 2\.0\.0: downloading 100%/);
+    // The fleet's remote configuration page.
+    await page.getByRole('link', { name: 'Configuration', exact: true }).click();
+    await page.getByRole('heading', { name: 'Remote configuration', level: 1 }).waitFor();
+    await checkPage(t, page, 'ops-config');
     t.same(problems, [], 'no page errors or CSP violations');
   },
 );

@@ -1,6 +1,7 @@
 // The renter's map, navigation and the pages around login (issue 18 items 5 and 6): one hub,
 // one browser for the whole file.
 import t from 'tap';
+import { UnsubscribeLinks } from '../../../cloud-lite/notifications/unsubscribe.js';
 import type { AccountMessage } from '../../../cloud-lite/rental/accounts/account-mail.js';
 import { startWebHub } from '../../cloud-lite/web/web-hub.js';
 import {
@@ -214,6 +215,18 @@ t.test(
     await page.getByRole('heading', { name: '忘记密码？' }).waitFor();
     t.equal(await page.title(), 'Password · 密码', 'the reset page has its own title');
     await checkPage(t, page, 'renter-forgot-password');
+    // The mailed link's page (the code travels in the fragment) and an unsubscribe link's page.
+    await page.goto(`${hub.baseUrl}/reset-password#t=a-code-from-the-mail`);
+    await page.getByRole('heading', { name: 'Set a new password' }).waitFor();
+    await checkPage(t, page, 'renter-reset-password');
+    const links = new UnsubscribeLinks(hub.server.signingKey.privateKey, () => hub.baseUrl);
+    await page.goto(links.url('user-nina', 'due_tomorrow'));
+    await page.getByRole('button', { name: 'Unsubscribe' }).waitFor();
+    await checkPage(t, page, 'renter-unsubscribe');
+    await page.goto(`${hub.baseUrl}/login?next=${encodeURIComponent('/kiosks?near=52.52,13.4')}`);
+    await page.getByRole('heading', { name: 'Welcome' }).waitFor();
+    await forgot.click();
+    await page.getByRole('heading', { name: 'Forgot your password?' }).waitFor();
     await page.goBack();
     await page.getByRole('heading', { name: 'Welcome' }).waitFor();
     await page.getByRole('button', { name: '中文' }).click();
