@@ -3,7 +3,9 @@ import path from 'node:path';
 import t from 'tap';
 import { storeBlob } from '../../../cloud-lite/content/import-tree.js';
 import type { UpdateStatusData } from '../../../protocol/index.js';
+import { DemoKiosk } from '../../../scripts/lib/kiosk-process.js';
 import { startWebHub, WEB_ADMIN_TOKEN } from '../../cloud-lite/web/web-hub.js';
+import { tempDir } from '../../kiosk/daemon/harness.js';
 import { checkPage, chromiumMissing, openBrowser, watchConsole } from './fixtures/browser.js';
 import { admin, readySlot, seedCatalog, seedKiosk } from './fixtures/fleet.js';
 
@@ -368,6 +370,63 @@ t.test(
     await page.getByRole('link', { name: 'Configuration', exact: true }).click();
     await page.getByRole('heading', { name: 'Remote configuration', level: 1 }).waitFor();
     await checkPage(t, page, 'ops-config');
+    t.same(problems, [], 'no page errors or CSP violations');
+  },
+);
+
+t.test(
+  'operator: the attention panel reacts to a kioskd process killed (SIGKILL), and to its return',
+  async (t) => {
+    if (chromiumMissing(t)) return;
+    const hub = await startWebHub(t, {
+      overrides: { alerts: { sweepIntervalMs: 100, offlineAfterSeconds: 0.5 } } as never,
+    });
+    const kioskId = 'kiosk-real';
+    const created = await admin(hub, 'POST', '/api/operator/kiosks', {
+      id: kioskId,
+      name: 'Old Town',
+    });
+    const { secret } = await fetch(`${hub.baseUrl}/api/kiosks/enrol`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kioskId, token: created.enrolmentToken }),
+    }).then((r) => r.json() as Promise<{ secret: string }>);
+    // The real kioskd program as a child process, on simulated hardware.
+    const kiosk = new DemoKiosk({
+      kioskId,
+      dir: tempDir(t, 'ops-kioskd-'),
+      hubWsUrl: hub.wsUrl,
+      secret,
+      hubPublicKeyPem: hub.server.signingKey.publicKeyPem,
+      slotCount: 2,
+      slots: [],
+      storage: 'sim',
+      boardLink: 'socket',
+      logLevel: 'warn',
+    });
+    t.teardown(() => kiosk.stop(2000));
+    await kiosk.start();
+
+    const { page } = await openBrowser(t, { width: 1280, height: 900 });
+    const problems = watchConsole(page);
+    await page.goto(`${hub.baseUrl}/ops`);
+    await page.getByLabel('Admin token').fill(WEB_ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Use admin token' }).click();
+    const row = page.locator(`tr[data-kiosk="${kioskId}"]`);
+    await row.filter({ hasText: 'online' }).waitFor();
+    const offline = page.locator('tr[data-alert-kind="kiosk_offline"]', { hasText: 'Old Town' });
+    t.equal(await offline.count(), 0, 'no offline alert while kioskd runs');
+
+    await kiosk.kill('SIGKILL');
+    await row.filter({ hasText: 'offline' }).waitFor();
+    await offline.waitFor();
+    t.match(await offline.textContent(), /critical\s*Kiosk offline/, 'the panel names it');
+    await checkPage(t, page, 'ops-fleet-kioskd-killed');
+
+    // kioskd back: the alert leaves the panel by itself (resolved by the hub), no reload.
+    kiosk.respawn();
+    await row.filter({ hasText: 'online' }).waitFor();
+    await offline.waitFor({ state: 'detached' });
     t.same(problems, [], 'no page errors or CSP violations');
   },
 );
