@@ -117,8 +117,12 @@ export class CommandDispatcher extends EventEmitter<{
 
   /**
    * Another hub process recorded or changed command `commandId` of `kioskId`: if this process
-   * holds that kiosk's ready socket and the command is pending, send it; wake this process's
-   * waiters of the command with its state as committed.
+   * holds that kiosk's ready socket and the command is outstanding (pending, or sent but not in
+   * flight on this socket), send it; wake this process's waiters of the command with its state
+   * as committed. A `sent` one counts: the other process may have recorded it as sent for a
+   * socket it held when the command was recorded (record) and lost before its commit, while the
+   * kiosk booted here before the row was visible; nothing would send it then. A kiosk takes a
+   * command it already has again without doing it twice (its commandId).
    */
   remoteChange(commandId: string, kioskId: string): void {
     const channel = this.deps.channelFor(kioskId);
@@ -128,7 +132,7 @@ export class CommandDispatcher extends EventEmitter<{
         if (!c) return;
         const set = this.waiters.get(c.id);
         if (set) for (const w of [...set]) w(c);
-        if (channel && c.state === 'pending') void this.deliver(channel, c);
+        if (channel && (c.state === 'pending' || c.state === 'sent')) void this.deliver(channel, c);
       })
       .catch((err) => {
         if (!this.stopped) this.deps.logger.error({ err, commandId }, 'reading a command failed');

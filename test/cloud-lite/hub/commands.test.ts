@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import type { Repos } from '../../../cloud-lite/store/types.js';
 import { verifyCommand } from '../../../protocol/index.js';
@@ -178,6 +179,45 @@ t.test(
       k2.commands.map((c) => c.payload.commandId),
       ids,
       're-sent in order',
+    );
+  },
+);
+
+t.test(
+  'a command another hub process recorded as sent for a socket it lost reaches the kiosk here',
+  async (t) => {
+    // Process A recorded it as `sent` (the kiosk was on A as the transaction ran), lost the
+    // socket before the commit, and the kiosk booted on this process before the row was
+    // visible: A's announcement of the command is all this process gets.
+    const hub = await startTestHub(t);
+    const creds = await hub.enrolKiosk('k1');
+    const kiosk = await hub.connectKiosk(creds);
+    await kiosk.boot();
+    const h = hub.server.hub;
+    const at = new Date().toISOString();
+    const id = randomUUID(); // recorded by process A
+    await hub.server.store.transaction((tx) =>
+      tx.commands.insert({
+        id,
+        kioskId: 'k1',
+        action: 'EnableSlot',
+        payload: { slot: 2, commandId: id },
+        state: 'sent',
+        createdAt: at,
+        updatedAt: at,
+        deadline: new Date(Date.now() + 10_000).toISOString(),
+        attempts: 1,
+        lastSentAt: at,
+        result: null,
+      }),
+    );
+    h.commands.remoteChange(id, 'k1');
+    const done = await h.waitFor(id, { timeoutMs: 5000 });
+    t.equal(done.state, 'completed', 'sent here and answered');
+    t.equal(done.attempts, 2, 'this send counted');
+    t.ok(
+      kiosk.commands.some((c) => c.payload.commandId === id),
+      'the kiosk got the command',
     );
   },
 );
