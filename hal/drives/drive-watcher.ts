@@ -151,12 +151,17 @@ export class DriveWatcher extends EventEmitter implements Drives {
   /**
    * The slot disk `device` is. In `udev` mode a scan that finished less than
    * RESOLVE_REUSE_MS after it started, with no udev event since it started, answers without
-   * a new scan; otherwise (or in any other mode) this scans.
+   * a new scan; otherwise (or in any other mode, or asked `fresh`: before a write, since a
+   * udev event can arrive a moment after the change it tells of) this scans.
    */
-  async resolveSlotDisk(device: string): Promise<SlotDisk | undefined> {
+  async resolveSlotDisk(
+    device: string,
+    opts: { fresh?: boolean } = {},
+  ): Promise<SlotDisk | undefined> {
     const wanted = await devicePath(device);
     const last = this.#last;
     const fresh =
+      opts.fresh !== true &&
       this.#mode === 'udev' &&
       this.#started &&
       !this.#inFlight &&

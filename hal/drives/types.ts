@@ -93,8 +93,12 @@ export interface Drives {
   diskForSlot(slot: number): Promise<SlotDisk | undefined>;
   /** Scans now; every usable (non-system, USB/removable or calibrated) disk, mapped or not. */
   candidates(): Promise<DiskInfo[]>;
-  /** Scans now; the slot disk whose device has the same real path as `device`, if any. */
-  resolveSlotDisk(device: string): Promise<SlotDisk | undefined>;
+  /**
+   * The slot disk whose device has the same real path as `device`, if any: a new scan, except
+   * that in `udev` mode a scan of a moment ago with no block event since may answer; `fresh`
+   * always scans (asked before the device is written).
+   */
+  resolveSlotDisk(device: string, opts?: { fresh?: boolean }): Promise<SlotDisk | undefined>;
   /**
    * Waits for a new disk to appear ("insert a disk into slot N"), then records its port
    * path(s) for `slot` (removing them from any other slot) and saves the table. Call once

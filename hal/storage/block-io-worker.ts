@@ -365,6 +365,23 @@ async function verify(j: VerifyJob): Promise<{ bytesRead: number; mismatched: Ve
       false,
     );
     expecting.catch(() => undefined); // awaited below
+    // The expected hash of a patched range comes from the image, so the image's own bytes
+    // there are checked against the map too: a byte gone bad in the image beside a patch (the
+    // boot sector's, the root directory's) would otherwise be written and expected alike.
+    const imageBad = new Set<number>();
+    const checking = hashRangesOf(
+      img,
+      patched.map((x) => x.r),
+      0,
+      j.chunkBytes,
+      [],
+      (k, h) => {
+        const x = patched[k] as { r: BlockRange; i: number };
+        if (x.r.sha256 && h !== x.r.sha256) imageBad.add(x.i);
+      },
+      false,
+    );
+    checking.catch(() => undefined); // awaited below
     const got = new Array<string>(j.ranges.length).fill('');
     let bytesRead: number;
     try {
@@ -374,19 +391,22 @@ async function verify(j: VerifyJob): Promise<{ bytesRead: number; mismatched: Ve
       });
     } finally {
       await expecting.catch(() => undefined);
+      await checking.catch(() => undefined);
     }
     await expecting;
+    await checking;
     progress(bytesRead, true);
-    const bad = got.flatMap((h, i) => (h !== expected[i] ? [i] : []));
+    const bad = got.flatMap((h, i) => (h !== expected[i] || imageBad.has(i) ? [i] : []));
     // A mismatch is the disk's fault unless the image no longer matches its own map.
     const mismatched: VerifyMismatch[] = [];
     for (const i of bad.sort((a, b) => a - b)) {
       checkAbort();
       const r = j.ranges[i] as BlockRange;
-      let image: 'ok' | 'corrupt' = 'ok';
-      await hashRangesOf(img, [r], 0, j.chunkBytes, [], (_, h) => {
-        if (r.sha256 && h !== r.sha256) image = 'corrupt';
-      });
+      let image: 'ok' | 'corrupt' = imageBad.has(i) ? 'corrupt' : 'ok';
+      if (image === 'ok')
+        await hashRangesOf(img, [r], 0, j.chunkBytes, [], (_, h) => {
+          if (r.sha256 && h !== r.sha256) image = 'corrupt';
+        });
       mismatched.push({ offset: r.offset, length: r.length, image });
     }
     return { bytesRead, mismatched };

@@ -17,9 +17,10 @@ export async function requireSlotDisk(
   resolve: SlotDiskResolver,
   device: string,
   operation: string,
+  opts: { fresh?: boolean } = {},
 ): Promise<Guarded> {
   const real = await devicePath(device);
-  const disk = await resolve(real);
+  const disk = await resolve(real, opts);
   if (!disk || (await devicePath(disk.device)) !== real) {
     throw new StorageError(
       'ENOTSLOTDISK',

@@ -29,7 +29,7 @@ export async function createStorage(config: StorageConfig): Promise<Storage> {
 
 /** The resolver over a Drives instance (each call rescans; compares real paths). */
 export function resolverFromDrives(drives: Pick<Drives, 'resolveSlotDisk'>): SlotDiskResolver {
-  return (device) => drives.resolveSlotDisk(device);
+  return (device, opts) => drives.resolveSlotDisk(device, opts);
 }
 
 export {

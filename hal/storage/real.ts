@@ -413,9 +413,9 @@ export class RealStorage implements Storage {
     }
   }
 
-  /** Slot disk, not mounted, read-only flag clear. */
+  /** Slot disk (by a fresh scan: it is about to be written), not mounted, read-only flag clear. */
   async #writable(device: string, operation: string) {
-    const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, operation);
+    const g = await requireSlotDisk(this.opts.resolveSlotDisk, device, operation, { fresh: true });
     const mounted = await mountsOfDisk(g.device);
     if (mounted.length > 0) {
       throw new StorageError(

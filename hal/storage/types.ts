@@ -35,7 +35,14 @@ export interface VerifyMismatch {
 export type FileHash = { sha256: string; size: number } | { error: string; code: string };
 
 /** Resolves a device to the slot disk it is, or undefined. `Drives.resolveSlotDisk` fits. */
-export type SlotDiskResolver = (device: string) => Promise<SlotDisk | undefined>;
+/**
+ * The slot disk `device` is, if any. `fresh`: answer from a new scan of the disks, never from
+ * one kept a moment (asked before anything is written to the device).
+ */
+export type SlotDiskResolver = (
+  device: string,
+  opts?: { fresh?: boolean },
+) => Promise<SlotDisk | undefined>;
 
 /** pino-compatible logger subset. */
 export interface StorageLogger {

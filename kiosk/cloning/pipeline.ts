@@ -256,6 +256,7 @@ export class ClonePipeline {
         serial,
         job.label ?? labelFor(m.contentId),
         identity,
+        img.map.ranges,
       );
       if (!identityPatched)
         ctx.log.info(
@@ -488,11 +489,28 @@ export interface ImagePatches {
  * root and identity directory. The identity not fitting is no error: `identityPatched` is
  * false and `why` says why (the caller writes it through a mount).
  */
+/** True when every byte of [offset, offset + length) lies in one of `ranges`. */
+function coveredBy(
+  ranges: readonly { offset: number; length: number }[],
+  offset: number,
+  length: number,
+): boolean {
+  const sorted = [...ranges].sort((a, b) => a.offset - b.offset);
+  let at = offset;
+  for (const r of sorted) {
+    if (at >= offset + length) break;
+    if (r.offset <= at && at < r.offset + r.length) at = r.offset + r.length;
+  }
+  return at >= offset + length;
+}
+
 export async function imagePatches(
   image: string,
   serial: number,
   label: string,
   identity?: DiskIdentity,
+  /** The map's ranges: the identity is patched only where all of its bytes are mapped. */
+  mapped?: readonly { offset: number; length: number }[],
 ): Promise<ImagePatches> {
   const fh = await open(image, 'r').catch((err: Error) => {
     throw new CloneError('EIMAGE', 'copying', `cannot open the image: ${err.message}`);
@@ -513,6 +531,13 @@ export async function imagePatches(
         patches,
         identityPatched: false,
         why: `the identity is longer than the image's ${at.length}-byte identity file`,
+      };
+    // Only mapped blocks are written and verified: a patch outside them would be dropped.
+    if (mapped && !coveredBy(mapped, at.offset, at.length))
+      return {
+        patches,
+        identityPatched: false,
+        why: "the image's block map does not cover its identity file",
       };
     return { patches: [...patches, { offset: at.offset, bytes }], identityPatched: true };
   } catch (err) {

@@ -208,6 +208,8 @@ t.test(
     t.equal(scanner.scans, 1, 'one scan at start');
     for (let i = 0; i < 3; i++) t.equal((await w.resolveSlotDisk('/dev/sdq'))?.slot, 2);
     t.equal(scanner.scans, 1, 'three resolutions, no new scan');
+    t.equal((await w.resolveSlotDisk('/dev/sdq', { fresh: true }))?.slot, 2);
+    t.equal(scanner.scans, 2, 'asked fresh (before a write): a new scan');
 
     fakeUdev.emit('event', {
       source: 'UDEV',
@@ -216,11 +218,11 @@ t.test(
       subsystem: 'block',
     });
     t.equal((await w.resolveSlotDisk('/dev/sdq'))?.slot, 2);
-    t.equal(scanner.scans, 2, 'an event since the scan: resolving scans');
+    t.equal(scanner.scans, 3, 'an event since the scan: resolving scans');
 
     await w.forgetSlot(2);
     t.equal(await w.resolveSlotDisk('/dev/sdq'), undefined, 'a forgotten slot resolves to nothing');
-    t.ok(scanner.scans > 2, 'the table changed: resolving scanned');
+    t.ok(scanner.scans > 3, 'the table changed: resolving scanned');
     await w.stop();
 
     const quick = await watcher({ watch: 'udev', resolveReuseMs: 1 });

@@ -1,7 +1,8 @@
 // The block I/O workers' verification on a real loop device: ranges read into a ring of
 // shared buffers with reads ahead and hashed in place by the hashing threads. More units
 // than buffers, several ranges per unit and a patched range exercise the ring; a byte
-// flipped on the device is found in exactly its range and blamed on the disk.
+// flipped on the device is found in exactly its range and blamed on the disk; a byte gone bad
+// in the image beside a patch is blamed on the image.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -79,5 +80,36 @@ t.test('verify reads ahead into shared buffers and catches one flipped byte', as
     bad.mismatched,
     [{ offset: 17 * 2 * MiB, length: 1.5 * MiB, image: 'ok' }],
     'exactly the range with the flipped byte differs, blamed on the disk',
+  );
+
+  // A byte gone bad in the image itself beside the patch (range 3): what is written from the
+  // image is what is expected from it, so only the map's hash can tell; it blames the image.
+  const fresh = await mkdtemp(path.join(os.tmpdir(), 'block-io-'));
+  t.teardown(() => rm(fresh, { recursive: true, force: true }));
+  const rotten = path.join(fresh, 'image.img');
+  const copy = Buffer.from(bytes);
+  copy[3 * 2 * MiB + 100] = (copy[3 * 2 * MiB + 100] as number) ^ 0xff;
+  await writeFile(rotten, copy);
+  await workers.run({
+    op: 'write',
+    device: disk.device,
+    image: rotten,
+    extents: ranges.map((r) => ({ offset: r.offset, length: r.length })),
+    patches,
+    chunkBytes: 4 * MiB,
+  });
+  const fromRotten = await workers.run({
+    op: 'verify',
+    device: disk.device,
+    image: rotten,
+    ranges,
+    patches,
+    gapBytes: MiB,
+    chunkBytes: 4 * MiB,
+  });
+  t.same(
+    fromRotten.mismatched,
+    [{ offset: 3 * 2 * MiB, length: 1.5 * MiB, image: 'corrupt' }],
+    "a patched range whose image bytes no longer match the map is the image's fault",
   );
 });

@@ -181,8 +181,8 @@ t.test(
     // The identity patched in is covered too: its expected hash comes from the image and
     // the patch, so a byte flipped in the disk's identity is caught like any other.
     await rig.storage.writeImage(d.device, { ...io, imageBytes: img.imageBytes });
-    const p = await imagePatches(img.image, 0x1234abcd, 'FILMS', {
-      format: 1,
+    const identity = {
+      format: 1 as const,
       diskId: 'disk-1',
       contentId: 'films',
       contentVersion: '2',
@@ -190,8 +190,18 @@ t.test(
       kioskId: 'k1',
       writeProtect: true,
       manifest: c.manifest,
-    });
+    };
+    const p = await imagePatches(img.image, 0x1234abcd, 'FILMS', identity, img.map.ranges);
     t.ok(p.identityPatched, 'the image holds an identity file to patch');
+    // A map that leaves the identity's blocks out (another tool's): not patched (it would be
+    // neither written nor verified), so the pipeline writes it through a mount.
+    const idAt = p.patches.at(-1) as { offset: number; bytes: Uint8Array };
+    const holes = img.map.ranges.filter(
+      (r) => r.offset + r.length <= idAt.offset || r.offset >= idAt.offset + idAt.bytes.length,
+    );
+    const unmapped = await imagePatches(img.image, 0x1234abcd, 'FILMS', identity, holes);
+    t.notOk(unmapped.identityPatched, 'an identity outside the map is not patched');
+    t.match(unmapped.why, /does not cover its identity file/);
     const withId = { ...io, patches: p.patches };
     await rig.storage.writeImage(d.device, { ...withId, imageBytes: img.imageBytes });
     t.same((await rig.storage.verifyImage(d.device, withId)).mismatched, [], 'identity verifies');
