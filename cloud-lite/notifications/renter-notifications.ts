@@ -223,10 +223,12 @@ export class RenterNotifications {
             title: await this.titleOf(tx, r.diskTypeId),
             dueAt: r.dueAt,
             feeSoFarMinor: fees.reduce((n, c) => n + c.amountMinor, 0),
-            // The late fee this rental was sold with (rows from before migration 015: the fee
-            // charged, else the config's seed).
+            // The late fee this rental is billed with: the one it was sold with, else (rows from
+            // before migration 015) the stored settings', as billing does (RentalSettings.termsOf).
             feePerDayMinor:
-              r.overdueFeePerDayMinor ?? fees[0]?.amountMinor ?? rentalConfig.overdueFeePerDayMinor,
+              r.overdueFeePerDayMinor ??
+              (await tx.rentalSettings.get())?.overdueFeePerDayMinor ??
+              rentalConfig.overdueFeePerDayMinor,
             currency: fees[0]?.currency ?? rentalConfig.currency,
           });
         }

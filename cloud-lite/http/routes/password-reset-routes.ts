@@ -49,7 +49,8 @@ const SENT =
 const RESET_SCRIPT = `(function () {
   var m = /(?:^#|&)t=([^&]+)/.exec(location.hash);
   if (m) {
-    var t = decodeURIComponent(m[1]);
+    var t;
+    try { t = decodeURIComponent(m[1]); } catch (e) { t = ''; }
     document.querySelectorAll('input[name="t"]').forEach(function (i) { i.value = t; });
   }
   if (location.hash || location.search) history.replaceState(null, '', location.pathname);

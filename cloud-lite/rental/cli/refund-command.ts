@@ -38,7 +38,10 @@ export function runRefundCommand(argv: string[], io: CliIo): Promise<number> {
     program
       .description("refund a payment's captured money (all, or --amount), with a reason; audited")
       .argument('<paymentId>', "the payment (an order's paymentId, see GET /api/orders/{id})")
-      .requiredOption('--reason <text>', 'why (audited; at least 3 characters)')
+      .requiredOption(
+        '--reason <text>',
+        'why (audited, and shown to the renter on their order page and receipt; at least 3 characters)',
+      )
       .option('--amount <minor>', 'minor units (cents) to refund; default: all that is left', minor)
       .option('--key <key>', 'idempotency key: the same key again is the same refund')
       .option('-c, --config <file>', 'hub configuration file')

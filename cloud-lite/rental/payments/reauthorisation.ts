@@ -48,7 +48,14 @@ export class Reauthorisation {
     // The renter is not there: an off-session payment on the card they saved for later ones.
     const auth = await payments.authorise(fresh.p.id, fresh.token, { offSession: true });
     if (!auth.ok) {
-      if (auth.code === 'AUTHENTICATION_REQUIRED') await this.askRenter(old);
+      // The renter's step is a courtesy: the operator's flag and the audit come regardless.
+      if (auth.code === 'AUTHENTICATION_REQUIRED')
+        await this.askRenter(old).catch((err: Error) =>
+          this.deps.logger.warn(
+            { err: err.message, paymentId: old.id },
+            'telling the renter that their bank wants a confirmation failed',
+          ),
+        );
       return this.failed(old, auth.code, auth.message, fresh.p.id);
     }
     const moved = await store.transaction(async (tx) => {

@@ -47,10 +47,13 @@ export function acceptedLanguages(header: string | undefined): string[] {
     .map((l) => l.tag);
 }
 
+/** A language of ours (not any key an object has, such as `constructor`). */
+const isLanguage = (s: string): s is Language => Object.hasOwn(LANGUAGES, s);
+
 /** The language the hub renders a page in: the renter's saved choice, else the browser's. */
 export function requestLanguage(cookieHeader: string | undefined, acceptLanguage?: string) {
   const saved = new RegExp(`(?:^|;\\s*)${LANGUAGE_COOKIE}=([^;]*)`).exec(cookieHeader ?? '')?.[1];
-  return saved && saved in LANGUAGES
+  return saved && isLanguage(saved)
     ? (saved as Language)
     : pickLanguage(acceptedLanguages(acceptLanguage));
 }
@@ -77,7 +80,7 @@ function stored(): string | null {
 export function initLanguage(): Language {
   const saved = stored();
   const lang =
-    saved && saved in LANGUAGES ? (saved as Language) : pickLanguage(g.navigator?.languages ?? []);
+    saved && isLanguage(saved) ? (saved as Language) : pickLanguage(g.navigator?.languages ?? []);
   applyLanguage(lang);
   if (saved) keepCookie(lang); // a choice saved before the cookie existed
   return lang;
@@ -111,7 +114,7 @@ export function setLanguage(lang: Language): void {
 }
 
 export function language(): Language {
-  return (instance.language as Language) in LANGUAGES ? (instance.language as Language) : 'en';
+  return isLanguage(instance.language) ? (instance.language as Language) : 'en';
 }
 
 /** A message by key (`section.name`), with `{{values}}` filled in. */
