@@ -37,22 +37,14 @@ export async function buildWeb(
   const outDir = opts.outDir ?? DEFAULT_WEB_OUT;
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
-  const result = await build({
-    entryPoints: {
-      renter: path.join(WEB_SRC, 'renter-main.tsx'),
-      ops: path.join(WEB_SRC, 'ops-main.tsx'),
-      app: path.join(WEB_SRC, 'styles.css'),
-      // Leaflet's styles and the pins: loaded by the map page only (ui/kiosk-map-leaflet.tsx).
-      map: path.join(WEB_SRC, 'map.css'),
-    },
+  // What the browser build and the hub's server-side build of the renter app share.
+  const common = {
     // Leaflet's CSS names marker and layer images the pages never use (pins are HTML).
     loader: { '.png': 'empty', '.svg': 'empty' },
-    outdir: outDir,
     bundle: true,
+    // The map's code stays a chunk of its own (loaded by the map page only; never on the hub).
     splitting: true,
     format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
     jsx: 'automatic',
     jsxImportSource: 'preact',
     minify: opts.minify ?? true,
@@ -64,28 +56,28 @@ export async function buildWeb(
     logLevel: 'silent',
     // Nothing from the server's environment may reach the bundle.
     define: { 'process.env.NODE_ENV': '"production"' },
+  } as const;
+  const result = await build({
+    ...common,
+    entryPoints: {
+      renter: path.join(WEB_SRC, 'renter-main.tsx'),
+      ops: path.join(WEB_SRC, 'ops-main.tsx'),
+      app: path.join(WEB_SRC, 'styles.css'),
+      // Leaflet's styles and the pins: loaded by the map page only (ui/kiosk-map-leaflet.tsx).
+      map: path.join(WEB_SRC, 'map.css'),
+    },
+    outdir: outDir,
+    platform: 'browser',
+    target: ['es2022'],
   });
   // The renter app for the hub to render pages with (cloud-lite/web/src/renter-ssr.tsx).
   const ssr = await build({
+    ...common,
     entryPoints: { 'renter-ssr': path.join(WEB_SRC, 'renter-ssr.tsx') },
-    loader: { '.png': 'empty', '.svg': 'empty' },
     outdir: path.join(outDir, SSR_DIR),
-    bundle: true,
-    // The map's code stays a chunk of its own there too: never loaded on the hub.
-    splitting: true,
-    format: 'esm',
     platform: 'node',
     target: ['node20'],
-    jsx: 'automatic',
-    jsxImportSource: 'preact',
-    minify: opts.minify ?? true,
-    sourcemap: false,
-    entryNames: '[name]-[hash]',
-    chunkNames: 'chunk-[hash]',
     outExtension: { '.js': '.mjs' },
-    metafile: true,
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': '"production"' },
   });
   const ssrFile = Object.keys(ssr.metafile.outputs).find((f) => /\/renter-ssr-[^/]+\.mjs$/.test(f));
   if (!ssrFile) throw new Error('build-web: no server renderer');

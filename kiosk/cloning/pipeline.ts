@@ -33,7 +33,7 @@
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { type BlockPatch, coalesce } from '../../hal/storage/block-io.js';
+import { type BlockPatch, type BlockRange, coalesce } from '../../hal/storage/block-io.js';
 import { mappedBytes } from '../../hal/storage/bmap.js';
 import { fileExtent, formatSerial, volumePatches } from '../../hal/storage/exfat-volume.js';
 import { Semaphore } from '../content/limit.js';
@@ -489,28 +489,13 @@ export interface ImagePatches {
  * root and identity directory. The identity not fitting is no error: `identityPatched` is
  * false and `why` says why (the caller writes it through a mount).
  */
-/** True when every byte of [offset, offset + length) lies in one of `ranges`. */
-function coveredBy(
-  ranges: readonly { offset: number; length: number }[],
-  offset: number,
-  length: number,
-): boolean {
-  const sorted = [...ranges].sort((a, b) => a.offset - b.offset);
-  let at = offset;
-  for (const r of sorted) {
-    if (at >= offset + length) break;
-    if (r.offset <= at && at < r.offset + r.length) at = r.offset + r.length;
-  }
-  return at >= offset + length;
-}
-
 export async function imagePatches(
   image: string,
   serial: number,
   label: string,
   identity?: DiskIdentity,
   /** The map's ranges: the identity is patched only where all of its bytes are mapped. */
-  mapped?: readonly { offset: number; length: number }[],
+  mapped?: readonly BlockRange[],
 ): Promise<ImagePatches> {
   const fh = await open(image, 'r').catch((err: Error) => {
     throw new CloneError('EIMAGE', 'copying', `cannot open the image: ${err.message}`);
@@ -533,7 +518,11 @@ export async function imagePatches(
         why: `the identity is longer than the image's ${at.length}-byte identity file`,
       };
     // Only mapped blocks are written and verified: a patch outside them would be dropped.
-    if (mapped && !coveredBy(mapped, at.offset, at.length))
+    const end = at.offset + at.length;
+    if (
+      mapped &&
+      !coalesce(mapped, 0).some((e) => e.offset <= at.offset && end <= e.offset + e.length)
+    )
       return {
         patches,
         identityPatched: false,
