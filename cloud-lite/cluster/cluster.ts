@@ -62,6 +62,13 @@ export class ClusterBatch {
   }
 }
 
+export interface ClusterStats {
+  sent: number;
+  received: number;
+  /** Queries that sent them: queued messages go out together (pg-cluster.ts). */
+  roundTrips: number;
+}
+
 /** Work that runs on the leader only: started when this process becomes leader, stopped when it stops being one. */
 export interface LeaderWork {
   name: string;
@@ -85,6 +92,8 @@ export interface Cluster extends EventEmitter<{ message: [ClusterMessage]; resyn
   whileLeader(work: LeaderWork): void;
   /** Tells the other processes (not this one); sent in order, failures are logged, not thrown. */
   publish(msg: ClusterMessage): void;
+  /** Messages sent and received so far, and the round trips (NOTIFY queries) that sent them. */
+  stats(): ClusterStats;
   start(): Promise<void>;
   /** Stops the leader's work (awaited), gives up the lead and closes the cluster's connections. */
   stop(): Promise<void>;
@@ -113,6 +122,10 @@ export class SoloCluster
   }
 
   publish(): void {}
+
+  stats(): ClusterStats {
+    return { sent: 0, received: 0, roundTrips: 0 };
+  }
 
   async start(): Promise<void> {
     this.running = true;

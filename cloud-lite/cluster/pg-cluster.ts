@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { Logger } from '../log.js';
 import { HUB_APPLICATION_PREFIX } from '../store/postgres/kiosk-repo.js';
-import type { Cluster, ClusterMessage, LeaderWork } from './cluster.js';
+import type { Cluster, ClusterMessage, ClusterStats, LeaderWork } from './cluster.js';
 
 /** The NOTIFY channel every hub process listens on. */
 export const CLUSTER_CHANNEL = 'disk_kiosk_hub';
@@ -54,6 +54,7 @@ export class PgCluster
   private transition: Promise<void> = Promise.resolve();
   /** Until then (ms) this process does not try for the lead: it just lost it with its connection. */
   private holdOffUntil = 0;
+  private readonly counts: ClusterStats = { sent: 0, received: 0, roundTrips: 0 };
 
   constructor(private readonly deps: PgClusterDeps) {
     super();
@@ -68,6 +69,10 @@ export class PgCluster
   whileLeader(work: LeaderWork): void {
     this.work.push(work);
     if (this.leading) this.transition = this.transition.then(() => work.start());
+  }
+
+  stats(): ClusterStats {
+    return { ...this.counts };
   }
 
   publish(msg: ClusterMessage): void {
@@ -88,12 +93,14 @@ export class PgCluster
         const c = this.listener;
         const batch = this.queued.slice(0, MAX_BATCH);
         try {
+          this.counts.roundTrips++;
           await c.query(
             batch
               .map((m) => `SELECT pg_notify('${CLUSTER_CHANNEL}', ${c.escapeLiteral(m)});`)
               .join(''),
           );
           this.queued.splice(0, batch.length);
+          this.counts.sent += batch.length;
         } catch (err) {
           // Kept: sent once the connection is back (tick()).
           this.lost(c, err as Error);
@@ -171,6 +178,7 @@ export class PgCluster
       return;
     }
     if (!msg || msg.from === this.processId) return;
+    this.counts.received++;
     const { from: _from, ...rest } = msg;
     try {
       this.emit('message', rest as ClusterMessage);

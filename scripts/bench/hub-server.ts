@@ -87,18 +87,40 @@ process.on(
       } else if (m.type === 'stats') {
         send({ type: 'stats', rss: rss(), connected: server.hub.connectedCount });
       } else if (m.type === 'rtt') {
-        send(
-          await timeRoundTrips(m, async (kioskId) => {
-            const c = await server.hub.sendCommand(
-              kioskId,
-              'EnableSlot',
-              { slot: 1 },
-              new Date(Date.now() + 60_000),
-            );
-            const done = await server.hub.waitFor(c.id, { timeoutMs: 30_000 });
-            return done.state === 'completed';
-          }),
+        // What the commands cost this process in the store and the cluster: round trips to
+        // PostgreSQL (every statement, BEGIN and COMMIT), commits (and how many waited for the
+        // flush), NOTIFY queries and messages (the SQLite store counts commits only).
+        const counts = () => {
+          const st = server.store.commitStats() as {
+            commits: number;
+            synced: number;
+            roundTrips?: number;
+          };
+          const cl = server.cluster.stats();
+          return {
+            roundTrips: st.roundTrips ?? 0,
+            commits: st.commits,
+            synced: st.synced,
+            notifies: cl.roundTrips,
+            messages: cl.sent,
+          };
+        };
+        const before = counts();
+        const timed = await timeRoundTrips(m, async (kioskId) => {
+          const c = await server.hub.sendCommand(
+            kioskId,
+            'EnableSlot',
+            { slot: 1 },
+            new Date(Date.now() + 60_000),
+          );
+          const done = await server.hub.waitFor(c.id, { timeoutMs: 30_000 });
+          return done.state === 'completed';
+        });
+        const after = counts();
+        const cost = Object.fromEntries(
+          Object.entries(after).map(([k, v]) => [k, v - before[k as keyof typeof before]]),
         );
+        send({ ...timed, cost });
       } else if (m.type === 'money') {
         // Deposit top-ups through the rental domain: each one is the hub's money path
         // (payment row, authorisation, capture, deposit entry, audit: several commits).

@@ -265,6 +265,8 @@ async function roundTrips(
   max: number;
   seconds: number;
   cpu: number[];
+  /** Per process: what the commands cost it (hub-server.ts 'rtt': round trips, commits, ...). */
+  cost: Record<string, number>[];
 }> {
   const parts = await Promise.all(
     servers.map((h, i) =>
@@ -290,7 +292,26 @@ async function roundTrips(
     max: lat.at(-1) ?? Number.NaN,
     seconds,
     cpu: parts.map((p) => p.cpuSeconds as number),
+    cost: parts.map((p) => (p.cost ?? {}) as Record<string, number>),
   };
+}
+
+/**
+ * Per command, over all processes: round trips to PostgreSQL (each process's), commits (how
+ * many waited for the WAL's flush), NOTIFY queries and the messages they carried.
+ */
+function costLine(r: { count: number; cost: Record<string, number>[] }): string {
+  const per = (k: string) => r.cost.map((c) => (c[k] ?? 0) / r.count);
+  const sum = (k: string) => per(k).reduce((a, b) => a + b, 0);
+  const f = (n: number) => n.toFixed(2);
+  return (
+    `per command: ${f(sum('roundTrips'))} round trips to PostgreSQL (${per('roundTrips')
+      .map((n, i) => `process ${i + 1} ${f(n)}`)
+      .join(
+        ', ',
+      )}), ${f(sum('commits'))} commits (${f(sum('synced'))} waiting for the WAL flush), ` +
+    `${f(sum('notifies'))} NOTIFY queries carrying ${f(sum('messages'))} messages`
+  );
 }
 
 /** CPU seconds used so far by a PostgreSQL cluster (postmaster, its children, and reaped ones). */
@@ -626,7 +647,7 @@ try {
       `PostgreSQL, ${hubCount} processes: command round trips at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)}/s (ratio to the SQLite process ${(r.perSec / sqliteRate).toFixed(2)}, aim >= 0.8; floor ratio ${(r.perSec / floorRate).toFixed(2)}), ` +
         `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (aim < 50: ratio ${(r.p99 / 50).toFixed(2)}), max ${r.max.toFixed(1)} ms, failed ${r.failed}; ` +
         `CPU per command: ${r.cpu.map((c, i) => `process ${i + 1} ${perCmd(c)} (${((c / r.seconds) * 100).toFixed(0)}% of a core)`).join(', ')}, hubs together ${perCmd(hubCpu)}` +
-        `${pg0 !== undefined && pg1 !== undefined ? `, PostgreSQL ${perCmd(pg1 - pg0)} (${(((pg1 - pg0) / r.seconds) * 100).toFixed(0)}% of a core)` : ''}; ${load1()}`,
+        `${pg0 !== undefined && pg1 !== undefined ? `, PostgreSQL ${perCmd(pg1 - pg0)} (${(((pg1 - pg0) / r.seconds) * 100).toFixed(0)}% of a core)` : ''}; ${costLine(r)}; ${load1()}`,
     );
     if (opts.pgUnsynced) {
       // The same with the kiosks' bookkeeping statements not waiting for the WAL's flush
@@ -645,7 +666,7 @@ try {
       report(
         `PostgreSQL, ${hubCount} processes, NOT THE DEFAULT: store.syncBookkeeping false (Boots, heartbeats, online marks, commands recorded/sent/answered commit with synchronous_commit=off; serialisable transactions wait for the flush): ` +
           `command round trips at ${rttKiosks} kiosks: ${u.perSec.toFixed(0)}/s (ratio to the SQLite process ${(u.perSec / sqliteRate).toFixed(2)}), p50 ${u.p50.toFixed(2)} ms, p99 ${u.p99.toFixed(2)} ms (ratio to 50: ${(u.p99 / 50).toFixed(2)}), max ${u.max.toFixed(1)} ms, failed ${u.failed}; ` +
-          `CPU per command: hubs together ${((u.cpu.reduce((a, b) => a + b, 0) / u.count) * 1e6).toFixed(0)} µs; ${load1()}`,
+          `CPU per command: hubs together ${((u.cpu.reduce((a, b) => a + b, 0) / u.count) * 1e6).toFixed(0)} µs; ${costLine(u)}; ${load1()}`,
       );
       await restart({}, 'PostgreSQL (defaults again): connecting');
     }

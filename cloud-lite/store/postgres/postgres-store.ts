@@ -165,7 +165,11 @@ export interface PostgresStoreOptions {
 export class PostgresStore implements Store {
   private closed = false;
   private readonly running = new Set<Promise<unknown>>();
-  private readonly counts = { commits: 0, synced: 0, retries: 0 };
+  private readonly counts = { commits: 0, synced: 0, retries: 0, roundTrips: 0 };
+  /** Counts one round trip to the server (commitStats().roundTrips). */
+  private readonly counted = () => {
+    this.counts.roundTrips++;
+  };
   /** Pooled connections whose session has synchronous_commit off (syncBookkeeping false). */
   private readonly unsynced = new WeakSet<pg.PoolClient>();
 
@@ -224,10 +228,12 @@ export class PostgresStore implements Store {
 
   /**
    * Transactions (and autocommit calls) committed, how many of them waited for the WAL's
-   * flush (all, unless syncBookkeeping is false), and how many runs
-   * were retried after a serialisation failure or a deadlock.
+   * flush (all, unless syncBookkeeping is false), how many runs were retried after a
+   * serialisation failure or a deadlock, and the round trips to the server so far (every
+   * statement, BEGIN, COMMIT, ROLLBACK and SET; store.read's too): bench:hub prints them per
+   * command, test/cloud-lite/cluster/several-hubs.test.ts counts a command's.
    */
-  commitStats(): { commits: number; synced: number; retries: number } {
+  commitStats(): { commits: number; synced: number; retries: number; roundTrips: number } {
     return { ...this.counts };
   }
 
@@ -249,7 +255,7 @@ export class PostgresStore implements Store {
     const p = (async () => {
       const client = await this.pool.connect();
       try {
-        return await fn(makeRepos(sqlOn(client)));
+        return await fn(makeRepos(sqlOn(client, this.counted)));
       } finally {
         client.release();
       }
@@ -268,11 +274,12 @@ export class PostgresStore implements Store {
     try {
       if (!this.syncBookkeeping && !this.unsynced.has(client)) {
         // Once per connection; its transactions turn it back on (run()).
+        this.counted();
         await client.query('SET synchronous_commit = off');
         this.unsynced.add(client);
       }
       const ctx: TxContext = { afterCommit: (f) => void after.push(f) };
-      out = await fn({ ...makeRepos(sqlOn(client)), ...ctx }, ctx);
+      out = await fn({ ...makeRepos(sqlOn(client, this.counted)), ...ctx }, ctx);
     } catch (err) {
       // An error without a SQLSTATE may be a broken connection: the pool drops it.
       client.release((err as { code?: unknown }).code ? undefined : (err as Error));
@@ -300,14 +307,16 @@ export class PostgresStore implements Store {
         // overridden for this transaction where it differs: one round trip, the simple
         // query protocol runs both statements.
         const unsynced = this.unsynced.has(client);
+        this.counted();
         await client.query(
           sync === !unsynced
             ? begin
             : `${begin}; SET LOCAL synchronous_commit = ${sync ? 'on' : 'off'}`,
         );
         const ctx: TxContext = { afterCommit: (f) => void after.push(f) };
-        const tx: Tx = { ...makeRepos(sqlOn(client)), ...ctx };
+        const tx: Tx = { ...makeRepos(sqlOn(client, this.counted)), ...ctx };
         const out = await fn(tx, ctx);
+        this.counted();
         const res = await client.query('COMMIT');
         // COMMIT of a transaction a failed statement aborted answers ROLLBACK, not an error.
         if (res.command !== 'COMMIT')
@@ -322,6 +331,7 @@ export class PostgresStore implements Store {
         return out;
       } catch (err) {
         try {
+          this.counted();
           await client.query('ROLLBACK');
         } catch (e) {
           broken = e as Error;

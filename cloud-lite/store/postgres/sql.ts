@@ -31,9 +31,12 @@ function statementName(text: string): string {
   return name;
 }
 
-export function sqlOn(client: pg.ClientBase): Sql {
-  const query = (text: string, values: readonly unknown[] = []) =>
-    client.query({ name: statementName(text), text, values: values as unknown[] });
+/** `counted`: called once per statement sent (one round trip each), to count them. */
+export function sqlOn(client: pg.ClientBase, counted?: () => void): Sql {
+  const query = (text: string, values: readonly unknown[] = []) => {
+    counted?.();
+    return client.query({ name: statementName(text), text, values: values as unknown[] });
+  };
   return {
     async rows<T>(text: string, values?: readonly unknown[]) {
       return (await query(text, values)).rows as T[];
