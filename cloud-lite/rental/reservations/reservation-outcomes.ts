@@ -62,7 +62,7 @@ export class ReservationOutcomes {
         percent,
         etaSeconds: d.etaSeconds,
       },
-      slot: d.slot,
+      ...(await this.follow(tx, r, d.slot)),
       updatedAt: this.deps.now().toISOString(),
     });
     tx.afterCommit(() => this.deps.notifier.emit('reservation', r.id));
@@ -78,6 +78,7 @@ export class ReservationOutcomes {
       if (r.state !== 'ready') await cancelReservationOnKiosk(tx, this.deps, r);
       return;
     }
+    await this.follow(tx, r, d.slot);
     const at = this.deps.now().toISOString();
     const holdUntil = new Date(
       this.deps.now().getTime() + this.deps.config.holdWindowSeconds * 1000,
@@ -103,6 +104,43 @@ export class ReservationOutcomes {
     const ready = { ...r, state: 'ready' as const, slot: d.slot, diskId: d.diskId, holdUntil };
     const codes = this.deps.pickupCodes;
     if (codes) tx.afterCommit(() => void codes.arm(ready));
+  }
+
+  /**
+   * The kiosk reports preparing `r` in `slot`. A kiosk without `prepare-slot` got PrepareDisk
+   * without `slot` and chose its disk itself (docs/protocol.md, PrepareDisk), so the hub's
+   * claim follows the kiosk: `r` takes `slot` (with the disk the hub's slot view has there) and
+   * its old slot is released, or handed to another reservation at that kiosk that the hub had
+   * placed in `slot` and whose kiosk has not reported its own choice yet (its PrepareDisk went
+   * without `slot` too): no slot stays claimed by two reservations. A walk-up order promised
+   * `slot` keeps it; the kiosk refuses its Dispense and the order fails and is voided.
+   * Returns the fields to update on `r` (none when `slot` is already its claim).
+   */
+  private async follow(
+    tx: Tx,
+    r: ReservationRecord,
+    slot: number,
+  ): Promise<Pick<ReservationRecord, 'slot' | 'diskId'> | Record<string, never>> {
+    if (r.slot === slot) return {};
+    const view = await tx.slots.get(r.kioskId, slot);
+    const diskId = (view?.snapshot.diskId as string | undefined) ?? null;
+    const at = this.deps.now().toISOString();
+    const other = (await tx.reservations.listByStates(['preparing'], 10_000)).find(
+      (o) => o.id !== r.id && o.kioskId === r.kioskId && o.slot === slot && o.progress === null,
+    );
+    if (other) {
+      await tx.reservations.update(other.id, { slot: r.slot, diskId: r.diskId, updatedAt: at });
+      tx.afterCommit(() => this.deps.notifier.emit('reservation', other.id));
+    }
+    await audit(
+      tx,
+      { actor: `kiosk:${r.kioskId}`, kioskId: r.kioskId },
+      at,
+      'reservation.slot_moved',
+      r.id,
+      { from: r.slot, to: slot, ...(other ? { swappedWith: other.id } : {}) },
+    );
+    return { slot, diskId };
   }
 
   async onPrepareFailed(ev: HubEvent<'PrepareFailed'>, tx: Tx) {
