@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { loadConfig } from '../../cloud-lite/config.js';
+import { loadConfig, validateConfig } from '../../cloud-lite/config.js';
 import { loadOrCreateSigningKey } from '../../cloud-lite/signing-key.js';
 import { migrations } from '../../cloud-lite/store/sqlite/migrations/index.js';
 import { SqliteStore } from '../../cloud-lite/store/sqlite/sqlite-store.js';
@@ -39,6 +39,21 @@ t.test('config: file + env, unknown key and wrong type are named', async (t) => 
     },
   );
 });
+
+t.test(
+  'config: notifications/timeZone takes IANA zones and their aliases, refuses others',
+  async (t) => {
+    const zone = (timeZone: string) =>
+      validateConfig({ adminToken: 'a'.repeat(20), notifications: { timeZone } }).notifications
+        .timeZone;
+    t.equal(validateConfig({ adminToken: 'a'.repeat(20) }).notifications.timeZone, 'UTC');
+    // Canonical names (on Intl's zone list) and names only DateTimeFormat knows (aliases, case).
+    for (const z of ['Asia/Shanghai', 'Europe/Berlin', 'UTC', 'utc', 'Etc/UTC', 'US/Eastern'])
+      t.equal(zone(z), z, `${z} is taken`);
+    for (const z of ['Mars/Olympus_Mons', 'Europe/Berlin ', 'GMT+99'])
+      t.throws(() => zone(z), { code: 'ECONFIG', message: /notifications\/timeZone.*IANA/ }, z);
+  },
+);
 
 t.test('signing key generated 0600 and reloaded', async (t) => {
   const dir = await tmp(t);
