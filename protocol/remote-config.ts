@@ -9,6 +9,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
+import type { Feature } from './features.js';
 import { StrictObject, StringEnum } from './schemas/common.js';
 
 /** kioskd's log levels (pino's, with `silent`). */
@@ -39,6 +40,13 @@ interface RemoteSetting {
   applies: SettingApplies;
   /** One line for the docs and the operator pages. */
   description: string;
+  /**
+   * The protocol feature (protocol/features.ts) a kiosk lists in its Boot to apply this key:
+   * `apply-config` for the keys that came with remote configuration. A key added later names a
+   * feature of its own, so that a kiosk whose software predates the key is never sent it (it
+   * would refuse the whole version, ConfigRejected EINVALID).
+   */
+  feature: Feature;
 }
 
 /**
@@ -50,41 +58,49 @@ export const REMOTE_SETTINGS = {
     schema: KioskLogLevelSetting,
     applies: 'now',
     description: 'kioskd log level',
+    feature: 'apply-config',
   },
   'cloning.prestage': {
     schema: Type.Array(PrestageEntrySetting, { maxItems: 64 }),
     applies: 'restart',
     description: 'disks kept ready in advance per content version (pre-staging targets)',
+    feature: 'apply-config',
   },
   'cloning.prestageIntervalSeconds': {
     schema: Type.Integer({ minimum: 1, maximum: 86_400 }),
     applies: 'restart',
     description: 'how often pre-staging looks for a shortfall (s)',
+    feature: 'apply-config',
   },
   'cloning.wipeMode': {
     schema: StringEnum(['quick', 'full'] as const),
     applies: 'restart',
     description: 'how a returned writable disk is wiped (`full` overwrites every byte)',
+    feature: 'apply-config',
   },
   'cloning.concurrency': {
     schema: Type.Integer({ minimum: 1, maximum: 16 }),
     applies: 'restart',
     description: 'disks cloned at once',
+    feature: 'apply-config',
   },
   'content.maxBytes': {
     schema: Type.Integer({ minimum: 1 }),
     applies: 'restart',
     description: 'upper bound of the content cache (bytes)',
+    feature: 'apply-config',
   },
   'content.parallelDownloads': {
     schema: Type.Integer({ minimum: 1, maximum: 32 }),
     applies: 'restart',
     description: 'content blobs downloaded at once',
+    feature: 'apply-config',
   },
   'reservations.expiryCheckSeconds': {
     schema: Type.Number({ minimum: 0.05, maximum: 3600 }),
     applies: 'restart',
     description: 'how often held disks whose hold passed are released (s)',
+    feature: 'apply-config',
   },
 } as const satisfies Record<string, RemoteSetting>;
 
@@ -110,6 +126,17 @@ export type RemoteSettings = Static<typeof RemoteSettingsSchema>;
 export const WireRemoteSettings = Type.Record(Type.String({ maxLength: 128 }), Type.Unknown(), {
   maxProperties: 64,
 });
+
+/**
+ * The features a kiosk must list to take ApplyConfig with `settings`: `apply-config` (the
+ * command) and the feature of each key (unknown keys are checkRemoteSettings' business).
+ */
+export function settingsFeatures(settings: Readonly<Record<string, unknown>>): Feature[] {
+  const out = new Set<Feature>(['apply-config']);
+  for (const key of Object.keys(settings))
+    if (key in REMOTE_SETTINGS) out.add(REMOTE_SETTINGS[key as RemoteSettingKey].feature);
+  return [...out];
+}
 
 /** One problem with one setting. `key` is '' for the object itself. */
 export interface SettingError {

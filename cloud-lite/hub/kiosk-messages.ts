@@ -82,7 +82,8 @@ export function handleKioskMessages(
           features: p.features ?? null,
         });
         if (boot.databaseReplaced) await databaseReplaced(tx, kioskId, logger, currentTime, boot);
-        if (p.config)
+        // Only a kiosk that lists apply-config takes ApplyConfig; what another reports is ignored.
+        if (p.config && kioskFeatures(p.features).has('apply-config'))
           await recordReportedConfig(tx, logger, kioskId, 'Boot', { ...p.config, at: currentTime });
       },
       { isolation: 'read committed' },
@@ -115,7 +116,7 @@ export function handleKioskMessages(
       async (tx) => {
         await tx.kiosks.touch(kioskId, currentTime);
         // What the kiosk reports about itself: the remote configuration it runs, its cache use.
-        if (p.config)
+        if (p.config && session.features.has('apply-config'))
           await recordReportedConfig(tx, logger, kioskId, 'Heartbeat', {
             ...p.config,
             at: currentTime,

@@ -17,9 +17,10 @@ import {
   kioskFeatures,
   REMOTE_SETTING_KEYS,
   REMOTE_SETTINGS,
+  settingsFeatures,
 } from '../../protocol/index.js';
 import { type Actor, audit } from '../audit.js';
-import { HubError, NotFoundError } from '../errors.js';
+import { HubError, KioskLacksFeatureError, NotFoundError } from '../errors.js';
 import type { KioskCommands } from '../hub/kiosk-commands.js';
 import type { Logger } from '../log.js';
 import type {
@@ -160,17 +161,19 @@ export class RemoteConfigService {
   }
 
   /**
-   * A kiosk booted reporting `reported` (undefined: a kiosk that predates remote configuration,
-   * left alone): sends its desired settings when it runs another version and has not refused it
-   * and no ApplyConfig for it is on its way.
+   * A kiosk booted reporting `reported` (Boot `config`): a kiosk whose Boot lists `apply-config`
+   * (its features decide, not whether it sent `config`) gets its desired settings when it runs
+   * another version (the one it reports, else the last it confirmed) and has not refused it and
+   * no ApplyConfig for it is on its way.
    */
   async kioskBooted(kioskId: string, reported: ConfigState | undefined): Promise<void> {
-    if (!reported) return;
     await this.deps.store.transaction(async (tx) => {
-      if (!takesConfig(await tx.kiosks.get(kioskId))) return;
+      const k = await tx.kiosks.get(kioskId);
+      if (!k || !kioskFeatures(k.features).has('apply-config')) return;
       const desired = await this.desired(tx, kioskId);
-      if (desired.version === 0 || desired.version === reported.version) return;
+      if (desired.version === 0) return;
       const r = await tx.remoteConfig.reported(kioskId);
+      if (desired.version === (reported?.version ?? r?.appliedVersion ?? 0)) return;
       if (r?.rejectedVersion === desired.version) return;
       const outstanding = await tx.commands.listOutstanding(kioskId);
       if (
@@ -181,7 +184,7 @@ export class RemoteConfigService {
         )
       )
         return;
-      await this.send(tx, kioskId, desired);
+      await this.send(tx, k, desired);
     });
   }
 
@@ -189,12 +192,24 @@ export class RemoteConfigService {
     return desiredFor(await tx.remoteConfig.get(FLEET_SCOPE), await tx.remoteConfig.get(kioskId));
   }
 
-  private send(tx: Tx, kioskId: string, desired: DesiredConfig) {
+  /**
+   * Records ApplyConfig with `desired` for kiosk `k`, leaving out the keys whose feature its
+   * last Boot did not list (the fleet default may carry keys newer than its software).
+   */
+  private send(tx: Tx, k: KioskRecord, desired: DesiredConfig) {
+    const listed = k.lastBootAt === null ? undefined : kioskFeatures(k.features);
+    const settings = listed
+      ? Object.fromEntries(
+          Object.entries(desired.settings).filter(([key]) =>
+            settingsFeatures({ [key]: true }).every((f) => listed.has(f)),
+          ),
+        )
+      : desired.settings;
     return this.deps.kiosks.send(
       tx,
-      kioskId,
+      k.id,
       'ApplyConfig',
-      { version: desired.version, settings: desired.settings },
+      { version: desired.version, settings },
       new Date(this.now().getTime() + this.deps.deadlineSeconds * 1000),
     );
   }
@@ -225,6 +240,13 @@ export class RemoteConfigService {
       if (scope !== FLEET_SCOPE) {
         const k = await tx.kiosks.get(scope);
         if (!k || k.revokedAt) throw new NotFoundError(`kiosk ${scope} does not exist`);
+        // A kiosk's own settings it cannot apply are refused now, as any command it cannot take
+        // (a kiosk that never booted is judged at its first Boot; the fleet default waits).
+        if (k.lastBootAt !== null) {
+          const listed = kioskFeatures(k.features);
+          const lacking = settingsFeatures(settings).filter((f) => !listed.has(f));
+          if (lacking.length > 0) throw new KioskLacksFeatureError(k.id, 'ApplyConfig', lacking);
+        }
       }
       const before = await tx.remoteConfig.get(scope);
       if (expectedVersion !== undefined && (before?.version ?? 0) !== expectedVersion)
@@ -254,13 +276,8 @@ export class RemoteConfigService {
         scope === FLEET_SCOPE
           ? (await tx.kiosks.list()).filter((k) => !k.revokedAt)
           : [await tx.kiosks.get(scope)]
-      )
-        .filter(takesConfig)
-        .map((k) => k.id);
-      for (const kioskId of targets) {
-        const desired = await this.desired(tx, kioskId);
-        await this.send(tx, kioskId, desired);
-      }
+      ).filter(takesConfig);
+      for (const k of targets) await this.send(tx, k, await this.desired(tx, k.id));
       this.deps.logger.info(
         { scope, version: rec.version, kiosks: targets.length, by: who.actor },
         'remote configuration changed',

@@ -137,6 +137,8 @@ export class HubTestKiosk {
       slotCount: number;
       databaseId: string;
       features: readonly string[] | null;
+      /** The remote configuration it reports running (Boot `config`); absent: not sent. */
+      config: { version: number; restartPending: boolean };
     }> = {},
   ): Promise<BootResponse> {
     const features = overrides.features === undefined ? FEATURE_NAMES : overrides.features;
@@ -147,6 +149,7 @@ export class HubTestKiosk {
       bootReason: 'PowerOn',
       ...(overrides.databaseId ? { databaseId: overrides.databaseId } : {}),
       ...(features ? { features: [...features] } : {}),
+      ...(overrides.config ? { config: overrides.config } : {}),
     });
   }
 

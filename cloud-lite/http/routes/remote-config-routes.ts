@@ -140,13 +140,13 @@ export function registerRemoteConfigRoutes(
       method: 'POST',
       summary: "Replace a kiosk's own remote settings (on top of the fleet default)",
       description:
-        'The settings replace the kiosk’s own as a whole (`{}` leaves the fleet default alone in force). Checked against the allow-list and kioskd’s schemas; the kiosk gets ApplyConfig at once or when it reconnects. Audited (`config.set`).',
+        'The settings replace the kiosk’s own as a whole (`{}` leaves the fleet default alone in force). Checked against the allow-list and kioskd’s schemas; refused (KIOSK_LACKS_FEATURE) when the kiosk’s software does not list the protocol feature a setting needs (`apply-config`); the kiosk gets ApplyConfig at once or when it reconnects. Audited (`config.set`).',
       tags,
       access: 'operator',
       params: FleetIdParams,
       body: SetBody,
       response: { 200: ScopeAnswer },
-      errors: ['INVALID_SETTINGS', 'CONFIG_CHANGED', 'NOT_FOUND'],
+      errors: ['INVALID_SETTINGS', 'CONFIG_CHANGED', 'KIOSK_LACKS_FEATURE', 'NOT_FOUND'],
     }),
     async (req) => ({
       config: scopeView(

@@ -110,7 +110,12 @@ t.test('a kiosk that lists features gets them; an unknown name is ignored', asyn
 
   const set = await hub.api('POST', '/api/operator/config', { settings: { logLevel: 'info' } });
   t.equal(set.status, 200);
-  const cfg = await kiosk.waitForCommand((c) => c.action === 'ApplyConfig');
+  // Its Boot got the fleet default of the moment (logLevel warn), then this change.
+  const cfg = await kiosk.waitForCommand(
+    (c) =>
+      c.action === 'ApplyConfig' &&
+      (c.payload.settings as { logLevel?: string }).logLevel === 'info',
+  );
   t.same(cfg.payload.settings, { logLevel: 'info' }, 'the fleet configuration reaches it');
   const diag = await hub.api('POST', '/api/operator/kiosks/k-new/diagnostics', { kind: 'bundle' });
   t.equal(diag.status, 202);
@@ -173,4 +178,32 @@ t.test('a command recorded for a feature the kiosk no longer lists fails unsent'
     again.commands.some((c) => c.action === 'ApplyConfig'),
     'the kiosk did not get it',
   );
+});
+
+t.test('remote configuration follows the features, not a reported `config`', async (t) => {
+  const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k-cfg'));
+  await kiosk.boot({ features: null, config: { version: 0, restartPending: false } });
+  const own = await hub.api('POST', '/api/operator/kiosks/k-cfg/config', {
+    settings: { logLevel: 'warn' },
+  });
+  t.equal(own.status, 409, 'its own settings are refused at once');
+  t.equal(own.body.error.code, 'KIOSK_LACKS_FEATURE');
+  t.same(own.body.error.features, ['apply-config']);
+  const view = (await hub.api('GET', '/api/operator/kiosks/k-cfg/config')).body.config;
+  t.same(view.own, null, 'nothing recorded');
+  t.same(view.applied, null, 'its reported config is not taken as support');
+
+  const fleet = await hub.api('POST', '/api/operator/config', { settings: { logLevel: 'error' } });
+  t.equal(fleet.status, 200, 'the fleet default is kept for it');
+  await kiosk.heartbeat();
+  t.notOk(
+    kiosk.commands.some((c) => c.action === 'ApplyConfig'),
+    'no ApplyConfig for a kiosk without apply-config',
+  );
+  // Updated software lists apply-config and leaves `config` out: its features decide.
+  await kiosk.boot({ features: ['apply-config'] });
+  const cfg = await kiosk.waitForCommand((c) => c.action === 'ApplyConfig');
+  t.same(cfg.payload.settings, { logLevel: 'error' }, 'the fleet default reaches it at its Boot');
+  t.equal(cfg.payload.version, fleet.body.config.version);
+  await kiosk.close();
 });

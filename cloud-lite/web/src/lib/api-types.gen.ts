@@ -6587,11 +6587,11 @@ export interface paths {
         put?: never;
         /**
          * Replace a kiosk's own remote settings (on top of the fleet default)
-         * @description The settings replace the kiosk’s own as a whole (`{}` leaves the fleet default alone in force). Checked against the allow-list and kioskd’s schemas; the kiosk gets ApplyConfig at once or when it reconnects. Audited (`config.set`).
+         * @description The settings replace the kiosk’s own as a whole (`{}` leaves the fleet default alone in force). Checked against the allow-list and kioskd’s schemas; refused (KIOSK_LACKS_FEATURE) when the kiosk’s software does not list the protocol feature a setting needs (`apply-config`); the kiosk gets ApplyConfig at once or when it reconnects. Audited (`config.set`).
          *
          *     Access: operator.
          *
-         *     Error codes: INVALID_SETTINGS, CONFIG_CHANGED, NOT_FOUND, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
+         *     Error codes: INVALID_SETTINGS, CONFIG_CHANGED, KIOSK_LACKS_FEATURE, NOT_FOUND, UNAUTHENTICATED, FORBIDDEN, CROSS_ORIGIN (and the edge's).
          */
         post: {
             parameters: {
@@ -6683,7 +6683,7 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorBody"];
                     };
                 };
-                /** @description CONFIG_CHANGED: the settings changed since they were read (expectedVersion): reload and edit again; VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
+                /** @description CONFIG_CHANGED: the settings changed since they were read (expectedVersion): reload and edit again; KIOSK_LACKS_FEATURE: the kiosk software does not understand this command or field (its Boot did not list the protocol feature, `features`); update the kiosk first; VALIDATION: the request does not match the schema (the message names the field), or a value breaks a rule; 409 when a disk type the rental needs no longer exists */
                 409: {
                     headers: {
                         [name: string]: unknown;
