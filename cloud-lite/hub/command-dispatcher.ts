@@ -348,8 +348,12 @@ export class CommandDispatcher extends EventEmitter<{
       }
       return c;
     }
-    await tx.commands.setState(commandId, state, this.now().toISOString(), opts.result ?? null);
-    const updated = await tx.commands.get(commandId);
+    const at = this.now().toISOString();
+    const changed = await tx.commands.setState(commandId, state, at, opts.result ?? null);
+    // Changed: the row as the UPDATE left it (result: coalesce(new, old)), not read again.
+    const updated = changed
+      ? { ...c, state, updatedAt: at, result: opts.result ?? c.result }
+      : await tx.commands.get(commandId);
     if (updated) tx.afterCommit(() => this.notify(updated));
     return updated;
   }

@@ -191,7 +191,8 @@ export interface Store {
   /**
    * Runs `fn`'s READS without a transaction of their own: on PostgreSQL each statement runs
    * alone (one round trip instead of BEGIN, the statement and COMMIT), seeing what was
-   * committed when it started; SQLite runs it as a transaction. For one-statement reads on
+   * committed when it started; SQLite runs the statements alone too, with no BEGIN IMMEDIATE
+   * and COMMIT (or, while a transaction is open, after it). For one-statement reads on
    * hot paths (a command's state, a kiosk's secret hash); `fn` must not write, and several
    * statements in it do not share one snapshot: decisions that read then write use
    * `transaction`.

@@ -1,5 +1,10 @@
 import type Database from 'better-sqlite3';
-import type { CommandRecord, CommandRepo, CommandState } from '../repos/command-repo.js';
+import {
+  COMMAND_STATES,
+  type CommandRecord,
+  type CommandRepo,
+  type CommandState,
+} from '../repos/command-repo.js';
 import { fromJson, toJson } from './json.js';
 
 interface Row {
@@ -39,7 +44,6 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
        VALUES (@id, @kiosk_id, @action, @payload, @state, @created_at, @updated_at, @deadline, @attempts, @last_sent_at, @result)`,
     ),
     get: db.prepare('SELECT * FROM commands WHERE id = ?'),
-    state: db.prepare('SELECT state FROM commands WHERE id = ?'),
     outstanding: db.prepare(
       "SELECT * FROM commands WHERE kiosk_id = ? AND state IN ('pending', 'sent') ORDER BY created_at, rowid",
     ),
@@ -59,6 +63,22 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
     ),
     expire: db.prepare("UPDATE commands SET state = 'expired', updated_at = ? WHERE id = ?"),
     count: db.prepare('SELECT state, count(*) AS n FROM commands GROUP BY state'),
+  };
+  /** setState with `onlyFrom`: one guarded UPDATE per set of states, prepared once. */
+  const fromStatements = new Map<string, Database.Statement>();
+  const setStateFrom = (onlyFrom: readonly CommandState[]) => {
+    const key = onlyFrom.join(',');
+    let stmt = fromStatements.get(key);
+    if (!stmt) {
+      const states = onlyFrom.filter((st) => COMMAND_STATES.includes(st));
+      stmt = db.prepare(
+        `UPDATE commands SET state = ?, updated_at = ?, result = coalesce(?, result)
+         WHERE id = ? AND state NOT IN ('rejected', 'completed', 'failed', 'expired')
+         AND state IN (${states.map((st) => `'${st}'`).join(', ') || 'NULL'})`,
+      );
+      fromStatements.set(key, stmt);
+    }
+    return stmt;
   };
   return {
     async insert(c) {
@@ -92,10 +112,8 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
     },
     async setState(id, state, at, result, onlyFrom) {
       const json = result == null ? null : toJson(result);
-      if (!onlyFrom) return s.setState.run(state, at, json, id).changes === 1;
-      const cur = s.state.get(id) as { state: CommandState } | undefined;
-      if (!cur || !onlyFrom.includes(cur.state)) return false;
-      return s.setState.run(state, at, json, id).changes === 1;
+      const stmt = onlyFrom ? setStateFrom(onlyFrom) : s.setState;
+      return stmt.run(state, at, json, id).changes === 1;
     },
     async expireDue(now) {
       const rows = (s.due.all(now) as Row[]).map(toRecord);

@@ -94,9 +94,9 @@ const MAX_GROUP = 256;
  * The SQLite store (better-sqlite3, WAL): one connection; transactions are serialized
  * through an async mutex and run as BEGIN IMMEDIATE ... COMMIT / ROLLBACK.
  *
- * Group commit: transactions queued while one runs are run one after another inside one
- * BEGIN IMMEDIATE ... COMMIT, each in its own SAVEPOINT (a failing one rolls back to its
- * savepoint only). Every caller's promise settles after the shared COMMIT, so "resolved"
+ * Group commit: transactions queued in one turn of the event loop, or while a group runs, are
+ * run one after another inside one BEGIN IMMEDIATE ... COMMIT, each in its own SAVEPOINT (a
+ * failing one rolls back to its savepoint only). Every caller's promise settles after the shared COMMIT, so "resolved"
  * still means "committed"; if the COMMIT fails, every transaction of the group rejects.
  *
  * After commit: each transaction's `afterCommit` callbacks run once the group's COMMIT (and
@@ -118,6 +118,11 @@ export class SqliteStore implements Store {
   private closed = false;
   /** A transaction of the running group wrote a money table. */
   private moneyInGroup = false;
+  /** Reads running outside a transaction (read). */
+  private reading = 0;
+  /** A group waits for those reads to finish before it begins; reads queue meanwhile. */
+  private groupWaiting = false;
+  private readsDone: (() => void) | undefined;
   private readonly counts = { commits: 0, synced: 0 };
   /** Transaction control, prepared once (db.exec would parse the SQL on every call). */
   private readonly ctl: Record<
@@ -193,19 +198,53 @@ export class SqliteStore implements Store {
     if (this.closed) return Promise.reject(new StoppedError('the store is closed'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve, reject, after: [] } as QueuedTx);
-      if (this.queue.length === 1) void this.mutex.run(() => this.runGroup());
+      // The group starts once this turn of the event loop has queued what it will (every
+      // socket message it read, every timer it ran): one COMMIT for all of them.
+      if (this.queue.length === 1) setImmediate(this.startGroup);
     });
   }
 
-  /** A transaction like any other: SQLite's reads are in-process and cost no round trip. */
+  private readonly startGroup = () => void this.mutex.run(() => this.runGroup());
+
+  /**
+   * `fn`'s statements run on their own, with no BEGIN IMMEDIATE and COMMIT around them (each
+   * is its own read transaction, seeing what was committed), unless a transaction is open on
+   * the connection (then `fn` waits its turn as a transaction: its statements would see the
+   * open group's uncommitted writes). A group waits to BEGIN until the reads running outside
+   * one have finished (they are a few statements, no waiting on anything else: `fn` must not
+   * write, see Store.read).
+   */
   read<T>(fn: (repos: Repos) => Promise<T>): Promise<T> {
-    return this.transaction((tx) => fn(tx));
+    if (this.closed) return Promise.reject(new StoppedError('the store is closed'));
+    if (this.db.inTransaction || this.groupWaiting) return this.transaction((tx) => fn(tx));
+    this.reading++;
+    let out: Promise<T>;
+    try {
+      out = fn(this.repos);
+    } catch (err) {
+      out = Promise.reject(err);
+    }
+    return out.finally(() => {
+      if (--this.reading === 0) this.readsDone?.();
+    });
+  }
+
+  /** Resolves once no read runs outside a transaction (see read); new ones queue meanwhile. */
+  private async readsFinished(): Promise<void> {
+    if (this.reading === 0) return;
+    this.groupWaiting = true;
+    await new Promise<void>((resolve) => {
+      this.readsDone = resolve;
+    });
+    this.readsDone = undefined;
+    this.groupWaiting = false;
   }
 
   private async runGroup(): Promise<void> {
+    await this.readsFinished();
     const group = this.queue.splice(0, MAX_GROUP);
     if (group.length === 0) return;
-    if (this.queue.length > 0) void this.mutex.run(() => this.runGroup());
+    if (this.queue.length > 0) this.startGroup();
     if (!this.db.open) {
       for (const item of group) item.reject(new StoppedError('the store is closed'));
       return;
@@ -268,14 +307,21 @@ export class SqliteStore implements Store {
   /** Runs one transaction's function with its own `tx` (the repositories and its queue). */
   private run(item: QueuedTx): Promise<unknown> {
     const ctx: TxContext = { afterCommit: (fn) => void item.after.push(fn) };
-    const tx: Tx = { ...this.repos, ...ctx };
+    // The repositories by prototype, not copied: one property per transaction, not 31.
+    const tx = Object.create(this.repos) as Tx;
+    tx.afterCommit = ctx.afterCommit;
     return item.fn(tx, ctx);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.mutex.idle();
+    // Transactions queued before this have their group started at the next setImmediate.
+    do {
+      await new Promise((resolve) => setImmediate(resolve));
+      await this.mutex.idle();
+    } while (this.queue.length > 0);
+    await this.readsFinished();
     this.db.close();
   }
 }

@@ -4,7 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
 // What every store does (rollback, concurrent transactions, after-commit hooks, close) is in
-// contract/; here what only the SQLite store does: the money commits' sync.
+// contract/; here what only the SQLite store does: the money commits' sync, reads outside a
+// transaction.
 import { SqliteStore } from '../../../cloud-lite/store/sqlite/sqlite-store.js';
 
 async function openStore(
@@ -97,4 +98,69 @@ t.test('afterCommit: runs once committed, in order, before the transaction resol
   });
   t.equal(out, 'result');
   t.same(seen, ['first: committed', 'second'], 'both ran, in order, before it resolved');
+});
+
+t.test('read: no transaction of its own, and never sees uncommitted writes', async (t) => {
+  const store = await openStore(t);
+  await store.transaction((tx) => tx.kiosks.insert(kiosk('k1')));
+  const gate = () => {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    return { open, opened };
+  };
+
+  // Outside a transaction: no BEGIN and COMMIT (the store's commit count stays).
+  const commits = store.commitStats().commits;
+  t.equal((await store.read((r) => r.kiosks.get('k1')))?.id, 'k1');
+  t.equal(store.commitStats().commits, commits, 'a read commits nothing');
+
+  // A transaction is open (its group waits on something): a read waits its turn and sees the
+  // outcome, committed or rolled back, never the writes in between.
+  const held = gate();
+  const writing = store.transaction(async (tx) => {
+    await tx.kiosks.insert(kiosk('k2'));
+    await held.opened;
+  });
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  const seen = store.read((r) => r.kiosks.get('k2'));
+  held.open();
+  await writing;
+  t.equal((await seen)?.id, 'k2', 'the read saw the write once committed');
+
+  const failing = gate();
+  const rolledBack = store.transaction(async (tx) => {
+    await tx.kiosks.insert(kiosk('k3'));
+    await failing.opened;
+    throw new Error('no');
+  });
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  const notSeen = store.read((r) => r.kiosks.get('k3'));
+  failing.open();
+  await t.rejects(rolledBack, { message: 'no' });
+  t.equal(await notSeen, undefined, 'a write rolled back was never seen');
+
+  // A read running outside a transaction holds the next group back until it has finished:
+  // its later statements never see that group's uncommitted writes.
+  const reading = gate();
+  const twoReads = store.read(async (r) => {
+    const first = await r.kiosks.get('k4');
+    await reading.opened;
+    return [first, await r.kiosks.get('k4')];
+  });
+  let committed = false;
+  const write = store
+    .transaction((tx) => tx.kiosks.insert(kiosk('k4')))
+    .then(() => {
+      committed = true;
+    });
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  t.equal(committed, false, 'the write waits for the read running outside a transaction');
+  reading.open();
+  t.same(await twoReads, [undefined, undefined], 'neither statement saw the write');
+  await write;
+  t.equal((await store.read((r) => r.kiosks.get('k4')))?.id, 'k4', 'then the write committed');
 });

@@ -1,0 +1,136 @@
+// What a command round trip costs the SQLite store, counted at better-sqlite3's Statement (every
+// statement of every repository, BEGIN and COMMIT included), not timed: the dispatcher records a
+// command for a connected kiosk, sends it on a channel that answers Accepted at once, and a
+// caller waits for it. One round trip is two commits (recorded as sent; answered); the waiter's
+// read runs without a transaction of its own; the answer is one guarded UPDATE (no read of the
+// state first). Commands recorded in one turn of the event loop share one COMMIT, and so do
+// the answers of one turn, each in a callback of its own (before, each answer committed alone).
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import t from 'tap';
+import { CommandDispatcher } from '../../../cloud-lite/hub/command-dispatcher.js';
+import type { CommandChannel } from '../../../cloud-lite/hub/types.js';
+import { SqliteStore } from '../../../cloud-lite/store/sqlite/sqlite-store.js';
+import { kioskFeatures } from '../../../protocol/index.js';
+
+// Every run of a prepared statement, by its SQL, whichever repository prepared it.
+const runs = new Map<string, number>();
+{
+  const probe = new Database(':memory:');
+  const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<
+    'run' | 'get' | 'all' | 'iterate',
+    (this: { source: string }, ...args: unknown[]) => unknown
+  >;
+  for (const m of ['run', 'get', 'all', 'iterate'] as const) {
+    const orig = proto[m]!;
+    proto[m] = function (this: { source: string }, ...args: unknown[]) {
+      runs.set(this.source, (runs.get(this.source) ?? 0) + 1);
+      return orig.apply(this, args);
+    };
+  }
+  probe.close();
+}
+const counted = () => {
+  let statements = 0;
+  for (const n of runs.values()) statements += n;
+  return {
+    statements,
+    begins: runs.get('BEGIN IMMEDIATE') ?? 0,
+    commits: runs.get('COMMIT') ?? 0,
+  };
+};
+const since = (before: ReturnType<typeof counted>) => {
+  const now = counted();
+  return {
+    statements: now.statements - before.statements,
+    begins: now.begins - before.begins,
+    commits: now.commits - before.commits,
+  };
+};
+
+t.test('command round trips on SQLite: statements and commits counted', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'command-cost-'));
+  const store = SqliteStore.open(path.join(dir, 'hub.db'));
+  t.teardown(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const kiosks = ['k1', 'k2', 'k3', 'k4'];
+  await store.transaction(async (tx) => {
+    for (const id of kiosks) {
+      await tx.kiosks.insert({ id, name: id, createdAt: new Date().toISOString() });
+      await tx.kiosks.recordBoot(id, {
+        at: new Date().toISOString(),
+        softwareVersion: 'test',
+        imageVersion: null,
+        slotCount: 4,
+        bootReason: 'PowerOn',
+      });
+    }
+  });
+  const sentTo: string[] = [];
+  const channel = (kioskId: string): CommandChannel => ({
+    kioskId,
+    ready: true,
+    open: true,
+    inFlight: new Set(),
+    features: kioskFeatures(undefined),
+    // Each answer in a callback of its own, as each kiosk's answer comes in a socket read.
+    call: (action) => {
+      sentTo.push(`${kioskId} ${action}`);
+      return new Promise((resolve) => setImmediate(() => resolve({ status: 'Accepted' })));
+    },
+  });
+  const channels = new Map(kiosks.map((id) => [id, channel(id)]));
+  const dispatcher = new CommandDispatcher({
+    store,
+    logger: pino({ level: 'silent' }),
+    signingKey: generateKeyPairSync('ed25519').privateKey,
+    channelFor: (id) => channels.get(id),
+    callTimeoutMs: 5000,
+    // Never started: no expiry sweep runs statements of its own during the count.
+    sweepIntervalMs: 60_000,
+  });
+  const deadline = () => new Date(Date.now() + 60_000);
+  const roundTrip = async (kioskId: string) => {
+    const c = await dispatcher.sendCommand(kioskId, 'EnableSlot', { slot: 1 }, deadline());
+    return dispatcher.waitFor(c.id, { timeoutMs: 5000 });
+  };
+  t.equal((await roundTrip('k1')).state, 'completed', 'warm-up round trip completes');
+
+  const before = counted();
+  for (let i = 0; i < 10; i++) {
+    const done = await roundTrip('k1');
+    t.equal(done.state, 'completed');
+  }
+  const one = since(before);
+  t.equal(one.commits, 20, 'two commits per round trip (recorded as sent; answered)');
+  t.equal(one.begins, 20, "a BEGIN only for the commits: the waiter's read takes none");
+  // BEGIN, the kiosk's row, INSERT, COMMIT; the waiter's read; BEGIN, UPDATE, COMMIT.
+  t.equal(one.statements, 80, 'eight statements per round trip');
+
+  // 20 commands recorded in one turn of the event loop: one commit records them all.
+  sentTo.length = 0;
+  const burst = counted();
+  const recorded = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      dispatcher.sendCommand(kiosks[i % kiosks.length]!, 'EnableSlot', { slot: 2 }, deadline()),
+    ),
+  );
+  t.equal(since(burst).commits, 1, '20 commands recorded in one turn: one COMMIT');
+  const settled = await Promise.all(recorded.map((c) => dispatcher.waitFor(c.id)));
+  t.same(
+    settled.map((c) => c.state),
+    Array(20).fill('completed'),
+    'every command of the burst completed',
+  );
+  t.equal(sentTo.length, 20, 'each sent once');
+  const burstCost = since(burst);
+  t.equal(burstCost.commits, 2, '20 answers come in one turn of the event loop: one COMMIT');
+  const rows = await store.read((r) => r.commands.countByState());
+  t.same(rows, { completed: 31 }, 'every command is stored completed');
+});
