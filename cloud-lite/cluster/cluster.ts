@@ -1,13 +1,18 @@
 import { EventEmitter } from 'node:events';
+import type { CommandRecord } from '../store/types.js';
 
 /**
  * What one hub process tells the others (cluster/pg-cluster.ts sends it with PostgreSQL
  * NOTIFY, after the commit it announces). Receivers re-read the database: a message carries
- * ids, never state.
+ * ids, never state, except a command's, which carries the record as committed.
  */
 export type ClusterMessage =
-  /** A command was recorded or changed state: its kiosk's holder sends it, waiters re-read it. */
-  | { t: 'command'; id: string; kioskId: string }
+  /**
+   * A command was recorded or changed state: its kiosk's holder sends it, waiters see the new
+   * state. `rec`: the command as the sender committed it (so nobody reads it again); left out
+   * when the message would not fit a NOTIFY (payload over 8000 bytes): receivers read the row.
+   */
+  | { t: 'command'; id: string; kioskId: string; rec?: CommandRecord }
   /** A kiosk connected to the sender: another process holding an older socket closes it (4001). */
   | { t: 'session'; kioskId: string }
   /** The kiosk was revoked, or its secret replaced: every process closes its socket. */

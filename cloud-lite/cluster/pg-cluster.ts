@@ -13,6 +13,8 @@ export const LEADER_LOCK_KEY = '28265340507349348';
 const MAX_QUEUED = 10_000;
 /** Most messages sent in one round trip (one implicit transaction, one commit). */
 const MAX_BATCH = 200;
+/** A NOTIFY's payload must be shorter than 8000 bytes; a little is kept for safety. */
+export const MAX_PAYLOAD_BYTES = 7900;
 
 export interface PgClusterDeps {
   url: string;
@@ -76,7 +78,10 @@ export class PgCluster
   }
 
   publish(msg: ClusterMessage): void {
-    const payload = JSON.stringify({ ...msg, from: this.processId });
+    let payload = JSON.stringify({ ...msg, from: this.processId });
+    // A command's record that does not fit: its id alone, receivers read the row.
+    if (msg.t === 'command' && msg.rec && Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES)
+      payload = JSON.stringify({ ...msg, rec: undefined, from: this.processId });
     if (this.queued.length >= MAX_QUEUED) this.queued.shift();
     this.queued.push(payload);
     this.flush();

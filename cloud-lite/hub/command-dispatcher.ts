@@ -29,11 +29,15 @@ export interface CommandDispatcherDeps {
   sweepIntervalMs: number;
   /**
    * Tells the other hub processes that a command was recorded or changed state (after the
-   * commit): the one holding its kiosk's socket sends it, waiters there re-read it.
+   * commit), with the record as committed: the one holding its kiosk's socket sends it,
+   * waiters there see the state (remoteChange).
    */
   publish?: (c: CommandRecord) => void;
   now?: () => Date;
 }
+
+/** Commands `recent` keeps at most (CommandDispatcher). */
+const RECENT_MAX = 2000;
 
 /** States a command settles in (`accepted` may still become completed or failed). */
 export const SETTLED_STATES: readonly CommandState[] = [
@@ -82,6 +86,13 @@ export class CommandDispatcher extends EventEmitter<{
   private sweeper: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly waiters = new Map<string, Set<(c: CommandRecord) => void>>();
+  /**
+   * The newest committed state this process knows of commands it recorded lately, until they
+   * end (at most RECENT_MAX, oldest dropped): `waitFor` starts from it instead of reading the
+   * row. Kept true by `notify` (this process's changes) and `remoteChange` (the others',
+   * announced after their commits); emptied on `resync` (announcements may have been missed).
+   */
+  private readonly recent = new Map<string, CommandRecord>();
 
   constructor(private readonly deps: CommandDispatcherDeps) {
     super();
@@ -116,27 +127,68 @@ export class CommandDispatcher extends EventEmitter<{
   }
 
   /**
-   * Another hub process recorded or changed command `commandId` of `kioskId`: if this process
-   * holds that kiosk's ready socket and the command is outstanding (pending, or sent but not in
-   * flight on this socket), send it; wake this process's waiters of the command with its state
-   * as committed. A `sent` one counts: the other process may have recorded it as sent for a
-   * socket it held when the command was recorded (record) and lost before its commit, while the
-   * kiosk booted here before the row was visible; nothing would send it then. A kiosk takes a
-   * command it already has again without doing it twice (its commandId).
+   * Another hub process recorded or changed command `commandId` of `kioskId`, and `rec` is the
+   * command as it committed it (the announcement carries it; absent when too big for a NOTIFY:
+   * then the row is read): if this process holds that kiosk's ready socket and the command is
+   * outstanding (pending, or sent but not in flight on this socket), send it; wake this
+   * process's waiters of the command with that committed state. A `sent` one counts: the other
+   * process may have recorded it as sent for a socket it held when the command was recorded
+   * (record) and lost before its commit, while the kiosk booted here before the row was
+   * visible; nothing would send it then. A kiosk takes a command it already has again without
+   * doing it twice (its commandId); a command another process finished meanwhile is not sent
+   * (deliver's sent mark changes only a pending or sent row).
    */
-  remoteChange(commandId: string, kioskId: string): void {
+  remoteChange(commandId: string, kioskId: string, rec?: CommandRecord): void {
     const channel = this.deps.channelFor(kioskId);
+    if (this.recent.has(commandId)) {
+      if (rec) this.remember(rec);
+      else this.recent.delete(commandId);
+    }
     if (this.stopped || (!channel && !this.waiters.has(commandId))) return;
+    const act = (c: CommandRecord | undefined) => {
+      if (!c) return;
+      const set = this.waiters.get(c.id);
+      if (set) for (const w of [...set]) w(c);
+      if (channel && (c.state === 'pending' || c.state === 'sent')) void this.deliver(channel, c);
+    };
+    if (rec) {
+      act(rec);
+      return;
+    }
     void this.get(commandId)
-      .then((c) => {
-        if (!c) return;
-        const set = this.waiters.get(c.id);
-        if (set) for (const w of [...set]) w(c);
-        if (channel && (c.state === 'pending' || c.state === 'sent')) void this.deliver(channel, c);
-      })
+      .then(act)
       .catch((err) => {
         if (!this.stopped) this.deps.logger.error({ err, commandId }, 'reading a command failed');
       });
+  }
+
+  /**
+   * Announcements may have been missed (the cluster connection was re-made): forgets what
+   * `recent` says and wakes every waiter here with its command as it is now.
+   */
+  resync(): void {
+    this.recent.clear();
+    for (const id of [...this.waiters.keys()])
+      void this.get(id)
+        .then((c) => {
+          const set = c && this.waiters.get(c.id);
+          if (set) for (const w of [...set]) w(c);
+        })
+        .catch((err) => {
+          if (!this.stopped)
+            this.deps.logger.error({ err, commandId: id }, 'reading a command failed');
+        });
+  }
+
+  /** Keeps `c` in `recent` while it may still change (see there); drops it once it ended. */
+  private remember(c: CommandRecord): void {
+    this.recent.delete(c.id);
+    if (FINAL_STATES.includes(c.state)) return;
+    this.recent.set(c.id, c);
+    if (this.recent.size > RECENT_MAX) {
+      const oldest = this.recent.keys().next().value;
+      if (oldest !== undefined) this.recent.delete(oldest);
+    }
   }
 
   /**
@@ -232,7 +284,7 @@ export class CommandDispatcher extends EventEmitter<{
       : undefined;
     await tx.commands.insert(sent ?? rec);
     tx.afterCommit(() => {
-      this.notify({ ...rec });
+      this.notify({ ...rec }, { recorded: true });
       if (sent) this.notify({ ...sent });
       const channel = this.deps.channelFor(kioskId);
       if (channel) void this.deliver(channel, sent ?? rec, { marked: sent !== undefined });
@@ -282,6 +334,12 @@ export class CommandDispatcher extends EventEmitter<{
       };
       waiters.add(onState);
       opts.signal?.addEventListener('abort', onAbort);
+      // Recorded here lately: its newest committed state is known (recent), no read needed.
+      const known = this.recent.get(commandId);
+      if (known) {
+        onState(known);
+        return;
+      }
       if (opts.timeoutMs !== undefined) {
         timer = setTimeout(() => {
           cleanup();
@@ -309,12 +367,13 @@ export class CommandDispatcher extends EventEmitter<{
 
   /**
    * Emits 'commandState', wakes `waitFor` callers of that command and tells the other
-   * processes (pending: the kiosk's holder sends it; settled: their waiters re-read it).
-   * `sent` is not told: no process acts on it (remoteChange sends only pending commands, and
-   * no waiter waits for sent), and each message costs a NOTIFY and a read on every receiver
-   * with waiters.
+   * processes, with the record (pending: the kiosk's holder sends it; settled: their waiters
+   * get it). `sent` is not told: no process acts on it (the holder sends it itself, and no
+   * waiter waits for sent), and each message costs a NOTIFY. `recorded`: `c` was just recorded
+   * here (kept in `recent`).
    */
-  private notify(c: CommandRecord): void {
+  private notify(c: CommandRecord, opts: { recorded?: boolean } = {}): void {
+    if (opts.recorded || this.recent.has(c.id)) this.remember(c);
     const set = this.waiters.get(c.id);
     if (set) for (const w of [...set]) w(c);
     this.emit('commandState', c);

@@ -105,6 +105,7 @@ export class KioskHub
   private readonly onResync = () => {
     for (const s of this.sessions.values())
       if (s.ready) void this.commands.deliverOutstanding(s).catch(() => undefined);
+    this.commands.resync();
   };
 
   constructor(private readonly deps: KioskHubDeps) {
@@ -129,7 +130,7 @@ export class KioskHub
       },
       callTimeoutMs: deps.commandCallTimeoutMs,
       sweepIntervalMs: deps.commandSweepIntervalMs,
-      publish: (c) => this.cluster.publish({ t: 'command', id: c.id, kioskId: c.kioskId }),
+      publish: (c) => this.cluster.publish({ t: 'command', id: c.id, kioskId: c.kioskId, rec: c }),
       now: deps.now,
     });
     this.commands.on('commandState', (c) => {
@@ -203,7 +204,7 @@ export class KioskHub
   private clusterMessage(m: ClusterMessage): void {
     if (this.stopping) return;
     if (m.t === 'command') {
-      this.commands.remoteChange(m.id, m.kioskId);
+      this.commands.remoteChange(m.id, m.kioskId, m.rec);
       this.emit('fleetChange', m.kioskId);
     } else if (m.t === 'revoked') this.revoked(m.kioskId);
     else if (m.t === 'secretReplaced') this.secretReplaced(m.kioskId);

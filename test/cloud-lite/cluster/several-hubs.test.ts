@@ -127,7 +127,8 @@ if (server) {
   });
 
   t.test('a command recorded on one process reaches the kiosk on the other', async (t) => {
-    const { a, b } = await twoHubs(t);
+    // No command sweep meanwhile (the leader's one statement would count below).
+    const { a, b } = await twoHubs(t, { commandSweepIntervalMs: 600_000 });
     const creds = await a.enrolKiosk('k1');
     // No holder yet: the command stays pending until the kiosk connects (anywhere).
     const early = await b.server.hub.sendCommand(
@@ -148,6 +149,38 @@ if (server) {
       [early.id, cmd.id],
       'the kiosk got each command once',
     );
+    // What a command crossing processes costs, counted: round trips to PostgreSQL (every
+    // statement, BEGIN and COMMIT) and NOTIFY queries, on B (records it, waits for it) and on
+    // A (holds the socket: sends it, records the answer), commands one after another.
+    const counts = (h: TestHub) => ({
+      store: (h.server.store.commitStats() as { roundTrips?: number }).roundTrips ?? 0,
+      notify: h.server.cluster.stats().roundTrips,
+    });
+    const [a0, b0] = [counts(a), counts(b)];
+    const n = 10;
+    for (let i = 0; i < n; i++) {
+      const c = await b.server.hub.sendCommand('k1', 'EnableSlot', { slot: 1 }, deadline(30_000));
+      t.equal((await b.server.hub.waitFor(c.id, { timeoutMs: 10_000 })).state, 'completed');
+    }
+    const [a1, b1] = [counts(a), counts(b)];
+    const per = (x: number, y: number) => (y - x) / n;
+    const cost = {
+      recorder: { store: per(b0.store, b1.store), notify: per(b0.notify, b1.notify) },
+      holder: { store: per(a0.store, a1.store), notify: per(a0.notify, a1.notify) },
+    };
+    t.comment(`a command crossing processes: ${JSON.stringify(cost)}`);
+    t.ok(cost.recorder.store <= 2.2, 'the recording process: the kiosk read and the INSERT');
+    t.ok(cost.holder.store <= 2.2, "the kiosk's process: the sent mark and the answer");
+    t.ok(cost.recorder.notify + cost.holder.notify <= 2.2, 'one NOTIFY each way');
+    // A record too big for a NOTIFY (8000 bytes) goes as its id: the receiver reads the row.
+    const big = { ...cmd, payload: { ...cmd.payload, pad: 'x'.repeat(9000) } };
+    const heard = new Promise<unknown>((resolve) =>
+      a.server.cluster.on('message', (m) => {
+        if (m.t === 'command' && m.id === cmd.id) resolve(m);
+      }),
+    );
+    b.server.cluster.publish({ t: 'command', id: cmd.id, kioskId: 'k1', rec: big });
+    t.same(await heard, { t: 'command', id: cmd.id, kioskId: 'k1' }, 'sent without the record');
     // A burst from B: its announcements go out in batches (one round trip each), none lost.
     const burst = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -162,7 +195,7 @@ if (server) {
       burst.map(() => 'completed'),
       'every command of the burst completed, seen on B',
     );
-    const got = kiosk.commands.map((c) => c.payload.commandId).slice(2);
+    const got = kiosk.commands.map((c) => c.payload.commandId).slice(2 + n);
     t.same([...got].sort(), burst.map((c) => c.id).sort(), 'the kiosk got each command once');
     const row = await b.server.store.transaction((tx) => tx.kiosks.get('k1'));
     t.match(row, { status: 'online', hubProcess: a.server.cluster.processId });
