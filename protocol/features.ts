@@ -87,9 +87,20 @@ export function isFeature(name: unknown): name is Feature {
  * without `features`). An empty list means the core protocol only.
  */
 export function kioskFeatures(listed: readonly string[] | null | undefined): ReadonlySet<Feature> {
-  if (listed === null || listed === undefined) return new Set(BASELINE_FEATURES);
-  return new Set(listed.filter(isFeature));
+  const names = listed === null || listed === undefined ? BASELINE_FEATURES : listed;
+  // One set per distinct combination, shared (a hub holds one per connected kiosk, and most
+  // kiosks list the same features), in FEATURE_NAMES order.
+  const known = FEATURE_NAMES.filter((f) => names.includes(f));
+  const key = known.join(' ');
+  let set = featureSets.get(key);
+  if (!set) {
+    set = new Set(known);
+    featureSets.set(key, set);
+  }
+  return set;
 }
+/** The sets kioskFeatures gave, by their names (at most one per subset of FEATURE_NAMES). */
+const featureSets = new Map<string, ReadonlySet<Feature>>();
 
 /** The command feature `action` needs (undefined: a core command every kiosk understands). */
 export function commandFeature(action: string): Feature | undefined {

@@ -24,7 +24,7 @@ import { CommandDispatcher, FINAL_STATES } from './command-dispatcher.js';
 import { settleCommandsOnOutcomes } from './command-outcomes.js';
 import { EventIntake } from './event-intake.js';
 import type { EventHandler, KioskCommands } from './kiosk-commands.js';
-import { handleKioskMessages } from './kiosk-messages.js';
+import { handleKioskMessages, type KioskMessagesContext } from './kiosk-messages.js';
 import { KioskSession } from './kiosk-session.js';
 import { SlotView } from './slot-view.js';
 import {
@@ -493,8 +493,20 @@ export class KioskHub
     });
   }
 
+  /**
+   * What every session's message handlers share (one per hub, not one per kiosk: a hub holds
+   * 10,000 sessions).
+   */
+  private messagesContext: KioskMessagesContext | undefined;
+  /**
+   * The parent of the sessions' loggers: a child itself, so pino gives each kiosk's child only
+   * its bindings (a child of the root logger also copies the root's formatters).
+   */
+  private sessionLoggers: Logger | undefined;
+
   private attach(kioskId: string, ws: WebSocket): void {
-    const logger = this.deps.logger.child({ kioskId });
+    this.sessionLoggers ??= this.deps.logger.child({});
+    const logger = this.sessionLoggers.child({ kioskId });
     const session = new KioskSession({
       kioskId,
       ws,
@@ -508,7 +520,7 @@ export class KioskHub
       logger.info('new connection replaces the old one');
       old.close(CLOSE_REPLACED, 'replaced');
     }
-    handleKioskMessages(session, logger, {
+    this.messagesContext ??= {
       store: this.deps.store,
       metrics: this.deps.metrics,
       heartbeatIntervalSeconds: this.deps.heartbeatIntervalSeconds,
@@ -520,7 +532,8 @@ export class KioskHub
         this.fleetChanged(id);
       },
       booted: (id, boot) => this.emit('booted', id, boot),
-    });
+    };
+    handleKioskMessages(session, logger, this.messagesContext);
     session.peer.on('protocolError', () => this.deps.metrics.error('protocol'));
     ws.on('message', (data, isBinary) => {
       session.alive = true;

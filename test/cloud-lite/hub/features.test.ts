@@ -49,6 +49,18 @@ t.test('the baseline: the first self-updating kioskd', async (t) => {
     ['apply-config'],
     'unknown ignored',
   );
+  // One set per combination, shared by every kiosk that listed it (a hub holds one per session).
+  t.equal(
+    kioskFeatures(['apply-config', 'install-update', 'apply-config']),
+    kioskFeatures(['install-update', 'teleport-disk', 'apply-config']),
+    'the same names in another order, repeated or beside unknown ones: the same set',
+  );
+  t.same(
+    [...kioskFeatures(['apply-config', 'install-update'])],
+    ['install-update', 'apply-config'],
+  );
+  t.equal(kioskFeatures(undefined), kioskFeatures(null));
+  t.not(kioskFeatures([]), kioskFeatures(undefined));
 });
 
 t.test('an old-style Boot (no features) gets nothing beyond the baseline', async (t) => {
