@@ -61,7 +61,7 @@ export interface KioskHubDeps {
  * Emits 'commandState' (CommandRecord), 'online' (kioskId), 'offline' (kioskId), 'booted'
  * (kioskId, BootRequest: an accepted Boot, recorded), and
  * 'fleetChange' (kioskId) after anything the operator's fleet view shows changed (connection,
- * an Inventory or event stored, a command's state), here or, on a shared cluster, on another
+ * a Boot, an Inventory or event stored, a command's state), here or, on a shared cluster, on another
  * hub process (told by the cluster's 'fleet', 'session' and 'command' messages, sent after the
  * commit): the live fleet table follows it.
  */
@@ -531,7 +531,11 @@ export class KioskHub
         this.inventoryAsked.delete(id);
         this.fleetChanged(id);
       },
-      booted: (id, boot) => this.emit('booted', id, boot),
+      booted: (id, boot) => {
+        this.emit('booted', id, boot);
+        // Its software version and features show in the fleet view.
+        this.fleetChanged(id);
+      },
     };
     handleKioskMessages(session, logger, this.messagesContext);
     session.peer.on('protocolError', () => this.deps.metrics.error('protocol'));

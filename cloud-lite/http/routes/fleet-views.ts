@@ -1,4 +1,4 @@
-import type { SlotSnapshot } from '../../../protocol/index.js';
+import { kioskFeatures, type SlotSnapshot } from '../../../protocol/index.js';
 import type { CommandRecord, EventRecord, KioskRecord, SlotRecord } from '../../store/types.js';
 
 /** Kiosk as the operator API shows it (never the secret hash). */
@@ -19,6 +19,9 @@ export function kioskView(k: KioskRecord, connected: boolean, slots?: SlotRecord
     lastBootAt: k.lastBootAt,
     bootReason: k.bootReason,
     features: k.features,
+    // What the hub takes it to understand (the baseline for a Boot without a list); null until
+    // its first Boot. The pages disable an action whose feature is missing here.
+    understands: k.lastBootAt === null ? null : [...kioskFeatures(k.features)],
     lastSeq: k.lastSeq,
     ...(slots
       ? {

@@ -534,6 +534,12 @@ export const OpsKiosk = Exact(
           'the protocol features its last Boot listed, as sent; null: it listed none (older kioskd: the baseline, docs/protocol.md "Versions and features")',
       }),
     ),
+    understands: Nullable(
+      Type.Array(Type.String(), {
+        description:
+          'the protocol features the hub takes it to understand and sends it commands for: those of `features` this hub knows, or the baseline when it listed none; null: it never booted (its first Boot decides)',
+      }),
+    ),
     lastSeq: Type.Integer(),
     slots: Type.Optional(Type.Array(Type.Ref(OpsSlot))),
   },

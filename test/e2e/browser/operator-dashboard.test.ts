@@ -124,6 +124,29 @@ t.test(
     ]);
     await page.getByRole('button', { name: 'Enable slot 2' }).waitFor();
     await checkPage(t, page, 'ops-kiosk-detail');
+    // Its protocol features in words; an action its software lacks is disabled with the reason
+    // (before the click, not a 409 after it), live when the kiosk boots older software.
+    const features = page.getByTestId('kiosk-features');
+    t.match((await features.textContent()) ?? '', /diagnostics uploads upload-diagnostics/);
+    const askBundle = page.getByRole('button', { name: 'Ask for the diagnostics bundle' });
+    t.notOk(await askBundle.isDisabled(), 'diagnostics: available');
+    await kiosk.boot({ slotCount: 4, features: null });
+    await page.locator('#diag-lacks').waitFor();
+    t.ok(await askBundle.isDisabled(), 'diagnostics: disabled');
+    t.match(
+      (await page.locator('#diag-lacks').textContent()) ?? '',
+      /does not list the protocol feature upload-diagnostics \(diagnostics uploads\)/,
+    );
+    t.equal(await askBundle.getAttribute('aria-describedby'), 'diag-lacks', 'the reason is told');
+    const rc = page.locator('section[aria-labelledby="rc-kiosk"]');
+    t.ok(await rc.getByRole('button', { name: 'Save' }).isDisabled(), 'remote settings: disabled');
+    t.match((await rc.locator('#rc-lacks').textContent()) ?? '', /apply-config/);
+    t.notMatch((await features.textContent()) ?? '', /diagnostics/, 'the baseline, listed');
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.locator('#diag-lacks', { hasText: '未列出协议功能 upload-diagnostics' }).waitFor();
+    await page.getByRole('button', { name: 'English' }).click();
+    await kiosk.boot({ slotCount: 4 });
+    await page.locator('#diag-lacks').waitFor({ state: 'detached' });
     await page.getByRole('link', { name: 'Orders' }).click();
     await page.getByRole('heading', { name: 'Orders and reservations' }).waitFor();
     await checkPage(t, page, 'ops-orders');

@@ -13595,6 +13595,7 @@ export interface components {
             slots?: components["schemas"]["OpsSlot"][];
             softwareVersion: string | null;
             status: "online" | "offline";
+            understands: string[] | null;
         };
         OpsOrder: {
             /** @description money in minor units (cents) */

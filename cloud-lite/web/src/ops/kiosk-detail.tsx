@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n/i18n.js';
 import { formatBytes, formatDateTime, formatRelative } from '../lib/format.js';
+import type { OpsKiosk } from '../lib/types.js';
 import {
   Badge,
   Button,
@@ -20,6 +21,43 @@ import { kioskName, useSites } from './kiosk-names.js';
 import { KioskConfigSection } from './remote-config.js';
 
 const OUTSTANDING = new Set(['pending', 'sent', 'accepted']);
+
+/**
+ * Why an action needing protocol feature `feature` is not available for `k` (its software does
+ * not list it), or undefined when it is (or its features are not known yet: its first Boot
+ * decides, and the hub answers KIOSK_LACKS_FEATURE then).
+ */
+export function lacksFeature(
+  k: Pick<OpsKiosk, 'understands'> | undefined,
+  feature: string,
+): string | undefined {
+  if (!k?.understands || k.understands.includes(feature)) return undefined;
+  return t('ops.lacksFeature', {
+    name: feature,
+    feature: t(`ops.feature.${feature}`, { defaultValue: feature }),
+  });
+}
+
+/** The kiosk's protocol features in words; names this hub does not know are listed as such. */
+function FeatureList({ k }: { k: OpsKiosk }) {
+  if (!k.understands) return <>{t('ops.featuresUnknown')}</>;
+  const unknown = (k.features ?? []).filter((f) => !k.understands?.includes(f));
+  if (k.understands.length === 0 && unknown.length === 0) return <>{t('ops.featuresNone')}</>;
+  return (
+    <ul class="features" data-testid="kiosk-features">
+      {k.understands.map((f) => (
+        <li key={f} data-feature={f}>
+          {t(`ops.feature.${f}`, { defaultValue: f })} <code>{f}</code>
+        </li>
+      ))}
+      {unknown.map((f) => (
+        <li key={f} class="muted">
+          {t('ops.featureUnknownName', { name: f })}
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 /**
  * One kiosk, live (its slots and commands follow the fleet stream): slots with disable (asks
@@ -43,6 +81,7 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
   const [reason, setReason] = useState('');
   const [reasonError, setReasonError] = useState<string>();
   const k = live.value?.[0];
+  const noDiagnostics = lacksFeature(k, 'upload-diagnostics');
   const name = k ? kioskName(k, sites.get(kioskId)) : kioskId;
   usePageTitle(name, t('app.opsTitle'));
   // Whatever the kiosk reports (a command answered, an event) shows in the lists below too.
@@ -129,6 +168,10 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
             </dd>
             <dt>{t('ops.software')}</dt>
             <dd>{k.softwareVersion ?? '–'}</dd>
+            <dt>{t('ops.features')}</dt>
+            <dd>
+              <FeatureList k={k} />
+            </dd>
             <dt>{t('ops.lastBoot')}</dt>
             <dd>
               {formatDateTime(k.lastBootAt) || '–'} {k.bootReason ? `(${k.bootReason})` : ''}
@@ -267,8 +310,15 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
       <section aria-labelledby="diag-title">
         <h2 id="diag-title">{t('ops.diagTitle')}</h2>
         <p class="muted">{t('ops.diagIntro')}</p>
+        {noDiagnostics ? (
+          <p class="notice" id="diag-lacks">
+            {noDiagnostics}
+          </p>
+        ) : null}
         <div class="actions">
           <Button
+            disabled={noDiagnostics !== undefined}
+            aria-describedby={noDiagnostics ? 'diag-lacks' : undefined}
             busy={busy === 'diag-bundle'}
             onClick={() => askDiagnostics('diag-bundle', { kind: 'bundle' })}
           >
@@ -288,6 +338,8 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
             </select>
           </label>
           <Button
+            disabled={noDiagnostics !== undefined}
+            aria-describedby={noDiagnostics ? 'diag-lacks' : undefined}
             busy={busy === 'diag-logs'}
             onClick={() =>
               askDiagnostics('diag-logs', { kind: 'logs', lines: 500, level: logLevel })
@@ -319,7 +371,7 @@ export function KioskDetail({ kioskId }: { kioskId: string }) {
           ))}
         </ul>
       </section>
-      <KioskConfigSection kioskId={kioskId} />
+      <KioskConfigSection kioskId={kioskId} lacking={lacksFeature(k, 'apply-config')} />
       <section aria-labelledby="upd-title">
         <h2 id="upd-title">{t('upd.history')}</h2>
         <ErrorBox error={updates.error} />

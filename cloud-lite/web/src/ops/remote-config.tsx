@@ -48,6 +48,8 @@ function SettingsEditor(props: {
   keys: SettingKey[];
   /** The value in force when the field is empty (the fleet default, for a kiosk). */
   fallback?: Record<string, unknown>;
+  /** Why saving is not available (the kiosk cannot apply remote settings); absent: it is. */
+  lacking?: string | undefined;
   save: (settings: Record<string, unknown>, expectedVersion: number) => Promise<unknown>;
   onSaved: () => void;
 }) {
@@ -110,7 +112,17 @@ function SettingsEditor(props: {
       ))}
       {errors[''] ? <p class="field-error">{errors['']}</p> : null}
       <ErrorBox error={error} />
-      <Button type="submit" busy={busy}>
+      {props.lacking ? (
+        <p class="notice" id="rc-lacks">
+          {props.lacking}
+        </p>
+      ) : null}
+      <Button
+        type="submit"
+        busy={busy}
+        disabled={props.lacking !== undefined}
+        aria-describedby={props.lacking ? 'rc-lacks' : undefined}
+      >
         {t('rc.save')}
       </Button>
       <LiveStatus>{status}</LiveStatus>
@@ -208,7 +220,14 @@ export function ConfigPage() {
 }
 
 /** The kiosk page's section: its own settings on top of the fleet default, desired vs applied. */
-export function KioskConfigSection({ kioskId }: { kioskId: string }) {
+export function KioskConfigSection({
+  kioskId,
+  lacking,
+}: {
+  kioskId: string;
+  /** Why the kiosk cannot take its own settings (its software lacks apply-config). */
+  lacking?: string | undefined;
+}) {
   const api = useApi();
   const data = useAsync(() => api.opsKioskRemoteConfig(kioskId), [kioskId]);
   const d = data.data;
@@ -227,6 +246,7 @@ export function KioskConfigSection({ kioskId }: { kioskId: string }) {
             scope={d.config.own}
             keys={d.settingKeys}
             fallback={d.config.desired.settings}
+            lacking={lacking}
             save={(settings, expectedVersion) =>
               api.opsSetKioskConfig(kioskId, settings, expectedVersion)
             }
