@@ -30,10 +30,11 @@ export const HubConfigSchema = Type.Object(
         url: Type.Optional(Type.String({ minLength: 1 })),
         poolSize: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
         /**
-         * PostgreSQL: false lets the kiosks' bookkeeping (Boots, heartbeats, online marks,
-         * commands recorded, sent and answered) commit without waiting for the WAL's flush,
-         * as SQLite's non-money commits do; serialisable transactions (money, stock, events)
-         * always wait. Default (unset): true (docs/postgres.md, "Transactions and money").
+         * PostgreSQL: false (the default, when unset) lets the kiosks' bookkeeping (Boots,
+         * heartbeats, online marks, commands recorded, sent and answered) commit without
+         * waiting for the WAL's flush, as SQLite's non-money commits do; serialisable
+         * transactions (money, stock, events) always wait. true: every commit waits
+         * (docs/postgres.md, "Transactions and money").
          */
         syncBookkeeping: Type.Optional(Type.Boolean()),
       },

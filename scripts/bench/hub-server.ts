@@ -6,7 +6,7 @@
 // {type:'stop'}. Answers: {type:'<same>', ...}. BENCH_HUB_MONEY_SYNC=off: commits that
 // write money tables are not synced (synchronous=NORMAL for them too), to print the cost.
 // BENCH_HUB_PG_URL: the hub runs on that PostgreSQL database (one of several processes);
-// BENCH_HUB_PG_SYNC_BOOKKEEPING=off: with store.syncBookkeeping false; BENCH_HUB_PG_POOL_SIZE:
+// BENCH_HUB_PG_SYNC_BOOKKEEPING=on: with store.syncBookkeeping true (not the default); BENCH_HUB_PG_POOL_SIZE:
 // store.poolSize (default 10, the hub's).
 // BENCH_HUB_ALERTS_SWEEP_MS: the alerts sweep's interval (default the hub's, 15 s).
 import { randomUUID } from 'node:crypto';
@@ -37,9 +37,7 @@ const config = validateConfig({
           kind: 'postgres',
           url: process.env.BENCH_HUB_PG_URL,
           poolSize: Number(process.env.BENCH_HUB_PG_POOL_SIZE ?? 10),
-          ...(process.env.BENCH_HUB_PG_SYNC_BOOKKEEPING === 'off'
-            ? { syncBookkeeping: false }
-            : {}),
+          ...(process.env.BENCH_HUB_PG_SYNC_BOOKKEEPING === 'on' ? { syncBookkeeping: true } : {}),
         },
       }
     : {}),

@@ -138,7 +138,7 @@ export interface PostgresStoreOptions {
    * second of bookkeeping: a command's sent/answered mark (the command is sent again and the
    * kiosk's inbox answers it from its record), a heartbeat's time, an online mark or a Boot
    * (the kiosk's next connection writes them again), a command recorded by sendCommand.
-   * Default true: every commit waits.
+   * Default false (docs/postgres.md, "Durability"); true: every commit waits.
    */
   syncBookkeeping?: boolean;
 }
@@ -157,10 +157,10 @@ export interface PostgresStoreOptions {
  *
  * Consequence for callers: `fn` may run more than once; work outside the database goes to
  * `afterCommit` (the store's contract already asks this), which runs once, after the commit
- * that counted. Every commit is durable (synchronous_commit as the server has it, on by
- * default), unless `syncBookkeeping: false` lets the bookkeeping commit without waiting for
- * the flush (serialisable transactions always wait), as the SQLite store syncs money commits
- * only.
+ * that counted. Money, stock and events (serialisable transactions) wait for the WAL's flush
+ * (synchronous_commit as the server has it, on by default); the kiosks' bookkeeping does not
+ * (`syncBookkeeping`, default false), as the SQLite store syncs money commits only. With
+ * `syncBookkeeping: true` every commit waits.
  */
 export class PostgresStore implements Store {
   private closed = false;
@@ -219,7 +219,7 @@ export class PostgresStore implements Store {
       } finally {
         client.release();
       }
-      return new PostgresStore(pool, log, migrated, opts.syncBookkeeping ?? true);
+      return new PostgresStore(pool, log, migrated, opts.syncBookkeeping ?? false);
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw err;
@@ -228,7 +228,7 @@ export class PostgresStore implements Store {
 
   /**
    * Transactions (and autocommit calls) committed, how many of them waited for the WAL's
-   * flush (all, unless syncBookkeeping is false), how many runs were retried after a
+   * flush (all with syncBookkeeping true), how many runs were retried after a
    * serialisation failure or a deadlock, and the round trips to the server so far (every
    * statement, BEGIN, COMMIT, ROLLBACK and SET; store.read's too): bench:hub prints them per
    * command, test/cloud-lite/cluster/several-hubs.test.ts counts a command's.

@@ -128,7 +128,7 @@ if (server) {
 
   t.test('a command recorded on one process reaches the kiosk on the other', async (t) => {
     // No command sweep meanwhile (the leader's one statement would count below).
-    const { a, b } = await twoHubs(t, { commandSweepIntervalMs: 600_000 });
+    const { a, b, url } = await twoHubs(t, { commandSweepIntervalMs: 600_000 });
     const creds = await a.enrolKiosk('k1');
     // No holder yet: the command stays pending until the kiosk connects (anywhere).
     const early = await b.server.hub.sendCommand(
@@ -181,6 +181,24 @@ if (server) {
     );
     b.server.cluster.publish({ t: 'command', id: cmd.id, kioskId: 'k1', rec: big });
     t.same(await heard, { t: 'command', id: cmd.id, kioskId: 'k1' }, 'sent without the record');
+
+    // store.syncBookkeeping false (the default): a crash of the PostgreSQL server may lose a
+    // command's answered mark (the row says sent again). Every connection breaks with it: the
+    // cluster connection is re-made and the kiosk's holder sends its outstanding commands
+    // again, with the same commandId; the kiosk answers a repeat from its inbox without doing
+    // it twice (kioskd: test/kiosk/link/hub-link.test.ts, "a repeat gets the stored answer").
+    await query(url, "UPDATE commands SET state = 'sent', result = NULL WHERE id = $1", [cmd.id]);
+    const cut = await query(
+      url,
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+      [`cloud-lite/${a.server.cluster.processId}`],
+    );
+    t.equal(cut.rowCount, 1, "A's cluster connection was cut");
+    const again = await b.server.hub.waitFor(cmd.id, { until: ['completed'], timeoutMs: 15_000 });
+    t.equal(again.state, 'completed', 'answered again, seen on B');
+    const sends = kiosk.commands.filter((c) => c.payload.commandId === cmd.id);
+    t.equal(sends.length, 2, 'A sent it again after its cluster connection came back');
+    t.same(sends[1]!.payload, sends[0]!.payload, 'the same command (commandId, payload)');
     // A burst from B: its announcements go out in batches (one round trip each), none lost.
     const burst = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -195,7 +213,7 @@ if (server) {
       burst.map(() => 'completed'),
       'every command of the burst completed, seen on B',
     );
-    const got = kiosk.commands.map((c) => c.payload.commandId).slice(2 + n);
+    const got = kiosk.commands.map((c) => c.payload.commandId).slice(3 + n);
     t.same([...got].sort(), burst.map((c) => c.id).sort(), 'the kiosk got each command once');
     const row = await b.server.store.transaction((tx) => tx.kiosks.get('k1'));
     t.match(row, { status: 'online', hubProcess: a.server.cluster.processId });

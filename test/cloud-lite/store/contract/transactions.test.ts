@@ -371,11 +371,21 @@ for (const { kind, open } of kinds) {
 
     if (kind === 'postgres') {
       t.test(
-        'syncBookkeeping false: bookkeeping commits without waiting for the flush, serialisable transactions wait',
+        'syncBookkeeping false (the default): bookkeeping commits without waiting for the flush, serialisable transactions wait; true: every commit waits',
         async (t) => {
           const { store, location } = await open(t);
-          const fast = await PostgresStore.open(location, { poolSize: 1, syncBookkeeping: false });
+          // The default, as a hub opens it without the setting.
+          const fast = await PostgresStore.open(location, { poolSize: 1 });
           t.teardown(() => fast.close());
+          const synced = await PostgresStore.open(location, { poolSize: 1, syncBookkeeping: true });
+          t.teardown(() => synced.close());
+          await synced.transaction((tx) => tx.kiosks.insert(kiosk('k0')), {
+            isolation: 'autocommit',
+          });
+          await synced.transaction((tx) => tx.kiosks.setLastSeq('k0', 1), {
+            isolation: 'read committed',
+          });
+          t.match(synced.commitStats(), { commits: 2, synced: 2 }, 'true: both waited');
           // One connection: the transaction after the autocommit runs on the unsynced session.
           await fast.transaction((tx) => tx.kiosks.insert(kiosk('k1')), {
             isolation: 'autocommit',
