@@ -87,7 +87,11 @@ export class RpcPeer<R extends PeerRole = PeerRole> extends EventEmitter<{
 }> {
   private readonly options: RpcPeerOptions<R>;
   private readonly handlers = new Map<string, Handler<Action>>();
-  private readonly pending = new Map<string, Pending>();
+  /**
+   * Calls awaiting their answer, made at the first call: a hub holds a peer per connected
+   * kiosk, most of them idle (an empty Map costs ~180 bytes).
+   */
+  private pendingCalls: Map<string, Pending> | undefined;
   private closedReason: string | undefined;
 
   constructor(options: RpcPeerOptions<R>) {
@@ -101,7 +105,12 @@ export class RpcPeer<R extends PeerRole = PeerRole> extends EventEmitter<{
 
   /** Number of calls awaiting an answer. */
   get pendingCount(): number {
-    return this.pending.size;
+    return this.pendingCalls?.size ?? 0;
+  }
+
+  private get pending(): Map<string, Pending> {
+    this.pendingCalls ??= new Map();
+    return this.pendingCalls;
   }
 
   get closed(): boolean {
@@ -244,8 +253,8 @@ export class RpcPeer<R extends PeerRole = PeerRole> extends EventEmitter<{
   close(reason = 'closed'): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
-    const pending = [...this.pending];
-    this.pending.clear();
+    const pending = [...(this.pendingCalls ?? [])];
+    this.pendingCalls?.clear();
     for (const [id, entry] of pending) {
       clearTimeout(entry.timer);
       entry.reject(
@@ -387,7 +396,7 @@ export class RpcPeer<R extends PeerRole = PeerRole> extends EventEmitter<{
   }
 
   private takePending(id: string): Pending | undefined {
-    const entry = this.pending.get(id);
+    const entry = this.pendingCalls?.get(id);
     if (entry === undefined) return undefined;
     this.pending.delete(id);
     clearTimeout(entry.timer);

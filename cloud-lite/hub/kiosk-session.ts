@@ -18,7 +18,7 @@ export interface KioskSessionDeps {
 export class KioskSession implements CommandChannel {
   readonly kioskId: string;
   readonly peer: RpcPeer<'hub'>;
-  readonly inFlight = new Set<string>();
+  private inFlightIds: Set<string> | undefined;
   /**
    * Set by an accepted Boot, cleared by a rejected one: until then the kiosk may send only
    * Boot, and gets no commands.
@@ -43,6 +43,12 @@ export class KioskSession implements CommandChannel {
       maxMessageBytes: deps.maxMessageBytes,
       logger: deps.logger,
     });
+  }
+
+  /** Commands being sent on this connection; made at the first (most sessions idle). */
+  get inFlight(): Set<string> {
+    this.inFlightIds ??= new Set();
+    return this.inFlightIds;
   }
 
   get open(): boolean {
