@@ -55,6 +55,8 @@ export class HubMetrics {
     labelNames: ['kiosk', 'code'],
     registers: [this.registry],
   });
+  /** roundTrips by `${action} ${outcome}`, labelled once (commandRoundTrip). */
+  private readonly roundTripsBy = new Map<string, { observe(seconds: number): void }>();
   private readonly roundTrips = new Histogram({
     name: 'disk_kiosk_hub_command_round_trip_seconds',
     help: 'From sending a command to the kiosk to its answer, by action and outcome.',
@@ -197,7 +199,14 @@ export class HubMetrics {
 
   /** A command's answer came `seconds` after it was sent (outcome: completed, accepted, ...). */
   commandRoundTrip(action: string, outcome: string, seconds: number): void {
-    this.roundTrips.observe({ action, outcome }, seconds);
+    // The labelled histogram resolved once per action and outcome, not on every command.
+    const key = `${action} ${outcome}`;
+    let h = this.roundTripsBy.get(key);
+    if (!h) {
+      h = this.roundTrips.labels({ action, outcome });
+      this.roundTripsBy.set(key, h);
+    }
+    h.observe(seconds);
   }
 
   /** An HTTP request finished; `route` is the route pattern (never the raw URL: bounded labels). */

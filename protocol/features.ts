@@ -102,19 +102,37 @@ export function kioskFeatures(listed: readonly string[] | null | undefined): Rea
 /** The sets kioskFeatures gave, by their names (at most one per subset of FEATURE_NAMES). */
 const featureSets = new Map<string, ReadonlySet<Feature>>();
 
+/** Per action: the feature it needs, and its optional fields that need one (FEATURES, once). */
+const byAction = new Map<
+  string,
+  { own: Feature | undefined; fields: ReadonlyArray<[field: string, feature: Feature]> }
+>();
+function actionFeatures(action: string) {
+  let found = byAction.get(action);
+  if (!found) {
+    const fields: Array<[string, Feature]> = [];
+    let own: Feature | undefined;
+    for (const f of FEATURE_NAMES) {
+      const spec: FeatureSpec = FEATURES[f];
+      if (spec.action !== action) continue;
+      if (spec.field !== undefined) fields.push([spec.field, f]);
+      if (!('field' in spec)) own ??= f;
+    }
+    found = { own, fields };
+    // The actions are the protocol's few; the bound only guards against a caller's garbage.
+    if (byAction.size < 256) byAction.set(action, found);
+  }
+  return found;
+}
+
 /** The command feature `action` needs (undefined: a core command every kiosk understands). */
 export function commandFeature(action: string): Feature | undefined {
-  return FEATURE_NAMES.find((f) => FEATURES[f].action === action && !('field' in FEATURES[f]));
+  return actionFeatures(action).own;
 }
 
 /** The optional fields of `action` that need a feature, with that feature. */
 export function featureFields(action: string): ReadonlyArray<[field: string, feature: Feature]> {
-  const out: Array<[string, Feature]> = [];
-  for (const f of FEATURE_NAMES) {
-    const spec: FeatureSpec = FEATURES[f];
-    if (spec.action === action && spec.field !== undefined) out.push([spec.field, f]);
-  }
-  return out;
+  return actionFeatures(action).fields;
 }
 
 /**
