@@ -34,20 +34,26 @@ export function mailLanguage(language: string | null | undefined): MailLanguage 
   return language === 'zh-CN' ? 'zh-CN' : 'en';
 }
 
-/** The kinds of renter e-mail. Receipts cannot be unsubscribed from; the others can. */
+/**
+ * The kinds of renter e-mail. Receipts and payment confirmations (about money held or taken)
+ * cannot be unsubscribed from; the others can.
+ */
 export const RENTER_MAIL_KINDS = [
   'receipt',
+  'payment_confirmation',
   'due_tomorrow',
   'overdue',
   'reservation_ready',
   'reservation_expiring',
 ] as const;
 export type RenterMailKind = (typeof RENTER_MAIL_KINDS)[number];
-/** The kinds a renter may opt out of (all but receipts). */
-export const OPTIONAL_KINDS = RENTER_MAIL_KINDS.filter((k) => k !== 'receipt') as Exclude<
-  RenterMailKind,
-  'receipt'
->[];
+/** The kinds always sent: the renter's record of their money. */
+export const ALWAYS_SENT_KINDS = ['receipt', 'payment_confirmation'] as const;
+type AlwaysSent = (typeof ALWAYS_SENT_KINDS)[number];
+/** The kinds a renter may opt out of (all but the always-sent ones). */
+export const OPTIONAL_KINDS = RENTER_MAIL_KINDS.filter(
+  (k) => !(ALWAYS_SENT_KINDS as readonly string[]).includes(k),
+) as Exclude<RenterMailKind, AlwaysSent>[];
 export type OptionalKind = (typeof OPTIONAL_KINDS)[number];
 
 export function isOptionalKind(k: string): k is OptionalKind {
@@ -79,6 +85,21 @@ export interface RenterMailPayloads {
     days?: number;
     /** A refund's reason, as the operator gave it. */
     reason?: string;
+  };
+  /**
+   * Renewing the hold on the renter's card before it lapses needs the renter to confirm it to
+   * their bank (an off-session renewal the issuer wants authenticated).
+   */
+  payment_confirmation: {
+    for: 'order' | 'reservation';
+    title: string;
+    kioskName: string;
+    amountMinor: number;
+    currency: string;
+    /** When the current hold lapses (null: not known). */
+    lapsesAt: string | null;
+    /** The order's or reservation's id. */
+    reference: string;
   };
   due_tomorrow: { title: string; kioskName: string; dueAt: string };
   overdue: {
@@ -190,6 +211,31 @@ function words<K extends RenterMailKind>(
         lines,
       };
     }
+    case 'payment_confirmation': {
+      const c = p as RenterMailPayloads['payment_confirmation'];
+      const amount = money(c.amountMinor, c.currency);
+      const reservation = c.for === 'reservation';
+      const when = c.lapsesAt ? time(c.lapsesAt) : zh ? '近期' : 'soon';
+      return zh
+        ? {
+            subject: `请确认：您的银行要求您确认「${c.title}」的付款预授权`,
+            lines: [
+              `您${reservation ? '预约' : '租借'}的「${c.title}」（${c.kioskName}）在您的银行卡上预授权了 ${amount}，该预授权将于 ${when} 失效。`,
+              '我们在您不在场的情况下为其续期，但您的银行要求您本人确认，因此未能续期。',
+              `请联系我们寻求帮助，或改用另一张银行卡支付${reservation ? '（取消此预约后重新预约）' : ''}。`,
+              `参考号：${c.reference}`,
+            ],
+          }
+        : {
+            subject: `Please confirm: your bank wants you to approve the hold for "${c.title}"`,
+            lines: [
+              `Your ${reservation ? 'reservation' : 'rental'} of "${c.title}" (${c.kioskName}) holds ${amount} on your card; that hold lapses on ${when}.`,
+              'We tried to renew it while you were away, but your bank wants you to confirm the renewal yourself, so it was not renewed.',
+              `Please ask us for help, or pay with another card${reservation ? ' (cancel this reservation and reserve again)' : ''}.`,
+              `Reference: ${c.reference}`,
+            ],
+          };
+    }
     case 'due_tomorrow': {
       const d = p as RenterMailPayloads['due_tomorrow'];
       return zh
@@ -272,16 +318,21 @@ function words<K extends RenterMailKind>(
   throw new Error(`no words for mail kind ${kind}`);
 }
 
-const FOOTER: Record<MailLanguage, { account: string; unsubscribe: string; receipt: string }> = {
+const FOOTER: Record<
+  MailLanguage,
+  { account: string; unsubscribe: string; receipt: string; payment: string }
+> = {
   en: {
     account: 'Your rentals, reservations and e-mail settings:',
     unsubscribe: 'To stop e-mails of this kind, open:',
     receipt: 'Receipts are always sent; they are your record of what was charged.',
+    payment: 'E-mails about money held on your card are always sent.',
   },
   'zh-CN': {
     account: '您的租借、预约和邮件设置：',
     unsubscribe: '如不想再收到此类邮件，请打开：',
     receipt: '收据总会发送，作为您的付款记录。',
+    payment: '有关您银行卡上预授权金额的邮件总会发送。',
   },
 };
 
@@ -303,7 +354,11 @@ export function renderRenterMail<K extends RenterMailKind>(
   const f = FOOTER[lang];
   const foot: Array<[string, string | undefined]> = [
     [f.account, ctx.accountUrl],
-    kind === 'receipt' ? [f.receipt, undefined] : [f.unsubscribe, ctx.unsubscribeUrl],
+    kind === 'receipt'
+      ? [f.receipt, undefined]
+      : kind === 'payment_confirmation'
+        ? [f.payment, undefined]
+        : [f.unsubscribe, ctx.unsubscribeUrl],
   ];
   const text = [
     ...w.lines,

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { RentalConfig } from '../rental/config.js';
 import type { RenterEvent, RenterEvents } from '../rental/renter-events.js';
 import type {
+  OrderRecord,
   QueuedNotification,
   RentalRecord,
   ReservationRecord,
@@ -102,7 +103,7 @@ export class RenterNotifications {
     userId: string,
     payload: RenterMailPayloads[K],
   ): Promise<boolean> {
-    if (kind !== 'receipt' && (await tx.notifications.optedOut(userId, kind))) return false;
+    if (isOptionalKind(kind) && (await tx.notifications.optedOut(userId, kind))) return false;
     const queued = await tx.notifications.enqueue({
       kind,
       subject,
@@ -115,6 +116,23 @@ export class RenterNotifications {
   }
 
   private async onEvent(tx: Tx, e: RenterEvent): Promise<void> {
+    if (e.type === 'payment_confirmation') {
+      const { payment: p, about } = e;
+      const facts =
+        about.kind === 'reservation'
+          ? await this.reservationFacts(tx, about.record)
+          : await this.orderFacts(tx, about.record);
+      await this.queue(tx, 'payment_confirmation', p.id, p.userId, {
+        for: about.kind,
+        title: facts.title,
+        kioskName: facts.kioskName,
+        amountMinor: p.amountMinor,
+        currency: p.currency,
+        lapsesAt: p.authorisedUntil ?? null,
+        reference: about.record.id,
+      });
+      return;
+    }
     if (e.type === 'reservation_ready') {
       const r = e.reservation;
       await this.queue(tx, 'reservation_ready', r.id, r.userId, {
@@ -173,6 +191,11 @@ export class RenterNotifications {
   private async rentalFacts(tx: Tx, r: RentalRecord) {
     const site = await tx.sites.get(r.kioskId);
     return { title: await this.titleOf(tx, r.diskTypeId), kioskName: site?.name ?? r.kioskId };
+  }
+
+  private async orderFacts(tx: Tx, o: OrderRecord) {
+    const site = await tx.sites.get(o.kioskId);
+    return { title: await this.titleOf(tx, o.diskTypeId), kioskName: site?.name ?? o.kioskId };
   }
 
   private async reservationFacts(tx: Tx, r: ReservationRecord) {

@@ -190,6 +190,7 @@ export class RentalDomain {
       reservationOutcomes: this.reservationOutcomes,
       rentals: this.rentals,
       now,
+      events: this.events,
     });
   }
 

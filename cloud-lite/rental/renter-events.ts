@@ -1,4 +1,10 @@
-import type { ChargeRecord, PaymentRecord, ReservationRecord, Tx } from '../store/types.js';
+import type {
+  ChargeRecord,
+  OrderRecord,
+  PaymentRecord,
+  ReservationRecord,
+  Tx,
+} from '../store/types.js';
 
 /** What the renter is told about (notifications/renter-notifications.ts turns these into e-mail). */
 export type RenterEvent =
@@ -7,7 +13,18 @@ export type RenterEvent =
   /** Money went to the renter's deposit (a top-up captured) or back to the card (a refund done). */
   | { type: 'payment'; payment: PaymentRecord }
   /** A reservation is ready for pickup until its hold window ends. */
-  | { type: 'reservation_ready'; reservation: ReservationRecord };
+  | { type: 'reservation_ready'; reservation: ReservationRecord }
+  /**
+   * Renewing `payment`'s hold before it lapses needs the renter to confirm it to their bank
+   * (payments/reauthorisation.ts): for an order, or a reservation not being picked up yet.
+   */
+  | {
+      type: 'payment_confirmation';
+      payment: PaymentRecord;
+      about:
+        | { kind: 'order'; record: OrderRecord }
+        | { kind: 'reservation'; record: ReservationRecord };
+    };
 
 export type RenterEventHandler = (tx: Tx, e: RenterEvent) => Promise<void>;
 

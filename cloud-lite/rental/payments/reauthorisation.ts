@@ -2,6 +2,7 @@ import { audit, SYSTEM } from '../../audit.js';
 import type { Logger } from '../../log.js';
 import type { PaymentRecord, Store } from '../../store/types.js';
 import type { Orders } from '../orders/orders.js';
+import type { RenterEvents } from '../renter-events.js';
 import type { Payments } from './payments.js';
 
 export interface ReauthorisationDeps {
@@ -10,6 +11,8 @@ export interface ReauthorisationDeps {
   orders: Orders;
   logger: Logger;
   now: () => Date;
+  /** Told when the renter must confirm a renewal (their e-mail); absent: nobody listens. */
+  events?: RenterEvents;
 }
 
 /** What one attempt did: the new payment, or why the old one stays at risk. */
@@ -25,7 +28,8 @@ const who = SYSTEM('reauthorisation');
  * re-reads both, the order or reservation (and a reservation's pickup order) moves to it and
  * the old authorisation is voided. If the old one was captured or released meanwhile, the new
  * one is voided instead. The new payment is off-session (the renter is not there); when the
- * card's issuer still wants the renter to authenticate, the order says so to the renter.
+ * card's issuer still wants the renter to authenticate, the renter is e-mailed and the order
+ * says so on the renter's page.
  * Audited `payment.reauthorised` / `payment.reauthorise_failed`; a failure leaves the old
  * authorisation and its AUTHORISATION_AT_RISK flag for an operator.
  */
@@ -92,18 +96,30 @@ export class Reauthorisation {
 
   /**
    * The card's issuer wants the renter to confirm the renewal, which cannot be done without
-   * them: the order (a reservation's pickup order) says so in a step the renter's page and
-   * live stream show; the operator gets AUTHORISATION_AT_RISK with this reason (reconciliation).
+   * them: the renter is e-mailed (payment_confirmation, once per payment) about the order or
+   * the reservation the payment holds money for, and the order (a reservation's pickup order)
+   * says so in a step the renter's page and live stream show; the operator gets
+   * AUTHORISATION_AT_RISK with this reason (reconciliation).
    */
   private async askRenter(old: PaymentRecord): Promise<void> {
-    const { store, orders } = this.deps;
+    const { store, orders, events } = this.deps;
     await store.transaction(async (tx) => {
-      const pickup =
-        old.purpose === 'reservation'
-          ? (await tx.reservations.get(old.refId ?? ''))?.orderId
-          : old.refId;
+      const r =
+        old.purpose === 'reservation' ? await tx.reservations.get(old.refId ?? '') : undefined;
+      const pickup = old.purpose === 'reservation' ? r?.orderId : old.refId;
       const o = pickup ? await tx.orders.get(pickup) : undefined;
+      if (r?.paymentId === old.id && !o)
+        await events?.emit(tx, {
+          type: 'payment_confirmation',
+          payment: old,
+          about: { kind: 'reservation', record: r },
+        });
       if (o?.paymentId !== old.id) return;
+      await events?.emit(tx, {
+        type: 'payment_confirmation',
+        payment: old,
+        about: r ? { kind: 'reservation', record: r } : { kind: 'order', record: o },
+      });
       await orders.step(
         tx,
         o,

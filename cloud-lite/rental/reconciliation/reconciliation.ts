@@ -7,6 +7,7 @@ import type { Orders } from '../orders/orders.js';
 import type { Payments } from '../payments/payments.js';
 import { Reauthorisation } from '../payments/reauthorisation.js';
 import type { Rentals } from '../rentals/rentals.js';
+import type { RenterEvents } from '../renter-events.js';
 import type { ReservationOutcomes } from '../reservations/reservation-outcomes.js';
 
 export interface ReconciliationDeps {
@@ -19,6 +20,8 @@ export interface ReconciliationDeps {
   reservationOutcomes: ReservationOutcomes;
   rentals: Rentals;
   now: () => Date;
+  /** Told when a renewal needs the renter (their e-mail); absent: nobody listens. */
+  events?: RenterEvents;
 }
 
 const IN_FLIGHT = ['created', 'authorised', 'dispensing', 'kiosk_unreachable'] as const;

@@ -3,6 +3,11 @@
 // authorisations that lapse (the sweep with a fake clock, and a capture after expiry).
 import { randomUUID } from 'node:crypto';
 import t, { type Test } from 'tap';
+import {
+  isOptionalKind,
+  type RenterMailPayloads,
+  renderRenterMail,
+} from '../../../../cloud-lite/notifications/renter-mail-text.js';
 import { AUTH_LIFETIME_MS } from '../../../helpers/stripe-standin.js';
 import { stripeGateway } from '../helpers/gateways.js';
 import { startRentalHub, type TestClock, waitFor } from '../helpers/rental-hub.js';
@@ -280,5 +285,53 @@ t.test(
     );
     t.match(attempt, { state: 'declined', failureCode: 'AUTHENTICATION_REQUIRED' });
     t.match([...gw.standin.created.values()].at(-1), { off_session: 'true', confirm: 'true' });
+    t.match(
+      await mailOf(hub, old.id),
+      { userId: me.userId, payload: { for: 'order', reference: o.id, amountMinor: 200 } },
+      'the renter is e-mailed too',
+    );
+  },
+);
+
+/** The payment_confirmation mail queued about payment `id`, if any. */
+const mailOf = (hub: Awaited<ReturnType<typeof setup>>['hub'], id: string) =>
+  hub.server.store.transaction((tx) => tx.notifications.get('payment_confirmation', id));
+
+t.test(
+  'a reservation not picked up yet whose renewal the issuer wants authenticated: the renter is e-mailed',
+  async (t) => {
+    const { hub, gw, k, me, clock, flags } = await setup(t);
+    const made = await hub.api('POST', '/api/reservations', order(), me.token, {
+      'idempotency-key': randomUUID(),
+    });
+    t.equal(made.status, 201, JSON.stringify(made.body));
+    const id = made.body.reservation.id as string;
+    await k.waitForCommand((x) => x.action === 'PrepareDisk');
+    const old = (await hub.server.store.transaction((tx) => tx.payments.listByRef(id)))[0]!;
+    gw.standin.requireAuthentication();
+    clock.advance(AUTH_LIFETIME_MS - 6 * 3600_000);
+    await hub.server.rental.reconciliation.runOnce();
+    t.match(
+      (await flags()).find((f) => f.kind === 'AUTHORISATION_AT_RISK'),
+      { subject: old.id, message: /AUTHENTICATION_REQUIRED/ },
+      'the operator is flagged',
+    );
+    const mail = await mailOf(hub, old.id);
+    t.match(mail, {
+      userId: me.userId,
+      payload: { for: 'reservation', reference: id, amountMinor: 200, currency: 'EUR' },
+    });
+    const payload = mail!.payload as RenterMailPayloads['payment_confirmation'];
+    t.equal(payload.lapsesAt, old.authorisedUntil, 'when the hold lapses');
+    const ctx = { timeZone: 'UTC', accountUrl: 'https://kiosk.test/me' };
+    const en = renderRenterMail('payment_confirmation', payload, 'en', ctx);
+    t.match(en.subject, /your bank wants you to approve the hold/);
+    t.match(en.text, /reservation of .* holds €2\.00 on your card/);
+    t.match(en.text, /always sent/, 'no unsubscribe link: it is about money held');
+    t.notMatch(en.text, /stop e-mails/);
+    const zh = renderRenterMail('payment_confirmation', payload, 'zh-CN', ctx);
+    t.match(zh.subject, /银行要求您确认/);
+    t.match(zh.text, /预约/);
+    t.notOk(isOptionalKind('payment_confirmation'), 'it cannot be unsubscribed from');
   },
 );
