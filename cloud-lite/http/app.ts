@@ -23,7 +23,7 @@ import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './err
 import { exactBodyValidators } from './exact-body.js';
 import { installGuard } from './guard.js';
 import { lazySerializers } from './lazy-serializers.js';
-import { registerApiDocsPages, registerOpenApi } from './openapi.js';
+import { OpenApiDocument, registerApiDocsPages } from './openapi.js';
 import { registerAlertRoutes } from './routes/alert-routes.js';
 import { offerLookup } from './routes/catalog-routes.js';
 import { registerContentRoutes } from './routes/content-routes.js';
@@ -93,7 +93,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     forceCloseConnections: true,
   });
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
-  await registerOpenApi(app);
+  const openApi = new OpenApiDocument();
+  openApi.record(app);
   addComponentSchemas(app);
   // The web pages answer a browser's unknown path with their own "page not found" (registerWeb).
   let notFoundPage: NotFoundPage | undefined;
@@ -156,6 +157,6 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     imgOrigins: tileOrigins(mapSettings(config.map)),
     ...(payments.provider === 'stripe' ? { stripeJsUrl: payments.stripe.jsUrl } : {}),
   });
-  await registerApiDocsPages(app);
+  registerApiDocsPages(app, openApi);
   return app;
 }

@@ -2,6 +2,7 @@
 // every route in it, every answer of a renter's whole flow conforming to it (the rental tests'
 // api() checks every answer too), and bad requests answered VALIDATION in the documented shape.
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { RouteOptions } from 'fastify';
 import t from 'tap';
@@ -73,12 +74,29 @@ t.test('every route is in the document, and the hub serves it with its UI', asyn
   );
   t.ok(seen.size >= 45, `${seen.size} operations`);
 
+  // Generated at the first request: a hub nobody asks has not loaded swagger nor its UI.
+  const loaded = (name: string) =>
+    Object.keys(createRequire(import.meta.url).cache).some((f) =>
+      f.includes(`/node_modules/@fastify/${name}/`),
+    );
+  t.notOk(loaded('swagger') || loaded('swagger-ui'), 'swagger not loaded before a request');
   const served = await fetch(`${hub.baseUrl}/api/openapi.json`);
   t.equal(served.status, 200);
   t.same(await served.json(), doc, 'the hub serves docs/openapi.json (lint checks it is current)');
   const ui = await fetch(`${hub.baseUrl}/api/docs/`);
   t.equal(ui.status, 200);
   t.match(await ui.text(), /swagger-ui/i, '/api/docs is Swagger UI');
+  t.ok(loaded('swagger') && loaded('swagger-ui'), 'loaded at the first request');
+  const css = await fetch(`${hub.baseUrl}/api/docs/static/swagger-ui.css`);
+  t.equal(css.status, 200, "Swagger UI's own files");
+  t.match(css.headers.get('content-type'), /text\/css/);
+  t.match(await css.text(), /swagger-ui/);
+  const head = await fetch(`${hub.baseUrl}/api/docs/static/swagger-ui.css`, { method: 'HEAD' });
+  t.equal(head.status, 200);
+  t.equal(await head.text(), '', 'HEAD: no body');
+  t.equal((await fetch(`${hub.baseUrl}/api/docs/static/nothing.js`)).status, 404);
+  const json = await fetch(`${hub.baseUrl}/api/docs/json`);
+  t.same(await json.json(), doc, 'the UI reads the same document');
 });
 
 t.test('the conformance check refuses what the document does not say', async (t) => {
