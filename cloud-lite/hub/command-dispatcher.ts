@@ -11,7 +11,7 @@ import {
 } from '../../protocol/index.js';
 import { KioskLacksFeatureError, NotFoundError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { CommandRecord, CommandState, Store, Tx } from '../store/types.js';
+import type { CommandRecord, CommandState, KioskFacts, Store, Tx } from '../store/types.js';
 import {
   type CommandChannel,
   type CommandInput,
@@ -38,6 +38,8 @@ export interface CommandDispatcherDeps {
 
 /** Commands `recent` keeps at most (CommandDispatcher). */
 const RECENT_MAX = 2000;
+/** Kiosks `kioskFacts` keeps at most (CommandDispatcher). */
+const KIOSK_FACTS_MAX = 5000;
 
 /** States a command settles in (`accepted` may still become completed or failed). */
 export const SETTLED_STATES: readonly CommandState[] = [
@@ -93,6 +95,11 @@ export class CommandDispatcher extends EventEmitter<{
    * announced after their commits); emptied on `resync` (announcements may have been missed).
    */
   private readonly recent = new Map<string, CommandRecord>();
+  /**
+   * Per kiosk, what the last recording here read of it (at most KIOSK_FACTS_MAX, oldest
+   * dropped): the next command to it is recorded by one INSERT that checks it still holds.
+   */
+  private readonly kioskFacts = new Map<string, KioskFacts>();
 
   constructor(private readonly deps: CommandDispatcherDeps) {
     super();
@@ -203,7 +210,8 @@ export class CommandDispatcher extends EventEmitter<{
     payload: CommandInput<A>,
     deadline: Date,
   ): Promise<CommandRecord> {
-    // Bookkeeping: a read (the kiosk exists) and one INSERT, each committed on its own.
+    // Bookkeeping: one INSERT checking the kiosk (a read first when this process has not
+    // recorded a command for it lately, or it booted since), each committed on its own.
     return this.deps.store.transaction(
       (tx) => this.record(tx, kioskId, action, payload, deadline),
       { isolation: 'autocommit' },
@@ -235,22 +243,61 @@ export class CommandDispatcher extends EventEmitter<{
     payload: CommandInput<A>,
     deadline: Date,
   ): Promise<CommandRecord> {
-    const kiosk = await tx.kiosks.get(kioskId);
-    if (!kiosk) throw new NotFoundError(`kiosk ${kioskId} does not exist`);
-    // A kiosk that never booted: its features are not known yet; the command is recorded as
-    // given and its first Boot decides (deliver fails it unsent if that Boot lacks them).
-    const features = kiosk.lastBootAt === null ? undefined : kioskFeatures(kiosk.features);
-    const own = commandFeature(action);
-    if (features && own && !features.has(own))
-      throw new KioskLacksFeatureError(kioskId, action, [own]);
-    const { payload: input, leftOut } = features
-      ? withoutUnsupportedFields(action, payload as Record<string, unknown>, features)
-      : { payload: payload as Record<string, unknown>, leftOut: [] };
+    // What the last recording here found of the kiosk, checked by the INSERT itself (one
+    // statement); not as found (or nothing known): the kiosk is read and the command built again.
+    const known = this.kioskFacts.get(kioskId);
+    let made = known && this.build(kioskId, action, payload, deadline, known);
+    if (!made || !(await tx.commands.insertIfKiosk(made.row, known!))) {
+      const kiosk = await tx.kiosks.get(kioskId);
+      if (!kiosk) throw new NotFoundError(`kiosk ${kioskId} does not exist`);
+      const facts: KioskFacts = { booted: kiosk.lastBootAt !== null, features: kiosk.features };
+      this.kioskFacts.delete(kioskId);
+      this.kioskFacts.set(kioskId, facts);
+      if (this.kioskFacts.size > KIOSK_FACTS_MAX)
+        this.kioskFacts.delete(this.kioskFacts.keys().next().value as string);
+      made = this.build(kioskId, action, payload, deadline, facts);
+      if (!made) {
+        const own = commandFeature(action);
+        throw new KioskLacksFeatureError(kioskId, action, own ? [own] : []);
+      }
+      await tx.commands.insert(made.row);
+    }
+    const { rec, sent, leftOut } = made;
     if (leftOut.length > 0)
       this.deps.logger.info(
         { kioskId, action, leftOut },
         `${action} without ${leftOut.join(', ')}: the kiosk does not list the feature`,
       );
+    tx.afterCommit(() => {
+      this.notify({ ...rec }, { recorded: true });
+      if (sent) this.notify({ ...sent });
+      const channel = this.deps.channelFor(kioskId);
+      if (channel) void this.deliver(channel, sent ?? rec, { marked: sent !== undefined });
+    });
+    return rec;
+  }
+
+  /**
+   * The command as `record` writes it for a kiosk as `kiosk` says (its row: `sent` when the
+   * kiosk is connected here); undefined when the kiosk lacks the command's own feature.
+   */
+  private build(
+    kioskId: string,
+    action: HubToKioskAction,
+    payload: unknown,
+    deadline: Date,
+    kiosk: KioskFacts,
+  ):
+    | { rec: CommandRecord; sent?: CommandRecord; row: CommandRecord; leftOut: string[] }
+    | undefined {
+    // A kiosk that never booted: its features are not known yet; the command is recorded as
+    // given and its first Boot decides (deliver fails it unsent if that Boot lacks them).
+    const features = kiosk.booted ? kioskFeatures(kiosk.features) : undefined;
+    const own = commandFeature(action);
+    if (features && own && !features.has(own)) return undefined;
+    const { payload: input, leftOut } = features
+      ? withoutUnsupportedFields(action, payload as Record<string, unknown>, features)
+      : { payload: payload as Record<string, unknown>, leftOut: [] };
     const now = this.now();
     const commandId = randomUUID();
     let full: Record<string, unknown> = { ...input, commandId };
@@ -282,14 +329,7 @@ export class CommandDispatcher extends EventEmitter<{
     const sent: CommandRecord | undefined = sendNow
       ? { ...rec, state: 'sent', attempts: 1, lastSentAt: rec.createdAt }
       : undefined;
-    await tx.commands.insert(sent ?? rec);
-    tx.afterCommit(() => {
-      this.notify({ ...rec }, { recorded: true });
-      if (sent) this.notify({ ...sent });
-      const channel = this.deps.channelFor(kioskId);
-      if (channel) void this.deliver(channel, sent ?? rec, { marked: sent !== undefined });
-    });
-    return rec;
+    return { rec, sent, row: sent ?? rec, leftOut };
   }
 
   /** Reads a command (one statement, outside a transaction: store.read). */

@@ -12,6 +12,31 @@ export function pgCommandRepo(sql: Sql): CommandRepo {
   });
   return {
     insert: commands.insert,
+    async insertIfKiosk(c, kiosk) {
+      return (
+        (await sql.run(
+          `INSERT INTO commands (id, kiosk_id, action, payload, state, created_at, updated_at, deadline, attempts, last_sent_at, result)
+           SELECT $1::text, $2::text, $3::text, $4::jsonb, $5::text, $6::text, $7::text, $8::text, $9::bigint, $10::text, $11::jsonb
+           WHERE EXISTS (SELECT 1 FROM kiosks WHERE id = $2 AND CASE WHEN $12::boolean
+             THEN last_boot_at IS NOT NULL AND features IS NOT DISTINCT FROM $13::jsonb ELSE last_boot_at IS NULL END)`,
+          [
+            c.id,
+            c.kioskId,
+            c.action,
+            JSON.stringify(c.payload),
+            c.state,
+            c.createdAt,
+            c.updatedAt,
+            c.deadline,
+            c.attempts,
+            c.lastSentAt,
+            c.result === null ? null : JSON.stringify(c.result),
+            kiosk.booted,
+            kiosk.features === null ? null : JSON.stringify(kiosk.features),
+          ],
+        )) === 1
+      );
+    },
     get: commands.get,
     listOutstanding: (kioskId) =>
       commands.all(

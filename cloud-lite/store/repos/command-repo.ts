@@ -27,8 +27,22 @@ export interface CommandRecord {
 }
 
 /** Durable hub -> kiosk commands (hub/command-dispatcher.ts). */
+/** What a command's recording assumed of its kiosk (CommandRepo.insertIfKiosk). */
+export interface KioskFacts {
+  /** The kiosk booted at least once (kiosks.last_boot_at set). */
+  booted: boolean;
+  /** Booted: the features its last Boot listed, exactly as stored (null: none listed). */
+  features: readonly string[] | null;
+}
+
 export interface CommandRepo {
   insert(c: CommandRecord): Promise<void>;
+  /**
+   * Inserts `c` in one statement only if its kiosk exists and is as `kiosk` says (booted or
+   * not; booted, with exactly those features). False when nothing was inserted: no such kiosk,
+   * or it is not as said (read it and decide again).
+   */
+  insertIfKiosk(c: CommandRecord, kiosk: KioskFacts): Promise<boolean>;
   get(id: string): Promise<CommandRecord | undefined>;
   /** Commands still to deliver (pending or sent), oldest first. */
   listOutstanding(kioskId: string): Promise<CommandRecord[]>;

@@ -37,11 +37,33 @@ function toRecord(r: Row): CommandRecord {
   };
 }
 
+function toRow(c: CommandRecord) {
+  return {
+    id: c.id,
+    kiosk_id: c.kioskId,
+    action: c.action,
+    payload: toJson(c.payload),
+    state: c.state,
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+    deadline: c.deadline,
+    attempts: c.attempts,
+    last_sent_at: c.lastSentAt,
+    result: c.result === null ? null : toJson(c.result),
+  };
+}
+
 export function sqliteCommandRepo(db: Database.Database): CommandRepo {
   const s = {
     insert: db.prepare(
       `INSERT INTO commands (id, kiosk_id, action, payload, state, created_at, updated_at, deadline, attempts, last_sent_at, result)
        VALUES (@id, @kiosk_id, @action, @payload, @state, @created_at, @updated_at, @deadline, @attempts, @last_sent_at, @result)`,
+    ),
+    insertIfKiosk: db.prepare(
+      `INSERT INTO commands (id, kiosk_id, action, payload, state, created_at, updated_at, deadline, attempts, last_sent_at, result)
+       SELECT @id, @kiosk_id, @action, @payload, @state, @created_at, @updated_at, @deadline, @attempts, @last_sent_at, @result
+       WHERE EXISTS (SELECT 1 FROM kiosks WHERE id = @kiosk_id AND CASE WHEN @booted
+         THEN last_boot_at IS NOT NULL AND features IS @features ELSE last_boot_at IS NULL END)`,
     ),
     get: db.prepare('SELECT * FROM commands WHERE id = ?'),
     outstanding: db.prepare(
@@ -82,19 +104,16 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
   };
   return {
     async insert(c) {
-      s.insert.run({
-        id: c.id,
-        kiosk_id: c.kioskId,
-        action: c.action,
-        payload: toJson(c.payload),
-        state: c.state,
-        created_at: c.createdAt,
-        updated_at: c.updatedAt,
-        deadline: c.deadline,
-        attempts: c.attempts,
-        last_sent_at: c.lastSentAt,
-        result: c.result === null ? null : toJson(c.result),
-      });
+      s.insert.run(toRow(c));
+    },
+    async insertIfKiosk(c, kiosk) {
+      return (
+        s.insertIfKiosk.run({
+          ...toRow(c),
+          booted: kiosk.booted ? 1 : 0,
+          features: kiosk.features === null ? null : JSON.stringify(kiosk.features),
+        }).changes === 1
+      );
     },
     async get(id) {
       const r = s.get.get(id) as Row | undefined;

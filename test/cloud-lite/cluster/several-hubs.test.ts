@@ -169,9 +169,10 @@ if (server) {
       holder: { store: per(a0.store, a1.store), notify: per(a0.notify, a1.notify) },
     };
     t.comment(`a command crossing processes: ${JSON.stringify(cost)}`);
-    t.ok(cost.recorder.store <= 2.2, 'the recording process: the kiosk read and the INSERT');
+    t.ok(cost.recorder.store <= 1.2, 'the recording process: one statement (the INSERT)');
     t.ok(cost.holder.store <= 2.2, "the kiosk's process: the sent mark and the answer");
-    t.ok(cost.recorder.notify + cost.holder.notify <= 2.2, 'one NOTIFY each way');
+    // (A's batch of fleet changes from the kiosk's connection may go out in the window too.)
+    t.ok(cost.recorder.notify + cost.holder.notify <= 2.5, 'one NOTIFY each way');
     // A record too big for a NOTIFY (8000 bytes) goes as its id: the receiver reads the row.
     const big = { ...cmd, payload: { ...cmd.payload, pad: 'x'.repeat(9000) } };
     const heard = new Promise<unknown>((resolve) =>

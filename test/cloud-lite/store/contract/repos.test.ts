@@ -481,6 +481,42 @@ for (const { kind, open } of kinds) {
       t.equal(await run(store, (tx) => tx.slots.get('k1', 1)), undefined);
     });
 
+    t.test('commands: insertIfKiosk records only for a kiosk as the caller found it', async (t) => {
+      const { store } = await open(t);
+      await run(store, (tx) => tx.kiosks.insert({ id: 'k1', name: 'k1', createdAt: T0 }));
+      const ins = (id: string, kioskId: string, booted: boolean, features: string[] | null) =>
+        run(store, (tx) =>
+          tx.commands.insertIfKiosk(command(id, { kioskId }), { booted, features }),
+        );
+      t.equal(await ins('c0', 'nope', false, null), false, 'no such kiosk: nothing recorded');
+      t.equal(await ins('c1', 'k1', true, null), false, 'never booted, said booted: refused');
+      t.equal(await ins('c2', 'k1', false, null), true, 'never booted, as said: recorded');
+      const boot = (features: string[] | null) =>
+        run(store, (tx) =>
+          tx.kiosks.recordBoot('k1', {
+            at: at(1),
+            softwareVersion: '1',
+            imageVersion: null,
+            slotCount: 4,
+            bootReason: 'power_on',
+            features,
+          }),
+        );
+      await boot(['prepare-slot', 'install-update']);
+      t.equal(await ins('c3', 'k1', false, null), false, 'booted since: refused');
+      t.equal(await ins('c4', 'k1', true, ['prepare-slot']), false, 'other features: refused');
+      t.equal(await ins('c5', 'k1', true, null), false, 'features listed, said none: refused');
+      t.equal(await ins('c6', 'k1', true, ['prepare-slot', 'install-update']), true, 'as said');
+      await boot(null);
+      t.equal(await ins('c7', 'k1', true, null), true, 'booted listing none, as said');
+      t.same(
+        (await run(store, (tx) => tx.commands.listOutstanding('k1'))).map((c) => c.id),
+        ['c2', 'c6', 'c7'],
+        'only those were recorded',
+      );
+      t.same(await run(store, (tx) => tx.commands.get('c6')), command('c6', { kioskId: 'k1' }));
+    });
+
     t.test('commands: outstanding, send, final states, expiry, counts', async (t) => {
       const { store } = await open(t);
       await run(store, async (tx) => {
