@@ -59,6 +59,11 @@ export class KioskSession implements CommandChannel {
     return this.deps.ws;
   }
 
+  /** The kiosk's logger (its id bound). */
+  get logger(): Logger {
+    return this.deps.logger;
+  }
+
   call(
     action: HubToKioskAction,
     payload: Record<string, unknown>,
