@@ -40,8 +40,11 @@ export interface HubServerDeps {
   leaderRetryMs?: number;
   /** Called with every route as it is registered (tests: the API document's coverage). */
   onRoute?: (route: RouteOptions) => void;
-  /** Compile every response serializer at ready, not on first use (tests; http/lazy-serializers.ts). */
-  eagerSerializers?: boolean;
+  /**
+   * Compile every request validator and response serializer at ready, not on first use (tests;
+   * http/exact-body.ts, http/lazy-serializers.ts).
+   */
+  eagerSchemas?: boolean;
   /** Called with the app before it listens, to add domain routes and event handlers. */
   extend?: (ctx: {
     app: FastifyInstance;
@@ -240,7 +243,7 @@ export class HubServer {
       publicKeyPem: this.signingKey.publicKeyPem,
       webAssetDir: this.deps.webAssetDir,
       onRoute: this.deps.onRoute,
-      eagerSerializers: this.deps.eagerSerializers,
+      eagerSchemas: this.deps.eagerSchemas,
     });
     this.app = app;
     this.rental.attach();

@@ -61,8 +61,11 @@ export interface HttpDeps {
   webAssetDir?: string;
   /** Called with every route as it is registered (tests: the API document's coverage). */
   onRoute?: (route: RouteOptions) => void;
-  /** Compile every response serializer when the app is made ready, not on first use (tests). */
-  eagerSerializers?: boolean;
+  /**
+   * Compile every request validator and response serializer when the app is made ready, not on
+   * first use (tests).
+   */
+  eagerSchemas?: boolean;
 }
 
 /**
@@ -80,11 +83,12 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     // JSON bodies without coercion: wrong types are 400 naming the field (exact-body.ts);
-    // response serializers compiled on first use (lazy-serializers.ts).
+    // request validators and response serializers compiled on first use (exact-body.ts,
+    // lazy-serializers.ts).
     schemaController: {
       compilersFactory: {
-        buildValidator: exactBodyValidators() as never,
-        buildSerializer: lazySerializers({ eager: deps.eagerSerializers }) as never,
+        buildValidator: exactBodyValidators({ eager: deps.eagerSchemas }) as never,
+        buildSerializer: lazySerializers({ eager: deps.eagerSchemas }) as never,
       },
     },
     return503OnClosing: true,

@@ -9,6 +9,7 @@ import Fastify from 'fastify';
 import pino from 'pino';
 import t from 'tap';
 import { validateConfig } from '../../../cloud-lite/config.js';
+import { exactBodyValidators } from '../../../cloud-lite/http/exact-body.js';
 import { lazySerializers } from '../../../cloud-lite/http/lazy-serializers.js';
 import { HubServer } from '../../../cloud-lite/server.js';
 
@@ -58,7 +59,29 @@ t.test('eager: a broken response schema fails when the app is made ready', async
   }, 'compiled at once, and refused');
 });
 
-t.test('every response serializer of the hub compiles', async (t) => {
+t.test('validators: compiled at the first request, a failed check names the field', async (t) => {
+  const app = Fastify({
+    schemaController: { compilersFactory: { buildValidator: exactBodyValidators() as never } },
+  });
+  t.teardown(() => app.close());
+  const body = {
+    type: 'object',
+    required: ['days'],
+    properties: { days: { type: 'integer' } },
+  } as const;
+  app.post('/k', { schema: { body } }, async (req) => req.body);
+  // A schema ajv cannot compile: setting the route up does not throw, its first request does.
+  app.post('/broken', { schema: { body: { $ref: 'missing#/nowhere' } } }, async () => ({}));
+  await app.ready();
+  const bad = await app.inject({ method: 'POST', url: '/k', payload: { days: '3' } });
+  t.equal(bad.statusCode, 400, 'a string for an integer: refused, not coerced');
+  t.match(bad.json().message, /days.*must be integer/);
+  const good = await app.inject({ method: 'POST', url: '/k', payload: { days: 3 } });
+  t.same(good.json(), { days: 3 });
+  t.equal((await app.inject({ method: 'POST', url: '/broken', payload: {} })).statusCode, 500);
+});
+
+t.test('every request validator and response serializer of the hub compiles', async (t) => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'serializers-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   let responses = 0;
@@ -72,13 +95,13 @@ t.test('every response serializer of the hub compiles', async (t) => {
       adminToken: 'serializer-test-admin-token-0123456789',
     }),
     logger: pino({ level: 'silent' }),
-    eagerSerializers: true,
+    eagerSchemas: true,
     onRoute: (r) => {
       responses += Object.keys((r.schema?.response as object | undefined) ?? {}).length;
     },
   });
   t.teardown(() => server.stop());
   const app = await server.build();
-  await app.ready(); // compiles every route's response serializers: throws on a broken one
+  await app.ready(); // compiles every route's validators and serializers: throws on a broken one
   t.ok(responses > 100, `${responses} response schemas compiled`);
 });
