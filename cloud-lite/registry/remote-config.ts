@@ -161,19 +161,20 @@ export class RemoteConfigService {
   }
 
   /**
-   * A kiosk booted reporting `reported` (Boot `config`): a kiosk whose Boot lists `apply-config`
-   * (its features decide, not whether it sent `config`) gets its desired settings when it runs
-   * another version (the one it reports, else the last it confirmed) and has not refused it and
-   * no ApplyConfig for it is on its way.
+   * A kiosk booted reporting `reported` (Boot `config`, which a kiosk listing `apply-config`
+   * sends; without it, nothing is sent now: a Boot costs no reads then): a kiosk whose Boot
+   * lists `apply-config` (its features decide, not the `config` it reports) gets its desired
+   * settings when it runs another version and has not refused it and no ApplyConfig for it is
+   * on its way.
    */
   async kioskBooted(kioskId: string, reported: ConfigState | undefined): Promise<void> {
+    if (!reported) return;
     await this.deps.store.transaction(async (tx) => {
       const k = await tx.kiosks.get(kioskId);
       if (!k || !kioskFeatures(k.features).has('apply-config')) return;
       const desired = await this.desired(tx, kioskId);
-      if (desired.version === 0) return;
+      if (desired.version === 0 || desired.version === reported.version) return;
       const r = await tx.remoteConfig.reported(kioskId);
-      if (desired.version === (reported?.version ?? r?.appliedVersion ?? 0)) return;
       if (r?.rejectedVersion === desired.version) return;
       const outstanding = await tx.commands.listOutstanding(kioskId);
       if (
