@@ -70,13 +70,79 @@ export async function streamSnapshots<T>(
   await stream.send(opts.name, first, { checked: true });
 }
 
+/**
+ * Streams a list of items by id: `event: <name>` with `data: {"<name>": <loadAll()>}` at once
+ * (and after `resync`, when changes may have been missed), then, after changes, only the items
+ * that changed: `event: <name>Changed` with `data: {"<name>": <loadSome(ids)>}` (the client
+ * replaces those by id). The ids `change` names are gathered while a read is under way and read
+ * together next; more than `maxChanged` at once send the whole list instead.
+ */
+export async function streamChangedItems<T>(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  opts: {
+    emitter: Pick<EventEmitter, 'on' | 'off'>;
+    change: string;
+    resync: string;
+    name: string;
+    loadAll: () => Promise<T[]>;
+    loadSome: (ids: string[]) => Promise<T[]>;
+    /** Only changes of ids it accepts are sent (default: every id). */
+    accept?: (id: string) => boolean;
+    maxChanged?: number;
+  },
+): Promise<void> {
+  const max = opts.maxChanged ?? 500;
+  const first = await opts.loadAll();
+  let changed = new Set<string>();
+  let all = false;
+  let scheduled = false;
+  let chain = Promise.resolve();
+  const flush = async () => {
+    scheduled = false;
+    const ids = [...changed];
+    const whole = all || ids.length > max;
+    changed = new Set();
+    all = false;
+    if (whole) {
+      const list = await opts.loadAll().catch(() => undefined);
+      if (list) await stream.send(opts.name, list);
+      return;
+    }
+    const some = await opts.loadSome(ids).catch(() => undefined);
+    if (some && some.length > 0) await stream.send(`${opts.name}Changed`, some, { key: opts.name });
+  };
+  const schedule = () => {
+    if (stream.closed || scheduled) return;
+    scheduled = true;
+    chain = chain.then(flush);
+  };
+  const onChange = (id: string) => {
+    if (opts.accept && !opts.accept(id)) return;
+    changed.add(id);
+    schedule();
+  };
+  const onResync = () => {
+    all = true;
+    schedule();
+  };
+  const stream = liveStream(req, reply, () => {
+    opts.emitter.off(opts.change, onChange);
+    opts.emitter.off(opts.resync, onResync);
+  });
+  opts.emitter.on(opts.change, onChange);
+  opts.emitter.on(opts.resync, onResync);
+  await stream.send(opts.name, first, { checked: true });
+}
+
 interface LiveStream {
   readonly closed: boolean;
   /**
-   * Writes `event: <name>` with `data: {"<name>": data}` once the caller is checked again
-   * (`checked`: the guard just did); false when the stream has ended (then or before).
+   * Writes `event: <name>` with `data: {"<key>": data}` (`key` defaults to `name`) once the
+   * caller is checked again (`checked`: the guard just did); false when the stream has ended
+   * (then or before).
    */
-  send(name: string, data: unknown, o?: { checked?: boolean }): Promise<boolean>;
+  send(name: string, data: unknown, o?: { checked?: boolean; key?: string }): Promise<boolean>;
   end(): void;
 }
 
@@ -115,7 +181,7 @@ function liveStream(req: FastifyRequest, reply: FastifyReply, onEnd: () => void)
     },
     async send(name, data, o = {}) {
       if (!(o.checked ? !closed : await allowed())) return false;
-      raw.write(`event: ${name}\ndata: ${JSON.stringify({ [name]: data })}\n\n`);
+      raw.write(`event: ${name}\ndata: ${JSON.stringify({ [o.key ?? name]: data })}\n\n`);
       return true;
     },
     end,

@@ -63,7 +63,8 @@ export interface KioskHubDeps {
  * 'fleetChange' (kioskId) after anything the operator's fleet view shows changed (connection,
  * a Boot, an Inventory or event stored, a command's state), here or, on a shared cluster, on another
  * hub process (told by the cluster's 'fleet', 'session' and 'command' messages, sent after the
- * commit): the live fleet table follows it.
+ * commit): the live fleet table follows it; 'fleetResync' when such messages may have been
+ * lost (the cluster's link was re-made): the live fleet table re-reads every kiosk.
  */
 export class KioskHub
   extends EventEmitter<{
@@ -71,6 +72,7 @@ export class KioskHub
     online: [string];
     offline: [string];
     fleetChange: [string];
+    fleetResync: [];
     booted: [string, BootRequest];
   }>
   implements KioskCommands
@@ -106,6 +108,7 @@ export class KioskHub
     for (const s of this.sessions.values())
       if (s.ready) void this.commands.deliverOutstanding(s).catch(() => undefined);
     this.commands.resync();
+    this.emit('fleetResync');
   };
 
   /** Each kiosk socket's session, for the socket listeners (one set per hub, not per kiosk). */

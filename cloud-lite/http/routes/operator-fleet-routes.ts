@@ -29,7 +29,7 @@ import {
   FleetEventsQuery,
   FleetIdParams,
 } from '../schemas/fleet.js';
-import { streamSnapshots } from '../sse.js';
+import { streamChangedItems } from '../sse.js';
 import { commandView, eventView, kioskView } from './fleet-views.js';
 
 export { MAINTENANCE_ACTIONS } from '../schemas/fleet.js';
@@ -66,10 +66,12 @@ export function registerOperatorRoutes(fastify: FastifyInstance, deps: OperatorR
     return k;
   };
 
-  /** Every kiosk (or only `only`) with its slots, as the fleet table shows them. */
-  const listKiosks = async (only?: string) => {
+  /** Every kiosk (or only those of `ids`) with its slots, as the fleet table shows them. */
+  const listKiosks = async (ids?: readonly string[]) => {
     const list = await store.transaction(async (tx) => {
-      const all = only ? [await tx.kiosks.get(only)] : await tx.kiosks.list();
+      const all = ids
+        ? await Promise.all(ids.map((id) => tx.kiosks.get(id)))
+        : await tx.kiosks.list();
       const kiosks = all.filter((k) => k !== undefined);
       return Promise.all(kiosks.map(async (k) => ({ k, slots: await tx.slots.list(k.id) })));
     });
@@ -116,9 +118,9 @@ export function registerOperatorRoutes(fastify: FastifyInstance, deps: OperatorR
     '/api/operator/fleet/events',
     route({
       method: 'GET',
-      summary: 'The fleet (or one kiosk) as Server-Sent Events, again after every change',
+      summary: 'The fleet (or one kiosk) as Server-Sent Events, then the kiosks that changed',
       description:
-        'One `event: kiosks` message with `data: {"kiosks": [<OpsKiosk>, ...]}` (as GET /api/operator/kiosks answers, or only kiosk `kiosk`) at once and after every change a kiosk reports: connection, Inventory, events, command states, to whichever hub process of a cluster it is connected. `: keep-alive` comments every 15 s.',
+        'One `event: kiosks` message with `data: {"kiosks": [<OpsKiosk>, ...]}` (as GET /api/operator/kiosks answers, or only kiosk `kiosk`) at once; then, after changes a kiosk reports (connection, Boot, Inventory, events, command states, to whichever hub process of a cluster it is connected), `event: kiosksChanged` with `data: {"kiosks": [<OpsKiosk>, ...]}` holding only the kiosks that changed (replace them by `id`; a new id is a new kiosk). The whole list comes again as `event: kiosks` when changes may have been missed (the cluster link was re-made) or more than 500 kiosks changed at once. `: keep-alive` comments every 15 s.',
       tags,
       access: 'operator',
       querystring: FleetEventsQuery,
@@ -128,11 +130,15 @@ export function registerOperatorRoutes(fastify: FastifyInstance, deps: OperatorR
     async (req, reply) => {
       const only = req.query.kiosk;
       if (only) await mustGetKiosk(only);
-      await streamSnapshots(req, reply, {
+      // The whole list once, then only the kiosks that changed (the changes name them).
+      await streamChangedItems(req, reply, {
         emitter: hub,
         change: 'fleetChange',
+        resync: 'fleetResync',
         name: 'kiosks',
-        load: () => listKiosks(only),
+        loadAll: () => listKiosks(only ? [only] : undefined),
+        loadSome: (ids) => listKiosks(ids),
+        ...(only ? { accept: (id: string) => id === only } : {}),
       });
     },
   );

@@ -5346,8 +5346,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The fleet (or one kiosk) as Server-Sent Events, again after every change
-         * @description One `event: kiosks` message with `data: {"kiosks": [<OpsKiosk>, ...]}` (as GET /api/operator/kiosks answers, or only kiosk `kiosk`) at once and after every change a kiosk reports: connection, Inventory, events, command states, to whichever hub process of a cluster it is connected. `: keep-alive` comments every 15 s.
+         * The fleet (or one kiosk) as Server-Sent Events, then the kiosks that changed
+         * @description One `event: kiosks` message with `data: {"kiosks": [<OpsKiosk>, ...]}` (as GET /api/operator/kiosks answers, or only kiosk `kiosk`) at once; then, after changes a kiosk reports (connection, Boot, Inventory, events, command states, to whichever hub process of a cluster it is connected), `event: kiosksChanged` with `data: {"kiosks": [<OpsKiosk>, ...]}` holding only the kiosks that changed (replace them by `id`; a new id is a new kiosk). The whole list comes again as `event: kiosks` when changes may have been missed (the cluster link was re-made) or more than 500 kiosks changed at once. `: keep-alive` comments every 15 s.
          *
          *     Access: operator.
          *

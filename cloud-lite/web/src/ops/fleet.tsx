@@ -9,10 +9,14 @@ import { usePageTitle } from '../ui/language.js';
 import { Link } from '../ui/router.js';
 import { useFollow } from '../ui/use-follow.js';
 import { AlertsPanel, useAlerts } from './alerts-panel.js';
+import { mergeKiosks } from './fleet-merge.js';
 import { kioskName, useSites } from './kiosk-names.js';
 import { slotSummary, summaryText } from './slot-summary.js';
 
-/** The fleet's live view (GET /api/operator/fleet/events; polling when the stream breaks). */
+/**
+ * The fleet's live view (GET /api/operator/fleet/events: the whole list, then the kiosks that
+ * changed; polling when the stream breaks).
+ */
 export function useFleet(kioskId?: string) {
   const api = useApi();
   const q = kioskId ? `?kiosk=${encodeURIComponent(kioskId)}` : '';
@@ -23,6 +27,12 @@ export function useFleet(kioskId?: string) {
     key: 'kiosks',
     isDone: () => false,
     pollMs: 5000,
+    merge: (last, event, data) => {
+      const changed = (data as { kiosks?: unknown })?.kiosks;
+      return event === 'kiosksChanged' && Array.isArray(changed)
+        ? mergeKiosks(last, changed as OpsKiosk[])
+        : undefined;
+    },
   });
 }
 

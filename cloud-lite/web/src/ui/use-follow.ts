@@ -2,7 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ApiClient } from '../lib/api-client.js';
 
 /**
- * Follows a resource live: loads it, then reads its SSE stream (`event: <key>`), and falls
+ * Follows a resource live: loads it, then reads its SSE stream (`event: <key>`, and others
+ * through `merge`), and falls
  * back to polling every `pollMs` when the stream cannot be opened or breaks, until
  * `isDone(value)`. Stops on unmount.
  */
@@ -13,6 +14,11 @@ export function useFollow<T>(opts: {
   key: string;
   isDone: (v: T) => boolean;
   pollMs?: number;
+  /**
+   * Another event of the stream (e.g. only what changed): the new value from the last one, or
+   * undefined to ignore it. Absent: only `event: <key>` counts.
+   */
+  merge?: (last: T, event: string, data: unknown) => T | undefined;
 }): { value: T | undefined; error: unknown; live: boolean } {
   const [value, setValue] = useState<T>();
   const [error, setError] = useState<unknown>();
@@ -44,6 +50,10 @@ export function useFollow<T>(opts: {
             (event, data) => {
               const v = (data as Record<string, unknown>)?.[key] ?? data;
               if (event === key && v && typeof v === 'object') take(v as T);
+              else if (opts.merge && last !== undefined) {
+                const next = opts.merge(last, event, data);
+                if (next !== undefined) take(next);
+              }
             },
             abort.signal,
           );
