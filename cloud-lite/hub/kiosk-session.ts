@@ -1,5 +1,10 @@
 import type WebSocket from 'ws';
-import { type HubToKioskAction, kioskFeatures, RpcPeer } from '../../protocol/index.js';
+import {
+  type HubToKioskAction,
+  kioskFeatures,
+  RpcPeer,
+  type RpcPeerOptions,
+} from '../../protocol/index.js';
 import type { Logger } from '../log.js';
 import type { CommandChannel } from './types.js';
 
@@ -14,8 +19,11 @@ export interface KioskSessionDeps {
 /**
  * One live kiosk connection: the socket, its RpcPeer (role hub) and liveness flags. The hub
  * registers the kiosk -> hub handlers on `peer`. Implements the dispatcher's CommandChannel.
+ * It is its peer's options too (role, send, limits, logger: getters and a method on the
+ * prototype), so a session makes no options object and no send closure of its own: a hub holds
+ * one session per connected kiosk.
  */
-export class KioskSession implements CommandChannel {
+export class KioskSession implements CommandChannel, RpcPeerOptions<'hub'> {
   readonly kioskId: string;
   readonly peer: RpcPeer<'hub'>;
   private inFlightIds: Set<string> | undefined;
@@ -34,15 +42,24 @@ export class KioskSession implements CommandChannel {
 
   constructor(private readonly deps: KioskSessionDeps) {
     this.kioskId = deps.kioskId;
-    this.peer = new RpcPeer({
-      role: 'hub',
-      send: (text) => {
-        if (deps.ws.readyState === deps.ws.OPEN) deps.ws.send(text);
-      },
-      callTimeoutMs: deps.callTimeoutMs,
-      maxMessageBytes: deps.maxMessageBytes,
-      logger: deps.logger,
-    });
+    this.peer = new RpcPeer(this);
+  }
+
+  get role(): 'hub' {
+    return 'hub';
+  }
+
+  /** Sends one text frame while the socket is open (RpcPeer's transport). */
+  send(text: string): void {
+    if (this.deps.ws.readyState === this.deps.ws.OPEN) this.deps.ws.send(text);
+  }
+
+  get callTimeoutMs(): number {
+    return this.deps.callTimeoutMs;
+  }
+
+  get maxMessageBytes(): number {
+    return this.deps.maxMessageBytes;
   }
 
   /** Commands being sent on this connection; made at the first (most sessions idle). */
