@@ -250,6 +250,24 @@ t.test(
       'kiosk-new-sticker.svg',
     );
     await checkPage(t, page, 'ops-enrol-token');
+    // Print: the button calls the browser's print (stubbed here: no dialog), and the print
+    // styles leave the sticker's image alone on the page, at 60 x 80 mm.
+    await page.evaluate('window.__printed = 0; window.print = () => { window.__printed += 1; }');
+    await page.getByRole('button', { name: 'Print the sticker' }).click();
+    t.equal(await page.evaluate('window.__printed'), 1, 'Print called window.print once');
+    await page.emulateMedia({ media: 'print' });
+    t.ok(await page.locator('.sticker-image').isVisible(), 'printed: the sticker image');
+    t.notOk(await page.getByTestId('landing-url').isVisible(), 'not its URL line');
+    t.notOk(await page.getByRole('button', { name: 'Print the sticker' }).isVisible());
+    t.notOk(await page.locator('header.top').isVisible(), 'nor the page header');
+    t.equal(
+      await page.evaluate(
+        `Math.round(document.querySelector('.sticker-image').getBoundingClientRect().width / 96 * 25.4)`,
+      ),
+      60,
+      '60 mm wide',
+    );
+    await page.emulateMedia({ media: 'screen' });
     const enrolled = await fetch(`${hub.baseUrl}/api/kiosks/enrol`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
