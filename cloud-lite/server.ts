@@ -141,6 +141,10 @@ export class HubServer {
       commandSweepIntervalMs: config.commandSweepIntervalMs,
       clientAddress: clientAddressOf(config.trustProxy),
       cluster: this.cluster,
+      // Half the pool for reconnecting kiosks' checks and Boots, the rest for the others.
+      ...(config.store.kind === 'postgres'
+        ? { admitConcurrency: Math.max(1, Math.floor(config.store.poolSize / 2)) }
+        : {}),
     });
     this.mailer = createMailer(config.smtp, logger);
     this.rental = new RentalDomain({

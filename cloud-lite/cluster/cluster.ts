@@ -13,7 +13,12 @@ export type ClusterMessage =
    * when the message would not fit a NOTIFY (payload over 8000 bytes): receivers read the row.
    */
   | { t: 'command'; id: string; kioskId: string; rec?: CommandRecord }
-  /** A kiosk connected to the sender: another process holding an older socket closes it (4001). */
+  /**
+   * Kiosks booted on the sender (their Boots claimed them, committed): another process holding
+   * an older socket of one closes it (4001). Batched, at most BATCH_MAX ids a message; `session`
+   * (one kiosk) is what hub processes before the batching sent, still understood.
+   */
+  | { t: 'sessions'; kioskIds: string[] }
   | { t: 'session'; kioskId: string }
   /** The kiosk was revoked, or its secret replaced: every process closes its socket. */
   | { t: 'revoked'; kioskId: string }

@@ -3,8 +3,10 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { Semaphore } from '../../common/semaphore.js';
 import {
   type BootRequest,
+  CallError,
   type EventType,
   type HubToKioskAction,
   SUBPROTOCOL,
@@ -27,14 +29,22 @@ import type { EventHandler, KioskCommands } from './kiosk-commands.js';
 import { handleKioskMessages, type KioskMessagesContext } from './kiosk-messages.js';
 import { KioskSession } from './kiosk-session.js';
 import { SlotView } from './slot-view.js';
+import { TouchBatch } from './touch-batch.js';
 import {
   CLOSE_GOING_AWAY,
   CLOSE_REPLACED,
   CLOSE_REVOKED,
   CLOSE_SECRET_REPLACED,
+  CLOSE_TRY_AGAIN,
   type CommandInput,
 } from './types.js';
 import { offersSubprotocol, parseBasicAuth, rejectUpgrade } from './upgrade-auth.js';
+
+/** Default of KioskHubDeps.admitConcurrency. */
+export const ADMIT_CONCURRENCY = 4;
+/** Default of KioskHubDeps.admitWaitMs. */
+export const ADMIT_WAIT_MS = 20_000;
+const TURNED_AWAY = Symbol('turned away');
 
 export interface KioskHubDeps {
   store: Store;
@@ -51,6 +61,14 @@ export interface KioskHubDeps {
   clientAddress?: (req: IncomingMessage) => string | undefined;
   /** The hub processes sharing the store (default: this one alone). */
   cluster?: Cluster;
+  /**
+   * Upgrades' secret checks and Boots' statements running at once (default 4; the server gives
+   * half the PostgreSQL pool): the rest wait here, in order, not in the store's pool, so
+   * that a storm of reconnecting kiosks leaves connections to heartbeats, events and commands.
+   */
+  admitConcurrency?: number;
+  /** How long an upgrade or a Boot waits for admission before it is turned away (ms, default 20 s). */
+  admitWaitMs?: number;
   now?: () => Date;
 }
 
@@ -58,7 +76,8 @@ export interface KioskHubDeps {
  * The kiosks' WebSocket hub: authenticates upgrades on `/kiosk`, keeps one session per kiosk,
  * answers Boot/Heartbeat/Inventory, takes in events and delivers durable commands. The domains
  * reach it through its KioskCommands port.
- * Emits 'commandState' (CommandRecord), 'online' (kioskId), 'offline' (kioskId), 'booted'
+ * Emits 'commandState' (CommandRecord), 'online' (kioskId: a connection's first accepted Boot
+ * claimed the kiosk here), 'offline' (kioskId), 'booted'
  * (kioskId, BootRequest: an accepted Boot, recorded), and
  * 'fleetChange' (kioskId) after anything the operator's fleet view shows changed (connection,
  * a Boot, an Inventory or event stored, a command's state), here or, on a shared cluster, on another
@@ -95,6 +114,10 @@ export class KioskHub
   readonly cluster: Cluster;
   /** Fleet changes the other processes are told about (after their commits), batched. */
   private readonly fleetBatch: ClusterBatch;
+  /** Kiosks whose Boot claimed them here: the other processes close older sockets (batched). */
+  private readonly sessionBatch: ClusterBatch;
+  /** Heartbeats' lastSeenAt writes, one statement per batch. */
+  private readonly touches: TouchBatch;
   private readonly onRevoked = (kioskId: string) => {
     this.revoked(kioskId);
     this.cluster.publish({ t: 'revoked', kioskId });
@@ -103,6 +126,8 @@ export class KioskHub
     this.secretReplaced(kioskId);
     this.cluster.publish({ t: 'secretReplaced', kioskId });
   };
+  /** See KioskHubDeps.admitConcurrency. */
+  private readonly admission: Semaphore;
   private readonly onClusterMessage = (m: ClusterMessage) => this.clusterMessage(m);
   private readonly onResync = () => {
     for (const s of this.sessions.values())
@@ -122,6 +147,9 @@ export class KioskHub
     this.socketListeners = this.makeSocketListeners();
     this.cluster = deps.cluster ?? new SoloCluster();
     this.fleetBatch = new ClusterBatch(this.cluster, (kioskIds) => ({ t: 'fleet', kioskIds }));
+    this.sessionBatch = new ClusterBatch(this.cluster, (kioskIds) => ({ t: 'sessions', kioskIds }));
+    this.touches = new TouchBatch({ store: deps.store });
+    this.admission = new Semaphore(deps.admitConcurrency ?? ADMIT_CONCURRENCY);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.maxPayloadBytes,
@@ -135,6 +163,7 @@ export class KioskHub
       signingKey: deps.signingKey,
       channelFor: (id) => {
         const s = this.sessions.get(id);
+        if (s && !s.ready) s.commandsWaiting = true; // its Boot re-sends them
         return s?.ready ? s : undefined;
       },
       callTimeoutMs: deps.commandCallTimeoutMs,
@@ -217,9 +246,11 @@ export class KioskHub
       this.emit('fleetChange', m.kioskId);
     } else if (m.t === 'revoked') this.revoked(m.kioskId);
     else if (m.t === 'secretReplaced') this.secretReplaced(m.kioskId);
-    else if (m.t === 'session') {
-      void this.closeIfReplaced(m.kioskId);
-      this.emit('fleetChange', m.kioskId);
+    else if (m.t === 'sessions' || m.t === 'session') {
+      for (const id of m.t === 'session' ? [m.kioskId] : m.kioskIds) {
+        void this.closeIfReplaced(id);
+        this.emit('fleetChange', id);
+      }
     } else if (m.t === 'fleet') for (const id of m.kioskIds) this.emit('fleetChange', id);
   }
 
@@ -353,7 +384,9 @@ export class KioskHub
     );
     await Promise.all(closing);
     await this.events.idle();
+    await this.touches.flush();
     this.fleetBatch.flush();
+    this.sessionBatch.flush();
     this.wss.close();
   }
 
@@ -483,7 +516,16 @@ export class KioskHub
     // the old one fails.
     for (let tries = 0; creds && valid && tries < 3; tries++) {
       epoch = this.secretEpoch(creds.kioskId);
-      valid = await this.deps.registry.authenticate(creds.kioskId, creds.secret);
+      const admitted = await this.admit(
+        () => this.deps.registry.authenticate(creds.kioskId, creds.secret),
+        socket,
+      );
+      // Not admitted in time (a storm): turned away, the kiosk retries after its backoff.
+      if (admitted === TURNED_AWAY) {
+        this.deps.metrics.error('admission');
+        return rejectUpgrade(socket, 503);
+      }
+      valid = admitted;
       if (fresh()) break;
     }
     if (!creds || !valid || !fresh()) {
@@ -513,6 +555,29 @@ export class KioskHub
    */
   private sessionLoggers: Logger | undefined;
 
+  /**
+   * Runs `fn` under the admission limit (KioskHubDeps.admitConcurrency); TURNED_AWAY when it
+   * waited longer than admitWaitMs, or `conn` closed while it waited (nothing run).
+   */
+  private async admit<T>(
+    fn: () => Promise<T>,
+    conn: Pick<EventEmitter, 'once' | 'off'>,
+  ): Promise<T | typeof TURNED_AWAY> {
+    const give = new AbortController();
+    const timer = setTimeout(() => give.abort(TURNED_AWAY), this.deps.admitWaitMs ?? ADMIT_WAIT_MS);
+    const closed = () => give.abort(TURNED_AWAY);
+    conn.once('close', closed);
+    try {
+      return await this.admission.run(fn, give.signal);
+    } catch (err) {
+      if (err === TURNED_AWAY) return TURNED_AWAY;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      conn.off('close', closed);
+    }
+  }
+
   private attach(kioskId: string, ws: WebSocket): void {
     this.sessionLoggers ??= this.deps.logger.child({});
     const logger = this.sessionLoggers.child({ kioskId });
@@ -529,8 +594,32 @@ export class KioskHub
       logger.info('new connection replaces the old one');
       old.close(CLOSE_REPLACED, 'replaced');
     }
+    // The connection's time, taken once: its Boot claims the kiosk for this process with it
+    // (the newest connection wins, in the Boot's statement: see KioskRepo.recordBoot).
+    session.connectedAt = this.now().toISOString();
     this.messagesContext ??= {
       store: this.deps.store,
+      hubProcess: this.cluster.processId,
+      touch: (id, at) => this.touches.touch(id, at),
+      admit: async (s, fn) => {
+        const r = await this.admit(fn, s.ws);
+        if (r !== TURNED_AWAY) return r;
+        this.deps.metrics.error('admission');
+        // 1013 Try Again Later: the kiosk reconnects after its backoff (with jitter).
+        s.close(CLOSE_TRY_AGAIN, 'hub busy: try again later');
+        throw new CallError('GenericError', 'the hub is busy: reconnect later');
+      },
+      claimed: (id, first) => {
+        // The other processes close an older socket of the kiosk (4001), after this commit.
+        this.sessionBatch.add(id);
+        if (first) this.emit('online', id);
+        this.emit('fleetChange', id);
+      },
+      replaced: (s) => {
+        // Another process recorded a later connection of this kiosk: this socket is the older
+        // one (the newest wins, as in closeIfReplaced).
+        if (this.sessions.get(s.kioskId) === s) s.close(CLOSE_REPLACED, 'replaced');
+      },
       metrics: this.deps.metrics,
       heartbeatIntervalSeconds: this.deps.heartbeatIntervalSeconds,
       now: () => this.now(),
@@ -552,26 +641,6 @@ export class KioskHub
     const on = this.socketListeners;
     ws.on('message', on.message).on('pong', on.pong).on('error', on.error).on('close', on.close);
     logger.info('kiosk connected');
-    // The connection's time, taken once: a retried transaction must not make it newer.
-    // setOnline and setOffline are one UPDATE each, whose WHERE decides under the row's lock
-    // (re-checked on the newest row at READ COMMITTED): autocommit, one round trip.
-    const connectedAt = this.now().toISOString();
-    void this.deps.store
-      .transaction((tx) => tx.kiosks.setOnline(kioskId, connectedAt, this.cluster.processId), {
-        isolation: 'autocommit',
-      })
-      .then((applied) => {
-        if (!applied) {
-          // Another process recorded a later connection of this kiosk while this write was
-          // delayed: this socket is the older one (the newest wins, as in closeIfReplaced).
-          if (this.sessions.get(kioskId) === session) session.close(CLOSE_REPLACED, 'replaced');
-          return;
-        }
-        this.cluster.publish({ t: 'session', kioskId });
-        this.emit('online', kioskId);
-        this.emit('fleetChange', kioskId);
-      })
-      .catch((err) => logger.error({ err }, 'could not record online'));
   }
 
   /**

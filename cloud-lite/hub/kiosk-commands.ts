@@ -76,9 +76,9 @@ export interface KioskCommands {
   onCommandEnded(listener: (command: CommandRecord) => void): void;
 
   /**
-   * Registers a listener for a kiosk connecting to this hub process (after its registry row
-   * says online; its Boot may still be on the way: commands recorded for it are sent once it
-   * is). Called outside any transaction.
+   * Registers a listener for a kiosk coming online on this hub process: the first accepted Boot
+   * of a connection, after its statement committed (the registry row says online, held here).
+   * Called outside any transaction.
    */
   onKioskOnline(listener: (kioskId: string) => void): void;
 

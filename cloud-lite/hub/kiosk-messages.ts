@@ -29,6 +29,19 @@ export interface KioskMessagesContext {
   inventoryArrived: (kioskId: string) => void;
   /** An accepted Boot of `kioskId` was recorded (after its commit). */
   booted: (kioskId: string, boot: BootRequest) => void;
+  /** This hub process's id: a Boot claims the kiosk for it (KioskRepo.recordBoot). */
+  hubProcess: string;
+  /** A Boot's claim committed (`first`: the connection's first accepted Boot). */
+  claimed: (kioskId: string, first: boolean) => void;
+  /** A Boot found a later connection of the kiosk recorded: `session` is closed (4001). */
+  replaced: (session: KioskSession) => void;
+  /**
+   * Runs the Boot's statement under the hub's admission limit (a storm of Boots waits in the
+   * hub, not in the store's pool); rejects, the connection closed with 1013, when it waited too long.
+   */
+  admit: <T>(session: KioskSession, fn: () => Promise<T>) => Promise<T>;
+  /** Records a Heartbeat's time (batched: hub/touch-batch.ts); resolves once committed. */
+  touch: (kioskId: string, at: string) => Promise<void>;
 }
 
 /**
@@ -43,6 +56,8 @@ export function handleKioskMessages(
 ): void {
   const { kioskId, peer } = session;
   const store = ctx.store;
+  /** What this connection's kiosk last reported and was recorded (unchanged reports are not written again). */
+  const reported: { config?: string; cache?: string } = {};
   /** Heartbeat, Inventory and Event need an accepted Boot on this connection first. */
   const booted = (action: string): number => {
     if (session.ready && session.slotCount !== undefined) return session.slotCount;
@@ -68,33 +83,71 @@ export function handleKioskMessages(
         reason: 'Boot names another kiosk id than the one this connection authenticated as',
       };
     }
-    // Bookkeeping at READ COMMITTED (no predicate locks: 20,000 kiosks boot at once after a
-    // restart): recordBoot's UPDATE locks the kiosk's row first, so two Boots take turns.
-    await store.transaction(
-      async (tx) => {
-        const boot = await tx.kiosks.recordBoot(kioskId, {
-          at: currentTime,
-          softwareVersion: p.softwareVersion,
-          imageVersion: p.imageVersion ?? null,
-          slotCount: p.slotCount,
-          bootReason: p.bootReason,
-          ...(p.databaseId ? { databaseId: p.databaseId } : {}),
-          features: p.features ?? null,
-        });
-        if (boot.databaseReplaced) await databaseReplaced(tx, kioskId, logger, currentTime, boot);
-        // Only a kiosk that lists apply-config takes ApplyConfig; what another reports is ignored.
-        if (p.config && kioskFeatures(p.features).has('apply-config'))
-          await recordReportedConfig(tx, logger, kioskId, 'Boot', { ...p.config, at: currentTime });
-      },
-      { isolation: 'read committed' },
+    // A connection replaced (here) while its Boot waited never claims the kiosk.
+    if (!session.open) throw new CallError('GenericError', 'this connection was replaced');
+    // One statement (autocommit): the Boot's record, the online mark and this process's claim,
+    // and whether commands wait (KioskRepo.recordBoot). A later connection of the kiosk recorded
+    // by another process wins: nothing is written and this socket is closed.
+    const boot = await ctx.admit(session, () =>
+      store.transaction(
+        (tx) =>
+          tx.kiosks.recordBoot(kioskId, {
+            at: currentTime,
+            softwareVersion: p.softwareVersion,
+            imageVersion: p.imageVersion ?? null,
+            slotCount: p.slotCount,
+            bootReason: p.bootReason,
+            ...(p.databaseId ? { databaseId: p.databaseId } : {}),
+            features: p.features ?? null,
+            claim: { connectedAt: session.connectedAt, hubProcess: ctx.hubProcess },
+          }),
+        { isolation: 'autocommit' },
+      ),
     );
+    if (!boot.claimed) {
+      logger.info('a later connection of this kiosk was recorded: closing this one');
+      ctx.replaced(session);
+      throw new CallError('GenericError', 'a later connection of this kiosk replaced this one');
+    }
+    if (boot.databaseReplaced && p.databaseId) {
+      const databaseId = p.databaseId;
+      // Rare: the reset, its flag and its audit row commit together (or not at all).
+      await store.transaction(
+        async (tx) => {
+          const r = await tx.kiosks.replaceDatabase(kioskId, {
+            databaseId,
+            previous: boot.previous,
+            at: currentTime,
+          });
+          if (r)
+            await databaseReplaced(tx, kioskId, logger, currentTime, {
+              previous: boot.previous,
+              lastSeq: r.lastSeq,
+            });
+        },
+        { isolation: 'read committed' },
+      );
+    }
+    // Only a kiosk that lists apply-config takes ApplyConfig; what another reports is ignored.
+    if (p.config && kioskFeatures(p.features).has('apply-config')) {
+      const config = p.config;
+      await store.transaction(
+        (tx) => recordReportedConfig(tx, logger, kioskId, 'Boot', { ...config, at: currentTime }),
+        { isolation: 'autocommit' },
+      );
+      reported.config = configKey(config);
+    }
     // Before the 'booted' listeners run: commands they create are sent by these features.
     session.features = kioskFeatures(p.features);
-    ctx.booted(kioskId, p);
     const first = !session.ready;
+    ctx.claimed(kioskId, first);
+    ctx.booted(kioskId, p);
     session.slotCount = p.slotCount;
     session.ready = true;
-    if (first) {
+    // Commands recorded before the Boot's statement (`outstanding`) or that found the session
+    // not ready since (commandsWaiting; from now on they are sent at once) are re-sent.
+    if (first && (boot.outstanding || session.commandsWaiting)) {
+      session.commandsWaiting = false;
       setImmediate(() => {
         if (session.open)
           void ctx.commands
@@ -111,20 +164,35 @@ export function handleKioskMessages(
   peer.handle('Heartbeat', async (p: HeartbeatRequest) => {
     booted('Heartbeat');
     const currentTime = ctx.now().toISOString();
-    // Statements that each stand alone (a touch, two upserts): autocommit, no BEGIN/COMMIT.
-    await store.transaction(
-      async (tx) => {
-        await tx.kiosks.touch(kioskId, currentTime);
-        // What the kiosk reports about itself: the remote configuration it runs, its cache use.
-        if (p.config && session.features.has('apply-config'))
-          await recordReportedConfig(tx, logger, kioskId, 'Heartbeat', {
-            ...p.config,
-            at: currentTime,
-          });
-        if (p.cache) await tx.remoteConfig.reportCache(kioskId, { ...p.cache, at: currentTime });
-      },
-      { isolation: 'autocommit' },
-    );
+    // lastSeenAt goes out with the other heartbeats of the moment, one statement (TouchBatch);
+    // what the kiosk reports about itself (its remote configuration, its cache use) is written
+    // only when it differs from what this connection reported last.
+    const writes = [ctx.touch(kioskId, currentTime)];
+    const config =
+      p.config && session.features.has('apply-config') && configKey(p.config) !== reported.config
+        ? p.config
+        : undefined;
+    const cache = p.cache && cacheKey(p.cache) !== reported.cache ? p.cache : undefined;
+    if (config || cache)
+      writes.push(
+        store
+          .transaction(
+            async (tx) => {
+              if (config)
+                await recordReportedConfig(tx, logger, kioskId, 'Heartbeat', {
+                  ...config,
+                  at: currentTime,
+                });
+              if (cache) await tx.remoteConfig.reportCache(kioskId, { ...cache, at: currentTime });
+            },
+            { isolation: 'autocommit' },
+          )
+          .then(() => {
+            if (config) reported.config = configKey(config);
+            if (cache) reported.cache = cacheKey(cache);
+          }),
+      );
+    await Promise.all(writes);
     return { currentTime };
   });
   peer.handle('Inventory', async (p: InventoryRequest) => {
@@ -166,6 +234,10 @@ export function handleKioskMessages(
     return {};
   });
 }
+
+const configKey = (c: { version: number; restartPending: boolean }) =>
+  `${c.version}/${c.restartPending}`;
+const cacheKey = (c: { usedBytes: number; maxBytes: number }) => `${c.usedBytes}/${c.maxBytes}`;
 
 /**
  * A Boot brought a databaseId other than the kiosk's recorded one: its database was replaced

@@ -36,6 +36,13 @@ export class KioskSession implements CommandChannel, RpcPeerOptions<'hub'> {
   slotCount: number | undefined;
   /** The protocol features of the accepted Boot (the baseline until one listed others). */
   features: ReadonlySet<string> = kioskFeatures(undefined);
+  /** When the connection was attached (ISO time): its Boot claims the kiosk with it. */
+  connectedAt = '';
+  /**
+   * A command for this kiosk found the session not ready yet (before its accepted Boot): the
+   * Boot re-sends outstanding commands even if its own statement saw none.
+   */
+  commandsWaiting = false;
   /** Cleared at each ping, set by pong or any message. */
   alive = true;
   private closed = false;

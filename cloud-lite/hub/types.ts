@@ -53,3 +53,5 @@ export const CLOSE_REPLACED = 4001;
 export const CLOSE_SECRET_REPLACED = 4002;
 export const CLOSE_REVOKED = 4003;
 export const CLOSE_GOING_AWAY = 1001;
+/** The hub is too busy to admit the kiosk now (a reconnect storm): reconnect after the backoff. */
+export const CLOSE_TRY_AGAIN = 1013;

@@ -33,10 +33,10 @@
 import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { Semaphore } from '../../common/semaphore.js';
 import { type BlockPatch, type BlockRange, coalesce } from '../../hal/storage/block-io.js';
 import { mappedBytes } from '../../hal/storage/bmap.js';
 import { fileExtent, formatSerial, volumePatches } from '../../hal/storage/exfat-volume.js';
-import { Semaphore } from '../content/limit.js';
 import type { ContentManifest } from '../content/manifest.js';
 import type { KioskLogger } from '../log.js';
 import type { TimeSource } from '../state/clock.js';

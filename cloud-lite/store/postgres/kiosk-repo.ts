@@ -63,14 +63,33 @@ export function pgKioskRepo(sql: Sql): KioskRepo {
       );
       return rows.map((r) => r.id);
     },
-    async touch(id, at) {
-      await sql.run('UPDATE kiosks SET last_seen_at = $1 WHERE id = $2', [at, id]);
+    async touchMany(entries) {
+      if (entries.length === 0) return;
+      await sql.run(
+        `UPDATE kiosks SET last_seen_at = v.at FROM unnest($1::text[], $2::text[]) AS v(id, at)
+         WHERE kiosks.id = v.id AND (kiosks.last_seen_at IS NULL OR kiosks.last_seen_at < v.at)`,
+        [entries.map((e) => e.id), entries.map((e) => e.at)],
+      );
     },
     async recordBoot(id, b) {
-      // The kiosk's row is locked from here to the commit: two Boots of one kiosk take turns.
-      const cur = await sql.one<{ database_id: string | null; last_seq: number }>(
-        `UPDATE kiosks SET last_boot_at = $1, software_version = $2, image_version = $3, slot_count = $4, boot_reason = $5, last_seen_at = $1, features = $7::jsonb
-         WHERE id = $6 RETURNING database_id, last_seq`,
+      // One statement, one round trip: the row's lock is taken and released by it (autocommit)
+      // or held to the caller's commit. The claim's guard is setOnline's; database_id is set
+      // only where none was recorded (a different one is reported back, left as it was).
+      const claim = b.claim;
+      const row = await sql.one<{ database_id: string | null; outstanding: boolean }>(
+        `UPDATE kiosks SET last_boot_at = $1, software_version = $2, image_version = $3, slot_count = $4,
+           boot_reason = $5, last_seen_at = $1, features = $7::jsonb,
+           database_id = COALESCE(database_id, $8::text)${
+             claim ? ", status = 'online', connected_at = $9, hub_process = $10" : ''
+           }
+         WHERE id = $6${
+           claim
+             ? ` AND NOT (hub_process IS NOT NULL AND $10::text IS NOT NULL AND hub_process <> $10
+                 AND connected_at IS NOT NULL AND connected_at > $9)`
+             : ''
+         }
+         RETURNING database_id, EXISTS (SELECT 1 FROM commands c
+           WHERE c.kiosk_id = kiosks.id AND c.state IN ('pending', 'sent')) AS outstanding`,
         [
           b.at,
           b.softwareVersion,
@@ -79,20 +98,29 @@ export function pgKioskRepo(sql: Sql): KioskRepo {
           b.bootReason,
           id,
           b.features ? JSON.stringify([...new Set(b.features)]) : null,
+          b.databaseId ?? null,
+          ...(claim ? [claim.connectedAt, claim.hubProcess] : []),
         ],
       );
-      if (!b.databaseId || !cur || cur.database_id === b.databaseId)
-        return { databaseReplaced: false };
-      if (cur.database_id === null) {
-        // The first kioskd that sends one: nothing lost.
-        await sql.run('UPDATE kiosks SET database_id = $1 WHERE id = $2', [b.databaseId, id]);
-        return { databaseReplaced: false };
-      }
-      await sql.run(
-        'UPDATE kiosks SET database_id = $1, seq_since = $2, last_seq = 0 WHERE id = $3',
-        [b.databaseId, b.at, id],
+      if (!row) return { claimed: false };
+      if (b.databaseId && row.database_id !== b.databaseId && row.database_id !== null)
+        return {
+          claimed: true,
+          outstanding: row.outstanding,
+          databaseReplaced: true,
+          previous: row.database_id,
+        };
+      return { claimed: true, outstanding: row.outstanding, databaseReplaced: false };
+    },
+    async replaceDatabase(id, r) {
+      // The lost database's last seq: the row as it was (the subquery locks it first).
+      const row = await sql.one<{ last_seq: number }>(
+        `UPDATE kiosks SET database_id = $1, seq_since = $2, last_seq = 0
+         FROM (SELECT id, last_seq FROM kiosks WHERE id = $3 AND database_id = $4 FOR UPDATE) old
+         WHERE kiosks.id = old.id AND kiosks.database_id = $4 RETURNING old.last_seq`,
+        [r.databaseId, r.at, id, r.previous],
       );
-      return { databaseReplaced: true, previous: cur.database_id, lastSeq: cur.last_seq };
+      return row ? { lastSeq: row.last_seq } : undefined;
     },
     async setLastSeq(id, seq) {
       await sql.run('UPDATE kiosks SET last_seq = $1 WHERE id = $2', [seq, id]);

@@ -237,6 +237,15 @@ export class PostgresStore implements Store {
     return { ...this.counts };
   }
 
+  /** The pool now: connections open, idle, and callers waiting for one (bench:hub samples it). */
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return {
+      total: this.pool.totalCount,
+      idle: this.pool.idleCount,
+      waiting: this.pool.waitingCount,
+    };
+  }
+
   transaction<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>, opts: TxOptions = {}): Promise<T> {
     if (this.closed) return Promise.reject(new StoppedError('the store is closed'));
     const isolation = opts.isolation ?? 'serializable';

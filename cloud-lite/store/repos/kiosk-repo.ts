@@ -37,6 +37,22 @@ export interface KioskRecord {
   features: string[] | null;
 }
 
+/** What recordBoot wrote and found (see there). */
+export type BootRecorded =
+  | { claimed: false }
+  | {
+      claimed: true;
+      outstanding: boolean;
+      databaseReplaced: false;
+    }
+  | {
+      claimed: true;
+      outstanding: boolean;
+      databaseReplaced: true;
+      /** The recorded databaseId, still in place. */
+      previous: string;
+    };
+
 /** The kiosk registry's rows: identity, secret hash, connection status, last Boot, last event seq. */
 export interface KioskRepo {
   insert(k: { id: string; name: string; createdAt: string }): Promise<void>;
@@ -66,7 +82,22 @@ export interface KioskRepo {
    * starts: nothing to release.
    */
   releaseDeadHolders(at: string): Promise<string[]>;
-  touch(id: string, at: string): Promise<void>;
+  /**
+   * Heard from: each kiosk's lastSeenAt set to its `at`, only where that is later than the one
+   * recorded (a Boot or a connection recorded meanwhile is never set back by an older
+   * heartbeat). One statement for a whole batch of heartbeats (hub/touch-batch.ts).
+   */
+  touchMany(entries: ReadonlyArray<{ id: string; at: string }>): Promise<void>;
+  /**
+   * Records an accepted Boot in one statement: software, slots, reason, features, lastSeenAt,
+   * the kiosk database's id when none was recorded yet and, with `claim`, the session
+   * registry (online since `claim.connectedAt`, held by `claim.hubProcess`, under setOnline's
+   * rule: nothing is written when another process holds a later connection, `claimed: false`).
+   * `outstanding`: the kiosk has pending or sent commands (the caller re-sends them).
+   * `databaseReplaced`: the Boot brought another databaseId than the recorded one, which is
+   * left as it was: replaceDatabase() resets it (with the flag and audit, in one transaction).
+   * A kiosk that does not exist: `claimed: false`.
+   */
   recordBoot(
     id: string,
     b: {
@@ -78,10 +109,18 @@ export interface KioskRepo {
       databaseId?: string;
       /** Boot's `features`; absent or null: none listed (stored as null). */
       features?: readonly string[] | null;
+      claim?: { connectedAt: string; hubProcess: string | null };
     },
-  ): Promise<
-    { databaseReplaced: false } | { databaseReplaced: true; previous: string; lastSeq: number }
-  >;
+  ): Promise<BootRecorded>;
+  /**
+   * The kiosk's database was replaced: databaseId set, lastSeq 0, seqSince `at`, only while the
+   * recorded id is still `previous` (a concurrent Boot did it already: undefined). Returns the
+   * lastSeq of the lost database.
+   */
+  replaceDatabase(
+    id: string,
+    r: { databaseId: string; previous: string; at: string },
+  ): Promise<{ lastSeq: number } | undefined>;
   setLastSeq(id: string, seq: number): Promise<void>;
   countOnline(): Promise<number>;
 }

@@ -63,15 +63,31 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
     allOffline: db.prepare(
       "UPDATE kiosks SET status = 'offline', hub_process = NULL WHERE status = 'online'",
     ),
-    touch: db.prepare('UPDATE kiosks SET last_seen_at = ? WHERE id = ?'),
+    touch: db.prepare(
+      'UPDATE kiosks SET last_seen_at = @at WHERE id = @id AND (last_seen_at IS NULL OR last_seen_at < @at)',
+    ),
     boot: db.prepare(
-      'UPDATE kiosks SET last_boot_at = ?, software_version = ?, image_version = ?, slot_count = ?, boot_reason = ?, last_seen_at = ?, features = ? WHERE id = ?',
+      `UPDATE kiosks SET last_boot_at = @at, software_version = @softwareVersion, image_version = @imageVersion,
+         slot_count = @slotCount, boot_reason = @bootReason, last_seen_at = @at, features = @features,
+         database_id = COALESCE(database_id, @databaseId)
+       WHERE id = @id RETURNING database_id`,
+    ),
+    bootClaim: db.prepare(
+      `UPDATE kiosks SET last_boot_at = @at, software_version = @softwareVersion, image_version = @imageVersion,
+         slot_count = @slotCount, boot_reason = @bootReason, last_seen_at = @at, features = @features,
+         database_id = COALESCE(database_id, @databaseId),
+         status = 'online', connected_at = @connectedAt, hub_process = @hub
+       WHERE id = @id AND NOT (hub_process IS NOT NULL AND @hub IS NOT NULL AND hub_process <> @hub
+         AND connected_at IS NOT NULL AND connected_at > @connectedAt)
+       RETURNING database_id`,
+    ),
+    outstanding: db.prepare(
+      "SELECT EXISTS (SELECT 1 FROM commands WHERE kiosk_id = ? AND state IN ('pending', 'sent')) AS n",
     ),
     lastSeq: db.prepare('UPDATE kiosks SET last_seq = ? WHERE id = ?'),
-    databaseId: db.prepare('SELECT database_id, last_seq FROM kiosks WHERE id = ?'),
-    setDatabaseId: db.prepare('UPDATE kiosks SET database_id = ? WHERE id = ?'),
+    databaseOf: db.prepare('SELECT last_seq FROM kiosks WHERE id = ? AND database_id = ?'),
     replaceDatabase: db.prepare(
-      'UPDATE kiosks SET database_id = ?, seq_since = ?, last_seq = 0 WHERE id = ?',
+      'UPDATE kiosks SET database_id = @databaseId, seq_since = @at, last_seq = 0 WHERE id = @id',
     ),
     countOnline: db.prepare("SELECT count(*) AS n FROM kiosks WHERE status = 'online'"),
   };
@@ -104,32 +120,37 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
     async setAllOffline() {
       s.allOffline.run();
     },
-    async touch(id, at) {
-      s.touch.run(at, id);
+    async touchMany(entries) {
+      for (const e of entries) s.touch.run(e);
     },
     async recordBoot(id, b) {
-      const features = b.features ? JSON.stringify([...new Set(b.features)]) : null;
-      s.boot.run(
-        b.at,
-        b.softwareVersion,
-        b.imageVersion,
-        b.slotCount,
-        b.bootReason,
-        b.at,
-        features,
+      const args = {
         id,
-      );
-      const cur = s.databaseId.get(id) as
-        | { database_id: string | null; last_seq: number }
-        | undefined;
-      if (!b.databaseId || !cur || cur.database_id === b.databaseId)
-        return { databaseReplaced: false };
-      if (cur.database_id === null) {
-        s.setDatabaseId.run(b.databaseId, id); // the first kioskd that sends one: nothing lost
-        return { databaseReplaced: false };
-      }
-      s.replaceDatabase.run(b.databaseId, b.at, id);
-      return { databaseReplaced: true, previous: cur.database_id, lastSeq: cur.last_seq };
+        at: b.at,
+        softwareVersion: b.softwareVersion,
+        imageVersion: b.imageVersion,
+        slotCount: b.slotCount,
+        bootReason: b.bootReason,
+        features: b.features ? JSON.stringify([...new Set(b.features)]) : null,
+        databaseId: b.databaseId ?? null,
+      };
+      const row = (
+        b.claim
+          ? s.bootClaim.get({ ...args, connectedAt: b.claim.connectedAt, hub: b.claim.hubProcess })
+          : s.boot.get(args)
+      ) as { database_id: string | null } | undefined;
+      if (!row) return { claimed: false };
+      const outstanding = (s.outstanding.get(id) as { n: number }).n === 1;
+      if (b.databaseId && row.database_id !== b.databaseId && row.database_id !== null)
+        return { claimed: true, outstanding, databaseReplaced: true, previous: row.database_id };
+      return { claimed: true, outstanding, databaseReplaced: false };
+    },
+    async replaceDatabase(id, r) {
+      // Read and write with nothing in between (one connection, synchronous calls).
+      const row = s.databaseOf.get(id, r.previous) as { last_seq: number } | undefined;
+      if (!row) return undefined;
+      s.replaceDatabase.run({ id, databaseId: r.databaseId, at: r.at });
+      return { lastSeq: row.last_seq };
     },
     async setLastSeq(id, seq) {
       s.lastSeq.run(seq, id);

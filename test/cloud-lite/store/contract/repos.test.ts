@@ -188,7 +188,7 @@ for (const { kind, open } of kinds) {
           bootReason: 'power_on',
         });
         await tx.kiosks.setLastSeq('k1', 2 ** 40);
-        await tx.kiosks.touch('k2', at(5));
+        await tx.kiosks.touchMany([{ id: 'k2', at: at(5) }]);
       });
       const k1 = await run(store, (tx) => tx.kiosks.get('k1'));
       t.same(k1?.secretHash, Buffer.from([0, 1, 255]), 'secret hash round-trips as bytes');
@@ -282,13 +282,12 @@ for (const { kind, open } of kinds) {
           databaseId,
         });
         await run(store, (tx) => tx.kiosks.insert({ id: 'k1', name: 'k1', createdAt: T0 }));
-        t.same(await run(store, (tx) => tx.kiosks.recordBoot('k1', boot(at(1)))), {
-          databaseReplaced: false,
-        });
+        const kept = { claimed: true, outstanding: false, databaseReplaced: false };
+        t.same(await run(store, (tx) => tx.kiosks.recordBoot('k1', boot(at(1)))), kept);
         await run(store, (tx) => tx.kiosks.setLastSeq('k1', 40));
         t.same(
           await run(store, (tx) => tx.kiosks.recordBoot('k1', boot(at(2), 'db-a'))),
-          { databaseReplaced: false },
+          kept,
           'the first id is recorded, nothing lost',
         );
         t.match(await run(store, (tx) => tx.kiosks.get('k1')), {
@@ -296,14 +295,27 @@ for (const { kind, open } of kinds) {
           lastSeq: 40,
           seqSince: null,
         });
-        t.same(await run(store, (tx) => tx.kiosks.recordBoot('k1', boot(at(3), 'db-a'))), {
-          databaseReplaced: false,
-        });
+        t.same(await run(store, (tx) => tx.kiosks.recordBoot('k1', boot(at(3), 'db-a'))), kept);
         t.same(await run(store, (tx) => tx.kiosks.recordBoot('k1', boot(at(4), 'db-b'))), {
+          claimed: true,
+          outstanding: false,
           databaseReplaced: true,
           previous: 'db-a',
+        });
+        t.match(
+          await run(store, (tx) => tx.kiosks.get('k1')),
+          { databaseId: 'db-a', lastSeq: 40, seqSince: null, lastBootAt: at(4) },
+          'the Boot is recorded, the old id left for replaceDatabase',
+        );
+        const replace = { databaseId: 'db-b', previous: 'db-a', at: at(4) };
+        t.same(await run(store, (tx) => tx.kiosks.replaceDatabase('k1', replace)), {
           lastSeq: 40,
         });
+        t.equal(
+          await run(store, (tx) => tx.kiosks.replaceDatabase('k1', replace)),
+          undefined,
+          'a second Boot of the new database replaces nothing more',
+        );
         t.match(await run(store, (tx) => tx.kiosks.get('k1')), {
           databaseId: 'db-b',
           lastSeq: 0,
@@ -311,8 +323,104 @@ for (const { kind, open } of kinds) {
           lastBootAt: at(4),
         });
         t.same(await run(store, (tx) => tx.kiosks.recordBoot('ghost', boot(at(5), 'db-c'))), {
-          databaseReplaced: false,
+          claimed: false,
         });
+      },
+    );
+
+    t.test(
+      'kiosks: a Boot claims the kiosk (the newest connection wins) and tells of waiting commands',
+      async (t) => {
+        const { store } = await open(t);
+        const boot = (n: number, hubProcess: string, connectedAt = at(n)) => ({
+          at: at(n),
+          softwareVersion: `v${n}`,
+          imageVersion: null,
+          slotCount: 4,
+          bootReason: 'PowerOn',
+          claim: { connectedAt, hubProcess },
+        });
+        await run(store, (tx) => tx.kiosks.insert({ id: 'k1', name: 'k1', createdAt: T0 }));
+        t.match(await run(store, (tx) => tx.kiosks.recordBoot('k1', boot(2, 'proc-b'))), {
+          claimed: true,
+          outstanding: false,
+        });
+        t.match(await run(store, (tx) => tx.kiosks.get('k1')), {
+          status: 'online',
+          hubProcess: 'proc-b',
+          connectedAt: at(2),
+          softwareVersion: 'v2',
+        });
+        // proc-a's older connection (at 1) boots late: nothing of it is written.
+        t.same(
+          await run(store, (tx) => tx.kiosks.recordBoot('k1', boot(3, 'proc-a', at(1)))),
+          { claimed: false },
+          'a Boot of an older connection on another process is not applied',
+        );
+        t.match(await run(store, (tx) => tx.kiosks.get('k1')), {
+          hubProcess: 'proc-b',
+          connectedAt: at(2),
+          softwareVersion: 'v2',
+          lastBootAt: at(2),
+        });
+        await run(store, (tx) =>
+          tx.commands.insert({
+            id: 'c1',
+            kioskId: 'k1',
+            action: 'EnableSlot',
+            payload: { slot: 1 },
+            state: 'pending',
+            createdAt: at(3),
+            updatedAt: at(3),
+            deadline: at(60),
+            attempts: 0,
+            lastSentAt: null,
+            result: null,
+          }),
+        );
+        t.match(
+          await run(store, (tx) => tx.kiosks.recordBoot('k1', boot(4, 'proc-a'))),
+          { claimed: true, outstanding: true },
+          'a newer connection on another process takes it over; a pending command is told',
+        );
+        t.match(await run(store, (tx) => tx.kiosks.get('k1')), { hubProcess: 'proc-a' });
+      },
+    );
+
+    t.test(
+      'kiosks: a batch of heartbeats never sets lastSeenAt back (a Boot recorded meanwhile stays)',
+      async (t) => {
+        const { store } = await open(t);
+        await run(store, async (tx) => {
+          for (const id of ['k1', 'k2', 'k3'])
+            await tx.kiosks.insert({ id, name: id, createdAt: T0 });
+          await tx.kiosks.recordBoot('k1', {
+            at: at(5),
+            softwareVersion: '1',
+            imageVersion: null,
+            slotCount: 4,
+            bootReason: 'PowerOn',
+          });
+        });
+        // k1's heartbeat at 4 was gathered before its Boot at 5 committed; the batch commits after.
+        await run(store, (tx) =>
+          tx.kiosks.touchMany([
+            { id: 'k1', at: at(4) },
+            { id: 'k2', at: at(6) },
+            { id: 'ghost', at: at(6) },
+          ]),
+        );
+        const seen = async (id: string) =>
+          (await run(store, (tx) => tx.kiosks.get(id)))?.lastSeenAt;
+        t.equal(
+          await seen('k1'),
+          at(5),
+          'the later Boot is not overwritten by the older heartbeat',
+        );
+        t.equal(await seen('k2'), at(6));
+        t.equal(await seen('k3'), null, 'a kiosk not in the batch is untouched');
+        await run(store, (tx) => tx.kiosks.touchMany([{ id: 'k1', at: at(7) }]));
+        t.equal(await seen('k1'), at(7));
       },
     );
 

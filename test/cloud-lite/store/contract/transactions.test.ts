@@ -297,7 +297,7 @@ for (const { kind, open } of kinds) {
         await store.transaction(
           async (tx) => {
             await tx.kiosks.insert(kiosk('ac'));
-            await tx.kiosks.touch('ac', T1);
+            await tx.kiosks.touchMany([{ id: 'ac', at: T1 }]);
             tx.afterCommit(() => seen.push('autocommit'));
           },
           { isolation: 'autocommit' },
@@ -390,7 +390,9 @@ for (const { kind, open } of kinds) {
           await fast.transaction((tx) => tx.kiosks.insert(kiosk('k1')), {
             isolation: 'autocommit',
           });
-          await fast.transaction((tx) => tx.kiosks.touch('k1', T1), { isolation: 'autocommit' });
+          await fast.transaction((tx) => tx.kiosks.touchMany([{ id: 'k1', at: T1 }]), {
+            isolation: 'autocommit',
+          });
           await fast.transaction((tx) =>
             tx.kiosks.recordBoot('k1', {
               at: T1,
