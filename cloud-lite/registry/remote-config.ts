@@ -169,6 +169,10 @@ export class RemoteConfigService {
    */
   async kioskBooted(kioskId: string, reported: ConfigState | undefined): Promise<void> {
     if (!reported) return;
+    // Most Boots find no desired configuration, or the one the kiosk reports it runs: told by
+    // one read outside any transaction (a fleet booting at once takes no predicate locks).
+    const wanted = await this.deps.store.read((r) => this.desired(r, kioskId));
+    if (wanted.version === 0 || wanted.version === reported.version) return;
     await this.deps.store.transaction(async (tx) => {
       const k = await tx.kiosks.get(kioskId);
       if (!k || !kioskFeatures(k.features).has('apply-config')) return;
@@ -189,7 +193,7 @@ export class RemoteConfigService {
     });
   }
 
-  private async desired(tx: Tx, kioskId: string): Promise<DesiredConfig> {
+  private async desired(tx: Pick<Tx, 'remoteConfig'>, kioskId: string): Promise<DesiredConfig> {
     return desiredFor(await tx.remoteConfig.get(FLEET_SCOPE), await tx.remoteConfig.get(kioskId));
   }
 

@@ -10,12 +10,21 @@ export function pgSlotRepo(sql: Sql): SlotRepo {
   const slots = pgTable<SlotRecord>(sql, { name: 'slots', key: 'kioskId', json: ['snapshot'] });
   return {
     async replaceAll(kioskId, list) {
+      // Two statements whatever the slot count (an Inventory after every Boot of a fleet).
       await sql.run('DELETE FROM slots WHERE kiosk_id = $1', [kioskId]);
-      for (const sl of list)
-        await sql.run(
-          'INSERT INTO slots (kiosk_id, slot, state, snapshot, updated_at) VALUES ($1, $2, $3, $4, $5)',
-          [kioskId, sl.slot, sl.state, JSON.stringify(sl.snapshot), sl.updatedAt],
-        );
+      if (list.length === 0) return;
+      await sql.run(
+        `INSERT INTO slots (kiosk_id, slot, state, snapshot, updated_at)
+         SELECT $1, s.slot, s.state, s.snapshot, s.updated_at
+         FROM unnest($2::bigint[], $3::text[], $4::jsonb[], $5::text[]) AS s(slot, state, snapshot, updated_at)`,
+        [
+          kioskId,
+          list.map((sl) => sl.slot),
+          list.map((sl) => sl.state),
+          list.map((sl) => JSON.stringify(sl.snapshot)),
+          list.map((sl) => sl.updatedAt),
+        ],
+      );
     },
     list: (kioskId) => slots.all('SELECT * FROM slots WHERE kiosk_id = $1 ORDER BY slot', kioskId),
     listInStates: async (states) =>
