@@ -158,6 +158,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   notFoundPage = await registerWeb(app, {
     assetDir: deps.webAssetDir,
     kioskOffer: offerLookup(deps.rental),
+    signedIn: async (token) => (await deps.rental.accounts.authenticate(token)) !== undefined,
     imgOrigins: tileOrigins(mapSettings(config.map)),
     ...(payments.provider === 'stripe' ? { stripeJsUrl: payments.stripe.jsUrl } : {}),
   });

@@ -7,6 +7,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { repoRoot } from '../../package-info.js';
 import { sendError } from '../errors.js';
+import { requestToken } from '../guard.js';
 
 /** What the build's manifest.json holds (scripts/build-web.ts): the hashed names the pages load. */
 export interface WebManifest {
@@ -56,6 +57,11 @@ export interface WebOptions {
    * JSON for the app (no API round trip before the renter sees it and can press Rent).
    */
   kioskOffer?: OfferLookup;
+  /**
+   * Whether a session token belongs to a live session (Accounts.authenticate): /k/<id> renders
+   * the header of a signed-in renter at once, instead of the logged-out one until /api/me answers.
+   */
+  signedIn?: (token: string) => Promise<boolean>;
 }
 
 /** Paths answered with the renter app's HTML; the app routes them in the browser. */
@@ -304,7 +310,10 @@ export async function registerWeb(
     if (!found || ('error' in found && found.error.status !== 404)) {
       return sendPage(reply, 'renter');
     }
-    const preload = { kioskId, ...found };
+    const token = requestToken(req);
+    const signedIn =
+      token !== undefined && opts.signedIn ? await opts.signedIn(token).catch(() => false) : false;
+    const preload = { kioskId, ...found, ...(signedIn ? { signedIn: true } : {}) };
     const url = new URL(req.url, 'http://hub.invalid');
     let html = page(p.manifest, 'renter', { title: 'Disk rental', data: preload });
     let pageCsp = csp;

@@ -8,14 +8,18 @@ import { RenterApp } from './renter/app.js';
 import { ApiContext, announceSession } from './ui/context.js';
 import { TermsContext } from './ui/terms.js';
 
+// /k/<id> comes with the kiosk's offer (its terms included) and its markup, rendered by the
+// hub (lib/preload.ts): the app takes that markup over at once, with the session as the hub saw
+// it (the page follows /api/me's answer), so nothing on screen waits for the API.
+const preloaded = readPreloaded(document);
 // The session is the hub's HttpOnly cookie; the page only asks whether it is valid.
-const api = new ApiClient({ baseUrl: '', onSessionChange: announceSession });
+const api = new ApiClient({
+  baseUrl: '',
+  onSessionChange: announceSession,
+  signedIn: preloaded?.signedIn === true,
+});
 const root = document.getElementById('app');
 initLanguage();
-// /k/<id> comes with the kiosk's offer (its terms included) and its markup, rendered by the
-// hub (lib/preload.ts): the app takes that markup over at once, before the session is known
-// (the page follows it when it is), so nothing on screen waits for the API.
-const preloaded = readPreloaded(document);
 setPreloaded(preloaded);
 const start = (terms: Terms | undefined) => {
   if (!root) return;

@@ -31,7 +31,7 @@ export function renderRenterPage(opts: { url: URL; lang: Language; preload: Prel
   setPreloaded(opts.preload);
   try {
     // Never asked: effects (where the pages call the API) do not run on the hub.
-    const api = new ApiClient({ baseUrl: '' });
+    const api = new ApiClient({ baseUrl: '', signedIn: opts.preload.signedIn === true });
     const html = renderToString(
       <ApiContext.Provider value={api}>
         <TermsContext.Provider value={terms}>

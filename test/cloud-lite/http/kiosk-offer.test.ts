@@ -107,6 +107,24 @@ t.test('terms and a kiosk offer, without a session', async (t) => {
   t.notMatch(en.html, /\sstyle=|<link rel="stylesheet"/, 'no style attribute, no stylesheet link');
   t.equal(en.res.headers.get('content-encoding'), 'br', 'compressed');
 
+  // The header as the session cookie says: a signed-in renter sees "Log out" at once, not the
+  // logged-out header until /api/me answers; a stale cookie renders the logged-out one.
+  const header = (html: string) => /<header class="top">(.*?)<\/header>/s.exec(html)?.[1] ?? '';
+  t.match(header(en.html), '>Log in<', 'no session: the logged-out header');
+  const accounts = hub.server.rental.accounts;
+  await accounts.createUser(
+    { email: 'renter@example.test', password: 'correct horse battery', role: 'renter' },
+    { actor: 'test' },
+  );
+  const { token } = await accounts.login('renter@example.test', 'correct horse battery', '::1');
+  const mine = await landing('/k/kiosk-1', { cookie: `dk-lang=en; dk_session=${token}` });
+  t.match(header(mine.html), '>Log out<', 'signed in: the signed-in header, rendered');
+  t.notMatch(header(mine.html), '>Log in<');
+  t.same(mine.preload, { kioskId: 'kiosk-1', offer, signedIn: true }, 'the app starts signed in');
+  const stale = await landing('/k/kiosk-1', { cookie: 'dk-lang=en; dk_session=not-a-session' });
+  t.match(header(stale.html), '>Log in<', 'a stale cookie: logged out');
+  t.same(stale.preload, { kioskId: 'kiosk-1', offer });
+
   const zh = await landing('/k/kiosk-1', { 'accept-language': 'zh-CN,zh;q=0.9,en;q=0.8' });
   t.match(zh.html, '<html lang="zh-CN">', "in the browser's language");
   t.match(zh.html, '此处可租的硬盘');

@@ -55,6 +55,8 @@ export interface ApiClientDeps {
   fetch?: typeof fetch;
   /** Called when the session starts or ends (login, confirmed registration, logout, a 401). */
   onSessionChange?: (signedIn: boolean) => void;
+  /** The session as the hub saw it when it rendered the page (preload), until /api/me says. */
+  signedIn?: boolean;
 }
 
 /** The body of POST /api/orders and /api/reservations (`saveCard`: save the card once this payment is authorised). */
@@ -70,7 +72,9 @@ export class ApiClient {
   private session = false;
   private payments?: Promise<PaymentsConfig>;
 
-  constructor(private readonly deps: ApiClientDeps) {}
+  constructor(private readonly deps: ApiClientDeps) {
+    this.session = deps.signedIn ?? false;
+  }
 
   /** Whether this page has a session (the cookie, as last seen) or an admin token. */
   get signedIn(): boolean {

@@ -12,6 +12,11 @@ export const PRELOAD_ID = 'dk-preload';
 export interface Preloaded {
   kioskId: string;
   offer?: KioskOffer;
+  /**
+   * The request came with a live session (the hub checked its cookie): the page is rendered
+   * with the signed-in header, and the app confirms it with /api/me.
+   */
+  signedIn?: boolean;
   /** The API's refusal instead of an offer (KIOSK_NOT_FOUND). */
   error?: { status: number; code: string; message: string };
 }
