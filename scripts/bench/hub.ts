@@ -2,9 +2,10 @@
 // tsx) and a SEPARATE load process of simulated kiosks over loopback, all children under
 // `ulimit -n 65536`. In one run:
 //  - the floor: a bare `ws` server (hub-floor.ts) answering the same load process; command
-//    round trips per second at the same concurrency;
+//    round trips per second at the same concurrency, timed before and again after the SQLite
+//    process (the load of a shared machine drifts between phases);
 //  - the single SQLite process: round trips/s with p50/p99 and hub CPU per command (and the
-//    ratio to the floor), the idle hub's RSS and the RSS at each idle kiosk count, the time for
+//    ratio to each floor run and to their mean), the idle hub's RSS and the RSS at each idle kiosk count, the time for
 //    every kiosk to reconnect after a restart; the money path (deposit top-ups) at
 //    synchronous=FULL beside NORMAL, each in a fresh hub;
 //  - with `--store postgres --hubs N`: N processes on one PostgreSQL (a throw-away cluster with
@@ -469,9 +470,10 @@ try {
     );
   }
 
-  // The floor: a bare ws server answering the same load process at the same concurrency.
-  let floorRate = Number.NaN;
-  {
+  // The floor: a bare ws server answering the same load process at the same concurrency,
+  // timed before the SQLite process and again after it (the machine's load may change between
+  // the phases: the SQLite ratio is given against each and against their mean).
+  const timeFloor = async (when: string): Promise<number> => {
     const floor = spawnChild('floor', 'hub-floor.ts', ['0']);
     const { port } = await floor.next('ready', 60_000);
     const floorIdle = (await floor.ask({ type: 'stats' })).rss as number;
@@ -483,25 +485,31 @@ try {
       count: rttKiosks,
     });
     await waitConnected([floor], load, rttKiosks, 'floor: connecting');
-    // What a bare ws connection costs the server: the part of the hub's per-kiosk figure no
-    // hub code can remove.
-    await sleep(2000);
-    const floorRss = (await floor.ask({ type: 'stats' })).rss as number;
-    report(
-      `floor (bare ws server): idle RSS ${mb(floorIdle)} MB, ${rttKiosks} idle connections ${mb(floorRss)} MB (${((floorRss - floorIdle) / rttKiosks / 1024).toFixed(1)} KiB per connection)`,
-    );
-    log('floor: warming up, 1000 round trips');
+    if (when === 'before') {
+      // What a bare ws connection costs the server: the part of the hub's per-kiosk figure no
+      // hub code can remove.
+      await sleep(2000);
+      const floorRss = (await floor.ask({ type: 'stats' })).rss as number;
+      report(
+        `floor (bare ws server): idle RSS ${mb(floorIdle)} MB, ${rttKiosks} idle connections ${mb(floorRss)} MB (${((floorRss - floorIdle) / rttKiosks / 1024).toFixed(1)} KiB per connection)`,
+      );
+    }
+    log(`floor (${when} the SQLite process): warming up, 1000 round trips`);
     await roundTrips([floor], ids, 1000, concurrency);
-    log(`floor: timing ${commands} round trips, ${concurrency} in flight`);
+    log(
+      `floor (${when} the SQLite process): timing ${commands} round trips, ${concurrency} in flight`,
+    );
     const r = await roundTrips([floor], ids, commands, concurrency);
-    floorRate = r.perSec;
     if (r.failed > 0) fail(`floor: ${r.failed} round trips failed`);
     report(
-      `floor (bare ws server, same load process) at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)} round trips/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms; server CPU ${((r.cpu[0]! / r.count) * 1e6).toFixed(0)} µs per round trip; ${load1()}`,
+      `floor (bare ws server, same load process), ${when} the SQLite process, at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)} round trips/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms; server CPU ${((r.cpu[0]! / r.count) * 1e6).toFixed(0)} µs per round trip; ${load1()}`,
     );
     await stopChild(load);
     await stopChild(floor);
-  }
+    return r.perSec;
+  };
+  const floorBefore = await timeFloor('before');
+  let floorRate = floorBefore;
 
   // The single SQLite process.
   let sqliteRate = Number.NaN;
@@ -530,7 +538,7 @@ try {
     sqliteRate = r.perSec;
     if (r.failed > 0) fail(`SQLite: ${r.failed} commands did not complete`);
     report(
-      `SQLite, 1 process: command round trips at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)}/s (floor ratio ${(r.perSec / floorRate).toFixed(2)}, aim >= 0.5), ` +
+      `SQLite, 1 process: command round trips at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)}/s (ratio to the floor timed before it ${(r.perSec / floorRate).toFixed(2)}; against both floor runs below), ` +
         `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (aim < 50: ratio ${(r.p99 / 50).toFixed(2)}), max ${r.max.toFixed(1)} ms, failed ${r.failed}; ` +
         `hub CPU ${((r.cpu[0]! / r.count) * 1e6).toFixed(0)} µs per command (${((r.cpu[0]! / r.seconds) * 100).toFixed(0)}% of one core); ${load1()}`,
     );
@@ -567,6 +575,14 @@ try {
     }
     await stopChild(load);
     await stopChild(hub);
+  }
+
+  {
+    const floorAfter = await timeFloor('after');
+    floorRate = (floorBefore + floorAfter) / 2;
+    report(
+      `SQLite, 1 process: ${sqliteRate.toFixed(0)} round trips/s against the floor timed before it ${floorBefore.toFixed(0)}/s (ratio ${(sqliteRate / floorBefore).toFixed(2)}) and after it ${floorAfter.toFixed(0)}/s (ratio ${(sqliteRate / floorAfter).toFixed(2)}): ratio to their mean ${(sqliteRate / floorRate).toFixed(2)} (aim >= 0.5); ${load1()}`,
+    );
   }
 
   // N hub processes on one PostgreSQL.
@@ -644,7 +660,7 @@ try {
     const perCmd = (cpu: number) => `${((cpu / r.count) * 1e6).toFixed(0)} µs`;
     const hubCpu = r.cpu.reduce((a, b) => a + b, 0);
     report(
-      `PostgreSQL, ${hubCount} processes (default: store.syncBookkeeping false, money/stock/events synced): command round trips at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)}/s (ratio to the SQLite process ${(r.perSec / sqliteRate).toFixed(2)}, aim >= 0.8; floor ratio ${(r.perSec / floorRate).toFixed(2)}), ` +
+      `PostgreSQL, ${hubCount} processes (default: store.syncBookkeeping false, money/stock/events synced): command round trips at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)}/s (ratio to the SQLite process ${(r.perSec / sqliteRate).toFixed(2)}, aim >= 0.8; ratio to the floors' mean ${(r.perSec / floorRate).toFixed(2)}), ` +
         `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (aim < 50: ratio ${(r.p99 / 50).toFixed(2)}), max ${r.max.toFixed(1)} ms, failed ${r.failed}; ` +
         `CPU per command: ${r.cpu.map((c, i) => `process ${i + 1} ${perCmd(c)} (${((c / r.seconds) * 100).toFixed(0)}% of a core)`).join(', ')}, hubs together ${perCmd(hubCpu)}` +
         `${pg0 !== undefined && pg1 !== undefined ? `, PostgreSQL ${perCmd(pg1 - pg0)} (${(((pg1 - pg0) / r.seconds) * 100).toFixed(0)}% of a core)` : ''}; ${costLine(r)}; ${load1()}`,
