@@ -48,6 +48,15 @@ const server = new HubServer({
   storeMoneySync: process.env.BENCH_HUB_MONEY_SYNC !== 'off',
 });
 const { port } = await server.start();
+/** Most callers seen waiting for a pooled PostgreSQL connection since the last stats (sampled every 50 ms). */
+let poolWaitingMax = 0;
+const pool = (server.store as { poolStats?: () => { waiting: number } }).poolStats?.bind(
+  server.store,
+);
+if (pool)
+  setInterval(() => {
+    poolWaitingMax = Math.max(poolWaitingMax, pool().waiting);
+  }, 50).unref();
 const send = (m: unknown) => process.send?.(m);
 
 function rss(): number {
@@ -83,7 +92,8 @@ process.on(
         }
         send({ type: 'importKiosks', count: creds.length });
       } else if (m.type === 'stats') {
-        send({ type: 'stats', rss: rss(), connected: server.hub.connectedCount });
+        send({ type: 'stats', rss: rss(), connected: server.hub.connectedCount, poolWaitingMax });
+        poolWaitingMax = 0;
       } else if (m.type === 'rtt') {
         // What the commands cost this process in the store and the cluster: round trips to
         // PostgreSQL (every statement, BEGIN and COMMIT), commits (and how many waited for the
