@@ -173,6 +173,16 @@ if (server) {
     t.ok(cost.holder.store <= 2.2, "the kiosk's process: the sent mark and the answer");
     // (A's batch of fleet changes from the kiosk's connection may go out in the window too.)
     t.ok(cost.recorder.notify + cost.holder.notify <= 2.5, 'one NOTIFY each way');
+    // What a kiosk joining costs its process (docs/postgres.md "Boots and heartbeats"): the
+    // upgrade's secret check and the Boot's one statement (record, online mark, claim, whether
+    // commands wait), no outstanding-command read when none waits (a rollout pass kicked by
+    // the kiosk coming online may fall in the window, a read or two). Before: 6 (the online mark at
+    // the upgrade; BEGIN, UPDATE, COMMIT; the outstanding read).
+    const creds2 = await a.enrolKiosk('k2');
+    const j0 = counts(a);
+    const k2 = await a.connectKiosk(creds2);
+    t.equal((await k2.boot()).status, 'Accepted');
+    t.ok(counts(a).store - j0.store <= 4, `a Boot: ${counts(a).store - j0.store} round trips`);
     // A record too big for a NOTIFY (8000 bytes) goes as its id: the receiver reads the row.
     const big = { ...cmd, payload: { ...cmd.payload, pad: 'x'.repeat(9000) } };
     const heard = new Promise<unknown>((resolve) =>
