@@ -93,10 +93,10 @@ export async function streamChangedItems<T>(
   },
 ): Promise<void> {
   const max = opts.maxChanged ?? 500;
-  const first = await opts.loadAll();
   let changed = new Set<string>();
   let all = false;
   let scheduled = false;
+  let started = false;
   let chain = Promise.resolve();
   const flush = async () => {
     scheduled = false;
@@ -113,7 +113,8 @@ export async function streamChangedItems<T>(
     if (some && some.length > 0) await stream.send(`${opts.name}Changed`, some, { key: opts.name });
   };
   const schedule = () => {
-    if (stream.closed || scheduled) return;
+    // Before the first list is sent, changes are only gathered (flushed after it).
+    if (!started || stream.closed || scheduled) return;
     scheduled = true;
     chain = chain.then(flush);
   };
@@ -126,13 +127,25 @@ export async function streamChangedItems<T>(
     all = true;
     schedule();
   };
-  const stream = liveStream(req, reply, () => {
+  const unsubscribe = () => {
     opts.emitter.off(opts.change, onChange);
     opts.emitter.off(opts.resync, onResync);
-  });
+  };
+  // Subscribed before the first read: a change that commits while it runs is gathered and
+  // sent after the first list (the read may or may not have seen it).
   opts.emitter.on(opts.change, onChange);
   opts.emitter.on(opts.resync, onResync);
+  let first: T[];
+  try {
+    first = await opts.loadAll();
+  } catch (err) {
+    unsubscribe();
+    throw err;
+  }
+  const stream = liveStream(req, reply, unsubscribe);
   await stream.send(opts.name, first, { checked: true });
+  started = true;
+  if (all || changed.size > 0) schedule();
 }
 
 interface LiveStream {

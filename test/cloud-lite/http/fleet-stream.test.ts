@@ -11,7 +11,7 @@ const hub = await startTestHub(t);
 const creds: Array<{ kioskId: string; secret: string }> = [];
 for (const id of ['k1', 'k2', 'k3']) creds.push(await hub.enrolKiosk(id));
 
-type Row = { id: string; connected: boolean };
+type Row = { id: string; connected: boolean; lastBootAt: string | null };
 type Msg = { event: string; kiosks: Row[] };
 
 async function follow(path: string) {
@@ -95,6 +95,84 @@ t.test("one kiosk's stream ignores the others' changes", async (t) => {
   await k1.close();
   await k3.close();
 });
+
+t.test(
+  'a change that commits while the first whole-fleet read runs is sent after it',
+  async (t) => {
+    const k4 = await hub.enrolKiosk('k4');
+    // The route's first whole-fleet read (its transaction listed the kiosks) is held after it has
+    // read, until `release`: k4 connects and boots meanwhile.
+    const store = hub.server.store;
+    const transaction = store.transaction;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let read!: () => void;
+    const hasRead = new Promise<void>((r) => (read = r));
+    let armed = true;
+    store.transaction = (async (fn: (tx: unknown) => Promise<unknown>, o?: unknown) => {
+      let listed = false;
+      const r = await transaction.call(
+        store,
+        // biome-ignore lint/suspicious/noExplicitAny: wraps the store's transaction for the test
+        (tx: any) =>
+          fn(
+            new Proxy(tx, {
+              get: (target, p) =>
+                p !== 'kiosks'
+                  ? Reflect.get(target, p)
+                  : new Proxy(target.kiosks, {
+                      get: (kiosks, q) => {
+                        const v = Reflect.get(kiosks, q);
+                        if (q !== 'list') return typeof v === 'function' ? v.bind(kiosks) : v;
+                        return (...a: unknown[]) => {
+                          listed = true;
+                          return v.apply(kiosks, a);
+                        };
+                      },
+                    }),
+            }),
+          ),
+        // biome-ignore lint/suspicious/noExplicitAny: passes the options through
+        o as any,
+      );
+      if (listed && armed) {
+        armed = false;
+        read();
+        await gate;
+      }
+      return r;
+    }) as typeof store.transaction;
+    t.teardown(() => {
+      store.transaction = transaction;
+    });
+    const opening = follow('/api/operator/fleet/events');
+    await hasRead;
+    const kiosk = await hub.connectKiosk(k4);
+    await kiosk.boot();
+    release();
+    const fleet = await opening;
+    const first = await fleet.next();
+    t.equal(first.event, 'kiosks');
+    t.same(
+      first.kiosks.filter((k) => k.id === 'k4').map((k) => k.lastBootAt),
+      [null],
+      "the first list was read before k4's Boot",
+    );
+    // A later change of another kiosk: k4's change must have come before or with it.
+    hub.server.hub.emit('fleetChange', 'k3');
+    const seen: Row[] = [];
+    for (;;) {
+      const msg = await fleet.next();
+      seen.push(...msg.kiosks);
+      if (msg.kiosks.some((k) => k.id === 'k3')) break;
+    }
+    t.ok(
+      seen.some((k) => k.id === 'k4' && k.lastBootAt !== null),
+      "k4's Boot, committed during the first read, was sent",
+    );
+    await kiosk.close();
+  },
+);
 
 t.test(
   "the page's merge: changed kiosks replace theirs, a new one joins in id order",
