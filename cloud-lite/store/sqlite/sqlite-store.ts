@@ -241,7 +241,10 @@ export class SqliteStore implements Store {
   }
 
   private async runGroup(): Promise<void> {
-    await this.readsFinished();
+    // No await between the last check and BEGIN: a read that started in such a gap would run
+    // its first statement outside the group and the next ones inside it (seeing writes that
+    // may yet roll back).
+    while (this.reading > 0) await this.readsFinished();
     const group = this.queue.splice(0, MAX_GROUP);
     if (group.length === 0) return;
     if (this.queue.length > 0) this.startGroup();

@@ -163,4 +163,34 @@ t.test('read: no transaction of its own, and never sees uncommitted writes', asy
   t.same(await twoReads, [undefined, undefined], 'neither statement saw the write');
   await write;
   t.equal((await store.read((r) => r.kiosks.get('k4')))?.id, 'k4', 'then the write committed');
+
+  // A read started a few microtasks after a group ended, while the next group (a write that
+  // rolls back) is about to begin: wherever it lands, none of its statements sees that write.
+  for (let k = 0; k < 12; k++) {
+    const hold = gate();
+    const a = store.transaction(async (tx) => {
+      await tx.kiosks.get('k1');
+      await hold.opened;
+    });
+    await new Promise((r) => setImmediate(r));
+    const b = store.transaction(async (tx) => {
+      await tx.kiosks.insert(kiosk(`ghost${k}`));
+      throw new Error('rolled back');
+    });
+    await new Promise((r) => setImmediate(r));
+    const read = a.then(async () => {
+      for (let i = 0; i < k; i++) await Promise.resolve();
+      return store.read(async (r) => [
+        (await r.kiosks.get(`ghost${k}`))?.id,
+        (await r.kiosks.get(`ghost${k}`))?.id,
+      ]);
+    });
+    hold.open();
+    await t.rejects(b, { message: 'rolled back' });
+    t.same(
+      await read,
+      [undefined, undefined],
+      `a read ${k} microtasks after a group never sees the next group's rolled-back write`,
+    );
+  }
 });
