@@ -374,12 +374,6 @@ export class CommandDispatcher extends EventEmitter<{
       };
       waiters.add(onState);
       opts.signal?.addEventListener('abort', onAbort);
-      // Recorded here lately: its newest committed state is known (recent), no read needed.
-      const known = this.recent.get(commandId);
-      if (known) {
-        onState(known);
-        return;
-      }
       if (opts.timeoutMs !== undefined) {
         timer = setTimeout(() => {
           cleanup();
@@ -389,6 +383,12 @@ export class CommandDispatcher extends EventEmitter<{
             ),
           );
         }, opts.timeoutMs);
+      }
+      // Recorded here lately: its newest committed state is known (recent), no read needed.
+      const known = this.recent.get(commandId);
+      if (known) {
+        onState(known);
+        return;
       }
       this.get(commandId).then(
         (c) => {

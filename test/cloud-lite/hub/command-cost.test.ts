@@ -135,4 +135,14 @@ t.test('command round trips on SQLite: statements and commits counted', async (t
   t.equal(burstCost.commits, 2, '20 answers come in one turn of the event loop: one COMMIT');
   const rows = await store.read((r) => r.commands.countByState());
   t.same(rows, { completed: 31 }, 'every command is stored completed');
+
+  // A command this process recorded (its state known without a read) whose kiosk never
+  // answers: waitFor's timeout still fires.
+  channels.set('k2', { ...channel('k2'), call: () => new Promise(() => undefined) });
+  const silent = await dispatcher.sendCommand('k2', 'EnableSlot', { slot: 3 }, deadline());
+  await t.rejects(
+    dispatcher.waitFor(silent.id, { timeoutMs: 100 }),
+    { name: 'TimeoutError' },
+    'waitFor gives up after its timeout on a command recorded here',
+  );
 });
