@@ -47,6 +47,20 @@ const MAX_ATTEMPTS = 12;
 /** SQLSTATEs after which the whole transaction is run again: serialization_failure, deadlock_detected. */
 const RETRYABLE = new Set(['40001', '40P01']);
 
+/**
+ * A serialisation failure or a deadlock; or the server out of predicate-lock slots
+ * (53200 with the hint to raise max_pred_locks_per_transaction): serialisable transactions
+ * keep their SIREAD locks until every transaction that overlapped them ends, so a storm of
+ * them (thousands of kiosks sending Inventory after a hub process died) can fill the shared
+ * table for a moment; retried like the others, with the same backoff (docs/postgres.md).
+ */
+export function retryable(err: unknown): boolean {
+  const e = err as { code?: unknown; hint?: unknown };
+  if (typeof e?.code !== 'string') return false;
+  if (RETRYABLE.has(e.code)) return true;
+  return e.code === '53200' && typeof e.hint === 'string' && e.hint.includes('max_pred_locks');
+}
+
 /** The BEGIN of each isolation that has a transaction. */
 const BEGIN: Record<Exclude<TxIsolation, 'autocommit'>, string> = {
   serializable: 'BEGIN ISOLATION LEVEL SERIALIZABLE',
@@ -198,6 +212,15 @@ export class PostgresStore implements Store {
       // An idle connection broke (server restart, network): the pool drops it and opens another.
       if (log) log.error({ err }, 'idle PostgreSQL connection failed');
     });
+    // pg-pool takes its own 'error' listener off a connection it hands out: one that breaks
+    // while a transaction holds it between two statements (a server restart, a terminated
+    // backend) would emit an unhandled 'error' and end the process. Its next statement fails
+    // instead, and the connection is dropped when it is released with that error.
+    pool.on('connect', (client) => {
+      client.on('error', (err) => {
+        if (log) log.error({ err }, 'PostgreSQL connection failed');
+      });
+    });
     const where = describeUrl(url);
     let migrated: { from: number; to: number };
     try {
@@ -263,11 +286,16 @@ export class PostgresStore implements Store {
     if (this.closed) return Promise.reject(new StoppedError('the store is closed'));
     const p = (async () => {
       const client = await this.pool.connect();
+      let out: T;
       try {
-        return await fn(makeRepos(sqlOn(client, this.counted)));
-      } finally {
-        client.release();
+        out = await fn(makeRepos(sqlOn(client, this.counted)));
+      } catch (err) {
+        // An error without a SQLSTATE may be a broken connection: the pool drops it.
+        client.release((err as { code?: unknown }).code ? undefined : (err as Error));
+        throw err;
       }
+      client.release();
+      return out;
     })();
     this.running.add(p);
     const forget = () => this.running.delete(p);
@@ -346,8 +374,7 @@ export class PostgresStore implements Store {
           broken = e as Error;
         }
         client.release(broken);
-        const code = (err as { code?: string }).code;
-        if (code && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS && !this.closed) {
+        if (retryable(err) && attempt < MAX_ATTEMPTS && !this.closed) {
           this.counts.retries++;
           await sleep(Math.random() * Math.min(2 ** attempt, 100));
           continue;

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { PostgresStore } from '../../../../cloud-lite/store/postgres/postgres-store.js';
+import { PostgresStore, retryable } from '../../../../cloud-lite/store/postgres/postgres-store.js';
 import type { Store, Tx, TxIsolation } from '../../../../cloud-lite/store/types.js';
 import { type Kind, storeKinds } from './store-kinds.js';
 
@@ -365,6 +365,73 @@ for (const { kind, open } of kinds) {
             { slotCount: 8, softwareVersion: /^v[012]$/ },
             'every Boot applied, the last one stays',
           );
+        },
+      );
+    }
+
+    if (kind === 'postgres') {
+      t.test(
+        'a connection broken while a transaction holds it: the transaction fails, the process goes on, the store too',
+        async (t) => {
+          const { location } = await open(t);
+          let heard!: () => void;
+          const broke = new Promise<void>((resolve) => {
+            heard = resolve;
+          });
+          const store = await PostgresStore.open(location, {
+            poolSize: 1,
+            logger: { error: () => heard() } as never,
+          });
+          t.teardown(() => store.close());
+          let proceed!: () => void;
+          const gate = new Promise<void>((resolve) => {
+            proceed = resolve;
+          });
+          let inside!: () => void;
+          const holding = new Promise<void>((resolve) => {
+            inside = resolve;
+          });
+          const tx = store.transaction(async (tx) => {
+            await tx.kiosks.insert(kiosk('cut'));
+            inside();
+            await gate;
+            await tx.kiosks.setLastSeq('cut', 1);
+          });
+          await holding;
+          // The backend idle in this transaction is terminated (as a server restart does).
+          const admin = await PostgresStore.open(location, { poolSize: 1 });
+          t.teardown(() => admin.close());
+          const pg = await import('pg');
+          const c = new pg.default.Client({ connectionString: location });
+          await c.connect();
+          const cut = await c.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'",
+          );
+          await c.end();
+          t.equal(cut.rowCount, 1, 'the transaction backend was terminated');
+          // Without a listener on the handed-out connection, its 'error' ends this process.
+          await broke;
+          proceed();
+          await t.rejects(tx, 'the transaction failed');
+          await store.transaction((tx) => tx.kiosks.insert(kiosk('after')));
+          t.ok(await admin.read((r) => r.kiosks.get('after')), 'the store works on');
+          t.equal(await admin.read((r) => r.kiosks.get('cut')), undefined, 'nothing half-written');
+        },
+      );
+      t.test(
+        'retryable: serialisation failures, deadlocks, and running out of predicate locks',
+        async (t) => {
+          t.ok(retryable({ code: '40001' }));
+          t.ok(retryable({ code: '40P01' }));
+          t.ok(
+            retryable({
+              code: '53200',
+              hint: 'You might need to increase max_pred_locks_per_transaction.',
+            }),
+          );
+          t.notOk(retryable({ code: '53200' }), 'other out-of-memory errors are not retried');
+          t.notOk(retryable({ code: '23505' }));
+          t.notOk(retryable(new Error('Connection terminated unexpectedly')));
         },
       );
     }
