@@ -36,6 +36,8 @@ export interface HubServerDeps {
   alertsNow?: () => Date;
   /** false: SQLite's money commits are not synced (SqliteStore.open); only for benchmarks measuring the cost. */
   storeMoneySync?: boolean;
+  /** The hub's admission limit and wait (tests): KioskHubDeps.admitConcurrency, admitWaitMs. */
+  hubAdmission?: { concurrency?: number; waitMs?: number };
   /** PostgreSQL: how often a follower tries to take the lead (ms; default 2000). */
   leaderRetryMs?: number;
   /** Called with every route as it is registered (tests: the API document's coverage). */
@@ -145,6 +147,10 @@ export class HubServer {
       ...(config.store.kind === 'postgres'
         ? { admitConcurrency: Math.max(1, Math.floor(config.store.poolSize / 2)) }
         : {}),
+      ...(this.deps.hubAdmission?.concurrency
+        ? { admitConcurrency: this.deps.hubAdmission.concurrency }
+        : {}),
+      ...(this.deps.hubAdmission?.waitMs ? { admitWaitMs: this.deps.hubAdmission.waitMs } : {}),
     });
     this.mailer = createMailer(config.smtp, logger);
     this.rental = new RentalDomain({

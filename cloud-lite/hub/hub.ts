@@ -65,6 +65,9 @@ export interface KioskHubDeps {
    * Upgrades' secret checks and Boots' statements running at once (default 4; the server gives
    * half the PostgreSQL pool): the rest wait here, in order, not in the store's pool, so
    * that a storm of reconnecting kiosks leaves connections to heartbeats, events and commands.
+   * Split in two queues: half (rounded up) for Boots, the rest (at least 1) for upgrades'
+   * secret checks, so that a flood of upgrades (any well-formed Basic header gets that far)
+   * never holds the permits authenticated kiosks' Boots wait for.
    */
   admitConcurrency?: number;
   /** How long an upgrade or a Boot waits for admission before it is turned away (ms, default 20 s). */
@@ -126,8 +129,8 @@ export class KioskHub
     this.secretReplaced(kioskId);
     this.cluster.publish({ t: 'secretReplaced', kioskId });
   };
-  /** See KioskHubDeps.admitConcurrency. */
-  private readonly admission: Semaphore;
+  /** Upgrades' secret checks and Boots: see KioskHubDeps.admitConcurrency. */
+  private readonly admission: { upgrades: Semaphore; boots: Semaphore };
   private readonly onClusterMessage = (m: ClusterMessage) => this.clusterMessage(m);
   private readonly onResync = () => {
     for (const s of this.sessions.values())
@@ -149,7 +152,11 @@ export class KioskHub
     this.fleetBatch = new ClusterBatch(this.cluster, (kioskIds) => ({ t: 'fleet', kioskIds }));
     this.sessionBatch = new ClusterBatch(this.cluster, (kioskIds) => ({ t: 'sessions', kioskIds }));
     this.touches = new TouchBatch({ store: deps.store });
-    this.admission = new Semaphore(deps.admitConcurrency ?? ADMIT_CONCURRENCY);
+    const limit = deps.admitConcurrency ?? ADMIT_CONCURRENCY;
+    this.admission = {
+      upgrades: new Semaphore(Math.max(1, Math.floor(limit / 2))),
+      boots: new Semaphore(Math.max(1, Math.ceil(limit / 2))),
+    };
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.maxPayloadBytes,
@@ -517,6 +524,7 @@ export class KioskHub
     for (let tries = 0; creds && valid && tries < 3; tries++) {
       epoch = this.secretEpoch(creds.kioskId);
       const admitted = await this.admit(
+        this.admission.upgrades,
         () => this.deps.registry.authenticate(creds.kioskId, creds.secret),
         socket,
       );
@@ -556,10 +564,11 @@ export class KioskHub
   private sessionLoggers: Logger | undefined;
 
   /**
-   * Runs `fn` under the admission limit (KioskHubDeps.admitConcurrency); TURNED_AWAY when it
-   * waited longer than admitWaitMs, or `conn` closed while it waited (nothing run).
+   * Runs `fn` under the admission limit `queue` (KioskHubDeps.admitConcurrency); TURNED_AWAY
+   * when it waited longer than admitWaitMs, or `conn` closed while it waited (nothing run).
    */
   private async admit<T>(
+    queue: Semaphore,
     fn: () => Promise<T>,
     conn: Pick<EventEmitter, 'once' | 'off'>,
   ): Promise<T | typeof TURNED_AWAY> {
@@ -568,7 +577,7 @@ export class KioskHub
     const closed = () => give.abort(TURNED_AWAY);
     conn.once('close', closed);
     try {
-      return await this.admission.run(fn, give.signal);
+      return await queue.run(fn, give.signal);
     } catch (err) {
       if (err === TURNED_AWAY) return TURNED_AWAY;
       throw err;
@@ -602,7 +611,7 @@ export class KioskHub
       hubProcess: this.cluster.processId,
       touch: (id, at) => this.touches.touch(id, at),
       admit: async (s, fn) => {
-        const r = await this.admit(fn, s.ws);
+        const r = await this.admit(this.admission.boots, fn, s.ws);
         if (r !== TURNED_AWAY) return r;
         this.deps.metrics.error('admission');
         // 1013 Try Again Later: the kiosk reconnects after its backoff (with jitter).

@@ -5,6 +5,7 @@ import t from 'tap';
 import { SseParser } from '../../../cloud-lite/web/src/lib/sse-parser.js';
 import type { OpsKiosk } from '../../../cloud-lite/web/src/lib/types.js';
 import { mergeKiosks } from '../../../cloud-lite/web/src/ops/fleet-merge.js';
+import { holdTransaction } from '../fixtures/hold-transaction.js';
 import { ADMIN_TOKEN, startTestHub } from '../fixtures/test-hub.js';
 
 const hub = await startTestHub(t);
@@ -101,55 +102,13 @@ t.test(
   async (t) => {
     const k4 = await hub.enrolKiosk('k4');
     // The route's first whole-fleet read (its transaction listed the kiosks) is held after it has
-    // read, until `release`: k4 connects and boots meanwhile.
-    const store = hub.server.store;
-    const transaction = store.transaction;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let read!: () => void;
-    const hasRead = new Promise<void>((r) => (read = r));
-    let armed = true;
-    store.transaction = (async (fn: (tx: unknown) => Promise<unknown>, o?: unknown) => {
-      let listed = false;
-      const r = await transaction.call(
-        store,
-        // biome-ignore lint/suspicious/noExplicitAny: wraps the store's transaction for the test
-        (tx: any) =>
-          fn(
-            new Proxy(tx, {
-              get: (target, p) =>
-                p !== 'kiosks'
-                  ? Reflect.get(target, p)
-                  : new Proxy(target.kiosks, {
-                      get: (kiosks, q) => {
-                        const v = Reflect.get(kiosks, q);
-                        if (q !== 'list') return typeof v === 'function' ? v.bind(kiosks) : v;
-                        return (...a: unknown[]) => {
-                          listed = true;
-                          return v.apply(kiosks, a);
-                        };
-                      },
-                    }),
-            }),
-          ),
-        // biome-ignore lint/suspicious/noExplicitAny: passes the options through
-        o as any,
-      );
-      if (listed && armed) {
-        armed = false;
-        read();
-        await gate;
-      }
-      return r;
-    }) as typeof store.transaction;
-    t.teardown(() => {
-      store.transaction = transaction;
-    });
+    // read, until released: k4 connects and boots meanwhile.
+    const held = holdTransaction(t, hub.server.store, 'kiosks', 'list', 'commit');
     const opening = follow('/api/operator/fleet/events');
-    await hasRead;
+    await held.reached;
     const kiosk = await hub.connectKiosk(k4);
     await kiosk.boot();
-    release();
+    held.release();
     const fleet = await opening;
     const first = await fleet.next();
     t.equal(first.event, 'kiosks');
