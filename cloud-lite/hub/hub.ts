@@ -614,8 +614,10 @@ export class KioskHub
         const r = await this.admit(this.admission.boots, fn, s.ws);
         if (r !== TURNED_AWAY) return r;
         this.deps.metrics.error('admission');
-        // 1013 Try Again Later: the kiosk reconnects after its backoff (with jitter).
-        s.close(CLOSE_TRY_AGAIN, 'hub busy: try again later');
+        // 1013 Try Again Later: the kiosk reconnects after its backoff (with jitter). Closed only
+        // after the CALLERROR below is written (the peer answers within this turn's microtasks;
+        // a closed peer would send nothing).
+        setImmediate(() => s.close(CLOSE_TRY_AGAIN, 'hub busy: try again later'));
         throw new CallError('GenericError', 'the hub is busy: reconnect later');
       },
       claimed: (id, first) => {

@@ -37,7 +37,8 @@ export interface KioskMessagesContext {
   replaced: (session: KioskSession) => void;
   /**
    * Runs the Boot's statement under the hub's admission limit (a storm of Boots waits in the
-   * hub, not in the store's pool); rejects, the connection closed with 1013, when it waited too long.
+   * hub, not in the store's pool); when it waited too long, rejects (the Boot is answered a
+   * CALLERROR GenericError) and the connection is closed with 1013 after that answer.
    */
   admit: <T>(session: KioskSession, fn: () => Promise<T>) => Promise<T>;
   /** Records a Heartbeat's time (batched: hub/touch-batch.ts); resolves once committed. */

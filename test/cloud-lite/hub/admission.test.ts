@@ -1,7 +1,9 @@
 // The hub's admission (KioskHubDeps.admitConcurrency, admitWaitMs): upgrades' secret checks and
-// Boots wait in separate queues. One hub for the file: limit 2 (1 upgrade check, 1 Boot at
-// once), 300 ms of waiting.
+// Boots wait in separate queues, and a Boot turned away gets its CALLERROR before the 1013
+// close. One hub for the file: limit 2 (1 upgrade check, 1 Boot at once), 300 ms of waiting.
 import t from 'tap';
+import { RpcError } from '../../../protocol/errors.js';
+import { holdTransaction } from '../fixtures/hold-transaction.js';
 import { startTestHub } from '../fixtures/test-hub.js';
 
 const hub = await startTestHub(t, {}, { hubAdmission: { concurrency: 2, waitMs: 300 } });
@@ -46,3 +48,26 @@ t.test(
     await kiosk.close();
   },
 );
+
+t.test('a Boot turned away gets its CALLERROR GenericError, then the 1013 close', async (t) => {
+  const holder = await hub.connectKiosk(creds[1]!);
+  const late = await hub.connectKiosk(creds[2]!);
+  // The holder's Boot statement holds the one Boot permit; the late kiosk's Boot waits 300 ms.
+  const held = holdTransaction(t, hub.server.store, 'kiosks', 'recordBoot', 'call');
+  const holding = holder.boot();
+  await held.reached;
+  const err = await late.boot().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.ok(err instanceof RpcError, 'the Boot failed');
+  t.match(
+    err,
+    { code: 'ECALLERROR', errorCode: 'GenericError' },
+    'answered with a CALLERROR before the close',
+  );
+  t.equal((await late.closed).code, 1013, 'then closed with 1013');
+  held.release();
+  t.equal((await holding).status, 'Accepted');
+  await holder.close();
+});
