@@ -291,7 +291,8 @@ async function waitConnected(
   for (;;) {
     const s = await load.status();
     let connected = 0;
-    for (const h of servers) connected += (await h.ask({ type: 'stats' })).connected as number;
+    for (const h of servers)
+      connected += (await h.ask({ type: 'stats', rss: false })).connected as number;
     if ((s.booted ?? 0) >= n && connected >= n) return Date.now() - t0;
     if (Date.now() - lastPrint > 1000) {
       log(`${what}: ${s.booted}/${n} kiosks booted, sessions ${connected}`);
@@ -788,12 +789,13 @@ try {
         await load.drop(back);
         for (;;) {
           let sessions = 0;
-          for (const h of hubs) sessions += (await h.ask({ type: 'stats' })).connected as number;
+          for (const h of hubs)
+            sessions += (await h.ask({ type: 'stats', rss: false })).connected as number;
           if (sessions <= back) break;
           await sleep(200);
         }
         for (const [i, h] of hubs.entries())
-          held[i] = (await h.ask({ type: 'stats' })).connected as number;
+          held[i] = (await h.ask({ type: 'stats', rss: false })).connected as number;
       }
       // kioskd resets its backoff only after a connection stayed booted for a minute: kiosks
       // connected for longer (as in the field) first retry within 1 s.
@@ -802,7 +804,7 @@ try {
       );
       await sleep(61_000);
       const before = await load.status();
-      for (const h of survivors) await h.ask({ type: 'stats' }); // resets their pool-wait maxima
+      for (const h of survivors) await h.ask({ type: 'stats', rss: false }); // resets their pool-wait maxima
       log(
         `PostgreSQL: SIGKILL process ${victim + 1} (${held[victim]} kiosks); the others take them`,
       );
@@ -819,7 +821,7 @@ try {
       let sessions = 0;
       const waiting: number[] = [];
       for (const h of survivors) {
-        const hs = await h.ask({ type: 'stats' });
+        const hs = await h.ask({ type: 'stats', rss: false });
         sessions += hs.connected as number;
         waiting.push(hs.poolWaitingMax as number);
       }
