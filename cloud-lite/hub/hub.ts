@@ -102,6 +102,14 @@ export class KioskHub
   readonly commands: CommandDispatcher;
   readonly events: EventIntake;
   private readonly sessions = new Map<string, KioskSession>();
+  /**
+   * Connections of kiosks that have a session here, attached but not Booted yet: one replaces
+   * its kiosk's session when its Boot comes (the kiosk uses it), not when it attaches. In a
+   * storm an upgrade can complete after its kiosk gave up on it and reconnected: the hub reads
+   * nothing from a socket between the upgrade request and the 101, so it learns of the hang-up
+   * only once attached; closing the kiosk's live session then (4001) would be wrong.
+   */
+  private readonly newcomers = new Set<KioskSession>();
   /** Kiosks asked for an Inventory that has not come yet: one request at a time each. */
   private readonly inventoryAsked = new Set<string>();
   private readonly wss: WebSocketServer;
@@ -374,7 +382,7 @@ export class KioskHub
     this.cluster.off('message', this.onClusterMessage);
     this.cluster.off('resync', this.onResync);
     this.commands.stop();
-    const closing = [...this.sessions.values()].map(
+    const closing = [...this.sessions.values(), ...this.newcomers].map(
       (s) =>
         new Promise<void>((resolve) => {
           if (s.ws.readyState === s.ws.CLOSED) return resolve();
@@ -497,6 +505,7 @@ export class KioskHub
   disconnect(kioskId: string, code: number, reason: string): void {
     const s = this.sessions.get(kioskId);
     if (s) s.close(code, reason);
+    for (const n of this.newcomers) if (n.kioskId === kioskId) n.close(code, reason);
   }
 
   /** HTTP upgrade handler for the server's 'upgrade' event. */
@@ -597,12 +606,9 @@ export class KioskHub
       maxMessageBytes: this.deps.maxPayloadBytes,
       callTimeoutMs: this.deps.commandCallTimeoutMs,
     });
-    const old = this.sessions.get(kioskId);
-    this.sessions.set(kioskId, session);
-    if (old) {
-      logger.info('new connection replaces the old one');
-      old.close(CLOSE_REPLACED, 'replaced');
-    }
+    // The kiosk's session, if any, is replaced when this connection Boots (see newcomers).
+    if (this.sessions.has(kioskId)) this.newcomers.add(session);
+    else this.sessions.set(kioskId, session);
     // The connection's time, taken once: its Boot claims the kiosk for this process with it
     // (the newest connection wins, in the Boot's statement: see KioskRepo.recordBoot).
     session.connectedAt = this.now().toISOString();
@@ -619,6 +625,16 @@ export class KioskHub
         // a closed peer would send nothing).
         setImmediate(() => s.close(CLOSE_TRY_AGAIN, 'hub busy: try again later'));
         throw new CallError('GenericError', 'the hub is busy: reconnect later');
+      },
+      booting: (s) => {
+        // A closed one is not (its close listener forgets it).
+        if (!s.open || !this.newcomers.delete(s)) return;
+        const old = this.sessions.get(s.kioskId);
+        this.sessions.set(s.kioskId, s);
+        if (old) {
+          s.logger.info('new connection replaces the old one');
+          old.close(CLOSE_REPLACED, 'replaced');
+        }
       },
       claimed: (id, first) => {
         // The other processes close an older socket of the kiosk (4001), after this commit.
@@ -675,7 +691,17 @@ export class KioskHub
     const closed = (session: KioskSession, code: number) => {
       const { kioskId, logger } = session;
       session.markClosed('socket closed');
-      if (this.sessions.get(kioskId) !== session) return;
+      if (this.newcomers.delete(session) || this.sessions.get(kioskId) !== session) return;
+      // A newer connection not Booted yet takes the session's place (as if it had replaced it).
+      let next: KioskSession | undefined;
+      for (const n of this.newcomers) if (n.kioskId === kioskId) next = n;
+      if (next) {
+        this.newcomers.delete(next);
+        this.sessions.set(kioskId, next);
+        logger.info({ code }, 'kiosk connection closed; its newer connection stays');
+        this.emit('fleetChange', kioskId);
+        return;
+      }
       this.sessions.delete(kioskId);
       logger.info({ code }, 'kiosk disconnected');
       this.emit('offline', kioskId);
@@ -711,7 +737,7 @@ export class KioskHub
   }
 
   private pingAll(): void {
-    for (const s of this.sessions.values()) {
+    for (const s of [...this.sessions.values(), ...this.newcomers]) {
       if (!s.alive) {
         this.deps.logger.warn(
           { kioskId: s.kioskId },

@@ -31,6 +31,11 @@ export interface KioskMessagesContext {
   booted: (kioskId: string, boot: BootRequest) => void;
   /** This hub process's id: a Boot claims the kiosk for it (KioskRepo.recordBoot). */
   hubProcess: string;
+  /**
+   * A Boot came on `session`: a connection attached while its kiosk had a session here replaces
+   * it now (4001), the kiosk having shown it uses this one.
+   */
+  booting: (session: KioskSession) => void;
   /** A Boot's claim committed (`first`: the connection's first accepted Boot). */
   claimed: (kioskId: string, first: boolean) => void;
   /** A Boot found a later connection of the kiosk recorded: `session` is closed (4001). */
@@ -84,13 +89,15 @@ export function handleKioskMessages(
         reason: 'Boot names another kiosk id than the one this connection authenticated as',
       };
     }
-    // A connection replaced (here) while its Boot waited never claims the kiosk.
+    ctx.booting(session);
+    // A connection replaced (here) before its Boot or while it waited never claims the kiosk.
     if (!session.open) throw new CallError('GenericError', 'this connection was replaced');
     // One statement (autocommit): the Boot's record, the online mark and this process's claim,
     // and whether commands wait (KioskRepo.recordBoot). A later connection of the kiosk recorded
     // by another process wins: nothing is written and this socket is closed.
-    const boot = await ctx.admit(session, () =>
-      store.transaction(
+    const boot = await ctx.admit(session, async () => {
+      if (!session.open) return { claimed: false } as const;
+      return store.transaction(
         (tx) =>
           tx.kiosks.recordBoot(kioskId, {
             at: currentTime,
@@ -103,8 +110,8 @@ export function handleKioskMessages(
             claim: { connectedAt: session.connectedAt, hubProcess: ctx.hubProcess },
           }),
         { isolation: 'autocommit' },
-      ),
-    );
+      );
+    });
     if (!boot.claimed) {
       logger.info('a later connection of this kiosk was recorded: closing this one');
       ctx.replaced(session);
