@@ -15,6 +15,15 @@ export const HubConfigSchema = Type.Object(
   {
     host: Type.String({ default: '0.0.0.0' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    /**
+     * How many connections may wait to be accepted (the listening socket's backlog). A fleet
+     * reconnecting at once (a restart, another process killed) arrives faster than one event
+     * loop accepts: connections past the backlog are dropped by the kernel and the kiosk's TCP
+     * retries its SYN only after 1 s, 3 s, 7 s... Node's own default is 511; the kernel caps it
+     * at `net.core.somaxconn` (4096 on Raspberry Pi OS and Debian 12). Environment:
+     * `CLOUD_LITE_LISTEN_BACKLOG`.
+     */
+    listenBacklog: Type.Integer({ minimum: 1, maximum: 65535, default: 4096 }),
     /** SQLite database file (created on first start); unused with `store.kind` postgres. */
     databasePath: Type.String({ minLength: 1, default: './cloud-lite.db' }),
     /**

@@ -98,7 +98,7 @@ export class HubServer {
     await this.rental.start();
     // Before the first kiosk: the cluster connection is this process's presence.
     await this.cluster.start();
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
     const port = (app.server.address() as AddressInfo).port;
     this.port = port;
     logger.info({ port, hubProcess: this.cluster.processId }, 'cloud-lite listening');
