@@ -44,6 +44,8 @@ export class AlertService extends EventEmitter<{ change: [AlertRecord]; live: []
   private timer: NodeJS.Timeout | undefined;
   private soonTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
+  /** The sweep asked for while one ran: it starts once that one ends (see sweep()). */
+  private nextSweep: Promise<void> | undefined;
   private delivering: Promise<void> | undefined;
   private redeliver = false;
   private stopped = false;
@@ -118,7 +120,7 @@ export class AlertService extends EventEmitter<{ change: [AlertRecord]; live: []
     clearTimeout(this.soonTimer);
     this.soonTimer = undefined;
     this.timer = undefined;
-    await this.sweeping;
+    while (this.sweeping || this.nextSweep) await (this.nextSweep ?? this.sweeping);
     await this.delivering;
   }
 
@@ -137,19 +139,38 @@ export class AlertService extends EventEmitter<{ change: [AlertRecord]; live: []
     this.soonTimer.unref();
   }
 
-  /** One sweep then one delivery pass; errors are logged (the next tick tries again). */
+  /**
+   * One sweep then one delivery pass; errors are logged (the next tick tries again). A tick
+   * while a sweep runs waits for that one rather than asking for another: the ticks of a slow
+   * store do not queue back-to-back sweeps.
+   */
   async tick(): Promise<void> {
     if (this.stopped) return;
-    await this.sweep().catch((err) => this.log.error({ err }, 'alert sweep failed'));
+    await (this.sweeping ?? this.sweep()).catch((err) =>
+      this.log.error({ err }, 'alert sweep failed'),
+    );
     await this.deliverDue().catch((err) => this.log.error({ err }, 'webhook delivery failed'));
   }
 
   /**
    * Looks at the facts once: raises and resolves the swept kinds, and re-tells open alerts whose
-   * last notice is older than `renotifyIntervalSeconds`. One sweep at a time.
+   * last notice is older than `renotifyIntervalSeconds`. One sweep at a time, and the look
+   * starts after the call: asked for while one runs, it is the next sweep, started when that
+   * one ends and shared by every caller meanwhile. The running one may have read the facts
+   * before the caller's change: an operator who resolved an alert while a sweep ran would
+   * otherwise get that sweep, which refreshed the alert before the resolve and so opens no
+   * new one for the cause still there.
    */
   sweep(): Promise<void> {
-    this.sweeping ??= this.doSweep().finally(() => {
+    if (this.sweeping) {
+      const after = () => {
+        this.nextSweep = undefined;
+        return this.sweep();
+      };
+      this.nextSweep ??= this.sweeping.then(after, after);
+      return this.nextSweep;
+    }
+    this.sweeping = this.doSweep().finally(() => {
       this.sweeping = undefined;
     });
     return this.sweeping;
