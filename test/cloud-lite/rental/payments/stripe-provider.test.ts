@@ -35,15 +35,19 @@ async function refusal(p: Promise<unknown>): Promise<string> {
 
 t.test('manual capture: authorise, capture less than authorised, refund in parts', async (t) => {
   const { standin, provider, now } = await setup(t);
+  const before = Math.floor(now() / 1000) * 1000;
   const r = await provider.authorise(auth('a'));
   t.equal(r.status, 'succeeded');
   t.equal(r.last4, '4242');
+  const pi = standin.intents.get(r.providerRef)!;
+  // Counted from the second the stand-in authorised in: the clock read after the call may be
+  // in the next one.
+  t.ok(pi.created * 1000 >= before && pi.created * 1000 <= now(), 'authorised during the call');
   t.equal(
     Date.parse(r.authorisedUntil!),
-    Math.floor(now() / 1000) * 1000 + AUTH_LIFETIME_MS,
+    pi.created * 1000 + AUTH_LIFETIME_MS,
     'expiry is capture_before',
   );
-  const pi = standin.intents.get(r.providerRef)!;
   t.match(pi, {
     status: 'requires_capture',
     capture_method: 'manual',
