@@ -31,6 +31,8 @@ export async function streamChanges<T extends { state: string }>(
     });
   };
   const stream = liveStream(req, reply, () => opts.notifier.off(opts.name, onChange));
+  // The client went away during the first read: the stream has ended, nothing to listen to.
+  if (stream.closed) return;
   const send = async (view: T, o?: { checked: boolean }) => {
     if ((await stream.send(opts.name, view, o)) && opts.terminal.includes(view.state)) stream.end();
   };
@@ -66,6 +68,7 @@ export async function streamSnapshots<T>(
     });
   };
   const stream = liveStream(req, reply, () => opts.emitter.off(opts.change, onChange));
+  if (stream.closed) return;
   opts.emitter.on(opts.change, onChange);
   await stream.send(opts.name, first, { checked: true });
 }
@@ -164,7 +167,8 @@ interface LiveStream {
  * (req.stillAllowed, from the guard) is checked again before every message and keep-alive, and
  * at once when a session of the caller ends in this process: a logged-out, expired or demoted
  * session ends the stream (the browser's reconnect then gets 401). `onEnd` runs once, when the
- * stream ends for any reason (the client went away included).
+ * stream ends for any reason (the client went away included, before this was called too: the
+ * handlers read before they call it, and a client gone meanwhile ends the stream at once).
  */
 function liveStream(req: FastifyRequest, reply: FastifyReply, onEnd: () => void): LiveStream {
   const raw = openEventStream(reply);
@@ -187,7 +191,11 @@ function liveStream(req: FastifyRequest, reply: FastifyReply, onEnd: () => void)
     onEnd();
     raw.end();
   };
-  req.raw.on('close', end);
+  // The response's 'close' (the connection ended) has already fired when the client went away
+  // while the handler read: then end at once, or the keep-alive and listeners stay forever.
+  // (Not req.raw's 'close': a request emits it once its body is read, connection open or not.)
+  if (raw.destroyed) end();
+  else raw.on('close', end);
   return {
     get closed() {
       return closed;
