@@ -280,8 +280,12 @@ export class KioskHub
 
   /**
    * A kiosk connected to another process: if the registry names another holder than this
-   * process, the socket here is the older one and is closed with 4001 (the newest wins; the
-   * registry row, written by each connection's commit, decides a race).
+   * process with a connection not older than the one here, the socket here is the older one
+   * and is closed with 4001 (the newest wins; the registry row, written by each connection's
+   * Boot, decides a race). A session here that connected after the registry's claim stays: the
+   * kiosk reconnected here after it connected there (the announcement came late, or this
+   * connection has not Booted yet), and its Boot will take the claim over (KioskRepo.recordBoot
+   * refuses only an older connection), the other process then closing its socket.
    */
   private async closeIfReplaced(kioskId: string): Promise<void> {
     const s = this.sessions.get(kioskId);
@@ -293,6 +297,7 @@ export class KioskHub
         return undefined;
       });
     if (!k || k.hubProcess === this.cluster.processId || this.sessions.get(kioskId) !== s) return;
+    if (!claimReplaces(k, s.connectedAt)) return;
     this.deps.logger.info(
       { kioskId, holder: k.hubProcess },
       'the kiosk connected to another hub process: closing the old connection',
@@ -755,4 +760,14 @@ export class KioskHub
       }
     }
   }
+}
+
+/**
+ * Whether the registry's claim of a kiosk by another process (its connection's time,
+ * `claim.connectedAt`) replaces a session here that connected at `connectedAt`: yes unless
+ * the session here is strictly newer. At equal times the claim, committed last, wins (as
+ * KioskRepo.recordBoot lets it); a claim or a session without a time replaces / is replaced.
+ */
+function claimReplaces(claim: Pick<KioskRecord, 'connectedAt'>, connectedAt: string): boolean {
+  return claim.connectedAt === null || connectedAt === '' || connectedAt <= claim.connectedAt;
 }

@@ -267,6 +267,39 @@ if (server) {
   );
 
   t.test(
+    "a late announcement of an older claim leaves the kiosk's newer connection here open",
+    async (t) => {
+      const { a, b } = await twoHubs(t);
+      const creds = await a.enrolKiosk('k1');
+      const first = await b.connectKiosk(creds);
+      await first.boot(); // B holds k1, connected first
+      // The kiosk reconnects to A (later); before its Boot there, B's claim is announced again
+      // (late): the registry still names B, with the older connection.
+      const second = await a.connectKiosk(creds);
+      const store = a.server.store;
+      const read = store.read;
+      let registryRead!: () => void;
+      const registryWasRead = new Promise<void>((r) => (registryRead = r));
+      store.read = (async (fn: Parameters<typeof read>[0]) => {
+        const row = await read.call(store, fn);
+        if ((row as { id?: string; hubProcess?: string } | undefined)?.id === 'k1') registryRead();
+        return row;
+      }) as typeof read;
+      t.teardown(() => {
+        store.read = read;
+      });
+      b.server.cluster.publish({ t: 'session', kioskId: 'k1' });
+      await registryWasRead;
+      await new Promise((r) => setImmediate(r)); // A has decided (the old code closed it here)
+      const boot = await second.boot().catch((err: Error) => err);
+      t.match(boot, { status: 'Accepted' }, "A kept the kiosk's newer connection: its Boot counts");
+      t.equal((await first.closed).code, CLOSE_REPLACED, 'B closed the older socket with 4001');
+      const row = await a.server.store.transaction((tx) => tx.kiosks.get('k1'));
+      t.match(row, { status: 'online', hubProcess: a.server.cluster.processId }, 'A holds it');
+    },
+  );
+
+  t.test(
     'secret replaced on one process: the other closes the socket; a revocation during an upgrade there refuses it; throttles count across processes',
     async (t) => {
       const { a, b } = await twoHubs(t);
