@@ -96,6 +96,16 @@ export class CommandDispatcher extends EventEmitter<{
    */
   private readonly recent = new Map<string, CommandRecord>();
   /**
+   * Commands `record` is writing here whose afterCommit has not run yet (at most RECENT_MAX,
+   * oldest dropped: a rolled-back one is never removed otherwise), with what another process
+   * announced of one meanwhile: the row is visible from its commit, so another process may
+   * send it, get its answer or expire it and announce that before this process's afterCommit
+   * puts `pending` in `recent`. The announced record (null: announced without it, then
+   * `recent` forgets the command and waitFor reads it) is applied after the recorded states,
+   * so `recent` never holds the older state then. undefined: nothing announced yet.
+   */
+  private readonly recording = new Map<string, CommandRecord | null | undefined>();
+  /**
    * Per kiosk, what the last recording here read of it (at most KIOSK_FACTS_MAX, oldest
    * dropped): the next command to it is recorded by one INSERT that checks it still holds.
    */
@@ -151,6 +161,11 @@ export class CommandDispatcher extends EventEmitter<{
       if (rec) this.remember(rec);
       else this.recent.delete(commandId);
     }
+    if (this.recording.has(commandId)) {
+      const early = this.recording.get(commandId);
+      // Announcements from several processes may cross: an ended state is not undone.
+      if (!early || !FINAL_STATES.includes(early.state)) this.recording.set(commandId, rec ?? null);
+    }
     if (this.stopped || (!channel && !this.waiters.has(commandId))) return;
     const act = (c: CommandRecord | undefined) => {
       if (!c) return;
@@ -185,6 +200,13 @@ export class CommandDispatcher extends EventEmitter<{
           if (!this.stopped)
             this.deps.logger.error({ err, commandId: id }, 'reading a command failed');
         });
+  }
+
+  /** Command `id` is being recorded here (see `recording`). */
+  private recordingStarts(id: string): void {
+    this.recording.set(id, undefined);
+    if (this.recording.size > RECENT_MAX)
+      this.recording.delete(this.recording.keys().next().value as string);
   }
 
   /** Keeps `c` in `recent` while it may still change (see there); drops it once it ended. */
@@ -247,7 +269,9 @@ export class CommandDispatcher extends EventEmitter<{
     // statement); not as found (or nothing known): the kiosk is read and the command built again.
     const known = this.kioskFacts.get(kioskId);
     let made = known && this.build(kioskId, action, payload, deadline, known);
+    if (made) this.recordingStarts(made.rec.id);
     if (!made || !(await tx.commands.insertIfKiosk(made.row, known!))) {
+      if (made) this.recording.delete(made.rec.id);
       const kiosk = await tx.kiosks.get(kioskId);
       if (!kiosk) throw new NotFoundError(`kiosk ${kioskId} does not exist`);
       const facts: KioskFacts = { booted: kiosk.lastBootAt !== null, features: kiosk.features };
@@ -260,6 +284,7 @@ export class CommandDispatcher extends EventEmitter<{
         const own = commandFeature(action);
         throw new KioskLacksFeatureError(kioskId, action, own ? [own] : []);
       }
+      this.recordingStarts(made.rec.id);
       await tx.commands.insert(made.row);
     }
     const { rec, sent, leftOut } = made;
@@ -269,8 +294,13 @@ export class CommandDispatcher extends EventEmitter<{
         `${action} without ${leftOut.join(', ')}: the kiosk does not list the feature`,
       );
     tx.afterCommit(() => {
+      const early = this.recording.get(rec.id);
+      this.recording.delete(rec.id);
       this.notify({ ...rec }, { recorded: true });
       if (sent) this.notify({ ...sent });
+      // Another process changed it before this ran (see `recording`): its state is the newer.
+      if (early) this.remember(early);
+      else if (early === null) this.recent.delete(rec.id);
       const channel = this.deps.channelFor(kioskId);
       if (channel) void this.deliver(channel, sent ?? rec, { marked: sent !== undefined });
     });

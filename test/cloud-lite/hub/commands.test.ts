@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import type { Repos } from '../../../cloud-lite/store/types.js';
+import type { CommandRecord, Repos } from '../../../cloud-lite/store/types.js';
 import { verifyCommand } from '../../../protocol/index.js';
 import { startTestHub, waitUntil } from '../fixtures/test-hub.js';
 
@@ -219,5 +219,37 @@ t.test(
       kiosk.commands.some((c) => c.payload.commandId === id),
       'the kiosk got the command',
     );
+  },
+);
+
+t.test(
+  "another process's change announced before the recorder's afterCommit ran is not lost",
+  async (t) => {
+    // The row is visible from its commit: another process (here: its announcement) may send
+    // the command, get the kiosk's answer and announce it before this process's afterCommit
+    // puts the command, pending, in what waitFor starts from. An afterCommit registered first
+    // announces `accepted` (as the other process would) right after the commit, before record's.
+    const hub = await startTestHub(t);
+    await hub.enrolKiosk('k1');
+    const commands = hub.server.hub.commands;
+    let rec: CommandRecord | undefined;
+    await hub.server.store.transaction(
+      async (tx) => {
+        tx.afterCommit(() => {
+          const answered = { ...rec!, state: 'accepted' as const, attempts: 1 };
+          commands.remoteChange(answered.id, 'k1', answered);
+        });
+        rec = await commands.record(
+          tx,
+          'k1',
+          'EnableSlot',
+          { slot: 2 },
+          new Date(Date.now() + 60_000),
+        );
+      },
+      { isolation: 'autocommit' },
+    );
+    const seen = await commands.waitFor(rec!.id, { timeoutMs: 3000 }).catch((err: Error) => err);
+    t.match(seen, { state: 'accepted' }, 'waitFor starts from the announced state');
   },
 );
