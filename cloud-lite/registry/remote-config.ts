@@ -13,13 +13,14 @@
 
 import {
   type ConfigState,
+  canonicalJson,
   checkRemoteSettings,
   kioskFeatures,
   REMOTE_SETTING_KEYS,
   REMOTE_SETTINGS,
   settingsFeatures,
 } from '../../protocol/index.js';
-import { type Actor, audit } from '../audit.js';
+import { type Actor, audit, SYSTEM } from '../audit.js';
 import { HubError, KioskLacksFeatureError, NotFoundError } from '../errors.js';
 import type { KioskCommands } from '../hub/kiosk-commands.js';
 import type { Logger } from '../log.js';
@@ -101,7 +102,7 @@ export class RemoteConfigService {
   attach(): void {
     const { kiosks } = this.deps;
     kiosks.onKioskBooted((kioskId, boot) => {
-      this.kioskBooted(kioskId, boot.config).catch((err: Error) =>
+      this.kioskBooted(kioskId, boot.config, boot.features).catch((err: Error) =>
         this.deps.logger.error(
           { err: err.message, kioskId },
           'sending a booted kiosk its desired configuration failed',
@@ -165,20 +166,40 @@ export class RemoteConfigService {
    * sends; without it, nothing is sent now: a Boot costs no reads then): a kiosk whose Boot
    * lists `apply-config` (its features decide, not the `config` it reports) gets its desired
    * settings when it runs another version and has not refused it and no ApplyConfig for it is
-   * on its way.
+   * on its way. Settings left out of the last ApplyConfig it was sent because it lacked their
+   * feature (`configLacking`) are completed when its Boot lists one of those features: its own
+   * settings get a new version (the same settings; `config.completed`, by the hub) and it gets
+   * ApplyConfig with it, whatever version it runs (kioskd takes only a newer version).
    */
-  async kioskBooted(kioskId: string, reported: ConfigState | undefined): Promise<void> {
+  async kioskBooted(
+    kioskId: string,
+    reported: ConfigState | undefined,
+    features?: readonly string[] | null,
+  ): Promise<void> {
     if (!reported) return;
+    const listed = kioskFeatures(features ?? undefined);
     // Most Boots find no desired configuration, or the one the kiosk reports it runs: told by
-    // one read outside any transaction (a fleet booting at once takes no predicate locks).
+    // one read outside any transaction (a fleet booting at once takes no predicate locks). A
+    // setting left out can only be one whose feature is not `apply-config`, and only when this
+    // Boot lists it (none such today: no more reads then).
     const wanted = await this.deps.store.read((r) => this.desired(r, kioskId));
-    if (wanted.version === 0 || wanted.version === reported.version) return;
+    const mayComplete = settingsFeatures(wanted.settings).some(
+      (f) => f !== 'apply-config' && listed.has(f),
+    );
+    if (wanted.version === 0 || (wanted.version === reported.version && !mayComplete)) return;
     await this.deps.store.transaction(async (tx) => {
       const k = await tx.kiosks.get(kioskId);
       if (!k || !kioskFeatures(k.features).has('apply-config')) return;
-      const desired = await this.desired(tx, kioskId);
-      if (desired.version === 0 || desired.version === reported.version) return;
+      let desired = await this.desired(tx, kioskId);
+      if (desired.version === 0) return;
       const r = await tx.remoteConfig.reported(kioskId);
+      const has = kioskFeatures(k.features) as ReadonlySet<string>;
+      if (r?.configLacking?.some((f) => has.has(f))) {
+        desired = await this.complete(tx, kioskId, r.configLacking);
+        await this.send(tx, k, desired);
+        return;
+      }
+      if (desired.version === reported.version) return;
       if (r?.rejectedVersion === desired.version) return;
       const outstanding = await tx.commands.listOutstanding(kioskId);
       if (
@@ -198,18 +219,54 @@ export class RemoteConfigService {
   }
 
   /**
-   * Records ApplyConfig with `desired` for kiosk `k`, leaving out the keys whose feature its
-   * last Boot did not list (the fleet default may carry keys newer than its software).
+   * Gives kiosk `kioskId`'s own settings (none: `{}`) a new version, unchanged, so that the
+   * settings left out for `lacking` reach it in an ApplyConfig it takes (a newer version).
    */
-  private send(tx: Tx, k: KioskRecord, desired: DesiredConfig) {
+  private async complete(tx: Tx, kioskId: string, lacking: string[]): Promise<DesiredConfig> {
+    const own = await tx.remoteConfig.get(kioskId);
+    const at = this.now().toISOString();
+    const who = SYSTEM('remote-config');
+    const rec: RemoteConfigRecord = {
+      scope: kioskId,
+      settings: own?.settings ?? {},
+      version: await tx.remoteConfig.nextVersion(),
+      updatedBy: who.actor,
+      updatedAt: at,
+    };
+    await tx.remoteConfig.put(rec);
+    await audit(tx, who, at, 'config.completed', kioskId, {
+      scope: kioskId,
+      version: rec.version,
+      features: lacking,
+      previous: own ? { version: own.version } : null,
+    });
+    this.deps.logger.info(
+      { kioskId, version: rec.version, features: lacking },
+      'remote configuration completed: the kiosk now lists features settings were left out for',
+    );
+    return desiredFor(await tx.remoteConfig.get(FLEET_SCOPE), rec);
+  }
+
+  /**
+   * Records ApplyConfig with `desired` for kiosk `k`, leaving out the keys whose feature its
+   * last Boot did not list (the fleet default may carry keys newer than its software), and
+   * which features it lacked for them (`configLacking`; completed at a Boot that lists one).
+   */
+  private async send(tx: Tx, k: KioskRecord, desired: DesiredConfig) {
     const listed = k.lastBootAt === null ? undefined : kioskFeatures(k.features);
+    const lacking = new Set<string>();
     const settings = listed
       ? Object.fromEntries(
-          Object.entries(desired.settings).filter(([key]) =>
-            settingsFeatures({ [key]: true }).every((f) => listed.has(f)),
-          ),
+          Object.entries(desired.settings).filter(([key]) => {
+            const missing = settingsFeatures({ [key]: true }).filter((f) => !listed.has(f));
+            for (const f of missing) lacking.add(f);
+            return missing.length === 0;
+          }),
         )
       : desired.settings;
+    // A booted kiosk has reported (its Boot's `config`): its row holds the mark.
+    if (listed)
+      await tx.remoteConfig.setConfigLacking(k.id, lacking.size > 0 ? [...lacking] : null);
     return this.deps.kiosks.send(
       tx,
       k.id,
@@ -242,18 +299,24 @@ export class RemoteConfigService {
       );
     const settings = checked.settings as Record<string, unknown>;
     return this.deps.store.transaction(async (tx) => {
+      const before = await tx.remoteConfig.get(scope);
       if (scope !== FLEET_SCOPE) {
         const k = await tx.kiosks.get(scope);
         if (!k || k.revokedAt) throw new NotFoundError(`kiosk ${scope} does not exist`);
         // A kiosk's own settings it cannot apply are refused now, as any command it cannot take
         // (a kiosk that never booted is judged at its first Boot; the fleet default waits).
+        // Only what the change sets counts: settings removed (`{}` clears them all) or kept as
+        // they were need nothing of the kiosk, so its stored settings can always be cleared.
         if (k.lastBootAt !== null) {
           const listed = kioskFeatures(k.features);
-          const lacking = settingsFeatures(settings).filter((f) => !listed.has(f));
+          const changed = changedSettings(before?.settings ?? {}, settings);
+          const lacking =
+            Object.keys(changed).length === 0
+              ? []
+              : settingsFeatures(changed).filter((f) => !listed.has(f));
           if (lacking.length > 0) throw new KioskLacksFeatureError(k.id, 'ApplyConfig', lacking);
         }
       }
-      const before = await tx.remoteConfig.get(scope);
       if (expectedVersion !== undefined && (before?.version ?? 0) !== expectedVersion)
         throw new HubError(
           'CONFIG_CHANGED',
@@ -318,6 +381,18 @@ export class RemoteConfigService {
       return { fleet: fleet ?? null, kiosks };
     });
   }
+}
+
+/** The settings of `next` that `before` does not hold with the same value. */
+function changedSettings(
+  before: Record<string, unknown>,
+  next: Record<string, unknown>,
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(next).filter(
+      ([key, value]) => !(key in before) || canonicalJson(before[key]) !== canonicalJson(value),
+    ),
+  );
 }
 
 /**

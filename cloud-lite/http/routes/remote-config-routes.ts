@@ -140,7 +140,7 @@ export function registerRemoteConfigRoutes(
       method: 'POST',
       summary: "Replace a kiosk's own remote settings (on top of the fleet default)",
       description:
-        'The settings replace the kiosk’s own as a whole (`{}` leaves the fleet default alone in force). Checked against the allow-list and kioskd’s schemas; refused (KIOSK_LACKS_FEATURE) when the kiosk’s software does not list the protocol feature a setting needs (`apply-config`); the kiosk gets ApplyConfig at once or when it reconnects. Audited (`config.set`).',
+        'The settings replace the kiosk’s own as a whole (`{}` leaves the fleet default alone in force). Checked against the allow-list and kioskd’s schemas; refused (KIOSK_LACKS_FEATURE) when the kiosk’s software does not list the protocol feature a setting it sets (added or changed) needs (`apply-config`): removing settings, `{}` among them, needs none; the kiosk gets ApplyConfig at once or when it reconnects. Audited (`config.set`).',
       tags,
       access: 'operator',
       params: FleetIdParams,

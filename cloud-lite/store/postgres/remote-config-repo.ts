@@ -19,7 +19,7 @@ export function pgRemoteConfigRepo(sql: Sql): RemoteConfigRepo {
   const r = pgTable<KioskReportedStateRecord>(sql, {
     name: 'kiosk_reported_state',
     key: 'kioskId',
-    json: ['rejectedErrors'],
+    json: ['rejectedErrors', 'configLacking'],
   });
   const highest = async () =>
     Number((await sql.one('SELECT COALESCE(MAX(version), 0) AS v FROM remote_config'))?.v ?? 0);
@@ -70,6 +70,12 @@ export function pgRemoteConfigRepo(sql: Sql): RemoteConfigRepo {
           j.at,
         ],
       );
+    },
+    async setConfigLacking(kioskId, features) {
+      await sql.run('UPDATE kiosk_reported_state SET config_lacking = $1 WHERE kiosk_id = $2', [
+        features === null ? null : JSON.stringify(features),
+        kioskId,
+      ]);
     },
     async reportCache(kioskId, c) {
       await sql.run(

@@ -28,6 +28,11 @@ export interface KioskReportedStateRecord {
   cacheUsedBytes: number | null;
   cacheMaxBytes: number | null;
   reportedAt: string;
+  /**
+   * The protocol features the last ApplyConfig sent to it lacked: its settings needing them were
+   * left out (null: none). A Boot listing one of them completes them (registry/remote-config.ts).
+   */
+  configLacking: string[] | null;
 }
 
 /** Remote configuration: settings per scope, and what each kiosk reported. */
@@ -65,6 +70,11 @@ export interface RemoteConfigRepo {
       at: string;
     },
   ): Promise<void>;
+  /**
+   * Records the features the ApplyConfig being sent to the kiosk lacks (null: none). Only for a
+   * kiosk that reported (its Boot's `config` is recorded first): no row, nothing written.
+   */
+  setConfigLacking(kioskId: string, features: string[] | null): Promise<void>;
   /** Records the kiosk's cache use (Heartbeat). */
   reportCache(
     kioskId: string,

@@ -15,7 +15,7 @@ export function sqliteRemoteConfigRepo(db: Database.Database): RemoteConfigRepo 
   const r = table<KioskReportedStateRecord>(db, {
     name: 'kiosk_reported_state',
     key: 'kioskId',
-    json: ['rejectedErrors'],
+    json: ['rejectedErrors', 'configLacking'],
     bool: ['restartPending'],
   });
   const highest = () =>
@@ -74,6 +74,12 @@ export function sqliteRemoteConfigRepo(db: Database.Database): RemoteConfigRepo 
         j.reason,
         j.errors === null ? null : JSON.stringify(j.errors),
         j.at,
+      );
+    },
+    async setConfigLacking(kioskId, features) {
+      db.prepare('UPDATE kiosk_reported_state SET config_lacking = ? WHERE kiosk_id = ?').run(
+        features === null ? null : JSON.stringify(features),
+        kioskId,
       );
     },
     async reportCache(kioskId, c) {

@@ -8,6 +8,7 @@ import {
   BASELINE_FEATURES,
   FEATURE_NAMES,
   kioskFeatures,
+  REMOTE_SETTINGS,
   verifyCommand,
 } from '../../../protocol/index.js';
 import { startTestHub, waitUntil } from '../fixtures/test-hub.js';
@@ -212,5 +213,79 @@ t.test('remote configuration follows the features, not a reported `config`', asy
   const cfg = await kiosk.waitForCommand((c) => c.action === 'ApplyConfig');
   t.same(cfg.payload.settings, { logLevel: 'error' }, 'the fleet default reaches it at its Boot');
   t.equal(cfg.payload.version, fleet.body.config.version);
+  await kiosk.close();
+});
+
+t.test(
+  'settings left out for a feature the kiosk lacked reach it once its Boot lists the feature',
+  async (t) => {
+    // Every setting needs apply-config alone today: one is made to need upload-diagnostics too,
+    // as a setting added later names a feature of its own.
+    const setting = REMOTE_SETTINGS['cloning.wipeMode'] as { feature: string };
+    const was = setting.feature;
+    setting.feature = 'upload-diagnostics';
+    t.teardown(() => {
+      setting.feature = was;
+    });
+    const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k-gain'));
+    const before = FEATURE_NAMES.filter((f) => f !== 'upload-diagnostics');
+    await kiosk.boot({ features: before, config: { version: 0, restartPending: false } });
+    const fleet = await hub.api('POST', '/api/operator/config', {
+      settings: { logLevel: 'info', 'cloning.wipeMode': 'full' },
+    });
+    t.equal(fleet.status, 200);
+    const v = fleet.body.config.version as number;
+    const first = await kiosk.waitForCommand(
+      (c) => c.action === 'ApplyConfig' && c.payload.version === v,
+    );
+    t.same(first.payload.settings, { logLevel: 'info' }, 'cloning.wipeMode left out');
+    // It applied that version; updated software lists the feature.
+    await kiosk.boot({ features: FEATURE_NAMES, config: { version: v, restartPending: false } });
+    const second = await kiosk.waitForCommand(
+      (c) => c.action === 'ApplyConfig' && (c.payload.version as number) > v,
+    );
+    t.same(
+      second.payload.settings,
+      { logLevel: 'info', 'cloning.wipeMode': 'full' },
+      'completed, in a newer version (kioskd takes no other settings for a version it runs)',
+    );
+    const view = (await hub.api('GET', '/api/operator/kiosks/k-gain/config')).body.config;
+    t.equal(view.desired.version, second.payload.version, 'its desired version');
+    t.match(view.own, { settings: {}, updatedBy: 'system:remote-config' });
+    const reported = await hub.server.store.read((r) => r.remoteConfig.reported('k-gain'));
+    t.equal(
+      reported?.configLacking,
+      null,
+      'nothing left out any more: the next Boot sends nothing',
+    );
+    await kiosk.close();
+  },
+);
+
+t.test("a kiosk's own settings can be cleared whatever its software understands", async (t) => {
+  const creds = await hub.enrolKiosk('k-clear');
+  const set = await hub.api('POST', '/api/operator/kiosks/k-clear/config', {
+    settings: { logLevel: 'warn' },
+  });
+  t.equal(set.status, 200, 'before its first Boot the kiosk is not judged');
+  const kiosk = await hub.connectKiosk(creds);
+  await kiosk.boot({ features: null, config: { version: 0, restartPending: false } });
+  const cleared = await hub.api('POST', '/api/operator/kiosks/k-clear/config', { settings: {} });
+  t.equal(cleared.status, 200, 'cleared, though it lacks apply-config');
+  const view = (await hub.api('GET', '/api/operator/kiosks/k-clear/config')).body.config;
+  t.same(view.own.settings, {});
+  t.notOk(
+    (await commandsOf('k-clear')).some(
+      (c) =>
+        c.action === 'ApplyConfig' &&
+        (c as { payload?: { version?: number } }).payload?.version === cleared.body.config.version,
+    ),
+    'nothing sent for it',
+  );
+  const again = await hub.api('POST', '/api/operator/kiosks/k-clear/config', {
+    settings: { logLevel: 'warn' },
+  });
+  t.equal(again.status, 409, 'a setting it cannot apply is still refused');
+  t.equal(again.body.error.code, 'KIOSK_LACKS_FEATURE');
   await kiosk.close();
 });

@@ -16,6 +16,7 @@ import { pgMigration014RenterMail } from './014-renter-mail.js';
 import { pgMigration015RentalSettings } from './015-rental-settings.js';
 import { pgMigration016KioskFeatures } from './016-kiosk-features.js';
 import { pgMigration017RefundReason } from './017-refund-reason.js';
+import { pgMigration018ConfigLacking } from './018-config-lacking.js';
 
 /**
  * The PostgreSQL migrations, one per SQLite migration with the same number and name
@@ -40,4 +41,5 @@ export const pgMigrations: readonly PgMigration[] = [
   pgMigration015RentalSettings,
   pgMigration016KioskFeatures,
   pgMigration017RefundReason,
+  pgMigration018ConfigLacking,
 ];

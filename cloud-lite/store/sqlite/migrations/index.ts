@@ -16,6 +16,7 @@ import { migration014RenterMail } from './014-renter-mail.js';
 import { migration015RentalSettings } from './015-rental-settings.js';
 import { migration016KioskFeatures } from './016-kiosk-features.js';
 import { migration017RefundReason } from './017-refund-reason.js';
+import { migration018ConfigLacking } from './018-config-lacking.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes
@@ -42,4 +43,5 @@ export const migrations: readonly Migration[] = [
   migration015RentalSettings,
   migration016KioskFeatures,
   migration017RefundReason,
+  migration018ConfigLacking,
 ];

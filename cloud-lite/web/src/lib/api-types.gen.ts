@@ -6587,7 +6587,7 @@ export interface paths {
         put?: never;
         /**
          * Replace a kiosk's own remote settings (on top of the fleet default)
-         * @description The settings replace the kiosk’s own as a whole (`{}` leaves the fleet default alone in force). Checked against the allow-list and kioskd’s schemas; refused (KIOSK_LACKS_FEATURE) when the kiosk’s software does not list the protocol feature a setting needs (`apply-config`); the kiosk gets ApplyConfig at once or when it reconnects. Audited (`config.set`).
+         * @description The settings replace the kiosk’s own as a whole (`{}` leaves the fleet default alone in force). Checked against the allow-list and kioskd’s schemas; refused (KIOSK_LACKS_FEATURE) when the kiosk’s software does not list the protocol feature a setting it sets (added or changed) needs (`apply-config`): removing settings, `{}` among them, needs none; the kiosk gets ApplyConfig at once or when it reconnects. Audited (`config.set`).
          *
          *     Access: operator.
          *

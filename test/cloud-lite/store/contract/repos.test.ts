@@ -1594,10 +1594,25 @@ for (const { kind, open } of kinds) {
             cacheUsedBytes: 9e9,
             cacheMaxBytes: 1e10,
             reportedAt: at(7),
+            configLacking: null,
           },
         ],
         'a refusal of a version not above it is cleared; the cache use stays',
       );
+      await run(store, (tx) => tx.remoteConfig.setConfigLacking('k1', ['prepare-slot']));
+      await run(store, (tx) => tx.remoteConfig.setConfigLacking('k2', ['prepare-slot']));
+      t.match(await run(store, (tx) => tx.remoteConfig.reported('k1')), {
+        configLacking: ['prepare-slot'],
+        appliedVersion: 3,
+        reportedAt: at(7),
+      });
+      t.equal(
+        await run(store, (tx) => tx.remoteConfig.reported('k2')),
+        undefined,
+        'a kiosk that never reported: nothing written',
+      );
+      await run(store, (tx) => tx.remoteConfig.setConfigLacking('k1', null));
+      t.equal((await run(store, (tx) => tx.remoteConfig.reported('k1')))?.configLacking, null);
       t.equal(await run(store, (tx) => tx.remoteConfig.highestIssued()), 3);
       t.equal(
         await run(store, (tx) => tx.remoteConfig.nextVersion()),
