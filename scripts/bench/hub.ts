@@ -77,6 +77,10 @@ const opts = new Command('bench:hub')
     '--pg-url <url>',
     'a PostgreSQL server whose role may CREATE DATABASE (default: a throw-away cluster with durable settings)',
   )
+  .option(
+    '--pg-only',
+    "with --store postgres: time the PostgreSQL processes' command round trips only (no floor, SQLite process, money path, synced row, idle kiosks or SIGKILL; no ratio to SQLite)",
+  )
   .option('--no-build', 'use dist/ as it is (default: tsc -p tsconfig.build.json first)')
   .option(
     '--alerts-sweep-seconds <s>',
@@ -97,6 +101,7 @@ const opts = new Command('bench:hub')
     pgSetting: string[];
     pgPool: string;
     pgSynced: boolean;
+    pgOnly?: boolean;
     build: boolean;
     alertsSweepSeconds?: string;
   }>();
@@ -104,6 +109,10 @@ if (opts.alertsSweepSeconds)
   process.env.BENCH_HUB_ALERTS_SWEEP_MS = String(Number(opts.alertsSweepSeconds) * 1000);
 if (opts.store !== 'sqlite' && opts.store !== 'postgres') {
   process.stderr.write(`bench:hub: --store is sqlite or postgres, not "${opts.store}"\n`);
+  process.exit(2);
+}
+if (opts.pgOnly && opts.store !== 'postgres') {
+  process.stderr.write('bench:hub: --pg-only needs --store postgres\n');
   process.exit(2);
 }
 
@@ -511,7 +520,7 @@ try {
   });
   const pg = opts.store === 'postgres';
   const hubCount = pg ? Math.max(1, Number(opts.hubs)) : 0;
-  const pgKiosks = pg ? Number(opts.pgKiosks) : 0;
+  const pgKiosks = pg && !opts.pgOnly ? Number(opts.pgKiosks) : 0;
   // The kiosks' credentials, shared by every hub of the run and the load process.
   const file = path.join(dir, 'kiosks.json');
   const allKiosks = Math.max(maxKiosks, rttKiosks, pgKiosks);
@@ -533,7 +542,7 @@ try {
 
   // The money path with its commits synced (synchronous=FULL for them, as the hub runs)
   // and without (NORMAL), each in a fresh hub.
-  const money = Number(opts.money);
+  const money = opts.pgOnly ? 0 : Number(opts.money);
   if (money > 0) {
     const runs: Record<string, Msg> = {};
     for (const sync of ['on', 'off']) {
@@ -593,12 +602,12 @@ try {
     await stopChild(floor);
     return r.perSec;
   };
-  const floorBefore = await timeFloor('before');
+  const floorBefore = opts.pgOnly ? Number.NaN : await timeFloor('before');
   let floorRate = floorBefore;
 
   // The single SQLite process.
   let sqliteRate = Number.NaN;
-  {
+  if (!opts.pgOnly) {
     const sub = path.join(dir, 'sqlite');
     let hub = spawnChild('sqlite hub', 'hub-server.ts', [sub, '0']);
     const { port } = await hub.next('ready', 60_000);
@@ -663,7 +672,7 @@ try {
     await stopChild(hub);
   }
 
-  {
+  if (!opts.pgOnly) {
     const floorAfter = await timeFloor('after');
     floorRate = (floorBefore + floorAfter) / 2;
     report(
@@ -746,12 +755,12 @@ try {
     const perCmd = (cpu: number) => `${((cpu / r.count) * 1e6).toFixed(0)} µs`;
     const hubCpu = r.cpu.reduce((a, b) => a + b, 0);
     report(
-      `PostgreSQL, ${hubCount} processes (default: store.syncBookkeeping false, money/stock/events synced): command round trips at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)}/s (ratio to the SQLite process ${(r.perSec / sqliteRate).toFixed(2)}, aim >= 0.8; ratio to the floors' mean ${(r.perSec / floorRate).toFixed(2)}), ` +
+      `PostgreSQL, ${hubCount} processes (default: store.syncBookkeeping false, money/stock/events synced): command round trips at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)}/s (${opts.pgOnly ? 'SQLite process and floor not timed: --pg-only' : `ratio to the SQLite process ${(r.perSec / sqliteRate).toFixed(2)}, aim >= 0.8; ratio to the floors' mean ${(r.perSec / floorRate).toFixed(2)}`}), ` +
         `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (aim < 50: ratio ${(r.p99 / 50).toFixed(2)}), max ${r.max.toFixed(1)} ms, failed ${r.failed}; ` +
         `CPU per command: ${r.cpu.map((c, i) => `process ${i + 1} ${perCmd(c)} (${((c / r.seconds) * 100).toFixed(0)}% of a core)`).join(', ')}, hubs together ${perCmd(hubCpu)}` +
         `${pg0 !== undefined && pg1 !== undefined ? `, PostgreSQL ${perCmd(pg1 - pg0)} (${(((pg1 - pg0) / r.seconds) * 100).toFixed(0)}% of a core)` : ''}; ${costLine(r)}; ${load1()}`,
     );
-    if (opts.pgSynced) {
+    if (opts.pgSynced && !opts.pgOnly) {
       // The same with every commit waiting for the WAL's flush (store.syncBookkeeping true, not
       // the default): a separate row, then the processes are restarted with the defaults.
       const restart = async (env: Record<string, string>, what: string) => {
@@ -774,86 +783,88 @@ try {
       );
       await restart({}, 'PostgreSQL (defaults again): connecting');
     }
-    await load.connect(urls, file, pgKiosks);
-    await waitConnected(hubs, load, pgKiosks, `PostgreSQL: connecting ${pgKiosks}`, 1_800_000);
-    await sleep(2000);
-    const held: number[] = [];
-    const parts: string[] = [];
-    for (const [i, h] of hubs.entries()) {
-      const st = await h.ask({ type: 'stats' });
-      const rss = st.rss as number;
-      const n = st.connected as number;
-      held.push(n);
-      parts.push(
-        `process ${i + 1} ${n} kiosks, RSS ${mb(rss)} MB (${((rss - bases[i]!) / Math.max(1, n) / 1024).toFixed(1)} KiB per kiosk over its idle ${mb(bases[i]!)} MB)`,
-      );
-    }
-    report(
-      `PostgreSQL, ${hubCount} processes: ${pgKiosks} idle kiosks: ${parts.join('; ')}; ${load1()}`,
-    );
-    report(
-      `PostgreSQL, ${hubCount} processes: while ${pgKiosks} kiosks connected (${load.processes} load processes): ${troubles(await load.status())}`,
-    );
-    if (hubCount > 1) {
-      const victim = hubs.length - 1;
-      const survivors = hubs.slice(0, victim);
-      // The survivors take every kiosk: at most `room` sockets each (see the refusal above).
-      let back = pgKiosks;
-      if (Math.ceil(pgKiosks / survivors.length) > room) {
-        back = room * survivors.length;
-        report(
-          `PostgreSQL, ${hubCount} processes: the recovery below is measured at ${back} kiosks, not ${pgKiosks}: after the SIGKILL the ${survivors.length} surviving process${survivors.length > 1 ? 'es' : ''} would hold ${pgKiosks} sockets, over this machine's hard limit of ${hardFiles} open files per process (ulimit -Hn); ${pgKiosks - back} kiosks closed for good before the kill (--hubs ${hubCount + 1} measures ${pgKiosks} with two survivors)`,
+    if (!opts.pgOnly) {
+      await load.connect(urls, file, pgKiosks);
+      await waitConnected(hubs, load, pgKiosks, `PostgreSQL: connecting ${pgKiosks}`, 1_800_000);
+      await sleep(2000);
+      const held: number[] = [];
+      const parts: string[] = [];
+      for (const [i, h] of hubs.entries()) {
+        const st = await h.ask({ type: 'stats' });
+        const rss = st.rss as number;
+        const n = st.connected as number;
+        held.push(n);
+        parts.push(
+          `process ${i + 1} ${n} kiosks, RSS ${mb(rss)} MB (${((rss - bases[i]!) / Math.max(1, n) / 1024).toFixed(1)} KiB per kiosk over its idle ${mb(bases[i]!)} MB)`,
         );
-        await load.drop(back);
-        for (;;) {
-          let sessions = 0;
-          for (const h of hubs)
-            sessions += (await h.ask({ type: 'stats', rss: false })).connected as number;
-          if (sessions <= back) break;
-          await sleep(200);
-        }
-        for (const [i, h] of hubs.entries())
-          held[i] = (await h.ask({ type: 'stats', rss: false })).connected as number;
       }
-      // kioskd resets its backoff only after a connection stayed booted for a minute: kiosks
-      // connected for longer (as in the field) first retry within 1 s.
-      log(
-        'PostgreSQL: 61 s of idle heartbeats before the kill (kioskd backoff reset after 60 s booted)',
-      );
-      await sleep(61_000);
-      const before = await load.status();
-      for (const h of survivors) await h.ask({ type: 'stats', rss: false }); // resets their pool-wait maxima
-      log(
-        `PostgreSQL: SIGKILL process ${victim + 1} (${held[victim]} kiosks); the others take them`,
-      );
-      const overflowsBefore = listenOverflows();
-      const killedAt = Date.now();
-      hubs[victim]!.proc.kill('SIGKILL');
-      await hubs[victim]!.exited;
-      await sleep(200);
-      await waitConnected(survivors, load, back, 'PostgreSQL: coming back', 900_000);
-      const backMs = Date.now() - killedAt;
-      await sleep(1000);
-      const st = await load.status();
-      const during: Record<string, number> = {};
-      for (const [k, v] of Object.entries(st)) during[k] = v - (before[k] ?? 0);
-      let sessions = 0;
-      const waiting: number[] = [];
-      for (const h of survivors) {
-        const hs = await h.ask({ type: 'stats', rss: false });
-        sessions += hs.connected as number;
-        waiting.push(hs.poolWaitingMax as number);
-      }
-      if ((st.replacedCloses ?? 0) > 0 || sessions !== back || st.open !== back)
-        fail(
-          `after the kill: ${sessions} sessions, ${st.open} sockets open, ${st.replacedCloses} replaced`,
-        );
-      const moved = held[victim] ?? 0;
-      const overflows = listenOverflows() - overflowsBefore;
       report(
-        `PostgreSQL, ${hubCount} processes: SIGKILL of process ${victim + 1} holding ${moved} of ${back} kiosks: all ${back} connected and booted again ${backMs} ms after the kill (aim <= 60 s: ratio ${(backMs / 60_000).toFixed(3)}; ${((moved / backMs) * 1000).toFixed(0)} kiosks/s moved); ` +
-          `sessions ${sessions}, kiosk sockets open ${st.open}, replaced (duplicate) sessions ${st.replacedCloses ?? 0}; from the idle minute to the end: ${troubles(during)}; most callers waiting for a pooled connection (sampled) on the survivor${survivors.length > 1 ? 's' : ''}: ${waiting.join(', ')}; connections dropped on a full listen backlog (TcpExt ListenOverflows) ${overflows}; ${load1()}`,
+        `PostgreSQL, ${hubCount} processes: ${pgKiosks} idle kiosks: ${parts.join('; ')}; ${load1()}`,
       );
+      report(
+        `PostgreSQL, ${hubCount} processes: while ${pgKiosks} kiosks connected (${load.processes} load processes): ${troubles(await load.status())}`,
+      );
+      if (hubCount > 1) {
+        const victim = hubs.length - 1;
+        const survivors = hubs.slice(0, victim);
+        // The survivors take every kiosk: at most `room` sockets each (see the refusal above).
+        let back = pgKiosks;
+        if (Math.ceil(pgKiosks / survivors.length) > room) {
+          back = room * survivors.length;
+          report(
+            `PostgreSQL, ${hubCount} processes: the recovery below is measured at ${back} kiosks, not ${pgKiosks}: after the SIGKILL the ${survivors.length} surviving process${survivors.length > 1 ? 'es' : ''} would hold ${pgKiosks} sockets, over this machine's hard limit of ${hardFiles} open files per process (ulimit -Hn); ${pgKiosks - back} kiosks closed for good before the kill (--hubs ${hubCount + 1} measures ${pgKiosks} with two survivors)`,
+          );
+          await load.drop(back);
+          for (;;) {
+            let sessions = 0;
+            for (const h of hubs)
+              sessions += (await h.ask({ type: 'stats', rss: false })).connected as number;
+            if (sessions <= back) break;
+            await sleep(200);
+          }
+          for (const [i, h] of hubs.entries())
+            held[i] = (await h.ask({ type: 'stats', rss: false })).connected as number;
+        }
+        // kioskd resets its backoff only after a connection stayed booted for a minute: kiosks
+        // connected for longer (as in the field) first retry within 1 s.
+        log(
+          'PostgreSQL: 61 s of idle heartbeats before the kill (kioskd backoff reset after 60 s booted)',
+        );
+        await sleep(61_000);
+        const before = await load.status();
+        for (const h of survivors) await h.ask({ type: 'stats', rss: false }); // resets their pool-wait maxima
+        log(
+          `PostgreSQL: SIGKILL process ${victim + 1} (${held[victim]} kiosks); the others take them`,
+        );
+        const overflowsBefore = listenOverflows();
+        const killedAt = Date.now();
+        hubs[victim]!.proc.kill('SIGKILL');
+        await hubs[victim]!.exited;
+        await sleep(200);
+        await waitConnected(survivors, load, back, 'PostgreSQL: coming back', 900_000);
+        const backMs = Date.now() - killedAt;
+        await sleep(1000);
+        const st = await load.status();
+        const during: Record<string, number> = {};
+        for (const [k, v] of Object.entries(st)) during[k] = v - (before[k] ?? 0);
+        let sessions = 0;
+        const waiting: number[] = [];
+        for (const h of survivors) {
+          const hs = await h.ask({ type: 'stats', rss: false });
+          sessions += hs.connected as number;
+          waiting.push(hs.poolWaitingMax as number);
+        }
+        if ((st.replacedCloses ?? 0) > 0 || sessions !== back || st.open !== back)
+          fail(
+            `after the kill: ${sessions} sessions, ${st.open} sockets open, ${st.replacedCloses} replaced`,
+          );
+        const moved = held[victim] ?? 0;
+        const overflows = listenOverflows() - overflowsBefore;
+        report(
+          `PostgreSQL, ${hubCount} processes: SIGKILL of process ${victim + 1} holding ${moved} of ${back} kiosks: all ${back} connected and booted again ${backMs} ms after the kill (aim <= 60 s: ratio ${(backMs / 60_000).toFixed(3)}; ${((moved / backMs) * 1000).toFixed(0)} kiosks/s moved); ` +
+            `sessions ${sessions}, kiosk sockets open ${st.open}, replaced (duplicate) sessions ${st.replacedCloses ?? 0}; from the idle minute to the end: ${troubles(during)}; most callers waiting for a pooled connection (sampled) on the survivor${survivors.length > 1 ? 's' : ''}: ${waiting.join(', ')}; connections dropped on a full listen backlog (TcpExt ListenOverflows) ${overflows}; ${load1()}`,
+        );
+      }
     }
     await load.stop();
     for (const h of hubs) await stopChild(h);
