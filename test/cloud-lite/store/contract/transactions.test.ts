@@ -486,6 +486,37 @@ for (const { kind, open } of kinds) {
       );
     }
 
+    if (kind === 'postgres') {
+      t.test(
+        "a connection's repositories are built once; each transaction has its own afterCommit",
+        async (t) => {
+          const { location } = await open(t);
+          const one = await PostgresStore.open(location, { poolSize: 1 });
+          t.teardown(() => one.close());
+          const seen: Array<{ tx: Tx; ran: string[] }> = [];
+          for (const name of ['first', 'second']) {
+            const ran: string[] = [];
+            await one.transaction(
+              async (tx) => {
+                seen.push({ tx, ran });
+                await tx.kiosks.insert(kiosk(name));
+                tx.afterCommit(() => ran.push(name));
+              },
+              { isolation: 'autocommit' },
+            );
+          }
+          const [a, b] = seen;
+          t.equal(a!.tx.kiosks, b!.tx.kiosks, 'the same repository objects on one connection');
+          t.equal(
+            await one.read(async (r) => (r.commands === a!.tx.commands ? 'shared' : 'built')),
+            'shared',
+            'read() on the connection uses them too',
+          );
+          t.same([a!.ran, b!.ran], [['first'], ['second']], 'each afterCommit ran its own');
+        },
+      );
+    }
+
     t.test('one connection, concurrent read-then-write transactions: no update lost', async (t) => {
       const { store } = await open(t);
       await store.transaction(seedCounter);
