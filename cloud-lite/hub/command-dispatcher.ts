@@ -28,6 +28,12 @@ export interface CommandDispatcherDeps {
   callTimeoutMs: number;
   sweepIntervalMs: number;
   /**
+   * A command sent that was not recorded as sent (deliver): its sent mark is written only if
+   * the kiosk has not answered within this time (default SENT_MARK_DELAY_MS); an earlier
+   * answer is recorded with the send in one UPDATE.
+   */
+  sentMarkDelayMs?: number;
+  /**
    * Tells the other hub processes that a command was recorded or changed state (after the
    * commit), with the record as committed: the one holding its kiosk's socket sends it,
    * waiters there see the state (remoteChange).
@@ -36,6 +42,8 @@ export interface CommandDispatcherDeps {
   now?: () => Date;
 }
 
+/** CommandDispatcherDeps.sentMarkDelayMs's default. */
+export const SENT_MARK_DELAY_MS = 1000;
 /** Commands `recent` keeps at most (CommandDispatcher). */
 const RECENT_MAX = 2000;
 /** Kiosks `kioskFacts` keeps at most (CommandDispatcher). */
@@ -152,8 +160,8 @@ export class CommandDispatcher extends EventEmitter<{
    * process may have recorded it as sent for a socket it held when the command was recorded
    * (record) and lost before its commit, while the kiosk booted here before the row was
    * visible; nothing would send it then. A kiosk takes a command it already has again without
-   * doing it twice (its commandId); a command another process finished meanwhile is not sent
-   * (deliver's sent mark changes only a pending or sent row).
+   * doing it twice (its commandId); nor does it for a command another process finished
+   * meanwhile, if one is sent again: the answer changes only a pending or sent row (deliver).
    */
   remoteChange(commandId: string, kioskId: string, rec?: CommandRecord): void {
     const channel = this.deps.channelFor(kioskId);
@@ -495,7 +503,18 @@ export class CommandDispatcher extends EventEmitter<{
 
   /**
    * Sends `cmd` on `channel` and records the answer. `marked`: `cmd` was recorded as sent in
-   * the transaction that created it (record), else it is marked sent (one commit) first.
+   * the transaction that created it (record). Else it is sent at once, and its sent mark
+   * (state sent, attempts + 1, last_sent_at) is written only if no answer came within
+   * `sentMarkDelayMs`; an answer before then is recorded with the send in one UPDATE
+   * (setAnswered): a command sent to a kiosk on another process, or on its Boot, costs one
+   * statement on its holder instead of two, and no commit stands between the announcement
+   * and the kiosk. Until its mark or its answer is written the row says what it said
+   * (pending, or sent by an earlier send): if this process dies meanwhile, the command is
+   * still outstanding and is sent again (same commandId) on the kiosk's next Boot, where the
+   * kiosk's inbox answers a repeat from its record without doing it twice; `attempts` then
+   * does not count the lost send (docs/postgres.md, "Durability"). A command another process
+   * ended meanwhile may so be sent once more: the kiosk answers it from its inbox too, and
+   * the answer changes nothing (only a pending or sent row is answered).
    */
   private async deliver(
     channel: CommandChannel,
@@ -506,6 +525,7 @@ export class CommandDispatcher extends EventEmitter<{
     channel.inFlight.add(cmd.id);
     const log = this.deps.logger;
     let retry = false;
+    let markTimer: NodeJS.Timeout | undefined;
     try {
       // Recorded for features the kiosk no longer lists (it went back to older software since):
       // never sent, since it would refuse it; its signature covers every field, so none can be
@@ -515,26 +535,19 @@ export class CommandDispatcher extends EventEmitter<{
         await this.failUnsupported(cmd, lacking);
         return;
       }
+      /** The sent mark, once due (unmarked sends whose answer is late). */
+      let mark: Promise<void> | undefined;
+      const sentAtIso = this.now().toISOString();
       if (!opts.marked) {
         if (Date.parse(cmd.deadline) <= this.now().getTime()) {
           await this.expireDue();
           return;
         }
-        const at = this.now().toISOString();
-        // One UPDATE whose WHERE decides (pending or sent): autocommit, one round trip.
-        const ok = await this.deps.store.transaction((tx) => tx.commands.markSent(cmd.id, at), {
-          isolation: 'autocommit',
-        });
-        if (!ok) return;
-        const sent: CommandRecord = {
-          ...cmd,
-          state: 'sent',
-          attempts: cmd.attempts + 1,
-          lastSentAt: at,
-          updatedAt: at,
-        };
-        cmd = sent;
-        this.notify(sent);
+        markTimer = setTimeout(() => {
+          mark = this.markSent(cmd, sentAtIso).then((sent) => {
+            if (sent) cmd = sent;
+          });
+        }, this.deps.sentMarkDelayMs ?? SENT_MARK_DELAY_MS);
       }
       let state: CommandState;
       let result: Record<string, unknown>;
@@ -569,24 +582,42 @@ export class CommandDispatcher extends EventEmitter<{
           retry = e.code === 'ETIMEOUT';
           return;
         }
+      } finally {
+        clearTimeout(markTimer);
       }
       this.emit('roundTrip', {
         action: cmd.action,
         outcome: state,
         seconds: (performance.now() - sentAt) / 1000,
       });
+      // The sent mark, if it was due, is written before the answer.
+      if (mark) await mark;
+      const unmarked = !opts.marked && mark === undefined;
       const doneAt = this.now().toISOString();
+      // One UPDATE whose WHERE decides (pending or sent): autocommit, one round trip.
       const changed = await this.deps.store.transaction(
-        (tx) => tx.commands.setState(cmd.id, state, doneAt, result, ['pending', 'sent']),
+        (tx) =>
+          unmarked
+            ? tx.commands.setAnswered(cmd.id, state, doneAt, result, sentAtIso)
+            : tx.commands.setState(cmd.id, state, doneAt, result, ['pending', 'sent']),
         { isolation: 'autocommit' },
       );
-      if (!changed) {
+      if (!changed && (!unmarked || (await this.endedUnanswered(cmd.id)))) {
         const late = { commandId: cmd.id, kioskId: cmd.kioskId, action: cmd.action, answer: state };
         log.warn(late, 'late answer ignored: the command was no longer pending or sent');
         this.emit('lateAnswer', late);
       }
       const updated: CommandRecord | undefined = changed
-        ? { ...cmd, state, result, updatedAt: doneAt }
+        ? unmarked
+          ? {
+              ...cmd,
+              state,
+              result,
+              updatedAt: doneAt,
+              attempts: cmd.attempts + 1,
+              lastSentAt: sentAtIso,
+            }
+          : { ...cmd, state, result, updatedAt: doneAt }
         : undefined;
       if (updated) {
         this.notify(updated);
@@ -595,9 +626,47 @@ export class CommandDispatcher extends EventEmitter<{
     } catch (err) {
       if (!this.stopped) log.error({ err, commandId: cmd.id }, 'command delivery failed');
     } finally {
+      clearTimeout(markTimer);
       channel.inFlight.delete(cmd.id);
       if (retry && channel.open && !this.stopped) void this.deliver(channel, cmd);
     }
+  }
+
+  /**
+   * Writes the sent mark of `cmd`, sent at `at` (one UPDATE, autocommit): the command as
+   * marked (announced here as 'commandState'), or undefined when it is no longer pending or
+   * sent (or the write failed: logged).
+   */
+  private async markSent(cmd: CommandRecord, at: string): Promise<CommandRecord | undefined> {
+    try {
+      const ok = await this.deps.store.transaction((tx) => tx.commands.markSent(cmd.id, at), {
+        isolation: 'autocommit',
+      });
+      if (!ok) return undefined;
+      const sent: CommandRecord = {
+        ...cmd,
+        state: 'sent',
+        attempts: cmd.attempts + 1,
+        lastSentAt: at,
+        updatedAt: at,
+      };
+      this.notify(sent);
+      return sent;
+    } catch (err) {
+      if (!this.stopped)
+        this.deps.logger.error({ err, commandId: cmd.id }, 'marking a command sent failed');
+      return undefined;
+    }
+  }
+
+  /**
+   * An answer to a send not marked changed nothing: whether its command had ended without
+   * this answer (expired, or gone: a late answer), rather than been answered already (a
+   * command ended meanwhile and sent once more, which the kiosk answered from its inbox).
+   */
+  private async endedUnanswered(commandId: string): Promise<boolean> {
+    const c = await this.get(commandId);
+    return !c || c.state === 'expired';
   }
 
   /** Ends an outstanding command `failed` (KIOSK_LACKS_FEATURE) without sending it. */

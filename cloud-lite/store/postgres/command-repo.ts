@@ -72,6 +72,16 @@ export function pgCommandRepo(sql: Sql): CommandRepo {
         )) === 1
       );
     },
+    async setAnswered(id, state, at, result, sentAt) {
+      return (
+        (await sql.run(
+          `UPDATE commands SET state = $1, updated_at = $2, result = $3::jsonb,
+             attempts = attempts + 1, last_sent_at = $4
+           WHERE id = $5 AND state IN ('pending', 'sent')`,
+          [state, at, JSON.stringify(result), sentAt, id],
+        )) === 1
+      );
+    },
     async expireDue(now) {
       // One statement: what it expires is what it returns, whatever another process does meanwhile.
       const rows = await sql.rows(

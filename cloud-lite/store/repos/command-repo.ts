@@ -64,6 +64,19 @@ export interface CommandRepo {
     result?: Record<string, unknown> | null,
     onlyFrom?: readonly CommandState[],
   ): Promise<boolean>;
+  /**
+   * Records the answer to a send whose sent mark was not written (CommandDispatcher.deliver:
+   * the kiosk answered before it was due): `state`, `result`, and that send (attempts + 1,
+   * last_sent_at = `sentAt`), in one UPDATE, only from pending or sent. Returns whether it
+   * changed.
+   */
+  setAnswered(
+    id: string,
+    state: CommandState,
+    at: string,
+    result: Record<string, unknown>,
+    sentAt: string,
+  ): Promise<boolean>;
   /** Expires outstanding commands whose deadline is before `now`; returns them. */
   expireDue(now: string): Promise<CommandRecord[]>;
   countByState(): Promise<Record<string, number>>;

@@ -75,6 +75,11 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
     sent: db.prepare(
       "UPDATE commands SET state = 'sent', attempts = attempts + 1, last_sent_at = @at, updated_at = @at WHERE id = @id AND state IN ('pending', 'sent')",
     ),
+    answered: db.prepare(
+      `UPDATE commands SET state = @state, updated_at = @at, result = @result,
+         attempts = attempts + 1, last_sent_at = @sentAt
+       WHERE id = @id AND state IN ('pending', 'sent')`,
+    ),
     // A final state is final: no late answer or event revives a command (e.g. expired -> completed).
     setState: db.prepare(
       `UPDATE commands SET state = ?, updated_at = ?, result = coalesce(?, result)
@@ -128,6 +133,9 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
     },
     async markSent(id, at) {
       return s.sent.run({ at, id }).changes === 1;
+    },
+    async setAnswered(id, state, at, result, sentAt) {
+      return s.answered.run({ id, state, at, result: toJson(result), sentAt }).changes === 1;
     },
     async setState(id, state, at, result, onlyFrom) {
       const json = result == null ? null : toJson(result);

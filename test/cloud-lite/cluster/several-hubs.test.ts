@@ -181,7 +181,8 @@ if (server) {
     const cost = rounds.reduce((best, r) => (total(r) < total(best) ? r : best));
     t.comment(`a command crossing processes (cheapest of 3 rounds): ${JSON.stringify(cost)}`);
     t.ok(cost.recorder.store <= 1.2, 'the recording process: one statement (the INSERT)');
-    t.ok(cost.holder.store <= 2.2, "the kiosk's process: the sent mark and the answer");
+    // The kiosk answers before a sent mark is due: the answer's UPDATE counts the send too.
+    t.ok(cost.holder.store <= 1.2, "the kiosk's process: one statement (the answer)");
     // (A's batch of fleet changes from the kiosk's connection may go out in the window too.)
     t.ok(cost.recorder.notify + cost.holder.notify <= 2.5, 'one NOTIFY each way');
     // What a kiosk joining costs its process (docs/postgres.md "Boots and heartbeats"): the

@@ -253,3 +253,73 @@ t.test(
     t.match(seen, { state: 'accepted' }, 'waitFor starts from the announced state');
   },
 );
+
+t.test(
+  'a command sent on Boot: one UPDATE for a quick answer; the sent mark only when the answer is late',
+  async (t) => {
+    const hub = await startTestHub(t);
+    const creds = await hub.enrolKiosk('k1');
+    const h = hub.server.hub;
+    const deadline = () => new Date(Date.now() + 30_000);
+    // Recorded while the kiosk is away: pending, sent at its Boot (not marked when recorded).
+    const quick = await h.sendCommand('k1', 'EnableSlot', { slot: 1 }, deadline());
+    const repos = (hub.server.store as unknown as { repos: Repos }).repos;
+    const markSent = repos.commands.markSent;
+    let marks = 0;
+    repos.commands.markSent = (...args) => {
+      marks++;
+      return markSent(...args);
+    };
+    t.teardown(() => {
+      repos.commands.markSent = markSent;
+    });
+    const states: string[] = [];
+    h.on('commandState', (c) => states.push(`${c.id === quick.id ? 'quick' : 'slow'} ${c.state}`));
+    let answerSlow: (() => void) | undefined;
+    const kiosk = await hub.connectKiosk(creds, {
+      onCommand: (c) =>
+        c.payload.slot === 2
+          ? new Promise((resolve) => {
+              answerSlow = () => resolve({ status: 'Accepted' });
+            })
+          : { status: 'Accepted' },
+    });
+    await kiosk.boot();
+    const done = await h.waitFor(quick.id, { timeoutMs: 5000 });
+    t.match(done, { state: 'completed', attempts: 1 }, 'answered, the send counted');
+    t.match(
+      await h.commands.get(quick.id),
+      { state: 'completed', attempts: 1, lastSentAt: done.lastSentAt },
+      'the row: answered and sent once, by one UPDATE',
+    );
+    t.ok(done.lastSentAt, 'the send is dated');
+    t.equal(marks, 0, 'no sent mark of its own');
+
+    // A kiosk that takes its time (past sentMarkDelayMs, 1 s): the row says sent meanwhile.
+    const slowId = randomUUID(); // as another hub process records it
+    const at = new Date().toISOString();
+    await hub.server.store.transaction((tx) =>
+      tx.commands.insert({
+        id: slowId,
+        kioskId: 'k1',
+        action: 'EnableSlot',
+        payload: { slot: 2, commandId: slowId },
+        state: 'pending',
+        createdAt: at,
+        updatedAt: at,
+        deadline: deadline().toISOString(),
+        attempts: 0,
+        lastSentAt: null,
+        result: null,
+      }),
+    );
+    h.commands.remoteChange(slowId, 'k1');
+    await waitUntil('the sent mark', async () => (await h.commands.get(slowId))?.state === 'sent');
+    t.equal(marks, 1, 'one sent mark, once the answer was due');
+    answerSlow!();
+    const slow = await h.waitFor(slowId, { timeoutMs: 5000 });
+    t.match(slow, { state: 'completed', attempts: 1 }, 'then answered, one send counted');
+    t.match(await h.commands.get(slowId), { state: 'completed', attempts: 1 });
+    t.same(states, ['quick completed', 'slow sent', 'slow completed']);
+  },
+);

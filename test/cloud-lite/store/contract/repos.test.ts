@@ -710,6 +710,38 @@ for (const { kind, open } of kinds) {
       t.equal(await run(store, (tx) => tx.commands.setState('nope', 'failed', at(1))), false);
     });
 
+    t.test('commands: an answer that counts its send (setAnswered)', async (t) => {
+      const { store } = await open(t);
+      await run(store, async (tx) => {
+        await tx.kiosks.insert({ id: 'k1', name: 'k1', createdAt: T0 });
+        await tx.commands.insert(command('p1'));
+        await tx.commands.insert(command('s1'));
+        await tx.commands.insert(command('x1'));
+      });
+      await run(store, (tx) => tx.commands.markSent('s1', at(1)));
+      const answer = (id: string, state: 'completed' | 'accepted') =>
+        run(store, (tx) => tx.commands.setAnswered(id, state, at(3), { status: 'ok' }, at(2)));
+      t.equal(await answer('p1', 'completed'), true, 'from pending');
+      t.match(await run(store, (tx) => tx.commands.get('p1')), {
+        state: 'completed',
+        attempts: 1,
+        lastSentAt: at(2),
+        updatedAt: at(3),
+        result: { status: 'ok' },
+      });
+      t.equal(await answer('s1', 'accepted'), true, 'from sent (an earlier send marked)');
+      t.match(await run(store, (tx) => tx.commands.get('s1')), {
+        state: 'accepted',
+        attempts: 2,
+        lastSentAt: at(2),
+      });
+      t.equal(await answer('s1', 'completed'), false, 'not from accepted');
+      await run(store, (tx) => tx.commands.expireDue(at(100)));
+      t.equal(await answer('x1', 'completed'), false, 'not from a final state');
+      t.match(await run(store, (tx) => tx.commands.get('x1')), { state: 'expired', attempts: 0 });
+      t.equal(await answer('nope', 'completed'), false);
+    });
+
     t.test('events: insert once, by seq, listed after a seq', async (t) => {
       const { store } = await open(t);
       const ev = (id: string, seq: number) => ({
