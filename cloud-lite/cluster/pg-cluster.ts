@@ -149,7 +149,11 @@ export class PgCluster
     const c = this.client(HUB_APPLICATION_PREFIX);
     c.on('error', (err) => this.lost(c, err));
     c.on('end', () => this.lost(c));
-    c.on('notification', (n) => this.receive(n.payload));
+    // PostgreSQL delivers a session's own NOTIFYs to it too: this process's messages (sent on
+    // this connection, flush()) are dropped by the sending backend's pid, before any parsing.
+    c.on('notification', (n) => {
+      if (n.processId !== (c as { processID?: number }).processID) this.receive(n.payload);
+    });
     await c.connect();
     // A NOTIFY commits a transaction of its own; nothing it says outlives a server restart
     // (listeners re-read after 'resync'), so its commit need not wait for the WAL's flush.

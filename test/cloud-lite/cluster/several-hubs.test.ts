@@ -202,8 +202,37 @@ if (server) {
         if (m.t === 'command' && m.id === cmd.id) resolve(m);
       }),
     );
+    // B's own NOTIFYs come back to its connection too: dropped unread (by the backend's pid).
+    const bCluster = b.server.cluster as unknown as { receive(payload?: string): void };
+    const receive = bCluster.receive.bind(bCluster);
+    const readByB: string[] = [];
+    bCluster.receive = (payload) => {
+      readByB.push(payload ?? '');
+      receive(payload);
+    };
+    t.teardown(() => {
+      bCluster.receive = receive;
+    });
     b.server.cluster.publish({ t: 'command', id: cmd.id, kioskId: 'k1', rec: big });
     t.same(await heard, { t: 'command', id: cmd.id, kioskId: 'k1' }, 'sent without the record');
+    // A's answer is queued after B's message: once B has it, B's own copy came before.
+    const answered = new Promise<void>((resolve) =>
+      b.server.cluster.on('message', (m) => {
+        if (m.t === 'alerts') resolve();
+      }),
+    );
+    a.server.cluster.publish({ t: 'alerts' });
+    await answered;
+    const read = readByB.map((p) => JSON.parse(p) as { t: string; from: string });
+    t.ok(
+      read.some((m) => m.t === 'alerts'),
+      "B read A's message",
+    );
+    t.same(
+      read.filter((m) => m.from === b.server.cluster.processId),
+      [],
+      'and none of its own',
+    );
 
     // store.syncBookkeeping false (the default): a crash of the PostgreSQL server may lose a
     // command's answered mark (the row says sent again). Every connection breaks with it: the
