@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { timeOrderedUuid } from '../../common/time-ordered-id.js';
 import {
   commandFeature,
   type HubToKioskAction,
@@ -337,7 +337,8 @@ export class CommandDispatcher extends EventEmitter<{
       ? withoutUnsupportedFields(action, payload as Record<string, unknown>, features)
       : { payload: payload as Record<string, unknown>, leftOut: [] };
     const now = this.now();
-    const commandId = randomUUID();
+    // Time-ordered: each INSERT lands at the end of the commands' primary key index.
+    const commandId = timeOrderedUuid(now.getTime());
     let full: Record<string, unknown> = { ...input, commandId };
     if (SIGNED_ACTIONS.has(action)) {
       full = signCommand(this.deps.signingKey, kioskId, action, full, {

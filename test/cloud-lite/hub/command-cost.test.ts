@@ -100,7 +100,17 @@ t.test('command round trips on SQLite: statements and commits counted', async (t
     const c = await dispatcher.sendCommand(kioskId, 'EnableSlot', { slot: 1 }, deadline());
     return dispatcher.waitFor(c.id, { timeoutMs: 5000 });
   };
-  t.equal((await roundTrip('k1')).state, 'completed', 'warm-up round trip completes');
+  const warm = await roundTrip('k1');
+  t.equal(warm.state, 'completed', 'warm-up round trip completes');
+  // Time-ordered ids (UUID version 7 of createdAt): each INSERT lands on the last page of the
+  // primary key index, not on a random one (a random id dirtied one more page per command, each
+  // written to the WAL at the commit).
+  t.match(warm.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7/, 'command ids are UUIDs version 7');
+  t.equal(
+    Number.parseInt(warm.id.slice(0, 8) + warm.id.slice(9, 13), 16),
+    Date.parse(warm.createdAt),
+    "a command id begins with its createdAt's milliseconds",
+  );
 
   const before = counted();
   for (let i = 0; i < 10; i++) {
