@@ -11,7 +11,13 @@ import { randomUUID } from 'node:crypto';
 export function timeOrderedUuid(ms: number = Date.now()): string {
   // randomUUID: xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx (V: the variant); its random part after
   // the version digit is kept, the time replaces its first 48 bits.
-  const random = randomUUID();
-  const time = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0').slice(-12);
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${random.slice(15)}`;
+  if (ms !== last.ms) {
+    const time = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0').slice(-12);
+    last.ms = ms;
+    last.prefix = `${time.slice(0, 8)}-${time.slice(8)}-7`;
+  }
+  return last.prefix + randomUUID().slice(15);
 }
+
+/** The text before the random part, for the millisecond of the last id made (made once per ms). */
+const last = { ms: Number.NaN, prefix: '' };

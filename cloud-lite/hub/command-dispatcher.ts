@@ -49,6 +49,20 @@ const RECENT_MAX = 2000;
 /** Kiosks `kioskFacts` keeps at most (CommandDispatcher). */
 const KIOSK_FACTS_MAX = 5000;
 
+/**
+ * The features of a booted kiosk as `kioskFacts` knows it: one KioskFacts serves every command
+ * to its kiosk until the kiosk is read again, so its set is worked out once.
+ */
+const featureSets = new WeakMap<KioskFacts, ReadonlySet<string>>();
+function featuresOf(kiosk: KioskFacts): ReadonlySet<string> {
+  let set = featureSets.get(kiosk);
+  if (!set) {
+    set = kioskFeatures(kiosk.features);
+    featureSets.set(kiosk, set);
+  }
+  return set;
+}
+
 /** States a command settles in (`accepted` may still become completed or failed). */
 export const SETTLED_STATES: readonly CommandState[] = [
   'accepted',
@@ -330,7 +344,7 @@ export class CommandDispatcher extends EventEmitter<{
     | undefined {
     // A kiosk that never booted: its features are not known yet; the command is recorded as
     // given and its first Boot decides (deliver fails it unsent if that Boot lacks them).
-    const features = kiosk.booted ? kioskFeatures(kiosk.features) : undefined;
+    const features = kiosk.booted ? featuresOf(kiosk) : undefined;
     const own = commandFeature(action);
     if (features && own && !features.has(own)) return undefined;
     const { payload: input, leftOut } = features

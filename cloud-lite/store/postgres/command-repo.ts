@@ -1,4 +1,9 @@
-import type { CommandRecord, CommandRepo, CommandState } from '../repos/command-repo.js';
+import {
+  type CommandRecord,
+  type CommandRepo,
+  type CommandState,
+  commandValues,
+} from '../repos/command-repo.js';
 import type { Sql } from './sql.js';
 import { pgTable } from './table.js';
 
@@ -20,17 +25,7 @@ export function pgCommandRepo(sql: Sql): CommandRepo {
            WHERE EXISTS (SELECT 1 FROM kiosks WHERE id = $2 AND CASE WHEN $12::boolean
              THEN last_boot_at IS NOT NULL AND features IS NOT DISTINCT FROM $13::jsonb ELSE last_boot_at IS NULL END)`,
           [
-            c.id,
-            c.kioskId,
-            c.action,
-            JSON.stringify(c.payload),
-            c.state,
-            c.createdAt,
-            c.updatedAt,
-            c.deadline,
-            c.attempts,
-            c.lastSentAt,
-            c.result === null ? null : JSON.stringify(c.result),
+            ...commandValues(c),
             kiosk.booted,
             kiosk.features === null ? null : JSON.stringify(kiosk.features),
           ],

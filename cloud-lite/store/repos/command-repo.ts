@@ -26,6 +26,30 @@ export interface CommandRecord {
   result: Record<string, unknown> | null;
 }
 
+/**
+ * A command's column values in the order of COMMAND_COLUMNS (payload and result as JSON text),
+ * for the stores' INSERTs bound by position.
+ */
+export function commandValues(c: CommandRecord): unknown[] {
+  return [
+    c.id,
+    c.kioskId,
+    c.action,
+    JSON.stringify(c.payload),
+    c.state,
+    c.createdAt,
+    c.updatedAt,
+    c.deadline,
+    c.attempts,
+    c.lastSentAt,
+    c.result === null ? null : JSON.stringify(c.result),
+  ];
+}
+
+/** The commands table's columns, in the order of commandValues. */
+export const COMMAND_COLUMNS =
+  'id, kiosk_id, action, payload, state, created_at, updated_at, deadline, attempts, last_sent_at, result';
+
 /** Durable hub -> kiosk commands (hub/command-dispatcher.ts). */
 /** What a command's recording assumed of its kiosk (CommandRepo.insertIfKiosk). */
 export interface KioskFacts {

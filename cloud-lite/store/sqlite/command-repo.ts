@@ -1,11 +1,14 @@
 import type Database from 'better-sqlite3';
 import {
+  COMMAND_COLUMNS,
   COMMAND_STATES,
   type CommandRecord,
   type CommandRepo,
   type CommandState,
+  commandValues,
 } from '../repos/command-repo.js';
 import { fromJson, toJson } from './json.js';
+import { marks } from './table.js';
 
 interface Row {
   id: string;
@@ -37,33 +40,30 @@ function toRecord(r: Row): CommandRecord {
   };
 }
 
-function toRow(c: CommandRecord) {
-  return {
-    id: c.id,
-    kiosk_id: c.kioskId,
-    action: c.action,
-    payload: toJson(c.payload),
-    state: c.state,
-    created_at: c.createdAt,
-    updated_at: c.updatedAt,
-    deadline: c.deadline,
-    attempts: c.attempts,
-    last_sent_at: c.lastSentAt,
-    result: c.result === null ? null : toJson(c.result),
-  };
+/**
+ * Features lists as the kiosks' column stores them (JSON text), by list: the dispatcher passes
+ * the same KioskFacts, and so the same array, for every command to a kiosk.
+ */
+const featuresJson = new WeakMap<readonly string[], string>();
+function featuresText(features: readonly string[] | null): string | null {
+  if (features === null) return null;
+  let text = featuresJson.get(features);
+  if (text === undefined) {
+    text = JSON.stringify(features);
+    featuresJson.set(features, text);
+  }
+  return text;
 }
 
 export function sqliteCommandRepo(db: Database.Database): CommandRepo {
   const s = {
-    insert: db.prepare(
-      `INSERT INTO commands (id, kiosk_id, action, payload, state, created_at, updated_at, deadline, attempts, last_sent_at, result)
-       VALUES (@id, @kiosk_id, @action, @payload, @state, @created_at, @updated_at, @deadline, @attempts, @last_sent_at, @result)`,
-    ),
+    insert: db.prepare(`INSERT INTO commands (${COMMAND_COLUMNS}) VALUES (${marks(11)})`),
+    // The columns, then the kiosk again, booted (1/0) and its features as stored.
     insertIfKiosk: db.prepare(
-      `INSERT INTO commands (id, kiosk_id, action, payload, state, created_at, updated_at, deadline, attempts, last_sent_at, result)
-       SELECT @id, @kiosk_id, @action, @payload, @state, @created_at, @updated_at, @deadline, @attempts, @last_sent_at, @result
-       WHERE EXISTS (SELECT 1 FROM kiosks WHERE id = @kiosk_id AND CASE WHEN @booted
-         THEN last_boot_at IS NOT NULL AND features IS @features ELSE last_boot_at IS NULL END)`,
+      `INSERT INTO commands (${COMMAND_COLUMNS})
+       SELECT ${marks(11)}
+       WHERE EXISTS (SELECT 1 FROM kiosks WHERE id = ? AND CASE WHEN ?
+         THEN last_boot_at IS NOT NULL AND features IS ? ELSE last_boot_at IS NULL END)`,
     ),
     get: db.prepare('SELECT * FROM commands WHERE id = ?'),
     outstanding: db.prepare(
@@ -73,7 +73,7 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
       'SELECT * FROM commands WHERE kiosk_id = ? AND created_at < ? ORDER BY created_at DESC, rowid DESC LIMIT ?',
     ),
     sent: db.prepare(
-      "UPDATE commands SET state = 'sent', attempts = attempts + 1, last_sent_at = @at, updated_at = @at WHERE id = @id AND state IN ('pending', 'sent')",
+      "UPDATE commands SET state = 'sent', attempts = attempts + 1, last_sent_at = ?, updated_at = ? WHERE id = ? AND state IN ('pending', 'sent')",
     ),
     answered: db.prepare(
       `UPDATE commands SET state = @state, updated_at = @at, result = @result,
@@ -109,16 +109,12 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
   };
   return {
     async insert(c) {
-      s.insert.run(toRow(c));
+      s.insert.run(commandValues(c));
     },
     async insertIfKiosk(c, kiosk) {
-      return (
-        s.insertIfKiosk.run({
-          ...toRow(c),
-          booted: kiosk.booted ? 1 : 0,
-          features: kiosk.features === null ? null : JSON.stringify(kiosk.features),
-        }).changes === 1
-      );
+      const row = commandValues(c);
+      row.push(c.kioskId, kiosk.booted ? 1 : 0, featuresText(kiosk.features));
+      return s.insertIfKiosk.run(row).changes === 1;
     },
     async get(id) {
       const r = s.get.get(id) as Row | undefined;
@@ -132,7 +128,7 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
       return (s.forKiosk.all(kioskId, before, opts.limit) as Row[]).map(toRecord);
     },
     async markSent(id, at) {
-      return s.sent.run({ at, id }).changes === 1;
+      return s.sent.run(at, at, id).changes === 1;
     },
     async setAnswered(id, state, at, result, sentAt) {
       return s.answered.run({ id, state, at, result: toJson(result), sentAt }).changes === 1;
