@@ -5,7 +5,7 @@ import { StoppedError, StoreVersionError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { runAfterCommit } from '../after-commit.js';
 import { AsyncMutex } from '../mutex.js';
-import type { Repos, Store, Tx, TxContext } from '../types.js';
+import type { Repos, Store, Tx, TxContext, TxOptions } from '../types.js';
 import { sqliteAlertRepo } from './alert-repo.js';
 import { sqliteAuditRepo } from './audit-repo.js';
 import { sqliteChargeRepo } from './charge-repo.js';
@@ -85,6 +85,8 @@ interface QueuedTx {
   reject: (err: unknown) => void;
   /** Its after-commit callbacks, run once its group committed. */
   after: Array<() => unknown>;
+  /** Asked for isolation 'autocommit': its statements stand alone (no savepoint in a group). */
+  alone: boolean;
 }
 
 /** Most transactions committed together. */
@@ -98,6 +100,9 @@ const MAX_GROUP = 256;
  * run one after another inside one BEGIN IMMEDIATE ... COMMIT, each in its own SAVEPOINT (a
  * failing one rolls back to its savepoint only). Every caller's promise settles after the shared COMMIT, so "resolved"
  * still means "committed"; if the COMMIT fails, every transaction of the group rejects.
+ * A transaction that asked for isolation 'autocommit' gets no savepoint: its statements stand
+ * alone (TxIsolation), each undone by SQLite alone when it fails, the earlier ones kept, as
+ * PostgreSQL keeps them (most of the kiosks' bookkeeping: a command recorded, sent, answered).
  *
  * After commit: each transaction's `afterCommit` callbacks run once the group's COMMIT (and
  * the money sync) succeeded, in order, before that transaction's promise resolves; a
@@ -194,10 +199,11 @@ export class SqliteStore implements Store {
     }
   }
 
-  transaction<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Tx, ctx: TxContext) => Promise<T>, opts?: TxOptions): Promise<T> {
     if (this.closed) return Promise.reject(new StoppedError('the store is closed'));
+    const alone = opts?.isolation === 'autocommit';
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve, reject, after: [] } as QueuedTx);
+      this.queue.push({ fn, resolve, reject, after: [], alone } as QueuedTx);
       // The group starts once this turn of the event loop has queued what it will (every
       // socket message it read, every timer it ran): one COMMIT for all of them.
       if (this.queue.length === 1) setImmediate(this.startGroup);
@@ -268,15 +274,23 @@ export class SqliteStore implements Store {
       }
     } else {
       for (const item of group) {
-        ctl.savepoint.run();
+        if (!item.alone) ctl.savepoint.run();
         try {
           const out = await this.run(item);
-          ctl.release.run();
+          if (!item.alone) ctl.release.run();
           done.push([item, out]);
         } catch (err) {
-          ctl.rollbackTo.run();
-          ctl.release.run();
           item.reject(err);
+          if (!this.db.inTransaction) {
+            // SQLite rolled the whole transaction back (a full disk, an I/O error): the
+            // transactions run so far in it are lost; the rest of the group runs in a new one.
+            for (const [lost] of done) lost.reject(err);
+            done.length = 0;
+            ctl.begin.run();
+          } else if (!item.alone) {
+            ctl.rollbackTo.run();
+            ctl.release.run();
+          }
         }
       }
     }

@@ -41,6 +41,7 @@ const counted = () => {
     statements,
     begins: runs.get('BEGIN IMMEDIATE') ?? 0,
     commits: runs.get('COMMIT') ?? 0,
+    savepoints: runs.get('SAVEPOINT tx') ?? 0,
   };
 };
 const since = (before: ReturnType<typeof counted>) => {
@@ -49,6 +50,7 @@ const since = (before: ReturnType<typeof counted>) => {
     statements: now.statements - before.statements,
     begins: now.begins - before.begins,
     commits: now.commits - before.commits,
+    savepoints: now.savepoints - before.savepoints,
   };
 };
 
@@ -133,7 +135,15 @@ t.test('command round trips on SQLite: statements and commits counted', async (t
       dispatcher.sendCommand(kiosks[i % kiosks.length]!, 'EnableSlot', { slot: 2 }, deadline()),
     ),
   );
-  t.equal(since(burst).commits, 1, '20 commands recorded in one turn: one COMMIT');
+  const recording = since(burst);
+  t.equal(recording.commits, 1, '20 commands recorded in one turn: one COMMIT');
+  // Each recording stands alone (isolation autocommit): no SAVEPOINT and RELEASE around it.
+  t.equal(recording.savepoints, 0, 'no savepoint for a command recorded in a group');
+  t.equal(
+    recording.statements,
+    25,
+    'BEGIN, 20 INSERTs (k2-k4 read first: their first commands here), COMMIT',
+  );
   const settled = await Promise.all(recorded.map((c) => dispatcher.waitFor(c.id)));
   t.same(
     settled.map((c) => c.state),
@@ -143,6 +153,7 @@ t.test('command round trips on SQLite: statements and commits counted', async (t
   t.equal(sentTo.length, 20, 'each sent once');
   const burstCost = since(burst);
   t.equal(burstCost.commits, 2, '20 answers come in one turn of the event loop: one COMMIT');
+  t.equal(burstCost.savepoints, 0, 'no savepoint for an answer recorded in a group');
   const rows = await store.read((r) => r.commands.countByState());
   t.same(rows, { completed: 31 }, 'every command is stored completed');
 

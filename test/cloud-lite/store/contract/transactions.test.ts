@@ -158,6 +158,30 @@ for (const { kind, open } of kinds) {
     });
 
     t.test(
+      'autocommit beside others: a failed statement is undone alone, the ones before it stay',
+      async (t) => {
+        const { store } = await open(t);
+        await store.transaction((tx) => tx.kiosks.insert(kiosk('a')));
+        // Queued together (SQLite: one group commit; no savepoint for the autocommit one).
+        const results = await Promise.allSettled([
+          store.transaction(
+            async (tx) => {
+              await tx.kiosks.insert(kiosk('b'));
+              await tx.kiosks.insert(kiosk('a')); // constraint error
+            },
+            { isolation: 'autocommit' },
+          ),
+          store.transaction((tx) => tx.kiosks.insert(kiosk('c'))),
+        ]);
+        t.same(
+          results.map((r) => r.status),
+          ['rejected', 'fulfilled'],
+        );
+        t.same(await ids(store), ['a', 'b', 'c'], 'b stood alone: kept, as autocommit says');
+      },
+    );
+
+    t.test(
       'afterCommit: after the commit, in order, before the transaction resolves',
       async (t) => {
         const { store, another } = await open(t);
