@@ -360,14 +360,15 @@ export class CommandDispatcher extends EventEmitter<{
         now,
       }) as Record<string, unknown>;
     }
+    const at = now.toISOString();
     const rec: CommandRecord = {
       id: commandId,
       kioskId,
       action,
       payload: full,
       state: 'pending',
-      createdAt: now.toISOString(),
-      updatedAt: now.toISOString(),
+      createdAt: at,
+      updatedAt: at,
       deadline: deadline.toISOString(),
       attempts: 0,
       lastSentAt: null,
