@@ -233,6 +233,22 @@ if (server) {
       [],
       'and none of its own',
     );
+    // Messages published at once go out in batches (one statement each), in order.
+    const ids = Array.from({ length: 30 }, (_, i) => `order-${i}`);
+    const inOrder = new Promise<string[]>((resolve) => {
+      const got: string[] = [];
+      a.server.cluster.on('message', (m) => {
+        if (m.t === 'order' && m.id.startsWith('order-') && got.push(m.id) === ids.length)
+          resolve(got);
+      });
+    });
+    const notifies0 = b.server.cluster.stats().roundTrips;
+    for (const id of ids) b.server.cluster.publish({ t: 'order', id });
+    t.same(await inOrder, ids, 'every message arrived, in the order published');
+    t.ok(
+      b.server.cluster.stats().roundTrips - notifies0 < ids.length,
+      `in fewer statements than messages (${b.server.cluster.stats().roundTrips - notifies0})`,
+    );
 
     // store.syncBookkeeping false (the default): a crash of the PostgreSQL server may lose a
     // command's answered mark (the row says sent again). Every connection breaks with it: the
