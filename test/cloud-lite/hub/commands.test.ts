@@ -2,9 +2,26 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import type { CommandRecord, Repos } from '../../../cloud-lite/store/types.js';
 import { verifyCommand } from '../../../protocol/index.js';
-import { startTestHub, waitUntil } from '../fixtures/test-hub.js';
+import { startTestHub, type TestHub, waitUntil } from '../fixtures/test-hub.js';
 
 const never = () => new Promise(() => undefined);
+
+/** Counts the sent marks written on `hub`'s SQLite store (commands.markSent), until `restore`. */
+function countMarks(hub: TestHub): { count(): number; restore(): void } {
+  const repos = (hub.server.store as unknown as { repos: Repos }).repos;
+  const markSent = repos.commands.markSent;
+  let marks = 0;
+  repos.commands.markSent = (...args) => {
+    marks++;
+    return markSent(...args);
+  };
+  return {
+    count: () => marks,
+    restore: () => {
+      repos.commands.markSent = markSent;
+    },
+  };
+}
 
 t.test('a command is recorded, sent, and completes; signed commands verify', async (t) => {
   const hub = await startTestHub(t);
@@ -70,20 +87,14 @@ t.test('a command is recorded, sent, and completes; signed commands verify', asy
 
   // A command to a connected, booted kiosk is written as sent by the transaction that records
   // it: no commit of its own to mark it sent before it goes out.
-  const repos = (hub.server.store as unknown as { repos: Repos }).repos;
-  const markSent = repos.commands.markSent;
-  let marks = 0;
-  repos.commands.markSent = (...args) => {
-    marks++;
-    return markSent(...args);
-  };
+  const marks = countMarks(hub);
   const quick = await h.sendCommand('k1', 'EnableSlot', { slot: 3 }, new Date(Date.now() + 10_000));
   const quickDone = await h.waitFor(quick.id, { timeoutMs: 5000 });
-  repos.commands.markSent = markSent;
+  marks.restore();
   t.equal(quickDone.state, 'completed');
   t.equal(quickDone.attempts, 1, 'sent once');
   t.equal((await h.commands.get(quick.id))?.attempts, 1, 'the row says one send');
-  t.equal(marks, 0, 'no separate mark-sent commit');
+  t.equal(marks.count(), 0, 'no separate mark-sent commit');
 
   kiosk.onCommand = () => ({ status: 'Rejected', reason: 'slot busy' });
   const rej = await h.sendCommand('k1', 'EnableSlot', { slot: 2 }, new Date(Date.now() + 10_000));
@@ -263,16 +274,8 @@ t.test(
     const deadline = () => new Date(Date.now() + 30_000);
     // Recorded while the kiosk is away: pending, sent at its Boot (not marked when recorded).
     const quick = await h.sendCommand('k1', 'EnableSlot', { slot: 1 }, deadline());
-    const repos = (hub.server.store as unknown as { repos: Repos }).repos;
-    const markSent = repos.commands.markSent;
-    let marks = 0;
-    repos.commands.markSent = (...args) => {
-      marks++;
-      return markSent(...args);
-    };
-    t.teardown(() => {
-      repos.commands.markSent = markSent;
-    });
+    const marks = countMarks(hub);
+    t.teardown(() => marks.restore());
     const states: string[] = [];
     h.on('commandState', (c) => states.push(`${c.id === quick.id ? 'quick' : 'slow'} ${c.state}`));
     let answerSlow: (() => void) | undefined;
@@ -293,7 +296,7 @@ t.test(
       'the row: answered and sent once, by one UPDATE',
     );
     t.ok(done.lastSentAt, 'the send is dated');
-    t.equal(marks, 0, 'no sent mark of its own');
+    t.equal(marks.count(), 0, 'no sent mark of its own');
 
     // A kiosk that takes its time (past sentMarkDelayMs, 1 s): the row says sent meanwhile.
     const slowId = randomUUID(); // as another hub process records it
@@ -315,7 +318,7 @@ t.test(
     );
     h.commands.remoteChange(slowId, 'k1');
     await waitUntil('the sent mark', async () => (await h.commands.get(slowId))?.state === 'sent');
-    t.equal(marks, 1, 'one sent mark, once the answer was due');
+    t.equal(marks.count(), 1, 'one sent mark, once the answer was due');
     answerSlow!();
     const slow = await h.waitFor(slowId, { timeoutMs: 5000 });
     t.match(slow, { state: 'completed', attempts: 1 }, 'then answered, one send counted');
