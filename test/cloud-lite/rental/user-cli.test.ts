@@ -60,7 +60,10 @@ t.test(
       2,
       'no password',
     );
+    const stderr = t.capture(process.stderr, 'write', () => true);
     t.equal(await main(['user', 'create', '--role', 'nope']), 2, 'main dispatches the subcommand');
+    stderr.restore();
+    t.match(String(stderr.args()[0]?.[0]), /--role must be one of/, 'and says why on stderr');
 
     const hub = await startRentalHub(t, { dir, keepDir: true });
     const login = await hub.api('POST', '/api/auth/login', {
