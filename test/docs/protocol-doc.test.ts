@@ -15,6 +15,7 @@ import { API_ERRORS } from '../../cloud-lite/error-codes.js';
 import { EnrolAnswer } from '../../cloud-lite/http/schemas/components.js';
 import * as hubTypes from '../../cloud-lite/hub/types.js';
 import { SIGNED_ACTIONS } from '../../cloud-lite/hub/types.js';
+import { KioskConfigSchema } from '../../kiosk/config/schema.js';
 import { MAX_EXPIRY_AHEAD_BY_ACTION } from '../../kiosk/handlers/verify-signed.js';
 import {
   actionDirection,
@@ -230,6 +231,20 @@ t.test('every enum value, error code, close code and limit is in the doc', async
   t.ok(problems.size >= 7, `${problems.size} problem names found in cloud-lite/hub/`);
   for (const p of problems) t.match(DOC, `\`${p}\``, `details.problem \`${p}\` is documented`);
 
+  // Every CALLERROR code the hub answers a kiosk's call with (`new CallError('<code>'` in
+  // cloud-lite/hub/) has its row in the Error codes table saying what the hub means by it: a
+  // vendor reading only the kiosk's use of a code would not expect it from the hub.
+  const hubCodes = new Set<string>();
+  for (const f of readdirSync(hubDir).filter((n) => n.endsWith('.ts'))) {
+    const src = readFileSync(path.join(hubDir, f), 'utf8');
+    for (const m of src.matchAll(/new CallError\(\s*'([A-Za-z]+)'/g)) hubCodes.add(m[1]!);
+  }
+  t.ok(hubCodes.size >= 3, `${hubCodes.size} CALLERROR codes found in cloud-lite/hub/`);
+  for (const code of hubCodes) {
+    const row = errors.split('\n').find((l) => l.startsWith(`| \`${code}\` |`)) ?? '';
+    t.match(row, /\bhub\b/, `the Error codes row of ${code} says what the hub answers it to`);
+  }
+
   const hub = validateConfig({ adminToken: 'x'.repeat(16) });
   t.equal(hub.maxPayloadBytes, DEFAULT_MAX_FRAME_BYTES, 'the hub closes at the protocol limit');
   t.match(
@@ -343,6 +358,23 @@ t.test('every JSON example parses and validates against its schema', async (t) =
     'Event DiagnosticsFailed',
   ])
     t.ok(seen.has(m), `an example of ${m}`);
+});
+
+t.test('several hub URLs: the kioskd settings the doc names are kioskd’s', async (t) => {
+  const text = section('Several hub URLs') ?? '';
+  t.match(text, 'Stay on the URL that works', 'says to stay on a working URL');
+  // `hub.url`, `hub.urls`, `content.origin`: each a key of kioskd's configuration schema
+  // (a hub setting is named as one: "the hub setting `content.dir`").
+  const keys = [...text.matchAll(/(?<!hub setting\s+)`((?:hub|content)\.[a-zA-Z]+)`/g)].map(
+    (m) => m[1]!,
+  );
+  t.ok(keys.length >= 3, `${keys.length} kioskd settings named`);
+  for (const key of keys) {
+    const [group, name] = key.split('.') as [string, string];
+    const props = (plain(KioskConfigSchema).properties as Json)[group] as Json;
+    t.ok(props && name in (props.properties as Json), `${key} is a kioskd setting`);
+  }
+  t.match(section('Connecting') ?? '', '[Several hub URLs](#several-hub-urls)');
 });
 
 t.test('the protocol features, their baseline and the refusal code are documented', async (t) => {
