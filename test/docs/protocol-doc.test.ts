@@ -13,6 +13,8 @@ import t from 'tap';
 import { validateConfig } from '../../cloud-lite/config.js';
 import { API_ERRORS } from '../../cloud-lite/error-codes.js';
 import { EnrolAnswer } from '../../cloud-lite/http/schemas/components.js';
+import { MAINTENANCE_ACTIONS } from '../../cloud-lite/http/schemas/fleet.js';
+import { ADMIT_WAIT_MS } from '../../cloud-lite/hub/hub.js';
 import * as hubTypes from '../../cloud-lite/hub/types.js';
 import { SIGNED_ACTIONS } from '../../cloud-lite/hub/types.js';
 import { KioskConfigSchema } from '../../kiosk/config/schema.js';
@@ -215,6 +217,9 @@ t.test('every enum value, error code, close code and limit is in the doc', async
   t.match(row('nesting depth'), `${DEFAULT_MAX_DEPTH} levels`);
   t.match(row('message id'), `1..${MAX_MESSAGE_ID_LENGTH} characters`);
   t.match(closes, `larger than ${DEFAULT_MAX_FRAME_BYTES} bytes`);
+  // How long a Boot or an upgrade waits for its turn before 1013 / 503 (the hub's admission).
+  t.match(closes, `the Boot waited ${ADMIT_WAIT_MS / 1000} s for its turn`);
+  t.match(PROSE, `turns away what waited ${ADMIT_WAIT_MS / 1000} s`);
   t.match(DOC, `Sec-WebSocket-Protocol: ${SUBPROTOCOL}`);
   t.match(section('Boot') ?? '', '**seconds**', 'heartbeatInterval is in seconds');
 
@@ -358,6 +363,14 @@ t.test('every JSON example parses and validates against its schema', async (t) =
     'Event DiagnosticsFailed',
   ])
     t.ok(seen.has(m), `an example of ${m}`);
+});
+
+t.test('the operator commands a vendor tests with are the API’s', async (t) => {
+  const text = (section('Hub to kiosk') ?? '').replace(/\s+/g, ' ');
+  const m = /An operator can send the maintenance commands (.*?) by hand/s.exec(text);
+  const named = [...(m?.[1] ?? '').matchAll(/`([A-Za-z]+)`/g)].map((x) => x[1]!);
+  t.same(named.sort(), [...MAINTENANCE_ACTIONS].sort(), 'the actions of the operator command API');
+  t.match(text, 'POST /api/operator/kiosks/<id>/commands` with `{"action": ');
 });
 
 t.test('several hub URLs: the kioskd settings the doc names are kioskd’s', async (t) => {
