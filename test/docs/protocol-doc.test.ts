@@ -17,6 +17,7 @@ import { MAINTENANCE_ACTIONS } from '../../cloud-lite/http/schemas/fleet.js';
 import { ADMIT_WAIT_MS } from '../../cloud-lite/hub/hub.js';
 import * as hubTypes from '../../cloud-lite/hub/types.js';
 import { SIGNED_ACTIONS } from '../../cloud-lite/hub/types.js';
+import { timeOrderedUuid } from '../../common/time-ordered-id.js';
 import { KioskConfigSchema } from '../../kiosk/config/schema.js';
 import { MAX_EXPIRY_AHEAD_BY_ACTION } from '../../kiosk/handlers/verify-signed.js';
 import {
@@ -363,6 +364,15 @@ t.test('every JSON example parses and validates against its schema', async (t) =
     'Event DiagnosticsFailed',
   ])
     t.ok(seen.has(m), `an example of ${m}`);
+});
+
+t.test('the UUID version of the hub’s command ids is the one the doc names', async (t) => {
+  const id = timeOrderedUuid();
+  t.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  const cancel = { commandId: id, reservationId: 'res-1' };
+  t.ok(Value.Check(hubToKioskActions.CancelReservation.request, cancel), 'a valid commandId');
+  t.match((section('Hub to kiosk') ?? '').replace(/\s+/g, ' '), 'a lower-case version 7, RFC 9562');
+  t.match(section('Shared types') ?? '', 'any version');
 });
 
 t.test('the operator commands a vendor tests with are the API’s', async (t) => {
