@@ -263,12 +263,24 @@ export class SqliteStore implements Store {
     this.moneyInGroup = false;
     ctl.begin.run();
     if (group.length === 1) {
-      // Alone in its group: no savepoint needed, a failure rolls the whole transaction back.
+      // Alone in its group: no savepoint needed, a failure rolls the whole transaction back;
+      // but an 'autocommit' one keeps the statements before the failing one (SQLite undid only
+      // that statement), as it does beside others and as PostgreSQL does.
       const item = group[0]!;
       try {
         done.push([item, await this.run(item)]);
       } catch (err) {
-        if (this.db.inTransaction) ctl.rollback.run();
+        if (this.db.inTransaction) {
+          if (!item.alone) ctl.rollback.run();
+          else {
+            try {
+              ctl.commit.run();
+              this.counts.commits++;
+            } catch {
+              if (this.db.inTransaction) ctl.rollback.run();
+            }
+          }
+        }
         item.reject(err);
         return;
       }

@@ -182,6 +182,33 @@ for (const { kind, open } of kinds) {
     );
 
     t.test(
+      'autocommit on its own: a failed statement is undone alone, the ones before it stay',
+      async (t) => {
+        const { store } = await open(t);
+        await store.transaction((tx) => tx.kiosks.insert(kiosk('a')));
+        // Alone in its group on SQLite: no other transaction queued beside it.
+        await t.rejects(
+          store.transaction(
+            async (tx) => {
+              await tx.kiosks.insert(kiosk('b'));
+              await tx.kiosks.insert(kiosk('a')); // constraint error
+            },
+            { isolation: 'autocommit' },
+          ),
+        );
+        t.same(await ids(store), ['a', 'b'], 'b stood alone: kept, as autocommit says');
+        // A transaction that did not ask for autocommit is still all or nothing.
+        await t.rejects(
+          store.transaction(async (tx) => {
+            await tx.kiosks.insert(kiosk('c'));
+            await tx.kiosks.insert(kiosk('a'));
+          }),
+        );
+        t.same(await ids(store), ['a', 'b']);
+      },
+    );
+
+    t.test(
       'afterCommit: after the commit, in order, before the transaction resolves',
       async (t) => {
         const { store, another } = await open(t);
