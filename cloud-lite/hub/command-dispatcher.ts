@@ -318,6 +318,13 @@ export class CommandDispatcher extends EventEmitter<{
     tx.afterCommit(() => {
       const early = this.recording.get(rec.id);
       this.recording.delete(rec.id);
+      if (early && FINAL_STATES.includes(early.state)) {
+        // Another process sent it and it ended there before this ran: its end is the news.
+        // Announcing it pending again, or sending it once more, would be stale.
+        this.recent.delete(rec.id);
+        this.emit('commandState', early);
+        return;
+      }
       this.notify({ ...rec }, { recorded: true });
       if (sent) this.notify({ ...sent });
       // Another process changed it before this ran (see `recording`): its state is the newer.

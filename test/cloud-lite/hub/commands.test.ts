@@ -266,6 +266,50 @@ t.test(
 );
 
 t.test(
+  "a command another process ended before the recorder's afterCommit ran is neither announced pending nor sent again",
+  async (t) => {
+    const hub = await startTestHub(t);
+    const creds = await hub.enrolKiosk('k1');
+    const h = hub.server.hub;
+    const kiosk = await hub.connectKiosk(creds);
+    await kiosk.boot();
+    const commands = h.commands;
+    const states: string[] = [];
+    h.on('commandState', (c) => states.push(c.state));
+    let rec: CommandRecord | undefined;
+    await hub.server.store.transaction(
+      async (tx) => {
+        tx.afterCommit(() => {
+          const done = { ...rec!, state: 'completed' as const, attempts: 1 };
+          commands.remoteChange(done.id, 'k1', done);
+        });
+        rec = await commands.record(
+          tx,
+          'k1',
+          'EnableSlot',
+          { slot: 2 },
+          new Date(Date.now() + 60_000),
+        );
+      },
+      { isolation: 'autocommit' },
+    );
+    // A command after it, answered: the kiosk's socket carried whatever was sent before.
+    const next = await h.sendCommand(
+      'k1',
+      'EnableSlot',
+      { slot: 3 },
+      new Date(Date.now() + 60_000),
+    );
+    t.match(await h.waitFor(next.id, { timeoutMs: 5000 }), { state: 'completed' });
+    t.notOk(
+      kiosk.commands.some((c) => c.payload.commandId === rec!.id),
+      'the ended command was not sent again',
+    );
+    t.same(states.slice(0, 1), ['completed'], 'its end, not a stale pending, was told');
+  },
+);
+
+t.test(
   'a command sent on Boot: one UPDATE for a quick answer; the sent mark only when the answer is late',
   async (t) => {
     const hub = await startTestHub(t);
