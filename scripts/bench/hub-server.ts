@@ -1,7 +1,8 @@
 // Benchmark child: one cloud-lite hub process, driven over IPC by scripts/bench/hub.ts. It runs
 // as built (bench:hub transpiles this file into dist/scripts/bench/ beside the built hub and
 // starts it with plain node, no tsx).
-// argv: <dir> <port>. Messages in: {type:'importKiosks', file, count} | {type:'stats'} |
+// argv: <dir> <port>. Messages in: {type:'importKiosks', file, count} | {type:'stats'} (after a
+// full GC: RSS and its breakdown, see memory()) | {type:'memory', gc?} |
 // {type:'rtt', count, concurrency, kiosks, offset} | {type:'money', count, concurrency} |
 // {type:'stop'}. Answers: {type:'<same>', ...}. BENCH_HUB_MONEY_SYNC=off: commits that
 // write money tables are not synced (synchronous=NORMAL for them too), to print the cost.
@@ -13,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import pino from 'pino';
 import { validateConfig } from '../../cloud-lite/config.js';
 import { hashSecret } from '../../cloud-lite/registry/secrets.js';
@@ -59,6 +61,28 @@ if (pool)
   }, 50).unref();
 const send = (m: unknown) => process.send?.(m);
 
+/**
+ * Where the RSS is: process.memoryUsage(), V8's heap spaces (committed and used) and the
+ * kernel's split of the resident pages into anonymous (heaps, malloc) and file-backed (node's
+ * binary and libraries) from /proc/self/smaps_rollup, in bytes.
+ */
+function memory(): Record<string, number> {
+  const out: Record<string, number> = { ...process.memoryUsage() };
+  for (const s of v8.getHeapSpaceStatistics()) {
+    out[`${s.space_name}.size`] = s.space_size;
+    out[`${s.space_name}.used`] = s.space_used_size;
+  }
+  try {
+    for (const line of readFileSync('/proc/self/smaps_rollup', 'utf8').split('\n')) {
+      const m = /^(Rss|Anonymous|Pss_File|Pss_Anon):\s+(\d+) kB/.exec(line);
+      if (m) out[`smaps.${m[1]}`] = Number(m[2]) * 1024;
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
 function rss(): number {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage().rss;
@@ -75,6 +99,8 @@ process.on(
     file?: string;
     /** stats: false skips the RSS (and the gc() before it). */
     rss?: boolean;
+    /** memory: true runs a full GC first. */
+    gc?: boolean;
   }) => {
     try {
       if (m.type === 'importKiosks') {
@@ -98,8 +124,18 @@ process.on(
         // holding thousands of sessions is a 50-160 ms mark-compact of the event loop; polled
         // every ~100 ms it took ~45 % of the survivor's time while the fleet came back.
         const r = m.rss === false ? undefined : rss();
-        send({ type: 'stats', rss: r, connected: server.hub.connectedCount, poolWaitingMax });
+        send({
+          type: 'stats',
+          rss: r,
+          memory: r === undefined ? undefined : memory(),
+          connected: server.hub.connectedCount,
+          poolWaitingMax,
+        });
         poolWaitingMax = 0;
+      } else if (m.type === 'memory') {
+        // The breakdown without a forced GC first unless asked (gc: true).
+        if (m.gc) (globalThis as { gc?: () => void }).gc?.();
+        send({ type: 'memory', ...memory(), connected: server.hub.connectedCount });
       } else if (m.type === 'rtt') {
         // What the commands cost this process in the store and the cluster: round trips to
         // PostgreSQL (every statement, BEGIN and COMMIT), commits (and how many waited for the

@@ -227,6 +227,19 @@ async function stopChild(c: Child | undefined): Promise<void> {
 }
 
 const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
+
+/**
+ * Where a hub's RSS is (hub-server.ts memory(), after the full GC of a 'stats'): resident pages
+ * mapped from files (node's binary, libraries), V8's heap (committed, and live after the GC),
+ * and the rest of the anonymous pages (malloc: sockets' native parts, buffers, SQLite, and
+ * freed memory glibc keeps).
+ */
+function breakdown(m: Msg): string {
+  const mem = m.memory as Record<string, number> | undefined;
+  if (!mem?.['smaps.Anonymous']) return '';
+  const anon = mem['smaps.Anonymous'];
+  return ` [file-backed ${mb(mem.rss! - anon)} MB, V8 heap ${mb(mem.heapTotal!)} MB committed (${mb(mem.heapUsed!)} MB live; new space ${mb(mem['new_space.size'] ?? 0)} MB), other anonymous (malloc) ${mb(anon - mem.heapTotal!)} MB]`;
+}
 const ms = (m: Msg, k: string) => (m[k] as number).toFixed(2);
 const load1 = () =>
   `load average ${os
@@ -611,12 +624,13 @@ try {
     const sub = path.join(dir, 'sqlite');
     let hub = spawnChild('sqlite hub', 'hub-server.ts', [sub, '0']);
     const { port } = await hub.next('ready', 60_000);
-    const base = (await hub.ask({ type: 'stats' })).rss as number;
+    const idle = await hub.ask({ type: 'stats' });
+    const base = idle.rss as number;
     log(
       `SQLite hub pid ${hub.proc.pid} on port ${port}: idle RSS ${mb(base)} MB; adding ${maxKiosks} kiosks`,
     );
     report(
-      `SQLite, 1 process: idle hub RSS ${mb(base)} MB (aim < 80 MB: ratio ${(base / (80 * 1024 * 1024)).toFixed(2)})`,
+      `SQLite, 1 process: idle hub RSS ${mb(base)} MB (aim < 80 MB: ratio ${(base / (80 * 1024 * 1024)).toFixed(2)})${breakdown(idle)}`,
     );
     await hub.ask({ type: 'importKiosks', file, count: Math.max(maxKiosks, rttKiosks) }, 300_000);
     const load = new LoadGroup();
@@ -640,8 +654,9 @@ try {
       await load.connect(urls, file, n);
       await waitConnected([hub], load, n, `SQLite: connecting ${n}`, 900_000);
       await sleep(2000);
-      const rss = (await hub.ask({ type: 'stats' })).rss as number;
-      const line = `SQLite, 1 process: ${n} idle kiosks: hub RSS ${mb(rss)} MB (${((rss - base) / n / 1024).toFixed(1)} KiB per kiosk over the idle hub's ${mb(base)} MB)`;
+      const st = await hub.ask({ type: 'stats' });
+      const rss = st.rss as number;
+      const line = `SQLite, 1 process: ${n} idle kiosks: hub RSS ${mb(rss)} MB (${((rss - base) / n / 1024).toFixed(1)} KiB per kiosk over the idle hub's ${mb(base)} MB)${breakdown(st)}`;
       report(
         n === 10_000
           ? `${line}; aim < 150 MB: ratio ${(rss / (150 * 1024 * 1024)).toFixed(2)}`
@@ -795,7 +810,7 @@ try {
         const n = st.connected as number;
         held.push(n);
         parts.push(
-          `process ${i + 1} ${n} kiosks, RSS ${mb(rss)} MB (${((rss - bases[i]!) / Math.max(1, n) / 1024).toFixed(1)} KiB per kiosk over its idle ${mb(bases[i]!)} MB)`,
+          `process ${i + 1} ${n} kiosks, RSS ${mb(rss)} MB (${((rss - bases[i]!) / Math.max(1, n) / 1024).toFixed(1)} KiB per kiosk over its idle ${mb(bases[i]!)} MB)${breakdown(st)}`,
         );
       }
       report(
