@@ -53,6 +53,12 @@ export interface RpcPeerOptions<R extends PeerRole> {
   /** Largest incoming frame accepted (default 256 KiB). */
   maxMessageBytes?: number;
   logger?: PeerLogger;
+  /**
+   * The handler of an incoming action this peer has none of its own for (handle()). A hub
+   * holding one peer per connected kiosk answers them all with the same handlers: looked up
+   * here at each call, they cost each peer nothing.
+   */
+  handler?(action: IncomingAction<R>): Handler<IncomingAction<R>> | undefined;
 }
 
 export interface CallOptions {
@@ -86,7 +92,8 @@ export class RpcPeer<R extends PeerRole = PeerRole> extends EventEmitter<{
   protocolError: [FrameError];
 }> {
   private readonly options: RpcPeerOptions<R>;
-  private readonly handlers = new Map<string, Handler<Action>>();
+  /** Made at the first handle(): a peer may answer with its options' handler() alone. */
+  private handlers: Map<string, Handler<Action>> | undefined;
   /**
    * Calls awaiting their answer, made at the first call: a hub holds a peer per connected
    * kiosk, most of them idle (an empty Map costs ~180 bytes).
@@ -138,6 +145,7 @@ export class RpcPeer<R extends PeerRole = PeerRole> extends EventEmitter<{
     if (!isActionOf(action, this.incoming)) {
       throw new TypeError(`${String(action)} is not an action a ${this.options.role} receives`);
     }
+    this.handlers ??= new Map();
     this.handlers.set(action, handler as unknown as Handler<Action>);
     return this;
   }
@@ -307,7 +315,10 @@ export class RpcPeer<R extends PeerRole = PeerRole> extends EventEmitter<{
   }
 
   private onCall(id: string, action: string, payload: unknown): void {
-    const handler = this.handlers.get(action);
+    // parseFrame let through only actions of the incoming direction.
+    const handler =
+      this.handlers?.get(action) ??
+      (this.options.handler?.(action as IncomingAction<R>) as Handler<Action> | undefined);
     if (handler === undefined) {
       this.sendFrame({
         type: 4,

@@ -26,8 +26,8 @@ import { CommandDispatcher, FINAL_STATES } from './command-dispatcher.js';
 import { settleCommandsOnOutcomes } from './command-outcomes.js';
 import { EventIntake } from './event-intake.js';
 import type { EventHandler, KioskCommands } from './kiosk-commands.js';
-import { handleKioskMessages, type KioskMessagesContext } from './kiosk-messages.js';
-import { KioskSession } from './kiosk-session.js';
+import { kioskMessageHandlers } from './kiosk-messages.js';
+import { KioskSession, type KioskSessionShared } from './kiosk-session.js';
 import { SlotView } from './slot-view.js';
 import { TouchBatch } from './touch-batch.js';
 import {
@@ -567,15 +567,12 @@ export class KioskHub
   }
 
   /**
-   * What every session's message handlers share (one per hub, not one per kiosk: a hub holds
-   * 10,000 sessions).
+   * What every session shares (one per hub, not one per kiosk: a hub holds 10,000 sessions):
+   * the handlers of the kiosks' calls and the parent of the sessions' loggers (a child itself,
+   * so pino gives each kiosk's child only its bindings: a child of the root logger also copies
+   * the root's formatters). Made at the first connection.
    */
-  private messagesContext: KioskMessagesContext | undefined;
-  /**
-   * The parent of the sessions' loggers: a child itself, so pino gives each kiosk's child only
-   * its bindings (a child of the root logger also copies the root's formatters).
-   */
-  private sessionLoggers: Logger | undefined;
+  private sessionShared: KioskSessionShared | undefined;
 
   /**
    * Runs `fn` under the admission limit `queue` (KioskHubDeps.admitConcurrency); TURNED_AWAY
@@ -602,23 +599,27 @@ export class KioskHub
   }
 
   private attach(kioskId: string, ws: WebSocket): void {
-    this.sessionLoggers ??= this.deps.logger.child({});
-    const logger = this.sessionLoggers.child({ kioskId });
-    const session = new KioskSession({
-      kioskId,
-      ws,
-      logger,
-      maxMessageBytes: this.deps.maxPayloadBytes,
-      callTimeoutMs: this.deps.commandCallTimeoutMs,
-    });
+    this.sessionShared ??= this.makeSessionShared();
+    const session = new KioskSession(kioskId, ws, this.sessionShared);
     // The kiosk's session, if any, is replaced when this connection Boots (see newcomers).
     if (this.sessions.has(kioskId)) this.newcomers.add(session);
     else this.sessions.set(kioskId, session);
     // The connection's time, taken once: its Boot claims the kiosk for this process with it
     // (the newest connection wins, in the Boot's statement: see KioskRepo.recordBoot).
     session.connectedAt = this.now().toISOString();
-    this.messagesContext ??= {
+    session.peer.on('protocolError', this.onProtocolError);
+    this.sessionOf.set(ws, session);
+    const on = this.socketListeners;
+    ws.on('message', on.message).on('pong', on.pong).on('error', on.error).on('close', on.close);
+    // Through the parent: the session's own logger is made only if it logs again.
+    this.sessionShared.logger.info({ kioskId }, 'kiosk connected');
+  }
+
+  private makeSessionShared(): KioskSessionShared {
+    const logger = this.deps.logger.child({});
+    const handlers = kioskMessageHandlers({
       store: this.deps.store,
+      logger,
       hubProcess: this.cluster.processId,
       touch: (id, at) => this.touches.touch(id, at),
       admit: async (s, fn) => {
@@ -666,13 +667,13 @@ export class KioskHub
         // Its software version and features show in the fleet view.
         this.fleetChanged(id);
       },
+    });
+    return {
+      logger,
+      handlers,
+      maxMessageBytes: this.deps.maxPayloadBytes,
+      callTimeoutMs: this.deps.commandCallTimeoutMs,
     };
-    handleKioskMessages(session, logger, this.messagesContext);
-    session.peer.on('protocolError', this.onProtocolError);
-    this.sessionOf.set(ws, session);
-    const on = this.socketListeners;
-    ws.on('message', on.message).on('pong', on.pong).on('error', on.error).on('close', on.close);
-    logger.info('kiosk connected');
   }
 
   /**

@@ -1,6 +1,8 @@
 import type WebSocket from 'ws';
 import {
+  type Handler,
   type HubToKioskAction,
+  type KioskToHubAction,
   kioskFeatures,
   RpcPeer,
   type RpcPeerOptions,
@@ -8,23 +10,30 @@ import {
 import type { Logger } from '../log.js';
 import type { CommandChannel } from './types.js';
 
-export interface KioskSessionDeps {
-  kioskId: string;
-  ws: WebSocket;
+/** The hub's answers to the kiosks' own calls, by action (hub/kiosk-messages.ts). */
+export type KioskCallHandlers = Record<
+  KioskToHubAction,
+  (session: KioskSession, payload: never) => Promise<unknown>
+>;
+
+/** What a hub's sessions share (one object per hub, not per kiosk). */
+export interface KioskSessionShared {
+  /** The parent of the sessions' loggers: each session's child binds its kioskId. */
   logger: Logger;
+  /** The answers to the kiosks' own calls (kioskMessageHandlers). */
+  handlers: KioskCallHandlers;
   maxMessageBytes: number;
   callTimeoutMs: number;
 }
 
 /**
- * One live kiosk connection: the socket, its RpcPeer (role hub) and liveness flags. The hub
- * registers the kiosk -> hub handlers on `peer`. Implements the dispatcher's CommandChannel.
- * It is its peer's options too (role, send, limits, logger: getters and a method on the
- * prototype), so a session makes no options object and no send closure of its own: a hub holds
- * one session per connected kiosk.
+ * One live kiosk connection: the socket, its RpcPeer (role hub) and liveness flags. Implements
+ * the dispatcher's CommandChannel. It is its peer's options too (role, send, limits, logger,
+ * the handlers of the kiosk's calls: getters and methods on the prototype), so a session makes
+ * no options object, no closures and no handler table of its own, and its logger only when it
+ * first logs: a hub holds one session per connected kiosk.
  */
 export class KioskSession implements CommandChannel, RpcPeerOptions<'hub'> {
-  readonly kioskId: string;
   readonly peer: RpcPeer<'hub'>;
   private inFlightIds: Set<string> | undefined;
   /**
@@ -46,9 +55,19 @@ export class KioskSession implements CommandChannel, RpcPeerOptions<'hub'> {
   /** Cleared at each ping, set by pong or any message. */
   alive = true;
   private closed = false;
+  /**
+   * What this connection's kiosk last reported and was recorded (configuration and cache
+   * keys): unchanged reports are not written again. Made at the first.
+   */
+  private reports: { config?: string; cache?: string } | undefined;
+  /** The kiosk's logger, made at its first use (most idle sessions never log). */
+  private log: Logger | undefined;
 
-  constructor(private readonly deps: KioskSessionDeps) {
-    this.kioskId = deps.kioskId;
+  constructor(
+    readonly kioskId: string,
+    private readonly socket: WebSocket,
+    private readonly shared: KioskSessionShared,
+  ) {
     this.peer = new RpcPeer(this);
   }
 
@@ -58,15 +77,28 @@ export class KioskSession implements CommandChannel, RpcPeerOptions<'hub'> {
 
   /** Sends one text frame while the socket is open (RpcPeer's transport). */
   send(text: string): void {
-    if (this.deps.ws.readyState === this.deps.ws.OPEN) this.deps.ws.send(text);
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(text);
   }
 
   get callTimeoutMs(): number {
-    return this.deps.callTimeoutMs;
+    return this.shared.callTimeoutMs;
   }
 
   get maxMessageBytes(): number {
-    return this.deps.maxMessageBytes;
+    return this.shared.maxMessageBytes;
+  }
+
+  /** The peer's handler of a kiosk's call: the hub's shared one, given this session. */
+  handler(action: KioskToHubAction): Handler<KioskToHubAction> | undefined {
+    if (!Object.hasOwn(this.shared.handlers, action)) return undefined;
+    const h = this.shared.handlers[action];
+    return (payload) => h(this, payload as never) as never;
+  }
+
+  /** What this connection's kiosk last reported and was recorded (see kiosk-messages.ts). */
+  get reported(): { config?: string; cache?: string } {
+    this.reports ??= {};
+    return this.reports;
   }
 
   /** Commands being sent on this connection; made at the first (most sessions idle). */
@@ -76,16 +108,17 @@ export class KioskSession implements CommandChannel, RpcPeerOptions<'hub'> {
   }
 
   get open(): boolean {
-    return !this.closed && this.deps.ws.readyState === this.deps.ws.OPEN;
+    return !this.closed && this.socket.readyState === this.socket.OPEN;
   }
 
   get ws(): WebSocket {
-    return this.deps.ws;
+    return this.socket;
   }
 
   /** The kiosk's logger (its id bound). */
   get logger(): Logger {
-    return this.deps.logger;
+    this.log ??= this.shared.logger.child({ kioskId: this.kioskId });
+    return this.log;
   }
 
   call(
@@ -101,16 +134,16 @@ export class KioskSession implements CommandChannel, RpcPeerOptions<'hub'> {
   close(code: number, reason: string): void {
     this.markClosed(reason);
     try {
-      this.deps.ws.close(code, reason);
+      this.socket.close(code, reason);
     } catch {
-      this.deps.ws.terminate();
+      this.socket.terminate();
     }
   }
 
   /** Drops the socket without a close handshake (dead link). */
   terminate(reason: string): void {
     this.markClosed(reason);
-    this.deps.ws.terminate();
+    this.socket.terminate();
   }
 
   markClosed(reason: string): void {

@@ -383,3 +383,40 @@ t.test('answers to calls made after close are dropped; messages after close igno
   peer.receive('[2,"y","Reset",{}]');
   t.equal(sent.length, 0);
 });
+
+t.test(
+  "the options' handler() answers the actions a peer has no handler of its own for",
+  async (t) => {
+    const asked: string[] = [];
+    const sent: string[] = [];
+    const peer = new RpcPeer({
+      role: 'hub',
+      send: (text) => sent.push(text),
+      handler(action) {
+        asked.push(action);
+        if (action !== 'Heartbeat') return undefined;
+        return () => ({ currentTime: '2026-01-01T00:00:00.000Z' });
+      },
+    });
+    peer.handle('Event', () => ({}));
+    peer.receive('[2,"m1","Heartbeat",{}]');
+    peer.receive(
+      '[2,"m2","Boot",{"kioskId":"k1","softwareVersion":"1","slotCount":4,"bootReason":"PowerOn"}]',
+    );
+    peer.receive(
+      '[2,"m3","Event",{"eventId":"0b6d9c5e-2f1a-4c8e-9a53-6f1d2b7c8e90","seq":1,"at":"2026-01-01T00:00:00.000Z","type":"DoorChanged","data":{"open":true}}]',
+    );
+    peer.receive('[2,"m4","Dispense",{}]'); // another direction's action never reaches handler()
+    await until(() => sent.length === 4);
+    const answers = Object.fromEntries(sent.map((s) => JSON.parse(s)).map((f) => [f[1], f]));
+    t.same(
+      answers.m1,
+      [3, 'm1', { currentTime: '2026-01-01T00:00:00.000Z' }],
+      'answered by handler()',
+    );
+    t.equal(answers.m2[2], 'NotImplemented', 'handler() returned none: NotImplemented');
+    t.same(answers.m3, [3, 'm3', {}], 'its own handler first');
+    t.equal(answers.m4[2], 'NotImplemented');
+    t.same(asked, ['Heartbeat', 'Boot'], 'asked only for incoming actions without an own handler');
+  },
+);
