@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, constants as perf, performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import pino from 'pino';
 import { validateConfig } from '../../cloud-lite/config.js';
@@ -60,6 +60,23 @@ if (pool)
     poolWaitingMax = Math.max(poolWaitingMax, pool().waiting);
   }, 50).unref();
 const send = (m: unknown) => process.send?.(m);
+/**
+ * V8's GC pauses on the main thread so far (count and milliseconds, young-generation and full),
+ * from node's 'gc' performance entries: what a heap flag costs, apart from the load.
+ */
+const gcPauses = { minor: 0, minorMs: 0, major: 0, majorMs: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+    if (kind === perf.NODE_PERFORMANCE_GC_MINOR) {
+      gcPauses.minor++;
+      gcPauses.minorMs += e.duration;
+    } else if (kind === perf.NODE_PERFORMANCE_GC_MAJOR) {
+      gcPauses.major++;
+      gcPauses.majorMs += e.duration;
+    }
+  }
+}).observe({ entryTypes: ['gc'] });
 
 /**
  * Where the RSS is: process.memoryUsage(), V8's heap spaces (committed and used) and the
@@ -153,6 +170,7 @@ process.on(
             synced: st.synced,
             notifies: cl.roundTrips,
             messages: cl.sent,
+            ...gcPauses,
           };
         };
         const before = counts();

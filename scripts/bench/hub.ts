@@ -429,6 +429,13 @@ function costLine(r: { count: number; cost: Record<string, number>[] }): string 
   );
 }
 
+/** The GC pauses of the timed commands (hub-server.ts gcPauses), per command, over all processes. */
+function gcLine(r: { count: number; cost: Record<string, number>[] }): string {
+  const sum = (k: string) => r.cost.reduce((a, c) => a + (c[k] ?? 0), 0);
+  const us = (k: string) => ((sum(k) / r.count) * 1000).toFixed(1);
+  return `GC pauses ${us('minorMs')} µs young (${sum('minor')} scavenges) + ${us('majorMs')} µs full (${sum('major')} mark-compacts) per command`;
+}
+
 /** CPU seconds used so far by a PostgreSQL cluster (postmaster, its children, and reaped ones). */
 function pgCpuSeconds(dataDir: string): number | undefined {
   try {
@@ -662,7 +669,7 @@ try {
     report(
       `SQLite, 1 process: command round trips at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)}/s (ratio to the floor timed before it ${(r.perSec / floorRate).toFixed(2)}; against both floor runs below), ` +
         `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (aim < 50: ratio ${(r.p99 / 50).toFixed(2)}), max ${r.max.toFixed(1)} ms, failed ${r.failed}; ` +
-        `hub CPU ${((r.cpu[0]! / r.count) * 1e6).toFixed(0)} µs per command (${((r.cpu[0]! / r.seconds) * 100).toFixed(0)}% of one core); ${load1()}`,
+        `hub CPU ${((r.cpu[0]! / r.count) * 1e6).toFixed(0)} µs per command (${((r.cpu[0]! / r.seconds) * 100).toFixed(0)}% of one core; ${gcLine(r)}); ${load1()}`,
     );
     for (const n of counts) {
       await load.connect(urls, file, n);
