@@ -611,7 +611,7 @@ export class KioskHub
     this.sessionOf.set(ws, session);
     const on = this.socketListeners;
     ws.on('message', on.message).on('pong', on.pong).on('error', on.error).on('close', on.close);
-    // Through the parent: the session's own logger is made only if it logs again.
+    // Through the parent: the session's own logger is made only when the session first logs.
     this.sessionShared.logger.info({ kioskId }, 'kiosk connected');
   }
 
