@@ -1,4 +1,4 @@
-import type { KioskRecord, KioskRepo } from '../repos/kiosk-repo.js';
+import type { KioskRecord, KioskRepo, SweptKiosk } from '../repos/kiosk-repo.js';
 import type { Sql } from './sql.js';
 import { pgTable } from './table.js';
 
@@ -21,6 +21,11 @@ export function pgKioskRepo(sql: Sql): KioskRepo {
     },
     get: kiosks.get,
     list: () => kiosks.all('SELECT * FROM kiosks ORDER BY id'),
+    listBooted: () =>
+      sql.rows<SweptKiosk>(
+        `SELECT id, name, status, last_seen_at AS "lastSeenAt", hub_process AS "hubProcess"
+         FROM kiosks WHERE revoked_at IS NULL AND last_boot_at IS NOT NULL ORDER BY id`,
+      ),
     async setSecretHash(id, hash) {
       await sql.run('UPDATE kiosks SET secret_hash = $1 WHERE id = $2', [hash, id]);
     },

@@ -1,4 +1,5 @@
 import type {
+  KioskCacheUse,
   KioskReportedStateRecord,
   RemoteConfigRecord,
   RemoteConfigRepo,
@@ -41,6 +42,14 @@ export function pgRemoteConfigRepo(sql: Sql): RemoteConfigRepo {
     highestIssued: highest,
     reported: r.get,
     listReported: () => r.all('SELECT * FROM kiosk_reported_state ORDER BY kiosk_id'),
+    listCacheUse: () =>
+      sql.rows<KioskCacheUse>(
+        `SELECT kiosk_id AS "kioskId", cache_used_bytes AS "cacheUsedBytes",
+           cache_max_bytes AS "cacheMaxBytes", reported_at AS "reportedAt"
+         FROM kiosk_reported_state
+         WHERE cache_used_bytes IS NOT NULL AND cache_max_bytes IS NOT NULL AND cache_max_bytes <> 0
+         ORDER BY kiosk_id`,
+      ),
     async reportApplied(kioskId, a) {
       // Only a version this hub issued (or 0: none) is recorded.
       const n = await sql.run(

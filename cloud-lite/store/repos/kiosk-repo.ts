@@ -37,6 +37,9 @@ export interface KioskRecord {
   features: string[] | null;
 }
 
+/** What the alerts sweep reads of a kiosk (alerts/rules.ts): its name and connection facts. */
+export type SweptKiosk = Pick<KioskRecord, 'id' | 'name' | 'status' | 'lastSeenAt' | 'hubProcess'>;
+
 /** What recordBoot wrote and found (see there). */
 export type BootRecorded =
   | { claimed: false }
@@ -58,6 +61,12 @@ export interface KioskRepo {
   insert(k: { id: string; name: string; createdAt: string }): Promise<void>;
   get(id: string): Promise<KioskRecord | undefined>;
   list(): Promise<KioskRecord[]>;
+  /**
+   * The kiosks that booted once and are not revoked (one never booted is still being set up),
+   * by id, with only the fields the alerts sweep reads: a sweep of 10,000 kiosks builds no
+   * full record (secret hash, features...) for each.
+   */
+  listBooted(): Promise<SweptKiosk[]>;
   setSecretHash(id: string, hash: Buffer): Promise<void>;
   revoke(id: string, at: string): Promise<void>;
   /**

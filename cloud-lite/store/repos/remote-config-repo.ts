@@ -35,6 +35,12 @@ export interface KioskReportedStateRecord {
   configLacking: string[] | null;
 }
 
+/** A kiosk's content cache use as its last Heartbeat reported it (the alerts sweep's cache_full). */
+export type KioskCacheUse = Pick<
+  KioskReportedStateRecord,
+  'kioskId' | 'cacheUsedBytes' | 'cacheMaxBytes' | 'reportedAt'
+>;
+
 /** Remote configuration: settings per scope, and what each kiosk reported. */
 export interface RemoteConfigRepo {
   get(scope: string): Promise<RemoteConfigRecord | undefined>;
@@ -50,6 +56,11 @@ export interface RemoteConfigRepo {
   highestIssued(): Promise<number>;
   reported(kioskId: string): Promise<KioskReportedStateRecord | undefined>;
   listReported(): Promise<KioskReportedStateRecord[]>;
+  /**
+   * The cache use of every kiosk that reported both figures, a non-zero maximum among them, by
+   * kiosk id; only those fields (the alerts sweep reads no refusal or lacking features).
+   */
+  listCacheUse(): Promise<KioskCacheUse[]>;
   /**
    * Records the version a kiosk runs (Boot, Heartbeat, ConfigApplied); clears a refusal of a
    * version not above it. A version above the highest this hub issued is not recorded: false

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { KioskRecord, KioskRepo } from '../repos/kiosk-repo.js';
+import type { KioskRecord, KioskRepo, SweptKiosk } from '../repos/kiosk-repo.js';
 
 interface Row {
   id: string;
@@ -50,6 +50,10 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
     insert: db.prepare('INSERT INTO kiosks (id, name, created_at) VALUES (?, ?, ?)'),
     get: db.prepare('SELECT * FROM kiosks WHERE id = ?'),
     list: db.prepare('SELECT * FROM kiosks ORDER BY id'),
+    listBooted: db.prepare(
+      `SELECT id, name, status, last_seen_at AS lastSeenAt, hub_process AS hubProcess FROM kiosks
+       WHERE revoked_at IS NULL AND last_boot_at IS NOT NULL ORDER BY id`,
+    ),
     setSecret: db.prepare('UPDATE kiosks SET secret_hash = ? WHERE id = ?'),
     revoke: db.prepare(
       "UPDATE kiosks SET revoked_at = ?, secret_hash = NULL, status = 'offline' WHERE id = ?",
@@ -101,6 +105,9 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
     },
     async list() {
       return (s.list.all() as Row[]).map(toRecord);
+    },
+    async listBooted() {
+      return s.listBooted.all() as SweptKiosk[];
     },
     async setSecretHash(id, hash) {
       s.setSecret.run(hash, id);

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type {
+  KioskCacheUse,
   KioskReportedStateRecord,
   RemoteConfigRecord,
   RemoteConfigRepo,
@@ -43,6 +44,17 @@ export function sqliteRemoteConfigRepo(db: Database.Database): RemoteConfigRepo 
     reported: r.get,
     async listReported() {
       return r.all('SELECT * FROM kiosk_reported_state ORDER BY kiosk_id');
+    },
+    async listCacheUse() {
+      return db
+        .prepare(
+          `SELECT kiosk_id AS kioskId, cache_used_bytes AS cacheUsedBytes,
+             cache_max_bytes AS cacheMaxBytes, reported_at AS reportedAt
+           FROM kiosk_reported_state
+           WHERE cache_used_bytes IS NOT NULL AND cache_max_bytes IS NOT NULL AND cache_max_bytes <> 0
+           ORDER BY kiosk_id`,
+        )
+        .all() as KioskCacheUse[];
     },
     async reportApplied(kioskId, a) {
       // Only a version this hub issued (or 0: none) is recorded.

@@ -16,8 +16,13 @@ import type { KioskCommands } from '../../../cloud-lite/hub/kiosk-commands.js';
 import { Catalog } from '../../../cloud-lite/rental/catalog/catalog.js';
 import { SqliteStore } from '../../../cloud-lite/store/sqlite/sqlite-store.js';
 
-// Every run of a prepared statement, whichever repository prepared it.
+// Every run of a prepared statement, whichever repository prepared it, and the fields (columns
+// of rows) they returned.
 let runs = 0;
+let fields = 0;
+const countFields = (row: unknown) => {
+  if (row && typeof row === 'object') fields += Object.keys(row).length;
+};
 {
   const probe = new Database(':memory:');
   const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<
@@ -28,7 +33,10 @@ let runs = 0;
     const orig = proto[m]!;
     proto[m] = function (this: unknown, ...args: unknown[]) {
       runs++;
-      return orig.apply(this, args);
+      const out = orig.apply(this, args);
+      if (m === 'all') for (const row of out as unknown[]) countFields(row);
+      else if (m === 'get') countFields(out);
+      return out;
     };
   }
   probe.close();
@@ -100,6 +108,7 @@ async function fleet(t: Tap, n: number, faulty: boolean) {
           updatedAt: iso(20_000),
         })),
       );
+      await tx.remoteConfig.reportCache(id, { usedBytes: 10, maxBytes: 100, at: iso(20_000) });
       if (!faulty) continue;
       for (let seq = 1; seq <= 3; seq++)
         await tx.events.insertIfNew({
@@ -135,10 +144,11 @@ t.test('reading the facts: the same statements for 2 kiosks as for 40', async (t
   const cost = async (n: number) => {
     const { store, catalog } = await fleet(t, n, true);
     const before = runs;
+    const fieldsBefore = fields;
     const findings = await store.transaction((tx) =>
       sweepFindings(tx, { config: config.alerts, kiosks, catalog, now }),
     );
-    return { statements: runs - before, findings };
+    return { statements: runs - before, fields: fields - fieldsBefore, findings };
   };
   const small = await cost(2);
   const large = await cost(40);
@@ -160,6 +170,12 @@ t.test('reading the facts: the same statements for 2 kiosks as for 40', async (t
   t.equal(count(large.findings, 'zero_stock'), 0, 'ready disks of the type: no zero stock');
   t.equal(large.statements, small.statements, 'statements do not grow with the fleet');
   t.ok(small.statements < 15, `a few statements per sweep (${small.statements})`);
+  // Each kiosk more reads its row, reported cache use, 4 slots (1 in fault, 3 ready) and 3
+  // failure events; of its row and report only the fields the rules use: 5 (id, name, status,
+  // last seen, holder) and 4 (id, cache used and maximum, when), not its whole record (18
+  // columns) and reported configuration (11): 70 fields per kiosk were read then.
+  const perKiosk = (large.fields - small.fields) / 38;
+  t.ok(perKiosk <= 50, `fields read per kiosk: ${perKiosk}`);
 });
 
 t.test(

@@ -204,6 +204,25 @@ for (const { kind, open } of kinds) {
       });
       t.equal(typeof k1?.lastSeq, 'number', 'integers come back as numbers');
       t.equal(await run(store, (tx) => tx.kiosks.countOnline()), 2);
+      await run(store, async (tx) => {
+        await tx.kiosks.insert({ id: 'k0', name: 'Zero', createdAt: T0 });
+        await tx.kiosks.recordBoot('k0', {
+          at: at(3),
+          softwareVersion: '1.2.3',
+          imageVersion: null,
+          slotCount: 4,
+          bootReason: 'power_on',
+          claim: { connectedAt: at(3), hubProcess: 'hub-a' },
+        });
+      });
+      t.same(
+        await run(store, (tx) => tx.kiosks.listBooted()),
+        [
+          { id: 'k0', name: 'Zero', status: 'online', lastSeenAt: at(3), hubProcess: 'hub-a' },
+          { id: 'k1', name: 'One', status: 'online', lastSeenAt: at(2), hubProcess: null },
+        ],
+        'the booted kiosks by id, only their sweep fields (k2 never booted)',
+      );
       await run(store, (tx) => tx.kiosks.setOffline('k2', at(6)));
       t.match(await run(store, (tx) => tx.kiosks.get('k2')), {
         status: 'offline',
@@ -215,6 +234,11 @@ for (const { kind, open } of kinds) {
         secretHash: null,
         status: 'offline',
       });
+      t.same(
+        (await run(store, (tx) => tx.kiosks.listBooted())).map((k) => k.id),
+        ['k0'],
+        'a revoked kiosk is not listed as booted',
+      );
       await run(store, async (tx) => {
         await tx.kiosks.setOnline('k2', at(8));
         await tx.kiosks.setAllOffline(at(9));
@@ -1630,6 +1654,23 @@ for (const { kind, open } of kinds) {
           },
         ],
         'a refusal of a version not above it is cleared; the cache use stays',
+      );
+      await run(store, async (tx) => {
+        for (const id of ['k0', 'k3', 'k4'])
+          await tx.kiosks.insert({ id, name: id, createdAt: T0 });
+        await tx.remoteConfig.reportApplied('k3', { version: 1, restartPending: false, at: at(8) });
+        await tx.remoteConfig.reportApplied('k4', { version: 1, restartPending: false, at: at(8) });
+        await tx.remoteConfig.reportCache('k4', { usedBytes: 5, maxBytes: 0, at: at(9) });
+        await tx.remoteConfig.reportApplied('k0', { version: 1, restartPending: false, at: at(8) });
+        await tx.remoteConfig.reportCache('k0', { usedBytes: 0, maxBytes: 2 ** 40, at: at(9) });
+      });
+      t.same(
+        await run(store, (tx) => tx.remoteConfig.listCacheUse()),
+        [
+          { kioskId: 'k0', cacheUsedBytes: 0, cacheMaxBytes: 2 ** 40, reportedAt: at(9) },
+          { kioskId: 'k1', cacheUsedBytes: 9e9, cacheMaxBytes: 1e10, reportedAt: at(7) },
+        ],
+        'cache use by kiosk id: only kiosks that reported both figures, a non-zero maximum',
       );
       await run(store, (tx) => tx.remoteConfig.setConfigLacking('k1', ['prepare-slot']));
       await run(store, (tx) => tx.remoteConfig.setConfigLacking('k2', ['prepare-slot']));
