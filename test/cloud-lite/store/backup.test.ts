@@ -90,6 +90,17 @@ async function orderStates(store: Store): Promise<Map<string, Pair>> {
   });
 }
 
+/** Where each state is in the lifecycle this test's orders go through (no declines here). */
+const ORDER_STEP: Record<string, number> = { created: 0, dispensing: 1, completed: 2 };
+const PAYMENT_STEP: Record<string, number> = { authorising: 0, authorised: 1, captured: 2 };
+
+/** `got` is `want` or later in the lifecycle, for both the order and its payment. */
+function notBefore(got: Pair, want: Pair): boolean {
+  const step = (steps: Record<string, number>, a?: string, b?: string) =>
+    a === b || (a !== undefined && b !== undefined && (steps[a] ?? -1) > (steps[b] ?? 99));
+  return step(ORDER_STEP, got.order, want.order) && step(PAYMENT_STEP, got.payment, want.payment);
+}
+
 /** Kiosks of 4 ready disks each; Dispense is accepted, and completed (taken) while `complete`. */
 async function kiosks(
   hub: RentalHub,
@@ -224,11 +235,14 @@ t.test('backup while orders flow; restore into a fresh hub', async (t) => {
 
   const hub2 = await startRentalHub(t, { dir: dir2 });
   const after = await orderStates(hub2.server.store);
+  // `before` was read just before the backup started, while orders flowed: one in progress
+  // then may have moved on (created/authorising -> dispensing/authorised) by the moment the
+  // backup copied. Nothing committed before may be missing or go back.
   for (const [id, want] of before) {
-    t.same(
-      after.get(id),
-      want,
-      `order ${id.slice(0, 12)} committed before the backup: ${want.order}, payment ${want.payment}`,
+    const got = after.get(id);
+    t.ok(
+      got !== undefined && notBefore(got, want),
+      `order ${id.slice(0, 12)} committed before the backup: ${want.order}, payment ${want.payment}; in the copy: ${got?.order}, payment ${got?.payment}`,
     );
   }
   t.same(
