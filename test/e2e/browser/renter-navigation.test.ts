@@ -134,6 +134,8 @@ t.test(
     await checkPage(t, page, 'renter-map-zh');
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByRole('heading', { name: 'Kiosks near you' }).waitFor();
+    // The map is made again for the language: its English pins, not the Chinese map's going.
+    await map.locator('.kiosk-pin[data-kiosk="kiosk-1"]', { hasText: '2 ready' }).waitFor();
     await pin1.focus();
     await page.keyboard.press('Enter');
     await popup.waitFor();
