@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import type { OrderRecord, PaymentRecord } from '../../../cloud-lite/store/types.js';
+import { orderRecord } from '../fixtures/records.js';
 import { startTestHub } from '../fixtures/test-hub.js';
 
 const HOUR = 3600_000;
@@ -100,29 +101,7 @@ t.test('cache over 90% from the Heartbeat', async (t) => {
 });
 
 /** Order `id` of renter u1 at k1, in `dispensing` for an hour (stuck). */
-const stuckOrder = (id: string): OrderRecord => ({
-  id,
-  userId: 'u1',
-  idempotencyKey: null,
-  requestHash: null,
-  kioskId: 'k1',
-  diskTypeId: 'dt',
-  days: 1,
-  writeProtect: true,
-  amountMinor: 1500,
-  currency: 'EUR',
-  state: 'dispensing',
-  slot: 1,
-  diskId: null,
-  failureReason: null,
-  paymentId: null,
-  commandId: null,
-  reservationId: null,
-  rentalId: null,
-  steps: [],
-  createdAt: ago(HOUR),
-  updatedAt: ago(HOUR),
-});
+const stuckOrder = (id: string): OrderRecord => orderRecord(id, ago(HOUR), { state: 'dispensing' });
 
 /** The renter of stuckOrder's orders. */
 const renter = () => ({

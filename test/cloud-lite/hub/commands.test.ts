@@ -233,6 +233,36 @@ t.test(
   },
 );
 
+/**
+ * Records EnableSlot for k1 on `hub` while "another process" announces it `state` (answered
+ * there) after the commit, before the recorder's own afterCommit runs: an afterCommit
+ * registered first, as the row is visible from the commit.
+ */
+async function recordAnnouncedFirst(
+  hub: TestHub,
+  state: 'accepted' | 'completed',
+): Promise<CommandRecord> {
+  const commands = hub.server.hub.commands;
+  let rec: CommandRecord | undefined;
+  await hub.server.store.transaction(
+    async (tx) => {
+      tx.afterCommit(() => {
+        const answered = { ...rec!, state, attempts: 1 };
+        commands.remoteChange(answered.id, 'k1', answered);
+      });
+      rec = await commands.record(
+        tx,
+        'k1',
+        'EnableSlot',
+        { slot: 2 },
+        new Date(Date.now() + 60_000),
+      );
+    },
+    { isolation: 'autocommit' },
+  );
+  return rec!;
+}
+
 t.test(
   "another process's change announced before the recorder's afterCommit ran is not lost",
   async (t) => {
@@ -242,25 +272,10 @@ t.test(
     // announces `accepted` (as the other process would) right after the commit, before record's.
     const hub = await startTestHub(t);
     await hub.enrolKiosk('k1');
-    const commands = hub.server.hub.commands;
-    let rec: CommandRecord | undefined;
-    await hub.server.store.transaction(
-      async (tx) => {
-        tx.afterCommit(() => {
-          const answered = { ...rec!, state: 'accepted' as const, attempts: 1 };
-          commands.remoteChange(answered.id, 'k1', answered);
-        });
-        rec = await commands.record(
-          tx,
-          'k1',
-          'EnableSlot',
-          { slot: 2 },
-          new Date(Date.now() + 60_000),
-        );
-      },
-      { isolation: 'autocommit' },
-    );
-    const seen = await commands.waitFor(rec!.id, { timeoutMs: 3000 }).catch((err: Error) => err);
+    const rec = await recordAnnouncedFirst(hub, 'accepted');
+    const seen = await hub.server.hub.commands
+      .waitFor(rec.id, { timeoutMs: 3000 })
+      .catch((err: Error) => err);
     t.match(seen, { state: 'accepted' }, 'waitFor starts from the announced state');
   },
 );
@@ -273,26 +288,9 @@ t.test(
     const h = hub.server.hub;
     const kiosk = await hub.connectKiosk(creds);
     await kiosk.boot();
-    const commands = h.commands;
     const states: string[] = [];
     h.on('commandState', (c) => states.push(c.state));
-    let rec: CommandRecord | undefined;
-    await hub.server.store.transaction(
-      async (tx) => {
-        tx.afterCommit(() => {
-          const done = { ...rec!, state: 'completed' as const, attempts: 1 };
-          commands.remoteChange(done.id, 'k1', done);
-        });
-        rec = await commands.record(
-          tx,
-          'k1',
-          'EnableSlot',
-          { slot: 2 },
-          new Date(Date.now() + 60_000),
-        );
-      },
-      { isolation: 'autocommit' },
-    );
+    const rec = await recordAnnouncedFirst(hub, 'completed');
     // A command after it, answered: the kiosk's socket carried whatever was sent before.
     const next = await h.sendCommand(
       'k1',
@@ -302,7 +300,7 @@ t.test(
     );
     t.match(await h.waitFor(next.id, { timeoutMs: 5000 }), { state: 'completed' });
     t.notOk(
-      kiosk.commands.some((c) => c.payload.commandId === rec!.id),
+      kiosk.commands.some((c) => c.payload.commandId === rec.id),
       'the ended command was not sent again',
     );
     t.same(states.slice(0, 1), ['completed'], 'its end, not a stale pending, was told');

@@ -4,34 +4,18 @@
 import t from 'tap';
 import { runCheckCommand } from '../../../cloud-lite/invariants/check-command.js';
 import type { OrderRecord, PaymentRecord } from '../../../cloud-lite/store/types.js';
+import { orderRecord } from '../fixtures/records.js';
 import { ADMIN_TOKEN, startTestHub } from '../fixtures/test-hub.js';
 
 const T0 = new Date(Date.now() - 3600_000).toISOString();
 
-const order = (id: string, o: Partial<OrderRecord> = {}): OrderRecord => ({
-  id,
-  userId: 'u1',
-  idempotencyKey: null,
-  requestHash: null,
-  kioskId: 'k1',
-  diskTypeId: 'dt',
-  days: 1,
-  writeProtect: true,
-  amountMinor: 1500,
-  currency: 'EUR',
-  state: 'completed',
-  slot: 1,
-  diskId: 'disk-1',
-  failureReason: null,
-  paymentId: null,
-  commandId: null,
-  reservationId: null,
-  rentalId: null,
-  steps: [{ at: T0, state: 'completed', message: 'taken' }],
-  createdAt: T0,
-  updatedAt: T0,
-  ...o,
-});
+const order = (id: string, o: Partial<OrderRecord> = {}): OrderRecord =>
+  orderRecord(id, T0, {
+    state: 'completed',
+    diskId: 'disk-1',
+    steps: [{ at: T0, state: 'completed', message: 'taken' }],
+    ...o,
+  });
 
 const payment = (id: string, o: Partial<PaymentRecord> = {}): PaymentRecord => ({
   id,

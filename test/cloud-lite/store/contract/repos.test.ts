@@ -24,6 +24,7 @@ import type {
   Store,
   Tx,
 } from '../../../../cloud-lite/store/types.js';
+import { orderRecord } from '../../fixtures/records.js';
 import { openStoreAt, storeKinds } from './store-kinds.js';
 
 const kinds = await storeKinds(t);
@@ -60,33 +61,16 @@ const command = (id: string, o: Partial<CommandRecord> = {}): CommandRecord => (
   ...o,
 });
 
-const order = (id: string, o: Partial<OrderRecord> = {}): OrderRecord => ({
-  id,
-  userId: 'u1',
-  idempotencyKey: null,
-  requestHash: null,
-  kioskId: 'k1',
-  diskTypeId: 'dt',
-  days: 3,
-  writeProtect: true,
-  amountMinor: 1500,
-  currency: 'EUR',
-  state: 'created',
-  slot: null,
-  diskId: null,
-  failureReason: null,
-  paymentId: null,
-  commandId: null,
-  reservationId: null,
-  rentalId: null,
-  // The terms kept with the sale (migration 015).
-  overdueFeePerDayMinor: 300,
-  lostDiskChargeMinor: 5000,
-  steps: [{ at: T0, state: 'created', message: 'ordered' }],
-  createdAt: T0,
-  updatedAt: T0,
-  ...o,
-});
+const order = (id: string, o: Partial<OrderRecord> = {}): OrderRecord =>
+  orderRecord(id, T0, {
+    days: 3,
+    slot: null,
+    // The terms kept with the sale (migration 015).
+    overdueFeePerDayMinor: 300,
+    lostDiskChargeMinor: 5000,
+    steps: [{ at: T0, state: 'created', message: 'ordered' }],
+    ...o,
+  });
 
 const payment = (id: string, o: Partial<PaymentRecord> = {}): PaymentRecord => ({
   id,
