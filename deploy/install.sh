@@ -43,7 +43,7 @@ r() { printf '%s%s' "${root%/}" "$1"; }
 # 1. the app -----------------------------------------------------------------------------
 if [ "$app" = 1 ]; then
   [ -f "$repo/dist/cloud-lite/main.js" ] || die "no dist/: run npm run build first"
-  command -v node >/dev/null || die "node is not installed: install Node 20.5 or newer"
+  command -v node >/dev/null || die "node is not installed: install Node 20.19 or newer"
   dest=$(r /opt/disk-kiosk)
   rm -rf "$dest.new" && mkdir -p "$dest.new"
   cp -a "$repo/package.json" "$repo/package-lock.json" "$repo/bin" "$repo/dist" "$repo/deploy" "$dest.new/"
