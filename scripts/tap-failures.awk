@@ -17,14 +17,15 @@ function depth(line) { match(line, /^ */); return int(RLENGTH / 4) }
   if ((p desc " > ") in printed_prefix) { next }
   print "not ok: " p desc; n++
   for (k = 0; k < d; k++) { q = ""; for (j = 0; j <= k; j++) q = q path[j] " > "; printed_prefix[q] = 1 }
-  diag = 12; next
+  diag = 12; in_diff = 0; after_stack = 0; next
 }
 diag > 0 {
   line = $0; sub(/^ */, "", line)
   if (line == "...") { diag = 0; next }
   if (after_stack) { print "    at " line; diag--; after_stack = 0; next }
   if (line ~ /^stack:/) { after_stack = 1; next }
-  if (line ~ /^(found|wanted|pattern|message|error|code|signal|exitCode|timeout):/ || (line ~ /^[-+]/ && line !~ /^(---|\+\+\+)/)) {
+  if (line ~ /^[a-zA-Z]+:/) in_diff = (line ~ /^diff:/)
+  if (line ~ /^(found|wanted|pattern|message|error|code|signal|exitCode|timeout):/ || (in_diff && line ~ /^[-+]/ && line !~ /^(---|\+\+\+)/)) {
     print "    " line; diag--
   }
 }
