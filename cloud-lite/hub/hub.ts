@@ -469,8 +469,18 @@ export class KioskHub
     return this.commands.waitFor(commandId, opts);
   }
 
+  /** True while this process holds a socket of the kiosk (Booted or not yet). */
   isConnected(kioskId: string): boolean {
     return this.sessions.has(kioskId);
+  }
+
+  /**
+   * True once the kiosk's socket here has Booted: its Boot is recorded (the kiosk online and
+   * claimed by this process). A socket not Booted yet is connected but not booted; a kiosk that
+   * never Booted is not watched by the alerts' offline rule.
+   */
+  isBooted(kioskId: string): boolean {
+    return this.sessions.get(kioskId)?.ready === true;
   }
 
   /** See KioskCommands.connectedInCluster. */

@@ -42,8 +42,11 @@ export interface KioskCommands {
     opts: { kioskId: string; result?: Record<string, unknown> },
   ): Promise<CommandRecord | undefined>;
 
-  /** Whether kiosk `kioskId` has a connection to this hub process. */
+  /** Whether kiosk `kioskId` has a connection to this hub process (Booted or not yet). */
   isConnected(kioskId: string): boolean;
+
+  /** Whether kiosk `kioskId`'s connection to this hub process has Booted (its Boot recorded). */
+  isBooted(kioskId: string): boolean;
 
   /**
    * Whether kiosk `k` (its registry row, read recently) has a connection to this hub process

@@ -74,7 +74,10 @@ t.test(
     });
     t.teardown(() => kiosk.stop(2000));
     await kiosk.start();
-    await waitUntil('kioskd connected', () => hub.server.hub.isConnected(kioskId), 30_000);
+    // Booted, not only connected: a kioskd killed before its Boot is recorded never ran as far
+    // as the hub knows, and the offline rule leaves a kiosk that never booted alone (this wait
+    // was isConnected, and under load the kill came before the Boot: no alert, a hang).
+    await waitUntil('kioskd booted', () => hub.server.hub.isBooted(kioskId), 30_000);
     await hub.server.alerts.sweep();
     t.same(
       (await hub.api('GET', '/api/operator/alerts')).body.alerts,
@@ -193,7 +196,7 @@ t.test(
       slot: 1,
       disk: { diskId: 'disk-jam', usbSerial: 'JAM1', capacityBytes: 1e9 },
     });
-    await waitUntil('kiosk connected', () => hub.server.hub.isConnected(kioskId), 10_000);
+    await waitUntil('kiosk booted', () => hub.server.hub.isBooted(kioskId), 30_000);
     hooks.failNext(500); // the receiver fails once: the same delivery comes again after a backoff
     sim.injectJam(1);
     await hub.server.hub.sendCommand(

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import t from 'tap';
 import { SUBPROTOCOL } from '../../../protocol/index.js';
-import { startTestHub } from '../fixtures/test-hub.js';
+import { startTestHub, waitUntil } from '../fixtures/test-hub.js';
 
 t.test(
   'an upgrade its kiosk gave up on, completed after the kiosk reconnected and booted, does not replace the live session',
@@ -15,7 +15,10 @@ t.test(
     const hub = await startTestHub(t);
     const creds = await hub.enrolKiosk('k1');
     const live = await hub.connectKiosk(creds);
+    await waitUntil('the socket attached', () => hub.server.hub.isConnected('k1'));
+    t.notOk(hub.server.hub.isBooted('k1'), 'connected, not booted before its Boot');
     await live.boot();
+    t.ok(hub.server.hub.isBooted('k1'), 'booted once its Boot is answered');
 
     // The next secret check waits until released (as one waiting for admission in a storm).
     const registry = hub.server.registry;
