@@ -26,8 +26,14 @@ export const SIM_ALERTS = { offlineAfterSeconds: 2, sweepIntervalMs: 1000 };
 export const OFFLINE_EXPECTED_MS = 4000;
 /** A slot in fault this long: a sweep certainly saw it. */
 const SLOT_FAULT_MIN_MS = 2 * SIM_ALERTS.sweepIntervalMs + 500;
-/** A hub restarted this long ago may still be starting or waiting for its kiosks. */
+/** A hub back this long ago may still be waiting for its kiosks. */
 const HUB_SETTLE_MS = 20_000;
+/**
+ * Until when a hub fault may leave kiosks unwatched or slow to come back: HUB_SETTLE_MS after
+ * the process answered again (its start can take tens of seconds on a loaded machine), or after
+ * its planned downtime when the run ended before it was back.
+ */
+const hubSettledAt = (f: FaultLogEntry) => (f.upAt ?? f.at + (f.downMs ?? 6000)) + HUB_SETTLE_MS;
 
 const KIOSK_DOWN: ReadonlySet<FaultKind> = new Set([
   'kioskd_sigkill',
@@ -166,7 +172,7 @@ export function checkAlerts(
   }
   const hubDown = faults
     .filter((f) => HUB_DOWN.has(f.kind))
-    .map((f) => [f.at, f.at + (f.downMs ?? 6000) + HUB_SETTLE_MS] as const);
+    .map((f) => [f.at, hubSettledAt(f)] as const);
   const hubDownDuring = (from: number, to: number) =>
     hubDown.some(([a, b]) => a <= to && b >= from);
   // An alert live at some moment of [from, to].
@@ -260,11 +266,7 @@ export function checkAlerts(
     } else if (HUB_DOWN.has(f.kind)) {
       // Kiosks slow to reconnect to the restarted hub may be reported offline: caused by it.
       for (const a of alerts)
-        if (
-          a.kind === 'kiosk_offline' &&
-          a.openedAt >= f.at &&
-          a.openedAt <= f.at + (f.downMs ?? 6000) + HUB_SETTLE_MS
-        ) {
+        if (a.kind === 'kiosk_offline' && a.openedAt >= f.at && a.openedAt <= hubSettledAt(f)) {
           line.alertIds.push(a.id);
           caused.add(a.id);
         }

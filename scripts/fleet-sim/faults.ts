@@ -70,6 +70,11 @@ export interface FaultLogEntry {
   detail: string;
   orderId?: string;
   downMs?: number;
+  /**
+   * A hub process killed or restarted: when it answered again (start() resolved). A loaded
+   * machine starts a hub in tens of seconds, well past `downMs`.
+   */
+  upAt?: number;
 }
 
 /** The clock of a kiosk restarted "far in the past" (as a Pi without RTC after a long power cut). */
@@ -120,10 +125,12 @@ export class FaultInjector {
     target: string,
     detail: string,
     extra: Partial<Pick<FaultLogEntry, 'orderId' | 'downMs' | 'at'>> = {},
-  ): void {
+  ): FaultLogEntry {
     this.counts[kind] = (this.counts[kind] ?? 0) + 1;
-    this.log.push({ at: Date.now(), kind, target, detail, ...extra });
+    const entry: FaultLogEntry = { at: Date.now(), kind, target, detail, ...extra };
+    this.log.push(entry);
     this.opts.say(`fault: ${kind} ${target} ${detail}`);
+    return entry;
   }
 
   private async injectOne(): Promise<void> {
@@ -153,9 +160,10 @@ export class FaultInjector {
         try {
           const signal = this.rng.chance(0.6) ? 'SIGKILL' : 'SIGTERM';
           await this.world.hub.kill(signal);
-          this.note(kind, 'cloud-lite', `${signal}, down ${ms} ms`, { downMs: ms });
+          const entry = this.note(kind, 'cloud-lite', `${signal}, down ${ms} ms`, { downMs: ms });
           await sleep(ms);
           await this.world.hub.start();
+          entry.upAt = Date.now();
         } finally {
           this.hubBusy = false;
         }
@@ -169,9 +177,12 @@ export class FaultInjector {
           const h = this.world.hubs[i]!;
           const down = this.rng.int(2000, 8000);
           await h.kill('SIGKILL');
-          this.note(kind, `hub ${i + 1}`, `SIGKILL, down ${down} ms`, { downMs: down });
+          const entry = this.note(kind, `hub ${i + 1}`, `SIGKILL, down ${down} ms`, {
+            downMs: down,
+          });
           await sleep(down);
           await h.start(120_000);
+          entry.upAt = Date.now();
         } finally {
           this.hubBusy = false;
         }

@@ -119,3 +119,32 @@ t.test('a fault whose alert was not raised is a fault-alerted violation', async 
   );
   t.equal(report.missing.length, 2, 'listed as faults without their alert');
 });
+
+t.test('a kiosk fault while a killed hub process is still starting expects no alert', async (t) => {
+  // Hub 1 killed at 60 s for 3 s, but it answered again only at 95 s (a loaded machine): a
+  // kiosk cut at 90 s is within the hub's settling, not 27 s after its planned downtime.
+  const hubKill = (upAt?: number): FaultLogEntry => ({
+    at: T0 + 60_000,
+    kind: 'hub_kill',
+    target: 'hub 1',
+    detail: 'SIGKILL, down 3000 ms',
+    downMs: 3000,
+    ...(upAt === undefined ? {} : { upAt: T0 + upAt }),
+  });
+  const cut: FaultLogEntry = {
+    at: T0 + 90_000,
+    kind: 'net_cut',
+    target: 'kiosk-3',
+    detail: '5000 ms',
+    downMs: 5000,
+  };
+  const file = await hubDb(t, true);
+  const late = checkAlerts(file, [...FAULTS, hubKill(95_000), cut], END);
+  t.same(late.violations, [], 'no violation: the hub was back only 5 s before the cut');
+  const planned = checkAlerts(file, [...FAULTS, hubKill(), cut], END);
+  t.same(
+    planned.violations.map((v) => [v.invariant, v.ids.target]),
+    [['fault-alerted', 'kiosk-3']],
+    'without the time it was back, its planned downtime counts: the cut expects an alert',
+  );
+});
