@@ -12,7 +12,9 @@
 //    synchronous=FULL beside NORMAL, each in a fresh hub;
 //  - with `--store postgres --hubs N`: N processes on one PostgreSQL (a throw-away cluster with
 //    PostgreSQL's durable defaults, or --pg-url): round trips/s (ratio to the SQLite process),
-//    p50/p99, CPU per command of each process and of PostgreSQL, RSS per idle kiosk with
+//    p50/p99, CPU per command of each process and of PostgreSQL (and the PostgreSQL floor timed
+//    before them, scripts/bench/pg-floor.ts: the same statements and NOTIFYs per command sent
+//    by one process that does nothing else, with its ratio to the SQLite process), RSS per idle kiosk with
 //    --pg-kiosks idle kiosks across the processes, and the time for all of them to be back
 //    after one process is SIGKILLed (after a minute of idle heartbeats), with the heartbeats
 //    and Boots that failed and the kiosks turned away busy meanwhile. The survivors hold
@@ -24,7 +26,7 @@
 //   npm run bench:hub -- --kiosks 1000,5000,10000 --rtt-kiosks 1000 --commands 20000 --concurrency 32
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,12 +36,20 @@ import { build } from 'esbuild';
 import pg from 'pg';
 import { Cleanup, guardProcess } from '../lib/cleanup.js';
 import { adminQuery, pgBinDir, startCluster, withDatabase } from '../lib/pg-cluster.js';
+import { clusterCpuSeconds, type PgFloorStats, pgFloorLine } from './pg-figures.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 /** Where the children are transpiled to: beside the built hub, so their imports reach dist/. */
 const childDir = path.join(root, 'dist/scripts/bench');
-const CHILDREN = ['hub-server.ts', 'hub-load.ts', 'hub-floor.ts', 'round-trips.ts'];
+const CHILDREN = [
+  'hub-server.ts',
+  'hub-load.ts',
+  'hub-floor.ts',
+  'round-trips.ts',
+  'pg-floor.ts',
+  'pg-figures.ts',
+];
 
 const opts = new Command('bench:hub')
   .option(
@@ -80,7 +90,11 @@ const opts = new Command('bench:hub')
   )
   .option(
     '--pg-only',
-    "with --store postgres: time the PostgreSQL processes' command round trips only (no floor, SQLite process, money path, synced row, idle kiosks or SIGKILL; no ratio to SQLite)",
+    "with --store postgres: time the PostgreSQL processes' command round trips only (no ws floor, SQLite process, money path, synced row, idle kiosks or SIGKILL; no ratio to SQLite)",
+  )
+  .option(
+    '--no-pg-floor',
+    "with --store postgres: skip the PostgreSQL floor (scripts/bench/pg-floor.ts: the hubs' statements and NOTIFYs per command alone, timed before the hubs)",
   )
   .option('--no-build', 'use dist/ as it is (default: tsc -p tsconfig.build.json first)')
   .option(
@@ -103,6 +117,7 @@ const opts = new Command('bench:hub')
     pgPool: string;
     pgSynced: boolean;
     pgOnly?: boolean;
+    pgFloor: boolean;
     build: boolean;
     alertsSweepSeconds?: string;
   }>();
@@ -436,34 +451,6 @@ function gcLine(r: { count: number; cost: Record<string, number>[] }): string {
   return `GC pauses ${us('minorMs')} µs young (${sum('minor')} scavenges) + ${us('majorMs')} µs full (${sum('major')} mark-compacts) per command`;
 }
 
-/** CPU seconds used so far by a PostgreSQL cluster (postmaster, its children, and reaped ones). */
-function pgCpuSeconds(dataDir: string): number | undefined {
-  try {
-    const pm = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    const tick = 100; // USER_HZ on Linux
-    let total = 0;
-    for (const d of readdirSync('/proc')) {
-      if (!/^[0-9]+$/.test(d)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const pid = Number(d);
-      const ppid = Number(f[1]);
-      if (pid !== pm && ppid !== pm) continue;
-      // fields after the name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
-      total += Number(f[11]) + Number(f[12]);
-      if (pid === pm) total += Number(f[13]) + Number(f[14]);
-    }
-    return total / tick;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The server's version, its durability settings, and every setting the bench or its
  * configuration changed from PostgreSQL's built-in default (what the figures depend on).
@@ -743,9 +730,41 @@ try {
     report(
       `PostgreSQL server: ${await serverSettings(server)}; each hub process: store.poolSize ${opts.pgPool} (+2 cluster connections)`,
     );
+    const admin = server;
+    let pgFloorRate: number | undefined;
+    if (opts.pgFloor) {
+      // The PostgreSQL floor (pg-floor.ts): the hubs' statements per command and nothing else,
+      // on a database of its own, before the hubs start.
+      const floorDb = `bench_floor_${process.pid}`;
+      await adminQuery(server, `CREATE DATABASE ${floorDb}`);
+      if (opts.pgUrl)
+        cleanup.add('PostgreSQL floor database', () =>
+          adminQuery(admin, `DROP DATABASE IF EXISTS ${floorDb}`),
+        );
+      log(`PostgreSQL floor: timing ${commands} commands, ${concurrency} in flight`);
+      const f = spawnChild('pg floor', 'pg-floor.ts', []);
+      await f.next('ready', 60_000);
+      const r = (await f.ask(
+        {
+          type: 'rtt',
+          url: withDatabase(server, floorDb),
+          count: commands,
+          concurrency,
+          kiosks: rttKiosks,
+          hubs: hubCount,
+          poolSize: Number(opts.pgPool),
+          dataDir,
+        },
+        600_000,
+      )) as unknown as PgFloorStats;
+      await f.exited;
+      pgFloorRate = r.count / r.seconds;
+      report(
+        `PostgreSQL floor (scripts/bench/pg-floor.ts: ${hubCount} stores and cluster connections in one process sending only the hubs' statements and NOTIFYs per command, no kiosks; the most the hubs could do on this server): ${pgFloorLine(r)}; ${sqliteRate > 0 ? `ratio to the SQLite process ${(pgFloorRate / sqliteRate).toFixed(2)}; ` : ''}${load1()}`,
+      );
+    }
     const db = `bench_hub_${process.pid}`;
     await adminQuery(server, `CREATE DATABASE ${db}`);
-    const admin = server;
     if (opts.pgUrl)
       cleanup.add('PostgreSQL database', () => adminQuery(admin, `DROP DATABASE IF EXISTS ${db}`));
     const url = withDatabase(server, db);
@@ -784,14 +803,14 @@ try {
     log(
       `PostgreSQL: timing ${commands} command round trips, ${concurrency} in flight over ${hubCount} processes (each sends to every kiosk: most cross processes)`,
     );
-    const pg0 = dataDir ? pgCpuSeconds(dataDir) : undefined;
+    const pg0 = dataDir ? clusterCpuSeconds(dataDir) : undefined;
     const r = await roundTrips(hubs, ids, commands, concurrency);
-    const pg1 = dataDir ? pgCpuSeconds(dataDir) : undefined;
+    const pg1 = dataDir ? clusterCpuSeconds(dataDir) : undefined;
     if (r.failed > 0) fail(`PostgreSQL: ${r.failed} commands did not complete`);
     const perCmd = (cpu: number) => `${((cpu / r.count) * 1e6).toFixed(0)} µs`;
     const hubCpu = r.cpu.reduce((a, b) => a + b, 0);
     report(
-      `PostgreSQL, ${hubCount} processes (default: store.syncBookkeeping false, money/stock/events synced): command round trips at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)}/s (${opts.pgOnly ? 'SQLite process and floor not timed: --pg-only' : `ratio to the SQLite process ${(r.perSec / sqliteRate).toFixed(2)}, aim >= 0.8; ratio to the floors' mean ${(r.perSec / floorRate).toFixed(2)}`}), ` +
+      `PostgreSQL, ${hubCount} processes (default: store.syncBookkeeping false, money/stock/events synced): command round trips at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)}/s (${opts.pgOnly ? 'SQLite process and floor not timed: --pg-only' : `ratio to the SQLite process ${(r.perSec / sqliteRate).toFixed(2)}, aim >= 0.8; ratio to the floors' mean ${(r.perSec / floorRate).toFixed(2)}`}${pgFloorRate ? `; ratio to the PostgreSQL floor ${(r.perSec / pgFloorRate).toFixed(2)}` : ''}), ` +
         `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (aim < 50: ratio ${(r.p99 / 50).toFixed(2)}), max ${r.max.toFixed(1)} ms, failed ${r.failed}; ` +
         `CPU per command: ${r.cpu.map((c, i) => `process ${i + 1} ${perCmd(c)} (${((c / r.seconds) * 100).toFixed(0)}% of a core)`).join(', ')}, hubs together ${perCmd(hubCpu)}` +
         `${pg0 !== undefined && pg1 !== undefined ? `, PostgreSQL ${perCmd(pg1 - pg0)} (${(((pg1 - pg0) / r.seconds) * 100).toFixed(0)}% of a core)` : ''}; ${costLine(r)}; ${load1()}`,
@@ -807,9 +826,9 @@ try {
       await restart({ BENCH_HUB_PG_SYNC_BOOKKEEPING: 'on' }, 'PostgreSQL (synced): connecting');
       await roundTrips(hubs, ids, 1000, concurrency);
       log(`PostgreSQL, every commit synced: timing ${commands} command round trips`);
-      const s0 = dataDir ? pgCpuSeconds(dataDir) : undefined;
+      const s0 = dataDir ? clusterCpuSeconds(dataDir) : undefined;
       const u = await roundTrips(hubs, ids, commands, concurrency);
-      const s1 = dataDir ? pgCpuSeconds(dataDir) : undefined;
+      const s1 = dataDir ? clusterCpuSeconds(dataDir) : undefined;
       if (u.failed > 0) fail(`PostgreSQL (synced): ${u.failed} commands did not complete`);
       const perU = (cpu: number) => `${((cpu / u.count) * 1e6).toFixed(0)} µs`;
       report(
