@@ -12,6 +12,7 @@ import {
 import { KioskLacksFeatureError, NotFoundError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CommandRecord, CommandState, KioskFacts, Store, Tx } from '../store/types.js';
+import { AnswerBatch } from './answer-batch.js';
 import {
   type CommandChannel,
   type CommandInput,
@@ -132,10 +133,13 @@ export class CommandDispatcher extends EventEmitter<{
    * dropped): the next command to it is recorded by one INSERT that checks it still holds.
    */
   private readonly kioskFacts = new Map<string, KioskFacts>();
+  /** Kiosks' answers, recorded together per turn of the event loop (deliver). */
+  private readonly answers: AnswerBatch;
 
   constructor(private readonly deps: CommandDispatcherDeps) {
     super();
     this.setMaxListeners(0);
+    this.answers = new AnswerBatch({ store: deps.store });
   }
 
   private now(): Date {
@@ -617,14 +621,15 @@ export class CommandDispatcher extends EventEmitter<{
       if (mark) await mark;
       const unmarked = !opts.marked && mark === undefined;
       const doneAt = this.now().toISOString();
-      // One UPDATE whose WHERE decides (pending or sent): autocommit, one round trip.
-      const changed = await this.deps.store.transaction(
-        (tx) =>
-          unmarked
-            ? tx.commands.setAnswered(cmd.id, state, doneAt, result, sentAtIso)
-            : tx.commands.setState(cmd.id, state, doneAt, result, ['pending', 'sent']),
-        { isolation: 'autocommit' },
-      );
+      // One UPDATE whose WHERE decides (pending or sent), shared with the answers of the same
+      // turn (AnswerBatch: on PostgreSQL one statement and one commit for all of them).
+      const changed = await this.answers.record({
+        id: cmd.id,
+        state,
+        at: doneAt,
+        result,
+        sentAt: unmarked ? sentAtIso : null,
+      });
       if (!changed && (!unmarked || (await this.endedUnanswered(cmd.id)))) {
         const late = { commandId: cmd.id, kioskId: cmd.kioskId, action: cmd.action, answer: state };
         log.warn(late, 'late answer ignored: the command was no longer pending or sent');

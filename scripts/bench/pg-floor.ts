@@ -6,8 +6,8 @@
 // "held" by hub k % N; senders take turns, so most commands cross processes as in bench:hub:
 //  - the sender: the command's INSERT (insertIfKiosk, autocommit; written `sent` when the
 //    kiosk is its own), then its `pending` NOTIFY on its cluster connection;
-//  - the holder (on that NOTIFY, or the sender itself at once): the answer's UPDATE
-//    (setAnswered, or setState for a command recorded as sent), then the `completed` NOTIFY;
+//  - the holder (on that NOTIFY, or the sender itself at once): the answer's UPDATE (with
+//    the other answers of its turn: AnswerBatch), then the `completed` NOTIFY;
 //  - the sender is done when it hears (or, holding the kiosk, makes) the completed record.
 // Whatever bench:hub's PostgreSQL processes cost on top of this is the hubs' own work.
 // As a bench:hub child (IPC: {type:'rtt', url, count, concurrency, kiosks, hubs, poolSize};
@@ -15,6 +15,7 @@
 // reads PostgreSQL's CPU around it. Alone, on a throw-away durable cluster (as bench:hub's):
 //   npx tsx scripts/bench/pg-floor.ts [--commands 20000] [--concurrency 32] [--kiosks 1000]
 import { PgCluster } from '../../cloud-lite/cluster/pg-cluster.js';
+import { AnswerBatch } from '../../cloud-lite/hub/answer-batch.js';
 import { PostgresStore } from '../../cloud-lite/store/postgres/postgres-store.js';
 import type { CommandRecord, KioskFacts } from '../../cloud-lite/store/types.js';
 import { timeOrderedUuid } from '../../common/time-ordered-id.js';
@@ -32,6 +33,8 @@ export interface PgFloorOptions {
   poolSize: number;
   /** The cluster's data directory, if on this machine: PostgreSQL's CPU is read from /proc. */
   dataDir?: string;
+  /** Called just before and just after the timed round trips (a profiler's marks). */
+  mark?: (at: 'start' | 'end') => Promise<void>;
 }
 
 /** The hub's answer to a command: a CALLRESULT's payload. */
@@ -42,6 +45,7 @@ const silent = { info() {}, warn() {}, error() {} };
 interface FloorHub {
   store: PostgresStore;
   cluster: PgCluster;
+  answers: AnswerBatch;
   /** Commands this hub sent, waiting for their completed record. */
   waiting: Map<string, () => void>;
 }
@@ -54,7 +58,7 @@ export async function pgFloor(opts: PgFloorOptions): Promise<PgFloorStats> {
       // One after another: the first migrates the database.
       const store = await PostgresStore.open(opts.url, { poolSize: opts.poolSize });
       const cluster = new PgCluster({ url: opts.url, logger: silent, leaderRetryMs: 60_000 });
-      hubs.push({ store, cluster, waiting: new Map() });
+      hubs.push({ store, cluster, answers: new AnswerBatch({ store }), waiting: new Map() });
       await cluster.start();
     }
     const ids = Array.from(
@@ -77,17 +81,20 @@ export async function pgFloor(opts: PgFloorOptions): Promise<PgFloorStats> {
     });
     const holderOf = (kioskId: string) => hubs[Number(kioskId.slice(6)) % hubs.length]!;
 
-    /** The holder's answer: one UPDATE, then the completed record told to the others. */
+    /**
+     * The holder's answer: recorded with the others of its turn (the hub's AnswerBatch: one
+     * UPDATE for all of them), then the completed record told to the others.
+     */
     const answer = async (h: FloorHub, cmd: CommandRecord): Promise<void> => {
       const doneAt = new Date().toISOString();
       const marked = cmd.state === 'sent';
-      const changed = await h.store.transaction(
-        (tx) =>
-          marked
-            ? tx.commands.setState(cmd.id, 'completed', doneAt, RESULT, ['pending', 'sent'])
-            : tx.commands.setAnswered(cmd.id, 'completed', doneAt, RESULT, doneAt),
-        { isolation: 'autocommit' },
-      );
+      const changed = await h.answers.record({
+        id: cmd.id,
+        state: 'completed',
+        at: doneAt,
+        result: RESULT,
+        sentAt: marked ? null : doneAt,
+      });
       if (!changed) throw new Error(`command ${cmd.id}: the answer changed nothing`);
       const done: CommandRecord = { ...cmd, state: 'completed', updatedAt: doneAt, result: RESULT };
       if (!marked) Object.assign(done, { attempts: cmd.attempts + 1, lastSentAt: doneAt });
@@ -156,6 +163,7 @@ export async function pgFloor(opts: PgFloorOptions): Promise<PgFloorStats> {
     await timeRoundTrips({ count: 1000, concurrency: opts.concurrency, kiosks: ids }, one);
     const before = counts();
     const pgCpu = () => (opts.dataDir ? clusterCpuSeconds(opts.dataDir) : undefined);
+    await opts.mark?.('start');
     const cpu0 = pgCpu();
     const timed = await timeRoundTrips(
       { count: opts.count, concurrency: opts.concurrency, kiosks: ids },
@@ -163,6 +171,7 @@ export async function pgFloor(opts: PgFloorOptions): Promise<PgFloorStats> {
     );
     const cpu1 = pgCpu();
     const after = counts();
+    await opts.mark?.('end');
     const cost = Object.fromEntries(
       Object.entries(after).map(([k, v]) => [k, v - before[k as keyof typeof before]]),
     );

@@ -77,6 +77,28 @@ export function pgCommandRepo(sql: Sql): CommandRepo {
         )) === 1
       );
     },
+    async recordAnswers(answers) {
+      // One statement, one round trip, one commit for every answer (setAnswered's where
+      // sent_at is given, setState's from pending or sent where not); the ids it changed back.
+      const rows = await sql.rows<{ id: string }>(
+        `UPDATE commands c SET state = a.state, updated_at = a.at, result = a.result::jsonb,
+           attempts = c.attempts + CASE WHEN a.sent_at IS NULL THEN 0 ELSE 1 END,
+           last_sent_at = COALESCE(a.sent_at, c.last_sent_at)
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+           AS a(id, state, at, result, sent_at)
+         WHERE c.id = a.id AND c.state IN ('pending', 'sent')
+         RETURNING c.id`,
+        [
+          answers.map((a) => a.id),
+          answers.map((a) => a.state),
+          answers.map((a) => a.at),
+          answers.map((a) => JSON.stringify(a.result)),
+          answers.map((a) => a.sentAt),
+        ],
+      );
+      const changed = new Set(rows.map((r) => r.id));
+      return answers.map((a) => changed.has(a.id));
+    },
     async expireDue(now) {
       // One statement: what it expires is what it returns, whatever another process does meanwhile.
       const rows = await sql.rows(

@@ -59,6 +59,16 @@ export interface KioskFacts {
   features: readonly string[] | null;
 }
 
+/** A kiosk's answer to a command (CommandRepo.recordAnswers). */
+export interface CommandAnswer {
+  id: string;
+  state: CommandState;
+  at: string;
+  result: Record<string, unknown>;
+  /** When it was sent, if its sent mark was not written (setAnswered); null: it was. */
+  sentAt: string | null;
+}
+
 export interface CommandRepo {
   insert(c: CommandRecord): Promise<void>;
   /**
@@ -101,6 +111,14 @@ export interface CommandRepo {
     result: Record<string, unknown>,
     sentAt: string,
   ): Promise<boolean>;
+  /**
+   * Records kiosks' answers, each only from pending or sent (CommandDispatcher's AnswerBatch:
+   * the answers that came in one turn of the event loop): an answer with `sentAt` as
+   * setAnswered records it (its send counted too), one without as setState(id, state, at,
+   * result, ['pending', 'sent']). Distinct ids. Returns, in order, whether each changed.
+   * PostgreSQL: one statement for all of them.
+   */
+  recordAnswers(answers: readonly CommandAnswer[]): Promise<boolean[]>;
   /** Expires outstanding commands whose deadline is before `now`; returns them. */
   expireDue(now: string): Promise<CommandRecord[]>;
   countByState(): Promise<Record<string, number>>;

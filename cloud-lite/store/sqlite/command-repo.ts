@@ -138,6 +138,14 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
       const stmt = onlyFrom ? setStateFrom(onlyFrom) : s.setState;
       return stmt.run(state, at, json, id).changes === 1;
     },
+    async recordAnswers(answers) {
+      return answers.map((a) =>
+        a.sentAt === null
+          ? setStateFrom(['pending', 'sent']).run(a.state, a.at, toJson(a.result), a.id).changes ===
+            1
+          : s.answered.run({ ...a, result: toJson(a.result) }).changes === 1,
+      );
+    },
     async expireDue(now) {
       const rows = (s.due.all(now) as Row[]).map(toRecord);
       for (const r of rows) {

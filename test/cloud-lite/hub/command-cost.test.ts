@@ -5,6 +5,8 @@
 // read runs without a transaction of its own; the answer is one guarded UPDATE (no read of the
 // state first). Commands recorded in one turn of the event loop share one COMMIT, and so do
 // the answers of one turn, each in a callback of its own (before, each answer committed alone).
+// On PostgreSQL (counted at the store: round trips and commits) the answers of one turn are
+// one UPDATE (AnswerBatch: before, one statement and one commit each).
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,8 +16,12 @@ import pino from 'pino';
 import t from 'tap';
 import { CommandDispatcher } from '../../../cloud-lite/hub/command-dispatcher.js';
 import type { CommandChannel } from '../../../cloud-lite/hub/types.js';
+import { PostgresStore } from '../../../cloud-lite/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../../cloud-lite/store/sqlite/sqlite-store.js';
 import { kioskFeatures } from '../../../protocol/index.js';
+import { pgServer } from '../../helpers/postgres.js';
+
+const pgs = await pgServer(t);
 
 // Every run of a prepared statement, by its SQL, whichever repository prepared it.
 const runs = new Map<string, number>();
@@ -166,4 +172,59 @@ t.test('command round trips on SQLite: statements and commits counted', async (t
     { name: 'TimeoutError' },
     'waitFor gives up after its timeout on a command recorded here',
   );
+});
+
+t.test('command answers on PostgreSQL: those of one turn in one statement', async (t) => {
+  if (!pgs) return;
+  // One pooled connection: every statement counted is the test's (and its session is set up
+  // by the first recording, not during the count).
+  const store = await PostgresStore.open(await pgs.createDatabase(), { poolSize: 1 });
+  t.teardown(() => store.close());
+  await store.transaction(async (tx) => {
+    await tx.kiosks.insert({ id: 'k1', name: 'k1', createdAt: new Date().toISOString() });
+    await tx.kiosks.recordBoot('k1', {
+      at: new Date().toISOString(),
+      softwareVersion: 'test',
+      imageVersion: null,
+      slotCount: 4,
+      bootReason: 'PowerOn',
+    });
+  });
+  // The kiosk's answers held until the test lets them all come at once.
+  const held: Array<() => void> = [];
+  const dispatcher = new CommandDispatcher({
+    store,
+    logger: pino({ level: 'silent' }),
+    signingKey: generateKeyPairSync('ed25519').privateKey,
+    channelFor: (kioskId) => ({
+      kioskId,
+      ready: true,
+      open: true,
+      inFlight: new Set(),
+      features: kioskFeatures(undefined),
+      call: () => new Promise((resolve) => held.push(() => resolve({ status: 'Accepted' }))),
+    }),
+    callTimeoutMs: 30_000,
+    sweepIntervalMs: 60_000,
+  });
+  const deadline = new Date(Date.now() + 60_000);
+  const recorded = await Promise.all(
+    Array.from({ length: 20 }, () =>
+      dispatcher.sendCommand('k1', 'EnableSlot', { slot: 1 }, deadline),
+    ),
+  );
+  for (let i = 0; held.length < 20 && i < 1000; i++) await new Promise((r) => setTimeout(r, 10));
+  t.equal(held.length, 20, 'every command sent');
+  const before = store.commitStats();
+  for (const answer of held) answer();
+  const settled = await Promise.all(recorded.map((c) => dispatcher.waitFor(c.id)));
+  t.same(
+    settled.map((c) => c.state),
+    Array(20).fill('completed'),
+    'every command completed',
+  );
+  const after = store.commitStats();
+  t.equal(after.roundTrips - before.roundTrips, 1, '20 answers in one turn: one statement');
+  t.equal(after.commits - before.commits, 1, 'and one commit');
+  t.same(await store.read((r) => r.commands.countByState()), { completed: 20 });
 });

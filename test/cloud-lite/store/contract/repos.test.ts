@@ -750,6 +750,45 @@ for (const { kind, open } of kinds) {
       t.equal(await answer('nope', 'completed'), false);
     });
 
+    t.test('commands: several answers recorded at once (recordAnswers)', async (t) => {
+      const { store } = await open(t);
+      await run(store, async (tx) => {
+        await tx.kiosks.insert({ id: 'k1', name: 'k1', createdAt: T0 });
+        for (const id of ['p1', 's1', 's2', 'x1']) await tx.commands.insert(command(id));
+      });
+      await run(store, (tx) => tx.commands.markSent('s1', at(1)));
+      await run(store, (tx) => tx.commands.markSent('s2', at(1)));
+      await run(store, (tx) => tx.commands.setState('x1', 'failed', at(1)));
+      const changed = await run(store, (tx) =>
+        tx.commands.recordAnswers([
+          { id: 'p1', state: 'completed', at: at(3), result: { status: 'ok' }, sentAt: at(2) },
+          { id: 'x1', state: 'completed', at: at(3), result: { status: 'ok' }, sentAt: at(2) },
+          { id: 's1', state: 'accepted', at: at(4), result: { n: 1 }, sentAt: null },
+          { id: 'nope', state: 'completed', at: at(3), result: {}, sentAt: null },
+          { id: 's2', state: 'rejected', at: at(5), result: { status: 'Rejected' }, sentAt: at(4) },
+        ]),
+      );
+      t.same(changed, [true, false, true, false, true], 'whether each changed, in order');
+      const get = (id: string) => run(store, (tx) => tx.commands.get(id));
+      t.match(await get('p1'), { state: 'completed', attempts: 1, updatedAt: at(3) }, 'p1');
+      t.match(
+        await get('s1'),
+        { state: 'accepted', attempts: 1, lastSentAt: at(1), updatedAt: at(4), result: { n: 1 } },
+        'without sentAt: the send as marked',
+      );
+      t.match(
+        await get('s2'),
+        { state: 'rejected', attempts: 2, lastSentAt: at(4), result: { status: 'Rejected' } },
+        'with sentAt: that send counted too',
+      );
+      t.match(
+        await get('x1'),
+        { state: 'failed', attempts: 0, lastSentAt: null },
+        'a final state stays',
+      );
+      t.same(await run(store, (tx) => tx.commands.recordAnswers([])), []);
+    });
+
     t.test('events: insert once, by seq, listed after a seq', async (t) => {
       const { store } = await open(t);
       const ev = (id: string, seq: number) => ({
