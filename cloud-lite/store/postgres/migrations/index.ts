@@ -17,6 +17,7 @@ import { pgMigration015RentalSettings } from './015-rental-settings.js';
 import { pgMigration016KioskFeatures } from './016-kiosk-features.js';
 import { pgMigration017RefundReason } from './017-refund-reason.js';
 import { pgMigration018ConfigLacking } from './018-config-lacking.js';
+import { pgMigration019CommandStateDomain } from './019-command-state-domain.js';
 
 /**
  * The PostgreSQL migrations, one per SQLite migration with the same number and name
@@ -42,4 +43,5 @@ export const pgMigrations: readonly PgMigration[] = [
   pgMigration016KioskFeatures,
   pgMigration017RefundReason,
   pgMigration018ConfigLacking,
+  pgMigration019CommandStateDomain,
 ];

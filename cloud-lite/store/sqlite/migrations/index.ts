@@ -17,6 +17,7 @@ import { migration015RentalSettings } from './015-rental-settings.js';
 import { migration016KioskFeatures } from './016-kiosk-features.js';
 import { migration017RefundReason } from './017-refund-reason.js';
 import { migration018ConfigLacking } from './018-config-lacking.js';
+import { migration019CommandStateDomain } from './019-command-state-domain.js';
 
 /**
  * One migration per file, numbered from 1 without gaps; `version` becomes
@@ -44,4 +45,5 @@ export const migrations: readonly Migration[] = [
   migration016KioskFeatures,
   migration017RefundReason,
   migration018ConfigLacking,
+  migration019CommandStateDomain,
 ];

@@ -789,6 +789,22 @@ for (const { kind, open } of kinds) {
       t.same(await run(store, (tx) => tx.commands.recordAnswers([])), []);
     });
 
+    t.test('commands: a state outside the seven is refused by the schema', async (t) => {
+      // SQLite: the table's CHECK; PostgreSQL: the command_state domain's (migration 019).
+      const { store } = await open(t);
+      const bogus = 'bogus' as CommandRecord['state'];
+      await run(store, async (tx) => {
+        await tx.kiosks.insert({ id: 'k1', name: 'k1', createdAt: T0 });
+        await tx.commands.insert(command('c1'));
+      });
+      await t.rejects(run(store, (tx) => tx.commands.insert(command('c2', { state: bogus }))));
+      await t.rejects(run(store, (tx) => tx.commands.setState('c1', bogus, at(1))));
+      const answer = { id: 'c1', state: bogus, at: at(1), result: {}, sentAt: null };
+      await t.rejects(run(store, (tx) => tx.commands.recordAnswers([answer])));
+      t.match(await run(store, (tx) => tx.commands.get('c1')), { state: 'pending' });
+      t.equal(await run(store, (tx) => tx.commands.get('c2')), undefined);
+    });
+
     t.test('events: insert once, by seq, listed after a seq', async (t) => {
       const { store } = await open(t);
       const ev = (id: string, seq: number) => ({
