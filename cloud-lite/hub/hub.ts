@@ -45,6 +45,11 @@ export const ADMIT_CONCURRENCY = 4;
 /** Default of KioskHubDeps.admitWaitMs. */
 export const ADMIT_WAIT_MS = 20_000;
 const TURNED_AWAY = Symbol('turned away');
+/**
+ * A kiosk socket's 'error' listener while the hub checks its upgrade (before ws holds it): one
+ * function for every socket, taken off once ws has its own (see handleUpgrade).
+ */
+const ignoreError = () => undefined;
 
 export interface KioskHubDeps {
   store: Store;
@@ -525,7 +530,7 @@ export class KioskHub
 
   /** HTTP upgrade handler for the server's 'upgrade' event. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => undefined);
+    socket.on('error', ignoreError);
     void this.upgrade(req, socket, head).catch((err) => {
       this.deps.logger.error({ err }, 'upgrade failed');
       this.deps.metrics.error('upgrade');
@@ -569,6 +574,10 @@ export class KioskHub
     if (socket.destroyed) return;
     if (this.stopping) return rejectUpgrade(socket, 503);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // ws listens for the socket's errors now. Left on, this listener would make the socket's
+      // 'error' entry an array of two for the connection's life (before it was one function
+      // per upgrade: with its context and the array ~170 bytes a kiosk).
+      socket.off('error', ignoreError);
       // The secret was replaced (or the kiosk revoked) while the handshake completed: this
       // connection used the old credentials (a revoked kiosk learns it at its next try: 401).
       if (!fresh()) return ws.close(CLOSE_SECRET_REPLACED, 'secret replaced');

@@ -1,9 +1,11 @@
 // A hub holds one session per connected kiosk: a session makes its logger (a pino child binding
 // its kioskId) only when it first logs, and answers its kiosk's calls with handlers shared by
 // every session (hub/kiosk-messages.ts), so an idle session costs ~500 bytes of heap, not ~1.6 KB.
+import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import t from 'tap';
+import type { KioskSession } from '../../../cloud-lite/hub/kiosk-session.js';
 import { RpcError } from '../../../protocol/index.js';
 import { startTestHub, waitUntil } from '../fixtures/test-hub.js';
 
@@ -60,4 +62,18 @@ t.test('a session makes its logger only when it logs; the lines name the kiosk',
     ['k3', 'k3'],
     'its lines name the kiosk',
   );
+});
+
+t.test("once ws holds a kiosk's socket, the hub keeps no listener of its own on it", async (t) => {
+  // The hub listens for a socket's errors while it checks the upgrade; ws listens from the
+  // handshake on. Both left on would make the socket's 'error' entry an array of two, held for
+  // the connection's life (10,000 of them on a full hub).
+  const hub = await startTestHub(t);
+  const kiosk = await hub.connectKiosk(await hub.enrolKiosk('k1'));
+  await kiosk.boot({ slotCount: 2 });
+  const sessions = (hub.server.hub as unknown as { sessions: Map<string, KioskSession> }).sessions;
+  const session = sessions.get('k1');
+  t.ok(session, 'the session');
+  const socket = (session!.ws as unknown as { _socket: Socket })._socket;
+  t.equal(socket.listenerCount('error'), 1, "one 'error' listener: ws's");
 });
