@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import {
   type Action,
   type Direction,
@@ -59,6 +58,11 @@ export interface RpcPeerOptions<R extends PeerRole> {
    * here at each call, they cost each peer nothing.
    */
   handler?(action: IncomingAction<R>): Handler<IncomingAction<R>> | undefined;
+  /**
+   * Told of every refused incoming frame (after it is logged); read at each, so it may be set
+   * after the peer is made. What it throws is logged, never thrown out of receive().
+   */
+  protocolError?(error: FrameError): void;
 }
 
 export interface CallOptions {
@@ -86,11 +90,10 @@ function clip(text: string, max = 256): string {
  * messages with receive() and give it a send function. Correlates calls by message id, validates
  * every payload both ways, and never throws out of receive().
  *
- * Events: 'protocolError' (FrameError) for every refused incoming frame.
+ * Refused incoming frames are told to the options' protocolError(). Not an EventEmitter: a hub
+ * holds one peer per connected kiosk, and an emitter's listener table costs each ~200 bytes.
  */
-export class RpcPeer<R extends PeerRole = PeerRole> extends EventEmitter<{
-  protocolError: [FrameError];
-}> {
+export class RpcPeer<R extends PeerRole = PeerRole> {
   private readonly options: RpcPeerOptions<R>;
   /** Made at the first handle(): a peer may answer with its options' handler() alone. */
   private handlers: Map<string, Handler<Action>> | undefined;
@@ -102,7 +105,6 @@ export class RpcPeer<R extends PeerRole = PeerRole> extends EventEmitter<{
   private closedReason: string | undefined;
 
   constructor(options: RpcPeerOptions<R>) {
-    super();
     this.options = options;
   }
 
@@ -230,7 +232,7 @@ export class RpcPeer<R extends PeerRole = PeerRole> extends EventEmitter<{
     });
   }
 
-  /** Feeds one incoming message. Never throws; bad frames are logged and emitted. */
+  /** Feeds one incoming message. Never throws; bad frames are logged and told (protocolError). */
   receive(data: FrameInput): void {
     try {
       if (this.closedReason !== undefined) {
@@ -283,9 +285,9 @@ export class RpcPeer<R extends PeerRole = PeerRole> extends EventEmitter<{
     if (logged.messageId !== undefined) logged.messageId = clip(logged.messageId, 80);
     this.log.warn(logged, 'rpc: refused an incoming frame');
     try {
-      this.emit('protocolError', error);
+      this.options.protocolError?.(error);
     } catch (err) {
-      this.log.error({ err }, 'rpc: a protocolError listener threw');
+      this.log.error({ err }, 'rpc: protocolError threw');
     }
     const { messageId, messageType } = error;
     if (messageId === undefined) return;

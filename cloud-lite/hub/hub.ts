@@ -155,7 +155,6 @@ export class KioskHub
   /** Each kiosk socket's session, for the socket listeners (one set per hub, not per kiosk). */
   private readonly sessionOf = new WeakMap<WebSocket, KioskSession>();
   private readonly socketListeners: ReturnType<KioskHub['makeSocketListeners']>;
-  private readonly onProtocolError = () => this.deps.metrics.error('protocol');
 
   constructor(private readonly deps: KioskHubDeps) {
     super();
@@ -626,7 +625,6 @@ export class KioskHub
     // The connection's time, taken once: its Boot claims the kiosk for this process with it
     // (the newest connection wins, in the Boot's statement: see KioskRepo.recordBoot).
     session.connectedAt = this.now().toISOString();
-    session.peer.on('protocolError', this.onProtocolError);
     this.sessionOf.set(ws, session);
     const on = this.socketListeners;
     ws.on('message', on.message).on('pong', on.pong).on('error', on.error).on('close', on.close);
@@ -692,6 +690,7 @@ export class KioskHub
       handlers,
       maxMessageBytes: this.deps.maxPayloadBytes,
       callTimeoutMs: this.deps.commandCallTimeoutMs,
+      protocolError: () => this.deps.metrics.error('protocol'),
     };
   }
 

@@ -24,6 +24,8 @@ export interface KioskSessionShared {
   handlers: KioskCallHandlers;
   maxMessageBytes: number;
   callTimeoutMs: number;
+  /** Told of every frame a kiosk sent that its peer refused (RpcPeerOptions.protocolError). */
+  protocolError(): void;
 }
 
 /**
@@ -93,6 +95,11 @@ export class KioskSession implements CommandChannel, RpcPeerOptions<'hub'> {
     if (!Object.hasOwn(this.shared.handlers, action)) return undefined;
     const h = this.shared.handlers[action];
     return (payload) => h(this, payload as never) as never;
+  }
+
+  /** A refused frame of the kiosk's (the peer logged it): the hub counts it. */
+  protocolError(): void {
+    this.shared.protocolError();
   }
 
   /** What this connection's kiosk last reported and was recorded (see kiosk-messages.ts). */

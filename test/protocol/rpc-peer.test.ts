@@ -7,6 +7,7 @@ import {
   parseFrame,
   RpcError,
   RpcPeer,
+  type RpcPeerOptions,
 } from '../../protocol/index.js';
 
 interface LogLine {
@@ -53,8 +54,9 @@ function pair(opts: { callTimeoutMs?: number } = {}) {
 function lone<R extends 'kiosk' | 'hub'>(role: R) {
   const sent: string[] = [];
   const log = recordingLogger();
-  const peer = new RpcPeer({ role, send: (text) => sent.push(text), logger: log });
-  return { peer, sent, log };
+  const options: RpcPeerOptions<R> = { role, send: (text) => sent.push(text), logger: log };
+  const peer = new RpcPeer(options);
+  return { peer, sent, log, options };
 }
 
 async function rejection(p: Promise<unknown>): Promise<RpcError> {
@@ -227,14 +229,14 @@ t.test('a handler returning an invalid response answers InternalError', async (t
 });
 
 t.test('an invalid incoming payload never reaches the handler', async (t) => {
-  const { peer, sent } = lone('kiosk');
+  const { peer, sent, options } = lone('kiosk');
   let calls = 0;
   peer.handle('SetWriteProtect', () => {
     calls++;
     return { status: 'Accepted' };
   });
   const errors: FrameError[] = [];
-  peer.on('protocolError', (e) => errors.push(e));
+  options.protocolError = (e) => errors.push(e);
   peer.receive(
     JSON.stringify([2, 'a', 'SetWriteProtect', { commandId: uuid(), slot: 0, on: true }]),
   );
@@ -310,9 +312,9 @@ t.test('a send that throws rejects with ESEND and leaves nothing pending', async
 });
 
 t.test('garbage into receive() never throws', async (t) => {
-  const { peer, sent } = lone('hub');
+  const { peer, sent, options } = lone('hub');
   const errors: FrameError[] = [];
-  peer.on('protocolError', (e) => errors.push(e));
+  options.protocolError = (e) => errors.push(e);
   const inputs = [
     '',
     'null',
@@ -357,9 +359,9 @@ t.test('garbage into receive() never throws', async (t) => {
     'MessageTypeNotSupported',
   ]);
   // A listener that throws does not escape either.
-  peer.on('protocolError', () => {
+  options.protocolError = () => {
     throw new Error('bad listener');
-  });
+  };
   t.doesNotThrow(() => peer.receive('{'));
 });
 

@@ -96,6 +96,7 @@ t.test('a CALL whose message id can be read is always answered', async (t) => {
 
   t.ok(await kiosk.heartbeat(), 'the connection stays usable');
   t.ok(hub.server.hub.isConnected('k1'));
+  t.equal(hub.server.metrics.errorCount('protocol'), 4, 'each refused frame counted');
 });
 
 t.test('Heartbeat, Event and Inventory before an accepted Boot are refused', async (t) => {

@@ -1,6 +1,7 @@
 // A hub holds one session per connected kiosk: a session makes its logger (a pino child binding
 // its kioskId) only when it first logs, and answers its kiosk's calls with handlers shared by
 // every session (hub/kiosk-messages.ts), so an idle session costs ~500 bytes of heap, not ~1.6 KB.
+import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -64,7 +65,7 @@ t.test('a session makes its logger only when it logs; the lines name the kiosk',
   );
 });
 
-t.test("once ws holds a kiosk's socket, the hub keeps no listener of its own on it", async (t) => {
+t.test("a kiosk's socket and peer hold no listener of the hub's own", async (t) => {
   // The hub listens for a socket's errors while it checks the upgrade; ws listens from the
   // handshake on. Both left on would make the socket's 'error' entry an array of two, held for
   // the connection's life (10,000 of them on a full hub).
@@ -76,4 +77,7 @@ t.test("once ws holds a kiosk's socket, the hub keeps no listener of its own on 
   t.ok(session, 'the session');
   const socket = (session!.ws as unknown as { _socket: Socket })._socket;
   t.equal(socket.listenerCount('error'), 1, "one 'error' listener: ws's");
+  // Refused frames are told through the session (RpcPeerOptions.protocolError), so a kiosk's
+  // peer has no listener table of its own.
+  t.notOk(session!.peer instanceof EventEmitter, "the kiosk's peer is no emitter");
 });
