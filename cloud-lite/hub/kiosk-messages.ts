@@ -155,7 +155,7 @@ export function kioskMessageHandlers(ctx: KioskMessagesContext): KioskMessageHan
             recordReportedConfig(tx, ctx.logger, kioskId, 'Boot', { ...config, at: currentTime }),
           { isolation: 'autocommit' },
         );
-        session.reported.config = configKey(config);
+        session.reportedConfig = configKey(config);
       }
       // Before the 'booted' listeners run: commands they create are sent by these features.
       session.features = kioskFeatures(p.features);
@@ -183,17 +183,19 @@ export function kioskMessageHandlers(ctx: KioskMessagesContext): KioskMessageHan
     },
     Heartbeat: async (session, p) => {
       booted(session, 'Heartbeat');
-      const { kioskId, reported } = session;
+      const { kioskId } = session;
       const currentTime = ctx.now().toISOString();
       // lastSeenAt goes out with the other heartbeats of the moment, one statement (TouchBatch);
       // what the kiosk reports about itself (its remote configuration, its cache use) is written
       // only when it differs from what this connection reported last.
       const writes = [ctx.touch(kioskId, currentTime)];
       const config =
-        p.config && session.features.has('apply-config') && configKey(p.config) !== reported.config
+        p.config &&
+        session.features.has('apply-config') &&
+        configKey(p.config) !== session.reportedConfig
           ? p.config
           : undefined;
-      const cache = p.cache && cacheKey(p.cache) !== reported.cache ? p.cache : undefined;
+      const cache = p.cache && cacheKey(p.cache) !== session.reportedCache ? p.cache : undefined;
       if (config || cache)
         writes.push(
           store
@@ -210,8 +212,8 @@ export function kioskMessageHandlers(ctx: KioskMessagesContext): KioskMessageHan
               { isolation: 'autocommit' },
             )
             .then(() => {
-              if (config) reported.config = configKey(config);
-              if (cache) reported.cache = cacheKey(cache);
+              if (config) session.reportedConfig = configKey(config);
+              if (cache) session.reportedCache = cacheKey(cache);
             }),
         );
       await Promise.all(writes);

@@ -59,9 +59,11 @@ export class KioskSession implements CommandChannel, RpcPeerOptions<'hub'> {
   private closed = false;
   /**
    * What this connection's kiosk last reported and was recorded (configuration and cache
-   * keys): unchanged reports are not written again. Made at the first.
+   * keys, see kiosk-messages.ts): unchanged reports are not written again. Two fields, not an
+   * object of their own (~60 bytes a kiosk).
    */
-  private reports: { config?: string; cache?: string } | undefined;
+  reportedConfig: string | undefined = undefined;
+  reportedCache: string | undefined = undefined;
   /** The kiosk's logger, made at its first use (most idle sessions never log). */
   private log: Logger | undefined;
 
@@ -100,12 +102,6 @@ export class KioskSession implements CommandChannel, RpcPeerOptions<'hub'> {
   /** A refused frame of the kiosk's (the peer logged it): the hub counts it. */
   protocolError(): void {
     this.shared.protocolError();
-  }
-
-  /** What this connection's kiosk last reported and was recorded (see kiosk-messages.ts). */
-  get reported(): { config?: string; cache?: string } {
-    this.reports ??= {};
-    return this.reports;
   }
 
   /** Commands being sent on this connection; made at the first (most sessions idle). */
