@@ -51,7 +51,8 @@ function byKiosk<T extends { kioskId: string }>(list: readonly T[]): Map<string,
  * one statement for the whole fleet (booted kiosks, cache use, faulted slots, recent
  * preparation failures, disk types and stock, orders, payments), so a sweep costs the same
  * number of statements with 10 kiosks as with 10,000; only a disk type's stock check reads
- * more (one rental look-up per candidate slot until one sells).
+ * more (one rental look-up per candidate slot until one sells, and a page of ready slots per
+ * STOCK_PAGE candidates read).
  */
 export async function sweepFindings(tx: Tx, ctx: RuleContext): Promise<Finding[]> {
   const { config, kiosks, now } = ctx;
@@ -125,7 +126,8 @@ export async function sweepFindings(tx: Tx, ctx: RuleContext): Promise<Finding[]
       });
   }
   // Zero rentable stock of a disk type across the kiosks that offer it and can serve now
-  // (the fleet's ready slots and claims read once, for every type).
+  // (the fleet's claims read once, for every type; each type's ready slots a page at a time,
+  // until one sells).
   let stock: FleetStock | undefined;
   for (const type of await tx.diskTypes.list()) {
     const serving = fleet.filter(

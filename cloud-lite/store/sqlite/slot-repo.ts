@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { SlotRecord, SlotRepo } from '../repos/slot-repo.js';
+import type { SlotRecord, SlotRepo, StockSlot } from '../repos/slot-repo.js';
 import { fromJson, toJson } from './json.js';
 import { marks } from './table.js';
 
@@ -19,6 +19,16 @@ export function sqliteSlotRepo(db: Database.Database): SlotRepo {
     ),
     list: db.prepare('SELECT * FROM slots WHERE kiosk_id = ? ORDER BY slot'),
     get: db.prepare('SELECT * FROM slots WHERE kiosk_id = ? AND slot = ?'),
+    // Row values: (kiosk_id, slot) after the last page's, in the primary key's order.
+    readyStock: db.prepare(
+      `SELECT kiosk_id AS kioskId, slot, json_extract(snapshot, '$.diskId') AS diskId,
+         json_extract(snapshot, '$.contentVersion') AS contentVersion,
+         json_extract(snapshot, '$.capacityBytes') AS capacityBytes,
+         json_extract(snapshot, '$.reservationId') AS reservationId
+       FROM slots WHERE state = 'ready' AND json_extract(snapshot, '$.contentId') = ?
+         AND (kiosk_id, slot) > (?, ?)
+       ORDER BY kiosk_id, slot LIMIT ?`,
+    ),
     upsert: db.prepare(
       `INSERT INTO slots (kiosk_id, slot, state, snapshot, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (kiosk_id, slot) DO UPDATE SET state = excluded.state,
@@ -46,6 +56,14 @@ export function sqliteSlotRepo(db: Database.Database): SlotRepo {
         inStates.set(states.length, st);
       }
       return (st.all(...states) as Row[]).map(toRecord);
+    },
+    async listReadyStock(contentId, limit, after) {
+      return s.readyStock.all(
+        contentId,
+        after?.kioskId ?? '',
+        after?.slot ?? -1,
+        limit,
+      ) as StockSlot[];
     },
     async get(kioskId, slot) {
       const r = s.get.get(kioskId, slot) as Row | undefined;

@@ -14,6 +14,7 @@ import { sweepFindings } from '../../../cloud-lite/alerts/rules.js';
 import { validateConfig } from '../../../cloud-lite/config.js';
 import type { KioskCommands } from '../../../cloud-lite/hub/kiosk-commands.js';
 import { Catalog } from '../../../cloud-lite/rental/catalog/catalog.js';
+import { STOCK_PAGE } from '../../../cloud-lite/rental/catalog/preparable.js';
 import { SqliteStore } from '../../../cloud-lite/store/sqlite/sqlite-store.js';
 
 // Every run of a prepared statement, whichever repository prepared it, and the fields (columns
@@ -195,3 +196,29 @@ t.test(
     t.equal(large.statements, small.statements, 'statements do not grow with the fleet');
   },
 );
+
+t.test('a disk type in stock costs one page of ready slots, whatever the fleet', async (t) => {
+  // The zero-stock check used to read every ready slot of the fleet (whole snapshots) each
+  // sweep; it reads the type's ready slots a page at a time and stops at the first that sells.
+  const cost = async (n: number) => {
+    const { store, catalog } = await fleet(t, n, false);
+    return store.transaction(async (tx) => {
+      const type = (await tx.diskTypes.list())[0]!;
+      const ids = new Set(Array.from({ length: n }, (_, i) => `k${i}`));
+      const before = { runs, fields };
+      const stock = await catalog.fleetStock(tx);
+      const sells = await catalog.sellsAnywhere(tx, type, ids, stock);
+      return { sells, statements: runs - before.runs, fields: fields - before.fields };
+    });
+  };
+  // 4 ready disks a kiosk: 120 and 360 ready slots, both more than a page.
+  const small = await cost(30);
+  const large = await cost(90);
+  t.ok(small.sells && large.sells, 'in stock');
+  t.equal(large.statements, small.statements, 'statements do not grow with the fleet');
+  t.equal(large.fields, small.fields, 'fields read do not grow with the fleet');
+  t.ok(
+    small.fields <= STOCK_PAGE * 6 + 20,
+    `the claims, a page of 6 fields a slot, its content and a rental look-up (${small.fields})`,
+  );
+});

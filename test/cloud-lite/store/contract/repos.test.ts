@@ -24,7 +24,7 @@ import type {
   Store,
   Tx,
 } from '../../../../cloud-lite/store/types.js';
-import { orderRecord } from '../../fixtures/records.js';
+import { orderRecord, userRecord } from '../../fixtures/records.js';
 import { openStoreAt, storeKinds } from './store-kinds.js';
 
 const kinds = await storeKinds(t);
@@ -33,17 +33,7 @@ const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
 const run = <T>(store: Store, fn: (tx: Tx) => Promise<T>) => store.transaction(fn);
 
 async function seedUser(tx: Tx, id = 'u1') {
-  await tx.users.insert({
-    id,
-    email: `${id}@example.org`,
-    phone: null,
-    name: id,
-    role: 'renter',
-    passwordHash: 'h',
-    cardToken: null,
-    cardLast4: null,
-    createdAt: T0,
-  });
+  await tx.users.insert(userRecord(id, T0));
 }
 
 const command = (id: string, o: Partial<CommandRecord> = {}): CommandRecord => ({
@@ -592,6 +582,95 @@ for (const { kind, open } of kinds) {
         'listInStates: the slots of every kiosk in those states, by kiosk and slot',
       );
       t.same(await run(store, (tx) => tx.slots.listInStates([])), []);
+
+      // listReadyStock: the ready slots of one content, only the fields the stock rules read
+      // (null where the snapshot has none), by kiosk and slot, a page at a time.
+      const disk = (slot: number, o: Record<string, unknown>) => ({
+        slot,
+        state: 'ready',
+        writeProtect: false,
+        diskId: `disk-${slot}`,
+        capacityBytes: 2 ** 40,
+        contentId: 'movies',
+        ...o,
+      });
+      await run(store, async (tx) => {
+        await tx.kiosks.insert({ id: 'k2', name: 'k2', createdAt: T0 });
+        await tx.slots.replaceAll('k2', [
+          { kioskId: 'k2', slot: 4, state: 'ready', snapshot: disk(4, {}), updatedAt: T0 },
+          {
+            kioskId: 'k2',
+            slot: 1,
+            state: 'ready',
+            snapshot: disk(1, { contentVersion: '2', reservationId: 'r1' }),
+            updatedAt: T0,
+          },
+          {
+            kioskId: 'k2',
+            slot: 2,
+            state: 'ready',
+            snapshot: disk(2, { contentId: 'music' }),
+            updatedAt: T0,
+          },
+          {
+            kioskId: 'k2',
+            slot: 3,
+            state: 'reserved',
+            snapshot: disk(3, { state: 'reserved' }),
+            updatedAt: T0,
+          },
+          {
+            kioskId: 'k2',
+            slot: 5,
+            state: 'ready',
+            snapshot: { slot: 5, state: 'ready', writeProtect: false, contentId: 'movies' },
+            updatedAt: T0,
+          },
+        ]);
+        await tx.kiosks.insert({ id: 'k10', name: 'k10', createdAt: T0 });
+        await tx.slots.replaceAll('k10', [
+          { kioskId: 'k10', slot: 7, state: 'ready', snapshot: disk(7, {}), updatedAt: T0 },
+        ]);
+      });
+      const full = (slot: number) => ({
+        diskId: `disk-${slot}`,
+        contentVersion: null,
+        capacityBytes: 2 ** 40,
+        reservationId: null,
+      });
+      const movies = [
+        { kioskId: 'k10', slot: 7, ...full(7) },
+        { kioskId: 'k2', slot: 1, ...full(1), contentVersion: '2', reservationId: 'r1' },
+        { kioskId: 'k2', slot: 4, ...full(4) },
+        {
+          kioskId: 'k2',
+          slot: 5,
+          diskId: null,
+          contentVersion: null,
+          capacityBytes: null,
+          reservationId: null,
+        },
+      ];
+      t.same(
+        await run(store, (tx) => tx.slots.listReadyStock('movies', 10)),
+        movies,
+        'listReadyStock: ready slots of that content, by kiosk and slot, only the rule fields',
+      );
+      t.same(await run(store, (tx) => tx.slots.listReadyStock('movies', 2)), movies.slice(0, 2));
+      t.same(
+        await run(store, (tx) => tx.slots.listReadyStock('movies', 2, movies[1])),
+        movies.slice(2),
+        'the page after a slot',
+      );
+      t.same(
+        await run(store, (tx) => tx.slots.listReadyStock('movies', 2, movies[3])),
+        [],
+        'none after the last',
+      );
+      t.same(
+        (await run(store, (tx) => tx.slots.listReadyStock('music', 10))).map((s) => s.slot),
+        [2],
+      );
       await run(store, (tx) => tx.slots.replaceAll('k1', []));
       t.same(await run(store, (tx) => tx.slots.list('k1')), []);
       t.equal(await run(store, (tx) => tx.slots.get('k1', 1)), undefined);
