@@ -201,16 +201,37 @@ cleanup.add('children', async () => {
   for (const c of alive) if (c.alive) c.proc.kill('SIGKILL');
 });
 
+const HUB_UNIT = readFileSync(path.join(root, 'deploy/systemd/cloud-lite.service'), 'utf8');
+
 /**
  * The node flags production runs the hub with (deploy/systemd/cloud-lite.service's ExecStart):
  * the hub processes here run with them too.
  */
 const HUB_NODE_FLAGS = (() => {
-  const unit = readFileSync(path.join(root, 'deploy/systemd/cloud-lite.service'), 'utf8');
-  const m = /^ExecStart=\S*node((?: --\S+)*) \S*cloud-lite\.js /m.exec(unit);
+  const m = /^ExecStart=\S*node((?: --\S+)*) \S*cloud-lite\.js /m.exec(HUB_UNIT);
   if (!m)
     throw new Error('deploy/systemd/cloud-lite.service has no ExecStart=node ... cloud-lite.js');
   return m[1]!.trim();
+})();
+
+/**
+ * The environment production runs the hub with (the unit's Environment= lines: NAME=value
+ * pairs separated by spaces, unquoted): the hub processes here get it too, over the bench's own.
+ * EnvironmentFile= (the operator's secrets) is not read.
+ */
+const HUB_ENV = (() => {
+  const env: Record<string, string> = {};
+  for (const [, line] of HUB_UNIT.matchAll(/^Environment=(.*)$/gm)) {
+    for (const pair of line!.trim().split(/\s+/)) {
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)=([^"'\\]*)$/.exec(pair);
+      if (!m)
+        throw new Error(
+          `deploy/systemd/cloud-lite.service: Environment=${line}: only unquoted NAME=value pairs are read here`,
+        );
+      env[m[1]!] = m[2]!;
+    }
+  }
+  return env;
 })();
 
 /** A child script from `childDir`, run by plain node (no tsx), with a raised file limit. */
@@ -221,11 +242,12 @@ function spawnChild(
   env: Record<string, string> = {},
 ): Child {
   const file = path.join(childDir, script.replace(/\.ts$/, '.js'));
-  const hubFlags = script === 'hub-server.ts' ? HUB_NODE_FLAGS : '';
+  const hub = script === 'hub-server.ts';
+  const hubFlags = hub ? HUB_NODE_FLAGS : '';
   const cmd = `ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); exec "${process.execPath}" --expose-gc ${hubFlags} ${process.env.BENCH_HUB_NODE_FLAGS ?? ''} "${file}" ${args.map((a) => `"${a}"`).join(' ')}`;
   const proc = spawn('sh', ['-c', cmd], {
     cwd: root,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...(hub ? HUB_ENV : {}), ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const child = new Child(name, proc);
@@ -552,7 +574,11 @@ try {
   const commands = Number(opts.commands);
   const concurrency = Number(opts.concurrency);
   report(
-    `${load1()} at the start (${os.cpus().length} cores shared with other users); alerts sweep every ${opts.alertsSweepSeconds ?? 15} s; hubs run with node ${HUB_NODE_FLAGS || '(no flags)'} as deploy/systemd/cloud-lite.service runs them`,
+    `${load1()} at the start (${os.cpus().length} cores shared with other users); alerts sweep every ${opts.alertsSweepSeconds ?? 15} s; hubs run with node ${HUB_NODE_FLAGS || '(no flags)'} and ${Object.entries(
+      HUB_ENV,
+    )
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')} as deploy/systemd/cloud-lite.service runs them`,
   );
 
   // The money path with its commits synced (synchronous=FULL for them, as the hub runs)
