@@ -22,6 +22,7 @@ export class AnswerBatch {
   private queued: Queued[] = [];
   private scheduled = false;
   private writing = false;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(
     private readonly deps: {
@@ -71,14 +72,36 @@ export class AnswerBatch {
       if (batch.length === 1) batch[0]!.reject(err);
       else
         for (const q of batch)
-          await this.store([q.answer]).then(
-            ([changed]) => q.resolve(changed ?? false),
+          await this.storeAgain(q.answer).then(
+            (changed) => q.resolve(changed),
             (e) => q.reject(e),
           );
     } finally {
       this.writing = false;
       if (this.queued.length > 0) this.schedule();
+      else if (!this.scheduled) for (const w of this.idleWaiters.splice(0)) w();
     }
+  }
+
+  /** Resolves once nothing is queued or being written (at stop). */
+  idle(): Promise<void> {
+    if (!this.writing && !this.scheduled && this.queued.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * One answer of a failed write, alone. The failed write may have kept the answers before the
+   * failing one (SQLite runs the batch as an autocommit item of its group: no savepoint), so an
+   * answer that now changes nothing is its own when the row already holds its state and time:
+   * it was recorded by the failed write, and its command's listeners must still be told.
+   */
+  private async storeAgain(answer: CommandAnswer): Promise<boolean> {
+    const [changed] = await this.store([answer]);
+    if (changed) return true;
+    const row = await this.deps.store.transaction((tx) => tx.commands.get(answer.id), {
+      isolation: 'autocommit',
+    });
+    return row?.state === answer.state && row.updatedAt === answer.at;
   }
 
   private store(answers: CommandAnswer[]): Promise<boolean[]> {

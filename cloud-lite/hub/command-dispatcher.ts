@@ -169,6 +169,11 @@ export class CommandDispatcher extends EventEmitter<{
     this.stopSweeping();
   }
 
+  /** Resolves once the kiosks' answers already received are written (the hub's stop). */
+  answersWritten(): Promise<void> {
+    return this.answers.idle();
+  }
+
   /**
    * Another hub process recorded or changed command `commandId` of `kioskId`, and `rec` is the
    * command as it committed it (the announcement carries it; absent when too big for a NOTIFY:
@@ -630,7 +635,9 @@ export class CommandDispatcher extends EventEmitter<{
         result,
         sentAt: unmarked ? sentAtIso : null,
       });
-      if (!changed && (!unmarked || (await this.endedUnanswered(cmd.id)))) {
+      // Late only when the command expired (or is gone): one that changed nothing because its
+      // outcome event (read in the same turn, committed first) had already ended it is not.
+      if (!changed && (await this.endedUnanswered(cmd.id))) {
         const late = { commandId: cmd.id, kioskId: cmd.kioskId, action: cmd.action, answer: state };
         log.warn(late, 'late answer ignored: the command was no longer pending or sent');
         this.emit('lateAnswer', late);

@@ -408,6 +408,7 @@ export class KioskHub
     );
     await Promise.all(closing);
     await this.events.idle();
+    await this.commands.answersWritten();
     await this.touches.flush();
     this.fleetBatch.flush();
     this.sessionBatch.flush();

@@ -88,13 +88,15 @@ export function pgCommandRepo(sql: Sql): CommandRepo {
            AS a(id, state, at, result, sent_at)
          WHERE c.id = a.id AND c.state IN ('pending', 'sent')
          RETURNING c.id`,
-        [
-          answers.map((a) => a.id),
-          answers.map((a) => a.state),
-          answers.map((a) => a.at),
-          answers.map((a) => JSON.stringify(a.result)),
-          answers.map((a) => a.sentAt),
-        ],
+        // By id: two processes' batches (and expireDue) lock common rows in one order, so
+        // they wait for each other instead of deadlocking.
+        ((sorted) => [
+          sorted.map((a) => a.id),
+          sorted.map((a) => a.state),
+          sorted.map((a) => a.at),
+          sorted.map((a) => JSON.stringify(a.result)),
+          sorted.map((a) => a.sentAt),
+        ])([...answers].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
       );
       const changed = new Set(rows.map((r) => r.id));
       return answers.map((a) => changed.has(a.id));
@@ -103,7 +105,8 @@ export function pgCommandRepo(sql: Sql): CommandRepo {
       // One statement: what it expires is what it returns, whatever another process does meanwhile.
       const rows = await sql.rows(
         `WITH due AS (
-           SELECT id FROM commands WHERE state IN ('pending', 'sent') AND deadline < $1 FOR UPDATE
+           SELECT id FROM commands WHERE state IN ('pending', 'sent') AND deadline < $1
+           ORDER BY id FOR UPDATE
          )
          UPDATE commands c SET state = 'expired', updated_at = $1 FROM due WHERE c.id = due.id
          RETURNING c.*`,

@@ -1,7 +1,8 @@
 // Kiosks' answers recorded together (cloud-lite/hub/answer-batch.ts) on a real SQLite store:
 // the answers of one turn of the event loop go out as one recordAnswers, those arriving while a
 // write is on its way go out in the next one, a repeated id waits for the next write, and a
-// write that fails is tried again answer by answer, so only the answer the store refuses fails.
+// write that fails is tried again answer by answer, so only the answer the store refuses fails,
+// and an answer the failed write had kept still counts as changed.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,8 +40,12 @@ await store.transaction(async (tx) => {
 const answer = (id: string, result: Record<string, unknown> = { status: 'Accepted' }) =>
   ({ id, state: 'completed', at: at(2), result, sentAt: at(1) }) satisfies CommandAnswer;
 
-/** The store, each write's answers noted, and a write that fails while `refuse` matches one. */
-function watched(refuse?: (a: CommandAnswer) => boolean) {
+/**
+ * The store, each write's answers noted, and a write that fails while `refuse` matches one;
+ * `keepBefore`: having written the answers before the refused one (as SQLite's autocommit item
+ * keeps the statements before a failing one).
+ */
+function watched(refuse?: (a: CommandAnswer) => boolean, keepBefore = false) {
   const writes: string[][] = [];
   const wrapped: Pick<Store, 'transaction'> = {
     transaction: (fn, opts) =>
@@ -51,8 +56,12 @@ function watched(refuse?: (a: CommandAnswer) => boolean) {
               commands: Object.assign(Object.create(tx.commands), {
                 recordAnswers(answers: CommandAnswer[]) {
                   writes.push(answers.map((a) => a.id));
-                  if (refuse && answers.some(refuse))
-                    return Promise.reject(new Error('refused by the store'));
+                  const refused = refuse ? answers.findIndex(refuse) : -1;
+                  if (refused >= 0 && keepBefore && refused > 0)
+                    return tx.commands.recordAnswers(answers.slice(0, refused)).then(() => {
+                      throw new Error('refused by the store, the answers before it kept');
+                    });
+                  if (refused >= 0) return Promise.reject(new Error('refused by the store'));
                   return tx.commands.recordAnswers(answers);
                 },
               }),
@@ -96,4 +105,19 @@ t.test('a write that fails: tried again answer by answer', async (t) => {
   t.same(writes, [['c4', 'c5', 'c6'], ['c4'], ['c5'], ['c6']]);
   t.equal((await store.read((r) => r.commands.get('c5')))?.state, 'pending', 'c5 unchanged');
   t.equal((await store.read((r) => r.commands.get('c6')))?.state, 'completed');
+});
+
+t.test('a write that fails after keeping some answers: those are still told changed', async (t) => {
+  // c7 is written, then c5 is refused; alone again, c7 changes nothing: its row holds its answer.
+  const { writes, batch } = watched((a) => a.id === 'c5', true);
+  const results = await Promise.allSettled(['c7', 'c5'].map((id) => batch.record(answer(id))));
+  t.same(
+    results.map((r) => (r.status === 'fulfilled' ? r.value : 'rejected')),
+    [true, 'rejected'],
+    'c7 changed its command (its listeners are told); c5 fails',
+  );
+  t.same(writes, [['c7', 'c5'], ['c7'], ['c5']]);
+  t.equal((await store.read((r) => r.commands.get('c7')))?.state, 'completed');
+  t.equal((await store.read((r) => r.commands.get('c5')))?.state, 'pending', 'c5 unchanged');
+  await batch.idle();
 });
