@@ -20,6 +20,12 @@ export type ClusterMessage =
    */
   | { t: 'sessions'; kioskIds: string[] }
   | { t: 'session'; kioskId: string }
+  /**
+   * The leader marked these kiosks offline, their holders gone from pg_stat_activity
+   * (KioskRepo.releaseDeadHolders): a process that holds one's live socket all the same (its
+   * cluster connection was being re-made) claims it again. At most BATCH_MAX ids a message.
+   */
+  | { t: 'released'; kioskIds: string[] }
   /** The kiosk was revoked, or its secret replaced: every process closes its socket. */
   | { t: 'revoked'; kioskId: string }
   | { t: 'secretReplaced'; kioskId: string }

@@ -12,6 +12,7 @@ import {
   SUBPROTOCOL,
 } from '../../protocol/index.js';
 import {
+  BATCH_MAX,
   type Cluster,
   ClusterBatch,
   type ClusterMessage,
@@ -146,6 +147,9 @@ export class KioskHub
   private readonly admission: { upgrades: Semaphore; boots: Semaphore };
   private readonly onClusterMessage = (m: ClusterMessage) => this.clusterMessage(m);
   private readonly onResync = () => {
+    // The leader may have released this process's kiosks while its cluster connection (its
+    // presence) was being re-made: they are claimed again.
+    void this.reclaim();
     for (const s of this.sessions.values())
       if (s.ready) void this.commands.deliverOutstanding(s).catch(() => undefined);
     this.commands.resync();
@@ -265,6 +269,7 @@ export class KioskHub
       this.emit('fleetChange', m.kioskId);
     } else if (m.t === 'revoked') this.revoked(m.kioskId);
     else if (m.t === 'secretReplaced') this.secretReplaced(m.kioskId);
+    else if (m.t === 'released') void this.reclaim(m.kioskIds);
     else if (m.t === 'sessions' || m.t === 'session') {
       for (const id of m.t === 'session' ? [m.kioskId] : m.kioskIds) {
         void this.closeIfReplaced(id);
@@ -310,26 +315,76 @@ export class KioskHub
   }
 
   /**
+   * Claims again the kiosks whose ready sessions this process holds (all, or those of `ids`):
+   * the leader released them (KioskRepo.releaseDeadHolders) while this process's cluster
+   * connection was being re-made, or with a view of pg_stat_activity read before it was. The
+   * newest connection still wins (KioskRepo.reclaim); a kiosk claimed again is announced as
+   * a Boot's claim is (another process closes an older socket of it).
+   */
+  private reclaim(ids?: readonly string[]): Promise<void> {
+    const held: Array<{ id: string; connectedAt: string }> = [];
+    for (const id of ids ?? this.sessions.keys()) {
+      const s = this.sessions.get(id);
+      if (s?.ready && s.open && s.connectedAt) held.push({ id, connectedAt: s.connectedAt });
+    }
+    if (held.length === 0) return Promise.resolve();
+    return this.deps.store
+      .transaction((tx) => tx.kiosks.reclaim(this.cluster.processId, held), {
+        isolation: 'autocommit',
+      })
+      .then((claimed) => {
+        if (claimed.length === 0) return;
+        this.deps.logger.warn(
+          { kiosks: claimed.length },
+          'kiosks held here were released by the leader: claimed again',
+        );
+        for (const id of claimed) {
+          this.sessionBatch.add(id);
+          this.fleetChanged(id);
+        }
+      })
+      .catch((err) => {
+        if (!this.stopping) this.deps.logger.error({ err }, 'could not claim kiosks again');
+      });
+  }
+
+  /**
+   * Marks offline the kiosks of hub processes that are gone (leader work, several processes)
+   * and tells the others which: a holder that is in fact there (its cluster connection was
+   * being re-made when pg_stat_activity was read) claims its kiosks again. This process's
+   * own kiosks are never released (it is here). Resolves with the ids released.
+   */
+  releaseDeadHolders(): Promise<string[]> {
+    return this.deps.store
+      .transaction(
+        (tx) => tx.kiosks.releaseDeadHolders(this.now().toISOString(), this.cluster.processId),
+        { isolation: 'autocommit' },
+      )
+      .then((ids) => {
+        if (ids.length === 0) return ids;
+        this.deps.logger.warn(
+          { kiosks: ids.length },
+          'kiosks of a hub process that is gone: marked offline',
+        );
+        for (const id of ids) this.fleetChanged(id);
+        for (let i = 0; i < ids.length; i += BATCH_MAX)
+          this.cluster.publish({ t: 'released', kioskIds: ids.slice(i, i + BATCH_MAX) });
+        return ids;
+      })
+      .catch((err) => {
+        this.deps.logger.warn({ err }, 'releasing dead holders failed');
+        return [];
+      });
+  }
+
+  /**
    * Leader work of the hub (cluster/cluster.ts): expiring commands past their deadline and,
    * with several processes, marking offline the kiosks of processes that are gone.
    */
   leaderWork(): LeaderWork[] {
     let timer: NodeJS.Timeout | undefined;
     let running: Promise<void> = Promise.resolve();
-    const release = () =>
-      this.deps.store
-        .transaction((tx) => tx.kiosks.releaseDeadHolders(this.now().toISOString()), {
-          isolation: 'autocommit',
-        })
-        .then((ids) => {
-          if (ids.length === 0) return;
-          this.deps.logger.warn(
-            { kiosks: ids.length },
-            'kiosks of a hub process that is gone: marked offline',
-          );
-          for (const id of ids) this.fleetChanged(id);
-        })
-        .catch((err) => this.deps.logger.warn({ err }, 'releasing dead holders failed'));
+    const release = () => this.releaseDeadHolders().then(() => undefined);
     return [
       {
         name: 'command expiry',
@@ -733,7 +788,13 @@ export class KioskHub
       this.emit('fleetChange', kioskId);
       void this.deps.store
         .transaction(
-          (tx) => tx.kiosks.setOffline(kioskId, this.now().toISOString(), this.cluster.processId),
+          (tx) =>
+            tx.kiosks.setOffline(
+              kioskId,
+              this.now().toISOString(),
+              this.cluster.processId,
+              session.connectedAt || undefined,
+            ),
           { isolation: 'autocommit' },
         )
         // The other processes read the row: told once it says offline.

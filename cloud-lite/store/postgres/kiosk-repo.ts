@@ -44,27 +44,48 @@ export function pgKioskRepo(sql: Sql): KioskRepo {
       );
       return changed > 0;
     },
-    async setOffline(id, at, hubProcess) {
+    async setOffline(id, at, hubProcess, connectedAt) {
       const changed = await sql.run(
-        "UPDATE kiosks SET status = 'offline', last_seen_at = $1, hub_process = NULL WHERE id = $2 AND ($3::text IS NULL OR hub_process = $3)",
-        [at, id, hubProcess ?? null],
+        `UPDATE kiosks SET status = 'offline', last_seen_at = $1, hub_process = NULL
+         WHERE id = $2 AND ($3::text IS NULL OR (hub_process = $3
+           AND ($4::text IS NULL OR connected_at IS NULL OR connected_at <= $4)))`,
+        [at, id, hubProcess ?? null, connectedAt ?? null],
       );
       return changed > 0;
+    },
+    async reclaim(hubProcess, sessions) {
+      if (sessions.length === 0) return [];
+      // Only rows that change: a process re-claiming what it still holds writes nothing.
+      const rows = await sql.rows<{ id: string }>(
+        `UPDATE kiosks SET status = 'online', connected_at = v.at, hub_process = $3
+         FROM unnest($1::text[], $2::text[]) AS v(id, at)
+         WHERE kiosks.id = v.id AND kiosks.revoked_at IS NULL
+           AND NOT (kiosks.hub_process IS NOT NULL AND kiosks.hub_process <> $3
+             AND kiosks.connected_at IS NOT NULL AND kiosks.connected_at > v.at)
+           AND (kiosks.status <> 'online' OR kiosks.hub_process IS DISTINCT FROM $3
+             OR kiosks.connected_at IS DISTINCT FROM v.at)
+         RETURNING kiosks.id`,
+        [sessions.map((x) => x.id), sessions.map((x) => x.connectedAt), hubProcess],
+      );
+      return rows.map((r) => r.id);
     },
     async setAllOffline() {
       await sql.run(
         "UPDATE kiosks SET status = 'offline', hub_process = NULL WHERE status = 'online'",
       );
     },
-    async releaseDeadHolders(at) {
-      // pg_stat_activity is read once, at the statement's start: a process that set a kiosk
-      // online before then had its cluster connection open already (it opens it first).
+    async releaseDeadHolders(at, alive) {
+      // pg_stat_activity is read once per statement (transaction), before the rows: a row a
+      // claim changed meanwhile is checked again (READ COMMITTED) against that read, so a
+      // claim by a process whose cluster connection came back since is released too; the
+      // caller tells the holders, which re-claim (KioskHub).
       const rows = await sql.rows<{ id: string }>(
         `UPDATE kiosks SET status = 'offline', last_seen_at = $1, hub_process = NULL
-         WHERE status = 'online' AND hub_process IS NOT NULL AND NOT EXISTS (
-           SELECT 1 FROM pg_stat_activity WHERE application_name = $2 || kiosks.hub_process)
+         WHERE status = 'online' AND hub_process IS NOT NULL
+           AND hub_process IS DISTINCT FROM $3::text AND NOT EXISTS (
+             SELECT 1 FROM pg_stat_activity WHERE application_name = $2 || kiosks.hub_process)
          RETURNING id`,
-        [at, HUB_APPLICATION_PREFIX],
+        [at, HUB_APPLICATION_PREFIX, alive ?? null],
       );
       return rows.map((r) => r.id);
     },

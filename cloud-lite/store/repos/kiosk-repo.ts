@@ -77,20 +77,36 @@ export interface KioskRepo {
   setOnline(id: string, at: string, hubProcess?: string | null): Promise<boolean>;
   /**
    * Offline since `at`. With `hubProcess`: only while that process still holds the kiosk (a
-   * socket another process's newer connection replaced does not mark it offline); returns
-   * whether the row changed.
+   * socket another process's newer connection replaced does not mark it offline) and, with
+   * `connectedAt` (the closing socket's connection time), by a claim not newer than that
+   * socket (a close recorded late never undoes the claim of the process's next connection of
+   * the kiosk); returns whether the row changed.
    */
-  setOffline(id: string, at: string, hubProcess?: string): Promise<boolean>;
+  setOffline(id: string, at: string, hubProcess?: string, connectedAt?: string): Promise<boolean>;
+  /**
+   * Claims again, for `hubProcess`, the kiosks whose live sockets it holds (each with its
+   * connection's time), under setOnline's rule: not where another process holds a later
+   * connection, nor a revoked kiosk. For a process whose claims were released while it was
+   * alive (releaseDeadHolders did not see its cluster connection: it was being re-made).
+   * lastSeenAt is left as it is. Returns the ids whose row changed (one statement).
+   */
+  reclaim(
+    hubProcess: string,
+    sessions: ReadonlyArray<{ id: string; connectedAt: string }>,
+  ): Promise<string[]>;
   /** Marks every kiosk offline (a single hub process starting). */
   setAllOffline(at: string): Promise<void>;
   /**
    * Marks offline (since `at`) every online kiosk whose holder is a hub process that is gone,
    * killed without closing its sockets' rows; returns their ids. PostgreSQL: a process is
    * there while its cluster connection is (application_name `cloud-lite/<process id>`, see
-   * cluster/pg-cluster.ts). SQLite has one process, which marks every kiosk offline when it
-   * starts: nothing to release.
+   * cluster/pg-cluster.ts), read once per statement: a claim committed by a process whose
+   * connection came back after that read can be released too (its holder re-claims it when
+   * told: `reclaim`). `alive`: a process known to be there (the caller's own), never
+   * released. SQLite has one process, which marks every kiosk offline when it starts:
+   * nothing to release.
    */
-  releaseDeadHolders(at: string): Promise<string[]>;
+  releaseDeadHolders(at: string, alive?: string): Promise<string[]>;
   /**
    * Heard from: each kiosk's lastSeenAt set to its `at`, only where that is later than the one
    * recorded (a Boot or a connection recorded meanwhile is never set back by an older

@@ -62,7 +62,16 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
       "UPDATE kiosks SET status = 'online', connected_at = @at, last_seen_at = @at, hub_process = @hub WHERE id = @id AND NOT (hub_process IS NOT NULL AND @hub IS NOT NULL AND hub_process <> @hub AND connected_at IS NOT NULL AND connected_at > @at)",
     ),
     offline: db.prepare(
-      "UPDATE kiosks SET status = 'offline', last_seen_at = @at, hub_process = NULL WHERE id = @id AND (@hub IS NULL OR hub_process = @hub)",
+      `UPDATE kiosks SET status = 'offline', last_seen_at = @at, hub_process = NULL
+       WHERE id = @id AND (@hub IS NULL OR (hub_process = @hub
+         AND (@connectedAt IS NULL OR connected_at IS NULL OR connected_at <= @connectedAt)))`,
+    ),
+    reclaim: db.prepare(
+      `UPDATE kiosks SET status = 'online', connected_at = @at, hub_process = @hub
+       WHERE id = @id AND revoked_at IS NULL
+         AND NOT (hub_process IS NOT NULL AND hub_process <> @hub
+           AND connected_at IS NOT NULL AND connected_at > @at)
+         AND (status <> 'online' OR hub_process IS NOT @hub OR connected_at IS NOT @at)`,
     ),
     allOffline: db.prepare(
       "UPDATE kiosks SET status = 'offline', hub_process = NULL WHERE status = 'online'",
@@ -118,8 +127,18 @@ export function sqliteKioskRepo(db: Database.Database): KioskRepo {
     async setOnline(id, at, hubProcess = null) {
       return s.online.run({ at, id, hub: hubProcess }).changes > 0;
     },
-    async setOffline(id, at, hubProcess) {
-      return s.offline.run({ at, id, hub: hubProcess ?? null }).changes > 0;
+    async setOffline(id, at, hubProcess, connectedAt) {
+      return (
+        s.offline.run({ at, id, hub: hubProcess ?? null, connectedAt: connectedAt ?? null })
+          .changes > 0
+      );
+    },
+    async reclaim(hubProcess, sessions) {
+      const changed: string[] = [];
+      for (const x of sessions)
+        if (s.reclaim.run({ id: x.id, at: x.connectedAt, hub: hubProcess }).changes > 0)
+          changed.push(x.id);
+      return changed;
     },
     async releaseDeadHolders() {
       return [];

@@ -4,7 +4,7 @@
 // secret replacements, throttles and the operator's live fleet and alerts across processes.
 import path from 'node:path';
 import pg from 'pg';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { HubConfig } from '../../../cloud-lite/config.js';
 import {
   CLOSE_REPLACED,
@@ -461,6 +461,187 @@ if (server) {
       );
       fleet.close();
       alerts.close();
+    },
+  );
+
+  /**
+   * `hub`'s cluster connection is cut (as a network fault would) and re-made only once the
+   * returned function is called; resolves once the connection is gone from pg_stat_activity.
+   */
+  async function cutClusterConnection(t: Test, hub: TestHub, url: string): Promise<() => void> {
+    const cluster = hub.server.cluster as unknown as { connectListener(): Promise<void> };
+    const connect = cluster.connectListener.bind(cluster);
+    let reconnect!: () => void;
+    const gate = new Promise<void>((r) => {
+      reconnect = r;
+    });
+    cluster.connectListener = async () => {
+      await gate;
+      return connect();
+    };
+    const name = `cloud-lite/${hub.server.cluster.processId}`;
+    const present = async () =>
+      (await query(url, 'SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [name]))
+        .rowCount === 1;
+    t.ok(await present(), 'its cluster connection is there');
+    await query(
+      url,
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+      [name],
+    );
+    await waitUntil('the cluster connection to be gone', async () => !(await present()), 10_000);
+    return reconnect;
+  }
+
+  /** The hub that leads and the other one, once there is a leader. */
+  async function leaderAndOther(a: TestHub, b: TestHub): Promise<[TestHub, TestHub]> {
+    await waitUntil('a leader', () => a.server.cluster.isLeader() || b.server.cluster.isLeader());
+    return a.server.cluster.isLeader() ? [a, b] : [b, a];
+  }
+
+  t.test(
+    "a process's kiosks released while its cluster connection was being re-made are claimed again",
+    async (t) => {
+      const { a, b, url } = await twoHubs(t);
+      const [leader, holder] = await leaderAndOther(a, b);
+      const creds = await leader.enrolKiosk('k1');
+      const kiosk = await holder.connectKiosk(creds);
+      await kiosk.boot();
+      const read = () => leader.server.store.read((r) => r.kiosks.get('k1'));
+      const reconnect = await cutClusterConnection(t, holder, url);
+      // The leader's sweep does not see the holder: it marks the kiosk offline.
+      await waitUntil(
+        'the leader to release k1',
+        async () => (await read())?.status === 'offline',
+        15_000,
+      );
+      reconnect();
+      await waitUntil(
+        'the holder to claim k1 again',
+        async () => (await read())?.status === 'online',
+        10_000,
+      );
+      const row = await read();
+      t.match(row, { status: 'online', hubProcess: holder.server.cluster.processId });
+      t.ok(leader.server.hub.canServe(row!), 'the leader sees the kiosk able to serve again');
+      const cmd = await leader.server.hub.sendCommand(
+        'k1',
+        'EnableSlot',
+        { slot: 2 },
+        deadline(30_000),
+      );
+      const done = await leader.server.hub.waitFor(cmd.id, { timeoutMs: 15_000 });
+      t.equal(done.state, 'completed', "the leader's command reached the kiosk on the holder");
+
+      // Again, with the leader's sweep reading pg_stat_activity before the holder's connection
+      // came back, and reaching the kiosk's row only after the holder claimed its kiosks again
+      // (its row locked meanwhile, as a busy server may keep it): the holder is told.
+      const releases: Array<Promise<string[]>> = [];
+      const leaderHub = leader.server.hub;
+      const release = leaderHub.releaseDeadHolders.bind(leaderHub);
+      leaderHub.releaseDeadHolders = () => {
+        const p = release();
+        releases.push(p);
+        return p;
+      };
+      const holderHub = holder.server.hub as unknown as {
+        reclaim(ids?: readonly string[]): Promise<void>;
+      };
+      const reclaim = holderHub.reclaim.bind(holderHub);
+      let resynced!: (p: Promise<void>) => void;
+      const resync = new Promise<Promise<void>>((r) => {
+        resynced = r;
+      });
+      holderHub.reclaim = (ids) => {
+        const p = reclaim(ids);
+        if (!ids) resynced(p);
+        return p;
+      };
+      const lock = new pg.Client({ connectionString: url });
+      await lock.connect();
+      t.teardown(() => lock.end());
+      await lock.query("BEGIN; SELECT 1 FROM kiosks WHERE id = 'k1' FOR UPDATE");
+      const reconnectAgain = await cutClusterConnection(t, holder, url);
+      await waitUntil(
+        'the sweep to wait for the row',
+        async () => {
+          const r = await query(
+            url,
+            `SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+             AND wait_event_type = 'Lock' AND query LIKE 'UPDATE kiosks SET status%'`,
+          );
+          return r.rowCount === 1;
+        },
+        15_000,
+      );
+      // The sweeps run one after another: the one waiting is the last begun.
+      const waiting = releases.at(-1);
+      reconnectAgain();
+      await await resync; // the holder's resync claimed what it needed to (nothing changed)
+      await lock.query('COMMIT');
+      t.same(await waiting, ['k1'], 'the sweep released the kiosk after that resync');
+      await waitUntil(
+        'the holder to claim k1 once more',
+        async () => (await read())?.status === 'online',
+        10_000,
+      );
+      t.match(await read(), { status: 'online', hubProcess: holder.server.cluster.processId });
+    },
+  );
+
+  t.test(
+    "a socket's close recorded after its process's next connection of the kiosk claimed it leaves that claim",
+    async (t) => {
+      const url = await server!.createDatabase();
+      const hub = await startTestHub(t, { store: { kind: 'postgres', url, poolSize: 4 } });
+      const creds = await hub.enrolKiosk('k1');
+      const first = await hub.connectKiosk(creds);
+      await first.boot();
+      // The close's offline mark waits (a busy pool) until the kiosk's next connection booted.
+      const store = hub.server.store;
+      const transaction = store.transaction;
+      let closing!: () => void;
+      const closeStarted = new Promise<void>((r) => {
+        closing = r;
+      });
+      let go!: () => void;
+      const gate = new Promise<void>((r) => {
+        go = r;
+      });
+      let marked!: (p: Promise<boolean>) => void;
+      const mark = new Promise<Promise<boolean>>((r) => {
+        marked = r;
+      });
+      store.transaction = ((fn, opts) =>
+        transaction.call(
+          store,
+          (tx, ctx) => {
+            const held = Object.create(tx);
+            held.kiosks = {
+              ...tx.kiosks,
+              setOffline: (...args: Parameters<typeof tx.kiosks.setOffline>) => {
+                closing();
+                const p = gate.then(() => tx.kiosks.setOffline(...args));
+                marked(p);
+                return p;
+              },
+            };
+            return fn(held, ctx);
+          },
+          opts,
+        )) as typeof transaction;
+      t.teardown(() => {
+        store.transaction = transaction;
+      });
+      await first.terminate();
+      await closeStarted;
+      const second = await hub.connectKiosk(creds);
+      await second.boot();
+      go();
+      t.equal(await await mark, false, 'the late offline mark changed nothing');
+      const row = await store.read((r) => r.kiosks.get('k1'));
+      t.match(row, { status: 'online', hubProcess: hub.server.cluster.processId });
+      t.ok(hub.server.hub.isConnected('k1'));
     },
   );
 

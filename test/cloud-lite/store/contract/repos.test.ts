@@ -268,6 +268,83 @@ for (const { kind, open } of kinds) {
     });
 
     t.test(
+      'kiosks: a late close leaves a newer claim; claims again; the live process is not released',
+      async (t) => {
+        const { store } = await open(t);
+        await run(store, async (tx) => {
+          for (const id of ['k1', 'k2', 'k3', 'k4'])
+            await tx.kiosks.insert({ id, name: id, createdAt: T0 });
+          await tx.kiosks.setOnline('k1', at(3), 'proc-a');
+          await tx.kiosks.setOnline('k2', at(1), 'proc-a');
+        });
+        // proc-a's socket of k1 that connected at 1 closes, recorded after its connection of 3
+        // claimed the kiosk: the newer claim stays.
+        t.equal(
+          await run(store, (tx) => tx.kiosks.setOffline('k1', at(4), 'proc-a', at(1))),
+          false,
+        );
+        t.match(await run(store, (tx) => tx.kiosks.get('k1')), {
+          status: 'online',
+          hubProcess: 'proc-a',
+          connectedAt: at(3),
+        });
+        t.equal(await run(store, (tx) => tx.kiosks.setOffline('k1', at(5), 'proc-a', at(3))), true);
+        // A socket not Booted (no claim of its own) closing clears its process's older claim.
+        t.equal(await run(store, (tx) => tx.kiosks.setOffline('k2', at(5), 'proc-a', at(2))), true);
+        t.match(await run(store, (tx) => tx.kiosks.get('k2')), {
+          status: 'offline',
+          hubProcess: null,
+        });
+
+        // Claimed again: k1 (offline), k2 (offline); k3 held by proc-b with a later connection
+        // stays proc-b's; k4 revoked is not claimed; what is claimed already is not written.
+        await run(store, async (tx) => {
+          await tx.kiosks.setOnline('k3', at(9), 'proc-b');
+          await tx.kiosks.revoke('k4', at(6));
+        });
+        const again = (hub: string, sessions: Array<{ id: string; connectedAt: string }>) =>
+          run(store, (tx) => tx.kiosks.reclaim(hub, sessions));
+        const held = [
+          { id: 'k1', connectedAt: at(3) },
+          { id: 'k2', connectedAt: at(2) },
+          { id: 'k3', connectedAt: at(8) },
+          { id: 'k4', connectedAt: at(8) },
+        ];
+        t.same((await again('proc-a', held)).sort(), ['k1', 'k2']);
+        t.match(await run(store, (tx) => tx.kiosks.get('k1')), {
+          status: 'online',
+          hubProcess: 'proc-a',
+          connectedAt: at(3),
+          lastSeenAt: at(5),
+        });
+        t.match(await run(store, (tx) => tx.kiosks.get('k3')), {
+          hubProcess: 'proc-b',
+          connectedAt: at(9),
+        });
+        t.match(await run(store, (tx) => tx.kiosks.get('k4')), {
+          status: 'offline',
+          hubProcess: null,
+        });
+        t.same(await again('proc-a', held), [], 'nothing changes the second time');
+        t.same(await again('proc-a', []), []);
+        // proc-b's older connection of k1 takes it over from nobody, not from proc-a's newer one.
+        t.same(await again('proc-b', [{ id: 'k1', connectedAt: at(2) }]), []);
+        t.same(await again('proc-b', [{ id: 'k1', connectedAt: at(3) }]), ['k1'], 'a tie: taken');
+
+        // No connection named proc-a or proc-b: PostgreSQL releases their kiosks, but never
+        // those of the process it is told is alive.
+        t.same(
+          (await run(store, (tx) => tx.kiosks.releaseDeadHolders(at(10), 'proc-b'))).sort(),
+          kind === 'postgres' ? ['k2'] : [],
+        );
+        t.match(await run(store, (tx) => tx.kiosks.get('k3')), {
+          status: 'online',
+          hubProcess: 'proc-b',
+        });
+      },
+    );
+
+    t.test(
       'kiosks: a Boot with a new database id resets the seq and records since when',
       async (t) => {
         const { store } = await open(t);
