@@ -635,6 +635,12 @@ export class CommandDispatcher extends EventEmitter<{
         result,
         sentAt: unmarked ? sentAtIso : null,
       });
+      // Answered after the command ended (its outcome event settled it, or it expired): the
+      // send still happened, and the row counts it.
+      if (!changed && unmarked)
+        await this.deps.store.transaction((tx) => tx.commands.countSend(cmd.id, sentAtIso), {
+          isolation: 'autocommit',
+        });
       // Late only when the command expired (or is gone): one that changed nothing because its
       // outcome event (read in the same turn, committed first) had already ended it is not.
       if (!changed && (await this.endedUnanswered(cmd.id))) {

@@ -67,6 +67,14 @@ export function pgCommandRepo(sql: Sql): CommandRepo {
         )) === 1
       );
     },
+    async countSend(id, at) {
+      return (
+        (await sql.run(
+          'UPDATE commands SET attempts = attempts + 1, last_sent_at = $1 WHERE id = $2 AND (last_sent_at IS NULL OR last_sent_at < $1)',
+          [at, id],
+        )) === 1
+      );
+    },
     async setAnswered(id, state, at, result, sentAt) {
       return (
         (await sql.run(

@@ -99,6 +99,12 @@ export interface CommandRepo {
     onlyFrom?: readonly CommandState[],
   ): Promise<boolean>;
   /**
+   * Counts a send whose answer setAnswered could not record (the command had ended meanwhile,
+   * e.g. settled by its outcome event): attempts + 1 and last_sent_at = `at`, whatever the
+   * state, unless a send at `at` or later is counted already. Returns whether it changed.
+   */
+  countSend(id: string, at: string): Promise<boolean>;
+  /**
    * Records the answer to a send whose sent mark was not written (CommandDispatcher.deliver:
    * the kiosk answered before it was due): `state`, `result`, and that send (attempts + 1,
    * last_sent_at = `sentAt`), in one UPDATE, only from pending or sent. Returns whether it

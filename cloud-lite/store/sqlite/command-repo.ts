@@ -75,6 +75,9 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
     sent: db.prepare(
       "UPDATE commands SET state = 'sent', attempts = attempts + 1, last_sent_at = ?, updated_at = ? WHERE id = ? AND state IN ('pending', 'sent')",
     ),
+    countSend: db.prepare(
+      'UPDATE commands SET attempts = attempts + 1, last_sent_at = @at WHERE id = @id AND (last_sent_at IS NULL OR last_sent_at < @at)',
+    ),
     answered: db.prepare(
       `UPDATE commands SET state = @state, updated_at = @at, result = @result,
          attempts = attempts + 1, last_sent_at = @sentAt
@@ -129,6 +132,9 @@ export function sqliteCommandRepo(db: Database.Database): CommandRepo {
     },
     async markSent(id, at) {
       return s.sent.run(at, at, id).changes === 1;
+    },
+    async countSend(id, at) {
+      return s.countSend.run({ id, at }).changes === 1;
     },
     async setAnswered(id, state, at, result, sentAt) {
       return s.answered.run({ id, state, at, result: toJson(result), sentAt }).changes === 1;

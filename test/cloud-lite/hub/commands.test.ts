@@ -368,3 +368,44 @@ t.test(
     t.same(states, ['quick completed', 'slow sent', 'slow completed']);
   },
 );
+
+t.test(
+  "a send answered after the command's outcome event settled it still counts in attempts and lastSentAt",
+  async (t) => {
+    const hub = await startTestHub(t);
+    const creds = await hub.enrolKiosk('k1');
+    const h = hub.server.hub;
+    // The answer comes before a sent mark is due, whatever the machine's load.
+    (h.commands as unknown as { deps: { sentMarkDelayMs?: number } }).deps.sentMarkDelayMs =
+      3_600_000;
+    const cmd = await h.sendCommand('k1', 'EnableSlot', { slot: 1 }, new Date(Date.now() + 60_000));
+    let received!: () => void;
+    const sent = new Promise<void>((r) => {
+      received = r;
+    });
+    let answer!: () => void;
+    const kiosk = await hub.connectKiosk(creds, {
+      onCommand: () =>
+        new Promise((resolve) => {
+          answer = () => resolve({ status: 'Accepted' });
+          received();
+        }),
+    });
+    await kiosk.boot(); // sends it (not marked)
+    await sent;
+    // Its outcome event settles it before the answer is written.
+    await hub.server.store.transaction((tx) =>
+      h.settle(tx, cmd.id, 'completed', { kioskId: 'k1' }),
+    );
+    const settled = await h.commands.get(cmd.id);
+    t.match(settled, { state: 'completed', attempts: 0, lastSentAt: null });
+    answer();
+    await waitUntil(
+      'the send to be counted',
+      async () => (await h.commands.get(cmd.id))?.attempts === 1,
+    );
+    const row = await h.commands.get(cmd.id);
+    t.match(row, { state: 'completed', attempts: 1 }, 'sent once, counted');
+    t.ok(row?.lastSentAt, 'the send is dated');
+  },
+);

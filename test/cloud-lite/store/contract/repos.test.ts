@@ -904,6 +904,17 @@ for (const { kind, open } of kinds) {
       t.equal(await answer('x1', 'completed'), false, 'not from a final state');
       t.match(await run(store, (tx) => tx.commands.get('x1')), { state: 'expired', attempts: 0 });
       t.equal(await answer('nope', 'completed'), false);
+      // The send of an answer that came too late still counts, once, in any state.
+      const count = (id: string, s: number) => run(store, (tx) => tx.commands.countSend(id, at(s)));
+      t.equal(await count('x1', 2), true);
+      t.match(await run(store, (tx) => tx.commands.get('x1')), {
+        state: 'expired',
+        attempts: 1,
+        lastSentAt: at(2),
+      });
+      t.equal(await count('x1', 2), false, 'that send is counted already');
+      t.equal(await count('s1', 1), false, 'a later send is recorded');
+      t.equal(await count('nope', 2), false);
     });
 
     t.test('commands: several answers recorded at once (recordAnswers)', async (t) => {
