@@ -16,8 +16,9 @@ const MAX_BATCH = 200;
 /**
  * Sends a batch of messages ($2, in order) on the channel ($1): one prepared statement, parsed
  * once per connection (a SELECT pg_notify per message was parsed and planned every time). The
- * notifications are queued in the order pg_notify runs: after the sort (a volatile function in
- * the select list is evaluated above it), so in the array's order.
+ * notifications are queued in the order pg_notify runs: row by row as the function scan reads
+ * the array, in its order (the ORDER BY on the ordinality states it; PostgreSQL 15 plans no
+ * sort for it: EXPLAIN VERBOSE shows pg_notify computed in the scan itself).
  */
 const NOTIFY_BATCH =
   'SELECT pg_notify($1, u.m) FROM unnest($2::text[]) WITH ORDINALITY AS u(m, i) ORDER BY u.i';
