@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { isoTime } from '../../common/iso-time.js';
 import { timeOrderedUuid } from '../../common/time-ordered-id.js';
 import {
   commandFeature,
@@ -144,6 +145,11 @@ export class CommandDispatcher extends EventEmitter<{
 
   private now(): Date {
     return this.deps.now ? this.deps.now() : new Date();
+  }
+
+  /** `now()` in ms (no Date made without an injected clock). */
+  private nowMs(): number {
+    return this.deps.now ? this.deps.now().getTime() : Date.now();
   }
 
   /** Delivers commands (from the hub's start to its stop). */
@@ -376,7 +382,7 @@ export class CommandDispatcher extends EventEmitter<{
         now,
       }) as Record<string, unknown>;
     }
-    const at = now.toISOString();
+    const at = isoTime(now.getTime());
     const rec: CommandRecord = {
       id: commandId,
       kioskId,
@@ -385,7 +391,7 @@ export class CommandDispatcher extends EventEmitter<{
       state: 'pending',
       createdAt: at,
       updatedAt: at,
-      deadline: deadline.toISOString(),
+      deadline: isoTime(deadline.getTime()),
       attempts: 0,
       lastSentAt: null,
       result: null,
@@ -517,7 +523,7 @@ export class CommandDispatcher extends EventEmitter<{
       }
       return c;
     }
-    const at = this.now().toISOString();
+    const at = isoTime(this.nowMs());
     const changed = await tx.commands.setState(commandId, state, at, opts.result ?? null);
     // Changed: the row as the UPDATE left it (result: coalesce(new, old)), not read again.
     const updated = changed
@@ -569,9 +575,10 @@ export class CommandDispatcher extends EventEmitter<{
       }
       /** The sent mark, once due (unmarked sends whose answer is late). */
       let mark: Promise<void> | undefined;
-      const sentAtIso = this.now().toISOString();
+      // Only an unmarked send has its time written (its mark, or with its answer).
+      const sentAtIso = opts.marked ? '' : isoTime(this.nowMs());
       if (!opts.marked) {
-        if (Date.parse(cmd.deadline) <= this.now().getTime()) {
+        if (Date.parse(cmd.deadline) <= this.nowMs()) {
           await this.expireDue();
           return;
         }
@@ -625,7 +632,7 @@ export class CommandDispatcher extends EventEmitter<{
       // The sent mark, if it was due, is written before the answer.
       if (mark) await mark;
       const unmarked = !opts.marked && mark === undefined;
-      const doneAt = this.now().toISOString();
+      const doneAt = isoTime(this.nowMs());
       // One UPDATE whose WHERE decides (pending or sent), shared with the answers of the same
       // turn (AnswerBatch: on PostgreSQL one statement and one commit for all of them).
       const changed = await this.answers.record({
@@ -712,7 +719,7 @@ export class CommandDispatcher extends EventEmitter<{
 
   /** Ends an outstanding command `failed` (KIOSK_LACKS_FEATURE) without sending it. */
   private async failUnsupported(cmd: CommandRecord, lacking: string[]): Promise<void> {
-    const at = this.now().toISOString();
+    const at = isoTime(this.nowMs());
     const result = {
       code: 'KIOSK_LACKS_FEATURE',
       description: `not sent: the kiosk's Boot no longer lists ${lacking.join(', ')}`,
@@ -737,7 +744,7 @@ export class CommandDispatcher extends EventEmitter<{
     if (this.stopped) return;
     try {
       const expired = await this.deps.store.transaction(
-        (tx) => tx.commands.expireDue(this.now().toISOString()),
+        (tx) => tx.commands.expireDue(isoTime(this.nowMs())),
         { isolation: 'autocommit' },
       );
       for (const c of expired) {
