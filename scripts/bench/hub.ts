@@ -5,7 +5,7 @@
 //  - the floor: a bare `ws` server (hub-floor.ts) answering the same load process; command
 //    round trips per second at the same concurrency, timed before and again after the SQLite
 //    process (the load of a shared machine drifts between phases);
-//  - the single SQLite process: round trips/s with p50/p99 and hub CPU per command (and the
+//  - the single SQLite process: round trips/s with p50/p99, hub CPU and commits per command (and the
 //    ratio to each floor run and to their mean), the idle hub's RSS (after 20 s idle, and just
 //    after start) and the RSS at each idle kiosk count, each split into file-backed pages, V8's
 //    heap and the rest (malloc), the time for every kiosk to reconnect after a restart; the money path (deposit top-ups) at
@@ -682,7 +682,10 @@ try {
     report(
       `SQLite, 1 process: command round trips at ${rttKiosks} kiosks: ${r.perSec.toFixed(0)}/s (ratio to the floor timed before it ${(r.perSec / floorRate).toFixed(2)}; against both floor runs below), ` +
         `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (aim < 50: ratio ${(r.p99 / 50).toFixed(2)}), max ${r.max.toFixed(1)} ms, failed ${r.failed}; ` +
-        `hub CPU ${((r.cpu[0]! / r.count) * 1e6).toFixed(0)} µs per command (${((r.cpu[0]! / r.seconds) * 100).toFixed(0)}% of one core; ${gcLine(r)}); ${load1()}`,
+        `hub CPU ${((r.cpu[0]! / r.count) * 1e6).toFixed(0)} µs per command (${((r.cpu[0]! / r.seconds) * 100).toFixed(0)}% of one core; ${gcLine(r)}; ` +
+        // Commits are shared by the commands of a turn of the event loop: fewer per command on a
+        // busier machine (more answers read per turn), so the CPU per command depends on the load.
+        `${((r.cost[0]?.commits ?? 0) / r.count).toFixed(3)} commits per command); ${load1()}`,
     );
     for (const n of counts) {
       await load.connect(urls, file, n);
