@@ -1,3 +1,4 @@
+import { isoTime } from '../../common/iso-time.js';
 import {
   type BootRequest,
   CallError,
@@ -87,7 +88,7 @@ export function kioskMessageHandlers(ctx: KioskMessagesContext): KioskMessageHan
   return {
     Boot: async (session, p) => {
       const { kioskId } = session;
-      const currentTime = ctx.now().toISOString();
+      const currentTime = isoTime(ctx.now().getTime());
       if (p.kioskId !== kioskId) {
         session.logger.warn({ claimed: p.kioskId }, 'Boot names another kiosk id: rejected');
         // A rejected Boot leaves the connection good for nothing but another Boot.
@@ -184,7 +185,7 @@ export function kioskMessageHandlers(ctx: KioskMessagesContext): KioskMessageHan
     Heartbeat: async (session, p) => {
       booted(session, 'Heartbeat');
       const { kioskId } = session;
-      const currentTime = ctx.now().toISOString();
+      const currentTime = isoTime(ctx.now().getTime());
       // lastSeenAt goes out with the other heartbeats of the moment, one statement (TouchBatch);
       // what the kiosk reports about itself (its remote configuration, its cache use) is written
       // only when it differs from what this connection reported last.
@@ -227,7 +228,7 @@ export function kioskMessageHandlers(ctx: KioskMessagesContext): KioskMessageHan
         session.logger.warn({ ...refusal.details }, `Inventory refused: ${refusal.message}`);
         throw refusal;
       }
-      const at = ctx.now().toISOString();
+      const at = isoTime(ctx.now().getTime());
       await store.transaction((tx) =>
         tx.slots.replaceAll(
           kioskId,

@@ -9,6 +9,7 @@
  *   the capacity) is dropped, so the catalog neither sells nor prepares on a guess; a change
  *   into `ready`/`reserved` also asks the kiosk for a fresh Inventory after commit.
  */
+import { isoTime } from '../../common/iso-time.js';
 import type { SlotState, SlotStateChangedData } from '../../protocol/index.js';
 import type { Logger } from '../log.js';
 import type { SlotRecord, Tx } from '../store/types.js';
@@ -51,7 +52,7 @@ export class SlotView {
   async apply(ev: HubEvent<'SlotStateChanged'>, tx: Tx): Promise<SlotViewOutcome> {
     const d = ev.data;
     const cur = await tx.slots.get(ev.kioskId, d.slot);
-    const at = (this.deps.now?.() ?? new Date()).toISOString();
+    const at = isoTime(this.deps.now?.().getTime() ?? Date.now());
     const snap = this.usableSnapshot(ev, cur);
     if (snap) {
       const have = versionOf(cur?.snapshot);
