@@ -22,6 +22,7 @@ import {
 import type { Logger } from '../log.js';
 import type { HubMetrics } from '../metrics.js';
 import type { KioskRegistry } from '../registry/kiosk-registry.js';
+import { hashSecret, sameHash } from '../registry/secrets.js';
 import type { CommandRecord, CommandState, KioskRecord, Store, Tx } from '../store/types.js';
 import { CommandDispatcher, FINAL_STATES } from './command-dispatcher.js';
 import { settleCommandsOnOutcomes } from './command-outcomes.js';
@@ -261,6 +262,39 @@ export class KioskHub
     this.disconnect(kioskId, CLOSE_SECRET_REPLACED, 'secret replaced');
   }
 
+  /**
+   * Another process replaced kiosk `kioskId`'s secret (announced after its commit): an upgrade
+   * checking the secret here checks again, and a connection here that authenticated with
+   * another secret than the committed one is closed (4002). One that authenticated with the new
+   * secret stays: the announcement may arrive after the kiosk, given the new secret by that
+   * process, connected here with it (closing it would cut a good connection and, before its
+   * Boot's claim is announced, leave the kiosk offline on a later Boot elsewhere).
+   */
+  private async secretReplacedElsewhere(kioskId: string): Promise<void> {
+    this.secretEpochs.set(kioskId, this.secretEpoch(kioskId) + 1);
+    const here = [...this.newcomers].filter((n) => n.kioskId === kioskId);
+    const s = this.sessions.get(kioskId);
+    if (s) here.push(s);
+    if (here.length === 0) return;
+    // Read after the announcing commit: the new secret, or a later one (announced in turn).
+    const k = await this.deps.store
+      .read((r) => r.kiosks.get(kioskId))
+      .catch((err) => {
+        this.deps.logger.error(
+          { err, kioskId },
+          'could not read the secret: closing its connection',
+        );
+        return undefined;
+      });
+    const current = k && !k.revokedAt ? k.secretHash : null;
+    for (const old of here) {
+      if (!old.open || (current && sameHash(Buffer.from(old.secretHash, 'base64'), current)))
+        continue;
+      this.deps.logger.info({ kioskId }, 'kiosk secret replaced: closing its connection');
+      old.close(CLOSE_SECRET_REPLACED, 'secret replaced');
+    }
+  }
+
   /** What another hub process told (cluster/cluster.ts). */
   private clusterMessage(m: ClusterMessage): void {
     if (this.stopping) return;
@@ -268,7 +302,7 @@ export class KioskHub
       this.commands.remoteChange(m.id, m.kioskId, m.rec);
       this.emit('fleetChange', m.kioskId);
     } else if (m.t === 'revoked') this.revoked(m.kioskId);
-    else if (m.t === 'secretReplaced') this.secretReplaced(m.kioskId);
+    else if (m.t === 'secretReplaced') void this.secretReplacedElsewhere(m.kioskId);
     else if (m.t === 'released') void this.reclaim(m.kioskIds);
     else if (m.t === 'sessions' || m.t === 'session') {
       for (const id of m.t === 'session' ? [m.kioskId] : m.kioskIds) {
@@ -636,7 +670,7 @@ export class KioskHub
       // The secret was replaced (or the kiosk revoked) while the handshake completed: this
       // connection used the old credentials (a revoked kiosk learns it at its next try: 401).
       if (!fresh()) return ws.close(CLOSE_SECRET_REPLACED, 'secret replaced');
-      this.attach(creds.kioskId, ws);
+      this.attach(creds.kioskId, ws, hashSecret(creds.secret).toString('base64'));
     });
   }
 
@@ -672,9 +706,10 @@ export class KioskHub
     }
   }
 
-  private attach(kioskId: string, ws: WebSocket): void {
+  private attach(kioskId: string, ws: WebSocket, secretHash: string): void {
     this.sessionShared ??= this.makeSessionShared();
     const session = new KioskSession(kioskId, ws, this.sessionShared);
+    session.secretHash = secretHash;
     // The kiosk's session, if any, is replaced when this connection Boots (see newcomers).
     if (this.sessions.has(kioskId)) this.newcomers.add(session);
     else this.sessions.set(kioskId, session);

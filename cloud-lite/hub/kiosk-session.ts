@@ -50,6 +50,11 @@ export class KioskSession implements CommandChannel, RpcPeerOptions<'hub'> {
   /** When the connection was attached (ISO time): its Boot claims the kiosk with it. */
   connectedAt = '';
   /**
+   * The hash (base64) of the secret the connection authenticated with: another process's
+   * announcement of a replaced secret closes it only if that is no longer the kiosk's.
+   */
+  secretHash = '';
+  /**
    * A command for this kiosk found the session not ready yet (before its accepted Boot): the
    * Boot re-sends outstanding commands even if its own statement saw none.
    */

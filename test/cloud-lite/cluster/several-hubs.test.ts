@@ -352,6 +352,27 @@ if (server) {
       const creds = await a.enrolKiosk('k1');
       const kiosk = await b.connectKiosk(creds);
       await kiosk.boot();
+      // The enrolment's announcement may reach B only after the kiosk connected there with the
+      // secret it gave (here: told again, late). B keeps that connection: it closes only one
+      // made with another secret than the committed one.
+      const toldLate = new Promise<void>((resolve) =>
+        b.server.cluster.on('message', (m) => {
+          if (m.t === 'secretReplaced' && m.kioskId === 'k1') resolve();
+        }),
+      );
+      a.server.cluster.publish({ t: 'secretReplaced', kioskId: 'k1' });
+      await toldLate;
+      const kept = await b.server.hub.sendCommand(
+        'k1',
+        'EnableSlot',
+        { slot: 1 },
+        deadline(30_000),
+      );
+      const done = await Promise.race([
+        b.server.hub.waitFor(kept.id, { timeoutMs: 20_000 }).then((c) => c.state),
+        kiosk.closed.then((c) => `closed ${c.code}`),
+      ]);
+      t.equal(done, 'completed', 'a late announcement of its own secret: B kept the connection');
       // A new secret through A (rotate, enrol): B closes the socket opened with the old one.
       const rotated = await a.api('POST', '/api/operator/kiosks/k1/rotate-secret');
       t.equal(rotated.status, 200);
