@@ -24,7 +24,11 @@ export interface UdevEvent {
 
 export interface UdevMonitorEvents {
   event: [e: UdevEvent];
-  /** The child (re)started: events may have been missed before it; look again. */
+  /**
+   * The child (re)started and listens: its header is out (udevadm prints it as it binds its
+   * netlink sockets; an empty line ends it), or its first event came. Events may have been
+   * missed before it; look again (a look taken now misses nothing).
+   */
   started: [];
   /** Monitoring is not possible here (no udevadm, or it keeps failing); no more events. */
   unavailable: [reason: string];
@@ -117,6 +121,7 @@ export class UdevMonitor extends EventEmitter<UdevMonitorEvents> {
     }
     this.#child = child;
     let buf = '';
+    let listening = false;
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       buf += d;
       const lines = buf.split('\n');
@@ -124,10 +129,14 @@ export class UdevMonitor extends EventEmitter<UdevMonitorEvents> {
       if (buf.length > 64 * 1024) buf = ''; // no newline in 64 KiB: not udevadm's output
       for (const line of lines) {
         const e = parseUdevLine(line);
+        // Not at spawn: until udevadm has bound its sockets, a change is seen by nobody.
+        if (!listening && (e || line === '')) {
+          listening = true;
+          this.emit('started');
+        }
         if (e) this.emit('event', e);
       }
     });
-    child.once('spawn', () => this.emit('started'));
     child.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') this.#giveUp('udevadm is not installed (package udev)');
     });

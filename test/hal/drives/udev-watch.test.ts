@@ -3,6 +3,7 @@
 // burst of events (and never while nothing happens), falling back to polling, and the
 // real `udevadm monitor` reporting a loop device being attached (root).
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -97,6 +98,36 @@ exit 3
   t.match(await why, /not installed/);
 });
 
+t.test(
+  'the monitor says it started once udevadm listens (its header ended), not at spawn',
+  async (t) => {
+    const dir = await tmpDir(t);
+    // A stand-in udevadm that takes a while to bind its sockets, then prints its header.
+    const bound = path.join(dir, 'bound');
+    const fake = path.join(dir, 'udevadm');
+    await writeFile(
+      fake,
+      `#!/bin/sh
+sleep 0.2
+: > '${bound}'
+printf 'monitor will print the received events for:\\nUDEV - the event which udev sends out after rule processing\\n'
+printf 'KERNEL - the kernel uevent\\n\\n'
+exec sleep 60
+`,
+    );
+    await chmod(fake, 0o755);
+    const m = new UdevMonitor({ command: fake });
+    t.teardown(() => m.stop());
+    const started = next<void>(m, 'started').then(() => existsSync(bound));
+    m.start();
+    t.equal(
+      await started,
+      true,
+      'started after the sockets were bound: a look then misses nothing',
+    );
+  },
+);
+
 /** A scanner counting its scans, serving `disks`. */
 function countingScanner(disks: () => ScanResult['disks']) {
   const s = {
@@ -182,9 +213,12 @@ t.test(
     fakeUdev.emit('unavailable', 'udevadm is not installed (package udev)');
     await polling;
     t.same(modes, ['udev', 'poll']);
+    // Three scans more (every 20 ms), however late a loaded machine runs the timers.
     const before = scanner.scans;
-    await new Promise((r) => setTimeout(r, 200));
-    t.ok(scanner.scans > before + 2, `polling scans (${scanner.scans - before} in 200 ms)`);
+    const deadline = Date.now() + 10_000;
+    while (scanner.scans <= before + 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    t.ok(scanner.scans > before + 2, `polling scans (${scanner.scans - before})`);
   },
 );
 
@@ -246,8 +280,7 @@ t.test('the real udevadm monitor reports a loop device being attached', async (t
   t.teardown(() => m.stop());
   const started = next<void>(m, 'started');
   m.start();
-  await started;
-  await new Promise((r) => setTimeout(r, 200)); // the netlink socket is bound
+  await started; // its header is out: the netlink sockets are bound
   const seen = next<UdevEvent>(m, 'event', (e) => /\/block\/loop\d+$/.test(e.devpath));
   const disk = await createLoopDisk({ sizeMiB: 4, t });
   const e = await seen;
