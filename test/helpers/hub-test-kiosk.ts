@@ -181,7 +181,7 @@ export class HubTestKiosk {
   /** Resolves with the first received command matching `pred` (past or future). */
   waitForCommand(
     pred: (c: ReceivedCommand) => boolean,
-    timeoutMs = 5000,
+    timeoutMs = 30_000,
   ): Promise<ReceivedCommand> {
     return this.waitFor('command', () => this.commands.find(pred), timeoutMs);
   }
@@ -195,7 +195,7 @@ export class HubTestKiosk {
    * Resolves with the first frame from the hub (past or future) that is an array whose
    * message id (element 1) is `id`: the answer to a CALL sent with sendRaw.
    */
-  waitForAnswer(id: string, timeoutMs = 5000): Promise<unknown[]> {
+  waitForAnswer(id: string, timeoutMs = 30_000): Promise<unknown[]> {
     return this.waitFor(
       `answer to ${id.slice(0, 40)}`,
       () => this.frames.find((f): f is unknown[] => Array.isArray(f) && f[1] === id),

@@ -131,7 +131,7 @@ export class TestHubPeer {
   }
 
   /** Resolves once `cond()` holds; rejects after `timeoutMs` naming `what`. */
-  async waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  async waitFor(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!cond()) {
       if (Date.now() > deadline) throw new Error(`test hub: timed out waiting for ${what}`);

@@ -115,7 +115,7 @@ export function readySlot(
 export async function waitFor<T>(
   what: string,
   fn: () => Promise<T | undefined | false>,
-  timeoutMs = 8000,
+  timeoutMs = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
