@@ -34,7 +34,7 @@ async function tmp(t: { teardown(fn: () => unknown): void }): Promise<string> {
   return dir;
 }
 
-async function until(cond: () => boolean, ms = 5000): Promise<boolean> {
+async function until(cond: () => boolean, ms = 30_000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (cond()) return true;

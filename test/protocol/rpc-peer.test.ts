@@ -70,7 +70,7 @@ async function rejection(p: Promise<unknown>): Promise<RpcError> {
 }
 
 /** Waits until cond() holds, polling each tick, failing after a bounded time. */
-async function until(cond: () => boolean, ms = 2000): Promise<void> {
+async function until(cond: () => boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time');

@@ -1,7 +1,7 @@
 import type { MotorBoard, MotorBoardEvents } from '../../../hal/motor-board/types.js';
 
 /** Resolves when `cond()` is true; rejects after `ms` naming `what`. */
-export async function waitFor(cond: () => boolean, what: string, ms = 3000): Promise<void> {
+export async function waitFor(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
@@ -13,7 +13,7 @@ export async function waitFor(cond: () => boolean, what: string, ms = 3000): Pro
 export function nextEvent<E extends keyof MotorBoardEvents>(
   board: MotorBoard,
   event: E,
-  ms = 3000,
+  ms = 30_000,
 ): Promise<MotorBoardEvents[E]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no '${event}' event within ${ms} ms`)), ms);

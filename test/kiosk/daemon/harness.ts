@@ -163,7 +163,7 @@ export async function startRig(
       });
       return diskId;
     },
-    until(what, cond, ms = 8000) {
+    until(what, cond, ms = 30_000) {
       return hub.waitFor(cond, what, ms);
     },
     eventsOf(type) {
