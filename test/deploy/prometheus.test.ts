@@ -52,7 +52,7 @@ t.test('a scrape of the hub and of kioskd passes promtool check metrics', async 
     over: { metrics: { port: 0 } },
   });
   t.equal(config.metrics.host, '127.0.0.1', 'loopback by default');
-  await waitUntil('kiosk connected', () => hub.server.hub.isConnected(kioskId), 10_000);
+  await waitUntil('kiosk connected', () => hub.server.hub.isConnected(kioskId), 30_000);
   await waitUntil('kiosk booted', async () => {
     const k = await hub.server.store.transaction((tx) => tx.kiosks.get(kioskId));
     return !!k?.lastSeenAt && !!k.softwareVersion;
@@ -116,7 +116,7 @@ t.test('a scrape of the hub and of kioskd passes promtool check metrics', async 
 
   // The kiosk goes away: online drops to 0, last seen stays.
   await daemon.stop();
-  await waitUntil('kiosk offline', () => !hub.server.hub.isConnected(kioskId), 10_000);
+  await waitUntil('kiosk offline', () => !hub.server.hub.isConnected(kioskId), 30_000);
   const after = String((await hub.api('GET', '/metrics')).body);
   t.match(after, `disk_kiosk_hub_kiosk_online{kiosk="${kioskId}"} 0\n`);
   t.match(after, `disk_kiosk_hub_kiosk_last_seen_timestamp_seconds{kiosk="${kioskId}"}`);

@@ -22,7 +22,7 @@ t.test('Dispense through cloud-lite: taken, recorded once', async (t) => {
     slot: 1,
     disk: { diskId: 'disk-e2e', usbSerial: 'E2E1', capacityBytes: 1e9 },
   });
-  await waitUntil('kiosk connected', () => hub.server.hub.isConnected(kioskId), 10_000);
+  await waitUntil('kiosk connected', () => hub.server.hub.isConnected(kioskId), 30_000);
 
   const cmd = await hub.server.hub.sendCommand(
     kioskId,
@@ -32,7 +32,7 @@ t.test('Dispense through cloud-lite: taken, recorded once', async (t) => {
   );
   const answered = await hub.server.hub.waitFor(cmd.id, { timeoutMs: 10_000 });
   t.equal(answered.state, 'accepted', 'the kiosk accepted the signed command');
-  await waitUntil('disk at the pickup position', () => !sim.sensors(1).seated, 10_000);
+  await waitUntil('disk at the pickup position', () => !sim.sensors(1).seated, 30_000);
   sim.takeDisk(1);
   const completions = async () =>
     (
@@ -44,7 +44,7 @@ t.test('Dispense through cloud-lite: taken, recorded once', async (t) => {
     10_000,
   );
   // Let the kiosk drain anything else (a duplicate would arrive now), then count.
-  await waitUntil('outbox drained', () => daemon.outbox.depth() === 0, 10_000);
+  await waitUntil('outbox drained', () => daemon.outbox.depth() === 0, 30_000);
   const done = await completions();
   t.equal(new Set(done.map((e) => e.eventId)).size, 1, 'exactly one DispenseCompleted');
   t.match(done[0]?.data, { commandId: cmd.id, slot: 1, diskId: 'disk-e2e', outcome: 'taken' });

@@ -177,6 +177,6 @@ t.test('remote configuration: operator -> hub -> kiosks and back', async (t) => 
   const again = new Daemon({ config: k1.config, log: silentLogger(), env: {} });
   t.teardown(() => again.stop());
   await again.start();
-  await waitUntil('rc-1 back at version 2', () => again.remoteConfig.state().version === 2, 8000);
+  await waitUntil('rc-1 back at version 2', () => again.remoteConfig.state().version === 2, 30_000);
   t.same(JSON.parse(readFileSync(remoteConfigPath(k1.config), 'utf8')).version, 2);
 });

@@ -73,7 +73,7 @@ t.test('a trial without its hub: kioskd reboots back itself (ENOHUB), rolled_bac
   fake.handleRebootRequest(rig.rebootFile);
   await hub.close(); // the new version will not find its hub
   t.equal(await rig.reboot({ tryboot: true }), 'B');
-  await rig.until('the rollback request', () => existsSync(rig.rebootFile), 15_000);
+  await rig.until('the rollback request', () => existsSync(rig.rebootFile), 30_000);
   t.equal(readFileSync(rig.rebootFile, 'utf8'), 'rollback\n', 'kioskd asks for the plain reboot');
   t.equal(fake.committed, 'A', 'nothing committed');
   t.same(fake.handleRebootRequest(rig.rebootFile), { tryboot: false });

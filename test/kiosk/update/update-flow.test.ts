@@ -31,7 +31,7 @@ t.test(
     // Dispense first, then the update.
     const dispense = await hub.call('Dispense', rig.dispense(1, 'disk-1'));
     t.same(dispense, { status: 'Accepted' });
-    await rig.until('disk at the pickup position', () => !board.sim.sensors(1).seated, 10_000);
+    await rig.until('disk at the pickup position', () => !board.sim.sensors(1).seated, 30_000);
     t.same(await rig.install(bundle, '2.0.0'), { status: 'Accepted' });
     await rig.until('waiting for the dispense', () =>
       rig.statuses().some((s) => s.state === 'waiting'),
