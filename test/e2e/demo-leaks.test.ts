@@ -12,6 +12,10 @@ import { requireRoot } from '../helpers/loop-device.js';
 import { pathWithout } from '../helpers/tools.js';
 import { leftovers, startDemoChild, within } from './demo-child.js';
 
+// Five demo starts and stops as children: 170 s seen beside the suite at load 30-40, near the
+// suite's 180 s per file.
+t.setTimeout(360_000);
+
 const NOTHING = { processes: [], loops: [], mounts: [] };
 const STACK = /\n\s+at .*:\d+:\d+\)?\n/;
 

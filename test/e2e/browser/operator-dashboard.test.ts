@@ -3,6 +3,9 @@ import { startWebHub, WEB_ADMIN_TOKEN } from '../../cloud-lite/web/web-hub.js';
 import { checkPage, chromiumMissing, openBrowser, watchConsole } from './fixtures/browser.js';
 import { admin, readySlot, seedCatalog, seedKiosk } from './fixtures/fleet.js';
 
+// A browser over the operator pages: 114-148 s seen beside the suite at load 30-40.
+t.setTimeout(360_000);
+
 t.test(
   'operator: log in with the admin token, see the fleet, disable a slot, enrol a kiosk',
   async (t) => {

@@ -11,6 +11,10 @@ import {
 } from './fixtures/browser.js';
 import { CONTENT, readySlot, seedCatalog, seedKiosk } from './fixtures/fleet.js';
 
+// One browser flow of a renter's whole visit: 169 s of it seen beside the suite at load 30-40,
+// near the suite's 180 s per file.
+t.setTimeout(360_000);
+
 const SITE = { name: 'Central Station', address: 'Platform 1', lat: 52.5251, lng: 13.3694 };
 
 async function fillCard(page: Page, number: string) {

@@ -14,6 +14,9 @@ import {
 } from './fixtures/browser.js';
 import { admin, readySlot, seedCatalog, seedKiosk } from './fixtures/fleet.js';
 
+// A browser over the renter pages: 123 s seen beside the suite at load 30-40.
+t.setTimeout(360_000);
+
 const SITE = { name: 'Central Station', address: 'Platform 1', lat: 52.5251, lng: 13.3694 };
 const FAR = {
   name: 'Alexanderplatz shopping centre, lower ground floor, exit B next to the pharmacy',
