@@ -177,6 +177,24 @@ t.test('remote configuration: operator -> hub -> kiosks and back', async (t) => 
   const again = new Daemon({ config: k1.config, log: silentLogger(), env: {} });
   t.teardown(() => again.stop());
   await again.start();
-  await waitUntil('rc-1 back at version 2', () => again.remoteConfig.state().version === 2, 30_000);
+  // (Seen failing 2 in 10 runs beside a loaded suite, cause not found yet: a failure says what
+  // the hub sent rc-1 and what it recorded.)
+  await waitUntil(
+    'rc-1 back at version 2',
+    () => again.remoteConfig.state().version === 2,
+    30_000,
+  ).catch(async (err: Error) => {
+    const sent = await hub.server.store.read((r) => r.commands.listForKiosk('rc-1', { limit: 6 }));
+    const seen = sent.map((c) => ({
+      action: c.action,
+      version: (c.payload as { version?: number }).version,
+      state: c.state,
+      createdAt: c.createdAt,
+      result: c.result,
+    }));
+    const status = (await hub.server.store.read((r) => r.kiosks.get('rc-1')))?.status;
+    err.message += `; the kiosk runs ${JSON.stringify(again.remoteConfig.state())}; the hub says ${status}, ${JSON.stringify(await cfg('rc-1'))}; its newest commands: ${JSON.stringify(seen)}`;
+    throw err;
+  });
   t.same(JSON.parse(readFileSync(remoteConfigPath(k1.config), 'utf8')).version, 2);
 });
