@@ -25,7 +25,7 @@ diag > 0 {
   if (after_stack) { print "    at " line; diag--; after_stack = 0; next }
   if (line ~ /^stack:/) { after_stack = 1; next }
   if (line ~ /^[a-zA-Z]+:/) in_diff = (line ~ /^diff:/)
-  if (line ~ /^(found|wanted|pattern|message|error|code|signal|exitCode|timeout):/ || (in_diff && line ~ /^[-+]/ && line !~ /^(---|\+\+\+)/)) {
+  if (line ~ /^(found|wanted|pattern|message|error|code|signal|exitCode|timeout|expired):/ || (in_diff && line ~ /^[-+]/ && line !~ /^(---|\+\+\+)/)) {
     print "    " line; diag--
   }
 }
