@@ -1,4 +1,4 @@
-import { CallError, verifyCommand } from '../../protocol/index.js';
+import { CallError, DEFAULT_MAX_SKEW_MS, verifyCommand } from '../../protocol/index.js';
 import type { CommandContext } from '../link/command-gate.js';
 import type { CommandDeps } from './context.js';
 
@@ -35,8 +35,10 @@ export const MAX_EXPIRY_AHEAD_BY_ACTION: Record<SignedAction, number> = {
 
 /**
  * Checks a signed command's signature, kiosk id and expiry (not past, not more than
- * MAX_EXPIRY_AHEAD_BY_ACTION ahead). Returns the nonce to remember, or the reason to refuse.
- * Pure apart from reading the clock.
+ * MAX_EXPIRY_AHEAD_BY_ACTION ahead), both with the clock skew allowance (DEFAULT_MAX_SKEW_MS,
+ * 30 s): the hub signs some commands for exactly the longest their action allows (ApplyConfig:
+ * 24 h), so a kiosk clock a moment behind the hub's must not refuse them. Returns the nonce to
+ * remember, or the reason to refuse. Pure apart from reading the clock.
  */
 export function checkSignature(
   deps: CommandDeps,
@@ -47,7 +49,7 @@ export function checkSignature(
   const res = verifyCommand(deps.hubPublicKeyPem, deps.kioskId, action, payload, { now });
   if (!res.ok) return { reason: res.reason };
   const maxAhead = MAX_EXPIRY_AHEAD_BY_ACTION[action];
-  if (Date.parse(res.expiresAt) - now.getTime() > maxAhead) {
+  if (Date.parse(res.expiresAt) - now.getTime() > maxAhead + DEFAULT_MAX_SKEW_MS) {
     return {
       reason: `expiresAt ${res.expiresAt} is more than ${maxAhead / 60000} minutes ahead`,
     };
