@@ -192,12 +192,15 @@ if (process.send) {
   // A bench:hub child.
   process.on('message', async (m: { type: string } & PgFloorOptions) => {
     if (m.type !== 'rtt') return;
+    let reply: object;
     try {
-      process.send?.(await pgFloor(m));
+      reply = await pgFloor(m);
     } catch (err) {
-      process.send?.({ type: 'error', message: (err as Error).message });
+      reply = { type: 'error', message: (err as Error).message };
     }
-    process.exit(0);
+    // Exits once the reply is handed to the channel: an exit right after send() can drop it
+    // (a bench run ended "pg floor sent no rtt (exit 0)").
+    process.send?.(reply, () => process.exit(0));
   });
   process.send({ type: 'ready' });
 } else if (process.argv[1]?.endsWith('pg-floor.ts')) {
