@@ -118,6 +118,12 @@ export function checkAlerts(
   endMs: number,
   /** Links the renter bots cut for an offline pickup (8-20 s): kiosk_offline expected too. */
   linkCuts: Array<{ at: number; kioskId: string; ms: number }> = [],
+  /**
+   * Hub processes (--hubs): with more than one, a `net_cut` cuts only the kiosk's proxy to its
+   * first process; the kiosk reaches another by its next URL (`hub.urls`) at once, so no outage
+   * and no kiosk_offline is expected of it.
+   */
+  hubs = 1,
 ): { report: AlertReport; violations: Violation[] } {
   const faults: FaultLogEntry[] = [
     ...injected,
@@ -203,7 +209,10 @@ export function checkAlerts(
       );
       line.alertIds = matches.map((a) => a.id);
       for (const a of matches) caused.add(a.id);
-      if (hubDownDuring(f.at - 1000, f.at + down + 2000))
+      if (f.kind === 'net_cut' && hubs > 1)
+        line.note =
+          "only the link to the kiosk's first hub process was cut: it reconnects to another by its next URL";
+      else if (hubDownDuring(f.at - 1000, f.at + down + 2000))
         line.note = 'a hub process was down or restarting meanwhile: no sweep saw the kiosk silent';
       else if (down < OFFLINE_EXPECTED_MS)
         line.note = `down ${down} ms, under ${OFFLINE_EXPECTED_MS} ms: silent past alerts.offlineAfterSeconds (${SIM_ALERTS.offlineAfterSeconds} s) at a sweep or not, by kioskd's restart time`;

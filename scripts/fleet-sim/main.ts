@@ -223,7 +223,7 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
     await Promise.all(w.hubs.map((h) => h.stop()));
     // PostgreSQL: its tables copied into a SQLite file the checkers read.
     const hubDb = await w.db.snapshot(path.join(dir, 'hub-snapshot.sqlite'));
-    const alerted = checkAlerts(hubDb, faults.log, Date.now(), hands.linkCuts);
+    const alerted = checkAlerts(hubDb, faults.log, Date.now(), hands.linkCuts, hubCount);
     const result = check({
       hubDb,
       kiosks: w.kiosks.map((k) => ({

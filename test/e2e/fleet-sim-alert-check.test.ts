@@ -148,3 +148,24 @@ t.test('a kiosk fault while a killed hub process is still starting expects no al
     'without the time it was back, its planned downtime counts: the cut expects an alert',
   );
 });
+
+t.test(
+  'a link cut with several hub processes expects no alert: the kiosk fails over',
+  async (t) => {
+    // Only the proxy to the kiosk's first process is cut; its next URL is another process.
+    const cut: FaultLogEntry = {
+      at: T0 + 90_000,
+      kind: 'net_cut',
+      target: 'kiosk-3',
+      detail: '5400 ms',
+      downMs: 5400,
+    };
+    const file = await hubDb(t, true);
+    t.same(checkAlerts(file, [...FAULTS, cut], END, [], 2).violations, [], '2 hubs: none expected');
+    t.same(
+      checkAlerts(file, [...FAULTS, cut], END, [], 1).violations.map((v) => v.ids.target),
+      ['kiosk-3'],
+      'one hub: the cut is an outage, the alert expected',
+    );
+  },
+);
