@@ -258,7 +258,11 @@ export async function runFleetSim(o: FleetSimOptions): Promise<SimReport> {
     };
     report.stats = result.stats;
     report.faults = faults.counts;
-    report.faultLog = faults.log.map((f) => ({ ...f, at: f.at - t0 }));
+    report.faultLog = faults.log.map((f) => ({
+      ...f,
+      at: f.at - t0,
+      ...(f.upAt === undefined ? {} : { upAt: f.upAt - t0 }),
+    }));
     report.ok = report.violations.length === 0;
   } catch (err) {
     report.violations.push({
